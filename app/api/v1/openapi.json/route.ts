@@ -1,0 +1,7 @@
+import { openapi } from '@/lib/openapi';
+
+export const dynamic = 'force-static';
+
+export function GET() {
+  return Response.json(openapi);
+}

@@ -1,0 +1,53 @@
+import { getContext } from '../lib/app-context';
+import { provisionDevice, ValidationError } from '../lib/devices';
+import { createApiToken } from '../lib/tokens';
+import { authSchemeSchema } from '../lib/validations/device';
+import { simCommand } from './sim';
+import { required, UsageError, type Command } from './usage';
+
+const deviceAdd: Command = {
+  summary: 'provision a device and its DM account',
+  usage: '--dev-id ID --manufacturer M --model M --server-id SID --auth basic|md5|hmac --client-user U --client-pass P --server-pass P [--msisdn N] [--subscriber NAME] [--fw V] [--push ADDRESS]',
+  options: {
+    'dev-id': { type: 'string' }, manufacturer: { type: 'string' }, model: { type: 'string' }, msisdn: { type: 'string' },
+    subscriber: { type: 'string' }, 'server-id': { type: 'string' }, auth: { type: 'string' }, 'server-auth': { type: 'string' },
+    'client-user': { type: 'string' }, 'client-pass': { type: 'string' }, 'server-pass': { type: 'string' }, fw: { type: 'string' },
+    push: { type: 'string' },
+  },
+  async run(v) {
+    const auth = authSchemeSchema.safeParse(required(v, 'auth'));
+    if (!auth.success) throw new UsageError('--auth must be basic, md5 or hmac');
+    try {
+      const d = provisionDevice(getContext().db, {
+        devId: required(v, 'dev-id'), manufacturer: required(v, 'manufacturer'), model: required(v, 'model'),
+        msisdn: v.msisdn as string | undefined, subscriber: v.subscriber as string | undefined,
+        serverId: required(v, 'server-id'), clientAuth: auth.data,
+        serverAuth: v['server-auth'] ? authSchemeSchema.parse(v['server-auth']) : undefined,
+        clientUser: required(v, 'client-user'), clientPass: required(v, 'client-pass'), serverPass: required(v, 'server-pass'),
+        firmware: v.fw as string | undefined, pushAddress: v.push as string | undefined,
+      });
+      console.log(`device ${d.devId} provisioned (id ${d.id})`);
+    } catch (err) {
+      if (err instanceof ValidationError) throw new UsageError(err.message);
+      throw err;
+    }
+  },
+};
+
+const tokenCreate: Command = {
+  summary: 'create an API bearer token (shown once)',
+  usage: '--role admin|agent [--name NAME]',
+  options: { role: { type: 'string' }, name: { type: 'string' } },
+  async run(v) {
+    const role = required(v, 'role');
+    if (role !== 'admin' && role !== 'agent') throw new UsageError('--role must be admin or agent');
+    const { token } = createApiToken(getContext().db, role, (v.name as string | undefined) ?? `${role} token`);
+    console.log(token);
+  },
+};
+
+export const commands: Record<string, Command> = {
+  'device add': deviceAdd,
+  'token create': tokenCreate,
+  sim: simCommand,
+};

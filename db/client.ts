@@ -1,0 +1,34 @@
+/**
+ * Opens the database and applies the committed migrations. Every connection gets the
+ * pragmas better-sqlite3 needs for safe concurrent use (WAL, busy timeout, foreign keys).
+ */
+import Database from 'better-sqlite3';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as schema from './schema';
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+// Resolved from the working directory: Next bundles server code, so import.meta.url is not the source path.
+const migrationsFolder = path.resolve(process.env.REWIND_ROOT ?? process.cwd(), 'db/migrations');
+
+/** Opens (creating if needed) a database file, or ':memory:' for tests, with migrations applied. */
+export function openDb(file: string): Db {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new Database(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('synchronous = NORMAL');
+  const db = drizzle(sqlite, { schema });
+  migrate(db, { migrationsFolder });
+  return db;
+}
+
+export function dbFile(dataDir: string): string {
+  return path.join(dataDir, 'rewind.db');
+}
+
+export { schema };

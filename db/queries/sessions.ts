@@ -1,0 +1,33 @@
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../client';
+import { dmSessions } from '../schema';
+
+export type DmSessionRow = typeof dmSessions.$inferSelect;
+
+export function findActiveSession(db: Db, deviceId: string, sessionId: string): DmSessionRow | undefined {
+  return db.select().from(dmSessions)
+    .where(and(eq(dmSessions.deviceId, deviceId), eq(dmSessions.sessionId, sessionId), eq(dmSessions.status, 'active')))
+    .get();
+}
+
+export function insertSession(db: Db, row: { deviceId: string; sessionId: string; state: string }): DmSessionRow {
+  return db.insert(dmSessions).values(row).returning().get();
+}
+
+export function saveSession(
+  db: Db,
+  id: string,
+  patch: { state: string; status: DmSessionRow['status']; bytesIn: number; bytesOut: number; error?: string | null },
+): void {
+  const row = db.select({ messages: dmSessions.messages, bytesIn: dmSessions.bytesIn, bytesOut: dmSessions.bytesOut })
+    .from(dmSessions).where(eq(dmSessions.id, id)).get();
+  db.update(dmSessions).set({
+    state: patch.state,
+    status: patch.status,
+    messages: (row?.messages ?? 0) + 1,
+    bytesIn: (row?.bytesIn ?? 0) + patch.bytesIn,
+    bytesOut: (row?.bytesOut ?? 0) + patch.bytesOut,
+    error: patch.error ?? null,
+    updatedAt: Date.now(),
+  }).where(eq(dmSessions.id, id)).run();
+}

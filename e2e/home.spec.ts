@@ -1,0 +1,22 @@
+import { expect, test } from '@playwright/test';
+
+test('the console answers and shows the fleet status', async ({ page }, testInfo) => {
+  await page.goto('/');
+  await expect(page.getByRole('heading', { name: 'Rewind' })).toBeVisible();
+  await expect(page.getByText('Devices')).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath('home.png'), fullPage: true });
+});
+
+test('the API publishes its OpenAPI document and refuses requests without a token', async ({ request }) => {
+  const doc = await request.get('/api/v1/openapi.json');
+  expect(doc.ok()).toBe(true);
+  expect((await doc.json()).openapi).toBe('3.1.0');
+  const devices = await request.get('/api/v1/devices');
+  expect(devices.status()).toBe(401);
+});
+
+test('the DM endpoint refuses a GET and a non-SyncML body with clear errors', async ({ request }) => {
+  expect((await request.get('/dm')).status()).toBe(405);
+  const r = await request.post('/dm', { data: 'hello', headers: { 'content-type': 'text/plain' } });
+  expect(r.status()).toBe(415);
+});

@@ -1,0 +1,37 @@
+import nextVitals from 'eslint-config-next/core-web-vitals';
+import nextTs from 'eslint-config-next/typescript';
+
+const config = [
+  ...nextVitals,
+  ...nextTs,
+  {
+    ignores: ['node_modules/**', '.next/**', 'data/**', 'db/migrations/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts'],
+  },
+  {
+    rules: {
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The engine is a library in its own right: nothing from Node, Next, React or the database.
+    files: ['lib/omadm/**/*.ts'],
+    ignores: ['lib/omadm/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*', 'next', 'next/*', 'react', 'react/*', 'drizzle-orm', 'drizzle-orm/*', 'better-sqlite3', '@/*', '../../*'], message: 'lib/omadm is framework-free: it imports only itself and @noble/hashes.' },
+        ],
+      }],
+      'no-restricted-globals': ['error', { name: 'Buffer', message: 'Use Uint8Array in lib/omadm.' }, { name: 'process', message: 'lib/omadm must not read the environment.' }],
+    },
+  },
+  {
+    files: ['components/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@/db/*', '@/lib/server/*', '../db/*', '../lib/server/*'], message: 'components are UI only: no database, no secrets.' }] }],
+    },
+  },
+];
+
+export default config;

@@ -1,0 +1,29 @@
+/**
+ * Process-wide services shared by the node:http front (server.ts) and Next's route
+ * handlers. Next bundles its handlers separately, so a module-level singleton would be
+ * created twice; the context lives on globalThis instead.
+ */
+import { openDb, dbFile, type Db } from '@/db/client';
+import { env, type Env } from './env';
+
+export interface AppContext {
+  db: Db;
+  env: Env;
+}
+
+const KEY = Symbol.for('rewind.context');
+type Holder = { [KEY]?: AppContext };
+
+export function getContext(): AppContext {
+  const g = globalThis as Holder;
+  if (!g[KEY]) {
+    const e = env();
+    g[KEY] = { db: openDb(dbFile(e.dataDir)), env: e };
+  }
+  return g[KEY];
+}
+
+/** Tests and the server install their own context (e.g. an in-memory database). */
+export function setContext(ctx: AppContext | undefined): void {
+  (globalThis as Holder)[KEY] = ctx;
+}

@@ -1,0 +1,41 @@
+/**
+ * The environment, read and validated in one place. Scripts, the server and tests call
+ * `env()`; a bad value stops start-up with a message naming the variable.
+ */
+import { z } from 'zod';
+import path from 'node:path';
+
+const schema = z.object({
+  DATA_DIR: z.string().min(1).default('./data'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Public base URL handsets use to reach /dm (RespURI, package URLs). */
+  PUBLIC_URL: z.string().url().optional(),
+  /** Server identity in DM accounts (./DMAcc/x/ServerID). */
+  DM_SERVER_ID: z.string().min(1).default('rewind'),
+  /** Operator SMS/WAP-push gateway that delivers Package #0 to real handsets. */
+  PUSH_WEBHOOK_URL: z.string().url().optional(),
+  /** Version field written in Package #0 (some clients read it differently). */
+  NOTIFICATION_VERSION: z.coerce.number().int().min(0).max(1023).default(12),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof schema> & { dataDir: string };
+
+let cached: Env | undefined;
+
+export function env(): Env {
+  if (cached) return cached;
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  cached = { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
+  return cached;
+}
+
+/** Tests change the environment between cases. */
+export function resetEnvCache(): void {
+  cached = undefined;
+}

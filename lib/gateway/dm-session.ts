@@ -1,0 +1,122 @@
+/**
+ * The DM endpoint's brain: finds the handset's account, loads its session state from the
+ * database, runs one step of the engine, hands the events to the domain, and stores the
+ * new state before answering. Nothing lives in process memory between messages, so a
+ * restart (or another server process) can take the next message.
+ */
+import type { AppContext } from '../app-context';
+import { getDeviceByDevId, updateDevice, type DeviceRow } from '@/db/queries/devices';
+import { findActiveSession, insertSession, saveSession } from '@/db/queries/sessions';
+import { encodeMessage } from '../omadm/codec/index';
+import type { Encoding, SyncMLMessage } from '../omadm/message';
+import { MIME } from '../omadm/message';
+import type { Secret } from '../omadm/auth';
+import { newNonce } from '../omadm/auth';
+import {
+  enqueueWork, newServerSession, receive, respond, rejectUnknownDevice, signResponse,
+  type DeviceAuth, type ServerSessionState, type SessionEvent,
+} from '../omadm/session/server';
+import { log } from '../log';
+import { handleSessionEvents, workForNewSession } from './dm-work';
+
+export interface DmInput {
+  message: SyncMLMessage;
+  rawBody: Uint8Array;
+  encoding: Encoding;
+  hmacHeader?: string;
+  contentType: string;
+  requestUrl: string;
+}
+
+export interface DmAnswer {
+  status: number;
+  body: Uint8Array | string;
+  headers: Record<string, string>;
+}
+
+/** What we tell clients: stay under this and we never need to refuse a message. */
+export const SERVER_MAX_MSG_SIZE = 512 * 1024;
+export const SERVER_MAX_OBJ_SIZE = 16 * 1024 * 1024;
+
+export function deviceAuth(d: DeviceRow): DeviceAuth {
+  const client: Secret = { user: d.clientUser, derived: d.clientDerived, ...(d.clientPassword ? { password: d.clientPassword } : {}) };
+  const server: Secret = { user: d.serverId, derived: d.serverDerived, ...(d.serverPassword ? { password: d.serverPassword } : {}) };
+  return { clientScheme: d.clientAuth, client, serverScheme: d.serverAuth, server, clientNonce: d.clientNonce, serverNonce: d.serverNonce };
+}
+
+function replyType(encoding: Encoding, requestType: string): string {
+  const dsFamily = requestType === MIME.dsXml || requestType === MIME.dsWbxml;
+  if (encoding === 'wbxml') return dsFamily ? MIME.dsWbxml : MIME.dmWbxml;
+  return dsFamily ? MIME.dsXml : MIME.dmXml;
+}
+
+export async function processDmMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer> {
+  const { db } = ctx;
+  const { message, encoding } = input;
+  const contentType = replyType(encoding, input.contentType);
+  const devId = message.hdr.source.locURI;
+  const device = getDeviceByDevId(db, devId);
+  if (!device) {
+    // Same answer as a wrong password, so probing does not reveal which DevIds exist.
+    log.info({ devId }, 'DM message from an unknown device');
+    const reply = rejectUnknownDevice(message, newNonce());
+    return { status: 200, body: encodeMessage(reply, encoding), headers: { 'content-type': contentType } };
+  }
+
+  const now = Date.now();
+  const auth = deviceAuth(device);
+  const existing = findActiveSession(db, device.id, message.hdr.sessionId);
+  let sessionRowId: string;
+  let state: ServerSessionState;
+  if (existing) {
+    sessionRowId = existing.id;
+    state = JSON.parse(existing.state) as ServerSessionState;
+  } else {
+    state = newServerSession(
+      { serverId: device.serverId, maxMsgSize: SERVER_MAX_MSG_SIZE, maxObjSize: SERVER_MAX_OBJ_SIZE, respURI: respUri(ctx, input) },
+      { devId, sessionId: message.hdr.sessionId, encoding },
+    );
+    sessionRowId = insertSession(db, { deviceId: device.id, sessionId: message.hdr.sessionId, state: JSON.stringify(state) }).id;
+  }
+
+  const received = receive(state, { message, rawBody: input.rawBody, hmacHeader: input.hmacHeader }, auth, now);
+  state = received.state;
+  const nonces = { ...(received.authUpdate ?? {}) };
+  if (nonces.clientNonce !== undefined) auth.clientNonce = nonces.clientNonce;
+  if (nonces.serverNonce !== undefined) auth.serverNonce = nonces.serverNonce;
+
+  const authenticated = received.events.some((e: SessionEvent) => e.type === 'authenticated') || !existing ? undefined : true;
+  void authenticated;
+  if (!existing) state = enqueueWork(state, workForNewSession(ctx, device, now));
+  const more = handleSessionEvents(ctx, device, sessionRowId, received.events, now);
+  if (more.length) state = enqueueWork(state, more);
+
+  const out = respond(state, auth);
+  state = out.state;
+  const body = out.message ? encodeMessage(out.message, encoding) : new Uint8Array(0);
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (out.message && auth.serverScheme === 'hmac') headers['x-syncml-hmac'] = signResponse(auth, body);
+
+  db.transaction((tx) => {
+    saveSession(tx as unknown as typeof db, sessionRowId, {
+      state: JSON.stringify(state),
+      status: out.done ? 'complete' : 'active',
+      bytesIn: input.rawBody.length,
+      bytesOut: body.length,
+    });
+    updateDevice(tx as unknown as typeof db, device.id, {
+      lastSeenAt: now,
+      encoding,
+      ...(nonces.clientNonce !== undefined ? { clientNonce: nonces.clientNonce } : {}),
+      ...(nonces.serverNonce !== undefined ? { serverNonce: nonces.serverNonce } : {}),
+    });
+  });
+  if (out.done) handleSessionEvents(ctx, device, sessionRowId, [{ type: 'session-end', reason: 'complete' } as SessionEvent], now);
+  return { status: 200, body, headers };
+}
+
+function respUri(ctx: AppContext, input: DmInput): string | undefined {
+  const base = ctx.env.PUBLIC_URL;
+  if (!base) return undefined;
+  return new URL('/dm', base).toString() + (input.requestUrl.includes('?') ? '' : '');
+}

@@ -1,0 +1,82 @@
+/**
+ * Byte helpers without Node's Buffer, so the engine runs anywhere a Uint8Array does.
+ */
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+const lenientDecoder = new TextDecoder('utf-8');
+
+export function utf8Encode(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Decodes UTF-8, throwing TypeError on invalid sequences when `strict` (the default). */
+export function utf8Decode(b: Uint8Array, strict = true): string {
+  return (strict ? strictDecoder : lenientDecoder).decode(b);
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_INDEX = new Int16Array(256).fill(-1);
+for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
+
+export function base64Encode(b: Uint8Array): string {
+  let out = '';
+  const n = b.length;
+  let i = 0;
+  const parts: string[] = [];
+  for (; i + 2 < n; i += 3) {
+    const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+    out += B64[v >> 18]! + B64[(v >> 12) & 63]! + B64[(v >> 6) & 63]! + B64[v & 63]!;
+    if (out.length > 8192) { parts.push(out); out = ''; }
+  }
+  if (i < n) {
+    const v = (b[i]! << 16) | ((i + 1 < n ? b[i + 1]! : 0) << 8);
+    out += B64[v >> 18]! + B64[(v >> 12) & 63]!;
+    out += i + 1 < n ? B64[(v >> 6) & 63]! : '=';
+    out += '=';
+  }
+  parts.push(out);
+  return parts.join('');
+}
+
+/** Decodes base64, ignoring whitespace. Throws on any other invalid character. */
+export function base64Decode(s: string): Uint8Array {
+  const out = new Uint8Array(Math.floor((s.length * 3) / 4) + 3);
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 61 /* = */) break;
+    if (c === 32 || c === 10 || c === 13 || c === 9) continue;
+    const v = c < 256 ? B64_INDEX[c]! : -1;
+    if (v < 0) throw new TypeError(`invalid base64 character at ${i}`);
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out.slice(0, o);
+}
+
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let len = 0;
+  for (const p of parts) len += p.length;
+  const out = new Uint8Array(len);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function toHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += b[i]!.toString(16).padStart(2, '0');
+  return s;
+}

@@ -1,0 +1,27 @@
+/**
+ * API bearer tokens. Only a SHA-256 of each token is stored; the token is shown once.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '@/db/client';
+import { findActiveToken, insertToken, touchToken, type TokenRow } from '@/db/queries/tokens';
+
+export type ApiRole = TokenRow['role'];
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function createApiToken(db: Db, role: ApiRole, name: string): { token: string; id: string } {
+  const token = `rw_${randomBytes(32).toString('base64url')}`;
+  const row = insertToken(db, { name, role, tokenHash: hashToken(token) });
+  return { token, id: row.id };
+}
+
+/** The token row for an `Authorization: Bearer …` header, or undefined. */
+export function authenticateBearer(db: Db, header: string | null | undefined): TokenRow | undefined {
+  const m = /^Bearer\s+(\S{8,256})$/i.exec(header?.trim() ?? '');
+  if (!m) return undefined;
+  const row = findActiveToken(db, hashToken(m[1]!));
+  if (row) touchToken(db, row.id);
+  return row;
+}

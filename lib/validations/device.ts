@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+export const authSchemeSchema = z.enum(['basic', 'md5', 'hmac']);
+
+/** Digits only, as stored: '+44 7700 900123' and '447700900123' are the same number. */
+export function normaliseMsisdn(raw: string): string {
+  return raw.replace(/[^\d]/g, '');
+}
+
+export const provisionDeviceSchema = z.object({
+  devId: z.string().trim().min(3).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+  manufacturer: z.string().trim().min(1).max(64),
+  model: z.string().trim().min(1).max(64),
+  firmware: z.string().trim().max(64).optional(),
+  msisdn: z.string().trim().max(32).transform(normaliseMsisdn).refine((s) => s.length >= 5 && s.length <= 15, 'an MSISDN has 5 to 15 digits').optional(),
+  subscriber: z.string().trim().min(1).max(128).optional(),
+  serverId: z.string().trim().min(1).max(128),
+  clientAuth: authSchemeSchema,
+  clientUser: z.string().min(1).max(128),
+  clientPass: z.string().min(1).max(256),
+  serverAuth: authSchemeSchema.optional(),
+  serverPass: z.string().min(1).max(256),
+  pushAddress: z.string().max(512).optional(),
+});
+
+export type ProvisionDeviceInput = z.input<typeof provisionDeviceSchema>;
+export type ProvisionDevice = z.output<typeof provisionDeviceSchema>;

@@ -1,0 +1,55 @@
+/**
+ * `npm start` and `npm run demo`. Builds the console once if there is no build yet, opens
+ * the database (applying migrations), and serves the console, the REST API and /dm.
+ * With --demo it also provisions and connects a fleet of virtual handsets.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer } from '../server';
+import { env } from '../lib/env';
+import { getContext } from '../lib/app-context';
+import { log } from '../lib/log';
+
+const args = new Set(process.argv.slice(2));
+const demo = args.has('--demo');
+const dev = args.has('--dev');
+
+async function main(): Promise<void> {
+  const e = env();
+  process.env.NEXT_TELEMETRY_DISABLED = '1';
+  if (!dev && !args.has('--no-build') && !fs.existsSync(path.join('.next', 'BUILD_ID'))) {
+    console.log('Building the console (first start only)…');
+    execFileSync(process.execPath, [nextBin(), 'build'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+  }
+  fs.mkdirSync(e.dataDir, { recursive: true });
+  getContext(); // opens the database and applies migrations before the first request
+  const server = await startServer({ port: e.PORT, host: e.HOST, next: { dev } });
+  console.log(`Rewind console: ${server.url}`);
+  console.log(`DM endpoint:    ${server.url}/dm`);
+  console.log(`Data directory: ${e.dataDir}`);
+
+  let stopDemo: (() => Promise<void>) | undefined;
+  if (demo) {
+    const { startDemo } = await import('../lib/demo');
+    stopDemo = await startDemo({ serverUrl: `http://127.0.0.1:${server.port}` });
+  }
+
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await stopDemo?.();
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function nextBin(): string {
+  return path.resolve('node_modules', 'next', 'dist', 'bin', 'next');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

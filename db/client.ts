@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as schema from './schema';
 
-export type Db = BetterSQLite3Database<typeof schema>;
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 // Resolved from the working directory: Next bundles server code, so import.meta.url is not the source path.
 const migrationsFolder = path.resolve(process.env.REWIND_ROOT ?? process.cwd(), 'db/migrations');

@@ -4,21 +4,28 @@
  * created twice; the context lives on globalThis instead.
  */
 import { openDb, dbFile, type Db } from '@/db/client';
+import { RoutingPush, WebhookPush } from './omadm/push';
 import { env, type Env } from './env';
 
 export interface AppContext {
   db: Db;
   env: Env;
+  /** Package #0 delivery: `inproc:` addresses to virtual handsets in this process, the rest to the operator's gateway. */
+  push: RoutingPush;
 }
 
 const KEY = Symbol.for('rewind.context');
 type Holder = { [KEY]?: AppContext };
 
+export function createPush(e: Env): RoutingPush {
+  return new RoutingPush(e.PUSH_WEBHOOK_URL ? { gateway: new WebhookPush({ url: e.PUSH_WEBHOOK_URL }) } : {});
+}
+
 export function getContext(): AppContext {
   const g = globalThis as Holder;
   if (!g[KEY]) {
     const e = env();
-    g[KEY] = { db: openDb(dbFile(e.dataDir)), env: e };
+    g[KEY] = { db: openDb(dbFile(e.dataDir)), env: e, push: createPush(e) };
   }
   return g[KEY];
 }

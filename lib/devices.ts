@@ -44,6 +44,8 @@ export function provisionDevice(db: Db, input: ProvisionDeviceInput): DeviceRow 
       serverDerived: md5Derived(d.serverId, d.serverPass),
       serverPassword: serverAuth === 'basic' ? d.serverPass : null,
       pushAddress: d.pushAddress ?? null,
+      ...(d.clientNonce !== undefined ? { clientNonce: d.clientNonce } : {}),
+      ...(d.serverNonce !== undefined ? { serverNonce: d.serverNonce } : {}),
     },
     { subscriberName: d.subscriber, msisdn: d.msisdn },
   );

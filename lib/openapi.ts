@@ -17,6 +17,7 @@ const provision = {
     serverId: { type: 'string' }, clientAuth: { enum: ['basic', 'md5', 'hmac'] }, clientUser: { type: 'string' },
     clientPass: { type: 'string', writeOnly: true }, serverAuth: { enum: ['basic', 'md5', 'hmac'] },
     serverPass: { type: 'string', writeOnly: true }, pushAddress: { type: 'string' },
+    clientNonce: { type: 'string', description: 'base64; the nonce the handset uses first' }, serverNonce: { type: 'string', description: 'base64' },
   },
 };
 const error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, fieldErrors: { type: 'object' } } } } };
@@ -40,6 +41,16 @@ export const openapi = {
         summary: 'Provision a device, or several (array body)', tags: ['devices'],
         requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/ProvisionDevice' }, { type: 'array', items: { $ref: '#/components/schemas/ProvisionDevice' } }] } } } },
         responses: { '201': { description: 'Provisioned' }, '400': { description: 'Invalid input', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }, '403': { description: 'Needs the admin role' } },
+      },
+    },
+    '/devices/{devId}/wake': {
+      post: {
+        summary: 'Send Package #0 so the handset opens a DM session now', tags: ['devices'],
+        parameters: [{ name: 'devId', in: 'path', required: true, schema: { type: 'string' }, example: 'IMEI:356938035643809' }],
+        responses: {
+          '202': { description: 'Sent; the session id the handset will use', content: { 'application/json': { schema: { type: 'object', properties: { sessionId: { type: 'string' } } } } } },
+          '404': { description: 'No such device' }, '409': { description: 'The device has no push address' }, '502': { description: 'The push gateway refused or is unreachable' },
+        },
       },
     },
   },

@@ -10,6 +10,12 @@ export function findActiveSession(db: Db, deviceId: string, sessionId: string): 
     .get();
 }
 
+export function findSession(db: Db, deviceId: string, sessionId: string, status: DmSessionRow['status']): DmSessionRow | undefined {
+  return db.select().from(dmSessions)
+    .where(and(eq(dmSessions.deviceId, deviceId), eq(dmSessions.sessionId, sessionId), eq(dmSessions.status, status)))
+    .get();
+}
+
 export function insertSession(db: Db, row: { deviceId: string; sessionId: string; state: string }): DmSessionRow {
   return db.insert(dmSessions).values(row).returning().get();
 }

@@ -6,7 +6,7 @@
  */
 import type { AppContext } from '../app-context';
 import { getDeviceByDevId, updateDevice, type DeviceRow } from '@/db/queries/devices';
-import { findActiveSession, insertSession, saveSession } from '@/db/queries/sessions';
+import { findActiveSession, findSession, insertSession, saveSession } from '@/db/queries/sessions';
 import { encodeMessage } from '../omadm/codec/index';
 import type { Encoding, SyncMLMessage } from '../omadm/message';
 import { MIME } from '../omadm/message';
@@ -66,6 +66,10 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
   const now = Date.now();
   const auth = deviceAuth(device);
   const existing = findActiveSession(db, device.id, message.hdr.sessionId);
+  if (!existing && isLateStatuses(message) && findSession(db, device.id, message.hdr.sessionId, 'complete')) {
+    // Statuses for our last message of a session that is already over: nothing to answer.
+    return { status: 200, body: new Uint8Array(0), headers: { 'content-type': contentType } };
+  }
   let sessionRowId: string;
   let state: ServerSessionState;
   if (existing) {
@@ -85,9 +89,11 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
   if (nonces.clientNonce !== undefined) auth.clientNonce = nonces.clientNonce;
   if (nonces.serverNonce !== undefined) auth.serverNonce = nonces.serverNonce;
 
-  const authenticated = received.events.some((e: SessionEvent) => e.type === 'authenticated') || !existing ? undefined : true;
-  void authenticated;
-  if (!existing) state = enqueueWork(state, workForNewSession(ctx, device, now));
+  // Work is queued once the handset has proved who it is, never for an unauthenticated peer.
+  // ('authenticated' comes once per session, on the message that proved it.)
+  if (received.events.some((e: SessionEvent) => e.type === 'authenticated')) {
+    state = enqueueWork(state, workForNewSession(ctx, device, sessionRowId, now));
+  }
   const more = handleSessionEvents(ctx, device, sessionRowId, received.events, now);
   if (more.length) state = enqueueWork(state, more);
 
@@ -111,8 +117,14 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
       ...(nonces.serverNonce !== undefined ? { serverNonce: nonces.serverNonce } : {}),
     });
   });
-  if (out.done) handleSessionEvents(ctx, device, sessionRowId, [{ type: 'session-end', reason: 'complete' } as SessionEvent], now);
+  // What building the answer produced (failed commands, work done, the session's end).
+  if (out.events.length) handleSessionEvents(ctx, device, sessionRowId, out.events, now);
   return { status: 200, body, headers };
+}
+
+/** A client's closing message of statuses only, which some clients send after our last message. */
+function isLateStatuses(message: SyncMLMessage): boolean {
+  return message.body.final && message.body.commands.length > 0 && message.body.commands.every((c) => c.kind === 'Status');
 }
 
 function respUri(ctx: AppContext, input: DmInput): string | undefined {

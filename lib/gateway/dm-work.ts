@@ -18,18 +18,18 @@ const INVENTORY_PATHS = ['./DevDetail/FwV', './DevDetail/SwV', './DevDetail/HwV'
 /** A job of kind 'dm-commands' carries engine work requests as-is (used by tests and operators' scripts). */
 export interface DmCommandsPayload { work: WorkRequest[] }
 
-export function workForNewSession(ctx: AppContext, device: DeviceRow, now: number): WorkRequest[] {
+export function workForNewSession(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number): WorkRequest[] {
   const work: WorkRequest[] = [{ id: INVENTORY, kind: 'get', paths: INVENTORY_PATHS } as WorkRequest];
-  return work.concat(claimJobs(ctx, device, now));
+  return work.concat(claimJobs(ctx, device, sessionRowId, now));
 }
 
-function claimJobs(ctx: AppContext, device: DeviceRow, now: number): WorkRequest[] {
-  void now;
+/** Queued jobs for the handset join this session; each work id is prefixed with its job's id. */
+function claimJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number): WorkRequest[] {
   const out: WorkRequest[] = [];
-  for (const job of runnableJobs(ctx.db, device.id, Date.now())) {
+  for (const job of runnableJobs(ctx.db, device.id, now)) {
     if (job.kind !== 'dm-commands') continue;
     const payload = JSON.parse(job.payload) as DmCommandsPayload;
-    updateJob(ctx.db, job.id, { status: 'running', attempts: job.attempts + 1 });
+    updateJob(ctx.db, job.id, { status: 'running', attempts: job.attempts + 1, sessionRef: sessionRowId });
     for (const w of payload.work) out.push({ ...w, id: `${job.id}:${w.id}` } as WorkRequest);
   }
   return out;
@@ -38,7 +38,6 @@ function claimJobs(ctx: AppContext, device: DeviceRow, now: number): WorkRequest
 type Ev = SessionEvent & { type: string; [k: string]: unknown };
 
 export function handleSessionEvents(ctx: AppContext, device: DeviceRow, sessionRowId: string, events: SessionEvent[], now: number): WorkRequest[] {
-  void sessionRowId;
   const inventory: Record<string, string> = {};
   for (const raw of events) {
     const e = raw as Ev;
@@ -66,17 +65,31 @@ export function handleSessionEvents(ctx: AppContext, device: DeviceRow, sessionR
     });
   }
   recordJobEvents(ctx, events);
+  if (events.some((e) => e.type === 'session-end')) finishJobs(ctx, sessionRowId);
   void now;
   return [];
+}
+
+/**
+ * When the session ends, each job it ran is done: succeeded when every command it sent
+ * was answered with a 2xx, failed otherwise (the events kept on the job say which).
+ */
+function finishJobs(ctx: AppContext, sessionRowId: string): void {
+  for (const job of jobsInSession(ctx.db, sessionRowId)) {
+    const events = job.result ? (JSON.parse(job.result) as { events: Array<{ type: string; status?: number }> }).events : [];
+    const answered = events.filter((e) => e.type === 'status' || e.type === 'result' || e.type === 'ui');
+    const bad = answered.filter((e) => e.status === undefined || e.status < 200 || e.status > 299);
+    updateJob(ctx.db, job.id, bad.length || answered.length === 0
+      ? { status: 'failed', error: answered.length ? `${bad.length} of ${answered.length} commands failed` : 'the session ended before any command was answered' }
+      : { status: 'succeeded' });
+  }
 }
 
 /** Results and statuses of 'dm-commands' jobs are kept on the job; values as size and SHA-256. */
 function recordJobEvents(ctx: AppContext, events: SessionEvent[]): void {
   const byJob = new Map<string, unknown[]>();
-  let ended = false;
   for (const raw of events) {
     const e = raw as Ev;
-    if (e.type === 'session-end') ended = true;
     const wid = typeof e.workId === 'string' ? e.workId : undefined;
     if (!wid || !wid.includes(':')) continue;
     const jobId = wid.slice(0, wid.indexOf(':'));
@@ -84,14 +97,12 @@ function recordJobEvents(ctx: AppContext, events: SessionEvent[]): void {
     const summary = { ...e, value: undefined, ...(value ? { size: value.length, sha256: createHash('sha256').update(value).digest('hex') } : {}) };
     (byJob.get(jobId) ?? byJob.set(jobId, []).get(jobId)!).push(summary);
   }
-  void ended;
   for (const [jobId, list] of byJob) {
     const job = ctx.db.query.jobs.findFirst({ where: (j, { eq }) => eq(j.id, jobId) }).sync();
     if (!job) continue;
     const prev = job.result ? (JSON.parse(job.result) as { events: unknown[] }).events : [];
     updateJob(ctx.db, jobId, { result: JSON.stringify({ events: prev.concat(list) }) });
   }
-  void jobsInSession;
 }
 
 function toBytes(v: unknown): Uint8Array {

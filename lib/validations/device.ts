@@ -21,6 +21,9 @@ export const provisionDeviceSchema = z.object({
   serverAuth: authSchemeSchema.optional(),
   serverPass: z.string().min(1).max(256),
   pushAddress: z.string().max(512).optional(),
+  /** Nonces both sides start from (base64), for handsets provisioned with them at the factory. */
+  clientNonce: z.string().max(128).regex(/^[A-Za-z0-9+/=]*$/, 'base64').optional(),
+  serverNonce: z.string().max(128).regex(/^[A-Za-z0-9+/=]*$/, 'base64').optional(),
 });
 
 export type ProvisionDeviceInput = z.input<typeof provisionDeviceSchema>;

@@ -150,6 +150,26 @@ export interface PackedMessage {
   drained: boolean;
   sent: SentRecord[];
   failed: OutboxFailure[];
+  /** What this message took from the queue, to put back if the peer refuses it unexecuted. */
+  refusable: Refusable;
+}
+
+/**
+ * The queued commands one message carried. A peer that refuses our credentials executes
+ * nothing of that message and answers none of it (DM Protocol §8.3): requeueRefused puts
+ * them back in front, a Large Object started in it from its first byte.
+ */
+export interface Refusable {
+  msgId: number;
+  entries: QueuedEntry[];
+  /** A Large Object was started in this message (its whole entry is in `entries`). */
+  lo: boolean;
+}
+
+export function requeueRefused(ob: OutboxState, r: Refusable): OutboxState {
+  // A Large Object started in the refused message is among the entries, whole.
+  const lo = r.lo ? undefined : ob.lo;
+  return { replies: ob.replies, queue: [...r.entries, ...ob.queue], ...(lo ? { lo } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -268,7 +288,10 @@ export function nextMessage(
     queue: [...ob.queue],
     ...(ob.lo ? { lo: { ...ob.lo } } : {}),
   };
-  const p: Packer = { max, used: envelope, envelope, commands: [], sent: [], failed: [], encoding, allocCmdId, msgId: hdr.msgId, limits };
+  const p: Packer = {
+    max, used: envelope, envelope, commands: [], sent: [], failed: [], encoding, allocCmdId, msgId: hdr.msgId, limits,
+    taken: [], loStarted: false,
+  };
 
   let blocked = packQueue(p, state, 'replies');
   if (!blocked && state.lo) blocked = sendChunk(p, state);
@@ -280,6 +303,7 @@ export function nextMessage(
     drained: !hasPending(state),
     sent: p.sent,
     failed: p.failed,
+    refusable: { msgId: hdr.msgId, entries: p.taken, lo: p.loStarted },
   };
 }
 
@@ -294,6 +318,8 @@ interface Packer {
   allocCmdId: () => number;
   msgId: number;
   limits: Limits;
+  taken: QueuedEntry[];
+  loStarted: boolean;
 }
 
 /** Packs entries from one queue; returns true when packing must stop (message full/blocked). */
@@ -313,6 +339,7 @@ function packQueue(p: Packer, state: OutboxState, which: 'replies' | 'queue'): b
         continue;
       }
       state.lo = { cmd: big.shell, ...(entry.tag !== undefined ? { tag: entry.tag } : {}), ...big.data, total: big.total, offset: 0 };
+      if (which === 'queue') { p.loStarted = true; p.taken.push(entry); }
       if (sendChunk(p, state)) return true;
       continue;
     }
@@ -323,6 +350,7 @@ function packQueue(p: Packer, state: OutboxState, which: 'replies' | 'queue'): b
     if (p.used + size <= p.max) {
       q.shift();
       place(p, cmd, entry.tag);
+      if (which === 'queue') p.taken.push(entry);
       continue;
     }
     const items = itemsOf(cmd);
@@ -350,6 +378,7 @@ function packQueue(p: Packer, state: OutboxState, which: 'replies' | 'queue'): b
         total,
         offset: 0,
       };
+      if (which === 'queue') { p.loStarted = true; p.taken.push(entry); }
       if (sendChunk(p, state)) return true;
       continue;
     }

@@ -327,10 +327,12 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     expect(statusOf(p4.reply, r1.cmdId)).toMatchObject({ cmd: 'Results', data: '200' });
     expect(ofType(p4.events, 'work-done')).toEqual([{ type: 'work-done', workId: 'inv' }]);
     expect(ofType(p4.events, 'protocol-error')).toEqual([]);
-    // The client sent Results, so it gets our statuses; its answer (statuses only) ends it.
-    expect(p4.done).toBe(false);
-    const end = h.send(h.msg(h.statuses(p4.reply)));
-    expect(end.done).toBe(true);
+    // Our statuses for its Results close the session: a client that receives a Final
+    // message of statuses only does not answer it.
+    expect(p4.done).toBe(true);
+    expect(nonStatus(p4.reply)).toEqual([]);
+    expect(p4.reply.body.final).toBe(true);
+    expect(ofType(p4.events, 'session-end')).toEqual([{ type: 'session-end', reason: 'complete' }]);
   });
 
   it('reports a rejected 1101 and the 215s of the Sequence steps after it', () => {
@@ -545,8 +547,31 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     expect(ofType(step.events, 'work-done').map((e) => e.workId).sort()).toEqual(['g', 'later']);
   });
 
+  it('sends again, with its new nonce, the commands a client refused along with our credentials', () => {
+    const h = new Harness(encoding);
+    h.work([{ id: 'g', kind: 'get', paths: ['./DevDetail/FwV'] }, { id: 'r', kind: 'replace', items: [{ path: './Big', format: 'bin', value: b64('x'.repeat(40_000)) }] }]);
+    const p2 = h.open({ maxMsgSize: 4096 });
+    expect(p2.reply.hdr.cred).toBeDefined();
+    const firstGet = nonStatus(p2.reply).find((c) => c.kind === 'Get');
+    expect(firstGet).toBeDefined();
+    // The client refuses our credentials: only its SyncHdr status, 401 with a Chal, nothing else answered.
+    const refusal = h.statuses(p2.reply, {}, 401).slice(0, 1);
+    refusal[0]!.chal = { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: b64('client picks a new nonce') } };
+    const p3 = h.send(h.msg(refusal));
+    expect(h.auth.serverNonce).toBe(b64('client picks a new nonce'));
+    expect(p3.done).toBe(false);
+    expect(verifyCred(p3.reply.hdr.cred, 'md5', h.auth.server, nonceBytes(b64('client picks a new nonce')))).toBe(true);
+    const again = nonStatus(p3.reply);
+    expect(again.find((c) => c.kind === 'Get')).toMatchObject({ items: [{ target: { locURI: './DevDetail/FwV' } }] });
+    // The Large Object starts again from its first byte.
+    const chunk = again.find((c) => c.kind === 'Replace') as Replace | undefined;
+    expect(chunk?.items[0]?.meta?.size).toBe(encoding === 'xml' ? 53_336 : 40_000); // XML carries bin as base64
+    expect(ofType(p3.events, 'result')).toEqual([]);
+  });
+
   it('aborts from our side with Alert 1223', () => {
     const h = new Harness(encoding);
+    h.work([{ id: 'g', kind: 'get', paths: ['./X'] }]);
     const p2 = h.open();
     h.state = json(abortSession(h.state));
     const step = h.send(h.msg(h.statuses(p2.reply, {}, 212)));
@@ -610,6 +635,7 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
 
   it('survives hostile input: unknown statuses, duplicate CmdIDs, MsgID going back, client commands', () => {
     const h = new Harness(encoding);
+    h.work([{ id: 'g', kind: 'get', paths: ['./X'] }]);
     const p2 = h.open();
     h.msgId = 0; // MsgID goes back to 1
     const dupA: Alert = { kind: 'Alert', cmdId: 50, data: '1224', items: [{ data: 'x' }] };

@@ -39,8 +39,8 @@ import {
 } from './large-object.js';
 import {
   DEFAULT_MAX_MSG_SIZE, abandonLargeObject, clearCommands, enqueue, freeze, newOutbox,
-  nextMessage, noteStatus, pendingTags, thaw,
-  type Json, type OutboxFailure, type OutboxState, type PendingCommand, type SentRecord,
+  nextMessage, noteStatus, pendingTags, requeueRefused, thaw,
+  type Json, type OutboxFailure, type OutboxState, type PendingCommand, type Refusable, type SentRecord,
 } from './outbox.js';
 import type {
   GenericAlertEventItem, SequenceStep, SessionEndReason, SessionEvent, UiOptions, WorkRequest,
@@ -135,6 +135,8 @@ export interface ServerSessionState {
   openWork: string[];
   /** Events produced outside receive/respond (enqueueWork), delivered by the next call. */
   pendingEvents: SessionEvent[];
+  /** While the client may still refuse our credentials: what our last message took from the queue. */
+  refusable?: Refusable;
 }
 
 export interface ReceiveInput {
@@ -539,9 +541,16 @@ function handleHdrStatus(ctx: Ctx, s: Status, code: number): void {
     return;
   }
   if (code === StatusCode.Unauthorized || code === StatusCode.MissingCredentials) {
-    // The client refused our credentials; resend them (with its new nonce) next message.
+    // The client refused our credentials; resend them (with its new nonce) next message,
+    // and with them the commands it refused unexecuted and unanswered.
     st.serverAccepted = false;
     st.serverChallenges++;
+    const r = st.refusable;
+    if (r && s.msgRef === r.msgId) {
+      for (const key of Object.keys(st.awaiting)) if (st.awaiting[key]!.msgId === r.msgId) delete st.awaiting[key];
+      st.outbox = requeueRefused(st.outbox, r);
+      delete st.refusable;
+    }
     if (st.serverChallenges > (st.cfg.maxAuthAttempts ?? DEFAULT_MAX_AUTH)) {
       events.push({ type: 'protocol-error', detail: 'the client keeps refusing our credentials' });
       st.abort = 'auth-failed';
@@ -865,11 +874,16 @@ export function respond(state: ServerSessionState, auth: DeviceAuth): RespondRes
   const packed = nextMessage(st.outbox, hdr, replies, limits, st.encoding, alloc);
   st.outbox = packed.ob;
   recordSent(st, packed.sent);
+  // Kept only while the client may still refuse us: before it accepts md5/basic, or always with HMAC.
+  if (!st.serverAccepted || auth.serverScheme === 'hmac') st.refusable = packed.refusable;
+  else delete st.refusable;
   for (const f of packed.failed) reportFailure(ctx, f);
 
-  // Done when the client's last message closed its package with statuses only and we send
-  // nothing that needs an answer: it will not speak again after this message.
-  const done = st.clientFinal && st.clientOnlyStatuses && packed.drained && packed.sent.length === 0;
+  // Done when the client's last message closed its package (no Large Object of its own
+  // still coming) and we send nothing that needs an answer: a client that receives a Final
+  // message of statuses only ends the session without a word (§8.4), so this is our last
+  // chance to know it ended.
+  const done = st.clientFinal && st.lo.current === undefined && packed.drained && packed.sent.length === 0;
   if (done) {
     ctx.events.push(...unanswered(st));
     for (const id of st.openWork) ctx.touched.add(id);

@@ -1,0 +1,87 @@
+/**
+ * `rewind sim`: a fleet of virtual handsets against a DM server. The handsets are
+ * registered first, through the REST API when a token is given (a server elsewhere) or
+ * straight into the database under DATA_DIR (a server on this machine), then each runs
+ * a session (or keeps connecting on its schedule for --minutes), and a summary is printed.
+ */
+import path from 'node:path';
+import { formatSummary, runFleet, type FleetHandsetInfo } from '../lib/device/fleet';
+import { getContext } from '../lib/app-context';
+import { provisionFleet, provisionInput } from '../lib/fleet-provision';
+import { authSchemeSchema } from '../lib/validations/device';
+import { intOption, UsageError, type Command } from './usage';
+
+export const simCommand: Command = {
+  summary: 'run a fleet of virtual handsets against a DM server and print a summary',
+  usage: '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--state-dir DIR] [--once | --minutes M [--every S]] [--concurrency N] [--seed N] [--media-scale F] [--token T]',
+  options: {
+    server: { type: 'string' }, devices: { type: 'string' }, wbxml: { type: 'boolean' }, mixed: { type: 'boolean' },
+    auth: { type: 'string' }, 'state-dir': { type: 'string' }, once: { type: 'boolean' }, minutes: { type: 'string' },
+    every: { type: 'string' }, concurrency: { type: 'string' }, seed: { type: 'string' }, 'media-scale': { type: 'string' },
+    token: { type: 'string' },
+  },
+  async run(v) {
+    const server = typeof v.server === 'string' ? v.server : `http://127.0.0.1:${process.env.PORT ?? 3000}/dm`;
+    let url: URL;
+    try {
+      url = new URL(server);
+    } catch {
+      throw new UsageError('--server must be a URL such as http://127.0.0.1:3000/dm');
+    }
+    const auth = authSchemeSchema.safeParse(v.auth ?? 'md5');
+    if (!auth.success) throw new UsageError('--auth must be md5, hmac or basic');
+    if (v.once && v.minutes !== undefined) throw new UsageError('--once and --minutes exclude each other');
+    const minutes = v.minutes === undefined ? 0 : intOption(v, 'minutes', 1, 1, 24 * 60);
+    const mediaScale = v['media-scale'] === undefined ? 0.1 : Number(v['media-scale']);
+    if (!(mediaScale > 0 && mediaScale <= 1)) throw new UsageError('--media-scale must be a number in (0, 1]');
+    const token = (v.token as string | undefined) ?? process.env.REWIND_TOKEN;
+    const stateDir = (v['state-dir'] as string | undefined) ?? path.join(process.env.DATA_DIR ?? './data', 'sim');
+    const devices = intOption(v, 'devices', 10, 1, 100_000);
+
+    const ac = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (minutes) {
+      timer = setTimeout(() => ac.abort(), minutes * 60_000);
+      process.once('SIGINT', () => ac.abort());
+    }
+    const started = Date.now();
+    const summary = await runFleet({
+      server: url.toString(),
+      devices,
+      stateDir,
+      encoding: v.wbxml ? 'wbxml' : v.mixed ? 'mixed' : 'xml',
+      auth: auth.data,
+      concurrency: intOption(v, 'concurrency', 16, 1, 1000),
+      seed: intOption(v, 'seed', 1, 0, 2 ** 31),
+      mediaScale,
+      once: !minutes,
+      everyMs: intOption(v, 'every', 60, 1, 86_400) * 1000,
+      signal: ac.signal,
+      register: (ids) => (token ? registerByApi(url, token, ids) : registerInDb(ids)),
+      onProgress: (done, total) => {
+        if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} handsets (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      },
+    });
+    if (timer) clearTimeout(timer);
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    console.log(formatSummary(summary));
+    return summary.failed > 0 ? 1 : 0;
+  },
+};
+
+async function registerInDb(ids: FleetHandsetInfo[]): Promise<void> {
+  provisionFleet(getContext().db, ids);
+}
+
+/** POSTs the fleet to /api/v1/devices in batches; any refusal stops the run with the server's message. */
+async function registerByApi(dmUrl: URL, token: string, ids: FleetHandsetInfo[]): Promise<void> {
+  const endpoint = new URL('/api/v1/devices', dmUrl);
+  for (let i = 0; i < ids.length; i += 500) {
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(ids.slice(i, i + 500).map((h) => provisionInput(h))),
+    });
+    if (!res.ok) throw new Error(`registering handsets at ${endpoint.href} failed: ${res.status} ${await res.text()}`);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * `npm run demo`: a small fleet of virtual handsets living inside the server process. They
+ * are provisioned on first start (kept under DATA_DIR/demo-handsets afterwards), listen for
+ * Package #0 on the in-process push, open a session each at start, and then connect on
+ * their own schedule, so the console always has fresh sessions to show.
+ */
+import path from 'node:path';
+import { openFleet, summarize } from './device/fleet';
+import type { SessionSummary, VirtualHandset } from './device/handset';
+import { getContext } from './app-context';
+import { provisionFleet } from './fleet-provision';
+import { createApiToken } from './tokens';
+import { getDeviceByDevId } from '@/db/queries/devices';
+import { wakeDevice } from './gateway/wake';
+import { log } from './log';
+
+export interface DemoOptions {
+  /** Base URL of this server as the handsets reach it, e.g. http://127.0.0.1:3000. */
+  serverUrl: string;
+  devices?: number;
+  /** How often each handset connects by itself. Default 5 minutes. */
+  everyMs?: number;
+}
+
+export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>> {
+  const ctx = getContext();
+  const handsets: VirtualHandset[] = openFleet({
+    server: `${opts.serverUrl}/dm`,
+    devices: opts.devices ?? 12,
+    stateDir: path.join(ctx.env.dataDir, 'demo-handsets'),
+    encoding: 'mixed',
+    auth: 'md5',
+    mediaScale: 0.05,
+    serverId: ctx.env.DM_SERVER_ID,
+  });
+  provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
+  const { token } = createApiToken(ctx.db, 'admin', 'demo');
+  console.log(`Demo:           ${handsets.length} virtual handsets (XML and WBXML, MD5 both ways)`);
+  console.log(`Demo API token: ${token}   (admin; e.g. curl -H "Authorization: Bearer ${token}" ${opts.serverUrl}/api/v1/devices)`);
+
+  const sessions: SessionSummary[] = [];
+  const stops: Array<() => void> = [];
+  for (const h of handsets) {
+    stops.push(h.listen(ctx.push.inproc));
+    stops.push(h.onSession((s) => sessions.push(s)));
+  }
+  // Half connect by themselves, the other half are woken by Package #0, as on a real network.
+  const first = handsets.map(async (h, i) => {
+    await new Promise((r) => setTimeout(r, i * 150));
+    if (i % 2 === 0) await h.connect({ initiator: 'client' });
+    else {
+      const device = getDeviceByDevId(ctx.db, h.devId);
+      if (device) await wakeDevice(ctx.push, device, { version: ctx.env.NOTIFICATION_VERSION });
+    }
+    await h.idle();
+  });
+  void Promise.allSettled(first).then(() => {
+    const s = summarize(handsets.length, sessions, 0);
+    console.log(`Demo sessions:  ${s.ok} completed, ${s.failed} failed`);
+    for (const h of handsets) stops.push(h.startSchedule(opts.everyMs ?? 5 * 60_000));
+  });
+  return async () => {
+    for (const stop of stops) stop();
+    await Promise.race([Promise.all(handsets.map((h) => h.idle())), new Promise((r) => setTimeout(r, 5000))]);
+    log.info('demo fleet stopped');
+  };
+}

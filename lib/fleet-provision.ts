@@ -1,0 +1,40 @@
+/**
+ * Provisioning virtual handsets on the server: what the fleet knows about each handset
+ * (identity, credentials, the nonces both sides start from) becomes the device's DM
+ * account. Used by `rewind sim`, the demo, tests and benchmarks.
+ */
+import type { Db } from '@/db/client';
+import type { FleetHandsetInfo } from './device/fleet';
+import { provisionDevice } from './devices';
+import type { ProvisionDeviceInput } from './validations/device';
+
+export interface FleetProvisionOptions {
+  /** Give each handset the in-process push address `inproc:<devId>` (handsets in this process). */
+  inprocPush?: boolean;
+}
+
+/** The provisioning request for one virtual handset; also the REST API's body. */
+export function provisionInput(h: FleetHandsetInfo, opts: FleetProvisionOptions = {}): ProvisionDeviceInput {
+  return {
+    devId: h.devId,
+    manufacturer: h.man,
+    model: h.mod,
+    firmware: h.firmware,
+    // A deterministic UK number per handset, so a subscriber can be looked up by MSISDN.
+    msisdn: `447700${String(h.seed % 1_000_000).padStart(6, '0')}`,
+    subscriber: `Subscriber ${h.devId.slice(-6)}`,
+    serverId: h.serverId,
+    clientAuth: h.clientScheme,
+    serverAuth: h.serverScheme,
+    clientUser: h.clientUser,
+    clientPass: h.clientPassword,
+    serverPass: h.serverPassword,
+    clientNonce: h.nonces.clientNonce,
+    serverNonce: h.nonces.serverNonce,
+    ...(opts.inprocPush ? { pushAddress: `inproc:${h.devId}` } : {}),
+  };
+}
+
+export function provisionFleet(db: Db, handsets: readonly FleetHandsetInfo[], opts: FleetProvisionOptions = {}): void {
+  for (const h of handsets) provisionDevice(db, provisionInput(h, opts));
+}

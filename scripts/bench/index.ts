@@ -1,0 +1,32 @@
+/**
+ * `npm run bench`: the codec benchmark (codec.ts) and the DM endpoint benchmark (dm.ts),
+ * every figure beside its baseline. Each also runs on its own:
+ *
+ *   npx tsx scripts/bench/codec.ts
+ *   npx tsx scripts/bench/dm.ts
+ */
+// Before anything imports lib/log.ts, which reads it once (dm.ts sets it too).
+process.env.LOG_LEVEL = 'silent';
+
+import os from 'node:os';
+import { benchCodec, formatRows, type Row } from './codec.js';
+import { benchDm } from './dm.js';
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const rows: Row[] = [];
+  rows.push(...(await benchCodec()));
+  rows.push(...(await benchDm()));
+  console.log(formatRows(rows));
+  const cpus = os.cpus();
+  console.log(
+    `\nnode ${process.version}, ${cpus.length} x ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${os.platform()}; ` +
+      `${((performance.now() - started) / 1000).toFixed(0)} s. Reproduce: npm run bench ` +
+      '(libwbxml2 rows need libwbxml2-utils: xml2wbxml, wbxml2xml).',
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropAt, withFaults } from './faults.js';
-import { httpTransport, TransportError, type HttpReply, type HttpRequest, type Transport } from './transport.js';
+import { dropAt, withFaults } from './faults';
+import { httpTransport, TransportError, type HttpReply, type HttpRequest, type Transport } from './transport';
 
 function echo(): Transport & { seen: HttpRequest[] } {
   const seen: HttpRequest[] = [];

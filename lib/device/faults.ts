@@ -8,8 +8,8 @@
  * through unless `countGets`). Faults can be set up front or changed on demand
  * (`set`, `clear`), and every injected fault is recorded in `log`.
  */
-import { Rng } from './random.js';
-import { TransportError, type HttpReply, type HttpRequest, type Transport } from './transport.js';
+import { Rng } from './random';
+import { TransportError, type HttpReply, type HttpRequest, type Transport } from './transport';
 
 export type FaultKind =
   /** The request never reaches the server: the POST throws ('dropped'). */

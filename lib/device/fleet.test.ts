@@ -2,12 +2,12 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { nonceBytes } from '../omadm/auth.js';
-import { buildNotification } from '../omadm/notification.js';
-import { InProcessPush } from '../omadm/push.js';
-import { fleetSeed, formatSummary, openFleet, runFleet, summarize, type FleetHandsetInfo } from './fleet.js';
-import type { SessionSummary } from './handset.js';
-import { StubDmServer } from './stub-server.js';
+import { nonceBytes } from '../omadm/auth';
+import { buildNotification } from '../omadm/notification';
+import { InProcessPush } from '../omadm/push';
+import { fleetSeed, formatSummary, openFleet, runFleet, summarize, type FleetHandsetInfo } from './fleet';
+import type { SessionSummary } from './handset';
+import { StubDmServer } from './stub-server';
 
 const stub = new StubDmServer();
 let dir: string;

@@ -5,15 +5,15 @@
  * schedule and listening for Package #0 until stopped — with a summary for the CLI and
  * benchmarks.
  */
-import type { AuthScheme } from '../omadm/auth.js';
-import type { InProcessPush } from '../omadm/push.js';
-import type { ClientNonces } from '../omadm/session/client.js';
-import { MODEL_IDS } from './catalog.js';
-import { generateIdentity, type GenerateOptions, type HandsetIdentity } from './generate.js';
-import { VirtualHandset, type HandsetOptions, type SessionSummary } from './handset.js';
-import { hash32 } from './random.js';
-import { HandsetStore } from './store.js';
-import { dmAccPaths } from '../omadm/mo/dmacc.js';
+import type { AuthScheme } from '../omadm/auth';
+import type { InProcessPush } from '../omadm/push';
+import type { ClientNonces } from '../omadm/session/client';
+import { MODEL_IDS } from './catalog';
+import { generateIdentity, type GenerateOptions, type HandsetIdentity } from './generate';
+import { VirtualHandset, type HandsetOptions, type SessionSummary } from './handset';
+import { hash32 } from './random';
+import { HandsetStore } from './store';
+import { dmAccPaths } from '../omadm/mo/dmacc';
 
 export type FleetHandsetInfo = HandsetIdentity & { nonces: ClientNonces };
 

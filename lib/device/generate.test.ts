@@ -1,14 +1,14 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { BR } from '../omadm/mo/backup-restore.js';
-import { DEVDETAIL } from '../omadm/mo/devdetail.js';
-import { DEVINFO } from '../omadm/mo/devinfo.js';
-import { parseInventory } from '../omadm/mo/scomo.js';
-import { utf8Decode } from '../omadm/util/bytes.js';
-import { MODELS, getModel } from './catalog.js';
-import { generateHandset, generateTree, luhnDigit, PATHS } from './generate.js';
-import { crc32 } from './media.js';
-import type { DmTree } from './tree.js';
+import { BR } from '../omadm/mo/backup-restore';
+import { DEVDETAIL } from '../omadm/mo/devdetail';
+import { DEVINFO } from '../omadm/mo/devinfo';
+import { parseInventory } from '../omadm/mo/scomo';
+import { utf8Decode } from '../omadm/util/bytes';
+import { MODELS, getModel } from './catalog';
+import { generateHandset, generateTree, luhnDigit, PATHS } from './generate';
+import { crc32 } from './media';
+import type { DmTree } from './tree';
 
 const SMALL = { mediaScale: 0.01 };
 

@@ -6,21 +6,21 @@
  * Every part of the handset draws from its own PRNG stream (subSeed(seed, label)), so
  * adding a node to one subtree does not reshuffle the others.
  */
-import { nonceBytes, type AuthScheme } from '../omadm/auth.js';
-import type { Encoding } from '../omadm/message.js';
-import { BR, BR_MO_VERSION, CATEGORIES } from '../omadm/mo/backup-restore.js';
-import { DEVDETAIL } from '../omadm/mo/devdetail.js';
-import { DEVINFO } from '../omadm/mo/devinfo.js';
-import { aauthTypeOf, dmAccPaths, DMACC_APPID } from '../omadm/mo/dmacc.js';
-import { FUMO_MO_ID, FumoState, fumoPaths } from '../omadm/mo/fumo.js';
-import { deployedPaths, SCOMO_DEPLOYED, SCOMO_DOWNLOAD, SCOMO_ROOT, ScomoState } from '../omadm/mo/scomo.js';
-import { base64Encode } from '../omadm/util/bytes.js';
+import { nonceBytes, type AuthScheme } from '../omadm/auth';
+import type { Encoding } from '../omadm/message';
+import { BR, BR_MO_VERSION, CATEGORIES } from '../omadm/mo/backup-restore';
+import { DEVDETAIL } from '../omadm/mo/devdetail';
+import { DEVINFO } from '../omadm/mo/devinfo';
+import { aauthTypeOf, dmAccPaths, DMACC_APPID } from '../omadm/mo/dmacc';
+import { FUMO_MO_ID, FumoState, fumoPaths } from '../omadm/mo/fumo';
+import { deployedPaths, SCOMO_DEPLOYED, SCOMO_DOWNLOAD, SCOMO_ROOT, ScomoState } from '../omadm/mo/scomo';
+import { base64Encode } from '../omadm/util/bytes';
 import {
   ANTIVIRUS, APPS, getModel, RINGTONE_NAMES, SCREENSAVER_NAMES, WALLPAPER_NAMES, type AppSpec, type ModelSpec,
-} from './catalog.js';
-import { certificateDer, MEDIA_MIME, mediaFile, type MediaKind } from './media.js';
-import { hash32, Rng, subSeed } from './random.js';
-import { ACCESS_EXEC, ACCESS_GR, ACCESS_RO, ACCESS_RW, ACCESS_SECRET, DmTree } from './tree.js';
+} from './catalog';
+import { certificateDer, MEDIA_MIME, mediaFile, type MediaKind } from './media';
+import { hash32, Rng, subSeed } from './random';
+import { ACCESS_EXEC, ACCESS_GR, ACCESS_RO, ACCESS_RW, ACCESS_SECRET, DmTree } from './tree';
 
 /** Where each managed object lives in a virtual handset's tree. One place, so they are easy to move. */
 export const PATHS = {

@@ -13,33 +13,33 @@
  * An alert stays pending until a session carrying it completes, so a dropped session
  * delivers it again next time.
  */
-import { nonceBytes, type Secret } from '../omadm/auth.js';
-import { DecodeError } from '../omadm/errors.js';
-import { MIME, type Item } from '../omadm/message.js';
+import { nonceBytes, type Secret } from '../omadm/auth';
+import { DecodeError } from '../omadm/errors';
+import { MIME, type Item } from '../omadm/message';
 import {
   BR, CATEGORIES, dsResultAlert, localBackupResultAlert, localPaths, localRestoreResultAlert, backupRequestAlert,
   parseCategories, parseDataSyncParams, parseLocalBackupParams, parseLocalRestoreParams, parseRequestBackupParams,
   type BrOperation, type Category, type DataSyncParams, type LocalManifest,
-} from '../omadm/mo/backup-restore.js';
-import { DEVDETAIL } from '../omadm/mo/devdetail.js';
-import { dmAccPaths, parseDmAccounts, schemeOfAAuthType } from '../omadm/mo/dmacc.js';
-import { FUMO_ALERT, FumoState, fumoPaths, type FumoOperation } from '../omadm/mo/fumo.js';
-import type { GenericAlert, GenericAlertItem } from '../omadm/mo/generic-alert.js';
-import { deployedPaths, downloadPaths, SCOMO_ALERT_OPERATION_COMPLETE, ScomoState } from '../omadm/mo/scomo.js';
-import { notificationSessionId, parseNotification, verifyNotification } from '../omadm/notification.js';
-import type { InProcessPush } from '../omadm/push.js';
-import type { ClientHandler, CommandOutcome, UiAlertRequest, UiAlertResponse } from '../omadm/session/client-handler.js';
-import { ClientSession, ClientSessionError, type ClientConfig, type ClientEvent, type Outgoing } from '../omadm/session/client.js';
-import { utf8Decode } from '../omadm/util/bytes.js';
-import { itemValue } from '../omadm/value.js';
-import { getModel } from './catalog.js';
-import { generateHandset, PATHS, putDeployed, type GenerateOptions, type HandsetIdentity } from './generate.js';
-import { CATEGORY_PATHS, leavesOf, merkleRoot, RESTORABLE } from './local-backup.js';
-import { checkAppPackage, checkFirmwarePackage } from './packages.js';
-import type { HandsetState, HandsetStore, LocalBackupRecord, PendingAlert } from './store.js';
-import { httpTransport, TransportError, type Transport } from './transport.js';
-import { canonicalPath, ACCESS_EXEC, type DmTree, type TreeSnapshot } from './tree.js';
-import { VirtualUser } from './user.js';
+} from '../omadm/mo/backup-restore';
+import { DEVDETAIL } from '../omadm/mo/devdetail';
+import { dmAccPaths, parseDmAccounts, schemeOfAAuthType } from '../omadm/mo/dmacc';
+import { FUMO_ALERT, FumoState, fumoPaths, type FumoOperation } from '../omadm/mo/fumo';
+import type { GenericAlert, GenericAlertItem } from '../omadm/mo/generic-alert';
+import { deployedPaths, downloadPaths, SCOMO_ALERT_OPERATION_COMPLETE, ScomoState } from '../omadm/mo/scomo';
+import { notificationSessionId, parseNotification, verifyNotification } from '../omadm/notification';
+import type { InProcessPush } from '../omadm/push';
+import type { ClientHandler, CommandOutcome, UiAlertRequest, UiAlertResponse } from '../omadm/session/client-handler';
+import { ClientSession, ClientSessionError, type ClientConfig, type ClientEvent, type Outgoing } from '../omadm/session/client';
+import { utf8Decode } from '../omadm/util/bytes';
+import { itemValue } from '../omadm/value';
+import { getModel } from './catalog';
+import { generateHandset, PATHS, putDeployed, type GenerateOptions, type HandsetIdentity } from './generate';
+import { CATEGORY_PATHS, leavesOf, merkleRoot, RESTORABLE } from './local-backup';
+import { checkAppPackage, checkFirmwarePackage } from './packages';
+import type { HandsetState, HandsetStore, LocalBackupRecord, PendingAlert } from './store';
+import { httpTransport, TransportError, type Transport } from './transport';
+import { canonicalPath, ACCESS_EXEC, type DmTree, type TreeSnapshot } from './tree';
+import { VirtualUser } from './user';
 
 export interface HandsetOptions {
   /** Persist here after every session and asynchronous operation. */

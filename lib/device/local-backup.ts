@@ -9,10 +9,10 @@
  * parent (the second-preimage trick on naive Merkle trees).
  */
 import { createHash } from 'node:crypto';
-import type { Category } from '../omadm/mo/backup-restore.js';
-import { utf8Encode } from '../omadm/util/bytes.js';
-import { PATHS } from './generate.js';
-import type { TreeNode } from './tree.js';
+import type { Category } from '../omadm/mo/backup-restore';
+import { utf8Encode } from '../omadm/util/bytes';
+import { PATHS } from './generate';
+import type { TreeNode } from './tree';
 
 /** The subtrees each category covers. Firmware is recorded (FwV/SwV) but never written back locally. */
 export const CATEGORY_PATHS: Readonly<Record<Category, readonly string[]>> = {

@@ -4,8 +4,8 @@
  * them) around deterministic pseudo-random bodies. Nothing here decodes to a meaningful
  * picture or tune; it only has to look like one and be exactly reproducible.
  */
-import { utf8Encode } from '../omadm/util/bytes.js';
-import type { Rng } from './random.js';
+import { utf8Encode } from '../omadm/util/bytes';
+import type { Rng } from './random';
 
 export type MediaKind = 'png' | 'jpeg' | 'gif' | 'mp3' | 'wav' | 'midi';
 

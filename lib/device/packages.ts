@@ -11,7 +11,7 @@
  * (`?version=2.0.1&model=…`, `?id=…&name=…&version=…`), for servers that serve opaque files.
  */
 import { createHash } from 'node:crypto';
-import { utf8Decode, utf8Encode } from '../omadm/util/bytes.js';
+import { utf8Decode, utf8Encode } from '../omadm/util/bytes';
 
 export const FW_FORMAT = 'rewind-fw/1';
 export const APP_FORMAT = 'rewind-app/1';

@@ -2,10 +2,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generateHandset } from './generate.js';
-import { initialState } from './handset.js';
-import { HandsetStore, INLINE_MAX, sanitizeDevId, sha256Hex } from './store.js';
-import type { DmTree } from './tree.js';
+import { generateHandset } from './generate';
+import { initialState } from './handset';
+import { HandsetStore, INLINE_MAX, sanitizeDevId, sha256Hex } from './store';
+import type { DmTree } from './tree';
 
 let dir: string;
 beforeEach(() => {

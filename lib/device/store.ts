@@ -17,14 +17,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClientNonces } from '../omadm/session/client.js';
-import type { LocalManifest } from '../omadm/mo/backup-restore.js';
-import type { GenericAlert } from '../omadm/mo/generic-alert.js';
-import { base64Decode, base64Encode } from '../omadm/util/bytes.js';
-import type { HandsetIdentity } from './generate.js';
+import type { ClientNonces } from '../omadm/session/client';
+import type { LocalManifest } from '../omadm/mo/backup-restore';
+import type { GenericAlert } from '../omadm/mo/generic-alert';
+import { base64Decode, base64Encode } from '../omadm/util/bytes';
+import type { HandsetIdentity } from './generate';
 import {
   ACCESS_TYPES, DmTree, joinPath, parseUri, type AccessType, type InteriorNode, type LeafFormat, type TreeNode, type TreeOptions,
-} from './tree.js';
+} from './tree';
 
 /** What a handset keeps besides its tree. */
 export interface HandsetState {

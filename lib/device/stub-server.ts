@@ -8,12 +8,12 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { makeChal, makeCred, newNonce, nonceBytes, verifyCred } from '../omadm/auth.js';
-import { decodeMessage, encodeMessage } from '../omadm/codec/index.js';
-import { encodingOf, type Command, type Results, type Status, type SyncMLMessage } from '../omadm/message.js';
-import { parseGenericAlert, type GenericAlert } from '../omadm/mo/generic-alert.js';
-import type { ClientNonces } from '../omadm/session/client.js';
-import type { HandsetIdentity } from './generate.js';
+import { makeChal, makeCred, newNonce, nonceBytes, verifyCred } from '../omadm/auth';
+import { decodeMessage, encodeMessage } from '../omadm/codec/index';
+import { encodingOf, type Command, type Results, type Status, type SyncMLMessage } from '../omadm/message';
+import { parseGenericAlert, type GenericAlert } from '../omadm/mo/generic-alert';
+import type { ClientNonces } from '../omadm/session/client';
+import type { HandsetIdentity } from './generate';
 
 export interface StubRound {
   devId: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { utf8Decode, utf8Encode } from '../omadm/util/bytes.js';
-import { ACCESS_EXEC, ACCESS_RO, canonicalPath, DmTree, parseUri } from './tree.js';
+import { utf8Decode, utf8Encode } from '../omadm/util/bytes';
+import { ACCESS_EXEC, ACCESS_RO, canonicalPath, DmTree, parseUri } from './tree';
 
 const t8 = (s: string) => utf8Encode(s);
 

@@ -13,7 +13,7 @@
  * Values are never mutated in place (every write stores a new Uint8Array), so snapshots
  * for Atomic share value buffers and only copy the node structure.
  */
-import { utf8Decode, utf8Encode } from '../omadm/util/bytes.js';
+import { utf8Decode, utf8Encode } from '../omadm/util/bytes';
 
 export type LeafFormat = 'chr' | 'int' | 'bool' | 'b64' | 'bin' | 'xml' | 'date' | 'time' | 'float' | 'null';
 export const LEAF_FORMATS: readonly LeafFormat[] = ['chr', 'int', 'bool', 'b64', 'bin', 'xml', 'date', 'time', 'float', 'null'];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { UiAlertRequest } from '../omadm/session/client-handler.js';
-import { VirtualUser } from './user.js';
+import type { UiAlertRequest } from '../omadm/session/client-handler';
+import { VirtualUser } from './user';
 
 const confirm: UiAlertRequest = { code: '1101', options: { MAXDT: '30' }, text: 'Back up now? Charges may apply while roaming.', choices: [] };
 const display: UiAlertRequest = { code: '1100', options: {}, text: 'Backup complete', choices: [] };

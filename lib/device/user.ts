@@ -13,7 +13,7 @@
  * with 200 — except timeout, which is how a user who never looks at the phone shows up.
  * Every prompt is recorded with its answer so tests can assert what the user was asked.
  */
-import type { UiAlertRequest, UiAlertResponse } from '../omadm/session/client-handler.js';
+import type { UiAlertRequest, UiAlertResponse } from '../omadm/session/client-handler';
 
 export type UserBehaviour =
   | 'accept'

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import {
   AUTH_TYPE, basicCredential, constantTimeEqual, hmacHeader, hmacMac, makeChal, makeCred, md5Derived, md5Digest,
   newNonce, nonceBytes, parseBasic, parseHmacHeader, schemeOfType, verifyCred, verifyHmac,
-} from './auth.js';
-import { base64Decode, utf8Encode } from './util/bytes.js';
+} from './auth';
+import { base64Decode, utf8Encode } from './util/bytes';
 
 const VECTORS = '/work/shared/omadm-vectors/spec-examples';
 const pkg1 = readFileSync(`${VECTORS}/oma-dm121-sec2.4-md5-example-pkg1.xml`, 'utf8');

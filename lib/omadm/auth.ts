@@ -8,8 +8,8 @@
  * Basic is the exception — it compares the password itself.
  */
 import { md5 } from '@noble/hashes/legacy.js';
-import type { Chal, Cred } from './message.js';
-import { base64Decode, base64Encode, concatBytes, utf8Decode, utf8Encode } from './util/bytes.js';
+import type { Chal, Cred } from './message';
+import { base64Decode, base64Encode, concatBytes, utf8Decode, utf8Encode } from './util/bytes';
 
 export type AuthScheme = 'basic' | 'md5' | 'hmac';
 

@@ -7,7 +7,7 @@
  * strings where the spec allows arbitrary text (SessionID) and as numbers where the spec
  * says they are integers; the codec validates them.
  */
-import type { XmlElement } from './codec/element.js';
+import type { XmlElement } from './codec/element';
 
 export type Format =
   | 'b64' | 'bin' | 'bool' | 'chr' | 'int' | 'node' | 'null' | 'xml' | 'date' | 'time' | 'float';

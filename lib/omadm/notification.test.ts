@@ -1,9 +1,9 @@
 import { md5 } from '@noble/hashes/legacy.js';
 import { describe, expect, it } from 'vitest';
-import { md5Derived, nonceBytes } from './auth.js';
-import { DecodeError } from './errors.js';
-import { buildNotification, notificationSessionId, parseNotification, verifyNotification } from './notification.js';
-import { toHex, utf8Encode } from './util/bytes.js';
+import { md5Derived, nonceBytes } from './auth';
+import { DecodeError } from './errors';
+import { buildNotification, notificationSessionId, parseNotification, verifyNotification } from './notification';
+import { toHex, utf8Encode } from './util/bytes';
 
 const secret = { user: 'rewind-dm', password: 'server-secret' };
 const nonce = nonceBytes('AAECAwQFBgcICQoLDA0ODw==');

@@ -14,9 +14,9 @@
  * The digest is the same construction as the HMAC header, kept raw (16 bytes) here.
  */
 import { md5 } from '@noble/hashes/legacy.js';
-import { constantTimeEqual, derivedOf, type Secret } from './auth.js';
-import { DecodeError } from './errors.js';
-import { base64Encode, concatBytes, utf8Decode, utf8Encode } from './util/bytes.js';
+import { constantTimeEqual, derivedOf, type Secret } from './auth';
+import { DecodeError } from './errors';
+import { base64Encode, concatBytes, utf8Decode, utf8Encode } from './util/bytes';
 
 export interface NotificationFields {
   /** The 10-bit version field; default 12 (DM 1.2 as version*10). Some clients read it differently. */

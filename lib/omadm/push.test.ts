@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcessPush, PushError, RoutingPush, WebhookPush, type PushTransport } from './push.js';
+import { InProcessPush, PushError, RoutingPush, WebhookPush, type PushTransport } from './push';
 
 interface Seen { method?: string; url?: string; headers: IncomingMessage['headers']; body: Uint8Array }
 

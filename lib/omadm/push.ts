@@ -3,7 +3,7 @@
  * hands the bytes to an operator gateway over HTTP (WebhookPush); tests, the demo and the
  * virtual handsets receive them in process (InProcessPush).
  */
-import { MIME } from './message.js';
+import { MIME } from './message';
 
 export interface PushTarget {
   devId: string;

@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { itemValue, valueData } from './value.js';
-import { DecodeError } from './errors.js';
-import { decodeMessage, encodeMessage } from './codec/index.js';
-import type { Encoding, SyncMLMessage } from './message.js';
+import { itemValue, valueData } from './value';
+import { DecodeError } from './errors';
+import { decodeMessage, encodeMessage } from './codec/index';
+import type { Encoding, SyncMLMessage } from './message';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 

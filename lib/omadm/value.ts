@@ -3,11 +3,11 @@
  * so the same node value travels differently per encoding; these two functions are the
  * only place that knows how.
  */
-import { isElement } from './codec/element.js';
-import type { Encoding, Item, ItemData } from './message.js';
-import { DecodeError } from './errors.js';
-import { base64Decode, base64Encode, utf8Decode, utf8Encode } from './util/bytes.js';
-import { serializeXml } from './codec/xml.js';
+import { isElement } from './codec/element';
+import type { Encoding, Item, ItemData } from './message';
+import { DecodeError } from './errors';
+import { base64Decode, base64Encode, utf8Decode, utf8Encode } from './util/bytes';
+import { serializeXml } from './codec/xml';
 
 const BINARY_FORMATS = new Set(['b64', 'bin']);
 

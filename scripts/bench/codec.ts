@@ -17,11 +17,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { decodeMessage, encodeMessage } from '../../lib/omadm/codec/index.js';
-import { decodeWbxml, encodeWbxml } from '../../lib/omadm/codec/wbxml.js';
-import { parseXml, serializeXml } from '../../lib/omadm/codec/xml.js';
-import { corpusMessage, makeCorpus } from './corpus.js';
-import type { Corpus } from './corpus.js';
+import { decodeMessage, encodeMessage } from '../../lib/omadm/codec/index';
+import { decodeWbxml, encodeWbxml } from '../../lib/omadm/codec/wbxml';
+import { parseXml, serializeXml } from '../../lib/omadm/codec/xml';
+import { corpusMessage, makeCorpus } from './corpus';
+import type { Corpus } from './corpus';
 
 export interface Row {
   name: string;

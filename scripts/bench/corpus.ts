@@ -7,10 +7,10 @@
  * The XML text is written here rather than by the codec under test, so the corpus does not
  * depend on what it measures and libwbxml's tools get the same bytes.
  */
-import type { XmlElement, XmlNode } from '../../lib/omadm/codec/element.js';
-import { elementToMessage } from '../../lib/omadm/codec/syncml.js';
-import type { SyncMLMessage } from '../../lib/omadm/message.js';
-import { base64Encode } from '../../lib/omadm/util/bytes.js';
+import type { XmlElement, XmlNode } from '../../lib/omadm/codec/element';
+import { elementToMessage } from '../../lib/omadm/codec/syncml';
+import type { SyncMLMessage } from '../../lib/omadm/message';
+import { base64Encode } from '../../lib/omadm/util/bytes';
 
 export interface Corpus {
   root: XmlElement;

@@ -27,9 +27,9 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { FleetSummary } from '../../lib/device/fleet.js';
-import type { ChildMessage, ParentMessage, RecordedAnswer } from './dm-client.js';
-import { formatRows, type Row } from './codec.js';
+import type { FleetSummary } from '../../lib/device/fleet';
+import type { ChildMessage, ParentMessage, RecordedAnswer } from './dm-client';
+import { formatRows, type Row } from './codec';
 
 export interface DmBenchOptions {
   /** Handsets per measured run (default 200). */

@@ -9,8 +9,8 @@
 process.env.LOG_LEVEL = 'silent';
 
 import os from 'node:os';
-import { benchCodec, formatRows, type Row } from './codec.js';
-import { benchDm } from './dm.js';
+import { benchCodec, formatRows, type Row } from './codec';
+import { benchDm } from './dm';
 
 async function main(): Promise<void> {
   const started = performance.now();

@@ -8,11 +8,11 @@
  * UTF-8 encoding can carry.
  */
 import fc from 'fast-check';
-import type { XmlElement } from './element.js';
+import type { XmlElement } from './element';
 import type {
   Alert, Atomic, Chal, Command, Cred, Delete, Exec, Item, ItemCommand, LocInfo, MapItem, Meta,
   Results, Sequence, Status, Sync, SyncHdr, SyncMLMessage, SyncMap,
-} from '../message.js';
+} from '../message';
 
 const NS_METINF = 'syncml:metinf';
 

@@ -1,11 +1,11 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { parseXml } from './xml.js';
-import { decodeMessage, encodeMessage } from './index.js';
-import { elementToMessage } from './syncml.js';
-import { DecodeError } from '../errors.js';
-import { arbMessage } from './arbitrary.js';
-import type { XmlElement } from './element.js';
+import { parseXml } from './xml';
+import { decodeMessage, encodeMessage } from './index';
+import { elementToMessage } from './syncml';
+import { DecodeError } from '../errors';
+import { arbMessage } from './arbitrary';
+import type { XmlElement } from './element';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 

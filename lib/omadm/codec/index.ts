@@ -2,14 +2,14 @@
  * The codec facade: SyncML messages to and from XML or WBXML bytes, and the sizes the
  * outbox needs to pack commands under a peer's MaxMsgSize.
  */
-import type { DecodeLimits } from './element.js';
-import type { Command, Encoding, SyncHdr, SyncMLMessage } from '../message.js';
-import { parseXml, serializeXml, serializedXmlSize } from './xml.js';
-import { decodeWbxml, encodeWbxml } from './wbxml.js';
-import { commandToElement, elementToMessage, messageToElement } from './syncml.js';
-import { utf8Encode } from '../util/bytes.js';
+import type { DecodeLimits } from './element';
+import type { Command, Encoding, SyncHdr, SyncMLMessage } from '../message';
+import { parseXml, serializeXml, serializedXmlSize } from './xml';
+import { decodeWbxml, encodeWbxml } from './wbxml';
+import { commandToElement, elementToMessage, messageToElement } from './syncml';
+import { utf8Encode } from '../util/bytes';
 
-export type { Encoding } from '../message.js';
+export type { Encoding } from '../message';
 
 export function encodeMessage(msg: SyncMLMessage, encoding: Encoding): Uint8Array {
   const root = messageToElement(msg);

@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { arbMessage } from './arbitrary.js';
-import { decodeMessage, encodeMessage, encodedCommandSize, encodedEnvelopeSize } from './index.js';
-import { elementToMessage, messageToElement } from './syncml.js';
-import { parseXml, serializeXml } from './xml.js';
-import { decodeWbxml, encodeWbxml } from './wbxml.js';
+import { arbMessage } from './arbitrary';
+import { decodeMessage, encodeMessage, encodedCommandSize, encodedEnvelopeSize } from './index';
+import { elementToMessage, messageToElement } from './syncml';
+import { parseXml, serializeXml } from './xml';
+import { decodeWbxml, encodeWbxml } from './wbxml';
 
 describe('SyncML round trip (property)', () => {
   it('element mapping alone is lossless', () => {

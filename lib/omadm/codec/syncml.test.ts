@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { parseXml, serializeXml } from './xml.js';
-import { commandToElement, elementToMessage, messageToElement } from './syncml.js';
-import { decodeMessage } from './index.js';
-import { DecodeError } from '../errors.js';
-import type { Command, SyncMLMessage } from '../message.js';
+import { parseXml, serializeXml } from './xml';
+import { commandToElement, elementToMessage, messageToElement } from './syncml';
+import { decodeMessage } from './index';
+import { DecodeError } from '../errors';
+import type { Command, SyncMLMessage } from '../message';
 
 const HDR = '<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>t</LocURI></Target><Source><LocURI>s</LocURI></Source></SyncHdr>';
 const body = (xml: string, ns = 'SYNCML:SYNCML1.2'): SyncMLMessage =>

@@ -9,13 +9,13 @@
  * Text outside Data is trimmed of XML whitespace (pretty-printed messages indent it);
  * Data is kept exactly, because node values can begin or end with significant spaces.
  */
-import { isElement } from './element.js';
-import type { XmlElement, XmlNode } from './element.js';
-import { DecodeError } from '../errors.js';
-import { utf8Decode, utf8Encode, concatBytes } from '../util/bytes.js';
+import { isElement } from './element';
+import type { XmlElement, XmlNode } from './element';
+import { DecodeError } from '../errors';
+import { utf8Decode, utf8Encode, concatBytes } from '../util/bytes';
 import type {
   Chal, Command, Cred, Item, ItemData, LocInfo, MapItem, Meta, SyncHdr, SyncMLMessage,
-} from '../message.js';
+} from '../message';
 
 export const NS_SYNCML12 = 'SYNCML:SYNCML1.2';
 export const NS_METINF = 'syncml:metinf';

@@ -1,12 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeMessage, encodeMessage } from './index.js';
-import { elementToCommand, elementToMessage } from './syncml.js';
-import { parseXml } from './xml.js';
-import { isElement } from './element.js';
-import type { XmlElement } from './element.js';
-import type { Alert, Command, Exec, Replace, Sequence, Status } from '../message.js';
+import { decodeMessage, encodeMessage } from './index';
+import { elementToCommand, elementToMessage } from './syncml';
+import { parseXml } from './xml';
+import { isElement } from './element';
+import type { XmlElement } from './element';
+import type { Alert, Command, Exec, Replace, Sequence, Status } from '../message';
 
 const DIR = '/work/shared/omadm-vectors/spec-examples';
 const read = (f: string): Uint8Array => readFileSync(join(DIR, f));

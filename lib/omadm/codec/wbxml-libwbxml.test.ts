@@ -12,11 +12,11 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeCorpus } from '../../../scripts/bench/corpus.js';
-import { isElement } from './element.js';
-import type { XmlElement } from './element.js';
-import { decodeWbxml, encodeWbxml, looksLikeWbxml } from './wbxml.js';
-import { parseXml } from './xml.js';
+import { makeCorpus } from '../../../scripts/bench/corpus';
+import { isElement } from './element';
+import type { XmlElement } from './element';
+import { decodeWbxml, encodeWbxml, looksLikeWbxml } from './wbxml';
+import { parseXml } from './xml';
 
 const hasTool =
   spawnSync('xml2wbxml', [], { encoding: 'utf8' }).error === undefined &&

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arbMessage } from './arbitrary.js';
-import { elementToMessage, messageToElement } from './syncml.js';
-import { decodeWbxml, encodeWbxml } from './wbxml.js';
+import { arbMessage } from './arbitrary';
+import { elementToMessage, messageToElement } from './syncml';
+import { decodeWbxml, encodeWbxml } from './wbxml';
 
 describe('WBXML property round trips', () => {
   for (const stringTable of [true, false]) {

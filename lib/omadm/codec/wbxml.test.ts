@@ -2,10 +2,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../errors.js';
-import type { XmlElement, XmlNode } from './element.js';
-import { decodeWbxml, encodeWbxml, looksLikeWbxml } from './wbxml.js';
-import { parseXml } from './xml.js';
+import { DecodeError } from '../errors';
+import type { XmlElement, XmlNode } from './element';
+import { decodeWbxml, encodeWbxml, looksLikeWbxml } from './wbxml';
+import { parseXml } from './xml';
 
 const VECTORS = '/work/shared/omadm-vectors/spec-examples';
 const vectorFiles = readdirSync(VECTORS)

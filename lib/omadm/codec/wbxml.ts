@@ -8,9 +8,9 @@
  * page 1 with lazy page switches, DevInf inside Data as a nested WBXML document in OPAQUE),
  * but builds its string table in linear time.
  */
-import { DEFAULT_LIMITS, isElement } from './element.js';
-import type { DecodeLimits, XmlElement, XmlNode } from './element.js';
-import { DecodeError } from '../errors.js';
+import { DEFAULT_LIMITS, isElement } from './element';
+import type { DecodeLimits, XmlElement, XmlNode } from './element';
+import { DecodeError } from '../errors';
 import {
   CHARSET_US_ASCII,
   CHARSET_UTF8,
@@ -20,8 +20,8 @@ import {
   docTypeByFpi,
   docTypeByNs,
   docTypeByPublicId,
-} from './wbxml-tokens.js';
-import type { CodePage, DocType } from './wbxml-tokens.js';
+} from './wbxml-tokens';
+import type { CodePage, DocType } from './wbxml-tokens';
 
 // ---------------------------------------------------------------------------------------------
 // Decoder

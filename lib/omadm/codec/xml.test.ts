@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { parseXml, serializeXml, serializedXmlSize, utf8Length } from './xml.js';
-import { DecodeError } from '../errors.js';
-import type { XmlElement } from './element.js';
+import { parseXml, serializeXml, serializedXmlSize, utf8Length } from './xml';
+import { DecodeError } from '../errors';
+import type { XmlElement } from './element';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 

@@ -11,10 +11,10 @@
  * backup fidelity matters more than XML's end-of-line rule. The serializer writes CR as a
  * character reference, so standard parsers keep it too.
  */
-import { DEFAULT_LIMITS } from './element.js';
-import type { DecodeLimits, XmlElement, XmlNode } from './element.js';
-import { DecodeError } from '../errors.js';
-import { base64Encode } from '../util/bytes.js';
+import { DEFAULT_LIMITS } from './element';
+import type { DecodeLimits, XmlElement, XmlNode } from './element';
+import { DecodeError } from '../errors';
+import { base64Encode } from '../util/bytes';
 
 // ---------------------------------------------------------------------------------------------
 // Parser

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Alert, Item } from '../message.js';
-import { utf8Encode } from '../util/bytes.js';
-import { FUMO_ALERT, FumoState, fumoExec, fumoPaths, fumoPkgUrlItem, fumoResultText, isFumoSuccess, parseFumoResult, parseFumoState } from './fumo.js';
-import { buildGenericAlert, buildGenericAlertItem, parseGenericAlert, parseGenericAlertItem } from './generic-alert.js';
+import type { Alert, Item } from '../message';
+import { utf8Encode } from '../util/bytes';
+import { FUMO_ALERT, FumoState, fumoExec, fumoPaths, fumoPkgUrlItem, fumoResultText, isFumoSuccess, parseFumoResult, parseFumoState } from './fumo';
+import { buildGenericAlert, buildGenericAlertItem, parseGenericAlert, parseGenericAlertItem } from './generic-alert';
 import {
   SCOMO_ALERT_OPERATION_COMPLETE, deployedPaths, downloadAddItems, downloadPaths, parseInventory, parseScomoResult, scomoExec,
-} from './scomo.js';
+} from './scomo';
 
 const VECTORS = '/work/shared/omadm-vectors/spec-examples';
 

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../errors.js';
-import type { Item } from '../message.js';
-import { utf8Encode } from '../util/bytes.js';
+import { DecodeError } from '../errors';
+import type { Item } from '../message';
+import { utf8Encode } from '../util/bytes';
 import {
   BR, BR_ALERT, backupRequestAlert, brResultText, dataSyncExec, decodePayload, dsResultAlert, isBrSuccess, lastResultItem,
   localBackupExec, localBackupResultAlert, localManifestItems, localPaths, localRestoreExec, localRestoreResultAlert,
   parseBrAlert, parseCategories, parseDataSyncParams, parseLastResult, parseLocalBackupParams, parseLocalBackupResultAlert,
   parseLocalManifests, parseLocalRestoreParams, parsePolicy, parseRequestBackupParams, policyGetItems, policyReplaceItems,
   requestBackupExec, type LocalManifest,
-} from './backup-restore.js';
-import { buildGenericAlert, parseGenericAlert } from './generic-alert.js';
+} from './backup-restore';
+import { buildGenericAlert, parseGenericAlert } from './generic-alert';
 
 const manifest: LocalManifest = {
   id: 'lb-20250101T000000Z', target: 'smartcard', time: '2025-01-01T00:00:00.000Z', categories: ['settings', 'certificates'],

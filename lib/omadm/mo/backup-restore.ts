@@ -9,10 +9,10 @@
  * the size, refuses unknown enum values and builds fresh objects field by field, so a
  * hostile payload cannot smuggle extra properties (or __proto__) into the caller.
  */
-import { DecodeError } from '../errors.js';
-import type { Exec, Item, ItemData } from '../message.js';
-import { dataText, itemPath, itemText, leafItem, nodeName, parseBool, parseUInt, valuesByPath } from './common.js';
-import type { GenericAlertItem } from './generic-alert.js';
+import { DecodeError } from '../errors';
+import type { Exec, Item, ItemData } from '../message';
+import { dataText, itemPath, itemText, leafItem, nodeName, parseBool, parseUInt, valuesByPath } from './common';
+import type { GenericAlertItem } from './generic-alert';
 
 export const BR_ROOT = './Ext/Rewind/BR';
 export const BR_MO_VERSION = '1.0';

@@ -2,8 +2,8 @@
  * Small helpers the management-object modules share: node paths, leaf items, and
  * reading values out of items a handset sent (which may be text, bytes or XML).
  */
-import type { Format, Item, ItemData } from '../message.js';
-import { utf8Decode } from '../util/bytes.js';
+import type { Format, Item, ItemData } from '../message';
+import { utf8Decode } from '../util/bytes';
 
 /** Longest URI we accept from a peer; DevDetail/URI/MaxTotLen is rarely above 255. */
 export const MAX_PATH_CHARS = 1024;

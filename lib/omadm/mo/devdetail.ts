@@ -3,8 +3,8 @@
  * the handset's DM limits. Backups record FwV/SwV/HwV so a restore can warn about a
  * version change; URI limits bound how deep and long our Gets may be.
  */
-import type { Item } from '../message.js';
-import { leafItem, parseBool, parseUInt, valuesByPath } from './common.js';
+import type { Item } from '../message';
+import { leafItem, parseBool, parseUInt, valuesByPath } from './common';
 
 export const DEVDETAIL_ROOT = './DevDetail';
 export const DEVDETAIL = {

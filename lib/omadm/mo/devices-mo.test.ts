@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Item } from '../message.js';
-import { utf8Encode } from '../util/bytes.js';
-import { dataText, isNodeName, itemPath, leafItem, nodeName, normalizePath, parseBool, parseUInt } from './common.js';
-import { DEVDETAIL, devDetailGetItems, devDetailItems, parseDevDetail } from './devdetail.js';
-import { DEVINFO, devInfoItems, isCompleteDevInfo, parseDevInfo } from './devinfo.js';
-import { aauthTypeOf, dmAccAddItems, dmAccCredentialItems, dmAccPaths, parseDmAccounts, schemeOfAAuthType } from './dmacc.js';
+import type { Item } from '../message';
+import { utf8Encode } from '../util/bytes';
+import { dataText, isNodeName, itemPath, leafItem, nodeName, normalizePath, parseBool, parseUInt } from './common';
+import { DEVDETAIL, devDetailGetItems, devDetailItems, parseDevDetail } from './devdetail';
+import { DEVINFO, devInfoItems, isCompleteDevInfo, parseDevInfo } from './devinfo';
+import { aauthTypeOf, dmAccAddItems, dmAccCredentialItems, dmAccPaths, parseDmAccounts, schemeOfAAuthType } from './dmacc';
 
 const VECTORS = '/work/shared/omadm-vectors/spec-examples';
 

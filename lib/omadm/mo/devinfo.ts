@@ -2,8 +2,8 @@
  * DevInfo (OMA-TS-DM_StdObj-V1_2 §5.3): the identity a handset sends as Replace items in
  * the package that opens every session (Package #1).
  */
-import type { Item } from '../message.js';
-import { leafItem, valuesByPath } from './common.js';
+import type { Item } from '../message';
+import { leafItem, valuesByPath } from './common';
 
 export const DEVINFO_ROOT = './DevInfo';
 export const DEVINFO = {

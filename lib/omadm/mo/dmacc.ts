@@ -9,9 +9,9 @@
  *        (BASIC | DIGEST | HMAC | ...), AAuthName, AAuthSecret, AAuthData (b64 nonce)
  *   ./DMAcc/<x>/AAuthPref, Ext
  */
-import type { AuthScheme } from '../auth.js';
-import type { Item } from '../message.js';
-import { itemPath, itemText, leafItem, nodeItem, nodeName } from './common.js';
+import type { AuthScheme } from '../auth';
+import type { Item } from '../message';
+import { itemPath, itemText, leafItem, nodeItem, nodeName } from './common';
 
 export const DMACC_ROOT = './DMAcc';
 export const DMACC_APPID = 'w7';

@@ -7,9 +7,9 @@
  * The FUMO node sits wherever the handset puts it (e.g. ./FwUpdate/<x>, found by its MO
  * id urn:oma:mo:oma-fumo:1.0); every path here is relative to that root.
  */
-import type { Exec, Item } from '../message.js';
-import { leafItem, normalizePath, parseUInt } from './common.js';
-import { alertText, type GenericAlertItem } from './generic-alert.js';
+import type { Exec, Item } from '../message';
+import { leafItem, normalizePath, parseUInt } from './common';
+import { alertText, type GenericAlertItem } from './generic-alert';
 
 export const FUMO_MO_ID = 'urn:oma:mo:oma-fumo:1.0';
 

@@ -6,8 +6,8 @@
  * informational|harmless|indeterminate) and Data. The Alert's Correlator echoes the
  * Exec that started the operation.
  */
-import { AlertCode, type Alert, type Format, type Item, type ItemData } from '../message.js';
-import { dataText, normalizePath } from './common.js';
+import { AlertCode, type Alert, type Format, type Item, type ItemData } from '../message';
+import { dataText, normalizePath } from './common';
 
 export const GENERIC_ALERT = AlertCode.Generic;
 

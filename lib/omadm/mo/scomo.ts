@@ -10,9 +10,9 @@
  *
  * Completion is reported by Generic Alert `...softwarecomponent.OperationComplete`.
  */
-import type { Exec, Item } from '../message.js';
-import { itemPath, itemText, leafItem, nodeItem, nodeName, parseUInt } from './common.js';
-import { alertText, type GenericAlertItem } from './generic-alert.js';
+import type { Exec, Item } from '../message';
+import { itemPath, itemText, leafItem, nodeItem, nodeName, parseUInt } from './common';
+import { alertText, type GenericAlertItem } from './generic-alert';
 
 export const SCOMO_ROOT = './SCOMO';
 export const SCOMO_DEPLOYED = './SCOMO/Inventory/Deployed';

@@ -4,7 +4,7 @@
  * (statuses, Large Object reassembly and splitting, Atomic/Sequence, message splitting);
  * the handler owns the tree and the user.
  */
-import type { Item } from '../message.js';
+import type { Item } from '../message';
 
 /** Outcome of one command on one item. `results` only for Get. */
 export interface CommandOutcome {

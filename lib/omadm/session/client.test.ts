@@ -2,19 +2,19 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   hmacHeader, makeCred, newNonce, nonceBytes, verifyCred, verifyHmac, makeChal, type AuthScheme, type Secret,
-} from '../auth.js';
-import { decodeMessage, encodeMessage } from '../codec/index.js';
+} from '../auth';
+import { decodeMessage, encodeMessage } from '../codec/index';
 import type {
   Alert, Command, Encoding, Item, Results, Status, SyncHdr, SyncMLMessage,
-} from '../message.js';
-import { base64Decode, base64Encode, bytesEqual, utf8Decode, utf8Encode } from '../util/bytes.js';
-import type { ClientHandler, CommandOutcome, UiAlertRequest, UiAlertResponse } from './client-handler.js';
+} from '../message';
+import { base64Decode, base64Encode, bytesEqual, utf8Decode, utf8Encode } from '../util/bytes';
+import type { ClientHandler, CommandOutcome, UiAlertRequest, UiAlertResponse } from './client-handler';
 import {
   enqueueWork, newServerSession, receive, respond, signResponse, type DeviceAuth, type SessionEvent, type WorkRequest,
-} from './server.js';
+} from './server';
 import {
   ClientSession, ClientSessionError, parseUiAlert, type ClientConfig, type Outgoing, type StartOptions,
-} from './client.js';
+} from './client';
 
 // ---------------------------------------------------------------------------------------
 // An in-memory handset tree

@@ -21,26 +21,26 @@
 import {
   makeChal, makeCred, newNonce, nonceBytes, schemeOfType, verifyCred, verifyHmac, hmacHeader,
   derivedOf, type AuthScheme, type Secret,
-} from '../auth.js';
-import { decodeMessage, encodeMessage } from '../codec/index.js';
-import type { DecodeLimits } from '../codec/element.js';
-import { DecodeError } from '../errors.js';
+} from '../auth';
+import { decodeMessage, encodeMessage } from '../codec/index';
+import type { DecodeLimits } from '../codec/element';
+import { DecodeError } from '../errors';
 import {
   AlertCode, MIME, StatusCode, encodingOf,
   type Alert, type Chal, type Command, type Encoding, type Item, type Meta,
   type Status, type SyncHdr, type SyncMLMessage,
-} from '../message.js';
-import { devInfoItems } from '../mo/devinfo.js';
-import { buildGenericAlert, type GenericAlert } from '../mo/generic-alert.js';
-import { valueData } from '../value.js';
+} from '../message';
+import { devInfoItems } from '../mo/devinfo';
+import { buildGenericAlert, type GenericAlert } from '../mo/generic-alert';
+import { valueData } from '../value';
 import {
   endMessage, newLargeObjectState, noEndOfDataAlert, receiveChunk, resetLargeObjects, type LargeObjectState,
-} from './large-object.js';
+} from './large-object';
 import {
   DEFAULT_MAX_MSG_SIZE, enqueue, enqueueReplies, hasPending, hasPendingCommands, newOutbox, nextMessage, noteStatus,
   type Limits, type OutboxFailure, type OutboxState, type PendingCommand,
-} from './outbox.js';
-import type { ClientHandler, CommandOutcome, UiAlertRequest, UiAlertResponse } from './client-handler.js';
+} from './outbox';
+import type { ClientHandler, CommandOutcome, UiAlertRequest, UiAlertResponse } from './client-handler';
 
 export interface ClientConfig {
   /** ./DevInfo/DevId, also the SyncHdr Source. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Item } from '../message.js';
-import { bytesEqual, utf8Encode } from '../util/bytes.js';
+import type { Item } from '../message';
+import { bytesEqual, utf8Encode } from '../util/bytes';
 import {
   endMessage, newLargeObjectState, noEndOfDataAlert, receiveChunk, type LargeObjectState,
-} from './large-object.js';
+} from './large-object';
 
 const roundTrip = (lo: LargeObjectState): LargeObjectState => JSON.parse(JSON.stringify(lo)) as LargeObjectState;
 

@@ -16,8 +16,8 @@
  * Keyed by (command kind, Target LocURI, else Source LocURI). State is plain JSON: chunks
  * are kept as text (decoded XML PCDATA) or base64 of raw bytes (WBXML opaque).
  */
-import { AlertCode, StatusCode, type Alert, type CommandKind, type Item, type ItemData } from '../message.js';
-import { base64Decode, base64Encode, concatBytes, utf8Encode } from '../util/bytes.js';
+import { AlertCode, StatusCode, type Alert, type CommandKind, type Item, type ItemData } from '../message';
+import { base64Decode, base64Encode, concatBytes, utf8Encode } from '../util/bytes';
 
 type StoredChunk = { t: string } | { b: string };
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage } from '../codec/index.js';
-import type { Command, Encoding, Item, Replace, Results, Status, SyncHdr, SyncMLMessage } from '../message.js';
-import { base64Decode, base64Encode, bytesEqual, concatBytes, utf8Encode } from '../util/bytes.js';
+import { decodeMessage, encodeMessage } from '../codec/index';
+import type { Command, Encoding, Item, Replace, Results, Status, SyncHdr, SyncMLMessage } from '../message';
+import { base64Decode, base64Encode, bytesEqual, concatBytes, utf8Encode } from '../util/bytes';
 import {
   enqueue, enqueueReplies, freeze, hasPending, newOutbox, nextMessage, noteStatus, thaw, abandonLargeObject,
   type Limits, type OutboxState, type PackedMessage,
-} from './outbox.js';
+} from './outbox';
 
 const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 

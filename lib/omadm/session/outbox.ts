@@ -28,9 +28,9 @@
  * The state is plain JSON (Uint8Array data stored as { $b64 }), so the caller can keep
  * it in the database between messages.
  */
-import { encodedCommandSize, encodedEnvelopeSize } from '../codec/index.js';
-import type { Command, CommandKind, Encoding, Item, ItemData, Meta, SyncHdr } from '../message.js';
-import { base64Decode, base64Encode, utf8Decode, utf8Encode } from '../util/bytes.js';
+import { encodedCommandSize, encodedEnvelopeSize } from '../codec/index';
+import type { Command, CommandKind, Encoding, Item, ItemData, Meta, SyncHdr } from '../message';
+import { base64Decode, base64Encode, utf8Decode, utf8Encode } from '../util/bytes';
 
 /** Our message size when the peer announces none (its MaxMsgSize is optional). */
 export const DEFAULT_MAX_MSG_SIZE = 64 * 1024;

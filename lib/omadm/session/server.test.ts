@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { hmacHeader, makeCred, makeChal, nonceBytes, verifyCred, verifyHmac } from '../auth.js';
-import { decodeMessage, encodeMessage } from '../codec/index.js';
+import { hmacHeader, makeCred, makeChal, nonceBytes, verifyCred, verifyHmac } from '../auth';
+import { decodeMessage, encodeMessage } from '../codec/index';
 import type {
   Alert, Command, Encoding, Item, Replace, Results, Status, SyncHdr, SyncMLMessage,
-} from '../message.js';
-import { base64Decode, base64Encode, bytesEqual, utf8Decode, utf8Encode } from '../util/bytes.js';
+} from '../message';
+import { base64Decode, base64Encode, bytesEqual, utf8Decode, utf8Encode } from '../util/bytes';
 import {
   abortSession, enqueueWork, newServerSession, receive, rejectUnknownDevice, respond, signResponse,
   type DeviceAuth, type ServerConfig, type ServerSessionState,
-} from './server.js';
-import type { SessionEvent, WorkRequest } from './work.js';
+} from './server';
+import type { SessionEvent, WorkRequest } from './work';
 
 const DEV = 'IMEI:493005100592800';
 const SERVER = 'rewind.example';

@@ -24,29 +24,29 @@
  */
 import {
   hmacHeader, makeChal, makeCred, newNonce, nonceBytes, verifyCred, verifyHmac,
-} from '../auth.js';
-import type { AuthScheme, Secret } from '../auth.js';
+} from '../auth';
+import type { AuthScheme, Secret } from '../auth';
 import {
   AlertCode, StatusCode,
   type Alert, type Chal, type Command, type Encoding, type Item, type ItemData, type Results,
   type Status, type SyncHdr, type SyncMLMessage,
-} from '../message.js';
-import { base64Decode, base64Encode, utf8Decode } from '../util/bytes.js';
-import { itemValue, valueData } from '../value.js';
+} from '../message';
+import { base64Decode, base64Encode, utf8Decode } from '../util/bytes';
+import { itemValue, valueData } from '../value';
 import {
   endMessage, newLargeObjectState, noEndOfDataAlert, receiveChunk,
   type IncomingLargeObject, type LargeObjectState,
-} from './large-object.js';
+} from './large-object';
 import {
   DEFAULT_MAX_MSG_SIZE, abandonLargeObject, clearCommands, enqueue, freeze, newOutbox,
   nextMessage, noteStatus, pendingTags, requeueRefused, thaw,
   type Json, type OutboxFailure, type OutboxState, type PendingCommand, type Refusable, type SentRecord,
-} from './outbox.js';
+} from './outbox';
 import type {
   GenericAlertEventItem, SequenceStep, SessionEndReason, SessionEvent, UiOptions, WorkRequest,
-} from './work.js';
+} from './work';
 
-export type { SessionEvent, WorkRequest } from './work.js';
+export type { SessionEvent, WorkRequest } from './work';
 
 export interface ServerConfig {
   /** Our name: SyncHdr Source LocURI of our messages (the DMAcc ServerID). */

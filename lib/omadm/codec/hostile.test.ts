@@ -35,7 +35,7 @@ describe('hostile XML', () => {
     const doc = `<?xml version="1.0"?>${dtd}]><SyncML>&lol9;</SyncML>`;
     const { value, ms } = timed(() => code(() => parseXml(enc(doc))));
     expect(value).toBe('forbidden-dtd');
-    expect(ms).toBeLessThan(50);
+    expect(ms).toBeLessThan(500); // generous for a loaded machine: the failure mode is seconds or a hang
   });
 
   it.each(['<!DOCTYPE x>', '<!ENTITY x "y">', '<A><!ELEMENT A ANY></A>', '<A><![INCLUDE[x]]></A>', '<A><!x></A>'])(
@@ -48,7 +48,7 @@ describe('hostile XML', () => {
     const huge = new Uint8Array(100 * 1024 * 1024).fill(0xff);
     const { value, ms } = timed(() => code(() => decodeMessage(huge, 'xml')));
     expect(value).toBe('too-large');
-    expect(ms).toBeLessThan(50);
+    expect(ms).toBeLessThan(500); // generous for a loaded machine: the failure mode is seconds or a hang
     expect(code(() => parseXml('<A/>'.repeat(10), { maxBytes: 39 }))).toBe('too-large');
     // Strings are measured in UTF-8 bytes, not UTF-16 units.
     expect(code(() => parseXml(`<A>${'é'.repeat(20)}</A>`, { maxBytes: 40 }))).toBe('too-large');
@@ -58,7 +58,7 @@ describe('hostile XML', () => {
     const deep = '<A>'.repeat(10_000) + '</A>'.repeat(10_000);
     const { value, ms } = timed(() => code(() => parseXml(deep)));
     expect(value).toBe('too-deep');
-    expect(ms).toBeLessThan(50);
+    expect(ms).toBeLessThan(500); // generous for a loaded machine: the failure mode is seconds or a hang
     expect(parseXml(deep, { maxDepth: 20_000 }).name).toBe('A');
     expect(code(() => decodeMessage(enc(msg('<Atomic><CmdID>1</CmdID>'.repeat(100) + '</Atomic>'.repeat(100))), 'xml'))).toBe('too-deep');
   });
@@ -68,7 +68,7 @@ describe('hostile XML', () => {
     const doc = `<A ${decls}>${'<B xmlns:q="v"/>'.repeat(10_000)}</A>`;
     const { value, ms } = timed(() => code(() => parseXml(doc)));
     expect(value).toBe('unsupported');
-    expect(ms).toBeLessThan(50);
+    expect(ms).toBeLessThan(500); // generous for a loaded machine: the failure mode is seconds or a hang
   });
 
   it('stops at maxElements', () => {

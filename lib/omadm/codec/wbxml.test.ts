@@ -245,7 +245,7 @@ describe('decodeWbxml limits and hostile input', () => {
     const deep = bytes(HDR, 0x6d, ...new Array<number>(10_000).fill(0x54));
     const t = performance.now();
     expect(codeOf(() => decodeWbxml(deep))).toBe('too-deep');
-    expect(performance.now() - t).toBeLessThan(200);
+    expect(performance.now() - t).toBeLessThan(1000);
     expect(codeOf(() => decodeWbxml(bytes(HDR, 0x6d, 0x54, 0x54, 0x01, 0x01, 0x01), { maxDepth: 2 }))).toBe('too-deep');
     expect(decodeWbxml(bytes(HDR, 0x6d, 0x54, 0x14, 0x01, 0x01), { maxDepth: 2 }).name).toBe('SyncML');
   });

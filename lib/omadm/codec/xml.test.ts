@@ -104,27 +104,6 @@ describe('parseXml', () => {
     expect(e.code).toBe('malformed');
     expect(e.offset).toBe(5);
   });
-
-  it('parses 1 MB of SyncML about as fast as JSON.parse reads the same tree', () => {
-    const item = '<Item><Source><LocURI>./DevInfo/Man</LocURI></Source><Meta><Format xmlns="syncml:metinf">chr</Format></Meta><Data>Device Factory &amp; Co</Data></Item>';
-    const doc = enc(`<SyncML xmlns="SYNCML:SYNCML1.2"><SyncBody><Replace><CmdID>1</CmdID>${item.repeat(Math.ceil(1_000_000 / item.length))}</Replace></SyncBody></SyncML>`);
-    expect(doc.length).toBeGreaterThan(1_000_000);
-    const json = JSON.stringify(parseXml(doc));
-    // Best of several runs against a native baseline measured alongside: absolute times
-    // mean little on a shared machine, the ratio does. About 10-15 ms on a quiet one.
-    const best = (f: () => unknown): number => {
-      let ms = Infinity;
-      for (let k = 0; k < 8; k++) {
-        const t0 = performance.now();
-        f();
-        ms = Math.min(ms, performance.now() - t0);
-      }
-      return ms;
-    };
-    const ours = best(() => parseXml(doc));
-    const native = best(() => JSON.parse(json));
-    expect(ours).toBeLessThan(native * 4 + 5);
-  });
 });
 
 describe('serializeXml', () => {

@@ -50,6 +50,8 @@ export const devices = sqliteTable('devices', {
   networkState: text('network_state'),
   /** JSON: the DevInfo/DevDetail values last reported. */
   deviceInfo: text('device_info'),
+  /** Backup policy; null = the default policy. */
+  policyId: text('policy_id'),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('devices_dev_id_idx').on(t.devId), index('devices_subscriber_idx').on(t.subscriberId)]);
 
@@ -85,11 +87,120 @@ export const jobs = sqliteTable('jobs', {
   error: text('error'),
   /** DM session (dm_sessions.id) currently running the job. */
   sessionRef: text('session_ref'),
+  /** JSON: where a running job is (e.g. a backup's pending paths), so another process can carry on. */
+  progress: text('progress'),
+  /** A job that must succeed first (a safety backup before a restore or firmware update). */
+  dependsOn: text('depends_on'),
+  /** Package #0 requested and not yet sent (the server process that sees it sends it). */
+  wakePending: integer('wake_pending', { mode: 'boolean' }).notNull().default(false),
   attempts: integer('attempts').notNull().default(0),
   notBefore: integer('not_before'),
   createdAt: createdAt(),
   updatedAt: integer('updated_at').notNull().$defaultFn(() => Date.now()),
-}, (t) => [index('jobs_device_status_idx').on(t.deviceId, t.status), index('jobs_status_idx').on(t.status, t.notBefore)]);
+}, (t) => [
+  index('jobs_device_status_idx').on(t.deviceId, t.status),
+  index('jobs_status_idx').on(t.status, t.notBefore),
+  index('jobs_wake_idx').on(t.wakePending),
+]);
+
+/** A manufacturer's model, as the handset reports it in DevInfo Man/Mod. */
+export const deviceModels = sqliteTable('device_models', {
+  id: id(),
+  manufacturer: text('manufacturer').notNull(),
+  model: text('model').notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('device_models_man_mod_idx').on(t.manufacturer, t.model)]);
+
+/** Which DM subtrees make up a category for a model (added to the generic profile). */
+export const backupProfiles = sqliteTable('backup_profiles', {
+  id: id(),
+  modelId: text('model_id').notNull().references(() => deviceModels.id, { onDelete: 'cascade' }),
+  category: text('category').notNull(),
+  /** JSON array of DM paths, e.g. ["./Settings", "./Ext/Vendor/Sound"]. */
+  paths: text('paths').notNull(),
+  updatedAt: integer('updated_at').notNull().$defaultFn(() => Date.now()),
+}, (t) => [uniqueIndex('backup_profiles_model_category_idx').on(t.modelId, t.category)]);
+
+/** How often and what to back up, and how long to keep it. */
+export const policies = sqliteTable('policies', {
+  id: id(),
+  name: text('name').notNull(),
+  /** JSON array of categories. */
+  categories: text('categories').notNull(),
+  /** Minutes between scheduled backups; 0 = never scheduled. */
+  intervalMinutes: integer('interval_minutes').notNull(),
+  /** Spread of scheduled wake-ups, so a million handsets do not all connect at once. */
+  jitterMinutes: integer('jitter_minutes').notNull().default(0),
+  wifiOnly: integer('wifi_only', { mode: 'boolean' }).notNull().default(false),
+  roamingAllowed: integer('roaming_allowed', { mode: 'boolean' }).notNull().default(false),
+  /** JSON: { keepLast?, daily?, weekly?, monthly? } (counts of snapshots to keep). */
+  retention: text('retention').notNull().default('{}'),
+  isDefault: integer('is_default', { mode: 'boolean' }).notNull().default(false),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('policies_name_idx').on(t.name)]);
+
+/**
+ * One backup of one device. Its entries are a content-addressed manifest blob whose
+ * SHA-256 is the snapshot's root hash; only a 'complete' snapshot may be restored.
+ */
+export const snapshots = sqliteTable('snapshots', {
+  id: id(),
+  deviceId: text('device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
+  jobId: text('job_id'),
+  /** on-demand | scheduled | safety | device | connect */
+  trigger: text('trigger').notNull(),
+  status: text('status').$type<'incomplete' | 'complete' | 'failed'>().notNull().default('incomplete'),
+  /** JSON array of categories. */
+  categories: text('categories').notNull(),
+  /** SHA-256 (hex) of the manifest, set when complete. */
+  rootHash: text('root_hash'),
+  entries: integer('entries').notNull().default(0),
+  /** Logical size: the sum of every value's bytes. */
+  bytes: integer('bytes').notNull().default(0),
+  /** Content this snapshot added to the store (0 for an unchanged handset). */
+  newBytes: integer('new_bytes').notNull().default(0),
+  legalHold: integer('legal_hold', { mode: 'boolean' }).notNull().default(false),
+  error: text('error'),
+  startedAt: integer('started_at').notNull().$defaultFn(() => Date.now()),
+  completedAt: integer('completed_at'),
+}, (t) => [index('snapshots_device_idx').on(t.deviceId, t.startedAt), index('snapshots_root_idx').on(t.rootHash)]);
+
+/** Entries of a snapshot still being taken; folded into its manifest when it completes. */
+export const snapshotStaging = sqliteTable('snapshot_staging', {
+  snapshotId: text('snapshot_id').notNull().references(() => snapshots.id, { onDelete: 'cascade' }),
+  path: text('path').notNull(),
+  category: text('category').notNull(),
+  format: text('format').notNull(),
+  type: text('type'),
+  size: integer('size').notNull(),
+  /** SHA-256 hex of the value; null for interior nodes. */
+  hash: text('hash'),
+}, (t) => [uniqueIndex('snapshot_staging_pk').on(t.snapshotId, t.path)]);
+
+/** Content in the blob store, by SHA-256: what garbage collection and storage figures read. */
+export const blobs = sqliteTable('blobs', {
+  hash: text('hash').primaryKey(),
+  size: integer('size').notNull(),
+  createdAt: createdAt(),
+});
+
+/** A backup the handset keeps itself (device storage or smart card), as it reported it. */
+export const localBackups = sqliteTable('local_backups', {
+  id: id(),
+  deviceId: text('device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
+  /** The handset's name for it (BR/Local/<id>). */
+  localId: text('local_id').notNull(),
+  target: text('target').$type<'device' | 'smartcard'>().notNull(),
+  takenAt: text('taken_at').notNull(),
+  categories: text('categories').notNull(),
+  entries: integer('entries').notNull(),
+  size: integer('size').notNull(),
+  rootHash: text('root_hash').notNull(),
+  jobId: text('job_id'),
+  reportedAt: integer('reported_at').notNull().$defaultFn(() => Date.now()),
+  /** Set when a later session found it gone from the handset. */
+  goneAt: integer('gone_at'),
+}, (t) => [uniqueIndex('local_backups_device_local_idx').on(t.deviceId, t.localId)]);
 
 export const apiTokens = sqliteTable('api_tokens', {
   id: id(),

@@ -4,7 +4,9 @@
  * created twice; the context lives on globalThis instead.
  */
 import { openDb, dbFile, type Db } from '@/db/client';
+import path from 'node:path';
 import { RoutingPush, WebhookPush } from './omadm/push';
+import { FileBlobStore, type BlobStore } from './backup/blob-store';
 import { env, type Env } from './env';
 
 export interface AppContext {
@@ -12,6 +14,8 @@ export interface AppContext {
   env: Env;
   /** Package #0 delivery: `inproc:` addresses to virtual handsets in this process, the rest to the operator's gateway. */
   push: RoutingPush;
+  /** Backup content, addressed by SHA-256. */
+  blobs: BlobStore;
 }
 
 const KEY = Symbol.for('rewind.context');
@@ -21,11 +25,15 @@ export function createPush(e: Env): RoutingPush {
   return new RoutingPush(e.PUSH_WEBHOOK_URL ? { gateway: new WebhookPush({ url: e.PUSH_WEBHOOK_URL }) } : {});
 }
 
+export function createBlobStore(e: Env): BlobStore {
+  return new FileBlobStore(path.join(e.dataDir, 'blobs'));
+}
+
 export function getContext(): AppContext {
   const g = globalThis as Holder;
   if (!g[KEY]) {
     const e = env();
-    g[KEY] = { db: openDb(dbFile(e.dataDir)), env: e, push: createPush(e) };
+    g[KEY] = { db: openDb(dbFile(e.dataDir)), env: e, push: createPush(e), blobs: createBlobStore(e) };
   }
   return g[KEY];
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDb, dbFile } from '@/db/client';
-import { createPush, setContext, type AppContext } from '../app-context';
+import { createBlobStore, createPush, setContext, type AppContext } from '../app-context';
 import { env } from '../env';
 import { startServer, type RunningServer } from '../../server';
 
@@ -24,7 +24,7 @@ export async function startTestServer(opts: { dataDir?: string } = {}): Promise<
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-test-'));
   const base = env();
   const e = { ...base, DATA_DIR: dataDir, dataDir };
-  const ctx: AppContext = { db: openDb(dbFile(dataDir)), env: e, push: createPush(e) };
+  const ctx: AppContext = { db: openDb(dbFile(dataDir)), env: e, push: createPush(e), blobs: createBlobStore(e) };
   setContext(ctx);
   const server = await startServer({ port: 0, host: '127.0.0.1', next: false });
   return {

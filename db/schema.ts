@@ -66,6 +66,8 @@ export const dmSessions = sqliteTable('dm_sessions', {
   bytesIn: integer('bytes_in').notNull().default(0),
   bytesOut: integer('bytes_out').notNull().default(0),
   error: text('error'),
+  /** When this session's inventory (firmware, network state) came back, and jobs could start. */
+  readyAt: integer('ready_at'),
   createdAt: createdAt(),
   updatedAt: integer('updated_at').notNull().$defaultFn(() => Date.now()),
 }, (t) => [

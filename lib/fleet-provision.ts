@@ -4,7 +4,12 @@
  * account. Used by `rewind sim`, the demo, tests and benchmarks.
  */
 import type { Db } from '@/db/client';
+import { ensureModel, setProfile } from '@/db/queries/profiles';
+import { MODELS } from './device/catalog';
 import type { FleetHandsetInfo } from './device/fleet';
+import { PATHS } from './device/generate';
+import { CATEGORY_PATHS } from './device/local-backup';
+import { CATEGORIES } from './omadm/mo/backup-restore';
 import { provisionDevice } from './devices';
 import type { ProvisionDeviceInput } from './validations/device';
 
@@ -37,4 +42,18 @@ export function provisionInput(h: FleetHandsetInfo, opts: FleetProvisionOptions 
 
 export function provisionFleet(db: Db, handsets: readonly FleetHandsetInfo[], opts: FleetProvisionOptions = {}): void {
   for (const h of handsets) provisionDevice(db, provisionInput(h, opts));
+}
+
+/**
+ * Backup profiles for the virtual handsets' models (what an admin would enter with
+ * `rewind profile set`): where each category lives in their trees.
+ */
+export function describeVirtualModels(db: Db): void {
+  for (const m of MODELS) {
+    const model = ensureModel(db, m.man, m.mod);
+    for (const c of CATEGORIES) {
+      const paths = c === 'firmware' ? [...CATEGORY_PATHS.firmware, PATHS.fumoRoot] : CATEGORY_PATHS[c];
+      setProfile(db, model.id, c, paths);
+    }
+  }
 }

@@ -86,6 +86,7 @@ CREATE TABLE `snapshots` (
 CREATE INDEX `snapshots_device_idx` ON `snapshots` (`device_id`,`started_at`);--> statement-breakpoint
 CREATE INDEX `snapshots_root_idx` ON `snapshots` (`root_hash`);--> statement-breakpoint
 ALTER TABLE `devices` ADD `policy_id` text;--> statement-breakpoint
+ALTER TABLE `dm_sessions` ADD `ready_at` integer;--> statement-breakpoint
 ALTER TABLE `jobs` ADD `progress` text;--> statement-breakpoint
 ALTER TABLE `jobs` ADD `depends_on` text;--> statement-breakpoint
 ALTER TABLE `jobs` ADD `wake_pending` integer DEFAULT false NOT NULL;--> statement-breakpoint

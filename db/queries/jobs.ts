@@ -1,26 +1,67 @@
-import { and, asc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { jobs } from '../schema';
 
 export type JobRow = typeof jobs.$inferSelect;
+export type JobStatus = JobRow['status'];
 
-export function insertJob(db: Db, job: { deviceId: string; kind: string; payload: unknown }): JobRow {
-  return db.insert(jobs).values({ deviceId: job.deviceId, kind: job.kind, payload: JSON.stringify(job.payload) }).returning().get();
+export function insertJob(
+  db: Db,
+  job: { deviceId: string; kind: string; payload: unknown; dependsOn?: string | null; wakePending?: boolean; notBefore?: number | null },
+): JobRow {
+  return db.insert(jobs).values({
+    deviceId: job.deviceId, kind: job.kind, payload: JSON.stringify(job.payload),
+    dependsOn: job.dependsOn ?? null, wakePending: job.wakePending ?? false, notBefore: job.notBefore ?? null,
+  }).returning().get();
 }
 
 export function getJob(db: Db, id: string): JobRow | undefined {
   return db.select().from(jobs).where(eq(jobs.id, id)).get();
 }
 
-/** Queued jobs for a device that may run now, oldest first. */
-export function runnableJobs(db: Db, deviceId: string, now: number): JobRow[] {
+/**
+ * Queued jobs for a device that may run now, oldest first: not deferred to later, and not
+ * waiting for a job they depend on (a failed dependency fails them: see failOrphans).
+ */
+export function runnableJobs(db: Db, deviceId: string, now: number, opts: { ignoreBackoff?: boolean } = {}): JobRow[] {
+  const due = opts.ignoreBackoff
+    ? or(isNull(jobs.notBefore), lte(jobs.notBefore, now), sql`${jobs.attempts} > 0`)
+    : or(isNull(jobs.notBefore), lte(jobs.notBefore, now));
   return db.select().from(jobs)
-    .where(and(eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'), or(isNull(jobs.notBefore), lte(jobs.notBefore, now))))
+    .where(and(
+      eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'), due,
+      or(isNull(jobs.dependsOn), sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status = 'succeeded')`),
+    ))
     .orderBy(asc(jobs.createdAt)).all();
 }
 
 export function jobsInSession(db: Db, sessionRef: string): JobRow[] {
   return db.select().from(jobs).where(and(eq(jobs.sessionRef, sessionRef), inArray(jobs.status, ['running']))).all();
+}
+
+export function jobsForDevice(db: Db, deviceId: string, statuses?: readonly JobStatus[], limit = 200): JobRow[] {
+  const where = statuses ? and(eq(jobs.deviceId, deviceId), inArray(jobs.status, [...statuses])) : eq(jobs.deviceId, deviceId);
+  return db.select().from(jobs).where(where).orderBy(desc(jobs.createdAt)).limit(limit).all();
+}
+
+/** Running jobs of a device held by a session other than `sessionRef` (which the handset abandoned). */
+export function runningElsewhere(db: Db, deviceId: string, sessionRef: string): JobRow[] {
+  return db.select().from(jobs)
+    .where(and(eq(jobs.deviceId, deviceId), eq(jobs.status, 'running'), sql`coalesce(${jobs.sessionRef}, '') <> ${sessionRef}`)).all();
+}
+
+/** Jobs whose Package #0 is due, oldest first. */
+export function jobsToWake(db: Db, now: number, limit: number): JobRow[] {
+  return db.select().from(jobs)
+    .where(and(eq(jobs.wakePending, true), eq(jobs.status, 'queued'), or(isNull(jobs.notBefore), lte(jobs.notBefore, now))))
+    .orderBy(asc(jobs.createdAt)).limit(limit).all();
+}
+
+/** Queued jobs whose dependency ended without success: they cannot run. */
+export function blockedByFailure(db: Db, deviceId: string): JobRow[] {
+  return db.select().from(jobs)
+    .where(and(eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'),
+      sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status in ('failed', 'cancelled'))`)).all();
 }
 
 export function updateJob(db: Db, id: string, patch: Partial<Omit<JobRow, 'id'>>): void {

@@ -37,3 +37,15 @@ export function saveSession(
     updatedAt: Date.now(),
   }).where(eq(dmSessions.id, id)).run();
 }
+
+export function getSessionRow(db: Db, id: string): DmSessionRow | undefined {
+  return db.select().from(dmSessions).where(eq(dmSessions.id, id)).get();
+}
+
+export function markSessionReady(db: Db, id: string, at: number): void {
+  db.update(dmSessions).set({ readyAt: at }).where(eq(dmSessions.id, id)).run();
+}
+
+export function failSession(db: Db, id: string, error: string): void {
+  db.update(dmSessions).set({ status: 'failed', error, updatedAt: Date.now() }).where(eq(dmSessions.id, id)).run();
+}

@@ -94,11 +94,17 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
   if (received.events.some((e: SessionEvent) => e.type === 'authenticated')) {
     state = enqueueWork(state, workForNewSession(ctx, device, sessionRowId, now));
   }
-  const more = handleSessionEvents(ctx, device, sessionRowId, received.events, now);
+  const more = await handleSessionEvents(ctx, device, sessionRowId, received.events, now);
   if (more.length) state = enqueueWork(state, more);
 
   const out = respond(state, auth);
   state = out.state;
+  // What building the answer produced (failed commands, work done, the session's end).
+  if (out.events.length) {
+    const late = await handleSessionEvents(ctx, device, sessionRowId, out.events, now);
+    if (late.length && !out.done) state = enqueueWork(state, late); // goes out in our next message
+    else if (late.length) log.warn({ devId, work: late.length }, 'work produced after the session ended was dropped');
+  }
   const body = out.message ? encodeMessage(out.message, encoding) : new Uint8Array(0);
   const headers: Record<string, string> = { 'content-type': contentType };
   if (out.message && auth.serverScheme === 'hmac') headers['x-syncml-hmac'] = signResponse(auth, body);
@@ -117,8 +123,6 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
       ...(nonces.serverNonce !== undefined ? { serverNonce: nonces.serverNonce } : {}),
     });
   });
-  // What building the answer produced (failed commands, work done, the session's end).
-  if (out.events.length) handleSessionEvents(ctx, device, sessionRowId, out.events, now);
   return { status: 200, body, headers };
 }
 

@@ -1,16 +1,29 @@
 /**
- * What the server asks of a handset in a session, and what it does with the answers.
- * Every session refreshes the handset's inventory (firmware, network state); queued jobs
- * for the handset run in the same session. Later domains (backup, restore) plug in here.
+ * What the server does with a handset in a session, and with the answers. Every session
+ * first reads the handset's inventory (firmware, network state); once that is back the
+ * session is "ready" and the handset's queued jobs start, so a job that depends on the
+ * network (a backup on Wi-Fi only) decides on fresh facts. Each job kind turns session
+ * events into more work or an end; nothing is kept in memory between messages.
  */
+import { createHash } from 'node:crypto';
 import type { AppContext } from '../app-context';
 import type { DeviceRow } from '@/db/queries/devices';
-import { updateDevice } from '@/db/queries/devices';
-import { jobsInSession, runnableJobs, updateJob } from '@/db/queries/jobs';
+import { getDevice, updateDevice } from '@/db/queries/devices';
+import {
+  blockedByFailure, getJob, jobsInSession, runnableJobs, runningElsewhere, updateJob, type JobRow,
+} from '@/db/queries/jobs';
 import { insertAudit } from '@/db/queries/audit';
+import { lastCompleteSnapshot } from '@/db/queries/snapshots';
+import { markSessionReady, getSessionRow, failSession } from '@/db/queries/sessions';
 import type { SessionEvent, WorkRequest } from '../omadm/session/server';
+import { parseBrAlert } from '../omadm/mo/backup-restore';
+import type { GenericAlertItem } from '../omadm/mo/generic-alert';
 import { utf8Decode, base64Decode } from '../omadm/util/bytes';
-import { createHash } from 'node:crypto';
+import { interruptBackup, onBackupEvents, startBackup, type JobStep } from '../backup/engine';
+import { createBackupJob, type BackupPayload } from '../backup/jobs';
+import { onLocalEvents, onLocalResult, startLocalJob } from '../backup/local';
+import { networkAllows, nextDueAt, parseNetwork, policyFor } from '../backup/policy';
+import { log } from '../log';
 
 const INVENTORY = 'inventory';
 const INVENTORY_PATHS = ['./DevDetail/FwV', './DevDetail/SwV', './DevDetail/HwV', './Ext/Network/Bearer', './Ext/Network/Roaming', './Ext/Network/Operator'];
@@ -18,31 +31,40 @@ const INVENTORY_PATHS = ['./DevDetail/FwV', './DevDetail/SwV', './DevDetail/HwV'
 /** A job of kind 'dm-commands' carries engine work requests as-is (used by tests and operators' scripts). */
 export interface DmCommandsPayload { work: WorkRequest[] }
 
-export function workForNewSession(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number): WorkRequest[] {
-  const work: WorkRequest[] = [{ id: INVENTORY, kind: 'get', paths: INVENTORY_PATHS } as WorkRequest];
-  return work.concat(claimJobs(ctx, device, sessionRowId, now));
-}
-
-/** Queued jobs for the handset join this session; each work id is prefixed with its job's id. */
-function claimJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number): WorkRequest[] {
-  const out: WorkRequest[] = [];
-  for (const job of runnableJobs(ctx.db, device.id, now)) {
-    if (job.kind !== 'dm-commands') continue;
-    const payload = JSON.parse(job.payload) as DmCommandsPayload;
-    updateJob(ctx.db, job.id, { status: 'running', attempts: job.attempts + 1, sessionRef: sessionRowId });
-    for (const w of payload.work) out.push({ ...w, id: `${job.id}:${w.id}` } as WorkRequest);
-  }
-  return out;
-}
-
 type Ev = SessionEvent & { type: string; [k: string]: unknown };
 
-export function handleSessionEvents(ctx: AppContext, device: DeviceRow, sessionRowId: string, events: SessionEvent[], now: number): WorkRequest[] {
+export function workForNewSession(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number): WorkRequest[] {
+  // Jobs still held by a session the handset never finished were interrupted there.
+  for (const job of runningElsewhere(ctx.db, device.id, sessionRowId)) {
+    if (!job.sessionRef) continue; // waiting for a result alert, not bound to a session
+    const old = getSessionRow(ctx.db, job.sessionRef);
+    if (old?.status === 'active') failSession(ctx.db, old.id, 'the handset stopped answering');
+    interrupt(ctx, job, 'the session ended before the job finished', now);
+  }
+  return [{ id: INVENTORY, kind: 'get', paths: INVENTORY_PATHS }];
+}
+
+function jobIdOf(workId: string): string | undefined {
+  const i = workId.indexOf(':');
+  return i > 0 ? workId.slice(0, i) : undefined;
+}
+
+export async function handleSessionEvents(
+  ctx: AppContext, deviceIn: DeviceRow, sessionRowId: string, events: readonly SessionEvent[], now: number,
+): Promise<WorkRequest[]> {
+  let device = deviceIn;
+  const work: WorkRequest[] = [];
   const inventory: Record<string, string> = {};
+  let inventoryDone = false;
+  const byJob = new Map<string, SessionEvent[]>();
+  let ended = false;
+
   for (const raw of events) {
     const e = raw as Ev;
-    if (e.type === 'result' && e.workId === INVENTORY && e.status === 200) {
-      inventory[String(e.path)] = valueText(e.value);
+    if (e.type === 'result' && e.workId === INVENTORY) {
+      if (e.status === 200) inventory[String(e.path)] = valueText(e.value);
+    } else if (e.type === 'work-done' && e.workId === INVENTORY) {
+      inventoryDone = true;
     } else if (e.type === 'devinfo') {
       const info = e.values as Record<string, string>;
       updateDevice(ctx.db, device.id, {
@@ -51,9 +73,15 @@ export function handleSessionEvents(ctx: AppContext, device: DeviceRow, sessionR
         ...(info['./DevInfo/Mod'] ? { model: info['./DevInfo/Mod'] } : {}),
       });
     } else if (e.type === 'generic-alert') {
-      insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'dm.generic-alert', deviceId: device.id, details: e });
+      work.push(...onGenericAlert(ctx, device, sessionRowId, e as Extract<SessionEvent, { type: 'generic-alert' }>, now));
+    } else if (e.type === 'session-end') {
+      ended = true;
     }
+    const wid = typeof e.workId === 'string' ? e.workId : undefined;
+    const jobId = wid ? jobIdOf(wid) : undefined;
+    if (jobId) (byJob.get(jobId) ?? byJob.set(jobId, []).get(jobId)!).push(raw);
   }
+
   if (Object.keys(inventory).length) {
     updateDevice(ctx.db, device.id, {
       ...(inventory['./DevDetail/FwV'] ? { firmware: inventory['./DevDetail/FwV'] } : {}),
@@ -63,54 +91,148 @@ export function handleSessionEvents(ctx: AppContext, device: DeviceRow, sessionR
         operator: inventory['./Ext/Network/Operator'] ?? null,
       }),
     });
+    device = getDevice(ctx.db, device.id) ?? device;
   }
-  recordJobEvents(ctx, events);
-  if (events.some((e) => e.type === 'session-end')) finishJobs(ctx, sessionRowId);
-  void now;
-  return [];
+
+  let anEnd = false;
+  for (const [jobId, list] of byJob) {
+    const job = getJob(ctx.db, jobId);
+    if (!job || job.deviceId !== device.id || job.status !== 'running') continue;
+    const step = await jobEvents(ctx, device, job, list);
+    work.push(...step.work);
+    if (step.ended) anEnd = true;
+  }
+
+  if (inventoryDone && !ended) {
+    markSessionReady(ctx.db, sessionRowId, now);
+    work.push(...startJobs(ctx, device, sessionRowId, now, { scheduleDue: true }));
+  } else if (anEnd && !ended && getSessionRow(ctx.db, sessionRowId)?.readyAt) {
+    // A job ended: what waited for it (a restore behind its safety backup) may start now.
+    work.push(...startJobs(ctx, device, sessionRowId, now, { scheduleDue: false }));
+  }
+  if (ended) endOfSession(ctx, sessionRowId, now);
+  return work;
 }
 
-/**
- * When the session ends, each job it ran is done: succeeded when every command it sent
- * was answered with a 2xx, failed otherwise (the events kept on the job say which).
- */
-function finishJobs(ctx: AppContext, sessionRowId: string): void {
-  for (const job of jobsInSession(ctx.db, sessionRowId)) {
-    const events = job.result ? (JSON.parse(job.result) as { events: Array<{ type: string; status?: number }> }).events : [];
-    const answered = events.filter((e) => e.type === 'status' || e.type === 'result' || e.type === 'ui');
-    const bad = answered.filter((e) => e.status === undefined || e.status < 200 || e.status > 299);
-    updateJob(ctx.db, job.id, bad.length || answered.length === 0
-      ? { status: 'failed', error: answered.length ? `${bad.length} of ${answered.length} commands failed` : 'the session ended before any command was answered' }
-      : { status: 'succeeded' });
+async function jobEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events: SessionEvent[]): Promise<JobStep> {
+  switch (job.kind) {
+    case 'backup': return onBackupEvents(ctx, device, job, events);
+    case 'local-backup':
+    case 'local-restore': return onLocalEvents(ctx, job, events);
+    case 'dm-commands': recordCommandEvents(ctx, job, events); return { work: [] };
+    default: return { work: [] };
   }
+}
+
+/** Starts the handset's runnable jobs in this session. */
+function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number, opts: { scheduleDue: boolean }): WorkRequest[] {
+  for (const job of blockedByFailure(ctx.db, device.id)) {
+    updateJob(ctx.db, job.id, { status: 'failed', error: 'the safety backup it waited for failed' });
+  }
+  if (opts.scheduleDue) queueDueBackup(ctx, device, now);
+  const out: WorkRequest[] = [];
+  // The handset is here now: retries do not wait out their backoff.
+  for (const job of runnableJobs(ctx.db, device.id, now, { ignoreBackoff: true })) {
+    switch (job.kind) {
+      case 'backup': {
+        const payload = JSON.parse(job.payload) as BackupPayload;
+        if (payload.trigger === 'scheduled' || payload.trigger === 'device') {
+          const allowed = networkAllows(policyFor(ctx.db, device), parseNetwork(device.networkState));
+          if (!allowed.ok) {
+            // Deferred, not failed: the next session on an allowed network takes it.
+            if (job.error !== allowed.reason) updateJob(ctx.db, job.id, { error: allowed.reason, wakePending: false });
+            continue;
+          }
+        }
+        out.push(...startBackup(ctx, device, job, sessionRowId).work);
+        break;
+      }
+      case 'local-backup':
+      case 'local-restore':
+        out.push(...startLocalJob(ctx, job, sessionRowId).work);
+        break;
+      case 'dm-commands': {
+        const payload = JSON.parse(job.payload) as DmCommandsPayload;
+        updateJob(ctx.db, job.id, { status: 'running', attempts: job.attempts + 1, sessionRef: sessionRowId, wakePending: false });
+        for (const w of payload.work) out.push({ ...w, id: `${job.id}:${w.id}` } as WorkRequest);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return out;
+}
+
+/** A handset that connects by itself while its policy's backup is due is backed up now. */
+function queueDueBackup(ctx: AppContext, device: DeviceRow, now: number): void {
+  const policy = policyFor(ctx.db, device);
+  const last = lastCompleteSnapshot(ctx.db, device.id);
+  const due = nextDueAt(policy, device.devId, last?.completedAt ?? device.createdAt);
+  if (due !== undefined && due <= now) createBackupJob(ctx.db, device, { trigger: 'scheduled', actor: 'scheduler', reason: 'connected while due' });
+}
+
+function onGenericAlert(
+  ctx: AppContext, device: DeviceRow, sessionRowId: string, e: Extract<SessionEvent, { type: 'generic-alert' }>, now: number,
+): WorkRequest[] {
+  const out: WorkRequest[] = [];
+  for (const item of e.items) {
+    let br;
+    try {
+      br = parseBrAlert({ ...item, type: item.type ?? '', format: item.format ?? 'chr' } as GenericAlertItem);
+    } catch (err) {
+      log.info({ devId: device.devId, type: item.type, err: (err as Error).message }, 'malformed B&R alert');
+      insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'dm.alert-rejected', deviceId: device.id, details: { type: item.type, error: (err as Error).message } });
+      continue;
+    }
+    if (!br) {
+      insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'dm.generic-alert', deviceId: device.id, details: { correlator: e.correlator, item } });
+      continue;
+    }
+    if (br.kind === 'backupRequest') {
+      createBackupJob(ctx.db, device, { trigger: 'device', categories: br.alert.categories, actor: `device:${device.devId}`, reason: br.alert.reason });
+      // Answered in this same session once the inventory is in (it usually is not yet in Package #1).
+      if (getSessionRow(ctx.db, sessionRowId)?.readyAt) out.push(...startJobs(ctx, device, sessionRowId, now, { scheduleDue: false }));
+    } else if (br.kind === 'localBackupResult' || br.kind === 'localRestoreResult') {
+      onLocalResult(ctx, device, e.correlator, br);
+    }
+  }
+  return out;
+}
+
+/** The session is over: whatever it still held is done, or interrupted. */
+function endOfSession(ctx: AppContext, sessionRowId: string, now: number): void {
+  for (const job of jobsInSession(ctx.db, sessionRowId)) interrupt(ctx, job, 'the session ended before the job finished', now, true);
+}
+
+function interrupt(ctx: AppContext, job: JobRow, reason: string, now: number, sessionEnded = false): void {
+  if (job.kind === 'backup') interruptBackup(ctx, job, reason, now);
+  else if (job.kind === 'dm-commands' && sessionEnded) finishCommands(ctx, job);
+  else updateJob(ctx.db, job.id, { status: 'queued', sessionRef: null, error: reason });
 }
 
 /** Results and statuses of 'dm-commands' jobs are kept on the job; values as size and SHA-256. */
-function recordJobEvents(ctx: AppContext, events: SessionEvent[]): void {
-  const byJob = new Map<string, unknown[]>();
-  for (const raw of events) {
+function recordCommandEvents(ctx: AppContext, job: JobRow, events: readonly SessionEvent[]): void {
+  const list = events.map((raw) => {
     const e = raw as Ev;
-    const wid = typeof e.workId === 'string' ? e.workId : undefined;
-    if (!wid || !wid.includes(':')) continue;
-    const jobId = wid.slice(0, wid.indexOf(':'));
-    const value = e.value === undefined ? undefined : toBytes(e.value);
-    const summary = { ...e, value: undefined, ...(value ? { size: value.length, sha256: createHash('sha256').update(value).digest('hex') } : {}) };
-    (byJob.get(jobId) ?? byJob.set(jobId, []).get(jobId)!).push(summary);
-  }
-  for (const [jobId, list] of byJob) {
-    const job = ctx.db.query.jobs.findFirst({ where: (j, { eq }) => eq(j.id, jobId) }).sync();
-    if (!job) continue;
-    const prev = job.result ? (JSON.parse(job.result) as { events: unknown[] }).events : [];
-    updateJob(ctx.db, jobId, { result: JSON.stringify({ events: prev.concat(list) }) });
-  }
+    const value = e.value === undefined ? undefined : base64Decode(String(e.value));
+    return { ...e, value: undefined, ...(value ? { size: value.length, sha256: createHash('sha256').update(value).digest('hex') } : {}) };
+  });
+  const prev = job.result ? (JSON.parse(job.result) as { events: unknown[] }).events : [];
+  updateJob(ctx.db, job.id, { result: JSON.stringify({ events: prev.concat(list) }) });
 }
 
-function toBytes(v: unknown): Uint8Array {
-  if (v instanceof Uint8Array) return v;
-  if (typeof v === 'string') return base64Decode(v);
-  return new Uint8Array(0);
+/** A 'dm-commands' job succeeded when every command it sent was answered with a 2xx. */
+function finishCommands(ctx: AppContext, jobIn: JobRow): void {
+  const job = getJob(ctx.db, jobIn.id) ?? jobIn;
+  const events = job.result ? (JSON.parse(job.result) as { events: Array<{ type: string; status?: number }> }).events : [];
+  const answered = events.filter((e) => e.type === 'status' || e.type === 'result' || e.type === 'ui');
+  const bad = answered.filter((e) => e.status === undefined || e.status < 200 || e.status > 299);
+  updateJob(ctx.db, job.id, bad.length || answered.length === 0
+    ? { status: 'failed', error: answered.length ? `${bad.length} of ${answered.length} commands failed` : 'the session ended before any command was answered' }
+    : { status: 'succeeded' });
 }
 
 function valueText(v: unknown): string {
-  return utf8Decode(toBytes(v), false);
+  return typeof v === 'string' ? utf8Decode(base64Decode(v), false) : '';
 }

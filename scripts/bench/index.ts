@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: the codec benchmark (codec.ts) and the DM endpoint benchmark (dm.ts),
- * every figure beside its baseline. Each also runs on its own:
+ * `npm run bench`: the codec benchmark (codec.ts), the snapshot diff benchmark (diff.ts) and
+ * the DM endpoint benchmark (dm.ts), every figure beside its baseline. Each also runs on its own:
  *
  *   npx tsx scripts/bench/codec.ts
+ *   npx tsx scripts/bench/diff.ts
  *   npx tsx scripts/bench/dm.ts
  */
 // Before anything imports lib/log.ts, which reads it once (dm.ts sets it too).
@@ -10,12 +11,14 @@ process.env.LOG_LEVEL = 'silent';
 
 import os from 'node:os';
 import { benchCodec, formatRows, type Row } from './codec';
+import { benchDiff } from './diff';
 import { benchDm } from './dm';
 
 async function main(): Promise<void> {
   const started = performance.now();
   const rows: Row[] = [];
   rows.push(...(await benchCodec()));
+  rows.push(...(await benchDiff()));
   rows.push(...(await benchDm()));
   console.log(formatRows(rows));
   const cpus = os.cpus();

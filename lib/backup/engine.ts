@@ -1,0 +1,239 @@
+/**
+ * Taking a backup inside DM sessions. For each subtree of the chosen categories the server
+ * asks for its structure (Get `?list=Struct`); a handset that refuses the structured form
+ * (406, as some real clients do) is walked instead, interior node by interior node, with
+ * plain Gets of their child lists. Every leaf is then fetched on its own, so a 2 MB
+ * ringtone travels as one Large Object rather than swelling a single Results.
+ *
+ * Each value goes into the content-addressed blob store as it arrives and is staged in the
+ * database; where the walk stands is kept on the job, so the next message may be taken by
+ * another server process. When nothing is outstanding the staged entries become the
+ * snapshot's manifest and the snapshot is complete. A session that ends first leaves the
+ * snapshot incomplete (never restorable) and the job queued again with backoff.
+ */
+import type { DeviceRow } from '@/db/queries/devices';
+import { updateJob, type JobRow } from '@/db/queries/jobs';
+import {
+  clearStaging, insertSnapshot, recordBlob, stageEntry, stagedEntries, updateSnapshot, getSnapshot,
+} from '@/db/queries/snapshots';
+import { insertAudit } from '@/db/queries/audit';
+import type { AppContext } from '../app-context';
+import type { Category } from '../omadm/mo/backup-restore';
+import type { SessionEvent, WorkRequest } from '../omadm/session/work';
+import { base64Decode, utf8Decode } from '../omadm/util/bytes';
+import type { BackupPayload } from './jobs';
+import { encodeManifest, logicalSize, rootHash, type ManifestEntry } from './manifest';
+import { backupRoots, categoryOf, profileFor } from './profiles';
+
+export interface BackupProgress {
+  snapshotId: string;
+  categories: Category[];
+  roots: Array<{ path: string; category: Category }>;
+  /** Work ids (after the job prefix) still unanswered. */
+  open: string[];
+  seq: number;
+  nodes: number;
+  newBytes: number;
+  /** Roots this handset does not have (404): not an error, the profile is wider than the tree. */
+  missing: string[];
+  /** Nodes the handset refused to show (Get not allowed). */
+  unreadable: string[];
+  errors: string[];
+}
+
+export interface JobStep {
+  work: WorkRequest[];
+  /** Set when the job has ended. */
+  ended?: { status: 'succeeded' | 'failed'; error?: string; result?: unknown };
+}
+
+/** Leaves per Get work: enough to fill messages, few enough that one failure is cheap to find. */
+const LEAVES_PER_BATCH = 200;
+const MAX_NODES = 100_000;
+/** Statuses meaning "not this form of Get": walk the subtree with plain Gets instead. */
+const STRUCT_REFUSED = new Set([400, 405, 406, 415, 500, 501]);
+const NOT_READABLE = new Set([401, 403, 405, 425]);
+
+function workId(job: JobRow, local: string): string {
+  return `${job.id}:${local}`;
+}
+
+function localId(job: JobRow, wid: string): string {
+  return wid.slice(job.id.length + 1);
+}
+
+function save(ctx: AppContext, job: JobRow, p: BackupProgress): void {
+  updateJob(ctx.db, job.id, { progress: JSON.stringify(p) });
+  job.progress = JSON.stringify(p);
+}
+
+export function readProgress(job: JobRow): BackupProgress | undefined {
+  return job.progress ? (JSON.parse(job.progress) as BackupProgress) : undefined;
+}
+
+/** Starts a new attempt: a fresh incomplete snapshot and the structure requests. */
+export function startBackup(ctx: AppContext, device: DeviceRow, job: JobRow, sessionRowId: string): JobStep {
+  const payload = JSON.parse(job.payload) as BackupPayload;
+  const roots = backupRoots(profileFor(ctx.db, device.manufacturer, device.model), payload.categories);
+  const snap = insertSnapshot(ctx.db, { deviceId: device.id, jobId: job.id, trigger: payload.trigger, categories: payload.categories });
+  const p: BackupProgress = {
+    snapshotId: snap.id, categories: payload.categories, roots, open: [], seq: 0, nodes: 0, newBytes: 0, missing: [], unreadable: [], errors: [],
+  };
+  updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false, error: null });
+  job.status = 'running';
+  const work: WorkRequest[] = [];
+  if (roots.length) work.push(getWork(job, p, 's', roots.map((r) => `${r.path}?list=Struct`)));
+  save(ctx, job, p);
+  if (!work.length) return { work, ...finishNow(ctx, device, job, p) };
+  return { work };
+}
+
+function getWork(job: JobRow, p: BackupProgress, kind: 's' | 'w' | 'l', paths: string[]): WorkRequest {
+  const local = `${kind}${++p.seq}`;
+  p.open.push(local);
+  return { id: workId(job, local), kind: 'get', paths };
+}
+
+function normalise(path: string): string {
+  const p = path.replace(/\?.*$/, '').replace(/\/+$/, '');
+  return p.startsWith('./') || p === '.' ? p : `./${p}`;
+}
+
+/** bin and b64 are one thing on the wire (XML carries bin as b64): record both as bin. */
+function storedFormat(format: string | undefined): string {
+  const f = (format ?? 'chr').toLowerCase();
+  return f === 'b64' ? 'bin' : f;
+}
+
+/** Feeds the session events that belong to this job; returns more work, or the end. */
+export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events: readonly SessionEvent[]): Promise<JobStep> {
+  const p = readProgress(job);
+  if (!p) return { work: [] };
+  const walk: string[] = [];
+  const leaves: string[] = [];
+  for (const e of events) {
+    if (e.type === 'work-done') {
+      p.open = p.open.filter((w) => w !== localId(job, e.workId));
+      continue;
+    }
+    if (e.type !== 'result') continue;
+    const kind = localId(job, e.workId).charAt(0);
+    const path = normalise(e.path);
+    const requested = normalise(e.requested);
+    const category = categoryOf(p.roots, path);
+    if (e.status !== 200) {
+      if (kind === 's' && STRUCT_REFUSED.has(e.status)) walk.push(requested);
+      else if (e.status === 404 && p.roots.some((r) => r.path === requested)) p.missing.push(requested);
+      // A node the handset will not show (a secret, say) is left out, as ?list=Struct leaves it out.
+      else if (NOT_READABLE.has(e.status)) p.unreadable.push(path);
+      else p.errors.push(`${path}: ${e.status === 0 ? 'no answer' : `status ${e.status}`}`);
+      continue;
+    }
+    if (!category) {
+      p.errors.push(`${path}: outside the subtrees asked for`);
+      continue;
+    }
+    if (++p.nodes > MAX_NODES) {
+      p.errors.push(`more than ${MAX_NODES} nodes`);
+      break;
+    }
+    const format = storedFormat(e.format);
+    if (format === 'node') {
+      stageEntry(ctx.db, { snapshotId: p.snapshotId, path, category, format: 'node', type: e.mimeType ?? null, size: 0, hash: null });
+      // A plain Get of an interior node answers with its children's names.
+      if (kind === 'w' && e.value !== undefined) {
+        for (const name of utf8Decode(base64Decode(e.value), false).split('/')) {
+          if (name && name !== '.' && name !== '..' && !name.includes('?')) walk.push(`${path}/${name}`);
+        }
+      }
+      continue;
+    }
+    if (kind === 's') {
+      leaves.push(path); // the structure names the leaf; its value comes with a Get of its own
+      continue;
+    }
+    const bytes = base64Decode(e.value ?? '');
+    const { hash, created } = await ctx.blobs.put(bytes);
+    if (recordBlob(ctx.db, hash, bytes.length) && created) p.newBytes += bytes.length;
+    stageEntry(ctx.db, { snapshotId: p.snapshotId, path, category, format, type: e.mimeType ?? null, size: bytes.length, hash });
+  }
+  const work: WorkRequest[] = [];
+  for (let i = 0; i < walk.length; i += LEAVES_PER_BATCH) work.push(getWork(job, p, 'w', walk.slice(i, i + LEAVES_PER_BATCH)));
+  for (let i = 0; i < leaves.length; i += LEAVES_PER_BATCH) work.push(getWork(job, p, 'l', leaves.slice(i, i + LEAVES_PER_BATCH)));
+  save(ctx, job, p);
+  if (p.open.length === 0) return { work: [], ...(await finish(ctx, device, job, p)) };
+  return { work };
+}
+
+function finishNow(ctx: AppContext, device: DeviceRow, job: JobRow, p: BackupProgress): Pick<JobStep, 'ended'> {
+  // No subtree to back up: an empty, complete snapshot is the honest answer.
+  void device;
+  const bytes = encodeManifest([]);
+  updateSnapshot(ctx.db, p.snapshotId, { status: 'complete', rootHash: rootHash(bytes), completedAt: Date.now() });
+  updateJob(ctx.db, job.id, { status: 'succeeded', result: JSON.stringify({ snapshotId: p.snapshotId, entries: 0 }) });
+  return { ended: { status: 'succeeded', result: { snapshotId: p.snapshotId } } };
+}
+
+/** Folds the staged entries into the manifest; the snapshot becomes complete (or failed). */
+async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, p: BackupProgress): Promise<Pick<JobStep, 'ended'>> {
+  if (p.errors.length) {
+    const error = `${p.errors.length} node(s) could not be read: ${p.errors.slice(0, 5).join('; ')}`;
+    updateSnapshot(ctx.db, p.snapshotId, { status: 'failed', error, completedAt: Date.now() });
+    clearStaging(ctx.db, p.snapshotId);
+    updateJob(ctx.db, job.id, { status: 'failed', error, result: JSON.stringify({ snapshotId: p.snapshotId }) });
+    insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'backup.failed', deviceId: device.id, details: { jobId: job.id, snapshotId: p.snapshotId, error } });
+    return { ended: { status: 'failed', error } };
+  }
+  const entries: ManifestEntry[] = stagedEntries(ctx.db, p.snapshotId).map((s) => ({
+    path: s.path, category: s.category as Category, format: s.format,
+    ...(s.type ? { type: s.type } : {}), size: s.size, ...(s.hash ? { hash: s.hash } : {}),
+  }));
+  const manifest = encodeManifest(entries);
+  const { hash, created } = await ctx.blobs.put(manifest);
+  if (recordBlob(ctx.db, hash, manifest.length) && created) p.newBytes += manifest.length;
+  const result = {
+    snapshotId: p.snapshotId, rootHash: hash, entries: entries.length, bytes: logicalSize(entries), newBytes: p.newBytes,
+    ...(p.missing.length ? { missing: p.missing } : {}),
+    ...(p.unreadable.length ? { unreadable: p.unreadable.length } : {}),
+  };
+  ctx.db.transaction((tx) => {
+    const t = tx as unknown as typeof ctx.db;
+    updateSnapshot(t, p.snapshotId, {
+      status: 'complete', rootHash: hash, entries: entries.length, bytes: result.bytes, newBytes: p.newBytes, completedAt: Date.now(),
+    });
+    clearStaging(t, p.snapshotId);
+    updateJob(t, job.id, { status: 'succeeded', result: JSON.stringify(result), progress: JSON.stringify(p) });
+  });
+  insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'backup.completed', deviceId: device.id, details: result });
+  return { ended: { status: 'succeeded', result } };
+}
+
+/**
+ * The session ended (or was abandoned) with the backup unfinished: the attempt stays an
+ * incomplete snapshot, which nothing restores, and the job is queued again with backoff
+ * (the server wakes the handset then; a handset that comes back by itself resumes at once).
+ */
+export function interruptBackup(ctx: AppContext, job: JobRow, reason: string, now: number): void {
+  const p = readProgress(job);
+  if (p && getSnapshot(ctx.db, p.snapshotId)?.status === 'incomplete') {
+    updateSnapshot(ctx.db, p.snapshotId, { error: reason });
+    clearStaging(ctx.db, p.snapshotId);
+  }
+  requeueWithBackoff(ctx, job, reason, now);
+}
+
+export const MAX_ATTEMPTS = 8;
+
+export function backoffMs(attempts: number): number {
+  return Math.min(60 * 60_000, 30_000 * 2 ** Math.max(0, attempts - 1));
+}
+
+export function requeueWithBackoff(ctx: AppContext, job: JobRow, reason: string, now: number): void {
+  if (job.attempts >= MAX_ATTEMPTS) {
+    updateJob(ctx.db, job.id, { status: 'failed', error: `${reason}; gave up after ${job.attempts} attempts`, sessionRef: null });
+    return;
+  }
+  updateJob(ctx.db, job.id, {
+    status: 'queued', error: reason, sessionRef: null, progress: null, notBefore: now + backoffMs(job.attempts), wakePending: true,
+  });
+}

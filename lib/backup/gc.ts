@@ -1,0 +1,287 @@
+/**
+ * Garbage collection of the blob store: mark and sweep.
+ *
+ * Live content is the manifest of every remaining snapshot, every value those manifests
+ * name, and every value a backup in progress has staged. Swept: blobs rows (and their
+ * files) that are not live and were recorded more than `graceMs` ago, and files with no
+ * row at all (left by a crash between write and record) whose file is older than
+ * `graceMs`, when the store is a FileBlobStore (other stores cannot say how old a blob is).
+ *
+ * The grace period covers a backup between writing a new value and staging it. Content a
+ * backup finds already stored (put → record → stage, with no await between record and
+ * stage) is covered by the sweep itself: each batch is checked against the staging rows,
+ * blobs rows and snapshot roots as they are now, taken out of the store, checked again, and
+ * only then destroyed (or put back). A snapshot completed since the mark with a manifest
+ * the mark did not read restarts the mark.
+ *
+ * A manifest that cannot be read, or does not hash to its snapshot's root hash, stops the
+ * collection (GcAbortedError): the values it names are unknown, and sweeping would destroy
+ * whatever of that snapshot is left.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '@/db/client';
+import { allBlobRows, blobRowsFor, deleteBlobRows, snapshotRoots, stagedHashes } from '@/db/queries/retention';
+import { FileBlobStore, isHash, sha256Hex, type BlobStore } from './blob-store';
+import { decodeManifest, encodeManifest, rootHash } from './manifest';
+
+export const DEFAULT_GC_GRACE_MS = 10 * 60 * 1000;
+
+const EMPTY_ROOT = rootHash(encodeManifest([]));
+
+export interface GcOptions {
+  /** Report what would be swept, delete nothing. */
+  dryRun: boolean;
+  /** Content younger than this is never swept; default 10 minutes. */
+  graceMs?: number;
+  /** The clock (ms); default Date.now(). */
+  now?: number;
+  /**
+   * Dry run only: treat these snapshots as already deleted, so a retention dry run can
+   * report what its real run would sweep.
+   */
+  assumeDeleted?: readonly string[];
+}
+
+export interface GcResult {
+  /** Blobs swept (rows and orphan files). */
+  removed: number;
+  bytes: number;
+  /** Sorted. */
+  hashes: string[];
+}
+
+export class GcAbortedError extends Error {
+  constructor(message: string, readonly snapshotIds: string[]) {
+    super(message);
+    this.name = 'GcAbortedError';
+  }
+}
+
+interface Mark {
+  live: Set<string>;
+  roots: Set<string>;
+}
+
+/** Adds the manifest's value hashes to `live`; false when the manifest is missing, damaged or undecodable. */
+async function markManifest(store: BlobStore, root: string, live: Set<string>): Promise<boolean> {
+  const bytes = await store.get(root);
+  // The empty manifest names nothing, stored or not (an empty snapshot need not store it).
+  if (!bytes && root === EMPTY_ROOT) return true;
+  if (!bytes || sha256Hex(bytes) !== root) return false;
+  try {
+    for (const e of decodeManifest(bytes).entries) if (e.hash) live.add(e.hash);
+  } catch {
+    return false;
+  }
+  return true;
+}
+
+async function mark(db: Db, store: BlobStore, excluded: ReadonlySet<string>): Promise<Mark> {
+  const live = new Set<string>();
+  const roots = new Set<string>();
+  // Staging first: a backup that completes after this read shows up in the roots read next.
+  for (const { snapshotId, hash } of stagedHashes(db)) if (!excluded.has(snapshotId)) live.add(hash);
+  const readable = new Map<string, boolean>();
+  const unreadable: string[] = [];
+  for (const { id, rootHash } of snapshotRoots(db)) {
+    if (excluded.has(id)) continue;
+    roots.add(rootHash);
+    live.add(rootHash);
+    let ok = readable.get(rootHash);
+    if (ok === undefined) {
+      ok = await markManifest(store, rootHash, live);
+      readable.set(rootHash, ok);
+    }
+    if (!ok) unreadable.push(id);
+  }
+  if (unreadable.length) {
+    throw new GcAbortedError(
+      `garbage collection stopped: the manifest of ${unreadable.length} snapshot(s) is missing or damaged (${unreadable.slice(0, 5).join(', ')}); verify them and delete or repair them first`,
+      unreadable,
+    );
+  }
+  return { live, roots };
+}
+
+function blobFile(store: FileBlobStore, hash: string): string {
+  return path.join(store.dir, hash.slice(0, 2), hash.slice(2, 4), hash);
+}
+
+interface Candidate {
+  hash: string;
+  size: number;
+  orphan: boolean;
+}
+
+async function candidates(db: Db, store: BlobStore, live: ReadonlySet<string>, cutoff: number): Promise<Candidate[]> {
+  const rows = allBlobRows(db);
+  const out: Candidate[] = [];
+  const known = new Set<string>();
+  for (const r of rows) {
+    known.add(r.hash);
+    if (!live.has(r.hash) && r.createdAt < cutoff) out.push({ hash: r.hash, size: r.size, orphan: false });
+  }
+  if (store instanceof FileBlobStore) {
+    for await (const hash of store.list()) {
+      if (known.has(hash) || live.has(hash)) continue;
+      const st = await fs.promises.stat(blobFile(store, hash)).catch(() => undefined);
+      if (st && st.mtimeMs < cutoff) out.push({ hash, size: st.size, orphan: true });
+    }
+  }
+  return out;
+}
+
+function result(swept: readonly Candidate[]): GcResult {
+  return {
+    removed: swept.length,
+    bytes: swept.reduce((n, c) => n + c.size, 0),
+    hashes: swept.map((c) => c.hash).sort(),
+  };
+}
+
+/**
+ * Of `batch`, what is still garbage now (synchronous: call inside a transaction), or
+ * undefined when a snapshot has completed with a manifest the mark did not read.
+ */
+function stillGarbage(db: Db, batch: readonly Candidate[], roots: ReadonlySet<string>, cutoff: number): Candidate[] | undefined {
+  for (const r of snapshotRoots(db)) if (!roots.has(r.rootHash)) return undefined;
+  const staged = new Set(stagedHashes(db).map((s) => s.hash));
+  const rowsNow = new Map(blobRowsFor(db, batch.map((c) => c.hash)).map((r) => [r.hash, r]));
+  return batch.filter((c) => {
+    if (staged.has(c.hash)) return false;
+    const row = rowsNow.get(c.hash);
+    // An orphan recorded since, or a row recreated since, is someone's fresh content.
+    return c.orphan ? !row : !!row && row.createdAt < cutoff;
+  });
+}
+
+/**
+ * A blob taken out of the store but not yet destroyed: a backup that finds the same
+ * content between the take and the final check gets it back.
+ */
+interface Held {
+  c: Candidate;
+  /** FileBlobStore: where the file was moved. */
+  trash?: string;
+  /** Other stores: the bytes, to put back. */
+  bytes?: Uint8Array;
+}
+
+const TRASH = '.gc-';
+
+async function take(store: BlobStore, c: Candidate): Promise<Held> {
+  if (store instanceof FileBlobStore) {
+    const trash = path.join(store.dir, `${TRASH}${c.hash}-${randomBytes(4).toString('hex')}`);
+    try {
+      await fs.promises.rename(blobFile(store, c.hash), trash);
+      return { c, trash };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { c }; // a row without a file
+      throw err;
+    }
+  }
+  const bytes = await store.get(c.hash);
+  if (bytes) await store.delete(c.hash);
+  return bytes ? { c, bytes } : { c };
+}
+
+async function giveBack(store: BlobStore, h: Held): Promise<void> {
+  if (h.trash && store instanceof FileBlobStore) {
+    const file = blobFile(store, h.c.hash);
+    // A backup may have written the same content again meanwhile: then ours is surplus.
+    if (fs.existsSync(file)) await fs.promises.rm(h.trash, { force: true });
+    else {
+      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      await fs.promises.rename(h.trash, file);
+    }
+  } else if (h.bytes) {
+    await store.put(h.bytes);
+  }
+}
+
+async function destroy(h: Held): Promise<void> {
+  if (h.trash) await fs.promises.rm(h.trash, { force: true });
+}
+
+/**
+ * Files a collection that crashed mid-batch left in the trash (moved there longer ago than
+ * the grace period, so not another collection's batch in flight): live ones go back, the
+ * rest go.
+ */
+async function recoverTrash(store: FileBlobStore, live: ReadonlySet<string>, cutoff: number): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.promises.readdir(store.dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(TRASH)) continue;
+    const hash = name.slice(TRASH.length, TRASH.length + 64);
+    const trash = path.join(store.dir, name);
+    const st = await fs.promises.stat(trash).catch(() => undefined);
+    if (!st || st.ctimeMs >= cutoff) continue; // rename sets ctime: when it went to the trash
+    if (isHash(hash) && live.has(hash)) await giveBack(store, { c: { hash, size: 0, orphan: false }, trash });
+    else await fs.promises.rm(trash, { force: true });
+  }
+}
+
+const MAX_ROUNDS = 5;
+const BATCH = 256;
+
+/**
+ * Marks and sweeps. A real run sweeps in batches: still garbage? → take the files out of
+ * the store → still garbage? → delete the rows and destroy the files, or put back what a
+ * backup has meanwhile staged or recorded again. A backup that finds existing content
+ * (put → record → stage) therefore never ends up staging a hash whose file is then
+ * deleted under it, even when the content was garbage a moment before.
+ */
+export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions): Promise<GcResult> {
+  const graceMs = opts.graceMs ?? DEFAULT_GC_GRACE_MS;
+  const excluded = new Set(opts.assumeDeleted ?? []);
+  if (excluded.size && !opts.dryRun) throw new TypeError('assumeDeleted is only for a dry run');
+
+  const swept: Candidate[] = [];
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const cutoff = (opts.now ?? Date.now()) - graceMs;
+    const { live, roots } = await mark(db, store, excluded);
+    const found = await candidates(db, store, live, cutoff);
+    if (opts.dryRun) return result(found);
+    if (store instanceof FileBlobStore) await recoverTrash(store, live, cutoff);
+
+    let remark = false;
+    for (let i = 0; i < found.length && !remark; i += BATCH) {
+      const pre = db.transaction(() => stillGarbage(db, found.slice(i, i + BATCH), roots, cutoff), { behavior: 'immediate' });
+      if (!pre) {
+        remark = true;
+        break;
+      }
+      const held: Held[] = [];
+      try {
+        for (const c of pre) held.push(await take(store, c));
+      } catch (err) {
+        for (const h of held) await giveBack(store, h);
+        throw err;
+      }
+      const go = db.transaction(() => {
+        const now = stillGarbage(db, held.map((h) => h.c), roots, cutoff);
+        if (now) deleteBlobRows(db, now.filter((c) => !c.orphan).map((c) => c.hash));
+        return now;
+      }, { behavior: 'immediate' });
+      if (!go) remark = true;
+      const gone = new Set((go ?? []).map((c) => c.hash));
+      for (const h of held) {
+        if (gone.has(h.c.hash)) {
+          await destroy(h); // a failure here leaves a trash file the next run removes
+          swept.push(h.c);
+        } else {
+          await giveBack(store, h);
+        }
+      }
+    }
+    if (!remark) return result(swept);
+  }
+  throw new Error(`garbage collection gave up: snapshots kept completing during ${MAX_ROUNDS} marks (${swept.length} blobs removed)`);
+}

@@ -1,0 +1,85 @@
+/**
+ * Creating backup jobs, whatever asked for them: an agent or the API (on demand), the
+ * scheduler (a policy's interval), a restore or firmware update (a safety backup first),
+ * the handset itself (a Generic Alert), or the server ordering a backup on the handset's
+ * own storage (local).
+ */
+import type { Db } from '@/db/client';
+import type { DeviceRow } from '@/db/queries/devices';
+import { insertAudit } from '@/db/queries/audit';
+import { insertJob, jobsForDevice, type JobRow } from '@/db/queries/jobs';
+import type { LOCAL_TARGETS} from '../omadm/mo/backup-restore';
+import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
+import { policyCategories, policyFor } from './policy';
+
+export const BACKUP_TRIGGERS = ['on-demand', 'scheduled', 'safety', 'device', 'local'] as const;
+export type BackupTrigger = (typeof BACKUP_TRIGGERS)[number];
+
+export interface BackupPayload {
+  trigger: Exclude<BackupTrigger, 'local'>;
+  categories: Category[];
+  /** Who asked: `token:<id>`, `user:<id>`, `scheduler`, `device`. */
+  actor: string;
+  /** For device-initiated backups: the handset's reason (user, policy, server). */
+  reason?: string;
+}
+
+export interface LocalBackupPayload { target: (typeof LOCAL_TARGETS)[number]; categories: Category[]; actor: string }
+export interface LocalRestorePayload { localId: string; categories?: Category[]; actor: string }
+
+export function validCategories(list: readonly string[] | undefined): Category[] | undefined {
+  if (!list) return undefined;
+  return CATEGORIES.filter((c) => list.includes(c));
+}
+
+/**
+ * Queues a backup. A second request while one is queued or running for the device joins
+ * it (the scheduler, a handset's button and an agent must not start three), except a
+ * safety backup, which belongs to the operation waiting for it.
+ */
+export function createBackupJob(
+  db: Db,
+  device: DeviceRow,
+  opts: { trigger: BackupPayload['trigger']; categories?: readonly Category[]; actor: string; reason?: string; wake?: boolean },
+): { job: JobRow; created: boolean } {
+  const categories = opts.categories && opts.categories.length ? [...opts.categories] : policyCategories(policyFor(db, device));
+  if (opts.trigger !== 'safety') {
+    const pending = jobsForDevice(db, device.id, ['queued', 'running']).find((j) => j.kind === 'backup' && !isSafety(j));
+    if (pending) return { job: pending, created: false };
+  }
+  const payload: BackupPayload = { trigger: opts.trigger, categories, actor: opts.actor, ...(opts.reason ? { reason: opts.reason } : {}) };
+  const job = insertJob(db, { deviceId: device.id, kind: 'backup', payload, wakePending: opts.wake ?? false });
+  insertAudit(db, { actor: opts.actor, action: 'backup.requested', deviceId: device.id, details: { jobId: job.id, trigger: opts.trigger, categories } });
+  return { job, created: true };
+}
+
+function isSafety(j: JobRow): boolean {
+  return (JSON.parse(j.payload) as Partial<BackupPayload>).trigger === 'safety';
+}
+
+/**
+ * Queues `job` behind a fresh safety backup of the same device: it runs only once the
+ * backup has succeeded, in the same session when it can, and fails if the backup fails.
+ */
+export function withSafetyBackup(
+  db: Db,
+  device: DeviceRow,
+  job: { kind: string; payload: unknown },
+  opts: { actor: string; categories?: readonly Category[]; wake?: boolean },
+): { backup: JobRow; job: JobRow } {
+  const { job: backup } = createBackupJob(db, device, { trigger: 'safety', actor: opts.actor, wake: opts.wake ?? true, ...(opts.categories ? { categories: opts.categories } : {}) });
+  const dependent = insertJob(db, { deviceId: device.id, kind: job.kind, payload: job.payload, dependsOn: backup.id });
+  return { backup, job: dependent };
+}
+
+export function createLocalBackupJob(db: Db, device: DeviceRow, p: LocalBackupPayload, wake = true): JobRow {
+  const job = insertJob(db, { deviceId: device.id, kind: 'local-backup', payload: p, wakePending: wake });
+  insertAudit(db, { actor: p.actor, action: 'local-backup.requested', deviceId: device.id, details: { jobId: job.id, target: p.target, categories: p.categories } });
+  return job;
+}
+
+export function createLocalRestoreJob(db: Db, device: DeviceRow, p: LocalRestorePayload, wake = true): JobRow {
+  const job = insertJob(db, { deviceId: device.id, kind: 'local-restore', payload: p, wakePending: wake });
+  insertAudit(db, { actor: p.actor, action: 'local-restore.requested', deviceId: device.id, details: { jobId: job.id, localId: p.localId } });
+  return job;
+}

@@ -1,0 +1,64 @@
+/**
+ * Which DM subtrees make up each backup category for a handset. Every handset gets the
+ * generic profile (./DevInfo and ./DevDetail, which every OMA-DM client has), so a client
+ * whose tree we know nothing about is still backed up correctly; an admin adds the
+ * subtrees a model keeps its settings, certificates, app data and apps under.
+ */
+import type { Db } from '@/db/client';
+import { findModel, profileRows } from '@/db/queries/profiles';
+import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
+
+export type Profile = Record<Category, string[]>;
+
+export const GENERIC_PROFILE: Readonly<Profile> = {
+  settings: ['./DevInfo'],
+  certificates: [],
+  appdata: [],
+  applications: [],
+  firmware: ['./DevDetail'],
+};
+
+/** A DM path as profiles store it: './'-rooted, no trailing slash, no query, no '..'. */
+export function normaliseProfilePath(raw: string): string | undefined {
+  const p = raw.trim().replace(/\/+$/, '');
+  if (!/^\.\/[^?#]*$/.test(p) && p !== '.') return undefined;
+  if (p.split('/').some((s, i) => (i > 0 && (s === '' || s === '.' || s === '..')))) return undefined;
+  return p;
+}
+
+export function profileFor(db: Db, manufacturer: string | null, model: string | null): Profile {
+  const profile: Profile = { settings: [], certificates: [], appdata: [], applications: [], firmware: [] };
+  for (const c of CATEGORIES) profile[c].push(...GENERIC_PROFILE[c]);
+  const m = manufacturer && model ? findModel(db, manufacturer, model) : undefined;
+  if (m) {
+    for (const row of profileRows(db, m.id)) {
+      if (!(CATEGORIES as readonly string[]).includes(row.category)) continue;
+      const list = profile[row.category as Category];
+      for (const p of JSON.parse(row.paths) as string[]) if (!list.includes(p)) list.push(p);
+    }
+  }
+  return profile;
+}
+
+/**
+ * The subtrees to back up for these categories, each with its category. A path inside
+ * another one chosen is dropped (the outer walk covers it) and keeps the outer's category.
+ */
+export function backupRoots(profile: Profile, categories: readonly Category[]): Array<{ path: string; category: Category }> {
+  const roots: Array<{ path: string; category: Category }> = [];
+  for (const c of CATEGORIES) {
+    if (!categories.includes(c)) continue;
+    for (const path of profile[c]) roots.push({ path, category: c });
+  }
+  const inside = (p: string, q: string) => p === q || p.startsWith(`${q}/`);
+  return roots.filter((r, i) => !roots.some((o, j) => j !== i && inside(r.path, o.path) && (r.path !== o.path || j < i)));
+}
+
+/** The category a node belongs to: the deepest root it lies under. */
+export function categoryOf(roots: ReadonlyArray<{ path: string; category: Category }>, path: string): Category | undefined {
+  let best: { path: string; category: Category } | undefined;
+  for (const r of roots) {
+    if ((path === r.path || path.startsWith(`${r.path}/`)) && (!best || r.path.length > best.path.length)) best = r;
+  }
+  return best?.category;
+}

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { openFleet, summarize } from './device/fleet';
 import type { SessionSummary, VirtualHandset } from './device/handset';
 import { getContext } from './app-context';
-import { provisionFleet } from './fleet-provision';
+import { describeVirtualModels, provisionFleet } from './fleet-provision';
+import { createBackupJob } from './backup/jobs';
 import { createApiToken } from './tokens';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { wakeDevice } from './gateway/wake';
@@ -33,6 +34,7 @@ export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>>
     mediaScale: 0.05,
     serverId: ctx.env.DM_SERVER_ID,
   });
+  describeVirtualModels(ctx.db);
   provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
   const { token } = createApiToken(ctx.db, 'admin', 'demo');
   console.log(`Demo:           ${handsets.length} virtual handsets (XML and WBXML, MD5 both ways)`);
@@ -44,19 +46,23 @@ export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>>
     stops.push(h.listen(ctx.push.inproc));
     stops.push(h.onSession((s) => sessions.push(s)));
   }
-  // Half connect by themselves, the other half are woken by Package #0, as on a real network.
+  // Half are backed up on demand (Package #0, as an agent's button does), the other half
+  // press their own backup button (a device-initiated backup), as on a real network.
   const first = handsets.map(async (h, i) => {
-    await new Promise((r) => setTimeout(r, i * 150));
-    if (i % 2 === 0) await h.connect({ initiator: 'client' });
-    else {
-      const device = getDeviceByDevId(ctx.db, h.devId);
-      if (device) await wakeDevice(ctx.push, device, { version: ctx.env.NOTIFICATION_VERSION });
+    await new Promise((r) => setTimeout(r, i * 300));
+    const device = getDeviceByDevId(ctx.db, h.devId);
+    if (!device) return;
+    if (i % 2 === 0) {
+      createBackupJob(ctx.db, device, { trigger: 'on-demand', actor: 'demo' });
+      await wakeDevice(ctx.push, device, { version: ctx.env.NOTIFICATION_VERSION });
+    } else {
+      await h.pressBackupButton();
     }
     await h.idle();
   });
   void Promise.allSettled(first).then(() => {
     const s = summarize(handsets.length, sessions, 0);
-    console.log(`Demo sessions:  ${s.ok} completed, ${s.failed} failed`);
+    console.log(`Demo sessions:  ${s.ok} completed, ${s.failed} failed (first backups taken)`);
     for (const h of handsets) stops.push(h.startSchedule(opts.everyMs ?? 5 * 60_000));
   });
   return async () => {

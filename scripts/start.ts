@@ -10,6 +10,8 @@ import { startServer } from '../server';
 import { env } from '../lib/env';
 import { getContext } from '../lib/app-context';
 import { log } from '../lib/log';
+import { startWakeDispatcher } from '../lib/jobs/wake-dispatcher';
+import { startScheduler } from '../lib/backup/scheduler';
 
 const args = new Set(process.argv.slice(2));
 const demo = args.has('--demo');
@@ -23,8 +25,11 @@ async function main(): Promise<void> {
     execFileSync(process.execPath, [nextBin(), 'build'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   }
   fs.mkdirSync(e.dataDir, { recursive: true });
-  getContext(); // opens the database and applies migrations before the first request
+  const ctx = getContext(); // opens the database and applies migrations before the first request
   const server = await startServer({ port: e.PORT, host: e.HOST, next: { dev } });
+  // Package #0 for queued jobs (whoever queued them), and the policies' periodic backups.
+  const stopWakes = startWakeDispatcher(ctx);
+  const stopScheduler = startScheduler(ctx);
   console.log(`Rewind console: ${server.url}`);
   console.log(`DM endpoint:    ${server.url}/dm`);
   console.log(`Data directory: ${e.dataDir}`);
@@ -38,6 +43,8 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     await stopDemo?.();
+    stopWakes();
+    stopScheduler();
     await server.close();
     process.exit(0);
   };

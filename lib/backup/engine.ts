@@ -24,6 +24,8 @@ import { base64Decode, utf8Decode } from '../omadm/util/bytes';
 import type { BackupPayload } from './jobs';
 import { encodeManifest, logicalSize, rootHash, type ManifestEntry } from './manifest';
 import { backupRoots, categoryOf, profileFor } from './profiles';
+import { policyFor } from './policy';
+import { applyRetention, parseRetention } from './retention';
 
 export interface BackupProgress {
   snapshotId: string;
@@ -72,7 +74,7 @@ export function readProgress(job: JobRow): BackupProgress | undefined {
 }
 
 /** Starts a new attempt: a fresh incomplete snapshot and the structure requests. */
-export function startBackup(ctx: AppContext, device: DeviceRow, job: JobRow, sessionRowId: string): JobStep {
+export async function startBackup(ctx: AppContext, device: DeviceRow, job: JobRow, sessionRowId: string): Promise<JobStep> {
   const payload = JSON.parse(job.payload) as BackupPayload;
   const roots = backupRoots(profileFor(ctx.db, device.manufacturer, device.model), payload.categories);
   const snap = insertSnapshot(ctx.db, { deviceId: device.id, jobId: job.id, trigger: payload.trigger, categories: payload.categories });
@@ -84,7 +86,7 @@ export function startBackup(ctx: AppContext, device: DeviceRow, job: JobRow, ses
   const work: WorkRequest[] = [];
   if (roots.length) work.push(getWork(job, p, 's', roots.map((r) => `${r.path}?list=Struct`)));
   save(ctx, job, p);
-  if (!work.length) return { work, ...finishNow(ctx, device, job, p) };
+  if (!work.length) return { work, ...(await finishNow(ctx, job, p)) };
   return { work };
 }
 
@@ -165,12 +167,13 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
   return { work };
 }
 
-function finishNow(ctx: AppContext, device: DeviceRow, job: JobRow, p: BackupProgress): Pick<JobStep, 'ended'> {
+async function finishNow(ctx: AppContext, job: JobRow, p: BackupProgress): Promise<Pick<JobStep, 'ended'>> {
   // No subtree to back up: an empty, complete snapshot is the honest answer.
-  void device;
   const bytes = encodeManifest([]);
-  updateSnapshot(ctx.db, p.snapshotId, { status: 'complete', rootHash: rootHash(bytes), completedAt: Date.now() });
-  updateJob(ctx.db, job.id, { status: 'succeeded', result: JSON.stringify({ snapshotId: p.snapshotId, entries: 0 }) });
+  const { hash } = await ctx.blobs.put(bytes);
+  recordBlob(ctx.db, hash, bytes.length);
+  updateSnapshot(ctx.db, p.snapshotId, { status: 'complete', rootHash: hash, completedAt: Date.now() });
+  updateJob(ctx.db, job.id, { status: 'succeeded', result: JSON.stringify({ snapshotId: p.snapshotId, rootHash: hash, entries: 0, bytes: 0, newBytes: 0 }) });
   return { ended: { status: 'succeeded', result: { snapshotId: p.snapshotId } } };
 }
 
@@ -205,6 +208,11 @@ async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, p: Backup
     updateJob(t, job.id, { status: 'succeeded', result: JSON.stringify(result), progress: JSON.stringify(p) });
   });
   insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'backup.completed', deviceId: device.id, details: result });
+  // The policy's retention, for this device's snapshots; the store-wide sweep runs apart.
+  const plan = await applyRetention(ctx.db, ctx.blobs, device.id, parseRetention(policyFor(ctx.db, device).retention), { dryRun: false, collect: false });
+  if (plan.remove.length) {
+    insertAudit(ctx.db, { actor: 'retention', action: 'snapshots.pruned', deviceId: device.id, details: { removed: plan.remove } });
+  }
   return { ended: { status: 'succeeded', result } };
 }
 

@@ -151,6 +151,11 @@ export interface ApplyRetentionOptions {
   now?: number;
   /** Passed to garbage collection. */
   graceMs?: number;
+  /**
+   * Collect garbage afterwards (default true). After every backup only the device's
+   * snapshot rows are pruned; the store-wide sweep runs on its own schedule.
+   */
+  collect?: boolean;
 }
 
 export type RetentionResult = RetentionPlan & { gc: GcResult };
@@ -182,10 +187,11 @@ export async function applyRetention(
       return p;
     }, { behavior: 'immediate' });
   }
+  if (opts.collect === false) return { ...plan, gc: { removed: 0, bytes: 0, hashes: [] } };
   const gc = await collectGarbage(db, store, {
     dryRun: opts.dryRun,
     graceMs: opts.graceMs,
-    
+    assumeDeleted: opts.dryRun ? plan.remove.map((r) => r.id) : undefined,
   });
   return { ...plan, gc };
 }

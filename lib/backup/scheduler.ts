@@ -12,6 +12,7 @@ import { scheduleCandidates } from '@/db/queries/schedule';
 import { createBackupJob } from './jobs';
 import { ensureDefaultPolicy, nextDueAt } from './policy';
 import { log } from '../log';
+import { collectGarbage } from './gc';
 
 export async function scheduleDueBackups(ctx: AppContext, now = Date.now(), maxJobs = 1000): Promise<number> {
   const fallback = ensureDefaultPolicy(ctx.db);
@@ -38,8 +39,12 @@ export async function scheduleDueBackups(ctx: AppContext, now = Date.now(), maxJ
   return created;
 }
 
+/**
+ * The scheduler (every minute) and the store-wide garbage collection (hourly): content no
+ * snapshot uses any more, after retention pruned the snapshots that used it.
+ */
 export function startScheduler(ctx: AppContext, pattern = '* * * * *'): () => void {
-  const job = new Cron(pattern, { protect: true }, async () => {
+  const schedule = new Cron(pattern, { protect: true }, async () => {
     try {
       const n = await scheduleDueBackups(ctx);
       if (n) log.info({ jobs: n }, 'scheduled backups queued');
@@ -47,5 +52,13 @@ export function startScheduler(ctx: AppContext, pattern = '* * * * *'): () => vo
       log.error({ err }, 'backup scheduler pass failed');
     }
   });
-  return () => job.stop();
+  const gc = new Cron('17 * * * *', { protect: true }, async () => {
+    try {
+      const r = await collectGarbage(ctx.db, ctx.blobs, { dryRun: false });
+      if (r.removed) log.info({ removed: r.removed, bytes: r.bytes }, 'unused backup content collected');
+    } catch (err) {
+      log.error({ err }, 'garbage collection failed');
+    }
+  });
+  return () => { schedule.stop(); gc.stop(); };
 }

@@ -73,7 +73,7 @@ export async function handleSessionEvents(
         ...(info['./DevInfo/Mod'] ? { model: info['./DevInfo/Mod'] } : {}),
       });
     } else if (e.type === 'generic-alert') {
-      work.push(...onGenericAlert(ctx, device, sessionRowId, e as Extract<SessionEvent, { type: 'generic-alert' }>, now));
+      work.push(...(await onGenericAlert(ctx, device, sessionRowId, e as Extract<SessionEvent, { type: 'generic-alert' }>, now)));
     } else if (e.type === 'session-end') {
       ended = true;
     }
@@ -105,10 +105,10 @@ export async function handleSessionEvents(
 
   if (inventoryDone && !ended) {
     markSessionReady(ctx.db, sessionRowId, now);
-    work.push(...startJobs(ctx, device, sessionRowId, now, { scheduleDue: true }));
+    work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: true })));
   } else if (anEnd && !ended && getSessionRow(ctx.db, sessionRowId)?.readyAt) {
     // A job ended: what waited for it (a restore behind its safety backup) may start now.
-    work.push(...startJobs(ctx, device, sessionRowId, now, { scheduleDue: false }));
+    work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false })));
   }
   if (ended) endOfSession(ctx, sessionRowId, now);
   return work;
@@ -125,7 +125,7 @@ async function jobEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events
 }
 
 /** Starts the handset's runnable jobs in this session. */
-function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number, opts: { scheduleDue: boolean }): WorkRequest[] {
+async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number, opts: { scheduleDue: boolean }): Promise<WorkRequest[]> {
   for (const job of blockedByFailure(ctx.db, device.id)) {
     updateJob(ctx.db, job.id, { status: 'failed', error: 'the safety backup it waited for failed' });
   }
@@ -144,7 +144,7 @@ function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now
             continue;
           }
         }
-        out.push(...startBackup(ctx, device, job, sessionRowId).work);
+        out.push(...(await startBackup(ctx, device, job, sessionRowId)).work);
         break;
       }
       case 'local-backup':
@@ -172,9 +172,9 @@ function queueDueBackup(ctx: AppContext, device: DeviceRow, now: number): void {
   if (due !== undefined && due <= now) createBackupJob(ctx.db, device, { trigger: 'scheduled', actor: 'scheduler', reason: 'connected while due' });
 }
 
-function onGenericAlert(
+async function onGenericAlert(
   ctx: AppContext, device: DeviceRow, sessionRowId: string, e: Extract<SessionEvent, { type: 'generic-alert' }>, now: number,
-): WorkRequest[] {
+): Promise<WorkRequest[]> {
   const out: WorkRequest[] = [];
   for (const item of e.items) {
     let br;
@@ -192,7 +192,7 @@ function onGenericAlert(
     if (br.kind === 'backupRequest') {
       createBackupJob(ctx.db, device, { trigger: 'device', categories: br.alert.categories, actor: `device:${device.devId}`, reason: br.alert.reason });
       // Answered in this same session once the inventory is in (it usually is not yet in Package #1).
-      if (getSessionRow(ctx.db, sessionRowId)?.readyAt) out.push(...startJobs(ctx, device, sessionRowId, now, { scheduleDue: false }));
+      if (getSessionRow(ctx.db, sessionRowId)?.readyAt) out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false })));
     } else if (br.kind === 'localBackupResult' || br.kind === 'localRestoreResult') {
       onLocalResult(ctx, device, e.correlator, br);
     }

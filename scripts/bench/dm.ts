@@ -100,7 +100,7 @@ async function startBareServer(answers: readonly RecordedAnswer[]): Promise<{ ur
 }
 
 /** The child process with the handsets, and a way to wait for its next message of a kind. */
-function startClient(onRegister: (ids: Extract<ChildMessage, { type: 'register' }>['ids']) => void) {
+export function startClient(onRegister: (ids: Extract<ChildMessage, { type: 'register' }>['ids']) => void) {
   const child: ChildProcess = fork(join(dirname(fileURLToPath(import.meta.url)), 'dm-client.ts'), [], {
     execArgv: process.execArgv, // tsx's loader
     serialization: 'advanced', // Uint8Array bodies

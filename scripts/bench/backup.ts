@@ -1,0 +1,64 @@
+/**
+ * Backup benchmark: full backups of 200 virtual handsets at once through the real /dm
+ * endpoint (handsets in a child process, as in dm.ts), then the same 200 again unchanged.
+ *
+ * - backups per second: complete snapshots over the time from the first request to the
+ *   last answer of the first round;
+ * - bytes stored per backup of an unchanged handset: what the blob store grew by in the
+ *   second round, divided by its backups (the goal is 0: same manifest, no new content).
+ *
+ *   npx tsx scripts/bench/backup.ts
+ */
+import { formatRows, type Row } from './codec';
+import { startClient } from './dm';
+
+export async function benchBackup(opts: { devices?: number; concurrency?: number } = {}): Promise<Row[]> {
+  const devices = opts.devices ?? 200;
+  const concurrency = opts.concurrency ?? 200;
+  process.env.LOG_LEVEL = 'silent';
+  delete process.env.PUBLIC_URL;
+  const { startTestServer } = await import('../../lib/gateway/test-server');
+  const { describeVirtualModels, provisionFleet } = await import('../../lib/fleet-provision');
+  const { createBackupJob } = await import('../../lib/backup/jobs');
+  const { getDeviceByDevId } = await import('../../db/queries/devices');
+  const { blobStats } = await import('../../db/queries/snapshots');
+
+  const ts = await startTestServer();
+  describeVirtualModels(ts.ctx.db);
+  const client = startClient((ids) => {
+    provisionFleet(ts.ctx.db, ids);
+    for (const h of ids) createBackupJob(ts.ctx.db, getDeviceByDevId(ts.ctx.db, h.devId)!, { trigger: 'on-demand', actor: 'bench' });
+    client.send({ cmd: 'registered' });
+  });
+  const complete = () => (ts.ctx.db.$client.prepare("select count(*) as n from snapshots where status = 'complete'").get() as { n: number }).n;
+  try {
+    await client.next('ready');
+    const round = async () => {
+      const done = client.next('fleet-done');
+      const before = { snaps: complete(), stored: blobStats(ts.ctx.db).bytes };
+      client.send({ cmd: 'fleet', server: ts.dmUrl, devices, seed: 42, concurrency, encoding: 'mixed' });
+      const r = await done;
+      if (r.summary.failed > 0) throw new Error(`backup bench: ${r.summary.failed} sessions failed (${JSON.stringify(r.summary.errorsByKind)})`);
+      const backups = complete() - before.snaps;
+      if (backups !== devices) throw new Error(`backup bench: ${backups} of ${devices} backups completed`);
+      return { backups, ms: r.windowMs, stored: blobStats(ts.ctx.db).bytes - before.stored, messages: r.summary.messages };
+    };
+    const first = await round();
+    const second = await round(); // same seed, same handsets, nothing changed on them
+    return [
+      { name: `backups/s, ${devices} handsets at once`, value: Math.round((first.backups / (first.ms / 1000)) * 10) / 10, unit: 'backups/s', baseline: `${first.messages} DM messages in ${(first.ms / 1000).toFixed(1)} s` },
+      { name: 'content stored by the first backups', value: Math.round(first.stored / first.backups), unit: 'B/backup' },
+      { name: 'content stored per unchanged backup', value: Math.round(second.stored / second.backups), unit: 'B/backup', baseline: 'goal 0' },
+    ];
+  } finally {
+    await client.stop().catch(() => undefined);
+    await ts.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  benchBackup().then((rows) => console.log(formatRows(rows)), (err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

@@ -195,6 +195,33 @@ describe('backup triggers', () => {
   }, 60_000);
 });
 
+describe('profiles', () => {
+  it('a handset of a model nobody described is backed up with the generic profile: DevInfo and DevDetail, exactly', async () => {
+    const h = handsets[4]!;
+    const real = h.state.identity;
+    // The handset now reports a model the server has no profile for.
+    h.state.identity = { ...real, mod: 'Prototype X9' };
+    try {
+      const { job } = createBackupJob(srv.ctx.db, device(h), { trigger: 'on-demand', actor: 'test' });
+      await h.connect({ initiator: 'client' });
+      expect(device(h).model).toBe('Prototype X9');
+      const done = getJob(srv.ctx.db, job.id)!;
+      expect(done.status, done.error ?? '').toBe('succeeded');
+      const { snapshotId } = JSON.parse(done.result!) as { snapshotId: string };
+      const got = await snapshotLeaves(snapshotId);
+      expect([...got.keys()].every((p) => p.startsWith('./DevInfo/') || p.startsWith('./DevDetail/'))).toBe(true);
+      const want = new Map<string, Uint8Array>();
+      for (const root of ['./DevInfo', './DevDetail']) {
+        for (const { path: p, node } of h.tree.walk(root)) if (node.kind === 'leaf' && node.access.includes('Get')) want.set(p, node.value);
+      }
+      expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+      for (const [p, bytes] of want) expect(sha256Hex(got.get(p)!), p).toBe(sha256Hex(bytes));
+    } finally {
+      h.state.identity = real;
+    }
+  }, 60_000);
+});
+
 describe('interrupted backups', () => {
   it('a handset dropping at each message boundary leaves no incomplete snapshot marked good, and the retry completes', async () => {
     const h = handsets[5]!;

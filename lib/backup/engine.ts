@@ -22,7 +22,7 @@ import type { Category } from '../omadm/mo/backup-restore';
 import type { SessionEvent, WorkRequest } from '../omadm/session/work';
 import { base64Decode, utf8Decode } from '../omadm/util/bytes';
 import type { BackupPayload } from './jobs';
-import { encodeManifest, logicalSize, rootHash, type ManifestEntry } from './manifest';
+import { encodeManifest, logicalSize, type ManifestEntry } from './manifest';
 import { backupRoots, categoryOf, profileFor } from './profiles';
 import { policyFor } from './policy';
 import { applyRetention, parseRetention } from './retention';

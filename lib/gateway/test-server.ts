@@ -20,13 +20,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { dataDir?: string; port?: number } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-test-'));
   const base = env();
   const e = { ...base, DATA_DIR: dataDir, dataDir };
   const ctx: AppContext = { db: openDb(dbFile(dataDir)), env: e, push: createPush(e), blobs: createBlobStore(e) };
   setContext(ctx);
-  const server = await startServer({ port: 0, host: '127.0.0.1', next: false });
+  const server = await startServer({ port: opts.port ?? 0, host: '127.0.0.1', next: false });
   return {
     ctx,
     server,

@@ -9,6 +9,7 @@
  *
  *   npx tsx scripts/bench/backup.ts
  */
+import { pathToFileURL } from 'node:url';
 import { formatRows, type Row } from './codec';
 import { startClient } from './dm';
 
@@ -56,7 +57,7 @@ export async function benchBackup(opts: { devices?: number; concurrency?: number
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   benchBackup().then((rows) => console.log(formatRows(rows)), (err: unknown) => {
     console.error(err);
     process.exitCode = 1;

@@ -5,6 +5,7 @@
  *   npx tsx scripts/bench/codec.ts
  *   npx tsx scripts/bench/diff.ts
  *   npx tsx scripts/bench/dm.ts
+ *   npx tsx scripts/bench/backup.ts
  */
 // Before anything imports lib/log.ts, which reads it once (dm.ts sets it too).
 process.env.LOG_LEVEL = 'silent';
@@ -13,6 +14,7 @@ import os from 'node:os';
 import { benchCodec, formatRows, type Row } from './codec';
 import { benchDiff } from './diff';
 import { benchDm } from './dm';
+import { benchBackup } from './backup';
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
   rows.push(...(await benchCodec()));
   rows.push(...(await benchDiff()));
   rows.push(...(await benchDm()));
+  rows.push(...(await benchBackup()));
   console.log(formatRows(rows));
   const cpus = os.cpus();
   console.log(

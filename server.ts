@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleDm } from './lib/gateway/dm-http';
+import { servePackage } from './lib/gateway/packages-http';
 import { log } from './lib/log';
 
 export interface ServerOptions {
@@ -24,9 +25,10 @@ export interface RunningServer {
 
 type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
 
-export function isProtocolPath(pathname: string): 'dm' | 'ds' | undefined {
+export function isProtocolPath(pathname: string): 'dm' | 'ds' | 'packages' | undefined {
   if (pathname === '/dm' || pathname.startsWith('/dm/')) return 'dm';
   if (pathname === '/ds' || pathname.startsWith('/ds/')) return 'ds';
+  if (pathname.startsWith('/packages/')) return 'packages';
   return undefined;
 }
 
@@ -46,6 +48,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const route: Promise<void> | void =
       kind === 'dm' ? handleDm(req, res)
       : kind === 'ds' ? notYet(res)
+      : kind === 'packages' ? servePackage(req, res, pathname)
       : nextHandler ? nextHandler(req, res)
       : notFound(res);
     Promise.resolve(route).catch((err: unknown) => {

@@ -83,7 +83,8 @@ export const jobs = sqliteTable('jobs', {
   id: id(),
   deviceId: text('device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
   kind: text('kind').notNull(),
-  status: text('status').$type<'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'>().notNull().default('queued'),
+  /** 'rejected': the handset's user said no (a restore's consent prompt). */
+  status: text('status').$type<'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'rejected'>().notNull().default('queued'),
   payload: text('payload').notNull().default('{}'),
   result: text('result'),
   error: text('error'),
@@ -224,3 +225,88 @@ export const auditEvents = sqliteTable('audit_events', {
   details: text('details'),
 }, (t) => [index('audit_at_idx').on(t.at), index('audit_device_idx').on(t.deviceId)]);
 
+
+/** Firmware images admins publish, per model and version; the bytes are in the blob store. */
+export const firmwarePackages = sqliteTable('firmware_packages', {
+  id: id(),
+  manufacturer: text('manufacturer').notNull(),
+  model: text('model').notNull(),
+  version: text('version').notNull(),
+  name: text('name'),
+  blobHash: text('blob_hash').notNull(),
+  size: integer('size').notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('firmware_packages_model_version_idx').on(t.manufacturer, t.model, t.version)]);
+
+/** Application packages, one per app and version, so a reinstall puts back exactly the version recorded. */
+export const appPackages = sqliteTable('app_packages', {
+  id: id(),
+  appId: text('app_id').notNull(),
+  name: text('name').notNull(),
+  version: text('version').notNull(),
+  /** JSON array of "manufacturer/model" it installs on; null = any. */
+  models: text('models'),
+  blobHash: text('blob_hash').notNull(),
+  size: integer('size').notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('app_packages_app_version_idx').on(t.appId, t.version)]);
+
+/** A restore as computed and shown (the dry run); executing it runs exactly this plan. */
+export const restorePlans = sqliteTable('restore_plans', {
+  id: id(),
+  snapshotId: text('snapshot_id').notNull().references(() => snapshots.id),
+  sourceDeviceId: text('source_device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
+  targetDeviceId: text('target_device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
+  /** JSON: the plan (steps, bytes, cost, prompt, compatibility report). */
+  plan: text('plan').notNull(),
+  /** SHA-256 of `plan`: what the person confirmed. */
+  planHash: text('plan_hash').notNull(),
+  createdBy: text('created_by').notNull(),
+  jobId: text('job_id'),
+  createdAt: createdAt(),
+}, (t) => [index('restore_plans_target_idx').on(t.targetDeviceId)]);
+
+/** One thing a restore writes or installs, with its outcome and its read-back. */
+export const restoreItems = sqliteTable('restore_items', {
+  id: id(),
+  jobId: text('job_id').notNull().references(() => jobs.id, { onDelete: 'cascade' }),
+  seq: integer('seq').notNull(),
+  /** node | app | firmware */
+  kind: text('kind').notNull(),
+  path: text('path').notNull(),
+  /** add | replace | install | update */
+  op: text('op').notNull(),
+  status: text('status').$type<'pending' | 'sent' | 'written' | 'failed' | 'verified' | 'mismatch' | 'skipped'>().notNull().default('pending'),
+  /** The DM status or result code the handset answered. */
+  code: integer('code'),
+  detail: text('detail'),
+  updatedAt: integer('updated_at').notNull().$defaultFn(() => Date.now()),
+}, (t) => [uniqueIndex('restore_items_job_seq_idx').on(t.jobId, t.seq), index('restore_items_job_status_idx').on(t.jobId, t.status)]);
+
+/** Every prompt shown to a handset's user and the answer: the consent ledger. */
+export const consents = sqliteTable('consents', {
+  id: id(),
+  deviceId: text('device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
+  subscriberId: text('subscriber_id'),
+  jobId: text('job_id'),
+  /** UI alert code: 1101 (confirm) or 1103 (single choice). */
+  code: text('code').notNull(),
+  prompt: text('prompt').notNull(),
+  promptVersion: text('prompt_version').notNull(),
+  /** accepted | deferred | rejected | timeout | unanswered */
+  answer: text('answer').notNull(),
+  /** JSON: the network state the prompt was shown on. */
+  network: text('network'),
+  /** The cost quoted, e.g. "about EUR 12.40 while roaming". */
+  cost: text('cost'),
+  at: integer('at').notNull().$defaultFn(() => Date.now()),
+}, (t) => [index('consents_device_idx').on(t.deviceId, t.at), index('consents_subscriber_idx').on(t.subscriberId, t.at)]);
+
+/** A subscriber's old handset and the new one its backup was carried to. */
+export const deviceLinks = sqliteTable('device_links', {
+  id: id(),
+  fromDeviceId: text('from_device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
+  toDeviceId: text('to_device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
+  reason: text('reason').notNull(),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('device_links_pair_idx').on(t.fromDeviceId, t.toDeviceId)]);

@@ -5,7 +5,11 @@
  */
 import type { Db } from '@/db/client';
 import { ensureModel, setProfile } from '@/db/queries/profiles';
-import { MODELS } from './device/catalog';
+import { ANTIVIRUS, APPS, MODELS } from './device/catalog';
+import { buildAppPackage, buildFirmwarePackage } from './device/packages';
+import { hash32, Rng } from './device/random';
+import { publishApp, publishFirmware } from './catalog';
+import type { BlobStore } from './backup/blob-store';
 import type { FleetHandsetInfo } from './device/fleet';
 import { PATHS } from './device/generate';
 import { CATEGORY_PATHS } from './device/local-backup';
@@ -54,6 +58,35 @@ export function describeVirtualModels(db: Db): void {
     for (const c of CATEGORIES) {
       const paths = c === 'firmware' ? [...CATEGORY_PATHS.firmware, PATHS.fumoRoot] : CATEGORY_PATHS[c];
       setProfile(db, model.id, c, paths);
+    }
+  }
+}
+
+/**
+ * Firmware for every version of every virtual model, and a package for every version of
+ * every app they ship (vendor apps under each vendor's prefix), in the format the virtual
+ * handsets check (lib/device/packages.ts). `kb` sizes each payload.
+ */
+export async function publishVirtualCatalog(ctx: { db: Db; blobs: BlobStore }, opts: { kb?: number } = {}): Promise<void> {
+  const payload = (label: string) => {
+    const rng = new Rng(hash32(label));
+    const out = new Uint8Array((opts.kb ?? 16) * 1024);
+    for (let i = 0; i < out.length; i++) out[i] = rng.int(0, 255);
+    return out;
+  };
+  const apps = new Map<string, { name: string; versions: readonly string[] }>();
+  for (const m of MODELS) {
+    for (const version of m.firmware) {
+      await publishFirmware(ctx, {
+        manufacturer: m.man, model: m.mod, version, name: `${m.mod} ${version}`,
+        bytes: buildFirmwarePackage({ model: m.id, version, name: `${m.mod} ${version}`, payload: payload(`fw:${m.id}:${version}`) }),
+      });
+    }
+    for (const a of [...APPS, ANTIVIRUS]) apps.set(a.thirdParty ? a.id : `${m.appPrefix}.${a.id}`, { name: a.name, versions: a.versions });
+  }
+  for (const [appId, a] of apps) {
+    for (const version of a.versions) {
+      await publishApp(ctx, { appId, name: a.name, version, bytes: buildAppPackage({ id: appId, name: a.name, version, payload: payload(`app:${appId}:${version}`) }) });
     }
   }
 }

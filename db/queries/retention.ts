@@ -69,3 +69,8 @@ export function deleteBlobRows(db: Db, hashes: readonly string[]): number {
   for (const part of chunks(hashes)) n += db.delete(blobs).where(inArray(blobs.hash, part)).run().changes;
   return n;
 }
+
+/** Blobs the firmware and app catalogs hold. */
+export function packageHashes(db: Db): string[] {
+  return db.$client.prepare('select blob_hash as h from firmware_packages union select blob_hash from app_packages').pluck().all() as string[];
+}

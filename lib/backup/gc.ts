@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '@/db/client';
-import { allBlobRows, blobRowsFor, deleteBlobRows, snapshotRoots, stagedHashes } from '@/db/queries/retention';
+import { allBlobRows, blobRowsFor, deleteBlobRows, packageHashes, snapshotRoots, stagedHashes } from '@/db/queries/retention';
 import { FileBlobStore, isHash, sha256Hex, type BlobStore } from './blob-store';
 import { decodeManifest, encodeManifest, rootHash } from './manifest';
 
@@ -83,6 +83,8 @@ async function mark(db: Db, store: BlobStore, excluded: ReadonlySet<string>): Pr
   const roots = new Set<string>();
   // Staging first: a backup that completes after this read shows up in the roots read next.
   for (const { snapshotId, hash } of stagedHashes(db)) if (!excluded.has(snapshotId)) live.add(hash);
+  // Firmware and app packages in the catalogs live in the same store.
+  for (const hash of packageHashes(db)) live.add(hash);
   const readable = new Map<string, boolean>();
   const unreadable: string[] = [];
   for (const { id, rootHash } of snapshotRoots(db)) {

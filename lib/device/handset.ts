@@ -141,6 +141,8 @@ export class VirtualHandset implements ClientHandler {
   /** Package #0s that failed verification or parsing (dropped silently, as a real handset does). */
   rejectedNotifications = 0;
   online = true;
+  /** Fault injection: writes to these paths are answered 200 and not stored. */
+  ignoreWrites: ((path: string) => boolean) | undefined;
 
   private readonly opts: Required<Omit<HandsetOptions, 'store' | 'user' | 'transport' | 'report'>>;
   private chain: Promise<unknown> = Promise.resolve();
@@ -563,6 +565,7 @@ export class VirtualHandset implements ClientHandler {
   async add(item: Item): Promise<CommandOutcome> {
     const uri = item.target?.locURI ?? '';
     const format = item.meta?.format?.trim() || 'chr';
+    if (format !== 'node' && this.ignoreWrites?.(canonicalPath(uri) ?? uri)) return { status: 200 };
     const value = format === 'node' ? new Uint8Array(0) : this.valueOf(item);
     if (typeof value === 'number') return { status: value };
     const type = item.meta?.type;
@@ -591,6 +594,8 @@ export class VirtualHandset implements ClientHandler {
     const uri = item.target?.locURI ?? '';
     const value = this.valueOf(item);
     if (typeof value === 'number') return { status: value };
+    // Fault: a handset that says 200 and keeps the old value (only a read-back shows it).
+    if (this.ignoreWrites?.(canonicalPath(uri) ?? uri)) return { status: this.tree.has(uri) ? 200 : 404 };
     const format = item.meta?.format?.trim();
     const type = item.meta?.type;
     return { status: this.tree.replace(uri, { value, ...(format ? { format } : {}), ...(type !== undefined ? { type } : {}) }) };

@@ -57,6 +57,7 @@ export async function handleDm(req: http.IncomingMessage, res: http.ServerRespon
     // Answer in the family the client used: some real DM clients only speak the DS types.
     contentType: (contentType ?? '').split(';')[0]!.trim().toLowerCase(),
     requestUrl: req.url ?? '/dm',
+    ...(typeof req.headers.host === 'string' && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(req.headers.host) ? { host: req.headers.host } : {}),
   });
   send(res, answer.status, answer.body, answer.headers);
 }

@@ -26,6 +26,8 @@ export interface DmInput {
   hmacHeader?: string;
   contentType: string;
   requestUrl: string;
+  /** The Host header the handset used (package URLs point back at it without PUBLIC_URL). */
+  host?: string;
 }
 
 export interface DmAnswer {
@@ -94,14 +96,15 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
   if (received.events.some((e: SessionEvent) => e.type === 'authenticated')) {
     state = enqueueWork(state, workForNewSession(ctx, device, sessionRowId, now));
   }
-  const more = await handleSessionEvents(ctx, device, sessionRowId, received.events, now);
+  const opts = { baseUrl: ctx.env.PUBLIC_URL ?? `http://${input.host ?? `127.0.0.1:${ctx.env.PORT}`}` };
+  const more = await handleSessionEvents(ctx, device, sessionRowId, received.events, now, opts);
   if (more.length) state = enqueueWork(state, more);
 
   const out = respond(state, auth);
   state = out.state;
   // What building the answer produced (failed commands, work done, the session's end).
   if (out.events.length) {
-    const late = await handleSessionEvents(ctx, device, sessionRowId, out.events, now);
+    const late = await handleSessionEvents(ctx, device, sessionRowId, out.events, now, opts);
     if (late.length && !out.done) state = enqueueWork(state, late); // goes out in our next message
     else if (late.length) log.warn({ devId, work: late.length }, 'work produced after the session ended was dropped');
   }

@@ -23,6 +23,7 @@ import { interruptBackup, onBackupEvents, startBackup, type JobStep } from '../b
 import { createBackupJob, type BackupPayload } from '../backup/jobs';
 import { onLocalEvents, onLocalResult, startLocalJob } from '../backup/local';
 import { networkAllows, nextDueAt, parseNetwork, policyFor } from '../backup/policy';
+import { interruptRestore, onRestoreAlert, onRestoreEvents, startRestore, withValues } from '../restore/engine';
 import { log } from '../log';
 
 const INVENTORY = 'inventory';
@@ -49,8 +50,11 @@ function jobIdOf(workId: string): string | undefined {
   return i > 0 ? workId.slice(0, i) : undefined;
 }
 
+/** Where handsets reach this server (package downloads): PUBLIC_URL, else the Host they used. */
+export interface SessionOptions { baseUrl: string }
+
 export async function handleSessionEvents(
-  ctx: AppContext, deviceIn: DeviceRow, sessionRowId: string, events: readonly SessionEvent[], now: number,
+  ctx: AppContext, deviceIn: DeviceRow, sessionRowId: string, events: readonly SessionEvent[], now: number, opts: SessionOptions,
 ): Promise<WorkRequest[]> {
   let device = deviceIn;
   const work: WorkRequest[] = [];
@@ -73,7 +77,7 @@ export async function handleSessionEvents(
         ...(info['./DevInfo/Mod'] ? { model: info['./DevInfo/Mod'] } : {}),
       });
     } else if (e.type === 'generic-alert') {
-      work.push(...(await onGenericAlert(ctx, device, sessionRowId, e as Extract<SessionEvent, { type: 'generic-alert' }>, now)));
+      work.push(...(await onGenericAlert(ctx, device, sessionRowId, e as Extract<SessionEvent, { type: 'generic-alert' }>, now, opts)));
     } else if (e.type === 'session-end') {
       ended = true;
     }
@@ -98,25 +102,29 @@ export async function handleSessionEvents(
   for (const [jobId, list] of byJob) {
     const job = getJob(ctx.db, jobId);
     if (!job || job.deviceId !== device.id || job.status !== 'running') continue;
-    const step = await jobEvents(ctx, device, job, list);
+    const step = await jobEvents(ctx, device, job, list, opts);
     work.push(...step.work);
     if (step.ended) anEnd = true;
   }
 
   if (inventoryDone && !ended) {
     markSessionReady(ctx.db, sessionRowId, now);
-    work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: true })));
+    work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: true, ...opts })));
   } else if (anEnd && !ended && getSessionRow(ctx.db, sessionRowId)?.readyAt) {
     // A job ended: what waited for it (a restore behind its safety backup) may start now.
-    work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false })));
+    work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
   }
   if (ended) endOfSession(ctx, sessionRowId, now);
   return work;
 }
 
-async function jobEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events: SessionEvent[]): Promise<JobStep> {
+async function jobEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events: SessionEvent[], opts: SessionOptions): Promise<JobStep> {
   switch (job.kind) {
     case 'backup': return onBackupEvents(ctx, device, job, events);
+    case 'restore': {
+      const step = await onRestoreEvents(ctx, device, job, events, opts.baseUrl);
+      return { ...step, work: await withValues(ctx, job, step.work) };
+    }
     case 'local-backup':
     case 'local-restore': return onLocalEvents(ctx, job, events);
     case 'dm-commands': recordCommandEvents(ctx, job, events); return { work: [] };
@@ -125,7 +133,7 @@ async function jobEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events
 }
 
 /** Starts the handset's runnable jobs in this session. */
-async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number, opts: { scheduleDue: boolean }): Promise<WorkRequest[]> {
+async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number, opts: { scheduleDue: boolean } & SessionOptions): Promise<WorkRequest[]> {
   for (const job of blockedByFailure(ctx.db, device.id)) {
     updateJob(ctx.db, job.id, { status: 'failed', error: 'the safety backup it waited for failed' });
   }
@@ -151,6 +159,9 @@ async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: strin
       case 'local-restore':
         out.push(...startLocalJob(ctx, job, sessionRowId).work);
         break;
+      case 'restore':
+        out.push(...(await withValues(ctx, job, startRestore(ctx, device, job, sessionRowId, opts.baseUrl).work)));
+        break;
       case 'dm-commands': {
         const payload = JSON.parse(job.payload) as DmCommandsPayload;
         updateJob(ctx.db, job.id, { status: 'running', attempts: job.attempts + 1, sessionRef: sessionRowId, wakePending: false });
@@ -173,7 +184,7 @@ function queueDueBackup(ctx: AppContext, device: DeviceRow, now: number): void {
 }
 
 async function onGenericAlert(
-  ctx: AppContext, device: DeviceRow, sessionRowId: string, e: Extract<SessionEvent, { type: 'generic-alert' }>, now: number,
+  ctx: AppContext, device: DeviceRow, sessionRowId: string, e: Extract<SessionEvent, { type: 'generic-alert' }>, now: number, opts: SessionOptions,
 ): Promise<WorkRequest[]> {
   const out: WorkRequest[] = [];
   for (const item of e.items) {
@@ -187,12 +198,20 @@ async function onGenericAlert(
     }
     if (!br) {
       insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'dm.generic-alert', deviceId: device.id, details: { correlator: e.correlator, item } });
+      // A FUMO or SCOMO result for a restore: the Correlator is `<job id>:<item>`.
+      const m = e.correlator ? /^([0-9a-f-]{36}):(\d+)$/.exec(e.correlator) : null;
+      const job = m ? getJob(ctx.db, m[1]!) : undefined;
+      if (job && job.kind === 'restore' && job.deviceId === device.id) {
+        const step = onRestoreAlert(ctx, device, job, Number(m![2]), item, sessionRowId, opts.baseUrl);
+        out.push(...(await withValues(ctx, job, step.work)));
+        if (step.ended) out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
+      }
       continue;
     }
     if (br.kind === 'backupRequest') {
       createBackupJob(ctx.db, device, { trigger: 'device', categories: br.alert.categories, actor: `device:${device.devId}`, reason: br.alert.reason });
       // Answered in this same session once the inventory is in (it usually is not yet in Package #1).
-      if (getSessionRow(ctx.db, sessionRowId)?.readyAt) out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false })));
+      if (getSessionRow(ctx.db, sessionRowId)?.readyAt) out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
     } else if (br.kind === 'localBackupResult' || br.kind === 'localRestoreResult') {
       onLocalResult(ctx, device, e.correlator, br);
     }
@@ -207,6 +226,7 @@ function endOfSession(ctx: AppContext, sessionRowId: string, now: number): void 
 
 function interrupt(ctx: AppContext, job: JobRow, reason: string, now: number, sessionEnded = false): void {
   if (job.kind === 'backup') interruptBackup(ctx, job, reason, now);
+  else if (job.kind === 'restore') interruptRestore(ctx, job, reason, now);
   else if (job.kind === 'dm-commands' && sessionEnded) finishCommands(ctx, job);
   else updateJob(ctx.db, job.id, { status: 'queued', sessionRef: null, error: reason });
 }

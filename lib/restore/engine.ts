@@ -1,0 +1,457 @@
+/**
+ * Running a restore plan in DM sessions, across as many sessions as it takes:
+ *
+ *   consent   the handset asks its user (1103 Now / Later on Wi-Fi / Reject, or 1101 where
+ *             1103 is refused) with the size and cost; every answer goes in the ledger.
+ *   firmware  FUMO DownloadAndUpdate to the recorded version; the result comes by
+ *             Generic Alert in a later session, then FwV is read back.
+ *   apply     SCOMO DownloadInstall of each app (result by alert, then its Version read
+ *             back), interior nodes ensured, then every value written (Replace, or Add
+ *             when the node is gone; a record's leaves in one Atomic), then read back.
+ *
+ * Each item's state is a row (restore_items), so an interrupted restore resumes with what
+ * is not yet written, and "retry failed items" sends only those again. Success is reported
+ * only for what the handset shows when read back.
+ */
+import type { DeviceRow } from '@/db/queries/devices';
+import { getJob, updateJob, type JobRow } from '@/db/queries/jobs';
+import { getPlan, insertConsent, insertItems, listItems, setItemsStatus, setPlanJob, updateItem, type RestoreItemRow } from '@/db/queries/restore';
+import { getDeviceByDevId } from '@/db/queries/devices';
+import { insertAudit } from '@/db/queries/audit';
+import type { AppContext } from '../app-context';
+import type { GenericAlertEventItem, NodeValue, SessionEvent, WorkRequest } from '../omadm/session/work';
+import { base64Decode, base64Encode } from '../omadm/util/bytes';
+import { fumoPaths, parseFumoResult } from '../omadm/mo/fumo';
+import { downloadPaths, parseScomoResult } from '../omadm/mo/scomo';
+import type { GenericAlertItem } from '../omadm/mo/generic-alert';
+import { sha256Hex } from '../backup/blob-store';
+import { parseNetwork } from '../backup/policy';
+import { withSafetyBackup } from '../backup/jobs';
+import { packageUrl } from '../catalog';
+import { requeueWithBackoff, type JobStep } from '../backup/engine';
+import type { PlanStep, RestorePlan } from './plan';
+
+export interface RestorePayload { planId: string; actor: string }
+
+/** A work request before its id is given (distributed over the union). */
+type WorkBody = WorkRequest extends infer W ? (W extends WorkRequest ? Omit<W, 'id'> : never) : never;
+
+export interface RestoreProgress {
+  consent: 'needed' | 'asked' | 'given' | 'wifi-wait';
+  promptCode: '1103' | '1101';
+  /** Work ids (after the job prefix) unanswered in the current session. */
+  open: string[];
+  /** Paths of interior nodes this restore created (their leaves are Added, not Replaced). */
+  created: string[];
+}
+
+const FUMO_ROOT = './FUMO';
+/** How long the user has to answer the prompt, seconds (the handset's MAXDT). */
+const MAXDT = 120;
+const RETRY_UNANSWERED_MS = 15 * 60_000;
+
+export class RestoreError extends Error {
+  constructor(readonly code: 'not-found' | 'already-run' | 'invalid', message: string) {
+    super(message);
+    this.name = 'RestoreError';
+  }
+}
+
+function planOf(ctx: AppContext, job: JobRow): { plan: RestorePlan; payload: RestorePayload } {
+  const payload = JSON.parse(job.payload) as RestorePayload;
+  const row = getPlan(ctx.db, payload.planId);
+  if (!row) throw new RestoreError('not-found', `plan ${payload.planId} is gone`);
+  return { plan: JSON.parse(row.plan) as RestorePlan, payload };
+}
+
+function progressOf(job: JobRow): RestoreProgress {
+  return job.progress ? (JSON.parse(job.progress) as RestoreProgress) : { consent: 'needed', promptCode: '1103', open: [], created: [] };
+}
+
+function save(ctx: AppContext, job: JobRow, p: RestoreProgress, patch: Partial<JobRow> = {}): void {
+  job.progress = JSON.stringify(p);
+  updateJob(ctx.db, job.id, { progress: job.progress, ...patch });
+}
+
+/**
+ * Executes a stored plan: a safety backup of the target first, then the restore, each
+ * item of the plan a row. Returns the restore job (and the backup it waits for).
+ */
+export function executePlan(ctx: AppContext, planId: string, actor: string): { job: JobRow; backup: JobRow } {
+  const row = getPlan(ctx.db, planId);
+  if (!row) throw new RestoreError('not-found', `no plan ${planId}`);
+  if (row.jobId) throw new RestoreError('already-run', `plan ${planId} was executed already (job ${row.jobId}); make a new plan`);
+  const plan = JSON.parse(row.plan) as RestorePlan;
+  const target = getDeviceByDevId(ctx.db, plan.targetDevId);
+  if (!target) throw new RestoreError('not-found', `no device ${plan.targetDevId}`);
+  const { backup, job } = ctx.db.transaction(() => {
+    const created = withSafetyBackup(ctx.db, target, { kind: 'restore', payload: { planId, actor } satisfies RestorePayload }, { actor, wake: true });
+    insertItems(ctx.db, plan.steps.map((s) => ({
+      jobId: created.job.id, seq: s.seq, kind: s.kind, path: s.path,
+      op: s.kind === 'firmware' ? 'update' : s.kind === 'app' ? 'install' : s.op === 'ensure' ? 'add' : 'replace',
+    })));
+    setPlanJob(ctx.db, planId, created.job.id);
+    return created;
+  });
+  insertAudit(ctx.db, { actor, action: 'restore.started', deviceId: target.id, details: { planId, jobId: job.id, safetyBackup: backup.id, steps: plan.steps.length, bytes: plan.bytes } });
+  if (plan.migration) {
+    const source = getDeviceByDevId(ctx.db, plan.sourceDevId);
+    if (source) ctx.db.$client.prepare('insert or ignore into device_links (id, from_device_id, to_device_id, reason, created_at) values (?, ?, ?, ?, ?)')
+      .run(crypto.randomUUID(), source.id, target.id, 'migration', Date.now());
+  }
+  return { job, backup };
+}
+
+/** Sends failed and mismatched items again (after a new consent). */
+export function retryFailed(ctx: AppContext, jobId: string, actor: string): JobRow {
+  const job = getJob(ctx.db, jobId);
+  if (!job || job.kind !== 'restore') throw new RestoreError('not-found', `no restore job ${jobId}`);
+  if (job.status === 'running' || job.status === 'queued') throw new RestoreError('invalid', 'the restore is still running');
+  const again = listItems(ctx.db, jobId, ['failed', 'mismatch']);
+  if (!again.length) throw new RestoreError('invalid', 'no failed items to retry');
+  setItemsStatus(ctx.db, jobId, ['failed', 'mismatch'], 'pending');
+  const p = progressOf(job);
+  updateJob(ctx.db, jobId, { status: 'queued', error: null, progress: JSON.stringify({ ...p, consent: 'needed', open: [] }), wakePending: true, notBefore: null });
+  insertAudit(ctx.db, { actor, action: 'restore.retry-failed', deviceId: job.deviceId, details: { jobId, items: again.length } });
+  return getJob(ctx.db, jobId)!;
+}
+
+/** The restore's turn in a ready session: ask first, or carry on where it stopped. */
+export function startRestore(ctx: AppContext, device: DeviceRow, job: JobRow, sessionRowId: string, baseUrl: string): JobStep {
+  const { plan } = planOf(ctx, job);
+  const p = progressOf(job);
+  p.open = [];
+  if (p.consent === 'wifi-wait') {
+    // The user chose "later on Wi-Fi": that choice is the consent, once on Wi-Fi.
+    if (parseNetwork(device.networkState)?.bearer !== 'wifi') return { work: [] };
+    p.consent = 'given';
+  }
+  updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false });
+  job.status = 'running';
+  if (p.consent !== 'given') {
+    p.consent = 'asked';
+    save(ctx, job, p);
+    return { work: [promptWork(job, plan, p)] };
+  }
+  save(ctx, job, p);
+  return next(ctx, job, plan, p, baseUrl);
+}
+
+function promptWork(job: JobRow, plan: RestorePlan, p: RestoreProgress): WorkRequest {
+  p.open.push('c');
+  if (p.promptCode === '1101') return { id: `${job.id}:c`, kind: 'ui', code: '1101', text: plan.prompt.fallback.text, options: `MAXDT=${MAXDT}` };
+  return { id: `${job.id}:c`, kind: 'ui', code: '1103', text: plan.prompt.text, options: `MAXDT=${MAXDT}&DR=1`, choices: plan.prompt.choices };
+}
+
+/** What to send next, by phase: firmware first, then apps and nodes, then the read-back. */
+function next(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgress, baseUrl: string): JobStep {
+  const items = listItems(ctx.db, job.id);
+  const steps = new Map(plan.steps.map((s) => [s.seq, s]));
+  const work: WorkRequest[] = [];
+  const add = (local: string, w: WorkBody) => {
+    p.open.push(local);
+    work.push({ ...w, id: `${job.id}:${local}` } as WorkRequest);
+  };
+  const fw = items.find((i) => i.kind === 'firmware');
+  if (fw && (fw.status === 'pending' || fw.status === 'sent' || fw.status === 'written')) {
+    const s = steps.get(fw.seq) as Extract<PlanStep, { kind: 'firmware' }>;
+    if (fw.status === 'pending') {
+      const f = fumoPaths(FUMO_ROOT);
+      add(`f${fw.seq}`, { kind: 'replace', items: [{ path: f.DownloadAndUpdatePkgURL, format: 'chr', value: b64(packageUrl(baseUrl, s.packageId)) }] });
+      add(`x${fw.seq}`, { kind: 'exec', path: f.DownloadAndUpdate, correlator: `${job.id}:${fw.seq}` });
+      updateItem(ctx.db, job.id, fw.seq, { status: 'sent' });
+    } else if (fw.status === 'written') {
+      add(`v${fw.seq}`, { kind: 'get', paths: [fw.path] });
+    }
+    save(ctx, job, p);
+    // Nothing else until the handset runs the firmware it was restored to.
+    return { work };
+  }
+
+  const pending = items.filter((i) => i.status === 'pending');
+  const ensures = pending.filter((i) => i.kind === 'node' && i.op === 'add' && (steps.get(i.seq) as { op?: string }).op === 'ensure');
+  for (const i of pending.filter((x) => x.kind === 'app')) {
+    const s = steps.get(i.seq) as Extract<PlanStep, { kind: 'app' }>;
+    const d = downloadPaths(`R${i.seq}-${job.id.slice(0, 8)}`);
+    add(`a${i.seq}`, { kind: 'add', items: [
+      { path: d.base, format: 'node' }, { path: d.PkgID, value: b64(s.appId) }, { path: d.Name, value: b64(s.name) },
+      { path: d.PkgURL, value: b64(packageUrl(baseUrl, s.packageId)) },
+    ] });
+    add(`x${i.seq}`, { kind: 'exec', path: d.op('DownloadInstall'), correlator: `${job.id}:${i.seq}` });
+    updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
+  }
+  if (ensures.length) {
+    for (const i of ensures) {
+      add(`s${i.seq}`, { kind: 'add', items: [{ path: i.path, format: 'node' }] });
+      updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
+    }
+    save(ctx, job, p);
+    return { work };
+  }
+  const writes = pending.filter((i) => i.kind === 'node');
+  return { work: work.concat(writeWork(ctx, job, plan, p, writes)) };
+}
+
+function b64(s: string): string {
+  return base64Encode(new TextEncoder().encode(s));
+}
+
+/** Value writes: a record's leaves in one Atomic, the rest one command each. */
+function writeWork(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgress, writes: RestoreItemRow[]): WorkRequest[] {
+  void ctx;
+  const steps = new Map(plan.steps.map((s) => [s.seq, s]));
+  const work: WorkRequest[] = [];
+  const groups = new Map<string, RestoreItemRow[]>();
+  const valueOf = (i: RestoreItemRow): NodeValue & { seq: number } => {
+    const s = steps.get(i.seq) as Extract<PlanStep, { op: 'write' }>;
+    return { seq: i.seq, path: i.path, format: s.format, ...(s.type ? { type: s.type } : {}), value: '' };
+  };
+  const pendingValues: Array<{ item: RestoreItemRow; value: NodeValue & { seq: number } }> = [];
+  for (const i of writes) {
+    const s = steps.get(i.seq) as Extract<PlanStep, { op: 'write' }>;
+    // A first attempt in a group goes Atomic; a retry (detail set) goes alone.
+    if (s.group && !i.detail) (groups.get(s.group) ?? groups.set(s.group, []).get(s.group)!).push(i);
+    else pendingValues.push({ item: i, value: valueOf(i) });
+  }
+  for (const [group, list] of groups) {
+    const kind = p.created.includes(group) ? 'add' : 'replace';
+    for (const i of list) updateItem(ctx.db, job.id, i.seq, { status: 'sent', ...(kind === 'add' ? {} : {}) });
+    p.open.push(`g${list[0]!.seq}`);
+    work.push({ id: `${job.id}:g${list[0]!.seq}`, kind, atomic: list.length > 1, items: list.map((i) => ({ ...valueOf(i), seq: undefined })) as NodeValue[] });
+  }
+  for (const { item, value } of pendingValues) {
+    const kind = item.op === 'add' || p.created.includes(item.path.slice(0, item.path.lastIndexOf('/'))) ? 'add' : 'replace';
+    updateItem(ctx.db, job.id, item.seq, { status: 'sent' });
+    p.open.push(`s${item.seq}`);
+    work.push({ id: `${job.id}:s${item.seq}`, kind, items: [{ path: value.path, ...(value.format ? { format: value.format } : {}), ...(value.type ? { type: value.type } : {}), value: '' }] });
+  }
+  save(ctx, job, p);
+  return work;
+}
+
+/** Fills in the values (from the blob store) just before the work goes to the engine. */
+export async function withValues(ctx: AppContext, job: JobRow, work: WorkRequest[]): Promise<WorkRequest[]> {
+  if (job.kind !== 'restore') return work;
+  const { plan } = planOf(ctx, job);
+  const hashes = new Map(plan.steps.filter((s): s is Extract<PlanStep, { op: 'write' }> => s.kind === 'node' && s.op === 'write').map((s) => [s.path, s.hash]));
+  const out: WorkRequest[] = [];
+  for (const w of work) {
+    if ((w.kind === 'add' || w.kind === 'replace') && (w.id.includes(':s') || w.id.includes(':g'))) {
+      const items = [];
+      for (const it of (w as Extract<WorkRequest, { kind: 'add' | 'replace' }>).items) {
+        const hash = hashes.get(it.path);
+        if (!hash || it.format === 'node') { items.push(it); continue; }
+        const bytes = await ctx.blobs.get(hash);
+        if (!bytes) throw new RestoreError('invalid', `the content of ${it.path} is missing from the store`);
+        items.push({ ...it, value: base64Encode(bytes) });
+      }
+      out.push({ ...w, items } as WorkRequest);
+    } else out.push(w);
+  }
+  return out;
+}
+
+/** Session events for this restore: consent answers, statuses, read-backs. */
+export async function onRestoreEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events: readonly SessionEvent[], baseUrl: string): Promise<JobStep> {
+  const { plan } = planOf(ctx, job);
+  const p = progressOf(job);
+  const steps = new Map(plan.steps.map((s) => [s.seq, s]));
+  const items = new Map(listItems(ctx.db, job.id).map((i) => [i.seq, i]));
+  const byPath = new Map([...items.values()].map((i) => [i.path, i]));
+  let consentNow = false;
+  for (const e of events) {
+    const local = 'workId' in e ? e.workId.slice(job.id.length + 1) : '';
+    if (e.type === 'work-done') {
+      p.open = p.open.filter((w) => w !== local);
+      continue;
+    }
+    if (e.type === 'ui' && local === 'c') {
+      const ended = consent(ctx, device, job, plan, p, e.code, e.status, e.values);
+      if (ended) return ended;
+      consentNow = p.consent === 'given';
+      continue;
+    }
+    if (e.type === 'status') {
+      const kind = local.charAt(0);
+      const seq = Number(local.slice(1));
+      if (kind === 'g') {
+        // Atomic children report by path; the Atomic's own status says nothing per item.
+        const item = e.path ? byPath.get(e.path) : undefined;
+        if (item && e.cmd !== 'Atomic') onWriteStatus(ctx, job, item, e.status);
+        continue;
+      }
+      const item = items.get(seq);
+      if (!item) continue;
+      if (kind === 's') {
+        if (item.kind === 'node' && (steps.get(seq) as { op?: string }).op === 'ensure') {
+          if (e.status === 200) p.created.push(item.path);
+          updateItem(ctx.db, job.id, seq, e.status === 200 || e.status === 418 ? { status: 'verified', code: e.status } : { status: 'failed', code: e.status, detail: `Add of the node answered ${e.status}` });
+        } else onWriteStatus(ctx, job, item, e.status);
+      } else if (kind === 'a' || kind === 'f') {
+        if (e.status >= 300) updateItem(ctx.db, job.id, seq, { status: 'failed', code: e.status, detail: `${e.cmd} answered ${e.status}` });
+      } else if (kind === 'x') {
+        if (e.status >= 300) updateItem(ctx.db, job.id, seq, { status: 'failed', code: e.status, detail: `Exec answered ${e.status}` });
+        else updateItem(ctx.db, job.id, seq, { code: e.status, detail: 'accepted; waiting for the handset to report' });
+      }
+      continue;
+    }
+    if (e.type === 'result' && local.startsWith('v')) {
+      const item = items.get(Number(local.slice(1)));
+      if (item) readBack(ctx, job, plan, item, e.status, e.value);
+    }
+  }
+  save(ctx, job, p);
+  if (consentNow) return next(ctx, job, plan, p, baseUrl);
+  if (p.open.length) return { work: [] };
+  return advance(ctx, device, job, plan, p, baseUrl);
+}
+
+function onWriteStatus(ctx: AppContext, job: JobRow, item: RestoreItemRow, status: number): void {
+  if (status === 200) updateItem(ctx.db, job.id, item.seq, { status: 'written', code: 200 });
+  // Replace of a node that is gone: Add it instead; Add of one that is there: Replace.
+  else if ((status === 404 && item.op === 'replace') || (status === 418 && item.op === 'add')) {
+    ctx.db.$client.prepare('update restore_items set op = ?, status = ?, code = ?, detail = ?, updated_at = ? where job_id = ? and seq = ?')
+      .run(item.op === 'replace' ? 'add' : 'replace', 'pending', status, `retrying as ${item.op === 'replace' ? 'Add' : 'Replace'} after ${status}`, Date.now(), job.id, item.seq);
+  } else updateItem(ctx.db, job.id, item.seq, { status: 'failed', code: status, detail: `the handset answered ${status}` });
+}
+
+function readBack(ctx: AppContext, job: JobRow, plan: RestorePlan, item: RestoreItemRow, status: number, value: string | undefined): void {
+  const step = plan.steps.find((s) => s.seq === item.seq)!;
+  const got = status === 200 && value !== undefined ? base64Decode(value) : undefined;
+  let ok = false;
+  let detail: string;
+  if (step.kind === 'node' && step.op === 'write') {
+    ok = got !== undefined && sha256Hex(got) === step.hash;
+    detail = got === undefined ? `read back: ${status}` : ok ? 'read back: identical' : `read back: ${got.length} bytes that differ from the ${step.size} written`;
+  } else {
+    const want = step.kind === 'firmware' ? step.to : step.kind === 'app' ? step.version : '';
+    const text = got ? new TextDecoder().decode(got) : undefined;
+    ok = text === want;
+    detail = ok ? `read back: ${want}` : `read back: ${text ?? `status ${status}`} where ${want} was expected`;
+  }
+  updateItem(ctx.db, job.id, item.seq, { status: ok ? 'verified' : 'mismatch', detail });
+}
+
+/** Between round trips: the next phase, the read-back, or the end. */
+function advance(ctx: AppContext, device: DeviceRow, job: JobRow, plan: RestorePlan, p: RestoreProgress, baseUrl: string): JobStep {
+  const items = listItems(ctx.db, job.id);
+  if (items.some((i) => i.status === 'pending')) return next(ctx, job, plan, p, baseUrl);
+  const toVerify = items.filter((i) => i.status === 'written' && i.kind === 'node');
+  if (toVerify.length) {
+    const work: WorkRequest[] = toVerify.map((i) => {
+      p.open.push(`v${i.seq}`);
+      return { id: `${job.id}:v${i.seq}`, kind: 'get', paths: [i.path] };
+    });
+    save(ctx, job, p);
+    return { work };
+  }
+  const waiting = items.filter((i) => i.status === 'sent' && i.kind !== 'node');
+  if (waiting.length) {
+    // Firmware and apps install after the session; their results come by Generic Alert.
+    updateJob(ctx.db, job.id, { sessionRef: null, error: null });
+    return { work: [] };
+  }
+  const fwWritten = items.find((i) => i.kind === 'firmware' && i.status === 'written');
+  if (fwWritten) return next(ctx, job, plan, p, baseUrl);
+  if (items.some((i) => i.kind === 'firmware' && i.status === 'verified') && items.some((i) => i.status === 'pending')) return next(ctx, job, plan, p, baseUrl);
+  return finish(ctx, device, job, items);
+}
+
+function finish(ctx: AppContext, device: DeviceRow, job: JobRow, items: RestoreItemRow[]): JobStep {
+  const bad = items.filter((i) => i.status === 'failed' || i.status === 'mismatch');
+  const result = {
+    items: items.length, verified: items.filter((i) => i.status === 'verified').length,
+    failed: items.filter((i) => i.status === 'failed').length, mismatched: items.filter((i) => i.status === 'mismatch').length,
+  };
+  const error = bad.length ? `${bad.length} of ${items.length} items not restored (${result.failed} failed, ${result.mismatched} did not read back as written)` : null;
+  updateJob(ctx.db, job.id, { status: bad.length ? 'failed' : 'succeeded', error, result: JSON.stringify(result), sessionRef: null });
+  insertAudit(ctx.db, { actor: `device:${device.devId}`, action: bad.length ? 'restore.failed' : 'restore.completed', deviceId: device.id, details: { jobId: job.id, ...result } });
+  return { work: [], ended: { status: bad.length ? 'failed' : 'succeeded', ...(error ? { error } : {}), result } };
+}
+
+/** The user's answer: go on, wait for Wi-Fi, or stop; each goes in the ledger. */
+function consent(
+  ctx: AppContext, device: DeviceRow, job: JobRow, plan: RestorePlan, p: RestoreProgress, code: string, status: number, values: string[] | undefined,
+): JobStep | undefined {
+  const ledger = (answer: string, text: string) => insertConsent(ctx.db, {
+    deviceId: device.id, subscriberId: device.subscriberId, jobId: job.id, code, prompt: text, promptVersion: plan.prompt.version,
+    answer, network: device.networkState, cost: plan.cost.text,
+  });
+  const text = code === '1101' ? plan.prompt.fallback.text : plan.prompt.text;
+  if (code === '1103' && (status === 406 || status === 405 || status === 500 || status === 501)) {
+    // The handset does not do single choice: ask again as a plain confirmation.
+    p.promptCode = '1101';
+    ledger('unsupported', text);
+    p.open = p.open.filter((w) => w !== 'c');
+    save(ctx, job, p);
+    return { work: [promptWork(job, plan, p)] };
+  }
+  const choice = code === '1103' && status === 200 ? Number(values?.[0]) : undefined;
+  if ((code === '1101' && status === 200) || choice === 1) {
+    ledger('accepted', text);
+    p.consent = 'given';
+    return undefined;
+  }
+  if (choice === 2) {
+    ledger('deferred', text);
+    p.consent = 'wifi-wait';
+    save(ctx, job, p, { status: 'queued', sessionRef: null, error: 'deferred by the user until the handset is on Wi-Fi', wakePending: false });
+    setItemsStatus(ctx.db, job.id, ['sent'], 'pending');
+    return { work: [], ended: undefined };
+  }
+  if (status === 215) {
+    ledger('timeout', text);
+    p.consent = 'needed';
+    const at = Date.now() + RETRY_UNANSWERED_MS;
+    save(ctx, job, p, { status: 'queued', sessionRef: null, notBefore: at, wakePending: true, error: `no answer on the handset; asking again after ${new Date(at).toISOString().slice(11, 16)} UTC` });
+    return { work: [] };
+  }
+  ledger('rejected', text);
+  setItemsStatus(ctx.db, job.id, ['pending', 'sent'], 'skipped');
+  save(ctx, job, p, { status: 'rejected', sessionRef: null, error: 'the user rejected the restore on the handset' });
+  insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'restore.rejected', deviceId: device.id, details: { jobId: job.id } });
+  return { work: [], ended: { status: 'failed', error: 'rejected' } };
+}
+
+/** A FUMO or SCOMO result alert whose Correlator names one of our items. */
+export function onRestoreAlert(ctx: AppContext, device: DeviceRow, job: JobRow, seq: number, item: GenericAlertEventItem, sessionRowId: string, baseUrl: string): JobStep {
+  const row = listItems(ctx.db, job.id).find((i) => i.seq === seq);
+  if (!row || row.status !== 'sent') return { work: [] };
+  const g = { ...item, type: item.type ?? '', format: item.format ?? 'chr' } as GenericAlertItem;
+  const fumo = parseFumoResult(g);
+  const scomo = fumo ? null : parseScomoResult(g);
+  const r = fumo ?? scomo;
+  if (!r) return { work: [] };
+  updateItem(ctx.db, job.id, seq, r.success ? { status: 'written', code: r.resultCode, detail: r.description } : { status: 'failed', code: r.resultCode, detail: r.description });
+  // The job carries on in this session: read the result back, then whatever follows.
+  updateJob(ctx.db, job.id, { sessionRef: sessionRowId, status: 'running' });
+  const { plan } = planOf(ctx, job);
+  const p = progressOf(job);
+  p.open = [];
+  const work: WorkRequest[] = [];
+  if (r.success) {
+    const path = row.kind === 'firmware' ? row.path : `${row.path}/Version`;
+    p.open.push(`v${seq}`);
+    work.push({ id: `${job.id}:v${seq}`, kind: 'get', paths: [path] });
+    save(ctx, job, p);
+    return { work };
+  }
+  save(ctx, job, p);
+  return advance(ctx, device, job, plan, p, baseUrl);
+}
+
+/** The session ended with the restore unfinished: it resumes with what is not yet written. */
+export function interruptRestore(ctx: AppContext, job: JobRow, reason: string, now: number): void {
+  const items = listItems(ctx.db, job.id);
+  // Writes whose status never came back go again (Replace is idempotent); installs the
+  // handset accepted (202) are left to report by alert.
+  for (const i of items) if (i.status === 'sent' && (i.kind === 'node' || !i.code)) updateItem(ctx.db, job.id, i.seq, { status: 'pending' });
+  const p = progressOf(job);
+  if (p.consent === 'asked') p.consent = 'needed';
+  p.open = [];
+  job.progress = JSON.stringify(p);
+  updateJob(ctx.db, job.id, { progress: job.progress });
+  requeueWithBackoff(ctx, { ...job, progress: job.progress }, reason, now);
+  // requeueWithBackoff clears progress for backups; a restore keeps its consent.
+  updateJob(ctx.db, job.id, { progress: job.progress });
+}

@@ -254,7 +254,7 @@ export const appPackages = sqliteTable('app_packages', {
 /** A restore as computed and shown (the dry run); executing it runs exactly this plan. */
 export const restorePlans = sqliteTable('restore_plans', {
   id: id(),
-  snapshotId: text('snapshot_id').notNull().references(() => snapshots.id),
+  snapshotId: text('snapshot_id').notNull().references(() => snapshots.id, { onDelete: 'cascade' }),
   sourceDeviceId: text('source_device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
   targetDeviceId: text('target_device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
   /** JSON: the plan (steps, bytes, cost, prompt, compatibility report). */

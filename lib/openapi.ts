@@ -1,11 +1,18 @@
 /** The REST API's OpenAPI 3.1 document, served at /api/v1/openapi.json. */
+import { CATEGORIES, LOCAL_TARGETS } from './omadm/mo/backup-restore';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ 'application/json': { schema } });
+const nullable = (type: string) => ({ type: [type, 'null'] });
+
 const device = {
   type: 'object',
   properties: {
     id: { type: 'string' }, devId: { type: 'string' }, manufacturer: { type: 'string' }, model: { type: 'string' },
-    firmware: { type: ['string', 'null'] }, subscriberId: { type: ['string', 'null'] }, serverId: { type: 'string' },
+    firmware: nullable('string'), subscriberId: nullable('string'), serverId: { type: 'string' },
     clientAuth: { enum: ['basic', 'md5', 'hmac'] }, serverAuth: { enum: ['basic', 'md5', 'hmac'] },
-    pushAddress: { type: ['string', 'null'] }, lastSeenAt: { type: ['integer', 'null'] },
+    pushAddress: nullable('string'), lastSeenAt: { ...nullable('integer'), description: 'ms since the epoch' },
+    networkState: { type: ['object', 'null'], description: 'bearer, roaming, operator as last read from the handset' },
   },
 };
 const provision = {
@@ -20,37 +27,306 @@ const provision = {
     clientNonce: { type: 'string', description: 'base64; the nonce the handset uses first' }, serverNonce: { type: 'string', description: 'base64' },
   },
 };
-const error = { type: 'object', properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, fieldErrors: { type: 'object' } } } } };
+const error = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object', required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' }, message: { type: 'string' },
+        fieldErrors: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: "messages by field ('paths.2'; for imports 'ROW.column')" },
+      },
+    },
+  },
+};
+const category = { enum: [...CATEGORIES] };
+const categories = { type: 'array', items: ref('Category'), minItems: 1, uniqueItems: true };
+const subscriber = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, name: { type: 'string' }, email: nullable('string'), createdAt: { type: 'integer' },
+    msisdns: { type: 'array', items: { type: 'string', example: '447700900123' }, description: 'digits only, international form' },
+    devices: { type: 'integer', description: 'how many devices the subscriber has' },
+  },
+};
+const snapshot = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, deviceId: { type: 'string' }, jobId: nullable('string'),
+    trigger: { enum: ['on-demand', 'scheduled', 'safety', 'device', 'connect'] },
+    status: { enum: ['incomplete', 'complete', 'failed'] }, categories,
+    rootHash: { ...nullable('string'), description: 'SHA-256 (hex) of the manifest, set when complete' },
+    entries: { type: 'integer' }, bytes: { type: 'integer', description: 'logical size: every value\'s bytes' },
+    newBytes: { type: 'integer', description: 'content this snapshot added to the store' },
+    legalHold: { type: 'boolean' }, error: nullable('string'), startedAt: { type: 'integer' }, completedAt: nullable('integer'),
+  },
+};
+const manifestEntry = {
+  type: 'object', required: ['path', 'category', 'format', 'size'],
+  properties: {
+    path: { type: 'string', example: './DevDetail/FwV' }, category: ref('Category'),
+    format: { type: 'string', description: 'DM format (chr, int, bool, bin, xml, …; node for interior nodes)' },
+    type: { type: 'string', description: 'MIME type, when the handset gave one' }, size: { type: 'integer' },
+    hash: { type: 'string', description: 'SHA-256 (hex) of the value; absent for interior nodes' },
+  },
+};
+const backupProgress = {
+  type: 'object', description: 'A backup\'s progress (other kinds show their phase, e.g. {"phase":"awaiting-result"})',
+  properties: {
+    snapshotId: { type: 'string' }, nodes: { type: 'integer', description: 'nodes fetched' },
+    openBatches: { type: 'integer', description: 'Get batches sent and not yet answered' }, newBytes: { type: 'integer' },
+    missing: { type: 'integer' }, unreadable: { type: 'integer' }, errors: { type: 'integer' },
+  },
+};
+const job = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, deviceId: { type: 'string' }, kind: { enum: ['backup', 'local-backup', 'local-restore'] },
+    status: { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] },
+    request: { type: 'object', description: 'what was asked for: trigger, categories, target, localId, actor' },
+    error: { ...nullable('string'), description: 'why it failed, or why the last attempt did (a queued job retries)' },
+    attempts: { type: 'integer' }, progress: { oneOf: [ref('BackupProgress'), { type: 'object' }, { type: 'null' }] },
+    result: { type: ['object', 'null'], description: 'for a backup: snapshotId, rootHash, entries, bytes, newBytes' },
+    dependsOn: nullable('string'), notBefore: { ...nullable('integer'), description: 'retry not before (ms since the epoch)' },
+    createdAt: { type: 'integer' }, updatedAt: { type: 'integer' },
+  },
+};
+const createJob = {
+  oneOf: [
+    { type: 'object', required: ['devId', 'kind'], additionalProperties: false, properties: { devId: { type: 'string' }, kind: { const: 'backup' }, categories: { ...categories, description: 'default: the device policy\'s categories' } } },
+    { type: 'object', required: ['devId', 'kind', 'target'], additionalProperties: false, properties: { devId: { type: 'string' }, kind: { const: 'local-backup' }, target: { enum: [...LOCAL_TARGETS] }, categories } },
+    { type: 'object', required: ['devId', 'kind', 'localId'], additionalProperties: false, properties: { devId: { type: 'string' }, kind: { const: 'local-restore' }, localId: { type: 'string', description: 'a local backup the handset reported' }, categories } },
+  ],
+  discriminator: { propertyName: 'kind' },
+  example: { devId: 'IMEI:356938035643809', kind: 'backup', categories: ['settings', 'applications'] },
+};
+const profileMap = { type: 'object', properties: Object.fromEntries(CATEGORIES.map((c) => [c, { type: 'array', items: { type: 'string' } }])) };
+const model = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, manufacturer: { type: 'string' }, model: { type: 'string' }, createdAt: { type: 'integer' },
+    profiles: { ...profileMap, description: 'the paths the model adds to the generic profile, by category' },
+  },
+};
+const modelProfile = {
+  type: 'object',
+  properties: {
+    manufacturer: { type: 'string' }, model: { type: 'string' },
+    known: { type: 'boolean', description: 'false: nobody described this model; its handsets get the generic profile' },
+    profile: { ...profileMap, description: 'effective: generic plus the model\'s paths' },
+    own: { ...profileMap, description: 'the model\'s paths alone' }, generic: profileMap,
+  },
+};
+const counts = { type: 'object', properties: { added: { type: 'integer' }, removed: { type: 'integer' }, changed: { type: 'integer' } } };
+const diff = {
+  type: 'object',
+  properties: {
+    a: ref('Snapshot'), b: ref('Snapshot'),
+    summary: { type: 'string', example: '3 added, 1 removed, 2 changed; firmware 1.0.3 → 1.1.0; ShieldAV 3.2.1 → 4.0.2' },
+    byCategory: { type: 'object', properties: Object.fromEntries(CATEGORIES.map((c) => [c, counts])) },
+    firmware: { type: 'array', items: { type: 'object', properties: { field: { enum: ['FwV', 'SwV', 'HwV'] }, before: { type: 'string' }, after: { type: 'string' } } } },
+    apps: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, change: { enum: ['installed', 'removed', 'upgraded', 'downgraded', 'changed'] }, before: { type: 'string' }, after: { type: 'string' } } } },
+    added: { type: 'array', items: ref('ManifestEntry') }, removed: { type: 'array', items: ref('ManifestEntry') },
+    changed: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, category: ref('Category'), before: ref('ManifestEntry'), after: ref('ManifestEntry') } } },
+    unchanged: { type: 'integer' },
+  },
+};
+
+const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+const common = {
+  '401': errorResponse('No token, or not a valid one'),
+};
+const adminOnly = { ...common, '403': errorResponse('Needs the admin role') };
+const invalid = errorResponse('Invalid input (fieldErrors names each field)');
+const notFound = (what: string) => errorResponse(`No such ${what}`);
+const pathParam = (name: string, description: string, example?: string) => ({
+  name, in: 'path', required: true, description, schema: { type: 'string' }, ...(example ? { example } : {}),
+});
+const devIdParam = pathParam('devId', 'The DM DevId (percent-encoded in the URL)', 'IMEI:356938035643809');
+const snapshotErrors = {
+  '404': notFound('snapshot'),
+  '409': errorResponse('The snapshot is not complete (incomplete or failed): it has no manifest'),
+  '500': errorResponse('Content the snapshot needs is missing from the backup store (code content-missing)'),
+};
 
 export const openapi = {
   openapi: '3.1.0',
-  info: { title: 'Rewind API', version: '1', description: 'Backup and restore for handsets managed over OMA-DM.' },
+  info: {
+    title: 'Rewind API', version: '1',
+    description: 'Backup and restore for handsets managed over OMA-DM. Roles: admin may do everything; agent may read and queue jobs. Errors are `{ error: { code, message, fieldErrors? } }`.',
+  },
   servers: [{ url: '/api/v1' }],
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Create one with `npm run rewind -- token create --role admin`.' } },
-    schemas: { Device: device, ProvisionDevice: provision, Error: error },
+    schemas: {
+      Device: device, ProvisionDevice: provision, Error: error, Category: category, Subscriber: subscriber, Snapshot: snapshot,
+      ManifestEntry: manifestEntry, BackupProgress: backupProgress, Job: job, CreateJob: createJob, Model: model,
+      ModelProfile: modelProfile, Diff: diff,
+    },
   },
   security: [{ bearer: [] }],
   paths: {
+    '/subscribers': {
+      get: {
+        summary: 'Search subscribers', tags: ['subscribers'],
+        description: 'By name or email prefix (case-insensitive), or by MSISDN: digits in any usual form (+44 7700 900123, 447700900123, or the national 07700 900123) match the stored international number by its start or its end.',
+        parameters: [
+          { name: 'q', in: 'query', required: true, schema: { type: 'string', minLength: 1, maxLength: 128 }, example: 'Ada' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+        ],
+        responses: { '200': { description: 'Matches, by name', content: json({ type: 'object', properties: { subscribers: { type: 'array', items: ref('Subscriber') } } }) }, '400': invalid, ...common },
+      },
+    },
+    '/subscribers/{id}': {
+      get: {
+        summary: 'A subscriber and their devices', tags: ['subscribers'],
+        parameters: [pathParam('id', 'Subscriber id')],
+        responses: { '200': { description: 'The subscriber', content: json({ type: 'object', properties: { subscriber: ref('Subscriber'), devices: { type: 'array', items: ref('Device') } } }) }, '404': notFound('subscriber'), ...common },
+      },
+    },
     '/devices': {
       get: {
         summary: 'List devices', tags: ['devices'],
-        responses: { '200': { description: 'Devices', content: { 'application/json': { schema: { type: 'object', properties: { devices: { type: 'array', items: { $ref: '#/components/schemas/Device' } } } } } } }, '401': { description: 'No or bad token' } },
+        responses: { '200': { description: 'Devices', content: json({ type: 'object', properties: { devices: { type: 'array', items: ref('Device') } } }) }, ...common },
       },
       post: {
         summary: 'Provision a device, or several (array body)', tags: ['devices'],
-        requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/ProvisionDevice' }, { type: 'array', items: { $ref: '#/components/schemas/ProvisionDevice' } }] } } } },
-        responses: { '201': { description: 'Provisioned' }, '400': { description: 'Invalid input', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }, '403': { description: 'Needs the admin role' } },
+        requestBody: { required: true, content: json({ oneOf: [ref('ProvisionDevice'), { type: 'array', items: ref('ProvisionDevice') }] }) },
+        responses: { '201': { description: 'Provisioned', content: json({ type: 'object', properties: { devices: { type: 'array', items: ref('Device') } } }) }, '400': invalid, ...adminOnly },
+      },
+    },
+    '/devices/import': {
+      post: {
+        summary: 'Provision devices from a CSV file, all or none', tags: ['devices'],
+        description: 'A header row, then one row per device. Columns (any order): devId, manufacturer, model, msisdn, subscriber, serverId, auth, clientUser, clientPass, serverPass, and optionally firmware, pushAddress, serverAuth. msisdn and subscriber may be empty. Every row is validated first; any error refuses the whole file, naming each row (its line number; the header is row 1). Devices already known (by devId) are updated.',
+        requestBody: {
+          required: true,
+          content: { 'text/csv': { schema: { type: 'string' }, example: 'devId,manufacturer,model,msisdn,subscriber,serverId,auth,clientUser,clientPass,serverPass\nIMEI:356938035643809,Nimbus,N1,+44 7700 900123,Ada Lovelace,rewind,md5,ada,s3cret,srvs3cret\n' } },
+        },
+        responses: {
+          '201': { description: 'Every row provisioned', content: json({ type: 'object', properties: { devices: { type: 'integer' }, created: { type: 'integer' }, updated: { type: 'integer' }, subscribersCreated: { type: 'integer' } } }) },
+          '400': {
+            description: 'Bad rows; nothing was imported (code invalid-rows)',
+            content: json({ allOf: [ref('Error'), { type: 'object', properties: { error: { type: 'object', properties: { rows: { type: 'array', items: { type: 'object', properties: { row: { type: 'integer', description: '0: the file as a whole' }, column: { type: 'string' }, message: { type: 'string' } } } } } } } }] }),
+          },
+          '415': errorResponse('Not a CSV body (multipart or JSON)'),
+          ...adminOnly,
+        },
+      },
+    },
+    '/devices/{devId}': {
+      get: {
+        summary: 'A device, its latest snapshots and its pending jobs', tags: ['devices'],
+        parameters: [devIdParam],
+        responses: {
+          '200': {
+            description: 'The device',
+            content: json({
+              type: 'object',
+              properties: {
+                device: ref('Device'),
+                lastSnapshot: { oneOf: [ref('Snapshot'), { type: 'null' }], description: 'the newest, whatever its status' },
+                lastCompleteSnapshot: { oneOf: [ref('Snapshot'), { type: 'null' }], description: 'the newest restorable one' },
+                pendingJobs: { type: 'array', items: ref('Job'), description: 'queued or running' },
+              },
+            }),
+          },
+          '404': notFound('device'), ...common,
+        },
       },
     },
     '/devices/{devId}/wake': {
       post: {
         summary: 'Send Package #0 so the handset opens a DM session now', tags: ['devices'],
-        parameters: [{ name: 'devId', in: 'path', required: true, schema: { type: 'string' }, example: 'IMEI:356938035643809' }],
+        parameters: [devIdParam],
         responses: {
-          '202': { description: 'Sent; the session id the handset will use', content: { 'application/json': { schema: { type: 'object', properties: { sessionId: { type: 'string' } } } } } },
-          '404': { description: 'No such device' }, '409': { description: 'The device has no push address' }, '502': { description: 'The push gateway refused or is unreachable' },
+          '202': { description: 'Sent; the session id the handset will use', content: json({ type: 'object', properties: { sessionId: { type: 'string' } } }) },
+          '404': notFound('device'), '409': errorResponse('The device has no push address'), '502': errorResponse('The push gateway refused or is unreachable'), ...common,
         },
+      },
+    },
+    '/devices/{devId}/snapshots': {
+      get: {
+        summary: "A device's snapshots, newest first", tags: ['snapshots'],
+        parameters: [devIdParam],
+        responses: { '200': { description: 'Snapshots of every status', content: json({ type: 'object', properties: { snapshots: { type: 'array', items: ref('Snapshot') } } }) }, '404': notFound('device'), ...common },
+      },
+    },
+    '/devices/{devId}/jobs': {
+      get: {
+        summary: "A device's jobs, newest first (the last 200)", tags: ['jobs'],
+        parameters: [devIdParam],
+        responses: { '200': { description: 'Jobs', content: json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') } } }) }, '404': notFound('device'), ...common },
+      },
+    },
+    '/models': {
+      get: {
+        summary: 'Known models and their profile paths', tags: ['profiles'],
+        responses: { '200': { description: 'Models by manufacturer and name', content: json({ type: 'object', properties: { models: { type: 'array', items: ref('Model') } } }) }, ...common },
+      },
+    },
+    '/models/{manufacturer}/{model}/profile': {
+      get: {
+        summary: 'The effective backup profile of a model (generic plus its own paths)', tags: ['profiles'],
+        parameters: [pathParam('manufacturer', 'As the handset reports it in DevInfo/Man', 'Nimbus'), pathParam('model', 'As in DevInfo/Mod', 'N1')],
+        responses: { '200': { description: 'The profile (a model nobody described gets the generic one, known: false)', content: json(ref('ModelProfile')) }, '400': invalid, ...common },
+      },
+    },
+    '/models/{manufacturer}/{model}/profiles/{category}': {
+      put: {
+        summary: 'Set the DM subtrees one category covers for a model', tags: ['profiles'],
+        description: 'Replaces the model\'s paths for the category (an empty list clears them; the generic profile always applies). Each path is normalised: ./-rooted, no trailing slash, no query, no "..". The model is created when new.',
+        parameters: [pathParam('manufacturer', 'DevInfo/Man', 'Nimbus'), pathParam('model', 'DevInfo/Mod', 'N1'), { name: 'category', in: 'path', required: true, schema: ref('Category') }],
+        requestBody: { required: true, content: json({ type: 'object', required: ['paths'], additionalProperties: false, properties: { paths: { type: 'array', maxItems: 64, items: { type: 'string' }, example: ['./Settings', './Ext/Vendor/Sound'] } } }) },
+        responses: {
+          '200': { description: 'Set; the model\'s profile now', content: json({ allOf: [ref('ModelProfile'), { type: 'object', properties: { updated: { type: 'object', properties: { category: ref('Category'), paths: { type: 'array', items: { type: 'string' } } } } } }] }) },
+          '400': invalid, ...adminOnly,
+        },
+      },
+    },
+    '/snapshots/{id}': {
+      get: {
+        summary: 'A complete snapshot and its manifest', tags: ['snapshots'],
+        parameters: [pathParam('id', 'Snapshot id')],
+        responses: { '200': { description: 'The snapshot and every node it holds, by path', content: json({ type: 'object', properties: { snapshot: ref('Snapshot'), entries: { type: 'array', items: ref('ManifestEntry') } } }) }, ...snapshotErrors, ...common },
+      },
+    },
+    '/snapshots/{id}/content': {
+      get: {
+        summary: "One node's value, as the handset gave it", tags: ['snapshots'],
+        parameters: [pathParam('id', 'Snapshot id'), { name: 'path', in: 'query', required: true, schema: { type: 'string' }, example: './DevDetail/FwV' }],
+        responses: {
+          '200': { description: 'The raw bytes, with the node\'s MIME type (application/octet-stream when it has none) and Content-Length; served as an attachment', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, '*/*': { schema: { type: 'string', format: 'binary' } } } },
+          '400': errorResponse('No path given, or an interior node (code interior-node)'),
+          '404': errorResponse('No such snapshot, or no such node in it (code no-such-node)'),
+          '409': snapshotErrors['409'], '500': snapshotErrors['500'], ...common,
+        },
+      },
+    },
+    '/snapshots/{id}/diff/{other}': {
+      get: {
+        summary: 'What changed from snapshot {id} (older) to {other} (newer)', tags: ['snapshots'],
+        parameters: [pathParam('id', 'The older snapshot'), pathParam('other', 'The newer snapshot (of the same device or another)')],
+        responses: { '200': { description: 'The diff', content: json(ref('Diff')) }, ...snapshotErrors, ...common },
+      },
+    },
+    '/jobs': {
+      post: {
+        summary: 'Queue a backup, a local backup or a local restore', tags: ['jobs'],
+        description: 'A running server sends Package #0 within a second; the job runs in the DM session that follows. A backup asked for while another is queued or running joins it (created: false). Agents may queue every kind.',
+        requestBody: { required: true, content: json(ref('CreateJob')) },
+        responses: {
+          '202': { description: 'Queued', content: json({ type: 'object', properties: { job: ref('Job'), created: { type: 'boolean' } } }) },
+          '400': invalid, '404': errorResponse('No such device, or (local-restore) no such local backup (code no-local-backup)'),
+          '409': errorResponse('The local backup is no longer on the handset (code local-backup-gone)'), ...common,
+        },
+      },
+    },
+    '/jobs/{id}': {
+      get: {
+        summary: 'A job and where it stands', tags: ['jobs'],
+        parameters: [pathParam('id', 'Job id')],
+        responses: { '200': { description: 'The job', content: json(ref('Job')) }, '404': notFound('job'), ...common },
       },
     },
   },

@@ -76,7 +76,7 @@ CREATE TABLE `restore_plans` (
 	`created_by` text NOT NULL,
 	`job_id` text,
 	`created_at` integer NOT NULL,
-	FOREIGN KEY (`snapshot_id`) REFERENCES `snapshots`(`id`) ON UPDATE no action ON DELETE no action,
+	FOREIGN KEY (`snapshot_id`) REFERENCES `snapshots`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`source_device_id`) REFERENCES `devices`(`id`) ON UPDATE no action ON DELETE cascade,
 	FOREIGN KEY (`target_device_id`) REFERENCES `devices`(`id`) ON UPDATE no action ON DELETE cascade
 );

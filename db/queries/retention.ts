@@ -74,3 +74,11 @@ export function deleteBlobRows(db: Db, hashes: readonly string[]): number {
 export function packageHashes(db: Db): string[] {
   return db.$client.prepare('select blob_hash as h from firmware_packages union select blob_hash from app_packages').pluck().all() as string[];
 }
+
+/** Snapshots of a device that a restore not yet over (or not yet run) was planned from. */
+export function restorePinned(db: Db, deviceId: string): Set<string> {
+  const rows = db.$client.prepare(`
+    select p.snapshot_id as id from restore_plans p left join jobs j on j.id = p.job_id
+    where p.source_device_id = ? and (p.job_id is null or j.status in ('queued', 'running'))`).pluck().all(deviceId) as string[];
+  return new Set(rows);
+}

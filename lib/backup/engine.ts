@@ -26,6 +26,7 @@ import { encodeManifest, logicalSize, type ManifestEntry } from './manifest';
 import { backupRoots, categoryOf, profileFor } from './profiles';
 import { policyFor } from './policy';
 import { applyRetention, parseRetention } from './retention';
+import { log } from '../log';
 
 export interface BackupProgress {
   snapshotId: string;
@@ -209,9 +210,12 @@ async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, p: Backup
   });
   insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'backup.completed', deviceId: device.id, details: result });
   // The policy's retention, for this device's snapshots; the store-wide sweep runs apart.
-  const plan = await applyRetention(ctx.db, ctx.blobs, device.id, parseRetention(policyFor(ctx.db, device).retention), { dryRun: false, collect: false });
-  if (plan.remove.length) {
-    insertAudit(ctx.db, { actor: 'retention', action: 'snapshots.pruned', deviceId: device.id, details: { removed: plan.remove } });
+  // A failure here must not fail the backup that just completed: the next one tries again.
+  try {
+    const plan = await applyRetention(ctx.db, ctx.blobs, device.id, parseRetention(policyFor(ctx.db, device).retention), { dryRun: false, collect: false });
+    if (plan.remove.length) insertAudit(ctx.db, { actor: 'retention', action: 'snapshots.pruned', deviceId: device.id, details: { removed: plan.remove } });
+  } catch (err) {
+    log.error({ err, devId: device.devId }, 'retention after a backup failed');
   }
   return { ended: { status: 'succeeded', result } };
 }

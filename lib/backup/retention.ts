@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import type { Db } from '@/db/client';
-import { allDeviceSnapshots, deleteUnheldSnapshots } from '@/db/queries/retention';
+import { restorePinned, allDeviceSnapshots, deleteUnheldSnapshots } from '@/db/queries/retention';
 import type { SnapshotRow } from '@/db/queries/snapshots';
 import type { BlobStore } from './blob-store';
 import { collectGarbage, type GcResult } from './gc';
@@ -90,7 +90,7 @@ export function isoWeekKey(t: number): string {
 }
 
 /** Pure: the plan for one device's snapshots at time `now` (ms). */
-export function planRetention(snapshots: readonly SnapshotRow[], rules: RetentionRules, now: number): RetentionPlan {
+export function planRetention(snapshots: readonly SnapshotRow[], rules: RetentionRules, now: number, pinned: ReadonlySet<string> = new Set()): RetentionPlan {
   const sorted = [...snapshots].sort(newestFirst);
   const reasons = new Map<string, string[]>();
   const keep = (id: string, reason: string) => {
@@ -101,6 +101,8 @@ export function planRetention(snapshots: readonly SnapshotRow[], rules: Retentio
   const removeReason = new Map<string, string>();
 
   for (const s of sorted) if (s.legalHold) keep(s.id, 'legal hold');
+  // A restore planned from a snapshot needs it until the restore is over.
+  for (const s of sorted) if (pinned.has(s.id)) keep(s.id, 'used by a restore');
 
   if (!hasRules(rules)) {
     for (const s of sorted) keep(s.id, 'no retention rules');
@@ -176,10 +178,10 @@ export async function applyRetention(
   const now = opts.now ?? Date.now();
   let plan: RetentionPlan;
   if (opts.dryRun) {
-    plan = planRetention(allDeviceSnapshots(db, deviceId), rules, now);
+    plan = planRetention(allDeviceSnapshots(db, deviceId), rules, now, restorePinned(db, deviceId));
   } else {
     plan = db.transaction(() => {
-      const p = planRetention(allDeviceSnapshots(db, deviceId), rules, now);
+      const p = planRetention(allDeviceSnapshots(db, deviceId), rules, now, restorePinned(db, deviceId));
       const ids = p.remove.map((r) => r.id);
       const n = deleteUnheldSnapshots(db, ids);
       // Cannot happen inside the transaction; if it does, roll back rather than report a wrong plan.

@@ -100,14 +100,29 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
   const more = await handleSessionEvents(ctx, device, sessionRowId, received.events, now, opts);
   if (more.length) state = enqueueWork(state, more);
 
-  const out = respond(state, auth);
-  state = out.state;
-  // What building the answer produced (failed commands, work done, the session's end).
+  // Building the answer can finish work (its last command answered, or one that cannot be
+  // sent), and the domain may want to follow up in this very message: the answer is then
+  // built again from the same state with that work queued. Only when nothing follows is a
+  // session end handled, so a job that starts now is not cut off by an end that is not.
+  const before = structuredClone(state);
+  let out = respond(state, auth);
   if (out.events.length) {
-    const late = await handleSessionEvents(ctx, device, sessionRowId, out.events, now, opts);
-    if (late.length && !out.done) state = enqueueWork(state, late); // goes out in our next message
-    else if (late.length) log.warn({ devId, work: late.length }, 'work produced after the session ended was dropped');
+    const ends = out.events.filter((e) => e.type === 'session-end');
+    const first = out.events.filter((e) => e.type !== 'session-end');
+    const late = first.length ? await handleSessionEvents(ctx, device, sessionRowId, first, now, opts) : [];
+    if (late.length) {
+      const seen = new Set(first.map((e) => JSON.stringify(e)));
+      out = respond(enqueueWork(before, late), auth);
+      const fresh = out.events.filter((e) => !seen.has(JSON.stringify(e)));
+      if (fresh.length) {
+        const more = await handleSessionEvents(ctx, device, sessionRowId, fresh, now, opts);
+        if (more.length) out = { ...out, state: enqueueWork(out.state, more) }; // next message
+      }
+    } else if (ends.length) {
+      await handleSessionEvents(ctx, device, sessionRowId, ends, now, opts);
+    }
   }
+  state = out.state;
   const body = out.message ? encodeMessage(out.message, encoding) : new Uint8Array(0);
   const headers: Record<string, string> = { 'content-type': contentType };
   if (out.message && auth.serverScheme === 'hmac') headers['x-syncml-hmac'] = signResponse(auth, body);

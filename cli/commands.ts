@@ -3,6 +3,10 @@ import { provisionDevice, ValidationError } from '../lib/devices';
 import { createApiToken } from '../lib/tokens';
 import { authSchemeSchema } from '../lib/validations/device';
 import { simCommand } from './sim';
+import { deviceImport } from './device-import';
+import { profileSet, profileShow } from './profiles';
+import { backupCommand, jobsCommand, localBackupCommand, localBackupsCommand, localRestoreCommand } from './backups';
+import { diffCommand, snapshotCommand, snapshotsCommand } from './snapshots';
 import { required, UsageError, type Command } from './usage';
 
 const deviceAdd: Command = {
@@ -48,6 +52,17 @@ const tokenCreate: Command = {
 
 export const commands: Record<string, Command> = {
   'device add': deviceAdd,
+  'device import': deviceImport,
   'token create': tokenCreate,
+  'profile set': profileSet,
+  'profile show': profileShow,
+  backup: backupCommand,
+  'local-backup': localBackupCommand,
+  'local-restore': localRestoreCommand,
+  'local-backups': localBackupsCommand,
+  jobs: jobsCommand,
+  snapshots: snapshotsCommand,
+  snapshot: snapshotCommand,
+  diff: diffCommand,
   sim: simCommand,
 };

@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFleet } from '../device/fleet';
 import { VirtualHandset } from '../device/handset';
 import { MODELS } from '../device/catalog';
-import { VirtualUser } from '../device/user';
 import { describeVirtualModels, provisionFleet, publishVirtualCatalog } from '../fleet-provision';
 import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { getJob } from '@/db/queries/jobs';

@@ -296,7 +296,15 @@ export const openapi = {
         summary: "One node's value, as the handset gave it", tags: ['snapshots'],
         parameters: [pathParam('id', 'Snapshot id'), { name: 'path', in: 'query', required: true, schema: { type: 'string' }, example: './DevDetail/FwV' }],
         responses: {
-          '200': { description: 'The raw bytes, with the node\'s MIME type (application/octet-stream when it has none) and Content-Length; served as an attachment', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, '*/*': { schema: { type: 'string', format: 'binary' } } } },
+          '200': {
+            description: 'The raw bytes, with the node\'s MIME type (application/octet-stream when it has none); served as an attachment',
+            headers: {
+              'Content-Length': { schema: { type: 'integer' }, description: 'set by the handler; a Next.js front may send the answer chunked instead' },
+              'X-Content-Length': { schema: { type: 'integer' }, description: 'the value\'s size in bytes, always present' },
+              ETag: { schema: { type: 'string' }, description: 'the value\'s SHA-256' },
+            },
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, '*/*': { schema: { type: 'string', format: 'binary' } } },
+          },
           '400': errorResponse('No path given, or an interior node (code interior-node)'),
           '404': errorResponse('No such snapshot, or no such node in it (code no-such-node)'),
           '409': snapshotErrors['409'], '500': snapshotErrors['500'], ...common,

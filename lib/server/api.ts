@@ -60,15 +60,6 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   throw new ValidationError(`${first.path.join('.') || 'input'}: ${first.message}`, fieldErrors);
 }
 
-/** A path segment as Next hands it over, percent-decoded once ('IMEI%3A35…' -> 'IMEI:35…'). */
-export function segment(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
-}
-
 /** Reads a text body (CSV, say) with a size cap. */
 export async function readText(req: Request, maxBytes: number): Promise<string> {
   const declared = Number(req.headers.get('content-length') ?? 0);

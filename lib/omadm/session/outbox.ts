@@ -283,8 +283,12 @@ export function nextMessage(
 ): PackedMessage {
   const max = Math.max(256, Math.floor(limits.maxMsgSize));
   const envelope = encodedEnvelopeSize(hdr, encoding);
+  // Statuses and protocol alerts go before Results: a big Results waiting for its turn as a
+  // Large Object must not hold back the SyncHdr status behind it.
+  const allReplies = [...ob.replies, ...replies.map((cmd) => toEntry({ cmd }))];
+  const isResults = (e: QueuedEntry) => (e.cmd as { kind?: unknown } | null)?.kind === 'Results';
   const state: OutboxState = {
-    replies: [...ob.replies, ...replies.map((cmd) => toEntry({ cmd }))],
+    replies: [...allReplies.filter((e) => !isResults(e)), ...allReplies.filter(isResults)],
     queue: [...ob.queue],
     ...(ob.lo ? { lo: { ...ob.lo } } : {}),
   };
@@ -331,7 +335,9 @@ function packQueue(p: Packer, state: OutboxState, which: 'replies' | 'queue'): b
     // without thawing or encoding megabytes just to learn that they do not fit.
     const big = bigSingleItem(entry.cmd, p.max);
     if (big) {
-      if (state.lo) return true; // one object at a time
+      // One object at a time. Among replies, stop here without blocking, so the object in
+      // flight still gets its chunk (else neither could ever move: a deadlock).
+      if (state.lo) return which === 'queue';
       q.shift();
       if (p.limits.maxObjSize !== undefined && big.total > p.limits.maxObjSize) {
         const cmd = thaw<Command>(big.shell);
@@ -364,7 +370,7 @@ function packQueue(p: Packer, state: OutboxState, which: 'replies' | 'queue'): b
     const item = items?.length === 1 ? items[0]! : undefined;
     const data = item?.data;
     if (item && LO_KINDS.has(cmd.kind) && (typeof data === 'string' || data instanceof Uint8Array)) {
-      if (state.lo) return true; // one object at a time
+      if (state.lo) return which === 'queue'; // one object at a time, as above
       const total = dataBytes(data);
       q.shift();
       if (p.limits.maxObjSize !== undefined && total > p.limits.maxObjSize) {

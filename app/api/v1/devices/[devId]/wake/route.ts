@@ -8,7 +8,8 @@ export const dynamic = 'force-dynamic';
 
 /** Sends Package #0 so the handset opens a DM session now; answers with the session id it will use. */
 export const POST = apiHandler<{ devId: string }>(['admin', 'agent'], async (_req, ctx, { devId }) => {
-  const device = getDeviceByDevId(ctx.db, decodeURIComponent(devId));
+  // Next hands over path segments percent-decoded already: decoding again would misread a '%' in a DevId.
+  const device = getDeviceByDevId(ctx.db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
   if (!device.pushAddress) return apiError(409, 'no-push-address', 'This device has no push address; it will be reached when it next connects.');
   try {

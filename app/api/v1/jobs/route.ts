@@ -1,0 +1,25 @@
+import { apiError, apiHandler, parseInput, readJson } from '@/lib/server/api';
+import { getDeviceByDevId } from '@/db/queries/devices';
+import { JobRequestError, requestJob } from '@/lib/job-requests';
+import { createJobSchema } from '@/lib/validations/backup';
+import { publicJob } from '@/lib/views';
+
+export const dynamic = 'force-dynamic';
+
+/**
+ * Queues a backup, a local backup or a local restore on a handset; a running server sends
+ * Package #0 within a second. Agents may ask for all three. A backup asked for while one
+ * is pending joins it (`created: false`).
+ */
+export const POST = apiHandler(['admin', 'agent'], async (req, ctx) => {
+  const { devId, ...job } = parseInput(createJobSchema, await readJson(req));
+  const device = getDeviceByDevId(ctx.db, devId);
+  if (!device) return apiError(404, 'not-found', 'No such device.');
+  try {
+    const r = requestJob(ctx.db, device, job, `token:${ctx.tokenId}`);
+    return Response.json({ job: publicJob(r.job), created: r.created }, { status: 202 });
+  } catch (err) {
+    if (err instanceof JobRequestError) return apiError(err.code === 'no-local-backup' ? 404 : 409, err.code, err.message);
+    throw err;
+  }
+});

@@ -1,0 +1,14 @@
+import { apiHandler, parseInput } from '@/lib/server/api';
+import { modelRefSchema } from '@/lib/validations/backup';
+import { modelProfile } from '@/lib/views';
+
+export const dynamic = 'force-dynamic';
+
+/**
+ * The profile a handset of this model is backed up with: the generic one plus the model's
+ * own paths. A model nobody described yet gets the generic profile (`known: false`).
+ */
+export const GET = apiHandler<{ manufacturer: string; model: string }>(['admin', 'agent'], (_req, { db }, params) => {
+  const { manufacturer, model } = parseInput(modelRefSchema, params);
+  return Response.json(modelProfile(db, manufacturer, model));
+});

@@ -49,6 +49,8 @@ const FUMO_ROOT = './FUMO';
 /** How long the user has to answer the prompt, seconds (the handset's MAXDT). */
 const MAXDT = 120;
 const RETRY_UNANSWERED_MS = 15 * 60_000;
+/** Value bytes queued per round trip (a single larger value goes alone). */
+const WRITE_BATCH_BYTES = 256 * 1024;
 
 export class RestoreError extends Error {
   constructor(readonly code: 'not-found' | 'already-run' | 'invalid', message: string) {
@@ -188,7 +190,17 @@ function next(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgres
     save(ctx, job, p);
     return { work };
   }
-  const writes = pending.filter((i) => i.kind === 'node');
+  // Values go in batches: the session state (the engine's outbox) holds what is queued,
+  // and is stored with every message, so megabytes queued at once would be rewritten
+  // dozens of times. The next batch follows when this one is answered.
+  const writes: RestoreItemRow[] = [];
+  let batchBytes = 0;
+  for (const i of pending.filter((x) => x.kind === 'node')) {
+    const size = (steps.get(i.seq) as { size?: number }).size ?? 0;
+    if (writes.length && batchBytes + size > WRITE_BATCH_BYTES) break;
+    writes.push(i);
+    batchBytes += size;
+  }
   return { work: work.concat(writeWork(ctx, job, plan, p, writes)) };
 }
 

@@ -38,7 +38,9 @@ export async function benchRestore(opts: { runs?: number } = {}): Promise<Row[]>
     const device = getDeviceByDevId(ts.ctx.db, handset.devId)!;
     const { job: b } = createBackupJob(ts.ctx.db, device, { trigger: 'on-demand', actor: 'bench' });
     await handset.connect({ initiator: 'client' });
-    const snapshotId = (JSON.parse(getJob(ts.ctx.db, b.id)!.result!) as { snapshotId: string }).snapshotId;
+    const backedUp = getJob(ts.ctx.db, b.id)!;
+    if (backedUp.status !== 'succeeded') throw new Error(`restore bench: the first backup ${backedUp.status}: ${backedUp.error}`);
+    const snapshotId = (JSON.parse(backedUp.result!) as { snapshotId: string }).snapshotId;
 
     const restoreMs: number[] = [];
     const totalMs: number[] = [];

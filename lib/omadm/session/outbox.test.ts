@@ -256,4 +256,24 @@ describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
     expect(bytesEqual(whole(got.get('./A')!), a)).toBe(true);
     expect(bytesEqual(whole(got.get('./B')!), b)).toBe(true);
   });
+
+  it('continues the object in flight in every message, however many small Results wait behind it', () => {
+    const big = randomBytes(30_000);
+    const res = (cmdRef: number, path: string, data: Uint8Array): Results => ({ kind: 'Results', cmdId: 0, msgRef: 1, cmdRef, items: [{ source: { locURI: path }, meta: { format: 'bin' }, data }] });
+    let ob = enqueueReplies(newOutbox(), [res(4, './Big', big)]);
+    let inFlight = false;
+    for (let m = 1; m < 100 && hasPending(ob); m++) {
+      // Each round the peer's Gets add small Results that alone would fill a message.
+      ob = enqueueReplies(ob, Array.from({ length: 12 }, (_, i) => res(100 + m * 20 + i, `./Small/${m}/${i}`, randomBytes(600))));
+      const { packed, decoded } = pack(ob, m, { maxMsgSize: 8192 }, encoding, { n: 1 }, [status(m, 0, 200)]);
+      ob = packed.ob;
+      const chunk = decoded.body.commands.find((c) => c.kind === 'Results' && c.items[0]!.source!.locURI === './Big');
+      if (inFlight) expect(chunk, `message ${m} must continue the object`).toBeDefined();
+      const rec = packed.sent.find((x) => x.chunk === 'more');
+      inFlight = rec !== undefined;
+      if (rec) ob = noteStatus(ob, m, rec.cmdId, 213).ob;
+      if (!inFlight && chunk) break;
+    }
+    expect(inFlight).toBe(false);
+  });
 });

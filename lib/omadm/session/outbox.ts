@@ -286,7 +286,6 @@ export function nextMessage(
   // Statuses and protocol alerts go before Results: a big Results waiting for its turn as a
   // Large Object must not hold back the SyncHdr status behind it.
   const allReplies = [...ob.replies, ...replies.map((cmd) => toEntry({ cmd }))];
-  const isResults = (e: QueuedEntry) => (e.cmd as { kind?: unknown } | null)?.kind === 'Results';
   const state: OutboxState = {
     replies: [...allReplies.filter((e) => !isResults(e)), ...allReplies.filter(isResults)],
     queue: [...ob.queue],
@@ -297,8 +296,16 @@ export function nextMessage(
     taken: [], loStarted: false,
   };
 
+  // Statuses and alerts first; then the next chunk of the object in flight, which must
+  // continue in every message until it is done; then Results; then new commands.
+  const results = state.replies.filter(isResults);
+  state.replies = state.replies.filter((e) => !isResults(e));
   let blocked = packQueue(p, state, 'replies');
+  const leftover = state.replies;
   if (!blocked && state.lo) blocked = sendChunk(p, state);
+  state.replies = results;
+  if (!blocked) blocked = packQueue(p, state, 'replies');
+  state.replies = [...leftover, ...state.replies];
   if (!blocked && !state.lo) packQueue(p, state, 'queue');
 
   return {
@@ -309,6 +316,10 @@ export function nextMessage(
     failed: p.failed,
     refusable: { msgId: hdr.msgId, entries: p.taken, lo: p.loStarted },
   };
+}
+
+function isResults(e: QueuedEntry): boolean {
+  return (e.cmd as { kind?: unknown } | null)?.kind === 'Results';
 }
 
 interface Packer {

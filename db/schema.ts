@@ -76,6 +76,17 @@ export const dmSessions = sqliteTable('dm_sessions', {
 ]);
 
 /**
+ * Large values of a session's state (Large Object data, queued values), kept apart by
+ * SHA-256 so the state row written with every message stays small: a value is written
+ * once however many messages it stays in the state.
+ */
+export const dmSessionValues = sqliteTable('dm_session_values', {
+  sessionRowId: text('session_row_id').notNull().references(() => dmSessions.id, { onDelete: 'cascade' }),
+  hash: text('hash').notNull(),
+  data: text('data').notNull(),
+}, (t) => [uniqueIndex('dm_session_values_pk').on(t.sessionRowId, t.hash)]);
+
+/**
  * Work for a handset. `kind` names the domain operation; `payload` and `result` are JSON.
  * A job runs in the next DM session the handset opens.
  */

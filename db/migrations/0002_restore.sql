@@ -38,6 +38,14 @@ CREATE TABLE `device_links` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `device_links_pair_idx` ON `device_links` (`from_device_id`,`to_device_id`);--> statement-breakpoint
+CREATE TABLE `dm_session_values` (
+	`session_row_id` text NOT NULL,
+	`hash` text NOT NULL,
+	`data` text NOT NULL,
+	FOREIGN KEY (`session_row_id`) REFERENCES `dm_sessions`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `dm_session_values_pk` ON `dm_session_values` (`session_row_id`,`hash`);--> statement-breakpoint
 CREATE TABLE `firmware_packages` (
 	`id` text PRIMARY KEY NOT NULL,
 	`manufacturer` text NOT NULL,

@@ -48,4 +48,24 @@ export function markSessionReady(db: Db, id: string, at: number): void {
 
 export function failSession(db: Db, id: string, error: string): void {
   db.update(dmSessions).set({ status: 'failed', error, updatedAt: Date.now() }).where(eq(dmSessions.id, id)).run();
+  // Nothing will read its state again.
+  db.$client.prepare('delete from dm_session_values where session_row_id = ?').run(id);
+}
+
+/** Stores large values of a session's state (each once: a value already there is kept). */
+export function putSessionValues(db: Db, sessionRowId: string, values: ReadonlyMap<string, string>): void {
+  if (!values.size) return;
+  const stmt = db.$client.prepare('insert or ignore into dm_session_values (session_row_id, hash, data) values (?, ?, ?)');
+  for (const [hash, data] of values) stmt.run(sessionRowId, hash, data);
+}
+
+export function getSessionValue(db: Db, sessionRowId: string, hash: string): string | undefined {
+  return db.$client.prepare('select data from dm_session_values where session_row_id = ? and hash = ?').pluck().get(sessionRowId, hash) as string | undefined;
+}
+
+/** Values the state no longer refers to; a finished session keeps none. */
+export function pruneSessionValues(db: Db, sessionRowId: string, keep: ReadonlySet<string>): void {
+  const rows = db.$client.prepare('select hash from dm_session_values where session_row_id = ?').pluck().all(sessionRowId) as string[];
+  const del = db.$client.prepare('delete from dm_session_values where session_row_id = ? and hash = ?');
+  for (const h of rows) if (!keep.has(h)) del.run(sessionRowId, h);
 }

@@ -18,6 +18,7 @@ import {
 } from '../omadm/session/server';
 import { log } from '../log';
 import { handleSessionEvents, workForNewSession } from './dm-work';
+import { decodeState, encodeState, storeValues } from './session-state';
 
 export interface DmInput {
   message: SyncMLMessage;
@@ -76,7 +77,7 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
   let state: ServerSessionState;
   if (existing) {
     sessionRowId = existing.id;
-    state = JSON.parse(existing.state) as ServerSessionState;
+    state = decodeState<ServerSessionState>(db, sessionRowId, existing.state);
   } else {
     state = newServerSession(
       { serverId: device.serverId, maxMsgSize: SERVER_MAX_MSG_SIZE, maxObjSize: SERVER_MAX_OBJ_SIZE, respURI: respUri(ctx, input) },
@@ -104,7 +105,8 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
   // sent), and the domain may want to follow up in this very message: the answer is then
   // built again from the same state with that work queued. Only when nothing follows is a
   // session end handled, so a job that starts now is not cut off by an end that is not.
-  const before = structuredClone(state);
+  // The engine works on the state in place: keep a copy (cheap: big values are shared).
+  const beforeEncoded = encodeState(state);
   let out = respond(state, auth);
   if (out.events.length) {
     const ends = out.events.filter((e) => e.type === 'session-end');
@@ -112,6 +114,7 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
     const late = first.length ? await handleSessionEvents(ctx, device, sessionRowId, first, now, opts) : [];
     if (late.length) {
       const seen = new Set(first.map((e) => JSON.stringify(e)));
+      const before = decodeState<ServerSessionState>(db, sessionRowId, beforeEncoded.json, beforeEncoded.values);
       out = respond(enqueueWork(before, late), auth);
       const fresh = out.events.filter((e) => !seen.has(JSON.stringify(e)));
       if (fresh.length) {
@@ -127,9 +130,12 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
   const headers: Record<string, string> = { 'content-type': contentType };
   if (out.message && auth.serverScheme === 'hmac') headers['x-syncml-hmac'] = signResponse(auth, body);
 
+  const encoded = encodeState(state);
   db.transaction((tx) => {
+    // (the same connection: inside the transaction)
+    storeValues(db, sessionRowId, out.done ? { json: '', values: new Map() } : encoded);
     saveSession(tx as unknown as typeof db, sessionRowId, {
-      state: JSON.stringify(state),
+      state: encoded.json,
       status: out.done ? 'complete' : 'active',
       bytesIn: input.rawBody.length,
       bytesOut: body.length,

@@ -90,12 +90,16 @@ interface OutgoingLargeObject {
   cmd: Json; // frozen command holding exactly one Item, its Data removed
   tag?: string;
   /**
-   * The part of the Data not yet sent, as transmitted: text (chr, b64 text, xml text) or
-   * raw bytes (kept as base64). Only the rest is kept, so the state shrinks as chunks go
-   * and each message handles a chunk's worth of data, not the whole object.
+   * The Data as transmitted: text (chr, b64 text, xml text) or raw bytes (kept as base64),
+   * whole, with `at` the index in it where the unsent rest begins. The value itself never
+   * changes while chunks go, so a caller that stores the state can store it once (the
+   * server keeps big values of its session state apart, by hash); each message handles a
+   * chunk's worth of data, not the whole object.
    */
   text?: string;
   bytesB64?: string;
+  /** Index into `text` / `bytesB64` of the first unsent unit. */
+  at?: number;
   /** Total transmitted bytes (UTF-8 bytes of text). Goes in Meta Size of the first chunk. */
   total: number;
   /** Bytes already sent. */
@@ -464,12 +468,14 @@ function sendChunk(p: Packer, state: OutboxState): boolean {
   const first = lo.offset === 0;
   const room = p.max - p.used;
   const isText = lo.text !== undefined;
+  const at = lo.at ?? 0;
   // Only the head of the rest can go in this message: decode no more than `room` bytes
   // (a UTF-16 unit is at least one UTF-8 byte; 3 bytes of raw data are 4 base64 chars).
+  const b64Room = Math.ceil((room + 3) / 3) * 4;
   const head = isText
-    ? utf8Encode(lo.text!.slice(0, room + 1))
-    : base64Decode((lo.bytesB64 ?? '').slice(0, Math.ceil((room + 3) / 3) * 4));
-  const headIsAll = isText ? lo.text!.length <= room + 1 : (lo.bytesB64 ?? '').length <= Math.ceil((room + 3) / 3) * 4;
+    ? utf8Encode(lo.text!.slice(at, at + room + 1))
+    : base64Decode((lo.bytesB64 ?? '').slice(at, at + b64Room));
+  const headIsAll = isText ? lo.text!.length - at <= room + 1 : (lo.bytesB64 ?? '').length - at <= b64Room;
 
   const build = (n: number): { cmd: Command; last: boolean; n: number } => {
     const end = cutPoint(head, n, isText, format === 'b64', headIsAll);
@@ -509,10 +515,8 @@ function sendChunk(p: Packer, state: OutboxState): boolean {
     delete state.lo;
     return false;
   }
-  const rest: OutgoingLargeObject = { ...lo, offset: lo.offset + built.n, awaiting: { msgId: p.msgId, cmdId: placed.cmdId } };
-  if (isText) rest.text = lo.text!.slice(utf8Decode(head.subarray(0, built.n), false).length);
-  else rest.bytesB64 = (lo.bytesB64 ?? '').slice((built.n / 3) * 4);
-  state.lo = rest;
+  const used = isText ? utf8Decode(head.subarray(0, built.n), false).length : (built.n / 3) * 4;
+  state.lo = { ...lo, offset: lo.offset + built.n, at: at + used, awaiting: { msgId: p.msgId, cmdId: placed.cmdId } };
   return true;
 }
 

@@ -18,24 +18,34 @@ const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_INDEX = new Int16Array(256).fill(-1);
 for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
 
+const B64_CODES = Uint8Array.from(B64, (c) => c.charCodeAt(0));
+const asciiDecoder = new TextDecoder('utf-8');
+
+/**
+ * Base64 of `b`. The characters are written as bytes and decoded once: building the string
+ * a character at a time made megabyte values (Large Objects, backup content) spend most of
+ * their time collecting garbage.
+ */
 export function base64Encode(b: Uint8Array): string {
-  let out = '';
   const n = b.length;
+  const out = new Uint8Array(Math.ceil(n / 3) * 4);
+  let o = 0;
   let i = 0;
-  const parts: string[] = [];
   for (; i + 2 < n; i += 3) {
     const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
-    out += B64[v >> 18]! + B64[(v >> 12) & 63]! + B64[(v >> 6) & 63]! + B64[v & 63]!;
-    if (out.length > 8192) { parts.push(out); out = ''; }
+    out[o++] = B64_CODES[v >> 18]!;
+    out[o++] = B64_CODES[(v >> 12) & 63]!;
+    out[o++] = B64_CODES[(v >> 6) & 63]!;
+    out[o++] = B64_CODES[v & 63]!;
   }
   if (i < n) {
     const v = (b[i]! << 16) | ((i + 1 < n ? b[i + 1]! : 0) << 8);
-    out += B64[v >> 18]! + B64[(v >> 12) & 63]!;
-    out += i + 1 < n ? B64[(v >> 6) & 63]! : '=';
-    out += '=';
+    out[o++] = B64_CODES[v >> 18]!;
+    out[o++] = B64_CODES[(v >> 12) & 63]!;
+    out[o++] = i + 1 < n ? B64_CODES[(v >> 6) & 63]! : 61;
+    out[o++] = 61;
   }
-  parts.push(out);
-  return parts.join('');
+  return asciiDecoder.decode(out);
 }
 
 /** Decodes base64, ignoring whitespace. Throws on any other invalid character. */

@@ -1,0 +1,86 @@
+/**
+ * Storing the engine's session state between messages. The state is JSON, but some of
+ * it is large and long-lived: a Large Object going out (kept whole while its chunks go)
+ * or coming in (one string per chunk), values queued to write. Rewriting megabytes with
+ * every message made a 10 MB transfer quadratic, so strings above a threshold are kept
+ * apart, by SHA-256, in dm_session_values: written once, referred to from the state row.
+ * A small in-process cache keeps the ones in use, so a message rarely reads them back.
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from '@/db/client';
+import { getSessionValue, putSessionValues, pruneSessionValues } from '@/db/queries/sessions';
+
+const THRESHOLD = 16 * 1024;
+const REF = '$sv';
+const CACHE_BYTES = 64 * 1024 * 1024;
+
+/** hash -> value, least recently used first; and value -> hash for values seen. */
+const byHash = new Map<string, string>();
+const hashOf = new Map<string, string>();
+let cached = 0;
+
+function remember(hash: string, value: string): void {
+  if (byHash.has(hash)) {
+    byHash.delete(hash);
+    byHash.set(hash, value);
+    return;
+  }
+  byHash.set(hash, value);
+  hashOf.set(value, hash);
+  cached += value.length;
+  for (const [h, v] of byHash) {
+    if (cached <= CACHE_BYTES) break;
+    byHash.delete(h);
+    hashOf.delete(v);
+    cached -= v.length;
+  }
+}
+
+function hash(value: string): string {
+  // Looking a string up by itself is cheap once V8 has hashed that string instance.
+  const known = hashOf.get(value);
+  if (known) return known;
+  const h = createHash('sha256').update(value).digest('hex');
+  remember(h, value);
+  return h;
+}
+
+export interface EncodedState {
+  json: string;
+  /** Large values the JSON refers to. */
+  values: Map<string, string>;
+}
+
+export function encodeState(state: unknown): EncodedState {
+  const values = new Map<string, string>();
+  const json = JSON.stringify(state, (_key, v: unknown) => {
+    if (typeof v === 'string' && v.length > THRESHOLD) {
+      const h = hash(v);
+      values.set(h, v);
+      return { [REF]: h };
+    }
+    return v;
+  });
+  return { json, values };
+}
+
+export function decodeState<T>(db: Db, sessionRowId: string, json: string, extra?: ReadonlyMap<string, string>): T {
+  return JSON.parse(json, (_key, v: unknown) => {
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const ref = (v as Record<string, unknown>)[REF];
+      if (typeof ref === 'string' && Object.keys(v).length === 1) {
+        const value = extra?.get(ref) ?? byHash.get(ref) ?? getSessionValue(db, sessionRowId, ref);
+        if (value === undefined) throw new Error(`session ${sessionRowId}: a stored value of its state is missing`);
+        remember(ref, value);
+        return value;
+      }
+    }
+    return v;
+  }) as T;
+}
+
+/** Writes the large values (new ones only) and drops those the state left behind. */
+export function storeValues(db: Db, sessionRowId: string, encoded: EncodedState): void {
+  putSessionValues(db, sessionRowId, encoded.values);
+  pruneSessionValues(db, sessionRowId, new Set(encoded.values.keys()));
+}

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { formatSummary, runFleet, type FleetHandsetInfo } from '../lib/device/fleet';
 import { getContext } from '../lib/app-context';
-import { provisionFleet, provisionInput } from '../lib/fleet-provision';
+import { describeVirtualModels, provisionFleet, provisionInput } from '../lib/fleet-provision';
 import { authSchemeSchema } from '../lib/validations/device';
 import { intOption, UsageError, type Command } from './usage';
 
@@ -57,7 +57,11 @@ export const simCommand: Command = {
       once: !minutes,
       everyMs: intOption(v, 'every', 60, 1, 86_400) * 1000,
       signal: ac.signal,
-      register: (ids) => (token ? registerByApi(url, token, ids) : registerInDb(ids)),
+      register: async (ids) => {
+        await (token ? registerByApi(url, token, ids) : registerInDb(ids));
+        console.log(`registered ${ids.length} handsets:`);
+        for (const h of ids) console.log(`  ${h.devId}  ${h.man} ${h.mod}  ${h.encoding}`);
+      },
       onProgress: (done, total) => {
         if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} handsets (${((Date.now() - started) / 1000).toFixed(0)} s)`);
       },
@@ -70,7 +74,10 @@ export const simCommand: Command = {
 };
 
 async function registerInDb(ids: FleetHandsetInfo[]): Promise<void> {
-  provisionFleet(getContext().db, ids);
+  const { db } = getContext();
+  // Their models' backup profiles too, so a fleet started against an empty server is backed up in full.
+  describeVirtualModels(db);
+  provisionFleet(db, ids);
 }
 
 /** POSTs the fleet to /api/v1/devices in batches; any refusal stops the run with the server's message. */

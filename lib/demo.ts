@@ -8,7 +8,7 @@ import path from 'node:path';
 import { openFleet, summarize } from './device/fleet';
 import type { SessionSummary, VirtualHandset } from './device/handset';
 import { getContext } from './app-context';
-import { describeVirtualModels, provisionFleet } from './fleet-provision';
+import { describeVirtualModels, provisionFleet, publishVirtualCatalog } from './fleet-provision';
 import { createBackupJob } from './backup/jobs';
 import { createApiToken } from './tokens';
 import { getDeviceByDevId } from '@/db/queries/devices';
@@ -35,6 +35,8 @@ export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>>
     serverId: ctx.env.DM_SERVER_ID,
   });
   describeVirtualModels(ctx.db);
+  // Firmware and app packages for the virtual models, so restores can reinstall them.
+  await publishVirtualCatalog(ctx);
   provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
   const { token } = createApiToken(ctx.db, 'admin', 'demo');
   console.log(`Demo:           ${handsets.length} virtual handsets (XML and WBXML, MD5 both ways)`);

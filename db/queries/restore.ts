@@ -27,7 +27,7 @@ export function listItems(db: Db, jobId: string, statuses?: readonly RestoreItem
   return db.select().from(restoreItems).where(where).orderBy(asc(restoreItems.seq)).all();
 }
 
-export function updateItem(db: Db, jobId: string, seq: number, patch: Partial<Pick<RestoreItemRow, 'status' | 'code' | 'detail'>>): void {
+export function updateItem(db: Db, jobId: string, seq: number, patch: Partial<Pick<RestoreItemRow, 'status' | 'code' | 'detail' | 'op'>>): void {
   db.update(restoreItems).set({ ...patch, updatedAt: Date.now() }).where(and(eq(restoreItems.jobId, jobId), eq(restoreItems.seq, seq))).run();
 }
 

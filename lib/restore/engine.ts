@@ -15,7 +15,7 @@
  */
 import type { DeviceRow } from '@/db/queries/devices';
 import { getJob, updateJob, type JobRow } from '@/db/queries/jobs';
-import { getPlan, insertConsent, insertItems, listItems, setItemsStatus, setPlanJob, updateItem, type RestoreItemRow } from '@/db/queries/restore';
+import { getPlan, insertConsent, insertItems, linkDevices, listItems, setItemsStatus, setPlanJob, updateItem, type RestoreItemRow } from '@/db/queries/restore';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { insertAudit } from '@/db/queries/audit';
 import type { AppContext } from '../app-context';
@@ -98,8 +98,7 @@ export function executePlan(ctx: AppContext, planId: string, actor: string): { j
   insertAudit(ctx.db, { actor, action: 'restore.started', deviceId: target.id, details: { planId, jobId: job.id, safetyBackup: backup.id, steps: plan.steps.length, bytes: plan.bytes } });
   if (plan.migration) {
     const source = getDeviceByDevId(ctx.db, plan.sourceDevId);
-    if (source) ctx.db.$client.prepare('insert or ignore into device_links (id, from_device_id, to_device_id, reason, created_at) values (?, ?, ?, ?, ?)')
-      .run(crypto.randomUUID(), source.id, target.id, 'migration', Date.now());
+    if (source) linkDevices(ctx.db, source.id, target.id, 'migration');
   }
   return { job, backup };
 }
@@ -322,8 +321,9 @@ function onWriteStatus(ctx: AppContext, job: JobRow, item: RestoreItemRow, statu
   if (status === 200) updateItem(ctx.db, job.id, item.seq, { status: 'written', code: 200 });
   // Replace of a node that is gone: Add it instead; Add of one that is there: Replace.
   else if ((status === 404 && item.op === 'replace') || (status === 418 && item.op === 'add')) {
-    ctx.db.$client.prepare('update restore_items set op = ?, status = ?, code = ?, detail = ?, updated_at = ? where job_id = ? and seq = ?')
-      .run(item.op === 'replace' ? 'add' : 'replace', 'pending', status, `retrying as ${item.op === 'replace' ? 'Add' : 'Replace'} after ${status}`, Date.now(), job.id, item.seq);
+    updateItem(ctx.db, job.id, item.seq, {
+      op: item.op === 'replace' ? 'add' : 'replace', status: 'pending', code: status, detail: `retrying as ${item.op === 'replace' ? 'Add' : 'Replace'} after ${status}`,
+    });
   } else updateItem(ctx.db, job.id, item.seq, { status: 'failed', code: status, detail: `the handset answered ${status}` });
 }
 

@@ -6,6 +6,7 @@
  *   npx tsx scripts/bench/diff.ts
  *   npx tsx scripts/bench/dm.ts
  *   npx tsx scripts/bench/backup.ts
+ *   npx tsx scripts/bench/restore.ts
  */
 // Before anything imports lib/log.ts, which reads it once (dm.ts sets it too).
 process.env.LOG_LEVEL = 'silent';
@@ -15,6 +16,7 @@ import { benchCodec, formatRows, type Row } from './codec';
 import { benchDiff } from './diff';
 import { benchDm } from './dm';
 import { benchBackup } from './backup';
+import { benchRestore } from './restore';
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -23,6 +25,7 @@ async function main(): Promise<void> {
   rows.push(...(await benchDiff()));
   rows.push(...(await benchDm()));
   rows.push(...(await benchBackup()));
+  rows.push(...(await benchRestore()));
   console.log(formatRows(rows));
   const cpus = os.cpus();
   console.log(

@@ -33,7 +33,7 @@ export interface Row {
 const MB = 1024 * 1024;
 
 /** Median milliseconds per call, after a warm-up long enough for the JIT to settle. */
-function timeMs(fn: () => void, budgetMs = 600): number {
+export function timeMs(fn: () => void, budgetMs = 600): number {
   const warmEnd = performance.now() + budgetMs / 3;
   do fn(); while (performance.now() < warmEnd);
   const samples: number[] = [];

@@ -10,25 +10,11 @@ import { pathToFileURL } from 'node:url';
 import { diffManifests, type DiffOptions } from '../../lib/backup/diff';
 import type { ManifestEntry } from '../../lib/backup/manifest';
 import type { Category } from '../../lib/omadm/mo/backup-restore';
-import { formatRows, type Row } from './codec';
+import { formatRows, type Row, timeMs } from './codec';
 
 const NODES = 10_000;
 const GOAL_MS = 20;
 
-/** Median milliseconds per call, after a warm-up long enough for the JIT to settle (as in codec.ts). */
-function timeMs(fn: () => void, budgetMs = 600): number {
-  const warmEnd = performance.now() + budgetMs / 3;
-  do fn(); while (performance.now() < warmEnd);
-  const samples: number[] = [];
-  const end = performance.now() + budgetMs;
-  while (samples.length < 5 || (performance.now() < end && samples.length < 200)) {
-    const t = performance.now();
-    fn();
-    samples.push(performance.now() - t);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
-}
 
 /** mulberry32: a small deterministic PRNG. */
 function prng(seed: number): () => number {

@@ -81,13 +81,13 @@ const backupProgress = {
 const job = {
   type: 'object',
   properties: {
-    id: { type: 'string' }, deviceId: { type: 'string' }, kind: { enum: ['backup', 'local-backup', 'local-restore'] },
-    status: { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] },
-    request: { type: 'object', description: 'what was asked for: trigger, categories, target, localId, actor' },
+    id: { type: 'string' }, deviceId: { type: 'string' }, kind: { enum: ['backup', 'local-backup', 'local-restore', 'restore'] },
+    status: { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'rejected'], description: 'rejected: the handset\'s user said no to a restore' },
+    request: { type: 'object', description: 'what was asked for: trigger, categories, target, localId, planId, actor' },
     error: { ...nullable('string'), description: 'why it failed, or why the last attempt did (a queued job retries)' },
     attempts: { type: 'integer' }, progress: { oneOf: [ref('BackupProgress'), { type: 'object' }, { type: 'null' }] },
-    result: { type: ['object', 'null'], description: 'for a backup: snapshotId, rootHash, entries, bytes, newBytes' },
-    dependsOn: nullable('string'), notBefore: { ...nullable('integer'), description: 'retry not before (ms since the epoch)' },
+    result: { type: ['object', 'null'], description: 'for a backup: snapshotId, rootHash, entries, bytes, newBytes; for a restore: items, verified, failed, mismatched' },
+    dependsOn: { ...nullable('string'), description: 'a job that must succeed first (a restore\'s safety backup)' }, notBefore: { ...nullable('integer'), description: 'retry not before (ms since the epoch)' },
     createdAt: { type: 'integer' }, updatedAt: { type: 'integer' },
   },
 };
@@ -132,6 +132,121 @@ const diff = {
   },
 };
 
+const dmPath = { type: 'string', example: './Settings/Email' };
+const planRequest = {
+  type: 'object', required: ['snapshotId'], additionalProperties: false,
+  properties: {
+    snapshotId: { type: 'string', description: 'a complete snapshot' },
+    targetDevId: { type: 'string', description: 'default: the snapshot\'s own handset; otherwise another handset of the same subscriber (a migration)' },
+    categories: { ...categories, description: 'default: every category the snapshot holds (only applications when apps is given)' },
+    paths: { type: 'array', items: dmPath, minItems: 1, maxItems: 256, description: 'only nodes at or under these paths (normalised like profile paths)' },
+    apps: { type: 'array', items: { type: 'string', example: 'com.shield.av' }, minItems: 1, maxItems: 256, description: 'only these apps: SCOMO ids or Deployed node names' },
+    allowFirmwareDowngrade: { type: 'boolean', description: 'admins only (403 for anyone else): restore firmware older than the handset\'s' },
+  },
+  example: { snapshotId: '0b6f8f57-0c1b-4a43-9d1b-2f8a1c7e5d10', categories: ['settings', 'applications'] },
+};
+const planStep = {
+  type: 'object', required: ['seq', 'kind', 'path', 'bytes'],
+  description: 'kind firmware: FUMO to `to` from `from`; app: SCOMO install of appId at version; node op ensure: an interior node Added when missing; node op write: a value (Replace, or Add when the node is gone), `group` tying a record\'s leaves into one Atomic',
+  properties: {
+    seq: { type: 'integer' }, kind: { enum: ['firmware', 'app', 'node'] }, path: dmPath, bytes: { type: 'integer', description: 'what the step sends' },
+    from: nullable('string'), to: { type: 'string' }, packageId: { type: 'string' },
+    appId: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' },
+    op: { enum: ['ensure', 'write'] }, category: ref('Category'), format: { type: 'string' }, type: { type: 'string' },
+    size: { type: 'integer' }, hash: { type: 'string' }, group: { type: 'string' },
+  },
+};
+const restorePlan = {
+  type: 'object',
+  properties: {
+    v: { const: 1 }, snapshotId: { type: 'string' }, snapshotTakenAt: { type: 'integer' },
+    sourceDevId: { type: 'string' }, targetDevId: { type: 'string' }, migration: { type: 'boolean', description: 'the target is another handset than the snapshot\'s' },
+    selection: { type: 'object', properties: { categories, paths: { type: 'array', items: { type: 'string' } }, apps: { type: 'array', items: { type: 'string' } } } },
+    steps: { type: 'array', items: ref('PlanStep'), description: 'firmware first, then apps, then interior nodes (parents first), then values' },
+    notCarried: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, reason: { type: 'string', example: 'ShieldAV 3.2.1 is not in the app catalog' } } }, description: 'what will not be carried, and why' },
+    reissue: { type: 'array', items: { type: 'string' }, description: 'certificates bound to the old handset: to be issued anew, not copied' },
+    bytes: { type: 'integer' },
+    cost: {
+      type: 'object', description: 'on the target\'s network as last read',
+      properties: { network: { enum: ['wifi', 'home', 'roaming', 'unknown'] }, megabytes: { type: 'number' }, perMb: { type: 'number' }, amount: { type: 'number' }, currency: { type: 'string' }, text: { type: 'string', example: 'about EUR 0.04 on your home network' } },
+    },
+    prompt: {
+      type: 'object', description: 'exactly what the handset\'s user is asked (UI alert 1103; 1101 where single choice is refused)',
+      properties: {
+        code: { const: '1103' }, text: { type: 'string' }, choices: { type: 'array', items: { type: 'string' }, example: ['Now', 'Later on Wi-Fi', 'Reject'] },
+        fallback: { type: 'object', properties: { code: { const: '1101' }, text: { type: 'string' } } }, version: { type: 'string', example: 'restore-consent/1' },
+      },
+    },
+    firmwareDowngradeAllowed: { type: 'boolean' },
+  },
+};
+const storedPlan = {
+  type: 'object',
+  properties: {
+    planId: { type: 'string' }, planHash: { type: 'string', description: 'SHA-256 (hex) of the plan as stored: what was shown' },
+    snapshotId: { type: 'string' }, createdBy: { type: 'string', description: 'token:<id>, cli, …' }, createdAt: { type: 'integer' },
+    jobId: { ...nullable('string'), description: 'the restore job, once executed' }, plan: ref('RestorePlan'),
+  },
+};
+const restoreItem = {
+  type: 'object',
+  properties: {
+    seq: { type: 'integer', description: 'the plan step' }, kind: { enum: ['firmware', 'app', 'node'] }, path: { type: 'string' },
+    op: { enum: ['add', 'replace', 'install', 'update'] },
+    status: { enum: ['pending', 'sent', 'written', 'failed', 'verified', 'mismatch', 'skipped'], description: 'verified: read back as written; mismatch: read back different' },
+    code: { ...nullable('integer'), description: 'the DM status or FUMO/SCOMO result code the handset answered' },
+    detail: nullable('string'), updatedAt: { type: 'integer' },
+  },
+};
+const consent = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, deviceId: { type: 'string' }, devId: { type: 'string' }, subscriberId: nullable('string'), jobId: nullable('string'),
+    code: { enum: ['1101', '1103'], description: 'the UI alert: 1101 confirm, 1103 single choice' },
+    prompt: { type: 'string', description: 'the exact text shown' }, promptVersion: { type: 'string', example: 'restore-consent/1' },
+    answer: { enum: ['accepted', 'deferred', 'rejected', 'timeout', 'unsupported', 'unanswered'], description: 'unsupported: the handset refused the single-choice prompt and was asked with 1101' },
+    network: { type: ['object', 'null'], description: 'the network state the prompt was shown on' },
+    cost: { ...nullable('string'), description: 'the cost quoted' }, at: { type: 'integer', description: 'ms since the epoch' },
+  },
+};
+const itemCounts = {
+  type: 'object', description: 'items by status',
+  properties: Object.fromEntries(['total', 'pending', 'sent', 'written', 'verified', 'failed', 'mismatch', 'skipped'].map((k) => [k, { type: 'integer' }])),
+};
+const jobDetail = {
+  allOf: [ref('Job'), {
+    type: 'object', description: 'for a restore job, also:',
+    properties: {
+      planId: { type: 'string' }, planHash: { type: 'string' }, counts: itemCounts,
+      items: { type: 'array', items: ref('RestoreItem'), description: 'in plan order' },
+      consents: { type: 'array', items: ref('Consent'), description: 'oldest first' },
+    },
+  }],
+};
+const firmwarePackage = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'handsets download it from /packages/{id}' }, manufacturer: { type: 'string' }, model: { type: 'string' },
+    version: { type: 'string' }, name: nullable('string'), size: { type: 'integer' }, sha256: { type: 'string' }, createdAt: { type: 'integer' },
+  },
+};
+const appPackage = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'handsets download it from /packages/{id}' }, appId: { type: 'string', example: 'com.shield.av' }, name: { type: 'string' },
+    version: { type: 'string' }, models: { type: ['array', 'null'], items: { type: 'string', example: 'Nimbus/N1' }, description: 'null: installs on any model' },
+    size: { type: 'integer' }, sha256: { type: 'string' }, createdAt: { type: 'integer' },
+  },
+};
+const packageBody = {
+  required: true,
+  content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary', maxLength: 256 * 1024 * 1024 } } },
+  description: 'The package itself, up to 256 MB',
+};
+const queryParam = (name: string, description: string, required: boolean, example?: string) => ({
+  name, in: 'query', required, description, schema: { type: 'string' }, ...(example ? { example } : {}),
+});
+
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
 const common = {
   '401': errorResponse('No token, or not a valid one'),
@@ -153,7 +268,7 @@ export const openapi = {
   openapi: '3.1.0',
   info: {
     title: 'Rewind API', version: '1',
-    description: 'Backup and restore for handsets managed over OMA-DM. Roles: admin may do everything; agent may read and queue jobs. Errors are `{ error: { code, message, fieldErrors? } }`.',
+    description: 'Backup and restore for handsets managed over OMA-DM. Roles: admin may do everything; agent may read, queue jobs, and plan, execute and retry restores (admins alone publish packages and allow firmware downgrades). Errors are `{ error: { code, message, fieldErrors? } }`.',
   },
   servers: [{ url: '/api/v1' }],
   components: {
@@ -161,7 +276,8 @@ export const openapi = {
     schemas: {
       Device: device, ProvisionDevice: provision, Error: error, Category: category, Subscriber: subscriber, Snapshot: snapshot,
       ManifestEntry: manifestEntry, BackupProgress: backupProgress, Job: job, CreateJob: createJob, Model: model,
-      ModelProfile: modelProfile, Diff: diff,
+      ModelProfile: modelProfile, Diff: diff, PlanRequest: planRequest, PlanStep: planStep, RestorePlan: restorePlan, StoredPlan: storedPlan,
+      RestoreItem: restoreItem, Consent: consent, JobDetail: jobDetail, FirmwarePackage: firmwarePackage, AppPackage: appPackage,
     },
   },
   security: [{ bearer: [] }],
@@ -333,8 +449,100 @@ export const openapi = {
     '/jobs/{id}': {
       get: {
         summary: 'A job and where it stands', tags: ['jobs'],
+        description: 'For a restore, also every item\'s outcome (seq, kind, path, op, status, code, detail), counts by status, and the consent entries of the job.',
         parameters: [pathParam('id', 'Job id')],
-        responses: { '200': { description: 'The job', content: json(ref('Job')) }, '404': notFound('job'), ...common },
+        responses: { '200': { description: 'The job', content: json(ref('JobDetail')) }, '404': notFound('job'), ...common },
+      },
+    },
+    '/jobs/{id}/retry': {
+      post: {
+        summary: 'Send a finished restore\'s failed items again, and only those', tags: ['restores'],
+        description: 'Failed and mismatched items go back to pending; the job is queued, the handset woken and its user asked again.',
+        parameters: [pathParam('id', 'A restore job id')],
+        responses: {
+          '202': { description: 'Queued again', content: json(ref('JobDetail')) },
+          '404': errorResponse('No such restore job'),
+          '409': errorResponse('The restore is still queued or running, or no item failed (code invalid)'), ...common,
+        },
+      },
+    },
+    '/restores/plan': {
+      post: {
+        summary: 'Plan a restore (the dry run)', tags: ['restores'],
+        description: 'Every step (firmware through FUMO, apps through SCOMO at their recorded versions, then nodes), the bytes, the cost on the target\'s network, the exact prompt and choices its user will see, and what will not be carried and why. The plan is stored: execute it with POST /plans/{id}/execute. Agents and admins; only admins may pass allowFirmwareDowngrade.',
+        requestBody: { required: true, content: json(ref('PlanRequest')) },
+        responses: {
+          '201': { description: 'Planned and stored', content: json({ type: 'object', properties: { planId: { type: 'string' }, planHash: { type: 'string' }, plan: ref('RestorePlan') } }) },
+          '400': errorResponse('Invalid input (fieldErrors), or nothing in the selection can be restored (code empty)'),
+          '403': errorResponse('allowFirmwareDowngrade from an agent, or a target that is not a handset of the snapshot\'s subscriber'),
+          '404': errorResponse('No such snapshot or target device'),
+          '409': errorResponse('The snapshot is not complete (code not-complete)'), ...common,
+        },
+      },
+    },
+    '/plans/{id}': {
+      get: {
+        summary: 'A stored restore plan', tags: ['restores'],
+        parameters: [pathParam('id', 'Plan id')],
+        responses: { '200': { description: 'The plan as it was shown, and its job once executed', content: json(ref('StoredPlan')) }, '404': notFound('plan'), ...common },
+      },
+    },
+    '/plans/{id}/execute': {
+      post: {
+        summary: 'Execute a stored plan', tags: ['restores'],
+        description: 'Queues a safety backup of the target and the restore behind it; a running server sends Package #0 within a second. Follow the restore with GET /jobs/{id}. A plan runs once.',
+        parameters: [pathParam('id', 'Plan id')],
+        responses: {
+          '202': { description: 'Queued', content: json({ type: 'object', properties: { job: ref('Job'), safetyBackup: ref('Job') } }) },
+          '404': errorResponse('No such plan, or its target device is gone'),
+          '409': errorResponse('The plan was executed already (code already-run): make a new one'), ...common,
+        },
+      },
+    },
+    '/subscribers/{id}/consents': {
+      get: {
+        summary: 'The consent ledger of a subscriber\'s handsets, newest first', tags: ['restores', 'subscribers'],
+        parameters: [pathParam('id', 'Subscriber id'), { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } }],
+        responses: { '200': { description: 'Every prompt shown and its answer', content: json({ type: 'object', properties: { consents: { type: 'array', items: ref('Consent') } } }) }, '400': invalid, '404': notFound('subscriber'), ...common },
+      },
+    },
+    '/catalog/firmware': {
+      get: {
+        summary: 'The firmware catalog', tags: ['catalog'],
+        responses: { '200': { description: 'By manufacturer, model and version', content: json({ type: 'object', properties: { firmware: { type: 'array', items: ref('FirmwarePackage') } } }) }, ...common },
+      },
+      post: {
+        summary: 'Publish a firmware image', tags: ['catalog'],
+        description: 'The image is the body; the same manufacturer, model and version uploaded again replaces it.',
+        parameters: [
+          queryParam('manufacturer', 'DevInfo/Man', true, 'Nimbus'), queryParam('model', 'DevInfo/Mod', true, 'N1'),
+          queryParam('version', 'as in DevDetail/FwV: letters, digits, . _ + - (up to 32)', true, '1.1.0'), queryParam('name', 'for people', false),
+        ],
+        requestBody: packageBody,
+        responses: {
+          '201': { description: 'Published', content: json({ type: 'object', properties: { package: ref('FirmwarePackage') } }) },
+          '400': errorResponse('Invalid query, an empty body, a bad version or a body over 256 MB'), '415': errorResponse('Not application/octet-stream'), ...adminOnly,
+        },
+      },
+    },
+    '/catalog/apps': {
+      get: {
+        summary: 'The app catalog', tags: ['catalog'],
+        responses: { '200': { description: 'By application id and version', content: json({ type: 'object', properties: { apps: { type: 'array', items: ref('AppPackage') } } }) }, ...common },
+      },
+      post: {
+        summary: 'Publish an app package', tags: ['catalog'],
+        description: 'The package is the body; the same application id and version uploaded again replaces it.',
+        parameters: [
+          queryParam('appId', 'the SCOMO id (./SCOMO/Inventory/Deployed/x/ID)', true, 'com.shield.av'), queryParam('name', 'for people', true, 'ShieldAV'),
+          queryParam('version', 'letters, digits, . _ + - (up to 32)', true, '3.2.1'),
+          queryParam('models', 'comma-separated "Manufacturer/Model" it installs on; default any', false, 'Nimbus/N1,Nimbus/N2'),
+        ],
+        requestBody: packageBody,
+        responses: {
+          '201': { description: 'Published', content: json({ type: 'object', properties: { package: ref('AppPackage') } }) },
+          '400': errorResponse('Invalid query, an empty body, a bad version or id, or a body over 256 MB'), '415': errorResponse('Not application/octet-stream'), ...adminOnly,
+        },
       },
     },
   },

@@ -69,3 +69,16 @@ describe('valueData', () => {
     );
   });
 });
+
+describe('base64', () => {
+  it('the host and the portable encoders agree, and decode gives the bytes back', async () => {
+    const { base64Encode, base64EncodePortable, base64Decode } = await import('./util/bytes');
+    for (const n of [0, 1, 2, 3, 4095, 4096, 4097, 70_001]) {
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = (i * 2654435761) >>> 24;
+      const s = base64Encode(b);
+      expect(s).toBe(base64EncodePortable(b));
+      expect(Array.from(base64Decode(s))).toEqual(Array.from(b));
+    }
+  });
+});

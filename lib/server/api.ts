@@ -3,6 +3,9 @@ import { getContext, type AppContext } from '@/lib/app-context';
 import { authenticateBearer, type ApiRole } from '@/lib/tokens';
 import { ValidationError } from '@/lib/devices';
 import { SnapshotError } from '@/lib/backup/read';
+import { PlanError } from '@/lib/restore/plan';
+import { RestoreError } from '@/lib/restore/engine';
+import { CatalogError } from '@/lib/catalog';
 import { log } from '@/lib/log';
 import type { z } from 'zod';
 
@@ -33,6 +36,9 @@ export function apiHandler<P = unknown>(
     } catch (err) {
       if (err instanceof ValidationError) return apiError(400, 'invalid', err.message, err.fieldErrors);
       if (err instanceof SnapshotError) return snapshotError(err);
+      if (err instanceof PlanError) return apiError(PLAN_STATUS[err.code], err.code, err.message);
+      if (err instanceof RestoreError) return apiError(RESTORE_STATUS[err.code], err.code, err.message);
+      if (err instanceof CatalogError) return apiError(400, 'invalid', err.message);
       log.error({ err }, 'api handler failed');
       return apiError(500, 'internal', 'Something went wrong on our side.');
     }
@@ -49,6 +55,11 @@ function snapshotError(err: SnapshotError): Response {
       return apiError(500, err.code, `The backup store has lost data this snapshot needs (${err.message}); an operator should run a store verification.`);
   }
 }
+
+/** PlanError codes: a snapshot or device not found, a snapshot not complete, another subscriber's handset, nothing to restore. */
+const PLAN_STATUS: Record<PlanError['code'], number> = { 'not-found': 404, 'not-complete': 409, forbidden: 403, invalid: 400, empty: 400 };
+/** RestoreError codes: `invalid` is a job whose state does not allow it (still running, nothing failed). */
+const RESTORE_STATUS: Record<RestoreError['code'], number> = { 'not-found': 404, 'already-run': 409, invalid: 409 };
 
 /** Validates input (a body or query) against a schema; a mismatch is a 400 naming each field ('paths.2'). */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
@@ -67,6 +78,30 @@ export async function readText(req: Request, maxBytes: number): Promise<string> 
   const text = await req.text();
   if (text.length > maxBytes) throw new ValidationError(`body larger than ${maxBytes} bytes`);
   return text;
+}
+
+/**
+ * Reads a binary body (a package upload) with a size cap, refusing it as soon as the
+ * declared length or the bytes read pass the cap rather than after holding it all.
+ */
+export async function readBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(req.headers.get('content-length') ?? 0);
+  if (declared > maxBytes) throw new ValidationError(`body larger than ${maxBytes} bytes`);
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new ValidationError(`body larger than ${maxBytes} bytes`);
+    }
+    chunks.push(value);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
 /** Reads a JSON body with a size cap; a malformed body is a 400, not a crash. */

@@ -43,7 +43,7 @@ export function describeJob(job: JobRow): string {
         return `succeeded: snapshot ${String(result.snapshotId)}, ${Number(result.entries ?? 0)} entries, ${formatBytes(Number(result.bytes ?? 0))} (${formatBytes(Number(result.newBytes ?? 0))} new)`;
       }
       return `succeeded${result ? `: ${JSON.stringify(result)}` : ''}`;
-    case 'failed': case 'cancelled':
+    case 'failed': case 'cancelled': case 'rejected':
       return `${job.status}: ${job.error ?? 'no reason given'}`;
     case 'running': {
       if (job.kind !== 'backup') return `running${job.progress ? ` (${(JSON.parse(job.progress) as { phase?: string }).phase ?? 'started'})` : ''}`;
@@ -66,11 +66,11 @@ async function follow(jobId: string, timeoutS: number): Promise<number> {
     if (!job) throw new Error(`job ${jobId} is gone`);
     const line = describeJob(job);
     if (line !== last) {
-      (job.status === 'failed' || job.status === 'cancelled' ? console.error : console.log)(line);
+      (job.status === 'failed' || job.status === 'cancelled' || job.status === 'rejected' ? console.error : console.log)(line);
       last = line;
     }
     if (job.status === 'succeeded') return 0;
-    if (job.status === 'failed' || job.status === 'cancelled') return 1;
+    if (job.status === 'failed' || job.status === 'cancelled' || job.status === 'rejected') return 1;
     if (Date.now() >= deadline) {
       console.error(`timed out after ${timeoutS} s with the job ${job.status}; it stays queued and runs when the handset connects`);
       return 1;

@@ -7,6 +7,9 @@ import { deviceImport } from './device-import';
 import { profileSet, profileShow } from './profiles';
 import { backupCommand, jobsCommand, localBackupCommand, localBackupsCommand, localRestoreCommand } from './backups';
 import { diffCommand, snapshotCommand, snapshotsCommand } from './snapshots';
+import { jobCommand, restoreCommand, retryFailedCommand } from './restore';
+import { appAdd, catalogCommand, firmwareAdd } from './catalog';
+import { gcCommand, holdCommand, retentionCommand, verifyCommand } from './maintenance';
 import { required, UsageError, type Command } from './usage';
 
 const deviceAdd: Command = {
@@ -61,8 +64,18 @@ export const commands: Record<string, Command> = {
   'local-restore': localRestoreCommand,
   'local-backups': localBackupsCommand,
   jobs: jobsCommand,
+  job: jobCommand,
   snapshots: snapshotsCommand,
   snapshot: snapshotCommand,
   diff: diffCommand,
+  restore: restoreCommand,
+  'retry-failed': retryFailedCommand,
+  'firmware add': firmwareAdd,
+  'app add': appAdd,
+  catalog: catalogCommand,
+  retention: retentionCommand,
+  gc: gcCommand,
+  verify: verifyCommand,
+  hold: holdCommand,
   sim: simCommand,
 };

@@ -17,6 +17,10 @@ const schema = z.object({
   PUSH_WEBHOOK_URL: z.string().url().optional(),
   /** Version field written in Package #0 (some clients read it differently). */
   NOTIFICATION_VERSION: z.coerce.number().int().min(0).max(1023).default(12),
+  /** What a MB costs the subscriber, quoted in restore prompts: home network, roaming, currency. */
+  COST_PER_MB_HOME: z.coerce.number().min(0).max(1000).default(0.01),
+  COST_PER_MB_ROAMING: z.coerce.number().min(0).max(1000).default(2),
+  COST_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR').default('EUR'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

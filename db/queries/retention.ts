@@ -75,10 +75,14 @@ export function packageHashes(db: Db): string[] {
   return db.$client.prepare('select blob_hash as h from firmware_packages union select blob_hash from app_packages').pluck().all() as string[];
 }
 
-/** Snapshots of a device that a restore not yet over (or not yet run) was planned from. */
+/** A plan nobody executed keeps its snapshot this long (it may still be confirmed). */
+const PLAN_PIN_MS = 24 * 60 * 60_000;
+
+/** Snapshots of a device that a restore not yet over (or planned in the last day) needs. */
 export function restorePinned(db: Db, deviceId: string): Set<string> {
   const rows = db.$client.prepare(`
     select p.snapshot_id as id from restore_plans p left join jobs j on j.id = p.job_id
-    where p.source_device_id = ? and (p.job_id is null or j.status in ('queued', 'running'))`).pluck().all(deviceId) as string[];
+    where p.source_device_id = ? and ((p.job_id is null and p.created_at > ?) or j.status in ('queued', 'running'))`)
+    .pluck().all(deviceId, Date.now() - PLAN_PIN_MS) as string[];
   return new Set(rows);
 }

@@ -196,7 +196,8 @@ export async function computePlan(ctx: AppContext, req: PlanRequest): Promise<Re
   }
 
   const bytes = steps.reduce((n, s) => n + s.bytes, 0);
-  const cost = quote(bytes, parseNetwork(target.networkState), req.rates);
+  const rates = req.rates ?? { homePerMb: ctx.env.COST_PER_MB_HOME, roamingPerMb: ctx.env.COST_PER_MB_ROAMING, currency: ctx.env.COST_CURRENCY };
+  const cost = quote(bytes, parseNetwork(target.networkState), rates);
   return {
     v: 1, snapshotId: snapshot.id, snapshotTakenAt: snapshot.completedAt ?? snapshot.startedAt, sourceDevId: source.devId, targetDevId: target.devId, migration,
     selection: { categories, ...(req.paths?.length ? { paths: req.paths } : {}), ...(req.apps?.length ? { apps: req.apps } : {}) },

@@ -1,12 +1,15 @@
 import { apiError, apiHandler } from '@/lib/server/api';
 import { getJob } from '@/db/queries/jobs';
-import { publicJob } from '@/lib/views';
+import { jobDetail } from '@/lib/restore-views';
 
 export const dynamic = 'force-dynamic';
 
-/** A job and where it stands; poll it to follow a backup (nodes fetched, batches open). */
+/**
+ * A job and where it stands; poll it to follow a backup (nodes fetched, batches open) or
+ * a restore (each item's outcome and the consent entries).
+ */
 export const GET = apiHandler<{ id: string }>(['admin', 'agent'], (_req, { db }, { id }) => {
   const job = getJob(db, id);
   if (!job) return apiError(404, 'not-found', 'No such job.');
-  return Response.json(publicJob(job));
+  return Response.json(jobDetail(db, job));
 });

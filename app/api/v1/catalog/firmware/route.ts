@@ -1,0 +1,28 @@
+import { apiError, apiHandler, parseInput, readBytes } from '@/lib/server/api';
+import { listFirmwarePackages } from '@/db/queries/catalog';
+import { insertAudit } from '@/db/queries/audit';
+import { MAX_PACKAGE_BYTES, publishFirmware } from '@/lib/catalog';
+import { publicFirmwarePackage } from '@/lib/restore-views';
+import { firmwareUploadSchema } from '@/lib/validations/restore';
+
+export const dynamic = 'force-dynamic';
+
+/** The firmware catalog: every image by manufacturer, model and version. */
+export const GET = apiHandler(['admin', 'agent'], (_req, { db }) =>
+  Response.json({ firmware: listFirmwarePackages(db).map(publicFirmwarePackage) }));
+
+/**
+ * Publishes a firmware image (the body, application/octet-stream) for a model and
+ * version, replacing an earlier upload of the same version. Handsets download it from
+ * /packages/<id> when a restore takes them back to that version.
+ */
+export const POST = apiHandler(['admin'], async (req, ctx) => {
+  const meta = parseInput(firmwareUploadSchema, Object.fromEntries(new URL(req.url).searchParams));
+  if (!/^application\/octet-stream\s*(;|$)/i.test(req.headers.get('content-type') ?? '')) {
+    return apiError(415, 'unsupported-media-type', 'Send the package itself as the body (Content-Type: application/octet-stream).');
+  }
+  const upload = await readBytes(req, MAX_PACKAGE_BYTES);
+  const row = await publishFirmware(ctx, { ...meta, bytes: upload });
+  insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
+  return Response.json({ package: publicFirmwarePackage(row) }, { status: 201 });
+});

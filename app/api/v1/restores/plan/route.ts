@@ -1,0 +1,25 @@
+import { apiError, apiHandler, parseInput, readJson } from '@/lib/server/api';
+import { insertAudit } from '@/db/queries/audit';
+import { createPlan } from '@/lib/restore/plan';
+import { planRequestSchema } from '@/lib/validations/restore';
+
+export const dynamic = 'force-dynamic';
+
+/**
+ * Plans a restore (the dry run): every step, the bytes, the cost on the target's network,
+ * the exact prompt its user will see and what will not be carried. The plan is stored;
+ * POST /plans/{id}/execute runs exactly it. Only admins may allow a firmware downgrade.
+ */
+export const POST = apiHandler(['admin', 'agent'], async (req, ctx) => {
+  const input = parseInput(planRequestSchema, await readJson(req));
+  if (input.allowFirmwareDowngrade && ctx.role !== 'admin') {
+    return apiError(403, 'forbidden', 'Only an admin may allow a firmware downgrade.');
+  }
+  const actor = `token:${ctx.tokenId}`;
+  const { row, plan } = await createPlan(ctx, input, actor);
+  insertAudit(ctx.db, {
+    actor, action: 'restore.planned', deviceId: row.targetDeviceId,
+    details: { planId: row.id, snapshotId: plan.snapshotId, steps: plan.steps.length, bytes: plan.bytes, firmwareDowngradeAllowed: plan.firmwareDowngradeAllowed },
+  });
+  return Response.json({ planId: row.id, planHash: row.planHash, plan }, { status: 201 });
+});

@@ -9,16 +9,7 @@ import type { JobRow } from '@/db/queries/jobs';
 import { getPlan, listConsents, listItems, type ConsentRow, type RestoreItemRow, type RestorePlanRow } from '@/db/queries/restore';
 import type { RestorePayload } from './restore/engine';
 import type { RestorePlan } from './restore/plan';
-import { publicJob } from './views';
-
-function json(s: string | null): unknown {
-  if (s === null) return null;
-  try {
-    return JSON.parse(s) as unknown;
-  } catch {
-    return s;
-  }
-}
+import { json, publicJob } from './views';
 
 export function publicPlan(row: RestorePlanRow) {
   return {

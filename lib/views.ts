@@ -10,7 +10,8 @@ import { readProgress } from './backup/engine';
 import { GENERIC_PROFILE, profileFor } from './backup/profiles';
 import { CATEGORIES, type Category } from './omadm/mo/backup-restore';
 
-function json(s: string | null): unknown {
+/** A JSON column's value; text that is not JSON as it is. */
+export function json(s: string | null): unknown {
   if (s === null) return null;
   try {
     return JSON.parse(s) as unknown;

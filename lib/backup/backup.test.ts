@@ -2,20 +2,15 @@
  * The backup engine end to end: virtual handsets over the real /dm endpoint, a real SQLite
  * file and a real blob store, for each of the five triggers.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openFleet } from '../device/fleet';
 import type { VirtualHandset } from '../device/handset';
 import { withFaults, dropAt } from '../device/faults';
 import { httpTransport } from '../device/transport';
-import { describeVirtualModels, provisionFleet } from '../fleet-provision';
 import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { getJob, jobsForDevice } from '@/db/queries/jobs';
 import { blobStats, getSnapshot, listSnapshots, updateSnapshot } from '@/db/queries/snapshots';
 import { listLocalBackups } from '@/db/queries/local-backups';
-import { startTestServer, type TestServer } from '../gateway/test-server';
+import { startTestFleet, type TestFleet } from '../gateway/test-fleet';
 import { dispatchWakes } from '../jobs/wake-dispatcher';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
 import { createBackupJob, createLocalBackupJob, createLocalRestoreJob, withSafetyBackup } from './jobs';
@@ -26,23 +21,17 @@ import type { FileBlobStore} from './blob-store';
 import { sha256Hex } from './blob-store';
 import { base64Encode } from '../omadm/util/bytes';
 
-let srv: TestServer;
-let stateDir: string;
+let srv: TestFleet;
 let handsets: VirtualHandset[];
 
 beforeAll(async () => {
-  srv = await startTestServer();
-  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-backup-'));
   // Seeds chosen so the fleet holds every model: Struct-capable ones and one that says 406.
-  handsets = openFleet({ server: srv.dmUrl, devices: 6, stateDir, encoding: 'mixed', auth: 'md5', mediaScale: 0.02, seed: 11 });
-  describeVirtualModels(srv.ctx.db);
-  provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
-  for (const h of handsets) h.listen(srv.ctx.push.inproc);
+  srv = await startTestFleet({ devices: 6, seed: 11 });
+  handsets = srv.handsets;
 });
 
 afterAll(async () => {
   await srv?.close();
-  if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
 const device = (h: VirtualHandset): DeviceRow => getDeviceByDevId(srv.ctx.db, h.devId)!;

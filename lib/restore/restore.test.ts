@@ -3,18 +3,14 @@
  * from, with virtual handsets over the real /dm endpoint, a real database and blob store,
  * and packages served by Rewind itself.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openFleet } from '../device/fleet';
 import { VirtualHandset } from '../device/handset';
 import { MODELS } from '../device/catalog';
-import { describeVirtualModels, provisionFleet, publishVirtualCatalog } from '../fleet-provision';
+import { provisionFleet } from '../fleet-provision';
 import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { getJob } from '@/db/queries/jobs';
 import { listConsents, listItems } from '@/db/queries/restore';
-import { startTestServer, type TestServer } from '../gateway/test-server';
+import { startTestFleet, type TestFleet } from '../gateway/test-fleet';
 import { dispatchWakes } from '../jobs/wake-dispatcher';
 import type { Category } from '../omadm/mo/backup-restore';
 import { createBackupJob } from '../backup/jobs';
@@ -24,23 +20,16 @@ import { sha256Hex } from '../backup/blob-store';
 import { createPlan, type RestorePlan } from './plan';
 import { executePlan, retryFailed } from './engine';
 
-let srv: TestServer;
-let stateDir: string;
+let srv: TestFleet;
 let handsets: VirtualHandset[];
 
 beforeAll(async () => {
-  srv = await startTestServer();
-  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-restore-'));
-  handsets = openFleet({ server: srv.dmUrl, devices: 6, stateDir, encoding: 'mixed', auth: 'md5', mediaScale: 0.02, seed: 21 });
-  describeVirtualModels(srv.ctx.db);
-  await publishVirtualCatalog(srv.ctx, { kb: 8 });
-  provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
-  for (const h of handsets) h.listen(srv.ctx.push.inproc);
+  srv = await startTestFleet({ devices: 6, seed: 21, catalogKb: 8 });
+  handsets = srv.handsets;
 });
 
 afterAll(async () => {
   await srv?.close();
-  if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
 const device = (h: VirtualHandset): DeviceRow => getDeviceByDevId(srv.ctx.db, h.devId)!;

@@ -14,12 +14,12 @@ import { required, UsageError, type Command } from './usage';
 
 const deviceAdd: Command = {
   summary: 'provision a device and its DM account',
-  usage: '--dev-id ID --manufacturer M --model M --server-id SID --auth basic|md5|hmac --client-user U --client-pass P --server-pass P [--msisdn N] [--subscriber NAME] [--fw V] [--push ADDRESS]',
+  usage: '--dev-id ID --manufacturer M --model M --server-id SID --auth basic|md5|hmac --client-user U --client-pass P --server-pass P [--msisdn N] [--subscriber NAME] [--email E] [--fw V] [--push ADDRESS]',
   options: {
     'dev-id': { type: 'string' }, manufacturer: { type: 'string' }, model: { type: 'string' }, msisdn: { type: 'string' },
     subscriber: { type: 'string' }, 'server-id': { type: 'string' }, auth: { type: 'string' }, 'server-auth': { type: 'string' },
     'client-user': { type: 'string' }, 'client-pass': { type: 'string' }, 'server-pass': { type: 'string' }, fw: { type: 'string' },
-    push: { type: 'string' },
+    push: { type: 'string' }, email: { type: 'string' },
   },
   async run(v) {
     const auth = authSchemeSchema.safeParse(required(v, 'auth'));
@@ -27,7 +27,7 @@ const deviceAdd: Command = {
     try {
       const d = provisionDevice(getContext().db, {
         devId: required(v, 'dev-id'), manufacturer: required(v, 'manufacturer'), model: required(v, 'model'),
-        msisdn: v.msisdn as string | undefined, subscriber: v.subscriber as string | undefined,
+        msisdn: v.msisdn as string | undefined, subscriber: v.subscriber as string | undefined, email: v.email as string | undefined,
         serverId: required(v, 'server-id'), clientAuth: auth.data,
         serverAuth: v['server-auth'] ? authSchemeSchema.parse(v['server-auth']) : undefined,
         clientUser: required(v, 'client-user'), clientPass: required(v, 'client-pass'), serverPass: required(v, 'server-pass'),

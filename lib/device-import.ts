@@ -23,7 +23,7 @@ export const IMPORT_MAX_ROWS = 50_000;
 const COLUMNS = {
   devId: 'devId', manufacturer: 'manufacturer', model: 'model', msisdn: 'msisdn', subscriber: 'subscriber',
   serverId: 'serverId', auth: 'clientAuth', clientUser: 'clientUser', clientPass: 'clientPass', serverPass: 'serverPass',
-  firmware: 'firmware', pushAddress: 'pushAddress', serverAuth: 'serverAuth',
+  firmware: 'firmware', pushAddress: 'pushAddress', serverAuth: 'serverAuth', email: 'email',
 } as const satisfies Record<string, keyof ProvisionDeviceInput>;
 type Column = keyof typeof COLUMNS;
 

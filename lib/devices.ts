@@ -47,6 +47,6 @@ export function provisionDevice(db: Db, input: ProvisionDeviceInput): DeviceRow 
       ...(d.clientNonce !== undefined ? { clientNonce: d.clientNonce } : {}),
       ...(d.serverNonce !== undefined ? { serverNonce: d.serverNonce } : {}),
     },
-    { subscriberName: d.subscriber, msisdn: d.msisdn },
+    { subscriberName: d.subscriber, msisdn: d.msisdn, email: d.email },
   );
 }

@@ -20,7 +20,7 @@ const provision = {
   required: ['devId', 'manufacturer', 'model', 'serverId', 'clientAuth', 'clientUser', 'clientPass', 'serverPass'],
   properties: {
     devId: { type: 'string', example: 'IMEI:356938035643809' }, manufacturer: { type: 'string' }, model: { type: 'string' },
-    firmware: { type: 'string' }, msisdn: { type: 'string', example: '+44 7700 900123' }, subscriber: { type: 'string' },
+    firmware: { type: 'string' }, msisdn: { type: 'string', example: '+44 7700 900123' }, subscriber: { type: 'string' }, email: { type: 'string', format: 'email' },
     serverId: { type: 'string' }, clientAuth: { enum: ['basic', 'md5', 'hmac'] }, clientUser: { type: 'string' },
     clientPass: { type: 'string', writeOnly: true }, serverAuth: { enum: ['basic', 'md5', 'hmac'] },
     serverPass: { type: 'string', writeOnly: true }, pushAddress: { type: 'string' },

@@ -20,7 +20,7 @@ export function getDevice(db: Db, id: string): DeviceRow | undefined {
 export function upsertDevice(
   db: Db,
   device: Omit<NewDevice, 'id' | 'subscriberId'>,
-  owner?: { subscriberName?: string; msisdn?: string },
+  owner?: { subscriberName?: string; msisdn?: string; email?: string },
 ): DeviceRow {
   return db.transaction((tx) => {
     let subscriberId: string | undefined;
@@ -28,9 +28,10 @@ export function upsertDevice(
       subscriberId = tx.select().from(msisdns).where(eq(msisdns.msisdn, owner.msisdn)).get()?.subscriberId;
     }
     if (!subscriberId && (owner?.subscriberName || owner?.msisdn)) {
-      subscriberId = tx.insert(subscribers).values({ name: owner.subscriberName ?? owner.msisdn! }).returning().get().id;
+      subscriberId = tx.insert(subscribers).values({ name: owner.subscriberName ?? owner.msisdn!, email: owner.email ?? null }).returning().get().id;
       if (owner.msisdn) tx.insert(msisdns).values({ msisdn: owner.msisdn, subscriberId }).run();
     }
+    if (subscriberId && owner?.email) tx.update(subscribers).set({ email: owner.email }).where(eq(subscribers.id, subscriberId)).run();
     const existing = tx.select().from(devices).where(eq(devices.devId, device.devId)).get();
     if (existing) {
       return tx.update(devices)

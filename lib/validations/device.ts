@@ -14,6 +14,8 @@ export const provisionDeviceSchema = z.object({
   firmware: z.string().trim().max(64).optional(),
   msisdn: z.string().trim().max(32).transform(normaliseMsisdn).refine((s) => s.length >= 5 && s.length <= 15, 'an MSISDN has 5 to 15 digits').optional(),
   subscriber: z.string().trim().min(1).max(128).optional(),
+  /** The subscriber's email (for the portal and for lookup). */
+  email: z.string().trim().toLowerCase().email().max(254).optional(),
   serverId: z.string().trim().min(1).max(128),
   clientAuth: authSchemeSchema,
   clientUser: z.string().min(1).max(128),

@@ -1,12 +1,13 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../client';
 import { devices, msisdns, subscribers } from '../schema';
+import { prepared } from './prepared';
 
 export type DeviceRow = typeof devices.$inferSelect;
 export type NewDevice = typeof devices.$inferInsert;
 
 export function getDeviceByDevId(db: Db, devId: string): DeviceRow | undefined {
-  return db.select().from(devices).where(eq(devices.devId, devId)).get();
+  return prepared(db).deviceByDevId.get({ devId });
 }
 
 export function getDevice(db: Db, id: string): DeviceRow | undefined {

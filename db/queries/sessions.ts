@@ -1,13 +1,12 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../client';
 import { dmSessions } from '../schema';
+import { prepared } from './prepared';
 
 export type DmSessionRow = typeof dmSessions.$inferSelect;
 
 export function findActiveSession(db: Db, deviceId: string, sessionId: string): DmSessionRow | undefined {
-  return db.select().from(dmSessions)
-    .where(and(eq(dmSessions.deviceId, deviceId), eq(dmSessions.sessionId, sessionId), eq(dmSessions.status, 'active')))
-    .get();
+  return prepared(db).activeSession.get({ deviceId, sessionId });
 }
 
 export function findSession(db: Db, deviceId: string, sessionId: string, status: DmSessionRow['status']): DmSessionRow | undefined {
@@ -25,21 +24,11 @@ export function saveSession(
   id: string,
   patch: { state: string; status: DmSessionRow['status']; bytesIn: number; bytesOut: number; error?: string | null },
 ): void {
-  const row = db.select({ messages: dmSessions.messages, bytesIn: dmSessions.bytesIn, bytesOut: dmSessions.bytesOut })
-    .from(dmSessions).where(eq(dmSessions.id, id)).get();
-  db.update(dmSessions).set({
-    state: patch.state,
-    status: patch.status,
-    messages: (row?.messages ?? 0) + 1,
-    bytesIn: (row?.bytesIn ?? 0) + patch.bytesIn,
-    bytesOut: (row?.bytesOut ?? 0) + patch.bytesOut,
-    error: patch.error ?? null,
-    updatedAt: Date.now(),
-  }).where(eq(dmSessions.id, id)).run();
+  prepared(db).saveSession.run({ id, state: patch.state, status: patch.status, bytesIn: patch.bytesIn, bytesOut: patch.bytesOut, error: patch.error ?? null, now: Date.now() });
 }
 
 export function getSessionRow(db: Db, id: string): DmSessionRow | undefined {
-  return db.select().from(dmSessions).where(eq(dmSessions.id, id)).get();
+  return prepared(db).sessionById.get({ id });
 }
 
 export function markSessionReady(db: Db, id: string, at: number): void {

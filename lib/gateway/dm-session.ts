@@ -131,16 +131,17 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
   if (out.message && auth.serverScheme === 'hmac') headers['x-syncml-hmac'] = signResponse(auth, body);
 
   const encoded = encodeState(state);
-  db.transaction((tx) => {
-    // (the same connection: inside the transaction)
+  // One transaction; the statements run on `db`, the same connection, so that they are
+  // the prepared ones (better-sqlite3 transactions belong to the connection).
+  db.transaction(() => {
     storeValues(db, sessionRowId, out.done ? { json: '', values: new Map() } : encoded);
-    saveSession(tx as unknown as typeof db, sessionRowId, {
+    saveSession(db, sessionRowId, {
       state: encoded.json,
       status: out.done ? 'complete' : 'active',
       bytesIn: input.rawBody.length,
       bytesOut: body.length,
     });
-    updateDevice(tx as unknown as typeof db, device.id, {
+    updateDevice(db, device.id, {
       lastSeenAt: now,
       encoding,
       ...(nonces.clientNonce !== undefined ? { clientNonce: nonces.clientNonce } : {}),

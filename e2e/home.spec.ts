@@ -10,6 +10,10 @@ test('the console answers and shows the fleet status', async ({ page }, testInfo
 test('the API publishes its OpenAPI document and refuses requests without a token', async ({ request }) => {
   const doc = await request.get('/api/v1/openapi.json');
   expect(doc.ok()).toBe(true);
+  // Security headers on every answer of the console and the API.
+  expect(doc.headers()['x-content-type-options']).toBe('nosniff');
+  expect(doc.headers()['x-frame-options']).toBe('DENY');
+  expect(doc.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
   expect((await doc.json()).openapi).toBe('3.1.0');
   const devices = await request.get('/api/v1/devices');
   expect(devices.status()).toBe(401);

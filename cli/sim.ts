@@ -9,16 +9,18 @@ import { formatSummary, runFleet, type FleetHandsetInfo } from '../lib/device/fl
 import { getContext } from '../lib/app-context';
 import { describeVirtualModels, provisionFleet, provisionInput } from '../lib/fleet-provision';
 import { authSchemeSchema } from '../lib/validations/device';
+import { createBackupJob } from '../lib/backup/jobs';
+import { getDeviceByDevId } from '../db/queries/devices';
 import { intOption, UsageError, type Command } from './usage';
 
 export const simCommand: Command = {
   summary: 'run a fleet of virtual handsets against a DM server and print a summary',
-  usage: '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--state-dir DIR] [--once | --minutes M [--every S]] [--concurrency N] [--seed N] [--media-scale F] [--token T]',
+  usage: '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--state-dir DIR] [--once | --minutes M [--every S]] [--backup] [--concurrency N] [--seed N] [--media-scale F] [--token T]',
   options: {
     server: { type: 'string' }, devices: { type: 'string' }, wbxml: { type: 'boolean' }, mixed: { type: 'boolean' },
     auth: { type: 'string' }, 'state-dir': { type: 'string' }, once: { type: 'boolean' }, minutes: { type: 'string' },
     every: { type: 'string' }, concurrency: { type: 'string' }, seed: { type: 'string' }, 'media-scale': { type: 'string' },
-    token: { type: 'string' },
+    token: { type: 'string' }, backup: { type: 'boolean' },
   },
   async run(v) {
     const server = typeof v.server === 'string' ? v.server : `http://127.0.0.1:${process.env.PORT ?? 3000}/dm`;
@@ -59,6 +61,7 @@ export const simCommand: Command = {
       signal: ac.signal,
       register: async (ids) => {
         await (token ? registerByApi(url, token, ids) : registerInDb(ids));
+        if (v.backup) await queueBackups(url, token, ids);
         console.log(`registered ${ids.length} handsets:`);
         for (const h of ids) console.log(`  ${h.devId}  ${h.man} ${h.mod}  ${h.encoding}`);
       },
@@ -72,6 +75,25 @@ export const simCommand: Command = {
     return summary.failed > 0 ? 1 : 0;
   },
 };
+
+/** --backup: each handset's first session takes a full backup (an on-demand job for each). */
+async function queueBackups(dmUrl: URL, token: string | undefined, ids: FleetHandsetInfo[]): Promise<void> {
+  if (token) {
+    for (const h of ids) {
+      const res = await fetch(new URL('/api/v1/jobs', dmUrl), {
+        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ devId: h.devId, kind: 'backup' }),
+      });
+      if (!res.ok) throw new Error(`queueing a backup for ${h.devId} failed: ${res.status} ${await res.text()}`);
+    }
+    return;
+  }
+  const { db } = getContext();
+  for (const h of ids) {
+    const device = getDeviceByDevId(db, h.devId);
+    if (device) createBackupJob(db, device, { trigger: 'on-demand', actor: 'cli:sim' });
+  }
+}
 
 async function registerInDb(ids: FleetHandsetInfo[]): Promise<void> {
   const { db } = getContext();

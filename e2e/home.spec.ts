@@ -3,7 +3,7 @@ import { expect, test } from '@playwright/test';
 test('the console answers and shows the fleet status', async ({ page }, testInfo) => {
   await page.goto('/');
   await expect(page.getByRole('heading', { name: 'Rewind' })).toBeVisible();
-  await expect(page.getByText('Devices')).toBeVisible();
+  await expect(page.getByText('Devices', { exact: true })).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath('home.png'), fullPage: true });
 });
 

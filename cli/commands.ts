@@ -10,6 +10,7 @@ import { diffCommand, snapshotCommand, snapshotsCommand } from './snapshots';
 import { jobCommand, restoreCommand, retryFailedCommand } from './restore';
 import { appAdd, catalogCommand, firmwareAdd } from './catalog';
 import { gcCommand, holdCommand, retentionCommand, verifyCommand } from './maintenance';
+import { userAdd } from './users';
 import { required, UsageError, type Command } from './usage';
 
 const deviceAdd: Command = {
@@ -57,6 +58,7 @@ export const commands: Record<string, Command> = {
   'device add': deviceAdd,
   'device import': deviceImport,
   'token create': tokenCreate,
+  'user add': userAdd,
   'profile set': profileSet,
   'profile show': profileShow,
   backup: backupCommand,

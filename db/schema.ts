@@ -321,3 +321,30 @@ export const deviceLinks = sqliteTable('device_links', {
   reason: text('reason').notNull(),
   createdAt: createdAt(),
 }, (t) => [uniqueIndex('device_links_pair_idx').on(t.fromDeviceId, t.toDeviceId)]);
+
+export type UserRole = 'admin' | 'agent' | 'subscriber';
+
+/** People who sign in to the console (admins, agents) or the portal (subscribers). */
+export const users = sqliteTable('users', {
+  id: id(),
+  /** Lower-case; unique. */
+  email: text('email').notNull(),
+  /** `scrypt$N$r$p$salt$hash` (lib/auth/password.ts). */
+  passwordHash: text('password_hash').notNull(),
+  role: text('role').$type<UserRole>().notNull(),
+  /** The subscriber a 'subscriber' user is; null for staff. */
+  subscriberId: text('subscriber_id').references(() => subscribers.id, { onDelete: 'cascade' }),
+  /** Consecutive failed sign-ins since the last success. */
+  failedAttempts: integer('failed_attempts').notNull().default(0),
+  lockedUntil: integer('locked_until'),
+  createdAt: createdAt(),
+  lastSignInAt: integer('last_sign_in_at'),
+}, (t) => [uniqueIndex('users_email_idx').on(t.email), index('users_subscriber_idx').on(t.subscriberId)]);
+
+/** A signed-in browser. The id is the SHA-256 (hex) of the cookie's token; the token itself is never stored. */
+export const webSessions = sqliteTable('web_sessions', {
+  id: text('id').primaryKey(),
+  userId: text('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+  expiresAt: integer('expires_at').notNull(),
+  createdAt: createdAt(),
+}, (t) => [index('web_sessions_user_idx').on(t.userId), index('web_sessions_expires_idx').on(t.expiresAt)]);

@@ -14,6 +14,9 @@ import { createApiToken } from './tokens';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { wakeDevice } from './gateway/wake';
 import { log } from './log';
+import { createUser } from './auth/users';
+import { getUserByEmail } from '@/db/queries/users';
+import type { Db } from '@/db/client';
 
 export interface DemoOptions {
   /** Base URL of this server as the handsets reach it, e.g. http://127.0.0.1:3000. */
@@ -41,6 +44,8 @@ export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>>
   const { token } = createApiToken(ctx.db, 'admin', 'demo');
   console.log(`Demo:           ${handsets.length} virtual handsets (XML and WBXML, MD5 both ways)`);
   console.log(`Demo API token: ${token}   (admin; e.g. curl -H "Authorization: Bearer ${token}" ${opts.serverUrl}/api/v1/devices)`);
+  const signIns = await ensureDemoUsers(ctx.db, handsets[0] ? getDeviceByDevId(ctx.db, handsets[0].devId)?.subscriberId ?? null : null);
+  console.log(`Demo sign-ins:  ${signIns.map((u) => `${u.email} / ${u.password} (${u.role})`).join(', ')}   at ${opts.serverUrl}/sign-in`);
 
   const sessions: SessionSummary[] = [];
   const stops: Array<() => void> = [];
@@ -72,4 +77,24 @@ export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>>
     await Promise.race([Promise.all(handsets.map((h) => h.idle())), new Promise((r) => setTimeout(r, 5000))]);
     log.info('demo fleet stopped');
   };
+}
+
+/** Fixed, public demo credentials: for `npm run demo` only, never a real install. */
+export const DEMO_USERS = [
+  { email: 'admin@rewind.test', password: 'demo-admin-password', role: 'admin' },
+  { email: 'agent@rewind.test', password: 'demo-agent-password', role: 'agent' },
+  { email: 'subscriber@rewind.test', password: 'demo-subscriber-password', role: 'subscriber' },
+] as const;
+
+/** Creates the demo users that are missing (the subscriber one for the first demo handset's subscriber). */
+export async function ensureDemoUsers(db: Db, subscriberId: string | null): Promise<Array<(typeof DEMO_USERS)[number]>> {
+  const out: Array<(typeof DEMO_USERS)[number]> = [];
+  for (const u of DEMO_USERS) {
+    if (u.role === 'subscriber' && !subscriberId) continue;
+    if (!getUserByEmail(db, u.email)) {
+      await createUser(db, { ...u, ...(u.role === 'subscriber' ? { subscriberId: subscriberId! } : {}) });
+    }
+    out.push(u);
+  }
+  return out;
 }

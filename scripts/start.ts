@@ -12,6 +12,7 @@ import { getContext } from '../lib/app-context';
 import { log } from '../lib/log';
 import { startWakeDispatcher } from '../lib/jobs/wake-dispatcher';
 import { startScheduler } from '../lib/backup/scheduler';
+import { countUsers } from '../db/queries/users';
 
 const args = new Set(process.argv.slice(2));
 const demo = args.has('--demo');
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
   if (demo) {
     const { startDemo } = await import('../lib/demo');
     stopDemo = await startDemo({ serverUrl: `http://127.0.0.1:${server.port}` });
+  } else if (countUsers(ctx.db) === 0) {
+    console.log('No users yet: create the first admin with  npm run rewind -- user add --email you@example.com --role admin  (the password is read from standard input)');
   }
 
   const shutdown = async (signal: string) => {

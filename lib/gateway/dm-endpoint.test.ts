@@ -131,9 +131,12 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
     h.tree.set(secretPath, 'wrong-password');
     const device = getDeviceByDevId(srv.ctx.db, h.devId)!;
     const job = insertJob(srv.ctx.db, { deviceId: device.id, kind: 'dm-commands', payload: { work: [{ id: 'get', kind: 'get', paths: ['./DevInfo/Mod'] }] } });
+    const seenBefore = device.lastSeenAt;
     const s = await h.connect({ initiator: 'client' });
     expect(s?.ok).toBe(false);
     expect(s?.statusesReceived['401']).toBeGreaterThan(0);
+    // Not "seen": nobody proved to be this handset.
+    expect(getDeviceByDevId(srv.ctx.db, h.devId)!.lastSeenAt).toBe(seenBefore);
     expect(getJob(srv.ctx.db, job.id)!.status).toBe('queued');
     h.tree.set(secretPath, good);
     const again = await h.connect({ initiator: 'client' });

@@ -73,24 +73,20 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
     // Statuses for our last message of a session that is already over: nothing to answer.
     return { status: 200, body: new Uint8Array(0), headers: { 'content-type': contentType } };
   }
-  let sessionRowId: string;
-  let state: ServerSessionState;
-  if (existing) {
-    sessionRowId = existing.id;
-    state = decodeState<ServerSessionState>(db, sessionRowId, existing.state);
-  } else {
-    state = newServerSession(
+  let state: ServerSessionState = existing
+    ? decodeState<ServerSessionState>(db, existing.id, existing.state)
+    : newServerSession(
       { serverId: device.serverId, maxMsgSize: SERVER_MAX_MSG_SIZE, maxObjSize: SERVER_MAX_OBJ_SIZE, respURI: respUri(ctx, input) },
       { devId, sessionId: message.hdr.sessionId, encoding },
     );
-    sessionRowId = insertSession(db, { deviceId: device.id, sessionId: message.hdr.sessionId, state: JSON.stringify(state) }).id;
-  }
 
   const received = receive(state, { message, rawBody: input.rawBody, hmacHeader: input.hmacHeader }, auth, now);
   state = received.state;
   const nonces = { ...(received.authUpdate ?? {}) };
   if (nonces.clientNonce !== undefined) auth.clientNonce = nonces.clientNonce;
   if (nonces.serverNonce !== undefined) auth.serverNonce = nonces.serverNonce;
+
+  const sessionRowId = existing?.id ?? insertSession(db, { deviceId: device.id, sessionId: message.hdr.sessionId, state: JSON.stringify(state) }).id;
 
   // Work is queued once the handset has proved who it is, never for an unauthenticated peer.
   // ('authenticated' comes once per session, on the message that proved it.)
@@ -142,8 +138,8 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
       bytesOut: body.length,
     });
     updateDevice(db, device.id, {
-      lastSeenAt: now,
-      encoding,
+      // Seen: only a handset that has proved who it is in this session.
+      ...(state.authenticated ? { lastSeenAt: now, encoding } : {}),
       ...(nonces.clientNonce !== undefined ? { clientNonce: nonces.clientNonce } : {}),
       ...(nonces.serverNonce !== undefined ? { serverNonce: nonces.serverNonce } : {}),
     });

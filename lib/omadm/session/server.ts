@@ -383,7 +383,15 @@ function receiveInner(ctx: Ctx, input: ReceiveInput, auth: DeviceAuth): void {
       st.hdrStatus = freeze(s);
       events.push({ type: 'authenticated', scheme: auth.clientScheme });
     } else {
-      st.hdrStatus = freeze(statusFor(hdr, 'SyncHdr', 0, StatusCode.Ok));
+      // HMAC signs each message with the nonce we gave last: a new one with every answer,
+      // so a captured message (of this session or an earlier one) cannot be replayed.
+      const s = statusFor(hdr, 'SyncHdr', 0, StatusCode.Ok);
+      if (auth.clientScheme === 'hmac') {
+        const nonce = newNonce();
+        ctx.authUpdate.clientNonce = nonce;
+        s.chal = makeChal(auth.clientScheme, nonce);
+      }
+      st.hdrStatus = freeze(s);
     }
   } else {
     st.hdrStatus = freeze(statusFor(hdr, 'SyncHdr', 0, StatusCode.Ok));

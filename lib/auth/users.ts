@@ -1,0 +1,95 @@
+/**
+ * Users of the console and the portal: creation (validated) and sign-in with lock-out.
+ * No Next imports, so the CLI and tests use it as it is.
+ */
+import type { Db } from '@/db/client';
+import { getSubscriber } from '@/db/queries/subscribers';
+import { getUserByEmail, insertUser, recordFailedSignIn, recordSignIn, type UserRow } from '@/db/queries/users';
+import { ValidationError } from '@/lib/devices';
+import { createUserSchema, emailSchema, MAX_PASSWORD_LENGTH, type CreateUserInput } from '@/lib/validations/auth';
+import { hashPassword, verifyPassword } from './password';
+
+export const MAX_FAILED_ATTEMPTS = 5;
+export const LOCK_MS = 15 * 60_000;
+export const WRONG_CREDENTIALS = 'The email or password is not right.';
+
+export type SafeUser = Omit<UserRow, 'passwordHash'>;
+
+function safe(u: UserRow): SafeUser {
+  const { passwordHash: _omit, ...rest } = u;
+  return rest;
+}
+
+function fieldErrorsOf(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const i of issues) (out[i.path.map(String).join('.') || '_'] ??= []).push(i.message);
+  return out;
+}
+
+/** Creates a user; bad input, an unknown subscriber or a taken email is a ValidationError naming the field. */
+export async function createUser(db: Db, input: CreateUserInput): Promise<SafeUser> {
+  const r = createUserSchema.safeParse(input);
+  if (!r.success) {
+    const first = r.error.issues[0]!;
+    throw new ValidationError(first.message, fieldErrorsOf(r.error.issues));
+  }
+  const u = r.data;
+  if (u.subscriberId && !getSubscriber(db, u.subscriberId)) {
+    throw new ValidationError(`There is no subscriber ${u.subscriberId}.`, { subscriberId: ['There is no such subscriber.'] });
+  }
+  if (getUserByEmail(db, u.email)) {
+    throw new ValidationError(`A user with the email ${u.email} already exists.`, { email: ['A user with this email already exists.'] });
+  }
+  const passwordHash = await hashPassword(u.password);
+  try {
+    return safe(insertUser(db, { email: u.email, passwordHash, role: u.role, subscriberId: u.subscriberId ?? null }));
+  } catch (err) {
+    // Another process created the same email between the check and the insert.
+    if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      throw new ValidationError(`A user with the email ${u.email} already exists.`, { email: ['A user with this email already exists.'] });
+    }
+    throw err;
+  }
+}
+
+export type AuthResult =
+  | { ok: true; user: SafeUser }
+  | { ok: false; code: 'invalid'; error: string }
+  | { ok: false; code: 'locked'; error: string; lockedUntil: number };
+
+let dummyHash: Promise<string> | undefined;
+/** Hashed once per process: an unknown email costs the same scrypt as a known one. */
+function dummy(): Promise<string> {
+  return (dummyHash ??= hashPassword('not-a-real-password-for-timing'));
+}
+
+function lockedMessage(until: number): string {
+  return `Too many failed sign-ins: this account is locked until ${new Date(until).toISOString().replace('T', ' ').slice(0, 16)} UTC. Try again then.`;
+}
+
+/**
+ * Checks an email and password. Five consecutive failures lock the account for 15 minutes
+ * (a locked account is refused even with the right password); a success resets the count.
+ * An unknown email is hashed against a dummy, so it takes as long and gets the same answer
+ * as a wrong password.
+ */
+export async function authenticate(db: Db, email: string, password: string, now = Date.now()): Promise<AuthResult> {
+  const parsedEmail = emailSchema.safeParse(email);
+  const user = parsedEmail.success ? getUserByEmail(db, parsedEmail.data) : undefined;
+  if (!user || password.length > MAX_PASSWORD_LENGTH) {
+    await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), await dummy());
+    return { ok: false, code: 'invalid', error: WRONG_CREDENTIALS };
+  }
+  if (user.lockedUntil !== null && user.lockedUntil > now) {
+    return { ok: false, code: 'locked', error: lockedMessage(user.lockedUntil), lockedUntil: user.lockedUntil };
+  }
+  if (await verifyPassword(password, user.passwordHash)) {
+    recordSignIn(db, user.id, now);
+    return { ok: true, user: safe({ ...user, failedAttempts: 0, lockedUntil: null, lastSignInAt: now }) };
+  }
+  const after = recordFailedSignIn(db, user.id, now, MAX_FAILED_ATTEMPTS, LOCK_MS);
+  if (after.lockedUntil !== null && after.lockedUntil > now) {
+    return { ok: false, code: 'locked', error: lockedMessage(after.lockedUntil), lockedUntil: after.lockedUntil };
+  }
+  return { ok: false, code: 'invalid', error: WRONG_CREDENTIALS };
+}

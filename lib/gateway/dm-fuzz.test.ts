@@ -1,0 +1,1347 @@
+/**
+ * POST /dm under a deterministic flood of generated malformed and hostile DM messages:
+ * real HTTP on loopback (keep-alive, 8 in flight) to the real node:http front, whose
+ * sessions live in a real SQLite file, with two real virtual handsets provisioned (one
+ * md5, one HMAC) so that part of the flood names a real DevId with wrong, replayed or
+ * forged credentials.
+ *
+ * The rule every answer is held to (judgeUnauthenticated, judgeSession):
+ *  - HTTP 4xx (400 undecodable, 413 too large, 415 wrong type, 405 wrong method, 404
+ *    outside /dm, 431 header too large); or
+ *  - 200 with a SyncML body of the family asked for, whose SyncHdr Status is 401 or 407
+ *    (with a Chal) or 5xx, and which carries nothing but Status: nothing in the flood can
+ *    authenticate, so nothing may be executed for it or sent to it; or
+ *  - 200 with an empty body, which the protocol allows only as the answer to a client's
+ *    late closing statuses (Final, Status commands only) for a session of that device that
+ *    is already complete: checked against the decoded request and the database; or
+ *  - in the authenticated Large Object phase, 200 with SyncHdr 200 and a 4xx/5xx Status for
+ *    a command of the message (each message carries a Delete, which a DM server refuses with
+ *    405, besides the Large Object commands, whose expected codes are checked as well).
+ * And for all of them: no 5xx, no dropped connection (except where the server refuses a
+ * too-large upload or header and may reset), no secret of a handset in any answer.
+ *
+ * Afterwards: both handsets still complete real sessions, no unhandled rejection, memory
+ * bounded, and the database holds rows for the two provisioned devices only.
+ *
+ * Everything is generated from SEED (xorshift + fast-check's seeded sample), so a run is
+ * reproducible; a violation is reported with the start of the request and of the answer.
+ * A replayed HMAC message (from an earlier session) is refused: the server hands out a
+ * new nonce with every answer to an HMAC-checked message.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { performance } from 'node:perf_hooks';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getDeviceByDevId } from '@/db/queries/devices';
+import { findSession } from '@/db/queries/sessions';
+import { openFleet } from '../device/fleet';
+import type { VirtualHandset } from '../device/handset';
+import { httpTransport, type Transport } from '../device/transport';
+import { provisionFleet } from '../fleet-provision';
+import { arbMessage } from '../omadm/codec/arbitrary';
+import type { XmlElement, XmlNode } from '../omadm/codec/element';
+import { decodeMessage, encodeMessage } from '../omadm/codec/index';
+import { commandToElement, messageToElement, NS_METINF } from '../omadm/codec/syncml';
+import { encodeWbxml } from '../omadm/codec/wbxml';
+import { serializeXml } from '../omadm/codec/xml';
+import {
+  AUTH_TYPE, basicCredential, hmacHeader, md5Derived, md5Digest, nonceBytes, type Secret,
+} from '../omadm/auth';
+import {
+  encodingOf, MIME, type Command, type Cred, type Encoding, type Item, type Status, type SyncMLMessage,
+} from '../omadm/message';
+import { base64Encode, utf8Encode } from '../omadm/util/bytes';
+import { DM_DECODE_LIMITS, DM_MAX_BODY } from './dm-http';
+import { SERVER_MAX_OBJ_SIZE } from './dm-session';
+import { startTestServer, type TestServer } from './test-server';
+
+const SEED = 0x5eed_2025;
+const CONCURRENCY = 8;
+const REQUEST_TIMEOUT_MS = 20_000;
+/** Flood size per category (the authenticated Large Object phase adds about 600). */
+const COUNTS = {
+  'xml-mutation': 2000,
+  'wbxml-mutation': 2000,
+  'arb-valid': 800,
+  'wrong-types': 1200,
+  'huge-counts': 36,
+  'deep-nesting': 400,
+  entities: 800,
+  auth: 1600,
+  'locuri-encoding': 1200,
+  'large-object': 400,
+  garbage: 400,
+  http: 160,
+} as const;
+type FloodCategory = keyof typeof COUNTS;
+type Category = FloodCategory | 'lo-session';
+
+// ---------------------------------------------------------------------------------------
+// Deterministic randomness
+
+class Rng {
+  private x: number;
+  constructor(seed: number) { this.x = (seed >>> 0) || 0x9e3779b9; }
+  next(): number {
+    let x = this.x;
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    this.x = x >>> 0;
+    return this.x;
+  }
+  int(n: number): number { return n <= 1 ? 0 : this.next() % n; }
+  bool(p = 0.5): boolean { return this.next() / 0x1_0000_0000 < p; }
+  pick<T>(a: readonly T[]): T { return a[this.int(a.length)]!; }
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.next() & 0xff;
+    return out;
+  }
+  digits(n: number): string {
+    let s = '';
+    for (let i = 0; i < n; i++) s += String(this.int(10));
+    return s;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// World: server, handsets, what we captured of their real sessions
+
+interface Captured { headers: Record<string, string>; body: Uint8Array }
+interface Target {
+  h: VirtualHandset;
+  devId: string;
+  scheme: 'md5' | 'hmac';
+  encoding: Encoding;
+  secret: Secret;
+  /** The nonce the device was provisioned with: stale once the first session has run. */
+  staleNonce: string;
+  /** Every request of the handset's first real session, in order (Pkg1 first). */
+  captured: Captured[];
+  /** Strings that must never appear in an answer. */
+  secrets: string[];
+}
+
+let srv: TestServer;
+let stateDir: string;
+let port: number;
+let A: Target; // md5, XML
+let B: Target; // HMAC, WBXML
+let agent: http.Agent;
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
+
+/** SessionIDs the handsets will use next: the flood never names them, so a later real session starts clean. */
+const reserved = new Set<string>();
+const provisionedIds = () => [A.devId, B.devId];
+const db = () => srv.ctx.db.$client;
+
+type Tally = { n: number; ms: number; outcomes: Map<string, number> };
+const tallies = new Map<Category, Tally>();
+const failures: string[] = [];
+let failureCount = 0;
+const resetFailures = () => { failures.length = 0; failureCount = 0; };
+let peakRss = 0;
+
+interface Baseline { rss: number; heap?: number; tableCounts: Map<string, number>; devices: Map<string, Record<string, unknown>> }
+let baseline: Baseline;
+
+/** A real forced GC: --expose-gc is not on vitest's command line, so it is switched on at run time. */
+function obtainGc(): (() => void) | undefined {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (typeof g === 'function') return g;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const fromContext = vm.runInNewContext('gc') as unknown;
+    return typeof fromContext === 'function' ? (fromContext as () => void) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const gc = obtainGc();
+function settleHeap(): number | undefined {
+  if (!gc) return undefined;
+  gc(); gc();
+  return process.memoryUsage().heapUsed;
+}
+
+function tableCounts(): Map<string, number> {
+  const names = db().prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%'").pluck().all() as string[];
+  return new Map(names.map((n) => [n, db().prepare(`select count(*) from "${n}"`).pluck().get() as number]));
+}
+
+function deviceRows(): Map<string, Record<string, unknown>> {
+  const rows = db().prepare('select * from devices').all() as Record<string, unknown>[];
+  return new Map(rows.map((r) => [String(r.dev_id), r]));
+}
+
+const recording = (sink: Captured[]): Transport => async (req) => {
+  sink.push({ headers: { ...req.headers }, body: new Uint8Array(req.body ?? new Uint8Array(0)) });
+  return httpTransport(req);
+};
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  srv = await startTestServer();
+  port = Number(new URL(srv.dmUrl).port);
+  agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-fuzz-'));
+  const [ha] = openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(stateDir, 'md5'), encoding: 'xml', auth: 'md5', mediaScale: 0.01, seed: 4101 });
+  const [hb] = openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(stateDir, 'hmac'), encoding: 'wbxml', auth: 'hmac', mediaScale: 0.01, seed: 4202 });
+  const hs = [ha!, hb!];
+  provisionFleet(srv.ctx.db, hs.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+  const target = (h: VirtualHandset, scheme: 'md5' | 'hmac'): Target => {
+    const id = h.identity;
+    const secret: Secret = { user: id.clientUser, password: id.clientPassword };
+    return {
+      h, devId: h.devId, scheme, encoding: id.encoding, secret, staleNonce: h.state.nonces.clientNonce, captured: [],
+      secrets: [id.clientPassword, id.serverPassword, md5Derived(id.clientUser, id.clientPassword)],
+    };
+  };
+  A = target(ha!, 'md5');
+  B = target(hb!, 'hmac');
+  // One real session each, recorded: the source of replays (valid credentials of an earlier session).
+  for (const t of [A, B]) {
+    const s = await t.h.connect({ initiator: 'client', transport: recording(t.captured) });
+    expect(s.ok, s.error?.message).toBe(true);
+    expect(t.captured.length).toBeGreaterThan(1);
+    expect(getDeviceByDevId(srv.ctx.db, t.devId)!.clientNonce).not.toBe(t.staleNonce);
+    for (let n = t.h.state.nextSessionId, k = 0; k < 32; k++, n++) reserved.add(n.toString(16).toUpperCase());
+  }
+  baseline = { rss: process.memoryUsage().rss, heap: settleHeap(), tableCounts: tableCounts(), devices: deviceRows() };
+}, 60_000);
+
+afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled);
+  agent?.destroy();
+  await srv?.close();
+  if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------
+// HTTP
+
+interface Case {
+  cat: Category;
+  body: Uint8Array;
+  /** undefined: no Content-Type header at all. */
+  contentType?: string;
+  headers?: Record<string, string | string[]>;
+  method?: string;
+  path?: string;
+  /** The one HTTP status this case must get. */
+  expectHttp?: number;
+  /** The server may reset instead of answering (it refuses a too-large upload or header). */
+  mayReset?: boolean;
+  /** Authenticated-session checks (lo-session only). */
+  session?: SessionCheck;
+}
+
+interface Answer { status: number; headers: http.IncomingHttpHeaders; body: Buffer; error?: string }
+
+function sendOnce(c: Case): Promise<Answer & { reused: boolean }> {
+  return new Promise((resolve) => {
+    const headers: http.OutgoingHttpHeaders = { ...(c.headers ?? {}) };
+    if (c.contentType !== undefined) headers['content-type'] = c.contentType;
+    headers['content-length'] = String(c.body.length);
+    let settled = false;
+    const done = (a: Answer) => { if (!settled) { settled = true; resolve({ ...a, reused: req.reusedSocket }); } };
+    const req = http.request({ host: '127.0.0.1', port, path: c.path ?? '/dm', method: c.method ?? 'POST', headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (b: Buffer) => chunks.push(b));
+      res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', (e) => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), error: e.message }));
+    });
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', (e: NodeJS.ErrnoException) => done({ status: 0, headers: {}, body: Buffer.alloc(0), error: e.code ?? e.message }));
+    // A body with every method, so Content-Length always holds and the keep-alive socket stays in step.
+    req.end(c.body);
+  });
+}
+
+/** A keep-alive socket the server closed under us gets the request once more (as Node's docs advise). */
+async function send(c: Case): Promise<Answer> {
+  const a = await sendOnce(c);
+  if (a.status === 0 && a.reused && a.error === 'ECONNRESET') return sendOnce(c);
+  return a;
+}
+
+async function runPool(cases: Iterable<Case>, judge: (c: Case, a: Answer) => string): Promise<void> {
+  const it = cases[Symbol.iterator]();
+  const worker = async () => {
+    for (;;) {
+      const next = it.next();
+      if (next.done) return;
+      const c = next.value;
+      const started = performance.now();
+      const a = await send(c);
+      const t = tallies.get(c.cat) ?? { n: 0, ms: 0, outcomes: new Map() };
+      tallies.set(c.cat, t);
+      t.n++;
+      let outcome: string;
+      try {
+        outcome = judge(c, a);
+      } catch (err) {
+        outcome = 'VIOLATION';
+        failureCount++;
+        if (failures.length < 25) {
+          failures.push(`${c.cat}: ${(err as Error).message} | request ${c.method ?? 'POST'} ${c.path ?? '/dm'} ${c.contentType ?? '-'} `
+            + `${c.body.length} B ${JSON.stringify(Buffer.from(c.body.subarray(0, 160)).toString('latin1'))} | answer ${a.status} ${a.error ?? ''} `
+            + `${JSON.stringify(a.body.subarray(0, 200).toString('latin1'))}`);
+        }
+      }
+      t.outcomes.set(outcome, (t.outcomes.get(outcome) ?? 0) + 1);
+      t.ms += performance.now() - started;
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+// ---------------------------------------------------------------------------------------
+// Judging answers
+
+const hdrStatusOf = (m: SyncMLMessage): Status | undefined =>
+  m.body.commands.find((c): c is Status => c.kind === 'Status' && (c.cmdRef === 0 || c.cmd === 'SyncHdr'));
+
+function requestEncoding(c: Case): Encoding | undefined {
+  return encodingOf(c.contentType);
+}
+
+/** An empty 200 is the answer to late statuses of a session of that device that is over (§8.4). */
+function isLateStatusesOfCompleteSession(c: Case): boolean {
+  const enc = requestEncoding(c);
+  if (!enc) return false;
+  let msg: SyncMLMessage;
+  try {
+    msg = decodeMessage(c.body, enc, DM_DECODE_LIMITS);
+  } catch {
+    return false;
+  }
+  const dev = getDeviceByDevId(srv.ctx.db, msg.hdr.source.locURI);
+  if (!dev || !provisionedIds().includes(dev.devId)) return false;
+  const onlyStatuses = msg.body.final && msg.body.commands.length > 0 && msg.body.commands.every((x) => x.kind === 'Status');
+  return onlyStatuses && findSession(srv.ctx.db, dev.id, msg.hdr.sessionId, 'complete') !== undefined;
+}
+
+function checkNoLeak(a: Answer): void {
+  for (const t of [A, B]) for (const s of t.secrets) if (a.body.includes(s)) throw new Error('an answer carries a handset secret');
+  if (a.body.includes('root:x:0:0')) throw new Error('an answer carries /etc/passwd');
+}
+
+function decodeReply(c: Case, a: Answer): { reply: SyncMLMessage; enc: Encoding } {
+  const ct = String(a.headers['content-type'] ?? '');
+  const enc = encodingOf(ct);
+  if (!enc) throw new Error(`200 with content type ${ct}`);
+  const asked = requestEncoding(c);
+  if (asked && enc !== asked) throw new Error(`answered in ${enc} to ${asked}`);
+  return { reply: decodeMessage(new Uint8Array(a.body), enc), enc };
+}
+
+/** The flood: nothing in it can authenticate (see the rule at the top). */
+function judgeUnauthenticated(c: Case, a: Answer): string {
+  checkNoLeak(a);
+  if (a.status === 0) {
+    if (c.mayReset && /^(ECONNRESET|EPIPE)$/.test(a.error ?? '')) return `reset (${a.error})`;
+    throw new Error(`no answer: ${a.error}`);
+  }
+  if (c.expectHttp !== undefined && a.status !== c.expectHttp) throw new Error(`expected HTTP ${c.expectHttp}, got ${a.status}`);
+  if (a.status >= 400 && a.status < 500) return `http ${a.status}`;
+  if (a.status !== 200) throw new Error(`HTTP ${a.status}`);
+  if (a.body.length === 0) {
+    if (!isLateStatusesOfCompleteSession(c)) throw new Error('empty 200 that is not the answer to late statuses of a complete session');
+    return '200 empty (late statuses)';
+  }
+  const { reply } = decodeReply(c, a);
+  const hs = hdrStatusOf(reply);
+  if (!hs) throw new Error('200 without a SyncHdr Status');
+  const code = Number(hs.data);
+  if (code === 401 || code === 407) {
+    if (!hs.chal?.meta.nextNonce) throw new Error(`${code} without a Chal`);
+  } else if (!(code >= 500 && code < 600)) {
+    throw new Error(`SyncHdr Status ${hs.data} for a peer that cannot have authenticated`);
+  }
+  const other = reply.body.commands.find((x) => x.kind !== 'Status');
+  if (other) throw new Error(`a ${other.kind} sent to an unauthenticated peer`);
+  return `syncml ${code}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Building blocks
+
+const WRONG_DIGEST = 'bm90IGEgcmVhbCBkaWdlc3Q=';
+const md5Cred = (data: string, type: string = AUTH_TYPE.md5, format = 'b64'): Cred => ({ meta: { type, format }, data });
+const ctype = (enc: Encoding, rng?: Rng): string =>
+  rng && rng.bool(0.1) ? (enc === 'xml' ? MIME.dsXml : MIME.dsWbxml) : (enc === 'xml' ? MIME.dmXml : MIME.dmWbxml);
+
+function unknownDevId(rng: Rng): string {
+  return `IMEI:${rng.digits(15)}`;
+}
+
+function pickDevId(rng: Rng): string {
+  const r = rng.int(10);
+  return r < 4 ? A.devId : r < 7 ? B.devId : unknownDevId(rng);
+}
+
+function sessionIdFor(label: string): string {
+  return reserved.has(label) ? `x${label}` : label;
+}
+
+/** A Package #1 like a handset's: Alert 1201 and its DevInfo, credentials in the header. */
+function pkg1(devId: string, sessionId: string, o: { cred?: Cred | null; msgId?: number; extra?: Command[]; final?: boolean; items?: Item[] } = {}): SyncMLMessage {
+  const cred = o.cred === null ? undefined : o.cred ?? md5Cred(WRONG_DIGEST);
+  return {
+    hdr: {
+      verDTD: '1.2', verProto: 'DM/1.2', sessionId, msgId: o.msgId ?? 1,
+      target: { locURI: srv.dmUrl }, source: { locURI: devId },
+      ...(cred ? { cred } : {}),
+      meta: { maxMsgSize: 16_384, maxObjSize: 1_048_576 },
+    },
+    body: {
+      commands: [
+        { kind: 'Alert', cmdId: 1, data: '1201', items: [] },
+        { kind: 'Replace', cmdId: 2, items: o.items ?? [
+          { source: { locURI: './DevInfo/DevId' }, data: devId },
+          { source: { locURI: './DevInfo/Man' }, meta: { format: 'chr', type: 'text/plain', size: 10 }, data: 'Fuzz Corp.' },
+          { source: { locURI: './DevInfo/Mod' }, data: 'F-1' },
+        ] },
+        ...(o.extra ?? []),
+      ],
+      final: o.final ?? true,
+    },
+  };
+}
+
+/** Every numeric and textual field SyncML has, to be broken one at a time. */
+function richMessage(devId: string, sessionId: string): SyncMLMessage {
+  const m = pkg1(devId, sessionId, {
+    extra: [
+      { kind: 'Status', cmdId: 3, msgRef: 1, cmdRef: 0, cmd: 'SyncHdr', targetRef: [devId], sourceRef: ['srv'], data: '200' },
+      { kind: 'Results', cmdId: 4, msgRef: 1, cmdRef: 2, items: [{ source: { locURI: './DevDetail/FwV' }, meta: { format: 'chr', size: 3 }, data: '1.0' }] },
+      { kind: 'Sync', cmdId: 5, numberOfChanges: 1, target: { locURI: './x' }, commands: [{ kind: 'Add', cmdId: 6, items: [{ target: { locURI: './x/1' }, data: 'v' }] }] },
+      { kind: 'Replace', cmdId: 7, items: [{ source: { locURI: './Big' }, meta: { format: 'b64', size: 8 }, data: 'AAAA', moreData: true }] },
+    ],
+  });
+  return m;
+}
+
+function findAll(root: XmlElement, name: string): XmlElement[] {
+  const out: XmlElement[] = [];
+  const stack: XmlElement[] = [root];
+  while (stack.length) {
+    const el = stack.pop()!;
+    if (el.name === name) out.push(el);
+    for (const c of el.children) if (typeof c === 'object' && !(c instanceof Uint8Array)) stack.push(c);
+  }
+  return out;
+}
+
+function encodeTree(root: XmlElement, enc: Encoding): Uint8Array {
+  return enc === 'xml' ? utf8Encode(serializeXml(root, { declaration: true })) : encodeWbxml(root);
+}
+
+function splice(b: Uint8Array, at: number, del: number, ins: Uint8Array): Uint8Array {
+  const a = Math.min(at, b.length);
+  const d = Math.min(del, b.length - a);
+  const out = new Uint8Array(b.length - d + ins.length);
+  out.set(b.subarray(0, a), 0);
+  out.set(ins, a);
+  out.set(b.subarray(a + d), a + ins.length);
+  return out;
+}
+
+function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
+  return Buffer.from(hay.buffer, hay.byteOffset, hay.length).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.length));
+}
+
+/** Replaces every occurrence of an ASCII marker with raw bytes. */
+function replaceMarker(b: Uint8Array, marker: string, bytes: Uint8Array): Uint8Array {
+  const m = utf8Encode(marker);
+  let out = b;
+  for (let i = indexOfBytes(out, m); i >= 0; i = indexOfBytes(out, m)) out = splice(out, i, m.length, bytes);
+  return out;
+}
+
+const fromCase = (cat: Category, msg: SyncMLMessage, enc: Encoding, rng: Rng, extra: Partial<Case> = {}): Case =>
+  ({ cat, body: encodeMessage(msg, enc), contentType: ctype(enc, rng), ...extra });
+
+// ---------------------------------------------------------------------------------------
+// Generators, one per category
+
+const XML_JUNK = ['<', '>', '&', ']]>', '<!--', '-->', '<![CDATA[', '</SyncHdr>', '<SyncBody>', '<Atomic>', '\u0000', '<?x?>',
+  '"', "'", ' xmlns:a="x"', '<a:b>', '&#xD800;', '&#0;', '&bogus;', '</>', '<SyncML xmlns="SYNCML:SYNCML1.2">', '\uffff', '\r\n', '<!DOCTYPE x>', '<MsgID>-1</MsgID>', '<Final/>', '<MoreData/>'];
+const WBXML_JUNK: number[][] = [[0x00, 0xff], [0x00, 0x01], [0xc3, 0x8f, 0xff, 0xff, 0xff, 0x7f], [0x83, 0x8f, 0xff, 0xff, 0xff, 0x7f],
+  [0x04, 0x7f], [0x02, 0x81, 0x80, 0x00], [0x40, 0x41, 0x00], [0xc0], [0x01], [0x01, 0x01, 0x01], [0x03, 0x41, 0x41], [0x43],
+  [0x83, 0x00], [0xc3, 0x00], [0xc3, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], [0x80, 0x01], [0x44, 0x45, 0x46], [0x6d, 0x6c, 0x71]];
+
+function mutate(rng: Rng, src: Uint8Array, enc: Encoding): Uint8Array {
+  let b = src;
+  for (let r = 1 + rng.int(3); r > 0 && b.length > 0; r--) {
+    const at = rng.int(b.length + 1);
+    switch (rng.int(8)) {
+      case 0: b = b.subarray(0, rng.int(b.length)); break; // truncation
+      case 1: { const m = new Uint8Array(b); for (let k = 1 + rng.int(8); k > 0; k--) m[rng.int(m.length)] = rng.int(256); b = m; break; }
+      case 2: b = splice(b, at, 0, rng.bytes(1 + rng.int(64))); break; // garbage
+      case 3: b = splice(b, at, 0, enc === 'xml' ? utf8Encode(rng.pick(XML_JUNK)) : Uint8Array.from(rng.pick(WBXML_JUNK))); break;
+      case 4: b = splice(b, at, 1 + rng.int(48), new Uint8Array(0)); break; // deletion
+      case 5: { const from = rng.int(b.length); b = splice(b, at, 0, b.slice(from, from + 1 + rng.int(96))); break; } // duplication
+      case 6: { const m = new Uint8Array(b); const i = rng.int(m.length); m[i] = m[i]! ^ (1 << rng.int(8)); b = m; break; } // bit flip
+      default: { // the header: WBXML version/public id/charset/string table; XML declaration
+        const m = new Uint8Array(b);
+        m[rng.int(Math.min(enc === 'xml' ? 40 : 6, m.length))] = rng.int(256);
+        b = m;
+      }
+    }
+  }
+  return b;
+}
+
+interface Bases { xml: Uint8Array[]; wbxml: Uint8Array[] }
+let bases: Bases;
+
+function buildBases(rng: Rng): Bases {
+  const out: Bases = { xml: [], wbxml: [] };
+  for (let i = 0; i < 24; i++) {
+    const devId = pickDevId(rng);
+    const msg = i % 2 ? richMessage(devId, sessionIdFor(`base-${i}`)) : pkg1(devId, sessionIdFor(`base-${i}`));
+    out.xml.push(encodeMessage(msg, 'xml'));
+    out.wbxml.push(encodeMessage(msg, 'wbxml'));
+  }
+  for (const [i, m] of fc.sample(arbMessage({ maxNesting: 2 }), { seed: SEED, numRuns: 24 }).entries()) {
+    m.hdr.source = { locURI: i % 3 === 0 ? A.devId : i % 3 === 1 ? B.devId : m.hdr.source.locURI };
+    m.hdr.sessionId = sessionIdFor(m.hdr.sessionId);
+    out.xml.push(encodeMessage(m, 'xml'));
+  }
+  for (const [i, m] of fc.sample(arbMessage({ maxNesting: 2, opaque: true }), { seed: SEED + 1, numRuns: 24 }).entries()) {
+    m.hdr.source = { locURI: i % 3 === 0 ? B.devId : i % 3 === 1 ? A.devId : m.hdr.source.locURI };
+    m.hdr.sessionId = sessionIdFor(m.hdr.sessionId);
+    out.wbxml.push(encodeMessage(m, 'wbxml'));
+  }
+  // The handsets' own messages (a replayed Pkg1 after a mutation is still a replay).
+  for (const c of A.captured) out.xml.push(c.body);
+  for (const c of B.captured) out.wbxml.push(c.body);
+  return out;
+}
+
+function* mutations(cat: 'xml-mutation' | 'wbxml-mutation', n: number, rng: Rng): Generator<Case> {
+  const enc: Encoding = cat === 'xml-mutation' ? 'xml' : 'wbxml';
+  for (let i = 0; i < n; i++) yield { cat, body: mutate(rng, rng.pick(bases[enc]), enc), contentType: ctype(enc, rng) };
+}
+
+function* arbValid(n: number, rng: Rng): Generator<Case> {
+  const half = Math.ceil(n / 2);
+  const xml = fc.sample(arbMessage({ maxNesting: 3 }), { seed: SEED + 2, numRuns: half });
+  const wbxml = fc.sample(arbMessage({ maxNesting: 3, opaque: true }), { seed: SEED + 3, numRuns: n - half });
+  for (const [enc, list] of [['xml', xml], ['wbxml', wbxml]] as const) {
+    for (const m of list) {
+      const r = rng.int(3);
+      if (r < 2) m.hdr.source = { locURI: r === 0 ? A.devId : B.devId };
+      m.hdr.sessionId = sessionIdFor(m.hdr.sessionId);
+      yield fromCase('arb-valid', m, enc, rng);
+    }
+  }
+}
+
+const WRONG_NUMBERS = ['abc', '-1', '-0', '1e3', '0x1F', '1.5', '+1', '', ' ', 'NaN', 'Infinity', '-Infinity', '4294967296', '4294967295',
+  '99999999999999999999', '9007199254740993', '18446744073709551616', '1'.repeat(17), `${'0'.repeat(1000)}1`, '١٢٣', '１２', '12\u000034',
+  'null', 'true', '[]', '{"a":1}', '<x/>', '&amp;', '0', '00000000000000001', '2147483648', '-2147483649'];
+const NUMERIC_FIELDS = ['MsgID', 'CmdID', 'MsgRef', 'CmdRef', 'MaxMsgSize', 'MaxObjSize', 'Size', 'NumberOfChanges'];
+const TEXT_FIELDS = ['SessionID', 'VerDTD', 'VerProto', 'Data', 'Type', 'Format', 'Cmd', 'LocURI'];
+const REQUIRED = ['SyncHdr', 'SyncBody', 'VerDTD', 'VerProto', 'SessionID', 'MsgID', 'Target', 'Source', 'LocURI', 'CmdID', 'Data', 'Cmd', 'MsgRef', 'CmdRef', 'Item'];
+
+function* wrongTypes(n: number, rng: Rng): Generator<Case> {
+  for (let i = 0; i < n; i++) {
+    const devId = pickDevId(rng);
+    const root = messageToElement(richMessage(devId, sessionIdFor(`wt-${i}`)));
+    const enc: Encoding = rng.bool(0.6) ? 'xml' : 'wbxml';
+    const op = rng.int(8);
+    const els = (name: string) => findAll(root, name);
+    const some = (list: XmlElement[]) => (rng.bool(0.5) ? list : list.slice(0, 1 + rng.int(Math.max(1, list.length))));
+    switch (op) {
+      case 0: case 1: case 2: // a number field that is not a number
+        for (const el of some(els(rng.pick(NUMERIC_FIELDS)))) el.children = [rng.pick(WRONG_NUMBERS)];
+        break;
+      case 3: // text fields with numbers' junk, or huge
+        for (const el of some(els(rng.pick(TEXT_FIELDS)))) el.children = [rng.bool(0.3) ? 'x'.repeat(1 + rng.int(100_000)) : rng.pick(WRONG_NUMBERS)];
+        break;
+      case 4: { // an element where text goes, or bytes that are not UTF-8
+        const f = rng.pick([...NUMERIC_FIELDS, ...TEXT_FIELDS]);
+        const bad: XmlNode = rng.bool(0.5) ? { name: rng.pick(['Atomic', 'Item', 'Meta', 'Final']), children: [] } : Uint8Array.from([0xff, 0xfe, 0xc0, 0x80]);
+        for (const el of some(els(f))) el.children = [bad];
+        break;
+      }
+      case 5: { // a required element missing
+        const name = rng.pick(REQUIRED);
+        const stack: XmlElement[] = [root];
+        while (stack.length) {
+          const el = stack.pop()!;
+          el.children = el.children.filter((c) => !(typeof c === 'object' && !(c instanceof Uint8Array) && c.name === name && rng.bool(0.7)));
+          for (const c of el.children) if (typeof c === 'object' && !(c instanceof Uint8Array)) stack.push(c);
+        }
+        break;
+      }
+      case 6: { // duplicated, reordered, emptied, renamed
+        const hdr = els('SyncHdr')[0]!;
+        const body = els('SyncBody')[0]!;
+        const choice = rng.int(6);
+        if (choice === 0) root.children = [hdr, hdr, body];
+        else if (choice === 1) root.children = [body, hdr];
+        else if (choice === 2) hdr.children = [...hdr.children, { name: 'MsgID', children: ['2'] }, { name: 'SessionID', children: ['other'] }];
+        else if (choice === 3) for (const el of els(rng.pick(REQUIRED))) el.children = [];
+        else if (choice === 4) root.name = rng.pick(['SyncML2', 'syncml', 'DevInf', 'MetInf']);
+        else body.children = [...body.children, { name: 'Final', children: ['false'] }, { name: 'Final', children: [] }, { name: 'NoResp', children: ['yes'] }];
+        break;
+      }
+      default: // unknown elements and namespaces all over
+        for (const el of some(els(rng.pick(['SyncHdr', 'Item', 'Meta', 'Alert', 'Replace'])))) {
+          el.children = [...el.children, { name: rng.pick(['Foo', 'Script', 'DevInf', 'Anchor', 'EMI']), ns: rng.pick([undefined, NS_METINF, 'syncml:devinf']), children: ['x'] }];
+        }
+    }
+    let body: Uint8Array;
+    let e = enc;
+    try {
+      body = encodeTree(root, enc);
+    } catch {
+      e = 'xml'; // a tree WBXML cannot carry (e.g. an unknown namespace): send it as XML
+      try { body = encodeTree(root, e); } catch { continue; }
+    }
+    yield { cat: 'wrong-types', body, contentType: ctype(e, rng) };
+  }
+}
+
+function* hugeCounts(n: number, rng: Rng): Generator<Case> {
+  const big = (count: number, make: (i: number) => Command, devId: string, enc: Encoding): Case => {
+    const m = pkg1(devId, sessionIdFor(`huge-${rng.next()}`), { extra: Array.from({ length: count }, (_, i) => make(i + 3)) });
+    return fromCase('huge-counts', m, enc, rng);
+  };
+  const rep = (i: number): Command => ({ kind: 'Replace', cmdId: i, items: [{ source: { locURI: `./F/${i}` }, data: String(i) }] });
+  const raw = (xml: string, extra: Partial<Case> = {}): Case => ({ cat: 'huge-counts', body: utf8Encode(xml), contentType: MIME.dmXml, ...extra });
+  const wrap = (hdrExtra: string, body: string, devId = A.devId) =>
+    `<?xml version="1.0"?><SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${sessionIdFor(`huge-${rng.next()}`)}</SessionID>`
+    + `<MsgID>1</MsgID><Target><LocURI>${srv.dmUrl}</LocURI></Target><Source><LocURI>${devId}</LocURI></Source>${hdrExtra}</SyncHdr><SyncBody>${body}<Final/></SyncBody></SyncML>`;
+  const builders: Array<() => Case> = [
+    () => big(5_000, rep, A.devId, 'xml'),
+    () => big(5_000, rep, B.devId, 'wbxml'),
+    () => big(5_000, rep, unknownDevId(rng), 'wbxml'),
+    () => ({ ...big(20_000, rep, A.devId, 'xml'), expectHttp: 400 }), // > 100,000 elements
+    () => ({ ...big(20_000, rep, B.devId, 'wbxml'), expectHttp: 400 }),
+    () => big(10_000, (i) => ({ kind: 'Status', cmdId: i, msgRef: 1, cmdRef: i, cmd: 'Get', data: '200' }), A.devId, 'xml'),
+    () => big(10_000, (i) => ({ kind: 'Status', cmdId: i, msgRef: 1, cmdRef: i, cmd: 'Get', data: '200' }), B.devId, 'wbxml'),
+    () => big(15_000, (i) => ({ kind: 'Alert', cmdId: i, data: '1226', items: [] }), A.devId, 'xml'),
+    () => big(8_000, () => ({ kind: 'Replace', cmdId: 9, items: [{ source: { locURI: './Dup' }, data: 'd' }] }), A.devId, 'xml'), // duplicate CmdIDs
+    () => big(1, () => ({ kind: 'Replace', cmdId: 3, items: Array.from({ length: 10_000 }, (_, k) => ({ source: { locURI: `./I/${k}` }, data: 'v' })) }), A.devId, 'xml'),
+    () => big(1, () => ({ kind: 'Replace', cmdId: 3, items: Array.from({ length: 10_000 }, (_, k) => ({ source: { locURI: `./I/${k}` }, data: 'v', moreData: true })) }), B.devId, 'wbxml'),
+    () => big(1, () => ({ kind: 'Replace', cmdId: 3, items: [{ source: { locURI: './Huge' }, data: 'A'.repeat(DM_MAX_BODY - 4096) }] }), A.devId, 'xml'),
+    () => big(1, () => ({ kind: 'Replace', cmdId: 3, items: [{ source: { locURI: './Huge' }, data: rng.bytes(DM_MAX_BODY - 4096) }] }), B.devId, 'wbxml'),
+    () => big(1, () => ({ kind: 'Replace', cmdId: 3, items: [{ source: { locURI: `./${'L'.repeat(3_000_000)}` }, data: 'v' }] }), A.devId, 'xml'),
+    () => ({ ...big(1, () => ({ kind: 'Replace', cmdId: 3, items: [{ source: { locURI: './Huge' }, data: 'A'.repeat(DM_MAX_BODY) }] }), A.devId, 'xml'), expectHttp: 413, mayReset: true }),
+    () => ({ ...big(1, () => ({ kind: 'Replace', cmdId: 3, items: [{ source: { locURI: './Huge' }, data: rng.bytes(DM_MAX_BODY) }] }), B.devId, 'wbxml'), expectHttp: 413, mayReset: true }),
+    () => {
+      // Exactly DM_MAX_BODY bytes: accepted by size, padded with a comment.
+      const head = wrap('<Cred><Meta><Type xmlns="syncml:metinf">syncml:auth-md5</Type></Meta><Data>AAAA</Data></Cred>', '<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>');
+      const pad = DM_MAX_BODY - utf8Encode(head).length - 7;
+      return raw(`${head}<!--${' '.repeat(pad)}-->`);
+    },
+    () => raw(wrap('', `<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>${'<Foo/>'.repeat(99_000)}`)),
+    () => ({ ...raw(wrap('', `${'<Foo/>'.repeat(100_001)}`)), expectHttp: 400 }),
+    () => ({ ...raw(wrap(`<SessionID>${'7'.repeat(1_000_000)}</SessionID>`, '')) }),
+    () => ({ ...raw(wrap('', `<Alert><CmdID>${'0'.repeat(2_000_000)}1</CmdID><Data>1201</Data></Alert>`)), expectHttp: 400 }),
+    () => raw(wrap(`${'<Cred><Data>AAAA</Data></Cred>'.repeat(2_000)}`, '<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>')),
+    () => raw(wrap('', `<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>${' \n\t'.repeat(1_000_000)}`)),
+    () => raw(wrap('', `<!--${'c'.repeat(3_000_000)}--><Alert><CmdID>1</CmdID><Data>1201</Data></Alert>`)),
+    () => raw(wrap('', `<Replace><CmdID>2</CmdID><Item><Source><LocURI>./C</LocURI></Source><Data><![CDATA[${'<'.repeat(3_000_000)}]]></Data></Item></Replace>`)),
+    () => raw(wrap('', `<?pi ${'p'.repeat(3_000_000)}?><Alert><CmdID>1</CmdID><Data>1201</Data></Alert>`)),
+    () => raw(wrap('', '<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>').replace('<SyncML xmlns="SYNCML:SYNCML1.2">',
+      `<SyncML xmlns="SYNCML:SYNCML1.2" ${Array.from({ length: 63 }, (_, k) => `xmlns:p${k}="u${k}"`).join(' ')}>`)),
+    () => raw(wrap('', '<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>').replace('<SyncML xmlns="SYNCML:SYNCML1.2">',
+      `<SyncML xmlns="SYNCML:SYNCML1.2" ${Array.from({ length: 200 }, (_, k) => `xmlns:p${k}="u${k}"`).join(' ')}>`)),
+    () => raw(wrap('', '<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>').replace('<SyncML xmlns="SYNCML:SYNCML1.2">',
+      `<SyncML xmlns="SYNCML:SYNCML1.2" ${Array.from({ length: 50_000 }, (_, k) => `a${k}="v"`).join(' ')}>`)),
+    () => raw(wrap('', '<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>').replace('<SyncML xmlns="SYNCML:SYNCML1.2">',
+      `<SyncML xmlns="SYNCML:SYNCML1.2" ${'a="1" '.repeat(1000)}>`)),
+    () => raw(wrap('', `${'&amp;'.repeat(500_000)}<Alert><CmdID>1</CmdID><Data>1201</Data></Alert>`)),
+    () => raw(wrap('', `<Alert><CmdID>1</CmdID><Data>${'&#x41;'.repeat(500_000)}</Data></Alert>`)),
+    () => raw(wrap('', `${'<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>0</CmdRef><Cmd>SyncHdr</Cmd><Data>200</Data></Status>'.repeat(12_000)}`, B.devId)),
+    () => {
+      // WBXML with a 3 MiB string table that one element points into, far out.
+      const m = encodeMessage(pkg1(B.devId, sessionIdFor('huge-strtbl')), 'wbxml');
+      const table = rng.bytes(3 * 1024 * 1024).map((x) => (x === 0 ? 1 : x));
+      const len = [0x81, 0x80, 0x80, 0x00]; // 2 MiB... as mb_u_int32 (0x81 0x80 0x80 0x00 = 2,097,152)
+      return { cat: 'huge-counts', body: Buffer.concat([m.subarray(0, 4), Uint8Array.from(len), table.subarray(0, 2_097_152), m.subarray(5)]), contentType: MIME.dmWbxml };
+    },
+    () => {
+      const m = encodeMessage(pkg1(B.devId, sessionIdFor('huge-opaque')), 'wbxml');
+      return { cat: 'huge-counts', body: Buffer.concat([m.subarray(0, m.length - 2), Uint8Array.from([0xc3, 0x81, 0xff, 0xff, 0x7f]), rng.bytes(1000), Uint8Array.from([0x01, 0x01])]), contentType: MIME.dmWbxml };
+    },
+    () => big(3_000, (i) => ({ kind: 'Get', cmdId: i, items: [{ target: { locURI: `./${'..'.repeat(i % 50)}/${i}` } }] }), A.devId, 'xml'),
+  ];
+  for (let i = 0; i < n; i++) yield builders[i % builders.length]!();
+}
+
+function nested(depth: number, rng: Rng, inner: XmlElement): XmlElement {
+  let el = inner;
+  for (let d = 0; d < depth; d++) {
+    const name = rng.pick(['Atomic', 'Sequence', 'Sync']);
+    el = { name, children: [{ name: 'CmdID', children: [String(1000 + d)] }, el] };
+  }
+  return el;
+}
+
+function* deepNesting(n: number, rng: Rng): Generator<Case> {
+  const depths = [...Array.from({ length: 45 }, (_, d) => d + 1), 64, 100, 1000, 10_000];
+  for (let i = 0; i < n; i++) {
+    const devId = pickDevId(rng);
+    const depth = rng.pick(depths);
+    const enc: Encoding = rng.bool() ? 'xml' : 'wbxml';
+    const msg = pkg1(devId, sessionIdFor(`nest-${i}`));
+    const root = messageToElement(msg);
+    const body = findAll(root, 'SyncBody')[0]!;
+    const kind = rng.int(3);
+    if (kind === 0) {
+      // Commands inside containers inside containers...
+      body.children = [body.children[0]!, nested(depth, rng, commandToElement(msg.body.commands[1]!)), ...body.children.slice(2)];
+    } else if (kind === 1) {
+      // Nested XML inside an Item's Data (MetInf elements, as an Anchor would be).
+      let data: XmlElement = { name: 'Last', ns: NS_METINF, children: ['x'] };
+      for (let d = 0; d < depth; d++) data = { name: 'Mem', ns: NS_METINF, children: [data] };
+      const item = findAll(root, 'Item')[0]!;
+      item.children = [...item.children.filter((c) => !(typeof c === 'object' && !(c instanceof Uint8Array) && c.name === 'Data')), { name: 'Data', children: [data] }];
+    } else {
+      // Unknown elements nested anywhere (the header this time).
+      let junk: XmlElement = { name: 'Foo', children: ['x'] };
+      for (let d = 0; d < depth; d++) junk = { name: 'Foo', children: [junk] };
+      const hdr = findAll(root, 'SyncHdr')[0]!;
+      hdr.children = [...hdr.children, junk];
+    }
+    let bytes: Uint8Array;
+    try { bytes = encodeTree(root, enc); } catch { bytes = encodeTree(root, 'xml'); }
+    const e: Encoding = bytes[0] === 0x3c ? 'xml' : enc;
+    yield { cat: 'deep-nesting', body: bytes, contentType: ctype(e, rng), ...(depth >= 40 ? { expectHttp: 400 } : {}) };
+  }
+}
+
+const laughs = `<!DOCTYPE SyncML [<!ENTITY lol0 "lol">${Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i};`.repeat(10)}">`).join('')}]>`;
+const DTD_PAYLOADS = [
+  '<!DOCTYPE SyncML>',
+  '<!DOCTYPE SyncML PUBLIC "-//SYNCML//DTD SyncML 1.2//EN" "http://www.openmobilealliance.org/tech/DTD/OMA-TS-SyncML_RepPro_DTD-V1_2.dtd">',
+  '<!DOCTYPE SyncML SYSTEM "file:///etc/passwd">',
+  '<!DOCTYPE SyncML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
+  '<!DOCTYPE SyncML [<!ENTITY xxe SYSTEM "http://127.0.0.1:1/xxe">]>',
+  '<!DOCTYPE SyncML [<!ENTITY % p SYSTEM "http://127.0.0.1:1/p.dtd"> %p;]>',
+  '<!DOCTYPE SyncML [<!ENTITY % a "<!ENTITY b SYSTEM \'file:///etc/shadow\'>"> %a;]>',
+  laughs,
+  `<!DOCTYPE SyncML [<!ENTITY a "${'x'.repeat(50_000)}">]>`,
+  '<!ENTITY xxe SYSTEM "file:///etc/passwd">',
+  '<!ELEMENT SyncML ANY>',
+  '<!ATTLIST SyncML xmlns CDATA #FIXED "x">',
+  '<!NOTATION n SYSTEM "x">',
+  '<!doctype SyncML>',
+  '<!DOCTYPE',
+  '<![INCLUDE[ <x/> ]]>',
+];
+/** Entity references no SyncML document can contain: refused wherever they appear. */
+const BAD_REFS = ['&xxe;', '&lol9;', '&passwd;', '&#xD800;', '&#xDFFF;', '&#x110000;', '&#1114112;', '&#99999999;', '&#;', '&#x;', '&;',
+  '&AMP;', `&${'a'.repeat(13)};`, '&xxe ;', '&#X41;', '&nbsp;', '&copy;'];
+/** Odd but harmless, or not entity syntax at all: judged by the general rule only. */
+const OTHER_PAYLOADS = ['&#x41;&#65;', '&#0000065;', '&apos;&quot;&lt;&gt;&amp;', '&#x0;', '%p;', '&amp;xxe;',
+  '<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd"/>',
+  '<?xml-stylesheet type="text/xsl" href="file:///etc/passwd"?>', '<!-- <!ENTITY x "y"> -->',
+  '<![CDATA[<!DOCTYPE x [<!ENTITY y SYSTEM "file:///etc/passwd">]>&y;]]>', '<![CDATA[ ]]> ]]>', '<?xml version="1.0"?>',
+  '<x xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></x>', '<!-- -- -->', '<!---->', '<?php system("id"); ?>'];
+
+function* entities(n: number, rng: Rng): Generator<Case> {
+  const MARK = 'ZZENTZZ';
+  for (let i = 0; i < n; i++) {
+    const devId = pickDevId(rng);
+    const msg = pkg1(devId, sessionIdFor(`ent-${i}`), {
+      items: [{ source: { locURI: './DevInfo/Man' }, data: MARK }, { source: { locURI: `./DevInfo/${MARK}` }, data: 'x' }],
+    });
+    let xml = serializeXml(messageToElement(msg), { declaration: false });
+    const decl = rng.bool(0.8) ? '<?xml version="1.0" encoding="UTF-8"?>' : '';
+    const family = rng.int(3);
+    const payload = family === 0 ? rng.pick(DTD_PAYLOADS) : family === 1 ? rng.pick(BAD_REFS) : rng.pick(OTHER_PAYLOADS);
+    const where = rng.pick(['prolog', 'hdr', 'text', 'uri', 'body-end', 'epilog'] as const);
+    const inText = where === 'text' || where === 'uri';
+    switch (where) {
+      case 'prolog': xml = `${decl}${payload}${xml}`; break;
+      case 'hdr': xml = decl + xml.replace('<SyncHdr>', `<SyncHdr>${payload}`); break;
+      case 'text': xml = decl + xml.replace(`>${MARK}<`, `>${payload}<`); break;
+      case 'uri': xml = decl + xml.replace(`./DevInfo/${MARK}`, `./DevInfo/${payload}`); break;
+      case 'body-end': xml = decl + xml.replace('</SyncBody>', `${payload}</SyncBody>`); break;
+      case 'epilog': xml = `${decl}${xml}${payload}`; break;
+    }
+    xml = xml.split(MARK).join('m');
+    // A declaration is refused wherever it is; a bad reference wherever it is read as a reference.
+    const refuse = family === 0 || (family === 1 && (inText || where === 'hdr' || where === 'body-end'));
+    const wb = rng.bool(0.1);
+    // Also in WBXML: the payload as the text of an element (it is only text there, never markup).
+    if (wb) {
+      const m2 = pkg1(devId, sessionIdFor(`ent-w${i}`), { items: [{ source: { locURI: `./DevInfo/${payload}` }, data: payload }] });
+      yield fromCase('entities', m2, 'wbxml', rng);
+    } else {
+      yield { cat: 'entities', body: utf8Encode(xml), contentType: ctype('xml', rng), ...(refuse ? { expectHttp: 400 } : {}) };
+    }
+  }
+}
+
+/**
+ * The handsets' earlier sessions replayed verbatim. First, before anything else names that
+ * SessionID, closing statuses for A's session that is over: the protocol's empty answer.
+ */
+function* replays(): Generator<Case> {
+  const sessionId = decodeMessage(A.captured[0]!.body, 'xml').hdr.sessionId;
+  const late: SyncMLMessage = {
+    hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId, msgId: A.captured.length + 1, target: { locURI: srv.dmUrl }, source: { locURI: A.devId } },
+    body: { commands: [{ kind: 'Status', cmdId: 1, msgRef: A.captured.length, cmdRef: 0, cmd: 'SyncHdr', targetRef: [A.devId], sourceRef: ['rewind'], data: '200' }], final: true },
+  };
+  yield { cat: 'auth', body: encodeMessage(late, 'xml'), contentType: MIME.dmXml };
+  for (const t of [A, B]) {
+    for (const c of [...t.captured].reverse()) {
+      const headers = c.headers['x-syncml-hmac'] ? { 'x-syncml-hmac': c.headers['x-syncml-hmac'] } : undefined;
+      yield { cat: 'auth', body: c.body, contentType: c.headers['content-type'] ?? ctype(t.encoding), ...(headers ? { headers } : {}) };
+    }
+  }
+}
+
+function* auth(n: number, rng: Rng): Generator<Case> {
+  const nonceOf = (t: Target) => getDeviceByDevId(srv.ctx.db, t.devId)!.clientNonce;
+  const derivedA = md5Derived(A.secret.user, A.secret.password!);
+  const derivedB = md5Derived(B.secret.user, B.secret.password!);
+  const pkg1A = A.captured[0]!;
+  const pkg1B = B.captured[0]!;
+  for (let i = 0; i < n; i++) {
+    const sid = sessionIdFor(`auth-${i}`);
+    if (rng.bool(0.5)) {
+      // md5 handset A: wrong, forged, mistyped and replayed Creds.
+      const enc: Encoding = rng.bool(0.7) ? 'xml' : 'wbxml';
+      const v = rng.int(20);
+      let cred: Cred | null;
+      switch (v) {
+        case 0: cred = null; break;
+        case 1: cred = md5Cred(base64Encode(rng.bytes(16))); break;
+        case 2: cred = md5Cred(''); break;
+        case 3: cred = md5Cred('not base64 !!'); break;
+        case 4: cred = md5Cred('A'.repeat(10_000)); break;
+        case 5: cred = md5Cred(base64Encode(rng.bytes(225))); break;
+        case 6: cred = md5Cred(md5Digest(md5Derived(A.secret.user, 'guess'), nonceBytes(nonceOf(A)))); break; // knows the nonce, not the secret
+        case 7: cred = md5Cred(md5Digest(derivedA, nonceBytes(A.staleNonce))); break; // right secret, a nonce already used
+        case 8: cred = md5Cred(basicCredential(A.secret.user, A.secret.password!), AUTH_TYPE.basic); break; // the right password, as Basic
+        case 9: cred = md5Cred(md5Digest(derivedA, nonceBytes(A.staleNonce)), AUTH_TYPE.hmac); break;
+        case 10: cred = md5Cred(base64Encode(rng.bytes(16)), ' SYNCML:AUTH-MD5 '); break;
+        case 11: cred = md5Cred(md5Digest(derivedA, new Uint8Array(0))); break; // empty nonce
+        case 12: cred = md5Cred(derivedA); break; // the stored secret itself
+        case 13: cred = md5Cred(A.secret.password!, AUTH_TYPE.md5, 'chr'); break;
+        case 14: cred = md5Cred(md5Digest(derivedA, nonceBytes(A.staleNonce)), 'syncml:auth-x509'); break;
+        case 15: {
+          // Credentials in the Alert instead of the header.
+          const m = pkg1(A.devId, sid, { cred: null });
+          (m.body.commands[0] as { cred?: Cred }).cred = md5Cred(md5Digest(derivedA, nonceBytes(A.staleNonce)));
+          yield fromCase('auth', m, enc, rng);
+          continue;
+        }
+        case 16: yield { cat: 'auth', body: pkg1A.body, contentType: MIME.dmXml, headers: { 'x-syncml-hmac': 'algorithm=MD5, username="x", mac=AAAA' } }; continue;
+        case 17: case 18: {
+          // The valid Pkg1 of the earlier session, as sent or under another SessionID.
+          if (v === 17) { yield { cat: 'auth', body: pkg1A.body, contentType: MIME.dmXml }; continue; }
+          const m = decodeMessage(pkg1A.body, 'xml');
+          m.hdr.sessionId = sid;
+          yield fromCase('auth', m, enc, rng);
+          continue;
+        }
+        default: { const c = rng.pick(A.captured); yield { cat: 'auth', body: c.body, contentType: MIME.dmXml }; continue; }
+      }
+      yield fromCase('auth', pkg1(A.devId, sid, { cred }), enc, rng);
+    } else {
+      // HMAC handset B: missing, malformed, forged and replayed x-syncml-hmac headers.
+      const enc: Encoding = rng.bool(0.7) ? 'wbxml' : 'xml';
+      const body = encodeMessage(pkg1(B.devId, sid, { cred: null }), enc);
+      const user = B.secret.user;
+      const v = rng.int(18);
+      let header: string | string[] | undefined;
+      let extra: Partial<Case> = {};
+      switch (v) {
+        case 0: header = undefined; break;
+        case 1: header = `algorithm=MD5, username="${user}", mac=${base64Encode(rng.bytes(16))}`; break;
+        case 2: header = `algorithm=MD5, username="someone", mac=${base64Encode(rng.bytes(16))}`; break;
+        case 3: header = hmacHeader(B.secret, nonceBytes(B.staleNonce), body); break; // right secret, used nonce
+        case 4: header = hmacHeader({ user, password: 'guess' }, nonceBytes(nonceOf(B)), body); break;
+        case 5: header = hmacHeader(B.secret, nonceBytes(B.staleNonce), rng.bytes(64)); break; // MAC of another body
+        case 6: header = rng.pick(['algorithm=SHA1, username="u", mac=abc=', 'username="unterminated, mac=AAAA', 'username="a", username="b", mac=AAAA',
+          'mac=', 'username="u", mac=@@@@', 'username = "u" , mac = AAAA====', 'algorithm=MD5;username="u";mac=AAAA', '=', ',,,,', '"', 'mac=AAAA']); break;
+        case 7: header = `algorithm=MD5, username="${user}", mac=${'A'.repeat(3000)}`; break;
+        case 8: header = `algorithm=MD5, username="${'u'.repeat(20_000)}", mac=AAAA`; extra = { mayReset: true }; break; // beyond Node's header limit
+        case 9: header = [`algorithm=MD5, username="${user}", mac=AAAA`, hmacHeader(B.secret, nonceBytes(B.staleNonce), body)]; break;
+        case 10: header = `algorithm=SHA-256, username="${user}", mac=${hmacHeader(B.secret, nonceBytes(B.staleNonce), body).split('mac=')[1]}`; break;
+        case 11: {
+          // md5 Cred in the header for a handset that must use HMAC.
+          const m = pkg1(B.devId, sid, { cred: md5Cred(md5Digest(derivedB, nonceBytes(B.staleNonce))) });
+          yield fromCase('auth', m, enc, rng);
+          continue;
+        }
+        case 12: case 13: {
+          // The earlier session's first request with its valid header, verbatim or its header on a changed body.
+          const replayBody = v === 12 ? pkg1B.body : mutate(rng, pkg1B.body, 'wbxml');
+          yield { cat: 'auth', body: replayBody, contentType: pkg1B.headers['content-type'] ?? MIME.dmWbxml, headers: { 'x-syncml-hmac': pkg1B.headers['x-syncml-hmac'] ?? '' } };
+          continue;
+        }
+        case 14: {
+          const c = rng.pick(B.captured);
+          yield { cat: 'auth', body: c.body, contentType: c.headers['content-type'] ?? MIME.dmWbxml, headers: { 'x-syncml-hmac': c.headers['x-syncml-hmac'] ?? '' } };
+          continue;
+        }
+        case 15: header = ''; break;
+        case 16: header = `algorithm=MD5, username="${user}", mac=${base64Encode(rng.bytes(16))}, extra="\\"quoted\\""`; break;
+        default: header = `algorithm=md5, username=${user}, mac=${md5Digest(derivedB, nonceBytes(nonceOf(B)))}`; // digest, not a MAC
+      }
+      yield { cat: 'auth', body, contentType: ctype(enc, rng), ...(header !== undefined ? { headers: { 'x-syncml-hmac': header } } : {}), ...extra };
+    }
+  }
+}
+
+const BAD_UTF8: number[][] = [[0x80], [0xc0, 0xaf], [0xc0, 0xae], [0xe0, 0x80, 0xaf], [0xf0, 0x80, 0x80, 0xaf], [0xed, 0xa0, 0x80],
+  [0xf4, 0x90, 0x80, 0x80], [0xff], [0xfe], [0xe2, 0x82], [0xc0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xc1, 0xbf]];
+
+function hostileUris(rng: Rng): string {
+  const other = rng.bool() ? A.devId : B.devId;
+  const list = [
+    '..', '../', '/../', './..', './DevInfo/../../../etc/passwd', '../../../../../../etc/passwd', './Vendor/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+    '..%2f..%2f..%2fetc%2fpasswd', '..%252f..%252f', '..\\..\\..\\windows\\win.ini', './DevDetail/..;/..;/', 'file:///etc/passwd',
+    'http://169.254.169.254/latest/meta-data/', '//evil.example/x', '.\u0000/DevInfo', './DevInfo/DevId\u0000', '\u0000', '%00', './a/%00/b',
+    '\r\nX-Injected: 1', "' OR '1'='1", '"; DROP TABLE devices; --', '%s%s%s%n', '${jndi:ldap://127.0.0.1:1/a}', '\u202e/cte/..',
+    'ＩＭＥＩ：１２３', './DevInfo/\ud800', '🙂/../🙂', '.', '/', './', '//', './/..//..//', `${A.devId}/../${B.devId}`, `${other}/..`,
+    `./${other}`, `${other}\u0000`, `../${other}`, `./DevInfo/../../${other}/DevInfo/DevId`,
+    'a/'.repeat(1 + rng.int(50_000)), `./${'x'.repeat(1 + rng.int(1_000_000))}`, '../'.repeat(1 + rng.int(10_000)),
+  ];
+  return rng.pick(list);
+}
+
+function devIdVariant(rng: Rng): string {
+  const d = rng.bool() ? A.devId : B.devId;
+  return rng.pick([d.toLowerCase(), ` ${d} `, `${d}\u0000`, `\t${d}\r\n`, `${d}/`, `${d}/..`, d.replace('IMEI:', 'imei:'), d.replace(':', '%3A'),
+    `\ufeff${d}`, `${d}\u200b`, d.replace(/[0-9]/g, (c) => String.fromCharCode(0xff10 + Number(c))), `${d}${d}`, d.slice(0, -1), `./${d}`]);
+}
+
+function* locUris(n: number, rng: Rng): Generator<Case> {
+  const MARK = 'QQBADQQ';
+  for (let i = 0; i < n; i++) {
+    const sid = sessionIdFor(`loc-${i}`);
+    const where = rng.int(8);
+    let devId = pickDevId(rng);
+    if (where === 0) devId = hostileUris(rng);
+    if (where === 1) devId = devIdVariant(rng);
+    const msg = pkg1(devId, sid);
+    const uri = where >= 6 ? `./DevInfo/${MARK}` : hostileUris(rng);
+    if (where === 2) msg.hdr.target = { locURI: uri };
+    if (where === 3) msg.body.commands[1] = { kind: 'Replace', cmdId: 2, items: [{ source: { locURI: uri }, data: 'x' }, { target: { locURI: uri }, data: uri }] };
+    if (where === 4) msg.body.commands.push({ kind: 'Status', cmdId: 3, msgRef: 1, cmdRef: 0, cmd: 'SyncHdr', targetRef: [uri], sourceRef: [uri], data: '200' });
+    if (where === 5) msg.hdr.respURI = uri;
+    if (where >= 6) {
+      msg.body.commands[1] = { kind: 'Replace', cmdId: 2, items: [{ source: { locURI: uri }, data: 'x' }] };
+      // Byte-level encodings of the whole message, or bad UTF-8 inside the LocURI.
+      const enc: Encoding = rng.bool(0.7) ? 'xml' : 'wbxml';
+      const plain = encodeMessage(msg, enc);
+      const mode = rng.int(enc === 'xml' ? 9 : 3);
+      let body: Uint8Array;
+      let expectHttp: number | undefined;
+      const xmlNoDecl = () => serializeXml(messageToElement(msg), { declaration: false });
+      switch (enc === 'xml' ? mode : 10 + mode) {
+        case 0: case 1: body = replaceMarker(plain, MARK, Uint8Array.from(rng.pick(BAD_UTF8))); expectHttp = 400; break;
+        case 2: { // UTF-16 with a BOM, either byte order
+          const s = xmlNoDecl().replace(MARK, 'x');
+          const le = Buffer.from(`\ufeff${s}`, 'utf16le');
+          body = rng.bool() ? new Uint8Array(le) : new Uint8Array(Buffer.from(le).swap16());
+          expectHttp = 400;
+          break;
+        }
+        case 3: body = Uint8Array.from([0xef, 0xbb, 0xbf, ...replaceMarker(plain, MARK, utf8Encode('x'))]); break; // UTF-8 BOM: fine
+        case 4: body = replaceMarker(utf8Encode(`<?xml version="1.0" encoding="ISO-8859-1"?>${xmlNoDecl()}`), MARK, Uint8Array.from([0xe9, 0xff, 0x80])); break;
+        case 5: {
+          const label = rng.pick(['UTF-16', 'UTF-32', 'EBCDIC-US', 'UTF-7', 'Shift_JIS', 'x'.repeat(200), 'utf-16le', 'GB18030']);
+          body = utf8Encode(`<?xml version="1.0" encoding="${label}"?>${xmlNoDecl().replace(MARK, 'x')}`);
+          expectHttp = 400;
+          break;
+        }
+        case 6: body = Uint8Array.from([0xff, 0xfe, 0x00, 0x00, ...Buffer.from(xmlNoDecl(), 'utf16le')]); expectHttp = 400; break; // UTF-32LE BOM
+        case 7: body = replaceMarker(plain, MARK, Uint8Array.from([0xc0, 0xae, 0xc0, 0xae, 0xc0, 0xaf])); expectHttp = 400; break; // overlong "../"
+        case 8: body = replaceMarker(plain, MARK, utf8Encode('\u0000\u0000')); break; // raw NULs: not XML characters
+        case 10: body = replaceMarker(plain, MARK, Uint8Array.from(rng.pick(BAD_UTF8).filter((x) => x !== 0))); break; // inside a WBXML string
+        case 11: { // the WBXML charset: US-ASCII, Latin-1, UTF-16, unknown
+          const m = new Uint8Array(plain);
+          m[3] = rng.pick([0x03, 0x04, 0x00, 0x7f]);
+          body = m;
+          break;
+        }
+        default: { // LocURI as OPAQUE bytes that are not UTF-8
+          const root = messageToElement(msg);
+          for (const el of findAll(root, 'LocURI')) if (el.children[0] === `./DevInfo/${MARK}`) el.children = [Uint8Array.from([0x2e, 0x2f, 0xc0, 0xaf, 0x00, 0xff])];
+          body = encodeWbxml(root);
+        }
+      }
+      yield { cat: 'locuri-encoding', body, contentType: ctype(enc, rng), ...(expectHttp ? { expectHttp } : {}) };
+      continue;
+    }
+    yield fromCase('locuri-encoding', msg, rng.bool(0.6) ? 'xml' : 'wbxml', rng);
+  }
+}
+
+const ABSURD_SIZES = ['-1', '1e15', '9007199254740993', '0', String(SERVER_MAX_OBJ_SIZE + 1), 'abc', '4294967296', '99999999999', '', '1.5', '-0',
+  String(Number.MAX_SAFE_INTEGER), '18446744073709551615', ' 12 '];
+
+/** Large Object abuse without credentials: nothing of it may be buffered or executed. */
+function* largeObjectsUnauthenticated(n: number, rng: Rng): Generator<Case> {
+  for (let i = 0; i < n; i++) {
+    const devId = pickDevId(rng);
+    const sid = sessionIdFor(`lo-${Math.floor(i / 3)}`); // three messages per session, like a real chunked upload
+    const chunk = rng.bool(0.2) ? 'C'.repeat(1 + rng.int(200_000)) : 'C'.repeat(1 + rng.int(64));
+    const more = rng.bool(0.8);
+    const items: Item[] = [
+      { source: { locURI: rng.pick(['./LO/a', './LO/b', hostileUris(rng).slice(0, 200)]) }, meta: { format: rng.pick(['chr', 'b64', 'bin']), size: 1 }, data: chunk, ...(more ? { moreData: true } : {}) },
+    ];
+    if (rng.bool(0.3)) items.push({ source: { locURI: './LO/a' }, data: 'more', moreData: true });
+    const kind = rng.pick(['Replace', 'Add', 'Results'] as const);
+    const cmd: Command = kind === 'Results' ? { kind, cmdId: 3, cmdRef: 1, msgRef: 1, items } : { kind, cmdId: 3, items };
+    const msg = pkg1(devId, sid, { msgId: 1 + (i % 3), extra: [cmd], final: rng.bool(0.3) });
+    const root = messageToElement(msg);
+    for (const el of findAll(root, 'Size')) el.children = [rng.pick(ABSURD_SIZES)];
+    const enc: Encoding = rng.bool(0.6) ? 'xml' : 'wbxml';
+    yield { cat: 'large-object', body: encodeTree(root, enc), contentType: ctype(enc, rng) };
+  }
+}
+
+function* garbage(n: number, rng: Rng): Generator<Case> {
+  const fixed: Array<string | number[]> = [
+    '', ' ', '\n', '<', '<?xml version="1.0"?>', '<SyncML/>', '<SyncML xmlns="SYNCML:SYNCML1.2"/>', '<SyncML><SyncHdr/></SyncML>',
+    '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr/><SyncBody/></SyncML>', '<foo/>', '<SyncML></SyncML><SyncML></SyncML>', '{"SyncML":{}}',
+    '<html><body>hi</body></html>', '%PDF-1.4', 'PK\u0003\u0004', [0x1f, 0x8b, 0x08, 0x00], [0x89, 0x50, 0x4e, 0x47], [0x02, 0xa4, 0x01, 0x6a, 0x00],
+    [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d], [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d, 0x01], [0x03, 0x01, 0x6a, 0x00, 0x45, 0x01], [0x00], [0xff, 0xff, 0xff, 0xff],
+    [0x02, 0x00, 0x00, 0x6a, 0x8f, 0xff, 0xff, 0xff, 0x7f], [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x00, 0x05, 0x6d, 0x01],
+  ];
+  for (let i = 0; i < n; i++) {
+    const enc: Encoding = rng.bool() ? 'xml' : 'wbxml';
+    let body: Uint8Array;
+    if (i < fixed.length * 2) {
+      const f = fixed[i % fixed.length]!;
+      body = typeof f === 'string' ? utf8Encode(f) : Uint8Array.from(f);
+    } else if (rng.bool(0.5)) {
+      body = rng.bytes(rng.int(8192));
+    } else {
+      let s = '';
+      for (let k = rng.int(2000); k > 0; k--) s += String.fromCharCode(32 + rng.int(95));
+      body = utf8Encode(s);
+    }
+    yield { cat: 'garbage', body, contentType: ctype(enc, rng) };
+  }
+}
+
+function* httpOddities(n: number, rng: Rng): Generator<Case> {
+  const valid = encodeMessage(pkg1(A.devId, sessionIdFor('http')), 'xml');
+  const types = ['text/xml', 'application/xml', 'application/json', '', 'multipart/form-data; boundary=x', `${MIME.dmXml}, application/json`,
+    `${MIME.dmXml}x`, MIME.dmXml.toUpperCase(), `${MIME.dmXml}; charset=utf-16`, ` ${MIME.dmWbxml} ; x=y`, MIME.notification, 'application/vnd.syncml.dm+xml\t', undefined];
+  for (let i = 0; i < n; i++) {
+    const k = rng.int(6);
+    if (k === 0) yield { cat: 'http', body: valid, method: rng.pick(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']), contentType: MIME.dmXml, expectHttp: 405 };
+    else if (k === 1) {
+      const ct = rng.pick(types);
+      yield { cat: 'http', body: valid, ...(ct !== undefined ? { contentType: ct } : {}) };
+    } else if (k === 2) yield { cat: 'http', body: valid, contentType: MIME.dmXml, path: rng.pick(['/dm?x=../../etc/passwd', '/dm/../../etc/passwd', '/dm/%2e%2e/%2e%2e/', '/dm//', `/dm/${'a'.repeat(4000)}`, '/dm?' + 'q=1&'.repeat(1000)]) };
+    else if (k === 3) yield { cat: 'http', body: valid, contentType: MIME.dmXml, path: rng.pick(['/dmx', '/DM', '/dm%00', '/%64m', '/']) };
+    else if (k === 4) yield { cat: 'http', body: valid, contentType: MIME.dmXml, headers: { host: rng.pick(['evil.example/../', 'a'.repeat(300), '[::1', '127.0.0.1:99999', 'x y']) } };
+    else yield { cat: 'http', body: valid, contentType: MIME.dmXml, headers: { 'x-syncml-hmac': rng.pick(['', 'x', 'mac=AAAA', 'username="u", mac=AAAA']), 'accept-encoding': 'gzip', expect: rng.pick(['', '100-continue']) } };
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Large Objects inside authenticated sessions
+
+interface SessionCheck {
+  msgId: number;
+  /** Status codes acceptable for these CmdIDs of ours. */
+  expect: Array<{ cmdId: number; codes: number[] }>;
+  alert1225?: boolean;
+  /** The message is undecodable by design: 400 is the answer. */
+  http400?: boolean;
+}
+
+interface Step { commands: Command[]; final?: boolean; expect?: number[]; alert1225?: boolean; http400?: boolean }
+
+const DELETE_CMD_ID = 1;
+const LO_CMD_ID = 2;
+
+function loScenarios(rng: Rng, enc: Encoding, withOverflow: boolean): Step[][] {
+  const uri = () => `./Fuzz/LO/${rng.int(1000)}`;
+  const rep = (o: { uri: string; data?: Item['data']; size?: number; more?: boolean; format?: string; kind?: 'Replace' | 'Add' | 'Results'; cmdId?: number }): Command => {
+    const item: Item = { source: { locURI: o.uri }, ...(o.data !== undefined ? { data: o.data } : {}), ...(o.more ? { moreData: true } : {}) };
+    if (o.size !== undefined || o.format) item.meta = { ...(o.format ? { format: o.format } : {}), ...(o.size !== undefined ? { size: o.size } : {}) };
+    const kind = o.kind ?? 'Replace';
+    const cmdId = o.cmdId ?? LO_CMD_ID;
+    return kind === 'Results' ? { kind, cmdId, cmdRef: 99, msgRef: 1, items: [item] } : { kind, cmdId, items: [item] };
+  };
+  const text = (len: number) => 'D'.repeat(len);
+  const s: Step[][] = [];
+  const add = (steps: Step[]) => s.push(steps);
+  for (const size of [SERVER_MAX_OBJ_SIZE + 1, 2 ** 31, 2 ** 40, Number.MAX_SAFE_INTEGER]) {
+    add([{ commands: [rep({ uri: uri(), data: text(10), size, more: true })], expect: [413] }]);
+  }
+  { const k = 1 + rng.int(50); add([{ commands: [rep({ uri: uri(), data: text(k + 1 + rng.int(100)), size: k, more: true })], expect: [424] }]); }
+  { const u = uri(); add([{ commands: [rep({ uri: u, data: text(100), size: 1000, more: true })], expect: [213] }, { commands: [rep({ uri: u, data: text(100) })], expect: [424] }]); }
+  { const u = uri(); add([{ commands: [rep({ uri: u, data: text(100), size: 150, more: true })], expect: [213] }, { commands: [rep({ uri: u, data: text(100) })], expect: [424] }]); }
+  add([{ commands: [rep({ uri: uri(), data: text(100), size: 300, more: true })], expect: [213] }, { commands: [], alert1225: true }]);
+  {
+    const a = uri(); const b = `${a}/other`;
+    add([
+      { commands: [rep({ uri: a, data: text(10), more: true })], expect: [213] },
+      { commands: [rep({ uri: b, data: text(10), more: true })], expect: [213], alert1225: true },
+      { commands: [rep({ uri: b, data: text(10) })], expect: [200] },
+    ]);
+  }
+  add([{ commands: [rep({ uri: uri(), data: [{ name: 'Anchor', ns: NS_METINF, children: [{ name: 'Last', children: ['1'] }] }], more: true })], expect: [424] }]);
+  {
+    const bytes = rng.bytes(300); const b64 = base64Encode(bytes); const u = uri();
+    add([{ commands: [rep({ uri: u, data: b64.slice(0, 200), size: bytes.length, format: 'b64', more: true })], expect: [213] }, { commands: [rep({ uri: u, data: b64.slice(200) })], expect: [200] }]);
+    const u2 = uri();
+    add([{ commands: [rep({ uri: u2, data: b64.slice(0, 200), size: bytes.length + 5, format: 'b64', more: true })], expect: [213] }, { commands: [rep({ uri: u2, data: b64.slice(200) })], expect: [424] }]);
+  }
+  { const u = uri(); add([...Array.from({ length: 20 }, (): Step => ({ commands: [rep({ uri: u, data: '', more: true })], expect: [213] })), { commands: [rep({ uri: u, data: 'x' })], expect: [200] }]); }
+  { const u = uri(); add([{ commands: [rep({ uri: u, data: text(50), more: true, kind: 'Results' })], expect: [213] }, { commands: [rep({ uri: u, data: text(5), kind: 'Results' })], expect: [200] }]); }
+  add([{ commands: [rep({ uri: uri(), data: text(64), size: 640, more: true })], final: true, expect: [213] }, { commands: [], alert1225: true }]);
+  {
+    const u = uri();
+    add([
+      { commands: [rep({ uri: u, data: text(10), more: true })], expect: [213] },
+      { commands: [rep({ uri: u, data: text(10), more: true, kind: 'Add' })], expect: [213], alert1225: true },
+      { commands: [rep({ uri: u, data: text(10), kind: 'Add' })], expect: [200] },
+    ]);
+  }
+  add([{ commands: [rep({ uri: uri(), data: text(10), size: 0, more: true })], expect: [424] }]);
+  {
+    // Two chunked objects in one command: the second Item starts another object.
+    const u = uri();
+    add([{ commands: [{ kind: 'Replace', cmdId: LO_CMD_ID, items: [{ source: { locURI: u }, data: 'a', moreData: true }, { source: { locURI: `${u}/2` }, data: 'b', moreData: true }] }], expect: [213], alert1225: true },
+      { commands: [rep({ uri: `${u}/2`, data: 'c' })], expect: [200] }]);
+  }
+  // The same Large Object command twice under one CmdID: the second is refused.
+  { const u = uri(); add([{ commands: [rep({ uri: u, data: text(5), more: true }), rep({ uri: u, data: text(5) })], expect: [213, 400] }, { commands: [rep({ uri: u, data: 'z' })], expect: [200] }]); }
+  // Sizes the wire cannot carry: the decoder refuses them.
+  if (enc === 'xml') for (const size of [-1, 1.5]) add([{ commands: [rep({ uri: uri(), data: 'x', size, more: true })], http400: true }]);
+  if (withOverflow) {
+    // No Size announced: chunks of 3.5 MB until more than our MaxObjSize (16 MiB) has come.
+    const u = uri(); const chunk = text(3_500_000);
+    const steps: Step[] = [];
+    for (let k = 0; k * 3_500_000 <= SERVER_MAX_OBJ_SIZE; k++) steps.push({ commands: [rep({ uri: u, data: chunk, more: true })], expect: (k + 1) * 3_500_000 > SERVER_MAX_OBJ_SIZE ? [413] : [213] });
+    add(steps);
+  }
+  // Shuffled, deterministically.
+  for (let i = s.length - 1; i > 0; i--) { const j = rng.int(i + 1); [s[i], s[j]] = [s[j]!, s[i]!]; }
+  return s;
+}
+
+function judgeSession(c: Case, a: Answer): string {
+  checkNoLeak(a);
+  const chk = c.session!;
+  if (chk.http400) {
+    if (a.status !== 400) throw new Error(`expected 400, got ${a.status}`);
+    return 'http 400';
+  }
+  if (a.status !== 200) throw new Error(`HTTP ${a.status} in an authenticated session`);
+  const { reply } = decodeReply(c, a);
+  const hs = hdrStatusOf(reply);
+  if (hs?.data !== '200') throw new Error(`SyncHdr Status ${hs?.data} in an authenticated session`);
+  const statuses = reply.body.commands.filter((x): x is Status => x.kind === 'Status' && x.msgRef === chk.msgId);
+  const codeOf = (cmdId: number) => statuses.filter((x) => x.cmdRef === cmdId).map((x) => Number(x.data));
+  if (!codeOf(DELETE_CMD_ID).includes(405)) throw new Error(`Delete answered ${codeOf(DELETE_CMD_ID).join(',') || 'not at all'}`);
+  for (const e of chk.expect) {
+    const got = codeOf(e.cmdId);
+    if (!got.length || !got.every((g) => e.codes.includes(g))) throw new Error(`CmdID ${e.cmdId}: expected ${e.codes.join('|')}, got ${got.join(',') || 'nothing'}`);
+  }
+  const has1225 = reply.body.commands.some((x) => x.kind === 'Alert' && x.data === '1225');
+  if (chk.alert1225 !== undefined && has1225 !== chk.alert1225) throw new Error(`Alert 1225 ${has1225 ? 'sent' : 'missing'}`);
+  if (!statuses.some((x) => Number(x.data) >= 400)) throw new Error('no error Status');
+  const lo = codeOf(LO_CMD_ID);
+  return `syncml 200 + 405${lo.length ? ` + ${[...new Set(lo)].join('/')}` : ''}${has1225 ? ' + 1225' : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------
+
+const totalSent = () => [...tallies.values()].reduce((n, t) => n + t.n, 0);
+
+function report(title: string, cats: Category[], wallMs: number): void {
+  const sent = cats.reduce((n, c) => n + (tallies.get(c)?.n ?? 0), 0);
+  const rss = (process.memoryUsage.rss() / 2 ** 20).toFixed(0);
+  const lines = [`${title}: ${sent} messages in ${(wallMs / 1000).toFixed(1)} s (rss now ${rss} MiB, peak so far ${(peakRss / 2 ** 20).toFixed(0)} MiB)`];
+  for (const c of cats) {
+    const t = tallies.get(c);
+    if (!t) continue;
+    const outcomes = [...t.outcomes].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k}: ${v}`).join(', ');
+    lines.push(`  ${c.padEnd(16)} ${String(t.n).padStart(5)}  avg ${(t.ms / t.n).toFixed(1).padStart(6)} ms  ${outcomes}`);
+  }
+  console.log(lines.join('\n'));
+}
+
+describe('POST /dm under a generated flood of hostile messages', () => {
+  // KNOWN BUG, found by this file and reported, not fixed here (the fix belongs in
+  // lib/omadm/session/server.ts). With HMAC every message of a session is signed with the
+  // nonce the session's 212 Chal handed over, later messages get a 200 without a new Chal,
+  // and that nonce is still the device's clientNonce once the session is over: any message
+  // of the last session, replayed verbatim with its x-syncml-hmac header, authenticates a
+  // new session as the handset (212, and the server's commands go to the replayer).
+  // Recorded first, while the nonce is still the one the handset's session used.
+  let replayedHmacStatus: string | undefined;
+  it('replays the HMAC handset\'s last message of its earlier session (answer recorded below)', async () => {
+    const last = B.captured.at(-1)!;
+    const a = await send({ cat: 'auth', body: last.body, contentType: last.headers['content-type'] ?? MIME.dmWbxml, headers: { 'x-syncml-hmac': last.headers['x-syncml-hmac']! } });
+    expect(a.status).toBe(200);
+    replayedHmacStatus = hdrStatusOf(decodeMessage(new Uint8Array(a.body), 'wbxml'))?.data;
+    console.log(`replayed HMAC message of the last session: SyncHdr Status ${replayedHmacStatus}`);
+    expect(replayedHmacStatus).toBeDefined();
+  });
+  // Every answer to an HMAC-checked message hands out a new nonce, so this replay is refused.
+  it('refuses that replay with 401/407', () => {
+    expect(['401', '407']).toContain(replayedHmacStatus);
+  });
+
+  it('answers every one with a 4xx or a SyncML error status, and runs nothing for any of them', async () => {
+    resetFailures();
+    const rng = new Rng(SEED);
+    bases = buildBases(rng);
+    const before = tableCounts();
+    const started = performance.now();
+    const gens: Array<[FloodCategory, Iterable<Case>]> = [
+      ['auth', replays()],
+      ['xml-mutation', mutations('xml-mutation', COUNTS['xml-mutation'], rng)],
+      ['wbxml-mutation', mutations('wbxml-mutation', COUNTS['wbxml-mutation'], rng)],
+      ['arb-valid', arbValid(COUNTS['arb-valid'], rng)],
+      ['wrong-types', wrongTypes(COUNTS['wrong-types'], rng)],
+      ['huge-counts', hugeCounts(COUNTS['huge-counts'], rng)],
+      ['deep-nesting', deepNesting(COUNTS['deep-nesting'], rng)],
+      ['entities', entities(COUNTS.entities, rng)],
+      ['auth', auth(COUNTS.auth, rng)],
+      ['locuri-encoding', locUris(COUNTS['locuri-encoding'], rng)],
+      ['large-object', largeObjectsUnauthenticated(COUNTS['large-object'], rng)],
+      ['garbage', garbage(COUNTS.garbage, rng)],
+      ['http', httpOddities(COUNTS.http, rng)],
+    ];
+    for (const [, g] of gens) await runPool(g, judgeUnauthenticated);
+    report('flood', [...new Set(gens.map(([c]) => c))], performance.now() - started);
+    expect(failures, `${failureCount} violations`).toEqual([]);
+    // The protocol's one empty answer came up (the handsets' closing statuses, replayed).
+    expect(tallies.get('auth')?.outcomes.get('200 empty (late statuses)')).toBeGreaterThan(0);
+    expect(totalSent()).toBeGreaterThanOrEqual(Object.values(COUNTS).reduce((a, b) => a + b, 0) - 50);
+
+    // Nobody authenticated, so nothing but session rows may have appeared, for the two devices only.
+    const after = tableCounts();
+    for (const [table, n] of before) if (table !== 'dm_sessions' && table !== 'dm_session_values') expect(after.get(table), table).toBe(n);
+    const devs = deviceRows();
+    for (const [devId, row] of baseline.devices) {
+      const now = devs.get(devId)!;
+      for (const [k, v] of Object.entries(row)) if (!['client_nonce', 'last_seen_at', 'encoding'].includes(k)) expect(now[k], `${devId} ${k}`).toEqual(v);
+    }
+  }, 120_000);
+
+  it('keeps Large Object abuse inside authenticated sessions to error statuses', async () => {
+    resetFailures();
+    const rng = new Rng(SEED ^ 0x10);
+    const started = performance.now();
+    const sessions: Array<{ sid: string; enc: Encoding; scenarios: Step[][] }> = [];
+    for (let k = 0; k < 10; k++) {
+      const enc: Encoding = k % 2 === 0 ? 'xml' : 'wbxml';
+      sessions.push({ sid: sessionIdFor(`lo-auth-${k}`), enc, scenarios: loScenarios(rng, enc, k === 0) });
+    }
+    // Sessions open one at a time: each Pkg1 needs the nonce its predecessor's 212 handed out.
+    for (const s of sessions) {
+      const nonce = getDeviceByDevId(srv.ctx.db, A.devId)!.clientNonce;
+      const cred = md5Cred(md5Digest(md5Derived(A.secret.user, A.secret.password!), nonceBytes(nonce)));
+      const res = await send({ cat: 'lo-session', body: encodeMessage(pkg1(A.devId, s.sid, { cred, final: false }), s.enc), contentType: ctype(s.enc) });
+      expect(res.status).toBe(200);
+      const reply = decodeMessage(new Uint8Array(res.body), s.enc);
+      expect(hdrStatusOf(reply)?.data).toBe('212');
+    }
+    // Then the sessions run side by side, each one message at a time.
+    await Promise.all(sessions.map(async (s) => {
+      let msgId = 1;
+      const steps = s.scenarios.flat();
+      steps.push({ commands: [{ kind: 'Alert', cmdId: LO_CMD_ID, data: '1223', items: [] }], expect: [200] });
+      const cases = (function* () {
+        for (const st of steps) {
+          msgId++;
+          const msg: SyncMLMessage = {
+            hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: s.sid, msgId, target: { locURI: srv.dmUrl }, source: { locURI: A.devId } },
+            body: { commands: [{ kind: 'Delete', cmdId: DELETE_CMD_ID, items: [{ target: { locURI: './Fuzz/Nope' } }] }, ...st.commands], final: st.final ?? false },
+          };
+          let body: Uint8Array;
+          try { body = encodeMessage(msg, s.enc); } catch { continue; }
+          const expectList = st.expect ? [{ cmdId: LO_CMD_ID, codes: st.expect }] : [];
+          yield {
+            cat: 'lo-session' as const, body, contentType: ctype(s.enc),
+            session: { msgId, expect: expectList, ...(st.alert1225 !== undefined ? { alert1225: st.alert1225 } : {}), ...(st.http400 ? { http400: true } : {}) },
+          };
+        }
+      })();
+      // One worker per session keeps its messages in order.
+      for (const c of cases) {
+        const t0 = performance.now();
+        const a = await send(c);
+        const t = tallies.get('lo-session') ?? { n: 0, ms: 0, outcomes: new Map() };
+        tallies.set('lo-session', t);
+        t.n++;
+        let outcome: string;
+        try { outcome = judgeSession(c, a); } catch (err) {
+          outcome = 'VIOLATION';
+          failureCount++;
+          if (failures.length < 25) failures.push(`lo-session ${s.sid} msg ${c.session!.msgId}: ${(err as Error).message} | ${a.status} ${a.body.subarray(0, 300).toString('latin1')}`);
+        }
+        t.outcomes.set(outcome, (t.outcomes.get(outcome) ?? 0) + 1);
+        t.ms += performance.now() - t0;
+        peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      }
+    }));
+    report('authenticated Large Object abuse', ['lo-session'], performance.now() - started);
+    expect(failures, `${failureCount} violations`).toEqual([]);
+    for (const s of sessions) {
+      const dev = getDeviceByDevId(srv.ctx.db, A.devId)!;
+      expect(findSession(srv.ctx.db, dev.id, s.sid, 'complete'), s.sid).toBeDefined();
+    }
+  }, 90_000);
+
+  it('still serves the real handsets afterwards, with bounded memory, no unhandled rejection and no stray rows', async () => {
+    expect(totalSent()).toBeGreaterThanOrEqual(10_000);
+    // The handsets' nonces went stale under the flood: each is challenged once, then succeeds.
+    for (const t of [A, B]) {
+      const s = await t.h.connect({ initiator: 'client' });
+      expect(s.ok, `${t.devId}: ${s.error?.message}`).toBe(true);
+      expect(s.statusesReceived['212'], t.devId).toBe(1);
+    }
+    expect(unhandled).toEqual([]);
+
+    const rss = process.memoryUsage().rss;
+    const heap = settleHeap();
+    console.log(`memory: rss ${(baseline.rss / 2 ** 20).toFixed(0)} -> ${(rss / 2 ** 20).toFixed(0)} MiB (peak ${(peakRss / 2 ** 20).toFixed(0)} MiB)`
+      + (heap !== undefined && baseline.heap !== undefined ? `, heap after GC ${(baseline.heap / 2 ** 20).toFixed(1)} -> ${(heap / 2 ** 20).toFixed(1)} MiB` : ', heap: no forced GC available, heap check skipped'));
+    expect(rss - baseline.rss).toBeLessThan(200 * 2 ** 20);
+    if (heap !== undefined && baseline.heap !== undefined) expect(heap - baseline.heap).toBeLessThan(64 * 2 ** 20);
+
+    // The database knows the two provisioned devices and nothing else.
+    const ids = db().prepare('select id, dev_id from devices').all() as Array<{ id: string; dev_id: string }>;
+    expect(ids.map((r) => r.dev_id).sort()).toEqual(provisionedIds().sort());
+    const known = new Set(ids.map((r) => r.id));
+    const tables = db().prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'").pluck().all() as string[];
+    for (const table of tables) {
+      const cols = (db().prepare(`pragma table_info("${table}")`).all() as Array<{ name: string }>).map((c) => c.name).filter((n) => n.endsWith('device_id'));
+      for (const col of cols) {
+        const stray = (db().prepare(`select distinct "${col}" from "${table}" where "${col}" is not null`).pluck().all() as string[]).filter((v) => !known.has(v));
+        expect(stray, `${table}.${col}`).toEqual([]);
+      }
+    }
+    const orphanValues = db().prepare('select count(*) from dm_session_values where session_row_id not in (select id from dm_sessions)').pluck().get();
+    expect(orphanValues).toBe(0);
+    const final = tableCounts();
+    for (const table of ['snapshots', 'jobs', 'subscribers', 'msisdns', 'blobs']) {
+      if (baseline.tableCounts.has(table)) expect(final.get(table), table).toBe(baseline.tableCounts.get(table));
+    }
+    const bySession = db().prepare('select status, count(*) as n from dm_sessions group by status').all();
+    console.log(`dm_sessions after the flood: ${JSON.stringify(bySession)}; total messages ${totalSent()}`);
+  }, 60_000);
+});

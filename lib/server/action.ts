@@ -1,0 +1,87 @@
+import 'server-only';
+import { redirect, unstable_rethrow } from 'next/navigation';
+import type { z } from 'zod';
+import { getContext, type AppContext } from '@/lib/app-context';
+import { ValidationError } from '@/lib/devices';
+import type { UserRole } from '@/db/schema';
+import { getViewer, homeOf, type Viewer } from './session';
+
+import type { ActionResult } from '@/lib/action-result';
+
+export type { ActionResult };
+
+export const NOT_SIGNED_IN = 'Please sign in';
+export const FORBIDDEN = 'You do not have access to this.';
+
+export interface ActionContext extends AppContext {
+  viewer: Viewer;
+}
+
+/** A form's fields as an object; a key given more than once becomes an array (Object.fromEntries would drop all but one). */
+function formToObject(form: FormData): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of new Set(form.keys())) {
+    if (key.startsWith('$ACTION')) continue; // Next's own fields
+    const all = form.getAll(key);
+    out[key] = all.length === 1 ? all[0] : all;
+  }
+  return out;
+}
+
+function fieldErrorsOf(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const i of issues) (out[i.path.map(String).join('.') || '_'] ??= []).push(i.message);
+  return out;
+}
+
+type Handler<S extends z.ZodType, T, C> = (input: z.output<S>, ctx: C) => Promise<T> | T;
+/** What useActionState calls: the previous state and the form (or a plain object from code). */
+export type Action<T> = (prev: ActionResult<T> | null, input: FormData | Record<string, unknown>) => Promise<ActionResult<T>>;
+
+async function run<S extends z.ZodType, T, C>(schema: S, input: FormData | Record<string, unknown>, ctx: C, fn: Handler<S, T, C>): Promise<ActionResult<T>> {
+  const parsed = schema.safeParse(input instanceof FormData ? formToObject(input) : input);
+  if (!parsed.success) {
+    return { ok: false, error: 'Some fields need another look.', fieldErrors: fieldErrorsOf(parsed.error.issues) };
+  }
+  try {
+    return { ok: true, data: await fn(parsed.data, ctx) };
+  } catch (err) {
+    unstable_rethrow(err); // redirect(), notFound() and Next's own signals pass through
+    if (err instanceof ValidationError) {
+      return { ok: false, error: err.message, ...(Object.keys(err.fieldErrors).length ? { fieldErrors: err.fieldErrors } : {}) };
+    }
+    throw err; // anything else is a bug: the error page, not a message built from internals
+  }
+}
+
+/**
+ * Every server action goes through this: the viewer is authenticated, the role checked and
+ * the input parsed with the schema before `fn` sees it.
+ */
+export function authedAction<S extends z.ZodType, T>(
+  opts: { roles: readonly UserRole[]; schema: S },
+  fn: Handler<S, T, ActionContext>,
+): Action<T> {
+  return async (_prev, input) => {
+    const viewer = await getViewer();
+    if (!viewer) return { ok: false, error: NOT_SIGNED_IN };
+    if (!opts.roles.includes(viewer.role)) return { ok: false, error: FORBIDDEN };
+    return run(opts.schema, input, { ...getContext(), viewer }, fn);
+  };
+}
+
+/** The one action open to everyone: signing in. Same parsing and error handling, no viewer. */
+export function publicAction<S extends z.ZodType, T>(opts: { schema: S }, fn: Handler<S, T, AppContext>): Action<T> {
+  return async (_prev, input) => run(opts.schema, input, getContext(), fn);
+}
+
+/**
+ * For server components: the viewer, when signed in with one of `roles`. Not signed in:
+ * to /sign-in. Signed in with another role: to that role's own home.
+ */
+export async function requireViewer(roles: readonly UserRole[]): Promise<Viewer> {
+  const viewer = await getViewer();
+  if (!viewer) redirect('/sign-in');
+  if (!roles.includes(viewer.role)) redirect(homeOf(viewer.role));
+  return viewer;
+}

@@ -41,20 +41,37 @@ export function failSession(db: Db, id: string, error: string): void {
   db.$client.prepare('delete from dm_session_values where session_row_id = ?').run(id);
 }
 
-/** Stores large values of a session's state (each once: a value already there is kept). */
-export function putSessionValues(db: Db, sessionRowId: string, values: ReadonlyMap<string, string>): void {
-  if (!values.size) return;
-  const stmt = db.$client.prepare('insert or ignore into dm_session_values (session_row_id, hash, data) values (?, ?, ?)');
-  for (const [hash, data] of values) stmt.run(sessionRowId, hash, data);
+const valueStatements = new WeakMap<object, ReturnType<typeof prepareValueStatements>>();
+
+function prepareValueStatements(db: Db) {
+  return {
+    hashes: db.$client.prepare('select hash from dm_session_values where session_row_id = ?').pluck(),
+    insert: db.$client.prepare('insert or ignore into dm_session_values (session_row_id, hash, data) values (?, ?, ?)'),
+    get: db.$client.prepare('select data from dm_session_values where session_row_id = ? and hash = ?').pluck(),
+    remove: db.$client.prepare('delete from dm_session_values where session_row_id = ? and hash = ?'),
+  };
+}
+
+function valuesOf(db: Db) {
+  let s = valueStatements.get(db.$client);
+  if (!s) {
+    s = prepareValueStatements(db);
+    valueStatements.set(db.$client, s);
+  }
+  return s;
+}
+
+/**
+ * Makes the stored large values of a session exactly `values`: new ones are written (once:
+ * a value already stored is not sent to the database again), ones the state left are dropped.
+ */
+export function syncSessionValues(db: Db, sessionRowId: string, values: ReadonlyMap<string, string>): void {
+  const s = valuesOf(db);
+  const stored = new Set(s.hashes.all(sessionRowId) as string[]);
+  for (const [hash, data] of values) if (!stored.has(hash)) s.insert.run(sessionRowId, hash, data);
+  for (const hash of stored) if (!values.has(hash)) s.remove.run(sessionRowId, hash);
 }
 
 export function getSessionValue(db: Db, sessionRowId: string, hash: string): string | undefined {
-  return db.$client.prepare('select data from dm_session_values where session_row_id = ? and hash = ?').pluck().get(sessionRowId, hash) as string | undefined;
-}
-
-/** Values the state no longer refers to; a finished session keeps none. */
-export function pruneSessionValues(db: Db, sessionRowId: string, keep: ReadonlySet<string>): void {
-  const rows = db.$client.prepare('select hash from dm_session_values where session_row_id = ?').pluck().all(sessionRowId) as string[];
-  const del = db.$client.prepare('delete from dm_session_values where session_row_id = ? and hash = ?');
-  for (const h of rows) if (!keep.has(h)) del.run(sessionRowId, h);
+  return valuesOf(db).get.get(sessionRowId, hash) as string | undefined;
 }

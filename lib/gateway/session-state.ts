@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Db } from '@/db/client';
-import { getSessionValue, putSessionValues, pruneSessionValues } from '@/db/queries/sessions';
+import { getSessionValue, syncSessionValues } from '@/db/queries/sessions';
 
 const THRESHOLD = 16 * 1024;
 const REF = '$sv';
@@ -81,6 +81,5 @@ export function decodeState<T>(db: Db, sessionRowId: string, json: string, extra
 
 /** Writes the large values (new ones only) and drops those the state left behind. */
 export function storeValues(db: Db, sessionRowId: string, encoded: EncodedState): void {
-  putSessionValues(db, sessionRowId, encoded.values);
-  pruneSessionValues(db, sessionRowId, new Set(encoded.values.keys()));
+  syncSessionValues(db, sessionRowId, encoded.values);
 }

@@ -240,12 +240,17 @@ export function backoffMs(attempts: number): number {
   return Math.min(60 * 60_000, 30_000 * 2 ** Math.max(0, attempts - 1));
 }
 
-export function requeueWithBackoff(ctx: AppContext, job: JobRow, reason: string, now: number): void {
+/**
+ * Queues an interrupted job again, the server's wake-up after a backoff. `progress` is
+ * what the next attempt starts from: nothing for a backup (a fresh snapshot), where it
+ * stopped for a restore.
+ */
+export function requeueWithBackoff(ctx: AppContext, job: JobRow, reason: string, now: number, progress: string | null = null): void {
   if (job.attempts >= MAX_ATTEMPTS) {
     updateJob(ctx.db, job.id, { status: 'failed', error: `${reason}; gave up after ${job.attempts} attempts`, sessionRef: null });
     return;
   }
   updateJob(ctx.db, job.id, {
-    status: 'queued', error: reason, sessionRef: null, progress: null, notBefore: now + backoffMs(job.attempts), wakePending: true,
+    status: 'queued', error: reason, sessionRef: null, progress, notBefore: now + backoffMs(job.attempts), wakePending: true,
   });
 }

@@ -13,7 +13,8 @@ export async function servePackage(req: http.IncomingMessage, res: http.ServerRe
     send(res, 405, 'packages are fetched with GET', { allow: 'GET, HEAD' });
     return;
   }
-  const id = decodeURIComponent(pathname.slice('/packages/'.length));
+  // Package ids are UUIDs: nothing to decode, and a malformed escape is just not a package.
+  const id = pathname.slice('/packages/'.length);
   const bytes = await readPackage(getContext(), id);
   if (!bytes) {
     send(res, 404, 'no such package');

@@ -209,7 +209,6 @@ function b64(s: string): string {
 
 /** Value writes: a record's leaves in one Atomic, the rest one command each. */
 function writeWork(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgress, writes: RestoreItemRow[]): WorkRequest[] {
-  void ctx;
   const steps = new Map(plan.steps.map((s) => [s.seq, s]));
   const work: WorkRequest[] = [];
   const groups = new Map<string, RestoreItemRow[]>();
@@ -226,7 +225,7 @@ function writeWork(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestorePr
   }
   for (const [group, list] of groups) {
     const kind = p.created.includes(group) ? 'add' : 'replace';
-    for (const i of list) updateItem(ctx.db, job.id, i.seq, { status: 'sent', ...(kind === 'add' ? {} : {}) });
+    for (const i of list) updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
     p.open.push(`g${list[0]!.seq}`);
     work.push({ id: `${job.id}:g${list[0]!.seq}`, kind, atomic: list.length > 1, items: list.map((i) => ({ ...valueOf(i), seq: undefined })) as NodeValue[] });
   }
@@ -461,9 +460,6 @@ export function interruptRestore(ctx: AppContext, job: JobRow, reason: string, n
   const p = progressOf(job);
   if (p.consent === 'asked') p.consent = 'needed';
   p.open = [];
-  job.progress = JSON.stringify(p);
-  updateJob(ctx.db, job.id, { progress: job.progress });
-  requeueWithBackoff(ctx, { ...job, progress: job.progress }, reason, now);
-  // requeueWithBackoff clears progress for backups; a restore keeps its consent.
-  updateJob(ctx.db, job.id, { progress: job.progress });
+  // It keeps its consent and its items: the next session carries on from here.
+  requeueWithBackoff(ctx, job, reason, now, JSON.stringify(p));
 }

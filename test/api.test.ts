@@ -225,6 +225,15 @@ describe('devices', () => {
     expect(r.status).toBe(201);
     expect((await call(devicesRoute.POST, 'POST', { body: { devId: 'x' } })).status).toBe(400);
   });
+
+  it('refuses a JSON body over the cap while reading it, and one that is not JSON, with a 400', async () => {
+    const big = await call(devicesRoute.POST, 'POST', { raw: `[${'{"devId":"x"},'.repeat(100_000)}{}]`, type: 'application/json' });
+    expect(big.status).toBe(400);
+    expect(err(big.body).message).toMatch(/larger than/);
+    const bad = await call(devicesRoute.POST, 'POST', { raw: '{"devId":', type: 'application/json' });
+    expect(bad.status).toBe(400);
+    expect(err(bad.body).message).toMatch(/not valid JSON/);
+  });
 });
 
 describe('models and profiles', () => {

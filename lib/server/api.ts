@@ -73,11 +73,12 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 
 /** Reads a text body (CSV, say) with a size cap. */
 export async function readText(req: Request, maxBytes: number): Promise<string> {
-  const declared = Number(req.headers.get('content-length') ?? 0);
-  if (declared > maxBytes) throw new ValidationError(`body larger than ${maxBytes} bytes`);
-  const text = await req.text();
-  if (text.length > maxBytes) throw new ValidationError(`body larger than ${maxBytes} bytes`);
-  return text;
+  const bytes = await readBytes(req, maxBytes);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ValidationError('body is not valid UTF-8');
+  }
 }
 
 /**
@@ -106,8 +107,7 @@ export async function readBytes(req: Request, maxBytes: number): Promise<Uint8Ar
 
 /** Reads a JSON body with a size cap; a malformed body is a 400, not a crash. */
 export async function readJson(req: Request, maxBytes = 1_000_000): Promise<unknown> {
-  const text = await req.text();
-  if (text.length > maxBytes) throw new ValidationError('body too large');
+  const text = await readText(req, maxBytes);
   try {
     return JSON.parse(text) as unknown;
   } catch {

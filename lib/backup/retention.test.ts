@@ -237,7 +237,9 @@ describe('planRetention', () => {
         expect(kept.size + removed.size).toBe(all.length);
         for (const s of all) expect(kept.has(s.id) !== removed.has(s.id)).toBe(true);
         for (const s of all) if (s.legalHold) expect(kept.has(s.id)).toBe(true);
-        const newest = all.filter((s) => s.status === 'complete').sort((a, b) => b.completedAt! - a.completedAt!)[0];
+        // The newest complete one; a tie in time goes to the later start, then the greater id (as the planner orders).
+        const newest = all.filter((s) => s.status === 'complete')
+          .sort((a, b) => b.completedAt! - a.completedAt! || b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))[0];
         if (newest) expect(kept.has(newest.id)).toBe(true);
         for (const s of all) {
           if (s.status !== 'complete' && now - s.startedAt <= DAY) expect(kept.has(s.id)).toBe(true);

@@ -65,6 +65,7 @@ function snapshotTime(s: SnapshotRow): number {
   return s.status === 'complete' ? s.completedAt ?? s.startedAt : s.startedAt;
 }
 
+/** Newest first; a tie in time goes to the later start, then the greater id, so plans are stable. */
 function newestFirst(a: SnapshotRow, b: SnapshotRow): number {
   return snapshotTime(b) - snapshotTime(a) || b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }

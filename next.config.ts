@@ -13,6 +13,8 @@ const nextConfig: NextConfig = {
   // Handsets and DS clients are served by the plain node:http handler in server.ts;
   // Next serves the console and the REST API only.
   poweredByHeader: false,
+  // NEXT_DIST_DIR lets a second build (another checkout's tests, a parallel e2e run) live beside the main one.
+  distDir: process.env.NEXT_DIST_DIR || '.next',
   serverExternalPackages: ['better-sqlite3', 'pino'],
   typedRoutes: false,
   async headers() {

@@ -16,18 +16,7 @@ export function table<T>(rows: readonly T[], columns: ReadonlyArray<Column<T>>):
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
-}
-
-/** UTC, to the second: 2025-03-01 14:05:09Z. */
-export function formatTime(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined) return '-';
-  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}Z`;
-}
+export { formatBytes, formatTime } from '../lib/format';
 
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));

@@ -2,7 +2,7 @@
  * Rewind's data model. SQLite by default; the same shapes are kept portable (text ids,
  * integer millisecond timestamps, JSON as text) so a PostgreSQL schema can mirror them.
  */
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 const id = () => text('id').primaryKey().$defaultFn(() => crypto.randomUUID());
 const createdAt = () => integer('created_at').notNull().$defaultFn(() => Date.now());
@@ -50,10 +50,22 @@ export const devices = sqliteTable('devices', {
   networkState: text('network_state'),
   /** JSON: the DevInfo/DevDetail values last reported. */
   deviceInfo: text('device_info'),
-  /** Backup policy; null = the default policy. */
+  /** Backup policy set on this handset alone; null = its group's, its model's, or the default policy. */
   policyId: text('policy_id'),
+  /** An operator's device group (e.g. "enterprise", "trial"); policies may be assigned to one. */
+  groupName: text('group_name'),
   createdAt: createdAt(),
-}, (t) => [uniqueIndex('devices_dev_id_idx').on(t.devId), index('devices_subscriber_idx').on(t.subscriberId)]);
+}, (t) => [uniqueIndex('devices_dev_id_idx').on(t.devId), index('devices_subscriber_idx').on(t.subscriberId), index('devices_group_idx').on(t.groupName)]);
+
+/**
+ * The console's search index: one row per searchable term of a subscriber (words of the name,
+ * the email, each MSISDN, each MSISDN reversed, each handset's IMEI digits), lower-cased. Every
+ * search is then a prefix range on the primary key, fast with millions of rows on either database.
+ */
+export const searchTerms = sqliteTable('search_terms', {
+  term: text('term').notNull(),
+  subscriberId: text('subscriber_id').notNull().references(() => subscribers.id, { onDelete: 'cascade' }),
+}, (t) => [primaryKey({ columns: [t.term, t.subscriberId] }), index('search_terms_subscriber_idx').on(t.subscriberId)]);
 
 /** One DM session; its engine state is JSON so any server process can take the next message. */
 export const dmSessions = sqliteTable('dm_sessions', {
@@ -230,11 +242,22 @@ export const apiTokens = sqliteTable('api_tokens', {
 export const auditEvents = sqliteTable('audit_events', {
   id: id(),
   at: integer('at').notNull().$defaultFn(() => Date.now()),
+  /** Who: a user's email, `token:<name>`, `handset:<devId>` (a consent answer), or `system`. */
   actor: text('actor').notNull(),
   action: text('action').notNull(),
   deviceId: text('device_id'),
   details: text('details'),
-}, (t) => [index('audit_at_idx').on(t.at), index('audit_device_idx').on(t.deviceId)]);
+}, (t) => [index('audit_at_idx').on(t.at), index('audit_device_idx').on(t.deviceId, t.at), index('audit_actor_idx').on(t.actor, t.at), index('audit_action_idx').on(t.action, t.at)]);
+
+/** A policy for every handset of a model or of a device group. A device's own policy wins, then its group's, then its model's, then the default. */
+export const policyAssignments = sqliteTable('policy_assignments', {
+  id: id(),
+  /** 'model' (key = "manufacturer/model") or 'group' (key = the group name). */
+  kind: text('kind').$type<'model' | 'group'>().notNull(),
+  key: text('key').notNull(),
+  policyId: text('policy_id').notNull().references(() => policies.id, { onDelete: 'cascade' }),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('policy_assignments_kind_key_idx').on(t.kind, t.key), index('policy_assignments_policy_idx').on(t.policyId)]);
 
 
 /** Firmware images admins publish, per model and version; the bytes are in the blob store. */

@@ -1,10 +1,13 @@
 import { expect, test } from '@playwright/test';
+import { keepScreenshot, signInAs } from './support';
 
-test('the console answers and shows the fleet status', async ({ page }, testInfo) => {
-  await page.goto('/');
-  await expect(page.getByRole('heading', { name: 'Rewind' })).toBeVisible();
+test('the console is behind sign-in, and an agent sees the fleet status', async ({ page }, testInfo) => {
+  await page.goto('/fleet');
+  await expect(page).toHaveURL(/\/sign-in$/);
+  await signInAs(page, 'agent');
+  await page.goto('/fleet');
   await expect(page.getByText('Devices', { exact: true })).toBeVisible();
-  await page.screenshot({ path: testInfo.outputPath('home.png'), fullPage: true });
+  await keepScreenshot(page, testInfo, 'fleet');
 });
 
 test('the API publishes its OpenAPI document and refuses requests without a token', async ({ request }) => {

@@ -21,7 +21,7 @@ const dev = args.has('--dev');
 async function main(): Promise<void> {
   const e = env();
   process.env.NEXT_TELEMETRY_DISABLED = '1';
-  if (!dev && !args.has('--no-build') && !fs.existsSync(path.join('.next', 'BUILD_ID'))) {
+  if (!dev && !args.has('--no-build') && !fs.existsSync(path.join(process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID'))) {
     console.log('Building the console (first start only)…');
     execFileSync(process.execPath, [nextBin(), 'build'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   }

@@ -384,10 +384,14 @@ function finish(ctx: AppContext, device: DeviceRow, job: JobRow, items: RestoreI
 function consent(
   ctx: AppContext, device: DeviceRow, job: JobRow, plan: RestorePlan, p: RestoreProgress, code: string, status: number, values: string[] | undefined,
 ): JobStep | undefined {
-  const ledger = (answer: string, text: string) => insertConsent(ctx.db, {
-    deviceId: device.id, subscriberId: device.subscriberId, jobId: job.id, code, prompt: text, promptVersion: plan.prompt.version,
-    answer, network: device.networkState, cost: plan.cost.text,
-  });
+  const ledger = (answer: string, text: string) => {
+    insertConsent(ctx.db, {
+      deviceId: device.id, subscriberId: device.subscriberId, jobId: job.id, code, prompt: text, promptVersion: plan.prompt.version,
+      answer, network: device.networkState, cost: plan.cost.text,
+    });
+    // The audit log shows consent answers beside the staff actions that asked for them.
+    insertAudit(ctx.db, { actor: `handset:${device.devId}`, action: `consent.${answer}`, deviceId: device.id, details: { jobId: job.id, code, cost: plan.cost.text } });
+  };
   const text = code === '1101' ? plan.prompt.fallback.text : plan.prompt.text;
   if (code === '1103' && (status === 406 || status === 405 || status === 500 || status === 501)) {
     // The handset does not do single choice: ask again as a plain confirmation.

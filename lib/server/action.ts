@@ -5,6 +5,8 @@ import { getContext, type AppContext } from '@/lib/app-context';
 import { ValidationError } from '@/lib/devices';
 import type { UserRole } from '@/db/schema';
 import { getViewer, homeOf, type Viewer } from './session';
+import { AccessDenied } from './access';
+import { insertAudit } from '@/db/queries/audit';
 
 import type { ActionResult } from '@/lib/action-result';
 
@@ -15,6 +17,8 @@ export const FORBIDDEN = 'You do not have access to this.';
 
 export interface ActionContext extends AppContext {
   viewer: Viewer;
+  /** Records this viewer's action in the audit log (every agent and admin write calls it). */
+  audit: (action: string, e?: { deviceId?: string | null; details?: unknown }) => void;
 }
 
 /** A form's fields as an object; a key given more than once becomes an array (Object.fromEntries would drop all but one). */
@@ -47,6 +51,7 @@ async function run<S extends z.ZodType, T, C>(schema: S, input: FormData | Recor
     return { ok: true, data: await fn(parsed.data, ctx) };
   } catch (err) {
     unstable_rethrow(err); // redirect(), notFound() and Next's own signals pass through
+    if (err instanceof AccessDenied) return { ok: false, error: err.message };
     if (err instanceof ValidationError) {
       return { ok: false, error: err.message, ...(Object.keys(err.fieldErrors).length ? { fieldErrors: err.fieldErrors } : {}) };
     }
@@ -66,7 +71,9 @@ export function authedAction<S extends z.ZodType, T>(
     const viewer = await getViewer();
     if (!viewer) return { ok: false, error: NOT_SIGNED_IN };
     if (!opts.roles.includes(viewer.role)) return { ok: false, error: FORBIDDEN };
-    return run(opts.schema, input, { ...getContext(), viewer }, fn);
+    const app = getContext();
+    const audit: ActionContext['audit'] = (action, e = {}) => insertAudit(app.db, { actor: viewer.email, action, deviceId: e.deviceId, details: e.details });
+    return run(opts.schema, input, { ...app, viewer, audit }, fn);
   };
 }
 

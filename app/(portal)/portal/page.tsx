@@ -11,7 +11,7 @@ export default async function PortalPage() {
   const viewer = await requireViewer(['subscriber']);
   const mine = devicesOfViewer(getContext().db, viewer);
   return (
-    <main className="mx-auto max-w-3xl p-8">
+    <div>
       <h1 className="text-2xl font-semibold">My devices</h1>
       {mine.length === 0 ? (
         <p className="mt-4 text-slate-600">No handset is registered to you yet.</p>
@@ -26,6 +26,6 @@ export default async function PortalPage() {
           ))}
         </ul>
       )}
-    </main>
+    </div>
   );
 }

@@ -1,13 +1,16 @@
 import { getContext } from '@/lib/app-context';
 import { fleetStatus } from '@/db/queries/status';
+import { requireViewer } from '@/lib/server/action';
+import { formatBytes } from '@/lib/format';
 
 export const dynamic = 'force-dynamic';
 
-export default function Home() {
+export default async function FleetPage() {
+  await requireViewer(['agent', 'admin']);
   const { db } = getContext();
   const s = fleetStatus(db);
   return (
-    <main className="mx-auto max-w-3xl p-8">
+    <div>
       <h1 className="text-3xl font-semibold">Rewind</h1>
       <p className="mt-2 text-slate-600">
         Backup and restore for handsets managed over OMA Device Management.
@@ -60,7 +63,7 @@ export default function Home() {
           </ul>
         )}
       </section>
-    </main>
+    </div>
   );
 }
 
@@ -72,10 +75,4 @@ function Stat({ label, value, note }: { label: string; value: number; note?: str
       {note ? <dd className="text-xs text-slate-500">{note}</dd> : null}
     </div>
   );
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }

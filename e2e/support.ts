@@ -1,0 +1,62 @@
+/**
+ * What every spec needs to seed its own data: the real CLI run on the server's database, and
+ * signing in through the real form.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { expect, type Page, type TestInfo } from '@playwright/test';
+
+/** Runs `rewind <args>` on the e2e server's data directory; its standard output. */
+export function rewind(args: string[], opts: { input?: string; timeout?: number } = {}): string {
+  return execFileSync(path.resolve('node_modules/.bin/tsx'), ['cli/rewind.ts', ...args], {
+    input: opts.input, env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: opts.timeout ?? 90_000,
+  });
+}
+
+export const E2E_PASSWORD = 'e2e password of this spec';
+
+/** A user of the spec's own (a subscriber user needs the subscriber's id); its email. */
+export function seedUser(role: 'admin' | 'agent' | 'subscriber', opts: { subscriberId?: string; password?: string } = {}): string {
+  const email = `e2e-${role}-${randomUUID().slice(0, 8)}@rewind.test`;
+  rewind(['user', 'add', '--email', email, '--role', role, ...(opts.subscriberId ? ['--subscriber', opts.subscriberId] : [])], { input: `${opts.password ?? E2E_PASSWORD}\n`, timeout: 60_000 });
+  return email;
+}
+
+export async function signIn(page: Page, email: string, password = E2E_PASSWORD): Promise<void> {
+  await page.goto('/sign-in');
+  // The button is enabled once React has hydrated: typing before that races the form's handlers.
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+}
+
+/** A new user of `role`, signed in. */
+export async function signInAs(page: Page, role: 'admin' | 'agent' | 'subscriber', opts: { subscriberId?: string } = {}): Promise<string> {
+  const email = seedUser(role, opts);
+  await signIn(page, email);
+  return email;
+}
+
+/**
+ * Virtual handsets of the spec's own, registered and run by `rewind sim` against the e2e
+ * server's /dm (one session each, with a backup when `backup`); their DevIds.
+ */
+export function simHandsets(testInfo: TestInfo, opts: { devices: number; seed: number; backup?: boolean; extra?: string[] }): string[] {
+  const base = testInfo.project.use.baseURL!;
+  const out = rewind([
+    'sim', '--server', `${base}/dm`, '--devices', String(opts.devices), '--once', ...(opts.backup ? ['--backup'] : []), '--seed', String(opts.seed),
+    '--media-scale', '0.02', '--state-dir', path.join(process.env.E2E_DATA_DIR!, `handsets-${opts.seed}`), ...(opts.extra ?? []),
+  ]);
+  expect(out).toMatch(new RegExp(`sessions\\s+${opts.devices} \\(${opts.devices} ok, 0 failed\\)`));
+  const devIds = [...out.matchAll(/^\s+(IMEI:\d+)/gm)].map((m) => m[1]!);
+  expect(devIds).toHaveLength(opts.devices);
+  return devIds;
+}
+
+/** A full-page screenshot kept with the test's artifacts. */
+export async function keepScreenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
+}

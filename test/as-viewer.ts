@@ -1,0 +1,39 @@
+/**
+ * Server actions and server components under test, as a chosen viewer. Each test file mocks
+ * the session module with this holder (vi.mock is hoisted per file, so it cannot live here):
+ *
+ *   import type * as Session from '@/lib/server/session';
+ *   vi.mock('@/lib/server/session', async (orig) => ({
+ *     ...(await orig<typeof Session>()),
+ *     getViewer: async () => (await import('@/test/as-viewer')).signedIn.viewer,
+ *   }));
+ *
+ * then sets `signedIn.viewer` before calling an action. `tempContext()` gives the test its
+ * own database and blob store as the process context.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { dbFile, openDb } from '@/db/client';
+import { createPush, setContext, type AppContext } from '@/lib/app-context';
+import { FileBlobStore } from '@/lib/backup/blob-store';
+import { env } from '@/lib/env';
+import type { Viewer } from '@/lib/server/session';
+
+export const signedIn: { viewer: Viewer | null } = { viewer: null };
+
+export function staff(role: 'admin' | 'agent', email = `${role}@rewind.test`): Viewer {
+  return { userId: `user-${role}`, email, role, subscriberId: null };
+}
+
+export function subscriberViewer(subscriberId: string, email = `sub-${subscriberId.slice(0, 6)}@rewind.test`): Viewer {
+  return { userId: `user-${subscriberId}`, email, role: 'subscriber', subscriberId };
+}
+
+export function tempContext(prefix = 'rewind-app-'): { ctx: AppContext; dir: string; close: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const e = { ...env(), dataDir: dir };
+  const ctx: AppContext = { db: openDb(dbFile(dir)), env: e, push: createPush(e), blobs: new FileBlobStore(path.join(dir, 'blobs')) };
+  setContext(ctx);
+  return { ctx, dir, close: () => { ctx.db.$client.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+}

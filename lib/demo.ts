@@ -17,6 +17,7 @@ import { log } from './log';
 import { createUser } from './auth/users';
 import { getUserByEmail } from '@/db/queries/users';
 import type { Db } from '@/db/client';
+import { backdateNewestSnapshot, hasCompleteSnapshot } from '@/db/queries/demo';
 
 export interface DemoOptions {
   /** Base URL of this server as the handsets reach it, e.g. http://127.0.0.1:3000. */
@@ -26,11 +27,31 @@ export interface DemoOptions {
   everyMs?: number;
 }
 
+/** The demo's subscribers: twenty people, the first four with a second handset. */
+export const DEMO_PEOPLE = [
+  'Amelia Hughes', 'Oliver Bennett', 'Isla Chowdhury', 'Noah Fraser', 'Ava Kowalski', 'Leo Okafor', 'Mia Santos', 'Arthur Lindqvist',
+  'Freya Murphy', 'Oscar Nakamura', 'Grace Adeyemi', 'Henry Walsh', 'Lily Novak', 'Jack Moreau', 'Sophie Patel', 'Harry Dubois',
+  'Evie MacLeod', 'George Haddad', 'Poppy Jensen', 'Theo Rossi',
+] as const;
+
+const SECOND_HANDSETS = 4;
+const HISTORY_WEEKS = 4;
+
+function demoOwner(_h: unknown, i: number): { subscriber: string; msisdn: string; email: string } {
+  const p = i % DEMO_PEOPLE.length;
+  const name = DEMO_PEOPLE[p]!;
+  return {
+    subscriber: name,
+    msisdn: `4477009${String(10_000 + p * 37).padStart(5, '0')}`,
+    email: `${name.toLowerCase().replace(/[^a-z]+/g, '.')}@example.net`,
+  };
+}
+
 export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>> {
   const ctx = getContext();
   const handsets: VirtualHandset[] = openFleet({
     server: `${opts.serverUrl}/dm`,
-    devices: opts.devices ?? 12,
+    devices: opts.devices ?? DEMO_PEOPLE.length + SECOND_HANDSETS,
     stateDir: path.join(ctx.env.dataDir, 'demo-handsets'),
     encoding: 'mixed',
     auth: 'md5',
@@ -40,9 +61,9 @@ export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>>
   describeVirtualModels(ctx.db);
   // Firmware and app packages for the virtual models, so restores can reinstall them.
   await publishVirtualCatalog(ctx);
-  provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
+  provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true, owner: demoOwner });
   const { token } = createApiToken(ctx.db, 'admin', 'demo');
-  console.log(`Demo:           ${handsets.length} virtual handsets (XML and WBXML, MD5 both ways)`);
+  console.log(`Demo:           ${handsets.length} virtual handsets of ${Math.min(handsets.length, DEMO_PEOPLE.length)} subscribers (XML and WBXML, MD5 both ways)`);
   console.log(`Demo API token: ${token}   (admin; e.g. curl -H "Authorization: Bearer ${token}" ${opts.serverUrl}/api/v1/devices)`);
   const signIns = await ensureDemoUsers(ctx.db, handsets[0] ? getDeviceByDevId(ctx.db, handsets[0].devId)?.subscriberId ?? null : null);
   console.log(`Demo sign-ins:  ${signIns.map((u) => `${u.email} / ${u.password} (${u.role})`).join(', ')}   at ${opts.serverUrl}/sign-in`);
@@ -53,23 +74,14 @@ export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>>
     stops.push(h.listen(ctx.push.inproc));
     stops.push(h.onSession((s) => sessions.push(s)));
   }
-  // Half are backed up on demand (Package #0, as an agent's button does), the other half
-  // press their own backup button (a device-initiated backup), as on a real network.
-  const first = handsets.map(async (h, i) => {
-    await new Promise((r) => setTimeout(r, i * 300));
-    const device = getDeviceByDevId(ctx.db, h.devId);
-    if (!device) return;
-    if (i % 2 === 0) {
-      createBackupJob(ctx.db, device, { trigger: 'on-demand', actor: 'demo' });
-      await wakeDevice(ctx.push, device, { version: ctx.env.NOTIFICATION_VERSION });
-    } else {
-      await h.pressBackupButton();
-    }
-    await h.idle();
+  const fresh = handsets.filter((h) => {
+    const d = getDeviceByDevId(ctx.db, h.devId);
+    return d && !hasCompleteSnapshot(ctx.db, d.id);
   });
-  void Promise.allSettled(first).then(() => {
+  void buildHistory(ctx, fresh).then(() => {
     const s = summarize(handsets.length, sessions, 0);
-    console.log(`Demo sessions:  ${s.ok} completed, ${s.failed} failed (first backups taken)`);
+    console.log(`Demo sessions:  ${s.ok} completed, ${s.failed} failed${fresh.length ? ` (a ${HISTORY_WEEKS}-week history for ${fresh.length} handsets)` : ''}`);
+    // From now on the handsets connect by themselves; all stay reachable by Package #0, so restores complete live.
     for (const h of handsets) stops.push(h.startSchedule(opts.everyMs ?? 5 * 60_000));
   });
   return async () => {
@@ -77,6 +89,36 @@ export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>>
     await Promise.race([Promise.all(handsets.map((h) => h.idle())), new Promise((r) => setTimeout(r, 5000))]);
     log.info('demo fleet stopped');
   };
+}
+
+/**
+ * A few weeks of history made by real DM sessions: each week the handsets are used (settings
+ * change; one in three loses its antivirus in the third week, one in five an app's data), then
+ * backed up — half on an agent's order (Package #0), half by the user's own backup button.
+ * Each week's snapshots are then dated back to that week, so the timelines and diffs read like
+ * a month of use; the last week is today.
+ */
+async function buildHistory(ctx: ReturnType<typeof getContext>, handsets: readonly VirtualHandset[]): Promise<void> {
+  const now = Date.now();
+  for (let week = 0; week < HISTORY_WEEKS; week++) {
+    await Promise.allSettled(handsets.map(async (h, i) => {
+      await new Promise((r) => setTimeout(r, i * 150));
+      if (week > 0) h.everydayUse(week);
+      if (week === 2 && i % 3 === 0) h.damage('antivirus');
+      if (week === 2 && i % 5 === 1) h.damage('appdata');
+      const device = getDeviceByDevId(ctx.db, h.devId);
+      if (!device) return;
+      if ((i + week) % 2 === 0) {
+        createBackupJob(ctx.db, device, { trigger: 'on-demand', actor: 'demo' });
+        await wakeDevice(ctx.push, device, { version: ctx.env.NOTIFICATION_VERSION });
+      } else {
+        await h.pressBackupButton();
+      }
+      await h.idle();
+      const weeksAgo = HISTORY_WEEKS - 1 - week;
+      if (weeksAgo > 0) backdateNewestSnapshot(ctx.db, device.id, now - weeksAgo * 7 * 86_400_000 - (i % 12) * 3_600_000);
+    }));
+  }
 }
 
 /** Fixed, public demo credentials: for `npm run demo` only, never a real install. */

@@ -20,10 +20,12 @@ import type { ProvisionDeviceInput } from './validations/device';
 export interface FleetProvisionOptions {
   /** Give each handset the in-process push address `inproc:<devId>` (handsets in this process). */
   inprocPush?: boolean;
+  /** Who owns the i-th handset; by default a subscriber of its own named after its DevId. */
+  owner?: (h: FleetHandsetInfo, i: number) => { subscriber: string; msisdn: string; email?: string };
 }
 
 /** The provisioning request for one virtual handset; also the REST API's body. */
-export function provisionInput(h: FleetHandsetInfo, opts: FleetProvisionOptions = {}): ProvisionDeviceInput {
+export function provisionInput(h: FleetHandsetInfo, opts: FleetProvisionOptions = {}, i = 0): ProvisionDeviceInput {
   return {
     devId: h.devId,
     manufacturer: h.man,
@@ -32,6 +34,7 @@ export function provisionInput(h: FleetHandsetInfo, opts: FleetProvisionOptions 
     // A deterministic UK number per handset, so a subscriber can be looked up by MSISDN.
     msisdn: `447700${String(h.seed % 1_000_000).padStart(6, '0')}`,
     subscriber: `Subscriber ${h.devId.slice(-6)}`,
+    ...opts.owner?.(h, i),
     serverId: h.serverId,
     clientAuth: h.clientScheme,
     serverAuth: h.serverScheme,
@@ -45,7 +48,7 @@ export function provisionInput(h: FleetHandsetInfo, opts: FleetProvisionOptions 
 }
 
 export function provisionFleet(db: Db, handsets: readonly FleetHandsetInfo[], opts: FleetProvisionOptions = {}): void {
-  for (const h of handsets) provisionDevice(db, provisionInput(h, opts));
+  handsets.forEach((h, i) => provisionDevice(db, provisionInput(h, opts, i)));
 }
 
 /**

@@ -32,7 +32,7 @@ import type { ClientHandler, CommandOutcome, UiAlertRequest, UiAlertResponse } f
 import { ClientSession, ClientSessionError, type ClientConfig, type ClientEvent, type Outgoing } from '../omadm/session/client';
 import { utf8Decode } from '../omadm/util/bytes';
 import { itemValue } from '../omadm/value';
-import { getModel } from './catalog';
+import { getModel, RINGTONE_NAMES } from './catalog';
 import { generateHandset, PATHS, putDeployed, type GenerateOptions, type HandsetIdentity } from './generate';
 import { CATEGORY_PATHS, leavesOf, merkleRoot, RESTORABLE } from './local-backup';
 import { checkAppPackage, checkFirmwarePackage } from './packages';
@@ -495,6 +495,20 @@ export class VirtualHandset implements ClientHandler {
   private policyCategories(): Category[] {
     const c = parseCategories(this.tree.text(BR.PolicyCategories));
     return c.length > 0 ? c : [...CATEGORIES];
+  }
+
+  /**
+   * A week of ordinary use, `week` being which one: the user turns the brightness, picks
+   * another ringtone, flips the theme. Deterministic per handset and week, so a demo's
+   * history and a test's expectations stay the same from run to run.
+   */
+  everydayUse(week: number): void {
+    const t = this.tree;
+    const n = (this.state.identity.seed + week * 7919) >>> 0;
+    t.set(`${PATHS.settings}/Display/Brightness`, String(20 + (n % 81)));
+    t.set(`${PATHS.settings}/Sound/Ringtone`, RINGTONE_NAMES[n % 3]!);
+    if (week % 2 === 1) t.set(`${PATHS.settings}/Display/Theme`, ['light', 'dark', 'auto'][n % 3]!);
+    this.persist();
   }
 
   /**

@@ -47,7 +47,13 @@ function demoOwner(_h: unknown, i: number): { subscriber: string; msisdn: string
   };
 }
 
-export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>> {
+export interface RunningDemo {
+  /** Settles when the first sessions (the history, on a fresh install) are done. */
+  ready: Promise<void>;
+  stop: () => Promise<void>;
+}
+
+export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
   const ctx = getContext();
   const handsets: VirtualHandset[] = openFleet({
     server: `${opts.serverUrl}/dm`,
@@ -78,16 +84,19 @@ export async function startDemo(opts: DemoOptions): Promise<() => Promise<void>>
     const d = getDeviceByDevId(ctx.db, h.devId);
     return d && !hasCompleteSnapshot(ctx.db, d.id);
   });
-  void buildHistory(ctx, fresh).then(() => {
+  const ready = buildHistory(ctx, fresh).then(() => {
     const s = summarize(handsets.length, sessions, 0);
     console.log(`Demo sessions:  ${s.ok} completed, ${s.failed} failed${fresh.length ? ` (a ${HISTORY_WEEKS}-week history for ${fresh.length} handsets)` : ''}`);
     // From now on the handsets connect by themselves; all stay reachable by Package #0, so restores complete live.
     for (const h of handsets) stops.push(h.startSchedule(opts.everyMs ?? 5 * 60_000));
-  });
-  return async () => {
-    for (const stop of stops) stop();
-    await Promise.race([Promise.all(handsets.map((h) => h.idle())), new Promise((r) => setTimeout(r, 5000))]);
-    log.info('demo fleet stopped');
+  }, (err: unknown) => log.error({ err }, 'demo history failed'));
+  return {
+    ready,
+    stop: async () => {
+      for (const stop of stops) stop();
+      await Promise.race([Promise.all(handsets.map((h) => h.idle())), new Promise((r) => setTimeout(r, 5000))]);
+      log.info('demo fleet stopped');
+    },
   };
 }
 

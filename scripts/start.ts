@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   let stopDemo: (() => Promise<void>) | undefined;
   if (demo) {
     const { startDemo } = await import('../lib/demo');
-    stopDemo = await startDemo({ serverUrl: `http://127.0.0.1:${server.port}` });
+    stopDemo = (await startDemo({ serverUrl: `http://127.0.0.1:${server.port}` })).stop;
   } else if (countUsers(ctx.db) === 0) {
     console.log('No users yet: create the first admin with  npm run rewind -- user add --email you@example.com --role admin  (the password is read from standard input)');
   }

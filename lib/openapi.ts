@@ -285,12 +285,18 @@ export const openapi = {
     '/subscribers': {
       get: {
         summary: 'Search subscribers', tags: ['subscribers'],
-        description: 'By name or email prefix (case-insensitive), or by MSISDN: digits in any usual form (+44 7700 900123, 447700900123, or the national 07700 900123) match the stored international number by its start or its end.',
+        description: 'By name, surname or email prefix (case and accents ignored), by MSISDN: digits in any usual form (+44 7700 900123, 447700900123, or the national 07700 900123) match the stored international number by its start or its end, or by IMEI prefix. Exact matches first, then numbers before names, then by name; each says what matched (`match`) and, for an IMEI or DevId, which handset (`device`).',
         parameters: [
           { name: 'q', in: 'query', required: true, schema: { type: 'string', minLength: 1, maxLength: 128 }, example: 'Ada' },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
         ],
-        responses: { '200': { description: 'Matches, by name', content: json({ type: 'object', properties: { subscribers: { type: 'array', items: ref('Subscriber') } } }) }, '400': invalid, ...common },
+        responses: { '200': { description: 'Matches, best first', content: json({ type: 'object', properties: { subscribers: { type: 'array', items: { allOf: [ref('Subscriber'), {
+          type: 'object',
+          properties: {
+            match: { type: 'object', properties: { kind: { type: 'string', enum: ['name', 'email', 'msisdn', 'imei', 'devId'] }, value: { type: 'string' } } },
+            device: { type: 'object', properties: { id: { type: 'string' }, devId: { type: 'string' }, manufacturer: nullable('string'), model: nullable('string') } },
+          },
+        }] } } } }) }, '400': invalid, ...common },
       },
     },
     '/subscribers/{id}': {

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../client';
 import { devices, msisdns, subscribers } from '../schema';
 import { prepared } from './prepared';
+import { indexSubscriber } from './search';
 
 export type DeviceRow = typeof devices.$inferSelect;
 export type NewDevice = typeof devices.$inferInsert;
@@ -34,17 +35,27 @@ export function upsertDevice(
     }
     if (subscriberId && owner?.email) tx.update(subscribers).set({ email: owner.email }).where(eq(subscribers.id, subscriberId)).run();
     const existing = tx.select().from(devices).where(eq(devices.devId, device.devId)).get();
-    if (existing) {
-      return tx.update(devices)
-        .set({ ...device, ...(subscriberId ? { subscriberId } : {}) })
-        .where(eq(devices.id, existing.id)).returning().get();
-    }
-    return tx.insert(devices).values({ ...device, subscriberId }).returning().get();
+    const row = existing
+      ? tx.update(devices).set({ ...device, ...(subscriberId ? { subscriberId } : {}) }).where(eq(devices.id, existing.id)).returning().get()
+      : tx.insert(devices).values({ ...device, subscriberId }).returning().get();
+    // The search index, in the same transaction: the owner's terms (name, email, MSISDN, this
+    // IMEI) and, for a handset that changed hands, the previous owner's (without it now).
+    for (const id of new Set([row.subscriberId, existing?.subscriberId])) if (id) indexSubscriber(db, id);
+    return row;
   });
 }
 
 export function updateDevice(db: Db, id: string, patch: Partial<Omit<NewDevice, 'id'>>): void {
-  db.update(devices).set(patch).where(eq(devices.id, id)).run();
+  // Only a new owner or DevId changes what the search index holds; the DM path never sets either.
+  if (!('subscriberId' in patch) && !('devId' in patch)) {
+    db.update(devices).set(patch).where(eq(devices.id, id)).run();
+    return;
+  }
+  db.transaction(() => {
+    const before = getDevice(db, id);
+    db.update(devices).set(patch).where(eq(devices.id, id)).run();
+    for (const s of new Set([before?.subscriberId, getDevice(db, id)?.subscriberId])) if (s) indexSubscriber(db, s);
+  });
 }
 
 export function listDevices(db: Db, limit = 100): DeviceRow[] {

@@ -1,9 +1,11 @@
 /**
- * Backup policies: what to back up, how often, on which networks. Every device follows a
- * policy (its own, or the default one, created on first use).
+ * Backup policies: what to back up, how often, on which networks. Every device follows one
+ * policy: its own if it has one, else its device group's, else its model's, else the default
+ * (created on first use). The scheduler, backup jobs, the API and the console all resolve it
+ * through `choosePolicy`, so they always agree.
  */
 import type { Db } from '@/db/client';
-import { getDefaultPolicy, getPolicy, insertPolicy, type PolicyRow } from '@/db/queries/policies';
+import { getAssignment, getDefaultPolicy, getPolicy, insertPolicy, listAssignments, listPolicies, type PolicyRow } from '@/db/queries/policies';
 import type { DeviceRow } from '@/db/queries/devices';
 import { createHash } from 'node:crypto';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
@@ -28,8 +30,70 @@ export function ensureDefaultPolicy(db: Db): PolicyRow {
   });
 }
 
-export function policyFor(db: Db, device: Pick<DeviceRow, 'policyId'>): PolicyRow {
-  return (device.policyId ? getPolicy(db, device.policyId) : undefined) ?? ensureDefaultPolicy(db);
+/** What resolution needs to know of a device. */
+export type PolicyTarget = Pick<DeviceRow, 'policyId' | 'groupName' | 'manufacturer' | 'model'>;
+
+/** Where a device's policy came from. */
+export type PolicySource = 'device' | 'group' | 'model' | 'default';
+
+/** The key a model's assignment is stored under. */
+export function modelKey(manufacturer: string | null, model: string | null): string | undefined {
+  return manufacturer && model ? `${manufacturer}/${model}` : undefined;
+}
+
+/** Lookups by id, group and model key; undefined when there is none (or it names a policy since deleted). */
+export interface PolicyLookup {
+  byId(id: string): PolicyRow | undefined;
+  group(name: string): PolicyRow | undefined;
+  model(key: string): PolicyRow | undefined;
+  fallback(): PolicyRow;
+}
+
+/** The resolution order, in one place: the device's own, its group's, its model's, the default. */
+export function choosePolicy(device: PolicyTarget, look: PolicyLookup): { policy: PolicyRow; source: PolicySource } {
+  const own = device.policyId ? look.byId(device.policyId) : undefined;
+  if (own) return { policy: own, source: 'device' };
+  const group = device.groupName ? look.group(device.groupName) : undefined;
+  if (group) return { policy: group, source: 'group' };
+  const key = modelKey(device.manufacturer, device.model);
+  const model = key ? look.model(key) : undefined;
+  if (model) return { policy: model, source: 'model' };
+  return { policy: look.fallback(), source: 'default' };
+}
+
+/** One device's policy, read from the database (a few indexed lookups). */
+export function resolvePolicy(db: Db, device: PolicyTarget): { policy: PolicyRow; source: PolicySource } {
+  const assigned = (kind: 'group' | 'model', key: string) => {
+    const a = getAssignment(db, kind, key);
+    return a ? getPolicy(db, a.policyId) : undefined;
+  };
+  return choosePolicy(device, {
+    byId: (id) => getPolicy(db, id),
+    group: (name) => assigned('group', name),
+    model: (key) => assigned('model', key),
+    fallback: () => ensureDefaultPolicy(db),
+  });
+}
+
+export function policyFor(db: Db, device: PolicyTarget): PolicyRow {
+  return resolvePolicy(db, device).policy;
+}
+
+/**
+ * Every policy and assignment read once, for resolving many devices (a scheduler pass, a
+ * preview): the same order as `policyFor`, without queries per device.
+ */
+export function policyResolver(db: Db): (device: PolicyTarget) => { policy: PolicyRow; source: PolicySource } {
+  const fallback = ensureDefaultPolicy(db);
+  const byId = new Map(listPolicies(db).map((p) => [p.id, p]));
+  const groups = new Map<string, PolicyRow>();
+  const models = new Map<string, PolicyRow>();
+  for (const a of listAssignments(db)) {
+    const p = byId.get(a.policyId);
+    if (p) (a.kind === 'group' ? groups : models).set(a.key, p);
+  }
+  const look: PolicyLookup = { byId: (id) => byId.get(id), group: (n) => groups.get(n), model: (k) => models.get(k), fallback: () => fallback };
+  return (device) => choosePolicy(device, look);
 }
 
 export function policyCategories(p: PolicyRow): Category[] {
@@ -45,9 +109,19 @@ export function jitterMs(devId: string, jitterMinutes: number): number {
 }
 
 /** When the next scheduled backup is due (undefined when the policy schedules none). */
-export function nextDueAt(p: PolicyRow, devId: string, since: number): number | undefined {
+export function nextDueAt(p: Pick<PolicyRow, 'intervalMinutes' | 'jitterMinutes'>, devId: string, since: number): number | undefined {
   if (p.intervalMinutes <= 0) return undefined;
   return since + p.intervalMinutes * 60_000 + jitterMs(devId, p.jitterMinutes);
+}
+
+/**
+ * When the scheduler will queue a device's next backup, as it decides it: the interval
+ * and jitter counted from the last complete backup, or from when the device was
+ * registered if it has none. A time already past means the next pass (within a minute)
+ * queues it, or the handset's next session if one is already pending.
+ */
+export function nextScheduledBackup(p: Pick<PolicyRow, 'intervalMinutes' | 'jitterMinutes'>, device: { devId: string; createdAt: number; lastCompleteAt: number | null }): number | undefined {
+  return nextDueAt(p, device.devId, device.lastCompleteAt ?? device.createdAt);
 }
 
 export interface NetworkState { bearer: string | null; roaming: boolean }

@@ -7,16 +7,14 @@
 import { Cron } from 'croner';
 import type { AppContext } from '../app-context';
 import { getDevice } from '@/db/queries/devices';
-import { listPolicies } from '@/db/queries/policies';
 import { scheduleCandidates } from '@/db/queries/schedule';
 import { createBackupJob } from './jobs';
-import { ensureDefaultPolicy, nextDueAt } from './policy';
+import { nextScheduledBackup, policyResolver } from './policy';
 import { log } from '../log';
 import { collectGarbage } from './gc';
 
 export async function scheduleDueBackups(ctx: AppContext, now = Date.now(), maxJobs = 1000): Promise<number> {
-  const fallback = ensureDefaultPolicy(ctx.db);
-  const policies = new Map(listPolicies(ctx.db).map((p) => [p.id, p]));
+  const resolve = policyResolver(ctx.db);
   let created = 0;
   let after = '';
   for (;;) {
@@ -25,8 +23,7 @@ export async function scheduleDueBackups(ctx: AppContext, now = Date.now(), maxJ
     after = page[page.length - 1]!.id;
     for (const row of page) {
       if (row.pendingBackup) continue;
-      const policy = (row.policyId && policies.get(row.policyId)) || fallback;
-      const due = nextDueAt(policy, row.devId, row.lastCompleteAt ?? row.createdAt);
+      const due = nextScheduledBackup(resolve(row).policy, row);
       if (due === undefined || due > now) continue;
       const device = getDevice(ctx.db, row.id);
       if (!device) continue;

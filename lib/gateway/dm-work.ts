@@ -22,7 +22,7 @@ import { utf8Decode, base64Decode } from '../omadm/util/bytes';
 import { interruptBackup, onBackupEvents, startBackup, type JobStep } from '../backup/engine';
 import { createBackupJob, type BackupPayload } from '../backup/jobs';
 import { onLocalEvents, onLocalResult, startLocalJob } from '../backup/local';
-import { networkAllows, nextDueAt, parseNetwork, policyFor } from '../backup/policy';
+import { networkAllows, nextScheduledBackup, parseNetwork, policyFor } from '../backup/policy';
 import { interruptRestore, onRestoreAlert, onRestoreEvents, startRestore, withValues } from '../restore/engine';
 import { log } from '../log';
 
@@ -179,7 +179,7 @@ async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: strin
 function queueDueBackup(ctx: AppContext, device: DeviceRow, now: number): void {
   const policy = policyFor(ctx.db, device);
   const last = lastCompleteSnapshot(ctx.db, device.id);
-  const due = nextDueAt(policy, device.devId, last?.completedAt ?? device.createdAt);
+  const due = nextScheduledBackup(policy, { devId: device.devId, createdAt: device.createdAt, lastCompleteAt: last?.completedAt ?? null });
   if (due !== undefined && due <= now) createBackupJob(ctx.db, device, { trigger: 'scheduled', actor: 'scheduler', reason: 'connected while due' });
 }
 

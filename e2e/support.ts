@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { expect, type Page, type TestInfo } from '@playwright/test';
+import { expect, type APIRequestContext, type Page, type TestInfo } from '@playwright/test';
 
 /** Runs `rewind <args>` on the e2e server's data directory; its standard output. */
 export function rewind(args: string[], opts: { input?: string; timeout?: number } = {}): string {
@@ -59,4 +59,18 @@ export function simHandsets(testInfo: TestInfo, opts: { devices: number; seed: n
 /** A full-page screenshot kept with the test's artifacts. */
 export async function keepScreenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
   await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
+}
+
+let adminToken: string | undefined;
+/** An admin API token on the e2e server (one per spec file), for looking things up by the REST API. */
+export function apiToken(): string {
+  adminToken ??= rewind(['token', 'create', '--role', 'admin', '--name', `e2e ${randomUUID().slice(0, 6)}`]).trim();
+  return adminToken;
+}
+
+/** The device's record as the REST API shows it: its id (the console's URLs use it) and subscriberId. */
+export async function deviceOf(request: APIRequestContext, devId: string): Promise<{ id: string; devId: string; subscriberId: string | null }> {
+  const r = await request.get(`/api/v1/devices/${encodeURIComponent(devId)}`, { headers: { authorization: `Bearer ${apiToken()}` } });
+  expect(r.ok()).toBe(true);
+  return ((await r.json()) as { device: { id: string; devId: string; subscriberId: string | null } }).device;
 }

@@ -19,6 +19,8 @@ const KIND_OF: Record<string, TermKind> = { w: 'name', e: 'email', m: 'msisdn', 
 
 /** Longest query looked at: nothing real is longer, and terms are cut to the same length. */
 export const MAX_QUERY_LENGTH = 128;
+/** How many results the console's search box shows. */
+export const SEARCH_LIMIT = 20;
 /** Fewer digits than this match too many numbers to be useful. */
 export const MIN_NUMBER_DIGITS = 4;
 /**
@@ -146,4 +148,16 @@ export interface SearchHit {
   match: { kind: TermKind; value: string };
   /** The handset whose IMEI or DevId matched, when it was one. */
   device?: { id: string; devId: string; manufacturer: string | null; model: string | null };
+}
+
+/** An MSISDN as people read it: international digits with a plus. */
+export function displayMsisdn(digits: string): string {
+  return `+${digits}`;
+}
+
+/** Why a query cannot be searched yet, in plain words; undefined when it can. */
+export function whyNotSearchable(raw: string): string | undefined {
+  if (!normaliseText(raw)) return 'Type an MSISDN, an IMEI, a name or an email.';
+  if (!queryPrefixes(raw).length) return `Type at least ${MIN_NUMBER_DIGITS} digits of a number.`;
+  return undefined;
 }

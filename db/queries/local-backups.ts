@@ -18,3 +18,8 @@ export function listLocalBackups(db: Db, deviceId: string): LocalBackupRow[] {
 export function getLocalBackup(db: Db, deviceId: string, localId: string): LocalBackupRow | undefined {
   return db.select().from(localBackups).where(and(eq(localBackups.deviceId, deviceId), eq(localBackups.localId, localId))).get();
 }
+
+/** Forgets every local backup a handset reported (the subscriber's erasure); how many went. */
+export function deleteLocalBackups(db: Db, deviceId: string): number {
+  return db.delete(localBackups).where(eq(localBackups.deviceId, deviceId)).run().changes;
+}

@@ -87,7 +87,7 @@ function parentOf(path: string): string {
 }
 
 /** Leaves of one record (a certificate, an APN, a mail account) change together. */
-function recordGroup(e: ManifestEntry): string | undefined {
+export function recordGroup(e: ManifestEntry): string | undefined {
   const m = /^(\.\/Certificates\/[^/]+|\.\/Settings\/Network\/APN\/[^/]+|\.\/Settings\/Email\/[^/]+)\//.exec(e.path);
   return m ? m[1] : undefined;
 }
@@ -207,7 +207,7 @@ export async function computePlan(ctx: AppContext, req: PlanRequest): Promise<Re
 }
 
 /** Nodes that say who the handset is (DevInfo, DMAcc): never written back, even to itself. */
-function isIdentityNode(path: string): boolean {
+export function isIdentityNode(path: string): boolean {
   return under(path, './DevInfo') || under(path, './DevDetail') || under(path, './DMAcc');
 }
 

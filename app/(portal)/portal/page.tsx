@@ -1,27 +1,40 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { getContext } from '@/lib/app-context';
 import { requireViewer } from '@/lib/server/action';
-import { devicesOfViewer } from '@/db/queries/users';
+import { portalDevices } from '@/lib/portal';
+import { PortalBackupNow } from '@/components/portal-backup-now';
+import { Card, EmptyState, Facts, PageHeader } from '@/components/ui';
+import { backUpNowAction } from './actions';
 
 export const metadata: Metadata = { title: 'My devices · Rewind' };
 export const dynamic = 'force-dynamic';
 
-/** The subscriber portal (a placeholder for now): the signed-in subscriber's own handsets. */
+/** The subscriber's own handsets, each with its last backup and "Back up now". */
 export default async function PortalPage() {
   const viewer = await requireViewer(['subscriber']);
-  const mine = devicesOfViewer(getContext().db, viewer);
+  const mine = portalDevices(getContext().db, viewer);
   return (
     <div>
-      <h1 className="text-2xl font-semibold">My devices</h1>
+      <PageHeader title="My devices" subtitle="Your handsets and their backups. Back up now, or restore from any backup." />
       {mine.length === 0 ? (
-        <p className="mt-4 text-slate-600">No handset is registered to you yet.</p>
+        <EmptyState title="No handset is registered to you yet">When your operator registers a handset to you, it shows here.</EmptyState>
       ) : (
-        <ul className="mt-4 divide-y divide-slate-200 rounded border border-slate-200 bg-white">
+        <ul className="grid gap-4 md:grid-cols-2">
           {mine.map((d) => (
-            <li key={d.id} className="flex justify-between px-4 py-2 text-sm">
-              <span>{d.manufacturer} {d.model}</span>
-              <span className="font-mono">{d.devId}</span>
-              <span>{d.lastSeenAt ? `last seen ${new Date(d.lastSeenAt).toLocaleString('en-GB')}` : 'not seen yet'}</span>
+            <li key={d.id}>
+              <Card title={<Link href={`/portal/devices/${d.id}`} className="underline decoration-slate-300 hover:decoration-slate-900">{d.name}</Link>}>
+                <Facts items={[
+                  ['Handset', <span key="id" className="font-mono">{d.devId}</span>],
+                  ['Firmware', d.firmware ?? 'not reported yet'],
+                  ['Last seen', d.lastSeen],
+                  ['Last backup', d.lastBackup],
+                ]} />
+                <div className="mt-3 flex flex-wrap items-start gap-3">
+                  <div className="min-w-0 flex-1"><PortalBackupNow deviceId={d.id} label={d.name} action={backUpNowAction} runningJobId={d.pendingBackupId} /></div>
+                  <Link href={`/portal/devices/${d.id}`} className="text-sm text-sky-800 underline">My backups</Link>
+                </div>
+              </Card>
             </li>
           ))}
         </ul>

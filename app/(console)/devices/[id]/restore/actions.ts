@@ -1,0 +1,30 @@
+'use server';
+/**
+ * The agents' restore wizard: a snapshot's choices, the dry run (a stored plan) and its
+ * confirmation. Every id is checked against the viewer in lib/restore-wizard.ts.
+ */
+import { z } from 'zod';
+import { authedAction } from '@/lib/server/action';
+import { snapshotFor } from '@/lib/server/access';
+import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema } from '@/lib/restore-wizard';
+
+const STAFF = ['agent', 'admin'] as const;
+
+export const restoreChoicesAction = authedAction({ roles: STAFF, schema: z.object({ snapshotId: z.string().trim().min(1).max(128) }) }, async ({ snapshotId }, ctx) => {
+  snapshotFor(ctx.db, ctx.viewer, snapshotId);
+  return restoreChoices(ctx, snapshotId);
+});
+
+export const previewRestoreAction = authedAction({ roles: STAFF, schema: restoreSelectionSchema }, async (sel, ctx) => {
+  const preview = await previewRestore(ctx, sel, ctx.viewer.email);
+  ctx.audit('restore.planned', {
+    deviceId: preview.targetDeviceId,
+    details: { planId: preview.planId, snapshotId: sel.snapshotId, nodes: preview.nodes, bytes: preview.bytes, migration: preview.migration },
+  });
+  return preview;
+});
+
+/** executePlan audits the start itself ('restore.started', under the viewer's email). */
+export const confirmRestoreAction = authedAction({ roles: STAFF, schema: z.object({ planId: z.string().trim().min(1).max(128) }) }, ({ planId }, ctx) => (
+  confirmRestore(ctx, planId, ctx.viewer.email)
+));

@@ -1,0 +1,51 @@
+'use server';
+/**
+ * The subscribers' own actions: back up now, restore (the same wizard as the agents'),
+ * delete my backups. Subscriber accounts only, and every id is checked against the
+ * viewer's handsets (lib/server/access.ts): another subscriber's id is "not found".
+ */
+import { z } from 'zod';
+import { authedAction } from '@/lib/server/action';
+import { deviceFor, snapshotFor } from '@/lib/server/access';
+import { ValidationError } from '@/lib/devices';
+import { requestJob } from '@/lib/job-requests';
+import { eraseBackups, handsetName } from '@/lib/erasure';
+import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema } from '@/lib/restore-wizard';
+
+const SUBSCRIBER = ['subscriber'] as const;
+const id = z.string().trim().min(1).max(128);
+
+/** The same domain call as POST /api/v1/jobs: a backup already queued or running is joined, not doubled. */
+export const backUpNowAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ deviceId: id }) }, ({ deviceId }, ctx) => {
+  const device = deviceFor(ctx.db, ctx.viewer, deviceId);
+  const { job, created } = requestJob(ctx.db, device, { kind: 'backup' }, ctx.viewer.email);
+  return { jobId: job.id, created };
+});
+
+export const portalRestoreChoicesAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ snapshotId: id }) }, async ({ snapshotId }, ctx) => {
+  snapshotFor(ctx.db, ctx.viewer, snapshotId);
+  return restoreChoices(ctx, snapshotId);
+});
+
+export const portalPreviewRestoreAction = authedAction({ roles: SUBSCRIBER, schema: restoreSelectionSchema }, (sel, ctx) => (
+  previewRestore(ctx, sel, ctx.viewer.email)
+));
+
+export const portalConfirmRestoreAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ planId: id }) }, ({ planId }, ctx) => (
+  confirmRestore(ctx, planId, ctx.viewer.email)
+));
+
+/**
+ * Erasure, confirmed by typing the handset's name as the portal shows it: the snapshots
+ * and local-backup records go, garbage collection removes content nothing else shares.
+ */
+export const eraseBackupsAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ deviceId: id, confirm: z.string().max(256).default('') }) }, async ({ deviceId, confirm }, ctx) => {
+  const device = deviceFor(ctx.db, ctx.viewer, deviceId);
+  const name = handsetName(device);
+  if (confirm.trim().replace(/\s+/g, ' ').toLowerCase() !== name.toLowerCase()) {
+    throw new ValidationError('Nothing was deleted: type the handset’s name to confirm.', { confirm: [`Type “${name}” to confirm.`] });
+  }
+  const r = await eraseBackups(ctx, device);
+  ctx.audit('backups.erased', { deviceId: device.id, details: { snapshots: r.snapshots, held: r.held, localBackups: r.localBackups, blobs: r.gc?.removed ?? 0, bytes: r.gc?.bytes ?? 0 } });
+  return { snapshots: r.snapshots, held: r.held, localBackups: r.localBackups };
+});

@@ -1,0 +1,42 @@
+import type { Metadata } from 'next';
+import { getContext } from '@/lib/app-context';
+import { requireViewer } from '@/lib/server/action';
+import { listConsents } from '@/db/queries/restore';
+import { devicesOfViewer } from '@/db/queries/users';
+import { formatTime } from '@/lib/format';
+import { Card, EmptyState, PageHeader, StatusBadge, Table, tdClass, thClass } from '@/components/ui';
+
+export const metadata: Metadata = { title: 'My consent history · Rewind' };
+export const dynamic = 'force-dynamic';
+
+/** Every answer the subscriber gave on a handset to a restore prompt, newest first. */
+export default async function PortalConsentsPage() {
+  const viewer = await requireViewer(['subscriber']);
+  const { db } = getContext();
+  // The subscriber id comes from the session, never from the request.
+  const rows = viewer.subscriberId ? listConsents(db, { subscriberId: viewer.subscriberId }) : [];
+  const names = new Map(devicesOfViewer(db, viewer).map((d) => [d.id, d.devId]));
+  return (
+    <div>
+      <PageHeader title="My consent history" subtitle="What each handset asked you before a restore, and what you answered." />
+      {rows.length === 0 ? <EmptyState title="No answers yet">When a restore asks you on your handset, your answer is kept here.</EmptyState> : (
+        <Card>
+          <Table caption="Consent answers, newest first">
+            <thead><tr><th className={thClass}>When</th><th className={thClass}>Handset</th><th className={thClass}>Asked</th><th className={thClass}>Answer</th><th className={thClass}>Cost quoted</th></tr></thead>
+            <tbody>
+              {rows.map((c) => (
+                <tr key={c.id}>
+                  <td className={tdClass}>{formatTime(c.at)}</td>
+                  <td className={`${tdClass} font-mono text-xs`}>{names.get(c.deviceId) ?? 'a handset no longer yours'}</td>
+                  <td className={tdClass}>{c.prompt}</td>
+                  <td className={tdClass}><StatusBadge status={c.answer} /></td>
+                  <td className={tdClass}>{c.cost ?? '-'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+        </Card>
+      )}
+    </div>
+  );
+}

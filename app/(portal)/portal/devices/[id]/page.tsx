@@ -1,0 +1,71 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { getContext } from '@/lib/app-context';
+import { requireViewer } from '@/lib/server/action';
+import { deviceFor, forPage } from '@/lib/server/access';
+import { formatBytes, formatTime } from '@/lib/format';
+import { handsetName } from '@/lib/erasure';
+import { pendingBackupId, portalHistory } from '@/lib/portal';
+import { PortalBackupNow } from '@/components/portal-backup-now';
+import { PortalErase } from '@/components/portal-erase';
+import { ButtonLink, Card, EmptyState, PageHeader, StatusBadge, Table, tdClass, thClass } from '@/components/ui';
+import { backUpNowAction, eraseBackupsAction } from '../../actions';
+
+export const metadata: Metadata = { title: 'My backups · Rewind' };
+export const dynamic = 'force-dynamic';
+
+const TRIGGER_WORDS: Record<string, string> = { 'on-demand': 'asked for', scheduled: 'scheduled', safety: 'before a change', device: 'from the handset', local: 'on the handset' };
+
+/** One of the subscriber's handsets: its backups (restore from any), recent jobs, and erasure. */
+export default async function PortalDevicePage({ params }: { params: Promise<{ id: string }> }) {
+  const viewer = await requireViewer(['subscriber']);
+  const { id } = await params;
+  const { db } = getContext();
+  const device = forPage(() => deviceFor(db, viewer, id));
+  const name = handsetName(device);
+  const { snapshots: snaps, jobs } = portalHistory(db, device.id);
+  const complete = snaps.filter((s) => s.status === 'complete');
+  return (
+    <div className="space-y-4">
+      <PageHeader title={name} subtitle={<span className="font-mono">{device.devId}</span>} back={{ href: '/portal', label: 'My devices' }}
+        actions={complete.length ? <ButtonLink href={`/portal/devices/${device.id}/restore`} variant="primary">Restore…</ButtonLink> : null} />
+      <Card title="Back up">
+        <PortalBackupNow deviceId={device.id} label={name} action={backUpNowAction} runningJobId={pendingBackupId(db, device.id)} />
+      </Card>
+      <Card title={`My backups (${snaps.length})`}>
+        {snaps.length === 0 ? <EmptyState title="No backup yet">Press “Back up now”: the handset is backed up the next time it connects.</EmptyState> : (
+          <Table caption={`Backups of ${name}, newest first`}>
+            <thead><tr><th className={thClass}>Taken</th><th className={thClass}>Why</th><th className={thClass}>Size</th><th className={thClass}>Status</th><th className={thClass}><span className="sr-only">Restore</span></th></tr></thead>
+            <tbody>
+              {snaps.map((s) => (
+                <tr key={s.id}>
+                  <td className={tdClass}>{formatTime(s.takenAt)} <span className="text-xs text-slate-500">({s.age})</span></td>
+                  <td className={tdClass}>{TRIGGER_WORDS[s.trigger] ?? s.trigger}</td>
+                  <td className={tdClass}>{formatBytes(s.bytes)}</td>
+                  <td className={tdClass}><StatusBadge status={s.status} /></td>
+                  <td className={tdClass}>{s.status === 'complete' ? <Link className="text-sky-800 underline" href={`/portal/devices/${device.id}/restore?snapshot=${s.id}`}>Restore from this</Link> : null}</td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+        )}
+      </Card>
+      {jobs.length ? (
+        <Card title="Recent activity">
+          <ul className="divide-y divide-slate-100 text-sm">
+            {jobs.map((j) => (
+              <li key={j.id} className="flex flex-wrap items-center gap-2 py-1.5">
+                <StatusBadge status={j.status} />
+                <Link className="underline" href={`/portal/jobs/${j.id}`}>{j.kind === 'restore' ? 'Restore' : j.kind === 'backup' ? 'Backup' : j.kind}</Link>
+                <span className="text-slate-600">{j.age}</span>
+              </li>
+            ))}
+          </ul>
+        </Card>
+      ) : null}
+      <Card title="Delete my backups">
+        <PortalErase deviceId={device.id} name={name} count={snaps.length} action={eraseBackupsAction} />
+      </Card>
+    </div>
+  );
+}

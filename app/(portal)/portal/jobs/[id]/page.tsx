@@ -1,0 +1,24 @@
+import type { Metadata } from 'next';
+import { getContext } from '@/lib/app-context';
+import { requireViewer } from '@/lib/server/action';
+import { forPage, jobFor } from '@/lib/server/access';
+import { liveJob } from '@/lib/job-live';
+import { JobLive } from '@/components/job-live';
+import { PageHeader } from '@/components/ui';
+
+export const metadata: Metadata = { title: 'Progress · Rewind' };
+export const dynamic = 'force-dynamic';
+
+/** A backup or restore of one of the subscriber's handsets, live. */
+export default async function PortalJobPage({ params }: { params: Promise<{ id: string }> }) {
+  const viewer = await requireViewer(['subscriber']);
+  const { id } = await params;
+  const { db } = getContext();
+  const { job, device } = forPage(() => jobFor(db, viewer, id));
+  return (
+    <div>
+      <PageHeader title={job.kind === 'restore' ? 'Restore' : job.kind === 'backup' ? 'Backup' : 'Progress'} back={{ href: `/portal/devices/${device.id}`, label: 'My backups' }} />
+      <JobLive initial={liveJob(db, job)} deviceHref={`/portal/devices/${device.id}`} />
+    </div>
+  );
+}

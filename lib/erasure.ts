@@ -1,0 +1,50 @@
+/**
+ * "Delete my backups": a subscriber's erasure of one handset's backups. The snapshot rows
+ * go (their staging rows and restore plans cascade) and so do the records of the local
+ * backups the handset reported; the content then goes through garbage collection, which
+ * removes only what no other snapshot, backup in progress or catalog package references
+ * (content is shared by hash across handsets) and keeps its grace period for content a
+ * backup has just written. Snapshots under legal hold stay: the hold outranks the request.
+ * While a backup or restore of the handset is queued or running nothing is erased: the
+ * backup would leave a new snapshot behind, the restore would lose the content it writes.
+ */
+import type { AppContext } from './app-context';
+import { ValidationError } from './devices';
+import type { DeviceRow } from '@/db/queries/devices';
+import { jobsForDevice } from '@/db/queries/jobs';
+import { deleteLocalBackups } from '@/db/queries/local-backups';
+import { allDeviceSnapshots, deleteUnheldSnapshots } from '@/db/queries/retention';
+import { collectGarbage, type GcResult } from './backup/gc';
+
+export interface ErasureResult {
+  snapshots: number;
+  /** Kept because of a legal hold. */
+  held: number;
+  localBackups: number;
+  gc: GcResult | null;
+}
+
+/** What the portal calls the handset, and what a subscriber types to confirm an erasure. */
+export function handsetName(device: Pick<DeviceRow, 'manufacturer' | 'model' | 'devId'>): string {
+  return [device.manufacturer, device.model].filter(Boolean).join(' ') || device.devId;
+}
+
+const BUSY = ['backup', 'restore', 'local-backup', 'local-restore'];
+
+export async function eraseBackups(ctx: AppContext, device: DeviceRow, opts: { graceMs?: number } = {}): Promise<ErasureResult> {
+  const counted = ctx.db.transaction(() => {
+    if (jobsForDevice(ctx.db, device.id, ['queued', 'running']).some((j) => BUSY.includes(j.kind))) {
+      throw new ValidationError('A backup or restore of this handset is under way. Try again once it has finished.');
+    }
+    const all = allDeviceSnapshots(ctx.db, device.id);
+    const snapshots = deleteUnheldSnapshots(ctx.db, all.map((s) => s.id));
+    return { snapshots, held: all.filter((s) => s.legalHold).length, localBackups: deleteLocalBackups(ctx.db, device.id) };
+  }, { behavior: 'immediate' });
+  // The rows are gone whatever the sweep does; a sweep that stops (a damaged manifest
+  // elsewhere) leaves content for the next scheduled collection, never the request undone.
+  let gc: GcResult | null = null;
+  if (counted.snapshots) {
+    gc = await collectGarbage(ctx.db, ctx.blobs, { dryRun: false, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) }).catch(() => null);
+  }
+  return { ...counted, gc };
+}

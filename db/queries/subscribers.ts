@@ -1,6 +1,6 @@
-import { asc, count, eq, inArray } from 'drizzle-orm';
+import { asc, count, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client';
-import { devices, msisdns, subscribers } from '../schema';
+import { devices, jobs, msisdns, snapshots, subscribers } from '../schema';
 import type { DeviceRow } from './devices';
 
 export type SubscriberRow = typeof subscribers.$inferSelect;
@@ -35,4 +35,21 @@ export function devicesOfSubscriber(db: Db, subscriberId: string): DeviceRow[] {
 
 export function countSubscribers(db: Db): number {
   return db.select({ n: count() }).from(subscribers).get()?.n ?? 0;
+}
+
+/** One entry of a subscriber's recent activity: a job on one of their handsets, or a backup taken. */
+export type ActivityEntry =
+  | { type: 'job'; at: number; deviceId: string; devId: string; job: typeof jobs.$inferSelect }
+  | { type: 'snapshot'; at: number; deviceId: string; devId: string; snapshot: typeof snapshots.$inferSelect };
+
+/** Jobs and snapshots of a subscriber's handsets, newest first (jobs by last change, snapshots by start). */
+export function subscriberActivity(db: Db, subscriberId: string, limit = 30): ActivityEntry[] {
+  const js = db.select({ job: jobs, devId: devices.devId }).from(jobs).innerJoin(devices, eq(devices.id, jobs.deviceId))
+    .where(eq(devices.subscriberId, subscriberId)).orderBy(desc(jobs.updatedAt)).limit(limit).all();
+  const ss = db.select({ snapshot: snapshots, devId: devices.devId }).from(snapshots).innerJoin(devices, eq(devices.id, snapshots.deviceId))
+    .where(eq(devices.subscriberId, subscriberId)).orderBy(desc(snapshots.startedAt)).limit(limit).all();
+  return [
+    ...js.map((r): ActivityEntry => ({ type: 'job', at: r.job.updatedAt, deviceId: r.job.deviceId, devId: r.devId, job: r.job })),
+    ...ss.map((r): ActivityEntry => ({ type: 'snapshot', at: r.snapshot.completedAt ?? r.snapshot.startedAt, deviceId: r.snapshot.deviceId, devId: r.devId, snapshot: r.snapshot })),
+  ].sort((a, b) => b.at - a.at).slice(0, limit);
 }

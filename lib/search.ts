@@ -103,7 +103,8 @@ export function queryPrefixes(raw: string, opts: { countryCode?: string } = {}):
     return out;
   }
   if (NUMBER_LIKE.test(q)) {
-    const digits = q.replace(/\D/g, '');
+    // "+44 (0)7700 900123": the (0) is the national trunk prefix, not part of the number.
+    const digits = q.replace(/\(0\)/g, '').replace(/\D/g, '');
     if (digits.length < MIN_NUMBER_DIGITS) return [];
     const national = digits.replace(/^0+/, '');
     if (digits.startsWith('00')) out.push(`m:${national}`); // 0044…: the international dialling prefix

@@ -2,6 +2,7 @@ import { asc, count, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client';
 import { devices, jobs, msisdns, snapshots, subscribers } from '../schema';
 import type { DeviceRow } from './devices';
+import { indexSubscriber } from './search';
 
 export type SubscriberRow = typeof subscribers.$inferSelect;
 
@@ -52,4 +53,12 @@ export function subscriberActivity(db: Db, subscriberId: string, limit = 30): Ac
     ...js.map((r): ActivityEntry => ({ type: 'job', at: r.job.updatedAt, deviceId: r.job.deviceId, devId: r.devId, job: r.job })),
     ...ss.map((r): ActivityEntry => ({ type: 'snapshot', at: r.snapshot.completedAt ?? r.snapshot.startedAt, deviceId: r.snapshot.deviceId, devId: r.devId, snapshot: r.snapshot })),
   ].sort((a, b) => b.at - a.at).slice(0, limit);
+}
+
+/** Renames a subscriber or changes their email; the search index follows in the same transaction. */
+export function updateSubscriber(db: Db, id: string, patch: { name?: string; email?: string | null }): void {
+  db.transaction(() => {
+    db.update(subscribers).set(patch).where(eq(subscribers.id, id)).run();
+    indexSubscriber(db, id);
+  });
 }

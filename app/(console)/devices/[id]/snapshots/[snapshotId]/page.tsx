@@ -1,0 +1,67 @@
+import type { Metadata } from 'next';
+import type { ReactNode } from 'react';
+import { notFound } from 'next/navigation';
+import { getContext } from '@/lib/app-context';
+import { listSnapshots } from '@/db/queries/snapshots';
+import { readManifest, SnapshotError } from '@/lib/backup/read';
+import { previousComplete } from '@/lib/device-views';
+import { formatBytes, formatTime } from '@/lib/format';
+import { requireViewer } from '@/lib/server/action';
+import { forPage, snapshotFor } from '@/lib/server/access';
+import { groupByCategory, readTexts } from '@/lib/snapshot-views';
+import { SnapshotTree } from '@/components/snapshot-tree';
+import { ButtonLink, Card, ErrorNote, Facts, PageHeader, StatusBadge } from '@/components/ui';
+
+export const metadata: Metadata = { title: 'Backup · Rewind' };
+export const dynamic = 'force-dynamic';
+
+/** One backup of a handset: its nodes by category, their values, and previews of pictures and sounds. */
+export default async function SnapshotPage({ params }: { params: Promise<{ id: string; snapshotId: string }> }) {
+  const viewer = await requireViewer(['agent', 'admin']);
+  const { id, snapshotId } = await params;
+  const { db, blobs } = getContext();
+  const { snapshot, device } = forPage(() => snapshotFor(db, viewer, snapshotId));
+  // The URL names the handset too: a snapshot of another handset is not found under this one.
+  if (device.id !== id) notFound();
+
+  const back = { href: `/devices/${device.id}`, label: device.devId };
+  const title = `Backup of ${formatTime(snapshot.completedAt ?? snapshot.startedAt)}`;
+  const facts: Array<[string, ReactNode]> = [
+    ['Trigger', snapshot.trigger],
+    ['Status', <StatusBadge key="s" status={snapshot.status} />],
+    ['Started', formatTime(snapshot.startedAt)],
+    ['Completed', formatTime(snapshot.completedAt)],
+    ['Nodes', String(snapshot.entries)],
+    ['Size', formatBytes(snapshot.bytes)],
+    ['New content', formatBytes(snapshot.newBytes)],
+    ['Root hash', <span key="h" className="font-mono text-xs">{snapshot.rootHash ?? '-'}</span>],
+  ];
+
+  let manifest: Awaited<ReturnType<typeof readManifest>> | undefined;
+  let problem: string | undefined;
+  try {
+    manifest = await readManifest(db, blobs, snapshot.id);
+  } catch (err) {
+    if (!(err instanceof SnapshotError)) throw err;
+    problem = err.code === 'not-complete'
+      ? `This backup is ${snapshot.status}${snapshot.error ? ` (${snapshot.error})` : ''}: only complete backups can be browsed or restored.`
+      : 'The contents of this backup are missing from the store. Run `rewind verify` to check the others.';
+  }
+
+  const previous = manifest ? previousComplete(listSnapshots(db, device.id)).get(snapshot.id) : undefined;
+  const groups = manifest ? groupByCategory(manifest.entries, await readTexts(blobs, manifest.entries)) : [];
+
+  return (
+    <div className="space-y-6">
+      <PageHeader title={title} subtitle={<span className="font-mono">{device.devId}</span>} back={back}
+        actions={manifest ? (
+          <>
+            {previous ? <ButtonLink href={`/devices/${device.id}/diff?from=${previous}&to=${snapshot.id}`}>Diff with previous</ButtonLink> : null}
+            <ButtonLink href={`/devices/${device.id}/restore?snapshot=${snapshot.id}`} variant="primary">Restore from this backup</ButtonLink>
+          </>
+        ) : null} />
+      <Card title="About this backup"><Facts items={facts} /></Card>
+      {problem ? <ErrorNote>{problem}</ErrorNote> : <SnapshotTree snapshotId={snapshot.id} groups={groups} />}
+    </div>
+  );
+}

@@ -1,6 +1,7 @@
 import { getContext } from '../lib/app-context';
 import { provisionDevice, ValidationError } from '../lib/devices';
 import { createApiToken } from '../lib/tokens';
+import { insertAudit } from '../db/queries/audit';
 import { authSchemeSchema } from '../lib/validations/device';
 import { simCommand } from './sim';
 import { deviceImport } from './device-import';
@@ -34,6 +35,7 @@ const deviceAdd: Command = {
         clientUser: required(v, 'client-user'), clientPass: required(v, 'client-pass'), serverPass: required(v, 'server-pass'),
         firmware: v.fw as string | undefined, pushAddress: v.push as string | undefined,
       });
+      insertAudit(getContext().db, { actor: 'cli', action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
       console.log(`device ${d.devId} provisioned (id ${d.id})`);
     } catch (err) {
       if (err instanceof ValidationError) throw new UsageError(err.message);
@@ -49,7 +51,9 @@ const tokenCreate: Command = {
   async run(v) {
     const role = required(v, 'role');
     if (role !== 'admin' && role !== 'agent') throw new UsageError('--role must be admin or agent');
-    const { token } = createApiToken(getContext().db, role, (v.name as string | undefined) ?? `${role} token`);
+    const name = (v.name as string | undefined) ?? `${role} token`;
+    const { token, id } = createApiToken(getContext().db, role, name);
+    insertAudit(getContext().db, { actor: 'cli', action: 'token.created', details: { id, name, role } });
     console.log(token);
   },
 };

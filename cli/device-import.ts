@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { getContext } from '../lib/app-context';
 import { DeviceImportError, formatRowError, IMPORT_MAX_BYTES, importDevices, REQUIRED_COLUMNS } from '../lib/device-import';
+import { insertAudit } from '../db/queries/audit';
 import { positionals } from './args';
 import { UsageError, type Command } from './usage';
 
@@ -27,6 +28,7 @@ export const deviceImport: Command = {
     }
     try {
       const r = importDevices(getContext().db, csv);
+      insertAudit(getContext().db, { actor: 'cli', action: 'devices.imported', details: r });
       console.log(`imported ${r.devices} device${r.devices === 1 ? '' : 's'} (${r.created} new, ${r.updated} updated; ${r.subscribersCreated} new subscriber${r.subscribersCreated === 1 ? '' : 's'})`);
       return 0;
     } catch (err) {

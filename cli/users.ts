@@ -1,6 +1,7 @@
 /** `rewind user add`: console and portal users. */
 import { getContext } from '../lib/app-context';
 import { createUser } from '../lib/auth/users';
+import { insertAudit } from '../db/queries/audit';
 import { ValidationError } from '../lib/devices';
 import { USER_ROLES } from '../lib/validations/auth';
 import { required, UsageError, type Command } from './usage';
@@ -32,6 +33,7 @@ export const userAdd: Command = {
       const u = await createUser(getContext().db, {
         email, password, role: role as (typeof USER_ROLES)[number], subscriberId: v.subscriber as string | undefined,
       });
+      insertAudit(getContext().db, { actor: 'cli', action: 'user.created', details: { id: u.id, email: u.email, role: u.role, subscriberId: u.subscriberId } });
       console.log(`user ${u.email} created (${u.role}, id ${u.id})`);
     } catch (err) {
       if (err instanceof ValidationError) throw new UsageError(err.message);

@@ -5,13 +5,14 @@
  */
 import { z } from 'zod';
 import type { Db } from '@/db/client';
+import { listModels } from '@/db/queries/profiles';
 import {
-  getPolicy, getPolicyByName, insertPolicy, listAssignments, previewCandidateByDevId, previewCandidates, setDefaultPolicy, updatePolicy,
+  deviceGroups, getPolicy, getPolicyByName, insertPolicy, listAssignments, listPolicies, previewCandidateByDevId, previewCandidates, setDefaultPolicy, updatePolicy,
   type PolicyRow, type PreviewCandidate,
 } from '@/db/queries/policies';
 import { CATEGORIES, type Category } from '@/lib/omadm/mo/backup-restore';
 import { ValidationError } from '@/lib/devices';
-import { nextScheduledBackup, policyCategories, policyResolver, resolvePolicy, type PolicySource } from '@/lib/backup/policy';
+import { ensureDefaultPolicy, nextScheduledBackup, policyCategories, policyResolver, resolvePolicy, type PolicySource } from '@/lib/backup/policy';
 import { parseRetention, type RetentionRules } from '@/lib/backup/retention';
 
 const UNIT_MINUTES = { minutes: 1, hours: 60, days: 24 * 60 } as const;
@@ -144,4 +145,21 @@ export function handsetNextBackup(db: Db, devId: string): NextBackup | undefined
   if (!c) return undefined;
   const r = resolvePolicy(db, c);
   return nextBackupOf(c, r.policy, r.source);
+}
+
+/** Everything the policies page shows, read at one moment (`now`). */
+export function policiesPage(db: Db, q: { edit?: string; creating: boolean; devId?: string }) {
+  const fallback = ensureDefaultPolicy(db);
+  const all = listPolicies(db).map(policyView);
+  const editing = q.creating ? undefined : all.find((p) => p.id === q.edit) ?? all.find((p) => p.id === fallback.id)!;
+  return {
+    now: Date.now(),
+    all,
+    editing,
+    assignments: listAssignments(db),
+    groups: deviceGroups(db),
+    models: listModels(db).map((m) => `${m.manufacturer}/${m.model}`),
+    handset: q.devId ? handsetNextBackup(db, q.devId) : undefined,
+    preview: editing ? policyPreview(db, editing.id) : [],
+  };
 }

@@ -1,6 +1,8 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
-import { auditEvents } from '../schema';
+import { auditEvents, devices } from '../schema';
+
+export type AuditRow = typeof auditEvents.$inferSelect;
 
 export function insertAudit(db: Db, e: { actor: string; action: string; deviceId?: string | null; details?: unknown }): void {
   db.insert(auditEvents).values({
@@ -16,3 +18,45 @@ export function listAudit(db: Db, filter: { deviceId?: string; action?: string }
   );
   return db.select().from(auditEvents).where(where).orderBy(desc(auditEvents.at)).limit(limit).all();
 }
+
+/** A text filter: the exact value, or every value starting with `prefix`. */
+export type TextMatch = { exact: string } | { prefix: string };
+
+export interface AuditFilter {
+  /** devices.id (the page turns a DevId into it). */
+  deviceId?: string;
+  actor?: TextMatch;
+  action?: TextMatch;
+}
+
+/** Where a page of the log starts: strictly older than this event (newest first by `at`, then id). */
+export interface AuditCursor { at: number; id: string }
+
+function match(col: typeof auditEvents.actor | typeof auditEvents.action, m: TextMatch | undefined): SQL | undefined {
+  if (!m) return undefined;
+  if ('exact' in m) return eq(col, m.exact);
+  // A range, not LIKE: it uses the (column, at) index and treats % and _ as themselves.
+  return m.prefix ? and(gte(col, m.prefix), lt(col, `${m.prefix}\u{10ffff}`)) : undefined;
+}
+
+/**
+ * The audit log, newest first, filtered by device, actor and action, a page at a time
+ * (keyset on at, id: a page costs the same however deep it is). Each event carries its
+ * device's DevId when the device still exists.
+ */
+export function searchAudit(db: Db, filter: AuditFilter, opts: { before?: AuditCursor; limit: number }) {
+  const b = opts.before;
+  const where = and(
+    filter.deviceId ? eq(auditEvents.deviceId, filter.deviceId) : undefined,
+    match(auditEvents.actor, filter.actor),
+    match(auditEvents.action, filter.action),
+    b ? or(lt(auditEvents.at, b.at), and(eq(auditEvents.at, b.at), lt(auditEvents.id, b.id))) : undefined,
+  );
+  return db.select({
+    id: auditEvents.id, at: auditEvents.at, actor: auditEvents.actor, action: auditEvents.action,
+    deviceId: auditEvents.deviceId, devId: sql<string | null>`${devices.devId}`, details: auditEvents.details,
+  }).from(auditEvents).leftJoin(devices, eq(devices.id, auditEvents.deviceId))
+    .where(where).orderBy(desc(auditEvents.at), desc(auditEvents.id)).limit(opts.limit).all();
+}
+
+export type AuditEntry = ReturnType<typeof searchAudit>[number];

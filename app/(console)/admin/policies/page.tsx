@@ -2,11 +2,8 @@ import Link from 'next/link';
 import { AdminButton, AdminForm, type FieldSpec } from '@/components/admin-form';
 import { NextBackupTime, PolicyPreview, sourceText } from '@/components/policy-preview';
 import { Badge, Card, EmptyState, ErrorNote, PageHeader, Table, buttonClass, inputClass, tdClass, thClass } from '@/components/ui';
-import { deviceGroups, listAssignments, listPolicies } from '@/db/queries/policies';
-import { listModels } from '@/db/queries/profiles';
-import { handsetNextBackup, policyPreview, policyView, type PolicyView } from '@/lib/admin-policies';
+import { policiesPage, type PolicyView } from '@/lib/admin-policies';
 import { getContext } from '@/lib/app-context';
-import { ensureDefaultPolicy } from '@/lib/backup/policy';
 import { CATEGORIES } from '@/lib/omadm/mo/backup-restore';
 import { requireViewer } from '@/lib/server/action';
 import { assignPolicyAction, savePolicyAction, setGroupAction, unassignPolicyAction } from './actions';
@@ -39,19 +36,9 @@ function policyFields(p: PolicyView | undefined): FieldSpec[] {
 export default async function PoliciesPage({ searchParams }: { searchParams: Promise<{ edit?: string; new?: string; devId?: string }> }) {
   await requireViewer(['admin']);
   const q = await searchParams;
-  const { db } = getContext();
-  const now = Date.now();
-  const fallback = ensureDefaultPolicy(db);
-  const all = listPolicies(db).map(policyView);
-  const creating = q.new !== undefined;
-  const editing = creating ? undefined : all.find((p) => p.id === q.edit) ?? all.find((p) => p.id === fallback.id)!;
-  const assignments = listAssignments(db);
+  const devId = q.devId?.trim().slice(0, 128) || undefined;
+  const { now, all, editing, assignments, groups, models, handset, preview } = policiesPage(getContext().db, { edit: q.edit, creating: q.new !== undefined, devId });
   const names = new Map(all.map((p) => [p.id, p.name]));
-  const groups = deviceGroups(db);
-  const models = listModels(db).map((m) => `${m.manufacturer}/${m.model}`);
-  const devId = q.devId?.trim().slice(0, 128);
-  const handset = devId ? handsetNextBackup(db, devId) : undefined;
-  const preview = editing ? policyPreview(db, editing.id) : [];
 
   return (
     <div className="space-y-6">

@@ -2,6 +2,7 @@ import { apiHandler, readJson } from '@/lib/server/api';
 import { provisionDevice } from '@/lib/devices';
 import { listDevices } from '@/db/queries/devices';
 import { publicDevice } from '@/lib/server/present';
+import { insertAudit } from '@/db/queries/audit';
 import type { ProvisionDeviceInput } from '@/lib/validations/device';
 
 export const dynamic = 'force-dynamic';
@@ -10,9 +11,10 @@ export const GET = apiHandler(['admin', 'agent'], (_req, { db }) =>
   Response.json({ devices: listDevices(db).map(publicDevice) }));
 
 /** Provisions one device, or several when the body is an array (bulk). */
-export const POST = apiHandler(['admin'], async (req, { db }) => {
+export const POST = apiHandler(['admin'], async (req, { db, tokenId }) => {
   const body = await readJson(req);
   const inputs = (Array.isArray(body) ? body : [body]) as ProvisionDeviceInput[];
   const rows = inputs.map((i) => provisionDevice(db, i));
+  for (const d of rows) insertAudit(db, { actor: `token:${tokenId}`, action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
   return Response.json({ devices: rows.map(publicDevice) }, { status: 201 });
 });

@@ -1,0 +1,47 @@
+import { auditCsv, auditQueryOf } from '@/lib/admin-audit';
+import { getContext } from '@/lib/app-context';
+import { isStaff } from '@/lib/server/access';
+import { getViewer } from '@/lib/server/session';
+import { insertAudit } from '@/db/queries/audit';
+
+export const dynamic = 'force-dynamic';
+
+/**
+ * The audit log as CSV, with the page's filters. Route handlers do not run the console's
+ * layout, so this checks the viewer itself. Streamed a batch at a time.
+ */
+export async function GET(req: Request): Promise<Response> {
+  const viewer = await getViewer();
+  if (!viewer) return new Response('Please sign in.', { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  if (!isStaff(viewer)) return new Response('You do not have access to this.', { status: 403, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  const { db } = getContext();
+  const q = auditQueryOf(new URL(req.url).searchParams);
+  const { before: _ignored, ...filters } = q;
+  // Who took a copy of the log, and of what, is itself worth recording.
+  insertAudit(db, { actor: viewer.email, action: 'audit.exported', details: filters });
+  const lines = auditCsv(db, filters);
+  const enc = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      let chunk = '';
+      for (let i = 0; i < 500; i++) {
+        const r = lines.next();
+        if (r.done) {
+          if (chunk) controller.enqueue(enc.encode(chunk));
+          controller.close();
+          return;
+        }
+        chunk += r.value;
+      }
+      controller.enqueue(enc.encode(chunk));
+    },
+  });
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+  return new Response(body, {
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="rewind-audit-${stamp}.csv"`,
+      'cache-control': 'no-store',
+    },
+  });
+}

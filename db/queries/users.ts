@@ -77,3 +77,24 @@ export function recordFailedSignIn(db: Db, id: string, now: number, max: number,
   }).where(eq(users.id, id)).returning({ failedAttempts: users.failedAttempts, lockedUntil: users.lockedUntil }).get();
   return row ?? { failedAttempts: 0, lockedUntil: null };
 }
+
+/** Every user for the admin list, without password hashes. */
+export function listUsers(db: Db) {
+  return db.select({
+    id: users.id, email: users.email, role: users.role, subscriberId: users.subscriberId, failedAttempts: users.failedAttempts,
+    lockedUntil: users.lockedUntil, createdAt: users.createdAt, lastSignInAt: users.lastSignInAt,
+  }).from(users).orderBy(asc(users.email)).all();
+}
+
+export function setUserRole(db: Db, id: string, role: UserRow['role']): void {
+  db.update(users).set({ role }).where(eq(users.id, id)).run();
+}
+
+export function deleteUser(db: Db, id: string): void {
+  db.delete(users).where(eq(users.id, id)).run();
+}
+
+/** Signs a user out everywhere (after a password reset or a change of role). */
+export function deleteUserSessions(db: Db, userId: string): number {
+  return db.delete(webSessions).where(eq(webSessions.userId, userId)).run().changes;
+}

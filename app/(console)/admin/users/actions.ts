@@ -1,0 +1,56 @@
+'use server';
+import { revalidatePath } from 'next/cache';
+import { z } from 'zod';
+import { createUser } from '@/lib/auth/users';
+import { changeRole, removeUser, resetPassword, unlockUser } from '@/lib/admin-users';
+import { authedAction } from '@/lib/server/action';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_ROLES } from '@/lib/validations/auth';
+
+const PAGE = '/admin/users';
+const id = z.object({ id: z.string().min(1) });
+const password = z.string()
+  .min(MIN_PASSWORD_LENGTH, `The password needs at least ${MIN_PASSWORD_LENGTH} characters.`)
+  .max(MAX_PASSWORD_LENGTH, `The password may have at most ${MAX_PASSWORD_LENGTH} characters.`);
+
+// The full rules (email, role, subscriber) are createUser's; this only shapes the form.
+const createSchema = z.object({
+  email: z.string().max(254),
+  role: z.enum(USER_ROLES, 'The role must be admin, agent or subscriber.'),
+  subscriberId: z.string().trim().max(64).transform((v) => v || undefined),
+  password: z.string().max(MAX_PASSWORD_LENGTH + 1),
+});
+
+export const createUserAction = authedAction({ roles: ['admin'], schema: createSchema }, async (input, ctx) => {
+  const u = await createUser(ctx.db, input);
+  ctx.audit('user.created', { details: { id: u.id, email: u.email, role: u.role, subscriberId: u.subscriberId } });
+  revalidatePath(PAGE);
+  return { email: u.email };
+});
+
+export const changeRoleAction = authedAction({ roles: ['admin'], schema: id.extend({ role: z.enum(['admin', 'agent']) }) }, (input, ctx) => {
+  const u = changeRole(ctx.db, ctx.viewer.userId, input.id, input.role);
+  ctx.audit('user.role-changed', { details: { id: u.id, email: u.email, role: input.role } });
+  revalidatePath(PAGE);
+  return { email: u.email };
+});
+
+export const resetPasswordAction = authedAction({ roles: ['admin'], schema: id.extend({ password }) }, async (input, ctx) => {
+  const u = await resetPassword(ctx.db, input.id, input.password);
+  ctx.audit('user.password-reset', { details: { id: u.id, email: u.email } });
+  revalidatePath(PAGE);
+  return { email: u.email };
+});
+
+export const unlockUserAction = authedAction({ roles: ['admin'], schema: id }, (input, ctx) => {
+  const u = unlockUser(ctx.db, input.id);
+  ctx.audit('user.unlocked', { details: { id: u.id, email: u.email } });
+  revalidatePath(PAGE);
+  return { email: u.email };
+});
+
+export const deleteUserAction = authedAction({ roles: ['admin'], schema: id }, (input, ctx) => {
+  const u = removeUser(ctx.db, ctx.viewer.userId, input.id);
+  ctx.audit('user.deleted', { details: { id: u.id, email: u.email, role: u.role } });
+  revalidatePath(PAGE);
+  return { email: u.email };
+});

@@ -30,7 +30,7 @@ export function DeviceCoverage({ deviceId, rows, now }: { deviceId: string; rows
                 </Link>
               ) : 'never'}
             </td>
-            <td className={tdClass}>
+            <td className={`${tdClass} whitespace-nowrap`}>
               {/* Outside the policy, "never" is expected: said plainly, not as an alarm. */}
               <Badge tone={!r.inPolicy && r.state !== 'fresh' ? 'neutral' : STATE[r.state].tone}>{STATE[r.state].text}</Badge>
             </td>

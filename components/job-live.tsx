@@ -44,6 +44,14 @@ export function JobProgress({ live, label }: { live: LiveJob; label: string }) {
   );
 }
 
+/** An item's outcome in words; a folder's Add answers 418 when the handset has it already. */
+function itemDetail(i: { kind: string; op: string; status: string; code: number | null; detail: string | null }): string {
+  if (i.detail) return i.detail;
+  if (i.kind === 'node' && i.op === 'add' && i.code === 418) return 'already on the handset';
+  if (i.kind === 'node' && i.op === 'add' && i.code === 200 && i.status === 'verified') return 'made on the handset';
+  return i.code ? `status ${i.code}` : '';
+}
+
 const KIND_WORDS: Record<string, string> = { backup: 'Backup', restore: 'Restore', 'local-backup': 'Backup on the handset', 'local-restore': 'Restore from the handset' };
 
 export function JobLive({ initial, retry, deviceHref }: {
@@ -62,6 +70,8 @@ export function JobLive({ initial, retry, deviceHref }: {
   const [retryError, setRetryError] = useState<string | null>(null);
   const items = 'items' in job ? job.items : null;
   const consents = 'consents' in job ? job.consents : [];
+  // Folders are the items other items sit under (the plan makes them first).
+  const folders = new Set(items?.filter((i) => items.some((o) => o.path.startsWith(`${i.path}/`))).map((i) => i.path));
   const failedItems = items?.filter((i) => i.status === 'failed' || i.status === 'mismatch').length ?? 0;
 
   const onRetry = async () => {
@@ -143,10 +153,10 @@ export function JobLive({ initial, retry, deviceHref }: {
               {items.map((i) => (
                 <tr key={i.seq}>
                   <td className={tdClass}>{i.seq}</td>
-                  <td className={tdClass}>{i.kind === 'node' ? (i.op === 'add' ? 'add' : 'write') : i.kind === 'app' ? 'install app' : 'firmware'}</td>
+                  <td className={tdClass}>{i.kind === 'node' ? (folders.has(i.path) ? 'folder' : 'write') : i.kind === 'app' ? 'install app' : 'firmware'}</td>
                   <td className={`${tdClass} font-mono text-xs break-all`}>{i.path}</td>
                   <td className={tdClass}><StatusBadge status={i.status} /></td>
-                  <td className={`${tdClass} text-xs text-slate-600`}>{i.detail ?? (i.code ? `status ${i.code}` : '')}</td>
+                  <td className={`${tdClass} text-xs text-slate-600`}>{itemDetail(i)}</td>
                 </tr>
               ))}
             </tbody>

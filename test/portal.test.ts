@@ -12,7 +12,7 @@ import { ensureModel, setProfile } from '@/db/queries/profiles';
 import { provisionDevice } from '@/lib/devices';
 import { FORBIDDEN, NOT_SIGNED_IN } from '@/lib/server/action';
 import type * as Session from '@/lib/server/session';
-import type { PlanPreview, RestoreChoices } from '@/lib/restore-wizard';
+import { planRequestFor, type PlanPreview, type RestoreChoices } from '@/lib/restore-wizard';
 import { backUpNowAction, eraseBackupsAction, portalConfirmRestoreAction, portalPreviewRestoreAction, portalRestoreChoicesAction } from '@/app/(portal)/portal/actions';
 import { confirmRestoreAction, previewRestoreAction, restoreChoicesAction } from '@/app/(console)/devices/[id]/restore/actions';
 import { retryFailedAction } from '@/app/(console)/jobs/[id]/actions';
@@ -260,5 +260,28 @@ describe('erasure and garbage collection', () => {
     expect(listSnapshots(t.ctx.db, adaTablet).map((s) => s.id)).toEqual([held.id]);
     expect(listLocalBackups(t.ctx.db, adaTablet)).toHaveLength(0);
     expect(snap.id).not.toBe(held.id);
+  });
+});
+
+describe('a selection as a plan request', () => {
+  const choices: RestoreChoices = {
+    snapshotId: 's1', takenAt: 0,
+    categories: [
+      { category: 'settings', label: 'Settings', bytes: 3, items: [{ path: './Settings/A', label: 'A', bytes: 1 }, { path: './Settings/B', label: 'B', bytes: 2 }] },
+      { category: 'appdata', label: 'Media', bytes: 5, items: [{ path: './AppData/R/x', label: 'x', bytes: 5 }] },
+      { category: 'firmware', label: 'Firmware', bytes: 1, items: [] },
+    ],
+  };
+
+  it('is whole categories alone when no single item is picked', () => {
+    expect(planRequestFor(choices, { categories: ['firmware', 'settings'], items: [] }, 'IMEI:1')).toEqual({ snapshotId: 's1', targetDevId: 'IMEI:1', categories: ['settings', 'firmware'] });
+  });
+
+  it('narrows to paths when an item is picked, a whole category beside it contributing all of its items', () => {
+    expect(planRequestFor(choices, { categories: ['settings'], items: ['./AppData/R/x'] }, 'IMEI:1')).toEqual({
+      snapshotId: 's1', targetDevId: 'IMEI:1', categories: ['settings', 'appdata'], paths: ['./AppData/R/x', './Settings/A', './Settings/B'],
+    });
+    // An item of a category picked whole adds nothing.
+    expect(planRequestFor(choices, { categories: ['settings'], items: ['./Settings/A'] }, 'IMEI:1')).toEqual({ snapshotId: 's1', targetDevId: 'IMEI:1', categories: ['settings'] });
   });
 });

@@ -101,4 +101,10 @@ test('an agent opens a handset, sees its two backups on the timeline, browses on
   await page.getByRole('button', { name: 'Back up now' }).click();
   await expect(page.getByText('Backup queued: the handset is being woken')).toBeVisible();
   await expect(page.getByRole('region', { name: 'Pending and deferred jobs' }).getByRole('link', { name: 'Backup (on-demand)' })).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Pending and deferred jobs' })).toContainText(/waking the handset|waiting for the handset to connect/);
+  await keepScreenshot(page, testInfo, 'device-pending');
+  // On a phone-sized screen the page still reads top to bottom, tables scrolling sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.getByRole('button', { name: 'Back up now' })).toBeVisible();
+  await keepScreenshot(page, testInfo, 'device-narrow');
 });

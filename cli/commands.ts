@@ -1,5 +1,6 @@
 import { getContext } from '../lib/app-context';
 import { provisionDevice, ValidationError } from '../lib/devices';
+import { dsAccountAdd } from './ds';
 import { createApiToken } from '../lib/tokens';
 import { insertAudit } from '../db/queries/audit';
 import { authSchemeSchema } from '../lib/validations/device';
@@ -12,6 +13,7 @@ import { jobCommand, restoreCommand, retryFailedCommand } from './restore';
 import { appAdd, catalogCommand, firmwareAdd } from './catalog';
 import { gcCommand, holdCommand, retentionCommand, verifyCommand } from './maintenance';
 import { userAdd } from './users';
+import { searchReindexCommand, seedCommand } from './seed';
 import { required, UsageError, type Command } from './usage';
 
 const deviceAdd: Command = {
@@ -84,4 +86,7 @@ export const commands: Record<string, Command> = {
   verify: verifyCommand,
   hold: holdCommand,
   sim: simCommand,
+  seed: seedCommand,
+  'search reindex': searchReindexCommand,
+  'ds-account add': dsAccountAdd,
 };

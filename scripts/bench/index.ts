@@ -7,6 +7,7 @@
  *   npx tsx scripts/bench/dm.ts
  *   npx tsx scripts/bench/backup.ts
  *   npx tsx scripts/bench/restore.ts
+ *   npx tsx scripts/bench/search.ts
  */
 // Before anything imports lib/log.ts, which reads it once (dm.ts sets it too).
 process.env.LOG_LEVEL = 'silent';
@@ -17,6 +18,7 @@ import { benchDiff } from './diff';
 import { benchDm } from './dm';
 import { benchBackup } from './backup';
 import { benchRestore } from './restore';
+import { benchSearch } from './search';
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -26,6 +28,7 @@ async function main(): Promise<void> {
   rows.push(...(await benchDm()));
   rows.push(...(await benchBackup()));
   rows.push(...(await benchRestore()));
+  rows.push(...(await benchSearch()));
   console.log(formatRows(rows));
   const cpus = os.cpus();
   console.log(

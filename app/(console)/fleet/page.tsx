@@ -1,75 +1,119 @@
+import Link from 'next/link';
+import { BarChart } from '@/components/charts';
+import { ReasonList, ShareBar, StorageFigures } from '@/components/fleet-charts';
+import { Card, EmptyState, PageHeader, StatusBadge, Table, tdClass, thClass } from '@/components/ui';
 import { getContext } from '@/lib/app-context';
-import { fleetStatus } from '@/db/queries/status';
+import { formatBytes, formatTime } from '@/lib/format';
+import { FLEET_DAYS, dayLabel, fleetOverview } from '@/lib/fleet-overview';
 import { requireViewer } from '@/lib/server/action';
-import { formatBytes } from '@/lib/format';
 
 export const dynamic = 'force-dynamic';
 
+const GREEN = '#059669';
+const RED = '#dc2626';
+const AMBER = '#d97706';
+const SLATE = '#94a3b8';
+
 export default async function FleetPage() {
   await requireViewer(['agent', 'admin']);
-  const { db } = getContext();
-  const s = fleetStatus(db);
+  const f = fleetOverview(getContext().db);
+  const s = f.status;
   return (
-    <div>
-      <h1 className="text-3xl font-semibold">Rewind</h1>
-      <p className="mt-2 text-slate-600">
-        Backup and restore for handsets managed over OMA Device Management.
-      </p>
-      <dl className="mt-8 grid grid-cols-2 gap-4 sm:grid-cols-4">
+    <div className="space-y-6">
+      <PageHeader title="Fleet overview" subtitle={`Backups, failures, coverage and storage across every handset; the last ${FLEET_DAYS} days, UTC.`} />
+      <dl className="grid grid-cols-2 gap-4 sm:grid-cols-4">
         <Stat label="Devices" value={s.devices} />
         <Stat label="DM sessions completed" value={s.sessionsComplete} />
         <Stat label="Sessions active" value={s.sessionsActive} />
         <Stat label="Backups" value={s.snapshotsComplete} note={`${formatBytes(s.stored.bytes)} stored`} />
       </dl>
-      <section className="mt-8">
-        <h2 className="text-lg font-medium">Recent backups</h2>
-        {s.recentBackups.length === 0 ? (
-          <p className="mt-2 text-slate-600">No backup yet.</p>
-        ) : (
-          <table className="mt-2 w-full rounded border border-slate-200 bg-white text-sm">
-            <thead className="text-left text-slate-600">
-              <tr><th className="px-4 py-2">Handset</th><th>Trigger</th><th>Status</th><th className="text-right">Nodes</th><th className="text-right">Size</th><th className="px-4 text-right">New content</th></tr>
-            </thead>
-            <tbody className="divide-y divide-slate-200">
+
+      <Card title="Backups per day">
+        <BarChart title={`Backups per day, last ${FLEET_DAYS} days: complete and failed`} series={[{ name: 'complete', color: GREEN }, { name: 'failed', color: RED }]}
+          bars={f.backups.map((d) => ({ label: dayLabel(d.day), values: [d.complete, d.failed] }))} />
+      </Card>
+
+      <div className="grid gap-6 lg:grid-cols-2">
+        <Card title="Coverage">
+          <p className="mb-2 text-sm text-slate-600">Handsets by the age of their last good backup.</p>
+          <ShareBar title="Coverage" parts={[
+            { label: 'last day', value: f.coverage.day, color: GREEN },
+            { label: 'last week', value: f.coverage.week, color: AMBER },
+            { label: 'older', value: f.coverage.older, color: RED },
+            { label: 'never', value: f.coverage.never, color: SLATE },
+          ]} />
+          {f.categories.length ? (
+            <div className="mt-4">
+              <Table caption="Handsets with a good backup of each category in the last week">
+                <thead><tr><th className={thClass}>Category</th><th className={thClass}>Backed up this week</th><th className={thClass}>Share</th></tr></thead>
+                <tbody>
+                  {f.categories.map((c) => (
+                    <tr key={c.category}><td className={tdClass}>{c.category}</td><td className={`${tdClass} tabular-nums`}>{c.devices}</td><td className={`${tdClass} tabular-nums`}>{Math.round(c.share * 100)}%</td></tr>
+                  ))}
+                </tbody>
+              </Table>
+            </div>
+          ) : null}
+        </Card>
+        <Card title="Failures and their reasons">
+          {f.failures.length ? <ReasonList reasons={f.failures} /> : <EmptyState title={`No failed job in the last ${FLEET_DAYS} days`} />}
+          <p className="mt-3 text-xs text-slate-600"><Link href="/audit?action=backup.failed" className="text-sky-700 hover:underline">Failed backups in the audit log</Link></p>
+        </Card>
+      </div>
+
+      <Card title="Storage">
+        <StorageFigures {...f.totals} />
+        <div className="mt-4 grid gap-6 lg:grid-cols-2">
+          <BarChart title="Stored content over time (distinct bytes in the store)" series={[{ name: 'stored', color: '#0369a1' }]} format={formatBytes}
+            bars={f.storage.map((d) => ({ label: dayLabel(d.day), values: [d.stored] }))} />
+          <BarChart title="Backed up per day (logical bytes of complete backups)" series={[{ name: 'logical', color: '#7c3aed' }]} format={formatBytes}
+            bars={f.storage.map((d) => ({ label: dayLabel(d.day), values: [d.logical] }))} />
+        </div>
+      </Card>
+
+      <Card title="Recent backups">
+        {s.recentBackups.length === 0 ? <EmptyState title="No backup yet">Run <code>npm run demo</code>, or queue one from a device page.</EmptyState> : (
+          <Table caption="Recent backups">
+            <thead><tr><th className={thClass}>Handset</th><th className={thClass}>Started</th><th className={thClass}>Trigger</th><th className={thClass}>Status</th><th className={`${thClass} text-right`}>Nodes</th><th className={`${thClass} text-right`}>Size</th><th className={`${thClass} text-right`}>New content</th></tr></thead>
+            <tbody>
               {s.recentBackups.map((b) => (
                 <tr key={b.id}>
-                  <td className="px-4 py-2 font-mono">{b.devId}</td>
-                  <td>{b.trigger}</td>
-                  <td className={b.status === 'complete' ? 'text-emerald-700' : b.status === 'failed' ? 'text-red-700' : 'text-amber-700'}>{b.status}</td>
-                  <td className="text-right tabular-nums">{b.entries}</td>
-                  <td className="text-right tabular-nums">{formatBytes(b.bytes)}</td>
-                  <td className="px-4 text-right tabular-nums">{formatBytes(b.newBytes)}</td>
+                  <td className={`${tdClass} font-mono`}>{b.devId}</td>
+                  <td className={`${tdClass} whitespace-nowrap`}>{formatTime(b.startedAt)}</td>
+                  <td className={tdClass}>{b.trigger}</td>
+                  <td className={tdClass}><StatusBadge status={b.status} /></td>
+                  <td className={`${tdClass} text-right tabular-nums`}>{b.entries}</td>
+                  <td className={`${tdClass} text-right tabular-nums`}>{formatBytes(b.bytes)}</td>
+                  <td className={`${tdClass} text-right tabular-nums`}>{formatBytes(b.newBytes)}</td>
                 </tr>
               ))}
             </tbody>
-          </table>
+          </Table>
         )}
-      </section>
-      <section className="mt-8">
-        <h2 className="text-lg font-medium">Recently seen handsets</h2>
+      </Card>
+
+      <Card title="Recently seen handsets">
         {s.recent.length === 0 ? (
-          <p className="mt-2 text-slate-600">No handset has connected yet. Run <code>npm run demo</code> or point a DM client at <code>/dm</code>.</p>
+          <EmptyState title="No handset has connected yet">Run <code>npm run demo</code> or point a DM client at <code>/dm</code>.</EmptyState>
         ) : (
-          <ul className="mt-2 divide-y divide-slate-200 rounded border border-slate-200 bg-white">
+          <ul className="divide-y divide-slate-100">
             {s.recent.map((d) => (
-              <li key={d.devId} className="flex justify-between px-4 py-2 text-sm">
+              <li key={d.devId} className="flex flex-wrap justify-between gap-x-4 py-2 text-sm">
                 <span className="font-mono">{d.devId}</span>
                 <span>{d.manufacturer} {d.model} · {d.firmware ?? 'firmware unknown'}</span>
-                <time dateTime={d.lastSeenAt ? new Date(d.lastSeenAt).toISOString() : undefined}>
-                  {d.lastSeenAt ? new Date(d.lastSeenAt).toLocaleString('en-GB') : 'never'}
-                </time>
+                <time dateTime={d.lastSeenAt ? new Date(d.lastSeenAt).toISOString() : undefined}>{formatTime(d.lastSeenAt)}</time>
               </li>
             ))}
           </ul>
         )}
-      </section>
+      </Card>
     </div>
   );
 }
 
 function Stat({ label, value, note }: { label: string; value: number; note?: string }) {
   return (
-    <div className="rounded border border-slate-200 bg-white p-4">
+    <div className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
       <dt className="text-sm text-slate-600">{label}</dt>
       <dd className="text-2xl font-semibold tabular-nums">{value}</dd>
       {note ? <dd className="text-xs text-slate-500">{note}</dd> : null}

@@ -50,7 +50,7 @@ test('an admin gives a handset its own policy, changes its interval and sees the
 
   // Edit it, and check the handset: it follows the new policy, through its group.
   await page.getByRole('link', { name: `Edit ${policy}` }).click();
-  await page.getByLabel('Check a handset').fill(devId!);
+  await page.getByRole('textbox', { name: 'Check a handset' }).fill(devId!);
   await page.getByRole('button', { name: 'Check' }).click();
   const check = page.getByTestId('handset-next-backup');
   await expect(check).toContainText(policy);

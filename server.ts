@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { handleDs } from './lib/gateway/ds-http';
 import { handleDm } from './lib/gateway/dm-http';
 import { servePackage } from './lib/gateway/packages-http';
 import { log } from './lib/log';
@@ -47,7 +48,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const kind = isProtocolPath(pathname);
     const route: Promise<void> | void =
       kind === 'dm' ? handleDm(req, res)
-      : kind === 'ds' ? notYet(res)
+      : kind === 'ds' ? handleDs(req, res)
       : kind === 'packages' ? servePackage(req, res, pathname)
       : nextHandler ? nextHandler(req, res)
       : notFound(res);
@@ -79,10 +80,4 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 function notFound(res: http.ServerResponse): void {
   res.writeHead(404, { 'content-type': 'text/plain', 'content-length': '9' });
   res.end('not found');
-}
-
-function notYet(res: http.ServerResponse): void {
-  const body = 'OMA DS endpoint not enabled';
-  res.writeHead(503, { 'content-type': 'text/plain', 'content-length': String(body.length) });
-  res.end(body);
 }

@@ -371,3 +371,84 @@ export const webSessions = sqliteTable('web_sessions', {
   expiresAt: integer('expires_at').notNull(),
   createdAt: createdAt(),
 }, (t) => [index('web_sessions_user_idx').on(t.userId), index('web_sessions_expires_idx').on(t.expiresAt)]);
+
+// ---------------------------------------------------------------------------------------
+// Data Sync (OMA DS 1.2): contacts and calendar backed up through /ds.
+
+export type DsStoreName = 'contacts' | 'calendar';
+
+/** A handset's DS account: what its DS client signs in with. Only B64(MD5(user:pass)) is kept; it checks basic and MD5 credentials alike. */
+export const dsAccounts = sqliteTable('ds_accounts', {
+  id: id(),
+  deviceId: text('device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
+  /** Unique across the server: MD5 credentials name the account only by it. */
+  username: text('username').notNull(),
+  derived: text('derived').notNull(),
+  /** 'basic' accepts basic or MD5; 'md5' challenges a basic client for MD5. */
+  auth: text('auth').$type<'basic' | 'md5'>().notNull().default('basic'),
+  /** NextNonce we gave this account for its next MD5 credentials (base64). */
+  nonce: text('nonce').notNull().default(''),
+  createdAt: createdAt(),
+}, (t) => [uniqueIndex('ds_accounts_username_idx').on(t.username), index('ds_accounts_device_idx').on(t.deviceId)]);
+
+/** One datastore of an account as last synced: the anchors that let the next two-way sync send only changes. */
+export const dsStores = sqliteTable('ds_stores', {
+  accountId: text('account_id').notNull().references(() => dsAccounts.id, { onDelete: 'cascade' }),
+  store: text('store').$type<DsStoreName>().notNull(),
+  /** The client's Next anchor of the last sync that completed; its next Last must equal it. */
+  clientAnchor: text('client_anchor'),
+  serverAnchor: text('server_anchor'),
+  /** The client's datastore URI, e.g. ./contacts. */
+  clientUri: text('client_uri'),
+  syncedAt: integer('synced_at'),
+  lastSyncType: text('last_sync_type'),
+}, (t) => [primaryKey({ columns: [t.accountId, t.store] })]);
+
+/** The server's copy of one contact or event. Content is in the blob store by SHA-256. */
+export const dsItems = sqliteTable('ds_items', {
+  id: id(),
+  accountId: text('account_id').notNull().references(() => dsAccounts.id, { onDelete: 'cascade' }),
+  store: text('store').$type<DsStoreName>().notNull(),
+  /** The client's LUID for it, once known (from its Add, or its Map after ours). */
+  luid: text('luid'),
+  contentType: text('content_type').notNull(),
+  hash: text('hash').notNull(),
+  size: integer('size').notNull(),
+  /** For people: the contact's name or the event's summary. */
+  summary: text('summary').notNull().default(''),
+  /** The vCard/iCalendar UID when it has one: how snapshots match an item across versions. */
+  uid: text('uid'),
+  /** Set when the server has a change the client has not received yet (a restore loaded it). */
+  pending: text('pending').$type<'add' | 'replace' | 'delete'>(),
+  updatedAt: integer('updated_at').notNull().$defaultFn(() => Date.now()),
+}, (t) => [index('ds_items_account_store_idx').on(t.accountId, t.store), uniqueIndex('ds_items_luid_idx').on(t.accountId, t.store, t.luid)]);
+
+/** One DS session; its state is JSON so any server process can take the next message. */
+export const dsSessions = sqliteTable('ds_sessions', {
+  id: id(),
+  /** The client's SyncHdr Source and SessionID: how its next message finds this row. */
+  source: text('source').notNull(),
+  sessionId: text('session_id').notNull(),
+  accountId: text('account_id'),
+  status: text('status').$type<'active' | 'complete' | 'failed'>().notNull().default('active'),
+  state: text('state').notNull(),
+  createdAt: createdAt(),
+  updatedAt: integer('updated_at').notNull().$defaultFn(() => Date.now()),
+}, (t) => [index('ds_sessions_lookup_idx').on(t.source, t.sessionId, t.status)]);
+
+/** A DS backup: the account's stores as one session left them, versioned like DM snapshots (a manifest blob whose hash is the root). */
+export const dsSnapshots = sqliteTable('ds_snapshots', {
+  id: id(),
+  deviceId: text('device_id').notNull().references(() => devices.id, { onDelete: 'cascade' }),
+  accountId: text('account_id').notNull(),
+  jobId: text('job_id'),
+  syncType: text('sync_type').notNull(),
+  rootHash: text('root_hash').notNull(),
+  contacts: integer('contacts').notNull(),
+  events: integer('events').notNull(),
+  bytes: integer('bytes').notNull(),
+  newBytes: integer('new_bytes').notNull(),
+  /** JSON: per store, what the session changed ({ added, replaced, deleted }). */
+  changes: text('changes').notNull().default('{}'),
+  createdAt: createdAt(),
+}, (t) => [index('ds_snapshots_device_idx').on(t.deviceId, t.createdAt)]);

@@ -25,6 +25,8 @@ import type { Db } from '@/db/client';
 import { allBlobRows, blobRowsFor, deleteBlobRows, packageHashes, snapshotRoots, stagedHashes } from '@/db/queries/retention';
 import { FileBlobStore, isHash, sha256Hex, type BlobStore } from './blob-store';
 import { decodeManifest, encodeManifest, rootHash } from './manifest';
+import { dsItemHashes, dsSnapshotRoots } from '@/db/queries/ds';
+import { decodeDsManifest } from '../ds/snapshot';
 
 export const DEFAULT_GC_GRACE_MS = 10 * 60 * 1000;
 
@@ -78,13 +80,25 @@ async function markManifest(store: BlobStore, root: string, live: Set<string>): 
   return true;
 }
 
+async function markDsManifest(store: BlobStore, root: string, live: Set<string>): Promise<boolean> {
+  const bytes = await store.get(root);
+  if (!bytes || sha256Hex(bytes) !== root) return false;
+  try {
+    for (const e of decodeDsManifest(bytes)) live.add(e.hash);
+  } catch {
+    return false;
+  }
+  return true;
+}
+
 async function mark(db: Db, store: BlobStore, excluded: ReadonlySet<string>): Promise<Mark> {
   const live = new Set<string>();
   const roots = new Set<string>();
   // Staging first: a backup that completes after this read shows up in the roots read next.
   for (const { snapshotId, hash } of stagedHashes(db)) if (!excluded.has(snapshotId)) live.add(hash);
-  // Firmware and app packages in the catalogs live in the same store.
+  // Firmware and app packages in the catalogs live in the same store, and so do the DS copies of contacts and events.
   for (const hash of packageHashes(db)) live.add(hash);
+  for (const hash of dsItemHashes(db)) live.add(hash);
   const readable = new Map<string, boolean>();
   const unreadable: string[] = [];
   for (const { id, rootHash } of snapshotRoots(db)) {
@@ -94,6 +108,16 @@ async function mark(db: Db, store: BlobStore, excluded: ReadonlySet<string>): Pr
     let ok = readable.get(rootHash);
     if (ok === undefined) {
       ok = await markManifest(store, rootHash, live);
+      readable.set(rootHash, ok);
+    }
+    if (!ok) unreadable.push(id);
+  }
+  // DS snapshots: their manifests, and the items those name.
+  for (const { id, rootHash } of dsSnapshotRoots(db)) {
+    live.add(rootHash);
+    let ok = readable.get(rootHash);
+    if (ok === undefined) {
+      ok = await markDsManifest(store, rootHash, live);
       readable.set(rootHash, ok);
     }
     if (!ok) unreadable.push(id);

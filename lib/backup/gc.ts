@@ -67,29 +67,21 @@ interface Mark {
 }
 
 /** Adds the manifest's value hashes to `live`; false when the manifest is missing, damaged or undecodable. */
-async function markManifest(store: BlobStore, root: string, live: Set<string>): Promise<boolean> {
+async function markManifest(store: BlobStore, root: string, live: Set<string>, hashesOf: (bytes: Uint8Array) => Iterable<string | undefined>): Promise<boolean> {
   const bytes = await store.get(root);
   // The empty manifest names nothing, stored or not (an empty snapshot need not store it).
   if (!bytes && root === EMPTY_ROOT) return true;
   if (!bytes || sha256Hex(bytes) !== root) return false;
   try {
-    for (const e of decodeManifest(bytes).entries) if (e.hash) live.add(e.hash);
+    for (const h of hashesOf(bytes)) if (h) live.add(h);
   } catch {
     return false;
   }
   return true;
 }
 
-async function markDsManifest(store: BlobStore, root: string, live: Set<string>): Promise<boolean> {
-  const bytes = await store.get(root);
-  if (!bytes || sha256Hex(bytes) !== root) return false;
-  try {
-    for (const e of decodeDsManifest(bytes)) live.add(e.hash);
-  } catch {
-    return false;
-  }
-  return true;
-}
+const dmHashes = (bytes: Uint8Array) => decodeManifest(bytes).entries.map((e) => e.hash);
+const dsHashes = (bytes: Uint8Array) => decodeDsManifest(bytes).map((e) => e.hash);
 
 async function mark(db: Db, store: BlobStore, excluded: ReadonlySet<string>): Promise<Mark> {
   const live = new Set<string>();
@@ -101,23 +93,17 @@ async function mark(db: Db, store: BlobStore, excluded: ReadonlySet<string>): Pr
   for (const hash of dsItemHashes(db)) live.add(hash);
   const readable = new Map<string, boolean>();
   const unreadable: string[] = [];
-  for (const { id, rootHash } of snapshotRoots(db)) {
-    if (excluded.has(id)) continue;
-    roots.add(rootHash);
+  // DM snapshots (their roots also tell the sweep when a backup completed since the mark), then DS snapshots.
+  const all = [
+    ...snapshotRoots(db).filter((r) => !excluded.has(r.id)).map((r) => ({ ...r, dm: true })),
+    ...dsSnapshotRoots(db).map((r) => ({ ...r, dm: false })),
+  ];
+  for (const { id, rootHash, dm } of all) {
+    if (dm) roots.add(rootHash);
     live.add(rootHash);
     let ok = readable.get(rootHash);
     if (ok === undefined) {
-      ok = await markManifest(store, rootHash, live);
-      readable.set(rootHash, ok);
-    }
-    if (!ok) unreadable.push(id);
-  }
-  // DS snapshots: their manifests, and the items those name.
-  for (const { id, rootHash } of dsSnapshotRoots(db)) {
-    live.add(rootHash);
-    let ok = readable.get(rootHash);
-    if (ok === undefined) {
-      ok = await markDsManifest(store, rootHash, live);
+      ok = await markManifest(store, rootHash, live, dm ? dmHashes : dsHashes);
       readable.set(rootHash, ok);
     }
     if (!ok) unreadable.push(id);

@@ -5,20 +5,14 @@
  */
 import type { XmlElement } from '../omadm/codec/element';
 import { NS_DEVINF } from '../omadm/codec/wbxml-tokens';
+import { DS_SYNC_TYPES, type DsSyncType } from '../omadm/mo/backup-restore';
 
 export type DsStoreName = 'contacts' | 'calendar';
 export const DS_STORE_NAMES: readonly DsStoreName[] = ['contacts', 'calendar'];
 
 /** OMA DS 1.2 sync types (SyncML Sync Protocol §5), by the names SyncEvolution and our B&R MO use. */
-export const SYNC_TYPES = {
-  'two-way': 200,
-  slow: 201,
-  'one-way-from-client': 202,
-  'refresh-from-client': 203,
-  'one-way-from-server': 204,
-  'refresh-from-server': 205,
-} as const;
-export type SyncType = keyof typeof SYNC_TYPES;
+export const SYNC_TYPES = DS_SYNC_TYPES;
+export type SyncType = DsSyncType;
 export const SYNC_TYPE_OF_CODE: Record<number, SyncType> = Object.fromEntries(Object.entries(SYNC_TYPES).map(([k, v]) => [v, k as SyncType]));
 
 export const DS_ALERT = { NextMessage: '222', SessionAbort: '223' } as const;

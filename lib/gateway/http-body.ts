@@ -3,6 +3,11 @@
  * is read, the streamed length is capped, and a slow or stalled upload times out.
  */
 import type http from 'node:http';
+import { decodeMessage } from '../omadm/codec/index';
+import type { DecodeLimits } from '../omadm/codec/element';
+import { DecodeError } from '../omadm/errors';
+import { encodingOf, type Encoding, type SyncMLMessage } from '../omadm/message';
+import { log } from '../log';
 
 export class BodyError extends Error {
   constructor(readonly status: 400 | 408 | 413, message: string) {
@@ -57,4 +62,53 @@ export function send(res: http.ServerResponse, status: number, body: Uint8Array 
     'cache-control': 'no-store',
   });
   res.end(bytes);
+}
+
+export interface SyncMlRequest {
+  message: SyncMLMessage;
+  body: Uint8Array;
+  encoding: Encoding;
+  /** The request's media type, lower-case, without parameters. */
+  contentType: string;
+}
+
+/**
+ * The part /dm and /ds share: POST only, a SyncML content type, a capped body, a decode
+ * within limits. Answers the error itself and returns undefined when the request is refused.
+ */
+export async function readSyncMl(
+  req: http.IncomingMessage, res: http.ServerResponse, opts: { name: string; types: string; maxBytes: number; limits: Partial<DecodeLimits> },
+): Promise<SyncMlRequest | undefined> {
+  if (req.method !== 'POST') {
+    send(res, 405, `the ${opts.name} endpoint accepts POST only`, { allow: 'POST' });
+    return undefined;
+  }
+  const contentType = req.headers['content-type'];
+  const encoding = encodingOf(contentType);
+  if (!encoding) {
+    req.resume();
+    send(res, 415, `unsupported content type; send ${opts.types}`);
+    return undefined;
+  }
+  let body: Uint8Array;
+  try {
+    body = await readBody(req, opts.maxBytes);
+  } catch (err) {
+    if (err instanceof BodyError) {
+      send(res, err.status, err.message, { connection: 'close' });
+      return undefined;
+    }
+    throw err;
+  }
+  try {
+    const message = decodeMessage(body, encoding, opts.limits);
+    return { message, body, encoding, contentType: (contentType ?? '').split(';')[0]!.trim().toLowerCase() };
+  } catch (err) {
+    if (err instanceof DecodeError) {
+      log.info({ code: err.code, offset: err.offset, endpoint: opts.name }, 'undecodable SyncML message');
+      send(res, err.code === 'too-large' ? 413 : 400, `${err.code}: ${err.message}`);
+      return undefined;
+    }
+    throw err;
+  }
 }

@@ -6,7 +6,7 @@
  * the list.
  */
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useRouter } from 'next/navigation';
+import { useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { whyNotSearchable, type SearchHit } from '@/lib/search';
 import { SearchResults } from './search-results';
@@ -25,8 +25,11 @@ const searchKey = (q: string) => ['search', q.trim()] as const;
 export function SearchBox({ initialQuery, initialHits }: { initialQuery: string; initialHits: SearchHit[] }) {
   const router = useRouter();
   const client = useQueryClient();
-  const [text, setText] = useState(initialQuery);
-  const [query, setQuery] = useState(initialQuery);
+  // The address may be ahead of the page's props: Back returns to a page rendered before the
+  // query was typed, at the address the typing left.
+  const fromUrl = useSearchParams().get('q')?.trim().slice(0, 128);
+  const [text, setText] = useState(() => fromUrl ?? initialQuery);
+  const [query, setQuery] = useState(() => fromUrl ?? initialQuery);
   const list = useRef<HTMLDivElement>(null);
 
   useEffect(() => {

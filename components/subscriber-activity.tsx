@@ -8,7 +8,7 @@ export interface ActivityRow {
   at: number;
   deviceId: string;
   devId: string;
-  /** Where the entry itself is shown (the job, or the handset for a backup). */
+  /** Where the entry itself is shown: the job, or the snapshot browser for a backup. */
   href: string;
   what: string;
   status: string;

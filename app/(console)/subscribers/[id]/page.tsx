@@ -38,7 +38,7 @@ function pageData(db: Db, subscriberId: string) {
       detail: e.job.error ?? (e.job.status === 'queued' && e.job.notBefore && e.job.notBefore > now ? `waits until ${formatTime(e.job.notBefore)}` : ''),
     }
     : {
-      key: `s-${e.snapshot.id}`, at: e.at, deviceId: e.deviceId, devId: e.devId, href: `/devices/${e.deviceId}`,
+      key: `s-${e.snapshot.id}`, at: e.at, deviceId: e.deviceId, devId: e.devId, href: `/devices/${e.deviceId}/snapshots/${e.snapshot.id}`,
       what: `Backup (${e.snapshot.trigger})`, status: e.snapshot.status,
       detail: e.snapshot.error ?? `${e.snapshot.entries} nodes`,
     });

@@ -115,7 +115,7 @@ export function Facts({ items }: { items: Array<[string, ReactNode]> }) {
       {items.map(([k, v]) => (
         <div key={k} className="flex justify-between gap-4 border-b border-slate-100 py-1">
           <dt className="text-slate-600">{k}</dt>
-          <dd className="text-right break-all">{v}</dd>
+          <dd className="min-w-0 text-right break-words">{v}</dd>
         </div>
       ))}
     </dl>

@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 async function post(body: Uint8Array | string, type: string = MIME.dsXml, method = 'POST'): Promise<{ status: number; text: string; bytes: Uint8Array }> {
-  const r = await fetch(url, { method, headers: { 'content-type': type }, ...(method === 'POST' ? { body } : {}) });
+  const r = await fetch(url, { method, headers: { 'content-type': type }, ...(method === 'POST' ? { body: typeof body === 'string' ? body : new Uint8Array(body) } : {}) });
   const bytes = new Uint8Array(await r.arrayBuffer());
   return { status: r.status, text: new TextDecoder().decode(bytes), bytes };
 }

@@ -15,6 +15,7 @@ import {
   choosePair, coverage, localBackupView, networkView, pendingJobView, policySummary, previousComplete, timelinePoints,
 } from './device-views';
 import { formatBytes, formatTime } from './format';
+import { dsSectionData } from './ds/views';
 import { diffEntries, diffGroups, readTexts } from './snapshot-views';
 import { publicSnapshot } from './views';
 
@@ -47,6 +48,8 @@ export function devicePageData(db: Db, device: DeviceRow, now = Date.now()) {
     previous: Object.fromEntries(previousComplete(snapshots)),
     localBackups: listLocalBackups(db, device.id).map(localBackupView),
     sinceDefault: dayBefore(7, now),
+    // Contacts and calendar, backed up through Data Sync.
+    ds: dsSectionData(db, device),
   };
 }
 

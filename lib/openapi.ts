@@ -132,6 +132,47 @@ const diff = {
   },
 };
 
+const dsStoreCounts = {
+  type: 'object', description: 'what the session did to one store',
+  properties: Object.fromEntries(['received', 'added', 'replaced', 'deleted', 'failed', 'sent'].map((k) => [k, { type: 'integer' }])),
+};
+const dsSnapshot = {
+  type: 'object', description: 'A DS backup: the handset\'s contacts and calendar as one Data Sync session left them',
+  properties: {
+    id: { type: 'string' }, deviceId: { type: 'string' }, accountId: { type: 'string' }, jobId: nullable('string'),
+    syncType: { type: 'string', example: 'two-way', description: 'per store, joined with + when they differ' },
+    rootHash: { type: 'string', description: 'SHA-256 (hex) of the manifest' }, contacts: { type: 'integer' }, events: { type: 'integer' },
+    bytes: { type: 'integer' }, newBytes: { type: 'integer', description: 'content this backup added to the store' },
+    changes: { type: 'object', properties: { contacts: dsStoreCounts, calendar: dsStoreCounts } }, createdAt: { type: 'integer' },
+  },
+};
+const dsStore = { enum: ['contacts', 'calendar'] };
+const dsEntry = {
+  type: 'object', required: ['store', 'id', 'type', 'size', 'hash', 'summary'],
+  properties: {
+    store: dsStore, id: { type: 'string', description: 'the server\'s id of the item' }, uid: { type: 'string', description: 'the vCard/iCalendar UID, when it has one' },
+    type: { type: 'string', example: 'text/vcard' }, size: { type: 'integer' }, hash: { type: 'string', description: 'SHA-256 (hex) of the item' },
+    summary: { type: 'string', description: 'a contact\'s name, an event\'s title', example: 'Ada Lovelace' },
+  },
+};
+const dsChange = { type: 'object', properties: { store: dsStore, key: { type: 'string' }, summary: { type: 'string' }, before: ref('DsManifestEntry'), after: ref('DsManifestEntry') } };
+const dsDiff = {
+  type: 'object', description: 'Items match by UID, else by the server\'s id',
+  properties: {
+    a: ref('DsSnapshot'), b: ref('DsSnapshot'),
+    added: { type: 'array', items: dsChange }, removed: { type: 'array', items: dsChange }, changed: { type: 'array', items: dsChange },
+    unchanged: { type: 'integer' }, byStore: { type: 'object', properties: { contacts: counts, calendar: counts } },
+  },
+};
+const dsAccount = {
+  type: 'object', description: 'What a handset\'s DS client signs in to /ds with (the password is never shown)',
+  properties: {
+    id: { type: 'string' }, deviceId: { type: 'string' }, username: { type: 'string' }, auth: { enum: ['basic', 'md5'], description: 'md5 challenges a basic client for MD5' },
+    createdAt: { type: 'integer' },
+    stores: { type: 'array', items: { type: 'object', properties: { store: dsStore, syncedAt: nullable('integer'), lastSyncType: nullable('string'), clientUri: nullable('string') } } },
+  },
+};
+
 const dmPath = { type: 'string', example: './Settings/Email' };
 const planRequest = {
   type: 'object', required: ['snapshotId'], additionalProperties: false,
@@ -278,6 +319,7 @@ export const openapi = {
       ManifestEntry: manifestEntry, BackupProgress: backupProgress, Job: job, CreateJob: createJob, Model: model,
       ModelProfile: modelProfile, Diff: diff, PlanRequest: planRequest, PlanStep: planStep, RestorePlan: restorePlan, StoredPlan: storedPlan,
       RestoreItem: restoreItem, Consent: consent, JobDetail: jobDetail, FirmwarePackage: firmwarePackage, AppPackage: appPackage,
+      DsSnapshot: dsSnapshot, DsManifestEntry: dsEntry, DsDiff: dsDiff, DsAccount: dsAccount,
     },
   },
   security: [{ bearer: [] }],
@@ -379,6 +421,54 @@ export const openapi = {
         summary: "A device's jobs, newest first (the last 200)", tags: ['jobs'],
         parameters: [devIdParam],
         responses: { '200': { description: 'Jobs', content: json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') } } }) }, '404': notFound('device'), ...common },
+      },
+    },
+    '/devices/{devId}/ds-snapshots': {
+      get: {
+        summary: "A device's DS backups (contacts and calendar), newest first", tags: ['data sync'],
+        parameters: [devIdParam],
+        responses: { '200': { description: 'The last 500', content: json({ type: 'object', properties: { dsSnapshots: { type: 'array', items: ref('DsSnapshot') } } }) }, '404': notFound('device'), ...common },
+      },
+    },
+    '/devices/{devId}/ds-accounts': {
+      get: {
+        summary: "A device's DS accounts and each store's last sync", tags: ['data sync'],
+        parameters: [devIdParam],
+        responses: { '200': { description: 'Accounts', content: json({ type: 'object', properties: { dsAccounts: { type: 'array', items: ref('DsAccount') } } }) }, '404': notFound('device'), ...common },
+      },
+      post: {
+        summary: 'Create a DS account for the device, or reset the password of its account of that user name', tags: ['data sync'],
+        description: 'User names are unique across the server (MD5 credentials name the account only by it): one that belongs to another handset is refused.',
+        parameters: [devIdParam],
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object', required: ['user', 'pass'], additionalProperties: false,
+            properties: {
+              user: { type: 'string', maxLength: 64, description: 'printable ASCII without spaces', example: 'ada-phone' },
+              pass: { type: 'string', minLength: 4, maxLength: 128, writeOnly: true }, auth: { enum: ['basic', 'md5'], default: 'basic' },
+            },
+          }),
+        },
+        responses: {
+          '201': { description: 'Created', content: json({ type: 'object', properties: { dsAccount: ref('DsAccount'), created: { const: true } } }) },
+          '200': { description: 'The existing account\'s password (and auth) reset', content: json({ type: 'object', properties: { dsAccount: ref('DsAccount'), created: { const: false } } }) },
+          '400': errorResponse('Invalid input, or a user name another handset has'), '404': notFound('device'), ...adminOnly,
+        },
+      },
+    },
+    '/ds-snapshots/{id}': {
+      get: {
+        summary: 'A DS backup and its manifest: every contact and event', tags: ['data sync'],
+        parameters: [pathParam('id', 'DS snapshot id')],
+        responses: { '200': { description: 'The backup and its items', content: json({ type: 'object', properties: { dsSnapshot: ref('DsSnapshot'), entries: { type: 'array', items: ref('DsManifestEntry') } } }) }, '404': notFound('DS snapshot'), ...common },
+      },
+    },
+    '/ds-snapshots/{id}/diff/{other}': {
+      get: {
+        summary: 'Contacts and events added, removed and changed from DS snapshot {id} (older) to {other} (newer)', tags: ['data sync'],
+        parameters: [pathParam('id', 'The older DS snapshot'), pathParam('other', 'The newer DS snapshot')],
+        responses: { '200': { description: 'The diff', content: json(ref('DsDiff')) }, '404': notFound('DS snapshot'), ...common },
       },
     },
     '/models': {

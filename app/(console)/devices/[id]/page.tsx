@@ -10,6 +10,7 @@ import { BackupTimeline, SnapshotList, WhatChangedSince } from '@/components/bac
 import { AutoRefresh } from '@/components/device-auto-refresh';
 import { BackUpNow } from '@/components/device-backup-now';
 import { DeviceCoverage } from '@/components/device-coverage';
+import { DeviceDs } from '@/components/device-ds';
 import { DeviceJobs } from '@/components/device-jobs';
 import { DeviceLocalBackups } from '@/components/device-local-backups';
 import { Badge, Card, Facts, PageHeader } from '@/components/ui';
@@ -71,6 +72,10 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
           <SnapshotList deviceId={device.id} snapshots={d.snapshots} previous={d.previous} />
           {d.attempts > LIST_MAX ? <p className="mt-2 text-xs text-slate-500">The {LIST_MAX} newest of {d.attempts} attempts are listed.</p> : null}
         </div>
+      </Card>
+
+      <Card title="Contacts and calendar">
+        <DeviceDs deviceId={device.id} accounts={d.ds.accounts} backups={d.ds.snapshots} more={d.ds.more} now={now} isAdmin={viewer.role === 'admin'} />
       </Card>
 
       <Card title="Local backups on the handset"><DeviceLocalBackups rows={d.localBackups} now={now} /></Card>

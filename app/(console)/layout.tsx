@@ -16,6 +16,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
       { href: '/admin/policies', label: 'Policies' },
       { href: '/admin/models', label: 'Models' },
       { href: '/admin/catalog', label: 'Catalog' },
+      { href: '/admin/ds', label: 'DS accounts' },
       { href: '/admin/users', label: 'Users' },
       { href: '/admin/tokens', label: 'API tokens' },
       { href: '/admin/api', label: 'API reference' },

@@ -6,6 +6,7 @@
  */
 import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
+import { listDsAccounts } from '@/db/queries/ds-accounts';
 import { dsAccountsOfDevice, dsSnapshotsOf, getDsSnapshot, getDsStore, type DsAccountRow, type DsSnapshotRow } from '@/db/queries/ds';
 import type { BlobStore } from '../backup/blob-store';
 import { json } from '../views';
@@ -29,7 +30,7 @@ export class DsNotFound extends Error {
 
 // Accounts and backups -------------------------------------------------------------------
 
-export function publicDsAccount(db: Db, a: DsAccountRow) {
+export function publicDsAccount(db: Db, a: Pick<DsAccountRow, 'id' | 'deviceId' | 'username' | 'auth' | 'createdAt'>) {
   return {
     id: a.id, deviceId: a.deviceId, username: a.username, auth: a.auth, createdAt: a.createdAt,
     stores: DS_STORE_NAMES.flatMap((store) => {
@@ -40,6 +41,18 @@ export function publicDsAccount(db: Db, a: DsAccountRow) {
 }
 
 export type PublicDsAccount = ReturnType<typeof publicDsAccount>;
+
+/** The admin page: accounts (newest first, narrowed by `q`) grouped by handset. */
+export function dsAccountsByHandset(db: Db, q: string | undefined, limit: number) {
+  const rows = listDsAccounts(db, { q, limit: limit + 1 });
+  const handsets = new Map<string, { deviceId: string; devId: string; name: string; accounts: PublicDsAccount[] }>();
+  for (const r of rows.slice(0, limit)) {
+    const h = handsets.get(r.deviceId) ?? { deviceId: r.deviceId, devId: r.devId, name: [r.manufacturer, r.model].filter(Boolean).join(' '), accounts: [] };
+    h.accounts.push(publicDsAccount(db, r));
+    handsets.set(r.deviceId, h);
+  }
+  return { handsets: [...handsets.values()], more: rows.length > limit, now: Date.now() };
+}
 
 export interface DsStoreCounts { received?: number; added?: number; replaced?: number; deleted?: number; failed?: number; sent?: number }
 

@@ -1,0 +1,39 @@
+'use server';
+import { revalidatePath } from 'next/cache';
+import { z } from 'zod';
+import { getDevice } from '@/db/queries/devices';
+import { getDsAccount } from '@/db/queries/ds';
+import { addDsAccount } from '@/lib/ds/accounts';
+import { ValidationError } from '@/lib/devices';
+import { authedAction } from '@/lib/server/action';
+
+const PAGE = '/admin/ds';
+
+// The full rules (user name characters, password length, the handset exists) are addDsAccount's.
+const createSchema = z.object({
+  devId: z.string().trim().max(128),
+  user: z.string().trim().max(64),
+  pass: z.string().max(129),
+  auth: z.enum(['basic', 'md5'], 'Authentication must be basic or MD5.'),
+});
+
+export const createDsAccountAction = authedAction({ roles: ['admin'], schema: createSchema }, (input, ctx) => {
+  const { account, created } = addDsAccount(ctx.db, input);
+  ctx.audit(created ? 'ds-account.created' : 'ds-account.password-reset', { deviceId: account.deviceId, details: { user: account.username, auth: account.auth } });
+  revalidatePath(PAGE);
+  revalidatePath(`/devices/${account.deviceId}`);
+  return { user: account.username, created };
+});
+
+const resetSchema = z.object({ id: z.string().trim().min(1).max(64), pass: z.string().max(129), auth: z.enum(['basic', 'md5']).optional() });
+
+/** A new password for an existing account (its handset's DS client must be given it too). */
+export const resetDsPasswordAction = authedAction({ roles: ['admin'], schema: resetSchema }, (input, ctx) => {
+  const existing = getDsAccount(ctx.db, input.id);
+  const device = existing ? getDevice(ctx.db, existing.deviceId) : undefined;
+  if (!existing || !device) throw new ValidationError('No such DS account.');
+  const { account } = addDsAccount(ctx.db, { devId: device.devId, user: existing.username, pass: input.pass, auth: input.auth ?? existing.auth });
+  ctx.audit('ds-account.password-reset', { deviceId: device.id, details: { user: account.username, auth: account.auth } });
+  revalidatePath(PAGE);
+  return { user: account.username };
+});

@@ -12,7 +12,7 @@ import { buildNotification } from '../omadm/notification';
 import { InProcessPush } from '../omadm/push';
 import { dropAt, withFaults } from './faults';
 import { getModel } from './catalog';
-import { DS_NOT_SUPPORTED, VirtualHandset } from './handset';
+import { VirtualHandset } from './handset';
 import { buildAppPackage, buildFirmwarePackage } from './packages';
 import { HandsetStore } from './store';
 import { StubDmServer } from './stub-server';
@@ -308,14 +308,14 @@ describe('B&R MO', () => {
     expect(results).toEqual([404, 'localBackupResult', 407]);
   });
 
-  it('refuses a smartcard target on a handset without one (403), bad parameters (400), and answers DataSync as not implemented', async () => {
+  it('refuses a smartcard target on a handset without one (403), bad parameters (400), and a DataSync naming a DS account it does not have (405)', async () => {
     handset.state.smartcard = false;
     await run(BR.LocalBackup, 'sc', { target: 'smartcard', categories: ['appdata'] });
     expect(await run(BR.LocalBackup, 'bad', { target: 'cloud', categories: ['appdata'] })).toEqual({ status: 400 });
     await run(BR.DataSync, 'ds', { serverUrl: 'https://ds.example/sync', user: 'u', passwordRef: './DSAcc/1', stores: ['contacts'], syncType: 'two-way' });
     expect(alerts()).toEqual([
       { correlator: 'sc', br: { kind: 'localBackupResult', source: BR.LocalBackup, alert: { result: 403 } } },
-      { correlator: 'ds', br: { kind: 'dsResult', source: BR.DataSync, alert: { result: DS_NOT_SUPPORTED, stores: [] } } },
+      { correlator: 'ds', br: { kind: 'dsResult', source: BR.DataSync, alert: { result: 405, stores: [] } } },
     ]);
   });
 

@@ -19,8 +19,9 @@ import { MIME, type Item } from '../omadm/message';
 import {
   BR, CATEGORIES, dsResultAlert, localBackupResultAlert, localPaths, localRestoreResultAlert, backupRequestAlert,
   parseCategories, parseDataSyncParams, parseLocalBackupParams, parseLocalRestoreParams, parseRequestBackupParams,
-  type BrOperation, type Category, type DataSyncParams, type LocalManifest,
+  type BrOperation, type Category, type DataSyncParams, type DsStoreResult, type LocalManifest,
 } from '../omadm/mo/backup-restore';
+import { DS_STORE_NAMES, type DsStoreName } from '../ds/protocol';
 import { DEVDETAIL } from '../omadm/mo/devdetail';
 import { dmAccPaths, parseDmAccounts, schemeOfAAuthType } from '../omadm/mo/dmacc';
 import { FUMO_ALERT, FumoState, fumoPaths, type FumoOperation } from '../omadm/mo/fumo';
@@ -33,6 +34,8 @@ import { ClientSession, ClientSessionError, type ClientConfig, type ClientEvent,
 import { utf8Decode } from '../omadm/util/bytes';
 import { itemValue } from '../omadm/value';
 import { getModel, RINGTONE_NAMES } from './catalog';
+import { runDsSession, type DsSessionOutcome } from './ds-client';
+import { dsAccountRef, generatedHandsetDs, type HandsetDs } from './ds-store';
 import { generateHandset, PATHS, putDeployed, type GenerateOptions, type HandsetIdentity } from './generate';
 import { CATEGORY_PATHS, leavesOf, merkleRoot, RESTORABLE } from './local-backup';
 import { checkAppPackage, checkFirmwarePackage } from './packages';
@@ -98,9 +101,6 @@ export interface SessionSummary {
   error?: { kind: SessionErrorKind; message: string };
 }
 
-/** Exec result code for DataSync until the DS client exists: BR 408 "Not Implemented". */
-export const DS_NOT_SUPPORTED = 408;
-
 const DEFAULTS = {
   messageTimeoutMs: 30_000,
   sessionTimeoutMs: 5 * 60_000,
@@ -153,6 +153,8 @@ export class VirtualHandset implements ClientHandler {
   private readonly memLocal = new Map<string, LocalBackupRecord>();
   private readonly listeners = new Set<(s: SessionSummary) => void>();
   private busyBr = false;
+  /** The last DS session Exec DataSync ran (for tests and the CLI). */
+  lastDsSession: DsSessionOutcome | undefined;
 
   constructor(state: HandsetState, tree: DmTree, opts: HandsetOptions = {}) {
     this.state = state;
@@ -960,13 +962,56 @@ export class VirtualHandset implements ClientHandler {
     done(200, entries);
   }
 
+  /** The handset's contacts, calendar and DS accounts; generated from its seed on first use. */
+  get ds(): HandsetDs {
+    this.state.ds ??= generatedHandsetDs(this.identity.seed, this.identity.model);
+    return this.state.ds;
+  }
+
   /**
-   * Backup through OMA DS. Not there yet: the DS client is a later issue. Kept to this one
-   * function so that issue replaces it without touching the rest.
+   * Exec DataSync: one DS session against `serverUrl` with the account given (a password,
+   * kept as a DS account the server may name by passwordRef next time, or a passwordRef
+   * to one already here), then the ds.result alert with per-store counts.
    */
-  private async runDataSync(_p: DataSyncParams, correlator: string | undefined): Promise<void> {
-    this.setLastResult('DataSync', DS_NOT_SUPPORTED, correlator);
-    this.queueAlert(this.alertOf(correlator, dsResultAlert({ result: DS_NOT_SUPPORTED, stores: [] })));
+  private async runDataSync(p: DataSyncParams, correlator: string | undefined): Promise<void> {
+    const done = (result: number, stores: DsStoreResult[] = []) => {
+      this.setLastResult('DataSync', result, correlator);
+      this.persist();
+      this.queueAlert(this.alertOf(correlator, dsResultAlert({ result, stores })));
+    };
+    const stores = p.stores.filter((s): s is DsStoreName => (DS_STORE_NAMES as readonly string[]).includes(s));
+    if (stores.length === 0) return done(405);
+    if (this.busyBr) return done(413);
+    const ds = this.ds;
+    let password = p.password;
+    if (password === undefined) {
+      const acc = ds.accounts[p.passwordRef ?? ''];
+      if (!acc || acc.user !== p.user) return done(405);
+      password = acc.password;
+    } else {
+      ds.accounts[dsAccountRef(p.user)] = { user: p.user, password, serverUrl: p.serverUrl };
+    }
+    if (!this.online) return done(411);
+    this.busyBr = true;
+    try {
+      const id = this.identity;
+      const out = await runDsSession({
+        serverUrl: p.serverUrl, user: p.user, password, scheme: id.clientScheme === 'basic' ? 'basic' : 'md5',
+        devId: id.devId, man: id.man, mod: id.mod, swV: this.tree.text(DEVDETAIL.SwV) ?? id.firmware,
+        encoding: id.encoding, maxMsgSize: id.maxMsgSize, stores, syncType: p.syncType, transport: this.transport,
+        timeoutMs: this.opts.messageTimeoutMs,
+      }, ds);
+      this.lastDsSession = out;
+      if (out.ds) this.state.ds = out.ds;
+      // Stores asked for that this handset does not have (tasks, notes): reported, not synced.
+      const missing = p.stores.filter((s) => !stores.includes(s as DsStoreName)).map((s): DsStoreResult => ({ store: s, added: 0, replaced: 0, deleted: 0, failed: 0, status: 404 }));
+      done(out.result, [
+        ...out.stores.map((s): DsStoreResult => ({ store: s.store, added: s.added, replaced: s.replaced, deleted: s.deleted, failed: s.failed, status: s.status })),
+        ...missing,
+      ]);
+    } finally {
+      this.busyBr = false;
+    }
   }
 }
 

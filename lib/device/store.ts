@@ -21,6 +21,7 @@ import type { ClientNonces } from '../omadm/session/client';
 import type { LocalManifest } from '../omadm/mo/backup-restore';
 import type { GenericAlert } from '../omadm/mo/generic-alert';
 import { base64Decode, base64Encode } from '../omadm/util/bytes';
+import type { HandsetDs } from './ds-store';
 import type { HandsetIdentity } from './generate';
 import {
   ACCESS_TYPES, DmTree, joinPath, parseUri, type AccessType, type InteriorNode, type LeafFormat, type TreeNode, type TreeOptions,
@@ -40,6 +41,8 @@ export interface HandsetState {
   smartcard: boolean;
   /** When the B&R policy last fired an automatic backup request (ISO-8601). */
   lastPolicyBackupAt?: string;
+  /** Contacts, calendar, DS accounts and anchors (ds.json on disk); generated on first use. */
+  ds?: HandsetDs;
 }
 
 export interface PendingAlert {
@@ -202,7 +205,10 @@ export class HandsetStore {
     const referenced = new Set<string>();
     const nodes = this.serialize(devId, tree.walk('.'), referenced);
     writeAtomic(join(dir, 'tree.json'), JSON.stringify({ version: FORMAT_VERSION, options: tree.options, nodes }));
-    writeAtomic(join(dir, 'identity.json'), `${JSON.stringify({ version: FORMAT_VERSION, state }, null, 2)}\n`);
+    // The phonebook and calendar go in a file of their own: identity.json stays small and readable.
+    const { ds, ...rest } = state;
+    if (ds) writeAtomic(join(dir, 'ds.json'), JSON.stringify({ version: FORMAT_VERSION, ds }));
+    writeAtomic(join(dir, 'identity.json'), `${JSON.stringify({ version: FORMAT_VERSION, state: rest }, null, 2)}\n`);
     for (const id of this.localBackupIds(devId)) {
       const raw = JSON.parse(readFileSync(this.localFile(devId, id), 'utf8')) as { roots: Array<{ nodes: StoredNode[] | null }> };
       for (const r of raw.roots) for (const n of r.nodes ?? []) if (n.h) referenced.add(n.h);
@@ -229,6 +235,12 @@ export class HandsetStore {
     const root = byPath.get('.');
     if (root?.kind !== 'interior') throw new Error(`${devId}: tree.json has no root`);
     tree.root = root as InteriorNode;
+    const dsFile = join(dir, 'ds.json');
+    if (existsSync(dsFile)) {
+      const d = JSON.parse(readFileSync(dsFile, 'utf8')) as { version: number; ds: HandsetDs };
+      if (d.version !== FORMAT_VERSION) throw new Error(`${devId}: unsupported ds.json version ${d.version}`);
+      ident.state.ds = d.ds;
+    }
     return { state: ident.state, tree };
   }
 

@@ -29,6 +29,7 @@ import {
 } from './protocol';
 import { summarize, MAX_TEXT } from './vobject';
 import { takeDsSnapshot } from './snapshot';
+import { dsJobAwaiting } from './jobs';
 
 /** Our limits, told to clients in every SyncHdr. */
 export const DS_MAX_MSG_SIZE = 1024 * 1024;
@@ -179,6 +180,9 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
     }
     account = auth.account;
     state = { v: 1, accountId: account.id, clientMsgId: hdr.msgId, serverMsgId: 0, clientMaxMsgSize: clampMsgSize(hdr.meta?.maxMsgSize), phase: 'init', stores: {}, newBytes: 0 };
+    // A session a DS job ordered through DM: its snapshot is that job's.
+    const jobId = dsJobAwaiting(ctx.db, account);
+    if (jobId) state.jobId = jobId;
     rowId = insertDsSession(ctx.db, { source: hdr.source.locURI, sessionId: hdr.sessionId, accountId: account.id, state: JSON.stringify(state) }).id;
     // A nonce for the next session's MD5 credentials, given with this session's acceptance.
     if (hdr.cred?.meta?.type === AUTH_TYPE.md5 || account.auth === 'md5') {

@@ -24,6 +24,7 @@ import { createBackupJob, type BackupPayload } from '../backup/jobs';
 import { onLocalEvents, onLocalResult, startLocalJob } from '../backup/local';
 import { networkAllows, nextScheduledBackup, parseNetwork, policyFor } from '../backup/policy';
 import { interruptRestore, onRestoreAlert, onRestoreEvents, startRestore, withValues } from '../restore/engine';
+import { onDsEvents, onDsResult, startDsJob } from '../ds/jobs';
 import { log } from '../log';
 
 const INVENTORY = 'inventory';
@@ -128,6 +129,8 @@ async function jobEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events
     case 'local-backup':
     case 'local-restore': return onLocalEvents(ctx, job, events);
     case 'dm-commands': recordCommandEvents(ctx, job, events); return { work: [] };
+    case 'ds-backup':
+    case 'ds-restore': return onDsEvents(ctx, job, events);
     default: return { work: [] };
   }
 }
@@ -161,6 +164,10 @@ async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: strin
         break;
       case 'restore':
         out.push(...(await withValues(ctx, job, startRestore(ctx, device, job, sessionRowId, opts.baseUrl).work)));
+        break;
+      case 'ds-backup':
+      case 'ds-restore':
+        out.push(...(await startDsJob(ctx, device, job, sessionRowId, opts.baseUrl)).work);
         break;
       case 'dm-commands': {
         const payload = JSON.parse(job.payload) as DmCommandsPayload;
@@ -214,6 +221,8 @@ async function onGenericAlert(
       if (getSessionRow(ctx.db, sessionRowId)?.readyAt) out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
     } else if (br.kind === 'localBackupResult' || br.kind === 'localRestoreResult') {
       onLocalResult(ctx, device, e.correlator, br);
+    } else if (br.kind === 'dsResult') {
+      await onDsResult(ctx, device, e.correlator, br.alert);
     }
   }
   return out;

@@ -1,0 +1,160 @@
+/**
+ * Backup and restore through Data Sync ordered through DM, end to end: virtual handsets
+ * woken by Package #0 over the real /dm, told to sync by Exec DataSync, running their DS
+ * sessions against the real /ds, reporting by Generic Alert; a real SQLite file and blob
+ * store underneath.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
+import { dsAccountsOfDevice, dsItemsOf, getDsSnapshot } from '@/db/queries/ds';
+import { getJob, jobsForDevice } from '@/db/queries/jobs';
+import { listAudit } from '@/db/queries/audit';
+import type { VirtualHandset } from '../device/handset';
+import { emptyHandsetDs, userPut } from '../device/ds-store';
+import { TransportError } from '../device/transport';
+import { startTestFleet, type TestFleet } from '../gateway/test-fleet';
+import { dispatchWakes } from '../jobs/wake-dispatcher';
+import { createDsBackupJob, createDsRestoreJob, retryDsJob, type DsJobResult } from './jobs';
+import type { DsStoreName } from './protocol';
+import { DsRestoreError } from './restore';
+import { diffDsManifests, readDsManifest } from './snapshot';
+import { fields } from './vobject';
+
+let srv: TestFleet;
+let source: VirtualHandset;
+let newPhone: VirtualHandset;
+let stranger: VirtualHandset;
+
+beforeAll(async () => {
+  srv = await startTestFleet({ devices: 3, seed: 21, mediaScale: 0.01 });
+  [source, newPhone, stranger] = srv.handsets as [VirtualHandset, VirtualHandset, VirtualHandset];
+  // The subscriber's new handset: theirs, with an empty phonebook and calendar.
+  srv.ctx.db.$client.prepare('update devices set subscriber_id = ? where id = ?').run(device(source).subscriberId, device(newPhone).id);
+  newPhone.state.ds = emptyHandsetDs(newPhone.identity.model);
+});
+
+afterAll(async () => {
+  await srv?.close();
+});
+
+const device = (h: VirtualHandset): DeviceRow => getDeviceByDevId(srv.ctx.db, h.devId)!;
+
+async function wakeAndWait(h: VirtualHandset): Promise<void> {
+  await dispatchWakes(srv.ctx);
+  await h.idle();
+}
+
+function handsetFieldSets(h: VirtualHandset, store: DsStoreName): string[] {
+  return Object.values(h.ds.stores[store].items).map((i) => fields(i.text).join('\n')).sort();
+}
+
+async function snapshotFieldSets(snapshotId: string, store: DsStoreName): Promise<string[]> {
+  const { entries } = await readDsManifest(srv.ctx.db, srv.ctx.blobs, snapshotId);
+  const out: string[] = [];
+  for (const e of entries.filter((x) => x.store === store)) out.push(fields(new TextDecoder().decode((await srv.ctx.blobs.get(e.hash))!)).join('\n'));
+  return out.sort();
+}
+
+function resultOf(jobId: string): DsJobResult & { status: string; error: string | null } {
+  const job = getJob(srv.ctx.db, jobId)!;
+  return { ...(JSON.parse(job.result ?? '{}') as DsJobResult), status: job.status, error: job.error };
+}
+
+describe('DS jobs through DM', () => {
+  let first: string;
+  let second: string;
+
+  it('a ds-backup creates the DS account, and completes with a DS snapshot equal to the handset’s stores', async () => {
+    expect(dsAccountsOfDevice(srv.ctx.db, device(source).id)).toHaveLength(0);
+    const { job, created } = createDsBackupJob(srv.ctx.db, device(source), { actor: 'test' });
+    expect(created).toBe(true);
+    expect(createDsBackupJob(srv.ctx.db, device(source), { actor: 'test' })).toMatchObject({ job: { id: job.id }, created: false });
+    await wakeAndWait(source);
+    const r = resultOf(job.id);
+    expect(r.status, r.error ?? '').toBe('succeeded');
+    const snap = getDsSnapshot(srv.ctx.db, r.snapshotId!)!;
+    expect(snap.jobId).toBe(job.id);
+    expect(snap.syncType).toBe('slow');
+    expect(snap.contacts).toBe(Object.keys(source.ds.stores.contacts.items).length);
+    expect(snap.events).toBe(Object.keys(source.ds.stores.calendar.items).length);
+    expect(snap.contacts).toBeGreaterThanOrEqual(50);
+    for (const store of ['contacts', 'calendar'] as const) expect(await snapshotFieldSets(snap.id, store)).toEqual(handsetFieldSets(source, store));
+    expect(r.stores!.find((s) => s.store === 'contacts')).toMatchObject({ added: snap.contacts, failed: 0 });
+    // The handset keeps the account it was given; the server keeps only the derived secret.
+    const [account] = dsAccountsOfDevice(srv.ctx.db, device(source).id);
+    expect(Object.values(source.ds.accounts).map((a) => a.user)).toEqual([account!.username]);
+    expect(JSON.stringify(getJob(srv.ctx.db, job.id))).not.toContain(Object.values(source.ds.accounts)[0]!.password);
+    expect(JSON.parse(source.tree.text('./Ext/Rewind/BR/Status/LastResult')!)).toMatchObject({ op: 'DataSync', result: 200, correlator: job.id });
+    first = snap.id;
+  });
+
+  it('a second ds-backup after 3 contact edits sends the account by reference and records exactly those 3 changes', async () => {
+    const luids = Object.keys(source.ds.stores.contacts.items).slice(3, 6);
+    for (const [i, luid] of luids.entries()) {
+      userPut(source.ds, 'contacts', source.ds.stores.contacts.items[luid]!.text.replace(/^FN:.*$/m, `FN:Renamed ${i}`), luid);
+    }
+    const { job } = createDsBackupJob(srv.ctx.db, device(source), { actor: 'test' });
+    await wakeAndWait(source);
+    const r = resultOf(job.id);
+    expect(r.status, r.error ?? '').toBe('succeeded');
+    expect(JSON.parse(getJob(srv.ctx.db, job.id)!.progress!)).toMatchObject({ viaRef: true, syncType: 'two-way' });
+    expect(r.stores!.find((s) => s.store === 'contacts')).toMatchObject({ replaced: 3, added: 0, deleted: 0, failed: 0 });
+    expect(r.stores!.find((s) => s.store === 'calendar')).toMatchObject({ replaced: 0, added: 0, deleted: 0 });
+    const snap = getDsSnapshot(srv.ctx.db, r.snapshotId!)!;
+    expect(snap.syncType).toBe('two-way');
+    const diff = diffDsManifests((await readDsManifest(srv.ctx.db, srv.ctx.blobs, first)).entries, (await readDsManifest(srv.ctx.db, srv.ctx.blobs, snap.id)).entries);
+    expect(diff.changed.map((c) => c.summary).sort()).toEqual(['Renamed 0', 'Renamed 1', 'Renamed 2']);
+    expect(diff.added).toHaveLength(0);
+    expect(diff.removed).toHaveLength(0);
+    second = snap.id;
+  });
+
+  it('a ds-restore onto a new handset of the same subscriber gives it the same contacts and events, field by field', async () => {
+    expect(Object.keys(newPhone.ds.stores.contacts.items)).toHaveLength(0);
+    const job = createDsRestoreJob(srv.ctx.db, device(newPhone), { snapshotId: second, actor: 'test' });
+    await wakeAndWait(newPhone);
+    const r = resultOf(job.id);
+    expect(r.status, r.error ?? '').toBe('succeeded');
+    expect(r.restoredFrom).toBe(second);
+    for (const store of ['contacts', 'calendar'] as const) {
+      expect(handsetFieldSets(newPhone, store)).toEqual(handsetFieldSets(source, store));
+      expect(handsetFieldSets(newPhone, store)).toEqual(await snapshotFieldSets(second, store));
+    }
+    // Mapped: every server item has the new handset's LUID, and a later backup has nothing to move.
+    const [account] = dsAccountsOfDevice(srv.ctx.db, device(newPhone).id);
+    expect(dsItemsOf(srv.ctx.db, account!.id).every((i) => i.luid)).toBe(true);
+    const { job: backup } = createDsBackupJob(srv.ctx.db, device(newPhone), { actor: 'test' });
+    await wakeAndWait(newPhone);
+    const b = resultOf(backup.id);
+    expect(b.status, b.error ?? '').toBe('succeeded');
+    expect(b.stores!.every((s) => s.added + s.replaced + s.deleted === 0)).toBe(true);
+    expect(listAudit(srv.ctx.db, { deviceId: device(newPhone).id }).map((a) => a.action)).toEqual(expect.arrayContaining(['ds-restore.requested', 'ds-restore.completed']));
+  });
+
+  it('a restore onto another subscriber’s handset is refused, and nothing is queued or loaded', async () => {
+    expect(device(stranger).subscriberId).not.toBe(device(source).subscriberId);
+    expect(() => createDsRestoreJob(srv.ctx.db, device(stranger), { snapshotId: second, actor: 'test' })).toThrow(DsRestoreError);
+    expect(() => createDsRestoreJob(srv.ctx.db, device(stranger), { snapshotId: second, actor: 'test' })).toThrow(/not a handset of the same subscriber/);
+    expect(jobsForDevice(srv.ctx.db, device(stranger).id).filter((j) => j.kind.startsWith('ds-'))).toHaveLength(0);
+    expect(dsAccountsOfDevice(srv.ctx.db, device(stranger).id)).toHaveLength(0);
+    expect(() => createDsRestoreJob(srv.ctx.db, device(stranger), { snapshotId: '00000000-0000-0000-0000-000000000000', actor: 'test' })).toThrow(/no DS snapshot/);
+  });
+
+  it('a DS session that fails is a failed job with the reason, and its retry succeeds', async () => {
+    const { job } = createDsBackupJob(srv.ctx.db, device(stranger), { actor: 'test' });
+    // Offline for the DS session only: the DM session runs, the DS server is unreachable.
+    const realTransport = stranger.transport;
+    stranger.transport = (req) => (req.url.endsWith('/ds') ? Promise.reject(new TransportError('network', 'connection refused')) : realTransport(req));
+    await wakeAndWait(stranger);
+    stranger.transport = realTransport;
+    const r = resultOf(job.id);
+    expect(r.status).toBe('failed');
+    expect(r.error).toBe('411 Data Sync Server Unreachable');
+    const again = retryDsJob(srv.ctx.db, getJob(srv.ctx.db, job.id)!, 'test');
+    await wakeAndWait(stranger);
+    const r2 = resultOf(again.id);
+    expect(r2.status, r2.error ?? '').toBe('succeeded');
+    expect(JSON.parse(getJob(srv.ctx.db, again.id)!.progress!)).toMatchObject({ viaRef: false });
+    expect(getDsSnapshot(srv.ctx.db, r2.snapshotId!)!.contacts).toBe(Object.keys(stranger.ds.stores.contacts.items).length);
+  });
+});

@@ -9,6 +9,7 @@ import { getContext } from '../lib/app-context';
 import { getJob, jobsForDevice, type JobRow } from '../db/queries/jobs';
 import { listLocalBackups } from '../db/queries/local-backups';
 import { JobRequestError, requestJob } from '../lib/job-requests';
+import { describeDsResult, isDsJob, type DsJobResult } from '../lib/ds/jobs';
 import { LOCAL_TARGETS } from '../lib/omadm/mo/backup-restore';
 import type { JobRequest } from '../lib/validations/backup';
 import { jobProgress, publicJob, type BackupProgressView } from '../lib/views';
@@ -19,7 +20,7 @@ import { intOption, UsageError, type Command } from './usage';
 const ACTOR = 'cli';
 const POLL_MS = 500;
 
-function queue(devId: string, req: JobRequest): JobRow {
+export function queue(devId: string, req: JobRequest): JobRow {
   const db = getContext().db;
   const device = deviceArg(db, devId);
   try {
@@ -42,6 +43,7 @@ export function describeJob(job: JobRow): string {
       if (job.kind === 'backup' && result) {
         return `succeeded: snapshot ${String(result.snapshotId)}, ${Number(result.entries ?? 0)} entries, ${formatBytes(Number(result.bytes ?? 0))} (${formatBytes(Number(result.newBytes ?? 0))} new)`;
       }
+      if (isDsJob(job.kind) && result) return `succeeded: ${describeDsResult(result as unknown as DsJobResult)}`;
       return `succeeded${result ? `: ${JSON.stringify(result)}` : ''}`;
     case 'failed': case 'cancelled': case 'rejected':
       return `${job.status}: ${job.error ?? 'no reason given'}`;
@@ -57,7 +59,7 @@ export function describeJob(job: JobRow): string {
 }
 
 /** Polls the job until it ends or the time is up, printing each change; 0 when it succeeded. */
-async function follow(jobId: string, timeoutS: number): Promise<number> {
+export async function follow(jobId: string, timeoutS: number): Promise<number> {
   const db = getContext().db;
   const deadline = Date.now() + timeoutS * 1000;
   let last = '';

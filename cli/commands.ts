@@ -1,6 +1,6 @@
 import { getContext } from '../lib/app-context';
 import { provisionDevice, ValidationError } from '../lib/devices';
-import { dsAccountAdd } from './ds';
+import { dsAccountAdd, dsBackupCommand, dsDiffCommand, dsRestoreCommand, dsSnapshotsCommand } from './ds';
 import { createApiToken } from '../lib/tokens';
 import { insertAudit } from '../db/queries/audit';
 import { authSchemeSchema } from '../lib/validations/device';
@@ -89,4 +89,8 @@ export const commands: Record<string, Command> = {
   seed: seedCommand,
   'search reindex': searchReindexCommand,
   'ds-account add': dsAccountAdd,
+  'ds-backup': dsBackupCommand,
+  'ds-snapshots': dsSnapshotsCommand,
+  'ds-diff': dsDiffCommand,
+  'ds-restore': dsRestoreCommand,
 };

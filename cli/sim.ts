@@ -10,17 +10,18 @@ import { getContext } from '../lib/app-context';
 import { describeVirtualModels, provisionFleet, provisionInput } from '../lib/fleet-provision';
 import { authSchemeSchema } from '../lib/validations/device';
 import { createBackupJob } from '../lib/backup/jobs';
+import { createDsBackupJob } from '../lib/ds/jobs';
 import { getDeviceByDevId } from '../db/queries/devices';
 import { intOption, UsageError, type Command } from './usage';
 
 export const simCommand: Command = {
   summary: 'run a fleet of virtual handsets against a DM server and print a summary',
-  usage: '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--state-dir DIR] [--once | --minutes M [--every S]] [--backup] [--concurrency N] [--seed N] [--media-scale F] [--token T]',
+  usage: '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--state-dir DIR] [--once | --minutes M [--every S]] [--backup] [--ds-backup] [--ds-empty] [--concurrency N] [--seed N] [--media-scale F] [--token T]',
   options: {
     server: { type: 'string' }, devices: { type: 'string' }, wbxml: { type: 'boolean' }, mixed: { type: 'boolean' },
     auth: { type: 'string' }, 'state-dir': { type: 'string' }, once: { type: 'boolean' }, minutes: { type: 'string' },
     every: { type: 'string' }, concurrency: { type: 'string' }, seed: { type: 'string' }, 'media-scale': { type: 'string' },
-    token: { type: 'string' }, backup: { type: 'boolean' },
+    token: { type: 'string' }, backup: { type: 'boolean' }, 'ds-backup': { type: 'boolean' }, 'ds-empty': { type: 'boolean' },
   },
   async run(v) {
     const server = typeof v.server === 'string' ? v.server : `http://127.0.0.1:${process.env.PORT ?? 3000}/dm`;
@@ -59,9 +60,11 @@ export const simCommand: Command = {
       once: !minutes,
       everyMs: intOption(v, 'every', 60, 1, 86_400) * 1000,
       signal: ac.signal,
+      ...(v['ds-empty'] ? { dsStores: 'empty' as const } : {}),
       register: async (ids) => {
         await (token ? registerByApi(url, token, ids) : registerInDb(ids));
-        if (v.backup) await queueBackups(url, token, ids);
+        if (v.backup) await queueBackups(url, token, ids, 'backup');
+        if (v['ds-backup']) await queueBackups(url, token, ids, 'ds-backup');
         console.log(`registered ${ids.length} handsets:`);
         for (const h of ids) console.log(`  ${h.devId}  ${h.man} ${h.mod}  ${h.encoding}`);
       },
@@ -76,13 +79,17 @@ export const simCommand: Command = {
   },
 };
 
-/** --backup: each handset's first session takes a full backup (an on-demand job for each). */
-async function queueBackups(dmUrl: URL, token: string | undefined, ids: FleetHandsetInfo[]): Promise<void> {
+/**
+ * --backup: each handset's first session takes a full backup (an on-demand job for each).
+ * --ds-backup: and backs up its contacts and calendar through Data Sync (the handsets have
+ * generated ones unless --ds-empty; the DS session runs after the DM session).
+ */
+async function queueBackups(dmUrl: URL, token: string | undefined, ids: FleetHandsetInfo[], kind: 'backup' | 'ds-backup'): Promise<void> {
   if (token) {
     for (const h of ids) {
       const res = await fetch(new URL('/api/v1/jobs', dmUrl), {
         method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ devId: h.devId, kind: 'backup' }),
+        body: JSON.stringify({ devId: h.devId, kind }),
       });
       if (!res.ok) throw new Error(`queueing a backup for ${h.devId} failed: ${res.status} ${await res.text()}`);
     }
@@ -91,7 +98,9 @@ async function queueBackups(dmUrl: URL, token: string | undefined, ids: FleetHan
   const { db } = getContext();
   for (const h of ids) {
     const device = getDeviceByDevId(db, h.devId);
-    if (device) createBackupJob(db, device, { trigger: 'on-demand', actor: 'cli:sim' });
+    if (!device) continue;
+    if (kind === 'ds-backup') createDsBackupJob(db, device, { actor: 'cli:sim', wake: false });
+    else createBackupJob(db, device, { trigger: 'on-demand', actor: 'cli:sim' });
   }
 }
 

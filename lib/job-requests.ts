@@ -1,6 +1,6 @@
 /**
  * Work an agent or admin asks for on a handset (`POST /api/v1/jobs`, `rewind backup`,
- * `rewind local-backup`, `rewind local-restore`). Each job asks for Package #0, which a
+ * `rewind local-backup`, `rewind local-restore`, `rewind ds-backup`, `rewind ds-restore`). Each job asks for Package #0, which a
  * running server process sends within a second; the job runs in the session that follows.
  */
 import type { Db } from '@/db/client';
@@ -8,11 +8,13 @@ import type { DeviceRow } from '@/db/queries/devices';
 import type { JobRow } from '@/db/queries/jobs';
 import { getLocalBackup } from '@/db/queries/local-backups';
 import { createBackupJob, createLocalBackupJob, createLocalRestoreJob } from './backup/jobs';
+import { createDsBackupJob, createDsRestoreJob } from './ds/jobs';
+import { DsRestoreError } from './ds/restore';
 import { policyCategories, policyFor } from './backup/policy';
 import type { JobRequest } from './validations/backup';
 
 export class JobRequestError extends Error {
-  constructor(readonly code: 'no-local-backup' | 'local-backup-gone', message: string) {
+  constructor(readonly code: 'no-local-backup' | 'local-backup-gone' | 'no-ds-snapshot' | 'forbidden-target', message: string) {
     super(message);
     this.name = 'JobRequestError';
   }
@@ -21,7 +23,8 @@ export class JobRequestError extends Error {
 /**
  * Queues the job. A backup asked for while another is queued or running for the device
  * joins it (`created: false`). A local restore must name a local backup the handset has
- * reported and not since lost.
+ * reported and not since lost. A DS restore must name a DS snapshot of the handset or of
+ * another handset of the same subscriber.
  */
 export function requestJob(db: Db, device: DeviceRow, req: JobRequest, actor: string): { job: JobRow; created: boolean } {
   switch (req.kind) {
@@ -38,5 +41,14 @@ export function requestJob(db: Db, device: DeviceRow, req: JobRequest, actor: st
       if (local.goneAt) throw new JobRequestError('local-backup-gone', `local backup ${req.localId} is no longer on ${device.devId}`);
       return { job: createLocalRestoreJob(db, device, { localId: req.localId, actor, ...(req.categories ? { categories: req.categories } : {}) }), created: true };
     }
+    case 'ds-backup':
+      return createDsBackupJob(db, device, { actor });
+    case 'ds-restore':
+      try {
+        return { job: createDsRestoreJob(db, device, { snapshotId: req.snapshotId, actor }), created: true };
+      } catch (err) {
+        if (err instanceof DsRestoreError) throw new JobRequestError(err.code === 'forbidden' ? 'forbidden-target' : 'no-ds-snapshot', err.message);
+        throw err;
+      }
   }
 }

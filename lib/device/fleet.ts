@@ -10,6 +10,7 @@ import type { InProcessPush } from '../omadm/push';
 import type { ClientNonces } from '../omadm/session/client';
 import { MODEL_IDS } from './catalog';
 import { generateIdentity, type GenerateOptions, type HandsetIdentity } from './generate';
+import { emptyHandsetDs } from './ds-store';
 import { VirtualHandset, type HandsetOptions, type SessionSummary } from './handset';
 import { hash32 } from './random';
 import { HandsetStore } from './store';
@@ -44,6 +45,8 @@ export interface FleetOptions {
   signal?: AbortSignal;
   /** Passed to every handset (transport with fault injection, user, timeouts...). */
   handset?: Omit<HandsetOptions, 'store'>;
+  /** New handsets' contacts and calendar: generated from the seed (default), or empty (new phones). */
+  dsStores?: 'generated' | 'empty';
 }
 
 export interface FleetSummary {
@@ -120,6 +123,7 @@ export function openFleet(opts: FleetOptions): VirtualHandset[] {
       if (h.tree.has(addr)) h.tree.set(addr, opts.server);
     } else {
       h = VirtualHandset.create(s, model, gen, { ...(opts.handset ?? {}), store });
+      if (opts.dsStores === 'empty') h.state.ds = emptyHandsetDs(model);
     }
     h.save();
     out.push(h);

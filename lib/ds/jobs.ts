@@ -80,6 +80,15 @@ export interface DsJobResult {
 
 const ALL_STORES: DsStoreName[] = [...DS_STORE_NAMES];
 
+/** A finished DS job in one line, e.g. "DS snapshot 1f…, 212 contacts, 48 events (contacts: 3 replaced)". */
+export function describeDsResult(r: DsJobResult): string {
+  const moved = (r.stores ?? []).map((s) => {
+    const parts = [['added', s.added], ['replaced', s.replaced], ['deleted', s.deleted], ['failed', s.failed]].filter(([, n]) => Number(n) > 0).map(([k, n]) => `${n} ${k}`);
+    return parts.length ? `${s.store}: ${parts.join(', ')}` : undefined;
+  }).filter(Boolean);
+  return `${r.restoredFrom ? `restored from DS snapshot ${r.restoredFrom}; ` : ''}DS snapshot ${r.snapshotId ?? '?'}, ${r.contacts ?? 0} contacts, ${r.events ?? 0} events (${moved.length ? moved.join('; ') : 'nothing changed'})`;
+}
+
 function secretTag(account: DsAccountRow): string {
   return createHash('sha256').update(account.derived).digest('hex').slice(0, 16);
 }

@@ -18,6 +18,10 @@ export const createJobSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('backup'), devId, categories: categoriesSchema.optional() }).strict(),
   z.object({ kind: z.literal('local-backup'), devId, target: z.enum(LOCAL_TARGETS), categories: categoriesSchema.optional() }).strict(),
   z.object({ kind: z.literal('local-restore'), devId, localId: z.string().trim().min(1).max(128), categories: categoriesSchema.optional() }).strict(),
+  /** Contacts and calendar through Data Sync. */
+  z.object({ kind: z.literal('ds-backup'), devId }).strict(),
+  /** devId: the handset to restore onto (the snapshot's own, or another of its subscriber's). */
+  z.object({ kind: z.literal('ds-restore'), devId, snapshotId: z.string().trim().min(1).max(64) }).strict(),
 ]);
 
 export type CreateJobInput = z.input<typeof createJobSchema>;

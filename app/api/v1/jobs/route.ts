@@ -7,7 +7,7 @@ import { publicJob } from '@/lib/views';
 export const dynamic = 'force-dynamic';
 
 /**
- * Queues a backup, a local backup or a local restore on a handset; a running server sends
+ * Queues a backup, a local backup, a local restore, a DS backup or a DS restore on a handset; a running server sends
  * Package #0 within a second. Agents may ask for all three. A backup asked for while one
  * is pending joins it (`created: false`).
  */
@@ -19,7 +19,10 @@ export const POST = apiHandler(['admin', 'agent'], async (req, ctx) => {
     const r = requestJob(ctx.db, device, job, `token:${ctx.tokenId}`);
     return Response.json({ job: publicJob(r.job), created: r.created }, { status: 202 });
   } catch (err) {
-    if (err instanceof JobRequestError) return apiError(err.code === 'no-local-backup' ? 404 : 409, err.code, err.message);
+    if (err instanceof JobRequestError) {
+      const status = err.code === 'no-local-backup' || err.code === 'no-ds-snapshot' ? 404 : err.code === 'forbidden-target' ? 403 : 409;
+      return apiError(status, err.code, err.message);
+    }
     throw err;
   }
 });

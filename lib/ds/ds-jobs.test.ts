@@ -9,8 +9,9 @@ import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { dsAccountsOfDevice, dsItemsOf, getDsSnapshot } from '@/db/queries/ds';
 import { getJob, jobsForDevice } from '@/db/queries/jobs';
 import { listAudit } from '@/db/queries/audit';
-import type { VirtualHandset } from '../device/handset';
-import { emptyHandsetDs, userPut } from '../device/ds-store';
+import { VirtualHandset } from '../device/handset';
+import { HandsetStore } from '../device/store';
+import { emptyHandsetDs, userPut, wipeDsStores } from '../device/ds-store';
 import { TransportError } from '../device/transport';
 import { startTestFleet, type TestFleet } from '../gateway/test-fleet';
 import { dispatchWakes } from '../jobs/wake-dispatcher';
@@ -107,6 +108,21 @@ describe('DS jobs through DM', () => {
     expect(diff.added).toHaveLength(0);
     expect(diff.removed).toHaveLength(0);
     second = snap.id;
+    // The phonebook, its anchors and the DS account persist with the handset (ds.json).
+    const reloaded = VirtualHandset.load(new HandsetStore(srv.stateDir), source.devId);
+    expect(reloaded.ds).toEqual(source.ds);
+    expect(reloaded.ds.stores.contacts.anchor).toBeTruthy();
+  });
+
+  it('a ds-restore onto the same handset after a factory reset brings its phonebook back', async () => {
+    const before = { contacts: handsetFieldSets(source, 'contacts'), calendar: handsetFieldSets(source, 'calendar') };
+    wipeDsStores(source.ds);
+    const job = createDsRestoreJob(srv.ctx.db, device(source), { snapshotId: second, actor: 'test' });
+    await wakeAndWait(source);
+    const r = resultOf(job.id);
+    expect(r.status, r.error ?? '').toBe('succeeded');
+    expect(handsetFieldSets(source, 'contacts')).toEqual(before.contacts);
+    expect(handsetFieldSets(source, 'calendar')).toEqual(before.calendar);
   });
 
   it('a ds-restore onto a new handset of the same subscriber gives it the same contacts and events, field by field', async () => {

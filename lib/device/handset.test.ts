@@ -13,6 +13,7 @@ import { InProcessPush } from '../omadm/push';
 import { dropAt, withFaults } from './faults';
 import { getModel } from './catalog';
 import { VirtualHandset } from './handset';
+import { TransportError } from './transport';
 import { buildAppPackage, buildFirmwarePackage } from './packages';
 import { HandsetStore } from './store';
 import { StubDmServer } from './stub-server';
@@ -317,6 +318,18 @@ describe('B&R MO', () => {
       { correlator: 'sc', br: { kind: 'localBackupResult', source: BR.LocalBackup, alert: { result: 403 } } },
       { correlator: 'ds', br: { kind: 'dsResult', source: BR.DataSync, alert: { result: 405, stores: [] } } },
     ]);
+  });
+
+  it('DataSync: only stores it has (405 for tasks alone), an unreachable DS server is 411 and leaves the phonebook and its account', async () => {
+    await run(BR.DataSync, 'tasks', { serverUrl: 'http://127.0.0.1:1/ds', user: 'u', password: 'p', stores: ['tasks'], syncType: 'two-way' });
+    const before = structuredClone(handset.ds.stores);
+    handset.transport = () => Promise.reject(new TransportError('network', 'connection refused'));
+    await run(BR.DataSync, 'down', { serverUrl: 'http://127.0.0.1:1/ds', user: 'u', password: 'p', stores: ['contacts', 'notes'], syncType: 'slow' });
+    const got = alerts().map((a) => a.br?.kind === 'dsResult' ? [a.correlator, a.br.alert.result, a.br.alert.stores.map((s) => `${s.store}:${s.status}`)] : a.br?.kind);
+    expect(got).toEqual([['tasks', 405, []], ['down', 411, ['contacts:500', 'notes:404']]]);
+    expect(handset.ds.stores).toEqual(before);
+    expect(handset.ds.accounts['./DSAcc/u']).toMatchObject({ user: 'u', password: 'p' });
+    expect(JSON.parse(handset.tree.text(BR.LastResult)!)).toMatchObject({ op: 'DataSync', result: 411, correlator: 'down' });
   });
 
   it('RequestBackup queues a backup.request (reason server) for the policy categories', async () => {

@@ -81,7 +81,7 @@ const backupProgress = {
 const job = {
   type: 'object',
   properties: {
-    id: { type: 'string' }, deviceId: { type: 'string' }, kind: { enum: ['backup', 'local-backup', 'local-restore', 'restore'] },
+    id: { type: 'string' }, deviceId: { type: 'string' }, kind: { enum: ['backup', 'local-backup', 'local-restore', 'restore', 'ds-backup', 'ds-restore'] },
     status: { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'rejected'], description: 'rejected: the handset\'s user said no to a restore' },
     request: { type: 'object', description: 'what was asked for: trigger, categories, target, localId, planId, actor' },
     error: { ...nullable('string'), description: 'why it failed, or why the last attempt did (a queued job retries)' },
@@ -96,6 +96,8 @@ const createJob = {
     { type: 'object', required: ['devId', 'kind'], additionalProperties: false, properties: { devId: { type: 'string' }, kind: { const: 'backup' }, categories: { ...categories, description: 'default: the device policy\'s categories' } } },
     { type: 'object', required: ['devId', 'kind', 'target'], additionalProperties: false, properties: { devId: { type: 'string' }, kind: { const: 'local-backup' }, target: { enum: [...LOCAL_TARGETS] }, categories } },
     { type: 'object', required: ['devId', 'kind', 'localId'], additionalProperties: false, properties: { devId: { type: 'string' }, kind: { const: 'local-restore' }, localId: { type: 'string', description: 'a local backup the handset reported' }, categories } },
+    { type: 'object', required: ['devId', 'kind'], additionalProperties: false, description: 'contacts and calendar through Data Sync (Exec DataSync, then the handset\'s DS session on /ds)', properties: { devId: { type: 'string' }, kind: { const: 'ds-backup' } } },
+    { type: 'object', required: ['devId', 'kind', 'snapshotId'], additionalProperties: false, description: 'a DS snapshot onto devId (its own handset, or another of the same subscriber\'s) by refresh-from-server', properties: { devId: { type: 'string' }, kind: { const: 'ds-restore' }, snapshotId: { type: 'string', description: 'a DS snapshot' } } },
   ],
   discriminator: { propertyName: 'kind' },
   example: { devId: 'IMEI:356938035643809', kind: 'backup', categories: ['settings', 'applications'] },
@@ -532,12 +534,13 @@ export const openapi = {
     },
     '/jobs': {
       post: {
-        summary: 'Queue a backup, a local backup or a local restore', tags: ['jobs'],
+        summary: 'Queue a backup, a local backup, a local restore, a DS backup or a DS restore', tags: ['jobs'],
         description: 'A running server sends Package #0 within a second; the job runs in the DM session that follows. A backup asked for while another is queued or running joins it (created: false). Agents may queue every kind.',
         requestBody: { required: true, content: json(ref('CreateJob')) },
         responses: {
           '202': { description: 'Queued', content: json({ type: 'object', properties: { job: ref('Job'), created: { type: 'boolean' } } }) },
-          '400': invalid, '404': errorResponse('No such device, or (local-restore) no such local backup (code no-local-backup)'),
+          '400': invalid, '403': errorResponse('(ds-restore) the handset is not one of the snapshot\'s subscriber (code forbidden-target)'),
+          '404': errorResponse('No such device, or (local-restore) no such local backup (code no-local-backup), or (ds-restore) no such DS snapshot (code no-ds-snapshot)'),
           '409': errorResponse('The local backup is no longer on the handset (code local-backup-gone)'), ...common,
         },
       },

@@ -135,7 +135,8 @@ class Conversation {
 
   constructor(private readonly cfg: DsClientConfig, private readonly ds: HandsetDs) {
     this.url = cfg.serverUrl;
-    this.sessionId = cfg.sessionId ?? Math.floor(Math.random() * 0xffff).toString(16).toUpperCase();
+    // Unique per session: a session the server still holds open (a client that gave up half-way) must not be continued by chance.
+    this.sessionId = cfg.sessionId ?? `${Date.now().toString(36)}${Math.floor(Math.random() * 0x100).toString(16).padStart(2, '0')}`.toUpperCase();
     this.serverMax = cfg.maxMsgSize;
     const next = `${Date.now().toString(36)}-${++anchorSeq}`;
     this.runs = [...new Set(cfg.stores)].map((name) => ({

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { dsAccountsOfDevice, dsItemsOf, getDsSnapshot } from '@/db/queries/ds';
-import { getJob, jobsForDevice } from '@/db/queries/jobs';
+import { getJob, jobsForDevice, updateJob } from '@/db/queries/jobs';
 import { listAudit } from '@/db/queries/audit';
 import { VirtualHandset } from '../device/handset';
 import { HandsetStore } from '../device/store';
@@ -15,7 +15,7 @@ import { emptyHandsetDs, userPut, wipeDsStores } from '../device/ds-store';
 import { TransportError } from '../device/transport';
 import { startTestFleet, type TestFleet } from '../gateway/test-fleet';
 import { dispatchWakes } from '../jobs/wake-dispatcher';
-import { createDsBackupJob, createDsRestoreJob, retryDsJob, type DsJobResult } from './jobs';
+import { createDsBackupJob, createDsRestoreJob, DS_RESULT_WAIT_MS, expireDsJobs, retryDsJob, type DsJobResult } from './jobs';
 import type { DsStoreName } from './protocol';
 import { DsRestoreError } from './restore';
 import { diffDsManifests, readDsManifest } from './snapshot';
@@ -154,6 +154,15 @@ describe('DS jobs through DM', () => {
     expect(jobsForDevice(srv.ctx.db, device(stranger).id).filter((j) => j.kind.startsWith('ds-'))).toHaveLength(0);
     expect(dsAccountsOfDevice(srv.ctx.db, device(stranger).id)).toHaveLength(0);
     expect(() => createDsRestoreJob(srv.ctx.db, device(stranger), { snapshotId: '00000000-0000-0000-0000-000000000000', actor: 'test' })).toThrow(/no DS snapshot/);
+  });
+
+  it('a DS job whose result never comes is given up after DS_RESULT_WAIT_MS, with the reason', async () => {
+    const { job } = createDsBackupJob(srv.ctx.db, device(stranger), { actor: 'test', wake: false });
+    updateJob(srv.ctx.db, job.id, { status: 'running', progress: JSON.stringify({ phase: 'awaiting-result', accountId: 'x', user: 'u', startedAt: 0, syncType: 'two-way', viaRef: false }) });
+    const at = getJob(srv.ctx.db, job.id)!.updatedAt;
+    expect(expireDsJobs(srv.ctx.db, device(stranger).id, at + DS_RESULT_WAIT_MS - 1000)).toBe(0);
+    expect(expireDsJobs(srv.ctx.db, device(stranger).id, at + DS_RESULT_WAIT_MS + 1000)).toBe(1);
+    expect(getJob(srv.ctx.db, job.id)).toMatchObject({ status: 'failed', error: 'the handset never reported the Data Sync result' });
   });
 
   it('a DS session that fails is a failed job with the reason, and its retry succeeds', async () => {

@@ -218,6 +218,25 @@ export function onDsEvents(ctx: AppContext, job: JobRow, events: readonly Sessio
   return { work: [] };
 }
 
+/** How long a DS job waits for the handset's result before it is given up (the handset can retry it). */
+export const DS_RESULT_WAIT_MS = 6 * 60 * 60_000;
+
+/**
+ * DS jobs of the device that have waited for their result longer than DS_RESULT_WAIT_MS:
+ * failed with the reason, so they can be retried rather than stay running for ever (a
+ * handset that lost its state or its alert). Returns how many.
+ */
+export function expireDsJobs(db: Db, deviceId: string, now: number): number {
+  let n = 0;
+  for (const job of jobsForDevice(db, deviceId, ['running'])) {
+    const p = isDsJob(job.kind) ? progressOf(job) : undefined;
+    if (!p || p.phase !== 'awaiting-result' || now - job.updatedAt < DS_RESULT_WAIT_MS) continue;
+    updateJob(db, job.id, { status: 'failed', error: 'the handset never reported the Data Sync result', result: JSON.stringify({ code: 0, dsUser: p.user } satisfies DsJobResult) });
+    n++;
+  }
+  return n;
+}
+
 /** For the DS server: the running DS job a session of this account belongs to. */
 export function dsJobAwaiting(db: Db, account: Pick<DsAccountRow, 'id' | 'deviceId'>): string | undefined {
   return jobsForDevice(db, account.deviceId, ['running'])

@@ -24,7 +24,7 @@ import { createBackupJob, type BackupPayload } from '../backup/jobs';
 import { onLocalEvents, onLocalResult, startLocalJob } from '../backup/local';
 import { networkAllows, nextScheduledBackup, parseNetwork, policyFor } from '../backup/policy';
 import { interruptRestore, onRestoreAlert, onRestoreEvents, startRestore, withValues } from '../restore/engine';
-import { onDsEvents, onDsResult, startDsJob } from '../ds/jobs';
+import { expireDsJobs, onDsEvents, onDsResult, startDsJob } from '../ds/jobs';
 import { log } from '../log';
 
 const INVENTORY = 'inventory';
@@ -43,6 +43,7 @@ export function workForNewSession(ctx: AppContext, device: DeviceRow, sessionRow
     if (old?.status === 'active') failSession(ctx.db, old.id, 'the handset stopped answering');
     interrupt(ctx, job, 'the session ended before the job finished', now);
   }
+  expireDsJobs(ctx.db, device.id, now);
   return [{ id: INVENTORY, kind: 'get', paths: INVENTORY_PATHS }];
 }
 

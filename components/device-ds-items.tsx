@@ -14,7 +14,7 @@ export function DsFieldList({ fields }: { fields: DsItemView['fields'] }) {
       {fields.map((f, i) => (
         <div key={i} className="contents">
           <dt className="text-slate-600">{f.label}</dt>
-          <dd className="break-words whitespace-pre-line">{f.value}</dd>
+          <dd className="whitespace-pre-line [overflow-wrap:anywhere]">{f.value}</dd>
         </div>
       ))}
     </dl>
@@ -39,13 +39,15 @@ export function DsChangedList({ items }: { items: DsChangedView[] }) {
   return (
     <ul aria-label="Changed" className="space-y-4">
       {items.map((c, i) => (
-        <li key={i} className="rounded border border-amber-200">
+        <li key={i} className="min-w-0 rounded border border-amber-200">
           <p className="border-b border-amber-200 bg-amber-50 px-3 py-1.5 font-medium break-words">
             {c.name}{c.previousName ? <span className="font-normal text-slate-600"> (was {c.previousName})</span> : null}
           </p>
           <div className="overflow-x-auto">
-            <table className="w-full text-left text-sm">
+            {/* Fixed columns, so every changed item lines up and a long number wraps on a narrow screen. */}
+            <table className="w-full table-fixed text-left text-sm">
               <caption className="sr-only">Fields of {c.name}, before and after</caption>
+              <colgroup><col className="w-[28%]" /><col className="w-[36%]" /><col className="w-[36%]" /></colgroup>
               <thead>
                 <tr className="text-xs uppercase tracking-wide text-slate-500">
                   <th className="px-3 py-1 font-medium">Field</th><th className="px-3 py-1 font-medium">Before</th><th className="px-3 py-1 font-medium">After</th>
@@ -54,9 +56,9 @@ export function DsChangedList({ items }: { items: DsChangedView[] }) {
               <tbody>
                 {c.rows.map((r) => (
                   <tr key={r.label} className={r.changed ? 'bg-amber-50/60' : undefined}>
-                    <th scope="row" className="px-3 py-1 align-top font-normal text-slate-600">{r.label}{r.changed ? <span className="sr-only"> (changed)</span> : null}</th>
-                    <td className={cx('px-3 py-1 align-top break-words', r.changed && 'text-red-800 line-through decoration-red-300')}>{r.before.join('\n') || '—'}</td>
-                    <td className={cx('px-3 py-1 align-top break-words', r.changed && 'font-medium text-emerald-800')}>{r.changed ? <span aria-hidden>→ </span> : null}{r.after.join('\n') || '—'}</td>
+                    <th scope="row" className="px-3 py-1 align-top font-normal text-slate-600 [overflow-wrap:anywhere]">{r.label}{r.changed ? <span className="sr-only"> (changed)</span> : null}</th>
+                    <td className={cx('px-3 py-1 align-top whitespace-pre-line [overflow-wrap:anywhere]', r.changed && 'text-red-800 line-through decoration-red-300')}>{r.before.join('\n') || '—'}</td>
+                    <td className={cx('px-3 py-1 align-top whitespace-pre-line [overflow-wrap:anywhere]', r.changed && 'font-medium text-emerald-800')}>{r.changed ? <span aria-hidden>→ </span> : null}{r.after.join('\n') || '—'}</td>
                   </tr>
                 ))}
               </tbody>

@@ -49,7 +49,7 @@ export function devicePageData(db: Db, device: DeviceRow, now = Date.now()) {
     localBackups: listLocalBackups(db, device.id).map(localBackupView),
     sinceDefault: dayBefore(7, now),
     // Contacts and calendar, backed up through Data Sync.
-    ds: dsSectionData(db, device),
+    ds: dsSectionData(db, device, LIST_MAX, now),
   };
 }
 

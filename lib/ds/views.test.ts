@@ -94,7 +94,7 @@ describe('pages over seeded DS backups', () => {
     const d = dsSectionData(t.ctx.db, ada);
     expect(d.accounts.map((a) => [a.username, a.auth])).toEqual([['ada-phone', 'basic']]);
     expect(d.snapshots.map((s) => [s.id, s.previousId])).toEqual([[seeded.second.id, seeded.first.id], [seeded.first.id, null]]);
-    expect(dsSectionData(t.ctx.db, { id: 'nobody' })).toEqual({ accounts: [], snapshots: [], more: false });
+    expect(dsSectionData(t.ctx.db, { id: 'nobody' }, 50, 7)).toEqual({ accounts: [], snapshots: [], more: false, now: 7 });
   });
 
   it('a backup page holds a hundred contacts by name with their fields, and pages on', async () => {

@@ -79,10 +79,10 @@ export function storeChangeText(c: DsStoreCounts | undefined): string {
 }
 
 /** The device page's section: the handset's DS accounts and its DS backups, each with the one before it to diff against. */
-export function dsSectionData(db: Db, device: Pick<DeviceRow, 'id'>, limit = 50) {
+export function dsSectionData(db: Db, device: Pick<DeviceRow, 'id'>, limit = 50, now = Date.now()) {
   const rows = dsSnapshotsOf(db, device.id, limit + 1);
   const snapshots = rows.slice(0, limit).map((s, i) => ({ ...publicDsSnapshot(s), previousId: rows[i + 1]?.id ?? null }));
-  return { accounts: dsAccountsOfDevice(db, device.id).map((a) => publicDsAccount(db, a)), snapshots, more: rows.length > limit };
+  return { accounts: dsAccountsOfDevice(db, device.id).map((a) => publicDsAccount(db, a)), snapshots, more: rows.length > limit, now };
 }
 
 /** A DS backup of this handset, or DsNotFound: an id from a URL is never trusted to belong to the page's handset. */

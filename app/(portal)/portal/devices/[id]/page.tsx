@@ -6,6 +6,8 @@ import { deviceFor, forPage } from '@/lib/server/access';
 import { formatBytes, formatTime } from '@/lib/format';
 import { handsetName } from '@/lib/erasure';
 import { pendingBackupId, portalHistory } from '@/lib/portal';
+import { DsBackups } from '@/components/device-ds';
+import { dsSectionData } from '@/lib/ds/views';
 import { PortalBackupNow } from '@/components/portal-backup-now';
 import { PortalErase } from '@/components/portal-erase';
 import { ButtonLink, Card, EmptyState, PageHeader, StatusBadge, Table, tdClass, thClass } from '@/components/ui';
@@ -25,6 +27,7 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
   const name = handsetName(device);
   const { snapshots: snaps, jobs } = portalHistory(db, device.id);
   const complete = snaps.filter((s) => s.status === 'complete');
+  const ds = dsSectionData(db, device, 20);
   return (
     <div className="space-y-4">
       <PageHeader title={name} subtitle={<span className="font-mono">{device.devId}</span>} back={{ href: '/portal', label: 'My devices' }}
@@ -50,6 +53,12 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
           </Table>
         )}
       </Card>
+      {ds.snapshots.length ? (
+        <Card title="Contacts and calendar">
+          <p className="mb-2 text-sm text-slate-600">Your phonebook and calendar, backed up each time the handset syncs them with us.</p>
+          <DsBackups deviceId={device.id} backups={ds.snapshots} now={ds.now} browse={false} />
+        </Card>
+      ) : null}
       {jobs.length ? (
         <Card title="Recent activity">
           <ul className="divide-y divide-slate-100 text-sm">

@@ -75,6 +75,7 @@ export function DsBackups({ deviceId, backups, now, browse = true }: { deviceId:
                       aria-label={`Diff the DS backup of ${formatTime(s.createdAt)} with the previous one`}>Diff with previous</Link>
                   </>
                 ) : null}
+                {s.jobId ? <>{' · '}<Link href={`/jobs/${s.jobId}`} className="text-sky-700 hover:underline" aria-label={`The job that ordered the DS backup of ${formatTime(s.createdAt)}`}>Job</Link></> : null}
               </td>
             ) : null}
           </tr>

@@ -89,6 +89,10 @@ test.describe('Data Sync backups of contacts and calendar', () => {
     await expect(backups.getByRole('row').nth(1)).toContainText('1 added, 2 changed');
     await expect(backups.getByRole('row').nth(2)).toContainText('slow');
     await keepScreenshot(page, testInfo, 'ds-device-section');
+    // With a DS account the agent can order a contacts backup over DM.
+    await section.getByRole('button', { name: 'Back up contacts now' }).click();
+    await expect(page.getByText('Contacts backup queued')).toBeVisible();
+    await expect(section.getByRole('link', { name: 'Follow the contacts backup' })).toBeVisible();
 
     // Browse the newest backup: contacts by name with their numbers; find the new one.
     await backups.getByRole('row').nth(1).getByRole('link', { name: /Browse/ }).click();
@@ -162,5 +166,6 @@ test.describe('Data Sync backups of contacts and calendar', () => {
     const section = page.getByRole('region', { name: 'Contacts and calendar' });
     await expect(section).toContainText(user);
     await expect(section).toContainText('No sync has completed yet');
+    await expect(section.getByRole('button', { name: 'Back up contacts now' })).toBeVisible();
   });
 });

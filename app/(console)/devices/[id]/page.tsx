@@ -11,10 +11,12 @@ import { AutoRefresh } from '@/components/device-auto-refresh';
 import { BackUpNow } from '@/components/device-backup-now';
 import { DeviceCoverage } from '@/components/device-coverage';
 import { DeviceDs } from '@/components/device-ds';
+import { BackUpContactsNow } from '@/components/device-ds-backup-now';
 import { DeviceJobs } from '@/components/device-jobs';
 import { DeviceLocalBackups } from '@/components/device-local-backups';
 import { Badge, Card, Facts, PageHeader } from '@/components/ui';
 import { backUpNow } from './actions';
+import { backUpContactsNow } from './ds/actions';
 
 export const metadata: Metadata = { title: 'Handset · Rewind' };
 export const dynamic = 'force-dynamic';
@@ -74,7 +76,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
         </div>
       </Card>
 
-      <Card title="Contacts and calendar">
+      <Card title="Contacts and calendar" actions={d.ds.accounts.length ? <BackUpContactsNow deviceId={device.id} action={backUpContactsNow} /> : undefined}>
         <DeviceDs deviceId={device.id} accounts={d.ds.accounts} backups={d.ds.snapshots} more={d.ds.more} now={now} isAdmin={viewer.role === 'admin'} />
       </Card>
 

@@ -38,6 +38,20 @@ describe('the demo', () => {
     }
   });
 
+  it('backs contacts and calendar up through Data Sync in the first week and the last, a contact changed and one added between', async () => {
+    const { dsSnapshotsOf } = await import('@/db/queries/ds');
+    const { readDsManifest, diffDsManifests } = await import('./ds/snapshot');
+    for (const d of listDevices(t.ctx.db)) {
+      const snaps = dsSnapshotsOf(t.ctx.db, d.id);
+      expect(snaps).toHaveLength(2);
+      const [newest, oldest] = snaps;
+      expect(newest!.createdAt - oldest!.createdAt).toBeGreaterThan(2.5 * 7 * 86_400_000);
+      const diff = diffDsManifests((await readDsManifest(t.ctx.db, t.ctx.blobs, oldest!.id)).entries, (await readDsManifest(t.ctx.db, t.ctx.blobs, newest!.id)).entries);
+      expect(diff.byStore.contacts.added).toBe(3); // one a week
+      expect(diff.byStore.contacts.changed).toBeGreaterThan(0);
+    }
+  });
+
   it('has histories worth diffing: settings change every week, and a lost antivirus shows as removed', async () => {
     const first = listDevices(t.ctx.db).find((d) => getSubscriber(t.ctx.db, d.subscriberId!)?.name === DEMO_PEOPLE[0])!;
     const snaps = listSnapshots(t.ctx.db, first.id, { status: 'complete' }).sort((a, b) => a.completedAt! - b.completedAt!);

@@ -17,7 +17,9 @@ import { log } from './log';
 import { createUser } from './auth/users';
 import { getUserByEmail } from '@/db/queries/users';
 import type { Db } from '@/db/client';
-import { backdateNewestSnapshot, hasCompleteSnapshot } from '@/db/queries/demo';
+import { backdateNewestDsSnapshot, backdateNewestSnapshot, hasCompleteSnapshot } from '@/db/queries/demo';
+import { getJob } from '@/db/queries/jobs';
+import { createDsBackupJob } from './ds/jobs';
 
 export interface DemoOptions {
   /** Base URL of this server as the handsets reach it, e.g. http://127.0.0.1:3000. */
@@ -102,8 +104,10 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
 
 /**
  * A few weeks of history made by real DM sessions: each week the handsets are used (settings
- * change; one in three loses its antivirus in the third week, one in five an app's data), then
- * backed up — half on an agent's order (Package #0), half by the user's own backup button.
+ * change, a contact changes and one is added; one in three loses its antivirus in the third
+ * week, one in five an app's data), then backed up — half on an agent's order (Package #0),
+ * half by the user's own backup button — and in the first and last weeks their contacts and
+ * calendar are backed up through Data Sync too.
  * Each week's snapshots are then dated back to that week, so the timelines and diffs read like
  * a month of use; the last week is today.
  */
@@ -124,9 +128,32 @@ async function buildHistory(ctx: ReturnType<typeof getContext>, handsets: readon
         await h.pressBackupButton();
       }
       await h.idle();
+      // Contacts and calendar through Data Sync, ordered through DM: the first week and the last.
+      // (Before the dating back: a handset whose last backup looks old is backed up when it connects.)
+      const ds = week === 0 || week === HISTORY_WEEKS - 1;
+      if (ds) {
+        const { job } = createDsBackupJob(ctx.db, device, { actor: 'demo', wake: false });
+        await h.connect();
+        await h.idle();
+        await jobDone(ctx, job.id, 60_000);
+      }
       const weeksAgo = HISTORY_WEEKS - 1 - week;
-      if (weeksAgo > 0) backdateNewestSnapshot(ctx.db, device.id, now - weeksAgo * 7 * 86_400_000 - (i % 12) * 3_600_000);
+      const at = now - weeksAgo * 7 * 86_400_000 - (i % 12) * 3_600_000;
+      if (weeksAgo > 0) {
+        backdateNewestSnapshot(ctx.db, device.id, at);
+        if (ds) backdateNewestDsSnapshot(ctx.db, device.id, at + 600_000);
+      }
     }));
+  }
+}
+
+/** Waits for a job to end (or `ms` to pass): the demo's history goes one step at a time. */
+async function jobDone(ctx: ReturnType<typeof getContext>, jobId: string, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const j = getJob(ctx.db, jobId);
+    if (!j || (j.status !== 'queued' && j.status !== 'running')) return;
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -1,6 +1,6 @@
 import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../client';
-import { jobs, snapshots } from '../schema';
+import { dsSnapshots, jobs, snapshots } from '../schema';
 
 /**
  * Moves a device's newest complete snapshot, and the job that took it, back to `at`: the demo
@@ -18,4 +18,12 @@ export function backdateNewestSnapshot(db: Db, deviceId: string, at: number): vo
 
 export function hasCompleteSnapshot(db: Db, deviceId: string): boolean {
   return db.select({ id: snapshots.id }).from(snapshots).where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete'))).limit(1).get() !== undefined;
+}
+
+/** The same for a device's newest DS snapshot. */
+export function backdateNewestDsSnapshot(db: Db, deviceId: string, at: number): void {
+  const s = db.select().from(dsSnapshots).where(eq(dsSnapshots.deviceId, deviceId)).orderBy(desc(dsSnapshots.createdAt)).limit(1).get();
+  if (!s) return;
+  db.update(dsSnapshots).set({ createdAt: at }).where(eq(dsSnapshots.id, s.id)).run();
+  if (s.jobId) db.update(jobs).set({ createdAt: at - 60_000, updatedAt: at }).where(eq(jobs.id, s.jobId)).run();
 }

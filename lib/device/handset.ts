@@ -35,7 +35,7 @@ import { utf8Decode } from '../omadm/util/bytes';
 import { itemValue } from '../omadm/value';
 import { getModel, RINGTONE_NAMES } from './catalog';
 import { runDsSession, type DsSessionOutcome } from './ds-client';
-import { dsAccountRef, generatedHandsetDs, type HandsetDs } from './ds-store';
+import { dsAccountRef, generatedHandsetDs, userPut, type HandsetDs } from './ds-store';
 import { generateHandset, PATHS, putDeployed, type GenerateOptions, type HandsetIdentity } from './generate';
 import { CATEGORY_PATHS, leavesOf, merkleRoot, RESTORABLE } from './local-backup';
 import { checkAppPackage, checkFirmwarePackage } from './packages';
@@ -510,6 +510,11 @@ export class VirtualHandset implements ClientHandler {
     t.set(`${PATHS.settings}/Display/Brightness`, String(20 + (n % 81)));
     t.set(`${PATHS.settings}/Sound/Ringtone`, RINGTONE_NAMES[n % 3]!);
     if (week % 2 === 1) t.set(`${PATHS.settings}/Display/Theme`, ['light', 'dark', 'auto'][n % 3]!);
+    // And the phonebook moves on: a contact gets a new number, a new one is met.
+    const contacts = this.ds.stores.contacts.items;
+    const first = Object.keys(contacts).sort()[week % Math.max(1, Object.keys(contacts).length)];
+    if (first) userPut(this.ds, 'contacts', contacts[first]!.text.replace(/^TEL([;:][^\r\n]*?):[^\r\n]*$/m, `TEL$1:+4477009${String(n % 100_000).padStart(5, '0')}`), first);
+    userPut(this.ds, 'contacts', `BEGIN:VCARD\r\nVERSION:${this.ds.formats.contacts.version}\r\nN:Week ${week};Contact;;;\r\nFN:Contact of week ${week}\r\nTEL:+4477009${String((n >>> 3) % 100_000).padStart(5, '0')}\r\nEND:VCARD\r\n`);
     this.persist();
   }
 

@@ -1,15 +1,13 @@
 'use client';
 /** "Back up now": queues an on-demand backup (or joins the one pending) and says which, with a link to follow it. */
 import Link from 'next/link';
-import { useSyncExternalStore } from 'react';
+import { useHydrated } from './use-hydrated';
 import { ActionForm, type FormAction } from './action-form';
 import { Button } from './ui';
 
-const noSubscribe = () => () => {};
 
 export function BackUpNow({ deviceId, action }: { deviceId: string; action: FormAction<{ jobId: string; created: boolean }> }) {
-  // Enabled once hydrated: a click before that would post the form without its action.
-  const hydrated = useSyncExternalStore(noSubscribe, () => true, () => false);
+  const hydrated = useHydrated();
   return (
     <ActionForm action={action} success={(d) => (d.created ? 'Backup queued: the handset is being woken' : 'A backup was already pending: following that one')}
       className="flex flex-col items-end gap-1">

@@ -1,15 +1,13 @@
 'use client';
 /** "Back up contacts now": queues a Data Sync backup (or joins the one pending) and links to the job. */
 import Link from 'next/link';
-import { useSyncExternalStore } from 'react';
+import { useHydrated } from './use-hydrated';
 import { ActionForm, type FormAction } from './action-form';
 import { Button } from './ui';
 
-const noSubscribe = () => () => {};
 
 export function BackUpContactsNow({ deviceId, action }: { deviceId: string; action: FormAction<{ jobId: string; created: boolean }> }) {
-  // Enabled once hydrated: a click before that would post the form without its action.
-  const hydrated = useSyncExternalStore(noSubscribe, () => true, () => false);
+  const hydrated = useHydrated();
   return (
     <ActionForm action={action}
       success={(d) => (d.created ? 'Contacts backup queued: the handset is being told to sync' : 'A contacts backup was already pending: following that one')}

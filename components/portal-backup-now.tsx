@@ -5,6 +5,7 @@ import { useState } from 'react';
 import type { ActionResult } from '@/lib/action-result';
 import { JobLiveMini } from './job-live';
 import { useToast } from './toast';
+import { useHydrated } from './use-hydrated';
 import { Button, ErrorNote } from './ui';
 
 export function PortalBackupNow({ deviceId, label, action, runningJobId }: {
@@ -17,6 +18,7 @@ export function PortalBackupNow({ deviceId, label, action, runningJobId }: {
   const toast = useToast();
   const router = useRouter();
   const [jobId, setJobId] = useState<string | null>(runningJobId);
+  const hydrated = useHydrated();
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const run = async () => {
@@ -31,7 +33,7 @@ export function PortalBackupNow({ deviceId, label, action, runningJobId }: {
   };
   return (
     <div className="space-y-2">
-      <Button onClick={run} disabled={pending} aria-label={`Back up ${label} now`}>{pending ? 'Queueing…' : 'Back up now'}</Button>
+      <Button onClick={run} disabled={!hydrated || pending} aria-label={`Back up ${label} now`}>{pending ? 'Queueing…' : 'Back up now'}</Button>
       {error ? <ErrorNote>{error}</ErrorNote> : null}
       {jobId ? <JobLiveMini jobId={jobId} href={`/portal/jobs/${jobId}`} /> : null}
     </div>

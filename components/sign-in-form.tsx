@@ -1,17 +1,16 @@
 'use client';
-import { useActionState, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { useActionState, useState, type ReactNode } from 'react';
+import { useHydrated } from './use-hydrated';
 import type { ActionResult } from '@/lib/action-result';
 
 type SignIn = (prev: ActionResult<never> | null, form: FormData) => Promise<ActionResult<never>>;
 
-const noSubscribe = () => () => {};
 
 export function SignInForm({ action }: { action: SignIn }) {
   const [state, formAction, pending] = useActionState(action, null);
   // Controlled, so the email stays in the field when the form resets after a failed attempt.
   const [email, setEmail] = useState('');
-  // The button waits for hydration: a form submitted before React runs would post without the action.
-  const hydrated = useSyncExternalStore(noSubscribe, () => true, () => false);
+  const hydrated = useHydrated();
   const errors = state && !state.ok ? state.fieldErrors ?? {} : {};
   return (
     <form action={formAction} className="mt-6 space-y-4" noValidate>

@@ -132,8 +132,10 @@ async function buildHistory(ctx: ReturnType<typeof getContext>, handsets: readon
       // (Before the dating back: a handset whose last backup looks old is backed up when it connects.)
       const ds = week === 0 || week === HISTORY_WEEKS - 1;
       if (ds) {
-        const { job } = createDsBackupJob(ctx.db, device, { actor: 'demo', wake: false });
-        await h.connect();
+        // The device row as the session left it: Package #0 is signed with the nonce it agreed.
+        const fresh = getDeviceByDevId(ctx.db, h.devId)!;
+        const { job } = createDsBackupJob(ctx.db, fresh, { actor: 'demo', wake: false });
+        await wakeDevice(ctx.push, fresh, { version: ctx.env.NOTIFICATION_VERSION });
         await h.idle();
         await jobDone(ctx, job.id, 60_000);
       }

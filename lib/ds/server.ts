@@ -234,11 +234,11 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
         ok(reply, c);
         reply.add({
           kind: 'Results', cmdId: reply.nextId(), msgRef: hdr.msgId, cmdRef: c.cmdId, meta: { type: DEVINF_TYPE_XML },
-          items: [{ source: { locURI: uri }, data: [serverDevInf(state)] }],
+          items: [{ source: { locURI: uri }, data: [serverDevInf()] }],
         });
         break;
       }
-      case 'Sync': await applySync(ctx, account, state, reply, c, body.final); break;
+      case 'Sync': await applySync(ctx, account, state, reply, c); break;
       case 'Map': {
         const store = storeOfUri(c.target.locURI);
         if (!store || !state.stores[store]) { reply.status(c.cmdId, 'Map', DS_STATUS.NotFound); break; }
@@ -281,7 +281,7 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
     if (final) state.phase = 'map';
   } else {
     // Pkg 5 is in: the session is over.
-    const snap = await finishSession(ctx, account, state, hdr);
+    const snap = await finishSession(ctx, account, state);
     ended = { ok: true, snapshotId: snap.id };
   }
   state.serverMsgId++;
@@ -294,8 +294,7 @@ function ok(reply: Reply, c: Command & { cmdId: number; noResp?: boolean }): voi
   if (!c.noResp) reply.status(c.cmdId, c.kind, DS_STATUS.Ok);
 }
 
-function serverDevInf(state: DsState) {
-  void state;
+function serverDevInf() {
   return buildDevInf(SERVER_DEVINF, [{ store: 'contacts', uri: 'card' }, { store: 'calendar', uri: 'cal' }]);
 }
 
@@ -332,7 +331,7 @@ function alertStore(ctx: AppContext, account: DsAccountRow, state: DsState, repl
 }
 
 /** The client's changes for one datastore: each Add, Replace and Delete applied to the server's copy. */
-async function applySync(ctx: AppContext, account: DsAccountRow, state: DsState, reply: Reply, sync: Extract<Command, { kind: 'Sync' }>, final: boolean): Promise<void> {
+async function applySync(ctx: AppContext, account: DsAccountRow, state: DsState, reply: Reply, sync: Extract<Command, { kind: 'Sync' }>): Promise<void> {
   const store = storeOfUri(sync.target?.locURI);
   const st = store ? state.stores[store] : undefined;
   if (!store || !st) {
@@ -365,7 +364,6 @@ async function applySync(ctx: AppContext, account: DsAccountRow, state: DsState,
     }
     if (!c.noResp) reply.status(c.cmdId, c.kind, worst, { sourceRef: refs });
   }
-  void final;
 }
 
 function deleteItem(ctx: AppContext, account: DsAccountRow, store: DsStoreName, st: StoreState, item: Item): number {
@@ -513,8 +511,7 @@ function itemCommand(row: DsItemRow, text: string, reply: Reply): Command {
   return { kind: 'Add', cmdId: reply.nextId(), items: [item] };
 }
 
-async function finishSession(ctx: AppContext, account: DsAccountRow, state: DsState, hdr: SyncHdr) {
-  void hdr;
+async function finishSession(ctx: AppContext, account: DsAccountRow, state: DsState) {
   const now = Date.now();
   for (const [store, st] of Object.entries(state.stores) as Array<[DsStoreName, StoreState]>) {
     ctx.db.transaction(() => {

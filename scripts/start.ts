@@ -17,21 +17,23 @@ import { countUsers } from '../db/queries/users';
 const args = new Set(process.argv.slice(2));
 const demo = args.has('--demo');
 const dev = args.has('--dev');
+// Handsets only (/dm, /ds, /packages): for soak and fault tests that run the server as a child process.
+const protocolOnly = args.has('--protocol-only');
 
 async function main(): Promise<void> {
   const e = env();
   process.env.NEXT_TELEMETRY_DISABLED = '1';
-  if (!dev && !args.has('--no-build') && !fs.existsSync(path.join(process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID'))) {
+  if (!dev && !protocolOnly && !args.has('--no-build') && !fs.existsSync(path.join(process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID'))) {
     console.log('Building the console (first start only)…');
     execFileSync(process.execPath, [nextBin(), 'build'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   }
   fs.mkdirSync(e.dataDir, { recursive: true });
   const ctx = getContext(); // opens the database and applies migrations before the first request
-  const server = await startServer({ port: e.PORT, host: e.HOST, next: { dev } });
+  const server = await startServer({ port: e.PORT, host: e.HOST, next: protocolOnly ? false : { dev } });
   // Package #0 for queued jobs (whoever queued them), and the policies' periodic backups.
   const stopWakes = startWakeDispatcher(ctx);
   const stopScheduler = startScheduler(ctx);
-  console.log(`Rewind console: ${server.url}`);
+  if (!protocolOnly) console.log(`Rewind console: ${server.url}`);
   console.log(`DM endpoint:    ${server.url}/dm`);
   console.log(`Data directory: ${e.dataDir}`);
 

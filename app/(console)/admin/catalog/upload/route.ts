@@ -4,6 +4,7 @@ import { CatalogError, MAX_PACKAGE_BYTES, publishApp, publishFirmware } from '@/
 import { getContext } from '@/lib/app-context';
 import { ValidationError } from '@/lib/devices';
 import { readBytes } from '@/lib/server/api';
+import { refuseCrossSite } from '@/lib/server/origin';
 import { getViewer } from '@/lib/server/session';
 import { modelNameSchema } from '@/lib/validations/backup';
 
@@ -30,12 +31,12 @@ const problem = (status: number, message: string, fieldErrors?: Record<string, s
   Response.json({ error: message, ...(fieldErrors ? { fieldErrors } : {}) }, { status });
 
 export async function POST(req: Request): Promise<Response> {
+  // The session cookie is SameSite=Lax already; refusing another site's request outright costs nothing more.
+  const crossSite = refuseCrossSite(req);
+  if (crossSite) return crossSite;
   const viewer = await getViewer();
   if (!viewer) return problem(401, 'Please sign in.');
   if (viewer.role !== 'admin') return problem(403, 'You do not have access to this.');
-  // The session cookie is SameSite=Lax already; a same-origin check costs nothing more.
-  const origin = req.headers.get('origin');
-  if (origin && new URL(origin).host !== (req.headers.get('x-forwarded-host') ?? req.headers.get('host'))) return problem(403, 'Uploads come from the catalog page only.');
   const meta = metaSchema.safeParse(Object.fromEntries(new URL(req.url).searchParams));
   if (!meta.success) {
     const fieldErrors: Record<string, string[]> = {};

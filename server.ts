@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { handleDs } from './lib/gateway/ds-http';
 import { handleDm } from './lib/gateway/dm-http';
 import { servePackage } from './lib/gateway/packages-http';
+import { clientAddressOf, stampClientAddress } from './lib/client-address';
+import { env } from './lib/env';
 import { log } from './lib/log';
 
 export interface ServerOptions {
@@ -43,12 +45,17 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     nextHandler = (req, res) => handle(req, res);
   }
 
+  const trustProxy = env().TRUST_PROXY;
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0]!;
     const kind = isProtocolPath(pathname);
+    // The address the rate limits count by; Next reads it from the header, which a client
+    // cannot set (any copy it sent is replaced).
+    const client = clientAddressOf(req, trustProxy);
+    stampClientAddress(req, client);
     const route: Promise<void> | void =
-      kind === 'dm' ? handleDm(req, res)
-      : kind === 'ds' ? handleDs(req, res)
+      kind === 'dm' ? handleDm(req, res, client)
+      : kind === 'ds' ? handleDs(req, res, client)
       : kind === 'packages' ? servePackage(req, res, pathname)
       : nextHandler ? nextHandler(req, res)
       : notFound(res);

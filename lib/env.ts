@@ -21,6 +21,19 @@ const schema = z.object({
   COST_PER_MB_HOME: z.coerce.number().min(0).max(1000).default(0.01),
   COST_PER_MB_ROAMING: z.coerce.number().min(0).max(1000).default(2),
   COST_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR').default('EUR'),
+  /**
+   * 1: a reverse proxy in front sets X-Forwarded-For, and the client is the last address in
+   * it. 0 (the default): the socket's peer is the client, and X-Forwarded-For is ignored
+   * (anyone can send one).
+   */
+  TRUST_PROXY: z.enum(['0', '1']).default('0').transform((v) => v === '1'),
+  /** Failed authentications (sign-in, DM, DS, API token) one client address may make per window; 0: no limit. */
+  AUTH_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(20),
+  /** The window of AUTH_RATE_LIMIT, in seconds. */
+  AUTH_RATE_WINDOW: z.coerce.number().int().min(1).max(86_400).default(600),
+  /** Encryption at rest: the master key (base64 of 32 bytes), or a file holding it; else DATA_DIR/master.key. */
+  REWIND_MASTER_KEY: z.string().optional(),
+  REWIND_MASTER_KEY_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -82,6 +82,8 @@ export interface DsAnswer {
   message: SyncMLMessage;
   /** The session ended with this answer. */
   ended?: { ok: boolean; snapshotId?: string };
+  /** How the client's credentials went, for the rate limits: refused, or accepted in this message. */
+  auth?: 'failed' | 'ok';
 }
 
 export class DsServerError extends Error {
@@ -176,7 +178,7 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
       }
       reply.status(0, 'SyncHdr', auth.code, { targetRef: [hdr.target.locURI], sourceRef: [hdr.source.locURI], chal });
       for (const c of body.commands) if (c.kind !== 'Status' && !('noResp' in c && c.noResp)) reply.status(c.cmdId, c.kind, auth.code);
-      return { message: { hdr: responseHdr(hdr, 1), body: { commands: reply.commands, final: true } }, ended: { ok: false } };
+      return { message: { hdr: responseHdr(hdr, 1), body: { commands: reply.commands, final: true } }, ended: { ok: false }, auth: 'failed' };
     }
     account = auth.account;
     state = { v: 1, accountId: account.id, clientMsgId: hdr.msgId, serverMsgId: 0, clientMaxMsgSize: clampMsgSize(hdr.meta?.maxMsgSize), phase: 'init', stores: {}, newBytes: 0 };
@@ -287,7 +289,7 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
   state.serverMsgId++;
   if (!ended) updateDsSession(ctx.db, rowId, { state: JSON.stringify(state) });
   else if (ended.ok) updateDsSession(ctx.db, rowId, { status: 'complete', state: JSON.stringify(state) });
-  return { message: { hdr: responseHdr(hdr, state.serverMsgId), body: { commands: reply.commands, final } }, ...(ended ? { ended } : {}) };
+  return { message: { hdr: responseHdr(hdr, state.serverMsgId), body: { commands: reply.commands, final } }, ...(ended ? { ended } : {}), ...(!existing ? { auth: 'ok' as const } : {}) };
 }
 
 function ok(reply: Reply, c: Command & { cmdId: number; noResp?: boolean }): void {

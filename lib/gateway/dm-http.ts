@@ -5,16 +5,31 @@
 import type http from 'node:http';
 import { MIME } from '../omadm/message';
 import { getContext } from '../app-context';
-import { readSyncMl, send } from './http-body';
+import { authGate } from '../auth/limits';
+import { UNKNOWN_CLIENT } from '../client-address';
+import { readSyncMl, send, sendTooManyRequests } from './http-body';
 import { processDmMessage } from './dm-session';
 
 /** Largest message we accept; our MaxMsgSize tells clients to stay well below it. */
 export const DM_MAX_BODY = 4 * 1024 * 1024;
 export const DM_DECODE_LIMITS = { maxBytes: DM_MAX_BODY, maxDepth: 32, maxElements: 100_000 };
 
-export async function handleDm(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+/**
+ * Failed authentications (an unknown DevId, wrong credentials, a bad or replayed HMAC) are
+ * counted per client address and per address and DevId (see lib/auth/limits.ts for why not
+ * per DevId alone: that would let anyone lock a handset out). An address over its limit is
+ * refused before its body is read; an address and DevId over theirs right after decoding,
+ * before the database is touched. A handset that authenticates resets its own count.
+ */
+export async function handleDm(req: http.IncomingMessage, res: http.ServerResponse, client = UNKNOWN_CLIENT): Promise<void> {
+  const gate = authGate('dm');
+  const wait = gate.refusedAddress(client);
+  if (wait !== undefined) return sendTooManyRequests(req, res, wait, 'DM authentications');
   const got = await readSyncMl(req, res, { name: 'DM', types: `${MIME.dmXml} or ${MIME.dmWbxml}`, maxBytes: DM_MAX_BODY, limits: DM_DECODE_LIMITS });
   if (!got) return;
+  const devId = got.message.hdr.source.locURI;
+  const waitDev = gate.refusedIdentity(client, devId);
+  if (waitDev !== undefined) return send(res, 429, `too many failed DM authentications for this device from this address; try again in ${waitDev} s`, { 'retry-after': String(waitDev) });
   const hmac = req.headers['x-syncml-hmac'];
   const answer = await processDmMessage(getContext(), {
     message: got.message,
@@ -26,5 +41,7 @@ export async function handleDm(req: http.IncomingMessage, res: http.ServerRespon
     requestUrl: req.url ?? '/dm',
     ...(typeof req.headers.host === 'string' && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(req.headers.host) ? { host: req.headers.host } : {}),
   });
+  if (answer.auth === 'failed') gate.failed(client, devId);
+  else if (answer.auth === 'ok') gate.succeeded(client, devId);
   send(res, answer.status, answer.body, answer.headers);
 }

@@ -35,6 +35,8 @@ export interface DmAnswer {
   status: number;
   body: Uint8Array | string;
   headers: Record<string, string>;
+  /** How the message's authentication went, for the rate limits: failed, or proved just now. */
+  auth?: 'failed' | 'ok';
 }
 
 /** What we tell clients: stay under this and we never need to refuse a message. */
@@ -63,7 +65,7 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
     // Same answer as a wrong password, so probing does not reveal which DevIds exist.
     log.info({ devId }, 'DM message from an unknown device');
     const reply = rejectUnknownDevice(message, newNonce());
-    return { status: 200, body: encodeMessage(reply, encoding), headers: { 'content-type': contentType } };
+    return { status: 200, body: encodeMessage(reply, encoding), headers: { 'content-type': contentType }, auth: 'failed' };
   }
 
   const now = Date.now();
@@ -144,7 +146,8 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
       ...(nonces.serverNonce !== undefined ? { serverNonce: nonces.serverNonce } : {}),
     });
   });
-  return { status: 200, body, headers };
+  const failed = received.events.some((e: SessionEvent) => e.type === 'auth-failed');
+  return { status: 200, body, headers, ...(failed ? { auth: 'failed' as const } : received.events.some((e: SessionEvent) => e.type === 'authenticated') ? { auth: 'ok' as const } : {}) };
 }
 
 /** A client's closing message of statuses only, which some clients send after our last message. */

@@ -8,21 +8,37 @@ import { MIME } from '../omadm/message';
 import { getContext } from '../app-context';
 import { log } from '../log';
 import { handleDsMessage, DS_MAX_MSG_SIZE } from '../ds/server';
-import { readSyncMl, send } from './http-body';
+import { authGate } from '../auth/limits';
+import { UNKNOWN_CLIENT } from '../client-address';
+import { readSyncMl, send, sendTooManyRequests } from './http-body';
 
 /** Largest message we accept: what our MaxMsgSize tells clients, and a little room. */
 export const DS_MAX_BODY = DS_MAX_MSG_SIZE + 64 * 1024;
 export const DS_DECODE_LIMITS = { maxBytes: DS_MAX_BODY, maxDepth: 32, maxElements: 200_000 };
 
-export async function handleDs(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+/**
+ * Refused credentials are counted per client address and per address and DS client (its
+ * Source LocURI), as on /dm (lib/auth/limits.ts says why): over the address's limit a
+ * request is refused before its body is read, over the client's right after decoding,
+ * before the database is touched; accepted credentials reset the client's count.
+ */
+export async function handleDs(req: http.IncomingMessage, res: http.ServerResponse, client = UNKNOWN_CLIENT): Promise<void> {
+  const gate = authGate('ds');
+  const wait = gate.refusedAddress(client);
+  if (wait !== undefined) return sendTooManyRequests(req, res, wait, 'DS authentications');
   const got = await readSyncMl(req, res, { name: 'DS', types: `${MIME.dsXml} or ${MIME.dsWbxml}`, maxBytes: DS_MAX_BODY, limits: DS_DECODE_LIMITS });
   if (!got) return;
   const { message, encoding } = got;
+  const source = message.hdr.source.locURI;
+  const waitClient = gate.refusedIdentity(client, source);
+  if (waitClient !== undefined) return send(res, 429, `too many failed DS authentications for this client from this address; try again in ${waitClient} s`, { 'retry-after': String(waitClient) });
   if (!/^SyncML\/1\.[12]$/.test(message.hdr.verProto)) {
     send(res, 400, `unsupported protocol ${message.hdr.verProto.slice(0, 40)}; this endpoint speaks SyncML/1.2 (DS)`);
     return;
   }
   const answer = await handleDsMessage(getContext(), message, encoding);
+  if (answer.auth === 'failed') gate.failed(client, source);
+  else if (answer.auth === 'ok') gate.succeeded(client, source);
   if (answer.ended) log.info({ source: message.hdr.source.locURI, ok: answer.ended.ok, snapshot: answer.ended.snapshotId }, 'DS session ended');
   send(res, 200, encodeMessage(answer.message, encoding), { 'content-type': encoding === 'wbxml' ? MIME.dsWbxml : MIME.dsXml });
 }

@@ -112,3 +112,12 @@ export async function readSyncMl(
     throw err;
   }
 }
+
+/**
+ * 429 for a client over a rate limit, sent before its body is read or decoded: the rest of
+ * the upload is drained, not parsed. `Retry-After` in whole seconds.
+ */
+export function sendTooManyRequests(req: http.IncomingMessage, res: http.ServerResponse, retryAfterSeconds: number, what: string): void {
+  req.resume();
+  send(res, 429, `too many failed ${what} from this address; try again in ${retryAfterSeconds} s`, { 'retry-after': String(retryAfterSeconds) });
+}

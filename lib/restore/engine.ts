@@ -135,7 +135,9 @@ export function startRestore(ctx: AppContext, device: DeviceRow, job: JobRow, se
     return { work: [promptWork(job, plan, p)] };
   }
   save(ctx, job, p);
-  return next(ctx, job, plan, p, baseUrl);
+  // Not next(): a session that ended after the writes were answered and before their
+  // read-back leaves nothing pending, only items written and not yet verified.
+  return advance(ctx, device, job, plan, p, baseUrl);
 }
 
 function promptWork(job: JobRow, plan: RestorePlan, p: RestoreProgress): WorkRequest {

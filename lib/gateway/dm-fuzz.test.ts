@@ -7,7 +7,7 @@
  *
  * The rule every answer is held to (judgeUnauthenticated, judgeSession):
  *  - HTTP 4xx (400 undecodable, 413 too large, 415 wrong type, 405 wrong method, 404
- *    outside /dm, 431 header too large); or
+ *    outside /dm, 431 header too large, 429 with Retry-After from a rate limit); or
  *  - 200 with a SyncML body of the family asked for, whose SyncHdr Status is 401 or 407
  *    (with a Chal) or 5xx, and which carries nothing but Status: nothing in the flood can
  *    authenticate, so nothing may be executed for it or sent to it; or
@@ -29,16 +29,14 @@
  * new nonce with every answer to an HMAC-checked message.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { findSession } from '@/db/queries/sessions';
+import { resetEnvCache } from '../env';
 import { openFleet } from '../device/fleet';
 import type { VirtualHandset } from '../device/handset';
 import { httpTransport, type Transport } from '../device/transport';
@@ -58,6 +56,10 @@ import {
 import { base64Encode, utf8Encode } from '../omadm/util/bytes';
 import { DM_DECODE_LIMITS, DM_MAX_BODY } from './dm-http';
 import { SERVER_MAX_OBJ_SIZE } from './dm-session';
+import {
+  BAD_REFS, BAD_UTF8, DTD_PAYLOADS, encodeTree, findAll, FuzzClient, hostileUri, mutate, NUMERIC_FIELDS, OTHER_PAYLOADS, replaceMarker, REQUIRED,
+  Rng, settleHeap, shuffle, tableCounts as countRows, TEXT_FIELDS, WRONG_NUMBERS, type Answer, type FuzzCase,
+} from './fuzz-kit';
 import { startTestServer, type TestServer } from './test-server';
 
 const SEED = 0x5eed_2025;
@@ -82,33 +84,6 @@ type FloodCategory = keyof typeof COUNTS;
 type Category = FloodCategory | 'lo-session';
 
 // ---------------------------------------------------------------------------------------
-// Deterministic randomness
-
-class Rng {
-  private x: number;
-  constructor(seed: number) { this.x = (seed >>> 0) || 0x9e3779b9; }
-  next(): number {
-    let x = this.x;
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-    this.x = x >>> 0;
-    return this.x;
-  }
-  int(n: number): number { return n <= 1 ? 0 : this.next() % n; }
-  bool(p = 0.5): boolean { return this.next() / 0x1_0000_0000 < p; }
-  pick<T>(a: readonly T[]): T { return a[this.int(a.length)]!; }
-  bytes(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.next() & 0xff;
-    return out;
-  }
-  digits(n: number): string {
-    let s = '';
-    for (let i = 0; i < n; i++) s += String(this.int(10));
-    return s;
-  }
-}
-
-// ---------------------------------------------------------------------------------------
 // World: server, handsets, what we captured of their real sessions
 
 interface Captured { headers: Record<string, string>; body: Uint8Array }
@@ -131,7 +106,7 @@ let stateDir: string;
 let port: number;
 let A: Target; // md5, XML
 let B: Target; // HMAC, WBXML
-let agent: http.Agent;
+let fz: FuzzClient<Category>;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
 
@@ -140,39 +115,11 @@ const reserved = new Set<string>();
 const provisionedIds = () => [A.devId, B.devId];
 const db = () => srv.ctx.db.$client;
 
-type Tally = { n: number; ms: number; outcomes: Map<string, number> };
-const tallies = new Map<Category, Tally>();
-const failures: string[] = [];
-let failureCount = 0;
-const resetFailures = () => { failures.length = 0; failureCount = 0; };
-let peakRss = 0;
 
 interface Baseline { rss: number; heap?: number; tableCounts: Map<string, number>; devices: Map<string, Record<string, unknown>> }
 let baseline: Baseline;
 
-/** A real forced GC: --expose-gc is not on vitest's command line, so it is switched on at run time. */
-function obtainGc(): (() => void) | undefined {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (typeof g === 'function') return g;
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const fromContext = vm.runInNewContext('gc') as unknown;
-    return typeof fromContext === 'function' ? (fromContext as () => void) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-const gc = obtainGc();
-function settleHeap(): number | undefined {
-  if (!gc) return undefined;
-  gc(); gc();
-  return process.memoryUsage().heapUsed;
-}
-
-function tableCounts(): Map<string, number> {
-  const names = db().prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%'").pluck().all() as string[];
-  return new Map(names.map((n) => [n, db().prepare(`select count(*) from "${n}"`).pluck().get() as number]));
-}
+const tableCounts = () => countRows(db());
 
 function deviceRows(): Map<string, Record<string, unknown>> {
   const rows = db().prepare('select * from devices').all() as Record<string, unknown>[];
@@ -186,9 +133,13 @@ const recording = (sink: Captured[]): Transport => async (req) => {
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
+  // The whole flood comes from one address: with the failed-authentication limits on, all
+  // but its first few messages would get 429 before the protocol code they aim at.
+  process.env.AUTH_RATE_LIMIT = '0';
+  resetEnvCache();
   srv = await startTestServer();
   port = Number(new URL(srv.dmUrl).port);
-  agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  fz = new FuzzClient<Category>({ port, defaultPath: '/dm', concurrency: CONCURRENCY, timeoutMs: REQUEST_TIMEOUT_MS });
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-fuzz-'));
   const [ha] = openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(stateDir, 'md5'), encoding: 'xml', auth: 'md5', mediaScale: 0.01, seed: 4101 });
   const [hb] = openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(stateDir, 'hmac'), encoding: 'wbxml', auth: 'hmac', mediaScale: 0.01, seed: 4202 });
@@ -217,89 +168,17 @@ beforeAll(async () => {
 
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
-  agent?.destroy();
+  fz?.agent.destroy();
   await srv?.close();
   if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
 // ---------------------------------------------------------------------------------------
-// HTTP
+// Requests
 
-interface Case {
-  cat: Category;
-  body: Uint8Array;
-  /** undefined: no Content-Type header at all. */
-  contentType?: string;
-  headers?: Record<string, string | string[]>;
-  method?: string;
-  path?: string;
-  /** The one HTTP status this case must get. */
-  expectHttp?: number;
-  /** The server may reset instead of answering (it refuses a too-large upload or header). */
-  mayReset?: boolean;
+interface Case extends FuzzCase<Category> {
   /** Authenticated-session checks (lo-session only). */
   session?: SessionCheck;
-}
-
-interface Answer { status: number; headers: http.IncomingHttpHeaders; body: Buffer; error?: string }
-
-function sendOnce(c: Case): Promise<Answer & { reused: boolean }> {
-  return new Promise((resolve) => {
-    const headers: http.OutgoingHttpHeaders = { ...(c.headers ?? {}) };
-    if (c.contentType !== undefined) headers['content-type'] = c.contentType;
-    headers['content-length'] = String(c.body.length);
-    let settled = false;
-    const done = (a: Answer) => { if (!settled) { settled = true; resolve({ ...a, reused: req.reusedSocket }); } };
-    const req = http.request({ host: '127.0.0.1', port, path: c.path ?? '/dm', method: c.method ?? 'POST', headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (b: Buffer) => chunks.push(b));
-      res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', (e) => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), error: e.message }));
-    });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer in ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', (e: NodeJS.ErrnoException) => done({ status: 0, headers: {}, body: Buffer.alloc(0), error: e.code ?? e.message }));
-    // A body with every method, so Content-Length always holds and the keep-alive socket stays in step.
-    req.end(c.body);
-  });
-}
-
-/** A keep-alive socket the server closed under us gets the request once more (as Node's docs advise). */
-async function send(c: Case): Promise<Answer> {
-  const a = await sendOnce(c);
-  if (a.status === 0 && a.reused && a.error === 'ECONNRESET') return sendOnce(c);
-  return a;
-}
-
-async function runPool(cases: Iterable<Case>, judge: (c: Case, a: Answer) => string): Promise<void> {
-  const it = cases[Symbol.iterator]();
-  const worker = async () => {
-    for (;;) {
-      const next = it.next();
-      if (next.done) return;
-      const c = next.value;
-      const started = performance.now();
-      const a = await send(c);
-      const t = tallies.get(c.cat) ?? { n: 0, ms: 0, outcomes: new Map() };
-      tallies.set(c.cat, t);
-      t.n++;
-      let outcome: string;
-      try {
-        outcome = judge(c, a);
-      } catch (err) {
-        outcome = 'VIOLATION';
-        failureCount++;
-        if (failures.length < 25) {
-          failures.push(`${c.cat}: ${(err as Error).message} | request ${c.method ?? 'POST'} ${c.path ?? '/dm'} ${c.contentType ?? '-'} `
-            + `${c.body.length} B ${JSON.stringify(Buffer.from(c.body.subarray(0, 160)).toString('latin1'))} | answer ${a.status} ${a.error ?? ''} `
-            + `${JSON.stringify(a.body.subarray(0, 200).toString('latin1'))}`);
-        }
-      }
-      t.outcomes.set(outcome, (t.outcomes.get(outcome) ?? 0) + 1);
-      t.ms += performance.now() - started;
-      peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -350,6 +229,7 @@ function judgeUnauthenticated(c: Case, a: Answer): string {
     throw new Error(`no answer: ${a.error}`);
   }
   if (c.expectHttp !== undefined && a.status !== c.expectHttp) throw new Error(`expected HTTP ${c.expectHttp}, got ${a.status}`);
+  if (a.status === 429 && !a.headers['retry-after']) throw new Error('429 without Retry-After');
   if (a.status >= 400 && a.status < 500) return `http ${a.status}`;
   if (a.status !== 200) throw new Error(`HTTP ${a.status}`);
   if (a.body.length === 0) {
@@ -429,76 +309,11 @@ function richMessage(devId: string, sessionId: string): SyncMLMessage {
   return m;
 }
 
-function findAll(root: XmlElement, name: string): XmlElement[] {
-  const out: XmlElement[] = [];
-  const stack: XmlElement[] = [root];
-  while (stack.length) {
-    const el = stack.pop()!;
-    if (el.name === name) out.push(el);
-    for (const c of el.children) if (typeof c === 'object' && !(c instanceof Uint8Array)) stack.push(c);
-  }
-  return out;
-}
-
-function encodeTree(root: XmlElement, enc: Encoding): Uint8Array {
-  return enc === 'xml' ? utf8Encode(serializeXml(root, { declaration: true })) : encodeWbxml(root);
-}
-
-function splice(b: Uint8Array, at: number, del: number, ins: Uint8Array): Uint8Array {
-  const a = Math.min(at, b.length);
-  const d = Math.min(del, b.length - a);
-  const out = new Uint8Array(b.length - d + ins.length);
-  out.set(b.subarray(0, a), 0);
-  out.set(ins, a);
-  out.set(b.subarray(a + d), a + ins.length);
-  return out;
-}
-
-function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
-  return Buffer.from(hay.buffer, hay.byteOffset, hay.length).indexOf(Buffer.from(needle.buffer, needle.byteOffset, needle.length));
-}
-
-/** Replaces every occurrence of an ASCII marker with raw bytes. */
-function replaceMarker(b: Uint8Array, marker: string, bytes: Uint8Array): Uint8Array {
-  const m = utf8Encode(marker);
-  let out = b;
-  for (let i = indexOfBytes(out, m); i >= 0; i = indexOfBytes(out, m)) out = splice(out, i, m.length, bytes);
-  return out;
-}
-
 const fromCase = (cat: Category, msg: SyncMLMessage, enc: Encoding, rng: Rng, extra: Partial<Case> = {}): Case =>
   ({ cat, body: encodeMessage(msg, enc), contentType: ctype(enc, rng), ...extra });
 
 // ---------------------------------------------------------------------------------------
 // Generators, one per category
-
-const XML_JUNK = ['<', '>', '&', ']]>', '<!--', '-->', '<![CDATA[', '</SyncHdr>', '<SyncBody>', '<Atomic>', '\u0000', '<?x?>',
-  '"', "'", ' xmlns:a="x"', '<a:b>', '&#xD800;', '&#0;', '&bogus;', '</>', '<SyncML xmlns="SYNCML:SYNCML1.2">', '\uffff', '\r\n', '<!DOCTYPE x>', '<MsgID>-1</MsgID>', '<Final/>', '<MoreData/>'];
-const WBXML_JUNK: number[][] = [[0x00, 0xff], [0x00, 0x01], [0xc3, 0x8f, 0xff, 0xff, 0xff, 0x7f], [0x83, 0x8f, 0xff, 0xff, 0xff, 0x7f],
-  [0x04, 0x7f], [0x02, 0x81, 0x80, 0x00], [0x40, 0x41, 0x00], [0xc0], [0x01], [0x01, 0x01, 0x01], [0x03, 0x41, 0x41], [0x43],
-  [0x83, 0x00], [0xc3, 0x00], [0xc3, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], [0x80, 0x01], [0x44, 0x45, 0x46], [0x6d, 0x6c, 0x71]];
-
-function mutate(rng: Rng, src: Uint8Array, enc: Encoding): Uint8Array {
-  let b = src;
-  for (let r = 1 + rng.int(3); r > 0 && b.length > 0; r--) {
-    const at = rng.int(b.length + 1);
-    switch (rng.int(8)) {
-      case 0: b = b.subarray(0, rng.int(b.length)); break; // truncation
-      case 1: { const m = new Uint8Array(b); for (let k = 1 + rng.int(8); k > 0; k--) m[rng.int(m.length)] = rng.int(256); b = m; break; }
-      case 2: b = splice(b, at, 0, rng.bytes(1 + rng.int(64))); break; // garbage
-      case 3: b = splice(b, at, 0, enc === 'xml' ? utf8Encode(rng.pick(XML_JUNK)) : Uint8Array.from(rng.pick(WBXML_JUNK))); break;
-      case 4: b = splice(b, at, 1 + rng.int(48), new Uint8Array(0)); break; // deletion
-      case 5: { const from = rng.int(b.length); b = splice(b, at, 0, b.slice(from, from + 1 + rng.int(96))); break; } // duplication
-      case 6: { const m = new Uint8Array(b); const i = rng.int(m.length); m[i] = m[i]! ^ (1 << rng.int(8)); b = m; break; } // bit flip
-      default: { // the header: WBXML version/public id/charset/string table; XML declaration
-        const m = new Uint8Array(b);
-        m[rng.int(Math.min(enc === 'xml' ? 40 : 6, m.length))] = rng.int(256);
-        b = m;
-      }
-    }
-  }
-  return b;
-}
 
 interface Bases { xml: Uint8Array[]; wbxml: Uint8Array[] }
 let bases: Bases;
@@ -545,13 +360,6 @@ function* arbValid(n: number, rng: Rng): Generator<Case> {
     }
   }
 }
-
-const WRONG_NUMBERS = ['abc', '-1', '-0', '1e3', '0x1F', '1.5', '+1', '', ' ', 'NaN', 'Infinity', '-Infinity', '4294967296', '4294967295',
-  '99999999999999999999', '9007199254740993', '18446744073709551616', '1'.repeat(17), `${'0'.repeat(1000)}1`, '١٢٣', '１２', '12\u000034',
-  'null', 'true', '[]', '{"a":1}', '<x/>', '&amp;', '0', '00000000000000001', '2147483648', '-2147483649'];
-const NUMERIC_FIELDS = ['MsgID', 'CmdID', 'MsgRef', 'CmdRef', 'MaxMsgSize', 'MaxObjSize', 'Size', 'NumberOfChanges'];
-const TEXT_FIELDS = ['SessionID', 'VerDTD', 'VerProto', 'Data', 'Type', 'Format', 'Cmd', 'LocURI'];
-const REQUIRED = ['SyncHdr', 'SyncBody', 'VerDTD', 'VerProto', 'SessionID', 'MsgID', 'Target', 'Source', 'LocURI', 'CmdID', 'Data', 'Cmd', 'MsgRef', 'CmdRef', 'Item'];
 
 function* wrongTypes(n: number, rng: Rng): Generator<Case> {
   for (let i = 0; i < n; i++) {
@@ -724,35 +532,6 @@ function* deepNesting(n: number, rng: Rng): Generator<Case> {
   }
 }
 
-const laughs = `<!DOCTYPE SyncML [<!ENTITY lol0 "lol">${Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i};`.repeat(10)}">`).join('')}]>`;
-const DTD_PAYLOADS = [
-  '<!DOCTYPE SyncML>',
-  '<!DOCTYPE SyncML PUBLIC "-//SYNCML//DTD SyncML 1.2//EN" "http://www.openmobilealliance.org/tech/DTD/OMA-TS-SyncML_RepPro_DTD-V1_2.dtd">',
-  '<!DOCTYPE SyncML SYSTEM "file:///etc/passwd">',
-  '<!DOCTYPE SyncML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
-  '<!DOCTYPE SyncML [<!ENTITY xxe SYSTEM "http://127.0.0.1:1/xxe">]>',
-  '<!DOCTYPE SyncML [<!ENTITY % p SYSTEM "http://127.0.0.1:1/p.dtd"> %p;]>',
-  '<!DOCTYPE SyncML [<!ENTITY % a "<!ENTITY b SYSTEM \'file:///etc/shadow\'>"> %a;]>',
-  laughs,
-  `<!DOCTYPE SyncML [<!ENTITY a "${'x'.repeat(50_000)}">]>`,
-  '<!ENTITY xxe SYSTEM "file:///etc/passwd">',
-  '<!ELEMENT SyncML ANY>',
-  '<!ATTLIST SyncML xmlns CDATA #FIXED "x">',
-  '<!NOTATION n SYSTEM "x">',
-  '<!doctype SyncML>',
-  '<!DOCTYPE',
-  '<![INCLUDE[ <x/> ]]>',
-];
-/** Entity references no SyncML document can contain: refused wherever they appear. */
-const BAD_REFS = ['&xxe;', '&lol9;', '&passwd;', '&#xD800;', '&#xDFFF;', '&#x110000;', '&#1114112;', '&#99999999;', '&#;', '&#x;', '&;',
-  '&AMP;', `&${'a'.repeat(13)};`, '&xxe ;', '&#X41;', '&nbsp;', '&copy;'];
-/** Odd but harmless, or not entity syntax at all: judged by the general rule only. */
-const OTHER_PAYLOADS = ['&#x41;&#65;', '&#0000065;', '&apos;&quot;&lt;&gt;&amp;', '&#x0;', '%p;', '&amp;xxe;',
-  '<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd"/>',
-  '<?xml-stylesheet type="text/xsl" href="file:///etc/passwd"?>', '<!-- <!ENTITY x "y"> -->',
-  '<![CDATA[<!DOCTYPE x [<!ENTITY y SYSTEM "file:///etc/passwd">]>&y;]]>', '<![CDATA[ ]]> ]]>', '<?xml version="1.0"?>',
-  '<x xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></x>', '<!-- -- -->', '<!---->', '<?php system("id"); ?>'];
-
 function* entities(n: number, rng: Rng): Generator<Case> {
   const MARK = 'ZZENTZZ';
   for (let i = 0; i < n; i++) {
@@ -902,23 +681,6 @@ function* auth(n: number, rng: Rng): Generator<Case> {
   }
 }
 
-const BAD_UTF8: number[][] = [[0x80], [0xc0, 0xaf], [0xc0, 0xae], [0xe0, 0x80, 0xaf], [0xf0, 0x80, 0x80, 0xaf], [0xed, 0xa0, 0x80],
-  [0xf4, 0x90, 0x80, 0x80], [0xff], [0xfe], [0xe2, 0x82], [0xc0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xc1, 0xbf]];
-
-function hostileUris(rng: Rng): string {
-  const other = rng.bool() ? A.devId : B.devId;
-  const list = [
-    '..', '../', '/../', './..', './DevInfo/../../../etc/passwd', '../../../../../../etc/passwd', './Vendor/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
-    '..%2f..%2f..%2fetc%2fpasswd', '..%252f..%252f', '..\\..\\..\\windows\\win.ini', './DevDetail/..;/..;/', 'file:///etc/passwd',
-    'http://169.254.169.254/latest/meta-data/', '//evil.example/x', '.\u0000/DevInfo', './DevInfo/DevId\u0000', '\u0000', '%00', './a/%00/b',
-    '\r\nX-Injected: 1', "' OR '1'='1", '"; DROP TABLE devices; --', '%s%s%s%n', '${jndi:ldap://127.0.0.1:1/a}', '\u202e/cte/..',
-    'ＩＭＥＩ：１２３', './DevInfo/\ud800', '🙂/../🙂', '.', '/', './', '//', './/..//..//', `${A.devId}/../${B.devId}`, `${other}/..`,
-    `./${other}`, `${other}\u0000`, `../${other}`, `./DevInfo/../../${other}/DevInfo/DevId`,
-    'a/'.repeat(1 + rng.int(50_000)), `./${'x'.repeat(1 + rng.int(1_000_000))}`, '../'.repeat(1 + rng.int(10_000)),
-  ];
-  return rng.pick(list);
-}
-
 function devIdVariant(rng: Rng): string {
   const d = rng.bool() ? A.devId : B.devId;
   return rng.pick([d.toLowerCase(), ` ${d} `, `${d}\u0000`, `\t${d}\r\n`, `${d}/`, `${d}/..`, d.replace('IMEI:', 'imei:'), d.replace(':', '%3A'),
@@ -931,10 +693,10 @@ function* locUris(n: number, rng: Rng): Generator<Case> {
     const sid = sessionIdFor(`loc-${i}`);
     const where = rng.int(8);
     let devId = pickDevId(rng);
-    if (where === 0) devId = hostileUris(rng);
+    if (where === 0) devId = hostileUri(rng, [A.devId, B.devId]);
     if (where === 1) devId = devIdVariant(rng);
     const msg = pkg1(devId, sid);
-    const uri = where >= 6 ? `./DevInfo/${MARK}` : hostileUris(rng);
+    const uri = where >= 6 ? `./DevInfo/${MARK}` : hostileUri(rng, [A.devId, B.devId]);
     if (where === 2) msg.hdr.target = { locURI: uri };
     if (where === 3) msg.body.commands[1] = { kind: 'Replace', cmdId: 2, items: [{ source: { locURI: uri }, data: 'x' }, { target: { locURI: uri }, data: uri }] };
     if (where === 4) msg.body.commands.push({ kind: 'Status', cmdId: 3, msgRef: 1, cmdRef: 0, cmd: 'SyncHdr', targetRef: [uri], sourceRef: [uri], data: '200' });
@@ -999,7 +761,7 @@ function* largeObjectsUnauthenticated(n: number, rng: Rng): Generator<Case> {
     const chunk = rng.bool(0.2) ? 'C'.repeat(1 + rng.int(200_000)) : 'C'.repeat(1 + rng.int(64));
     const more = rng.bool(0.8);
     const items: Item[] = [
-      { source: { locURI: rng.pick(['./LO/a', './LO/b', hostileUris(rng).slice(0, 200)]) }, meta: { format: rng.pick(['chr', 'b64', 'bin']), size: 1 }, data: chunk, ...(more ? { moreData: true } : {}) },
+      { source: { locURI: rng.pick(['./LO/a', './LO/b', hostileUri(rng, [A.devId, B.devId]).slice(0, 200)]) }, meta: { format: rng.pick(['chr', 'b64', 'bin']), size: 1 }, data: chunk, ...(more ? { moreData: true } : {}) },
     ];
     if (rng.bool(0.3)) items.push({ source: { locURI: './LO/a' }, data: 'more', moreData: true });
     const kind = rng.pick(['Replace', 'Add', 'Results'] as const);
@@ -1135,8 +897,7 @@ function loScenarios(rng: Rng, enc: Encoding, withOverflow: boolean): Step[][] {
     add(steps);
   }
   // Shuffled, deterministically.
-  for (let i = s.length - 1; i > 0; i--) { const j = rng.int(i + 1); [s[i], s[j]] = [s[j]!, s[i]!]; }
-  return s;
+  return shuffle(rng, s);
 }
 
 function judgeSession(c: Case, a: Answer): string {
@@ -1166,21 +927,6 @@ function judgeSession(c: Case, a: Answer): string {
 
 // ---------------------------------------------------------------------------------------
 
-const totalSent = () => [...tallies.values()].reduce((n, t) => n + t.n, 0);
-
-function report(title: string, cats: Category[], wallMs: number): void {
-  const sent = cats.reduce((n, c) => n + (tallies.get(c)?.n ?? 0), 0);
-  const rss = (process.memoryUsage.rss() / 2 ** 20).toFixed(0);
-  const lines = [`${title}: ${sent} messages in ${(wallMs / 1000).toFixed(1)} s (rss now ${rss} MiB, peak so far ${(peakRss / 2 ** 20).toFixed(0)} MiB)`];
-  for (const c of cats) {
-    const t = tallies.get(c);
-    if (!t) continue;
-    const outcomes = [...t.outcomes].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k}: ${v}`).join(', ');
-    lines.push(`  ${c.padEnd(16)} ${String(t.n).padStart(5)}  avg ${(t.ms / t.n).toFixed(1).padStart(6)} ms  ${outcomes}`);
-  }
-  console.log(lines.join('\n'));
-}
-
 describe('POST /dm under a generated flood of hostile messages', () => {
   // KNOWN BUG, found by this file and reported, not fixed here (the fix belongs in
   // lib/omadm/session/server.ts). With HMAC every message of a session is signed with the
@@ -1192,7 +938,7 @@ describe('POST /dm under a generated flood of hostile messages', () => {
   let replayedHmacStatus: string | undefined;
   it('replays the HMAC handset\'s last message of its earlier session (answer recorded below)', async () => {
     const last = B.captured.at(-1)!;
-    const a = await send({ cat: 'auth', body: last.body, contentType: last.headers['content-type'] ?? MIME.dmWbxml, headers: { 'x-syncml-hmac': last.headers['x-syncml-hmac']! } });
+    const a = await fz.send({ cat: 'auth', body: last.body, contentType: last.headers['content-type'] ?? MIME.dmWbxml, headers: { 'x-syncml-hmac': last.headers['x-syncml-hmac']! } });
     expect(a.status).toBe(200);
     replayedHmacStatus = hdrStatusOf(decodeMessage(new Uint8Array(a.body), 'wbxml'))?.data;
     console.log(`replayed HMAC message of the last session: SyncHdr Status ${replayedHmacStatus}`);
@@ -1204,7 +950,7 @@ describe('POST /dm under a generated flood of hostile messages', () => {
   });
 
   it('answers every one with a 4xx or a SyncML error status, and runs nothing for any of them', async () => {
-    resetFailures();
+    fz.resetFailures();
     const rng = new Rng(SEED);
     bases = buildBases(rng);
     const before = tableCounts();
@@ -1224,12 +970,12 @@ describe('POST /dm under a generated flood of hostile messages', () => {
       ['garbage', garbage(COUNTS.garbage, rng)],
       ['http', httpOddities(COUNTS.http, rng)],
     ];
-    for (const [, g] of gens) await runPool(g, judgeUnauthenticated);
-    report('flood', [...new Set(gens.map(([c]) => c))], performance.now() - started);
-    expect(failures, `${failureCount} violations`).toEqual([]);
+    for (const [, g] of gens) await fz.runPool(g, judgeUnauthenticated);
+    fz.report('flood', [...new Set(gens.map(([c]) => c))], performance.now() - started);
+    expect(fz.failures, `${fz.failureCount} violations`).toEqual([]);
     // The protocol's one empty answer came up (the handsets' closing statuses, replayed).
-    expect(tallies.get('auth')?.outcomes.get('200 empty (late statuses)')).toBeGreaterThan(0);
-    expect(totalSent()).toBeGreaterThanOrEqual(Object.values(COUNTS).reduce((a, b) => a + b, 0) - 50);
+    expect(fz.outcomes('auth').get('200 empty (late statuses)')).toBeGreaterThan(0);
+    expect(fz.totalSent()).toBeGreaterThanOrEqual(Object.values(COUNTS).reduce((a, b) => a + b, 0) - 50);
 
     // Nobody authenticated, so nothing but session rows may have appeared, for the two devices only.
     const after = tableCounts();
@@ -1242,7 +988,7 @@ describe('POST /dm under a generated flood of hostile messages', () => {
   }, 120_000);
 
   it('keeps Large Object abuse inside authenticated sessions to error statuses', async () => {
-    resetFailures();
+    fz.resetFailures();
     const rng = new Rng(SEED ^ 0x10);
     const started = performance.now();
     const sessions: Array<{ sid: string; enc: Encoding; scenarios: Step[][] }> = [];
@@ -1254,7 +1000,7 @@ describe('POST /dm under a generated flood of hostile messages', () => {
     for (const s of sessions) {
       const nonce = getDeviceByDevId(srv.ctx.db, A.devId)!.clientNonce;
       const cred = md5Cred(md5Digest(md5Derived(A.secret.user, A.secret.password!), nonceBytes(nonce)));
-      const res = await send({ cat: 'lo-session', body: encodeMessage(pkg1(A.devId, s.sid, { cred, final: false }), s.enc), contentType: ctype(s.enc) });
+      const res = await fz.send({ cat: 'lo-session', body: encodeMessage(pkg1(A.devId, s.sid, { cred, final: false }), s.enc), contentType: ctype(s.enc) });
       expect(res.status).toBe(200);
       const reply = decodeMessage(new Uint8Array(res.body), s.enc);
       expect(hdrStatusOf(reply)?.data).toBe('212');
@@ -1281,25 +1027,10 @@ describe('POST /dm under a generated flood of hostile messages', () => {
         }
       })();
       // One worker per session keeps its messages in order.
-      for (const c of cases) {
-        const t0 = performance.now();
-        const a = await send(c);
-        const t = tallies.get('lo-session') ?? { n: 0, ms: 0, outcomes: new Map() };
-        tallies.set('lo-session', t);
-        t.n++;
-        let outcome: string;
-        try { outcome = judgeSession(c, a); } catch (err) {
-          outcome = 'VIOLATION';
-          failureCount++;
-          if (failures.length < 25) failures.push(`lo-session ${s.sid} msg ${c.session!.msgId}: ${(err as Error).message} | ${a.status} ${a.body.subarray(0, 300).toString('latin1')}`);
-        }
-        t.outcomes.set(outcome, (t.outcomes.get(outcome) ?? 0) + 1);
-        t.ms += performance.now() - t0;
-        peakRss = Math.max(peakRss, process.memoryUsage.rss());
-      }
+      for (const c of cases) await fz.exchange(c, judgeSession, `lo-session ${s.sid} msg ${c.session!.msgId}`);
     }));
-    report('authenticated Large Object abuse', ['lo-session'], performance.now() - started);
-    expect(failures, `${failureCount} violations`).toEqual([]);
+    fz.report('authenticated Large Object abuse', ['lo-session'], performance.now() - started);
+    expect(fz.failures, `${fz.failureCount} violations`).toEqual([]);
     for (const s of sessions) {
       const dev = getDeviceByDevId(srv.ctx.db, A.devId)!;
       expect(findSession(srv.ctx.db, dev.id, s.sid, 'complete'), s.sid).toBeDefined();
@@ -1307,7 +1038,7 @@ describe('POST /dm under a generated flood of hostile messages', () => {
   }, 90_000);
 
   it('still serves the real handsets afterwards, with bounded memory, no unhandled rejection and no stray rows', async () => {
-    expect(totalSent()).toBeGreaterThanOrEqual(10_000);
+    expect(fz.totalSent()).toBeGreaterThanOrEqual(10_000);
     // The handsets' nonces went stale under the flood: each is challenged once, then succeeds.
     for (const t of [A, B]) {
       const s = await t.h.connect({ initiator: 'client' });
@@ -1318,7 +1049,7 @@ describe('POST /dm under a generated flood of hostile messages', () => {
 
     const rss = process.memoryUsage().rss;
     const heap = settleHeap();
-    console.log(`memory: rss ${(baseline.rss / 2 ** 20).toFixed(0)} -> ${(rss / 2 ** 20).toFixed(0)} MiB (peak ${(peakRss / 2 ** 20).toFixed(0)} MiB)`
+    console.log(`memory: rss ${(baseline.rss / 2 ** 20).toFixed(0)} -> ${(rss / 2 ** 20).toFixed(0)} MiB (peak ${(fz.peakRss / 2 ** 20).toFixed(0)} MiB)`
       + (heap !== undefined && baseline.heap !== undefined ? `, heap after GC ${(baseline.heap / 2 ** 20).toFixed(1)} -> ${(heap / 2 ** 20).toFixed(1)} MiB` : ', heap: no forced GC available, heap check skipped'));
     expect(rss - baseline.rss).toBeLessThan(200 * 2 ** 20);
     if (heap !== undefined && baseline.heap !== undefined) expect(heap - baseline.heap).toBeLessThan(64 * 2 ** 20);
@@ -1342,6 +1073,6 @@ describe('POST /dm under a generated flood of hostile messages', () => {
       if (baseline.tableCounts.has(table)) expect(final.get(table), table).toBe(baseline.tableCounts.get(table));
     }
     const bySession = db().prepare('select status, count(*) as n from dm_sessions group by status').all();
-    console.log(`dm_sessions after the flood: ${JSON.stringify(bySession)}; total messages ${totalSent()}`);
+    console.log(`dm_sessions after the flood: ${JSON.stringify(bySession)}; total messages ${fz.totalSent()}`);
   }, 60_000);
 });

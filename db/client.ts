@@ -23,6 +23,9 @@ export function openDb(file: string): Db {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = NORMAL');
+  // Deleted rows are overwritten, not just unlinked: an erased subscriber's keys and rows
+  // must not stay readable in free pages of the file.
+  sqlite.pragma('secure_delete = ON');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
   // A database from before the search index gets one the first time it is opened.

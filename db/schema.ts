@@ -452,3 +452,26 @@ export const dsSnapshots = sqliteTable('ds_snapshots', {
   changes: text('changes').notNull().default('{}'),
   createdAt: createdAt(),
 }, (t) => [index('ds_snapshots_device_idx').on(t.deviceId, t.createdAt)]);
+
+/**
+ * Encryption at rest: one data key per key owner (a subscriber, or a handset that has none),
+ * wrapped (AES-256-GCM) by the master key from the environment. Deleting the row is what
+ * makes the owner's content unreadable: nothing else can unwrap their content keys.
+ */
+export const contentKeys = sqliteTable('content_keys', {
+  owner: text('owner').primaryKey(),
+  /** base64 of IV, ciphertext and tag of the 32-byte data key. */
+  wrapped: text('wrapped').notNull(),
+  createdAt: createdAt(),
+});
+
+/**
+ * Each blob is sealed with a key of its own; here that key is wrapped by the data key of
+ * every owner whose content it is. Identical content of one owner is stored once; content
+ * two owners share stays readable by the other when one is erased.
+ */
+export const blobKeys = sqliteTable('blob_keys', {
+  hash: text('hash').notNull(),
+  owner: text('owner').notNull(),
+  wrapped: text('wrapped').notNull(),
+}, (t) => [primaryKey({ columns: [t.hash, t.owner] }), index('blob_keys_owner_idx').on(t.owner)]);

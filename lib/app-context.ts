@@ -7,6 +7,8 @@ import { openDb, dbFile, type Db } from '@/db/client';
 import path from 'node:path';
 import { RoutingPush, WebhookPush } from './omadm/push';
 import { FileBlobStore, type BlobStore } from './backup/blob-store';
+import { Keyring, loadMasterKey } from './backup/keyring';
+import { SealedBlobStore } from './backup/sealed-store';
 import { env, type Env } from './env';
 
 export interface AppContext {
@@ -14,7 +16,7 @@ export interface AppContext {
   env: Env;
   /** Package #0 delivery: `inproc:` addresses to virtual handsets in this process, the rest to the operator's gateway. */
   push: RoutingPush;
-  /** Backup content, addressed by SHA-256. */
+  /** Backup content, addressed by SHA-256 and encrypted for its owner. */
   blobs: BlobStore;
 }
 
@@ -25,15 +27,16 @@ export function createPush(e: Env): RoutingPush {
   return new RoutingPush(e.PUSH_WEBHOOK_URL ? { gateway: new WebhookPush({ url: e.PUSH_WEBHOOK_URL }) } : {});
 }
 
-export function createBlobStore(e: Env): BlobStore {
-  return new FileBlobStore(path.join(e.dataDir, 'blobs'));
+export function createBlobStore(e: Env, db: Db): SealedBlobStore {
+  return new SealedBlobStore(new FileBlobStore(path.join(e.dataDir, 'blobs')), db, new Keyring(db, loadMasterKey(e, e.dataDir)));
 }
 
 export function getContext(): AppContext {
   const g = globalThis as Holder;
   if (!g[KEY]) {
     const e = env();
-    g[KEY] = { db: openDb(dbFile(e.dataDir)), env: e, push: createPush(e), blobs: createBlobStore(e) };
+    const db = openDb(dbFile(e.dataDir));
+    g[KEY] = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
   }
   return g[KEY];
 }

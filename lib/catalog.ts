@@ -6,7 +6,7 @@
 import type { Db } from '@/db/client';
 import { findPackageById, upsertAppPackage, upsertFirmwarePackage, type AppPackageRow, type FirmwarePackageRow } from '@/db/queries/catalog';
 import { recordBlob } from '@/db/queries/snapshots';
-import type { BlobStore } from './backup/blob-store';
+import { OPERATOR, type BlobStore } from './backup/blob-store';
 
 const VERSION = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,31}$/;
 export const MAX_PACKAGE_BYTES = 256 * 1024 * 1024;
@@ -29,7 +29,7 @@ export async function publishFirmware(
   p: { manufacturer: string; model: string; version: string; name?: string; bytes: Uint8Array },
 ): Promise<FirmwarePackageRow> {
   check(p.bytes, p.version);
-  const { hash } = await ctx.blobs.put(p.bytes);
+  const { hash } = await ctx.blobs.put(p.bytes, OPERATOR);
   recordBlob(ctx.db, hash, p.bytes.length);
   return upsertFirmwarePackage(ctx.db, { manufacturer: p.manufacturer, model: p.model, version: p.version, name: p.name ?? null, blobHash: hash, size: p.bytes.length });
 }
@@ -40,7 +40,7 @@ export async function publishApp(
 ): Promise<AppPackageRow> {
   check(p.bytes, p.version);
   if (!/^[A-Za-z0-9._-]{1,256}$/.test(p.appId)) throw new CatalogError(`"${p.appId}" is not an application id`);
-  const { hash } = await ctx.blobs.put(p.bytes);
+  const { hash } = await ctx.blobs.put(p.bytes, OPERATOR);
   recordBlob(ctx.db, hash, p.bytes.length);
   return upsertAppPackage(ctx.db, { appId: p.appId, name: p.name, version: p.version, models: p.models ? JSON.stringify(p.models) : null, blobHash: hash, size: p.bytes.length });
 }

@@ -11,10 +11,11 @@ import { addDsAccount } from '@/lib/ds/accounts';
 import { generateContacts, generateEvents } from '@/lib/ds/generate';
 import { takeDsSnapshot } from '@/lib/ds/snapshot';
 import { summarize } from '@/lib/ds/vobject';
+import { deviceKeyOwner } from '@/lib/backup/sealed-store';
 
-async function put(ctx: AppContext, text: string) {
+async function put(ctx: AppContext, deviceId: string, text: string) {
   const bytes = new TextEncoder().encode(text);
-  const { hash } = await ctx.blobs.put(bytes);
+  const { hash } = await ctx.blobs.put(bytes, deviceKeyOwner(ctx.db, deviceId));
   recordBlob(ctx.db, hash, bytes.length);
   const s = summarize(text);
   return { hash, size: bytes.length, summary: s.summary, uid: s.uid ?? null };
@@ -35,7 +36,7 @@ export async function seedDsBackups(ctx: AppContext, devId: string, opts: { user
   const contacts = generateContacts(opts.seed ?? 5, opts.contacts ?? 12);
   const events = generateEvents(opts.seed ?? 5, opts.events ?? 4);
   for (const [store, list, type] of [['contacts', contacts, 'text/x-vcard'], ['calendar', events, 'text/calendar']] as const) {
-    for (const item of list) insertDsItem(ctx.db, { accountId: account.id, store, luid: item.id, contentType: type, ...(await put(ctx, item.text)) });
+    for (const item of list) insertDsItem(ctx.db, { accountId: account.id, store, luid: item.id, contentType: type, ...(await put(ctx, account.deviceId, item.text)) });
   }
   const first = await takeDsSnapshot(ctx, account, { syncType: 'slow', changes: { contacts: { received: contacts.length, added: contacts.length }, calendar: { received: events.length, added: events.length } }, newBytes: 1000, jobId: null });
 
@@ -46,11 +47,11 @@ export async function seedDsBackups(ctx: AppContext, devId: string, opts: { user
   const changed: string[] = [];
   for (const [i, row] of [rows[1]!, rows[3]!].entries()) {
     const text = contacts.find((c) => c.id === row.luid)!.text.replace(/TEL;TYPE=CELL:[^\r\n]+/, `TEL;TYPE=CELL:+4477009${String(99_990 + i)}`);
-    updateDsItem(ctx.db, row.id, await put(ctx, text));
+    updateDsItem(ctx.db, row.id, await put(ctx, account.deviceId, text));
     changed.push(row.summary);
   }
   const newText = 'BEGIN:VCARD\r\nVERSION:3.0\r\nN:Hopper;Grace;;;\r\nFN:Grace Hopper\r\nTEL;TYPE=CELL:+447700900777\r\nEMAIL;TYPE=INTERNET:grace@example.net\r\nEND:VCARD\r\n';
-  insertDsItem(ctx.db, { accountId: account.id, store: 'contacts', luid: 'new-1', contentType: 'text/x-vcard', ...(await put(ctx, newText)) });
+  insertDsItem(ctx.db, { accountId: account.id, store: 'contacts', luid: 'new-1', contentType: 'text/x-vcard', ...(await put(ctx, account.deviceId, newText)) });
   const gone = dsItemsOf(ctx.db, account.id, 'calendar')[0]!;
   deleteDsItems(ctx.db, [gone.id]);
   const second = await takeDsSnapshot(ctx, account, { syncType: 'two-way', changes: { contacts: { received: 3, added: 1, replaced: 2 }, calendar: { received: 1, deleted: 1 } }, newBytes: 500, jobId: null });

@@ -5,6 +5,7 @@
 import type { Db } from '@/db/client';
 import { insertSnapshot, recordBlob, updateSnapshot, type SnapshotRow } from '@/db/queries/snapshots';
 import type { BlobStore } from '@/lib/backup/blob-store';
+import { deviceKeyOwner } from '@/lib/backup/sealed-store';
 import { encodeManifest, logicalSize, type ManifestEntry } from '@/lib/backup/manifest';
 import type { Category } from '@/lib/omadm/mo/backup-restore';
 
@@ -31,14 +32,14 @@ export async function seedSnapshot(
       continue;
     }
     const bytes = typeof n.value === 'string' ? new TextEncoder().encode(n.value) : n.value;
-    const { hash, created } = await blobs.put(bytes);
+    const { hash, created } = await blobs.put(bytes, deviceKeyOwner(db, deviceId));
     if (recordBlob(db, hash, bytes.length) && created) newBytes += bytes.length;
     entries.push({ path, category: n.category, format: n.format ?? (typeof n.value === 'string' ? 'chr' : 'bin'), ...(n.type ? { type: n.type } : {}), size: bytes.length, hash });
   }
   const categories = [...new Set(entries.map((e) => e.category))];
   const snap = insertSnapshot(db, { deviceId, trigger: opts.trigger ?? 'on-demand', categories });
   const manifest = encodeManifest(entries);
-  const { hash } = await blobs.put(manifest);
+  const { hash } = await blobs.put(manifest, deviceKeyOwner(db, deviceId));
   recordBlob(db, hash, manifest.length);
   const at = opts.at ?? Date.now();
   updateSnapshot(db, snap.id, {

@@ -6,18 +6,11 @@
 import { and, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import type { Db } from '../client';
 import { blobs, snapshots, snapshotStaging } from '../schema';
+import { chunks } from './chunks';
 import type { SnapshotRow } from './snapshots';
 
 export type BlobRow = typeof blobs.$inferSelect;
 
-/** Well under SQLite's bound-parameter limit. */
-const CHUNK = 500;
-
-function chunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
 
 /** Every snapshot of a device, any status, newest first. */
 export function allDeviceSnapshots(db: Db, deviceId: string): SnapshotRow[] {

@@ -6,14 +6,17 @@
  * Writes are atomic (temporary file, fsync, rename): a crash or a full disk leaves either
  * the whole value or nothing under its name, never a torn value that a later backup would
  * take as already stored.
+ *
+ * Every value belongs to a key owner (`keyOwner`): the production store (SealedBlobStore,
+ * sealed-store.ts) encrypts it for them; the file store underneath ignores the owner.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 export interface BlobStore {
-  /** Stores `bytes` under their hash; returns the hash and whether they were new. */
-  put(bytes: Uint8Array): Promise<{ hash: string; created: boolean }>;
+  /** Stores `owner`'s `bytes` under their hash; returns the hash and whether they were new. */
+  put(bytes: Uint8Array, owner: string): Promise<{ hash: string; created: boolean }>;
   /** The bytes stored under `hash`, or undefined. */
   get(hash: string): Promise<Uint8Array | undefined>;
   has(hash: string): Promise<boolean>;
@@ -22,8 +25,21 @@ export interface BlobStore {
   list(): AsyncIterable<string>;
 }
 
+/** Whose content a handset's backups are: its subscriber's, or its own while it has none. */
+export function keyOwner(device: { id: string; subscriberId: string | null }): string {
+  return device.subscriberId ?? `device:${device.id}`;
+}
+
+/** The owner of what the operator publishes (firmware and app packages). */
+export const OPERATOR = 'operator';
+
+/** A store of bytes under names the caller chooses (SealedBlobStore writes sealed values under their plaintext's hash). */
+export interface RawBlobStore extends BlobStore {
+  write(hash: string, bytes: Uint8Array, opts?: { replace?: boolean }): Promise<boolean>;
+}
+
 export class BlobStoreError extends Error {
-  constructor(readonly code: 'no-space' | 'io', message: string, opts?: { cause?: unknown }) {
+  constructor(readonly code: 'no-space' | 'io' | 'damaged', message: string, opts?: { cause?: unknown }) {
     super(message, opts);
     this.name = 'BlobStoreError';
   }
@@ -40,7 +56,7 @@ export function isHash(s: string): boolean {
 }
 
 /** Files under a directory: `ab/cd/abcd…` so no folder holds more than a few thousand entries. */
-export class FileBlobStore implements BlobStore {
+export class FileBlobStore implements RawBlobStore {
   constructor(readonly dir: string) {
     fs.mkdirSync(dir, { recursive: true });
   }
@@ -50,10 +66,18 @@ export class FileBlobStore implements BlobStore {
     return path.join(this.dir, hash.slice(0, 2), hash.slice(2, 4), hash);
   }
 
-  async put(bytes: Uint8Array): Promise<{ hash: string; created: boolean }> {
+  async put(bytes: Uint8Array, _owner?: string): Promise<{ hash: string; created: boolean }> {
     const hash = sha256Hex(bytes);
+    return { hash, created: await this.write(hash, bytes) };
+  }
+
+  /**
+   * Writes `bytes` under `hash` (which the caller vouches for: a sealed value is not its
+   * own hash). Returns false when there already was a value, unless `replace`.
+   */
+  async write(hash: string, bytes: Uint8Array, opts: { replace?: boolean } = {}): Promise<boolean> {
     const file = this.file(hash);
-    if (fs.existsSync(file)) return { hash, created: false };
+    if (!opts.replace && fs.existsSync(file)) return false;
     const tmp = path.join(this.dir, `.tmp-${randomBytes(8).toString('hex')}`);
     try {
       await fs.promises.mkdir(path.dirname(file), { recursive: true });
@@ -71,7 +95,7 @@ export class FileBlobStore implements BlobStore {
       if (code === 'ENOSPC' || code === 'EDQUOT') throw new BlobStoreError('no-space', 'the blob store is out of space', { cause: err });
       throw new BlobStoreError('io', `blob store write failed: ${(err as Error).message}`, { cause: err });
     }
-    return { hash, created: true };
+    return true;
   }
 
   async get(hash: string): Promise<Uint8Array | undefined> {

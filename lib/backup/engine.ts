@@ -12,6 +12,7 @@
  * snapshot incomplete (never restorable) and the job queued again with backoff.
  */
 import type { DeviceRow } from '@/db/queries/devices';
+import { keyOwner } from './blob-store';
 import { updateJob, type JobRow } from '@/db/queries/jobs';
 import {
   clearStaging, insertSnapshot, recordBlob, stageEntry, stagedEntries, updateSnapshot, getSnapshot,
@@ -87,7 +88,7 @@ export async function startBackup(ctx: AppContext, device: DeviceRow, job: JobRo
   const work: WorkRequest[] = [];
   if (roots.length) work.push(getWork(job, p, 's', roots.map((r) => `${r.path}?list=Struct`)));
   save(ctx, job, p);
-  if (!work.length) return { work, ...(await finishNow(ctx, job, p)) };
+  if (!work.length) return { work, ...(await finishNow(ctx, device, job, p)) };
   return { work };
 }
 
@@ -156,7 +157,7 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
       continue;
     }
     const bytes = base64Decode(e.value ?? '');
-    const { hash, created } = await ctx.blobs.put(bytes);
+    const { hash, created } = await ctx.blobs.put(bytes, keyOwner(device));
     if (recordBlob(ctx.db, hash, bytes.length) && created) p.newBytes += bytes.length;
     stageEntry(ctx.db, { snapshotId: p.snapshotId, path, category, format, type: e.mimeType ?? null, size: bytes.length, hash });
   }
@@ -168,10 +169,10 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
   return { work };
 }
 
-async function finishNow(ctx: AppContext, job: JobRow, p: BackupProgress): Promise<Pick<JobStep, 'ended'>> {
+async function finishNow(ctx: AppContext, device: DeviceRow, job: JobRow, p: BackupProgress): Promise<Pick<JobStep, 'ended'>> {
   // No subtree to back up: an empty, complete snapshot is the honest answer.
   const bytes = encodeManifest([]);
-  const { hash } = await ctx.blobs.put(bytes);
+  const { hash } = await ctx.blobs.put(bytes, keyOwner(device));
   recordBlob(ctx.db, hash, bytes.length);
   updateSnapshot(ctx.db, p.snapshotId, { status: 'complete', rootHash: hash, completedAt: Date.now() });
   updateJob(ctx.db, job.id, { status: 'succeeded', result: JSON.stringify({ snapshotId: p.snapshotId, rootHash: hash, entries: 0, bytes: 0, newBytes: 0 }) });
@@ -180,20 +181,13 @@ async function finishNow(ctx: AppContext, job: JobRow, p: BackupProgress): Promi
 
 /** Folds the staged entries into the manifest; the snapshot becomes complete (or failed). */
 async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, p: BackupProgress): Promise<Pick<JobStep, 'ended'>> {
-  if (p.errors.length) {
-    const error = `${p.errors.length} node(s) could not be read: ${p.errors.slice(0, 5).join('; ')}`;
-    updateSnapshot(ctx.db, p.snapshotId, { status: 'failed', error, completedAt: Date.now() });
-    clearStaging(ctx.db, p.snapshotId);
-    updateJob(ctx.db, job.id, { status: 'failed', error, result: JSON.stringify({ snapshotId: p.snapshotId }) });
-    insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'backup.failed', deviceId: device.id, details: { jobId: job.id, snapshotId: p.snapshotId, error } });
-    return { ended: { status: 'failed', error } };
-  }
+  if (p.errors.length) return failBackup(ctx, device, job, `${p.errors.length} node(s) could not be read: ${p.errors.slice(0, 5).join('; ')}`);
   const entries: ManifestEntry[] = stagedEntries(ctx.db, p.snapshotId).map((s) => ({
     path: s.path, category: s.category as Category, format: s.format,
     ...(s.type ? { type: s.type } : {}), size: s.size, ...(s.hash ? { hash: s.hash } : {}),
   }));
   const manifest = encodeManifest(entries);
-  const { hash, created } = await ctx.blobs.put(manifest);
+  const { hash, created } = await ctx.blobs.put(manifest, keyOwner(device));
   if (recordBlob(ctx.db, hash, manifest.length) && created) p.newBytes += manifest.length;
   const result = {
     snapshotId: p.snapshotId, rootHash: hash, entries: entries.length, bytes: logicalSize(entries), newBytes: p.newBytes,
@@ -218,6 +212,18 @@ async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, p: Backup
     log.error({ err, devId: device.devId }, 'retention after a backup failed');
   }
   return { ended: { status: 'succeeded', result } };
+}
+
+/** Ends the attempt as failed: its snapshot is marked failed (never restorable) and its staging dropped. */
+export function failBackup(ctx: AppContext, device: DeviceRow, job: JobRow, error: string): Pick<JobStep, 'ended'> {
+  const snapshotId = readProgress(job)?.snapshotId;
+  if (snapshotId && getSnapshot(ctx.db, snapshotId)?.status === 'incomplete') {
+    updateSnapshot(ctx.db, snapshotId, { status: 'failed', error, completedAt: Date.now() });
+    clearStaging(ctx.db, snapshotId);
+  }
+  updateJob(ctx.db, job.id, { status: 'failed', error, sessionRef: null, ...(snapshotId ? { result: JSON.stringify({ snapshotId }) } : {}) });
+  insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'backup.failed', deviceId: device.id, details: { jobId: job.id, snapshotId, error } });
+  return { ended: { status: 'failed', error } };
 }
 
 /**

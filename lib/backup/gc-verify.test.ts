@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDb, type Db } from '@/db/client';
 import { upsertDevice } from '@/db/queries/devices';
 import { deleteSnapshots, insertSnapshot, recordBlob, stageEntry, updateSnapshot } from '@/db/queries/snapshots';
-import { FileBlobStore, sha256Hex, type BlobStore } from './blob-store';
+import { FileBlobStore, sha256Hex, type RawBlobStore } from './blob-store';
 import { collectGarbage, GcAbortedError } from './gc';
 import { encodeManifest, type ManifestEntry } from './manifest';
 import { verifyAll, verifySnapshot } from './verify';
@@ -38,12 +38,13 @@ afterEach(() => {
 });
 
 /** Any BlobStore (not a FileBlobStore) with hooks, to interleave a backup with a collection. */
-class HookedStore implements BlobStore {
+class HookedStore implements RawBlobStore {
   gets = 0;
   beforeGet?: (hash: string) => void;
   afterDelete?: (hash: string) => void;
-  constructor(private readonly inner: BlobStore) {}
+  constructor(private readonly inner: FileBlobStore) {}
   put(bytes: Uint8Array) { return this.inner.put(bytes); }
+  write(hash: string, bytes: Uint8Array) { return this.inner.write(hash, bytes); }
   async get(hash: string) {
     this.beforeGet?.(hash);
     return this.inner.get(hash);

@@ -23,7 +23,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '@/db/client';
 import { allBlobRows, blobRowsFor, deleteBlobRows, packageHashes, snapshotRoots, stagedHashes } from '@/db/queries/retention';
-import { FileBlobStore, isHash, sha256Hex, type BlobStore } from './blob-store';
+import { BlobStoreError, FileBlobStore, isHash, sha256Hex, type BlobStore, type RawBlobStore } from './blob-store';
+import { SealedBlobStore } from './sealed-store';
 import { decodeManifest, encodeManifest, rootHash } from './manifest';
 import { dsItemHashes, dsSnapshotRoots } from '@/db/queries/ds';
 import { decodeDsManifest } from '../ds/snapshot';
@@ -68,7 +69,10 @@ interface Mark {
 
 /** Adds the manifest's value hashes to `live`; false when the manifest is missing, damaged or undecodable. */
 async function markManifest(store: BlobStore, root: string, live: Set<string>, hashesOf: (bytes: Uint8Array) => Iterable<string | undefined>): Promise<boolean> {
-  const bytes = await store.get(root);
+  const bytes = await store.get(root).catch((err: unknown) => {
+    if (err instanceof BlobStoreError && err.code === 'damaged') return undefined;
+    throw err;
+  });
   // The empty manifest names nothing, stored or not (an empty snapshot need not store it).
   if (!bytes && root === EMPTY_ROOT) return true;
   if (!bytes || sha256Hex(bytes) !== root) return false;
@@ -127,7 +131,7 @@ interface Candidate {
   orphan: boolean;
 }
 
-async function candidates(db: Db, store: BlobStore, live: ReadonlySet<string>, cutoff: number): Promise<Candidate[]> {
+async function candidates(db: Db, store: RawBlobStore, live: ReadonlySet<string>, cutoff: number): Promise<Candidate[]> {
   const rows = allBlobRows(db);
   const out: Candidate[] = [];
   const known = new Set<string>();
@@ -183,7 +187,7 @@ interface Held {
 
 const TRASH = '.gc-';
 
-async function take(store: BlobStore, c: Candidate): Promise<Held> {
+async function take(store: RawBlobStore, c: Candidate): Promise<Held> {
   if (store instanceof FileBlobStore) {
     const trash = path.join(store.dir, `${TRASH}${c.hash}-${randomBytes(4).toString('hex')}`);
     try {
@@ -199,7 +203,7 @@ async function take(store: BlobStore, c: Candidate): Promise<Held> {
   return bytes ? { c, bytes } : { c };
 }
 
-async function giveBack(store: BlobStore, h: Held): Promise<void> {
+async function giveBack(store: RawBlobStore, h: Held): Promise<void> {
   if (h.trash && store instanceof FileBlobStore) {
     const file = blobFile(store, h.c.hash);
     // A backup may have written the same content again meanwhile: then ours is surplus.
@@ -209,7 +213,7 @@ async function giveBack(store: BlobStore, h: Held): Promise<void> {
       await fs.promises.rename(h.trash, file);
     }
   } else if (h.bytes) {
-    await store.put(h.bytes);
+    await store.write(h.c.hash, h.bytes);
   }
 }
 
@@ -255,13 +259,15 @@ export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions):
   const excluded = new Set(opts.assumeDeleted ?? []);
   if (excluded.size && !opts.dryRun) throw new TypeError('assumeDeleted is only for a dry run');
 
+  // Manifests are read through `store` (sealed ones open); files are moved in the store beneath.
+  const raw: RawBlobStore = store instanceof SealedBlobStore ? store.raw : (store as RawBlobStore);
   const swept: Candidate[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const cutoff = (opts.now ?? Date.now()) - graceMs;
     const { live, roots } = await mark(db, store, excluded);
-    const found = await candidates(db, store, live, cutoff);
+    const found = await candidates(db, raw, live, cutoff);
     if (opts.dryRun) return result(found);
-    if (store instanceof FileBlobStore) await recoverTrash(store, live, cutoff);
+    if (raw instanceof FileBlobStore) await recoverTrash(raw, live, cutoff);
 
     let remark = false;
     for (let i = 0; i < found.length && !remark; i += BATCH) {
@@ -272,9 +278,9 @@ export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions):
       }
       const held: Held[] = [];
       try {
-        for (const c of pre) held.push(await take(store, c));
+        for (const c of pre) held.push(await take(raw, c));
       } catch (err) {
-        for (const h of held) await giveBack(store, h);
+        for (const h of held) await giveBack(raw, h);
         throw err;
       }
       const go = db.transaction(() => {
@@ -289,7 +295,7 @@ export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions):
           await destroy(h); // a failure here leaves a trash file the next run removes
           swept.push(h.c);
         } else {
-          await giveBack(store, h);
+          await giveBack(raw, h);
         }
       }
     }

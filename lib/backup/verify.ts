@@ -6,7 +6,7 @@
 import type { Db } from '@/db/client';
 import { completeSnapshots } from '@/db/queries/retention';
 import { getSnapshot, type SnapshotRow } from '@/db/queries/snapshots';
-import { sha256Hex, type BlobStore } from './blob-store';
+import { BlobStoreError, sha256Hex, type BlobStore } from './blob-store';
 import { decodeManifest, type Manifest } from './manifest';
 
 export interface VerifyResult {
@@ -28,7 +28,14 @@ export type BlobCache = Map<string, BlobState>;
 async function blobState(store: BlobStore, hash: string, cache: BlobCache): Promise<BlobState> {
   const known = cache.get(hash);
   if (known) return known;
-  const bytes = await store.get(hash);
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await store.get(hash);
+  } catch (err) {
+    if (!(err instanceof BlobStoreError && err.code === 'damaged')) throw err;
+    cache.set(hash, { state: 'damaged' });
+    return { state: 'damaged' };
+  }
   const state: BlobState = !bytes ? { state: 'missing' }
     : sha256Hex(bytes) === hash ? { state: 'ok', size: bytes.length }
       : { state: 'damaged' };

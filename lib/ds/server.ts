@@ -30,6 +30,7 @@ import {
 import { summarize, MAX_TEXT } from './vobject';
 import { takeDsSnapshot } from './snapshot';
 import { dsJobAwaiting } from './jobs';
+import { deviceKeyOwner } from '../backup/sealed-store';
 
 /** Our limits, told to clients in every SyncHdr. */
 export const DS_MAX_MSG_SIZE = 1024 * 1024;
@@ -413,7 +414,7 @@ async function putItem(
     st.counts.failed++;
     return DS_STATUS.CommandFailed;
   }
-  const { hash, created } = await ctx.blobs.put(bytes);
+  const { hash, created } = await ctx.blobs.put(bytes, deviceKeyOwner(ctx.db, account.deviceId));
   if (recordBlob(ctx.db, hash, bytes.length) && created) state.newBytes += bytes.length;
   const fields = { contentType: (type ?? (store === 'contacts' ? 'text/x-vcard' : 'text/x-vcalendar')).slice(0, 100), hash, size: bytes.length, summary: sum.summary, uid: sum.uid ?? null };
   const mine = dsItemByLuid(ctx.db, account.id, store, luid);

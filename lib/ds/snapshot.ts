@@ -11,6 +11,7 @@ import { dsItemsOf, getDsSnapshot, insertDsSnapshot, type DsAccountRow, type DsS
 import { recordBlob } from '@/db/queries/snapshots';
 import type { BlobStore } from '../backup/blob-store';
 import { sha256Hex } from '../backup/blob-store';
+import { deviceKeyOwner } from '../backup/sealed-store';
 import { DS_STORE_NAMES, type DsStoreName } from './protocol';
 
 export interface DsManifestEntry {
@@ -58,7 +59,7 @@ export async function takeDsSnapshot(
     store: i.store, id: i.id, ...(i.uid ? { uid: i.uid } : {}), type: i.contentType, size: i.size, hash: i.hash, summary: i.summary,
   }));
   const bytes = encodeDsManifest(entries);
-  const { hash, created } = await ctx.blobs.put(bytes);
+  const { hash, created } = await ctx.blobs.put(bytes, deviceKeyOwner(ctx.db, account.deviceId));
   const fresh = recordBlob(ctx.db, hash, bytes.length) && created;
   return insertDsSnapshot(ctx.db, {
     deviceId: account.deviceId, accountId: account.id, jobId: s.jobId, syncType: s.syncType, rootHash: hash,

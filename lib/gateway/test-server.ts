@@ -24,7 +24,8 @@ export async function startTestServer(opts: { dataDir?: string; port?: number } 
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-test-'));
   const base = env();
   const e = { ...base, DATA_DIR: dataDir, dataDir };
-  const ctx: AppContext = { db: openDb(dbFile(dataDir)), env: e, push: createPush(e), blobs: createBlobStore(e) };
+  const db = openDb(dbFile(dataDir));
+  const ctx: AppContext = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
   setContext(ctx);
   const server = await startServer({ port: opts.port ?? 0, host: '127.0.0.1', next: false });
   return {

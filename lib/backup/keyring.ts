@@ -1,0 +1,138 @@
+/**
+ * Keys of encryption at rest. Three levels, each AES-256-GCM:
+ *  - the master key, from REWIND_MASTER_KEY (base64 of 32 bytes), REWIND_MASTER_KEY_FILE,
+ *    or else a key file DATA_DIR/master.key made on first start (mode 0600);
+ *  - a data key per key owner (a subscriber, or a handset without one), random, stored
+ *    wrapped by the master key (content_keys);
+ *  - a key per blob, random, stored wrapped by each owner's data key (blob_keys).
+ * Destroying an owner's data key (and their wraps) leaves their content unreadable to anyone,
+ * master key included: that is what erasing a subscriber does.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '@/db/client';
+import { deleteContentKeys, getContentKey, insertContentKey } from '@/db/queries/content-keys';
+
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+export class KeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyError';
+  }
+}
+
+/** AES-256-GCM: IV ‖ ciphertext ‖ tag, bound to `aad`. */
+export function seal(key: Uint8Array, plain: Uint8Array, aad: string): Uint8Array {
+  const iv = randomBytes(IV_BYTES);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(Buffer.from(aad, 'utf8'));
+  const body = c.update(plain);
+  const tail = c.final();
+  const out = new Uint8Array(IV_BYTES + body.length + tail.length + TAG_BYTES);
+  out.set(iv, 0);
+  out.set(body, IV_BYTES);
+  out.set(tail, IV_BYTES + body.length);
+  out.set(c.getAuthTag(), out.length - TAG_BYTES);
+  return out;
+}
+
+/** The plaintext, or undefined when the key, the AAD or the bytes are not the ones sealed. */
+export function open(key: Uint8Array, sealed: Uint8Array, aad: string): Uint8Array | undefined {
+  if (sealed.length < IV_BYTES + TAG_BYTES) return undefined;
+  const d = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+  d.setAAD(Buffer.from(aad, 'utf8'));
+  d.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  try {
+    const head = d.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES));
+    const tail = d.final();
+    return tail.length ? new Uint8Array(Buffer.concat([head, tail])) : new Uint8Array(head.buffer, head.byteOffset, head.length);
+  } catch {
+    return undefined;
+  }
+}
+
+export function newKey(): Uint8Array {
+  return new Uint8Array(randomBytes(KEY_BYTES));
+}
+
+function decodeKey(text: string, from: string): Uint8Array {
+  const bytes = Buffer.from(text.trim(), 'base64');
+  if (bytes.length !== KEY_BYTES) throw new KeyError(`${from} must hold a base64-encoded 32-byte key (openssl rand -base64 32)`);
+  return new Uint8Array(bytes);
+}
+
+/** The master key: from the environment, a named key file, or DATA_DIR/master.key (made if missing). */
+export function loadMasterKey(vars: { REWIND_MASTER_KEY?: string | undefined; REWIND_MASTER_KEY_FILE?: string | undefined }, dataDir: string): Uint8Array {
+  if (vars.REWIND_MASTER_KEY) return decodeKey(vars.REWIND_MASTER_KEY, 'REWIND_MASTER_KEY');
+  if (vars.REWIND_MASTER_KEY_FILE) {
+    let text: string;
+    try {
+      text = fs.readFileSync(vars.REWIND_MASTER_KEY_FILE, 'utf8');
+    } catch (err) {
+      throw new KeyError(`REWIND_MASTER_KEY_FILE ${vars.REWIND_MASTER_KEY_FILE} cannot be read: ${(err as Error).message}`);
+    }
+    return decodeKey(text, `REWIND_MASTER_KEY_FILE ${vars.REWIND_MASTER_KEY_FILE}`);
+  }
+  const file = path.join(dataDir, 'master.key');
+  fs.mkdirSync(dataDir, { recursive: true });
+  try {
+    // 'wx': two processes starting at once on a new DATA_DIR both end up with the first's key.
+    fs.writeFileSync(file, Buffer.from(newKey()).toString('base64') + '\n', { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  return decodeKey(fs.readFileSync(file, 'utf8'), file);
+}
+
+/** Data keys, unwrapped on first use and kept (bounded) for the process's life. */
+export class Keyring {
+  private readonly cache = new Map<string, Uint8Array>();
+  private static readonly CACHE_MAX = 10_000;
+
+  constructor(private readonly db: Db, private readonly master: Uint8Array) {}
+
+  /** The owner's data key, made when they have none yet. */
+  dataKey(owner: string): Uint8Array {
+    return this.find(owner) ?? this.make(owner);
+  }
+
+  /** The owner's data key, or undefined once it has been destroyed (or was never made). */
+  find(owner: string): Uint8Array | undefined {
+    const hit = this.cache.get(owner);
+    if (hit) return hit;
+    const wrapped = getContentKey(this.db, owner);
+    return wrapped === undefined ? undefined : this.remember(owner, this.unwrap(owner, wrapped));
+  }
+
+  /** Destroys the owners' data keys and every blob key they wrap. */
+  destroy(owners: readonly string[]): number {
+    for (const o of owners) this.cache.delete(o);
+    return deleteContentKeys(this.db, owners);
+  }
+
+  private make(owner: string): Uint8Array {
+    const wrapped = Buffer.from(seal(this.master, newKey(), dekAad(owner))).toString('base64');
+    // Another process may have made one first: use whichever is stored.
+    return this.remember(owner, this.unwrap(owner, insertContentKey(this.db, owner, wrapped)));
+  }
+
+  private unwrap(owner: string, wrapped: string): Uint8Array {
+    const key = open(this.master, Buffer.from(wrapped, 'base64'), dekAad(owner));
+    if (!key) throw new KeyError(`the data key of ${owner} does not open with this master key: is REWIND_MASTER_KEY the one the data was written with?`);
+    return key;
+  }
+
+  private remember(owner: string, key: Uint8Array): Uint8Array {
+    if (this.cache.size >= Keyring.CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(owner, key);
+    return key;
+  }
+}
+
+function dekAad(owner: string): string {
+  return `rewind data key ${owner}`;
+}

@@ -1,0 +1,107 @@
+/**
+ * Backup content encrypted at rest. Each value is sealed (AES-256-GCM, bound to its hash)
+ * with a key of its own, and that key is wrapped by the data key of every owner whose content
+ * the value is (keyring.ts). The value keeps its plaintext's SHA-256 as its name, so
+ * manifests, dedup, verification and garbage collection work as before; only `put` needs
+ * to know the owner.
+ *
+ * Erasing an owner destroys their data key and wraps: a value only they had can then be
+ * opened by no one and reads as missing until garbage collection removes the file. A value
+ * another owner also stored stays readable through that owner's wrap.
+ *
+ * Values written before encryption at rest (no marker) read as they are and are sealed the
+ * first time they are stored again.
+ */
+import type { Db } from '@/db/client';
+import { blobKeysFor, insertBlobKey } from '@/db/queries/content-keys';
+import { getDevice } from '@/db/queries/devices';
+import { BlobStoreError, keyOwner, sha256Hex, type BlobStore, type RawBlobStore } from './blob-store';
+import { newKey, open, seal, type Keyring } from './keyring';
+
+/** "RWE1": a sealed value, format 1. */
+const MARKER = new Uint8Array([0x52, 0x57, 0x45, 0x31]);
+
+function isSealed(bytes: Uint8Array): boolean {
+  return bytes.length > MARKER.length && MARKER.every((b, i) => bytes[i] === b);
+}
+
+/** The key owner of a handset's content, by the handset's id. */
+export function deviceKeyOwner(db: Db, deviceId: string): string {
+  const device = getDevice(db, deviceId);
+  return device ? keyOwner(device) : `device:${deviceId}`;
+}
+
+const wrapAad = (hash: string, owner: string) => `rewind blob key ${hash} ${owner}`;
+
+export class SealedBlobStore implements BlobStore {
+  constructor(readonly raw: RawBlobStore, private readonly db: Db, readonly keys: Keyring) {}
+
+  async put(bytes: Uint8Array, owner: string): Promise<{ hash: string; created: boolean }> {
+    const hash = sha256Hex(bytes);
+    // One key per value whoever stores it: decided in a transaction, so two backups storing
+    // the same new value at once (in any process) seal it with the same key.
+    const { key, first } = this.db.transaction(() => {
+      const existing = this.blobKey(hash, owner);
+      if (existing) {
+        if (existing.owner !== owner) insertBlobKey(this.db, hash, owner, this.wrap(existing.key, hash, owner));
+        return { key: existing.key, first: false };
+      }
+      const fresh = newKey();
+      insertBlobKey(this.db, hash, owner, this.wrap(fresh, hash, owner));
+      return { key: fresh, first: true };
+    }, { behavior: 'immediate' });
+    const present = await this.raw.has(hash);
+    if (present && !first) return { hash, created: false };
+    // `present && first`: a value from before encryption, or one whose keys an erasure destroyed.
+    const framed = concat(MARKER, seal(key, bytes, hash));
+    await this.raw.write(hash, framed, { replace: present });
+    return { hash, created: !present };
+  }
+
+  async get(hash: string): Promise<Uint8Array | undefined> {
+    const bytes = await this.raw.get(hash);
+    if (!bytes || !isSealed(bytes)) return bytes;
+    const found = this.blobKey(hash);
+    if (!found) {
+      // A plaintext value that happens to start with the marker is its own hash.
+      return sha256Hex(bytes) === hash ? bytes : undefined;
+    }
+    const plain = open(found.key, bytes.subarray(MARKER.length), hash);
+    if (plain) return plain;
+    if (sha256Hex(bytes) === hash) return bytes;
+    throw new BlobStoreError('damaged', `stored value ${hash.slice(0, 12)}… does not open with its key: it has been altered or damaged`);
+  }
+
+  has(hash: string): Promise<boolean> {
+    return this.raw.has(hash);
+  }
+
+  delete(hash: string): Promise<void> {
+    return this.raw.delete(hash);
+  }
+
+  list(): AsyncIterable<string> {
+    return this.raw.list();
+  }
+
+  /** The value's key through the first wrap whose owner still has a data key (`prefer`'s first). */
+  private blobKey(hash: string, prefer?: string): { key: Uint8Array; owner: string } | undefined {
+    for (const w of blobKeysFor(this.db, hash, prefer)) {
+      const dek = this.keys.find(w.owner);
+      const key = dek && open(dek, Buffer.from(w.wrapped, 'base64'), wrapAad(hash, w.owner));
+      if (key) return { key, owner: w.owner };
+    }
+    return undefined;
+  }
+
+  private wrap(key: Uint8Array, hash: string, owner: string): string {
+    return Buffer.from(seal(this.keys.dataKey(owner), key, wrapAad(hash, owner))).toString('base64');
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

@@ -26,7 +26,7 @@ export const dsAccountAdd: Command = {
         devId: required(v, 'dev-id'), user: required(v, 'user'), pass: required(v, 'pass'),
         ...(v.auth ? { auth: v.auth as 'basic' | 'md5' } : {}),
       });
-      insertAudit(db, { actor: 'cli', action: created ? 'ds-account.created' : 'ds-account.updated', deviceId: account.deviceId, details: { user: account.username, auth: account.auth } });
+      insertAudit(db, { actor: 'cli', action: created ? 'ds-account.created' : 'ds-account.password-reset', deviceId: account.deviceId, details: { user: account.username, auth: account.auth } });
       console.log(`DS account ${account.username} ${created ? 'created' : 'updated'} (${account.auth}) for ${v['dev-id'] as string}`);
     } catch (err) {
       if (err instanceof ValidationError) throw new UsageError(`${err.message}${Object.keys(err.fieldErrors).length ? ` (${Object.entries(err.fieldErrors).map(([k, m]) => `${k}: ${m.join(', ')}`).join('; ')})` : ''}`);

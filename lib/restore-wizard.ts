@@ -12,6 +12,7 @@ import type { AppContext } from './app-context';
 import { ValidationError } from './devices';
 import { devicesOfSubscriber } from '@/db/queries/subscribers';
 import { getPlan } from '@/db/queries/restore';
+import { insertAudit } from '@/db/queries/audit';
 import { listSnapshots } from '@/db/queries/snapshots';
 import type { DeviceRow } from '@/db/queries/devices';
 import { readManifest, SnapshotError } from './backup/read';
@@ -225,7 +226,13 @@ export async function previewRestore(ctx: AppContext & { viewer: Viewer }, sel: 
   const req = planRequestFor(choices, sel, target.devId);
   try {
     const { row, plan } = await createPlan(ctx, req, actor);
-    return previewOf(row.id, row.planHash, target.id, plan);
+    const preview = previewOf(row.id, row.planHash, target.id, plan);
+    // The agents' wizard and the portal's alike: who planned what, onto which handset.
+    insertAudit(ctx.db, {
+      actor, action: 'restore.planned', deviceId: preview.targetDeviceId,
+      details: { planId: preview.planId, snapshotId: sel.snapshotId, nodes: preview.nodes, bytes: preview.bytes, migration: preview.migration },
+    });
+    return preview;
   } catch (err) {
     if (err instanceof PlanError) throw new ValidationError(planMessage(err));
     throw err;

@@ -11,6 +11,16 @@ export function insertAudit(db: Db, e: { actor: string; action: string; deviceId
   }).run();
 }
 
+/** Where the log ends now (SQLite's rowid only grows), to ask afterwards what was written since. */
+export function auditMark(db: Db): number {
+  return db.select({ n: sql<number>`coalesce(max(rowid), 0)` }).from(auditEvents).get()?.n ?? 0;
+}
+
+/** How many entries `actor` has written after `mark` (auditMark): did an action leave its record? */
+export function countAuditSince(db: Db, actor: string, mark: number): number {
+  return db.select({ n: sql<number>`count(*)` }).from(auditEvents).where(and(eq(auditEvents.actor, actor), sql`rowid > ${mark}`)).get()?.n ?? 0;
+}
+
 export function listAudit(db: Db, filter: { deviceId?: string; action?: string } = {}, limit = 200) {
   const where = and(
     filter.deviceId ? eq(auditEvents.deviceId, filter.deviceId) : undefined,

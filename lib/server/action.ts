@@ -6,7 +6,7 @@ import { ValidationError } from '@/lib/devices';
 import type { UserRole } from '@/db/schema';
 import { getViewer, homeOf, type Viewer } from './session';
 import { AccessDenied } from './access';
-import { insertAudit } from '@/db/queries/audit';
+import { auditMark, countAuditSince, insertAudit } from '@/db/queries/audit';
 
 import type { ActionResult } from '@/lib/action-result';
 
@@ -60,26 +60,52 @@ async function run<S extends z.ZodType, T, C>(schema: S, input: FormData | Recor
 }
 
 /**
+ * What an action declares about its audit entry: the action it records (`'token.created'`),
+ * written by the handler through `ctx.audit` or by the domain code it calls, or `false` for
+ * an action that changes nothing (a restore wizard's choices).
+ */
+export type ActionAudit = string | false;
+
+/** Attached to every action authedAction and publicAction build, so a test can list them all with what they declared. */
+export const ACTION_META: unique symbol = Symbol.for('rewind.action-meta');
+export interface ActionMeta { roles: readonly UserRole[] | 'public'; audit: ActionAudit | 'self' }
+
+function withMeta<T>(action: Action<T>, meta: ActionMeta): Action<T> {
+  Object.defineProperty(action, ACTION_META, { value: meta });
+  return action;
+}
+
+/**
  * Every server action goes through this: the viewer is authenticated, the role checked and
- * the input parsed with the schema before `fn` sees it.
+ * the input parsed with the schema before `fn` sees it. An action that changes something
+ * must name its audit action; when it succeeds and neither it nor the domain code wrote an
+ * entry under the viewer, this writes one (actor and action, the input's deviceId when it
+ * has one), so a forgotten `ctx.audit` loses the details, never the record.
  */
 export function authedAction<S extends z.ZodType, T>(
-  opts: { roles: readonly UserRole[]; schema: S },
+  opts: { roles: readonly UserRole[]; schema: S; audit: ActionAudit },
   fn: Handler<S, T, ActionContext>,
 ): Action<T> {
-  return async (_prev, input) => {
+  return withMeta(async (_prev, input) => {
     const viewer = await getViewer();
     if (!viewer) return { ok: false, error: NOT_SIGNED_IN };
     if (!opts.roles.includes(viewer.role)) return { ok: false, error: FORBIDDEN };
     const app = getContext();
     const audit: ActionContext['audit'] = (action, e = {}) => insertAudit(app.db, { actor: viewer.email, action, deviceId: e.deviceId, details: e.details });
-    return run(opts.schema, input, { ...app, viewer, audit }, fn);
-  };
+    const mark = auditMark(app.db);
+    const result = await run(opts.schema, input, { ...app, viewer, audit }, fn);
+    if (result.ok && opts.audit !== false && countAuditSince(app.db, viewer.email, mark) === 0) {
+      const deviceId = input instanceof FormData ? input.get('deviceId') : input.deviceId;
+      insertAudit(app.db, { actor: viewer.email, action: opts.audit, deviceId: typeof deviceId === 'string' && deviceId ? deviceId : null });
+    }
+    return result;
+  }, { roles: opts.roles, audit: opts.audit });
 }
 
 /** The one action open to everyone: signing in. Same parsing and error handling, no viewer. */
 export function publicAction<S extends z.ZodType, T>(opts: { schema: S }, fn: Handler<S, T, AppContext>): Action<T> {
-  return async (_prev, input) => run(opts.schema, input, getContext(), fn);
+  // Sign-in audits every attempt itself, under the email tried (there is no viewer yet).
+  return withMeta(async (_prev, input) => run(opts.schema, input, getContext(), fn), { roles: 'public', audit: 'self' });
 }
 
 /**

@@ -16,22 +16,24 @@ const SUBSCRIBER = ['subscriber'] as const;
 const id = z.string().trim().min(1).max(128);
 
 /** The same domain call as POST /api/v1/jobs: a backup already queued or running is joined, not doubled. */
-export const backUpNowAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ deviceId: id }) }, ({ deviceId }, ctx) => {
+export const backUpNowAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ deviceId: id }), audit: 'backup.requested' }, ({ deviceId }, ctx) => {
   const device = deviceFor(ctx.db, ctx.viewer, deviceId);
   const { job, created } = requestJob(ctx.db, device, { kind: 'backup' }, ctx.viewer.email);
+  // Creating the job is audited by the backup domain; joining one already pending, as on the device page, here.
+  if (!created) ctx.audit('backup.joined', { deviceId: device.id, details: { jobId: job.id } });
   return { jobId: job.id, created };
 });
 
-export const portalRestoreChoicesAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ snapshotId: id }) }, async ({ snapshotId }, ctx) => {
+export const portalRestoreChoicesAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ snapshotId: id }), audit: false }, async ({ snapshotId }, ctx) => {
   snapshotFor(ctx.db, ctx.viewer, snapshotId);
   return restoreChoices(ctx, snapshotId);
 });
 
-export const portalPreviewRestoreAction = authedAction({ roles: SUBSCRIBER, schema: restoreSelectionSchema }, (sel, ctx) => (
-  previewRestore(ctx, sel, ctx.viewer.email)
+export const portalPreviewRestoreAction = authedAction({ roles: SUBSCRIBER, schema: restoreSelectionSchema, audit: 'restore.planned' }, (sel, ctx) => (
+  previewRestore(ctx, sel, ctx.viewer.email) // audited there ('restore.planned')
 ));
 
-export const portalConfirmRestoreAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ planId: id }) }, ({ planId }, ctx) => (
+export const portalConfirmRestoreAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ planId: id }), audit: 'restore.started' }, ({ planId }, ctx) => (
   confirmRestore(ctx, planId, ctx.viewer.email)
 ));
 
@@ -39,7 +41,7 @@ export const portalConfirmRestoreAction = authedAction({ roles: SUBSCRIBER, sche
  * Erasure, confirmed by typing the handset's name as the portal shows it: the snapshots
  * and local-backup records go, garbage collection removes content nothing else shares.
  */
-export const eraseBackupsAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ deviceId: id, confirm: z.string().max(256).default('') }) }, async ({ deviceId, confirm }, ctx) => {
+export const eraseBackupsAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ deviceId: id, confirm: z.string().max(256).default('') }), audit: 'backups.erased' }, async ({ deviceId, confirm }, ctx) => {
   const device = deviceFor(ctx.db, ctx.viewer, deviceId);
   const name = handsetName(device);
   if (confirm.trim().replace(/\s+/g, ' ').toLowerCase() !== name.toLowerCase()) {

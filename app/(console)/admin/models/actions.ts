@@ -11,7 +11,7 @@ import { modelProfile } from '@/lib/views';
 const PAGE = '/admin/models';
 const name = (what: string) => z.string().trim().min(1, `Enter the ${what} as the handset reports it.`).max(64, `A ${what} has at most 64 characters.`).pipe(modelNameSchema);
 
-export const addModelAction = authedAction({ roles: ['admin'], schema: z.object({ manufacturer: name('manufacturer'), model: name('model') }) }, (input, ctx) => {
+export const addModelAction = authedAction({ roles: ['admin'], schema: z.object({ manufacturer: name('manufacturer'), model: name('model') }), audit: 'model.added' }, (input, ctx) => {
   if (findModel(ctx.db, input.manufacturer, input.model)) {
     throw new ValidationError(`${input.manufacturer} ${input.model} is already known.`, { model: ['This model is already known.'] });
   }
@@ -31,7 +31,7 @@ const profileSchema = z.object({
 });
 
 /** Saves a model's own paths, category by category (the same call as PUT …/profiles/{category}); only changed ones are written and audited. */
-export const saveProfileAction = authedAction({ roles: ['admin'], schema: profileSchema }, (input, ctx) => {
+export const saveProfileAction = authedAction({ roles: ['admin'], schema: profileSchema, audit: 'profile.set' }, (input, ctx) => {
   const fieldErrors: Record<string, string[]> = {};
   const parsed = new Map<string, string[]>();
   for (const c of CATEGORIES) {

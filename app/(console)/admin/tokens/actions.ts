@@ -10,6 +10,7 @@ const PAGE = '/admin/tokens';
 
 export const createTokenAction = authedAction({
   roles: ['admin'],
+  audit: 'token.created',
   schema: z.object({
     name: z.string().trim().min(1, 'Name the token after what uses it.').max(64, 'A name has at most 64 characters.'),
     role: z.enum(['admin', 'agent'], 'Choose admin or agent.'),
@@ -21,7 +22,7 @@ export const createTokenAction = authedAction({
   return { token, name: input.name };
 });
 
-export const revokeTokenAction = authedAction({ roles: ['admin'], schema: z.object({ id: z.string().min(1) }) }, (input, ctx) => {
+export const revokeTokenAction = authedAction({ roles: ['admin'], schema: z.object({ id: z.string().min(1) }), audit: 'token.revoked' }, (input, ctx) => {
   const t = revokeToken(ctx.db, input.id);
   if (!t) throw new ValidationError('That token is unknown or already revoked.');
   ctx.audit('token.revoked', { details: { id: t.id, name: t.name, role: t.role } });

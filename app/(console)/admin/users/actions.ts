@@ -20,35 +20,35 @@ const createSchema = z.object({
   password: z.string().max(MAX_PASSWORD_LENGTH + 1),
 });
 
-export const createUserAction = authedAction({ roles: ['admin'], schema: createSchema }, async (input, ctx) => {
+export const createUserAction = authedAction({ roles: ['admin'], schema: createSchema, audit: 'user.created' }, async (input, ctx) => {
   const u = await createUser(ctx.db, input);
   ctx.audit('user.created', { details: { id: u.id, email: u.email, role: u.role, subscriberId: u.subscriberId } });
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
-export const changeRoleAction = authedAction({ roles: ['admin'], schema: id.extend({ role: z.enum(['admin', 'agent']) }) }, (input, ctx) => {
+export const changeRoleAction = authedAction({ roles: ['admin'], schema: id.extend({ role: z.enum(['admin', 'agent']) }), audit: 'user.role-changed' }, (input, ctx) => {
   const u = changeRole(ctx.db, ctx.viewer.userId, input.id, input.role);
   ctx.audit('user.role-changed', { details: { id: u.id, email: u.email, role: input.role } });
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
-export const resetPasswordAction = authedAction({ roles: ['admin'], schema: id.extend({ password }) }, async (input, ctx) => {
+export const resetPasswordAction = authedAction({ roles: ['admin'], schema: id.extend({ password }), audit: 'user.password-reset' }, async (input, ctx) => {
   const u = await resetPassword(ctx.db, input.id, input.password);
   ctx.audit('user.password-reset', { details: { id: u.id, email: u.email } });
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
-export const unlockUserAction = authedAction({ roles: ['admin'], schema: id }, (input, ctx) => {
+export const unlockUserAction = authedAction({ roles: ['admin'], schema: id, audit: 'user.unlocked' }, (input, ctx) => {
   const u = unlockUser(ctx.db, input.id);
   ctx.audit('user.unlocked', { details: { id: u.id, email: u.email } });
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
-export const deleteUserAction = authedAction({ roles: ['admin'], schema: id }, (input, ctx) => {
+export const deleteUserAction = authedAction({ roles: ['admin'], schema: id, audit: 'user.deleted' }, (input, ctx) => {
   const u = removeUser(ctx.db, ctx.viewer.userId, input.id);
   ctx.audit('user.deleted', { details: { id: u.id, email: u.email, role: u.role } });
   revalidatePath(PAGE);

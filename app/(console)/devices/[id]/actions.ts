@@ -11,7 +11,7 @@ import { deviceFor } from '@/lib/server/access';
  * the backup domain under the agent's email; joining one already pending is audited here.
  */
 export const backUpNow = authedAction(
-  { roles: ['agent', 'admin'], schema: z.object({ deviceId: z.string().trim().min(1).max(64) }) },
+  { roles: ['agent', 'admin'], schema: z.object({ deviceId: z.string().trim().min(1).max(64) }), audit: 'backup.requested' },
   (input, ctx) => {
     const device = deviceFor(ctx.db, ctx.viewer, input.deviceId);
     const { job, created } = requestJob(ctx.db, device, { kind: 'backup' }, ctx.viewer.email);

@@ -1,4 +1,5 @@
 import { apiError, apiHandler, parseInput, readJson } from '@/lib/server/api';
+import { insertAudit } from '@/db/queries/audit';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { JobRequestError, requestJob } from '@/lib/job-requests';
 import { createJobSchema } from '@/lib/validations/backup';
@@ -16,7 +17,10 @@ export const POST = apiHandler(['admin', 'agent'], async (req, ctx) => {
   const device = getDeviceByDevId(ctx.db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
   try {
-    const r = requestJob(ctx.db, device, job, `token:${ctx.tokenId}`);
+    const actor = `token:${ctx.tokenId}`;
+    const r = requestJob(ctx.db, device, job, actor);
+    // Creating a job is audited by its domain; joining one already pending, as the console does, here.
+    if (!r.created) insertAudit(ctx.db, { actor, action: `${r.job.kind}.joined`, deviceId: device.id, details: { jobId: r.job.id } });
     return Response.json({ job: publicJob(r.job), created: r.created }, { status: 202 });
   } catch (err) {
     if (err instanceof JobRequestError) {

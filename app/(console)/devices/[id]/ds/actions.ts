@@ -14,7 +14,7 @@ import { deviceFor } from '@/lib/server/access';
  * account could not sync, so it is refused before anything is queued.
  */
 export const backUpContactsNow = authedAction(
-  { roles: ['agent', 'admin'], schema: z.object({ deviceId: z.string().trim().min(1).max(64) }) },
+  { roles: ['agent', 'admin'], schema: z.object({ deviceId: z.string().trim().min(1).max(64) }), audit: 'ds-backup.requested' },
   (input, ctx) => {
     const device = deviceFor(ctx.db, ctx.viewer, input.deviceId);
     if (!dsAccountsOfDevice(ctx.db, device.id).length) throw new ValidationError('This handset has no DS account yet: an administrator can set one up under DS accounts.');

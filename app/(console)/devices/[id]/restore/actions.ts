@@ -10,21 +10,16 @@ import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema 
 
 const STAFF = ['agent', 'admin'] as const;
 
-export const restoreChoicesAction = authedAction({ roles: STAFF, schema: z.object({ snapshotId: z.string().trim().min(1).max(128) }) }, async ({ snapshotId }, ctx) => {
+export const restoreChoicesAction = authedAction({ roles: STAFF, schema: z.object({ snapshotId: z.string().trim().min(1).max(128) }), audit: false }, async ({ snapshotId }, ctx) => {
   snapshotFor(ctx.db, ctx.viewer, snapshotId);
   return restoreChoices(ctx, snapshotId);
 });
 
-export const previewRestoreAction = authedAction({ roles: STAFF, schema: restoreSelectionSchema }, async (sel, ctx) => {
-  const preview = await previewRestore(ctx, sel, ctx.viewer.email);
-  ctx.audit('restore.planned', {
-    deviceId: preview.targetDeviceId,
-    details: { planId: preview.planId, snapshotId: sel.snapshotId, nodes: preview.nodes, bytes: preview.bytes, migration: preview.migration },
-  });
-  return preview;
-});
+export const previewRestoreAction = authedAction({ roles: STAFF, schema: restoreSelectionSchema, audit: 'restore.planned' }, (sel, ctx) => (
+  previewRestore(ctx, sel, ctx.viewer.email) // audited there ('restore.planned')
+));
 
 /** executePlan audits the start itself ('restore.started', under the viewer's email). */
-export const confirmRestoreAction = authedAction({ roles: STAFF, schema: z.object({ planId: z.string().trim().min(1).max(128) }) }, ({ planId }, ctx) => (
+export const confirmRestoreAction = authedAction({ roles: STAFF, schema: z.object({ planId: z.string().trim().min(1).max(128) }), audit: 'restore.started' }, ({ planId }, ctx) => (
   confirmRestore(ctx, planId, ctx.viewer.email)
 ));

@@ -1,0 +1,230 @@
+/**
+ * Every privileged server action leaves an audit entry. The actions are found by walking
+ * app/ for actions.ts modules (not listed by hand), so a new action is covered the day it is
+ * written: it must be built by authedAction (which makes it declare its audit), it must have
+ * a fixture here, and run as its role with that fixture it must write its own entry naming
+ * the actor, the action and the target. authedAction's safety net for a forgotten entry is
+ * checked on its own at the end.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { auditMark } from '@/db/queries/audit';
+import { dsAccountsOfDevice } from '@/db/queries/ds';
+import { getPolicyByName } from '@/db/queries/policies';
+import { listItems, updateItem } from '@/db/queries/restore';
+import { updateJob } from '@/db/queries/jobs';
+import { listTokens } from '@/db/queries/tokens';
+import { getUserByEmail } from '@/db/queries/users';
+import { createUser } from '@/lib/auth/users';
+import { provisionDevice, ValidationError } from '@/lib/devices';
+import { handsetName } from '@/lib/erasure';
+import { getDevice } from '@/db/queries/devices';
+import { ACTION_META, authedAction, type Action, type ActionMeta } from '@/lib/server/action';
+import type * as Navigation from 'next/navigation';
+import type * as Session from '@/lib/server/session';
+import type { Viewer } from '@/lib/server/session';
+import { BEFORE, seedSnapshot } from './fixtures';
+import { signedIn, staff, subscriberViewer, tempContext } from './as-viewer';
+
+vi.mock('@/lib/server/session', async (orig) => ({
+  ...(await orig<typeof Session>()),
+  getViewer: async () => (await import('./as-viewer')).signedIn.viewer,
+}));
+vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
+vi.mock('next/navigation', async (orig) => ({ ...(await orig<typeof Navigation>()), redirect: () => undefined }));
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** Exports of actions modules that are not built by authedAction or publicAction, and why that is right. */
+const UNWRAPPED: Record<string, string> = {
+  'app/(auth)/actions.ts#signOutAction': 'no input, ends only the caller\'s own session; audits sign-out itself',
+};
+
+/** Actions that change nothing, reviewed as such: adding one here is a decision, not an accident. */
+const READ_ONLY = new Set([
+  'app/(console)/devices/[id]/restore/actions.ts#restoreChoicesAction',
+  'app/(portal)/portal/actions.ts#portalRestoreChoicesAction',
+]);
+
+interface Found { key: string; action: Action<unknown>; meta: ActionMeta | undefined }
+
+async function allActions(): Promise<Found[]> {
+  const files = (fs.readdirSync(path.join(ROOT, 'app'), { recursive: true }) as string[])
+    .filter((f) => path.basename(f) === 'actions.ts').map((f) => `app/${f.split(path.sep).join('/')}`).sort();
+  const out: Found[] = [];
+  for (const file of files) {
+    const mod = (await import(path.join(ROOT, file))) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(mod)) {
+      if (typeof value !== 'function') continue;
+      out.push({ key: `${file}#${name}`, action: value as Action<unknown>, meta: (value as unknown as { [ACTION_META]?: ActionMeta })[ACTION_META] });
+    }
+  }
+  return out;
+}
+
+let t: ReturnType<typeof tempContext>;
+let found: Found[];
+const ADMIN = 'audit-admin@rewind.test';
+let admin: Viewer;
+let subscriber: Viewer;
+let staffDevice: string;
+let subDevice: string;
+let staffSnap: string;
+let subSnap: string;
+const DEV = 'IMEI:356938035643809';
+const SUB_DEV = 'IMEI:490154203237518';
+/** What earlier steps made that later ones act on (a plan, a token, a user). */
+const made: Record<string, string> = {};
+
+beforeAll(async () => {
+  t = tempContext('rewind-action-audit-');
+  const db = t.ctx.db;
+  const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
+  staffDevice = provisionDevice(db, { ...base, devId: DEV, subscriber: 'Ada Staffcase' }).id;
+  const sub = provisionDevice(db, { ...base, devId: SUB_DEV, subscriber: 'Bob Portal' });
+  subDevice = sub.id;
+  admin = { ...staff('admin', ADMIN), userId: (await createUser(db, { email: ADMIN, password: 'a long password', role: 'admin' })).id };
+  subscriber = subscriberViewer(sub.subscriberId!, 'bob.portal@rewind.test');
+  staffSnap = (await seedSnapshot(db, t.ctx.blobs, staffDevice, BEFORE)).id;
+  subSnap = (await seedSnapshot(db, t.ctx.blobs, subDevice, BEFORE)).id;
+  found = await allActions();
+});
+afterAll(() => t.close());
+
+type Step = { as: () => Viewer; input: () => Record<string, unknown>; after?: (data: unknown) => void | Promise<void>; target?: () => string };
+
+/** A valid call of every privileged action, in an order where each finds what it needs. */
+const STEPS: Record<string, Step> = {
+  'app/(console)/admin/models/actions.ts#addModelAction': { as: () => admin, input: () => ({ manufacturer: 'Acme', model: 'A1' }) },
+  'app/(console)/admin/models/actions.ts#saveProfileAction': { as: () => admin, input: () => ({ manufacturer: 'Nimbus', model: 'N1', settings: './Settings' }) },
+  'app/(console)/admin/policies/actions.ts#savePolicyAction': {
+    as: () => admin, input: () => ({ name: 'Audit trial', interval: '12', intervalUnit: 'hours', jitterMinutes: '15', categories: ['settings'] }),
+    after: () => { made.policy = getPolicyByName(t.ctx.db, 'Audit trial')!.id; },
+  },
+  'app/(console)/admin/policies/actions.ts#assignPolicyAction': {
+    as: () => admin, input: () => ({ kind: 'group', key: 'audit-trial', policyId: made.policy }),
+    after: () => { made.assignment = (t.ctx.db.$client.prepare("select id from policy_assignments where key = 'audit-trial'").get() as { id: string }).id; },
+  },
+  'app/(console)/admin/policies/actions.ts#unassignPolicyAction': { as: () => admin, input: () => ({ id: made.assignment }) },
+  'app/(console)/admin/policies/actions.ts#setGroupAction': { as: () => admin, input: () => ({ devId: DEV, group: 'audit-trial' }), target: () => staffDevice },
+  'app/(console)/admin/tokens/actions.ts#createTokenAction': {
+    as: () => admin, input: () => ({ name: 'audit billing', role: 'agent' }),
+    after: () => { made.token = listTokens(t.ctx.db).find((x) => x.name === 'audit billing')!.id; },
+  },
+  'app/(console)/admin/tokens/actions.ts#revokeTokenAction': { as: () => admin, input: () => ({ id: made.token }) },
+  'app/(console)/admin/users/actions.ts#createUserAction': {
+    as: () => admin, input: () => ({ email: 'audit.agent@rewind.test', role: 'agent', subscriberId: '', password: 'a long password' }),
+    after: () => { made.user = getUserByEmail(t.ctx.db, 'audit.agent@rewind.test')!.id; },
+  },
+  'app/(console)/admin/users/actions.ts#changeRoleAction': { as: () => admin, input: () => ({ id: made.user, role: 'admin' }) },
+  'app/(console)/admin/users/actions.ts#resetPasswordAction': { as: () => admin, input: () => ({ id: made.user, password: 'another long password' }) },
+  'app/(console)/admin/users/actions.ts#unlockUserAction': { as: () => admin, input: () => ({ id: made.user }) },
+  'app/(console)/admin/users/actions.ts#deleteUserAction': { as: () => admin, input: () => ({ id: made.user }) },
+  'app/(console)/admin/ds/actions.ts#createDsAccountAction': {
+    as: () => admin, input: () => ({ devId: DEV, user: 'ada-phone', pass: 'ds s3cret', auth: 'md5' }), target: () => staffDevice,
+    after: () => { made.dsAccount = dsAccountsOfDevice(t.ctx.db, staffDevice)[0]!.id; },
+  },
+  'app/(console)/admin/ds/actions.ts#resetDsPasswordAction': { as: () => admin, input: () => ({ id: made.dsAccount, pass: 'ds s3cret 2' }), target: () => staffDevice },
+  'app/(console)/devices/[id]/actions.ts#backUpNow': { as: () => admin, input: () => ({ deviceId: staffDevice }), target: () => staffDevice },
+  'app/(console)/devices/[id]/ds/actions.ts#backUpContactsNow': { as: () => admin, input: () => ({ deviceId: staffDevice }), target: () => staffDevice },
+  'app/(console)/devices/[id]/restore/actions.ts#previewRestoreAction': {
+    as: () => admin, input: () => ({ snapshotId: staffSnap, targetDeviceId: staffDevice, categories: ['settings'] }), target: () => staffDevice,
+    after: (d) => { made.plan = (d as { planId: string }).planId; },
+  },
+  'app/(console)/devices/[id]/restore/actions.ts#confirmRestoreAction': {
+    as: () => admin, input: () => ({ planId: made.plan }), target: () => staffDevice,
+    after: (d) => {
+      // The restore ran and one item failed: what "Retry failed items" is for.
+      const jobId = (d as { jobId: string }).jobId;
+      updateItem(t.ctx.db, jobId, listItems(t.ctx.db, jobId)[0]!.seq, { status: 'failed', code: 500, detail: 'the handset answered 500' });
+      updateJob(t.ctx.db, jobId, { status: 'failed', error: '1 item not restored' });
+      made.restoreJob = jobId;
+    },
+  },
+  'app/(console)/jobs/[id]/actions.ts#retryFailedAction': { as: () => admin, input: () => ({ jobId: made.restoreJob }), target: () => staffDevice },
+  // First of the portal's: erasure is refused while a backup or restore of the handset is under way.
+  'app/(portal)/portal/actions.ts#eraseBackupsAction': {
+    as: () => subscriber, input: () => ({ deviceId: subDevice, confirm: handsetName(getDevice(t.ctx.db, subDevice)!) }), target: () => subDevice,
+    after: async () => { subSnap = (await seedSnapshot(t.ctx.db, t.ctx.blobs, subDevice, BEFORE)).id; },
+  },
+  'app/(portal)/portal/actions.ts#backUpNowAction': { as: () => subscriber, input: () => ({ deviceId: subDevice }), target: () => subDevice },
+  'app/(portal)/portal/actions.ts#portalPreviewRestoreAction': {
+    as: () => subscriber, input: () => ({ snapshotId: subSnap, targetDeviceId: subDevice, categories: ['settings'] }), target: () => subDevice,
+    after: (d) => { made.subPlan = (d as { planId: string }).planId; },
+  },
+  'app/(portal)/portal/actions.ts#portalConfirmRestoreAction': { as: () => subscriber, input: () => ({ planId: made.subPlan }), target: () => subDevice },
+};
+
+type Entry = { action: string; deviceId: string | null; details: string | null };
+const entriesSince = (actor: string, mark: number) =>
+  t.ctx.db.$client.prepare('select action, device_id as deviceId, details from audit_events where actor = ? and rowid > ? order by rowid').all(actor, mark) as Entry[];
+
+describe('the action registry', () => {
+  it('finds the actions modules, and every export is built by authedAction or publicAction (or is a reviewed exception)', () => {
+    expect(found.length).toBeGreaterThan(20);
+    const unwrapped = found.filter((f) => !f.meta).map((f) => f.key);
+    expect(unwrapped).toEqual(Object.keys(UNWRAPPED));
+  });
+
+  it('declares an audit action for everything that is not a reviewed read-only action', () => {
+    const readOnly = found.filter((f) => f.meta?.audit === false).map((f) => f.key);
+    expect(new Set(readOnly)).toEqual(READ_ONLY);
+    for (const f of found) if (f.meta && f.meta.audit !== false) expect(f.meta.audit, f.key).toMatch(/^[a-z-]+(\.[a-z-]+)+$|^self$/);
+  });
+
+  it('has a valid call here for every privileged action (a new action needs one, so its audit is checked)', () => {
+    const privileged = found.filter((f) => f.meta && f.meta.roles !== 'public' && f.meta.audit !== false).map((f) => f.key).sort();
+    expect(Object.keys(STEPS).sort()).toEqual(privileged);
+  });
+});
+
+describe('every privileged action', () => {
+  it('writes its own audit entry with actor, action and target when it succeeds', async () => {
+    for (const [key, step] of Object.entries(STEPS)) {
+      const f = found.find((x) => x.key === key)!;
+      const viewer = step.as();
+      signedIn.viewer = viewer;
+      const since = auditMark(t.ctx.db);
+      const r = await f.action(null, step.input());
+      expect(r, `${key}: ${JSON.stringify(r)}`).toMatchObject({ ok: true });
+      await step.after?.((r as { data: unknown }).data);
+      const entries = entriesSince(viewer.email, since);
+      const noun = String(f.meta!.audit).split('.')[0];
+      const own = entries.filter((e) => e.action.split('.')[0] === noun);
+      // Its own entry, not authedAction's safety net (which has no details).
+      expect(own.length, `${key}: ${JSON.stringify(entries.map((e) => e.action))}`).toBeGreaterThan(0);
+      expect(own.some((e) => e.details !== null), key).toBe(true);
+      if (step.target) expect(own.some((e) => e.deviceId === step.target!()), `${key} names its handset`).toBe(true);
+    }
+  });
+});
+
+describe('authedAction', () => {
+  const schema = z.object({ deviceId: z.string() });
+
+  it('writes the declared entry itself when a successful action forgot to, naming the actor and the handset', async () => {
+    const forgetful = authedAction({ roles: ['admin'], schema, audit: 'test.forgotten' }, () => 'done');
+    signedIn.viewer = admin;
+    const since = auditMark(t.ctx.db);
+    expect(await forgetful(null, { deviceId: staffDevice })).toEqual({ ok: true, data: 'done' });
+    expect(entriesSince(ADMIN, since).map((e) => [e.action, e.deviceId])).toEqual([['test.forgotten', staffDevice]]);
+  });
+
+  it('adds nothing when the action wrote its entry, when it failed, when it was refused, or when it reads only', async () => {
+    const careful = authedAction({ roles: ['admin'], schema, audit: 'test.done' }, (i, ctx) => { ctx.audit('test.done', { deviceId: i.deviceId, details: { why: 'own' } }); });
+    const failing = authedAction({ roles: ['admin'], schema, audit: 'test.failed' }, () => { throw new ValidationError('no'); });
+    const reading = authedAction({ roles: ['admin'], schema, audit: false }, () => 1);
+    const since = auditMark(t.ctx.db);
+    signedIn.viewer = admin;
+    await careful(null, { deviceId: staffDevice });
+    expect(await failing(null, { deviceId: staffDevice })).toMatchObject({ ok: false });
+    expect(await failing(null, { nothing: 1 })).toMatchObject({ ok: false });
+    await reading(null, { deviceId: staffDevice });
+    signedIn.viewer = staff('agent', 'audit-agent@rewind.test');
+    expect(await careful(null, { deviceId: staffDevice })).toMatchObject({ ok: false });
+    expect(entriesSince(ADMIN, since).map((e) => e.action)).toEqual(['test.done']);
+    expect(entriesSince('audit-agent@rewind.test', since)).toEqual([]);
+  });
+});

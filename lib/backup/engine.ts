@@ -217,12 +217,16 @@ async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, p: Backup
 /** Ends the attempt as failed: its snapshot is marked failed (never restorable) and its staging dropped. */
 export function failBackup(ctx: AppContext, device: DeviceRow, job: JobRow, error: string): Pick<JobStep, 'ended'> {
   const snapshotId = readProgress(job)?.snapshotId;
-  if (snapshotId && getSnapshot(ctx.db, snapshotId)?.status === 'incomplete') {
-    updateSnapshot(ctx.db, snapshotId, { status: 'failed', error, completedAt: Date.now() });
-    clearStaging(ctx.db, snapshotId);
-  }
-  updateJob(ctx.db, job.id, { status: 'failed', error, sessionRef: null, ...(snapshotId ? { result: JSON.stringify({ snapshotId }) } : {}) });
-  insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'backup.failed', deviceId: device.id, details: { jobId: job.id, snapshotId, error } });
+  // All or nothing (a full disk may refuse any of it): never a failed job with its snapshot left open, or the reverse.
+  ctx.db.transaction((tx) => {
+    const t = tx as unknown as typeof ctx.db;
+    if (snapshotId && getSnapshot(t, snapshotId)?.status === 'incomplete') {
+      updateSnapshot(t, snapshotId, { status: 'failed', error, completedAt: Date.now() });
+      clearStaging(t, snapshotId);
+    }
+    updateJob(t, job.id, { status: 'failed', error, sessionRef: null, ...(snapshotId ? { result: JSON.stringify({ snapshotId }) } : {}) });
+    insertAudit(t, { actor: `device:${device.devId}`, action: 'backup.failed', deviceId: device.id, details: { jobId: job.id, snapshotId, error } });
+  });
   return { ended: { status: 'failed', error } };
 }
 

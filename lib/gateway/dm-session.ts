@@ -13,11 +13,11 @@ import { MIME } from '../omadm/message';
 import type { Secret } from '../omadm/auth';
 import { newNonce } from '../omadm/auth';
 import {
-  enqueueWork, newServerSession, receive, respond, rejectUnknownDevice, signResponse,
+  abortSession, enqueueWork, newServerSession, receive, respond, rejectUnknownDevice, signResponse,
   type DeviceAuth, type ServerSessionState, type SessionEvent,
 } from '../omadm/session/server';
 import { log } from '../log';
-import { handleSessionEvents, workForNewSession } from './dm-work';
+import { handleSessionEvents, storageFull, workForNewSession } from './dm-work';
 import { decodeState, encodeState, storeValues } from './session-state';
 
 export interface DmInput {
@@ -56,6 +56,52 @@ function replyType(encoding: Encoding, requestType: string): string {
 }
 
 export async function processDmMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer> {
+  try {
+    return await processMessage(ctx, input);
+  } catch (err) {
+    const full = storageFull(err);
+    if (!full) throw err;
+    const answer = storageFullAnswer(ctx, input);
+    if (!answer) throw err;
+    log.error({ err, devId: input.message.hdr.source.locURI }, `${full}: DM session ended`);
+    return answer;
+  }
+}
+
+/**
+ * When the disk under the database or the blob store is full, nothing of this message can
+ * be kept, not even the session's state: the handset still gets a proper answer, the
+ * statuses for its commands and Alert 1223 ending the session, signed as usual. The jobs
+ * it was running stay as they were in the database (a backup's snapshot incomplete, never
+ * restorable) and are taken up again by a later session, once there is space.
+ */
+function storageFullAnswer(ctx: AppContext, input: DmInput): DmAnswer | undefined {
+  const contentType = replyType(input.encoding, input.contentType);
+  const device = getDeviceByDevId(ctx.db, input.message.hdr.source.locURI);
+  if (!device) return undefined;
+  const auth = deviceAuth(device);
+  const existing = findActiveSession(ctx.db, device.id, input.message.hdr.sessionId);
+  const received = receive(sessionState(ctx, device, input, existing), { message: input.message, rawBody: input.rawBody, hmacHeader: input.hmacHeader }, auth, Date.now());
+  if (received.authUpdate?.clientNonce !== undefined) auth.clientNonce = received.authUpdate.clientNonce;
+  if (received.authUpdate?.serverNonce !== undefined) auth.serverNonce = received.authUpdate.serverNonce;
+  const out = respond(abortSession(received.state), auth);
+  const body = out.message ? encodeMessage(out.message, input.encoding) : new Uint8Array(0);
+  const headers: Record<string, string> = { 'content-type': contentType };
+  if (out.message && auth.serverScheme === 'hmac') headers['x-syncml-hmac'] = signResponse(auth, body);
+  return { status: 200, body, headers };
+}
+
+/** The session's state as stored, or a new session's. */
+function sessionState(ctx: AppContext, device: DeviceRow, input: DmInput, existing: { id: string; state: string } | undefined): ServerSessionState {
+  return existing
+    ? decodeState<ServerSessionState>(ctx.db, existing.id, existing.state)
+    : newServerSession(
+      { serverId: device.serverId, maxMsgSize: SERVER_MAX_MSG_SIZE, maxObjSize: SERVER_MAX_OBJ_SIZE, respURI: respUri(ctx, input) },
+      { devId: input.message.hdr.source.locURI, sessionId: input.message.hdr.sessionId, encoding: input.encoding },
+    );
+}
+
+async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer> {
   const { db } = ctx;
   const { message, encoding } = input;
   const contentType = replyType(encoding, input.contentType);
@@ -75,12 +121,7 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
     // Statuses for our last message of a session that is already over: nothing to answer.
     return { status: 200, body: new Uint8Array(0), headers: { 'content-type': contentType } };
   }
-  let state: ServerSessionState = existing
-    ? decodeState<ServerSessionState>(db, existing.id, existing.state)
-    : newServerSession(
-      { serverId: device.serverId, maxMsgSize: SERVER_MAX_MSG_SIZE, maxObjSize: SERVER_MAX_OBJ_SIZE, respURI: respUri(ctx, input) },
-      { devId, sessionId: message.hdr.sessionId, encoding },
-    );
+  let state = sessionState(ctx, device, input, existing);
 
   const received = receive(state, { message, rawBody: input.rawBody, hmacHeader: input.hmacHeader }, auth, now);
   state = received.state;
@@ -134,7 +175,9 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
   db.transaction(() => {
     storeValues(db, sessionRowId, out.done ? { json: '', values: new Map() } : encoded);
     saveSession(db, sessionRowId, {
-      state: encoded.json,
+      // A finished session's state is never read again, and it holds values read from the
+      // handset: only the blob store (encrypted) keeps content at rest.
+      state: out.done ? '{}' : encoded.json,
       status: out.done ? 'complete' : 'active',
       bytesIn: input.rawBody.length,
       bytesOut: body.length,

@@ -19,7 +19,8 @@ import type { SessionEvent, WorkRequest } from '../omadm/session/server';
 import { parseBrAlert } from '../omadm/mo/backup-restore';
 import type { GenericAlertItem } from '../omadm/mo/generic-alert';
 import { utf8Decode, base64Decode } from '../omadm/util/bytes';
-import { interruptBackup, onBackupEvents, startBackup, type JobStep } from '../backup/engine';
+import { failBackup, interruptBackup, onBackupEvents, startBackup, type JobStep } from '../backup/engine';
+import { BlobStoreError } from '../backup/blob-store';
 import { createBackupJob, type BackupPayload } from '../backup/jobs';
 import { onLocalEvents, onLocalResult, startLocalJob } from '../backup/local';
 import { networkAllows, nextScheduledBackup, parseNetwork, policyFor } from '../backup/policy';
@@ -104,7 +105,7 @@ export async function handleSessionEvents(
   for (const [jobId, list] of byJob) {
     const job = getJob(ctx.db, jobId);
     if (!job || job.deviceId !== device.id || job.status !== 'running') continue;
-    const step = await jobEvents(ctx, device, job, list, opts);
+    const step = await storageGuard(ctx, device, job, () => jobEvents(ctx, device, job, list, opts));
     work.push(...step.work);
     if (step.ended) anEnd = true;
   }
@@ -136,6 +137,49 @@ async function jobEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events
   }
 }
 
+/** Why storage refused a write, when it is full: the blob store or the database's disk. */
+export function storageFull(err: unknown): string | undefined {
+  if (err instanceof BlobStoreError && err.code === 'no-space') return 'the blob store is out of space';
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_FULL') return 'the database disk is full';
+  return undefined;
+}
+
+/**
+ * A full store stops the job with that reason, where the handset's message would otherwise
+ * fail as a whole: the handset gets its answer and the session goes on (or ends) normally.
+ * A backup's attempt is failed, its snapshot with it (never restorable, nothing staged
+ * kept); a restore is queued again from where it stands. Other errors propagate.
+ */
+async function storageGuard(ctx: AppContext, device: DeviceRow, job: JobRow, run: () => Promise<JobStep>): Promise<JobStep> {
+  try {
+    return await run();
+  } catch (err) {
+    const full = storageFull(err);
+    if (!full) throw err;
+    log.error({ err, devId: device.devId, jobId: job.id }, 'storage full');
+    const latest = getJob(ctx.db, job.id) ?? job;
+    if (job.kind === 'backup') {
+      const error = `${full}: the backup stopped and none of it was kept; free space, then back up again`;
+      try {
+        return { work: [], ...failBackup(ctx, device, latest, error) };
+      } catch (again) {
+        // The database itself is full: say why on the job at least (a one-row update may
+        // still fit), and let the message fail as a whole (dm-session answers it).
+        if (!storageFull(again)) throw again;
+        try { updateJob(ctx.db, job.id, { error }); } catch { /* nothing more can be written */ }
+        throw err;
+      }
+    }
+    if (job.kind === 'restore') {
+      interruptRestore(ctx, latest, `${full}: the restore stopped and resumes when the handset next connects`, Date.now());
+      return { work: [] };
+    }
+    updateJob(ctx.db, job.id, { status: 'failed', error: full, sessionRef: null });
+    return { work: [], ended: { status: 'failed', error: full } };
+  }
+}
+
 /** Starts the handset's runnable jobs in this session. */
 async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number, opts: { scheduleDue: boolean } & SessionOptions): Promise<WorkRequest[]> {
   for (const job of blockedByFailure(ctx.db, device.id)) {
@@ -156,7 +200,7 @@ async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: strin
             continue;
           }
         }
-        out.push(...(await startBackup(ctx, device, job, sessionRowId)).work);
+        out.push(...(await storageGuard(ctx, device, job, () => startBackup(ctx, device, job, sessionRowId))).work);
         break;
       }
       case 'local-backup':

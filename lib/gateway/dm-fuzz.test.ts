@@ -42,10 +42,8 @@ import type { VirtualHandset } from '../device/handset';
 import { httpTransport, type Transport } from '../device/transport';
 import { provisionFleet } from '../fleet-provision';
 import { arbMessage } from '../omadm/codec/arbitrary';
-import type { XmlElement, XmlNode } from '../omadm/codec/element';
 import { decodeMessage, encodeMessage } from '../omadm/codec/index';
-import { commandToElement, messageToElement, NS_METINF } from '../omadm/codec/syncml';
-import { encodeWbxml } from '../omadm/codec/wbxml';
+import { messageToElement, NS_METINF } from '../omadm/codec/syncml';
 import { serializeXml } from '../omadm/codec/xml';
 import {
   AUTH_TYPE, basicCredential, hmacHeader, md5Derived, md5Digest, nonceBytes, type Secret,
@@ -57,8 +55,8 @@ import { base64Encode, utf8Encode } from '../omadm/util/bytes';
 import { DM_DECODE_LIMITS, DM_MAX_BODY } from './dm-http';
 import { SERVER_MAX_OBJ_SIZE } from './dm-session';
 import {
-  BAD_REFS, BAD_UTF8, DTD_PAYLOADS, encodeTree, findAll, FuzzClient, hostileUri, mutate, NUMERIC_FIELDS, OTHER_PAYLOADS, replaceMarker, REQUIRED,
-  Rng, settleHeap, shuffle, tableCounts as countRows, TEXT_FIELDS, WRONG_NUMBERS, type Answer, type FuzzCase,
+  breakTypes, encodeTree, findAll, FuzzClient, garbageBody, hostileUri, injectEntity, mutate, NEST_DEPTHS, nestDeep, oddEncoding,
+  Rng, settleHeap, shuffle, tableCounts as countRows, type Answer, type FuzzCase,
 } from './fuzz-kit';
 import { startTestServer, type TestServer } from './test-server';
 
@@ -366,49 +364,7 @@ function* wrongTypes(n: number, rng: Rng): Generator<Case> {
     const devId = pickDevId(rng);
     const root = messageToElement(richMessage(devId, sessionIdFor(`wt-${i}`)));
     const enc: Encoding = rng.bool(0.6) ? 'xml' : 'wbxml';
-    const op = rng.int(8);
-    const els = (name: string) => findAll(root, name);
-    const some = (list: XmlElement[]) => (rng.bool(0.5) ? list : list.slice(0, 1 + rng.int(Math.max(1, list.length))));
-    switch (op) {
-      case 0: case 1: case 2: // a number field that is not a number
-        for (const el of some(els(rng.pick(NUMERIC_FIELDS)))) el.children = [rng.pick(WRONG_NUMBERS)];
-        break;
-      case 3: // text fields with numbers' junk, or huge
-        for (const el of some(els(rng.pick(TEXT_FIELDS)))) el.children = [rng.bool(0.3) ? 'x'.repeat(1 + rng.int(100_000)) : rng.pick(WRONG_NUMBERS)];
-        break;
-      case 4: { // an element where text goes, or bytes that are not UTF-8
-        const f = rng.pick([...NUMERIC_FIELDS, ...TEXT_FIELDS]);
-        const bad: XmlNode = rng.bool(0.5) ? { name: rng.pick(['Atomic', 'Item', 'Meta', 'Final']), children: [] } : Uint8Array.from([0xff, 0xfe, 0xc0, 0x80]);
-        for (const el of some(els(f))) el.children = [bad];
-        break;
-      }
-      case 5: { // a required element missing
-        const name = rng.pick(REQUIRED);
-        const stack: XmlElement[] = [root];
-        while (stack.length) {
-          const el = stack.pop()!;
-          el.children = el.children.filter((c) => !(typeof c === 'object' && !(c instanceof Uint8Array) && c.name === name && rng.bool(0.7)));
-          for (const c of el.children) if (typeof c === 'object' && !(c instanceof Uint8Array)) stack.push(c);
-        }
-        break;
-      }
-      case 6: { // duplicated, reordered, emptied, renamed
-        const hdr = els('SyncHdr')[0]!;
-        const body = els('SyncBody')[0]!;
-        const choice = rng.int(6);
-        if (choice === 0) root.children = [hdr, hdr, body];
-        else if (choice === 1) root.children = [body, hdr];
-        else if (choice === 2) hdr.children = [...hdr.children, { name: 'MsgID', children: ['2'] }, { name: 'SessionID', children: ['other'] }];
-        else if (choice === 3) for (const el of els(rng.pick(REQUIRED))) el.children = [];
-        else if (choice === 4) root.name = rng.pick(['SyncML2', 'syncml', 'DevInf', 'MetInf']);
-        else body.children = [...body.children, { name: 'Final', children: ['false'] }, { name: 'Final', children: [] }, { name: 'NoResp', children: ['yes'] }];
-        break;
-      }
-      default: // unknown elements and namespaces all over
-        for (const el of some(els(rng.pick(['SyncHdr', 'Item', 'Meta', 'Alert', 'Replace'])))) {
-          el.children = [...el.children, { name: rng.pick(['Foo', 'Script', 'DevInf', 'Anchor', 'EMI']), ns: rng.pick([undefined, NS_METINF, 'syncml:devinf']), children: ['x'] }];
-        }
-    }
+    breakTypes(rng, root);
     let body: Uint8Array;
     let e = enc;
     try {
@@ -490,41 +446,14 @@ function* hugeCounts(n: number, rng: Rng): Generator<Case> {
   for (let i = 0; i < n; i++) yield builders[i % builders.length]!();
 }
 
-function nested(depth: number, rng: Rng, inner: XmlElement): XmlElement {
-  let el = inner;
-  for (let d = 0; d < depth; d++) {
-    const name = rng.pick(['Atomic', 'Sequence', 'Sync']);
-    el = { name, children: [{ name: 'CmdID', children: [String(1000 + d)] }, el] };
-  }
-  return el;
-}
-
 function* deepNesting(n: number, rng: Rng): Generator<Case> {
-  const depths = [...Array.from({ length: 45 }, (_, d) => d + 1), 64, 100, 1000, 10_000];
   for (let i = 0; i < n; i++) {
     const devId = pickDevId(rng);
-    const depth = rng.pick(depths);
+    const depth = rng.pick(NEST_DEPTHS);
     const enc: Encoding = rng.bool() ? 'xml' : 'wbxml';
     const msg = pkg1(devId, sessionIdFor(`nest-${i}`));
     const root = messageToElement(msg);
-    const body = findAll(root, 'SyncBody')[0]!;
-    const kind = rng.int(3);
-    if (kind === 0) {
-      // Commands inside containers inside containers...
-      body.children = [body.children[0]!, nested(depth, rng, commandToElement(msg.body.commands[1]!)), ...body.children.slice(2)];
-    } else if (kind === 1) {
-      // Nested XML inside an Item's Data (MetInf elements, as an Anchor would be).
-      let data: XmlElement = { name: 'Last', ns: NS_METINF, children: ['x'] };
-      for (let d = 0; d < depth; d++) data = { name: 'Mem', ns: NS_METINF, children: [data] };
-      const item = findAll(root, 'Item')[0]!;
-      item.children = [...item.children.filter((c) => !(typeof c === 'object' && !(c instanceof Uint8Array) && c.name === 'Data')), { name: 'Data', children: [data] }];
-    } else {
-      // Unknown elements nested anywhere (the header this time).
-      let junk: XmlElement = { name: 'Foo', children: ['x'] };
-      for (let d = 0; d < depth; d++) junk = { name: 'Foo', children: [junk] };
-      const hdr = findAll(root, 'SyncHdr')[0]!;
-      hdr.children = [...hdr.children, junk];
-    }
+    nestDeep(rng, root, depth);
     let bytes: Uint8Array;
     try { bytes = encodeTree(root, enc); } catch { bytes = encodeTree(root, 'xml'); }
     const e: Encoding = bytes[0] === 0x3c ? 'xml' : enc;
@@ -539,23 +468,7 @@ function* entities(n: number, rng: Rng): Generator<Case> {
     const msg = pkg1(devId, sessionIdFor(`ent-${i}`), {
       items: [{ source: { locURI: './DevInfo/Man' }, data: MARK }, { source: { locURI: `./DevInfo/${MARK}` }, data: 'x' }],
     });
-    let xml = serializeXml(messageToElement(msg), { declaration: false });
-    const decl = rng.bool(0.8) ? '<?xml version="1.0" encoding="UTF-8"?>' : '';
-    const family = rng.int(3);
-    const payload = family === 0 ? rng.pick(DTD_PAYLOADS) : family === 1 ? rng.pick(BAD_REFS) : rng.pick(OTHER_PAYLOADS);
-    const where = rng.pick(['prolog', 'hdr', 'text', 'uri', 'body-end', 'epilog'] as const);
-    const inText = where === 'text' || where === 'uri';
-    switch (where) {
-      case 'prolog': xml = `${decl}${payload}${xml}`; break;
-      case 'hdr': xml = decl + xml.replace('<SyncHdr>', `<SyncHdr>${payload}`); break;
-      case 'text': xml = decl + xml.replace(`>${MARK}<`, `>${payload}<`); break;
-      case 'uri': xml = decl + xml.replace(`./DevInfo/${MARK}`, `./DevInfo/${payload}`); break;
-      case 'body-end': xml = decl + xml.replace('</SyncBody>', `${payload}</SyncBody>`); break;
-      case 'epilog': xml = `${decl}${xml}${payload}`; break;
-    }
-    xml = xml.split(MARK).join('m');
-    // A declaration is refused wherever it is; a bad reference wherever it is read as a reference.
-    const refuse = family === 0 || (family === 1 && (inText || where === 'hdr' || where === 'body-end'));
+    const { xml, payload, refuse } = injectEntity(rng, serializeXml(messageToElement(msg), { declaration: false }), MARK);
     const wb = rng.bool(0.1);
     // Also in WBXML: the payload as the text of an element (it is only text there, never markup).
     if (wb) {
@@ -706,43 +619,7 @@ function* locUris(n: number, rng: Rng): Generator<Case> {
       // Byte-level encodings of the whole message, or bad UTF-8 inside the LocURI.
       const enc: Encoding = rng.bool(0.7) ? 'xml' : 'wbxml';
       const plain = encodeMessage(msg, enc);
-      const mode = rng.int(enc === 'xml' ? 9 : 3);
-      let body: Uint8Array;
-      let expectHttp: number | undefined;
-      const xmlNoDecl = () => serializeXml(messageToElement(msg), { declaration: false });
-      switch (enc === 'xml' ? mode : 10 + mode) {
-        case 0: case 1: body = replaceMarker(plain, MARK, Uint8Array.from(rng.pick(BAD_UTF8))); expectHttp = 400; break;
-        case 2: { // UTF-16 with a BOM, either byte order
-          const s = xmlNoDecl().replace(MARK, 'x');
-          const le = Buffer.from(`\ufeff${s}`, 'utf16le');
-          body = rng.bool() ? new Uint8Array(le) : new Uint8Array(Buffer.from(le).swap16());
-          expectHttp = 400;
-          break;
-        }
-        case 3: body = Uint8Array.from([0xef, 0xbb, 0xbf, ...replaceMarker(plain, MARK, utf8Encode('x'))]); break; // UTF-8 BOM: fine
-        case 4: body = replaceMarker(utf8Encode(`<?xml version="1.0" encoding="ISO-8859-1"?>${xmlNoDecl()}`), MARK, Uint8Array.from([0xe9, 0xff, 0x80])); break;
-        case 5: {
-          const label = rng.pick(['UTF-16', 'UTF-32', 'EBCDIC-US', 'UTF-7', 'Shift_JIS', 'x'.repeat(200), 'utf-16le', 'GB18030']);
-          body = utf8Encode(`<?xml version="1.0" encoding="${label}"?>${xmlNoDecl().replace(MARK, 'x')}`);
-          expectHttp = 400;
-          break;
-        }
-        case 6: body = Uint8Array.from([0xff, 0xfe, 0x00, 0x00, ...Buffer.from(xmlNoDecl(), 'utf16le')]); expectHttp = 400; break; // UTF-32LE BOM
-        case 7: body = replaceMarker(plain, MARK, Uint8Array.from([0xc0, 0xae, 0xc0, 0xae, 0xc0, 0xaf])); expectHttp = 400; break; // overlong "../"
-        case 8: body = replaceMarker(plain, MARK, utf8Encode('\u0000\u0000')); break; // raw NULs: not XML characters
-        case 10: body = replaceMarker(plain, MARK, Uint8Array.from(rng.pick(BAD_UTF8).filter((x) => x !== 0))); break; // inside a WBXML string
-        case 11: { // the WBXML charset: US-ASCII, Latin-1, UTF-16, unknown
-          const m = new Uint8Array(plain);
-          m[3] = rng.pick([0x03, 0x04, 0x00, 0x7f]);
-          body = m;
-          break;
-        }
-        default: { // LocURI as OPAQUE bytes that are not UTF-8
-          const root = messageToElement(msg);
-          for (const el of findAll(root, 'LocURI')) if (el.children[0] === `./DevInfo/${MARK}`) el.children = [Uint8Array.from([0x2e, 0x2f, 0xc0, 0xaf, 0x00, 0xff])];
-          body = encodeWbxml(root);
-        }
-      }
+      const { body, expectHttp } = oddEncoding(rng, enc, plain, () => messageToElement(msg), MARK, `./DevInfo/${MARK}`);
       yield { cat: 'locuri-encoding', body, contentType: ctype(enc, rng), ...(expectHttp ? { expectHttp } : {}) };
       continue;
     }
@@ -775,26 +652,9 @@ function* largeObjectsUnauthenticated(n: number, rng: Rng): Generator<Case> {
 }
 
 function* garbage(n: number, rng: Rng): Generator<Case> {
-  const fixed: Array<string | number[]> = [
-    '', ' ', '\n', '<', '<?xml version="1.0"?>', '<SyncML/>', '<SyncML xmlns="SYNCML:SYNCML1.2"/>', '<SyncML><SyncHdr/></SyncML>',
-    '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr/><SyncBody/></SyncML>', '<foo/>', '<SyncML></SyncML><SyncML></SyncML>', '{"SyncML":{}}',
-    '<html><body>hi</body></html>', '%PDF-1.4', 'PK\u0003\u0004', [0x1f, 0x8b, 0x08, 0x00], [0x89, 0x50, 0x4e, 0x47], [0x02, 0xa4, 0x01, 0x6a, 0x00],
-    [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d], [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d, 0x01], [0x03, 0x01, 0x6a, 0x00, 0x45, 0x01], [0x00], [0xff, 0xff, 0xff, 0xff],
-    [0x02, 0x00, 0x00, 0x6a, 0x8f, 0xff, 0xff, 0xff, 0x7f], [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x00, 0x05, 0x6d, 0x01],
-  ];
   for (let i = 0; i < n; i++) {
     const enc: Encoding = rng.bool() ? 'xml' : 'wbxml';
-    let body: Uint8Array;
-    if (i < fixed.length * 2) {
-      const f = fixed[i % fixed.length]!;
-      body = typeof f === 'string' ? utf8Encode(f) : Uint8Array.from(f);
-    } else if (rng.bool(0.5)) {
-      body = rng.bytes(rng.int(8192));
-    } else {
-      let s = '';
-      for (let k = rng.int(2000); k > 0; k--) s += String.fromCharCode(32 + rng.int(95));
-      body = utf8Encode(s);
-    }
+    const body = garbageBody(rng, i);
     yield { cat: 'garbage', body, contentType: ctype(enc, rng) };
   }
 }

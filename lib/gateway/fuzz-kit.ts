@@ -8,7 +8,8 @@ import http from 'node:http';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { performance } from 'node:perf_hooks';
-import type { XmlElement } from '../omadm/codec/element';
+import type { XmlElement, XmlNode } from '../omadm/codec/element';
+import { NS_METINF } from '../omadm/codec/syncml';
 import { encodeWbxml } from '../omadm/codec/wbxml';
 import { serializeXml } from '../omadm/codec/xml';
 import type { Encoding } from '../omadm/message';
@@ -339,4 +340,183 @@ export function hostileUri(rng: Rng, others: readonly [string, string]): string 
     'a/'.repeat(1 + rng.int(50_000)), `./${'x'.repeat(1 + rng.int(1_000_000))}`, '../'.repeat(1 + rng.int(10_000)),
   ];
   return rng.pick(list);
+}
+
+/** One way of breaking a message's tree: numbers that are not, text where none goes, required elements gone, duplicates, unknown elements. */
+export function breakTypes(rng: Rng, root: XmlElement): void {
+  const op = rng.int(8);
+  const els = (name: string) => findAll(root, name);
+  const some = (list: XmlElement[]) => (rng.bool(0.5) ? list : list.slice(0, 1 + rng.int(Math.max(1, list.length))));
+  switch (op) {
+    case 0: case 1: case 2: // a number field that is not a number
+      for (const el of some(els(rng.pick(NUMERIC_FIELDS)))) el.children = [rng.pick(WRONG_NUMBERS)];
+      break;
+    case 3: // text fields with numbers' junk, or huge
+      for (const el of some(els(rng.pick(TEXT_FIELDS)))) el.children = [rng.bool(0.3) ? 'x'.repeat(1 + rng.int(100_000)) : rng.pick(WRONG_NUMBERS)];
+      break;
+    case 4: { // an element where text goes, or bytes that are not UTF-8
+      const f = rng.pick([...NUMERIC_FIELDS, ...TEXT_FIELDS]);
+      const bad: XmlNode = rng.bool(0.5) ? { name: rng.pick(['Atomic', 'Item', 'Meta', 'Final']), children: [] } : Uint8Array.from([0xff, 0xfe, 0xc0, 0x80]);
+      for (const el of some(els(f))) el.children = [bad];
+      break;
+    }
+    case 5: { // a required element missing
+      const name = rng.pick(REQUIRED);
+      const stack: XmlElement[] = [root];
+      while (stack.length) {
+        const el = stack.pop()!;
+        el.children = el.children.filter((c) => !(typeof c === 'object' && !(c instanceof Uint8Array) && c.name === name && rng.bool(0.7)));
+        for (const c of el.children) if (typeof c === 'object' && !(c instanceof Uint8Array)) stack.push(c);
+      }
+      break;
+    }
+    case 6: { // duplicated, reordered, emptied, renamed
+      const hdr = els('SyncHdr')[0]!;
+      const body = els('SyncBody')[0]!;
+      const choice = rng.int(6);
+      if (choice === 0) root.children = [hdr, hdr, body];
+      else if (choice === 1) root.children = [body, hdr];
+      else if (choice === 2) hdr.children = [...hdr.children, { name: 'MsgID', children: ['2'] }, { name: 'SessionID', children: ['other'] }];
+      else if (choice === 3) for (const el of els(rng.pick(REQUIRED))) el.children = [];
+      else if (choice === 4) root.name = rng.pick(['SyncML2', 'syncml', 'DevInf', 'MetInf']);
+      else body.children = [...body.children, { name: 'Final', children: ['false'] }, { name: 'Final', children: [] }, { name: 'NoResp', children: ['yes'] }];
+      break;
+    }
+    default: // unknown elements and namespaces all over
+      for (const el of some(els(rng.pick(['SyncHdr', 'Item', 'Meta', 'Alert', 'Replace'])))) {
+        el.children = [...el.children, { name: rng.pick(['Foo', 'Script', 'DevInf', 'Anchor', 'EMI']), ns: rng.pick([undefined, NS_METINF, 'syncml:devinf']), children: ['x'] }];
+      }
+  }
+}
+
+/** Depths from harmless to far past any decoder's limit. */
+export const NEST_DEPTHS = [...Array.from({ length: 45 }, (_, d) => d + 1), 64, 100, 1000, 10_000];
+
+function nested(depth: number, rng: Rng, inner: XmlElement): XmlElement {
+  let el = inner;
+  for (let d = 0; d < depth; d++) {
+    const name = rng.pick(['Atomic', 'Sequence', 'Sync']);
+    el = { name, children: [{ name: 'CmdID', children: [String(1000 + d)] }, el] };
+  }
+  return el;
+}
+
+/** Nests `depth` levels somewhere in a message (its second command, the first Item's Data, or the header). */
+export function nestDeep(rng: Rng, root: XmlElement, depth: number): void {
+  const body = findAll(root, 'SyncBody')[0]!;
+  const kind = rng.int(3);
+  if (kind === 0) {
+    // Commands inside containers inside containers...
+    body.children = [body.children[0]!, nested(depth, rng, body.children[1] as XmlElement), ...body.children.slice(2)];
+  } else if (kind === 1) {
+    // Nested XML inside an Item's Data (MetInf elements, as an Anchor would be).
+    let data: XmlElement = { name: 'Last', ns: NS_METINF, children: ['x'] };
+    for (let d = 0; d < depth; d++) data = { name: 'Mem', ns: NS_METINF, children: [data] };
+    const item = findAll(root, 'Item')[0]!;
+    item.children = [...item.children.filter((c) => !(typeof c === 'object' && !(c instanceof Uint8Array) && c.name === 'Data')), { name: 'Data', children: [data] }];
+  } else {
+    // Unknown elements nested anywhere (the header this time).
+    let junk: XmlElement = { name: 'Foo', children: ['x'] };
+    for (let d = 0; d < depth; d++) junk = { name: 'Foo', children: [junk] };
+    const hdr = findAll(root, 'SyncHdr')[0]!;
+    hdr.children = [...hdr.children, junk];
+  }
+}
+
+/**
+ * Puts a DTD, a bad entity reference or another odd payload into serialized XML: in the
+ * prolog, the header, a text (`>mark<`), a URI (`/mark`), the body's end or the epilog.
+ * `refuse`: a conforming decoder must refuse the result.
+ */
+export function injectEntity(rng: Rng, source: string, mark: string): { xml: string; payload: string; refuse: boolean } {
+  let xml = source;
+  const decl = rng.bool(0.8) ? '<?xml version="1.0" encoding="UTF-8"?>' : '';
+  const family = rng.int(3);
+  const payload = family === 0 ? rng.pick(DTD_PAYLOADS) : family === 1 ? rng.pick(BAD_REFS) : rng.pick(OTHER_PAYLOADS);
+  const where = rng.pick(['prolog', 'hdr', 'text', 'uri', 'body-end', 'epilog'] as const);
+  const inText = where === 'text' || where === 'uri';
+  switch (where) {
+    case 'prolog': xml = `${decl}${payload}${xml}`; break;
+    case 'hdr': xml = decl + xml.replace('<SyncHdr>', `<SyncHdr>${payload}`); break;
+    case 'text': xml = decl + xml.replace(`>${mark}<`, `>${payload}<`); break;
+    case 'uri': xml = decl + xml.replace(`/${mark}`, `/${payload}`); break;
+    case 'body-end': xml = decl + xml.replace('</SyncBody>', `${payload}</SyncBody>`); break;
+    case 'epilog': xml = `${decl}${xml}${payload}`; break;
+  }
+  xml = xml.split(mark).join('m');
+  // A declaration is refused wherever it is; a bad reference wherever it is read as a reference.
+  const refuse = family === 0 || (family === 1 && (inText || where === 'hdr' || where === 'body-end'));
+  return { xml, payload, refuse };
+}
+
+/**
+ * A message's bytes in an encoding it must not have, or with bad bytes where `mark` is:
+ * invalid and overlong UTF-8, UTF-16/32, declared charsets we do not read, raw NULs, a
+ * WBXML charset other than UTF-8, a LocURI (`markedUri`) as opaque non-UTF-8 bytes.
+ * `plain` is the message encoded as `enc`, `tree` gives its element tree anew.
+ */
+export function oddEncoding(rng: Rng, enc: Encoding, plain: Uint8Array, tree: () => XmlElement, mark: string, markedUri: string): { body: Uint8Array; expectHttp?: number } {
+  const mode = rng.int(enc === 'xml' ? 9 : 3);
+  let body: Uint8Array;
+  let expectHttp: number | undefined;
+  const xmlNoDecl = () => serializeXml(tree(), { declaration: false });
+  switch (enc === 'xml' ? mode : 10 + mode) {
+    case 0: case 1: body = replaceMarker(plain, mark, Uint8Array.from(rng.pick(BAD_UTF8))); expectHttp = 400; break;
+    case 2: { // UTF-16 with a BOM, either byte order
+      const s = xmlNoDecl().replace(mark, 'x');
+      const le = Buffer.from(`\ufeff${s}`, 'utf16le');
+      body = rng.bool() ? new Uint8Array(le) : new Uint8Array(Buffer.from(le).swap16());
+      expectHttp = 400;
+      break;
+    }
+    case 3: body = Uint8Array.from([0xef, 0xbb, 0xbf, ...replaceMarker(plain, mark, utf8Encode('x'))]); break; // UTF-8 BOM: fine
+    case 4: body = replaceMarker(utf8Encode(`<?xml version="1.0" encoding="ISO-8859-1"?>${xmlNoDecl()}`), mark, Uint8Array.from([0xe9, 0xff, 0x80])); break;
+    case 5: {
+      const label = rng.pick(['UTF-16', 'UTF-32', 'EBCDIC-US', 'UTF-7', 'Shift_JIS', 'x'.repeat(200), 'utf-16le', 'GB18030']);
+      body = utf8Encode(`<?xml version="1.0" encoding="${label}"?>${xmlNoDecl().replace(mark, 'x')}`);
+      expectHttp = 400;
+      break;
+    }
+    case 6: body = Uint8Array.from([0xff, 0xfe, 0x00, 0x00, ...Buffer.from(xmlNoDecl(), 'utf16le')]); expectHttp = 400; break; // UTF-32LE BOM
+    case 7: body = replaceMarker(plain, mark, Uint8Array.from([0xc0, 0xae, 0xc0, 0xae, 0xc0, 0xaf])); expectHttp = 400; break; // overlong "../"
+    case 8: body = replaceMarker(plain, mark, utf8Encode('\u0000\u0000')); break; // raw NULs: not XML characters
+    case 10: body = replaceMarker(plain, mark, Uint8Array.from(rng.pick(BAD_UTF8).filter((x) => x !== 0))); break; // inside a WBXML string
+    case 11: { // the WBXML charset: US-ASCII, Latin-1, UTF-16, unknown
+      const m = new Uint8Array(plain);
+      m[3] = rng.pick([0x03, 0x04, 0x00, 0x7f]);
+      body = m;
+      break;
+    }
+    default: { // LocURI as OPAQUE bytes that are not UTF-8
+      const root = tree();
+      for (const el of findAll(root, 'LocURI')) if (el.children[0] === markedUri) el.children = [Uint8Array.from([0x2e, 0x2f, 0xc0, 0xaf, 0x00, 0xff])];
+      body = encodeWbxml(root);
+    }
+  }
+  return { body, ...(expectHttp ? { expectHttp } : {}) };
+}
+
+const GARBAGE: Array<string | number[]> = [
+  '', ' ', '\n', '<', '<?xml version="1.0"?>', '<SyncML/>', '<SyncML xmlns="SYNCML:SYNCML1.2"/>', '<SyncML><SyncHdr/></SyncML>',
+  '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr/><SyncBody/></SyncML>', '<foo/>', '<SyncML></SyncML><SyncML></SyncML>', '{"SyncML":{}}',
+  '<html><body>hi</body></html>', '%PDF-1.4', 'PK\u0003\u0004', [0x1f, 0x8b, 0x08, 0x00], [0x89, 0x50, 0x4e, 0x47], [0x02, 0xa4, 0x01, 0x6a, 0x00],
+  [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d], [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x6d, 0x01], [0x03, 0x01, 0x6a, 0x00, 0x45, 0x01], [0x00], [0xff, 0xff, 0xff, 0xff],
+  [0x02, 0x00, 0x00, 0x6a, 0x8f, 0xff, 0xff, 0xff, 0x7f], [0x02, 0xa4, 0x01, 0x6a, 0x00, 0x00, 0x05, 0x6d, 0x01],
+];
+
+/** The i-th body that is no SyncML at all: the fixed ones twice over, then random bytes or printable text. */
+export function garbageBody(rng: Rng, i: number): Uint8Array {
+  const fixed = GARBAGE;
+  let body: Uint8Array;
+  if (i < fixed.length * 2) {
+    const f = fixed[i % fixed.length]!;
+    body = typeof f === 'string' ? utf8Encode(f) : Uint8Array.from(f);
+  } else if (rng.bool(0.5)) {
+    body = rng.bytes(rng.int(8192));
+  } else {
+    let s = '';
+    for (let k = rng.int(2000); k > 0; k--) s += String.fromCharCode(32 + rng.int(95));
+    body = utf8Encode(s);
+  }
+  return body;
 }

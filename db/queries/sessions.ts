@@ -15,8 +15,51 @@ export function findSession(db: Db, deviceId: string, sessionId: string, status:
     .get();
 }
 
+/** Sessions that never authenticated a device keeps at most (the newest); older ones go as new ones come. */
+export const UNAUTHENTICATED_KEEP = 16;
+/** An active session that never authenticated and has been quiet this long is given up. */
+export const UNAUTHENTICATED_IDLE_MS = 3 * 60_000;
+
 export function insertSession(db: Db, row: { deviceId: string; sessionId: string; state: string }): DmSessionRow {
-  return db.insert(dmSessions).values(row).returning().get();
+  const inserted = db.insert(dmSessions).values(row).returning().get();
+  // Anyone who knows a DevId can open a session with a new SessionID and bad credentials:
+  // without this, every such message would leave a row behind.
+  if (!isAuthenticatedState(row.state)) reapUnauthenticatedSessions(db, row.deviceId, inserted.id);
+  return inserted;
+}
+
+function isAuthenticatedState(state: string): boolean {
+  try {
+    return (JSON.parse(state) as { authenticated?: unknown }).authenticated === true;
+  } catch {
+    return false;
+  }
+}
+
+const reapStatements = new WeakMap<object, { reap: { run(...a: unknown[]): { changes: number } } }>();
+
+/**
+ * Drops a device's sessions whose state never authenticated (the engine's `authenticated`
+ * flag, set by the message that proved the handset's credentials, before any work is
+ * queued: such a session has no jobs, no inventory, nothing to resume): active ones quiet
+ * for UNAUTHENTICATED_IDLE_MS, and any beyond the newest UNAUTHENTICATED_KEEP. A handset's
+ * own session between a challenge and its retry is seconds old and among the newest, and
+ * an authenticated session, concurrent or not, is never touched (`keepId` neither).
+ */
+export function reapUnauthenticatedSessions(db: Db, deviceId: string, keepId: string, now = Date.now()): number {
+  let s = reapStatements.get(db.$client);
+  if (!s) {
+    const never = `device_id = @deviceId and id != @keepId and (case when json_valid(state) then json_extract(state, '$.authenticated') end) = 0`;
+    s = {
+      reap: db.$client.prepare(`delete from dm_sessions where id in (
+        select id from dm_sessions where ${never} and status = 'active' and updated_at < @idleBefore
+        union
+        select id from (select id from dm_sessions where ${never} order by updated_at desc, created_at desc limit -1 offset @keep)
+      )`),
+    };
+    reapStatements.set(db.$client, s);
+  }
+  return s.reap.run({ deviceId, keepId, idleBefore: now - UNAUTHENTICATED_IDLE_MS, keep: UNAUTHENTICATED_KEEP - 1 }).changes;
 }
 
 export function saveSession(

@@ -14,6 +14,7 @@ import type { XmlElement } from '../omadm/codec/element';
 import { AUTH_TYPE } from '../omadm/auth';
 import { MIME, StatusCode, type SyncMLMessage } from '../omadm/message';
 import { DM_MAX_BODY } from './dm-http';
+import { resetEnvCache } from '../env';
 import { startTestServer, type TestServer } from './test-server';
 
 const QUICK_MS = 1_000;
@@ -26,6 +27,10 @@ const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
+  // Unknown DevIds are failed authentications: with the limits on, the later cases would get
+  // 429 before the code they test (rate-limit.test.ts and auth-limits tests cover the 429s).
+  process.env.AUTH_RATE_LIMIT = '0';
+  resetEnvCache();
   srv = await startTestServer();
   dm = new URL(srv.dmUrl);
 });

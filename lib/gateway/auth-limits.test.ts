@@ -1,0 +1,246 @@
+/**
+ * The failed-authentication limits on /dm and /ds over real HTTP, from several loopback
+ * addresses (127.0.0.0/8 is all ours on Linux: a client socket bound to 127.0.0.2 is
+ * another address to the server), and the bound on sessions that never authenticate.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeMessage, encodeMessage } from '../omadm/codec/index';
+import { AUTH_TYPE, basicCredential } from '../omadm/auth';
+import { MIME, StatusCode, type Command, type SyncMLMessage } from '../omadm/message';
+import { openFleet } from '../device/fleet';
+import type { VirtualHandset } from '../device/handset';
+import { provisionFleet } from '../fleet-provision';
+import { addDsAccount } from '../ds/accounts';
+import { getDeviceByDevId } from '@/db/queries/devices';
+import { getJob, insertJob } from '@/db/queries/jobs';
+import { base64Encode } from '../omadm/util/bytes';
+import { UNAUTHENTICATED_KEEP } from '@/db/queries/sessions';
+import { resetEnvCache } from '../env';
+import { resetAuthGates } from '../auth/limits';
+import { startTestServer, type TestServer } from './test-server';
+
+// 12 failures per address, 3 per address and DevId (a quarter), in 10 minutes.
+const LIMIT = 12;
+const PER_ID = 3;
+
+let srv: TestServer;
+let stateDir: string;
+let handset: VirtualHandset;
+
+beforeAll(async () => {
+  process.env.AUTH_RATE_LIMIT = String(LIMIT);
+  process.env.AUTH_RATE_WINDOW = '600';
+  resetEnvCache();
+  resetAuthGates();
+  srv = await startTestServer();
+  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-limits-'));
+  [handset] = openFleet({ server: srv.dmUrl, devices: 1, stateDir, encoding: 'xml', auth: 'md5', mediaScale: 0.01, seed: 31 }) as [VirtualHandset];
+  provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }]);
+  addDsAccount(srv.ctx.db, { devId: handset.devId, user: 'ada', pass: 'ada-secret' });
+});
+
+afterAll(async () => {
+  await srv?.close();
+  if (stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+  delete process.env.AUTH_RATE_LIMIT;
+  delete process.env.AUTH_RATE_WINDOW;
+  resetEnvCache();
+  resetAuthGates();
+});
+
+interface Answer { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+
+/** One POST from the given local address. */
+function post(pathname: string, from: string, body: Uint8Array | string, type: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: srv.server.port, path: pathname, method: 'POST', localAddress: from, agent: false, headers: { 'content-type': type } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+let sid = 1000;
+/** A client-initiated DM message naming `devId` with an MD5 digest that is not right. */
+function badDm(devId: string, sessionId = String(++sid)): Uint8Array {
+  const m: SyncMLMessage = {
+    hdr: {
+      verDTD: '1.2', verProto: 'DM/1.2', sessionId, msgId: 1,
+      target: { locURI: srv.dmUrl }, source: { locURI: devId },
+      cred: { meta: { type: AUTH_TYPE.md5, format: 'b64' }, data: 'bm90IGEgcmVhbCBkaWdlc3Q=' },
+    },
+    body: { commands: [{ kind: 'Alert', cmdId: 1, data: '1201', items: [] }], final: true },
+  };
+  return encodeMessage(m, 'xml');
+}
+
+async function dmFrom(from: string, devId: string): Promise<Answer> {
+  return post('/dm', from, badDm(devId), MIME.dmXml);
+}
+
+function hdrStatus(a: Answer): string | undefined {
+  const reply = decodeMessage(new Uint8Array(a.body), 'xml');
+  return reply.body.commands.find((c) => c.kind === 'Status' && c.cmdRef === 0)?.data;
+}
+
+function expect429(a: Answer): void {
+  expect(a.status).toBe(429);
+  const retry = Number(a.headers['retry-after']);
+  expect(retry).toBeGreaterThan(590);
+  expect(retry).toBeLessThanOrEqual(600);
+}
+
+const sessionRows = () => (srv.ctx.db.$client.prepare('select count(*) as n from dm_sessions').get() as { n: number }).n;
+
+describe('POST /dm failed-authentication limits', () => {
+  it('refuses an address after its limit of failures, before reading the body, and no other address', async () => {
+    for (let i = 0; i < LIMIT; i++) {
+      const a = await dmFrom('127.0.0.2', `IMEI:00000000000${String(i).padStart(4, '0')}`);
+      expect(a.status, `message ${i}`).toBe(200);
+      expect(hdrStatus(a)).toBe(String(StatusCode.Unauthorized));
+    }
+    expect429(await dmFrom('127.0.0.2', 'IMEI:999999999999999'));
+    // Not decoded: the same refusal for bytes that are no SyncML at all.
+    expect429(await post('/dm', '127.0.0.2', 'not syncml', MIME.dmXml));
+    // Another address is not affected.
+    const other = await dmFrom('127.0.0.3', 'IMEI:999999999999999');
+    expect(other.status).toBe(200);
+    expect(hdrStatus(other)).toBe(String(StatusCode.Unauthorized));
+  });
+
+  it('refuses an address spraying a DevId without touching the database, and the handset itself still gets in', async () => {
+    const before = getDeviceByDevId(srv.ctx.db, handset.devId)!;
+    for (let i = 0; i < PER_ID; i++) expect((await dmFrom('127.0.0.4', handset.devId)).status).toBe(200);
+    const rows = sessionRows();
+    const nonce = getDeviceByDevId(srv.ctx.db, handset.devId)!.clientNonce;
+    expect(nonce).not.toBe(before.clientNonce); // each failure challenged with a new nonce
+    expect429(await dmFrom('127.0.0.4', handset.devId));
+    // The refusal wrote nothing: no session row, no new nonce for the handset.
+    expect(sessionRows()).toBe(rows);
+    expect(getDeviceByDevId(srv.ctx.db, handset.devId)!.clientNonce).toBe(nonce);
+    // The same address may still try other DevIds (its own limit is not reached) ...
+    expect((await dmFrom('127.0.0.4', 'IMEI:111111111111111')).status).toBe(200);
+    // ... and the handset, from its own address, completes a session.
+    const s = await handset.connect({ initiator: 'client' });
+    expect(s.error).toBeUndefined();
+    expect(s.ok).toBe(true);
+  }, 60_000);
+
+  it('forgets a DevId’s failures from an address once the handset authenticates there', async () => {
+    expect((await dmFrom('127.0.0.1', handset.devId)).status).toBe(200); // one failure
+    // From 127.0.0.1 too. That failure gave the device a new nonce, so the handset's first
+    // message is challenged (a second failure), and its retry succeeds: the count is reset.
+    const s = await handset.connect({ initiator: 'client' });
+    expect(s.ok).toBe(true);
+    expect(s.statusesReceived['401']).toBe(1);
+    for (let i = 0; i < PER_ID; i++) expect((await dmFrom('127.0.0.1', handset.devId)).status, `failure ${i + 1} after the reset`).toBe(200);
+    expect429(await dmFrom('127.0.0.1', handset.devId));
+  }, 60_000);
+});
+
+let dsSession = 0;
+function dsInit(source: string, pass: string): Uint8Array {
+  const commands: Command[] = [{ kind: 'Alert', cmdId: 1, data: '200', items: [{ target: { locURI: 'card' }, source: { locURI: './contacts' }, meta: { anchor: { next: '1' } } }] }];
+  const m: SyncMLMessage = {
+    hdr: {
+      verDTD: '1.2', verProto: 'SyncML/1.2', sessionId: String(++dsSession), msgId: 1,
+      target: { locURI: 'http://127.0.0.1/ds' }, source: { locURI: source },
+      cred: { meta: { type: AUTH_TYPE.basic, format: 'b64' }, data: basicCredential('ada', pass) },
+    },
+    body: { commands, final: true },
+  };
+  return encodeMessage(m, 'xml');
+}
+
+async function dsFrom(from: string, source: string, pass: string): Promise<Answer> {
+  return post('/ds', from, dsInit(source, pass), MIME.dsXml);
+}
+
+describe('POST /ds failed-authentication limits', () => {
+  it('refuses a client after its failures from an address, not its right credentials elsewhere, and resets on success', async () => {
+    for (let i = 0; i < PER_ID; i++) {
+      const a = await dsFrom('127.0.0.5', 'sync-client-x', 'wrong');
+      expect(a.status).toBe(200);
+      expect(hdrStatus(a)).toBe('401');
+    }
+    expect429(await dsFrom('127.0.0.5', 'sync-client-x', 'ada-secret'));
+    // The same account from another address, and another client from this one, get in.
+    const elsewhere = await dsFrom('127.0.0.6', 'sync-client-x', 'ada-secret');
+    expect(elsewhere.status).toBe(200);
+    expect(hdrStatus(elsewhere)).toBe('212');
+    const otherClient = await dsFrom('127.0.0.5', 'sync-client-y', 'ada-secret');
+    expect(hdrStatus(otherClient)).toBe('212');
+    // A success forgets the client's failures: after fail, fail, succeed, the full allowance again.
+    expect(hdrStatus(await dsFrom('127.0.0.7', 'sync-client-z', 'wrong'))).toBe('401');
+    expect(hdrStatus(await dsFrom('127.0.0.7', 'sync-client-z', 'wrong'))).toBe('401');
+    expect(hdrStatus(await dsFrom('127.0.0.7', 'sync-client-z', 'ada-secret'))).toBe('212');
+    for (let i = 0; i < PER_ID; i++) expect(hdrStatus(await dsFrom('127.0.0.7', 'sync-client-z', 'wrong'))).toBe('401');
+    expect429(await dsFrom('127.0.0.7', 'sync-client-z', 'ada-secret'));
+  });
+
+  it('refuses an address after its limit across many clients, before reading the body', async () => {
+    for (let i = 0; i < LIMIT; i++) expect(hdrStatus(await dsFrom('127.0.0.8', `spray-${i}`, 'wrong'))).toBe('401');
+    expect429(await post('/ds', '127.0.0.8', 'not syncml', MIME.dsXml));
+    expect(hdrStatus(await dsFrom('127.0.0.9', 'spray-0', 'ada-secret'))).toBe('212');
+  });
+});
+
+describe('sessions that never authenticate', () => {
+  it('stay bounded under a flood of new SessionIDs for a known DevId, while the handset runs a session', async () => {
+    // Limits off, so that the whole flood reaches the database.
+    process.env.AUTH_RATE_LIMIT = '0';
+    resetEnvCache();
+    resetAuthGates();
+    const db = srv.ctx.db;
+    const device = getDeviceByDevId(db, handset.devId)!;
+    const count = (where: string) => (db.$client.prepare(`select count(*) as n from dm_sessions where device_id = ? and ${where}`).get(device.id) as { n: number }).n;
+    const unauthenticated = () => count("json_extract(state, '$.authenticated') = 0");
+    const completeBefore = count("status = 'complete'");
+    // A session of many messages: half a megabyte to the handset and back, as Large Objects.
+    const value = new Uint8Array(512 * 1024).map((_, i) => (i * 7) & 0xff);
+    const job = insertJob(db, { deviceId: device.id, kind: 'dm-commands', payload: { work: [
+      { id: 'put', kind: 'add', items: [{ path: './AppData/Ringtones/Upload', format: 'bin', type: 'application/octet-stream', value: base64Encode(value) }] },
+      { id: 'get', kind: 'get', paths: ['./AppData/Ringtones/Upload'] },
+    ] } });
+    const session = handset.connect({ initiator: 'client' });
+    // The flood starts once the handset's session has authenticated (each bad message gives
+    // the device a new nonce, which would only make an unauthenticated handset retry).
+    for (let i = 0; i < 2000 && count("status = 'active' and json_extract(state, '$.authenticated') = 1") === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(count("status = 'active' and json_extract(state, '$.authenticated') = 1")).toBe(1);
+    let sent = 0;
+    let maxSeen = 0;
+    const flood = Promise.all(Array.from({ length: 10 }, async () => {
+      while (sent < 500) {
+        sent++;
+        const a = await dmFrom('127.0.0.10', handset.devId);
+        expect(a.status).toBe(200);
+        expect(hdrStatus(a)).toBe(String(StatusCode.Unauthorized));
+        maxSeen = Math.max(maxSeen, unauthenticated());
+      }
+    }));
+    const [s] = await Promise.all([session, flood]);
+    expect(s.error).toBeUndefined();
+    expect(s.ok).toBe(true);
+    expect(getJob(db, job.id)!.status, getJob(db, job.id)!.result ?? '').toBe('succeeded');
+    expect(s.messagesIn).toBeGreaterThan(5);
+    expect(maxSeen).toBeLessThanOrEqual(UNAUTHENTICATED_KEEP);
+    expect(unauthenticated()).toBeLessThanOrEqual(UNAUTHENTICATED_KEEP);
+    // Quiet for a few minutes: the next unauthenticated session sweeps the idle ones away.
+    db.$client.prepare('update dm_sessions set updated_at = updated_at - 240000 where device_id = ?').run(device.id);
+    expect((await dmFrom('127.0.0.10', handset.devId)).status).toBe(200);
+    expect(unauthenticated()).toBe(1);
+    // The handset's own sessions are all still there, and its next one gets in (challenged
+    // once: the flood left the device a nonce the handset has not seen).
+    expect(count("status = 'complete'")).toBe(completeBefore + 1);
+    const next = await handset.connect({ initiator: 'client' });
+    expect(next.ok, next.error?.message).toBe(true);
+  }, 120_000);
+});

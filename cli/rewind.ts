@@ -4,6 +4,8 @@
  * a one-line error and exit code 2; a failed operation exit code 1.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { auditMark, countAuditSince, insertAudit } from '../db/queries/audit';
+import { getContext } from '../lib/app-context';
 import { commands } from './commands';
 import { UsageError } from './usage';
 
@@ -31,8 +33,12 @@ async function main(argv: string[]): Promise<number> {
     console.error(`rewind ${name}: ${(err as Error).message}\nusage: rewind ${name} ${cmd.usage}`);
     return 2;
   }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
   try {
-    return (await cmd.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals)) ?? 0;
+    const mark = changesData(name, values) ? auditMark(getContext().db) : undefined;
+    const code = (await cmd.run(values, parsed.positionals)) ?? 0;
+    if (mark !== undefined && code === 0) ensureAudited(name, mark, parsed.positionals);
+    return code;
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`rewind ${name}: ${err.message}\nusage: rewind ${name} ${cmd.usage}`);
@@ -41,6 +47,30 @@ async function main(argv: string[]): Promise<number> {
     console.error(`rewind ${name}: ${(err as Error).message}`);
     return 1;
   }
+}
+
+/** Commands that only read: what they print is all they do. */
+const READ_ONLY = new Set(['profile show', 'local-backups', 'jobs', 'job', 'snapshots', 'snapshot', 'diff', 'catalog', 'verify', 'ds-snapshots', 'ds-diff']);
+/** What the CLI's own entries are written under (sim's jobs name it). */
+const CLI_ACTORS = ['cli', 'cli:sim'];
+
+function changesData(name: string, values: Record<string, string | boolean | undefined>): boolean {
+  if (READ_ONLY.has(name) || values['dry-run'] === true) return false;
+  // sim with a token registers its handsets through the API, which audits the token's requests; this process touches no database.
+  if (name === 'sim' && (values.token || process.env.REWIND_TOKEN)) return false;
+  return true;
+}
+
+/**
+ * Every command that changes data leaves an audit entry: the domain code or the command
+ * writes it with the details; when a command succeeded without one (gc with nothing to
+ * sweep, seed, search reindex, a joined backup), this records that it ran, with its
+ * positional arguments (ids and file names; credentials only ever come as options).
+ */
+function ensureAudited(name: string, mark: number, positionals: string[]): void {
+  const { db } = getContext();
+  if (countAuditSince(db, CLI_ACTORS, mark) > 0) return;
+  insertAudit(db, { actor: 'cli', action: `cli.${name.replace(/ /g, '-')}`, details: positionals.length ? { args: positionals } : undefined });
 }
 
 function printHelp(): void {

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { auditEvents, devices } from '../schema';
 
@@ -16,9 +16,10 @@ export function auditMark(db: Db): number {
   return db.select({ n: sql<number>`coalesce(max(rowid), 0)` }).from(auditEvents).get()?.n ?? 0;
 }
 
-/** How many entries `actor` has written after `mark` (auditMark): did an action leave its record? */
-export function countAuditSince(db: Db, actor: string, mark: number): number {
-  return db.select({ n: sql<number>`count(*)` }).from(auditEvents).where(and(eq(auditEvents.actor, actor), sql`rowid > ${mark}`)).get()?.n ?? 0;
+/** How many entries `actor` (or any of several) has written after `mark` (auditMark): did an action leave its record? */
+export function countAuditSince(db: Db, actor: string | readonly string[], mark: number): number {
+  const who = typeof actor === 'string' ? eq(auditEvents.actor, actor) : inArray(auditEvents.actor, [...actor]);
+  return db.select({ n: sql<number>`count(*)` }).from(auditEvents).where(and(who, sql`rowid > ${mark}`)).get()?.n ?? 0;
 }
 
 export function listAudit(db: Db, filter: { deviceId?: string; action?: string } = {}, limit = 200) {

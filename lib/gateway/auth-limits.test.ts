@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../omadm/codec/index';
 import { AUTH_TYPE, basicCredential } from '../omadm/auth';
-import { MIME, StatusCode, type Command, type SyncMLMessage } from '../omadm/message';
+import { MIME, StatusCode, type Command, type Status, type SyncMLMessage } from '../omadm/message';
 import { openFleet } from '../device/fleet';
 import type { VirtualHandset } from '../device/handset';
 import { provisionFleet } from '../fleet-provision';
@@ -88,7 +88,7 @@ async function dmFrom(from: string, devId: string): Promise<Answer> {
 
 function hdrStatus(a: Answer): string | undefined {
   const reply = decodeMessage(new Uint8Array(a.body), 'xml');
-  return reply.body.commands.find((c) => c.kind === 'Status' && c.cmdRef === 0)?.data;
+  return reply.body.commands.find((c): c is Status => c.kind === 'Status' && c.cmdRef === 0)?.data;
 }
 
 function expect429(a: Answer): void {

@@ -13,6 +13,7 @@ import { jobCommand, restoreCommand, retryFailedCommand } from './restore';
 import { appAdd, catalogCommand, firmwareAdd } from './catalog';
 import { gcCommand, holdCommand, retentionCommand, verifyCommand } from './maintenance';
 import { userAdd } from './users';
+import { subscriberErase } from './erase';
 import { searchReindexCommand, seedCommand } from './seed';
 import { required, UsageError, type Command } from './usage';
 
@@ -65,6 +66,7 @@ export const commands: Record<string, Command> = {
   'device import': deviceImport,
   'token create': tokenCreate,
   'user add': userAdd,
+  'subscriber erase': subscriberErase,
   'profile set': profileSet,
   'profile show': profileShow,
   backup: backupCommand,

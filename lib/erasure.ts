@@ -9,12 +9,15 @@
  * backup would leave a new snapshot behind, the restore would lose the content it writes.
  */
 import type { AppContext } from './app-context';
+import { keyOwner } from './backup/blob-store';
 import { ValidationError } from './devices';
 import type { DeviceRow } from '@/db/queries/devices';
 import { jobsForDevice } from '@/db/queries/jobs';
 import { deleteLocalBackups } from '@/db/queries/local-backups';
 import { allDeviceSnapshots, deleteUnheldSnapshots } from '@/db/queries/retention';
 import { collectGarbage, type GcResult } from './backup/gc';
+import { SealedBlobStore } from './backup/sealed-store';
+import { deleteSubscriberData, devicesOfSubscriber, getSubscriber } from '@/db/queries/subscribers';
 
 export interface ErasureResult {
   snapshots: number;
@@ -46,5 +49,42 @@ export async function eraseBackups(ctx: AppContext, device: DeviceRow, opts: { g
   if (counted.snapshots) {
     gc = await collectGarbage(ctx.db, ctx.blobs, { dryRun: false, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) }).catch(() => null);
   }
+  return { ...counted, gc };
+}
+
+export interface SubscriberErasureResult {
+  devices: number;
+  snapshots: number;
+  /** Data keys destroyed: the subscriber's, and each of their handsets' from before they had one. */
+  keys: number;
+  gc: GcResult | null;
+}
+
+/**
+ * Erasing a subscriber (they left, and asked): their handsets' records and every backup go,
+ * and their data keys are destroyed, so content only they had cannot be read by anyone with
+ * this database and blob store, master key included; garbage collection then removes
+ * those files (with its usual grace period, which protects other handsets' backups in
+ * flight; what it leaves for the next collection is already unreadable). Refused,
+ * with nothing changed, while a backup or restore of one of their handsets is under way, or
+ * while one of their snapshots is under legal hold.
+ */
+export async function eraseSubscriber(ctx: AppContext, subscriberId: string, opts: { graceMs?: number } = {}): Promise<SubscriberErasureResult> {
+  const counted = ctx.db.transaction(() => {
+    if (!getSubscriber(ctx.db, subscriberId)) throw new ValidationError('No such subscriber.');
+    const handsets = devicesOfSubscriber(ctx.db, subscriberId);
+    if (handsets.some((d) => jobsForDevice(ctx.db, d.id, ['queued', 'running']).some((j) => BUSY.includes(j.kind)))) {
+      throw new ValidationError('A backup or restore of one of this subscriber\'s handsets is under way. Try again once it has finished.');
+    }
+    const snaps = handsets.flatMap((d) => allDeviceSnapshots(ctx.db, d.id));
+    const held = snaps.filter((s) => s.legalHold).length;
+    if (held) throw new ValidationError(`${held} of this subscriber's backups are under legal hold. Release the hold before erasing.`);
+    const owners = [subscriberId, ...handsets.map((d) => keyOwner(d)), ...handsets.map((d) => `device:${d.id}`)];
+    const keys = ctx.blobs instanceof SealedBlobStore ? ctx.blobs.keys.destroy([...new Set(owners)]) : 0;
+    return { ...deleteSubscriberData(ctx.db, subscriberId), snapshots: snaps.length, keys };
+  }, { behavior: 'immediate' });
+  const gc = await collectGarbage(ctx.db, ctx.blobs, { dryRun: false, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) }).catch(() => null);
+  // Deleted pages are zeroed (secure_delete); the write-ahead log still holds the old ones until a checkpoint.
+  ctx.db.$client.pragma('wal_checkpoint(TRUNCATE)');
   return { ...counted, gc };
 }

@@ -15,8 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { dbFile, openDb } from '@/db/client';
-import { createPush, setContext, type AppContext } from '@/lib/app-context';
-import { FileBlobStore } from '@/lib/backup/blob-store';
+import { createBlobStore, createPush, setContext, type AppContext } from '@/lib/app-context';
 import { env } from '@/lib/env';
 import type { Viewer } from '@/lib/server/session';
 
@@ -33,7 +32,8 @@ export function subscriberViewer(subscriberId: string, email = `sub-${subscriber
 export function tempContext(prefix = 'rewind-app-'): { ctx: AppContext; dir: string; close: () => void } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const e = { ...env(), dataDir: dir };
-  const ctx: AppContext = { db: openDb(dbFile(dir)), env: e, push: createPush(e), blobs: new FileBlobStore(path.join(dir, 'blobs')) };
+  const db = openDb(dbFile(dir));
+  const ctx: AppContext = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
   setContext(ctx);
   return { ctx, dir, close: () => { ctx.db.$client.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
 }

@@ -79,8 +79,8 @@ export function markSessionReady(db: Db, id: string, at: number): void {
 }
 
 export function failSession(db: Db, id: string, error: string): void {
-  db.update(dmSessions).set({ status: 'failed', error, updatedAt: Date.now() }).where(eq(dmSessions.id, id)).run();
-  // Nothing will read its state again.
+  db.update(dmSessions).set({ status: 'failed', error, state: '{}', updatedAt: Date.now() }).where(eq(dmSessions.id, id)).run();
+  // Nothing will read its state again (and it holds values read from the handset).
   db.$client.prepare('delete from dm_session_values where session_row_id = ?').run(id);
 }
 

@@ -3,6 +3,7 @@ import type { Db } from '../client';
 import { devices, jobs, msisdns, snapshots, subscribers } from '../schema';
 import type { DeviceRow } from './devices';
 import { indexSubscriber } from './search';
+import { chunks } from './chunks';
 
 export type SubscriberRow = typeof subscribers.$inferSelect;
 
@@ -61,4 +62,22 @@ export function updateSubscriber(db: Db, id: string, patch: { name?: string; ema
     db.update(subscribers).set(patch).where(eq(subscribers.id, id)).run();
     indexSubscriber(db, id);
   });
+}
+
+/**
+ * Deletes a subscriber and everything of their handsets: the device rows go, and with them
+ * (by cascade) snapshots, jobs, DM sessions and their values, restore plans, consents, DS
+ * accounts, stores, items and backups; DS sessions (no foreign key) explicitly. Portal users,
+ * MSISDNs and search terms go with the subscriber. Audit entries stay: they hold ids, not content.
+ */
+export function deleteSubscriberData(db: Db, subscriberId: string): { devices: number } {
+  const ids = devicesOfSubscriber(db, subscriberId).map((d) => d.id);
+  const c = db.$client;
+  for (const part of chunks(ids)) {
+    const marks = part.map(() => '?').join(',');
+    c.prepare(`delete from ds_sessions where account_id in (select id from ds_accounts where device_id in (${marks}))`).run(...part);
+    c.prepare(`delete from devices where id in (${marks})`).run(...part);
+  }
+  c.prepare('delete from subscribers where id = ?').run(subscriberId);
+  return { devices: ids.length };
 }

@@ -12,6 +12,8 @@ import { forPage, subscriberFor } from '@/lib/server/access';
 import { json } from '@/lib/views';
 import { SubscriberActivity, type ActivityRow } from '@/components/subscriber-activity';
 import { SubscriberConsents, type ConsentRowView } from '@/components/subscriber-consents';
+import { SubscriberErase } from '@/components/subscriber-erase';
+import { eraseSubscriberAction } from './actions';
 import { Card, EmptyState, Facts, PageHeader, Table, tdClass, thClass } from '@/components/ui';
 
 export const dynamic = 'force-dynamic';
@@ -101,6 +103,12 @@ export default async function SubscriberPage({ params }: { params: Promise<{ id:
       <Card title="Consent history">
         <SubscriberConsents rows={consents} />
       </Card>
+
+      {viewer.role === 'admin' ? (
+        <Card title="Erase subscriber">
+          <SubscriberErase subscriberId={sub.id} name={sub.name} devices={devices.length} action={eraseSubscriberAction} />
+        </Card>
+      ) : null}
     </div>
   );
 }

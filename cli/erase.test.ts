@@ -1,0 +1,51 @@
+/** `rewind subscriber erase` as an operator runs it: a real process over a DATA_DIR of its own. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dbFile, openDb, type Db } from '@/db/client';
+import { listAudit } from '@/db/queries/audit';
+import { getContentKey } from '@/db/queries/content-keys';
+import { getSubscriber } from '@/db/queries/subscribers';
+import { createBlobStore } from '@/lib/app-context';
+import { provisionDevice } from '@/lib/devices';
+import { env } from '@/lib/env';
+import { seedSnapshot } from '@/test/fixtures';
+import { runCli } from '@/test/cli-run';
+
+let dir: string;
+let db: Db;
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-cli-erase-'));
+  db = openDb(dbFile(dir));
+});
+afterAll(() => {
+  db.$client.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+it('asks for --yes, then erases the subscriber, destroys their key and audits it', async () => {
+  const d = provisionDevice(db, {
+    manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's',
+    devId: 'IMEI:356938035643811', subscriber: 'Alan Turing', msisdn: '447700900125',
+  });
+  await seedSnapshot(db, createBlobStore({ ...env(), dataDir: dir }, db), d.id, { './Settings/Sounds/Ringer': { category: 'settings', value: '7' } });
+  const sub = d.subscriberId!;
+  expect(getContentKey(db, sub)).toBeDefined();
+
+  const asked = await runCli(dir, ['subscriber', 'erase', sub]);
+  expect(asked.code).toBe(2);
+  expect(asked.stderr).toContain('--yes');
+  expect(getSubscriber(db, sub)).toBeDefined();
+
+  const r = await runCli(dir, ['subscriber', 'erase', sub, '--yes']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('1 handset(s), 1 backup(s)');
+  expect(getSubscriber(db, sub)).toBeUndefined();
+  expect(getContentKey(db, sub)).toBeUndefined();
+  expect(listAudit(db, { action: 'subscriber.erased' })[0]).toMatchObject({ actor: 'cli' });
+
+  expect((await runCli(dir, ['subscriber', 'erase', sub, '--yes'])).stderr).toContain(`no subscriber ${sub}`);
+});

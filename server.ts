@@ -16,8 +16,8 @@ import { log } from './lib/log';
 export interface ServerOptions {
   port: number;
   host: string;
-  /** Serve the console through Next (false for protocol-only test servers). */
-  next?: false | { dev: boolean; dir?: string };
+  /** Serve the console through Next (false for protocol-only test servers; a handler: tests standing in for Next). */
+  next?: false | { dev: boolean; dir?: string } | { handler: NodeHandler };
 }
 
 export interface RunningServer {
@@ -26,7 +26,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
+export type NodeHandler = (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> | void;
 
 export function isProtocolPath(pathname: string): 'dm' | 'ds' | 'packages' | undefined {
   if (pathname === '/dm' || pathname.startsWith('/dm/')) return 'dm';
@@ -37,7 +37,8 @@ export function isProtocolPath(pathname: string): 'dm' | 'ds' | 'packages' | und
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   let nextHandler: NodeHandler | undefined;
-  if (opts.next) {
+  if (opts.next && 'handler' in opts.next) nextHandler = opts.next.handler;
+  else if (opts.next) {
     const { default: next } = await import('next');
     const app = next({ dev: opts.next.dev, dir: opts.next.dir ?? process.cwd(), hostname: opts.host, port: opts.port });
     await app.prepare();

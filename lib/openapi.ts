@@ -293,6 +293,10 @@ const queryParam = (name: string, description: string, required: boolean, exampl
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
 const common = {
   '401': errorResponse('No token, or not a valid one'),
+  '429': {
+    ...errorResponse('Too many requests with a bad or unknown token from this address (code rate-limited); refused before the token is looked at'),
+    headers: { 'Retry-After': { description: 'Seconds until this address may try again', schema: { type: 'integer', minimum: 1 } } },
+  },
 };
 const adminOnly = { ...common, '403': errorResponse('Needs the admin role') };
 const invalid = errorResponse('Invalid input (fieldErrors names each field)');
@@ -348,6 +352,12 @@ export const openapi = {
         summary: 'A subscriber and their devices', tags: ['subscribers'],
         parameters: [pathParam('id', 'Subscriber id')],
         responses: { '200': { description: 'The subscriber', content: json({ type: 'object', properties: { subscriber: ref('Subscriber'), devices: { type: 'array', items: ref('Device') } } }) }, '404': notFound('subscriber'), ...common },
+      },
+      delete: {
+        summary: 'Erase a subscriber: their handsets\' records, every backup and their encryption keys', tags: ['subscribers'],
+        description: 'Refused (400) while a backup or restore of one of their handsets is under way, or while one of their snapshots is under legal hold. Content only they had can no longer be decrypted by anyone once this returns.',
+        parameters: [pathParam('id', 'Subscriber id')],
+        responses: { '200': { description: 'Erased', content: json({ type: 'object', properties: { erased: { type: 'object', properties: { devices: { type: 'integer' }, snapshots: { type: 'integer' }, keys: { type: 'integer' } } } } }) }, '400': invalid, '404': notFound('subscriber'), ...adminOnly },
       },
     },
     '/devices': {

@@ -8,6 +8,7 @@ import { getUserByEmail, insertUser, recordFailedSignIn, recordSignIn, type User
 import { ValidationError } from '@/lib/devices';
 import { createUserSchema, emailSchema, MAX_PASSWORD_LENGTH, type CreateUserInput } from '@/lib/validations/auth';
 import { hashPassword, verifyPassword } from './password';
+import { authGate, minutesText } from './limits';
 
 export const MAX_FAILED_ATTEMPTS = 5;
 export const LOCK_MS = 15 * 60_000;
@@ -92,4 +93,27 @@ export async function authenticate(db: Db, email: string, password: string, now 
     return { ok: false, code: 'locked', error: lockedMessage(after.lockedUntil), lockedUntil: after.lockedUntil };
   }
   return { ok: false, code: 'invalid', error: WRONG_CREDENTIALS };
+}
+
+export type SignInResult = AuthResult | { ok: false; code: 'rate-limited'; error: string; retryAfterSeconds: number };
+
+export function rateLimitedMessage(retryAfterSeconds: number): string {
+  return `Too many failed sign-ins from your network. Try again in ${minutesText(retryAfterSeconds)}.`;
+}
+
+/**
+ * A sign-in from a client address: besides each account's lock-out, an address with too
+ * many failed sign-ins (AUTH_RATE_LIMIT in AUTH_RATE_WINDOW, across all the emails it
+ * tried) is refused without the password being checked, so spraying many accounts from one
+ * place is slow. Only wrong passwords and unknown emails count (a locked account's refusal
+ * checked nothing), and a success does not clear the address's count: one good account
+ * must not wipe out the failures of a spray.
+ */
+export async function signIn(db: Db, address: string, email: string, password: string, now = Date.now()): Promise<SignInResult> {
+  const gate = authGate('sign-in');
+  const wait = gate.refusedAddress(address);
+  if (wait !== undefined) return { ok: false, code: 'rate-limited', error: rateLimitedMessage(wait), retryAfterSeconds: wait };
+  const r = await authenticate(db, email, password, now);
+  if (!r.ok && r.code === 'invalid') gate.failed(address);
+  return r;
 }

@@ -7,6 +7,8 @@ import { PlanError } from '@/lib/restore/plan';
 import { RestoreError } from '@/lib/restore/engine';
 import { CatalogError } from '@/lib/catalog';
 import { log } from '@/lib/log';
+import { authGate } from '@/lib/auth/limits';
+import { clientAddressFromHeaders } from '@/lib/client-address';
 import type { z } from 'zod';
 
 export interface ApiContext extends AppContext {
@@ -28,8 +30,22 @@ export function apiHandler<P = unknown>(
 ) {
   return async (req: Request, route: { params: Promise<P> }): Promise<Response> => {
     const app = getContext();
-    const token = authenticateBearer(app.db, req.headers.get('authorization'));
-    if (!token) return apiError(401, 'unauthorized', 'A valid bearer token is required.');
+    // Bad or unknown tokens count per client address; over the limit the address is refused
+    // before the token is looked up (no database work for a guesser).
+    const client = clientAddressFromHeaders(req.headers);
+    const gate = authGate('api');
+    const wait = gate.refusedAddress(client);
+    if (wait !== undefined) {
+      const res = apiError(429, 'rate-limited', `Too many requests with a bad token from this address. Try again in ${wait} seconds.`);
+      res.headers.set('retry-after', String(wait));
+      return res;
+    }
+    const authorization = req.headers.get('authorization');
+    const token = authenticateBearer(app.db, authorization);
+    if (!token) {
+      if (authorization) gate.failed(client);
+      return apiError(401, 'unauthorized', 'A valid bearer token is required.');
+    }
     if (!roles.includes(token.role)) return apiError(403, 'forbidden', `This needs one of the roles: ${roles.join(', ')}.`);
     try {
       return await fn(req, { ...app, role: token.role, tokenId: token.id }, await route.params);

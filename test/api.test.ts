@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbFile, openDb } from '@/db/client';
+import { listAudit } from '@/db/queries/audit';
 import { getDeviceByDevId, listDevices, updateDevice } from '@/db/queries/devices';
 import { getJob, updateJob } from '@/db/queries/jobs';
 import { insertSnapshot } from '@/db/queries/snapshots';
@@ -93,6 +94,7 @@ afterAll(() => {
 const everyHandler = (): Array<[string, unknown, string, Record<string, string>]> => [
   ['GET /subscribers', subscribersRoute.GET, 'GET', {}],
   ['GET /subscribers/{id}', subscriberRoute.GET, 'GET', { id: 'x' }],
+  ['DELETE /subscribers/{id}', subscriberRoute.DELETE, 'DELETE', { id: 'x' }],
   ['GET /devices', devicesRoute.GET, 'GET', {}],
   ['POST /devices', devicesRoute.POST, 'POST', {}],
   ['POST /devices/import', importRoute.POST, 'POST', {}],
@@ -164,6 +166,18 @@ describe('subscribers', () => {
     expect(devices.map((d) => d.devId)).toEqual([ADA]);
     expect(devices[0]).not.toHaveProperty('clientDerived'); // publicDevice: no secrets
     expect((await call(subscriberRoute.GET, 'GET', { params: { id: 'nope' } })).status).toBe(404);
+  });
+
+  it('erases a subscriber (admins only), audited under the token; 404 for an unknown id', async () => {
+    const d = provision('IMEI:356938035643812', { subscriber: 'Erin Erased' });
+    const id = d.subscriberId!;
+    expect((await call(subscriberRoute.DELETE, 'DELETE', { token: agent, params: { id } })).status).toBe(403);
+    const r = await call(subscriberRoute.DELETE, 'DELETE', { params: { id } });
+    expect(r.status).toBe(200);
+    expect(r.body.erased).toMatchObject({ devices: 1, snapshots: 0 });
+    expect(getDeviceByDevId(ctx.db, 'IMEI:356938035643812')).toBeUndefined();
+    expect(listAudit(ctx.db, { action: 'subscriber.erased' })[0]?.actor).toMatch(/^token:/);
+    expect((await call(subscriberRoute.DELETE, 'DELETE', { params: { id } })).status).toBe(404);
   });
 });
 

@@ -1,6 +1,8 @@
 import { apiError, apiHandler } from '@/lib/server/api';
 import { devicesOfSubscriber, getSubscriber } from '@/db/queries/subscribers';
 import { publicDevice } from '@/lib/server/present';
+import { insertAudit } from '@/db/queries/audit';
+import { eraseSubscriber } from '@/lib/erasure';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,4 +10,12 @@ export const GET = apiHandler<{ id: string }>(['admin', 'agent'], (_req, { db },
   const subscriber = getSubscriber(db, id);
   if (!subscriber) return apiError(404, 'not-found', 'No such subscriber.');
   return Response.json({ subscriber, devices: devicesOfSubscriber(db, id).map(publicDevice) });
+});
+
+/** Erases the subscriber: their handsets' records and backups, and their data keys (admins only). */
+export const DELETE = apiHandler<{ id: string }>(['admin'], async (_req, ctx, { id }) => {
+  if (!getSubscriber(ctx.db, id)) return apiError(404, 'not-found', 'No such subscriber.');
+  const r = await eraseSubscriber(ctx, id);
+  insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'subscriber.erased', details: { subscriberId: id, devices: r.devices, snapshots: r.snapshots, keys: r.keys, blobs: r.gc?.removed ?? 0 } });
+  return Response.json({ erased: { devices: r.devices, snapshots: r.snapshots, keys: r.keys } });
 });

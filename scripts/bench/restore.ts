@@ -31,7 +31,7 @@ export async function benchRestore(opts: { runs?: number } = {}): Promise<Row[]>
   try {
     describeVirtualModels(ts.ctx.db);
     // The model with the largest messages (128 KB), media scaled to about 10 MB in all.
-    const [h] = openFleet({ server: ts.dmUrl, devices: 1, stateDir, encoding: 'wbxml', auth: 'md5', mediaScale: 2.6, seed: 5, models: ['nimbus-n2'] });
+    const [h] = openFleet({ server: ts.dmUrl, devices: 1, stateDir, encoding: 'wbxml', auth: 'md5', mediaScale: 2.95, seed: 5, models: ['nimbus-n2'] });
     const handset = h!;
     provisionFleet(ts.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
     handset.listen(ts.ctx.push.inproc);

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { getJob } from '@/db/queries/jobs';
+import { listItems } from '@/db/queries/restore';
 import { getSnapshot } from '@/db/queries/snapshots';
 import { snapshots } from '@/db/schema';
 import { createBlobStore } from '../app-context';
@@ -26,6 +27,8 @@ import { describeVirtualModels, provisionFleet } from '../fleet-provision';
 import { liveJob } from '../job-live';
 import { MIME } from '../omadm/message';
 import { startTestServer, type TestServer } from '../gateway/test-server';
+import { executePlan } from '../restore/engine';
+import { createPlan } from '../restore/plan';
 import { BlobStoreError, sha256Hex, type BlobStore } from './blob-store';
 import { createBackupJob } from './jobs';
 import { verifySnapshot } from './verify';
@@ -107,6 +110,9 @@ async function expectOutOfSpace(srv: TestServer, h: VirtualHandset, blobsDir: st
   // No snapshot of the handset is complete.
   expect(snaps.filter((x) => x.status === 'complete')).toEqual([]);
   if (dbFull && row.status === 'running') {
+    // Nothing could be written, the job's failure included: the session was ended (Alert
+    // 1223, the Session Abort), leaving the job for a later session.
+    expect(new TextDecoder().decode(replies.at(-1)!.body)).toMatch(/<Alert>[\s\S]*<Data>1223<\/Data>/);
     expect(snaps.map((x) => x.status)).toEqual(['incomplete']);
     if (row.error) expect(row.error).toMatch(reason);
   } else {
@@ -132,7 +138,7 @@ async function expectOutOfSpace(srv: TestServer, h: VirtualHandset, blobsDir: st
 }
 
 /** Space is back: the job left unfinished resumes, or a new backup (after a failed one) completes. */
-async function expectBackupCompletes(srv: TestServer, h: VirtualHandset, jobId: string): Promise<void> {
+async function expectBackupCompletes(srv: TestServer, h: VirtualHandset, jobId: string): Promise<string> {
   const device = getDeviceByDevId(srv.ctx.db, h.devId)!;
   const id = getJob(srv.ctx.db, jobId)!.status === 'failed' ? createBackupJob(srv.ctx.db, device, { trigger: 'on-demand', actor: 'test' }).job.id : jobId;
   h.transport = httpTransport;
@@ -143,10 +149,11 @@ async function expectBackupCompletes(srv: TestServer, h: VirtualHandset, jobId: 
   const { snapshotId } = JSON.parse(row.result!) as { snapshotId: string };
   expect(getSnapshot(srv.ctx.db, snapshotId)).toMatchObject({ status: 'complete' });
   expect((await verifySnapshot(srv.ctx.db, srv.ctx.blobs, snapshotId)).ok).toBe(true);
+  return snapshotId;
 }
 
 describe('a full disk during a backup', () => {
-  it('a blob store that runs out of space: the job fails saying so, nothing half-written is kept, the next backup completes', async () => {
+  it('a blob store that runs out of space: the job fails saying so, nothing half-written is kept, the next backup completes; a restore does not run without its safety backup and says why', async () => {
     const srv = await startTestServer();
     cleanups.push(() => srv.close());
     const h = await withHandset(srv, 0.35, 51);
@@ -155,7 +162,29 @@ describe('a full disk during a backup', () => {
     srv.ctx.blobs = filling;
     const jobId = await expectOutOfSpace(srv, h, undefined, /blob store is out of space/);
     filling.room = Number.POSITIVE_INFINITY; // space freed
-    await expectBackupCompletes(srv, h, jobId);
+    const snapshotId = await expectBackupCompletes(srv, h, jobId);
+
+    // Full again, and a restore: its safety backup cannot be stored, so the restore does not
+    // run, and both say why. With space, a new plan restores the handset.
+    filling.room = filling.used;
+    h.damage('appdata');
+    const replies: HttpReply[] = [];
+    h.transport = recording(replies);
+    const { row: plan } = await createPlan(srv.ctx, { snapshotId, categories: ['appdata'] }, 'test');
+    const first = executePlan(srv.ctx, plan.id, 'test');
+    await h.connect({ initiator: 'client' });
+    await h.idle();
+    expect(replies.every((r) => r.status === 200 && r.headers['content-type']?.includes(MIME.dmXml))).toBe(true);
+    expect(getJob(srv.ctx.db, first.backup.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/blob store is out of space/) });
+    expect(getJob(srv.ctx.db, first.job.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/safety backup .*failed: the blob store is out of space/) });
+    expect(listItems(srv.ctx.db, first.job.id).filter((i) => i.status !== 'pending')).toEqual([]);
+    filling.room = Number.POSITIVE_INFINITY;
+    const { row: again } = await createPlan(srv.ctx, { snapshotId, categories: ['appdata'] }, 'test');
+    const second = executePlan(srv.ctx, again.id, 'test');
+    h.transport = httpTransport;
+    await h.connect({ initiator: 'client' });
+    await h.idle();
+    expect(getJob(srv.ctx.db, second.job.id)!.status, getJob(srv.ctx.db, second.job.id)!.error ?? '').toBe('succeeded');
   }, 60_000);
 
   describe('on a real 2 MB file system (Linux, root)', () => {

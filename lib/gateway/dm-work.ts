@@ -183,7 +183,9 @@ async function storageGuard(ctx: AppContext, device: DeviceRow, job: JobRow, run
 /** Starts the handset's runnable jobs in this session. */
 async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number, opts: { scheduleDue: boolean } & SessionOptions): Promise<WorkRequest[]> {
   for (const job of blockedByFailure(ctx.db, device.id)) {
-    updateJob(ctx.db, job.id, { status: 'failed', error: 'the safety backup it waited for failed' });
+    // Its reason goes with it: "out of space" is what the operator must act on, not "a backup failed".
+    const why = job.dependsOn ? getJob(ctx.db, job.dependsOn)?.error : undefined;
+    updateJob(ctx.db, job.id, { status: 'failed', error: `the safety backup it waited for failed${why ? `: ${why}` : ''}` });
   }
   if (opts.scheduleDue) queueDueBackup(ctx, device, now);
   const out: WorkRequest[] = [];

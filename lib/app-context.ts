@@ -6,7 +6,8 @@
 import { openDb, dbFile, type Db } from '@/db/client';
 import path from 'node:path';
 import { RoutingPush, WebhookPush } from './omadm/push';
-import { FileBlobStore, type BlobStore } from './backup/blob-store';
+import { FileBlobStore, type BlobStore, type RawBlobStore } from './backup/blob-store';
+import { parseS3Url, S3BlobStore, s3Client } from './backup/s3-store';
 import { Keyring, loadMasterKey } from './backup/keyring';
 import { SealedBlobStore } from './backup/sealed-store';
 import { env, type Env } from './env';
@@ -28,7 +29,17 @@ export function createPush(e: Env): RoutingPush {
 }
 
 export function createBlobStore(e: Env, db: Db): SealedBlobStore {
-  return new SealedBlobStore(new FileBlobStore(path.join(e.dataDir, 'blobs')), db, new Keyring(db, loadMasterKey(e, e.dataDir)));
+  return new SealedBlobStore(createRawStore(e), db, new Keyring(db, loadMasterKey(e, e.dataDir)));
+}
+
+/** The store beneath encryption: the object store BLOB_STORE names, or files under DATA_DIR. */
+export function createRawStore(e: Env): RawBlobStore {
+  const where = e.BLOB_STORE ? parseS3Url(e.BLOB_STORE) : undefined;
+  if (!where) return new FileBlobStore(path.join(e.dataDir, 'blobs'));
+  return new S3BlobStore(s3Client({
+    endpoint: e.S3_ENDPOINT, region: e.S3_REGION, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE === '1' || e.S3_FORCE_PATH_STYLE === 'true',
+  }), where);
 }
 
 export function getContext(): AppContext {

@@ -31,6 +31,15 @@ const schema = z.object({
   AUTH_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(20),
   /** The window of AUTH_RATE_LIMIT, in seconds. */
   AUTH_RATE_WINDOW: z.coerce.number().int().min(1).max(86_400).default(600),
+  /** Where content goes: `s3://bucket/prefix` for an S3-compatible object store; else files under DATA_DIR/blobs. */
+  BLOB_STORE: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 's3://bucket or s3://bucket/prefix').optional(),
+  /** The object store's endpoint (MinIO, Ceph, a local server); without it, AWS S3 of S3_REGION. */
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  /** Without these, the AWS SDK's usual chain (AWS_ACCESS_KEY_ID…, profiles, instance roles). */
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['0', '1', 'true', 'false']).optional(),
   /** Encryption at rest: the master key (base64 of 32 bytes), or a file holding it; else DATA_DIR/master.key. */
   REWIND_MASTER_KEY: z.string().optional(),
   REWIND_MASTER_KEY_FILE: z.string().optional(),

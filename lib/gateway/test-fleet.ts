@@ -10,6 +10,7 @@ import { openFleet } from '../device/fleet';
 import type { VirtualHandset } from '../device/handset';
 import { describeVirtualModels, provisionFleet, publishVirtualCatalog } from '../fleet-provision';
 import { startTestServer, type TestServer } from './test-server';
+import type { Env } from '../env';
 
 export interface TestFleet extends TestServer {
   handsets: VirtualHandset[];
@@ -20,8 +21,10 @@ export async function startTestFleet(opts: {
   devices: number; seed: number; mediaScale?: number; encoding?: 'xml' | 'wbxml' | 'mixed'; models?: string[];
   /** Publish the virtual catalog with payloads of this many KB. */
   catalogKb?: number;
+  /** Settings for the server (e.g. BLOB_STORE for an object store). */
+  env?: Partial<Env>;
 }): Promise<TestFleet> {
-  const srv = await startTestServer();
+  const srv = await startTestServer(opts.env ? { env: opts.env } : {});
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-fleet-'));
   const handsets = openFleet({
     server: srv.dmUrl, devices: opts.devices, stateDir, encoding: opts.encoding ?? 'mixed', auth: 'md5',

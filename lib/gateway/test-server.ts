@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDb, dbFile } from '@/db/client';
 import { createBlobStore, createPush, setContext, type AppContext } from '../app-context';
-import { env } from '../env';
+import { env, type Env } from '../env';
 import { startServer, type RunningServer } from '../../server';
 
 export interface TestServer {
@@ -20,10 +20,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { dataDir?: string; port?: number } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { dataDir?: string; port?: number; env?: Partial<Env> } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-test-'));
   const base = env();
-  const e = { ...base, DATA_DIR: dataDir, dataDir };
+  const e = { ...base, ...opts.env, DATA_DIR: dataDir, dataDir };
   const db = openDb(dbFile(dataDir));
   const ctx: AppContext = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
   setContext(ctx);

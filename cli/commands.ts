@@ -14,6 +14,7 @@ import { appAdd, catalogCommand, firmwareAdd } from './catalog';
 import { gcCommand, holdCommand, retentionCommand, verifyCommand } from './maintenance';
 import { userAdd } from './users';
 import { subscriberErase } from './erase';
+import { migrateBlobs } from './migrate';
 import { searchReindexCommand, seedCommand } from './seed';
 import { required, UsageError, type Command } from './usage';
 
@@ -67,6 +68,7 @@ export const commands: Record<string, Command> = {
   'token create': tokenCreate,
   'user add': userAdd,
   'subscriber erase': subscriberErase,
+  'migrate blobs': migrateBlobs,
   'profile set': profileSet,
   'profile show': profileShow,
   backup: backupCommand,

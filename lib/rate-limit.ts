@@ -108,12 +108,11 @@ export class FailureLimiter {
   /** Room for one more key: expired ones go first, then the least recently failed. */
   private evict(now: number): void {
     if (this.entries.size < this.maxKeys) return;
+    // The first entries failed least recently, so expired ones gather there: drop those up
+    // to the first live one, then live ones in the same order until there is room.
     for (const [k, e] of this.entries) {
-      if (this.entries.size < this.maxKeys) return;
-      // The first entries failed least recently; stop at the first one still in its window
-      // unless there is still no room.
-      if (now - e.start >= this.windowMs) this.entries.delete(k);
-      else break;
+      if (this.entries.size < this.maxKeys || now - e.start < this.windowMs) break;
+      this.entries.delete(k);
     }
     while (this.entries.size >= this.maxKeys) {
       const oldest = this.entries.keys().next().value as string;

@@ -24,12 +24,12 @@ export const DM_DECODE_LIMITS = { maxBytes: DM_MAX_BODY, maxDepth: 32, maxElemen
 export async function handleDm(req: http.IncomingMessage, res: http.ServerResponse, client = UNKNOWN_CLIENT): Promise<void> {
   const gate = authGate('dm');
   const wait = gate.refusedAddress(client);
-  if (wait !== undefined) return sendTooManyRequests(req, res, wait, 'DM authentications');
+  if (wait !== undefined) return sendTooManyRequests(req, res, wait, 'DM authentications from this address');
   const got = await readSyncMl(req, res, { name: 'DM', types: `${MIME.dmXml} or ${MIME.dmWbxml}`, maxBytes: DM_MAX_BODY, limits: DM_DECODE_LIMITS });
   if (!got) return;
   const devId = got.message.hdr.source.locURI;
   const waitDev = gate.refusedIdentity(client, devId);
-  if (waitDev !== undefined) return send(res, 429, `too many failed DM authentications for this device from this address; try again in ${waitDev} s`, { 'retry-after': String(waitDev) });
+  if (waitDev !== undefined) return sendTooManyRequests(req, res, waitDev, 'DM authentications for this device from this address');
   const hmac = req.headers['x-syncml-hmac'];
   const answer = await processDmMessage(getContext(), {
     message: got.message,

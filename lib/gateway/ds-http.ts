@@ -25,13 +25,13 @@ export const DS_DECODE_LIMITS = { maxBytes: DS_MAX_BODY, maxDepth: 32, maxElemen
 export async function handleDs(req: http.IncomingMessage, res: http.ServerResponse, client = UNKNOWN_CLIENT): Promise<void> {
   const gate = authGate('ds');
   const wait = gate.refusedAddress(client);
-  if (wait !== undefined) return sendTooManyRequests(req, res, wait, 'DS authentications');
+  if (wait !== undefined) return sendTooManyRequests(req, res, wait, 'DS authentications from this address');
   const got = await readSyncMl(req, res, { name: 'DS', types: `${MIME.dsXml} or ${MIME.dsWbxml}`, maxBytes: DS_MAX_BODY, limits: DS_DECODE_LIMITS });
   if (!got) return;
   const { message, encoding } = got;
   const source = message.hdr.source.locURI;
   const waitClient = gate.refusedIdentity(client, source);
-  if (waitClient !== undefined) return send(res, 429, `too many failed DS authentications for this client from this address; try again in ${waitClient} s`, { 'retry-after': String(waitClient) });
+  if (waitClient !== undefined) return sendTooManyRequests(req, res, waitClient, 'DS authentications for this client from this address');
   if (!/^SyncML\/1\.[12]$/.test(message.hdr.verProto)) {
     send(res, 400, `unsupported protocol ${message.hdr.verProto.slice(0, 40)}; this endpoint speaks SyncML/1.2 (DS)`);
     return;

@@ -114,10 +114,10 @@ export async function readSyncMl(
 }
 
 /**
- * 429 for a client over a rate limit, sent before its body is read or decoded: the rest of
- * the upload is drained, not parsed. `Retry-After` in whole seconds.
+ * 429 for a client over a rate limit, often sent before its body is read: the rest of the
+ * upload is drained, not parsed. `Retry-After` in whole seconds.
  */
 export function sendTooManyRequests(req: http.IncomingMessage, res: http.ServerResponse, retryAfterSeconds: number, what: string): void {
   req.resume();
-  send(res, 429, `too many failed ${what} from this address; try again in ${retryAfterSeconds} s`, { 'retry-after': String(retryAfterSeconds) });
+  send(res, 429, `too many failed ${what}; try again in ${retryAfterSeconds} s`, { 'retry-after': String(retryAfterSeconds) });
 }

@@ -22,6 +22,9 @@ import { provisionDevice, ValidationError } from '@/lib/devices';
 import { handsetName } from '@/lib/erasure';
 import { getDevice } from '@/db/queries/devices';
 import { ACTION_META, authedAction, type Action, type ActionMeta } from '@/lib/server/action';
+import { apiError, apiHandler } from '@/lib/server/api';
+import { insertAudit } from '@/db/queries/audit';
+import { createApiToken } from '@/lib/tokens';
 import type * as Navigation from 'next/navigation';
 import type * as Session from '@/lib/server/session';
 import type { Viewer } from '@/lib/server/session';
@@ -73,6 +76,7 @@ let staffDevice: string;
 let subDevice: string;
 let staffSnap: string;
 let subSnap: string;
+let erasedSubscriber: string;
 const DEV = 'IMEI:356938035643809';
 const SUB_DEV = 'IMEI:490154203237518';
 /** What earlier steps made that later ones act on (a plan, a token, a user). */
@@ -87,6 +91,7 @@ beforeAll(async () => {
   subDevice = sub.id;
   admin = { ...staff('admin', ADMIN), userId: (await createUser(db, { email: ADMIN, password: 'a long password', role: 'admin' })).id };
   subscriber = subscriberViewer(sub.subscriberId!, 'bob.portal@rewind.test');
+  erasedSubscriber = provisionDevice(db, { ...base, devId: 'IMEI:353918050000008', subscriber: 'Cara Erased' }).subscriberId!;
   staffSnap = (await seedSnapshot(db, t.ctx.blobs, staffDevice, BEFORE)).id;
   subSnap = (await seedSnapshot(db, t.ctx.blobs, subDevice, BEFORE)).id;
   found = await allActions();
@@ -127,6 +132,7 @@ const STEPS: Record<string, Step> = {
     after: () => { made.dsAccount = dsAccountsOfDevice(t.ctx.db, staffDevice)[0]!.id; },
   },
   'app/(console)/admin/ds/actions.ts#resetDsPasswordAction': { as: () => admin, input: () => ({ id: made.dsAccount, pass: 'ds s3cret 2' }), target: () => staffDevice },
+  'app/(console)/subscribers/[id]/actions.ts#eraseSubscriberAction': { as: () => admin, input: () => ({ subscriberId: erasedSubscriber, confirm: 'Cara Erased' }) },
   'app/(console)/devices/[id]/actions.ts#backUpNow': { as: () => admin, input: () => ({ deviceId: staffDevice }), target: () => staffDevice },
   'app/(console)/devices/[id]/ds/actions.ts#backUpContactsNow': { as: () => admin, input: () => ({ deviceId: staffDevice }), target: () => staffDevice },
   'app/(console)/devices/[id]/restore/actions.ts#previewRestoreAction': {
@@ -226,5 +232,39 @@ describe('authedAction', () => {
     expect(await careful(null, { deviceId: staffDevice })).toMatchObject({ ok: false });
     expect(entriesSince(ADMIN, since).map((e) => e.action)).toEqual(['test.done']);
     expect(entriesSince('audit-agent@rewind.test', since)).toEqual([]);
+  });
+});
+
+describe('the REST API', () => {
+  it('builds every route that changes something with apiHandler (bearer token, role, audit)', () => {
+    const routes = (fs.readdirSync(path.join(ROOT, 'app/api/v1'), { recursive: true }) as string[]).filter((f) => path.basename(f) === 'route.ts');
+    expect(routes.length).toBeGreaterThan(20);
+    let mutations = 0;
+    for (const f of routes) {
+      const src = fs.readFileSync(path.join(ROOT, 'app/api/v1', f), 'utf8');
+      for (const m of src.matchAll(/export (?:const|async function) (POST|PUT|PATCH|DELETE)\b(.{0,30})/g)) {
+        mutations++;
+        expect(m[2], `${f} ${m[1]}`).toMatch(/^ = apiHandler\b/);
+      }
+    }
+    expect(mutations).toBeGreaterThan(10);
+  });
+
+  it('records a successful mutation that wrote no entry of its own, and nothing for reads, refusals or routes that audit', async () => {
+    const { token, id } = createApiToken(t.ctx.db, 'admin', 'audit net');
+    const actor = `token:${id}`;
+    const call = (h: ReturnType<typeof apiHandler>, method: string) =>
+      h(new Request('http://127.0.0.1/api/v1/things/7', { method, headers: { authorization: `Bearer ${token}` } }), { params: Promise.resolve({}) });
+    const forgetful = apiHandler(['admin'], () => Response.json({}, { status: 201 }));
+    const careful = apiHandler(['admin'], (_r, ctx) => { insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'thing.made', details: { n: 1 } }); return Response.json({}, { status: 201 }); });
+    const refusing = apiHandler(['admin'], () => apiError(409, 'conflict', 'no'));
+    const mark = auditMark(t.ctx.db);
+    expect((await call(forgetful, 'POST')).status).toBe(201);
+    expect(entriesSince(actor, mark)).toEqual([{ action: 'api.request', deviceId: null, details: JSON.stringify({ method: 'POST', path: '/api/v1/things/7' }) }]);
+    const mark2 = auditMark(t.ctx.db);
+    await call(forgetful, 'GET');
+    await call(careful, 'PUT');
+    await call(refusing, 'DELETE');
+    expect(entriesSince(actor, mark2).map((e) => e.action)).toEqual(['thing.made']);
   });
 });

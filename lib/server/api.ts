@@ -7,6 +7,7 @@ import { PlanError } from '@/lib/restore/plan';
 import { RestoreError } from '@/lib/restore/engine';
 import { CatalogError } from '@/lib/catalog';
 import { log } from '@/lib/log';
+import { auditMark, countAuditSince, insertAudit } from '@/db/queries/audit';
 import { authGate } from '@/lib/auth/limits';
 import { clientAddressFromHeaders } from '@/lib/client-address';
 import type { z } from 'zod';
@@ -47,8 +48,12 @@ export function apiHandler<P = unknown>(
       return apiError(401, 'unauthorized', 'A valid bearer token is required.');
     }
     if (!roles.includes(token.role)) return apiError(403, 'forbidden', `This needs one of the roles: ${roles.join(', ')}.`);
+    const mutation = req.method !== 'GET' && req.method !== 'HEAD';
+    const mark = mutation ? auditMark(app.db) : 0;
     try {
-      return await fn(req, { ...app, role: token.role, tokenId: token.id }, await route.params);
+      const res = await fn(req, { ...app, role: token.role, tokenId: token.id }, await route.params);
+      if (mutation && res.status < 400) ensureAudited(app, `token:${token.id}`, mark, req);
+      return res;
     } catch (err) {
       if (err instanceof ValidationError) return apiError(400, 'invalid', err.message, err.fieldErrors);
       if (err instanceof SnapshotError) return snapshotError(err);
@@ -59,6 +64,16 @@ export function apiHandler<P = unknown>(
       return apiError(500, 'internal', 'Something went wrong on our side.');
     }
   };
+}
+
+/**
+ * Every successful API request that changes something leaves an audit entry: the route or
+ * the domain code writes it with the details; when neither did, the request itself is
+ * recorded (method and path), so a forgotten entry loses the details, never the record.
+ */
+function ensureAudited(app: AppContext, actor: string, mark: number, req: Request): void {
+  if (countAuditSince(app.db, actor, mark) > 0) return;
+  insertAudit(app.db, { actor, action: 'api.request', details: { method: req.method, path: new URL(req.url).pathname } });
 }
 
 /** SnapshotError codes as answers; a blob gone from the store is our fault, and said plainly. */

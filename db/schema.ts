@@ -475,3 +475,13 @@ export const blobKeys = sqliteTable('blob_keys', {
   owner: text('owner').notNull(),
   wrapped: text('wrapped').notNull(),
 }, (t) => [primaryKey({ columns: [t.hash, t.owner] }), index('blob_keys_owner_idx').on(t.owner)]);
+
+/**
+ * Work only one server process may do at a time (the scheduler's pass, the hourly garbage
+ * collection): the holder renews its lease; another process takes over once it expires.
+ */
+export const leases = sqliteTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+});

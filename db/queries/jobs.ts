@@ -57,6 +57,14 @@ export function jobsToWake(db: Db, now: number, limit: number): JobRow[] {
     .orderBy(asc(jobs.createdAt)).limit(limit).all();
 }
 
+/**
+ * Takes a job's pending wake for the caller: true for exactly one of several server processes
+ * asking at once (a conditional update), so each handset gets one Package #0.
+ */
+export function claimWake(db: Db, id: string): boolean {
+  return db.update(jobs).set({ wakePending: false }).where(and(eq(jobs.id, id), eq(jobs.wakePending, true))).run().changes === 1;
+}
+
 /** Queued jobs whose dependency ended without success: they cannot run. */
 export function blockedByFailure(db: Db, deviceId: string): JobRow[] {
   return db.select().from(jobs)

@@ -43,14 +43,18 @@ export function createBackupJob(
   opts: { trigger: BackupPayload['trigger']; categories?: readonly Category[]; actor: string; reason?: string; wake?: boolean },
 ): { job: JobRow; created: boolean } {
   const categories = opts.categories && opts.categories.length ? [...opts.categories] : policyCategories(policyFor(db, device));
-  if (opts.trigger !== 'safety') {
-    const pending = jobsForDevice(db, device.id, ['queued', 'running']).find((j) => j.kind === 'backup' && !isSafety(j));
-    if (pending) return { job: pending, created: false };
-  }
-  const payload: BackupPayload = { trigger: opts.trigger, categories, actor: opts.actor, ...(opts.reason ? { reason: opts.reason } : {}) };
-  const job = insertJob(db, { deviceId: device.id, kind: 'backup', payload, wakePending: opts.wake ?? false });
-  insertAudit(db, { actor: opts.actor, action: 'backup.requested', deviceId: device.id, details: { jobId: job.id, trigger: opts.trigger, categories } });
-  return { job, created: true };
+  // Look and insert under the write lock: two server processes (two schedulers, a console
+  // click and a handset's own session) asking at once still make one job.
+  return db.transaction(() => {
+    if (opts.trigger !== 'safety') {
+      const pending = jobsForDevice(db, device.id, ['queued', 'running']).find((j) => j.kind === 'backup' && !isSafety(j));
+      if (pending) return { job: pending, created: false };
+    }
+    const payload: BackupPayload = { trigger: opts.trigger, categories, actor: opts.actor, ...(opts.reason ? { reason: opts.reason } : {}) };
+    const job = insertJob(db, { deviceId: device.id, kind: 'backup', payload, wakePending: opts.wake ?? false });
+    insertAudit(db, { actor: opts.actor, action: 'backup.requested', deviceId: device.id, details: { jobId: job.id, trigger: opts.trigger, categories } });
+    return { job, created: true };
+  }, { behavior: 'immediate' });
 }
 
 function isSafety(j: JobRow): boolean {

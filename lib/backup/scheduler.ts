@@ -4,7 +4,10 @@
  * Package #0. The jitter spreads a fleet's wake-ups over the policy's window, and a cap per
  * pass keeps a backlog (after an outage, say) from waking everyone at once.
  */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import { Cron } from 'croner';
+import { acquireLease, releaseLease } from '@/db/queries/leases';
 import type { AppContext } from '../app-context';
 import { getDevice } from '@/db/queries/devices';
 import { scheduleCandidates } from '@/db/queries/schedule';
@@ -36,13 +39,22 @@ export async function scheduleDueBackups(ctx: AppContext, now = Date.now(), maxJ
   return created;
 }
 
+/** This process, as a lease holder. */
+const HOLDER = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+// Longer than the period, so the holder renews before it lapses; a holder that dies hands
+// over within one lease.
+const SCHEDULER_LEASE_MS = 90_000;
+const GC_LEASE_MS = 2 * 3_600_000;
+
 /**
  * The scheduler (every minute) and the store-wide garbage collection (hourly): content no
- * snapshot uses any more, after retention pruned the snapshots that used it.
+ * snapshot uses any more, after retention pruned the snapshots that used it. Every server
+ * process starts them; a lease in the database makes each pass run in one process only.
  */
-export function startScheduler(ctx: AppContext, pattern = '* * * * *'): () => void {
+export function startScheduler(ctx: AppContext, pattern = '* * * * *', holder = HOLDER): () => void {
   const schedule = new Cron(pattern, { protect: true }, async () => {
     try {
+      if (!acquireLease(ctx.db, 'scheduler', holder, SCHEDULER_LEASE_MS)) return;
       const n = await scheduleDueBackups(ctx);
       if (n) log.info({ jobs: n }, 'scheduled backups queued');
     } catch (err) {
@@ -51,11 +63,17 @@ export function startScheduler(ctx: AppContext, pattern = '* * * * *'): () => vo
   });
   const gc = new Cron('17 * * * *', { protect: true }, async () => {
     try {
+      if (!acquireLease(ctx.db, 'gc', holder, GC_LEASE_MS)) return;
       const r = await collectGarbage(ctx.db, ctx.blobs, { dryRun: false });
       if (r.removed) log.info({ removed: r.removed, bytes: r.bytes }, 'unused backup content collected');
     } catch (err) {
       log.error({ err }, 'garbage collection failed');
     }
   });
-  return () => { schedule.stop(); gc.stop(); };
+  return () => {
+    schedule.stop();
+    gc.stop();
+    releaseLease(ctx.db, 'scheduler', holder);
+    releaseLease(ctx.db, 'gc', holder);
+  };
 }

@@ -6,7 +6,7 @@
  */
 import type { AppContext } from '../app-context';
 import { getDevice } from '@/db/queries/devices';
-import { jobsToWake, updateJob } from '@/db/queries/jobs';
+import { claimWake, jobsToWake, updateJob } from '@/db/queries/jobs';
 import { wakeDevice } from '../gateway/wake';
 import { log } from '../log';
 
@@ -14,7 +14,7 @@ export async function dispatchWakes(ctx: AppContext, now = Date.now(), limit = 2
   const woken = new Set<string>();
   let sent = 0;
   for (const job of jobsToWake(ctx.db, now, limit)) {
-    updateJob(ctx.db, job.id, { wakePending: false });
+    if (!claimWake(ctx.db, job.id)) continue; // another server process took it
     if (woken.has(job.deviceId)) continue; // one push wakes the handset for all its jobs
     woken.add(job.deviceId);
     const device = getDevice(ctx.db, job.deviceId);

@@ -27,6 +27,12 @@ export function openDb(file: string): Db {
   // must not stay readable in free pages of the file.
   sqlite.pragma('secure_delete = ON');
   const db = drizzle(sqlite, { schema });
+  // Every transaction takes the write lock when it begins. With several server processes on
+  // one file, a deferred transaction that reads and then writes fails at once with
+  // SQLITE_BUSY when another process wrote in between (its snapshot is stale, and waiting
+  // cannot help); an immediate one waits its turn under busy_timeout instead.
+  const deferred = db.transaction.bind(db);
+  db.transaction = ((fn, config) => deferred(fn, { behavior: 'immediate', ...config })) as typeof db.transaction;
   migrate(db, { migrationsFolder });
   // A database from before the search index gets one the first time it is opened.
   ensureSearchIndex(db);

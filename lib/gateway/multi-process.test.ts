@@ -1,0 +1,145 @@
+/**
+ * Three server processes on three ports over one database and one blob store, and a fleet of
+ * virtual handsets whose every message goes to the next process in turn (round robin, as a
+ * load balancer without affinity would send them): each message of a session may land on a
+ * different process. Every backup and every restore completes exactly once, with content
+ * identical to what a single process stores for the same handsets.
+ *
+ * SQLite in WAL mode is shared safely by processes of one machine; the same code runs over a
+ * networked database. REWIND_MULTI_DEVICES sets the fleet's size (default 100).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dbFile, openDb } from '@/db/client';
+import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
+import { getJob } from '@/db/queries/jobs';
+import { listItems } from '@/db/queries/restore';
+import { listSnapshots } from '@/db/queries/snapshots';
+import { createBlobStore, createPush, type AppContext } from '../app-context';
+import { createBackupJob } from '../backup/jobs';
+import { openFleet } from '../device/fleet';
+import type { VirtualHandset } from '../device/handset';
+import { httpTransport, type Transport } from '../device/transport';
+import { env } from '../env';
+import { describeVirtualModels, provisionFleet } from '../fleet-provision';
+import { executePlan } from '../restore/engine';
+import { createPlan } from '../restore/plan';
+import { spawnChildServer, type ChildServer } from './child-server';
+import { startTestServer } from './test-server';
+
+const DEVICES = Number(process.env.REWIND_MULTI_DEVICES ?? 100);
+const SEED = 9311;
+const CONCURRENCY = 12;
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-multi-'));
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-multi-handsets-'));
+const singleState = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-single-handsets-'));
+let servers: ChildServer[] = [];
+let ctx: AppContext;
+const perServer = new Map<number, number>();
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+  ctx?.db.$client.close();
+  for (const d of [dataDir, stateDir, singleState]) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** Sends each request to the next server in turn, whatever URL the handset was told to use. */
+function roundRobin(ports: readonly number[]): Transport {
+  let next = 0;
+  return (req) => {
+    const u = new URL(req.url);
+    if (u.hostname === '127.0.0.1') {
+      const port = ports[next++ % ports.length]!;
+      u.port = String(port);
+      perServer.set(port, (perServer.get(port) ?? 0) + 1);
+    }
+    return httpTransport({ ...req, url: u.toString() });
+  };
+}
+
+async function inTurn<T>(items: readonly T[], fn: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (i < items.length) await fn(items[i++]!);
+  }));
+}
+
+/** Root hash of each handset's first backup when one in-process server takes them all. */
+async function singleProcessRoots(): Promise<Map<string, string>> {
+  const srv = await startTestServer();
+  try {
+    describeVirtualModels(srv.ctx.db);
+    const handsets = openFleet({ server: srv.dmUrl, devices: DEVICES, stateDir: singleState, encoding: 'mixed', auth: 'md5', mediaScale: 0.01, seed: SEED });
+    provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+    const roots = new Map<string, string>();
+    await inTurn(handsets, async (h) => {
+      const { job } = createBackupJob(srv.ctx.db, getDeviceByDevId(srv.ctx.db, h.devId)!, { trigger: 'on-demand', actor: 'test' });
+      await h.connect({ initiator: 'client' });
+      roots.set(h.devId, (JSON.parse(getJob(srv.ctx.db, job.id)!.result!) as { rootHash: string }).rootHash);
+    });
+    return roots;
+  } finally {
+    await srv.close();
+  }
+}
+
+beforeAll(async () => {
+  const e = { ...env(), DATA_DIR: dataDir, dataDir };
+  const db = openDb(dbFile(dataDir)); // migrations applied once, before the servers start
+  ctx = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
+  servers = await Promise.all([0, 1, 2].map(() => spawnChildServer({ dataDir })));
+}, 120_000);
+
+it(`${DEVICES} handsets, every message to the next of 3 processes: each backup and restore completes once, content as with one process`, async () => {
+  const ports = servers.map((s) => s.port);
+  const handsets = openFleet({
+    server: servers[0]!.dmUrl, devices: DEVICES, stateDir, encoding: 'mixed', auth: 'md5', mediaScale: 0.01, seed: SEED,
+    handset: { transport: roundRobin(ports) },
+  });
+  describeVirtualModels(ctx.db);
+  provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+  const device = (h: VirtualHandset): DeviceRow => getDeviceByDevId(ctx.db, h.devId)!;
+
+  // Backups, ordered here, taken by whichever processes the messages reach.
+  const backups = new Map<string, string>();
+  await inTurn(handsets, async (h) => {
+    const { job } = createBackupJob(ctx.db, device(h), { trigger: 'on-demand', actor: 'test' });
+    backups.set(h.devId, job.id);
+    await h.connect({ initiator: 'client' });
+  });
+  const roots = new Map<string, string>();
+  for (const h of handsets) {
+    const job = getJob(ctx.db, backups.get(h.devId)!)!;
+    expect(job.status, `${h.devId}: ${job.error}`).toBe('succeeded');
+    expect(job.attempts, h.devId).toBe(1);
+    const snaps = listSnapshots(ctx.db, device(h).id);
+    expect(snaps.map((s) => s.status)).toEqual(['complete']);
+    roots.set(h.devId, snaps[0]!.rootHash!);
+  }
+  // Every process took a fair share of the messages.
+  const total = [...perServer.values()].reduce((a, b) => a + b, 0);
+  for (const p of ports) expect(perServer.get(p) ?? 0).toBeGreaterThan(total / 4);
+
+  // Restores: each handset loses its settings and gets them back.
+  const restores = new Map<string, string>();
+  await inTurn(handsets, async (h) => {
+    h.damage('settings');
+    const snapshotId = listSnapshots(ctx.db, device(h).id)[0]!.id;
+    const { row } = await createPlan(ctx, { snapshotId, categories: ['settings'] }, 'test');
+    restores.set(h.devId, executePlan(ctx, row.id, 'test').job.id);
+    await h.connect({ initiator: 'client' });
+  });
+  for (const h of handsets) {
+    const id = restores.get(h.devId)!;
+    const job = getJob(ctx.db, id)!;
+    const bad = listItems(ctx.db, id).filter((i) => i.status !== 'verified');
+    expect(job.status, `${h.devId}: ${job.error} ${JSON.stringify(bad.slice(0, 2))}`).toBe('succeeded');
+    expect(bad).toEqual([]);
+  }
+
+  // The same handsets through one in-process server store the same content.
+  expect(await singleProcessRoots()).toEqual(roots);
+}, 600_000);

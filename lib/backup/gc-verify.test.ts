@@ -268,7 +268,19 @@ describe('collectGarbage', () => {
     expect(fs.readdirSync(store.dir).filter((n) => n.startsWith('.gc-'))).toEqual([]);
   });
 
-  it('refuses assumeDeleted outside a dry run', async () => {
+  it('removes temporary files of writes a killed process never finished, once past the grace period', async () => {
+    const stale = path.join(store.dir, '.tmp-00112233aabbccdd');
+    const fresh = path.join(store.dir, '.tmp-44556677eeff0011');
+    fs.writeFileSync(stale, 'half a value');
+    fs.writeFileSync(fresh, 'a write in flight');
+    const old = new Date(Date.now() - 2 * HOUR);
+    fs.utimesSync(stale, old, old);
+    await collectGarbage(db, store, { dryRun: false });
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.existsSync(fresh)).toBe(true);
+  });
+
+    it('refuses assumeDeleted outside a dry run', async () => {
     await expect(collectGarbage(db, store, { dryRun: false, assumeDeleted: ['x'] })).rejects.toThrow(/dry run/);
   });
 

@@ -186,6 +186,8 @@ interface Held {
 }
 
 const TRASH = '.gc-';
+/** FileBlobStore's temporary files. */
+const TMP = '.tmp-';
 
 async function take(store: RawBlobStore, c: Candidate): Promise<Held> {
   if (store instanceof FileBlobStore) {
@@ -224,7 +226,7 @@ async function destroy(h: Held): Promise<void> {
 /**
  * Files a collection that crashed mid-batch left in the trash (moved there longer ago than
  * the grace period, so not another collection's batch in flight): live ones go back, the
- * rest go.
+ * rest go; and temporary files of writes that never finished.
  */
 async function recoverTrash(store: FileBlobStore, live: ReadonlySet<string>, cutoff: number): Promise<void> {
   let names: string[];
@@ -234,6 +236,13 @@ async function recoverTrash(store: FileBlobStore, live: ReadonlySet<string>, cut
     return;
   }
   for (const name of names) {
+    if (name.startsWith(TMP)) {
+      // A write cut off between its temporary file and the rename (a killed process): never
+      // a value, and older than the grace period, so no write in flight.
+      const st = await fs.promises.stat(path.join(store.dir, name)).catch(() => undefined);
+      if (st && st.mtimeMs < cutoff) await fs.promises.rm(path.join(store.dir, name), { force: true });
+      continue;
+    }
     if (!name.startsWith(TRASH)) continue;
     const hash = name.slice(TRASH.length, TRASH.length + 64);
     const trash = path.join(store.dir, name);

@@ -262,7 +262,15 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   // the same data directory as the CLI does (database, blob store and its keys).
   resetEnvCache();
   setContext(undefined);
-  const ctx: AppContext = getContext();
+  let ctx: AppContext;
+  try {
+    ctx = getContext();
+  } catch (e) {
+    await server.stop();
+    await closeGateway();
+    fs.rmSync(root, { recursive: true, force: true });
+    throw e;
+  }
   const db = ctx.db;
   let stopped = false;
 
@@ -477,7 +485,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     await Promise.all(lives);
     if (progress) clearInterval(progress);
     const drainEnd = Date.now();
-    await Promise.race([Promise.all([...handsets.values()].map((s) => s.h.idle())), sleep(15_000)]);
+    await Promise.race([Promise.all([...handsets.values()].map((s) => s.h.idle())), sleep(15_000, undefined, { ref: false })]);
     rss.stop();
     stopping = true;
     await server.stop();

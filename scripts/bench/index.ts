@@ -8,6 +8,7 @@
  *   npx tsx scripts/bench/backup.ts
  *   npx tsx scripts/bench/restore.ts
  *   npx tsx scripts/bench/search.ts
+ *   npx tsx scripts/bench/memory.ts
  */
 // Before anything imports lib/log.ts, which reads it once (dm.ts sets it too).
 process.env.LOG_LEVEL = 'silent';
@@ -19,6 +20,7 @@ import { benchDm } from './dm';
 import { benchBackup } from './backup';
 import { benchRestore } from './restore';
 import { benchSearch } from './search';
+import { benchMemory } from './memory';
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
   rows.push(...(await benchBackup()));
   rows.push(...(await benchRestore()));
   rows.push(...(await benchSearch()));
+  rows.push(...(await benchMemory()));
   console.log(formatRows(rows));
   const cpus = os.cpus();
   console.log(

@@ -30,6 +30,7 @@ export const DS_STATUS = {
   MissingCredentials: 407,
   IncompleteCommand: 412,
   TooLarge: 413,
+  UriTooLong: 414,
   UnsupportedMediaType: 415,
   SizeMismatch: 424,
   CommandFailed: 500,
@@ -51,7 +52,8 @@ const STORE_URIS: Record<string, DsStoreName> = {
 export function storeOfUri(uri: string | undefined): DsStoreName | undefined {
   if (!uri) return undefined;
   const last = uri.replace(/[?#].*$/, '').split('/').filter((s) => s && s !== '.').pop()?.toLowerCase();
-  return last ? STORE_URIS[last] : undefined;
+  // Own keys only: `constructor` or `__proto__` must not find Object's members.
+  return last && Object.hasOwn(STORE_URIS, last) ? STORE_URIS[last] : undefined;
 }
 
 /** Content types per store: what we accept and send. The first is what we prefer to receive. */

@@ -37,6 +37,9 @@ export const DS_MAX_MSG_SIZE = 1024 * 1024;
 export const DS_MAX_OBJ_SIZE = MAX_TEXT;
 /** What we assume of a client that names no MaxMsgSize, and the least we pack for. */
 const DEFAULT_CLIENT_MSG_SIZE = 64 * 1024;
+/** Longest client LUID we keep (SyncML's MaxGUIDSize is the client's to tell; real ones are far shorter). */
+const MAX_LUID = 256;
+const STORE_KINDS: Record<DsStoreName, readonly string[]> = { contacts: ['vcard'], calendar: ['vevent', 'vtodo'] };
 const MIN_CLIENT_MSG_SIZE = 4 * 1024;
 
 interface StoreState {
@@ -217,6 +220,8 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
         if (c.data === DS_ALERT.NextMessage) { wantsNext = true; ok(reply, c); break; }
         if (c.data === DS_ALERT.SessionAbort) { abort = true; ok(reply, c); break; }
         if (!SYNC_TYPE_OF_CODE[code]) { reply.status(c.cmdId, 'Alert', DS_STATUS.OptionalNotSupported); break; }
+        // A sync Alert names its datastore in an Item: without one it is incomplete, and still answered.
+        if (!c.items.length) { reply.status(c.cmdId, 'Alert', DS_STATUS.IncompleteCommand); break; }
         for (const item of c.items.slice(0, 8)) alertStore(ctx, account, state, reply, c.cmdId, code, item);
         break;
       }
@@ -250,7 +255,7 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
           if (item) {
             const clash = dsItemByLuid(ctx.db, account.id, store, mi.source.locURI);
             if (clash && clash.id !== item.id) updateDsItem(ctx.db, clash.id, { luid: null });
-            updateDsItem(ctx.db, item.id, { luid: mi.source.locURI.slice(0, 256) });
+            if (mi.source.locURI.length <= MAX_LUID) updateDsItem(ctx.db, item.id, { luid: mi.source.locURI });
           }
         }
         ok(reply, c);
@@ -371,6 +376,7 @@ async function applySync(ctx: AppContext, account: DsAccountRow, state: DsState,
 
 function deleteItem(ctx: AppContext, account: DsAccountRow, store: DsStoreName, st: StoreState, item: Item): number {
   const luid = item.source?.locURI ?? item.target?.locURI;
+  if (luid && luid.length > MAX_LUID) return DS_STATUS.UriTooLong;
   const row = luid ? dsItemByLuid(ctx.db, account.id, store, luid) : undefined;
   if (!row) return DS_STATUS.ItemNotDeleted;
   deleteDsItems(ctx.db, [row.id]);
@@ -382,8 +388,10 @@ function deleteItem(ctx: AppContext, account: DsAccountRow, store: DsStoreName, 
 async function putItem(
   ctx: AppContext, account: DsAccountRow, state: DsState, store: DsStoreName, st: StoreState, kind: 'Add' | 'Replace', item: Item, cmdMeta: Meta | undefined,
 ): Promise<number> {
-  const luid = (item.source?.locURI ?? item.target?.locURI ?? '').slice(0, 256);
+  const luid = item.source?.locURI ?? item.target?.locURI ?? '';
   if (!luid) return DS_STATUS.IncompleteCommand;
+  // Refused, not cut short: a shortened LUID would not be the one the client's later Replace, Delete or Map names.
+  if (luid.length > MAX_LUID) { st.counts.failed++; return DS_STATUS.UriTooLong; }
   const type = item.meta?.type ?? cmdMeta?.type;
   if (!acceptsType(store, type)) { st.counts.failed++; return DS_STATUS.UnsupportedMediaType; }
   let bytes = itemBytes(item);
@@ -396,6 +404,8 @@ async function putItem(
     const joined = new Uint8Array(sofar.length + bytes.length);
     joined.set(sofar); joined.set(bytes, sofar.length);
     const declared = state.incoming?.declared ?? item.meta?.size ?? cmdMeta?.size;
+    // An object announced bigger than our MaxObjSize is refused with its first chunk, before any is kept.
+    if (declared !== undefined && declared > DS_MAX_OBJ_SIZE) { state.incoming = undefined; st.counts.failed++; return DS_STATUS.TooLarge; }
     if (joined.length > DS_MAX_OBJ_SIZE) { state.incoming = undefined; st.counts.failed++; return DS_STATUS.TooLarge; }
     if (item.moreData) {
       state.incoming = { store, cmd: kind, luid, ...(type ? { type } : {}), ...(declared ? { declared } : {}), data: base64Encode(joined) };
@@ -411,9 +421,11 @@ async function putItem(
   try {
     sum = summarize(text);
   } catch {
-    st.counts.failed++;
-    return DS_STATUS.CommandFailed;
+    sum = undefined;
   }
+  // Only a vCard goes into contacts and only an event or to-do into the calendar: anything else
+  // (no vObject at all, the other store's kind, a Large Object's stray tail) is not this store's format.
+  if (!sum || !STORE_KINDS[store].includes(sum.kind)) { st.counts.failed++; return DS_STATUS.UnsupportedMediaType; }
   const { hash, created } = await ctx.blobs.put(bytes, deviceKeyOwner(ctx.db, account.deviceId));
   if (recordBlob(ctx.db, hash, bytes.length) && created) state.newBytes += bytes.length;
   const fields = { contentType: (type ?? (store === 'contacts' ? 'text/x-vcard' : 'text/x-vcalendar')).slice(0, 100), hash, size: bytes.length, summary: sum.summary, uid: sum.uid ?? null };

@@ -593,9 +593,9 @@ function* httpOddities(n: number, rng: Rng): Generator<Case> {
 // ---------------------------------------------------------------------------------------
 // Authenticated sessions: hostile Sync content, and a model of what the account must hold
 
-/** fz-basic's items as the accepted commands leave them: store -> LUID -> content. */
+/** fz-basic's items with a LUID as the accepted commands leave them: store -> LUID -> content (items without one must stay as they are). */
 const model: Record<DsStoreName, Map<string, Uint8Array>> = { contacts: new Map(), calendar: new Map() };
-/** Items without a LUID (none after a complete slow sync, but kept if any): must stay as they are. */
+/** What valid Adds and Replaces carry. */
 const CONTACTS = generateContacts(9001, 300).map((c) => c.text);
 const EVENTS = generateEvents(9001, 150).map((e) => e.text);
 const TYPE: Record<DsStoreName, string[]> = { contacts: ['text/vcard', 'text/x-vcard'], calendar: ['text/calendar', 'text/x-vcalendar'] };

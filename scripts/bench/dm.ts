@@ -19,7 +19,12 @@
  * handsets can be what limits the rate, and busy-milliseconds per message is then the
  * fairer comparison of the two servers.
  *
- *   npx tsx scripts/bench/dm.ts
+ * Workloads: `backup` (the default, what the goal is about) gives every handset an on-demand
+ * backup of all categories, queued before its session, with the virtual models' profiles
+ * described, so a session is the inventory, the structure Gets and the leaf Gets until the
+ * snapshot is complete. `inventory` is the bare session: the inventory read and the end.
+ *
+ *   npx tsx scripts/bench/dm.ts [--workload backup|inventory] [--devices N] [--runs N]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -40,6 +45,8 @@ export interface DmBenchOptions {
   concurrency?: number;
   /** Handsets in the warm-up run (default 40). */
   warmupDevices?: number;
+  /** What each session does (default backup: a full backup of every category). */
+  workload?: 'backup' | 'inventory';
 }
 
 interface FleetRun {
@@ -50,12 +57,21 @@ interface FleetRun {
   answerBytes: number;
   /** Server event-loop busy time during the run, ms. */
   busyMs: number;
+  /** Server process CPU time (user + system, all threads) during the run, ms. */
+  cpuMs: number;
 }
 
 interface ReplayRun {
   ms: number;
   requests: number;
   busyMs: number;
+  cpuMs: number;
+}
+
+/** CPU time since `from`, ms: unlike event-loop busy time, not inflated when other processes hold the cores. */
+function cpuMsSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
 }
 
 function round(v: number, digits = 1): number {
@@ -146,25 +162,36 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
   const runs = opts.runs ?? 5;
   const concurrency = opts.concurrency ?? 16;
   const warmupDevices = opts.warmupDevices ?? 40;
+  const workload = opts.workload ?? 'backup';
 
   // lib/log.ts reads LOG_LEVEL when first imported, hence the dynamic imports below. A
   // PUBLIC_URL would send the handsets elsewhere (RespURI), so loopback only.
-  process.env.LOG_LEVEL = 'silent';
+  process.env.LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
   delete process.env.PUBLIC_URL;
   const { startTestServer } = await import('../../lib/gateway/test-server.js');
-  const { provisionFleet } = await import('../../lib/fleet-provision.js');
+  const { describeVirtualModels, provisionFleet } = await import('../../lib/fleet-provision.js');
+  const { createBackupJob } = await import('../../lib/backup/jobs.js');
+  const { getDeviceByDevId } = await import('../../db/queries/devices.js');
 
   const ts = await startTestServer();
+  if (workload === 'backup') describeVirtualModels(ts.ctx.db);
   let busyFrom = performance.eventLoopUtilization();
+  let cpuFrom = process.cpuUsage();
   const client = startClient((ids) => {
     provisionFleet(ts.ctx.db, ids);
+    if (workload === 'backup') {
+      // No wake: the handset's own session (which the fleet starts now) takes the job.
+      for (const h of ids) createBackupJob(ts.ctx.db, getDeviceByDevId(ts.ctx.db, h.devId)!, { trigger: 'on-demand', actor: 'bench', wake: false });
+    }
     // The sessions start now: measure the server's event loop from here.
     busyFrom = performance.eventLoopUtilization();
+    cpuFrom = process.cpuUsage();
     client.send({ cmd: 'registered' });
   });
   const answers: RecordedAnswer[] = [];
   const fleetRuns: FleetRun[] = [];
   const replays: ReplayRun[] = [];
+  let completed = 0;
   try {
     await client.next('ready');
     const fleet = async (n: number, seed: number): Promise<FleetRun> => {
@@ -172,12 +199,20 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
       client.send({ cmd: 'fleet', server: ts.dmUrl, devices: n, seed, concurrency, encoding: 'mixed' });
       const r = await done;
       const busyMs = performance.eventLoopUtilization(busyFrom).active;
+      const cpuMs = cpuMsSince(cpuFrom);
       if (r.summary.failed > 0 || r.summary.sessions !== n) {
         throw new Error(`DM bench: ${r.summary.failed} of ${r.summary.sessions} sessions failed (${JSON.stringify(r.summary.errorsByKind)})`);
       }
+      if (workload === 'backup') {
+        // A run counts only if every handset's backup completed: a cheaper endpoint that
+        // skipped work would otherwise look faster.
+        const done = ts.ctx.db.$client.prepare("select count(*) from snapshots where status = 'complete'").pluck().get() as number;
+        if (done !== completed + n) throw new Error(`DM bench: ${done - completed} of ${n} backups completed`);
+        completed = done;
+      }
       answers.push(...r.answers);
       const answerBytes = r.answers.reduce((a, x) => a + x.body.length, 0);
-      return { summary: r.summary, windowMs: r.windowMs, requests: r.requests, requestBytes: r.requestBytes, answerBytes, busyMs };
+      return { summary: r.summary, windowMs: r.windowMs, requests: r.requests, requestBytes: r.requestBytes, answerBytes, busyMs, cpuMs };
     };
     await fleet(warmupDevices, 1000);
     for (let i = 0; i < runs; i++) fleetRuns.push(await fleet(devices, i + 1));
@@ -193,11 +228,13 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
     const replay = async (): Promise<ReplayRun> => {
       const done = client.next('replayed');
       const from = performance.eventLoopUtilization();
+      const cpuFrom = process.cpuUsage();
       client.send({ cmd: 'replay', url: bare.url, concurrency });
       const r = await done;
       const busyMs = performance.eventLoopUtilization(from).active;
+      const cpuMs = cpuMsSince(cpuFrom);
       if (r.mismatches > 0) throw new Error(`DM bench: ${r.mismatches} replayed answers differ from the recorded ones`);
-      return { ms: r.ms, requests: r.requests, busyMs };
+      return { ms: r.ms, requests: r.requests, busyMs, cpuMs };
     };
     await replay(); // warm-up
     for (let i = 0; i < runs; i++) replays.push(await replay());
@@ -215,6 +252,8 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
   const bareBusy = median(replays.map((r) => r.busyMs / r.ms));
   const oursMsPerMsg = median(fleetRuns.map((r) => r.busyMs / r.summary.messages));
   const bareMsPerMsg = median(replays.map((r) => r.busyMs / (2 * r.requests)));
+  const oursCpuPerMsg = median(fleetRuns.map((r) => r.cpuMs / r.summary.messages));
+  const bareCpuPerMsg = median(replays.map((r) => r.cpuMs / (2 * r.requests)));
   const run0 = fleetRuns[0]!;
   const perRun = run0.summary.messages;
   const avgReq = Math.round(fleetRuns.reduce((a, r) => a + r.requestBytes, 0) / fleetRuns.reduce((a, r) => a + r.requests, 0));
@@ -226,7 +265,7 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
       name: 'dm: workload per run',
       value: perRun,
       unit: 'msgs',
-      baseline: `${devices} handsets, ${round(run0.requests / devices)} round trips per session, XML/WBXML half each, MD5, concurrency ${concurrency}; requests ${avgReq} B, answers ${avgAns} B on average; ${runs} runs after a ${warmupDevices}-handset warm-up`,
+      baseline: `${workload} sessions, ${devices} handsets, ${round(run0.requests / devices)} round trips per session, XML/WBXML half each, MD5, concurrency ${concurrency}; requests ${avgReq} B, answers ${avgAns} B on average; ${runs} runs after a ${warmupDevices}-handset warm-up`,
     },
     {
       name: 'dm: ours, /dm with full sessions',
@@ -254,6 +293,12 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
       baseline: `bare ${round(bareMsPerMsg, 3)} ms; bare/ours ${round(bareMsPerMsg / oursMsPerMsg, 3)}`,
     },
     {
+      name: 'dm: server CPU time per message, ours',
+      value: round(oursCpuPerMsg, 3),
+      unit: 'ms',
+      baseline: `bare ${round(bareCpuPerMsg, 3)} ms; bare/ours ${round(bareCpuPerMsg / oursCpuPerMsg, 3)}; all of the process's threads, so the blob store's and SQLite's I/O too`,
+    },
+    {
       name: 'dm: session duration p50, ours',
       value: median(fleetRuns.map((r) => r.summary.p50Ms)),
       unit: 'ms',
@@ -262,8 +307,21 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
   ];
 }
 
+function cliOptions(argv: readonly string[]): DmBenchOptions {
+  const opts: DmBenchOptions = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1] ?? ''];
+    const n = Number(value);
+    if (flag === '--workload' && (value === 'backup' || value === 'inventory')) opts.workload = value;
+    else if (flag === '--devices' && Number.isInteger(n) && n > 0) opts.devices = n;
+    else if (flag === '--runs' && Number.isInteger(n) && n > 0) opts.runs = n;
+    else throw new Error(`usage: dm.ts [--workload backup|inventory] [--devices N] [--runs N] (bad: ${flag} ${value})`);
+  }
+  return opts;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchDm().then(
+  benchDm(cliOptions(process.argv.slice(2))).then(
     (rows) => console.log(formatRows(rows)),
     (err: unknown) => {
       console.error(err);

@@ -25,6 +25,33 @@ function build(db: Db) {
   };
 }
 
+/**
+ * A backup's per-value writes, on the raw connection: one is made for every node of every
+ * handset's tree, so even drizzle's run wrapper shows. Same SQL as drizzle builds for them.
+ */
+function buildStaging(db: Db) {
+  return {
+    stageEntry: db.$client.prepare(`insert into snapshot_staging (snapshot_id, path, category, format, type, size, hash)
+      values (@snapshotId, @path, @category, @format, @type, @size, @hash)
+      on conflict (snapshot_id, path) do update set
+        category = excluded.category, format = excluded.format, type = excluded.type, size = excluded.size, hash = excluded.hash`),
+    // created_at is a drizzle-side default ($defaultFn), so it is given here.
+    recordBlob: db.$client.prepare('insert into blobs (hash, size, created_at) values (?, ?, ?) on conflict do nothing'),
+  };
+}
+
+const stagingCache = new WeakMap<object, ReturnType<typeof buildStaging>>();
+
+/** Keyed by the connection, so a transaction's `tx` (same connection) shares them. */
+export function stagingStatements(db: Db): ReturnType<typeof buildStaging> {
+  let s = stagingCache.get(db.$client);
+  if (!s) {
+    s = buildStaging(db);
+    stagingCache.set(db.$client, s);
+  }
+  return s;
+}
+
 const cache = new WeakMap<Db, ReturnType<typeof build>>();
 
 export function prepared(db: Db): ReturnType<typeof build> {

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client';
-import { blobs, snapshots, snapshotStaging } from '../schema';
+import { snapshots, snapshotStaging } from '../schema';
+import { stagingStatements } from './prepared';
 
 export type SnapshotRow = typeof snapshots.$inferSelect;
 export type StagedEntry = typeof snapshotStaging.$inferSelect;
@@ -35,8 +36,7 @@ export function deleteSnapshots(db: Db, ids: readonly string[]): void {
 
 /** Records (or replaces) one staged entry of a snapshot being taken. */
 export function stageEntry(db: Db, e: StagedEntry): void {
-  db.insert(snapshotStaging).values(e)
-    .onConflictDoUpdate({ target: [snapshotStaging.snapshotId, snapshotStaging.path], set: { ...e } }).run();
+  stagingStatements(db).stageEntry.run(e);
 }
 
 export function stagedEntries(db: Db, snapshotId: string): StagedEntry[] {
@@ -49,7 +49,7 @@ export function clearStaging(db: Db, snapshotId: string): void {
 
 /** Notes content the blob store now holds; true when it was not known before. */
 export function recordBlob(db: Db, hash: string, size: number): boolean {
-  return db.insert(blobs).values({ hash, size }).onConflictDoNothing().run().changes > 0;
+  return stagingStatements(db).recordBlob.run(hash, size, Date.now()).changes > 0;
 }
 
 export function blobStats(db: Db): { count: number; bytes: number } {

@@ -15,7 +15,7 @@ import type { DeviceRow } from '@/db/queries/devices';
 import { keyOwner } from './blob-store';
 import { updateJob, type JobRow } from '@/db/queries/jobs';
 import {
-  clearStaging, insertSnapshot, recordBlob, stageEntry, stagedEntries, updateSnapshot, getSnapshot,
+  clearStaging, insertSnapshot, recordBlob, stageEntry, stagedEntries, updateSnapshot, getSnapshot, type StagedEntry,
 } from '@/db/queries/snapshots';
 import { insertAudit } from '@/db/queries/audit';
 import type { AppContext } from '../app-context';
@@ -115,6 +115,7 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
   if (!p) return { work: [] };
   const walk: string[] = [];
   const leaves: string[] = [];
+  const nodes: StagedEntry[] = [];
   for (const e of events) {
     if (e.type === 'work-done') {
       p.open = p.open.filter((w) => w !== localId(job, e.workId));
@@ -143,7 +144,7 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
     }
     const format = storedFormat(e.format);
     if (format === 'node') {
-      stageEntry(ctx.db, { snapshotId: p.snapshotId, path, category, format: 'node', type: e.mimeType ?? null, size: 0, hash: null });
+      nodes.push({ snapshotId: p.snapshotId, path, category, format: 'node', type: e.mimeType ?? null, size: 0, hash: null });
       // A plain Get of an interior node answers with its children's names.
       if (kind === 'w' && e.value !== undefined) {
         for (const name of utf8Decode(base64Decode(e.value), false).split('/')) {
@@ -164,7 +165,13 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
   const work: WorkRequest[] = [];
   for (let i = 0; i < walk.length; i += LEAVES_PER_BATCH) work.push(getWork(job, p, 'w', walk.slice(i, i + LEAVES_PER_BATCH)));
   for (let i = 0; i < leaves.length; i += LEAVES_PER_BATCH) work.push(getWork(job, p, 'l', leaves.slice(i, i + LEAVES_PER_BATCH)));
-  save(ctx, job, p);
+  // A structure answer names hundreds of interior nodes: one transaction for them and the
+  // walk's position, not a commit each. (Interior nodes have no content, so garbage
+  // collection has nothing to race with here; values are staged as they are stored, above.)
+  ctx.db.transaction(() => {
+    for (const n of nodes) stageEntry(ctx.db, n);
+    save(ctx, job, p);
+  });
   if (p.open.length === 0) return { work: [], ...(await finish(ctx, device, job, p)) };
   return { work };
 }

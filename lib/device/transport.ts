@@ -106,3 +106,21 @@ export const httpTransport: Transport = async (req) => {
     clearTimeout(timer);
   }
 };
+
+/**
+ * Sends each request to the next of several servers on this machine (127.0.0.1, one port
+ * each), whatever URL the handset was told to use: a load balancer without affinity, so each
+ * message of a session may reach a different server process.
+ */
+export function roundRobinTransport(ports: readonly number[], onSend?: (port: number) => void, inner: Transport = httpTransport): Transport {
+  let next = 0;
+  return (req) => {
+    const u = new URL(req.url);
+    if (u.hostname === '127.0.0.1' && ports.length) {
+      const port = ports[next++ % ports.length]!;
+      u.port = String(port);
+      onSend?.(port);
+    }
+    return inner({ ...req, url: u.toString() });
+  };
+}

@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface ChildServer {
   proc: ChildProcess;
@@ -24,7 +25,7 @@ export interface ChildServer {
   stop(): Promise<void>;
 }
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY = /DM endpoint:\s+(http:\/\/\S+?)\/dm/;
 const KEEP = 8192;
 

@@ -21,7 +21,7 @@ import { createBlobStore, createPush, type AppContext } from '../app-context';
 import { createBackupJob } from '../backup/jobs';
 import { openFleet } from '../device/fleet';
 import type { VirtualHandset } from '../device/handset';
-import { httpTransport, type Transport } from '../device/transport';
+import { roundRobinTransport } from '../device/transport';
 import { env } from '../env';
 import { describeVirtualModels, provisionFleet } from '../fleet-provision';
 import { executePlan } from '../restore/engine';
@@ -45,20 +45,6 @@ afterAll(async () => {
   ctx?.db.$client.close();
   for (const d of [dataDir, stateDir, singleState]) fs.rmSync(d, { recursive: true, force: true });
 });
-
-/** Sends each request to the next server in turn, whatever URL the handset was told to use. */
-function roundRobin(ports: readonly number[]): Transport {
-  let next = 0;
-  return (req) => {
-    const u = new URL(req.url);
-    if (u.hostname === '127.0.0.1') {
-      const port = ports[next++ % ports.length]!;
-      u.port = String(port);
-      perServer.set(port, (perServer.get(port) ?? 0) + 1);
-    }
-    return httpTransport({ ...req, url: u.toString() });
-  };
-}
 
 async function inTurn<T>(items: readonly T[], fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
@@ -97,7 +83,7 @@ it(`${DEVICES} handsets, every message to the next of 3 processes: each backup a
   const ports = servers.map((s) => s.port);
   const handsets = openFleet({
     server: servers[0]!.dmUrl, devices: DEVICES, stateDir, encoding: 'mixed', auth: 'md5', mediaScale: 0.01, seed: SEED,
-    handset: { transport: roundRobin(ports) },
+    handset: { transport: roundRobinTransport(ports, (p) => perServer.set(p, (perServer.get(p) ?? 0) + 1)) },
   });
   describeVirtualModels(ctx.db);
   provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));

@@ -8,6 +8,7 @@
  *   npx tsx scripts/bench/backup.ts
  *   npx tsx scripts/bench/restore.ts
  *   npx tsx scripts/bench/search.ts
+ *   npx tsx scripts/bench/processes.ts
  *   npx tsx scripts/bench/memory.ts
  */
 // Before anything imports lib/log.ts, which reads it once (dm.ts sets it too).
@@ -20,6 +21,7 @@ import { benchDm } from './dm';
 import { benchBackup } from './backup';
 import { benchRestore } from './restore';
 import { benchSearch } from './search';
+import { benchProcesses } from './processes';
 import { benchMemory } from './memory';
 
 async function main(): Promise<void> {
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
   rows.push(...(await benchBackup()));
   rows.push(...(await benchRestore()));
   rows.push(...(await benchSearch()));
+  rows.push(...(await benchProcesses()));
   rows.push(...(await benchMemory()));
   console.log(formatRows(rows));
   const cpus = os.cpus();

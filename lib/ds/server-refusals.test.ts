@@ -49,7 +49,7 @@ async function session(alerts: Command[], ...messages: Command[][]): Promise<Sta
       },
       body: { commands, final: i === 0 },
     };
-    const r = await fetch(url, { method: 'POST', headers: { 'content-type': MIME.dsXml }, body: encodeMessage(msg, 'xml') });
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': MIME.dsXml }, body: new Uint8Array(encodeMessage(msg, 'xml')) });
     expect(r.status).toBe(200);
     out.push(decodeMessage(new Uint8Array(await r.arrayBuffer()), 'xml').body.commands.filter((c): c is Status => c.kind === 'Status'));
   }

@@ -34,6 +34,8 @@ export interface ServerProcessOptions {
   logLevel?: string;
   /** How long to wait for "DM endpoint:" (default 60 s: migrations on a loaded machine). */
   startTimeoutMs?: number;
+  /** More of the server's environment (e.g. TRUST_PROXY). */
+  env?: Record<string, string>;
 }
 
 export async function startServerProcess(opts: ServerProcessOptions): Promise<ServerProcess> {
@@ -49,6 +51,7 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   delete env.PUBLIC_URL;
   delete env.PUSH_WEBHOOK_URL;
   if (opts.pushWebhookUrl) env.PUSH_WEBHOOK_URL = opts.pushWebhookUrl;
+  Object.assign(env, opts.env);
   // Vitest's and tsx's own loader flags are not the server's business.
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts'), '--protocol-only'], {

@@ -38,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { AppContext } from '../lib/app-context';
 import type { VirtualHandset, SessionSummary } from '../lib/device/handset';
@@ -93,7 +94,10 @@ export interface SoakReport {
     errorsNotInjected: Record<string, number>; errorSamples: string[]; faultsInjected: number; reconnects: number; stalls: number; pushes: number;
   };
   snapshots: { complete: number; verified: number; verifyFailed: number; prunedByRetention: number };
-  latencyMs: { roundTrips: number; p50: number; p99: number; max: number };
+  /** Per DM round trip at the handsets; `handsetLoopDelayP99` is how late the handsets' own event loop ran, which that includes. */
+  latencyMs: { roundTrips: number; p50: number; p99: number; max: number; handsetLoopDelayP99: number };
+  /** Complete snapshots whose backup job did not succeed (the first 20). */
+  anomalies: string[];
   serverRss: { startMB: number; maxMB: number; endMB: number; perMinute: Array<{ minute: number; maxMB: number; endMB: number }>; sparkline: string };
   throughput: { jobsCompletedPerMin: number; roundTripsPerS: number };
   serverExit: string | null;
@@ -118,6 +122,7 @@ interface Handset {
   inSession: boolean;
   newSession: boolean;
   lastFailed: boolean;
+  failuresInRow: number;
   lastActivity: number;
   rng: () => number;
 }
@@ -246,7 +251,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const closeGateway = () => new Promise<void>((resolve) => { gateway.closeAllConnections(); gateway.close(() => resolve()); });
   let server: Awaited<ReturnType<typeof startServerProcess>>;
   try {
-    server = await startServerProcess({ dataDir, pushWebhookUrl: gatewayUrl });
+    // Every handset comes from an address of its own, as on a radio network, rather than all
+    // from loopback: the front trusts the X-Forwarded-For they send (below), so the limits on
+    // failed authentication apply per handset as they would in the field.
+    server = await startServerProcess({ dataDir, pushWebhookUrl: gatewayUrl, env: { TRUST_PROXY: '1' } });
   } catch (e) {
     await closeGateway();
     fs.rmSync(root, { recursive: true, force: true });
@@ -299,11 +307,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     for (const [i, h] of created.entries()) {
       const faults = withFaults(timed);
       const s: Handset = {
-        h, deviceId: '', faults, injectedAt: [], logSeen: 0, inSession: false, newSession: true, lastFailed: false,
+        h, deviceId: '', faults, injectedAt: [], logSeen: 0, inSession: false, newSession: true, lastFailed: false, failuresInRow: 0,
         lastActivity: Date.now(), rng: rngOf(o.seed * 7919 + i),
       };
+      const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
       // Each session draws once whether it loses its connection, and at which message.
       h.transport = (req) => {
+        req = { ...req, headers: { ...req.headers, 'x-forwarded-for': address } };
         if (req.method === 'POST' && s.newSession) {
           s.newSession = false;
           s.inSession = true;
@@ -343,8 +353,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         if (sessionStats.errorSamples.length < 10 && !sessionStats.errorSamples.includes(msg)) sessionStats.errorSamples.push(msg);
       }
       s.lastFailed = !summary.ok;
+      s.failuresInRow = summary.ok ? 0 : s.failuresInRow + 1;
     }
 
+    // The handsets' own process: a busy event loop here shows up as latency there.
+    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    loopDelay.enable();
     // ---- The work.
     const started = Date.now();
     const stopAt = started + o.minutes * 60_000;
@@ -366,7 +380,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         if (Date.now() >= hardStop || stopped) return false;
         const now = Date.now();
         if (!s.inSession && s.lastFailed) {
-          if (reconnectAt === 0) reconnectAt = now + 500 + Math.floor(s.rng() * 2000);
+          // Like a phone: back a moment later, and longer after each failure in a row.
+          if (reconnectAt === 0) reconnectAt = now + Math.min(60_000, 1000 * 2 ** Math.min(6, s.failuresInRow - 1)) * (0.5 + s.rng());
           else if (now >= reconnectAt) {
             reconnectAt = 0;
             s.lastFailed = false;
@@ -404,9 +419,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       return row;
     };
 
-    async function operation(s: Handset, kind: OpKind): Promise<void> {
+    const count = (kind: OpKind) => {
       ops.started++;
       ops.byKind[kind] = (ops.byKind[kind] ?? 0) + 1;
+    };
+    async function operation(s: Handset, kind: OpKind): Promise<void> {
       const t0 = Date.now();
       s.lastActivity = t0;
       let ids: string[] = [];
@@ -429,13 +446,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           ops.restoresNotPlanned++;
           return operation(s, 'ordered-backup');
         }
+        count(kind);
         ids = [planned.backup.id, planned.job.id];
         ok = await settle(s, () => ended(ids));
       } else if (kind === 'ordered-backup') {
+        count(kind);
         const { job } = await retryBusy(() => createBackupJob(db, device(s), { trigger: 'on-demand', actor: 'soak', wake: true }));
         ids = [job.id];
         ok = await settle(s, () => ended(ids));
       } else {
+        count(kind);
         void s.h.pressBackupButton();
         // The request rides in the handset's session; the job is the server's answer to it.
         ok = await settle(s, () => {
@@ -545,6 +565,13 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       }
     }
     for (const u of unfinished) lostDetails.push(`unfinished: ${u}`);
+    // A complete snapshot belongs to a backup that succeeded; one that does not is reported.
+    const anomalies: string[] = [];
+    for (const r of verification.results) {
+      const jobId = getSnapshot(db, r.snapshotId)?.jobId;
+      const job = jobId ? getJob(db, jobId) : undefined;
+      if (jobId && job?.status !== 'succeeded') anomalies.push(`snapshot ${r.snapshotId} is complete but its job ${jobId} is ${job?.status ?? 'gone'}`);
+    }
     const lostCount = lostDetails.length;
 
     const wallS = (Date.now() - started) / 1000;
@@ -567,7 +594,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         p50: Math.round(percentile(sorted, 0.5) * 10) / 10,
         p99: Math.round(percentile(sorted, 0.99) * 10) / 10,
         max: Math.round(sorted[sorted.length - 1] ?? 0),
+        handsetLoopDelayP99: Math.round(loopDelay.percentile(99) / 1e6),
       },
+      anomalies: anomalies.slice(0, 20),
       serverRss: rssReport(rss.samples),
       throughput: {
         jobsCompletedPerMin: Math.round((completed / (wallS / 60)) * 10) / 10,
@@ -606,7 +635,7 @@ export function formatReport(r: SoakReport): string {
     `operations  ${r.operations.finished} of ${r.operations.started} finished (${Object.entries(r.operations.byKind).map(([k, n]) => `${n} ${k}`).join(', ')}); ${r.operations.restoresNotPlanned} restores became backups (no snapshot yet)`,
     `sessions    ${r.sessions.total}: ${r.sessions.ok} ok, ${r.sessions.failedInjected} failed by ${r.sessions.faultsInjected} injected faults, ${r.sessions.failedNotInjected} failed otherwise${Object.keys(r.sessions.errorsNotInjected).length ? ` (${JSON.stringify(r.sessions.errorsNotInjected)})` : ''}; ${r.sessions.pushes} Package #0, ${r.sessions.reconnects} reconnects after a failure, ${r.sessions.stalls} check-ins after ${r.options.stallS} s of waiting`,
     `snapshots   ${r.snapshots.complete} complete, ${r.snapshots.verified} verified, ${r.snapshots.verifyFailed} damaged; ${r.snapshots.prunedByRetention} succeeded backups' snapshots removed by retention`,
-    `latency     DM round trip p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms over ${r.latencyMs.roundTrips} round trips`,
+    `latency     DM round trip p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms over ${r.latencyMs.roundTrips} round trips (the handsets' event loop ran up to ${r.latencyMs.handsetLoopDelayP99} ms late, p99)`,
     `throughput  ${r.throughput.jobsCompletedPerMin} jobs completed/min, ${r.throughput.roundTripsPerS} round trips/s`,
     `server RSS  start ${r.serverRss.startMB} MB, max ${r.serverRss.maxMB} MB, end ${r.serverRss.endMB} MB  ${r.serverRss.sparkline}`,
     ...r.serverRss.perMinute.map((m) => `            minute ${String(m.minute + 1).padStart(2)}: max ${m.maxMB} MB, end ${m.endMB} MB`),
@@ -617,6 +646,7 @@ export function formatReport(r: SoakReport): string {
   for (const e of r.serverErrors) lines.push(`SERVER LOG  ${e}`);
   for (const f of j.notInjectedFailures) lines.push(`FAILED      ${f}`);
   for (const l of j.lostDetails) lines.push(`LOST        ${l}`);
+  for (const a of r.anomalies) lines.push(`ANOMALY     ${a}`);
   const warn = r.sessions.failedNotInjected ? ` (but ${r.sessions.failedNotInjected} session(s) failed without an injected fault; their handsets came back and their jobs went on)` : '';
   lines.push(r.ok ? `result      ok: nothing lost, no job failed without an injected fault${warn}` : 'result      NOT OK: lost work, or jobs that failed without an injected fault');
   return lines.join('\n');

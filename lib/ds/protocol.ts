@@ -15,7 +15,8 @@ export const SYNC_TYPES = DS_SYNC_TYPES;
 export type SyncType = DsSyncType;
 export const SYNC_TYPE_OF_CODE: Record<number, SyncType> = Object.fromEntries(Object.entries(SYNC_TYPES).map(([k, v]) => [v, k as SyncType]));
 
-export const DS_ALERT = { NextMessage: '222', SessionAbort: '223' } as const;
+/** DS 1.2 alert codes beyond the sync types: 223 says a chunked item's end never came (DS has no session abort; DM's is 1223); 224 suspends a sync. */
+export const DS_ALERT = { NextMessage: '222', NoEndOfData: '223', Suspend: '224' } as const;
 
 export const DS_STATUS = {
   Ok: 200,

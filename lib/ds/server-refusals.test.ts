@@ -121,4 +121,14 @@ describe('the DS server answers with a status, and keeps nothing, for', () => {
     expect(dsItemsOf(srv.ctx.db, accountId)).toHaveLength(before + 1);
     expect(getDsAccountByUser(srv.ctx.db, 'ada')).toBeDefined();
   });
+
+  it('an Alert 223 (no end of data) mid-session: acknowledged, and the session goes on (it is not an abort)', async () => {
+    const before = dsItemsOf(srv.ctx.db, accountId).length;
+    const [, mid, next] = await session([alert(1, 'card')],
+      [{ kind: 'Alert', cmdId: 2, data: '223', items: [] }],
+      [sync(3, 'card', [add(4, { source: { locURI: 'after-223' }, data: vcard() })])]);
+    expect(codeOf(mid!, 2)).toEqual(['200']);
+    expect(codeOf(next!, 4)).toEqual(['201']);
+    expect(dsItemsOf(srv.ctx.db, accountId)).toHaveLength(before + 1);
+  });
 });

@@ -218,7 +218,10 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
       case 'Alert': {
         const code = Number(c.data);
         if (c.data === DS_ALERT.NextMessage) { wantsNext = true; ok(reply, c); break; }
-        if (c.data === DS_ALERT.SessionAbort) { abort = true; ok(reply, c); break; }
+        // We send no Large Objects, so a client missing the end of one has nothing to wait for.
+        if (c.data === DS_ALERT.NoEndOfData) { ok(reply, c); break; }
+        // Suspend and resume are not offered: a suspended session ends unfinished and the next sync starts afresh.
+        if (c.data === DS_ALERT.Suspend) { abort = true; ok(reply, c); break; }
         if (!SYNC_TYPE_OF_CODE[code]) { reply.status(c.cmdId, 'Alert', DS_STATUS.OptionalNotSupported); break; }
         // A sync Alert names its datastore in an Item: without one it is incomplete, and still answered.
         if (!c.items.length) { reply.status(c.cmdId, 'Alert', DS_STATUS.IncompleteCommand); break; }

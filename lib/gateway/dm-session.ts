@@ -144,8 +144,8 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
   // sent), and the domain may want to follow up in this very message: the answer is then
   // built again from the same state with that work queued. Only when nothing follows is a
   // session end handled, so a job that starts now is not cut off by an end that is not.
-  // The engine works on the state in place: keep a copy (cheap: big values are shared).
-  const beforeEncoded = encodeState(state);
+  // respond() and enqueueWork() copy the state they are given, so `state` is still the
+  // state before the answer: no copy of our own (encoding it twice per message showed).
   let out = respond(state, auth);
   if (out.events.length) {
     const ends = out.events.filter((e) => e.type === 'session-end');
@@ -153,8 +153,7 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
     const late = first.length ? await handleSessionEvents(ctx, device, sessionRowId, first, now, opts) : [];
     if (late.length) {
       const seen = new Set(first.map((e) => JSON.stringify(e)));
-      const before = decodeState<ServerSessionState>(db, sessionRowId, beforeEncoded.json, beforeEncoded.values);
-      out = respond(enqueueWork(before, late), auth);
+      out = respond(enqueueWork(state, late), auth);
       const fresh = out.events.filter((e) => !seen.has(JSON.stringify(e)));
       if (fresh.length) {
         const more = await handleSessionEvents(ctx, device, sessionRowId, fresh, now, opts);

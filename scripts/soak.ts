@@ -467,7 +467,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       if (ok) {
         ops.finished++;
         jobsEnded += ids.length;
-      } else unfinished.push(`${kind} of ${s.h.devId} started at +${Math.round((t0 - started) / 1000)} s: ${ids.length ? ids.map((id) => `job ${id} ${getJob(db, id)?.status ?? 'missing'}`).join(', ') : 'no job'}`);
+      } else if (ids.length === 0) {
+        // A job left open is counted from the database below; work that never got one is lost here.
+        unfinished.push(`${kind} of ${s.h.devId} started at +${Math.round((t0 - started) / 1000)} s never got a job`);
+      }
     }
 
     async function life(s: Handset, i: number): Promise<void> {
@@ -497,7 +500,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 
     say(`soak: ${o.devices} handsets for ${o.minutes} min against ${server.dmUrl} (server pid ${server.pid}), fault rate ${o.faultRate}`);
     const lives = [...handsets.values()].map((s, i) => life(s, i).catch((e: unknown) => {
-      unfinished.push(`${s.h.devId}: ${(e as Error).stack ?? String(e)}`);
+      unfinished.push(`${s.h.devId} stopped: ${(e as Error).stack ?? String(e)}`);
     }));
     const watchdog = new Promise<void>((resolve) => server.child.once('exit', () => { stopped = true; resolve(); }));
     await Promise.race([Promise.all(lives), watchdog]);
@@ -564,7 +567,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         else completed++;
       }
     }
-    for (const u of unfinished) lostDetails.push(`unfinished: ${u}`);
+    for (const u of unfinished) lostDetails.push(u);
     // A complete snapshot belongs to a backup that succeeded; one that does not is reported.
     const anomalies: string[] = [];
     for (const r of verification.results) {

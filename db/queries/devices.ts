@@ -12,7 +12,7 @@ export function getDeviceByDevId(db: Db, devId: string): DeviceRow | undefined {
 }
 
 export function getDevice(db: Db, id: string): DeviceRow | undefined {
-  return db.select().from(devices).where(eq(devices.id, id)).get();
+  return prepared(db).deviceById.get({ id });
 }
 
 /**

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
 import type { Db } from '../client';
 import { jobs } from '../schema';
+import { prepared } from './prepared';
 
 export type JobRow = typeof jobs.$inferSelect;
 export type JobStatus = JobRow['status'];
@@ -16,7 +17,7 @@ export function insertJob(
 }
 
 export function getJob(db: Db, id: string): JobRow | undefined {
-  return db.select().from(jobs).where(eq(jobs.id, id)).get();
+  return prepared(db).jobById.get({ id });
 }
 
 /**
@@ -24,19 +25,12 @@ export function getJob(db: Db, id: string): JobRow | undefined {
  * waiting for a job they depend on (a failed dependency fails them: see failOrphans).
  */
 export function runnableJobs(db: Db, deviceId: string, now: number, opts: { ignoreBackoff?: boolean } = {}): JobRow[] {
-  const due = opts.ignoreBackoff
-    ? or(isNull(jobs.notBefore), lte(jobs.notBefore, now), sql`${jobs.attempts} > 0`)
-    : or(isNull(jobs.notBefore), lte(jobs.notBefore, now));
-  return db.select().from(jobs)
-    .where(and(
-      eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'), due,
-      or(isNull(jobs.dependsOn), sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status = 'succeeded')`),
-    ))
-    .orderBy(asc(jobs.createdAt)).all();
+  const s = prepared(db);
+  return (opts.ignoreBackoff ? s.runnableJobsIgnoringBackoff : s.runnableJobs).all({ deviceId, now });
 }
 
 export function jobsInSession(db: Db, sessionRef: string): JobRow[] {
-  return db.select().from(jobs).where(and(eq(jobs.sessionRef, sessionRef), inArray(jobs.status, ['running']))).all();
+  return prepared(db).jobsInSession.all({ sessionRef });
 }
 
 export function jobsForDevice(db: Db, deviceId: string, statuses?: readonly JobStatus[], limit = 200): JobRow[] {
@@ -46,8 +40,7 @@ export function jobsForDevice(db: Db, deviceId: string, statuses?: readonly JobS
 
 /** Running jobs of a device held by a session other than `sessionRef` (which the handset abandoned). */
 export function runningElsewhere(db: Db, deviceId: string, sessionRef: string): JobRow[] {
-  return db.select().from(jobs)
-    .where(and(eq(jobs.deviceId, deviceId), eq(jobs.status, 'running'), sql`coalesce(${jobs.sessionRef}, '') <> ${sessionRef}`)).all();
+  return prepared(db).runningElsewhere.all({ deviceId, sessionRef });
 }
 
 /** Jobs whose Package #0 is due, oldest first. */
@@ -67,9 +60,7 @@ export function claimWake(db: Db, id: string): boolean {
 
 /** Queued jobs whose dependency ended without success: they cannot run. */
 export function blockedByFailure(db: Db, deviceId: string): JobRow[] {
-  return db.select().from(jobs)
-    .where(and(eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'),
-      sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status in ('failed', 'cancelled'))`)).all();
+  return prepared(db).blockedByFailure.all({ deviceId });
 }
 
 export function updateJob(db: Db, id: string, patch: Partial<Omit<JobRow, 'id'>>): void {

@@ -2,9 +2,22 @@
  * Statements on the DM endpoint's path, prepared once per connection: building the SQL
  * of a query anew for every message cost more than running it.
  */
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { devices, dmSessions } from '../schema';
+import { devices, dmSessions, jobs, snapshots } from '../schema';
+
+/** A queued job whose dependency (if any) has succeeded. */
+const dependencyMet = or(isNull(jobs.dependsOn), sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status = 'succeeded')`);
+
+function runnable(db: Db, ignoreBackoff: boolean) {
+  const now = sql.placeholder('now');
+  const due = ignoreBackoff
+    ? or(isNull(jobs.notBefore), lte(jobs.notBefore, now), sql`${jobs.attempts} > 0`)
+    : or(isNull(jobs.notBefore), lte(jobs.notBefore, now));
+  return db.select().from(jobs)
+    .where(and(eq(jobs.deviceId, sql.placeholder('deviceId')), eq(jobs.status, 'queued'), due, dependencyMet))
+    .orderBy(asc(jobs.createdAt)).prepare();
+}
 
 function build(db: Db) {
   return {
@@ -13,6 +26,22 @@ function build(db: Db) {
       eq(dmSessions.deviceId, sql.placeholder('deviceId')), eq(dmSessions.sessionId, sql.placeholder('sessionId')), eq(dmSessions.status, 'active'),
     )).prepare(),
     sessionById: db.select().from(dmSessions).where(eq(dmSessions.id, sql.placeholder('id'))).prepare(),
+    deviceById: db.select().from(devices).where(eq(devices.id, sql.placeholder('id'))).prepare(),
+    // The job queries every session makes (dm-work.ts): what it resumes, starts and ends.
+    jobById: db.select().from(jobs).where(eq(jobs.id, sql.placeholder('id'))).prepare(),
+    runnableJobs: runnable(db, false),
+    runnableJobsIgnoringBackoff: runnable(db, true),
+    jobsInSession: db.select().from(jobs).where(and(eq(jobs.sessionRef, sql.placeholder('sessionRef')), eq(jobs.status, 'running'))).prepare(),
+    runningElsewhere: db.select().from(jobs).where(and(
+      eq(jobs.deviceId, sql.placeholder('deviceId')), eq(jobs.status, 'running'), sql`coalesce(${jobs.sessionRef}, '') <> ${sql.placeholder('sessionRef')}`,
+    )).prepare(),
+    blockedByFailure: db.select().from(jobs).where(and(
+      eq(jobs.deviceId, sql.placeholder('deviceId')), eq(jobs.status, 'queued'),
+      sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status in ('failed', 'cancelled'))`,
+    )).prepare(),
+    lastCompleteSnapshot: db.select().from(snapshots)
+      .where(and(eq(snapshots.deviceId, sql.placeholder('deviceId')), eq(snapshots.status, 'complete')))
+      .orderBy(desc(snapshots.completedAt)).limit(1).prepare(),
     saveSession: db.update(dmSessions).set({
       state: sql`${sql.placeholder('state')}`,
       status: sql`${sql.placeholder('status')}`,

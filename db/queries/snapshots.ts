@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client';
 import { snapshots, snapshotStaging } from '../schema';
-import { stagingStatements } from './prepared';
+import { prepared, stagingStatements } from './prepared';
 
 export type SnapshotRow = typeof snapshots.$inferSelect;
 export type StagedEntry = typeof snapshotStaging.$inferSelect;
@@ -21,9 +21,7 @@ export function listSnapshots(db: Db, deviceId: string, opts: { status?: Snapsho
 }
 
 export function lastCompleteSnapshot(db: Db, deviceId: string): SnapshotRow | undefined {
-  return db.select().from(snapshots)
-    .where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete')))
-    .orderBy(desc(snapshots.completedAt)).limit(1).get();
+  return prepared(db).lastCompleteSnapshot.get({ deviceId });
 }
 
 export function updateSnapshot(db: Db, id: string, patch: Partial<Omit<SnapshotRow, 'id' | 'deviceId'>>): void {

@@ -80,7 +80,7 @@ export async function eraseSubscriber(ctx: AppContext, subscriberId: string, opt
     const held = snaps.filter((s) => s.legalHold).length;
     if (held) throw new ValidationError(`${held} of this subscriber's backups are under legal hold. Release the hold before erasing.`);
     const owners = [subscriberId, ...handsets.map((d) => keyOwner(d)), ...handsets.map((d) => `device:${d.id}`)];
-    const keys = ctx.blobs instanceof SealedBlobStore ? ctx.blobs.keys.destroy([...new Set(owners)]) : 0;
+    const keys = ctx.blobs instanceof SealedBlobStore ? ctx.blobs.destroyOwners([...new Set(owners)]) : 0;
     return { ...deleteSubscriberData(ctx.db, subscriberId), snapshots: snaps.length, keys };
   }, { behavior: 'immediate' });
   const gc = await collectGarbage(ctx.db, ctx.blobs, { dryRun: false, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) }).catch(() => null);

@@ -1,5 +1,5 @@
 /** Data keys and blob keys of encryption at rest (lib/backup/keyring.ts). */
-import { and, eq, inArray } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client';
 import { blobKeys, contentKeys } from '../schema';
 import { chunks } from './chunks';
@@ -28,20 +28,29 @@ export interface BlobKeyRow {
   wrapped: string;
 }
 
+// On every value a backup stores: prepared once per connection (building the SQL anew cost
+// more than running it).
+const statements = new WeakMap<object, ReturnType<typeof prepare>>();
+
+function prepare(db: Db) {
+  return {
+    wraps: db.$client.prepare('select owner, wrapped from blob_keys where hash = ?'),
+    insert: db.$client.prepare('insert into blob_keys (hash, owner, wrapped) values (?, ?, ?) on conflict do nothing'),
+  };
+}
+
+function stmts(db: Db) {
+  let s = statements.get(db.$client);
+  if (!s) statements.set(db.$client, (s = prepare(db)));
+  return s;
+}
+
 /** The wraps of one blob's key, `owner`'s first when it has one. */
 export function blobKeysFor(db: Db, hash: string, owner?: string): BlobKeyRow[] {
-  const rows = db.select({ owner: blobKeys.owner, wrapped: blobKeys.wrapped }).from(blobKeys).where(eq(blobKeys.hash, hash)).all();
-  return owner ? rows.sort((a, b) => Number(b.owner === owner) - Number(a.owner === owner)) : rows;
+  const rows = stmts(db).wraps.all(hash) as BlobKeyRow[];
+  return owner && rows.length > 1 ? rows.sort((a, b) => Number(b.owner === owner) - Number(a.owner === owner)) : rows;
 }
 
 export function insertBlobKey(db: Db, hash: string, owner: string, wrapped: string): void {
-  db.insert(blobKeys).values({ hash, owner, wrapped }).onConflictDoNothing().run();
-}
-
-export function hasBlobKey(db: Db, hash: string, owner: string): boolean {
-  return !!db.select({ h: blobKeys.hash }).from(blobKeys).where(and(eq(blobKeys.hash, hash), eq(blobKeys.owner, owner))).get();
-}
-
-export function deleteBlobKeys(db: Db, hashes: readonly string[]): void {
-  for (const part of chunks(hashes)) db.delete(blobKeys).where(inArray(blobKeys.hash, part)).run();
+  stmts(db).insert.run(hash, owner, wrapped);
 }

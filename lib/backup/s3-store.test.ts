@@ -79,7 +79,7 @@ describe('S3BlobStore', () => {
     expect((await store.put(mine, 'sub-s3')).created).toBe(false);
     expect(Buffer.from((await raw.get(hash))!).includes(Buffer.from('Object Store Marker'))).toBe(false);
     expect(await store.get(hash)).toEqual(mine);
-    store.keys.destroy(['sub-s3']);
+    store.destroyOwners(['sub-s3']);
     expect(await store.get(hash)).toBeUndefined();
     // Nothing refers to it: garbage collection removes it from the bucket.
     const gc = await collectGarbage(db, store, { dryRun: false, graceMs: 0 });

@@ -61,7 +61,7 @@ describe('SealedBlobStore', () => {
     const [a, b] = await Promise.all([store.put(value, 'sub-a'), store.put(value, 'sub-b')]);
     expect(a.hash).toBe(b.hash);
     expect(await store.get(a.hash)).toEqual(value);
-    store.keys.destroy(['sub-a']);
+    store.destroyOwners(['sub-a']);
     expect(await store.get(a.hash)).toEqual(value);
   });
 
@@ -69,7 +69,7 @@ describe('SealedBlobStore', () => {
     const mine = await store.put(text('only A has this'), 'sub-a');
     const shared = await store.put(text('A and B have this'), 'sub-a');
     await store.put(text('A and B have this'), 'sub-b');
-    expect(store.keys.destroy(['sub-a'])).toBe(1);
+    expect(store.destroyOwners(['sub-a'])).toBe(1);
     expect(await store.get(mine.hash)).toBeUndefined();
     expect(new TextDecoder().decode(await store.get(shared.hash))).toBe('A and B have this');
     // Not even a fresh keyring with the master key gets it back.
@@ -78,6 +78,15 @@ describe('SealedBlobStore', () => {
     // Storing it again (another backup of the same content) seals it anew, readable again.
     await store.put(text('only A has this'), 'sub-c');
     expect(new TextDecoder().decode(await store.get(mine.hash))).toBe('only A has this');
+  });
+
+  it('an owner erased and then storing the same value again gets it sealed anew (nothing of the old key is reused)', async () => {
+    const value = text('stored, erased, stored again');
+    await store.put(value, 'sub-e');
+    await store.put(value, 'sub-e');
+    store.destroyOwners(['sub-e']);
+    const again = await store.put(value, 'sub-e');
+    expect(await store.get(again.hash)).toEqual(value);
   });
 
   it('refuses an altered value with a clear error', async () => {

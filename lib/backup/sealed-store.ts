@@ -34,13 +34,19 @@ export function deviceKeyOwner(db: Db, deviceId: string): string {
 const wrapAad = (hash: string, owner: string) => `rewind blob key ${hash} ${owner}`;
 
 export class SealedBlobStore implements BlobStore {
-  constructor(readonly raw: RawBlobStore, private readonly db: Db, readonly keys: Keyring) {}
+  /**
+   * What this process has stored for an owner lately (`owner hash` → the value's key): a
+   * backup stores every value again, and dedup then needs neither the database nor a write.
+   * Blob keys are never deleted but with their owner (destroyOwners), so an entry stays true.
+   */
+  private readonly stored = new Map<string, Uint8Array>();
+  private static readonly STORED_MAX = 20_000;
+  private readonly claim: (hash: string, owner: string) => { key: Uint8Array; first: boolean };
 
-  async put(bytes: Uint8Array, owner: string): Promise<{ hash: string; created: boolean }> {
-    const hash = sha256Hex(bytes);
-    // One key per value whoever stores it: decided in a transaction, so two backups storing
-    // the same new value at once (in any process) seal it with the same key.
-    const { key, first } = this.db.transaction(() => {
+  constructor(readonly raw: RawBlobStore, private readonly db: Db, readonly keys: Keyring) {
+    // One key per value whoever stores it: decided under the write lock, so two backups
+    // storing the same new value at once (in any process) seal it with the same key.
+    const tx = db.$client.transaction((hash: string, owner: string) => {
       const existing = this.blobKey(hash, owner);
       if (existing) {
         if (existing.owner !== owner) insertBlobKey(this.db, hash, owner, this.wrap(existing.key, hash, owner));
@@ -49,13 +55,34 @@ export class SealedBlobStore implements BlobStore {
       const fresh = newKey();
       insertBlobKey(this.db, hash, owner, this.wrap(fresh, hash, owner));
       return { key: fresh, first: true };
-    }, { behavior: 'immediate' });
+    });
+    this.claim = (hash, owner) => tx.immediate(hash, owner);
+  }
+
+  async put(bytes: Uint8Array, owner: string): Promise<{ hash: string; created: boolean }> {
+    const hash = sha256Hex(bytes);
+    const mine = `${owner} ${hash}`;
+    const known = this.stored.get(mine);
+    const { key, first } = known ? { key: known, first: false } : this.claim(hash, owner);
+    this.remember(mine, key);
     const present = await this.raw.has(hash);
     if (present && !first) return { hash, created: false };
     // `present && first`: a value from before encryption, or one whose keys an erasure destroyed.
     const framed = concat(MARKER, seal(key, bytes, hash));
     await this.raw.write(hash, framed, { replace: present });
     return { hash, created: !present };
+  }
+
+  /** Destroys the owners' data keys (and forgets what this process stored for anyone). */
+  destroyOwners(owners: readonly string[]): number {
+    this.stored.clear();
+    return this.keys.destroy(owners);
+  }
+
+  private remember(k: string, key: Uint8Array): void {
+    if (this.stored.has(k)) this.stored.delete(k);
+    else if (this.stored.size >= SealedBlobStore.STORED_MAX) this.stored.delete(this.stored.keys().next().value!);
+    this.stored.set(k, key);
   }
 
   async get(hash: string): Promise<Uint8Array | undefined> {

@@ -45,6 +45,15 @@ export function upsertDevice(
   });
 }
 
+/** The columns a DM message updates (only those given), through a statement prepared once. */
+export function updateDeviceAfterMessage(
+  db: Db, id: string, patch: { lastSeenAt?: number; encoding?: 'xml' | 'wbxml'; clientNonce?: string; serverNonce?: string },
+): void {
+  prepared(db).deviceAfterMessage.run({
+    id, lastSeenAt: patch.lastSeenAt ?? null, encoding: patch.encoding ?? null, clientNonce: patch.clientNonce ?? null, serverNonce: patch.serverNonce ?? null,
+  });
+}
+
 export function updateDevice(db: Db, id: string, patch: Partial<Omit<NewDevice, 'id'>>): void {
   // Only a new owner or DevId changes what the search index holds; the DM path never sets either.
   if (!('subscriberId' in patch) && !('devId' in patch)) {

@@ -27,6 +27,13 @@ function build(db: Db) {
     )).prepare(),
     sessionById: db.select().from(dmSessions).where(eq(dmSessions.id, sql.placeholder('id'))).prepare(),
     deviceById: db.select().from(devices).where(eq(devices.id, sql.placeholder('id'))).prepare(),
+    // What every DM message may change on its device; a null leaves the column as it is.
+    deviceAfterMessage: db.update(devices).set({
+      lastSeenAt: sql`coalesce(${sql.placeholder('lastSeenAt')}, ${devices.lastSeenAt})`,
+      encoding: sql`coalesce(${sql.placeholder('encoding')}, ${devices.encoding})`,
+      clientNonce: sql`coalesce(${sql.placeholder('clientNonce')}, ${devices.clientNonce})`,
+      serverNonce: sql`coalesce(${sql.placeholder('serverNonce')}, ${devices.serverNonce})`,
+    }).where(eq(devices.id, sql.placeholder('id'))).prepare(),
     // The job queries every session makes (dm-work.ts): what it resumes, starts and ends.
     jobById: db.select().from(jobs).where(eq(jobs.id, sql.placeholder('id'))).prepare(),
     runnableJobs: runnable(db, false),

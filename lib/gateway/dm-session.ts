@@ -5,7 +5,7 @@
  * restart (or another server process) can take the next message.
  */
 import type { AppContext } from '../app-context';
-import { getDeviceByDevId, updateDevice, type DeviceRow } from '@/db/queries/devices';
+import { getDeviceByDevId, updateDeviceAfterMessage, type DeviceRow } from '@/db/queries/devices';
 import { findActiveSession, findSession, insertSession, saveSession } from '@/db/queries/sessions';
 import { encodeMessage } from '../omadm/codec/index';
 import type { Encoding, SyncMLMessage } from '../omadm/message';
@@ -181,7 +181,7 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
       bytesIn: input.rawBody.length,
       bytesOut: body.length,
     });
-    updateDevice(db, device.id, {
+    updateDeviceAfterMessage(db, device.id, {
       // Seen: only a handset that has proved who it is in this session.
       ...(state.authenticated ? { lastSeenAt: now, encoding } : {}),
       ...(nonces.clientNonce !== undefined ? { clientNonce: nonces.clientNonce } : {}),

@@ -26,6 +26,12 @@ function build(db: Db) {
       eq(dmSessions.deviceId, sql.placeholder('deviceId')), eq(dmSessions.sessionId, sql.placeholder('sessionId')), eq(dmSessions.status, 'active'),
     )).prepare(),
     sessionById: db.select().from(dmSessions).where(eq(dmSessions.id, sql.placeholder('id'))).prepare(),
+    // Every column drizzle would default on the JS side is given: a prepared statement would
+    // otherwise carry the one value computed when it was built.
+    insertSession: db.insert(dmSessions).values({
+      id: sql.placeholder('id'), deviceId: sql.placeholder('deviceId'), sessionId: sql.placeholder('sessionId'),
+      state: sql.placeholder('state'), createdAt: sql.placeholder('now'), updatedAt: sql.placeholder('now'),
+    }).returning().prepare(),
     deviceById: db.select().from(devices).where(eq(devices.id, sql.placeholder('id'))).prepare(),
     // What every DM message may change on its device; a null leaves the column as it is.
     deviceAfterMessage: db.update(devices).set({

@@ -21,7 +21,7 @@ export const UNAUTHENTICATED_KEEP = 16;
 export const UNAUTHENTICATED_IDLE_MS = 3 * 60_000;
 
 export function insertSession(db: Db, row: { deviceId: string; sessionId: string; state: string }): DmSessionRow {
-  const inserted = db.insert(dmSessions).values(row).returning().get();
+  const inserted = prepared(db).insertSession.get({ ...row, id: crypto.randomUUID(), now: Date.now() })!;
   // Anyone who knows a DevId can open a session with a new SessionID and bad credentials:
   // without this, every such message would leave a row behind.
   if (!isAuthenticatedState(row.state)) reapUnauthenticatedSessions(db, row.deviceId, inserted.id);

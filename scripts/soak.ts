@@ -480,7 +480,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         const r = s.rng();
         const kind: OpKind = r < o.restoreShare ? 'restore' : r < o.restoreShare + o.buttonShare ? 'button-backup' : 'ordered-backup';
         await operation(s, kind);
-        await sleep(Math.floor(s.rng() * 2 * o.thinkS * 1000));
+        // The pause never outlasts the run.
+        await sleep(Math.max(0, Math.min(Math.floor(s.rng() * 2 * o.thinkS * 1000), stopAt - Date.now())));
       }
       // The drain: whatever the server still has for this handset gets to finish.
       await settle(s, () => s.h.state.pendingAlerts.length === 0 && !s.inSession && jobsForDevice(db, s.deviceId, ['queued', 'running'], 1).length === 0);

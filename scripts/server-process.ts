@@ -57,6 +57,10 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts'), '--protocol-only'], {
     cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // A soak or benchmark that is itself stopped takes its server along.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (s: string) => { stderr = (stderr + s).slice(-4000); });

@@ -124,6 +124,8 @@ interface Handset {
   lastFailed: boolean;
   failuresInRow: number;
   lastActivity: number;
+  /** What the handset's loop is waiting on, for a run that does not end. */
+  phase: string;
   rng: () => number;
 }
 
@@ -307,7 +309,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     for (const [i, h] of created.entries()) {
       const faults = withFaults(timed);
       const s: Handset = {
-        h, deviceId: '', faults, injectedAt: [], logSeen: 0, inSession: false, newSession: true, lastFailed: false, failuresInRow: 0,
+        h, deviceId: '', faults, injectedAt: [], logSeen: 0, inSession: false, newSession: true, lastFailed: false, failuresInRow: 0, phase: 'start',
         lastActivity: Date.now(), rng: rngOf(o.seed * 7919 + i),
       };
       const address = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
@@ -374,6 +376,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
      * work it was promised (a Package #0 that never came) checks in after stallS.
      */
     async function settle(s: Handset, done: () => boolean): Promise<boolean> {
+      s.phase = 'waiting for its jobs';
       let reconnectAt = 0;
       for (;;) {
         if (done()) return true;
@@ -433,6 +436,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         const snap = snaps[Math.floor(s.rng() * snaps.length)];
         let planned: { job: JobRow; backup: JobRow } | undefined;
         if (snap) {
+          s.phase = 'planning a restore';
           s.h.damage('settings');
           try {
             const { row } = await retryBusy(() => createPlan(ctx, { snapshotId: snap.id, categories: ['settings'] }, 'soak'));
@@ -480,10 +484,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         const r = s.rng();
         const kind: OpKind = r < o.restoreShare ? 'restore' : r < o.restoreShare + o.buttonShare ? 'button-backup' : 'ordered-backup';
         await operation(s, kind);
+        s.phase = 'pausing';
         // The pause never outlasts the run.
         await sleep(Math.max(0, Math.min(Math.floor(s.rng() * 2 * o.thinkS * 1000), stopAt - Date.now())));
       }
       // The drain: whatever the server still has for this handset gets to finish.
+      s.phase = 'draining';
       await settle(s, () => s.h.state.pendingAlerts.length === 0 && !s.inSession && jobsForDevice(db, s.deviceId, ['queued', 'running'], 1).length === 0);
     }
 
@@ -500,13 +506,19 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     progress?.unref();
 
     say(`soak: ${o.devices} handsets for ${o.minutes} min against ${server.dmUrl} (server pid ${server.pid}), fault rate ${o.faultRate}`);
-    const lives = [...handsets.values()].map((s, i) => life(s, i).catch((e: unknown) => {
-      unfinished.push(`${s.h.devId} stopped: ${(e as Error).stack ?? String(e)}`);
-    }));
+    const alive = new Set<Handset>();
+    const lives = [...handsets.values()].map((s, i) => {
+      alive.add(s);
+      return life(s, i).catch((e: unknown) => {
+        unfinished.push(`${s.h.devId} stopped: ${(e as Error).stack ?? String(e)}`);
+      }).finally(() => alive.delete(s));
+    });
     const watchdog = new Promise<void>((resolve) => server.child.once('exit', () => { stopped = true; resolve(); }));
     await Promise.race([Promise.all(lives), watchdog]);
     stopped = true;
-    await Promise.all(lives);
+    // Every loop ends by hardStop; one that has not 30 s later is stuck, and is reported as such.
+    await Promise.race([Promise.all(lives), sleep(Math.max(0, hardStop + 30_000 - Date.now()), undefined, { ref: false })]);
+    for (const s of alive) unfinished.push(`${s.h.devId} was still ${s.phase} when the run ended`);
     if (progress) clearInterval(progress);
     const drainEnd = Date.now();
     await Promise.race([Promise.all([...handsets.values()].map((s) => s.h.idle())), sleep(15_000, undefined, { ref: false })]);
@@ -707,6 +719,8 @@ async function main(): Promise<number> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // Ctrl-C: exit through 'exit', which stops the server process too.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   main().then((code) => process.exit(code), (err: unknown) => {
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     process.exit(1);

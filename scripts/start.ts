@@ -47,11 +47,20 @@ async function main(): Promise<void> {
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
-    await stopDemo?.();
-    stopWakes();
-    stopScheduler();
-    await server.close();
-    process.exit(0);
+    // Whatever a step throws (a busy database while the leases are given back, say), the
+    // process ends: a server that ignores SIGTERM is worse than one that skips a step.
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    try {
+      await stopDemo?.();
+      stopWakes();
+      stopScheduler();
+      await server.close();
+    } catch (err) {
+      log.error({ err }, 'shutdown step failed');
+    } finally {
+      process.exit(0);
+    }
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

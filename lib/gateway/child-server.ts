@@ -67,7 +67,10 @@ export async function spawnChildServer(opts: {
   const port = Number(new URL(url).port);
   const end = async (signal: NodeJS.Signals) => {
     if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    // A server that does not stop within 15 s of SIGTERM is killed: no test leaves one behind.
+    const late = setTimeout(() => proc.kill('SIGKILL'), 15_000);
     await exited;
+    clearTimeout(late);
   };
   return {
     proc, port, dmUrl: `http://127.0.0.1:${port}/dm`, dataDir: opts.dataDir,

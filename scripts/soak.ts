@@ -96,8 +96,9 @@ export interface SoakReport {
   snapshots: { complete: number; verified: number; verifyFailed: number; prunedByRetention: number };
   /** Per DM round trip at the handsets; `handsetLoopDelayP99` is how late the handsets' own event loop ran, which that includes. */
   latencyMs: { roundTrips: number; p50: number; p99: number; max: number; handsetLoopDelayP99: number };
-  /** Complete snapshots whose backup job did not succeed (the first 20). */
+  /** Complete snapshots whose backup job did not succeed, and jobs with more than one (the first 20). */
   anomalies: string[];
+  anomalyCount: number;
   serverRss: { startMB: number; maxMB: number; endMB: number; perMinute: Array<{ minute: number; maxMB: number; endMB: number }>; sparkline: string };
   throughput: { jobsCompletedPerMin: number; roundTripsPerS: number };
   serverExit: string | null;
@@ -582,12 +583,17 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     }
     for (const u of unfinished) lostDetails.push(u);
     // A complete snapshot belongs to a backup that succeeded; one that does not is reported.
+    // and a backup is one snapshot: a job with two complete ones ran twice to its end.
     const anomalies: string[] = [];
+    const perJob = new Map<string, string[]>();
     for (const r of verification.results) {
       const jobId = getSnapshot(db, r.snapshotId)?.jobId;
-      const job = jobId ? getJob(db, jobId) : undefined;
-      if (jobId && job?.status !== 'succeeded') anomalies.push(`snapshot ${r.snapshotId} is complete but its job ${jobId} is ${job?.status ?? 'gone'}`);
+      if (!jobId) continue;
+      perJob.set(jobId, [...(perJob.get(jobId) ?? []), r.snapshotId]);
+      const job = getJob(db, jobId);
+      if (job?.status !== 'succeeded') anomalies.push(`snapshot ${r.snapshotId} is complete but its job ${jobId} is ${job?.status ?? 'gone'}`);
     }
+    for (const [jobId, ids] of perJob) if (ids.length > 1) anomalies.push(`backup job ${jobId} has ${ids.length} complete snapshots (${ids.join(', ')})`);
     const lostCount = lostDetails.length;
 
     const wallS = (Date.now() - started) / 1000;
@@ -613,6 +619,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         handsetLoopDelayP99: Math.round(loopDelay.percentile(99) / 1e6),
       },
       anomalies: anomalies.slice(0, 20),
+      anomalyCount: anomalies.length,
       serverRss: rssReport(rss.samples),
       throughput: {
         jobsCompletedPerMin: Math.round((completed / (wallS / 60)) * 10) / 10,
@@ -662,6 +669,7 @@ export function formatReport(r: SoakReport): string {
   for (const e of r.serverErrors) lines.push(`SERVER LOG  ${e}`);
   for (const f of j.notInjectedFailures) lines.push(`FAILED      ${f}`);
   for (const l of j.lostDetails) lines.push(`LOST        ${l}`);
+  if (r.anomalyCount) lines.push(`anomalies   ${r.anomalyCount} (the first ${r.anomalies.length} below)`);
   for (const a of r.anomalies) lines.push(`ANOMALY     ${a}`);
   const warn = r.sessions.failedNotInjected ? ` (but ${r.sessions.failedNotInjected} session(s) failed without an injected fault; their handsets came back and their jobs went on)` : '';
   lines.push(r.ok ? `result      ok: nothing lost, no job failed without an injected fault${warn}` : 'result      NOT OK: lost work, or jobs that failed without an injected fault');

@@ -77,6 +77,11 @@ describe('encodeWbxml / decodeWbxml round trips', () => {
     });
   }
 
+  it('keeps a string that starts with U+FEFF (content, not a byte-order mark)', () => {
+    const tree: XmlElement = { name: 'SyncML', ns: SYNCML, children: [e('SyncHdr', e('SessionID', '\uFEFF'), e('LocName', '\uFEFFnamed and long enough to skip the ASCII fast path of the decoder'))] };
+    expect(decodeWbxml(encodeWbxml(tree, { stringTable: false }))).toEqual(tree);
+  });
+
   it('writes the header xml2wbxml writes for SyncML 1.2 and exact tokens', () => {
     const tree: XmlElement = {
       name: 'SyncML', ns: SYNCML,

@@ -28,7 +28,8 @@ import type { CodePage, DocType } from './wbxml-tokens';
 // ---------------------------------------------------------------------------------------------
 
 const MAX_U32 = 0xffffffff;
-const utf8Fatal = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string's leading U+FEFF is content (WBXML strings are not documents), not a byte-order mark to drop.
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 class Reader {
   pos = 0;

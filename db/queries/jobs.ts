@@ -66,3 +66,13 @@ export function blockedByFailure(db: Db, deviceId: string): JobRow[] {
 export function updateJob(db: Db, id: string, patch: Partial<Omit<JobRow, 'id'>>): void {
   db.update(jobs).set({ ...patch, updatedAt: Date.now() }).where(eq(jobs.id, id)).run();
 }
+
+/**
+ * Updates a running job only while `sessionRef` still holds it: a handset that reconnected
+ * gave the job to its new session, and the old session's last message must not overwrite it.
+ */
+export function updateJobInSession(db: Db, id: string, sessionRef: string | null, patch: Partial<Omit<JobRow, 'id'>>): boolean {
+  if (!sessionRef) return false;
+  return db.update(jobs).set({ ...patch, updatedAt: Date.now() })
+    .where(and(eq(jobs.id, id), eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running'))).run().changes === 1;
+}

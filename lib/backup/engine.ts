@@ -13,7 +13,7 @@
  */
 import type { DeviceRow } from '@/db/queries/devices';
 import { keyOwner } from './blob-store';
-import { updateJob, type JobRow } from '@/db/queries/jobs';
+import { updateJob, updateJobInSession, type JobRow } from '@/db/queries/jobs';
 import {
   clearStaging, insertSnapshot, recordBlob, stageEntry, stagedEntries, updateSnapshot, getSnapshot, type StagedEntry,
 } from '@/db/queries/snapshots';
@@ -67,7 +67,8 @@ function localId(job: JobRow, wid: string): string {
 }
 
 function save(ctx: AppContext, job: JobRow, p: BackupProgress): void {
-  updateJob(ctx.db, job.id, { progress: JSON.stringify(p) });
+  // Only while this session holds the job (a reconnected handset's new session may have it now).
+  updateJobInSession(ctx.db, job.id, job.sessionRef, { progress: JSON.stringify(p) });
   job.progress = JSON.stringify(p);
 }
 
@@ -85,6 +86,7 @@ export async function startBackup(ctx: AppContext, device: DeviceRow, job: JobRo
   };
   updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false, error: null });
   job.status = 'running';
+  job.sessionRef = sessionRowId;
   const work: WorkRequest[] = [];
   if (roots.length) work.push(getWork(job, p, 's', roots.map((r) => `${r.path}?list=Struct`)));
   save(ctx, job, p);
@@ -201,14 +203,22 @@ async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, p: Backup
     ...(p.missing.length ? { missing: p.missing } : {}),
     ...(p.unreadable.length ? { unreadable: p.unreadable.length } : {}),
   };
-  ctx.db.transaction((tx) => {
+  const superseded = ctx.db.transaction((tx) => {
     const t = tx as unknown as typeof ctx.db;
+    if (!updateJobInSession(t, job.id, job.sessionRef, { status: 'succeeded', result: JSON.stringify(result), progress: JSON.stringify(p) })) {
+      // The handset reconnected and a new session took the job over while this one's last
+      // message was on its way: that session's attempt finishes it, this one is dropped.
+      updateSnapshot(t, p.snapshotId, { status: 'failed', error: 'superseded by a later session of the handset', completedAt: Date.now() });
+      clearStaging(t, p.snapshotId);
+      return true;
+    }
     updateSnapshot(t, p.snapshotId, {
       status: 'complete', rootHash: hash, entries: entries.length, bytes: result.bytes, newBytes: p.newBytes, completedAt: Date.now(),
     });
     clearStaging(t, p.snapshotId);
-    updateJob(t, job.id, { status: 'succeeded', result: JSON.stringify(result), progress: JSON.stringify(p) });
+    return false;
   });
+  if (superseded) return {};
   insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'backup.completed', deviceId: device.id, details: result });
   // The policy's retention, for this device's snapshots; the store-wide sweep runs apart.
   // A failure here must not fail the backup that just completed: the next one tries again.

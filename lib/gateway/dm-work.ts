@@ -104,7 +104,8 @@ export async function handleSessionEvents(
   let anEnd = false;
   for (const [jobId, list] of byJob) {
     const job = getJob(ctx.db, jobId);
-    if (!job || job.deviceId !== device.id || job.status !== 'running') continue;
+    // A job a newer session of the handset has taken over is that session's now.
+    if (!job || job.deviceId !== device.id || job.status !== 'running' || job.sessionRef !== sessionRowId) continue;
     const step = await storageGuard(ctx, device, job, () => jobEvents(ctx, device, job, list, opts));
     work.push(...step.work);
     if (step.ended) anEnd = true;

@@ -43,6 +43,8 @@ const schema = z.object({
   /** Encryption at rest: the master key (base64 of 32 bytes), or a file holding it; else DATA_DIR/master.key. */
   REWIND_MASTER_KEY: z.string().optional(),
   REWIND_MASTER_KEY_FILE: z.string().optional(),
+  /** DM messages worked on at once per process; more wait their turn (memory grows with this, not with connections). */
+  DM_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(32),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -4,11 +4,12 @@
  */
 import type http from 'node:http';
 import { MIME } from '../omadm/message';
-import { getContext } from '../app-context';
+import { getContext, type AppContext } from '../app-context';
 import { authGate } from '../auth/limits';
 import { UNKNOWN_CLIENT } from '../client-address';
-import { readSyncMl, send, sendTooManyRequests } from './http-body';
+import { decodeSyncMl, readSyncMlBody, send, sendTooManyRequests, type SyncMlBody } from './http-body';
 import { processDmMessage } from './dm-session';
+import { InFlight } from './in-flight';
 
 /** Largest message we accept; our MaxMsgSize tells clients to stay well below it. */
 export const DM_MAX_BODY = 4 * 1024 * 1024;
@@ -21,17 +22,34 @@ export const DM_DECODE_LIMITS = { maxBytes: DM_MAX_BODY, maxDepth: 32, maxElemen
  * refused before its body is read; an address and DevId over theirs right after decoding,
  * before the database is touched. A handset that authenticates resets its own count.
  */
+let limiter: InFlight | undefined;
+/** Messages worked on at once (DM_CONCURRENCY); the rest wait, read and decoded, for a slot. */
+function working(max: number): InFlight {
+  if (limiter?.max !== max) limiter = new InFlight(max);
+  return limiter;
+}
+
 export async function handleDm(req: http.IncomingMessage, res: http.ServerResponse, client = UNKNOWN_CLIENT): Promise<void> {
   const gate = authGate('dm');
   const wait = gate.refusedAddress(client);
   if (wait !== undefined) return sendTooManyRequests(req, res, wait, 'DM authentications from this address');
-  const got = await readSyncMl(req, res, { name: 'DM', types: `${MIME.dmXml} or ${MIME.dmWbxml}`, maxBytes: DM_MAX_BODY, limits: DM_DECODE_LIMITS });
+  const raw = await readSyncMlBody(req, res, { name: 'DM', types: `${MIME.dmXml} or ${MIME.dmWbxml}`, maxBytes: DM_MAX_BODY });
+  if (!raw) return;
+  const ctx = getContext();
+  // Bytes are read outside the slot (a slow upload holds none), decoded and worked on inside
+  // it: the decoded message and the session are what take the memory.
+  await working(ctx.env.DM_CONCURRENCY).run(() => answerDm(ctx, req, res, client, raw));
+}
+
+async function answerDm(ctx: AppContext, req: http.IncomingMessage, res: http.ServerResponse, client: string, raw: SyncMlBody): Promise<void> {
+  const gate = authGate('dm');
+  const got = decodeSyncMl(res, raw, { name: 'DM', limits: DM_DECODE_LIMITS });
   if (!got) return;
   const devId = got.message.hdr.source.locURI;
   const waitDev = gate.refusedIdentity(client, devId);
   if (waitDev !== undefined) return sendTooManyRequests(req, res, waitDev, 'DM authentications for this device from this address');
   const hmac = req.headers['x-syncml-hmac'];
-  const answer = await processDmMessage(getContext(), {
+  const answer = await processDmMessage(ctx, {
     message: got.message,
     rawBody: got.body,
     encoding: got.encoding,

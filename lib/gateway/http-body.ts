@@ -79,6 +79,20 @@ export interface SyncMlRequest {
 export async function readSyncMl(
   req: http.IncomingMessage, res: http.ServerResponse, opts: { name: string; types: string; maxBytes: number; limits: Partial<DecodeLimits> },
 ): Promise<SyncMlRequest | undefined> {
+  const raw = await readSyncMlBody(req, res, opts);
+  return raw && decodeSyncMl(res, raw, opts);
+}
+
+export interface SyncMlBody {
+  body: Uint8Array;
+  encoding: Encoding;
+  contentType: string | undefined;
+}
+
+/** The request's bytes, once method, content type and size are right (else the answer is sent). */
+export async function readSyncMlBody(
+  req: http.IncomingMessage, res: http.ServerResponse, opts: { name: string; types: string; maxBytes: number },
+): Promise<SyncMlBody | undefined> {
   if (req.method !== 'POST') {
     send(res, 405, `the ${opts.name} endpoint accepts POST only`, { allow: 'POST' });
     return undefined;
@@ -90,9 +104,8 @@ export async function readSyncMl(
     send(res, 415, `unsupported content type; send ${opts.types}`);
     return undefined;
   }
-  let body: Uint8Array;
   try {
-    body = await readBody(req, opts.maxBytes);
+    return { body: await readBody(req, opts.maxBytes), encoding, contentType };
   } catch (err) {
     if (err instanceof BodyError) {
       send(res, err.status, err.message, { connection: 'close' });
@@ -100,9 +113,13 @@ export async function readSyncMl(
     }
     throw err;
   }
+}
+
+/** The decoded message (else the 400 or 413 is sent). */
+export function decodeSyncMl(res: http.ServerResponse, raw: SyncMlBody, opts: { name: string; limits: Partial<DecodeLimits> }): SyncMlRequest | undefined {
   try {
-    const message = decodeMessage(body, encoding, opts.limits);
-    return { message, body, encoding, contentType: (contentType ?? '').split(';')[0]!.trim().toLowerCase() };
+    const message = decodeMessage(raw.body, raw.encoding, opts.limits);
+    return { message, body: raw.body, encoding: raw.encoding, contentType: (raw.contentType ?? '').split(';')[0]!.trim().toLowerCase() };
   } catch (err) {
     if (err instanceof DecodeError) {
       log.info({ code: err.code, offset: err.offset, endpoint: opts.name }, 'undecodable SyncML message');

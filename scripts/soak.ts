@@ -46,6 +46,7 @@ import type { FaultyTransport } from '../lib/device/faults';
 import type { Transport } from '../lib/device/transport';
 import type { JobRow } from '../db/queries/jobs';
 import { sampleRss, startServerProcess, type RssSample } from './server-process';
+import { Rng } from '../lib/device/random';
 
 export interface SoakOptions {
   devices: number;
@@ -135,16 +136,10 @@ function percentile(sorted: Float64Array | number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-/** A mulberry32 stream: deterministic choices per handset from the run's seed. */
+/** The handsets' own deterministic stream (mulberry32), as a function. */
 function rngOf(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.float();
 }
 
 /** Growable list of latencies without boxing a million numbers. */

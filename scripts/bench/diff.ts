@@ -11,21 +11,16 @@ import { diffManifests, type DiffOptions } from '../../lib/backup/diff';
 import type { ManifestEntry } from '../../lib/backup/manifest';
 import type { Category } from '../../lib/omadm/mo/backup-restore';
 import { formatRows, type Row, timeMs } from './codec';
+import { Rng } from '../../lib/device/random';
 
 const NODES = 10_000;
 const GOAL_MS = 20;
 
 
-/** mulberry32: a small deterministic PRNG. */
+/** The handsets' own deterministic stream (mulberry32), as a function. */
 function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.float();
 }
 
 interface Workload {

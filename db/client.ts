@@ -1,21 +1,103 @@
 /**
- * Opens the database and applies the committed migrations. Every connection gets the
- * pragmas better-sqlite3 needs for safe concurrent use (WAL, busy timeout, foreign keys).
+ * Opens the database: embedded SQLite (a file under DATA_DIR) by default, or PostgreSQL when
+ * DATABASE_URL names one. Both are driven through drizzle and answer the same queries
+ * (db/queries), which only use what the two dialects share: awaited query builders, and raw
+ * SQL through db/sql.ts.
+ *
+ * The queries are typed against one set of table objects (db/schema.ts). drizzle's builders
+ * read only names and value encoders from them, and PostgreSQL stores every column the way
+ * SQLite does (text, integers for times and flags: db/schema-pg.ts derives it), so the same
+ * tables serve the pg dialect; db/schema-equivalence.test.ts holds the two to that.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import Database from 'better-sqlite3';
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { is } from 'drizzle-orm';
+import { drizzle as drizzleSqliteSync } from 'drizzle-orm/better-sqlite3';
+import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
+import { drizzle as drizzleProxy } from 'drizzle-orm/sqlite-proxy';
+import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { PgDatabase } from 'drizzle-orm/pg-core';
+import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import * as schema from './schema';
 import { ensureSearchIndex } from './queries/search';
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+/** A database or a transaction on one: every query function takes one of these first. */
+export type Db = BaseSQLiteDatabase<'async', unknown, typeof schema>;
+
+export type Dialect = 'sqlite' | 'pg';
 
 // Resolved from the working directory: Next bundles server code, so import.meta.url is not the source path.
-const migrationsFolder = path.resolve(process.env.REWIND_ROOT ?? process.cwd(), 'db/migrations');
+const root = () => process.env.REWIND_ROOT ?? process.cwd();
+const sqliteMigrations = () => path.resolve(root(), 'db/migrations');
+const pgMigrations = () => path.resolve(root(), 'db/migrations-pg');
 
-/** Opens (creating if needed) a database file, or ':memory:' for tests, with migrations applied. */
+/** SQLite beneath drizzle, for db/sql.ts: rows as objects, and the change count. */
+export interface SqliteRaw {
+  all(sql: string, params: unknown[]): Promise<Record<string, unknown>[]>;
+  run(sql: string, params: unknown[]): Promise<number>;
+}
+
+const RAW = Symbol.for('rewind.db.raw');
+type WithRaw = { [RAW]?: SqliteRaw; session?: { [RAW]?: SqliteRaw } };
+
+/** The raw executor of a SQLite database or of a transaction on it (they share the session). */
+export function sqliteRaw(db: Db): SqliteRaw {
+  const d = db as unknown as WithRaw;
+  const raw = d[RAW] ?? d.session?.[RAW];
+  if (!raw) throw new Error('not a SQLite database opened by openDb');
+  return raw;
+}
+
+export function dialectOf(db: Db): Dialect {
+  return is(db, PgDatabase) ? 'pg' : 'sqlite';
+}
+
+export function isPg(db: Db): boolean {
+  return is(db, PgDatabase);
+}
+
+/**
+ * One SQLite connection serves the whole process, so a transaction must have it to itself:
+ * while one is open, statements from any other async flow wait until it ends instead of
+ * landing inside it (and being rolled back with it). The flow that owns the transaction is
+ * known through AsyncLocalStorage.
+ */
+class SqliteGate {
+  private owner: object | null = null;
+  private released: Promise<void> = Promise.resolve();
+  private release: () => void = () => {};
+  private readonly flow = new AsyncLocalStorage<object>();
+
+  /** Resolves once no transaction of another flow is open. */
+  async clear(): Promise<void> {
+    while (this.owner && this.flow.getStore() !== this.owner) await this.released;
+  }
+
+  inTransaction(): boolean {
+    return this.owner !== null && this.flow.getStore() === this.owner;
+  }
+
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    await this.clear();
+    const owner = {};
+    this.owner = owner;
+    this.released = new Promise((r) => { this.release = r; });
+    try {
+      return await this.flow.run(owner, fn);
+    } finally {
+      this.owner = null;
+      this.release();
+    }
+  }
+}
+
+const STATEMENT_CACHE = 512;
+
+/** Opens (creating if needed) a SQLite file, or ':memory:' for tests, with migrations applied. */
 export function openDb(file: string): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const sqlite = new Database(file);
@@ -26,17 +108,138 @@ export function openDb(file: string): Db {
   // Deleted rows are overwritten, not just unlinked: an erased subscriber's keys and rows
   // must not stay readable in free pages of the file.
   sqlite.pragma('secure_delete = ON');
-  const db = drizzle(sqlite, { schema });
-  // Every transaction takes the write lock when it begins. With several server processes on
-  // one file, a deferred transaction that reads and then writes fails at once with
-  // SQLITE_BUSY when another process wrote in between (its snapshot is stale, and waiting
-  // cannot help); an immediate one waits its turn under busy_timeout instead.
-  const deferred = db.transaction.bind(db);
-  db.transaction = ((fn, config) => deferred(fn, { behavior: 'immediate', ...config })) as typeof db.transaction;
-  migrate(db, { migrationsFolder });
-  // A database from before the search index gets one the first time it is opened.
-  ensureSearchIndex(db);
+  migrateSqlite(drizzleSqliteSync(sqlite), { migrationsFolder: sqliteMigrations() });
+
+  // Statements are prepared once and kept: the DM endpoint runs the same few per message.
+  const statements = new Map<string, Database.Statement>();
+  const prepare = (text: string) => {
+    let s = statements.get(text);
+    if (!s) {
+      if (statements.size >= STATEMENT_CACHE) statements.clear();
+      s = sqlite.prepare(text);
+      statements.set(text, s);
+    }
+    return s;
+  };
+  const gate = new SqliteGate();
+  const db = drizzleProxy(async (text, params, method) => {
+    await gate.clear();
+    const s = prepare(text);
+    if (method === 'run') {
+      if (s.reader) s.all(...params); else s.run(...params);
+      return { rows: [] };
+    }
+    if (!s.reader) {
+      // A write without RETURNING asked for rows (drizzle's own begin/commit goes through 'run').
+      s.run(...params);
+      return { rows: [] };
+    }
+    s.raw(true);
+    try {
+      return { rows: method === 'get' ? s.get(...params) as unknown[] : s.all(...params) as unknown[] };
+    } finally {
+      s.raw(false);
+    }
+  }, { schema });
+  const raw: SqliteRaw = {
+    async all(text, params) {
+      await gate.clear();
+      const s = prepare(text);
+      if (!s.reader) { s.run(...params); return []; }
+      return s.all(...params) as Record<string, unknown>[];
+    },
+    async run(text, params) {
+      await gate.clear();
+      const s = prepare(text);
+      if (s.reader) return s.all(...params).length;
+      return s.run(...params).changes;
+    },
+  };
+  Object.assign(db, { [RAW]: raw, $client: sqlite });
+  Object.assign((db as unknown as { session: object }).session, { [RAW]: raw });
+
+  // Every transaction takes the write lock when it begins (BEGIN IMMEDIATE). With several
+  // server processes on one file, a deferred transaction that reads and then writes fails at
+  // once with SQLITE_BUSY when another process wrote in between (its snapshot is stale, and
+  // waiting cannot help); an immediate one waits its turn under busy_timeout instead.
+  const begin = db.transaction.bind(db);
+  db.transaction = (async (fn: Parameters<typeof begin>[0]) => {
+    // A transaction inside a transaction must go through the one it is in (tx.transaction,
+    // a savepoint): on PostgreSQL `db` would be another connection, waiting on this one.
+    if (gate.inTransaction()) throw new Error('a transaction was begun on the database inside another: use the transaction handle');
+    return gate.exclusive(() => begin(fn, { behavior: 'immediate' }));
+  }) as typeof db.transaction;
+  return db as unknown as Db;
+}
+
+/** The SQLite connection under a database opened by openDb (maintenance: checkpoints, close). */
+export function sqliteClient(db: Db): Database.Database | undefined {
+  return (db as unknown as { $client?: unknown }).$client instanceof Database ? (db as unknown as { $client: Database.Database }).$client : undefined;
+}
+
+// int8 (bigint columns, counts) and numeric (a sum of int8) come back from node-postgres as
+// strings; every figure Rewind stores fits a double, as it does in SQLite. Set on the driver's
+// global parsers: drizzle passes those with every query, over any the pool was given.
+let pgParsers = false;
+function setPgParsers(): void {
+  if (pgParsers) return;
+  pgParsers = true;
+  pg.types.setTypeParser(pg.types.builtins.INT8, Number);
+  pg.types.setTypeParser(pg.types.builtins.NUMERIC, Number);
+}
+
+/**
+ * Opens a PostgreSQL database (a pool of connections). Call migrateDb before the first
+ * query: the schema is brought up to date under an advisory lock, so processes starting
+ * together apply each migration once.
+ */
+export function openPgDb(url: string, opts: { max?: number } = {}): Db {
+  setPgParsers();
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  // An idle connection's error (the server restarted) must not take the process down: the
+  // pool drops it and the next query opens another.
+  pool.on('error', () => {});
+  const db = drizzlePg(pool, { schema: schema as unknown as Record<string, never> });
+  return db as unknown as Db;
+}
+
+/**
+ * Makes a database ready for a server or a command: PostgreSQL's schema brought up to date
+ * (SQLite's is, by openDb), and a database from before the search index indexed.
+ */
+export async function prepareDb(db: Db): Promise<Db> {
+  await migrateDb(db);
+  await ensureSearchIndex(db);
   return db;
+}
+
+/** Brings a PostgreSQL database's schema up to date (a no-op on SQLite, done by openDb). */
+export async function migrateDb(db: Db): Promise<void> {
+  if (!isPg(db)) return;
+  const pgDb = db as unknown as NodePgDatabase & { $client: pg.Pool };
+  const client = await pgDb.$client.connect();
+  try {
+    await client.query('select pg_advisory_lock(7403211)');
+    try {
+      await migratePg(drizzlePg(client), { migrationsFolder: pgMigrations() });
+    } finally {
+      await client.query('select pg_advisory_unlock(7403211)');
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** The database the environment names: DATABASE_URL (PostgreSQL), else DATA_DIR/rewind.db. */
+export function openDatabase(e: { DATABASE_URL?: string; dataDir: string }): Db {
+  return e.DATABASE_URL ? openPgDb(e.DATABASE_URL) : openDb(dbFile(e.dataDir));
+}
+
+/** Closes the SQLite connection or the PostgreSQL pool. */
+export async function closeDb(db: Db): Promise<void> {
+  const client = (db as unknown as { $client: { close?: () => void; end?: () => Promise<void> } }).$client;
+  if (client instanceof Database) client.close();
+  else await client.end?.();
 }
 
 export function dbFile(dataDir: string): string {

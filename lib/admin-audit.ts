@@ -50,10 +50,10 @@ export function decodeCursor(s: string | undefined): AuditCursor | undefined {
 }
 
 /** The database filter; undefined when it can match nothing (a DevId no device has). */
-export function auditFilterOf(db: Db, q: AuditQuery): AuditFilter | undefined {
+export async function auditFilterOf(db: Db, q: AuditQuery): Promise<AuditFilter | undefined> {
   const f: AuditFilter = {};
   if (q.devId) {
-    const d = getDeviceByDevId(db, q.devId);
+    const d = await getDeviceByDevId(db, q.devId);
     if (!d) return undefined;
     f.deviceId = d.id;
   }
@@ -65,11 +65,11 @@ export function auditFilterOf(db: Db, q: AuditQuery): AuditFilter | undefined {
 }
 
 /** One page, newest first, and the cursor of the next (older) page when there is one. */
-export function auditPage(db: Db, q: AuditQuery, limit = AUDIT_PAGE_SIZE): { rows: AuditEntry[]; next?: string } {
-  const f = auditFilterOf(db, q);
+export async function auditPage(db: Db, q: AuditQuery, limit = AUDIT_PAGE_SIZE): Promise<{ rows: AuditEntry[]; next?: string }> {
+  const f = await auditFilterOf(db, q);
   if (!f) return { rows: [] };
   const before = decodeCursor(q.before);
-  const rows = searchAudit(db, f, { limit: limit + 1, ...(before ? { before } : {}) });
+  const rows = await searchAudit(db, f, { limit: limit + 1, ...(before ? { before } : {}) });
   const page = rows.slice(0, limit);
   return rows.length > limit ? { rows: page, next: encodeCursor(page.at(-1)!) } : { rows: page };
 }
@@ -96,13 +96,13 @@ export function auditCsvLine(e: AuditEntry): string {
 }
 
 /** The whole filtered log as CSV lines, header first, newest first, read a batch at a time (cursor ignored). */
-export function* auditCsv(db: Db, q: AuditQuery): Generator<string> {
+export async function* auditCsv(db: Db, q: AuditQuery): AsyncGenerator<string> {
   yield csvLine(AUDIT_CSV_HEADER);
-  const f = auditFilterOf(db, q);
+  const f = await auditFilterOf(db, q);
   if (!f) return;
   let before: AuditCursor | undefined;
   for (let n = 0; n < AUDIT_EXPORT_MAX;) {
-    const rows = searchAudit(db, f, { limit: Math.min(EXPORT_BATCH, AUDIT_EXPORT_MAX - n), ...(before ? { before } : {}) });
+    const rows = await searchAudit(db, f, { limit: Math.min(EXPORT_BATCH, AUDIT_EXPORT_MAX - n), ...(before ? { before } : {}) });
     for (const r of rows) yield auditCsvLine(r);
     n += rows.length;
     if (rows.length < EXPORT_BATCH) return;

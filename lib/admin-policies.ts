@@ -57,10 +57,10 @@ export function describeInterval(minutes: number): string {
 }
 
 /** Creates or updates a policy from the form; a taken name is a field error. */
-export function savePolicy(db: Db, f: PolicyForm): { policy: PolicyRow; created: boolean; before?: PolicyRow } {
-  const before = f.id ? getPolicy(db, f.id) : undefined;
+export async function savePolicy(db: Db, f: PolicyForm): Promise<{ policy: PolicyRow; created: boolean; before?: PolicyRow }> {
+  const before = f.id ? await getPolicy(db, f.id) : undefined;
   if (f.id && !before) throw new ValidationError('That policy no longer exists.');
-  const clash = getPolicyByName(db, f.name);
+  const clash = await getPolicyByName(db, f.name);
   if (clash && clash.id !== f.id) throw new ValidationError(`A policy called ${f.name} already exists.`, { name: ['Another policy has this name.'] });
   const retention: RetentionRules = {};
   for (const k of ['keepLast', 'daily', 'weekly', 'monthly'] as const) if (f[k] !== undefined) retention[k] = f[k];
@@ -71,13 +71,13 @@ export function savePolicy(db: Db, f: PolicyForm): { policy: PolicyRow; created:
   };
   let id: string;
   if (before) {
-    updatePolicy(db, before.id, values);
+    await updatePolicy(db, before.id, values);
     id = before.id;
   } else {
-    id = insertPolicy(db, { ...values, isDefault: false }).id;
+    id = (await insertPolicy(db, { ...values, isDefault: false })).id;
   }
-  if (f.makeDefault) setDefaultPolicy(db, id);
-  return { policy: getPolicy(db, id)!, created: !before, ...(before ? { before } : {}) };
+  if (f.makeDefault) await setDefaultPolicy(db, id);
+  return { policy: (await getPolicy(db, id))!, created: !before, ...(before ? { before } : {}) };
 }
 
 /** A policy as the page shows and edits it. */
@@ -119,12 +119,12 @@ const PREVIEW_SCAN = 500;
  * The next scheduled backup of a sample of the devices `policyId` applies to (the most
  * recently seen first), soonest first.
  */
-export function policyPreview(db: Db, policyId: string, sample = 8): NextBackup[] {
-  const policy = getPolicy(db, policyId);
+export async function policyPreview(db: Db, policyId: string, sample = 8): Promise<NextBackup[]> {
+  const policy = await getPolicy(db, policyId);
   if (!policy) return [];
-  const resolve = policyResolver(db);
-  const assigned = listAssignments(db).filter((a) => a.policyId === policyId);
-  const candidates = previewCandidates(db, {
+  const resolve = await policyResolver(db);
+  const assigned = (await listAssignments(db)).filter((a) => a.policyId === policyId);
+  const candidates = await previewCandidates(db, {
     policyId, isDefault: policy.isDefault,
     groups: assigned.filter((a) => a.kind === 'group').map((a) => a.key),
     models: assigned.filter((a) => a.kind === 'model').map((a) => a.key),
@@ -140,26 +140,26 @@ export function policyPreview(db: Db, policyId: string, sample = 8): NextBackup[
 }
 
 /** One handset's policy, where it came from, and its next scheduled backup; undefined for an unknown DevId. */
-export function handsetNextBackup(db: Db, devId: string): NextBackup | undefined {
-  const c = previewCandidateByDevId(db, devId);
+export async function handsetNextBackup(db: Db, devId: string): Promise<NextBackup | undefined> {
+  const c = await previewCandidateByDevId(db, devId);
   if (!c) return undefined;
-  const r = resolvePolicy(db, c);
+  const r = await resolvePolicy(db, c);
   return nextBackupOf(c, r.policy, r.source);
 }
 
 /** Everything the policies page shows, read at one moment (`now`). */
-export function policiesPage(db: Db, q: { edit?: string; creating: boolean; devId?: string }) {
-  const fallback = ensureDefaultPolicy(db);
-  const all = listPolicies(db).map(policyView);
+export async function policiesPage(db: Db, q: { edit?: string; creating: boolean; devId?: string }) {
+  const fallback = await ensureDefaultPolicy(db);
+  const all = (await listPolicies(db)).map(policyView);
   const editing = q.creating ? undefined : all.find((p) => p.id === q.edit) ?? all.find((p) => p.id === fallback.id)!;
   return {
     now: Date.now(),
     all,
     editing,
-    assignments: listAssignments(db),
-    groups: deviceGroups(db),
-    models: listModels(db).map((m) => `${m.manufacturer}/${m.model}`),
-    handset: q.devId ? handsetNextBackup(db, q.devId) : undefined,
-    preview: editing ? policyPreview(db, editing.id) : [],
+    assignments: await listAssignments(db),
+    groups: await deviceGroups(db),
+    models: (await listModels(db)).map((m) => `${m.manufacturer}/${m.model}`),
+    handset: q.devId ? await handsetNextBackup(db, q.devId) : undefined,
+    preview: editing ? await policyPreview(db, editing.id) : [],
   };
 }

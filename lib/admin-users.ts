@@ -9,38 +9,38 @@ import { deleteUser, deleteUserSessions, getUser, setUserRole, updateUser, type 
 import { hashPassword } from '@/lib/auth/password';
 import { ValidationError } from '@/lib/devices';
 
-function userOf(db: Db, id: string): UserRow {
-  const u = getUser(db, id);
+async function userOf(db: Db, id: string): Promise<UserRow> {
+  const u = await getUser(db, id);
   if (!u) throw new ValidationError('That user no longer exists.');
   return u;
 }
 
-export function changeRole(db: Db, actorId: string, id: string, role: 'admin' | 'agent'): UserRow {
-  const u = userOf(db, id);
+export async function changeRole(db: Db, actorId: string, id: string, role: 'admin' | 'agent'): Promise<UserRow> {
+  const u = await userOf(db, id);
   if (u.id === actorId) throw new ValidationError('You cannot change your own role; ask another admin.');
   if (u.role === 'subscriber') throw new ValidationError('A subscriber account belongs to its subscriber; create a staff account instead.');
   if (u.role === role) throw new ValidationError(`${u.email} is already ${role === 'admin' ? 'an admin' : 'an agent'}.`);
-  setUserRole(db, u.id, role);
-  deleteUserSessions(db, u.id);
+  await setUserRole(db, u.id, role);
+  await deleteUserSessions(db, u.id);
   return { ...u, role };
 }
 
 export async function resetPassword(db: Db, id: string, password: string): Promise<UserRow> {
-  const u = userOf(db, id);
-  updateUser(db, u.id, { passwordHash: await hashPassword(password), failedAttempts: 0, lockedUntil: null });
-  deleteUserSessions(db, u.id);
+  const u = await userOf(db, id);
+  await updateUser(db, u.id, { passwordHash: await hashPassword(password), failedAttempts: 0, lockedUntil: null });
+  await deleteUserSessions(db, u.id);
   return u;
 }
 
-export function unlockUser(db: Db, id: string): UserRow {
-  const u = userOf(db, id);
-  updateUser(db, u.id, { failedAttempts: 0, lockedUntil: null });
+export async function unlockUser(db: Db, id: string): Promise<UserRow> {
+  const u = await userOf(db, id);
+  await updateUser(db, u.id, { failedAttempts: 0, lockedUntil: null });
   return u;
 }
 
-export function removeUser(db: Db, actorId: string, id: string): UserRow {
-  const u = userOf(db, id);
+export async function removeUser(db: Db, actorId: string, id: string): Promise<UserRow> {
+  const u = await userOf(db, id);
   if (u.id === actorId) throw new ValidationError('You cannot delete your own account.');
-  deleteUser(db, u.id);
+  await deleteUser(db, u.id);
   return u;
 }

@@ -3,7 +3,7 @@
  * handlers. Next bundles its handlers separately, so a module-level singleton would be
  * created twice; the context lives on globalThis instead.
  */
-import { openDb, dbFile, type Db } from '@/db/client';
+import { openDatabase, type Db } from '@/db/client';
 import path from 'node:path';
 import { RoutingPush, WebhookPush } from './omadm/push';
 import { FileBlobStore, type BlobStore, type RawBlobStore } from './backup/blob-store';
@@ -46,7 +46,9 @@ export function getContext(): AppContext {
   const g = globalThis as Holder;
   if (!g[KEY]) {
     const e = env();
-    const db = openDb(dbFile(e.dataDir));
+    // PostgreSQL when DATABASE_URL names one, else SQLite under DATA_DIR. Opening is
+    // synchronous either way; servers and commands run prepareDb once at start-up.
+    const db = openDatabase(e);
     g[KEY] = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
   }
   return g[KEY];

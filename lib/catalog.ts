@@ -30,7 +30,7 @@ export async function publishFirmware(
 ): Promise<FirmwarePackageRow> {
   check(p.bytes, p.version);
   const { hash } = await ctx.blobs.put(p.bytes, OPERATOR);
-  recordBlob(ctx.db, hash, p.bytes.length);
+  await recordBlob(ctx.db, hash, p.bytes.length);
   return upsertFirmwarePackage(ctx.db, { manufacturer: p.manufacturer, model: p.model, version: p.version, name: p.name ?? null, blobHash: hash, size: p.bytes.length });
 }
 
@@ -41,7 +41,7 @@ export async function publishApp(
   check(p.bytes, p.version);
   if (!/^[A-Za-z0-9._-]{1,256}$/.test(p.appId)) throw new CatalogError(`"${p.appId}" is not an application id`);
   const { hash } = await ctx.blobs.put(p.bytes, OPERATOR);
-  recordBlob(ctx.db, hash, p.bytes.length);
+  await recordBlob(ctx.db, hash, p.bytes.length);
   return upsertAppPackage(ctx.db, { appId: p.appId, name: p.name, version: p.version, models: p.models ? JSON.stringify(p.models) : null, blobHash: hash, size: p.bytes.length });
 }
 
@@ -59,6 +59,6 @@ export function packageUrl(baseUrl: string, id: string): string {
 /** The bytes behind /packages/<id>, or undefined. */
 export async function readPackage(ctx: { db: Db; blobs: BlobStore }, id: string): Promise<Uint8Array | undefined> {
   if (!/^[0-9a-f-]{36}$/.test(id)) return undefined;
-  const row = findPackageById(ctx.db, id);
+  const row = await findPackageById(ctx.db, id);
   return row ? ctx.blobs.get(row.blobHash) : undefined;
 }

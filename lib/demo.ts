@@ -66,14 +66,14 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     mediaScale: 0.05,
     serverId: ctx.env.DM_SERVER_ID,
   });
-  describeVirtualModels(ctx.db);
+  await describeVirtualModels(ctx.db);
   // Firmware and app packages for the virtual models, so restores can reinstall them.
   await publishVirtualCatalog(ctx);
-  provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true, owner: demoOwner });
-  const { token } = createApiToken(ctx.db, 'admin', 'demo');
+  await provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true, owner: demoOwner });
+  const { token } = await createApiToken(ctx.db, 'admin', 'demo');
   console.log(`Demo:           ${handsets.length} virtual handsets of ${Math.min(handsets.length, DEMO_PEOPLE.length)} subscribers (XML and WBXML, MD5 both ways)`);
   console.log(`Demo API token: ${token}   (admin; e.g. curl -H "Authorization: Bearer ${token}" ${opts.serverUrl}/api/v1/devices)`);
-  const signIns = await ensureDemoUsers(ctx.db, handsets[0] ? getDeviceByDevId(ctx.db, handsets[0].devId)?.subscriberId ?? null : null);
+  const signIns = await ensureDemoUsers(ctx.db, handsets[0] ? (await getDeviceByDevId(ctx.db, handsets[0].devId))?.subscriberId ?? null : null);
   console.log(`Demo sign-ins:  ${signIns.map((u) => `${u.email} / ${u.password} (${u.role})`).join(', ')}   at ${opts.serverUrl}/sign-in`);
 
   const sessions: SessionSummary[] = [];
@@ -82,10 +82,11 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     stops.push(h.listen(ctx.push.inproc));
     stops.push(h.onSession((s) => sessions.push(s)));
   }
-  const fresh = handsets.filter((h) => {
-    const d = getDeviceByDevId(ctx.db, h.devId);
-    return d && !hasCompleteSnapshot(ctx.db, d.id);
-  });
+  const fresh: VirtualHandset[] = [];
+  for (const h of handsets) {
+    const d = await getDeviceByDevId(ctx.db, h.devId);
+    if (d && !(await hasCompleteSnapshot(ctx.db, d.id))) fresh.push(h);
+  }
   const ready = buildHistory(ctx, fresh).then(() => {
     const s = summarize(handsets.length, sessions, 0);
     console.log(`Demo sessions:  ${s.ok} completed, ${s.failed} failed${fresh.length ? ` (a ${HISTORY_WEEKS}-week history for ${fresh.length} handsets)` : ''}`);
@@ -119,10 +120,10 @@ async function buildHistory(ctx: ReturnType<typeof getContext>, handsets: readon
       if (week > 0) h.everydayUse(week);
       if (week === 2 && i % 3 === 0) h.damage('antivirus');
       if (week === 2 && i % 5 === 1) h.damage('appdata');
-      const device = getDeviceByDevId(ctx.db, h.devId);
+      const device = await getDeviceByDevId(ctx.db, h.devId);
       if (!device) return;
       if ((i + week) % 2 === 0) {
-        createBackupJob(ctx.db, device, { trigger: 'on-demand', actor: 'demo' });
+        await createBackupJob(ctx.db, device, { trigger: 'on-demand', actor: 'demo' });
         await wakeDevice(ctx.push, device, { version: ctx.env.NOTIFICATION_VERSION });
       } else {
         await h.pressBackupButton();
@@ -133,8 +134,8 @@ async function buildHistory(ctx: ReturnType<typeof getContext>, handsets: readon
       const ds = week === 0 || week === HISTORY_WEEKS - 1;
       if (ds) {
         // The device row as the session left it: Package #0 is signed with the nonce it agreed.
-        const fresh = getDeviceByDevId(ctx.db, h.devId)!;
-        const { job } = createDsBackupJob(ctx.db, fresh, { actor: 'demo', wake: false });
+        const fresh = (await getDeviceByDevId(ctx.db, h.devId))!;
+        const { job } = await createDsBackupJob(ctx.db, fresh, { actor: 'demo', wake: false });
         await wakeDevice(ctx.push, fresh, { version: ctx.env.NOTIFICATION_VERSION });
         await h.idle();
         await jobDone(ctx, job.id, 60_000);
@@ -142,8 +143,8 @@ async function buildHistory(ctx: ReturnType<typeof getContext>, handsets: readon
       const weeksAgo = HISTORY_WEEKS - 1 - week;
       const at = now - weeksAgo * 7 * 86_400_000 - (i % 12) * 3_600_000;
       if (weeksAgo > 0) {
-        backdateNewestSnapshot(ctx.db, device.id, at);
-        if (ds) backdateNewestDsSnapshot(ctx.db, device.id, at + 600_000);
+        await backdateNewestSnapshot(ctx.db, device.id, at);
+        if (ds) await backdateNewestDsSnapshot(ctx.db, device.id, at + 600_000);
       }
     }));
   }
@@ -153,7 +154,7 @@ async function buildHistory(ctx: ReturnType<typeof getContext>, handsets: readon
 async function jobDone(ctx: ReturnType<typeof getContext>, jobId: string, ms: number): Promise<void> {
   const until = Date.now() + ms;
   while (Date.now() < until) {
-    const j = getJob(ctx.db, jobId);
+    const j = await getJob(ctx.db, jobId);
     if (!j || (j.status !== 'queued' && j.status !== 'running')) return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -171,7 +172,7 @@ export async function ensureDemoUsers(db: Db, subscriberId: string | null): Prom
   const out: Array<(typeof DEMO_USERS)[number]> = [];
   for (const u of DEMO_USERS) {
     if (u.role === 'subscriber' && !subscriberId) continue;
-    if (!getUserByEmail(db, u.email)) {
+    if (!(await getUserByEmail(db, u.email))) {
       await createUser(db, { ...u, ...(u.role === 'subscriber' ? { subscriberId: subscriberId! } : {}) });
     }
     out.push(u);

@@ -182,22 +182,22 @@ export interface ImportResult {
 }
 
 /** Validates the whole file, then provisions every row in one transaction; throws DeviceImportError listing every bad row. */
-export function importDevices(db: Db, csv: string): ImportResult {
+export async function importDevices(db: Db, csv: string): Promise<ImportResult> {
   const { rows, errors } = parseDeviceCsv(csv);
   if (errors.length) throw new DeviceImportError(errors);
-  // Synchronous on purpose (better-sqlite3); provisionDevice's own transactions nest as savepoints.
-  return db.transaction(() => {
-    const subscribersBefore = countSubscribers(db);
+  // One transaction, every query through it; provisionDevice's own transactions nest as savepoints.
+  return db.transaction(async (tx) => {
+    const subscribersBefore = await countSubscribers(tx);
     let created = 0;
     for (const r of rows) {
-      if (!getDeviceByDevId(db, r.input.devId.trim())) created++;
+      if (!(await getDeviceByDevId(tx, r.input.devId.trim()))) created++;
       try {
-        provisionDevice(db, r.input);
+        await provisionDevice(tx, r.input);
       } catch (err) {
         if (err instanceof ValidationError) throw new DeviceImportError([{ row: r.row, message: err.message }]);
         throw err;
       }
     }
-    return { devices: rows.length, created, updated: rows.length - created, subscribersCreated: countSubscribers(db) - subscribersBefore };
-  }, { behavior: 'immediate' });
+    return { devices: rows.length, created, updated: rows.length - created, subscribersCreated: (await countSubscribers(tx)) - subscribersBefore };
+  });
 }

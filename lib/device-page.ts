@@ -30,35 +30,43 @@ export function dayBefore(days: number, now = Date.now()): string {
   return new Date(now - days * DAY).toISOString().slice(0, 10);
 }
 
-export function devicePageData(db: Db, device: DeviceRow, now = Date.now()) {
-  const snapshots = listSnapshots(db, device.id, { limit: TIMELINE_MAX });
-  const policy = policyFor(db, device);
+export async function devicePageData(db: Db, device: DeviceRow, now = Date.now()) {
+  const snapshots = await listSnapshots(db, device.id, { limit: TIMELINE_MAX });
+  const policy = await policyFor(db, device);
+  // Oldest first: the order they run in.
+  const pending = [];
+  for (const j of (await jobsForDevice(db, device.id, ['queued', 'running'])).reverse()) {
+    pending.push(pendingJobView(j, j.dependsOn ? await getJob(db, j.dependsOn) : undefined, now));
+  }
   return {
     now,
-    subscriber: device.subscriberId ? getSubscriber(db, device.subscriberId) ?? null : null,
+    subscriber: device.subscriberId ? (await getSubscriber(db, device.subscriberId)) ?? null : null,
     network: networkView(device.networkState),
     policy: policySummary(policy),
     coverage: coverage(snapshots, policy, now),
-    // Oldest first: the order they run in.
-    pending: jobsForDevice(db, device.id, ['queued', 'running']).reverse()
-      .map((j) => pendingJobView(j, j.dependsOn ? getJob(db, j.dependsOn) : undefined, now)),
+    pending,
     points: timelinePoints(snapshots, { bytes: formatBytes, time: formatTime }),
     snapshots: snapshots.slice(0, LIST_MAX).map(publicSnapshot),
     attempts: snapshots.length,
     previous: Object.fromEntries(previousComplete(snapshots)),
-    localBackups: listLocalBackups(db, device.id).map(localBackupView),
+    localBackups: (await listLocalBackups(db, device.id)).map(localBackupView),
     sinceDefault: dayBefore(7, now),
     // Contacts and calendar, backed up through Data Sync.
-    ds: dsSectionData(db, device, LIST_MAX, now),
+    ds: await dsSectionData(db, device, LIST_MAX, now),
   };
 }
 
 export async function diffPageData(db: Db, blobs: BlobStore, device: DeviceRow, q: { from?: string; to?: string; since?: string }, now = Date.now()) {
-  const own = listSnapshots(db, device.id);
+  const own = await listSnapshots(db, device.id);
   const options = own.filter((s) => s.status === 'complete')
     .map((s) => ({ id: s.id, label: `${formatTime(s.completedAt)} · ${s.trigger} · ${formatBytes(s.bytes)}` }));
   const base = { options, sinceDefault: q.since ?? dayBefore(7, now) };
-  const choice = choosePair(own, q, (other) => (getSnapshot(db, other) ? 'other-device' : 'missing'));
+  // choosePair asks synchronously about ids not among this handset's: look them up first.
+  const foreign = new Set<string>();
+  for (const id of [q.from, q.to]) {
+    if (id && !own.some((s) => s.id === id) && await getSnapshot(db, id)) foreign.add(id);
+  }
+  const choice = choosePair(own, q, (other) => (foreign.has(other) ? 'other-device' : 'missing'));
   if (!choice.ok) return { ...base, ok: false, error: choice.error } as const;
   try {
     const diff = await diffSnapshots(db, blobs, choice.from, choice.to);

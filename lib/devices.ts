@@ -14,7 +14,7 @@ export class ValidationError extends Error {
   }
 }
 
-export function provisionDevice(db: Db, input: ProvisionDeviceInput): DeviceRow {
+export async function provisionDevice(db: Db, input: ProvisionDeviceInput): Promise<DeviceRow> {
   const parsed = provisionDeviceSchema.safeParse(input);
   if (!parsed.success) {
     const fieldErrors: Record<string, string[]> = {};

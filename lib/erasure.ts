@@ -11,6 +11,8 @@
 import type { AppContext } from './app-context';
 import { keyOwner } from './backup/blob-store';
 import { ValidationError } from './devices';
+import { sqliteClient } from '@/db/client';
+import { deleteContentKeys } from '@/db/queries/content-keys';
 import type { DeviceRow } from '@/db/queries/devices';
 import { jobsForDevice } from '@/db/queries/jobs';
 import { deleteLocalBackups } from '@/db/queries/local-backups';
@@ -35,14 +37,14 @@ export function handsetName(device: Pick<DeviceRow, 'manufacturer' | 'model' | '
 const BUSY = ['backup', 'restore', 'local-backup', 'local-restore'];
 
 export async function eraseBackups(ctx: AppContext, device: DeviceRow, opts: { graceMs?: number } = {}): Promise<ErasureResult> {
-  const counted = ctx.db.transaction(() => {
-    if (jobsForDevice(ctx.db, device.id, ['queued', 'running']).some((j) => BUSY.includes(j.kind))) {
+  const counted = await ctx.db.transaction(async (tx) => {
+    if ((await jobsForDevice(tx, device.id, ['queued', 'running'])).some((j) => BUSY.includes(j.kind))) {
       throw new ValidationError('A backup or restore of this handset is under way. Try again once it has finished.');
     }
-    const all = allDeviceSnapshots(ctx.db, device.id);
-    const snapshots = deleteUnheldSnapshots(ctx.db, all.map((s) => s.id));
-    return { snapshots, held: all.filter((s) => s.legalHold).length, localBackups: deleteLocalBackups(ctx.db, device.id) };
-  }, { behavior: 'immediate' });
+    const all = await allDeviceSnapshots(tx, device.id);
+    const snapshots = await deleteUnheldSnapshots(tx, all.map((s) => s.id));
+    return { snapshots, held: all.filter((s) => s.legalHold).length, localBackups: await deleteLocalBackups(tx, device.id) };
+  });
   // The rows are gone whatever the sweep does; a sweep that stops (a damaged manifest
   // elsewhere) leaves content for the next scheduled collection, never the request undone.
   let gc: GcResult | null = null;
@@ -70,21 +72,30 @@ export interface SubscriberErasureResult {
  * while one of their snapshots is under legal hold.
  */
 export async function eraseSubscriber(ctx: AppContext, subscriberId: string, opts: { graceMs?: number } = {}): Promise<SubscriberErasureResult> {
-  const counted = ctx.db.transaction(() => {
-    if (!getSubscriber(ctx.db, subscriberId)) throw new ValidationError('No such subscriber.');
-    const handsets = devicesOfSubscriber(ctx.db, subscriberId);
-    if (handsets.some((d) => jobsForDevice(ctx.db, d.id, ['queued', 'running']).some((j) => BUSY.includes(j.kind)))) {
-      throw new ValidationError('A backup or restore of one of this subscriber\'s handsets is under way. Try again once it has finished.');
+  const sealed = ctx.blobs instanceof SealedBlobStore ? ctx.blobs : undefined;
+  const { owners, ...counted } = await ctx.db.transaction(async (tx) => {
+    if (!(await getSubscriber(tx, subscriberId))) throw new ValidationError('No such subscriber.');
+    const handsets = await devicesOfSubscriber(tx, subscriberId);
+    for (const d of handsets) {
+      if ((await jobsForDevice(tx, d.id, ['queued', 'running'])).some((j) => BUSY.includes(j.kind))) {
+        throw new ValidationError('A backup or restore of one of this subscriber\'s handsets is under way. Try again once it has finished.');
+      }
     }
-    const snaps = handsets.flatMap((d) => allDeviceSnapshots(ctx.db, d.id));
+    const snaps: Awaited<ReturnType<typeof allDeviceSnapshots>> = [];
+    for (const d of handsets) snaps.push(...await allDeviceSnapshots(tx, d.id));
     const held = snaps.filter((s) => s.legalHold).length;
     if (held) throw new ValidationError(`${held} of this subscriber's backups are under legal hold. Release the hold before erasing.`);
-    const owners = [subscriberId, ...handsets.map((d) => keyOwner(d)), ...handsets.map((d) => `device:${d.id}`)];
-    const keys = ctx.blobs instanceof SealedBlobStore ? ctx.blobs.destroyOwners([...new Set(owners)]) : 0;
-    return { ...deleteSubscriberData(ctx.db, subscriberId), snapshots: snaps.length, keys };
-  }, { behavior: 'immediate' });
+    const owners = [...new Set([subscriberId, ...handsets.map((d) => keyOwner(d)), ...handsets.map((d) => `device:${d.id}`)])];
+    // The keys go in this transaction, with the rows (the store's own handle is the outer
+    // database, another connection on PostgreSQL); its caches are cleared once it commits.
+    const keys = sealed ? await deleteContentKeys(tx, owners) : 0;
+    return { ...await deleteSubscriberData(tx, subscriberId), snapshots: snaps.length, keys, owners };
+  });
+  // Nothing left to delete: this forgets the keys the store and its keyring hold in memory.
+  if (sealed) await sealed.destroyOwners(owners);
   const gc = await collectGarbage(ctx.db, ctx.blobs, { dryRun: false, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) }).catch(() => null);
   // Deleted pages are zeroed (secure_delete); the write-ahead log still holds the old ones until a checkpoint.
-  ctx.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+  // SQLite only: PostgreSQL's write-ahead log is the server's, not a file of ours to truncate.
+  sqliteClient(ctx.db)?.pragma('wal_checkpoint(TRUNCATE)');
   return { ...counted, gc };
 }

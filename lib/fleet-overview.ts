@@ -13,13 +13,13 @@ export function dayLabel(day: number): string {
   return new Date(day).toISOString().slice(5, 10);
 }
 
-export function fleetOverview(db: Db, now = Date.now()) {
+export async function fleetOverview(db: Db, now = Date.now()) {
   const today = Math.floor(now / DAY_MS) * DAY_MS;
   const since = today - (FLEET_DAYS - 1) * DAY_MS;
   const days = Array.from({ length: FLEET_DAYS }, (_, i) => since + i * DAY_MS);
 
   const perDay = new Map<number, { complete: number; failed: number; running: number; logical: number }>(days.map((d) => [d, { complete: 0, failed: 0, running: 0, logical: 0 }]));
-  for (const r of backupsPerDay(db, since)) {
+  for (const r of await backupsPerDay(db, since)) {
     const d = perDay.get(r.day);
     if (!d) continue;
     if (r.status === 'complete') {
@@ -29,7 +29,7 @@ export function fleetOverview(db: Db, now = Date.now()) {
     else d.running += r.n;
   }
 
-  const stored = storedPerDay(db, since);
+  const stored = await storedPerDay(db, since);
   const added = new Map(stored.days.map((d) => [d.day, d.bytes]));
   let total = stored.before;
   const storage = days.map((day) => {
@@ -37,18 +37,18 @@ export function fleetOverview(db: Db, now = Date.now()) {
     return { day, stored: total, logical: perDay.get(day)!.logical };
   });
 
-  const cov = coverage(db, now);
+  const cov = await coverage(db, now);
   const devices = cov.day + cov.week + cov.older + cov.never;
   return {
     now,
-    status: fleetStatus(db),
+    status: await fleetStatus(db),
     backups: days.map((day) => ({ day, ...perDay.get(day)! })),
-    failures: failureReasons(db, now - FLEET_DAYS * DAY_MS),
+    failures: await failureReasons(db, now - FLEET_DAYS * DAY_MS),
     coverage: { ...cov, devices },
-    categories: categoryCoverage(db, now).map((c) => ({ ...c, share: devices ? c.devices / devices : 0 })),
+    categories: (await categoryCoverage(db, now)).map((c) => ({ ...c, share: devices ? c.devices / devices : 0 })),
     storage,
-    totals: storageTotals(db),
+    totals: await storageTotals(db),
   };
 }
 
-export type FleetOverview = ReturnType<typeof fleetOverview>;
+export type FleetOverview = Awaited<ReturnType<typeof fleetOverview>>;

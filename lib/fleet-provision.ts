@@ -47,20 +47,20 @@ export function provisionInput(h: FleetHandsetInfo, opts: FleetProvisionOptions 
   };
 }
 
-export function provisionFleet(db: Db, handsets: readonly FleetHandsetInfo[], opts: FleetProvisionOptions = {}): void {
-  handsets.forEach((h, i) => provisionDevice(db, provisionInput(h, opts, i)));
+export async function provisionFleet(db: Db, handsets: readonly FleetHandsetInfo[], opts: FleetProvisionOptions = {}): Promise<void> {
+  for (const [i, h] of handsets.entries()) await provisionDevice(db, provisionInput(h, opts, i));
 }
 
 /**
  * Backup profiles for the virtual handsets' models (what an admin would enter with
  * `rewind profile set`): where each category lives in their trees.
  */
-export function describeVirtualModels(db: Db): void {
+export async function describeVirtualModels(db: Db): Promise<void> {
   for (const m of MODELS) {
-    const model = ensureModel(db, m.man, m.mod);
+    const model = await ensureModel(db, m.man, m.mod);
     for (const c of CATEGORIES) {
       const paths = c === 'firmware' ? [...CATEGORY_PATHS.firmware, PATHS.fumoRoot] : CATEGORY_PATHS[c];
-      setProfile(db, model.id, c, paths);
+      await setProfile(db, model.id, c, paths);
     }
   }
 }

@@ -52,10 +52,10 @@ function waitingReason(job: JobRow, dep: JobRow | undefined, progress: Partial<R
 }
 
 /** The live view of a job (already checked against the viewer). */
-export function liveJob(db: Db, job: JobRow, now = Date.now()): LiveJob {
-  const detail = jobDetail(db, job);
-  const device = getDevice(db, job.deviceId)!;
-  const dep = job.dependsOn ? getJob(db, job.dependsOn) : undefined;
+export async function liveJob(db: Db, job: JobRow, now = Date.now()): Promise<LiveJob> {
+  const detail = await jobDetail(db, job);
+  const device = (await getDevice(db, job.deviceId))!;
+  const dep = job.dependsOn ? await getJob(db, job.dependsOn) : undefined;
   const finished = isFinished(job.status);
   const progress = job.kind === 'restore' ? (json(job.progress) as Partial<RestoreProgress> | null) : null;
   let percent: number | null = null;
@@ -73,7 +73,7 @@ export function liveJob(db: Db, job: JobRow, now = Date.now()): LiveJob {
     const p = detail.progress as BackupProgressView | null;
     const result = detail.result as { entries?: number; newBytes?: number; snapshotId?: string } | null;
     // A handset's previous backup says roughly how many nodes this one will fetch.
-    const expected = lastCompleteSnapshot(db, job.deviceId)?.entries ?? null;
+    const expected = (await lastCompleteSnapshot(db, job.deviceId))?.entries ?? null;
     backup = {
       nodes: p?.nodes ?? result?.entries ?? 0,
       newBytes: p?.newBytes ?? result?.newBytes ?? 0,

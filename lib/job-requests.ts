@@ -26,26 +26,26 @@ export class JobRequestError extends Error {
  * reported and not since lost. A DS restore must name a DS snapshot of the handset or of
  * another handset of the same subscriber.
  */
-export function requestJob(db: Db, device: DeviceRow, req: JobRequest, actor: string): { job: JobRow; created: boolean } {
+export async function requestJob(db: Db, device: DeviceRow, req: JobRequest, actor: string): Promise<{ job: JobRow; created: boolean }> {
   switch (req.kind) {
     case 'backup':
-      return createBackupJob(db, device, { trigger: 'on-demand', actor, wake: true, ...(req.categories ? { categories: req.categories } : {}) });
+      return await createBackupJob(db, device, { trigger: 'on-demand', actor, wake: true, ...(req.categories ? { categories: req.categories } : {}) });
     case 'local-backup':
       return {
-        job: createLocalBackupJob(db, device, { target: req.target, categories: req.categories ?? policyCategories(policyFor(db, device)), actor }),
+        job: await createLocalBackupJob(db, device, { target: req.target, categories: req.categories ?? policyCategories(await policyFor(db, device)), actor }),
         created: true,
       };
     case 'local-restore': {
-      const local = getLocalBackup(db, device.id, req.localId);
+      const local = await getLocalBackup(db, device.id, req.localId);
       if (!local) throw new JobRequestError('no-local-backup', `${device.devId} has reported no local backup ${req.localId}`);
       if (local.goneAt) throw new JobRequestError('local-backup-gone', `local backup ${req.localId} is no longer on ${device.devId}`);
-      return { job: createLocalRestoreJob(db, device, { localId: req.localId, actor, ...(req.categories ? { categories: req.categories } : {}) }), created: true };
+      return { job: await createLocalRestoreJob(db, device, { localId: req.localId, actor, ...(req.categories ? { categories: req.categories } : {}) }), created: true };
     }
     case 'ds-backup':
-      return createDsBackupJob(db, device, { actor });
+      return await createDsBackupJob(db, device, { actor });
     case 'ds-restore':
       try {
-        return { job: createDsRestoreJob(db, device, { snapshotId: req.snapshotId, actor }), created: true };
+        return { job: await createDsRestoreJob(db, device, { snapshotId: req.snapshotId, actor }), created: true };
       } catch (err) {
         if (err instanceof DsRestoreError) throw new JobRequestError(err.code === 'forbidden' ? 'forbidden-target' : 'no-ds-snapshot', err.message);
         throw err;

@@ -63,22 +63,22 @@ export function itemCounts(items: readonly RestoreItemRow[]): Record<(typeof ITE
  * A job as GET /jobs/{id} and `rewind job` show it: for a restore also its plan, every
  * item's outcome (in plan order) and the consent entries, oldest first.
  */
-export function jobDetail(db: Db, job: JobRow) {
+export async function jobDetail(db: Db, job: JobRow) {
   const base = publicJob(job);
   if (job.kind !== 'restore') return base;
-  const items = listItems(db, job.id);
+  const items = await listItems(db, job.id);
   const planId = (json(job.payload) as Partial<RestorePayload> | null)?.planId ?? null;
   return {
     ...base,
     planId,
-    planHash: planId ? getPlan(db, planId)?.planHash ?? null : null,
+    planHash: planId ? (await getPlan(db, planId))?.planHash ?? null : null,
     counts: itemCounts(items),
     items: items.map(publicItem),
-    consents: listConsents(db, { jobId: job.id }).reverse().map((c) => publicConsent(c)),
+    consents: (await listConsents(db, { jobId: job.id })).reverse().map((c) => publicConsent(c)),
   };
 }
 
-export type JobDetail = ReturnType<typeof jobDetail>;
+export type JobDetail = Awaited<ReturnType<typeof jobDetail>>;
 
 export function publicFirmwarePackage(p: FirmwarePackageRow) {
   return { id: p.id, manufacturer: p.manufacturer, model: p.model, version: p.version, name: p.name, size: p.size, sha256: p.blobHash, createdAt: p.createdAt };

@@ -58,8 +58,8 @@ export interface RestoreChoices {
 /** The snapshots a restore may start from: complete ones, newest first. */
 export interface SnapshotChoice { id: string; takenAt: number; trigger: string; bytes: number; categories: string[] }
 
-export function snapshotChoices(ctx: AppContext, device: DeviceRow): SnapshotChoice[] {
-  return listSnapshots(ctx.db, device.id, { status: 'complete', limit: 200 }).map((s) => ({
+export async function snapshotChoices(ctx: AppContext, device: DeviceRow): Promise<SnapshotChoice[]> {
+  return (await listSnapshots(ctx.db, device.id, { status: 'complete', limit: 200 })).map((s) => ({
     id: s.id, takenAt: s.completedAt ?? s.startedAt, trigger: s.trigger, bytes: s.bytes, categories: JSON.parse(s.categories) as string[],
   }));
 }
@@ -67,8 +67,8 @@ export function snapshotChoices(ctx: AppContext, device: DeviceRow): SnapshotCho
 /** Where a restore may go: the handset itself, or another handset of the same subscriber (a migration). */
 export interface TargetChoice { id: string; devId: string; label: string; same: boolean }
 
-export function targetChoices(ctx: AppContext, device: DeviceRow): TargetChoice[] {
-  const others = device.subscriberId ? devicesOfSubscriber(ctx.db, device.subscriberId).filter((d) => d.id !== device.id) : [];
+export async function targetChoices(ctx: AppContext, device: DeviceRow): Promise<TargetChoice[]> {
+  const others = device.subscriberId ? (await devicesOfSubscriber(ctx.db, device.subscriberId)).filter((d) => d.id !== device.id) : [];
   const label = (d: DeviceRow) => `${[d.manufacturer, d.model].filter(Boolean).join(' ') || 'Handset'} (${d.devId})`;
   return [{ id: device.id, devId: device.devId, label: label(device), same: true }, ...others.map((d) => ({ id: d.id, devId: d.devId, label: label(d), same: false }))];
 }
@@ -220,15 +220,15 @@ function planMessage(err: PlanError): string {
 
 /** The dry run: checks both handsets against the viewer, then stores the plan. */
 export async function previewRestore(ctx: AppContext & { viewer: Viewer }, sel: RestoreSelection, actor: string): Promise<PlanPreview> {
-  snapshotFor(ctx.db, ctx.viewer, sel.snapshotId);
-  const target = deviceFor(ctx.db, ctx.viewer, sel.targetDeviceId);
+  await snapshotFor(ctx.db, ctx.viewer, sel.snapshotId);
+  const target = await deviceFor(ctx.db, ctx.viewer, sel.targetDeviceId);
   const choices = await restoreChoices(ctx, sel.snapshotId);
   const req = planRequestFor(choices, sel, target.devId);
   try {
     const { row, plan } = await createPlan(ctx, req, actor);
     const preview = previewOf(row.id, row.planHash, target.id, plan);
     // The agents' wizard and the portal's alike: who planned what, onto which handset.
-    insertAudit(ctx.db, {
+    await insertAudit(ctx.db, {
       actor, action: 'restore.planned', deviceId: preview.targetDeviceId,
       details: { planId: preview.planId, snapshotId: sel.snapshotId, nodes: preview.nodes, bytes: preview.bytes, migration: preview.migration },
     });
@@ -243,13 +243,13 @@ export async function previewRestore(ctx: AppContext & { viewer: Viewer }, sel: 
  * Runs a stored plan the viewer may see (its snapshot and its target both pass the tenant
  * rule): a safety backup of the target first, then the restore. The restore job's id.
  */
-export function confirmRestore(ctx: AppContext & { viewer: Viewer }, planId: string, actor: string): { jobId: string; safetyBackupId: string; deviceId: string } {
-  const row = getPlan(ctx.db, planId);
+export async function confirmRestore(ctx: AppContext & { viewer: Viewer }, planId: string, actor: string): Promise<{ jobId: string; safetyBackupId: string; deviceId: string }> {
+  const row = await getPlan(ctx.db, planId);
   if (!row) throw new AccessDenied('plan');
-  snapshotFor(ctx.db, ctx.viewer, row.snapshotId);
-  deviceFor(ctx.db, ctx.viewer, row.targetDeviceId);
+  await snapshotFor(ctx.db, ctx.viewer, row.snapshotId);
+  await deviceFor(ctx.db, ctx.viewer, row.targetDeviceId);
   try {
-    const { job, backup } = executePlan(ctx, planId, actor);
+    const { job, backup } = await executePlan(ctx, planId, actor);
     return { jobId: job.id, safetyBackupId: backup.id, deviceId: row.targetDeviceId };
   } catch (err) {
     if (err instanceof RestoreError) {
@@ -265,8 +265,8 @@ export function confirmRestore(ctx: AppContext & { viewer: Viewer }, planId: str
  * the newest), that backup's choices, and the handsets it may go to.
  */
 export async function wizardStart(ctx: AppContext, device: DeviceRow, wanted: string | undefined) {
-  const snapshots = snapshotChoices(ctx, device);
+  const snapshots = await snapshotChoices(ctx, device);
   const initialSnapshotId = snapshots.find((s) => s.id === wanted)?.id ?? snapshots[0]?.id ?? null;
   const initialChoices = initialSnapshotId ? await restoreChoices(ctx, initialSnapshotId).catch(() => null) : null;
-  return { snapshots, initialSnapshotId, initialChoices, targets: targetChoices(ctx, device), askedForMissing: wanted !== undefined && wanted !== initialSnapshotId };
+  return { snapshots, initialSnapshotId, initialChoices, targets: await targetChoices(ctx, device), askedForMissing: wanted !== undefined && wanted !== initialSnapshotId };
 }

@@ -11,17 +11,17 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-export function createApiToken(db: Db, role: ApiRole, name: string): { token: string; id: string } {
+export async function createApiToken(db: Db, role: ApiRole, name: string): Promise<{ token: string; id: string }> {
   const token = `rw_${randomBytes(32).toString('base64url')}`;
-  const row = insertToken(db, { name, role, tokenHash: hashToken(token) });
+  const row = await insertToken(db, { name, role, tokenHash: hashToken(token) });
   return { token, id: row.id };
 }
 
 /** The token row for an `Authorization: Bearer …` header, or undefined. */
-export function authenticateBearer(db: Db, header: string | null | undefined): TokenRow | undefined {
+export async function authenticateBearer(db: Db, header: string | null | undefined): Promise<TokenRow | undefined> {
   const m = /^Bearer\s+(\S{8,256})$/i.exec(header?.trim() ?? '');
   if (!m) return undefined;
-  const row = findActiveToken(db, hashToken(m[1]!));
-  if (row) touchToken(db, row.id);
+  const row = await findActiveToken(db, hashToken(m[1]!));
+  if (row) await touchToken(db, row.id);
   return row;
 }

@@ -93,13 +93,13 @@ export type PublicJob = ReturnType<typeof publicJob>;
  * profile plus the model's own paths), `own` the model's additions alone. A model nobody
  * described yet is `known: false` and gets the generic profile.
  */
-export function modelProfile(db: Db, manufacturer: string, model: string) {
-  const m = findModel(db, manufacturer, model);
+export async function modelProfile(db: Db, manufacturer: string, model: string) {
+  const m = await findModel(db, manufacturer, model);
   const own = Object.fromEntries(CATEGORIES.map((c) => [c, [] as string[]])) as Record<Category, string[]>;
   if (m) {
-    for (const r of profileRows(db, m.id)) if ((CATEGORIES as readonly string[]).includes(r.category)) own[r.category as Category] = JSON.parse(r.paths) as string[];
+    for (const r of await profileRows(db, m.id)) if ((CATEGORIES as readonly string[]).includes(r.category)) own[r.category as Category] = JSON.parse(r.paths) as string[];
   }
-  return { manufacturer, model, known: m !== undefined, profile: profileFor(db, manufacturer, model), own, generic: GENERIC_PROFILE };
+  return { manufacturer, model, known: m !== undefined, profile: await profileFor(db, manufacturer, model), own, generic: GENERIC_PROFILE };
 }
 
-export type ModelProfile = ReturnType<typeof modelProfile>;
+export type ModelProfile = Awaited<ReturnType<typeof modelProfile>>;

@@ -3,6 +3,7 @@
  * No Next imports, so the CLI and tests use it as it is.
  */
 import type { Db } from '@/db/client';
+import { isUniqueViolation } from '@/db/sql';
 import { getSubscriber } from '@/db/queries/subscribers';
 import { getUserByEmail, insertUser, recordFailedSignIn, recordSignIn, type UserRow } from '@/db/queries/users';
 import { ValidationError } from '@/lib/devices';
@@ -35,18 +36,18 @@ export async function createUser(db: Db, input: CreateUserInput): Promise<SafeUs
     throw new ValidationError(first.message, fieldErrorsOf(r.error.issues));
   }
   const u = r.data;
-  if (u.subscriberId && !getSubscriber(db, u.subscriberId)) {
+  if (u.subscriberId && !(await getSubscriber(db, u.subscriberId))) {
     throw new ValidationError(`There is no subscriber ${u.subscriberId}.`, { subscriberId: ['There is no such subscriber.'] });
   }
-  if (getUserByEmail(db, u.email)) {
+  if (await getUserByEmail(db, u.email)) {
     throw new ValidationError(`A user with the email ${u.email} already exists.`, { email: ['A user with this email already exists.'] });
   }
   const passwordHash = await hashPassword(u.password);
   try {
-    return safe(insertUser(db, { email: u.email, passwordHash, role: u.role, subscriberId: u.subscriberId ?? null }));
+    return safe(await insertUser(db, { email: u.email, passwordHash, role: u.role, subscriberId: u.subscriberId ?? null }));
   } catch (err) {
     // Another process created the same email between the check and the insert.
-    if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    if (isUniqueViolation(err)) {
       throw new ValidationError(`A user with the email ${u.email} already exists.`, { email: ['A user with this email already exists.'] });
     }
     throw err;
@@ -76,7 +77,7 @@ function lockedMessage(until: number): string {
  */
 export async function authenticate(db: Db, email: string, password: string, now = Date.now()): Promise<AuthResult> {
   const parsedEmail = emailSchema.safeParse(email);
-  const user = parsedEmail.success ? getUserByEmail(db, parsedEmail.data) : undefined;
+  const user = parsedEmail.success ? await getUserByEmail(db, parsedEmail.data) : undefined;
   if (!user || password.length > MAX_PASSWORD_LENGTH) {
     await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), await dummy());
     return { ok: false, code: 'invalid', error: WRONG_CREDENTIALS };
@@ -85,10 +86,10 @@ export async function authenticate(db: Db, email: string, password: string, now 
     return { ok: false, code: 'locked', error: lockedMessage(user.lockedUntil), lockedUntil: user.lockedUntil };
   }
   if (await verifyPassword(password, user.passwordHash)) {
-    recordSignIn(db, user.id, now);
+    await recordSignIn(db, user.id, now);
     return { ok: true, user: safe({ ...user, failedAttempts: 0, lockedUntil: null, lastSignInAt: now }) };
   }
-  const after = recordFailedSignIn(db, user.id, now, MAX_FAILED_ATTEMPTS, LOCK_MS);
+  const after = await recordFailedSignIn(db, user.id, now, MAX_FAILED_ATTEMPTS, LOCK_MS);
   if (after.lockedUntil !== null && after.lockedUntil > now) {
     return { ok: false, code: 'locked', error: lockedMessage(after.lockedUntil), lockedUntil: after.lockedUntil };
   }

@@ -28,36 +28,36 @@ export function canSeeDevice(viewer: Viewer, device: Pick<DeviceRow, 'subscriber
   return isStaff(viewer) || (viewer.subscriberId !== null && device.subscriberId === viewer.subscriberId);
 }
 
-export function deviceFor(db: Db, viewer: Viewer, deviceId: string): DeviceRow {
-  const d = getDevice(db, deviceId);
+export async function deviceFor(db: Db, viewer: Viewer, deviceId: string): Promise<DeviceRow> {
+  const d = await getDevice(db, deviceId);
   if (!d || !canSeeDevice(viewer, d)) throw new AccessDenied('handset');
   return d;
 }
 
-export function snapshotFor(db: Db, viewer: Viewer, snapshotId: string): { snapshot: SnapshotRow; device: DeviceRow } {
-  const s = getSnapshot(db, snapshotId);
-  const d = s ? getDevice(db, s.deviceId) : undefined;
+export async function snapshotFor(db: Db, viewer: Viewer, snapshotId: string): Promise<{ snapshot: SnapshotRow; device: DeviceRow }> {
+  const s = await getSnapshot(db, snapshotId);
+  const d = s ? await getDevice(db, s.deviceId) : undefined;
   if (!s || !d || !canSeeDevice(viewer, d)) throw new AccessDenied('backup');
   return { snapshot: s, device: d };
 }
 
-export function jobFor(db: Db, viewer: Viewer, jobId: string): { job: JobRow; device: DeviceRow } {
-  const j = getJob(db, jobId);
-  const d = j ? getDevice(db, j.deviceId) : undefined;
+export async function jobFor(db: Db, viewer: Viewer, jobId: string): Promise<{ job: JobRow; device: DeviceRow }> {
+  const j = await getJob(db, jobId);
+  const d = j ? await getDevice(db, j.deviceId) : undefined;
   if (!j || !d || !canSeeDevice(viewer, d)) throw new AccessDenied('job');
   return { job: j, device: d };
 }
 
-export function subscriberFor(db: Db, viewer: Viewer, subscriberId: string): SubscriberSummary {
-  const s = getSubscriber(db, subscriberId);
+export async function subscriberFor(db: Db, viewer: Viewer, subscriberId: string): Promise<SubscriberSummary> {
+  const s = await getSubscriber(db, subscriberId);
   if (!s || !(isStaff(viewer) || viewer.subscriberId === subscriberId)) throw new AccessDenied('subscriber');
   return s;
 }
 
 /** For server components: the same checks, as a 404 page. */
-export function forPage<T>(fn: () => T): T {
+export async function forPage<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (err) {
     if (err instanceof AccessDenied) notFound();
     throw err;

@@ -18,7 +18,7 @@ export const FORBIDDEN = 'You do not have access to this.';
 export interface ActionContext extends AppContext {
   viewer: Viewer;
   /** Records this viewer's action in the audit log (every agent and admin write calls it). */
-  audit: (action: string, e?: { deviceId?: string | null; details?: unknown }) => void;
+  audit: (action: string, e?: { deviceId?: string | null; details?: unknown }) => Promise<void>;
 }
 
 /** A form's fields as an object; a key given more than once becomes an array (Object.fromEntries would drop all but one). */
@@ -91,12 +91,14 @@ export function authedAction<S extends z.ZodType, T>(
     if (!viewer) return { ok: false, error: NOT_SIGNED_IN };
     if (!opts.roles.includes(viewer.role)) return { ok: false, error: FORBIDDEN };
     const app = getContext();
-    const audit: ActionContext['audit'] = (action, e = {}) => insertAudit(app.db, { actor: viewer.email, action, deviceId: e.deviceId, details: e.details });
-    const mark = auditMark(app.db);
+    const audit: ActionContext['audit'] = async (action, e = {}) => {
+      await insertAudit(app.db, { actor: viewer.email, action, deviceId: e.deviceId, details: e.details });
+    };
+    const mark = await auditMark(app.db);
     const result = await run(opts.schema, input, { ...app, viewer, audit }, fn);
-    if (result.ok && opts.audit !== false && countAuditSince(app.db, viewer.email, mark) === 0) {
+    if (result.ok && opts.audit !== false && (await countAuditSince(app.db, viewer.email, mark)) === 0) {
       const deviceId = input instanceof FormData ? input.get('deviceId') : input.deviceId;
-      insertAudit(app.db, { actor: viewer.email, action: opts.audit, deviceId: typeof deviceId === 'string' && deviceId ? deviceId : null });
+      await insertAudit(app.db, { actor: viewer.email, action: opts.audit, deviceId: typeof deviceId === 'string' && deviceId ? deviceId : null });
     }
     return result;
   }, { roles: opts.roles, audit: opts.audit });

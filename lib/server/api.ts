@@ -42,17 +42,17 @@ export function apiHandler<P = unknown>(
       return res;
     }
     const authorization = req.headers.get('authorization');
-    const token = authenticateBearer(app.db, authorization);
+    const token = await authenticateBearer(app.db, authorization);
     if (!token) {
       if (authorization) gate.failed(client);
       return apiError(401, 'unauthorized', 'A valid bearer token is required.');
     }
     if (!roles.includes(token.role)) return apiError(403, 'forbidden', `This needs one of the roles: ${roles.join(', ')}.`);
     const mutation = req.method !== 'GET' && req.method !== 'HEAD';
-    const mark = mutation ? auditMark(app.db) : 0;
+    const mark = mutation ? await auditMark(app.db) : 0;
     try {
       const res = await fn(req, { ...app, role: token.role, tokenId: token.id }, await route.params);
-      if (mutation && res.status < 400) ensureAudited(app, `token:${token.id}`, mark, req);
+      if (mutation && res.status < 400) await ensureAudited(app, `token:${token.id}`, mark, req);
       return res;
     } catch (err) {
       if (err instanceof ValidationError) return apiError(400, 'invalid', err.message, err.fieldErrors);
@@ -71,9 +71,9 @@ export function apiHandler<P = unknown>(
  * the domain code writes it with the details; when neither did, the request itself is
  * recorded (method and path), so a forgotten entry loses the details, never the record.
  */
-function ensureAudited(app: AppContext, actor: string, mark: number, req: Request): void {
-  if (countAuditSince(app.db, actor, mark) > 0) return;
-  insertAudit(app.db, { actor, action: 'api.request', details: { method: req.method, path: new URL(req.url).pathname } });
+async function ensureAudited(app: AppContext, actor: string, mark: number, req: Request): Promise<void> {
+  if ((await countAuditSince(app.db, actor, mark)) > 0) return;
+  await insertAudit(app.db, { actor, action: 'api.request', details: { method: req.method, path: new URL(req.url).pathname } });
 }
 
 /** SnapshotError codes as answers; a blob gone from the store is our fault, and said plainly. */

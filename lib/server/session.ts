@@ -33,7 +33,7 @@ async function isHttps(): Promise<boolean> {
 export async function createSession(userId: string, now = Date.now()): Promise<void> {
   const token = randomBytes(32).toString('base64url');
   const expiresAt = now + SESSION_TTL_MS;
-  insertWebSession(getContext().db, { id: sessionIdOf(token), userId, expiresAt });
+  await insertWebSession(getContext().db, { id: sessionIdOf(token), userId, expiresAt });
   (await cookies()).set(SESSION_COOKIE, token, {
     httpOnly: true, sameSite: 'lax', secure: await isHttps(), path: '/', expires: new Date(expiresAt), maxAge: SESSION_TTL_MS / 1000,
   });
@@ -43,7 +43,7 @@ export async function createSession(userId: string, now = Date.now()): Promise<v
 export const getViewer = cache(async (): Promise<Viewer | null> => {
   const token = (await cookies()).get(SESSION_COOKIE)?.value;
   if (!token || token.length > 128) return null;
-  const found = getSessionUser(getContext().db, sessionIdOf(token), Date.now());
+  const found = await getSessionUser(getContext().db, sessionIdOf(token), Date.now());
   if (!found) return null;
   const { user } = found;
   return { userId: user.id, email: user.email, role: user.role, subscriberId: user.subscriberId };
@@ -53,7 +53,7 @@ export const getViewer = cache(async (): Promise<Viewer | null> => {
 export async function signOut(): Promise<void> {
   const jar = await cookies();
   const token = jar.get(SESSION_COOKIE)?.value;
-  if (token) deleteWebSession(getContext().db, sessionIdOf(token));
+  if (token) await deleteWebSession(getContext().db, sessionIdOf(token));
   jar.delete({ name: SESSION_COOKIE, path: '/' });
 }
 

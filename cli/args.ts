@@ -23,8 +23,8 @@ export function categoriesOption(v: Values): Category[] | undefined {
 }
 
 /** The device named on the command line; an unknown one is a failed operation (exit 1), not a usage error. */
-export function deviceArg(db: Db, devId: string): DeviceRow {
-  const d = getDeviceByDevId(db, devId);
+export async function deviceArg(db: Db, devId: string): Promise<DeviceRow> {
+  const d = await getDeviceByDevId(db, devId);
   if (!d) throw new Error(`no device ${devId}`);
   return d;
 }

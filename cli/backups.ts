@@ -20,11 +20,11 @@ import { intOption, UsageError, type Command } from './usage';
 const ACTOR = 'cli';
 const POLL_MS = 500;
 
-export function queue(devId: string, req: JobRequest): JobRow {
+export async function queue(devId: string, req: JobRequest): Promise<JobRow> {
   const db = getContext().db;
-  const device = deviceArg(db, devId);
+  const device = await deviceArg(db, devId);
   try {
-    const { job, created } = requestJob(db, device, req, ACTOR);
+    const { job, created } = await requestJob(db, device, req, ACTOR);
     console.log(created
       ? `${job.kind} job ${job.id} queued for ${device.devId}${device.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`
       : `a ${job.kind} of ${device.devId} is already ${job.status}: following job ${job.id}`);
@@ -64,7 +64,7 @@ export async function follow(jobId: string, timeoutS: number): Promise<number> {
   const deadline = Date.now() + timeoutS * 1000;
   let last = '';
   for (;;) {
-    const job = getJob(db, jobId);
+    const job = await getJob(db, jobId);
     if (!job) throw new Error(`job ${jobId} is gone`);
     const line = describeJob(job);
     if (line !== last) {
@@ -90,7 +90,7 @@ export const backupCommand: Command = {
     const categories = categoriesOption(v);
     const timeout = intOption(v, 'timeout', 300, 1, 86_400);
     if (v.timeout !== undefined && !v.wait) throw new UsageError('--timeout goes with --wait');
-    const job = queue(devId!, { kind: 'backup', ...(categories ? { categories } : {}) });
+    const job = await queue(devId!, { kind: 'backup', ...(categories ? { categories } : {}) });
     return v.wait ? follow(job.id, timeout) : 0;
   },
 };
@@ -104,7 +104,7 @@ export const localBackupCommand: Command = {
     const target = LOCAL_TARGETS.find((t) => t === v.target);
     if (!target) throw new UsageError(`--target must be ${LOCAL_TARGETS.join(' or ')}`);
     const categories = categoriesOption(v);
-    queue(devId!, { kind: 'local-backup', target, ...(categories ? { categories } : {}) });
+    await queue(devId!, { kind: 'local-backup', target, ...(categories ? { categories } : {}) });
   },
 };
 
@@ -116,7 +116,7 @@ export const localRestoreCommand: Command = {
     const [devId] = positionals(pos, ['DEV_ID']);
     if (typeof v.id !== 'string' || !v.id.trim()) throw new UsageError('--id is required (a local backup the handset reported)');
     const categories = categoriesOption(v);
-    queue(devId!, { kind: 'local-restore', localId: v.id.trim(), ...(categories ? { categories } : {}) });
+    await queue(devId!, { kind: 'local-restore', localId: v.id.trim(), ...(categories ? { categories } : {}) });
   },
 };
 
@@ -127,7 +127,7 @@ export const jobsCommand: Command = {
   async run(v, pos) {
     const [devId] = positionals(pos, ['DEV_ID']);
     const db = getContext().db;
-    const jobs = jobsForDevice(db, deviceArg(db, devId!).id);
+    const jobs = await jobsForDevice(db, (await deviceArg(db, devId!)).id);
     if (v.json) return printJson(jobs.map(publicJob));
     if (!jobs.length) return console.log(`no jobs for ${devId}`);
     console.log(table(jobs, [
@@ -149,7 +149,7 @@ export const localBackupsCommand: Command = {
   async run(v, pos) {
     const [devId] = positionals(pos, ['DEV_ID']);
     const db = getContext().db;
-    const rows = listLocalBackups(db, deviceArg(db, devId!).id);
+    const rows = await listLocalBackups(db, (await deviceArg(db, devId!)).id);
     if (v.json) return printJson(rows.map((r) => ({ ...r, categories: JSON.parse(r.categories) as string[] })));
     if (!rows.length) return console.log(`${devId} has reported no local backup`);
     console.log(table(rows, [

@@ -58,7 +58,7 @@ export const firmwareAdd: Command = {
     const bytes = readPackage(file!);
     const ctx = getContext();
     const row = await publishing(() => publishFirmware(ctx, { ...meta, bytes }));
-    insertAudit(ctx.db, { actor: 'cli', action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
+    await insertAudit(ctx.db, { actor: 'cli', action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
     console.log(`firmware ${row.manufacturer} ${row.model} ${row.version} published: package ${row.id}, ${formatBytes(row.size)}, sha256 ${row.blobHash.slice(0, 12)}`);
   },
 };
@@ -73,7 +73,7 @@ export const appAdd: Command = {
     const bytes = readPackage(file!);
     const ctx = getContext();
     const row = await publishing(() => publishApp(ctx, { ...meta, bytes }));
-    insertAudit(ctx.db, { actor: 'cli', action: 'catalog.app.published', details: { id: row.id, appId: row.appId, version: row.version, models: meta.models ?? null, size: row.size } });
+    await insertAudit(ctx.db, { actor: 'cli', action: 'catalog.app.published', details: { id: row.id, appId: row.appId, version: row.version, models: meta.models ?? null, size: row.size } });
     console.log(`app ${row.name} [${row.appId}] ${row.version} published${meta.models ? ` for ${meta.models.join(', ')}` : ' for any model'}: package ${row.id}, ${formatBytes(row.size)}, sha256 ${row.blobHash.slice(0, 12)}`);
   },
 };
@@ -85,8 +85,8 @@ export const catalogCommand: Command = {
   async run(v, pos) {
     positionals(pos, []);
     const db = getContext().db;
-    const firmware = listFirmwarePackages(db).map(publicFirmwarePackage);
-    const apps = listAppPackages(db).map(publicAppPackage);
+    const firmware = (await listFirmwarePackages(db)).map(publicFirmwarePackage);
+    const apps = (await listAppPackages(db)).map(publicAppPackage);
     if (v.json) return printJson({ firmware, apps });
     const out: string[] = [`firmware (${firmware.length}):`];
     if (firmware.length) {

@@ -31,7 +31,7 @@ const deviceAdd: Command = {
     const auth = authSchemeSchema.safeParse(required(v, 'auth'));
     if (!auth.success) throw new UsageError('--auth must be basic, md5 or hmac');
     try {
-      const d = provisionDevice(getContext().db, {
+      const d = await provisionDevice(getContext().db, {
         devId: required(v, 'dev-id'), manufacturer: required(v, 'manufacturer'), model: required(v, 'model'),
         msisdn: v.msisdn as string | undefined, subscriber: v.subscriber as string | undefined, email: v.email as string | undefined,
         serverId: required(v, 'server-id'), clientAuth: auth.data,
@@ -39,7 +39,7 @@ const deviceAdd: Command = {
         clientUser: required(v, 'client-user'), clientPass: required(v, 'client-pass'), serverPass: required(v, 'server-pass'),
         firmware: v.fw as string | undefined, pushAddress: v.push as string | undefined,
       });
-      insertAudit(getContext().db, { actor: 'cli', action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
+      await insertAudit(getContext().db, { actor: 'cli', action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
       console.log(`device ${d.devId} provisioned (id ${d.id})`);
     } catch (err) {
       if (err instanceof ValidationError) throw new UsageError(err.message);
@@ -56,8 +56,8 @@ const tokenCreate: Command = {
     const role = required(v, 'role');
     if (role !== 'admin' && role !== 'agent') throw new UsageError('--role must be admin or agent');
     const name = (v.name as string | undefined) ?? `${role} token`;
-    const { token, id } = createApiToken(getContext().db, role, name);
-    insertAudit(getContext().db, { actor: 'cli', action: 'token.created', details: { id, name, role } });
+    const { token, id } = await createApiToken(getContext().db, role, name);
+    await insertAudit(getContext().db, { actor: 'cli', action: 'token.created', details: { id, name, role } });
     console.log(token);
   },
 };

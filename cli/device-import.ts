@@ -27,8 +27,8 @@ export const deviceImport: Command = {
       throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     try {
-      const r = importDevices(getContext().db, csv);
-      insertAudit(getContext().db, { actor: 'cli', action: 'devices.imported', details: r });
+      const r = await importDevices(getContext().db, csv);
+      await insertAudit(getContext().db, { actor: 'cli', action: 'devices.imported', details: r });
       console.log(`imported ${r.devices} device${r.devices === 1 ? '' : 's'} (${r.created} new, ${r.updated} updated; ${r.subscribersCreated} new subscriber${r.subscribersCreated === 1 ? '' : 's'})`);
       return 0;
     } catch (err) {

@@ -22,11 +22,11 @@ export const dsAccountAdd: Command = {
   async run(v) {
     const db = getContext().db;
     try {
-      const { account, created } = addDsAccount(db, {
+      const { account, created } = await addDsAccount(db, {
         devId: required(v, 'dev-id'), user: required(v, 'user'), pass: required(v, 'pass'),
         ...(v.auth ? { auth: v.auth as 'basic' | 'md5' } : {}),
       });
-      insertAudit(db, { actor: 'cli', action: created ? 'ds-account.created' : 'ds-account.password-reset', deviceId: account.deviceId, details: { user: account.username, auth: account.auth } });
+      await insertAudit(db, { actor: 'cli', action: created ? 'ds-account.created' : 'ds-account.password-reset', deviceId: account.deviceId, details: { user: account.username, auth: account.auth } });
       console.log(`DS account ${account.username} ${created ? 'created' : 'updated'} (${account.auth}) for ${v['dev-id'] as string}`);
     } catch (err) {
       if (err instanceof ValidationError) throw new UsageError(`${err.message}${Object.keys(err.fieldErrors).length ? ` (${Object.entries(err.fieldErrors).map(([k, m]) => `${k}: ${m.join(', ')}`).join('; ')})` : ''}`);
@@ -42,7 +42,7 @@ export const dsBackupCommand: Command = {
   async run(v, pos) {
     const [devId] = positionals(pos, ['DEV_ID']);
     if (v.timeout !== undefined && !v.wait) throw new UsageError('--timeout goes with --wait');
-    const job = queue(devId!, { kind: 'ds-backup' });
+    const job = await queue(devId!, { kind: 'ds-backup' });
     return v.wait ? follow(job.id, intOption(v, 'timeout', 300, 1, 86_400)) : 0;
   },
 };
@@ -55,11 +55,11 @@ export const dsRestoreCommand: Command = {
     const [snapshotId] = positionals(pos, ['SNAPSHOT_ID']);
     if (v.timeout !== undefined && !v.wait) throw new UsageError('--timeout goes with --wait');
     const db = getContext().db;
-    const snapshot = getDsSnapshot(db, snapshotId!);
+    const snapshot = await getDsSnapshot(db, snapshotId!);
     if (!snapshot) throw new Error(`no DS snapshot ${snapshotId}`);
-    const target = typeof v.to === 'string' ? v.to : getDevice(db, snapshot.deviceId)?.devId;
+    const target = typeof v.to === 'string' ? v.to : (await getDevice(db, snapshot.deviceId))?.devId;
     if (!target) throw new Error(`the handset of DS snapshot ${snapshotId} is gone; name one with --to`);
-    const job = queue(target, { kind: 'ds-restore', snapshotId: snapshot.id });
+    const job = await queue(target, { kind: 'ds-restore', snapshotId: snapshot.id });
     return v.wait ? follow(job.id, intOption(v, 'timeout', 300, 1, 86_400)) : 0;
   },
 };
@@ -71,7 +71,7 @@ export const dsSnapshotsCommand: Command = {
   async run(v, pos) {
     const [devId] = positionals(pos, ['DEV_ID']);
     const db = getContext().db;
-    const rows = dsSnapshotsOf(db, deviceArg(db, devId!).id);
+    const rows = await dsSnapshotsOf(db, (await deviceArg(db, devId!)).id);
     if (v.json) return printJson(rows.map((r) => ({ ...r, changes: JSON.parse(r.changes) as unknown })));
     if (!rows.length) return console.log(`${devId} has no DS snapshot`);
     console.log(table(rows, [
@@ -94,7 +94,7 @@ export const dsDiffCommand: Command = {
   async run(v, pos) {
     const [a, b] = positionals(pos, ['SNAP_A', 'SNAP_B']);
     const { db, blobs } = getContext();
-    const [before, after] = [getDsSnapshot(db, a!), getDsSnapshot(db, b!)];
+    const [before, after] = [await getDsSnapshot(db, a!), await getDsSnapshot(db, b!)];
     if (!before) throw new Error(`no DS snapshot ${a}`);
     if (!after) throw new Error(`no DS snapshot ${b}`);
     if (before.deviceId !== after.deviceId) console.error('note: the two snapshots are of different handsets');

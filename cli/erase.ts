@@ -13,11 +13,11 @@ export const subscriberErase: Command = {
   async run(v, pos) {
     const [id] = positionals(pos, ['SUBSCRIBER_ID']);
     const ctx = getContext();
-    const sub = getSubscriber(ctx.db, id!);
+    const sub = await getSubscriber(ctx.db, id!);
     if (!sub) throw new Error(`no subscriber ${id}`);
     if (v.yes !== true) throw new UsageError(`this erases ${sub.name} and all their backups for good: add --yes to confirm`);
     const r = await eraseSubscriber(ctx, sub.id);
-    insertAudit(ctx.db, { actor: 'cli', action: 'subscriber.erased', details: { subscriberId: sub.id, devices: r.devices, snapshots: r.snapshots, keys: r.keys, blobs: r.gc?.removed ?? 0 } });
+    await insertAudit(ctx.db, { actor: 'cli', action: 'subscriber.erased', details: { subscriberId: sub.id, devices: r.devices, snapshots: r.snapshots, keys: r.keys, blobs: r.gc?.removed ?? 0 } });
     console.log(`erased subscriber ${sub.id}: ${r.devices} handset(s), ${r.snapshots} backup(s), ${r.keys} key(s) destroyed, ${r.gc?.removed ?? 0} blob(s) swept (the rest, unreadable already, at the next collection)`);
   },
 };

@@ -37,11 +37,11 @@ export const retentionCommand: Command = {
   async run(v, pos) {
     const [devId] = positionals(pos, ['DEV_ID']);
     const { db, blobs } = getContext();
-    const device = deviceArg(db, devId!);
-    const policy = policyFor(db, device);
+    const device = await deviceArg(db, devId!);
+    const policy = await policyFor(db, device);
     const rules = parseRetention(policy.retention);
     const dryRun = v['dry-run'] === true;
-    const rows = new Map(allDeviceSnapshots(db, device.id).map((s) => [s.id, s])); // read before any is deleted
+    const rows = new Map((await allDeviceSnapshots(db, device.id)).map((s) => [s.id, s])); // read before any is deleted
     const r = await applyRetention(db, blobs, device.id, rules, { dryRun });
     const out = [`${device.devId}: policy ${JSON.stringify(policy.name)} ${rulesText(rules)}${hasRules(rules) ? '' : ': every snapshot is kept'}${dryRun ? ' (dry run: nothing deleted)' : ''}`];
     out.push('', `kept (${r.keep.length}):`);
@@ -63,7 +63,7 @@ export const retentionCommand: Command = {
       ]));
     }
     out.push('', gcLine(r.gc, dryRun));
-    if (!dryRun && r.remove.length) insertAudit(db, { actor: 'cli', action: 'retention.applied', deviceId: device.id, details: { removed: r.remove.map((x) => x.id), blobs: r.gc.removed, bytes: r.gc.bytes } });
+    if (!dryRun && r.remove.length) await insertAudit(db, { actor: 'cli', action: 'retention.applied', deviceId: device.id, details: { removed: r.remove.map((x) => x.id), blobs: r.gc.removed, bytes: r.gc.bytes } });
     console.log(out.join('\n'));
   },
 };
@@ -77,7 +77,7 @@ export const gcCommand: Command = {
     const { db, blobs } = getContext();
     const dryRun = v['dry-run'] === true;
     const gc = await collectGarbage(db, blobs, { dryRun });
-    if (!dryRun && gc.removed) insertAudit(db, { actor: 'cli', action: 'gc.swept', details: { blobs: gc.removed, bytes: gc.bytes } });
+    if (!dryRun && gc.removed) await insertAudit(db, { actor: 'cli', action: 'gc.swept', details: { blobs: gc.removed, bytes: gc.bytes } });
     console.log(gcLine(gc, dryRun));
   },
 };
@@ -102,17 +102,17 @@ export const verifyCommand: Command = {
     const { db, blobs } = getContext();
     if (pos.length) {
       const [id] = positionals(pos, ['SNAPSHOT_ID']);
-      if (!getSnapshot(db, id!)) throw new Error(`no snapshot ${id}`);
+      if (!(await getSnapshot(db, id!))) throw new Error(`no snapshot ${id}`);
       const r = await verifySnapshot(db, blobs, id!);
       (r.ok ? console.log : console.error)([verifyLine(id!, r), ...verifyDetail(r)].join('\n'));
       return r.ok ? 0 : 1;
     }
     if (v.device !== undefined && (typeof v.device !== 'string' || !v.device.trim())) throw new UsageError('--device takes a DevId');
-    const device = typeof v.device === 'string' ? deviceArg(db, v.device.trim()) : undefined;
+    const device = typeof v.device === 'string' ? await deviceArg(db, v.device.trim()) : undefined;
     const all = await verifyAll(db, blobs, device ? { deviceId: device.id } : {});
     const devIds = new Map<string, string>();
     for (const r of all.results) {
-      if (!devIds.has(r.deviceId)) devIds.set(r.deviceId, getDevice(db, r.deviceId)?.devId ?? r.deviceId);
+      if (!devIds.has(r.deviceId)) devIds.set(r.deviceId, (await getDevice(db, r.deviceId))?.devId ?? r.deviceId);
       const line = `${verifyLine(r.snapshotId, r)}${device ? '' : ` [${devIds.get(r.deviceId)}]`}`;
       (r.ok ? console.log : console.error)([line, ...verifyDetail(r)].join('\n'));
     }
@@ -129,15 +129,15 @@ export const holdCommand: Command = {
   async run(v, pos) {
     const [id] = positionals(pos, ['SNAPSHOT_ID']);
     const db = getContext().db;
-    const snap = getSnapshot(db, id!);
+    const snap = await getSnapshot(db, id!);
     if (!snap) throw new Error(`no snapshot ${id}`);
     const hold = v.release !== true;
     if (snap.legalHold === hold) {
       console.log(hold ? `snapshot ${snap.id} is already under legal hold` : `snapshot ${snap.id} is not under legal hold`);
       return 0;
     }
-    updateSnapshot(db, snap.id, { legalHold: hold });
-    insertAudit(db, { actor: 'cli', action: hold ? 'snapshot.hold' : 'snapshot.release', deviceId: snap.deviceId, details: { snapshotId: snap.id } });
+    await updateSnapshot(db, snap.id, { legalHold: hold });
+    await insertAudit(db, { actor: 'cli', action: hold ? 'snapshot.hold' : 'snapshot.release', deviceId: snap.deviceId, details: { snapshotId: snap.id } });
     console.log(hold ? `snapshot ${snap.id} is under legal hold: retention keeps it until it is released` : `legal hold on snapshot ${snap.id} released`);
   },
 };

@@ -24,14 +24,14 @@ export const migrateBlobs: Command = {
     const target = createRawStore({ ...ctx.env, BLOB_STORE: to });
     let shown = 0;
     const r = await copyBlobs(source, target, {
-      known: allBlobRows(ctx.db).map((b) => b.hash),
+      known: (await allBlobRows(ctx.db)).map((b) => b.hash),
       concurrency: intOption(v, 'concurrency', 8, 1, 64),
       onProgress: (done, listed) => {
         if (done === listed || done - shown >= 1000) { shown = done; process.stderr.write(`  ${done}/${listed} values\r`); }
       },
     });
     process.stderr.write('\n');
-    insertAudit(ctx.db, { actor: 'cli', action: 'blobs.migrated', details: { to, listed: r.listed, copied: r.copied, present: r.present, failed: r.failed.length, missing: r.missing.length } });
+    await insertAudit(ctx.db, { actor: 'cli', action: 'blobs.migrated', details: { to, listed: r.listed, copied: r.copied, present: r.present, failed: r.failed.length, missing: r.missing.length } });
     console.log(`${r.listed} value(s) in the store: ${r.copied} copied (${formatBytes(r.bytes)}), ${r.present} already there, ${r.failed.length} failed`);
     if (r.missing.length) console.log(`${r.missing.length} value(s) the database records are not in the store (rewind verify tells which backups they belong to)`);
     if (r.failed.length) {

@@ -61,9 +61,9 @@ export const profileSet: Command = {
     const parsed = profilePathsSchema.safeParse({ paths: v.clear ? [] : splitList(String(v.paths)) });
     if (!parsed.success) throw new UsageError(`--paths: ${parsed.error.issues[0]!.message}`);
     const db = getContext().db;
-    setProfile(db, ensureModel(db, ref.manufacturer, ref.model).id, cat.data, parsed.data.paths);
-    insertAudit(db, { actor: 'cli', action: 'profile.set', details: { ...ref, category: cat.data, paths: parsed.data.paths } });
-    const p = modelProfile(db, ref.manufacturer, ref.model);
+    await setProfile(db, (await ensureModel(db, ref.manufacturer, ref.model)).id, cat.data, parsed.data.paths);
+    await insertAudit(db, { actor: 'cli', action: 'profile.set', details: { ...ref, category: cat.data, paths: parsed.data.paths } });
+    const p = await modelProfile(db, ref.manufacturer, ref.model);
     if (v.json) printJson(p);
     else {
       console.log(`${cat.data} for ${ref.manufacturer} ${ref.model}: ${parsed.data.paths.length ? parsed.data.paths.join(', ') : 'cleared (generic only)'}`);
@@ -79,7 +79,7 @@ export const profileShow: Command = {
   async run(v, pos) {
     positionals(pos, []);
     const ref = modelOf(v);
-    const p = modelProfile(getContext().db, ref.manufacturer, ref.model);
+    const p = await modelProfile(getContext().db, ref.manufacturer, ref.model);
     if (v.json) printJson(p);
     else printProfile(p);
   },

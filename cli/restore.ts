@@ -143,13 +143,13 @@ async function follow(jobId: string, timeoutS: number): Promise<number> {
   let last = '';
   let consentsSeen = 0;
   for (;;) {
-    const job = getJob(db, jobId);
+    const job = await getJob(db, jobId);
     if (!job) throw new Error(`job ${jobId} is gone`);
-    const backup = job.dependsOn ? getJob(db, job.dependsOn) : undefined;
-    const consents = listConsents(db, { jobId }).reverse();
+    const backup = job.dependsOn ? await getJob(db, job.dependsOn) : undefined;
+    const consents = (await listConsents(db, { jobId })).reverse();
     for (const c of consents.slice(consentsSeen)) console.log(consentLine(c));
     consentsSeen = consents.length;
-    const items = listItems(db, jobId);
+    const items = await listItems(db, jobId);
     const line = describeRestore(job, items, backup);
     const ended = job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled' || job.status === 'rejected';
     if (line !== last) {
@@ -189,11 +189,11 @@ export const restoreCommand: Command = {
     const timeout = intOption(v, 'timeout', 300, 1, 86_400);
     const req = planRequest(v, snapshotId);
     const ctx = getContext();
-    const source = deviceArg(ctx.db, devId!);
-    const snap = getSnapshot(ctx.db, snapshotId);
+    const source = await deviceArg(ctx.db, devId!);
+    const snap = await getSnapshot(ctx.db, snapshotId);
     if (!snap) throw new Error(`no snapshot ${snapshotId}`);
     if (snap.deviceId !== source.id) {
-      throw new Error(`snapshot ${snapshotId} is a backup of ${getDevice(ctx.db, snap.deviceId)?.devId ?? 'another device'}, not of ${source.devId}: name the snapshot's handset, and the handset to restore to with --to`);
+      throw new Error(`snapshot ${snapshotId} is a backup of ${(await getDevice(ctx.db, snap.deviceId))?.devId ?? 'another device'}, not of ${source.devId}: name the snapshot's handset, and the handset to restore to with --to`);
     }
     try {
       if (v['dry-run']) {
@@ -204,9 +204,9 @@ export const restoreCommand: Command = {
         return 0;
       }
       const { row, plan } = await createPlan(ctx, req, ACTOR);
-      const { job, backup } = executePlan(ctx, row.id, ACTOR);
+      const { job, backup } = await executePlan(ctx, row.id, ACTOR);
       if (v.json) return printJson({ planId: row.id, planHash: row.planHash, plan, job: publicJob(job), safetyBackup: publicJob(backup) });
-      const target = getDevice(ctx.db, job.deviceId)!;
+      const target = (await getDevice(ctx.db, job.deviceId))!;
       console.log(`plan ${row.id}: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, ${formatBytes(plan.bytes)}, ${plan.cost.text}; ${plan.notCarried.length} not carried`);
       console.log(`restore job ${job.id} queued for ${target.devId} after safety backup ${backup.id}${target.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`);
       return v.wait ? follow(job.id, timeout) : 0;
@@ -224,12 +224,12 @@ export const jobCommand: Command = {
   async run(v, pos) {
     const [id] = positionals(pos, ['JOB_ID']);
     const db = getContext().db;
-    const job = getJob(db, id!);
+    const job = await getJob(db, id!);
     if (!job) throw new Error(`no job ${id}`);
-    if (v.json) return printJson(jobDetail(db, job));
-    const devId = getDevice(db, job.deviceId)?.devId ?? job.deviceId;
-    const backup = job.dependsOn ? getJob(db, job.dependsOn) : undefined;
-    const items = job.kind === 'restore' ? listItems(db, job.id) : [];
+    if (v.json) return printJson(await jobDetail(db, job));
+    const devId = (await getDevice(db, job.deviceId))?.devId ?? job.deviceId;
+    const backup = job.dependsOn ? await getJob(db, job.dependsOn) : undefined;
+    const items = job.kind === 'restore' ? await listItems(db, job.id) : [];
     const out: string[] = [
       `job ${job.id}: ${job.kind} of ${devId}${job.kind === 'restore' ? ` (plan ${(JSON.parse(job.payload) as { planId?: string }).planId ?? '?'})` : ''}`,
       `  status    ${job.kind === 'restore' ? describeRestore(job, items, backup) : describeJob(job)}`,
@@ -255,7 +255,7 @@ export const jobCommand: Command = {
         { header: 'detail', value: (i) => [i.code !== null ? String(i.code) : '', i.detail ?? ''].filter(Boolean).join(' ') || '-' },
       ])));
     }
-    const consents = listConsents(db, { jobId: job.id }).reverse();
+    const consents = (await listConsents(db, { jobId: job.id })).reverse();
     out.push('', `consents (${consents.length}):`);
     if (consents.length) {
       out.push(indent(table(consents, [
@@ -280,8 +280,8 @@ export const retryFailedCommand: Command = {
     const [id] = positionals(pos, ['JOB_ID']);
     const ctx = getContext();
     try {
-      const job = retryFailed(ctx, id!, ACTOR);
-      const again = listItems(ctx.db, job.id, ['pending']).length;
+      const job = await retryFailed(ctx, id!, ACTOR);
+      const again = (await listItems(ctx.db, job.id, ['pending'])).length;
       console.log(`restore job ${job.id} queued again: ${again} item${again === 1 ? '' : 's'} to send again once the handset's user agrees`);
     } catch (err) {
       if (err instanceof RestoreError) throw new Error(err.message);

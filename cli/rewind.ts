@@ -5,7 +5,9 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { auditMark, countAuditSince, insertAudit } from '../db/queries/audit';
-import { getContext } from '../lib/app-context';
+import { openDatabase, prepareDb } from '../db/client';
+import { createBlobStore, createPush, getContext, setContext } from '../lib/app-context';
+import { env } from '../lib/env';
 import { commands } from './commands';
 import { UsageError } from './usage';
 
@@ -35,9 +37,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   try {
-    const mark = changesData(name, values) ? auditMark(getContext().db) : undefined;
+    if (usesDatabase(name, values)) await openContext();
+    const mark = changesData(name, values) ? await auditMark(getContext().db) : undefined;
     const code = (await cmd.run(values, parsed.positionals)) ?? 0;
-    if (mark !== undefined && code === 0) ensureAudited(name, mark, parsed.positionals);
+    if (mark !== undefined && code === 0) await ensureAudited(name, mark, parsed.positionals);
     return code;
   } catch (err) {
     if (err instanceof UsageError) {
@@ -54,6 +57,22 @@ const READ_ONLY = new Set(['profile show', 'local-backups', 'jobs', 'job', 'snap
 /** What the CLI's own entries are written under (sim's jobs name it). */
 const CLI_ACTORS = ['cli', 'cli:sim'];
 
+/** sim with a token registers its handsets through the API: that process opens no database. */
+function usesDatabase(name: string, values: Record<string, string | boolean | undefined>): boolean {
+  return !(name === 'sim' && (values.token || process.env.REWIND_TOKEN));
+}
+
+/**
+ * The database the environment names (PostgreSQL when DATABASE_URL is set, else
+ * DATA_DIR/rewind.db), made ready (migrations, search index) before the command runs.
+ */
+async function openContext(): Promise<void> {
+  const e = env();
+  // DATABASE_URL from the process environment in case env() does not carry it.
+  const db = await prepareDb(openDatabase({ DATABASE_URL: process.env.DATABASE_URL || undefined, ...e }));
+  setContext({ db, env: e, push: createPush(e), blobs: createBlobStore(e, db) });
+}
+
 function changesData(name: string, values: Record<string, string | boolean | undefined>): boolean {
   if (READ_ONLY.has(name) || values['dry-run'] === true) return false;
   // sim with a token registers its handsets through the API, which audits the token's requests; this process touches no database.
@@ -67,10 +86,10 @@ function changesData(name: string, values: Record<string, string | boolean | und
  * sweep, seed, search reindex, a joined backup), this records that it ran, with its
  * positional arguments (ids and file names; credentials only ever come as options).
  */
-function ensureAudited(name: string, mark: number, positionals: string[]): void {
+async function ensureAudited(name: string, mark: number, positionals: string[]): Promise<void> {
   const { db } = getContext();
-  if (countAuditSince(db, CLI_ACTORS, mark) > 0) return;
-  insertAudit(db, { actor: 'cli', action: `cli.${name.replace(/ /g, '-')}`, details: positionals.length ? { args: positionals } : undefined });
+  if ((await countAuditSince(db, CLI_ACTORS, mark)) > 0) return;
+  await insertAudit(db, { actor: 'cli', action: `cli.${name.replace(/ /g, '-')}`, details: positionals.length ? { args: positionals } : undefined });
 }
 
 function printHelp(): void {

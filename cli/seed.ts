@@ -22,7 +22,7 @@ export const seedCommand: Command = {
     const secs = () => ((performance.now() - started) / 1000).toFixed(1);
     const step = Math.max(SEED_BATCH_DEVICES, Math.ceil(devices / 10 / SEED_BATCH_DEVICES) * SEED_BATCH_DEVICES);
     let next = step;
-    const r = seedDevices(db, devices, {
+    const r = await seedDevices(db, devices, {
       seed,
       onProgress: (done) => {
         if (done < next || done === devices) return;
@@ -41,7 +41,7 @@ export const searchReindexCommand: Command = {
   async run(_v, pos) {
     positionals(pos, []);
     const started = performance.now();
-    const n = reindexAll(getContext().db);
+    const n = await reindexAll(getContext().db);
     console.log(`search index rebuilt for ${n.toLocaleString('en-US')} subscribers in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   },
 };

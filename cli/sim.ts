@@ -97,18 +97,18 @@ async function queueBackups(dmUrl: URL, token: string | undefined, ids: FleetHan
   }
   const { db } = getContext();
   for (const h of ids) {
-    const device = getDeviceByDevId(db, h.devId);
+    const device = await getDeviceByDevId(db, h.devId);
     if (!device) continue;
-    if (kind === 'ds-backup') createDsBackupJob(db, device, { actor: 'cli:sim', wake: false });
-    else createBackupJob(db, device, { trigger: 'on-demand', actor: 'cli:sim' });
+    if (kind === 'ds-backup') await createDsBackupJob(db, device, { actor: 'cli:sim', wake: false });
+    else await createBackupJob(db, device, { trigger: 'on-demand', actor: 'cli:sim' });
   }
 }
 
 async function registerInDb(ids: FleetHandsetInfo[]): Promise<void> {
   const { db } = getContext();
   // Their models' backup profiles too, so a fleet started against an empty server is backed up in full.
-  describeVirtualModels(db);
-  provisionFleet(db, ids);
+  await describeVirtualModels(db);
+  await provisionFleet(db, ids);
 }
 
 /** POSTs the fleet to /api/v1/devices in batches; any refusal stops the run with the server's message. */

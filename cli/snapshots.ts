@@ -23,7 +23,7 @@ export const snapshotsCommand: Command = {
   async run(v, pos) {
     const [devId] = positionals(pos, ['DEV_ID']);
     const db = getContext().db;
-    const rows = listSnapshots(db, deviceArg(db, devId!).id);
+    const rows = await listSnapshots(db, (await deviceArg(db, devId!)).id);
     if (v.json) return printJson(rows.map(publicSnapshot));
     if (!rows.length) return console.log(`no snapshots of ${devId}`);
     console.log(table(rows, [
@@ -71,7 +71,7 @@ export const snapshotCommand: Command = {
     try {
       manifest = await readManifest(db, blobs, id!);
     } catch (err) {
-      const row = err instanceof SnapshotError && err.code === 'not-complete' ? getSnapshot(db, id!) : undefined;
+      const row = err instanceof SnapshotError && err.code === 'not-complete' ? await getSnapshot(db, id!) : undefined;
       if (!row) throw err;
       if (v.json) printJson({ snapshot: publicSnapshot(row), entries: null });
       else console.log(describeSnapshot(row));

@@ -33,7 +33,7 @@ export const userAdd: Command = {
       const u = await createUser(getContext().db, {
         email, password, role: role as (typeof USER_ROLES)[number], subscriberId: v.subscriber as string | undefined,
       });
-      insertAudit(getContext().db, { actor: 'cli', action: 'user.created', details: { id: u.id, email: u.email, role: u.role, subscriberId: u.subscriberId } });
+      await insertAudit(getContext().db, { actor: 'cli', action: 'user.created', details: { id: u.id, email: u.email, role: u.role, subscriberId: u.subscriberId } });
       console.log(`user ${u.email} created (${u.role}, id ${u.id})`);
     } catch (err) {
       if (err instanceof ValidationError) throw new UsageError(err.message);

@@ -5,7 +5,7 @@
  * Handset k (counting from `start`) always has the same IMEI and MSISDN, unique up to
  * SEED_CAPACITY, so a second run continues where the first stopped without a collision.
  */
-import type { Db } from '../db/client';
+import { sqliteClient, type Db } from '../db/client';
 import { countDevices, seedWriter, withoutForeignKeys } from '../db/queries/seed';
 import { MODELS } from './device/catalog';
 import { luhnDigit } from './device/generate';
@@ -99,22 +99,23 @@ export function* seedFleet(opts: { devices: number; seed?: number; start?: numbe
 export const SEED_BATCH_DEVICES = 100_000;
 
 /** Seeds `devices` handsets after those stored; `onProgress` hears the count written so far. */
-export function seedDevices(db: Db, devices: number, opts: { seed?: number; onProgress?: (done: number) => void } = {}): { devices: number; subscribers: number; start: number } {
-  const start = countDevices(db);
+export async function seedDevices(db: Db, devices: number, opts: { seed?: number; onProgress?: (done: number) => void } = {}): Promise<{ devices: number; subscribers: number; start: number }> {
+  const start = await countDevices(db);
   if (start + devices > SEED_CAPACITY) throw new Error(`the database would hold more than ${SEED_CAPACITY.toLocaleString('en-US')} seeded handsets`);
-  const writer = seedWriter(db);
-  const c = db.$client;
-  const previous = { cache: Number(c.pragma('cache_size', { simple: true })), checkpoint: Number(c.pragma('wal_autocheckpoint', { simple: true })) };
+  const writer = await seedWriter(db);
+  // SQLite only: its page cache and checkpoints are ours to tune; PostgreSQL's are the server's.
+  const c = sqliteClient(db);
+  const previous = c && { cache: Number(c.pragma('cache_size', { simple: true })), checkpoint: Number(c.pragma('wal_autocheckpoint', { simple: true })) };
   // While writing: 1 GiB of page cache, so the indexes stay in memory, and the log folded
   // into the database every 64k pages rather than every thousand.
-  c.pragma('cache_size = -1048576');
-  c.pragma('wal_autocheckpoint = 65536');
+  c?.pragma('cache_size = -1048576');
+  c?.pragma('wal_autocheckpoint = 65536');
   let done = 0;
   let subscribers = 0;
   let batch: SeedSubscriber[] = [];
   let inBatch = 0;
-  const flush = () => {
-    writer.write(batch);
+  const flush = async () => {
+    await writer.write(batch);
     done += inBatch;
     subscribers += batch.length;
     batch = [];
@@ -122,18 +123,20 @@ export function seedDevices(db: Db, devices: number, opts: { seed?: number; onPr
     opts.onProgress?.(done);
   };
   try {
-    withoutForeignKeys(db, () => {
+    await withoutForeignKeys(db, async () => {
       for (const s of seedFleet({ devices, seed: opts.seed, start })) {
         batch.push(s);
         inBatch += s.handsets.length;
-        if (inBatch >= SEED_BATCH_DEVICES) flush();
+        if (inBatch >= SEED_BATCH_DEVICES) await flush();
       }
-      if (batch.length) flush();
+      if (batch.length) await flush();
     });
   } finally {
-    c.pragma(`cache_size = ${previous.cache}`);
-    c.pragma(`wal_autocheckpoint = ${previous.checkpoint}`);
-    c.pragma('wal_checkpoint(TRUNCATE)');
+    if (c && previous) {
+      c.pragma(`cache_size = ${previous.cache}`);
+      c.pragma(`wal_autocheckpoint = ${previous.checkpoint}`);
+      c.pragma('wal_checkpoint(TRUNCATE)');
+    }
   }
   return { devices: done, subscribers, start };
 }

@@ -8,16 +8,18 @@
  *     getViewer: async () => (await import('@/test/as-viewer')).signedIn.viewer,
  *   }));
  *
- * then sets `signedIn.viewer` before calling an action. `tempContext()` gives the test its
- * own database and blob store as the process context.
+ * then sets `signedIn.viewer` before calling an action. `await tempContext()` gives the test its
+ * own database (test/db.ts: SQLite under its data dir, or PostgreSQL in that pass) and blob
+ * store as the process context.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dbFile, openDb } from '@/db/client';
+import { closeDb } from '@/db/client';
 import { createBlobStore, createPush, setContext, type AppContext } from '@/lib/app-context';
 import { env } from '@/lib/env';
 import type { Viewer } from '@/lib/server/session';
+import { testDb } from './db';
 
 export const signedIn: { viewer: Viewer | null } = { viewer: null };
 
@@ -29,11 +31,13 @@ export function subscriberViewer(subscriberId: string, email = `sub-${subscriber
   return { userId: `user-${subscriberId}`, email, role: 'subscriber', subscriberId };
 }
 
-export function tempContext(prefix = 'rewind-app-'): { ctx: AppContext; dir: string; close: () => void } {
+export interface TempContext { ctx: AppContext; dir: string; close: () => Promise<void> }
+
+export async function tempContext(prefix = 'rewind-app-'): Promise<TempContext> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const e = { ...env(), dataDir: dir };
-  const db = openDb(dbFile(dir));
+  const db = await testDb(dir);
   const ctx: AppContext = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
   setContext(ctx);
-  return { ctx, dir, close: () => { ctx.db.$client.close(); fs.rmSync(dir, { recursive: true, force: true }); } };
+  return { ctx, dir, close: async () => { await closeDb(ctx.db); fs.rmSync(dir, { recursive: true, force: true }); } };
 }

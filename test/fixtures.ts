@@ -32,17 +32,17 @@ export async function seedSnapshot(
       continue;
     }
     const bytes = typeof n.value === 'string' ? new TextEncoder().encode(n.value) : n.value;
-    const { hash, created } = await blobs.put(bytes, deviceKeyOwner(db, deviceId));
-    if (recordBlob(db, hash, bytes.length) && created) newBytes += bytes.length;
+    const { hash, created } = await blobs.put(bytes, await deviceKeyOwner(db, deviceId));
+    if ((await recordBlob(db, hash, bytes.length)) && created) newBytes += bytes.length;
     entries.push({ path, category: n.category, format: n.format ?? (typeof n.value === 'string' ? 'chr' : 'bin'), ...(n.type ? { type: n.type } : {}), size: bytes.length, hash });
   }
   const categories = [...new Set(entries.map((e) => e.category))];
-  const snap = insertSnapshot(db, { deviceId, trigger: opts.trigger ?? 'on-demand', categories });
+  const snap = await insertSnapshot(db, { deviceId, trigger: opts.trigger ?? 'on-demand', categories });
   const manifest = encodeManifest(entries);
-  const { hash } = await blobs.put(manifest, deviceKeyOwner(db, deviceId));
-  recordBlob(db, hash, manifest.length);
+  const { hash } = await blobs.put(manifest, await deviceKeyOwner(db, deviceId));
+  await recordBlob(db, hash, manifest.length);
   const at = opts.at ?? Date.now();
-  updateSnapshot(db, snap.id, {
+  await updateSnapshot(db, snap.id, {
     status: 'complete', rootHash: hash, entries: entries.length, bytes: logicalSize(entries), newBytes, startedAt: at - 1000, completedAt: at,
   });
   return { ...snap, status: 'complete', rootHash: hash, entries: entries.length, startedAt: at - 1000, completedAt: at };

@@ -11,6 +11,6 @@ import { getViewer, signOut } from '@/lib/server/session';
 export async function signOutAction(): Promise<void> {
   const viewer = await getViewer();
   await signOut();
-  if (viewer) insertAudit(getContext().db, { actor: viewer.email, action: 'sign-out' });
+  if (viewer) await insertAudit(getContext().db, { actor: viewer.email, action: 'sign-out' });
   redirect('/sign-in');
 }

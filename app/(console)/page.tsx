@@ -16,7 +16,7 @@ export default async function SearchPage({ searchParams }: { searchParams: Promi
   await requireViewer(['agent', 'admin']);
   const raw = (await searchParams).q;
   const q = (typeof raw === 'string' ? raw : '').trim().slice(0, MAX_QUERY_LENGTH);
-  const hits = q ? searchSubscribers(getContext().db, q, SEARCH_LIMIT) : [];
+  const hits = q ? await searchSubscribers(getContext().db, q, SEARCH_LIMIT) : [];
   return (
     <div className="mx-auto max-w-3xl">
       <PageHeader title="Find a subscriber" subtitle="By MSISDN, IMEI, name or email" />

@@ -17,7 +17,7 @@ export const signInAction = publicAction({ schema: signInSchema }, async ({ emai
   // Every outcome is audited under the email typed (the password never is); a refusal for
   // the address's failures also names the address.
   const action = r.ok ? 'sign-in' : r.code === 'locked' ? 'sign-in.locked' : r.code === 'rate-limited' ? 'sign-in.rate-limited' : 'sign-in.failed';
-  insertAudit(db, { actor: email.trim().toLowerCase().slice(0, 254), action, ...(!r.ok && r.code === 'rate-limited' ? { details: { address } } : {}) });
+  await insertAudit(db, { actor: email.trim().toLowerCase().slice(0, 254), action, ...(!r.ok && r.code === 'rate-limited' ? { details: { address } } : {}) });
   if (!r.ok) throw new ValidationError(r.error);
   await createSession(r.user.id);
   redirect(homeOf(r.user.role));

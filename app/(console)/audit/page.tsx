@@ -18,7 +18,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const q = auditQueryOf(await searchParams);
   const { before, ...filters } = q;
   const { db } = getContext();
-  const { rows, next } = auditPage(db, q);
+  const { rows, next } = await auditPage(db, q);
   const filtered = Object.keys(filters).length > 0;
   return (
     <div className="space-y-6">

@@ -16,7 +16,7 @@ const SLATE = '#94a3b8';
 
 export default async function FleetPage() {
   await requireViewer(['agent', 'admin']);
-  const f = fleetOverview(getContext().db);
+  const f = await fleetOverview(getContext().db);
   const s = f.status;
   return (
     <div className="space-y-6">

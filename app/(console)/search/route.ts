@@ -15,6 +15,6 @@ export async function GET(req: Request): Promise<Response> {
   if (!viewer) return Response.json({ error: 'Sign in to search.' }, { status: 401 });
   if (!isStaff(viewer)) return Response.json({ error: 'Search is for agents and admins.' }, { status: 403 });
   const q = (new URL(req.url).searchParams.get('q') ?? '').slice(0, MAX_QUERY_LENGTH);
-  const hits = searchSubscribers(getContext().db, q, SEARCH_LIMIT);
+  const hits = await searchSubscribers(getContext().db, q, SEARCH_LIMIT);
   return Response.json({ hits }, { headers: { 'cache-control': 'private, no-store' } });
 }

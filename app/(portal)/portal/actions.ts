@@ -16,16 +16,16 @@ const SUBSCRIBER = ['subscriber'] as const;
 const id = z.string().trim().min(1).max(128);
 
 /** The same domain call as POST /api/v1/jobs: a backup already queued or running is joined, not doubled. */
-export const backUpNowAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ deviceId: id }), audit: 'backup.requested' }, ({ deviceId }, ctx) => {
-  const device = deviceFor(ctx.db, ctx.viewer, deviceId);
-  const { job, created } = requestJob(ctx.db, device, { kind: 'backup' }, ctx.viewer.email);
+export const backUpNowAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ deviceId: id }), audit: 'backup.requested' }, async ({ deviceId }, ctx) => {
+  const device = await deviceFor(ctx.db, ctx.viewer, deviceId);
+  const { job, created } = await requestJob(ctx.db, device, { kind: 'backup' }, ctx.viewer.email);
   // Creating the job is audited by the backup domain; joining one already pending, as on the device page, here.
-  if (!created) ctx.audit('backup.joined', { deviceId: device.id, details: { jobId: job.id } });
+  if (!created) await ctx.audit('backup.joined', { deviceId: device.id, details: { jobId: job.id } });
   return { jobId: job.id, created };
 });
 
 export const portalRestoreChoicesAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ snapshotId: id }), audit: false }, async ({ snapshotId }, ctx) => {
-  snapshotFor(ctx.db, ctx.viewer, snapshotId);
+  await snapshotFor(ctx.db, ctx.viewer, snapshotId);
   return restoreChoices(ctx, snapshotId);
 });
 
@@ -42,12 +42,12 @@ export const portalConfirmRestoreAction = authedAction({ roles: SUBSCRIBER, sche
  * and local-backup records go, garbage collection removes content nothing else shares.
  */
 export const eraseBackupsAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ deviceId: id, confirm: z.string().max(256).default('') }), audit: 'backups.erased' }, async ({ deviceId, confirm }, ctx) => {
-  const device = deviceFor(ctx.db, ctx.viewer, deviceId);
+  const device = await deviceFor(ctx.db, ctx.viewer, deviceId);
   const name = handsetName(device);
   if (confirm.trim().replace(/\s+/g, ' ').toLowerCase() !== name.toLowerCase()) {
     throw new ValidationError('Nothing was deleted: type the handset’s name to confirm.', { confirm: [`Type “${name}” to confirm.`] });
   }
   const r = await eraseBackups(ctx, device);
-  ctx.audit('backups.erased', { deviceId: device.id, details: { snapshots: r.snapshots, held: r.held, localBackups: r.localBackups, blobs: r.gc?.removed ?? 0, bytes: r.gc?.bytes ?? 0 } });
+  await ctx.audit('backups.erased', { deviceId: device.id, details: { snapshots: r.snapshots, held: r.held, localBackups: r.localBackups, blobs: r.gc?.removed ?? 0, bytes: r.gc?.bytes ?? 0 } });
   return { snapshots: r.snapshots, held: r.held, localBackups: r.localBackups };
 });

@@ -13,7 +13,7 @@ export const dynamic = 'force-dynamic';
 /** The subscriber's own handsets, each with its last backup and "Back up now". */
 export default async function PortalPage() {
   const viewer = await requireViewer(['subscriber']);
-  const mine = portalDevices(getContext().db, viewer);
+  const mine = await portalDevices(getContext().db, viewer);
   return (
     <div>
       <PageHeader title="My devices" subtitle="Your handsets and their backups. Back up now, or restore from any backup." />

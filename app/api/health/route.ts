@@ -1,10 +1,11 @@
 import { getContext } from '@/lib/app-context';
 import { sql } from 'drizzle-orm';
+import { exec } from '@/db/sql';
 
 export const dynamic = 'force-dynamic';
 
-export function GET() {
+export async function GET() {
   const { db } = getContext();
-  db.run(sql`select 1`);
+  await exec(db, sql`select 1`);
   return Response.json({ ok: true });
 }

@@ -14,16 +14,16 @@ vi.mock('@/lib/server/session', async (orig) => ({
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);
 const HTML = '<html><script>alert(document.cookie)</script></html>';
 
-let t: ReturnType<typeof tempContext>;
+let t: Awaited<ReturnType<typeof tempContext>>;
 let mine: string;
 let theirs: string;
 let me: string;
 
 beforeAll(async () => {
-  t = tempContext();
+  t = await tempContext();
   const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-  const a = provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
-  const b = provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob Other', msisdn: '447700900456' });
+  const a = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
+  const b = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob Other', msisdn: '447700900456' });
   me = a.subscriberId!;
   const nodes = {
     './AppData': { category: 'appdata' as const },

@@ -25,7 +25,7 @@ export async function GET(req: Request, { params }: { params: Promise<{ snapshot
   if (!path || path.length > 1024 || !path.startsWith('./')) return notFound();
   const { db, blobs } = getContext();
   try {
-    snapshotFor(db, viewer, snapshotId);
+    await snapshotFor(db, viewer, snapshotId);
     const { entry, bytes } = await readNode(db, blobs, snapshotId, path);
     if (entry.format === 'node') return notFound();
     return new Response(bytes as Uint8Array<ArrayBuffer>, { headers: mediaHeaders(entry, bytes.byteLength) });

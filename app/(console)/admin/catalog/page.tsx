@@ -13,9 +13,9 @@ export const dynamic = 'force-dynamic';
 export default async function CatalogPage() {
   await requireViewer(['admin']);
   const { db } = getContext();
-  const firmware = listFirmwarePackages(db).map(publicFirmwarePackage);
-  const apps = listAppPackages(db).map(publicAppPackage);
-  const models = listModels(db);
+  const firmware = (await listFirmwarePackages(db)).map(publicFirmwarePackage);
+  const apps = (await listAppPackages(db)).map(publicAppPackage);
+  const models = await listModels(db);
   return (
     <div className="space-y-6">
       <PageHeader title="Firmware and app catalog" subtitle="Packages handsets download during a restore or update (served at /packages/…). A restore installs exactly the version a backup recorded." />

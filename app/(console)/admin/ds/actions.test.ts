@@ -17,19 +17,19 @@ vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
 
 const ADA = 'IMEI:356938035643809';
 const BOB = 'IMEI:490154203237518';
-let t: ReturnType<typeof tempContext>;
+let t: Awaited<ReturnType<typeof tempContext>>;
 let adaId: string;
 let adaSub: string;
 
 const form = (v: Record<string, string>) => { const f = new FormData(); for (const [k, x] of Object.entries(v)) f.set(k, x); return f; };
 
-beforeAll(() => {
-  t = tempContext('rewind-ds-admin-');
+beforeAll(async () => {
+  t = await tempContext('rewind-ds-admin-');
   const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-  const a = provisionDevice(t.ctx.db, { ...base, devId: ADA, subscriber: 'Ada Lovelace' });
+  const a = await provisionDevice(t.ctx.db, { ...base, devId: ADA, subscriber: 'Ada Lovelace' });
   adaId = a.id;
   adaSub = a.subscriberId!;
-  provisionDevice(t.ctx.db, { ...base, devId: BOB });
+  await provisionDevice(t.ctx.db, { ...base, devId: BOB });
 });
 afterAll(() => t.close());
 
@@ -39,14 +39,14 @@ describe('createDsAccountAction', () => {
       signedIn.viewer = v;
       expect(await createDsAccountAction(null, form({ devId: ADA, user: 'ada-phone', pass: 'secret', auth: 'basic' }))).toEqual({ ok: false, error: FORBIDDEN });
     }
-    expect(getDsAccountByUser(t.ctx.db, 'ada-phone')).toBeUndefined();
+    expect(await getDsAccountByUser(t.ctx.db, 'ada-phone')).toBeUndefined();
   });
 
   it('lets an admin create one, audited on the handset without the password', async () => {
     signedIn.viewer = staff('admin', 'admin-1@rewind.test');
     expect(await createDsAccountAction(null, form({ devId: ` ${ADA} `, user: 'ada-phone', pass: 'secret', auth: 'md5' }))).toEqual({ ok: true, data: { user: 'ada-phone', created: true } });
-    expect(getDsAccountByUser(t.ctx.db, 'ada-phone')).toMatchObject({ deviceId: adaId, auth: 'md5', derived: md5Derived('ada-phone', 'secret') });
-    const [e] = listAudit(t.ctx.db, { deviceId: adaId });
+    expect(await getDsAccountByUser(t.ctx.db, 'ada-phone')).toMatchObject({ deviceId: adaId, auth: 'md5', derived: md5Derived('ada-phone', 'secret') });
+    const [e] = await listAudit(t.ctx.db, { deviceId: adaId });
     expect(e).toMatchObject({ actor: 'admin-1@rewind.test', action: 'ds-account.created' });
     expect(JSON.stringify(e)).not.toContain('secret');
   });
@@ -60,19 +60,19 @@ describe('createDsAccountAction', () => {
     expect(!short.ok && short.fieldErrors?.pass).toBeDefined();
     const taken = await createDsAccountAction(null, form({ devId: BOB, user: 'ada-phone', pass: 'hijack', auth: 'basic' }));
     expect(taken).toMatchObject({ ok: false, fieldErrors: { user: ['already taken'] } });
-    expect(getDsAccountByUser(t.ctx.db, 'ada-phone')!.derived).toBe(md5Derived('ada-phone', 'secret'));
+    expect((await getDsAccountByUser(t.ctx.db, 'ada-phone'))!.derived).toBe(md5Derived('ada-phone', 'secret'));
   });
 });
 
 describe('resetDsPasswordAction', () => {
   it('gives an account a new password (admins only), audited', async () => {
-    const id = getDsAccountByUser(t.ctx.db, 'ada-phone')!.id;
+    const id = (await getDsAccountByUser(t.ctx.db, 'ada-phone'))!.id;
     signedIn.viewer = staff('agent');
     expect(await resetDsPasswordAction(null, form({ id, pass: 'agent-pass' }))).toEqual({ ok: false, error: FORBIDDEN });
     signedIn.viewer = staff('admin', 'admin-2@rewind.test');
     expect(await resetDsPasswordAction(null, form({ id, pass: 'new-secret', auth: 'basic' }))).toEqual({ ok: true, data: { user: 'ada-phone' } });
-    expect(getDsAccountByUser(t.ctx.db, 'ada-phone')).toMatchObject({ derived: md5Derived('ada-phone', 'new-secret'), auth: 'basic' });
-    expect(listAudit(t.ctx.db, { deviceId: adaId })[0]).toMatchObject({ actor: 'admin-2@rewind.test', action: 'ds-account.password-reset' });
+    expect(await getDsAccountByUser(t.ctx.db, 'ada-phone')).toMatchObject({ derived: md5Derived('ada-phone', 'new-secret'), auth: 'basic' });
+    expect((await listAudit(t.ctx.db, { deviceId: adaId }))[0]).toMatchObject({ actor: 'admin-2@rewind.test', action: 'ds-account.password-reset' });
     expect(await resetDsPasswordAction(null, form({ id: 'nope', pass: 'new-secret' }))).toMatchObject({ ok: false, error: 'No such DS account.' });
   });
 });

@@ -17,9 +17,9 @@ const createSchema = z.object({
   auth: z.enum(['basic', 'md5'], 'Authentication must be basic or MD5.'),
 });
 
-export const createDsAccountAction = authedAction({ roles: ['admin'], schema: createSchema, audit: 'ds-account.created' }, (input, ctx) => {
-  const { account, created } = addDsAccount(ctx.db, input);
-  ctx.audit(created ? 'ds-account.created' : 'ds-account.password-reset', { deviceId: account.deviceId, details: { user: account.username, auth: account.auth } });
+export const createDsAccountAction = authedAction({ roles: ['admin'], schema: createSchema, audit: 'ds-account.created' }, async (input, ctx) => {
+  const { account, created } = await addDsAccount(ctx.db, input);
+  await ctx.audit(created ? 'ds-account.created' : 'ds-account.password-reset', { deviceId: account.deviceId, details: { user: account.username, auth: account.auth } });
   revalidatePath(PAGE);
   revalidatePath(`/devices/${account.deviceId}`);
   return { user: account.username, created };
@@ -28,12 +28,12 @@ export const createDsAccountAction = authedAction({ roles: ['admin'], schema: cr
 const resetSchema = z.object({ id: z.string().trim().min(1).max(64), pass: z.string().max(129), auth: z.enum(['basic', 'md5']).optional() });
 
 /** A new password for an existing account (its handset's DS client must be given it too). */
-export const resetDsPasswordAction = authedAction({ roles: ['admin'], schema: resetSchema, audit: 'ds-account.password-reset' }, (input, ctx) => {
-  const existing = getDsAccount(ctx.db, input.id);
-  const device = existing ? getDevice(ctx.db, existing.deviceId) : undefined;
+export const resetDsPasswordAction = authedAction({ roles: ['admin'], schema: resetSchema, audit: 'ds-account.password-reset' }, async (input, ctx) => {
+  const existing = await getDsAccount(ctx.db, input.id);
+  const device = existing ? await getDevice(ctx.db, existing.deviceId) : undefined;
   if (!existing || !device) throw new ValidationError('No such DS account.');
-  const { account } = addDsAccount(ctx.db, { devId: device.devId, user: existing.username, pass: input.pass, auth: input.auth ?? existing.auth });
-  ctx.audit('ds-account.password-reset', { deviceId: device.id, details: { user: account.username, auth: account.auth } });
+  const { account } = await addDsAccount(ctx.db, { devId: device.devId, user: existing.username, pass: input.pass, auth: input.auth ?? existing.auth });
+  await ctx.audit('ds-account.password-reset', { deviceId: device.id, details: { user: account.username, auth: account.auth } });
   revalidatePath(PAGE);
   return { user: account.username };
 });

@@ -19,7 +19,7 @@ export default async function DsAccountsPage({ searchParams }: { searchParams: P
   await requireViewer(['admin']);
   const raw = (await searchParams).q;
   const q = (Array.isArray(raw) ? raw[0] : raw)?.trim().slice(0, 128) || undefined;
-  const { handsets, more, now } = dsAccountsByHandset(getContext().db, q, LIMIT);
+  const { handsets, more, now } = await dsAccountsByHandset(getContext().db, q, LIMIT);
   return (
     <div className="space-y-6">
       <PageHeader title="DS accounts" subtitle="What each handset's Data Sync client signs in to /ds with, to back up its contacts and calendar." />

@@ -11,12 +11,12 @@ import { modelProfile } from '@/lib/views';
 const PAGE = '/admin/models';
 const name = (what: string) => z.string().trim().min(1, `Enter the ${what} as the handset reports it.`).max(64, `A ${what} has at most 64 characters.`).pipe(modelNameSchema);
 
-export const addModelAction = authedAction({ roles: ['admin'], schema: z.object({ manufacturer: name('manufacturer'), model: name('model') }), audit: 'model.added' }, (input, ctx) => {
-  if (findModel(ctx.db, input.manufacturer, input.model)) {
+export const addModelAction = authedAction({ roles: ['admin'], schema: z.object({ manufacturer: name('manufacturer'), model: name('model') }), audit: 'model.added' }, async (input, ctx) => {
+  if (await findModel(ctx.db, input.manufacturer, input.model)) {
     throw new ValidationError(`${input.manufacturer} ${input.model} is already known.`, { model: ['This model is already known.'] });
   }
-  const m = ensureModel(ctx.db, input.manufacturer, input.model);
-  ctx.audit('model.added', { details: { id: m.id, manufacturer: m.manufacturer, model: m.model } });
+  const m = await ensureModel(ctx.db, input.manufacturer, input.model);
+  await ctx.audit('model.added', { details: { id: m.id, manufacturer: m.manufacturer, model: m.model } });
   revalidatePath(PAGE);
   return { manufacturer: m.manufacturer, model: m.model };
 });
@@ -31,7 +31,7 @@ const profileSchema = z.object({
 });
 
 /** Saves a model's own paths, category by category (the same call as PUT …/profiles/{category}); only changed ones are written and audited. */
-export const saveProfileAction = authedAction({ roles: ['admin'], schema: profileSchema, audit: 'profile.set' }, (input, ctx) => {
+export const saveProfileAction = authedAction({ roles: ['admin'], schema: profileSchema, audit: 'profile.set' }, async (input, ctx) => {
   const fieldErrors: Record<string, string[]> = {};
   const parsed = new Map<string, string[]>();
   for (const c of CATEGORIES) {
@@ -40,14 +40,14 @@ export const saveProfileAction = authedAction({ roles: ['admin'], schema: profil
     else fieldErrors[c] = r.error.issues.map((i) => `Line ${Number(i.path[1] ?? 0) + 1}: ${i.message}`);
   }
   if (Object.keys(fieldErrors).length) throw new ValidationError('Some paths are not DM paths such as ./Settings.', fieldErrors);
-  const before = modelProfile(ctx.db, input.manufacturer, input.model).own;
-  const m = ensureModel(ctx.db, input.manufacturer, input.model);
+  const before = (await modelProfile(ctx.db, input.manufacturer, input.model)).own;
+  const m = await ensureModel(ctx.db, input.manufacturer, input.model);
   const changed: string[] = [];
   for (const c of CATEGORIES) {
     const paths = parsed.get(c)!;
     if (JSON.stringify(paths) === JSON.stringify(before[c])) continue;
-    setProfile(ctx.db, m.id, c, paths);
-    ctx.audit('profile.set', { details: { manufacturer: m.manufacturer, model: m.model, category: c, paths } });
+    await setProfile(ctx.db, m.id, c, paths);
+    await ctx.audit('profile.set', { details: { manufacturer: m.manufacturer, model: m.model, category: c, paths } });
     changed.push(c);
   }
   revalidatePath(PAGE);

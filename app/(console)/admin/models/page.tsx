@@ -16,7 +16,8 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
   await requireViewer(['admin']);
   const { db } = getContext();
   const q = await searchParams;
-  const models = listModels(db).map((m) => modelProfile(db, m.manufacturer, m.model));
+  const models = [];
+  for (const m of await listModels(db)) models.push(await modelProfile(db, m.manufacturer, m.model));
   const selected = models.find((m) => key(m.manufacturer, m.model) === q.model) ?? models[0];
   return (
     <div className="space-y-6">

@@ -8,9 +8,9 @@ import { authedAction } from '@/lib/server/action';
 
 const PAGE = '/admin/policies';
 
-export const savePolicyAction = authedAction({ roles: ['admin'], schema: policyFormSchema, audit: 'policy.updated' }, (input, ctx) => {
-  const { policy, created, before } = savePolicy(ctx.db, input);
-  ctx.audit(created ? 'policy.created' : 'policy.updated', {
+export const savePolicyAction = authedAction({ roles: ['admin'], schema: policyFormSchema, audit: 'policy.updated' }, async (input, ctx) => {
+  const { policy, created, before } = await savePolicy(ctx.db, input);
+  await ctx.audit(created ? 'policy.created' : 'policy.updated', {
     details: {
       id: policy.id, name: policy.name, intervalMinutes: policy.intervalMinutes, jitterMinutes: policy.jitterMinutes,
       categories: JSON.parse(policy.categories) as string[], wifiOnly: policy.wifiOnly, roamingAllowed: policy.roamingAllowed,
@@ -28,19 +28,19 @@ const assignSchema = z.object({
   policyId: z.string().min(1, 'Choose a policy.'),
 }).refine((a) => a.kind !== 'model' || /^[^/]+\/[^/]+$/.test(a.key), { path: ['key'], message: 'Write a model as Manufacturer/Model, e.g. Nimbus/N1.' });
 
-export const assignPolicyAction = authedAction({ roles: ['admin'], schema: assignSchema, audit: 'policy.assigned' }, (input, ctx) => {
-  const policy = getPolicy(ctx.db, input.policyId);
+export const assignPolicyAction = authedAction({ roles: ['admin'], schema: assignSchema, audit: 'policy.assigned' }, async (input, ctx) => {
+  const policy = await getPolicy(ctx.db, input.policyId);
   if (!policy) throw new ValidationError('That policy no longer exists.', { policyId: ['Choose a policy.'] });
-  setAssignment(ctx.db, input.kind, input.key, policy.id);
-  ctx.audit('policy.assigned', { details: { kind: input.kind, key: input.key, policyId: policy.id, policy: policy.name } });
+  await setAssignment(ctx.db, input.kind, input.key, policy.id);
+  await ctx.audit('policy.assigned', { details: { kind: input.kind, key: input.key, policyId: policy.id, policy: policy.name } });
   revalidatePath(PAGE);
   return { key: input.key };
 });
 
-export const unassignPolicyAction = authedAction({ roles: ['admin'], schema: z.object({ id: z.string().min(1) }), audit: 'policy.unassigned' }, (input, ctx) => {
-  const gone = deleteAssignment(ctx.db, input.id);
+export const unassignPolicyAction = authedAction({ roles: ['admin'], schema: z.object({ id: z.string().min(1) }), audit: 'policy.unassigned' }, async (input, ctx) => {
+  const gone = await deleteAssignment(ctx.db, input.id);
   if (!gone) throw new ValidationError('That assignment was already removed.');
-  ctx.audit('policy.unassigned', { details: { kind: gone.kind, key: gone.key, policyId: gone.policyId } });
+  await ctx.audit('policy.unassigned', { details: { kind: gone.kind, key: gone.key, policyId: gone.policyId } });
   revalidatePath(PAGE);
   return { key: gone.key };
 });
@@ -50,10 +50,10 @@ const groupSchema = z.object({
   group: z.string().trim().max(64, 'A group name has at most 64 characters.').transform((g) => g || null),
 });
 
-export const setGroupAction = authedAction({ roles: ['admin'], schema: groupSchema, audit: 'device.group-set' }, (input, ctx) => {
-  const d = setDeviceGroup(ctx.db, input.devId, input.group);
+export const setGroupAction = authedAction({ roles: ['admin'], schema: groupSchema, audit: 'device.group-set' }, async (input, ctx) => {
+  const d = await setDeviceGroup(ctx.db, input.devId, input.group);
   if (!d) throw new ValidationError(`There is no handset ${input.devId}.`, { devId: ['No handset has this DevId.'] });
-  ctx.audit('device.group-set', { deviceId: d.id, details: { devId: d.devId, group: input.group } });
+  await ctx.audit('device.group-set', { deviceId: d.id, details: { devId: d.devId, group: input.group } });
   revalidatePath(PAGE);
   return { devId: d.devId, group: input.group };
 });

@@ -37,7 +37,7 @@ export default async function PoliciesPage({ searchParams }: { searchParams: Pro
   await requireViewer(['admin']);
   const q = await searchParams;
   const devId = q.devId?.trim().slice(0, 128) || undefined;
-  const { now, all, editing, assignments, groups, models, handset, preview } = policiesPage(getContext().db, { edit: q.edit, creating: q.new !== undefined, devId });
+  const { now, all, editing, assignments, groups, models, handset, preview } = await policiesPage(getContext().db, { edit: q.edit, creating: q.new !== undefined, devId });
   const names = new Map(all.map((p) => [p.id, p.name]));
 
   return (

@@ -15,17 +15,17 @@ export const createTokenAction = authedAction({
     name: z.string().trim().min(1, 'Name the token after what uses it.').max(64, 'A name has at most 64 characters.'),
     role: z.enum(['admin', 'agent'], 'Choose admin or agent.'),
   }),
-}, (input, ctx) => {
-  const { token, id } = createApiToken(ctx.db, input.role, input.name);
-  ctx.audit('token.created', { details: { id, name: input.name, role: input.role } });
+}, async (input, ctx) => {
+  const { token, id } = await createApiToken(ctx.db, input.role, input.name);
+  await ctx.audit('token.created', { details: { id, name: input.name, role: input.role } });
   revalidatePath(PAGE);
   return { token, name: input.name };
 });
 
-export const revokeTokenAction = authedAction({ roles: ['admin'], schema: z.object({ id: z.string().min(1) }), audit: 'token.revoked' }, (input, ctx) => {
-  const t = revokeToken(ctx.db, input.id);
+export const revokeTokenAction = authedAction({ roles: ['admin'], schema: z.object({ id: z.string().min(1) }), audit: 'token.revoked' }, async (input, ctx) => {
+  const t = await revokeToken(ctx.db, input.id);
   if (!t) throw new ValidationError('That token is unknown or already revoked.');
-  ctx.audit('token.revoked', { details: { id: t.id, name: t.name, role: t.role } });
+  await ctx.audit('token.revoked', { details: { id: t.id, name: t.name, role: t.role } });
   revalidatePath(PAGE);
   return { name: t.name };
 });

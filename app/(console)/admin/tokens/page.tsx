@@ -11,7 +11,7 @@ export const dynamic = 'force-dynamic';
 
 export default async function TokensPage() {
   await requireViewer(['admin']);
-  const tokens = listTokens(getContext().db);
+  const tokens = await listTokens(getContext().db);
   return (
     <div className="space-y-6">
       <PageHeader title="API tokens" subtitle={<>Bearer tokens for the REST API (<code>Authorization: Bearer rw_…</code>). Only a hash is kept: a token is shown once, when it is created.</>} />

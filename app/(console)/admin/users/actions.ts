@@ -22,35 +22,35 @@ const createSchema = z.object({
 
 export const createUserAction = authedAction({ roles: ['admin'], schema: createSchema, audit: 'user.created' }, async (input, ctx) => {
   const u = await createUser(ctx.db, input);
-  ctx.audit('user.created', { details: { id: u.id, email: u.email, role: u.role, subscriberId: u.subscriberId } });
+  await ctx.audit('user.created', { details: { id: u.id, email: u.email, role: u.role, subscriberId: u.subscriberId } });
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
-export const changeRoleAction = authedAction({ roles: ['admin'], schema: id.extend({ role: z.enum(['admin', 'agent']) }), audit: 'user.role-changed' }, (input, ctx) => {
-  const u = changeRole(ctx.db, ctx.viewer.userId, input.id, input.role);
-  ctx.audit('user.role-changed', { details: { id: u.id, email: u.email, role: input.role } });
+export const changeRoleAction = authedAction({ roles: ['admin'], schema: id.extend({ role: z.enum(['admin', 'agent']) }), audit: 'user.role-changed' }, async (input, ctx) => {
+  const u = await changeRole(ctx.db, ctx.viewer.userId, input.id, input.role);
+  await ctx.audit('user.role-changed', { details: { id: u.id, email: u.email, role: input.role } });
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
 export const resetPasswordAction = authedAction({ roles: ['admin'], schema: id.extend({ password }), audit: 'user.password-reset' }, async (input, ctx) => {
   const u = await resetPassword(ctx.db, input.id, input.password);
-  ctx.audit('user.password-reset', { details: { id: u.id, email: u.email } });
+  await ctx.audit('user.password-reset', { details: { id: u.id, email: u.email } });
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
-export const unlockUserAction = authedAction({ roles: ['admin'], schema: id, audit: 'user.unlocked' }, (input, ctx) => {
-  const u = unlockUser(ctx.db, input.id);
-  ctx.audit('user.unlocked', { details: { id: u.id, email: u.email } });
+export const unlockUserAction = authedAction({ roles: ['admin'], schema: id, audit: 'user.unlocked' }, async (input, ctx) => {
+  const u = await unlockUser(ctx.db, input.id);
+  await ctx.audit('user.unlocked', { details: { id: u.id, email: u.email } });
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
-export const deleteUserAction = authedAction({ roles: ['admin'], schema: id, audit: 'user.deleted' }, (input, ctx) => {
-  const u = removeUser(ctx.db, ctx.viewer.userId, input.id);
-  ctx.audit('user.deleted', { details: { id: u.id, email: u.email, role: u.role } });
+export const deleteUserAction = authedAction({ roles: ['admin'], schema: id, audit: 'user.deleted' }, async (input, ctx) => {
+  const u = await removeUser(ctx.db, ctx.viewer.userId, input.id);
+  await ctx.audit('user.deleted', { details: { id: u.id, email: u.email, role: u.role } });
   revalidatePath(PAGE);
   return { email: u.email };
 });

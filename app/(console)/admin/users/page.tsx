@@ -9,14 +9,14 @@ import { changeRoleAction, createUserAction, deleteUserAction, resetPasswordActi
 
 export const dynamic = 'force-dynamic';
 
-function usersPage() {
+async function usersPage() {
   const now = Date.now();
-  return { now, users: listUsers(getContext().db) };
+  return { now, users: await listUsers(getContext().db) };
 }
 
 export default async function UsersPage() {
   const viewer = await requireViewer(['admin']);
-  const { now, users } = usersPage();
+  const { now, users } = await usersPage();
   return (
     <div className="space-y-6">
       <PageHeader title="Users" subtitle="Who signs in to the console (admins, agents) and the portal (subscribers)." />

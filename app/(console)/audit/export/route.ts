@@ -18,14 +18,14 @@ export async function GET(req: Request): Promise<Response> {
   const q = auditQueryOf(new URL(req.url).searchParams);
   const { before: _ignored, ...filters } = q;
   // Who took a copy of the log, and of what, is itself worth recording.
-  insertAudit(db, { actor: viewer.email, action: 'audit.exported', details: filters });
+  await insertAudit(db, { actor: viewer.email, action: 'audit.exported', details: filters });
   const lines = auditCsv(db, filters);
   const enc = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
-    pull(controller) {
+    async pull(controller) {
       let chunk = '';
       for (let i = 0; i < 500; i++) {
-        const r = lines.next();
+        const r = await lines.next();
         if (r.done) {
           if (chunk) controller.enqueue(enc.encode(chunk));
           controller.close();

@@ -15,13 +15,13 @@ vi.mock('@/lib/server/session', async (orig) => ({
 // Outside a Next request there is no cache to revalidate.
 vi.mock('next/cache', () => ({ revalidatePath: vi.fn() }));
 
-let t: ReturnType<typeof tempContext>;
+let t: Awaited<ReturnType<typeof tempContext>>;
 let deviceId: string;
 let owner: string;
 
-beforeAll(() => {
-  t = tempContext();
-  const d = provisionDevice(t.ctx.db, {
+beforeAll(async () => {
+  t = await tempContext();
+  const d = await provisionDevice(t.ctx.db, {
     manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's',
     devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123',
   });
@@ -36,25 +36,25 @@ describe('back up now', () => {
     expect(await backUpNow(null, { deviceId })).toEqual({ ok: false, error: NOT_SIGNED_IN });
     signedIn.viewer = subscriberViewer(owner);
     expect(await backUpNow(null, { deviceId })).toEqual({ ok: false, error: FORBIDDEN });
-    expect(jobsForDevice(t.ctx.db, deviceId)).toHaveLength(0);
+    expect(await jobsForDevice(t.ctx.db, deviceId)).toHaveLength(0);
   });
 
   it('queues an on-demand backup that wakes the handset, audited under the agent', async () => {
     signedIn.viewer = staff('agent', 'care-1@rewind.test');
     const r = await backUpNow(null, { deviceId });
     expect(r).toMatchObject({ ok: true, data: { created: true } });
-    const [job] = jobsForDevice(t.ctx.db, deviceId);
+    const [job] = await jobsForDevice(t.ctx.db, deviceId);
     expect(job).toMatchObject({ id: r.ok && r.data.jobId, kind: 'backup', status: 'queued', wakePending: true });
     expect(JSON.parse(job!.payload)).toMatchObject({ trigger: 'on-demand', actor: 'care-1@rewind.test' });
-    expect(listAudit(t.ctx.db, { deviceId })[0]).toMatchObject({ actor: 'care-1@rewind.test', action: 'backup.requested' });
+    expect((await listAudit(t.ctx.db, { deviceId }))[0]).toMatchObject({ actor: 'care-1@rewind.test', action: 'backup.requested' });
   });
 
   it('joins the backup already pending instead of starting a second, and audits that too', async () => {
     signedIn.viewer = staff('admin', 'admin-1@rewind.test');
     const r = await backUpNow(null, { deviceId });
     expect(r).toMatchObject({ ok: true, data: { created: false } });
-    expect(jobsForDevice(t.ctx.db, deviceId)).toHaveLength(1);
-    expect(listAudit(t.ctx.db, { deviceId })[0]).toMatchObject({ actor: 'admin-1@rewind.test', action: 'backup.joined' });
+    expect(await jobsForDevice(t.ctx.db, deviceId)).toHaveLength(1);
+    expect((await listAudit(t.ctx.db, { deviceId }))[0]).toMatchObject({ actor: 'admin-1@rewind.test', action: 'backup.joined' });
   });
 
   it('answers "not found" for an unknown handset and a bad id', async () => {

@@ -12,10 +12,10 @@ import { deviceFor } from '@/lib/server/access';
  */
 export const backUpNow = authedAction(
   { roles: ['agent', 'admin'], schema: z.object({ deviceId: z.string().trim().min(1).max(64) }), audit: 'backup.requested' },
-  (input, ctx) => {
-    const device = deviceFor(ctx.db, ctx.viewer, input.deviceId);
-    const { job, created } = requestJob(ctx.db, device, { kind: 'backup' }, ctx.viewer.email);
-    if (!created) ctx.audit('backup.joined', { deviceId: device.id, details: { jobId: job.id } });
+  async (input, ctx) => {
+    const device = await deviceFor(ctx.db, ctx.viewer, input.deviceId);
+    const { job, created } = await requestJob(ctx.db, device, { kind: 'backup' }, ctx.viewer.email);
+    if (!created) await ctx.audit('backup.joined', { deviceId: device.id, details: { jobId: job.id } });
     revalidatePath(`/devices/${device.id}`);
     return { jobId: job.id, created };
   },

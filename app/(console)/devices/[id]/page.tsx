@@ -26,8 +26,8 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
   const viewer = await requireViewer(['agent', 'admin']);
   const { id } = await params;
   const { db } = getContext();
-  const device = forPage(() => deviceFor(db, viewer, id));
-  const d = devicePageData(db, device);
+  const device = await forPage(() => deviceFor(db, viewer, id));
+  const d = await devicePageData(db, device);
   const { subscriber, network: net, now } = d;
 
   return (

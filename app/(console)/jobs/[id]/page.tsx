@@ -15,8 +15,8 @@ export default async function JobPage({ params }: { params: Promise<{ id: string
   const viewer = await requireViewer(['agent', 'admin']);
   const { id } = await params;
   const { db } = getContext();
-  const { job, device } = forPage(() => jobFor(db, viewer, id));
-  const live = liveJob(db, job);
+  const { job, device } = await forPage(() => jobFor(db, viewer, id));
+  const live = await liveJob(db, job);
   return (
     <div>
       <PageHeader title={job.kind === 'restore' ? 'Restore job' : job.kind === 'backup' ? 'Backup job' : 'Job'} subtitle={<span className="font-mono">{job.id}</span>} back={{ href: `/devices/${device.id}`, label: device.devId }} />

@@ -16,12 +16,12 @@ vi.mock('@/lib/server/session', async (orig) => ({
 }));
 vi.mock('next/cache', () => ({ revalidatePath: vi.fn() }));
 
-let t: ReturnType<typeof tempContext>;
+let t: Awaited<ReturnType<typeof tempContext>>;
 let subscriberId: string;
 
 beforeAll(async () => {
-  t = tempContext();
-  const d = provisionDevice(t.ctx.db, {
+  t = await tempContext();
+  const d = await provisionDevice(t.ctx.db, {
     manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's',
     devId: 'IMEI:356938035643810', subscriber: 'Grace Hopper', msisdn: '447700900124',
   });
@@ -36,19 +36,19 @@ describe('erase subscriber', () => {
       signedIn.viewer = viewer;
       expect(await eraseSubscriberAction(null, { subscriberId, confirm: 'Grace Hopper' })).toEqual({ ok: false, error: FORBIDDEN });
     }
-    expect(getSubscriber(t.ctx.db, subscriberId)).toBeDefined();
+    expect(await getSubscriber(t.ctx.db, subscriberId)).toBeDefined();
   });
 
   it('needs the name typed, then erases, destroys the key and audits ids only', async () => {
     signedIn.viewer = staff('admin', 'dpo@rewind.test');
     const wrong = await eraseSubscriberAction(null, { subscriberId, confirm: 'Grace' });
     expect(wrong).toMatchObject({ ok: false, fieldErrors: { confirm: [expect.stringContaining('Grace Hopper')] } });
-    expect(getContentKey(t.ctx.db, subscriberId)).toBeDefined();
+    expect(await getContentKey(t.ctx.db, subscriberId)).toBeDefined();
     const r = await eraseSubscriberAction(null, { subscriberId, confirm: ' grace  hopper ' });
     expect(r).toEqual({ ok: true, data: { devices: 1, snapshots: 1 } });
-    expect(getSubscriber(t.ctx.db, subscriberId)).toBeUndefined();
-    expect(getContentKey(t.ctx.db, subscriberId)).toBeUndefined();
-    const [entry] = listAudit(t.ctx.db, { action: 'subscriber.erased' });
+    expect(await getSubscriber(t.ctx.db, subscriberId)).toBeUndefined();
+    expect(await getContentKey(t.ctx.db, subscriberId)).toBeUndefined();
+    const [entry] = await listAudit(t.ctx.db, { action: 'subscriber.erased' });
     expect(entry).toMatchObject({ actor: 'dpo@rewind.test', action: 'subscriber.erased' });
     expect(entry!.details).not.toContain('Grace');
   });

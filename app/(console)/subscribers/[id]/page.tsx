@@ -28,12 +28,13 @@ function networkText(raw: string | null): string {
 }
 
 /** What the page shows, read at one instant (`now` for every age on it). */
-function pageData(db: Db, subscriberId: string) {
+async function pageData(db: Db, subscriberId: string) {
   const now = Date.now();
-  const devices = devicesOfSubscriber(db, subscriberId).map((d) => ({ d, last: lastCompleteSnapshot(db, d.id) }));
+  const devices = [];
+  for (const d of await devicesOfSubscriber(db, subscriberId)) devices.push({ d, last: await lastCompleteSnapshot(db, d.id) });
   const devIds = new Map(devices.map(({ d }) => [d.id, d.devId]));
 
-  const activity: ActivityRow[] = subscriberActivity(db, subscriberId, 30).map((e) => e.type === 'job'
+  const activity: ActivityRow[] = (await subscriberActivity(db, subscriberId, 30)).map((e) => e.type === 'job'
     ? {
       key: `j-${e.job.id}`, at: e.at, deviceId: e.deviceId, devId: e.devId, href: `/jobs/${e.job.id}`,
       what: `${e.job.kind[0]!.toUpperCase()}${e.job.kind.slice(1)} job`, status: e.job.status,
@@ -45,7 +46,7 @@ function pageData(db: Db, subscriberId: string) {
       detail: e.snapshot.error ?? `${e.snapshot.entries} nodes`,
     });
 
-  const consents: ConsentRowView[] = listConsents(db, { subscriberId }, 100).map((c) => ({
+  const consents: ConsentRowView[] = (await listConsents(db, { subscriberId }, 100)).map((c) => ({
     id: c.id, at: c.at, deviceId: c.deviceId, devId: devIds.get(c.deviceId) ?? c.deviceId, jobId: c.jobId,
     prompt: c.prompt, answer: c.answer, cost: c.cost, network: networkText(c.network),
   }));
@@ -58,8 +59,8 @@ export default async function SubscriberPage({ params }: { params: Promise<{ id:
   const viewer = await requireViewer(['agent', 'admin']);
   const { id } = await params;
   const { db } = getContext();
-  const sub = forPage(() => subscriberFor(db, viewer, id));
-  const { now, devices, activity, consents } = pageData(db, sub.id);
+  const sub = await forPage(() => subscriberFor(db, viewer, id));
+  const { now, devices, activity, consents } = await pageData(db, sub.id);
 
   return (
     <div className="space-y-6">

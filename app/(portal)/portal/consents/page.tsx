@@ -14,8 +14,8 @@ export default async function PortalConsentsPage() {
   const viewer = await requireViewer(['subscriber']);
   const { db } = getContext();
   // The subscriber id comes from the session, never from the request.
-  const rows = viewer.subscriberId ? listConsents(db, { subscriberId: viewer.subscriberId }) : [];
-  const names = new Map(devicesOfViewer(db, viewer).map((d) => [d.id, d.devId]));
+  const rows = viewer.subscriberId ? await listConsents(db, { subscriberId: viewer.subscriberId }) : [];
+  const names = new Map((await devicesOfViewer(db, viewer)).map((d) => [d.id, d.devId]));
   return (
     <div>
       <PageHeader title="My consent history" subtitle="What each handset asked you before a restore, and what you answered." />

@@ -7,14 +7,15 @@ import type { ProvisionDeviceInput } from '@/lib/validations/device';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = apiHandler(['admin', 'agent'], (_req, { db }) =>
-  Response.json({ devices: listDevices(db).map(publicDevice) }));
+export const GET = apiHandler(['admin', 'agent'], async (_req, { db }) =>
+  Response.json({ devices: (await listDevices(db)).map(publicDevice) }));
 
 /** Provisions one device, or several when the body is an array (bulk). */
 export const POST = apiHandler(['admin'], async (req, { db, tokenId }) => {
   const body = await readJson(req);
   const inputs = (Array.isArray(body) ? body : [body]) as ProvisionDeviceInput[];
-  const rows = inputs.map((i) => provisionDevice(db, i));
-  for (const d of rows) insertAudit(db, { actor: `token:${tokenId}`, action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
+  const rows = [];
+  for (const i of inputs) rows.push(await provisionDevice(db, i));
+  for (const d of rows) await insertAudit(db, { actor: `token:${tokenId}`, action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
   return Response.json({ devices: rows.map(publicDevice) }, { status: 201 });
 });

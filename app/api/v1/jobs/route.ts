@@ -14,13 +14,13 @@ export const dynamic = 'force-dynamic';
  */
 export const POST = apiHandler(['admin', 'agent'], async (req, ctx) => {
   const { devId, ...job } = parseInput(createJobSchema, await readJson(req));
-  const device = getDeviceByDevId(ctx.db, devId);
+  const device = await getDeviceByDevId(ctx.db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
   try {
     const actor = `token:${ctx.tokenId}`;
-    const r = requestJob(ctx.db, device, job, actor);
+    const r = await requestJob(ctx.db, device, job, actor);
     // Creating a job is audited by its domain; joining one already pending, as the console does, here.
-    if (!r.created) insertAudit(ctx.db, { actor, action: `${r.job.kind}.joined`, deviceId: device.id, details: { jobId: r.job.id } });
+    if (!r.created) await insertAudit(ctx.db, { actor, action: `${r.job.kind}.joined`, deviceId: device.id, details: { jobId: r.job.id } });
     return Response.json({ job: publicJob(r.job), created: r.created }, { status: 202 });
   } catch (err) {
     if (err instanceof JobRequestError) {

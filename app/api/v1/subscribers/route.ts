@@ -5,8 +5,8 @@ import { subscriberSearchSchema } from '@/lib/validations/subscribers';
 export const dynamic = 'force-dynamic';
 
 /** Subscribers by name or email prefix, by MSISDN in any usual form, or by IMEI prefix. */
-export const GET = apiHandler(['admin', 'agent'], (req, { db }) => {
+export const GET = apiHandler(['admin', 'agent'], async (req, { db }) => {
   const url = new URL(req.url);
   const q = parseInput(subscriberSearchSchema, { q: url.searchParams.get('q') ?? '', limit: url.searchParams.get('limit') ?? undefined });
-  return Response.json({ subscribers: searchSubscribers(db, q.q, q.limit) });
+  return Response.json({ subscribers: await searchSubscribers(db, q.q, q.limit) });
 });

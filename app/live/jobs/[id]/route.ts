@@ -16,8 +16,8 @@ export async function GET(_req: Request, { params }: { params: Promise<{ id: str
   const { id } = await params;
   const { db } = getContext();
   try {
-    const { job } = jobFor(db, viewer, id);
-    return Response.json(liveJob(db, job), { headers: { 'cache-control': 'no-store' } });
+    const { job } = await jobFor(db, viewer, id);
+    return Response.json(await liveJob(db, job), { headers: { 'cache-control': 'no-store' } });
   } catch (err) {
     if (err instanceof AccessDenied) return Response.json({ error: 'No such job.' }, { status: 404, headers: { 'cache-control': 'no-store' } });
     throw err;

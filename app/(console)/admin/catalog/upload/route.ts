@@ -49,11 +49,11 @@ export async function POST(req: Request): Promise<Response> {
     const m = meta.data;
     if (m.kind === 'firmware') {
       const row = await publishFirmware(ctx, { manufacturer: m.manufacturer, model: m.model, version: m.version, ...(m.name ? { name: m.name } : {}), bytes });
-      insertAudit(ctx.db, { actor: viewer.email, action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
+      await insertAudit(ctx.db, { actor: viewer.email, action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
       return Response.json({ id: row.id, what: `${row.manufacturer} ${row.model} firmware ${row.version}` }, { status: 201 });
     }
     const row = await publishApp(ctx, { appId: m.appId, name: m.name, version: m.version, ...(m.models ? { models: m.models } : {}), bytes });
-    insertAudit(ctx.db, { actor: viewer.email, action: 'catalog.app.published', details: { id: row.id, appId: row.appId, version: row.version, models: m.models ?? null, size: row.size } });
+    await insertAudit(ctx.db, { actor: viewer.email, action: 'catalog.app.published', details: { id: row.id, appId: row.appId, version: row.version, models: m.models ?? null, size: row.size } });
     return Response.json({ id: row.id, what: `${row.name} ${row.version}` }, { status: 201 });
   } catch (err) {
     if (err instanceof ValidationError) return problem(413, `The file is larger than the ${MAX_PACKAGE_BYTES / 1024 / 1024} MB a package may be.`);

@@ -20,7 +20,7 @@ export default async function DiffPage({ params, searchParams }: { params: Promi
   const { id } = await params;
   const q = await searchParams;
   const { db, blobs } = getContext();
-  const device = forPage(() => deviceFor(db, viewer, id));
+  const device = await forPage(() => deviceFor(db, viewer, id));
   const d = await diffPageData(db, blobs, device, { from: one(q.from), to: one(q.to), since: one(q.since) });
 
   return (

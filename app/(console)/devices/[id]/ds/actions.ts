@@ -15,11 +15,11 @@ import { deviceFor } from '@/lib/server/access';
  */
 export const backUpContactsNow = authedAction(
   { roles: ['agent', 'admin'], schema: z.object({ deviceId: z.string().trim().min(1).max(64) }), audit: 'ds-backup.requested' },
-  (input, ctx) => {
-    const device = deviceFor(ctx.db, ctx.viewer, input.deviceId);
-    if (!dsAccountsOfDevice(ctx.db, device.id).length) throw new ValidationError('This handset has no DS account yet: an administrator can set one up under DS accounts.');
-    const { job, created } = requestJob(ctx.db, device, { kind: 'ds-backup' }, ctx.viewer.email);
-    if (!created) ctx.audit('ds-backup.joined', { deviceId: device.id, details: { jobId: job.id } });
+  async (input, ctx) => {
+    const device = await deviceFor(ctx.db, ctx.viewer, input.deviceId);
+    if (!(await dsAccountsOfDevice(ctx.db, device.id)).length) throw new ValidationError('This handset has no DS account yet: an administrator can set one up under DS accounts.');
+    const { job, created } = await requestJob(ctx.db, device, { kind: 'ds-backup' }, ctx.viewer.email);
+    if (!created) await ctx.audit('ds-backup.joined', { deviceId: device.id, details: { jobId: job.id } });
     revalidatePath(`/devices/${device.id}`);
     return { jobId: job.id, created };
   },

@@ -11,7 +11,7 @@ import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema 
 const STAFF = ['agent', 'admin'] as const;
 
 export const restoreChoicesAction = authedAction({ roles: STAFF, schema: z.object({ snapshotId: z.string().trim().min(1).max(128) }), audit: false }, async ({ snapshotId }, ctx) => {
-  snapshotFor(ctx.db, ctx.viewer, snapshotId);
+  await snapshotFor(ctx.db, ctx.viewer, snapshotId);
   return restoreChoices(ctx, snapshotId);
 });
 

@@ -16,7 +16,7 @@ export default async function RestorePage({ params, searchParams }: { params: Pr
   const { id } = await params;
   const { snapshot } = await searchParams;
   const ctx = getContext();
-  const device = forPage(() => deviceFor(ctx.db, viewer, id));
+  const device = await forPage(() => deviceFor(ctx.db, viewer, id));
   const start = await wizardStart(ctx, device, typeof snapshot === 'string' ? snapshot : undefined);
   return (
     <div>

@@ -23,17 +23,18 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
   const viewer = await requireViewer(['subscriber']);
   const { id } = await params;
   const { db } = getContext();
-  const device = forPage(() => deviceFor(db, viewer, id));
+  const device = await forPage(() => deviceFor(db, viewer, id));
   const name = handsetName(device);
-  const { snapshots: snaps, jobs } = portalHistory(db, device.id);
+  const { snapshots: snaps, jobs } = await portalHistory(db, device.id);
   const complete = snaps.filter((s) => s.status === 'complete');
-  const ds = dsSectionData(db, device, 20);
+  const ds = await dsSectionData(db, device, 20);
+  const runningJobId = await pendingBackupId(db, device.id);
   return (
     <div className="space-y-4">
       <PageHeader title={name} subtitle={<span className="font-mono">{device.devId}</span>} back={{ href: '/portal', label: 'My devices' }}
         actions={complete.length ? <ButtonLink href={`/portal/devices/${device.id}/restore`} variant="primary">Restore…</ButtonLink> : null} />
       <Card title="Back up">
-        <PortalBackupNow deviceId={device.id} label={name} action={backUpNowAction} runningJobId={pendingBackupId(db, device.id)} />
+        <PortalBackupNow deviceId={device.id} label={name} action={backUpNowAction} runningJobId={runningJobId} />
       </Card>
       <Card title={`My backups (${snaps.length})`}>
         {snaps.length === 0 ? <EmptyState title="No backup yet">Press “Back up now”: the handset is backed up the next time it connects.</EmptyState> : (

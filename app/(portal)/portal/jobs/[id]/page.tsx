@@ -14,11 +14,12 @@ export default async function PortalJobPage({ params }: { params: Promise<{ id: 
   const viewer = await requireViewer(['subscriber']);
   const { id } = await params;
   const { db } = getContext();
-  const { job, device } = forPage(() => jobFor(db, viewer, id));
+  const { job, device } = await forPage(() => jobFor(db, viewer, id));
+  const live = await liveJob(db, job);
   return (
     <div>
       <PageHeader title={job.kind === 'restore' ? 'Restore' : job.kind === 'backup' ? 'Backup' : 'Progress'} back={{ href: `/portal/devices/${device.id}`, label: 'My backups' }} />
-      <JobLive initial={liveJob(db, job)} deviceHref={`/portal/devices/${device.id}`} />
+      <JobLive initial={live} deviceHref={`/portal/devices/${device.id}`} />
     </div>
   );
 }

@@ -8,8 +8,8 @@ import { appUploadSchema } from '@/lib/validations/restore';
 export const dynamic = 'force-dynamic';
 
 /** The app catalog: every package by application id and version. */
-export const GET = apiHandler(['admin', 'agent'], (_req, { db }) =>
-  Response.json({ apps: listAppPackages(db).map(publicAppPackage) }));
+export const GET = apiHandler(['admin', 'agent'], async (_req, { db }) =>
+  Response.json({ apps: (await listAppPackages(db)).map(publicAppPackage) }));
 
 /**
  * Publishes an app package (the body, application/octet-stream) for one version,
@@ -23,6 +23,6 @@ export const POST = apiHandler(['admin'], async (req, ctx) => {
   }
   const upload = await readBytes(req, MAX_PACKAGE_BYTES);
   const row = await publishApp(ctx, { ...meta, bytes: upload });
-  insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'catalog.app.published', details: { id: row.id, appId: row.appId, version: row.version, models: meta.models ?? null, size: row.size } });
+  await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'catalog.app.published', details: { id: row.id, appId: row.appId, version: row.version, models: meta.models ?? null, size: row.size } });
   return Response.json({ package: publicAppPackage(row) }, { status: 201 });
 });

@@ -8,8 +8,8 @@ import { firmwareUploadSchema } from '@/lib/validations/restore';
 export const dynamic = 'force-dynamic';
 
 /** The firmware catalog: every image by manufacturer, model and version. */
-export const GET = apiHandler(['admin', 'agent'], (_req, { db }) =>
-  Response.json({ firmware: listFirmwarePackages(db).map(publicFirmwarePackage) }));
+export const GET = apiHandler(['admin', 'agent'], async (_req, { db }) =>
+  Response.json({ firmware: (await listFirmwarePackages(db)).map(publicFirmwarePackage) }));
 
 /**
  * Publishes a firmware image (the body, application/octet-stream) for a model and
@@ -23,6 +23,6 @@ export const POST = apiHandler(['admin'], async (req, ctx) => {
   }
   const upload = await readBytes(req, MAX_PACKAGE_BYTES);
   const row = await publishFirmware(ctx, { ...meta, bytes: upload });
-  insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
+  await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
   return Response.json({ package: publicFirmwarePackage(row) }, { status: 201 });
 });

@@ -8,15 +8,15 @@ import { publicJob, publicSnapshot } from '@/lib/views';
 export const dynamic = 'force-dynamic';
 
 /** One device: what the list shows, its latest snapshot (and latest complete one) and its queued or running jobs. */
-export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], (_req, { db }, { devId }) => {
-  const device = getDeviceByDevId(db, devId);
+export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], async (_req, { db }, { devId }) => {
+  const device = await getDeviceByDevId(db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
-  const last = listSnapshots(db, device.id, { limit: 1 })[0];
-  const complete = last?.status === 'complete' ? last : lastCompleteSnapshot(db, device.id);
+  const last = (await listSnapshots(db, device.id, { limit: 1 }))[0];
+  const complete = last?.status === 'complete' ? last : await lastCompleteSnapshot(db, device.id);
   return Response.json({
     device: publicDevice(device),
     lastSnapshot: last ? publicSnapshot(last) : null,
     lastCompleteSnapshot: complete ? publicSnapshot(complete) : null,
-    pendingJobs: jobsForDevice(db, device.id, ['queued', 'running']).map(publicJob),
+    pendingJobs: (await jobsForDevice(db, device.id, ['queued', 'running'])).map(publicJob),
   });
 });

@@ -15,8 +15,8 @@ export const POST = apiHandler(['admin'], async (req, ctx) => {
   }
   const csv = await readText(req, IMPORT_MAX_BYTES);
   try {
-    const result = importDevices(ctx.db, csv);
-    insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'devices.imported', details: result });
+    const result = await importDevices(ctx.db, csv);
+    await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'devices.imported', details: result });
     return Response.json(result, { status: 201 });
   } catch (err) {
     if (err instanceof DeviceImportError) {

@@ -8,8 +8,8 @@ export const dynamic = 'force-dynamic';
  * A job and where it stands; poll it to follow a backup (nodes fetched, batches open) or
  * a restore (each item's outcome and the consent entries).
  */
-export const GET = apiHandler<{ id: string }>(['admin', 'agent'], (_req, { db }, { id }) => {
-  const job = getJob(db, id);
+export const GET = apiHandler<{ id: string }>(['admin', 'agent'], async (_req, { db }, { id }) => {
+  const job = await getJob(db, id);
   if (!job) return apiError(404, 'not-found', 'No such job.');
-  return Response.json(jobDetail(db, job));
+  return Response.json(await jobDetail(db, job));
 });

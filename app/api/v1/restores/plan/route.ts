@@ -17,7 +17,7 @@ export const POST = apiHandler(['admin', 'agent'], async (req, ctx) => {
   }
   const actor = `token:${ctx.tokenId}`;
   const { row, plan } = await createPlan(ctx, input, actor);
-  insertAudit(ctx.db, {
+  await insertAudit(ctx.db, {
     actor, action: 'restore.planned', deviceId: row.targetDeviceId,
     details: { planId: row.id, snapshotId: plan.snapshotId, steps: plan.steps.length, bytes: plan.bytes, firmwareDowngradeAllowed: plan.firmwareDowngradeAllowed },
   });

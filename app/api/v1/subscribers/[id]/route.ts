@@ -6,16 +6,16 @@ import { eraseSubscriber } from '@/lib/erasure';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = apiHandler<{ id: string }>(['admin', 'agent'], (_req, { db }, { id }) => {
-  const subscriber = getSubscriber(db, id);
+export const GET = apiHandler<{ id: string }>(['admin', 'agent'], async (_req, { db }, { id }) => {
+  const subscriber = await getSubscriber(db, id);
   if (!subscriber) return apiError(404, 'not-found', 'No such subscriber.');
-  return Response.json({ subscriber, devices: devicesOfSubscriber(db, id).map(publicDevice) });
+  return Response.json({ subscriber, devices: (await devicesOfSubscriber(db, id)).map(publicDevice) });
 });
 
 /** Erases the subscriber: their handsets' records and backups, and their data keys (admins only). */
 export const DELETE = apiHandler<{ id: string }>(['admin'], async (_req, ctx, { id }) => {
-  if (!getSubscriber(ctx.db, id)) return apiError(404, 'not-found', 'No such subscriber.');
+  if (!(await getSubscriber(ctx.db, id))) return apiError(404, 'not-found', 'No such subscriber.');
   const r = await eraseSubscriber(ctx, id);
-  insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'subscriber.erased', details: { subscriberId: id, devices: r.devices, snapshots: r.snapshots, keys: r.keys, blobs: r.gc?.removed ?? 0 } });
+  await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'subscriber.erased', details: { subscriberId: id, devices: r.devices, snapshots: r.snapshots, keys: r.keys, blobs: r.gc?.removed ?? 0 } });
   return Response.json({ erased: { devices: r.devices, snapshots: r.snapshots, keys: r.keys } });
 });

@@ -20,7 +20,7 @@ export default async function DsSnapshotPage({ params, searchParams }: { params:
   const { id, snapshotId } = await params;
   const q = await searchParams;
   const { db, blobs } = getContext();
-  const device = forPage(() => deviceFor(db, viewer, id));
+  const device = await forPage(() => deviceFor(db, viewer, id));
   let d;
   try {
     d = await dsSnapshotPageData(db, blobs, device, snapshotId, { store: one(q.store), page: Number(one(q.page) ?? 1) || 1, q: one(q.q) });

@@ -23,7 +23,7 @@ export default async function DsDiffPage({ params, searchParams }: { params: Pro
   const { id } = await params;
   const q = await searchParams;
   const { db, blobs } = getContext();
-  const device = forPage(() => deviceFor(db, viewer, id));
+  const device = await forPage(() => deviceFor(db, viewer, id));
   const d = await dsDiffPageData(db, blobs, device, { from: one(q.from), to: one(q.to) }, formatTime);
 
   return (

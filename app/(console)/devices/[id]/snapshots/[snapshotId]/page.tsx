@@ -20,7 +20,7 @@ export default async function SnapshotPage({ params }: { params: Promise<{ id: s
   const viewer = await requireViewer(['agent', 'admin']);
   const { id, snapshotId } = await params;
   const { db, blobs } = getContext();
-  const { snapshot, device } = forPage(() => snapshotFor(db, viewer, snapshotId));
+  const { snapshot, device } = await forPage(() => snapshotFor(db, viewer, snapshotId));
   // The URL names the handset too: a snapshot of another handset is not found under this one.
   if (device.id !== id) notFound();
 
@@ -48,7 +48,7 @@ export default async function SnapshotPage({ params }: { params: Promise<{ id: s
       : 'The contents of this backup are missing from the store. Run `rewind verify` to check the others.';
   }
 
-  const previous = manifest ? previousComplete(listSnapshots(db, device.id)).get(snapshot.id) : undefined;
+  const previous = manifest ? previousComplete(await listSnapshots(db, device.id)).get(snapshot.id) : undefined;
   const groups = manifest ? groupByCategory(manifest.entries, await readTexts(blobs, manifest.entries)) : [];
 
   return (

@@ -17,7 +17,7 @@ export default async function PortalRestorePage({ params, searchParams }: { para
   const { id } = await params;
   const { snapshot } = await searchParams;
   const ctx = getContext();
-  const device = forPage(() => deviceFor(ctx.db, viewer, id));
+  const device = await forPage(() => deviceFor(ctx.db, viewer, id));
   const start = await wizardStart(ctx, device, typeof snapshot === 'string' ? snapshot : undefined);
   return (
     <div>

@@ -9,10 +9,13 @@ import { publicDsAccount } from '@/lib/ds/views';
 export const dynamic = 'force-dynamic';
 
 /** The device's DS accounts and each store's last sync (never a password or its derived form). */
-export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], (_req, { db }, { devId }) => {
-  const device = getDeviceByDevId(db, devId);
+export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], async (_req, { db }, { devId }) => {
+  const device = await getDeviceByDevId(db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
-  return Response.json({ dsAccounts: dsAccountsOfDevice(db, device.id).map((a) => publicDsAccount(db, a)) });
+  const accounts = await dsAccountsOfDevice(db, device.id);
+  const dsAccounts = [];
+  for (const a of accounts) dsAccounts.push(await publicDsAccount(db, a));
+  return Response.json({ dsAccounts });
 });
 
 // The full rules (user name characters, password length) are addDsAccount's.
@@ -20,13 +23,13 @@ const body = z.object({ user: z.string(), pass: z.string(), auth: z.enum(['basic
 
 /** Creates a DS account for the device, or gives its account of that user name a new password (200, created: false). */
 export const POST = apiHandler<{ devId: string }>(['admin'], async (req, { db, tokenId }, { devId }) => {
-  const device = getDeviceByDevId(db, devId);
+  const device = await getDeviceByDevId(db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
   const input = parseInput(body, await readJson(req, 10_000));
-  const { account, created } = addDsAccount(db, { devId: device.devId, ...input });
-  insertAudit(db, {
+  const { account, created } = await addDsAccount(db, { devId: device.devId, ...input });
+  await insertAudit(db, {
     actor: `token:${tokenId}`, action: created ? 'ds-account.created' : 'ds-account.password-reset', deviceId: device.id,
     details: { user: account.username, auth: account.auth },
   });
-  return Response.json({ dsAccount: publicDsAccount(db, account), created }, { status: created ? 201 : 200 });
+  return Response.json({ dsAccount: await publicDsAccount(db, account), created }, { status: created ? 201 : 200 });
 });

@@ -6,8 +6,8 @@ import { publicJob } from '@/lib/views';
 export const dynamic = 'force-dynamic';
 
 /** The device's jobs, newest first (the last 200). */
-export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], (_req, { db }, { devId }) => {
-  const device = getDeviceByDevId(db, devId);
+export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], async (_req, { db }, { devId }) => {
+  const device = await getDeviceByDevId(db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
-  return Response.json({ jobs: jobsForDevice(db, device.id).map(publicJob) });
+  return Response.json({ jobs: (await jobsForDevice(db, device.id)).map(publicJob) });
 });

@@ -6,8 +6,8 @@ import { publicSnapshot } from '@/lib/views';
 export const dynamic = 'force-dynamic';
 
 /** The device's snapshots, newest first (every status: incomplete and failed ones too). */
-export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], (_req, { db }, { devId }) => {
-  const device = getDeviceByDevId(db, devId);
+export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], async (_req, { db }, { devId }) => {
+  const device = await getDeviceByDevId(db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
-  return Response.json({ snapshots: listSnapshots(db, device.id).map(publicSnapshot) });
+  return Response.json({ snapshots: (await listSnapshots(db, device.id)).map(publicSnapshot) });
 });

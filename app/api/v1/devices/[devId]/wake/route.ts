@@ -9,12 +9,12 @@ export const dynamic = 'force-dynamic';
 /** Sends Package #0 so the handset opens a DM session now; answers with the session id it will use. */
 export const POST = apiHandler<{ devId: string }>(['admin', 'agent'], async (_req, ctx, { devId }) => {
   // Next hands over path segments percent-decoded already: decoding again would misread a '%' in a DevId.
-  const device = getDeviceByDevId(ctx.db, devId);
+  const device = await getDeviceByDevId(ctx.db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
   if (!device.pushAddress) return apiError(409, 'no-push-address', 'This device has no push address; it will be reached when it next connects.');
   try {
     const sessionId = await wakeDevice(ctx.push, device, { version: ctx.env.NOTIFICATION_VERSION });
-    insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'device.wake', deviceId: device.id, details: { sessionId } });
+    await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'device.wake', deviceId: device.id, details: { sessionId } });
     return Response.json({ sessionId }, { status: 202 });
   } catch (err) {
     if (err instanceof PushError) return apiError(502, `push-${err.code}`, `Package #0 could not be delivered: ${err.message}`);

@@ -9,7 +9,7 @@ export const dynamic = 'force-dynamic';
  * is queued, the handset woken and its user asked again. 409 while the restore runs or
  * when nothing failed.
  */
-export const POST = apiHandler<{ id: string }>(['admin', 'agent'], (_req, ctx, { id }) => {
-  const job = retryFailed(ctx, id, `token:${ctx.tokenId}`);
-  return Response.json(jobDetail(ctx.db, job), { status: 202 });
+export const POST = apiHandler<{ id: string }>(['admin', 'agent'], async (_req, ctx, { id }) => {
+  const job = await retryFailed(ctx, id, `token:${ctx.tokenId}`);
+  return Response.json(await jobDetail(ctx.db, job), { status: 202 });
 });

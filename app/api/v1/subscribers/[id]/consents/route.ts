@@ -8,11 +8,12 @@ import { consentsQuerySchema } from '@/lib/validations/restore';
 export const dynamic = 'force-dynamic';
 
 /** The consent ledger of a subscriber's handsets, newest first: each prompt, its version, the answer, network and cost quoted. */
-export const GET = apiHandler<{ id: string }>(['admin', 'agent'], (req, { db }, { id }) => {
+export const GET = apiHandler<{ id: string }>(['admin', 'agent'], async (req, { db }, { id }) => {
   const { limit } = parseInput(consentsQuerySchema, Object.fromEntries(new URL(req.url).searchParams));
-  if (!getSubscriber(db, id)) return apiError(404, 'not-found', 'No such subscriber.');
-  const devIds = new Map(devicesOfSubscriber(db, id).map((d) => [d.id, d.devId]));
+  if (!(await getSubscriber(db, id))) return apiError(404, 'not-found', 'No such subscriber.');
+  const devIds = new Map<string, string | undefined>((await devicesOfSubscriber(db, id)).map((d) => [d.id, d.devId]));
+  const entries = await listConsents(db, { subscriberId: id }, limit);
   // A handset since moved to another subscriber keeps its entries here: they were answered for this one.
-  const devIdOf = (deviceId: string) => devIds.get(deviceId) ?? getDevice(db, deviceId)?.devId;
-  return Response.json({ consents: listConsents(db, { subscriberId: id }, limit).map((c) => publicConsent(c, devIdOf(c.deviceId))) });
+  for (const c of entries) if (!devIds.has(c.deviceId)) devIds.set(c.deviceId, (await getDevice(db, c.deviceId))?.devId);
+  return Response.json({ consents: entries.map((c) => publicConsent(c, devIds.get(c.deviceId))) });
 });

@@ -10,7 +10,7 @@ export const dynamic = 'force-dynamic';
 export const PUT = apiHandler<{ manufacturer: string; model: string; category: string }>(['admin'], async (req, ctx, params) => {
   const { manufacturer, model, category } = parseInput(profileRefSchema, params);
   const { paths } = parseInput(profilePathsSchema, await readJson(req));
-  setProfile(ctx.db, ensureModel(ctx.db, manufacturer, model).id, category, paths);
-  insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'profile.set', details: { manufacturer, model, category, paths } });
-  return Response.json({ updated: { category, paths }, ...modelProfile(ctx.db, manufacturer, model) });
+  await setProfile(ctx.db, (await ensureModel(ctx.db, manufacturer, model)).id, category, paths);
+  await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'profile.set', details: { manufacturer, model, category, paths } });
+  return Response.json({ updated: { category, paths }, ...(await modelProfile(ctx.db, manufacturer, model)) });
 });

@@ -8,9 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbFile, openDb, type Db } from '@/db/client';
-import { auditMark } from '@/db/queries/audit';
+import { closeDb, type Db } from '@/db/client';
+import { column, rows } from '@/db/sql';
+import { sql } from 'drizzle-orm';
 import { provisionDevice } from '@/lib/devices';
+import { databaseEnv, testDb } from '@/test/db';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -22,7 +24,7 @@ let db: Db;
 function rewind(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(TSX, ['cli/rewind.ts', ...args], {
-      cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent' },
+      cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', ...databaseEnv(db) },
     }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
@@ -32,20 +34,22 @@ function rewind(args: string[]): Promise<{ code: number; stdout: string; stderr:
 
 /** The audit entries a command wrote: action, device and details. */
 async function auditOf(args: string[], code = 0): Promise<Array<{ actor: string; action: string; deviceId: string | null; details: string | null }>> {
-  const mark = auditMark(db);
+  const before = new Set(await column<string>(db, sql`select id from audit_events`));
   const r = await rewind(args);
   expect(r.code, r.stderr).toBe(code);
-  return db.$client.prepare('select actor, action, device_id as deviceId, details from audit_events where rowid > ? order by rowid').all(mark) as never;
+  const all = await rows<{ id: string; actor: string; action: string; deviceId: string | null; details: string | null }>(db,
+    sql`select id, actor, action, device_id as "deviceId", details from audit_events order by at, id`);
+  return all.filter((e) => !before.has(e.id)).map(({ id: _id, ...e }) => e);
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-cli-audit-'));
-  db = openDb(dbFile(dir));
-  provisionDevice(db, { devId: DEV, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
+  db = await testDb(dir);
+  await provisionDevice(db, { devId: DEV, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
 });
 
-afterAll(() => {
-  db?.$client.close();
+afterAll(async () => {
+  if (db) await closeDb(db);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 

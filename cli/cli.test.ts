@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbFile, openDb, type Db } from '@/db/client';
+import { closeDb, type Db } from '@/db/client';
 import { getDeviceByDevId, listDevices } from '@/db/queries/devices';
 import { getSnapshot, insertSnapshot } from '@/db/queries/snapshots';
 import { upsertLocalBackup } from '@/db/queries/local-backups';
@@ -20,6 +20,7 @@ import type { VirtualHandset } from '@/lib/device/handset';
 import { describeVirtualModels, provisionFleet } from '@/lib/fleet-provision';
 import { startTestServer, type TestServer } from '@/lib/gateway/test-server';
 import { startWakeDispatcher } from '@/lib/jobs/wake-dispatcher';
+import { databaseEnv, testDb } from '@/test/db';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -33,7 +34,7 @@ function rewind(args: string[], opts: { buffer?: boolean; env?: Record<string, s
   return new Promise((resolve) => {
     execFile(TSX, ['cli/rewind.ts', ...args], {
       cwd: ROOT, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, timeout: 120_000,
-      env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', ...opts.env },
+      env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', ...databaseEnv(db), ...opts.env },
     }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), bytes: stdout });
@@ -50,13 +51,13 @@ function csv(name: string, lines: string[]): string {
   return file;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-cli-'));
-  db = openDb(dbFile(dir)); // migrations applied here, before any CLI process opens the file
+  db = await testDb(dir); // migrations applied here, before any CLI process opens the file
 });
 
-afterAll(() => {
-  db?.$client.close();
+afterAll(async () => {
+  if (db) await closeDb(db);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -67,7 +68,7 @@ describe('devices', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`device ${ADA} provisioned`);
-    expect(getDeviceByDevId(db, ADA)?.model).toBe('N1');
+    expect((await getDeviceByDevId(db, ADA))?.model).toBe('N1');
   });
 
   it('device import provisions every row of a good file', async () => {
@@ -81,15 +82,15 @@ describe('devices', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/imported 3 devices \(2 new, 1 updated/);
-    expect(getDeviceByDevId(db, 'IMEI:490154203237518')?.clientAuth).toBe('hmac');
-    const basic = getDeviceByDevId(db, 'IMEI:490154203237519')!;
+    expect((await getDeviceByDevId(db, 'IMEI:490154203237518'))?.clientAuth).toBe('hmac');
+    const basic = (await getDeviceByDevId(db, 'IMEI:490154203237519'))!;
     expect(basic.clientPassword).toBe('  spaced pass '); // passwords keep their spaces
     expect(basic.firmware).toBeNull();
-    expect(getDeviceByDevId(db, ADA)?.firmware).toBe('1.0.4');
+    expect((await getDeviceByDevId(db, ADA))?.firmware).toBe('1.0.4');
   });
 
   it('a file with a bad row imports nothing and names each bad row', async () => {
-    const before = listDevices(db, 1000).length;
+    const before = (await listDevices(db, 1000)).length;
     const file = csv('bad.csv', [
       HEADER,
       'IMEI:111111111111111,Nimbus,N1,+44 7700 900999,Bob,rewind,md5,bob,p,s,',
@@ -102,8 +103,8 @@ describe('devices', () => {
     expect(r.stderr).toContain('row 4 (auth)');
     expect(r.stderr).toContain('nothing was imported');
     expect(r.stdout).toBe('');
-    expect(listDevices(db, 1000).length).toBe(before);
-    expect(getDeviceByDevId(db, 'IMEI:111111111111111')).toBeUndefined(); // the good row was not written either
+    expect((await listDevices(db, 1000)).length).toBe(before);
+    expect(await getDeviceByDevId(db, 'IMEI:111111111111111')).toBeUndefined(); // the good row was not written either
   });
 });
 
@@ -174,10 +175,10 @@ describe('snapshots, snapshot and diff', () => {
 
   beforeAll(async () => {
     const blobs = new FileBlobStore(path.join(dir, 'blobs'));
-    const device = getDeviceByDevId(db, ADA)!;
+    const device = (await getDeviceByDevId(db, ADA))!;
     a = (await seedSnapshot(db, blobs, device.id, BEFORE, { at: Date.UTC(2025, 0, 1, 10), trigger: 'scheduled' })).id;
     b = (await seedSnapshot(db, blobs, device.id, AFTER, { at: Date.UTC(2025, 0, 2, 10) })).id;
-    incomplete = insertSnapshot(db, { deviceId: device.id, trigger: 'on-demand', categories: ['settings'] }).id;
+    incomplete = (await insertSnapshot(db, { deviceId: device.id, trigger: 'on-demand', categories: ['settings'] })).id;
   });
 
   it('snapshots lists them newest first', async () => {
@@ -188,7 +189,7 @@ describe('snapshots, snapshot and diff', () => {
     expect(lines[1]).toContain(incomplete);
     expect(lines[2]).toContain(b);
     expect(lines[3]).toMatch(new RegExp(`^${a}\\s+2025-01-01 10:00:00Z\\s+scheduled\\s+complete\\s+11\\s+`));
-    expect(lines[3]).toContain(getSnapshot(db, a)!.rootHash!.slice(0, 12));
+    expect(lines[3]).toContain((await getSnapshot(db, a))!.rootHash!.slice(0, 12));
 
     const json = JSON.parse((await rewind(['snapshots', ADA, '--json'])).stdout) as Array<{ id: string; categories: string[]; entries: number }>;
     expect(json.map((s) => s.id)).toEqual([incomplete, b, a]);
@@ -262,8 +263,8 @@ describe('jobs', () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim()).toBe(`rewind local-restore: ${ADA} has reported no local backup L-1`);
 
-    upsertLocalBackup(db, {
-      deviceId: getDeviceByDevId(db, ADA)!.id, localId: 'L-1', target: 'smartcard', takenAt: '2025-01-03T10:00:00Z',
+    await upsertLocalBackup(db, {
+      deviceId: (await getDeviceByDevId(db, ADA))!.id, localId: 'L-1', target: 'smartcard', takenAt: '2025-01-03T10:00:00Z',
       categories: '["settings"]', entries: 3, size: 120, rootHash: 'ab'.repeat(32), jobId: null,
     });
     const listed = await rewind(['local-backups', ADA]);
@@ -289,8 +290,8 @@ describe('backup against a running server', () => {
     // The server a deployment runs, over the same DATA_DIR: it sends Package #0 for jobs the CLI queues.
     srv = await startTestServer({ dataDir: dir });
     handset = openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(dir, 'handsets'), encoding: 'xml', auth: 'md5', mediaScale: 0.02, seed: 11 })[0]!;
-    describeVirtualModels(srv.ctx.db);
-    provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
+    await describeVirtualModels(srv.ctx.db);
+    await provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
     handset.listen(srv.ctx.push.inproc);
     stopWakes = startWakeDispatcher(srv.ctx, 200);
   });
@@ -309,7 +310,7 @@ describe('backup against a running server', () => {
     expect(lines[0]).toMatch(new RegExp(`^backup job [0-9a-f-]{36} queued for ${handset.devId}$`));
     const done = /^succeeded: snapshot ([0-9a-f-]{36}), (\d+) entries/.exec(lines.at(-1)!);
     expect(done, r.stdout).not.toBeNull();
-    const snap = getSnapshot(db, done![1]!)!;
+    const snap = (await getSnapshot(db, done![1]!))!;
     expect(snap.status).toBe('complete');
     expect(snap.entries).toBe(Number(done![2]));
     expect(JSON.parse(snap.categories)).toEqual(['settings', 'firmware']);

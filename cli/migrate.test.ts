@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dbFile, openDb, type Db } from '@/db/client';
+import { closeDb, type Db } from '@/db/client';
 import { createBlobStore } from '@/lib/app-context';
 import { Keyring, loadMasterKey } from '@/lib/backup/keyring';
 import { SealedBlobStore } from '@/lib/backup/sealed-store';
@@ -12,6 +12,7 @@ import { verifySnapshot } from '@/lib/backup/verify';
 import { provisionDevice } from '@/lib/devices';
 import { env } from '@/lib/env';
 import { runCli } from '@/test/cli-run';
+import { databaseEnv, testDb } from '@/test/db';
 import { seedSnapshot } from '@/test/fixtures';
 import { startLocalS3, type LocalS3 } from '@/test/s3-server';
 
@@ -21,17 +22,17 @@ let s3: LocalS3;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-cli-migrate-'));
-  db = openDb(dbFile(dir));
+  db = await testDb(dir);
   s3 = await startLocalS3();
 });
 afterAll(async () => {
-  db.$client.close();
+  await closeDb(db);
   await s3.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 it('copies every value, verifies it, and a second run finds them all there; the backups then verify from the bucket', async () => {
-  const d = provisionDevice(db, {
+  const d = await provisionDevice(db, {
     manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's',
     devId: 'IMEI:356938035643813', subscriber: 'Mia Migrate', msisdn: '447700900126',
   });
@@ -40,7 +41,8 @@ it('copies every value, verifies it, and a second run finds them all there; the 
     './Settings/Sounds/Ringer': { category: 'settings', value: '7' },
     './AppData/Ringtones/Bell': { category: 'appdata', value: new Uint8Array(200_000).fill(9), type: 'audio/mpeg' },
   });
-  const { BLOB_STORE: _ignored, ...settings } = s3.env;
+  const { BLOB_STORE: _ignored, ...s3Settings } = s3.env;
+  const settings = { ...s3Settings, ...databaseEnv(db) };
   const to = `s3://${s3.bucket}/moved`;
 
   const bad = await runCli(dir, ['migrate', 'blobs', '--to', 'https://elsewhere'], settings);

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbFile, openDb, type Db } from '@/db/client';
+import { sql } from 'drizzle-orm';
+import { closeDb, type Db } from '@/db/client';
+import { exec, row } from '@/db/sql';
 import { getDeviceByDevId, updateDevice } from '@/db/queries/devices';
 import { getJob } from '@/db/queries/jobs';
 import { listAppPackages, listFirmwarePackages } from '@/db/queries/catalog';
@@ -25,6 +27,7 @@ import { startTestServer, type TestServer } from '@/lib/gateway/test-server';
 import { startWakeDispatcher } from '@/lib/jobs/wake-dispatcher';
 import { provisionDevice } from '@/lib/devices';
 import type { RestorePlan } from '@/lib/restore/plan';
+import { databaseEnv, testDb } from '@/test/db';
 import { BEFORE, seedSnapshot } from '@/test/fixtures';
 import { formatBytes } from './format';
 
@@ -41,7 +44,7 @@ function rewind(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(TSX, ['cli/rewind.ts', ...args], {
       cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 120_000,
-      env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent' },
+      env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', ...databaseEnv(db) },
     }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
@@ -65,23 +68,23 @@ function provision(devId: string, subscriber: string, firmware?: string) {
   });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-restore-cli-'));
-  db = openDb(dbFile(dir)); // migrations applied here, before any CLI process opens the file
+  db = await testDb(dir); // migrations applied here, before any CLI process opens the file
   blobs = new FileBlobStore(path.join(dir, 'blobs'));
-  const ada = provision(ADA, 'Ada Lovelace', '1.0.2');
-  updateDevice(db, ada.id, { networkState: JSON.stringify({ bearer: 'cellular', roaming: false }) });
-  provision(BOB, 'Bob Babbage');
-  provision(CAROL, 'Carol Shaw');
-  provision(DAVE, 'Dave Cutler');
-  setProfile(db, ensureModel(db, 'Nimbus', 'N1').id, 'settings', ['./Settings']);
+  const ada = await provision(ADA, 'Ada Lovelace', '1.0.2');
+  await updateDevice(db, ada.id, { networkState: JSON.stringify({ bearer: 'cellular', roaming: false }) });
+  await provision(BOB, 'Bob Babbage');
+  await provision(CAROL, 'Carol Shaw');
+  await provision(DAVE, 'Dave Cutler');
+  await setProfile(db, (await ensureModel(db, 'Nimbus', 'N1')).id, 'settings', ['./Settings']);
   fs.writeFileSync(path.join(dir, 'fw.bin'), Uint8Array.from({ length: FW_BYTES }, (_, i) => (i * 7) % 256));
   fs.writeFileSync(path.join(dir, 'app.bin'), Uint8Array.from({ length: APP_BYTES }, (_, i) => (i * 13) % 256));
   fs.writeFileSync(path.join(dir, 'empty.bin'), new Uint8Array(0));
 });
 
-afterAll(() => {
-  db?.$client.close();
+afterAll(async () => {
+  if (db) await closeDb(db);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -117,7 +120,7 @@ describe('catalog', () => {
     expect(version.stderr).toMatch(/^rewind firmware add: "1\.0 beta" is not a version/);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/^rewind app add: the package is empty/);
-    expect([listFirmwarePackages(db).length, listAppPackages(db).length]).toEqual([1, 1]);
+    expect([(await listFirmwarePackages(db)).length, (await listAppPackages(db)).length]).toEqual([1, 1]);
   });
 });
 
@@ -125,7 +128,7 @@ describe('restore', () => {
   let snap: string;
 
   beforeAll(async () => {
-    const ada = getDeviceByDevId(db, ADA)!;
+    const ada = (await getDeviceByDevId(db, ADA))!;
     snap = (await seedSnapshot(db, blobs, ada.id, {
       ...BEFORE,
       './Settings/Email': { category: 'settings' },
@@ -174,8 +177,8 @@ describe('restore', () => {
     expect(out).toContain('will not be carried (1):\n  ./Ext/Vendor/Theme: the Nimbus N1 profile has no such node\n');
     expect(out.trimEnd().split('\n').at(-1)).toBe('dry run: nothing was sent; run it again without --dry-run to restore');
     // A dry run stores no plan (a stored one would keep the snapshot from retention) and queues nothing.
-    expect(db.$client.prepare('select count(*) as n from restore_plans').get()).toEqual({ n: 0 });
-    expect(db.$client.prepare('select count(*) as n from jobs').get()).toEqual({ n: 0 });
+    expect(await row(db, sql`select count(*) as n from restore_plans`)).toEqual({ n: 0 });
+    expect(await row(db, sql`select count(*) as n from jobs`)).toEqual({ n: 0 });
   });
 
   it('a selection narrows the plan; the snapshot must be DEV_ID\'s and the target the same subscriber\'s', async () => {
@@ -200,8 +203,8 @@ describe('restore', () => {
     const m = /^restore job ([0-9a-f-]{36}) queued for IMEI:356938035643809 after safety backup ([0-9a-f-]{36}) \(no push address/.exec(lines[1]!);
     expect(m, r.stdout).not.toBeNull();
     const [, jobId, backupId] = m!;
-    expect(getJob(db, jobId!)).toMatchObject({ kind: 'restore', status: 'queued', dependsOn: backupId });
-    expect(listItems(db, jobId!).map((i) => [i.path, i.op, i.status])).toEqual([
+    expect(await getJob(db, jobId!)).toMatchObject({ kind: 'restore', status: 'queued', dependsOn: backupId });
+    expect((await listItems(db, jobId!)).map((i) => [i.path, i.op, i.status])).toEqual([
       ['./Settings/Email', 'add', 'pending'], ['./Settings/Email/Work', 'add', 'pending'], ['./Settings/Email/Work/Server', 'replace', 'pending'],
     ]);
 
@@ -224,22 +227,22 @@ describe('retention, gc and hold', () => {
   let incomplete: string;
 
   beforeAll(async () => {
-    const carol = getDeviceByDevId(db, CAROL)!;
+    const carol = (await getDeviceByDevId(db, CAROL))!;
     for (let i = 1; i <= 7; i++) {
       const s = await seedSnapshot(db, blobs, carol.id, { './Settings/Counter': { category: 'settings', value: `carol ${i}` }, ...BEFORE }, { at: Date.UTC(2025, 1, 3, 9, i) });
       ids.push(s.id);
     }
-    incomplete = insertSnapshot(db, { deviceId: carol.id, trigger: 'scheduled', categories: ['settings'] }).id;
-    updateSnapshot(db, incomplete, { startedAt: Date.UTC(2025, 0, 20) });
+    incomplete = (await insertSnapshot(db, { deviceId: carol.id, trigger: 'scheduled', categories: ['settings'] })).id;
+    await updateSnapshot(db, incomplete, { startedAt: Date.UTC(2025, 0, 20) });
     // Everything stored long ago: past garbage collection's grace period.
-    db.$client.prepare('update blobs set created_at = ?').run(Date.now() - 3_600_000);
+    await exec(db, sql`update blobs set created_at = ${Date.now() - 3_600_000}`);
   });
 
   it('hold puts a snapshot under legal hold; retention --dry-run shows what goes and why, and what GC would sweep', async () => {
     const hold = await rewind(['hold', ids[0]!]);
     expect(hold.code).toBe(0);
     expect(hold.stdout.trim()).toBe(`snapshot ${ids[0]} is under legal hold: retention keeps it until it is released`);
-    expect(getSnapshot(db, ids[0]!)!.legalHold).toBe(true);
+    expect((await getSnapshot(db, ids[0]!))!.legalHold).toBe(true);
 
     const [r, gc] = await Promise.all([rewind(['retention', CAROL, '--dry-run']), rewind(['gc', '--dry-run'])]);
     expect(r.stderr).toBe('');
@@ -251,14 +254,14 @@ describe('retention, gc and hold', () => {
     expect(out).toMatch(new RegExp(`${ids[0]}\\s+2025-02-03 09:01:00Z\\s+complete\\s+legal hold\\n`));
     expect(out).toMatch(new RegExp(`would remove \\(2\\):\\nsnapshot\\s+time \\(UTC\\)\\s+status\\s+why\\n${ids[1]}\\s+2025-02-03 09:02:00Z\\s+complete\\s+not kept by any rule\\n${incomplete}\\s+2025-01-20 00:00:00Z\\s+incomplete\\s+incomplete\\n`));
     // The removed snapshot's own value and its manifest; everything else is shared or kept.
-    const manifest = db.$client.prepare('select size from blobs where hash = ?').get(getSnapshot(db, ids[1]!)!.rootHash) as { size: number };
+    const manifest = (await row<{ size: number }>(db, sql`select size from blobs where hash = ${(await getSnapshot(db, ids[1]!))!.rootHash}`))!;
     expect(out.trimEnd().split('\n').at(-1)).toBe(`garbage collection would sweep 2 blobs (${formatBytes(manifest.size + 'carol 2'.length)})`);
     expect(gc.stdout.trim()).toBe('garbage collection would sweep 0 blobs (0 B)');
-    for (const id of [...ids, incomplete]) expect(getSnapshot(db, id), id).toBeDefined();
+    for (const id of [...ids, incomplete]) expect(await getSnapshot(db, id), id).toBeDefined();
 
     const release = await rewind(['hold', ids[0]!, '--release']);
     expect(release.stdout.trim()).toBe(`legal hold on snapshot ${ids[0]} released`);
-    expect(getSnapshot(db, ids[0]!)!.legalHold).toBe(false);
+    expect((await getSnapshot(db, ids[0]!))!.legalHold).toBe(false);
   });
 });
 
@@ -267,7 +270,7 @@ describe('verify', () => {
   let bad: string;
 
   beforeAll(async () => {
-    const dave = getDeviceByDevId(db, DAVE)!;
+    const dave = (await getDeviceByDevId(db, DAVE))!;
     good = (await seedSnapshot(db, blobs, dave.id, BEFORE, { at: Date.UTC(2025, 2, 1) })).id;
     bad = (await seedSnapshot(db, blobs, dave.id, { ...BEFORE, './Settings/Only': { category: 'settings', value: 'only in this snapshot' } }, { at: Date.UTC(2025, 2, 2) })).id;
     // Bit rot: the value's file no longer holds what its name says.
@@ -336,12 +339,12 @@ describe('restore --wait against a running server', () => {
     // The server a deployment runs, over the same DATA_DIR: it sends Package #0 for the jobs the CLI queues.
     srv = await startTestServer({ dataDir: dir });
     handset = openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(dir, 'handsets'), encoding: 'wbxml', auth: 'md5', mediaScale: 0.02, seed: 17 })[0]!;
-    describeVirtualModels(srv.ctx.db);
-    provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
+    await describeVirtualModels(srv.ctx.db);
+    await provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
     handset.listen(srv.ctx.push.inproc);
-    const { job } = createBackupJob(srv.ctx.db, getDeviceByDevId(srv.ctx.db, handset.devId)!, { trigger: 'on-demand', categories: ['settings'], actor: 'test' });
+    const { job } = await createBackupJob(srv.ctx.db, (await getDeviceByDevId(srv.ctx.db, handset.devId))!, { trigger: 'on-demand', categories: ['settings'], actor: 'test' });
     await handset.connect({ initiator: 'client' });
-    snap = (JSON.parse(getJob(srv.ctx.db, job.id)!.result!) as { snapshotId: string }).snapshotId;
+    snap = (JSON.parse((await getJob(srv.ctx.db, job.id))!.result!) as { snapshotId: string }).snapshotId;
     stopWakes = startWakeDispatcher(srv.ctx, 200);
   });
 
@@ -360,7 +363,7 @@ describe('restore --wait against a running server', () => {
     expect(lines[0]).toMatch(/^plan [0-9a-f-]{36}: \d+ steps, /);
     const jobId = /^restore job ([0-9a-f-]{36}) queued for /.exec(lines[1]!)![1]!;
     expect(lines).toContain('consent: accepted (choice prompt 1103, on wifi, free on Wi-Fi)');
-    const total = listItems(db, jobId).length;
+    const total = (await listItems(db, jobId)).length;
     expect(lines.at(-1)).toBe(`succeeded: ${total} of ${total} items verified`);
     expect(handset.tree.children('./Settings/Email').length).toBeGreaterThan(0);
 

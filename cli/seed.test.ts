@@ -4,10 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbFile, openDb, type Db } from '@/db/client';
+import { sql, type SQL } from 'drizzle-orm';
+import { closeDb, sqliteClient, type Db } from '@/db/client';
+import { exec, rows, value } from '@/db/sql';
 import { searchSubscribers } from '@/db/queries/search';
 import { luhnDigit } from '@/lib/device/generate';
 import { seedFleet, seedImei, seedMsisdn } from '@/lib/fleet-seed';
+import { databaseEnv, testDb } from '@/test/db';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -17,22 +20,22 @@ let db: Db;
 
 function rewind(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, ['cli/rewind.ts', ...args], { cwd: ROOT, timeout: 120_000, env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent' } }, (err, stdout, stderr) => {
+    execFile(TSX, ['cli/rewind.ts', ...args], { cwd: ROOT, timeout: 120_000, env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', ...databaseEnv(db) } }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
 }
 
-const all = <T>(sql: string) => db.$client.prepare(sql).all() as T[];
-const count = (t: string) => (db.$client.prepare(`select count(*) as n from ${t}`).get() as { n: number }).n;
+const all = <T>(q: SQL) => rows<T>(db, q);
+const count = async (t: string) => Number(await value(db, sql`select count(*) as n from ${sql.identifier(t)}`));
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-seed-'));
-  db = openDb(dbFile(dir));
+  db = await testDb(dir);
 });
-afterAll(() => {
-  db?.$client.close();
+afterAll(async () => {
+  if (db) await closeDb(db);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -68,32 +71,34 @@ describe('rewind seed', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^seeded 250 handsets for \d+ subscribers in [\d.]+ s$/m);
-    expect(count('devices')).toBe(250);
-    expect(count('msisdns')).toBe(250);
-    const subs = count('subscribers');
+    expect(await count('devices')).toBe(250);
+    expect(await count('msisdns')).toBe(250);
+    const subs = await count('subscribers');
     expect(subs).toBeGreaterThanOrEqual(84);
     expect(subs).toBeLessThan(250);
-    expect(all<{ n: number }>('select count(*) as n from devices where subscriber_id is null')[0]!.n).toBe(0);
-    expect(all('pragma foreign_key_check')).toEqual([]);
+    expect((await all<{ n: number }>(sql`select count(*) as n from devices where subscriber_id is null`))[0]!.n).toBe(0);
+    // PostgreSQL checks foreign keys on every write; SQLite is asked.
+    const sqlite = sqliteClient(db);
+    if (sqlite) expect(sqlite.pragma('foreign_key_check')).toEqual([]);
   });
 
-  it('makes every subscriber findable by number in national form, by IMEI and by name', () => {
-    const rows = all<{ msisdn: string; sub: string; devId: string; name: string }>(
-      'select m.msisdn, m.subscriber_id as sub, d.dev_id as devId, s.name from msisdns m join subscribers s on s.id = m.subscriber_id join devices d on d.subscriber_id = s.id limit 40',
+  it('makes every subscriber findable by number in national form, by IMEI and by name', async () => {
+    const found = await all<{ msisdn: string; sub: string; devId: string; name: string }>(
+      sql`select m.msisdn, m.subscriber_id as sub, d.dev_id as "devId", s.name from msisdns m join subscribers s on s.id = m.subscriber_id join devices d on d.subscriber_id = s.id limit 40`,
     );
-    for (const r of rows) {
+    for (const r of found) {
       const national = `0${r.msisdn.slice(2, 6)} ${r.msisdn.slice(6)}`;
-      expect(searchSubscribers(db, national, 5)[0]?.id, national).toBe(r.sub);
-      expect(searchSubscribers(db, r.devId.slice(5), 5)[0], r.devId).toMatchObject({ id: r.sub, device: { devId: r.devId } });
-      expect(searchSubscribers(db, r.name, 50).map((h) => h.id)).toContain(r.sub);
+      expect((await searchSubscribers(db, national, 5))[0]?.id, national).toBe(r.sub);
+      expect((await searchSubscribers(db, r.devId.slice(5), 5))[0], r.devId).toMatchObject({ id: r.sub, device: { devId: r.devId } });
+      expect((await searchSubscribers(db, r.name, 50)).map((h) => h.id)).toContain(r.sub);
     }
   });
 
   it('continues after the handsets already stored on a second run', async () => {
     const r = await rewind(['seed', '--devices', '60']);
     expect(r.code).toBe(0);
-    expect(count('devices')).toBe(310);
-    expect(count('msisdns')).toBe(310);
+    expect(await count('devices')).toBe(310);
+    expect(await count('msisdns')).toBe(310);
   });
 
   it('refuses a count out of range', async () => {
@@ -107,11 +112,11 @@ describe('rewind seed', () => {
 
 describe('rewind search reindex', () => {
   it('rebuilds the index from the stored rows', async () => {
-    const before = all<{ term: string }>('select term, subscriber_id from search_terms order by term, subscriber_id');
-    db.$client.prepare("delete from search_terms where term like 'm:%'").run();
+    const before = await all<{ term: string }>(sql`select term, subscriber_id from search_terms order by term, subscriber_id`);
+    await exec(db, sql`delete from search_terms where term like 'm:%'`);
     const r = await rewind(['search', 'reindex']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^search index rebuilt for \d+ subscribers in [\d.]+ s$/m);
-    expect(all('select term, subscriber_id from search_terms order by term, subscriber_id')).toEqual(before);
+    expect(await all(sql`select term, subscriber_id from search_terms order by term, subscriber_id`)).toEqual(before);
   });
 });

@@ -4,10 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbFile, openDb, type Db } from '@/db/client';
+import { closeDb, type Db } from '@/db/client';
 import { subscribers } from '@/db/schema';
 import { getUserByEmail } from '@/db/queries/users';
 import { authenticate } from '@/lib/auth/users';
+import { databaseEnv, testDb } from '@/test/db';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -18,7 +19,7 @@ let db: Db;
 function rewind(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(TSX, ['cli/rewind.ts', ...args], {
-      cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent' },
+      cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', ...databaseEnv(db) },
     }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });
@@ -27,13 +28,13 @@ function rewind(args: string[], stdin?: string): Promise<{ code: number; stdout:
   });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-cli-users-'));
-  db = openDb(dbFile(dir));
+  db = await testDb(dir);
 });
 
-afterAll(() => {
-  db?.$client.close();
+afterAll(async () => {
+  if (db) await closeDb(db);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -54,10 +55,10 @@ describe('user add', () => {
   });
 
   it('links a subscriber user to its subscriber', async () => {
-    const sub = db.insert(subscribers).values({ name: 'Ada Lovelace' }).returning().get();
-    const r = await rewind(['user', 'add', '--email', 'ada@example.com', '--role', 'subscriber', '--subscriber', sub.id], 'ada password!\n');
+    const [sub] = await db.insert(subscribers).values({ name: 'Ada Lovelace' }).returning();
+    const r = await rewind(['user', 'add', '--email', 'ada@example.com', '--role', 'subscriber', '--subscriber', sub!.id], 'ada password!\n');
     expect(r.code).toBe(0);
-    expect(getUserByEmail(db, 'ada@example.com')?.subscriberId).toBe(sub.id);
+    expect((await getUserByEmail(db, 'ada@example.com'))?.subscriberId).toBe(sub!.id);
   });
 
   it('exits 2 with a one-line reason for a bad role, a short password, a missing or unknown subscriber, a taken email', async () => {
@@ -75,6 +76,6 @@ describe('user add', () => {
       expect(r.stderr).toMatch(message);
       expect(r.stderr).toContain('usage: rewind user add');
     }
-    expect(getUserByEmail(db, 'x@rewind.test')).toBeUndefined();
+    expect(await getUserByEmail(db, 'x@rewind.test')).toBeUndefined();
   });
 });

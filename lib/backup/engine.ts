@@ -11,6 +11,7 @@
  * snapshot's manifest and the snapshot is complete. A session that ends first leaves the
  * snapshot incomplete (never restorable) and the job queued again with backoff.
  */
+import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
 import { keyOwner } from './blob-store';
 import { updateJob, updateJobInSession, type JobRow } from '@/db/queries/jobs';
@@ -66,9 +67,9 @@ function localId(job: JobRow, wid: string): string {
   return wid.slice(job.id.length + 1);
 }
 
-function save(ctx: AppContext, job: JobRow, p: BackupProgress): void {
+async function save(db: Db, job: JobRow, p: BackupProgress): Promise<void> {
   // Only while this session holds the job (a reconnected handset's new session may have it now).
-  updateJobInSession(ctx.db, job.id, job.sessionRef, { progress: JSON.stringify(p) });
+  await updateJobInSession(db, job.id, job.sessionRef, { progress: JSON.stringify(p) });
   job.progress = JSON.stringify(p);
 }
 
@@ -79,17 +80,17 @@ export function readProgress(job: JobRow): BackupProgress | undefined {
 /** Starts a new attempt: a fresh incomplete snapshot and the structure requests. */
 export async function startBackup(ctx: AppContext, device: DeviceRow, job: JobRow, sessionRowId: string): Promise<JobStep> {
   const payload = JSON.parse(job.payload) as BackupPayload;
-  const roots = backupRoots(profileFor(ctx.db, device.manufacturer, device.model), payload.categories);
-  const snap = insertSnapshot(ctx.db, { deviceId: device.id, jobId: job.id, trigger: payload.trigger, categories: payload.categories });
+  const roots = backupRoots(await profileFor(ctx.db, device.manufacturer, device.model), payload.categories);
+  const snap = await insertSnapshot(ctx.db, { deviceId: device.id, jobId: job.id, trigger: payload.trigger, categories: payload.categories });
   const p: BackupProgress = {
     snapshotId: snap.id, categories: payload.categories, roots, open: [], seq: 0, nodes: 0, newBytes: 0, missing: [], unreadable: [], errors: [],
   };
-  updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false, error: null });
+  await updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false, error: null });
   job.status = 'running';
   job.sessionRef = sessionRowId;
   const work: WorkRequest[] = [];
   if (roots.length) work.push(getWork(job, p, 's', roots.map((r) => `${r.path}?list=Struct`)));
-  save(ctx, job, p);
+  await save(ctx.db, job, p);
   if (!work.length) return { work, ...(await finishNow(ctx, device, job, p)) };
   return { work };
 }
@@ -161,8 +162,14 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
     }
     const bytes = base64Decode(e.value ?? '');
     const { hash, created } = await ctx.blobs.put(bytes, keyOwner(device));
-    if (recordBlob(ctx.db, hash, bytes.length) && created) p.newBytes += bytes.length;
-    stageEntry(ctx.db, { snapshotId: p.snapshotId, path, category, format, type: e.mimeType ?? null, size: bytes.length, hash });
+    // Recorded and staged together, nothing in between: garbage collection (gc.ts) checks
+    // the two at once, so content found already stored is either garbage or this backup's.
+    const recorded = await ctx.db.transaction(async (tx) => {
+      const isNew = await recordBlob(tx, hash, bytes.length);
+      await stageEntry(tx, { snapshotId: p.snapshotId, path, category, format, type: e.mimeType ?? null, size: bytes.length, hash });
+      return isNew;
+    });
+    if (recorded && created) p.newBytes += bytes.length;
   }
   const work: WorkRequest[] = [];
   for (let i = 0; i < walk.length; i += LEAVES_PER_BATCH) work.push(getWork(job, p, 'w', walk.slice(i, i + LEAVES_PER_BATCH)));
@@ -170,9 +177,9 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
   // A structure answer names hundreds of interior nodes: one transaction for them and the
   // walk's position, not a commit each. (Interior nodes have no content, so garbage
   // collection has nothing to race with here; values are staged as they are stored, above.)
-  ctx.db.transaction(() => {
-    for (const n of nodes) stageEntry(ctx.db, n);
-    save(ctx, job, p);
+  await ctx.db.transaction(async (tx) => {
+    for (const n of nodes) await stageEntry(tx, n);
+    await save(tx, job, p);
   });
   if (p.open.length === 0) return { work: [], ...(await finish(ctx, device, job, p)) };
   return { work };
@@ -182,49 +189,48 @@ async function finishNow(ctx: AppContext, device: DeviceRow, job: JobRow, p: Bac
   // No subtree to back up: an empty, complete snapshot is the honest answer.
   const bytes = encodeManifest([]);
   const { hash } = await ctx.blobs.put(bytes, keyOwner(device));
-  recordBlob(ctx.db, hash, bytes.length);
-  updateSnapshot(ctx.db, p.snapshotId, { status: 'complete', rootHash: hash, completedAt: Date.now() });
-  updateJob(ctx.db, job.id, { status: 'succeeded', result: JSON.stringify({ snapshotId: p.snapshotId, rootHash: hash, entries: 0, bytes: 0, newBytes: 0 }) });
+  await recordBlob(ctx.db, hash, bytes.length);
+  await updateSnapshot(ctx.db, p.snapshotId, { status: 'complete', rootHash: hash, completedAt: Date.now() });
+  await updateJob(ctx.db, job.id, { status: 'succeeded', result: JSON.stringify({ snapshotId: p.snapshotId, rootHash: hash, entries: 0, bytes: 0, newBytes: 0 }) });
   return { ended: { status: 'succeeded', result: { snapshotId: p.snapshotId } } };
 }
 
 /** Folds the staged entries into the manifest; the snapshot becomes complete (or failed). */
 async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, p: BackupProgress): Promise<Pick<JobStep, 'ended'>> {
   if (p.errors.length) return failBackup(ctx, device, job, `${p.errors.length} node(s) could not be read: ${p.errors.slice(0, 5).join('; ')}`);
-  const entries: ManifestEntry[] = stagedEntries(ctx.db, p.snapshotId).map((s) => ({
+  const entries: ManifestEntry[] = (await stagedEntries(ctx.db, p.snapshotId)).map((s) => ({
     path: s.path, category: s.category as Category, format: s.format,
     ...(s.type ? { type: s.type } : {}), size: s.size, ...(s.hash ? { hash: s.hash } : {}),
   }));
   const manifest = encodeManifest(entries);
   const { hash, created } = await ctx.blobs.put(manifest, keyOwner(device));
-  if (recordBlob(ctx.db, hash, manifest.length) && created) p.newBytes += manifest.length;
+  if ((await recordBlob(ctx.db, hash, manifest.length)) && created) p.newBytes += manifest.length;
   const result = {
     snapshotId: p.snapshotId, rootHash: hash, entries: entries.length, bytes: logicalSize(entries), newBytes: p.newBytes,
     ...(p.missing.length ? { missing: p.missing } : {}),
     ...(p.unreadable.length ? { unreadable: p.unreadable.length } : {}),
   };
-  const superseded = ctx.db.transaction((tx) => {
-    const t = tx as unknown as typeof ctx.db;
-    if (!updateJobInSession(t, job.id, job.sessionRef, { status: 'succeeded', result: JSON.stringify(result), progress: JSON.stringify(p) })) {
+  const superseded = await ctx.db.transaction(async (tx) => {
+    if (!(await updateJobInSession(tx, job.id, job.sessionRef, { status: 'succeeded', result: JSON.stringify(result), progress: JSON.stringify(p) }))) {
       // The handset reconnected and a new session took the job over while this one's last
       // message was on its way: that session's attempt finishes it, this one is dropped.
-      updateSnapshot(t, p.snapshotId, { status: 'failed', error: 'superseded by a later session of the handset', completedAt: Date.now() });
-      clearStaging(t, p.snapshotId);
+      await updateSnapshot(tx, p.snapshotId, { status: 'failed', error: 'superseded by a later session of the handset', completedAt: Date.now() });
+      await clearStaging(tx, p.snapshotId);
       return true;
     }
-    updateSnapshot(t, p.snapshotId, {
+    await updateSnapshot(tx, p.snapshotId, {
       status: 'complete', rootHash: hash, entries: entries.length, bytes: result.bytes, newBytes: p.newBytes, completedAt: Date.now(),
     });
-    clearStaging(t, p.snapshotId);
+    await clearStaging(tx, p.snapshotId);
     return false;
   });
   if (superseded) return {};
-  insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'backup.completed', deviceId: device.id, details: result });
+  await insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'backup.completed', deviceId: device.id, details: result });
   // The policy's retention, for this device's snapshots; the store-wide sweep runs apart.
   // A failure here must not fail the backup that just completed: the next one tries again.
   try {
-    const plan = await applyRetention(ctx.db, ctx.blobs, device.id, parseRetention(policyFor(ctx.db, device).retention), { dryRun: false, collect: false });
-    if (plan.remove.length) insertAudit(ctx.db, { actor: 'retention', action: 'snapshots.pruned', deviceId: device.id, details: { removed: plan.remove } });
+    const plan = await applyRetention(ctx.db, ctx.blobs, device.id, parseRetention((await policyFor(ctx.db, device)).retention), { dryRun: false, collect: false });
+    if (plan.remove.length) await insertAudit(ctx.db, { actor: 'retention', action: 'snapshots.pruned', deviceId: device.id, details: { removed: plan.remove } });
   } catch (err) {
     log.error({ err, devId: device.devId }, 'retention after a backup failed');
   }
@@ -232,17 +238,16 @@ async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, p: Backup
 }
 
 /** Ends the attempt as failed: its snapshot is marked failed (never restorable) and its staging dropped. */
-export function failBackup(ctx: AppContext, device: DeviceRow, job: JobRow, error: string): Pick<JobStep, 'ended'> {
+export async function failBackup(ctx: AppContext, device: DeviceRow, job: JobRow, error: string): Promise<Pick<JobStep, 'ended'>> {
   const snapshotId = readProgress(job)?.snapshotId;
   // All or nothing (a full disk may refuse any of it): never a failed job with its snapshot left open, or the reverse.
-  ctx.db.transaction((tx) => {
-    const t = tx as unknown as typeof ctx.db;
-    if (snapshotId && getSnapshot(t, snapshotId)?.status === 'incomplete') {
-      updateSnapshot(t, snapshotId, { status: 'failed', error, completedAt: Date.now() });
-      clearStaging(t, snapshotId);
+  await ctx.db.transaction(async (tx) => {
+    if (snapshotId && (await getSnapshot(tx, snapshotId))?.status === 'incomplete') {
+      await updateSnapshot(tx, snapshotId, { status: 'failed', error, completedAt: Date.now() });
+      await clearStaging(tx, snapshotId);
     }
-    updateJob(t, job.id, { status: 'failed', error, sessionRef: null, ...(snapshotId ? { result: JSON.stringify({ snapshotId }) } : {}) });
-    insertAudit(t, { actor: `device:${device.devId}`, action: 'backup.failed', deviceId: device.id, details: { jobId: job.id, snapshotId, error } });
+    await updateJob(tx, job.id, { status: 'failed', error, sessionRef: null, ...(snapshotId ? { result: JSON.stringify({ snapshotId }) } : {}) });
+    await insertAudit(tx, { actor: `device:${device.devId}`, action: 'backup.failed', deviceId: device.id, details: { jobId: job.id, snapshotId, error } });
   });
   return { ended: { status: 'failed', error } };
 }
@@ -252,13 +257,13 @@ export function failBackup(ctx: AppContext, device: DeviceRow, job: JobRow, erro
  * incomplete snapshot, which nothing restores, and the job is queued again with backoff
  * (the server wakes the handset then; a handset that comes back by itself resumes at once).
  */
-export function interruptBackup(ctx: AppContext, job: JobRow, reason: string, now: number): void {
+export async function interruptBackup(ctx: AppContext, job: JobRow, reason: string, now: number): Promise<void> {
   const p = readProgress(job);
-  if (p && getSnapshot(ctx.db, p.snapshotId)?.status === 'incomplete') {
-    updateSnapshot(ctx.db, p.snapshotId, { error: reason });
-    clearStaging(ctx.db, p.snapshotId);
+  if (p && (await getSnapshot(ctx.db, p.snapshotId))?.status === 'incomplete') {
+    await updateSnapshot(ctx.db, p.snapshotId, { error: reason });
+    await clearStaging(ctx.db, p.snapshotId);
   }
-  requeueWithBackoff(ctx, job, reason, now);
+  await requeueWithBackoff(ctx, job, reason, now);
 }
 
 export const MAX_ATTEMPTS = 8;
@@ -272,12 +277,12 @@ export function backoffMs(attempts: number): number {
  * what the next attempt starts from: nothing for a backup (a fresh snapshot), where it
  * stopped for a restore.
  */
-export function requeueWithBackoff(ctx: AppContext, job: JobRow, reason: string, now: number, progress: string | null = null): void {
+export async function requeueWithBackoff(ctx: AppContext, job: JobRow, reason: string, now: number, progress: string | null = null): Promise<void> {
   if (job.attempts >= MAX_ATTEMPTS) {
-    updateJob(ctx.db, job.id, { status: 'failed', error: `${reason}; gave up after ${job.attempts} attempts`, sessionRef: null });
+    await updateJob(ctx.db, job.id, { status: 'failed', error: `${reason}; gave up after ${job.attempts} attempts`, sessionRef: null });
     return;
   }
-  updateJob(ctx.db, job.id, {
+  await updateJob(ctx.db, job.id, {
     status: 'queued', error: reason, sessionRef: null, progress, notBefore: now + backoffMs(job.attempts), wakePending: true,
   });
 }

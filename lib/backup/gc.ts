@@ -8,8 +8,8 @@
  * `graceMs`, when the store is a FileBlobStore (other stores cannot say how old a blob is).
  *
  * The grace period covers a backup between writing a new value and staging it. Content a
- * backup finds already stored (put → record → stage, with no await between record and
- * stage) is covered by the sweep itself: each batch is checked against the staging rows,
+ * backup finds already stored (put → record and stage, in one transaction) is covered by
+ * the sweep itself: each batch is checked against the staging rows,
  * blobs rows and snapshot roots as they are now, taken out of the store, checked again, and
  * only then destroyed (or put back). A snapshot completed since the mark with a manifest
  * the mark did not read restarts the mark.
@@ -91,16 +91,16 @@ async function mark(db: Db, store: BlobStore, excluded: ReadonlySet<string>): Pr
   const live = new Set<string>();
   const roots = new Set<string>();
   // Staging first: a backup that completes after this read shows up in the roots read next.
-  for (const { snapshotId, hash } of stagedHashes(db)) if (!excluded.has(snapshotId)) live.add(hash);
+  for (const { snapshotId, hash } of await stagedHashes(db)) if (!excluded.has(snapshotId)) live.add(hash);
   // Firmware and app packages in the catalogs live in the same store, and so do the DS copies of contacts and events.
-  for (const hash of packageHashes(db)) live.add(hash);
-  for (const hash of dsItemHashes(db)) live.add(hash);
+  for (const hash of await packageHashes(db)) live.add(hash);
+  for (const hash of await dsItemHashes(db)) live.add(hash);
   const readable = new Map<string, boolean>();
   const unreadable: string[] = [];
   // DM snapshots (their roots also tell the sweep when a backup completed since the mark), then DS snapshots.
   const all = [
-    ...snapshotRoots(db).filter((r) => !excluded.has(r.id)).map((r) => ({ ...r, dm: true })),
-    ...dsSnapshotRoots(db).map((r) => ({ ...r, dm: false })),
+    ...(await snapshotRoots(db)).filter((r) => !excluded.has(r.id)).map((r) => ({ ...r, dm: true })),
+    ...(await dsSnapshotRoots(db)).map((r) => ({ ...r, dm: false })),
   ];
   for (const { id, rootHash, dm } of all) {
     if (dm) roots.add(rootHash);
@@ -132,7 +132,7 @@ interface Candidate {
 }
 
 async function candidates(db: Db, store: RawBlobStore, live: ReadonlySet<string>, cutoff: number): Promise<Candidate[]> {
-  const rows = allBlobRows(db);
+  const rows = await allBlobRows(db);
   const out: Candidate[] = [];
   const known = new Set<string>();
   for (const r of rows) {
@@ -158,13 +158,13 @@ function result(swept: readonly Candidate[]): GcResult {
 }
 
 /**
- * Of `batch`, what is still garbage now (synchronous: call inside a transaction), or
+ * Of `batch`, what is still garbage now (database reads only: call with a transaction), or
  * undefined when a snapshot has completed with a manifest the mark did not read.
  */
-function stillGarbage(db: Db, batch: readonly Candidate[], roots: ReadonlySet<string>, cutoff: number): Candidate[] | undefined {
-  for (const r of snapshotRoots(db)) if (!roots.has(r.rootHash)) return undefined;
-  const staged = new Set(stagedHashes(db).map((s) => s.hash));
-  const rowsNow = new Map(blobRowsFor(db, batch.map((c) => c.hash)).map((r) => [r.hash, r]));
+async function stillGarbage(db: Db, batch: readonly Candidate[], roots: ReadonlySet<string>, cutoff: number): Promise<Candidate[] | undefined> {
+  for (const r of await snapshotRoots(db)) if (!roots.has(r.rootHash)) return undefined;
+  const staged = new Set((await stagedHashes(db)).map((s) => s.hash));
+  const rowsNow = new Map((await blobRowsFor(db, batch.map((c) => c.hash))).map((r) => [r.hash, r]));
   return batch.filter((c) => {
     if (staged.has(c.hash)) return false;
     const row = rowsNow.get(c.hash);
@@ -280,7 +280,7 @@ export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions):
 
     let remark = false;
     for (let i = 0; i < found.length && !remark; i += BATCH) {
-      const pre = db.transaction(() => stillGarbage(db, found.slice(i, i + BATCH), roots, cutoff), { behavior: 'immediate' });
+      const pre = await db.transaction((tx) => stillGarbage(tx, found.slice(i, i + BATCH), roots, cutoff));
       if (!pre) {
         remark = true;
         break;
@@ -292,11 +292,11 @@ export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions):
         for (const h of held) await giveBack(raw, h);
         throw err;
       }
-      const go = db.transaction(() => {
-        const now = stillGarbage(db, held.map((h) => h.c), roots, cutoff);
-        if (now) deleteBlobRows(db, now.filter((c) => !c.orphan).map((c) => c.hash));
+      const go = await db.transaction(async (tx) => {
+        const now = await stillGarbage(tx, held.map((h) => h.c), roots, cutoff);
+        if (now) await deleteBlobRows(tx, now.filter((c) => !c.orphan).map((c) => c.hash));
         return now;
-      }, { behavior: 'immediate' });
+      });
       if (!go) remark = true;
       const gone = new Set((go ?? []).map((c) => c.hash));
       for (const h of held) {

@@ -4,7 +4,9 @@
  * the handset itself (a Generic Alert), or the server ordering a backup on the handset's
  * own storage (local).
  */
-import type { Db } from '@/db/client';
+import { sql } from 'drizzle-orm';
+import { isPg, type Db } from '@/db/client';
+import { exec } from '@/db/sql';
 import type { DeviceRow } from '@/db/queries/devices';
 import { insertAudit } from '@/db/queries/audit';
 import { insertJob, jobsForDevice, type JobRow } from '@/db/queries/jobs';
@@ -37,24 +39,27 @@ export function validCategories(list: readonly string[] | undefined): Category[]
  * it (the scheduler, a handset's button and an agent must not start three), except a
  * safety backup, which belongs to the operation waiting for it.
  */
-export function createBackupJob(
+export async function createBackupJob(
   db: Db,
   device: DeviceRow,
   opts: { trigger: BackupPayload['trigger']; categories?: readonly Category[]; actor: string; reason?: string; wake?: boolean },
-): { job: JobRow; created: boolean } {
-  const categories = opts.categories && opts.categories.length ? [...opts.categories] : policyCategories(policyFor(db, device));
+): Promise<{ job: JobRow; created: boolean }> {
+  const categories = opts.categories && opts.categories.length ? [...opts.categories] : policyCategories(await policyFor(db, device));
   // Look and insert under the write lock: two server processes (two schedulers, a console
-  // click and a handset's own session) asking at once still make one job.
-  return db.transaction(() => {
+  // click and a handset's own session) asking at once still make one job. (Called with a
+  // transaction, this is a savepoint in it.)
+  return db.transaction(async (tx) => {
+    // SQLite's transactions take the write lock when they begin; PostgreSQL's lock the device's row.
+    if (isPg(tx)) await exec(tx, sql`select id from devices where id = ${device.id} for update`);
     if (opts.trigger !== 'safety') {
-      const pending = jobsForDevice(db, device.id, ['queued', 'running']).find((j) => j.kind === 'backup' && !isSafety(j));
+      const pending = (await jobsForDevice(tx, device.id, ['queued', 'running'])).find((j) => j.kind === 'backup' && !isSafety(j));
       if (pending) return { job: pending, created: false };
     }
     const payload: BackupPayload = { trigger: opts.trigger, categories, actor: opts.actor, ...(opts.reason ? { reason: opts.reason } : {}) };
-    const job = insertJob(db, { deviceId: device.id, kind: 'backup', payload, wakePending: opts.wake ?? false });
-    insertAudit(db, { actor: opts.actor, action: 'backup.requested', deviceId: device.id, details: { jobId: job.id, trigger: opts.trigger, categories } });
+    const job = await insertJob(tx, { deviceId: device.id, kind: 'backup', payload, wakePending: opts.wake ?? false });
+    await insertAudit(tx, { actor: opts.actor, action: 'backup.requested', deviceId: device.id, details: { jobId: job.id, trigger: opts.trigger, categories } });
     return { job, created: true };
-  }, { behavior: 'immediate' });
+  });
 }
 
 function isSafety(j: JobRow): boolean {
@@ -65,25 +70,25 @@ function isSafety(j: JobRow): boolean {
  * Queues `job` behind a fresh safety backup of the same device: it runs only once the
  * backup has succeeded, in the same session when it can, and fails if the backup fails.
  */
-export function withSafetyBackup(
+export async function withSafetyBackup(
   db: Db,
   device: DeviceRow,
   job: { kind: string; payload: unknown },
   opts: { actor: string; categories?: readonly Category[]; wake?: boolean },
-): { backup: JobRow; job: JobRow } {
-  const { job: backup } = createBackupJob(db, device, { trigger: 'safety', actor: opts.actor, wake: opts.wake ?? true, ...(opts.categories ? { categories: opts.categories } : {}) });
-  const dependent = insertJob(db, { deviceId: device.id, kind: job.kind, payload: job.payload, dependsOn: backup.id });
+): Promise<{ backup: JobRow; job: JobRow }> {
+  const { job: backup } = await createBackupJob(db, device, { trigger: 'safety', actor: opts.actor, wake: opts.wake ?? true, ...(opts.categories ? { categories: opts.categories } : {}) });
+  const dependent = await insertJob(db, { deviceId: device.id, kind: job.kind, payload: job.payload, dependsOn: backup.id });
   return { backup, job: dependent };
 }
 
-export function createLocalBackupJob(db: Db, device: DeviceRow, p: LocalBackupPayload, wake = true): JobRow {
-  const job = insertJob(db, { deviceId: device.id, kind: 'local-backup', payload: p, wakePending: wake });
-  insertAudit(db, { actor: p.actor, action: 'local-backup.requested', deviceId: device.id, details: { jobId: job.id, target: p.target, categories: p.categories } });
+export async function createLocalBackupJob(db: Db, device: DeviceRow, p: LocalBackupPayload, wake = true): Promise<JobRow> {
+  const job = await insertJob(db, { deviceId: device.id, kind: 'local-backup', payload: p, wakePending: wake });
+  await insertAudit(db, { actor: p.actor, action: 'local-backup.requested', deviceId: device.id, details: { jobId: job.id, target: p.target, categories: p.categories } });
   return job;
 }
 
-export function createLocalRestoreJob(db: Db, device: DeviceRow, p: LocalRestorePayload, wake = true): JobRow {
-  const job = insertJob(db, { deviceId: device.id, kind: 'local-restore', payload: p, wakePending: wake });
-  insertAudit(db, { actor: p.actor, action: 'local-restore.requested', deviceId: device.id, details: { jobId: job.id, localId: p.localId } });
+export async function createLocalRestoreJob(db: Db, device: DeviceRow, p: LocalRestorePayload, wake = true): Promise<JobRow> {
+  const job = await insertJob(db, { deviceId: device.id, kind: 'local-restore', payload: p, wakePending: wake });
+  await insertAudit(db, { actor: p.actor, action: 'local-restore.requested', deviceId: device.id, details: { jobId: job.id, localId: p.localId } });
   return job;
 }

@@ -95,29 +95,29 @@ export class Keyring {
 
   constructor(private readonly db: Db, private readonly master: Uint8Array) {}
 
-  /** The owner's data key, made when they have none yet. */
-  dataKey(owner: string): Uint8Array {
-    return this.find(owner) ?? this.make(owner);
+  /** The owner's data key, made when they have none yet. `db`: the transaction to read and write in, if any. */
+  async dataKey(owner: string, db: Db = this.db): Promise<Uint8Array> {
+    return (await this.find(owner, db)) ?? this.make(owner, db);
   }
 
   /** The owner's data key, or undefined once it has been destroyed (or was never made). */
-  find(owner: string): Uint8Array | undefined {
+  async find(owner: string, db: Db = this.db): Promise<Uint8Array | undefined> {
     const hit = this.cache.get(owner);
     if (hit) return hit;
-    const wrapped = getContentKey(this.db, owner);
+    const wrapped = await getContentKey(db, owner);
     return wrapped === undefined ? undefined : this.remember(owner, this.unwrap(owner, wrapped));
   }
 
-  /** Destroys the owners' data keys and every blob key they wrap. */
-  destroy(owners: readonly string[]): number {
+  /** Destroys the owners' data keys and every blob key they wrap (in `db`, a transaction if the caller is in one). */
+  async destroy(owners: readonly string[], db: Db = this.db): Promise<number> {
     for (const o of owners) this.cache.delete(o);
-    return deleteContentKeys(this.db, owners);
+    return deleteContentKeys(db, owners);
   }
 
-  private make(owner: string): Uint8Array {
+  private async make(owner: string, db: Db): Promise<Uint8Array> {
     const wrapped = Buffer.from(seal(this.master, newKey(), dekAad(owner))).toString('base64');
     // Another process may have made one first: use whichever is stored.
-    return this.remember(owner, this.unwrap(owner, insertContentKey(this.db, owner, wrapped)));
+    return this.remember(owner, this.unwrap(owner, await insertContentKey(db, owner, wrapped)));
   }
 
   private unwrap(owner: string, wrapped: string): Uint8Array {

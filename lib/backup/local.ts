@@ -15,57 +15,57 @@ import type { SessionEvent, WorkRequest } from '../omadm/session/work';
 import type { LocalBackupPayload, LocalRestorePayload } from './jobs';
 import type { JobStep } from './engine';
 
-export function startLocalJob(ctx: AppContext, job: JobRow, sessionRowId: string): JobStep {
+export async function startLocalJob(ctx: AppContext, job: JobRow, sessionRowId: string): Promise<JobStep> {
   const payload = JSON.parse(job.payload) as LocalBackupPayload | LocalRestorePayload;
   const exec: WorkRequest = job.kind === 'local-backup'
     ? { id: `${job.id}:exec`, kind: 'exec', path: BR.LocalBackup, correlator: job.id, format: 'chr', type: JSON_TYPE,
       data: JSON.stringify({ target: (payload as LocalBackupPayload).target, categories: (payload as LocalBackupPayload).categories }) }
     : { id: `${job.id}:exec`, kind: 'exec', path: BR.LocalRestore, correlator: job.id, format: 'chr', type: JSON_TYPE,
       data: JSON.stringify({ id: (payload as LocalRestorePayload).localId, ...((payload as LocalRestorePayload).categories ? { categories: (payload as LocalRestorePayload).categories } : {}) }) };
-  updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false, progress: JSON.stringify({ phase: 'exec' }) });
+  await updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false, progress: JSON.stringify({ phase: 'exec' }) });
   return { work: [exec] };
 }
 
 /** The Exec's status: accepted (the result comes later, by alert) or refused. */
-export function onLocalEvents(ctx: AppContext, job: JobRow, events: readonly SessionEvent[]): JobStep {
+export async function onLocalEvents(ctx: AppContext, job: JobRow, events: readonly SessionEvent[]): Promise<JobStep> {
   for (const e of events) {
     if (e.type !== 'status' || e.cmd !== 'Exec') continue;
     if (e.status === 200 || e.status === 202) {
       // Not bound to this session any more: the handset reports in a session of its own.
-      updateJob(ctx.db, job.id, { sessionRef: null, progress: JSON.stringify({ phase: 'awaiting-result', accepted: e.status }) });
+      await updateJob(ctx.db, job.id, { sessionRef: null, progress: JSON.stringify({ phase: 'awaiting-result', accepted: e.status }) });
       return { work: [] };
     }
     const error = `the handset refused the ${job.kind === 'local-backup' ? 'LocalBackup' : 'LocalRestore'} Exec with status ${e.status}`;
-    updateJob(ctx.db, job.id, { status: 'failed', error });
+    await updateJob(ctx.db, job.id, { status: 'failed', error });
     return { work: [], ended: { status: 'failed', error } };
   }
   return { work: [] };
 }
 
 /** A local backup or restore result alert; finds its job by the Correlator. */
-export function onLocalResult(ctx: AppContext, device: DeviceRow, correlator: string | undefined, alert: BrAlert): void {
-  const job = correlator ? getJob(ctx.db, correlator) : undefined;
+export async function onLocalResult(ctx: AppContext, device: DeviceRow, correlator: string | undefined, alert: BrAlert): Promise<void> {
+  const job = correlator ? await getJob(ctx.db, correlator) : undefined;
   const mine = job && job.deviceId === device.id ? job : undefined;
   if (alert.kind === 'localBackupResult') {
     const r = alert.alert;
     if (r.manifest && isBrSuccess(r.result)) {
       const m = r.manifest;
-      upsertLocalBackup(ctx.db, {
+      await upsertLocalBackup(ctx.db, {
         deviceId: device.id, localId: m.id, target: m.target, takenAt: m.time, categories: JSON.stringify(m.categories),
         entries: m.entries, size: m.size, rootHash: m.rootHash, jobId: mine?.id ?? null,
       });
     }
-    settle(ctx, device, mine, r.result, { manifest: r.manifest ?? null }, 'local-backup');
+    await settle(ctx, device, mine, r.result, { manifest: r.manifest ?? null }, 'local-backup');
   } else if (alert.kind === 'localRestoreResult') {
-    settle(ctx, device, mine, alert.alert.result, { localId: alert.alert.id, entries: alert.alert.entries ?? null }, 'local-restore');
+    await settle(ctx, device, mine, alert.alert.result, { localId: alert.alert.id, entries: alert.alert.entries ?? null }, 'local-restore');
   }
 }
 
-function settle(ctx: AppContext, device: DeviceRow, job: JobRow | undefined, code: number, result: unknown, what: string): void {
+async function settle(ctx: AppContext, device: DeviceRow, job: JobRow | undefined, code: number, result: unknown, what: string): Promise<void> {
   const ok = isBrSuccess(code);
-  insertAudit(ctx.db, { actor: `device:${device.devId}`, action: `${what}.${ok ? 'completed' : 'failed'}`, deviceId: device.id, details: { jobId: job?.id ?? null, code, result } });
+  await insertAudit(ctx.db, { actor: `device:${device.devId}`, action: `${what}.${ok ? 'completed' : 'failed'}`, deviceId: device.id, details: { jobId: job?.id ?? null, code, result } });
   if (!job || job.status !== 'running') return;
-  updateJob(ctx.db, job.id, ok
+  await updateJob(ctx.db, job.id, ok
     ? { status: 'succeeded', result: JSON.stringify({ code, ...(result as object) }) }
     : { status: 'failed', error: `${code} ${brResultText(code)}`, result: JSON.stringify({ code }) });
 }

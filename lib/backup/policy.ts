@@ -20,8 +20,8 @@ export const DEFAULT_POLICY = {
   retention: { keepLast: 5, daily: 7, weekly: 4, monthly: 12 },
 };
 
-export function ensureDefaultPolicy(db: Db): PolicyRow {
-  const existing = getDefaultPolicy(db);
+export async function ensureDefaultPolicy(db: Db): Promise<PolicyRow> {
+  const existing = await getDefaultPolicy(db);
   if (existing) return existing;
   return insertPolicy(db, {
     name: DEFAULT_POLICY.name, categories: JSON.stringify(DEFAULT_POLICY.categories), intervalMinutes: DEFAULT_POLICY.intervalMinutes,
@@ -62,33 +62,42 @@ export function choosePolicy(device: PolicyTarget, look: PolicyLookup): { policy
 }
 
 /** One device's policy, read from the database (a few indexed lookups). */
-export function resolvePolicy(db: Db, device: PolicyTarget): { policy: PolicyRow; source: PolicySource } {
-  const assigned = (kind: 'group' | 'model', key: string) => {
-    const a = getAssignment(db, kind, key);
+export async function resolvePolicy(db: Db, device: PolicyTarget): Promise<{ policy: PolicyRow; source: PolicySource }> {
+  const assigned = async (kind: 'group' | 'model', key: string) => {
+    const a = await getAssignment(db, kind, key);
     return a ? getPolicy(db, a.policyId) : undefined;
   };
+  // What choosePolicy may look up, read first; the default only when nothing else applies
+  // (it is created on first use).
+  const key = modelKey(device.manufacturer, device.model);
+  const [own, group, model] = await Promise.all([
+    device.policyId ? getPolicy(db, device.policyId) : undefined,
+    device.groupName ? assigned('group', device.groupName) : undefined,
+    key ? assigned('model', key) : undefined,
+  ]);
+  const fallback = own || group || model ? undefined : await ensureDefaultPolicy(db);
   return choosePolicy(device, {
-    byId: (id) => getPolicy(db, id),
-    group: (name) => assigned('group', name),
-    model: (key) => assigned('model', key),
-    fallback: () => ensureDefaultPolicy(db),
+    byId: () => own,
+    group: () => group,
+    model: () => model,
+    fallback: () => fallback!,
   });
 }
 
-export function policyFor(db: Db, device: PolicyTarget): PolicyRow {
-  return resolvePolicy(db, device).policy;
+export async function policyFor(db: Db, device: PolicyTarget): Promise<PolicyRow> {
+  return (await resolvePolicy(db, device)).policy;
 }
 
 /**
  * Every policy and assignment read once, for resolving many devices (a scheduler pass, a
  * preview): the same order as `policyFor`, without queries per device.
  */
-export function policyResolver(db: Db): (device: PolicyTarget) => { policy: PolicyRow; source: PolicySource } {
-  const fallback = ensureDefaultPolicy(db);
-  const byId = new Map(listPolicies(db).map((p) => [p.id, p]));
+export async function policyResolver(db: Db): Promise<(device: PolicyTarget) => { policy: PolicyRow; source: PolicySource }> {
+  const fallback = await ensureDefaultPolicy(db);
+  const byId = new Map((await listPolicies(db)).map((p) => [p.id, p]));
   const groups = new Map<string, PolicyRow>();
   const models = new Map<string, PolicyRow>();
-  for (const a of listAssignments(db)) {
+  for (const a of await listAssignments(db)) {
     const p = byId.get(a.policyId);
     if (p) (a.kind === 'group' ? groups : models).set(a.key, p);
   }

@@ -26,12 +26,12 @@ export function normaliseProfilePath(raw: string): string | undefined {
   return p;
 }
 
-export function profileFor(db: Db, manufacturer: string | null, model: string | null): Profile {
+export async function profileFor(db: Db, manufacturer: string | null, model: string | null): Promise<Profile> {
   const profile: Profile = { settings: [], certificates: [], appdata: [], applications: [], firmware: [] };
   for (const c of CATEGORIES) profile[c].push(...GENERIC_PROFILE[c]);
-  const m = manufacturer && model ? findModel(db, manufacturer, model) : undefined;
+  const m = manufacturer && model ? await findModel(db, manufacturer, model) : undefined;
   if (m) {
-    for (const row of profileRows(db, m.id)) {
+    for (const row of await profileRows(db, m.id)) {
       if (!(CATEGORIES as readonly string[]).includes(row.category)) continue;
       const list = profile[row.category as Category];
       for (const p of JSON.parse(row.paths) as string[]) if (!list.includes(p)) list.push(p);

@@ -20,7 +20,7 @@ export class SnapshotError extends Error {
 const TEXT_MAX = 256;
 
 export async function readManifest(db: Db, store: BlobStore, snapshotId: string): Promise<{ snapshot: SnapshotRow; entries: ManifestEntry[] }> {
-  const snapshot = getSnapshot(db, snapshotId);
+  const snapshot = await getSnapshot(db, snapshotId);
   if (!snapshot) throw new SnapshotError('not-found', `no snapshot ${snapshotId}`);
   if (snapshot.status !== 'complete' || !snapshot.rootHash) {
     throw new SnapshotError('not-complete', `snapshot ${snapshotId} is ${snapshot.status}: only complete snapshots have a manifest`);

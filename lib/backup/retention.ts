@@ -165,7 +165,7 @@ export type RetentionResult = RetentionPlan & { gc: GcResult };
 
 /**
  * Plans and applies retention for one device, then collects garbage. The plan is made
- * and its snapshots deleted in one immediate transaction, so no backup can change the
+ * and its snapshots deleted in one transaction (immediate on SQLite), so no backup can change the
  * rows in between. A dry run makes the same plan from the same rows and asks garbage
  * collection what it would sweep were those snapshots gone.
  */
@@ -179,16 +179,16 @@ export async function applyRetention(
   const now = opts.now ?? Date.now();
   let plan: RetentionPlan;
   if (opts.dryRun) {
-    plan = planRetention(allDeviceSnapshots(db, deviceId), rules, now, restorePinned(db, deviceId));
+    plan = planRetention(await allDeviceSnapshots(db, deviceId), rules, now, await restorePinned(db, deviceId));
   } else {
-    plan = db.transaction(() => {
-      const p = planRetention(allDeviceSnapshots(db, deviceId), rules, now, restorePinned(db, deviceId));
+    plan = await db.transaction(async (tx) => {
+      const p = planRetention(await allDeviceSnapshots(tx, deviceId), rules, now, await restorePinned(tx, deviceId));
       const ids = p.remove.map((r) => r.id);
-      const n = deleteUnheldSnapshots(db, ids);
+      const n = await deleteUnheldSnapshots(tx, ids);
       // Cannot happen inside the transaction; if it does, roll back rather than report a wrong plan.
       if (n !== ids.length) throw new Error(`retention deleted ${n} snapshots, planned ${ids.length}`);
       return p;
-    }, { behavior: 'immediate' });
+    });
   }
   if (opts.collect === false) return { ...plan, gc: { removed: 0, bytes: 0, hashes: [] } };
   const gc = await collectGarbage(db, store, {

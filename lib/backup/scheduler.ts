@@ -17,20 +17,20 @@ import { log } from '../log';
 import { collectGarbage } from './gc';
 
 export async function scheduleDueBackups(ctx: AppContext, now = Date.now(), maxJobs = 1000): Promise<number> {
-  const resolve = policyResolver(ctx.db);
+  const resolve = await policyResolver(ctx.db);
   let created = 0;
   let after = '';
   for (;;) {
-    const page = scheduleCandidates(ctx.db, after, 1000);
+    const page = await scheduleCandidates(ctx.db, after, 1000);
     if (!page.length) break;
     after = page[page.length - 1]!.id;
     for (const row of page) {
       if (row.pendingBackup) continue;
       const due = nextScheduledBackup(resolve(row).policy, row);
       if (due === undefined || due > now) continue;
-      const device = getDevice(ctx.db, row.id);
+      const device = await getDevice(ctx.db, row.id);
       if (!device) continue;
-      if (createBackupJob(ctx.db, device, { trigger: 'scheduled', actor: 'scheduler', wake: true }).created) created++;
+      if ((await createBackupJob(ctx.db, device, { trigger: 'scheduled', actor: 'scheduler', wake: true })).created) created++;
       if (created >= maxJobs) return created;
     }
     // Yield between pages so the DM endpoint keeps answering during a large pass.
@@ -51,10 +51,10 @@ const GC_LEASE_MS = 2 * 3_600_000;
  * snapshot uses any more, after retention pruned the snapshots that used it. Every server
  * process starts them; a lease in the database makes each pass run in one process only.
  */
-export function startScheduler(ctx: AppContext, pattern = '* * * * *', holder = HOLDER): () => void {
+export function startScheduler(ctx: AppContext, pattern = '* * * * *', holder = HOLDER): () => Promise<void> {
   const schedule = new Cron(pattern, { protect: true }, async () => {
     try {
-      if (!acquireLease(ctx.db, 'scheduler', holder, SCHEDULER_LEASE_MS)) return;
+      if (!(await acquireLease(ctx.db, 'scheduler', holder, SCHEDULER_LEASE_MS))) return;
       const n = await scheduleDueBackups(ctx);
       if (n) log.info({ jobs: n }, 'scheduled backups queued');
     } catch (err) {
@@ -63,17 +63,17 @@ export function startScheduler(ctx: AppContext, pattern = '* * * * *', holder = 
   });
   const gc = new Cron('17 * * * *', { protect: true }, async () => {
     try {
-      if (!acquireLease(ctx.db, 'gc', holder, GC_LEASE_MS)) return;
+      if (!(await acquireLease(ctx.db, 'gc', holder, GC_LEASE_MS))) return;
       const r = await collectGarbage(ctx.db, ctx.blobs, { dryRun: false });
       if (r.removed) log.info({ removed: r.removed, bytes: r.bytes }, 'unused backup content collected');
     } catch (err) {
       log.error({ err }, 'garbage collection failed');
     }
   });
-  return () => {
+  return async () => {
     schedule.stop();
     gc.stop();
-    releaseLease(ctx.db, 'scheduler', holder);
-    releaseLease(ctx.db, 'gc', holder);
+    await releaseLease(ctx.db, 'scheduler', holder);
+    await releaseLease(ctx.db, 'gc', holder);
   };
 }

@@ -12,7 +12,9 @@
  * Values written before encryption at rest (no marker) read as they are and are sealed the
  * first time they are stored again.
  */
-import type { Db } from '@/db/client';
+import { sql } from 'drizzle-orm';
+import { isPg, type Db } from '@/db/client';
+import { exec } from '@/db/sql';
 import { blobKeysFor, insertBlobKey } from '@/db/queries/content-keys';
 import { getDevice } from '@/db/queries/devices';
 import { BlobStoreError, keyOwner, sha256Hex, type BlobStore, type RawBlobStore } from './blob-store';
@@ -26,8 +28,8 @@ function isSealed(bytes: Uint8Array): boolean {
 }
 
 /** The key owner of a handset's content, by the handset's id. */
-export function deviceKeyOwner(db: Db, deviceId: string): string {
-  const device = getDevice(db, deviceId);
+export async function deviceKeyOwner(db: Db, deviceId: string): Promise<string> {
+  const device = await getDevice(db, deviceId);
   return device ? keyOwner(device) : `device:${deviceId}`;
 }
 
@@ -41,29 +43,33 @@ export class SealedBlobStore implements BlobStore {
    */
   private readonly stored = new Map<string, Uint8Array>();
   private static readonly STORED_MAX = 20_000;
-  private readonly claim: (hash: string, owner: string) => { key: Uint8Array; first: boolean };
 
-  constructor(readonly raw: RawBlobStore, private readonly db: Db, readonly keys: Keyring) {
-    // One key per value whoever stores it: decided under the write lock, so two backups
-    // storing the same new value at once (in any process) seal it with the same key.
-    const tx = db.$client.transaction((hash: string, owner: string) => {
-      const existing = this.blobKey(hash, owner);
+  constructor(readonly raw: RawBlobStore, private readonly db: Db, readonly keys: Keyring) {}
+
+  /**
+   * One key per value whoever stores it: decided under the write lock (SQLite), or a lock on
+   * the hash (PostgreSQL), so two backups storing the same new value at once (in any
+   * process) seal it with the same key.
+   */
+  private claim(hash: string, owner: string): Promise<{ key: Uint8Array; first: boolean }> {
+    return this.db.transaction(async (tx) => {
+      if (isPg(tx)) await exec(tx, sql`select pg_advisory_xact_lock(hashtext(${hash}))`);
+      const existing = await this.blobKey(tx, hash, owner);
       if (existing) {
-        if (existing.owner !== owner) insertBlobKey(this.db, hash, owner, this.wrap(existing.key, hash, owner));
+        if (existing.owner !== owner) await insertBlobKey(tx, hash, owner, await this.wrap(tx, existing.key, hash, owner));
         return { key: existing.key, first: false };
       }
       const fresh = newKey();
-      insertBlobKey(this.db, hash, owner, this.wrap(fresh, hash, owner));
+      await insertBlobKey(tx, hash, owner, await this.wrap(tx, fresh, hash, owner));
       return { key: fresh, first: true };
     });
-    this.claim = (hash, owner) => tx.immediate(hash, owner);
   }
 
   async put(bytes: Uint8Array, owner: string): Promise<{ hash: string; created: boolean }> {
     const hash = sha256Hex(bytes);
     const mine = `${owner} ${hash}`;
     const known = this.stored.get(mine);
-    const { key, first } = known ? { key: known, first: false } : this.claim(hash, owner);
+    const { key, first } = known ? { key: known, first: false } : await this.claim(hash, owner);
     this.remember(mine, key);
     const present = await this.raw.has(hash);
     if (present && !first) return { hash, created: false };
@@ -73,10 +79,13 @@ export class SealedBlobStore implements BlobStore {
     return { hash, created: !present };
   }
 
-  /** Destroys the owners' data keys (and forgets what this process stored for anyone). */
-  destroyOwners(owners: readonly string[]): number {
+  /**
+   * Destroys the owners' data keys (and forgets what this process stored for anyone). `db`:
+   * the caller's transaction, when the erasure is part of one.
+   */
+  destroyOwners(owners: readonly string[], db: Db = this.db): Promise<number> {
     this.stored.clear();
-    return this.keys.destroy(owners);
+    return this.keys.destroy(owners, db);
   }
 
   private remember(k: string, key: Uint8Array): void {
@@ -88,7 +97,7 @@ export class SealedBlobStore implements BlobStore {
   async get(hash: string): Promise<Uint8Array | undefined> {
     const bytes = await this.raw.get(hash);
     if (!bytes || !isSealed(bytes)) return bytes;
-    const found = this.blobKey(hash);
+    const found = await this.blobKey(this.db, hash);
     if (!found) {
       // A plaintext value that happens to start with the marker is its own hash.
       return sha256Hex(bytes) === hash ? bytes : undefined;
@@ -112,17 +121,17 @@ export class SealedBlobStore implements BlobStore {
   }
 
   /** The value's key through the first wrap whose owner still has a data key (`prefer`'s first). */
-  private blobKey(hash: string, prefer?: string): { key: Uint8Array; owner: string } | undefined {
-    for (const w of blobKeysFor(this.db, hash, prefer)) {
-      const dek = this.keys.find(w.owner);
+  private async blobKey(db: Db, hash: string, prefer?: string): Promise<{ key: Uint8Array; owner: string } | undefined> {
+    for (const w of await blobKeysFor(db, hash, prefer)) {
+      const dek = await this.keys.find(w.owner, db);
       const key = dek && open(dek, Buffer.from(w.wrapped, 'base64'), wrapAad(hash, w.owner));
       if (key) return { key, owner: w.owner };
     }
     return undefined;
   }
 
-  private wrap(key: Uint8Array, hash: string, owner: string): string {
-    return Buffer.from(seal(this.keys.dataKey(owner), key, wrapAad(hash, owner))).toString('base64');
+  private async wrap(db: Db, key: Uint8Array, hash: string, owner: string): Promise<string> {
+    return Buffer.from(seal(await this.keys.dataKey(owner, db), key, wrapAad(hash, owner))).toString('base64');
   }
 }
 

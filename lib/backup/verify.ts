@@ -50,7 +50,7 @@ const failed = (manifest: 'missing' | 'damaged'): VerifyResult => ({ ok: false, 
  * manifest missing. Throws when there is no such snapshot.
  */
 export async function verifySnapshot(db: Db, store: BlobStore, snapshotId: string, cache: BlobCache = new Map()): Promise<VerifyResult> {
-  const snap = getSnapshot(db, snapshotId);
+  const snap = await getSnapshot(db, snapshotId);
   if (!snap) throw new Error(`no such snapshot: ${snapshotId}`);
   return verifyRow(store, snap, cache);
 }
@@ -99,7 +99,7 @@ export interface VerifyAllResult {
 export async function verifyAll(db: Db, store: BlobStore, opts: { deviceId?: string } = {}): Promise<VerifyAllResult> {
   const cache: BlobCache = new Map();
   const results: SnapshotVerification[] = [];
-  for (const snap of completeSnapshots(db, opts.deviceId)) {
+  for (const snap of await completeSnapshots(db, opts.deviceId)) {
     const r = await verifyRow(store, snap, cache);
     results.push({ snapshotId: snap.id, deviceId: snap.deviceId, ...r });
   }

@@ -13,18 +13,18 @@ import { log } from '../log';
 export async function dispatchWakes(ctx: AppContext, now = Date.now(), limit = 200): Promise<number> {
   const woken = new Set<string>();
   let sent = 0;
-  for (const job of jobsToWake(ctx.db, now, limit)) {
-    if (!claimWake(ctx.db, job.id)) continue; // another server process took it
+  for (const job of await jobsToWake(ctx.db, now, limit)) {
+    if (!(await claimWake(ctx.db, job.id))) continue; // another server process took it
     if (woken.has(job.deviceId)) continue; // one push wakes the handset for all its jobs
     woken.add(job.deviceId);
-    const device = getDevice(ctx.db, job.deviceId);
+    const device = await getDevice(ctx.db, job.deviceId);
     if (!device?.pushAddress) continue;
     try {
       await wakeDevice(ctx.push, device, { version: ctx.env.NOTIFICATION_VERSION });
       sent++;
     } catch (err) {
       log.info({ devId: device.devId, err: (err as Error).message }, 'Package #0 not delivered');
-      updateJob(ctx.db, job.id, { error: `Package #0 not delivered: ${(err as Error).message}; the job runs when the handset next connects` });
+      await updateJob(ctx.db, job.id, { error: `Package #0 not delivered: ${(err as Error).message}; the job runs when the handset next connects` });
     }
   }
   return sent;

@@ -59,9 +59,9 @@ export class RestoreError extends Error {
   }
 }
 
-function planOf(ctx: AppContext, job: JobRow): { plan: RestorePlan; payload: RestorePayload } {
+async function planOf(ctx: AppContext, job: JobRow): Promise<{ plan: RestorePlan; payload: RestorePayload }> {
   const payload = JSON.parse(job.payload) as RestorePayload;
-  const row = getPlan(ctx.db, payload.planId);
+  const row = await getPlan(ctx.db, payload.planId);
   if (!row) throw new RestoreError('not-found', `plan ${payload.planId} is gone`);
   return { plan: JSON.parse(row.plan) as RestorePlan, payload };
 }
@@ -70,56 +70,56 @@ function progressOf(job: JobRow): RestoreProgress {
   return job.progress ? (JSON.parse(job.progress) as RestoreProgress) : { consent: 'needed', promptCode: '1103', open: [], created: [] };
 }
 
-function save(ctx: AppContext, job: JobRow, p: RestoreProgress, patch: Partial<JobRow> = {}): void {
+async function save(ctx: AppContext, job: JobRow, p: RestoreProgress, patch: Partial<JobRow> = {}): Promise<void> {
   job.progress = JSON.stringify(p);
-  updateJob(ctx.db, job.id, { progress: job.progress, ...patch });
+  await updateJob(ctx.db, job.id, { progress: job.progress, ...patch });
 }
 
 /**
  * Executes a stored plan: a safety backup of the target first, then the restore, each
  * item of the plan a row. Returns the restore job (and the backup it waits for).
  */
-export function executePlan(ctx: AppContext, planId: string, actor: string): { job: JobRow; backup: JobRow } {
-  const row = getPlan(ctx.db, planId);
+export async function executePlan(ctx: AppContext, planId: string, actor: string): Promise<{ job: JobRow; backup: JobRow }> {
+  const row = await getPlan(ctx.db, planId);
   if (!row) throw new RestoreError('not-found', `no plan ${planId}`);
   if (row.jobId) throw new RestoreError('already-run', `plan ${planId} was executed already (job ${row.jobId}); make a new plan`);
   const plan = JSON.parse(row.plan) as RestorePlan;
-  const target = getDeviceByDevId(ctx.db, plan.targetDevId);
+  const target = await getDeviceByDevId(ctx.db, plan.targetDevId);
   if (!target) throw new RestoreError('not-found', `no device ${plan.targetDevId}`);
-  const { backup, job } = ctx.db.transaction(() => {
-    const created = withSafetyBackup(ctx.db, target, { kind: 'restore', payload: { planId, actor } satisfies RestorePayload }, { actor, wake: true });
-    insertItems(ctx.db, plan.steps.map((s) => ({
+  const { backup, job } = await ctx.db.transaction(async (tx) => {
+    const created = await withSafetyBackup(tx, target, { kind: 'restore', payload: { planId, actor } satisfies RestorePayload }, { actor, wake: true });
+    await insertItems(tx, plan.steps.map((s) => ({
       jobId: created.job.id, seq: s.seq, kind: s.kind, path: s.path,
       op: s.kind === 'firmware' ? 'update' : s.kind === 'app' ? 'install' : s.op === 'ensure' ? 'add' : 'replace',
     })));
-    setPlanJob(ctx.db, planId, created.job.id);
+    await setPlanJob(tx, planId, created.job.id);
     return created;
   });
-  insertAudit(ctx.db, { actor, action: 'restore.started', deviceId: target.id, details: { planId, jobId: job.id, safetyBackup: backup.id, steps: plan.steps.length, bytes: plan.bytes } });
+  await insertAudit(ctx.db, { actor, action: 'restore.started', deviceId: target.id, details: { planId, jobId: job.id, safetyBackup: backup.id, steps: plan.steps.length, bytes: plan.bytes } });
   if (plan.migration) {
-    const source = getDeviceByDevId(ctx.db, plan.sourceDevId);
-    if (source) linkDevices(ctx.db, source.id, target.id, 'migration');
+    const source = await getDeviceByDevId(ctx.db, plan.sourceDevId);
+    if (source) await linkDevices(ctx.db, source.id, target.id, 'migration');
   }
   return { job, backup };
 }
 
 /** Sends failed and mismatched items again (after a new consent). */
-export function retryFailed(ctx: AppContext, jobId: string, actor: string): JobRow {
-  const job = getJob(ctx.db, jobId);
+export async function retryFailed(ctx: AppContext, jobId: string, actor: string): Promise<JobRow> {
+  const job = await getJob(ctx.db, jobId);
   if (!job || job.kind !== 'restore') throw new RestoreError('not-found', `no restore job ${jobId}`);
   if (job.status === 'running' || job.status === 'queued') throw new RestoreError('invalid', 'the restore is still running');
-  const again = listItems(ctx.db, jobId, ['failed', 'mismatch']);
+  const again = await listItems(ctx.db, jobId, ['failed', 'mismatch']);
   if (!again.length) throw new RestoreError('invalid', 'no failed items to retry');
-  setItemsStatus(ctx.db, jobId, ['failed', 'mismatch'], 'pending');
+  await setItemsStatus(ctx.db, jobId, ['failed', 'mismatch'], 'pending');
   const p = progressOf(job);
-  updateJob(ctx.db, jobId, { status: 'queued', error: null, progress: JSON.stringify({ ...p, consent: 'needed', open: [] }), wakePending: true, notBefore: null });
-  insertAudit(ctx.db, { actor, action: 'restore.retry-failed', deviceId: job.deviceId, details: { jobId, items: again.length } });
-  return getJob(ctx.db, jobId)!;
+  await updateJob(ctx.db, jobId, { status: 'queued', error: null, progress: JSON.stringify({ ...p, consent: 'needed', open: [] }), wakePending: true, notBefore: null });
+  await insertAudit(ctx.db, { actor, action: 'restore.retry-failed', deviceId: job.deviceId, details: { jobId, items: again.length } });
+  return (await getJob(ctx.db, jobId))!;
 }
 
 /** The restore's turn in a ready session: ask first, or carry on where it stopped. */
-export function startRestore(ctx: AppContext, device: DeviceRow, job: JobRow, sessionRowId: string, baseUrl: string): JobStep {
-  const { plan } = planOf(ctx, job);
+export async function startRestore(ctx: AppContext, device: DeviceRow, job: JobRow, sessionRowId: string, baseUrl: string): Promise<JobStep> {
+  const { plan } = await planOf(ctx, job);
   const p = progressOf(job);
   p.open = [];
   if (p.consent === 'wifi-wait') {
@@ -127,14 +127,14 @@ export function startRestore(ctx: AppContext, device: DeviceRow, job: JobRow, se
     if (parseNetwork(device.networkState)?.bearer !== 'wifi') return { work: [] };
     p.consent = 'given';
   }
-  updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false });
+  await updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false });
   job.status = 'running';
   if (p.consent !== 'given') {
     p.consent = 'asked';
-    save(ctx, job, p);
+    await save(ctx, job, p);
     return { work: [promptWork(job, plan, p)] };
   }
-  save(ctx, job, p);
+  await save(ctx, job, p);
   // Not next(): a session that ended after the writes were answered and before their
   // read-back leaves nothing pending, only items written and not yet verified.
   return advance(ctx, device, job, plan, p, baseUrl);
@@ -147,8 +147,8 @@ function promptWork(job: JobRow, plan: RestorePlan, p: RestoreProgress): WorkReq
 }
 
 /** What to send next, by phase: firmware first, then apps and nodes, then the read-back. */
-function next(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgress, baseUrl: string): JobStep {
-  const items = listItems(ctx.db, job.id);
+async function next(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgress, baseUrl: string): Promise<JobStep> {
+  const items = await listItems(ctx.db, job.id);
   const steps = new Map(plan.steps.map((s) => [s.seq, s]));
   const work: WorkRequest[] = [];
   const add = (local: string, w: WorkBody) => {
@@ -162,11 +162,11 @@ function next(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgres
       const f = fumoPaths(FUMO_ROOT);
       add(`f${fw.seq}`, { kind: 'replace', items: [{ path: f.DownloadAndUpdatePkgURL, format: 'chr', value: b64(packageUrl(baseUrl, s.packageId)) }] });
       add(`x${fw.seq}`, { kind: 'exec', path: f.DownloadAndUpdate, correlator: `${job.id}:${fw.seq}` });
-      updateItem(ctx.db, job.id, fw.seq, { status: 'sent' });
+      await updateItem(ctx.db, job.id, fw.seq, { status: 'sent' });
     } else if (fw.status === 'written') {
       add(`v${fw.seq}`, { kind: 'get', paths: [fw.path] });
     }
-    save(ctx, job, p);
+    await save(ctx, job, p);
     // Nothing else until the handset runs the firmware it was restored to.
     return { work };
   }
@@ -181,14 +181,14 @@ function next(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgres
       { path: d.PkgURL, value: b64(packageUrl(baseUrl, s.packageId)) },
     ] });
     add(`x${i.seq}`, { kind: 'exec', path: d.op('DownloadInstall'), correlator: `${job.id}:${i.seq}` });
-    updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
+    await updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
   }
   if (ensures.length) {
     for (const i of ensures) {
       add(`s${i.seq}`, { kind: 'add', items: [{ path: i.path, format: 'node' }] });
-      updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
+      await updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
     }
-    save(ctx, job, p);
+    await save(ctx, job, p);
     return { work };
   }
   // Values go in batches: the session state (the engine's outbox) holds what is queued,
@@ -202,7 +202,7 @@ function next(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgres
     writes.push(i);
     batchBytes += size;
   }
-  return { work: work.concat(writeWork(ctx, job, plan, p, writes)) };
+  return { work: work.concat(await writeWork(ctx, job, plan, p, writes)) };
 }
 
 function b64(s: string): string {
@@ -210,7 +210,7 @@ function b64(s: string): string {
 }
 
 /** Value writes: a record's leaves in one Atomic, the rest one command each. */
-function writeWork(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgress, writes: RestoreItemRow[]): WorkRequest[] {
+async function writeWork(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgress, writes: RestoreItemRow[]): Promise<WorkRequest[]> {
   const steps = new Map(plan.steps.map((s) => [s.seq, s]));
   const work: WorkRequest[] = [];
   const groups = new Map<string, RestoreItemRow[]>();
@@ -227,24 +227,24 @@ function writeWork(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestorePr
   }
   for (const [group, list] of groups) {
     const kind = p.created.includes(group) ? 'add' : 'replace';
-    for (const i of list) updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
+    for (const i of list) await updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
     p.open.push(`g${list[0]!.seq}`);
     work.push({ id: `${job.id}:g${list[0]!.seq}`, kind, atomic: list.length > 1, items: list.map((i) => ({ ...valueOf(i), seq: undefined })) as NodeValue[] });
   }
   for (const { item, value } of pendingValues) {
     const kind = item.op === 'add' || p.created.includes(item.path.slice(0, item.path.lastIndexOf('/'))) ? 'add' : 'replace';
-    updateItem(ctx.db, job.id, item.seq, { status: 'sent' });
+    await updateItem(ctx.db, job.id, item.seq, { status: 'sent' });
     p.open.push(`s${item.seq}`);
     work.push({ id: `${job.id}:s${item.seq}`, kind, items: [{ path: value.path, ...(value.format ? { format: value.format } : {}), ...(value.type ? { type: value.type } : {}), value: '' }] });
   }
-  save(ctx, job, p);
+  await save(ctx, job, p);
   return work;
 }
 
 /** Fills in the values (from the blob store) just before the work goes to the engine. */
 export async function withValues(ctx: AppContext, job: JobRow, work: WorkRequest[]): Promise<WorkRequest[]> {
   if (job.kind !== 'restore') return work;
-  const { plan } = planOf(ctx, job);
+  const { plan } = await planOf(ctx, job);
   const hashes = new Map(plan.steps.filter((s): s is Extract<PlanStep, { op: 'write' }> => s.kind === 'node' && s.op === 'write').map((s) => [s.path, s.hash]));
   const out: WorkRequest[] = [];
   for (const w of work) {
@@ -265,10 +265,10 @@ export async function withValues(ctx: AppContext, job: JobRow, work: WorkRequest
 
 /** Session events for this restore: consent answers, statuses, read-backs. */
 export async function onRestoreEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events: readonly SessionEvent[], baseUrl: string): Promise<JobStep> {
-  const { plan } = planOf(ctx, job);
+  const { plan } = await planOf(ctx, job);
   const p = progressOf(job);
   const steps = new Map(plan.steps.map((s) => [s.seq, s]));
-  const items = new Map(listItems(ctx.db, job.id).map((i) => [i.seq, i]));
+  const items = new Map((await listItems(ctx.db, job.id)).map((i) => [i.seq, i]));
   const byPath = new Map([...items.values()].map((i) => [i.path, i]));
   let consentNow = false;
   for (const e of events) {
@@ -278,7 +278,7 @@ export async function onRestoreEvents(ctx: AppContext, device: DeviceRow, job: J
       continue;
     }
     if (e.type === 'ui' && local === 'c') {
-      const ended = consent(ctx, device, job, plan, p, e.code, e.status, e.values);
+      const ended = await consent(ctx, device, job, plan, p, e.code, e.status, e.values);
       if (ended) return ended;
       consentNow = p.consent === 'given';
       continue;
@@ -289,7 +289,7 @@ export async function onRestoreEvents(ctx: AppContext, device: DeviceRow, job: J
       if (kind === 'g') {
         // Atomic children report by path; the Atomic's own status says nothing per item.
         const item = e.path ? byPath.get(e.path) : undefined;
-        if (item && e.cmd !== 'Atomic') onWriteStatus(ctx, job, item, e.status);
+        if (item && e.cmd !== 'Atomic') await onWriteStatus(ctx, job, item, e.status);
         continue;
       }
       const item = items.get(seq);
@@ -297,38 +297,38 @@ export async function onRestoreEvents(ctx: AppContext, device: DeviceRow, job: J
       if (kind === 's') {
         if (item.kind === 'node' && (steps.get(seq) as { op?: string }).op === 'ensure') {
           if (e.status === 200) p.created.push(item.path);
-          updateItem(ctx.db, job.id, seq, e.status === 200 || e.status === 418 ? { status: 'verified', code: e.status } : { status: 'failed', code: e.status, detail: `Add of the node answered ${e.status}` });
-        } else onWriteStatus(ctx, job, item, e.status);
+          await updateItem(ctx.db, job.id, seq, e.status === 200 || e.status === 418 ? { status: 'verified', code: e.status } : { status: 'failed', code: e.status, detail: `Add of the node answered ${e.status}` });
+        } else await onWriteStatus(ctx, job, item, e.status);
       } else if (kind === 'a' || kind === 'f') {
-        if (e.status >= 300) updateItem(ctx.db, job.id, seq, { status: 'failed', code: e.status, detail: `${e.cmd} answered ${e.status}` });
+        if (e.status >= 300) await updateItem(ctx.db, job.id, seq, { status: 'failed', code: e.status, detail: `${e.cmd} answered ${e.status}` });
       } else if (kind === 'x') {
-        if (e.status >= 300) updateItem(ctx.db, job.id, seq, { status: 'failed', code: e.status, detail: `Exec answered ${e.status}` });
-        else updateItem(ctx.db, job.id, seq, { code: e.status, detail: 'accepted; waiting for the handset to report' });
+        if (e.status >= 300) await updateItem(ctx.db, job.id, seq, { status: 'failed', code: e.status, detail: `Exec answered ${e.status}` });
+        else await updateItem(ctx.db, job.id, seq, { code: e.status, detail: 'accepted; waiting for the handset to report' });
       }
       continue;
     }
     if (e.type === 'result' && local.startsWith('v')) {
       const item = items.get(Number(local.slice(1)));
-      if (item) readBack(ctx, job, plan, item, e.status, e.value);
+      if (item) await readBack(ctx, job, plan, item, e.status, e.value);
     }
   }
-  save(ctx, job, p);
+  await save(ctx, job, p);
   if (consentNow) return next(ctx, job, plan, p, baseUrl);
   if (p.open.length) return { work: [] };
   return advance(ctx, device, job, plan, p, baseUrl);
 }
 
-function onWriteStatus(ctx: AppContext, job: JobRow, item: RestoreItemRow, status: number): void {
-  if (status === 200) updateItem(ctx.db, job.id, item.seq, { status: 'written', code: 200 });
+async function onWriteStatus(ctx: AppContext, job: JobRow, item: RestoreItemRow, status: number): Promise<void> {
+  if (status === 200) await updateItem(ctx.db, job.id, item.seq, { status: 'written', code: 200 });
   // Replace of a node that is gone: Add it instead; Add of one that is there: Replace.
   else if ((status === 404 && item.op === 'replace') || (status === 418 && item.op === 'add')) {
-    updateItem(ctx.db, job.id, item.seq, {
+    await updateItem(ctx.db, job.id, item.seq, {
       op: item.op === 'replace' ? 'add' : 'replace', status: 'pending', code: status, detail: `retrying as ${item.op === 'replace' ? 'Add' : 'Replace'} after ${status}`,
     });
-  } else updateItem(ctx.db, job.id, item.seq, { status: 'failed', code: status, detail: `the handset answered ${status}` });
+  } else await updateItem(ctx.db, job.id, item.seq, { status: 'failed', code: status, detail: `the handset answered ${status}` });
 }
 
-function readBack(ctx: AppContext, job: JobRow, plan: RestorePlan, item: RestoreItemRow, status: number, value: string | undefined): void {
+async function readBack(ctx: AppContext, job: JobRow, plan: RestorePlan, item: RestoreItemRow, status: number, value: string | undefined): Promise<void> {
   const step = plan.steps.find((s) => s.seq === item.seq)!;
   const got = status === 200 && value !== undefined ? base64Decode(value) : undefined;
   let ok = false;
@@ -342,12 +342,12 @@ function readBack(ctx: AppContext, job: JobRow, plan: RestorePlan, item: Restore
     ok = text === want;
     detail = ok ? `read back: ${want}` : `read back: ${text ?? `status ${status}`} where ${want} was expected`;
   }
-  updateItem(ctx.db, job.id, item.seq, { status: ok ? 'verified' : 'mismatch', detail });
+  await updateItem(ctx.db, job.id, item.seq, { status: ok ? 'verified' : 'mismatch', detail });
 }
 
 /** Between round trips: the next phase, the read-back, or the end. */
-function advance(ctx: AppContext, device: DeviceRow, job: JobRow, plan: RestorePlan, p: RestoreProgress, baseUrl: string): JobStep {
-  const items = listItems(ctx.db, job.id);
+async function advance(ctx: AppContext, device: DeviceRow, job: JobRow, plan: RestorePlan, p: RestoreProgress, baseUrl: string): Promise<JobStep> {
+  const items = await listItems(ctx.db, job.id);
   if (items.some((i) => i.status === 'pending')) return next(ctx, job, plan, p, baseUrl);
   const toVerify = items.filter((i) => i.status === 'written' && i.kind === 'node');
   if (toVerify.length) {
@@ -355,13 +355,13 @@ function advance(ctx: AppContext, device: DeviceRow, job: JobRow, plan: RestoreP
       p.open.push(`v${i.seq}`);
       return { id: `${job.id}:v${i.seq}`, kind: 'get', paths: [i.path] };
     });
-    save(ctx, job, p);
+    await save(ctx, job, p);
     return { work };
   }
   const waiting = items.filter((i) => i.status === 'sent' && i.kind !== 'node');
   if (waiting.length) {
     // Firmware and apps install after the session; their results come by Generic Alert.
-    updateJob(ctx.db, job.id, { sessionRef: null, error: null });
+    await updateJob(ctx.db, job.id, { sessionRef: null, error: null });
     return { work: [] };
   }
   const fwWritten = items.find((i) => i.kind === 'firmware' && i.status === 'written');
@@ -370,79 +370,79 @@ function advance(ctx: AppContext, device: DeviceRow, job: JobRow, plan: RestoreP
   return finish(ctx, device, job, items);
 }
 
-function finish(ctx: AppContext, device: DeviceRow, job: JobRow, items: RestoreItemRow[]): JobStep {
+async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, items: RestoreItemRow[]): Promise<JobStep> {
   const bad = items.filter((i) => i.status === 'failed' || i.status === 'mismatch');
   const result = {
     items: items.length, verified: items.filter((i) => i.status === 'verified').length,
     failed: items.filter((i) => i.status === 'failed').length, mismatched: items.filter((i) => i.status === 'mismatch').length,
   };
   const error = bad.length ? `${bad.length} of ${items.length} items not restored (${result.failed} failed, ${result.mismatched} did not read back as written)` : null;
-  updateJob(ctx.db, job.id, { status: bad.length ? 'failed' : 'succeeded', error, result: JSON.stringify(result), sessionRef: null });
-  insertAudit(ctx.db, { actor: `device:${device.devId}`, action: bad.length ? 'restore.failed' : 'restore.completed', deviceId: device.id, details: { jobId: job.id, ...result } });
+  await updateJob(ctx.db, job.id, { status: bad.length ? 'failed' : 'succeeded', error, result: JSON.stringify(result), sessionRef: null });
+  await insertAudit(ctx.db, { actor: `device:${device.devId}`, action: bad.length ? 'restore.failed' : 'restore.completed', deviceId: device.id, details: { jobId: job.id, ...result } });
   return { work: [], ended: { status: bad.length ? 'failed' : 'succeeded', ...(error ? { error } : {}), result } };
 }
 
 /** The user's answer: go on, wait for Wi-Fi, or stop; each goes in the ledger. */
-function consent(
+async function consent(
   ctx: AppContext, device: DeviceRow, job: JobRow, plan: RestorePlan, p: RestoreProgress, code: string, status: number, values: string[] | undefined,
-): JobStep | undefined {
-  const ledger = (answer: string, text: string) => {
-    insertConsent(ctx.db, {
+): Promise<JobStep | undefined> {
+  const ledger = async (answer: string, text: string) => {
+    await insertConsent(ctx.db, {
       deviceId: device.id, subscriberId: device.subscriberId, jobId: job.id, code, prompt: text, promptVersion: plan.prompt.version,
       answer, network: device.networkState, cost: plan.cost.text,
     });
     // The audit log shows consent answers beside the staff actions that asked for them.
-    insertAudit(ctx.db, { actor: `handset:${device.devId}`, action: `consent.${answer}`, deviceId: device.id, details: { jobId: job.id, code, cost: plan.cost.text } });
+    await insertAudit(ctx.db, { actor: `handset:${device.devId}`, action: `consent.${answer}`, deviceId: device.id, details: { jobId: job.id, code, cost: plan.cost.text } });
   };
   const text = code === '1101' ? plan.prompt.fallback.text : plan.prompt.text;
   if (code === '1103' && (status === 406 || status === 405 || status === 500 || status === 501)) {
     // The handset does not do single choice: ask again as a plain confirmation.
     p.promptCode = '1101';
-    ledger('unsupported', text);
+    await ledger('unsupported', text);
     p.open = p.open.filter((w) => w !== 'c');
-    save(ctx, job, p);
+    await save(ctx, job, p);
     return { work: [promptWork(job, plan, p)] };
   }
   const choice = code === '1103' && status === 200 ? Number(values?.[0]) : undefined;
   if ((code === '1101' && status === 200) || choice === 1) {
-    ledger('accepted', text);
+    await ledger('accepted', text);
     p.consent = 'given';
     return undefined;
   }
   if (choice === 2) {
-    ledger('deferred', text);
+    await ledger('deferred', text);
     p.consent = 'wifi-wait';
-    save(ctx, job, p, { status: 'queued', sessionRef: null, error: 'deferred by the user until the handset is on Wi-Fi', wakePending: false });
-    setItemsStatus(ctx.db, job.id, ['sent'], 'pending');
+    await save(ctx, job, p, { status: 'queued', sessionRef: null, error: 'deferred by the user until the handset is on Wi-Fi', wakePending: false });
+    await setItemsStatus(ctx.db, job.id, ['sent'], 'pending');
     return { work: [], ended: undefined };
   }
   if (status === 215) {
-    ledger('timeout', text);
+    await ledger('timeout', text);
     p.consent = 'needed';
     const at = Date.now() + RETRY_UNANSWERED_MS;
-    save(ctx, job, p, { status: 'queued', sessionRef: null, notBefore: at, wakePending: true, error: `no answer on the handset; asking again after ${new Date(at).toISOString().slice(11, 16)} UTC` });
+    await save(ctx, job, p, { status: 'queued', sessionRef: null, notBefore: at, wakePending: true, error: `no answer on the handset; asking again after ${new Date(at).toISOString().slice(11, 16)} UTC` });
     return { work: [] };
   }
-  ledger('rejected', text);
-  setItemsStatus(ctx.db, job.id, ['pending', 'sent'], 'skipped');
-  save(ctx, job, p, { status: 'rejected', sessionRef: null, error: 'the user rejected the restore on the handset' });
-  insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'restore.rejected', deviceId: device.id, details: { jobId: job.id } });
+  await ledger('rejected', text);
+  await setItemsStatus(ctx.db, job.id, ['pending', 'sent'], 'skipped');
+  await save(ctx, job, p, { status: 'rejected', sessionRef: null, error: 'the user rejected the restore on the handset' });
+  await insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'restore.rejected', deviceId: device.id, details: { jobId: job.id } });
   return { work: [], ended: { status: 'failed', error: 'rejected' } };
 }
 
 /** A FUMO or SCOMO result alert whose Correlator names one of our items. */
-export function onRestoreAlert(ctx: AppContext, device: DeviceRow, job: JobRow, seq: number, item: GenericAlertEventItem, sessionRowId: string, baseUrl: string): JobStep {
-  const row = listItems(ctx.db, job.id).find((i) => i.seq === seq);
+export async function onRestoreAlert(ctx: AppContext, device: DeviceRow, job: JobRow, seq: number, item: GenericAlertEventItem, sessionRowId: string, baseUrl: string): Promise<JobStep> {
+  const row = (await listItems(ctx.db, job.id)).find((i) => i.seq === seq);
   if (!row || row.status !== 'sent') return { work: [] };
   const g = { ...item, type: item.type ?? '', format: item.format ?? 'chr' } as GenericAlertItem;
   const fumo = parseFumoResult(g);
   const scomo = fumo ? null : parseScomoResult(g);
   const r = fumo ?? scomo;
   if (!r) return { work: [] };
-  updateItem(ctx.db, job.id, seq, r.success ? { status: 'written', code: r.resultCode, detail: r.description } : { status: 'failed', code: r.resultCode, detail: r.description });
+  await updateItem(ctx.db, job.id, seq, r.success ? { status: 'written', code: r.resultCode, detail: r.description } : { status: 'failed', code: r.resultCode, detail: r.description });
   // The job carries on in this session: read the result back, then whatever follows.
-  updateJob(ctx.db, job.id, { sessionRef: sessionRowId, status: 'running' });
-  const { plan } = planOf(ctx, job);
+  await updateJob(ctx.db, job.id, { sessionRef: sessionRowId, status: 'running' });
+  const { plan } = await planOf(ctx, job);
   const p = progressOf(job);
   p.open = [];
   const work: WorkRequest[] = [];
@@ -450,22 +450,22 @@ export function onRestoreAlert(ctx: AppContext, device: DeviceRow, job: JobRow, 
     const path = row.kind === 'firmware' ? row.path : `${row.path}/Version`;
     p.open.push(`v${seq}`);
     work.push({ id: `${job.id}:v${seq}`, kind: 'get', paths: [path] });
-    save(ctx, job, p);
+    await save(ctx, job, p);
     return { work };
   }
-  save(ctx, job, p);
+  await save(ctx, job, p);
   return advance(ctx, device, job, plan, p, baseUrl);
 }
 
 /** The session ended with the restore unfinished: it resumes with what is not yet written. */
-export function interruptRestore(ctx: AppContext, job: JobRow, reason: string, now: number): void {
-  const items = listItems(ctx.db, job.id);
+export async function interruptRestore(ctx: AppContext, job: JobRow, reason: string, now: number): Promise<void> {
+  const items = await listItems(ctx.db, job.id);
   // Writes whose status never came back go again (Replace is idempotent); installs the
   // handset accepted (202) are left to report by alert.
-  for (const i of items) if (i.status === 'sent' && (i.kind === 'node' || !i.code)) updateItem(ctx.db, job.id, i.seq, { status: 'pending' });
+  for (const i of items) if (i.status === 'sent' && (i.kind === 'node' || !i.code)) await updateItem(ctx.db, job.id, i.seq, { status: 'pending' });
   const p = progressOf(job);
   if (p.consent === 'asked') p.consent = 'needed';
   p.open = [];
   // It keeps its consent and its items: the next session carries on from here.
-  requeueWithBackoff(ctx, job, reason, now, JSON.stringify(p));
+  await requeueWithBackoff(ctx, job, reason, now, JSON.stringify(p));
 }

@@ -96,8 +96,8 @@ export async function computePlan(ctx: AppContext, req: PlanRequest): Promise<Re
   const { snapshot, entries } = await readManifest(ctx.db, ctx.blobs, req.snapshotId).catch((e: Error & { code?: string }) => {
     throw new PlanError(e.code === 'not-complete' ? 'not-complete' : 'not-found', e.message);
   });
-  const source = getDevice(ctx.db, snapshot.deviceId)!;
-  const target = req.targetDevId ? getDeviceByDevId(ctx.db, req.targetDevId) : source;
+  const source = (await getDevice(ctx.db, snapshot.deviceId))!;
+  const target = req.targetDevId ? await getDeviceByDevId(ctx.db, req.targetDevId) : source;
   if (!target) throw new PlanError('not-found', `no device ${req.targetDevId}`);
   const migration = target.id !== source.id;
   if (migration && (!source.subscriberId || source.subscriberId !== target.subscriberId)) {
@@ -121,7 +121,7 @@ export async function computePlan(ctx: AppContext, req: PlanRequest): Promise<Re
   const notCarried: NotCarried[] = [];
   const reissue: string[] = [];
   let seq = 0;
-  const targetRoots = backupRoots(profileFor(ctx.db, target.manufacturer, target.model), CATEGORIES);
+  const targetRoots = backupRoots(await profileFor(ctx.db, target.manufacturer, target.model), CATEGORIES);
   const sameModel = target.manufacturer === source.manufacturer && target.model === source.model;
 
   // 1. Firmware: back to the recorded version when the handset's differs.
@@ -129,8 +129,8 @@ export async function computePlan(ctx: AppContext, req: PlanRequest): Promise<Re
     const want = await text(byPath.get(FWV));
     const have = target.firmware;
     if (want && want !== have) {
-      const pkg = findFirmwarePackage(ctx.db, target.manufacturer ?? '', target.model ?? '', want);
-      const haveKnown = have ? findFirmwarePackage(ctx.db, target.manufacturer ?? '', target.model ?? '', have) : undefined;
+      const pkg = await findFirmwarePackage(ctx.db, target.manufacturer ?? '', target.model ?? '', want);
+      const haveKnown = have ? await findFirmwarePackage(ctx.db, target.manufacturer ?? '', target.model ?? '', have) : undefined;
       if (!sameModel) notCarried.push({ path: FWV, reason: `firmware ${want} belongs to ${source.manufacturer} ${source.model}, not ${target.manufacturer} ${target.model}` });
       else if (!pkg) notCarried.push({ path: FWV, reason: `no firmware package for ${target.model} ${want} in the catalog` });
       else if (haveKnown && compareVersions(want, have!) < 0 && !req.allowFirmwareDowngrade) {
@@ -151,7 +151,7 @@ export async function computePlan(ctx: AppContext, req: PlanRequest): Promise<Re
       const version = await text(byPath.get(`${base}/Version`));
       const name = (await text(byPath.get(`${base}/Name`))) ?? appId;
       if (!version) { notCarried.push({ path: base, reason: `${name}: the snapshot records no version` }); continue; }
-      const pkg = findAppPackage(ctx.db, appId, version);
+      const pkg = await findAppPackage(ctx.db, appId, version);
       if (!pkg) notCarried.push({ path: base, reason: `${name} ${version} is not in the app catalog` });
       else if (!appFitsModel(pkg, target.manufacturer, target.model)) notCarried.push({ path: base, reason: `${name} ${version} is not available for ${target.manufacturer} ${target.model}` });
       else steps.push({ seq: ++seq, kind: 'app', path: base, appId, name, version, packageId: pkg.id, bytes: pkg.size });
@@ -239,9 +239,9 @@ function promptFor(steps: PlanStep[], bytes: number, cost: CostQuote, takenAt: n
 export async function createPlan(ctx: AppContext, req: PlanRequest, actor: string): Promise<{ row: RestorePlanRow; plan: RestorePlan }> {
   const plan = await computePlan(ctx, req);
   const json = JSON.stringify(plan);
-  const source = getDeviceByDevId(ctx.db, plan.sourceDevId)!;
-  const target = getDeviceByDevId(ctx.db, plan.targetDevId)!;
-  const row = insertPlan(ctx.db, {
+  const source = (await getDeviceByDevId(ctx.db, plan.sourceDevId))!;
+  const target = (await getDeviceByDevId(ctx.db, plan.targetDevId))!;
+  const row = await insertPlan(ctx.db, {
     snapshotId: plan.snapshotId, sourceDeviceId: source.id, targetDeviceId: target.id, plan: json,
     planHash: createHash('sha256').update(json).digest('hex'), createdBy: actor,
   });

@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { openDb, schema } from './client';
+import { testDb } from '@/test/db';
+import { schema } from './client';
+import { dbErrorCode } from './sql';
 
 describe('openDb', () => {
-  it('applies the committed migrations to a fresh database', () => {
-    const db = openDb(':memory:');
-    db.insert(schema.subscribers).values({ name: 'Ada' }).run();
-    expect(db.select().from(schema.subscribers).all()).toHaveLength(1);
+  it('applies the committed migrations to a fresh database', async () => {
+    const db = await testDb();
+    await db.insert(schema.subscribers).values({ name: 'Ada' });
+    expect(await db.select().from(schema.subscribers)).toHaveLength(1);
   });
 
-  it('enforces foreign keys', () => {
-    const db = openDb(':memory:');
-    expect(() =>
-      db.insert(schema.jobs).values({ deviceId: 'missing', kind: 'x' }).run(),
-    ).toThrow(/FOREIGN KEY/);
+  it('enforces foreign keys', async () => {
+    const db = await testDb();
+    const err = await db.insert(schema.jobs).values({ deviceId: 'missing', kind: 'x' }).then(() => undefined, (e: unknown) => e);
+    // SQLite's FOREIGN KEY constraint failed, PostgreSQL's foreign_key_violation.
+    expect(dbErrorCode(err)).toMatch(/^(SQLITE_CONSTRAINT_FOREIGNKEY|23503)$/);
   });
 });

@@ -1,33 +1,39 @@
 import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import type { Db } from '../client';
+import { isPg, type Db } from '../client';
 import { auditEvents, devices } from '../schema';
 
 export type AuditRow = typeof auditEvents.$inferSelect;
 
-export function insertAudit(db: Db, e: { actor: string; action: string; deviceId?: string | null; details?: unknown }): void {
-  db.insert(auditEvents).values({
+export async function insertAudit(db: Db, e: { actor: string; action: string; deviceId?: string | null; details?: unknown }): Promise<void> {
+  await db.insert(auditEvents).values({
     actor: e.actor, action: e.action, deviceId: e.deviceId ?? null,
     details: e.details === undefined ? null : JSON.stringify(e.details),
-  }).run();
+  });
 }
 
-/** Where the log ends now (SQLite's rowid only grows), to ask afterwards what was written since. */
-export function auditMark(db: Db): number {
-  return db.select({ n: sql<number>`coalesce(max(rowid), 0)` }).from(auditEvents).get()?.n ?? 0;
+/**
+ * Where the log ends now, to ask afterwards what was written since. SQLite: the rowid, which
+ * only grows. PostgreSQL has no such column (and the ids are random): the time, which every
+ * entry written afterwards has reached (`at` is Date.now() when it is written).
+ */
+export async function auditMark(db: Db): Promise<number> {
+  if (isPg(db)) return Date.now();
+  return (await db.select({ n: sql<number>`coalesce(max(rowid), 0)` }).from(auditEvents).limit(1))[0]?.n ?? 0;
 }
 
 /** How many entries `actor` (or any of several) has written after `mark` (auditMark): did an action leave its record? */
-export function countAuditSince(db: Db, actor: string | readonly string[], mark: number): number {
+export async function countAuditSince(db: Db, actor: string | readonly string[], mark: number): Promise<number> {
   const who = typeof actor === 'string' ? eq(auditEvents.actor, actor) : inArray(auditEvents.actor, [...actor]);
-  return db.select({ n: sql<number>`count(*)` }).from(auditEvents).where(and(who, sql`rowid > ${mark}`)).get()?.n ?? 0;
+  const since = isPg(db) ? gte(auditEvents.at, mark) : sql`rowid > ${mark}`;
+  return (await db.select({ n: sql<number>`count(*)` }).from(auditEvents).where(and(who, since)).limit(1))[0]?.n ?? 0;
 }
 
-export function listAudit(db: Db, filter: { deviceId?: string; action?: string } = {}, limit = 200) {
+export async function listAudit(db: Db, filter: { deviceId?: string; action?: string } = {}, limit = 200) {
   const where = and(
     filter.deviceId ? eq(auditEvents.deviceId, filter.deviceId) : undefined,
     filter.action ? eq(auditEvents.action, filter.action) : undefined,
   );
-  return db.select().from(auditEvents).where(where).orderBy(desc(auditEvents.at)).limit(limit).all();
+  return db.select().from(auditEvents).where(where).orderBy(desc(auditEvents.at)).limit(limit);
 }
 
 /** A text filter: the exact value, or every value starting with `prefix`. */
@@ -55,7 +61,7 @@ function match(col: typeof auditEvents.actor | typeof auditEvents.action, m: Tex
  * (keyset on at, id: a page costs the same however deep it is). Each event carries its
  * device's DevId when the device still exists.
  */
-export function searchAudit(db: Db, filter: AuditFilter, opts: { before?: AuditCursor; limit: number }) {
+export async function searchAudit(db: Db, filter: AuditFilter, opts: { before?: AuditCursor; limit: number }) {
   const b = opts.before;
   const where = and(
     filter.deviceId ? eq(auditEvents.deviceId, filter.deviceId) : undefined,
@@ -67,7 +73,7 @@ export function searchAudit(db: Db, filter: AuditFilter, opts: { before?: AuditC
     id: auditEvents.id, at: auditEvents.at, actor: auditEvents.actor, action: auditEvents.action,
     deviceId: auditEvents.deviceId, devId: sql<string | null>`${devices.devId}`, details: auditEvents.details,
   }).from(auditEvents).leftJoin(devices, eq(devices.id, auditEvents.deviceId))
-    .where(where).orderBy(desc(auditEvents.at), desc(auditEvents.id)).limit(opts.limit).all();
+    .where(where).orderBy(desc(auditEvents.at), desc(auditEvents.id)).limit(opts.limit);
 }
 
-export type AuditEntry = ReturnType<typeof searchAudit>[number];
+export type AuditEntry = Awaited<ReturnType<typeof searchAudit>>[number];

@@ -5,39 +5,39 @@ import { appPackages, firmwarePackages } from '../schema';
 export type FirmwarePackageRow = typeof firmwarePackages.$inferSelect;
 export type AppPackageRow = typeof appPackages.$inferSelect;
 
-export function upsertFirmwarePackage(db: Db, row: Omit<typeof firmwarePackages.$inferInsert, 'id' | 'createdAt'>): FirmwarePackageRow {
-  return db.insert(firmwarePackages).values(row)
+export async function upsertFirmwarePackage(db: Db, row: Omit<typeof firmwarePackages.$inferInsert, 'id' | 'createdAt'>): Promise<FirmwarePackageRow> {
+  return (await db.insert(firmwarePackages).values(row)
     .onConflictDoUpdate({ target: [firmwarePackages.manufacturer, firmwarePackages.model, firmwarePackages.version], set: { blobHash: row.blobHash, size: row.size, name: row.name ?? null } })
-    .returning().get();
+    .returning())[0]!;
 }
 
-export function findFirmwarePackage(db: Db, manufacturer: string, model: string, version: string): FirmwarePackageRow | undefined {
-  return db.select().from(firmwarePackages)
-    .where(and(eq(firmwarePackages.manufacturer, manufacturer), eq(firmwarePackages.model, model), eq(firmwarePackages.version, version))).get();
+export async function findFirmwarePackage(db: Db, manufacturer: string, model: string, version: string): Promise<FirmwarePackageRow | undefined> {
+  return (await db.select().from(firmwarePackages)
+    .where(and(eq(firmwarePackages.manufacturer, manufacturer), eq(firmwarePackages.model, model), eq(firmwarePackages.version, version))).limit(1))[0];
 }
 
-export function listFirmwarePackages(db: Db): FirmwarePackageRow[] {
-  return db.select().from(firmwarePackages).orderBy(firmwarePackages.manufacturer, firmwarePackages.model, firmwarePackages.version).all();
+export async function listFirmwarePackages(db: Db): Promise<FirmwarePackageRow[]> {
+  return db.select().from(firmwarePackages).orderBy(firmwarePackages.manufacturer, firmwarePackages.model, firmwarePackages.version);
 }
 
-export function upsertAppPackage(db: Db, row: Omit<typeof appPackages.$inferInsert, 'id' | 'createdAt'>): AppPackageRow {
-  return db.insert(appPackages).values(row)
+export async function upsertAppPackage(db: Db, row: Omit<typeof appPackages.$inferInsert, 'id' | 'createdAt'>): Promise<AppPackageRow> {
+  return (await db.insert(appPackages).values(row)
     .onConflictDoUpdate({ target: [appPackages.appId, appPackages.version], set: { blobHash: row.blobHash, size: row.size, name: row.name, models: row.models ?? null } })
-    .returning().get();
+    .returning())[0]!;
 }
 
-export function findAppPackage(db: Db, appId: string, version: string): AppPackageRow | undefined {
-  return db.select().from(appPackages).where(and(eq(appPackages.appId, appId), eq(appPackages.version, version))).get();
+export async function findAppPackage(db: Db, appId: string, version: string): Promise<AppPackageRow | undefined> {
+  return (await db.select().from(appPackages).where(and(eq(appPackages.appId, appId), eq(appPackages.version, version))).limit(1))[0];
 }
 
-export function listAppPackages(db: Db): AppPackageRow[] {
-  return db.select().from(appPackages).orderBy(appPackages.appId, appPackages.version).all();
+export async function listAppPackages(db: Db): Promise<AppPackageRow[]> {
+  return db.select().from(appPackages).orderBy(appPackages.appId, appPackages.version);
 }
 
 /** A package of either catalog by id (what /packages/<id> serves). */
-export function findPackageById(db: Db, id: string): { blobHash: string; size: number; kind: 'firmware' | 'app' } | undefined {
-  const fw = db.select().from(firmwarePackages).where(eq(firmwarePackages.id, id)).get();
+export async function findPackageById(db: Db, id: string): Promise<{ blobHash: string; size: number; kind: 'firmware' | 'app' } | undefined> {
+  const [fw] = await db.select().from(firmwarePackages).where(eq(firmwarePackages.id, id)).limit(1);
   if (fw) return { blobHash: fw.blobHash, size: fw.size, kind: 'firmware' };
-  const app = db.select().from(appPackages).where(eq(appPackages.id, id)).get();
+  const [app] = await db.select().from(appPackages).where(eq(appPackages.id, id)).limit(1);
   return app ? { blobHash: app.blobHash, size: app.size, kind: 'app' } : undefined;
 }

@@ -1,24 +1,25 @@
 /** Data keys and blob keys of encryption at rest (lib/backup/keyring.ts). */
-import { eq, inArray } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
+import { exec, rows } from '../sql';
 import { blobKeys, contentKeys } from '../schema';
 import { chunks } from './chunks';
 
-export function getContentKey(db: Db, owner: string): string | undefined {
-  return db.select({ wrapped: contentKeys.wrapped }).from(contentKeys).where(eq(contentKeys.owner, owner)).get()?.wrapped;
+export async function getContentKey(db: Db, owner: string): Promise<string | undefined> {
+  return (await db.select({ wrapped: contentKeys.wrapped }).from(contentKeys).where(eq(contentKeys.owner, owner)).limit(1))[0]?.wrapped;
 }
 
 /** Inserts a data key unless the owner has one; returns the one that is stored. */
-export function insertContentKey(db: Db, owner: string, wrapped: string): string {
-  db.insert(contentKeys).values({ owner, wrapped }).onConflictDoNothing().run();
-  return getContentKey(db, owner)!;
+export async function insertContentKey(db: Db, owner: string, wrapped: string): Promise<string> {
+  await db.insert(contentKeys).values({ owner, wrapped }).onConflictDoNothing();
+  return (await getContentKey(db, owner))!;
 }
 
-export function deleteContentKeys(db: Db, owners: readonly string[]): number {
+export async function deleteContentKeys(db: Db, owners: readonly string[]): Promise<number> {
   let n = 0;
   for (const part of chunks(owners)) {
-    db.delete(blobKeys).where(inArray(blobKeys.owner, part)).run();
-    n += db.delete(contentKeys).where(inArray(contentKeys.owner, part)).run().changes;
+    await db.delete(blobKeys).where(inArray(blobKeys.owner, part));
+    n += (await db.delete(contentKeys).where(inArray(contentKeys.owner, part)).returning({ owner: contentKeys.owner })).length;
   }
   return n;
 }
@@ -28,29 +29,15 @@ export interface BlobKeyRow {
   wrapped: string;
 }
 
-// On every value a backup stores: prepared once per connection (building the SQL anew cost
-// more than running it).
-const statements = new WeakMap<object, ReturnType<typeof prepare>>();
-
-function prepare(db: Db) {
-  return {
-    wraps: db.$client.prepare('select owner, wrapped from blob_keys where hash = ?'),
-    insert: db.$client.prepare('insert into blob_keys (hash, owner, wrapped) values (?, ?, ?) on conflict do nothing'),
-  };
-}
-
-function stmts(db: Db) {
-  let s = statements.get(db.$client);
-  if (!s) statements.set(db.$client, (s = prepare(db)));
-  return s;
-}
+// On every value a backup stores: raw SQL (building a query anew cost more than running it;
+// db/client.ts keeps SQLite's statements prepared by their text).
 
 /** The wraps of one blob's key, `owner`'s first when it has one. */
-export function blobKeysFor(db: Db, hash: string, owner?: string): BlobKeyRow[] {
-  const rows = stmts(db).wraps.all(hash) as BlobKeyRow[];
-  return owner && rows.length > 1 ? rows.sort((a, b) => Number(b.owner === owner) - Number(a.owner === owner)) : rows;
+export async function blobKeysFor(db: Db, hash: string, owner?: string): Promise<BlobKeyRow[]> {
+  const found = await rows<BlobKeyRow>(db, sql`select owner, wrapped from blob_keys where hash = ${hash}`);
+  return owner && found.length > 1 ? found.sort((a, b) => Number(b.owner === owner) - Number(a.owner === owner)) : found;
 }
 
-export function insertBlobKey(db: Db, hash: string, owner: string, wrapped: string): void {
-  stmts(db).insert.run(hash, owner, wrapped);
+export async function insertBlobKey(db: Db, hash: string, owner: string, wrapped: string): Promise<void> {
+  await exec(db, sql`insert into blob_keys (hash, owner, wrapped) values (${hash}, ${owner}, ${wrapped}) on conflict do nothing`);
 }

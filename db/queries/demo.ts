@@ -7,23 +7,23 @@ import { dsSnapshots, jobs, snapshots } from '../schema';
  * takes its history in real sessions within a minute, then spreads it over past weeks so the
  * timeline reads like a month of use.
  */
-export function backdateNewestSnapshot(db: Db, deviceId: string, at: number): void {
-  const s = db.select().from(snapshots).where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete')))
-    .orderBy(desc(snapshots.completedAt)).limit(1).get();
+export async function backdateNewestSnapshot(db: Db, deviceId: string, at: number): Promise<void> {
+  const [s] = await db.select().from(snapshots).where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete')))
+    .orderBy(desc(snapshots.completedAt)).limit(1);
   if (!s || s.completedAt === null) return;
   const shift = s.completedAt - at;
-  db.update(snapshots).set({ startedAt: s.startedAt - shift, completedAt: at }).where(eq(snapshots.id, s.id)).run();
-  if (s.jobId) db.update(jobs).set({ createdAt: at - 60_000, updatedAt: at }).where(eq(jobs.id, s.jobId)).run();
+  await db.update(snapshots).set({ startedAt: s.startedAt - shift, completedAt: at }).where(eq(snapshots.id, s.id));
+  if (s.jobId) await db.update(jobs).set({ createdAt: at - 60_000, updatedAt: at }).where(eq(jobs.id, s.jobId));
 }
 
-export function hasCompleteSnapshot(db: Db, deviceId: string): boolean {
-  return db.select({ id: snapshots.id }).from(snapshots).where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete'))).limit(1).get() !== undefined;
+export async function hasCompleteSnapshot(db: Db, deviceId: string): Promise<boolean> {
+  return (await db.select({ id: snapshots.id }).from(snapshots).where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete'))).limit(1)).length > 0;
 }
 
 /** The same for a device's newest DS snapshot. */
-export function backdateNewestDsSnapshot(db: Db, deviceId: string, at: number): void {
-  const s = db.select().from(dsSnapshots).where(eq(dsSnapshots.deviceId, deviceId)).orderBy(desc(dsSnapshots.createdAt)).limit(1).get();
+export async function backdateNewestDsSnapshot(db: Db, deviceId: string, at: number): Promise<void> {
+  const [s] = await db.select().from(dsSnapshots).where(eq(dsSnapshots.deviceId, deviceId)).orderBy(desc(dsSnapshots.createdAt)).limit(1);
   if (!s) return;
-  db.update(dsSnapshots).set({ createdAt: at }).where(eq(dsSnapshots.id, s.id)).run();
-  if (s.jobId) db.update(jobs).set({ createdAt: at - 60_000, updatedAt: at }).where(eq(jobs.id, s.jobId)).run();
+  await db.update(dsSnapshots).set({ createdAt: at }).where(eq(dsSnapshots.id, s.id));
+  if (s.jobId) await db.update(jobs).set({ createdAt: at - 60_000, updatedAt: at }).where(eq(jobs.id, s.jobId));
 }

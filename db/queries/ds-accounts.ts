@@ -14,15 +14,15 @@ export interface DsAccountListRow {
   createdAt: number;
 }
 
-/** Newest first; `q` narrows to a DevId or user name containing it (case-insensitive in SQLite's LIKE). */
-export function listDsAccounts(db: Db, opts: { q?: string; limit?: number } = {}): DsAccountListRow[] {
+/** Newest first; `q` narrows to a DevId or user name containing it (case-insensitive: both sides lower-cased, as PostgreSQL's LIKE is not). */
+export async function listDsAccounts(db: Db, opts: { q?: string; limit?: number } = {}): Promise<DsAccountListRow[]> {
   const q = opts.q?.trim();
-  const pattern = q ? `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
+  const pattern = q ? `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
   return db.select({
     id: dsAccounts.id, deviceId: dsAccounts.deviceId, devId: devices.devId, manufacturer: devices.manufacturer, model: devices.model,
     username: dsAccounts.username, auth: dsAccounts.auth, createdAt: dsAccounts.createdAt,
   }).from(dsAccounts).innerJoin(devices, eq(devices.id, dsAccounts.deviceId))
-    .where(pattern ? or(sql`${devices.devId} like ${pattern} escape '\\'`, sql`${dsAccounts.username} like ${pattern} escape '\\'`) : undefined)
+    .where(pattern ? or(sql`lower(${devices.devId}) like ${pattern} escape '\\'`, sql`lower(${dsAccounts.username}) like ${pattern} escape '\\'`) : undefined)
     .orderBy(desc(dsAccounts.createdAt), dsAccounts.id)
-    .limit(opts.limit ?? 200).all();
+    .limit(opts.limit ?? 200);
 }

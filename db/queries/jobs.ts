@@ -1,78 +1,89 @@
-import { and, asc, desc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { jobs } from '../schema';
-import { prepared } from './prepared';
 
 export type JobRow = typeof jobs.$inferSelect;
 export type JobStatus = JobRow['status'];
 
-export function insertJob(
+/** A queued job whose dependency (if any) has succeeded. */
+const dependencyMet = or(isNull(jobs.dependsOn), sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status = 'succeeded')`);
+
+export async function insertJob(
   db: Db,
   job: { deviceId: string; kind: string; payload: unknown; dependsOn?: string | null; wakePending?: boolean; notBefore?: number | null },
-): JobRow {
-  return db.insert(jobs).values({
+): Promise<JobRow> {
+  return (await db.insert(jobs).values({
     deviceId: job.deviceId, kind: job.kind, payload: JSON.stringify(job.payload),
     dependsOn: job.dependsOn ?? null, wakePending: job.wakePending ?? false, notBefore: job.notBefore ?? null,
-  }).returning().get();
+  }).returning())[0]!;
 }
 
-export function getJob(db: Db, id: string): JobRow | undefined {
-  return prepared(db).jobById.get({ id });
+export async function getJob(db: Db, id: string): Promise<JobRow | undefined> {
+  return (await db.select().from(jobs).where(eq(jobs.id, id)).limit(1))[0];
 }
 
 /**
  * Queued jobs for a device that may run now, oldest first: not deferred to later, and not
  * waiting for a job they depend on (a failed dependency fails them: see failOrphans).
  */
-export function runnableJobs(db: Db, deviceId: string, now: number, opts: { ignoreBackoff?: boolean } = {}): JobRow[] {
-  const s = prepared(db);
-  return (opts.ignoreBackoff ? s.runnableJobsIgnoringBackoff : s.runnableJobs).all({ deviceId, now });
+export async function runnableJobs(db: Db, deviceId: string, now: number, opts: { ignoreBackoff?: boolean } = {}): Promise<JobRow[]> {
+  const due = opts.ignoreBackoff
+    ? or(isNull(jobs.notBefore), lte(jobs.notBefore, now), sql`${jobs.attempts} > 0`)
+    : or(isNull(jobs.notBefore), lte(jobs.notBefore, now));
+  return db.select().from(jobs)
+    .where(and(eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'), due, dependencyMet))
+    .orderBy(asc(jobs.createdAt));
 }
 
-export function jobsInSession(db: Db, sessionRef: string): JobRow[] {
-  return prepared(db).jobsInSession.all({ sessionRef });
+export async function jobsInSession(db: Db, sessionRef: string): Promise<JobRow[]> {
+  return db.select().from(jobs).where(and(eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running')));
 }
 
-export function jobsForDevice(db: Db, deviceId: string, statuses?: readonly JobStatus[], limit = 200): JobRow[] {
+export async function jobsForDevice(db: Db, deviceId: string, statuses?: readonly JobStatus[], limit = 200): Promise<JobRow[]> {
   const where = statuses ? and(eq(jobs.deviceId, deviceId), inArray(jobs.status, [...statuses])) : eq(jobs.deviceId, deviceId);
-  return db.select().from(jobs).where(where).orderBy(desc(jobs.createdAt)).limit(limit).all();
+  return db.select().from(jobs).where(where).orderBy(desc(jobs.createdAt)).limit(limit);
 }
 
 /** Running jobs of a device held by a session other than `sessionRef` (which the handset abandoned). */
-export function runningElsewhere(db: Db, deviceId: string, sessionRef: string): JobRow[] {
-  return prepared(db).runningElsewhere.all({ deviceId, sessionRef });
+export async function runningElsewhere(db: Db, deviceId: string, sessionRef: string): Promise<JobRow[]> {
+  return db.select().from(jobs).where(and(
+    eq(jobs.deviceId, deviceId), eq(jobs.status, 'running'), sql`coalesce(${jobs.sessionRef}, '') <> ${sessionRef}`,
+  ));
 }
 
 /** Jobs whose Package #0 is due, oldest first. */
-export function jobsToWake(db: Db, now: number, limit: number): JobRow[] {
+export async function jobsToWake(db: Db, now: number, limit: number): Promise<JobRow[]> {
   return db.select().from(jobs)
     .where(and(eq(jobs.wakePending, true), eq(jobs.status, 'queued'), or(isNull(jobs.notBefore), lte(jobs.notBefore, now))))
-    .orderBy(asc(jobs.createdAt)).limit(limit).all();
+    .orderBy(asc(jobs.createdAt)).limit(limit);
 }
 
 /**
  * Takes a job's pending wake for the caller: true for exactly one of several server processes
  * asking at once (a conditional update), so each handset gets one Package #0.
  */
-export function claimWake(db: Db, id: string): boolean {
-  return db.update(jobs).set({ wakePending: false }).where(and(eq(jobs.id, id), eq(jobs.wakePending, true))).run().changes === 1;
+export async function claimWake(db: Db, id: string): Promise<boolean> {
+  return (await db.update(jobs).set({ wakePending: false }).where(and(eq(jobs.id, id), eq(jobs.wakePending, true))).returning({ id: jobs.id })).length === 1;
 }
 
 /** Queued jobs whose dependency ended without success: they cannot run. */
-export function blockedByFailure(db: Db, deviceId: string): JobRow[] {
-  return prepared(db).blockedByFailure.all({ deviceId });
+export async function blockedByFailure(db: Db, deviceId: string): Promise<JobRow[]> {
+  return db.select().from(jobs).where(and(
+    eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'),
+    sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status in ('failed', 'cancelled'))`,
+  ));
 }
 
-export function updateJob(db: Db, id: string, patch: Partial<Omit<JobRow, 'id'>>): void {
-  db.update(jobs).set({ ...patch, updatedAt: Date.now() }).where(eq(jobs.id, id)).run();
+export async function updateJob(db: Db, id: string, patch: Partial<Omit<JobRow, 'id'>>): Promise<void> {
+  await db.update(jobs).set({ ...patch, updatedAt: Date.now() }).where(eq(jobs.id, id));
 }
 
 /**
  * Updates a running job only while `sessionRef` still holds it: a handset that reconnected
  * gave the job to its new session, and the old session's last message must not overwrite it.
  */
-export function updateJobInSession(db: Db, id: string, sessionRef: string | null, patch: Partial<Omit<JobRow, 'id'>>): boolean {
+export async function updateJobInSession(db: Db, id: string, sessionRef: string | null, patch: Partial<Omit<JobRow, 'id'>>): Promise<boolean> {
   if (!sessionRef) return false;
-  return db.update(jobs).set({ ...patch, updatedAt: Date.now() })
-    .where(and(eq(jobs.id, id), eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running'))).run().changes === 1;
+  return (await db.update(jobs).set({ ...patch, updatedAt: Date.now() })
+    .where(and(eq(jobs.id, id), eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running'))).returning({ id: jobs.id })).length === 1;
 }

@@ -7,67 +7,67 @@ export type NewPolicy = typeof policies.$inferInsert;
 export type AssignmentRow = typeof policyAssignments.$inferSelect;
 export type AssignmentKind = AssignmentRow['kind'];
 
-export function getPolicy(db: Db, id: string): PolicyRow | undefined {
-  return db.select().from(policies).where(eq(policies.id, id)).get();
+export async function getPolicy(db: Db, id: string): Promise<PolicyRow | undefined> {
+  return (await db.select().from(policies).where(eq(policies.id, id)).limit(1))[0];
 }
 
-export function getDefaultPolicy(db: Db): PolicyRow | undefined {
-  return db.select().from(policies).where(eq(policies.isDefault, true)).get();
+export async function getDefaultPolicy(db: Db): Promise<PolicyRow | undefined> {
+  return (await db.select().from(policies).where(eq(policies.isDefault, true)).limit(1))[0];
 }
 
-export function getPolicyByName(db: Db, name: string): PolicyRow | undefined {
-  return db.select().from(policies).where(eq(policies.name, name)).get();
+export async function getPolicyByName(db: Db, name: string): Promise<PolicyRow | undefined> {
+  return (await db.select().from(policies).where(eq(policies.name, name)).limit(1))[0];
 }
 
-export function listPolicies(db: Db): PolicyRow[] {
-  return db.select().from(policies).orderBy(policies.name).all();
+export async function listPolicies(db: Db): Promise<PolicyRow[]> {
+  return db.select().from(policies).orderBy(policies.name);
 }
 
-export function insertPolicy(db: Db, p: Omit<NewPolicy, 'id' | 'createdAt'>): PolicyRow {
-  return db.insert(policies).values(p).returning().get();
+export async function insertPolicy(db: Db, p: Omit<NewPolicy, 'id' | 'createdAt'>): Promise<PolicyRow> {
+  return (await db.insert(policies).values(p).returning())[0]!;
 }
 
-export function updatePolicy(db: Db, id: string, patch: Partial<Omit<NewPolicy, 'id'>>): void {
-  db.update(policies).set(patch).where(eq(policies.id, id)).run();
+export async function updatePolicy(db: Db, id: string, patch: Partial<Omit<NewPolicy, 'id'>>): Promise<void> {
+  await db.update(policies).set(patch).where(eq(policies.id, id));
 }
 
 /** Makes `id` the one default policy (in one transaction, so there is never none or two). */
-export function setDefaultPolicy(db: Db, id: string): void {
-  db.transaction((tx) => {
-    tx.update(policies).set({ isDefault: false }).where(and(eq(policies.isDefault, true), ne(policies.id, id))).run();
-    tx.update(policies).set({ isDefault: true }).where(eq(policies.id, id)).run();
+export async function setDefaultPolicy(db: Db, id: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.update(policies).set({ isDefault: false }).where(and(eq(policies.isDefault, true), ne(policies.id, id)));
+    await tx.update(policies).set({ isDefault: true }).where(eq(policies.id, id));
   });
 }
 
 /** The policy assigned to a model ("manufacturer/model") or a device group. */
-export function getAssignment(db: Db, kind: AssignmentKind, key: string): AssignmentRow | undefined {
-  return db.select().from(policyAssignments).where(and(eq(policyAssignments.kind, kind), eq(policyAssignments.key, key))).get();
+export async function getAssignment(db: Db, kind: AssignmentKind, key: string): Promise<AssignmentRow | undefined> {
+  return (await db.select().from(policyAssignments).where(and(eq(policyAssignments.kind, kind), eq(policyAssignments.key, key))).limit(1))[0];
 }
 
-export function listAssignments(db: Db): AssignmentRow[] {
-  return db.select().from(policyAssignments).orderBy(asc(policyAssignments.kind), asc(policyAssignments.key)).all();
+export async function listAssignments(db: Db): Promise<AssignmentRow[]> {
+  return db.select().from(policyAssignments).orderBy(asc(policyAssignments.kind), asc(policyAssignments.key));
 }
 
 /** Assigns a policy to a model or group, replacing the one it had. */
-export function setAssignment(db: Db, kind: AssignmentKind, key: string, policyId: string): AssignmentRow {
-  return db.insert(policyAssignments).values({ kind, key, policyId })
+export async function setAssignment(db: Db, kind: AssignmentKind, key: string, policyId: string): Promise<AssignmentRow> {
+  return (await db.insert(policyAssignments).values({ kind, key, policyId })
     .onConflictDoUpdate({ target: [policyAssignments.kind, policyAssignments.key], set: { policyId, createdAt: Date.now() } })
-    .returning().get();
+    .returning())[0]!;
 }
 
-export function deleteAssignment(db: Db, id: string): AssignmentRow | undefined {
-  return db.delete(policyAssignments).where(eq(policyAssignments.id, id)).returning().get();
+export async function deleteAssignment(db: Db, id: string): Promise<AssignmentRow | undefined> {
+  return (await db.delete(policyAssignments).where(eq(policyAssignments.id, id)).returning())[0];
 }
 
 /** Puts a device in a group (null: none); the device, or undefined for an unknown DevId. */
-export function setDeviceGroup(db: Db, devId: string, groupName: string | null): { id: string; devId: string } | undefined {
-  return db.update(devices).set({ groupName }).where(eq(devices.devId, devId)).returning({ id: devices.id, devId: devices.devId }).get();
+export async function setDeviceGroup(db: Db, devId: string, groupName: string | null): Promise<{ id: string; devId: string } | undefined> {
+  return (await db.update(devices).set({ groupName }).where(eq(devices.devId, devId)).returning({ id: devices.id, devId: devices.devId }))[0];
 }
 
 /** The groups in use and how many devices each has. */
-export function deviceGroups(db: Db): Array<{ name: string; devices: number }> {
+export async function deviceGroups(db: Db): Promise<Array<{ name: string; devices: number }>> {
   return db.select({ name: sql<string>`${devices.groupName}`, devices: sql<number>`count(*)` }).from(devices)
-    .where(sql`${devices.groupName} is not null`).groupBy(devices.groupName).orderBy(devices.groupName).all();
+    .where(sql`${devices.groupName} is not null`).groupBy(devices.groupName).orderBy(devices.groupName);
 }
 
 export interface PreviewCandidate {
@@ -94,14 +94,14 @@ const candidateColumns = {
  * groups and models it is assigned to, and, for the default policy, any device. Which of
  * them it does apply to is the resolver's answer (lib/backup/policy.ts), not this query's.
  */
-export function previewCandidates(db: Db, p: { policyId: string; groups: string[]; models: string[]; isDefault: boolean }, limit: number): PreviewCandidate[] {
+export async function previewCandidates(db: Db, p: { policyId: string; groups: string[]; models: string[]; isDefault: boolean }, limit: number): Promise<PreviewCandidate[]> {
   const q = db.select(candidateColumns).from(devices);
   const where = p.isDefault ? undefined : sql`(${devices.policyId} = ${p.policyId}
     ${p.groups.length ? sql` or ${inArray(devices.groupName, p.groups)}` : sql``}
     ${p.models.length ? sql` or (${devices.manufacturer} || '/' || ${devices.model}) in (${sql.join(p.models.map((m) => sql`${m}`), sql`, `)})` : sql``})`;
-  return (where ? q.where(where) : q).orderBy(sql`${devices.lastSeenAt} is null`, sql`${devices.lastSeenAt} desc`).limit(limit).all();
+  return (where ? q.where(where) : q).orderBy(sql`${devices.lastSeenAt} is null`, sql`${devices.lastSeenAt} desc`).limit(limit);
 }
 
-export function previewCandidateByDevId(db: Db, devId: string): PreviewCandidate | undefined {
-  return db.select(candidateColumns).from(devices).where(eq(devices.devId, devId)).get();
+export async function previewCandidateByDevId(db: Db, devId: string): Promise<PreviewCandidate | undefined> {
+  return (await db.select(candidateColumns).from(devices).where(eq(devices.devId, devId)).limit(1))[0];
 }

@@ -5,26 +5,26 @@ import { backupProfiles, deviceModels } from '../schema';
 export type ModelRow = typeof deviceModels.$inferSelect;
 export type ProfileRow = typeof backupProfiles.$inferSelect;
 
-export function findModel(db: Db, manufacturer: string, model: string): ModelRow | undefined {
-  return db.select().from(deviceModels).where(and(eq(deviceModels.manufacturer, manufacturer), eq(deviceModels.model, model))).get();
+export async function findModel(db: Db, manufacturer: string, model: string): Promise<ModelRow | undefined> {
+  return (await db.select().from(deviceModels).where(and(eq(deviceModels.manufacturer, manufacturer), eq(deviceModels.model, model))).limit(1))[0];
 }
 
-export function ensureModel(db: Db, manufacturer: string, model: string): ModelRow {
-  db.insert(deviceModels).values({ manufacturer, model }).onConflictDoNothing().run();
-  return findModel(db, manufacturer, model)!;
+export async function ensureModel(db: Db, manufacturer: string, model: string): Promise<ModelRow> {
+  await db.insert(deviceModels).values({ manufacturer, model }).onConflictDoNothing();
+  return (await findModel(db, manufacturer, model))!;
 }
 
-export function listModels(db: Db): ModelRow[] {
-  return db.select().from(deviceModels).orderBy(deviceModels.manufacturer, deviceModels.model).all();
+export async function listModels(db: Db): Promise<ModelRow[]> {
+  return db.select().from(deviceModels).orderBy(deviceModels.manufacturer, deviceModels.model);
 }
 
-export function profileRows(db: Db, modelId: string): ProfileRow[] {
-  return db.select().from(backupProfiles).where(eq(backupProfiles.modelId, modelId)).all();
+export async function profileRows(db: Db, modelId: string): Promise<ProfileRow[]> {
+  return db.select().from(backupProfiles).where(eq(backupProfiles.modelId, modelId));
 }
 
 /** Sets the paths of one category for a model (replacing what was there). */
-export function setProfile(db: Db, modelId: string, category: string, paths: readonly string[]): void {
+export async function setProfile(db: Db, modelId: string, category: string, paths: readonly string[]): Promise<void> {
   const value = JSON.stringify(paths);
-  db.insert(backupProfiles).values({ modelId, category, paths: value })
-    .onConflictDoUpdate({ target: [backupProfiles.modelId, backupProfiles.category], set: { paths: value, updatedAt: Date.now() } }).run();
+  await db.insert(backupProfiles).values({ modelId, category, paths: value })
+    .onConflictDoUpdate({ target: [backupProfiles.modelId, backupProfiles.category], set: { paths: value, updatedAt: Date.now() } });
 }

@@ -6,53 +6,53 @@ export type RestorePlanRow = typeof restorePlans.$inferSelect;
 export type RestoreItemRow = typeof restoreItems.$inferSelect;
 export type ConsentRow = typeof consents.$inferSelect;
 
-export function insertPlan(db: Db, row: Omit<typeof restorePlans.$inferInsert, 'id' | 'createdAt'>): RestorePlanRow {
-  return db.insert(restorePlans).values(row).returning().get();
+export async function insertPlan(db: Db, row: Omit<typeof restorePlans.$inferInsert, 'id' | 'createdAt'>): Promise<RestorePlanRow> {
+  return (await db.insert(restorePlans).values(row).returning())[0]!;
 }
 
-export function getPlan(db: Db, id: string): RestorePlanRow | undefined {
-  return db.select().from(restorePlans).where(eq(restorePlans.id, id)).get();
+export async function getPlan(db: Db, id: string): Promise<RestorePlanRow | undefined> {
+  return (await db.select().from(restorePlans).where(eq(restorePlans.id, id)).limit(1))[0];
 }
 
-export function setPlanJob(db: Db, id: string, jobId: string): void {
-  db.update(restorePlans).set({ jobId }).where(eq(restorePlans.id, id)).run();
+export async function setPlanJob(db: Db, id: string, jobId: string): Promise<void> {
+  await db.update(restorePlans).set({ jobId }).where(eq(restorePlans.id, id));
 }
 
-export function insertItems(db: Db, rows: Array<Omit<typeof restoreItems.$inferInsert, 'id' | 'updatedAt'>>): void {
-  for (let i = 0; i < rows.length; i += 500) db.insert(restoreItems).values(rows.slice(i, i + 500)).run();
+export async function insertItems(db: Db, rows: Array<Omit<typeof restoreItems.$inferInsert, 'id' | 'updatedAt'>>): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) await db.insert(restoreItems).values(rows.slice(i, i + 500));
 }
 
-export function listItems(db: Db, jobId: string, statuses?: readonly RestoreItemRow['status'][]): RestoreItemRow[] {
+export async function listItems(db: Db, jobId: string, statuses?: readonly RestoreItemRow['status'][]): Promise<RestoreItemRow[]> {
   const where = statuses ? and(eq(restoreItems.jobId, jobId), inArray(restoreItems.status, [...statuses])) : eq(restoreItems.jobId, jobId);
-  return db.select().from(restoreItems).where(where).orderBy(asc(restoreItems.seq)).all();
+  return db.select().from(restoreItems).where(where).orderBy(asc(restoreItems.seq));
 }
 
-export function updateItem(db: Db, jobId: string, seq: number, patch: Partial<Pick<RestoreItemRow, 'status' | 'code' | 'detail' | 'op'>>): void {
-  db.update(restoreItems).set({ ...patch, updatedAt: Date.now() }).where(and(eq(restoreItems.jobId, jobId), eq(restoreItems.seq, seq))).run();
+export async function updateItem(db: Db, jobId: string, seq: number, patch: Partial<Pick<RestoreItemRow, 'status' | 'code' | 'detail' | 'op'>>): Promise<void> {
+  await db.update(restoreItems).set({ ...patch, updatedAt: Date.now() }).where(and(eq(restoreItems.jobId, jobId), eq(restoreItems.seq, seq)));
 }
 
-export function setItemsStatus(db: Db, jobId: string, from: readonly RestoreItemRow['status'][], to: RestoreItemRow['status']): void {
-  db.update(restoreItems).set({ status: to, updatedAt: Date.now() }).where(and(eq(restoreItems.jobId, jobId), inArray(restoreItems.status, [...from]))).run();
+export async function setItemsStatus(db: Db, jobId: string, from: readonly RestoreItemRow['status'][], to: RestoreItemRow['status']): Promise<void> {
+  await db.update(restoreItems).set({ status: to, updatedAt: Date.now() }).where(and(eq(restoreItems.jobId, jobId), inArray(restoreItems.status, [...from])));
 }
 
-export function insertConsent(db: Db, row: Omit<typeof consents.$inferInsert, 'id' | 'at'>): ConsentRow {
-  return db.insert(consents).values(row).returning().get();
+export async function insertConsent(db: Db, row: Omit<typeof consents.$inferInsert, 'id' | 'at'>): Promise<ConsentRow> {
+  return (await db.insert(consents).values(row).returning())[0]!;
 }
 
-export function listConsents(db: Db, filter: { deviceId?: string; subscriberId?: string; jobId?: string }, limit = 200): ConsentRow[] {
+export async function listConsents(db: Db, filter: { deviceId?: string; subscriberId?: string; jobId?: string }, limit = 200): Promise<ConsentRow[]> {
   const where = and(
     filter.deviceId ? eq(consents.deviceId, filter.deviceId) : undefined,
     filter.subscriberId ? eq(consents.subscriberId, filter.subscriberId) : undefined,
     filter.jobId ? eq(consents.jobId, filter.jobId) : undefined,
   );
-  return db.select().from(consents).where(where).orderBy(desc(consents.at)).limit(limit).all();
+  return db.select().from(consents).where(where).orderBy(desc(consents.at)).limit(limit);
 }
 
-export function linkDevices(db: Db, fromDeviceId: string, toDeviceId: string, reason: string): void {
-  db.insert(deviceLinks).values({ fromDeviceId, toDeviceId, reason }).onConflictDoNothing().run();
+export async function linkDevices(db: Db, fromDeviceId: string, toDeviceId: string, reason: string): Promise<void> {
+  await db.insert(deviceLinks).values({ fromDeviceId, toDeviceId, reason }).onConflictDoNothing();
 }
 
-export function linksOf(db: Db, deviceId: string) {
-  return db.select().from(deviceLinks).where(eq(deviceLinks.fromDeviceId, deviceId)).all()
-    .concat(db.select().from(deviceLinks).where(eq(deviceLinks.toDeviceId, deviceId)).all());
+export async function linksOf(db: Db, deviceId: string) {
+  const from = await db.select().from(deviceLinks).where(eq(deviceLinks.fromDeviceId, deviceId));
+  return from.concat(await db.select().from(deviceLinks).where(eq(deviceLinks.toDeviceId, deviceId)));
 }

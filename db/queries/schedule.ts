@@ -1,4 +1,6 @@
+import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
+import { rows } from '../sql';
 
 export interface ScheduleRow {
   id: string;
@@ -13,11 +15,12 @@ export interface ScheduleRow {
 }
 
 /** Every device with its last complete backup and whether a backup job is already pending. */
-export function scheduleCandidates(db: Db, afterId: string, limit: number): ScheduleRow[] {
-  return db.$client.prepare(`
-    select d.id, d.dev_id as devId, d.created_at as createdAt, d.policy_id as policyId,
-      d.group_name as groupName, d.manufacturer, d.model,
-      (select max(s.completed_at) from snapshots s where s.device_id = d.id and s.status = 'complete') as lastCompleteAt,
-      exists (select 1 from jobs j where j.device_id = d.id and j.kind = 'backup' and j.status in ('queued', 'running')) as pendingBackup
-    from devices d where d.id > ? order by d.id limit ?`).all(afterId, limit) as ScheduleRow[];
+export async function scheduleCandidates(db: Db, afterId: string, limit: number): Promise<ScheduleRow[]> {
+  // pendingBackup as 0/1 on both (PostgreSQL's exists is a boolean).
+  return rows<ScheduleRow>(db, sql`
+    select d.id, d.dev_id as "devId", d.created_at as "createdAt", d.policy_id as "policyId",
+      d.group_name as "groupName", d.manufacturer, d.model,
+      (select max(s.completed_at) from snapshots s where s.device_id = d.id and s.status = 'complete') as "lastCompleteAt",
+      case when exists (select 1 from jobs j where j.device_id = d.id and j.kind = 'backup' and j.status in ('queued', 'running')) then 1 else 0 end as "pendingBackup"
+    from devices d where d.id > ${afterId} order by d.id limit ${limit}`);
 }

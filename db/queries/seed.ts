@@ -1,15 +1,16 @@
 /**
- * Writing a seeded fleet (lib/fleet-seed.ts) fast: multi-row INSERTs prepared once, a
- * transaction per batch, and the search terms written with the rows they describe. A
+ * Writing a seeded fleet (lib/fleet-seed.ts) fast: multi-row INSERTs (SQLite's prepared once
+ * by db/client.ts), a transaction per batch, and the search terms written with the rows they describe. A
  * million handsets take a minute or two instead of the hours one provisioning at a time would.
  */
 import { randomBytes } from 'node:crypto';
-import type Database from 'better-sqlite3';
-import type { Db } from '../client';
+import { sql, type SQL } from 'drizzle-orm';
+import { sqliteClient, type Db } from '../client';
+import { exec, value } from '../sql';
 import { termsOf } from '../../lib/search';
 import type { SeedSubscriber } from '../../lib/fleet-seed';
 
-/** Rows per INSERT statement: few enough to stay far under SQLite's bound-parameter limit. */
+/** Rows per INSERT statement: few enough to stay far under either database's bound-parameter limit. */
 const ROWS_PER_STATEMENT = 100;
 
 /**
@@ -48,55 +49,52 @@ function randomPool(): (n: number) => Buffer {
   };
 }
 
-/** Buffers rows of one table and writes them ROWS_PER_STATEMENT at a time. */
+/** Rows of one table, written ROWS_PER_STATEMENT to a multi-row INSERT. */
 class BulkInsert {
-  private readonly full: Database.Statement;
-  private readonly one: Database.Statement;
-  private buffer: unknown[] = [];
+  private readonly head: SQL;
+  private readonly tail: SQL;
+  private rows: SQL[] = [];
 
-  constructor(private readonly c: Database.Database, table: string, private readonly columns: readonly string[], orIgnore = false) {
-    const row = `(${columns.map(() => '?').join(',')})`;
-    const head = `insert ${orIgnore ? 'or ignore ' : ''}into ${table} (${columns.join(',')}) values `;
-    this.full = c.prepare(head + Array.from({ length: ROWS_PER_STATEMENT }, () => row).join(','));
-    this.one = c.prepare(head + row);
+  constructor(private readonly table: string, columns: readonly string[], ignoreDuplicates = false) {
+    this.head = sql.raw(`insert into ${table} (${columns.join(', ')}) values `);
+    this.tail = sql.raw(ignoreDuplicates ? ' on conflict do nothing' : '');
   }
 
   add(...values: unknown[]): void {
-    this.buffer.push(...values);
-    if (this.buffer.length === ROWS_PER_STATEMENT * this.columns.length) {
-      this.full.run(this.buffer);
-      this.buffer = [];
-    }
+    this.rows.push(sql`(${sql.join(values.map((v) => sql`${v}`), sql`, `)})`);
   }
 
-  flush(): void {
-    for (let i = 0; i < this.buffer.length; i += this.columns.length) this.one.run(this.buffer.slice(i, i + this.columns.length));
-    this.buffer = [];
+  /** Writes what was added; in the order of the foreign keys: a table's rows after those they refer to. */
+  async flush(db: Db): Promise<void> {
+    for (let i = 0; i < this.rows.length; i += ROWS_PER_STATEMENT) {
+      await exec(db, sql`${this.head}${sql.join(this.rows.slice(i, i + ROWS_PER_STATEMENT), sql`, `)}${this.tail}`);
+    }
+    this.rows = [];
   }
 }
 
 export interface SeedWriter {
   /** Writes a batch of subscribers, their numbers, handsets and search terms in one transaction. */
-  write(batch: readonly SeedSubscriber[]): void;
+  write(batch: readonly SeedSubscriber[]): Promise<void>;
 }
 
 /**
  * A writer for seeded subscribers. Their handsets get DM accounts whose secrets are random
  * and thrown away: a seeded handset cannot authenticate. The rows are consistent by
- * construction, so the caller may switch foreign-key checks off while writing (withoutForeignKeys).
+ * construction (and written subscribers first, so every foreign key holds when checked), so
+ * the caller may switch SQLite's foreign-key checks off while writing (withoutForeignKeys).
  */
-export function seedWriter(db: Db): SeedWriter {
-  const c = db.$client;
-  const subs = new BulkInsert(c, 'subscribers', ['id', 'name', 'email', 'created_at']);
-  const numbers = new BulkInsert(c, 'msisdns', ['msisdn', 'subscriber_id']);
-  const devices = new BulkInsert(c, 'devices', [
+export async function seedWriter(db: Db): Promise<SeedWriter> {
+  const subs = new BulkInsert('subscribers', ['id', 'name', 'email', 'created_at']);
+  const numbers = new BulkInsert('msisdns', ['msisdn', 'subscriber_id']);
+  const devices = new BulkInsert('devices', [
     'id', 'dev_id', 'manufacturer', 'model', 'firmware', 'subscriber_id', 'server_id', 'client_auth', 'client_user', 'client_derived',
     'server_auth', 'server_derived', 'client_nonce', 'server_nonce', 'last_seen_at', 'created_at',
   ]);
-  const terms = new BulkInsert(c, 'search_terms', ['term', 'subscriber_id'], true);
+  const terms = new BulkInsert('search_terms', ['term', 'subscriber_id'], true);
   const random = randomPool();
   const nextId = orderedIds(random);
-  const write = c.transaction((batch: readonly SeedSubscriber[]) => {
+  const write = async (batch: readonly SeedSubscriber[]) => {
     const now = Date.now();
     const batchTerms: Array<[string, string]> = [];
     for (const s of batch) {
@@ -115,25 +113,32 @@ export function seedWriter(db: Db): SeedWriter {
     // In the primary key's order: each index page is then visited once per batch, not once per term.
     batchTerms.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));
     for (const [t, id] of batchTerms) terms.add(t, id);
-    subs.flush();
-    numbers.flush();
-    devices.flush();
-    terms.flush();
-  });
-  return { write: (batch) => write(batch) };
+    await db.transaction(async (tx) => {
+      await subs.flush(tx);
+      await numbers.flush(tx);
+      await devices.flush(tx);
+      await terms.flush(tx);
+    });
+  };
+  return { write };
 }
 
-export function countDevices(db: Db): number {
-  return (db.$client.prepare('select count(*) as n from devices').get() as { n: number }).n;
+export async function countDevices(db: Db): Promise<number> {
+  return (await value<number>(db, sql`select count(*) as n from devices`)) ?? 0;
 }
 
-/** Runs `fn` with foreign-key checks off (they cannot change inside a transaction), then back as they were. */
-export function withoutForeignKeys<T>(db: Db, fn: () => T): T {
-  const c = db.$client;
+/**
+ * Runs `fn` with SQLite's foreign-key checks off (they cannot change inside a transaction),
+ * then back as they were. PostgreSQL keeps checking them (turning them off takes a superuser):
+ * the seed writes every row after the rows it refers to, so they hold.
+ */
+export async function withoutForeignKeys<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  const c = sqliteClient(db);
+  if (!c) return fn();
   const was = Number(c.pragma('foreign_keys', { simple: true }));
   c.pragma('foreign_keys = OFF');
   try {
-    return fn();
+    return await fn();
   } finally {
     c.pragma(`foreign_keys = ${was}`);
   }

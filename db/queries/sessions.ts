@@ -1,18 +1,20 @@
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client';
-import { dmSessions } from '../schema';
-import { prepared } from './prepared';
+import { dmSessions, dmSessionValues } from '../schema';
+import { column, exec, value } from '../sql';
 
 export type DmSessionRow = typeof dmSessions.$inferSelect;
 
-export function findActiveSession(db: Db, deviceId: string, sessionId: string): DmSessionRow | undefined {
-  return prepared(db).activeSession.get({ deviceId, sessionId });
+export async function findActiveSession(db: Db, deviceId: string, sessionId: string): Promise<DmSessionRow | undefined> {
+  return (await db.select().from(dmSessions).where(and(
+    eq(dmSessions.deviceId, deviceId), eq(dmSessions.sessionId, sessionId), eq(dmSessions.status, 'active'),
+  )).limit(1))[0];
 }
 
-export function findSession(db: Db, deviceId: string, sessionId: string, status: DmSessionRow['status']): DmSessionRow | undefined {
-  return db.select().from(dmSessions)
+export async function findSession(db: Db, deviceId: string, sessionId: string, status: DmSessionRow['status']): Promise<DmSessionRow | undefined> {
+  return (await db.select().from(dmSessions)
     .where(and(eq(dmSessions.deviceId, deviceId), eq(dmSessions.sessionId, sessionId), eq(dmSessions.status, status)))
-    .get();
+    .limit(1))[0];
 }
 
 /** Sessions that never authenticated a device keeps at most (the newest); older ones go as new ones come. */
@@ -20,12 +22,13 @@ export const UNAUTHENTICATED_KEEP = 16;
 /** An active session that never authenticated and has been quiet this long is given up. */
 export const UNAUTHENTICATED_IDLE_MS = 3 * 60_000;
 
-export function insertSession(db: Db, row: { deviceId: string; sessionId: string; state: string }): DmSessionRow {
-  const inserted = prepared(db).insertSession.get({ ...row, id: crypto.randomUUID(), now: Date.now() })!;
+export async function insertSession(db: Db, row: { deviceId: string; sessionId: string; state: string }): Promise<DmSessionRow> {
+  const now = Date.now();
+  const [inserted] = await db.insert(dmSessions).values({ ...row, createdAt: now, updatedAt: now }).returning();
   // Anyone who knows a DevId can open a session with a new SessionID and bad credentials:
   // without this, every such message would leave a row behind.
-  if (!isAuthenticatedState(row.state)) reapUnauthenticatedSessions(db, row.deviceId, inserted.id);
-  return inserted;
+  if (!isAuthenticatedState(row.state)) await reapUnauthenticatedSessions(db, row.deviceId, inserted!.id);
+  return inserted!;
 }
 
 function isAuthenticatedState(state: string): boolean {
@@ -36,7 +39,15 @@ function isAuthenticatedState(state: string): boolean {
   }
 }
 
-const reapStatements = new WeakMap<object, { reap: { run(...a: unknown[]): { changes: number } } }>();
+/** The state says it never authenticated (its `authenticated` flag is false, not merely absent). */
+function neverAuthenticated(state: string): boolean {
+  try {
+    const a = (JSON.parse(state) as { authenticated?: unknown } | null)?.authenticated;
+    return a === false || a === 0;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Drops a device's sessions whose state never authenticated (the engine's `authenticated`
@@ -45,76 +56,67 @@ const reapStatements = new WeakMap<object, { reap: { run(...a: unknown[]): { cha
  * for UNAUTHENTICATED_IDLE_MS, and any beyond the newest UNAUTHENTICATED_KEEP. A handset's
  * own session between a challenge and its retry is seconds old and among the newest, and
  * an authenticated session, concurrent or not, is never touched (`keepId` neither).
+ *
+ * The state is read in TypeScript (JSON functions differ between the databases); the LIKE
+ * only narrows the rows to those that may hold the flag as JSON.stringify writes it.
  */
-export function reapUnauthenticatedSessions(db: Db, deviceId: string, keepId: string, now = Date.now()): number {
-  let s = reapStatements.get(db.$client);
-  if (!s) {
-    const never = `device_id = @deviceId and id != @keepId and (case when json_valid(state) then json_extract(state, '$.authenticated') end) = 0`;
-    s = {
-      reap: db.$client.prepare(`delete from dm_sessions where id in (
-        select id from dm_sessions where ${never} and status = 'active' and updated_at < @idleBefore
-        union
-        select id from (select id from dm_sessions where ${never} order by updated_at desc, created_at desc limit -1 offset @keep)
-      )`),
-    };
-    reapStatements.set(db.$client, s);
-  }
-  return s.reap.run({ deviceId, keepId, idleBefore: now - UNAUTHENTICATED_IDLE_MS, keep: UNAUTHENTICATED_KEEP - 1 }).changes;
+export async function reapUnauthenticatedSessions(db: Db, deviceId: string, keepId: string, now = Date.now()): Promise<number> {
+  const idleBefore = now - UNAUTHENTICATED_IDLE_MS;
+  const rows = await db.select({ id: dmSessions.id, state: dmSessions.state, status: dmSessions.status, updatedAt: dmSessions.updatedAt })
+    .from(dmSessions)
+    .where(and(eq(dmSessions.deviceId, deviceId), ne(dmSessions.id, keepId), sql`${dmSessions.state} like '%"authenticated":false%'`))
+    .orderBy(desc(dmSessions.updatedAt), desc(dmSessions.createdAt));
+  const never = rows.filter((r) => neverAuthenticated(r.state));
+  // keepId is one of the newest UNAUTHENTICATED_KEEP.
+  const doomed = never.filter((r, i) => i >= UNAUTHENTICATED_KEEP - 1 || (r.status === 'active' && r.updatedAt < idleBefore)).map((r) => r.id);
+  if (!doomed.length) return 0;
+  return (await db.delete(dmSessions).where(inArray(dmSessions.id, doomed)).returning({ id: dmSessions.id })).length;
 }
 
-export function saveSession(
+export async function saveSession(
   db: Db,
   id: string,
   patch: { state: string; status: DmSessionRow['status']; bytesIn: number; bytesOut: number; error?: string | null },
-): void {
-  prepared(db).saveSession.run({ id, state: patch.state, status: patch.status, bytesIn: patch.bytesIn, bytesOut: patch.bytesOut, error: patch.error ?? null, now: Date.now() });
+): Promise<void> {
+  await db.update(dmSessions).set({
+    state: patch.state,
+    status: patch.status,
+    messages: sql`${dmSessions.messages} + 1`,
+    bytesIn: sql`${dmSessions.bytesIn} + ${patch.bytesIn}`,
+    bytesOut: sql`${dmSessions.bytesOut} + ${patch.bytesOut}`,
+    error: patch.error ?? null,
+    updatedAt: Date.now(),
+  }).where(eq(dmSessions.id, id));
 }
 
-export function getSessionRow(db: Db, id: string): DmSessionRow | undefined {
-  return prepared(db).sessionById.get({ id });
+export async function getSessionRow(db: Db, id: string): Promise<DmSessionRow | undefined> {
+  return (await db.select().from(dmSessions).where(eq(dmSessions.id, id)).limit(1))[0];
 }
 
-export function markSessionReady(db: Db, id: string, at: number): void {
-  db.update(dmSessions).set({ readyAt: at }).where(eq(dmSessions.id, id)).run();
+export async function markSessionReady(db: Db, id: string, at: number): Promise<void> {
+  await db.update(dmSessions).set({ readyAt: at }).where(eq(dmSessions.id, id));
 }
 
-export function failSession(db: Db, id: string, error: string): void {
-  db.update(dmSessions).set({ status: 'failed', error, state: '{}', updatedAt: Date.now() }).where(eq(dmSessions.id, id)).run();
+export async function failSession(db: Db, id: string, error: string): Promise<void> {
+  await db.update(dmSessions).set({ status: 'failed', error, state: '{}', updatedAt: Date.now() }).where(eq(dmSessions.id, id));
   // Nothing will read its state again (and it holds values read from the handset).
-  db.$client.prepare('delete from dm_session_values where session_row_id = ?').run(id);
-}
-
-const valueStatements = new WeakMap<object, ReturnType<typeof prepareValueStatements>>();
-
-function prepareValueStatements(db: Db) {
-  return {
-    hashes: db.$client.prepare('select hash from dm_session_values where session_row_id = ?').pluck(),
-    insert: db.$client.prepare('insert or ignore into dm_session_values (session_row_id, hash, data) values (?, ?, ?)'),
-    get: db.$client.prepare('select data from dm_session_values where session_row_id = ? and hash = ?').pluck(),
-    remove: db.$client.prepare('delete from dm_session_values where session_row_id = ? and hash = ?'),
-  };
-}
-
-function valuesOf(db: Db) {
-  let s = valueStatements.get(db.$client);
-  if (!s) {
-    s = prepareValueStatements(db);
-    valueStatements.set(db.$client, s);
-  }
-  return s;
+  await db.delete(dmSessionValues).where(eq(dmSessionValues.sessionRowId, id));
 }
 
 /**
  * Makes the stored large values of a session exactly `values`: new ones are written (once:
  * a value already stored is not sent to the database again), ones the state left are dropped.
  */
-export function syncSessionValues(db: Db, sessionRowId: string, values: ReadonlyMap<string, string>): void {
-  const s = valuesOf(db);
-  const stored = new Set(s.hashes.all(sessionRowId) as string[]);
-  for (const [hash, data] of values) if (!stored.has(hash)) s.insert.run(sessionRowId, hash, data);
-  for (const hash of stored) if (!values.has(hash)) s.remove.run(sessionRowId, hash);
+export async function syncSessionValues(db: Db, sessionRowId: string, values: ReadonlyMap<string, string>): Promise<void> {
+  const stored = new Set(await column<string>(db, sql`select hash from dm_session_values where session_row_id = ${sessionRowId}`));
+  for (const [hash, data] of values) {
+    if (!stored.has(hash)) await exec(db, sql`insert into dm_session_values (session_row_id, hash, data) values (${sessionRowId}, ${hash}, ${data}) on conflict do nothing`);
+  }
+  for (const hash of stored) {
+    if (!values.has(hash)) await exec(db, sql`delete from dm_session_values where session_row_id = ${sessionRowId} and hash = ${hash}`);
+  }
 }
 
-export function getSessionValue(db: Db, sessionRowId: string, hash: string): string | undefined {
-  return valuesOf(db).get.get(sessionRowId, hash) as string | undefined;
+export async function getSessionValue(db: Db, sessionRowId: string, hash: string): Promise<string | undefined> {
+  return value<string>(db, sql`select data from dm_session_values where session_row_id = ${sessionRowId} and hash = ${hash}`);
 }

@@ -1,56 +1,65 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { snapshots, snapshotStaging } from '../schema';
-import { prepared, stagingStatements } from './prepared';
+import { exec, row } from '../sql';
 
 export type SnapshotRow = typeof snapshots.$inferSelect;
 export type StagedEntry = typeof snapshotStaging.$inferSelect;
 
-export function insertSnapshot(db: Db, row: { deviceId: string; jobId?: string | null; trigger: string; categories: string[] }): SnapshotRow {
-  return db.insert(snapshots).values({ ...row, categories: JSON.stringify(row.categories) }).returning().get();
+export async function insertSnapshot(db: Db, row: { deviceId: string; jobId?: string | null; trigger: string; categories: string[] }): Promise<SnapshotRow> {
+  return (await db.insert(snapshots).values({ ...row, categories: JSON.stringify(row.categories) }).returning())[0]!;
 }
 
-export function getSnapshot(db: Db, id: string): SnapshotRow | undefined {
-  return db.select().from(snapshots).where(eq(snapshots.id, id)).get();
+export async function getSnapshot(db: Db, id: string): Promise<SnapshotRow | undefined> {
+  return (await db.select().from(snapshots).where(eq(snapshots.id, id)).limit(1))[0];
 }
 
 /** A device's snapshots, newest first. */
-export function listSnapshots(db: Db, deviceId: string, opts: { status?: SnapshotRow['status']; limit?: number } = {}): SnapshotRow[] {
+export async function listSnapshots(db: Db, deviceId: string, opts: { status?: SnapshotRow['status']; limit?: number } = {}): Promise<SnapshotRow[]> {
   const where = opts.status ? and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, opts.status)) : eq(snapshots.deviceId, deviceId);
-  return db.select().from(snapshots).where(where).orderBy(desc(snapshots.startedAt)).limit(opts.limit ?? 1000).all();
+  return db.select().from(snapshots).where(where).orderBy(desc(snapshots.startedAt)).limit(opts.limit ?? 1000);
 }
 
-export function lastCompleteSnapshot(db: Db, deviceId: string): SnapshotRow | undefined {
-  return prepared(db).lastCompleteSnapshot.get({ deviceId });
+export async function lastCompleteSnapshot(db: Db, deviceId: string): Promise<SnapshotRow | undefined> {
+  return (await db.select().from(snapshots)
+    .where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete')))
+    .orderBy(desc(snapshots.completedAt)).limit(1))[0];
 }
 
-export function updateSnapshot(db: Db, id: string, patch: Partial<Omit<SnapshotRow, 'id' | 'deviceId'>>): void {
-  db.update(snapshots).set(patch).where(eq(snapshots.id, id)).run();
+export async function updateSnapshot(db: Db, id: string, patch: Partial<Omit<SnapshotRow, 'id' | 'deviceId'>>): Promise<void> {
+  await db.update(snapshots).set(patch).where(eq(snapshots.id, id));
 }
 
-export function deleteSnapshots(db: Db, ids: readonly string[]): void {
-  if (ids.length) db.delete(snapshots).where(inArray(snapshots.id, [...ids])).run();
+export async function deleteSnapshots(db: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length) await db.delete(snapshots).where(inArray(snapshots.id, [...ids]));
 }
 
-/** Records (or replaces) one staged entry of a snapshot being taken. */
-export function stageEntry(db: Db, e: StagedEntry): void {
-  stagingStatements(db).stageEntry.run(e);
+/**
+ * Records (or replaces) one staged entry of a snapshot being taken. Raw SQL, not a builder:
+ * one is written for every node of every handset's tree, and building the statement showed.
+ */
+export async function stageEntry(db: Db, e: StagedEntry): Promise<void> {
+  await exec(db, sql`insert into snapshot_staging (snapshot_id, path, category, format, type, size, hash)
+    values (${e.snapshotId}, ${e.path}, ${e.category}, ${e.format}, ${e.type ?? null}, ${e.size}, ${e.hash ?? null})
+    on conflict (snapshot_id, path) do update set
+      category = excluded.category, format = excluded.format, type = excluded.type, size = excluded.size, hash = excluded.hash`);
 }
 
-export function stagedEntries(db: Db, snapshotId: string): StagedEntry[] {
-  return db.select().from(snapshotStaging).where(eq(snapshotStaging.snapshotId, snapshotId)).orderBy(asc(snapshotStaging.path)).all();
+export async function stagedEntries(db: Db, snapshotId: string): Promise<StagedEntry[]> {
+  return db.select().from(snapshotStaging).where(eq(snapshotStaging.snapshotId, snapshotId)).orderBy(asc(snapshotStaging.path));
 }
 
-export function clearStaging(db: Db, snapshotId: string): void {
-  db.delete(snapshotStaging).where(eq(snapshotStaging.snapshotId, snapshotId)).run();
+export async function clearStaging(db: Db, snapshotId: string): Promise<void> {
+  await db.delete(snapshotStaging).where(eq(snapshotStaging.snapshotId, snapshotId));
 }
 
 /** Notes content the blob store now holds; true when it was not known before. */
-export function recordBlob(db: Db, hash: string, size: number): boolean {
-  return stagingStatements(db).recordBlob.run(hash, size, Date.now()).changes > 0;
+export async function recordBlob(db: Db, hash: string, size: number): Promise<boolean> {
+  // created_at is a drizzle-side default ($defaultFn), so it is given here.
+  return (await exec(db, sql`insert into blobs (hash, size, created_at) values (${hash}, ${size}, ${Date.now()}) on conflict do nothing`)) > 0;
 }
 
-export function blobStats(db: Db): { count: number; bytes: number } {
-  const r = db.$client.prepare('select count(*) as count, coalesce(sum(size), 0) as bytes from blobs').get() as { count: number; bytes: number };
-  return r;
+export async function blobStats(db: Db): Promise<{ count: number; bytes: number }> {
+  const r = await row<{ count: number; bytes: number }>(db, sql`select count(*) as count, coalesce(sum(size), 0) as bytes from blobs`);
+  return r ?? { count: 0, bytes: 0 };
 }

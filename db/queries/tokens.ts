@@ -4,26 +4,26 @@ import { apiTokens } from '../schema';
 
 export type TokenRow = typeof apiTokens.$inferSelect;
 
-export function insertToken(db: Db, t: { name: string; tokenHash: string; role: TokenRow['role'] }): TokenRow {
-  return db.insert(apiTokens).values(t).returning().get();
+export async function insertToken(db: Db, t: { name: string; tokenHash: string; role: TokenRow['role'] }): Promise<TokenRow> {
+  return (await db.insert(apiTokens).values(t).returning())[0]!;
 }
 
-export function findActiveToken(db: Db, tokenHash: string): TokenRow | undefined {
-  return db.select().from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt))).get();
+export async function findActiveToken(db: Db, tokenHash: string): Promise<TokenRow | undefined> {
+  return (await db.select().from(apiTokens)
+    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt))).limit(1))[0];
 }
 
-export function touchToken(db: Db, id: string): void {
-  db.update(apiTokens).set({ lastUsedAt: Date.now() }).where(eq(apiTokens.id, id)).run();
+export async function touchToken(db: Db, id: string): Promise<void> {
+  await db.update(apiTokens).set({ lastUsedAt: Date.now() }).where(eq(apiTokens.id, id));
 }
 
-export function listTokens(db: Db): Array<Omit<TokenRow, 'tokenHash'>> {
+export async function listTokens(db: Db): Promise<Array<Omit<TokenRow, 'tokenHash'>>> {
   return db.select({
     id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt, revokedAt: apiTokens.revokedAt,
-  }).from(apiTokens).orderBy(desc(apiTokens.createdAt)).all();
+  }).from(apiTokens).orderBy(desc(apiTokens.createdAt));
 }
 
 /** Revokes a token; the row when it was active, undefined when unknown or already revoked. */
-export function revokeToken(db: Db, id: string, now = Date.now()): TokenRow | undefined {
-  return db.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).returning().get();
+export async function revokeToken(db: Db, id: string, now = Date.now()): Promise<TokenRow | undefined> {
+  return (await db.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).returning())[0];
 }

@@ -6,95 +6,95 @@ export type UserRow = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type WebSessionRow = typeof webSessions.$inferSelect;
 
-export function insertUser(db: Db, u: NewUser): UserRow {
-  return db.insert(users).values(u).returning().get();
+export async function insertUser(db: Db, u: NewUser): Promise<UserRow> {
+  return (await db.insert(users).values(u).returning())[0]!;
 }
 
 /** `email` must already be lower-case (as stored). */
-export function getUserByEmail(db: Db, email: string): UserRow | undefined {
-  return db.select().from(users).where(eq(users.email, email)).get();
+export async function getUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  return (await db.select().from(users).where(eq(users.email, email)).limit(1))[0];
 }
 
-export function getUser(db: Db, id: string): UserRow | undefined {
-  return db.select().from(users).where(eq(users.id, id)).get();
+export async function getUser(db: Db, id: string): Promise<UserRow | undefined> {
+  return (await db.select().from(users).where(eq(users.id, id)).limit(1))[0];
 }
 
-export function countUsers(db: Db): number {
-  return db.select({ n: count() }).from(users).get()?.n ?? 0;
+export async function countUsers(db: Db): Promise<number> {
+  return (await db.select({ n: count() }).from(users).limit(1))[0]?.n ?? 0;
 }
 
-export function updateUser(db: Db, id: string, patch: Partial<Pick<UserRow, 'failedAttempts' | 'lockedUntil' | 'lastSignInAt' | 'passwordHash'>>): void {
-  db.update(users).set(patch).where(eq(users.id, id)).run();
+export async function updateUser(db: Db, id: string, patch: Partial<Pick<UserRow, 'failedAttempts' | 'lockedUntil' | 'lastSignInAt' | 'passwordHash'>>): Promise<void> {
+  await db.update(users).set(patch).where(eq(users.id, id));
 }
 
-export function insertWebSession(db: Db, s: { id: string; userId: string; expiresAt: number }): WebSessionRow {
-  return db.insert(webSessions).values(s).returning().get();
+export async function insertWebSession(db: Db, s: { id: string; userId: string; expiresAt: number }): Promise<WebSessionRow> {
+  return (await db.insert(webSessions).values(s).returning())[0]!;
 }
 
 /** The user of an unexpired session, by the session id (the token's hash). */
-export function getSessionUser(db: Db, sessionId: string, now: number): { session: WebSessionRow; user: UserRow } | undefined {
-  return db.select({ session: webSessions, user: users }).from(webSessions)
+export async function getSessionUser(db: Db, sessionId: string, now: number): Promise<{ session: WebSessionRow; user: UserRow } | undefined> {
+  return (await db.select({ session: webSessions, user: users }).from(webSessions)
     .innerJoin(users, eq(users.id, webSessions.userId))
-    .where(and(eq(webSessions.id, sessionId), gt(webSessions.expiresAt, now))).get();
+    .where(and(eq(webSessions.id, sessionId), gt(webSessions.expiresAt, now))).limit(1))[0];
 }
 
-export function deleteWebSession(db: Db, sessionId: string): void {
-  db.delete(webSessions).where(eq(webSessions.id, sessionId)).run();
+export async function deleteWebSession(db: Db, sessionId: string): Promise<void> {
+  await db.delete(webSessions).where(eq(webSessions.id, sessionId));
 }
 
-export function deleteExpiredWebSessions(db: Db, now: number): number {
-  return db.delete(webSessions).where(lt(webSessions.expiresAt, now)).run().changes;
+export async function deleteExpiredWebSessions(db: Db, now: number): Promise<number> {
+  return (await db.delete(webSessions).where(lt(webSessions.expiresAt, now)).returning({ id: webSessions.id })).length;
 }
 
 /**
  * A subscriber's own handsets: the subscriber id is in the where clause, so a viewer
  * only ever finds the devices that are theirs.
  */
-export function devicesOfViewer(db: Db, viewer: { subscriberId: string | null }): Array<Pick<typeof devices.$inferSelect, 'id' | 'devId' | 'manufacturer' | 'model' | 'firmware' | 'lastSeenAt'>> {
+export async function devicesOfViewer(db: Db, viewer: { subscriberId: string | null }): Promise<Array<Pick<typeof devices.$inferSelect, 'id' | 'devId' | 'manufacturer' | 'model' | 'firmware' | 'lastSeenAt'>>> {
   if (!viewer.subscriberId) return [];
   return db.select({
     id: devices.id, devId: devices.devId, manufacturer: devices.manufacturer, model: devices.model,
     firmware: devices.firmware, lastSeenAt: devices.lastSeenAt,
-  }).from(devices).where(eq(devices.subscriberId, viewer.subscriberId)).orderBy(asc(devices.devId)).all();
+  }).from(devices).where(eq(devices.subscriberId, viewer.subscriberId)).orderBy(asc(devices.devId));
 }
 
 /** A success: the count and any lock cleared. */
-export function recordSignIn(db: Db, id: string, now: number): void {
-  db.update(users).set({ failedAttempts: 0, lockedUntil: null, lastSignInAt: now }).where(eq(users.id, id)).run();
+export async function recordSignIn(db: Db, id: string, now: number): Promise<void> {
+  await db.update(users).set({ failedAttempts: 0, lockedUntil: null, lastSignInAt: now }).where(eq(users.id, id));
 }
 
 /**
  * A failure, counted atomically (two sign-ins at once both count). A lock that has run out
  * starts the count afresh; reaching `max` locks the account until `now + lockMs`.
  */
-export function recordFailedSignIn(db: Db, id: string, now: number, max: number, lockMs: number): { failedAttempts: number; lockedUntil: number | null } {
-  // One UPDATE: SQLite evaluates every SET expression against the row as it was.
+export async function recordFailedSignIn(db: Db, id: string, now: number, max: number, lockMs: number): Promise<{ failedAttempts: number; lockedUntil: number | null }> {
+  // One UPDATE: SQLite and PostgreSQL evaluate every SET expression against the row as it was.
   const expired = sql`${users.lockedUntil} is not null and ${users.lockedUntil} <= ${now}`;
   const next = sql`case when ${expired} then 1 else ${users.failedAttempts} + 1 end`;
-  const row = db.update(users).set({
+  const [row] = await db.update(users).set({
     failedAttempts: next,
     lockedUntil: sql`case when ${next} >= ${max} then ${now + lockMs} when ${expired} then null else ${users.lockedUntil} end`,
-  }).where(eq(users.id, id)).returning({ failedAttempts: users.failedAttempts, lockedUntil: users.lockedUntil }).get();
+  }).where(eq(users.id, id)).returning({ failedAttempts: users.failedAttempts, lockedUntil: users.lockedUntil });
   return row ?? { failedAttempts: 0, lockedUntil: null };
 }
 
 /** Every user for the admin list, without password hashes. */
-export function listUsers(db: Db) {
+export async function listUsers(db: Db) {
   return db.select({
     id: users.id, email: users.email, role: users.role, subscriberId: users.subscriberId, failedAttempts: users.failedAttempts,
     lockedUntil: users.lockedUntil, createdAt: users.createdAt, lastSignInAt: users.lastSignInAt,
-  }).from(users).orderBy(asc(users.email)).all();
+  }).from(users).orderBy(asc(users.email));
 }
 
-export function setUserRole(db: Db, id: string, role: UserRow['role']): void {
-  db.update(users).set({ role }).where(eq(users.id, id)).run();
+export async function setUserRole(db: Db, id: string, role: UserRow['role']): Promise<void> {
+  await db.update(users).set({ role }).where(eq(users.id, id));
 }
 
-export function deleteUser(db: Db, id: string): void {
-  db.delete(users).where(eq(users.id, id)).run();
+export async function deleteUser(db: Db, id: string): Promise<void> {
+  await db.delete(users).where(eq(users.id, id));
 }
 
 /** Signs a user out everywhere (after a password reset or a change of role). */
-export function deleteUserSessions(db: Db, userId: string): number {
-  return db.delete(webSessions).where(eq(webSessions.userId, userId)).run().changes;
+export async function deleteUserSessions(db: Db, userId: string): Promise<number> {
+  return (await db.delete(webSessions).where(eq(webSessions.userId, userId)).returning({ id: webSessions.id })).length;
 }

@@ -207,7 +207,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   process.env.LOG_LEVEL = 'silent';
   process.env.DATA_DIR = dataDir;
   const { resetEnvCache } = await import('../lib/env');
-  const { getContext, setContext } = await import('../lib/app-context');
+  const { createBlobStore, createPush, setContext } = await import('../lib/app-context');
+  const { closeDb, openDatabase } = await import('../db/client');
+  const { dbErrorCode } = await import('../db/sql');
+  const { env } = await import('../lib/env');
   const { openFleet } = await import('../lib/device/fleet');
   const { withFaults } = await import('../lib/device/faults');
   const { httpTransport } = await import('../lib/device/transport');
@@ -265,12 +268,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     if (!stopping) serverExit ??= `the server exited during the run (${signal ?? `code ${code}`}): ${server.stderrTail().slice(-600)}`;
   });
   // The server applied the migrations before it printed its address. This process then opens
-  // the same data directory as the CLI does (database, blob store and its keys).
+  // the same database (DATABASE_URL, else the data directory's) and data directory as the CLI
+  // does (blob store and its keys).
   resetEnvCache();
   setContext(undefined);
   let ctx: AppContext;
   try {
-    ctx = getContext();
+    const e = env();
+    const opened = openDatabase({ DATABASE_URL: process.env.DATABASE_URL || undefined, ...e });
+    ctx = { db: opened, env: e, push: createPush(e), blobs: createBlobStore(e, opened) };
+    setContext(ctx);
   } catch (e) {
     await server.stop();
     await closeGateway();
@@ -295,11 +302,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       return reply;
     };
     const created = openFleet({ server: server.dmUrl, devices: o.devices, stateDir, seed: o.seed, encoding: 'mixed', auth: 'md5', mediaScale: o.mediaScale });
-    describeVirtualModels(db);
-    db.transaction(() => {
+    await describeVirtualModels(db);
+    await db.transaction(async (tx) => {
       for (const h of created) {
         const input = provisionInput({ ...h.identity, nonces: { ...h.state.nonces } });
-        provisionDevice(db, { ...input, pushAddress: `tel:+${input.msisdn}` });
+        await provisionDevice(tx, { ...input, pushAddress: `tel:+${input.msisdn}` });
       }
     });
     for (const [i, h] of created.entries()) {
@@ -325,7 +332,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       handsets.set(h.devId, s);
     }
     for (const s of handsets.values()) {
-      const row = getDeviceByDevId(db, s.h.devId);
+      const row = await getDeviceByDevId(db, s.h.devId);
       if (!row) throw new Error(`${s.h.devId} was not provisioned`);
       s.deviceId = row.id;
     }
@@ -371,11 +378,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
      * session is followed by one of its own a moment later; a handset left waiting for
      * work it was promised (a Package #0 that never came) checks in after stallS.
      */
-    async function settle(s: Handset, done: () => boolean): Promise<boolean> {
+    async function settle(s: Handset, done: () => boolean | Promise<boolean>): Promise<boolean> {
       s.phase = 'waiting for its jobs';
       let reconnectAt = 0;
       for (;;) {
-        if (done()) return true;
+        if (await done()) return true;
         if (Date.now() >= hardStop || stopped) return false;
         const now = Date.now();
         if (!s.inSession && s.lastFailed) {
@@ -396,24 +403,27 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       }
     }
     /**
-     * A write made outside the server, as the CLI makes it, while the server writes too: a
-     * transaction that began by reading can be refused at once with SQLITE_BUSY (its snapshot
-     * is stale) instead of waiting. Such a write is tried again, and counted.
+     * A write made outside the server, as the CLI makes it, while the server writes too: on
+     * SQLite it can be refused with SQLITE_BUSY when the file stays locked past busy_timeout.
+     * Such a write is tried again, and counted.
      */
     async function retryBusy<T>(fn: () => T | Promise<T>): Promise<T> {
       for (let attempt = 1; ; attempt++) {
         try {
           return await fn();
         } catch (e) {
-          if (attempt >= 10 || !String((e as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY')) throw e;
+          if (attempt >= 10 || !(dbErrorCode(e) ?? '').startsWith('SQLITE_BUSY')) throw e;
           busyRetries++;
           await sleep(50 * attempt);
         }
       }
     }
-    const ended = (ids: readonly string[]) => ids.every((id) => END.has(getJob(db, id)?.status ?? ''));
-    const device = (s: Handset) => {
-      const row = getDevice(db, s.deviceId);
+    const ended = async (ids: readonly string[]) => {
+      for (const id of ids) if (!END.has((await getJob(db, id))?.status ?? '')) return false;
+      return true;
+    };
+    const device = async (s: Handset) => {
+      const row = await getDevice(db, s.deviceId);
       if (!row) throw new Error(`device ${s.h.devId} is gone`);
       return row;
     };
@@ -428,7 +438,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       let ids: string[] = [];
       let ok: boolean;
       if (kind === 'restore') {
-        const snaps = completeSnapshots(db, s.deviceId);
+        const snaps = await completeSnapshots(db, s.deviceId);
         const snap = snaps[Math.floor(s.rng() * snaps.length)];
         let planned: { job: JobRow; backup: JobRow } | undefined;
         if (snap) {
@@ -451,17 +461,17 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         ok = await settle(s, () => ended(ids));
       } else if (kind === 'ordered-backup') {
         count(kind);
-        const { job } = await retryBusy(() => createBackupJob(db, device(s), { trigger: 'on-demand', actor: 'soak', wake: true }));
+        const { job } = await retryBusy(async () => createBackupJob(db, await device(s), { trigger: 'on-demand', actor: 'soak', wake: true }));
         ids = [job.id];
         ok = await settle(s, () => ended(ids));
       } else {
         count(kind);
         void s.h.pressBackupButton();
         // The request rides in the handset's session; the job is the server's answer to it.
-        ok = await settle(s, () => {
+        ok = await settle(s, async () => {
           if (s.h.state.pendingAlerts.length > 0 || s.inSession) return false;
-          ids = jobsForDevice(db, s.deviceId, undefined, 50).filter((j) => j.kind === 'backup' && j.updatedAt >= t0).map((j) => j.id);
-          return ids.length > 0 && ended(ids);
+          ids = (await jobsForDevice(db, s.deviceId, undefined, 50)).filter((j) => j.kind === 'backup' && j.updatedAt >= t0).map((j) => j.id);
+          return ids.length > 0 && (await ended(ids));
         });
       }
       if (ok) {
@@ -486,7 +496,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       }
       // The drain: whatever the server still has for this handset gets to finish.
       s.phase = 'draining';
-      await settle(s, () => s.h.state.pendingAlerts.length === 0 && !s.inSession && jobsForDevice(db, s.deviceId, ['queued', 'running'], 1).length === 0);
+      await settle(s, async () => s.h.state.pendingAlerts.length === 0 && !s.inSession && (await jobsForDevice(db, s.deviceId, ['queued', 'running'], 1)).length === 0);
     }
 
     // ---- Progress.
@@ -536,11 +546,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     for (const r of verification.results.filter((x) => !x.ok)) lostDetails.push(`snapshot ${r.snapshotId} does not verify: manifest ${r.manifest}, ${r.missing.length} missing, ${r.damaged.length} damaged`);
     for (const s of handsets.values()) {
       const removed = new Set<string>();
-      for (const a of listAudit(db, { deviceId: s.deviceId, action: 'snapshots.pruned' }, 100_000)) {
+      for (const a of await listAudit(db, { deviceId: s.deviceId, action: 'snapshots.pruned' }, 100_000)) {
         // Each removal is { id, reason } (older rows: the id alone).
         for (const r of (JSON.parse(a.details ?? '{}') as { removed?: Array<string | { id: string }> }).removed ?? []) removed.add(typeof r === 'string' ? r : r.id);
       }
-      for (const job of jobsForDevice(db, s.deviceId, undefined, 100_000)) {
+      for (const job of await jobsForDevice(db, s.deviceId, undefined, 100_000)) {
         total++;
         const k = (byKind[job.kind] ??= {});
         k[job.status] = (k[job.status] ?? 0) + 1;
@@ -561,7 +571,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         let lost: string | undefined;
         if (job.kind === 'backup') {
           const snapshotId = (JSON.parse(job.result ?? '{}') as { snapshotId?: string }).snapshotId;
-          const snap = snapshotId ? getSnapshot(db, snapshotId) : undefined;
+          const snap = snapshotId ? await getSnapshot(db, snapshotId) : undefined;
           if (!snapshotId) lost = 'succeeded without a snapshot';
           else if (!snap) {
             if (removed.has(snapshotId)) pruned++;
@@ -569,7 +579,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
           } else if (snap.status !== 'complete') lost = `its snapshot ${snapshotId} is ${snap.status}`;
           else if (badSnapshots.has(snapshotId)) lost = `its snapshot ${snapshotId} does not verify`;
         } else if (job.kind === 'restore') {
-          const bad = listItems(db, job.id).filter((i) => i.status !== 'verified' && i.status !== 'skipped');
+          const bad = (await listItems(db, job.id)).filter((i) => i.status !== 'verified' && i.status !== 'skipped');
           if (bad.length) lost = `${bad.length} item(s) not read back as written (${bad.slice(0, 3).map((i) => `${i.path} ${i.status}`).join(', ')})`;
         }
         if (lost) lostDetails.push(`${what}: ${lost}`);
@@ -582,10 +592,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const anomalies: string[] = [];
     const perJob = new Map<string, string[]>();
     for (const r of verification.results) {
-      const jobId = getSnapshot(db, r.snapshotId)?.jobId;
+      const jobId = (await getSnapshot(db, r.snapshotId))?.jobId;
       if (!jobId) continue;
       perJob.set(jobId, [...(perJob.get(jobId) ?? []), r.snapshotId]);
-      const job = getJob(db, jobId);
+      const job = await getJob(db, jobId);
       if (job?.status !== 'succeeded') anomalies.push(`snapshot ${r.snapshotId} is complete but its job ${jobId} is ${job?.status ?? 'gone'}`);
     }
     for (const [jobId, ids] of perJob) if (ids.length > 1) anomalies.push(`backup job ${jobId} has ${ids.length} complete snapshots (${ids.join(', ')})`);
@@ -636,7 +646,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     rss.stop();
     await server.stop();
     await closeGateway();
-    db.$client.close();
+    await closeDb(db);
     setContext(undefined);
     if (opts.keep) say(`data kept in ${root}`);
     else fs.rmSync(root, { recursive: true, force: true });

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startServer } from '../server';
 import { env } from '../lib/env';
-import { getContext } from '../lib/app-context';
+import { openDatabase, prepareDb } from '../db/client';
+import { createBlobStore, createPush, setContext, type AppContext } from '../lib/app-context';
 import { log } from '../lib/log';
 import { startWakeDispatcher } from '../lib/jobs/wake-dispatcher';
 import { startScheduler } from '../lib/backup/scheduler';
@@ -28,7 +29,11 @@ async function main(): Promise<void> {
     execFileSync(process.execPath, [nextBin(), 'build'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   }
   fs.mkdirSync(e.dataDir, { recursive: true });
-  const ctx = getContext(); // opens the database and applies migrations before the first request
+  // The database the environment names (PostgreSQL when DATABASE_URL is set, else
+  // DATA_DIR/rewind.db), migrated and indexed before the first request.
+  const db = await prepareDb(openDatabase({ DATABASE_URL: process.env.DATABASE_URL || undefined, ...e }));
+  const ctx: AppContext = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
+  setContext(ctx);
   const server = await startServer({ port: e.PORT, host: e.HOST, next: protocolOnly ? false : { dev } });
   // Package #0 for queued jobs (whoever queued them), and the policies' periodic backups.
   const stopWakes = startWakeDispatcher(ctx);
@@ -41,7 +46,7 @@ async function main(): Promise<void> {
   if (demo) {
     const { startDemo } = await import('../lib/demo');
     stopDemo = (await startDemo({ serverUrl: `http://127.0.0.1:${server.port}` })).stop;
-  } else if (countUsers(ctx.db) === 0) {
+  } else if ((await countUsers(ctx.db)) === 0) {
     console.log('No users yet: create the first admin with  npm run rewind -- user add --email you@example.com --role admin  (the password is read from standard input)');
   }
 
@@ -53,8 +58,9 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await stopDemo?.();
-      stopWakes();
-      stopScheduler();
+      // Awaited: stopping may give a lease back to the database.
+      await stopWakes();
+      await stopScheduler();
       await server.close();
     } catch (err) {
       log.error({ err }, 'shutdown step failed');

@@ -23,26 +23,28 @@ export async function benchBackup(opts: { devices?: number; concurrency?: number
   const { createBackupJob } = await import('../../lib/backup/jobs');
   const { getDeviceByDevId } = await import('../../db/queries/devices');
   const { blobStats } = await import('../../db/queries/snapshots');
+  const { value } = await import('../../db/sql');
+  const { sql } = await import('drizzle-orm');
 
   const ts = await startTestServer();
-  describeVirtualModels(ts.ctx.db);
-  const client = startClient((ids) => {
-    provisionFleet(ts.ctx.db, ids);
-    for (const h of ids) createBackupJob(ts.ctx.db, getDeviceByDevId(ts.ctx.db, h.devId)!, { trigger: 'on-demand', actor: 'bench' });
+  await describeVirtualModels(ts.ctx.db);
+  const client = startClient(async (ids) => {
+    await provisionFleet(ts.ctx.db, ids);
+    for (const h of ids) await createBackupJob(ts.ctx.db, (await getDeviceByDevId(ts.ctx.db, h.devId))!, { trigger: 'on-demand', actor: 'bench' });
     client.send({ cmd: 'registered' });
   });
-  const complete = () => (ts.ctx.db.$client.prepare("select count(*) as n from snapshots where status = 'complete'").get() as { n: number }).n;
+  const complete = async () => Number(await value(ts.ctx.db, sql`select count(*) as n from snapshots where status = 'complete'`));
   try {
     await client.next('ready');
     const round = async () => {
       const done = client.next('fleet-done');
-      const before = { snaps: complete(), stored: blobStats(ts.ctx.db).bytes };
+      const before = { snaps: await complete(), stored: (await blobStats(ts.ctx.db)).bytes };
       client.send({ cmd: 'fleet', server: ts.dmUrl, devices, seed: 42, concurrency, encoding: 'mixed' });
       const r = await done;
       if (r.summary.failed > 0) throw new Error(`backup bench: ${r.summary.failed} sessions failed (${JSON.stringify(r.summary.errorsByKind)})`);
-      const backups = complete() - before.snaps;
+      const backups = (await complete()) - before.snaps;
       if (backups !== devices) throw new Error(`backup bench: ${backups} of ${devices} backups completed`);
-      return { backups, ms: r.windowMs, stored: blobStats(ts.ctx.db).bytes - before.stored, messages: r.summary.messages };
+      return { backups, ms: r.windowMs, stored: (await blobStats(ts.ctx.db)).bytes - before.stored, messages: r.summary.messages };
     };
     const first = await round();
     const second = await round(); // same seed, same handsets, nothing changed on them

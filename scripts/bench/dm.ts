@@ -116,7 +116,7 @@ async function startBareServer(answers: readonly RecordedAnswer[]): Promise<{ ur
 }
 
 /** The child process with the handsets, and a way to wait for its next message of a kind. */
-export function startClient(onRegister: (ids: Extract<ChildMessage, { type: 'register' }>['ids']) => void) {
+export function startClient(onRegister: (ids: Extract<ChildMessage, { type: 'register' }>['ids']) => void | Promise<void>) {
   const child: ChildProcess = fork(join(dirname(fileURLToPath(import.meta.url)), 'dm-client.ts'), [], {
     execArgv: process.execArgv, // tsx's loader
     serialization: 'advanced', // Uint8Array bodies
@@ -130,7 +130,8 @@ export function startClient(onRegister: (ids: Extract<ChildMessage, { type: 'reg
     waiting = undefined;
   };
   child.on('message', (m: ChildMessage) => {
-    if (m.type === 'register') return onRegister(m.ids);
+    // Registering writes to the database: a failure there fails the bench like the client's own.
+    if (m.type === 'register') return void Promise.resolve().then(() => onRegister(m.ids)).catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
     if (m.type === 'error') return fail(new Error(`bench client: ${m.message}`));
     if (waiting && m.type === waiting.type) {
       const w = waiting;
@@ -172,16 +173,18 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
   const { describeVirtualModels, provisionFleet } = await import('../../lib/fleet-provision.js');
   const { createBackupJob } = await import('../../lib/backup/jobs.js');
   const { getDeviceByDevId } = await import('../../db/queries/devices.js');
+  const { value } = await import('../../db/sql.js');
+  const { sql } = await import('drizzle-orm');
 
   const ts = await startTestServer();
-  if (workload === 'backup') describeVirtualModels(ts.ctx.db);
+  if (workload === 'backup') await describeVirtualModels(ts.ctx.db);
   let busyFrom = performance.eventLoopUtilization();
   let cpuFrom = process.cpuUsage();
-  const client = startClient((ids) => {
-    provisionFleet(ts.ctx.db, ids);
+  const client = startClient(async (ids) => {
+    await provisionFleet(ts.ctx.db, ids);
     if (workload === 'backup') {
       // No wake: the handset's own session (which the fleet starts now) takes the job.
-      for (const h of ids) createBackupJob(ts.ctx.db, getDeviceByDevId(ts.ctx.db, h.devId)!, { trigger: 'on-demand', actor: 'bench', wake: false });
+      for (const h of ids) await createBackupJob(ts.ctx.db, (await getDeviceByDevId(ts.ctx.db, h.devId))!, { trigger: 'on-demand', actor: 'bench', wake: false });
     }
     // The sessions start now: measure the server's event loop from here.
     busyFrom = performance.eventLoopUtilization();
@@ -206,7 +209,7 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
       if (workload === 'backup') {
         // A run counts only if every handset's backup completed: a cheaper endpoint that
         // skipped work would otherwise look faster.
-        const done = ts.ctx.db.$client.prepare("select count(*) from snapshots where status = 'complete'").pluck().get() as number;
+        const done = Number(await value(ts.ctx.db, sql`select count(*) from snapshots where status = 'complete'`));
         if (done !== completed + n) throw new Error(`DM bench: ${done - completed} of ${n} backups completed`);
         completed = done;
       }

@@ -34,7 +34,11 @@ export async function benchMemory(opts: { sessions?: number; holdMs?: number } =
   process.env.LOG_LEVEL = 'silent';
   process.env.DATA_DIR = dataDir;
   const { resetEnvCache } = await import('../../lib/env');
-  const { getContext, setContext } = await import('../../lib/app-context');
+  const { createBlobStore, createPush, setContext } = await import('../../lib/app-context');
+  const { closeDb, openDatabase } = await import('../../db/client');
+  const { value } = await import('../../db/sql');
+  const { sql } = await import('drizzle-orm');
+  const { env } = await import('../../lib/env');
   const { openFleet } = await import('../../lib/device/fleet');
   const { httpTransport } = await import('../../lib/device/transport');
   const { describeVirtualModels, provisionFleet } = await import('../../lib/fleet-provision');
@@ -45,18 +49,21 @@ export async function benchMemory(opts: { sessions?: number; holdMs?: number } =
   const rss = sampleRss(server.pid, 250);
   resetEnvCache();
   setContext(undefined);
-  let db: ReturnType<typeof getContext>['db'] | undefined;
+  let db: Awaited<ReturnType<typeof openDatabase>> | undefined;
   try {
-    db = getContext().db;
+    // The server's database (DATABASE_URL, else the data directory's), as the CLI opens it.
+    const e = env();
+    db = openDatabase({ DATABASE_URL: process.env.DATABASE_URL || undefined, ...e });
+    setContext({ db, env: e, push: createPush(e), blobs: createBlobStore(e, db) });
     await sleep(1000);
     const idle = rss.latest();
     const handsets = openFleet({ server: server.dmUrl, devices: n, stateDir: path.join(root, 'handsets'), seed: 5150, encoding: 'mixed', auth: 'md5', mediaScale: 0.01,
       // Let go at once, a thousand sessions queue at the server: each message waits its turn.
       handset: { messageTimeoutMs: 600_000, sessionTimeoutMs: 900_000 },
     });
-    describeVirtualModels(db);
-    provisionFleet(db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
-    for (const h of handsets) createBackupJob(db, getDeviceByDevId(db, h.devId)!, { trigger: 'on-demand', actor: 'bench' });
+    await describeVirtualModels(db);
+    await provisionFleet(db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+    for (const h of handsets) await createBackupJob(db, (await getDeviceByDevId(db, h.devId))!, { trigger: 'on-demand', actor: 'bench' });
     await sleep(1000);
     const provisioned = rss.latest();
 
@@ -89,7 +96,7 @@ export async function benchMemory(opts: { sessions?: number; holdMs?: number } =
       throw new Error(`memory bench: only ${held} of ${n} sessions reached message ${HOLD_BEFORE}${bad.length ? `; ${bad.length} failed, e.g. ${bad[0]!.error?.message}` : ''}`);
     }
     // Every session is open on the server now: its state in the database, its work outstanding.
-    const active = (db.$client.prepare("select count(*) as n from dm_sessions where status = 'active'").get() as { n: number }).n;
+    const active = Number(await value(db, sql`select count(*) as n from dm_sessions where status = 'active'`));
     const heldFrom = rss.samples.length;
     await sleep(holdMs);
     const heldPeak = rss.samples.slice(heldFrom).reduce((a, s) => Math.max(a, s.rss), 0);
@@ -99,7 +106,7 @@ export async function benchMemory(opts: { sessions?: number; holdMs?: number } =
     const drainedIn = Date.now() - releasedAt;
     const failed = done.filter((s) => !s.ok);
     if (failed.length) throw new Error(`memory bench: ${failed.length} of ${n} sessions failed after being held, e.g. ${failed[0]!.error?.message}`);
-    const complete = (db.$client.prepare("select count(*) as n from snapshots where status = 'complete'").get() as { n: number }).n;
+    const complete = Number(await value(db, sql`select count(*) as n from snapshots where status = 'complete'`));
     if (complete !== n) throw new Error(`memory bench: ${complete} of ${n} backups completed`);
     rss.stop();
     const peak = rss.max();
@@ -122,7 +129,7 @@ export async function benchMemory(opts: { sessions?: number; holdMs?: number } =
   } finally {
     rss.stop();
     await server.stop();
-    db?.$client.close();
+    if (db) await closeDb(db);
     setContext(undefined);
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -18,7 +18,7 @@ export async function benchProcesses(opts: { devices?: number; concurrency?: num
   const devices = opts.devices ?? 120;
   const concurrency = opts.concurrency ?? 24;
   process.env.LOG_LEVEL = 'silent';
-  const { dbFile, openDb } = await import('../../db/client');
+  const { closeDb, dbFile, openDb } = await import('../../db/client');
   const { getDeviceByDevId } = await import('../../db/queries/devices');
   const { getJob } = await import('../../db/queries/jobs');
   const { createBackupJob } = await import('../../lib/backup/jobs');
@@ -33,13 +33,14 @@ export async function benchProcesses(opts: { devices?: number; concurrency?: num
     const db = openDb(dbFile(dataDir));
     const servers = await Promise.all(Array.from({ length: processes }, () => spawnChildServer({ dataDir, env: { LOG_LEVEL: 'silent' } })));
     try {
-      describeVirtualModels(db);
+      await describeVirtualModels(db);
       const handsets = openFleet({
         server: servers[0]!.dmUrl, devices, stateDir, encoding: 'mixed', auth: 'md5', mediaScale: 0.01, seed: 77,
         handset: { transport: roundRobinTransport(servers.map((s) => s.port)) },
       });
-      provisionFleet(db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
-      const jobs = handsets.map((h) => createBackupJob(db, getDeviceByDevId(db, h.devId)!, { trigger: 'on-demand', actor: 'bench' }).job.id);
+      await provisionFleet(db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+      const jobs: string[] = [];
+      for (const h of handsets) jobs.push((await createBackupJob(db, (await getDeviceByDevId(db, h.devId))!, { trigger: 'on-demand', actor: 'bench' })).job.id);
       let messages = 0;
       let i = 0;
       const started = performance.now();
@@ -50,12 +51,13 @@ export async function benchProcesses(opts: { devices?: number; concurrency?: num
         }
       }));
       const ms = performance.now() - started;
-      const ok = jobs.filter((id) => getJob(db, id)?.status === 'succeeded').length;
+      let ok = 0;
+      for (const id of jobs) if ((await getJob(db, id))?.status === 'succeeded') ok++;
       if (ok !== devices) throw new Error(`${devices - ok} of ${devices} backups did not succeed with ${processes} process(es)`);
       return { backupsPerS: (devices / ms) * 1000, messagesPerS: (messages / ms) * 1000 };
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
-      db.$client.close();
+      await closeDb(db);
       fs.rmSync(dataDir, { recursive: true, force: true });
       fs.rmSync(stateDir, { recursive: true, force: true });
     }

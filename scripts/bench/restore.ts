@@ -29,16 +29,16 @@ export async function benchRestore(opts: { runs?: number } = {}): Promise<Row[]>
   const ts = await startTestServer();
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-bench-restore-'));
   try {
-    describeVirtualModels(ts.ctx.db);
+    await describeVirtualModels(ts.ctx.db);
     // The model with the largest messages (128 KB), media scaled to about 10 MB in all.
     const [h] = openFleet({ server: ts.dmUrl, devices: 1, stateDir, encoding: 'wbxml', auth: 'md5', mediaScale: 2.95, seed: 5, models: ['nimbus-n2'] });
     const handset = h!;
-    provisionFleet(ts.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
+    await provisionFleet(ts.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
     handset.listen(ts.ctx.push.inproc);
-    const device = getDeviceByDevId(ts.ctx.db, handset.devId)!;
-    const { job: b } = createBackupJob(ts.ctx.db, device, { trigger: 'on-demand', actor: 'bench' });
+    const device = (await getDeviceByDevId(ts.ctx.db, handset.devId))!;
+    const { job: b } = await createBackupJob(ts.ctx.db, device, { trigger: 'on-demand', actor: 'bench' });
     await handset.connect({ initiator: 'client' });
-    const backedUp = getJob(ts.ctx.db, b.id)!;
+    const backedUp = (await getJob(ts.ctx.db, b.id))!;
     if (backedUp.status !== 'succeeded') throw new Error(`restore bench: the first backup ${backedUp.status}: ${backedUp.error}`);
     const snapshotId = (JSON.parse(backedUp.result!) as { snapshotId: string }).snapshotId;
 
@@ -50,13 +50,13 @@ export async function benchRestore(opts: { runs?: number } = {}): Promise<Row[]>
       const { row, plan } = await createPlan(ts.ctx, { snapshotId, categories: ['appdata'] }, 'bench');
       bytes = plan.bytes;
       const t0 = Date.now();
-      const { job, backup } = executePlan(ts.ctx, row.id, 'bench');
+      const { job, backup } = await executePlan(ts.ctx, row.id, 'bench');
       await dispatchWakes(ts.ctx);
       await handset.idle();
-      const done = getJob(ts.ctx.db, job.id)!;
+      const done = (await getJob(ts.ctx.db, job.id))!;
       if (done.status !== 'succeeded') throw new Error(`restore bench: the restore ${done.status}: ${done.error}`);
       totalMs.push(done.updatedAt - t0);
-      restoreMs.push(done.updatedAt - getJob(ts.ctx.db, backup.id)!.updatedAt);
+      restoreMs.push(done.updatedAt - (await getJob(ts.ctx.db, backup.id))!.updatedAt);
     }
     const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)]!;
     return [

@@ -12,7 +12,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openDb, type Db } from '../../db/client';
+import { sql } from 'drizzle-orm';
+import { closeDb, openDb, type Db } from '../../db/client';
+import { row, value } from '../../db/sql';
 import { searchSubscribers } from '../../db/queries/search';
 import { Rng } from '../../lib/device/random';
 import { seedDevices } from '../../lib/fleet-seed';
@@ -25,7 +27,7 @@ const SEED_GOAL_S = 120;
 const PER_KIND = 60;
 
 /** The seeded database, from an earlier run when one completed. */
-function fleetDb(): { db: Db; seededIn?: { wall: number; cpu: number } } {
+async function fleetDb(): Promise<{ db: Db; seededIn?: { wall: number; cpu: number } }> {
   const dir = path.join(os.tmpdir(), `rewind-bench-search-${DEVICES}`);
   const file = path.join(dir, 'rewind.db');
   const ready = path.join(dir, 'complete');
@@ -34,7 +36,7 @@ function fleetDb(): { db: Db; seededIn?: { wall: number; cpu: number } } {
   const db = openDb(file);
   const started = performance.now();
   const cpu = process.cpuUsage();
-  seedDevices(db, DEVICES, { seed: 7, onProgress: (n) => process.stderr.write(`  search bench: seeded ${n.toLocaleString('en-US')} handsets\n`) });
+  await seedDevices(db, DEVICES, { seed: 7, onProgress: (n) => process.stderr.write(`  search bench: seeded ${n.toLocaleString('en-US')} handsets\n`) });
   const used = process.cpuUsage(cpu);
   const seededIn = { wall: (performance.now() - started) / 1000, cpu: (used.user + used.system) / 1e6 };
   fs.writeFileSync(ready, `${DEVICES}\n`);
@@ -43,31 +45,34 @@ function fleetDb(): { db: Db; seededIn?: { wall: number; cpu: number } } {
 
 interface Probe { kind: string; q: string; expect?: string }
 
-/** Queries drawn from the stored rows (rowids at random), in every form the box takes. */
-function probes(db: Db): Probe[] {
+/**
+ * Queries drawn from the stored rows (rowids at random), in every form the box takes. The
+ * bench's database is a SQLite file (openDb), so SQLite's rowid picks the rows.
+ */
+async function probes(db: Db): Promise<Probe[]> {
   const rng = new Rng(20_251_201);
-  const c = db.$client;
-  const max = (t: string) => (c.prepare(`select max(rowid) as n from ${t}`).get() as { n: number }).n;
-  const sample = <T>(t: string, cols: string): T[] => {
-    const n = max(t);
+  const max = async (t: string) => Number(await value(db, sql`select max(rowid) as n from ${sql.identifier(t)}`));
+  const sample = async <T>(t: string, cols: string): Promise<T[]> => {
+    const n = await max(t);
     const out: T[] = [];
-    const at = c.prepare(`select ${cols} from ${t} where rowid >= ? order by rowid limit 1`);
-    for (let i = 0; i < PER_KIND; i++) out.push(at.get(rng.int(1, n)) as T);
+    for (let i = 0; i < PER_KIND; i++) {
+      out.push((await row<T>(db, sql`select ${sql.raw(cols)} from ${sql.identifier(t)} where rowid >= ${rng.int(1, n)} order by rowid limit 1`))!);
+    }
     return out;
   };
   const out: Probe[] = [];
-  for (const m of sample<{ msisdn: string; sub: string }>('msisdns', 'msisdn, subscriber_id as sub')) {
+  for (const m of await sample<{ msisdn: string; sub: string }>('msisdns', 'msisdn, subscriber_id as sub')) {
     const n = m.msisdn.slice(2); // 7xxxxxxxxx
     out.push({ kind: 'MSISDN international', q: m.msisdn, expect: m.sub });
     out.push({ kind: 'MSISDN spaced', q: `+44 ${n.slice(0, 4)} ${n.slice(4)}`, expect: m.sub });
     out.push({ kind: 'MSISDN national', q: `0${n.slice(0, 4)} ${n.slice(4)}`, expect: m.sub });
   }
-  for (const d of sample<{ devId: string; sub: string }>('devices', 'dev_id as devId, subscriber_id as sub')) {
+  for (const d of await sample<{ devId: string; sub: string }>('devices', 'dev_id as "devId", subscriber_id as sub')) {
     const digits = rng.int(8, 15);
     // A whole IMEI is one handset's; a shorter prefix is many, the TAC alone a third of the fleet.
     out.push({ kind: 'IMEI prefix', q: d.devId.slice(5, 5 + digits), ...(digits === 15 ? { expect: d.sub } : {}) });
   }
-  for (const s of sample<{ name: string; email: string | null }>('subscribers', 'name, email')) {
+  for (const s of await sample<{ name: string; email: string | null }>('subscribers', 'name, email')) {
     const [first, last] = s.name.split(' ') as [string, string];
     out.push({ kind: 'name prefix', q: `${first} ${last.slice(0, 2)}` });
     out.push({ kind: 'surname prefix', q: last.slice(0, 4) });
@@ -80,17 +85,17 @@ const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor((
 const ms = (x: number) => Math.round(x * 100) / 100;
 
 export async function benchSearch(): Promise<Row[]> {
-  const { db, seededIn } = fleetDb();
+  const { db, seededIn } = await fleetDb();
   try {
-    const qs = probes(db);
-    for (const p of qs) searchSubscribers(db, p.q, SEARCH_LIMIT); // warm the page cache and the JIT
+    const qs = await probes(db);
+    for (const p of qs) await searchSubscribers(db, p.q, SEARCH_LIMIT); // warm the page cache and the JIT
     const times: number[] = [];
     const byKind = new Map<string, number[]>();
     let missed = 0;
     for (let round = 0; round < 3; round++) {
       for (const p of qs) {
         const t0 = performance.now();
-        const hits = searchSubscribers(db, p.q, SEARCH_LIMIT);
+        const hits = await searchSubscribers(db, p.q, SEARCH_LIMIT);
         const t = performance.now() - t0;
         times.push(t);
         (byKind.get(p.kind) ?? byKind.set(p.kind, []).get(p.kind)!).push(t);
@@ -109,7 +114,7 @@ export async function benchSearch(): Promise<Row[]> {
     if (seededIn) rows.unshift({ name: `seed ${fleet}`, value: Math.round(seededIn.wall), unit: 's', baseline: `goal < ${SEED_GOAL_S} s; ${Math.round(seededIn.cpu)} s of CPU; kept for the next run` });
     return rows;
   } finally {
-    db.$client.close();
+    await closeDb(db);
   }
 }
 

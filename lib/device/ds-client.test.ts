@@ -21,10 +21,10 @@ let url: string;
 beforeAll(async () => {
   t = await startTestServer();
   url = `http://127.0.0.1:${t.server.port}/ds`;
-  provisionDevice(t.ctx.db, { devId: DEV, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
-  addDsAccount(t.ctx.db, { devId: DEV, user: 'basic-xml', pass: 'secret-1' });
-  addDsAccount(t.ctx.db, { devId: DEV, user: 'md5-wbxml', pass: 'secret-2', auth: 'md5' });
-  addDsAccount(t.ctx.db, { devId: DEV, user: 'small', pass: 'secret-3' });
+  await provisionDevice(t.ctx.db, { devId: DEV, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
+  await addDsAccount(t.ctx.db, { devId: DEV, user: 'basic-xml', pass: 'secret-1' });
+  await addDsAccount(t.ctx.db, { devId: DEV, user: 'md5-wbxml', pass: 'secret-2', auth: 'md5' });
+  await addDsAccount(t.ctx.db, { devId: DEV, user: 'small', pass: 'secret-3' });
 });
 
 afterAll(async () => {
@@ -44,9 +44,9 @@ function fieldSets(ds: HandsetDs, store: DsStoreName): string[] {
 }
 
 async function serverFieldSets(user: string, store: DsStoreName): Promise<string[]> {
-  const account = getDsAccountByUser(t.ctx.db, user)!;
+  const account = (await getDsAccountByUser(t.ctx.db, user))!;
   const out: string[] = [];
-  for (const row of dsItemsOf(t.ctx.db, account.id, store)) out.push(fields(new TextDecoder().decode((await t.ctx.blobs.get(row.hash))!)).join('\n'));
+  for (const row of await dsItemsOf(t.ctx.db, account.id, store)) out.push(fields(new TextDecoder().decode((await t.ctx.blobs.get(row.hash))!)).join('\n'));
   return out.sort();
 }
 
@@ -75,8 +75,8 @@ describe('DS client against /ds', () => {
     expect(second.stores.map((s) => s.syncType)).toEqual(['two-way', 'two-way']);
     expect(c).toMatchObject({ sent: 2, replaced: 2, added: 0, failed: 0, received: 0 });
     expect(second.stores.find((s) => s.store === 'calendar')!.sent).toBe(0);
-    const account = getDsAccountByUser(t.ctx.db, 'basic-xml')!;
-    const snaps = dsSnapshotsOf(t.ctx.db, account.deviceId).filter((s) => s.accountId === account.id);
+    const account = (await getDsAccountByUser(t.ctx.db, 'basic-xml'))!;
+    const snaps = (await dsSnapshotsOf(t.ctx.db, account.deviceId)).filter((s) => s.accountId === account.id);
     expect(JSON.parse(snaps[0]!.changes).contacts).toMatchObject({ received: 2, replaced: 2, added: 0 });
     ds = second.ds!;
     expect(Object.keys(ds.stores.contacts.changes)).toHaveLength(0);
@@ -101,7 +101,7 @@ describe('DS client against /ds', () => {
     const after = await runDsSession(config('basic-xml', 'secret-1'), restored.ds!);
     expect(after.ok, after.error).toBe(true);
     expect(after.stores.map((s) => [s.syncType, s.sent, s.received])).toEqual([['two-way', 0, 0], ['two-way', 0, 0]]);
-    expect(dsItemsOf(t.ctx.db, getDsAccountByUser(t.ctx.db, 'basic-xml')!.id).every((i) => i.luid)).toBe(true);
+    expect((await dsItemsOf(t.ctx.db, (await getDsAccountByUser(t.ctx.db, 'basic-xml'))!.id)).every((i) => i.luid)).toBe(true);
   });
 
   it('MD5 in WBXML: the challenge is answered once, and the next session uses the nonce it was given', async () => {

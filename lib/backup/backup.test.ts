@@ -34,7 +34,7 @@ afterAll(async () => {
   await srv?.close();
 });
 
-const device = (h: VirtualHandset): DeviceRow => getDeviceByDevId(srv.ctx.db, h.devId)!;
+const device = async (h: VirtualHandset): Promise<DeviceRow> => (await getDeviceByDevId(srv.ctx.db, h.devId))!;
 
 async function wakeAndWait(h: VirtualHandset): Promise<void> {
   await dispatchWakes(srv.ctx);
@@ -42,10 +42,10 @@ async function wakeAndWait(h: VirtualHandset): Promise<void> {
 }
 
 /** The handset's leaves under the backed-up subtrees, as path -> bytes (what Get may read). */
-function treeLeaves(h: VirtualHandset, categories: readonly Category[]): Map<string, Uint8Array> {
-  const d = device(h);
+async function treeLeaves(h: VirtualHandset, categories: readonly Category[]): Promise<Map<string, Uint8Array>> {
+  const d = await device(h);
   const out = new Map<string, Uint8Array>();
-  for (const root of backupRoots(profileFor(srv.ctx.db, d.manufacturer, d.model), categories)) {
+  for (const root of backupRoots(await profileFor(srv.ctx.db, d.manufacturer, d.model), categories)) {
     if (!h.tree.has(root.path)) continue;
     for (const { path: p, node } of h.tree.walk(root.path)) {
       if (node.kind === 'leaf' && node.access.includes('Get')) out.set(p, node.value);
@@ -55,7 +55,7 @@ function treeLeaves(h: VirtualHandset, categories: readonly Category[]): Map<str
 }
 
 async function snapshotLeaves(snapshotId: string): Promise<Map<string, Uint8Array>> {
-  const snap = getSnapshot(srv.ctx.db, snapshotId)!;
+  const snap = (await getSnapshot(srv.ctx.db, snapshotId))!;
   const manifest = decodeManifest((await srv.ctx.blobs.get(snap.rootHash!))!);
   const out = new Map<string, Uint8Array>();
   for (const e of manifest.entries) if (e.hash) out.set(e.path, (await srv.ctx.blobs.get(e.hash))!);
@@ -63,7 +63,7 @@ async function snapshotLeaves(snapshotId: string): Promise<Map<string, Uint8Arra
 }
 
 async function expectSnapshotEqualsTree(snapshotId: string, h: VirtualHandset, categories: readonly Category[]): Promise<void> {
-  const want = treeLeaves(h, categories);
+  const want = await treeLeaves(h, categories);
   const got = await snapshotLeaves(snapshotId);
   expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
   for (const [p, bytes] of want) expect(sha256Hex(got.get(p)!), p).toBe(sha256Hex(bytes));
@@ -74,12 +74,12 @@ describe('backup triggers', () => {
   it('on demand: Package #0, a session, a complete snapshot equal to the tree byte for byte (Struct and walked handsets)', async () => {
     const models = new Set<string>();
     for (const h of handsets.slice(0, 4)) {
-      const { job } = createBackupJob(srv.ctx.db, device(h), { trigger: 'on-demand', actor: 'test', wake: true });
+      const { job } = await createBackupJob(srv.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test', wake: true });
       await wakeAndWait(h);
-      const done = getJob(srv.ctx.db, job.id)!;
+      const done = (await getJob(srv.ctx.db, job.id))!;
       expect(done.status, done.error ?? '').toBe('succeeded');
       const { snapshotId } = JSON.parse(done.result!) as { snapshotId: string };
-      const snap = getSnapshot(srv.ctx.db, snapshotId)!;
+      const snap = (await getSnapshot(srv.ctx.db, snapshotId))!;
       expect(snap).toMatchObject({ status: 'complete', trigger: 'on-demand' });
       expect(h.sessions.at(-1)!.initiator).toBe('server');
       await expectSnapshotEqualsTree(snapshotId, h, CATEGORIES);
@@ -94,19 +94,19 @@ describe('backup triggers', () => {
     const h = handsets[0]!;
     const store = srv.ctx.blobs as FileBlobStore;
     const files = async () => { let n = 0; for await (const _ of store.list()) n++; return n; };
-    const before = { stats: blobStats(srv.ctx.db), files: await files() };
+    const before = { stats: await blobStats(srv.ctx.db), files: await files() };
     const roots = new Set<string>();
     for (let i = 0; i < 30; i++) {
-      const { job } = createBackupJob(srv.ctx.db, device(h), { trigger: 'on-demand', actor: 'test' });
+      const { job } = await createBackupJob(srv.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
       await h.connect({ initiator: 'client' });
-      const r = JSON.parse(getJob(srv.ctx.db, job.id)!.result!) as { snapshotId: string; newBytes: number; rootHash: string };
+      const r = JSON.parse((await getJob(srv.ctx.db, job.id))!.result!) as { snapshotId: string; newBytes: number; rootHash: string };
       expect(r.newBytes).toBe(0);
       roots.add(r.rootHash);
     }
     expect(roots.size).toBe(1);
     // The default policy's retention (keep the last 5, one a day...) pruned the rest as it went.
-    expect(listSnapshots(srv.ctx.db, device(h).id, { status: 'complete' }).length).toBeLessThanOrEqual(6);
-    expect(blobStats(srv.ctx.db)).toEqual(before.stats);
+    expect((await listSnapshots(srv.ctx.db, (await device(h)).id, { status: 'complete' })).length).toBeLessThanOrEqual(6);
+    expect(await blobStats(srv.ctx.db)).toEqual(before.stats);
     expect(await files()).toBe(before.files);
   }, 180_000);
 
@@ -115,20 +115,20 @@ describe('backup triggers', () => {
     const now = Date.now();
     // Never backed up, its policy (the default: daily) makes it due a day after provisioning.
     expect(await scheduleDueBackups(srv.ctx, now + 2 * 86_400_000)).toBeGreaterThan(0);
-    const job = jobsForDevice(srv.ctx.db, device(h).id, ['queued']).find((j) => j.kind === 'backup')!;
+    const job = (await jobsForDevice(srv.ctx.db, (await device(h)).id, ['queued'])).find((j) => j.kind === 'backup')!;
     expect(JSON.parse(job.payload)).toMatchObject({ trigger: 'scheduled' });
     await wakeAndWait(h);
     for (const other of handsets) await other.idle();
-    expect(getJob(srv.ctx.db, job.id)!.status).toBe('succeeded');
+    expect((await getJob(srv.ctx.db, job.id))!.status).toBe('succeeded');
     // Nothing is due again straight after.
     expect(await scheduleDueBackups(srv.ctx, Date.now())).toBe(0);
 
     // The last good backup is two days old: connecting by itself, the handset gets one.
-    const last = listSnapshots(srv.ctx.db, device(h).id, { status: 'complete' })[0]!;
-    updateSnapshot(srv.ctx.db, last.id, { completedAt: now - 2 * 86_400_000 });
-    const count = listSnapshots(srv.ctx.db, device(h).id).length;
+    const last = (await listSnapshots(srv.ctx.db, (await device(h)).id, { status: 'complete' }))[0]!;
+    await updateSnapshot(srv.ctx.db, last.id, { completedAt: now - 2 * 86_400_000 });
+    const count = (await listSnapshots(srv.ctx.db, (await device(h)).id)).length;
     await h.connect({ initiator: 'client' });
-    const snaps = listSnapshots(srv.ctx.db, device(h).id);
+    const snaps = await listSnapshots(srv.ctx.db, (await device(h)).id);
     expect(snaps.length).toBe(count + 1);
     expect(snaps[0]).toMatchObject({ status: 'complete', trigger: 'scheduled' });
   }, 120_000);
@@ -137,29 +137,29 @@ describe('backup triggers', () => {
     const h = handsets[1]!;
     const target = './Settings/Display/Brightness';
     const old = h.tree.read(target)!;
-    const { backup, job } = withSafetyBackup(srv.ctx.db, device(h), {
+    const { backup, job } = await withSafetyBackup(srv.ctx.db, await device(h), {
       kind: 'dm-commands', payload: { work: [{ id: 'set', kind: 'replace', items: [{ path: target, format: 'int', value: base64Encode(new TextEncoder().encode('17')) }] }] },
     }, { actor: 'test' });
     const sessions = h.sessions.length;
     await wakeAndWait(h);
     expect(h.sessions.length).toBe(sessions + 1);
-    expect(getJob(srv.ctx.db, backup.id)!.status).toBe('succeeded');
-    expect(getJob(srv.ctx.db, job.id)!.status).toBe('succeeded');
+    expect((await getJob(srv.ctx.db, backup.id))!.status).toBe('succeeded');
+    expect((await getJob(srv.ctx.db, job.id))!.status).toBe('succeeded');
     expect(h.tree.text(target)).toBe('17');
     // The snapshot holds the value from before the operation.
-    const { snapshotId } = JSON.parse(getJob(srv.ctx.db, backup.id)!.result!) as { snapshotId: string };
+    const { snapshotId } = JSON.parse((await getJob(srv.ctx.db, backup.id))!.result!) as { snapshotId: string };
     expect((await snapshotLeaves(snapshotId)).get(target)).toEqual(old);
   }, 60_000);
 
   it('device-initiated: the user presses backup; the server answers with a backup in the same session', async () => {
     const h = handsets[2]!;
-    const before = listSnapshots(srv.ctx.db, device(h).id).length;
+    const before = (await listSnapshots(srv.ctx.db, (await device(h)).id)).length;
     const sessions = h.sessions.length;
     const s = await h.pressBackupButton(['settings', 'appdata']);
     expect(s.ok).toBe(true);
     await h.idle();
     expect(h.sessions.length).toBe(sessions + 1);
-    const snaps = listSnapshots(srv.ctx.db, device(h).id);
+    const snaps = await listSnapshots(srv.ctx.db, (await device(h)).id);
     expect(snaps.length).toBe(before + 1);
     expect(snaps[0]).toMatchObject({ status: 'complete', trigger: 'device' });
     expect(JSON.parse(snaps[0]!.categories)).toEqual(['settings', 'appdata']);
@@ -168,19 +168,19 @@ describe('backup triggers', () => {
 
   it('local: the handset backs up to its own storage, reports the manifest, and restores it on order', async () => {
     const h = handsets[3]!;
-    const job = createLocalBackupJob(srv.ctx.db, device(h), { target: 'device', categories: ['settings', 'appdata'], actor: 'test' });
+    const job = await createLocalBackupJob(srv.ctx.db, await device(h), { target: 'device', categories: ['settings', 'appdata'], actor: 'test' });
     await wakeAndWait(h);
-    const done = getJob(srv.ctx.db, job.id)!;
+    const done = (await getJob(srv.ctx.db, job.id))!;
     expect(done.status, done.error ?? '').toBe('succeeded');
-    const rows = listLocalBackups(srv.ctx.db, device(h).id);
+    const rows = await listLocalBackups(srv.ctx.db, (await device(h)).id);
     expect(rows).toHaveLength(1);
     const onHandset = h.localBackups();
     expect(onHandset).toHaveLength(1);
     expect(rows[0]).toMatchObject({ localId: onHandset[0]!.id, target: 'device', rootHash: onHandset[0]!.rootHash, entries: onHandset[0]!.entries, size: onHandset[0]!.size });
 
-    const restore = createLocalRestoreJob(srv.ctx.db, device(h), { localId: rows[0]!.localId, actor: 'test' });
+    const restore = await createLocalRestoreJob(srv.ctx.db, await device(h), { localId: rows[0]!.localId, actor: 'test' });
     await wakeAndWait(h);
-    expect(getJob(srv.ctx.db, restore.id)!.status, getJob(srv.ctx.db, restore.id)!.error ?? '').toBe('succeeded');
+    expect((await getJob(srv.ctx.db, restore.id))!.status, (await getJob(srv.ctx.db, restore.id))!.error ?? '').toBe('succeeded');
   }, 60_000);
 });
 
@@ -191,10 +191,10 @@ describe('profiles', () => {
     // The handset now reports a model the server has no profile for.
     h.state.identity = { ...real, mod: 'Prototype X9' };
     try {
-      const { job } = createBackupJob(srv.ctx.db, device(h), { trigger: 'on-demand', actor: 'test' });
+      const { job } = await createBackupJob(srv.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
       await h.connect({ initiator: 'client' });
-      expect(device(h).model).toBe('Prototype X9');
-      const done = getJob(srv.ctx.db, job.id)!;
+      expect((await device(h)).model).toBe('Prototype X9');
+      const done = (await getJob(srv.ctx.db, job.id))!;
       expect(done.status, done.error ?? '').toBe('succeeded');
       const { snapshotId } = JSON.parse(done.result!) as { snapshotId: string };
       const got = await snapshotLeaves(snapshotId);
@@ -217,36 +217,36 @@ describe('interrupted backups', () => {
     // How many messages a whole backup session of this handset takes.
     const probe = withFaults(httpTransport);
     h.transport = probe;
-    createBackupJob(srv.ctx.db, device(h), { trigger: 'on-demand', actor: 'test' });
+    await createBackupJob(srv.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
     await h.connect({ initiator: 'client' });
     const messages = probe.count;
     expect(messages).toBeGreaterThan(3);
-    const good = listSnapshots(srv.ctx.db, device(h).id, { status: 'complete' })[0]!;
+    const good = (await listSnapshots(srv.ctx.db, (await device(h)).id, { status: 'complete' }))[0]!;
     // Retention prunes old snapshots after each backup; a legal hold keeps this one whatever happens.
-    updateSnapshot(srv.ctx.db, good.id, { legalHold: true });
+    await updateSnapshot(srv.ctx.db, good.id, { legalHold: true });
 
     for (let at = 1; at <= messages; at++) {
       for (const phase of ['request', 'reply'] as const) {
         const faulty = withFaults(httpTransport, { rules: [dropAt(at, phase)] });
         h.transport = faulty;
-        const { job } = createBackupJob(srv.ctx.db, device(h), { trigger: 'on-demand', actor: 'test' });
+        const { job } = await createBackupJob(srv.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
         const s = await h.connect({ initiator: 'client' });
         expect(s.ok, `drop ${phase} ${at}`).toBe(false);
         // Nothing half-done is complete; the last good snapshot is untouched.
-        for (const snap of listSnapshots(srv.ctx.db, device(h).id)) {
+        for (const snap of await listSnapshots(srv.ctx.db, (await device(h)).id)) {
           if (snap.status === 'complete') expect(snap.rootHash).toBe(good.rootHash);
         }
-        expect(getSnapshot(srv.ctx.db, good.id)).toMatchObject({ status: 'complete', rootHash: good.rootHash });
+        expect(await getSnapshot(srv.ctx.db, good.id)).toMatchObject({ status: 'complete', rootHash: good.rootHash });
         // The retry: the handset comes back and the job completes.
         h.transport = httpTransport;
         const again = await h.connect({ initiator: 'client' });
         expect(again.ok, `retry after drop ${phase} ${at}: ${again.error?.message}`).toBe(true);
-        const finished = getJob(srv.ctx.db, job.id)!;
+        const finished = (await getJob(srv.ctx.db, job.id))!;
         expect(finished.status, `job after drop ${phase} ${at}: ${finished.error}`).toBe('succeeded');
-        expect(getSnapshot(srv.ctx.db, (JSON.parse(finished.result!) as { snapshotId: string }).snapshotId)!.rootHash).toBe(good.rootHash);
+        expect((await getSnapshot(srv.ctx.db, (JSON.parse(finished.result!) as { snapshotId: string }).snapshotId))!.rootHash).toBe(good.rootHash);
       }
     }
-    const incomplete = listSnapshots(srv.ctx.db, device(h).id).filter((s) => s.status !== 'complete');
+    const incomplete = (await listSnapshots(srv.ctx.db, (await device(h)).id)).filter((s) => s.status !== 'complete');
     expect(incomplete.every((s) => s.rootHash === null)).toBe(true);
   }, 300_000);
 });

@@ -18,7 +18,9 @@ import { getDeviceByDevId } from '@/db/queries/devices';
 import { getJob } from '@/db/queries/jobs';
 import { listItems } from '@/db/queries/restore';
 import { getSnapshot } from '@/db/queries/snapshots';
+import { sqliteClient } from '@/db/client';
 import { snapshots } from '@/db/schema';
+import { testingPg } from '@/test/db';
 import { createBlobStore } from '../app-context';
 import { openFleet } from '../device/fleet';
 import type { VirtualHandset } from '../device/handset';
@@ -79,8 +81,8 @@ function recording(replies: HttpReply[]): Transport {
 async function withHandset(srv: TestServer, mediaScale: number, seed: number): Promise<VirtualHandset> {
   const stateDir = tempDir('rewind-full-handset-');
   const [h] = openFleet({ server: srv.dmUrl, devices: 1, stateDir, encoding: 'xml', auth: 'md5', mediaScale, seed, models: ['nimbus-n2'] });
-  describeVirtualModels(srv.ctx.db);
-  provisionFleet(srv.ctx.db, [{ ...h!.identity, nonces: { ...h!.state.nonces } }]);
+  await describeVirtualModels(srv.ctx.db);
+  await provisionFleet(srv.ctx.db, [{ ...h!.identity, nonces: { ...h!.state.nonces } }]);
   return h!;
 }
 
@@ -90,8 +92,8 @@ async function withHandset(srv: TestServer, mediaScale: number, seed: number): P
  * left as it was (running, its snapshot incomplete) for a later session to take up.
  */
 async function expectOutOfSpace(srv: TestServer, h: VirtualHandset, blobsDir: string | undefined, reason: RegExp, dbFull = false): Promise<string> {
-  const device = getDeviceByDevId(srv.ctx.db, h.devId)!;
-  const { job } = createBackupJob(srv.ctx.db, device, { trigger: 'on-demand', actor: 'test' });
+  const device = (await getDeviceByDevId(srv.ctx.db, h.devId))!;
+  const { job } = await createBackupJob(srv.ctx.db, device, { trigger: 'on-demand', actor: 'test' });
   const replies: HttpReply[] = [];
   h.transport = recording(replies);
   const s = await h.connect({ initiator: 'client' });
@@ -105,8 +107,8 @@ async function expectOutOfSpace(srv: TestServer, h: VirtualHandset, blobsDir: st
     expect(r.headers['content-type']).toContain(MIME.dmXml);
   }
 
-  const row = getJob(srv.ctx.db, job.id)!;
-  const snaps = srv.ctx.db.select().from(snapshots).all().filter((x) => x.deviceId === device.id);
+  const row = (await getJob(srv.ctx.db, job.id))!;
+  const snaps = (await srv.ctx.db.select().from(snapshots)).filter((x) => x.deviceId === device.id);
   // No snapshot of the handset is complete.
   expect(snaps.filter((x) => x.status === 'complete')).toEqual([]);
   if (dbFull && row.status === 'running') {
@@ -120,12 +122,12 @@ async function expectOutOfSpace(srv: TestServer, h: VirtualHandset, blobsDir: st
     expect(row.status, JSON.stringify(row)).toBe('failed');
     expect(row.error).toMatch(reason);
     expect(row.error).toMatch(/free space/);
-    const live = liveJob(srv.ctx.db, row);
+    const live = await liveJob(srv.ctx.db, row);
     expect(live.finished).toBe(true);
     expect(live.job.error).toMatch(reason);
     const { snapshotId } = JSON.parse(row.result!) as { snapshotId: string };
-    expect(getSnapshot(srv.ctx.db, snapshotId)).toMatchObject({ status: 'failed' });
-    expect(getSnapshot(srv.ctx.db, snapshotId)!.error).toMatch(reason);
+    expect(await getSnapshot(srv.ctx.db, snapshotId)).toMatchObject({ status: 'failed' });
+    expect((await getSnapshot(srv.ctx.db, snapshotId))!.error).toMatch(reason);
   }
 
   // Whatever the store holds is whole: under a hash, exactly the bytes with that hash.
@@ -139,15 +141,15 @@ async function expectOutOfSpace(srv: TestServer, h: VirtualHandset, blobsDir: st
 
 /** Space is back: the job left unfinished resumes, or a new backup (after a failed one) completes. */
 async function expectBackupCompletes(srv: TestServer, h: VirtualHandset, jobId: string): Promise<string> {
-  const device = getDeviceByDevId(srv.ctx.db, h.devId)!;
-  const id = getJob(srv.ctx.db, jobId)!.status === 'failed' ? createBackupJob(srv.ctx.db, device, { trigger: 'on-demand', actor: 'test' }).job.id : jobId;
+  const device = (await getDeviceByDevId(srv.ctx.db, h.devId))!;
+  const id = (await getJob(srv.ctx.db, jobId))!.status === 'failed' ? (await createBackupJob(srv.ctx.db, device, { trigger: 'on-demand', actor: 'test' })).job.id : jobId;
   h.transport = httpTransport;
   await h.connect({ initiator: 'client' });
   await h.idle();
-  const row = getJob(srv.ctx.db, id)!;
+  const row = (await getJob(srv.ctx.db, id))!;
   expect(row.status, row.error ?? '').toBe('succeeded');
   const { snapshotId } = JSON.parse(row.result!) as { snapshotId: string };
-  expect(getSnapshot(srv.ctx.db, snapshotId)).toMatchObject({ status: 'complete' });
+  expect(await getSnapshot(srv.ctx.db, snapshotId)).toMatchObject({ status: 'complete' });
   expect((await verifySnapshot(srv.ctx.db, srv.ctx.blobs, snapshotId)).ok).toBe(true);
   return snapshotId;
 }
@@ -171,20 +173,20 @@ describe('a full disk during a backup', () => {
     const replies: HttpReply[] = [];
     h.transport = recording(replies);
     const { row: plan } = await createPlan(srv.ctx, { snapshotId, categories: ['appdata'] }, 'test');
-    const first = executePlan(srv.ctx, plan.id, 'test');
+    const first = await executePlan(srv.ctx, plan.id, 'test');
     await h.connect({ initiator: 'client' });
     await h.idle();
     expect(replies.every((r) => r.status === 200 && r.headers['content-type']?.includes(MIME.dmXml))).toBe(true);
-    expect(getJob(srv.ctx.db, first.backup.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/blob store is out of space/) });
-    expect(getJob(srv.ctx.db, first.job.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/safety backup .*failed: the blob store is out of space/) });
-    expect(listItems(srv.ctx.db, first.job.id).filter((i) => i.status !== 'pending')).toEqual([]);
+    expect(await getJob(srv.ctx.db, first.backup.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/blob store is out of space/) });
+    expect(await getJob(srv.ctx.db, first.job.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/safety backup .*failed: the blob store is out of space/) });
+    expect((await listItems(srv.ctx.db, first.job.id)).filter((i) => i.status !== 'pending')).toEqual([]);
     filling.room = Number.POSITIVE_INFINITY;
     const { row: again } = await createPlan(srv.ctx, { snapshotId, categories: ['appdata'] }, 'test');
-    const second = executePlan(srv.ctx, again.id, 'test');
+    const second = await executePlan(srv.ctx, again.id, 'test');
     h.transport = httpTransport;
     await h.connect({ initiator: 'client' });
     await h.idle();
-    expect(getJob(srv.ctx.db, second.job.id)!.status, getJob(srv.ctx.db, second.job.id)!.error ?? '').toBe('succeeded');
+    expect((await getJob(srv.ctx.db, second.job.id))!.status, (await getJob(srv.ctx.db, second.job.id))!.error ?? '').toBe('succeeded');
   }, 60_000);
 
   describe('on a real 2 MB file system (Linux, root)', () => {
@@ -202,12 +204,13 @@ describe('a full disk during a backup', () => {
       await expectBackupCompletes(srv, h, jobId);
     }, 60_000);
 
-    it.skipIf(!mnt2)('the blob store and the database on it', async () => {
+    // SQLite only: a PostgreSQL database is not on that file system.
+    it.skipIf(!mnt2 || testingPg())('the blob store and the database on it', async () => {
       const srv = await startTestServer({ dataDir: mnt2! });
       cleanups.push(() => srv.close());
       const h = await withHandset(srv, 1, 53);
       const jobId = await expectOutOfSpace(srv, h, path.join(mnt2!, 'blobs'), /out of space|disk is full/, true);
-      expect(srv.ctx.db.$client.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(sqliteClient(srv.ctx.db)!.pragma('integrity_check', { simple: true })).toBe('ok');
       remount(mnt2!, '16m');
       await expectBackupCompletes(srv, h, jobId);
     }, 60_000);

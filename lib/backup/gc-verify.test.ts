@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { openDb, type Db } from '@/db/client';
+import { sql } from 'drizzle-orm';
+import { closeDb, type Db } from '@/db/client';
+import { column, exec } from '@/db/sql';
+import { testDb } from '@/test/db';
 import { upsertDevice } from '@/db/queries/devices';
 import { deleteSnapshots, insertSnapshot, recordBlob, stageEntry, updateSnapshot } from '@/db/queries/snapshots';
 import { FileBlobStore, sha256Hex, type RawBlobStore } from './blob-store';
@@ -19,40 +22,40 @@ let db: Db;
 let store: FileBlobStore;
 let deviceId: string;
 
-function addDevice(devId: string): string {
-  return upsertDevice(db, {
+async function addDevice(devId: string): Promise<string> {
+  return (await upsertDevice(db, {
     devId, serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientDerived: 'x', serverAuth: 'md5', serverDerived: 'y',
-  }).id;
+  })).id;
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-gc-'));
-  db = openDb(':memory:');
+  db = await testDb();
   store = new FileBlobStore(path.join(dir, 'blobs'));
-  deviceId = addDevice('IMEI:356938035643809');
+  deviceId = await addDevice('IMEI:356938035643809');
 });
 
-afterEach(() => {
-  db.$client.close();
+afterEach(async () => {
+  await closeDb(db);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 /** Any BlobStore (not a FileBlobStore) with hooks, to interleave a backup with a collection. */
 class HookedStore implements RawBlobStore {
   gets = 0;
-  beforeGet?: (hash: string) => void;
-  afterDelete?: (hash: string) => void;
+  beforeGet?: (hash: string) => void | Promise<void>;
+  afterDelete?: (hash: string) => void | Promise<void>;
   constructor(private readonly inner: FileBlobStore) {}
   put(bytes: Uint8Array) { return this.inner.put(bytes); }
   write(hash: string, bytes: Uint8Array) { return this.inner.write(hash, bytes); }
   async get(hash: string) {
-    this.beforeGet?.(hash);
+    await this.beforeGet?.(hash);
     return this.inner.get(hash);
   }
   has(hash: string) { return this.inner.has(hash); }
   async delete(hash: string) {
     await this.inner.delete(hash);
-    this.afterDelete?.(hash);
+    await this.afterDelete?.(hash);
   }
   list() { return this.inner.list(); }
 }
@@ -64,7 +67,7 @@ function file(hash: string): string {
 async function putValue(value: string, record = true): Promise<string> {
   const bytes = enc(value);
   const { hash } = await store.put(bytes);
-  if (record) recordBlob(db, hash, bytes.length);
+  if (record) await recordBlob(db, hash, bytes.length);
   return hash;
 }
 
@@ -76,9 +79,9 @@ async function snapshot(values: Record<string, string>, opts: { device?: string;
   }
   const manifest = encodeManifest(entries);
   const { hash: root } = await store.put(manifest);
-  recordBlob(db, root, manifest.length);
-  const row = insertSnapshot(db, { deviceId: opts.device ?? deviceId, trigger: 'on-demand', categories: ['settings'] });
-  updateSnapshot(db, row.id, { status: 'complete', rootHash: root, entries: entries.length, completedAt: Date.now() });
+  await recordBlob(db, root, manifest.length);
+  const row = await insertSnapshot(db, { deviceId: opts.device ?? deviceId, trigger: 'on-demand', categories: ['settings'] });
+  await updateSnapshot(db, row.id, { status: 'complete', rootHash: root, entries: entries.length, completedAt: Date.now() });
   return { id: row.id, root, manifestSize: manifest.length };
 }
 
@@ -88,8 +91,8 @@ async function files(): Promise<string[]> {
   return out.sort();
 }
 
-function rows(): string[] {
-  return (db.$client.prepare('select hash from blobs order by hash').all() as Array<{ hash: string }>).map((r) => r.hash);
+function rows(): Promise<string[]> {
+  return column<string>(db, sql`select hash from blobs order by hash`);
 }
 
 /** Collects as if an hour had passed, so the grace period covers nothing written by the test. */
@@ -102,54 +105,54 @@ describe('collectGarbage', () => {
     expect(await later()).toEqual({ removed: 0, bytes: 0, hashes: [] });
     expect(await files()).toHaveLength(5);
 
-    deleteSnapshots(db, [a.id]);
+    await deleteSnapshots(db, [a.id]);
     const first = await later();
     expect(first.hashes).toEqual([a.root, h('only in a')].sort());
     expect(first.removed).toBe(2);
     expect(first.bytes).toBe(a.manifestSize + enc('only in a').length);
     expect(await files()).toEqual([b.root, h('shared'), h('only in b')].sort());
-    expect(rows()).toEqual(await files());
+    expect(await rows()).toEqual(await files());
     expect((await verifySnapshot(db, store, b.id)).ok).toBe(true);
 
-    deleteSnapshots(db, [b.id]);
+    await deleteSnapshots(db, [b.id]);
     const second = await later();
     expect(second.hashes).toEqual([b.root, h('shared'), h('only in b')].sort());
     expect(await files()).toEqual([]);
-    expect(rows()).toEqual([]);
+    expect(await rows()).toEqual([]);
   });
 
   it('keeps a manifest two snapshots share (an unchanged handset) until both are gone', async () => {
     const a = await snapshot({ './Settings/Name': 'same' });
     const b = await snapshot({ './Settings/Name': 'same' });
     expect(b.root).toBe(a.root);
-    deleteSnapshots(db, [a.id]);
+    await deleteSnapshots(db, [a.id]);
     expect((await later()).removed).toBe(0);
-    deleteSnapshots(db, [b.id]);
+    await deleteSnapshots(db, [b.id]);
     expect((await later()).hashes).toEqual([a.root, h('same')].sort());
   });
 
   it('a dry run reports and deletes nothing', async () => {
     const a = await snapshot({ './Settings/A': 'a' });
-    deleteSnapshots(db, [a.id]);
+    await deleteSnapshots(db, [a.id]);
     const before = await files();
     const dry = await later(true);
     expect(dry.hashes).toEqual([a.root, h('a')].sort());
     expect(await files()).toEqual(before);
-    expect(rows()).toEqual(before);
+    expect(await rows()).toEqual(before);
     expect(await later()).toEqual(dry);
   });
 
   it('staged entries of a backup in progress protect their blobs', async () => {
-    const running = insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
+    const running = await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
     const hash = await putValue('half-way');
-    stageEntry(db, { snapshotId: running.id, path: './Settings/X', category: 'settings', format: 'chr', type: null, size: 8, hash });
-    stageEntry(db, { snapshotId: running.id, path: './Settings', category: 'settings', format: 'node', type: null, size: 0, hash: null });
+    await stageEntry(db, { snapshotId: running.id, path: './Settings/X', category: 'settings', format: 'chr', type: null, size: 8, hash });
+    await stageEntry(db, { snapshotId: running.id, path: './Settings', category: 'settings', format: 'node', type: null, size: 0, hash: null });
     const unrelated = await putValue('nobody uses this');
 
     expect((await later()).hashes).toEqual([unrelated]);
     expect(await store.has(hash)).toBe(true);
 
-    deleteSnapshots(db, [running.id]); // staging rows cascade
+    await deleteSnapshots(db, [running.id]); // staging rows cascade
     expect((await later()).hashes).toEqual([hash]);
   });
 
@@ -168,7 +171,7 @@ describe('collectGarbage', () => {
     fs.utimesSync(file(old), anHourAgo, anHourAgo);
     // Live content whose row went missing is still live.
     const live = await snapshot({ './Settings/Live': 'referenced' });
-    db.$client.prepare('delete from blobs where hash = ?').run(h('referenced'));
+    await exec(db, sql`delete from blobs where hash = ${h('referenced')}`);
     fs.utimesSync(file(h('referenced')), anHourAgo, anHourAgo);
 
     const r = await collectGarbage(db, store, { dryRun: false });
@@ -193,23 +196,23 @@ describe('collectGarbage', () => {
   });
 
   it('an empty snapshot whose (empty) manifest was never stored does not stop collection', async () => {
-    const empty = insertSnapshot(db, { deviceId, trigger: 'on-demand', categories: [] });
-    updateSnapshot(db, empty.id, { status: 'complete', rootHash: sha256Hex(encodeManifest([])), completedAt: Date.now() });
+    const empty = await insertSnapshot(db, { deviceId, trigger: 'on-demand', categories: [] });
+    await updateSnapshot(db, empty.id, { status: 'complete', rootHash: sha256Hex(encodeManifest([])), completedAt: Date.now() });
     const garbage = await putValue('garbage');
     expect((await later()).hashes).toEqual([garbage]);
   });
 
   it('puts back content a backup stages again while the file is being taken (FileBlobStore)', async () => {
     const old = await snapshot({ './Settings/Flag': 'false' });
-    deleteSnapshots(db, [old.id]);
-    const running = insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
+    await deleteSnapshots(db, [old.id]);
+    const running = await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
     const rename = fs.promises.rename;
     const spy = vi.spyOn(fs.promises, 'rename').mockImplementation(async (from, to) => {
       await rename(from, to);
       // The handset reports 'false' again: the engine's put found the file just before it moved.
       if (String(from).endsWith(h('false'))) {
-        recordBlob(db, h('false'), 5);
-        stageEntry(db, { snapshotId: running.id, path: './Settings/Flag', category: 'settings', format: 'chr', type: null, size: 5, hash: h('false') });
+        await recordBlob(db, h('false'), 5);
+        await stageEntry(db, { snapshotId: running.id, path: './Settings/Flag', category: 'settings', format: 'chr', type: null, size: 5, hash: h('false') });
       }
     });
     try {
@@ -219,19 +222,19 @@ describe('collectGarbage', () => {
       spy.mockRestore();
     }
     expect(await store.get(h('false'))).toEqual(enc('false'));
-    expect(rows()).toContain(h('false'));
+    expect(await rows()).toContain(h('false'));
     expect(fs.readdirSync(store.dir).filter((n) => n.startsWith('.gc-'))).toEqual([]);
   });
 
   it('puts back content a backup stages again during the sweep (any BlobStore)', async () => {
     const old = await snapshot({ './Settings/Flag': 'false' });
-    deleteSnapshots(db, [old.id]);
-    const running = insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
+    await deleteSnapshots(db, [old.id]);
+    const running = await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
     const hooked = new HookedStore(store);
-    hooked.afterDelete = (hash) => {
+    hooked.afterDelete = async (hash) => {
       if (hash !== h('false')) return;
-      recordBlob(db, hash, 5);
-      stageEntry(db, { snapshotId: running.id, path: './Settings/Flag', category: 'settings', format: 'chr', type: null, size: 5, hash });
+      await recordBlob(db, hash, 5);
+      await stageEntry(db, { snapshotId: running.id, path: './Settings/Flag', category: 'settings', format: 'chr', type: null, size: 5, hash });
     };
     const r = await collectGarbage(db, hooked, { dryRun: false, now: Date.now() + HOUR });
     expect(r.hashes).toEqual([old.root]);
@@ -245,11 +248,11 @@ describe('collectGarbage', () => {
     const entries: ManifestEntry[] = [{ path: './Settings/R', category: 'settings', format: 'chr', size: 11, hash: reused }];
     const manifest = encodeManifest(entries);
     const { hash: root } = await store.put(manifest);
-    recordBlob(db, root, manifest.length);
-    const b = insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
+    await recordBlob(db, root, manifest.length);
+    const b = await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
     const hooked = new HookedStore(store);
-    hooked.beforeGet = (hash) => {
-      if (hash === a.root && hooked.gets++ === 0) updateSnapshot(db, b.id, { status: 'complete', rootHash: root, completedAt: Date.now() });
+    hooked.beforeGet = async (hash) => {
+      if (hash === a.root && hooked.gets++ === 0) await updateSnapshot(db, b.id, { status: 'complete', rootHash: root, completedAt: Date.now() });
     };
     const r = await collectGarbage(db, hooked, { dryRun: false, now: Date.now() + HOUR });
     expect(r.removed).toBe(0);
@@ -289,7 +292,7 @@ describe('collectGarbage', () => {
     await snapshot({ './Settings/Name': 'shared' });
     const dry = await collectGarbage(db, store, { dryRun: true, now: Date.now() + HOUR, assumeDeleted: [a.id] });
     expect(dry.hashes).toEqual([a.root, h('only in a')].sort());
-    deleteSnapshots(db, [a.id]);
+    await deleteSnapshots(db, [a.id]);
     expect(await later()).toEqual(dry);
   });
 });
@@ -330,7 +333,7 @@ describe('verifySnapshot', () => {
   });
 
   it('reports an incomplete snapshot as having no manifest, and throws for an unknown id', async () => {
-    const s = insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
+    const s = await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
     expect(await verifySnapshot(db, store, s.id)).toMatchObject({ ok: false, manifest: 'missing' });
     await expect(verifySnapshot(db, store, 'nope')).rejects.toThrow(/no such snapshot/);
   });
@@ -338,11 +341,11 @@ describe('verifySnapshot', () => {
 
 describe('verifyAll', () => {
   it('verifies the complete snapshots of one device or of all', async () => {
-    const other = addDevice('IMEI:490154203237518');
+    const other = await addDevice('IMEI:490154203237518');
     const a = await snapshot({ './Settings/Name': 'shared', './Settings/A': 'a' });
     const b = await snapshot({ './Settings/Name': 'shared', './Settings/B': 'b' });
     const c = await snapshot({ './Settings/C': 'c' }, { device: other });
-    insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] }); // incomplete: not verified
+    await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] }); // incomplete: not verified
 
     const healthy = await verifyAll(db, store);
     expect(healthy).toMatchObject({ ok: true, snapshots: 3, failed: 0 });

@@ -3,7 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '@/db/client';
+import { sql } from 'drizzle-orm';
+import { closeDb, type Db } from '@/db/client';
+import { column, exec } from '@/db/sql';
+import { testDb } from '@/test/db';
 import { upsertDevice } from '@/db/queries/devices';
 import { insertSnapshot, listSnapshots, recordBlob, stageEntry, updateSnapshot, type SnapshotRow } from '@/db/queries/snapshots';
 import { FileBlobStore, sha256Hex } from './blob-store';
@@ -263,18 +266,18 @@ describe('applyRetention', () => {
   let store: FileBlobStore;
   let deviceId: string;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-retention-'));
-    db = openDb(':memory:');
+    db = await testDb();
     store = new FileBlobStore(path.join(dir, 'blobs'));
-    deviceId = upsertDevice(db, {
+    deviceId = (await upsertDevice(db, {
       devId: 'IMEI:356938035643809', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientDerived: 'x',
       serverAuth: 'md5', serverDerived: 'y',
-    }).id;
+    })).id;
   });
 
-  afterEach(() => {
-    db.$client.close();
+  afterEach(async () => {
+    await closeDb(db);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -283,7 +286,7 @@ describe('applyRetention', () => {
   async function putValue(value: string): Promise<string> {
     const bytes = enc(value);
     const { hash } = await store.put(bytes);
-    recordBlob(db, hash, bytes.length);
+    await recordBlob(db, hash, bytes.length);
     return hash;
   }
 
@@ -292,18 +295,18 @@ describe('applyRetention', () => {
     for (const [p, v] of Object.entries(values)) entries.push({ path: p, category: 'settings', format: 'chr', size: enc(v).length, hash: await putValue(v) });
     const manifest = encodeManifest(entries);
     const { hash: root } = await store.put(manifest);
-    recordBlob(db, root, manifest.length);
-    const row = insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
+    await recordBlob(db, root, manifest.length);
+    const row = await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
     const completedAt = at(completedIso);
-    updateSnapshot(db, row.id, { status: 'complete', rootHash: root, entries: entries.length, startedAt: completedAt - 60_000, completedAt, ...over });
+    await updateSnapshot(db, row.id, { status: 'complete', rootHash: root, entries: entries.length, startedAt: completedAt - 60_000, completedAt, ...over });
     return row.id;
   }
 
   async function staged(startedIso: string, values: Record<string, string>): Promise<string> {
-    const row = insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
-    updateSnapshot(db, row.id, { startedAt: at(startedIso) });
+    const row = await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
+    await updateSnapshot(db, row.id, { startedAt: at(startedIso) });
     for (const [p, v] of Object.entries(values)) {
-      stageEntry(db, { snapshotId: row.id, path: p, category: 'settings', format: 'chr', type: null, size: enc(v).length, hash: await putValue(v) });
+      await stageEntry(db, { snapshotId: row.id, path: p, category: 'settings', format: 'chr', type: null, size: enc(v).length, hash: await putValue(v) });
     }
     return row.id;
   }
@@ -326,14 +329,14 @@ describe('applyRetention', () => {
     const stale = await staged('2024-06-20T00:00:00Z', { './Settings/Stale': 'left by a crash' });
     const running = await staged('2024-06-30T11:00:00Z', { './Settings/Running': 'being written' });
     // Every blob recorded an hour before the GC runs, so the grace period does not hide anything.
-    db.$client.prepare('update blobs set created_at = ?').run(Date.now() - HOUR);
+    await exec(db, sql`update blobs set created_at = ${Date.now() - HOUR}`);
 
     const rules = parseRetention('{"keepLast":2,"daily":5,"weekly":2}');
-    const beforeRows = listSnapshots(db, deviceId).map((s) => s.id).sort();
+    const beforeRows = (await listSnapshots(db, deviceId)).map((s) => s.id).sort();
     const beforeFiles = await storeFiles();
 
     const dry = await applyRetention(db, store, deviceId, rules, { dryRun: true, now });
-    expect(listSnapshots(db, deviceId).map((s) => s.id).sort()).toEqual(beforeRows);
+    expect((await listSnapshots(db, deviceId)).map((s) => s.id).sort()).toEqual(beforeRows);
     expect(await storeFiles()).toEqual(beforeFiles);
     expect(dry.remove.length).toBeGreaterThan(10);
     expect(dry.gc.removed).toBeGreaterThan(10);
@@ -344,12 +347,12 @@ describe('applyRetention', () => {
     const real = await applyRetention(db, store, deviceId, rules, { dryRun: false, now });
     expect(real).toEqual(dry);
 
-    const afterRows = listSnapshots(db, deviceId).map((s) => s.id).sort();
+    const afterRows = (await listSnapshots(db, deviceId)).map((s) => s.id).sort();
     expect(afterRows).toEqual(ids(dry.keep).sort());
     expect(beforeRows.filter((id) => !afterRows.includes(id)).sort()).toEqual(ids(dry.remove).sort());
     const afterFiles = await storeFiles();
     expect(beforeFiles.filter((h) => !afterFiles.includes(h))).toEqual(dry.gc.hashes);
-    const blobRows = (db.$client.prepare('select hash from blobs order by hash').all() as Array<{ hash: string }>).map((r) => r.hash);
+    const blobRows = await column<string>(db, sql`select hash from blobs order by hash`);
     expect(blobRows).toEqual(afterFiles);
     // What is left restores: every kept complete snapshot verifies.
     const v = await verifyAll(db, store, { deviceId });
@@ -373,10 +376,10 @@ describe('applyRetention', () => {
   it('with no rules nothing is deleted', async () => {
     await complete('2020-01-01T00:00:00Z', { './a': '1' });
     await complete('2020-01-02T00:00:00Z', { './a': '2' });
-    db.$client.prepare('update blobs set created_at = ?').run(Date.now() - HOUR);
+    await exec(db, sql`update blobs set created_at = ${Date.now() - HOUR}`);
     const r = await applyRetention(db, store, deviceId, parseRetention('{}'), { dryRun: false });
     expect(r.remove).toEqual([]);
     expect(r.gc.removed).toBe(0);
-    expect(listSnapshots(db, deviceId)).toHaveLength(2);
+    expect(await listSnapshots(db, deviceId)).toHaveLength(2);
   });
 });

@@ -3,7 +3,8 @@
  * store's contract, then the same encryption, dedup, erasure and garbage collection as on files.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '@/db/client';
+import { closeDb, type Db } from '@/db/client';
+import { testDb } from '@/test/db';
 import { recordBlob } from '@/db/queries/snapshots';
 import { createRawStore } from '../app-context';
 import { env } from '../env';
@@ -21,10 +22,10 @@ let db: Db;
 beforeAll(async () => {
   s3 = await startLocalS3();
   raw = createRawStore({ ...env(), ...s3.env, dataDir: '/nonexistent' }) as S3BlobStore;
-  db = openDb(':memory:');
+  db = await testDb();
 }, 30_000);
 afterAll(async () => {
-  db?.$client.close();
+  if (db) await closeDb(db);
   await s3?.close();
 });
 
@@ -75,11 +76,11 @@ describe('S3BlobStore', () => {
     const store = new SealedBlobStore(raw, db, new Keyring(db, newKey()));
     const mine = text('BEGIN:VCARD\nFN:Object Store Marker\nEND:VCARD');
     const { hash } = await store.put(mine, 'sub-s3');
-    recordBlob(db, hash, mine.length);
+    await recordBlob(db, hash, mine.length);
     expect((await store.put(mine, 'sub-s3')).created).toBe(false);
     expect(Buffer.from((await raw.get(hash))!).includes(Buffer.from('Object Store Marker'))).toBe(false);
     expect(await store.get(hash)).toEqual(mine);
-    store.destroyOwners(['sub-s3']);
+    await store.destroyOwners(['sub-s3']);
     expect(await store.get(hash)).toBeUndefined();
     // Nothing refers to it: garbage collection removes it from the bucket.
     const gc = await collectGarbage(db, store, { dryRun: false, graceMs: 0 });

@@ -2,7 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '@/db/client';
+import { sql } from 'drizzle-orm';
+import { closeDb, type Db } from '@/db/client';
+import { column } from '@/db/sql';
+import { testDb } from '@/test/db';
 import { FileBlobStore, BlobStoreError, sha256Hex } from './blob-store';
 import { Keyring, KeyError, loadMasterKey, newKey } from './keyring';
 import { SealedBlobStore } from './sealed-store';
@@ -13,16 +16,16 @@ let files: FileBlobStore;
 let master: Uint8Array;
 let store: SealedBlobStore;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-sealed-'));
-  db = openDb(':memory:');
+  db = await testDb();
   files = new FileBlobStore(path.join(dir, 'blobs'));
   master = newKey();
   store = new SealedBlobStore(files, db, new Keyring(db, master));
 });
 
-afterEach(() => {
-  db.$client.close();
+afterEach(async () => {
+  await closeDb(db);
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -43,7 +46,7 @@ describe('SealedBlobStore', () => {
     expect(Buffer.from(raw).includes(Buffer.from('Unique-Marker-7731'))).toBe(false);
     expect(raw.length).toBeGreaterThan(value.length);
     // Nor is it anywhere in the database.
-    expect(db.$client.prepare('select wrapped from content_keys union all select wrapped from blob_keys').pluck().all().join('')).not.toContain('Unique-Marker');
+    expect((await column<string>(db, sql`select wrapped from content_keys union all select wrapped from blob_keys`)).join('')).not.toContain('Unique-Marker');
   });
 
   it('stores the same content of one owner once, and of a second owner once more only as a key', async () => {
@@ -52,7 +55,7 @@ describe('SealedBlobStore', () => {
     const a2 = await store.put(value, 'sub-a');
     const b = await store.put(value, 'sub-b');
     expect([a1.created, a2.created, b.created]).toEqual([true, false, false]);
-    expect(db.$client.prepare('select owner from blob_keys where hash = ? order by owner').pluck().all(a1.hash)).toEqual(['sub-a', 'sub-b']);
+    expect(await column<string>(db, sql`select owner from blob_keys where hash = ${a1.hash} order by owner`)).toEqual(['sub-a', 'sub-b']);
     expect(filesUnder(files.dir)).toHaveLength(1);
   });
 
@@ -61,7 +64,7 @@ describe('SealedBlobStore', () => {
     const [a, b] = await Promise.all([store.put(value, 'sub-a'), store.put(value, 'sub-b')]);
     expect(a.hash).toBe(b.hash);
     expect(await store.get(a.hash)).toEqual(value);
-    store.destroyOwners(['sub-a']);
+    await store.destroyOwners(['sub-a']);
     expect(await store.get(a.hash)).toEqual(value);
   });
 
@@ -69,7 +72,7 @@ describe('SealedBlobStore', () => {
     const mine = await store.put(text('only A has this'), 'sub-a');
     const shared = await store.put(text('A and B have this'), 'sub-a');
     await store.put(text('A and B have this'), 'sub-b');
-    expect(store.destroyOwners(['sub-a'])).toBe(1);
+    expect(await store.destroyOwners(['sub-a'])).toBe(1);
     expect(await store.get(mine.hash)).toBeUndefined();
     expect(new TextDecoder().decode(await store.get(shared.hash))).toBe('A and B have this');
     // Not even a fresh keyring with the master key gets it back.
@@ -84,7 +87,7 @@ describe('SealedBlobStore', () => {
     const value = text('stored, erased, stored again');
     await store.put(value, 'sub-e');
     await store.put(value, 'sub-e');
-    store.destroyOwners(['sub-e']);
+    await store.destroyOwners(['sub-e']);
     const again = await store.put(value, 'sub-e');
     expect(await store.get(again.hash)).toEqual(value);
   });

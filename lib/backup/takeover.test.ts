@@ -21,27 +21,27 @@ afterAll(async () => {
 
 it('the old session of a backup another session took over neither writes its progress nor completes it; the job completes once', async () => {
   const h = fleet.handsets[0]!;
-  const device = getDeviceByDevId(fleet.ctx.db, h.devId)!;
-  const { job } = createBackupJob(fleet.ctx.db, device, { trigger: 'on-demand', actor: 'test' });
+  const device = (await getDeviceByDevId(fleet.ctx.db, h.devId))!;
+  const { job } = await createBackupJob(fleet.ctx.db, device, { trigger: 'on-demand', actor: 'test' });
   let sent = 0;
   let progressAtTakeover: string | null = null;
   // After the session's second message, another session (as a reconnect makes) holds the job.
   const takeover: Transport = async (req) => {
     if (++sent === 3) {
-      progressAtTakeover = getJob(fleet.ctx.db, job.id)!.progress;
-      updateJob(fleet.ctx.db, job.id, { sessionRef: 'a-newer-session' });
+      progressAtTakeover = (await getJob(fleet.ctx.db, job.id))!.progress;
+      await updateJob(fleet.ctx.db, job.id, { sessionRef: 'a-newer-session' });
     }
     return httpTransport(req);
   };
   await h.connect({ initiator: 'client', transport: takeover });
   expect(sent).toBeGreaterThanOrEqual(3);
-  const after = getJob(fleet.ctx.db, job.id)!;
+  const after = (await getJob(fleet.ctx.db, job.id))!;
   expect(after).toMatchObject({ status: 'running', sessionRef: 'a-newer-session' });
   expect(after.progress).toBe(progressAtTakeover);
-  expect(listSnapshots(fleet.ctx.db, device.id, { status: 'complete' })).toHaveLength(0);
+  expect(await listSnapshots(fleet.ctx.db, device.id, { status: 'complete' })).toHaveLength(0);
 
   // The handset's next session finds the job held by a session that is gone, and finishes it once.
   await h.connect({ initiator: 'client' });
-  expect(getJob(fleet.ctx.db, job.id)!.status).toBe('succeeded');
-  expect(listSnapshots(fleet.ctx.db, device.id, { status: 'complete' })).toHaveLength(1);
+  expect((await getJob(fleet.ctx.db, job.id))!.status).toBe('succeeded');
+  expect(await listSnapshots(fleet.ctx.db, device.id, { status: 'complete' })).toHaveLength(1);
 }, 60_000);

@@ -3,7 +3,9 @@
  * from, with virtual handsets over the real /dm endpoint, a real database and blob store,
  * and packages served by Rewind itself.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exec, row as firstRow } from '@/db/sql';
 import { VirtualHandset } from '../device/handset';
 import { MODELS } from '../device/catalog';
 import { provisionFleet } from '../fleet-provision';
@@ -32,7 +34,7 @@ afterAll(async () => {
   await srv?.close();
 });
 
-const device = (h: VirtualHandset): DeviceRow => getDeviceByDevId(srv.ctx.db, h.devId)!;
+const device = async (h: VirtualHandset): Promise<DeviceRow> => (await getDeviceByDevId(srv.ctx.db, h.devId))!;
 
 async function settle(...hs: VirtualHandset[]): Promise<void> {
   for (let i = 0; i < 6; i++) {
@@ -42,16 +44,16 @@ async function settle(...hs: VirtualHandset[]): Promise<void> {
 }
 
 async function backup(h: VirtualHandset): Promise<string> {
-  const { job } = createBackupJob(srv.ctx.db, device(h), { trigger: 'on-demand', actor: 'test' });
+  const { job } = await createBackupJob(srv.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
   await h.connect({ initiator: 'client' });
-  const done = getJob(srv.ctx.db, job.id)!;
+  const done = (await getJob(srv.ctx.db, job.id))!;
   expect(done.status, done.error ?? '').toBe('succeeded');
   return (JSON.parse(done.result!) as { snapshotId: string }).snapshotId;
 }
 
 /** The snapshot's leaves under `roots`, path -> sha256. */
 async function snapshotUnder(snapshotId: string, roots: string[]): Promise<Map<string, string>> {
-  const snap = getSnapshot(srv.ctx.db, snapshotId)!;
+  const snap = (await getSnapshot(srv.ctx.db, snapshotId))!;
   const m = decodeManifest((await srv.ctx.blobs.get(snap.rootHash!))!);
   return new Map(m.entries.filter((e) => e.hash && roots.some((r) => e.path.startsWith(`${r}/`))).map((e) => [e.path, e.hash!]));
 }
@@ -68,14 +70,14 @@ async function expectRestored(h: VirtualHandset, snapshotId: string, roots: stri
 
 async function restore(h: VirtualHandset, snapshotId: string, sel: { categories?: Category[]; paths?: string[]; apps?: string[]; to?: VirtualHandset }): Promise<{ jobId: string; plan: RestorePlan }> {
   const { row, plan } = await createPlan(srv.ctx, { snapshotId, ...(sel.to ? { targetDevId: sel.to.devId } : {}), ...sel }, 'test');
-  const { job } = executePlan(srv.ctx, row.id, 'test');
+  const { job } = await executePlan(srv.ctx, row.id, 'test');
   await settle(sel.to ?? h);
   return { jobId: job.id, plan };
 }
 
-function expectSucceeded(jobId: string): void {
-  const job = getJob(srv.ctx.db, jobId)!;
-  const bad = listItems(srv.ctx.db, jobId).filter((i) => i.status !== 'verified');
+async function expectSucceeded(jobId: string): Promise<void> {
+  const job = (await getJob(srv.ctx.db, jobId))!;
+  const bad = (await listItems(srv.ctx.db, jobId)).filter((i) => i.status !== 'verified');
   expect(job.status, `${job.error} ${JSON.stringify(bad.slice(0, 3))}`).toBe('succeeded');
 }
 
@@ -85,10 +87,10 @@ describe('restore use cases', () => {
     const snap = await backup(h);
     h.damage('settings');
     const { jobId, plan } = await restore(h, snap, { categories: ['settings'] });
-    expectSucceeded(jobId);
+    await expectSucceeded(jobId);
     await expectRestored(h, snap, ['./Settings']);
     expect(plan.prompt.text).toMatch(/settings/);
-    const ledger = listConsents(srv.ctx.db, { jobId });
+    const ledger = await listConsents(srv.ctx.db, { jobId });
     expect(ledger.map((c) => c.answer)).toEqual(['accepted']);
     expect(h.user.prompts.at(-1)!.text).toBe(plan.prompt.text);
   }, 60_000);
@@ -99,7 +101,7 @@ describe('restore use cases', () => {
     h.damage('appdata');
     expect(h.tree.children('./AppData/Ringtones')).toEqual([]);
     const { jobId } = await restore(h, snap, { categories: ['appdata'] });
-    expectSucceeded(jobId);
+    await expectSucceeded(jobId);
     await expectRestored(h, snap, ['./AppData/Ringtones', './AppData/Screensavers', './AppData/Wallpapers']);
   }, 60_000);
 
@@ -108,7 +110,7 @@ describe('restore use cases', () => {
     const snap = await backup(h);
     h.damage('certificates');
     const { jobId, plan } = await restore(h, snap, { paths: ['./Certificates/EmailSMIME'], categories: ['certificates'] });
-    expectSucceeded(jobId);
+    await expectSucceeded(jobId);
     await expectRestored(h, snap, ['./Certificates/EmailSMIME']);
     expect(plan.steps.filter((s) => s.kind === 'node' && s.op === 'write').every((s) => s.kind === 'node' && s.op === 'write' && s.group === './Certificates/EmailSMIME')).toBe(true);
   }, 60_000);
@@ -121,7 +123,7 @@ describe('restore use cases', () => {
     h.damage('antivirus');
     expect(h.tree.children('./SCOMO/Inventory/Deployed')).toEqual([]);
     const { jobId, plan } = await restore(h, snap, { categories: ['applications'] });
-    expectSucceeded(jobId);
+    await expectSucceeded(jobId);
     expect(plan.steps.filter((s) => s.kind === 'app').map((s) => s.kind === 'app' && s.appId)).toContain('com.shieldsec.shieldav');
     expect(h.tree.children('./SCOMO/Inventory/Deployed').sort()).toEqual(before.sort());
     const versions = await snapshotUnder(snap, ['./SCOMO/Inventory/Deployed']);
@@ -134,10 +136,10 @@ describe('restore use cases', () => {
     const fw = h.tree.text('./DevDetail/FwV')!;
     h.damage('firmware');
     await h.connect({ initiator: 'client' }); // the server reads the broken version
-    expect(device(h).firmware).toBe(`${fw}-corrupt`);
+    expect((await device(h)).firmware).toBe(`${fw}-corrupt`);
     const { jobId, plan } = await restore(h, snap, { categories: ['firmware'] });
     expect(plan.steps).toMatchObject([{ kind: 'firmware', from: `${fw}-corrupt`, to: fw }]);
-    expectSucceeded(jobId);
+    await expectSucceeded(jobId);
     expect(h.tree.text('./DevDetail/FwV')).toBe(fw);
     expect(h.tree.text('./FUMO/State')).toBe('100');
   }, 60_000);
@@ -147,23 +149,23 @@ describe('restore use cases', () => {
     // The subscriber's new handset: another model of the same brand, fresh from the box.
     const model = MODELS.find((m) => m.man === from.identity.man && m.id !== from.identity.model) ?? MODELS.find((m) => m.id === from.identity.model)!;
     const to = VirtualHandset.create(991, model.id, { serverUri: srv.dmUrl, encoding: 'wbxml', mediaScale: 0.02 });
-    provisionFleet(srv.ctx.db, [{ ...to.identity, nonces: { ...to.state.nonces } }], { inprocPush: true });
+    await provisionFleet(srv.ctx.db, [{ ...to.identity, nonces: { ...to.state.nonces } }], { inprocPush: true });
     to.listen(srv.ctx.push.inproc);
-    srv.ctx.db.$client.prepare('update devices set subscriber_id = ? where id = ?').run(device(from).subscriberId, device(to).id);
+    await exec(srv.ctx.db, sql`update devices set subscriber_id = ${(await device(from)).subscriberId} where id = ${(await device(to)).id}`);
     await to.connect({ initiator: 'client' });
-    expect(device(from).manufacturer).toBe(device(to).manufacturer);
+    expect((await device(from)).manufacturer).toBe((await device(to)).manufacturer);
     const snap = await backup(from);
     const { jobId, plan } = await restore(from, snap, { categories: ['settings', 'appdata', 'applications', 'certificates'], to });
     expect(plan.migration).toBe(true);
     expect(plan.reissue).toContain('./Certificates/WifiClient');
     expect(plan.notCarried.some((n) => n.path === './Certificates/WifiClient' && /bound/.test(n.reason))).toBe(true);
-    expectSucceeded(jobId);
+    await expectSucceeded(jobId);
     await expectRestored(to, snap, ['./Settings', './AppData', './Certificates/EmailSMIME', './Certificates/OperatorRoot']);
     const apps = plan.steps.filter((s) => s.kind === 'app');
     expect(apps.length).toBeGreaterThan(0);
     for (const a of apps) if (a.kind === 'app') expect(to.tree.text(`${a.path}/Version`), a.appId).toBe(a.version);
     expect(to.tree.has('./Certificates/WifiClient/Data') ? to.tree.text('./Certificates/WifiClient/Subject') : undefined).not.toContain(from.devId);
-    const link = srv.ctx.db.$client.prepare('select * from device_links where from_device_id = ? and to_device_id = ?').get(device(from).id, device(to).id);
+    const link = await firstRow(srv.ctx.db, sql`select * from device_links where from_device_id = ${(await device(from)).id} and to_device_id = ${(await device(to)).id}`);
     expect(link).toBeDefined();
   }, 90_000);
 });
@@ -173,10 +175,10 @@ describe('consent and cost', () => {
     const snap = await backup(h);
     h.damage('settings');
     const { row, plan } = await createPlan(srv.ctx, { snapshotId: snap, categories: ['settings'] }, 'test');
-    const { job } = executePlan(srv.ctx, row.id, 'test');
+    const { job } = await executePlan(srv.ctx, row.id, 'test');
     return { snap, plan, jobId: job.id };
   };
-  const answers = (jobId: string) => listConsents(srv.ctx.db, { jobId }).map((c) => c.answer).reverse();
+  const answers = async (jobId: string) => (await listConsents(srv.ctx.db, { jobId })).map((c) => c.answer).reverse();
 
   it('rejected: the job ends as rejected with the reason, nothing is written', async () => {
     const h = handsets[1]!;
@@ -184,11 +186,11 @@ describe('consent and cost', () => {
     try {
       const { jobId } = await settingsRestore(h);
       await settle(h);
-      const job = getJob(srv.ctx.db, jobId)!;
+      const job = (await getJob(srv.ctx.db, jobId))!;
       expect(job.status).toBe('rejected');
       expect(job.error).toMatch(/rejected/);
-      expect(answers(jobId)).toEqual(['rejected']);
-      expect(listItems(srv.ctx.db, jobId).every((i) => i.status === 'skipped')).toBe(true);
+      expect(await answers(jobId)).toEqual(['rejected']);
+      expect((await listItems(srv.ctx.db, jobId)).every((i) => i.status === 'skipped')).toBe(true);
       expect(h.tree.children('./Settings/Email')).toEqual([]);
     } finally {
       h.user.behaviour = 'accept';
@@ -201,21 +203,21 @@ describe('consent and cost', () => {
     h.user.behaviour = 'later';
     const { snap, jobId } = await settingsRestore(h);
     await settle(h);
-    let job = getJob(srv.ctx.db, jobId)!;
+    let job = (await getJob(srv.ctx.db, jobId))!;
     expect(job.status).toBe('queued');
     expect(job.error).toMatch(/Wi-Fi/);
-    expect(answers(jobId)).toEqual(['deferred']);
+    expect(await answers(jobId)).toEqual(['deferred']);
     // Still on cellular: a session goes by and the restore keeps waiting, without asking again.
     await h.connect({ initiator: 'client' });
-    expect(getJob(srv.ctx.db, jobId)!.status).toBe('queued');
+    expect((await getJob(srv.ctx.db, jobId))!.status).toBe('queued');
     h.user.behaviour = 'accept';
     h.setNetwork({ bearer: 'wifi' });
     await h.connect({ initiator: 'client' });
     await settle(h);
-    job = getJob(srv.ctx.db, jobId)!;
-    expectSucceeded(jobId);
+    job = (await getJob(srv.ctx.db, jobId))!;
+    await expectSucceeded(jobId);
     await expectRestored(h, snap, ['./Settings']);
-    expect(answers(jobId)).toEqual(['deferred']);
+    expect(await answers(jobId)).toEqual(['deferred']);
   }, 60_000);
 
   it('time-out: no answer is recorded, the job waits and asks again later', async () => {
@@ -223,18 +225,18 @@ describe('consent and cost', () => {
     h.user.behaviour = 'timeout';
     const { jobId } = await settingsRestore(h);
     await settle(h);
-    const job = getJob(srv.ctx.db, jobId)!;
+    const job = (await getJob(srv.ctx.db, jobId))!;
     expect(job.status).toBe('queued');
     expect(job.notBefore).toBeGreaterThan(Date.now());
     expect(job.error).toMatch(/no answer/);
-    expect(answers(jobId)).toEqual(['timeout']);
+    expect(await answers(jobId)).toEqual(['timeout']);
     // Asked again (here: now), and accepted.
     h.user.behaviour = 'accept';
-    srv.ctx.db.$client.prepare('update jobs set not_before = null where id = ?').run(jobId);
+    await exec(srv.ctx.db, sql`update jobs set not_before = null where id = ${jobId}`);
     await h.connect({ initiator: 'client' });
     await settle(h);
-    expectSucceeded(jobId);
-    expect(answers(jobId)).toEqual(['timeout', 'accepted']);
+    await expectSucceeded(jobId);
+    expect(await answers(jobId)).toEqual(['timeout', 'accepted']);
   }, 60_000);
 
   it('roaming: the prompt quotes the roaming cost; declined, it waits for Wi-Fi; accepted with the cost, it goes ahead', async () => {
@@ -246,13 +248,13 @@ describe('consent and cost', () => {
     expect(first.plan.cost.network).toBe('roaming');
     expect(first.plan.prompt.text).toMatch(/Charges may apply: about EUR [\d.]+ while roaming/);
     await settle(h);
-    expect(getJob(srv.ctx.db, first.jobId)!.status).toBe('queued');
-    expect(listConsents(srv.ctx.db, { jobId: first.jobId })[0]).toMatchObject({ answer: 'deferred', cost: first.plan.cost.text });
-    expect(JSON.parse(listConsents(srv.ctx.db, { jobId: first.jobId })[0]!.network!)).toMatchObject({ roaming: true });
+    expect((await getJob(srv.ctx.db, first.jobId))!.status).toBe('queued');
+    expect((await listConsents(srv.ctx.db, { jobId: first.jobId }))[0]).toMatchObject({ answer: 'deferred', cost: first.plan.cost.text });
+    expect(JSON.parse((await listConsents(srv.ctx.db, { jobId: first.jobId }))[0]!.network!)).toMatchObject({ roaming: true });
     h.setNetwork({ bearer: 'wifi', roaming: false });
     await h.connect({ initiator: 'client' });
     await settle(h);
-    expectSucceeded(first.jobId);
+    await expectSucceeded(first.jobId);
 
     // Accepting the quoted roaming cost: the restore runs while roaming.
     h.setNetwork({ bearer: 'cellular', roaming: true });
@@ -260,8 +262,8 @@ describe('consent and cost', () => {
     h.user.behaviour = 'accept';
     const second = await settingsRestore(h);
     await settle(h);
-    expectSucceeded(second.jobId);
-    expect(listConsents(srv.ctx.db, { jobId: second.jobId })[0]).toMatchObject({ answer: 'accepted', cost: second.plan.cost.text });
+    await expectSucceeded(second.jobId);
+    expect((await listConsents(srv.ctx.db, { jobId: second.jobId }))[0]).toMatchObject({ answer: 'accepted', cost: second.plan.cost.text });
     h.setNetwork({ bearer: 'wifi', roaming: false });
   }, 60_000);
 
@@ -271,8 +273,8 @@ describe('consent and cost', () => {
     try {
       const { jobId, plan } = await settingsRestore(h);
       await settle(h);
-      expectSucceeded(jobId);
-      expect(answers(jobId)).toEqual(['unsupported', 'accepted']);
+      await expectSucceeded(jobId);
+      expect(await answers(jobId)).toEqual(['unsupported', 'accepted']);
       expect(h.user.prompts.at(-1)!.text).toBe(plan.prompt.fallback.text);
     } finally {
       h.user.behaviour = 'accept';
@@ -288,16 +290,16 @@ describe('execution', () => {
     h.damage('settings');
     const { row } = await createPlan(srv.ctx, { snapshotId: snap, categories: ['settings'] }, 'test');
     h.ignoreWrites = (p) => p === './Settings/Display/Brightness';
-    const { job } = executePlan(srv.ctx, row.id, 'test');
+    const { job } = await executePlan(srv.ctx, row.id, 'test');
     await settle(h);
-    const failed = getJob(srv.ctx.db, job.id)!;
+    const failed = (await getJob(srv.ctx.db, job.id))!;
     expect(failed.status).toBe('failed');
-    const bad = listItems(srv.ctx.db, job.id).filter((i) => i.status !== 'verified');
+    const bad = (await listItems(srv.ctx.db, job.id)).filter((i) => i.status !== 'verified');
     expect(bad.map((i) => [i.path, i.status])).toEqual([['./Settings/Display/Brightness', 'mismatch']]);
     h.ignoreWrites = undefined;
-    retryFailed(srv.ctx, job.id, 'test');
+    await retryFailed(srv.ctx, job.id, 'test');
     await settle(h);
-    expectSucceeded(job.id);
+    await expectSucceeded(job.id);
     await expectRestored(h, snap, ['./Settings']);
   }, 60_000);
 
@@ -311,9 +313,9 @@ describe('execution', () => {
     const probe = withFaults(httpTransport);
     h.transport = probe;
     const { row } = await createPlan(srv.ctx, { snapshotId: snap, categories: ['appdata'] }, 'test');
-    const first = executePlan(srv.ctx, row.id, 'test');
+    const first = await executePlan(srv.ctx, row.id, 'test');
     await settle(h);
-    expectSucceeded(first.job.id);
+    await expectSucceeded(first.job.id);
     const messages = probe.count;
     expect(messages).toBeGreaterThan(3);
     for (let at = 1; at <= messages; at++) {
@@ -321,14 +323,14 @@ describe('execution', () => {
       const faulty = withFaults(httpTransport, { rules: [dropAt(at, at % 2 ? 'reply' : 'request')] });
       h.transport = faulty;
       const { row: plan } = await createPlan(srv.ctx, { snapshotId: snap, categories: ['appdata'] }, 'test');
-      const { job } = executePlan(srv.ctx, plan.id, 'test');
+      const { job } = await executePlan(srv.ctx, plan.id, 'test');
       await settle(h);
       h.transport = httpTransport;
-      for (let i = 0; i < 4 && getJob(srv.ctx.db, job.id)!.status !== 'succeeded'; i++) {
+      for (let i = 0; i < 4 && (await getJob(srv.ctx.db, job.id))!.status !== 'succeeded'; i++) {
         await h.connect({ initiator: 'client' });
         await settle(h);
       }
-      expectSucceeded(job.id);
+      await expectSucceeded(job.id);
       await expectRestored(h, snap, ['./AppData/Ringtones', './AppData/Wallpapers', './AppData/Screensavers']);
     }
   }, 300_000);

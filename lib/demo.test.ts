@@ -22,13 +22,13 @@ afterAll(async () => {
 });
 
 describe('the demo', () => {
-  it('gives each handset a named subscriber and four weekly backups taken in real sessions', () => {
-    const devices = listDevices(t.ctx.db);
+  it('gives each handset a named subscriber and four weekly backups taken in real sessions', async () => {
+    const devices = await listDevices(t.ctx.db);
     expect(devices).toHaveLength(3);
     const week = 7 * 86_400_000;
     for (const d of devices) {
-      expect(DEMO_PEOPLE).toContain(getSubscriber(t.ctx.db, d.subscriberId!)?.name);
-      const snaps = listSnapshots(t.ctx.db, d.id, { status: 'complete' });
+      expect(DEMO_PEOPLE).toContain((await getSubscriber(t.ctx.db, d.subscriberId!))?.name);
+      const snaps = await listSnapshots(t.ctx.db, d.id, { status: 'complete' });
       expect(snaps).toHaveLength(4);
       const times = snaps.map((s) => s.completedAt!).sort((a, b) => a - b);
       // A week apart, give or take the per-handset hour offset; the last one is today.
@@ -41,8 +41,8 @@ describe('the demo', () => {
   it('backs contacts and calendar up through Data Sync in the first week and the last, a contact changed and one added between', async () => {
     const { dsSnapshotsOf } = await import('@/db/queries/ds');
     const { readDsManifest, diffDsManifests } = await import('./ds/snapshot');
-    for (const d of listDevices(t.ctx.db)) {
-      const snaps = dsSnapshotsOf(t.ctx.db, d.id);
+    for (const d of await listDevices(t.ctx.db)) {
+      const snaps = await dsSnapshotsOf(t.ctx.db, d.id);
       expect(snaps).toHaveLength(2);
       const [newest, oldest] = snaps;
       expect(newest!.createdAt - oldest!.createdAt).toBeGreaterThan(2.5 * 7 * 86_400_000);
@@ -53,8 +53,9 @@ describe('the demo', () => {
   });
 
   it('has histories worth diffing: settings change every week, and a lost antivirus shows as removed', async () => {
-    const first = listDevices(t.ctx.db).find((d) => getSubscriber(t.ctx.db, d.subscriberId!)?.name === DEMO_PEOPLE[0])!;
-    const snaps = listSnapshots(t.ctx.db, first.id, { status: 'complete' }).sort((a, b) => a.completedAt! - b.completedAt!);
+    let first: Awaited<ReturnType<typeof listDevices>>[number] | undefined;
+    for (const d of await listDevices(t.ctx.db)) if ((await getSubscriber(t.ctx.db, d.subscriberId!))?.name === DEMO_PEOPLE[0]) first ??= d;
+    const snaps = (await listSnapshots(t.ctx.db, first!.id, { status: 'complete' })).sort((a, b) => a.completedAt! - b.completedAt!);
     const d = await diffSnapshots(t.ctx.db, t.ctx.blobs, snaps[0]!.id, snaps[3]!.id);
     expect(d.changed.some((c) => c.path.endsWith('/Display/Brightness') || c.path.endsWith('/Sound/Ringtone'))).toBe(true);
     expect(d.apps.some((a) => a.change === 'removed' && /shield/i.test(a.id + (a.name ?? '')))).toBe(true);

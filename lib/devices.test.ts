@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openDb } from '@/db/client';
+import { sql } from 'drizzle-orm';
+import { row } from '@/db/sql';
+import { testDb } from '@/test/db';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { provisionDevice, ValidationError } from './devices';
 
@@ -9,19 +11,19 @@ const base = {
 };
 
 describe('provisionDevice', () => {
-  it('keeps the subscriber with their MSISDN and email, and only the derived secret for MD5', () => {
-    const db = openDb(':memory:');
-    provisionDevice(db, { ...base, msisdn: '+44 7700 900123', subscriber: 'Ada Lovelace', email: 'Ada@Example.org' });
-    const d = getDeviceByDevId(db, base.devId)!;
+  it('keeps the subscriber with their MSISDN and email, and only the derived secret for MD5', async () => {
+    const db = await testDb();
+    await provisionDevice(db, { ...base, msisdn: '+44 7700 900123', subscriber: 'Ada Lovelace', email: 'Ada@Example.org' });
+    const d = (await getDeviceByDevId(db, base.devId))!;
     expect(d.clientPassword).toBeNull();
     expect(d.clientDerived).toMatch(/^[A-Za-z0-9+/]{22}==$/);
-    const sub = db.$client.prepare('select s.name, s.email, m.msisdn from subscribers s join msisdns m on m.subscriber_id = s.id where s.id = ?').get(d.subscriberId);
+    const sub = await row(db, sql`select s.name, s.email, m.msisdn from subscribers s join msisdns m on m.subscriber_id = s.id where s.id = ${d.subscriberId}`);
     expect(sub).toEqual({ name: 'Ada Lovelace', email: 'ada@example.org', msisdn: '447700900123' });
   });
 
-  it('refuses a bad email with a field error and writes nothing', () => {
-    const db = openDb(':memory:');
-    expect(() => provisionDevice(db, { ...base, subscriber: 'Ada', email: 'not-an-email' })).toThrow(ValidationError);
-    expect(getDeviceByDevId(db, base.devId)).toBeUndefined();
+  it('refuses a bad email with a field error and writes nothing', async () => {
+    const db = await testDb();
+    await expect(provisionDevice(db, { ...base, subscriber: 'Ada', email: 'not-an-email' })).rejects.toThrow(ValidationError);
+    expect(await getDeviceByDevId(db, base.devId)).toBeUndefined();
   });
 });

@@ -2,12 +2,15 @@
  * Erasing a subscriber, end to end: two subscribers' handsets backed up over the real /dm
  * (with DS copies of contacts too), then one subscriber erased. Nothing of theirs stays
  * readable: not through the store, not with a fresh keyring and the master key, not in any
- * file under DATA_DIR (blobs, database, write-ahead log); the other subscriber's backups are
- * untouched and still verify.
+ * file under DATA_DIR (blobs, and on SQLite the database and its write-ahead log); the other
+ * subscriber's backups are untouched and still verify.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteClient } from '@/db/client';
+import { exec, value } from '@/db/sql';
 import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { getJob } from '@/db/queries/jobs';
 import { getSubscriber } from '@/db/queries/subscribers';
@@ -29,15 +32,15 @@ const MARK_A = 'Erase-Me-Marker-4417';
 const MARK_B = 'Keep-Me-Marker-9902';
 let fleet: TestFleet;
 
-function device(h: VirtualHandset): DeviceRow {
-  return getDeviceByDevId(fleet.ctx.db, h.devId)!;
+async function device(h: VirtualHandset): Promise<DeviceRow> {
+  return (await getDeviceByDevId(fleet.ctx.db, h.devId))!;
 }
 
 async function backUp(h: VirtualHandset, marker: string): Promise<string> {
   h.tree.replace('./Settings/Display/Brightness', { format: 'chr', value: new TextEncoder().encode(marker) });
-  const { job } = createBackupJob(fleet.ctx.db, device(h), { trigger: 'on-demand', actor: 'test' });
+  const { job } = await createBackupJob(fleet.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
   await h.connect({ initiator: 'client' });
-  const j = getJob(fleet.ctx.db, job.id)!;
+  const j = (await getJob(fleet.ctx.db, job.id))!;
   expect(j.status, j.error ?? '').toBe('succeeded');
   return (JSON.parse(j.result!) as { snapshotId: string }).snapshotId;
 }
@@ -65,8 +68,8 @@ describe('erasing a subscriber', () => {
     const snapA = await backUp(a, MARK_A);
     const snapB = await backUp(b, MARK_B);
     await seedDsBackups(fleet.ctx, a.devId, { user: 'erase-a', contacts: 6, events: 2 });
-    const subA = device(a).subscriberId!;
-    const ownerA = keyOwner(device(a));
+    const subA = (await device(a)).subscriberId!;
+    const ownerA = keyOwner(await device(a));
     expect(ownerA).toBe(subA);
 
     // Before: A's setting reads back through the store, and is nowhere on disk in the clear.
@@ -77,18 +80,20 @@ describe('erasing a subscriber', () => {
     expect(new TextDecoder().decode(await store.get(brightness.hash!))).toBe(MARK_A);
     expect(filesContaining(MARK_A)).toEqual([]);
     // The DS copy's contact names are in the database (the summaries the console lists).
-    const contact = fleet.ctx.db.$client.prepare("select summary from ds_items where store = 'contacts' limit 1").pluck().get() as string;
-    fleet.ctx.db.$client.pragma('wal_checkpoint(TRUNCATE)');
-    expect(filesContaining(contact).length).toBeGreaterThan(0);
-    expect(getContentKey(fleet.ctx.db, ownerA)).toBeDefined();
+    const contact = (await value<string>(fleet.ctx.db, sql`select summary from ds_items where store = 'contacts' limit 1`))!;
+    // SQLite: the database is a file under DATA_DIR (PostgreSQL keeps its own files elsewhere).
+    const sqlite = sqliteClient(fleet.ctx.db);
+    sqlite?.pragma('wal_checkpoint(TRUNCATE)');
+    if (sqlite) expect(filesContaining(contact).length).toBeGreaterThan(0);
+    expect(await getContentKey(fleet.ctx.db, ownerA)).toBeDefined();
 
     const r = await eraseSubscriber(fleet.ctx, subA, { graceMs: 0 });
     expect(r).toMatchObject({ devices: 1, snapshots: 1 });
     expect(r.keys).toBeGreaterThanOrEqual(1);
 
-    expect(getSubscriber(fleet.ctx.db, subA)).toBeUndefined();
-    expect(getDeviceByDevId(fleet.ctx.db, a.devId)).toBeUndefined();
-    expect(getContentKey(fleet.ctx.db, ownerA)).toBeUndefined();
+    expect(await getSubscriber(fleet.ctx.db, subA)).toBeUndefined();
+    expect(await getDeviceByDevId(fleet.ctx.db, a.devId)).toBeUndefined();
+    expect(await getContentKey(fleet.ctx.db, ownerA)).toBeUndefined();
     // Nothing of A's opens, through the store or through a fresh keyring with the master key.
     const fresh = new SealedBlobStore(new FileBlobStore(path.join(fleet.dataDir, 'blobs')), fleet.ctx.db, new Keyring(fleet.ctx.db, loadMasterKey({}, fleet.dataDir)));
     const shared = new Set((await readManifest(fleet.ctx.db, store, snapB)).entries.map((e) => e.hash));
@@ -103,17 +108,17 @@ describe('erasing a subscriber', () => {
     expect(await verifySnapshot(fleet.ctx.db, store, snapB)).toMatchObject({ ok: true });
     const mineB = (await readManifest(fleet.ctx.db, store, snapB)).entries.find((e) => e.path.endsWith('/Display/Brightness'))!;
     expect(new TextDecoder().decode(await store.get(mineB.hash!))).toBe(MARK_B);
-    expect(listSnapshots(fleet.ctx.db, device(b).id)).toHaveLength(1);
+    expect(await listSnapshots(fleet.ctx.db, (await device(b)).id)).toHaveLength(1);
     // Unknown subscribers are a clear error.
     await expect(eraseSubscriber(fleet.ctx, subA)).rejects.toThrow(ValidationError);
   }, 120_000);
 
   it('is refused with nothing changed while a snapshot is under legal hold', async () => {
     const b = fleet.handsets[1]!;
-    const snap = listSnapshots(fleet.ctx.db, device(b).id)[0]!;
-    fleet.ctx.db.$client.prepare('update snapshots set legal_hold = 1 where id = ?').run(snap.id);
-    await expect(eraseSubscriber(fleet.ctx, device(b).subscriberId!)).rejects.toThrow(/legal hold/);
-    expect(getContentKey(fleet.ctx.db, keyOwner(device(b)))).toBeDefined();
+    const snap = (await listSnapshots(fleet.ctx.db, (await device(b)).id))[0]!;
+    await exec(fleet.ctx.db, sql`update snapshots set legal_hold = 1 where id = ${snap.id}`);
+    await expect(eraseSubscriber(fleet.ctx, (await device(b)).subscriberId!)).rejects.toThrow(/legal hold/);
+    expect(await getContentKey(fleet.ctx.db, keyOwner(await device(b)))).toBeDefined();
     expect(await verifySnapshot(fleet.ctx.db, fleet.ctx.blobs, snap.id)).toMatchObject({ ok: true });
   });
 });

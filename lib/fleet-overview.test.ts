@@ -2,31 +2,31 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertJob, updateJob } from '@/db/queries/jobs';
 import { provisionDevice } from '@/lib/devices';
-import { tempContext } from '@/test/as-viewer';
+import { tempContext, type TempContext } from '@/test/as-viewer';
 import { seedSnapshot } from '@/test/fixtures';
 import { FLEET_DAYS, fleetOverview } from './fleet-overview';
 
 
-let t: ReturnType<typeof tempContext>;
+let t: TempContext;
 const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-beforeAll(() => { t = tempContext('rewind-fleet-'); });
+beforeAll(async () => { t = await tempContext('rewind-fleet-'); });
 afterAll(() => t.close());
 
 describe('fleet overview', () => {
   it('counts backups per day, coverage by age, failures by reason and storage', async () => {
     const db = t.ctx.db;
     const now = Date.now(); // the store stamps content with the real time
-    const fresh = provisionDevice(db, { ...base, devId: 'IMEI:356938035643809' });
-    const stale = provisionDevice(db, { ...base, devId: 'IMEI:490154203237518' });
-    provisionDevice(db, { ...base, devId: 'IMEI:353918057452738' }); // never backed up
+    const fresh = await provisionDevice(db, { ...base, devId: 'IMEI:356938035643809' });
+    const stale = await provisionDevice(db, { ...base, devId: 'IMEI:490154203237518' });
+    await provisionDevice(db, { ...base, devId: 'IMEI:353918057452738' }); // never backed up
     await seedSnapshot(db, t.ctx.blobs, fresh.id, { './DevInfo/Man': { category: 'settings', value: 'Nimbus' } }, { at: now - 3_600_000 });
     await seedSnapshot(db, t.ctx.blobs, fresh.id, { './DevInfo/Man': { category: 'settings', value: 'Nimbus' } }, { at: now - 2 * 86_400_000 });
     await seedSnapshot(db, t.ctx.blobs, stale.id, { './DevDetail/FwV': { category: 'firmware', value: '1.0' } }, { at: now - 3 * 86_400_000 });
     for (const error of ['handset unreachable', 'handset unreachable', 'session timed out']) {
-      const j = insertJob(db, { deviceId: stale.id, kind: 'backup', payload: {} });
-      updateJob(db, j.id, { status: 'failed', error, updatedAt: now - 1000 });
+      const j = await insertJob(db, { deviceId: stale.id, kind: 'backup', payload: {} });
+      await updateJob(db, j.id, { status: 'failed', error, updatedAt: now - 1000 });
     }
-    const f = fleetOverview(db, now);
+    const f = await fleetOverview(db, now);
     expect(f.backups).toHaveLength(FLEET_DAYS);
     const onDay = (at: number) => f.backups.find((d) => d.day === Math.floor(at / 86_400_000) * 86_400_000)!;
     expect(onDay(now - 3_600_000 - 1000).complete).toBeGreaterThanOrEqual(1);

@@ -2,14 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionDevice } from '@/lib/devices';
 import { AFTER, BEFORE, seedSnapshot } from '@/test/fixtures';
-import { tempContext } from '@/test/as-viewer';
+import { tempContext, type TempContext } from '@/test/as-viewer';
 import { readManifest } from './backup/read';
 import { diffPageData } from './device-page';
 import { bareType, groupByCategory, mediaUrl, previewKind, readTexts } from './snapshot-views';
 
-let t: ReturnType<typeof tempContext>;
-let device: ReturnType<typeof provisionDevice>;
-let other: ReturnType<typeof provisionDevice>;
+let t: TempContext;
+let device: Awaited<ReturnType<typeof provisionDevice>>;
+let other: Awaited<ReturnType<typeof provisionDevice>>;
 let before: string;
 let after: string;
 let theirs: string;
@@ -17,9 +17,9 @@ let theirs: string;
 const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
 
 beforeAll(async () => {
-  t = tempContext();
-  device = provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada', msisdn: '447700900123' });
-  other = provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob', msisdn: '447700900456' });
+  t = await tempContext();
+  device = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada', msisdn: '447700900123' });
+  other = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob', msisdn: '447700900456' });
   const now = Date.now();
   before = (await seedSnapshot(t.ctx.db, t.ctx.blobs, device.id, BEFORE, { at: now - 86_400_000 })).id;
   after = (await seedSnapshot(t.ctx.db, t.ctx.blobs, device.id, { ...AFTER, './Settings/Note': { category: 'settings', value: 'x'.repeat(300) } }, { at: now })).id;

@@ -6,32 +6,32 @@ import { provisionDevice } from '@/lib/devices';
 import { authedAction, FORBIDDEN, NOT_SIGNED_IN } from '@/lib/server/action';
 import { deviceFor } from '@/lib/server/access';
 import type * as Session from '@/lib/server/session';
-import { signedIn, staff, subscriberViewer, tempContext } from './as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './as-viewer';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
   getViewer: async () => (await import('./as-viewer')).signedIn.viewer,
 }));
 
-let t: ReturnType<typeof tempContext>;
+let t: TempContext;
 let mine: string;
 let theirs: string;
 let me: string;
 
-beforeAll(() => {
-  t = tempContext();
+beforeAll(async () => {
+  t = await tempContext();
   const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-  const a = provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
+  const a = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
   mine = a.id;
   me = a.subscriberId!;
-  theirs = provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob Other', msisdn: '447700900456' }).id;
+  theirs = (await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob Other', msisdn: '447700900456' })).id;
 });
 afterAll(() => t.close());
 
 // What a "back up now" action looks like: the id comes from the caller, so it is checked.
-const touch = authedAction({ roles: ['admin', 'agent', 'subscriber'], schema: z.object({ deviceId: z.string() }), audit: 'device.touch' }, ({ deviceId }, ctx) => {
-  const d = deviceFor(ctx.db, ctx.viewer, deviceId);
-  ctx.audit('device.touch', { deviceId: d.id });
+const touch = authedAction({ roles: ['admin', 'agent', 'subscriber'], schema: z.object({ deviceId: z.string() }), audit: 'device.touch' }, async ({ deviceId }, ctx) => {
+  const d = await deviceFor(ctx.db, ctx.viewer, deviceId);
+  await ctx.audit('device.touch', { deviceId: d.id });
   return d.devId;
 });
 const adminOnly = authedAction({ roles: ['admin'], schema: z.object({}), audit: false }, () => 'done');
@@ -53,7 +53,7 @@ describe('actions', () => {
   it('let staff act on any handset, and audit it under their email', async () => {
     signedIn.viewer = staff('agent', 'agent-1@rewind.test');
     expect((await touch(null, { deviceId: theirs })).ok).toBe(true);
-    expect(listAudit(t.ctx.db, { deviceId: theirs })[0]).toMatchObject({ actor: 'agent-1@rewind.test', action: 'device.touch' });
+    expect((await listAudit(t.ctx.db, { deviceId: theirs }))[0]).toMatchObject({ actor: 'agent-1@rewind.test', action: 'device.touch' });
   });
 
   it('check the role before anything else', async () => {

@@ -8,8 +8,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { isPg } from '@/db/client';
+import { rows, value } from '@/db/sql';
 import { auditMark } from '@/db/queries/audit';
 import { dsAccountsOfDevice } from '@/db/queries/ds';
 import { getPolicyByName } from '@/db/queries/policies';
@@ -29,7 +32,7 @@ import type * as Navigation from 'next/navigation';
 import type * as Session from '@/lib/server/session';
 import type { Viewer } from '@/lib/server/session';
 import { BEFORE, seedSnapshot } from './fixtures';
-import { signedIn, staff, subscriberViewer, tempContext } from './as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './as-viewer';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
@@ -67,7 +70,7 @@ async function allActions(): Promise<Found[]> {
   return out;
 }
 
-let t: ReturnType<typeof tempContext>;
+let t: TempContext;
 let found: Found[];
 const ADMIN = 'audit-admin@rewind.test';
 let admin: Viewer;
@@ -83,22 +86,22 @@ const SUB_DEV = 'IMEI:490154203237518';
 const made: Record<string, string> = {};
 
 beforeAll(async () => {
-  t = tempContext('rewind-action-audit-');
+  t = await tempContext('rewind-action-audit-');
   const db = t.ctx.db;
   const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-  staffDevice = provisionDevice(db, { ...base, devId: DEV, subscriber: 'Ada Staffcase' }).id;
-  const sub = provisionDevice(db, { ...base, devId: SUB_DEV, subscriber: 'Bob Portal' });
+  staffDevice = (await provisionDevice(db, { ...base, devId: DEV, subscriber: 'Ada Staffcase' })).id;
+  const sub = await provisionDevice(db, { ...base, devId: SUB_DEV, subscriber: 'Bob Portal' });
   subDevice = sub.id;
   admin = { ...staff('admin', ADMIN), userId: (await createUser(db, { email: ADMIN, password: 'a long password', role: 'admin' })).id };
   subscriber = subscriberViewer(sub.subscriberId!, 'bob.portal@rewind.test');
-  erasedSubscriber = provisionDevice(db, { ...base, devId: 'IMEI:353918050000008', subscriber: 'Cara Erased' }).subscriberId!;
+  erasedSubscriber = (await provisionDevice(db, { ...base, devId: 'IMEI:353918050000008', subscriber: 'Cara Erased' })).subscriberId!;
   staffSnap = (await seedSnapshot(db, t.ctx.blobs, staffDevice, BEFORE)).id;
   subSnap = (await seedSnapshot(db, t.ctx.blobs, subDevice, BEFORE)).id;
   found = await allActions();
 });
 afterAll(() => t.close());
 
-type Step = { as: () => Viewer; input: () => Record<string, unknown>; after?: (data: unknown) => void | Promise<void>; target?: () => string };
+type Step = { as: () => Viewer; input: () => Record<string, unknown> | Promise<Record<string, unknown>>; after?: (data: unknown) => void | Promise<void>; target?: () => string };
 
 /** A valid call of every privileged action, in an order where each finds what it needs. */
 const STEPS: Record<string, Step> = {
@@ -106,22 +109,22 @@ const STEPS: Record<string, Step> = {
   'app/(console)/admin/models/actions.ts#saveProfileAction': { as: () => admin, input: () => ({ manufacturer: 'Nimbus', model: 'N1', settings: './Settings' }) },
   'app/(console)/admin/policies/actions.ts#savePolicyAction': {
     as: () => admin, input: () => ({ name: 'Audit trial', interval: '12', intervalUnit: 'hours', jitterMinutes: '15', categories: ['settings'] }),
-    after: () => { made.policy = getPolicyByName(t.ctx.db, 'Audit trial')!.id; },
+    after: async () => { made.policy = (await getPolicyByName(t.ctx.db, 'Audit trial'))!.id; },
   },
   'app/(console)/admin/policies/actions.ts#assignPolicyAction': {
     as: () => admin, input: () => ({ kind: 'group', key: 'audit-trial', policyId: made.policy }),
-    after: () => { made.assignment = (t.ctx.db.$client.prepare("select id from policy_assignments where key = 'audit-trial'").get() as { id: string }).id; },
+    after: async () => { made.assignment = (await value<string>(t.ctx.db, sql`select id from policy_assignments where key = 'audit-trial'`))!; },
   },
   'app/(console)/admin/policies/actions.ts#unassignPolicyAction': { as: () => admin, input: () => ({ id: made.assignment }) },
   'app/(console)/admin/policies/actions.ts#setGroupAction': { as: () => admin, input: () => ({ devId: DEV, group: 'audit-trial' }), target: () => staffDevice },
   'app/(console)/admin/tokens/actions.ts#createTokenAction': {
     as: () => admin, input: () => ({ name: 'audit billing', role: 'agent' }),
-    after: () => { made.token = listTokens(t.ctx.db).find((x) => x.name === 'audit billing')!.id; },
+    after: async () => { made.token = (await listTokens(t.ctx.db)).find((x) => x.name === 'audit billing')!.id; },
   },
   'app/(console)/admin/tokens/actions.ts#revokeTokenAction': { as: () => admin, input: () => ({ id: made.token }) },
   'app/(console)/admin/users/actions.ts#createUserAction': {
     as: () => admin, input: () => ({ email: 'audit.agent@rewind.test', role: 'agent', subscriberId: '', password: 'a long password' }),
-    after: () => { made.user = getUserByEmail(t.ctx.db, 'audit.agent@rewind.test')!.id; },
+    after: async () => { made.user = (await getUserByEmail(t.ctx.db, 'audit.agent@rewind.test'))!.id; },
   },
   'app/(console)/admin/users/actions.ts#changeRoleAction': { as: () => admin, input: () => ({ id: made.user, role: 'admin' }) },
   'app/(console)/admin/users/actions.ts#resetPasswordAction': { as: () => admin, input: () => ({ id: made.user, password: 'another long password' }) },
@@ -129,7 +132,7 @@ const STEPS: Record<string, Step> = {
   'app/(console)/admin/users/actions.ts#deleteUserAction': { as: () => admin, input: () => ({ id: made.user }) },
   'app/(console)/admin/ds/actions.ts#createDsAccountAction': {
     as: () => admin, input: () => ({ devId: DEV, user: 'ada-phone', pass: 'ds s3cret', auth: 'md5' }), target: () => staffDevice,
-    after: () => { made.dsAccount = dsAccountsOfDevice(t.ctx.db, staffDevice)[0]!.id; },
+    after: async () => { made.dsAccount = (await dsAccountsOfDevice(t.ctx.db, staffDevice))[0]!.id; },
   },
   'app/(console)/admin/ds/actions.ts#resetDsPasswordAction': { as: () => admin, input: () => ({ id: made.dsAccount, pass: 'ds s3cret 2' }), target: () => staffDevice },
   'app/(console)/subscribers/[id]/actions.ts#eraseSubscriberAction': { as: () => admin, input: () => ({ subscriberId: erasedSubscriber, confirm: 'Cara Erased' }) },
@@ -141,18 +144,18 @@ const STEPS: Record<string, Step> = {
   },
   'app/(console)/devices/[id]/restore/actions.ts#confirmRestoreAction': {
     as: () => admin, input: () => ({ planId: made.plan }), target: () => staffDevice,
-    after: (d) => {
+    after: async (d) => {
       // The restore ran and one item failed: what "Retry failed items" is for.
       const jobId = (d as { jobId: string }).jobId;
-      updateItem(t.ctx.db, jobId, listItems(t.ctx.db, jobId)[0]!.seq, { status: 'failed', code: 500, detail: 'the handset answered 500' });
-      updateJob(t.ctx.db, jobId, { status: 'failed', error: '1 item not restored' });
+      await updateItem(t.ctx.db, jobId, (await listItems(t.ctx.db, jobId))[0]!.seq, { status: 'failed', code: 500, detail: 'the handset answered 500' });
+      await updateJob(t.ctx.db, jobId, { status: 'failed', error: '1 item not restored' });
       made.restoreJob = jobId;
     },
   },
   'app/(console)/jobs/[id]/actions.ts#retryFailedAction': { as: () => admin, input: () => ({ jobId: made.restoreJob }), target: () => staffDevice },
   // First of the portal's: erasure is refused while a backup or restore of the handset is under way.
   'app/(portal)/portal/actions.ts#eraseBackupsAction': {
-    as: () => subscriber, input: () => ({ deviceId: subDevice, confirm: handsetName(getDevice(t.ctx.db, subDevice)!) }), target: () => subDevice,
+    as: () => subscriber, input: async () => ({ deviceId: subDevice, confirm: handsetName((await getDevice(t.ctx.db, subDevice))!) }), target: () => subDevice,
     after: async () => { subSnap = (await seedSnapshot(t.ctx.db, t.ctx.blobs, subDevice, BEFORE)).id; },
   },
   'app/(portal)/portal/actions.ts#backUpNowAction': { as: () => subscriber, input: () => ({ deviceId: subDevice }), target: () => subDevice },
@@ -164,8 +167,15 @@ const STEPS: Record<string, Step> = {
 };
 
 type Entry = { action: string; deviceId: string | null; details: string | null };
-const entriesSince = (actor: string, mark: number) =>
-  t.ctx.db.$client.prepare('select action, device_id as deviceId, details from audit_events where actor = ? and rowid > ? order by rowid').all(actor, mark) as Entry[];
+/** The actor's entries after a mark (auditMark: SQLite's rowid, or PostgreSQL's time). */
+const entriesSince = (actor: string, mark: number) => rows<Entry>(t.ctx.db, isPg(t.ctx.db)
+  ? sql`select action, device_id as "deviceId", details from audit_events where actor = ${actor} and at >= ${mark} order by at`
+  : sql`select action, device_id as "deviceId", details from audit_events where actor = ${actor} and rowid > ${mark} order by rowid`);
+/** A mark no earlier entry shares: on PostgreSQL it is a time, so a millisecond goes by first. */
+async function markNow(): Promise<number> {
+  if (isPg(t.ctx.db)) await new Promise((r) => setTimeout(r, 2));
+  return auditMark(t.ctx.db);
+}
 
 describe('the action registry', () => {
   it('finds the actions modules, and every export is built by authedAction or publicAction (or is a reviewed exception)', () => {
@@ -192,11 +202,11 @@ describe('every privileged action', () => {
       const f = found.find((x) => x.key === key)!;
       const viewer = step.as();
       signedIn.viewer = viewer;
-      const since = auditMark(t.ctx.db);
-      const r = await f.action(null, step.input());
+      const since = await markNow();
+      const r = await f.action(null, await step.input());
       expect(r, `${key}: ${JSON.stringify(r)}`).toMatchObject({ ok: true });
       await step.after?.((r as { data: unknown }).data);
-      const entries = entriesSince(viewer.email, since);
+      const entries = await entriesSince(viewer.email, since);
       const noun = String(f.meta!.audit).split('.')[0];
       const own = entries.filter((e) => e.action.split('.')[0] === noun);
       // Its own entry, not authedAction's safety net (which has no details).
@@ -213,16 +223,16 @@ describe('authedAction', () => {
   it('writes the declared entry itself when a successful action forgot to, naming the actor and the handset', async () => {
     const forgetful = authedAction({ roles: ['admin'], schema, audit: 'test.forgotten' }, () => 'done');
     signedIn.viewer = admin;
-    const since = auditMark(t.ctx.db);
+    const since = await markNow();
     expect(await forgetful(null, { deviceId: staffDevice })).toEqual({ ok: true, data: 'done' });
-    expect(entriesSince(ADMIN, since).map((e) => [e.action, e.deviceId])).toEqual([['test.forgotten', staffDevice]]);
+    expect((await entriesSince(ADMIN, since)).map((e) => [e.action, e.deviceId])).toEqual([['test.forgotten', staffDevice]]);
   });
 
   it('adds nothing when the action wrote its entry, when it failed, when it was refused, or when it reads only', async () => {
-    const careful = authedAction({ roles: ['admin'], schema, audit: 'test.done' }, (i, ctx) => { ctx.audit('test.done', { deviceId: i.deviceId, details: { why: 'own' } }); });
+    const careful = authedAction({ roles: ['admin'], schema, audit: 'test.done' }, async (i, ctx) => { await ctx.audit('test.done', { deviceId: i.deviceId, details: { why: 'own' } }); });
     const failing = authedAction({ roles: ['admin'], schema, audit: 'test.failed' }, () => { throw new ValidationError('no'); });
     const reading = authedAction({ roles: ['admin'], schema, audit: false }, () => 1);
-    const since = auditMark(t.ctx.db);
+    const since = await markNow();
     signedIn.viewer = admin;
     await careful(null, { deviceId: staffDevice });
     expect(await failing(null, { deviceId: staffDevice })).toMatchObject({ ok: false });
@@ -230,8 +240,8 @@ describe('authedAction', () => {
     await reading(null, { deviceId: staffDevice });
     signedIn.viewer = staff('agent', 'audit-agent@rewind.test');
     expect(await careful(null, { deviceId: staffDevice })).toMatchObject({ ok: false });
-    expect(entriesSince(ADMIN, since).map((e) => e.action)).toEqual(['test.done']);
-    expect(entriesSince('audit-agent@rewind.test', since)).toEqual([]);
+    expect((await entriesSince(ADMIN, since)).map((e) => e.action)).toEqual(['test.done']);
+    expect(await entriesSince('audit-agent@rewind.test', since)).toEqual([]);
   });
 });
 
@@ -251,20 +261,20 @@ describe('the REST API', () => {
   });
 
   it('records a successful mutation that wrote no entry of its own, and nothing for reads, refusals or routes that audit', async () => {
-    const { token, id } = createApiToken(t.ctx.db, 'admin', 'audit net');
+    const { token, id } = await createApiToken(t.ctx.db, 'admin', 'audit net');
     const actor = `token:${id}`;
     const call = (h: ReturnType<typeof apiHandler>, method: string) =>
       h(new Request('http://127.0.0.1/api/v1/things/7', { method, headers: { authorization: `Bearer ${token}` } }), { params: Promise.resolve({}) });
     const forgetful = apiHandler(['admin'], () => Response.json({}, { status: 201 }));
-    const careful = apiHandler(['admin'], (_r, ctx) => { insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'thing.made', details: { n: 1 } }); return Response.json({}, { status: 201 }); });
+    const careful = apiHandler(['admin'], async (_r, ctx) => { await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'thing.made', details: { n: 1 } }); return Response.json({}, { status: 201 }); });
     const refusing = apiHandler(['admin'], () => apiError(409, 'conflict', 'no'));
-    const mark = auditMark(t.ctx.db);
+    const mark = await markNow();
     expect((await call(forgetful, 'POST')).status).toBe(201);
-    expect(entriesSince(actor, mark)).toEqual([{ action: 'api.request', deviceId: null, details: JSON.stringify({ method: 'POST', path: '/api/v1/things/7' }) }]);
-    const mark2 = auditMark(t.ctx.db);
+    expect(await entriesSince(actor, mark)).toEqual([{ action: 'api.request', deviceId: null, details: JSON.stringify({ method: 'POST', path: '/api/v1/things/7' }) }]);
+    const mark2 = await markNow();
     await call(forgetful, 'GET');
     await call(careful, 'PUT');
     await call(refusing, 'DELETE');
-    expect(entriesSince(actor, mark2).map((e) => e.action)).toEqual(['thing.made']);
+    expect((await entriesSince(actor, mark2)).map((e) => e.action)).toEqual(['thing.made']);
   });
 });

@@ -9,7 +9,7 @@ import { provisionDevice } from '@/lib/devices';
 import { FORBIDDEN } from '@/lib/server/action';
 import { authenticateBearer } from '@/lib/tokens';
 import type * as Session from '@/lib/server/session';
-import { signedIn, staff, subscriberViewer, tempContext } from './as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './as-viewer';
 import { assignPolicyAction, savePolicyAction, setGroupAction, unassignPolicyAction } from '@/app/(console)/admin/policies/actions';
 import { changeRoleAction, createUserAction, deleteUserAction, resetPasswordAction, unlockUserAction } from '@/app/(console)/admin/users/actions';
 import { createTokenAction, revokeTokenAction } from '@/app/(console)/admin/tokens/actions';
@@ -21,16 +21,21 @@ vi.mock('@/lib/server/session', async (orig) => ({
 }));
 vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
 
-let t: ReturnType<typeof tempContext>;
+let t: TempContext;
 let adminId: string;
 const DEV_ID = 'IMEI:356938035643809';
 
 beforeAll(async () => {
-  t = tempContext('rewind-admin-');
-  provisionDevice(t.ctx.db, { devId: DEV_ID, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
+  t = await tempContext('rewind-admin-');
+  await provisionDevice(t.ctx.db, { devId: DEV_ID, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
   adminId = (await createUser(t.ctx.db, { email: 'boss@rewind.test', password: 'a long password', role: 'admin' })).id;
 });
 afterAll(() => t.close());
+
+/** What an action refused must leave as it was. */
+async function counts() {
+  return { policies: (await listPolicies(t.ctx.db)).length, users: (await listUsers(t.ctx.db)).length, tokens: (await listTokens(t.ctx.db)).length, audit: (await listAudit(t.ctx.db)).length };
+}
 
 const admin = () => ({ ...staff('admin', 'boss@rewind.test'), userId: adminId });
 const policyForm = { name: 'Trial', interval: '12', intervalUnit: 'hours', jitterMinutes: '15', categories: ['settings'] };
@@ -53,25 +58,25 @@ describe('admin actions', () => {
   };
 
   it.each(Object.keys(every))('%s refuses agents and subscribers, and changes nothing', async (name) => {
-    const before = { policies: listPolicies(t.ctx.db).length, users: listUsers(t.ctx.db).length, tokens: listTokens(t.ctx.db).length, audit: listAudit(t.ctx.db).length };
+    const before = await counts();
     for (const v of [staff('agent'), subscriberViewer('someone')]) {
       signedIn.viewer = v;
       expect(await every[name as keyof typeof every]()).toEqual({ ok: false, error: FORBIDDEN });
     }
-    expect({ policies: listPolicies(t.ctx.db).length, users: listUsers(t.ctx.db).length, tokens: listTokens(t.ctx.db).length, audit: listAudit(t.ctx.db).length }).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it('let an admin create a policy, assign it and group a handset, each audited under their email', async () => {
     signedIn.viewer = admin();
     expect(await savePolicyAction(null, policyForm)).toMatchObject({ ok: true });
-    const trial = getPolicyByName(t.ctx.db, 'Trial')!;
+    const trial = (await getPolicyByName(t.ctx.db, 'Trial'))!;
     expect(trial.intervalMinutes).toBe(12 * 60);
     expect(await assignPolicyAction(null, { kind: 'group', key: 'trial', policyId: trial.id })).toMatchObject({ ok: true });
-    expect(getAssignment(t.ctx.db, 'group', 'trial')?.policyId).toBe(trial.id);
+    expect((await getAssignment(t.ctx.db, 'group', 'trial'))?.policyId).toBe(trial.id);
     expect(await assignPolicyAction(null, { kind: 'model', key: 'not a model', policyId: trial.id })).toMatchObject({ ok: false, fieldErrors: { key: [expect.stringMatching(/Manufacturer\/Model/)] } });
     expect(await setGroupAction(null, { devId: 'IMEI:000000000000000', group: 'trial' })).toMatchObject({ ok: false, error: expect.stringMatching(/no handset/) });
     expect(await setGroupAction(null, { devId: DEV_ID, group: 'trial' })).toMatchObject({ ok: true });
-    const actions = listAudit(t.ctx.db).filter((a) => a.actor === 'boss@rewind.test').map((a) => a.action);
+    const actions = (await listAudit(t.ctx.db)).filter((a) => a.actor === 'boss@rewind.test').map((a) => a.action);
     expect(actions).toEqual(expect.arrayContaining(['policy.created', 'policy.assigned', 'device.group-set']));
   });
 
@@ -79,23 +84,23 @@ describe('admin actions', () => {
     signedIn.viewer = admin();
     expect(await deleteUserAction(null, { id: adminId })).toMatchObject({ ok: false, error: expect.stringMatching(/own account/) });
     expect(await changeRoleAction(null, { id: adminId, role: 'agent' })).toMatchObject({ ok: false });
-    expect(getUserByEmail(t.ctx.db, 'boss@rewind.test')?.role).toBe('admin');
+    expect((await getUserByEmail(t.ctx.db, 'boss@rewind.test'))?.role).toBe('admin');
     expect(await createUserAction(null, { email: 'Agent.Two@rewind.test', role: 'agent', subscriberId: '', password: 'a long password' })).toMatchObject({ ok: true });
-    const other = getUserByEmail(t.ctx.db, 'agent.two@rewind.test')!;
+    const other = (await getUserByEmail(t.ctx.db, 'agent.two@rewind.test'))!;
     expect(await changeRoleAction(null, { id: other.id, role: 'admin' })).toMatchObject({ ok: true });
     expect(await deleteUserAction(null, { id: other.id })).toMatchObject({ ok: true });
-    expect(getUserByEmail(t.ctx.db, 'agent.two@rewind.test')).toBeUndefined();
+    expect(await getUserByEmail(t.ctx.db, 'agent.two@rewind.test')).toBeUndefined();
   });
 
   it('show a token once, and a revoked token no longer authenticates', async () => {
     signedIn.viewer = admin();
     const r = await createTokenAction(null, { name: 'billing', role: 'agent' });
     if (!r.ok) throw new Error(r.error);
-    expect(authenticateBearer(t.ctx.db, `Bearer ${r.data.token}`)?.name).toBe('billing');
-    const row = listTokens(t.ctx.db).find((x) => x.name === 'billing')!;
+    expect((await authenticateBearer(t.ctx.db, `Bearer ${r.data.token}`))?.name).toBe('billing');
+    const row = (await listTokens(t.ctx.db)).find((x) => x.name === 'billing')!;
     expect(row).not.toHaveProperty('tokenHash');
     expect(await revokeTokenAction(null, { id: row.id })).toMatchObject({ ok: true });
-    expect(authenticateBearer(t.ctx.db, `Bearer ${r.data.token}`)).toBeUndefined();
+    expect(await authenticateBearer(t.ctx.db, `Bearer ${r.data.token}`)).toBeUndefined();
     expect(await revokeTokenAction(null, { id: row.id })).toMatchObject({ ok: false });
   });
 
@@ -104,6 +109,6 @@ describe('admin actions', () => {
     expect(await saveProfileAction(null, { manufacturer: 'Nimbus', model: 'N1', settings: './Settings/\n\n./Ext/Sound', appdata: 'not/a/path' })).toMatchObject({ ok: false, fieldErrors: { appdata: [expect.stringMatching(/^Line 1/)] } });
     const ok = await saveProfileAction(null, { manufacturer: 'Nimbus', model: 'N1', settings: './Settings/\n\n./Ext/Sound' });
     expect(ok).toEqual({ ok: true, data: { changed: ['settings'] } });
-    expect(listAudit(t.ctx.db, { action: 'profile.set' })[0]?.details).toContain('./Ext/Sound');
+    expect((await listAudit(t.ctx.db, { action: 'profile.set' }))[0]?.details).toContain('./Ext/Sound');
   });
 });

@@ -5,39 +5,39 @@ import { auditEvents } from '@/db/schema';
 import { auditCsv, auditPage, csvCell, csvLine } from '@/lib/admin-audit';
 import { provisionDevice } from '@/lib/devices';
 import type * as Session from '@/lib/server/session';
-import { signedIn, staff, subscriberViewer, tempContext } from './as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './as-viewer';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
   getViewer: async () => (await import('./as-viewer')).signedIn.viewer,
 }));
 
-let t: ReturnType<typeof tempContext>;
+let t: TempContext;
 let dev: string;
 const DEV_ID = 'IMEI:356938035643809';
 
-beforeAll(() => {
-  t = tempContext('rewind-audit-');
+beforeAll(async () => {
+  t = await tempContext('rewind-audit-');
   const db = t.ctx.db;
-  dev = provisionDevice(db, { devId: DEV_ID, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' }).id;
+  dev = (await provisionDevice(db, { devId: DEV_ID, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' })).id;
   // 120 events over 60 distinct milliseconds (two per ms), so pages split ties.
   const at0 = Date.UTC(2025, 0, 1);
   const rows = Array.from({ length: 120 }, (_, i) => ({
     at: at0 + Math.floor(i / 2), actor: i % 3 === 0 ? 'ada@rewind.test' : `handset:${DEV_ID}`, action: i % 4 === 0 ? 'policy.updated' : i % 4 === 1 ? 'consent.accepted' : 'backup.requested',
     deviceId: i % 5 === 0 ? null : dev, details: JSON.stringify({ i }),
   }));
-  db.insert(auditEvents).values(rows).run();
+  await db.insert(auditEvents).values(rows);
 });
 afterAll(() => t.close());
 
 const seq = (rows: Array<{ details: string | null }>) => rows.map((r) => (JSON.parse(r.details!) as { i: number }).i);
 
 describe('audit log pages', () => {
-  it('walk the whole log newest first, with no event twice or missed across pages', () => {
+  it('walk the whole log newest first, with no event twice or missed across pages', async () => {
     const seen: number[] = [];
     let before: string | undefined;
     for (let n = 0; n < 10; n++) {
-      const p = auditPage(t.ctx.db, before ? { before } : {}, 25);
+      const p = await auditPage(t.ctx.db, before ? { before } : {}, 25);
       seen.push(...seq(p.rows));
       if (!p.next) break;
       before = p.next;
@@ -49,18 +49,18 @@ describe('audit log pages', () => {
     expect(ms).toEqual([...ms].sort((a, b) => b - a));
   });
 
-  it('filter by handset, person and action, exactly or by prefix', () => {
+  it('filter by handset, person and action, exactly or by prefix', async () => {
     const db = t.ctx.db;
-    const byDevice = auditPage(db, { devId: DEV_ID }, 500).rows;
+    const byDevice = (await auditPage(db, { devId: DEV_ID }, 500)).rows;
     expect(byDevice).toHaveLength(96);
     expect(byDevice.every((r) => r.devId === DEV_ID)).toBe(true);
-    expect(auditPage(db, { devId: 'IMEI:000000000000000' }).rows).toEqual([]);
-    const ada = auditPage(db, { actor: 'ada@rewind.test' }, 500).rows;
+    expect((await auditPage(db, { devId: 'IMEI:000000000000000' })).rows).toEqual([]);
+    const ada = (await auditPage(db, { actor: 'ada@rewind.test' }, 500)).rows;
     expect(ada).toHaveLength(40);
-    expect(auditPage(db, { actor: 'ada@' }).rows).toEqual([]); // exact unless it ends with *
-    expect(auditPage(db, { actor: 'ada@*' }, 500).rows).toHaveLength(40);
-    expect(auditPage(db, { action: 'consent.*' }, 500).rows.every((r) => r.action === 'consent.accepted')).toBe(true);
-    const both = auditPage(db, { actor: 'handset:*', action: 'policy.updated', devId: DEV_ID }, 500).rows;
+    expect((await auditPage(db, { actor: 'ada@' })).rows).toEqual([]); // exact unless it ends with *
+    expect((await auditPage(db, { actor: 'ada@*' }, 500)).rows).toHaveLength(40);
+    expect((await auditPage(db, { action: 'consent.*' }, 500)).rows.every((r) => r.action === 'consent.accepted')).toBe(true);
+    const both = (await auditPage(db, { actor: 'handset:*', action: 'policy.updated', devId: DEV_ID }, 500)).rows;
     expect(seq(both).every((i) => i % 3 !== 0 && i % 4 === 0 && i % 5 !== 0)).toBe(true);
     expect(both).toHaveLength(120 / 4 - 10 - 6 + 2);
   });
@@ -78,8 +78,9 @@ describe('CSV', () => {
     expect(csvLine(['a', 1, null])).toBe('a,1,\r\n');
   });
 
-  it('exports every filtered event, newest first, beyond one batch', () => {
-    const lines = [...auditCsv(t.ctx.db, { action: 'backup.*' })];
+  it('exports every filtered event, newest first, beyond one batch', async () => {
+    const lines: string[] = [];
+    for await (const line of auditCsv(t.ctx.db, { action: 'backup.*' })) lines.push(line);
     expect(lines[0]).toBe('at,actor,action,device,details\r\n');
     expect(lines).toHaveLength(1 + 60);
     expect(lines[1]).toMatch(/^2025-01-01T00:00:00\.05\dZ,/);
@@ -87,7 +88,7 @@ describe('CSV', () => {
 
   it('is for staff only, and records who exported what', async () => {
     const { GET } = await import('@/app/(console)/audit/export/route');
-    insertAudit(t.ctx.db, { actor: '=cmd|evil', action: 'sign-in.failed', details: { email: '=cmd|evil' } });
+    await insertAudit(t.ctx.db, { actor: '=cmd|evil', action: 'sign-in.failed', details: { email: '=cmd|evil' } });
     const url = 'http://localhost/audit/export?action=sign-in.failed';
     signedIn.viewer = null;
     expect((await GET(new Request(url))).status).toBe(401);
@@ -99,6 +100,6 @@ describe('CSV', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const text = await res.text();
     expect(text.split('\r\n')[1]).toMatch(/^[^,]+,'=cmd\|evil,sign-in\.failed,,"\{""email"":""'?=cmd\|evil""\}"$/);
-    expect(auditPage(t.ctx.db, { action: 'audit.exported' }).rows[0]).toMatchObject({ actor: 'agent-9@rewind.test' });
+    expect((await auditPage(t.ctx.db, { action: 'audit.exported' })).rows[0]).toMatchObject({ actor: 'agent-9@rewind.test' });
   });
 });

@@ -1,12 +1,14 @@
 /**
  * The REST API's route handlers, imported as Next imports them and called with a Request,
- * over a context of our own (a temporary SQLite file and blob store) and real bearer tokens.
+ * over a context of our own (the test database, a temporary blob store) and real bearer tokens.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbFile, openDb } from '@/db/client';
+import { closeDb } from '@/db/client';
+import { exec } from '@/db/sql';
 import { listAudit } from '@/db/queries/audit';
 import { getDeviceByDevId, listDevices, updateDevice } from '@/db/queries/devices';
 import { getJob, updateJob } from '@/db/queries/jobs';
@@ -20,6 +22,7 @@ import { env } from '@/lib/env';
 import { openapi } from '@/lib/openapi';
 import { createApiToken } from '@/lib/tokens';
 import { AFTER, BEFORE, RINGTONE, seedSnapshot } from './fixtures';
+import { testDb } from './db';
 
 import * as subscribersRoute from '@/app/api/v1/subscribers/route';
 import * as subscriberRoute from '@/app/api/v1/subscribers/[id]/route';
@@ -67,26 +70,26 @@ async function call(handler: unknown, method: string, opts: CallOptions = {}): P
 
 const err = (b: Record<string, unknown>) => b.error as { code: string; message: string; fieldErrors?: Record<string, string[]>; rows?: unknown[] };
 
-function provision(devId: string, extra: Partial<Parameters<typeof provisionDevice>[1]> = {}) {
-  return provisionDevice(ctx.db, {
+async function provision(devId: string, extra: Partial<Parameters<typeof provisionDevice>[1]> = {}) {
+  return await provisionDevice(ctx.db, {
     devId, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's', ...extra,
   });
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-api-'));
   const e = { ...env(), DATA_DIR: dir, dataDir: dir };
-  ctx = { db: openDb(dbFile(dir)), env: e, push: createPush(e), blobs: new FileBlobStore(path.join(dir, 'blobs')) };
+  ctx = { db: await testDb(dir), env: e, push: createPush(e), blobs: new FileBlobStore(path.join(dir, 'blobs')) };
   setContext(ctx);
-  admin = createApiToken(ctx.db, 'admin', 'test admin').token;
-  agent = createApiToken(ctx.db, 'agent', 'test agent').token;
-  provision(ADA, { msisdn: '+44 7700 900123', subscriber: 'Ada Lovelace', firmware: '1.0.3' });
-  provision(BOB, { msisdn: '+1 (555) 010-0199', subscriber: 'Bob Babbage' });
+  admin = (await createApiToken(ctx.db, 'admin', 'test admin')).token;
+  agent = (await createApiToken(ctx.db, 'agent', 'test agent')).token;
+  await provision(ADA, { msisdn: '+44 7700 900123', subscriber: 'Ada Lovelace', firmware: '1.0.3' });
+  await provision(BOB, { msisdn: '+1 (555) 010-0199', subscriber: 'Bob Babbage' });
 });
 
-afterAll(() => {
+afterAll(async () => {
   setContext(undefined);
-  ctx?.db.$client.close();
+  if (ctx) await closeDb(ctx.db);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -133,8 +136,8 @@ describe('authentication and roles', () => {
 
 describe('subscribers', () => {
   it('finds subscribers by name prefix, email prefix and MSISDN in any usual form', async () => {
-    ctx.db.$client.prepare("update subscribers set email = 'ada@example.org' where name = 'Ada Lovelace'").run();
-    indexSubscriber(ctx.db, getDeviceByDevId(ctx.db, ADA)!.subscriberId!); // a write around the domain: the search index is told
+    await exec(ctx.db, sql`update subscribers set email = 'ada@example.org' where name = 'Ada Lovelace'`);
+    await indexSubscriber(ctx.db, (await getDeviceByDevId(ctx.db, ADA))!.subscriberId!); // a write around the domain: the search index is told
     const names = async (q: string) => ((await call(subscribersRoute.GET, 'GET', { token: agent, query: { q } })).body.subscribers as Array<{ name: string }>).map((s) => s.name);
     expect(await names('ada')).toEqual(['Ada Lovelace']);
     expect(await names('Bob B')).toEqual(['Bob Babbage']);
@@ -158,7 +161,7 @@ describe('subscribers', () => {
   });
 
   it('shows one subscriber with their devices; 404 for an unknown id', async () => {
-    const id = getDeviceByDevId(ctx.db, ADA)!.subscriberId!;
+    const id = (await getDeviceByDevId(ctx.db, ADA))!.subscriberId!;
     const r = await call(subscriberRoute.GET, 'GET', { token: agent, params: { id } });
     expect(r.status).toBe(200);
     expect(r.body.subscriber).toMatchObject({ id, name: 'Ada Lovelace', msisdns: ['447700900123'] });
@@ -169,14 +172,14 @@ describe('subscribers', () => {
   });
 
   it('erases a subscriber (admins only), audited under the token; 404 for an unknown id', async () => {
-    const d = provision('IMEI:356938035643812', { subscriber: 'Erin Erased' });
+    const d = await provision('IMEI:356938035643812', { subscriber: 'Erin Erased' });
     const id = d.subscriberId!;
     expect((await call(subscriberRoute.DELETE, 'DELETE', { token: agent, params: { id } })).status).toBe(403);
     const r = await call(subscriberRoute.DELETE, 'DELETE', { params: { id } });
     expect(r.status).toBe(200);
     expect(r.body.erased).toMatchObject({ devices: 1, snapshots: 0 });
-    expect(getDeviceByDevId(ctx.db, 'IMEI:356938035643812')).toBeUndefined();
-    expect(listAudit(ctx.db, { action: 'subscriber.erased' })[0]?.actor).toMatch(/^token:/);
+    expect(await getDeviceByDevId(ctx.db, 'IMEI:356938035643812')).toBeUndefined();
+    expect((await listAudit(ctx.db, { action: 'subscriber.erased' }))[0]?.actor).toMatch(/^token:/);
     expect((await call(subscriberRoute.DELETE, 'DELETE', { params: { id } })).status).toBe(404);
   });
 });
@@ -189,11 +192,11 @@ describe('devices', () => {
     const r = await call(importRoute.POST, 'POST', { raw: csv });
     expect(r.status).toBe(201);
     expect(r.body).toEqual({ devices: 2, created: 1, updated: 1, subscribersCreated: 1 });
-    expect(getDeviceByDevId(ctx.db, 'IMEI:111111111111116')?.firmware).toBe('3.0');
+    expect((await getDeviceByDevId(ctx.db, 'IMEI:111111111111116'))?.firmware).toBe('3.0');
   });
 
   it('refuses a file with bad rows whole, naming each row', async () => {
-    const before = listDevices(ctx.db, 1000).length;
+    const before = (await listDevices(ctx.db, 1000)).length;
     const csv = [header, 'IMEI:222222222222221,Orbit,O5,,,rewind,md5,u,p,s,,', 'IMEI:222222222222222,Orbit,,,,rewind,md5,u,p,s,,', 'x,Orbit,O5,,,rewind,none,u,p,s,,'].join('\n');
     const r = await call(importRoute.POST, 'POST', { raw: csv });
     expect(r.status).toBe(400);
@@ -205,8 +208,8 @@ describe('devices', () => {
       { row: 4, column: 'auth', message: expect.any(String) },
     ]);
     expect(Object.keys(e.fieldErrors!)).toEqual(['3.model', '4.devId', '4.auth']);
-    expect(listDevices(ctx.db, 1000).length).toBe(before);
-    expect(getDeviceByDevId(ctx.db, 'IMEI:222222222222221')).toBeUndefined();
+    expect((await listDevices(ctx.db, 1000)).length).toBe(before);
+    expect(await getDeviceByDevId(ctx.db, 'IMEI:222222222222221')).toBeUndefined();
   });
 
   it('refuses a file without the columns it needs, and a JSON body', async () => {
@@ -218,13 +221,13 @@ describe('devices', () => {
   });
 
   it('shows one device with its latest snapshots and pending jobs; 404 for an unknown one', async () => {
-    const device = getDeviceByDevId(ctx.db, BOB)!;
+    const device = (await getDeviceByDevId(ctx.db, BOB))!;
     const empty = await call(deviceRoute.GET, 'GET', { token: agent, params: { devId: BOB } });
     expect(empty.status).toBe(200);
     expect(empty.body).toMatchObject({ device: { devId: BOB, manufacturer: 'Nimbus' }, lastSnapshot: null, lastCompleteSnapshot: null, pendingJobs: [] });
     const complete = await seedSnapshot(ctx.db, ctx.blobs, device.id, BEFORE, { at: Date.now() - 60_000 });
-    const failed = insertSnapshot(ctx.db, { deviceId: device.id, trigger: 'scheduled', categories: ['settings'] });
-    ctx.db.$client.prepare("update snapshots set status = 'failed', error = 'gone' where id = ?").run(failed.id);
+    const failed = await insertSnapshot(ctx.db, { deviceId: device.id, trigger: 'scheduled', categories: ['settings'] });
+    await exec(ctx.db, sql`update snapshots set status = 'failed', error = 'gone' where id = ${failed.id}`);
     const queued = await call(jobsRoute.POST, 'POST', { body: { devId: BOB, kind: 'backup' } });
     const r = await call(deviceRoute.GET, 'GET', { params: { devId: BOB } });
     expect(r.body.lastSnapshot).toMatchObject({ id: failed.id, status: 'failed', error: 'gone' });
@@ -290,10 +293,10 @@ describe('snapshots', () => {
   let incomplete: string;
 
   beforeAll(async () => {
-    const device = getDeviceByDevId(ctx.db, ADA)!;
+    const device = (await getDeviceByDevId(ctx.db, ADA))!;
     a = (await seedSnapshot(ctx.db, ctx.blobs, device.id, BEFORE, { at: Date.UTC(2025, 0, 1) })).id;
     b = (await seedSnapshot(ctx.db, ctx.blobs, device.id, AFTER, { at: Date.UTC(2025, 0, 2) })).id;
-    incomplete = insertSnapshot(ctx.db, { deviceId: device.id, trigger: 'on-demand', categories: ['settings'] }).id;
+    incomplete = (await insertSnapshot(ctx.db, { deviceId: device.id, trigger: 'on-demand', categories: ['settings'] })).id;
   });
 
   it('lists a device\'s snapshots newest first; 404 for an unknown device', async () => {
@@ -349,7 +352,7 @@ describe('snapshots', () => {
     expect((await call(contentRoute.GET, 'GET', { params: { id: incomplete }, query: { path: './DevInfo' } })).status).toBe(409);
 
     // A value only this snapshot holds, gone from the store.
-    const device = getDeviceByDevId(ctx.db, ADA)!;
+    const device = (await getDeviceByDevId(ctx.db, ADA))!;
     const lost = await seedSnapshot(ctx.db, ctx.blobs, device.id, { './Lost': { category: 'settings', value: 'only here' } });
     const { entries } = (await call(snapshotRoute.GET, 'GET', { params: { id: lost.id } })).body as { entries: Array<{ hash: string }> };
     await ctx.blobs.delete(entries[0]!.hash);
@@ -361,7 +364,7 @@ describe('snapshots', () => {
   });
 
   it('never serves a type the handset made up as a header', async () => {
-    const device = getDeviceByDevId(ctx.db, ADA)!;
+    const device = (await getDeviceByDevId(ctx.db, ADA))!;
     const s = await seedSnapshot(ctx.db, ctx.blobs, device.id, { './X': { category: 'settings', value: '<b>hi</b>', type: 'text/html\r\nSet-Cookie: a=b' } });
     const r = await call(contentRoute.GET, 'GET', { params: { id: s.id }, query: { path: './X' } });
     expect(r.status).toBe(200);
@@ -394,7 +397,7 @@ describe('jobs', () => {
     const job = r.body.job as { id: string; kind: string; status: string; request: Record<string, unknown> };
     expect(r.body.created).toBe(true);
     expect(job).toMatchObject({ kind: 'backup', status: 'queued', request: { trigger: 'on-demand', categories: ['settings', 'firmware'] } });
-    expect(getJob(ctx.db, job.id)?.wakePending).toBe(true);
+    expect((await getJob(ctx.db, job.id))?.wakePending).toBe(true);
     const again = await call(jobsRoute.POST, 'POST', { body: { devId: ADA, kind: 'backup' } });
     expect(again.status).toBe(202);
     expect(again.body.created).toBe(false);
@@ -426,12 +429,12 @@ describe('jobs', () => {
     const missing = await call(jobsRoute.POST, 'POST', { body: { devId: ADA, kind: 'local-restore', localId: 'L-9' } });
     expect(missing.status).toBe(404);
     expect(err(missing.body).code).toBe('no-local-backup');
-    const deviceId = getDeviceByDevId(ctx.db, ADA)!.id;
-    const row = upsertLocalBackup(ctx.db, { deviceId, localId: 'L-9', target: 'device', takenAt: '2025-01-01T00:00:00Z', categories: '["settings"]', entries: 1, size: 1, rootHash: 'ab'.repeat(32), jobId: null });
+    const deviceId = (await getDeviceByDevId(ctx.db, ADA))!.id;
+    const row = await upsertLocalBackup(ctx.db, { deviceId, localId: 'L-9', target: 'device', takenAt: '2025-01-01T00:00:00Z', categories: '["settings"]', entries: 1, size: 1, rootHash: 'ab'.repeat(32), jobId: null });
     const ok = await call(jobsRoute.POST, 'POST', { body: { devId: ADA, kind: 'local-restore', localId: 'L-9' } });
     expect(ok.status).toBe(202);
     expect((ok.body.job as { kind: string }).kind).toBe('local-restore');
-    ctx.db.$client.prepare('update local_backups set gone_at = 1 where id = ?').run(row.id);
+    await exec(ctx.db, sql`update local_backups set gone_at = 1 where id = ${row.id}`);
     const gone = await call(jobsRoute.POST, 'POST', { body: { devId: ADA, kind: 'local-restore', localId: 'L-9' } });
     expect(gone.status).toBe(409);
   });
@@ -444,7 +447,7 @@ describe('jobs', () => {
     expect(queued.body).toHaveProperty('createdAt');
     expect(queued.body).toHaveProperty('updatedAt');
 
-    updateJob(ctx.db, id, {
+    await updateJob(ctx.db, id, {
       status: 'running', attempts: 1,
       progress: JSON.stringify({ snapshotId: 's1', categories: ['settings'], roots: [], open: ['l3', 'l4'], seq: 4, nodes: 120, newBytes: 2048, missing: ['./Ext'], unreadable: [], errors: [] }),
     });
@@ -457,7 +460,7 @@ describe('jobs', () => {
   });
 
   it('wake still answers as before', async () => {
-    updateDevice(ctx.db, getDeviceByDevId(ctx.db, BOB)!.id, { pushAddress: null });
+    await updateDevice(ctx.db, (await getDeviceByDevId(ctx.db, BOB))!.id, { pushAddress: null });
     const r = await call(wakeRoute.POST, 'POST', { params: { devId: BOB } });
     expect(r.status).toBe(409);
   });

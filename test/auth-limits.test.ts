@@ -15,7 +15,7 @@ import { createApiToken } from '@/lib/tokens';
 import { createUser, WRONG_CREDENTIALS } from '@/lib/auth/users';
 import { getUserByEmail } from '@/db/queries/users';
 import { auditEvents } from '@/db/schema';
-import { tempContext } from './as-viewer';
+import { tempContext, type TempContext } from './as-viewer';
 import * as devicesRoute from '@/app/api/v1/devices/route';
 
 const requestHeaders = vi.hoisted(() => ({ current: new Headers() }));
@@ -25,19 +25,19 @@ vi.mock('@/lib/server/session', async (orig) => ({ ...(await orig<typeof Session
 const { signInAction } = await import('@/app/(auth)/sign-in/actions');
 
 const LIMIT = 4;
-let t: ReturnType<typeof tempContext>;
+let t: TempContext;
 let admin: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   process.env.AUTH_RATE_LIMIT = String(LIMIT);
   resetEnvCache();
   resetAuthGates();
-  t = tempContext('rewind-limits-');
-  admin = createApiToken(t.ctx.db, 'admin', 'limits test').token;
+  t = await tempContext('rewind-limits-');
+  admin = (await createApiToken(t.ctx.db, 'admin', 'limits test')).token;
 });
 
-afterAll(() => {
-  t?.close();
+afterAll(async () => {
+  await t?.close();
   delete process.env.AUTH_RATE_LIMIT;
   delete process.env.TRUST_PROXY;
   resetEnvCache();
@@ -131,7 +131,7 @@ describe('sign-in', () => {
 
   const from = (address: string) => { requestHeaders.current = new Headers({ [CLIENT_IP_HEADER]: address }); };
   const signIn = (email: string, password: string) => signInAction(null, { email, password });
-  const audits = (action: string) => t.ctx.db.select().from(auditEvents).all().filter((a) => a.action === action);
+  const audits = async (action: string) => (await t.ctx.db.select().from(auditEvents)).filter((a) => a.action === action);
 
   it('refuses an address after its limit of failed sign-ins across accounts, without checking the password', async () => {
     from('192.0.2.10');
@@ -143,11 +143,11 @@ describe('sign-in', () => {
     expect(refused).toEqual({ ok: false, error: 'Too many failed sign-ins from your network. Try again in 10 minutes.' });
     // The right password from there is refused too, and the account's own count is untouched.
     expect((await signIn('ada@rewind.test', 'right password')).ok).toBe(false);
-    expect(getUserByEmail(t.ctx.db, 'ada@rewind.test')!.failedAttempts).toBe(0);
-    const limited = audits('sign-in.rate-limited');
+    expect((await getUserByEmail(t.ctx.db, 'ada@rewind.test'))!.failedAttempts).toBe(0);
+    const limited = await audits('sign-in.rate-limited');
     expect(limited).toHaveLength(2);
     expect(limited[0]).toMatchObject({ actor: 'ada@rewind.test', details: JSON.stringify({ address: '192.0.2.10' }) });
-    expect(audits('sign-in.failed')).toHaveLength(LIMIT);
+    expect(await audits('sign-in.failed')).toHaveLength(LIMIT);
   });
 
   it('lets another address sign in, and a success does not clear the count of its own address', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { openDb } from '@/db/client';
 import { getDeviceByDevId, listDevices } from '@/db/queries/devices';
 import { DeviceImportError, importDevices, parseCsv, parseDeviceCsv } from '@/lib/device-import';
+import { testDb } from './db';
 
 const HEADER = 'devId,manufacturer,model,msisdn,subscriber,serverId,auth,clientUser,clientPass,serverPass';
 const row = (devId: string, extra = '') => `${devId},Nimbus,N1,,,rewind,md5,u,p,s${extra}`;
@@ -52,11 +52,11 @@ describe('parseDeviceCsv', () => {
 });
 
 describe('importDevices', () => {
-  it('writes all rows or none', () => {
-    const db = openDb(':memory:');
-    expect(() => importDevices(db, [HEADER, row('IMEI:200001'), row('IMEI:200002', '').replace('md5', 'sha1')].join('\n'))).toThrow(/1 error in the file, nothing was imported: row 3 \(auth\)/);
-    expect(listDevices(db)).toEqual([]);
-    expect(importDevices(db, [HEADER, row('IMEI:200001'), row('IMEI:200002')].join('\n'))).toEqual({ devices: 2, created: 2, updated: 0, subscribersCreated: 0 });
-    expect(getDeviceByDevId(db, 'IMEI:200002')).toBeDefined();
+  it('writes all rows or none', async () => {
+    const db = await testDb();
+    await expect(importDevices(db, [HEADER, row('IMEI:200001'), row('IMEI:200002', '').replace('md5', 'sha1')].join('\n'))).rejects.toThrow(/1 error in the file, nothing was imported: row 3 \(auth\)/);
+    expect(await listDevices(db)).toEqual([]);
+    expect(await importDevices(db, [HEADER, row('IMEI:200001'), row('IMEI:200002')].join('\n'))).toEqual({ devices: 2, created: 2, updated: 0, subscribersCreated: 0 });
+    expect(await getDeviceByDevId(db, 'IMEI:200002')).toBeDefined();
   });
 });

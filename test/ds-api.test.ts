@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbFile, openDb } from '@/db/client';
+import { closeDb } from '@/db/client';
 import { listAudit } from '@/db/queries/audit';
 import { getDsAccountByUser } from '@/db/queries/ds';
 import { createPush, setContext, type AppContext } from '@/lib/app-context';
@@ -17,6 +17,7 @@ import { md5Derived } from '@/lib/omadm/auth';
 import { env } from '@/lib/env';
 import { createApiToken } from '@/lib/tokens';
 import { seedDsBackups, type SeededDs } from './ds-fixtures';
+import { testDb } from './db';
 
 import * as listRoute from '@/app/api/v1/devices/[devId]/ds-snapshots/route';
 import * as accountsRoute from '@/app/api/v1/devices/[devId]/ds-accounts/route';
@@ -50,19 +51,19 @@ const names = (list: unknown) => (list as Array<{ summary: string }>).map((c) =>
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-ds-api-'));
   const e = { ...env(), DATA_DIR: dir, dataDir: dir };
-  ctx = { db: openDb(dbFile(dir)), env: e, push: createPush(e), blobs: new FileBlobStore(path.join(dir, 'blobs')) };
+  ctx = { db: await testDb(dir), env: e, push: createPush(e), blobs: new FileBlobStore(path.join(dir, 'blobs')) };
   setContext(ctx);
-  admin = createApiToken(ctx.db, 'admin', 'test admin').token;
-  agent = createApiToken(ctx.db, 'agent', 'test agent').token;
+  admin = (await createApiToken(ctx.db, 'admin', 'test admin')).token;
+  agent = (await createApiToken(ctx.db, 'agent', 'test agent')).token;
   const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-  adaId = provisionDevice(ctx.db, { ...base, devId: ADA, subscriber: 'Ada Lovelace' }).id;
-  provisionDevice(ctx.db, { ...base, devId: BOB, subscriber: 'Bob Babbage' });
+  adaId = (await provisionDevice(ctx.db, { ...base, devId: ADA, subscriber: 'Ada Lovelace' })).id;
+  await provisionDevice(ctx.db, { ...base, devId: BOB, subscriber: 'Bob Babbage' });
   seeded = await seedDsBackups(ctx, ADA, { user: 'ada-phone' });
 });
 
-afterAll(() => {
+afterAll(async () => {
   setContext(undefined);
-  ctx?.db.$client.close();
+  if (ctx) await closeDb(ctx.db);
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -122,38 +123,38 @@ describe('/devices/{devId}/ds-accounts', () => {
     const [a] = r.body.dsAccounts as Array<Record<string, unknown>>;
     expect(a).toMatchObject({ username: 'ada-phone', auth: 'basic', deviceId: adaId });
     expect(Object.keys(a!).sort()).toEqual(['auth', 'createdAt', 'deviceId', 'id', 'stores', 'username']);
-    expect(JSON.stringify(r.body)).not.toContain(getDsAccountByUser(ctx.db, 'ada-phone')!.derived);
+    expect(JSON.stringify(r.body)).not.toContain((await getDsAccountByUser(ctx.db, 'ada-phone'))!.derived);
   });
 
   it('lets an admin create an account (201) and reset its password (200), audited under the token', async () => {
     const made = await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'bob-phone', pass: 'first-pass', auth: 'md5' } });
     expect(made.status).toBe(201);
     expect(made.body).toMatchObject({ created: true, dsAccount: { username: 'bob-phone', auth: 'md5', stores: [] } });
-    expect(getDsAccountByUser(ctx.db, 'bob-phone')!.derived).toBe(md5Derived('bob-phone', 'first-pass'));
+    expect((await getDsAccountByUser(ctx.db, 'bob-phone'))!.derived).toBe(md5Derived('bob-phone', 'first-pass'));
 
     const reset = await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'bob-phone', pass: 'second-pass' } });
     expect(reset.status).toBe(200);
     expect(reset.body).toMatchObject({ created: false });
-    expect(getDsAccountByUser(ctx.db, 'bob-phone')!.derived).toBe(md5Derived('bob-phone', 'second-pass'));
+    expect((await getDsAccountByUser(ctx.db, 'bob-phone'))!.derived).toBe(md5Derived('bob-phone', 'second-pass'));
 
-    const audit = listAudit(ctx.db).filter((x) => x.action.startsWith('ds-account.'));
+    const audit = (await listAudit(ctx.db)).filter((x) => x.action.startsWith('ds-account.'));
     expect(audit.map((x) => x.action).sort()).toEqual(['ds-account.created', 'ds-account.password-reset']);
     expect(audit.every((x) => x.actor.startsWith('token:'))).toBe(true);
     expect(JSON.stringify(audit)).not.toContain('second-pass');
   });
 
   it('refuses agents, unknown handsets, another handset\'s user name and bad input, changing nothing', async () => {
-    const before = getDsAccountByUser(ctx.db, 'ada-phone')!.derived;
+    const before = (await getDsAccountByUser(ctx.db, 'ada-phone'))!.derived;
     expect((await call(accountsRoute.POST, 'POST', { token: agent, params: { devId: ADA }, body: { user: 'ada-phone', pass: 'hijacked' } })).status).toBe(403);
     expect((await call(accountsRoute.POST, 'POST', { params: { devId: 'IMEI:000000000000000' }, body: { user: 'x', pass: 'long-enough' } })).status).toBe(404);
     const taken = await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'ada-phone', pass: 'hijacked' } });
     expect(taken.status).toBe(400);
     expect((taken.body.error as { fieldErrors: Record<string, string[]> }).fieldErrors.user).toEqual(['already taken']);
-    expect(getDsAccountByUser(ctx.db, 'ada-phone')!.derived).toBe(before);
+    expect((await getDsAccountByUser(ctx.db, 'ada-phone'))!.derived).toBe(before);
     expect((await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'with space', pass: 'long-enough' } })).status).toBe(400);
     expect((await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'short', pass: 'abc' } })).status).toBe(400);
     expect((await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'x', pass: 'long-enough', extra: 1 } })).status).toBe(400);
     expect((await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, raw: '{not json' })).status).toBe(400);
-    expect(getDsAccountByUser(ctx.db, 'short')).toBeUndefined();
+    expect(await getDsAccountByUser(ctx.db, 'short')).toBeUndefined();
   });
 });

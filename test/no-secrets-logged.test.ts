@@ -14,7 +14,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type * as ReactModule from 'react';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isPg, type Db } from '@/db/client';
+import { exec, row, rows } from '@/db/sql';
 import type * as LogModule from '@/lib/log';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { getDsAccountByUser } from '@/db/queries/ds';
@@ -61,13 +64,30 @@ const secrets = new Set<string>();
 const keep = (...values: Array<string | null | undefined>) => { for (const v of values) if (v && v.length >= 6) secrets.add(v); };
 
 /** Whatever secrets the database now holds: the derived keys, nonces, hashes. */
-function keepStored(): void {
-  const db = srv.ctx.db.$client;
-  for (const r of db.prepare('select client_password, server_password, client_nonce, server_nonce from devices').all() as Array<Record<string, string | null>>) keep(...Object.values(r));
-  for (const r of db.prepare('select derived, nonce from ds_accounts').all() as Array<Record<string, string>>) keep(...Object.values(r));
-  for (const r of db.prepare('select token_hash from api_tokens').all() as Array<Record<string, string>>) keep(...Object.values(r));
-  for (const r of db.prepare('select password_hash from users').all() as Array<Record<string, string>>) keep(...Object.values(r));
-  for (const r of db.prepare('select id from web_sessions').all() as Array<Record<string, string>>) keep(...Object.values(r));
+async function keepStored(): Promise<void> {
+  const db = srv.ctx.db;
+  for (const r of await rows<Record<string, string | null>>(db, sql`select client_password, server_password, client_nonce, server_nonce from devices`)) keep(...Object.values(r));
+  for (const r of await rows<Record<string, string>>(db, sql`select derived, nonce from ds_accounts`)) keep(...Object.values(r));
+  for (const r of await rows<Record<string, string>>(db, sql`select token_hash from api_tokens`)) keep(...Object.values(r));
+  for (const r of await rows<Record<string, string>>(db, sql`select password_hash from users`)) keep(...Object.values(r));
+  for (const r of await rows<Record<string, string>>(db, sql`select id from web_sessions`)) keep(...Object.values(r));
+}
+
+/**
+ * A trigger on devices that refuses the write `event` names, as a failing disk would: SQLite's
+ * raise(abort), or a PostgreSQL function that raises. Returns what drops it again.
+ */
+async function failWrites(db: Db, name: string, event: string): Promise<() => Promise<void>> {
+  if (isPg(db)) {
+    await exec(db, sql.raw(`create function ${name}() returns trigger language plpgsql as $$ begin raise exception 'simulated storage failure'; end $$`));
+    await exec(db, sql.raw(`create trigger ${name} ${event} on devices for each row execute function ${name}()`));
+    return async () => {
+      await exec(db, sql.raw(`drop trigger ${name} on devices`));
+      await exec(db, sql.raw(`drop function ${name}()`));
+    };
+  }
+  await exec(db, sql.raw(`create temp trigger ${name} ${event} on devices begin select raise(abort, 'simulated storage failure'); end`));
+  return async () => { await exec(db, sql.raw(`drop trigger ${name}`)); };
 }
 
 function keepHandset(h: VirtualHandset): void {
@@ -92,7 +112,7 @@ async function dmTraffic(): Promise<void> {
   const fleets = (['basic', 'md5', 'hmac'] as AuthScheme[]).map((auth, i) =>
     openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(stateDir, auth), encoding: i % 2 ? 'wbxml' : 'xml', auth, mediaScale: 0.01, seed: 9100 + i }));
   const handsets = fleets.flat();
-  provisionFleet(db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
+  await provisionFleet(db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
   for (const h of handsets) {
     keepHandset(h);
     const s = await h.connect({ initiator: 'client' });
@@ -110,13 +130,13 @@ async function dmTraffic(): Promise<void> {
       expect(s?.ok).toBe(false);
       h.tree.set(secretPath, good);
       keepHandset(h);
-      keepStored();
+      await keepStored();
     }
   }
   // A storage failure while the server keeps the next nonce: the request fails and is logged, with its query.
-  db.$client.exec("create temp trigger fail_nonce before update of client_nonce on devices begin select raise(abort, 'simulated storage failure'); end");
+  const restoreNonces = await failWrites(db, 'fail_nonce', 'before update of client_nonce');
   const broken = await handsets[1]!.connect({ initiator: 'client' });
-  db.$client.exec('drop trigger fail_nonce');
+  await restoreNonces();
   expect(broken?.ok).toBe(false);
   keepHandset(handsets[1]!);
   // An unknown handset, so the gateway has something ordinary to say too.
@@ -129,11 +149,11 @@ async function dmTraffic(): Promise<void> {
 
 async function dsTraffic(): Promise<void> {
   const DEV = 'IMEI:356938035643817';
-  provisionDevice(srv.ctx.db, { devId: DEV, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'ds-dm-user', clientPass: 'dm pass of the ds handset', serverPass: 'server pass of the ds handset' });
+  await provisionDevice(srv.ctx.db, { devId: DEV, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'ds-dm-user', clientPass: 'dm pass of the ds handset', serverPass: 'server pass of the ds handset' });
   keep('dm pass of the ds handset', 'server pass of the ds handset');
   const url = `http://127.0.0.1:${srv.server.port}/ds`;
   for (const [user, pass, auth] of [['ds-basic', 'ds basic s3cret', 'basic'], ['ds-md5', 'ds md5 s3cret', 'md5']] as const) {
-    addDsAccount(srv.ctx.db, { devId: DEV, user, pass, auth });
+    await addDsAccount(srv.ctx.db, { devId: DEV, user, pass, auth });
     keep(pass, md5Derived(user, pass), basicCredential(user, pass));
     const cfg = (password: string): DsClientConfig => ({
       serverUrl: url, user, password, scheme: auth, devId: DEV, man: 'Nimbus Mobile', mod: 'N1', swV: '4.2', encoding: auth === 'md5' ? 'wbxml' : 'xml',
@@ -141,11 +161,11 @@ async function dsTraffic(): Promise<void> {
     });
     const ok = await runDsSession(cfg(pass), generatedHandsetDs(3, 'nimbus-n1'));
     expect(ok.ok, `${auth}: ${JSON.stringify(ok.error ?? '')}`).toBe(true);
-    keep(getDsAccountByUser(srv.ctx.db, user)!.nonce);
+    keep((await getDsAccountByUser(srv.ctx.db, user))!.nonce);
     const wrong = `wrong ds password for ${user}`;
     keep(wrong, md5Derived(user, wrong), basicCredential(user, wrong));
     expect((await runDsSession(cfg(wrong), generatedHandsetDs(3, 'nimbus-n1'))).ok).toBe(false);
-    keep(getDsAccountByUser(srv.ctx.db, user)!.nonce);
+    keep((await getDsAccountByUser(srv.ctx.db, user))!.nonce);
   }
 }
 
@@ -161,7 +181,7 @@ async function consoleAndApiTraffic(): Promise<void> {
   keep(cookie, sessionIdOf(cookie));
   expect((await getViewer())?.email).toBe('logs@rewind.test');
 
-  const { token } = createApiToken(db, 'admin', 'log test');
+  const { token } = await createApiToken(db, 'admin', 'log test');
   const badToken = 'rwd_thisIsNotAValidTokenAtAll0123456789';
   keep(token, hashToken(token), badToken, hashToken(badToken));
   const call = (handler: typeof listDevicesRoute, method: string, auth: string, body?: unknown) =>
@@ -171,12 +191,12 @@ async function consoleAndApiTraffic(): Promise<void> {
   // A provisioning whose insert fails: a 500, and the failed query (its parameters are the passwords) in the log.
   const body = { devId: 'IMEI:490154203237518', manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'basic', clientUser: 'api-user', clientPass: 'api client pass 42', serverPass: 'api server pass 42' };
   keep(body.clientPass, body.serverPass, md5Derived('rewind', body.serverPass), basicCredential('api-user', body.clientPass));
-  db.$client.exec("create temp trigger fail_insert before insert on devices begin select raise(abort, 'simulated storage failure'); end");
+  const restoreInserts = await failWrites(db, 'fail_insert', 'before insert');
   const failed = await call(provisionRoute, 'POST', token, body);
-  db.$client.exec('drop trigger fail_insert');
+  await restoreInserts();
   expect(failed.status).toBe(500);
   expect((await call(provisionRoute, 'POST', token, body)).status).toBe(201);
-  expect(getDeviceByDevId(db, body.devId)).toBeDefined();
+  expect(await getDeviceByDevId(db, body.devId)).toBeDefined();
 }
 
 function cli(args: string[], stdin: string, dataDir: string): Promise<{ stdout: string; stderr: string }> {
@@ -192,7 +212,7 @@ describe('the log', () => {
     await dmTraffic();
     await dsTraffic();
     await consoleAndApiTraffic();
-    keepStored();
+    await keepStored();
     const text = captured.lines.join('');
     // The test can fail: the log has lines from the gateway and the API, errors with their queries among them.
     expect(captured.lines.length).toBeGreaterThanOrEqual(4);
@@ -207,8 +227,8 @@ describe('the log', () => {
 
   it('censors the credential-bearing shapes themselves when code logs them whole by mistake', async () => {
     // Real rows and shapes: a device row, a DS account row, request headers, an error whose cause holds a row.
-    const device = srv.ctx.db.$client.prepare('select * from devices where client_password is not null').get() as Record<string, unknown>;
-    const account = srv.ctx.db.$client.prepare('select * from ds_accounts').get() as Record<string, unknown>;
+    const device = (await row<Record<string, unknown>>(srv.ctx.db, sql`select * from devices where client_password is not null limit 1`))!;
+    const account = (await row<Record<string, unknown>>(srv.ctx.db, sql`select * from ds_accounts limit 1`))!;
     const cookie = captured.cookies.get(SESSION_COOKIE)!;
     const headers = new Headers({ authorization: `Basic ${basicCredential('ds-basic', 'ds basic s3cret')}`, cookie: `${SESSION_COOKIE}=${cookie}`, 'x-syncml-hmac': 'algorithm=MD5, username="u", mac=abcdefghijklmnop' });
     const failure = Object.assign(new Error('provisioning failed', { cause: Object.assign(new Error('constraint'), { row: device }) }), { account });

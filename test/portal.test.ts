@@ -3,7 +3,9 @@
  * own handsets (another's id is refused and changes nothing), restores only onto their own
  * handsets, and the live job JSON answers only its owner or staff.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { exec, value } from '@/db/sql';
 import { listAudit } from '@/db/queries/audit';
 import { getJob, jobsForDevice } from '@/db/queries/jobs';
 import { getPlan, listItems } from '@/db/queries/restore';
@@ -21,14 +23,14 @@ import { eraseBackups } from '@/lib/erasure';
 import { getDevice } from '@/db/queries/devices';
 import { upsertLocalBackup, listLocalBackups } from '@/db/queries/local-backups';
 import { BEFORE, seedSnapshot } from './fixtures';
-import { signedIn, staff, subscriberViewer, tempContext } from './as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './as-viewer';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
   getViewer: async () => (await import('./as-viewer')).signedIn.viewer,
 }));
 
-let t: ReturnType<typeof tempContext>;
+let t: TempContext;
 let ada: string;
 let adaPhone: string;
 let adaTablet: string;
@@ -56,18 +58,18 @@ function refused(r: { ok: boolean; error?: string }, why: RegExp = /not yours/):
   expect(r.error).toMatch(why);
 }
 
-const planCount = () => (t.ctx.db.$client.prepare('select count(*) as n from restore_plans').get() as { n: number }).n;
-const jobCount = () => (t.ctx.db.$client.prepare('select count(*) as n from jobs').get() as { n: number }).n;
+const planCount = async () => (await value<number>(t.ctx.db, sql`select count(*) as n from restore_plans`))!;
+const jobCount = async () => (await value<number>(t.ctx.db, sql`select count(*) as n from jobs`))!;
 
 beforeAll(async () => {
-  t = tempContext();
+  t = await tempContext();
   const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-  const model = ensureModel(t.ctx.db, 'Nimbus', 'N1');
-  setProfile(t.ctx.db, model.id, 'settings', ['./Settings']);
-  setProfile(t.ctx.db, model.id, 'appdata', ['./AppData']);
-  const a = provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
-  const a2 = provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643817', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
-  const b = provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob Other', msisdn: '447700900456' });
+  const model = await ensureModel(t.ctx.db, 'Nimbus', 'N1');
+  await setProfile(t.ctx.db, model.id, 'settings', ['./Settings']);
+  await setProfile(t.ctx.db, model.id, 'appdata', ['./AppData']);
+  const a = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
+  const a2 = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643817', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
+  const b = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob Other', msisdn: '447700900456' });
   ada = a.subscriberId!;
   bob = b.subscriberId!;
   expect(a2.subscriberId).toBe(ada);
@@ -83,10 +85,10 @@ afterAll(() => t.close());
 describe('a subscriber with another subscriber’s ids', () => {
   it('cannot back up their handset', async () => {
     signedIn.viewer = subscriberViewer(ada);
-    const before = jobCount();
+    const before = await jobCount();
     refused(await backUpNowAction(null, { deviceId: bobPhone }));
-    expect(jobCount()).toBe(before);
-    expect(jobsForDevice(t.ctx.db, bobPhone)).toHaveLength(0);
+    expect(await jobCount()).toBe(before);
+    expect(await jobsForDevice(t.ctx.db, bobPhone)).toHaveLength(0);
   });
 
   it('cannot read their backup’s contents', async () => {
@@ -96,31 +98,31 @@ describe('a subscriber with another subscriber’s ids', () => {
 
   it('cannot plan a restore from their backup, nor onto their handset', async () => {
     signedIn.viewer = subscriberViewer(ada);
-    const before = planCount();
+    const before = await planCount();
     refused(await portalPreviewRestoreAction(null, { snapshotId: bobSnap, targetDeviceId: adaPhone, categories: ['settings'] }));
     refused(await portalPreviewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: bobPhone, categories: ['settings'] }));
-    expect(planCount()).toBe(before);
+    expect(await planCount()).toBe(before);
   });
 
   it('cannot confirm a plan of theirs', async () => {
     signedIn.viewer = staff('agent');
     const plan = unwrap(await previewRestoreAction(null, { snapshotId: bobSnap, targetDeviceId: bobPhone, categories: ['settings'] }));
     signedIn.viewer = subscriberViewer(ada);
-    const jobs = jobCount();
+    const jobs = await jobCount();
     refused(await portalConfirmRestoreAction(null, { planId: plan.planId }));
-    expect(getPlan(t.ctx.db, plan.planId)!.jobId).toBeNull();
-    expect(jobCount()).toBe(jobs);
+    expect((await getPlan(t.ctx.db, plan.planId))!.jobId).toBeNull();
+    expect(await jobCount()).toBe(jobs);
     // The agent who made it may.
     signedIn.viewer = staff('agent', 'agent-7@rewind.test');
     const { jobId } = unwrap(await confirmRestoreAction(null, { planId: plan.planId }));
-    expect(getPlan(t.ctx.db, plan.planId)!.jobId).toBe(jobId);
-    expect(listAudit(t.ctx.db, { deviceId: bobPhone, action: 'restore.started' })[0]).toMatchObject({ actor: 'agent-7@rewind.test' });
+    expect((await getPlan(t.ctx.db, plan.planId))!.jobId).toBe(jobId);
+    expect((await listAudit(t.ctx.db, { deviceId: bobPhone, action: 'restore.started' }))[0]).toMatchObject({ actor: 'agent-7@rewind.test' });
   });
 
   it('cannot delete their backups, even with the right confirmation', async () => {
     signedIn.viewer = subscriberViewer(ada);
     refused(await eraseBackupsAction(null, { deviceId: bobPhone, confirm: 'Nimbus N1' }));
-    expect(listSnapshots(t.ctx.db, bobPhone).map((s) => s.id)).toContain(bobSnap);
+    expect((await listSnapshots(t.ctx.db, bobPhone)).map((s) => s.id)).toContain(bobSnap);
   });
 
   it('is refused the agents’ actions, whatever the id', async () => {
@@ -135,7 +137,7 @@ describe('a subscriber with another subscriber’s ids', () => {
     expect(await backUpNowAction(null, { deviceId: adaPhone })).toEqual({ ok: false, error: FORBIDDEN });
     signedIn.viewer = null;
     expect(await backUpNowAction(null, { deviceId: adaPhone })).toEqual({ ok: false, error: NOT_SIGNED_IN });
-    expect(jobsForDevice(t.ctx.db, adaPhone)).toHaveLength(0);
+    expect(await jobsForDevice(t.ctx.db, adaPhone)).toHaveLength(0);
   });
 });
 
@@ -150,9 +152,9 @@ describe('restore targets', () => {
     signedIn.viewer = staff('agent');
     const ok = await previewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: adaPhone, categories: ['settings'] });
     expect(ok.ok).toBe(true);
-    const before = planCount();
+    const before = await planCount();
     refused(await previewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: bobPhone, categories: ['settings'] }), /same subscriber/);
-    expect(planCount()).toBe(before);
+    expect(await planCount()).toBe(before);
   });
 });
 
@@ -189,8 +191,8 @@ describe('the subscriber’s own restore', () => {
   it('confirming runs that plan once, behind a safety backup, and the live JSON follows it', async () => {
     signedIn.viewer = subscriberViewer(ada);
     const { jobId, safetyBackupId } = unwrap(await portalConfirmRestoreAction(null, { planId: plan.planId }));
-    expect(getJob(t.ctx.db, jobId)).toMatchObject({ kind: 'restore', status: 'queued', dependsOn: safetyBackupId });
-    expect(listItems(t.ctx.db, jobId).map((i) => i.path)).toEqual(['./AppData/Ringtones', RINGTONE]);
+    expect(await getJob(t.ctx.db, jobId)).toMatchObject({ kind: 'restore', status: 'queued', dependsOn: safetyBackupId });
+    expect((await listItems(t.ctx.db, jobId)).map((i) => i.path)).toEqual(['./AppData/Ringtones', RINGTONE]);
     expect(plan.folders).toBe(1);
     refused(await portalConfirmRestoreAction(null, { planId: plan.planId }), /confirmed already/);
 
@@ -224,41 +226,41 @@ describe('back up now and delete my backups', () => {
     const r = await eraseBackupsAction(null, { deviceId: adaPhone, confirm: 'yes' });
     expect(r).toMatchObject({ ok: false, fieldErrors: { confirm: [expect.stringMatching(/Nimbus N1/)] } });
     refused(await eraseBackupsAction(null, { deviceId: adaPhone, confirm: 'nimbus  n1' }), /under way/);
-    expect(listSnapshots(t.ctx.db, adaPhone)).toHaveLength(1);
+    expect(await listSnapshots(t.ctx.db, adaPhone)).toHaveLength(1);
   });
 
   it('erases a handset’s backups once nothing runs, and audits it', async () => {
     signedIn.viewer = subscriberViewer(ada);
-    t.ctx.db.$client.prepare("update jobs set status = 'cancelled' where device_id = ?").run(adaPhone);
+    await exec(t.ctx.db, sql`update jobs set status = 'cancelled' where device_id = ${adaPhone}`);
     const r = unwrap(await eraseBackupsAction(null, { deviceId: adaPhone, confirm: 'Nimbus N1' }));
     expect(r).toMatchObject({ snapshots: 1, held: 0 });
-    expect(listSnapshots(t.ctx.db, adaPhone)).toHaveLength(0);
-    expect(listSnapshots(t.ctx.db, bobPhone)).toHaveLength(1);
-    expect(listAudit(t.ctx.db, { deviceId: adaPhone, action: 'backups.erased' })).toHaveLength(1);
+    expect(await listSnapshots(t.ctx.db, adaPhone)).toHaveLength(0);
+    expect(await listSnapshots(t.ctx.db, bobPhone)).toHaveLength(1);
+    expect(await listAudit(t.ctx.db, { deviceId: adaPhone, action: 'backups.erased' })).toHaveLength(1);
   });
 });
 
 describe('erasure and garbage collection', () => {
   it('sweeps the content only that handset held, keeps what another backup shares, and keeps a legal hold', async () => {
-    t.ctx.db.$client.prepare("update jobs set status = 'cancelled' where device_id = ?").run(adaTablet);
+    await exec(t.ctx.db, sql`update jobs set status = 'cancelled' where device_id = ${adaTablet}`);
     const own = new Uint8Array(128).fill(42);
     const snap = await seedSnapshot(t.ctx.db, t.ctx.blobs, adaTablet, { ...NODES, './AppData/Ringtones/Mine.mp3': { category: 'appdata', value: own } });
     const held = await seedSnapshot(t.ctx.db, t.ctx.blobs, adaTablet, NODES);
-    t.ctx.db.$client.prepare('update snapshots set legal_hold = 1 where id = ?').run(held.id);
-    upsertLocalBackup(t.ctx.db, { deviceId: adaTablet, localId: 'L1', target: 'device', takenAt: '2026-01-01T00:00:00Z', categories: '["settings"]', entries: 3, size: 10, rootHash: 'a'.repeat(64) });
+    await exec(t.ctx.db, sql`update snapshots set legal_hold = 1 where id = ${held.id}`);
+    await upsertLocalBackup(t.ctx.db, { deviceId: adaTablet, localId: 'L1', target: 'device', takenAt: '2026-01-01T00:00:00Z', categories: '["settings"]', entries: 3, size: 10, rootHash: 'a'.repeat(64) });
     const { sha256Hex } = await import('@/lib/backup/blob-store');
     const ownHash = sha256Hex(own);
     const sharedHash = sha256Hex(NODES[RINGTONE].value);
     expect(await t.ctx.blobs.get(ownHash)).toBeDefined();
 
-    const r = await eraseBackups(t.ctx, getDevice(t.ctx.db, adaTablet)!, { graceMs: 0 });
+    const r = await eraseBackups(t.ctx, (await getDevice(t.ctx.db, adaTablet))!, { graceMs: 0 });
     expect(r).toMatchObject({ snapshots: 1, held: 1, localBackups: 1 });
     expect(r.gc?.hashes).toContain(ownHash);
     expect(await t.ctx.blobs.get(ownHash)).toBeUndefined();
     // Bob's backup (and the held one) hold the same ringtone: it stays.
     expect(await t.ctx.blobs.get(sharedHash)).toBeDefined();
-    expect(listSnapshots(t.ctx.db, adaTablet).map((s) => s.id)).toEqual([held.id]);
-    expect(listLocalBackups(t.ctx.db, adaTablet)).toHaveLength(0);
+    expect((await listSnapshots(t.ctx.db, adaTablet)).map((s) => s.id)).toEqual([held.id]);
+    expect(await listLocalBackups(t.ctx.db, adaTablet)).toHaveLength(0);
     expect(snap.id).not.toBe(held.id);
   });
 });

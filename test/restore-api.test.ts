@@ -73,17 +73,17 @@ beforeAll(async () => {
   srv = await startTestServer(); // installs its context: the handlers below run over it
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-restore-api-'));
   handset = openFleet({ server: srv.dmUrl, devices: 1, stateDir, encoding: 'xml', auth: 'md5', mediaScale: 0.02, seed: 41 })[0]!;
-  describeVirtualModels(srv.ctx.db);
-  provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
+  await describeVirtualModels(srv.ctx.db);
+  await provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
   handset.listen(srv.ctx.push.inproc);
-  provisionDevice(srv.ctx.db, { devId: STRANGER, manufacturer: handset.identity.man, model: handset.identity.mod, subscriber: 'Someone Else', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
-  admin = createApiToken(srv.ctx.db, 'admin', 'test admin').token;
-  agent = createApiToken(srv.ctx.db, 'agent', 'test agent').token;
+  await provisionDevice(srv.ctx.db, { devId: STRANGER, manufacturer: handset.identity.man, model: handset.identity.mod, subscriber: 'Someone Else', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
+  admin = (await createApiToken(srv.ctx.db, 'admin', 'test admin')).token;
+  agent = (await createApiToken(srv.ctx.db, 'agent', 'test agent')).token;
 
-  const device = getDeviceByDevId(srv.ctx.db, handset.devId)!;
-  const { job } = createBackupJob(srv.ctx.db, device, { trigger: 'on-demand', categories: ['settings', 'firmware'], actor: 'test' });
+  const device = (await getDeviceByDevId(srv.ctx.db, handset.devId))!;
+  const { job } = await createBackupJob(srv.ctx.db, device, { trigger: 'on-demand', categories: ['settings', 'firmware'], actor: 'test' });
   await handset.connect({ initiator: 'client' });
-  const done = getJob(srv.ctx.db, job.id)!;
+  const done = (await getJob(srv.ctx.db, job.id))!;
   expect(done.status, done.error ?? '').toBe('succeeded');
   snapshotId = (JSON.parse(done.result!) as { snapshotId: string }).snapshotId;
 });
@@ -185,8 +185,8 @@ describe('plans', () => {
     expect(unknown.status).toBe(404);
     expect(err(unknown.body).code).toBe('not-found');
     expect((await call(planRoute.POST, 'POST', { body: { snapshotId, targetDevId: 'IMEI:000' } })).status).toBe(404);
-    const device = getDeviceByDevId(srv.ctx.db, handset.devId)!;
-    const incomplete = insertSnapshot(srv.ctx.db, { deviceId: device.id, trigger: 'on-demand', categories: ['settings'] });
+    const device = (await getDeviceByDevId(srv.ctx.db, handset.devId))!;
+    const incomplete = await insertSnapshot(srv.ctx.db, { deviceId: device.id, trigger: 'on-demand', categories: ['settings'] });
     const inc = await call(planRoute.POST, 'POST', { body: { snapshotId: incomplete.id } });
     expect(inc.status).toBe(409);
     expect(err(inc.body).code).toBe('not-complete');
@@ -266,13 +266,13 @@ describe('a restore, planned, executed and followed', () => {
     expect(none.status).toBe(409);
     expect(err(none.body).code).toBe('invalid');
     expect((await call(retryRoute.POST, 'POST', { params: { id: 'nope' } })).status).toBe(404);
-    const backupId = getJob(srv.ctx.db, jobId)!.dependsOn!;
+    const backupId = (await getJob(srv.ctx.db, jobId))!.dependsOn!;
     expect((await call(retryRoute.POST, 'POST', { params: { id: backupId } })).status).toBe(404);
 
     // One value the handset lost again, after a restore that failed on it.
-    const write = listItems(srv.ctx.db, jobId).find((i) => i.op === 'replace')!;
-    updateItem(srv.ctx.db, jobId, write.seq, { status: 'failed', code: 500, detail: 'the handset answered 500' });
-    updateJob(srv.ctx.db, jobId, { status: 'failed', error: '1 of n items not restored' });
+    const write = (await listItems(srv.ctx.db, jobId)).find((i) => i.op === 'replace')!;
+    await updateItem(srv.ctx.db, jobId, write.seq, { status: 'failed', code: 500, detail: 'the handset answered 500' });
+    await updateJob(srv.ctx.db, jobId, { status: 'failed', error: '1 of n items not restored' });
     const r = await call(retryRoute.POST, 'POST', { token: agent, params: { id: jobId } });
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({ id: jobId, status: 'queued', error: null, counts: { pending: 1, verified: plan.steps.length - 1 } });
@@ -285,7 +285,7 @@ describe('a restore, planned, executed and followed', () => {
   });
 
   it('the subscriber\'s consent ledger lists every prompt and answer, newest first', async () => {
-    const subscriberId = getDeviceByDevId(srv.ctx.db, handset.devId)!.subscriberId!;
+    const subscriberId = (await getDeviceByDevId(srv.ctx.db, handset.devId))!.subscriberId!;
     const r = await call(consentsRoute.GET, 'GET', { token: agent, params: { id: subscriberId } });
     expect(r.status).toBe(200);
     const ledger = r.body.consents as Array<Record<string, unknown>>;
@@ -298,7 +298,7 @@ describe('a restore, planned, executed and followed', () => {
     expect(((await call(consentsRoute.GET, 'GET', { params: { id: subscriberId }, query: { limit: '1' } })).body.consents as unknown[])).toHaveLength(1);
     expect((await call(consentsRoute.GET, 'GET', { params: { id: subscriberId }, query: { limit: '0' } })).status).toBe(400);
     expect((await call(consentsRoute.GET, 'GET', { params: { id: 'nope' } })).status).toBe(404);
-    const stranger = getDeviceByDevId(srv.ctx.db, STRANGER)!.subscriberId!;
+    const stranger = (await getDeviceByDevId(srv.ctx.db, STRANGER))!.subscriberId!;
     expect((await call(consentsRoute.GET, 'GET', { params: { id: stranger } })).body.consents).toEqual([]);
   });
 });

@@ -1,12 +1,14 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '@/db/client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { closeDb, type Db } from '@/db/client';
 import { subscribers } from '@/db/schema';
 import { getUserByEmail } from '@/db/queries/users';
 import { ValidationError } from '@/lib/devices';
+import { testDb } from '@/test/db';
 import { authenticate, createUser, LOCK_MS, WRONG_CREDENTIALS } from './users';
 
 let db: Db;
-beforeEach(() => { db = openDb(':memory:'); });
+beforeEach(async () => { db = await testDb(); });
+afterEach(async () => { await closeDb(db); });
 
 async function validationError(p: Promise<unknown>): Promise<ValidationError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
@@ -20,7 +22,7 @@ describe('createUser', () => {
     expect(u.email).toBe('grace@rewind.test');
     expect(u.role).toBe('agent');
     expect(u).not.toHaveProperty('passwordHash');
-    expect(getUserByEmail(db, 'grace@rewind.test')?.passwordHash).toMatch(/^scrypt\$/);
+    expect((await getUserByEmail(db, 'grace@rewind.test'))?.passwordHash).toMatch(/^scrypt\$/);
   });
 
   it('refuses a bad email, a short password and an unknown role, naming the field', async () => {
@@ -33,10 +35,10 @@ describe('createUser', () => {
     expect((await validationError(createUser(db, { email: 's@b.test', password: 'long enough pw', role: 'subscriber' }))).fieldErrors).toHaveProperty('subscriberId');
     const missing = await validationError(createUser(db, { email: 's@b.test', password: 'long enough pw', role: 'subscriber', subscriberId: 'nope' }));
     expect(missing.fieldErrors.subscriberId).toEqual(['There is no such subscriber.']);
-    const sub = db.insert(subscribers).values({ name: 'Ada Lovelace' }).returning().get();
-    expect((await validationError(createUser(db, { email: 'x@b.test', password: 'long enough pw', role: 'agent', subscriberId: sub.id }))).fieldErrors).toHaveProperty('subscriberId');
-    const u = await createUser(db, { email: 's@b.test', password: 'long enough pw', role: 'subscriber', subscriberId: sub.id });
-    expect(u.subscriberId).toBe(sub.id);
+    const [sub] = await db.insert(subscribers).values({ name: 'Ada Lovelace' }).returning();
+    expect((await validationError(createUser(db, { email: 'x@b.test', password: 'long enough pw', role: 'agent', subscriberId: sub!.id }))).fieldErrors).toHaveProperty('subscriberId');
+    const u = await createUser(db, { email: 's@b.test', password: 'long enough pw', role: 'subscriber', subscriberId: sub!.id });
+    expect(u.subscriberId).toBe(sub!.id);
   });
 
   it('refuses a second user with the same email in any case', async () => {
@@ -53,7 +55,7 @@ describe('authenticate', () => {
   it('signs in with the right password, whatever the email case', async () => {
     const r = await authenticate(db, 'ADA@rewind.test', 'right password', T0);
     expect(r.ok && r.user.email).toBe('ada@rewind.test');
-    expect(getUserByEmail(db, 'ada@rewind.test')?.lastSignInAt).toBe(T0);
+    expect((await getUserByEmail(db, 'ada@rewind.test'))?.lastSignInAt).toBe(T0);
   });
 
   it('gives an unknown email the same answer as a wrong password', async () => {
@@ -74,20 +76,20 @@ describe('authenticate', () => {
     expect(during).toMatchObject({ ok: false, code: 'locked' });
     // Once the lock has run out the right password works, and the count starts afresh.
     expect((await authenticate(db, 'ada@rewind.test', 'right password', T0 + 4 + LOCK_MS + 1)).ok).toBe(true);
-    expect(getUserByEmail(db, 'ada@rewind.test')).toMatchObject({ failedAttempts: 0, lockedUntil: null });
+    expect(await getUserByEmail(db, 'ada@rewind.test')).toMatchObject({ failedAttempts: 0, lockedUntil: null });
   });
 
   it('a lock that ran out starts the count afresh after a failure too', async () => {
     for (let i = 0; i < 5; i++) await authenticate(db, 'ada@rewind.test', 'wrong', T0);
     const later = T0 + LOCK_MS + 1;
     expect(await authenticate(db, 'ada@rewind.test', 'wrong', later)).toMatchObject({ code: 'invalid' });
-    expect(getUserByEmail(db, 'ada@rewind.test')).toMatchObject({ failedAttempts: 1, lockedUntil: null });
+    expect(await getUserByEmail(db, 'ada@rewind.test')).toMatchObject({ failedAttempts: 1, lockedUntil: null });
   });
 
   it('a success resets the count: failures must be consecutive to lock', async () => {
     for (let i = 0; i < 4; i++) await authenticate(db, 'ada@rewind.test', 'wrong', T0);
     expect((await authenticate(db, 'ada@rewind.test', 'right password', T0)).ok).toBe(true);
     for (let i = 0; i < 4; i++) expect(await authenticate(db, 'ada@rewind.test', 'wrong', T0)).toMatchObject({ code: 'invalid' });
-    expect(getUserByEmail(db, 'ada@rewind.test')?.failedAttempts).toBe(4);
+    expect((await getUserByEmail(db, 'ada@rewind.test'))?.failedAttempts).toBe(4);
   });
 });

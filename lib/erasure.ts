@@ -12,7 +12,6 @@ import type { AppContext } from './app-context';
 import { keyOwner } from './backup/blob-store';
 import { ValidationError } from './devices';
 import { sqliteClient } from '@/db/client';
-import { deleteContentKeys } from '@/db/queries/content-keys';
 import type { DeviceRow } from '@/db/queries/devices';
 import { jobsForDevice } from '@/db/queries/jobs';
 import { deleteLocalBackups } from '@/db/queries/local-backups';
@@ -72,8 +71,7 @@ export interface SubscriberErasureResult {
  * while one of their snapshots is under legal hold.
  */
 export async function eraseSubscriber(ctx: AppContext, subscriberId: string, opts: { graceMs?: number } = {}): Promise<SubscriberErasureResult> {
-  const sealed = ctx.blobs instanceof SealedBlobStore ? ctx.blobs : undefined;
-  const { owners, ...counted } = await ctx.db.transaction(async (tx) => {
+  const counted = await ctx.db.transaction(async (tx) => {
     if (!(await getSubscriber(tx, subscriberId))) throw new ValidationError('No such subscriber.');
     const handsets = await devicesOfSubscriber(tx, subscriberId);
     for (const d of handsets) {
@@ -85,14 +83,11 @@ export async function eraseSubscriber(ctx: AppContext, subscriberId: string, opt
     for (const d of handsets) snaps.push(...await allDeviceSnapshots(tx, d.id));
     const held = snaps.filter((s) => s.legalHold).length;
     if (held) throw new ValidationError(`${held} of this subscriber's backups are under legal hold. Release the hold before erasing.`);
-    const owners = [...new Set([subscriberId, ...handsets.map((d) => keyOwner(d)), ...handsets.map((d) => `device:${d.id}`)])];
-    // The keys go in this transaction, with the rows (the store's own handle is the outer
-    // database, another connection on PostgreSQL); its caches are cleared once it commits.
-    const keys = sealed ? await deleteContentKeys(tx, owners) : 0;
-    return { ...await deleteSubscriberData(tx, subscriberId), snapshots: snaps.length, keys, owners };
+    const owners = [subscriberId, ...handsets.map((d) => keyOwner(d)), ...handsets.map((d) => `device:${d.id}`)];
+    // Through this transaction: the store's own handle is another connection on PostgreSQL.
+    const keys = ctx.blobs instanceof SealedBlobStore ? await ctx.blobs.destroyOwners([...new Set(owners)], tx) : 0;
+    return { ...await deleteSubscriberData(tx, subscriberId), snapshots: snaps.length, keys };
   });
-  // Nothing left to delete: this forgets the keys the store and its keyring hold in memory.
-  if (sealed) await sealed.destroyOwners(owners);
   const gc = await collectGarbage(ctx.db, ctx.blobs, { dryRun: false, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) }).catch(() => null);
   // Deleted pages are zeroed (secure_delete); the write-ahead log still holds the old ones until a checkpoint.
   // SQLite only: PostgreSQL's write-ahead log is the server's, not a file of ours to truncate.

@@ -16,20 +16,20 @@ export const dsAccountSchema = z.object({
 export type DsAccountInput = z.input<typeof dsAccountSchema>;
 
 /** Creates the account, or gives the handset's existing account of that name a new password. */
-export function addDsAccount(db: Db, input: DsAccountInput): { account: DsAccountRow; created: boolean } {
+export async function addDsAccount(db: Db, input: DsAccountInput): Promise<{ account: DsAccountRow; created: boolean }> {
   const parsed = dsAccountSchema.safeParse(input);
   if (!parsed.success) {
     throw new ValidationError('The DS account is not valid.', Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.'), [i.message]])));
   }
   const { devId, user, pass, auth } = parsed.data;
-  const device = getDeviceByDevId(db, devId);
+  const device = await getDeviceByDevId(db, devId);
   if (!device) throw new ValidationError(`No handset ${devId} is registered.`, { devId: ['unknown handset'] });
   const derived = md5Derived(user, pass);
-  const existing = getDsAccountByUser(db, user);
+  const existing = await getDsAccountByUser(db, user);
   if (existing) {
     if (existing.deviceId !== device.id) throw new ValidationError(`The DS user name ${user} belongs to another handset.`, { user: ['already taken'] });
-    updateDsAccount(db, existing.id, { derived, auth });
+    await updateDsAccount(db, existing.id, { derived, auth });
     return { account: { ...existing, derived, auth }, created: false };
   }
-  return { account: insertDsAccount(db, { deviceId: device.id, username: user, derived, auth }), created: true };
+  return { account: await insertDsAccount(db, { deviceId: device.id, username: user, derived, auth }), created: true };
 }

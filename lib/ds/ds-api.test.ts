@@ -32,17 +32,17 @@ async function post(body: unknown): Promise<{ status: number; body: { job?: { id
 beforeAll(async () => {
   t = await startTestServer();
   const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-  provisionDevice(t.ctx.db, { ...base, devId: ADA, subscriber: 'Ada Lovelace', msisdn: '+447700900001' });
-  provisionDevice(t.ctx.db, { ...base, devId: ADA_NEW, subscriber: 'Ada Lovelace', msisdn: '+447700900001' });
-  provisionDevice(t.ctx.db, { ...base, devId: BOB, subscriber: 'Bob Babbage', msisdn: '+447700900002' });
-  agent = createApiToken(t.ctx.db, 'agent', 'test agent').token;
-  addDsAccount(t.ctx.db, { devId: ADA, user: 'ada-phone', pass: 'secret-1' });
+  await provisionDevice(t.ctx.db, { ...base, devId: ADA, subscriber: 'Ada Lovelace', msisdn: '+447700900001' });
+  await provisionDevice(t.ctx.db, { ...base, devId: ADA_NEW, subscriber: 'Ada Lovelace', msisdn: '+447700900001' });
+  await provisionDevice(t.ctx.db, { ...base, devId: BOB, subscriber: 'Bob Babbage', msisdn: '+447700900002' });
+  agent = (await createApiToken(t.ctx.db, 'agent', 'test agent')).token;
+  await addDsAccount(t.ctx.db, { devId: ADA, user: 'ada-phone', pass: 'secret-1' });
   const out = await runDsSession({
     serverUrl: `http://127.0.0.1:${t.server.port}/ds`, user: 'ada-phone', password: 'secret-1', scheme: 'md5', devId: ADA, man: 'Nimbus Mobile', mod: 'N1',
     swV: '4.2', encoding: 'xml', maxMsgSize: 64 * 1024, stores: ['contacts', 'calendar'], syncType: 'slow', transport: httpTransport,
   }, generatedHandsetDs(3, 'nimbus-n1'));
   expect(out.ok, out.error).toBe(true);
-  snapshotId = dsSnapshotsOf(t.ctx.db, getDeviceByDevId(t.ctx.db, ADA)!.id)[0]!.id;
+  snapshotId = (await dsSnapshotsOf(t.ctx.db, (await getDeviceByDevId(t.ctx.db, ADA))!.id))[0]!.id;
 });
 
 afterAll(async () => {
@@ -54,7 +54,7 @@ describe('POST /api/v1/jobs with DS kinds', () => {
     const a = await post({ devId: ADA, kind: 'ds-backup' });
     expect(a.status).toBe(202);
     expect(a.body).toMatchObject({ job: { kind: 'ds-backup' }, created: true });
-    expect(getJob(t.ctx.db, a.body.job!.id)!.wakePending).toBe(true);
+    expect((await getJob(t.ctx.db, a.body.job!.id))!.wakePending).toBe(true);
     const b = await post({ devId: ADA, kind: 'ds-backup' });
     expect(b.body).toMatchObject({ job: { id: a.body.job!.id }, created: false });
   });
@@ -62,12 +62,12 @@ describe('POST /api/v1/jobs with DS kinds', () => {
   it('queues a ds-restore onto the subscriber’s new handset; refuses another subscriber’s (403), an unknown snapshot (404), and a body without one (400)', async () => {
     const ok = await post({ devId: ADA_NEW, kind: 'ds-restore', snapshotId });
     expect(ok.status).toBe(202);
-    expect(JSON.parse(getJob(t.ctx.db, ok.body.job!.id)!.payload)).toMatchObject({ snapshotId, stores: ['contacts', 'calendar'] });
+    expect(JSON.parse((await getJob(t.ctx.db, ok.body.job!.id))!.payload)).toMatchObject({ snapshotId, stores: ['contacts', 'calendar'] });
 
     const other = await post({ devId: BOB, kind: 'ds-restore', snapshotId });
     expect(other.status).toBe(403);
     expect(other.body.error).toMatchObject({ code: 'forbidden-target' });
-    expect(jobsForDevice(t.ctx.db, getDeviceByDevId(t.ctx.db, BOB)!.id)).toHaveLength(0);
+    expect(await jobsForDevice(t.ctx.db, (await getDeviceByDevId(t.ctx.db, BOB))!.id)).toHaveLength(0);
 
     const unknown = await post({ devId: ADA_NEW, kind: 'ds-restore', snapshotId: '00000000-0000-0000-0000-000000000000' });
     expect(unknown.status).toBe(404);

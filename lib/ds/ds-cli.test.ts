@@ -5,8 +5,10 @@
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDeviceByDevId } from '@/db/queries/devices';
+import { devices } from '@/db/schema';
 import type { VirtualHandset } from '@/lib/device/handset';
 import { emptyHandsetDs, userPut } from '@/lib/device/ds-store';
 import { startTestFleet, type TestFleet } from '@/lib/gateway/test-fleet';
@@ -38,8 +40,8 @@ function rewind(args: string[]): Promise<Run> {
 beforeAll(async () => {
   srv = await startTestFleet({ devices: 3, seed: 33, mediaScale: 0.01 });
   [phone, newPhone, stranger] = srv.handsets as [VirtualHandset, VirtualHandset, VirtualHandset];
-  const subscriber = getDeviceByDevId(srv.ctx.db, phone.devId)!.subscriberId;
-  srv.ctx.db.$client.prepare('update devices set subscriber_id = ? where dev_id = ?').run(subscriber, newPhone.devId);
+  const subscriber = (await getDeviceByDevId(srv.ctx.db, phone.devId))!.subscriberId;
+  await srv.ctx.db.update(devices).set({ subscriberId: subscriber }).where(eq(devices.devId, newPhone.devId));
   newPhone.state.ds = emptyHandsetDs(newPhone.identity.model);
   stopWakes = startWakeDispatcher(srv.ctx, 200);
 });

@@ -4,11 +4,13 @@
  * sessions against the real /ds, reporting by Generic Alert; a real SQLite file and blob
  * store underneath.
  */
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { dsAccountsOfDevice, dsItemsOf, getDsSnapshot } from '@/db/queries/ds';
 import { getJob, jobsForDevice, updateJob } from '@/db/queries/jobs';
 import { listAudit } from '@/db/queries/audit';
+import { devices } from '@/db/schema';
 import { VirtualHandset } from '../device/handset';
 import { HandsetStore } from '../device/store';
 import { emptyHandsetDs, userPut, wipeDsStores } from '../device/ds-store';
@@ -30,7 +32,7 @@ beforeAll(async () => {
   srv = await startTestFleet({ devices: 3, seed: 21, mediaScale: 0.01 });
   [source, newPhone, stranger] = srv.handsets as [VirtualHandset, VirtualHandset, VirtualHandset];
   // The subscriber's new handset: theirs, with an empty phonebook and calendar.
-  srv.ctx.db.$client.prepare('update devices set subscriber_id = ? where id = ?').run(device(source).subscriberId, device(newPhone).id);
+  await srv.ctx.db.update(devices).set({ subscriberId: (await device(source)).subscriberId }).where(eq(devices.id, (await device(newPhone)).id));
   newPhone.state.ds = emptyHandsetDs(newPhone.identity.model);
 });
 
@@ -38,7 +40,7 @@ afterAll(async () => {
   await srv?.close();
 });
 
-const device = (h: VirtualHandset): DeviceRow => getDeviceByDevId(srv.ctx.db, h.devId)!;
+const device = async (h: VirtualHandset): Promise<DeviceRow> => (await getDeviceByDevId(srv.ctx.db, h.devId))!;
 
 async function wakeAndWait(h: VirtualHandset): Promise<void> {
   await dispatchWakes(srv.ctx);
@@ -57,7 +59,7 @@ async function snapshotFieldSets(snapshotId: string, store: DsStoreName): Promis
 }
 
 function resultOf(jobId: string): DsJobResult & { status: string; error: string | null } {
-  const job = getJob(srv.ctx.db, jobId)!;
+  const job = (await getJob(srv.ctx.db, jobId))!;
   return { ...(JSON.parse(job.result ?? '{}') as DsJobResult), status: job.status, error: job.error };
 }
 
@@ -66,14 +68,14 @@ describe('DS jobs through DM', () => {
   let second: string;
 
   it('a ds-backup creates the DS account, and completes with a DS snapshot equal to the handset’s stores', async () => {
-    expect(dsAccountsOfDevice(srv.ctx.db, device(source).id)).toHaveLength(0);
-    const { job, created } = createDsBackupJob(srv.ctx.db, device(source), { actor: 'test' });
+    expect(await dsAccountsOfDevice(srv.ctx.db, (await device(source)).id)).toHaveLength(0);
+    const { job, created } = await createDsBackupJob(srv.ctx.db, await device(source), { actor: 'test' });
     expect(created).toBe(true);
-    expect(createDsBackupJob(srv.ctx.db, device(source), { actor: 'test' })).toMatchObject({ job: { id: job.id }, created: false });
+    expect(await createDsBackupJob(srv.ctx.db, await device(source), { actor: 'test' })).toMatchObject({ job: { id: job.id }, created: false });
     await wakeAndWait(source);
     const r = resultOf(job.id);
     expect(r.status, r.error ?? '').toBe('succeeded');
-    const snap = getDsSnapshot(srv.ctx.db, r.snapshotId!)!;
+    const snap = (await getDsSnapshot(srv.ctx.db, r.snapshotId!))!;
     expect(snap.jobId).toBe(job.id);
     expect(snap.syncType).toBe('slow');
     expect(snap.contacts).toBe(Object.keys(source.ds.stores.contacts.items).length);
@@ -82,9 +84,9 @@ describe('DS jobs through DM', () => {
     for (const store of ['contacts', 'calendar'] as const) expect(await snapshotFieldSets(snap.id, store)).toEqual(handsetFieldSets(source, store));
     expect(r.stores!.find((s) => s.store === 'contacts')).toMatchObject({ added: snap.contacts, failed: 0 });
     // The handset keeps the account it was given; the server keeps only the derived secret.
-    const [account] = dsAccountsOfDevice(srv.ctx.db, device(source).id);
+    const [account] = await dsAccountsOfDevice(srv.ctx.db, (await device(source)).id);
     expect(Object.values(source.ds.accounts).map((a) => a.user)).toEqual([account!.username]);
-    expect(JSON.stringify(getJob(srv.ctx.db, job.id))).not.toContain(Object.values(source.ds.accounts)[0]!.password);
+    expect(JSON.stringify(await getJob(srv.ctx.db, job.id))).not.toContain(Object.values(source.ds.accounts)[0]!.password);
     expect(JSON.parse(source.tree.text('./Ext/Rewind/BR/Status/LastResult')!)).toMatchObject({ op: 'DataSync', result: 200, correlator: job.id });
     first = snap.id;
   });
@@ -94,14 +96,14 @@ describe('DS jobs through DM', () => {
     for (const [i, luid] of luids.entries()) {
       userPut(source.ds, 'contacts', source.ds.stores.contacts.items[luid]!.text.replace(/^FN:.*$/m, `FN:Renamed ${i}`), luid);
     }
-    const { job } = createDsBackupJob(srv.ctx.db, device(source), { actor: 'test' });
+    const { job } = await createDsBackupJob(srv.ctx.db, await device(source), { actor: 'test' });
     await wakeAndWait(source);
     const r = resultOf(job.id);
     expect(r.status, r.error ?? '').toBe('succeeded');
-    expect(JSON.parse(getJob(srv.ctx.db, job.id)!.progress!)).toMatchObject({ viaRef: true, syncType: 'two-way' });
+    expect(JSON.parse((await getJob(srv.ctx.db, job.id))!.progress!)).toMatchObject({ viaRef: true, syncType: 'two-way' });
     expect(r.stores!.find((s) => s.store === 'contacts')).toMatchObject({ replaced: 3, added: 0, deleted: 0, failed: 0 });
     expect(r.stores!.find((s) => s.store === 'calendar')).toMatchObject({ replaced: 0, added: 0, deleted: 0 });
-    const snap = getDsSnapshot(srv.ctx.db, r.snapshotId!)!;
+    const snap = (await getDsSnapshot(srv.ctx.db, r.snapshotId!))!;
     expect(snap.syncType).toBe('two-way');
     const diff = diffDsManifests((await readDsManifest(srv.ctx.db, srv.ctx.blobs, first)).entries, (await readDsManifest(srv.ctx.db, srv.ctx.blobs, snap.id)).entries);
     expect(diff.changed.map((c) => c.summary).sort()).toEqual(['Renamed 0', 'Renamed 1', 'Renamed 2']);
@@ -117,7 +119,7 @@ describe('DS jobs through DM', () => {
   it('a ds-restore onto the same handset after a factory reset brings its phonebook back', async () => {
     const before = { contacts: handsetFieldSets(source, 'contacts'), calendar: handsetFieldSets(source, 'calendar') };
     wipeDsStores(source.ds);
-    const job = createDsRestoreJob(srv.ctx.db, device(source), { snapshotId: second, actor: 'test' });
+    const job = await createDsRestoreJob(srv.ctx.db, await device(source), { snapshotId: second, actor: 'test' });
     await wakeAndWait(source);
     const r = resultOf(job.id);
     expect(r.status, r.error ?? '').toBe('succeeded');
@@ -127,7 +129,7 @@ describe('DS jobs through DM', () => {
 
   it('a ds-restore onto a new handset of the same subscriber gives it the same contacts and events, field by field', async () => {
     expect(Object.keys(newPhone.ds.stores.contacts.items)).toHaveLength(0);
-    const job = createDsRestoreJob(srv.ctx.db, device(newPhone), { snapshotId: second, actor: 'test' });
+    const job = await createDsRestoreJob(srv.ctx.db, await device(newPhone), { snapshotId: second, actor: 'test' });
     await wakeAndWait(newPhone);
     const r = resultOf(job.id);
     expect(r.status, r.error ?? '').toBe('succeeded');
@@ -137,36 +139,36 @@ describe('DS jobs through DM', () => {
       expect(handsetFieldSets(newPhone, store)).toEqual(await snapshotFieldSets(second, store));
     }
     // Mapped: every server item has the new handset's LUID, and a later backup has nothing to move.
-    const [account] = dsAccountsOfDevice(srv.ctx.db, device(newPhone).id);
-    expect(dsItemsOf(srv.ctx.db, account!.id).every((i) => i.luid)).toBe(true);
-    const { job: backup } = createDsBackupJob(srv.ctx.db, device(newPhone), { actor: 'test' });
+    const [account] = await dsAccountsOfDevice(srv.ctx.db, (await device(newPhone)).id);
+    expect((await dsItemsOf(srv.ctx.db, account!.id)).every((i) => i.luid)).toBe(true);
+    const { job: backup } = await createDsBackupJob(srv.ctx.db, await device(newPhone), { actor: 'test' });
     await wakeAndWait(newPhone);
     const b = resultOf(backup.id);
     expect(b.status, b.error ?? '').toBe('succeeded');
     expect(b.stores!.every((s) => s.added + s.replaced + s.deleted === 0)).toBe(true);
-    expect(listAudit(srv.ctx.db, { deviceId: device(newPhone).id }).map((a) => a.action)).toEqual(expect.arrayContaining(['ds-restore.requested', 'ds-restore.completed']));
+    expect((await listAudit(srv.ctx.db, { deviceId: (await device(newPhone)).id })).map((a) => a.action)).toEqual(expect.arrayContaining(['ds-restore.requested', 'ds-restore.completed']));
   });
 
   it('a restore onto another subscriber’s handset is refused, and nothing is queued or loaded', async () => {
-    expect(device(stranger).subscriberId).not.toBe(device(source).subscriberId);
-    expect(() => createDsRestoreJob(srv.ctx.db, device(stranger), { snapshotId: second, actor: 'test' })).toThrow(DsRestoreError);
-    expect(() => createDsRestoreJob(srv.ctx.db, device(stranger), { snapshotId: second, actor: 'test' })).toThrow(/not a handset of the same subscriber/);
-    expect(jobsForDevice(srv.ctx.db, device(stranger).id).filter((j) => j.kind.startsWith('ds-'))).toHaveLength(0);
-    expect(dsAccountsOfDevice(srv.ctx.db, device(stranger).id)).toHaveLength(0);
-    expect(() => createDsRestoreJob(srv.ctx.db, device(stranger), { snapshotId: '00000000-0000-0000-0000-000000000000', actor: 'test' })).toThrow(/no DS snapshot/);
+    expect((await device(stranger)).subscriberId).not.toBe((await device(source)).subscriberId);
+    await expect(createDsRestoreJob(srv.ctx.db, await device(stranger), { snapshotId: second, actor: 'test' })).rejects.toThrow(DsRestoreError);
+    await expect(createDsRestoreJob(srv.ctx.db, await device(stranger), { snapshotId: second, actor: 'test' })).rejects.toThrow(/not a handset of the same subscriber/);
+    expect((await jobsForDevice(srv.ctx.db, (await device(stranger)).id)).filter((j) => j.kind.startsWith('ds-'))).toHaveLength(0);
+    expect(await dsAccountsOfDevice(srv.ctx.db, (await device(stranger)).id)).toHaveLength(0);
+    await expect(createDsRestoreJob(srv.ctx.db, await device(stranger), { snapshotId: '00000000-0000-0000-0000-000000000000', actor: 'test' })).rejects.toThrow(/no DS snapshot/);
   });
 
   it('a DS job whose result never comes is given up after DS_RESULT_WAIT_MS, with the reason', async () => {
-    const { job } = createDsBackupJob(srv.ctx.db, device(stranger), { actor: 'test', wake: false });
-    updateJob(srv.ctx.db, job.id, { status: 'running', progress: JSON.stringify({ phase: 'awaiting-result', accountId: 'x', user: 'u', startedAt: 0, syncType: 'two-way', viaRef: false }) });
-    const at = getJob(srv.ctx.db, job.id)!.updatedAt;
-    expect(expireDsJobs(srv.ctx.db, device(stranger).id, at + DS_RESULT_WAIT_MS - 1000)).toBe(0);
-    expect(expireDsJobs(srv.ctx.db, device(stranger).id, at + DS_RESULT_WAIT_MS + 1000)).toBe(1);
-    expect(getJob(srv.ctx.db, job.id)).toMatchObject({ status: 'failed', error: 'the handset never reported the Data Sync result' });
+    const { job } = await createDsBackupJob(srv.ctx.db, await device(stranger), { actor: 'test', wake: false });
+    await updateJob(srv.ctx.db, job.id, { status: 'running', progress: JSON.stringify({ phase: 'awaiting-result', accountId: 'x', user: 'u', startedAt: 0, syncType: 'two-way', viaRef: false }) });
+    const at = (await getJob(srv.ctx.db, job.id))!.updatedAt;
+    expect(await expireDsJobs(srv.ctx.db, (await device(stranger)).id, at + DS_RESULT_WAIT_MS - 1000)).toBe(0);
+    expect(await expireDsJobs(srv.ctx.db, (await device(stranger)).id, at + DS_RESULT_WAIT_MS + 1000)).toBe(1);
+    expect(await getJob(srv.ctx.db, job.id)).toMatchObject({ status: 'failed', error: 'the handset never reported the Data Sync result' });
   });
 
   it('a DS session that fails is a failed job with the reason, and its retry succeeds', async () => {
-    const { job } = createDsBackupJob(srv.ctx.db, device(stranger), { actor: 'test' });
+    const { job } = await createDsBackupJob(srv.ctx.db, await device(stranger), { actor: 'test' });
     // Offline for the DS session only: the DM session runs, the DS server is unreachable.
     const realTransport = stranger.transport;
     stranger.transport = (req) => (req.url.endsWith('/ds') ? Promise.reject(new TransportError('network', 'connection refused')) : realTransport(req));
@@ -175,11 +177,11 @@ describe('DS jobs through DM', () => {
     const r = resultOf(job.id);
     expect(r.status).toBe('failed');
     expect(r.error).toBe('411 Data Sync Server Unreachable');
-    const again = retryDsJob(srv.ctx.db, getJob(srv.ctx.db, job.id)!, 'test');
+    const again = await retryDsJob(srv.ctx.db, (await getJob(srv.ctx.db, job.id))!, 'test');
     await wakeAndWait(stranger);
     const r2 = resultOf(again.id);
     expect(r2.status, r2.error ?? '').toBe('succeeded');
-    expect(JSON.parse(getJob(srv.ctx.db, again.id)!.progress!)).toMatchObject({ viaRef: false });
-    expect(getDsSnapshot(srv.ctx.db, r2.snapshotId!)!.contacts).toBe(Object.keys(stranger.ds.stores.contacts.items).length);
+    expect(JSON.parse((await getJob(srv.ctx.db, again.id))!.progress!)).toMatchObject({ viaRef: false });
+    expect((await getDsSnapshot(srv.ctx.db, r2.snapshotId!))!.contacts).toBe(Object.keys(stranger.ds.stores.contacts.items).length);
   });
 });

@@ -98,12 +98,12 @@ function progressOf(job: JobRow): DsProgress | undefined {
 }
 
 /** Queues a DS backup; one asked for while another is queued or running joins it. */
-export function createDsBackupJob(db: Db, device: DeviceRow, opts: { actor: string; wake?: boolean; stores?: DsStoreName[] }): { job: JobRow; created: boolean } {
-  const pending = jobsForDevice(db, device.id, ['queued', 'running']).find((j) => j.kind === 'ds-backup');
+export async function createDsBackupJob(db: Db, device: DeviceRow, opts: { actor: string; wake?: boolean; stores?: DsStoreName[] }): Promise<{ job: JobRow; created: boolean }> {
+  const pending = (await jobsForDevice(db, device.id, ['queued', 'running'])).find((j) => j.kind === 'ds-backup');
   if (pending) return { job: pending, created: false };
   const payload: DsBackupPayload = { actor: opts.actor, stores: opts.stores?.length ? opts.stores : ALL_STORES };
-  const job = insertJob(db, { deviceId: device.id, kind: 'ds-backup', payload, wakePending: opts.wake ?? true });
-  insertAudit(db, { actor: opts.actor, action: 'ds-backup.requested', deviceId: device.id, details: { jobId: job.id, stores: payload.stores } });
+  const job = await insertJob(db, { deviceId: device.id, kind: 'ds-backup', payload, wakePending: opts.wake ?? true });
+  await insertAudit(db, { actor: opts.actor, action: 'ds-backup.requested', deviceId: device.id, details: { jobId: job.id, stores: payload.stores } });
   return { job, created: true };
 }
 
@@ -112,11 +112,11 @@ export function createDsBackupJob(db: Db, device: DeviceRow, opts: { actor: stri
  * subscriber's (a migration). Throws DsRestoreError for an unknown snapshot or another
  * subscriber's handset.
  */
-export function createDsRestoreJob(db: Db, target: DeviceRow, opts: { snapshotId: string; actor: string; wake?: boolean; stores?: DsStoreName[] }): JobRow {
-  const snapshot = dsSnapshotForTarget(db, opts.snapshotId, target);
+export async function createDsRestoreJob(db: Db, target: DeviceRow, opts: { snapshotId: string; actor: string; wake?: boolean; stores?: DsStoreName[] }): Promise<JobRow> {
+  const snapshot = await dsSnapshotForTarget(db, opts.snapshotId, target);
   const payload: DsRestorePayload = { actor: opts.actor, snapshotId: snapshot.id, stores: opts.stores?.length ? opts.stores : ALL_STORES };
-  const job = insertJob(db, { deviceId: target.id, kind: 'ds-restore', payload, wakePending: opts.wake ?? true });
-  insertAudit(db, {
+  const job = await insertJob(db, { deviceId: target.id, kind: 'ds-restore', payload, wakePending: opts.wake ?? true });
+  await insertAudit(db, {
     actor: opts.actor, action: 'ds-restore.requested', deviceId: target.id,
     details: { jobId: job.id, snapshotId: snapshot.id, ...(snapshot.deviceId !== target.id ? { migrationFrom: snapshot.deviceId } : {}) },
   });
@@ -124,30 +124,30 @@ export function createDsRestoreJob(db: Db, target: DeviceRow, opts: { snapshotId
 }
 
 /** A failed DS job again, as a new job with the same request. */
-export function retryDsJob(db: Db, job: JobRow, actor: string): JobRow {
+export async function retryDsJob(db: Db, job: JobRow, actor: string): Promise<JobRow> {
   if (!isDsJob(job.kind)) throw new RangeError(`job ${job.id} is not a DS job`);
   if (job.status !== 'failed') throw new RangeError(`job ${job.id} is ${job.status}; only a failed job is retried`);
   const payload = { ...(JSON.parse(job.payload) as DsBackupPayload | DsRestorePayload), actor };
-  const again = insertJob(db, { deviceId: job.deviceId, kind: job.kind, payload, wakePending: true });
-  insertAudit(db, { actor, action: `${job.kind}.retried`, deviceId: job.deviceId, details: { jobId: again.id, retryOf: job.id } });
+  const again = await insertJob(db, { deviceId: job.deviceId, kind: job.kind, payload, wakePending: true });
+  await insertAudit(db, { actor, action: `${job.kind}.retried`, deviceId: job.deviceId, details: { jobId: again.id, retryOf: job.id } });
   return again;
 }
 
 /** A user name for the handset's DS account: printable, without ':' (basic credentials split on it). */
-function userNameFor(db: Db, device: DeviceRow): string {
+async function userNameFor(db: Db, device: DeviceRow): Promise<string> {
   const base = `rw-${device.devId.replace(/[^A-Za-z0-9._-]/g, '-')}`.slice(0, 56);
-  if (!getDsAccountByUser(db, base)) return base;
+  if (!(await getDsAccountByUser(db, base))) return base;
   for (;;) {
     const name = `${base}-${randomBytes(3).toString('hex')}`;
-    if (!getDsAccountByUser(db, name)) return name;
+    if (!(await getDsAccountByUser(db, name))) return name;
   }
 }
 
 /** How the Exec signs the handset in: the account's passwordRef when the handset holds it, else a fresh password. */
-function credentialsFor(db: Db, device: DeviceRow, actor: string): { account: DsAccountRow; password?: string; passwordRef?: string } {
-  let account = dsAccountsOfDevice(db, device.id)[0];
+async function credentialsFor(db: Db, device: DeviceRow, actor: string): Promise<{ account: DsAccountRow; password?: string; passwordRef?: string }> {
+  let account = (await dsAccountsOfDevice(db, device.id))[0];
   if (account) {
-    const last = jobsForDevice(db, device.id, ['succeeded', 'failed'], 50)
+    const last = (await jobsForDevice(db, device.id, ['succeeded', 'failed'], 50))
       .filter((j) => isDsJob(j.kind) && j.result)
       .map((j) => ({ job: j, result: JSON.parse(j.result!) as DsJobResult }))
       .find((x) => x.result.dsUser === account!.username);
@@ -158,31 +158,31 @@ function credentialsFor(db: Db, device: DeviceRow, actor: string): { account: Ds
   const password = randomBytes(18).toString('base64url');
   if (account) {
     const derived = md5Derived(account.username, password);
-    updateDsAccount(db, account.id, { derived });
+    await updateDsAccount(db, account.id, { derived });
     account = { ...account, derived };
   } else {
-    const user = userNameFor(db, device);
-    account = insertDsAccount(db, { deviceId: device.id, username: user, derived: md5Derived(user, password), auth: 'basic' });
-    insertAudit(db, { actor, action: 'ds-account.created', deviceId: device.id, details: { user, by: 'ds job' } });
+    const user = await userNameFor(db, device);
+    account = await insertDsAccount(db, { deviceId: device.id, username: user, derived: md5Derived(user, password), auth: 'basic' });
+    await insertAudit(db, { actor, action: 'ds-account.created', deviceId: device.id, details: { user, by: 'ds job' } });
   }
   return { account, password };
 }
 
-function fail(ctx: AppContext, job: JobRow, error: string, result?: Partial<DsJobResult>): JobStep {
-  updateJob(ctx.db, job.id, { status: 'failed', error, ...(result ? { result: JSON.stringify(result) } : {}) });
+async function fail(ctx: AppContext, job: JobRow, error: string, result?: Partial<DsJobResult>): Promise<JobStep> {
+  await updateJob(ctx.db, job.id, { status: 'failed', error, ...(result ? { result: JSON.stringify(result) } : {}) });
   return { work: [], ended: { status: 'failed', error } };
 }
 
 /** Starts a DS job in the DM session: the account, (for a restore) the snapshot loaded, the Exec. */
 export async function startDsJob(ctx: AppContext, device: DeviceRow, job: JobRow, sessionRowId: string, baseUrl: string): Promise<JobStep> {
   const payload = JSON.parse(job.payload) as DsBackupPayload | DsRestorePayload;
-  updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false, error: null });
+  await updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false, error: null });
   let expected: Record<DsStoreName, number> | undefined;
   let cred;
   try {
     // Checked again now: the target may have changed hands since the restore was asked for.
-    if (job.kind === 'ds-restore') dsSnapshotForTarget(ctx.db, (payload as DsRestorePayload).snapshotId, device);
-    cred = credentialsFor(ctx.db, device, payload.actor);
+    if (job.kind === 'ds-restore') await dsSnapshotForTarget(ctx.db, (payload as DsRestorePayload).snapshotId, device);
+    cred = await credentialsFor(ctx.db, device, payload.actor);
     if (job.kind === 'ds-restore') expected = await loadDsSnapshot(ctx, cred.account, (payload as DsRestorePayload).snapshotId, payload.stores);
   } catch (e) {
     if (e instanceof DsRestoreError) return fail(ctx, job, e.message);
@@ -198,19 +198,19 @@ export async function startDsJob(ctx: AppContext, device: DeviceRow, job: JobRow
     phase: 'exec', accountId: cred.account.id, user: cred.account.username, startedAt: Date.now(), syncType, viaRef: !!cred.passwordRef,
     ...(expected ? { expected } : {}),
   };
-  updateJob(ctx.db, job.id, { progress: JSON.stringify(progress) });
+  await updateJob(ctx.db, job.id, { progress: JSON.stringify(progress) });
   // Exec data is never logged or kept on the job: it may carry the password.
   const exec: WorkRequest = { id: `${job.id}:exec`, kind: 'exec', path: BR.DataSync, correlator: job.id, format: 'chr', type: JSON_TYPE, data: JSON.stringify(params) };
   return { work: [exec] };
 }
 
 /** The Exec's status: accepted (the result comes by alert, after the DS session) or refused. */
-export function onDsEvents(ctx: AppContext, job: JobRow, events: readonly SessionEvent[]): JobStep {
+export async function onDsEvents(ctx: AppContext, job: JobRow, events: readonly SessionEvent[]): Promise<JobStep> {
   for (const e of events) {
     if (e.type !== 'status' || e.cmd !== 'Exec') continue;
     const p = progressOf(job);
     if (e.status === 200 || e.status === 202) {
-      updateJob(ctx.db, job.id, { sessionRef: null, progress: JSON.stringify({ ...p, phase: 'awaiting-result' }) });
+      await updateJob(ctx.db, job.id, { sessionRef: null, progress: JSON.stringify({ ...p, phase: 'awaiting-result' }) });
       return { work: [] };
     }
     return fail(ctx, job, `the handset refused Exec DataSync with status ${e.status}`, p ? { code: e.status, dsUser: p.user } : undefined);
@@ -226,46 +226,46 @@ export const DS_RESULT_WAIT_MS = 6 * 60 * 60_000;
  * failed with the reason, so they can be retried rather than stay running for ever (a
  * handset that lost its state or its alert). Returns how many.
  */
-export function expireDsJobs(db: Db, deviceId: string, now: number): number {
+export async function expireDsJobs(db: Db, deviceId: string, now: number): Promise<number> {
   let n = 0;
-  for (const job of jobsForDevice(db, deviceId, ['running'])) {
+  for (const job of await jobsForDevice(db, deviceId, ['running'])) {
     const p = isDsJob(job.kind) ? progressOf(job) : undefined;
     if (!p || p.phase !== 'awaiting-result' || now - job.updatedAt < DS_RESULT_WAIT_MS) continue;
-    updateJob(db, job.id, { status: 'failed', error: 'the handset never reported the Data Sync result', result: JSON.stringify({ code: 0, dsUser: p.user } satisfies DsJobResult) });
+    await updateJob(db, job.id, { status: 'failed', error: 'the handset never reported the Data Sync result', result: JSON.stringify({ code: 0, dsUser: p.user } satisfies DsJobResult) });
     n++;
   }
   return n;
 }
 
 /** For the DS server: the running DS job a session of this account belongs to. */
-export function dsJobAwaiting(db: Db, account: Pick<DsAccountRow, 'id' | 'deviceId'>): string | undefined {
-  return jobsForDevice(db, account.deviceId, ['running'])
+export async function dsJobAwaiting(db: Db, account: Pick<DsAccountRow, 'id' | 'deviceId'>): Promise<string | undefined> {
+  return (await jobsForDevice(db, account.deviceId, ['running']))
     .find((j) => isDsJob(j.kind) && progressOf(j)?.accountId === account.id)?.id;
 }
 
 /** The DS snapshot the job's DS session produced. */
-function snapshotOfJob(db: Db, job: JobRow, p: DsProgress): DsSnapshotRow | undefined {
-  const recent = dsSnapshotsOf(db, job.deviceId, 50);
+async function snapshotOfJob(db: Db, job: JobRow, p: DsProgress): Promise<DsSnapshotRow | undefined> {
+  const recent = await dsSnapshotsOf(db, job.deviceId, 50);
   return recent.find((s) => s.jobId === job.id) ?? recent.find((s) => s.accountId === p.accountId && s.createdAt >= p.startedAt);
 }
 
 /** The ds.result alert: the job ends here, with its snapshot, or with the reason it failed. */
 export async function onDsResult(ctx: AppContext, device: DeviceRow, correlator: string | undefined, alert: DsResultAlert): Promise<void> {
-  const found = correlator ? getJob(ctx.db, correlator) : undefined;
+  const found = correlator ? await getJob(ctx.db, correlator) : undefined;
   const job = found && found.deviceId === device.id && isDsJob(found.kind) ? found : undefined;
   const ok = isBrSuccess(alert.result);
-  insertAudit(ctx.db, {
+  await insertAudit(ctx.db, {
     actor: `device:${device.devId}`, action: `${job?.kind ?? 'ds-sync'}.${ok ? 'completed' : 'failed'}`, deviceId: device.id,
     details: { jobId: job?.id ?? null, code: alert.result, stores: alert.stores },
   });
   if (!job || job.status !== 'running') return;
   const p = progressOf(job);
-  if (!p) return void fail(ctx, job, 'the job has no record of its Exec');
-  const account = getDsAccount(ctx.db, p.accountId);
+  if (!p) { await fail(ctx, job, 'the job has no record of its Exec'); return; }
+  const account = await getDsAccount(ctx.db, p.accountId);
   const base: DsJobResult = { code: alert.result, stores: alert.stores, dsUser: p.user };
-  if (!ok) return void fail(ctx, job, `${alert.result} ${brResultText(alert.result)}`, base);
-  const snapshot = snapshotOfJob(ctx.db, job, p);
-  if (!snapshot || !account) return void fail(ctx, job, 'the handset reported success but the DS server recorded no session of its account', base);
+  if (!ok) { await fail(ctx, job, `${alert.result} ${brResultText(alert.result)}`, base); return; }
+  const snapshot = await snapshotOfJob(ctx.db, job, p);
+  if (!snapshot || !account) { await fail(ctx, job, 'the handset reported success but the DS server recorded no session of its account', base); return; }
   const done: DsJobResult = {
     ...base, snapshotId: snapshot.id, contacts: snapshot.contacts, events: snapshot.events,
     passwordRef: dsAccountRef(account.username), secretTag: secretTag(account),
@@ -273,10 +273,10 @@ export async function onDsResult(ctx: AppContext, device: DeviceRow, correlator:
   if (job.kind === 'ds-restore') {
     const payload = JSON.parse(job.payload) as DsRestorePayload;
     const problem = await verifyRestore(ctx, payload, p.expected ?? countByStore([]), alert, snapshot);
-    if (problem) return void fail(ctx, job, problem, done);
+    if (problem) { await fail(ctx, job, problem, done); return; }
     done.restoredFrom = payload.snapshotId;
   }
-  updateJob(ctx.db, job.id, { status: 'succeeded', error: null, result: JSON.stringify(done) });
+  await updateJob(ctx.db, job.id, { status: 'succeeded', error: null, result: JSON.stringify(done) });
 }
 
 /**

@@ -24,9 +24,9 @@ export class DsRestoreError extends Error {
  * The snapshot, if `target` may receive it: its own handset, or another handset of the
  * same subscriber (a migration). Another subscriber's handset is refused, as DM restores are.
  */
-export function dsSnapshotForTarget(db: Db, snapshotId: string, target: DeviceRow): DsSnapshotRow {
-  const snapshot = getDsSnapshot(db, snapshotId);
-  const source = snapshot ? getDevice(db, snapshot.deviceId) : undefined;
+export async function dsSnapshotForTarget(db: Db, snapshotId: string, target: DeviceRow): Promise<DsSnapshotRow> {
+  const snapshot = await getDsSnapshot(db, snapshotId);
+  const source = snapshot ? await getDevice(db, snapshot.deviceId) : undefined;
   if (!snapshot || !source) throw new DsRestoreError('no-ds-snapshot', `no DS snapshot ${snapshotId}`);
   if (source.id !== target.id && (!source.subscriberId || source.subscriberId !== target.subscriberId)) {
     throw new DsRestoreError('forbidden', `${target.devId} is not a handset of the same subscriber as ${source.devId}`);
@@ -57,12 +57,12 @@ export async function loadDsSnapshot(ctx: AppContext, account: DsAccountRow, sna
   for (const hash of new Set(wanted.map((e) => e.hash))) {
     if (!(await ctx.blobs.has(hash))) throw new DsRestoreError('damaged', `DS snapshot ${snapshotId} refers to content the store has lost (${hash.slice(0, 12)}…)`);
   }
-  ctx.db.transaction(() => {
-    for (const store of stores) clearDsStoreItems(ctx.db, account.id, store);
+  await ctx.db.transaction(async (tx) => {
+    for (const store of stores) await clearDsStoreItems(tx, account.id, store);
     for (const e of wanted) {
-      insertDsItem(ctx.db, { accountId: account.id, store: e.store, luid: null, contentType: e.type, hash: e.hash, size: e.size, summary: e.summary, uid: e.uid ?? null, pending: null });
+      await insertDsItem(tx, { accountId: account.id, store: e.store, luid: null, contentType: e.type, hash: e.hash, size: e.size, summary: e.summary, uid: e.uid ?? null, pending: null });
     }
-    resetDsAnchors(ctx.db, account.id);
+    await resetDsAnchors(tx, account.id);
   });
   const counts = countByStore(wanted);
   for (const s of DS_STORE_NAMES) if (!stores.includes(s)) counts[s] = 0;

@@ -21,8 +21,8 @@ let accountId: string;
 beforeAll(async () => {
   srv = await startTestServer();
   url = `http://127.0.0.1:${srv.server.port}/ds`;
-  provisionDevice(srv.ctx.db, { devId: 'IMEI:356938035643809', manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
-  accountId = addDsAccount(srv.ctx.db, { devId: 'IMEI:356938035643809', user: 'ada', pass: 'ada-secret' }).account.id;
+  await provisionDevice(srv.ctx.db, { devId: 'IMEI:356938035643809', manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
+  accountId = (await addDsAccount(srv.ctx.db, { devId: 'IMEI:356938035643809', user: 'ada', pass: 'ada-secret' })).account.id;
 });
 
 afterAll(async () => {
@@ -69,7 +69,7 @@ describe('the DS server answers with a status, and keeps nothing, for', () => {
     expect(codeOf(init!, 2)).toEqual(['404']);
     expect(codeOf(init!, 3)).toEqual(['200']);
     expect(codeOf(next!, 4)).toEqual(['404']);
-    expect(dsItemsOf(srv.ctx.db, accountId)).toHaveLength(0);
+    expect(await dsItemsOf(srv.ctx.db, accountId)).toHaveLength(0);
   });
 
   it('a sync Alert without an Item (412: every command gets its status)', async () => {
@@ -86,21 +86,21 @@ describe('the DS server answers with a status, and keeps nothing, for', () => {
     expect(codeOf(put!, 3)).toEqual(['414']);
     expect(codeOf(put!, 4)).toEqual(['201']);
     expect(codeOf(del!, 6)).toEqual(['414']);
-    expect(dsItemsOf(srv.ctx.db, accountId).map((i) => i.luid)).toEqual(['c-short']);
+    expect((await dsItemsOf(srv.ctx.db, accountId)).map((i) => i.luid)).toEqual(['c-short']);
   });
 
   it('a Large Object announced bigger than MaxObjSize (413 with its first chunk)', async () => {
-    const before = dsItemsOf(srv.ctx.db, accountId).length;
+    const before = (await dsItemsOf(srv.ctx.db, accountId)).length;
     const [, first, next] = await session([alert(1, 'card')],
       [sync(2, 'card', [{ kind: 'Replace', cmdId: 3, items: [{ source: { locURI: 'lo' }, meta: { type: 'text/vcard', size: DS_MAX_OBJ_SIZE + 1 }, data: 'BEGIN:VCARD\r\n', moreData: true }] }])],
       [sync(4, 'card', [add(5, { source: { locURI: 'after-lo' }, data: vcard() })])]);
     expect(codeOf(first!, 3)).toEqual(['413']);
     expect(codeOf(next!, 5)).toEqual(['201']); // nothing of the refused object was kept to get in its way
-    expect(dsItemsOf(srv.ctx.db, accountId)).toHaveLength(before + 1);
+    expect(await dsItemsOf(srv.ctx.db, accountId)).toHaveLength(before + 1);
   });
 
   it('content that is not the store\'s kind: an event in contacts, no vObject at all, a stray Large Object tail (415, was stored or 500)', async () => {
-    const before = dsItemsOf(srv.ctx.db, accountId).length;
+    const before = (await dsItemsOf(srv.ctx.db, accountId)).length;
     const half = Math.floor(VCARD.length / 2);
     const [, st, tail] = await session([alert(1, 'card')],
       [sync(2, 'card', [
@@ -117,18 +117,18 @@ describe('the DS server answers with a status, and keeps nothing, for', () => {
     expect(codeOf(st!, 6)).toEqual(['213']);
     expect(codeOf(st!, 7)).toEqual(['201']);
     expect(codeOf(tail!, 9)).toEqual(['415']);
-    expect(dsItemsOf(srv.ctx.db, accountId).map((i) => i.luid)).toContain('k5');
-    expect(dsItemsOf(srv.ctx.db, accountId)).toHaveLength(before + 1);
-    expect(getDsAccountByUser(srv.ctx.db, 'ada')).toBeDefined();
+    expect((await dsItemsOf(srv.ctx.db, accountId)).map((i) => i.luid)).toContain('k5');
+    expect(await dsItemsOf(srv.ctx.db, accountId)).toHaveLength(before + 1);
+    expect(await getDsAccountByUser(srv.ctx.db, 'ada')).toBeDefined();
   });
 
   it('an Alert 223 (no end of data) mid-session: acknowledged, and the session goes on (it is not an abort)', async () => {
-    const before = dsItemsOf(srv.ctx.db, accountId).length;
+    const before = (await dsItemsOf(srv.ctx.db, accountId)).length;
     const [, mid, next] = await session([alert(1, 'card')],
       [{ kind: 'Alert', cmdId: 2, data: '223', items: [] }],
       [sync(3, 'card', [add(4, { source: { locURI: 'after-223' }, data: vcard() })])]);
     expect(codeOf(mid!, 2)).toEqual(['200']);
     expect(codeOf(next!, 4)).toEqual(['201']);
-    expect(dsItemsOf(srv.ctx.db, accountId)).toHaveLength(before + 1);
+    expect(await dsItemsOf(srv.ctx.db, accountId)).toHaveLength(before + 1);
   });
 });

@@ -104,13 +104,13 @@ function clampMsgSize(n: number | undefined): number {
 }
 
 /** Checks the SyncHdr credentials against the account they name. */
-function authenticate(ctx: AppContext, hdr: SyncHdr): { account?: DsAccountRow; code: number; chal?: 'basic' | 'md5' } {
+async function authenticate(ctx: AppContext, hdr: SyncHdr): Promise<{ account?: DsAccountRow; code: number; chal?: 'basic' | 'md5' }> {
   const cred = hdr.cred;
   if (!cred) return { code: DS_STATUS.MissingCredentials, chal: 'basic' };
   const type = cred.meta?.type ?? AUTH_TYPE.basic;
   if (type === AUTH_TYPE.basic) {
     const b = parseBasic(cred.data);
-    const account = b ? getDsAccountByUser(ctx.db, b.user) : undefined;
+    const account = b ? await getDsAccountByUser(ctx.db, b.user) : undefined;
     if (!b || !account) return { code: DS_STATUS.Unauthorized, chal: 'basic' };
     if (account.auth === 'md5') return { code: DS_STATUS.Unauthorized, chal: 'md5', account };
     const ok = constantTimeEqual(utf8Encode(md5Derived(b.user, b.password)), utf8Encode(account.derived));
@@ -119,7 +119,7 @@ function authenticate(ctx: AppContext, hdr: SyncHdr): { account?: DsAccountRow; 
   if (type === AUTH_TYPE.md5) {
     // MD5 credentials carry no user name: SyncML puts it in the SyncHdr Source's LocName.
     const user = hdr.source.locName;
-    const account = user ? getDsAccountByUser(ctx.db, user) : undefined;
+    const account = user ? await getDsAccountByUser(ctx.db, user) : undefined;
     if (!account || !account.nonce) return { code: DS_STATUS.Unauthorized, chal: 'md5', ...(account ? { account } : {}) };
     const expected = md5Digest(account.derived, nonceBytes(account.nonce));
     const ok = constantTimeEqual(utf8Encode(expected), utf8Encode(cred.data.trim()));
@@ -161,7 +161,7 @@ function itemBytes(item: Item): Uint8Array | undefined {
  */
 export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encoding: Encoding): Promise<DsAnswer> {
   const { hdr, body } = msg;
-  const existing = findActiveDsSession(ctx.db, hdr.source.locURI, hdr.sessionId);
+  const existing = await findActiveDsSession(ctx.db, hdr.source.locURI, hdr.sessionId);
   const reply = new Reply(hdr.msgId);
 
   let state: DsState;
@@ -169,13 +169,13 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
   let account: DsAccountRow;
   let nextNonce: string | undefined;
   if (!existing) {
-    const auth = authenticate(ctx, hdr);
+    const auth = await authenticate(ctx, hdr);
     if (auth.code !== DS_STATUS.AuthAccepted || !auth.account) {
       // Refused before any state is kept: a client retries with credentials in a new message.
       let chal;
       if (auth.chal === 'md5' && auth.account) {
         const nonce = newNonce();
-        updateDsAccount(ctx.db, auth.account.id, { nonce });
+        await updateDsAccount(ctx.db, auth.account.id, { nonce });
         chal = makeChal('md5', nonce);
       } else {
         chal = makeChal(auth.chal === 'md5' ? 'md5' : 'basic', newNonce());
@@ -187,13 +187,13 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
     account = auth.account;
     state = { v: 1, accountId: account.id, clientMsgId: hdr.msgId, serverMsgId: 0, clientMaxMsgSize: clampMsgSize(hdr.meta?.maxMsgSize), phase: 'init', stores: {}, newBytes: 0 };
     // A session a DS job ordered through DM: its snapshot is that job's.
-    const jobId = dsJobAwaiting(ctx.db, account);
+    const jobId = await dsJobAwaiting(ctx.db, account);
     if (jobId) state.jobId = jobId;
-    rowId = insertDsSession(ctx.db, { source: hdr.source.locURI, sessionId: hdr.sessionId, accountId: account.id, state: JSON.stringify(state) }).id;
+    rowId = (await insertDsSession(ctx.db, { source: hdr.source.locURI, sessionId: hdr.sessionId, accountId: account.id, state: JSON.stringify(state) })).id;
     // A nonce for the next session's MD5 credentials, given with this session's acceptance.
     if (hdr.cred?.meta?.type === AUTH_TYPE.md5 || account.auth === 'md5') {
       nextNonce = newNonce();
-      updateDsAccount(ctx.db, account.id, { nonce: nextNonce });
+      await updateDsAccount(ctx.db, account.id, { nonce: nextNonce });
     }
     reply.status(0, 'SyncHdr', DS_STATUS.AuthAccepted, {
       targetRef: [hdr.target.locURI], sourceRef: [hdr.source.locURI],
@@ -202,7 +202,7 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
   } else {
     state = JSON.parse(existing.state) as DsState;
     rowId = existing.id;
-    const a = getDsAccount(ctx.db, state.accountId);
+    const a = await getDsAccount(ctx.db, state.accountId);
     if (!a) throw new DsServerError('the session’s account is gone');
     account = a;
     state.clientMsgId = hdr.msgId;
@@ -225,7 +225,7 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
         if (!SYNC_TYPE_OF_CODE[code]) { reply.status(c.cmdId, 'Alert', DS_STATUS.OptionalNotSupported); break; }
         // A sync Alert names its datastore in an Item: without one it is incomplete, and still answered.
         if (!c.items.length) { reply.status(c.cmdId, 'Alert', DS_STATUS.IncompleteCommand); break; }
-        for (const item of c.items.slice(0, 8)) alertStore(ctx, account, state, reply, c.cmdId, code, item);
+        for (const item of c.items.slice(0, 8)) await alertStore(ctx, account, state, reply, c.cmdId, code, item);
         break;
       }
       case 'Put': {
@@ -254,11 +254,11 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
         const store = storeOfUri(c.target.locURI);
         if (!store || !state.stores[store]) { reply.status(c.cmdId, 'Map', DS_STATUS.NotFound); break; }
         for (const mi of c.mapItems.slice(0, 100_000)) {
-          const item = getDsItem(ctx.db, account.id, store, mi.target.locURI);
+          const item = await getDsItem(ctx.db, account.id, store, mi.target.locURI);
           if (item) {
-            const clash = dsItemByLuid(ctx.db, account.id, store, mi.source.locURI);
-            if (clash && clash.id !== item.id) updateDsItem(ctx.db, clash.id, { luid: null });
-            if (mi.source.locURI.length <= MAX_LUID) updateDsItem(ctx.db, item.id, { luid: mi.source.locURI });
+            const clash = await dsItemByLuid(ctx.db, account.id, store, mi.source.locURI);
+            if (clash && clash.id !== item.id) await updateDsItem(ctx.db, clash.id, { luid: null });
+            if (mi.source.locURI.length <= MAX_LUID) await updateDsItem(ctx.db, item.id, { luid: mi.source.locURI });
           }
         }
         ok(reply, c);
@@ -271,7 +271,7 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
   let ended: DsAnswer['ended'];
   let final = true;
   if (abort) {
-    updateDsSession(ctx.db, rowId, { status: 'failed', state: JSON.stringify(state) });
+    await updateDsSession(ctx.db, rowId, { status: 'failed', state: JSON.stringify(state) });
     ended = { ok: false };
   } else if (state.phase === 'send') {
     // Our Pkg 4 goes on whatever the client's message says: it answers each part with statuses (and Maps).
@@ -286,7 +286,7 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
     state.phase = 'sync';
     if (!state.devInf) reply.add({ kind: 'Get', cmdId: reply.nextId(), meta: { type: DEVINF_TYPE_XML }, items: [{ target: { locURI: DEVINF_URI_12 } }] });
   } else if (state.phase === 'sync') {
-    prepareSend(ctx, account, state);
+    await prepareSend(ctx, account, state);
     state.phase = 'send';
     final = packServerSyncs(state, reply, hdr, encoding, await nextBatch(ctx, account, state));
     if (final) state.phase = 'map';
@@ -296,8 +296,8 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
     ended = { ok: true, snapshotId: snap.id };
   }
   state.serverMsgId++;
-  if (!ended) updateDsSession(ctx.db, rowId, { state: JSON.stringify(state) });
-  else if (ended.ok) updateDsSession(ctx.db, rowId, { status: 'complete', state: JSON.stringify(state) });
+  if (!ended) await updateDsSession(ctx.db, rowId, { state: JSON.stringify(state) });
+  else if (ended.ok) await updateDsSession(ctx.db, rowId, { status: 'complete', state: JSON.stringify(state) });
   return { message: { hdr: responseHdr(hdr, state.serverMsgId), body: { commands: reply.commands, final } }, ...(ended ? { ended } : {}), ...(!existing ? { auth: 'ok' as const } : {}) };
 }
 
@@ -310,7 +310,7 @@ function serverDevInf() {
 }
 
 /** A client's sync Alert for one datastore: agree the sync type, answer with ours and our anchors. */
-function alertStore(ctx: AppContext, account: DsAccountRow, state: DsState, reply: Reply, cmdRef: number, code: number, item: Item): void {
+async function alertStore(ctx: AppContext, account: DsAccountRow, state: DsState, reply: Reply, cmdRef: number, code: number, item: Item): Promise<void> {
   const serverUri = item.target?.locURI ?? '';
   const clientUri = item.source?.locURI ?? '';
   const store = storeOfUri(serverUri);
@@ -320,7 +320,7 @@ function alertStore(ctx: AppContext, account: DsAccountRow, state: DsState, repl
   }
   const last = item.meta?.anchor?.last;
   const next = item.meta?.anchor?.next ?? '';
-  const saved = getDsStore(ctx.db, account.id, store);
+  const saved = await getDsStore(ctx.db, account.id, store);
   let agreed = code;
   let status: number = DS_STATUS.Ok;
   // A two-way or one-way sync continues from the last one: both sides must remember the same last sync.
@@ -351,9 +351,9 @@ async function applySync(ctx: AppContext, account: DsAccountRow, state: DsState,
   }
   if (!st.started) {
     st.started = true;
-    if (st.code === SYNC_TYPES['refresh-from-client']) clearDsStoreItems(ctx.db, account.id, store);
+    if (st.code === SYNC_TYPES['refresh-from-client']) await clearDsStoreItems(ctx.db, account.id, store);
     // A slow sync starts the mapping anew: every client item is matched again by content.
-    if (st.code === SYNC_TYPES.slow) for (const i of dsItemsOf(ctx.db, account.id, store)) if (i.luid) updateDsItem(ctx.db, i.id, { luid: null });
+    if (st.code === SYNC_TYPES.slow) for (const i of await dsItemsOf(ctx.db, account.id, store)) if (i.luid) await updateDsItem(ctx.db, i.id, { luid: null });
   }
   reply.status(sync.cmdId, 'Sync', DS_STATUS.Ok, { ...(sync.target ? { targetRef: [sync.target.locURI] } : {}), ...(sync.source ? { sourceRef: [sync.source.locURI] } : {}) });
   const refused = st.code === SYNC_TYPES['refresh-from-server'] || st.code === SYNC_TYPES['one-way-from-server'];
@@ -368,7 +368,7 @@ async function applySync(ctx: AppContext, account: DsAccountRow, state: DsState,
     for (const item of c.items) {
       if (!item.moreData) st.counts.received++;
       const code = c.kind === 'Delete'
-        ? deleteItem(ctx, account, store, st, item)
+        ? await deleteItem(ctx, account, store, st, item)
         : await putItem(ctx, account, state, store, st, c.kind, item, c.meta);
       if (code >= 300 || (code !== DS_STATUS.Ok && code !== DS_STATUS.ItemAdded)) worst = code;
       else if (code === DS_STATUS.ItemAdded && worst === DS_STATUS.Ok && c.kind === 'Replace') worst = DS_STATUS.ItemAdded;
@@ -377,12 +377,12 @@ async function applySync(ctx: AppContext, account: DsAccountRow, state: DsState,
   }
 }
 
-function deleteItem(ctx: AppContext, account: DsAccountRow, store: DsStoreName, st: StoreState, item: Item): number {
+async function deleteItem(ctx: AppContext, account: DsAccountRow, store: DsStoreName, st: StoreState, item: Item): Promise<number> {
   const luid = item.source?.locURI ?? item.target?.locURI;
   if (luid && luid.length > MAX_LUID) return DS_STATUS.UriTooLong;
-  const row = luid ? dsItemByLuid(ctx.db, account.id, store, luid) : undefined;
+  const row = luid ? await dsItemByLuid(ctx.db, account.id, store, luid) : undefined;
   if (!row) return DS_STATUS.ItemNotDeleted;
-  deleteDsItems(ctx.db, [row.id]);
+  await deleteDsItems(ctx.db, [row.id]);
   st.counts.deleted++;
   return DS_STATUS.Ok;
 }
@@ -429,24 +429,24 @@ async function putItem(
   // Only a vCard goes into contacts and only an event or to-do into the calendar: anything else
   // (no vObject at all, the other store's kind, a Large Object's stray tail) is not this store's format.
   if (!sum || !STORE_KINDS[store].includes(sum.kind)) { st.counts.failed++; return DS_STATUS.UnsupportedMediaType; }
-  const { hash, created } = await ctx.blobs.put(bytes, deviceKeyOwner(ctx.db, account.deviceId));
-  if (recordBlob(ctx.db, hash, bytes.length) && created) state.newBytes += bytes.length;
+  const { hash, created } = await ctx.blobs.put(bytes, await deviceKeyOwner(ctx.db, account.deviceId));
+  if ((await recordBlob(ctx.db, hash, bytes.length)) && created) state.newBytes += bytes.length;
   const fields = { contentType: (type ?? (store === 'contacts' ? 'text/x-vcard' : 'text/x-vcalendar')).slice(0, 100), hash, size: bytes.length, summary: sum.summary, uid: sum.uid ?? null };
-  const mine = dsItemByLuid(ctx.db, account.id, store, luid);
+  const mine = await dsItemByLuid(ctx.db, account.id, store, luid);
   if (mine) {
-    if (mine.hash !== hash || mine.contentType !== fields.contentType) { updateDsItem(ctx.db, mine.id, { ...fields, pending: null }); st.counts.replaced++; }
+    if (mine.hash !== hash || mine.contentType !== fields.contentType) { await updateDsItem(ctx.db, mine.id, { ...fields, pending: null }); st.counts.replaced++; }
     return DS_STATUS.Ok;
   }
   // Unknown LUID: in a slow sync the server may hold the same item under no LUID yet.
   if (st.code === SYNC_TYPES.slow) {
-    const match = matchUnmapped(unmappedDsItems(ctx.db, account.id, store), hash, sum.uid);
+    const match = matchUnmapped(await unmappedDsItems(ctx.db, account.id, store), hash, sum.uid);
     if (match) {
-      updateDsItem(ctx.db, match.id, { ...fields, luid, pending: null });
+      await updateDsItem(ctx.db, match.id, { ...fields, luid, pending: null });
       if (match.hash !== hash) st.counts.replaced++;
       return DS_STATUS.Ok;
     }
   }
-  insertDsItem(ctx.db, { accountId: account.id, store, luid, ...fields });
+  await insertDsItem(ctx.db, { accountId: account.id, store, luid, ...fields });
   st.counts.added++;
   return DS_STATUS.ItemAdded;
 }
@@ -456,14 +456,14 @@ function matchUnmapped(rows: readonly DsItemRow[], hash: string, uid: string | u
 }
 
 /** After the client's Pkg 3: what the server sends back per datastore. */
-function prepareSend(ctx: AppContext, account: DsAccountRow, state: DsState): void {
+async function prepareSend(ctx: AppContext, account: DsAccountRow, state: DsState): Promise<void> {
   for (const [store, st] of Object.entries(state.stores) as Array<[DsStoreName, StoreState]>) {
     let ids: string[] = [];
     if (st.code === SYNC_TYPES['refresh-from-server'] || st.code === SYNC_TYPES.slow) {
       // Refresh: everything. Slow: what the client did not send (no LUID after matching).
-      ids = dsItemsOf(ctx.db, account.id, store).filter((i) => st.code === SYNC_TYPES['refresh-from-server'] || !i.luid).map((i) => i.id);
+      ids = (await dsItemsOf(ctx.db, account.id, store)).filter((i) => st.code === SYNC_TYPES['refresh-from-server'] || !i.luid).map((i) => i.id);
     } else if (st.code === SYNC_TYPES['two-way'] || st.code === SYNC_TYPES['one-way-from-server']) {
-      ids = pendingDsItems(ctx.db, account.id, store).map((i) => i.id);
+      ids = (await pendingDsItems(ctx.db, account.id, store)).map((i) => i.id);
     }
     st.toSend = ids;
   }
@@ -477,7 +477,7 @@ async function nextBatch(ctx: AppContext, account: DsAccountRow, state: DsState)
     const gone = new Set<string>();
     for (const id of st.toSend ?? []) {
       if (bytes > state.clientMaxMsgSize) break;
-      const row = getDsItem(ctx.db, account.id, store, id);
+      const row = await getDsItem(ctx.db, account.id, store, id);
       const content = !row ? undefined : row.pending === 'delete' ? new Uint8Array() : await ctx.blobs.get(row.hash);
       // Deleted since, or lost from the store (verification reports that): nothing to send.
       if (!row || !content) { gone.add(id); continue; }
@@ -532,13 +532,13 @@ function itemCommand(row: DsItemRow, text: string, reply: Reply): Command {
 async function finishSession(ctx: AppContext, account: DsAccountRow, state: DsState) {
   const now = Date.now();
   for (const [store, st] of Object.entries(state.stores) as Array<[DsStoreName, StoreState]>) {
-    ctx.db.transaction(() => {
-      for (const i of pendingDsItems(ctx.db, account.id, store)) {
-        if (i.pending === 'delete') deleteDsItems(ctx.db, [i.id]);
-        else updateDsItem(ctx.db, i.id, { pending: null });
+    await ctx.db.transaction(async (tx) => {
+      for (const i of await pendingDsItems(tx, account.id, store)) {
+        if (i.pending === 'delete') await deleteDsItems(tx, [i.id]);
+        else await updateDsItem(tx, i.id, { pending: null });
       }
     });
-    saveDsStore(ctx.db, {
+    await saveDsStore(ctx.db, {
       accountId: account.id, store, clientAnchor: st.clientNext || null, serverAnchor: st.serverNext, clientUri: st.clientUri,
       syncedAt: now, lastSyncType: SYNC_TYPE_OF_CODE[st.code] ?? String(st.code),
     });

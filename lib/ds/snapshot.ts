@@ -55,12 +55,12 @@ export function decodeDsManifest(bytes: Uint8Array): DsManifestEntry[] {
 export async function takeDsSnapshot(
   ctx: AppContext, account: DsAccountRow, s: { syncType: string; changes: unknown; newBytes: number; jobId: string | null },
 ): Promise<DsSnapshotRow> {
-  const entries: DsManifestEntry[] = dsItemsOf(ctx.db, account.id).map((i) => ({
+  const entries: DsManifestEntry[] = (await dsItemsOf(ctx.db, account.id)).map((i) => ({
     store: i.store, id: i.id, ...(i.uid ? { uid: i.uid } : {}), type: i.contentType, size: i.size, hash: i.hash, summary: i.summary,
   }));
   const bytes = encodeDsManifest(entries);
-  const { hash, created } = await ctx.blobs.put(bytes, deviceKeyOwner(ctx.db, account.deviceId));
-  const fresh = recordBlob(ctx.db, hash, bytes.length) && created;
+  const { hash, created } = await ctx.blobs.put(bytes, await deviceKeyOwner(ctx.db, account.deviceId));
+  const fresh = (await recordBlob(ctx.db, hash, bytes.length)) && created;
   return insertDsSnapshot(ctx.db, {
     deviceId: account.deviceId, accountId: account.id, jobId: s.jobId, syncType: s.syncType, rootHash: hash,
     contacts: entries.filter((e) => e.store === 'contacts').length, events: entries.filter((e) => e.store === 'calendar').length,
@@ -70,7 +70,7 @@ export async function takeDsSnapshot(
 }
 
 export async function readDsManifest(db: Db, blobs: BlobStore, snapshotId: string): Promise<{ snapshot: DsSnapshotRow; entries: DsManifestEntry[] }> {
-  const snapshot = getDsSnapshot(db, snapshotId);
+  const snapshot = await getDsSnapshot(db, snapshotId);
   if (!snapshot) throw new Error(`no DS snapshot ${snapshotId}`);
   const bytes = await blobs.get(snapshot.rootHash);
   if (!bytes || sha256Hex(bytes) !== snapshot.rootHash) throw new Error(`the manifest of DS snapshot ${snapshotId} is missing or damaged`);

@@ -60,8 +60,8 @@ beforeAll(async () => {
   t = await startTestServer();
   url = `http://127.0.0.1:${t.server.port}/ds`;
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-se-'));
-  provisionDevice(t.ctx.db, { devId: DEV, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
-  for (const user of ['phone-xml', 'phone-wbxml']) addDsAccount(t.ctx.db, { devId: DEV, user, pass: 'secret-pass' });
+  await provisionDevice(t.ctx.db, { devId: DEV, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
+  for (const user of ['phone-xml', 'phone-wbxml']) await addDsAccount(t.ctx.db, { devId: DEV, user, pass: 'secret-pass' });
 });
 
 afterAll(async () => {
@@ -76,13 +76,13 @@ describe.skipIf(!hasSyncEvolution)('SyncEvolution against /ds', () => {
       writeStore(dir);
       const out = await sync(`phone-${enc}`, dir, 'slow', enc);
       expect(out).toContain('Synchronization successful');
-      const account = getDsAccountByUser(t.ctx.db, `phone-${enc}`)!;
-      expect(dsItemsOf(t.ctx.db, account.id, 'contacts')).toHaveLength(1000);
-      expect(dsItemsOf(t.ctx.db, account.id, 'calendar')).toHaveLength(200);
-      const [snap] = dsSnapshotsOf(t.ctx.db, account.deviceId).filter((s) => s.accountId === account.id);
+      const account = (await getDsAccountByUser(t.ctx.db, `phone-${enc}`))!;
+      expect(await dsItemsOf(t.ctx.db, account.id, 'contacts')).toHaveLength(1000);
+      expect(await dsItemsOf(t.ctx.db, account.id, 'calendar')).toHaveLength(200);
+      const [snap] = (await dsSnapshotsOf(t.ctx.db, account.deviceId)).filter((s) => s.accountId === account.id);
       expect(snap).toMatchObject({ contacts: 1000, events: 200, syncType: 'slow' });
       // What the server stored is what the client had, field for field.
-      const stored = await Promise.all(dsItemsOf(t.ctx.db, account.id, 'contacts').map(async (i) => new TextDecoder().decode((await t.ctx.blobs.get(i.hash))!)));
+      const stored = await Promise.all((await dsItemsOf(t.ctx.db, account.id, 'contacts')).map(async (i) => new TextDecoder().decode((await t.ctx.blobs.get(i.hash))!)));
       expect(fieldSets(stored, 'contacts')).toEqual(fieldSets(CONTACTS.map((c) => c.text), 'contacts'));
     }, 300_000);
   }
@@ -104,13 +104,13 @@ describe.skipIf(!hasSyncEvolution)('SyncEvolution against /ds', () => {
     }
     const out = await sync('phone-xml', dir, 'two-way', 'xml');
     expect(out).toContain('Synchronization successful');
-    const account = getDsAccountByUser(t.ctx.db, 'phone-xml')!;
-    const [latest] = dsSnapshotsOf(t.ctx.db, account.deviceId).filter((s) => s.accountId === account.id);
+    const account = (await getDsAccountByUser(t.ctx.db, 'phone-xml'))!;
+    const [latest] = (await dsSnapshotsOf(t.ctx.db, account.deviceId)).filter((s) => s.accountId === account.id);
     expect(latest!.syncType).toBe('two-way');
     const changes = JSON.parse(latest!.changes) as Record<string, { received: number; replaced: number; added: number; deleted: number }>;
     expect(changes.contacts).toMatchObject({ received: 3, replaced: 3, added: 0, deleted: 0 });
     expect(changes.calendar).toMatchObject({ received: 0 });
-    const notes = await Promise.all(dsItemsOf(t.ctx.db, account.id, 'contacts').map(async (i) => new TextDecoder().decode((await t.ctx.blobs.get(i.hash))!)));
+    const notes = await Promise.all((await dsItemsOf(t.ctx.db, account.id, 'contacts')).map(async (i) => new TextDecoder().decode((await t.ctx.blobs.get(i.hash))!)));
     expect(notes.filter((n) => n.includes('changed on the handset'))).toHaveLength(3);
   }, 300_000);
 });

@@ -83,18 +83,18 @@ describe('pages over seeded DS backups', () => {
   beforeAll(async () => {
     t = tempContext('rewind-ds-views-');
     const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-    ada = provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809' });
-    bob = provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518' });
+    ada = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809' });
+    bob = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518' });
     seeded = await seedDsBackups(t.ctx, 'IMEI:356938035643809', { user: 'ada-phone', contacts: 250, events: 5 });
     bobs = await seedDsBackups(t.ctx, 'IMEI:490154203237518', { user: 'bob-phone', contacts: 4, events: 1, seed: 9 });
   });
   afterAll(() => t.close());
 
   it('the device section lists accounts and backups, each with the one before it', () => {
-    const d = dsSectionData(t.ctx.db, ada);
+    const d = await dsSectionData(t.ctx.db, ada);
     expect(d.accounts.map((a) => [a.username, a.auth])).toEqual([['ada-phone', 'basic']]);
     expect(d.snapshots.map((s) => [s.id, s.previousId])).toEqual([[seeded.second.id, seeded.first.id], [seeded.first.id, null]]);
-    expect(dsSectionData(t.ctx.db, { id: 'nobody' }, 50, 7)).toEqual({ accounts: [], snapshots: [], more: false, now: 7 });
+    expect(await dsSectionData(t.ctx.db, { id: 'nobody' }, 50, 7)).toEqual({ accounts: [], snapshots: [], more: false, now: 7 });
   });
 
   it('a backup page holds a hundred contacts by name with their fields, and pages on', async () => {

@@ -30,25 +30,23 @@ export class DsNotFound extends Error {
 
 // Accounts and backups -------------------------------------------------------------------
 
-export function publicDsAccount(db: Db, a: Pick<DsAccountRow, 'id' | 'deviceId' | 'username' | 'auth' | 'createdAt'>) {
-  return {
-    id: a.id, deviceId: a.deviceId, username: a.username, auth: a.auth, createdAt: a.createdAt,
-    stores: DS_STORE_NAMES.flatMap((store) => {
-      const s = getDsStore(db, a.id, store);
-      return s ? [{ store, syncedAt: s.syncedAt, lastSyncType: s.lastSyncType, clientUri: s.clientUri }] : [];
-    }),
-  };
+export async function publicDsAccount(db: Db, a: Pick<DsAccountRow, 'id' | 'deviceId' | 'username' | 'auth' | 'createdAt'>) {
+  const stores = (await Promise.all(DS_STORE_NAMES.map(async (store) => {
+    const s = await getDsStore(db, a.id, store);
+    return s ? [{ store, syncedAt: s.syncedAt, lastSyncType: s.lastSyncType, clientUri: s.clientUri }] : [];
+  }))).flat();
+  return { id: a.id, deviceId: a.deviceId, username: a.username, auth: a.auth, createdAt: a.createdAt, stores };
 }
 
-export type PublicDsAccount = ReturnType<typeof publicDsAccount>;
+export type PublicDsAccount = Awaited<ReturnType<typeof publicDsAccount>>;
 
 /** The admin page: accounts (newest first, narrowed by `q`) grouped by handset. */
-export function dsAccountsByHandset(db: Db, q: string | undefined, limit: number) {
-  const rows = listDsAccounts(db, { q, limit: limit + 1 });
+export async function dsAccountsByHandset(db: Db, q: string | undefined, limit: number) {
+  const rows = await listDsAccounts(db, { q, limit: limit + 1 });
   const handsets = new Map<string, { deviceId: string; devId: string; name: string; accounts: PublicDsAccount[] }>();
   for (const r of rows.slice(0, limit)) {
     const h = handsets.get(r.deviceId) ?? { deviceId: r.deviceId, devId: r.devId, name: [r.manufacturer, r.model].filter(Boolean).join(' '), accounts: [] };
-    h.accounts.push(publicDsAccount(db, r));
+    h.accounts.push(await publicDsAccount(db, r));
     handsets.set(r.deviceId, h);
   }
   return { handsets: [...handsets.values()], more: rows.length > limit, now: Date.now() };
@@ -79,15 +77,17 @@ export function storeChangeText(c: DsStoreCounts | undefined): string {
 }
 
 /** The device page's section: the handset's DS accounts and its DS backups, each with the one before it to diff against. */
-export function dsSectionData(db: Db, device: Pick<DeviceRow, 'id'>, limit = 50, now = Date.now()) {
-  const rows = dsSnapshotsOf(db, device.id, limit + 1);
+export async function dsSectionData(db: Db, device: Pick<DeviceRow, 'id'>, limit = 50, now = Date.now()) {
+  const rows = await dsSnapshotsOf(db, device.id, limit + 1);
   const snapshots = rows.slice(0, limit).map((s, i) => ({ ...publicDsSnapshot(s), previousId: rows[i + 1]?.id ?? null }));
-  return { accounts: dsAccountsOfDevice(db, device.id).map((a) => publicDsAccount(db, a)), snapshots, more: rows.length > limit, now };
+  const accounts: PublicDsAccount[] = [];
+  for (const a of await dsAccountsOfDevice(db, device.id)) accounts.push(await publicDsAccount(db, a));
+  return { accounts, snapshots, more: rows.length > limit, now };
 }
 
 /** A DS backup of this handset, or DsNotFound: an id from a URL is never trusted to belong to the page's handset. */
-export function dsSnapshotOf(db: Db, device: Pick<DeviceRow, 'id'>, id: string | undefined): DsSnapshotRow {
-  const s = id ? getDsSnapshot(db, id) : undefined;
+export async function dsSnapshotOf(db: Db, device: Pick<DeviceRow, 'id'>, id: string | undefined): Promise<DsSnapshotRow> {
+  const s = id ? await getDsSnapshot(db, id) : undefined;
   if (!s || s.deviceId !== device.id) throw new DsNotFound();
   return s;
 }
@@ -215,7 +215,7 @@ export async function dsSnapshotPageData(
   db: Db, blobs: BlobStore, device: Pick<DeviceRow, 'id'>, snapshotId: string,
   q: { store?: string; page?: number; q?: string } = {},
 ) {
-  const row = dsSnapshotOf(db, device, snapshotId);
+  const row = await dsSnapshotOf(db, device, snapshotId);
   const { entries } = await readDsManifest(db, blobs, row.id);
   const store: DsStoreName = q.store === 'calendar' ? 'calendar' : 'contacts';
   const needle = q.q?.trim().toLowerCase() ?? '';
@@ -258,7 +258,7 @@ function pickerOptions(rows: readonly DsSnapshotRow[], time: (ms: number) => str
 export async function dsDiffPageData(
   db: Db, blobs: BlobStore, device: Pick<DeviceRow, 'id'>, q: { from?: string; to?: string }, time: (ms: number) => string,
 ) {
-  const own = dsSnapshotsOf(db, device.id, 500);
+  const own = await dsSnapshotsOf(db, device.id, 500);
   const options = pickerOptions(own, time);
   if (own.length < 2 && !(q.from && q.to)) {
     return { ok: false as const, options, error: own.length ? 'This handset has one DS backup so far: there is nothing to compare it with.' : 'This handset has no DS backups yet.' };
@@ -266,8 +266,8 @@ export async function dsDiffPageData(
   let from: DsSnapshotRow;
   let to: DsSnapshotRow;
   try {
-    to = q.to ? dsSnapshotOf(db, device, q.to) : own[0]!;
-    from = q.from ? dsSnapshotOf(db, device, q.from) : own.find((s) => s.createdAt < to.createdAt || (s.createdAt === to.createdAt && s.id < to.id)) ?? own[own.length - 1]!;
+    to = q.to ? await dsSnapshotOf(db, device, q.to) : own[0]!;
+    from = q.from ? await dsSnapshotOf(db, device, q.from) : own.find((s) => s.createdAt < to.createdAt || (s.createdAt === to.createdAt && s.id < to.id)) ?? own[own.length - 1]!;
   } catch (err) {
     if (err instanceof DsNotFound) return { ok: false as const, options, error: 'One of these DS backups is not a backup of this handset.' };
     throw err;

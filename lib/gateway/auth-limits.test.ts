@@ -15,10 +15,12 @@ import { openFleet } from '../device/fleet';
 import type { VirtualHandset } from '../device/handset';
 import { provisionFleet } from '../fleet-provision';
 import { addDsAccount } from '../ds/accounts';
+import { sql } from 'drizzle-orm';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { getJob, insertJob } from '@/db/queries/jobs';
 import { base64Encode } from '../omadm/util/bytes';
 import { UNAUTHENTICATED_KEEP } from '@/db/queries/sessions';
+import { exec, rows, value } from '@/db/sql';
 import { resetEnvCache } from '../env';
 import { resetAuthGates } from '../auth/limits';
 import { startTestServer, type TestServer } from './test-server';
@@ -39,8 +41,8 @@ beforeAll(async () => {
   srv = await startTestServer();
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-limits-'));
   [handset] = openFleet({ server: srv.dmUrl, devices: 1, stateDir, encoding: 'xml', auth: 'md5', mediaScale: 0.01, seed: 31 }) as [VirtualHandset];
-  provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }]);
-  addDsAccount(srv.ctx.db, { devId: handset.devId, user: 'ada', pass: 'ada-secret' });
+  await provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }]);
+  await addDsAccount(srv.ctx.db, { devId: handset.devId, user: 'ada', pass: 'ada-secret' });
 });
 
 afterAll(async () => {
@@ -98,7 +100,7 @@ function expect429(a: Answer): void {
   expect(retry).toBeLessThanOrEqual(600);
 }
 
-const sessionRows = () => (srv.ctx.db.$client.prepare('select count(*) as n from dm_sessions').get() as { n: number }).n;
+const sessionRows = async () => Number(await value(srv.ctx.db, sql`select count(*) as n from dm_sessions`));
 
 describe('POST /dm failed-authentication limits', () => {
   it('refuses an address after its limit of failures, before reading the body, and no other address', async () => {
@@ -117,15 +119,15 @@ describe('POST /dm failed-authentication limits', () => {
   });
 
   it('refuses an address spraying a DevId without touching the database, and the handset itself still gets in', async () => {
-    const before = getDeviceByDevId(srv.ctx.db, handset.devId)!;
+    const before = (await getDeviceByDevId(srv.ctx.db, handset.devId))!;
     for (let i = 0; i < PER_ID; i++) expect((await dmFrom('127.0.0.4', handset.devId)).status).toBe(200);
-    const rows = sessionRows();
-    const nonce = getDeviceByDevId(srv.ctx.db, handset.devId)!.clientNonce;
+    const sessionsBefore = await sessionRows();
+    const nonce = (await getDeviceByDevId(srv.ctx.db, handset.devId))!.clientNonce;
     expect(nonce).not.toBe(before.clientNonce); // each failure challenged with a new nonce
     expect429(await dmFrom('127.0.0.4', handset.devId));
     // The refusal wrote nothing: no session row, no new nonce for the handset.
-    expect(sessionRows()).toBe(rows);
-    expect(getDeviceByDevId(srv.ctx.db, handset.devId)!.clientNonce).toBe(nonce);
+    expect(await sessionRows()).toBe(sessionsBefore);
+    expect((await getDeviceByDevId(srv.ctx.db, handset.devId))!.clientNonce).toBe(nonce);
     // The same address may still try other DevIds (its own limit is not reached) ...
     expect((await dmFrom('127.0.0.4', 'IMEI:111111111111111')).status).toBe(200);
     // ... and the handset, from its own address, completes a session.
@@ -200,21 +202,26 @@ describe('sessions that never authenticate', () => {
     resetEnvCache();
     resetAuthGates();
     const db = srv.ctx.db;
-    const device = getDeviceByDevId(db, handset.devId)!;
-    const count = (where: string) => (db.$client.prepare(`select count(*) as n from dm_sessions where device_id = ? and ${where}`).get(device.id) as { n: number }).n;
-    const unauthenticated = () => count("json_extract(state, '$.authenticated') = 0");
-    const completeBefore = count("status = 'complete'");
+    const device = (await getDeviceByDevId(db, handset.devId))!;
+    // The device's sessions, each with whether its state says it authenticated (a finished one's state is '{}': neither).
+    const count = async (where: (s: { status: string; authenticated?: boolean }) => boolean) =>
+      (await rows<{ status: string; state: string }>(db, sql`select status, state from dm_sessions where device_id = ${device.id}`))
+        .map((r) => ({ status: r.status, authenticated: (JSON.parse(r.state) as { authenticated?: boolean }).authenticated }))
+        .filter(where).length;
+    const unauthenticated = () => count((s) => s.authenticated === false);
+    const authenticatedActive = () => count((s) => s.status === 'active' && s.authenticated === true);
+    const completeBefore = await count((s) => s.status === 'complete');
     // A session of many messages: half a megabyte to the handset and back, as Large Objects.
     const value = new Uint8Array(512 * 1024).map((_, i) => (i * 7) & 0xff);
-    const job = insertJob(db, { deviceId: device.id, kind: 'dm-commands', payload: { work: [
+    const job = await insertJob(db, { deviceId: device.id, kind: 'dm-commands', payload: { work: [
       { id: 'put', kind: 'add', items: [{ path: './AppData/Ringtones/Upload', format: 'bin', type: 'application/octet-stream', value: base64Encode(value) }] },
       { id: 'get', kind: 'get', paths: ['./AppData/Ringtones/Upload'] },
     ] } });
     const session = handset.connect({ initiator: 'client' });
     // The flood starts once the handset's session has authenticated (each bad message gives
     // the device a new nonce, which would only make an unauthenticated handset retry).
-    for (let i = 0; i < 2000 && count("status = 'active' and json_extract(state, '$.authenticated') = 1") === 0; i++) await new Promise((r) => setTimeout(r, 2));
-    expect(count("status = 'active' and json_extract(state, '$.authenticated') = 1")).toBe(1);
+    for (let i = 0; i < 2000 && (await authenticatedActive()) === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(await authenticatedActive()).toBe(1);
     let sent = 0;
     let maxSeen = 0;
     const flood = Promise.all(Array.from({ length: 10 }, async () => {
@@ -223,23 +230,24 @@ describe('sessions that never authenticate', () => {
         const a = await dmFrom('127.0.0.10', handset.devId);
         expect(a.status).toBe(200);
         expect(hdrStatus(a)).toBe(String(StatusCode.Unauthorized));
-        maxSeen = Math.max(maxSeen, unauthenticated());
+        maxSeen = Math.max(maxSeen, await unauthenticated());
       }
     }));
     const [s] = await Promise.all([session, flood]);
     expect(s.error).toBeUndefined();
     expect(s.ok).toBe(true);
-    expect(getJob(db, job.id)!.status, getJob(db, job.id)!.result ?? '').toBe('succeeded');
+    const done = (await getJob(db, job.id))!;
+    expect(done.status, done.result ?? '').toBe('succeeded');
     expect(s.messagesIn).toBeGreaterThan(5);
     expect(maxSeen).toBeLessThanOrEqual(UNAUTHENTICATED_KEEP);
-    expect(unauthenticated()).toBeLessThanOrEqual(UNAUTHENTICATED_KEEP);
+    expect(await unauthenticated()).toBeLessThanOrEqual(UNAUTHENTICATED_KEEP);
     // Quiet for a few minutes: the next unauthenticated session sweeps the idle ones away.
-    db.$client.prepare('update dm_sessions set updated_at = updated_at - 240000 where device_id = ?').run(device.id);
+    await exec(db, sql`update dm_sessions set updated_at = updated_at - 240000 where device_id = ${device.id}`);
     expect((await dmFrom('127.0.0.10', handset.devId)).status).toBe(200);
-    expect(unauthenticated()).toBe(1);
+    expect(await unauthenticated()).toBe(1);
     // The handset's own sessions are all still there, and its next one gets in (challenged
     // once: the flood left the device a nonce the handset has not seen).
-    expect(count("status = 'complete'")).toBe(completeBefore + 1);
+    expect(await count((s) => s.status === 'complete')).toBe(completeBefore + 1);
     const next = await handset.connect({ initiator: 'client' });
     expect(next.ok, next.error?.message).toBe(true);
   }, 120_000);

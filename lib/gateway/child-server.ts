@@ -33,13 +33,16 @@ export async function spawnChildServer(opts: {
   dataDir: string;
   /** 0 (default): a free port; pass the previous one to come back where handsets expect it. */
   port?: number;
+  /** More settings for the child: DATABASE_URL (test/db.ts's databaseEnv) puts it on that PostgreSQL database instead of DATA_DIR/rewind.db. */
   env?: Record<string, string>;
   timeoutMs?: number;
 }): Promise<ChildServer> {
+  // The database is the one the caller names: a DATABASE_URL of this process's own is not passed on.
+  const { DATABASE_URL: _inherited, ...parentEnv } = process.env;
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'start.ts'), '--protocol-only'], {
     cwd: ROOT,
     env: {
-      ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...opts.env,
+      ...parentEnv, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...opts.env,
       PORT: String(opts.port ?? 0), HOST: '127.0.0.1', DATA_DIR: opts.dataDir,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,8 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFleet } from '../device/fleet';
 import type { SessionSummary, VirtualHandset } from '../device/handset';
 import { provisionFleet } from '../fleet-provision';
+import { sql } from 'drizzle-orm';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { getJob, insertJob } from '@/db/queries/jobs';
+import { value } from '@/db/sql';
 import { base64Encode } from '../omadm/util/bytes';
 import { dmAccPaths } from '../omadm/mo/dmacc';
 import { wakeDevice } from './wake';
@@ -32,7 +34,7 @@ beforeAll(async () => {
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-fleet-'));
   // Even handsets speak XML, odd ones WBXML; MD5 both ways.
   handsets = openFleet({ server: srv.dmUrl, devices: FLEET, stateDir, encoding: 'mixed', auth: 'md5', mediaScale: 0.01, seed: 7 });
-  provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
+  await provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
   for (const h of handsets) {
     h.listen(srv.ctx.push.inproc);
     h.onSession((s) => sessions.set(h.devId, [...(sessions.get(h.devId) ?? []), s]));
@@ -57,7 +59,7 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
       expect(s!.ok, h.devId).toBe(true);
       // The server accepted the handset's credentials, and the handset ours (212 then 200s).
       expect(s!.statusesReceived['212'], h.devId).toBe(1);
-      const device = getDeviceByDevId(srv.ctx.db, h.devId)!;
+      const device = (await getDeviceByDevId(srv.ctx.db, h.devId))!;
       expect(device.encoding).toBe(h.identity.encoding);
       expect(device.lastSeenAt).toBeGreaterThan(0);
       // Inventory read in the session: firmware and network state came from the handset's tree.
@@ -65,8 +67,8 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
       expect(JSON.parse(device.networkState!)).toMatchObject({ bearer: 'wifi', roaming: false });
     }
     expect(new Set(handsets.map((h) => h.identity.encoding))).toEqual(new Set(['xml', 'wbxml']));
-    const done = srv.ctx.db.$client.prepare("select count(*) as n from dm_sessions where status = 'complete'").get() as { n: number };
-    expect(done.n).toBe(FLEET);
+    const done = await value(srv.ctx.db, sql`select count(*) as n from dm_sessions where status = 'complete'`);
+    expect(done).toBe(FLEET);
   }, 120_000);
 
   it('carries a 2 MB Large Object each way, byte-exact, in XML and in WBXML', async () => {
@@ -76,14 +78,14 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
     for (const h of picks) {
       const bytes = new Uint8Array(randomBytes(2 * 1024 * 1024));
       uploads.set(h.devId, bytes);
-      const device = getDeviceByDevId(srv.ctx.db, h.devId)!;
+      const device = (await getDeviceByDevId(srv.ctx.db, h.devId))!;
       const payload: DmCommandsPayload = {
         work: [
           { id: 'put', kind: 'add', items: [{ path: LO_PATH, format: 'bin', type: 'audio/mpeg', value: base64Encode(bytes) }] },
           { id: 'get', kind: 'get', paths: [LO_PATH] },
         ],
       };
-      jobIds.set(h.devId, insertJob(srv.ctx.db, { deviceId: device.id, kind: 'dm-commands', payload }).id);
+      jobIds.set(h.devId, (await insertJob(srv.ctx.db, { deviceId: device.id, kind: 'dm-commands', payload })).id);
     }
     await Promise.all(picks.map((h) => h.connect({ initiator: 'client' })));
     for (const h of picks) {
@@ -94,7 +96,7 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
       expect(sha256(h.tree.read(LO_PATH)!)).toBe(sha256(sent));
       expect(s.messagesIn).toBeGreaterThan(2 * 1024 * 1024 / h.identity.maxMsgSize);
       // Handset to server: the Get came back whole.
-      const job = getJob(srv.ctx.db, jobIds.get(h.devId)!)!;
+      const job = (await getJob(srv.ctx.db, jobIds.get(h.devId)!))!;
       expect(job.status).toBe('succeeded');
       const events = (JSON.parse(job.result!) as { events: Array<{ type: string; status: number; size?: number; sha256?: string }> }).events;
       const result = events.find((e) => e.type === 'result')!;
@@ -107,7 +109,7 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
     const picks = handsets.slice(10, 16);
     const before = picks.map((h) => sessions.get(h.devId)?.length ?? 0);
     for (const h of picks) {
-      const sessionId = await wakeDevice(srv.ctx.push, getDeviceByDevId(srv.ctx.db, h.devId)!);
+      const sessionId = await wakeDevice(srv.ctx.push, (await getDeviceByDevId(srv.ctx.db, h.devId))!);
       await h.idle();
       const s = sessions.get(h.devId)!.at(-1)!;
       expect(s.initiator).toBe('server');
@@ -117,7 +119,7 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
     picks.forEach((h, i) => expect(sessions.get(h.devId)!.length).toBe(before[i]! + 1));
     // A notification signed with the wrong password is dropped by the handset.
     const h = handsets[20]!;
-    const device = { ...getDeviceByDevId(srv.ctx.db, h.devId)!, serverDerived: 'AAAAAAAAAAAAAAAAAAAAAA==', serverPassword: null };
+    const device = { ...(await getDeviceByDevId(srv.ctx.db, h.devId))!, serverDerived: 'AAAAAAAAAAAAAAAAAAAAAA==', serverPassword: null };
     await wakeDevice(srv.ctx.push, device);
     await h.idle();
     expect(h.rejectedNotifications).toBe(1);
@@ -129,18 +131,18 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
     const secretPath = dmAccPaths(h.identity.account).auth('CLCRED').AAuthSecret;
     const good = h.tree.read(secretPath)!;
     h.tree.set(secretPath, 'wrong-password');
-    const device = getDeviceByDevId(srv.ctx.db, h.devId)!;
-    const job = insertJob(srv.ctx.db, { deviceId: device.id, kind: 'dm-commands', payload: { work: [{ id: 'get', kind: 'get', paths: ['./DevInfo/Mod'] }] } });
+    const device = (await getDeviceByDevId(srv.ctx.db, h.devId))!;
+    const job = await insertJob(srv.ctx.db, { deviceId: device.id, kind: 'dm-commands', payload: { work: [{ id: 'get', kind: 'get', paths: ['./DevInfo/Mod'] }] } });
     const seenBefore = device.lastSeenAt;
     const s = await h.connect({ initiator: 'client' });
     expect(s?.ok).toBe(false);
     expect(s?.statusesReceived['401']).toBeGreaterThan(0);
     // Not "seen": nobody proved to be this handset.
-    expect(getDeviceByDevId(srv.ctx.db, h.devId)!.lastSeenAt).toBe(seenBefore);
-    expect(getJob(srv.ctx.db, job.id)!.status).toBe('queued');
+    expect((await getDeviceByDevId(srv.ctx.db, h.devId))!.lastSeenAt).toBe(seenBefore);
+    expect((await getJob(srv.ctx.db, job.id))!.status).toBe('queued');
     h.tree.set(secretPath, good);
     const again = await h.connect({ initiator: 'client' });
     expect(again?.ok, again?.error?.message).toBe(true);
-    expect(getJob(srv.ctx.db, job.id)!.status, getJob(srv.ctx.db, job.id)!.result ?? '').toBe('succeeded');
+    expect((await getJob(srv.ctx.db, job.id))!.status, (await getJob(srv.ctx.db, job.id))!.result ?? '').toBe('succeeded');
   }, 60_000);
 });

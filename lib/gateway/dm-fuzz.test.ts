@@ -1,7 +1,7 @@
 /**
  * POST /dm under a deterministic flood of generated malformed and hostile DM messages:
  * real HTTP on loopback (keep-alive, 8 in flight) to the real node:http front, whose
- * sessions live in a real SQLite file, with two real virtual handsets provisioned (one
+ * sessions live in a real SQLite file (a PostgreSQL database in the PostgreSQL pass), with two real virtual handsets provisioned (one
  * md5, one HMAC) so that part of the flood names a real DevId with wrong, replayed or
  * forged credentials.
  *
@@ -34,8 +34,11 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { findSession } from '@/db/queries/sessions';
+import { devices } from '@/db/schema';
+import { column, rows, value } from '@/db/sql';
 import { resetEnvCache } from '../env';
 import { openFleet } from '../device/fleet';
 import type { VirtualHandset } from '../device/handset';
@@ -56,7 +59,7 @@ import { DM_DECODE_LIMITS, DM_MAX_BODY } from './dm-http';
 import { SERVER_MAX_OBJ_SIZE } from './dm-session';
 import {
   breakTypes, encodeTree, findAll, FuzzClient, garbageBody, hostileUri, injectEntity, mutate, NEST_DEPTHS, nestDeep, oddEncoding,
-  Rng, settleHeap, shuffle, tableCounts as countRows, type Answer, type FuzzCase,
+  columnNames, Rng, settleHeap, shuffle, tableCounts as countRows, tableNames, type Answer, type FuzzCase,
 } from './fuzz-kit';
 import { startTestServer, type TestServer } from './test-server';
 
@@ -111,7 +114,7 @@ const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
 /** SessionIDs the handsets will use next: the flood never names them, so a later real session starts clean. */
 const reserved = new Set<string>();
 const provisionedIds = () => [A.devId, B.devId];
-const db = () => srv.ctx.db.$client;
+const db = () => srv.ctx.db;
 
 
 interface Baseline { rss: number; heap?: number; tableCounts: Map<string, number>; devices: Map<string, Record<string, unknown>> }
@@ -119,9 +122,15 @@ let baseline: Baseline;
 
 const tableCounts = () => countRows(db());
 
-function deviceRows(): Map<string, Record<string, unknown>> {
-  const rows = db().prepare('select * from devices').all() as Record<string, unknown>[];
-  return new Map(rows.map((r) => [String(r.dev_id), r]));
+/** Each device's client nonce as the database has it: read before each flood message is made (a challenge renews it). */
+const nonces = new Map<string, string>();
+async function readNonces(): Promise<void> {
+  for (const d of await db().select({ devId: devices.devId, nonce: devices.clientNonce }).from(devices)) nonces.set(d.devId, d.nonce);
+}
+
+async function deviceRows(): Promise<Map<string, Record<string, unknown>>> {
+  const all = await rows(db(), sql`select * from devices`);
+  return new Map(all.map((r) => [String(r.dev_id), r]));
 }
 
 const recording = (sink: Captured[]): Transport => async (req) => {
@@ -142,7 +151,7 @@ beforeAll(async () => {
   const [ha] = openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(stateDir, 'md5'), encoding: 'xml', auth: 'md5', mediaScale: 0.01, seed: 4101 });
   const [hb] = openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(stateDir, 'hmac'), encoding: 'wbxml', auth: 'hmac', mediaScale: 0.01, seed: 4202 });
   const hs = [ha!, hb!];
-  provisionFleet(srv.ctx.db, hs.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+  await provisionFleet(srv.ctx.db, hs.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
   const target = (h: VirtualHandset, scheme: 'md5' | 'hmac'): Target => {
     const id = h.identity;
     const secret: Secret = { user: id.clientUser, password: id.clientPassword };
@@ -158,10 +167,10 @@ beforeAll(async () => {
     const s = await t.h.connect({ initiator: 'client', transport: recording(t.captured) });
     expect(s.ok, s.error?.message).toBe(true);
     expect(t.captured.length).toBeGreaterThan(1);
-    expect(getDeviceByDevId(srv.ctx.db, t.devId)!.clientNonce).not.toBe(t.staleNonce);
+    expect((await getDeviceByDevId(srv.ctx.db, t.devId))!.clientNonce).not.toBe(t.staleNonce);
     for (let n = t.h.state.nextSessionId, k = 0; k < 32; k++, n++) reserved.add(n.toString(16).toUpperCase());
   }
-  baseline = { rss: process.memoryUsage().rss, heap: settleHeap(), tableCounts: tableCounts(), devices: deviceRows() };
+  baseline = { rss: process.memoryUsage().rss, heap: settleHeap(), tableCounts: await tableCounts(), devices: await deviceRows() };
 }, 60_000);
 
 afterAll(async () => {
@@ -190,7 +199,7 @@ function requestEncoding(c: Case): Encoding | undefined {
 }
 
 /** An empty 200 is the answer to late statuses of a session of that device that is over (§8.4). */
-function isLateStatusesOfCompleteSession(c: Case): boolean {
+async function isLateStatusesOfCompleteSession(c: Case): Promise<boolean> {
   const enc = requestEncoding(c);
   if (!enc) return false;
   let msg: SyncMLMessage;
@@ -199,10 +208,10 @@ function isLateStatusesOfCompleteSession(c: Case): boolean {
   } catch {
     return false;
   }
-  const dev = getDeviceByDevId(srv.ctx.db, msg.hdr.source.locURI);
+  const dev = await getDeviceByDevId(srv.ctx.db, msg.hdr.source.locURI);
   if (!dev || !provisionedIds().includes(dev.devId)) return false;
   const onlyStatuses = msg.body.final && msg.body.commands.length > 0 && msg.body.commands.every((x) => x.kind === 'Status');
-  return onlyStatuses && findSession(srv.ctx.db, dev.id, msg.hdr.sessionId, 'complete') !== undefined;
+  return onlyStatuses && (await findSession(srv.ctx.db, dev.id, msg.hdr.sessionId, 'complete')) !== undefined;
 }
 
 function checkNoLeak(a: Answer): void {
@@ -220,7 +229,7 @@ function decodeReply(c: Case, a: Answer): { reply: SyncMLMessage; enc: Encoding 
 }
 
 /** The flood: nothing in it can authenticate (see the rule at the top). */
-function judgeUnauthenticated(c: Case, a: Answer): string {
+async function judgeUnauthenticated(c: Case, a: Answer): Promise<string> {
   checkNoLeak(a);
   if (a.status === 0) {
     if (c.mayReset && /^(ECONNRESET|EPIPE)$/.test(a.error ?? '')) return `reset (${a.error})`;
@@ -231,7 +240,7 @@ function judgeUnauthenticated(c: Case, a: Answer): string {
   if (a.status >= 400 && a.status < 500) return `http ${a.status}`;
   if (a.status !== 200) throw new Error(`HTTP ${a.status}`);
   if (a.body.length === 0) {
-    if (!isLateStatusesOfCompleteSession(c)) throw new Error('empty 200 that is not the answer to late statuses of a complete session');
+    if (!(await isLateStatusesOfCompleteSession(c))) throw new Error('empty 200 that is not the answer to late statuses of a complete session');
     return '200 empty (late statuses)';
   }
   const { reply } = decodeReply(c, a);
@@ -500,7 +509,7 @@ function* replays(): Generator<Case> {
 }
 
 function* auth(n: number, rng: Rng): Generator<Case> {
-  const nonceOf = (t: Target) => getDeviceByDevId(srv.ctx.db, t.devId)!.clientNonce;
+  const nonceOf = (t: Target) => nonces.get(t.devId)!;
   const derivedA = md5Derived(A.secret.user, A.secret.password!);
   const derivedB = md5Derived(B.secret.user, B.secret.password!);
   const pkg1A = A.captured[0]!;
@@ -812,8 +821,9 @@ describe('POST /dm under a generated flood of hostile messages', () => {
   it('answers every one with a 4xx or a SyncML error status, and runs nothing for any of them', async () => {
     fz.resetFailures();
     const rng = new Rng(SEED);
+    await readNonces();
     bases = buildBases(rng);
-    const before = tableCounts();
+    const before = await tableCounts();
     const started = performance.now();
     const gens: Array<[FloodCategory, Iterable<Case>]> = [
       ['auth', replays()],
@@ -830,7 +840,7 @@ describe('POST /dm under a generated flood of hostile messages', () => {
       ['garbage', garbage(COUNTS.garbage, rng)],
       ['http', httpOddities(COUNTS.http, rng)],
     ];
-    for (const [, g] of gens) await fz.runPool(g, judgeUnauthenticated);
+    for (const [, g] of gens) await fz.runPool(g, judgeUnauthenticated, { beforeNext: readNonces });
     fz.report('flood', [...new Set(gens.map(([c]) => c))], performance.now() - started);
     expect(fz.failures, `${fz.failureCount} violations`).toEqual([]);
     // The protocol's one empty answer came up (the handsets' closing statuses, replayed).
@@ -838,9 +848,9 @@ describe('POST /dm under a generated flood of hostile messages', () => {
     expect(fz.totalSent()).toBeGreaterThanOrEqual(Object.values(COUNTS).reduce((a, b) => a + b, 0) - 50);
 
     // Nobody authenticated, so nothing but session rows may have appeared, for the two devices only.
-    const after = tableCounts();
+    const after = await tableCounts();
     for (const [table, n] of before) if (table !== 'dm_sessions' && table !== 'dm_session_values') expect(after.get(table), table).toBe(n);
-    const devs = deviceRows();
+    const devs = await deviceRows();
     for (const [devId, row] of baseline.devices) {
       const now = devs.get(devId)!;
       for (const [k, v] of Object.entries(row)) if (!['client_nonce', 'last_seen_at', 'encoding'].includes(k)) expect(now[k], `${devId} ${k}`).toEqual(v);
@@ -858,7 +868,7 @@ describe('POST /dm under a generated flood of hostile messages', () => {
     }
     // Sessions open one at a time: each Pkg1 needs the nonce its predecessor's 212 handed out.
     for (const s of sessions) {
-      const nonce = getDeviceByDevId(srv.ctx.db, A.devId)!.clientNonce;
+      const nonce = (await getDeviceByDevId(srv.ctx.db, A.devId))!.clientNonce;
       const cred = md5Cred(md5Digest(md5Derived(A.secret.user, A.secret.password!), nonceBytes(nonce)));
       const res = await fz.send({ cat: 'lo-session', body: encodeMessage(pkg1(A.devId, s.sid, { cred, final: false }), s.enc), contentType: ctype(s.enc) });
       expect(res.status).toBe(200);
@@ -892,8 +902,8 @@ describe('POST /dm under a generated flood of hostile messages', () => {
     fz.report('authenticated Large Object abuse', ['lo-session'], performance.now() - started);
     expect(fz.failures, `${fz.failureCount} violations`).toEqual([]);
     for (const s of sessions) {
-      const dev = getDeviceByDevId(srv.ctx.db, A.devId)!;
-      expect(findSession(srv.ctx.db, dev.id, s.sid, 'complete'), s.sid).toBeDefined();
+      const dev = (await getDeviceByDevId(srv.ctx.db, A.devId))!;
+      expect(await findSession(srv.ctx.db, dev.id, s.sid, 'complete'), s.sid).toBeDefined();
     }
   }, 90_000);
 
@@ -915,24 +925,23 @@ describe('POST /dm under a generated flood of hostile messages', () => {
     if (heap !== undefined && baseline.heap !== undefined) expect(heap - baseline.heap).toBeLessThan(64 * 2 ** 20);
 
     // The database knows the two provisioned devices and nothing else.
-    const ids = db().prepare('select id, dev_id from devices').all() as Array<{ id: string; dev_id: string }>;
+    const ids = await rows<{ id: string; dev_id: string }>(db(), sql`select id, dev_id from devices`);
     expect(ids.map((r) => r.dev_id).sort()).toEqual(provisionedIds().sort());
     const known = new Set(ids.map((r) => r.id));
-    const tables = db().prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'").pluck().all() as string[];
-    for (const table of tables) {
-      const cols = (db().prepare(`pragma table_info("${table}")`).all() as Array<{ name: string }>).map((c) => c.name).filter((n) => n.endsWith('device_id'));
+    for (const table of await tableNames(db())) {
+      const cols = (await columnNames(db(), table)).filter((n) => n.endsWith('device_id'));
       for (const col of cols) {
-        const stray = (db().prepare(`select distinct "${col}" from "${table}" where "${col}" is not null`).pluck().all() as string[]).filter((v) => !known.has(v));
+        const stray = (await column<string>(db(), sql.raw(`select distinct "${col}" from "${table}" where "${col}" is not null`))).filter((v) => !known.has(v));
         expect(stray, `${table}.${col}`).toEqual([]);
       }
     }
-    const orphanValues = db().prepare('select count(*) from dm_session_values where session_row_id not in (select id from dm_sessions)').pluck().get();
+    const orphanValues = await value(db(), sql`select count(*) from dm_session_values where session_row_id not in (select id from dm_sessions)`);
     expect(orphanValues).toBe(0);
-    const final = tableCounts();
+    const final = await tableCounts();
     for (const table of ['snapshots', 'jobs', 'subscribers', 'msisdns', 'blobs']) {
       if (baseline.tableCounts.has(table)) expect(final.get(table), table).toBe(baseline.tableCounts.get(table));
     }
-    const bySession = db().prepare('select status, count(*) as n from dm_sessions group by status').all();
+    const bySession = await rows(db(), sql`select status, count(*) as n from dm_sessions group by status order by status`);
     console.log(`dm_sessions after the flood: ${JSON.stringify(bySession)}; total messages ${fz.totalSent()}`);
   }, 60_000);
 });

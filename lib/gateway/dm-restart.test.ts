@@ -30,9 +30,9 @@ it('a restart between two messages of a backup session loses nothing', async () 
   srv = await startTestServer({ dataDir });
   const port = srv.server.port;
   const [h] = openFleet({ server: srv.dmUrl, devices: 1, stateDir, auth: 'md5', mediaScale: 0.02, seed: 3 });
-  describeVirtualModels(srv.ctx.db);
-  provisionFleet(srv.ctx.db, [{ ...h!.identity, nonces: { ...h!.state.nonces } }]);
-  const { job } = createBackupJob(srv.ctx.db, getDeviceByDevId(srv.ctx.db, h!.devId)!, { trigger: 'on-demand', actor: 'test' });
+  await describeVirtualModels(srv.ctx.db);
+  await provisionFleet(srv.ctx.db, [{ ...h!.identity, nonces: { ...h!.state.nonces } }]);
+  const { job } = await createBackupJob(srv.ctx.db, (await getDeviceByDevId(srv.ctx.db, h!.devId))!, { trigger: 'on-demand', actor: 'test' });
 
   let sent = 0;
   let restarted = false;
@@ -52,8 +52,8 @@ it('a restart between two messages of a backup session loses nothing', async () 
   expect(restarted).toBe(true);
   expect(s.ok, s.error?.message).toBe(true);
   expect(s.messagesOut).toBeGreaterThan(3);
-  const done = getJob(srv.ctx.db, job.id)!;
+  const done = (await getJob(srv.ctx.db, job.id))!;
   expect(done.status, done.error ?? '').toBe('succeeded');
   const { snapshotId } = JSON.parse(done.result!) as { snapshotId: string };
-  expect(getSnapshot(srv.ctx.db, snapshotId)).toMatchObject({ status: 'complete' });
+  expect(await getSnapshot(srv.ctx.db, snapshotId)).toMatchObject({ status: 'complete' });
 }, 60_000);

@@ -61,7 +61,7 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
   } catch (err) {
     const full = storageFull(err);
     if (!full) throw err;
-    const answer = storageFullAnswer(ctx, input);
+    const answer = await storageFullAnswer(ctx, input);
     if (!answer) throw err;
     log.error({ err, devId: input.message.hdr.source.locURI }, `${full}: DM session ended`);
     return answer;
@@ -75,13 +75,13 @@ export async function processDmMessage(ctx: AppContext, input: DmInput): Promise
  * it was running stay as they were in the database (a backup's snapshot incomplete, never
  * restorable) and are taken up again by a later session, once there is space.
  */
-function storageFullAnswer(ctx: AppContext, input: DmInput): DmAnswer | undefined {
+async function storageFullAnswer(ctx: AppContext, input: DmInput): Promise<DmAnswer | undefined> {
   const contentType = replyType(input.encoding, input.contentType);
-  const device = getDeviceByDevId(ctx.db, input.message.hdr.source.locURI);
+  const device = await getDeviceByDevId(ctx.db, input.message.hdr.source.locURI);
   if (!device) return undefined;
   const auth = deviceAuth(device);
-  const existing = findActiveSession(ctx.db, device.id, input.message.hdr.sessionId);
-  const received = receive(sessionState(ctx, device, input, existing), { message: input.message, rawBody: input.rawBody, hmacHeader: input.hmacHeader }, auth, Date.now());
+  const existing = await findActiveSession(ctx.db, device.id, input.message.hdr.sessionId);
+  const received = receive(await sessionState(ctx, device, input, existing), { message: input.message, rawBody: input.rawBody, hmacHeader: input.hmacHeader }, auth, Date.now());
   if (received.authUpdate?.clientNonce !== undefined) auth.clientNonce = received.authUpdate.clientNonce;
   if (received.authUpdate?.serverNonce !== undefined) auth.serverNonce = received.authUpdate.serverNonce;
   const out = respond(abortSession(received.state), auth);
@@ -92,9 +92,9 @@ function storageFullAnswer(ctx: AppContext, input: DmInput): DmAnswer | undefine
 }
 
 /** The session's state as stored, or a new session's. */
-function sessionState(ctx: AppContext, device: DeviceRow, input: DmInput, existing: { id: string; state: string } | undefined): ServerSessionState {
+async function sessionState(ctx: AppContext, device: DeviceRow, input: DmInput, existing: { id: string; state: string } | undefined): Promise<ServerSessionState> {
   return existing
-    ? decodeState<ServerSessionState>(ctx.db, existing.id, existing.state)
+    ? await decodeState<ServerSessionState>(ctx.db, existing.id, existing.state)
     : newServerSession(
       { serverId: device.serverId, maxMsgSize: SERVER_MAX_MSG_SIZE, maxObjSize: SERVER_MAX_OBJ_SIZE, respURI: respUri(ctx, input) },
       { devId: input.message.hdr.source.locURI, sessionId: input.message.hdr.sessionId, encoding: input.encoding },
@@ -106,7 +106,7 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
   const { message, encoding } = input;
   const contentType = replyType(encoding, input.contentType);
   const devId = message.hdr.source.locURI;
-  const device = getDeviceByDevId(db, devId);
+  const device = await getDeviceByDevId(db, devId);
   if (!device) {
     // Same answer as a wrong password, so probing does not reveal which DevIds exist.
     log.info({ devId }, 'DM message from an unknown device');
@@ -116,12 +116,12 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
 
   const now = Date.now();
   const auth = deviceAuth(device);
-  const existing = findActiveSession(db, device.id, message.hdr.sessionId);
-  if (!existing && isLateStatuses(message) && findSession(db, device.id, message.hdr.sessionId, 'complete')) {
+  const existing = await findActiveSession(db, device.id, message.hdr.sessionId);
+  if (!existing && isLateStatuses(message) && await findSession(db, device.id, message.hdr.sessionId, 'complete')) {
     // Statuses for our last message of a session that is already over: nothing to answer.
     return { status: 200, body: new Uint8Array(0), headers: { 'content-type': contentType } };
   }
-  let state = sessionState(ctx, device, input, existing);
+  let state = await sessionState(ctx, device, input, existing);
 
   const received = receive(state, { message, rawBody: input.rawBody, hmacHeader: input.hmacHeader }, auth, now);
   state = received.state;
@@ -129,12 +129,12 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
   if (nonces.clientNonce !== undefined) auth.clientNonce = nonces.clientNonce;
   if (nonces.serverNonce !== undefined) auth.serverNonce = nonces.serverNonce;
 
-  const sessionRowId = existing?.id ?? insertSession(db, { deviceId: device.id, sessionId: message.hdr.sessionId, state: JSON.stringify(state) }).id;
+  const sessionRowId = existing?.id ?? (await insertSession(db, { deviceId: device.id, sessionId: message.hdr.sessionId, state: JSON.stringify(state) })).id;
 
   // Work is queued once the handset has proved who it is, never for an unauthenticated peer.
   // ('authenticated' comes once per session, on the message that proved it.)
   if (received.events.some((e: SessionEvent) => e.type === 'authenticated')) {
-    state = enqueueWork(state, workForNewSession(ctx, device, sessionRowId, now));
+    state = enqueueWork(state, await workForNewSession(ctx, device, sessionRowId, now));
   }
   const opts = { baseUrl: ctx.env.PUBLIC_URL ?? `http://${input.host ?? `127.0.0.1:${ctx.env.PORT}`}` };
   const more = await handleSessionEvents(ctx, device, sessionRowId, received.events, now, opts);
@@ -169,11 +169,11 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
   if (out.message && auth.serverScheme === 'hmac') headers['x-syncml-hmac'] = signResponse(auth, body);
 
   const encoded = encodeState(state);
-  // One transaction; the statements run on `db`, the same connection, so that they are
-  // the prepared ones (better-sqlite3 transactions belong to the connection).
-  db.transaction(() => {
-    storeValues(db, sessionRowId, out.done ? { json: '', values: new Map() } : encoded);
-    saveSession(db, sessionRowId, {
+  // One transaction: the state, its large values and the handset's nonces are kept together
+  // or not at all.
+  await db.transaction(async (tx) => {
+    await storeValues(tx, sessionRowId, out.done ? { json: '', values: new Map() } : encoded);
+    await saveSession(tx, sessionRowId, {
       // A finished session's state is never read again, and it holds values read from the
       // handset: only the blob store (encrypted) keeps content at rest.
       state: out.done ? '{}' : encoded.json,
@@ -181,7 +181,7 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
       bytesIn: input.rawBody.length,
       bytesOut: body.length,
     });
-    updateDeviceAfterMessage(db, device.id, {
+    await updateDeviceAfterMessage(tx, device.id, {
       // Seen: only a handset that has proved who it is in this session.
       ...(state.authenticated ? { lastSeenAt: now, encoding } : {}),
       ...(nonces.clientNonce !== undefined ? { clientNonce: nonces.clientNonce } : {}),

@@ -27,6 +27,7 @@ import { networkAllows, nextScheduledBackup, parseNetwork, policyFor } from '../
 import { interruptRestore, onRestoreAlert, onRestoreEvents, startRestore, withValues } from '../restore/engine';
 import { expireDsJobs, onDsEvents, onDsResult, startDsJob } from '../ds/jobs';
 import { log } from '../log';
+import { isDiskFull } from '@/db/sql';
 
 const INVENTORY = 'inventory';
 const INVENTORY_PATHS = ['./DevDetail/FwV', './DevDetail/SwV', './DevDetail/HwV', './Ext/Network/Bearer', './Ext/Network/Roaming', './Ext/Network/Operator'];
@@ -36,15 +37,15 @@ export interface DmCommandsPayload { work: WorkRequest[] }
 
 type Ev = SessionEvent & { type: string; [k: string]: unknown };
 
-export function workForNewSession(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number): WorkRequest[] {
+export async function workForNewSession(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number): Promise<WorkRequest[]> {
   // Jobs still held by a session the handset never finished were interrupted there.
-  for (const job of runningElsewhere(ctx.db, device.id, sessionRowId)) {
+  for (const job of await runningElsewhere(ctx.db, device.id, sessionRowId)) {
     if (!job.sessionRef) continue; // waiting for a result alert, not bound to a session
-    const old = getSessionRow(ctx.db, job.sessionRef);
-    if (old?.status === 'active') failSession(ctx.db, old.id, 'the handset stopped answering');
-    interrupt(ctx, job, 'the session ended before the job finished', now);
+    const old = await getSessionRow(ctx.db, job.sessionRef);
+    if (old?.status === 'active') await failSession(ctx.db, old.id, 'the handset stopped answering');
+    await interrupt(ctx, job, 'the session ended before the job finished', now);
   }
-  expireDsJobs(ctx.db, device.id, now);
+  await expireDsJobs(ctx.db, device.id, now);
   return [{ id: INVENTORY, kind: 'get', paths: INVENTORY_PATHS }];
 }
 
@@ -74,7 +75,7 @@ export async function handleSessionEvents(
       inventoryDone = true;
     } else if (e.type === 'devinfo') {
       const info = e.values as Record<string, string>;
-      updateDevice(ctx.db, device.id, {
+      await updateDevice(ctx.db, device.id, {
         deviceInfo: JSON.stringify(info),
         ...(info['./DevInfo/Man'] ? { manufacturer: info['./DevInfo/Man'] } : {}),
         ...(info['./DevInfo/Mod'] ? { model: info['./DevInfo/Mod'] } : {}),
@@ -90,7 +91,7 @@ export async function handleSessionEvents(
   }
 
   if (Object.keys(inventory).length) {
-    updateDevice(ctx.db, device.id, {
+    await updateDevice(ctx.db, device.id, {
       ...(inventory['./DevDetail/FwV'] ? { firmware: inventory['./DevDetail/FwV'] } : {}),
       networkState: JSON.stringify({
         bearer: inventory['./Ext/Network/Bearer'] ?? null,
@@ -98,12 +99,12 @@ export async function handleSessionEvents(
         operator: inventory['./Ext/Network/Operator'] ?? null,
       }),
     });
-    device = getDevice(ctx.db, device.id) ?? device;
+    device = (await getDevice(ctx.db, device.id)) ?? device;
   }
 
   let anEnd = false;
   for (const [jobId, list] of byJob) {
-    const job = getJob(ctx.db, jobId);
+    const job = await getJob(ctx.db, jobId);
     // A job a newer session of the handset has taken over is that session's now.
     if (!job || job.deviceId !== device.id || job.status !== 'running' || job.sessionRef !== sessionRowId) continue;
     const step = await storageGuard(ctx, device, job, () => jobEvents(ctx, device, job, list, opts));
@@ -112,13 +113,13 @@ export async function handleSessionEvents(
   }
 
   if (inventoryDone && !ended) {
-    markSessionReady(ctx.db, sessionRowId, now);
+    await markSessionReady(ctx.db, sessionRowId, now);
     work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: true, ...opts })));
-  } else if (anEnd && !ended && getSessionRow(ctx.db, sessionRowId)?.readyAt) {
+  } else if (anEnd && !ended && (await getSessionRow(ctx.db, sessionRowId))?.readyAt) {
     // A job ended: what waited for it (a restore behind its safety backup) may start now.
     work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
   }
-  if (ended) endOfSession(ctx, sessionRowId, now);
+  if (ended) await endOfSession(ctx, sessionRowId, now);
   return work;
 }
 
@@ -131,7 +132,7 @@ async function jobEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events
     }
     case 'local-backup':
     case 'local-restore': return onLocalEvents(ctx, job, events);
-    case 'dm-commands': recordCommandEvents(ctx, job, events); return { work: [] };
+    case 'dm-commands': await recordCommandEvents(ctx, job, events); return { work: [] };
     case 'ds-backup':
     case 'ds-restore': return onDsEvents(ctx, job, events);
     default: return { work: [] };
@@ -141,8 +142,7 @@ async function jobEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events
 /** Why storage refused a write, when it is full: the blob store or the database's disk. */
 export function storageFull(err: unknown): string | undefined {
   if (err instanceof BlobStoreError && err.code === 'no-space') return 'the blob store is out of space';
-  const code = (err as { code?: unknown } | null)?.code;
-  if (code === 'SQLITE_FULL') return 'the database disk is full';
+  if (isDiskFull(err)) return 'the database disk is full';
   return undefined;
 }
 
@@ -159,47 +159,47 @@ async function storageGuard(ctx: AppContext, device: DeviceRow, job: JobRow, run
     const full = storageFull(err);
     if (!full) throw err;
     log.error({ err, devId: device.devId, jobId: job.id }, 'storage full');
-    const latest = getJob(ctx.db, job.id) ?? job;
+    const latest = (await getJob(ctx.db, job.id)) ?? job;
     if (job.kind === 'backup') {
       const error = `${full}: the backup stopped and none of it was kept; free space, then back up again`;
       try {
-        return { work: [], ...failBackup(ctx, device, latest, error) };
+        return { work: [], ...(await failBackup(ctx, device, latest, error)) };
       } catch (again) {
         // The database itself is full: say why on the job at least (a one-row update may
         // still fit), and let the message fail as a whole (dm-session answers it).
         if (!storageFull(again)) throw again;
-        try { updateJob(ctx.db, job.id, { error }); } catch { /* nothing more can be written */ }
+        try { await updateJob(ctx.db, job.id, { error }); } catch { /* nothing more can be written */ }
         throw err;
       }
     }
     if (job.kind === 'restore') {
-      interruptRestore(ctx, latest, `${full}: the restore stopped and resumes when the handset next connects`, Date.now());
+      await interruptRestore(ctx, latest, `${full}: the restore stopped and resumes when the handset next connects`, Date.now());
       return { work: [] };
     }
-    updateJob(ctx.db, job.id, { status: 'failed', error: full, sessionRef: null });
+    await updateJob(ctx.db, job.id, { status: 'failed', error: full, sessionRef: null });
     return { work: [], ended: { status: 'failed', error: full } };
   }
 }
 
 /** Starts the handset's runnable jobs in this session. */
 async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number, opts: { scheduleDue: boolean } & SessionOptions): Promise<WorkRequest[]> {
-  for (const job of blockedByFailure(ctx.db, device.id)) {
+  for (const job of await blockedByFailure(ctx.db, device.id)) {
     // Its reason goes with it: "out of space" is what the operator must act on, not "a backup failed".
-    const why = job.dependsOn ? getJob(ctx.db, job.dependsOn)?.error : undefined;
-    updateJob(ctx.db, job.id, { status: 'failed', error: `the safety backup it waited for failed${why ? `: ${why}` : ''}` });
+    const why = job.dependsOn ? (await getJob(ctx.db, job.dependsOn))?.error : undefined;
+    await updateJob(ctx.db, job.id, { status: 'failed', error: `the safety backup it waited for failed${why ? `: ${why}` : ''}` });
   }
-  if (opts.scheduleDue) queueDueBackup(ctx, device, now);
+  if (opts.scheduleDue) await queueDueBackup(ctx, device, now);
   const out: WorkRequest[] = [];
   // The handset is here now: retries do not wait out their backoff.
-  for (const job of runnableJobs(ctx.db, device.id, now, { ignoreBackoff: true })) {
+  for (const job of await runnableJobs(ctx.db, device.id, now, { ignoreBackoff: true })) {
     switch (job.kind) {
       case 'backup': {
         const payload = JSON.parse(job.payload) as BackupPayload;
         if (payload.trigger === 'scheduled' || payload.trigger === 'device') {
-          const allowed = networkAllows(policyFor(ctx.db, device), parseNetwork(device.networkState));
+          const allowed = networkAllows(await policyFor(ctx.db, device), parseNetwork(device.networkState));
           if (!allowed.ok) {
             // Deferred, not failed: the next session on an allowed network takes it.
-            if (job.error !== allowed.reason) updateJob(ctx.db, job.id, { error: allowed.reason, wakePending: false });
+            if (job.error !== allowed.reason) await updateJob(ctx.db, job.id, { error: allowed.reason, wakePending: false });
             continue;
           }
         }
@@ -208,10 +208,10 @@ async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: strin
       }
       case 'local-backup':
       case 'local-restore':
-        out.push(...startLocalJob(ctx, job, sessionRowId).work);
+        out.push(...(await startLocalJob(ctx, job, sessionRowId)).work);
         break;
       case 'restore':
-        out.push(...(await withValues(ctx, job, startRestore(ctx, device, job, sessionRowId, opts.baseUrl).work)));
+        out.push(...(await withValues(ctx, job, (await startRestore(ctx, device, job, sessionRowId, opts.baseUrl)).work)));
         break;
       case 'ds-backup':
       case 'ds-restore':
@@ -219,7 +219,7 @@ async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: strin
         break;
       case 'dm-commands': {
         const payload = JSON.parse(job.payload) as DmCommandsPayload;
-        updateJob(ctx.db, job.id, { status: 'running', attempts: job.attempts + 1, sessionRef: sessionRowId, wakePending: false });
+        await updateJob(ctx.db, job.id, { status: 'running', attempts: job.attempts + 1, sessionRef: sessionRowId, wakePending: false });
         for (const w of payload.work) out.push({ ...w, id: `${job.id}:${w.id}` } as WorkRequest);
         break;
       }
@@ -231,11 +231,11 @@ async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: strin
 }
 
 /** A handset that connects by itself while its policy's backup is due is backed up now. */
-function queueDueBackup(ctx: AppContext, device: DeviceRow, now: number): void {
-  const policy = policyFor(ctx.db, device);
-  const last = lastCompleteSnapshot(ctx.db, device.id);
+async function queueDueBackup(ctx: AppContext, device: DeviceRow, now: number): Promise<void> {
+  const policy = await policyFor(ctx.db, device);
+  const last = await lastCompleteSnapshot(ctx.db, device.id);
   const due = nextScheduledBackup(policy, { devId: device.devId, createdAt: device.createdAt, lastCompleteAt: last?.completedAt ?? null });
-  if (due !== undefined && due <= now) createBackupJob(ctx.db, device, { trigger: 'scheduled', actor: 'scheduler', reason: 'connected while due' });
+  if (due !== undefined && due <= now) await createBackupJob(ctx.db, device, { trigger: 'scheduled', actor: 'scheduler', reason: 'connected while due' });
 }
 
 async function onGenericAlert(
@@ -248,27 +248,27 @@ async function onGenericAlert(
       br = parseBrAlert({ ...item, type: item.type ?? '', format: item.format ?? 'chr' } as GenericAlertItem);
     } catch (err) {
       log.info({ devId: device.devId, type: item.type, err: (err as Error).message }, 'malformed B&R alert');
-      insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'dm.alert-rejected', deviceId: device.id, details: { type: item.type, error: (err as Error).message } });
+      await insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'dm.alert-rejected', deviceId: device.id, details: { type: item.type, error: (err as Error).message } });
       continue;
     }
     if (!br) {
-      insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'dm.generic-alert', deviceId: device.id, details: { correlator: e.correlator, item } });
+      await insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'dm.generic-alert', deviceId: device.id, details: { correlator: e.correlator, item } });
       // A FUMO or SCOMO result for a restore: the Correlator is `<job id>:<item>`.
       const m = e.correlator ? /^([0-9a-f-]{36}):(\d+)$/.exec(e.correlator) : null;
-      const job = m ? getJob(ctx.db, m[1]!) : undefined;
+      const job = m ? await getJob(ctx.db, m[1]!) : undefined;
       if (job && job.kind === 'restore' && job.deviceId === device.id) {
-        const step = onRestoreAlert(ctx, device, job, Number(m![2]), item, sessionRowId, opts.baseUrl);
+        const step = await onRestoreAlert(ctx, device, job, Number(m![2]), item, sessionRowId, opts.baseUrl);
         out.push(...(await withValues(ctx, job, step.work)));
         if (step.ended) out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
       }
       continue;
     }
     if (br.kind === 'backupRequest') {
-      createBackupJob(ctx.db, device, { trigger: 'device', categories: br.alert.categories, actor: `device:${device.devId}`, reason: br.alert.reason });
+      await createBackupJob(ctx.db, device, { trigger: 'device', categories: br.alert.categories, actor: `device:${device.devId}`, reason: br.alert.reason });
       // Answered in this same session once the inventory is in (it usually is not yet in Package #1).
-      if (getSessionRow(ctx.db, sessionRowId)?.readyAt) out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
+      if ((await getSessionRow(ctx.db, sessionRowId))?.readyAt) out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
     } else if (br.kind === 'localBackupResult' || br.kind === 'localRestoreResult') {
-      onLocalResult(ctx, device, e.correlator, br);
+      await onLocalResult(ctx, device, e.correlator, br);
     } else if (br.kind === 'dsResult') {
       await onDsResult(ctx, device, e.correlator, br.alert);
     }
@@ -277,35 +277,35 @@ async function onGenericAlert(
 }
 
 /** The session is over: whatever it still held is done, or interrupted. */
-function endOfSession(ctx: AppContext, sessionRowId: string, now: number): void {
-  for (const job of jobsInSession(ctx.db, sessionRowId)) interrupt(ctx, job, 'the session ended before the job finished', now, true);
+async function endOfSession(ctx: AppContext, sessionRowId: string, now: number): Promise<void> {
+  for (const job of await jobsInSession(ctx.db, sessionRowId)) await interrupt(ctx, job, 'the session ended before the job finished', now, true);
 }
 
-function interrupt(ctx: AppContext, job: JobRow, reason: string, now: number, sessionEnded = false): void {
-  if (job.kind === 'backup') interruptBackup(ctx, job, reason, now);
-  else if (job.kind === 'restore') interruptRestore(ctx, job, reason, now);
-  else if (job.kind === 'dm-commands' && sessionEnded) finishCommands(ctx, job);
-  else updateJob(ctx.db, job.id, { status: 'queued', sessionRef: null, error: reason });
+async function interrupt(ctx: AppContext, job: JobRow, reason: string, now: number, sessionEnded = false): Promise<void> {
+  if (job.kind === 'backup') await interruptBackup(ctx, job, reason, now);
+  else if (job.kind === 'restore') await interruptRestore(ctx, job, reason, now);
+  else if (job.kind === 'dm-commands' && sessionEnded) await finishCommands(ctx, job);
+  else await updateJob(ctx.db, job.id, { status: 'queued', sessionRef: null, error: reason });
 }
 
 /** Results and statuses of 'dm-commands' jobs are kept on the job; values as size and SHA-256. */
-function recordCommandEvents(ctx: AppContext, job: JobRow, events: readonly SessionEvent[]): void {
+async function recordCommandEvents(ctx: AppContext, job: JobRow, events: readonly SessionEvent[]): Promise<void> {
   const list = events.map((raw) => {
     const e = raw as Ev;
     const value = e.value === undefined ? undefined : base64Decode(String(e.value));
     return { ...e, value: undefined, ...(value ? { size: value.length, sha256: createHash('sha256').update(value).digest('hex') } : {}) };
   });
   const prev = job.result ? (JSON.parse(job.result) as { events: unknown[] }).events : [];
-  updateJob(ctx.db, job.id, { result: JSON.stringify({ events: prev.concat(list) }) });
+  await updateJob(ctx.db, job.id, { result: JSON.stringify({ events: prev.concat(list) }) });
 }
 
 /** A 'dm-commands' job succeeded when every command it sent was answered with a 2xx. */
-function finishCommands(ctx: AppContext, jobIn: JobRow): void {
-  const job = getJob(ctx.db, jobIn.id) ?? jobIn;
+async function finishCommands(ctx: AppContext, jobIn: JobRow): Promise<void> {
+  const job = (await getJob(ctx.db, jobIn.id)) ?? jobIn;
   const events = job.result ? (JSON.parse(job.result) as { events: Array<{ type: string; status?: number }> }).events : [];
   const answered = events.filter((e) => e.type === 'status' || e.type === 'result' || e.type === 'ui');
   const bad = answered.filter((e) => e.status === undefined || e.status < 200 || e.status > 299);
-  updateJob(ctx.db, job.id, bad.length || answered.length === 0
+  await updateJob(ctx.db, job.id, bad.length || answered.length === 0
     ? { status: 'failed', error: answered.length ? `${bad.length} of ${answered.length} commands failed` : 'the session ended before any command was answered' }
     : { status: 'succeeded' });
 }

@@ -1,7 +1,7 @@
 /**
  * POST /ds under a deterministic flood of generated malformed and hostile DS messages: real
  * HTTP on loopback (keep-alive, 8 in flight) to the real node:http front over a real SQLite
- * file, with three real DS accounts (fz-basic and fz-other with basic credentials, fz-md5
+ * file (a PostgreSQL database in the PostgreSQL pass), with three real DS accounts (fz-basic and fz-other with basic credentials, fz-md5
  * with MD5), each first synced by the virtual handsets' DS client so that each holds a
  * phonebook, a calendar, anchors and a snapshot, and so that their sessions can be replayed.
  *
@@ -28,7 +28,10 @@
 import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dsItemsOf, getDsAccountByUser, getDsStore } from '@/db/queries/ds';
+import { sql } from 'drizzle-orm';
+import { dsItemsOf, getDsStore } from '@/db/queries/ds';
+import { dsAccounts } from '@/db/schema';
+import { column, row, rows, value } from '@/db/sql';
 import { runDsSession, type DsClientConfig } from '../device/ds-client';
 import { generatedHandsetDs, userPut, type HandsetDs } from '../device/ds-store';
 import { httpTransport, type Transport } from '../device/transport';
@@ -103,7 +106,7 @@ const all = () => [accs.basic, accs.md5, accs.other];
 let secrets: string[] = [];
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
-const db = () => srv.ctx.db.$client;
+const db = () => srv.ctx.db;
 
 interface Baseline { rss: number; heap?: number; counts: Map<string, number>; images: Map<string, string> }
 let baseline: Baseline;
@@ -123,10 +126,10 @@ function clientConfig(a: Acc, over: Partial<DsClientConfig> = {}): DsClientConfi
 /** Everything the server keeps of an account, its content included, as one string: equal means byte-identical. */
 async function accountImage(accountId: string): Promise<string> {
   const c = db();
-  const account = c.prepare('select id, device_id, username, derived, auth, created_at from ds_accounts where id = ?').get(accountId);
-  const items = c.prepare('select * from ds_items where account_id = ? order by id').all(accountId) as Array<{ hash: string }>;
-  const stores = c.prepare('select * from ds_stores where account_id = ? order by store').all(accountId);
-  const snapshots = c.prepare('select * from ds_snapshots where account_id = ? order by id').all(accountId);
+  const account = await row(c, sql`select id, device_id, username, derived, auth, created_at from ds_accounts where id = ${accountId}`);
+  const items = await rows<{ hash: string }>(c, sql`select * from ds_items where account_id = ${accountId} order by id`);
+  const stores = await rows(c, sql`select * from ds_stores where account_id = ${accountId} order by store`);
+  const snapshots = await rows(c, sql`select * from ds_snapshots where account_id = ${accountId} order by id`);
   const content: string[] = [];
   for (const i of items) content.push(Buffer.from((await srv.ctx.blobs.get(i.hash)) ?? new Uint8Array()).toString('base64'));
   return JSON.stringify({ account, items, stores, snapshots, content });
@@ -142,8 +145,8 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${srv.server.port}/ds`;
   fz = new FuzzClient<Category>({ port: srv.server.port, defaultPath: '/ds', concurrency: CONCURRENCY, timeoutMs: REQUEST_TIMEOUT_MS });
   for (const [i, a] of all().entries()) {
-    provisionDevice(srv.ctx.db, { devId: a.devId, manufacturer: 'Fuzz', model: a.model, serverId: 'rewind', clientAuth: 'md5', clientUser: `u${i}`, clientPass: `p${i}`, serverPass: `s${i}` });
-    a.accountId = addDsAccount(srv.ctx.db, { devId: a.devId, user: a.user, pass: a.pass, auth: a.auth }).account.id;
+    await provisionDevice(srv.ctx.db, { devId: a.devId, manufacturer: 'Fuzz', model: a.model, serverId: 'rewind', clientAuth: 'md5', clientUser: `u${i}`, clientPass: `p${i}`, serverPass: `s${i}` });
+    a.accountId = (await addDsAccount(srv.ctx.db, { devId: a.devId, user: a.user, pass: a.pass, auth: a.auth })).account.id;
     // A first two-way sync: 508 and slow, every item up; recorded, the source of replays.
     const out = await runDsSession(clientConfig(a, { transport: recording(a.captured) }), generatedHandsetDs(600 + i, a.model));
     expect(out.ok, out.error).toBe(true);
@@ -152,7 +155,7 @@ beforeAll(async () => {
   secrets = all().flatMap((a) => [a.pass, md5Derived(a.user, a.pass), basicCredential(a.user, a.pass)]);
   const images = new Map<string, string>();
   for (const a of all()) images.set(a.user, await accountImage(a.accountId));
-  baseline = { rss: process.memoryUsage().rss, heap: settleHeap(), counts: tableCounts(db()), images };
+  baseline = { rss: process.memoryUsage().rss, heap: settleHeap(), counts: await tableCounts(db()), images };
 }, 60_000);
 
 afterAll(async () => {
@@ -310,7 +313,12 @@ function pickAcc(rng: Rng): Acc | undefined {
   return r < 4 ? accs.basic : r < 7 ? accs.md5 : r < 9 ? accs.other : undefined;
 }
 
-const currentNonce = (a: Acc): string => (getDsAccountByUser(srv.ctx.db, a.user)?.nonce ?? '');
+/** Each account's MD5 nonce as the database has it: read before each flood message is made (every challenge renews it). */
+const nonces = new Map<string, string>();
+async function readNonces(): Promise<void> {
+  for (const a of await srv.ctx.db.select({ user: dsAccounts.username, nonce: dsAccounts.nonce }).from(dsAccounts)) nonces.set(a.user, a.nonce ?? '');
+}
+const currentNonce = (a: Acc): string => nonces.get(a.user) ?? '';
 const staleNonce = (a: Acc): string => a.ds.nonces[a.user] ?? 'c3RhbGU=';
 
 /** Credentials for `a` (or a user nobody has) that are wrong, forged, mistyped or replayed: never the right ones. */
@@ -829,6 +837,7 @@ describe('POST /ds under a generated flood of hostile messages', () => {
   it('answers every unauthenticated one with a 4xx or a SyncML 401/407, and keeps nothing for any of them', async () => {
     fz.resetFailures();
     const rng = new Rng(SEED);
+    await readNonces();
     bases = buildBases(rng);
     const started = performance.now();
     const gens: Array<[FloodCategory, Iterable<Case>]> = [
@@ -845,13 +854,13 @@ describe('POST /ds under a generated flood of hostile messages', () => {
       ['garbage', garbage(COUNTS.garbage, rng)],
       ['http', httpOddities(COUNTS.http, rng)],
     ];
-    for (const [, g] of gens) await fz.runPool(g, judgeRefused);
+    for (const [, g] of gens) await fz.runPool(g, judgeRefused, { beforeNext: readNonces });
     fz.report('DS flood', [...new Set(gens.map(([c]) => c))], performance.now() - started);
     expect(fz.failures, `${fz.failureCount} violations`).toEqual([]);
     expect(fz.totalSent()).toBeGreaterThanOrEqual(Object.values(COUNTS).reduce((a, b) => a + b, 0) - 50);
 
     // Nobody authenticated: no session kept, no row of any account changed (MD5 nonces apart, which every challenge renews).
-    const after = tableCounts(db());
+    const after = await tableCounts(db());
     for (const [table, n] of baseline.counts) expect(after.get(table), table).toBe(n);
     for (const a of all()) expect(await accountImage(a.accountId), a.user).toBe(baseline.images.get(a.user));
   }, 120_000);
@@ -861,12 +870,12 @@ describe('POST /ds under a generated flood of hostile messages', () => {
     const rng = new Rng(SEED ^ 0x5e55);
     const started = performance.now();
     const c = db();
-    for (const row of dsItemsOf(srv.ctx.db, accs.basic.accountId)) {
-      if (row.luid) model[row.store].set(row.luid, (await srv.ctx.blobs.get(row.hash))!);
+    for (const item of await dsItemsOf(srv.ctx.db, accs.basic.accountId)) {
+      if (item.luid) model[item.store].set(item.luid, (await srv.ctx.blobs.get(item.hash))!);
     }
-    const unmapped = c.prepare('select id from ds_items where account_id = ? and luid is null order by id').pluck().all(accs.basic.accountId);
-    const anchors = { contacts: getDsStore(srv.ctx.db, accs.basic.accountId, 'contacts')!.clientAnchor!, calendar: getDsStore(srv.ctx.db, accs.basic.accountId, 'calendar')!.clientAnchor! };
-    const foreignIds = c.prepare('select id from ds_items where account_id != ? limit 200').pluck().all(accs.basic.accountId) as string[];
+    const unmapped = await column<string>(c, sql`select id from ds_items where account_id = ${accs.basic.accountId} and luid is null order by id`);
+    const anchors = { contacts: (await getDsStore(srv.ctx.db, accs.basic.accountId, 'contacts'))!.clientAnchor!, calendar: (await getDsStore(srv.ctx.db, accs.basic.accountId, 'calendar'))!.clientAnchor! };
+    const foreignIds = await column<string>(c, sql`select id from ds_items where account_id != ${accs.basic.accountId} limit 200`);
     const plans: SessionPlan[] = [];
     for (let k = 0; k < SESSIONS; k++) plans.push(new SessionPlan(k, new Rng(rng.next()), k % 2 === 0 ? 'xml' : 'wbxml'));
     // The baseline items are shared out, so that only one session replaces or deletes each.
@@ -939,20 +948,20 @@ describe('POST /ds under a generated flood of hostile messages', () => {
     expect(fz.failures, `${fz.failureCount} violations`).toEqual([]);
 
     // Every session ran to its end.
-    const done = c.prepare("select count(*) from ds_sessions where account_id = ? and status = 'complete' and session_id like 'fz-%'").pluck().get(accs.basic.accountId);
+    const done = await value(c, sql`select count(*) from ds_sessions where account_id = ${accs.basic.accountId} and status = 'complete' and session_id like 'fz-%'`);
     expect(done).toBe(SESSIONS);
     // fz-basic holds exactly what the accepted commands made; the others are as they were, byte for byte.
     for (const store of ['contacts', 'calendar'] as const) {
-      const rows = dsItemsOf(srv.ctx.db, accs.basic.accountId, store).filter((r) => r.luid !== null);
+      const mapped = (await dsItemsOf(srv.ctx.db, accs.basic.accountId, store)).filter((r) => r.luid !== null);
       const got = new Map<string, string>();
-      for (const r of rows) got.set(r.luid!, Buffer.from((await srv.ctx.blobs.get(r.hash))!).toString('base64'));
+      for (const r of mapped) got.set(r.luid!, Buffer.from((await srv.ctx.blobs.get(r.hash))!).toString('base64'));
       const want = new Map([...model[store]].map(([l, b]) => [l, Buffer.from(b).toString('base64')]));
       const missing = [...want.keys()].filter((l) => got.get(l) !== want.get(l)).slice(0, 5);
       const extra = [...got.keys()].filter((l) => !want.has(l)).slice(0, 5);
       expect({ store, missing, extra }).toEqual({ store, missing: [], extra: [] });
       expect(got.size).toBe(want.size);
     }
-    expect(c.prepare('select id from ds_items where account_id = ? and luid is null order by id').pluck().all(accs.basic.accountId)).toEqual(unmapped);
+    expect(await column<string>(c, sql`select id from ds_items where account_id = ${accs.basic.accountId} and luid is null order by id`)).toEqual(unmapped);
     for (const a of [accs.md5, accs.other]) expect(await accountImage(a.accountId), a.user).toBe(baseline.images.get(a.user));
   }, 120_000);
 
@@ -979,13 +988,13 @@ describe('POST /ds under a generated flood of hostile messages', () => {
 
     const c = db();
     const ids = all().map((a) => a.accountId).sort();
-    expect((c.prepare('select id from ds_accounts order by id').pluck().all() as string[])).toEqual(ids);
+    expect(await column<string>(c, sql`select id from ds_accounts order by id`)).toEqual(ids);
     for (const table of ['ds_items', 'ds_stores', 'ds_snapshots', 'ds_sessions']) {
-      const stray = c.prepare(`select count(*) from ${table} where account_id is null or account_id not in (select id from ds_accounts)`).pluck().get();
+      const stray = await value(c, sql.raw(`select count(*) from ${table} where account_id is null or account_id not in (select id from ds_accounts)`));
       expect(stray, table).toBe(0);
     }
-    expect((c.prepare('select dev_id from devices order by dev_id').pluck().all() as string[])).toEqual(all().map((a) => a.devId).sort());
-    const sessions = c.prepare('select a.username, s.status, count(*) as n from ds_sessions s join ds_accounts a on a.id = s.account_id group by 1, 2').all();
+    expect(await column<string>(c, sql`select dev_id from devices order by dev_id`)).toEqual(all().map((a) => a.devId).sort());
+    const sessions = await rows(c, sql`select a.username, s.status, count(*) as n from ds_sessions s join ds_accounts a on a.id = s.account_id group by 1, 2 order by 1, 2`);
     console.log(`ds_sessions: ${JSON.stringify(sessions)}; total messages ${fz.totalSent()}`);
   }, 60_000);
 });

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../omadm/codec/index';
 import { AUTH_TYPE, basicCredential } from '../omadm/auth';
 import { MIME, type Command, type Status, type SyncMLMessage } from '../omadm/message';
+import { sql } from 'drizzle-orm';
 import { dsItemsOf, getDsAccountByUser } from '@/db/queries/ds';
+import { value } from '@/db/sql';
 import { provisionDevice } from '../devices';
 import { addDsAccount } from '../ds/accounts';
 import { startTestServer, type TestServer } from './test-server';
@@ -21,10 +23,10 @@ beforeAll(async () => {
   srv = await startTestServer();
   url = `http://127.0.0.1:${srv.server.port}/ds`;
   const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-  provisionDevice(srv.ctx.db, { ...base, devId: 'IMEI:356938035643809' });
-  provisionDevice(srv.ctx.db, { ...base, devId: 'IMEI:490154203237518' });
-  addDsAccount(srv.ctx.db, { devId: 'IMEI:356938035643809', user: 'ada', pass: 'ada-secret' });
-  addDsAccount(srv.ctx.db, { devId: 'IMEI:490154203237518', user: 'bob', pass: 'bob-secret' });
+  await provisionDevice(srv.ctx.db, { ...base, devId: 'IMEI:356938035643809' });
+  await provisionDevice(srv.ctx.db, { ...base, devId: 'IMEI:490154203237518' });
+  await addDsAccount(srv.ctx.db, { devId: 'IMEI:356938035643809', user: 'ada', pass: 'ada-secret' });
+  await addDsAccount(srv.ctx.db, { devId: 'IMEI:490154203237518', user: 'bob', pass: 'bob-secret' });
 });
 
 afterAll(async () => {
@@ -83,7 +85,7 @@ describe('the DS endpoint refuses', () => {
     expect(wrong.find((s) => s.cmd === 'Alert')?.data).toBe('401');
     const unknown = await exchange(message([alert(1, 201)], { user: 'nobody', pass: 'x' }));
     expect(unknown[0]!.data).toBe('401');
-    expect(srv.ctx.db.$client.prepare('select count(*) from ds_sessions').pluck().get()).toBe(0);
+    expect(await value(srv.ctx.db, sql`select count(*) from ds_sessions`)).toBe(0);
   });
 
   it('unknown datastores, sync types and content types with SyncML statuses, storing nothing', async () => {
@@ -107,7 +109,7 @@ describe('the DS endpoint refuses', () => {
     expect(sync.find((s) => s.cmdRef === 4)?.data).toBe('413');
     expect(sync.find((s) => s.cmdRef === 5)?.data).toBe('412');
     expect(sync.find((s) => s.cmdRef === 6)?.data).toBe('211');
-    expect(dsItemsOf(srv.ctx.db, getDsAccountByUser(srv.ctx.db, 'ada')!.id)).toHaveLength(0);
+    expect(await dsItemsOf(srv.ctx.db, (await getDsAccountByUser(srv.ctx.db, 'ada'))!.id)).toHaveLength(0);
   });
 
   it('a session another client tries to continue: it is found by its own Source and SessionID only', async () => {
@@ -120,7 +122,7 @@ describe('the DS endpoint refuses', () => {
     other.hdr.source.locURI = 'another-client';
     const st = await exchange(other);
     expect(st[0]!.data).toBe('407');
-    for (const u of ['ada', 'bob']) expect(dsItemsOf(srv.ctx.db, getDsAccountByUser(srv.ctx.db, u)!.id)).toHaveLength(0);
+    for (const u of ['ada', 'bob']) expect(await dsItemsOf(srv.ctx.db, (await getDsAccountByUser(srv.ctx.db, u))!.id)).toHaveLength(0);
     expect(unhandled).toEqual([]);
   });
 });

@@ -14,6 +14,9 @@ import { encodeWbxml } from '../omadm/codec/wbxml';
 import { serializeXml } from '../omadm/codec/xml';
 import type { Encoding } from '../omadm/message';
 import { utf8Encode } from '../omadm/util/bytes';
+import { sql } from 'drizzle-orm';
+import { isPg, type Db } from '@/db/client';
+import { column, rows, value } from '@/db/sql';
 
 // ---------------------------------------------------------------------------------------
 // Deterministic randomness
@@ -78,12 +81,25 @@ export const mib = (n: number): string => (n / 2 ** 20).toFixed(0);
 // ---------------------------------------------------------------------------------------
 // Database
 
-interface SqliteClient { prepare(sql: string): { pluck(): { all(): unknown[]; get(): unknown }; all(): unknown[] } }
+/** The database's tables (migrations' bookkeeping apart), from its own catalog. */
+export async function tableNames(db: Db): Promise<string[]> {
+  return isPg(db)
+    ? column<string>(db, sql`select table_name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name not like '__drizzle%' order by table_name`)
+    : column<string>(db, sql`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%'`);
+}
+
+/** A table's column names, from the catalog. */
+export async function columnNames(db: Db, table: string): Promise<string[]> {
+  return isPg(db)
+    ? column<string>(db, sql`select column_name from information_schema.columns where table_schema = current_schema() and table_name = ${table} order by ordinal_position`)
+    : (await rows<{ name: string }>(db, sql.raw(`pragma table_info("${table}")`))).map((c) => c.name);
+}
 
 /** Row count of every table (migrations' bookkeeping apart). */
-export function tableCounts(db: SqliteClient): Map<string, number> {
-  const names = db.prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%'").pluck().all() as string[];
-  return new Map(names.map((n) => [n, db.prepare(`select count(*) from "${n}"`).pluck().get() as number]));
+export async function tableCounts(db: Db): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const n of await tableNames(db)) out.set(n, Number(await value(db, sql.raw(`select count(*) from "${n}"`))));
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -104,6 +120,9 @@ export interface FuzzCase<K extends string = string> {
 }
 
 export interface Answer { status: number; headers: http.IncomingHttpHeaders; body: Buffer; error?: string }
+
+/** Names an answer's outcome, or throws: a violation. It may look in the database. */
+export type Judge<C> = (c: C, a: Answer) => string | Promise<string>;
 
 type Tally = { n: number; ms: number; outcomes: Map<string, number> };
 
@@ -153,13 +172,13 @@ export class FuzzClient<K extends string> {
   }
 
   /** Judges one answer into the tallies; `where` names the case in a violation (default: the request's start). */
-  judge<C extends FuzzCase<K>>(c: C, a: Answer, judge: (c: C, a: Answer) => string, started: number, where?: string): string {
+  async judge<C extends FuzzCase<K>>(c: C, a: Answer, judge: Judge<C>, started: number, where?: string): Promise<string> {
     const t = this.tallies.get(c.cat) ?? { n: 0, ms: 0, outcomes: new Map() };
     this.tallies.set(c.cat, t);
     t.n++;
     let outcome: string;
     try {
-      outcome = judge(c, a);
+      outcome = await judge(c, a);
     } catch (err) {
       outcome = 'VIOLATION';
       this.failureCount++;
@@ -179,17 +198,21 @@ export class FuzzClient<K extends string> {
   }
 
   /** Sends and judges one case (in order, for a session's messages). */
-  async exchange<C extends FuzzCase<K>>(c: C, judge: (c: C, a: Answer) => string, where?: string): Promise<{ answer: Answer; outcome: string }> {
+  async exchange<C extends FuzzCase<K>>(c: C, judge: Judge<C>, where?: string): Promise<{ answer: Answer; outcome: string }> {
     const started = performance.now();
     const answer = await this.send(c);
-    return { answer, outcome: this.judge(c, answer, judge, started, where) };
+    return { answer, outcome: await this.judge(c, answer, judge, started, where) };
   }
 
-  /** Sends every case, CONCURRENCY at a time, each answer judged. */
-  async runPool<C extends FuzzCase<K>>(cases: Iterable<C>, judge: (c: C, a: Answer) => string): Promise<void> {
+  /**
+   * Sends every case, CONCURRENCY at a time, each answer judged. `beforeNext` runs before each case is generated:
+   * it reads from the database whatever the (synchronous) generators need to be current.
+   */
+  async runPool<C extends FuzzCase<K>>(cases: Iterable<C>, judge: Judge<C>, opts: { beforeNext?: () => Promise<void> } = {}): Promise<void> {
     const it = cases[Symbol.iterator]();
     const worker = async () => {
       for (;;) {
+        await opts.beforeNext?.();
         const next = it.next();
         if (next.done) return;
         await this.exchange(next.value, judge);

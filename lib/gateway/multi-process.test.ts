@@ -5,18 +5,19 @@
  * different process. Every backup and every restore completes exactly once, with content
  * identical to what a single process stores for the same handsets.
  *
- * SQLite in WAL mode is shared safely by processes of one machine; the same code runs over a
- * networked database. REWIND_MULTI_DEVICES sets the fleet's size (default 100).
+ * SQLite in WAL mode is shared safely by processes of one machine; in the PostgreSQL pass the
+ * three processes and the test share one PostgreSQL database. REWIND_MULTI_DEVICES sets the fleet's size (default 100).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dbFile, openDb } from '@/db/client';
+import { closeDb, type Db } from '@/db/client';
 import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { getJob } from '@/db/queries/jobs';
 import { listItems } from '@/db/queries/restore';
 import { listSnapshots } from '@/db/queries/snapshots';
+import { databaseEnv, testDb } from '@/test/db';
 import { createBlobStore, createPush, type AppContext } from '../app-context';
 import { createBackupJob } from '../backup/jobs';
 import { openFleet } from '../device/fleet';
@@ -42,7 +43,7 @@ const perServer = new Map<number, number>();
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
-  ctx?.db.$client.close();
+  if (ctx?.db) await closeDb(ctx.db);
   for (const d of [dataDir, stateDir, singleState]) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -57,14 +58,14 @@ async function inTurn<T>(items: readonly T[], fn: (t: T) => Promise<void>): Prom
 async function singleProcessRoots(): Promise<Map<string, string>> {
   const srv = await startTestServer();
   try {
-    describeVirtualModels(srv.ctx.db);
+    await describeVirtualModels(srv.ctx.db);
     const handsets = openFleet({ server: srv.dmUrl, devices: DEVICES, stateDir: singleState, encoding: 'mixed', auth: 'md5', mediaScale: 0.01, seed: SEED });
-    provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+    await provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
     const roots = new Map<string, string>();
     await inTurn(handsets, async (h) => {
-      const { job } = createBackupJob(srv.ctx.db, getDeviceByDevId(srv.ctx.db, h.devId)!, { trigger: 'on-demand', actor: 'test' });
+      const { job } = await createBackupJob(srv.ctx.db, (await getDeviceByDevId(srv.ctx.db, h.devId))!, { trigger: 'on-demand', actor: 'test' });
       await h.connect({ initiator: 'client' });
-      roots.set(h.devId, (JSON.parse(getJob(srv.ctx.db, job.id)!.result!) as { rootHash: string }).rootHash);
+      roots.set(h.devId, (JSON.parse((await getJob(srv.ctx.db, job.id))!.result!) as { rootHash: string }).rootHash);
     });
     return roots;
   } finally {
@@ -74,9 +75,9 @@ async function singleProcessRoots(): Promise<Map<string, string>> {
 
 beforeAll(async () => {
   const e = { ...env(), DATA_DIR: dataDir, dataDir };
-  const db = openDb(dbFile(dataDir)); // migrations applied once, before the servers start
+  const db: Db = await testDb(dataDir); // migrations applied once, before the servers start
   ctx = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
-  servers = await Promise.all([0, 1, 2].map(() => spawnChildServer({ dataDir })));
+  servers = await Promise.all([0, 1, 2].map(() => spawnChildServer({ dataDir, env: databaseEnv(db) })));
 }, 120_000);
 
 it(`${DEVICES} handsets, every message to the next of 3 processes: each backup and restore completes once, content as with one process`, async () => {
@@ -85,23 +86,23 @@ it(`${DEVICES} handsets, every message to the next of 3 processes: each backup a
     server: servers[0]!.dmUrl, devices: DEVICES, stateDir, encoding: 'mixed', auth: 'md5', mediaScale: 0.01, seed: SEED,
     handset: { transport: roundRobinTransport(ports, (p) => perServer.set(p, (perServer.get(p) ?? 0) + 1)) },
   });
-  describeVirtualModels(ctx.db);
-  provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
-  const device = (h: VirtualHandset): DeviceRow => getDeviceByDevId(ctx.db, h.devId)!;
+  await describeVirtualModels(ctx.db);
+  await provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+  const device = async (h: VirtualHandset): Promise<DeviceRow> => (await getDeviceByDevId(ctx.db, h.devId))!;
 
   // Backups, ordered here, taken by whichever processes the messages reach.
   const backups = new Map<string, string>();
   await inTurn(handsets, async (h) => {
-    const { job } = createBackupJob(ctx.db, device(h), { trigger: 'on-demand', actor: 'test' });
+    const { job } = await createBackupJob(ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
     backups.set(h.devId, job.id);
     await h.connect({ initiator: 'client' });
   });
   const roots = new Map<string, string>();
   for (const h of handsets) {
-    const job = getJob(ctx.db, backups.get(h.devId)!)!;
+    const job = (await getJob(ctx.db, backups.get(h.devId)!))!;
     expect(job.status, `${h.devId}: ${job.error}`).toBe('succeeded');
     expect(job.attempts, h.devId).toBe(1);
-    const snaps = listSnapshots(ctx.db, device(h).id);
+    const snaps = await listSnapshots(ctx.db, (await device(h)).id);
     expect(snaps.map((s) => s.status)).toEqual(['complete']);
     roots.set(h.devId, snaps[0]!.rootHash!);
   }
@@ -113,15 +114,15 @@ it(`${DEVICES} handsets, every message to the next of 3 processes: each backup a
   const restores = new Map<string, string>();
   await inTurn(handsets, async (h) => {
     h.damage('settings');
-    const snapshotId = listSnapshots(ctx.db, device(h).id)[0]!.id;
+    const snapshotId = (await listSnapshots(ctx.db, (await device(h)).id))[0]!.id;
     const { row } = await createPlan(ctx, { snapshotId, categories: ['settings'] }, 'test');
-    restores.set(h.devId, executePlan(ctx, row.id, 'test').job.id);
+    restores.set(h.devId, (await executePlan(ctx, row.id, 'test')).job.id);
     await h.connect({ initiator: 'client' });
   });
   for (const h of handsets) {
     const id = restores.get(h.devId)!;
-    const job = getJob(ctx.db, id)!;
-    const bad = listItems(ctx.db, id).filter((i) => i.status !== 'verified');
+    const job = (await getJob(ctx.db, id))!;
+    const bad = (await listItems(ctx.db, id)).filter((i) => i.status !== 'verified');
     expect(job.status, `${h.devId}: ${job.error} ${JSON.stringify(bad.slice(0, 2))}`).toBe('succeeded');
     expect(bad).toEqual([]);
   }

@@ -32,12 +32,12 @@ afterAll(async () => {
   await s3?.close();
 });
 
-const device = (h: VirtualHandset): DeviceRow => getDeviceByDevId(fleet.ctx.db, h.devId)!;
+const device = async (h: VirtualHandset): Promise<DeviceRow> => (await getDeviceByDevId(fleet.ctx.db, h.devId))!;
 
 async function backup(h: VirtualHandset): Promise<{ snapshotId: string; newBytes: number }> {
-  const { job } = createBackupJob(fleet.ctx.db, device(h), { trigger: 'on-demand', actor: 'test' });
+  const { job } = await createBackupJob(fleet.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
   await h.connect({ initiator: 'client' });
-  const done = getJob(fleet.ctx.db, job.id)!;
+  const done = (await getJob(fleet.ctx.db, job.id))!;
   expect(done.status, done.error ?? '').toBe('succeeded');
   return JSON.parse(done.result!) as { snapshotId: string; newBytes: number };
 }
@@ -61,11 +61,11 @@ it('backs up into the bucket, deduplicates the second backup, and restores lost 
   h.damage('appdata');
   const { row } = await createPlan(fleet.ctx, { snapshotId: first.snapshotId, categories: ['appdata'] }, 'test');
   const { job } = executePlan(fleet.ctx, row.id, 'test');
-  for (let i = 0; i < 6 && getJob(fleet.ctx.db, job.id)!.status !== 'succeeded'; i++) {
+  for (let i = 0; i < 6 && (await getJob(fleet.ctx.db, job.id))!.status !== 'succeeded'; i++) {
     await dispatchWakes(fleet.ctx);
     await h.idle();
   }
-  const done = getJob(fleet.ctx.db, job.id)!;
-  expect(done.status, `${done.error} ${JSON.stringify(listItems(fleet.ctx.db, job.id).filter((x) => x.status !== 'verified').slice(0, 3))}`).toBe('succeeded');
+  const done = (await getJob(fleet.ctx.db, job.id))!;
+  expect(done.status, `${done.error} ${JSON.stringify((await listItems(fleet.ctx.db, job.id)).filter((x) => x.status !== 'verified').slice(0, 3))}`).toBe('succeeded');
   for (const e of media) expect(sha256Hex(h.tree.read(e.path)!), e.path).toBe(e.hash);
 }, 120_000);

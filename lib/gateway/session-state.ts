@@ -75,24 +75,30 @@ export function encodeState(state: unknown): EncodedState {
   return { json, values };
 }
 
-export function decodeState<T>(db: Db, sessionRowId: string, json: string, extra?: ReadonlyMap<string, string>): T {
+export async function decodeState<T>(db: Db, sessionRowId: string, json: string, extra?: ReadonlyMap<string, string>): Promise<T> {
   // No reference in the text (a key "$sv" always appears as `"$sv"`): no reviver needed.
   if (!json.includes(`"${REF}"`)) return JSON.parse(json) as T;
-  return JSON.parse(json, (_key, v: unknown) => {
+  // The reviver cannot wait for the database: it notes where each reference is, and the
+  // values are put in place once read (from the cache when they are there).
+  const refs: Array<{ holder: Record<string, unknown>; key: string; ref: string }> = [];
+  let root: unknown = JSON.parse(json, function (this: Record<string, unknown>, key: string, v: unknown) {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const ref = (v as Record<string, unknown>)[REF];
-      if (typeof ref === 'string' && Object.keys(v).length === 1) {
-        const value = extra?.get(ref) ?? byHash.get(ref) ?? getSessionValue(db, sessionRowId, ref);
-        if (value === undefined) throw new Error(`session ${sessionRowId}: a stored value of its state is missing`);
-        remember(ref, value);
-        return value;
-      }
+      if (typeof ref === 'string' && Object.keys(v).length === 1) refs.push({ holder: this, key, ref });
     }
     return v;
-  }) as T;
+  });
+  for (const { holder, key, ref } of refs) {
+    const value = extra?.get(ref) ?? byHash.get(ref) ?? (await getSessionValue(db, sessionRowId, ref));
+    if (value === undefined) throw new Error(`session ${sessionRowId}: a stored value of its state is missing`);
+    remember(ref, value);
+    if (key === '' && holder[''] === root) root = value;
+    else holder[key] = value;
+  }
+  return root as T;
 }
 
 /** Writes the large values (new ones only) and drops those the state left behind. */
-export function storeValues(db: Db, sessionRowId: string, encoded: EncodedState): void {
-  syncSessionValues(db, sessionRowId, encoded.values);
+export async function storeValues(db: Db, sessionRowId: string, encoded: EncodedState): Promise<void> {
+  await syncSessionValues(db, sessionRowId, encoded.values);
 }

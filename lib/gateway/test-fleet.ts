@@ -30,9 +30,9 @@ export async function startTestFleet(opts: {
     server: srv.dmUrl, devices: opts.devices, stateDir, encoding: opts.encoding ?? 'mixed', auth: 'md5',
     mediaScale: opts.mediaScale ?? 0.02, seed: opts.seed, ...(opts.models ? { models: opts.models } : {}),
   });
-  describeVirtualModels(srv.ctx.db);
+  await describeVirtualModels(srv.ctx.db);
   if (opts.catalogKb) await publishVirtualCatalog(srv.ctx, { kb: opts.catalogKb });
-  provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
+  await provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
   for (const h of handsets) h.listen(srv.ctx.push.inproc);
   return {
     ...srv, handsets, stateDir,

@@ -1,12 +1,14 @@
 /**
  * A protocol-only Rewind server for tests and benchmarks: the real node:http front with
- * /dm, on 127.0.0.1 and a free port, over a fresh database in a temporary directory
- * (a real file, WAL and all, as in production). Not for production use.
+ * /dm, on 127.0.0.1 and a free port, over a fresh database: a SQLite file in a temporary
+ * directory (WAL and all, as in production), or in the PostgreSQL pass of the tests
+ * (REWIND_TEST_DB=pg) a fresh PostgreSQL database. Not for production use.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDb, dbFile } from '@/db/client';
+import { closeDb, type Db } from '@/db/client';
+import { testDb } from '@/test/db';
 import { createBlobStore, createPush, setContext, type AppContext } from '../app-context';
 import { env, type Env } from '../env';
 import { startServer, type RunningServer } from '../../server';
@@ -20,11 +22,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { dataDir?: string; port?: number; env?: Partial<Env> } = {}): Promise<TestServer> {
+export async function startTestServer(opts: {
+  dataDir?: string; port?: number; env?: Partial<Env>;
+  /** The database to serve (the caller's to close); by default DATA_DIR/rewind.db, or a fresh PostgreSQL database in the PostgreSQL pass. */
+  db?: Db;
+} = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-test-'));
   const base = env();
   const e = { ...base, ...opts.env, DATA_DIR: dataDir, dataDir };
-  const db = openDb(dbFile(dataDir));
+  const db = opts.db ?? await testDb(dataDir);
   const ctx: AppContext = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
   setContext(ctx);
   const server = await startServer({ port: opts.port ?? 0, host: '127.0.0.1', next: false });
@@ -36,7 +42,7 @@ export async function startTestServer(opts: { dataDir?: string; port?: number; e
     async close() {
       await server.close();
       setContext(undefined);
-      ctx.db.$client.close();
+      if (!opts.db) await closeDb(db);
       if (!opts.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

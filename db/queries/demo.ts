@@ -1,4 +1,4 @@
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { dsSnapshots, jobs, snapshots } from '../schema';
 
@@ -9,7 +9,7 @@ import { dsSnapshots, jobs, snapshots } from '../schema';
  */
 export async function backdateNewestSnapshot(db: Db, deviceId: string, at: number): Promise<void> {
   const [s] = await db.select().from(snapshots).where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete')))
-    .orderBy(desc(snapshots.completedAt)).limit(1);
+    .orderBy(sql`${snapshots.completedAt} is null`, desc(snapshots.completedAt)).limit(1);
   if (!s || s.completedAt === null) return;
   const shift = s.completedAt - at;
   await db.update(snapshots).set({ startedAt: s.startedAt - shift, completedAt: at }).where(eq(snapshots.id, s.id));

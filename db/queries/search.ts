@@ -93,7 +93,8 @@ export async function ensureSearchIndex(db: Db): Promise<void> {
  * handset when an IMEI or DevId did.
  */
 export async function searchSubscribers(db: Db, query: string, limit = 20): Promise<SearchHit[]> {
-  const prefixes = queryPrefixes(query);
+  // A NUL cannot be in any term (PostgreSQL's text refuses it, so it cannot even be asked for).
+  const prefixes = queryPrefixes(query).filter((p) => !p.includes('\u0000'));
   if (!prefixes.length || limit < 1) return [];
   const exact = normaliseText(query);
   // Best match per subscriber: [rank, term]. A lower rank is better.

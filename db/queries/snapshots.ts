@@ -23,7 +23,8 @@ export async function listSnapshots(db: Db, deviceId: string, opts: { status?: S
 export async function lastCompleteSnapshot(db: Db, deviceId: string): Promise<SnapshotRow | undefined> {
   return (await db.select().from(snapshots)
     .where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete')))
-    .orderBy(desc(snapshots.completedAt)).limit(1))[0];
+    // NULLs last on both (PostgreSQL would put them first in a descending order).
+    .orderBy(sql`${snapshots.completedAt} is null`, desc(snapshots.completedAt)).limit(1))[0];
 }
 
 export async function updateSnapshot(db: Db, id: string, patch: Partial<Omit<SnapshotRow, 'id' | 'deviceId'>>): Promise<void> {

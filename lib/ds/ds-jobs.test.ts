@@ -58,7 +58,7 @@ async function snapshotFieldSets(snapshotId: string, store: DsStoreName): Promis
   return out.sort();
 }
 
-function resultOf(jobId: string): DsJobResult & { status: string; error: string | null } {
+async function resultOf(jobId: string): Promise<DsJobResult & { status: string; error: string | null }> {
   const job = (await getJob(srv.ctx.db, jobId))!;
   return { ...(JSON.parse(job.result ?? '{}') as DsJobResult), status: job.status, error: job.error };
 }
@@ -73,7 +73,7 @@ describe('DS jobs through DM', () => {
     expect(created).toBe(true);
     expect(await createDsBackupJob(srv.ctx.db, await device(source), { actor: 'test' })).toMatchObject({ job: { id: job.id }, created: false });
     await wakeAndWait(source);
-    const r = resultOf(job.id);
+    const r = await resultOf(job.id);
     expect(r.status, r.error ?? '').toBe('succeeded');
     const snap = (await getDsSnapshot(srv.ctx.db, r.snapshotId!))!;
     expect(snap.jobId).toBe(job.id);
@@ -98,7 +98,7 @@ describe('DS jobs through DM', () => {
     }
     const { job } = await createDsBackupJob(srv.ctx.db, await device(source), { actor: 'test' });
     await wakeAndWait(source);
-    const r = resultOf(job.id);
+    const r = await resultOf(job.id);
     expect(r.status, r.error ?? '').toBe('succeeded');
     expect(JSON.parse((await getJob(srv.ctx.db, job.id))!.progress!)).toMatchObject({ viaRef: true, syncType: 'two-way' });
     expect(r.stores!.find((s) => s.store === 'contacts')).toMatchObject({ replaced: 3, added: 0, deleted: 0, failed: 0 });
@@ -121,7 +121,7 @@ describe('DS jobs through DM', () => {
     wipeDsStores(source.ds);
     const job = await createDsRestoreJob(srv.ctx.db, await device(source), { snapshotId: second, actor: 'test' });
     await wakeAndWait(source);
-    const r = resultOf(job.id);
+    const r = await resultOf(job.id);
     expect(r.status, r.error ?? '').toBe('succeeded');
     expect(handsetFieldSets(source, 'contacts')).toEqual(before.contacts);
     expect(handsetFieldSets(source, 'calendar')).toEqual(before.calendar);
@@ -131,7 +131,7 @@ describe('DS jobs through DM', () => {
     expect(Object.keys(newPhone.ds.stores.contacts.items)).toHaveLength(0);
     const job = await createDsRestoreJob(srv.ctx.db, await device(newPhone), { snapshotId: second, actor: 'test' });
     await wakeAndWait(newPhone);
-    const r = resultOf(job.id);
+    const r = await resultOf(job.id);
     expect(r.status, r.error ?? '').toBe('succeeded');
     expect(r.restoredFrom).toBe(second);
     for (const store of ['contacts', 'calendar'] as const) {
@@ -143,7 +143,7 @@ describe('DS jobs through DM', () => {
     expect((await dsItemsOf(srv.ctx.db, account!.id)).every((i) => i.luid)).toBe(true);
     const { job: backup } = await createDsBackupJob(srv.ctx.db, await device(newPhone), { actor: 'test' });
     await wakeAndWait(newPhone);
-    const b = resultOf(backup.id);
+    const b = await resultOf(backup.id);
     expect(b.status, b.error ?? '').toBe('succeeded');
     expect(b.stores!.every((s) => s.added + s.replaced + s.deleted === 0)).toBe(true);
     expect((await listAudit(srv.ctx.db, { deviceId: (await device(newPhone)).id })).map((a) => a.action)).toEqual(expect.arrayContaining(['ds-restore.requested', 'ds-restore.completed']));
@@ -174,12 +174,12 @@ describe('DS jobs through DM', () => {
     stranger.transport = (req) => (req.url.endsWith('/ds') ? Promise.reject(new TransportError('network', 'connection refused')) : realTransport(req));
     await wakeAndWait(stranger);
     stranger.transport = realTransport;
-    const r = resultOf(job.id);
+    const r = await resultOf(job.id);
     expect(r.status).toBe('failed');
     expect(r.error).toBe('411 Data Sync Server Unreachable');
     const again = await retryDsJob(srv.ctx.db, (await getJob(srv.ctx.db, job.id))!, 'test');
     await wakeAndWait(stranger);
-    const r2 = resultOf(again.id);
+    const r2 = await resultOf(again.id);
     expect(r2.status, r2.error ?? '').toBe('succeeded');
     expect(JSON.parse((await getJob(srv.ctx.db, again.id))!.progress!)).toMatchObject({ viaRef: false });
     expect((await getDsSnapshot(srv.ctx.db, r2.snapshotId!))!.contacts).toBe(Object.keys(stranger.ds.stores.contacts.items).length);

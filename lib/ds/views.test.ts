@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionDevice } from '@/lib/devices';
 import { formatTime } from '@/lib/format';
-import { tempContext } from '@/test/as-viewer';
+import { tempContext, type TempContext } from '@/test/as-viewer';
 import { seedDsBackups, type SeededDs } from '@/test/ds-fixtures';
 import {
   DS_PAGE_SIZE, DsNotFound, diffSummary, dsDiffPageData, dsSectionData, dsSnapshotPageData, fieldRows, readableDate, readableFields, storeChangeText,
@@ -74,23 +74,23 @@ describe('fieldRows and summaries', () => {
 });
 
 describe('pages over seeded DS backups', () => {
-  let t: ReturnType<typeof tempContext>;
+  let t: TempContext;
   let ada: { id: string };
   let bob: { id: string };
   let seeded: SeededDs;
   let bobs: SeededDs;
 
   beforeAll(async () => {
-    t = tempContext('rewind-ds-views-');
+    t = await tempContext('rewind-ds-views-');
     const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
     ada = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809' });
     bob = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518' });
     seeded = await seedDsBackups(t.ctx, 'IMEI:356938035643809', { user: 'ada-phone', contacts: 250, events: 5 });
     bobs = await seedDsBackups(t.ctx, 'IMEI:490154203237518', { user: 'bob-phone', contacts: 4, events: 1, seed: 9 });
   });
-  afterAll(() => t.close());
+  afterAll(async () => { await t.close(); });
 
-  it('the device section lists accounts and backups, each with the one before it', () => {
+  it('the device section lists accounts and backups, each with the one before it', async () => {
     const d = await dsSectionData(t.ctx.db, ada);
     expect(d.accounts.map((a) => [a.username, a.auth])).toEqual([['ada-phone', 'basic']]);
     expect(d.snapshots.map((s) => [s.id, s.previousId])).toEqual([[seeded.second.id, seeded.first.id], [seeded.first.id, null]]);

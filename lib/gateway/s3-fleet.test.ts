@@ -60,7 +60,7 @@ it('backs up into the bucket, deduplicates the second backup, and restores lost 
 
   h.damage('appdata');
   const { row } = await createPlan(fleet.ctx, { snapshotId: first.snapshotId, categories: ['appdata'] }, 'test');
-  const { job } = executePlan(fleet.ctx, row.id, 'test');
+  const { job } = await executePlan(fleet.ctx, row.id, 'test');
   for (let i = 0; i < 6 && (await getJob(fleet.ctx.db, job.id))!.status !== 'succeeded'; i++) {
     await dispatchWakes(fleet.ctx);
     await h.idle();

@@ -72,9 +72,18 @@ class SqliteGate {
   private release: () => void = () => {};
   private readonly flow = new AsyncLocalStorage<object>();
 
-  /** Resolves once no transaction of another flow is open. */
-  async clear(): Promise<void> {
-    while (this.owner && this.flow.getStore() !== this.owner) await this.released;
+  /**
+   * Whether the caller must wait: another flow's transaction is open. The caller re-checks
+   * after every wait and runs its statement with no await in between, so no transaction can
+   * begin between the check and the statement.
+   */
+  blocked(): boolean {
+    return this.owner !== null && this.flow.getStore() !== this.owner;
+  }
+
+  /** Resolves when the transaction open now ends. */
+  ended(): Promise<void> {
+    return this.released;
   }
 
   inTransaction(): boolean {
@@ -82,7 +91,7 @@ class SqliteGate {
   }
 
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    await this.clear();
+    while (this.owner) await this.released;
     const owner = {};
     this.owner = owner;
     this.released = new Promise((r) => { this.release = r; });
@@ -123,7 +132,10 @@ export function openDb(file: string): Db {
   };
   const gate = new SqliteGate();
   const db = drizzleProxy(async (text, params, method) => {
-    await gate.clear();
+    while (gate.blocked()) await gate.ended();
+    // SQLite already rolled back a transaction a statement failed in (SQLITE_FULL, for one):
+    // drizzle's own rollback would then fail and hide that error.
+    if (!sqlite.inTransaction && /^rollback\b/i.test(text)) return { rows: [] };
     const s = prepare(text);
     if (method === 'run') {
       if (s.reader) s.all(...params); else s.run(...params);
@@ -143,13 +155,13 @@ export function openDb(file: string): Db {
   }, { schema });
   const raw: SqliteRaw = {
     async all(text, params) {
-      await gate.clear();
+      while (gate.blocked()) await gate.ended();
       const s = prepare(text);
       if (!s.reader) { s.run(...params); return []; }
       return s.all(...params) as Record<string, unknown>[];
     },
     async run(text, params) {
-      await gate.clear();
+      while (gate.blocked()) await gate.ended();
       const s = prepare(text);
       if (s.reader) return s.all(...params).length;
       return s.run(...params).changes;

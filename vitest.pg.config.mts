@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import base from './vitest.config.mts';
+import base from './vitest.config.mjs';
 
 /**
  * The PostgreSQL pass: the data layer, the engines and the multi-process test again, each test

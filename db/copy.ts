@@ -36,7 +36,7 @@ export class TargetNotEmptyError extends Error {
 
 /** Every table of the schema, each after the tables its foreign keys point to. */
 export function tablesInOrder(): SQLiteTable[] {
-  const all = Object.values(schema).filter((t): t is SQLiteTable => t instanceof SQLiteTable);
+  const all = (Object.values(schema) as unknown[]).filter((t): t is SQLiteTable => t instanceof SQLiteTable);
   const byName = new Map(all.map((t) => [getTableConfig(t).name, t]));
   const done = new Set<string>();
   const out: SQLiteTable[] = [];

@@ -23,7 +23,7 @@ function column(c: SQLiteColumn): PgColumnBuilderBase {
   }
   if (c.notNull) b = b.notNull();
   if (c.primary) b = b.primaryKey();
-  if (c.default !== undefined) b = b.default(typeof c.default === 'boolean' ? Number(c.default) : c.default as never);
+  if (c.default !== undefined) b = b.default((typeof c.default === 'boolean' ? Number(c.default) : c.default) as never);
   return b;
 }
 

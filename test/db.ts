@@ -6,7 +6,6 @@
 import pg from 'pg';
 import { dbFile, openDb, openPgDb, type Db } from '@/db/client';
 
-export const PG_TEMPLATE = 'rewind_template';
 
 /** The PostgreSQL pass is running (or a test asked for PostgreSQL and one is available). */
 export function testingPg(): boolean {
@@ -30,11 +29,13 @@ let made = 0;
 export async function freshPgUrl(): Promise<string> {
   const admin = pgAdminUrl();
   if (!admin) throw new Error('no PostgreSQL for tests: run scripts/test-postgres.sh and set REWIND_TEST_PG_URL');
-  const name = `rewind_t_${process.pid}_${Date.now().toString(36)}_${made++}`;
+  const run = process.env.REWIND_TEST_RUN;
+  if (!run) throw new Error('REWIND_TEST_RUN is not set: run the PostgreSQL pass through vitest.pg.config.mts');
+  const name = `rewind_t_${run}_${process.pid}_${made++}`;
   const c = new pg.Client(admin);
   await c.connect();
   try {
-    await c.query(`create database "${name}" template "${PG_TEMPLATE}"`);
+    await c.query(`create database "${name}" template "rewind_tpl_${run}"`);
   } finally {
     await c.end();
   }

@@ -1,13 +1,16 @@
 /**
  * vitest global set-up of the PostgreSQL pass: starts the throwaway cluster on 127.0.0.1
- * (scripts/test-postgres.sh), makes the migrated template every test database is copied
- * from, and drops the test databases afterwards.
+ * (scripts/test-postgres.sh), makes the migrated template every test database of this run is
+ * copied from, and drops this run's databases afterwards.
  */
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { migrateDb, openPgDb, closeDb } from '../db/client';
 
-const TEMPLATE = 'rewind_template';
+// Names carry the run's start time (base 36), so runs side by side keep to their own
+// databases, and a run's set-up clears what runs older than two hours left behind.
+const RUN = Date.now().toString(36);
+const STALE_MS = 2 * 3600_000;
 
 export default async function setup(): Promise<() => Promise<void>> {
   let url = process.env.REWIND_TEST_PG_URL;
@@ -15,10 +18,11 @@ export default async function setup(): Promise<() => Promise<void>> {
     url = execFileSync('bash', ['scripts/test-postgres.sh'], { encoding: 'utf8' }).trim();
     process.env.REWIND_TEST_PG_URL = url;
   }
+  process.env.REWIND_TEST_RUN = RUN;
+  const TEMPLATE = `rewind_tpl_${RUN}`;
   const admin = new pg.Client(url);
   await admin.connect();
-  await dropTestDatabases(admin);
-  await admin.query(`drop database if exists "${TEMPLATE}" with (force)`);
+  await dropDatabases(admin, (run) => Date.now() - parseInt(run, 36) > STALE_MS);
   await admin.query(`create database "${TEMPLATE}"`);
   const u = new URL(url);
   u.pathname = `/${TEMPLATE}`;
@@ -26,12 +30,18 @@ export default async function setup(): Promise<() => Promise<void>> {
   await migrateDb(db);
   await closeDb(db);
   return async () => {
-    await dropTestDatabases(admin);
+    await dropDatabases(admin, (run) => run === RUN);
     await admin.end();
   };
 }
 
-async function dropTestDatabases(admin: pg.Client): Promise<void> {
-  const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname like 'rewind_t_%'");
-  for (const r of rows) await admin.query(`drop database if exists "${r.datname}" with (force)`);
+/** Drops the test databases and templates of the runs `which` picks. */
+async function dropDatabases(admin: pg.Client, which: (run: string) => boolean): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname ~ '^rewind_(t|tpl)_'");
+  // Templates last: a copy cannot be made of a template being dropped, nor the reverse.
+  rows.sort((a, b) => Number(a.datname.startsWith('rewind_tpl_')) - Number(b.datname.startsWith('rewind_tpl_')));
+  for (const { datname } of rows) {
+    const run = /^rewind_(?:t|tpl)_([0-9a-z]+)/.exec(datname)?.[1];
+    if (run && which(run)) await admin.query(`drop database if exists "${datname}" with (force)`);
+  }
 }

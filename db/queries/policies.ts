@@ -27,6 +27,11 @@ export async function insertPolicy(db: Db, p: Omit<NewPolicy, 'id' | 'createdAt'
   return (await db.insert(policies).values(p).returning())[0]!;
 }
 
+/** Inserts a policy unless one of its name exists (another process made it first): undefined then. */
+export async function insertPolicyIfAbsent(db: Db, p: Omit<NewPolicy, 'id' | 'createdAt'>): Promise<PolicyRow | undefined> {
+  return (await db.insert(policies).values(p).onConflictDoNothing().returning())[0];
+}
+
 export async function updatePolicy(db: Db, id: string, patch: Partial<Omit<NewPolicy, 'id'>>): Promise<void> {
   await db.update(policies).set(patch).where(eq(policies.id, id));
 }

@@ -6,6 +6,8 @@ import { jobsForDevice } from '@/db/queries/jobs';
 import { provisionDevice } from '@/lib/devices';
 import { handsetNextBackup, policyPreview, policyFormSchema, savePolicy } from '@/lib/admin-policies';
 import { tempContext } from '@/test/as-viewer';
+import { testDb } from '@/test/db';
+import { closeDb, schema } from '@/db/client';
 import { seedSnapshot } from '@/test/fixtures';
 import { ensureDefaultPolicy, jitterMs, policyFor, policyResolver, resolvePolicy } from './policy';
 import { scheduleDueBackups } from './scheduler';
@@ -113,5 +115,15 @@ describe('next backup preview', () => {
     expect((await ensureDefaultPolicy(db)).id).toBe(nightly.id);
     await expect(savePolicy(db, { ...f, makeDefault: false })).rejects.toThrow(/already exists/);
     expect(policyFormSchema.safeParse({ name: 'X', interval: '1', categories: [] }).success).toBe(false);
+  });
+});
+
+describe('the default policy', () => {
+  it('is made once when sessions on a fresh database ask for it together', async () => {
+    const db = await testDb();
+    const made = await Promise.all(Array.from({ length: 8 }, () => ensureDefaultPolicy(db)));
+    expect(new Set(made.map((p) => p.id)).size).toBe(1);
+    expect((await db.select().from(schema.policies)).length).toBe(1);
+    await closeDb(db);
   });
 });

@@ -5,7 +5,7 @@
  * through `choosePolicy`, so they always agree.
  */
 import type { Db } from '@/db/client';
-import { getAssignment, getDefaultPolicy, getPolicy, insertPolicy, listAssignments, listPolicies, type PolicyRow } from '@/db/queries/policies';
+import { getAssignment, getDefaultPolicy, getPolicy, insertPolicyIfAbsent, listAssignments, listPolicies, type PolicyRow } from '@/db/queries/policies';
 import type { DeviceRow } from '@/db/queries/devices';
 import { createHash } from 'node:crypto';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
@@ -23,11 +23,16 @@ export const DEFAULT_POLICY = {
 export async function ensureDefaultPolicy(db: Db): Promise<PolicyRow> {
   const existing = await getDefaultPolicy(db);
   if (existing) return existing;
-  return insertPolicy(db, {
+  // Sessions starting together on a fresh database (in this process or another) all find none:
+  // one insert wins, the others read what it made.
+  const made = await insertPolicyIfAbsent(db, {
     name: DEFAULT_POLICY.name, categories: JSON.stringify(DEFAULT_POLICY.categories), intervalMinutes: DEFAULT_POLICY.intervalMinutes,
     jitterMinutes: DEFAULT_POLICY.jitterMinutes, wifiOnly: DEFAULT_POLICY.wifiOnly, roamingAllowed: DEFAULT_POLICY.roamingAllowed,
     retention: JSON.stringify(DEFAULT_POLICY.retention), isDefault: true,
   });
+  const winner = made ?? await getDefaultPolicy(db);
+  if (!winner) throw new Error(`there is no default backup policy, and a policy named "${DEFAULT_POLICY.name}" that is not the default is in the way`);
+  return winner;
 }
 
 /** What resolution needs to know of a device. */

@@ -14,6 +14,18 @@ const config = [
     },
   },
   {
+    // The data layer is async on both databases: a query or a transaction left unawaited
+    // would run after its caller moved on (or not at all), so type-aware checks guard it.
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['*.mts', '*.mjs'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     // The engine is a library in its own right: nothing from Node, Next, React or the database.
     files: ['lib/omadm/**/*.ts'],
     ignores: ['lib/omadm/**/*.test.ts'],

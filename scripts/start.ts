@@ -58,8 +58,8 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await stopDemo?.();
-      // Awaited: stopping may give a lease back to the database.
-      await stopWakes();
+      // Awaited: stopping the scheduler gives its lease back to the database.
+      stopWakes();
       await stopScheduler();
       await server.close();
     } catch (err) {

@@ -12,7 +12,7 @@ export default defineConfig({
   test: {
     include: ['app/**/*.test.ts', 'lib/**/*.test.ts', 'db/**/*.test.ts', 'cli/**/*.test.ts', 'scripts/**/*.test.ts', 'test/**/*.test.ts'],
     // Needs PostgreSQL as well as SQLite: run by the PostgreSQL pass (vitest.pg.config.mts).
-    exclude: ['**/node_modules/**', 'db/schema-equivalence.test.ts'],
+    exclude: ['**/node_modules/**', 'db/schema-equivalence.test.ts', 'cli/migrate-database.test.ts'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -20,6 +20,7 @@ export default defineConfig({
       'lib/gateway/multi-process.test.ts',
       'lib/erasure.test.ts',
       'test/api.test.ts',
+      'cli/migrate-database.test.ts',
     ],
     exclude: [],
     globalSetup: ['test/pg-global-setup.ts'],

@@ -14,7 +14,7 @@ import { appAdd, catalogCommand, firmwareAdd } from './catalog';
 import { gcCommand, holdCommand, retentionCommand, verifyCommand } from './maintenance';
 import { userAdd } from './users';
 import { subscriberErase } from './erase';
-import { migrateBlobs } from './migrate';
+import { migrateBlobs, migrateDatabase } from './migrate';
 import { searchReindexCommand, seedCommand } from './seed';
 import { required, UsageError, type Command } from './usage';
 
@@ -69,6 +69,7 @@ export const commands: Record<string, Command> = {
   'user add': userAdd,
   'subscriber erase': subscriberErase,
   'migrate blobs': migrateBlobs,
+  'migrate database': migrateDatabase,
   'profile set': profileSet,
   'profile show': profileShow,
   backup: backupCommand,

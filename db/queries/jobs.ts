@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
-import type { Db } from '../client';
+import { isPg, type Db } from '../client';
 import { jobs } from '../schema';
 
 export type JobRow = typeof jobs.$inferSelect;
@@ -53,14 +53,29 @@ export async function runningElsewhere(db: Db, deviceId: string, sessionRef: str
 
 /** Jobs whose Package #0 is due, oldest first. */
 export async function jobsToWake(db: Db, now: number, limit: number): Promise<JobRow[]> {
-  return db.select().from(jobs)
-    .where(and(eq(jobs.wakePending, true), eq(jobs.status, 'queued'), or(isNull(jobs.notBefore), lte(jobs.notBefore, now))))
-    .orderBy(asc(jobs.createdAt)).limit(limit);
+  return db.select().from(jobs).where(wakeDue(now)).orderBy(asc(jobs.createdAt)).limit(limit);
+}
+
+function wakeDue(now: number) {
+  return and(eq(jobs.wakePending, true), eq(jobs.status, 'queued'), or(isNull(jobs.notBefore), lte(jobs.notBefore, now)));
 }
 
 /**
- * Takes a job's pending wake for the caller: true for exactly one of several server processes
- * asking at once (a conditional update), so each handset gets one Package #0.
+ * Takes up to `limit` due wakes for the caller, oldest first, in one statement: each job's
+ * Package #0 goes to exactly one of the server processes asking at once. On PostgreSQL the
+ * rows are picked FOR UPDATE SKIP LOCKED, so processes asking together take different jobs
+ * instead of queueing on the same rows; SQLite's write lock already serializes them.
+ */
+export async function claimWakes(db: Db, now: number, limit: number): Promise<JobRow[]> {
+  const due = db.select({ id: jobs.id }).from(jobs).where(wakeDue(now)).orderBy(asc(jobs.createdAt)).limit(limit);
+  const pick = isPg(db) ? (due as unknown as { for(s: 'update', o: { skipLocked: true }): typeof due }).for('update', { skipLocked: true }) : due;
+  const claimed = await db.update(jobs).set({ wakePending: false }).where(and(inArray(jobs.id, pick), eq(jobs.wakePending, true))).returning();
+  return claimed.sort((a, b) => a.createdAt - b.createdAt);
+}
+
+/**
+ * Takes one job's pending wake for the caller: true for exactly one of several server
+ * processes asking at once (a conditional update).
  */
 export async function claimWake(db: Db, id: string): Promise<boolean> {
   return (await db.update(jobs).set({ wakePending: false }).where(and(eq(jobs.id, id), eq(jobs.wakePending, true))).returning({ id: jobs.id })).length === 1;

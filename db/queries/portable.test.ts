@@ -13,7 +13,7 @@ import { blobKeysFor, insertBlobKey } from './content-keys';
 import { upsertDevice, updateDeviceAfterMessage, getDevice, type DeviceRow } from './devices';
 import { listDsAccounts } from './ds-accounts';
 import { dsItemHashes, expireDsSessions, insertDsAccount, insertDsItem, insertDsSession } from './ds';
-import { blockedByFailure, claimWake, insertJob, runnableJobs, runningElsewhere, updateJob, updateJobInSession } from './jobs';
+import { blockedByFailure, claimWake, claimWakes, insertJob, runnableJobs, runningElsewhere, updateJob, updateJobInSession } from './jobs';
 import { previewCandidates } from './policies';
 import { packageHashes, restorePinned, deleteUnheldSnapshots, blobRowsFor, deleteBlobRows } from './retention';
 import { scheduleCandidates } from './schedule';
@@ -106,6 +106,20 @@ describe('jobs', () => {
     expect(await updateJobInSession(db, job.id, 'new', { progress: 'x' })).toBe(false);
     expect(await updateJobInSession(db, job.id, 'old', { status: 'failed' })).toBe(true);
     expect((await blockedByFailure(db, ada.id)).map((j) => j.id)).toEqual([dep.id]);
+  });
+
+  it('claimants taking due wakes together take each job once, oldest first, and leave deferred ones', async () => {
+    const now = Date.now();
+    const due: string[] = [];
+    for (let i = 0; i < 30; i++) due.push((await insertJob(db, { deviceId: i % 2 ? ada.id : bob.id, kind: 'backup', payload: { i }, wakePending: true })).id);
+    await insertJob(db, { deviceId: ada.id, kind: 'backup', payload: {}, wakePending: true, notBefore: now + 60_000 });
+    const batches = await Promise.all([claimWakes(db, now, 8), claimWakes(db, now, 8), claimWakes(db, now, 8), claimWakes(db, now, 8)]);
+    const taken = batches.flat().map((j) => j.id);
+    expect(new Set(taken).size).toBe(taken.length);
+    expect(taken.length).toBe(30);
+    for (const b of batches) expect(b.map((j) => j.createdAt)).toEqual([...b.map((j) => j.createdAt)].sort((x, y) => x - y));
+    expect(await claimWakes(db, now, 8)).toEqual([]);
+    expect((await claimWakes(db, now + 120_000, 8)).length).toBe(1);
   });
 });
 

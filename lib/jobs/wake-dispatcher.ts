@@ -6,15 +6,15 @@
  */
 import type { AppContext } from '../app-context';
 import { getDevice } from '@/db/queries/devices';
-import { claimWake, jobsToWake, updateJob } from '@/db/queries/jobs';
+import { claimWakes, updateJob } from '@/db/queries/jobs';
 import { wakeDevice } from '../gateway/wake';
 import { log } from '../log';
 
 export async function dispatchWakes(ctx: AppContext, now = Date.now(), limit = 200): Promise<number> {
   const woken = new Set<string>();
   let sent = 0;
-  for (const job of await jobsToWake(ctx.db, now, limit)) {
-    if (!(await claimWake(ctx.db, job.id))) continue; // another server process took it
+  // Claimed before sending: a job another server process claimed is not in this batch.
+  for (const job of await claimWakes(ctx.db, now, limit)) {
     if (woken.has(job.deviceId)) continue; // one push wakes the handset for all its jobs
     woken.add(job.deviceId);
     const device = await getDevice(ctx.db, job.deviceId);

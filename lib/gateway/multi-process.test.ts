@@ -5,8 +5,10 @@
  * different process. Every backup and every restore completes exactly once, with content
  * identical to what a single process stores for the same handsets.
  *
- * SQLite in WAL mode is shared safely by processes of one machine; in the PostgreSQL pass the
- * three processes and the test share one PostgreSQL database. REWIND_MULTI_DEVICES sets the fleet's size (default 100).
+ * SQLite in WAL mode and files under DATA_DIR are shared safely by processes of one machine; in
+ * the PostgreSQL pass the three processes and the test share one PostgreSQL database and one
+ * S3-compatible bucket (a local S3 server), as processes on several machines would.
+ * REWIND_MULTI_DEVICES sets the fleet's size (default 100).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +19,8 @@ import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { getJob } from '@/db/queries/jobs';
 import { listItems } from '@/db/queries/restore';
 import { listSnapshots } from '@/db/queries/snapshots';
-import { databaseEnv, testDb } from '@/test/db';
+import { databaseEnv, testDb, testingPg } from '@/test/db';
+import { startLocalS3, type LocalS3 } from '@/test/s3-server';
 import { createBlobStore, createPush, type AppContext } from '../app-context';
 import { createBackupJob } from '../backup/jobs';
 import { openFleet } from '../device/fleet';
@@ -39,11 +42,13 @@ const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-multi-handsets-')
 const singleState = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-single-handsets-'));
 let servers: ChildServer[] = [];
 let ctx: AppContext;
+let s3: LocalS3 | undefined;
 const perServer = new Map<number, number>();
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.stop()));
   if (ctx?.db) await closeDb(ctx.db);
+  await s3?.close();
   for (const d of [dataDir, stateDir, singleState]) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -74,10 +79,11 @@ async function singleProcessRoots(): Promise<Map<string, string>> {
 }
 
 beforeAll(async () => {
-  const e = { ...env(), DATA_DIR: dataDir, dataDir };
+  if (testingPg()) s3 = await startLocalS3();
+  const e = { ...env(), DATA_DIR: dataDir, dataDir, ...s3?.env };
   const db: Db = await testDb(dataDir); // migrations applied once, before the servers start
   ctx = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
-  servers = await Promise.all([0, 1, 2].map(() => spawnChildServer({ dataDir, env: databaseEnv(db) })));
+  servers = await Promise.all([0, 1, 2].map(() => spawnChildServer({ dataDir, env: { ...databaseEnv(db), ...s3?.env } })));
 }, 120_000);
 
 it(`${DEVICES} handsets, every message to the next of 3 processes: each backup and restore completes once, content as with one process`, async () => {
@@ -106,6 +112,8 @@ it(`${DEVICES} handsets, every message to the next of 3 processes: each backup a
     expect(snaps.map((s) => s.status)).toEqual(['complete']);
     roots.set(h.devId, snaps[0]!.rootHash!);
   }
+  // On several machines nothing is shared but the database and the bucket: no content in files.
+  if (s3) expect(fs.existsSync(path.join(dataDir, 'blobs')) ? fs.readdirSync(path.join(dataDir, 'blobs')) : []).toEqual([]);
   // Every process took a fair share of the messages.
   const total = [...perServer.values()].reduce((a, b) => a + b, 0);
   for (const p of ports) expect(perServer.get(p) ?? 0).toBeGreaterThan(total / 4);

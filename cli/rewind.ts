@@ -68,8 +68,7 @@ function usesDatabase(name: string, values: Record<string, string | boolean | un
  */
 async function openContext(): Promise<void> {
   const e = env();
-  // DATABASE_URL from the process environment in case env() does not carry it.
-  const db = await prepareDb(openDatabase({ DATABASE_URL: process.env.DATABASE_URL || undefined, ...e }));
+  const db = await prepareDb(openDatabase(e));
   setContext({ db, env: e, push: createPush(e), blobs: createBlobStore(e, db) });
 }
 

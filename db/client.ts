@@ -243,8 +243,8 @@ export async function migrateDb(db: Db): Promise<void> {
 }
 
 /** The database the environment names: DATABASE_URL (PostgreSQL), else DATA_DIR/rewind.db. */
-export function openDatabase(e: { DATABASE_URL?: string; dataDir: string }): Db {
-  return e.DATABASE_URL ? openPgDb(e.DATABASE_URL) : openDb(dbFile(e.dataDir));
+export function openDatabase(e: { DATABASE_URL?: string; DATABASE_POOL?: number; dataDir: string }): Db {
+  return e.DATABASE_URL ? openPgDb(e.DATABASE_URL, { max: e.DATABASE_POOL }) : openDb(dbFile(e.dataDir));
 }
 
 /** Closes the SQLite connection or the PostgreSQL pool. */

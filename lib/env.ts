@@ -8,7 +8,9 @@ import path from 'node:path';
 const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** A PostgreSQL database (postgres://user:pass@host/db) instead of SQLite under DATA_DIR. */
-  DATABASE_URL: z.string().optional(),
+  DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional()),
+  /** PostgreSQL connections per process. */
+  DATABASE_POOL: z.coerce.number().int().min(1).max(500).default(10),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   /** Public base URL handsets use to reach /dm (RespURI, package URLs). */

@@ -275,7 +275,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   let ctx: AppContext;
   try {
     const e = env();
-    const opened = openDatabase({ DATABASE_URL: process.env.DATABASE_URL || undefined, ...e });
+    const opened = openDatabase(e);
     ctx = { db: opened, env: e, push: createPush(e), blobs: createBlobStore(e, opened) };
     setContext(ctx);
   } catch (e) {

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(e.dataDir, { recursive: true });
   // The database the environment names (PostgreSQL when DATABASE_URL is set, else
   // DATA_DIR/rewind.db), migrated and indexed before the first request.
-  const db = await prepareDb(openDatabase({ DATABASE_URL: process.env.DATABASE_URL || undefined, ...e }));
+  const db = await prepareDb(openDatabase(e));
   const ctx: AppContext = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
   setContext(ctx);
   const server = await startServer({ port: e.PORT, host: e.HOST, next: protocolOnly ? false : { dev } });

@@ -53,7 +53,7 @@ export async function benchMemory(opts: { sessions?: number; holdMs?: number } =
   try {
     // The server's database (DATABASE_URL, else the data directory's), as the CLI opens it.
     const e = env();
-    db = openDatabase({ DATABASE_URL: process.env.DATABASE_URL || undefined, ...e });
+    db = openDatabase(e);
     setContext({ db, env: e, push: createPush(e), blobs: createBlobStore(e, db) });
     await sleep(1000);
     const idle = rss.latest();

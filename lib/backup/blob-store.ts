@@ -17,12 +17,22 @@ import path from 'node:path';
 export interface BlobStore {
   /** Stores `owner`'s `bytes` under their hash; returns the hash and whether they were new. */
   put(bytes: Uint8Array, owner: string): Promise<{ hash: string; created: boolean }>;
+  /** Several values of one owner at once (what one DM message brings), where a store can do better than one by one. */
+  putMany?(values: readonly Uint8Array[], owner: string): Promise<{ hash: string; created: boolean }[]>;
   /** The bytes stored under `hash`, or undefined. */
   get(hash: string): Promise<Uint8Array | undefined>;
   has(hash: string): Promise<boolean>;
   delete(hash: string): Promise<void>;
   /** Every hash in the store (for garbage collection and verification). */
   list(): AsyncIterable<string>;
+}
+
+/** Stores values of one owner, in their order: in one go where the store can (putMany). */
+export async function putAll(store: BlobStore, values: readonly Uint8Array[], owner: string): Promise<{ hash: string; created: boolean }[]> {
+  if (store.putMany) return store.putMany(values, owner);
+  const out: { hash: string; created: boolean }[] = [];
+  for (const v of values) out.push(await store.put(v, owner));
+  return out;
 }
 
 /** Whose content a handset's backups are: its subscriber's, or its own while it has none. */

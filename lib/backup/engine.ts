@@ -13,7 +13,7 @@
  */
 import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
-import { keyOwner } from './blob-store';
+import { keyOwner, putAll, sha256Hex } from './blob-store';
 import { updateJob, updateJobInSession, type JobRow } from '@/db/queries/jobs';
 import {
   clearStaging, insertSnapshot, recordBlob, stageEntry, stagedEntries, updateSnapshot, getSnapshot, type StagedEntry,
@@ -119,6 +119,7 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
   const walk: string[] = [];
   const leaves: string[] = [];
   const nodes: StagedEntry[] = [];
+  const values: { bytes: Uint8Array; entry: StagedEntry }[] = [];
   for (const e of events) {
     if (e.type === 'work-done') {
       p.open = p.open.filter((w) => w !== localId(job, e.workId));
@@ -161,22 +162,34 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
       continue;
     }
     const bytes = base64Decode(e.value ?? '');
-    const { hash, created } = await ctx.blobs.put(bytes, keyOwner(device));
-    // Recorded and staged together, nothing in between: garbage collection (gc.ts) checks
-    // the two at once, so content found already stored is either garbage or this backup's.
+    values.push({ bytes, entry: { snapshotId: p.snapshotId, path, category, format, type: e.mimeType ?? null, size: bytes.length, hash: sha256Hex(bytes) } });
+  }
+  if (values.length) {
+    // The message's values are recorded and staged first, in one transaction, then stored.
+    // Staged, they are live to garbage collection (gc.ts) before the store is asked for them:
+    // content found already stored cannot be collected under this backup, and content the
+    // collector had just taken out is written again by the put. A crash in between leaves
+    // rows the next attempt stages again (the progress below is not yet saved).
     const recorded = await ctx.db.transaction(async (tx) => {
-      const isNew = await recordBlob(tx, hash, bytes.length);
-      await stageEntry(tx, { snapshotId: p.snapshotId, path, category, format, type: e.mimeType ?? null, size: bytes.length, hash });
-      return isNew;
+      const fresh = new Set<string>();
+      for (const { entry } of values) {
+        if (await recordBlob(tx, entry.hash!, entry.size)) fresh.add(entry.hash!);
+        await stageEntry(tx, entry);
+      }
+      return fresh;
     });
-    if (recorded && created) p.newBytes += bytes.length;
+    const stored = await putAll(ctx.blobs, values.map((v) => v.bytes), keyOwner(device));
+    stored.forEach(({ hash, created }, i) => {
+      if (hash !== values[i]!.entry.hash) throw new Error(`the blob store filed a value under ${hash}, not its hash`);
+      if (created && recorded.has(hash)) p.newBytes += values[i]!.entry.size;
+    });
   }
   const work: WorkRequest[] = [];
   for (let i = 0; i < walk.length; i += LEAVES_PER_BATCH) work.push(getWork(job, p, 'w', walk.slice(i, i + LEAVES_PER_BATCH)));
   for (let i = 0; i < leaves.length; i += LEAVES_PER_BATCH) work.push(getWork(job, p, 'l', leaves.slice(i, i + LEAVES_PER_BATCH)));
   // A structure answer names hundreds of interior nodes: one transaction for them and the
   // walk's position, not a commit each. (Interior nodes have no content, so garbage
-  // collection has nothing to race with here; values are staged as they are stored, above.)
+  // collection has nothing to race with here; values were staged before they were stored, above.)
   await ctx.db.transaction(async (tx) => {
     for (const n of nodes) await stageEntry(tx, n);
     await save(tx, job, p);

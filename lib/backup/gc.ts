@@ -7,9 +7,10 @@
  * row at all (left by a crash between write and record) whose file is older than
  * `graceMs`, when the store is a FileBlobStore (other stores cannot say how old a blob is).
  *
- * The grace period covers a backup between writing a new value and staging it. Content a
- * backup finds already stored (put → record and stage, in one transaction) is covered by
- * the sweep itself: each batch is checked against the staging rows,
+ * A backup records and stages a message's values (one transaction) before it stores them, so
+ * what it is about to store is live before the store is asked; a crash in between leaves
+ * rows without files, swept like any other garbage row. Content found already stored is
+ * covered by the sweep itself: each batch is checked against the staging rows,
  * blobs rows and snapshot roots as they are now, taken out of the store, checked again, and
  * only then destroyed (or put back). A snapshot completed since the mark with a manifest
  * the mark did not read restarts the mark.
@@ -259,9 +260,9 @@ const BATCH = 256;
 /**
  * Marks and sweeps. A real run sweeps in batches: still garbage? → take the files out of
  * the store → still garbage? → delete the rows and destroy the files, or put back what a
- * backup has meanwhile staged or recorded again. A backup that finds existing content
- * (put → record → stage) therefore never ends up staging a hash whose file is then
- * deleted under it, even when the content was garbage a moment before.
+ * backup has meanwhile staged or recorded again. A backup that stages existing content
+ * (record and stage → put) therefore never ends up with a hash whose file is then deleted
+ * under it, even when the content was garbage a moment before.
  */
 export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions): Promise<GcResult> {
   const graceMs = opts.graceMs ?? DEFAULT_GC_GRACE_MS;

@@ -36,6 +36,18 @@ function filesUnder(root: string): string[] {
 }
 
 describe('SealedBlobStore', () => {
+  it('stores a message\'s values in one go: in order, each once, new and known alike, each under one key', async () => {
+    const [a, b, c] = [text('ringer=7'), text('wallpaper'), text('lang=en-GB')];
+    await store.put(b, 'sub-1');
+    const other = new SealedBlobStore(files, db, new Keyring(db, master)); // another process: nothing remembered
+    const r = await other.putMany([a, b, a, c], 'sub-1');
+    expect(r.map((x) => x.hash)).toEqual([a, b, a, c].map(sha256Hex));
+    expect(r.map((x) => x.created)).toEqual([true, false, false, true]);
+    for (const v of [a, b, c]) expect(await store.get(sha256Hex(v))).toEqual(v);
+    const keys = await column<string>(db, sql`select hash from blob_keys where owner = ${'sub-1'} order by hash`);
+    expect(keys).toEqual([a, b, c].map(sha256Hex).sort());
+  });
+
   it('stores under the plaintext hash, reads back the plaintext, and keeps only ciphertext on disk', async () => {
     const value = text('BEGIN:VCARD\nFN:Alice Unique-Marker-7731\nEND:VCARD');
     const { hash, created } = await store.put(value, 'sub-a');

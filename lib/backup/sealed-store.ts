@@ -49,34 +49,53 @@ export class SealedBlobStore implements BlobStore {
   /**
    * One key per value whoever stores it: decided under the write lock (SQLite), or a lock on
    * the hash (PostgreSQL), so two backups storing the same new value at once (in any
-   * process) seal it with the same key.
+   * process) seal it with the same key. The values of one message are claimed in one
+   * transaction, their locks taken in hash order so two claimants cannot deadlock.
    */
-  private claim(hash: string, owner: string): Promise<{ key: Uint8Array; first: boolean }> {
+  private claim(hashes: readonly string[], owner: string): Promise<Map<string, { key: Uint8Array; first: boolean }>> {
     return this.db.transaction(async (tx) => {
-      if (isPg(tx)) await exec(tx, sql`select pg_advisory_xact_lock(hashtext(${hash}))`);
-      const existing = await this.blobKey(tx, hash, owner);
-      if (existing) {
-        if (existing.owner !== owner) await insertBlobKey(tx, hash, owner, await this.wrap(tx, existing.key, hash, owner));
-        return { key: existing.key, first: false };
+      const out = new Map<string, { key: Uint8Array; first: boolean }>();
+      for (const hash of [...hashes].sort()) {
+        if (isPg(tx)) await exec(tx, sql`select pg_advisory_xact_lock(hashtext(${hash}))`);
+        const existing = await this.blobKey(tx, hash, owner);
+        if (existing) {
+          if (existing.owner !== owner) await insertBlobKey(tx, hash, owner, await this.wrap(tx, existing.key, hash, owner));
+          out.set(hash, { key: existing.key, first: false });
+          continue;
+        }
+        const fresh = newKey();
+        await insertBlobKey(tx, hash, owner, await this.wrap(tx, fresh, hash, owner));
+        out.set(hash, { key: fresh, first: true });
       }
-      const fresh = newKey();
-      await insertBlobKey(tx, hash, owner, await this.wrap(tx, fresh, hash, owner));
-      return { key: fresh, first: true };
+      return out;
     });
   }
 
   async put(bytes: Uint8Array, owner: string): Promise<{ hash: string; created: boolean }> {
-    const hash = sha256Hex(bytes);
-    const mine = `${owner} ${hash}`;
-    const known = this.stored.get(mine);
-    const { key, first } = known ? { key: known, first: false } : await this.claim(hash, owner);
-    this.remember(mine, key);
-    const present = await this.raw.has(hash);
-    if (present && !first) return { hash, created: false };
-    // `present && first`: a value from before encryption, or one whose keys an erasure destroyed.
-    const framed = concat(MARKER, seal(key, bytes, hash));
-    await this.raw.write(hash, framed, { replace: present });
-    return { hash, created: !present };
+    return (await this.putMany([bytes], owner))[0]!;
+  }
+
+  async putMany(values: readonly Uint8Array[], owner: string): Promise<{ hash: string; created: boolean }[]> {
+    const hashes = values.map(sha256Hex);
+    const unknown = [...new Set(hashes)].filter((h) => !this.stored.has(`${owner} ${h}`));
+    const claimed = unknown.length ? await this.claim(unknown, owner) : new Map<string, { key: Uint8Array; first: boolean }>();
+    const out: { hash: string; created: boolean }[] = [];
+    const done = new Set<string>();
+    for (const [i, hash] of hashes.entries()) {
+      // The same value twice in one go: stored by its first occurrence.
+      if (done.has(hash)) { out.push({ hash, created: false }); continue; }
+      done.add(hash);
+      const mine = `${owner} ${hash}`;
+      const { key, first } = claimed.get(hash) ?? { key: this.stored.get(mine)!, first: false };
+      this.remember(mine, key);
+      const present = await this.raw.has(hash);
+      if (present && !first) { out.push({ hash, created: false }); continue; }
+      // `present && first`: a value from before encryption, or one whose keys an erasure destroyed.
+      const framed = concat(MARKER, seal(key, values[i]!, hash));
+      await this.raw.write(hash, framed, { replace: present });
+      out.push({ hash, created: !present });
+    }
+    return out;
   }
 
   /**

@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 import base from './vitest.config.mjs';
 
 /**
- * The PostgreSQL pass: the data layer, the engines and the multi-process test again, each test
+ * The PostgreSQL pass: the data layer, the engines, the console's data and the multi-process
+ * test again, each test
  * on a fresh PostgreSQL database (test/db.ts) of a throwaway cluster on 127.0.0.1 that the
  * global set-up starts (scripts/test-postgres.sh); and the schema equivalence test, which
  * needs both databases. `npm test` runs it after the SQLite pass.
@@ -15,14 +16,17 @@ export default defineConfig({
       'db/**/*.test.ts',
       'lib/backup/**/*.test.ts',
       'lib/restore/**/*.test.ts',
-      'lib/ds/ds-jobs.test.ts',
+      'lib/ds/**/*.test.ts',
       'lib/gateway/dm-endpoint.test.ts',
       'lib/gateway/multi-process.test.ts',
-      'lib/erasure.test.ts',
-      'test/api.test.ts',
+      // The console's data: pages, actions, the API and the portal, as the server components see it.
+      'lib/*.test.ts',
+      'app/**/*.test.ts',
+      'test/**/*.test.ts',
       'cli/migrate-database.test.ts',
     ],
-    exclude: [],
+    // The real DS client run stays on SQLite: it shows the protocol, not the database.
+    exclude: ['lib/ds/syncevolution.test.ts'],
     globalSetup: ['test/pg-global-setup.ts'],
     env: { REWIND_TEST_DB: 'pg' },
   },

@@ -4,6 +4,7 @@
  * processes queue (Package #0 from the wake dispatcher, DM, then DS).
  */
 import { execFile } from 'node:child_process';
+import { databaseEnv } from '@/test/db';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +30,7 @@ function rewind(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(TSX, ['cli/rewind.ts', ...args], {
       cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 120_000,
-      env: { ...process.env, DATA_DIR: srv.dataDir, LOG_LEVEL: 'silent' },
+      env: { ...process.env, DATA_DIR: srv.dataDir, LOG_LEVEL: 'silent', ...databaseEnv(srv.ctx.db) },
     }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout, stderr });

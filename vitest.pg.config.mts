@@ -3,10 +3,9 @@ import base from './vitest.config.mjs';
 
 /**
  * The PostgreSQL pass: the data layer, the engines, the console's data and the multi-process
- * test again, each test
- * on a fresh PostgreSQL database (test/db.ts) of a throwaway cluster on 127.0.0.1 that the
- * global set-up starts (scripts/test-postgres.sh); and the schema equivalence test, which
- * needs both databases. `npm test` runs it after the SQLite pass.
+ * test again, each test on a fresh PostgreSQL database (test/db.ts) of a throwaway cluster on
+ * 127.0.0.1 that the global set-up starts (scripts/test-postgres.sh); and the schema
+ * equivalence test, which needs both databases. `npm test` runs it after the SQLite pass.
  */
 export default defineConfig({
   ...base,

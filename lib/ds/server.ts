@@ -182,7 +182,11 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
       }
       reply.status(0, 'SyncHdr', auth.code, { targetRef: [hdr.target.locURI], sourceRef: [hdr.source.locURI], chal });
       for (const c of body.commands) if (c.kind !== 'Status' && !('noResp' in c && c.noResp)) reply.status(c.cmdId, c.kind, auth.code);
-      return { message: { hdr: responseHdr(hdr, 1), body: { commands: reply.commands, final: true } }, ended: { ok: false }, auth: 'failed' };
+      // Only credentials that were given and wrong count against the address (lib/auth/limits.ts):
+      // a first message without any, or an MD5 digest before the account had a nonce, is the
+      // ordinary challenge every client meets first, and a fleet behind one address meets it at once.
+      const guessed = !!hdr.cred && !(auth.chal === 'md5' && auth.account && !auth.account.nonce);
+      return { message: { hdr: responseHdr(hdr, 1), body: { commands: reply.commands, final: true } }, ended: { ok: false }, ...(guessed ? { auth: 'failed' as const } : {}) };
     }
     account = auth.account;
     state = { v: 1, accountId: account.id, clientMsgId: hdr.msgId, serverMsgId: 0, clientMaxMsgSize: clampMsgSize(hdr.meta?.maxMsgSize), phase: 'init', stores: {}, newBytes: 0 };

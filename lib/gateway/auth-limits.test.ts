@@ -149,20 +149,20 @@ describe('POST /dm failed-authentication limits', () => {
 });
 
 let dsSession = 0;
-function dsInit(source: string, pass: string): Uint8Array {
+function dsInit(source: string, pass: string | null): Uint8Array {
   const commands: Command[] = [{ kind: 'Alert', cmdId: 1, data: '200', items: [{ target: { locURI: 'card' }, source: { locURI: './contacts' }, meta: { anchor: { next: '1' } } }] }];
   const m: SyncMLMessage = {
     hdr: {
       verDTD: '1.2', verProto: 'SyncML/1.2', sessionId: String(++dsSession), msgId: 1,
       target: { locURI: 'http://127.0.0.1/ds' }, source: { locURI: source },
-      cred: { meta: { type: AUTH_TYPE.basic, format: 'b64' }, data: basicCredential('ada', pass) },
+      ...(pass === null ? {} : { cred: { meta: { type: AUTH_TYPE.basic, format: 'b64' }, data: basicCredential('ada', pass) } }),
     },
     body: { commands, final: true },
   };
   return encodeMessage(m, 'xml');
 }
 
-async function dsFrom(from: string, source: string, pass: string): Promise<Answer> {
+async function dsFrom(from: string, source: string, pass: string | null): Promise<Answer> {
   return post('/ds', from, dsInit(source, pass), MIME.dsXml);
 }
 
@@ -186,6 +186,11 @@ describe('POST /ds failed-authentication limits', () => {
     expect(hdrStatus(await dsFrom('127.0.0.7', 'sync-client-z', 'ada-secret'))).toBe('212');
     for (let i = 0; i < PER_ID; i++) expect(hdrStatus(await dsFrom('127.0.0.7', 'sync-client-z', 'wrong'))).toBe('401');
     expect429(await dsFrom('127.0.0.7', 'sync-client-z', 'ada-secret'));
+  });
+
+  it('does not count the challenge a fleet behind one address meets first: a message without credentials', async () => {
+    for (let i = 0; i < LIMIT * 2; i++) expect(hdrStatus(await dsFrom('127.0.0.10', `fleet-${i}`, null))).toBe('407');
+    expect(hdrStatus(await dsFrom('127.0.0.10', 'fleet-0', 'ada-secret'))).toBe('212');
   });
 
   it('refuses an address after its limit across many clients, before reading the body', async () => {

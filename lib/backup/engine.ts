@@ -170,9 +170,12 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
     // content found already stored cannot be collected under this backup, and content the
     // collector had just taken out is written again by the put. A crash in between leaves
     // rows the next attempt stages again (the progress below is not yet saved).
+    // In hash order: handsets backing up the same values at once (in any process) then take
+    // the blobs rows' locks in one order, and cannot deadlock on PostgreSQL.
+    const inOrder = [...values].sort((a, b) => (a.entry.hash! < b.entry.hash! ? -1 : a.entry.hash! > b.entry.hash! ? 1 : 0));
     const recorded = await ctx.db.transaction(async (tx) => {
       const fresh = new Set<string>();
-      for (const { entry } of values) {
+      for (const { entry } of inOrder) {
         if (await recordBlob(tx, entry.hash!, entry.size)) fresh.add(entry.hash!);
         await stageEntry(tx, entry);
       }

@@ -98,11 +98,15 @@ it(`${DEVICES} handsets, every message to the next of 3 processes: each backup a
 
   // Backups, ordered here, taken by whichever processes the messages reach.
   const backups = new Map<string, string>();
+  const sessions = new Map<string, unknown>();
   await inTurn(handsets, async (h) => {
     const { job } = await createBackupJob(ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
     backups.set(h.devId, job.id);
-    await h.connect({ initiator: 'client' });
+    const s = await h.connect({ initiator: 'client' });
+    if (!s.ok) sessions.set(h.devId, s);
   });
+  // A failed session names its error, and the processes' last words say why.
+  expect([...sessions.entries()], servers.map((s) => s.output()).join('\n---\n')).toEqual([]);
   const roots = new Map<string, string>();
   for (const h of handsets) {
     const job = (await getJob(ctx.db, backups.get(h.devId)!))!;

@@ -28,8 +28,6 @@ import { ensureSearchIndex } from './queries/search';
 /** A database or a transaction on one: every query function takes one of these first. */
 export type Db = BaseSQLiteDatabase<'async', unknown, typeof schema>;
 
-export type Dialect = 'sqlite' | 'pg';
-
 // Resolved from the working directory: Next bundles server code, so import.meta.url is not the source path.
 const root = () => process.env.REWIND_ROOT ?? process.cwd();
 const sqliteMigrations = () => path.resolve(root(), 'db/migrations');
@@ -50,10 +48,6 @@ export function sqliteRaw(db: Db): SqliteRaw {
   const raw = d[RAW] ?? d.session?.[RAW];
   if (!raw) throw new Error('not a SQLite database opened by openDb');
   return raw;
-}
-
-export function dialectOf(db: Db): Dialect {
-  return is(db, PgDatabase) ? 'pg' : 'sqlite';
 }
 
 export function isPg(db: Db): boolean {

@@ -51,11 +51,6 @@ export async function runningElsewhere(db: Db, deviceId: string, sessionRef: str
   ));
 }
 
-/** Jobs whose Package #0 is due, oldest first. */
-export async function jobsToWake(db: Db, now: number, limit: number): Promise<JobRow[]> {
-  return db.select().from(jobs).where(wakeDue(now)).orderBy(asc(jobs.createdAt)).limit(limit);
-}
-
 function wakeDue(now: number) {
   return and(eq(jobs.wakePending, true), eq(jobs.status, 'queued'), or(isNull(jobs.notBefore), lte(jobs.notBefore, now)));
 }
@@ -71,14 +66,6 @@ export async function claimWakes(db: Db, now: number, limit: number): Promise<Jo
   const pick = isPg(db) ? (due as unknown as { for(s: 'update', o: { skipLocked: true }): typeof due }).for('update', { skipLocked: true }) : due;
   const claimed = await db.update(jobs).set({ wakePending: false }).where(and(inArray(jobs.id, pick), eq(jobs.wakePending, true))).returning();
   return claimed.sort((a, b) => a.createdAt - b.createdAt);
-}
-
-/**
- * Takes one job's pending wake for the caller: true for exactly one of several server
- * processes asking at once (a conditional update).
- */
-export async function claimWake(db: Db, id: string): Promise<boolean> {
-  return (await db.update(jobs).set({ wakePending: false }).where(and(eq(jobs.id, id), eq(jobs.wakePending, true))).returning({ id: jobs.id })).length === 1;
 }
 
 /** Queued jobs whose dependency ended without success: they cannot run. */

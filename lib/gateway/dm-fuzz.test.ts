@@ -47,7 +47,6 @@ import { provisionFleet } from '../fleet-provision';
 import { arbMessage } from '../omadm/codec/arbitrary';
 import { decodeMessage, encodeMessage } from '../omadm/codec/index';
 import { messageToElement, NS_METINF } from '../omadm/codec/syncml';
-import { serializeXml } from '../omadm/codec/xml';
 import {
   AUTH_TYPE, basicCredential, hmacHeader, md5Derived, md5Digest, nonceBytes, type Secret,
 } from '../omadm/auth';
@@ -58,7 +57,7 @@ import { base64Encode, utf8Encode } from '../omadm/util/bytes';
 import { DM_DECODE_LIMITS, DM_MAX_BODY } from './dm-http';
 import { SERVER_MAX_OBJ_SIZE } from './dm-session';
 import {
-  breakTypes, encodeTree, findAll, FuzzClient, garbageBody, hostileUri, injectEntity, mutate, NEST_DEPTHS, nestDeep, oddEncoding,
+  breakTypes, encodeTree, findAll, FuzzClient, garbageBody, hostileUri, deepNestingCase, entityCase, mutate, oddEncoding,
   columnNames, Rng, settleHeap, shuffle, tableCounts as countRows, tableNames, type Answer, type FuzzCase,
 } from './fuzz-kit';
 import { startTestServer, type TestServer } from './test-server';
@@ -458,15 +457,8 @@ function* hugeCounts(n: number, rng: Rng): Generator<Case> {
 function* deepNesting(n: number, rng: Rng): Generator<Case> {
   for (let i = 0; i < n; i++) {
     const devId = pickDevId(rng);
-    const depth = rng.pick(NEST_DEPTHS);
-    const enc: Encoding = rng.bool() ? 'xml' : 'wbxml';
-    const msg = pkg1(devId, sessionIdFor(`nest-${i}`));
-    const root = messageToElement(msg);
-    nestDeep(rng, root, depth);
-    let bytes: Uint8Array;
-    try { bytes = encodeTree(root, enc); } catch { bytes = encodeTree(root, 'xml'); }
-    const e: Encoding = bytes[0] === 0x3c ? 'xml' : enc;
-    yield { cat: 'deep-nesting', body: bytes, contentType: ctype(e, rng), ...(depth >= 40 ? { expectHttp: 400 } : {}) };
+    const { body, enc, expectHttp } = deepNestingCase(rng, () => messageToElement(pkg1(devId, sessionIdFor(`nest-${i}`))));
+    yield { cat: 'deep-nesting', body, contentType: ctype(enc, rng), ...(expectHttp ? { expectHttp } : {}) };
   }
 }
 
@@ -477,15 +469,10 @@ function* entities(n: number, rng: Rng): Generator<Case> {
     const msg = pkg1(devId, sessionIdFor(`ent-${i}`), {
       items: [{ source: { locURI: './DevInfo/Man' }, data: MARK }, { source: { locURI: `./DevInfo/${MARK}` }, data: 'x' }],
     });
-    const { xml, payload, refuse } = injectEntity(rng, serializeXml(messageToElement(msg), { declaration: false }), MARK);
-    const wb = rng.bool(0.1);
-    // Also in WBXML: the payload as the text of an element (it is only text there, never markup).
-    if (wb) {
-      const m2 = pkg1(devId, sessionIdFor(`ent-w${i}`), { items: [{ source: { locURI: `./DevInfo/${payload}` }, data: payload }] });
-      yield fromCase('entities', m2, 'wbxml', rng);
-    } else {
-      yield { cat: 'entities', body: utf8Encode(xml), contentType: ctype('xml', rng), ...(refuse ? { expectHttp: 400 } : {}) };
-    }
+    const c = entityCase(rng, messageToElement(msg), MARK, (payload) =>
+      pkg1(devId, sessionIdFor(`ent-w${i}`), { items: [{ source: { locURI: `./DevInfo/${payload}` }, data: payload }] }));
+    if ('wbxml' in c) yield fromCase('entities', c.wbxml, 'wbxml', rng);
+    else yield { cat: 'entities', body: c.xml, contentType: ctype('xml', rng), ...(c.expectHttp ? { expectHttp: c.expectHttp } : {}) };
   }
 }
 

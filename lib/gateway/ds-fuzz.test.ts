@@ -44,13 +44,12 @@ import { resetEnvCache } from '../env';
 import { arbMessage } from '../omadm/codec/arbitrary';
 import { decodeMessage, encodeMessage } from '../omadm/codec/index';
 import { messageToElement, NS_METINF } from '../omadm/codec/syncml';
-import { serializeXml } from '../omadm/codec/xml';
 import { AUTH_TYPE, basicCredential, md5Derived, md5Digest, nonceBytes } from '../omadm/auth';
 import { encodingOf, MIME, type Command, type Cred, type Encoding, type Item, type Status, type SyncMLMessage } from '../omadm/message';
 import { base64Encode, utf8Encode } from '../omadm/util/bytes';
 import { DS_MAX_BODY } from './ds-http';
 import {
-  breakTypes, encodeTree, FuzzClient, garbageBody, hostileUri, injectEntity, mib, mutate, NEST_DEPTHS, nestDeep, oddEncoding,
+  breakTypes, encodeTree, FuzzClient, garbageBody, hostileUri, deepNestingCase, entityCase, mib, mutate, oddEncoding,
   Rng, settleHeap, shuffle, tableCounts, type Answer, type FuzzCase,
 } from './fuzz-kit';
 import { startTestServer, type TestServer } from './test-server';
@@ -466,14 +465,8 @@ function* wrongTypes(n: number, rng: Rng): Generator<Case> {
 function* deepNesting(n: number, rng: Rng): Generator<Case> {
   for (let i = 0; i < n; i++) {
     const who = wrongWho(rng, pickAcc(rng));
-    const depth = rng.pick(NEST_DEPTHS);
-    const enc: Encoding = rng.bool() ? 'xml' : 'wbxml';
-    const root = messageToElement(rng.bool(0.3) ? richMessage(who, `nest-${i}`) : pkg1(who, `nest-${i}`));
-    nestDeep(rng, root, depth);
-    let bytes: Uint8Array;
-    try { bytes = encodeTree(root, enc); } catch { bytes = encodeTree(root, 'xml'); }
-    const e: Encoding = bytes[0] === 0x3c ? 'xml' : enc;
-    yield { cat: 'deep-nesting', body: bytes, contentType: ctype(e, rng), ...(depth >= 40 ? { expectHttp: 400 } : {}) };
+    const { body, enc, expectHttp } = deepNestingCase(rng, () => messageToElement(rng.bool(0.3) ? richMessage(who, `nest-${i}`) : pkg1(who, `nest-${i}`)));
+    yield { cat: 'deep-nesting', body, contentType: ctype(enc, rng), ...(expectHttp ? { expectHttp } : {}) };
   }
 }
 
@@ -482,14 +475,9 @@ function* entities(n: number, rng: Rng): Generator<Case> {
   for (let i = 0; i < n; i++) {
     const who = wrongWho(rng, pickAcc(rng));
     const msg = pkg1(who, `ent-${i}`, { putItems: [{ source: { locURI: DEVINF_URI_12 }, data: MARK }, { source: { locURI: `./${MARK}` }, data: 'x' }] });
-    const { xml, payload, refuse } = injectEntity(rng, serializeXml(messageToElement(msg), { declaration: false }), MARK);
-    if (rng.bool(0.1)) {
-      // In WBXML the payload is only text, never markup.
-      const m2 = pkg1(who, `ent-w${i}`, { putItems: [{ source: { locURI: `./${payload}` }, data: payload }] });
-      yield fromCase('entities', m2, 'wbxml', rng);
-    } else {
-      yield { cat: 'entities', body: utf8Encode(xml), contentType: ctype('xml', rng), ...(refuse ? { expectHttp: 400 } : {}) };
-    }
+    const c = entityCase(rng, messageToElement(msg), MARK, (payload) => pkg1(who, `ent-w${i}`, { putItems: [{ source: { locURI: `./${payload}` }, data: payload }] }));
+    if ('wbxml' in c) yield fromCase('entities', c.wbxml, 'wbxml', rng);
+    else yield { cat: 'entities', body: c.xml, contentType: ctype('xml', rng), ...(c.expectHttp ? { expectHttp: c.expectHttp } : {}) };
   }
 }
 

@@ -449,6 +449,32 @@ export function nestDeep(rng: Rng, root: XmlElement, depth: number): void {
 }
 
 /**
+ * A deep-nesting case: the tree `makeRoot` builds, nested to a depth from NEST_DEPTHS, in
+ * WBXML or XML (XML when WBXML cannot carry it). 40 levels and more must be refused before
+ * decoding (HTTP 400).
+ */
+export function deepNestingCase(rng: Rng, makeRoot: () => XmlElement): { body: Uint8Array; enc: Encoding; expectHttp?: number } {
+  const depth = rng.pick(NEST_DEPTHS);
+  const enc: Encoding = rng.bool() ? 'xml' : 'wbxml';
+  const root = makeRoot();
+  nestDeep(rng, root, depth);
+  let body: Uint8Array;
+  try { body = encodeTree(root, enc); } catch { body = encodeTree(root, 'xml'); }
+  return { body, enc: body[0] === 0x3c ? 'xml' : enc, ...(depth >= 40 ? { expectHttp: 400 } : {}) };
+}
+
+/**
+ * An entity case from a message carrying `mark` in a text and a URI: mostly its XML with a
+ * DTD or odd reference injected (injectEntity); one time in ten the message `inWbxml` makes
+ * around the payload instead, to be sent as WBXML, where the payload is only ever text.
+ */
+export function entityCase<M>(rng: Rng, tree: XmlElement, mark: string, inWbxml: (payload: string) => M): { wbxml: M } | { xml: Uint8Array; expectHttp?: number } {
+  const { xml, payload, refuse } = injectEntity(rng, serializeXml(tree, { declaration: false }), mark);
+  if (rng.bool(0.1)) return { wbxml: inWbxml(payload) };
+  return { xml: utf8Encode(xml), ...(refuse ? { expectHttp: 400 } : {}) };
+}
+
+/**
  * Puts a DTD, a bad entity reference or another odd payload into serialized XML: in the
  * prolog, the header, a text (`>mark<`), a URI (`/mark`), the body's end or the epilog.
  * `refuse`: a conforming decoder must refuse the result.

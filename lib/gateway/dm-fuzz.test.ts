@@ -57,7 +57,7 @@ import { base64Encode, utf8Encode } from '../omadm/util/bytes';
 import { DM_DECODE_LIMITS, DM_MAX_BODY } from './dm-http';
 import { SERVER_MAX_OBJ_SIZE } from './dm-session';
 import {
-  breakTypes, encodeTree, findAll, FuzzClient, garbageBody, hostileUri, deepNestingCase, entityCase, mutate, oddEncoding,
+  encodeTree, findAll, FuzzClient, garbageBody, hostileUri, deepNestingCase, entityCase, wrongTypesCase, mutate, oddEncoding,
   columnNames, Rng, settleHeap, shuffle, tableCounts as countRows, tableNames, type Answer, type FuzzCase,
 } from './fuzz-kit';
 import { startTestServer, type TestServer } from './test-server';
@@ -370,18 +370,8 @@ function* arbValid(n: number, rng: Rng): Generator<Case> {
 function* wrongTypes(n: number, rng: Rng): Generator<Case> {
   for (let i = 0; i < n; i++) {
     const devId = pickDevId(rng);
-    const root = messageToElement(richMessage(devId, sessionIdFor(`wt-${i}`)));
-    const enc: Encoding = rng.bool(0.6) ? 'xml' : 'wbxml';
-    breakTypes(rng, root);
-    let body: Uint8Array;
-    let e = enc;
-    try {
-      body = encodeTree(root, enc);
-    } catch {
-      e = 'xml'; // a tree WBXML cannot carry (e.g. an unknown namespace): send it as XML
-      try { body = encodeTree(root, e); } catch { continue; }
-    }
-    yield { cat: 'wrong-types', body, contentType: ctype(e, rng) };
+    const c = wrongTypesCase(rng, messageToElement(richMessage(devId, sessionIdFor(`wt-${i}`))));
+    if (c) yield { cat: 'wrong-types', body: c.body, contentType: ctype(c.enc, rng) };
   }
 }
 

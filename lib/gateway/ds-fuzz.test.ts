@@ -49,7 +49,7 @@ import { encodingOf, MIME, type Command, type Cred, type Encoding, type Item, ty
 import { base64Encode, utf8Encode } from '../omadm/util/bytes';
 import { DS_MAX_BODY } from './ds-http';
 import {
-  breakTypes, encodeTree, FuzzClient, garbageBody, hostileUri, deepNestingCase, entityCase, mib, mutate, oddEncoding,
+  FuzzClient, garbageBody, hostileUri, deepNestingCase, entityCase, wrongTypesCase, mib, mutate, oddEncoding,
   Rng, settleHeap, shuffle, tableCounts, type Answer, type FuzzCase,
 } from './fuzz-kit';
 import { startTestServer, type TestServer } from './test-server';
@@ -447,18 +447,8 @@ function* arbValid(n: number, rng: Rng): Generator<Case> {
 
 function* wrongTypes(n: number, rng: Rng): Generator<Case> {
   for (let i = 0; i < n; i++) {
-    const root = messageToElement(richMessage(wrongWho(rng, pickAcc(rng)), `wt-${i}`));
-    const enc: Encoding = rng.bool(0.6) ? 'xml' : 'wbxml';
-    breakTypes(rng, root);
-    let body: Uint8Array;
-    let e = enc;
-    try {
-      body = encodeTree(root, enc);
-    } catch {
-      e = 'xml'; // a tree WBXML cannot carry: sent as XML
-      try { body = encodeTree(root, e); } catch { continue; }
-    }
-    yield { cat: 'wrong-types', body, contentType: ctype(e, rng) };
+    const c = wrongTypesCase(rng, messageToElement(richMessage(wrongWho(rng, pickAcc(rng)), `wt-${i}`)));
+    if (c) yield { cat: 'wrong-types', body: c.body, contentType: ctype(c.enc, rng) };
   }
 }
 

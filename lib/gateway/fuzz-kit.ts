@@ -449,6 +449,19 @@ export function nestDeep(rng: Rng, root: XmlElement, depth: number): void {
 }
 
 /**
+ * A wrong-types case: `root` with values of the wrong type put in (breakTypes), in XML or
+ * WBXML (XML when WBXML cannot carry the tree); undefined when neither can.
+ */
+export function wrongTypesCase(rng: Rng, root: XmlElement): { body: Uint8Array; enc: Encoding } | undefined {
+  const enc: Encoding = rng.bool(0.6) ? 'xml' : 'wbxml';
+  breakTypes(rng, root);
+  for (const e of enc === 'wbxml' ? (['wbxml', 'xml'] as const) : (['xml'] as const)) {
+    try { return { body: encodeTree(root, e), enc: e }; } catch { /* the next encoding, or none */ }
+  }
+  return undefined;
+}
+
+/**
  * A deep-nesting case: the tree `makeRoot` builds, nested to a depth from NEST_DEPTHS, in
  * WBXML or XML (XML when WBXML cannot carry it). 40 levels and more must be refused before
  * decoding (HTTP 400).

@@ -26,6 +26,19 @@ const config = [
     },
   },
   {
+    // The product does not ship the simulator or the test harness: virtual handsets (sim/) and
+    // test support (test/) import lib, never the other way. Tests beside the code may use both.
+    files: ['lib/**/*.{ts,tsx}', 'db/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['@/sim', '@/sim/*', '**/sim/*', '@/test/*', '**/test/*'], message: 'lib/ and db/ never import the simulator (sim/) or test support (test/).' },
+        ],
+      }],
+    },
+  },
+  {
     // The engine is a library in its own right: nothing from Node, Next, React or the database.
     files: ['lib/omadm/**/*.ts'],
     ignores: ['lib/omadm/**/*.test.ts'],

@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { handleDs } from './lib/gateway/ds-http';
 import { handleDm } from './lib/gateway/dm-http';
 import { servePackage } from './lib/gateway/packages-http';
-import { clientAddressOf, stampClientAddress } from './lib/client-address';
-import { env } from './lib/env';
-import { log } from './lib/log';
+import { clientAddressOf, stampClientAddress } from './lib/core/client-address';
+import { env } from './lib/core/env';
+import { log } from './lib/core/log';
 
 export interface ServerOptions {
   port: number;

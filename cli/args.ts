@@ -2,7 +2,7 @@
 import { CATEGORIES, type Category } from '../lib/omadm/mo/backup-restore';
 import { getDeviceByDevId, type DeviceRow } from '../db/queries/devices';
 import type { Db } from '../db/client';
-import { categoriesSchema, splitList } from '../lib/validations/backup';
+import { categoriesSchema, splitList } from '../lib/backup/schemas';
 import { UsageError } from './usage';
 
 export type Values = Record<string, string | boolean | undefined>;

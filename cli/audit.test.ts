@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, type Db } from '@/db/client';
 import { column, rows } from '@/db/sql';
 import { sql } from 'drizzle-orm';
-import { provisionDevice } from '@/lib/devices';
-import { databaseEnv, testDb } from '@/test/db';
+import { provisionDevice } from '@/lib/devices/devices';
+import { databaseEnv, testDb } from '@/test/support/db';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');

@@ -5,14 +5,14 @@
  * the DM session that follows.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getContext } from '../lib/app-context';
+import { getContext } from '../lib/core/context';
 import { getJob, jobsForDevice, type JobRow } from '../db/queries/jobs';
 import { listLocalBackups } from '../db/queries/local-backups';
-import { JobRequestError, requestJob } from '../lib/job-requests';
+import { JobRequestError, requestJob } from '../lib/jobs/requests';
 import { describeDsResult, isDsJob, type DsJobResult } from '../lib/ds/jobs';
 import { LOCAL_TARGETS } from '../lib/omadm/mo/backup-restore';
-import type { JobRequest } from '../lib/validations/backup';
-import { jobProgress, publicJob, type BackupProgressView } from '../lib/views';
+import type { JobRequest } from '../lib/backup/schemas';
+import { jobProgress, publicJob, type BackupProgressView } from '../lib/backup/views';
 import { categoriesOption, deviceArg, positionals } from './args';
 import { formatBytes, formatTime, printJson, table } from './format';
 import { intOption, UsageError, type Command } from './usage';

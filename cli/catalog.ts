@@ -1,15 +1,15 @@
 /**
  * The package catalogs from the command line: `rewind firmware add`, `rewind app add` and
  * `rewind catalog`. The same publishing as POST /catalog/firmware and /catalog/apps
- * (lib/catalog.ts); a restore takes a handset back to exactly the versions published here.
+ * (lib/catalog/catalog.ts); a restore takes a handset back to exactly the versions published here.
  */
 import fs from 'node:fs';
-import { getContext } from '../lib/app-context';
+import { getContext } from '../lib/core/context';
 import { listAppPackages, listFirmwarePackages } from '../db/queries/catalog';
 import { insertAudit } from '../db/queries/audit';
-import { CatalogError, MAX_PACKAGE_BYTES, publishApp, publishFirmware } from '../lib/catalog';
-import { publicAppPackage, publicFirmwarePackage } from '../lib/restore-views';
-import { appUploadSchema, firmwareUploadSchema } from '../lib/validations/restore';
+import { CatalogError, MAX_PACKAGE_BYTES, publishApp, publishFirmware } from '../lib/catalog/catalog';
+import { publicAppPackage, publicFirmwarePackage } from '../lib/restore/views';
+import { appUploadSchema, firmwareUploadSchema } from '../lib/restore/schemas';
 import { positionals, type Values } from './args';
 import { formatBytes, formatTime, printJson, table } from './format';
 import { UsageError, type Command } from './usage';

@@ -1,9 +1,9 @@
-import { getContext } from '../lib/app-context';
-import { provisionDevice, ValidationError } from '../lib/devices';
+import { getContext } from '../lib/core/context';
+import { provisionDevice, ValidationError } from '../lib/devices/devices';
 import { dsAccountAdd, dsBackupCommand, dsDiffCommand, dsRestoreCommand, dsSnapshotsCommand } from './ds';
-import { createApiToken } from '../lib/tokens';
+import { createApiToken } from '../lib/auth/tokens';
 import { insertAudit } from '../db/queries/audit';
-import { authSchemeSchema } from '../lib/validations/device';
+import { authSchemeSchema } from '../lib/devices/schemas';
 import { simCommand } from './sim';
 import { deviceImport } from './device-import';
 import { profileSet, profileShow } from './profiles';

@@ -1,11 +1,11 @@
 /**
  * `rewind device import FILE.csv`: the same all-or-nothing import as
- * POST /api/v1/devices/import (lib/device-import.ts). Every bad row is listed on stderr
+ * POST /api/v1/devices/import (lib/devices/import.ts). Every bad row is listed on stderr
  * and nothing is written (exit 1).
  */
 import fs from 'node:fs';
-import { getContext } from '../lib/app-context';
-import { DeviceImportError, formatRowError, IMPORT_MAX_BYTES, importDevices, REQUIRED_COLUMNS } from '../lib/device-import';
+import { getContext } from '../lib/core/context';
+import { DeviceImportError, formatRowError, IMPORT_MAX_BYTES, importDevices, REQUIRED_COLUMNS } from '../lib/devices/import';
 import { insertAudit } from '../db/queries/audit';
 import { positionals } from './args';
 import { UsageError, type Command } from './usage';

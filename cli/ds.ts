@@ -3,7 +3,7 @@
  * contacts and calendar sync with), `ds-backup` and `ds-restore` (jobs ordered through DM,
  * like `backup`), `ds-snapshots` and `ds-diff` to see what was kept.
  */
-import { getContext } from '../lib/app-context';
+import { getContext } from '../lib/core/context';
 import { getDevice } from '../db/queries/devices';
 import { dsSnapshotsOf, getDsSnapshot } from '../db/queries/ds';
 import { diffDsManifests, readDsManifest, type DsItemChange } from '../lib/ds/snapshot';
@@ -11,7 +11,7 @@ import { deviceArg, positionals } from './args';
 import { follow, queue } from './backups';
 import { formatBytes, formatTime, printJson, table } from './format';
 import { addDsAccount } from '../lib/ds/accounts';
-import { ValidationError } from '../lib/devices';
+import { ValidationError } from '../lib/devices/devices';
 import { insertAudit } from '../db/queries/audit';
 import { intOption, required, UsageError, type Command } from './usage';
 

@@ -7,12 +7,12 @@ import { closeDb, type Db } from '@/db/client';
 import { listAudit } from '@/db/queries/audit';
 import { getContentKey } from '@/db/queries/content-keys';
 import { getSubscriber } from '@/db/queries/subscribers';
-import { createBlobStore } from '@/lib/app-context';
-import { provisionDevice } from '@/lib/devices';
-import { env } from '@/lib/env';
-import { seedSnapshot } from '@/test/fixtures';
-import { runCli } from '@/test/cli-run';
-import { databaseEnv, testDb } from '@/test/db';
+import { createBlobStore } from '@/lib/core/context';
+import { provisionDevice } from '@/lib/devices/devices';
+import { env } from '@/lib/core/env';
+import { seedSnapshot } from '@/test/support/fixtures';
+import { runCli } from '@/test/support/cli-run';
+import { databaseEnv, testDb } from '@/test/support/db';
 
 let dir: string;
 let db: Db;

@@ -1,8 +1,8 @@
 /** `rewind subscriber erase`: the console's "Erase subscriber", for scripts and data-protection requests. */
-import { getContext } from '../lib/app-context';
+import { getContext } from '../lib/core/context';
 import { insertAudit } from '../db/queries/audit';
 import { getSubscriber } from '../db/queries/subscribers';
-import { eraseSubscriber } from '../lib/erasure';
+import { eraseSubscriber } from '../lib/subscribers/erasure';
 import { positionals } from './args';
 import { UsageError, type Command } from './usage';
 

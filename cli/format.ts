@@ -16,7 +16,7 @@ export function table<T>(rows: readonly T[], columns: ReadonlyArray<Column<T>>):
   return [line(columns.map((c) => c.header)), ...cells.map(line)].join('\n');
 }
 
-export { formatBytes, formatTime } from '../lib/format';
+export { formatBytes, formatTime } from '../lib/core/format';
 
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));

@@ -3,7 +3,7 @@
  * policy applied, or with --dry-run only shown), `rewind gc`, `rewind verify` and
  * `rewind hold` (legal hold). The same domain code the scheduler runs (lib/backup/*).
  */
-import { getContext } from '../lib/app-context';
+import { getContext } from '../lib/core/context';
 import { insertAudit } from '../db/queries/audit';
 import { getDevice } from '../db/queries/devices';
 import { allDeviceSnapshots } from '../db/queries/retention';

@@ -3,7 +3,7 @@
  * to an object store and verifies every value; `rewind migrate database --to postgres://…`
  * copies the database into an empty PostgreSQL one and verifies every table.
  */
-import { getContext, createRawStore } from '../lib/app-context';
+import { getContext, createRawStore } from '../lib/core/context';
 import { insertAudit } from '../db/queries/audit';
 import { closeDb, isPg, migrateDb, openPgDb } from '../db/client';
 import { copyDatabase, TargetNotEmptyError } from '../db/copy';

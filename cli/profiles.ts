@@ -3,12 +3,12 @@
  * covers for a model. The model is named either `--model "Nimbus/N1"` (manufacturer, a
  * slash, model: the first slash splits) or `--manufacturer Nimbus --model N1`.
  */
-import { getContext } from '../lib/app-context';
+import { getContext } from '../lib/core/context';
 import { ensureModel, setProfile } from '../db/queries/profiles';
 import { insertAudit } from '../db/queries/audit';
 import { CATEGORIES } from '../lib/omadm/mo/backup-restore';
-import { modelRefSchema, profilePathsSchema, profileRefSchema, splitList } from '../lib/validations/backup';
-import { modelProfile, type ModelProfile } from '../lib/views';
+import { modelRefSchema, profilePathsSchema, profileRefSchema, splitList } from '../lib/backup/schemas';
+import { modelProfile, type ModelProfile } from '../lib/backup/views';
 import { positionals, type Values } from './args';
 import { printJson, table } from './format';
 import { UsageError, type Command } from './usage';

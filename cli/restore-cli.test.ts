@@ -1,7 +1,7 @@
 /**
  * The restore, catalog and maintenance commands as a user runs them: real processes
  * (tsx cli/rewind.ts) over a DATA_DIR of their own, with snapshots seeded from this
- * process into the same database file and blob store (test/fixtures.ts); one restore is
+ * process into the same database file and blob store (test/support/fixtures.ts); one restore is
  * run for real, by a virtual handset against the /dm server running in this process.
  */
 import { execFile } from 'node:child_process';
@@ -20,15 +20,15 @@ import { listItems } from '@/db/queries/restore';
 import { getSnapshot, insertSnapshot, updateSnapshot } from '@/db/queries/snapshots';
 import { FileBlobStore } from '@/lib/backup/blob-store';
 import { createBackupJob } from '@/lib/backup/jobs';
-import { openFleet } from '@/lib/device/fleet';
-import type { VirtualHandset } from '@/lib/device/handset';
-import { describeVirtualModels, provisionFleet } from '@/lib/fleet-provision';
-import { startTestServer, type TestServer } from '@/lib/gateway/test-server';
+import { openFleet } from '@/sim/fleet';
+import type { VirtualHandset } from '@/sim/handset';
+import { describeVirtualModels, provisionFleet } from '@/sim/provision';
+import { startTestServer, type TestServer } from '@/test/support/test-server';
 import { startWakeDispatcher } from '@/lib/jobs/wake-dispatcher';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import type { RestorePlan } from '@/lib/restore/plan';
-import { databaseEnv, testDb } from '@/test/db';
-import { BEFORE, seedSnapshot } from '@/test/fixtures';
+import { databaseEnv, testDb } from '@/test/support/db';
+import { BEFORE, seedSnapshot } from '@/test/support/fixtures';
 import { formatBytes } from './format';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -5,17 +5,17 @@
  * POST /restores/plan, /plans/{id}/execute and /jobs/{id}/retry, with the same JSON.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getContext } from '../lib/app-context';
+import { getContext } from '../lib/core/context';
 import { getDevice } from '../db/queries/devices';
 import { getJob, type JobRow } from '../db/queries/jobs';
 import { listConsents, listItems, type ConsentRow, type RestoreItemRow } from '../db/queries/restore';
 import { getSnapshot } from '../db/queries/snapshots';
 import { computePlan, createPlan, PlanError, type PlanRequest, type RestorePlan } from '../lib/restore/plan';
 import { executePlan, RestoreError, retryFailed, type RestoreProgress } from '../lib/restore/engine';
-import { itemCounts, jobDetail } from '../lib/restore-views';
-import { splitList } from '../lib/validations/backup';
-import { appIdSchema, planPathsSchema } from '../lib/validations/restore';
-import { publicJob } from '../lib/views';
+import { itemCounts, jobDetail } from '../lib/restore/views';
+import { splitList } from '../lib/backup/schemas';
+import { appIdSchema, planPathsSchema } from '../lib/restore/schemas';
+import { publicJob } from '../lib/backup/views';
 import { categoriesOption, deviceArg, positionals, type Values } from './args';
 import { describeJob } from './backups';
 import { formatBytes, formatTime, printJson, table } from './format';

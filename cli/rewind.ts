@@ -6,8 +6,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { auditMark, countAuditSince, insertAudit } from '../db/queries/audit';
 import { openDatabase, prepareDb } from '../db/client';
-import { createBlobStore, createPush, getContext, setContext } from '../lib/app-context';
-import { env } from '../lib/env';
+import { createBlobStore, createPush, getContext, setContext } from '../lib/core/context';
+import { env } from '../lib/core/env';
 import { commands } from './commands';
 import { UsageError } from './usage';
 

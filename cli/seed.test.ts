@@ -8,9 +8,9 @@ import { sql, type SQL } from 'drizzle-orm';
 import { closeDb, sqliteClient, type Db } from '@/db/client';
 import { exec, rows, value } from '@/db/sql';
 import { searchSubscribers } from '@/db/queries/search';
-import { luhnDigit } from '@/lib/device/generate';
-import { seedFleet, seedImei, seedMsisdn } from '@/lib/fleet-seed';
-import { databaseEnv, testDb } from '@/test/db';
+import { luhnDigit } from '@/sim/generate';
+import { seedFleet, seedImei, seedMsisdn } from '@/sim/seed';
+import { databaseEnv, testDb } from '@/test/support/db';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');

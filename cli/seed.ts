@@ -1,10 +1,10 @@
 /**
- * `rewind seed --devices N`: a large fleet for load and search testing (lib/fleet-seed.ts),
+ * `rewind seed --devices N`: a large fleet for load and search testing (sim/seed.ts),
  * written in batches with its search terms; and `rewind search reindex`, which rebuilds the
  * search index from the subscribers, numbers and handsets stored.
  */
-import { getContext } from '../lib/app-context';
-import { SEED_BATCH_DEVICES, seedDevices } from '../lib/fleet-seed';
+import { getContext } from '../lib/core/context';
+import { SEED_BATCH_DEVICES, seedDevices } from '../sim/seed';
 import { reindexAll } from '../db/queries/search';
 import { positionals } from './args';
 import { intOption, type Command } from './usage';

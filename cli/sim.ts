@@ -5,10 +5,10 @@
  * a session (or keeps connecting on its schedule for --minutes), and a summary is printed.
  */
 import path from 'node:path';
-import { formatSummary, runFleet, type FleetHandsetInfo } from '../lib/device/fleet';
-import { getContext } from '../lib/app-context';
-import { describeVirtualModels, provisionFleet, provisionInput } from '../lib/fleet-provision';
-import { authSchemeSchema } from '../lib/validations/device';
+import { formatSummary, runFleet, type FleetHandsetInfo } from '../sim/fleet';
+import { getContext } from '../lib/core/context';
+import { describeVirtualModels, provisionFleet, provisionInput } from '../sim/provision';
+import { authSchemeSchema } from '../lib/devices/schemas';
 import { createBackupJob } from '../lib/backup/jobs';
 import { createDsBackupJob } from '../lib/ds/jobs';
 import { getDeviceByDevId } from '../db/queries/devices';

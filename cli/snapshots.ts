@@ -3,13 +3,13 @@
  * (its manifest, or one node's raw bytes with --content) and `rewind diff A B`. The same
  * reads as the REST API (lib/backup/read.ts), with the same JSON under --json.
  */
-import { getContext } from '../lib/app-context';
+import { getContext } from '../lib/core/context';
 import { getSnapshot, listSnapshots, type SnapshotRow } from '../db/queries/snapshots';
 import { diffSnapshots, readManifest, readNode, SnapshotError } from '../lib/backup/read';
 import type { ManifestEntry } from '../lib/backup/manifest';
 import type { ChangedEntry, FirmwareField } from '../lib/backup/diff';
 import { CATEGORIES, type Category } from '../lib/omadm/mo/backup-restore';
-import { publicSnapshot } from '../lib/views';
+import { publicSnapshot } from '../lib/backup/views';
 import { deviceArg, positionals } from './args';
 import { formatBytes, formatTime, printJson, table, writeStdout } from './format';
 import { UsageError, type Command } from './usage';

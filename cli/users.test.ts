@@ -8,7 +8,7 @@ import { closeDb, type Db } from '@/db/client';
 import { subscribers } from '@/db/schema';
 import { getUserByEmail } from '@/db/queries/users';
 import { authenticate } from '@/lib/auth/users';
-import { databaseEnv, testDb } from '@/test/db';
+import { databaseEnv, testDb } from '@/test/support/db';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');

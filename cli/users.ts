@@ -1,9 +1,9 @@
 /** `rewind user add`: console and portal users. */
-import { getContext } from '../lib/app-context';
+import { getContext } from '../lib/core/context';
 import { createUser } from '../lib/auth/users';
 import { insertAudit } from '../db/queries/audit';
-import { ValidationError } from '../lib/devices';
-import { USER_ROLES } from '../lib/validations/auth';
+import { ValidationError } from '../lib/devices/devices';
+import { USER_ROLES } from '../lib/auth/schemas';
 import { required, UsageError, type Command } from './usage';
 
 /** The first line of standard input (a password piped in, so it stays out of the shell history and `ps`). */

@@ -4,7 +4,7 @@
  * errors handed to the children, and a toast when it succeeds.
  */
 import { useActionState, useEffect, useRef, type ReactNode } from 'react';
-import type { ActionResult } from '@/lib/action-result';
+import type { ActionResult } from '@/lib/core/action-result';
 import { useToast } from './toast';
 import { ErrorNote } from './ui';
 

@@ -6,7 +6,7 @@
  */
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
-import { formatBytes } from '@/lib/format';
+import { formatBytes } from '@/lib/core/format';
 import { useToast } from './toast';
 import { Button, ErrorNote, Field, inputClass } from './ui';
 

@@ -6,7 +6,7 @@
  * the action cannot be undone.
  */
 import { useId, type ReactNode } from 'react';
-import type { ActionResult } from '@/lib/action-result';
+import type { ActionResult } from '@/lib/core/action-result';
 import { ActionForm, type FormAction } from './action-form';
 import { Button, Field, cx, inputClass, type ButtonVariant } from './ui';
 

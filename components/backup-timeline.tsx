@@ -5,9 +5,9 @@
  */
 import Link from 'next/link';
 import { TimeChart } from './charts';
-import type { TimelinePoint } from '@/lib/device-views';
-import { formatBytes, formatTime } from '@/lib/format';
-import type { PublicSnapshot } from '@/lib/views';
+import type { TimelinePoint } from '@/lib/devices/views';
+import { formatBytes, formatTime } from '@/lib/core/format';
+import type { PublicSnapshot } from '@/lib/backup/views';
 import { EmptyState, StatusBadge, Table, buttonClass, inputClass, tdClass, thClass } from './ui';
 
 export function BackupTimeline({ points, tones }: { points: TimelinePoint[]; tones: Record<string, string> }) {

@@ -1,7 +1,7 @@
 /** Backup coverage per category: the last good backup that held it, how long ago, and a warning when stale or never. */
 import Link from 'next/link';
-import type { CategoryCoverage } from '@/lib/device-views';
-import { formatAge, formatTime } from '@/lib/format';
+import type { CategoryCoverage } from '@/lib/devices/views';
+import { formatAge, formatTime } from '@/lib/core/format';
 import { Badge, Table, tdClass, thClass } from './ui';
 
 const STATE = {

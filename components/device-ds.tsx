@@ -7,7 +7,7 @@
 import Link from 'next/link';
 import type { PublicDsAccount, PublicDsSnapshot } from '@/lib/ds/views';
 import { STORE_LABEL, storeChangeText } from '@/lib/ds/views';
-import { formatAge, formatBytes, formatTime } from '@/lib/format';
+import { formatAge, formatBytes, formatTime } from '@/lib/core/format';
 import { Badge, EmptyState, Table, tdClass, thClass } from './ui';
 
 type Backup = PublicDsSnapshot & { previousId: string | null };

@@ -1,7 +1,7 @@
 /** The handset's unfinished jobs, each with why it has not finished, linked to its live page. */
 import Link from 'next/link';
-import type { PendingJobView } from '@/lib/device-views';
-import { formatAge, formatTime } from '@/lib/format';
+import type { PendingJobView } from '@/lib/devices/views';
+import { formatAge, formatTime } from '@/lib/core/format';
 import { Badge, EmptyState, StatusBadge } from './ui';
 
 export function DeviceJobs({ jobs, now }: { jobs: PendingJobView[]; now: number }) {

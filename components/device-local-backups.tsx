@@ -1,6 +1,6 @@
 /** The backups the handset keeps itself (its storage or smart card), as it last reported them. */
-import type { LocalBackupView } from '@/lib/device-views';
-import { formatAge, formatBytes, formatTime } from '@/lib/format';
+import type { LocalBackupView } from '@/lib/devices/views';
+import { formatAge, formatBytes, formatTime } from '@/lib/core/format';
 import { Badge, EmptyState, Table, tdClass, thClass } from './ui';
 
 export function DeviceLocalBackups({ rows, now }: { rows: LocalBackupView[]; now: number }) {

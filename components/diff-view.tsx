@@ -3,7 +3,7 @@
  * category with its added / removed / changed counts and its nodes, before | after.
  */
 import type { AppChange, FirmwareChange } from '@/lib/backup/diff';
-import type { DiffGroup, DiffRow } from '@/lib/snapshot-views';
+import type { DiffGroup, DiffRow } from '@/lib/backup/snapshot-views';
 import { SnapshotValue } from './snapshot-value';
 import { Badge, EmptyState, buttonClass, cx, inputClass, tdClass, thClass } from './ui';
 

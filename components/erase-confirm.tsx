@@ -6,7 +6,7 @@
  */
 import { useRouter } from 'next/navigation';
 import { useId, useState } from 'react';
-import type { ActionResult } from '@/lib/action-result';
+import type { ActionResult } from '@/lib/core/action-result';
 import { useToast } from './toast';
 import { Button, ErrorNote, Field, inputClass } from './ui';
 

@@ -2,7 +2,7 @@
  * The fleet overview's non-axis charts: a share bar (coverage) and ranked reasons
  * (failures), as plain HTML so they wrap on a narrow screen and read as lists.
  */
-import { formatBytes } from '@/lib/format';
+import { formatBytes } from '@/lib/core/format';
 
 export interface Share { label: string; value: number; color: string }
 

@@ -7,9 +7,9 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useState } from 'react';
-import type { ActionResult } from '@/lib/action-result';
-import { formatBytes, formatTime } from '@/lib/format';
-import type { LiveJob } from '@/lib/job-live';
+import type { ActionResult } from '@/lib/core/action-result';
+import { formatBytes, formatTime } from '@/lib/core/format';
+import type { LiveJob } from '@/lib/jobs/live';
 import { useToast } from './toast';
 import { Button, Card, ErrorNote, Facts, StatusBadge, Table, tdClass, thClass } from './ui';
 

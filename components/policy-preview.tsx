@@ -2,7 +2,7 @@
  * When the next backups will run: each handset's next scheduled backup under its policy,
  * with where the policy came from. Server-rendered; it is read again after every save.
  */
-import { formatAge, formatTime } from '@/lib/format';
+import { formatAge, formatTime } from '@/lib/core/format';
 import { Badge, EmptyState, Table, tdClass, thClass } from './ui';
 
 export interface NextBackupRow {

@@ -2,7 +2,7 @@
 /** "Back up now" on a subscriber's handset: queues the backup, says so, and follows it live. */
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
-import type { ActionResult } from '@/lib/action-result';
+import type { ActionResult } from '@/lib/core/action-result';
 import { JobLiveMini } from './job-live';
 import { useToast } from './toast';
 import { useHydrated } from './use-hydrated';

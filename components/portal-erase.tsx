@@ -1,6 +1,6 @@
 'use client';
 /** "Delete my backups": the subscriber types the handset's name to confirm. */
-import type { ActionResult } from '@/lib/action-result';
+import type { ActionResult } from '@/lib/core/action-result';
 import { EraseConfirm } from './erase-confirm';
 
 export function PortalErase({ deviceId, name, count, action }: {

@@ -8,9 +8,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
-import type { ActionResult } from '@/lib/action-result';
-import { formatBytes, formatTime } from '@/lib/format';
-import type { PlanPreview, RestoreChoices, SnapshotChoice, TargetChoice } from '@/lib/restore-wizard';
+import type { ActionResult } from '@/lib/core/action-result';
+import { formatBytes, formatTime } from '@/lib/core/format';
+import type { PlanPreview, RestoreChoices, SnapshotChoice, TargetChoice } from '@/lib/restore/wizard';
 import { useToast } from './toast';
 import { Badge, Button, Card, EmptyState, ErrorNote, Facts, cx, inputClass } from './ui';
 

@@ -8,7 +8,7 @@
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter, useSearchParams } from 'next/navigation';
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { whyNotSearchable, type SearchHit } from '@/lib/search';
+import { whyNotSearchable, type SearchHit } from '@/lib/search/search';
 import { SearchResults } from './search-results';
 import { Button, EmptyState, ErrorNote, inputClass } from './ui';
 

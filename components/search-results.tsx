@@ -4,7 +4,7 @@
  * renders it without JavaScript too. Arrow keys move between results (search-box.tsx).
  */
 import Link from 'next/link';
-import { displayMsisdn, type SearchHit } from '@/lib/search';
+import { displayMsisdn, type SearchHit } from '@/lib/search/search';
 import { Badge } from './ui';
 
 const MATCHED: Record<SearchHit['match']['kind'], string> = { name: 'Name', email: 'Email', msisdn: 'MSISDN', imei: 'IMEI', devId: 'DevId' };

@@ -1,7 +1,7 @@
 'use client';
 import { useActionState, useState, type ReactNode } from 'react';
 import { useHydrated } from './use-hydrated';
-import type { ActionResult } from '@/lib/action-result';
+import type { ActionResult } from '@/lib/core/action-result';
 
 type SignIn = (prev: ActionResult<never> | null, form: FormData) => Promise<ActionResult<never>>;
 

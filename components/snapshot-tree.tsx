@@ -1,6 +1,6 @@
 /** A snapshot's manifest by category, each a collapsible section of its nodes (indented by depth) and their values. */
-import { formatBytes } from '@/lib/format';
-import type { CategoryGroup } from '@/lib/snapshot-views';
+import { formatBytes } from '@/lib/core/format';
+import type { CategoryGroup } from '@/lib/backup/snapshot-views';
 import { SnapshotValue } from './snapshot-value';
 import { EmptyState, tdClass, thClass } from './ui';
 

@@ -1,6 +1,6 @@
 /** One node's value as the browser and the diff show it: text inline (long text folded), media previewed, other bytes by size and type. */
-import { formatBytes } from '@/lib/format';
-import { mediaUrl, type EntryView } from '@/lib/snapshot-views';
+import { formatBytes } from '@/lib/core/format';
+import { mediaUrl, type EntryView } from '@/lib/backup/snapshot-views';
 import { MediaPreview } from './media-preview';
 
 const INLINE_CHARS = 120;

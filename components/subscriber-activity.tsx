@@ -1,6 +1,6 @@
 /** A subscriber's recent jobs and backups across their handsets, newest first. */
 import Link from 'next/link';
-import { formatAge, formatTime } from '@/lib/format';
+import { formatAge, formatTime } from '@/lib/core/format';
 import { EmptyState, StatusBadge, Table, tdClass, thClass } from './ui';
 
 export interface ActivityRow {

@@ -1,6 +1,6 @@
 /** Every consent prompt a subscriber's handsets showed, with the answer given, newest first. */
 import Link from 'next/link';
-import { formatTime } from '@/lib/format';
+import { formatTime } from '@/lib/core/format';
 import { EmptyState, StatusBadge, Table, tdClass, thClass } from './ui';
 
 export interface ConsentRowView {

@@ -1,6 +1,6 @@
 'use client';
 /** An admin's "Erase subscriber", confirmed by typing their name; then back to search. */
-import type { ActionResult } from '@/lib/action-result';
+import type { ActionResult } from '@/lib/core/action-result';
 import { EraseConfirm } from './erase-confirm';
 
 export function SubscriberErase({ subscriberId, name, devices, action }: {

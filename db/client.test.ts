@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testDb } from '@/test/db';
+import { testDb } from '@/test/support/db';
 import { schema } from './client';
 import { dbErrorCode } from './sql';
 

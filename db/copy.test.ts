@@ -14,13 +14,13 @@ import { copyDatabase, describeTable, TargetNotEmptyError } from './copy';
 import { exec } from './sql';
 import { insertAudit } from './queries/audit';
 import { searchSubscribers } from './queries/search';
-import { seedDevices } from '../lib/fleet-seed';
+import { seedDevices } from '../sim/seed';
 import { FileBlobStore } from '../lib/backup/blob-store';
 import { Keyring } from '../lib/backup/keyring';
 import { SealedBlobStore, deviceKeyOwner } from '../lib/backup/sealed-store';
 import { decodeManifest } from '../lib/backup/manifest';
-import { BEFORE, seedSnapshot } from '../test/fixtures';
-import { testDb } from '../test/db';
+import { BEFORE, seedSnapshot } from '../test/support/fixtures';
+import { testDb } from '../test/support/db';
 
 const master = new Uint8Array(32).fill(7);
 

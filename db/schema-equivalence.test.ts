@@ -12,7 +12,7 @@ import { closeDb, openDb, openPgDb, migrateDb, sqliteClient, type Db } from './c
 import { rows } from './sql';
 import { sql } from 'drizzle-orm';
 import * as schema from './schema';
-import { freshPgUrl } from '../test/db';
+import { freshPgUrl } from '../test/support/db';
 
 interface Shape {
   columns: Record<string, { type: 'text' | 'integer'; notNull: boolean; default: string | null }>;

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { expect, test } from '@playwright/test';
-import { crc32 } from '../lib/device/media';
-import { HandsetStore } from '../lib/device/store';
+import { crc32 } from '../sim/media';
+import { HandsetStore } from '../sim/store';
 import { keepScreenshot, rewind, signInAs, simHandsets } from './support';
 
 const SEED = 5151;

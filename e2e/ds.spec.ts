@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import { generateContacts, generateEvents } from '../lib/ds/generate';
+import { generateContacts, generateEvents } from '../sim/ds-generate';
 import { deviceOf, keepScreenshot, rewind, signInAs } from './support';
 
 const SYNC_SH = [process.env.SYNCEVOLUTION_SH, path.resolve('../shared/tools/syncevolution/sync.sh'), '/work/shared/tools/syncevolution/sync.sh']

@@ -40,13 +40,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { AppContext } from '../lib/app-context';
-import type { VirtualHandset, SessionSummary } from '../lib/device/handset';
-import type { FaultyTransport } from '../lib/device/faults';
-import type { Transport } from '../lib/device/transport';
+import type { AppContext } from '../lib/core/context';
+import type { VirtualHandset, SessionSummary } from '../sim/handset';
+import type { FaultyTransport } from '../sim/faults';
+import type { Transport } from '../sim/transport';
 import type { JobRow } from '../db/queries/jobs';
 import { sampleRss, startServerProcess, type RssSample } from './server-process';
-import { Rng } from '../lib/device/random';
+import { Rng } from '../sim/random';
 
 export interface SoakOptions {
   devices: number;
@@ -206,16 +206,16 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   // This process reads and writes the server's database as the CLI does; its own log stays quiet.
   process.env.LOG_LEVEL = 'silent';
   process.env.DATA_DIR = dataDir;
-  const { resetEnvCache } = await import('../lib/env');
-  const { createBlobStore, createPush, setContext } = await import('../lib/app-context');
+  const { resetEnvCache } = await import('../lib/core/env');
+  const { createBlobStore, createPush, setContext } = await import('../lib/core/context');
   const { closeDb, openDatabase } = await import('../db/client');
   const { dbErrorCode } = await import('../db/sql');
-  const { env } = await import('../lib/env');
-  const { openFleet } = await import('../lib/device/fleet');
-  const { withFaults } = await import('../lib/device/faults');
-  const { httpTransport } = await import('../lib/device/transport');
-  const { describeVirtualModels, provisionInput } = await import('../lib/fleet-provision');
-  const { provisionDevice } = await import('../lib/devices');
+  const { env } = await import('../lib/core/env');
+  const { openFleet } = await import('../sim/fleet');
+  const { withFaults } = await import('../sim/faults');
+  const { httpTransport } = await import('../sim/transport');
+  const { describeVirtualModels, provisionInput } = await import('../sim/provision');
+  const { provisionDevice } = await import('../lib/devices/devices');
   const { createBackupJob } = await import('../lib/backup/jobs');
   const { createPlan, PlanError } = await import('../lib/restore/plan');
   const { executePlan } = await import('../lib/restore/engine');

@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer } from '../server';
-import { env } from '../lib/env';
+import { env } from '../lib/core/env';
 import { openDatabase, prepareDb } from '../db/client';
-import { createBlobStore, createPush, setContext, type AppContext } from '../lib/app-context';
-import { log } from '../lib/log';
+import { createBlobStore, createPush, setContext, type AppContext } from '../lib/core/context';
+import { log } from '../lib/core/log';
 import { startWakeDispatcher } from '../lib/jobs/wake-dispatcher';
 import { startScheduler } from '../lib/backup/scheduler';
 import { countUsers } from '../db/queries/users';
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
 
   let stopDemo: (() => Promise<void>) | undefined;
   if (demo) {
-    const { startDemo } = await import('../lib/demo');
+    const { startDemo } = await import('../sim/demo');
     stopDemo = (await startDemo({ serverUrl: `http://127.0.0.1:${server.port}` })).stop;
   } else if ((await countUsers(ctx.db)) === 0) {
     console.log('No users yet: create the first admin with  npm run rewind -- user add --email you@example.com --role admin  (the password is read from standard input)');

@@ -2,15 +2,15 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { listAudit } from '@/db/queries/audit';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import { authedAction, FORBIDDEN, NOT_SIGNED_IN } from '@/lib/server/action';
 import { deviceFor } from '@/lib/server/access';
 import type * as Session from '@/lib/server/session';
-import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './support/as-viewer';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
-  getViewer: async () => (await import('./as-viewer')).signedIn.viewer,
+  getViewer: async () => (await import('./support/as-viewer')).signedIn.viewer,
 }));
 
 let t: TempContext;

@@ -21,22 +21,22 @@ import { updateJob } from '@/db/queries/jobs';
 import { listTokens } from '@/db/queries/tokens';
 import { getUserByEmail } from '@/db/queries/users';
 import { createUser } from '@/lib/auth/users';
-import { provisionDevice, ValidationError } from '@/lib/devices';
-import { handsetName } from '@/lib/erasure';
+import { provisionDevice, ValidationError } from '@/lib/devices/devices';
+import { handsetName } from '@/lib/subscribers/erasure';
 import { getDevice } from '@/db/queries/devices';
 import { ACTION_META, authedAction, type Action, type ActionMeta } from '@/lib/server/action';
 import { apiError, apiHandler } from '@/lib/server/api';
 import { insertAudit } from '@/db/queries/audit';
-import { createApiToken } from '@/lib/tokens';
+import { createApiToken } from '@/lib/auth/tokens';
 import type * as Navigation from 'next/navigation';
 import type * as Session from '@/lib/server/session';
 import type { Viewer } from '@/lib/server/session';
-import { BEFORE, seedSnapshot } from './fixtures';
-import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './as-viewer';
+import { BEFORE, seedSnapshot } from './support/fixtures';
+import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './support/as-viewer';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
-  getViewer: async () => (await import('./as-viewer')).signedIn.viewer,
+  getViewer: async () => (await import('./support/as-viewer')).signedIn.viewer,
 }));
 vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
 vi.mock('next/navigation', async (orig) => ({ ...(await orig<typeof Navigation>()), redirect: () => undefined }));

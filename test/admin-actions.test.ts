@@ -5,11 +5,11 @@ import { getAssignment, getPolicyByName, listPolicies } from '@/db/queries/polic
 import { listTokens } from '@/db/queries/tokens';
 import { getUserByEmail, listUsers } from '@/db/queries/users';
 import { createUser } from '@/lib/auth/users';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import { FORBIDDEN } from '@/lib/server/action';
-import { authenticateBearer } from '@/lib/tokens';
+import { authenticateBearer } from '@/lib/auth/tokens';
 import type * as Session from '@/lib/server/session';
-import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './support/as-viewer';
 import { assignPolicyAction, savePolicyAction, setGroupAction, unassignPolicyAction } from '@/app/(console)/admin/policies/actions';
 import { changeRoleAction, createUserAction, deleteUserAction, resetPasswordAction, unlockUserAction } from '@/app/(console)/admin/users/actions';
 import { createTokenAction, revokeTokenAction } from '@/app/(console)/admin/tokens/actions';
@@ -17,7 +17,7 @@ import { addModelAction, saveProfileAction } from '@/app/(console)/admin/models/
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
-  getViewer: async () => (await import('./as-viewer')).signedIn.viewer,
+  getViewer: async () => (await import('./support/as-viewer')).signedIn.viewer,
 }));
 vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
 

@@ -2,14 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { insertAudit } from '@/db/queries/audit';
 import { auditEvents } from '@/db/schema';
-import { auditCsv, auditPage, csvCell, csvLine } from '@/lib/admin-audit';
-import { provisionDevice } from '@/lib/devices';
+import { auditCsv, auditPage, csvCell, csvLine } from '@/lib/audit/views';
+import { provisionDevice } from '@/lib/devices/devices';
 import type * as Session from '@/lib/server/session';
-import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './support/as-viewer';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
-  getViewer: async () => (await import('./as-viewer')).signedIn.viewer,
+  getViewer: async () => (await import('./support/as-viewer')).signedIn.viewer,
 }));
 
 let t: TempContext;

@@ -8,14 +8,14 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as Session from '@/lib/server/session';
 import { startServer, type NodeHandler, type RunningServer } from '@/server';
-import { resetEnvCache } from '@/lib/env';
+import { resetEnvCache } from '@/lib/core/env';
 import { resetAuthGates } from '@/lib/auth/limits';
-import { CLIENT_IP_HEADER } from '@/lib/client-address';
-import { createApiToken } from '@/lib/tokens';
+import { CLIENT_IP_HEADER } from '@/lib/core/client-address';
+import { createApiToken } from '@/lib/auth/tokens';
 import { createUser, WRONG_CREDENTIALS } from '@/lib/auth/users';
 import { getUserByEmail } from '@/db/queries/users';
 import { auditEvents } from '@/db/schema';
-import { tempContext, type TempContext } from './as-viewer';
+import { tempContext, type TempContext } from './support/as-viewer';
 import * as devicesRoute from '@/app/api/v1/devices/route';
 
 const requestHeaders = vi.hoisted(() => ({ current: new Headers() }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getDeviceByDevId, listDevices } from '@/db/queries/devices';
-import { DeviceImportError, importDevices, parseCsv, parseDeviceCsv } from '@/lib/device-import';
-import { testDb } from './db';
+import { DeviceImportError, importDevices, parseCsv, parseDeviceCsv } from '@/lib/devices/import';
+import { testDb } from './support/db';
 
 const HEADER = 'devId,manufacturer,model,msisdn,subscriber,serverId,auth,clientUser,clientPass,serverPass';
 const row = (devId: string, extra = '') => `${devId},Nimbus,N1,,,rewind,md5,u,p,s${extra}`;

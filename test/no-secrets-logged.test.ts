@@ -1,5 +1,5 @@
 /**
- * No credential reaches the log. The process logger is the real one (lib/log.ts, its
+ * No credential reaches the log. The process logger is the real one (lib/core/log.ts, its
  * redaction and scrubbing) at trace level, writing into memory, while real traffic runs:
  * DM sessions over HTTP with basic, MD5 and HMAC (a wrong client secret, a wrong server
  * secret, a storage failure mid-session), DS syncs with basic and MD5 (and a wrong
@@ -18,29 +18,29 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isPg, type Db } from '@/db/client';
 import { exec, row, rows } from '@/db/sql';
-import type * as LogModule from '@/lib/log';
+import type * as LogModule from '@/lib/core/log';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { getDsAccountByUser } from '@/db/queries/ds';
 import { authenticate, createUser } from '@/lib/auth/users';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import { addDsAccount } from '@/lib/ds/accounts';
-import { openFleet } from '@/lib/device/fleet';
-import type { VirtualHandset } from '@/lib/device/handset';
-import { runDsSession, type DsClientConfig } from '@/lib/device/ds-client';
-import { generatedHandsetDs } from '@/lib/device/ds-store';
-import { httpTransport } from '@/lib/device/transport';
-import { provisionFleet } from '@/lib/fleet-provision';
-import { startTestServer, type TestServer } from '@/lib/gateway/test-server';
+import { openFleet } from '@/sim/fleet';
+import type { VirtualHandset } from '@/sim/handset';
+import { runDsSession, type DsClientConfig } from '@/sim/ds-client';
+import { generatedHandsetDs } from '@/sim/ds-store';
+import { httpTransport } from '@/sim/transport';
+import { provisionFleet } from '@/sim/provision';
+import { startTestServer, type TestServer } from '@/test/support/test-server';
 import { basicCredential, md5Derived, type AuthScheme } from '@/lib/omadm/auth';
 import { dmAccPaths } from '@/lib/omadm/mo/dmacc';
-import { createApiToken, hashToken } from '@/lib/tokens';
+import { createApiToken, hashToken } from '@/lib/auth/tokens';
 import { createSession, sessionIdOf, getViewer, SESSION_COOKIE } from '@/lib/server/session';
 import { GET as listDevicesRoute, POST as provisionRoute } from '@/app/api/v1/devices/route';
 
 const captured = vi.hoisted(() => ({ lines: [] as string[], cookies: new Map<string, string>() }));
 
 // The real logger, only writing into memory and at every level.
-vi.mock('@/lib/log', async (orig) => {
+vi.mock('@/lib/core/log', async (orig) => {
   const real = await orig<typeof LogModule>();
   return { ...real, log: real.createLogger({ level: 'trace', destination: { write: (s: string) => { captured.lines.push(s); } } }) };
 });
@@ -233,7 +233,7 @@ describe('the log', () => {
     const headers = new Headers({ authorization: `Basic ${basicCredential('ds-basic', 'ds basic s3cret')}`, cookie: `${SESSION_COOKIE}=${cookie}`, 'x-syncml-hmac': 'algorithm=MD5, username="u", mac=abcdefghijklmnop' });
     const failure = Object.assign(new Error('provisioning failed', { cause: Object.assign(new Error('constraint'), { row: device }) }), { account });
     const before = captured.lines.length;
-    const { log } = await import('@/lib/log');
+    const { log } = await import('@/lib/core/log');
     log.info({ device, account }, 'rows');
     log.warn({ headers, env: { REWIND_MASTER_KEY: 'master key material 0123456789', PORT: '3000' } }, 'request');
     log.error({ err: failure }, 'failed');

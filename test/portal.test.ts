@@ -11,23 +11,23 @@ import { getJob, jobsForDevice } from '@/db/queries/jobs';
 import { getPlan, listItems } from '@/db/queries/restore';
 import { listSnapshots } from '@/db/queries/snapshots';
 import { ensureModel, setProfile } from '@/db/queries/profiles';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import { FORBIDDEN, NOT_SIGNED_IN } from '@/lib/server/action';
 import type * as Session from '@/lib/server/session';
-import { planRequestFor, type PlanPreview, type RestoreChoices } from '@/lib/restore-wizard';
+import { planRequestFor, type PlanPreview, type RestoreChoices } from '@/lib/restore/wizard';
 import { backUpNowAction, eraseBackupsAction, portalConfirmRestoreAction, portalPreviewRestoreAction, portalRestoreChoicesAction } from '@/app/(portal)/portal/actions';
 import { confirmRestoreAction, previewRestoreAction, restoreChoicesAction } from '@/app/(console)/devices/[id]/restore/actions';
 import { retryFailedAction } from '@/app/(console)/jobs/[id]/actions';
 import { GET as liveJobRoute } from '@/app/live/jobs/[id]/route';
-import { eraseBackups } from '@/lib/erasure';
+import { eraseBackups } from '@/lib/subscribers/erasure';
 import { getDevice } from '@/db/queries/devices';
 import { upsertLocalBackup, listLocalBackups } from '@/db/queries/local-backups';
-import { BEFORE, seedSnapshot } from './fixtures';
-import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './as-viewer';
+import { BEFORE, seedSnapshot } from './support/fixtures';
+import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './support/as-viewer';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
-  getViewer: async () => (await import('./as-viewer')).signedIn.viewer,
+  getViewer: async () => (await import('./support/as-viewer')).signedIn.viewer,
 }));
 
 let t: TempContext;

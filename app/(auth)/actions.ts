@@ -1,7 +1,7 @@
 'use server';
 import { redirect } from 'next/navigation';
 import { insertAudit } from '@/db/queries/audit';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { getViewer, signOut } from '@/lib/server/session';
 
 /**

@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
 import { searchSubscribers } from '@/db/queries/search';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { requireViewer } from '@/lib/server/action';
-import { MAX_QUERY_LENGTH, SEARCH_LIMIT } from '@/lib/search';
+import { MAX_QUERY_LENGTH, SEARCH_LIMIT } from '@/lib/search/search';
 import { SearchBox } from '@/components/search-box';
 import { PageHeader } from '@/components/ui';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { closeDb, openDb, openPgDb, type Db } from '../client';
-import { databaseEnv, testDb } from '../../test/db';
+import { databaseEnv, testDb } from '../../test/support/db';
 import { acquireLease, releaseLease } from './leases';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-leases-'));

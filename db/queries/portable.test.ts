@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../client';
 import { dmSessionValues, firmwarePackages, jobs, restorePlans } from '../schema';
 import { value } from '../sql';
-import { testDb } from '../../test/db';
+import { testDb } from '../../test/support/db';
 import { auditMark, countAuditSince, insertAudit, searchAudit } from './audit';
 import { blobKeysFor, insertBlobKey } from './content-keys';
 import { upsertDevice, updateDeviceAfterMessage, getDevice, type DeviceRow } from './devices';

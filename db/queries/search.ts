@@ -1,5 +1,5 @@
 /**
- * The search index (table search_terms, see lib/search.ts for what a term is): kept in step
+ * The search index (table search_terms, see lib/search/search.ts for what a term is): kept in step
  * with subscribers, their MSISDNs and their handsets, and read as prefix ranges on its
  * primary key. Raw SQL through db/sql.ts: the search box asks on every keystroke, and
  * seeding writes millions of terms (db/client.ts keeps SQLite's statements prepared).
@@ -7,7 +7,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { exec, rows, value } from '../sql';
-import { describeTerm, imeiDigits, normaliseText, prefixUpperBound, queryPrefixes, termsOf, type SearchHit } from '../../lib/search';
+import { describeTerm, imeiDigits, normaliseText, prefixUpperBound, queryPrefixes, termsOf, type SearchHit } from '../../lib/search/search';
 
 type SubscriberText = { id: string; name: string; email: string | null };
 
@@ -87,7 +87,7 @@ export async function ensureSearchIndex(db: Db): Promise<void> {
 }
 
 /**
- * Subscribers the search box's text finds (lib/search.ts queryPrefixes): each prefix is one
+ * Subscribers the search box's text finds (lib/search/search.ts queryPrefixes): each prefix is one
  * range on the primary key. A subscriber whose term equals the query comes first, then the
  * more specific kinds (numbers before names), then by name. Each says what matched, and the
  * handset when an IMEI or DevId did.

@@ -1,5 +1,5 @@
 /**
- * Writing a seeded fleet (lib/fleet-seed.ts) fast: multi-row INSERTs (SQLite's prepared once
+ * Writing a seeded fleet (sim/seed.ts) fast: multi-row INSERTs (SQLite's prepared once
  * by db/client.ts), a transaction per batch, and the search terms written with the rows they describe. A
  * million handsets take a minute or two instead of the hours one provisioning at a time would.
  */
@@ -7,8 +7,24 @@ import { randomBytes } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
 import { sqliteClient, type Db } from '../client';
 import { exec, value } from '../sql';
-import { termsOf } from '../../lib/search';
-import type { SeedSubscriber } from '../../lib/fleet-seed';
+import { termsOf } from '../../lib/search/search';
+
+/** One handset of a seeded subscriber, as sim/seed.ts draws it. */
+export interface SeedHandset {
+  devId: string;
+  msisdn: string;
+  manufacturer: string;
+  model: string;
+  firmware: string;
+  /** When it last reached us, within the last 30 days; null for one in ten, never connected. */
+  lastSeenAt: number | null;
+}
+
+export interface SeedSubscriber {
+  name: string;
+  email: string | null;
+  handsets: SeedHandset[];
+}
 
 /** Rows per INSERT statement: few enough to stay far under either database's bound-parameter limit. */
 const ROWS_PER_STATEMENT = 100;

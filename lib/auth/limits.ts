@@ -15,8 +15,8 @@
  * The gates live on globalThis: Next bundles its route handlers and server actions apart
  * from server.ts, and both copies of this module must share one set of counts.
  */
-import { env } from '../env';
-import { FailureLimiter } from '../rate-limit';
+import { env } from '../core/env';
+import { FailureLimiter } from '../core/rate-limit';
 
 export type GateName = 'sign-in' | 'dm' | 'ds' | 'api';
 

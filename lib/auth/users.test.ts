@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeDb, type Db } from '@/db/client';
 import { subscribers } from '@/db/schema';
 import { getUserByEmail } from '@/db/queries/users';
-import { ValidationError } from '@/lib/devices';
-import { testDb } from '@/test/db';
+import { ValidationError } from '@/lib/devices/devices';
+import { testDb } from '@/test/support/db';
 import { authenticate, createUser, LOCK_MS, WRONG_CREDENTIALS } from './users';
 
 let db: Db;

@@ -6,8 +6,8 @@ import type { Db } from '@/db/client';
 import { isUniqueViolation } from '@/db/sql';
 import { getSubscriber } from '@/db/queries/subscribers';
 import { getUserByEmail, insertUser, recordFailedSignIn, recordSignIn, type UserRow } from '@/db/queries/users';
-import { ValidationError } from '@/lib/devices';
-import { createUserSchema, emailSchema, MAX_PASSWORD_LENGTH, type CreateUserInput } from '@/lib/validations/auth';
+import { ValidationError } from '@/lib/devices/devices';
+import { createUserSchema, emailSchema, MAX_PASSWORD_LENGTH, type CreateUserInput } from '@/lib/auth/schemas';
 import { hashPassword, verifyPassword } from './password';
 import { authGate, minutesText } from './limits';
 

@@ -3,14 +3,14 @@
  * file and a real blob store, for each of the five triggers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VirtualHandset } from '../device/handset';
-import { withFaults, dropAt } from '../device/faults';
-import { httpTransport } from '../device/transport';
+import type { VirtualHandset } from '../../sim/handset';
+import { withFaults, dropAt } from '../../sim/faults';
+import { httpTransport } from '../../sim/transport';
 import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { getJob, jobsForDevice } from '@/db/queries/jobs';
 import { blobStats, getSnapshot, listSnapshots, updateSnapshot } from '@/db/queries/snapshots';
 import { listLocalBackups } from '@/db/queries/local-backups';
-import { startTestFleet, type TestFleet } from '../gateway/test-fleet';
+import { startTestFleet, type TestFleet } from '../../test/support/test-fleet';
 import { dispatchWakes } from '../jobs/wake-dispatcher';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
 import { createBackupJob, createLocalBackupJob, createLocalRestoreJob, withSafetyBackup } from './jobs';

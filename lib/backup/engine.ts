@@ -19,7 +19,7 @@ import {
   clearStaging, insertSnapshot, recordBlob, stageEntry, stagedEntries, updateSnapshot, getSnapshot, type StagedEntry,
 } from '@/db/queries/snapshots';
 import { insertAudit } from '@/db/queries/audit';
-import type { AppContext } from '../app-context';
+import type { AppContext } from '../core/context';
 import type { Category } from '../omadm/mo/backup-restore';
 import type { SessionEvent, WorkRequest } from '../omadm/session/work';
 import { base64Decode, utf8Decode } from '../omadm/util/bytes';
@@ -28,7 +28,7 @@ import { encodeManifest, logicalSize, type ManifestEntry } from './manifest';
 import { backupRoots, categoryOf, profileFor } from './profiles';
 import { policyFor } from './policy';
 import { applyRetention, parseRetention } from './retention';
-import { log } from '../log';
+import { log } from '../core/log';
 
 export interface BackupProgress {
   snapshotId: string;

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { closeDb, type Db } from '@/db/client';
 import { column, exec } from '@/db/sql';
-import { testDb } from '@/test/db';
+import { testDb } from '@/test/support/db';
 import { upsertDevice } from '@/db/queries/devices';
 import { deleteSnapshots, insertSnapshot, recordBlob, stageEntry, updateSnapshot } from '@/db/queries/snapshots';
 import { FileBlobStore, sha256Hex, type RawBlobStore } from './blob-store';

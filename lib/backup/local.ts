@@ -9,7 +9,7 @@ import type { DeviceRow } from '@/db/queries/devices';
 import { getJob, updateJob, type JobRow } from '@/db/queries/jobs';
 import { upsertLocalBackup } from '@/db/queries/local-backups';
 import { insertAudit } from '@/db/queries/audit';
-import type { AppContext } from '../app-context';
+import type { AppContext } from '../core/context';
 import { BR, JSON_TYPE, brResultText, isBrSuccess, type BrAlert } from '../omadm/mo/backup-restore';
 import type { SessionEvent, WorkRequest } from '../omadm/session/work';
 import type { LocalBackupPayload, LocalRestorePayload } from './jobs';

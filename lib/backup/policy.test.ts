@@ -3,12 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDevice, updateDevice } from '@/db/queries/devices';
 import { deleteAssignment, insertPolicy, setAssignment, setDeviceGroup } from '@/db/queries/policies';
 import { jobsForDevice } from '@/db/queries/jobs';
-import { provisionDevice } from '@/lib/devices';
-import { handsetNextBackup, policyPreview, policyFormSchema, savePolicy } from '@/lib/admin-policies';
-import { tempContext } from '@/test/as-viewer';
-import { testDb } from '@/test/db';
+import { provisionDevice } from '@/lib/devices/devices';
+import { handsetNextBackup, policyPreview, policyFormSchema, savePolicy } from '@/lib/policies/policies';
+import { tempContext } from '@/test/support/as-viewer';
+import { testDb } from '@/test/support/db';
 import { closeDb, schema } from '@/db/client';
-import { seedSnapshot } from '@/test/fixtures';
+import { seedSnapshot } from '@/test/support/fixtures';
 import { ensureDefaultPolicy, jitterMs, policyFor, policyResolver, resolvePolicy } from './policy';
 import { scheduleDueBackups } from './scheduler';
 

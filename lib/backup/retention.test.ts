@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { closeDb, type Db } from '@/db/client';
 import { column, exec } from '@/db/sql';
-import { testDb } from '@/test/db';
+import { testDb } from '@/test/support/db';
 import { upsertDevice } from '@/db/queries/devices';
 import { insertSnapshot, listSnapshots, recordBlob, stageEntry, updateSnapshot, type SnapshotRow } from '@/db/queries/snapshots';
 import { FileBlobStore, sha256Hex } from './blob-store';

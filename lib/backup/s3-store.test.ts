@@ -4,11 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, type Db } from '@/db/client';
-import { testDb } from '@/test/db';
+import { testDb } from '@/test/support/db';
 import { recordBlob } from '@/db/queries/snapshots';
-import { createRawStore } from '../app-context';
-import { env } from '../env';
-import { startLocalS3, type LocalS3 } from '@/test/s3-server';
+import { createRawStore } from '../core/context';
+import { env } from '../core/env';
+import { startLocalS3, type LocalS3 } from '@/test/support/s3-server';
 import { sha256Hex } from './blob-store';
 import { collectGarbage } from './gc';
 import { Keyring, newKey } from './keyring';

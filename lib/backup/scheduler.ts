@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Cron } from 'croner';
 import { acquireLease, releaseLease } from '@/db/queries/leases';
-import type { AppContext } from '../app-context';
+import type { AppContext } from '../core/context';
 import { getDevice } from '@/db/queries/devices';
 import { scheduleCandidates } from '@/db/queries/schedule';
 import { createBackupJob } from './jobs';
 import { nextScheduledBackup, policyResolver } from './policy';
-import { log } from '../log';
+import { log } from '../core/log';
 import { collectGarbage } from './gc';
 
 export async function scheduleDueBackups(ctx: AppContext, now = Date.now(), maxJobs = 1000): Promise<number> {

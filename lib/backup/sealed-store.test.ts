@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { closeDb, type Db } from '@/db/client';
 import { column } from '@/db/sql';
-import { testDb } from '@/test/db';
+import { testDb } from '@/test/support/db';
 import { FileBlobStore, BlobStoreError, sha256Hex } from './blob-store';
 import { Keyring, KeyError, loadMasterKey, newKey } from './keyring';
 import { SealedBlobStore } from './sealed-store';

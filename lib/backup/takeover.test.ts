@@ -7,8 +7,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { getJob, updateJob } from '@/db/queries/jobs';
 import { listSnapshots } from '@/db/queries/snapshots';
-import { httpTransport, type Transport } from '../device/transport';
-import { startTestFleet, type TestFleet } from '../gateway/test-fleet';
+import { httpTransport, type Transport } from '../../sim/transport';
+import { startTestFleet, type TestFleet } from '../../test/support/test-fleet';
 import { createBackupJob } from './jobs';
 
 let fleet: TestFleet;

@@ -4,7 +4,7 @@ import type { Db } from '@/db/client';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { getDsAccountByUser, insertDsAccount, updateDsAccount, type DsAccountRow } from '@/db/queries/ds';
 import { md5Derived } from '../omadm/auth';
-import { ValidationError } from '../devices';
+import { ValidationError } from '../devices/devices';
 
 export const dsAccountSchema = z.object({
   devId: z.string().min(1).max(128),

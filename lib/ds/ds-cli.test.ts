@@ -4,15 +4,15 @@
  * processes queue (Package #0 from the wake dispatcher, DM, then DS).
  */
 import { execFile } from 'node:child_process';
-import { databaseEnv } from '@/test/db';
+import { databaseEnv } from '@/test/support/db';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { devices } from '@/db/schema';
-import type { VirtualHandset } from '@/lib/device/handset';
-import { emptyHandsetDs, userPut } from '@/lib/device/ds-store';
-import { startTestFleet, type TestFleet } from '@/lib/gateway/test-fleet';
+import type { VirtualHandset } from '@/sim/handset';
+import { emptyHandsetDs, userPut } from '@/sim/ds-store';
+import { startTestFleet, type TestFleet } from '@/test/support/test-fleet';
 import { startWakeDispatcher } from '@/lib/jobs/wake-dispatcher';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -9,7 +9,7 @@ import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
 import { clearDsStoreItems, getDsSnapshot, insertDsItem, resetDsAnchors, type DsAccountRow, type DsSnapshotRow } from '@/db/queries/ds';
 import { getDevice } from '@/db/queries/devices';
-import type { AppContext } from '../app-context';
+import type { AppContext } from '../core/context';
 import { DS_STORE_NAMES, type DsStoreName } from './protocol';
 import { readDsManifest, type DsManifestEntry } from './snapshot';
 

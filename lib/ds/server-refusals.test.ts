@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dsItemsOf, getDsAccountByUser } from '@/db/queries/ds';
-import { provisionDevice } from '../devices';
-import { startTestServer, type TestServer } from '../gateway/test-server';
+import { provisionDevice } from '../devices/devices';
+import { startTestServer, type TestServer } from '../../test/support/test-server';
 import { AUTH_TYPE, basicCredential } from '../omadm/auth';
 import { decodeMessage, encodeMessage } from '../omadm/codec/index';
 import { MIME, type Command, type Item, type Status, type SyncMLMessage } from '../omadm/message';

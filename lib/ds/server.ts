@@ -12,7 +12,7 @@
  *   server Pkg 6  statuses; the session is over: anchors saved, and a snapshot of the stores taken
  * What the server holds for an account is its backup of the handset's contacts and calendar.
  */
-import type { AppContext } from '../app-context';
+import type { AppContext } from '../core/context';
 import { AUTH_TYPE, constantTimeEqual, makeChal, md5Derived, md5Digest, newNonce, nonceBytes, parseBasic } from '../omadm/auth';
 import type { Command, Item, Meta, Status, SyncHdr, SyncMLMessage } from '../omadm/message';
 import { encodedCommandSize, encodedEnvelopeSize, type Encoding } from '../omadm/codec/index';

@@ -5,7 +5,7 @@
  * nothing to the store. Diffs match items by UID when they have one, else by the server's id.
  */
 import { z } from 'zod';
-import type { AppContext } from '../app-context';
+import type { AppContext } from '../core/context';
 import type { Db } from '@/db/client';
 import { dsItemsOf, getDsSnapshot, insertDsSnapshot, type DsAccountRow, type DsSnapshotRow } from '@/db/queries/ds';
 import { recordBlob } from '@/db/queries/snapshots';

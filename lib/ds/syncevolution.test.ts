@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dsItemsOf, dsSnapshotsOf, getDsAccountByUser } from '@/db/queries/ds';
-import { provisionDevice } from '@/lib/devices';
-import { startTestServer, type TestServer } from '@/lib/gateway/test-server';
+import { provisionDevice } from '@/lib/devices/devices';
+import { startTestServer, type TestServer } from '@/test/support/test-server';
 import { addDsAccount } from './accounts';
-import { generateContacts, generateEvents } from './generate';
+import { generateContacts, generateEvents } from '../../sim/ds-generate';
 import { fields } from './vobject';
 
 const SYNC_SH = [process.env.SYNCEVOLUTION_SH, path.resolve('../shared/tools/syncevolution/sync.sh'), '/work/shared/tools/syncevolution/sync.sh']

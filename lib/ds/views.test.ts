@@ -1,9 +1,9 @@
 /** What the console shows of Data Sync: fields in words, a backup page by page, a diff side by side, and the handset check. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionDevice } from '@/lib/devices';
-import { formatTime } from '@/lib/format';
-import { tempContext, type TempContext } from '@/test/as-viewer';
-import { seedDsBackups, type SeededDs } from '@/test/ds-fixtures';
+import { provisionDevice } from '@/lib/devices/devices';
+import { formatTime } from '@/lib/core/format';
+import { tempContext, type TempContext } from '@/test/support/as-viewer';
+import { seedDsBackups, type SeededDs } from '@/test/support/ds-fixtures';
 import {
   DS_PAGE_SIZE, DsNotFound, diffSummary, dsDiffPageData, dsSectionData, dsSnapshotPageData, fieldRows, readableDate, readableFields, storeChangeText,
 } from './views';

@@ -9,7 +9,7 @@ import type { DeviceRow } from '@/db/queries/devices';
 import { listDsAccounts } from '@/db/queries/ds-accounts';
 import { dsAccountsOfDevice, dsSnapshotsOf, getDsSnapshot, getDsStore, type DsAccountRow, type DsSnapshotRow } from '@/db/queries/ds';
 import type { BlobStore } from '../backup/blob-store';
-import { json } from '../views';
+import { json } from '../backup/views';
 import { DS_STORE_NAMES, type DsStoreName } from './protocol';
 import { diffDsManifests, readDsManifest, type DsItemChange, type DsManifestEntry } from './snapshot';
 import { contentLines, parseProperty, textValue, VObjectError } from './vobject';

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../omadm/codec/index';
 import { AUTH_TYPE, basicCredential } from '../omadm/auth';
 import { MIME, StatusCode, type Command, type Status, type SyncMLMessage } from '../omadm/message';
-import { openFleet } from '../device/fleet';
-import type { VirtualHandset } from '../device/handset';
-import { provisionFleet } from '../fleet-provision';
+import { openFleet } from '../../sim/fleet';
+import type { VirtualHandset } from '../../sim/handset';
+import { provisionFleet } from '../../sim/provision';
 import { addDsAccount } from '../ds/accounts';
 import { sql } from 'drizzle-orm';
 import { getDeviceByDevId } from '@/db/queries/devices';
@@ -21,9 +21,9 @@ import { getJob, insertJob } from '@/db/queries/jobs';
 import { base64Encode } from '../omadm/util/bytes';
 import { UNAUTHENTICATED_KEEP } from '@/db/queries/sessions';
 import { exec, rows, value } from '@/db/sql';
-import { resetEnvCache } from '../env';
+import { resetEnvCache } from '../core/env';
 import { resetAuthGates } from '../auth/limits';
-import { startTestServer, type TestServer } from './test-server';
+import { startTestServer, type TestServer } from '../../test/support/test-server';
 
 // 12 failures per address, 3 per address and DevId (a quarter), in 10 minutes.
 const LIMIT = 12;

@@ -39,12 +39,12 @@ import { getDeviceByDevId } from '@/db/queries/devices';
 import { findSession } from '@/db/queries/sessions';
 import { devices } from '@/db/schema';
 import { column, rows, value } from '@/db/sql';
-import { resetEnvCache } from '../env';
-import { openFleet } from '../device/fleet';
-import type { VirtualHandset } from '../device/handset';
-import { httpTransport, type Transport } from '../device/transport';
-import { provisionFleet } from '../fleet-provision';
-import { arbMessage } from '../omadm/codec/arbitrary';
+import { resetEnvCache } from '../core/env';
+import { openFleet } from '../../sim/fleet';
+import type { VirtualHandset } from '../../sim/handset';
+import { httpTransport, type Transport } from '../../sim/transport';
+import { provisionFleet } from '../../sim/provision';
+import { arbMessage } from '../../test/support/arbitrary-message';
 import { decodeMessage, encodeMessage } from '../omadm/codec/index';
 import { messageToElement, NS_METINF } from '../omadm/codec/syncml';
 import {
@@ -59,8 +59,8 @@ import { SERVER_MAX_OBJ_SIZE } from './dm-session';
 import {
   encodeTree, findAll, FuzzClient, garbageBody, hostileUri, deepNestingCase, entityCase, wrongTypesCase, mutate, oddEncoding,
   columnNames, Rng, settleHeap, shuffle, tableCounts as countRows, tableNames, type Answer, type FuzzCase,
-} from './fuzz-kit';
-import { startTestServer, type TestServer } from './test-server';
+} from '../../test/support/fuzz-kit';
+import { startTestServer, type TestServer } from '../../test/support/test-server';
 
 const SEED = 0x5eed_2025;
 const CONCURRENCY = 8;

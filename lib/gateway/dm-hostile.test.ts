@@ -14,8 +14,8 @@ import type { XmlElement } from '../omadm/codec/element';
 import { AUTH_TYPE } from '../omadm/auth';
 import { MIME, StatusCode, type SyncMLMessage } from '../omadm/message';
 import { DM_MAX_BODY } from './dm-http';
-import { resetEnvCache } from '../env';
-import { startTestServer, type TestServer } from './test-server';
+import { resetEnvCache } from '../core/env';
+import { startTestServer, type TestServer } from '../../test/support/test-server';
 
 const QUICK_MS = 1_000;
 const HUNDRED_MB = 100 * 1024 * 1024;

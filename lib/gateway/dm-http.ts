@@ -4,9 +4,9 @@
  */
 import type http from 'node:http';
 import { MIME } from '../omadm/message';
-import { getContext, type AppContext } from '../app-context';
+import { getContext, type AppContext } from '../core/context';
 import { authGate } from '../auth/limits';
-import { UNKNOWN_CLIENT } from '../client-address';
+import { UNKNOWN_CLIENT } from '../core/client-address';
 import { decodeSyncMl, readSyncMlBody, send, sendTooManyRequests, type SyncMlBody } from './http-body';
 import { processDmMessage } from './dm-session';
 import { InFlight } from './in-flight';

@@ -7,14 +7,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { openFleet } from '../device/fleet';
-import { httpTransport, type Transport } from '../device/transport';
-import { describeVirtualModels, provisionFleet } from '../fleet-provision';
+import { openFleet } from '../../sim/fleet';
+import { httpTransport, type Transport } from '../../sim/transport';
+import { describeVirtualModels, provisionFleet } from '../../sim/provision';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { getJob } from '@/db/queries/jobs';
 import { getSnapshot } from '@/db/queries/snapshots';
 import { createBackupJob } from '../backup/jobs';
-import { startTestServer, type TestServer } from './test-server';
+import { startTestServer, type TestServer } from '../../test/support/test-server';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-restart-'));
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-restart-handset-'));

@@ -4,7 +4,7 @@
  * new state before answering. Nothing lives in process memory between messages, so a
  * restart (or another server process) can take the next message.
  */
-import type { AppContext } from '../app-context';
+import type { AppContext } from '../core/context';
 import { getDeviceByDevId, updateDeviceAfterMessage, type DeviceRow } from '@/db/queries/devices';
 import { findActiveSession, findSession, insertSession, saveSession } from '@/db/queries/sessions';
 import { encodeMessage } from '../omadm/codec/index';
@@ -16,7 +16,7 @@ import {
   abortSession, enqueueWork, newServerSession, receive, respond, rejectUnknownDevice, signResponse,
   type DeviceAuth, type ServerSessionState, type SessionEvent,
 } from '../omadm/session/server';
-import { log } from '../log';
+import { log } from '../core/log';
 import { handleSessionEvents, storageFull, workForNewSession } from './dm-work';
 import { decodeState, encodeState, storeValues } from './session-state';
 

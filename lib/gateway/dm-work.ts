@@ -6,7 +6,7 @@
  * events into more work or an end; nothing is kept in memory between messages.
  */
 import { createHash } from 'node:crypto';
-import type { AppContext } from '../app-context';
+import type { AppContext } from '../core/context';
 import type { DeviceRow } from '@/db/queries/devices';
 import { getDevice, updateDevice } from '@/db/queries/devices';
 import {
@@ -26,7 +26,7 @@ import { onLocalEvents, onLocalResult, startLocalJob } from '../backup/local';
 import { networkAllows, nextScheduledBackup, parseNetwork, policyFor } from '../backup/policy';
 import { interruptRestore, onRestoreAlert, onRestoreEvents, startRestore, withValues } from '../restore/engine';
 import { expireDsJobs, onDsEvents, onDsResult, startDsJob } from '../ds/jobs';
-import { log } from '../log';
+import { log } from '../core/log';
 import { isDiskFull } from '@/db/sql';
 
 const INVENTORY = 'inventory';

@@ -32,16 +32,16 @@ import { sql } from 'drizzle-orm';
 import { dsItemsOf, getDsStore } from '@/db/queries/ds';
 import { dsAccounts } from '@/db/schema';
 import { column, row, rows, value } from '@/db/sql';
-import { runDsSession, type DsClientConfig } from '../device/ds-client';
-import { generatedHandsetDs, userPut, type HandsetDs } from '../device/ds-store';
-import { httpTransport, type Transport } from '../device/transport';
-import { provisionDevice } from '../devices';
+import { runDsSession, type DsClientConfig } from '../../sim/ds-client';
+import { generatedHandsetDs, userPut, type HandsetDs } from '../../sim/ds-store';
+import { httpTransport, type Transport } from '../../sim/transport';
+import { provisionDevice } from '../devices/devices';
 import { addDsAccount } from '../ds/accounts';
-import { generateContacts, generateEvents } from '../ds/generate';
+import { generateContacts, generateEvents } from '../../sim/ds-generate';
 import { buildDevInf, DEVINF_TYPE_XML, DEVINF_URI_12, type DsStoreName } from '../ds/protocol';
 import { DS_MAX_OBJ_SIZE } from '../ds/server';
-import { resetEnvCache } from '../env';
-import { arbMessage } from '../omadm/codec/arbitrary';
+import { resetEnvCache } from '../core/env';
+import { arbMessage } from '../../test/support/arbitrary-message';
 import { decodeMessage, encodeMessage } from '../omadm/codec/index';
 import { messageToElement, NS_METINF } from '../omadm/codec/syncml';
 import { AUTH_TYPE, basicCredential, md5Derived, md5Digest, nonceBytes } from '../omadm/auth';
@@ -51,8 +51,8 @@ import { DS_MAX_BODY } from './ds-http';
 import {
   FuzzClient, garbageBody, hostileUri, deepNestingCase, entityCase, wrongTypesCase, mib, mutate, oddEncoding,
   Rng, settleHeap, shuffle, tableCounts, type Answer, type FuzzCase,
-} from './fuzz-kit';
-import { startTestServer, type TestServer } from './test-server';
+} from '../../test/support/fuzz-kit';
+import { startTestServer, type TestServer } from '../../test/support/test-server';
 
 const SEED = 0xd5_f022;
 const CONCURRENCY = 8;

@@ -9,9 +9,9 @@ import { MIME, type Command, type Status, type SyncMLMessage } from '../omadm/me
 import { sql } from 'drizzle-orm';
 import { dsItemsOf, getDsAccountByUser } from '@/db/queries/ds';
 import { value } from '@/db/sql';
-import { provisionDevice } from '../devices';
+import { provisionDevice } from '../devices/devices';
 import { addDsAccount } from '../ds/accounts';
-import { startTestServer, type TestServer } from './test-server';
+import { startTestServer, type TestServer } from '../../test/support/test-server';
 
 let srv: TestServer;
 let url: string;

@@ -5,11 +5,11 @@
 import type http from 'node:http';
 import { encodeMessage } from '../omadm/codec/index';
 import { MIME } from '../omadm/message';
-import { getContext } from '../app-context';
-import { log } from '../log';
+import { getContext } from '../core/context';
+import { log } from '../core/log';
 import { handleDsMessage, DS_MAX_MSG_SIZE } from '../ds/server';
 import { authGate } from '../auth/limits';
-import { UNKNOWN_CLIENT } from '../client-address';
+import { UNKNOWN_CLIENT } from '../core/client-address';
 import { readSyncMl, send, sendTooManyRequests } from './http-body';
 
 /** Largest message we accept: what our MaxMsgSize tells clients, and a little room. */

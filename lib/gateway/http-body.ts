@@ -7,7 +7,7 @@ import { decodeMessage } from '../omadm/codec/index';
 import type { DecodeLimits } from '../omadm/codec/element';
 import { DecodeError } from '../omadm/errors';
 import { encodingOf, type Encoding, type SyncMLMessage } from '../omadm/message';
-import { log } from '../log';
+import { log } from '../core/log';
 
 export class BodyError extends Error {
   constructor(readonly status: 400 | 408 | 413, message: string) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { publishApp } from '../catalog';
-import { startTestServer, type TestServer } from './test-server';
+import { publishApp } from '../catalog/catalog';
+import { startTestServer, type TestServer } from '../../test/support/test-server';
 
 let srv: TestServer;
 let base: string;

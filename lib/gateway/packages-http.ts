@@ -4,8 +4,8 @@
  * handsets that mishandle chunked answers download packages too.
  */
 import type http from 'node:http';
-import { getContext } from '../app-context';
-import { readPackage } from '../catalog';
+import { getContext } from '../core/context';
+import { readPackage } from '../catalog/catalog';
 import { send } from './http-body';
 
 export async function servePackage(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<void> {

@@ -4,11 +4,11 @@
  * so a job created anywhere wakes a handset this process can reach. Each job is woken
  * once; a handset that cannot be reached still runs the job when it next connects.
  */
-import type { AppContext } from '../app-context';
+import type { AppContext } from '../core/context';
 import { getDevice } from '@/db/queries/devices';
 import { claimWakes, updateJob } from '@/db/queries/jobs';
 import { wakeDevice } from '../gateway/wake';
-import { log } from '../log';
+import { log } from '../core/log';
 
 export async function dispatchWakes(ctx: AppContext, now = Date.now(), limit = 200): Promise<number> {
   const woken = new Set<string>();

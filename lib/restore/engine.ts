@@ -18,7 +18,7 @@ import { getJob, updateJob, type JobRow } from '@/db/queries/jobs';
 import { getPlan, insertConsent, insertItems, linkDevices, listItems, setItemsStatus, setPlanJob, updateItem, type RestoreItemRow } from '@/db/queries/restore';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { insertAudit } from '@/db/queries/audit';
-import type { AppContext } from '../app-context';
+import type { AppContext } from '../core/context';
 import type { GenericAlertEventItem, NodeValue, SessionEvent, WorkRequest } from '../omadm/session/work';
 import { base64Decode, base64Encode } from '../omadm/util/bytes';
 import { fumoPaths, parseFumoResult } from '../omadm/mo/fumo';
@@ -27,7 +27,7 @@ import type { GenericAlertItem } from '../omadm/mo/generic-alert';
 import { sha256Hex } from '../backup/blob-store';
 import { parseNetwork } from '../backup/policy';
 import { withSafetyBackup } from '../backup/jobs';
-import { packageUrl } from '../catalog';
+import { packageUrl } from '../catalog/catalog';
 import { requeueWithBackoff, type JobStep } from '../backup/engine';
 import type { PlanStep, RestorePlan } from './plan';
 

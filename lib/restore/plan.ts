@@ -12,12 +12,12 @@
  * being repaired, and the read-back after writing shows what actually changed.
  */
 import { createHash } from 'node:crypto';
-import type { AppContext } from '../app-context';
+import type { AppContext } from '../core/context';
 import { getDevice, getDeviceByDevId } from '@/db/queries/devices';
 import { findAppPackage, findFirmwarePackage } from '@/db/queries/catalog';
 import { insertPlan, type RestorePlanRow } from '@/db/queries/restore';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
-import { appFitsModel } from '../catalog';
+import { appFitsModel } from '../catalog/catalog';
 import { compareVersions } from '../backup/diff';
 import type { ManifestEntry } from '../backup/manifest';
 import { parseNetwork } from '../backup/policy';

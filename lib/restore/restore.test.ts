@@ -6,13 +6,13 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exec, row as firstRow } from '@/db/sql';
-import { VirtualHandset } from '../device/handset';
-import { MODELS } from '../device/catalog';
-import { provisionFleet } from '../fleet-provision';
+import { VirtualHandset } from '../../sim/handset';
+import { MODELS } from '../../sim/catalog';
+import { provisionFleet } from '../../sim/provision';
 import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { getJob } from '@/db/queries/jobs';
 import { listConsents, listItems } from '@/db/queries/restore';
-import { startTestFleet, type TestFleet } from '../gateway/test-fleet';
+import { startTestFleet, type TestFleet } from '../../test/support/test-fleet';
 import { dispatchWakes } from '../jobs/wake-dispatcher';
 import type { Category } from '../omadm/mo/backup-restore';
 import { createBackupJob } from '../backup/jobs';
@@ -306,8 +306,8 @@ describe('execution', () => {
   it('a restore interrupted at each message boundary in turn resumes to the same end state', async () => {
     const h = handsets[3]!;
     const snap = await backup(h);
-    const { withFaults, dropAt } = await import('../device/faults');
-    const { httpTransport } = await import('../device/transport');
+    const { withFaults, dropAt } = await import('../../sim/faults');
+    const { httpTransport } = await import('../../sim/transport');
     // How many messages the restore session takes when nothing goes wrong.
     h.damage('appdata');
     const probe = withFaults(httpTransport);

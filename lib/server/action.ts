@@ -1,14 +1,14 @@
 import 'server-only';
 import { redirect, unstable_rethrow } from 'next/navigation';
 import type { z } from 'zod';
-import { getContext, type AppContext } from '@/lib/app-context';
-import { ValidationError } from '@/lib/devices';
+import { getContext, type AppContext } from '@/lib/core/context';
+import { ValidationError } from '@/lib/devices/devices';
 import type { UserRole } from '@/db/schema';
 import { getViewer, homeOf, type Viewer } from './session';
 import { AccessDenied } from './access';
 import { auditMark, countAuditSince, insertAudit } from '@/db/queries/audit';
 
-import type { ActionResult } from '@/lib/action-result';
+import type { ActionResult } from '@/lib/core/action-result';
 
 export type { ActionResult };
 

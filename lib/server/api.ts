@@ -1,15 +1,15 @@
 import 'server-only';
-import { getContext, type AppContext } from '@/lib/app-context';
-import { authenticateBearer, type ApiRole } from '@/lib/tokens';
-import { ValidationError } from '@/lib/devices';
+import { getContext, type AppContext } from '@/lib/core/context';
+import { authenticateBearer, type ApiRole } from '@/lib/auth/tokens';
+import { ValidationError } from '@/lib/devices/devices';
 import { SnapshotError } from '@/lib/backup/read';
 import { PlanError } from '@/lib/restore/plan';
 import { RestoreError } from '@/lib/restore/engine';
-import { CatalogError } from '@/lib/catalog';
-import { log } from '@/lib/log';
+import { CatalogError } from '@/lib/catalog/catalog';
+import { log } from '@/lib/core/log';
 import { auditMark, countAuditSince, insertAudit } from '@/db/queries/audit';
 import { authGate } from '@/lib/auth/limits';
-import { clientAddressFromHeaders } from '@/lib/client-address';
+import { clientAddressFromHeaders } from '@/lib/core/client-address';
 import type { z } from 'zod';
 
 export interface ApiContext extends AppContext {

@@ -2,7 +2,7 @@ import 'server-only';
 import { createHash, randomBytes } from 'node:crypto';
 import { cookies, headers } from 'next/headers';
 import { cache } from 'react';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { deleteWebSession, getSessionUser, insertWebSession } from '@/db/queries/users';
 import type { UserRole } from '@/db/schema';
 

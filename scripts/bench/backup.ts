@@ -18,8 +18,8 @@ export async function benchBackup(opts: { devices?: number; concurrency?: number
   const concurrency = opts.concurrency ?? 200;
   process.env.LOG_LEVEL = 'silent';
   delete process.env.PUBLIC_URL;
-  const { startTestServer } = await import('../../lib/gateway/test-server');
-  const { describeVirtualModels, provisionFleet } = await import('../../lib/fleet-provision');
+  const { startTestServer } = await import('../../test/support/test-server');
+  const { describeVirtualModels, provisionFleet } = await import('../../sim/provision');
   const { createBackupJob } = await import('../../lib/backup/jobs');
   const { getDeviceByDevId } = await import('../../db/queries/devices');
   const { blobStats } = await import('../../db/queries/snapshots');

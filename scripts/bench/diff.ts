@@ -11,7 +11,7 @@ import { diffManifests, type DiffOptions } from '../../lib/backup/diff';
 import type { ManifestEntry } from '../../lib/backup/manifest';
 import type { Category } from '../../lib/omadm/mo/backup-restore';
 import { formatRows, type Row, timeMs } from './codec';
-import { Rng } from '../../lib/device/random';
+import { Rng } from '../../sim/random';
 
 const NODES = 10_000;
 const GOAL_MS = 20;

@@ -14,8 +14,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runFleet, type FleetHandsetInfo, type FleetSummary } from '../../lib/device/fleet';
-import { httpTransport, type HttpRequest, type Transport } from '../../lib/device/transport';
+import { runFleet, type FleetHandsetInfo, type FleetSummary } from '../../sim/fleet';
+import { httpTransport, type HttpRequest, type Transport } from '../../sim/transport';
 
 export interface FleetCommand {
   cmd: 'fleet';

@@ -32,7 +32,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { FleetSummary } from '../../lib/device/fleet';
+import type { FleetSummary } from '../../sim/fleet';
 import type { ChildMessage, ParentMessage, RecordedAnswer } from './dm-client';
 import { formatRows, type Row } from './codec';
 
@@ -165,12 +165,12 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
   const warmupDevices = opts.warmupDevices ?? 40;
   const workload = opts.workload ?? 'backup';
 
-  // lib/log.ts reads LOG_LEVEL when first imported, hence the dynamic imports below. A
+  // lib/core/log.ts reads LOG_LEVEL when first imported, hence the dynamic imports below. A
   // PUBLIC_URL would send the handsets elsewhere (RespURI), so loopback only.
   process.env.LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'silent';
   delete process.env.PUBLIC_URL;
-  const { startTestServer } = await import('../../lib/gateway/test-server.js');
-  const { describeVirtualModels, provisionFleet } = await import('../../lib/fleet-provision.js');
+  const { startTestServer } = await import('../../test/support/test-server.js');
+  const { describeVirtualModels, provisionFleet } = await import('../../sim/provision.js');
   const { createBackupJob } = await import('../../lib/backup/jobs.js');
   const { getDeviceByDevId } = await import('../../db/queries/devices.js');
   const { value } = await import('../../db/sql.js');

@@ -11,7 +11,7 @@
  *   npx tsx scripts/bench/processes.ts
  *   npx tsx scripts/bench/memory.ts
  */
-// Before anything imports lib/log.ts, which reads it once (dm.ts sets it too).
+// Before anything imports lib/core/log.ts, which reads it once (dm.ts sets it too).
 process.env.LOG_LEVEL = 'silent';
 
 import os from 'node:os';

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
-import type { Transport } from '../../lib/device/transport';
+import type { Transport } from '../../sim/transport';
 import { sampleRss, startServerProcess } from '../server-process';
 import { formatRows, type Row } from './codec';
 
@@ -33,15 +33,15 @@ export async function benchMemory(opts: { sessions?: number; holdMs?: number } =
   const dataDir = path.join(root, 'data');
   process.env.LOG_LEVEL = 'silent';
   process.env.DATA_DIR = dataDir;
-  const { resetEnvCache } = await import('../../lib/env');
-  const { createBlobStore, createPush, setContext } = await import('../../lib/app-context');
+  const { resetEnvCache } = await import('../../lib/core/env');
+  const { createBlobStore, createPush, setContext } = await import('../../lib/core/context');
   const { closeDb, openDatabase } = await import('../../db/client');
   const { value } = await import('../../db/sql');
   const { sql } = await import('drizzle-orm');
-  const { env } = await import('../../lib/env');
-  const { openFleet } = await import('../../lib/device/fleet');
-  const { httpTransport } = await import('../../lib/device/transport');
-  const { describeVirtualModels, provisionFleet } = await import('../../lib/fleet-provision');
+  const { env } = await import('../../lib/core/env');
+  const { openFleet } = await import('../../sim/fleet');
+  const { httpTransport } = await import('../../sim/transport');
+  const { describeVirtualModels, provisionFleet } = await import('../../sim/provision');
   const { createBackupJob } = await import('../../lib/backup/jobs');
   const { getDeviceByDevId } = await import('../../db/queries/devices');
 

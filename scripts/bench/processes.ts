@@ -28,10 +28,10 @@ export async function benchProcesses(opts: { devices?: number; concurrency?: num
   const { getDeviceByDevId } = await import('../../db/queries/devices');
   const { getJob } = await import('../../db/queries/jobs');
   const { createBackupJob } = await import('../../lib/backup/jobs');
-  const { openFleet } = await import('../../lib/device/fleet');
-  const { roundRobinTransport } = await import('../../lib/device/transport');
-  const { describeVirtualModels, provisionFleet } = await import('../../lib/fleet-provision');
-  const { spawnChildServer } = await import('../../lib/gateway/child-server');
+  const { openFleet } = await import('../../sim/fleet');
+  const { roundRobinTransport } = await import('../../sim/transport');
+  const { describeVirtualModels, provisionFleet } = await import('../../sim/provision');
+  const { spawnChildServer } = await import('../../test/support/child-server');
 
   const run = async (processes: number, database: 'sqlite' | 'pg') => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `rewind-bench-procs-${processes}-`));

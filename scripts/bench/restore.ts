@@ -16,9 +16,9 @@ import { formatRows, type Row } from './codec';
 export async function benchRestore(opts: { runs?: number } = {}): Promise<Row[]> {
   process.env.LOG_LEVEL = 'silent';
   delete process.env.PUBLIC_URL;
-  const { startTestServer } = await import('../../lib/gateway/test-server');
-  const { openFleet } = await import('../../lib/device/fleet');
-  const { describeVirtualModels, provisionFleet } = await import('../../lib/fleet-provision');
+  const { startTestServer } = await import('../../test/support/test-server');
+  const { openFleet } = await import('../../sim/fleet');
+  const { describeVirtualModels, provisionFleet } = await import('../../sim/provision');
   const { createBackupJob } = await import('../../lib/backup/jobs');
   const { createPlan } = await import('../../lib/restore/plan');
   const { executePlan } = await import('../../lib/restore/engine');

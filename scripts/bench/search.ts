@@ -16,9 +16,9 @@ import { sql } from 'drizzle-orm';
 import { closeDb, openDb, type Db } from '../../db/client';
 import { row, value } from '../../db/sql';
 import { searchSubscribers } from '../../db/queries/search';
-import { Rng } from '../../lib/device/random';
-import { seedDevices } from '../../lib/fleet-seed';
-import { SEARCH_LIMIT } from '../../lib/search';
+import { Rng } from '../../sim/random';
+import { seedDevices } from '../../sim/seed';
+import { SEARCH_LIMIT } from '../../lib/search/search';
 import { formatRows, type Row } from './codec';
 
 const DEVICES = Number(process.env.SEARCH_BENCH_DEVICES ?? 1_000_000);

@@ -4,9 +4,9 @@ import { redirect } from 'next/navigation';
 import { publicAction } from '@/lib/server/action';
 import { createSession, homeOf } from '@/lib/server/session';
 import { signIn } from '@/lib/auth/users';
-import { clientAddressFromHeaders } from '@/lib/client-address';
-import { signInSchema } from '@/lib/validations/auth';
-import { ValidationError } from '@/lib/devices';
+import { clientAddressFromHeaders } from '@/lib/core/client-address';
+import { signInSchema } from '@/lib/auth/schemas';
+import { ValidationError } from '@/lib/devices/devices';
 import { insertAudit } from '@/db/queries/audit';
 
 /** Next checks a server action's Origin against the Host (on by default; next.config.ts adds no allowed origins). */

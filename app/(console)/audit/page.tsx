@@ -1,9 +1,9 @@
 import Link from 'next/link';
 import { AuditDetails } from '@/components/audit-details';
 import { ButtonLink, Card, EmptyState, PageHeader, Table, buttonClass, inputClass, tdClass, thClass } from '@/components/ui';
-import { auditPage, auditQueryOf, type AuditQuery } from '@/lib/admin-audit';
-import { getContext } from '@/lib/app-context';
-import { formatTime } from '@/lib/format';
+import { auditPage, auditQueryOf, type AuditQuery } from '@/lib/audit/views';
+import { getContext } from '@/lib/core/context';
+import { formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
 
 export const dynamic = 'force-dynamic';

@@ -2,9 +2,9 @@ import Link from 'next/link';
 import { BarChart } from '@/components/charts';
 import { ReasonList, ShareBar, StorageFigures } from '@/components/fleet-charts';
 import { Card, EmptyState, PageHeader, StatusBadge, Table, tdClass, thClass } from '@/components/ui';
-import { getContext } from '@/lib/app-context';
-import { formatBytes, formatTime } from '@/lib/format';
-import { FLEET_DAYS, dayLabel, fleetOverview } from '@/lib/fleet-overview';
+import { getContext } from '@/lib/core/context';
+import { formatBytes, formatTime } from '@/lib/core/format';
+import { FLEET_DAYS, dayLabel, fleetOverview } from '@/lib/devices/fleet-overview';
 import { requireViewer } from '@/lib/server/action';
 
 export const dynamic = 'force-dynamic';

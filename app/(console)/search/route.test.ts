@@ -3,14 +3,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { insertJob } from '@/db/queries/jobs';
 import { insertSnapshot, updateSnapshot } from '@/db/queries/snapshots';
 import { subscriberActivity } from '@/db/queries/subscribers';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import type * as Session from '@/lib/server/session';
-import { signedIn, staff, subscriberViewer, tempContext } from '@/test/as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext } from '@/test/support/as-viewer';
 import { GET } from './route';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
-  getViewer: async () => (await import('@/test/as-viewer')).signedIn.viewer,
+  getViewer: async () => (await import('@/test/support/as-viewer')).signedIn.viewer,
 }));
 
 let t: Awaited<ReturnType<typeof tempContext>>;

@@ -1,8 +1,8 @@
 import { searchSubscribers } from '@/db/queries/search';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { isStaff } from '@/lib/server/access';
 import { getViewer } from '@/lib/server/session';
-import { MAX_QUERY_LENGTH, SEARCH_LIMIT } from '@/lib/search';
+import { MAX_QUERY_LENGTH, SEARCH_LIMIT } from '@/lib/search/search';
 
 export const dynamic = 'force-dynamic';
 

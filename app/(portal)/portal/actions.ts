@@ -7,10 +7,10 @@
 import { z } from 'zod';
 import { authedAction } from '@/lib/server/action';
 import { deviceFor, snapshotFor } from '@/lib/server/access';
-import { ValidationError } from '@/lib/devices';
-import { requestJob } from '@/lib/job-requests';
-import { eraseBackups, handsetName } from '@/lib/erasure';
-import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema } from '@/lib/restore-wizard';
+import { ValidationError } from '@/lib/devices/devices';
+import { requestJob } from '@/lib/jobs/requests';
+import { eraseBackups, handsetName } from '@/lib/subscribers/erasure';
+import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema } from '@/lib/restore/wizard';
 
 const SUBSCRIBER = ['subscriber'] as const;
 const id = z.string().trim().min(1).max(128);

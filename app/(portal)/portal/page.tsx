@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { requireViewer } from '@/lib/server/action';
-import { portalDevices } from '@/lib/portal';
+import { portalDevices } from '@/lib/subscribers/portal';
 import { PortalBackupNow } from '@/components/portal-backup-now';
 import { Card, EmptyState, Facts, PageHeader } from '@/components/ui';
 import { backUpNowAction } from './actions';

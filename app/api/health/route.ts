@@ -1,4 +1,4 @@
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { sql } from 'drizzle-orm';
 import { exec } from '@/db/sql';
 

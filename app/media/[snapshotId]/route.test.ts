@@ -1,14 +1,14 @@
 /** The media route: who may fetch a backed-up value, and what the browser is allowed to do with it. */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import type * as Session from '@/lib/server/session';
-import { seedSnapshot } from '@/test/fixtures';
-import { signedIn, staff, subscriberViewer, tempContext } from '@/test/as-viewer';
+import { seedSnapshot } from '@/test/support/fixtures';
+import { signedIn, staff, subscriberViewer, tempContext } from '@/test/support/as-viewer';
 import { GET } from './route';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
-  getViewer: async () => (await import('@/test/as-viewer')).signedIn.viewer,
+  getViewer: async () => (await import('@/test/support/as-viewer')).signedIn.viewer,
 }));
 
 const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);

@@ -1,8 +1,8 @@
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { readNode, SnapshotError } from '@/lib/backup/read';
 import { AccessDenied, snapshotFor } from '@/lib/server/access';
 import { getViewer } from '@/lib/server/session';
-import { mediaHeaders } from '@/lib/snapshot-views';
+import { mediaHeaders } from '@/lib/backup/snapshot-views';
 
 export const dynamic = 'force-dynamic';
 
@@ -15,7 +15,7 @@ function notFound(): Response {
  * (`/media/<snapshotId>?path=./AppData/Wallpapers/Beach`). Route handlers run no layout,
  * so this checks the viewer and the tenant rule itself: a snapshot the viewer may not
  * see is as absent as one that does not exist. Allow-listed images and audio are served
- * under their type; anything else as a download (lib/snapshot-views.ts mediaHeaders).
+ * under their type; anything else as a download (lib/backup/snapshot-views.ts mediaHeaders).
  */
 export async function GET(req: Request, { params }: { params: Promise<{ snapshotId: string }> }): Promise<Response> {
   const viewer = await getViewer();

@@ -4,7 +4,7 @@ import { parseXml } from './xml';
 import { decodeMessage, encodeMessage } from './index';
 import { elementToMessage } from './syncml';
 import { DecodeError } from '../errors';
-import { arbMessage } from './arbitrary';
+import { arbMessage } from '../../../test/support/arbitrary-message';
 import type { XmlElement } from './element';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

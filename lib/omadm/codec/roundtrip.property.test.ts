@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { arbMessage } from './arbitrary';
+import { arbMessage } from '../../../test/support/arbitrary-message';
 import { decodeMessage, encodeMessage, encodedCommandSize, encodedEnvelopeSize } from './index';
 import { elementToMessage, messageToElement } from './syncml';
 import { parseXml, serializeXml } from './xml';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { arbMessage } from './arbitrary';
+import { arbMessage } from '../../../test/support/arbitrary-message';
 import { elementToMessage, messageToElement } from './syncml';
 import { decodeWbxml, encodeWbxml } from './wbxml';
 

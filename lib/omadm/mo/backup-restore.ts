@@ -17,6 +17,14 @@ import type { GenericAlertItem } from './generic-alert';
 export const BR_ROOT = './Ext/Rewind/BR';
 export const BR_MO_VERSION = '1.0';
 
+/**
+ * The passwordRef under which a handset keeps the DS account of `user`: the DS settings
+ * the server provisions (lib/ds/jobs.ts) point at it, and the handset stores it there.
+ */
+export function dsAccountRef(user: string): string {
+  return `./DSAcc/${user}`;
+}
+
 export const BR = {
   root: BR_ROOT,
   Version: `${BR_ROOT}/Version`,

@@ -1,6 +1,6 @@
 import { ApiReference, type OpenApiDoc } from '@/components/api-reference';
 import { PageHeader, buttonClass } from '@/components/ui';
-import { openapi } from '@/lib/openapi';
+import { openapi } from '@/lib/api/openapi';
 import { requireViewer } from '@/lib/server/action';
 
 export const dynamic = 'force-dynamic';

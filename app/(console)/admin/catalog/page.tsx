@@ -2,10 +2,10 @@ import { CatalogUpload } from '@/components/admin-catalog-upload';
 import { Card, EmptyState, PageHeader, Table, tdClass, thClass } from '@/components/ui';
 import { listAppPackages, listFirmwarePackages } from '@/db/queries/catalog';
 import { listModels } from '@/db/queries/profiles';
-import { getContext } from '@/lib/app-context';
-import { MAX_PACKAGE_BYTES } from '@/lib/catalog';
-import { formatBytes, formatTime } from '@/lib/format';
-import { publicAppPackage, publicFirmwarePackage } from '@/lib/restore-views';
+import { getContext } from '@/lib/core/context';
+import { MAX_PACKAGE_BYTES } from '@/lib/catalog/catalog';
+import { formatBytes, formatTime } from '@/lib/core/format';
+import { publicAppPackage, publicFirmwarePackage } from '@/lib/restore/views';
 import { requireViewer } from '@/lib/server/action';
 
 export const dynamic = 'force-dynamic';

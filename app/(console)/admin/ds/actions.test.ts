@@ -2,16 +2,16 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listAudit } from '@/db/queries/audit';
 import { getDsAccountByUser } from '@/db/queries/ds';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import { md5Derived } from '@/lib/omadm/auth';
 import { FORBIDDEN } from '@/lib/server/action';
 import type * as Session from '@/lib/server/session';
-import { signedIn, staff, subscriberViewer, tempContext } from '@/test/as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext } from '@/test/support/as-viewer';
 import { createDsAccountAction, resetDsPasswordAction } from './actions';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
-  getViewer: async () => (await import('@/test/as-viewer')).signedIn.viewer,
+  getViewer: async () => (await import('@/test/support/as-viewer')).signedIn.viewer,
 }));
 vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
 

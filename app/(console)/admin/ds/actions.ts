@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { getDevice } from '@/db/queries/devices';
 import { getDsAccount } from '@/db/queries/ds';
 import { addDsAccount } from '@/lib/ds/accounts';
-import { ValidationError } from '@/lib/devices';
+import { ValidationError } from '@/lib/devices/devices';
 import { authedAction } from '@/lib/server/action';
 
 const PAGE = '/admin/ds';

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { AdminForm } from '@/components/admin-form';
 import { DsAccounts } from '@/components/device-ds';
 import { Card, EmptyState, PageHeader, buttonClass, inputClass } from '@/components/ui';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { dsAccountsByHandset } from '@/lib/ds/views';
 import { requireViewer } from '@/lib/server/action';
 import { createDsAccountAction, resetDsPasswordAction } from './actions';

@@ -2,11 +2,11 @@
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { ensureModel, findModel, setProfile } from '@/db/queries/profiles';
-import { ValidationError } from '@/lib/devices';
+import { ValidationError } from '@/lib/devices/devices';
 import { CATEGORIES } from '@/lib/omadm/mo/backup-restore';
 import { authedAction } from '@/lib/server/action';
-import { modelNameSchema, profilePathsSchema } from '@/lib/validations/backup';
-import { modelProfile } from '@/lib/views';
+import { modelNameSchema, profilePathsSchema } from '@/lib/backup/schemas';
+import { modelProfile } from '@/lib/backup/views';
 
 const PAGE = '/admin/models';
 const name = (what: string) => z.string().trim().min(1, `Enter the ${what} as the handset reports it.`).max(64, `A ${what} has at most 64 characters.`).pipe(modelNameSchema);

@@ -2,10 +2,10 @@ import Link from 'next/link';
 import { AdminForm } from '@/components/admin-form';
 import { Card, EmptyState, PageHeader, Table, tdClass, thClass } from '@/components/ui';
 import { listModels } from '@/db/queries/profiles';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { CATEGORIES } from '@/lib/omadm/mo/backup-restore';
 import { requireViewer } from '@/lib/server/action';
-import { modelProfile } from '@/lib/views';
+import { modelProfile } from '@/lib/backup/views';
 import { addModelAction, saveProfileAction } from './actions';
 
 export const dynamic = 'force-dynamic';

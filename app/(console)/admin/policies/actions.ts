@@ -2,8 +2,8 @@
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { deleteAssignment, getPolicy, setAssignment, setDeviceGroup } from '@/db/queries/policies';
-import { policyFormSchema, savePolicy } from '@/lib/admin-policies';
-import { ValidationError } from '@/lib/devices';
+import { policyFormSchema, savePolicy } from '@/lib/policies/policies';
+import { ValidationError } from '@/lib/devices/devices';
 import { authedAction } from '@/lib/server/action';
 
 const PAGE = '/admin/policies';

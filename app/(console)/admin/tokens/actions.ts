@@ -2,9 +2,9 @@
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { revokeToken } from '@/db/queries/tokens';
-import { ValidationError } from '@/lib/devices';
+import { ValidationError } from '@/lib/devices/devices';
 import { authedAction } from '@/lib/server/action';
-import { createApiToken } from '@/lib/tokens';
+import { createApiToken } from '@/lib/auth/tokens';
 
 const PAGE = '/admin/tokens';
 

@@ -2,8 +2,8 @@ import { AdminButton } from '@/components/admin-form';
 import { TokenCreateForm } from '@/components/admin-token-form';
 import { Badge, Card, EmptyState, PageHeader, Table, tdClass, thClass } from '@/components/ui';
 import { listTokens } from '@/db/queries/tokens';
-import { getContext } from '@/lib/app-context';
-import { formatTime } from '@/lib/format';
+import { getContext } from '@/lib/core/context';
+import { formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
 import { createTokenAction, revokeTokenAction } from './actions';
 

@@ -2,9 +2,9 @@
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { createUser } from '@/lib/auth/users';
-import { changeRole, removeUser, resetPassword, unlockUser } from '@/lib/admin-users';
+import { changeRole, removeUser, resetPassword, unlockUser } from '@/lib/auth/user-admin';
 import { authedAction } from '@/lib/server/action';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_ROLES } from '@/lib/validations/auth';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_ROLES } from '@/lib/auth/schemas';
 
 const PAGE = '/admin/users';
 const id = z.object({ id: z.string().min(1) });

@@ -1,10 +1,10 @@
 import { AdminButton, AdminForm } from '@/components/admin-form';
 import { Badge, Card, PageHeader, Table, tdClass, thClass } from '@/components/ui';
 import { listUsers } from '@/db/queries/users';
-import { getContext } from '@/lib/app-context';
-import { formatTime } from '@/lib/format';
+import { getContext } from '@/lib/core/context';
+import { formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
-import { MIN_PASSWORD_LENGTH } from '@/lib/validations/auth';
+import { MIN_PASSWORD_LENGTH } from '@/lib/auth/schemas';
 import { changeRoleAction, createUserAction, deleteUserAction, resetPasswordAction, unlockUserAction } from './actions';
 
 export const dynamic = 'force-dynamic';

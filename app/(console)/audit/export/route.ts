@@ -1,5 +1,5 @@
-import { auditCsv, auditQueryOf } from '@/lib/admin-audit';
-import { getContext } from '@/lib/app-context';
+import { auditCsv, auditQueryOf } from '@/lib/audit/views';
+import { getContext } from '@/lib/core/context';
 import { isStaff } from '@/lib/server/access';
 import { getViewer } from '@/lib/server/session';
 import { insertAudit } from '@/db/queries/audit';

@@ -2,15 +2,15 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listAudit } from '@/db/queries/audit';
 import { jobsForDevice } from '@/db/queries/jobs';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import { FORBIDDEN, NOT_SIGNED_IN } from '@/lib/server/action';
 import type * as Session from '@/lib/server/session';
-import { signedIn, staff, subscriberViewer, tempContext } from '@/test/as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext } from '@/test/support/as-viewer';
 import { backUpNow } from './actions';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
-  getViewer: async () => (await import('@/test/as-viewer')).signedIn.viewer,
+  getViewer: async () => (await import('@/test/support/as-viewer')).signedIn.viewer,
 }));
 // Outside a Next request there is no cache to revalidate.
 vi.mock('next/cache', () => ({ revalidatePath: vi.fn() }));

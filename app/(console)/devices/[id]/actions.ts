@@ -1,7 +1,7 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { requestJob } from '@/lib/job-requests';
+import { requestJob } from '@/lib/jobs/requests';
 import { authedAction } from '@/lib/server/action';
 import { deviceFor } from '@/lib/server/access';
 

@@ -1,9 +1,9 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { getContext } from '@/lib/app-context';
-import { devicePageData, LIST_MAX } from '@/lib/device-page';
-import { TIMELINE_TONES } from '@/lib/device-views';
-import { formatAge, formatTime } from '@/lib/format';
+import { getContext } from '@/lib/core/context';
+import { devicePageData, LIST_MAX } from '@/lib/devices/page';
+import { TIMELINE_TONES } from '@/lib/devices/views';
+import { formatAge, formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
 import { deviceFor, forPage } from '@/lib/server/access';
 import { BackupTimeline, SnapshotList, WhatChangedSince } from '@/components/backup-timeline';

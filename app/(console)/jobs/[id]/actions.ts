@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { authedAction } from '@/lib/server/action';
 import { jobFor } from '@/lib/server/access';
-import { ValidationError } from '@/lib/devices';
+import { ValidationError } from '@/lib/devices/devices';
 import { retryFailed, RestoreError } from '@/lib/restore/engine';
 
 /** "Retry failed items": only the failed and mismatched items go again, after a new consent (retryFailed audits it). */

@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { requireViewer } from '@/lib/server/action';
 import { forPage, jobFor } from '@/lib/server/access';
-import { liveJob } from '@/lib/job-live';
+import { liveJob } from '@/lib/jobs/live';
 import { JobLive } from '@/components/job-live';
 import { PageHeader } from '@/components/ui';
 import { retryFailedAction } from './actions';

@@ -3,16 +3,16 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listAudit } from '@/db/queries/audit';
 import { getContentKey } from '@/db/queries/content-keys';
 import { getSubscriber } from '@/db/queries/subscribers';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import { FORBIDDEN } from '@/lib/server/action';
 import type * as Session from '@/lib/server/session';
-import { seedSnapshot } from '@/test/fixtures';
-import { signedIn, staff, subscriberViewer, tempContext } from '@/test/as-viewer';
+import { seedSnapshot } from '@/test/support/fixtures';
+import { signedIn, staff, subscriberViewer, tempContext } from '@/test/support/as-viewer';
 import { eraseSubscriberAction } from './actions';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
-  getViewer: async () => (await import('@/test/as-viewer')).signedIn.viewer,
+  getViewer: async () => (await import('@/test/support/as-viewer')).signedIn.viewer,
 }));
 vi.mock('next/cache', () => ({ revalidatePath: vi.fn() }));
 

@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { authedAction } from '@/lib/server/action';
 import { subscriberFor } from '@/lib/server/access';
-import { eraseSubscriber } from '@/lib/erasure';
-import { ValidationError } from '@/lib/devices';
+import { eraseSubscriber } from '@/lib/subscribers/erasure';
+import { ValidationError } from '@/lib/devices/devices';
 
 /**
  * Erasing a subscriber (admins only), confirmed by typing their name: their handsets'

@@ -1,9 +1,9 @@
 import type { Metadata } from 'next';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { requireViewer } from '@/lib/server/action';
 import { listConsents } from '@/db/queries/restore';
 import { devicesOfViewer } from '@/db/queries/users';
-import { formatTime } from '@/lib/format';
+import { formatTime } from '@/lib/core/format';
 import { Card, EmptyState, PageHeader, StatusBadge, Table, tdClass, thClass } from '@/components/ui';
 
 export const metadata: Metadata = { title: 'My consent history · Rewind' };

@@ -1,9 +1,9 @@
 import { apiHandler, readJson } from '@/lib/server/api';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import { listDevices } from '@/db/queries/devices';
-import { publicDevice } from '@/lib/server/present';
+import { publicDevice } from '@/lib/devices/present';
 import { insertAudit } from '@/db/queries/audit';
-import type { ProvisionDeviceInput } from '@/lib/validations/device';
+import type { ProvisionDeviceInput } from '@/lib/devices/schemas';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,9 +1,9 @@
 import { apiError, apiHandler, parseInput, readJson } from '@/lib/server/api';
 import { insertAudit } from '@/db/queries/audit';
 import { getDeviceByDevId } from '@/db/queries/devices';
-import { JobRequestError, requestJob } from '@/lib/job-requests';
-import { createJobSchema } from '@/lib/validations/backup';
-import { publicJob } from '@/lib/views';
+import { JobRequestError, requestJob } from '@/lib/jobs/requests';
+import { createJobSchema } from '@/lib/backup/schemas';
+import { publicJob } from '@/lib/backup/views';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
 import { apiHandler, parseInput } from '@/lib/server/api';
 import { searchSubscribers } from '@/db/queries/search';
-import { subscriberSearchSchema } from '@/lib/validations/subscribers';
+import { subscriberSearchSchema } from '@/lib/subscribers/schemas';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,5 +1,5 @@
-import { getContext } from '@/lib/app-context';
-import { liveJob } from '@/lib/job-live';
+import { getContext } from '@/lib/core/context';
+import { liveJob } from '@/lib/jobs/live';
 import { AccessDenied, jobFor } from '@/lib/server/access';
 import { getViewer } from '@/lib/server/session';
 

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { insertAudit } from '@/db/queries/audit';
-import { CatalogError, MAX_PACKAGE_BYTES, publishApp, publishFirmware } from '@/lib/catalog';
-import { getContext } from '@/lib/app-context';
-import { ValidationError } from '@/lib/devices';
+import { CatalogError, MAX_PACKAGE_BYTES, publishApp, publishFirmware } from '@/lib/catalog/catalog';
+import { getContext } from '@/lib/core/context';
+import { ValidationError } from '@/lib/devices/devices';
 import { readBytes } from '@/lib/server/api';
 import { refuseCrossSite } from '@/lib/server/origin';
 import { getViewer } from '@/lib/server/session';
-import { modelNameSchema } from '@/lib/validations/backup';
+import { modelNameSchema } from '@/lib/backup/schemas';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
-import { getContext } from '@/lib/app-context';
-import { diffPageData } from '@/lib/device-page';
-import { formatTime } from '@/lib/format';
+import { getContext } from '@/lib/core/context';
+import { diffPageData } from '@/lib/devices/page';
+import { formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
 import { deviceFor, forPage } from '@/lib/server/access';
 import { WhatChangedSince } from '@/components/backup-timeline';

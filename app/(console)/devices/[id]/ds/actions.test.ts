@@ -3,15 +3,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listAudit } from '@/db/queries/audit';
 import { jobsForDevice } from '@/db/queries/jobs';
 import { addDsAccount } from '@/lib/ds/accounts';
-import { provisionDevice } from '@/lib/devices';
+import { provisionDevice } from '@/lib/devices/devices';
 import { FORBIDDEN } from '@/lib/server/action';
 import type * as Session from '@/lib/server/session';
-import { signedIn, staff, subscriberViewer, tempContext } from '@/test/as-viewer';
+import { signedIn, staff, subscriberViewer, tempContext } from '@/test/support/as-viewer';
 import { backUpContactsNow } from './actions';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
-  getViewer: async () => (await import('@/test/as-viewer')).signedIn.viewer,
+  getViewer: async () => (await import('@/test/support/as-viewer')).signedIn.viewer,
 }));
 vi.mock('next/cache', () => ({ revalidatePath: () => undefined }));
 

@@ -2,8 +2,8 @@
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { dsAccountsOfDevice } from '@/db/queries/ds';
-import { ValidationError } from '@/lib/devices';
-import { requestJob } from '@/lib/job-requests';
+import { ValidationError } from '@/lib/devices/devices';
+import { requestJob } from '@/lib/jobs/requests';
 import { authedAction } from '@/lib/server/action';
 import { deviceFor } from '@/lib/server/access';
 

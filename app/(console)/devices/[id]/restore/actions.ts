@@ -1,12 +1,12 @@
 'use server';
 /**
  * The agents' restore wizard: a snapshot's choices, the dry run (a stored plan) and its
- * confirmation. Every id is checked against the viewer in lib/restore-wizard.ts.
+ * confirmation. Every id is checked against the viewer in lib/restore/wizard.ts.
  */
 import { z } from 'zod';
 import { authedAction } from '@/lib/server/action';
 import { snapshotFor } from '@/lib/server/access';
-import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema } from '@/lib/restore-wizard';
+import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema } from '@/lib/restore/wizard';
 
 const STAFF = ['agent', 'admin'] as const;
 

@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { requireViewer } from '@/lib/server/action';
 import { deviceFor, forPage } from '@/lib/server/access';
-import { wizardStart } from '@/lib/restore-wizard';
+import { wizardStart } from '@/lib/restore/wizard';
 import { RestoreWizard } from '@/components/restore-wizard';
 import { ErrorNote, PageHeader } from '@/components/ui';
 import { confirmRestoreAction, previewRestoreAction, restoreChoicesAction } from './actions';

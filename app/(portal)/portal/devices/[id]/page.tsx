@@ -1,11 +1,11 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { requireViewer } from '@/lib/server/action';
 import { deviceFor, forPage } from '@/lib/server/access';
-import { formatBytes, formatTime } from '@/lib/format';
-import { handsetName } from '@/lib/erasure';
-import { pendingBackupId, portalHistory } from '@/lib/portal';
+import { formatBytes, formatTime } from '@/lib/core/format';
+import { handsetName } from '@/lib/subscribers/erasure';
+import { pendingBackupId, portalHistory } from '@/lib/subscribers/portal';
 import { DsBackups } from '@/components/device-ds';
 import { dsSectionData } from '@/lib/ds/views';
 import { PortalBackupNow } from '@/components/portal-backup-now';

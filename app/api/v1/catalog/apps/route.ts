@@ -1,9 +1,9 @@
 import { apiError, apiHandler, parseInput, readBytes } from '@/lib/server/api';
 import { listAppPackages } from '@/db/queries/catalog';
 import { insertAudit } from '@/db/queries/audit';
-import { MAX_PACKAGE_BYTES, publishApp } from '@/lib/catalog';
-import { publicAppPackage } from '@/lib/restore-views';
-import { appUploadSchema } from '@/lib/validations/restore';
+import { MAX_PACKAGE_BYTES, publishApp } from '@/lib/catalog/catalog';
+import { publicAppPackage } from '@/lib/restore/views';
+import { appUploadSchema } from '@/lib/restore/schemas';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,9 +1,9 @@
 import { apiError, apiHandler, parseInput, readBytes } from '@/lib/server/api';
 import { listFirmwarePackages } from '@/db/queries/catalog';
 import { insertAudit } from '@/db/queries/audit';
-import { MAX_PACKAGE_BYTES, publishFirmware } from '@/lib/catalog';
-import { publicFirmwarePackage } from '@/lib/restore-views';
-import { firmwareUploadSchema } from '@/lib/validations/restore';
+import { MAX_PACKAGE_BYTES, publishFirmware } from '@/lib/catalog/catalog';
+import { publicFirmwarePackage } from '@/lib/restore/views';
+import { firmwareUploadSchema } from '@/lib/restore/schemas';
 
 export const dynamic = 'force-dynamic';
 

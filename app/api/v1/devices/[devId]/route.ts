@@ -2,8 +2,8 @@ import { apiError, apiHandler } from '@/lib/server/api';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { jobsForDevice } from '@/db/queries/jobs';
 import { lastCompleteSnapshot, listSnapshots } from '@/db/queries/snapshots';
-import { publicDevice } from '@/lib/server/present';
-import { publicJob, publicSnapshot } from '@/lib/views';
+import { publicDevice } from '@/lib/devices/present';
+import { publicJob, publicSnapshot } from '@/lib/backup/views';
 
 export const dynamic = 'force-dynamic';
 

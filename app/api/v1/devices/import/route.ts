@@ -1,5 +1,5 @@
 import { apiError, apiHandler, readText } from '@/lib/server/api';
-import { DeviceImportError, IMPORT_MAX_BYTES, importDevices } from '@/lib/device-import';
+import { DeviceImportError, IMPORT_MAX_BYTES, importDevices } from '@/lib/devices/import';
 import { insertAudit } from '@/db/queries/audit';
 
 export const dynamic = 'force-dynamic';

@@ -1,6 +1,6 @@
 import { apiError, apiHandler } from '@/lib/server/api';
 import { getJob } from '@/db/queries/jobs';
-import { jobDetail } from '@/lib/restore-views';
+import { jobDetail } from '@/lib/restore/views';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
 import { apiError, apiHandler } from '@/lib/server/api';
 import { getPlan } from '@/db/queries/restore';
-import { publicPlan } from '@/lib/restore-views';
+import { publicPlan } from '@/lib/restore/views';
 
 export const dynamic = 'force-dynamic';
 

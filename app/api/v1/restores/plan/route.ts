@@ -1,7 +1,7 @@
 import { apiError, apiHandler, parseInput, readJson } from '@/lib/server/api';
 import { insertAudit } from '@/db/queries/audit';
 import { createPlan } from '@/lib/restore/plan';
-import { planRequestSchema } from '@/lib/validations/restore';
+import { planRequestSchema } from '@/lib/restore/schemas';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,8 +1,8 @@
 import { apiError, apiHandler } from '@/lib/server/api';
 import { devicesOfSubscriber, getSubscriber } from '@/db/queries/subscribers';
-import { publicDevice } from '@/lib/server/present';
+import { publicDevice } from '@/lib/devices/present';
 import { insertAudit } from '@/db/queries/audit';
-import { eraseSubscriber } from '@/lib/erasure';
+import { eraseSubscriber } from '@/lib/subscribers/erasure';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { dsSnapshotPageData, DsNotFound } from '@/lib/ds/views';
-import { formatBytes, formatTime } from '@/lib/format';
+import { formatBytes, formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
 import { deviceFor, forPage } from '@/lib/server/access';
 import { DsBrowseControls, DsItemList, DsNothing } from '@/components/device-ds-items';

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { DS_DIFF_MAX, dsDiffPageData, diffSummary } from '@/lib/ds/views';
-import { formatTime } from '@/lib/format';
+import { formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
 import { deviceFor, forPage } from '@/lib/server/access';
 import { DsChangedList, DsItemList } from '@/components/device-ds-items';

@@ -1,14 +1,14 @@
 import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
 import { notFound } from 'next/navigation';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { listSnapshots } from '@/db/queries/snapshots';
 import { readManifest, SnapshotError } from '@/lib/backup/read';
-import { previousComplete } from '@/lib/device-views';
-import { formatBytes, formatTime } from '@/lib/format';
+import { previousComplete } from '@/lib/devices/views';
+import { formatBytes, formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
 import { forPage, snapshotFor } from '@/lib/server/access';
-import { groupByCategory, readTexts } from '@/lib/snapshot-views';
+import { groupByCategory, readTexts } from '@/lib/backup/snapshot-views';
 import { SnapshotTree } from '@/components/snapshot-tree';
 import { ButtonLink, Card, ErrorNote, Facts, PageHeader, StatusBadge } from '@/components/ui';
 

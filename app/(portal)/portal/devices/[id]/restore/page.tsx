@@ -1,9 +1,9 @@
 import type { Metadata } from 'next';
-import { getContext } from '@/lib/app-context';
+import { getContext } from '@/lib/core/context';
 import { requireViewer } from '@/lib/server/action';
 import { deviceFor, forPage } from '@/lib/server/access';
-import { handsetName } from '@/lib/erasure';
-import { wizardStart } from '@/lib/restore-wizard';
+import { handsetName } from '@/lib/subscribers/erasure';
+import { wizardStart } from '@/lib/restore/wizard';
 import { RestoreWizard } from '@/components/restore-wizard';
 import { ErrorNote, PageHeader } from '@/components/ui';
 import { portalConfirmRestoreAction, portalPreviewRestoreAction, portalRestoreChoicesAction } from '../../../actions';

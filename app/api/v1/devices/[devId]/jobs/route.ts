@@ -1,7 +1,7 @@
 import { apiError, apiHandler } from '@/lib/server/api';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { jobsForDevice } from '@/db/queries/jobs';
-import { publicJob } from '@/lib/views';
+import { publicJob } from '@/lib/backup/views';
 
 export const dynamic = 'force-dynamic';
 

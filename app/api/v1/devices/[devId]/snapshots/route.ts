@@ -1,7 +1,7 @@
 import { apiError, apiHandler } from '@/lib/server/api';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { listSnapshots } from '@/db/queries/snapshots';
-import { publicSnapshot } from '@/lib/views';
+import { publicSnapshot } from '@/lib/backup/views';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
 import { apiHandler } from '@/lib/server/api';
 import { retryFailed } from '@/lib/restore/engine';
-import { jobDetail } from '@/lib/restore-views';
+import { jobDetail } from '@/lib/restore/views';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
 import { apiHandler } from '@/lib/server/api';
 import { executePlan } from '@/lib/restore/engine';
-import { publicJob } from '@/lib/views';
+import { publicJob } from '@/lib/backup/views';
 
 export const dynamic = 'force-dynamic';
 

@@ -2,8 +2,8 @@ import { apiError, apiHandler, parseInput } from '@/lib/server/api';
 import { devicesOfSubscriber, getSubscriber } from '@/db/queries/subscribers';
 import { getDevice } from '@/db/queries/devices';
 import { listConsents } from '@/db/queries/restore';
-import { publicConsent } from '@/lib/restore-views';
-import { consentsQuerySchema } from '@/lib/validations/restore';
+import { publicConsent } from '@/lib/restore/views';
+import { consentsQuerySchema } from '@/lib/restore/schemas';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
 import { apiHandler, parseInput } from '@/lib/server/api';
-import { modelRefSchema } from '@/lib/validations/backup';
-import { modelProfile } from '@/lib/views';
+import { modelRefSchema } from '@/lib/backup/schemas';
+import { modelProfile } from '@/lib/backup/views';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,6 +1,6 @@
 import { apiHandler } from '@/lib/server/api';
 import { diffSnapshots } from '@/lib/backup/read';
-import { publicSnapshot } from '@/lib/views';
+import { publicSnapshot } from '@/lib/backup/views';
 
 export const dynamic = 'force-dynamic';
 

@@ -1,8 +1,8 @@
 import { apiHandler, parseInput, readJson } from '@/lib/server/api';
 import { ensureModel, setProfile } from '@/db/queries/profiles';
 import { insertAudit } from '@/db/queries/audit';
-import { profilePathsSchema, profileRefSchema } from '@/lib/validations/backup';
-import { modelProfile } from '@/lib/views';
+import { profilePathsSchema, profileRefSchema } from '@/lib/backup/schemas';
+import { modelProfile } from '@/lib/backup/views';
 
 export const dynamic = 'force-dynamic';
 

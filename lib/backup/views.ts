@@ -1,0 +1,105 @@
+/**
+ * What the REST API and `rewind … --json` show of snapshots, jobs and profiles: one shape for both,
+ * JSON columns parsed, and a backup's progress cut down to what a person follows.
+ */
+import type { Db } from '@/db/client';
+import type { JobRow } from '@/db/queries/jobs';
+import { findModel, profileRows } from '@/db/queries/profiles';
+import type { SnapshotRow } from '@/db/queries/snapshots';
+import { readProgress } from './engine';
+import { GENERIC_PROFILE, profileFor } from './profiles';
+import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
+
+/** A JSON column's value; text that is not JSON as it is. */
+export function json(s: string | null): unknown {
+  if (s === null) return null;
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return s;
+  }
+}
+
+export function publicSnapshot(s: SnapshotRow) {
+  return {
+    id: s.id,
+    deviceId: s.deviceId,
+    jobId: s.jobId,
+    trigger: s.trigger,
+    status: s.status,
+    categories: json(s.categories) as string[],
+    rootHash: s.rootHash,
+    entries: s.entries,
+    bytes: s.bytes,
+    newBytes: s.newBytes,
+    legalHold: s.legalHold,
+    error: s.error,
+    startedAt: s.startedAt,
+    completedAt: s.completedAt,
+  };
+}
+
+export type PublicSnapshot = ReturnType<typeof publicSnapshot>;
+
+export interface BackupProgressView {
+  snapshotId: string;
+  /** Nodes fetched so far. */
+  nodes: number;
+  /** Get batches sent and not yet answered. */
+  openBatches: number;
+  /** Content this attempt added to the store so far. */
+  newBytes: number;
+  /** Subtrees of the profile this handset does not have. */
+  missing: number;
+  unreadable: number;
+  errors: number;
+}
+
+/** A job's progress: for backups the figures above; for other kinds what the job keeps (its phase). */
+export function jobProgress(job: JobRow): BackupProgressView | unknown {
+  if (job.kind !== 'backup') return json(job.progress);
+  const p = readProgress(job);
+  if (!p) return null;
+  return {
+    snapshotId: p.snapshotId, nodes: p.nodes, openBatches: p.open.length, newBytes: p.newBytes,
+    missing: p.missing.length, unreadable: p.unreadable.length, errors: p.errors.length,
+  } satisfies BackupProgressView;
+}
+
+export function publicJob(job: JobRow) {
+  const payload = json(job.payload) as Record<string, unknown>;
+  return {
+    id: job.id,
+    deviceId: job.deviceId,
+    kind: job.kind,
+    status: job.status,
+    /** What was asked for (categories, trigger, target, localId, who asked). */
+    request: payload,
+    error: job.error,
+    attempts: job.attempts,
+    progress: jobProgress(job),
+    result: json(job.result),
+    dependsOn: job.dependsOn,
+    notBefore: job.notBefore,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+  };
+}
+
+export type PublicJob = ReturnType<typeof publicJob>;
+
+/**
+ * A model's backup profile: `profile` is what its handsets are backed up with (the generic
+ * profile plus the model's own paths), `own` the model's additions alone. A model nobody
+ * described yet is `known: false` and gets the generic profile.
+ */
+export async function modelProfile(db: Db, manufacturer: string, model: string) {
+  const m = await findModel(db, manufacturer, model);
+  const own = Object.fromEntries(CATEGORIES.map((c) => [c, [] as string[]])) as Record<Category, string[]>;
+  if (m) {
+    for (const r of await profileRows(db, m.id)) if ((CATEGORIES as readonly string[]).includes(r.category)) own[r.category as Category] = JSON.parse(r.paths) as string[];
+  }
+  return { manufacturer, model, known: m !== undefined, profile: await profileFor(db, manufacturer, model), own, generic: GENERIC_PROFILE };
+}
+
+export type ModelProfile = Awaited<ReturnType<typeof modelProfile>>;

@@ -1,0 +1,52 @@
+/**
+ * Device provisioning: validation, derived secrets, owner. Shared by the CLI, the REST
+ * API and the virtual-handset fleet.
+ */
+import type { Db } from '@/db/client';
+import { upsertDevice, type DeviceRow } from '@/db/queries/devices';
+import { md5Derived } from '../omadm/auth';
+import { provisionDeviceSchema, type ProvisionDeviceInput } from './schemas';
+
+export class ValidationError extends Error {
+  constructor(message: string, readonly fieldErrors: Record<string, string[]> = {}) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+export async function provisionDevice(db: Db, input: ProvisionDeviceInput): Promise<DeviceRow> {
+  const parsed = provisionDeviceSchema.safeParse(input);
+  if (!parsed.success) {
+    const fieldErrors: Record<string, string[]> = {};
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.join('.') || '_';
+      (fieldErrors[key] ??= []).push(issue.message);
+    }
+    const first = parsed.error.issues[0]!;
+    throw new ValidationError(`${first.path.join('.') || 'input'}: ${first.message}`, fieldErrors);
+  }
+  const d = parsed.data;
+  const serverAuth = d.serverAuth ?? d.clientAuth;
+  return upsertDevice(
+    db,
+    {
+      devId: d.devId,
+      manufacturer: d.manufacturer,
+      model: d.model,
+      firmware: d.firmware ?? null,
+      serverId: d.serverId,
+      clientAuth: d.clientAuth,
+      clientUser: d.clientUser,
+      clientDerived: md5Derived(d.clientUser, d.clientPass),
+      // Basic auth compares the password itself; the other schemes need only the derived value.
+      clientPassword: d.clientAuth === 'basic' ? d.clientPass : null,
+      serverAuth,
+      serverDerived: md5Derived(d.serverId, d.serverPass),
+      serverPassword: serverAuth === 'basic' ? d.serverPass : null,
+      pushAddress: d.pushAddress ?? null,
+      ...(d.clientNonce !== undefined ? { clientNonce: d.clientNonce } : {}),
+      ...(d.serverNonce !== undefined ? { serverNonce: d.serverNonce } : {}),
+    },
+    { subscriberName: d.subscriber, msisdn: d.msisdn, email: d.email },
+  );
+}

@@ -1,0 +1,165 @@
+/**
+ * The policies page's domain: the form's schema, saving a policy, assigning it, and the
+ * preview of when the devices it applies to will next be backed up (the scheduler's own
+ * arithmetic, lib/backup/policy.ts).
+ */
+import { z } from 'zod';
+import type { Db } from '@/db/client';
+import { listModels } from '@/db/queries/profiles';
+import {
+  deviceGroups, getPolicy, getPolicyByName, insertPolicy, listAssignments, listPolicies, previewCandidateByDevId, previewCandidates, setDefaultPolicy, updatePolicy,
+  type PolicyRow, type PreviewCandidate,
+} from '@/db/queries/policies';
+import { CATEGORIES, type Category } from '@/lib/omadm/mo/backup-restore';
+import { ValidationError } from '@/lib/devices/devices';
+import { ensureDefaultPolicy, nextScheduledBackup, policyCategories, policyResolver, resolvePolicy, type PolicySource } from '@/lib/backup/policy';
+import { parseRetention, type RetentionRules } from '@/lib/backup/retention';
+
+const UNIT_MINUTES = { minutes: 1, hours: 60, days: 24 * 60 } as const;
+export type IntervalUnit = keyof typeof UNIT_MINUTES;
+
+/** A checkbox: present ("on") or absent; a boolean from code. */
+const checkbox = z.preprocess((v) => v === true || v === 'on' || v === 'true', z.boolean());
+/** A number field: blank is "not set". */
+const optionalCount = (label: string) => z.preprocess((v) => (v === '' || v === null || v === undefined ? undefined : Number(v)),
+  z.number(`${label} must be a number.`).int(`${label} must be a whole number.`).min(0, `${label} cannot be negative.`).max(10_000, `${label} is at most 10000.`).optional());
+
+export const policyFormSchema = z.object({
+  id: z.string().trim().max(64).optional().transform((v) => v || undefined),
+  name: z.string().trim().min(1, 'Give the policy a name.').max(64, 'A name has at most 64 characters.'),
+  interval: z.preprocess((v) => Number(v), z.number('The interval must be a number.').int('The interval must be a whole number.').min(0, 'The interval cannot be negative.').max(1_000_000)),
+  intervalUnit: z.enum(['minutes', 'hours', 'days'], 'Choose minutes, hours or days.').default('hours'),
+  jitterMinutes: z.preprocess((v) => (v === '' || v === undefined ? 0 : Number(v)), z.number('The jitter must be a number.').int().min(0, 'The jitter cannot be negative.').max(7 * 24 * 60, 'The jitter is at most a week (10080 minutes).')),
+  categories: z.preprocess((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(z.enum(CATEGORIES)).min(1, 'Choose at least one category.')),
+  wifiOnly: checkbox,
+  roamingAllowed: checkbox,
+  keepLast: optionalCount('Keep last'),
+  daily: optionalCount('Daily'),
+  weekly: optionalCount('Weekly'),
+  monthly: optionalCount('Monthly'),
+  makeDefault: checkbox,
+}).refine((p) => p.interval * UNIT_MINUTES[p.intervalUnit] <= 365 * 24 * 60, { path: ['interval'], message: 'The interval is at most a year.' });
+
+export type PolicyForm = z.output<typeof policyFormSchema>;
+
+/** The interval in the largest unit that writes it exactly (90 minutes stays minutes). */
+export function intervalParts(minutes: number): { interval: number; unit: IntervalUnit } {
+  if (minutes > 0 && minutes % UNIT_MINUTES.days === 0) return { interval: minutes / UNIT_MINUTES.days, unit: 'days' };
+  if (minutes > 0 && minutes % UNIT_MINUTES.hours === 0) return { interval: minutes / UNIT_MINUTES.hours, unit: 'hours' };
+  return { interval: minutes, unit: 'minutes' };
+}
+
+/** "every 2 days", "every 90 minutes", "never scheduled". */
+export function describeInterval(minutes: number): string {
+  if (minutes <= 0) return 'never scheduled';
+  const { interval, unit } = intervalParts(minutes);
+  return `every ${interval === 1 ? unit.replace(/s$/, '') : `${interval} ${unit}`}`;
+}
+
+/** Creates or updates a policy from the form; a taken name is a field error. */
+export async function savePolicy(db: Db, f: PolicyForm): Promise<{ policy: PolicyRow; created: boolean; before?: PolicyRow }> {
+  const before = f.id ? await getPolicy(db, f.id) : undefined;
+  if (f.id && !before) throw new ValidationError('That policy no longer exists.');
+  const clash = await getPolicyByName(db, f.name);
+  if (clash && clash.id !== f.id) throw new ValidationError(`A policy called ${f.name} already exists.`, { name: ['Another policy has this name.'] });
+  const retention: RetentionRules = {};
+  for (const k of ['keepLast', 'daily', 'weekly', 'monthly'] as const) if (f[k] !== undefined) retention[k] = f[k];
+  const values = {
+    name: f.name, categories: JSON.stringify(CATEGORIES.filter((c) => f.categories.includes(c))),
+    intervalMinutes: f.interval * UNIT_MINUTES[f.intervalUnit], jitterMinutes: f.jitterMinutes,
+    wifiOnly: f.wifiOnly, roamingAllowed: f.roamingAllowed, retention: JSON.stringify(retention),
+  };
+  let id: string;
+  if (before) {
+    await updatePolicy(db, before.id, values);
+    id = before.id;
+  } else {
+    id = (await insertPolicy(db, { ...values, isDefault: false })).id;
+  }
+  if (f.makeDefault) await setDefaultPolicy(db, id);
+  return { policy: (await getPolicy(db, id))!, created: !before, ...(before ? { before } : {}) };
+}
+
+/** A policy as the page shows and edits it. */
+export function policyView(p: PolicyRow) {
+  const { interval, unit } = intervalParts(p.intervalMinutes);
+  return {
+    id: p.id, name: p.name, isDefault: p.isDefault, categories: policyCategories(p) as Category[],
+    intervalMinutes: p.intervalMinutes, interval, intervalUnit: unit, every: describeInterval(p.intervalMinutes),
+    jitterMinutes: p.jitterMinutes, wifiOnly: p.wifiOnly, roamingAllowed: p.roamingAllowed, retention: parseRetention(p.retention),
+  };
+}
+export type PolicyView = ReturnType<typeof policyView>;
+
+export interface NextBackup {
+  deviceId: string;
+  devId: string;
+  manufacturer: string | null;
+  model: string | null;
+  groupName: string | null;
+  policyId: string;
+  policyName: string;
+  source: PolicySource;
+  lastCompleteAt: number | null;
+  /** Undefined: the policy schedules no backups. */
+  nextAt: number | undefined;
+}
+
+function nextBackupOf(c: PreviewCandidate, policy: PolicyRow, source: PolicySource): NextBackup {
+  return {
+    deviceId: c.id, devId: c.devId, manufacturer: c.manufacturer, model: c.model, groupName: c.groupName,
+    policyId: policy.id, policyName: policy.name, source, lastCompleteAt: c.lastCompleteAt, nextAt: nextScheduledBackup(policy, c),
+  };
+}
+
+/** How many candidate devices a preview reads to find its sample. */
+const PREVIEW_SCAN = 500;
+
+/**
+ * The next scheduled backup of a sample of the devices `policyId` applies to (the most
+ * recently seen first), soonest first.
+ */
+export async function policyPreview(db: Db, policyId: string, sample = 8): Promise<NextBackup[]> {
+  const policy = await getPolicy(db, policyId);
+  if (!policy) return [];
+  const resolve = await policyResolver(db);
+  const assigned = (await listAssignments(db)).filter((a) => a.policyId === policyId);
+  const candidates = await previewCandidates(db, {
+    policyId, isDefault: policy.isDefault,
+    groups: assigned.filter((a) => a.kind === 'group').map((a) => a.key),
+    models: assigned.filter((a) => a.kind === 'model').map((a) => a.key),
+  }, PREVIEW_SCAN);
+  const out: NextBackup[] = [];
+  for (const c of candidates) {
+    const r = resolve(c);
+    if (r.policy.id !== policyId) continue;
+    out.push(nextBackupOf(c, r.policy, r.source));
+    if (out.length >= sample) break;
+  }
+  return out.sort((a, b) => (a.nextAt ?? Infinity) - (b.nextAt ?? Infinity));
+}
+
+/** One handset's policy, where it came from, and its next scheduled backup; undefined for an unknown DevId. */
+export async function handsetNextBackup(db: Db, devId: string): Promise<NextBackup | undefined> {
+  const c = await previewCandidateByDevId(db, devId);
+  if (!c) return undefined;
+  const r = await resolvePolicy(db, c);
+  return nextBackupOf(c, r.policy, r.source);
+}
+
+/** Everything the policies page shows, read at one moment (`now`). */
+export async function policiesPage(db: Db, q: { edit?: string; creating: boolean; devId?: string }) {
+  const fallback = await ensureDefaultPolicy(db);
+  const all = (await listPolicies(db)).map(policyView);
+  const editing = q.creating ? undefined : all.find((p) => p.id === q.edit) ?? all.find((p) => p.id === fallback.id)!;
+  return {
+    now: Date.now(),
+    all,
+    editing,
+    assignments: await listAssignments(db),
+    groups: await deviceGroups(db),
+    models: (await listModels(db)).map((m) => `${m.manufacturer}/${m.model}`),
+    handset: q.devId ? await handsetNextBackup(db, q.devId) : undefined,
+    preview: editing ? await policyPreview(db, editing.id) : [],
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * What the subscribers' portal shows of their own handsets: the list reads through the
+ * viewer's subscriber id (db/queries/users.ts devicesOfViewer), so it never holds another's.
+ */
+import type { Db } from '@/db/client';
+import { jobsForDevice } from '@/db/queries/jobs';
+import { lastCompleteSnapshot, listSnapshots } from '@/db/queries/snapshots';
+import { formatAge } from '../core/format';
+import { devicesOfViewer } from '@/db/queries/users';
+import { handsetName } from './erasure';
+
+/** The backup queued or running for a handset that its owner asked for (not a restore's safety backup), if any. */
+export async function pendingBackupId(db: Db, deviceId: string): Promise<string | null> {
+  const j = (await jobsForDevice(db, deviceId, ['queued', 'running'])).find((x) => x.kind === 'backup' && !x.dependsOn && !x.payload.includes('"trigger":"safety"'));
+  return j?.id ?? null;
+}
+
+export async function portalDevices(db: Db, viewer: { subscriberId: string | null }, now = Date.now()) {
+  const out = [];
+  for (const d of await devicesOfViewer(db, viewer)) {
+    const last = (await lastCompleteSnapshot(db, d.id))?.completedAt ?? null;
+    out.push({
+      ...d,
+      name: handsetName(d),
+      lastSeen: d.lastSeenAt ? formatAge(d.lastSeenAt, now) : 'not seen yet',
+      lastBackup: last ? formatAge(last, now) : 'none yet',
+      pendingBackupId: await pendingBackupId(db, d.id),
+    });
+  }
+  return out;
+}
+
+/** A handset's backups (newest first) and its last jobs, each with its age, for the subscriber's device page. */
+export async function portalHistory(db: Db, deviceId: string, now = Date.now()) {
+  return {
+    snapshots: (await listSnapshots(db, deviceId, { limit: 200 })).map((s) => ({ ...s, takenAt: s.completedAt ?? s.startedAt, age: formatAge(s.completedAt ?? s.startedAt, now) })),
+    jobs: (await jobsForDevice(db, deviceId, undefined, 10)).map((j) => ({ id: j.id, kind: j.kind, status: j.status, age: formatAge(j.createdAt, now) })),
+  };
+}

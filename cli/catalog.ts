@@ -6,8 +6,7 @@
 import fs from 'node:fs';
 import { getContext } from '../lib/core/context';
 import { listAppPackages, listFirmwarePackages } from '../db/queries/catalog';
-import { insertAudit } from '../db/queries/audit';
-import { CatalogError, MAX_PACKAGE_BYTES, publishApp, publishFirmware } from '../lib/catalog/catalog';
+import { CatalogError, MAX_PACKAGE_BYTES, publishAppAs, publishFirmwareAs } from '../lib/catalog/catalog';
 import { publicAppPackage, publicFirmwarePackage } from '../lib/restore/views';
 import { appUploadSchema, firmwareUploadSchema } from '../lib/restore/schemas';
 import { positionals, type Values } from './args';
@@ -57,8 +56,7 @@ export const firmwareAdd: Command = {
     const meta = fields(firmwareUploadSchema, { manufacturer: str(v, 'manufacturer'), model: str(v, 'model'), version: str(v, 'version'), name: str(v, 'name') }, (f) => f);
     const bytes = readPackage(file!);
     const ctx = getContext();
-    const row = await publishing(() => publishFirmware(ctx, { ...meta, bytes }));
-    await insertAudit(ctx.db, { actor: 'cli', action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
+    const row = await publishing(() => publishFirmwareAs(ctx, { ...meta, bytes }, 'cli'));
     console.log(`firmware ${row.manufacturer} ${row.model} ${row.version} published: package ${row.id}, ${formatBytes(row.size)}, sha256 ${row.blobHash.slice(0, 12)}`);
   },
 };
@@ -72,8 +70,7 @@ export const appAdd: Command = {
     const meta = fields(appUploadSchema, { appId: str(v, 'id'), name: str(v, 'name'), version: str(v, 'version'), models: str(v, 'models') }, (f) => (f === 'appId' ? 'id' : f));
     const bytes = readPackage(file!);
     const ctx = getContext();
-    const row = await publishing(() => publishApp(ctx, { ...meta, bytes }));
-    await insertAudit(ctx.db, { actor: 'cli', action: 'catalog.app.published', details: { id: row.id, appId: row.appId, version: row.version, models: meta.models ?? null, size: row.size } });
+    const row = await publishing(() => publishAppAs(ctx, { ...meta, bytes }, 'cli'));
     console.log(`app ${row.name} [${row.appId}] ${row.version} published${meta.models ? ` for ${meta.models.join(', ')}` : ' for any model'}: package ${row.id}, ${formatBytes(row.size)}, sha256 ${row.blobHash.slice(0, 12)}`);
   },
 };

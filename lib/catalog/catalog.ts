@@ -6,6 +6,7 @@
 import type { Db } from '@/db/client';
 import { findPackageById, upsertAppPackage, upsertFirmwarePackage, type AppPackageRow, type FirmwarePackageRow } from '@/db/queries/catalog';
 import { recordBlob } from '@/db/queries/snapshots';
+import { insertAudit } from '@/db/queries/audit';
 import { OPERATOR, type BlobStore } from '../backup/blob-store';
 
 const VERSION = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,31}$/;
@@ -43,6 +44,28 @@ export async function publishApp(
   const { hash } = await ctx.blobs.put(p.bytes, OPERATOR);
   await recordBlob(ctx.db, hash, p.bytes.length);
   return upsertAppPackage(ctx.db, { appId: p.appId, name: p.name, version: p.version, models: p.models ? JSON.stringify(p.models) : null, blobHash: hash, size: p.bytes.length });
+}
+
+/** publishFirmware for a person or token (the API, the console, the CLI): the upload is audited under `actor`. */
+export async function publishFirmwareAs(
+  ctx: { db: Db; blobs: BlobStore },
+  p: { manufacturer: string; model: string; version: string; name?: string; bytes: Uint8Array },
+  actor: string,
+): Promise<FirmwarePackageRow> {
+  const row = await publishFirmware(ctx, p);
+  await insertAudit(ctx.db, { actor, action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
+  return row;
+}
+
+/** publishApp for a person or token: the upload is audited under `actor`, with the models as they were asked for. */
+export async function publishAppAs(
+  ctx: { db: Db; blobs: BlobStore },
+  p: { appId: string; name: string; version: string; models?: string[]; bytes: Uint8Array },
+  actor: string,
+): Promise<AppPackageRow> {
+  const row = await publishApp(ctx, p);
+  await insertAudit(ctx.db, { actor, action: 'catalog.app.published', details: { id: row.id, appId: row.appId, version: row.version, models: p.models ?? null, size: row.size } });
+  return row;
 }
 
 /** Whether an app package installs on this model (no list = any model). */

@@ -1,11 +1,9 @@
 import { CatalogUpload } from '@/components/admin-catalog-upload';
 import { Card, EmptyState, PageHeader, Table, tdClass, thClass } from '@/components/ui';
-import { listAppPackages, listFirmwarePackages } from '@/db/queries/catalog';
-import { listModels } from '@/db/queries/profiles';
 import { getContext } from '@/lib/core/context';
 import { MAX_PACKAGE_BYTES } from '@/lib/catalog/catalog';
 import { formatBytes, formatTime } from '@/lib/core/format';
-import { publicAppPackage, publicFirmwarePackage } from '@/lib/restore/views';
+import { catalogPage } from '@/lib/catalog/views';
 import { requireViewer } from '@/lib/server/action';
 
 export const dynamic = 'force-dynamic';
@@ -13,14 +11,12 @@ export const dynamic = 'force-dynamic';
 export default async function CatalogPage() {
   await requireViewer(['admin']);
   const { db } = getContext();
-  const firmware = (await listFirmwarePackages(db)).map(publicFirmwarePackage);
-  const apps = (await listAppPackages(db)).map(publicAppPackage);
-  const models = await listModels(db);
+  const { firmware, apps, models } = await catalogPage(db);
   return (
     <div className="space-y-6">
       <PageHeader title="Firmware and app catalog" subtitle="Packages handsets download during a restore or update (served at /packages/…). A restore installs exactly the version a backup recorded." />
       <Card title="Upload a package">
-        <CatalogUpload maxBytes={MAX_PACKAGE_BYTES} models={models.map((m) => ({ manufacturer: m.manufacturer, model: m.model }))} />
+        <CatalogUpload maxBytes={MAX_PACKAGE_BYTES} models={models} />
       </Card>
       <Card title={`Firmware (${firmware.length})`}>
         {firmware.length === 0 ? <EmptyState title="No firmware published">Upload an image above for each model and version.</EmptyState> : (

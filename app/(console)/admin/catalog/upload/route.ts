@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { insertAudit } from '@/db/queries/audit';
-import { CatalogError, MAX_PACKAGE_BYTES, publishApp, publishFirmware } from '@/lib/catalog/catalog';
+import { CatalogError, MAX_PACKAGE_BYTES, publishAppAs, publishFirmwareAs } from '@/lib/catalog/catalog';
 import { getContext } from '@/lib/core/context';
 import { ValidationError } from '@/lib/devices/devices';
 import { readBytes } from '@/lib/server/api';
@@ -48,12 +47,10 @@ export async function POST(req: Request): Promise<Response> {
     const bytes = await readBytes(req, MAX_PACKAGE_BYTES);
     const m = meta.data;
     if (m.kind === 'firmware') {
-      const row = await publishFirmware(ctx, { manufacturer: m.manufacturer, model: m.model, version: m.version, ...(m.name ? { name: m.name } : {}), bytes });
-      await insertAudit(ctx.db, { actor: viewer.email, action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
+      const row = await publishFirmwareAs(ctx, { manufacturer: m.manufacturer, model: m.model, version: m.version, ...(m.name ? { name: m.name } : {}), bytes }, viewer.email);
       return Response.json({ id: row.id, what: `${row.manufacturer} ${row.model} firmware ${row.version}` }, { status: 201 });
     }
-    const row = await publishApp(ctx, { appId: m.appId, name: m.name, version: m.version, ...(m.models ? { models: m.models } : {}), bytes });
-    await insertAudit(ctx.db, { actor: viewer.email, action: 'catalog.app.published', details: { id: row.id, appId: row.appId, version: row.version, models: m.models ?? null, size: row.size } });
+    const row = await publishAppAs(ctx, { appId: m.appId, name: m.name, version: m.version, ...(m.models ? { models: m.models } : {}), bytes }, viewer.email);
     return Response.json({ id: row.id, what: `${row.name} ${row.version}` }, { status: 201 });
   } catch (err) {
     if (err instanceof ValidationError) return problem(413, `The file is larger than the ${MAX_PACKAGE_BYTES / 1024 / 1024} MB a package may be.`);

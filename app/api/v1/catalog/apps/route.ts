@@ -1,7 +1,6 @@
 import { apiError, apiHandler, parseInput, readBytes } from '@/lib/server/api';
-import { listAppPackages } from '@/db/queries/catalog';
-import { insertAudit } from '@/db/queries/audit';
-import { MAX_PACKAGE_BYTES, publishApp } from '@/lib/catalog/catalog';
+import { MAX_PACKAGE_BYTES, publishAppAs } from '@/lib/catalog/catalog';
+import { appCatalog } from '@/lib/catalog/views';
 import { publicAppPackage } from '@/lib/restore/views';
 import { appUploadSchema } from '@/lib/restore/schemas';
 
@@ -9,7 +8,7 @@ export const dynamic = 'force-dynamic';
 
 /** The app catalog: every package by application id and version. */
 export const GET = apiHandler(['admin', 'agent'], async (_req, { db }) =>
-  Response.json({ apps: (await listAppPackages(db)).map(publicAppPackage) }));
+  Response.json({ apps: await appCatalog(db) }));
 
 /**
  * Publishes an app package (the body, application/octet-stream) for one version,
@@ -22,7 +21,6 @@ export const POST = apiHandler(['admin'], async (req, ctx) => {
     return apiError(415, 'unsupported-media-type', 'Send the package itself as the body (Content-Type: application/octet-stream).');
   }
   const upload = await readBytes(req, MAX_PACKAGE_BYTES);
-  const row = await publishApp(ctx, { ...meta, bytes: upload });
-  await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'catalog.app.published', details: { id: row.id, appId: row.appId, version: row.version, models: meta.models ?? null, size: row.size } });
+  const row = await publishAppAs(ctx, { ...meta, bytes: upload }, `token:${ctx.tokenId}`);
   return Response.json({ package: publicAppPackage(row) }, { status: 201 });
 });

@@ -1,7 +1,6 @@
 import { apiError, apiHandler, parseInput, readBytes } from '@/lib/server/api';
-import { listFirmwarePackages } from '@/db/queries/catalog';
-import { insertAudit } from '@/db/queries/audit';
-import { MAX_PACKAGE_BYTES, publishFirmware } from '@/lib/catalog/catalog';
+import { MAX_PACKAGE_BYTES, publishFirmwareAs } from '@/lib/catalog/catalog';
+import { firmwareCatalog } from '@/lib/catalog/views';
 import { publicFirmwarePackage } from '@/lib/restore/views';
 import { firmwareUploadSchema } from '@/lib/restore/schemas';
 
@@ -9,7 +8,7 @@ export const dynamic = 'force-dynamic';
 
 /** The firmware catalog: every image by manufacturer, model and version. */
 export const GET = apiHandler(['admin', 'agent'], async (_req, { db }) =>
-  Response.json({ firmware: (await listFirmwarePackages(db)).map(publicFirmwarePackage) }));
+  Response.json({ firmware: await firmwareCatalog(db) }));
 
 /**
  * Publishes a firmware image (the body, application/octet-stream) for a model and
@@ -22,7 +21,6 @@ export const POST = apiHandler(['admin'], async (req, ctx) => {
     return apiError(415, 'unsupported-media-type', 'Send the package itself as the body (Content-Type: application/octet-stream).');
   }
   const upload = await readBytes(req, MAX_PACKAGE_BYTES);
-  const row = await publishFirmware(ctx, { ...meta, bytes: upload });
-  await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
+  const row = await publishFirmwareAs(ctx, { ...meta, bytes: upload }, `token:${ctx.tokenId}`);
   return Response.json({ package: publicFirmwarePackage(row) }, { status: 201 });
 });

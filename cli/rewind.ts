@@ -5,7 +5,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { auditMark, countAuditSince, insertAudit } from '../db/queries/audit';
-import { openDatabase, prepareDb } from '../db/client';
+import { openDatabase } from '../db/client';
+import { prepareDb } from '../db/prepare';
 import { createBlobStore, createPush, getContext, setContext } from '../lib/core/context';
 import { env } from '../lib/core/env';
 import { commands } from './commands';

@@ -23,7 +23,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import * as schema from './schema';
-import { ensureSearchIndex } from './queries/search';
 
 /** A database or a transaction on one: every query function takes one of these first. */
 export type Db = BaseSQLiteDatabase<'async', unknown, typeof schema>;
@@ -207,16 +206,6 @@ export function openPgDb(url: string, opts: { max?: number } = {}): Db {
   pool.on('error', () => {});
   const db = drizzlePg(pool, { schema: schema as unknown as Record<string, never> });
   return db as unknown as Db;
-}
-
-/**
- * Makes a database ready for a server or a command: PostgreSQL's schema brought up to date
- * (SQLite's is, by openDb), and a database from before the search index indexed.
- */
-export async function prepareDb(db: Db): Promise<Db> {
-  await migrateDb(db);
-  await ensureSearchIndex(db);
-  return db;
 }
 
 /** Brings a PostgreSQL database's schema up to date (a no-op on SQLite, done by openDb). */

@@ -65,6 +65,23 @@ export async function dsItemByLuid(db: Db, accountId: string, store: DsStoreName
   return (await db.select().from(dsItems).where(and(eq(dsItems.accountId, accountId), eq(dsItems.store, store), eq(dsItems.luid, luid))).limit(1))[0];
 }
 
+/** Items of a store by their ids (those that exist). */
+export async function dsItemsByIds(db: Db, accountId: string, store: DsStoreName, ids: readonly string[]): Promise<DsItemRow[]> {
+  return inChunks(ids, (part) => db.select().from(dsItems).where(and(eq(dsItems.accountId, accountId), eq(dsItems.store, store), inArray(dsItems.id, part))));
+}
+
+/** Items of a store by their client LUIDs (those that exist). */
+export async function dsItemsByLuids(db: Db, accountId: string, store: DsStoreName, luids: readonly string[]): Promise<DsItemRow[]> {
+  return inChunks(luids, (part) => db.select().from(dsItems).where(and(eq(dsItems.accountId, accountId), eq(dsItems.store, store), inArray(dsItems.luid, part))));
+}
+
+async function inChunks<T>(keys: readonly string[], query: (part: string[]) => Promise<T[]>): Promise<T[]> {
+  const unique = [...new Set(keys)];
+  const out: T[] = [];
+  for (let i = 0; i < unique.length; i += 500) out.push(...(await query(unique.slice(i, i + 500))));
+  return out;
+}
+
 /** Items of a store whose client LUID is not known: the ones a slow sync may match by content. */
 export async function unmappedDsItems(db: Db, accountId: string, store: DsStoreName): Promise<DsItemRow[]> {
   return db.select().from(dsItems).where(and(eq(dsItems.accountId, accountId), eq(dsItems.store, store), isNull(dsItems.luid)));

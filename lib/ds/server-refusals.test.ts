@@ -12,7 +12,7 @@ import { decodeMessage, encodeMessage } from '../omadm/codec/index';
 import { MIME, type Command, type Item, type Status, type SyncMLMessage } from '../omadm/message';
 import { addDsAccount } from './accounts';
 import { storeOfUri } from './protocol';
-import { DS_MAX_OBJ_SIZE } from './server';
+import { DS_MAX_OBJ_SIZE } from './session';
 
 let srv: TestServer;
 let url: string;

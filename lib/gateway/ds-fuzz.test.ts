@@ -39,7 +39,7 @@ import { provisionDevice } from '../devices/devices';
 import { addDsAccount } from '../ds/accounts';
 import { generateContacts, generateEvents } from '../../sim/ds-generate';
 import { buildDevInf, DEVINF_TYPE_XML, DEVINF_URI_12, type DsStoreName } from '../ds/protocol';
-import { DS_MAX_OBJ_SIZE } from '../ds/server';
+import { DS_MAX_OBJ_SIZE } from '../ds/session';
 import { resetEnvCache } from '../core/env';
 import { arbMessage } from '../../test/support/arbitrary-message';
 import { decodeMessage, encodeMessage } from '../omadm/codec/index';

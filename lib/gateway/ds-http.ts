@@ -1,13 +1,14 @@
 /**
  * POST /ds: the HTTP side of the DS endpoint, as /dm's: content types, size limits and
- * error answers here; what a message means is lib/ds/server.ts's job.
+ * error answers here; what a message means is ds-session.ts's job (over lib/ds/session.ts).
  */
 import type http from 'node:http';
 import { encodeMessage } from '../omadm/codec/index';
 import { MIME } from '../omadm/message';
 import { getContext } from '../core/context';
 import { log } from '../core/log';
-import { handleDsMessage, DS_MAX_MSG_SIZE } from '../ds/server';
+import { DS_MAX_MSG_SIZE } from '../ds/session';
+import { handleDsMessage } from './ds-session';
 import { authGate } from '../auth/limits';
 import { UNKNOWN_CLIENT } from '../core/client-address';
 import { readSyncMl, send, sendTooManyRequests } from './http-body';

@@ -5,8 +5,7 @@
  */
 import fs from 'node:fs';
 import { getContext } from '../lib/core/context';
-import { DeviceImportError, formatRowError, IMPORT_MAX_BYTES, importDevices, REQUIRED_COLUMNS } from '../lib/devices/import';
-import { insertAudit } from '../db/queries/audit';
+import { DeviceImportError, formatRowError, IMPORT_MAX_BYTES, importDevicesAs, REQUIRED_COLUMNS } from '../lib/devices/import';
 import { positionals } from './args';
 import { UsageError, type Command } from './usage';
 
@@ -27,8 +26,7 @@ export const deviceImport: Command = {
       throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     try {
-      const r = await importDevices(getContext().db, csv);
-      await insertAudit(getContext().db, { actor: 'cli', action: 'devices.imported', details: r });
+      const r = await importDevicesAs(getContext().db, csv, 'cli');
       console.log(`imported ${r.devices} device${r.devices === 1 ? '' : 's'} (${r.created} new, ${r.updated} updated; ${r.subscribersCreated} new subscriber${r.subscribersCreated === 1 ? '' : 's'})`);
       return 0;
     } catch (err) {

@@ -4,6 +4,7 @@
  */
 import type { Db } from '@/db/client';
 import { upsertDevice, type DeviceRow } from '@/db/queries/devices';
+import { insertAudit } from '@/db/queries/audit';
 import { md5Derived } from '../omadm/auth';
 import { provisionDeviceSchema, type ProvisionDeviceInput } from './schemas';
 
@@ -36,6 +37,14 @@ export async function provisionDevice(db: Db, input: ProvisionDeviceInput): Prom
       firmware: d.firmware ?? null,
       serverId: d.serverId,
       clientAuth: d.clientAuth,
+
+/** Provisions each device in turn (the API's single and bulk forms), then audits every one under `actor`. */
+export async function provisionDevicesAs(db: Db, inputs: readonly ProvisionDeviceInput[], actor: string): Promise<DeviceRow[]> {
+  const rows = [];
+  for (const i of inputs) rows.push(await provisionDevice(db, i));
+  for (const d of rows) await insertAudit(db, { actor, action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
+  return rows;
+}
       clientUser: d.clientUser,
       clientDerived: md5Derived(d.clientUser, d.clientPass),
       // Basic auth compares the password itself; the other schemes need only the derived value.

@@ -13,7 +13,9 @@
 import type { Db } from '@/db/client';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { countSubscribers } from '@/db/queries/subscribers';
-import { provisionDevice, ValidationError } from './devices';
+import { insertAudit } from '@/db/queries/audit';
+import { AppError } from '../core/errors';
+import { provisionDevice } from './devices';
 import { provisionDeviceSchema, type ProvisionDeviceInput } from './schemas';
 
 export const IMPORT_MAX_BYTES = 10_000_000;
@@ -200,4 +202,11 @@ export async function importDevices(db: Db, csv: string): Promise<ImportResult> 
     }
     return { devices: rows.length, created, updated: rows.length - created, subscribersCreated: (await countSubscribers(tx)) - subscribersBefore };
   });
+}
+
+/** importDevices for a person or token (the API, the CLI): a file imported is audited under `actor`, with its counts. */
+export async function importDevicesAs(db: Db, csv: string, actor: string): Promise<ImportResult> {
+  const result = await importDevices(db, csv);
+  await insertAudit(db, { actor, action: 'devices.imported', details: result });
+  return result;
 }

@@ -37,14 +37,6 @@ export async function provisionDevice(db: Db, input: ProvisionDeviceInput): Prom
       firmware: d.firmware ?? null,
       serverId: d.serverId,
       clientAuth: d.clientAuth,
-
-/** Provisions each device in turn (the API's single and bulk forms), then audits every one under `actor`. */
-export async function provisionDevicesAs(db: Db, inputs: readonly ProvisionDeviceInput[], actor: string): Promise<DeviceRow[]> {
-  const rows = [];
-  for (const i of inputs) rows.push(await provisionDevice(db, i));
-  for (const d of rows) await insertAudit(db, { actor, action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
-  return rows;
-}
       clientUser: d.clientUser,
       clientDerived: md5Derived(d.clientUser, d.clientPass),
       // Basic auth compares the password itself; the other schemes need only the derived value.
@@ -58,4 +50,12 @@ export async function provisionDevicesAs(db: Db, inputs: readonly ProvisionDevic
     },
     { subscriberName: d.subscriber, msisdn: d.msisdn, email: d.email },
   );
+}
+
+/** Provisions each device in turn (the API's single and bulk forms), then audits every one under `actor`. */
+export async function provisionDevicesAs(db: Db, inputs: readonly ProvisionDeviceInput[], actor: string): Promise<DeviceRow[]> {
+  const rows = [];
+  for (const i of inputs) rows.push(await provisionDevice(db, i));
+  for (const d of rows) await insertAudit(db, { actor, action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
+  return rows;
 }

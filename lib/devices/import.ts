@@ -14,8 +14,7 @@ import type { Db } from '@/db/client';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { countSubscribers } from '@/db/queries/subscribers';
 import { insertAudit } from '@/db/queries/audit';
-import { AppError } from '../core/errors';
-import { provisionDevice } from './devices';
+import { provisionDevice, ValidationError } from './devices';
 import { provisionDeviceSchema, type ProvisionDeviceInput } from './schemas';
 
 export const IMPORT_MAX_BYTES = 10_000_000;

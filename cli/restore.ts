@@ -231,7 +231,7 @@ export const jobCommand: Command = {
     const backup = job.dependsOn ? await getJob(db, job.dependsOn) : undefined;
     const items = job.kind === 'restore' ? await listItems(db, job.id) : [];
     const out: string[] = [
-      `job ${job.id}: ${job.kind} of ${devId}${job.kind === 'restore' ? ` (plan ${(JSON.parse(job.payload) as { planId?: string }).planId ?? '?'})` : ''}`,
+      `job ${job.id}: ${job.kind} of ${devId}${job.kind === 'restore' ? ` (plan ${job.payload.planId})` : ''}`,
       `  status    ${job.kind === 'restore' ? describeRestore(job, items, backup) : describeJob(job)}`,
       `  error     ${job.error ?? '-'}`,
       `  attempts  ${job.attempts}`,

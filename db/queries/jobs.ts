@@ -1,25 +1,43 @@
 import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { isPg, type Db } from '../client';
 import { jobs } from '../schema';
+import { parseJobPayload, serializeJobPayload, type JobKind, type JobPayloads, type JobRequestOf } from '../../lib/jobs/kinds';
 
-export type JobRow = typeof jobs.$inferSelect;
-export type JobStatus = JobRow['status'];
+type JobRecord = typeof jobs.$inferSelect;
+type JobColumns = Omit<JobRecord, 'kind' | 'payload'>;
+
+/**
+ * A job as the code sees it: its kind with the payload parsed and checked for that kind
+ * (lib/jobs/kinds.ts), so `job.kind === 'backup'` types `job.payload`. `JobRow<'restore'>`
+ * is a restore job.
+ */
+export type JobRow<K extends JobKind = JobKind> = K extends JobKind ? JobColumns & { kind: K; payload: JobPayloads[K] } : never;
+export type JobStatus = JobRecord['status'];
+/** What changes on a job after it is created: never its kind or its request. */
+export type JobPatch = Partial<Omit<JobColumns, 'id'>>;
+/** A job to create: its kind and payload, the device, and how it waits. */
+export type NewJob = JobRequestOf & { deviceId: string; dependsOn?: string | null; wakePending?: boolean; notBefore?: number | null };
+
+/** A row as read: its payload parsed once, here (a payload that does not fit its kind throws JobPayloadError). */
+export function toJob(row: JobRecord): JobRow {
+  return { ...row, ...parseJobPayload(row) } as JobRow;
+}
 
 /** A queued job whose dependency (if any) has succeeded. */
 const dependencyMet = or(isNull(jobs.dependsOn), sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status = 'succeeded')`);
 
-export async function insertJob(
-  db: Db,
-  job: { deviceId: string; kind: string; payload: unknown; dependsOn?: string | null; wakePending?: boolean; notBefore?: number | null },
-): Promise<JobRow> {
-  return (await db.insert(jobs).values({
-    deviceId: job.deviceId, kind: job.kind, payload: JSON.stringify(job.payload),
+/** Creates a job; its payload is checked against its kind and serialized here, once. */
+export async function insertJob<K extends JobKind>(db: Db, job: NewJob & { kind: K }): Promise<JobRow<K>> {
+  const row = (await db.insert(jobs).values({
+    deviceId: job.deviceId, kind: job.kind, payload: serializeJobPayload(job),
     dependsOn: job.dependsOn ?? null, wakePending: job.wakePending ?? false, notBefore: job.notBefore ?? null,
   }).returning())[0]!;
+  return toJob(row) as JobRow<K>;
 }
 
 export async function getJob(db: Db, id: string): Promise<JobRow | undefined> {
-  return (await db.select().from(jobs).where(eq(jobs.id, id)).limit(1))[0];
+  const row = (await db.select().from(jobs).where(eq(jobs.id, id)).limit(1))[0];
+  return row && toJob(row);
 }
 
 /**
@@ -30,25 +48,25 @@ export async function runnableJobs(db: Db, deviceId: string, now: number, opts: 
   const due = opts.ignoreBackoff
     ? or(isNull(jobs.notBefore), lte(jobs.notBefore, now), sql`${jobs.attempts} > 0`)
     : or(isNull(jobs.notBefore), lte(jobs.notBefore, now));
-  return db.select().from(jobs)
+  return (await db.select().from(jobs)
     .where(and(eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'), due, dependencyMet))
-    .orderBy(asc(jobs.createdAt));
+    .orderBy(asc(jobs.createdAt))).map(toJob);
 }
 
 export async function jobsInSession(db: Db, sessionRef: string): Promise<JobRow[]> {
-  return db.select().from(jobs).where(and(eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running')));
+  return (await db.select().from(jobs).where(and(eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running')))).map(toJob);
 }
 
 export async function jobsForDevice(db: Db, deviceId: string, statuses?: readonly JobStatus[], limit = 200): Promise<JobRow[]> {
   const where = statuses ? and(eq(jobs.deviceId, deviceId), inArray(jobs.status, [...statuses])) : eq(jobs.deviceId, deviceId);
-  return db.select().from(jobs).where(where).orderBy(desc(jobs.createdAt)).limit(limit);
+  return (await db.select().from(jobs).where(where).orderBy(desc(jobs.createdAt)).limit(limit)).map(toJob);
 }
 
 /** Running jobs of a device held by a session other than `sessionRef` (which the handset abandoned). */
 export async function runningElsewhere(db: Db, deviceId: string, sessionRef: string): Promise<JobRow[]> {
-  return db.select().from(jobs).where(and(
+  return (await db.select().from(jobs).where(and(
     eq(jobs.deviceId, deviceId), eq(jobs.status, 'running'), sql`coalesce(${jobs.sessionRef}, '') <> ${sessionRef}`,
-  ));
+  ))).map(toJob);
 }
 
 function wakeDue(now: number) {
@@ -65,18 +83,18 @@ export async function claimWakes(db: Db, now: number, limit: number): Promise<Jo
   const due = db.select({ id: jobs.id }).from(jobs).where(wakeDue(now)).orderBy(asc(jobs.createdAt)).limit(limit);
   const pick = isPg(db) ? (due as unknown as { for(s: 'update', o: { skipLocked: true }): typeof due }).for('update', { skipLocked: true }) : due;
   const claimed = await db.update(jobs).set({ wakePending: false }).where(and(inArray(jobs.id, pick), eq(jobs.wakePending, true))).returning();
-  return claimed.sort((a, b) => a.createdAt - b.createdAt);
+  return claimed.sort((a, b) => a.createdAt - b.createdAt).map(toJob);
 }
 
 /** Queued jobs whose dependency ended without success: they cannot run. */
 export async function blockedByFailure(db: Db, deviceId: string): Promise<JobRow[]> {
-  return db.select().from(jobs).where(and(
+  return (await db.select().from(jobs).where(and(
     eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'),
     sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status in ('failed', 'cancelled'))`,
-  ));
+  ))).map(toJob);
 }
 
-export async function updateJob(db: Db, id: string, patch: Partial<Omit<JobRow, 'id'>>): Promise<void> {
+export async function updateJob(db: Db, id: string, patch: JobPatch): Promise<void> {
   await db.update(jobs).set({ ...patch, updatedAt: Date.now() }).where(eq(jobs.id, id));
 }
 
@@ -84,7 +102,7 @@ export async function updateJob(db: Db, id: string, patch: Partial<Omit<JobRow, 
  * Updates a running job only while `sessionRef` still holds it: a handset that reconnected
  * gave the job to its new session, and the old session's last message must not overwrite it.
  */
-export async function updateJobInSession(db: Db, id: string, sessionRef: string | null, patch: Partial<Omit<JobRow, 'id'>>): Promise<boolean> {
+export async function updateJobInSession(db: Db, id: string, sessionRef: string | null, patch: JobPatch): Promise<boolean> {
   if (!sessionRef) return false;
   return (await db.update(jobs).set({ ...patch, updatedAt: Date.now() })
     .where(and(eq(jobs.id, id), eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running'))).returning({ id: jobs.id })).length === 1;

@@ -14,6 +14,7 @@ import { upsertDevice, updateDeviceAfterMessage, getDevice, type DeviceRow } fro
 import { listDsAccounts } from './ds-accounts';
 import { dsItemHashes, expireDsSessions, insertDsAccount, insertDsItem, insertDsSession } from './ds';
 import { blockedByFailure, claimWakes, insertJob, runnableJobs, runningElsewhere, updateJob, updateJobInSession } from './jobs';
+import type { BackupPayload } from '../../lib/jobs/kinds';
 import { previewCandidates } from './policies';
 import { packageHashes, restorePinned, deleteUnheldSnapshots, blobRowsFor, deleteBlobRows } from './retention';
 import { scheduleCandidates } from './schedule';
@@ -38,6 +39,9 @@ beforeEach(async () => {
   bob = await upsertDevice(db, { ...account, devId: 'IMEI:490154203237518', manufacturer: 'Nimbus', model: 'N2', groupName: 'trial' }, { subscriberName: 'Bob Babbage' });
 });
 
+/** A job's request: these tests are about the rows, not what the job asks for. */
+const asked: BackupPayload = { trigger: 'on-demand', categories: ['settings'], actor: 'test' };
+
 describe('status figures', () => {
   it('counts backups per day, failures, coverage, categories and storage', async () => {
     const now = 100 * DAY + 3_600_000;
@@ -45,7 +49,7 @@ describe('status figures', () => {
     await updateSnapshot(db, s1.id, { status: 'complete', startedAt: now - 1000, completedAt: now - 500, bytes: 300, newBytes: 100 });
     const s2 = await insertSnapshot(db, { deviceId: bob.id, trigger: 'schedule', categories: ['contacts'] });
     await updateSnapshot(db, s2.id, { status: 'complete', startedAt: now - 3 * DAY, completedAt: now - 3 * DAY, bytes: 50, newBytes: 50 });
-    const job = await insertJob(db, { deviceId: ada.id, kind: 'backup', payload: {} });
+    const job = await insertJob(db, { deviceId: ada.id, kind: 'backup', payload: asked });
     await updateJob(db, job.id, { status: 'failed', error: '  ' });
 
     expect(await backupsPerDay(db, 0)).toEqual([
@@ -94,12 +98,12 @@ describe('backups and retention', () => {
 
 describe('jobs', () => {
   it('a wake goes to exactly one of several claimants; runnable, blocked and elsewhere jobs', async () => {
-    const job = await insertJob(db, { deviceId: ada.id, kind: 'backup', payload: {}, wakePending: true });
+    const job = await insertJob(db, { deviceId: ada.id, kind: 'backup', payload: asked, wakePending: true });
     const now = Date.now();
     const claims = await Promise.all([claimWakes(db, now, 5), claimWakes(db, now, 5), claimWakes(db, now, 5)]);
     expect(claims.filter((c) => c.some((j) => j.id === job.id))).toHaveLength(1);
 
-    const dep = await insertJob(db, { deviceId: ada.id, kind: 'restore', payload: {}, dependsOn: job.id });
+    const dep = await insertJob(db, { deviceId: ada.id, kind: 'restore', payload: { planId: 'plan-1', actor: 'test' }, dependsOn: job.id });
     expect((await runnableJobs(db, ada.id, Date.now())).map((j) => j.id)).toEqual([job.id]);
     await updateJob(db, job.id, { status: 'running', sessionRef: 'old' });
     expect((await runningElsewhere(db, ada.id, 'new')).map((j) => j.id)).toEqual([job.id]);
@@ -112,8 +116,8 @@ describe('jobs', () => {
   it('claimants taking due wakes together take each job once, oldest first, and leave deferred ones', async () => {
     const now = Date.now();
     const due: string[] = [];
-    for (let i = 0; i < 30; i++) due.push((await insertJob(db, { deviceId: i % 2 ? ada.id : bob.id, kind: 'backup', payload: { i }, wakePending: true })).id);
-    await insertJob(db, { deviceId: ada.id, kind: 'backup', payload: {}, wakePending: true, notBefore: now + 60_000 });
+    for (let i = 0; i < 30; i++) due.push((await insertJob(db, { deviceId: i % 2 ? ada.id : bob.id, kind: 'backup', payload: { ...asked, actor: `test-${i}` }, wakePending: true })).id);
+    await insertJob(db, { deviceId: ada.id, kind: 'backup', payload: asked, wakePending: true, notBefore: now + 60_000 });
     const batches = await Promise.all([claimWakes(db, now, 8), claimWakes(db, now, 8), claimWakes(db, now, 8), claimWakes(db, now, 8)]);
     const taken = batches.flat().map((j) => j.id);
     expect(new Set(taken).size).toBe(taken.length);
@@ -156,7 +160,7 @@ describe('admin lists', () => {
     const rows = await scheduleCandidates(db, '', 10);
     expect(rows.map((r) => r.devId).sort()).toEqual([ada.devId, bob.devId].sort());
     expect(rows[0]).toMatchObject({ pendingBackup: 0, lastCompleteAt: null });
-    await insertJob(db, { deviceId: bob.id, kind: 'backup', payload: {} });
+    await insertJob(db, { deviceId: bob.id, kind: 'backup', payload: asked });
     expect((await scheduleCandidates(db, '', 10)).find((r) => r.id === bob.id)!.pendingBackup).toBe(1);
 
     const preview = await previewCandidates(db, { policyId: 'p', groups: ['trial'], models: ['Nimbus/N1'], isDefault: false }, 10);
@@ -202,7 +206,7 @@ describe('seeding and erasure', () => {
     expect((await searchSubscribers(db, 'person129')).map((h) => h.name)).toEqual(['Seed Person129']);
 
     const sub = ada.subscriberId!;
-    await insertJob(db, { deviceId: ada.id, kind: 'backup', payload: {} });
+    await insertJob(db, { deviceId: ada.id, kind: 'backup', payload: asked });
     expect(await deleteSubscriberData(db, sub)).toEqual({ devices: 1 });
     expect(await getSubscriber(db, sub)).toBeUndefined();
     expect(await db.select().from(jobs)).toEqual([]);

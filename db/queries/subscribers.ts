@@ -5,6 +5,7 @@ import { devices, jobs, msisdns, snapshots, subscribers } from '../schema';
 import type { DeviceRow } from './devices';
 import { indexSubscriber } from './search';
 import { chunks } from './chunks';
+import { toJob, type JobRow } from './jobs';
 
 export type SubscriberRow = typeof subscribers.$inferSelect;
 
@@ -42,7 +43,7 @@ export async function countSubscribers(db: Db): Promise<number> {
 
 /** One entry of a subscriber's recent activity: a job on one of their handsets, or a backup taken. */
 export type ActivityEntry =
-  | { type: 'job'; at: number; deviceId: string; devId: string; job: typeof jobs.$inferSelect }
+  | { type: 'job'; at: number; deviceId: string; devId: string; job: JobRow }
   | { type: 'snapshot'; at: number; deviceId: string; devId: string; snapshot: typeof snapshots.$inferSelect };
 
 /** Jobs and snapshots of a subscriber's handsets, newest first (jobs by last change, snapshots by start). */
@@ -52,7 +53,7 @@ export async function subscriberActivity(db: Db, subscriberId: string, limit = 3
   const ss = await db.select({ snapshot: snapshots, devId: devices.devId }).from(snapshots).innerJoin(devices, eq(devices.id, snapshots.deviceId))
     .where(eq(devices.subscriberId, subscriberId)).orderBy(desc(snapshots.startedAt)).limit(limit);
   return [
-    ...js.map((r): ActivityEntry => ({ type: 'job', at: r.job.updatedAt, deviceId: r.job.deviceId, devId: r.devId, job: r.job })),
+    ...js.map((r): ActivityEntry => ({ type: 'job', at: r.job.updatedAt, deviceId: r.job.deviceId, devId: r.devId, job: toJob(r.job) })),
     ...ss.map((r): ActivityEntry => ({ type: 'snapshot', at: r.snapshot.completedAt ?? r.snapshot.startedAt, deviceId: r.snapshot.deviceId, devId: r.devId, snapshot: r.snapshot })),
   ].sort((a, b) => b.at - a.at).slice(0, limit);
 }

@@ -116,7 +116,7 @@ describe('backup triggers', () => {
     // Never backed up, its policy (the default: daily) makes it due a day after provisioning.
     expect(await scheduleDueBackups(srv.ctx, now + 2 * 86_400_000)).toBeGreaterThan(0);
     const job = (await jobsForDevice(srv.ctx.db, (await device(h)).id, ['queued'])).find((j) => j.kind === 'backup')!;
-    expect(JSON.parse(job.payload)).toMatchObject({ trigger: 'scheduled' });
+    expect(job.payload).toMatchObject({ trigger: 'scheduled' });
     await wakeAndWait(h);
     for (const other of handsets) await other.idle();
     expect((await getJob(srv.ctx.db, job.id))!.status).toBe('succeeded');

@@ -23,7 +23,6 @@ import type { AppContext } from '../core/context';
 import type { Category } from '../omadm/mo/backup-restore';
 import type { SessionEvent, WorkRequest } from '../omadm/session/work';
 import { base64Decode, utf8Decode } from '../omadm/util/bytes';
-import type { BackupPayload } from './jobs';
 import { encodeManifest, logicalSize, type ManifestEntry } from './manifest';
 import { backupRoots, categoryOf, profileFor } from './profiles';
 import { policyFor } from './policy';
@@ -78,8 +77,8 @@ export function readProgress(job: JobRow): BackupProgress | undefined {
 }
 
 /** Starts a new attempt: a fresh incomplete snapshot and the structure requests. */
-export async function startBackup(ctx: AppContext, device: DeviceRow, job: JobRow, sessionRowId: string): Promise<JobStep> {
-  const payload = JSON.parse(job.payload) as BackupPayload;
+export async function startBackup(ctx: AppContext, device: DeviceRow, job: JobRow<'backup'>, sessionRowId: string): Promise<JobStep> {
+  const { payload } = job;
   const roots = backupRoots(await profileFor(ctx.db, device.manufacturer, device.model), payload.categories);
   const snap = await insertSnapshot(ctx.db, { deviceId: device.id, jobId: job.id, trigger: payload.trigger, categories: payload.categories });
   const p: BackupProgress = {

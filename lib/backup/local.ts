@@ -12,16 +12,14 @@ import { insertAudit } from '@/db/queries/audit';
 import type { AppContext } from '../core/context';
 import { BR, JSON_TYPE, brResultText, isBrSuccess, type BrAlert } from '../omadm/mo/backup-restore';
 import type { SessionEvent, WorkRequest } from '../omadm/session/work';
-import type { LocalBackupPayload, LocalRestorePayload } from './jobs';
 import type { JobStep } from './engine';
 
-export async function startLocalJob(ctx: AppContext, job: JobRow, sessionRowId: string): Promise<JobStep> {
-  const payload = JSON.parse(job.payload) as LocalBackupPayload | LocalRestorePayload;
+export async function startLocalJob(ctx: AppContext, job: JobRow<'local-backup' | 'local-restore'>, sessionRowId: string): Promise<JobStep> {
   const exec: WorkRequest = job.kind === 'local-backup'
     ? { id: `${job.id}:exec`, kind: 'exec', path: BR.LocalBackup, correlator: job.id, format: 'chr', type: JSON_TYPE,
-      data: JSON.stringify({ target: (payload as LocalBackupPayload).target, categories: (payload as LocalBackupPayload).categories }) }
+      data: JSON.stringify({ target: job.payload.target, categories: job.payload.categories }) }
     : { id: `${job.id}:exec`, kind: 'exec', path: BR.LocalRestore, correlator: job.id, format: 'chr', type: JSON_TYPE,
-      data: JSON.stringify({ id: (payload as LocalRestorePayload).localId, ...((payload as LocalRestorePayload).categories ? { categories: (payload as LocalRestorePayload).categories } : {}) }) };
+      data: JSON.stringify({ id: job.payload.localId, ...(job.payload.categories ? { categories: job.payload.categories } : {}) }) };
   await updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false, progress: JSON.stringify({ phase: 'exec' }) });
   return { work: [exec] };
 }

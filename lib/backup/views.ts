@@ -67,14 +67,13 @@ export function jobProgress(job: JobRow): BackupProgressView | unknown {
 }
 
 export function publicJob(job: JobRow) {
-  const payload = json(job.payload) as Record<string, unknown>;
   return {
     id: job.id,
     deviceId: job.deviceId,
     kind: job.kind,
     status: job.status,
     /** What was asked for (categories, trigger, target, localId, who asked). */
-    request: payload,
+    request: job.payload,
     error: job.error,
     attempts: job.attempts,
     progress: jobProgress(job),

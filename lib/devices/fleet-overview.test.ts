@@ -23,7 +23,7 @@ describe('fleet overview', () => {
     await seedSnapshot(db, t.ctx.blobs, fresh.id, { './DevInfo/Man': { category: 'settings', value: 'Nimbus' } }, { at: now - 2 * 86_400_000 });
     await seedSnapshot(db, t.ctx.blobs, stale.id, { './DevDetail/FwV': { category: 'firmware', value: '1.0' } }, { at: now - 3 * 86_400_000 });
     for (const error of ['handset unreachable', 'handset unreachable', 'session timed out']) {
-      const j = await insertJob(db, { deviceId: stale.id, kind: 'backup', payload: {} });
+      const j = await insertJob(db, { deviceId: stale.id, kind: 'backup', payload: { trigger: 'scheduled', categories: ['settings'], actor: 'scheduler' } });
       await updateJob(db, j.id, { status: 'failed', error, updatedAt: now - 1000 });
     }
     const f = await fleetOverview(db, now);

@@ -1,6 +1,7 @@
 /** The device page's rules: coverage ages, why a job is pending, the timeline's points, and which backups a diff compares. */
 import { describe, expect, it } from 'vitest';
 import type { JobRow } from '@/db/queries/jobs';
+import type { JobRequestOf } from '@/lib/jobs/kinds';
 import type { SnapshotRow } from '@/db/queries/snapshots';
 import {
   choosePair, coverage, networkView, parseDay, pendingJobView, policySummary, previousComplete, resolveSince, staleAfterMs, timelinePoints,
@@ -17,12 +18,12 @@ function snap(p: Partial<SnapshotRow> & { id: string }): SnapshotRow {
   };
 }
 
-function job(p: Partial<JobRow> = {}): JobRow {
+function job(p: Partial<Omit<JobRow, 'kind' | 'payload'>> & Partial<JobRequestOf> = {}): JobRow {
   return {
-    id: 'job-1', deviceId: 'dev-1', kind: 'backup', status: 'queued', payload: JSON.stringify({ trigger: 'on-demand', categories: ['settings'], actor: 'a' }),
+    id: 'job-1', deviceId: 'dev-1', kind: 'backup', status: 'queued', payload: { trigger: 'on-demand', categories: ['settings'], actor: 'a' },
     result: null, error: null, sessionRef: null, progress: null, dependsOn: null, wakePending: false, attempts: 0, notBefore: null,
     createdAt: NOW - H, updatedAt: NOW - H, ...p,
-  };
+  } as JobRow;
 }
 
 const DAILY = { categories: '["settings","appdata","firmware"]', intervalMinutes: 24 * 60 };
@@ -55,8 +56,8 @@ describe('coverage', () => {
 
 describe('pending job reasons', () => {
   it('says a job waits for its safety backup, and that it cannot run once that failed', () => {
-    const restore = job({ kind: 'restore', payload: '{"planId":"p","actor":"a"}', dependsOn: 'safety' });
-    const safety = { kind: 'backup', payload: JSON.stringify({ trigger: 'safety' }) };
+    const restore = job({ kind: 'restore', payload: { planId: 'p', actor: 'a' }, dependsOn: 'safety' });
+    const safety = { kind: 'backup' as const, payload: { trigger: 'safety' as const, categories: [], actor: 'a' } };
     expect(pendingJobView(restore, { ...safety, status: 'running' }, NOW)).toMatchObject({ title: 'Restore', reason: 'waiting for the safety backup', tone: 'info' });
     expect(pendingJobView(restore, { ...safety, status: 'failed' }, NOW)).toMatchObject({ reason: 'cannot run: the safety backup ended failed', tone: 'bad' });
     // Once it succeeded the dependency says nothing more: the job waits like any other.
@@ -64,7 +65,7 @@ describe('pending job reasons', () => {
   });
 
   it("passes on the policy's network deferral as it was written", () => {
-    const v = pendingJobView(job({ error: 'waiting for Wi-Fi: the policy backs up on Wi-Fi only', payload: '{"trigger":"scheduled"}' }), undefined, NOW);
+    const v = pendingJobView(job({ error: 'waiting for Wi-Fi: the policy backs up on Wi-Fi only', payload: { trigger: 'scheduled', categories: ['settings'], actor: 'a' } }), undefined, NOW);
     expect(v).toMatchObject({ title: 'Backup (scheduled)', reason: 'waiting for Wi-Fi: the policy backs up on Wi-Fi only', tone: 'warn', detail: null });
   });
 
@@ -77,7 +78,7 @@ describe('pending job reasons', () => {
   });
 
   it("says when the user put a restore off until Wi-Fi", () => {
-    const v = pendingJobView(job({ kind: 'restore', payload: '{}', progress: JSON.stringify({ consent: 'wifi-wait', promptCode: '1103', open: [], created: [] }), error: 'deferred by the user until the handset is on Wi-Fi' }), undefined, NOW);
+    const v = pendingJobView(job({ kind: 'restore', payload: { planId: 'p', actor: 'a' }, progress: JSON.stringify({ consent: 'wifi-wait', promptCode: '1103', open: [], created: [] }), error: 'deferred by the user until the handset is on Wi-Fi' }), undefined, NOW);
     expect(v).toMatchObject({ reason: 'deferred by the user until the handset is on Wi-Fi', tone: 'warn' });
   });
 
@@ -86,9 +87,9 @@ describe('pending job reasons', () => {
     expect(pendingJobView(job(), undefined, NOW).reason).toBe('waiting for the handset to connect');
     const running = job({ status: 'running', sessionRef: 's1', progress: JSON.stringify({ snapshotId: 'x', categories: [], roots: [], open: [], seq: 0, nodes: 42, newBytes: 0, missing: [], unreadable: [], errors: [] }) });
     expect(pendingJobView(running, undefined, NOW)).toMatchObject({ reason: 'running in a session with the handset', detail: '42 nodes read so far' });
-    expect(pendingJobView(job({ kind: 'local-backup', status: 'running', payload: '{"target":"smartcard"}' }), undefined, NOW))
+    expect(pendingJobView(job({ kind: 'local-backup', status: 'running', payload: { target: 'smartcard', categories: ['settings'], actor: 'a' } }), undefined, NOW))
       .toMatchObject({ title: "Backup to the handset's smart card", reason: 'waiting for the handset to report the result' });
-    const asking = job({ kind: 'restore', status: 'running', sessionRef: 's1', payload: '{}', progress: JSON.stringify({ consent: 'asked' }) });
+    const asking = job({ kind: 'restore', status: 'running', sessionRef: 's1', payload: { planId: 'p', actor: 'a' }, progress: JSON.stringify({ consent: 'asked' }) });
     expect(pendingJobView(asking, undefined, NOW).reason).toBe("waiting for the user's answer on the handset");
   });
 });

@@ -8,7 +8,7 @@ import type { JobRow } from '@/db/queries/jobs';
 import type { LocalBackupRow } from '@/db/queries/local-backups';
 import type { PolicyRow } from '@/db/queries/policies';
 import type { SnapshotRow } from '@/db/queries/snapshots';
-import type { BackupPayload } from '../backup/jobs';
+import { isSafetyBackup, jobTitle, type JobRequestOf } from '../jobs/kinds';
 import type { RestoreProgress } from '../restore/engine';
 import { formatTime } from '../core/format';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
@@ -110,26 +110,6 @@ export interface PendingJobView {
   createdAt: number;
 }
 
-function payloadOf(job: Pick<JobRow, 'payload'>): Record<string, unknown> {
-  const v = json(job.payload);
-  return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
-}
-
-export function jobTitle(job: Pick<JobRow, 'kind' | 'payload'>): string {
-  const p = payloadOf(job);
-  switch (job.kind) {
-    case 'backup': {
-      const trigger = (p as Partial<BackupPayload>).trigger;
-      return trigger === 'safety' ? 'Safety backup' : `Backup${trigger ? ` (${trigger})` : ''}`;
-    }
-    case 'restore': return 'Restore';
-    case 'local-backup': return `Backup to the handset's ${p.target === 'smartcard' ? 'smart card' : 'own storage'}`;
-    case 'local-restore': return `Restore of local backup ${typeof p.localId === 'string' ? p.localId : ''}`.trim();
-    case 'dm-commands': return 'DM commands';
-    default: return job.kind;
-  }
-}
-
 /** Errors the dispatcher leaves on a job it holds back on purpose (lib/backup/policy.ts networkAllows, a user's "later on Wi-Fi"). */
 function isDeferral(error: string): boolean {
   return error.startsWith('waiting for') || error.startsWith('deferred');
@@ -141,7 +121,7 @@ function isDeferral(error: string): boolean {
  * user, backing off after an interrupted attempt, waking the handset, or at work.
  * `dependency` is the job it waits for (job.dependsOn), when it has one.
  */
-export function pendingJobView(job: JobRow, dependency: Pick<JobRow, 'status' | 'kind' | 'payload'> | undefined, now: number): PendingJobView {
+export function pendingJobView(job: JobRow, dependency: (JobRequestOf & Pick<JobRow, 'status'>) | undefined, now: number): PendingJobView {
   const base = { id: job.id, kind: job.kind, title: jobTitle(job), status: job.status, attempts: job.attempts, createdAt: job.createdAt };
   const r = (reason: string, tone: ReasonTone, detail: string | null = null): PendingJobView => ({ ...base, reason, tone, detail });
   const restore = job.kind === 'restore' ? (json(job.progress) as Partial<RestoreProgress> | null) : null;
@@ -154,7 +134,7 @@ export function pendingJobView(job: JobRow, dependency: Pick<JobRow, 'status' | 
   }
 
   if (dependency && dependency.status !== 'succeeded') {
-    const what = dependency.kind === 'backup' && payloadOf(dependency).trigger === 'safety' ? 'the safety backup' : `the ${jobTitle(dependency).toLowerCase()} before it`;
+    const what = isSafetyBackup(dependency) ? 'the safety backup' : `the ${jobTitle(dependency).toLowerCase()} before it`;
     if (dependency.status === 'queued' || dependency.status === 'running') return r(`waiting for ${what}`, 'info');
     return r(`cannot run: ${what} ended ${dependency.status}`, 'bad');
   }

@@ -62,7 +62,7 @@ describe('POST /api/v1/jobs with DS kinds', () => {
   it('queues a ds-restore onto the subscriber’s new handset; refuses another subscriber’s (403), an unknown snapshot (404), and a body without one (400)', async () => {
     const ok = await post({ devId: ADA_NEW, kind: 'ds-restore', snapshotId });
     expect(ok.status).toBe(202);
-    expect(JSON.parse((await getJob(t.ctx.db, ok.body.job!.id))!.payload)).toMatchObject({ snapshotId, stores: ['contacts', 'calendar'] });
+    expect((await getJob(t.ctx.db, ok.body.job!.id))!.payload).toMatchObject({ snapshotId, stores: ['contacts', 'calendar'] });
 
     const other = await post({ devId: BOB, kind: 'ds-restore', snapshotId });
     expect(other.status).toBe(403);

@@ -28,10 +28,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
 import { dsAccountsOfDevice, dsSnapshotsOf, getDsAccount, getDsAccountByUser, insertDsAccount, updateDsAccount, type DsAccountRow, type DsSnapshotRow } from '@/db/queries/ds';
-import { getJob, insertJob, jobsForDevice, updateJob, type JobRow } from '@/db/queries/jobs';
+import { getJob, insertJob, jobsForDevice, updateJob, type JobRow, type NewJob } from '@/db/queries/jobs';
 import { insertAudit } from '@/db/queries/audit';
 import type { AppContext } from '../core/context';
 import type { JobStep } from '../backup/engine';
+import type { JobHandler } from '../jobs/handler';
+import type { DsBackupPayload, DsRestorePayload } from '../jobs/kinds';
 import { md5Derived } from '../omadm/auth';
 import { BR, JSON_TYPE, brResultText, dsAccountRef, isBrSuccess, type DsResultAlert, type DsSyncType } from '../omadm/mo/backup-restore';
 import type { SessionEvent, WorkRequest } from '../omadm/session/work';
@@ -45,9 +47,6 @@ export type DsJobKind = (typeof DS_JOB_KINDS)[number];
 export function isDsJob(kind: string): kind is DsJobKind {
   return (DS_JOB_KINDS as readonly string[]).includes(kind);
 }
-
-export interface DsBackupPayload { actor: string; stores: DsStoreName[] }
-export interface DsRestorePayload { actor: string; snapshotId: string; stores: DsStoreName[] }
 
 /** Where a running DS job is: kept on the job so any server process can take the alert. */
 interface DsProgress {
@@ -124,10 +123,10 @@ export async function createDsRestoreJob(db: Db, target: DeviceRow, opts: { snap
 
 /** A failed DS job again, as a new job with the same request. */
 export async function retryDsJob(db: Db, job: JobRow, actor: string): Promise<JobRow> {
-  if (!isDsJob(job.kind)) throw new RangeError(`job ${job.id} is not a DS job`);
+  if (job.kind !== 'ds-backup' && job.kind !== 'ds-restore') throw new RangeError(`job ${job.id} is not a DS job`);
   if (job.status !== 'failed') throw new RangeError(`job ${job.id} is ${job.status}; only a failed job is retried`);
-  const payload = { ...(JSON.parse(job.payload) as DsBackupPayload | DsRestorePayload), actor };
-  const again = await insertJob(db, { deviceId: job.deviceId, kind: job.kind, payload, wakePending: true });
+  // The same kind with the same request, asked for by `actor` now.
+  const again = await insertJob(db, { deviceId: job.deviceId, kind: job.kind, payload: { ...job.payload, actor }, wakePending: true } as NewJob);
   await insertAudit(db, { actor, action: `${job.kind}.retried`, deviceId: job.deviceId, details: { jobId: again.id, retryOf: job.id } });
   return again;
 }
@@ -173,16 +172,16 @@ async function fail(ctx: AppContext, job: JobRow, error: string, result?: Partia
 }
 
 /** Starts a DS job in the DM session: the account, (for a restore) the snapshot loaded, the Exec. */
-export async function startDsJob(ctx: AppContext, device: DeviceRow, job: JobRow, sessionRowId: string, baseUrl: string): Promise<JobStep> {
-  const payload = JSON.parse(job.payload) as DsBackupPayload | DsRestorePayload;
+export async function startDsJob(ctx: AppContext, device: DeviceRow, job: JobRow<DsJobKind>, sessionRowId: string, baseUrl: string): Promise<JobStep> {
+  const { payload } = job;
   await updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false, error: null });
   let expected: Record<DsStoreName, number> | undefined;
   let cred;
   try {
     // Checked again now: the target may have changed hands since the restore was asked for.
-    if (job.kind === 'ds-restore') await dsSnapshotForTarget(ctx.db, (payload as DsRestorePayload).snapshotId, device);
+    if (job.kind === 'ds-restore') await dsSnapshotForTarget(ctx.db, job.payload.snapshotId, device);
     cred = await credentialsFor(ctx.db, device, payload.actor);
-    if (job.kind === 'ds-restore') expected = await loadDsSnapshot(ctx, cred.account, (payload as DsRestorePayload).snapshotId, payload.stores);
+    if (job.kind === 'ds-restore') expected = await loadDsSnapshot(ctx, cred.account, job.payload.snapshotId, payload.stores);
   } catch (e) {
     if (e instanceof DsRestoreError) return fail(ctx, job, e.message);
     throw e;
@@ -270,10 +269,9 @@ export async function onDsResult(ctx: AppContext, device: DeviceRow, correlator:
     passwordRef: dsAccountRef(account.username), secretTag: secretTag(account),
   };
   if (job.kind === 'ds-restore') {
-    const payload = JSON.parse(job.payload) as DsRestorePayload;
-    const problem = await verifyRestore(ctx, payload, p.expected ?? countByStore([]), alert, snapshot);
+    const problem = await verifyRestore(ctx, job.payload, p.expected ?? countByStore([]), alert, snapshot);
     if (problem) { await fail(ctx, job, problem, done); return; }
-    done.restoredFrom = payload.snapshotId;
+    done.restoredFrom = job.payload.snapshotId;
   }
   await updateJob(ctx.db, job.id, { status: 'succeeded', error: null, result: JSON.stringify(done) });
 }
@@ -298,3 +296,14 @@ async function verifyRestore(ctx: AppContext, payload: DsRestorePayload, expecte
   }
   return undefined;
 }
+
+/** A DS backup or restore in a DM session: the Exec DataSync; the result comes later, by alert. */
+export const dsBackupJob: JobHandler<'ds-backup'> = {
+  start: (ctx, device, job, session) => startDsJob(ctx, device, job, session.id, session.baseUrl),
+  onEvents: (ctx, _device, job, events) => onDsEvents(ctx, job, events),
+};
+
+export const dsRestoreJob: JobHandler<'ds-restore'> = {
+  start: (ctx, device, job, session) => startDsJob(ctx, device, job, session.id, session.baseUrl),
+  onEvents: (ctx, _device, job, events) => onDsEvents(ctx, job, events),
+};

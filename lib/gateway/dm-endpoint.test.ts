@@ -18,7 +18,7 @@ import { base64Encode } from '../omadm/util/bytes';
 import { dmAccPaths } from '../omadm/mo/dmacc';
 import { wakeDevice } from './wake';
 import { startTestServer, type TestServer } from '../../test/support/test-server';
-import type { DmCommandsPayload } from './dm-work';
+import type { DmCommandsPayload } from '../jobs/kinds';
 
 const FLEET = 50;
 const LO_PATH = './AppData/Ringtones/Upload';

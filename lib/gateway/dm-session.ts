@@ -17,7 +17,8 @@ import {
   type DeviceAuth, type ServerSessionState, type SessionEvent,
 } from '../omadm/session/server';
 import { log } from '../core/log';
-import { handleSessionEvents, storageFull, workForNewSession } from './dm-work';
+import { handleSessionEvents, workForNewSession } from './dm-work';
+import { storageFull } from '../jobs/storage';
 import { decodeState, encodeState, storeValues } from './session-state';
 
 export interface DmInput {

@@ -5,7 +5,6 @@
  * network (a backup on Wi-Fi only) decides on fresh facts. Each job kind turns session
  * events into more work or an end; nothing is kept in memory between messages.
  */
-import { createHash } from 'node:crypto';
 import type { AppContext } from '../core/context';
 import type { DeviceRow } from '@/db/queries/devices';
 import { getDevice, updateDevice } from '@/db/queries/devices';
@@ -19,21 +18,19 @@ import type { SessionEvent, WorkRequest } from '../omadm/session/server';
 import { parseBrAlert } from '../omadm/mo/backup-restore';
 import type { GenericAlertItem } from '../omadm/mo/generic-alert';
 import { utf8Decode, base64Decode } from '../omadm/util/bytes';
-import { failBackup, interruptBackup, onBackupEvents, startBackup, type JobStep } from '../backup/engine';
-import { BlobStoreError } from '../backup/blob-store';
-import { createBackupJob, type BackupPayload } from '../backup/jobs';
-import { onLocalEvents, onLocalResult, startLocalJob } from '../backup/local';
-import { networkAllows, nextScheduledBackup, parseNetwork, policyFor } from '../backup/policy';
-import { interruptRestore, onRestoreAlert, onRestoreEvents, startRestore, withValues } from '../restore/engine';
-import { expireDsJobs, onDsEvents, onDsResult, startDsJob } from '../ds/jobs';
+import type { JobStep } from '../backup/engine';
+import { createBackupJob } from '../backup/jobs';
+import { onLocalResult } from '../backup/local';
+import { nextScheduledBackup, policyFor } from '../backup/policy';
+import { onRestoreAlert, withValues } from '../restore/engine';
+import { expireDsJobs, onDsResult } from '../ds/jobs';
+import { failForFullStorage, requeueInterrupted, type JobSession } from '../jobs/handler';
+import { jobHandler } from '../jobs/registry';
+import { storageFull } from '../jobs/storage';
 import { log } from '../core/log';
-import { isDiskFull } from '@/db/sql';
 
 const INVENTORY = 'inventory';
 const INVENTORY_PATHS = ['./DevDetail/FwV', './DevDetail/SwV', './DevDetail/HwV', './Ext/Network/Bearer', './Ext/Network/Roaming', './Ext/Network/Operator'];
-
-/** A job of kind 'dm-commands' carries engine work requests as-is (used by tests and operators' scripts). */
-export interface DmCommandsPayload { work: WorkRequest[] }
 
 type Ev = SessionEvent & { type: string; [k: string]: unknown };
 
@@ -107,7 +104,7 @@ export async function handleSessionEvents(
     const job = await getJob(ctx.db, jobId);
     // A job a newer session of the handset has taken over is that session's now.
     if (!job || job.deviceId !== device.id || job.status !== 'running' || job.sessionRef !== sessionRowId) continue;
-    const step = await storageGuard(ctx, device, job, () => jobEvents(ctx, device, job, list, opts));
+    const step = await storageGuard(ctx, device, job, () => jobHandler(job).onEvents(ctx, device, job, list, { id: sessionRowId, baseUrl: opts.baseUrl }));
     work.push(...step.work);
     if (step.ended) anEnd = true;
   }
@@ -123,34 +120,11 @@ export async function handleSessionEvents(
   return work;
 }
 
-async function jobEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events: SessionEvent[], opts: SessionOptions): Promise<JobStep> {
-  switch (job.kind) {
-    case 'backup': return onBackupEvents(ctx, device, job, events);
-    case 'restore': {
-      const step = await onRestoreEvents(ctx, device, job, events, opts.baseUrl);
-      return { ...step, work: await withValues(ctx, job, step.work) };
-    }
-    case 'local-backup':
-    case 'local-restore': return onLocalEvents(ctx, job, events);
-    case 'dm-commands': await recordCommandEvents(ctx, job, events); return { work: [] };
-    case 'ds-backup':
-    case 'ds-restore': return onDsEvents(ctx, job, events);
-    default: return { work: [] };
-  }
-}
-
-/** Why storage refused a write, when it is full: the blob store or the database's disk. */
-export function storageFull(err: unknown): string | undefined {
-  if (err instanceof BlobStoreError && err.code === 'no-space') return 'the blob store is out of space';
-  if (isDiskFull(err)) return 'the database disk is full';
-  return undefined;
-}
-
 /**
  * A full store stops the job with that reason, where the handset's message would otherwise
  * fail as a whole: the handset gets its answer and the session goes on (or ends) normally.
- * A backup's attempt is failed, its snapshot with it (never restorable, nothing staged
- * kept); a restore is queued again from where it stands. Other errors propagate.
+ * How it stops is the kind's (a backup's attempt is failed, its snapshot with it; a restore
+ * is queued again from where it stands); a kind that does not say fails. Other errors propagate.
  */
 async function storageGuard(ctx: AppContext, device: DeviceRow, job: JobRow, run: () => Promise<JobStep>): Promise<JobStep> {
   try {
@@ -159,25 +133,11 @@ async function storageGuard(ctx: AppContext, device: DeviceRow, job: JobRow, run
     const full = storageFull(err);
     if (!full) throw err;
     log.error({ err, devId: device.devId, jobId: job.id }, 'storage full');
-    const latest = (await getJob(ctx.db, job.id)) ?? job;
-    if (job.kind === 'backup') {
-      const error = `${full}: the backup stopped and none of it was kept; free space, then back up again`;
-      try {
-        return { work: [], ...(await failBackup(ctx, device, latest, error)) };
-      } catch (again) {
-        // The database itself is full: say why on the job at least (a one-row update may
-        // still fit), and let the message fail as a whole (dm-session answers it).
-        if (!storageFull(again)) throw again;
-        try { await updateJob(ctx.db, job.id, { error }); } catch { /* nothing more can be written */ }
-        throw err;
-      }
-    }
-    if (job.kind === 'restore') {
-      await interruptRestore(ctx, latest, `${full}: the restore stopped and resumes when the handset next connects`, Date.now());
-      return { work: [] };
-    }
-    await updateJob(ctx.db, job.id, { status: 'failed', error: full, sessionRef: null });
-    return { work: [], ended: { status: 'failed', error: full } };
+    const handler = jobHandler(job);
+    if (!handler.onStorageFull) return failForFullStorage(ctx, job, full);
+    // The same job as stored now (same id, so same kind): the run may have moved it on.
+    const latest = ((await getJob(ctx.db, job.id)) ?? job) as typeof job;
+    return handler.onStorageFull(ctx, device, latest, full, err);
   }
 }
 
@@ -191,41 +151,17 @@ async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: strin
   if (opts.scheduleDue) await queueDueBackup(ctx, device, now);
   const out: WorkRequest[] = [];
   // The handset is here now: retries do not wait out their backoff.
+  const session: JobSession = { id: sessionRowId, baseUrl: opts.baseUrl };
   for (const job of await runnableJobs(ctx.db, device.id, now, { ignoreBackoff: true })) {
-    switch (job.kind) {
-      case 'backup': {
-        const payload = JSON.parse(job.payload) as BackupPayload;
-        if (payload.trigger === 'scheduled' || payload.trigger === 'device') {
-          const allowed = networkAllows(await policyFor(ctx.db, device), parseNetwork(device.networkState));
-          if (!allowed.ok) {
-            // Deferred, not failed: the next session on an allowed network takes it.
-            if (job.error !== allowed.reason) await updateJob(ctx.db, job.id, { error: allowed.reason, wakePending: false });
-            continue;
-          }
-        }
-        out.push(...(await storageGuard(ctx, device, job, () => startBackup(ctx, device, job, sessionRowId))).work);
-        break;
-      }
-      case 'local-backup':
-      case 'local-restore':
-        out.push(...(await startLocalJob(ctx, job, sessionRowId)).work);
-        break;
-      case 'restore':
-        out.push(...(await withValues(ctx, job, (await startRestore(ctx, device, job, sessionRowId, opts.baseUrl)).work)));
-        break;
-      case 'ds-backup':
-      case 'ds-restore':
-        out.push(...(await startDsJob(ctx, device, job, sessionRowId, opts.baseUrl)).work);
-        break;
-      case 'dm-commands': {
-        const payload = JSON.parse(job.payload) as DmCommandsPayload;
-        await updateJob(ctx.db, job.id, { status: 'running', attempts: job.attempts + 1, sessionRef: sessionRowId, wakePending: false });
-        for (const w of payload.work) out.push({ ...w, id: `${job.id}:${w.id}` } as WorkRequest);
-        break;
-      }
-      default:
-        break;
+    const handler = jobHandler(job);
+    const deferred = await handler.deferral?.(ctx, device, job);
+    if (deferred) {
+      // Deferred, not failed: the next session on an allowed network takes it.
+      if (job.error !== deferred) await updateJob(ctx.db, job.id, { error: deferred, wakePending: false });
+      continue;
     }
+    const start = () => handler.start(ctx, device, job, session);
+    out.push(...(await (handler.startsWriting ? storageGuard(ctx, device, job, start) : start())).work);
   }
   return out;
 }
@@ -282,32 +218,9 @@ async function endOfSession(ctx: AppContext, sessionRowId: string, now: number):
 }
 
 async function interrupt(ctx: AppContext, job: JobRow, reason: string, now: number, sessionEnded = false): Promise<void> {
-  if (job.kind === 'backup') await interruptBackup(ctx, job, reason, now);
-  else if (job.kind === 'restore') await interruptRestore(ctx, job, reason, now);
-  else if (job.kind === 'dm-commands' && sessionEnded) await finishCommands(ctx, job);
-  else await updateJob(ctx.db, job.id, { status: 'queued', sessionRef: null, error: reason });
-}
-
-/** Results and statuses of 'dm-commands' jobs are kept on the job; values as size and SHA-256. */
-async function recordCommandEvents(ctx: AppContext, job: JobRow, events: readonly SessionEvent[]): Promise<void> {
-  const list = events.map((raw) => {
-    const e = raw as Ev;
-    const value = e.value === undefined ? undefined : base64Decode(String(e.value));
-    return { ...e, value: undefined, ...(value ? { size: value.length, sha256: createHash('sha256').update(value).digest('hex') } : {}) };
-  });
-  const prev = job.result ? (JSON.parse(job.result) as { events: unknown[] }).events : [];
-  await updateJob(ctx.db, job.id, { result: JSON.stringify({ events: prev.concat(list) }) });
-}
-
-/** A 'dm-commands' job succeeded when every command it sent was answered with a 2xx. */
-async function finishCommands(ctx: AppContext, jobIn: JobRow): Promise<void> {
-  const job = (await getJob(ctx.db, jobIn.id)) ?? jobIn;
-  const events = job.result ? (JSON.parse(job.result) as { events: Array<{ type: string; status?: number }> }).events : [];
-  const answered = events.filter((e) => e.type === 'status' || e.type === 'result' || e.type === 'ui');
-  const bad = answered.filter((e) => e.status === undefined || e.status < 200 || e.status > 299);
-  await updateJob(ctx.db, job.id, bad.length || answered.length === 0
-    ? { status: 'failed', error: answered.length ? `${bad.length} of ${answered.length} commands failed` : 'the session ended before any command was answered' }
-    : { status: 'succeeded' });
+  const handler = jobHandler(job);
+  if (handler.interrupt) await handler.interrupt(ctx, job, reason, now, sessionEnded);
+  else await requeueInterrupted(ctx, job, reason);
 }
 
 function valueText(v: unknown): string {

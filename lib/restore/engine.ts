@@ -14,7 +14,7 @@
  * only for what the handset shows when read back.
  */
 import type { DeviceRow } from '@/db/queries/devices';
-import { getJob, updateJob, type JobRow } from '@/db/queries/jobs';
+import { getJob, updateJob, type JobPatch, type JobRow } from '@/db/queries/jobs';
 import { getPlan, insertConsent, insertItems, linkDevices, listItems, setItemsStatus, setPlanJob, updateItem, type RestoreItemRow } from '@/db/queries/restore';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { insertAudit } from '@/db/queries/audit';
@@ -30,8 +30,7 @@ import { withSafetyBackup } from '../backup/jobs';
 import { packageUrl } from '../catalog/catalog';
 import { requeueWithBackoff, type JobStep } from '../backup/engine';
 import type { PlanStep, RestorePlan } from './plan';
-
-export interface RestorePayload { planId: string; actor: string }
+import type { RestorePayload } from '../jobs/kinds';
 
 /** A work request before its id is given (distributed over the union). */
 type WorkBody = WorkRequest extends infer W ? (W extends WorkRequest ? Omit<W, 'id'> : never) : never;
@@ -59,8 +58,8 @@ export class RestoreError extends Error {
   }
 }
 
-async function planOf(ctx: AppContext, job: JobRow): Promise<{ plan: RestorePlan; payload: RestorePayload }> {
-  const payload = JSON.parse(job.payload) as RestorePayload;
+async function planOf(ctx: AppContext, job: JobRow<'restore'>): Promise<{ plan: RestorePlan; payload: RestorePayload }> {
+  const { payload } = job;
   const row = await getPlan(ctx.db, payload.planId);
   if (!row) throw new RestoreError('not-found', `plan ${payload.planId} is gone`);
   return { plan: JSON.parse(row.plan) as RestorePlan, payload };
@@ -70,7 +69,7 @@ function progressOf(job: JobRow): RestoreProgress {
   return job.progress ? (JSON.parse(job.progress) as RestoreProgress) : { consent: 'needed', promptCode: '1103', open: [], created: [] };
 }
 
-async function save(ctx: AppContext, job: JobRow, p: RestoreProgress, patch: Partial<JobRow> = {}): Promise<void> {
+async function save(ctx: AppContext, job: JobRow, p: RestoreProgress, patch: JobPatch = {}): Promise<void> {
   job.progress = JSON.stringify(p);
   await updateJob(ctx.db, job.id, { progress: job.progress, ...patch });
 }
@@ -118,7 +117,7 @@ export async function retryFailed(ctx: AppContext, jobId: string, actor: string)
 }
 
 /** The restore's turn in a ready session: ask first, or carry on where it stopped. */
-export async function startRestore(ctx: AppContext, device: DeviceRow, job: JobRow, sessionRowId: string, baseUrl: string): Promise<JobStep> {
+export async function startRestore(ctx: AppContext, device: DeviceRow, job: JobRow<'restore'>, sessionRowId: string, baseUrl: string): Promise<JobStep> {
   const { plan } = await planOf(ctx, job);
   const p = progressOf(job);
   p.open = [];
@@ -264,7 +263,7 @@ export async function withValues(ctx: AppContext, job: JobRow, work: WorkRequest
 }
 
 /** Session events for this restore: consent answers, statuses, read-backs. */
-export async function onRestoreEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events: readonly SessionEvent[], baseUrl: string): Promise<JobStep> {
+export async function onRestoreEvents(ctx: AppContext, device: DeviceRow, job: JobRow<'restore'>, events: readonly SessionEvent[], baseUrl: string): Promise<JobStep> {
   const { plan } = await planOf(ctx, job);
   const p = progressOf(job);
   const steps = new Map(plan.steps.map((s) => [s.seq, s]));
@@ -431,7 +430,7 @@ async function consent(
 }
 
 /** A FUMO or SCOMO result alert whose Correlator names one of our items. */
-export async function onRestoreAlert(ctx: AppContext, device: DeviceRow, job: JobRow, seq: number, item: GenericAlertEventItem, sessionRowId: string, baseUrl: string): Promise<JobStep> {
+export async function onRestoreAlert(ctx: AppContext, device: DeviceRow, job: JobRow<'restore'>, seq: number, item: GenericAlertEventItem, sessionRowId: string, baseUrl: string): Promise<JobStep> {
   const row = (await listItems(ctx.db, job.id)).find((i) => i.seq === seq);
   if (!row || row.status !== 'sent') return { work: [] };
   const g = { ...item, type: item.type ?? '', format: item.format ?? 'chr' } as GenericAlertItem;

@@ -7,7 +7,6 @@ import type { Db } from '@/db/client';
 import type { AppPackageRow, FirmwarePackageRow } from '@/db/queries/catalog';
 import type { JobRow } from '@/db/queries/jobs';
 import { getPlan, listConsents, listItems, type ConsentRow, type RestoreItemRow, type RestorePlanRow } from '@/db/queries/restore';
-import type { RestorePayload } from './engine';
 import type { RestorePlan } from './plan';
 import { json, publicJob } from '../backup/views';
 
@@ -67,7 +66,7 @@ export async function jobDetail(db: Db, job: JobRow) {
   const base = publicJob(job);
   if (job.kind !== 'restore') return base;
   const items = await listItems(db, job.id);
-  const planId = (json(job.payload) as Partial<RestorePayload> | null)?.planId ?? null;
+  const planId = job.payload.planId;
   return {
     ...base,
     planId,

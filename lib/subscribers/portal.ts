@@ -4,6 +4,7 @@
  */
 import type { Db } from '@/db/client';
 import { jobsForDevice } from '@/db/queries/jobs';
+import { isSafetyBackup } from '../jobs/kinds';
 import { lastCompleteSnapshot, listSnapshots } from '@/db/queries/snapshots';
 import { formatAge } from '../core/format';
 import { devicesOfViewer } from '@/db/queries/users';
@@ -11,7 +12,7 @@ import { handsetName } from './erasure';
 
 /** The backup queued or running for a handset that its owner asked for (not a restore's safety backup), if any. */
 export async function pendingBackupId(db: Db, deviceId: string): Promise<string | null> {
-  const j = (await jobsForDevice(db, deviceId, ['queued', 'running'])).find((x) => x.kind === 'backup' && !x.dependsOn && !x.payload.includes('"trigger":"safety"'));
+  const j = (await jobsForDevice(db, deviceId, ['queued', 'running'])).find((x) => x.kind === 'backup' && !x.dependsOn && !isSafetyBackup(x));
   return j?.id ?? null;
 }
 

@@ -55,7 +55,7 @@ describe('subscriberActivity', () => {
     const db = t.ctx.db;
     const old = await insertSnapshot(db, { deviceId: ada.id, trigger: 'scheduled', categories: ['settings'] });
     await updateSnapshot(db, old.id, { status: 'complete', startedAt: 1_000, completedAt: 2_000 });
-    const job = await insertJob(db, { deviceId: ada.id, kind: 'restore', payload: {} });
+    const job = await insertJob(db, { deviceId: ada.id, kind: 'restore', payload: { planId: 'plan-1', actor: 'test' } });
     const entries = await subscriberActivity(db, ada.subscriberId!, 10);
     expect(entries.map((e) => (e.type === 'job' ? e.job.id : e.snapshot.id))).toEqual([job.id, old.id]);
     expect(entries.every((e) => e.devId === 'IMEI:356938035643809')).toBe(true);

@@ -45,7 +45,7 @@ describe('back up now', () => {
     expect(r).toMatchObject({ ok: true, data: { created: true } });
     const [job] = await jobsForDevice(t.ctx.db, deviceId);
     expect(job).toMatchObject({ id: r.ok && r.data.jobId, kind: 'backup', status: 'queued', wakePending: true });
-    expect(JSON.parse(job!.payload)).toMatchObject({ trigger: 'on-demand', actor: 'care-1@rewind.test' });
+    expect(job!.payload).toMatchObject({ trigger: 'on-demand', actor: 'care-1@rewind.test' });
     expect((await listAudit(t.ctx.db, { deviceId }))[0]).toMatchObject({ actor: 'care-1@rewind.test', action: 'backup.requested' });
   });
 

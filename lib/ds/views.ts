@@ -307,3 +307,10 @@ export function diffSummary(byStore: Record<DsStoreName, { added: number; remove
   }
   return parts.join(', ') || 'No contact or event changed.';
 }
+
+/** The handset's DS accounts as the API shows them, each store's last sync with it. */
+export async function deviceDsAccounts(db: Db, device: Pick<DeviceRow, 'id'>): Promise<PublicDsAccount[]> {
+  const out = [];
+  for (const a of await dsAccountsOfDevice(db, device.id)) out.push(await publicDsAccount(db, a));
+  return out;
+}

@@ -7,6 +7,7 @@ import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
 import type { JobRow } from '@/db/queries/jobs';
 import { getLocalBackup } from '@/db/queries/local-backups';
+import { insertAudit } from '@/db/queries/audit';
 import { createBackupJob, createLocalBackupJob, createLocalRestoreJob } from '../backup/jobs';
 import { createDsBackupJob, createDsRestoreJob } from '../ds/jobs';
 import { DsRestoreError } from '../ds/restore';
@@ -51,4 +52,14 @@ export async function requestJob(db: Db, device: DeviceRow, req: JobRequest, act
         throw err;
       }
   }
+}
+
+/**
+ * requestJob for the API and the console's buttons: a job created is audited by its kind's
+ * code; joining one already pending is audited here (`backup.joined`), under the same actor.
+ */
+export async function requestOrJoinJob(db: Db, device: DeviceRow, req: JobRequest, actor: string): Promise<{ job: JobRow; created: boolean }> {
+  const r = await requestJob(db, device, req, actor);
+  if (!r.created) await insertAudit(db, { actor, action: `${r.job.kind}.joined`, deviceId: device.id, details: { jobId: r.job.id } });
+  return r;
 }

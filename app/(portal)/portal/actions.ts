@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { authedAction } from '@/lib/server/action';
 import { deviceFor, snapshotFor } from '@/lib/server/access';
 import { ValidationError } from '@/lib/devices/devices';
-import { requestJob } from '@/lib/jobs/requests';
+import { requestOrJoinJob } from '@/lib/jobs/requests';
 import { eraseBackups, handsetName } from '@/lib/subscribers/erasure';
 import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema } from '@/lib/restore/wizard';
 
@@ -18,9 +18,7 @@ const id = z.string().trim().min(1).max(128);
 /** The same domain call as POST /api/v1/jobs: a backup already queued or running is joined, not doubled. */
 export const backUpNowAction = authedAction({ roles: SUBSCRIBER, schema: z.object({ deviceId: id }), audit: 'backup.requested' }, async ({ deviceId }, ctx) => {
   const device = await deviceFor(ctx.db, ctx.viewer, deviceId);
-  const { job, created } = await requestJob(ctx.db, device, { kind: 'backup' }, ctx.viewer.email);
-  // Creating the job is audited by the backup domain; joining one already pending, as on the device page, here.
-  if (!created) await ctx.audit('backup.joined', { deviceId: device.id, details: { jobId: job.id } });
+  const { job, created } = await requestOrJoinJob(ctx.db, device, { kind: 'backup' }, ctx.viewer.email);
   return { jobId: job.id, created };
 });
 

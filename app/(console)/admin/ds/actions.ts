@@ -1,10 +1,7 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { getDevice } from '@/db/queries/devices';
-import { getDsAccount } from '@/db/queries/ds';
-import { addDsAccount } from '@/lib/ds/accounts';
-import { ValidationError } from '@/lib/devices/devices';
+import { addDsAccountAs, resetDsPassword } from '@/lib/ds/accounts';
 import { authedAction } from '@/lib/server/action';
 
 const PAGE = '/admin/ds';
@@ -18,8 +15,7 @@ const createSchema = z.object({
 });
 
 export const createDsAccountAction = authedAction({ roles: ['admin'], schema: createSchema, audit: 'ds-account.created' }, async (input, ctx) => {
-  const { account, created } = await addDsAccount(ctx.db, input);
-  await ctx.audit(created ? 'ds-account.created' : 'ds-account.password-reset', { deviceId: account.deviceId, details: { user: account.username, auth: account.auth } });
+  const { account, created } = await addDsAccountAs(ctx.db, input, ctx.viewer.email);
   revalidatePath(PAGE);
   revalidatePath(`/devices/${account.deviceId}`);
   return { user: account.username, created };
@@ -29,11 +25,7 @@ const resetSchema = z.object({ id: z.string().trim().min(1).max(64), pass: z.str
 
 /** A new password for an existing account (its handset's DS client must be given it too). */
 export const resetDsPasswordAction = authedAction({ roles: ['admin'], schema: resetSchema, audit: 'ds-account.password-reset' }, async (input, ctx) => {
-  const existing = await getDsAccount(ctx.db, input.id);
-  const device = existing ? await getDevice(ctx.db, existing.deviceId) : undefined;
-  if (!existing || !device) throw new ValidationError('No such DS account.');
-  const { account } = await addDsAccount(ctx.db, { devId: device.devId, user: existing.username, pass: input.pass, auth: input.auth ?? existing.auth });
-  await ctx.audit('ds-account.password-reset', { deviceId: device.id, details: { user: account.username, auth: account.auth } });
+  const account = await resetDsPassword(ctx.db, input, ctx.viewer.email);
   revalidatePath(PAGE);
   return { user: account.username };
 });

@@ -1,7 +1,6 @@
 import { apiError, apiHandler, parseInput, readJson } from '@/lib/server/api';
-import { insertAudit } from '@/db/queries/audit';
-import { getDeviceByDevId } from '@/db/queries/devices';
-import { JobRequestError, requestJob } from '@/lib/jobs/requests';
+import { findDevice } from '@/lib/devices/present';
+import { JobRequestError, requestOrJoinJob } from '@/lib/jobs/requests';
 import { createJobSchema } from '@/lib/backup/schemas';
 import { publicJob } from '@/lib/backup/views';
 
@@ -14,13 +13,10 @@ export const dynamic = 'force-dynamic';
  */
 export const POST = apiHandler(['admin', 'agent'], async (req, ctx) => {
   const { devId, ...job } = parseInput(createJobSchema, await readJson(req));
-  const device = await getDeviceByDevId(ctx.db, devId);
+  const device = await findDevice(ctx.db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
   try {
-    const actor = `token:${ctx.tokenId}`;
-    const r = await requestJob(ctx.db, device, job, actor);
-    // Creating a job is audited by its domain; joining one already pending, as the console does, here.
-    if (!r.created) await insertAudit(ctx.db, { actor, action: `${r.job.kind}.joined`, deviceId: device.id, details: { jobId: r.job.id } });
+    const r = await requestOrJoinJob(ctx.db, device, job, `token:${ctx.tokenId}`);
     return Response.json({ job: publicJob(r.job), created: r.created }, { status: 202 });
   } catch (err) {
     if (err instanceof JobRequestError) {

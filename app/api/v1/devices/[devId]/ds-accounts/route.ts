@@ -1,21 +1,16 @@
 import { apiError, apiHandler, parseInput, readJson } from '@/lib/server/api';
 import { z } from 'zod';
-import { insertAudit } from '@/db/queries/audit';
-import { getDeviceByDevId } from '@/db/queries/devices';
-import { dsAccountsOfDevice } from '@/db/queries/ds';
-import { addDsAccount } from '@/lib/ds/accounts';
-import { publicDsAccount } from '@/lib/ds/views';
+import { findDevice } from '@/lib/devices/present';
+import { addDsAccountAs } from '@/lib/ds/accounts';
+import { deviceDsAccounts, publicDsAccount } from '@/lib/ds/views';
 
 export const dynamic = 'force-dynamic';
 
 /** The device's DS accounts and each store's last sync (never a password or its derived form). */
 export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], async (_req, { db }, { devId }) => {
-  const device = await getDeviceByDevId(db, devId);
+  const device = await findDevice(db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
-  const accounts = await dsAccountsOfDevice(db, device.id);
-  const dsAccounts = [];
-  for (const a of accounts) dsAccounts.push(await publicDsAccount(db, a));
-  return Response.json({ dsAccounts });
+  return Response.json({ dsAccounts: await deviceDsAccounts(db, device) });
 });
 
 // The full rules (user name characters, password length) are addDsAccount's.
@@ -23,13 +18,9 @@ const body = z.object({ user: z.string(), pass: z.string(), auth: z.enum(['basic
 
 /** Creates a DS account for the device, or gives its account of that user name a new password (200, created: false). */
 export const POST = apiHandler<{ devId: string }>(['admin'], async (req, { db, tokenId }, { devId }) => {
-  const device = await getDeviceByDevId(db, devId);
+  const device = await findDevice(db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
   const input = parseInput(body, await readJson(req, 10_000));
-  const { account, created } = await addDsAccount(db, { devId: device.devId, ...input });
-  await insertAudit(db, {
-    actor: `token:${tokenId}`, action: created ? 'ds-account.created' : 'ds-account.password-reset', deviceId: device.id,
-    details: { user: account.username, auth: account.auth },
-  });
+  const { account, created } = await addDsAccountAs(db, { devId: device.devId, ...input }, `token:${tokenId}`);
   return Response.json({ dsAccount: await publicDsAccount(db, account), created }, { status: created ? 201 : 200 });
 });

@@ -52,6 +52,19 @@ const config = [
     },
   },
   {
+    // The DS session is pure like the DM engine: the protocol over a JSON state; the database
+    // and the blob store are the gateway's glue's (lib/gateway/ds-session.ts).
+    files: ['lib/ds/session.ts', 'lib/ds/protocol.ts', 'lib/ds/vobject.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*', 'next', 'next/*', 'react', 'react/*', 'drizzle-orm', 'drizzle-orm/*', 'better-sqlite3', '@/*', '../*', '!../omadm', '!../omadm/*'], message: 'The DS session imports only lib/ds\'s pure modules, lib/omadm and @noble/hashes.' },
+        ],
+      }],
+      'no-restricted-globals': ['error', { name: 'Buffer', message: 'Use Uint8Array in the DS session.' }, { name: 'process', message: 'The DS session must not read the environment.' }],
+    },
+  },
+  {
     files: ['components/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@/db/*', '@/lib/server/*', '../db/*', '../lib/server/*'], message: 'components are UI only: no database, no secrets.' }] }],

@@ -5,8 +5,9 @@
  */
 import fs from 'node:fs';
 import { getContext } from '../lib/core/context';
+import { AppError } from '../lib/core/errors';
 import { listAppPackages, listFirmwarePackages } from '../db/queries/catalog';
-import { CatalogError, MAX_PACKAGE_BYTES, publishAppAs, publishFirmwareAs } from '../lib/catalog/catalog';
+import { MAX_PACKAGE_BYTES, publishAppAs, publishFirmwareAs } from '../lib/catalog/catalog';
 import { publicAppPackage, publicFirmwarePackage } from '../lib/restore/views';
 import { appUploadSchema, firmwareUploadSchema } from '../lib/restore/schemas';
 import { positionals, type Values } from './args';
@@ -42,7 +43,7 @@ async function publishing<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof CatalogError) throw new UsageError(err.message);
+    if (err instanceof AppError) throw new UsageError(err.message);
     throw err;
   }
 }

@@ -1,5 +1,6 @@
 import { getContext } from '../lib/core/context';
-import { provisionDevice, ValidationError } from '../lib/devices/devices';
+import { provisionDevice } from '../lib/devices/devices';
+import { AppError } from '../lib/core/errors';
 import { dsAccountAdd, dsBackupCommand, dsDiffCommand, dsRestoreCommand, dsSnapshotsCommand } from './ds';
 import { createApiToken } from '../lib/auth/tokens';
 import { insertAudit } from '../db/queries/audit';
@@ -42,7 +43,7 @@ const deviceAdd: Command = {
       await insertAudit(getContext().db, { actor: 'cli', action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
       console.log(`device ${d.devId} provisioned (id ${d.id})`);
     } catch (err) {
-      if (err instanceof ValidationError) throw new UsageError(err.message);
+      if (err instanceof AppError) throw new UsageError(err.message);
       throw err;
     }
   },

@@ -11,7 +11,7 @@ import { deviceArg, positionals } from './args';
 import { follow, queue } from './backups';
 import { formatBytes, formatTime, printJson, table } from './format';
 import { addDsAccount } from '../lib/ds/accounts';
-import { ValidationError } from '../lib/devices/devices';
+import { AppError } from '../lib/core/errors';
 import { insertAudit } from '../db/queries/audit';
 import { intOption, required, UsageError, type Command } from './usage';
 
@@ -29,7 +29,7 @@ export const dsAccountAdd: Command = {
       await insertAudit(db, { actor: 'cli', action: created ? 'ds-account.created' : 'ds-account.password-reset', deviceId: account.deviceId, details: { user: account.username, auth: account.auth } });
       console.log(`DS account ${account.username} ${created ? 'created' : 'updated'} (${account.auth}) for ${v['dev-id'] as string}`);
     } catch (err) {
-      if (err instanceof ValidationError) throw new UsageError(`${err.message}${Object.keys(err.fieldErrors).length ? ` (${Object.entries(err.fieldErrors).map(([k, m]) => `${k}: ${m.join(', ')}`).join('; ')})` : ''}`);
+      if (err instanceof AppError) throw new UsageError(`${err.message}${Object.keys(err.fieldErrors ?? {}).length ? ` (${Object.entries(err.fieldErrors ?? {}).map(([k, m]) => `${k}: ${m.join(', ')}`).join('; ')})` : ''}`);
       throw err;
     }
   },

@@ -2,7 +2,7 @@
 import { getContext } from '../lib/core/context';
 import { createUser } from '../lib/auth/users';
 import { insertAudit } from '../db/queries/audit';
-import { ValidationError } from '../lib/devices/devices';
+import { AppError } from '../lib/core/errors';
 import { USER_ROLES } from '../lib/auth/schemas';
 import { required, UsageError, type Command } from './usage';
 
@@ -36,7 +36,7 @@ export const userAdd: Command = {
       await insertAudit(getContext().db, { actor: 'cli', action: 'user.created', details: { id: u.id, email: u.email, role: u.role, subscriberId: u.subscriberId } });
       console.log(`user ${u.email} created (${u.role}, id ${u.id})`);
     } catch (err) {
-      if (err instanceof ValidationError) throw new UsageError(err.message);
+      if (err instanceof AppError) throw new UsageError(err.message);
       throw err;
     }
   },

@@ -21,7 +21,8 @@ import { updateJob } from '@/db/queries/jobs';
 import { listTokens } from '@/db/queries/tokens';
 import { getUserByEmail } from '@/db/queries/users';
 import { createUser } from '@/lib/auth/users';
-import { provisionDevice, ValidationError } from '@/lib/devices/devices';
+import { provisionDevice } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 import { handsetName } from '@/lib/subscribers/erasure';
 import { getDevice } from '@/db/queries/devices';
 import { ACTION_META, authedAction, type Action, type ActionMeta } from '@/lib/server/action';
@@ -230,7 +231,7 @@ describe('authedAction', () => {
 
   it('adds nothing when the action wrote its entry, when it failed, when it was refused, or when it reads only', async () => {
     const careful = authedAction({ roles: ['admin'], schema, audit: 'test.done' }, async (i, ctx) => { await ctx.audit('test.done', { deviceId: i.deviceId, details: { why: 'own' } }); });
-    const failing = authedAction({ roles: ['admin'], schema, audit: 'test.failed' }, () => { throw new ValidationError('no'); });
+    const failing = authedAction({ roles: ['admin'], schema, audit: 'test.failed' }, () => { throw AppError.invalid('no'); });
     const reading = authedAction({ roles: ['admin'], schema, audit: false }, () => 1);
     const since = await markNow();
     signedIn.viewer = admin;

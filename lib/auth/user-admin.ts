@@ -7,19 +7,19 @@
 import type { Db } from '@/db/client';
 import { deleteUser, deleteUserSessions, getUser, setUserRole, updateUser, type UserRow } from '@/db/queries/users';
 import { hashPassword } from '@/lib/auth/password';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 
 async function userOf(db: Db, id: string): Promise<UserRow> {
   const u = await getUser(db, id);
-  if (!u) throw new ValidationError('That user no longer exists.');
+  if (!u) throw AppError.invalid('That user no longer exists.');
   return u;
 }
 
 export async function changeRole(db: Db, actorId: string, id: string, role: 'admin' | 'agent'): Promise<UserRow> {
   const u = await userOf(db, id);
-  if (u.id === actorId) throw new ValidationError('You cannot change your own role; ask another admin.');
-  if (u.role === 'subscriber') throw new ValidationError('A subscriber account belongs to its subscriber; create a staff account instead.');
-  if (u.role === role) throw new ValidationError(`${u.email} is already ${role === 'admin' ? 'an admin' : 'an agent'}.`);
+  if (u.id === actorId) throw AppError.invalid('You cannot change your own role; ask another admin.');
+  if (u.role === 'subscriber') throw AppError.invalid('A subscriber account belongs to its subscriber; create a staff account instead.');
+  if (u.role === role) throw AppError.invalid(`${u.email} is already ${role === 'admin' ? 'an admin' : 'an agent'}.`);
   await setUserRole(db, u.id, role);
   await deleteUserSessions(db, u.id);
   return { ...u, role };
@@ -40,7 +40,7 @@ export async function unlockUser(db: Db, id: string): Promise<UserRow> {
 
 export async function removeUser(db: Db, actorId: string, id: string): Promise<UserRow> {
   const u = await userOf(db, id);
-  if (u.id === actorId) throw new ValidationError('You cannot delete your own account.');
+  if (u.id === actorId) throw AppError.invalid('You cannot delete your own account.');
   await deleteUser(db, u.id);
   return u;
 }

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { closeDb, type Db } from '@/db/client';
 import { subscribers } from '@/db/schema';
 import { getUserByEmail } from '@/db/queries/users';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError, type FieldErrors } from '@/lib/core/errors';
 import { testDb } from '@/test/support/db';
 import { authenticate, createUser, LOCK_MS, WRONG_CREDENTIALS } from './users';
 
@@ -10,10 +10,10 @@ let db: Db;
 beforeEach(async () => { db = await testDb(); });
 afterEach(async () => { await closeDb(db); });
 
-async function validationError(p: Promise<unknown>): Promise<ValidationError> {
+async function validationError(p: Promise<unknown>): Promise<AppError & { fieldErrors: FieldErrors }> {
   const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(ValidationError);
-  return err as ValidationError;
+  expect(err).toBeInstanceOf(AppError);
+  return err as AppError & { fieldErrors: FieldErrors };
 }
 
 describe('createUser', () => {

@@ -6,7 +6,7 @@ import type { Db } from '@/db/client';
 import { isUniqueViolation } from '@/db/sql';
 import { getSubscriber } from '@/db/queries/subscribers';
 import { getUserByEmail, insertUser, recordFailedSignIn, recordSignIn, type UserRow } from '@/db/queries/users';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 import { createUserSchema, emailSchema, MAX_PASSWORD_LENGTH, type CreateUserInput } from '@/lib/auth/schemas';
 import { hashPassword, verifyPassword } from './password';
 import { authGate, minutesText } from './limits';
@@ -22,25 +22,16 @@ function safe(u: UserRow): SafeUser {
   return rest;
 }
 
-function fieldErrorsOf(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const i of issues) (out[i.path.map(String).join('.') || '_'] ??= []).push(i.message);
-  return out;
-}
-
-/** Creates a user; bad input, an unknown subscriber or a taken email is a ValidationError naming the field. */
+/** Creates a user; bad input, an unknown subscriber or a taken email is an `invalid` AppError naming the field. */
 export async function createUser(db: Db, input: CreateUserInput): Promise<SafeUser> {
   const r = createUserSchema.safeParse(input);
-  if (!r.success) {
-    const first = r.error.issues[0]!;
-    throw new ValidationError(first.message, fieldErrorsOf(r.error.issues));
-  }
+  if (!r.success) throw AppError.fromZod(r.error, r.error.issues[0]!.message);
   const u = r.data;
   if (u.subscriberId && !(await getSubscriber(db, u.subscriberId))) {
-    throw new ValidationError(`There is no subscriber ${u.subscriberId}.`, { subscriberId: ['There is no such subscriber.'] });
+    throw AppError.invalid(`There is no subscriber ${u.subscriberId}.`, { subscriberId: ['There is no such subscriber.'] });
   }
   if (await getUserByEmail(db, u.email)) {
-    throw new ValidationError(`A user with the email ${u.email} already exists.`, { email: ['A user with this email already exists.'] });
+    throw AppError.invalid(`A user with the email ${u.email} already exists.`, { email: ['A user with this email already exists.'] });
   }
   const passwordHash = await hashPassword(u.password);
   try {
@@ -48,7 +39,7 @@ export async function createUser(db: Db, input: CreateUserInput): Promise<SafeUs
   } catch (err) {
     // Another process created the same email between the check and the insert.
     if (isUniqueViolation(err)) {
-      throw new ValidationError(`A user with the email ${u.email} already exists.`, { email: ['A user with this email already exists.'] });
+      throw AppError.invalid(`A user with the email ${u.email} already exists.`, { email: ['A user with this email already exists.'] });
     }
     throw err;
   }

@@ -4,14 +4,22 @@
  * the CLI and the console.
  */
 import type { Db } from '@/db/client';
+import { AppError, type AppErrorKind } from '../core/errors';
 import { getSnapshot, type SnapshotRow } from '@/db/queries/snapshots';
 import type { BlobStore } from './blob-store';
 import { decodeManifest, type ManifestEntry } from './manifest';
 import { diffManifests, type SnapshotDiff } from './diff';
 
-export class SnapshotError extends Error {
-  constructor(readonly code: 'not-found' | 'not-complete' | 'no-such-node' | 'content-missing', message: string) {
-    super(message);
+const SNAPSHOT_KIND = { 'not-found': 'not-found', 'no-such-node': 'not-found', 'not-complete': 'conflict', 'content-missing': 'internal' } as const satisfies Record<string, AppErrorKind>;
+
+export class SnapshotError extends AppError {
+  declare readonly code: keyof typeof SNAPSHOT_KIND;
+  constructor(code: keyof typeof SNAPSHOT_KIND, message: string) {
+    super(SNAPSHOT_KIND[code], message, {
+      code,
+      // A blob gone from the store is our fault, and said plainly.
+      ...(code === 'content-missing' ? { userMessage: `The backup store has lost data this snapshot needs (${message}); an operator should run a store verification.` } : {}),
+    });
     this.name = 'SnapshotError';
   }
 }

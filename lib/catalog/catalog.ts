@@ -8,21 +8,15 @@ import { findPackageById, upsertAppPackage, upsertFirmwarePackage, type AppPacka
 import { recordBlob } from '@/db/queries/snapshots';
 import { insertAudit } from '@/db/queries/audit';
 import { OPERATOR, type BlobStore } from '../backup/blob-store';
+import { AppError } from '../core/errors';
 
 const VERSION = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,31}$/;
 export const MAX_PACKAGE_BYTES = 256 * 1024 * 1024;
 
-export class CatalogError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CatalogError';
-  }
-}
-
 function check(bytes: Uint8Array, version: string): void {
-  if (!VERSION.test(version)) throw new CatalogError(`"${version}" is not a version (letters, digits, . _ + -; up to 32)`);
-  if (bytes.length === 0) throw new CatalogError('the package is empty');
-  if (bytes.length > MAX_PACKAGE_BYTES) throw new CatalogError(`the package is larger than ${MAX_PACKAGE_BYTES} bytes`);
+  if (!VERSION.test(version)) throw new AppError('invalid', `"${version}" is not a version (letters, digits, . _ + -; up to 32)`);
+  if (bytes.length === 0) throw new AppError('invalid', 'the package is empty');
+  if (bytes.length > MAX_PACKAGE_BYTES) throw new AppError('invalid', `the package is larger than ${MAX_PACKAGE_BYTES} bytes`);
 }
 
 export async function publishFirmware(
@@ -40,7 +34,7 @@ export async function publishApp(
   p: { appId: string; name: string; version: string; models?: string[]; bytes: Uint8Array },
 ): Promise<AppPackageRow> {
   check(p.bytes, p.version);
-  if (!/^[A-Za-z0-9._-]{1,256}$/.test(p.appId)) throw new CatalogError(`"${p.appId}" is not an application id`);
+  if (!/^[A-Za-z0-9._-]{1,256}$/.test(p.appId)) throw new AppError('invalid', `"${p.appId}" is not an application id`);
   const { hash } = await ctx.blobs.put(p.bytes, OPERATOR);
   await recordBlob(ctx.db, hash, p.bytes.length);
   return upsertAppPackage(ctx.db, { appId: p.appId, name: p.name, version: p.version, models: p.models ? JSON.stringify(p.models) : null, blobHash: hash, size: p.bytes.length });

@@ -3,7 +3,8 @@ import { sql } from 'drizzle-orm';
 import { row } from '@/db/sql';
 import { testDb } from '@/test/support/db';
 import { getDeviceByDevId } from '@/db/queries/devices';
-import { provisionDevice, ValidationError } from './devices';
+import { AppError } from '../core/errors';
+import { provisionDevice } from './devices';
 
 const base = {
   devId: 'IMEI:356938035643809', manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const,
@@ -23,7 +24,7 @@ describe('provisionDevice', () => {
 
   it('refuses a bad email with a field error and writes nothing', async () => {
     const db = await testDb();
-    await expect(provisionDevice(db, { ...base, subscriber: 'Ada', email: 'not-an-email' })).rejects.toThrow(ValidationError);
+    await expect(provisionDevice(db, { ...base, subscriber: 'Ada', email: 'not-an-email' })).rejects.toThrow(AppError);
     expect(await getDeviceByDevId(db, base.devId)).toBeUndefined();
   });
 });

@@ -6,26 +6,12 @@ import type { Db } from '@/db/client';
 import { upsertDevice, type DeviceRow } from '@/db/queries/devices';
 import { insertAudit } from '@/db/queries/audit';
 import { md5Derived } from '../omadm/auth';
+import { AppError } from '../core/errors';
 import { provisionDeviceSchema, type ProvisionDeviceInput } from './schemas';
-
-export class ValidationError extends Error {
-  constructor(message: string, readonly fieldErrors: Record<string, string[]> = {}) {
-    super(message);
-    this.name = 'ValidationError';
-  }
-}
 
 export async function provisionDevice(db: Db, input: ProvisionDeviceInput): Promise<DeviceRow> {
   const parsed = provisionDeviceSchema.safeParse(input);
-  if (!parsed.success) {
-    const fieldErrors: Record<string, string[]> = {};
-    for (const issue of parsed.error.issues) {
-      const key = issue.path.join('.') || '_';
-      (fieldErrors[key] ??= []).push(issue.message);
-    }
-    const first = parsed.error.issues[0]!;
-    throw new ValidationError(`${first.path.join('.') || 'input'}: ${first.message}`, fieldErrors);
-  }
+  if (!parsed.success) throw AppError.fromZod(parsed.error);
   const d = parsed.data;
   const serverAuth = d.serverAuth ?? d.clientAuth;
   return upsertDevice(

@@ -14,7 +14,8 @@ import type { Db } from '@/db/client';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { countSubscribers } from '@/db/queries/subscribers';
 import { insertAudit } from '@/db/queries/audit';
-import { provisionDevice, ValidationError } from './devices';
+import { AppError } from '../core/errors';
+import { provisionDevice } from './devices';
 import { provisionDeviceSchema, type ProvisionDeviceInput } from './schemas';
 
 export const IMPORT_MAX_BYTES = 10_000_000;
@@ -43,12 +44,16 @@ export interface ImportRowError {
   message: string;
 }
 
-export class DeviceImportError extends ValidationError {
+/** Every bad row, so the CLI can print one line each; the API answers them as `rows`. */
+export class DeviceImportError extends AppError {
   constructor(readonly rows: ImportRowError[]) {
     const shown = rows.slice(0, 5).map(formatRowError).join('; ');
     const more = rows.length > 5 ? `; and ${rows.length - 5} more` : '';
-    super(`${rows.length} error${rows.length === 1 ? '' : 's'} in the file, nothing was imported: ${shown}${more}`,
-      Object.fromEntries(rows.map((r) => [`${r.row}${r.column ? `.${r.column}` : ''}`, [r.message]])));
+    super('invalid', `${rows.length} error${rows.length === 1 ? '' : 's'} in the file, nothing was imported: ${shown}${more}`, {
+      code: 'invalid-rows',
+      fieldErrors: Object.fromEntries(rows.map((r) => [`${r.row}${r.column ? `.${r.column}` : ''}`, [r.message]])),
+      details: { rows },
+    });
     this.name = 'DeviceImportError';
   }
 }
@@ -195,7 +200,7 @@ export async function importDevices(db: Db, csv: string): Promise<ImportResult> 
       try {
         await provisionDevice(tx, r.input);
       } catch (err) {
-        if (err instanceof ValidationError) throw new DeviceImportError([{ row: r.row, message: err.message }]);
+        if (err instanceof AppError) throw new DeviceImportError([{ row: r.row, message: err.message }]);
         throw err;
       }
     }

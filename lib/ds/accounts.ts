@@ -5,7 +5,7 @@ import { getDevice, getDeviceByDevId } from '@/db/queries/devices';
 import { insertAudit } from '@/db/queries/audit';
 import { dsAccountsOfDevice, getDsAccount, getDsAccountByUser, insertDsAccount, updateDsAccount, type DsAccountRow } from '@/db/queries/ds';
 import { md5Derived } from '../omadm/auth';
-import { ValidationError } from '../devices/devices';
+import { AppError } from '../core/errors';
 
 export const dsAccountSchema = z.object({
   devId: z.string().min(1).max(128),
@@ -20,15 +20,15 @@ export type DsAccountInput = z.input<typeof dsAccountSchema>;
 export async function addDsAccount(db: Db, input: DsAccountInput): Promise<{ account: DsAccountRow; created: boolean }> {
   const parsed = dsAccountSchema.safeParse(input);
   if (!parsed.success) {
-    throw new ValidationError('The DS account is not valid.', Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.'), [i.message]])));
+    throw AppError.invalid('The DS account is not valid.', Object.fromEntries(parsed.error.issues.map((i) => [i.path.join('.'), [i.message]])));
   }
   const { devId, user, pass, auth } = parsed.data;
   const device = await getDeviceByDevId(db, devId);
-  if (!device) throw new ValidationError(`No handset ${devId} is registered.`, { devId: ['unknown handset'] });
+  if (!device) throw AppError.invalid(`No handset ${devId} is registered.`, { devId: ['unknown handset'] });
   const derived = md5Derived(user, pass);
   const existing = await getDsAccountByUser(db, user);
   if (existing) {
-    if (existing.deviceId !== device.id) throw new ValidationError(`The DS user name ${user} belongs to another handset.`, { user: ['already taken'] });
+    if (existing.deviceId !== device.id) throw AppError.invalid(`The DS user name ${user} belongs to another handset.`, { user: ['already taken'] });
     await updateDsAccount(db, existing.id, { derived, auth });
     return { account: { ...existing, derived, auth }, created: false };
   }
@@ -54,7 +54,7 @@ export async function addDsAccountAs(db: Db, input: DsAccountInput, actor: strin
 export async function resetDsPassword(db: Db, input: { id: string; pass: string; auth?: 'basic' | 'md5' }, actor: string): Promise<DsAccountRow> {
   const existing = await getDsAccount(db, input.id);
   const device = existing ? await getDevice(db, existing.deviceId) : undefined;
-  if (!existing || !device) throw new ValidationError('No such DS account.');
+  if (!existing || !device) throw AppError.invalid('No such DS account.');
   const { account } = await addDsAccount(db, { devId: device.devId, user: existing.username, pass: input.pass, auth: input.auth ?? existing.auth });
   await insertAudit(db, { actor, action: 'ds-account.password-reset', deviceId: device.id, details: { user: account.username, auth: account.auth } });
   return account;

@@ -10,12 +10,16 @@ import type { DeviceRow } from '@/db/queries/devices';
 import { clearDsStoreItems, getDsSnapshot, insertDsItem, resetDsAnchors, type DsAccountRow, type DsSnapshotRow } from '@/db/queries/ds';
 import { getDevice } from '@/db/queries/devices';
 import type { AppContext } from '../core/context';
+import { AppError, type AppErrorKind } from '../core/errors';
 import { DS_STORE_NAMES, type DsStoreName } from './protocol';
 import { readDsManifest, type DsManifestEntry } from './snapshot';
 
-export class DsRestoreError extends Error {
-  constructor(readonly code: 'no-ds-snapshot' | 'forbidden' | 'damaged', message: string) {
-    super(message);
+const DS_RESTORE_KIND = { 'no-ds-snapshot': 'not-found', forbidden: 'forbidden', damaged: 'internal' } as const satisfies Record<string, AppErrorKind>;
+
+export class DsRestoreError extends AppError {
+  declare readonly code: keyof typeof DS_RESTORE_KIND;
+  constructor(code: keyof typeof DS_RESTORE_KIND, message: string) {
+    super(DS_RESTORE_KIND[code], message, { code });
     this.name = 'DsRestoreError';
   }
 }

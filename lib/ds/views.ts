@@ -9,6 +9,7 @@ import type { DeviceRow } from '@/db/queries/devices';
 import { listDsAccounts } from '@/db/queries/ds-accounts';
 import { dsAccountsOfDevice, dsSnapshotsOf, getDsSnapshot, getDsStore, type DsAccountRow, type DsSnapshotRow } from '@/db/queries/ds';
 import type { BlobStore } from '../backup/blob-store';
+import { AppError } from '../core/errors';
 import { json } from '../backup/views';
 import { DS_STORE_NAMES, type DsStoreName } from './protocol';
 import { diffDsManifests, readDsManifest, type DsItemChange, type DsManifestEntry } from './snapshot';
@@ -21,9 +22,9 @@ export const DS_DIFF_MAX = 200;
 
 export const STORE_LABEL: Record<DsStoreName, string> = { contacts: 'Contacts', calendar: 'Calendar' };
 
-export class DsNotFound extends Error {
+export class DsNotFound extends AppError {
   constructor(what = 'DS backup') {
-    super(`No such ${what} on this handset.`);
+    super('not-found', `No such ${what} on this handset.`);
     this.name = 'DsNotFound';
   }
 }

@@ -11,12 +11,16 @@ import { insertAudit } from '@/db/queries/audit';
 import { createBackupJob, createLocalBackupJob, createLocalRestoreJob } from '../backup/jobs';
 import { createDsBackupJob, createDsRestoreJob } from '../ds/jobs';
 import { DsRestoreError } from '../ds/restore';
+import { AppError, type AppErrorKind } from '../core/errors';
 import { policyCategories, policyFor } from '../backup/policy';
 import type { JobRequest } from '../backup/schemas';
 
-export class JobRequestError extends Error {
-  constructor(readonly code: 'no-local-backup' | 'local-backup-gone' | 'no-ds-snapshot' | 'forbidden-target', message: string) {
-    super(message);
+const JOB_REQUEST_KIND = { 'no-local-backup': 'not-found', 'no-ds-snapshot': 'not-found', 'forbidden-target': 'forbidden', 'local-backup-gone': 'conflict' } as const satisfies Record<string, AppErrorKind>;
+
+export class JobRequestError extends AppError {
+  declare readonly code: keyof typeof JOB_REQUEST_KIND;
+  constructor(code: keyof typeof JOB_REQUEST_KIND, message: string) {
+    super(JOB_REQUEST_KIND[code], message, { code });
     this.name = 'JobRequestError';
   }
 }

@@ -11,7 +11,7 @@ import {
   type PolicyRow, type PreviewCandidate,
 } from '@/db/queries/policies';
 import { CATEGORIES, type Category } from '@/lib/omadm/mo/backup-restore';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 import { ensureDefaultPolicy, nextScheduledBackup, policyCategories, policyResolver, resolvePolicy, type PolicySource } from '@/lib/backup/policy';
 import { parseRetention, type RetentionRules } from '@/lib/backup/retention';
 
@@ -59,9 +59,9 @@ export function describeInterval(minutes: number): string {
 /** Creates or updates a policy from the form; a taken name is a field error. */
 export async function savePolicy(db: Db, f: PolicyForm): Promise<{ policy: PolicyRow; created: boolean; before?: PolicyRow }> {
   const before = f.id ? await getPolicy(db, f.id) : undefined;
-  if (f.id && !before) throw new ValidationError('That policy no longer exists.');
+  if (f.id && !before) throw AppError.invalid('That policy no longer exists.');
   const clash = await getPolicyByName(db, f.name);
-  if (clash && clash.id !== f.id) throw new ValidationError(`A policy called ${f.name} already exists.`, { name: ['Another policy has this name.'] });
+  if (clash && clash.id !== f.id) throw AppError.invalid(`A policy called ${f.name} already exists.`, { name: ['Another policy has this name.'] });
   const retention: RetentionRules = {};
   for (const k of ['keepLast', 'daily', 'weekly', 'monthly'] as const) if (f[k] !== undefined) retention[k] = f[k];
   const values = {

@@ -19,6 +19,7 @@ import { getPlan, insertConsent, insertItems, linkDevices, listItems, setItemsSt
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { insertAudit } from '@/db/queries/audit';
 import type { AppContext } from '../core/context';
+import { AppError, type AppErrorKind } from '../core/errors';
 import type { GenericAlertEventItem, NodeValue, SessionEvent, WorkRequest } from '../omadm/session/work';
 import { base64Decode, base64Encode } from '../omadm/util/bytes';
 import { fumoPaths, parseFumoResult } from '../omadm/mo/fumo';
@@ -51,9 +52,13 @@ const RETRY_UNANSWERED_MS = 15 * 60_000;
 /** Value bytes queued per round trip (a single larger value goes alone). */
 const WRITE_BATCH_BYTES = 256 * 1024;
 
-export class RestoreError extends Error {
-  constructor(readonly code: 'not-found' | 'already-run' | 'invalid', message: string) {
-    super(message);
+/** `invalid` is a job whose state does not allow it (still running, nothing failed). */
+const RESTORE_KIND = { 'not-found': 'not-found', 'already-run': 'conflict', invalid: 'conflict' } as const satisfies Record<string, AppErrorKind>;
+
+export class RestoreError extends AppError {
+  declare readonly code: keyof typeof RESTORE_KIND;
+  constructor(code: keyof typeof RESTORE_KIND, message: string) {
+    super(RESTORE_KIND[code], message, { code });
     this.name = 'RestoreError';
   }
 }

@@ -11,6 +11,7 @@
  * handset holds now is known only from its last backup, which may predate the damage
  * being repaired, and the read-back after writing shows what actually changed.
  */
+import { AppError, type AppErrorKind } from '../core/errors';
 import { createHash } from 'node:crypto';
 import type { AppContext } from '../core/context';
 import { getDevice, getDeviceByDevId } from '@/db/queries/devices';
@@ -59,9 +60,13 @@ export interface RestorePlan {
   firmwareDowngradeAllowed: boolean;
 }
 
-export class PlanError extends Error {
-  constructor(readonly code: 'not-found' | 'not-complete' | 'forbidden' | 'invalid' | 'empty', message: string) {
-    super(message);
+/** A snapshot or device not found, a snapshot not complete, another subscriber's handset, nothing to restore. */
+const PLAN_KIND = { 'not-found': 'not-found', 'not-complete': 'conflict', forbidden: 'forbidden', invalid: 'invalid', empty: 'invalid' } as const satisfies Record<string, AppErrorKind>;
+
+export class PlanError extends AppError {
+  declare readonly code: keyof typeof PLAN_KIND;
+  constructor(code: keyof typeof PLAN_KIND, message: string) {
+    super(PLAN_KIND[code], message, { code });
     this.name = 'PlanError';
   }
 }

@@ -9,7 +9,7 @@
 import 'server-only';
 import { z } from 'zod';
 import type { AppContext } from '../core/context';
-import { ValidationError } from '../devices/devices';
+import { AppError } from '../core/errors';
 import { devicesOfSubscriber } from '@/db/queries/subscribers';
 import { getPlan } from '@/db/queries/restore';
 import { insertAudit } from '@/db/queries/audit';
@@ -90,7 +90,7 @@ async function smallText(ctx: AppContext, e: ManifestEntry | undefined): Promise
 /** What a snapshot (already checked against the viewer) holds that a plan may be narrowed to. */
 export async function restoreChoices(ctx: AppContext, snapshotId: string): Promise<RestoreChoices> {
   const { snapshot, entries } = await readManifest(ctx.db, ctx.blobs, snapshotId).catch((err: unknown) => {
-    if (err instanceof SnapshotError) throw new ValidationError(err.code === 'not-complete' ? 'That backup is not complete, so it cannot be restored.' : 'That backup cannot be read.');
+    if (err instanceof SnapshotError) throw AppError.invalid(err.code === 'not-complete' ? 'That backup is not complete, so it cannot be restored.' : 'That backup cannot be read.');
     throw err;
   });
   const recorded = (JSON.parse(snapshot.categories) as string[]).filter((c): c is Category => (CATEGORIES as readonly string[]).includes(c));
@@ -152,14 +152,14 @@ export function planRequestFor(choices: RestoreChoices, sel: Pick<RestoreSelecti
   for (const c of choices.categories) for (const i of c.items) itemCategory.set(i.path, c.category);
   const picked = [...new Set(sel.items)].filter((p) => !whole.has(itemCategory.get(p)!));
   const unknown = picked.filter((p) => !itemCategory.has(p));
-  if (unknown.length) throw new ValidationError(`This backup has no item ${unknown[0]}.`);
+  if (unknown.length) throw AppError.invalid(`This backup has no item ${unknown[0]}.`);
   const available = new Set(choices.categories.map((c) => c.category));
   const categories = CATEGORIES.filter((c) => (whole.has(c) && available.has(c)) || picked.some((p) => itemCategory.get(p) === c));
-  if (!categories.length) throw new ValidationError('Choose at least one category or item to restore.', { categories: ['Choose at least one category or item.'] });
+  if (!categories.length) throw AppError.invalid('Choose at least one category or item to restore.', { categories: ['Choose at least one category or item.'] });
   if (!picked.length) return { snapshotId: choices.snapshotId, targetDevId, categories };
   const paths = [...picked];
   for (const c of choices.categories) if (whole.has(c.category)) paths.push(...c.items.map((i) => i.path));
-  if (paths.length > MAX_PATHS) throw new ValidationError(`That is ${paths.length} single items; pick at most ${MAX_PATHS}, or whole categories instead.`);
+  if (paths.length > MAX_PATHS) throw AppError.invalid(`That is ${paths.length} single items; pick at most ${MAX_PATHS}, or whole categories instead.`);
   return { snapshotId: choices.snapshotId, targetDevId, categories, paths };
 }
 
@@ -234,7 +234,7 @@ export async function previewRestore(ctx: AppContext & { viewer: Viewer }, sel: 
     });
     return preview;
   } catch (err) {
-    if (err instanceof PlanError) throw new ValidationError(planMessage(err));
+    if (err instanceof PlanError) throw AppError.invalid(planMessage(err));
     throw err;
   }
 }
@@ -253,7 +253,7 @@ export async function confirmRestore(ctx: AppContext & { viewer: Viewer }, planI
     return { jobId: job.id, safetyBackupId: backup.id, deviceId: row.targetDeviceId };
   } catch (err) {
     if (err instanceof RestoreError) {
-      throw new ValidationError(err.code === 'already-run' ? 'This plan was confirmed already; preview the restore again to start another.' : 'That plan or its handset no longer exists.');
+      throw AppError.invalid(err.code === 'already-run' ? 'This plan was confirmed already; preview the restore again to start another.' : 'That plan or its handset no longer exists.');
     }
     throw err;
   }

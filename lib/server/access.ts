@@ -7,15 +7,17 @@ import 'server-only';
  */
 import { notFound } from 'next/navigation';
 import type { Db } from '@/db/client';
+import { AppError } from '@/lib/core/errors';
 import { getDevice, type DeviceRow } from '@/db/queries/devices';
 import { getSnapshot, type SnapshotRow } from '@/db/queries/snapshots';
 import { getJob, type JobRow } from '@/db/queries/jobs';
 import { getSubscriber, type SubscriberSummary } from '@/db/queries/subscribers';
 import type { Viewer } from './session';
 
-export class AccessDenied extends Error {
+/** Answered as "not found": a tampered id learns nothing about what exists. */
+export class AccessDenied extends AppError {
   constructor(what: string) {
-    super(`No such ${what}, or it is not yours to see.`);
+    super('not-found', `No such ${what}, or it is not yours to see.`);
     this.name = 'AccessDenied';
   }
 }

@@ -2,10 +2,9 @@ import 'server-only';
 import { redirect, unstable_rethrow } from 'next/navigation';
 import type { z } from 'zod';
 import { getContext, type AppContext } from '@/lib/core/context';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError, fieldErrorsOf } from '@/lib/core/errors';
 import type { UserRole } from '@/db/schema';
 import { getViewer, homeOf, type Viewer } from './session';
-import { AccessDenied } from './access';
 import { auditMark, countAuditSince, insertAudit } from '@/db/queries/audit';
 
 import type { ActionResult } from '@/lib/core/action-result';
@@ -32,12 +31,6 @@ function formToObject(form: FormData): Record<string, unknown> {
   return out;
 }
 
-function fieldErrorsOf(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const i of issues) (out[i.path.map(String).join('.') || '_'] ??= []).push(i.message);
-  return out;
-}
-
 type Handler<S extends z.ZodType, T, C> = (input: z.output<S>, ctx: C) => Promise<T> | T;
 /** What useActionState calls: the previous state and the form (or a plain object from code). */
 export type Action<T> = (prev: ActionResult<T> | null, input: FormData | Record<string, unknown>) => Promise<ActionResult<T>>;
@@ -45,15 +38,16 @@ export type Action<T> = (prev: ActionResult<T> | null, input: FormData | Record<
 async function run<S extends z.ZodType, T, C>(schema: S, input: FormData | Record<string, unknown>, ctx: C, fn: Handler<S, T, C>): Promise<ActionResult<T>> {
   const parsed = schema.safeParse(input instanceof FormData ? formToObject(input) : input);
   if (!parsed.success) {
-    return { ok: false, error: 'Some fields need another look.', fieldErrors: fieldErrorsOf(parsed.error.issues) };
+    return { ok: false, error: 'Some fields need another look.', fieldErrors: fieldErrorsOf(parsed.error) };
   }
   try {
     return { ok: true, data: await fn(parsed.data, ctx) };
   } catch (err) {
     unstable_rethrow(err); // redirect(), notFound() and Next's own signals pass through
-    if (err instanceof AccessDenied) return { ok: false, error: err.message };
-    if (err instanceof ValidationError) {
-      return { ok: false, error: err.message, ...(Object.keys(err.fieldErrors).length ? { fieldErrors: err.fieldErrors } : {}) };
+    // What the domain refused, in words for people (AccessDenied reads as "not found"); an
+    // `internal` AppError (the store lost content) is our fault and gets the error page.
+    if (err instanceof AppError && err.kind !== 'internal') {
+      return { ok: false, error: err.userMessage, ...(err.fieldErrors && Object.keys(err.fieldErrors).length ? { fieldErrors: err.fieldErrors } : {}) };
     }
     throw err; // anything else is a bug: the error page, not a message built from internals
   }

@@ -1,11 +1,7 @@
 import 'server-only';
 import { getContext, type AppContext } from '@/lib/core/context';
 import { authenticateBearer, type ApiRole } from '@/lib/auth/tokens';
-import { ValidationError } from '@/lib/devices/devices';
-import { SnapshotError } from '@/lib/backup/read';
-import { PlanError } from '@/lib/restore/plan';
-import { RestoreError } from '@/lib/restore/engine';
-import { CatalogError } from '@/lib/catalog/catalog';
+import { AppError, type FieldErrors } from '@/lib/core/errors';
 import { log } from '@/lib/core/log';
 import { auditMark, countAuditSince, insertAudit } from '@/db/queries/audit';
 import { authGate } from '@/lib/auth/limits';
@@ -17,13 +13,14 @@ export interface ApiContext extends AppContext {
   tokenId: string;
 }
 
-export function apiError(status: number, code: string, message: string, fieldErrors?: Record<string, string[]>): Response {
-  return Response.json({ error: { code, message, ...(fieldErrors ? { fieldErrors } : {}) } }, { status });
+export function apiError(status: number, code: string, message: string, fieldErrors?: FieldErrors, details?: Record<string, unknown>): Response {
+  return Response.json({ error: { code, message, ...(fieldErrors ? { fieldErrors } : {}), ...details } }, { status });
 }
 
 /**
- * Every REST handler goes through this: bearer token, role, and one place where known
- * errors become 4xx answers and anything else a logged 500 without internals.
+ * Every REST handler goes through this: bearer token, role, and the one place where an
+ * AppError becomes its answer (status, code, the message for people, field errors) and
+ * anything else a logged 500 without internals.
  */
 export function apiHandler<P = unknown>(
   roles: readonly ApiRole[],
@@ -55,11 +52,11 @@ export function apiHandler<P = unknown>(
       if (mutation && res.status < 400) await ensureAudited(app, `token:${token.id}`, mark, req);
       return res;
     } catch (err) {
-      if (err instanceof ValidationError) return apiError(400, 'invalid', err.message, err.fieldErrors);
-      if (err instanceof SnapshotError) return snapshotError(err);
-      if (err instanceof PlanError) return apiError(PLAN_STATUS[err.code], err.code, err.message);
-      if (err instanceof RestoreError) return apiError(RESTORE_STATUS[err.code], err.code, err.message);
-      if (err instanceof CatalogError) return apiError(400, 'invalid', err.message);
+      if (err instanceof AppError) {
+        // Ours but still answered for people (the store lost a snapshot's content): logged for the operator.
+        if (err.kind === 'internal') log.error({ err }, 'api handler failed');
+        return apiError(err.status, err.code, err.userMessage, err.fieldErrors, err.details);
+      }
       log.error({ err }, 'api handler failed');
       return apiError(500, 'internal', 'Something went wrong on our side.');
     }
@@ -76,30 +73,11 @@ async function ensureAudited(app: AppContext, actor: string, mark: number, req: 
   await insertAudit(app.db, { actor, action: 'api.request', details: { method: req.method, path: new URL(req.url).pathname } });
 }
 
-/** SnapshotError codes as answers; a blob gone from the store is our fault, and said plainly. */
-function snapshotError(err: SnapshotError): Response {
-  switch (err.code) {
-    case 'not-found': case 'no-such-node': return apiError(404, err.code, err.message);
-    case 'not-complete': return apiError(409, err.code, err.message);
-    case 'content-missing':
-      log.error({ err }, 'snapshot content missing from the blob store');
-      return apiError(500, err.code, `The backup store has lost data this snapshot needs (${err.message}); an operator should run a store verification.`);
-  }
-}
-
-/** PlanError codes: a snapshot or device not found, a snapshot not complete, another subscriber's handset, nothing to restore. */
-const PLAN_STATUS: Record<PlanError['code'], number> = { 'not-found': 404, 'not-complete': 409, forbidden: 403, invalid: 400, empty: 400 };
-/** RestoreError codes: `invalid` is a job whose state does not allow it (still running, nothing failed). */
-const RESTORE_STATUS: Record<RestoreError['code'], number> = { 'not-found': 404, 'already-run': 409, invalid: 409 };
-
 /** Validates input (a body or query) against a schema; a mismatch is a 400 naming each field ('paths.2'). */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  const fieldErrors: Record<string, string[]> = {};
-  for (const issue of r.error.issues) (fieldErrors[issue.path.join('.') || '_'] ??= []).push(issue.message);
-  const first = r.error.issues[0]!;
-  throw new ValidationError(`${first.path.join('.') || 'input'}: ${first.message}`, fieldErrors);
+  throw AppError.fromZod(r.error);
 }
 
 /** Reads a text body (CSV, say) with a size cap. */
@@ -108,7 +86,7 @@ export async function readText(req: Request, maxBytes: number): Promise<string> 
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new ValidationError('body is not valid UTF-8');
+    throw AppError.invalid('body is not valid UTF-8');
   }
 }
 
@@ -118,7 +96,7 @@ export async function readText(req: Request, maxBytes: number): Promise<string> 
  */
 export async function readBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get('content-length') ?? 0);
-  if (declared > maxBytes) throw new ValidationError(`body larger than ${maxBytes} bytes`);
+  if (declared > maxBytes) throw AppError.invalid(`body larger than ${maxBytes} bytes`);
   if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -129,7 +107,7 @@ export async function readBytes(req: Request, maxBytes: number): Promise<Uint8Ar
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel().catch(() => undefined);
-      throw new ValidationError(`body larger than ${maxBytes} bytes`);
+      throw AppError.invalid(`body larger than ${maxBytes} bytes`);
     }
     chunks.push(value);
   }
@@ -142,6 +120,6 @@ export async function readJson(req: Request, maxBytes = 1_000_000): Promise<unkn
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new ValidationError('body is not valid JSON');
+    throw AppError.invalid('body is not valid JSON');
   }
 }

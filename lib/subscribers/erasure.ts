@@ -10,7 +10,7 @@
  */
 import type { AppContext } from '../core/context';
 import { keyOwner } from '../backup/blob-store';
-import { ValidationError } from '../devices/devices';
+import { AppError } from '../core/errors';
 import { sqliteClient } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
 import { jobsForDevice } from '@/db/queries/jobs';
@@ -19,6 +19,7 @@ import { allDeviceSnapshots, deleteUnheldSnapshots } from '@/db/queries/retentio
 import { collectGarbage, type GcResult } from '../backup/gc';
 import { SealedBlobStore } from '../backup/sealed-store';
 import { deleteSubscriberData, devicesOfSubscriber, getSubscriber } from '@/db/queries/subscribers';
+import { insertAudit } from '@/db/queries/audit';
 
 export interface ErasureResult {
   snapshots: number;
@@ -38,7 +39,7 @@ const BUSY = ['backup', 'restore', 'local-backup', 'local-restore'];
 export async function eraseBackups(ctx: AppContext, device: DeviceRow, opts: { graceMs?: number } = {}): Promise<ErasureResult> {
   const counted = await ctx.db.transaction(async (tx) => {
     if ((await jobsForDevice(tx, device.id, ['queued', 'running'])).some((j) => BUSY.includes(j.kind))) {
-      throw new ValidationError('A backup or restore of this handset is under way. Try again once it has finished.');
+      throw AppError.invalid('A backup or restore of this handset is under way. Try again once it has finished.');
     }
     const all = await allDeviceSnapshots(tx, device.id);
     const snapshots = await deleteUnheldSnapshots(tx, all.map((s) => s.id));
@@ -72,17 +73,17 @@ export interface SubscriberErasureResult {
  */
 export async function eraseSubscriber(ctx: AppContext, subscriberId: string, opts: { graceMs?: number } = {}): Promise<SubscriberErasureResult> {
   const counted = await ctx.db.transaction(async (tx) => {
-    if (!(await getSubscriber(tx, subscriberId))) throw new ValidationError('No such subscriber.');
+    if (!(await getSubscriber(tx, subscriberId))) throw AppError.invalid('No such subscriber.');
     const handsets = await devicesOfSubscriber(tx, subscriberId);
     for (const d of handsets) {
       if ((await jobsForDevice(tx, d.id, ['queued', 'running'])).some((j) => BUSY.includes(j.kind))) {
-        throw new ValidationError('A backup or restore of one of this subscriber\'s handsets is under way. Try again once it has finished.');
+        throw AppError.invalid('A backup or restore of one of this subscriber\'s handsets is under way. Try again once it has finished.');
       }
     }
     const snaps: Awaited<ReturnType<typeof allDeviceSnapshots>> = [];
     for (const d of handsets) snaps.push(...await allDeviceSnapshots(tx, d.id));
     const held = snaps.filter((s) => s.legalHold).length;
-    if (held) throw new ValidationError(`${held} of this subscriber's backups are under legal hold. Release the hold before erasing.`);
+    if (held) throw AppError.invalid(`${held} of this subscriber's backups are under legal hold. Release the hold before erasing.`);
     const owners = [subscriberId, ...handsets.map((d) => keyOwner(d)), ...handsets.map((d) => `device:${d.id}`)];
     // Through this transaction: the store's own handle is another connection on PostgreSQL.
     const keys = ctx.blobs instanceof SealedBlobStore ? await ctx.blobs.destroyOwners([...new Set(owners)], tx) : 0;
@@ -93,4 +94,18 @@ export async function eraseSubscriber(ctx: AppContext, subscriberId: string, opt
   // SQLite only: PostgreSQL's write-ahead log is the server's, not a file of ours to truncate.
   sqliteClient(ctx.db)?.pragma('wal_checkpoint(TRUNCATE)');
   return { ...counted, gc };
+}
+
+/** The subscriber's own "delete my backups" (the portal): erased, and audited under `actor` with the counts. */
+export async function eraseBackupsAs(ctx: AppContext, device: DeviceRow, actor: string): Promise<ErasureResult> {
+  const r = await eraseBackups(ctx, device);
+  await insertAudit(ctx.db, { actor, action: 'backups.erased', deviceId: device.id, details: { snapshots: r.snapshots, held: r.held, localBackups: r.localBackups, blobs: r.gc?.removed ?? 0, bytes: r.gc?.bytes ?? 0 } });
+  return r;
+}
+
+/** Erases the subscriber for an admin, a token or the CLI, audited under `actor`: ids and counts only, since the log outlives the subscriber. */
+export async function eraseSubscriberAs(ctx: AppContext, subscriberId: string, actor: string): Promise<SubscriberErasureResult> {
+  const r = await eraseSubscriber(ctx, subscriberId);
+  await insertAudit(ctx.db, { actor, action: 'subscriber.erased', details: { subscriberId, devices: r.devices, snapshots: r.snapshots, keys: r.keys, blobs: r.gc?.removed ?? 0 } });
+  return r;
 }

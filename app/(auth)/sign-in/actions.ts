@@ -6,7 +6,7 @@ import { createSession, homeOf } from '@/lib/server/session';
 import { signIn } from '@/lib/auth/users';
 import { clientAddressFromHeaders } from '@/lib/core/client-address';
 import { signInSchema } from '@/lib/auth/schemas';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 import { insertAudit } from '@/db/queries/audit';
 
 /** Next checks a server action's Origin against the Host (on by default; next.config.ts adds no allowed origins). */
@@ -18,7 +18,7 @@ export const signInAction = publicAction({ schema: signInSchema }, async ({ emai
   // the address's failures also names the address.
   const action = r.ok ? 'sign-in' : r.code === 'locked' ? 'sign-in.locked' : r.code === 'rate-limited' ? 'sign-in.rate-limited' : 'sign-in.failed';
   await insertAudit(db, { actor: email.trim().toLowerCase().slice(0, 254), action, ...(!r.ok && r.code === 'rate-limited' ? { details: { address } } : {}) });
-  if (!r.ok) throw new ValidationError(r.error);
+  if (!r.ok) throw AppError.invalid(r.error);
   await createSession(r.user.id);
   redirect(homeOf(r.user.role));
 });

@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import { authedAction } from '@/lib/server/action';
 import { deviceFor, snapshotFor } from '@/lib/server/access';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 import { requestOrJoinJob } from '@/lib/jobs/requests';
-import { eraseBackups, handsetName } from '@/lib/subscribers/erasure';
+import { eraseBackupsAs, handsetName } from '@/lib/subscribers/erasure';
 import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema } from '@/lib/restore/wizard';
 
 const SUBSCRIBER = ['subscriber'] as const;
@@ -43,9 +43,8 @@ export const eraseBackupsAction = authedAction({ roles: SUBSCRIBER, schema: z.ob
   const device = await deviceFor(ctx.db, ctx.viewer, deviceId);
   const name = handsetName(device);
   if (confirm.trim().replace(/\s+/g, ' ').toLowerCase() !== name.toLowerCase()) {
-    throw new ValidationError('Nothing was deleted: type the handset’s name to confirm.', { confirm: [`Type “${name}” to confirm.`] });
+    throw AppError.invalid('Nothing was deleted: type the handset’s name to confirm.', { confirm: [`Type “${name}” to confirm.`] });
   }
-  const r = await eraseBackups(ctx, device);
-  await ctx.audit('backups.erased', { deviceId: device.id, details: { snapshots: r.snapshots, held: r.held, localBackups: r.localBackups, blobs: r.gc?.removed ?? 0, bytes: r.gc?.bytes ?? 0 } });
+  const r = await eraseBackupsAs(ctx, device, ctx.viewer.email);
   return { snapshots: r.snapshots, held: r.held, localBackups: r.localBackups };
 });

@@ -2,7 +2,7 @@
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { ensureModel, findModel, setProfile } from '@/db/queries/profiles';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 import { CATEGORIES } from '@/lib/omadm/mo/backup-restore';
 import { authedAction } from '@/lib/server/action';
 import { modelNameSchema, profilePathsSchema } from '@/lib/backup/schemas';
@@ -13,7 +13,7 @@ const name = (what: string) => z.string().trim().min(1, `Enter the ${what} as th
 
 export const addModelAction = authedAction({ roles: ['admin'], schema: z.object({ manufacturer: name('manufacturer'), model: name('model') }), audit: 'model.added' }, async (input, ctx) => {
   if (await findModel(ctx.db, input.manufacturer, input.model)) {
-    throw new ValidationError(`${input.manufacturer} ${input.model} is already known.`, { model: ['This model is already known.'] });
+    throw AppError.invalid(`${input.manufacturer} ${input.model} is already known.`, { model: ['This model is already known.'] });
   }
   const m = await ensureModel(ctx.db, input.manufacturer, input.model);
   await ctx.audit('model.added', { details: { id: m.id, manufacturer: m.manufacturer, model: m.model } });
@@ -39,7 +39,7 @@ export const saveProfileAction = authedAction({ roles: ['admin'], schema: profil
     if (r.success) parsed.set(c, r.data.paths);
     else fieldErrors[c] = r.error.issues.map((i) => `Line ${Number(i.path[1] ?? 0) + 1}: ${i.message}`);
   }
-  if (Object.keys(fieldErrors).length) throw new ValidationError('Some paths are not DM paths such as ./Settings.', fieldErrors);
+  if (Object.keys(fieldErrors).length) throw AppError.invalid('Some paths are not DM paths such as ./Settings.', fieldErrors);
   const before = (await modelProfile(ctx.db, input.manufacturer, input.model)).own;
   const m = await ensureModel(ctx.db, input.manufacturer, input.model);
   const changed: string[] = [];

@@ -3,7 +3,7 @@ import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { deleteAssignment, getPolicy, setAssignment, setDeviceGroup } from '@/db/queries/policies';
 import { policyFormSchema, savePolicy } from '@/lib/policies/policies';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 import { authedAction } from '@/lib/server/action';
 
 const PAGE = '/admin/policies';
@@ -30,7 +30,7 @@ const assignSchema = z.object({
 
 export const assignPolicyAction = authedAction({ roles: ['admin'], schema: assignSchema, audit: 'policy.assigned' }, async (input, ctx) => {
   const policy = await getPolicy(ctx.db, input.policyId);
-  if (!policy) throw new ValidationError('That policy no longer exists.', { policyId: ['Choose a policy.'] });
+  if (!policy) throw AppError.invalid('That policy no longer exists.', { policyId: ['Choose a policy.'] });
   await setAssignment(ctx.db, input.kind, input.key, policy.id);
   await ctx.audit('policy.assigned', { details: { kind: input.kind, key: input.key, policyId: policy.id, policy: policy.name } });
   revalidatePath(PAGE);
@@ -39,7 +39,7 @@ export const assignPolicyAction = authedAction({ roles: ['admin'], schema: assig
 
 export const unassignPolicyAction = authedAction({ roles: ['admin'], schema: z.object({ id: z.string().min(1) }), audit: 'policy.unassigned' }, async (input, ctx) => {
   const gone = await deleteAssignment(ctx.db, input.id);
-  if (!gone) throw new ValidationError('That assignment was already removed.');
+  if (!gone) throw AppError.invalid('That assignment was already removed.');
   await ctx.audit('policy.unassigned', { details: { kind: gone.kind, key: gone.key, policyId: gone.policyId } });
   revalidatePath(PAGE);
   return { key: gone.key };
@@ -52,7 +52,7 @@ const groupSchema = z.object({
 
 export const setGroupAction = authedAction({ roles: ['admin'], schema: groupSchema, audit: 'device.group-set' }, async (input, ctx) => {
   const d = await setDeviceGroup(ctx.db, input.devId, input.group);
-  if (!d) throw new ValidationError(`There is no handset ${input.devId}.`, { devId: ['No handset has this DevId.'] });
+  if (!d) throw AppError.invalid(`There is no handset ${input.devId}.`, { devId: ['No handset has this DevId.'] });
   await ctx.audit('device.group-set', { deviceId: d.id, details: { devId: d.devId, group: input.group } });
   revalidatePath(PAGE);
   return { devId: d.devId, group: input.group };

@@ -2,7 +2,7 @@
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { revokeToken } from '@/db/queries/tokens';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 import { authedAction } from '@/lib/server/action';
 import { createApiToken } from '@/lib/auth/tokens';
 
@@ -24,7 +24,7 @@ export const createTokenAction = authedAction({
 
 export const revokeTokenAction = authedAction({ roles: ['admin'], schema: z.object({ id: z.string().min(1) }), audit: 'token.revoked' }, async (input, ctx) => {
   const t = await revokeToken(ctx.db, input.id);
-  if (!t) throw new ValidationError('That token is unknown or already revoked.');
+  if (!t) throw AppError.invalid('That token is unknown or already revoked.');
   await ctx.audit('token.revoked', { details: { id: t.id, name: t.name, role: t.role } });
   revalidatePath(PAGE);
   return { name: t.name };

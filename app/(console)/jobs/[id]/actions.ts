@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { authedAction } from '@/lib/server/action';
 import { jobFor } from '@/lib/server/access';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 import { retryFailed, RestoreError } from '@/lib/restore/engine';
 
 /** "Retry failed items": only the failed and mismatched items go again, after a new consent (retryFailed audits it). */
@@ -11,7 +11,7 @@ export const retryFailedAction = authedAction({ roles: ['agent', 'admin'], schem
   try {
     return { jobId: (await retryFailed(ctx, job.id, ctx.viewer.email)).id };
   } catch (err) {
-    if (err instanceof RestoreError) throw new ValidationError(err.code === 'invalid' ? `Cannot retry: ${err.message}.` : 'That restore no longer exists.');
+    if (err instanceof RestoreError) throw AppError.invalid(err.code === 'invalid' ? `Cannot retry: ${err.message}.` : 'That restore no longer exists.');
     throw err;
   }
 });

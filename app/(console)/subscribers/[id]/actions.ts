@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { authedAction } from '@/lib/server/action';
 import { subscriberFor } from '@/lib/server/access';
-import { eraseSubscriber } from '@/lib/subscribers/erasure';
-import { ValidationError } from '@/lib/devices/devices';
+import { eraseSubscriberAs } from '@/lib/subscribers/erasure';
+import { AppError } from '@/lib/core/errors';
 
 /**
  * Erasing a subscriber (admins only), confirmed by typing their name: their handsets'
@@ -14,11 +14,9 @@ export const eraseSubscriberAction = authedAction(
   async ({ subscriberId, confirm }, ctx) => {
     const sub = await subscriberFor(ctx.db, ctx.viewer, subscriberId);
     if (confirm.trim().replace(/\s+/g, ' ').toLowerCase() !== sub.name.trim().replace(/\s+/g, ' ').toLowerCase()) {
-      throw new ValidationError('Nothing was erased: type the subscriber’s name to confirm.', { confirm: [`Type “${sub.name}” to confirm.`] });
+      throw AppError.invalid('Nothing was erased: type the subscriber’s name to confirm.', { confirm: [`Type “${sub.name}” to confirm.`] });
     }
-    const r = await eraseSubscriber(ctx, sub.id);
-    // Ids and counts only: the audit log outlives the subscriber.
-    await ctx.audit('subscriber.erased', { details: { subscriberId: sub.id, devices: r.devices, snapshots: r.snapshots, keys: r.keys, blobs: r.gc?.removed ?? 0 } });
+    const r = await eraseSubscriberAs(ctx, sub.id, ctx.viewer.email);
     return { devices: r.devices, snapshots: r.snapshots };
   },
 );

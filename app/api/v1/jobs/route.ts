@@ -1,6 +1,6 @@
 import { apiError, apiHandler, parseInput, readJson } from '@/lib/server/api';
 import { findDevice } from '@/lib/devices/present';
-import { JobRequestError, requestOrJoinJob } from '@/lib/jobs/requests';
+import { requestOrJoinJob } from '@/lib/jobs/requests';
 import { createJobSchema } from '@/lib/backup/schemas';
 import { publicJob } from '@/lib/backup/views';
 
@@ -15,14 +15,6 @@ export const POST = apiHandler(['admin', 'agent'], async (req, ctx) => {
   const { devId, ...job } = parseInput(createJobSchema, await readJson(req));
   const device = await findDevice(ctx.db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
-  try {
-    const r = await requestOrJoinJob(ctx.db, device, job, `token:${ctx.tokenId}`);
-    return Response.json({ job: publicJob(r.job), created: r.created }, { status: 202 });
-  } catch (err) {
-    if (err instanceof JobRequestError) {
-      const status = err.code === 'no-local-backup' || err.code === 'no-ds-snapshot' ? 404 : err.code === 'forbidden-target' ? 403 : 409;
-      return apiError(status, err.code, err.message);
-    }
-    throw err;
-  }
+  const r = await requestOrJoinJob(ctx.db, device, job, `token:${ctx.tokenId}`);
+  return Response.json({ job: publicJob(r.job), created: r.created }, { status: 202 });
 });

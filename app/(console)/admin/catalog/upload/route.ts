@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { CatalogError, MAX_PACKAGE_BYTES, publishAppAs, publishFirmwareAs } from '@/lib/catalog/catalog';
+import { MAX_PACKAGE_BYTES, publishAppAs, publishFirmwareAs } from '@/lib/catalog/catalog';
 import { getContext } from '@/lib/core/context';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 import { readBytes } from '@/lib/server/api';
 import { refuseCrossSite } from '@/lib/server/origin';
 import { getViewer } from '@/lib/server/session';
@@ -43,8 +43,13 @@ export async function POST(req: Request): Promise<Response> {
     return problem(400, 'Some fields need another look.', fieldErrors);
   }
   const ctx = getContext();
+  // The only refusal reading the body gives is a body over the cap.
+  const bytes = await readBytes(req, MAX_PACKAGE_BYTES).catch((err: unknown) => {
+    if (err instanceof AppError) return null;
+    throw err;
+  });
+  if (!bytes) return problem(413, `The file is larger than the ${MAX_PACKAGE_BYTES / 1024 / 1024} MB a package may be.`);
   try {
-    const bytes = await readBytes(req, MAX_PACKAGE_BYTES);
     const m = meta.data;
     if (m.kind === 'firmware') {
       const row = await publishFirmwareAs(ctx, { manufacturer: m.manufacturer, model: m.model, version: m.version, ...(m.name ? { name: m.name } : {}), bytes }, viewer.email);
@@ -53,8 +58,7 @@ export async function POST(req: Request): Promise<Response> {
     const row = await publishAppAs(ctx, { appId: m.appId, name: m.name, version: m.version, ...(m.models ? { models: m.models } : {}), bytes }, viewer.email);
     return Response.json({ id: row.id, what: `${row.name} ${row.version}` }, { status: 201 });
   } catch (err) {
-    if (err instanceof ValidationError) return problem(413, `The file is larger than the ${MAX_PACKAGE_BYTES / 1024 / 1024} MB a package may be.`);
-    if (err instanceof CatalogError) return problem(400, err.message.replace(/^./, (c) => c.toUpperCase()) + '.');
+    if (err instanceof AppError) return problem(400, err.message.replace(/^./, (c) => c.toUpperCase()) + '.');
     throw err;
   }
 }

@@ -1,7 +1,7 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { ValidationError } from '@/lib/devices/devices';
+import { AppError } from '@/lib/core/errors';
 import { hasDsAccount } from '@/lib/ds/accounts';
 import { requestOrJoinJob } from '@/lib/jobs/requests';
 import { authedAction } from '@/lib/server/action';
@@ -17,7 +17,7 @@ export const backUpContactsNow = authedAction(
   { roles: ['agent', 'admin'], schema: z.object({ deviceId: z.string().trim().min(1).max(64) }), audit: 'ds-backup.requested' },
   async (input, ctx) => {
     const device = await deviceFor(ctx.db, ctx.viewer, input.deviceId);
-    if (!(await hasDsAccount(ctx.db, device.id))) throw new ValidationError('This handset has no DS account yet: an administrator can set one up under DS accounts.');
+    if (!(await hasDsAccount(ctx.db, device.id))) throw AppError.invalid('This handset has no DS account yet: an administrator can set one up under DS accounts.');
     const { job, created } = await requestOrJoinJob(ctx.db, device, { kind: 'ds-backup' }, ctx.viewer.email);
     revalidatePath(`/devices/${device.id}`);
     return { jobId: job.id, created };

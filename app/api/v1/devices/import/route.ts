@@ -1,6 +1,5 @@
 import { apiError, apiHandler, readText } from '@/lib/server/api';
-import { DeviceImportError, IMPORT_MAX_BYTES, importDevices } from '@/lib/devices/import';
-import { insertAudit } from '@/db/queries/audit';
+import { IMPORT_MAX_BYTES, importDevicesAs } from '@/lib/devices/import';
 
 export const dynamic = 'force-dynamic';
 
@@ -14,14 +13,6 @@ export const POST = apiHandler(['admin'], async (req, ctx) => {
     return apiError(415, 'unsupported-media-type', 'Send the CSV file itself as the body (Content-Type: text/csv).');
   }
   const csv = await readText(req, IMPORT_MAX_BYTES);
-  try {
-    const result = await importDevices(ctx.db, csv);
-    await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'devices.imported', details: result });
-    return Response.json(result, { status: 201 });
-  } catch (err) {
-    if (err instanceof DeviceImportError) {
-      return Response.json({ error: { code: 'invalid-rows', message: err.message, fieldErrors: err.fieldErrors, rows: err.rows } }, { status: 400 });
-    }
-    throw err;
-  }
+  const result = await importDevicesAs(ctx.db, csv, `token:${ctx.tokenId}`);
+  return Response.json(result, { status: 201 });
 });

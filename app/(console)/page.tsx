@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
-import { searchSubscribers } from '@/db/queries/search';
 import { getContext } from '@/lib/core/context';
 import { requireViewer } from '@/lib/server/action';
-import { MAX_QUERY_LENGTH, SEARCH_LIMIT } from '@/lib/search/search';
+import { MAX_QUERY_LENGTH } from '@/lib/search/search';
+import { findSubscribers } from '@/lib/subscribers/views';
 import { SearchBox } from '@/components/search-box';
 import { PageHeader } from '@/components/ui';
 
@@ -16,7 +16,7 @@ export default async function SearchPage({ searchParams }: { searchParams: Promi
   await requireViewer(['agent', 'admin']);
   const raw = (await searchParams).q;
   const q = (typeof raw === 'string' ? raw : '').trim().slice(0, MAX_QUERY_LENGTH);
-  const hits = q ? await searchSubscribers(getContext().db, q, SEARCH_LIMIT) : [];
+  const hits = q ? await findSubscribers(getContext().db, q) : [];
   return (
     <div className="mx-auto max-w-3xl">
       <PageHeader title="Find a subscriber" subtitle="By MSISDN, IMEI, name or email" />

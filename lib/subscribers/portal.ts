@@ -8,6 +8,7 @@ import { isSafetyBackup } from '../jobs/kinds';
 import { lastCompleteSnapshot, listSnapshots } from '@/db/queries/snapshots';
 import { formatAge } from '../core/format';
 import { devicesOfViewer } from '@/db/queries/users';
+import { listConsents } from '@/db/queries/restore';
 import { handsetName } from './erasure';
 
 /** The backup queued or running for a handset that its owner asked for (not a restore's safety backup), if any. */
@@ -37,4 +38,14 @@ export async function portalHistory(db: Db, deviceId: string, now = Date.now()) 
     snapshots: (await listSnapshots(db, deviceId, { limit: 200 })).map((s) => ({ ...s, takenAt: s.completedAt ?? s.startedAt, age: formatAge(s.completedAt ?? s.startedAt, now) })),
     jobs: (await jobsForDevice(db, deviceId, undefined, 10)).map((j) => ({ id: j.id, kind: j.kind, status: j.status, age: formatAge(j.createdAt, now) })),
   };
+}
+
+/**
+ * Every answer the subscriber gave to a restore prompt, newest first, with the handset's
+ * DevId while it is still theirs. The subscriber id comes from the session, never from the request.
+ */
+export async function portalConsents(db: Db, viewer: { subscriberId: string | null }) {
+  const rows = viewer.subscriberId ? await listConsents(db, { subscriberId: viewer.subscriberId }) : [];
+  const names = new Map((await devicesOfViewer(db, viewer)).map((d) => [d.id, d.devId]));
+  return rows.map((c) => ({ id: c.id, at: c.at, devId: names.get(c.deviceId), prompt: c.prompt, answer: c.answer, cost: c.cost }));
 }

@@ -1,8 +1,8 @@
-import { searchSubscribers } from '@/db/queries/search';
 import { getContext } from '@/lib/core/context';
 import { isStaff } from '@/lib/server/access';
 import { getViewer } from '@/lib/server/session';
-import { MAX_QUERY_LENGTH, SEARCH_LIMIT } from '@/lib/search/search';
+import { MAX_QUERY_LENGTH } from '@/lib/search/search';
+import { findSubscribers } from '@/lib/subscribers/views';
 
 export const dynamic = 'force-dynamic';
 
@@ -15,6 +15,6 @@ export async function GET(req: Request): Promise<Response> {
   if (!viewer) return Response.json({ error: 'Sign in to search.' }, { status: 401 });
   if (!isStaff(viewer)) return Response.json({ error: 'Search is for agents and admins.' }, { status: 403 });
   const q = (new URL(req.url).searchParams.get('q') ?? '').slice(0, MAX_QUERY_LENGTH);
-  const hits = await searchSubscribers(getContext().db, q, SEARCH_LIMIT);
+  const hits = await findSubscribers(getContext().db, q);
   return Response.json({ hits }, { headers: { 'cache-control': 'private, no-store' } });
 }

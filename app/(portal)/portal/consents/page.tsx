@@ -1,8 +1,7 @@
 import type { Metadata } from 'next';
 import { getContext } from '@/lib/core/context';
 import { requireViewer } from '@/lib/server/action';
-import { listConsents } from '@/db/queries/restore';
-import { devicesOfViewer } from '@/db/queries/users';
+import { portalConsents } from '@/lib/subscribers/portal';
 import { formatTime } from '@/lib/core/format';
 import { Card, EmptyState, PageHeader, StatusBadge, Table, tdClass, thClass } from '@/components/ui';
 
@@ -12,10 +11,7 @@ export const dynamic = 'force-dynamic';
 /** Every answer the subscriber gave on a handset to a restore prompt, newest first. */
 export default async function PortalConsentsPage() {
   const viewer = await requireViewer(['subscriber']);
-  const { db } = getContext();
-  // The subscriber id comes from the session, never from the request.
-  const rows = viewer.subscriberId ? await listConsents(db, { subscriberId: viewer.subscriberId }) : [];
-  const names = new Map((await devicesOfViewer(db, viewer)).map((d) => [d.id, d.devId]));
+  const rows = await portalConsents(getContext().db, viewer);
   return (
     <div>
       <PageHeader title="My consent history" subtitle="What each handset asked you before a restore, and what you answered." />
@@ -27,7 +23,7 @@ export default async function PortalConsentsPage() {
               {rows.map((c) => (
                 <tr key={c.id}>
                   <td className={tdClass}>{formatTime(c.at)}</td>
-                  <td className={`${tdClass} font-mono text-xs`}>{names.get(c.deviceId) ?? 'a handset no longer yours'}</td>
+                  <td className={`${tdClass} font-mono text-xs`}>{c.devId ?? 'a handset no longer yours'}</td>
                   <td className={tdClass}>{c.prompt}</td>
                   <td className={tdClass}><StatusBadge status={c.answer} /></td>
                   <td className={tdClass}>{c.cost ?? '-'}</td>

@@ -1,6 +1,6 @@
 import { apiHandler, parseInput } from '@/lib/server/api';
-import { searchSubscribers } from '@/db/queries/search';
 import { subscriberSearchSchema } from '@/lib/subscribers/schemas';
+import { findSubscribers } from '@/lib/subscribers/views';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,5 +8,5 @@ export const dynamic = 'force-dynamic';
 export const GET = apiHandler(['admin', 'agent'], async (req, { db }) => {
   const url = new URL(req.url);
   const q = parseInput(subscriberSearchSchema, { q: url.searchParams.get('q') ?? '', limit: url.searchParams.get('limit') ?? undefined });
-  return Response.json({ subscribers: await searchSubscribers(db, q.q, q.limit) });
+  return Response.json({ subscribers: await findSubscribers(db, q.q, q.limit) });
 });

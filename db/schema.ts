@@ -100,7 +100,8 @@ export const dmSessionValues = sqliteTable('dm_session_values', {
 
 /**
  * Work for a handset. `kind` names the domain operation; `payload` and `result` are JSON.
- * A job runs in the next DM session the handset opens.
+ * The kinds and each one's payload schema are lib/jobs/kinds.ts (db/queries/jobs.ts parses
+ * the payload as it reads a row). A job runs in the next DM session the handset opens.
  */
 export const jobs = sqliteTable('jobs', {
   id: id(),

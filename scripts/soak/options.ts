@@ -49,9 +49,10 @@ export const USAGE = 'usage: npm run soak -- --devices N --minutes M [--fault-ra
 
 export type CommandLine = { help: true } | { help: false; opts: SoakOptions; json: string | undefined };
 
-/** The process's arguments; throws with the reason when they are not a run (the caller adds USAGE). */
-export function parseCommandLine(): CommandLine {
+/** The arguments (default: the process's); throws with the reason when they are not a run (the caller adds USAGE). */
+export function parseCommandLine(args?: string[]): CommandLine {
   const v = parseArgs({
+    ...(args ? { args } : {}),
     options: {
       devices: { type: 'string' }, minutes: { type: 'string' }, 'fault-rate': { type: 'string' }, json: { type: 'string' },
       seed: { type: 'string' }, think: { type: 'string' }, drain: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean' },

@@ -4,8 +4,7 @@
  * slash, model: the first slash splits) or `--manufacturer Nimbus --model N1`.
  */
 import { getContext } from '../lib/core/context';
-import { ensureModel, setProfile } from '../db/queries/profiles';
-import { insertAudit } from '../db/queries/audit';
+import { setModelProfile } from '../lib/backup/profiles';
 import { CATEGORIES } from '../lib/omadm/mo/backup-restore';
 import { modelRefSchema, profilePathsSchema, profileRefSchema, splitList } from '../lib/backup/schemas';
 import { modelProfile, type ModelProfile } from '../lib/backup/views';
@@ -61,8 +60,7 @@ export const profileSet: Command = {
     const parsed = profilePathsSchema.safeParse({ paths: v.clear ? [] : splitList(String(v.paths)) });
     if (!parsed.success) throw new UsageError(`--paths: ${parsed.error.issues[0]!.message}`);
     const db = getContext().db;
-    await setProfile(db, (await ensureModel(db, ref.manufacturer, ref.model)).id, cat.data, parsed.data.paths);
-    await insertAudit(db, { actor: 'cli', action: 'profile.set', details: { ...ref, category: cat.data, paths: parsed.data.paths } });
+    await setModelProfile(db, { manufacturer: ref.manufacturer, model: ref.model, category: cat.data, paths: parsed.data.paths }, 'cli');
     const p = await modelProfile(db, ref.manufacturer, ref.model);
     if (v.json) printJson(p);
     else {

@@ -5,7 +5,9 @@
  * subtrees a model keeps its settings, certificates, app data and apps under.
  */
 import type { Db } from '@/db/client';
-import { findModel, profileRows } from '@/db/queries/profiles';
+import { ensureModel, findModel, profileRows, setProfile, type ModelRow } from '@/db/queries/profiles';
+import { insertAudit } from '@/db/queries/audit';
+import { AppError } from '../core/errors';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
 
 export type Profile = Record<Category, string[]>;
@@ -61,4 +63,42 @@ export function categoryOf(roots: ReadonlyArray<{ path: string; category: Catego
     if ((path === r.path || path.startsWith(`${r.path}/`)) && (!best || r.path.length > best.path.length)) best = r;
   }
   return best?.category;
+}
+
+/** A model's own paths by category, beside the generic ones (none for a model nobody described). */
+export async function ownPaths(db: Db, modelId: string | undefined): Promise<Profile> {
+  const own = Object.fromEntries(CATEGORIES.map((c) => [c, [] as string[]])) as Profile;
+  if (modelId) {
+    for (const r of await profileRows(db, modelId)) if ((CATEGORIES as readonly string[]).includes(r.category)) own[r.category as Category] = JSON.parse(r.paths) as string[];
+  }
+  return own;
+}
+
+/** Records a model before any handset of it connects (the console's "Add a model"), audited under `actor`. */
+export async function addModel(db: Db, input: { manufacturer: string; model: string }, actor: string): Promise<ModelRow> {
+  if (await findModel(db, input.manufacturer, input.model)) {
+    throw AppError.invalid(`${input.manufacturer} ${input.model} is already known.`, { model: ['This model is already known.'] });
+  }
+  const m = await ensureModel(db, input.manufacturer, input.model);
+  await insertAudit(db, { actor, action: 'model.added', details: { id: m.id, manufacturer: m.manufacturer, model: m.model } });
+  return m;
+}
+
+/** Sets the paths one category covers for a model (replacing its earlier ones; [] clears them), audited under `actor`. */
+export async function setModelProfile(db: Db, p: { manufacturer: string; model: string; category: Category; paths: string[] }, actor: string): Promise<void> {
+  await setProfile(db, (await ensureModel(db, p.manufacturer, p.model)).id, p.category, p.paths);
+  await insertAudit(db, { actor, action: 'profile.set', details: { manufacturer: p.manufacturer, model: p.model, category: p.category, paths: p.paths } });
+}
+
+/** A model's own paths for every category at once (the console's form): only the categories that changed are written and audited. */
+export async function saveModelProfile(db: Db, ref: { manufacturer: string; model: string }, paths: Profile, actor: string): Promise<Category[]> {
+  const before = await ownPaths(db, (await findModel(db, ref.manufacturer, ref.model))?.id);
+  await ensureModel(db, ref.manufacturer, ref.model); // saving the form records the model even when nothing changed
+  const changed: Category[] = [];
+  for (const c of CATEGORIES) {
+    if (JSON.stringify(paths[c]) === JSON.stringify(before[c])) continue;
+    await setModelProfile(db, { ...ref, category: c, paths: paths[c] }, actor);
+    changed.push(c);
+  }
+  return changed;
 }

@@ -4,11 +4,10 @@
  */
 import type { Db } from '@/db/client';
 import type { JobRow } from '@/db/queries/jobs';
-import { findModel, profileRows } from '@/db/queries/profiles';
+import { findModel, listModels, profileRows } from '@/db/queries/profiles';
 import type { SnapshotRow } from '@/db/queries/snapshots';
 import { readProgress } from './engine';
-import { GENERIC_PROFILE, profileFor } from './profiles';
-import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
+import { GENERIC_PROFILE, ownPaths, profileFor } from './profiles';
 
 /** A JSON column's value; text that is not JSON as it is. */
 export function json(s: string | null): unknown {
@@ -94,11 +93,27 @@ export type PublicJob = ReturnType<typeof publicJob>;
  */
 export async function modelProfile(db: Db, manufacturer: string, model: string) {
   const m = await findModel(db, manufacturer, model);
-  const own = Object.fromEntries(CATEGORIES.map((c) => [c, [] as string[]])) as Record<Category, string[]>;
-  if (m) {
-    for (const r of await profileRows(db, m.id)) if ((CATEGORIES as readonly string[]).includes(r.category)) own[r.category as Category] = JSON.parse(r.paths) as string[];
-  }
+  const own = await ownPaths(db, m?.id);
   return { manufacturer, model, known: m !== undefined, profile: await profileFor(db, manufacturer, model), own, generic: GENERIC_PROFILE };
 }
 
 export type ModelProfile = Awaited<ReturnType<typeof modelProfile>>;
+
+/** Every known model's profile (the console's models page). */
+export async function modelProfiles(db: Db): Promise<ModelProfile[]> {
+  const out = [];
+  for (const m of await listModels(db)) out.push(await modelProfile(db, m.manufacturer, m.model));
+  return out;
+}
+
+/** Known models, each with the paths its profile adds to the generic one, by category (GET /models). */
+export async function modelList(db: Db) {
+  const models = [];
+  for (const m of await listModels(db)) {
+    models.push({
+      id: m.id, manufacturer: m.manufacturer, model: m.model, createdAt: m.createdAt,
+      profiles: Object.fromEntries((await profileRows(db, m.id)).map((r) => [r.category, JSON.parse(r.paths) as string[]])),
+    });
+  }
+  return models;
+}

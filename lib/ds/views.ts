@@ -315,3 +315,8 @@ export async function deviceDsAccounts(db: Db, device: Pick<DeviceRow, 'id'>): P
   for (const a of await dsAccountsOfDevice(db, device.id)) out.push(await publicDsAccount(db, a));
   return out;
 }
+
+/** The DS snapshot with this id, for callers that see every handset (API tokens); undefined when none. */
+export async function findDsSnapshot(db: Db, id: string): Promise<DsSnapshotRow | undefined> {
+  return getDsSnapshot(db, id);
+}

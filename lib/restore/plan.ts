@@ -17,6 +17,7 @@ import type { AppContext } from '../core/context';
 import { getDevice, getDeviceByDevId } from '@/db/queries/devices';
 import { findAppPackage, findFirmwarePackage } from '@/db/queries/catalog';
 import { insertPlan, type RestorePlanRow } from '@/db/queries/restore';
+import { insertAudit } from '@/db/queries/audit';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
 import { appFitsModel } from '../catalog/catalog';
 import { compareVersions } from '../backup/diff';
@@ -249,6 +250,16 @@ export async function createPlan(ctx: AppContext, req: PlanRequest, actor: strin
   const row = await insertPlan(ctx.db, {
     snapshotId: plan.snapshotId, sourceDeviceId: source.id, targetDeviceId: target.id, plan: json,
     planHash: createHash('sha256').update(json).digest('hex'), createdBy: actor,
+  });
+  return { row, plan };
+}
+
+/** createPlan for the API: the plan stored, and audited under `actor` with its size and whether it may take firmware back. */
+export async function planRestoreAs(ctx: AppContext, req: PlanRequest, actor: string): Promise<{ row: RestorePlanRow; plan: RestorePlan }> {
+  const { row, plan } = await createPlan(ctx, req, actor);
+  await insertAudit(ctx.db, {
+    actor, action: 'restore.planned', deviceId: row.targetDeviceId,
+    details: { planId: row.id, snapshotId: plan.snapshotId, steps: plan.steps.length, bytes: plan.bytes, firmwareDowngradeAllowed: plan.firmwareDowngradeAllowed },
   });
   return { row, plan };
 }

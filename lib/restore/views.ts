@@ -5,7 +5,7 @@
  */
 import type { Db } from '@/db/client';
 import type { AppPackageRow, FirmwarePackageRow } from '@/db/queries/catalog';
-import type { JobRow } from '@/db/queries/jobs';
+import { getJob, type JobRow } from '@/db/queries/jobs';
 import { getPlan, listConsents, listItems, type ConsentRow, type RestoreItemRow, type RestorePlanRow } from '@/db/queries/restore';
 import type { RestorePlan } from './plan';
 import { json, publicJob } from '../backup/views';
@@ -90,4 +90,16 @@ export function publicAppPackage(p: AppPackageRow) {
     models: json(p.models) as string[] | null,
     size: p.size, sha256: p.blobHash, createdAt: p.createdAt,
   };
+}
+
+/** A stored plan as it was shown, and the job that ran it; undefined when there is none. */
+export async function planView(db: Db, id: string) {
+  const row = await getPlan(db, id);
+  return row ? publicPlan(row) : undefined;
+}
+
+/** jobDetail of the job with this id; undefined when there is none. */
+export async function jobView(db: Db, id: string): Promise<JobDetail | undefined> {
+  const job = await getJob(db, id);
+  return job ? jobDetail(db, job) : undefined;
 }

@@ -1,11 +1,10 @@
 import Link from 'next/link';
 import { AdminForm } from '@/components/admin-form';
 import { Card, EmptyState, PageHeader, Table, tdClass, thClass } from '@/components/ui';
-import { listModels } from '@/db/queries/profiles';
 import { getContext } from '@/lib/core/context';
 import { CATEGORIES } from '@/lib/omadm/mo/backup-restore';
 import { requireViewer } from '@/lib/server/action';
-import { modelProfile } from '@/lib/backup/views';
+import { modelProfiles } from '@/lib/backup/views';
 import { addModelAction, saveProfileAction } from './actions';
 
 export const dynamic = 'force-dynamic';
@@ -16,8 +15,7 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
   await requireViewer(['admin']);
   const { db } = getContext();
   const q = await searchParams;
-  const models = [];
-  for (const m of await listModels(db)) models.push(await modelProfile(db, m.manufacturer, m.model));
+  const models = await modelProfiles(db);
   const selected = models.find((m) => key(m.manufacturer, m.model) === q.model) ?? models[0];
   return (
     <div className="space-y-6">

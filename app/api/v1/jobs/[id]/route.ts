@@ -1,6 +1,5 @@
 import { apiError, apiHandler } from '@/lib/server/api';
-import { getJob } from '@/db/queries/jobs';
-import { jobDetail } from '@/lib/restore/views';
+import { jobView } from '@/lib/restore/views';
 
 export const dynamic = 'force-dynamic';
 
@@ -9,7 +8,7 @@ export const dynamic = 'force-dynamic';
  * a restore (each item's outcome and the consent entries).
  */
 export const GET = apiHandler<{ id: string }>(['admin', 'agent'], async (_req, { db }, { id }) => {
-  const job = await getJob(db, id);
+  const job = await jobView(db, id);
   if (!job) return apiError(404, 'not-found', 'No such job.');
-  return Response.json(await jobDetail(db, job));
+  return Response.json(job);
 });

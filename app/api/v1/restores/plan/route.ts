@@ -1,6 +1,5 @@
 import { apiError, apiHandler, parseInput, readJson } from '@/lib/server/api';
-import { insertAudit } from '@/db/queries/audit';
-import { createPlan } from '@/lib/restore/plan';
+import { planRestoreAs } from '@/lib/restore/plan';
 import { planRequestSchema } from '@/lib/restore/schemas';
 
 export const dynamic = 'force-dynamic';
@@ -15,11 +14,6 @@ export const POST = apiHandler(['admin', 'agent'], async (req, ctx) => {
   if (input.allowFirmwareDowngrade && ctx.role !== 'admin') {
     return apiError(403, 'forbidden', 'Only an admin may allow a firmware downgrade.');
   }
-  const actor = `token:${ctx.tokenId}`;
-  const { row, plan } = await createPlan(ctx, input, actor);
-  await insertAudit(ctx.db, {
-    actor, action: 'restore.planned', deviceId: row.targetDeviceId,
-    details: { planId: row.id, snapshotId: plan.snapshotId, steps: plan.steps.length, bytes: plan.bytes, firmwareDowngradeAllowed: plan.firmwareDowngradeAllowed },
-  });
+  const { row, plan } = await planRestoreAs(ctx, input, `token:${ctx.tokenId}`);
   return Response.json({ planId: row.id, planHash: row.planHash, plan }, { status: 201 });
 });

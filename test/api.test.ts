@@ -23,6 +23,7 @@ import { openapi } from '@/lib/api/openapi';
 import { createApiToken } from '@/lib/auth/tokens';
 import { AFTER, BEFORE, RINGTONE, seedSnapshot } from './support/fixtures';
 import { testDb } from './support/db';
+import { documentChecker } from './support/api-contract';
 
 import * as subscribersRoute from '@/app/api/v1/subscribers/route';
 import * as subscriberRoute from '@/app/api/v1/subscribers/[id]/route';
@@ -42,6 +43,16 @@ import * as jobsRoute from '@/app/api/v1/jobs/route';
 import * as jobRoute from '@/app/api/v1/jobs/[id]/route';
 
 type Handler = (req: Request, route: { params: Promise<never> }) => Promise<Response>;
+
+/** The operation of the document each handler is, so every answer the tests receive is checked against it. */
+const conformsToDocument = documentChecker([
+  [subscribersRoute.GET, 'GET /subscribers'], [subscriberRoute.GET, 'GET /subscribers/{id}'], [subscriberRoute.DELETE, 'DELETE /subscribers/{id}'],
+  [devicesRoute.GET, 'GET /devices'], [devicesRoute.POST, 'POST /devices'], [importRoute.POST, 'POST /devices/import'],
+  [deviceRoute.GET, 'GET /devices/{devId}'], [deviceSnapshotsRoute.GET, 'GET /devices/{devId}/snapshots'], [deviceJobsRoute.GET, 'GET /devices/{devId}/jobs'],
+  [wakeRoute.POST, 'POST /devices/{devId}/wake'], [modelsRoute.GET, 'GET /models'], [profileRoute.GET, 'GET /models/{manufacturer}/{model}/profile'],
+  [profilesRoute.PUT, 'PUT /models/{manufacturer}/{model}/profiles/{category}'], [snapshotRoute.GET, 'GET /snapshots/{id}'],
+  [contentRoute.GET, 'GET /snapshots/{id}/content'], [diffRoute.GET, 'GET /snapshots/{id}/diff/{other}'], [jobsRoute.POST, 'POST /jobs'], [jobRoute.GET, 'GET /jobs/{id}'],
+]);
 
 let dir: string;
 let ctx: AppContext;
@@ -64,8 +75,11 @@ async function call(handler: unknown, method: string, opts: CallOptions = {}): P
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined) headers['content-type'] = opts.type ?? (opts.raw !== undefined ? 'text/csv' : 'application/json');
   const res = await (handler as Handler)(new Request(url, { method, headers, body }), { params: Promise.resolve(opts.params ?? {}) as Promise<never> });
-  const text = (res.headers.get('content-type') ?? '').includes('json') ? await res.clone().text() : '';
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, res };
+  const json = (res.headers.get('content-type') ?? '').includes('json');
+  const text = json ? await res.clone().text() : '';
+  const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  conformsToDocument(handler, res.status, parsed, json, opts.body);
+  return { status: res.status, body: parsed, res };
 }
 
 const err = (b: Record<string, unknown>) => b.error as { code: string; message: string; fieldErrors?: Record<string, string[]>; rows?: unknown[] };
@@ -496,6 +510,13 @@ describe('the OpenAPI document', () => {
       expect(Object.keys(paths[p]!).sort(), p).toEqual(methods.map((m) => m.toLowerCase()).sort());
     }
     expect(Object.keys(paths).sort()).toEqual([...found.keys()].sort());
+  });
+
+  it('checks each answer against the document: a body of the wrong shape, or a status it does not list, fails', () => {
+    expect(() => conformsToDocument(devicesRoute.GET, 200, { devices: [{ id: 1 }] }, true, undefined)).toThrow(/GET \/devices 200/);
+    expect(() => conformsToDocument(devicesRoute.GET, 418, {}, true, undefined)).toThrow(/does not list/);
+    expect(() => conformsToDocument(jobsRoute.POST, 202, { job: {}, created: true }, true, { devId: ADA, kind: 'backup' })).toThrow();
+    expect(() => conformsToDocument(profilesRoute.PUT, 400, { error: { code: 'invalid', message: 'm' } }, true, { paths: 3 })).not.toThrow();
   });
 
   it('names every path parameter and resolves every $ref', () => {

@@ -23,6 +23,7 @@ import * as listRoute from '@/app/api/v1/devices/[devId]/ds-snapshots/route';
 import * as accountsRoute from '@/app/api/v1/devices/[devId]/ds-accounts/route';
 import * as snapshotRoute from '@/app/api/v1/ds-snapshots/[id]/route';
 import * as diffRoute from '@/app/api/v1/ds-snapshots/[id]/diff/[other]/route';
+import { documentChecker } from './support/api-contract';
 
 type Handler = (req: Request, route: { params: Promise<never> }) => Promise<Response>;
 
@@ -36,6 +37,11 @@ let adaId: string;
 const ADA = 'IMEI:356938035643809';
 const BOB = 'IMEI:490154203237518';
 
+const conformsToDocument = documentChecker([
+  [listRoute.GET, 'GET /devices/{devId}/ds-snapshots'], [accountsRoute.GET, 'GET /devices/{devId}/ds-accounts'], [accountsRoute.POST, 'POST /devices/{devId}/ds-accounts'],
+  [snapshotRoute.GET, 'GET /ds-snapshots/{id}'], [diffRoute.GET, 'GET /ds-snapshots/{id}/diff/{other}'],
+]);
+
 async function call(handler: unknown, method: string, opts: { token?: string | null; body?: unknown; raw?: string; params?: Record<string, string> } = {}) {
   const headers: Record<string, string> = {};
   const token = opts.token === undefined ? admin : opts.token;
@@ -43,7 +49,9 @@ async function call(handler: unknown, method: string, opts: { token?: string | n
   const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await (handler as Handler)(new Request('http://localhost/api/v1/x', { method, headers, body }), { params: Promise.resolve(opts.params ?? {}) as Promise<never> });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  const answer = (await res.json()) as Record<string, unknown>;
+  conformsToDocument(handler, res.status, answer, true, opts.body);
+  return { status: res.status, body: answer };
 }
 
 const names = (list: unknown) => (list as Array<{ summary: string }>).map((c) => c.summary).sort();

@@ -30,6 +30,7 @@ import * as retryRoute from '@/app/api/v1/jobs/[id]/retry/route';
 import * as consentsRoute from '@/app/api/v1/subscribers/[id]/consents/route';
 import * as firmwareRoute from '@/app/api/v1/catalog/firmware/route';
 import * as appsRoute from '@/app/api/v1/catalog/apps/route';
+import { documentChecker } from './support/api-contract';
 
 type Handler = (req: Request, route: { params: Promise<never> }) => Promise<Response>;
 
@@ -44,6 +45,12 @@ const STRANGER = 'IMEI:490154203237518';
 
 interface CallOptions { token?: string | null; body?: unknown; raw?: string | Uint8Array; type?: string; headers?: Record<string, string>; query?: Record<string, string>; params?: Record<string, string> }
 
+const conformsToDocument = documentChecker([
+  [planRoute.POST, 'POST /restores/plan'], [storedPlanRoute.GET, 'GET /plans/{id}'], [executeRoute.POST, 'POST /plans/{id}/execute'],
+  [jobRoute.GET, 'GET /jobs/{id}'], [retryRoute.POST, 'POST /jobs/{id}/retry'], [consentsRoute.GET, 'GET /subscribers/{id}/consents'],
+  [firmwareRoute.GET, 'GET /catalog/firmware'], [firmwareRoute.POST, 'POST /catalog/firmware'], [appsRoute.GET, 'GET /catalog/apps'], [appsRoute.POST, 'POST /catalog/apps'],
+]);
+
 async function call(handler: unknown, method: string, opts: CallOptions = {}): Promise<{ status: number; body: Record<string, unknown> }> {
   const url = new URL('http://localhost/api/v1/x');
   for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
@@ -55,8 +62,11 @@ async function call(handler: unknown, method: string, opts: CallOptions = {}): P
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined) headers['content-type'] = opts.type ?? (opts.raw !== undefined ? 'application/octet-stream' : 'application/json');
   const res = await (handler as Handler)(new Request(url, { method, headers, body: body as BodyInit | undefined }), { params: Promise.resolve(opts.params ?? {}) as Promise<never> });
-  const text = (res.headers.get('content-type') ?? '').includes('json') ? await res.text() : '';
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  const json = (res.headers.get('content-type') ?? '').includes('json');
+  const text = json ? await res.text() : '';
+  const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  conformsToDocument(handler, res.status, parsed, json, opts.body);
+  return { status: res.status, body: parsed };
 }
 
 const err = (b: Record<string, unknown>) => b.error as { code: string; message: string; fieldErrors?: Record<string, string[]> };

@@ -1,658 +1,470 @@
-/** The REST API's OpenAPI 3.1 document, served at /api/v1/openapi.json. */
-import { CATEGORIES, LOCAL_TARGETS } from '../omadm/mo/backup-restore';
+/**
+ * The REST API's contract: one row per operation (method, path, what it takes, what it
+ * answers, which errors), naming the areas' zod schemas, and the OpenAPI 3.1 document
+ * generated from them with zod's own JSON Schema conversion. The schemas that parse the
+ * requests are the ones documented, and the API tests check every body they receive
+ * against the response schema of its operation, so the document cannot drift from the code.
+ * Served at /api/v1/openapi.json and rendered at /admin/api.
+ */
+import { z } from 'zod';
+import { authSchemeSchema, deviceSchema, provisionDeviceSchema } from '../devices/schemas';
+import { subscriberMatchSchema, subscriberSchema, subscriberSearchSchema } from '../subscribers/schemas';
+import {
+  backupProgressSchema, categorySchema, createJobSchema, diffSchema, jobSchema, manifestEntrySchema, modelProfileSchema, modelSchema,
+  profilePathsSchema, snapshotSchema,
+} from '../backup/schemas';
+import {
+  appPackageSchema, appUploadSchema, consentSchema, consentsQuerySchema, firmwarePackageSchema, firmwareUploadSchema, jobDetailSchema,
+  planRequestSchema, planStepSchema, restoreItemSchema, restorePlanSchema, storedPlanSchema,
+} from '../restore/schemas';
+import { dsAccountBodySchema, dsAccountViewSchema, dsDiffSchema, dsManifestEntrySchema, dsSnapshotSchema } from '../ds/schemas';
+import { MAX_PACKAGE_BYTES } from '../catalog/catalog';
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object) => ({ 'application/json': { schema } });
-const nullable = (type: string) => ({ type: [type, 'null'] });
-
-const device = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, devId: { type: 'string' }, manufacturer: { type: 'string' }, model: { type: 'string' },
-    firmware: nullable('string'), subscriberId: nullable('string'), serverId: { type: 'string' },
-    clientAuth: { enum: ['basic', 'md5', 'hmac'] }, serverAuth: { enum: ['basic', 'md5', 'hmac'] },
-    pushAddress: nullable('string'), lastSeenAt: { ...nullable('integer'), description: 'ms since the epoch' },
-    networkState: { type: ['object', 'null'], description: 'bearer, roaming, operator as last read from the handset' },
-  },
-};
-const provision = {
-  type: 'object',
-  required: ['devId', 'manufacturer', 'model', 'serverId', 'clientAuth', 'clientUser', 'clientPass', 'serverPass'],
-  properties: {
-    devId: { type: 'string', example: 'IMEI:356938035643809' }, manufacturer: { type: 'string' }, model: { type: 'string' },
-    firmware: { type: 'string' }, msisdn: { type: 'string', example: '+44 7700 900123' }, subscriber: { type: 'string' }, email: { type: 'string', format: 'email' },
-    serverId: { type: 'string' }, clientAuth: { enum: ['basic', 'md5', 'hmac'] }, clientUser: { type: 'string' },
-    clientPass: { type: 'string', writeOnly: true }, serverAuth: { enum: ['basic', 'md5', 'hmac'] },
-    serverPass: { type: 'string', writeOnly: true }, pushAddress: { type: 'string' },
-    clientNonce: { type: 'string', description: 'base64; the nonce the handset uses first' }, serverNonce: { type: 'string', description: 'base64' },
-  },
-};
-const error = {
-  type: 'object',
-  properties: {
-    error: {
-      type: 'object', required: ['code', 'message'],
-      properties: {
-        code: { type: 'string' }, message: { type: 'string' },
-        fieldErrors: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } }, description: "messages by field ('paths.2'; for imports 'ROW.column')" },
-      },
-    },
-  },
-};
-const category = { enum: [...CATEGORIES] };
-const categories = { type: 'array', items: ref('Category'), minItems: 1, uniqueItems: true };
-const subscriber = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, name: { type: 'string' }, email: nullable('string'), createdAt: { type: 'integer' },
-    msisdns: { type: 'array', items: { type: 'string', example: '447700900123' }, description: 'digits only, international form' },
-    devices: { type: 'integer', description: 'how many devices the subscriber has' },
-  },
-};
-const snapshot = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, deviceId: { type: 'string' }, jobId: nullable('string'),
-    trigger: { enum: ['on-demand', 'scheduled', 'safety', 'device', 'connect'] },
-    status: { enum: ['incomplete', 'complete', 'failed'] }, categories,
-    rootHash: { ...nullable('string'), description: 'SHA-256 (hex) of the manifest, set when complete' },
-    entries: { type: 'integer' }, bytes: { type: 'integer', description: 'logical size: every value\'s bytes' },
-    newBytes: { type: 'integer', description: 'content this snapshot added to the store' },
-    legalHold: { type: 'boolean' }, error: nullable('string'), startedAt: { type: 'integer' }, completedAt: nullable('integer'),
-  },
-};
-const manifestEntry = {
-  type: 'object', required: ['path', 'category', 'format', 'size'],
-  properties: {
-    path: { type: 'string', example: './DevDetail/FwV' }, category: ref('Category'),
-    format: { type: 'string', description: 'DM format (chr, int, bool, bin, xml, …; node for interior nodes)' },
-    type: { type: 'string', description: 'MIME type, when the handset gave one' }, size: { type: 'integer' },
-    hash: { type: 'string', description: 'SHA-256 (hex) of the value; absent for interior nodes' },
-  },
-};
-const backupProgress = {
-  type: 'object', description: 'A backup\'s progress (other kinds show their phase, e.g. {"phase":"awaiting-result"})',
-  properties: {
-    snapshotId: { type: 'string' }, nodes: { type: 'integer', description: 'nodes fetched' },
-    openBatches: { type: 'integer', description: 'Get batches sent and not yet answered' }, newBytes: { type: 'integer' },
-    missing: { type: 'integer' }, unreadable: { type: 'integer' }, errors: { type: 'integer' },
-  },
-};
-const job = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, deviceId: { type: 'string' }, kind: { enum: ['backup', 'local-backup', 'local-restore', 'restore', 'ds-backup', 'ds-restore'] },
-    status: { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'rejected'], description: 'rejected: the handset\'s user said no to a restore' },
-    request: { type: 'object', description: 'what was asked for: trigger, categories, target, localId, planId, actor' },
-    error: { ...nullable('string'), description: 'why it failed, or why the last attempt did (a queued job retries)' },
-    attempts: { type: 'integer' }, progress: { oneOf: [ref('BackupProgress'), { type: 'object' }, { type: 'null' }] },
-    result: { type: ['object', 'null'], description: 'for a backup: snapshotId, rootHash, entries, bytes, newBytes; for a restore: items, verified, failed, mismatched' },
-    dependsOn: { ...nullable('string'), description: 'a job that must succeed first (a restore\'s safety backup)' }, notBefore: { ...nullable('integer'), description: 'retry not before (ms since the epoch)' },
-    createdAt: { type: 'integer' }, updatedAt: { type: 'integer' },
-  },
-};
-const createJob = {
-  oneOf: [
-    { type: 'object', required: ['devId', 'kind'], additionalProperties: false, properties: { devId: { type: 'string' }, kind: { const: 'backup' }, categories: { ...categories, description: 'default: the device policy\'s categories' } } },
-    { type: 'object', required: ['devId', 'kind', 'target'], additionalProperties: false, properties: { devId: { type: 'string' }, kind: { const: 'local-backup' }, target: { enum: [...LOCAL_TARGETS] }, categories } },
-    { type: 'object', required: ['devId', 'kind', 'localId'], additionalProperties: false, properties: { devId: { type: 'string' }, kind: { const: 'local-restore' }, localId: { type: 'string', description: 'a local backup the handset reported' }, categories } },
-    { type: 'object', required: ['devId', 'kind'], additionalProperties: false, description: 'contacts and calendar through Data Sync (Exec DataSync, then the handset\'s DS session on /ds)', properties: { devId: { type: 'string' }, kind: { const: 'ds-backup' } } },
-    { type: 'object', required: ['devId', 'kind', 'snapshotId'], additionalProperties: false, description: 'a DS snapshot onto devId (its own handset, or another of the same subscriber\'s) by refresh-from-server', properties: { devId: { type: 'string' }, kind: { const: 'ds-restore' }, snapshotId: { type: 'string', description: 'a DS snapshot' } } },
-  ],
-  discriminator: { propertyName: 'kind' },
-  example: { devId: 'IMEI:356938035643809', kind: 'backup', categories: ['settings', 'applications'] },
-};
-const profileMap = { type: 'object', properties: Object.fromEntries(CATEGORIES.map((c) => [c, { type: 'array', items: { type: 'string' } }])) };
-const model = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, manufacturer: { type: 'string' }, model: { type: 'string' }, createdAt: { type: 'integer' },
-    profiles: { ...profileMap, description: 'the paths the model adds to the generic profile, by category' },
-  },
-};
-const modelProfile = {
-  type: 'object',
-  properties: {
-    manufacturer: { type: 'string' }, model: { type: 'string' },
-    known: { type: 'boolean', description: 'false: nobody described this model; its handsets get the generic profile' },
-    profile: { ...profileMap, description: 'effective: generic plus the model\'s paths' },
-    own: { ...profileMap, description: 'the model\'s paths alone' }, generic: profileMap,
-  },
-};
-const counts = { type: 'object', properties: { added: { type: 'integer' }, removed: { type: 'integer' }, changed: { type: 'integer' } } };
-const diff = {
-  type: 'object',
-  properties: {
-    a: ref('Snapshot'), b: ref('Snapshot'),
-    summary: { type: 'string', example: '3 added, 1 removed, 2 changed; firmware 1.0.3 → 1.1.0; ShieldAV 3.2.1 → 4.0.2' },
-    byCategory: { type: 'object', properties: Object.fromEntries(CATEGORIES.map((c) => [c, counts])) },
-    firmware: { type: 'array', items: { type: 'object', properties: { field: { enum: ['FwV', 'SwV', 'HwV'] }, before: { type: 'string' }, after: { type: 'string' } } } },
-    apps: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, change: { enum: ['installed', 'removed', 'upgraded', 'downgraded', 'changed'] }, before: { type: 'string' }, after: { type: 'string' } } } },
-    added: { type: 'array', items: ref('ManifestEntry') }, removed: { type: 'array', items: ref('ManifestEntry') },
-    changed: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, category: ref('Category'), before: ref('ManifestEntry'), after: ref('ManifestEntry') } } },
-    unchanged: { type: 'integer' },
-  },
-};
-
-const dsStoreCounts = {
-  type: 'object', description: 'what the session did to one store',
-  properties: Object.fromEntries(['received', 'added', 'replaced', 'deleted', 'failed', 'sent'].map((k) => [k, { type: 'integer' }])),
-};
-const dsSnapshot = {
-  type: 'object', description: 'A DS backup: the handset\'s contacts and calendar as one Data Sync session left them',
-  properties: {
-    id: { type: 'string' }, deviceId: { type: 'string' }, accountId: { type: 'string' }, jobId: nullable('string'),
-    syncType: { type: 'string', example: 'two-way', description: 'per store, joined with + when they differ' },
-    rootHash: { type: 'string', description: 'SHA-256 (hex) of the manifest' }, contacts: { type: 'integer' }, events: { type: 'integer' },
-    bytes: { type: 'integer' }, newBytes: { type: 'integer', description: 'content this backup added to the store' },
-    changes: { type: 'object', properties: { contacts: dsStoreCounts, calendar: dsStoreCounts } }, createdAt: { type: 'integer' },
-  },
-};
-const dsStore = { enum: ['contacts', 'calendar'] };
-const dsEntry = {
-  type: 'object', required: ['store', 'id', 'type', 'size', 'hash', 'summary'],
-  properties: {
-    store: dsStore, id: { type: 'string', description: 'the server\'s id of the item' }, uid: { type: 'string', description: 'the vCard/iCalendar UID, when it has one' },
-    type: { type: 'string', example: 'text/vcard' }, size: { type: 'integer' }, hash: { type: 'string', description: 'SHA-256 (hex) of the item' },
-    summary: { type: 'string', description: 'a contact\'s name, an event\'s title', example: 'Ada Lovelace' },
-  },
-};
-const dsChange = { type: 'object', properties: { store: dsStore, key: { type: 'string' }, summary: { type: 'string' }, before: ref('DsManifestEntry'), after: ref('DsManifestEntry') } };
-const dsDiff = {
-  type: 'object', description: 'Items match by UID, else by the server\'s id',
-  properties: {
-    a: ref('DsSnapshot'), b: ref('DsSnapshot'),
-    added: { type: 'array', items: dsChange }, removed: { type: 'array', items: dsChange }, changed: { type: 'array', items: dsChange },
-    unchanged: { type: 'integer' }, byStore: { type: 'object', properties: { contacts: counts, calendar: counts } },
-  },
-};
-const dsAccount = {
-  type: 'object', description: 'What a handset\'s DS client signs in to /ds with (the password is never shown)',
-  properties: {
-    id: { type: 'string' }, deviceId: { type: 'string' }, username: { type: 'string' }, auth: { enum: ['basic', 'md5'], description: 'md5 challenges a basic client for MD5' },
-    createdAt: { type: 'integer' },
-    stores: { type: 'array', items: { type: 'object', properties: { store: dsStore, syncedAt: nullable('integer'), lastSyncType: nullable('string'), clientUri: nullable('string') } } },
-  },
-};
-
-const dmPath = { type: 'string', example: './Settings/Email' };
-const planRequest = {
-  type: 'object', required: ['snapshotId'], additionalProperties: false,
-  properties: {
-    snapshotId: { type: 'string', description: 'a complete snapshot' },
-    targetDevId: { type: 'string', description: 'default: the snapshot\'s own handset; otherwise another handset of the same subscriber (a migration)' },
-    categories: { ...categories, description: 'default: every category the snapshot holds (only applications when apps is given)' },
-    paths: { type: 'array', items: dmPath, minItems: 1, maxItems: 256, description: 'only nodes at or under these paths (normalised like profile paths)' },
-    apps: { type: 'array', items: { type: 'string', example: 'com.shield.av' }, minItems: 1, maxItems: 256, description: 'only these apps: SCOMO ids or Deployed node names' },
-    allowFirmwareDowngrade: { type: 'boolean', description: 'admins only (403 for anyone else): restore firmware older than the handset\'s' },
-  },
-  example: { snapshotId: '0b6f8f57-0c1b-4a43-9d1b-2f8a1c7e5d10', categories: ['settings', 'applications'] },
-};
-const planStep = {
-  type: 'object', required: ['seq', 'kind', 'path', 'bytes'],
-  description: 'kind firmware: FUMO to `to` from `from`; app: SCOMO install of appId at version; node op ensure: an interior node Added when missing; node op write: a value (Replace, or Add when the node is gone), `group` tying a record\'s leaves into one Atomic',
-  properties: {
-    seq: { type: 'integer' }, kind: { enum: ['firmware', 'app', 'node'] }, path: dmPath, bytes: { type: 'integer', description: 'what the step sends' },
-    from: nullable('string'), to: { type: 'string' }, packageId: { type: 'string' },
-    appId: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' },
-    op: { enum: ['ensure', 'write'] }, category: ref('Category'), format: { type: 'string' }, type: { type: 'string' },
-    size: { type: 'integer' }, hash: { type: 'string' }, group: { type: 'string' },
-  },
-};
-const restorePlan = {
-  type: 'object',
-  properties: {
-    v: { const: 1 }, snapshotId: { type: 'string' }, snapshotTakenAt: { type: 'integer' },
-    sourceDevId: { type: 'string' }, targetDevId: { type: 'string' }, migration: { type: 'boolean', description: 'the target is another handset than the snapshot\'s' },
-    selection: { type: 'object', properties: { categories, paths: { type: 'array', items: { type: 'string' } }, apps: { type: 'array', items: { type: 'string' } } } },
-    steps: { type: 'array', items: ref('PlanStep'), description: 'firmware first, then apps, then interior nodes (parents first), then values' },
-    notCarried: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, reason: { type: 'string', example: 'ShieldAV 3.2.1 is not in the app catalog' } } }, description: 'what will not be carried, and why' },
-    reissue: { type: 'array', items: { type: 'string' }, description: 'certificates bound to the old handset: to be issued anew, not copied' },
-    bytes: { type: 'integer' },
-    cost: {
-      type: 'object', description: 'on the target\'s network as last read',
-      properties: { network: { enum: ['wifi', 'home', 'roaming', 'unknown'] }, megabytes: { type: 'number' }, perMb: { type: 'number' }, amount: { type: 'number' }, currency: { type: 'string' }, text: { type: 'string', example: 'about EUR 0.04 on your home network' } },
-    },
-    prompt: {
-      type: 'object', description: 'exactly what the handset\'s user is asked (UI alert 1103; 1101 where single choice is refused)',
-      properties: {
-        code: { const: '1103' }, text: { type: 'string' }, choices: { type: 'array', items: { type: 'string' }, example: ['Now', 'Later on Wi-Fi', 'Reject'] },
-        fallback: { type: 'object', properties: { code: { const: '1101' }, text: { type: 'string' } } }, version: { type: 'string', example: 'restore-consent/1' },
-      },
-    },
-    firmwareDowngradeAllowed: { type: 'boolean' },
-  },
-};
-const storedPlan = {
-  type: 'object',
-  properties: {
-    planId: { type: 'string' }, planHash: { type: 'string', description: 'SHA-256 (hex) of the plan as stored: what was shown' },
-    snapshotId: { type: 'string' }, createdBy: { type: 'string', description: 'token:<id>, cli, …' }, createdAt: { type: 'integer' },
-    jobId: { ...nullable('string'), description: 'the restore job, once executed' }, plan: ref('RestorePlan'),
-  },
-};
-const restoreItem = {
-  type: 'object',
-  properties: {
-    seq: { type: 'integer', description: 'the plan step' }, kind: { enum: ['firmware', 'app', 'node'] }, path: { type: 'string' },
-    op: { enum: ['add', 'replace', 'install', 'update'] },
-    status: { enum: ['pending', 'sent', 'written', 'failed', 'verified', 'mismatch', 'skipped'], description: 'verified: read back as written; mismatch: read back different' },
-    code: { ...nullable('integer'), description: 'the DM status or FUMO/SCOMO result code the handset answered' },
-    detail: nullable('string'), updatedAt: { type: 'integer' },
-  },
-};
-const consent = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, deviceId: { type: 'string' }, devId: { type: 'string' }, subscriberId: nullable('string'), jobId: nullable('string'),
-    code: { enum: ['1101', '1103'], description: 'the UI alert: 1101 confirm, 1103 single choice' },
-    prompt: { type: 'string', description: 'the exact text shown' }, promptVersion: { type: 'string', example: 'restore-consent/1' },
-    answer: { enum: ['accepted', 'deferred', 'rejected', 'timeout', 'unsupported', 'unanswered'], description: 'unsupported: the handset refused the single-choice prompt and was asked with 1101' },
-    network: { type: ['object', 'null'], description: 'the network state the prompt was shown on' },
-    cost: { ...nullable('string'), description: 'the cost quoted' }, at: { type: 'integer', description: 'ms since the epoch' },
-  },
-};
-const itemCounts = {
-  type: 'object', description: 'items by status',
-  properties: Object.fromEntries(['total', 'pending', 'sent', 'written', 'verified', 'failed', 'mismatch', 'skipped'].map((k) => [k, { type: 'integer' }])),
-};
-const jobDetail = {
-  allOf: [ref('Job'), {
-    type: 'object', description: 'for a restore job, also:',
-    properties: {
-      planId: { type: 'string' }, planHash: { type: 'string' }, counts: itemCounts,
-      items: { type: 'array', items: ref('RestoreItem'), description: 'in plan order' },
-      consents: { type: 'array', items: ref('Consent'), description: 'oldest first' },
-    },
-  }],
-};
-const firmwarePackage = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', description: 'handsets download it from /packages/{id}' }, manufacturer: { type: 'string' }, model: { type: 'string' },
-    version: { type: 'string' }, name: nullable('string'), size: { type: 'integer' }, sha256: { type: 'string' }, createdAt: { type: 'integer' },
-  },
-};
-const appPackage = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', description: 'handsets download it from /packages/{id}' }, appId: { type: 'string', example: 'com.shield.av' }, name: { type: 'string' },
-    version: { type: 'string' }, models: { type: ['array', 'null'], items: { type: 'string', example: 'Nimbus/N1' }, description: 'null: installs on any model' },
-    size: { type: 'integer' }, sha256: { type: 'string' }, createdAt: { type: 'integer' },
-  },
-};
-const packageBody = {
-  required: true,
-  content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary', maxLength: 256 * 1024 * 1024 } } },
-  description: 'The package itself, up to 256 MB',
-};
-const queryParam = (name: string, description: string, required: boolean, example?: string) => ({
-  name, in: 'query', required, description, schema: { type: 'string' }, ...(example ? { example } : {}),
+/** Every error the API answers: `{ error: { code, message, fieldErrors? } }` (lib/server/api.ts apiError). */
+export const apiErrorSchema = z.object({
+  error: z.object({
+    code: z.string(), message: z.string(),
+    fieldErrors: z.record(z.string(), z.array(z.string())).optional().describe("messages by field ('paths.2'; for imports 'ROW.column')"),
+  }),
 });
 
-const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
-const common = {
-  '401': errorResponse('No token, or not a valid one'),
-  '429': {
-    ...errorResponse('Too many requests with a bad or unknown token from this address (code rate-limited); refused before the token is looked at'),
+/** A CSV import refused: every bad row (code invalid-rows). */
+const importErrorSchema = z.object({
+  error: apiErrorSchema.shape.error.extend({
+    rows: z.array(z.object({ row: z.int().describe('0: the file as a whole'), column: z.string().optional(), message: z.string() })),
+  }),
+});
+
+/** Schemas the document names under components/schemas, so operations and the reference page can point at them. */
+const COMPONENTS: Record<string, z.ZodType> = {
+  Device: deviceSchema, ProvisionDevice: provisionDeviceSchema, Error: apiErrorSchema, Category: categorySchema, AuthScheme: authSchemeSchema,
+  Subscriber: subscriberSchema, Snapshot: snapshotSchema, ManifestEntry: manifestEntrySchema, BackupProgress: backupProgressSchema, Job: jobSchema,
+  CreateJob: createJobSchema, Model: modelSchema, ModelProfile: modelProfileSchema, Diff: diffSchema, PlanRequest: planRequestSchema,
+  PlanStep: planStepSchema, RestorePlan: restorePlanSchema, StoredPlan: storedPlanSchema, RestoreItem: restoreItemSchema, Consent: consentSchema,
+  JobDetail: jobDetailSchema, FirmwarePackage: firmwarePackageSchema, AppPackage: appPackageSchema,
+  DsSnapshot: dsSnapshotSchema, DsManifestEntry: dsManifestEntrySchema, DsDiff: dsDiffSchema, DsAccount: dsAccountViewSchema,
+};
+
+type Method = 'get' | 'post' | 'put' | 'delete';
+
+export interface PathParam { name: string; description?: string; example?: string; schema?: z.ZodType }
+
+/** An answer with a JSON body (`schema`), or with another media type described as it is (`content`). */
+export interface ApiAnswer {
+  description: string;
+  schema?: z.ZodType;
+  content?: Record<string, unknown>;
+  headers?: Record<string, unknown>;
+}
+
+export interface ApiOperation {
+  method: Method;
+  path: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  params?: PathParam[];
+  /** The query, as the handler parses it: each field one query parameter. */
+  query?: z.ZodObject;
+  /** A JSON body, or another media type as it is. */
+  body?: z.ZodType | { description?: string; content: Record<string, unknown> };
+  /** Successful answers by status. */
+  responses: Record<number, ApiAnswer>;
+  /** Refusals by status, each an `Error` body unless a schema is given. */
+  errors: Record<number, string | ApiAnswer>;
+}
+
+const devIdParam: PathParam = { name: 'devId', description: 'The DM DevId (percent-encoded in the URL)', example: 'IMEI:356938035643809' };
+const idParam = (description: string): PathParam => ({ name: 'id', description });
+
+/** Every operation answers these: a missing or bad token, and too many bad tokens from one address. */
+const COMMON_ERRORS: Record<number, string | ApiAnswer> = {
+  401: 'No token, or not a valid one',
+  429: {
+    description: 'Too many requests with a bad or unknown token from this address (code rate-limited); refused before the token is looked at',
+    schema: apiErrorSchema,
     headers: { 'Retry-After': { description: 'Seconds until this address may try again', schema: { type: 'integer', minimum: 1 } } },
   },
 };
-const adminOnly = { ...common, '403': errorResponse('Needs the admin role') };
-const invalid = errorResponse('Invalid input (fieldErrors names each field)');
-const notFound = (what: string) => errorResponse(`No such ${what}`);
-const pathParam = (name: string, description: string, example?: string) => ({
-  name, in: 'path', required: true, description, schema: { type: 'string' }, ...(example ? { example } : {}),
-});
-const devIdParam = pathParam('devId', 'The DM DevId (percent-encoded in the URL)', 'IMEI:356938035643809');
-const snapshotErrors = {
-  '404': notFound('snapshot'),
-  '409': errorResponse('The snapshot is not complete (incomplete or failed): it has no manifest'),
-  '500': errorResponse('Content the snapshot needs is missing from the backup store (code content-missing)'),
+const ADMIN_ONLY = { 403: 'Needs the admin role' };
+const INVALID = 'Invalid input (fieldErrors names each field)';
+const notFound = (what: string) => `No such ${what}`;
+const SNAPSHOT_ERRORS = {
+  404: notFound('snapshot'),
+  409: 'The snapshot is not complete (incomplete or failed): it has no manifest',
+  500: 'Content the snapshot needs is missing from the backup store (code content-missing)',
 };
 
-export const openapi = {
-  openapi: '3.1.0',
-  info: {
-    title: 'Rewind API', version: '1',
-    description: 'Backup and restore for handsets managed over OMA-DM. Roles: admin may do everything; agent may read, queue jobs, and plan, execute and retry restores (admins alone publish packages and allow firmware downgrades). Errors are `{ error: { code, message, fieldErrors? } }`.',
+const packageBody = {
+  description: `The package itself, up to ${MAX_PACKAGE_BYTES / 1024 / 1024} MB`,
+  content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary', maxLength: MAX_PACKAGE_BYTES } } },
+};
+
+const list = <K extends string>(key: K, item: z.ZodType) => z.object({ [key]: z.array(item) } as Record<K, z.ZodArray<z.ZodType>>);
+
+export const API_OPERATIONS: ApiOperation[] = [
+  {
+    method: 'get', path: '/subscribers', summary: 'Search subscribers', tags: ['subscribers'],
+    description: 'By name, surname or email prefix (case and accents ignored), by MSISDN: digits in any usual form (+44 7700 900123, 447700900123, or the national 07700 900123) match the stored international number by its start or its end, or by IMEI prefix. Exact matches first, then numbers before names, then by name; each says what matched (`match`) and, for an IMEI or DevId, which handset (`device`).',
+    query: subscriberSearchSchema,
+    responses: { 200: { description: 'Matches, best first', schema: list('subscribers', subscriberMatchSchema) } },
+    errors: { 400: INVALID },
   },
-  servers: [{ url: '/api/v1' }],
-  components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Create one with `npm run rewind -- token create --role admin`.' } },
-    schemas: {
-      Device: device, ProvisionDevice: provision, Error: error, Category: category, Subscriber: subscriber, Snapshot: snapshot,
-      ManifestEntry: manifestEntry, BackupProgress: backupProgress, Job: job, CreateJob: createJob, Model: model,
-      ModelProfile: modelProfile, Diff: diff, PlanRequest: planRequest, PlanStep: planStep, RestorePlan: restorePlan, StoredPlan: storedPlan,
-      RestoreItem: restoreItem, Consent: consent, JobDetail: jobDetail, FirmwarePackage: firmwarePackage, AppPackage: appPackage,
-      DsSnapshot: dsSnapshot, DsManifestEntry: dsEntry, DsDiff: dsDiff, DsAccount: dsAccount,
-    },
+  {
+    method: 'get', path: '/subscribers/{id}', summary: 'A subscriber and their devices', tags: ['subscribers'],
+    params: [idParam('Subscriber id')],
+    responses: { 200: { description: 'The subscriber', schema: z.object({ subscriber: subscriberSchema, devices: z.array(deviceSchema) }) } },
+    errors: { 404: notFound('subscriber') },
   },
-  security: [{ bearer: [] }],
-  paths: {
-    '/subscribers': {
-      get: {
-        summary: 'Search subscribers', tags: ['subscribers'],
-        description: 'By name, surname or email prefix (case and accents ignored), by MSISDN: digits in any usual form (+44 7700 900123, 447700900123, or the national 07700 900123) match the stored international number by its start or its end, or by IMEI prefix. Exact matches first, then numbers before names, then by name; each says what matched (`match`) and, for an IMEI or DevId, which handset (`device`).',
-        parameters: [
-          { name: 'q', in: 'query', required: true, schema: { type: 'string', minLength: 1, maxLength: 128 }, example: 'Ada' },
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
-        ],
-        responses: { '200': { description: 'Matches, best first', content: json({ type: 'object', properties: { subscribers: { type: 'array', items: { allOf: [ref('Subscriber'), {
-          type: 'object',
-          properties: {
-            match: { type: 'object', properties: { kind: { type: 'string', enum: ['name', 'email', 'msisdn', 'imei', 'devId'] }, value: { type: 'string' } } },
-            device: { type: 'object', properties: { id: { type: 'string' }, devId: { type: 'string' }, manufacturer: nullable('string'), model: nullable('string') } },
-          },
-        }] } } } }) }, '400': invalid, ...common },
-      },
+  {
+    method: 'delete', path: '/subscribers/{id}', summary: 'Erase a subscriber: their handsets\' records, every backup and their encryption keys', tags: ['subscribers'],
+    description: 'Refused (400) while a backup or restore of one of their handsets is under way, or while one of their snapshots is under legal hold. Content only they had can no longer be decrypted by anyone once this returns.',
+    params: [idParam('Subscriber id')],
+    responses: { 200: { description: 'Erased', schema: z.object({ erased: z.object({ devices: z.int(), snapshots: z.int(), keys: z.int() }) }) } },
+    errors: { 400: INVALID, 404: notFound('subscriber'), ...ADMIN_ONLY },
+  },
+  {
+    method: 'get', path: '/devices', summary: 'List devices', tags: ['devices'],
+    responses: { 200: { description: 'Devices', schema: list('devices', deviceSchema) } },
+    errors: {},
+  },
+  {
+    method: 'post', path: '/devices', summary: 'Provision a device, or several (array body)', tags: ['devices'],
+    body: z.union([provisionDeviceSchema, z.array(provisionDeviceSchema)]),
+    responses: { 201: { description: 'Provisioned', schema: list('devices', deviceSchema) } },
+    errors: { 400: INVALID, ...ADMIN_ONLY },
+  },
+  {
+    method: 'post', path: '/devices/import', summary: 'Provision devices from a CSV file, all or none', tags: ['devices'],
+    description: 'A header row, then one row per device. Columns (any order): devId, manufacturer, model, msisdn, subscriber, serverId, auth, clientUser, clientPass, serverPass, and optionally firmware, pushAddress, serverAuth. msisdn and subscriber may be empty. Every row is validated first; any error refuses the whole file, naming each row (its line number; the header is row 1). Devices already known (by devId) are updated.',
+    body: {
+      content: { 'text/csv': { schema: { type: 'string' }, example: 'devId,manufacturer,model,msisdn,subscriber,serverId,auth,clientUser,clientPass,serverPass\nIMEI:356938035643809,Nimbus,N1,+44 7700 900123,Ada Lovelace,rewind,md5,ada,s3cret,srvs3cret\n' } },
     },
-    '/subscribers/{id}': {
-      get: {
-        summary: 'A subscriber and their devices', tags: ['subscribers'],
-        parameters: [pathParam('id', 'Subscriber id')],
-        responses: { '200': { description: 'The subscriber', content: json({ type: 'object', properties: { subscriber: ref('Subscriber'), devices: { type: 'array', items: ref('Device') } } }) }, '404': notFound('subscriber'), ...common },
-      },
-      delete: {
-        summary: 'Erase a subscriber: their handsets\' records, every backup and their encryption keys', tags: ['subscribers'],
-        description: 'Refused (400) while a backup or restore of one of their handsets is under way, or while one of their snapshots is under legal hold. Content only they had can no longer be decrypted by anyone once this returns.',
-        parameters: [pathParam('id', 'Subscriber id')],
-        responses: { '200': { description: 'Erased', content: json({ type: 'object', properties: { erased: { type: 'object', properties: { devices: { type: 'integer' }, snapshots: { type: 'integer' }, keys: { type: 'integer' } } } } }) }, '400': invalid, '404': notFound('subscriber'), ...adminOnly },
-      },
-    },
-    '/devices': {
-      get: {
-        summary: 'List devices', tags: ['devices'],
-        responses: { '200': { description: 'Devices', content: json({ type: 'object', properties: { devices: { type: 'array', items: ref('Device') } } }) }, ...common },
-      },
-      post: {
-        summary: 'Provision a device, or several (array body)', tags: ['devices'],
-        requestBody: { required: true, content: json({ oneOf: [ref('ProvisionDevice'), { type: 'array', items: ref('ProvisionDevice') }] }) },
-        responses: { '201': { description: 'Provisioned', content: json({ type: 'object', properties: { devices: { type: 'array', items: ref('Device') } } }) }, '400': invalid, ...adminOnly },
-      },
-    },
-    '/devices/import': {
-      post: {
-        summary: 'Provision devices from a CSV file, all or none', tags: ['devices'],
-        description: 'A header row, then one row per device. Columns (any order): devId, manufacturer, model, msisdn, subscriber, serverId, auth, clientUser, clientPass, serverPass, and optionally firmware, pushAddress, serverAuth. msisdn and subscriber may be empty. Every row is validated first; any error refuses the whole file, naming each row (its line number; the header is row 1). Devices already known (by devId) are updated.',
-        requestBody: {
-          required: true,
-          content: { 'text/csv': { schema: { type: 'string' }, example: 'devId,manufacturer,model,msisdn,subscriber,serverId,auth,clientUser,clientPass,serverPass\nIMEI:356938035643809,Nimbus,N1,+44 7700 900123,Ada Lovelace,rewind,md5,ada,s3cret,srvs3cret\n' } },
-        },
-        responses: {
-          '201': { description: 'Every row provisioned', content: json({ type: 'object', properties: { devices: { type: 'integer' }, created: { type: 'integer' }, updated: { type: 'integer' }, subscribersCreated: { type: 'integer' } } }) },
-          '400': {
-            description: 'Bad rows; nothing was imported (code invalid-rows)',
-            content: json({ allOf: [ref('Error'), { type: 'object', properties: { error: { type: 'object', properties: { rows: { type: 'array', items: { type: 'object', properties: { row: { type: 'integer', description: '0: the file as a whole' }, column: { type: 'string' }, message: { type: 'string' } } } } } } } }] }),
-          },
-          '415': errorResponse('Not a CSV body (multipart or JSON)'),
-          ...adminOnly,
-        },
-      },
-    },
-    '/devices/{devId}': {
-      get: {
-        summary: 'A device, its latest snapshots and its pending jobs', tags: ['devices'],
-        parameters: [devIdParam],
-        responses: {
-          '200': {
-            description: 'The device',
-            content: json({
-              type: 'object',
-              properties: {
-                device: ref('Device'),
-                lastSnapshot: { oneOf: [ref('Snapshot'), { type: 'null' }], description: 'the newest, whatever its status' },
-                lastCompleteSnapshot: { oneOf: [ref('Snapshot'), { type: 'null' }], description: 'the newest restorable one' },
-                pendingJobs: { type: 'array', items: ref('Job'), description: 'queued or running' },
-              },
-            }),
-          },
-          '404': notFound('device'), ...common,
-        },
-      },
-    },
-    '/devices/{devId}/wake': {
-      post: {
-        summary: 'Send Package #0 so the handset opens a DM session now', tags: ['devices'],
-        parameters: [devIdParam],
-        responses: {
-          '202': { description: 'Sent; the session id the handset will use', content: json({ type: 'object', properties: { sessionId: { type: 'string' } } }) },
-          '404': notFound('device'), '409': errorResponse('The device has no push address'), '502': errorResponse('The push gateway refused or is unreachable'), ...common,
-        },
-      },
-    },
-    '/devices/{devId}/snapshots': {
-      get: {
-        summary: "A device's snapshots, newest first", tags: ['snapshots'],
-        parameters: [devIdParam],
-        responses: { '200': { description: 'Snapshots of every status', content: json({ type: 'object', properties: { snapshots: { type: 'array', items: ref('Snapshot') } } }) }, '404': notFound('device'), ...common },
-      },
-    },
-    '/devices/{devId}/jobs': {
-      get: {
-        summary: "A device's jobs, newest first (the last 200)", tags: ['jobs'],
-        parameters: [devIdParam],
-        responses: { '200': { description: 'Jobs', content: json({ type: 'object', properties: { jobs: { type: 'array', items: ref('Job') } } }) }, '404': notFound('device'), ...common },
-      },
-    },
-    '/devices/{devId}/ds-snapshots': {
-      get: {
-        summary: "A device's DS backups (contacts and calendar), newest first", tags: ['data sync'],
-        parameters: [devIdParam],
-        responses: { '200': { description: 'The last 500', content: json({ type: 'object', properties: { dsSnapshots: { type: 'array', items: ref('DsSnapshot') } } }) }, '404': notFound('device'), ...common },
-      },
-    },
-    '/devices/{devId}/ds-accounts': {
-      get: {
-        summary: "A device's DS accounts and each store's last sync", tags: ['data sync'],
-        parameters: [devIdParam],
-        responses: { '200': { description: 'Accounts', content: json({ type: 'object', properties: { dsAccounts: { type: 'array', items: ref('DsAccount') } } }) }, '404': notFound('device'), ...common },
-      },
-      post: {
-        summary: 'Create a DS account for the device, or reset the password of its account of that user name', tags: ['data sync'],
-        description: 'User names are unique across the server (MD5 credentials name the account only by it): one that belongs to another handset is refused.',
-        parameters: [devIdParam],
-        requestBody: {
-          required: true,
-          content: json({
-            type: 'object', required: ['user', 'pass'], additionalProperties: false,
-            properties: {
-              user: { type: 'string', maxLength: 64, description: 'printable ASCII without spaces', example: 'ada-phone' },
-              pass: { type: 'string', minLength: 4, maxLength: 128, writeOnly: true }, auth: { enum: ['basic', 'md5'], default: 'basic' },
-            },
-          }),
-        },
-        responses: {
-          '201': { description: 'Created', content: json({ type: 'object', properties: { dsAccount: ref('DsAccount'), created: { const: true } } }) },
-          '200': { description: 'The existing account\'s password (and auth) reset', content: json({ type: 'object', properties: { dsAccount: ref('DsAccount'), created: { const: false } } }) },
-          '400': errorResponse('Invalid input, or a user name another handset has'), '404': notFound('device'), ...adminOnly,
-        },
-      },
-    },
-    '/ds-snapshots/{id}': {
-      get: {
-        summary: 'A DS backup and its manifest: every contact and event', tags: ['data sync'],
-        parameters: [pathParam('id', 'DS snapshot id')],
-        responses: { '200': { description: 'The backup and its items', content: json({ type: 'object', properties: { dsSnapshot: ref('DsSnapshot'), entries: { type: 'array', items: ref('DsManifestEntry') } } }) }, '404': notFound('DS snapshot'), ...common },
-      },
-    },
-    '/ds-snapshots/{id}/diff/{other}': {
-      get: {
-        summary: 'Contacts and events added, removed and changed from DS snapshot {id} (older) to {other} (newer)', tags: ['data sync'],
-        parameters: [pathParam('id', 'The older DS snapshot'), pathParam('other', 'The newer DS snapshot')],
-        responses: { '200': { description: 'The diff', content: json(ref('DsDiff')) }, '404': notFound('DS snapshot'), ...common },
-      },
-    },
-    '/models': {
-      get: {
-        summary: 'Known models and their profile paths', tags: ['profiles'],
-        responses: { '200': { description: 'Models by manufacturer and name', content: json({ type: 'object', properties: { models: { type: 'array', items: ref('Model') } } }) }, ...common },
-      },
-    },
-    '/models/{manufacturer}/{model}/profile': {
-      get: {
-        summary: 'The effective backup profile of a model (generic plus its own paths)', tags: ['profiles'],
-        parameters: [pathParam('manufacturer', 'As the handset reports it in DevInfo/Man', 'Nimbus'), pathParam('model', 'As in DevInfo/Mod', 'N1')],
-        responses: { '200': { description: 'The profile (a model nobody described gets the generic one, known: false)', content: json(ref('ModelProfile')) }, '400': invalid, ...common },
-      },
-    },
-    '/models/{manufacturer}/{model}/profiles/{category}': {
-      put: {
-        summary: 'Set the DM subtrees one category covers for a model', tags: ['profiles'],
-        description: 'Replaces the model\'s paths for the category (an empty list clears them; the generic profile always applies). Each path is normalised: ./-rooted, no trailing slash, no query, no "..". The model is created when new.',
-        parameters: [pathParam('manufacturer', 'DevInfo/Man', 'Nimbus'), pathParam('model', 'DevInfo/Mod', 'N1'), { name: 'category', in: 'path', required: true, schema: ref('Category') }],
-        requestBody: { required: true, content: json({ type: 'object', required: ['paths'], additionalProperties: false, properties: { paths: { type: 'array', maxItems: 64, items: { type: 'string' }, example: ['./Settings', './Ext/Vendor/Sound'] } } }) },
-        responses: {
-          '200': { description: 'Set; the model\'s profile now', content: json({ allOf: [ref('ModelProfile'), { type: 'object', properties: { updated: { type: 'object', properties: { category: ref('Category'), paths: { type: 'array', items: { type: 'string' } } } } } }] }) },
-          '400': invalid, ...adminOnly,
-        },
-      },
-    },
-    '/snapshots/{id}': {
-      get: {
-        summary: 'A complete snapshot and its manifest', tags: ['snapshots'],
-        parameters: [pathParam('id', 'Snapshot id')],
-        responses: { '200': { description: 'The snapshot and every node it holds, by path', content: json({ type: 'object', properties: { snapshot: ref('Snapshot'), entries: { type: 'array', items: ref('ManifestEntry') } } }) }, ...snapshotErrors, ...common },
-      },
-    },
-    '/snapshots/{id}/content': {
-      get: {
-        summary: "One node's value, as the handset gave it", tags: ['snapshots'],
-        parameters: [pathParam('id', 'Snapshot id'), { name: 'path', in: 'query', required: true, schema: { type: 'string' }, example: './DevDetail/FwV' }],
-        responses: {
-          '200': {
-            description: 'The raw bytes, with the node\'s MIME type (application/octet-stream when it has none); served as an attachment',
-            headers: {
-              'Content-Length': { schema: { type: 'integer' }, description: 'set by the handler; a Next.js front may send the answer chunked instead' },
-              'X-Content-Length': { schema: { type: 'integer' }, description: 'the value\'s size in bytes, always present' },
-              ETag: { schema: { type: 'string' }, description: 'the value\'s SHA-256' },
-            },
-            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, '*/*': { schema: { type: 'string', format: 'binary' } } },
-          },
-          '400': errorResponse('No path given, or an interior node (code interior-node)'),
-          '404': errorResponse('No such snapshot, or no such node in it (code no-such-node)'),
-          '409': snapshotErrors['409'], '500': snapshotErrors['500'], ...common,
-        },
-      },
-    },
-    '/snapshots/{id}/diff/{other}': {
-      get: {
-        summary: 'What changed from snapshot {id} (older) to {other} (newer)', tags: ['snapshots'],
-        parameters: [pathParam('id', 'The older snapshot'), pathParam('other', 'The newer snapshot (of the same device or another)')],
-        responses: { '200': { description: 'The diff', content: json(ref('Diff')) }, ...snapshotErrors, ...common },
-      },
-    },
-    '/jobs': {
-      post: {
-        summary: 'Queue a backup, a local backup, a local restore, a DS backup or a DS restore', tags: ['jobs'],
-        description: 'A running server sends Package #0 within a second; the job runs in the DM session that follows. A backup asked for while another is queued or running joins it (created: false). Agents may queue every kind.',
-        requestBody: { required: true, content: json(ref('CreateJob')) },
-        responses: {
-          '202': { description: 'Queued', content: json({ type: 'object', properties: { job: ref('Job'), created: { type: 'boolean' } } }) },
-          '400': invalid, '403': errorResponse('(ds-restore) the handset is not one of the snapshot\'s subscriber (code forbidden-target)'),
-          '404': errorResponse('No such device, or (local-restore) no such local backup (code no-local-backup), or (ds-restore) no such DS snapshot (code no-ds-snapshot)'),
-          '409': errorResponse('The local backup is no longer on the handset (code local-backup-gone)'), ...common,
-        },
-      },
-    },
-    '/jobs/{id}': {
-      get: {
-        summary: 'A job and where it stands', tags: ['jobs'],
-        description: 'For a restore, also every item\'s outcome (seq, kind, path, op, status, code, detail), counts by status, and the consent entries of the job.',
-        parameters: [pathParam('id', 'Job id')],
-        responses: { '200': { description: 'The job', content: json(ref('JobDetail')) }, '404': notFound('job'), ...common },
-      },
-    },
-    '/jobs/{id}/retry': {
-      post: {
-        summary: 'Send a finished restore\'s failed items again, and only those', tags: ['restores'],
-        description: 'Failed and mismatched items go back to pending; the job is queued, the handset woken and its user asked again.',
-        parameters: [pathParam('id', 'A restore job id')],
-        responses: {
-          '202': { description: 'Queued again', content: json(ref('JobDetail')) },
-          '404': errorResponse('No such restore job'),
-          '409': errorResponse('The restore is still queued or running, or no item failed (code invalid)'), ...common,
-        },
-      },
-    },
-    '/restores/plan': {
-      post: {
-        summary: 'Plan a restore (the dry run)', tags: ['restores'],
-        description: 'Every step (firmware through FUMO, apps through SCOMO at their recorded versions, then nodes), the bytes, the cost on the target\'s network, the exact prompt and choices its user will see, and what will not be carried and why. The plan is stored: execute it with POST /plans/{id}/execute. Agents and admins; only admins may pass allowFirmwareDowngrade.',
-        requestBody: { required: true, content: json(ref('PlanRequest')) },
-        responses: {
-          '201': { description: 'Planned and stored', content: json({ type: 'object', properties: { planId: { type: 'string' }, planHash: { type: 'string' }, plan: ref('RestorePlan') } }) },
-          '400': errorResponse('Invalid input (fieldErrors), or nothing in the selection can be restored (code empty)'),
-          '403': errorResponse('allowFirmwareDowngrade from an agent, or a target that is not a handset of the snapshot\'s subscriber'),
-          '404': errorResponse('No such snapshot or target device'),
-          '409': errorResponse('The snapshot is not complete (code not-complete)'), ...common,
-        },
-      },
-    },
-    '/plans/{id}': {
-      get: {
-        summary: 'A stored restore plan', tags: ['restores'],
-        parameters: [pathParam('id', 'Plan id')],
-        responses: { '200': { description: 'The plan as it was shown, and its job once executed', content: json(ref('StoredPlan')) }, '404': notFound('plan'), ...common },
-      },
-    },
-    '/plans/{id}/execute': {
-      post: {
-        summary: 'Execute a stored plan', tags: ['restores'],
-        description: 'Queues a safety backup of the target and the restore behind it; a running server sends Package #0 within a second. Follow the restore with GET /jobs/{id}. A plan runs once.',
-        parameters: [pathParam('id', 'Plan id')],
-        responses: {
-          '202': { description: 'Queued', content: json({ type: 'object', properties: { job: ref('Job'), safetyBackup: ref('Job') } }) },
-          '404': errorResponse('No such plan, or its target device is gone'),
-          '409': errorResponse('The plan was executed already (code already-run): make a new one'), ...common,
-        },
-      },
-    },
-    '/subscribers/{id}/consents': {
-      get: {
-        summary: 'The consent ledger of a subscriber\'s handsets, newest first', tags: ['restores', 'subscribers'],
-        parameters: [pathParam('id', 'Subscriber id'), { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 200 } }],
-        responses: { '200': { description: 'Every prompt shown and its answer', content: json({ type: 'object', properties: { consents: { type: 'array', items: ref('Consent') } } }) }, '400': invalid, '404': notFound('subscriber'), ...common },
-      },
-    },
-    '/catalog/firmware': {
-      get: {
-        summary: 'The firmware catalog', tags: ['catalog'],
-        responses: { '200': { description: 'By manufacturer, model and version', content: json({ type: 'object', properties: { firmware: { type: 'array', items: ref('FirmwarePackage') } } }) }, ...common },
-      },
-      post: {
-        summary: 'Publish a firmware image', tags: ['catalog'],
-        description: 'The image is the body; the same manufacturer, model and version uploaded again replaces it.',
-        parameters: [
-          queryParam('manufacturer', 'DevInfo/Man', true, 'Nimbus'), queryParam('model', 'DevInfo/Mod', true, 'N1'),
-          queryParam('version', 'as in DevDetail/FwV: letters, digits, . _ + - (up to 32)', true, '1.1.0'), queryParam('name', 'for people', false),
-        ],
-        requestBody: packageBody,
-        responses: {
-          '201': { description: 'Published', content: json({ type: 'object', properties: { package: ref('FirmwarePackage') } }) },
-          '400': errorResponse('Invalid query, an empty body, a bad version or a body over 256 MB'), '415': errorResponse('Not application/octet-stream'), ...adminOnly,
-        },
-      },
-    },
-    '/catalog/apps': {
-      get: {
-        summary: 'The app catalog', tags: ['catalog'],
-        responses: { '200': { description: 'By application id and version', content: json({ type: 'object', properties: { apps: { type: 'array', items: ref('AppPackage') } } }) }, ...common },
-      },
-      post: {
-        summary: 'Publish an app package', tags: ['catalog'],
-        description: 'The package is the body; the same application id and version uploaded again replaces it.',
-        parameters: [
-          queryParam('appId', 'the SCOMO id (./SCOMO/Inventory/Deployed/x/ID)', true, 'com.shield.av'), queryParam('name', 'for people', true, 'ShieldAV'),
-          queryParam('version', 'letters, digits, . _ + - (up to 32)', true, '3.2.1'),
-          queryParam('models', 'comma-separated "Manufacturer/Model" it installs on; default any', false, 'Nimbus/N1,Nimbus/N2'),
-        ],
-        requestBody: packageBody,
-        responses: {
-          '201': { description: 'Published', content: json({ type: 'object', properties: { package: ref('AppPackage') } }) },
-          '400': errorResponse('Invalid query, an empty body, a bad version or id, or a body over 256 MB'), '415': errorResponse('Not application/octet-stream'), ...adminOnly,
-        },
-      },
+    responses: { 201: { description: 'Every row provisioned', schema: z.object({ devices: z.int(), created: z.int(), updated: z.int(), subscribersCreated: z.int() }) } },
+    errors: {
+      400: { description: 'Bad rows; nothing was imported (code invalid-rows), or a body that is not UTF-8 or too large', schema: z.union([importErrorSchema, apiErrorSchema]) },
+      415: 'Not a CSV body (multipart or JSON)', ...ADMIN_ONLY,
     },
   },
-} as const;
+  {
+    method: 'get', path: '/devices/{devId}', summary: 'A device, its latest snapshots and its pending jobs', tags: ['devices'],
+    params: [devIdParam],
+    responses: {
+      200: {
+        description: 'The device',
+        schema: z.object({
+          device: deviceSchema,
+          lastSnapshot: snapshotSchema.nullable().describe('the newest, whatever its status'),
+          lastCompleteSnapshot: snapshotSchema.nullable().describe('the newest restorable one'),
+          pendingJobs: z.array(jobSchema).describe('queued or running'),
+        }),
+      },
+    },
+    errors: { 404: notFound('device') },
+  },
+  {
+    method: 'post', path: '/devices/{devId}/wake', summary: 'Send Package #0 so the handset opens a DM session now', tags: ['devices'],
+    params: [devIdParam],
+    responses: { 202: { description: 'Sent; the session id the handset will use', schema: z.object({ sessionId: z.string() }) } },
+    errors: { 404: notFound('device'), 409: 'The device has no push address', 502: 'The push gateway refused or is unreachable' },
+  },
+  {
+    method: 'get', path: '/devices/{devId}/snapshots', summary: "A device's snapshots, newest first", tags: ['snapshots'],
+    params: [devIdParam],
+    responses: { 200: { description: 'Snapshots of every status', schema: list('snapshots', snapshotSchema) } },
+    errors: { 404: notFound('device') },
+  },
+  {
+    method: 'get', path: '/devices/{devId}/jobs', summary: "A device's jobs, newest first (the last 200)", tags: ['jobs'],
+    params: [devIdParam],
+    responses: { 200: { description: 'Jobs', schema: list('jobs', jobSchema) } },
+    errors: { 404: notFound('device') },
+  },
+  {
+    method: 'get', path: '/devices/{devId}/ds-snapshots', summary: "A device's DS backups (contacts and calendar), newest first", tags: ['data sync'],
+    params: [devIdParam],
+    responses: { 200: { description: 'The last 500', schema: list('dsSnapshots', dsSnapshotSchema) } },
+    errors: { 404: notFound('device') },
+  },
+  {
+    method: 'get', path: '/devices/{devId}/ds-accounts', summary: "A device's DS accounts and each store's last sync", tags: ['data sync'],
+    params: [devIdParam],
+    responses: { 200: { description: 'Accounts', schema: list('dsAccounts', dsAccountViewSchema) } },
+    errors: { 404: notFound('device') },
+  },
+  {
+    method: 'post', path: '/devices/{devId}/ds-accounts', summary: 'Create a DS account for the device, or reset the password of its account of that user name', tags: ['data sync'],
+    description: 'User names are unique across the server (MD5 credentials name the account only by it): one that belongs to another handset is refused.',
+    params: [devIdParam],
+    body: dsAccountBodySchema,
+    responses: {
+      201: { description: 'Created', schema: z.object({ dsAccount: dsAccountViewSchema, created: z.literal(true) }) },
+      200: { description: 'The existing account\'s password (and auth) reset', schema: z.object({ dsAccount: dsAccountViewSchema, created: z.literal(false) }) },
+    },
+    errors: { 400: 'Invalid input, or a user name another handset has', 404: notFound('device'), ...ADMIN_ONLY },
+  },
+  {
+    method: 'get', path: '/ds-snapshots/{id}', summary: 'A DS backup and its manifest: every contact and event', tags: ['data sync'],
+    params: [idParam('DS snapshot id')],
+    responses: { 200: { description: 'The backup and its items', schema: z.object({ dsSnapshot: dsSnapshotSchema, entries: z.array(dsManifestEntrySchema) }) } },
+    errors: { 404: notFound('DS snapshot') },
+  },
+  {
+    method: 'get', path: '/ds-snapshots/{id}/diff/{other}', summary: 'Contacts and events added, removed and changed from DS snapshot {id} (older) to {other} (newer)', tags: ['data sync'],
+    params: [idParam('The older DS snapshot'), { name: 'other', description: 'The newer DS snapshot' }],
+    responses: { 200: { description: 'The diff', schema: dsDiffSchema } },
+    errors: { 404: notFound('DS snapshot') },
+  },
+  {
+    method: 'get', path: '/models', summary: 'Known models and their profile paths', tags: ['profiles'],
+    responses: { 200: { description: 'Models by manufacturer and name', schema: list('models', modelSchema) } },
+    errors: {},
+  },
+  {
+    method: 'get', path: '/models/{manufacturer}/{model}/profile', summary: 'The effective backup profile of a model (generic plus its own paths)', tags: ['profiles'],
+    params: [{ name: 'manufacturer', description: 'As the handset reports it in DevInfo/Man', example: 'Nimbus' }, { name: 'model', description: 'As in DevInfo/Mod', example: 'N1' }],
+    responses: { 200: { description: 'The profile (a model nobody described gets the generic one, known: false)', schema: modelProfileSchema } },
+    errors: { 400: INVALID },
+  },
+  {
+    method: 'put', path: '/models/{manufacturer}/{model}/profiles/{category}', summary: 'Set the DM subtrees one category covers for a model', tags: ['profiles'],
+    description: 'Replaces the model\'s paths for the category (an empty list clears them; the generic profile always applies). Each path is normalised: ./-rooted, no trailing slash, no query, no "..". The model is created when new.',
+    params: [{ name: 'manufacturer', description: 'DevInfo/Man', example: 'Nimbus' }, { name: 'model', description: 'DevInfo/Mod', example: 'N1' }, { name: 'category', schema: categorySchema }],
+    body: profilePathsSchema,
+    responses: {
+      200: {
+        description: 'Set; the model\'s profile now',
+        schema: modelProfileSchema.extend({ updated: z.object({ category: categorySchema, paths: z.array(z.string()) }) }),
+      },
+    },
+    errors: { 400: INVALID, ...ADMIN_ONLY },
+  },
+  {
+    method: 'get', path: '/snapshots/{id}', summary: 'A complete snapshot and its manifest', tags: ['snapshots'],
+    params: [idParam('Snapshot id')],
+    responses: { 200: { description: 'The snapshot and every node it holds, by path', schema: z.object({ snapshot: snapshotSchema, entries: z.array(manifestEntrySchema) }) } },
+    errors: SNAPSHOT_ERRORS,
+  },
+  {
+    method: 'get', path: '/snapshots/{id}/content', summary: "One node's value, as the handset gave it", tags: ['snapshots'],
+    params: [idParam('Snapshot id')],
+    query: z.object({ path: z.string().meta({ example: './DevDetail/FwV' }) }),
+    responses: {
+      200: {
+        description: 'The raw bytes, with the node\'s MIME type (application/octet-stream when it has none); served as an attachment',
+        headers: {
+          'Content-Length': { schema: { type: 'integer' }, description: 'set by the handler; a Next.js front may send the answer chunked instead' },
+          'X-Content-Length': { schema: { type: 'integer' }, description: 'the value\'s size in bytes, always present' },
+          ETag: { schema: { type: 'string' }, description: 'the value\'s SHA-256' },
+        },
+        content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, '*/*': { schema: { type: 'string', format: 'binary' } } },
+      },
+    },
+    errors: {
+      400: 'No path given, or an interior node (code interior-node)',
+      404: 'No such snapshot, or no such node in it (code no-such-node)',
+      409: SNAPSHOT_ERRORS[409], 500: SNAPSHOT_ERRORS[500],
+    },
+  },
+  {
+    method: 'get', path: '/snapshots/{id}/diff/{other}', summary: 'What changed from snapshot {id} (older) to {other} (newer)', tags: ['snapshots'],
+    params: [idParam('The older snapshot'), { name: 'other', description: 'The newer snapshot (of the same device or another)' }],
+    responses: { 200: { description: 'The diff', schema: diffSchema } },
+    errors: SNAPSHOT_ERRORS,
+  },
+  {
+    method: 'post', path: '/jobs', summary: 'Queue a backup, a local backup, a local restore, a DS backup or a DS restore', tags: ['jobs'],
+    description: 'A running server sends Package #0 within a second; the job runs in the DM session that follows. A backup asked for while another is queued or running joins it (created: false). Agents may queue every kind.',
+    body: createJobSchema,
+    responses: { 202: { description: 'Queued', schema: z.object({ job: jobSchema, created: z.boolean() }) } },
+    errors: {
+      400: INVALID, 403: '(ds-restore) the handset is not one of the snapshot\'s subscriber (code forbidden-target)',
+      404: 'No such device, or (local-restore) no such local backup (code no-local-backup), or (ds-restore) no such DS snapshot (code no-ds-snapshot)',
+      409: 'The local backup is no longer on the handset (code local-backup-gone)',
+    },
+  },
+  {
+    method: 'get', path: '/jobs/{id}', summary: 'A job and where it stands', tags: ['jobs'],
+    description: 'For a restore, also every item\'s outcome (seq, kind, path, op, status, code, detail), counts by status, and the consent entries of the job.',
+    params: [idParam('Job id')],
+    responses: { 200: { description: 'The job', schema: jobDetailSchema } },
+    errors: { 404: notFound('job') },
+  },
+  {
+    method: 'post', path: '/jobs/{id}/retry', summary: 'Send a finished restore\'s failed items again, and only those', tags: ['restores'],
+    description: 'Failed and mismatched items go back to pending; the job is queued, the handset woken and its user asked again.',
+    params: [idParam('A restore job id')],
+    responses: { 202: { description: 'Queued again', schema: jobDetailSchema } },
+    errors: { 404: 'No such restore job', 409: 'The restore is still queued or running, or no item failed (code invalid)' },
+  },
+  {
+    method: 'post', path: '/restores/plan', summary: 'Plan a restore (the dry run)', tags: ['restores'],
+    description: 'Every step (firmware through FUMO, apps through SCOMO at their recorded versions, then nodes), the bytes, the cost on the target\'s network, the exact prompt and choices its user will see, and what will not be carried and why. The plan is stored: execute it with POST /plans/{id}/execute. Agents and admins; only admins may pass allowFirmwareDowngrade.',
+    body: planRequestSchema,
+    responses: { 201: { description: 'Planned and stored', schema: z.object({ planId: z.string(), planHash: z.string(), plan: restorePlanSchema }) } },
+    errors: {
+      400: 'Invalid input (fieldErrors), or nothing in the selection can be restored (code empty)',
+      403: 'allowFirmwareDowngrade from an agent, or a target that is not a handset of the snapshot\'s subscriber',
+      404: 'No such snapshot or target device',
+      409: 'The snapshot is not complete (code not-complete)',
+    },
+  },
+  {
+    method: 'get', path: '/plans/{id}', summary: 'A stored restore plan', tags: ['restores'],
+    params: [idParam('Plan id')],
+    responses: { 200: { description: 'The plan as it was shown, and its job once executed', schema: storedPlanSchema } },
+    errors: { 404: notFound('plan') },
+  },
+  {
+    method: 'post', path: '/plans/{id}/execute', summary: 'Execute a stored plan', tags: ['restores'],
+    description: 'Queues a safety backup of the target and the restore behind it; a running server sends Package #0 within a second. Follow the restore with GET /jobs/{id}. A plan runs once.',
+    params: [idParam('Plan id')],
+    responses: { 202: { description: 'Queued', schema: z.object({ job: jobSchema, safetyBackup: jobSchema }) } },
+    errors: { 404: 'No such plan, or its target device is gone', 409: 'The plan was executed already (code already-run): make a new one' },
+  },
+  {
+    method: 'get', path: '/subscribers/{id}/consents', summary: 'The consent ledger of a subscriber\'s handsets, newest first', tags: ['restores', 'subscribers'],
+    params: [idParam('Subscriber id')],
+    query: consentsQuerySchema,
+    responses: { 200: { description: 'Every prompt shown and its answer', schema: list('consents', consentSchema) } },
+    errors: { 400: INVALID, 404: notFound('subscriber') },
+  },
+  {
+    method: 'get', path: '/catalog/firmware', summary: 'The firmware catalog', tags: ['catalog'],
+    responses: { 200: { description: 'By manufacturer, model and version', schema: list('firmware', firmwarePackageSchema) } },
+    errors: {},
+  },
+  {
+    method: 'post', path: '/catalog/firmware', summary: 'Publish a firmware image', tags: ['catalog'],
+    description: 'The image is the body; the same manufacturer, model and version uploaded again replaces it.',
+    query: firmwareUploadSchema,
+    body: packageBody,
+    responses: { 201: { description: 'Published', schema: z.object({ package: firmwarePackageSchema }) } },
+    errors: { 400: 'Invalid query, an empty body, a bad version or a body over 256 MB', 415: 'Not application/octet-stream', ...ADMIN_ONLY },
+  },
+  {
+    method: 'get', path: '/catalog/apps', summary: 'The app catalog', tags: ['catalog'],
+    responses: { 200: { description: 'By application id and version', schema: list('apps', appPackageSchema) } },
+    errors: {},
+  },
+  {
+    method: 'post', path: '/catalog/apps', summary: 'Publish an app package', tags: ['catalog'],
+    description: 'The package is the body; the same application id and version uploaded again replaces it.',
+    query: appUploadSchema,
+    body: packageBody,
+    responses: { 201: { description: 'Published', schema: z.object({ package: appPackageSchema }) } },
+    errors: { 400: 'Invalid query, an empty body, a bad version or id, or a body over 256 MB', 415: 'Not application/octet-stream', ...ADMIN_ONLY },
+  },
+];
+
+/** The operation a method and path template name. */
+export function apiOperation(method: string, path: string): ApiOperation | undefined {
+  return API_OPERATIONS.find((o) => o.method === method.toLowerCase() && o.path === path);
+}
+
+/**
+ * What an operation answers with this status: its own schema or the error body; null for a
+ * documented answer that is not JSON (a snapshot's raw content); undefined for a status the
+ * document does not list.
+ */
+export function answerSchema(op: ApiOperation, status: number): z.ZodType | null | undefined {
+  const ok = op.responses[status];
+  if (ok) return ok.schema ?? null;
+  const e = op.errors[status] ?? COMMON_ERRORS[status];
+  if (e === undefined) return undefined;
+  return typeof e === 'string' ? apiErrorSchema : e.schema ?? apiErrorSchema;
+}
+
+// The generator ---------------------------------------------------------------------------
+
+const REF = '#/components/schemas/';
+type Json = Record<string, unknown>;
+
+/** zod's output is a standalone JSON Schema; inside the document each part drops its own $schema and $id, and integers their "safe integer" bounds. */
+function tidy(node: unknown, output: boolean): unknown {
+  if (Array.isArray(node)) return node.map((n) => tidy(n, output));
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node as Json)) {
+    if (k === '$schema' || k === '$id') continue;
+    if ((k === 'minimum' || k === 'maximum') && Math.abs(v as number) === Number.MAX_SAFE_INTEGER) continue;
+    // An answer may gain members: clients should ignore what they do not know.
+    if (output && k === 'additionalProperties' && v === false) continue;
+    out[k] = tidy(v, output);
+  }
+  return out;
+}
+
+/**
+ * Every schema in JSON Schema form, the components and the operations' own in one pass per
+ * direction (requests as they are sent, `input`; answers as they are produced, `output`),
+ * so a component appears once and the rest point at it.
+ */
+function convert(io: 'input' | 'output', own: z.ZodType[]): { components: Record<string, unknown>; of: (s: z.ZodType) => unknown } {
+  const registry = z.registry<{ id: string }>();
+  const ids = new Map<z.ZodType, string>();
+  for (const [id, s] of Object.entries(COMPONENTS)) { registry.add(s, { id }); ids.set(s, id); }
+  own.forEach((s, i) => { if (!ids.has(s)) { registry.add(s, { id: `op${i}` }); ids.set(s, `op${i}`); } });
+  const { schemas } = z.toJSONSchema(registry, { io, unrepresentable: 'any', uri: (id) => `${REF}${id}` });
+  const components = Object.fromEntries(Object.keys(COMPONENTS).map((id) => [id, tidy(schemas[id], io === 'output')]));
+  return {
+    components,
+    of: (s) => {
+      const id = ids.get(s)!;
+      return id in COMPONENTS ? { $ref: `${REF}${id}` } : tidy(schemas[id], io === 'output');
+    },
+  };
+}
+
+const isZod = (b: ApiOperation['body']): b is z.ZodType => b instanceof z.ZodType;
+
+function buildDocument() {
+  const requests = API_OPERATIONS.flatMap((o) => [...(isZod(o.body) ? [o.body] : []), ...(o.query ? Object.values(o.query.shape) as z.ZodType[] : []), ...(o.params ?? []).flatMap((p) => (p.schema ? [p.schema] : []))]);
+  const answers = API_OPERATIONS.flatMap((o) => [...Object.values(o.responses), ...Object.values({ ...COMMON_ERRORS, ...o.errors })]
+    .flatMap((a) => (typeof a === 'object' && a.schema ? [a.schema] : [])));
+  const req = convert('input', requests);
+  const res = convert('output', [...answers, apiErrorSchema]);
+  const answer = (a: string | ApiAnswer) => {
+    const { description, schema, content, headers } = typeof a === 'string' ? { description: a, schema: apiErrorSchema } as ApiAnswer : a;
+    return { description, ...(headers ? { headers } : {}), ...(schema ? { content: { 'application/json': { schema: res.of(schema) } } } : content ? { content } : {}) };
+  };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const o of API_OPERATIONS) {
+    const parameters = [
+      ...(o.params ?? []).map((p) => ({
+        name: p.name, in: 'path', required: true, ...(p.description ? { description: p.description } : {}),
+        schema: p.schema ? req.of(p.schema) : { type: 'string' }, ...(p.example ? { example: p.example } : {}),
+      })),
+      ...Object.entries(o.query?.shape ?? {}).map(([name, s]) => {
+        const { description, example, ...schema } = req.of(s as z.ZodType) as Json;
+        return { name, in: 'query', required: !(s as z.ZodType).safeParse(undefined).success, ...(description ? { description } : {}), schema, ...(example ? { example } : {}) };
+      }),
+    ];
+    const requestBody = o.body === undefined ? undefined : isZod(o.body)
+      ? { required: true, content: { 'application/json': { schema: req.of(o.body) } } }
+      : { required: true, ...(o.body.description ? { description: o.body.description } : {}), content: o.body.content };
+    const responses = Object.fromEntries(Object.entries({ ...o.responses, ...o.errors, ...COMMON_ERRORS }).map(([status, a]) => [status, answer(a)]));
+    (paths[o.path] ??= {})[o.method] = {
+      summary: o.summary, ...(o.description ? { description: o.description } : {}), tags: o.tags,
+      ...(parameters.length ? { parameters } : {}), ...(requestBody ? { requestBody } : {}), responses,
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Rewind API', version: '1',
+      description: 'Backup and restore for handsets managed over OMA-DM. Roles: admin may do everything; agent may read, queue jobs, and plan, execute and retry restores (admins alone publish packages and allow firmware downgrades). Errors are `{ error: { code, message, fieldErrors? } }`.',
+    },
+    servers: [{ url: '/api/v1' }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Create one with `npm run rewind -- token create --role admin`.' } },
+      // Requests as they are sent, answers as they are produced; a schema used both ways (Category) is the same either way.
+      schemas: { ...res.components, ...Object.fromEntries(['ProvisionDevice', 'CreateJob', 'PlanRequest'].map((id) => [id, req.components[id]])) },
+    },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}
+
+/** The OpenAPI 3.1 document, built once when first imported. */
+export const openapi = buildDocument();

@@ -1,8 +1,8 @@
 import { apiError, apiHandler, parseInput, readJson } from '@/lib/server/api';
-import { z } from 'zod';
 import { findDevice } from '@/lib/devices/present';
 import { addDsAccountAs } from '@/lib/ds/accounts';
 import { deviceDsAccounts, publicDsAccount } from '@/lib/ds/views';
+import { dsAccountBodySchema } from '@/lib/ds/schemas';
 
 export const dynamic = 'force-dynamic';
 
@@ -13,14 +13,11 @@ export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], async (_req
   return Response.json({ dsAccounts: await deviceDsAccounts(db, device) });
 });
 
-// The full rules (user name characters, password length) are addDsAccount's.
-const body = z.object({ user: z.string(), pass: z.string(), auth: z.enum(['basic', 'md5']).optional() }).strict();
-
 /** Creates a DS account for the device, or gives its account of that user name a new password (200, created: false). */
 export const POST = apiHandler<{ devId: string }>(['admin'], async (req, { db, tokenId }, { devId }) => {
   const device = await findDevice(db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
-  const input = parseInput(body, await readJson(req, 10_000));
+  const input = parseInput(dsAccountBodySchema, await readJson(req, 10_000));
   const { account, created } = await addDsAccountAs(db, { devId: device.devId, ...input }, `token:${tokenId}`);
   return Response.json({ dsAccount: await publicDsAccount(db, account), created }, { status: created ? 201 : 200 });
 });

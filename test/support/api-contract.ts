@@ -1,0 +1,31 @@
+/**
+ * The API tests' check against the OpenAPI document (lib/api/openapi.ts): every answer a
+ * test receives from a route handler is one the document lists for that operation, its
+ * JSON body parses with the documented response schema, and a request that succeeded sent
+ * a body the documented request schema takes.
+ */
+import { expect } from 'vitest';
+import { z } from 'zod';
+import { answerSchema, apiOperation } from '@/lib/api/openapi';
+
+/** Builds the check for a test file's handlers, each named as the document names it ('GET /jobs/{id}'). */
+export function documentChecker(operations: ReadonlyArray<readonly [unknown, string]>) {
+  const operationOf = new Map<unknown, string>(operations);
+  return function conformsToDocument(handler: unknown, status: number, body: unknown, json: boolean, sent: unknown): void {
+    const name = operationOf.get(handler);
+    expect(name, 'a handler the document check knows').toBeDefined();
+    const [method, template] = name!.split(' ') as [string, string];
+    const op = apiOperation(method, template);
+    expect(op, `${name} in the document`).toBeDefined();
+    const schema = answerSchema(op!, status);
+    expect(schema, `${name} answered ${status}, which the document does not list`).not.toBeUndefined();
+    if (schema && json) {
+      const r = schema.safeParse(body);
+      expect(r.success, `${name} ${status}: ${r.error ? JSON.stringify(r.error.issues.slice(0, 3)) : ''}`).toBe(true);
+    }
+    if (status < 300 && sent !== undefined && op!.body instanceof z.ZodType) {
+      const r = op!.body.safeParse(sent);
+      expect(r.success, `${name}: the request body the document takes: ${r.error ? JSON.stringify(r.error.issues.slice(0, 3)) : ''}`).toBe(true);
+    }
+  };
+}

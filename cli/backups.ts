@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { getContext } from '../lib/core/context';
 import { getJob, jobsForDevice, type JobRow } from '../db/queries/jobs';
 import { listLocalBackups } from '../db/queries/local-backups';
-import { JobRequestError, requestJob } from '../lib/jobs/requests';
+import { requestJob } from '../lib/jobs/requests';
 import { describeDsResult, isDsJob, type DsJobResult } from '../lib/ds/jobs';
 import { LOCAL_TARGETS } from '../lib/omadm/mo/backup-restore';
 import type { JobRequest } from '../lib/backup/schemas';
@@ -23,16 +23,11 @@ const POLL_MS = 500;
 export async function queue(devId: string, req: JobRequest): Promise<JobRow> {
   const db = getContext().db;
   const device = await deviceArg(db, devId);
-  try {
-    const { job, created } = await requestJob(db, device, req, ACTOR);
-    console.log(created
-      ? `${job.kind} job ${job.id} queued for ${device.devId}${device.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`
-      : `a ${job.kind} of ${device.devId} is already ${job.status}: following job ${job.id}`);
-    return job;
-  } catch (err) {
-    if (err instanceof JobRequestError) throw new Error(err.message);
-    throw err;
-  }
+  const { job, created } = await requestJob(db, device, req, ACTOR);
+  console.log(created
+    ? `${job.kind} job ${job.id} queued for ${device.devId}${device.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`
+    : `a ${job.kind} of ${device.devId} is already ${job.status}: following job ${job.id}`);
+  return job;
 }
 
 /** One line on where a job stands, e.g. "running: 120 nodes fetched, 2 batches open, 1.2 MB new". */

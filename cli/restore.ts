@@ -10,8 +10,8 @@ import { getDevice } from '../db/queries/devices';
 import { getJob, type JobRow } from '../db/queries/jobs';
 import { listConsents, listItems, type ConsentRow, type RestoreItemRow } from '../db/queries/restore';
 import { getSnapshot } from '../db/queries/snapshots';
-import { computePlan, createPlan, PlanError, type PlanRequest, type RestorePlan } from '../lib/restore/plan';
-import { executePlan, RestoreError, retryFailed, type RestoreProgress } from '../lib/restore/engine';
+import { computePlan, createPlan, type PlanRequest, type RestorePlan } from '../lib/restore/plan';
+import { executePlan, retryFailed, type RestoreProgress } from '../lib/restore/engine';
 import { itemCounts, jobDetail } from '../lib/restore/views';
 import { splitList } from '../lib/backup/schemas';
 import { appIdSchema, planPathsSchema } from '../lib/restore/schemas';
@@ -195,25 +195,20 @@ export const restoreCommand: Command = {
     if (snap.deviceId !== source.id) {
       throw new Error(`snapshot ${snapshotId} is a backup of ${(await getDevice(ctx.db, snap.deviceId))?.devId ?? 'another device'}, not of ${source.devId}: name the snapshot's handset, and the handset to restore to with --to`);
     }
-    try {
-      if (v['dry-run']) {
-        const plan = await computePlan(ctx, req);
-        if (v.json) return printJson(plan);
-        console.log(formatPlan(plan));
-        console.log('\ndry run: nothing was sent; run it again without --dry-run to restore');
-        return 0;
-      }
-      const { row, plan } = await createPlan(ctx, req, ACTOR);
-      const { job, backup } = await executePlan(ctx, row.id, ACTOR);
-      if (v.json) return printJson({ planId: row.id, planHash: row.planHash, plan, job: publicJob(job), safetyBackup: publicJob(backup) });
-      const target = (await getDevice(ctx.db, job.deviceId))!;
-      console.log(`plan ${row.id}: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, ${formatBytes(plan.bytes)}, ${plan.cost.text}; ${plan.notCarried.length} not carried`);
-      console.log(`restore job ${job.id} queued for ${target.devId} after safety backup ${backup.id}${target.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`);
-      return v.wait ? follow(job.id, timeout) : 0;
-    } catch (err) {
-      if (err instanceof PlanError || err instanceof RestoreError) throw new Error(err.message);
-      throw err;
+    if (v['dry-run']) {
+      const plan = await computePlan(ctx, req);
+      if (v.json) return printJson(plan);
+      console.log(formatPlan(plan));
+      console.log('\ndry run: nothing was sent; run it again without --dry-run to restore');
+      return 0;
     }
+    const { row, plan } = await createPlan(ctx, req, ACTOR);
+    const { job, backup } = await executePlan(ctx, row.id, ACTOR);
+    if (v.json) return printJson({ planId: row.id, planHash: row.planHash, plan, job: publicJob(job), safetyBackup: publicJob(backup) });
+    const target = (await getDevice(ctx.db, job.deviceId))!;
+    console.log(`plan ${row.id}: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, ${formatBytes(plan.bytes)}, ${plan.cost.text}; ${plan.notCarried.length} not carried`);
+    console.log(`restore job ${job.id} queued for ${target.devId} after safety backup ${backup.id}${target.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`);
+    return v.wait ? follow(job.id, timeout) : 0;
   },
 };
 
@@ -279,13 +274,8 @@ export const retryFailedCommand: Command = {
   async run(_v, pos) {
     const [id] = positionals(pos, ['JOB_ID']);
     const ctx = getContext();
-    try {
-      const job = await retryFailed(ctx, id!, ACTOR);
-      const again = (await listItems(ctx.db, job.id, ['pending'])).length;
-      console.log(`restore job ${job.id} queued again: ${again} item${again === 1 ? '' : 's'} to send again once the handset's user agrees`);
-    } catch (err) {
-      if (err instanceof RestoreError) throw new Error(err.message);
-      throw err;
-    }
+    const job = await retryFailed(ctx, id!, ACTOR);
+    const again = (await listItems(ctx.db, job.id, ['pending'])).length;
+    console.log(`restore job ${job.id} queued again: ${again} item${again === 1 ? '' : 's'} to send again once the handset's user agrees`);
   },
 };

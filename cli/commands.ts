@@ -1,9 +1,8 @@
 import { getContext } from '../lib/core/context';
-import { provisionDevice } from '../lib/devices/devices';
+import { provisionDevicesAs } from '../lib/devices/devices';
 import { AppError } from '../lib/core/errors';
 import { dsAccountAdd, dsBackupCommand, dsDiffCommand, dsRestoreCommand, dsSnapshotsCommand } from './ds';
-import { createApiToken } from '../lib/auth/tokens';
-import { insertAudit } from '../db/queries/audit';
+import { createApiTokenAs } from '../lib/auth/tokens';
 import { authSchemeSchema } from '../lib/devices/schemas';
 import { simCommand } from './sim';
 import { deviceImport } from './device-import';
@@ -32,16 +31,15 @@ const deviceAdd: Command = {
     const auth = authSchemeSchema.safeParse(required(v, 'auth'));
     if (!auth.success) throw new UsageError('--auth must be basic, md5 or hmac');
     try {
-      const d = await provisionDevice(getContext().db, {
+      const [d] = await provisionDevicesAs(getContext().db, [{
         devId: required(v, 'dev-id'), manufacturer: required(v, 'manufacturer'), model: required(v, 'model'),
         msisdn: v.msisdn as string | undefined, subscriber: v.subscriber as string | undefined, email: v.email as string | undefined,
         serverId: required(v, 'server-id'), clientAuth: auth.data,
         serverAuth: v['server-auth'] ? authSchemeSchema.parse(v['server-auth']) : undefined,
         clientUser: required(v, 'client-user'), clientPass: required(v, 'client-pass'), serverPass: required(v, 'server-pass'),
         firmware: v.fw as string | undefined, pushAddress: v.push as string | undefined,
-      });
-      await insertAudit(getContext().db, { actor: 'cli', action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
-      console.log(`device ${d.devId} provisioned (id ${d.id})`);
+      }], 'cli');
+      console.log(`device ${d!.devId} provisioned (id ${d!.id})`);
     } catch (err) {
       if (err instanceof AppError) throw new UsageError(err.message);
       throw err;
@@ -57,8 +55,7 @@ const tokenCreate: Command = {
     const role = required(v, 'role');
     if (role !== 'admin' && role !== 'agent') throw new UsageError('--role must be admin or agent');
     const name = (v.name as string | undefined) ?? `${role} token`;
-    const { token, id } = await createApiToken(getContext().db, role, name);
-    await insertAudit(getContext().db, { actor: 'cli', action: 'token.created', details: { id, name, role } });
+    const { token } = await createApiTokenAs(getContext().db, role, name, 'cli');
     console.log(token);
   },
 };

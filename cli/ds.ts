@@ -10,9 +10,8 @@ import { diffDsManifests, readDsManifest, type DsItemChange } from '../lib/ds/sn
 import { deviceArg, positionals } from './args';
 import { follow, queue } from './backups';
 import { formatBytes, formatTime, printJson, table } from './format';
-import { addDsAccount } from '../lib/ds/accounts';
+import { addDsAccountAs } from '../lib/ds/accounts';
 import { AppError } from '../lib/core/errors';
-import { insertAudit } from '../db/queries/audit';
 import { intOption, required, UsageError, type Command } from './usage';
 
 export const dsAccountAdd: Command = {
@@ -22,11 +21,10 @@ export const dsAccountAdd: Command = {
   async run(v) {
     const db = getContext().db;
     try {
-      const { account, created } = await addDsAccount(db, {
+      const { account, created } = await addDsAccountAs(db, {
         devId: required(v, 'dev-id'), user: required(v, 'user'), pass: required(v, 'pass'),
         ...(v.auth ? { auth: v.auth as 'basic' | 'md5' } : {}),
-      });
-      await insertAudit(db, { actor: 'cli', action: created ? 'ds-account.created' : 'ds-account.password-reset', deviceId: account.deviceId, details: { user: account.username, auth: account.auth } });
+      }, 'cli');
       console.log(`DS account ${account.username} ${created ? 'created' : 'updated'} (${account.auth}) for ${v['dev-id'] as string}`);
     } catch (err) {
       if (err instanceof AppError) throw new UsageError(`${err.message}${Object.keys(err.fieldErrors ?? {}).length ? ` (${Object.entries(err.fieldErrors ?? {}).map(([k, m]) => `${k}: ${m.join(', ')}`).join('; ')})` : ''}`);

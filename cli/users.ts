@@ -1,7 +1,6 @@
 /** `rewind user add`: console and portal users. */
 import { getContext } from '../lib/core/context';
-import { createUser } from '../lib/auth/users';
-import { insertAudit } from '../db/queries/audit';
+import { createUserAs } from '../lib/auth/user-admin';
 import { AppError } from '../lib/core/errors';
 import { USER_ROLES } from '../lib/auth/schemas';
 import { required, UsageError, type Command } from './usage';
@@ -30,10 +29,9 @@ export const userAdd: Command = {
     if (!(USER_ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be ${USER_ROLES.join(', ')}`);
     const password = typeof v.password === 'string' ? v.password : await firstLineOfStdin();
     try {
-      const u = await createUser(getContext().db, {
+      const u = await createUserAs(getContext().db, {
         email, password, role: role as (typeof USER_ROLES)[number], subscriberId: v.subscriber as string | undefined,
-      });
-      await insertAudit(getContext().db, { actor: 'cli', action: 'user.created', details: { id: u.id, email: u.email, role: u.role, subscriberId: u.subscriberId } });
+      }, 'cli');
       console.log(`user ${u.email} created (${u.role}, id ${u.id})`);
     } catch (err) {
       if (err instanceof AppError) throw new UsageError(err.message);

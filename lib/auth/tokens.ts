@@ -3,7 +3,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '@/db/client';
-import { findActiveToken, insertToken, touchToken, type TokenRow } from '@/db/queries/tokens';
+import { findActiveToken, insertToken, listTokens, revokeToken, touchToken, type TokenRow } from '@/db/queries/tokens';
+import { insertAudit } from '@/db/queries/audit';
+import { AppError } from '../core/errors';
 
 export type ApiRole = TokenRow['role'];
 
@@ -24,4 +26,24 @@ export async function authenticateBearer(db: Db, header: string | null | undefin
   const row = await findActiveToken(db, hashToken(m[1]!));
   if (row) await touchToken(db, row.id);
   return row;
+}
+
+/** createApiToken for an admin or the CLI, audited under `actor` (the token itself never is). */
+export async function createApiTokenAs(db: Db, role: ApiRole, name: string, actor: string): Promise<{ token: string; id: string }> {
+  const r = await createApiToken(db, role, name);
+  await insertAudit(db, { actor, action: 'token.created', details: { id: r.id, name, role } });
+  return r;
+}
+
+/** Revokes an active token, audited under `actor`; refused when it is unknown or revoked already. */
+export async function revokeApiToken(db: Db, id: string, actor: string): Promise<TokenRow> {
+  const t = await revokeToken(db, id);
+  if (!t) throw AppError.invalid('That token is unknown or already revoked.');
+  await insertAudit(db, { actor, action: 'token.revoked', details: { id: t.id, name: t.name, role: t.role } });
+  return t;
+}
+
+/** Every token, newest first, without its hash (the tokens page). */
+export async function tokenList(db: Db) {
+  return listTokens(db);
 }

@@ -5,6 +5,7 @@
 import type { Db } from '@/db/client';
 import { isUniqueViolation } from '@/db/sql';
 import { getSubscriber } from '@/db/queries/subscribers';
+import { insertAudit } from '@/db/queries/audit';
 import { getUserByEmail, insertUser, recordFailedSignIn, recordSignIn, type UserRow } from '@/db/queries/users';
 import { AppError } from '@/lib/core/errors';
 import { createUserSchema, emailSchema, MAX_PASSWORD_LENGTH, type CreateUserInput } from '@/lib/auth/schemas';
@@ -107,5 +108,16 @@ export async function signIn(db: Db, address: string, email: string, password: s
   if (wait !== undefined) return { ok: false, code: 'rate-limited', error: rateLimitedMessage(wait), retryAfterSeconds: wait };
   const r = await authenticate(db, email, password, now);
   if (!r.ok && r.code === 'invalid') gate.failed(address);
+  return r;
+}
+
+/**
+ * signIn for the sign-in form: every outcome is audited under the email typed (the password
+ * never is); a refusal for the address's failures also names the address.
+ */
+export async function attemptSignIn(db: Db, address: string, email: string, password: string): Promise<SignInResult> {
+  const r = await signIn(db, address, email, password);
+  const action = r.ok ? 'sign-in' : r.code === 'locked' ? 'sign-in.locked' : r.code === 'rate-limited' ? 'sign-in.rate-limited' : 'sign-in.failed';
+  await insertAudit(db, { actor: email.trim().toLowerCase().slice(0, 254), action, ...(!r.ok && r.code === 'rate-limited' ? { details: { address } } : {}) });
   return r;
 }

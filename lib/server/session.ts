@@ -4,6 +4,7 @@ import { cookies, headers } from 'next/headers';
 import { cache } from 'react';
 import { getContext } from '@/lib/core/context';
 import { deleteWebSession, getSessionUser, insertWebSession } from '@/db/queries/users';
+import { insertAudit } from '@/db/queries/audit';
 import type { UserRole } from '@/db/schema';
 
 export const SESSION_COOKIE = 'rewind_session';
@@ -49,12 +50,14 @@ export const getViewer = cache(async (): Promise<Viewer | null> => {
   return { userId: user.id, email: user.email, role: user.role, subscriberId: user.subscriberId };
 });
 
-/** Ends this browser's session: the row and the cookie. */
+/** Ends this browser's session: the row and the cookie; audited beside sign-ins when it was a signed-in viewer's. */
 export async function signOut(): Promise<void> {
+  const viewer = await getViewer();
   const jar = await cookies();
   const token = jar.get(SESSION_COOKIE)?.value;
   if (token) await deleteWebSession(getContext().db, sessionIdOf(token));
   jar.delete({ name: SESSION_COOKIE, path: '/' });
+  if (viewer) await insertAudit(getContext().db, { actor: viewer.email, action: 'sign-out' });
 }
 
 /** Where a user lands after signing in. */

@@ -1,9 +1,9 @@
 import { AdminButton } from '@/components/admin-form';
 import { TokenCreateForm } from '@/components/admin-token-form';
 import { Badge, Card, EmptyState, PageHeader, Table, tdClass, thClass } from '@/components/ui';
-import { listTokens } from '@/db/queries/tokens';
 import { getContext } from '@/lib/core/context';
 import { formatTime } from '@/lib/core/format';
+import { tokenList } from '@/lib/auth/tokens';
 import { requireViewer } from '@/lib/server/action';
 import { createTokenAction, revokeTokenAction } from './actions';
 
@@ -11,7 +11,7 @@ export const dynamic = 'force-dynamic';
 
 export default async function TokensPage() {
   await requireViewer(['admin']);
-  const tokens = await listTokens(getContext().db);
+  const tokens = await tokenList(getContext().db);
   return (
     <div className="space-y-6">
       <PageHeader title="API tokens" subtitle={<>Bearer tokens for the REST API (<code>Authorization: Bearer rw_…</code>). Only a hash is kept: a token is shown once, when it is created.</>} />

@@ -1,8 +1,7 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { createUser } from '@/lib/auth/users';
-import { changeRole, removeUser, resetPassword, unlockUser } from '@/lib/auth/user-admin';
+import { changeRole, createUserAs, removeUser, resetPassword, unlockUser } from '@/lib/auth/user-admin';
 import { authedAction } from '@/lib/server/action';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USER_ROLES } from '@/lib/auth/schemas';
 
@@ -21,36 +20,31 @@ const createSchema = z.object({
 });
 
 export const createUserAction = authedAction({ roles: ['admin'], schema: createSchema, audit: 'user.created' }, async (input, ctx) => {
-  const u = await createUser(ctx.db, input);
-  await ctx.audit('user.created', { details: { id: u.id, email: u.email, role: u.role, subscriberId: u.subscriberId } });
+  const u = await createUserAs(ctx.db, input, ctx.viewer.email);
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
 export const changeRoleAction = authedAction({ roles: ['admin'], schema: id.extend({ role: z.enum(['admin', 'agent']) }), audit: 'user.role-changed' }, async (input, ctx) => {
-  const u = await changeRole(ctx.db, ctx.viewer.userId, input.id, input.role);
-  await ctx.audit('user.role-changed', { details: { id: u.id, email: u.email, role: input.role } });
+  const u = await changeRole(ctx.db, ctx.viewer, input.id, input.role);
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
 export const resetPasswordAction = authedAction({ roles: ['admin'], schema: id.extend({ password }), audit: 'user.password-reset' }, async (input, ctx) => {
-  const u = await resetPassword(ctx.db, input.id, input.password);
-  await ctx.audit('user.password-reset', { details: { id: u.id, email: u.email } });
+  const u = await resetPassword(ctx.db, ctx.viewer, input.id, input.password);
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
 export const unlockUserAction = authedAction({ roles: ['admin'], schema: id, audit: 'user.unlocked' }, async (input, ctx) => {
-  const u = await unlockUser(ctx.db, input.id);
-  await ctx.audit('user.unlocked', { details: { id: u.id, email: u.email } });
+  const u = await unlockUser(ctx.db, ctx.viewer, input.id);
   revalidatePath(PAGE);
   return { email: u.email };
 });
 
 export const deleteUserAction = authedAction({ roles: ['admin'], schema: id, audit: 'user.deleted' }, async (input, ctx) => {
-  const u = await removeUser(ctx.db, ctx.viewer.userId, input.id);
-  await ctx.audit('user.deleted', { details: { id: u.id, email: u.email, role: u.role } });
+  const u = await removeUser(ctx.db, ctx.viewer, input.id);
   revalidatePath(PAGE);
   return { email: u.email };
 });

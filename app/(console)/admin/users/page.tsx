@@ -1,22 +1,17 @@
 import { AdminButton, AdminForm } from '@/components/admin-form';
 import { Badge, Card, PageHeader, Table, tdClass, thClass } from '@/components/ui';
-import { listUsers } from '@/db/queries/users';
 import { getContext } from '@/lib/core/context';
 import { formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
 import { MIN_PASSWORD_LENGTH } from '@/lib/auth/schemas';
+import { usersPage } from '@/lib/auth/user-admin';
 import { changeRoleAction, createUserAction, deleteUserAction, resetPasswordAction, unlockUserAction } from './actions';
 
 export const dynamic = 'force-dynamic';
 
-async function usersPage() {
-  const now = Date.now();
-  return { now, users: await listUsers(getContext().db) };
-}
-
 export default async function UsersPage() {
   const viewer = await requireViewer(['admin']);
-  const { now, users } = await usersPage();
+  const { now, users } = await usersPage(getContext().db);
   return (
     <div className="space-y-6">
       <PageHeader title="Users" subtitle="Who signs in to the console (admins, agents) and the portal (subscribers)." />

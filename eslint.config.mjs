@@ -65,6 +65,20 @@ const config = [
     },
   },
   {
+    // app/ holds routes only: pages, route handlers and actions call their area's domain and
+    // view functions (lib/<area>), which read and write through db/queries and write the audit
+    // log. Tests beside the routes may seed and inspect the database directly.
+    files: ['app/**/*.{ts,tsx}'],
+    ignores: ['app/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['@/db/queries', '@/db/queries/*', '**/db/queries', '**/db/queries/*'], message: 'app/ calls lib/<area> (domain and view functions), never db/queries.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['components/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@/db/*', '@/lib/server/*', '../db/*', '../lib/server/*'], message: 'components are UI only: no database, no secrets.' }] }],

@@ -4,7 +4,7 @@
  */
 import type { Db } from '@/db/client';
 import { getDeviceByDevId } from '@/db/queries/devices';
-import { searchAudit, type AuditCursor, type AuditEntry, type AuditFilter, type TextMatch } from '@/db/queries/audit';
+import { insertAudit, searchAudit, type AuditCursor, type AuditEntry, type AuditFilter, type TextMatch } from '@/db/queries/audit';
 
 export const AUDIT_PAGE_SIZE = 50;
 /** An export is read in pages of this many events, so a large one never sits in memory whole. */
@@ -108,4 +108,14 @@ export async function* auditCsv(db: Db, q: AuditQuery): AsyncGenerator<string> {
     if (rows.length < EXPORT_BATCH) return;
     before = rows.at(-1)!;
   }
+}
+
+/**
+ * A CSV export of the log with the page's filters (the cursor is not one), taken by `actor`:
+ * who took a copy of the log, and of what, is itself recorded before the first line is read.
+ */
+export async function exportAudit(db: Db, q: AuditQuery, actor: string): Promise<AsyncGenerator<string>> {
+  const { before: _ignored, ...filters } = q;
+  await insertAudit(db, { actor, action: 'audit.exported', details: filters });
+  return auditCsv(db, filters);
 }

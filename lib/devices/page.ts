@@ -81,3 +81,8 @@ export async function diffPageData(db: Db, blobs: BlobStore, device: DeviceRow, 
     return { ...base, ok: false, error: 'The contents of one of these backups are missing from the store, so they cannot be compared.' } as const;
   }
 }
+
+/** The device's complete backup before this one, for the snapshot page's "Diff with previous"; undefined for its first. */
+export async function previousBackupId(db: Db, device: Pick<DeviceRow, 'id'>, snapshotId: string): Promise<string | undefined> {
+  return previousComplete(await listSnapshots(db, device.id)).get(snapshotId);
+}

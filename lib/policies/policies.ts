@@ -6,8 +6,9 @@
 import { z } from 'zod';
 import type { Db } from '@/db/client';
 import { listModels } from '@/db/queries/profiles';
+import { insertAudit } from '@/db/queries/audit';
 import {
-  deviceGroups, getPolicy, getPolicyByName, insertPolicy, listAssignments, listPolicies, previewCandidateByDevId, previewCandidates, setDefaultPolicy, updatePolicy,
+  deleteAssignment, deviceGroups, getPolicy, getPolicyByName, insertPolicy, listAssignments, listPolicies, previewCandidateByDevId, previewCandidates, setAssignment, setDefaultPolicy, setDeviceGroup, updatePolicy,
   type PolicyRow, type PreviewCandidate,
 } from '@/db/queries/policies';
 import { CATEGORIES, type Category } from '@/lib/omadm/mo/backup-restore';
@@ -162,4 +163,43 @@ export async function policiesPage(db: Db, q: { edit?: string; creating: boolean
     handset: q.devId ? await handsetNextBackup(db, q.devId) : undefined,
     preview: editing ? await policyPreview(db, editing.id) : [],
   };
+}
+
+/** savePolicy for an admin, audited under `actor` as created or updated, with what it was before. */
+export async function savePolicyAs(db: Db, f: PolicyForm, actor: string): Promise<{ policy: PolicyRow; created: boolean }> {
+  const { policy, created, before } = await savePolicy(db, f);
+  await insertAudit(db, {
+    actor, action: created ? 'policy.created' : 'policy.updated',
+    details: {
+      id: policy.id, name: policy.name, intervalMinutes: policy.intervalMinutes, jitterMinutes: policy.jitterMinutes,
+      categories: JSON.parse(policy.categories) as string[], wifiOnly: policy.wifiOnly, roamingAllowed: policy.roamingAllowed,
+      retention: JSON.parse(policy.retention) as unknown, isDefault: policy.isDefault,
+      ...(before ? { before: { name: before.name, intervalMinutes: before.intervalMinutes, isDefault: before.isDefault } } : {}),
+    },
+  });
+  return { policy, created };
+}
+
+/** Applies a policy to a model ("Manufacturer/Model") or a device group, audited under `actor`. */
+export async function assignPolicy(db: Db, a: { kind: 'model' | 'group'; key: string; policyId: string }, actor: string): Promise<void> {
+  const policy = await getPolicy(db, a.policyId);
+  if (!policy) throw AppError.invalid('That policy no longer exists.', { policyId: ['Choose a policy.'] });
+  await setAssignment(db, a.kind, a.key, policy.id);
+  await insertAudit(db, { actor, action: 'policy.assigned', details: { kind: a.kind, key: a.key, policyId: policy.id, policy: policy.name } });
+}
+
+/** Removes an assignment, audited under `actor`; the model or group falls back to the default policy. */
+export async function unassignPolicy(db: Db, id: string, actor: string): Promise<{ key: string }> {
+  const gone = await deleteAssignment(db, id);
+  if (!gone) throw AppError.invalid('That assignment was already removed.');
+  await insertAudit(db, { actor, action: 'policy.unassigned', details: { kind: gone.kind, key: gone.key, policyId: gone.policyId } });
+  return gone;
+}
+
+/** Puts a handset in a device group (null: none), audited under `actor`. */
+export async function setHandsetGroup(db: Db, input: { devId: string; group: string | null }, actor: string): Promise<{ devId: string }> {
+  const d = await setDeviceGroup(db, input.devId, input.group);
+  if (!d) throw AppError.invalid(`There is no handset ${input.devId}.`, { devId: ['No handset has this DevId.'] });
+  await insertAudit(db, { actor, action: 'device.group-set', deviceId: d.id, details: { devId: d.devId, group: input.group } });
+  return d;
 }

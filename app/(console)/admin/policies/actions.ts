@@ -1,23 +1,13 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { deleteAssignment, getPolicy, setAssignment, setDeviceGroup } from '@/db/queries/policies';
-import { policyFormSchema, savePolicy } from '@/lib/policies/policies';
-import { AppError } from '@/lib/core/errors';
+import { assignPolicy, policyFormSchema, savePolicyAs, setHandsetGroup, unassignPolicy } from '@/lib/policies/policies';
 import { authedAction } from '@/lib/server/action';
 
 const PAGE = '/admin/policies';
 
 export const savePolicyAction = authedAction({ roles: ['admin'], schema: policyFormSchema, audit: 'policy.updated' }, async (input, ctx) => {
-  const { policy, created, before } = await savePolicy(ctx.db, input);
-  await ctx.audit(created ? 'policy.created' : 'policy.updated', {
-    details: {
-      id: policy.id, name: policy.name, intervalMinutes: policy.intervalMinutes, jitterMinutes: policy.jitterMinutes,
-      categories: JSON.parse(policy.categories) as string[], wifiOnly: policy.wifiOnly, roamingAllowed: policy.roamingAllowed,
-      retention: JSON.parse(policy.retention) as unknown, isDefault: policy.isDefault,
-      ...(before ? { before: { name: before.name, intervalMinutes: before.intervalMinutes, isDefault: before.isDefault } } : {}),
-    },
-  });
+  const { policy } = await savePolicyAs(ctx.db, input, ctx.viewer.email);
   revalidatePath(PAGE);
   return { id: policy.id, name: policy.name };
 });
@@ -29,18 +19,13 @@ const assignSchema = z.object({
 }).refine((a) => a.kind !== 'model' || /^[^/]+\/[^/]+$/.test(a.key), { path: ['key'], message: 'Write a model as Manufacturer/Model, e.g. Nimbus/N1.' });
 
 export const assignPolicyAction = authedAction({ roles: ['admin'], schema: assignSchema, audit: 'policy.assigned' }, async (input, ctx) => {
-  const policy = await getPolicy(ctx.db, input.policyId);
-  if (!policy) throw AppError.invalid('That policy no longer exists.', { policyId: ['Choose a policy.'] });
-  await setAssignment(ctx.db, input.kind, input.key, policy.id);
-  await ctx.audit('policy.assigned', { details: { kind: input.kind, key: input.key, policyId: policy.id, policy: policy.name } });
+  await assignPolicy(ctx.db, input, ctx.viewer.email);
   revalidatePath(PAGE);
   return { key: input.key };
 });
 
 export const unassignPolicyAction = authedAction({ roles: ['admin'], schema: z.object({ id: z.string().min(1) }), audit: 'policy.unassigned' }, async (input, ctx) => {
-  const gone = await deleteAssignment(ctx.db, input.id);
-  if (!gone) throw AppError.invalid('That assignment was already removed.');
-  await ctx.audit('policy.unassigned', { details: { kind: gone.kind, key: gone.key, policyId: gone.policyId } });
+  const gone = await unassignPolicy(ctx.db, input.id, ctx.viewer.email);
   revalidatePath(PAGE);
   return { key: gone.key };
 });
@@ -51,9 +36,7 @@ const groupSchema = z.object({
 });
 
 export const setGroupAction = authedAction({ roles: ['admin'], schema: groupSchema, audit: 'device.group-set' }, async (input, ctx) => {
-  const d = await setDeviceGroup(ctx.db, input.devId, input.group);
-  if (!d) throw AppError.invalid(`There is no handset ${input.devId}.`, { devId: ['No handset has this DevId.'] });
-  await ctx.audit('device.group-set', { deviceId: d.id, details: { devId: d.devId, group: input.group } });
+  const d = await setHandsetGroup(ctx.db, input, ctx.viewer.email);
   revalidatePath(PAGE);
   return { devId: d.devId, group: input.group };
 });

@@ -2,9 +2,8 @@ import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
 import { notFound } from 'next/navigation';
 import { getContext } from '@/lib/core/context';
-import { listSnapshots } from '@/db/queries/snapshots';
 import { readManifest, SnapshotError } from '@/lib/backup/read';
-import { previousComplete } from '@/lib/devices/views';
+import { previousBackupId } from '@/lib/devices/page';
 import { formatBytes, formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
 import { forPage, snapshotFor } from '@/lib/server/access';
@@ -48,7 +47,7 @@ export default async function SnapshotPage({ params }: { params: Promise<{ id: s
       : 'The contents of this backup are missing from the store. Run `rewind verify` to check the others.';
   }
 
-  const previous = manifest ? previousComplete(await listSnapshots(db, device.id)).get(snapshot.id) : undefined;
+  const previous = manifest ? await previousBackupId(db, device, snapshot.id) : undefined;
   const groups = manifest ? groupByCategory(manifest.entries, await readTexts(blobs, manifest.entries)) : [];
 
   return (

@@ -6,17 +6,17 @@ import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
 import { getJob, jobsForDevice } from '@/db/queries/jobs';
 import { listLocalBackups } from '@/db/queries/local-backups';
-import { getSnapshot, listSnapshots } from '@/db/queries/snapshots';
+import { getSnapshot, listSnapshots, type SnapshotRow } from '@/db/queries/snapshots';
 import { getSubscriber } from '@/db/queries/subscribers';
 import type { BlobStore } from '../backup/blob-store';
 import { policyFor } from '../backup/policy';
-import { diffSnapshots, SnapshotError } from '../backup/read';
+import { diffSnapshots, readManifest, SnapshotError } from '../backup/read';
 import {
   choosePair, coverage, localBackupView, networkView, pendingJobView, policySummary, previousComplete, timelinePoints,
 } from './views';
 import { formatBytes, formatTime } from '../core/format';
 import { dsSectionData } from '../ds/views';
-import { diffEntries, diffGroups, readTexts } from '../backup/snapshot-views';
+import { diffEntries, diffGroups, groupByCategory, readTexts } from '../backup/snapshot-views';
 import { publicSnapshot } from '../backup/views';
 
 /** Attempts the chart shows (the newest); older ones stay reachable through the API and the CLI. */
@@ -82,7 +82,21 @@ export async function diffPageData(db: Db, blobs: BlobStore, device: DeviceRow, 
   }
 }
 
-/** The device's complete backup before this one, for the snapshot page's "Diff with previous"; undefined for its first. */
-export async function previousBackupId(db: Db, device: Pick<DeviceRow, 'id'>, snapshotId: string): Promise<string | undefined> {
-  return previousComplete(await listSnapshots(db, device.id)).get(snapshotId);
+/**
+ * One backup's page: its nodes by category with their values (and the complete backup
+ * before it, to diff with), or why it cannot be browsed.
+ */
+export async function snapshotPageData(db: Db, blobs: BlobStore, device: Pick<DeviceRow, 'id'>, snapshot: Pick<SnapshotRow, 'id' | 'status' | 'error'>) {
+  let manifest: Awaited<ReturnType<typeof readManifest>>;
+  try {
+    manifest = await readManifest(db, blobs, snapshot.id);
+  } catch (err) {
+    if (!(err instanceof SnapshotError)) throw err;
+    const problem = err.code === 'not-complete'
+      ? `This backup is ${snapshot.status}${snapshot.error ? ` (${snapshot.error})` : ''}: only complete backups can be browsed or restored.`
+      : 'The contents of this backup are missing from the store. Run `rewind verify` to check the others.';
+    return { browsable: false as const, problem, groups: [] };
+  }
+  const previous = previousComplete(await listSnapshots(db, device.id)).get(snapshot.id);
+  return { browsable: true as const, previous, groups: groupByCategory(manifest.entries, await readTexts(blobs, manifest.entries)) };
 }

@@ -2,12 +2,10 @@ import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
 import { notFound } from 'next/navigation';
 import { getContext } from '@/lib/core/context';
-import { readManifest, SnapshotError } from '@/lib/backup/read';
-import { previousBackupId } from '@/lib/devices/page';
+import { snapshotPageData } from '@/lib/devices/page';
 import { formatBytes, formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
 import { forPage, snapshotFor } from '@/lib/server/access';
-import { groupByCategory, readTexts } from '@/lib/backup/snapshot-views';
 import { SnapshotTree } from '@/components/snapshot-tree';
 import { ButtonLink, Card, ErrorNote, Facts, PageHeader, StatusBadge } from '@/components/ui';
 
@@ -36,31 +34,19 @@ export default async function SnapshotPage({ params }: { params: Promise<{ id: s
     ['Root hash', <span key="h" className="font-mono text-xs">{snapshot.rootHash ?? '-'}</span>],
   ];
 
-  let manifest: Awaited<ReturnType<typeof readManifest>> | undefined;
-  let problem: string | undefined;
-  try {
-    manifest = await readManifest(db, blobs, snapshot.id);
-  } catch (err) {
-    if (!(err instanceof SnapshotError)) throw err;
-    problem = err.code === 'not-complete'
-      ? `This backup is ${snapshot.status}${snapshot.error ? ` (${snapshot.error})` : ''}: only complete backups can be browsed or restored.`
-      : 'The contents of this backup are missing from the store. Run `rewind verify` to check the others.';
-  }
-
-  const previous = manifest ? await previousBackupId(db, device, snapshot.id) : undefined;
-  const groups = manifest ? groupByCategory(manifest.entries, await readTexts(blobs, manifest.entries)) : [];
+  const d = await snapshotPageData(db, blobs, device, snapshot);
 
   return (
     <div className="space-y-6">
       <PageHeader title={title} subtitle={<span className="font-mono">{device.devId}</span>} back={back}
-        actions={manifest ? (
+        actions={d.browsable ? (
           <>
-            {previous ? <ButtonLink href={`/devices/${device.id}/diff?from=${previous}&to=${snapshot.id}`}>Diff with previous</ButtonLink> : null}
+            {d.previous ? <ButtonLink href={`/devices/${device.id}/diff?from=${d.previous}&to=${snapshot.id}`}>Diff with previous</ButtonLink> : null}
             <ButtonLink href={`/devices/${device.id}/restore?snapshot=${snapshot.id}`} variant="primary">Restore from this backup</ButtonLink>
           </>
         ) : null} />
       <Card title="About this backup"><Facts items={facts} /></Card>
-      {problem ? <ErrorNote>{problem}</ErrorNote> : <SnapshotTree snapshotId={snapshot.id} groups={groups} />}
+      {d.browsable ? <SnapshotTree snapshotId={snapshot.id} groups={d.groups} /> : <ErrorNote>{d.problem}</ErrorNote>}
     </div>
   );
 }

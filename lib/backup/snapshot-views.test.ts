@@ -4,7 +4,8 @@ import { provisionDevice } from '@/lib/devices/devices';
 import { AFTER, BEFORE, seedSnapshot } from '@/test/support/fixtures';
 import { tempContext, type TempContext } from '@/test/support/as-viewer';
 import { readManifest } from './read';
-import { diffPageData } from '../devices/page';
+import { insertSnapshot } from '@/db/queries/snapshots';
+import { diffPageData, snapshotPageData } from '../devices/page';
 import { bareType, groupByCategory, mediaUrl, previewKind, readTexts } from './snapshot-views';
 
 let t: TempContext;
@@ -53,6 +54,19 @@ describe('the snapshot browser', () => {
     // 512 bytes that are not UTF-8, typed audio: no text, a player.
     expect(settings.entries[3]).toMatchObject({ text: null, preview: 'audio', size: 512, type: 'audio/mpeg' });
     expect(settings.bytes).toBe('en-GB'.length + 'Nimbus'.length + 512);
+  });
+});
+
+describe('the snapshot page', () => {
+  it('browses a complete backup with the complete one before it, and says why an unfinished one cannot be', async () => {
+    const later = await snapshotPageData(t.ctx.db, t.ctx.blobs, device, { id: after, status: 'complete', error: null });
+    expect(later).toMatchObject({ browsable: true, previous: before });
+    expect(later.groups.length).toBeGreaterThan(0);
+    expect(await snapshotPageData(t.ctx.db, t.ctx.blobs, device, { id: before, status: 'complete', error: null })).toMatchObject({ browsable: true, previous: undefined });
+    const running = await insertSnapshot(t.ctx.db, { deviceId: device.id, trigger: 'on-demand', categories: ['settings'] });
+    const d = await snapshotPageData(t.ctx.db, t.ctx.blobs, device, running);
+    expect(d).toMatchObject({ browsable: false, groups: [] });
+    expect(!d.browsable && d.problem).toMatch(/^This backup is \w+: only complete backups can be browsed or restored\.$/);
   });
 });
 

@@ -424,6 +424,24 @@ describe('server authentication', () => {
     expect(handler.text('./A')).toBe('new');
   });
 
+  it('challenges a server that sends another scheme with its own (DMAcc AppAuth per direction), and honours its abort', async () => {
+    // We send basic and check the server with MD5; the server sends basic.
+    const handler = new MemHandler();
+    const { s } = start({ clientScheme: 'basic', serverScheme: 'md5' }, {}, handler);
+    const srv: ServerSide = { scheme: 'basic', msgId: 0 };
+    const p1 = decode(s.firstMessage());
+    expect(p1.hdr.cred?.meta?.type).toBe('syncml:auth-basic');
+    let r = serverMessage(s, srv, [...acceptPkg1(p1), get(1, './X')]);
+    const m = decode((await s.receive(r.body, r.headers))!);
+    expect(statuses(m)).toHaveLength(1);
+    expect(statuses(m)[0]).toMatchObject({ data: '401', chal: { meta: { type: 'syncml:auth-md5', nextNonce: s.nonces.serverNonce } } });
+    // A server that will not follow ends the session: the abort ends it here too, unanswered.
+    r = serverMessage(s, srv, [leaf(2, 'Add', './Never', 'n'), alert(3, '1223')]);
+    expect(await s.receive(r.body, r.headers)).toBeNull();
+    expect(s.status).toBe('aborted');
+    expect(handler.tree.has('./Never')).toBe(false);
+  });
+
   it('missing server credentials: 407', async () => {
     const { s, srv } = start();
     const p1 = decode(s.firstMessage());

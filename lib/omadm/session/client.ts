@@ -244,6 +244,10 @@ function describe(cmds: readonly Command[]): string[] {
   });
 }
 
+function isSessionAbort(c: Command): boolean {
+  return c.kind === 'Alert' && c.data.trim() === AlertCode.SessionAbort;
+}
+
 /** Status and Results answer the server; everything else is a request of ours. */
 function isReply(cmd: Command): boolean {
   return cmd.kind === 'Status' || cmd.kind === 'Results';
@@ -413,6 +417,13 @@ export class ClientSession {
         // Nothing to protect: the server asks for nothing and the session is over.
         return this.end('complete');
       }
+      // A server that will not authenticate as we ask ends the session with Alert 1223.
+      // Stopping is what we would do anyway, so an unauthenticated abort is honoured: only
+      // its other commands would need the server's proof, and none of them runs.
+      if (commands.some(isSessionAbort)) {
+        this.lo = resetLargeObjects();
+        return this.end('aborted-by-server');
+      }
       this.serverAuthFailures++;
       if (this.serverAuthFailures >= MAX_AUTH_ATTEMPTS) {
         throw new ClientSessionError('server-auth-failed', `server failed authentication ${this.serverAuthFailures} times`);
@@ -423,7 +434,7 @@ export class ClientSession {
     this.serverAuthFailures = 0;
 
     // Session abort from the server ends everything at once (§8.3, Alert 1223).
-    if (commands.some((c) => c.kind === 'Alert' && c.data.trim() === AlertCode.SessionAbort)) {
+    if (commands.some(isSessionAbort)) {
       this.lo = resetLargeObjects();
       return this.end('aborted-by-server');
     }

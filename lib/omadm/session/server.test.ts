@@ -27,6 +27,8 @@ function randomBytes(n: number): Uint8Array {
 
 interface Step {
   events: SessionEvent[];
+  /** The scheme the client asked for (receive's authUpdate), which the harness follows as the gateway would. */
+  askedScheme?: DeviceAuth['serverScheme'];
   reply: SyncMLMessage;
   done: boolean;
   bytes: Uint8Array;
@@ -96,6 +98,7 @@ class Harness {
     expect(json(r.state)).toStrictEqual(r.state);
     if (r.authUpdate?.clientNonce !== undefined) this.auth.clientNonce = r.authUpdate.clientNonce;
     if (r.authUpdate?.serverNonce !== undefined) this.auth.serverNonce = r.authUpdate.serverNonce;
+    if (r.authUpdate?.serverScheme !== undefined) this.auth.serverScheme = r.authUpdate.serverScheme;
     this.state = json(r.state);
     const out = respond(json(this.state), { ...this.auth });
     expect(json(out.state)).toStrictEqual(out.state);
@@ -105,7 +108,7 @@ class Harness {
     const reply = decodeMessage(bytes, this.encoding);
     const events = [...r.events, ...out.events];
     this.events.push(...events);
-    const step: Step = { events: json(events), reply, done: out.done, bytes };
+    const step: Step = { events: json(events), reply, done: out.done, bytes, ...(r.authUpdate?.serverScheme ? { askedScheme: r.authUpdate.serverScheme } : {}) };
     if (this.auth.serverScheme === 'hmac') step.hmac = signResponse(this.auth, bytes);
     return step;
   }
@@ -631,6 +634,80 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     const p4 = h.send(h.msg(st));
     expect(h.auth.serverNonce).toBe(b64('client says use this'));
     expect(verifyCred(p4.reply.hdr.cred, 'md5', h.auth.server, nonceBytes(b64('client says use this')))).toBe(true);
+  });
+
+  it('reports the scheme a client asks for in the Chal of its refusal, and authenticates with it from then on', () => {
+    // A basic user name has no ':' (the DevId has one).
+    const h = new Harness(encoding, { clientScheme: 'basic', client: { user: 'handset', password: 'client-secret' }, serverScheme: 'basic' });
+    h.work([{ id: 'g', kind: 'get', paths: ['./X'] }]);
+    const p2 = h.open();
+    expect(p2.reply.hdr.cred?.meta?.type).toBe('syncml:auth-basic');
+    // The handset checks the server with MD5 (its DMAcc AppAuth says so): 401, Chal auth-md5.
+    const st = h.statuses(p2.reply, {}, 401).slice(0, 1);
+    st[0]!.chal = makeChal('md5', b64('md5 from now on'));
+    const p4 = h.send(h.msg(st));
+    expect(p4.askedScheme).toBe('md5');
+    expect(h.auth.serverNonce).toBe(b64('md5 from now on'));
+    expect(p4.reply.hdr.cred?.meta?.type).toBe('syncml:auth-md5');
+    expect(verifyCred(p4.reply.hdr.cred, 'md5', h.auth.server, nonceBytes(b64('md5 from now on')))).toBe(true);
+    // The refused Get goes again with the credentials the handset can check.
+    expect(nonStatus(p4.reply)).toMatchObject([{ kind: 'Get', items: [{ target: { locURI: './X' } }] }]);
+    // Accepted now: the same scheme again asks for nothing.
+    const p6 = h.send(h.msg(h.statuses(p4.reply, { Get: 404 }, 212)));
+    expect(p6.askedScheme).toBeUndefined();
+    expect(p6.reply.hdr.cred).toBeUndefined();
+  });
+
+  it('reports a request for HMAC and signs instead of sending a Cred', () => {
+    const h = new Harness(encoding, { serverScheme: 'md5' });
+    h.work([{ id: 'g', kind: 'get', paths: ['./X'] }]);
+    const p2 = h.open();
+    const st = h.statuses(p2.reply, {}, 407).slice(0, 1);
+    st[0]!.chal = { meta: { type: 'syncml:auth-mac', format: 'b64', nextNonce: b64('mac nonce') } };
+    const p4 = h.send(h.msg(st));
+    expect(p4.askedScheme).toBe('hmac');
+    expect(p4.reply.hdr.cred).toBeUndefined();
+    expect(verifyHmac(p4.hmac!, h.auth.server, nonceBytes(b64('mac nonce')), p4.bytes)).toBe(true);
+  });
+
+  it('takes only the nonce from a Chal that rides on an acceptance, and ignores a Chal of an unknown scheme', () => {
+    const h = new Harness(encoding, { serverScheme: 'md5' });
+    h.work([{ id: 'g', kind: 'get', paths: ['./X', './Y'] }]);
+    const p2 = h.open({ maxMsgSize: 1024 });
+    const ok = h.statuses(p2.reply, { Get: 404 }, 212);
+    ok[0]!.chal = makeChal('basic', b64('next'));
+    const p4 = h.send(h.msg(ok));
+    expect(p4.askedScheme).toBeUndefined();
+    expect(h.auth.serverNonce).toBe(b64('next'));
+
+    const g = new Harness(encoding, { serverScheme: 'md5' });
+    g.work([{ id: 'g', kind: 'get', paths: ['./X'] }]);
+    const q2 = g.open();
+    const refused = g.statuses(q2.reply, {}, 401).slice(0, 1);
+    refused[0]!.chal = { meta: { type: 'syncml:auth-x509', nextNonce: b64('n2') } };
+    const q4 = g.send(g.msg(refused));
+    expect(q4.askedScheme).toBeUndefined();
+    expect(ofType(q4.events, 'protocol-error').map((e) => e.detail).join()).toMatch(/unknown scheme "syncml:auth-x509"/);
+    expect(verifyCred(q4.reply.hdr.cred, 'md5', g.auth.server, nonceBytes(b64('n2')))).toBe(true);
+  });
+
+  it('ends the session with Alert 1223 when the caller refuses the scheme asked for', () => {
+    const h = new Harness(encoding, { serverScheme: 'md5' });
+    h.work([{ id: 'g', kind: 'get', paths: ['./X'] }]);
+    const p2 = h.open();
+    const st = h.statuses(p2.reply, {}, 401).slice(0, 1);
+    st[0]!.chal = makeChal('basic', b64('n'));
+    const msg = h.msg(st);
+    const body = encodeMessage(msg, encoding);
+    const r = receive(json(h.state), { message: decodeMessage(body, encoding), rawBody: body }, { ...h.auth }, 0);
+    expect(r.authUpdate?.serverScheme).toBe('basic');
+    const out = respond(abortSession(json(r.state), 'server-auth-refused'), { ...h.auth });
+    expect(out.done).toBe(true);
+    expect(out.message!.body.final).toBe(true);
+    expect(nonStatus(out.message!)).toMatchObject([{ kind: 'Alert', data: '1223' }]);
+    expect(ofType([...r.events, ...out.events], 'session-end')).toEqual([{ type: 'session-end', reason: 'server-auth-refused' }]);
+    // The Get the handset refused unexecuted is reported unanswered, not lost.
+    expect(ofType(out.events, 'work-done')).toEqual([{ type: 'work-done', workId: 'g' }]);
   });
 
   it('survives hostile input: unknown statuses, duplicate CmdIDs, MsgID going back, client commands', () => {

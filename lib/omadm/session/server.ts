@@ -23,7 +23,7 @@
  * more, and the client answers with statuses (often + 1222) until we send Final.
  */
 import {
-  hmacHeader, makeChal, makeCred, newNonce, nonceBytes, verifyCred, verifyHmac,
+  hmacHeader, makeChal, makeCred, newNonce, nonceBytes, schemeOfType, verifyCred, verifyHmac,
 } from '../auth';
 import type { AuthScheme, Secret } from '../auth';
 import {
@@ -80,6 +80,14 @@ export interface DeviceAuth {
 export interface AuthUpdate {
   clientNonce?: string;
   serverNonce?: string;
+  /**
+   * The scheme the client asked us to authenticate with: the Type of the Chal with which it
+   * refused our credentials, when that is not the scheme we used. A DM account holds a
+   * scheme per direction, and the client checks us with its own: until we follow it, it
+   * refuses every message. Whether to follow is the caller's policy: it sets
+   * DeviceAuth.serverScheme for respond(), or ends the session with abortSession().
+   */
+  serverScheme?: AuthScheme;
 }
 
 /** A sent command awaiting the client's Status (and Results, for Get). */
@@ -288,10 +296,14 @@ function uiOptions(o: UiOptions | string | undefined): string {
   return Object.entries(o).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&');
 }
 
-/** Ends the session from our side: the next response carries Alert 1223 and Final. */
-export function abortSession(state: ServerSessionState): ServerSessionState {
+/**
+ * Ends the session from our side: the next response carries Alert 1223 and Final, and the
+ * session ends with `reason` (e.g. 'server-auth-refused' when the client asks us for a
+ * scheme we will not use).
+ */
+export function abortSession(state: ServerSessionState, reason: SessionEndReason = 'server-abort'): ServerSessionState {
   const st = clone(state);
-  if (st.phase === 'active') st.abort = 'server-abort';
+  if (st.phase === 'active') st.abort = reason;
   return st;
 }
 
@@ -321,7 +333,7 @@ export function receive(state: ServerSessionState, input: ReceiveInput, auth: De
   }
   checkWorkDone(ctx);
   const result: ReceiveResult = { state: st, events: ctx.events };
-  if (ctx.authUpdate.clientNonce !== undefined || ctx.authUpdate.serverNonce !== undefined) result.authUpdate = ctx.authUpdate;
+  if (Object.keys(ctx.authUpdate).length > 0) result.authUpdate = ctx.authUpdate;
   return result;
 }
 
@@ -462,9 +474,9 @@ function answer(ctx: Ctx, cmd: Command, code: number, extra?: Partial<Status>): 
   reply(ctx, { ...statusFor(ctx.hdr, cmd.kind, cmd.cmdId, code), ...extra });
 }
 
-function handleCommand(ctx: Ctx, cmd: Command, _auth: DeviceAuth): void {
+function handleCommand(ctx: Ctx, cmd: Command, auth: DeviceAuth): void {
   switch (cmd.kind) {
-    case 'Status': return handleStatus(ctx, cmd);
+    case 'Status': return handleStatus(ctx, cmd, auth);
     case 'Results': return handleResults(ctx, cmd);
     case 'Alert': return handleAlert(ctx, cmd);
     case 'Replace':
@@ -489,14 +501,14 @@ function notExecuted(ctx: Ctx, cmd: Command): void {
 
 // --- statuses from the client
 
-function handleStatus(ctx: Ctx, s: Status): void {
+function handleStatus(ctx: Ctx, s: Status, auth: DeviceAuth): void {
   const { st, events } = ctx;
   const code = Number.parseInt(s.data, 10);
   if (!Number.isFinite(code)) {
     events.push({ type: 'protocol-error', detail: `Status with data ${JSON.stringify(s.data).slice(0, 40)}` });
     return;
   }
-  if (s.cmdRef === 0 || s.cmd === 'SyncHdr') return handleHdrStatus(ctx, s, code);
+  if (s.cmdRef === 0 || s.cmd === 'SyncHdr') return handleHdrStatus(ctx, s, code, auth);
 
   const lo = noteStatus(st.outbox, s.msgRef, s.cmdRef, code);
   if (lo.matched) {
@@ -540,7 +552,7 @@ function handleStatus(ctx: Ctx, s: Status): void {
   events.push({ type: 'status', workId: rec.tag, cmd: rec.kind, ...(path !== undefined ? { path } : {}), status: code });
 }
 
-function handleHdrStatus(ctx: Ctx, s: Status, code: number): void {
+function handleHdrStatus(ctx: Ctx, s: Status, code: number, auth: DeviceAuth): void {
   const { st, events } = ctx;
   const nextNonce = s.chal?.meta.nextNonce;
   if (nextNonce !== undefined) ctx.authUpdate.serverNonce = nextNonce;
@@ -553,6 +565,12 @@ function handleHdrStatus(ctx: Ctx, s: Status, code: number): void {
     // and with them the commands it refused unexecuted and unanswered.
     st.serverAccepted = false;
     st.serverChallenges++;
+    // Its Chal names the scheme it checks us with. Only a refusal's Type counts: a Chal on
+    // an acceptance merely hands over the next nonce, and what worked stays.
+    const type = s.chal?.meta.type;
+    const wanted = schemeOfType(type);
+    if (wanted !== undefined && wanted !== auth.serverScheme) ctx.authUpdate.serverScheme = wanted;
+    else if (wanted === undefined && type !== undefined) events.push({ type: 'protocol-error', detail: `Chal of an unknown scheme ${JSON.stringify(type).slice(0, 60)}` });
     const r = st.refusable;
     if (r && s.msgRef === r.msgId) {
       for (const key of Object.keys(st.awaiting)) if (st.awaiting[key]!.msgId === r.msgId) delete st.awaiting[key];

@@ -83,6 +83,7 @@ export type SessionEndReason =
   | 'client-abort' // Alert 1223 from the client
   | 'server-abort' // we sent Alert 1223 (abortSession)
   | 'auth-failed' // 3 failed authentications
+  | 'server-auth-refused' // the client checks us with a scheme we will not use
   | 'limit'; // too many messages
 
 export type SessionEvent =

@@ -78,6 +78,11 @@ export const dmSessions = sqliteTable('dm_sessions', {
   bytesIn: integer('bytes_in').notNull().default(0),
   bytesOut: integer('bytes_out').notNull().default(0),
   error: text('error'),
+  /**
+   * How authentication changed in this session, in plain words: the server switched to the
+   * scheme the handset checks it with (its DMAcc AppAuth) and kept it on the account.
+   */
+  authChange: text('auth_change'),
   /** When this session's inventory (firmware, network state) came back, and jobs could start. */
   readyAt: integer('ready_at'),
   createdAt: createdAt(),

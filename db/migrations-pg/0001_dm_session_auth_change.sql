@@ -1,0 +1,1 @@
+ALTER TABLE "dm_sessions" ADD COLUMN "auth_change" text COLLATE "C";

@@ -1,0 +1,1 @@
+ALTER TABLE `dm_sessions` ADD `auth_change` text;

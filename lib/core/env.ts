@@ -49,6 +49,12 @@ const schema = z.object({
   REWIND_MASTER_KEY_FILE: z.string().optional(),
   /** DM messages worked on at once per process; more wait their turn (memory grows with this, not with connections). */
   DM_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(32),
+  /**
+   * The weakest scheme the server authenticates to handsets with (basic < md5 < hmac): an
+   * account's own below it is raised to it, and a handset that asks for less (its Chal) is
+   * refused and its session ended. basic, the default, follows every account and handset.
+   */
+  DM_MIN_SERVER_AUTH: z.enum(['basic', 'md5', 'hmac']).default('basic'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -5,7 +5,16 @@ const config = [
   ...nextVitals,
   ...nextTs,
   {
-    ignores: ['node_modules/**', '.next/**', '.next-*/**', 'data/**', 'db/migrations/**', 'test-results/**', 'playwright-report/**', 'next-env.d.ts'],
+    ignores: [
+      'node_modules/**',
+      '.next/**',
+      '.next-*/**',
+      'data/**',
+      'db/migrations/**',
+      'test-results/**',
+      'playwright-report/**',
+      'next-env.d.ts',
+    ],
   },
   {
     rules: {
@@ -31,11 +40,17 @@ const config = [
     files: ['lib/**/*.{ts,tsx}', 'db/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['@/sim', '@/sim/*', '**/sim/*', '@/test/*', '**/test/*'], message: 'lib/ and db/ never import the simulator (sim/) or test support (test/).' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@/sim', '@/sim/*', '**/sim/*', '@/test/*', '**/test/*'],
+              message: 'lib/ and db/ never import the simulator (sim/) or test support (test/).',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -43,12 +58,33 @@ const config = [
     files: ['lib/omadm/**/*.ts'],
     ignores: ['lib/omadm/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'next', 'next/*', 'react', 'react/*', 'drizzle-orm', 'drizzle-orm/*', 'better-sqlite3', '@/*', '../../*'], message: 'lib/omadm is framework-free: it imports only itself and @noble/hashes.' },
-        ],
-      }],
-      'no-restricted-globals': ['error', { name: 'Buffer', message: 'Use Uint8Array in lib/omadm.' }, { name: 'process', message: 'lib/omadm must not read the environment.' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'node:*',
+                'next',
+                'next/*',
+                'react',
+                'react/*',
+                'drizzle-orm',
+                'drizzle-orm/*',
+                'better-sqlite3',
+                '@/*',
+                '../../*',
+              ],
+              message: 'lib/omadm is framework-free: it imports only itself and @noble/hashes.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message: 'Use Uint8Array in lib/omadm.' },
+        { name: 'process', message: 'lib/omadm must not read the environment.' },
+      ],
     },
   },
   {
@@ -56,12 +92,35 @@ const config = [
     // and the blob store are the gateway's glue's (lib/gateway/ds-session.ts).
     files: ['lib/ds/session.ts', 'lib/ds/protocol.ts', 'lib/ds/vobject.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['node:*', 'next', 'next/*', 'react', 'react/*', 'drizzle-orm', 'drizzle-orm/*', 'better-sqlite3', '@/*', '../*', '!../omadm', '!../omadm/*'], message: 'The DS session imports only lib/ds\'s pure modules, lib/omadm and @noble/hashes.' },
-        ],
-      }],
-      'no-restricted-globals': ['error', { name: 'Buffer', message: 'Use Uint8Array in the DS session.' }, { name: 'process', message: 'The DS session must not read the environment.' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'node:*',
+                'next',
+                'next/*',
+                'react',
+                'react/*',
+                'drizzle-orm',
+                'drizzle-orm/*',
+                'better-sqlite3',
+                '@/*',
+                '../*',
+                '!../omadm',
+                '!../omadm/*',
+              ],
+              message: "The DS session imports only lib/ds's pure modules, lib/omadm and @noble/hashes.",
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Buffer', message: 'Use Uint8Array in the DS session.' },
+        { name: 'process', message: 'The DS session must not read the environment.' },
+      ],
     },
   },
   {
@@ -71,17 +130,33 @@ const config = [
     files: ['app/**/*.{ts,tsx}'],
     ignores: ['app/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['@/db/queries', '@/db/queries/*', '**/db/queries', '**/db/queries/*'], message: 'app/ calls lib/<area> (domain and view functions), never db/queries.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@/db/queries', '@/db/queries/*', '**/db/queries', '**/db/queries/*'],
+              message: 'app/ calls lib/<area> (domain and view functions), never db/queries.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['components/**/*.{ts,tsx}'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@/db/*', '@/lib/server/*', '../db/*', '../lib/server/*'], message: 'components are UI only: no database, no secrets.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@/db/*', '@/lib/server/*', '../db/*', '../lib/server/*'],
+              message: 'components are UI only: no database, no secrets.',
+            },
+          ],
+        },
+      ],
     },
   },
 ];

@@ -55,11 +55,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const client = clientAddressOf(req, trustProxy);
     stampClientAddress(req, client);
     const route: Promise<void> | void =
-      kind === 'dm' ? handleDm(req, res, client)
-      : kind === 'ds' ? handleDs(req, res, client)
-      : kind === 'packages' ? servePackage(req, res, pathname)
-      : nextHandler ? nextHandler(req, res)
-      : notFound(res);
+      kind === 'dm'
+        ? handleDm(req, res, client)
+        : kind === 'ds'
+          ? handleDs(req, res, client)
+          : kind === 'packages'
+            ? servePackage(req, res, pathname)
+            : nextHandler
+              ? nextHandler(req, res)
+              : notFound(res);
     Promise.resolve(route).catch((err: unknown) => {
       log.error({ err, path: pathname }, 'unhandled request error');
       if (!res.headersSent) {
@@ -81,7 +85,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   return {
     url: `http://${shownHost}:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -10,7 +10,15 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['app/**/*.test.ts', 'lib/**/*.test.ts', 'db/**/*.test.ts', 'cli/**/*.test.ts', 'scripts/**/*.test.ts', 'sim/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'app/**/*.test.ts',
+      'lib/**/*.test.ts',
+      'db/**/*.test.ts',
+      'cli/**/*.test.ts',
+      'scripts/**/*.test.ts',
+      'sim/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     // Needs PostgreSQL as well as SQLite: run by the PostgreSQL pass (vitest.pg.config.mts).
     exclude: ['**/node_modules/**', 'db/schema-equivalence.test.ts', 'cli/migrate-database.test.ts'],
     environment: 'node',

@@ -24,9 +24,11 @@ export async function queue(devId: string, req: JobRequest): Promise<JobRow> {
   const db = getContext().db;
   const device = await deviceArg(db, devId);
   const { job, created } = await requestJob(db, device, req, ACTOR);
-  console.log(created
-    ? `${job.kind} job ${job.id} queued for ${device.devId}${device.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`
-    : `a ${job.kind} of ${device.devId} is already ${job.status}: following job ${job.id}`);
+  console.log(
+    created
+      ? `${job.kind} job ${job.id} queued for ${device.devId}${device.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`
+      : `a ${job.kind} of ${device.devId} is already ${job.status}: following job ${job.id}`,
+  );
   return job;
 }
 
@@ -40,16 +42,24 @@ export function describeJob(job: JobRow): string {
       }
       if (isDsJob(job.kind) && result) return `succeeded: ${describeDsResult(result as unknown as DsJobResult)}`;
       return `succeeded${result ? `: ${JSON.stringify(result)}` : ''}`;
-    case 'failed': case 'cancelled': case 'rejected':
+    case 'failed':
+    case 'cancelled':
+    case 'rejected':
       return `${job.status}: ${job.error ?? 'no reason given'}`;
     case 'running': {
-      if (job.kind !== 'backup') return `running${job.progress ? ` (${(JSON.parse(job.progress) as { phase?: string }).phase ?? 'started'})` : ''}`;
+      if (job.kind !== 'backup')
+        return `running${job.progress ? ` (${(JSON.parse(job.progress) as { phase?: string }).phase ?? 'started'})` : ''}`;
       const p = jobProgress(job) as BackupProgressView | null;
-      return p ? `running: ${p.nodes} nodes fetched, ${p.openBatches} batch${p.openBatches === 1 ? '' : 'es'} open, ${formatBytes(p.newBytes)} new` : 'running';
+      return p
+        ? `running: ${p.nodes} nodes fetched, ${p.openBatches} batch${p.openBatches === 1 ? '' : 'es'} open, ${formatBytes(p.newBytes)} new`
+        : 'running';
     }
     default:
-      if (job.error) return `queued again (attempt ${job.attempts + 1}${job.notBefore ? ` not before ${formatTime(job.notBefore)}` : ''}): ${job.error}`;
-      return job.wakePending ? 'queued: waiting for a server to send Package #0' : 'queued: waiting for the handset to connect';
+      if (job.error)
+        return `queued again (attempt ${job.attempts + 1}${job.notBefore ? ` not before ${formatTime(job.notBefore)}` : ''}): ${job.error}`;
+      return job.wakePending
+        ? 'queued: waiting for a server to send Package #0'
+        : 'queued: waiting for the handset to connect';
   }
 }
 
@@ -63,13 +73,17 @@ export async function follow(jobId: string, timeoutS: number): Promise<number> {
     if (!job) throw new Error(`job ${jobId} is gone`);
     const line = describeJob(job);
     if (line !== last) {
-      (job.status === 'failed' || job.status === 'cancelled' || job.status === 'rejected' ? console.error : console.log)(line);
+      (job.status === 'failed' || job.status === 'cancelled' || job.status === 'rejected'
+        ? console.error
+        : console.log)(line);
       last = line;
     }
     if (job.status === 'succeeded') return 0;
     if (job.status === 'failed' || job.status === 'cancelled' || job.status === 'rejected') return 1;
     if (Date.now() >= deadline) {
-      console.error(`timed out after ${timeoutS} s with the job ${job.status}; it stays queued and runs when the handset connects`);
+      console.error(
+        `timed out after ${timeoutS} s with the job ${job.status}; it stays queued and runs when the handset connects`,
+      );
       return 1;
     }
     await sleep(POLL_MS);
@@ -109,7 +123,8 @@ export const localRestoreCommand: Command = {
   options: { id: { type: 'string' }, categories: { type: 'string' } },
   async run(v, pos) {
     const [devId] = positionals(pos, ['DEV_ID']);
-    if (typeof v.id !== 'string' || !v.id.trim()) throw new UsageError('--id is required (a local backup the handset reported)');
+    if (typeof v.id !== 'string' || !v.id.trim())
+      throw new UsageError('--id is required (a local backup the handset reported)');
     const categories = categoriesOption(v);
     await queue(devId!, { kind: 'local-restore', localId: v.id.trim(), ...(categories ? { categories } : {}) });
   },
@@ -125,15 +140,17 @@ export const jobsCommand: Command = {
     const jobs = await jobsForDevice(db, (await deviceArg(db, devId!)).id);
     if (v.json) return printJson(jobs.map(publicJob));
     if (!jobs.length) return console.log(`no jobs for ${devId}`);
-    console.log(table(jobs, [
-      { header: 'id', value: (j) => j.id },
-      { header: 'kind', value: (j) => j.kind },
-      { header: 'status', value: (j) => j.status },
-      { header: 'tries', value: (j) => String(j.attempts), align: 'right' },
-      { header: 'created (UTC)', value: (j) => formatTime(j.createdAt) },
-      { header: 'updated (UTC)', value: (j) => formatTime(j.updatedAt) },
-      { header: 'detail', value: (j) => describeJob(j).replace(/^\w+(: )?/, '') },
-    ]));
+    console.log(
+      table(jobs, [
+        { header: 'id', value: (j) => j.id },
+        { header: 'kind', value: (j) => j.kind },
+        { header: 'status', value: (j) => j.status },
+        { header: 'tries', value: (j) => String(j.attempts), align: 'right' },
+        { header: 'created (UTC)', value: (j) => formatTime(j.createdAt) },
+        { header: 'updated (UTC)', value: (j) => formatTime(j.updatedAt) },
+        { header: 'detail', value: (j) => describeJob(j).replace(/^\w+(: )?/, '') },
+      ]),
+    );
   },
 };
 
@@ -147,14 +164,16 @@ export const localBackupsCommand: Command = {
     const rows = await listLocalBackups(db, (await deviceArg(db, devId!)).id);
     if (v.json) return printJson(rows.map((r) => ({ ...r, categories: JSON.parse(r.categories) as string[] })));
     if (!rows.length) return console.log(`${devId} has reported no local backup`);
-    console.log(table(rows, [
-      { header: 'local id', value: (r) => r.localId },
-      { header: 'target', value: (r) => r.target },
-      { header: 'taken', value: (r) => r.takenAt },
-      { header: 'categories', value: (r) => (JSON.parse(r.categories) as string[]).join(',') },
-      { header: 'entries', value: (r) => String(r.entries), align: 'right' },
-      { header: 'size', value: (r) => formatBytes(r.size), align: 'right' },
-      { header: 'state', value: (r) => (r.goneAt ? `gone since ${formatTime(r.goneAt)}` : 'on handset') },
-    ]));
+    console.log(
+      table(rows, [
+        { header: 'local id', value: (r) => r.localId },
+        { header: 'target', value: (r) => r.target },
+        { header: 'taken', value: (r) => r.takenAt },
+        { header: 'categories', value: (r) => (JSON.parse(r.categories) as string[]).join(',') },
+        { header: 'entries', value: (r) => String(r.entries), align: 'right' },
+        { header: 'size', value: (r) => formatBytes(r.size), align: 'right' },
+        { header: 'state', value: (r) => (r.goneAt ? `gone since ${formatTime(r.goneAt)}` : 'on handset') },
+      ]),
+    );
   },
 };

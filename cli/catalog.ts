@@ -28,7 +28,11 @@ function readPackage(file: string): Uint8Array {
 }
 
 /** The fields the options give, checked by the API's schema; the first bad one named as its option. */
-function fields<S extends z.ZodType>(schema: S, input: Record<string, unknown>, option: (field: string) => string): z.output<S> {
+function fields<S extends z.ZodType>(
+  schema: S,
+  input: Record<string, unknown>,
+  option: (field: string) => string,
+): z.output<S> {
   const r = schema.safeParse(Object.fromEntries(Object.entries(input).filter(([, x]) => x !== undefined)));
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
@@ -51,28 +55,55 @@ async function publishing<T>(fn: () => Promise<T>): Promise<T> {
 export const firmwareAdd: Command = {
   summary: 'publish a firmware image for a model and version (replaces an earlier upload of it)',
   usage: '--manufacturer MAN --model MOD --version V [--name NAME] FILE',
-  options: { manufacturer: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, name: { type: 'string' } },
+  options: {
+    manufacturer: { type: 'string' },
+    model: { type: 'string' },
+    version: { type: 'string' },
+    name: { type: 'string' },
+  },
   async run(v, pos) {
     const [file] = positionals(pos, ['FILE']);
-    const meta = fields(firmwareUploadSchema, { manufacturer: str(v, 'manufacturer'), model: str(v, 'model'), version: str(v, 'version'), name: str(v, 'name') }, (f) => f);
+    const meta = fields(
+      firmwareUploadSchema,
+      {
+        manufacturer: str(v, 'manufacturer'),
+        model: str(v, 'model'),
+        version: str(v, 'version'),
+        name: str(v, 'name'),
+      },
+      (f) => f,
+    );
     const bytes = readPackage(file!);
     const ctx = getContext();
     const row = await publishing(() => publishFirmwareAs(ctx, { ...meta, bytes }, 'cli'));
-    console.log(`firmware ${row.manufacturer} ${row.model} ${row.version} published: package ${row.id}, ${formatBytes(row.size)}, sha256 ${row.blobHash.slice(0, 12)}`);
+    console.log(
+      `firmware ${row.manufacturer} ${row.model} ${row.version} published: package ${row.id}, ${formatBytes(row.size)}, sha256 ${row.blobHash.slice(0, 12)}`,
+    );
   },
 };
 
 export const appAdd: Command = {
   summary: 'publish an app package for one version (replaces an earlier upload of it)',
   usage: '--id APP_ID --name NAME --version V [--models "MAN/MOD,MAN/MOD"] FILE',
-  options: { id: { type: 'string' }, name: { type: 'string' }, version: { type: 'string' }, models: { type: 'string' } },
+  options: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    version: { type: 'string' },
+    models: { type: 'string' },
+  },
   async run(v, pos) {
     const [file] = positionals(pos, ['FILE']);
-    const meta = fields(appUploadSchema, { appId: str(v, 'id'), name: str(v, 'name'), version: str(v, 'version'), models: str(v, 'models') }, (f) => (f === 'appId' ? 'id' : f));
+    const meta = fields(
+      appUploadSchema,
+      { appId: str(v, 'id'), name: str(v, 'name'), version: str(v, 'version'), models: str(v, 'models') },
+      (f) => (f === 'appId' ? 'id' : f),
+    );
     const bytes = readPackage(file!);
     const ctx = getContext();
     const row = await publishing(() => publishAppAs(ctx, { ...meta, bytes }, 'cli'));
-    console.log(`app ${row.name} [${row.appId}] ${row.version} published${meta.models ? ` for ${meta.models.join(', ')}` : ' for any model'}: package ${row.id}, ${formatBytes(row.size)}, sha256 ${row.blobHash.slice(0, 12)}`);
+    console.log(
+      `app ${row.name} [${row.appId}] ${row.version} published${meta.models ? ` for ${meta.models.join(', ')}` : ' for any model'}: package ${row.id}, ${formatBytes(row.size)}, sha256 ${row.blobHash.slice(0, 12)}`,
+    );
   },
 };
 
@@ -88,27 +119,31 @@ export const catalogCommand: Command = {
     if (v.json) return printJson({ firmware, apps });
     const out: string[] = [`firmware (${firmware.length}):`];
     if (firmware.length) {
-      out.push(table(firmware, [
-        { header: 'manufacturer', value: (p) => p.manufacturer },
-        { header: 'model', value: (p) => p.model },
-        { header: 'version', value: (p) => p.version },
-        { header: 'name', value: (p) => p.name ?? '-' },
-        { header: 'size', value: (p) => formatBytes(p.size), align: 'right' },
-        { header: 'added (UTC)', value: (p) => formatTime(p.createdAt) },
-        { header: 'package', value: (p) => p.id },
-      ]));
+      out.push(
+        table(firmware, [
+          { header: 'manufacturer', value: (p) => p.manufacturer },
+          { header: 'model', value: (p) => p.model },
+          { header: 'version', value: (p) => p.version },
+          { header: 'name', value: (p) => p.name ?? '-' },
+          { header: 'size', value: (p) => formatBytes(p.size), align: 'right' },
+          { header: 'added (UTC)', value: (p) => formatTime(p.createdAt) },
+          { header: 'package', value: (p) => p.id },
+        ]),
+      );
     }
     out.push('', `apps (${apps.length}):`);
     if (apps.length) {
-      out.push(table(apps, [
-        { header: 'app id', value: (p) => p.appId },
-        { header: 'name', value: (p) => p.name },
-        { header: 'version', value: (p) => p.version },
-        { header: 'models', value: (p) => p.models?.join(',') ?? 'any' },
-        { header: 'size', value: (p) => formatBytes(p.size), align: 'right' },
-        { header: 'added (UTC)', value: (p) => formatTime(p.createdAt) },
-        { header: 'package', value: (p) => p.id },
-      ]));
+      out.push(
+        table(apps, [
+          { header: 'app id', value: (p) => p.appId },
+          { header: 'name', value: (p) => p.name },
+          { header: 'version', value: (p) => p.version },
+          { header: 'models', value: (p) => p.models?.join(',') ?? 'any' },
+          { header: 'size', value: (p) => formatBytes(p.size), align: 'right' },
+          { header: 'added (UTC)', value: (p) => formatTime(p.createdAt) },
+          { header: 'package', value: (p) => p.id },
+        ]),
+      );
     }
     console.log(out.join('\n'));
   },

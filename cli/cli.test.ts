@@ -28,17 +28,36 @@ const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 let dir: string;
 let db: Db;
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
-function rewind(args: string[], opts: { buffer?: boolean; env?: Record<string, string> } = {}): Promise<Run & { bytes: Buffer }> {
+function rewind(
+  args: string[],
+  opts: { buffer?: boolean; env?: Record<string, string> } = {},
+): Promise<Run & { bytes: Buffer }> {
   return new Promise((resolve) => {
-    execFile(TSX, ['cli/rewind.ts', ...args], {
-      cwd: ROOT, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024, timeout: 120_000,
-      env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', ...databaseEnv(db), ...opts.env },
-    }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), bytes: stdout });
-    });
+    execFile(
+      TSX,
+      ['cli/rewind.ts', ...args],
+      {
+        cwd: ROOT,
+        encoding: 'buffer',
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 120_000,
+        env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', ...databaseEnv(db), ...opts.env },
+      },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), bytes: stdout });
+      },
+    );
   });
 }
 
@@ -63,8 +82,30 @@ afterAll(async () => {
 
 describe('devices', () => {
   it('device add provisions one device', async () => {
-    const r = await rewind(['device', 'add', '--dev-id', ADA, '--manufacturer', 'Nimbus', '--model', 'N1', '--msisdn', '+44 7700 900123',
-      '--subscriber', 'Ada Lovelace', '--server-id', 'rewind', '--auth', 'md5', '--client-user', 'ada', '--client-pass', 's3cret', '--server-pass', 'srvs3cret']);
+    const r = await rewind([
+      'device',
+      'add',
+      '--dev-id',
+      ADA,
+      '--manufacturer',
+      'Nimbus',
+      '--model',
+      'N1',
+      '--msisdn',
+      '+44 7700 900123',
+      '--subscriber',
+      'Ada Lovelace',
+      '--server-id',
+      'rewind',
+      '--auth',
+      'md5',
+      '--client-user',
+      'ada',
+      '--client-pass',
+      's3cret',
+      '--server-pass',
+      'srvs3cret',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`device ${ADA} provisioned`);
@@ -110,7 +151,16 @@ describe('devices', () => {
 
 describe('profiles', () => {
   it('profile set normalises the paths and profile show lists generic and model paths', async () => {
-    const set = await rewind(['profile', 'set', '--model', 'Nimbus/N1', '--category', 'settings', '--paths', './Settings/, ./Ext/Vendor/Sound']);
+    const set = await rewind([
+      'profile',
+      'set',
+      '--model',
+      'Nimbus/N1',
+      '--category',
+      'settings',
+      '--paths',
+      './Settings/, ./Ext/Vendor/Sound',
+    ]);
     expect(set.stderr).toBe('');
     expect(set.code).toBe(0);
     expect(set.stdout).toContain('settings for Nimbus N1: ./Settings, ./Ext/Vendor/Sound');
@@ -121,21 +171,39 @@ describe('profiles', () => {
     expect(show.stdout).toMatch(/settings\s+\.\/Settings\s+model/);
     expect(show.stdout).toMatch(/firmware\s+\.\/DevDetail\s+generic/);
 
-    const json = JSON.parse((await rewind(['profile', 'show', '--model', 'Nimbus/N1', '--json'])).stdout) as { known: boolean; profile: Record<string, string[]>; own: Record<string, string[]> };
+    const json = JSON.parse((await rewind(['profile', 'show', '--model', 'Nimbus/N1', '--json'])).stdout) as {
+      known: boolean;
+      profile: Record<string, string[]>;
+      own: Record<string, string[]>;
+    };
     expect(json.known).toBe(true);
     expect(json.profile.settings).toEqual(['./DevInfo', './Settings', './Ext/Vendor/Sound']);
     expect(json.own.settings).toEqual(['./Settings', './Ext/Vendor/Sound']);
 
-    const unknown = JSON.parse((await rewind(['profile', 'show', '--model', 'Acme/X1', '--json'])).stdout) as { known: boolean; profile: Record<string, string[]> };
+    const unknown = JSON.parse((await rewind(['profile', 'show', '--model', 'Acme/X1', '--json'])).stdout) as {
+      known: boolean;
+      profile: Record<string, string[]>;
+    };
     expect(unknown.known).toBe(false);
     expect(unknown.profile.settings).toEqual(['./DevInfo']);
   });
 
   it('a bad path changes nothing', async () => {
-    const r = await rewind(['profile', 'set', '--model', 'Nimbus/N1', '--category', 'settings', '--paths', './Good,../etc']);
+    const r = await rewind([
+      'profile',
+      'set',
+      '--model',
+      'Nimbus/N1',
+      '--category',
+      'settings',
+      '--paths',
+      './Good,../etc',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('../etc');
-    const json = JSON.parse((await rewind(['profile', 'show', '--model', 'Nimbus/N1', '--json'])).stdout) as { own: Record<string, string[]> };
+    const json = JSON.parse((await rewind(['profile', 'show', '--model', 'Nimbus/N1', '--json'])).stdout) as {
+      own: Record<string, string[]>;
+    };
     expect(json.own.settings).toEqual(['./Settings', './Ext/Vendor/Sound']);
   });
 });
@@ -145,12 +213,32 @@ describe.concurrent('bad arguments', () => {
     ['a missing DEV_ID', ['backup'], /^rewind backup: DEV_ID is required$/],
     ['an unknown option', ['snapshots', ADA, '--bogus'], /^rewind snapshots: Unknown option '--bogus'/],
     ['an unknown category', ['backup', ADA, '--categories', 'settings,music'], /^rewind backup: --categories takes/],
-    ['a bad category for a profile', ['profile', 'set', '--model', 'Nimbus/N1', '--category', 'music', '--paths', './A'], /^rewind profile set: --category must be one of/],
-    ['a model without its manufacturer', ['profile', 'show', '--model', 'N1'], /^rewind profile show: --model needs the manufacturer/],
-    ['a bad local target', ['local-backup', ADA, '--target', 'cloud'], /^rewind local-backup: --target must be device or smartcard$/],
+    [
+      'a bad category for a profile',
+      ['profile', 'set', '--model', 'Nimbus/N1', '--category', 'music', '--paths', './A'],
+      /^rewind profile set: --category must be one of/,
+    ],
+    [
+      'a model without its manufacturer',
+      ['profile', 'show', '--model', 'N1'],
+      /^rewind profile show: --model needs the manufacturer/,
+    ],
+    [
+      'a bad local target',
+      ['local-backup', ADA, '--target', 'cloud'],
+      /^rewind local-backup: --target must be device or smartcard$/,
+    ],
     ['an extra argument', ['diff', 'a', 'b', 'c'], /^rewind diff: unexpected argument "c"$/],
-    ['a non-numeric timeout', ['backup', ADA, '--wait', '--timeout', 'soon'], /^rewind backup: --timeout must be a whole number/],
-    ['a file that is not there', ['device', 'import', '/nonexistent/devices.csv'], /^rewind device import: cannot read/],
+    [
+      'a non-numeric timeout',
+      ['backup', ADA, '--wait', '--timeout', 'soon'],
+      /^rewind backup: --timeout must be a whole number/,
+    ],
+    [
+      'a file that is not there',
+      ['device', 'import', '/nonexistent/devices.csv'],
+      /^rewind device import: cannot read/,
+    ],
   ];
   it.each(cases)('%s: exit 2, a one-line error and the usage', async (_name, args, message) => {
     const r = await rewind(args);
@@ -191,7 +279,11 @@ describe('snapshots, snapshot and diff', () => {
     expect(lines[3]).toMatch(new RegExp(`^${a}\\s+2025-01-01 10:00:00Z\\s+scheduled\\s+complete\\s+11\\s+`));
     expect(lines[3]).toContain((await getSnapshot(db, a))!.rootHash!.slice(0, 12));
 
-    const json = JSON.parse((await rewind(['snapshots', ADA, '--json'])).stdout) as Array<{ id: string; categories: string[]; entries: number }>;
+    const json = JSON.parse((await rewind(['snapshots', ADA, '--json'])).stdout) as Array<{
+      id: string;
+      categories: string[];
+      entries: number;
+    }>;
     expect(json.map((s) => s.id)).toEqual([incomplete, b, a]);
     expect(json[2]!.entries).toBe(11);
     expect(json[2]!.categories).toEqual(expect.arrayContaining(['settings', 'firmware', 'applications']));
@@ -203,7 +295,10 @@ describe('snapshots, snapshot and diff', () => {
     expect(r.stdout).toContain(`snapshot ${a} (complete)`);
     expect(r.stdout).toMatch(/\.\/Settings\/Ringtone\s+settings\s+bin\s+audio\/mpeg\s+512\s+[0-9a-f]{12}/);
     expect(r.stdout).toMatch(/\.\/DevInfo\s+settings\s+node\s+-\s+0\s+-/);
-    const json = JSON.parse((await rewind(['snapshot', a, '--json'])).stdout) as { snapshot: { id: string }; entries: Array<{ path: string }> };
+    const json = JSON.parse((await rewind(['snapshot', a, '--json'])).stdout) as {
+      snapshot: { id: string };
+      entries: Array<{ path: string }>;
+    };
     expect(json.snapshot.id).toBe(a);
     expect(json.entries).toHaveLength(11);
   });
@@ -238,12 +333,22 @@ describe('snapshots, snapshot and diff', () => {
     expect(out).toContain('firmware version: 1.0.3 → 1.1.0');
     expect(out).toContain('ShieldAV [com.shield.av]: upgraded 3.2.1 → 4.0.2');
     // Each category's lines by path: + added, - removed, ~ changed.
-    expect(out).toContain('settings: 1 added, 1 removed, 1 changed\n  ~ ./DevInfo/Lang (5 B → 5 B)\n  - ./Settings/Ringtone (512 B)\n  + ./Settings/Wallpaper (4 B)\n');
-    expect(out).toContain('applications: 0 added, 0 removed, 1 changed\n  ~ ./SCOMO/Inventory/Deployed/av/Version (5 B → 5 B)\n');
+    expect(out).toContain(
+      'settings: 1 added, 1 removed, 1 changed\n  ~ ./DevInfo/Lang (5 B → 5 B)\n  - ./Settings/Ringtone (512 B)\n  + ./Settings/Wallpaper (4 B)\n',
+    );
+    expect(out).toContain(
+      'applications: 0 added, 0 removed, 1 changed\n  ~ ./SCOMO/Inventory/Deployed/av/Version (5 B → 5 B)\n',
+    );
     expect(out).toMatch(/firmware: 0 added, 0 removed, 1 changed/);
-    expect(out.trimEnd().split('\n').at(-1)).toBe('summary: 1 added, 1 removed, 3 changed; firmware 1.0.3 → 1.1.0; ShieldAV 3.2.1 → 4.0.2 (7 unchanged)');
+    expect(out.trimEnd().split('\n').at(-1)).toBe(
+      'summary: 1 added, 1 removed, 3 changed; firmware 1.0.3 → 1.1.0; ShieldAV 3.2.1 → 4.0.2 (7 unchanged)',
+    );
 
-    const json = JSON.parse((await rewind(['diff', a, b, '--json'])).stdout) as { summary: string; firmware: unknown[]; apps: Array<{ change: string }> };
+    const json = JSON.parse((await rewind(['diff', a, b, '--json'])).stdout) as {
+      summary: string;
+      firmware: unknown[];
+      apps: Array<{ change: string }>;
+    };
     expect(json.firmware).toEqual([{ field: 'FwV', before: '1.0.3', after: '1.1.0' }]);
     expect(json.apps[0]!.change).toBe('upgraded');
 
@@ -264,17 +369,32 @@ describe('jobs', () => {
     expect(unknown.stderr.trim()).toBe(`rewind local-restore: ${ADA} has reported no local backup L-1`);
 
     await upsertLocalBackup(db, {
-      deviceId: (await getDeviceByDevId(db, ADA))!.id, localId: 'L-1', target: 'smartcard', takenAt: '2025-01-03T10:00:00Z',
-      categories: '["settings"]', entries: 3, size: 120, rootHash: 'ab'.repeat(32), jobId: null,
+      deviceId: (await getDeviceByDevId(db, ADA))!.id,
+      localId: 'L-1',
+      target: 'smartcard',
+      takenAt: '2025-01-03T10:00:00Z',
+      categories: '["settings"]',
+      entries: 3,
+      size: 120,
+      rootHash: 'ab'.repeat(32),
+      jobId: null,
     });
     const listed = await rewind(['local-backups', ADA]);
     expect(listed.stdout).toMatch(/L-1\s+smartcard\s+2025-01-03T10:00:00Z\s+settings\s+3\s+120 B\s+on handset/);
     const restore = await rewind(['local-restore', ADA, '--id', 'L-1']);
     expect(restore.code).toBe(0);
 
-    const jobs = JSON.parse((await rewind(['jobs', ADA, '--json'])).stdout) as Array<{ kind: string; status: string; request: Record<string, unknown> }>;
+    const jobs = JSON.parse((await rewind(['jobs', ADA, '--json'])).stdout) as Array<{
+      kind: string;
+      status: string;
+      request: Record<string, unknown>;
+    }>;
     expect(jobs.map((j) => j.kind)).toEqual(['local-restore', 'local-backup']);
-    expect(jobs[1]!.request).toMatchObject({ target: 'smartcard', categories: ['settings', 'applications'], actor: 'cli' });
+    expect(jobs[1]!.request).toMatchObject({
+      target: 'smartcard',
+      categories: ['settings', 'applications'],
+      actor: 'cli',
+    });
     const table = await rewind(['jobs', ADA]);
     expect(table.stdout).toMatch(/^id\s+kind\s+status\s+tries/);
     expect(table.stdout).toMatch(/local-restore\s+queued\s+0/);
@@ -289,9 +409,19 @@ describe('backup against a running server', () => {
   beforeAll(async () => {
     // The server a deployment runs, over the same DATA_DIR: it sends Package #0 for jobs the CLI queues.
     srv = await startTestServer({ dataDir: dir });
-    handset = openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(dir, 'handsets'), encoding: 'xml', auth: 'md5', mediaScale: 0.02, seed: 11 })[0]!;
+    handset = openFleet({
+      server: srv.dmUrl,
+      devices: 1,
+      stateDir: path.join(dir, 'handsets'),
+      encoding: 'xml',
+      auth: 'md5',
+      mediaScale: 0.02,
+      seed: 11,
+    })[0]!;
     await describeVirtualModels(srv.ctx.db);
-    await provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
+    await provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], {
+      inprocPush: true,
+    });
     handset.listen(srv.ctx.push.inproc);
     stopWakes = startWakeDispatcher(srv.ctx, 200);
   });

@@ -20,25 +20,50 @@ import { required, UsageError, type Command } from './usage';
 
 const deviceAdd: Command = {
   summary: 'provision a device and its DM account',
-  usage: '--dev-id ID --manufacturer M --model M --server-id SID --auth basic|md5|hmac --client-user U --client-pass P --server-pass P [--msisdn N] [--subscriber NAME] [--email E] [--fw V] [--push ADDRESS]',
+  usage:
+    '--dev-id ID --manufacturer M --model M --server-id SID --auth basic|md5|hmac --client-user U --client-pass P --server-pass P [--msisdn N] [--subscriber NAME] [--email E] [--fw V] [--push ADDRESS]',
   options: {
-    'dev-id': { type: 'string' }, manufacturer: { type: 'string' }, model: { type: 'string' }, msisdn: { type: 'string' },
-    subscriber: { type: 'string' }, 'server-id': { type: 'string' }, auth: { type: 'string' }, 'server-auth': { type: 'string' },
-    'client-user': { type: 'string' }, 'client-pass': { type: 'string' }, 'server-pass': { type: 'string' }, fw: { type: 'string' },
-    push: { type: 'string' }, email: { type: 'string' },
+    'dev-id': { type: 'string' },
+    manufacturer: { type: 'string' },
+    model: { type: 'string' },
+    msisdn: { type: 'string' },
+    subscriber: { type: 'string' },
+    'server-id': { type: 'string' },
+    auth: { type: 'string' },
+    'server-auth': { type: 'string' },
+    'client-user': { type: 'string' },
+    'client-pass': { type: 'string' },
+    'server-pass': { type: 'string' },
+    fw: { type: 'string' },
+    push: { type: 'string' },
+    email: { type: 'string' },
   },
   async run(v) {
     const auth = authSchemeSchema.safeParse(required(v, 'auth'));
     if (!auth.success) throw new UsageError('--auth must be basic, md5 or hmac');
     try {
-      const [d] = await provisionDevicesAs(getContext().db, [{
-        devId: required(v, 'dev-id'), manufacturer: required(v, 'manufacturer'), model: required(v, 'model'),
-        msisdn: v.msisdn as string | undefined, subscriber: v.subscriber as string | undefined, email: v.email as string | undefined,
-        serverId: required(v, 'server-id'), clientAuth: auth.data,
-        serverAuth: v['server-auth'] ? authSchemeSchema.parse(v['server-auth']) : undefined,
-        clientUser: required(v, 'client-user'), clientPass: required(v, 'client-pass'), serverPass: required(v, 'server-pass'),
-        firmware: v.fw as string | undefined, pushAddress: v.push as string | undefined,
-      }], 'cli');
+      const [d] = await provisionDevicesAs(
+        getContext().db,
+        [
+          {
+            devId: required(v, 'dev-id'),
+            manufacturer: required(v, 'manufacturer'),
+            model: required(v, 'model'),
+            msisdn: v.msisdn as string | undefined,
+            subscriber: v.subscriber as string | undefined,
+            email: v.email as string | undefined,
+            serverId: required(v, 'server-id'),
+            clientAuth: auth.data,
+            serverAuth: v['server-auth'] ? authSchemeSchema.parse(v['server-auth']) : undefined,
+            clientUser: required(v, 'client-user'),
+            clientPass: required(v, 'client-pass'),
+            serverPass: required(v, 'server-pass'),
+            firmware: v.fw as string | undefined,
+            pushAddress: v.push as string | undefined,
+          },
+        ],
+        'cli',
+      );
       console.log(`device ${d!.devId} provisioned (id ${d!.id})`);
     } catch (err) {
       if (err instanceof AppError) throw new UsageError(err.message);

@@ -5,7 +5,13 @@
  */
 import fs from 'node:fs';
 import { getContext } from '../lib/core/context';
-import { DeviceImportError, formatRowError, IMPORT_MAX_BYTES, importDevicesAs, REQUIRED_COLUMNS } from '../lib/devices/import';
+import {
+  DeviceImportError,
+  formatRowError,
+  IMPORT_MAX_BYTES,
+  importDevicesAs,
+  REQUIRED_COLUMNS,
+} from '../lib/devices/import';
 import { positionals } from './args';
 import { UsageError, type Command } from './usage';
 
@@ -19,7 +25,8 @@ export const deviceImport: Command = {
     try {
       const stat = fs.statSync(file!);
       if (!stat.isFile()) throw new UsageError(`${file} is not a file`);
-      if (stat.size > IMPORT_MAX_BYTES) throw new UsageError(`${file} is larger than ${IMPORT_MAX_BYTES} bytes; split it`);
+      if (stat.size > IMPORT_MAX_BYTES)
+        throw new UsageError(`${file} is larger than ${IMPORT_MAX_BYTES} bytes; split it`);
       csv = fs.readFileSync(file!, 'utf8');
     } catch (err) {
       if (err instanceof UsageError) throw err;
@@ -27,12 +34,16 @@ export const deviceImport: Command = {
     }
     try {
       const r = await importDevicesAs(getContext().db, csv, 'cli');
-      console.log(`imported ${r.devices} device${r.devices === 1 ? '' : 's'} (${r.created} new, ${r.updated} updated; ${r.subscribersCreated} new subscriber${r.subscribersCreated === 1 ? '' : 's'})`);
+      console.log(
+        `imported ${r.devices} device${r.devices === 1 ? '' : 's'} (${r.created} new, ${r.updated} updated; ${r.subscribersCreated} new subscriber${r.subscribersCreated === 1 ? '' : 's'})`,
+      );
       return 0;
     } catch (err) {
       if (!(err instanceof DeviceImportError)) throw err;
       for (const e of err.rows) console.error(`${file}: ${formatRowError(e)}`);
-      console.error(`rewind device import: ${err.rows.length} error${err.rows.length === 1 ? '' : 's'}; nothing was imported`);
+      console.error(
+        `rewind device import: ${err.rows.length} error${err.rows.length === 1 ? '' : 's'}; nothing was imported`,
+      );
       return 1;
     }
   },

@@ -15,26 +15,48 @@ import { AppError } from '../lib/core/errors';
 import { intOption, required, UsageError, type Command } from './usage';
 
 export const dsAccountAdd: Command = {
-  summary: 'create a handset\'s DS account for /ds (or set its password)',
+  summary: "create a handset's DS account for /ds (or set its password)",
   usage: '--dev-id ID --user U --pass P [--auth basic|md5]',
-  options: { 'dev-id': { type: 'string' }, user: { type: 'string' }, pass: { type: 'string' }, auth: { type: 'string' } },
+  options: {
+    'dev-id': { type: 'string' },
+    user: { type: 'string' },
+    pass: { type: 'string' },
+    auth: { type: 'string' },
+  },
   async run(v) {
     const db = getContext().db;
     try {
-      const { account, created } = await addDsAccountAs(db, {
-        devId: required(v, 'dev-id'), user: required(v, 'user'), pass: required(v, 'pass'),
-        ...(v.auth ? { auth: v.auth as 'basic' | 'md5' } : {}),
-      }, 'cli');
-      console.log(`DS account ${account.username} ${created ? 'created' : 'updated'} (${account.auth}) for ${v['dev-id'] as string}`);
+      const { account, created } = await addDsAccountAs(
+        db,
+        {
+          devId: required(v, 'dev-id'),
+          user: required(v, 'user'),
+          pass: required(v, 'pass'),
+          ...(v.auth ? { auth: v.auth as 'basic' | 'md5' } : {}),
+        },
+        'cli',
+      );
+      console.log(
+        `DS account ${account.username} ${created ? 'created' : 'updated'} (${account.auth}) for ${v['dev-id'] as string}`,
+      );
     } catch (err) {
-      if (err instanceof AppError) throw new UsageError(`${err.message}${Object.keys(err.fieldErrors ?? {}).length ? ` (${Object.entries(err.fieldErrors ?? {}).map(([k, m]) => `${k}: ${m.join(', ')}`).join('; ')})` : ''}`);
+      if (err instanceof AppError)
+        throw new UsageError(
+          `${err.message}${
+            Object.keys(err.fieldErrors ?? {}).length
+              ? ` (${Object.entries(err.fieldErrors ?? {})
+                  .map(([k, m]) => `${k}: ${m.join(', ')}`)
+                  .join('; ')})`
+              : ''
+          }`,
+        );
       throw err;
     }
   },
 };
 
 export const dsBackupCommand: Command = {
-  summary: 'back up a handset\'s contacts and calendar through Data Sync, ordered through DM; --wait follows the job',
+  summary: "back up a handset's contacts and calendar through Data Sync, ordered through DM; --wait follows the job",
   usage: 'DEV_ID [--wait] [--timeout S]',
   options: { wait: { type: 'boolean' }, timeout: { type: 'string' } },
   async run(v, pos) {
@@ -46,7 +68,7 @@ export const dsBackupCommand: Command = {
 };
 
 export const dsRestoreCommand: Command = {
-  summary: 'restore a DS snapshot\'s contacts and calendar onto its handset, or --to another of the subscriber\'s',
+  summary: "restore a DS snapshot's contacts and calendar onto its handset, or --to another of the subscriber's",
   usage: 'SNAPSHOT_ID [--to DEV_ID] [--wait] [--timeout S]',
   options: { to: { type: 'string' }, wait: { type: 'boolean' }, timeout: { type: 'string' } },
   async run(v, pos) {
@@ -63,7 +85,7 @@ export const dsRestoreCommand: Command = {
 };
 
 export const dsSnapshotsCommand: Command = {
-  summary: 'list a handset\'s DS snapshots (contacts and calendar), newest first',
+  summary: "list a handset's DS snapshots (contacts and calendar), newest first",
   usage: 'DEV_ID [--json]',
   options: { json: { type: 'boolean' } },
   async run(v, pos) {
@@ -72,16 +94,18 @@ export const dsSnapshotsCommand: Command = {
     const rows = await dsSnapshotsOf(db, (await deviceArg(db, devId!)).id);
     if (v.json) return printJson(rows.map((r) => ({ ...r, changes: JSON.parse(r.changes) as unknown })));
     if (!rows.length) return console.log(`${devId} has no DS snapshot`);
-    console.log(table(rows, [
-      { header: 'id', value: (r) => r.id },
-      { header: 'taken (UTC)', value: (r) => formatTime(r.createdAt) },
-      { header: 'sync', value: (r) => r.syncType },
-      { header: 'contacts', value: (r) => String(r.contacts), align: 'right' },
-      { header: 'events', value: (r) => String(r.events), align: 'right' },
-      { header: 'size', value: (r) => formatBytes(r.bytes), align: 'right' },
-      { header: 'new', value: (r) => formatBytes(r.newBytes), align: 'right' },
-      { header: 'job', value: (r) => r.jobId ?? '' },
-    ]));
+    console.log(
+      table(rows, [
+        { header: 'id', value: (r) => r.id },
+        { header: 'taken (UTC)', value: (r) => formatTime(r.createdAt) },
+        { header: 'sync', value: (r) => r.syncType },
+        { header: 'contacts', value: (r) => String(r.contacts), align: 'right' },
+        { header: 'events', value: (r) => String(r.events), align: 'right' },
+        { header: 'size', value: (r) => formatBytes(r.bytes), align: 'right' },
+        { header: 'new', value: (r) => formatBytes(r.newBytes), align: 'right' },
+        { header: 'job', value: (r) => r.jobId ?? '' },
+      ]),
+    );
   },
 };
 
@@ -96,14 +120,28 @@ export const dsDiffCommand: Command = {
     if (!before) throw new Error(`no DS snapshot ${a}`);
     if (!after) throw new Error(`no DS snapshot ${b}`);
     if (before.deviceId !== after.deviceId) console.error('note: the two snapshots are of different handsets');
-    const diff = diffDsManifests((await readDsManifest(db, blobs, before.id)).entries, (await readDsManifest(db, blobs, after.id)).entries);
+    const diff = diffDsManifests(
+      (await readDsManifest(db, blobs, before.id)).entries,
+      (await readDsManifest(db, blobs, after.id)).entries,
+    );
     if (v.json) {
       const slim = (list: DsItemChange[]) => list.map((c) => ({ store: c.store, key: c.key, summary: c.summary }));
-      return printJson({ added: slim(diff.added), removed: slim(diff.removed), changed: slim(diff.changed), unchanged: diff.unchanged, byStore: diff.byStore });
+      return printJson({
+        added: slim(diff.added),
+        removed: slim(diff.removed),
+        changed: slim(diff.changed),
+        unchanged: diff.unchanged,
+        byStore: diff.byStore,
+      });
     }
-    for (const [store, n] of Object.entries(diff.byStore)) console.log(`${store.padEnd(9)} ${n.added} added, ${n.removed} removed, ${n.changed} changed`);
+    for (const [store, n] of Object.entries(diff.byStore))
+      console.log(`${store.padEnd(9)} ${n.added} added, ${n.removed} removed, ${n.changed} changed`);
     console.log(`${diff.unchanged} unchanged`);
-    for (const [mark, list] of [['+', diff.added], ['-', diff.removed], ['~', diff.changed]] as const) {
+    for (const [mark, list] of [
+      ['+', diff.added],
+      ['-', diff.removed],
+      ['~', diff.changed],
+    ] as const) {
       for (const c of list) console.log(`${mark} ${c.store.padEnd(9)} ${c.summary || '(no name)'}`);
     }
   },

@@ -28,10 +28,20 @@ afterAll(async () => {
 
 it('asks for --yes, then erases the subscriber, destroys their key and audits it', async () => {
   const d = await provisionDevice(db, {
-    manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's',
-    devId: 'IMEI:356938035643811', subscriber: 'Alan Turing', msisdn: '447700900125',
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5',
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+    devId: 'IMEI:356938035643811',
+    subscriber: 'Alan Turing',
+    msisdn: '447700900125',
   });
-  await seedSnapshot(db, createBlobStore({ ...env(), dataDir: dir }, db), d.id, { './Settings/Sounds/Ringer': { category: 'settings', value: '7' } });
+  await seedSnapshot(db, createBlobStore({ ...env(), dataDir: dir }, db), d.id, {
+    './Settings/Sounds/Ringer': { category: 'settings', value: '7' },
+  });
   const sub = d.subscriberId!;
   expect(await getContentKey(db, sub)).toBeDefined();
 
@@ -48,5 +58,7 @@ it('asks for --yes, then erases the subscriber, destroys their key and audits it
   expect(await getContentKey(db, sub)).toBeUndefined();
   expect((await listAudit(db, { action: 'subscriber.erased' }))[0]).toMatchObject({ actor: 'cli' });
 
-  expect((await runCli(dir, ['subscriber', 'erase', sub, '--yes'], databaseEnv(db))).stderr).toContain(`no subscriber ${sub}`);
+  expect((await runCli(dir, ['subscriber', 'erase', sub, '--yes'], databaseEnv(db))).stderr).toContain(
+    `no subscriber ${sub}`,
+  );
 });

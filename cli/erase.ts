@@ -14,8 +14,11 @@ export const subscriberErase: Command = {
     const ctx = getContext();
     const sub = await getSubscriber(ctx.db, id!);
     if (!sub) throw new Error(`no subscriber ${id}`);
-    if (v.yes !== true) throw new UsageError(`this erases ${sub.name} and all their backups for good: add --yes to confirm`);
+    if (v.yes !== true)
+      throw new UsageError(`this erases ${sub.name} and all their backups for good: add --yes to confirm`);
     const r = await eraseSubscriberAs(ctx, sub.id, 'cli');
-    console.log(`erased subscriber ${sub.id}: ${r.devices} handset(s), ${r.snapshots} backup(s), ${r.keys} key(s) destroyed, ${r.gc?.removed ?? 0} blob(s) swept (the rest, unreadable already, at the next collection)`);
+    console.log(
+      `erased subscriber ${sub.id}: ${r.devices} handset(s), ${r.snapshots} backup(s), ${r.keys} key(s) destroyed, ${r.gc?.removed ?? 0} blob(s) swept (the rest, unreadable already, at the next collection)`,
+    );
   },
 };

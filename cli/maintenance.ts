@@ -18,7 +18,10 @@ import { UsageError, type Command } from './usage';
 
 function rulesText(r: RetentionRules): string {
   const parts = [
-    r.keepLast ? `the last ${r.keepLast}` : '', r.daily ? `${r.daily} daily` : '', r.weekly ? `${r.weekly} weekly` : '', r.monthly ? `${r.monthly} monthly` : '',
+    r.keepLast ? `the last ${r.keepLast}` : '',
+    r.daily ? `${r.daily} daily` : '',
+    r.weekly ? `${r.weekly} weekly` : '',
+    r.monthly ? `${r.monthly} monthly` : '',
   ].filter(Boolean);
   return parts.length ? `keeps ${parts.join(', ')}` : 'has no retention rules';
 }
@@ -28,7 +31,7 @@ function gcLine(gc: GcResult, dryRun: boolean): string {
   return dryRun ? `garbage collection would sweep ${what}` : `garbage collection swept ${what}`;
 }
 
-const snapshotTime = (s: SnapshotRow | undefined) => formatTime(s ? s.completedAt ?? s.startedAt : undefined);
+const snapshotTime = (s: SnapshotRow | undefined) => formatTime(s ? (s.completedAt ?? s.startedAt) : undefined);
 
 export const retentionCommand: Command = {
   summary: "apply a handset's retention rules (its policy's); --dry-run shows what would go, and what GC would sweep",
@@ -43,27 +46,39 @@ export const retentionCommand: Command = {
     const dryRun = v['dry-run'] === true;
     const rows = new Map((await allDeviceSnapshots(db, device.id)).map((s) => [s.id, s])); // read before any is deleted
     const r = await applyRetention(db, blobs, device.id, rules, { dryRun });
-    const out = [`${device.devId}: policy ${JSON.stringify(policy.name)} ${rulesText(rules)}${hasRules(rules) ? '' : ': every snapshot is kept'}${dryRun ? ' (dry run: nothing deleted)' : ''}`];
+    const out = [
+      `${device.devId}: policy ${JSON.stringify(policy.name)} ${rulesText(rules)}${hasRules(rules) ? '' : ': every snapshot is kept'}${dryRun ? ' (dry run: nothing deleted)' : ''}`,
+    ];
     out.push('', `kept (${r.keep.length}):`);
     if (r.keep.length) {
-      out.push(table(r.keep, [
-        { header: 'snapshot', value: (k) => k.id },
-        { header: 'time (UTC)', value: (k) => snapshotTime(rows.get(k.id)) },
-        { header: 'status', value: (k) => rows.get(k.id)?.status ?? '-' },
-        { header: 'why', value: (k) => k.reasons.join(', ') },
-      ]));
+      out.push(
+        table(r.keep, [
+          { header: 'snapshot', value: (k) => k.id },
+          { header: 'time (UTC)', value: (k) => snapshotTime(rows.get(k.id)) },
+          { header: 'status', value: (k) => rows.get(k.id)?.status ?? '-' },
+          { header: 'why', value: (k) => k.reasons.join(', ') },
+        ]),
+      );
     }
     out.push('', `${dryRun ? 'would remove' : 'removed'} (${r.remove.length}):`);
     if (r.remove.length) {
-      out.push(table(r.remove, [
-        { header: 'snapshot', value: (k) => k.id },
-        { header: 'time (UTC)', value: (k) => snapshotTime(rows.get(k.id)) },
-        { header: 'status', value: (k) => rows.get(k.id)?.status ?? '-' },
-        { header: 'why', value: (k) => k.reason },
-      ]));
+      out.push(
+        table(r.remove, [
+          { header: 'snapshot', value: (k) => k.id },
+          { header: 'time (UTC)', value: (k) => snapshotTime(rows.get(k.id)) },
+          { header: 'status', value: (k) => rows.get(k.id)?.status ?? '-' },
+          { header: 'why', value: (k) => k.reason },
+        ]),
+      );
     }
     out.push('', gcLine(r.gc, dryRun));
-    if (!dryRun && r.remove.length) await insertAudit(db, { actor: 'cli', action: 'retention.applied', deviceId: device.id, details: { removed: r.remove.map((x) => x.id), blobs: r.gc.removed, bytes: r.gc.bytes } });
+    if (!dryRun && r.remove.length)
+      await insertAudit(db, {
+        actor: 'cli',
+        action: 'retention.applied',
+        deviceId: device.id,
+        details: { removed: r.remove.map((x) => x.id), blobs: r.gc.removed, bytes: r.gc.bytes },
+      });
     console.log(out.join('\n'));
   },
 };
@@ -77,7 +92,8 @@ export const gcCommand: Command = {
     const { db, blobs } = getContext();
     const dryRun = v['dry-run'] === true;
     const gc = await collectGarbage(db, blobs, { dryRun });
-    if (!dryRun && gc.removed) await insertAudit(db, { actor: 'cli', action: 'gc.swept', details: { blobs: gc.removed, bytes: gc.bytes } });
+    if (!dryRun && gc.removed)
+      await insertAudit(db, { actor: 'cli', action: 'gc.swept', details: { blobs: gc.removed, bytes: gc.bytes } });
     console.log(gcLine(gc, dryRun));
   },
 };
@@ -107,7 +123,8 @@ export const verifyCommand: Command = {
       (r.ok ? console.log : console.error)([verifyLine(id!, r), ...verifyDetail(r)].join('\n'));
       return r.ok ? 0 : 1;
     }
-    if (v.device !== undefined && (typeof v.device !== 'string' || !v.device.trim())) throw new UsageError('--device takes a DevId');
+    if (v.device !== undefined && (typeof v.device !== 'string' || !v.device.trim()))
+      throw new UsageError('--device takes a DevId');
     const device = typeof v.device === 'string' ? await deviceArg(db, v.device.trim()) : undefined;
     const all = await verifyAll(db, blobs, device ? { deviceId: device.id } : {});
     const devIds = new Map<string, string>();
@@ -133,11 +150,22 @@ export const holdCommand: Command = {
     if (!snap) throw new Error(`no snapshot ${id}`);
     const hold = v.release !== true;
     if (snap.legalHold === hold) {
-      console.log(hold ? `snapshot ${snap.id} is already under legal hold` : `snapshot ${snap.id} is not under legal hold`);
+      console.log(
+        hold ? `snapshot ${snap.id} is already under legal hold` : `snapshot ${snap.id} is not under legal hold`,
+      );
       return 0;
     }
     await updateSnapshot(db, snap.id, { legalHold: hold });
-    await insertAudit(db, { actor: 'cli', action: hold ? 'snapshot.hold' : 'snapshot.release', deviceId: snap.deviceId, details: { snapshotId: snap.id } });
-    console.log(hold ? `snapshot ${snap.id} is under legal hold: retention keeps it until it is released` : `legal hold on snapshot ${snap.id} released`);
+    await insertAudit(db, {
+      actor: 'cli',
+      action: hold ? 'snapshot.hold' : 'snapshot.release',
+      deviceId: snap.deviceId,
+      details: { snapshotId: snap.id },
+    });
+    console.log(
+      hold
+        ? `snapshot ${snap.id} is under legal hold: retention keeps it until it is released`
+        : `legal hold on snapshot ${snap.id} released`,
+    );
   },
 };

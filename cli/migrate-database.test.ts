@@ -37,8 +37,16 @@ it('copies the database and the content, verifies both, and the backups verify f
   const ids: string[] = [];
   for (const [i, name] of ['Mia Migrate', 'Noah Move'].entries()) {
     const d = await provisionDevice(db, {
-      manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: `u${i}`, clientPass: 'p', serverPass: 's',
-      devId: `IMEI:35693803564381${i}`, subscriber: name, msisdn: `44770090012${i}`,
+      manufacturer: 'Nimbus',
+      model: 'N1',
+      serverId: 'rewind',
+      clientAuth: 'md5',
+      clientUser: `u${i}`,
+      clientPass: 'p',
+      serverPass: 's',
+      devId: `IMEI:35693803564381${i}`,
+      subscriber: name,
+      msisdn: `44770090012${i}`,
     });
     ids.push((await seedSnapshot(db, files, d.id, BEFORE)).id);
   }

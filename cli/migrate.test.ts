@@ -33,8 +33,16 @@ afterAll(async () => {
 
 it('copies every value, verifies it, and a second run finds them all there; the backups then verify from the bucket', async () => {
   const d = await provisionDevice(db, {
-    manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's',
-    devId: 'IMEI:356938035643813', subscriber: 'Mia Migrate', msisdn: '447700900126',
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5',
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+    devId: 'IMEI:356938035643813',
+    subscriber: 'Mia Migrate',
+    msisdn: '447700900126',
   });
   const files = createBlobStore({ ...env(), dataDir: dir }, db);
   const snap = await seedSnapshot(db, files, d.id, {
@@ -57,7 +65,10 @@ it('copies every value, verifies it, and a second run finds them all there; the 
   const second = await runCli(dir, ['migrate', 'blobs', '--to', to], settings);
   expect(second.stdout).toContain('0 copied (0 B), 3 already there');
 
-  const bucket = new S3BlobStore(s3Client({ endpoint: s3.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true }), { bucket: s3.bucket, prefix: 'moved/' });
+  const bucket = new S3BlobStore(
+    s3Client({ endpoint: s3.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true }),
+    { bucket: s3.bucket, prefix: 'moved/' },
+  );
   const sealed = new SealedBlobStore(bucket, db, new Keyring(db, loadMasterKey({}, dir)));
   expect(await verifySnapshot(db, sealed, snap.id)).toMatchObject({ ok: true, checked: 2 });
 }, 120_000);

@@ -16,7 +16,8 @@ import { formatBytes } from './format';
 import { intOption, required, UsageError, type Command } from './usage';
 
 export const migrateBlobs: Command = {
-  summary: 'copy every stored value to an S3-compatible bucket (S3_* settings), read each back and compare; then set BLOB_STORE',
+  summary:
+    'copy every stored value to an S3-compatible bucket (S3_* settings), read each back and compare; then set BLOB_STORE',
   usage: '--to s3://bucket/prefix [--concurrency N]',
   options: { to: { type: 'string' }, concurrency: { type: 'string' } },
   async run(v, pos) {
@@ -33,15 +34,36 @@ export const migrateBlobs: Command = {
       known: (await allBlobRows(ctx.db)).map((b) => b.hash),
       concurrency: intOption(v, 'concurrency', 8, 1, 64),
       onProgress: (done, listed) => {
-        if (done === listed || done - shown >= 1000) { shown = done; process.stderr.write(`  ${done}/${listed} values\r`); }
+        if (done === listed || done - shown >= 1000) {
+          shown = done;
+          process.stderr.write(`  ${done}/${listed} values\r`);
+        }
       },
     });
     process.stderr.write('\n');
-    await insertAudit(ctx.db, { actor: 'cli', action: 'blobs.migrated', details: { to, listed: r.listed, copied: r.copied, present: r.present, failed: r.failed.length, missing: r.missing.length } });
-    console.log(`${r.listed} value(s) in the store: ${r.copied} copied (${formatBytes(r.bytes)}), ${r.present} already there, ${r.failed.length} failed`);
-    if (r.missing.length) console.log(`${r.missing.length} value(s) the database records are not in the store (rewind verify tells which backups they belong to)`);
+    await insertAudit(ctx.db, {
+      actor: 'cli',
+      action: 'blobs.migrated',
+      details: {
+        to,
+        listed: r.listed,
+        copied: r.copied,
+        present: r.present,
+        failed: r.failed.length,
+        missing: r.missing.length,
+      },
+    });
+    console.log(
+      `${r.listed} value(s) in the store: ${r.copied} copied (${formatBytes(r.bytes)}), ${r.present} already there, ${r.failed.length} failed`,
+    );
+    if (r.missing.length)
+      console.log(
+        `${r.missing.length} value(s) the database records are not in the store (rewind verify tells which backups they belong to)`,
+      );
     if (r.failed.length) {
-      console.log(`failed: ${r.failed.slice(0, 10).join(', ')}${r.failed.length > 10 ? ', …' : ''}: run the command again`);
+      console.log(
+        `failed: ${r.failed.slice(0, 10).join(', ')}${r.failed.length > 10 ? ', …' : ''}: run the command again`,
+      );
       return 1;
     }
     console.log(`every value read back identical: start the servers with BLOB_STORE=${to}`);
@@ -49,7 +71,8 @@ export const migrateBlobs: Command = {
 };
 
 export const migrateDatabase: Command = {
-  summary: 'copy this deployment\'s database into an empty PostgreSQL database, table by table, and verify counts and digests; then set DATABASE_URL',
+  summary:
+    "copy this deployment's database into an empty PostgreSQL database, table by table, and verify counts and digests; then set DATABASE_URL",
   usage: '--to postgres://user:pass@host:5432/db',
   options: { to: { type: 'string' } },
   async run(v, pos) {
@@ -65,7 +88,10 @@ export const migrateDatabase: Command = {
       const r = await copyDatabase(ctx.db, target, {
         onProgress: (table, done, total) => {
           const line = `  ${table}: ${done}/${total} rows`;
-          if (line !== last) { last = line; process.stderr.write(`${line}\x1b[K\r`); }
+          if (line !== last) {
+            last = line;
+            process.stderr.write(`${line}\x1b[K\r`);
+          }
           if (done === total) process.stderr.write('\n');
         },
       });
@@ -73,12 +99,19 @@ export const migrateDatabase: Command = {
       await insertAudit(ctx.db, { actor: 'cli', action: 'database.migrated', details });
       console.log(`${r.rows} row(s) in ${r.tables.length} tables copied`);
       if (r.mismatched.length) {
-        for (const m of r.mismatched) console.log(`  ${m.table}: ${m.source.rows} rows here, ${m.target.rows} there; digests ${m.source.digest === m.target.digest ? 'equal' : 'differ'}`);
-        console.log('the copy did not verify: drop the target database and run the command again with the servers stopped');
+        for (const m of r.mismatched)
+          console.log(
+            `  ${m.table}: ${m.source.rows} rows here, ${m.target.rows} there; digests ${m.source.digest === m.target.digest ? 'equal' : 'differ'}`,
+          );
+        console.log(
+          'the copy did not verify: drop the target database and run the command again with the servers stopped',
+        );
         return 1;
       }
       console.log('every table read back identical (counts and SHA-256 of every row)');
-      console.log(`start the servers with DATABASE_URL set to the target${ctx.env.BLOB_STORE ? '' : ', and BLOB_STORE once `rewind migrate blobs` has copied the content'}`);
+      console.log(
+        `start the servers with DATABASE_URL set to the target${ctx.env.BLOB_STORE ? '' : ', and BLOB_STORE once `rewind migrate blobs` has copied the content'}`,
+      );
     } catch (err) {
       if (err instanceof TargetNotEmptyError) throw new UsageError(err.message);
       throw err;

@@ -30,16 +30,23 @@ function planRequest(v: Values, snapshotId: string): PlanRequest {
   let paths: string[] | undefined;
   if (v.paths !== undefined) {
     const r = planPathsSchema.safeParse(splitList(String(v.paths)));
-    if (!r.success) throw new UsageError(`--paths takes comma-separated DM paths such as ./Settings/Email: ${r.error.issues[0]!.message}`);
+    if (!r.success)
+      throw new UsageError(
+        `--paths takes comma-separated DM paths such as ./Settings/Email: ${r.error.issues[0]!.message}`,
+      );
     paths = r.data;
   }
   let apps: string[] | undefined;
   if (v.apps !== undefined) {
     apps = splitList(String(v.apps));
     const bad = apps.find((a) => !appIdSchema.safeParse(a).success);
-    if (!apps.length || bad !== undefined) throw new UsageError(`--apps takes comma-separated application ids such as com.shield.av${bad !== undefined ? `: ${JSON.stringify(bad)}` : ''}`);
+    if (!apps.length || bad !== undefined)
+      throw new UsageError(
+        `--apps takes comma-separated application ids such as com.shield.av${bad !== undefined ? `: ${JSON.stringify(bad)}` : ''}`,
+      );
   }
-  if (v.to !== undefined && (typeof v.to !== 'string' || !v.to.trim())) throw new UsageError('--to takes the DevId of the handset to restore to');
+  if (v.to !== undefined && (typeof v.to !== 'string' || !v.to.trim()))
+    throw new UsageError('--to takes the DevId of the handset to restore to');
   return {
     snapshotId,
     ...(typeof v.to === 'string' ? { targetDevId: v.to.trim() } : {}),
@@ -50,7 +57,11 @@ function planRequest(v: Values, snapshotId: string): PlanRequest {
   };
 }
 
-const indent = (text: string, by = '  ') => text.split('\n').map((l) => (l ? by + l : l)).join('\n');
+const indent = (text: string, by = '  ') =>
+  text
+    .split('\n')
+    .map((l) => (l ? by + l : l))
+    .join('\n');
 
 /** The plan for people: steps by kind, the bytes and cost, the exact prompt, and what will not be carried. */
 export function formatPlan(plan: RestorePlan): string {
@@ -63,21 +74,29 @@ export function formatPlan(plan: RestorePlan): string {
   const apps = plan.steps.filter((s) => s.kind === 'app');
   const nodes = plan.steps.filter((s) => s.kind === 'node');
   out.push('', `firmware (${firmware.length}):`);
-  for (const s of firmware) out.push(`  ${s.seq}. ${s.from ?? '(unknown)'} → ${s.to} through FUMO (${formatBytes(s.bytes)})`);
+  for (const s of firmware)
+    out.push(`  ${s.seq}. ${s.from ?? '(unknown)'} → ${s.to} through FUMO (${formatBytes(s.bytes)})`);
   if (!firmware.length) out.push('  none');
   out.push('', `apps (${apps.length}):`);
-  for (const s of apps) out.push(`  ${s.seq}. ${s.name}${s.name !== s.appId ? ` [${s.appId}]` : ''} ${s.version} through SCOMO (${formatBytes(s.bytes)})`);
+  for (const s of apps)
+    out.push(
+      `  ${s.seq}. ${s.name}${s.name !== s.appId ? ` [${s.appId}]` : ''} ${s.version} through SCOMO (${formatBytes(s.bytes)})`,
+    );
   if (!apps.length) out.push('  none');
   out.push('', `nodes (${nodes.length}):`);
   if (nodes.length) {
-    out.push(indent(table(nodes, [
-      { header: 'seq', value: (s) => String(s.seq), align: 'right' },
-      { header: 'op', value: (s) => s.op },
-      { header: 'path', value: (s) => s.path },
-      { header: 'category', value: (s) => s.category },
-      { header: 'size', value: (s) => (s.op === 'write' ? formatBytes(s.size) : '-'), align: 'right' },
-      { header: 'atomic with', value: (s) => (s.op === 'write' && s.group ? s.group : '') },
-    ])));
+    out.push(
+      indent(
+        table(nodes, [
+          { header: 'seq', value: (s) => String(s.seq), align: 'right' },
+          { header: 'op', value: (s) => s.op },
+          { header: 'path', value: (s) => s.path },
+          { header: 'category', value: (s) => s.category },
+          { header: 'size', value: (s) => (s.op === 'write' ? formatBytes(s.size) : '-'), align: 'right' },
+          { header: 'atomic with', value: (s) => (s.op === 'write' && s.group ? s.group : '') },
+        ]),
+      ),
+    );
   } else out.push('  none');
   out.push(
     '',
@@ -92,7 +111,8 @@ export function formatPlan(plan: RestorePlan): string {
   out.push('', `will not be carried (${plan.notCarried.length}):`);
   for (const n of plan.notCarried) out.push(`  ${n.path}: ${n.reason}`);
   if (!plan.notCarried.length) out.push('  nothing: every node selected is carried');
-  if (plan.reissue.length) out.push('', 'certificates to issue anew for the new handset:', ...plan.reissue.map((r) => `  ${r}`));
+  if (plan.reissue.length)
+    out.push('', 'certificates to issue anew for the new handset:', ...plan.reissue.map((r) => `  ${r}`));
   return out.join('\n');
 }
 
@@ -109,16 +129,24 @@ export function describeRestore(job: JobRow, items: readonly RestoreItemRow[], b
   const n = itemCounts(items);
   const bad = n.failed + n.mismatch;
   switch (job.status) {
-    case 'succeeded': return `succeeded: ${n.verified} of ${n.total} items verified`;
-    case 'failed': case 'cancelled': case 'rejected': return `${job.status}: ${job.error ?? 'no reason given'}`;
+    case 'succeeded':
+      return `succeeded: ${n.verified} of ${n.total} items verified`;
+    case 'failed':
+    case 'cancelled':
+    case 'rejected':
+      return `${job.status}: ${job.error ?? 'no reason given'}`;
     case 'running': {
       const asking = progressOf(job).consent === 'asked' ? ', waiting for the user to answer the prompt' : '';
       return `running: ${n.verified}/${n.total} items verified${bad ? `, ${bad} failed` : ''}${asking}`;
     }
     default:
-      if (backup && backup.status !== 'succeeded') return `waiting for the safety backup ${backup.id}: ${describeJob(backup)}`;
-      if (job.error) return `waiting: ${job.error}${job.notBefore && job.notBefore > Date.now() ? ` (not before ${formatTime(job.notBefore)})` : ''}`;
-      return job.wakePending ? 'queued: waiting for a server to send Package #0' : 'queued: waiting for the handset to connect';
+      if (backup && backup.status !== 'succeeded')
+        return `waiting for the safety backup ${backup.id}: ${describeJob(backup)}`;
+      if (job.error)
+        return `waiting: ${job.error}${job.notBefore && job.notBefore > Date.now() ? ` (not before ${formatTime(job.notBefore)})` : ''}`;
+      return job.wakePending
+        ? 'queued: waiting for a server to send Package #0'
+        : 'queued: waiting for the handset to connect';
   }
 }
 
@@ -151,22 +179,28 @@ async function follow(jobId: string, timeoutS: number): Promise<number> {
     consentsSeen = consents.length;
     const items = await listItems(db, jobId);
     const line = describeRestore(job, items, backup);
-    const ended = job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled' || job.status === 'rejected';
+    const ended =
+      job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled' || job.status === 'rejected';
     if (line !== last) {
       (ended && job.status !== 'succeeded' ? console.error : console.log)(line);
       last = line;
     }
     if (job.status === 'succeeded') return 0;
     if (ended) {
-      for (const i of items.filter((x) => x.status === 'failed' || x.status === 'mismatch')) console.error(`  ${i.seq}. ${i.path}: ${i.status}${i.detail ? ` (${i.detail})` : ''}`);
+      for (const i of items.filter((x) => x.status === 'failed' || x.status === 'mismatch'))
+        console.error(`  ${i.seq}. ${i.path}: ${i.status}${i.detail ? ` (${i.detail})` : ''}`);
       return 1;
     }
     if (job.status === 'queued' && backup && (backup.status === 'failed' || backup.status === 'cancelled')) {
-      console.error(`the safety backup ${backup.id} ${backup.status}: ${backup.error ?? 'no reason given'}; the restore will not run`);
+      console.error(
+        `the safety backup ${backup.id} ${backup.status}: ${backup.error ?? 'no reason given'}; the restore will not run`,
+      );
       return 1;
     }
     if (Date.now() >= deadline) {
-      console.error(`timed out after ${timeoutS} s with the restore ${job.status}; it stays queued and runs when the handset connects`);
+      console.error(
+        `timed out after ${timeoutS} s with the restore ${job.status}; it stays queued and runs when the handset connects`,
+      );
       return 1;
     }
     await sleep(POLL_MS);
@@ -175,10 +209,19 @@ async function follow(jobId: string, timeoutS: number): Promise<number> {
 
 export const restoreCommand: Command = {
   summary: 'plan a restore from a snapshot (--dry-run prints it) or run it; --wait follows it to its end',
-  usage: 'DEV_ID --snapshot SNAPSHOT_ID [--categories a,b] [--paths ./X,./Y] [--apps ID,ID] [--to TARGET_DEV_ID] [--allow-downgrade] (--dry-run [--json] | [--json] | --wait [--timeout S])',
+  usage:
+    'DEV_ID --snapshot SNAPSHOT_ID [--categories a,b] [--paths ./X,./Y] [--apps ID,ID] [--to TARGET_DEV_ID] [--allow-downgrade] (--dry-run [--json] | [--json] | --wait [--timeout S])',
   options: {
-    snapshot: { type: 'string' }, categories: { type: 'string' }, paths: { type: 'string' }, apps: { type: 'string' }, to: { type: 'string' },
-    'allow-downgrade': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' },
+    snapshot: { type: 'string' },
+    categories: { type: 'string' },
+    paths: { type: 'string' },
+    apps: { type: 'string' },
+    to: { type: 'string' },
+    'allow-downgrade': { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    json: { type: 'boolean' },
+    wait: { type: 'boolean' },
+    timeout: { type: 'string' },
   },
   async run(v, pos) {
     const [devId] = positionals(pos, ['DEV_ID']);
@@ -193,7 +236,9 @@ export const restoreCommand: Command = {
     const snap = await getSnapshot(ctx.db, snapshotId);
     if (!snap) throw new Error(`no snapshot ${snapshotId}`);
     if (snap.deviceId !== source.id) {
-      throw new Error(`snapshot ${snapshotId} is a backup of ${(await getDevice(ctx.db, snap.deviceId))?.devId ?? 'another device'}, not of ${source.devId}: name the snapshot's handset, and the handset to restore to with --to`);
+      throw new Error(
+        `snapshot ${snapshotId} is a backup of ${(await getDevice(ctx.db, snap.deviceId))?.devId ?? 'another device'}, not of ${source.devId}: name the snapshot's handset, and the handset to restore to with --to`,
+      );
     }
     if (v['dry-run']) {
       const plan = await computePlan(ctx, req);
@@ -204,10 +249,21 @@ export const restoreCommand: Command = {
     }
     const { row, plan } = await createPlan(ctx, req, ACTOR);
     const { job, backup } = await executePlan(ctx, row.id, ACTOR);
-    if (v.json) return printJson({ planId: row.id, planHash: row.planHash, plan, job: publicJob(job), safetyBackup: publicJob(backup) });
+    if (v.json)
+      return printJson({
+        planId: row.id,
+        planHash: row.planHash,
+        plan,
+        job: publicJob(job),
+        safetyBackup: publicJob(backup),
+      });
     const target = (await getDevice(ctx.db, job.deviceId))!;
-    console.log(`plan ${row.id}: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, ${formatBytes(plan.bytes)}, ${plan.cost.text}; ${plan.notCarried.length} not carried`);
-    console.log(`restore job ${job.id} queued for ${target.devId} after safety backup ${backup.id}${target.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`);
+    console.log(
+      `plan ${row.id}: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, ${formatBytes(plan.bytes)}, ${plan.cost.text}; ${plan.notCarried.length} not carried`,
+    );
+    console.log(
+      `restore job ${job.id} queued for ${target.devId} after safety backup ${backup.id}${target.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`,
+    );
     return v.wait ? follow(job.id, timeout) : 0;
   },
 };
@@ -238,29 +294,43 @@ export const jobCommand: Command = {
       return console.log(out.join('\n'));
     }
     const n = itemCounts(items);
-    const summary = (['verified', 'written', 'sent', 'pending', 'failed', 'mismatch', 'skipped'] as const).filter((s) => n[s]).map((s) => `${n[s]} ${s}`).join(', ');
+    const summary = (['verified', 'written', 'sent', 'pending', 'failed', 'mismatch', 'skipped'] as const)
+      .filter((s) => n[s])
+      .map((s) => `${n[s]} ${s}`)
+      .join(', ');
     out.push('', `items (${n.total}${summary ? `: ${summary}` : ''}):`);
     if (items.length) {
-      out.push(indent(table(items, [
-        { header: 'seq', value: (i) => String(i.seq), align: 'right' },
-        { header: 'kind', value: (i) => i.kind },
-        { header: 'path', value: (i) => i.path },
-        { header: 'op', value: (i) => i.op },
-        { header: 'status', value: (i) => i.status },
-        { header: 'detail', value: (i) => [i.code !== null ? String(i.code) : '', i.detail ?? ''].filter(Boolean).join(' ') || '-' },
-      ])));
+      out.push(
+        indent(
+          table(items, [
+            { header: 'seq', value: (i) => String(i.seq), align: 'right' },
+            { header: 'kind', value: (i) => i.kind },
+            { header: 'path', value: (i) => i.path },
+            { header: 'op', value: (i) => i.op },
+            { header: 'status', value: (i) => i.status },
+            {
+              header: 'detail',
+              value: (i) => [i.code !== null ? String(i.code) : '', i.detail ?? ''].filter(Boolean).join(' ') || '-',
+            },
+          ]),
+        ),
+      );
     }
     const consents = (await listConsents(db, { jobId: job.id })).reverse();
     out.push('', `consents (${consents.length}):`);
     if (consents.length) {
-      out.push(indent(table(consents, [
-        { header: 'time (UTC)', value: (c) => formatTime(c.at) },
-        { header: 'answer', value: (c) => c.answer },
-        { header: 'code', value: (c) => c.code },
-        { header: 'version', value: (c) => c.promptVersion },
-        { header: 'network', value: (c) => networkText(c.network) },
-        { header: 'cost', value: (c) => c.cost ?? '-' },
-      ])));
+      out.push(
+        indent(
+          table(consents, [
+            { header: 'time (UTC)', value: (c) => formatTime(c.at) },
+            { header: 'answer', value: (c) => c.answer },
+            { header: 'code', value: (c) => c.code },
+            { header: 'version', value: (c) => c.promptVersion },
+            { header: 'network', value: (c) => networkText(c.network) },
+            { header: 'cost', value: (c) => c.cost ?? '-' },
+          ]),
+        ),
+      );
       for (const p of [...new Set(consents.map((c) => c.prompt))]) out.push(`  prompt: ${JSON.stringify(p)}`);
     } else out.push('  none yet');
     console.log(out.join('\n'));
@@ -276,6 +346,8 @@ export const retryFailedCommand: Command = {
     const ctx = getContext();
     const job = await retryFailed(ctx, id!, ACTOR);
     const again = (await listItems(ctx.db, job.id, ['pending'])).length;
-    console.log(`restore job ${job.id} queued again: ${again} item${again === 1 ? '' : 's'} to send again once the handset's user agrees`);
+    console.log(
+      `restore job ${job.id} queued again: ${again} item${again === 1 ? '' : 's'} to send again once the handset's user agrees`,
+    );
   },
 };

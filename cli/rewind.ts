@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const name = words.join(' ');
   const cmd = commands[name];
-  if (!cmd || argv.includes('--help') && !name) {
+  if (!cmd || (argv.includes('--help') && !name)) {
     printHelp();
     return name || argv.includes('--help') ? (cmd ? 0 : 2) : 2;
   }
@@ -31,7 +31,12 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: cmd.options as ParseArgsConfig['options'], allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: cmd.options as ParseArgsConfig['options'],
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     console.error(`rewind ${name}: ${(err as Error).message}\nusage: rewind ${name} ${cmd.usage}`);
     return 2;
@@ -54,7 +59,19 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Commands that only read: what they print is all they do. */
-const READ_ONLY = new Set(['profile show', 'local-backups', 'jobs', 'job', 'snapshots', 'snapshot', 'diff', 'catalog', 'verify', 'ds-snapshots', 'ds-diff']);
+const READ_ONLY = new Set([
+  'profile show',
+  'local-backups',
+  'jobs',
+  'job',
+  'snapshots',
+  'snapshot',
+  'diff',
+  'catalog',
+  'verify',
+  'ds-snapshots',
+  'ds-diff',
+]);
 /** What the CLI's own entries are written under (sim's jobs name it). */
 const CLI_ACTORS = ['cli', 'cli:sim'];
 
@@ -89,7 +106,11 @@ function changesData(name: string, values: Record<string, string | boolean | und
 async function ensureAudited(name: string, mark: number, positionals: string[]): Promise<void> {
   const { db } = getContext();
   if ((await countAuditSince(db, CLI_ACTORS, mark)) > 0) return;
-  await insertAudit(db, { actor: 'cli', action: `cli.${name.replace(/ /g, '-')}`, details: positionals.length ? { args: positionals } : undefined });
+  await insertAudit(db, {
+    actor: 'cli',
+    action: `cli.${name.replace(/ /g, '-')}`,
+    details: positionals.length ? { args: positionals } : undefined,
+  });
 }
 
 function printHelp(): void {
@@ -99,5 +120,8 @@ function printHelp(): void {
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
-  (err: unknown) => { console.error(err); process.exit(1); },
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
 );

@@ -20,10 +20,19 @@ let db: Db;
 
 function rewind(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, ['cli/rewind.ts', ...args], { cwd: ROOT, timeout: 120_000, env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', ...databaseEnv(db) } }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      TSX,
+      ['cli/rewind.ts', ...args],
+      { cwd: ROOT, timeout: 120_000, env: { ...process.env, DATA_DIR: dir, LOG_LEVEL: 'silent', ...databaseEnv(db) } },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
@@ -76,7 +85,9 @@ describe('rewind seed', () => {
     const subs = await count('subscribers');
     expect(subs).toBeGreaterThanOrEqual(84);
     expect(subs).toBeLessThan(250);
-    expect((await all<{ n: number }>(sql`select count(*) as n from devices where subscriber_id is null`))[0]!.n).toBe(0);
+    expect((await all<{ n: number }>(sql`select count(*) as n from devices where subscriber_id is null`))[0]!.n).toBe(
+      0,
+    );
     // PostgreSQL checks foreign keys on every write; SQLite is asked.
     const sqlite = sqliteClient(db);
     if (sqlite) expect(sqlite.pragma('foreign_key_check')).toEqual([]);
@@ -89,7 +100,10 @@ describe('rewind seed', () => {
     for (const r of found) {
       const national = `0${r.msisdn.slice(2, 6)} ${r.msisdn.slice(6)}`;
       expect((await searchSubscribers(db, national, 5))[0]?.id, national).toBe(r.sub);
-      expect((await searchSubscribers(db, r.devId.slice(5), 5))[0], r.devId).toMatchObject({ id: r.sub, device: { devId: r.devId } });
+      expect((await searchSubscribers(db, r.devId.slice(5), 5))[0], r.devId).toMatchObject({
+        id: r.sub,
+        device: { devId: r.devId },
+      });
       expect((await searchSubscribers(db, r.name, 50)).map((h) => h.id)).toContain(r.sub);
     }
   });
@@ -112,7 +126,9 @@ describe('rewind seed', () => {
 
 describe('rewind search reindex', () => {
   it('rebuilds the index from the stored rows', async () => {
-    const before = await all<{ term: string }>(sql`select term, subscriber_id from search_terms order by term, subscriber_id`);
+    const before = await all<{ term: string }>(
+      sql`select term, subscriber_id from search_terms order by term, subscriber_id`,
+    );
     await exec(db, sql`delete from search_terms where term like 'm:%'`);
     const r = await rewind(['search', 'reindex']);
     expect(r.code).toBe(0);

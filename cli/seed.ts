@@ -10,7 +10,8 @@ import { positionals } from './args';
 import { intOption, type Command } from './usage';
 
 export const seedCommand: Command = {
-  summary: 'seed a large fleet for load and search testing: subscribers with 1-3 handsets each, UK MSISDNs, valid IMEIs',
+  summary:
+    'seed a large fleet for load and search testing: subscribers with 1-3 handsets each, UK MSISDNs, valid IMEIs',
   usage: '--devices N [--seed S]',
   options: { devices: { type: 'string' }, seed: { type: 'string' } },
   async run(v, pos) {
@@ -30,7 +31,9 @@ export const seedCommand: Command = {
         next += step;
       },
     });
-    console.log(`seeded ${r.devices.toLocaleString('en-US')} handsets for ${r.subscribers.toLocaleString('en-US')} subscribers in ${secs()} s`);
+    console.log(
+      `seeded ${r.devices.toLocaleString('en-US')} handsets for ${r.subscribers.toLocaleString('en-US')} subscribers in ${secs()} s`,
+    );
   },
 };
 
@@ -42,6 +45,8 @@ export const searchReindexCommand: Command = {
     positionals(pos, []);
     const started = performance.now();
     const n = await reindexAll(getContext().db);
-    console.log(`search index rebuilt for ${n.toLocaleString('en-US')} subscribers in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `search index rebuilt for ${n.toLocaleString('en-US')} subscribers in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
   },
 };

@@ -16,12 +16,25 @@ import { intOption, UsageError, type Command } from './usage';
 
 export const simCommand: Command = {
   summary: 'run a fleet of virtual handsets against a DM server and print a summary',
-  usage: '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--state-dir DIR] [--once | --minutes M [--every S]] [--backup] [--ds-backup] [--ds-empty] [--concurrency N] [--seed N] [--media-scale F] [--token T]',
+  usage:
+    '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--state-dir DIR] [--once | --minutes M [--every S]] [--backup] [--ds-backup] [--ds-empty] [--concurrency N] [--seed N] [--media-scale F] [--token T]',
   options: {
-    server: { type: 'string' }, devices: { type: 'string' }, wbxml: { type: 'boolean' }, mixed: { type: 'boolean' },
-    auth: { type: 'string' }, 'state-dir': { type: 'string' }, once: { type: 'boolean' }, minutes: { type: 'string' },
-    every: { type: 'string' }, concurrency: { type: 'string' }, seed: { type: 'string' }, 'media-scale': { type: 'string' },
-    token: { type: 'string' }, backup: { type: 'boolean' }, 'ds-backup': { type: 'boolean' }, 'ds-empty': { type: 'boolean' },
+    server: { type: 'string' },
+    devices: { type: 'string' },
+    wbxml: { type: 'boolean' },
+    mixed: { type: 'boolean' },
+    auth: { type: 'string' },
+    'state-dir': { type: 'string' },
+    once: { type: 'boolean' },
+    minutes: { type: 'string' },
+    every: { type: 'string' },
+    concurrency: { type: 'string' },
+    seed: { type: 'string' },
+    'media-scale': { type: 'string' },
+    token: { type: 'string' },
+    backup: { type: 'boolean' },
+    'ds-backup': { type: 'boolean' },
+    'ds-empty': { type: 'boolean' },
   },
   async run(v) {
     const server = typeof v.server === 'string' ? v.server : `http://127.0.0.1:${process.env.PORT ?? 3000}/dm`;
@@ -69,7 +82,8 @@ export const simCommand: Command = {
         for (const h of ids) console.log(`  ${h.devId}  ${h.man} ${h.mod}  ${h.encoding}`);
       },
       onProgress: (done, total) => {
-        if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} handsets (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+        if (process.stderr.isTTY)
+          process.stderr.write(`\r${done}/${total} handsets (${((Date.now() - started) / 1000).toFixed(0)} s)`);
       },
     });
     if (timer) clearTimeout(timer);
@@ -84,11 +98,17 @@ export const simCommand: Command = {
  * --ds-backup: and backs up its contacts and calendar through Data Sync (the handsets have
  * generated ones unless --ds-empty; the DS session runs after the DM session).
  */
-async function queueBackups(dmUrl: URL, token: string | undefined, ids: FleetHandsetInfo[], kind: 'backup' | 'ds-backup'): Promise<void> {
+async function queueBackups(
+  dmUrl: URL,
+  token: string | undefined,
+  ids: FleetHandsetInfo[],
+  kind: 'backup' | 'ds-backup',
+): Promise<void> {
   if (token) {
     for (const h of ids) {
       const res = await fetch(new URL('/api/v1/jobs', dmUrl), {
-        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ devId: h.devId, kind }),
       });
       if (!res.ok) throw new Error(`queueing a backup for ${h.devId} failed: ${res.status} ${await res.text()}`);

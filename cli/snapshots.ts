@@ -26,16 +26,18 @@ export const snapshotsCommand: Command = {
     const rows = await listSnapshots(db, (await deviceArg(db, devId!)).id);
     if (v.json) return printJson(rows.map(publicSnapshot));
     if (!rows.length) return console.log(`no snapshots of ${devId}`);
-    console.log(table(rows, [
-      { header: 'id', value: (s) => s.id },
-      { header: 'time (UTC)', value: (s) => formatTime(s.completedAt ?? s.startedAt) },
-      { header: 'trigger', value: (s) => s.trigger },
-      { header: 'status', value: (s) => s.status },
-      { header: 'entries', value: (s) => String(s.entries), align: 'right' },
-      { header: 'size', value: (s) => formatBytes(s.bytes), align: 'right' },
-      { header: 'new', value: (s) => formatBytes(s.newBytes), align: 'right' },
-      { header: 'root', value: (s) => short(s.rootHash) },
-    ]));
+    console.log(
+      table(rows, [
+        { header: 'id', value: (s) => s.id },
+        { header: 'time (UTC)', value: (s) => formatTime(s.completedAt ?? s.startedAt) },
+        { header: 'trigger', value: (s) => s.trigger },
+        { header: 'status', value: (s) => s.status },
+        { header: 'entries', value: (s) => String(s.entries), align: 'right' },
+        { header: 'size', value: (s) => formatBytes(s.bytes), align: 'right' },
+        { header: 'new', value: (s) => formatBytes(s.newBytes), align: 'right' },
+        { header: 'root', value: (s) => short(s.rootHash) },
+      ]),
+    );
   },
 };
 
@@ -81,18 +83,24 @@ export const snapshotCommand: Command = {
     if (v.json) return printJson({ snapshot: publicSnapshot(snapshot), entries });
     console.log(describeSnapshot(snapshot));
     console.log('');
-    console.log(table(entries, [
-      { header: 'path', value: (e) => e.path },
-      { header: 'category', value: (e) => e.category },
-      { header: 'format', value: (e) => e.format },
-      { header: 'type', value: (e) => e.type ?? '-' },
-      { header: 'size', value: (e) => String(e.size), align: 'right' },
-      { header: 'hash', value: (e) => short(e.hash) },
-    ]));
+    console.log(
+      table(entries, [
+        { header: 'path', value: (e) => e.path },
+        { header: 'category', value: (e) => e.category },
+        { header: 'format', value: (e) => e.format },
+        { header: 'type', value: (e) => e.type ?? '-' },
+        { header: 'size', value: (e) => String(e.size), align: 'right' },
+        { header: 'hash', value: (e) => short(e.hash) },
+      ]),
+    );
   },
 };
 
-const FIRMWARE_LABEL: Record<FirmwareField, string> = { FwV: 'firmware version', SwV: 'software version', HwV: 'hardware version' };
+const FIRMWARE_LABEL: Record<FirmwareField, string> = {
+  FwV: 'firmware version',
+  SwV: 'software version',
+  HwV: 'hardware version',
+};
 /** Lines per category before the rest is only counted (--json has everything). */
 const PER_CATEGORY = 50;
 
@@ -108,20 +116,27 @@ export const diffCommand: Command = {
     const out: string[] = [`${sa.id} (${formatTime(sa.completedAt)}) → ${sb.id} (${formatTime(sb.completedAt)})`];
     if (d.firmware.length) {
       out.push('', 'firmware:');
-      for (const f of d.firmware) out.push(`  ${FIRMWARE_LABEL[f.field]}: ${f.before ?? '(none)'} → ${f.after ?? '(none)'}`);
+      for (const f of d.firmware)
+        out.push(`  ${FIRMWARE_LABEL[f.field]}: ${f.before ?? '(none)'} → ${f.after ?? '(none)'}`);
     }
     if (d.apps.length) {
       out.push('', 'apps:');
       for (const app of d.apps) {
-        const versions = app.before !== undefined || app.after !== undefined ? ` ${app.before ?? '(none)'} → ${app.after ?? '(none)'}` : '';
-        out.push(`  ${app.name ?? app.id}${app.name && app.name !== app.id ? ` [${app.id}]` : ''}: ${app.change}${versions}`);
+        const versions =
+          app.before !== undefined || app.after !== undefined
+            ? ` ${app.before ?? '(none)'} → ${app.after ?? '(none)'}`
+            : '';
+        out.push(
+          `  ${app.name ?? app.id}${app.name && app.name !== app.id ? ` [${app.id}]` : ''}: ${app.change}${versions}`,
+        );
       }
     }
     const lines = new Map<Category, string[]>(CATEGORIES.map((c) => [c, []]));
     const size = (e: ManifestEntry) => (e.format === 'node' ? 'node' : formatBytes(e.size));
     for (const e of d.added) lines.get(e.category)!.push(`  + ${e.path} (${size(e)})`);
     for (const e of d.removed) lines.get(e.category)!.push(`  - ${e.path} (${size(e)})`);
-    for (const c of d.changed as ChangedEntry[]) lines.get(c.category)!.push(`  ~ ${c.path} (${size(c.before)} → ${size(c.after)})`);
+    for (const c of d.changed as ChangedEntry[])
+      lines.get(c.category)!.push(`  ~ ${c.path} (${size(c.before)} → ${size(c.after)})`);
     for (const c of CATEGORIES) {
       const n = d.byCategory[c];
       if (!n.added && !n.removed && !n.changed) continue;

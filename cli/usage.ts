@@ -14,10 +14,17 @@ export function required(values: Record<string, string | boolean | undefined>, n
   return v;
 }
 
-export function intOption(values: Record<string, string | boolean | undefined>, name: string, dflt: number, min = 1, max = 1_000_000): number {
+export function intOption(
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+  dflt: number,
+  min = 1,
+  max = 1_000_000,
+): number {
   const v = values[name];
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`);
   return n;
 }

@@ -10,7 +10,14 @@ import { ErrorNote } from './ui';
 
 export type FormAction<T> = (prev: ActionResult<T> | null, form: FormData) => Promise<ActionResult<T>>;
 
-export function ActionForm<T>({ action, success, onSuccess, children, className, resetOnSuccess }: {
+export function ActionForm<T>({
+  action,
+  success,
+  onSuccess,
+  children,
+  className,
+  resetOnSuccess,
+}: {
   action: FormAction<T>;
   /** The toast on success; a function sees the action's data. */
   success?: string | ((data: T) => string);
@@ -32,7 +39,7 @@ export function ActionForm<T>({ action, success, onSuccess, children, className,
       onSuccess?.(state.data);
     }
   }, [state, success, onSuccess, toast, resetOnSuccess]);
-  const errors = state && !state.ok ? state.fieldErrors ?? {} : {};
+  const errors = state && !state.ok ? (state.fieldErrors ?? {}) : {};
   return (
     <form ref={form} action={formAction} className={className} noValidate>
       {state && !state.ok ? <ErrorNote>{state.error}</ErrorNote> : null}

@@ -12,7 +12,13 @@ import { Button, ErrorNote, Field, inputClass } from './ui';
 
 type Kind = 'firmware' | 'app';
 
-export function CatalogUpload({ maxBytes, models }: { maxBytes: number; models: Array<{ manufacturer: string; model: string }> }) {
+export function CatalogUpload({
+  maxBytes,
+  models,
+}: {
+  maxBytes: number;
+  models: Array<{ manufacturer: string; model: string }>;
+}) {
   const [kind, setKind] = useState<Kind>('firmware');
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -32,15 +38,26 @@ export function CatalogUpload({ maxBytes, models }: { maxBytes: number; models: 
       return;
     }
     if (file.size > maxBytes) {
-      setFieldErrors({ file: [`The file is ${formatBytes(file.size)}; a package may be at most ${formatBytes(maxBytes)}.`] });
+      setFieldErrors({
+        file: [`The file is ${formatBytes(file.size)}; a package may be at most ${formatBytes(maxBytes)}.`],
+      });
       return;
     }
     const params = new URLSearchParams({ kind });
-    for (const [k, v] of data) if (k !== 'file' && k !== 'kind-choice' && typeof v === 'string' && v.trim()) params.set(k, v.trim());
+    for (const [k, v] of data)
+      if (k !== 'file' && k !== 'kind-choice' && typeof v === 'string' && v.trim()) params.set(k, v.trim());
     setPending(true);
     try {
-      const res = await fetch(`/admin/catalog/upload?${params}`, { method: 'POST', body: file, headers: { 'content-type': 'application/octet-stream' } });
-      const body = (await res.json().catch(() => ({}))) as { what?: string; error?: string; fieldErrors?: Record<string, string[]> };
+      const res = await fetch(`/admin/catalog/upload?${params}`, {
+        method: 'POST',
+        body: file,
+        headers: { 'content-type': 'application/octet-stream' },
+      });
+      const body = (await res.json().catch(() => ({}))) as {
+        what?: string;
+        error?: string;
+        fieldErrors?: Record<string, string[]>;
+      };
       if (!res.ok) {
         setError(body.error ?? 'The upload failed; try again.');
         setFieldErrors(body.fieldErrors ?? {});
@@ -58,8 +75,15 @@ export function CatalogUpload({ maxBytes, models }: { maxBytes: number; models: 
 
   const field = (name: string, label: string, opts: { placeholder?: string; hint?: string; list?: string } = {}) => (
     <Field id={`upload-${name}`} label={label} hint={opts.hint} error={fieldErrors[name]?.[0]}>
-      <input id={`upload-${name}`} name={name} placeholder={opts.placeholder} list={opts.list} className={inputClass}
-        aria-invalid={fieldErrors[name] ? true : undefined} aria-describedby={fieldErrors[name] ? `upload-${name}-error` : undefined} />
+      <input
+        id={`upload-${name}`}
+        name={name}
+        placeholder={opts.placeholder}
+        list={opts.list}
+        className={inputClass}
+        aria-invalid={fieldErrors[name] ? true : undefined}
+        aria-describedby={fieldErrors[name] ? `upload-${name}-error` : undefined}
+      />
     </Field>
   );
 
@@ -75,8 +99,16 @@ export function CatalogUpload({ maxBytes, models }: { maxBytes: number; models: 
           </label>
         ))}
       </fieldset>
-      <datalist id="upload-manufacturers">{[...new Set(models.map((m) => m.manufacturer))].map((m) => <option key={m} value={m} />)}</datalist>
-      <datalist id="upload-models">{models.map((m) => <option key={`${m.manufacturer}/${m.model}`} value={m.model} />)}</datalist>
+      <datalist id="upload-manufacturers">
+        {[...new Set(models.map((m) => m.manufacturer))].map((m) => (
+          <option key={m} value={m} />
+        ))}
+      </datalist>
+      <datalist id="upload-models">
+        {models.map((m) => (
+          <option key={`${m.manufacturer}/${m.model}`} value={m.model} />
+        ))}
+      </datalist>
       <div className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
         {kind === 'firmware' ? (
           <>
@@ -90,14 +122,25 @@ export function CatalogUpload({ maxBytes, models }: { maxBytes: number; models: 
             {field('appId', 'Application id', { placeholder: 'com.example.mail' })}
             {field('name', 'Name', { placeholder: 'Mail' })}
             {field('version', 'Version', { placeholder: '4.0.2' })}
-            {field('models', 'Installs on (optional)', { placeholder: 'Nimbus/N1, Nimbus/N2', hint: 'Blank: any model.' })}
+            {field('models', 'Installs on (optional)', {
+              placeholder: 'Nimbus/N1, Nimbus/N2',
+              hint: 'Blank: any model.',
+            })}
           </>
         )}
       </div>
       <Field id="upload-file" label="File" hint={`Up to ${formatBytes(maxBytes)}.`} error={fieldErrors.file?.[0]}>
-        <input id="upload-file" name="file" type="file" className="block w-full text-sm" aria-invalid={fieldErrors.file ? true : undefined} />
+        <input
+          id="upload-file"
+          name="file"
+          type="file"
+          className="block w-full text-sm"
+          aria-invalid={fieldErrors.file ? true : undefined}
+        />
       </Field>
-      <Button type="submit" disabled={pending}>{pending ? 'Uploading…' : 'Upload and publish'}</Button>
+      <Button type="submit" disabled={pending}>
+        {pending ? 'Uploading…' : 'Upload and publish'}
+      </Button>
     </form>
   );
 }

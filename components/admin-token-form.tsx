@@ -8,22 +8,61 @@ import { Button } from './ui';
 export function TokenCreateForm({ action }: { action: FormAction<{ token: string; name: string }> }) {
   const [copied, setCopied] = useState(false);
   return (
-    <AdminForm action={action} submit="Create token" success="Token created" columns={2} resetOnSuccess onSuccess={() => setCopied(false)} fields={[
-      { kind: 'text', name: 'name', label: 'Name', placeholder: 'billing integration', hint: 'What uses it, so you know what breaks if you revoke it.' },
-      { kind: 'select', name: 'role', label: 'Role', defaultValue: 'agent', options: [{ value: 'agent', label: 'agent (read, back up, restore)' }, { value: 'admin', label: 'admin (everything)' }] },
-    ]}>
-      {(result) => result?.ok ? (
-        <div className="rounded border border-amber-300 bg-amber-50 p-3 text-sm" role="status">
-          <p className="font-medium">The token for {result.data.name}. Copy it now: it is not shown again.</p>
-          <div className="mt-2 flex flex-wrap items-center gap-2">
-            <label htmlFor="new-token" className="sr-only">New API token</label>
-            <input id="new-token" readOnly value={result.data.token} className="min-w-0 flex-1 rounded border border-slate-300 bg-white px-2 py-1 font-mono text-xs" onFocus={(e) => e.currentTarget.select()} />
-            <Button variant="secondary" onClick={async () => { await navigator.clipboard.writeText(result.data.token); setCopied(true); }}>
-              {copied ? 'Copied' : 'Copy'}
-            </Button>
+    <AdminForm
+      action={action}
+      submit="Create token"
+      success="Token created"
+      columns={2}
+      resetOnSuccess
+      onSuccess={() => setCopied(false)}
+      fields={[
+        {
+          kind: 'text',
+          name: 'name',
+          label: 'Name',
+          placeholder: 'billing integration',
+          hint: 'What uses it, so you know what breaks if you revoke it.',
+        },
+        {
+          kind: 'select',
+          name: 'role',
+          label: 'Role',
+          defaultValue: 'agent',
+          options: [
+            { value: 'agent', label: 'agent (read, back up, restore)' },
+            { value: 'admin', label: 'admin (everything)' },
+          ],
+        },
+      ]}
+    >
+      {(result) =>
+        result?.ok ? (
+          <div className="rounded border border-amber-300 bg-amber-50 p-3 text-sm" role="status">
+            <p className="font-medium">The token for {result.data.name}. Copy it now: it is not shown again.</p>
+            <div className="mt-2 flex flex-wrap items-center gap-2">
+              <label htmlFor="new-token" className="sr-only">
+                New API token
+              </label>
+              <input
+                id="new-token"
+                readOnly
+                value={result.data.token}
+                className="min-w-0 flex-1 rounded border border-slate-300 bg-white px-2 py-1 font-mono text-xs"
+                onFocus={(e) => e.currentTarget.select()}
+              />
+              <Button
+                variant="secondary"
+                onClick={async () => {
+                  await navigator.clipboard.writeText(result.data.token);
+                  setCopied(true);
+                }}
+              >
+                {copied ? 'Copied' : 'Copy'}
+              </Button>
+            </div>
           </div>
-        </div>
-      ) : null}
+        ) : null
+      }
     </AdminForm>
   );
 }

@@ -6,7 +6,13 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { NavLinks, type NavItem } from './nav-links';
 
-export function AppShell({ nav, email, role, signOut, children }: {
+export function AppShell({
+  nav,
+  email,
+  role,
+  signOut,
+  children,
+}: {
   nav: NavItem[];
   email: string;
   role: string;
@@ -17,17 +23,25 @@ export function AppShell({ nav, email, role, signOut, children }: {
     <>
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-2">
-          <Link href={nav[0]?.href ?? '/'} className="text-lg font-semibold tracking-tight">Rewind</Link>
+          <Link href={nav[0]?.href ?? '/'} className="text-lg font-semibold tracking-tight">
+            Rewind
+          </Link>
           <NavLinks items={nav} />
           <div className="ml-auto flex items-center gap-3 text-sm">
-            <span className="hidden text-slate-600 sm:inline">{email} · {role}</span>
+            <span className="hidden text-slate-600 sm:inline">
+              {email} · {role}
+            </span>
             <form action={signOut}>
-              <button type="submit" className="rounded border border-slate-300 px-3 py-1 hover:bg-slate-50">Sign out</button>
+              <button type="submit" className="rounded border border-slate-300 px-3 py-1 hover:bg-slate-50">
+                Sign out
+              </button>
             </form>
           </div>
         </div>
       </header>
-      <main id="main" className="mx-auto max-w-6xl px-4 py-6">{children}</main>
+      <main id="main" className="mx-auto max-w-6xl px-4 py-6">
+        {children}
+      </main>
     </>
   );
 }

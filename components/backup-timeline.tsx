@@ -11,10 +11,20 @@ import type { PublicSnapshot } from '@/lib/backup/views';
 import { EmptyState, StatusBadge, Table, buttonClass, inputClass, tdClass, thClass } from './ui';
 
 export function BackupTimeline({ points, tones }: { points: TimelinePoint[]; tones: Record<string, string> }) {
-  if (!points.length) return <EmptyState title="No backups yet">Use “Back up now”, or wait for the handset&apos;s policy to schedule one.</EmptyState>;
+  if (!points.length)
+    return (
+      <EmptyState title="No backups yet">
+        Use “Back up now”, or wait for the handset&apos;s policy to schedule one.
+      </EmptyState>
+    );
   return (
-    <TimeChart title={`Backup size over time (${points.length} attempt${points.length === 1 ? '' : 's'})`} points={points} tones={tones}
-      format={formatBytes} formatTime={(t) => formatTime(t).slice(0, 16)} />
+    <TimeChart
+      title={`Backup size over time (${points.length} attempt${points.length === 1 ? '' : 's'})`}
+      points={points}
+      tones={tones}
+      format={formatBytes}
+      formatTime={(t) => formatTime(t).slice(0, 16)}
+    />
   );
 }
 
@@ -23,24 +33,61 @@ export function WhatChangedSince({ deviceId, defaultDay }: { deviceId: string; d
   return (
     <form method="get" action={`/devices/${deviceId}/diff`} className="flex flex-wrap items-end gap-2">
       <div>
-        <label htmlFor="since" className="block text-sm font-medium">What changed since</label>
-        <input id="since" name="since" type="date" required defaultValue={defaultDay} className={`${inputClass} w-auto`} />
+        <label htmlFor="since" className="block text-sm font-medium">
+          What changed since
+        </label>
+        <input
+          id="since"
+          name="since"
+          type="date"
+          required
+          defaultValue={defaultDay}
+          className={`${inputClass} w-auto`}
+        />
       </div>
-      <button type="submit" className={buttonClass('secondary')}>Show changes</button>
+      <button type="submit" className={buttonClass('secondary')}>
+        Show changes
+      </button>
     </form>
   );
 }
 
-export function SnapshotList({ deviceId, snapshots, previous }: { deviceId: string; snapshots: PublicSnapshot[]; previous: Record<string, string> }) {
+export function SnapshotList({
+  deviceId,
+  snapshots,
+  previous,
+}: {
+  deviceId: string;
+  snapshots: PublicSnapshot[];
+  previous: Record<string, string>;
+}) {
   if (!snapshots.length) return null;
   const link = 'text-sky-700 hover:underline';
   return (
     <Table caption="Backups of this handset, newest first">
       <thead>
         <tr>
-          <th scope="col" className={thClass}>When</th><th scope="col" className={thClass}>Trigger</th><th scope="col" className={thClass}>Status</th>
-          <th scope="col" className={`${thClass} text-right`}>Nodes</th><th scope="col" className={`${thClass} text-right`}>Size</th>
-          <th scope="col" className={`${thClass} text-right`}>New content</th><th scope="col" className={thClass}>Links</th>
+          <th scope="col" className={thClass}>
+            When
+          </th>
+          <th scope="col" className={thClass}>
+            Trigger
+          </th>
+          <th scope="col" className={thClass}>
+            Status
+          </th>
+          <th scope="col" className={`${thClass} text-right`}>
+            Nodes
+          </th>
+          <th scope="col" className={`${thClass} text-right`}>
+            Size
+          </th>
+          <th scope="col" className={`${thClass} text-right`}>
+            New content
+          </th>
+          <th scope="col" className={thClass}>
+            Links
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -61,11 +108,21 @@ export function SnapshotList({ deviceId, snapshots, previous }: { deviceId: stri
               <td className={tdClass}>
                 {s.status === 'complete' ? (
                   <span className="flex flex-wrap gap-x-3 gap-y-1">
-                    <Link href={`/devices/${deviceId}/snapshots/${s.id}`} className={link}>Browse</Link>
-                    {prev ? <Link href={`/devices/${deviceId}/diff?from=${prev}&to=${s.id}`} className={link}>Diff with previous</Link> : null}
-                    <Link href={`/devices/${deviceId}/restore?snapshot=${s.id}`} className={link}>Restore</Link>
+                    <Link href={`/devices/${deviceId}/snapshots/${s.id}`} className={link}>
+                      Browse
+                    </Link>
+                    {prev ? (
+                      <Link href={`/devices/${deviceId}/diff?from=${prev}&to=${s.id}`} className={link}>
+                        Diff with previous
+                      </Link>
+                    ) : null}
+                    <Link href={`/devices/${deviceId}/restore?snapshot=${s.id}`} className={link}>
+                      Restore
+                    </Link>
                   </span>
-                ) : <span className="text-xs text-slate-500">not restorable</span>}
+                ) : (
+                  <span className="text-xs text-slate-500">not restorable</span>
+                )}
               </td>
             </tr>
           );

@@ -13,7 +13,10 @@ export interface Bar {
   href?: string;
 }
 
-export interface Series { name: string; color: string }
+export interface Series {
+  name: string;
+  color: string;
+}
 
 const W = 640;
 const H = 200;
@@ -32,7 +35,8 @@ function Legend({ series }: { series: Series[] }) {
     <ul className="mt-1 flex flex-wrap gap-3 text-xs text-slate-600" aria-hidden="true">
       {series.map((s) => (
         <li key={s.name} className="flex items-center gap-1">
-          <span className="inline-block h-2.5 w-2.5 rounded-sm" style={{ background: s.color }} />{s.name}
+          <span className="inline-block h-2.5 w-2.5 rounded-sm" style={{ background: s.color }} />
+          {s.name}
         </li>
       ))}
     </ul>
@@ -43,14 +47,38 @@ function SrTable({ caption, head, rows }: { caption: string; head: string[]; row
   return (
     <table className="sr-only">
       <caption>{caption}</caption>
-      <thead><tr>{head.map((h) => <th key={h}>{h}</th>)}</tr></thead>
-      <tbody>{rows.map((r, i) => <tr key={i}>{r.map((c, j) => <td key={j}>{c}</td>)}</tr>)}</tbody>
+      <thead>
+        <tr>
+          {head.map((h) => (
+            <th key={h}>{h}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r, i) => (
+          <tr key={i}>
+            {r.map((c, j) => (
+              <td key={j}>{c}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
     </table>
   );
 }
 
 /** Vertical bars, optionally stacked. `format` writes the axis and tooltips (e.g. bytes). */
-export function BarChart({ title, bars, series, format = String }: { title: string; bars: Bar[]; series: Series[]; format?: (n: number) => string }) {
+export function BarChart({
+  title,
+  bars,
+  series,
+  format = String,
+}: {
+  title: string;
+  bars: Bar[];
+  series: Series[];
+  format?: (n: number) => string;
+}) {
   const max = niceMax(Math.max(0, ...bars.map((b) => b.values.reduce((a, v) => a + v, 0))));
   const iw = W - PAD.left - PAD.right;
   const ih = H - PAD.top - PAD.bottom;
@@ -66,7 +94,9 @@ export function BarChart({ title, bars, series, format = String }: { title: stri
           return (
             <g key={f}>
               <line x1={PAD.left} x2={W - PAD.right} y1={y} y2={y} stroke="#e2e8f0" />
-              <text x={PAD.left - 4} y={y + 4} textAnchor="end" fontSize="10" fill="#64748b">{format(max * f)}</text>
+              <text x={PAD.left - 4} y={y + 4} textAnchor="end" fontSize="10" fill="#64748b">
+                {format(max * f)}
+              </text>
             </g>
           );
         })}
@@ -86,14 +116,20 @@ export function BarChart({ title, bars, series, format = String }: { title: stri
             <g key={b.label + i}>
               {b.href ? <a href={b.href}>{parts}</a> : parts}
               {i % labelEvery === 0 ? (
-                <text x={x + bw / 2} y={H - PAD.bottom + 14} textAnchor="middle" fontSize="10" fill="#64748b">{b.label}</text>
+                <text x={x + bw / 2} y={H - PAD.bottom + 14} textAnchor="middle" fontSize="10" fill="#64748b">
+                  {b.label}
+                </text>
               ) : null}
             </g>
           );
         })}
       </svg>
       <Legend series={series} />
-      <SrTable caption={title} head={['', ...series.map((s) => s.name)]} rows={bars.map((b) => [b.label, ...b.values.map(format)])} />
+      <SrTable
+        caption={title}
+        head={['', ...series.map((s) => s.name)]}
+        rows={bars.map((b) => [b.label, ...b.values.map(format)])}
+      />
     </figure>
   );
 }
@@ -112,7 +148,13 @@ export interface Point {
  * Points over time joined by a line (a handset's backup sizes, newest right). Markers are
  * coloured by `kind` (a trigger or a status) and link to `href` when given.
  */
-export function TimeChart({ title, points, tones, format = String, formatTime }: {
+export function TimeChart({
+  title,
+  points,
+  tones,
+  format = String,
+  formatTime,
+}: {
   title: string;
   points: Point[];
   tones: Record<string, string>;
@@ -137,27 +179,54 @@ export function TimeChart({ title, points, tones, format = String, formatTime }:
         {[0, 0.5, 1].map((f) => (
           <g key={f}>
             <line x1={PAD.left} x2={W - PAD.right} y1={y(max * f)} y2={y(max * f)} stroke="#e2e8f0" />
-            <text x={PAD.left - 4} y={y(max * f) + 4} textAnchor="end" fontSize="10" fill="#64748b">{format(max * f)}</text>
+            <text x={PAD.left - 4} y={y(max * f) + 4} textAnchor="end" fontSize="10" fill="#64748b">
+              {format(max * f)}
+            </text>
           </g>
         ))}
         {sorted.length > 1 ? <path d={path} fill="none" stroke="#94a3b8" strokeWidth="1.5" /> : null}
         {sorted.map((p, i) => {
           const dot = (
-            <circle cx={x(p.t)} cy={y(p.value)} r="4.5" fill={tones[p.kind] ?? '#334155'} stroke="white" strokeWidth="1.5">
+            <circle
+              cx={x(p.t)}
+              cy={y(p.value)}
+              r="4.5"
+              fill={tones[p.kind] ?? '#334155'}
+              stroke="white"
+              strokeWidth="1.5"
+            >
               <title>{p.label}</title>
             </circle>
           );
-          return <g key={i}>{p.href ? <a href={p.href} aria-label={p.label}>{dot}</a> : dot}</g>;
+          return (
+            <g key={i}>
+              {p.href ? (
+                <a href={p.href} aria-label={p.label}>
+                  {dot}
+                </a>
+              ) : (
+                dot
+              )}
+            </g>
+          );
         })}
         {sorted.length ? (
           <>
-            <text x={PAD.left} y={H - 8} fontSize="10" fill="#64748b">{formatTime(t0)}</text>
-            <text x={W - PAD.right} y={H - 8} textAnchor="end" fontSize="10" fill="#64748b">{formatTime(t1)}</text>
+            <text x={PAD.left} y={H - 8} fontSize="10" fill="#64748b">
+              {formatTime(t0)}
+            </text>
+            <text x={W - PAD.right} y={H - 8} textAnchor="end" fontSize="10" fill="#64748b">
+              {formatTime(t1)}
+            </text>
           </>
         ) : null}
       </svg>
       <Legend series={kinds.map((k) => ({ name: k, color: tones[k] ?? '#334155' }))} />
-      <SrTable caption={title} head={['When', 'Value', 'Kind']} rows={sorted.map((p) => [formatTime(p.t), format(p.value), p.kind])} />
+      <SrTable
+        caption={title}
+        head={['When', 'Value', 'Kind']}
+        rows={sorted.map((p) => [formatTime(p.t), format(p.value), p.kind])}
+      />
     </figure>
   );
 }

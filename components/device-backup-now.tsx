@@ -5,17 +5,33 @@ import { useHydrated } from './use-hydrated';
 import { ActionForm, type FormAction } from './action-form';
 import { Button } from './ui';
 
-
-export function BackUpNow({ deviceId, action }: { deviceId: string; action: FormAction<{ jobId: string; created: boolean }> }) {
+export function BackUpNow({
+  deviceId,
+  action,
+}: {
+  deviceId: string;
+  action: FormAction<{ jobId: string; created: boolean }>;
+}) {
   const hydrated = useHydrated();
   return (
-    <ActionForm action={action} success={(d) => (d.created ? 'Backup queued: the handset is being woken' : 'A backup was already pending: following that one')}
-      className="flex flex-col items-end gap-1">
+    <ActionForm
+      action={action}
+      success={(d) =>
+        d.created ? 'Backup queued: the handset is being woken' : 'A backup was already pending: following that one'
+      }
+      className="flex flex-col items-end gap-1"
+    >
       {({ pending, result }) => (
         <>
           <input type="hidden" name="deviceId" value={deviceId} />
-          <Button type="submit" disabled={!hydrated || pending}>{pending ? 'Queueing…' : 'Back up now'}</Button>
-          {result?.ok ? <Link href={`/jobs/${result.data.jobId}`} className="text-xs text-sky-700 hover:underline">Follow the backup job</Link> : null}
+          <Button type="submit" disabled={!hydrated || pending}>
+            {pending ? 'Queueing…' : 'Back up now'}
+          </Button>
+          {result?.ok ? (
+            <Link href={`/jobs/${result.data.jobId}`} className="text-xs text-sky-700 hover:underline">
+              Follow the backup job
+            </Link>
+          ) : null}
         </>
       )}
     </ActionForm>

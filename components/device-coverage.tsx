@@ -14,25 +14,45 @@ export function DeviceCoverage({ deviceId, rows, now }: { deviceId: string; rows
   return (
     <Table caption="Backup coverage per category">
       <thead>
-        <tr><th scope="col" className={thClass}>Category</th><th scope="col" className={thClass}>Last good backup</th><th scope="col" className={thClass}>State</th></tr>
+        <tr>
+          <th scope="col" className={thClass}>
+            Category
+          </th>
+          <th scope="col" className={thClass}>
+            Last good backup
+          </th>
+          <th scope="col" className={thClass}>
+            State
+          </th>
+        </tr>
       </thead>
       <tbody>
         {rows.map((r) => (
           <tr key={r.category}>
             <th scope="row" className={`${tdClass} font-medium`}>
               {r.label}
-              {!r.inPolicy ? <span className="block text-xs font-normal text-slate-500">not in this handset&apos;s policy</span> : null}
+              {!r.inPolicy ? (
+                <span className="block text-xs font-normal text-slate-500">not in this handset&apos;s policy</span>
+              ) : null}
             </th>
             <td className={tdClass}>
               {r.lastAt !== null && r.snapshotId ? (
-                <Link href={`/devices/${deviceId}/snapshots/${r.snapshotId}`} className="text-sky-700 hover:underline" title={formatTime(r.lastAt)}>
+                <Link
+                  href={`/devices/${deviceId}/snapshots/${r.snapshotId}`}
+                  className="text-sky-700 hover:underline"
+                  title={formatTime(r.lastAt)}
+                >
                   {formatAge(r.lastAt, now)}
                 </Link>
-              ) : 'never'}
+              ) : (
+                'never'
+              )}
             </td>
             <td className={`${tdClass} whitespace-nowrap`}>
               {/* Outside the policy, "never" is expected: said plainly, not as an alarm. */}
-              <Badge tone={!r.inPolicy && r.state !== 'fresh' ? 'neutral' : STATE[r.state].tone}>{STATE[r.state].text}</Badge>
+              <Badge tone={!r.inPolicy && r.state !== 'fresh' ? 'neutral' : STATE[r.state].tone}>
+                {STATE[r.state].text}
+              </Badge>
             </td>
           </tr>
         ))}

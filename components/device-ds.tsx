@@ -14,7 +14,11 @@ type Backup = PublicDsSnapshot & { previousId: string | null };
 
 function When({ at, now }: { at: number | null; now: number }) {
   if (at === null) return <>never</>;
-  return <time dateTime={new Date(at).toISOString()} title={formatTime(at)}>{formatAge(at, now)}</time>;
+  return (
+    <time dateTime={new Date(at).toISOString()} title={formatTime(at)}>
+      {formatAge(at, now)}
+    </time>
+  );
 }
 
 export function DsAccounts({ accounts, now }: { accounts: PublicDsAccount[]; now: number }) {
@@ -29,10 +33,15 @@ export function DsAccounts({ accounts, now }: { accounts: PublicDsAccount[]; now
           {a.stores.length ? (
             <ul className="mt-1 text-xs text-slate-600">
               {a.stores.map((s) => (
-                <li key={s.store}>{STORE_LABEL[s.store]}: last synced <When at={s.syncedAt} now={now} />{s.lastSyncType ? ` (${s.lastSyncType})` : ''}</li>
+                <li key={s.store}>
+                  {STORE_LABEL[s.store]}: last synced <When at={s.syncedAt} now={now} />
+                  {s.lastSyncType ? ` (${s.lastSyncType})` : ''}
+                </li>
               ))}
             </ul>
-          ) : <p className="mt-1 text-xs text-slate-600">Not synced yet.</p>}
+          ) : (
+            <p className="mt-1 text-xs text-slate-600">Not synced yet.</p>
+          )}
         </li>
       ))}
     </ul>
@@ -40,42 +49,97 @@ export function DsAccounts({ accounts, now }: { accounts: PublicDsAccount[]; now
 }
 
 function Changes({ s }: { s: PublicDsSnapshot }) {
-  const parts = (['contacts', 'calendar'] as const).map((store) => [store, storeChangeText(s.changes[store])] as const).filter(([, t]) => t);
+  const parts = (['contacts', 'calendar'] as const)
+    .map((store) => [store, storeChangeText(s.changes[store])] as const)
+    .filter(([, t]) => t);
   if (!parts.length) return <span className="text-slate-500">nothing changed</span>;
-  return <>{parts.map(([store, t]) => <div key={store}>{STORE_LABEL[store]}: {t}</div>)}</>;
+  return (
+    <>
+      {parts.map(([store, t]) => (
+        <div key={store}>
+          {STORE_LABEL[store]}: {t}
+        </div>
+      ))}
+    </>
+  );
 }
 
-export function DsBackups({ deviceId, backups, now, browse = true }: { deviceId: string; backups: Backup[]; now: number; browse?: boolean }) {
+export function DsBackups({
+  deviceId,
+  backups,
+  now,
+  browse = true,
+}: {
+  deviceId: string;
+  backups: Backup[];
+  now: number;
+  browse?: boolean;
+}) {
   return (
     <Table caption="Contacts and calendar backups">
       <thead>
         <tr>
-          <th className={thClass}>When</th><th className={thClass}>Sync</th><th className={thClass}>Contacts</th><th className={thClass}>Events</th>
-          <th className={thClass}>Size</th><th className={thClass}>New content</th><th className={thClass}>Changes</th>
-          {browse ? <th className={thClass}><span className="sr-only">Links</span></th> : null}
+          <th className={thClass}>When</th>
+          <th className={thClass}>Sync</th>
+          <th className={thClass}>Contacts</th>
+          <th className={thClass}>Events</th>
+          <th className={thClass}>Size</th>
+          <th className={thClass}>New content</th>
+          <th className={thClass}>Changes</th>
+          {browse ? (
+            <th className={thClass}>
+              <span className="sr-only">Links</span>
+            </th>
+          ) : null}
         </tr>
       </thead>
       <tbody>
         {backups.map((s) => (
           <tr key={s.id}>
-            <td className={`${tdClass} whitespace-nowrap`}><When at={s.createdAt} now={now} /></td>
+            <td className={`${tdClass} whitespace-nowrap`}>
+              <When at={s.createdAt} now={now} />
+            </td>
             <td className={tdClass}>{s.syncType}</td>
             <td className={tdClass}>{s.contacts}</td>
             <td className={tdClass}>{s.events}</td>
             <td className={`${tdClass} whitespace-nowrap`}>{formatBytes(s.bytes)}</td>
             <td className={`${tdClass} whitespace-nowrap`}>{formatBytes(s.newBytes)}</td>
-            <td className={`${tdClass} text-xs`}><Changes s={s} /></td>
+            <td className={`${tdClass} text-xs`}>
+              <Changes s={s} />
+            </td>
             {browse ? (
               <td className={`${tdClass} whitespace-nowrap`}>
-                <Link href={`/devices/${deviceId}/ds/${s.id}`} className="text-sky-700 hover:underline" aria-label={`Browse the DS backup of ${formatTime(s.createdAt)}`}>Browse</Link>
+                <Link
+                  href={`/devices/${deviceId}/ds/${s.id}`}
+                  className="text-sky-700 hover:underline"
+                  aria-label={`Browse the DS backup of ${formatTime(s.createdAt)}`}
+                >
+                  Browse
+                </Link>
                 {s.previousId ? (
                   <>
                     {' · '}
-                    <Link href={`/devices/${deviceId}/ds/diff?from=${s.previousId}&to=${s.id}`} className="text-sky-700 hover:underline"
-                      aria-label={`Diff the DS backup of ${formatTime(s.createdAt)} with the previous one`}>Diff with previous</Link>
+                    <Link
+                      href={`/devices/${deviceId}/ds/diff?from=${s.previousId}&to=${s.id}`}
+                      className="text-sky-700 hover:underline"
+                      aria-label={`Diff the DS backup of ${formatTime(s.createdAt)} with the previous one`}
+                    >
+                      Diff with previous
+                    </Link>
                   </>
                 ) : null}
-                {s.jobId ? <>{' · '}<Link href={`/jobs/${s.jobId}`} className="text-sky-700 hover:underline" aria-label={`The job that ordered the DS backup of ${formatTime(s.createdAt)}`}>Job</Link></> : null}
+                {s.jobId ? (
+                  <>
+                    {' · '}
+                    <Link
+                      href={`/jobs/${s.jobId}`}
+                      className="text-sky-700 hover:underline"
+                      aria-label={`The job that ordered the DS backup of ${formatTime(s.createdAt)}`}
+                    >
+                      Job
+                    </Link>
+                  </>
+                ) : null}
               </td>
             ) : null}
           </tr>
@@ -85,17 +149,36 @@ export function DsBackups({ deviceId, backups, now, browse = true }: { deviceId:
   );
 }
 
-export function DeviceDs({ deviceId, accounts, backups, more, now, isAdmin, browse = true }: {
-  deviceId: string; accounts: PublicDsAccount[]; backups: Backup[]; more: boolean; now: number; isAdmin: boolean; browse?: boolean;
+export function DeviceDs({
+  deviceId,
+  accounts,
+  backups,
+  more,
+  now,
+  isAdmin,
+  browse = true,
+}: {
+  deviceId: string;
+  accounts: PublicDsAccount[];
+  backups: Backup[];
+  more: boolean;
+  now: number;
+  isAdmin: boolean;
+  browse?: boolean;
 }) {
   if (!accounts.length && !backups.length) {
     return (
       <EmptyState title="No contacts or calendar backups yet">
         <p>
-          Contacts and calendar are backed up when the handset&apos;s Data Sync client syncs with Rewind, which needs a DS account for this handset.{' '}
-          {isAdmin
-            ? <Link href="/admin/ds" className="text-sky-700 hover:underline">Set up a DS account</Link>
-            : 'An administrator can set one up under DS accounts.'}
+          Contacts and calendar are backed up when the handset&apos;s Data Sync client syncs with Rewind, which needs a
+          DS account for this handset.{' '}
+          {isAdmin ? (
+            <Link href="/admin/ds" className="text-sky-700 hover:underline">
+              Set up a DS account
+            </Link>
+          ) : (
+            'An administrator can set one up under DS accounts.'
+          )}
         </p>
       </EmptyState>
     );
@@ -104,18 +187,40 @@ export function DeviceDs({ deviceId, accounts, backups, more, now, isAdmin, brow
     <div className="space-y-4">
       <div>
         <h3 className="mb-2 text-sm font-medium">DS accounts</h3>
-        {accounts.length ? <DsAccounts accounts={accounts} now={now} /> : (
+        {accounts.length ? (
+          <DsAccounts accounts={accounts} now={now} />
+        ) : (
           <p className="text-sm text-slate-600">
-            This handset has no DS account any more.{isAdmin ? <> <Link href="/admin/ds" className="text-sky-700 hover:underline">Set one up</Link>.</> : null}
+            This handset has no DS account any more.
+            {isAdmin ? (
+              <>
+                {' '}
+                <Link href="/admin/ds" className="text-sky-700 hover:underline">
+                  Set one up
+                </Link>
+                .
+              </>
+            ) : null}
           </p>
         )}
       </div>
       <div>
-        <h3 className="mb-2 text-sm font-medium">Backups ({backups.length}{more ? '+' : ''})</h3>
-        {backups.length ? <DsBackups deviceId={deviceId} backups={backups} now={now} browse={browse} /> : (
-          <p className="text-sm text-slate-600">No sync has completed yet: the first one the handset runs becomes its first backup.</p>
+        <h3 className="mb-2 text-sm font-medium">
+          Backups ({backups.length}
+          {more ? '+' : ''})
+        </h3>
+        {backups.length ? (
+          <DsBackups deviceId={deviceId} backups={backups} now={now} browse={browse} />
+        ) : (
+          <p className="text-sm text-slate-600">
+            No sync has completed yet: the first one the handset runs becomes its first backup.
+          </p>
         )}
-        {more ? <p className="mt-2 text-xs text-slate-500">The {backups.length} newest are listed; the REST API lists older ones.</p> : null}
+        {more ? (
+          <p className="mt-2 text-xs text-slate-500">
+            The {backups.length} newest are listed; the REST API lists older ones.
+          </p>
+        ) : null}
       </div>
     </div>
   );

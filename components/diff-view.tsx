@@ -12,23 +12,34 @@ const FIELD: Record<FirmwareChange['field'], string> = { FwV: 'Firmware', SwV: '
 function arrow(before?: string, after?: string) {
   return (
     <span className="font-mono">
-      {before ?? <span className="text-slate-500">none</span>} <span aria-hidden="true">→</span><span className="sr-only">to</span> {after ?? <span className="text-slate-500">none</span>}
+      {before ?? <span className="text-slate-500">none</span>} <span aria-hidden="true">→</span>
+      <span className="sr-only">to</span> {after ?? <span className="text-slate-500">none</span>}
     </span>
   );
 }
 
-const APP_TONE = { installed: 'good', removed: 'bad', upgraded: 'info', downgraded: 'warn', changed: 'neutral' } as const;
+const APP_TONE = {
+  installed: 'good',
+  removed: 'bad',
+  upgraded: 'info',
+  downgraded: 'warn',
+  changed: 'neutral',
+} as const;
 
 export function VersionChanges({ firmware, apps }: { firmware: FirmwareChange[]; apps: AppChange[] }) {
-  if (!firmware.length && !apps.length) return <p className="text-sm text-slate-600">No firmware or app version changed.</p>;
+  if (!firmware.length && !apps.length)
+    return <p className="text-sm text-slate-600">No firmware or app version changed.</p>;
   return (
     <ul className="space-y-1 text-sm">
       {firmware.map((f) => (
-        <li key={f.field} className="rounded bg-amber-50 px-2 py-1 ring-1 ring-amber-200"><strong>{FIELD[f.field]}</strong> {arrow(f.before, f.after)}</li>
+        <li key={f.field} className="rounded bg-amber-50 px-2 py-1 ring-1 ring-amber-200">
+          <strong>{FIELD[f.field]}</strong> {arrow(f.before, f.after)}
+        </li>
       ))}
       {apps.map((a) => (
         <li key={a.id} className="rounded bg-sky-50 px-2 py-1 ring-1 ring-sky-200">
-          <strong>{a.name ?? a.id}</strong>{a.name ? <span className="text-xs text-slate-600"> ({a.id})</span> : null}{' '}
+          <strong>{a.name ?? a.id}</strong>
+          {a.name ? <span className="text-xs text-slate-600"> ({a.id})</span> : null}{' '}
           <Badge tone={APP_TONE[a.change]}>{a.change}</Badge>{' '}
           {a.before !== undefined || a.after !== undefined ? arrow(a.before, a.after) : null}
         </li>
@@ -37,25 +48,52 @@ export function VersionChanges({ firmware, apps }: { firmware: FirmwareChange[];
   );
 }
 
-export interface SnapshotOption { id: string; label: string }
+export interface SnapshotOption {
+  id: string;
+  label: string;
+}
 
 /** Any two complete backups of the handset. A plain GET form: the choice is in the URL, so it can be shared. */
-export function DiffPickers({ deviceId, options, from, to }: { deviceId: string; options: SnapshotOption[]; from?: string; to?: string }) {
+export function DiffPickers({
+  deviceId,
+  options,
+  from,
+  to,
+}: {
+  deviceId: string;
+  options: SnapshotOption[];
+  from?: string;
+  to?: string;
+}) {
   return (
     <form method="get" action={`/devices/${deviceId}/diff`} className="flex flex-wrap items-end gap-3">
       <div className="min-w-0 flex-1">
-        <label htmlFor="diff-from" className="block text-sm font-medium">Before</label>
+        <label htmlFor="diff-from" className="block text-sm font-medium">
+          Before
+        </label>
         <select id="diff-from" name="from" defaultValue={from} className={inputClass}>
-          {options.map((o) => <option key={o.id} value={o.id}>{o.label}</option>)}
+          {options.map((o) => (
+            <option key={o.id} value={o.id}>
+              {o.label}
+            </option>
+          ))}
         </select>
       </div>
       <div className="min-w-0 flex-1">
-        <label htmlFor="diff-to" className="block text-sm font-medium">After</label>
+        <label htmlFor="diff-to" className="block text-sm font-medium">
+          After
+        </label>
         <select id="diff-to" name="to" defaultValue={to} className={inputClass}>
-          {options.map((o) => <option key={o.id} value={o.id}>{o.label}</option>)}
+          {options.map((o) => (
+            <option key={o.id} value={o.id}>
+              {o.label}
+            </option>
+          ))}
         </select>
       </div>
-      <button type="submit" className={buttonClass('secondary')}>Compare</button>
+      <button type="submit" className={buttonClass('secondary')}>
+        Compare
+      </button>
     </form>
   );
 }
@@ -74,8 +112,20 @@ function Row({ row, fromId, toId }: { row: DiffRow; fromId: string; toId: string
         <span className="block font-mono text-xs break-all">{row.path}</span>
         <Badge tone={c.tone}>{row.change}</Badge>
       </th>
-      <td className={cx(tdClass, c.before)}>{row.before ? <SnapshotValue snapshotId={fromId} entry={row.before} /> : <span className="text-xs text-slate-500">not there</span>}</td>
-      <td className={cx(tdClass, c.after)}>{row.after ? <SnapshotValue snapshotId={toId} entry={row.after} /> : <span className="text-xs text-slate-500">gone</span>}</td>
+      <td className={cx(tdClass, c.before)}>
+        {row.before ? (
+          <SnapshotValue snapshotId={fromId} entry={row.before} />
+        ) : (
+          <span className="text-xs text-slate-500">not there</span>
+        )}
+      </td>
+      <td className={cx(tdClass, c.after)}>
+        {row.after ? (
+          <SnapshotValue snapshotId={toId} entry={row.after} />
+        ) : (
+          <span className="text-xs text-slate-500">gone</span>
+        )}
+      </td>
     </tr>
   );
 }
@@ -88,16 +138,40 @@ export function DiffGroups({ groups, fromId, toId }: { groups: DiffGroup[]; from
         <details key={g.category} open className="rounded-lg border border-slate-200 bg-white">
           <summary className="cursor-pointer px-4 py-2">
             <h2 className="inline text-base font-medium">{g.label}</h2>{' '}
-            <span className="text-sm text-slate-600">{g.counts.added} added · {g.counts.removed} removed · {g.counts.changed} changed</span>
+            <span className="text-sm text-slate-600">
+              {g.counts.added} added · {g.counts.removed} removed · {g.counts.changed} changed
+            </span>
           </summary>
           <div className="overflow-x-auto border-t border-slate-100 px-2 pb-2">
             <table className="w-full min-w-[40rem] table-fixed text-left text-sm">
               <caption className="sr-only">{g.label}: changes, before and after</caption>
-              <colgroup><col className="w-1/3" /><col className="w-1/3" /><col className="w-1/3" /></colgroup>
-              <thead><tr><th scope="col" className={thClass}>Node</th><th scope="col" className={thClass}>Before</th><th scope="col" className={thClass}>After</th></tr></thead>
-              <tbody>{g.rows.map((r) => <Row key={r.path} row={r} fromId={fromId} toId={toId} />)}</tbody>
+              <colgroup>
+                <col className="w-1/3" />
+                <col className="w-1/3" />
+                <col className="w-1/3" />
+              </colgroup>
+              <thead>
+                <tr>
+                  <th scope="col" className={thClass}>
+                    Node
+                  </th>
+                  <th scope="col" className={thClass}>
+                    Before
+                  </th>
+                  <th scope="col" className={thClass}>
+                    After
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {g.rows.map((r) => (
+                  <Row key={r.path} row={r} fromId={fromId} toId={toId} />
+                ))}
+              </tbody>
             </table>
-            {g.more ? <p className="px-2 pt-2 text-xs text-slate-500">{g.more} more changes in this category are not listed.</p> : null}
+            {g.more ? (
+              <p className="px-2 pt-2 text-xs text-slate-500">{g.more} more changes in this category are not listed.</p>
+            ) : null}
           </div>
         </details>
       ))}

@@ -25,7 +25,17 @@ export interface EraseConfirmProps<T> {
   then?: string;
 }
 
-export function EraseConfirm<T>({ name, empty, emptyText, openLabel, warning, confirmLabel, run, doneText, then }: EraseConfirmProps<T>) {
+export function EraseConfirm<T>({
+  name,
+  empty,
+  emptyText,
+  openLabel,
+  warning,
+  confirmLabel,
+  run,
+  doneText,
+  then,
+}: EraseConfirmProps<T>) {
   const uid = useId();
   const toast = useToast();
   const router = useRouter();
@@ -43,7 +53,11 @@ export function EraseConfirm<T>({ name, empty, emptyText, openLabel, warning, co
     setError(null);
     const r = await run(typed);
     setPending(false);
-    if (!r.ok) { setError(r.error); setFieldError(r.fieldErrors?.confirm?.[0]); return; }
+    if (!r.ok) {
+      setError(r.error);
+      setFieldError(r.fieldErrors?.confirm?.[0]);
+      return;
+    }
     const text = doneText(r.data);
     toast(text);
     setDone(text);
@@ -56,8 +70,14 @@ export function EraseConfirm<T>({ name, empty, emptyText, openLabel, warning, co
   if (!open) {
     return (
       <div className="space-y-2">
-        {done ? <p role="status" className="text-sm text-emerald-800">{done}.</p> : null}
-        <Button variant="danger" onClick={() => setOpen(true)} disabled={empty}>{openLabel}</Button>
+        {done ? (
+          <p role="status" className="text-sm text-emerald-800">
+            {done}.
+          </p>
+        ) : null}
+        <Button variant="danger" onClick={() => setOpen(true)} disabled={empty}>
+          {openLabel}
+        </Button>
         {empty && emptyText ? <p className="text-sm text-slate-600">{emptyText}</p> : null}
       </div>
     );
@@ -67,12 +87,31 @@ export function EraseConfirm<T>({ name, empty, emptyText, openLabel, warning, co
       <p className="text-sm text-red-900">{warning}</p>
       {error ? <ErrorNote>{error}</ErrorNote> : null}
       <Field id={`${uid}-confirm`} label={`Type “${name}” to confirm`} error={fieldError}>
-        <input id={`${uid}-confirm`} className={inputClass} value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" autoFocus
-          aria-describedby={fieldError ? `${uid}-confirm-error` : undefined} />
+        <input
+          id={`${uid}-confirm`}
+          className={inputClass}
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+          autoComplete="off"
+          autoFocus
+          aria-describedby={fieldError ? `${uid}-confirm-error` : undefined}
+        />
       </Field>
       <div className="flex flex-wrap gap-2">
-        <Button type="submit" variant="danger" disabled={!matches || pending}>{pending ? 'Erasing…' : confirmLabel}</Button>
-        <Button variant="secondary" onClick={() => { setOpen(false); setTyped(''); setError(null); }} disabled={pending}>Cancel</Button>
+        <Button type="submit" variant="danger" disabled={!matches || pending}>
+          {pending ? 'Erasing…' : confirmLabel}
+        </Button>
+        <Button
+          variant="secondary"
+          onClick={() => {
+            setOpen(false);
+            setTyped('');
+            setError(null);
+          }}
+          disabled={pending}
+        >
+          Cancel
+        </Button>
       </div>
     </form>
   );

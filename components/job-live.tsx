@@ -18,7 +18,10 @@ export function useLiveJob(initial: LiveJob) {
     queryKey: ['live-job', initial.job.id],
     queryFn: async (): Promise<LiveJob> => {
       const res = await fetch(`/live/jobs/${encodeURIComponent(initial.job.id)}`, { cache: 'no-store' });
-      if (!res.ok) throw new Error(res.status === 401 ? 'Your session has ended; please sign in again.' : 'This job can no longer be read.');
+      if (!res.ok)
+        throw new Error(
+          res.status === 401 ? 'Your session has ended; please sign in again.' : 'This job can no longer be read.',
+        );
       return (await res.json()) as LiveJob;
     },
     initialData: initial,
@@ -35,26 +38,50 @@ export function JobProgress({ live, label }: { live: LiveJob; label: string }) {
         <span>{live.summary}</span>
         <span aria-hidden>{p === null ? '' : `${p}%`}</span>
       </div>
-      <div role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={p ?? undefined} aria-valuetext={p === null ? live.summary : `${p}%: ${live.summary}`}
-        className="mt-1 h-3 w-full overflow-hidden rounded bg-slate-200">
-        <div className={`h-full transition-all ${live.job.status === 'failed' || live.job.status === 'rejected' ? 'bg-red-600' : live.job.status === 'succeeded' ? 'bg-emerald-600' : 'bg-sky-600'} ${p === null && !live.finished ? 'w-1/3 animate-pulse' : ''}`}
-          style={p === null ? undefined : { width: `${p}%` }} />
+      <div
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={p ?? undefined}
+        aria-valuetext={p === null ? live.summary : `${p}%: ${live.summary}`}
+        className="mt-1 h-3 w-full overflow-hidden rounded bg-slate-200"
+      >
+        <div
+          className={`h-full transition-all ${live.job.status === 'failed' || live.job.status === 'rejected' ? 'bg-red-600' : live.job.status === 'succeeded' ? 'bg-emerald-600' : 'bg-sky-600'} ${p === null && !live.finished ? 'w-1/3 animate-pulse' : ''}`}
+          style={p === null ? undefined : { width: `${p}%` }}
+        />
       </div>
     </div>
   );
 }
 
 /** An item's outcome in words; a folder's Add answers 418 when the handset has it already. */
-function itemDetail(i: { kind: string; op: string; status: string; code: number | null; detail: string | null }): string {
+function itemDetail(i: {
+  kind: string;
+  op: string;
+  status: string;
+  code: number | null;
+  detail: string | null;
+}): string {
   if (i.detail) return i.detail;
   if (i.kind === 'node' && i.op === 'add' && i.code === 418) return 'already on the handset';
   if (i.kind === 'node' && i.op === 'add' && i.code === 200 && i.status === 'verified') return 'made on the handset';
   return i.code ? `status ${i.code}` : '';
 }
 
-const KIND_WORDS: Record<string, string> = { backup: 'Backup', restore: 'Restore', 'local-backup': 'Backup on the handset', 'local-restore': 'Restore from the handset' };
+const KIND_WORDS: Record<string, string> = {
+  backup: 'Backup',
+  restore: 'Restore',
+  'local-backup': 'Backup on the handset',
+  'local-restore': 'Restore from the handset',
+};
 
-export function JobLive({ initial, retry, deviceHref }: {
+export function JobLive({
+  initial,
+  retry,
+  deviceHref,
+}: {
   initial: LiveJob;
   /** Agents: "Retry failed items" for a failed restore. */
   retry?: (prev: null, input: { jobId: string }) => Promise<ActionResult<{ jobId: string }>>;
@@ -80,40 +107,70 @@ export function JobLive({ initial, retry, deviceHref }: {
     setRetryError(null);
     const r = await retry(null, { jobId: job.id });
     setRetrying(false);
-    if (!r.ok) { setRetryError(r.error); return; }
+    if (!r.ok) {
+      setRetryError(r.error);
+      return;
+    }
     toast('Failed items queued again');
     await qc.invalidateQueries({ queryKey: ['live-job', job.id] });
   };
 
   return (
     <div className="space-y-4">
-      <Card title={<span className="flex items-center gap-2">{KIND_WORDS[job.kind] ?? job.kind} <span aria-live="polite"><StatusBadge status={job.status} /></span></span>}>
+      <Card
+        title={
+          <span className="flex items-center gap-2">
+            {KIND_WORDS[job.kind] ?? job.kind}{' '}
+            <span aria-live="polite">
+              <StatusBadge status={job.status} />
+            </span>
+          </span>
+        }
+      >
         <JobProgress live={live} label={`${KIND_WORDS[job.kind] ?? job.kind} progress`} />
         <div aria-live="polite" className="mt-3 space-y-2 text-sm">
-          {live.waiting ? <p className="rounded border border-amber-200 bg-amber-50 px-3 py-2 text-amber-900">{live.waiting}</p> : null}
+          {live.waiting ? (
+            <p className="rounded border border-amber-200 bg-amber-50 px-3 py-2 text-amber-900">{live.waiting}</p>
+          ) : null}
           {live.finished ? (
             <p className={job.status === 'succeeded' ? 'text-emerald-800' : 'text-red-800'}>
-              {job.status === 'succeeded' ? 'Finished: everything read back as it was written.' : `Ended ${job.status}${job.error ? `: ${job.error}` : ''}.`}
+              {job.status === 'succeeded'
+                ? 'Finished: everything read back as it was written.'
+                : `Ended ${job.status}${job.error ? `: ${job.error}` : ''}.`}
             </p>
           ) : null}
           {q.isError ? <ErrorNote>{q.error.message}</ErrorNote> : null}
         </div>
         <div className="mt-3">
-          <Facts items={[
-            ['Handset', <Link key="d" className="underline" href={deviceHref}>{live.device.label} ({live.device.devId})</Link>],
-            ['Queued', formatTime(job.createdAt)],
-            ['Last change', formatTime(job.updatedAt)],
-            ['Attempts', String(job.attempts)],
-            ...(live.consent ? [['Consent', live.consent] as [string, string]] : []),
-            ...(live.backup ? [
-              ['Nodes fetched', `${live.backup.nodes}${live.backup.expectedNodes ? ` (last backup had ${live.backup.expectedNodes})` : ''}`] as [string, string],
-              ['New content stored', formatBytes(live.backup.newBytes)] as [string, string],
-            ] : []),
-          ]} />
+          <Facts
+            items={[
+              [
+                'Handset',
+                <Link key="d" className="underline" href={deviceHref}>
+                  {live.device.label} ({live.device.devId})
+                </Link>,
+              ],
+              ['Queued', formatTime(job.createdAt)],
+              ['Last change', formatTime(job.updatedAt)],
+              ['Attempts', String(job.attempts)],
+              ...(live.consent ? [['Consent', live.consent] as [string, string]] : []),
+              ...(live.backup
+                ? [
+                    [
+                      'Nodes fetched',
+                      `${live.backup.nodes}${live.backup.expectedNodes ? ` (last backup had ${live.backup.expectedNodes})` : ''}`,
+                    ] as [string, string],
+                    ['New content stored', formatBytes(live.backup.newBytes)] as [string, string],
+                  ]
+                : []),
+            ]}
+          />
         </div>
         {retry && job.kind === 'restore' && live.finished && failedItems > 0 ? (
           <div className="mt-3 flex flex-wrap items-center gap-3">
-            <Button onClick={onRetry} disabled={retrying}>{retrying ? 'Queueing…' : `Retry failed items (${failedItems})`}</Button>
+            <Button onClick={onRetry} disabled={retrying}>
+              {retrying ? 'Queueing…' : `Retry failed items (${failedItems})`}
+            </Button>
             {retryError ? <ErrorNote>{retryError}</ErrorNote> : null}
           </div>
         ) : null}
@@ -122,8 +179,8 @@ export function JobLive({ initial, retry, deviceHref }: {
       {live.dependsOn ? (
         <Card title="Safety backup first">
           <p className="text-sm">
-            <StatusBadge status={live.dependsOn.status} />{' '}
-            A backup of the handset as it is now, taken before anything is written{live.dependsOn.finished ? '' : '; the restore starts when it has finished'}.
+            <StatusBadge status={live.dependsOn.status} /> A backup of the handset as it is now, taken before anything
+            is written{live.dependsOn.finished ? '' : '; the restore starts when it has finished'}.
             {live.dependsOn.error ? ` ${live.dependsOn.error}` : ''}
           </p>
         </Card>
@@ -135,7 +192,10 @@ export function JobLive({ initial, retry, deviceHref }: {
             {consents.map((c) => (
               <li key={c.id} className="flex flex-wrap items-baseline gap-2">
                 <StatusBadge status={c.answer} />
-                <span className="text-slate-600">{formatTime(c.at)} · alert {c.code}{c.cost ? ` · ${c.cost}` : ''}</span>
+                <span className="text-slate-600">
+                  {formatTime(c.at)} · alert {c.code}
+                  {c.cost ? ` · ${c.cost}` : ''}
+                </span>
                 <span className="w-full text-slate-700">“{c.prompt}”</span>
               </li>
             ))}
@@ -147,15 +207,31 @@ export function JobLive({ initial, retry, deviceHref }: {
         <Card title={`Items (${items.length})`}>
           <Table caption="Each item of the restore and its outcome">
             <thead>
-              <tr><th className={thClass}>#</th><th className={thClass}>What</th><th className={thClass}>Path</th><th className={thClass}>Status</th><th className={thClass}>Detail</th></tr>
+              <tr>
+                <th className={thClass}>#</th>
+                <th className={thClass}>What</th>
+                <th className={thClass}>Path</th>
+                <th className={thClass}>Status</th>
+                <th className={thClass}>Detail</th>
+              </tr>
             </thead>
             <tbody>
               {items.map((i) => (
                 <tr key={i.seq}>
                   <td className={tdClass}>{i.seq}</td>
-                  <td className={tdClass}>{i.kind === 'node' ? (folders.has(i.path) ? 'folder' : 'write') : i.kind === 'app' ? 'install app' : 'firmware'}</td>
+                  <td className={tdClass}>
+                    {i.kind === 'node'
+                      ? folders.has(i.path)
+                        ? 'folder'
+                        : 'write'
+                      : i.kind === 'app'
+                        ? 'install app'
+                        : 'firmware'}
+                  </td>
                   <td className={`${tdClass} font-mono text-xs break-all`}>{i.path}</td>
-                  <td className={tdClass}><StatusBadge status={i.status} /></td>
+                  <td className={tdClass}>
+                    <StatusBadge status={i.status} />
+                  </td>
                   <td className={`${tdClass} text-xs text-slate-600`}>{itemDetail(i)}</td>
                 </tr>
               ))}
@@ -186,8 +262,17 @@ export function JobLiveMini({ jobId, href }: { jobId: string; href: string }) {
     <div className="space-y-1" aria-live="polite">
       <div className="flex items-center gap-2 text-sm">
         <StatusBadge status={live.job.status} />
-        <span>{live.waiting ?? (live.finished ? (live.job.status === 'succeeded' ? 'Backup complete' : `Backup ${live.job.status}${live.job.error ? `: ${live.job.error}` : ''}`) : 'Backing up…')}</span>
-        <Link className="ml-auto text-sky-800 underline" href={href}>Details</Link>
+        <span>
+          {live.waiting ??
+            (live.finished
+              ? live.job.status === 'succeeded'
+                ? 'Backup complete'
+                : `Backup ${live.job.status}${live.job.error ? `: ${live.job.error}` : ''}`
+              : 'Backing up…')}
+        </span>
+        <Link className="ml-auto text-sky-800 underline" href={href}>
+          Details
+        </Link>
       </div>
       <JobProgress live={live} label="Backup progress" />
     </div>

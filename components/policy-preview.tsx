@@ -33,7 +33,9 @@ export function NextBackupTime({ at, now }: { at: number | undefined; now: numbe
   if (at === undefined) return <span className="text-slate-600">not scheduled</span>;
   return (
     <span>
-      <time dateTime={new Date(at).toISOString()} data-next-backup={at}>{formatTime(at)}</time>{' '}
+      <time dateTime={new Date(at).toISOString()} data-next-backup={at}>
+        {formatTime(at)}
+      </time>{' '}
       <span className="text-slate-600">({at <= now ? 'due now: the next pass queues it' : formatAge(at, now)})</span>
     </span>
   );
@@ -41,21 +43,37 @@ export function NextBackupTime({ at, now }: { at: number | undefined; now: numbe
 
 export function PolicyPreview({ rows, now, caption }: { rows: NextBackupRow[]; now: number; caption: string }) {
   if (!rows.length) {
-    return <EmptyState title="No handset follows this policy yet">Assign it to a model or a device group, or make it the default.</EmptyState>;
+    return (
+      <EmptyState title="No handset follows this policy yet">
+        Assign it to a model or a device group, or make it the default.
+      </EmptyState>
+    );
   }
   return (
     <Table caption={caption}>
       <thead>
-        <tr><th className={thClass}>Handset</th><th className={thClass}>Model</th><th className={thClass}>Policy from</th><th className={thClass}>Last good backup</th><th className={thClass}>Next backup</th></tr>
+        <tr>
+          <th className={thClass}>Handset</th>
+          <th className={thClass}>Model</th>
+          <th className={thClass}>Policy from</th>
+          <th className={thClass}>Last good backup</th>
+          <th className={thClass}>Next backup</th>
+        </tr>
       </thead>
       <tbody>
         {rows.map((r) => (
           <tr key={r.devId}>
             <td className={`${tdClass} font-mono`}>{r.devId}</td>
-            <td className={tdClass}>{r.manufacturer ?? '?'} {r.model ?? ''}</td>
-            <td className={tdClass}><Badge tone={r.source === 'default' ? 'neutral' : 'info'}>{sourceText(r)}</Badge></td>
+            <td className={tdClass}>
+              {r.manufacturer ?? '?'} {r.model ?? ''}
+            </td>
+            <td className={tdClass}>
+              <Badge tone={r.source === 'default' ? 'neutral' : 'info'}>{sourceText(r)}</Badge>
+            </td>
             <td className={tdClass}>{r.lastCompleteAt ? formatAge(r.lastCompleteAt, now) : 'none yet'}</td>
-            <td className={tdClass}><NextBackupTime at={r.nextAt} now={now} /></td>
+            <td className={tdClass}>
+              <NextBackupTime at={r.nextAt} now={now} />
+            </td>
           </tr>
         ))}
       </tbody>

@@ -8,7 +8,12 @@ import { useToast } from './toast';
 import { useHydrated } from './use-hydrated';
 import { Button, ErrorNote } from './ui';
 
-export function PortalBackupNow({ deviceId, label, action, runningJobId }: {
+export function PortalBackupNow({
+  deviceId,
+  label,
+  action,
+  runningJobId,
+}: {
   deviceId: string;
   label: string;
   action: (prev: null, input: { deviceId: string }) => Promise<ActionResult<{ jobId: string; created: boolean }>>;
@@ -26,14 +31,19 @@ export function PortalBackupNow({ deviceId, label, action, runningJobId }: {
     setError(null);
     const r = await action(null, { deviceId });
     setPending(false);
-    if (!r.ok) { setError(r.error); return; }
+    if (!r.ok) {
+      setError(r.error);
+      return;
+    }
     toast(r.data.created ? 'Backup queued' : 'A backup is already on its way');
     setJobId(r.data.jobId);
     router.refresh();
   };
   return (
     <div className="space-y-2">
-      <Button onClick={run} disabled={!hydrated || pending} aria-label={`Back up ${label} now`}>{pending ? 'Queueing…' : 'Back up now'}</Button>
+      <Button onClick={run} disabled={!hydrated || pending} aria-label={`Back up ${label} now`}>
+        {pending ? 'Queueing…' : 'Back up now'}
+      </Button>
       {error ? <ErrorNote>{error}</ErrorNote> : null}
       {jobId ? <JobLiveMini jobId={jobId} href={`/portal/jobs/${jobId}`} /> : null}
     </div>

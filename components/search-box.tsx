@@ -16,7 +16,10 @@ const DEBOUNCE_MS = 200;
 
 async function fetchHits(q: string): Promise<SearchHit[]> {
   const r = await fetch(`/search?q=${encodeURIComponent(q)}`, { headers: { accept: 'application/json' } });
-  if (!r.ok) throw new Error(r.status === 401 ? 'Your session has ended: sign in again.' : 'The search did not answer. Try again in a moment.');
+  if (!r.ok)
+    throw new Error(
+      r.status === 401 ? 'Your session has ended: sign in again.' : 'The search did not answer. Try again in a moment.',
+    );
   return ((await r.json()) as { hits: SearchHit[] }).hits;
 }
 
@@ -76,32 +79,63 @@ export function SearchBox({ initialQuery, initialHits }: { initialQuery: string;
     else links[next]!.focus();
   }
 
-  const hits = blocked ? [] : results.data ?? [];
-  const status = blocked && query.trim() ? blocked
-    : blocked ? ''
-      : results.isError ? ''
-        : results.data === undefined ? 'Searching…'
-          : hits.length === 0 ? `No subscriber matches “${query.trim()}”.`
-            : `${hits.length === 1 ? '1 subscriber' : `${hits.length} subscribers`} found${results.isPlaceholderData ? ', searching…' : '.'}`;
+  const hits = blocked ? [] : (results.data ?? []);
+  const status =
+    blocked && query.trim()
+      ? blocked
+      : blocked
+        ? ''
+        : results.isError
+          ? ''
+          : results.data === undefined
+            ? 'Searching…'
+            : hits.length === 0
+              ? `No subscriber matches “${query.trim()}”.`
+              : `${hits.length === 1 ? '1 subscriber' : `${hits.length} subscribers`} found${results.isPlaceholderData ? ', searching…' : '.'}`;
 
   return (
     <div onKeyDown={onKeyDown}>
-      <form role="search" action="/" method="get" onSubmit={submit} className="flex flex-col gap-2 sm:flex-row sm:items-end">
+      <form
+        role="search"
+        action="/"
+        method="get"
+        onSubmit={submit}
+        className="flex flex-col gap-2 sm:flex-row sm:items-end"
+      >
         <div className="flex-1 space-y-1">
-          <label htmlFor="search-q" className="block text-sm font-medium">MSISDN, IMEI, name or email</label>
-          <input id="search-q" name="q" type="search" value={text} onChange={(e) => setText(e.target.value)} autoFocus autoComplete="off" spellCheck={false}
-            maxLength={128} placeholder="+44 7700 900123, 3569 3803…, Ada Lovelace, ada@example.org" aria-describedby="search-status" className={inputClass} />
+          <label htmlFor="search-q" className="block text-sm font-medium">
+            MSISDN, IMEI, name or email
+          </label>
+          <input
+            id="search-q"
+            name="q"
+            type="search"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            autoFocus
+            autoComplete="off"
+            spellCheck={false}
+            maxLength={128}
+            placeholder="+44 7700 900123, 3569 3803…, Ada Lovelace, ada@example.org"
+            aria-describedby="search-status"
+            className={inputClass}
+          />
         </div>
         <Button type="submit">Search</Button>
       </form>
-      <p id="search-status" role="status" aria-live="polite" className="mt-3 min-h-5 text-sm text-slate-600">{status}</p>
+      <p id="search-status" role="status" aria-live="polite" className="mt-3 min-h-5 text-sm text-slate-600">
+        {status}
+      </p>
       <div ref={list} className="mt-2">
         {results.isError && !blocked ? <ErrorNote>{(results.error as Error).message}</ErrorNote> : null}
         {!query.trim() ? (
           <EmptyState title="Find a subscriber">
-            A full or partial MSISDN in any form (+44 7700 900123, 07700 900123), the start of an IMEI, or the start of a name, surname or email.
+            A full or partial MSISDN in any form (+44 7700 900123, 07700 900123), the start of an IMEI, or the start of
+            a name, surname or email.
           </EmptyState>
-        ) : hits.length ? <SearchResults hits={hits} /> : !blocked && results.data !== undefined && !results.isError ? (
+        ) : hits.length ? (
+          <SearchResults hits={hits} />
+        ) : !blocked && results.data !== undefined && !results.isError ? (
           <EmptyState title="No match">
             Check the number, or try fewer characters: the start of a name, surname or email, or a full MSISDN.
           </EmptyState>

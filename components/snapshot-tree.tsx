@@ -12,24 +12,46 @@ export function SnapshotTree({ snapshotId, groups }: { snapshotId: string; group
   return (
     <div className="space-y-3">
       {groups.map((g) => (
-        <details key={g.category} open={g.entries.length <= OPEN_MAX} className="rounded-lg border border-slate-200 bg-white">
+        <details
+          key={g.category}
+          open={g.entries.length <= OPEN_MAX}
+          className="rounded-lg border border-slate-200 bg-white"
+        >
           <summary className="cursor-pointer px-4 py-2 font-medium">
             <h2 className="inline text-base">{g.label}</h2>{' '}
-            <span className="text-sm font-normal text-slate-600">{g.entries.length} nodes · {formatBytes(g.bytes)}</span>
+            <span className="text-sm font-normal text-slate-600">
+              {g.entries.length} nodes · {formatBytes(g.bytes)}
+            </span>
           </summary>
           <div className="overflow-x-auto border-t border-slate-100 px-2 pb-2">
             <table className="w-full text-left text-sm">
               <caption className="sr-only">{g.label}: nodes and values</caption>
-              <thead><tr><th scope="col" className={thClass}>Node</th><th scope="col" className={thClass}>Value</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col" className={thClass}>
+                    Node
+                  </th>
+                  <th scope="col" className={thClass}>
+                    Value
+                  </th>
+                </tr>
+              </thead>
               <tbody>
                 {g.entries.map((e) => (
                   <tr key={e.path}>
                     <th scope="row" className={`${tdClass} font-normal`}>
-                      <span style={{ paddingLeft: `${Math.min(e.depth, 8) * 0.75}rem` }} className={`block font-mono text-xs break-all ${e.interior ? 'font-semibold text-slate-800' : ''}`} title={e.path}>
-                        <span className="sr-only">{e.path}</span><span aria-hidden="true">{e.depth ? e.name : e.path}</span>
+                      <span
+                        style={{ paddingLeft: `${Math.min(e.depth, 8) * 0.75}rem` }}
+                        className={`block font-mono text-xs break-all ${e.interior ? 'font-semibold text-slate-800' : ''}`}
+                        title={e.path}
+                      >
+                        <span className="sr-only">{e.path}</span>
+                        <span aria-hidden="true">{e.depth ? e.name : e.path}</span>
                       </span>
                     </th>
-                    <td className={tdClass}><SnapshotValue snapshotId={snapshotId} entry={e} /></td>
+                    <td className={tdClass}>
+                      <SnapshotValue snapshotId={snapshotId} entry={e} />
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -16,19 +16,44 @@ export interface ActivityRow {
 }
 
 export function SubscriberActivity({ rows, now }: { rows: readonly ActivityRow[]; now: number }) {
-  if (!rows.length) return <EmptyState title="Nothing yet">No job has run and no backup has been taken on this subscriber’s handsets.</EmptyState>;
+  if (!rows.length)
+    return (
+      <EmptyState title="Nothing yet">
+        No job has run and no backup has been taken on this subscriber’s handsets.
+      </EmptyState>
+    );
   return (
     <Table caption="Recent activity, newest first">
       <thead>
-        <tr><th className={thClass}>When</th><th className={thClass}>Handset</th><th className={thClass}>What</th><th className={thClass}>Status</th><th className={thClass}>Detail</th></tr>
+        <tr>
+          <th className={thClass}>When</th>
+          <th className={thClass}>Handset</th>
+          <th className={thClass}>What</th>
+          <th className={thClass}>Status</th>
+          <th className={thClass}>Detail</th>
+        </tr>
       </thead>
       <tbody>
         {rows.map((r) => (
           <tr key={r.key}>
-            <td className={`${tdClass} whitespace-nowrap`}><time dateTime={new Date(r.at).toISOString()} title={formatTime(r.at)}>{formatAge(r.at, now)}</time></td>
-            <td className={tdClass}><Link href={`/devices/${r.deviceId}`} className="font-mono text-sky-800 hover:underline">{r.devId}</Link></td>
-            <td className={tdClass}><Link href={r.href} className="text-sky-800 hover:underline">{r.what}</Link></td>
-            <td className={tdClass}><StatusBadge status={r.status} /></td>
+            <td className={`${tdClass} whitespace-nowrap`}>
+              <time dateTime={new Date(r.at).toISOString()} title={formatTime(r.at)}>
+                {formatAge(r.at, now)}
+              </time>
+            </td>
+            <td className={tdClass}>
+              <Link href={`/devices/${r.deviceId}`} className="font-mono text-sky-800 hover:underline">
+                {r.devId}
+              </Link>
+            </td>
+            <td className={tdClass}>
+              <Link href={r.href} className="text-sky-800 hover:underline">
+                {r.what}
+              </Link>
+            </td>
+            <td className={tdClass}>
+              <StatusBadge status={r.status} />
+            </td>
             <td className={`${tdClass} break-words text-slate-600`}>{r.detail}</td>
           </tr>
         ))}

@@ -3,7 +3,11 @@
 import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
 
 type ToastTone = 'success' | 'error' | 'info';
-interface Toast { id: number; tone: ToastTone; text: string }
+interface Toast {
+  id: number;
+  tone: ToastTone;
+  text: string;
+}
 
 const ToastContext = createContext<(text: string, tone?: ToastTone) => void>(() => {});
 
@@ -19,10 +23,17 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   return (
     <ToastContext.Provider value={value}>
       {children}
-      <div aria-live="polite" role="status" className="pointer-events-none fixed inset-x-0 bottom-4 z-50 flex flex-col items-center gap-2 px-4">
+      <div
+        aria-live="polite"
+        role="status"
+        className="pointer-events-none fixed inset-x-0 bottom-4 z-50 flex flex-col items-center gap-2 px-4"
+      >
         {toasts.map((t) => (
-          <div key={t.id} data-toast={t.tone}
-            className={`pointer-events-auto rounded-md px-4 py-2 text-sm shadow-lg ${t.tone === 'error' ? 'bg-red-700 text-white' : t.tone === 'info' ? 'bg-slate-800 text-white' : 'bg-emerald-700 text-white'}`}>
+          <div
+            key={t.id}
+            data-toast={t.tone}
+            className={`pointer-events-auto rounded-md px-4 py-2 text-sm shadow-lg ${t.tone === 'error' ? 'bg-red-700 text-white' : t.tone === 'info' ? 'bg-slate-800 text-white' : 'bg-emerald-700 text-white'}`}
+          >
             {t.text}
           </div>
         ))}

@@ -8,5 +8,9 @@ const noSubscribe = () => () => {};
  * click before that would post a form without its action, or reach no handler at all.
  */
 export function useHydrated(): boolean {
-  return useSyncExternalStore(noSubscribe, () => true, () => false);
+  return useSyncExternalStore(
+    noSubscribe,
+    () => true,
+    () => false,
+  );
 }

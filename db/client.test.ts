@@ -12,7 +12,13 @@ describe('openDb', () => {
 
   it('enforces foreign keys', async () => {
     const db = await testDb();
-    const err = await db.insert(schema.jobs).values({ deviceId: 'missing', kind: 'x' }).then(() => undefined, (e: unknown) => e);
+    const err = await db
+      .insert(schema.jobs)
+      .values({ deviceId: 'missing', kind: 'x' })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     // SQLite's FOREIGN KEY constraint failed, PostgreSQL's foreign_key_violation.
     expect(dbErrorCode(err)).toMatch(/^(SQLITE_CONSTRAINT_FOREIGNKEY|23503)$/);
   });

@@ -87,7 +87,9 @@ class SqliteGate {
     while (this.owner) await this.released;
     const owner = {};
     this.owner = owner;
-    this.released = new Promise((r) => { this.release = r; });
+    this.released = new Promise((r) => {
+      this.release = r;
+    });
     try {
       return await this.flow.run(owner, fn);
     } finally {
@@ -124,33 +126,40 @@ export function openDb(file: string): Db {
     return s;
   };
   const gate = new SqliteGate();
-  const db = drizzleProxy(async (text, params, method) => {
-    while (gate.blocked()) await gate.ended();
-    // SQLite already rolled back a transaction a statement failed in (SQLITE_FULL, for one):
-    // drizzle's own rollback would then fail and hide that error.
-    if (!sqlite.inTransaction && /^rollback\b/i.test(text)) return { rows: [] };
-    const s = prepare(text);
-    if (method === 'run') {
-      if (s.reader) s.all(...params); else s.run(...params);
-      return { rows: [] };
-    }
-    if (!s.reader) {
-      // A write without RETURNING asked for rows (drizzle's own begin/commit goes through 'run').
-      s.run(...params);
-      return { rows: [] };
-    }
-    s.raw(true);
-    try {
-      return { rows: method === 'get' ? s.get(...params) as unknown[] : s.all(...params) as unknown[] };
-    } finally {
-      s.raw(false);
-    }
-  }, { schema });
+  const db = drizzleProxy(
+    async (text, params, method) => {
+      while (gate.blocked()) await gate.ended();
+      // SQLite already rolled back a transaction a statement failed in (SQLITE_FULL, for one):
+      // drizzle's own rollback would then fail and hide that error.
+      if (!sqlite.inTransaction && /^rollback\b/i.test(text)) return { rows: [] };
+      const s = prepare(text);
+      if (method === 'run') {
+        if (s.reader) s.all(...params);
+        else s.run(...params);
+        return { rows: [] };
+      }
+      if (!s.reader) {
+        // A write without RETURNING asked for rows (drizzle's own begin/commit goes through 'run').
+        s.run(...params);
+        return { rows: [] };
+      }
+      s.raw(true);
+      try {
+        return { rows: method === 'get' ? (s.get(...params) as unknown[]) : (s.all(...params) as unknown[]) };
+      } finally {
+        s.raw(false);
+      }
+    },
+    { schema },
+  );
   const raw: SqliteRaw = {
     async all(text, params) {
       while (gate.blocked()) await gate.ended();
       const s = prepare(text);
-      if (!s.reader) { s.run(...params); return []; }
+      if (!s.reader) {
+        s.run(...params);
+        return [];
+      }
       return s.all(...params) as Record<string, unknown>[];
     },
     async run(text, params) {
@@ -171,7 +180,8 @@ export function openDb(file: string): Db {
   db.transaction = (async (fn: Parameters<typeof begin>[0]) => {
     // A transaction inside a transaction must go through the one it is in (tx.transaction,
     // a savepoint): on PostgreSQL `db` would be another connection, waiting on this one.
-    if (gate.inTransaction()) throw new Error('a transaction was begun on the database inside another: use the transaction handle');
+    if (gate.inTransaction())
+      throw new Error('a transaction was begun on the database inside another: use the transaction handle');
     return gate.exclusive(() => begin(fn, { behavior: 'immediate' }));
   }) as typeof db.transaction;
   return db as unknown as Db;
@@ -179,7 +189,9 @@ export function openDb(file: string): Db {
 
 /** The SQLite connection under a database opened by openDb (maintenance: checkpoints, close). */
 export function sqliteClient(db: Db): Database.Database | undefined {
-  return (db as unknown as { $client?: unknown }).$client instanceof Database ? (db as unknown as { $client: Database.Database }).$client : undefined;
+  return (db as unknown as { $client?: unknown }).$client instanceof Database
+    ? (db as unknown as { $client: Database.Database }).$client
+    : undefined;
 }
 
 // int8 (bigint columns, counts) and numeric (a sum of int8) come back from node-postgres as

@@ -62,13 +62,18 @@ function orderOf(t: SQLiteTable): SQLiteColumn[] {
   const pk = [...cols.filter((x) => x.primary), ...c.primaryKeys.flatMap((p) => p.columns as SQLiteColumn[])];
   if (pk.length) return pk;
   const unique = c.indexes.find((i) => i.config.unique);
-  return unique ? unique.config.columns as SQLiteColumn[] : cols;
+  return unique ? (unique.config.columns as SQLiteColumn[]) : cols;
 }
 
 async function* pages(db: Db, t: SQLiteTable): AsyncGenerator<Record<string, unknown>[]> {
   const order = orderOf(t).map((c) => asc(c));
   for (let offset = 0; ; offset += BATCH) {
-    const page = await db.select().from(t).orderBy(...order).limit(BATCH).offset(offset) as Record<string, unknown>[];
+    const page = (await db
+      .select()
+      .from(t)
+      .orderBy(...order)
+      .limit(BATCH)
+      .offset(offset)) as Record<string, unknown>[];
     if (!page.length) return;
     yield page;
     if (page.length < BATCH) return;
@@ -97,12 +102,13 @@ export async function describeTable(db: Db, t: SQLiteTable): Promise<{ rows: num
  * table as it goes (rows copied so far of the table's count).
  */
 export async function copyDatabase(
-  from: Db, to: Db,
+  from: Db,
+  to: Db,
   opts: { onProgress?: (table: string, done: number, total: number) => void } = {},
 ): Promise<DatabaseCopy> {
   const order = tablesInOrder();
   const occupied: string[] = [];
-  for (const t of order) if (await countOf(to, t) > 0) occupied.push(getTableConfig(t).name);
+  for (const t of order) if ((await countOf(to, t)) > 0) occupied.push(getTableConfig(t).name);
   if (occupied.length) throw new TargetNotEmptyError(occupied);
 
   const out: DatabaseCopy = { tables: [], rows: 0, mismatched: [] };
@@ -122,7 +128,8 @@ export async function copyDatabase(
     const target = await describeTable(to, t);
     out.tables.push({ table: name, rows: source.rows, digest: source.digest });
     out.rows += source.rows;
-    if (source.rows !== target.rows || source.digest !== target.digest) out.mismatched.push({ table: name, source, target });
+    if (source.rows !== target.rows || source.digest !== target.digest)
+      out.mismatched.push({ table: name, source, target });
   }
   return out;
 }

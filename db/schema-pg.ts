@@ -7,7 +7,18 @@
  * db/migrations-pg from this file (drizzle.config.pg.ts).
  */
 import { getTableColumns, type Table } from 'drizzle-orm';
-import { bigint, customType, foreignKey, index, integer, pgTable, primaryKey, uniqueIndex, type AnyPgColumn, type PgColumnBuilderBase } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  customType,
+  foreignKey,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  uniqueIndex,
+  type AnyPgColumn,
+  type PgColumnBuilderBase,
+} from 'drizzle-orm/pg-core';
 import { getTableConfig, SQLiteTable, type SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import * as sqlite from './schema';
 
@@ -16,10 +27,17 @@ const textC = customType<{ data: string }>({ dataType: () => 'text COLLATE "C"' 
 function column(c: SQLiteColumn): PgColumnBuilderBase {
   let b;
   switch (c.columnType) {
-    case 'SQLiteText': b = textC(c.name); break;
-    case 'SQLiteBoolean': b = integer(c.name); break;
-    case 'SQLiteInteger': b = bigint(c.name, { mode: 'number' }); break;
-    default: throw new Error(`schema-pg: no PostgreSQL type for ${c.columnType} (${c.name})`);
+    case 'SQLiteText':
+      b = textC(c.name);
+      break;
+    case 'SQLiteBoolean':
+      b = integer(c.name);
+      break;
+    case 'SQLiteInteger':
+      b = bigint(c.name, { mode: 'number' });
+      break;
+    default:
+      throw new Error(`schema-pg: no PostgreSQL type for ${c.columnType} (${c.name})`);
   }
   if (c.notNull) b = b.notNull();
   if (c.primary) b = b.primaryKey();
@@ -31,7 +49,9 @@ const tables = new Map<string, Table>();
 
 function derive(t: SQLiteTable): Table {
   const config = getTableConfig(t);
-  const cols = Object.fromEntries(Object.entries(getTableColumns(t)).map(([key, c]) => [key, column(c as SQLiteColumn)]));
+  const cols = Object.fromEntries(
+    Object.entries(getTableColumns(t)).map(([key, c]) => [key, column(c as SQLiteColumn)]),
+  );
   const byName = (pgt: Record<string, AnyPgColumn>, name: string) => {
     const entry = Object.values(pgt).find((c) => c.name === name);
     if (!entry) throw new Error(`schema-pg: ${config.name}.${name} missing`);
@@ -48,7 +68,10 @@ function derive(t: SQLiteTable): Table {
       }),
       ...config.foreignKeys.map((fk) => {
         const ref = fk.reference();
-        const target = tables.get(getTableConfig(ref.foreignTable as SQLiteTable).name) as unknown as Record<string, AnyPgColumn>;
+        const target = tables.get(getTableConfig(ref.foreignTable as SQLiteTable).name) as unknown as Record<
+          string,
+          AnyPgColumn
+        >;
         const built = foreignKey({
           name: fk.getName(),
           columns: on(ref.columns.map((c) => c.name)),
@@ -63,12 +86,43 @@ function derive(t: SQLiteTable): Table {
 }
 
 const derived = Object.fromEntries(
-  Object.entries(sqlite).filter(([, v]) => v instanceof SQLiteTable).map(([k, v]) => [k, derive(v as SQLiteTable)]),
+  Object.entries(sqlite)
+    .filter(([, v]) => v instanceof SQLiteTable)
+    .map(([k, v]) => [k, derive(v as SQLiteTable)]),
 );
 
 export const {
-  subscribers, msisdns, devices, searchTerms, dmSessions, dmSessionValues, jobs, deviceModels, backupProfiles,
-  policies, snapshots, snapshotStaging, blobs, localBackups, apiTokens, auditEvents, policyAssignments,
-  firmwarePackages, appPackages, restorePlans, restoreItems, consents, deviceLinks, users, webSessions,
-  dsAccounts, dsStores, dsItems, dsSessions, dsSnapshots, contentKeys, blobKeys, leases,
+  subscribers,
+  msisdns,
+  devices,
+  searchTerms,
+  dmSessions,
+  dmSessionValues,
+  jobs,
+  deviceModels,
+  backupProfiles,
+  policies,
+  snapshots,
+  snapshotStaging,
+  blobs,
+  localBackups,
+  apiTokens,
+  auditEvents,
+  policyAssignments,
+  firmwarePackages,
+  appPackages,
+  restorePlans,
+  restoreItems,
+  consents,
+  deviceLinks,
+  users,
+  webSessions,
+  dsAccounts,
+  dsStores,
+  dsItems,
+  dsSessions,
+  dsSnapshots,
+  contentKeys,
+  blobKeys,
+  leases,
 } = derived;

@@ -13,20 +13,26 @@ describe('SQLite transactions across async flows', () => {
   it('runs transactions begun at the same moment one after the other', async () => {
     const db = openDb(':memory:');
     const order: string[] = [];
-    await Promise.all(['a', 'b', 'c'].map((name) => db.transaction(async (tx) => {
-      order.push(`${name}:begin`);
-      await tx.insert(schema.subscribers).values({ name });
-      await tick();
-      order.push(`${name}:end`);
-    })));
+    await Promise.all(
+      ['a', 'b', 'c'].map((name) =>
+        db.transaction(async (tx) => {
+          order.push(`${name}:begin`);
+          await tx.insert(schema.subscribers).values({ name });
+          await tick();
+          order.push(`${name}:end`);
+        }),
+      ),
+    );
     expect(order).toEqual(['a:begin', 'a:end', 'b:begin', 'b:end', 'c:begin', 'c:end']);
     expect(await db.select().from(schema.subscribers)).toHaveLength(3);
   });
 
-  it('keeps another flow\'s statement out of a transaction that rolls back', async () => {
+  it("keeps another flow's statement out of a transaction that rolls back", async () => {
     const db = openDb(':memory:');
     let inside!: () => void;
-    const opened = new Promise<void>((r) => { inside = r; });
+    const opened = new Promise<void>((r) => {
+      inside = r;
+    });
     const failing = db.transaction(async (tx) => {
       await tx.insert(schema.subscribers).values({ name: 'rolled back' });
       inside();
@@ -38,7 +44,9 @@ describe('SQLite transactions across async flows', () => {
     const outside = db.insert(schema.subscribers).values({ name: 'kept' });
     await expect(failing).rejects.toThrow('abort');
     await outside;
-    expect((await db.select({ name: schema.subscribers.name }).from(schema.subscribers)).map((r) => r.name)).toEqual(['kept']);
+    expect((await db.select({ name: schema.subscribers.name }).from(schema.subscribers)).map((r) => r.name)).toEqual([
+      'kept',
+    ]);
   });
 
   it('refuses a transaction begun on the database from inside another (it must use the handle it was given)', async () => {
@@ -47,12 +55,19 @@ describe('SQLite transactions across async flows', () => {
     // A savepoint through the handle is fine, and its rollback leaves the outer work.
     await db.transaction(async (tx) => {
       await tx.insert(schema.subscribers).values({ name: 'outer' });
-      await tx.transaction(async (sp) => {
-        await sp.insert(schema.subscribers).values({ name: 'inner' });
-        sp.rollback();
-      }).catch(() => {});
+      await tx
+        .transaction(async (sp) => {
+          await sp.insert(schema.subscribers).values({ name: 'inner' });
+          sp.rollback();
+        })
+        .catch(() => {});
     });
-    const names = (await db.select({ name: schema.subscribers.name }).from(schema.subscribers).where(eq(schema.subscribers.name, 'outer'))).map((r) => r.name);
+    const names = (
+      await db
+        .select({ name: schema.subscribers.name })
+        .from(schema.subscribers)
+        .where(eq(schema.subscribers.name, 'outer'))
+    ).map((r) => r.name);
     expect(names).toEqual(['outer']);
     expect(await db.select().from(schema.subscribers)).toHaveLength(1);
   });

@@ -6,7 +6,14 @@ import { expect, test, type Page } from '@playwright/test';
 import { deviceOf, signInAs, simHandsets } from './support';
 
 const STAFF_PAGES = ['/', '/fleet', '/audit'];
-const ADMIN_PAGES = ['/admin/policies', '/admin/models', '/admin/catalog', '/admin/users', '/admin/tokens', '/admin/api'];
+const ADMIN_PAGES = [
+  '/admin/policies',
+  '/admin/models',
+  '/admin/catalog',
+  '/admin/users',
+  '/admin/tokens',
+  '/admin/api',
+];
 
 let devId: string;
 let device: { id: string; subscriberId: string | null };
@@ -17,7 +24,14 @@ test.beforeAll(async ({ request }, testInfo) => {
 });
 
 test('a visitor who is not signed in is sent to sign-in from every page', async ({ page }) => {
-  for (const p of [...STAFF_PAGES, ...ADMIN_PAGES, `/devices/${device.id}`, `/subscribers/${device.subscriberId}`, '/portal', '/portal/consents']) {
+  for (const p of [
+    ...STAFF_PAGES,
+    ...ADMIN_PAGES,
+    `/devices/${device.id}`,
+    `/subscribers/${device.subscriberId}`,
+    '/portal',
+    '/portal/consents',
+  ]) {
     await page.goto(p);
     await expect(page, p).toHaveURL(/\/sign-in$/);
   }
@@ -51,10 +65,17 @@ async function crawl(page: Page, start: string, max: number): Promise<string[]> 
     visited++;
     const res = await page.goto(url);
     const status = res?.status() ?? 0;
-    const broken = status >= 400 || (await page.getByText(/Application error|This page could not be found|Internal Server Error/).count()) > 0;
-    if (broken) { failed.push(`${url} (${status})`); continue; }
+    const broken =
+      status >= 400 ||
+      (await page.getByText(/Application error|This page could not be found|Internal Server Error/).count()) > 0;
+    if (broken) {
+      failed.push(`${url} (${status})`);
+      continue;
+    }
     // getAttribute, not .href: the charts' links are SVG <a>, whose href is not a string.
-    const hrefs = await page.locator('a[href]').evaluateAll((as) => as.map((a) => new URL(a.getAttribute('href')!, document.baseURI).href));
+    const hrefs = await page
+      .locator('a[href]')
+      .evaluateAll((as) => as.map((a) => new URL(a.getAttribute('href')!, document.baseURI).href));
     for (const href of hrefs) {
       const u = new URL(href);
       if (u.origin !== new URL(page.url()).origin) continue;
@@ -77,7 +98,8 @@ for (const role of ['admin', 'agent', 'subscriber'] as const) {
   test(`every link shown to ${role === 'subscriber' ? 'a subscriber' : `an ${role}`} works`, async ({ page }) => {
     test.setTimeout(180_000);
     await signInAs(page, role, role === 'subscriber' ? { subscriberId: device.subscriberId! } : {});
-    const starts = role === 'subscriber' ? ['/portal'] : ['/', `/devices/${device.id}`, `/subscribers/${device.subscriberId}`];
+    const starts =
+      role === 'subscriber' ? ['/portal'] : ['/', `/devices/${device.id}`, `/subscribers/${device.subscriberId}`];
     const failed: string[] = [];
     for (const s of starts) failed.push(...(await crawl(page, s, 40)));
     expect(failed).toEqual([]);

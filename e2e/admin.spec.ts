@@ -14,7 +14,10 @@ async function nextBackupOf(page: Page): Promise<number> {
   return Number(await t.getAttribute('data-next-backup'));
 }
 
-test('an admin gives a handset its own policy, changes its interval and sees the next backup move; the audit log has it', async ({ page, browser }, testInfo) => {
+test('an admin gives a handset its own policy, changes its interval and sees the next backup move; the audit log has it', async ({
+  page,
+  browser,
+}, testInfo) => {
   const [devId] = simHandsets(testInfo, { devices: 1, seed: 7305, backup: true });
   const admin = await signInAs(page, 'admin');
   const tag = randomUUID().slice(0, 6);
@@ -56,7 +59,9 @@ test('an admin gives a handset its own policy, changes its interval and sees the
   await expect(check).toContainText(policy);
   await expect(check).toContainText(`group ${group}`);
   const before = await nextBackupOf(page);
-  await expect(page.getByRole('region', { name: 'Next backups' }).getByRole('row').filter({ hasText: devId! })).toBeVisible();
+  await expect(
+    page.getByRole('region', { name: 'Next backups' }).getByRole('row').filter({ hasText: devId! }),
+  ).toBeVisible();
   await keepScreenshot(page, testInfo, 'admin-policy-preview');
 
   // Every 2 days instead of 7: the next backup comes 5 days sooner.
@@ -78,7 +83,10 @@ test('an admin gives a handset its own policy, changes its interval and sees the
   await expect(row).toContainText(policy);
   await expect(page.getByRole('row').filter({ hasText: 'policy.assigned' })).toBeVisible();
   await keepScreenshot(page, testInfo, 'audit-log');
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Export CSV' }).click(),
+  ]);
   const csv = fs.readFileSync((await download.path())!, 'utf8');
   const lines = csv.trim().split('\r\n');
   expect(lines[0]).toBe('at,actor,action,device,details');

@@ -25,12 +25,19 @@ function gradientPng(w = 96, h = 54): Uint8Array {
   ihdr.writeUInt32BE(w, 0);
   ihdr.writeUInt32BE(h, 4);
   ihdr.set([8, 2, 0, 0, 0], 8);
-  return new Uint8Array(Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
-  ]));
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', deflateSync(raw)),
+      chunk('IEND', Buffer.alloc(0)),
+    ]),
+  );
 }
 
-test('an agent opens a handset, sees its two backups on the timeline, browses one with previews and diffs them', async ({ page }, testInfo) => {
+test('an agent opens a handset, sees its two backups on the timeline, browses one with previews and diffs them', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(180_000);
   // A handset of this spec's own, backed up through a real DM session.
   const [devId] = simHandsets(testInfo, { devices: 1, seed: SEED, backup: true });
@@ -42,7 +49,11 @@ test('an agent opens a handset, sees its two backups on the timeline, browses on
   store.save(state, tree);
   simHandsets(testInfo, { devices: 1, seed: SEED, backup: true });
 
-  const snapshots = JSON.parse(rewind(['snapshots', devId!, '--json'])) as Array<{ id: string; deviceId: string; status: string }>;
+  const snapshots = JSON.parse(rewind(['snapshots', devId!, '--json'])) as Array<{
+    id: string;
+    deviceId: string;
+    status: string;
+  }>;
   expect(snapshots.map((s) => s.status)).toEqual(['complete', 'complete']);
   const [newest, first] = snapshots;
   const deviceId = newest!.deviceId;
@@ -59,7 +70,10 @@ test('an agent opens a handset, sees its two backups on the timeline, browses on
   await expect(page.getByRole('region', { name: 'Pending and deferred jobs' })).toContainText('Nothing pending');
   const rows = page.getByRole('table', { name: 'Backups of this handset, newest first' }).getByRole('row');
   await expect(rows).toHaveCount(3);
-  await expect(rows.nth(1).getByRole('link', { name: 'Restore' })).toHaveAttribute('href', `/devices/${deviceId}/restore?snapshot=${newest!.id}`);
+  await expect(rows.nth(1).getByRole('link', { name: 'Restore' })).toHaveAttribute(
+    'href',
+    `/devices/${deviceId}/restore?snapshot=${newest!.id}`,
+  );
   await keepScreenshot(page, testInfo, 'device');
 
   // The snapshot browser: the tree by category, a picture and a ringtone player.
@@ -100,8 +114,12 @@ test('an agent opens a handset, sees its two backups on the timeline, browses on
   await page.goto(`/devices/${deviceId}`);
   await page.getByRole('button', { name: 'Back up now' }).click();
   await expect(page.getByText('Backup queued: the handset is being woken')).toBeVisible();
-  await expect(page.getByRole('region', { name: 'Pending and deferred jobs' }).getByRole('link', { name: 'Backup (on-demand)' })).toBeVisible();
-  await expect(page.getByRole('region', { name: 'Pending and deferred jobs' })).toContainText(/waking the handset|waiting for the handset to connect/);
+  await expect(
+    page.getByRole('region', { name: 'Pending and deferred jobs' }).getByRole('link', { name: 'Backup (on-demand)' }),
+  ).toBeVisible();
+  await expect(page.getByRole('region', { name: 'Pending and deferred jobs' })).toContainText(
+    /waking the handset|waiting for the handset to connect/,
+  );
   await keepScreenshot(page, testInfo, 'device-pending');
   // On a phone-sized screen the page still reads top to bottom, tables scrolling sideways.
   await page.setViewportSize({ width: 390, height: 844 });

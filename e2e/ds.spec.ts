@@ -14,10 +14,18 @@ import { expect, test } from '@playwright/test';
 import { generateContacts, generateEvents } from '../sim/ds-generate';
 import { deviceOf, keepScreenshot, rewind, signInAs } from './support';
 
-const SYNC_SH = [process.env.SYNCEVOLUTION_SH, path.resolve('../shared/tools/syncevolution/sync.sh'), '/work/shared/tools/syncevolution/sync.sh']
-  .find((p): p is string => !!p && fs.existsSync(p));
+const SYNC_SH = [
+  process.env.SYNCEVOLUTION_SH,
+  path.resolve('../shared/tools/syncevolution/sync.sh'),
+  '/work/shared/tools/syncevolution/sync.sh',
+].find((p): p is string => !!p && fs.existsSync(p));
 const hasSyncEvolution = (() => {
-  try { execFileSync('sh', ['-c', 'command -v syncevolution'], { stdio: 'ignore' }); return !!SYNC_SH; } catch { return false; }
+  try {
+    execFileSync('sh', ['-c', 'command -v syncevolution'], { stdio: 'ignore' });
+    return !!SYNC_SH;
+  } catch {
+    return false;
+  }
 })();
 
 /** A Luhn-valid IMEI of the spec's own, so reruns against one database do not collide. */
@@ -32,30 +40,64 @@ function imei(): string {
 
 function addHandset(subscriber: string): string {
   const devId = imei();
-  rewind(['device', 'add', '--dev-id', devId, '--manufacturer', 'Nimbus', '--model', 'N1', '--server-id', 'rewind', '--auth', 'md5',
-    '--client-user', `u-${devId.slice(-6)}`, '--client-pass', 'client-pass', '--server-pass', 'server-pass', '--subscriber', subscriber]);
+  rewind([
+    'device',
+    'add',
+    '--dev-id',
+    devId,
+    '--manufacturer',
+    'Nimbus',
+    '--model',
+    'N1',
+    '--server-id',
+    'rewind',
+    '--auth',
+    'md5',
+    '--client-user',
+    `u-${devId.slice(-6)}`,
+    '--client-pass',
+    'client-pass',
+    '--server-pass',
+    'server-pass',
+    '--subscriber',
+    subscriber,
+  ]);
   return devId;
 }
 
 function sync(url: string, user: string, dir: string, mode: 'slow' | 'two-way'): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('bash', [SYNC_SH!, url, user, 'secret-pass', dir, mode, 'xml'], { timeout: 150_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`sync.sh ${mode} failed: ${err.message}\n${stdout.slice(-3000)}\n${stderr.slice(-2000)}`));
-      else resolve(stdout);
-    });
+    execFile(
+      'bash',
+      [SYNC_SH!, url, user, 'secret-pass', dir, mode, 'xml'],
+      { timeout: 150_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err)
+          reject(new Error(`sync.sh ${mode} failed: ${err.message}\n${stdout.slice(-3000)}\n${stderr.slice(-2000)}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
 const fn = (text: string) => /^FN:(.*)$/m.exec(text)![1]!.trim();
 
 test.describe('Data Sync backups of contacts and calendar', () => {
-  test.skip(!hasSyncEvolution, 'SyncEvolution is not installed (scripts/ensure-system-deps.sh installs it): this spec needs a real DS client.');
+  test.skip(
+    !hasSyncEvolution,
+    'SyncEvolution is not installed (scripts/ensure-system-deps.sh installs it): this spec needs a real DS client.',
+  );
 
-  test('two syncs by SyncEvolution become two DS backups; the diff names the changed and added contacts', async ({ page, request }, testInfo) => {
+  test('two syncs by SyncEvolution become two DS backups; the diff names the changed and added contacts', async ({
+    page,
+    request,
+  }, testInfo) => {
     test.setTimeout(300_000);
     const devId = addHandset('Dee Sync');
     const user = `dee-${randomUUID().slice(0, 8)}`;
-    expect(rewind(['ds-account', 'add', '--dev-id', devId, '--user', user, '--pass', 'secret-pass'])).toContain(`DS account ${user} created`);
+    expect(rewind(['ds-account', 'add', '--dev-id', devId, '--user', user, '--pass', 'secret-pass'])).toContain(
+      `DS account ${user} created`,
+    );
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-e2e-ds-'));
     fs.mkdirSync(path.join(dir, 'contacts'), { recursive: true });
@@ -70,10 +112,15 @@ test.describe('Data Sync backups of contacts and calendar', () => {
     const unique = contacts.filter((c) => contacts.filter((o) => fn(o.text) === fn(c.text)).length === 1);
     const changed = unique.slice(0, 2);
     changed.forEach((c, i) => {
-      fs.writeFileSync(path.join(dir, 'contacts', `${c.id}.vcf`), c.text.replace(/TEL;TYPE=CELL:[^\r\n]+/, `TEL;TYPE=CELL:+44770099900${i}`));
+      fs.writeFileSync(
+        path.join(dir, 'contacts', `${c.id}.vcf`),
+        c.text.replace(/TEL;TYPE=CELL:[^\r\n]+/, `TEL;TYPE=CELL:+44770099900${i}`),
+      );
     });
-    fs.writeFileSync(path.join(dir, 'contacts', 'new-contact.vcf'),
-      'BEGIN:VCARD\r\nVERSION:3.0\r\nN:Hopper;Grace;;;\r\nFN:Grace Hopper\r\nTEL;TYPE=CELL:+447700900777\r\nEMAIL;TYPE=INTERNET:grace@example.net\r\nEND:VCARD\r\n');
+    fs.writeFileSync(
+      path.join(dir, 'contacts', 'new-contact.vcf'),
+      'BEGIN:VCARD\r\nVERSION:3.0\r\nN:Hopper;Grace;;;\r\nFN:Grace Hopper\r\nTEL;TYPE=CELL:+447700900777\r\nEMAIL;TYPE=INTERNET:grace@example.net\r\nEND:VCARD\r\n',
+    );
     expect(await sync(url, user, dir, 'two-way')).toContain('Synchronization successful');
     fs.rmSync(dir, { recursive: true, force: true });
 
@@ -95,7 +142,11 @@ test.describe('Data Sync backups of contacts and calendar', () => {
     await expect(section.getByRole('link', { name: 'Follow the contacts backup' })).toBeVisible();
 
     // Browse the newest backup: contacts by name with their numbers; find the new one.
-    await backups.getByRole('row').nth(1).getByRole('link', { name: /Browse/ }).click();
+    await backups
+      .getByRole('row')
+      .nth(1)
+      .getByRole('link', { name: /Browse/ })
+      .click();
     await expect(page.getByRole('heading', { name: 'Contacts and calendar backup' })).toBeVisible();
     await expect(page.getByText('51 contacts')).toBeVisible();
     await page.getByLabel('Find a contact by name').fill('Hopper');
@@ -111,7 +162,10 @@ test.describe('Data Sync backups of contacts and calendar', () => {
 
     // The diff with the previous backup: two changed contacts, old and new numbers, one added.
     await page.goto(`/devices/${device.id}`);
-    await page.getByRole('table', { name: 'Contacts and calendar backups' }).getByRole('link', { name: /Diff the DS backup/ }).click();
+    await page
+      .getByRole('table', { name: 'Contacts and calendar backups' })
+      .getByRole('link', { name: /Diff the DS backup/ })
+      .click();
     await expect(page.getByRole('heading', { name: 'Contacts and calendar: what changed' })).toBeVisible();
     await expect(page.getByText('1 contact added, 2 contacts changed')).toBeVisible();
     const changedList = page.getByRole('list', { name: 'Changed' });

@@ -1,7 +1,11 @@
 import { expect, test } from '@playwright/test';
 import { apiToken, deviceOf, keepScreenshot, signInAs, simHandsets } from './support';
 
-test('an admin erases a subscriber after typing their name; an agent is not offered it; the subscriber is gone', async ({ page, browser, request }, testInfo) => {
+test('an admin erases a subscriber after typing their name; an agent is not offered it; the subscriber is gone', async ({
+  page,
+  browser,
+  request,
+}, testInfo) => {
   const [devId] = simHandsets(testInfo, { devices: 1, seed: 7741, backup: true });
   const { subscriberId } = await deviceOf(request, devId!);
 
@@ -29,7 +33,9 @@ test('an admin erases a subscriber after typing their name; an agent is not offe
 
   const gone = await page.goto(`/subscribers/${subscriberId}`);
   expect(gone?.status()).toBe(404);
-  const api = await request.get(`/api/v1/devices/${encodeURIComponent(devId!)}`, { headers: { authorization: `Bearer ${apiToken()}` } });
+  const api = await request.get(`/api/v1/devices/${encodeURIComponent(devId!)}`, {
+    headers: { authorization: `Bearer ${apiToken()}` },
+  });
   expect(api.status()).toBe(404);
   await page.goto('/audit?action=subscriber.erased');
   await expect(page.locator('td', { hasText: 'subscriber.erased' }).first()).toBeVisible();

@@ -10,9 +10,31 @@ import type { TestInfo } from '@playwright/test';
 /** Starts the handsets `simHandsets` registered with this seed; stop them in afterAll. */
 export function keepConnected(testInfo: TestInfo, opts: { seed: number; devices: number }): { stop: () => void } {
   const base = testInfo.project.use.baseURL!;
-  const child: ChildProcess = spawn(path.resolve('node_modules/.bin/tsx'), [
-    'cli/rewind.ts', 'sim', '--server', `${base}/dm`, '--devices', String(opts.devices), '--seed', String(opts.seed), '--minutes', '5', '--every', '2',
-    '--media-scale', '0.02', '--state-dir', path.join(process.env.E2E_DATA_DIR!, `handsets-${opts.seed}`),
-  ], { env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, LOG_LEVEL: 'silent' }, stdio: 'ignore' });
-  return { stop: () => { if (child.exitCode === null) child.kill('SIGINT'); } };
+  const child: ChildProcess = spawn(
+    path.resolve('node_modules/.bin/tsx'),
+    [
+      'cli/rewind.ts',
+      'sim',
+      '--server',
+      `${base}/dm`,
+      '--devices',
+      String(opts.devices),
+      '--seed',
+      String(opts.seed),
+      '--minutes',
+      '5',
+      '--every',
+      '2',
+      '--media-scale',
+      '0.02',
+      '--state-dir',
+      path.join(process.env.E2E_DATA_DIR!, `handsets-${opts.seed}`),
+    ],
+    { env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, LOG_LEVEL: 'silent' }, stdio: 'ignore' },
+  );
+  return {
+    stop: () => {
+      if (child.exitCode === null) child.kill('SIGINT');
+    },
+  };
 }

@@ -9,7 +9,10 @@ test.afterAll(() => live?.stop());
 
 // Calling a portal action with another subscriber's id is refused in test/portal.test.ts
 // (each action, as a signed-in subscriber, with nothing changed); here the browser's side.
-test('a subscriber backs up now, restores a ringtone, and cannot open another subscriber’s handset', async ({ page, request }, testInfo) => {
+test('a subscriber backs up now, restores a ringtone, and cannot open another subscriber’s handset', async ({
+  page,
+  request,
+}, testInfo) => {
   test.setTimeout(240_000);
   const [devId] = simHandsets(testInfo, { devices: 1, seed: SEED, backup: true });
   const [otherDevId] = simHandsets(testInfo, { devices: 1, seed: SEED + 1 });
@@ -36,24 +39,41 @@ test('a subscriber backs up now, restores a ringtone, and cannot open another su
 
   await page.getByRole('link', { name: 'My backups' }).click();
   // The first backup and this one (a retry of the spec adds its own first backup again).
-  await expect.poll(() => page.getByRole('region', { name: /^My backups/ }).getByRole('row').filter({ hasText: 'asked for' }).count()).toBeGreaterThanOrEqual(2);
+  await expect
+    .poll(() =>
+      page
+        .getByRole('region', { name: /^My backups/ })
+        .getByRole('row')
+        .filter({ hasText: 'asked for' })
+        .count(),
+    )
+    .toBeGreaterThanOrEqual(2);
   await keepScreenshot(page, testInfo, 'portal-device');
 
   // Restore one ringtone, picked on its own.
   await page.getByRole('link', { name: 'Restore…' }).click();
-  const appdata = page.getByRole('listitem').filter({ has: page.getByRole('checkbox', { name: 'Ringtones, wallpapers and screensavers', exact: true }) });
+  const appdata = page
+    .getByRole('listitem')
+    .filter({ has: page.getByRole('checkbox', { name: 'Ringtones, wallpapers and screensavers', exact: true }) });
   await appdata.getByText('Choose single items').click();
   const ringtone = appdata.getByRole('checkbox', { name: /^Ringtones\// }).first();
   await ringtone.check();
   await page.getByRole('button', { name: 'Preview the restore' }).click();
   const preview = page.getByRole('region', { name: 'Preview: what this restore will do' });
-  await expect(preview.getByTestId('prompt-text')).toContainText(/^Restore ringtones, wallpapers and screensavers from your backup of/);
+  await expect(preview.getByTestId('prompt-text')).toContainText(
+    /^Restore ringtones, wallpapers and screensavers from your backup of/,
+  );
   await expect(preview).toContainText('What you will see on the handset');
   await keepScreenshot(page, testInfo, 'portal-restore-preview');
   await preview.getByRole('button', { name: 'Confirm and start the restore' }).click();
   await page.waitForURL(/\/portal\/jobs\/[0-9a-f-]+$/);
   await expect(page.getByText('Finished: everything read back as it was written.')).toBeVisible({ timeout: 120_000 });
-  await expect(page.getByRole('region', { name: /^Items/ }).getByRole('row').filter({ hasText: './AppData/Ringtones/' })).toContainText('verified');
+  await expect(
+    page
+      .getByRole('region', { name: /^Items/ })
+      .getByRole('row')
+      .filter({ hasText: './AppData/Ringtones/' }),
+  ).toContainText('verified');
   await keepScreenshot(page, testInfo, 'portal-restore-succeeded');
 
   await page.getByRole('link', { name: 'My consent history' }).click();

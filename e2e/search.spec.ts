@@ -13,7 +13,9 @@ function luhn(body: string): number {
   return (10 - (sum % 10)) % 10;
 }
 
-test('an agent finds a subscriber by MSISDN in national form as they type, and opens their page', async ({ page }, testInfo) => {
+test('an agent finds a subscriber by MSISDN in national form as they type, and opens their page', async ({
+  page,
+}, testInfo) => {
   // A subscriber of this spec's own: a number and an IMEI no other spec uses.
   const tail = String(randomInt(0, 100_000)).padStart(5, '0');
   const msisdn = `4477009${tail}`;
@@ -21,8 +23,32 @@ test('an agent finds a subscriber by MSISDN in national form as they type, and o
   const devId = `IMEI:${body}${luhn(body)}`;
   const name = `Philippa Quarles ${tail}`;
   rewind([
-    'device', 'add', '--dev-id', devId, '--manufacturer', 'Nimbus Mobile', '--model', 'N1', '--fw', '1.1.0', '--server-id', 'rewind', '--auth', 'md5',
-    '--client-user', devId, '--client-pass', 'e2e-client', '--server-pass', 'e2e-server', '--msisdn', msisdn, '--subscriber', name, '--email', `philippa.${tail}@example.org`,
+    'device',
+    'add',
+    '--dev-id',
+    devId,
+    '--manufacturer',
+    'Nimbus Mobile',
+    '--model',
+    'N1',
+    '--fw',
+    '1.1.0',
+    '--server-id',
+    'rewind',
+    '--auth',
+    'md5',
+    '--client-user',
+    devId,
+    '--client-pass',
+    'e2e-client',
+    '--server-pass',
+    'e2e-server',
+    '--msisdn',
+    msisdn,
+    '--subscriber',
+    name,
+    '--email',
+    `philippa.${tail}@example.org`,
   ]);
 
   await signInAs(page, 'agent');
@@ -77,8 +103,30 @@ test('the search works without JavaScript: a GET form the page answers itself', 
   const name = `Octavia Nojs ${tail}`;
   const body = `3546781288${tail}`;
   const devId = `IMEI:${body}${luhn(body)}`;
-  rewind(['device', 'add', '--dev-id', devId, '--manufacturer', 'Nimbus Mobile', '--model', 'N1', '--server-id', 'rewind', '--auth', 'md5',
-    '--client-user', devId, '--client-pass', 'c', '--server-pass', 's', '--msisdn', `4477008${tail}`, '--subscriber', name]);
+  rewind([
+    'device',
+    'add',
+    '--dev-id',
+    devId,
+    '--manufacturer',
+    'Nimbus Mobile',
+    '--model',
+    'N1',
+    '--server-id',
+    'rewind',
+    '--auth',
+    'md5',
+    '--client-user',
+    devId,
+    '--client-pass',
+    'c',
+    '--server-pass',
+    's',
+    '--msisdn',
+    `4477008${tail}`,
+    '--subscriber',
+    name,
+  ]);
   await page.goto('/');
   await page.getByLabel('MSISDN, IMEI, name or email').fill(`octavia nojs ${tail}`);
   await page.getByRole('button', { name: 'Search' }).click();

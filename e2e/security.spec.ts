@@ -11,7 +11,10 @@ import { apiToken, signInAs } from './support';
 const FOREIGN = 'https://evil.example';
 
 /** The server action request the tokens page's form sends for a token called `name`, captured and kept from the server. */
-async function captureCreateToken(page: Page, name: string): Promise<{ url: string; headers: Record<string, string>; body: Buffer }> {
+async function captureCreateToken(
+  page: Page,
+  name: string,
+): Promise<{ url: string; headers: Record<string, string>; body: Buffer }> {
   await page.goto('/admin/tokens');
   const form = page.getByRole('button', { name: 'Create token' });
   await expect(form).toBeEnabled();
@@ -36,7 +39,10 @@ async function tokensNamed(page: Page, name: string): Promise<number> {
   return page.getByRole('cell', { name, exact: true }).count();
 }
 
-test('a server action posted from another origin with the session cookie is refused and creates nothing; from the console it works', async ({ page, baseURL }) => {
+test('a server action posted from another origin with the session cookie is refused and creates nothing; from the console it works', async ({
+  page,
+  baseURL,
+}) => {
   await signInAs(page, 'admin');
   const name = `e2e-origin-${randomUUID().slice(0, 8)}`;
   const action = await captureCreateToken(page, name);
@@ -44,10 +50,17 @@ test('a server action posted from another origin with the session cookie is refu
   expect(await tokensNamed(page, name)).toBe(0);
 
   // Only what a page on another site could send: its Origin, the browser's cookie, the action's own headers.
-  const send = (extra: Record<string, string>) => page.request.post(action.url, {
-    headers: { 'next-action': action.headers['next-action']!, 'content-type': action.headers['content-type']!, accept: 'text/x-component', ...extra },
-    data: action.body, maxRedirects: 0,
-  });
+  const send = (extra: Record<string, string>) =>
+    page.request.post(action.url, {
+      headers: {
+        'next-action': action.headers['next-action']!,
+        'content-type': action.headers['content-type']!,
+        accept: 'text/x-component',
+        ...extra,
+      },
+      data: action.body,
+      maxRedirects: 0,
+    });
   const foreign = await send({ origin: FOREIGN });
   expect(foreign.ok()).toBe(false);
   expect(await tokensNamed(page, name)).toBe(0);
@@ -58,13 +71,17 @@ test('a server action posted from another origin with the session cookie is refu
   expect(await tokensNamed(page, name)).toBe(1);
 });
 
-test('a package upload from another origin, or marked cross-site, is refused with 403 and publishes nothing; from the console it is published', async ({ page, baseURL }) => {
+test('a package upload from another origin, or marked cross-site, is refused with 403 and publishes nothing; from the console it is published', async ({
+  page,
+  baseURL,
+}) => {
   await signInAs(page, 'admin');
   const appId = `com.e2e.origin${randomUUID().slice(0, 8)}`;
-  const upload = (headers: Record<string, string>) => page.request.post(
-    `/admin/catalog/upload?kind=app&appId=${appId}&name=Origin&version=1.0.0`,
-    { headers: { 'content-type': 'application/octet-stream', ...headers }, data: Buffer.from('PK\u0003\u0004 a package') },
-  );
+  const upload = (headers: Record<string, string>) =>
+    page.request.post(`/admin/catalog/upload?kind=app&appId=${appId}&name=Origin&version=1.0.0`, {
+      headers: { 'content-type': 'application/octet-stream', ...headers },
+      data: Buffer.from('PK\u0003\u0004 a package'),
+    });
   const published = async () => {
     const r = await page.request.get('/api/v1/catalog/apps', { headers: { authorization: `Bearer ${apiToken()}` } });
     expect(r.ok()).toBe(true);

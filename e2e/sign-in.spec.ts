@@ -6,9 +6,16 @@ import { expect, test, type Page } from '@playwright/test';
 /** A user of this spec's own, created with the real CLI on the server's database. */
 function seedUser(role: 'admin' | 'agent', password: string): string {
   const email = `e2e-${randomUUID().slice(0, 8)}@rewind.test`;
-  execFileSync(path.resolve('node_modules/.bin/tsx'), ['cli/rewind.ts', 'user', 'add', '--email', email, '--role', role], {
-    input: `${password}\n`, env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: 60_000,
-  });
+  execFileSync(
+    path.resolve('node_modules/.bin/tsx'),
+    ['cli/rewind.ts', 'user', 'add', '--email', email, '--role', role],
+    {
+      input: `${password}\n`,
+      env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  );
   return email;
 }
 

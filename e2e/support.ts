@@ -10,16 +10,33 @@ import { expect, type APIRequestContext, type Page, type TestInfo } from '@playw
 /** Runs `rewind <args>` on the e2e server's data directory; its standard output. */
 export function rewind(args: string[], opts: { input?: string; timeout?: number } = {}): string {
   return execFileSync(path.resolve('node_modules/.bin/tsx'), ['cli/rewind.ts', ...args], {
-    input: opts.input, env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, LOG_LEVEL: 'silent' }, encoding: 'utf8', timeout: opts.timeout ?? 90_000,
+    input: opts.input,
+    env: { ...process.env, DATA_DIR: process.env.E2E_DATA_DIR!, LOG_LEVEL: 'silent' },
+    encoding: 'utf8',
+    timeout: opts.timeout ?? 90_000,
   });
 }
 
 export const E2E_PASSWORD = 'e2e password of this spec';
 
 /** A user of the spec's own (a subscriber user needs the subscriber's id); its email. */
-export function seedUser(role: 'admin' | 'agent' | 'subscriber', opts: { subscriberId?: string; password?: string } = {}): string {
+export function seedUser(
+  role: 'admin' | 'agent' | 'subscriber',
+  opts: { subscriberId?: string; password?: string } = {},
+): string {
   const email = `e2e-${role}-${randomUUID().slice(0, 8)}@rewind.test`;
-  rewind(['user', 'add', '--email', email, '--role', role, ...(opts.subscriberId ? ['--subscriber', opts.subscriberId] : [])], { input: `${opts.password ?? E2E_PASSWORD}\n`, timeout: 60_000 });
+  rewind(
+    [
+      'user',
+      'add',
+      '--email',
+      email,
+      '--role',
+      role,
+      ...(opts.subscriberId ? ['--subscriber', opts.subscriberId] : []),
+    ],
+    { input: `${opts.password ?? E2E_PASSWORD}\n`, timeout: 60_000 },
+  );
   return email;
 }
 
@@ -34,7 +51,11 @@ export async function signIn(page: Page, email: string, password = E2E_PASSWORD)
 }
 
 /** A new user of `role`, signed in. */
-export async function signInAs(page: Page, role: 'admin' | 'agent' | 'subscriber', opts: { subscriberId?: string } = {}): Promise<string> {
+export async function signInAs(
+  page: Page,
+  role: 'admin' | 'agent' | 'subscriber',
+  opts: { subscriberId?: string } = {},
+): Promise<string> {
   const email = seedUser(role, opts);
   await signIn(page, email);
   return email;
@@ -44,11 +65,26 @@ export async function signInAs(page: Page, role: 'admin' | 'agent' | 'subscriber
  * Virtual handsets of the spec's own, registered and run by `rewind sim` against the e2e
  * server's /dm (one session each, with a backup when `backup`); their DevIds.
  */
-export function simHandsets(testInfo: TestInfo, opts: { devices: number; seed: number; backup?: boolean; extra?: string[] }): string[] {
+export function simHandsets(
+  testInfo: TestInfo,
+  opts: { devices: number; seed: number; backup?: boolean; extra?: string[] },
+): string[] {
   const base = testInfo.project.use.baseURL!;
   const out = rewind([
-    'sim', '--server', `${base}/dm`, '--devices', String(opts.devices), '--once', ...(opts.backup ? ['--backup'] : []), '--seed', String(opts.seed),
-    '--media-scale', '0.02', '--state-dir', path.join(process.env.E2E_DATA_DIR!, `handsets-${opts.seed}`), ...(opts.extra ?? []),
+    'sim',
+    '--server',
+    `${base}/dm`,
+    '--devices',
+    String(opts.devices),
+    '--once',
+    ...(opts.backup ? ['--backup'] : []),
+    '--seed',
+    String(opts.seed),
+    '--media-scale',
+    '0.02',
+    '--state-dir',
+    path.join(process.env.E2E_DATA_DIR!, `handsets-${opts.seed}`),
+    ...(opts.extra ?? []),
   ]);
   expect(out).toMatch(new RegExp(`sessions\\s+${opts.devices} \\(${opts.devices} ok, 0 failed\\)`));
   const devIds = [...out.matchAll(/^\s+(IMEI:\d+)/gm)].map((m) => m[1]!);
@@ -69,8 +105,13 @@ export function apiToken(): string {
 }
 
 /** The device's record as the REST API shows it: its id (the console's URLs use it) and subscriberId. */
-export async function deviceOf(request: APIRequestContext, devId: string): Promise<{ id: string; devId: string; subscriberId: string | null }> {
-  const r = await request.get(`/api/v1/devices/${encodeURIComponent(devId)}`, { headers: { authorization: `Bearer ${apiToken()}` } });
+export async function deviceOf(
+  request: APIRequestContext,
+  devId: string,
+): Promise<{ id: string; devId: string; subscriberId: string | null }> {
+  const r = await request.get(`/api/v1/devices/${encodeURIComponent(devId)}`, {
+    headers: { authorization: `Bearer ${apiToken()}` },
+  });
   expect(r.ok()).toBe(true);
   return ((await r.json()) as { device: { id: string; devId: string; subscriberId: string | null } }).device;
 }

@@ -55,7 +55,9 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   // Vitest's and tsx's own loader flags are not the server's business.
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/start.ts'), '--protocol-only'], {
-    cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   // A soak or benchmark that is itself stopped takes its server along.
   const killOnExit = () => child.kill('SIGKILL');
@@ -63,11 +65,16 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
   child.once('exit', () => process.off('exit', killOnExit));
   let stderr = '';
   child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (s: string) => { stderr = (stderr + s).slice(-4000); });
+  child.stderr!.on('data', (s: string) => {
+    stderr = (stderr + s).slice(-4000);
+  });
   child.stdout!.setEncoding('utf8');
   const dmUrl = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => fail(new Error(`the server did not start in ${opts.startTimeoutMs ?? 60_000} ms`)), opts.startTimeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => fail(new Error(`the server did not start in ${opts.startTimeoutMs ?? 60_000} ms`)),
+      opts.startTimeoutMs ?? 60_000,
+    );
     const fail = (e: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -95,7 +102,9 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
       if (errors.length >= 50 || !line.startsWith('{')) continue;
       try {
         if ((JSON.parse(line) as { level?: number }).level! >= 50) errors.push(line.slice(0, 2000));
-      } catch { /* not a log entry */ }
+      } catch {
+        /* not a log entry */
+      }
     }
   });
   return {
@@ -104,12 +113,16 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
     child,
     stderrTail: () => stderr.trim(),
     errors: () => [...errors],
-    stop: (graceMs = 10_000) => new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
-      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      child.once('exit', (code) => { clearTimeout(t); resolve(code); });
-      child.kill('SIGTERM');
-    }),
+    stop: (graceMs = 10_000) =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+        const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        child.once('exit', (code) => {
+          clearTimeout(t);
+          resolve(code);
+        });
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -123,10 +136,16 @@ export function rssOf(pid: number): number | undefined {
   }
 }
 
-export interface RssSample { atMs: number; rss: number }
+export interface RssSample {
+  atMs: number;
+  rss: number;
+}
 
 /** Samples a process's RSS every `everyMs` until stopped; the samples are kept in order. */
-export function sampleRss(pid: number, everyMs = 1000): { samples: RssSample[]; max(): number; latest(): number; stop(): void } {
+export function sampleRss(
+  pid: number,
+  everyMs = 1000,
+): { samples: RssSample[]; max(): number; latest(): number; stop(): void } {
   const started = Date.now();
   const samples: RssSample[] = [];
   const take = () => {
@@ -140,6 +159,9 @@ export function sampleRss(pid: number, everyMs = 1000): { samples: RssSample[]; 
     samples,
     max: () => samples.reduce((a, s) => Math.max(a, s.rss), 0),
     latest: () => samples[samples.length - 1]?.rss ?? 0,
-    stop: () => { take(); clearInterval(timer); },
+    stop: () => {
+      take();
+      clearInterval(timer);
+    },
   };
 }

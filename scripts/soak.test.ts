@@ -8,7 +8,16 @@ import { formatReport, runSoak } from './soak';
 
 it('20 handsets backing up and restoring under injected faults lose nothing', async () => {
   const lines: string[] = [];
-  const r = await runSoak({ devices: 20, minutes: 1 / 3, faultRate: 0.2, seed: 7, thinkS: 2, drainS: 25, progressS: 5, log: (l) => lines.push(l) });
+  const r = await runSoak({
+    devices: 20,
+    minutes: 1 / 3,
+    faultRate: 0.2,
+    seed: 7,
+    thinkS: 2,
+    drainS: 25,
+    progressS: 5,
+    log: (l) => lines.push(l),
+  });
   const text = formatReport(r);
   expect(r.serverExit, text).toBeNull();
   expect(r.jobs.lost, text).toBe(0);

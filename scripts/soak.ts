@@ -66,14 +66,22 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     loopDelay.enable();
     const serverExited = new Promise<void>((resolve) => server.child.once('exit', () => resolve()));
     const timeline = await new LoadDriver(handsets, o, ctx, metrics).run(
-      serverExited, say, () => stack.rss.latest(),
+      serverExited,
+      say,
+      () => stack.rss.latest(),
       `soak: ${o.devices} handsets for ${o.minutes} min against ${server.dmUrl} (server pid ${server.pid}), fault rate ${o.faultRate}`,
     );
     await stack.stopServer();
     const audit = await auditRun(ctx, handsets.values(), metrics.unfinished);
     return buildReport({
-      options: o, timeline, metrics, loopDelayP99: loopDelay.percentile(99), audit,
-      rssSamples: stack.rss.samples, serverExit: stack.serverExit(), serverErrors: server.errors(),
+      options: o,
+      timeline,
+      metrics,
+      loopDelayP99: loopDelay.percentile(99),
+      audit,
+      rssSamples: stack.rss.samples,
+      serverExit: stack.serverExit(),
+      serverErrors: server.errors(),
     });
   } finally {
     await stack.close(opts.keep, say);
@@ -101,8 +109,11 @@ async function main(): Promise<number> {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   // Ctrl-C: exit through 'exit', which stops the server process too.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
-  main().then((code) => process.exit(code), (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
-    process.exit(1);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+      process.exit(1);
+    },
+  );
 }

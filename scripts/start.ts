@@ -25,9 +25,17 @@ const protocolOnly = args.has('--protocol-only');
 async function main(): Promise<void> {
   const e = env();
   process.env.NEXT_TELEMETRY_DISABLED = '1';
-  if (!dev && !protocolOnly && !args.has('--no-build') && !fs.existsSync(path.join(process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID'))) {
+  if (
+    !dev &&
+    !protocolOnly &&
+    !args.has('--no-build') &&
+    !fs.existsSync(path.join(process.env.NEXT_DIST_DIR || '.next', 'BUILD_ID'))
+  ) {
     console.log('Building the console (first start only)…');
-    execFileSync(process.execPath, [nextBin(), 'build'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+    execFileSync(process.execPath, [nextBin(), 'build'], {
+      stdio: 'inherit',
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
   }
   fs.mkdirSync(e.dataDir, { recursive: true });
   // The database the environment names (PostgreSQL when DATABASE_URL is set, else
@@ -48,7 +56,9 @@ async function main(): Promise<void> {
     const { startDemo } = await import('../sim/demo');
     stopDemo = (await startDemo({ serverUrl: `http://127.0.0.1:${server.port}` })).stop;
   } else if ((await countUsers(ctx.db)) === 0) {
-    console.log('No users yet: create the first admin with  npm run rewind -- user add --email you@example.com --role admin  (the password is read from standard input)');
+    console.log(
+      'No users yet: create the first admin with  npm run rewind -- user add --email you@example.com --role admin  (the password is read from standard input)',
+    );
   }
 
   const shutdown = async (signal: string) => {

@@ -5,9 +5,24 @@
  * policy under which the handset asks for a backup by itself.
  */
 import {
-  BR, CATEGORIES, dsAccountRef, dsResultAlert, localBackupResultAlert, localPaths, localRestoreResultAlert, backupRequestAlert,
-  parseCategories, parseDataSyncParams, parseLocalBackupParams, parseLocalRestoreParams, parseRequestBackupParams,
-  type BrOperation, type Category, type DataSyncParams, type DsStoreResult, type LocalManifest,
+  BR,
+  CATEGORIES,
+  dsAccountRef,
+  dsResultAlert,
+  localBackupResultAlert,
+  localPaths,
+  localRestoreResultAlert,
+  backupRequestAlert,
+  parseCategories,
+  parseDataSyncParams,
+  parseLocalBackupParams,
+  parseLocalRestoreParams,
+  parseRequestBackupParams,
+  type BrOperation,
+  type Category,
+  type DataSyncParams,
+  type DsStoreResult,
+  type LocalManifest,
 } from '../lib/omadm/mo/backup-restore';
 import { DS_STORE_NAMES, type DsStoreName } from '../lib/ds/protocol';
 import type { Item } from '../lib/omadm/message';
@@ -67,7 +82,10 @@ export class BackupRestoreMo extends HandsetObject implements ManagedObject {
 
   /** Local backups present on the handset. */
   localBackups(): LocalManifest[] {
-    return this.tree.children(BR.Local).map((id) => this.core.loadLocal(id)?.manifest).filter((m): m is LocalManifest => m !== undefined);
+    return this.tree
+      .children(BR.Local)
+      .map((id) => this.core.loadLocal(id)?.manifest)
+      .filter((m): m is LocalManifest => m !== undefined);
   }
 
   /** The B&R policy's own trigger: queue a 'policy' backup request when the interval has passed. */
@@ -80,11 +98,13 @@ export class BackupRestoreMo extends HandsetObject implements ManagedObject {
     const last = this.core.state.lastPolicyBackupAt ? Date.parse(this.core.state.lastPolicyBackupAt) : undefined;
     if (last !== undefined && now - last < interval * 60_000) return false;
     this.core.state.lastPolicyBackupAt = new Date(now).toISOString();
-    this.core.state.pendingAlerts.push(pendingAlert(
-      { items: [backupRequestAlert({ reason: 'policy', categories: this.policyCategories() })] },
-      now,
-      new Date(now).toISOString(),
-    ));
+    this.core.state.pendingAlerts.push(
+      pendingAlert(
+        { items: [backupRequestAlert({ reason: 'policy', categories: this.policyCategories() })] },
+        now,
+        new Date(now).toISOString(),
+      ),
+    );
     return true;
   }
 
@@ -110,18 +130,31 @@ export class BackupRestoreMo extends HandsetObject implements ManagedObject {
   }
 
   private setLastResult(op: BrOperation, result: number, correlator: string | undefined): void {
-    const r = { op, result, time: this.core.limits.now().toISOString(), ...(correlator !== undefined ? { correlator } : {}) };
+    const r = {
+      op,
+      result,
+      time: this.core.limits.now().toISOString(),
+      ...(correlator !== undefined ? { correlator } : {}),
+    };
     this.tree.set(BR.LastResult, JSON.stringify(r), { format: 'chr', type: 'application/json', access: ['Get'] });
   }
 
   private newLocalId(): string {
-    const stamp = this.core.limits.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    const stamp = this.core.limits
+      .now()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     let id = `LB${stamp}`;
     for (let i = 2; this.tree.has(`${BR.Local}/${id}`); i++) id = `LB${stamp}-${i}`;
     return id;
   }
 
-  private async runLocalBackup(target: 'device' | 'smartcard', categories: Category[], correlator: string | undefined): Promise<void> {
+  private async runLocalBackup(
+    target: 'device' | 'smartcard',
+    categories: Category[],
+    correlator: string | undefined,
+  ): Promise<void> {
     const done = (result: number, manifest?: LocalManifest) => {
       this.setLastResult('LocalBackup', result, correlator);
       this.core.persist();
@@ -168,18 +201,26 @@ export class BackupRestoreMo extends HandsetObject implements ManagedObject {
     }
   }
 
-  private async runLocalRestore(id: string, categories: Category[] | undefined, correlator: string | undefined): Promise<void> {
+  private async runLocalRestore(
+    id: string,
+    categories: Category[] | undefined,
+    correlator: string | undefined,
+  ): Promise<void> {
     const done = (result: number, entries?: number) => {
       this.setLastResult('LocalRestore', result, correlator);
       this.core.persist();
-      this.queueAlert(alertOf(correlator, localRestoreResultAlert({ result, id, ...(entries !== undefined ? { entries } : {}) })));
+      this.queueAlert(
+        alertOf(correlator, localRestoreResultAlert({ result, id, ...(entries !== undefined ? { entries } : {}) })),
+      );
     };
     if (this.busy) return done(413);
     const rec = this.tree.has(`${BR.Local}/${id}`) ? this.core.loadLocal(id) : undefined;
     if (!rec) return done(404);
     const leaves = rec.roots.flatMap((r) => (r.node ? leavesOf(r.path, r.node) : []));
     if (merkleRoot(leaves) !== rec.manifest.rootHash) return done(407);
-    const want = (categories ?? rec.manifest.categories).filter((c) => rec.manifest.categories.includes(c) && RESTORABLE.has(c));
+    const want = (categories ?? rec.manifest.categories).filter(
+      (c) => rec.manifest.categories.includes(c) && RESTORABLE.has(c),
+    );
     const paths = new Set(want.flatMap((c) => CATEGORY_PATHS[c]));
     let entries = 0;
     for (const r of rec.roots) {
@@ -220,18 +261,40 @@ export class BackupRestoreMo extends HandsetObject implements ManagedObject {
     this.busy = true;
     try {
       const id = this.core.identity;
-      const out = await runDsSession({
-        serverUrl: p.serverUrl, user: p.user, password, scheme: id.clientScheme === 'basic' ? 'basic' : 'md5',
-        devId: id.devId, man: id.man, mod: id.mod, swV: this.tree.text(DEVDETAIL.SwV) ?? id.firmware,
-        encoding: id.encoding, maxMsgSize: id.maxMsgSize, stores, syncType: p.syncType, transport: this.core.transport,
-        timeoutMs: this.core.limits.messageTimeoutMs,
-      }, ds);
+      const out = await runDsSession(
+        {
+          serverUrl: p.serverUrl,
+          user: p.user,
+          password,
+          scheme: id.clientScheme === 'basic' ? 'basic' : 'md5',
+          devId: id.devId,
+          man: id.man,
+          mod: id.mod,
+          swV: this.tree.text(DEVDETAIL.SwV) ?? id.firmware,
+          encoding: id.encoding,
+          maxMsgSize: id.maxMsgSize,
+          stores,
+          syncType: p.syncType,
+          transport: this.core.transport,
+          timeoutMs: this.core.limits.messageTimeoutMs,
+        },
+        ds,
+      );
       this.lastDsSession = out;
       if (out.ds) this.core.state.ds = out.ds;
       // Stores asked for that this handset does not have (tasks, notes): reported, not synced.
-      const missing = p.stores.filter((s) => !stores.includes(s as DsStoreName)).map((s): DsStoreResult => ({ store: s, added: 0, replaced: 0, deleted: 0, failed: 0, status: 404 }));
+      const missing = p.stores
+        .filter((s) => !stores.includes(s as DsStoreName))
+        .map((s): DsStoreResult => ({ store: s, added: 0, replaced: 0, deleted: 0, failed: 0, status: 404 }));
       done(out.result, [
-        ...out.stores.map((s): DsStoreResult => ({ store: s.store, added: s.added, replaced: s.replaced, deleted: s.deleted, failed: s.failed, status: s.status })),
+        ...out.stores.map((s): DsStoreResult => ({
+          store: s.store,
+          added: s.added,
+          replaced: s.replaced,
+          deleted: s.deleted,
+          failed: s.failed,
+          status: s.status,
+        })),
         ...missing,
       ]);
     } finally {

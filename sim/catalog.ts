@@ -103,7 +103,9 @@ export const MODEL_IDS: readonly string[] = MODELS.map((m) => m.id);
 
 export function findModel(id: string): ModelSpec | undefined {
   const want = id.trim().toLowerCase();
-  return MODELS.find((m) => m.id === want || `${m.man} ${m.mod}`.toLowerCase() === want || m.mod.toLowerCase() === want);
+  return MODELS.find(
+    (m) => m.id === want || `${m.man} ${m.mod}`.toLowerCase() === want || m.mod.toLowerCase() === want,
+  );
 }
 
 export function getModel(id: string): ModelSpec {
@@ -121,7 +123,12 @@ export interface AppSpec {
   thirdParty?: boolean;
 }
 
-export const ANTIVIRUS: AppSpec = { id: 'com.shieldsec.shieldav', name: 'ShieldAV', versions: ['3.2.1', '3.4.0', '4.0.2'], thirdParty: true };
+export const ANTIVIRUS: AppSpec = {
+  id: 'com.shieldsec.shieldav',
+  name: 'ShieldAV',
+  versions: ['3.2.1', '3.4.0', '4.0.2'],
+  thirdParty: true,
+};
 
 export const APPS: readonly AppSpec[] = [
   { id: 'mail', name: 'Mail', versions: ['2.1.0', '2.3.4'] },

@@ -46,7 +46,10 @@ describe('the demo', () => {
       expect(snaps).toHaveLength(2);
       const [newest, oldest] = snaps;
       expect(newest!.createdAt - oldest!.createdAt).toBeGreaterThan(2.5 * 7 * 86_400_000);
-      const diff = diffDsManifests((await readDsManifest(t.ctx.db, t.ctx.blobs, oldest!.id)).entries, (await readDsManifest(t.ctx.db, t.ctx.blobs, newest!.id)).entries);
+      const diff = diffDsManifests(
+        (await readDsManifest(t.ctx.db, t.ctx.blobs, oldest!.id)).entries,
+        (await readDsManifest(t.ctx.db, t.ctx.blobs, newest!.id)).entries,
+      );
       expect(diff.byStore.contacts.added).toBe(3); // one a week
       expect(diff.byStore.contacts.changed).toBeGreaterThan(0);
     }
@@ -54,10 +57,15 @@ describe('the demo', () => {
 
   it('has histories worth diffing: settings change every week, and a lost antivirus shows as removed', async () => {
     let first: Awaited<ReturnType<typeof listDevices>>[number] | undefined;
-    for (const d of await listDevices(t.ctx.db)) if ((await getSubscriber(t.ctx.db, d.subscriberId!))?.name === DEMO_PEOPLE[0]) first ??= d;
-    const snaps = (await listSnapshots(t.ctx.db, first!.id, { status: 'complete' })).sort((a, b) => a.completedAt! - b.completedAt!);
+    for (const d of await listDevices(t.ctx.db))
+      if ((await getSubscriber(t.ctx.db, d.subscriberId!))?.name === DEMO_PEOPLE[0]) first ??= d;
+    const snaps = (await listSnapshots(t.ctx.db, first!.id, { status: 'complete' })).sort(
+      (a, b) => a.completedAt! - b.completedAt!,
+    );
     const d = await diffSnapshots(t.ctx.db, t.ctx.blobs, snaps[0]!.id, snaps[3]!.id);
-    expect(d.changed.some((c) => c.path.endsWith('/Display/Brightness') || c.path.endsWith('/Sound/Ringtone'))).toBe(true);
+    expect(d.changed.some((c) => c.path.endsWith('/Display/Brightness') || c.path.endsWith('/Sound/Ringtone'))).toBe(
+      true,
+    );
     expect(d.apps.some((a) => a.change === 'removed' && /shield/i.test(a.id + (a.name ?? '')))).toBe(true);
   });
 });

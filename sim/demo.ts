@@ -31,9 +31,26 @@ export interface DemoOptions {
 
 /** The demo's subscribers: twenty people, the first four with a second handset. */
 export const DEMO_PEOPLE = [
-  'Amelia Hughes', 'Oliver Bennett', 'Isla Chowdhury', 'Noah Fraser', 'Ava Kowalski', 'Leo Okafor', 'Mia Santos', 'Arthur Lindqvist',
-  'Freya Murphy', 'Oscar Nakamura', 'Grace Adeyemi', 'Henry Walsh', 'Lily Novak', 'Jack Moreau', 'Sophie Patel', 'Harry Dubois',
-  'Evie MacLeod', 'George Haddad', 'Poppy Jensen', 'Theo Rossi',
+  'Amelia Hughes',
+  'Oliver Bennett',
+  'Isla Chowdhury',
+  'Noah Fraser',
+  'Ava Kowalski',
+  'Leo Okafor',
+  'Mia Santos',
+  'Arthur Lindqvist',
+  'Freya Murphy',
+  'Oscar Nakamura',
+  'Grace Adeyemi',
+  'Henry Walsh',
+  'Lily Novak',
+  'Jack Moreau',
+  'Sophie Patel',
+  'Harry Dubois',
+  'Evie MacLeod',
+  'George Haddad',
+  'Poppy Jensen',
+  'Theo Rossi',
 ] as const;
 
 const SECOND_HANDSETS = 4;
@@ -69,12 +86,25 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
   await describeVirtualModels(ctx.db);
   // Firmware and app packages for the virtual models, so restores can reinstall them.
   await publishVirtualCatalog(ctx);
-  await provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true, owner: demoOwner });
+  await provisionFleet(
+    ctx.db,
+    handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })),
+    { inprocPush: true, owner: demoOwner },
+  );
   const { token } = await createApiToken(ctx.db, 'admin', 'demo');
-  console.log(`Demo:           ${handsets.length} virtual handsets of ${Math.min(handsets.length, DEMO_PEOPLE.length)} subscribers (XML and WBXML, MD5 both ways)`);
-  console.log(`Demo API token: ${token}   (admin; e.g. curl -H "Authorization: Bearer ${token}" ${opts.serverUrl}/api/v1/devices)`);
-  const signIns = await ensureDemoUsers(ctx.db, handsets[0] ? (await getDeviceByDevId(ctx.db, handsets[0].devId))?.subscriberId ?? null : null);
-  console.log(`Demo sign-ins:  ${signIns.map((u) => `${u.email} / ${u.password} (${u.role})`).join(', ')}   at ${opts.serverUrl}/sign-in`);
+  console.log(
+    `Demo:           ${handsets.length} virtual handsets of ${Math.min(handsets.length, DEMO_PEOPLE.length)} subscribers (XML and WBXML, MD5 both ways)`,
+  );
+  console.log(
+    `Demo API token: ${token}   (admin; e.g. curl -H "Authorization: Bearer ${token}" ${opts.serverUrl}/api/v1/devices)`,
+  );
+  const signIns = await ensureDemoUsers(
+    ctx.db,
+    handsets[0] ? ((await getDeviceByDevId(ctx.db, handsets[0].devId))?.subscriberId ?? null) : null,
+  );
+  console.log(
+    `Demo sign-ins:  ${signIns.map((u) => `${u.email} / ${u.password} (${u.role})`).join(', ')}   at ${opts.serverUrl}/sign-in`,
+  );
 
   const sessions: SessionSummary[] = [];
   const stops: Array<() => void> = [];
@@ -87,12 +117,17 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     const d = await getDeviceByDevId(ctx.db, h.devId);
     if (d && !(await hasCompleteSnapshot(ctx.db, d.id))) fresh.push(h);
   }
-  const ready = buildHistory(ctx, fresh).then(() => {
-    const s = summarize(handsets.length, sessions, 0);
-    console.log(`Demo sessions:  ${s.ok} completed, ${s.failed} failed${fresh.length ? ` (a ${HISTORY_WEEKS}-week history for ${fresh.length} handsets)` : ''}`);
-    // From now on the handsets connect by themselves; all stay reachable by Package #0, so restores complete live.
-    for (const h of handsets) stops.push(h.startSchedule(opts.everyMs ?? 5 * 60_000));
-  }, (err: unknown) => log.error({ err }, 'demo history failed'));
+  const ready = buildHistory(ctx, fresh).then(
+    () => {
+      const s = summarize(handsets.length, sessions, 0);
+      console.log(
+        `Demo sessions:  ${s.ok} completed, ${s.failed} failed${fresh.length ? ` (a ${HISTORY_WEEKS}-week history for ${fresh.length} handsets)` : ''}`,
+      );
+      // From now on the handsets connect by themselves; all stay reachable by Package #0, so restores complete live.
+      for (const h of handsets) stops.push(h.startSchedule(opts.everyMs ?? 5 * 60_000));
+    },
+    (err: unknown) => log.error({ err }, 'demo history failed'),
+  );
   return {
     ready,
     stop: async () => {
@@ -115,38 +150,40 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
 async function buildHistory(ctx: ReturnType<typeof getContext>, handsets: readonly VirtualHandset[]): Promise<void> {
   const now = Date.now();
   for (let week = 0; week < HISTORY_WEEKS; week++) {
-    await Promise.allSettled(handsets.map(async (h, i) => {
-      await new Promise((r) => setTimeout(r, i * 150));
-      if (week > 0) h.everydayUse(week);
-      if (week === 2 && i % 3 === 0) h.damage('antivirus');
-      if (week === 2 && i % 5 === 1) h.damage('appdata');
-      const device = await getDeviceByDevId(ctx.db, h.devId);
-      if (!device) return;
-      if ((i + week) % 2 === 0) {
-        await createBackupJob(ctx.db, device, { trigger: 'on-demand', actor: 'demo' });
-        await wakeDevice(ctx.push, device, { version: ctx.env.NOTIFICATION_VERSION });
-      } else {
-        await h.pressBackupButton();
-      }
-      await h.idle();
-      // Contacts and calendar through Data Sync, ordered through DM: the first week and the last.
-      // (Before the dating back: a handset whose last backup looks old is backed up when it connects.)
-      const ds = week === 0 || week === HISTORY_WEEKS - 1;
-      if (ds) {
-        // The device row as the session left it: Package #0 is signed with the nonce it agreed.
-        const fresh = (await getDeviceByDevId(ctx.db, h.devId))!;
-        const { job } = await createDsBackupJob(ctx.db, fresh, { actor: 'demo', wake: false });
-        await wakeDevice(ctx.push, fresh, { version: ctx.env.NOTIFICATION_VERSION });
+    await Promise.allSettled(
+      handsets.map(async (h, i) => {
+        await new Promise((r) => setTimeout(r, i * 150));
+        if (week > 0) h.everydayUse(week);
+        if (week === 2 && i % 3 === 0) h.damage('antivirus');
+        if (week === 2 && i % 5 === 1) h.damage('appdata');
+        const device = await getDeviceByDevId(ctx.db, h.devId);
+        if (!device) return;
+        if ((i + week) % 2 === 0) {
+          await createBackupJob(ctx.db, device, { trigger: 'on-demand', actor: 'demo' });
+          await wakeDevice(ctx.push, device, { version: ctx.env.NOTIFICATION_VERSION });
+        } else {
+          await h.pressBackupButton();
+        }
         await h.idle();
-        await jobDone(ctx, job.id, 60_000);
-      }
-      const weeksAgo = HISTORY_WEEKS - 1 - week;
-      const at = now - weeksAgo * 7 * 86_400_000 - (i % 12) * 3_600_000;
-      if (weeksAgo > 0) {
-        await backdateNewestSnapshot(ctx.db, device.id, at);
-        if (ds) await backdateNewestDsSnapshot(ctx.db, device.id, at + 600_000);
-      }
-    }));
+        // Contacts and calendar through Data Sync, ordered through DM: the first week and the last.
+        // (Before the dating back: a handset whose last backup looks old is backed up when it connects.)
+        const ds = week === 0 || week === HISTORY_WEEKS - 1;
+        if (ds) {
+          // The device row as the session left it: Package #0 is signed with the nonce it agreed.
+          const fresh = (await getDeviceByDevId(ctx.db, h.devId))!;
+          const { job } = await createDsBackupJob(ctx.db, fresh, { actor: 'demo', wake: false });
+          await wakeDevice(ctx.push, fresh, { version: ctx.env.NOTIFICATION_VERSION });
+          await h.idle();
+          await jobDone(ctx, job.id, 60_000);
+        }
+        const weeksAgo = HISTORY_WEEKS - 1 - week;
+        const at = now - weeksAgo * 7 * 86_400_000 - (i % 12) * 3_600_000;
+        if (weeksAgo > 0) {
+          await backdateNewestSnapshot(ctx.db, device.id, at);
+          if (ds) await backdateNewestDsSnapshot(ctx.db, device.id, at + 600_000);
+        }
+      }),
+    );
   }
 }
 
@@ -168,7 +205,10 @@ export const DEMO_USERS = [
 ] as const;
 
 /** Creates the demo users that are missing (the subscriber one for the first demo handset's subscriber). */
-export async function ensureDemoUsers(db: Db, subscriberId: string | null): Promise<Array<(typeof DEMO_USERS)[number]>> {
+export async function ensureDemoUsers(
+  db: Db,
+  subscriberId: string | null,
+): Promise<Array<(typeof DEMO_USERS)[number]>> {
   const out: Array<(typeof DEMO_USERS)[number]> = [];
   for (const u of DEMO_USERS) {
     if (u.role === 'subscriber' && !subscriberId) continue;

@@ -43,7 +43,9 @@ describe('tree commands with a managed object', () => {
     const ran: string[] = [];
     const { tree, work, commands } = setUp({
       exec: (path) => {
-        work.defer(async () => { ran.push(path); });
+        work.defer(async () => {
+          ran.push(path);
+        });
         return { status: 202 };
       },
     });

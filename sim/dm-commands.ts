@@ -81,7 +81,9 @@ export class TreeCommands {
     if (this.ignoreWrites?.(canonicalPath(uri) ?? uri)) return { status: this.tree.has(uri) ? 200 : 404 };
     const format = item.meta?.format?.trim();
     const type = item.meta?.type;
-    return { status: this.tree.replace(uri, { value, ...(format ? { format } : {}), ...(type !== undefined ? { type } : {}) }) };
+    return {
+      status: this.tree.replace(uri, { value, ...(format ? { format } : {}), ...(type !== undefined ? { type } : {}) }),
+    };
   }
 
   async delete(item: Item): Promise<CommandOutcome> {

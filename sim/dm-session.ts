@@ -9,7 +9,13 @@ import { MIME, type Item } from '../lib/omadm/message';
 import { dmAccPaths, parseDmAccounts, schemeOfAAuthType } from '../lib/omadm/mo/dmacc';
 import { parseNotification, verifyNotification } from '../lib/omadm/notification';
 import type { ClientHandler } from '../lib/omadm/session/client-handler';
-import { ClientSession, ClientSessionError, type ClientConfig, type ClientEvent, type Outgoing } from '../lib/omadm/session/client';
+import {
+  ClientSession,
+  ClientSessionError,
+  type ClientConfig,
+  type ClientEvent,
+  type Outgoing,
+} from '../lib/omadm/session/client';
 import { utf8Decode } from '../lib/omadm/util/bytes';
 import type { HandsetCore } from './handset-core';
 import { TransportError, type Transport } from './transport';
@@ -26,7 +32,14 @@ export interface ConnectOptions {
 }
 
 export type SessionErrorKind =
-  | 'timeout' | 'network' | 'dropped' | 'too-large' | 'bad-url' | 'http-status' | 'offline' | 'internal'
+  | 'timeout'
+  | 'network'
+  | 'dropped'
+  | 'too-large'
+  | 'bad-url'
+  | 'http-status'
+  | 'offline'
+  | 'internal'
   | ClientSessionError['code'];
 
 export interface SessionSummary {
@@ -95,7 +108,10 @@ export class DmSessionDriver {
     const items: Item[] = [];
     for (const { path, node } of this.core.tree.walk('./DMAcc')) {
       if (node.kind !== 'leaf') continue;
-      items.push({ source: { locURI: path }, data: node.format === 'b64' || node.format === 'bin' ? '' : utf8Decode(node.value, false) });
+      items.push({
+        source: { locURI: path },
+        data: node.format === 'b64' || node.format === 'bin' ? '' : utf8Decode(node.value, false),
+      });
     }
     const accounts = parseDmAccounts(items);
     const acc = [...accounts.values()].find((a) => a.serverId === id.serverId) ?? accounts.get(id.account);
@@ -132,8 +148,12 @@ export class DmSessionDriver {
     }
     const cfg = this.clientConfig();
     const serverId = this.core.identity.serverId;
-    const secret: Secret = { user: serverId, ...(cfg.server.password !== undefined ? { password: cfg.server.password } : {}) };
-    if (n.serverId !== serverId || !verifyNotification(pkg, secret, nonceBytes(this.core.state.nonces.serverNonce))) return undefined;
+    const secret: Secret = {
+      user: serverId,
+      ...(cfg.server.password !== undefined ? { password: cfg.server.password } : {}),
+    };
+    if (n.serverId !== serverId || !verifyNotification(pkg, secret, nonceBytes(this.core.state.nonces.serverNonce)))
+      return undefined;
     return n;
   }
 
@@ -159,9 +179,23 @@ export class DmSessionDriver {
     const pending = [...core.state.pendingAlerts];
     const cfg = this.clientConfig(opts.url);
     const summary: SessionSummary = {
-      devId: core.devId, ok: false, sessionId: opts.sessionId ?? '', initiator, url: cfg.serverUri,
-      startedAt: limits.now().toISOString(), durationMs: 0, messagesOut: 0, messagesIn: 0, bytesOut: 0, bytesIn: 0,
-      commands: 0, statusesSent: {}, statusesReceived: {}, alertsDelivered: 0, uiAlerts: 0, end: 'error',
+      devId: core.devId,
+      ok: false,
+      sessionId: opts.sessionId ?? '',
+      initiator,
+      url: cfg.serverUri,
+      startedAt: limits.now().toISOString(),
+      durationMs: 0,
+      messagesOut: 0,
+      messagesIn: 0,
+      bytesOut: 0,
+      bytesIn: 0,
+      commands: 0,
+      statusesSent: {},
+      statusesReceived: {},
+      alertsDelivered: 0,
+      uiAlerts: 0,
+      end: 'error',
     };
     if (opts.onlyIfPending && pending.length === 0) {
       summary.ok = true;
@@ -169,12 +203,16 @@ export class DmSessionDriver {
       return summary;
     }
     summary.sessionId = opts.sessionId ?? this.nextClientSessionId();
-    const session = new ClientSession(cfg, {
-      sessionId: summary.sessionId,
-      initiator,
-      genericAlerts: pending.map((p) => p.alert),
-      nonces: { ...core.state.nonces },
-    }, this.handler);
+    const session = new ClientSession(
+      cfg,
+      {
+        sessionId: summary.sessionId,
+        initiator,
+        genericAlerts: pending.map((p) => p.alert),
+        nonces: { ...core.state.nonces },
+      },
+      this.handler,
+    );
     const transport = opts.transport ?? core.transport;
     const deadline = started + limits.sessionTimeoutMs;
     core.work.inSession = true;
@@ -185,11 +223,16 @@ export class DmSessionDriver {
         const left = deadline - Date.now();
         if (left <= 0) throw new TransportError('timeout', `session exceeded ${limits.sessionTimeoutMs} ms`);
         const reply = await transport({
-          method: 'POST', url: out.url, headers: out.headers, body: out.body,
-          timeoutMs: Math.min(limits.messageTimeoutMs, left), maxReplyBytes: limits.maxReplyBytes,
+          method: 'POST',
+          url: out.url,
+          headers: out.headers,
+          body: out.body,
+          timeoutMs: Math.min(limits.messageTimeoutMs, left),
+          maxReplyBytes: limits.maxReplyBytes,
         });
         if (reply.status < 200 || reply.status > 299) throw new HttpStatusError(`server answered HTTP ${reply.status}`);
-        if (reply.body.length > 0 && !reply.headers['content-type']) reply.headers['content-type'] = cfg.encoding === 'wbxml' ? MIME.dmWbxml : MIME.dmXml;
+        if (reply.body.length > 0 && !reply.headers['content-type'])
+          reply.headers['content-type'] = cfg.encoding === 'wbxml' ? MIME.dmWbxml : MIME.dmXml;
         out = await session.receive(reply.body, reply.headers);
       }
       summary.ok = true;
@@ -212,7 +255,11 @@ export class DmSessionDriver {
     if (this.sessions.length > MAX_SESSION_HISTORY) this.sessions.shift();
     core.persist();
     for (const fn of this.listeners) {
-      try { fn(summary); } catch { /* a listener's bug is not the handset's */ }
+      try {
+        fn(summary);
+      } catch {
+        /* a listener's bug is not the handset's */
+      }
     }
     // Operations the session asked for start now that it is over.
     core.work.startDeferred();
@@ -222,12 +269,27 @@ export class DmSessionDriver {
   private tally(s: SessionSummary, events: readonly ClientEvent[]): void {
     for (const e of events) {
       switch (e.type) {
-        case 'message-out': s.messagesOut++; s.bytesOut += e.bytes; break;
-        case 'message-in': s.messagesIn++; s.bytesIn += e.bytes; break;
-        case 'command': s.commands++; bump(s.statusesSent, e.status); break;
-        case 'ui-alert': s.uiAlerts++; bump(s.statusesSent, e.status); break;
-        case 'status': bump(s.statusesReceived, e.status); break;
-        default: break;
+        case 'message-out':
+          s.messagesOut++;
+          s.bytesOut += e.bytes;
+          break;
+        case 'message-in':
+          s.messagesIn++;
+          s.bytesIn += e.bytes;
+          break;
+        case 'command':
+          s.commands++;
+          bump(s.statusesSent, e.status);
+          break;
+        case 'ui-alert':
+          s.uiAlerts++;
+          bump(s.statusesSent, e.status);
+          break;
+        case 'status':
+          bump(s.statusesReceived, e.status);
+          break;
+        default:
+          break;
       }
     }
   }

@@ -21,7 +21,16 @@ let url: string;
 beforeAll(async () => {
   t = await startTestServer();
   url = `http://127.0.0.1:${t.server.port}/ds`;
-  await provisionDevice(t.ctx.db, { devId: DEV, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
+  await provisionDevice(t.ctx.db, {
+    devId: DEV,
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5',
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+  });
   await addDsAccount(t.ctx.db, { devId: DEV, user: 'basic-xml', pass: 'secret-1' });
   await addDsAccount(t.ctx.db, { devId: DEV, user: 'md5-wbxml', pass: 'secret-2', auth: 'md5' });
   await addDsAccount(t.ctx.db, { devId: DEV, user: 'small', pass: 'secret-3' });
@@ -33,20 +42,35 @@ afterAll(async () => {
 
 function config(user: string, password: string, over: Partial<DsClientConfig> = {}): DsClientConfig {
   return {
-    serverUrl: url, user, password, scheme: 'basic', devId: DEV, man: 'Nimbus Mobile', mod: 'N1', swV: '4.2', encoding: 'xml',
-    maxMsgSize: 64 * 1024, stores: ['contacts', 'calendar'], syncType: 'two-way', transport: httpTransport, ...over,
+    serverUrl: url,
+    user,
+    password,
+    scheme: 'basic',
+    devId: DEV,
+    man: 'Nimbus Mobile',
+    mod: 'N1',
+    swV: '4.2',
+    encoding: 'xml',
+    maxMsgSize: 64 * 1024,
+    stores: ['contacts', 'calendar'],
+    syncType: 'two-way',
+    transport: httpTransport,
+    ...over,
   };
 }
 
 /** Each item's fields, sorted: order-independent, and equal when every field is. */
 function fieldSets(ds: HandsetDs, store: DsStoreName): string[] {
-  return Object.values(ds.stores[store].items).map((i) => fields(i.text).join('\n')).sort();
+  return Object.values(ds.stores[store].items)
+    .map((i) => fields(i.text).join('\n'))
+    .sort();
 }
 
 async function serverFieldSets(user: string, store: DsStoreName): Promise<string[]> {
   const account = (await getDsAccountByUser(t.ctx.db, user))!;
   const out: string[] = [];
-  for (const row of await dsItemsOf(t.ctx.db, account.id, store)) out.push(fields(new TextDecoder().decode((await t.ctx.blobs.get(row.hash))!)).join('\n'));
+  for (const row of await dsItemsOf(t.ctx.db, account.id, store))
+    out.push(fields(new TextDecoder().decode((await t.ctx.blobs.get(row.hash))!)).join('\n'));
   return out.sort();
 }
 
@@ -96,25 +120,41 @@ describe('DS client against /ds', () => {
     expect(restored.ok, restored.error).toBe(true);
     expect(fieldSets(restored.ds!, 'contacts')).toEqual(fieldSets(ds, 'contacts'));
     expect(fieldSets(restored.ds!, 'calendar')).toEqual(fieldSets(ds, 'calendar'));
-    expect(restored.stores.find((s) => s.store === 'contacts')!.added).toBe(Object.keys(ds.stores.contacts.items).length);
+    expect(restored.stores.find((s) => s.store === 'contacts')!.added).toBe(
+      Object.keys(ds.stores.contacts.items).length,
+    );
     // The Map went in: a two-way sync afterwards has nothing to send either way.
     const after = await runDsSession(config('basic-xml', 'secret-1'), restored.ds!);
     expect(after.ok, after.error).toBe(true);
-    expect(after.stores.map((s) => [s.syncType, s.sent, s.received])).toEqual([['two-way', 0, 0], ['two-way', 0, 0]]);
-    expect((await dsItemsOf(t.ctx.db, (await getDsAccountByUser(t.ctx.db, 'basic-xml'))!.id)).every((i) => i.luid)).toBe(true);
+    expect(after.stores.map((s) => [s.syncType, s.sent, s.received])).toEqual([
+      ['two-way', 0, 0],
+      ['two-way', 0, 0],
+    ]);
+    expect(
+      (await dsItemsOf(t.ctx.db, (await getDsAccountByUser(t.ctx.db, 'basic-xml'))!.id)).every((i) => i.luid),
+    ).toBe(true);
   });
 
   it('MD5 in WBXML: the challenge is answered once, and the next session uses the nonce it was given', async () => {
     const ds = generatedHandsetDs(8, 'korra-k7');
     let posts = 0;
-    const counting: Transport = (req) => { posts++; return httpTransport(req); };
-    const first = await runDsSession(config('md5-wbxml', 'secret-2', { scheme: 'md5', encoding: 'wbxml', transport: counting }), ds);
+    const counting: Transport = (req) => {
+      posts++;
+      return httpTransport(req);
+    };
+    const first = await runDsSession(
+      config('md5-wbxml', 'secret-2', { scheme: 'md5', encoding: 'wbxml', transport: counting }),
+      ds,
+    );
     expect(first.ok, first.error).toBe(true);
     expect(first.ds!.nonces['md5-wbxml']).toBeTruthy();
     const firstPosts = posts;
     posts = 0;
     // A basic-first client against an MD5 account is challenged and switches.
-    const again = await runDsSession(config('md5-wbxml', 'secret-2', { scheme: 'md5', encoding: 'wbxml', transport: counting }), first.ds!);
+    const again = await runDsSession(
+      config('md5-wbxml', 'secret-2', { scheme: 'md5', encoding: 'wbxml', transport: counting }),
+      first.ds!,
+    );
     expect(again.ok, again.error).toBe(true);
     expect(posts).toBe(firstPosts - 1);
     expect(Object.values(first.ds!.stores.contacts.items)[0]!.type).toBe('text/x-vcard');
@@ -128,11 +168,17 @@ describe('DS client against /ds', () => {
   it('multi-message packages both ways under a 16 KB MaxMsgSize', async () => {
     const ds = generatedHandsetDs(9, 'nimbus-n2');
     const n = Object.keys(ds.stores.contacts.items).length + Object.keys(ds.stores.calendar.items).length;
-    const up = await runDsSession(config('small', 'secret-3', { maxMsgSize: 16 * 1024, syncType: 'refresh-from-client' }), ds);
+    const up = await runDsSession(
+      config('small', 'secret-3', { maxMsgSize: 16 * 1024, syncType: 'refresh-from-client' }),
+      ds,
+    );
     expect(up.ok, up.error).toBe(true);
     expect(up.messagesOut).toBeGreaterThan(4);
     expect(up.stores.reduce((s, x) => s + x.added, 0)).toBe(n);
-    const down = await runDsSession(config('small', 'secret-3', { maxMsgSize: 16 * 1024, syncType: 'refresh-from-server', encoding: 'wbxml' }), emptyHandsetDs('nimbus-n2'));
+    const down = await runDsSession(
+      config('small', 'secret-3', { maxMsgSize: 16 * 1024, syncType: 'refresh-from-server', encoding: 'wbxml' }),
+      emptyHandsetDs('nimbus-n2'),
+    );
     expect(down.ok, down.error).toBe(true);
     expect(down.messagesIn).toBeGreaterThan(4);
     expect(fieldSets(down.ds!, 'contacts')).toEqual(fieldSets(ds, 'contacts'));
@@ -141,7 +187,10 @@ describe('DS client against /ds', () => {
 
   it('an unreachable server is 411 and leaves the stores as they were', async () => {
     const ds = generatedHandsetDs(10, 'nimbus-n1');
-    const out = await runDsSession(config('basic-xml', 'secret-1', { serverUrl: 'http://127.0.0.1:1/ds', timeoutMs: 2000 }), ds);
+    const out = await runDsSession(
+      config('basic-xml', 'secret-1', { serverUrl: 'http://127.0.0.1:1/ds', timeoutMs: 2000 }),
+      ds,
+    );
     expect(out).toMatchObject({ ok: false, result: 411 });
   });
 });

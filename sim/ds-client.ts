@@ -18,11 +18,29 @@
  */
 import { makeCred, nonceBytes, schemeOfType } from '../lib/omadm/auth';
 import { decodeMessage, encodedCommandSize, encodedEnvelopeSize, encodeMessage } from '../lib/omadm/codec/index';
-import { MIME, type Command, type Encoding, type Item, type MapItem, type Status, type SyncHdr, type SyncMLMessage } from '../lib/omadm/message';
+import {
+  MIME,
+  type Command,
+  type Encoding,
+  type Item,
+  type MapItem,
+  type Status,
+  type SyncHdr,
+  type SyncMLMessage,
+} from '../lib/omadm/message';
 import { utf8Decode } from '../lib/omadm/util/bytes';
 import {
-  buildDevInf, DEVINF_TYPE_XML, DEVINF_URI_11, DEVINF_URI_12, DS_ALERT, DS_STATUS, storeOfUri, SYNC_TYPE_OF_CODE, SYNC_TYPES,
-  type DsStoreName, type SyncType,
+  buildDevInf,
+  DEVINF_TYPE_XML,
+  DEVINF_URI_11,
+  DEVINF_URI_12,
+  DS_ALERT,
+  DS_STATUS,
+  storeOfUri,
+  SYNC_TYPE_OF_CODE,
+  SYNC_TYPES,
+  type DsStoreName,
+  type SyncType,
 } from '../lib/ds/protocol';
 import { newLuid, type DsClientStore, type HandsetDs } from './ds-store';
 import { TransportError, type Transport } from './transport';
@@ -77,7 +95,10 @@ export interface DsSessionOutcome {
 }
 
 class DsClientError extends Error {
-  constructor(readonly result: 410 | 411 | 412, message: string) {
+  constructor(
+    readonly result: 410 | 411 | 412,
+    message: string,
+  ) {
     super(message);
     this.name = 'DsClientError';
   }
@@ -88,7 +109,11 @@ const SERVER_URI: Record<DsStoreName, string> = { contacts: 'card', calendar: 'c
 /** Room left in each message for what the size estimate cannot see. */
 const SLACK = 512;
 
-interface SentRef { store: DsStoreName; kind: 'Add' | 'Replace' | 'Delete'; luid: string }
+interface SentRef {
+  store: DsStoreName;
+  kind: 'Add' | 'Replace' | 'Delete';
+  luid: string;
+}
 
 interface StoreRun {
   name: DsStoreName;
@@ -113,10 +138,24 @@ export async function runDsSession(cfg: DsClientConfig, current: HandsetDs): Pro
   const c = new Conversation(cfg, ds);
   try {
     await c.run();
-    return { ok: c.runs.every((r) => r.status < 300), result: c.runs.every((r) => r.status < 300) ? 200 : 412, stores: c.outcomes(), messagesOut: c.out, messagesIn: c.in, ds };
+    return {
+      ok: c.runs.every((r) => r.status < 300),
+      result: c.runs.every((r) => r.status < 300) ? 200 : 412,
+      stores: c.outcomes(),
+      messagesOut: c.out,
+      messagesIn: c.in,
+      ds,
+    };
   } catch (e) {
     const result = e instanceof DsClientError ? e.result : 412;
-    return { ok: false, result, error: e instanceof Error ? e.message : String(e), stores: c.outcomes(), messagesOut: c.out, messagesIn: c.in };
+    return {
+      ok: false,
+      result,
+      error: e instanceof Error ? e.message : String(e),
+      stores: c.outcomes(),
+      messagesOut: c.out,
+      messagesIn: c.in,
+    };
   }
 }
 
@@ -133,14 +172,28 @@ class Conversation {
   private owed: Command[] = [];
   private sent = new Map<number, SentRef>();
 
-  constructor(private readonly cfg: DsClientConfig, private readonly ds: HandsetDs) {
+  constructor(
+    private readonly cfg: DsClientConfig,
+    private readonly ds: HandsetDs,
+  ) {
     this.url = cfg.serverUrl;
     // Unique per session: a session the server still holds open (a client that gave up half-way) must not be continued by chance.
-    this.sessionId = cfg.sessionId ?? `${Date.now().toString(36)}${Math.floor(Math.random() * 0x100).toString(16).padStart(2, '0')}`.toUpperCase();
+    this.sessionId =
+      cfg.sessionId ??
+      `${Date.now().toString(36)}${Math.floor(Math.random() * 0x100)
+        .toString(16)
+        .padStart(2, '0')}`.toUpperCase();
     this.serverMax = cfg.maxMsgSize;
     const next = `${Date.now().toString(36)}-${++anchorSeq}`;
     this.runs = [...new Set(cfg.stores)].map((name) => ({
-      name, store: ds.stores[name], status: 0, next, serverUri: SERVER_URI[name], queue: [], numberSent: false, maps: [],
+      name,
+      store: ds.stores[name],
+      status: 0,
+      next,
+      serverUri: SERVER_URI[name],
+      queue: [],
+      numberSent: false,
+      maps: [],
       outcome: { store: name, status: 0, added: 0, replaced: 0, deleted: 0, failed: 0, sent: 0, received: 0 },
     }));
   }
@@ -149,13 +202,21 @@ class Conversation {
     return this.runs.map((r) => ({ ...r.outcome, status: r.status || DS_STATUS.CommandFailed }));
   }
 
-  private id(): number { return this.cmdId++; }
+  private id(): number {
+    return this.cmdId++;
+  }
 
   private hdr(cred: boolean, scheme: 'basic' | 'md5', nonce: string): SyncHdr {
     return {
-      verDTD: '1.2', verProto: 'SyncML/1.2', sessionId: this.sessionId, msgId: this.msgId + 1,
-      target: { locURI: this.url }, source: { locURI: this.cfg.devId, locName: this.cfg.user },
-      ...(cred ? { cred: makeCred(scheme, { user: this.cfg.user, password: this.cfg.password }, nonceBytes(nonce))! } : {}),
+      verDTD: '1.2',
+      verProto: 'SyncML/1.2',
+      sessionId: this.sessionId,
+      msgId: this.msgId + 1,
+      target: { locURI: this.url },
+      source: { locURI: this.cfg.devId, locName: this.cfg.user },
+      ...(cred
+        ? { cred: makeCred(scheme, { user: this.cfg.user, password: this.cfg.password }, nonceBytes(nonce))! }
+        : {}),
       meta: { maxMsgSize: this.cfg.maxMsgSize, maxObjSize: this.cfg.maxMsgSize },
     };
   }
@@ -168,16 +229,22 @@ class Conversation {
     let reply;
     try {
       reply = await this.cfg.transport({
-        method: 'POST', url: this.url, headers: { 'content-type': type, accept: type }, body,
-        timeoutMs: this.cfg.timeoutMs ?? 30_000, maxReplyBytes: Math.max(this.cfg.maxMsgSize * 4, 256 * 1024),
+        method: 'POST',
+        url: this.url,
+        headers: { 'content-type': type, accept: type },
+        body,
+        timeoutMs: this.cfg.timeoutMs ?? 30_000,
+        maxReplyBytes: Math.max(this.cfg.maxMsgSize * 4, 256 * 1024),
       });
     } catch (e) {
       if (e instanceof TransportError) throw new DsClientError(411, `${e.code}: ${e.message}`);
       throw e;
     }
     this.out++;
-    if (reply.status === 401 || reply.status === 403) throw new DsClientError(410, `the DS server answered HTTP ${reply.status}`);
-    if (reply.status !== 200) throw new DsClientError(reply.status >= 500 ? 411 : 412, `the DS server answered HTTP ${reply.status}`);
+    if (reply.status === 401 || reply.status === 403)
+      throw new DsClientError(410, `the DS server answered HTTP ${reply.status}`);
+    if (reply.status !== 200)
+      throw new DsClientError(reply.status >= 500 ? 411 : 412, `the DS server answered HTTP ${reply.status}`);
     this.in++;
     let msg: SyncMLMessage;
     try {
@@ -221,7 +288,8 @@ class Conversation {
     }
     // Pkg 6: the statuses for our Maps; the session is over.
     for (const s of this.statuses(answer)) {
-      if (s.cmd === 'Map' && Number(s.data) >= 300) throw new DsClientError(412, `the server refused our Map with ${s.data}`);
+      if (s.cmd === 'Map' && Number(s.data) >= 300)
+        throw new DsClientError(412, `the server refused our Map with ${s.data}`);
     }
     for (const r of this.runs) {
       if (r.status >= 300) continue;
@@ -238,10 +306,23 @@ class Conversation {
       this.cmdId = 1;
       this.msgId = 0;
       const cmds: Command[] = [
-        { kind: 'Put', cmdId: this.id(), meta: { type: DEVINF_TYPE_XML }, items: [{ source: { locURI: DEVINF_URI_12 }, data: [this.devInf()] }] },
+        {
+          kind: 'Put',
+          cmdId: this.id(),
+          meta: { type: DEVINF_TYPE_XML },
+          items: [{ source: { locURI: DEVINF_URI_12 }, data: [this.devInf()] }],
+        },
         ...this.runs.map((r): Command => ({
-          kind: 'Alert', cmdId: this.id(), data: String(SYNC_TYPES[this.cfg.syncType]),
-          items: [{ target: { locURI: r.serverUri }, source: { locURI: CLIENT_URI[r.name] }, meta: { anchor: { ...(r.store.anchor ? { last: r.store.anchor } : {}), next: r.next } } }],
+          kind: 'Alert',
+          cmdId: this.id(),
+          data: String(SYNC_TYPES[this.cfg.syncType]),
+          items: [
+            {
+              target: { locURI: r.serverUri },
+              source: { locURI: CLIENT_URI[r.name] },
+              meta: { anchor: { ...(r.store.anchor ? { last: r.store.anchor } : {}), next: r.next } },
+            },
+          ],
         })),
       ];
       const reply = await this.post(this.hdr(true, scheme, nonce), cmds, true);
@@ -255,7 +336,10 @@ class Conversation {
         nonce = st.chal.meta.nextNonce ?? '';
         continue;
       }
-      throw new DsClientError(code === DS_STATUS.Unauthorized || code === DS_STATUS.MissingCredentials ? 410 : 412, `the DS server refused the session with ${code || 'no status'}`);
+      throw new DsClientError(
+        code === DS_STATUS.Unauthorized || code === DS_STATUS.MissingCredentials ? 410 : 412,
+        `the DS server refused the session with ${code || 'no status'}`,
+      );
     }
   }
 
@@ -284,21 +368,40 @@ class Conversation {
         if (run && SYNC_TYPE_OF_CODE[code]) {
           run.code = code;
           if (item?.source?.locURI) run.serverUri = item.source.locURI;
-          this.owe(msg, c.cmdId, 'Alert', DS_STATUS.Ok, { ...(item?.target ? { targetRef: [item.target.locURI] } : {}), ...(item?.source ? { sourceRef: [item.source.locURI] } : {}) });
+          this.owe(msg, c.cmdId, 'Alert', DS_STATUS.Ok, {
+            ...(item?.target ? { targetRef: [item.target.locURI] } : {}),
+            ...(item?.source ? { sourceRef: [item.source.locURI] } : {}),
+          });
         } else {
           this.owe(msg, c.cmdId, 'Alert', DS_STATUS.NotFound);
         }
-      } else if (c.kind === 'Get' && (c.items[0]?.target?.locURI === DEVINF_URI_12 || c.items[0]?.target?.locURI === DEVINF_URI_11)) {
+      } else if (
+        c.kind === 'Get' &&
+        (c.items[0]?.target?.locURI === DEVINF_URI_12 || c.items[0]?.target?.locURI === DEVINF_URI_11)
+      ) {
         this.owe(msg, c.cmdId, 'Get', DS_STATUS.Ok);
-        this.owed.push({ kind: 'Results', cmdId: 0, msgRef: msg.hdr.msgId, cmdRef: c.cmdId, meta: { type: DEVINF_TYPE_XML }, items: [{ source: { locURI: c.items[0].target.locURI }, data: [this.devInf()] }] });
+        this.owed.push({
+          kind: 'Results',
+          cmdId: 0,
+          msgRef: msg.hdr.msgId,
+          cmdRef: c.cmdId,
+          meta: { type: DEVINF_TYPE_XML },
+          items: [{ source: { locURI: c.items[0].target.locURI }, data: [this.devInf()] }],
+        });
       } else if ('cmdId' in c && !('noResp' in c && c.noResp)) {
         this.owe(msg, c.cmdId, c.kind, DS_STATUS.OptionalNotSupported);
       }
     }
     for (const r of this.runs) {
-      if (r.code === undefined) { if (r.status < 300) r.status = DS_STATUS.NotFound; continue; }
+      if (r.code === undefined) {
+        if (r.status < 300) r.status = DS_STATUS.NotFound;
+        continue;
+      }
       r.outcome.syncType = SYNC_TYPE_OF_CODE[r.code];
-      const all = () => Object.keys(r.store.items).sort().map((luid) => ({ kind: 'Add' as const, luid }));
+      const all = () =>
+        Object.keys(r.store.items)
+          .sort()
+          .map((luid) => ({ kind: 'Add' as const, luid }));
       switch (r.code) {
         case SYNC_TYPES.slow:
         case SYNC_TYPES['refresh-from-client']:
@@ -306,7 +409,9 @@ class Conversation {
           break;
         case SYNC_TYPES['two-way']:
         case SYNC_TYPES['one-way-from-client']:
-          r.queue = Object.entries(r.store.changes).sort(([a], [b]) => (a < b ? -1 : 1)).map(([luid, ch]) => ({ kind: ch === 'add' ? 'Add' : ch === 'replace' ? 'Replace' : 'Delete', luid }));
+          r.queue = Object.entries(r.store.changes)
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([luid, ch]) => ({ kind: ch === 'add' ? 'Add' : ch === 'replace' ? 'Replace' : 'Delete', luid }));
           break;
         case SYNC_TYPES['refresh-from-server']:
           // We take everything the server has: what we had goes.
@@ -335,14 +440,20 @@ class Conversation {
       const hdr = this.hdr(false, 'basic', '');
       const budget = Math.min(this.cfg.maxMsgSize, this.serverMax) - SLACK;
       const cmds = this.takeOwed();
-      let used = encodedEnvelopeSize(hdr, this.cfg.encoding) + cmds.reduce((n, c) => n + encodedCommandSize(c, this.cfg.encoding), 0);
+      let used =
+        encodedEnvelopeSize(hdr, this.cfg.encoding) +
+        cmds.reduce((n, c) => n + encodedCommandSize(c, this.cfg.encoding), 0);
       let items = 0;
       let full = false;
       for (const r of live) {
         if (full) break;
         if (r.numberSent && !r.queue.length) continue;
         const sync: Extract<Command, { kind: 'Sync' }> = {
-          kind: 'Sync', cmdId: this.id(), target: { locURI: r.serverUri }, source: { locURI: CLIENT_URI[r.name] }, commands: [],
+          kind: 'Sync',
+          cmdId: this.id(),
+          target: { locURI: r.serverUri },
+          source: { locURI: CLIENT_URI[r.name] },
+          commands: [],
           ...(!r.numberSent ? { numberOfChanges: r.queue.length } : {}),
         };
         r.numberSent = true;
@@ -352,7 +463,11 @@ class Conversation {
           const cmd = this.itemCommand(r, r.queue[0]!);
           const size = encodedCommandSize(cmd, this.cfg.encoding);
           // At least one item per message, so one big item cannot stall the session.
-          if (items > 0 && used + size > budget) { this.sent.delete(cmd.cmdId); full = true; break; }
+          if (items > 0 && used + size > budget) {
+            this.sent.delete(cmd.cmdId);
+            full = true;
+            break;
+          }
           r.queue.shift();
           sync.commands.push(cmd);
           used += size;
@@ -373,7 +488,11 @@ class Conversation {
     for (const s of this.statuses(msg)) {
       const ref = this.sent.get(s.cmdRef);
       if (s.cmdRef === 0) {
-        if (Number(s.data) >= 300) throw new DsClientError(Number(s.data) === DS_STATUS.Unauthorized ? 410 : 412, `the server answered our message with ${s.data}`);
+        if (Number(s.data) >= 300)
+          throw new DsClientError(
+            Number(s.data) === DS_STATUS.Unauthorized ? 410 : 412,
+            `the server answered our message with ${s.data}`,
+          );
         continue;
       }
       if (s.cmd === 'Sync' && Number(s.data) >= 300) {
@@ -393,30 +512,56 @@ class Conversation {
     this.owe(msg, 0, 'SyncHdr', DS_STATUS.Ok);
     for (const c of msg.body.commands) {
       if (c.kind === 'Status') continue;
-      if (c.kind === 'Alert' && c.data === DS_ALERT.NextMessage) { this.owe(msg, c.cmdId, 'Alert', DS_STATUS.Ok); continue; }
-      if (c.kind === 'Sync') { this.applyServerSync(msg, c); continue; }
+      if (c.kind === 'Alert' && c.data === DS_ALERT.NextMessage) {
+        this.owe(msg, c.cmdId, 'Alert', DS_STATUS.Ok);
+        continue;
+      }
+      if (c.kind === 'Sync') {
+        this.applyServerSync(msg, c);
+        continue;
+      }
       if (!('noResp' in c && c.noResp)) this.owe(msg, c.cmdId, c.kind, DS_STATUS.OptionalNotSupported);
     }
   }
 
   private applyServerSync(msg: SyncMLMessage, sync: Extract<Command, { kind: 'Sync' }>): void {
     const run = this.runs.find((r) => storeOfUri(sync.target?.locURI) === r.name && r.code !== undefined);
-    if (!run) { this.owe(msg, sync.cmdId, 'Sync', DS_STATUS.NotFound); return; }
-    this.owe(msg, sync.cmdId, 'Sync', DS_STATUS.Ok, { ...(sync.target ? { targetRef: [sync.target.locURI] } : {}), ...(sync.source ? { sourceRef: [sync.source.locURI] } : {}) });
+    if (!run) {
+      this.owe(msg, sync.cmdId, 'Sync', DS_STATUS.NotFound);
+      return;
+    }
+    this.owe(msg, sync.cmdId, 'Sync', DS_STATUS.Ok, {
+      ...(sync.target ? { targetRef: [sync.target.locURI] } : {}),
+      ...(sync.source ? { sourceRef: [sync.source.locURI] } : {}),
+    });
     const o = run.outcome;
     for (const c of sync.commands) {
-      if (c.kind !== 'Add' && c.kind !== 'Replace' && c.kind !== 'Delete') { this.owe(msg, c.cmdId, c.kind, DS_STATUS.OptionalNotSupported); continue; }
+      if (c.kind !== 'Add' && c.kind !== 'Replace' && c.kind !== 'Delete') {
+        this.owe(msg, c.cmdId, c.kind, DS_STATUS.OptionalNotSupported);
+        continue;
+      }
       let worst: number = c.kind === 'Add' ? DS_STATUS.ItemAdded : DS_STATUS.Ok;
       for (const item of c.items) {
         o.received++;
         const code = this.applyItem(run, c.kind, item, c.meta?.type);
-        if (code >= 300) { o.failed++; worst = code; }
+        if (code >= 300) {
+          o.failed++;
+          worst = code;
+        }
       }
-      if (!c.noResp) this.owe(msg, c.cmdId, c.kind, worst, { sourceRef: c.items.map((i) => i.source?.locURI ?? i.target?.locURI ?? '').filter(Boolean) });
+      if (!c.noResp)
+        this.owe(msg, c.cmdId, c.kind, worst, {
+          sourceRef: c.items.map((i) => i.source?.locURI ?? i.target?.locURI ?? '').filter(Boolean),
+        });
     }
   }
 
-  private applyItem(run: StoreRun, kind: 'Add' | 'Replace' | 'Delete', item: Item, cmdType: string | undefined): number {
+  private applyItem(
+    run: StoreRun,
+    kind: 'Add' | 'Replace' | 'Delete',
+    item: Item,
+    cmdType: string | undefined,
+  ): number {
     const store = run.store;
     const o = run.outcome;
     const luid = item.target?.locURI;
@@ -450,7 +595,13 @@ class Conversation {
     const out: Command[] = [];
     for (const r of this.runs) {
       if (!r.maps.length) continue;
-      out.push({ kind: 'Map', cmdId: this.id(), target: { locURI: r.serverUri }, source: { locURI: CLIENT_URI[r.name] }, mapItems: r.maps });
+      out.push({
+        kind: 'Map',
+        cmdId: this.id(),
+        target: { locURI: r.serverUri },
+        source: { locURI: CLIENT_URI[r.name] },
+        mapItems: r.maps,
+      });
       r.maps = [];
     }
     return out;

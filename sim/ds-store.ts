@@ -53,8 +53,14 @@ export interface DsFormats {
   calendar: { type: string; version: '2.0' | '1.0' };
 }
 
-const MODERN: DsFormats = { contacts: { type: 'text/vcard', version: '3.0' }, calendar: { type: 'text/calendar', version: '2.0' } };
-const LEGACY: DsFormats = { contacts: { type: 'text/x-vcard', version: '2.1' }, calendar: { type: 'text/x-vcalendar', version: '1.0' } };
+const MODERN: DsFormats = {
+  contacts: { type: 'text/vcard', version: '3.0' },
+  calendar: { type: 'text/calendar', version: '2.0' },
+};
+const LEGACY: DsFormats = {
+  contacts: { type: 'text/x-vcard', version: '2.1' },
+  calendar: { type: 'text/x-vcalendar', version: '1.0' },
+};
 
 /** Older models speak vCard 2.1 and vCalendar 1.0, as the feature phones of their day did. */
 const LEGACY_MODELS = new Set(['korra-k7']);
@@ -71,7 +77,12 @@ function emptyStore(): DsClientStore {
 
 /** A handset with nothing in its phonebook or calendar (a new phone). */
 export function emptyHandsetDs(model: string): HandsetDs {
-  return { stores: { contacts: emptyStore(), calendar: emptyStore() }, accounts: {}, nonces: {}, formats: dsFormatsOf(model) };
+  return {
+    stores: { contacts: emptyStore(), calendar: emptyStore() },
+    accounts: {},
+    nonces: {},
+    formats: dsFormatsOf(model),
+  };
 }
 
 /** The handset's phonebook (50-300 contacts) and calendar (20-80 events), from its seed. */
@@ -98,7 +109,10 @@ export function newLuid(store: DsClientStore, name: DsStoreName): string {
 function note(store: DsClientStore, luid: string, change: DsChange): void {
   const prev = store.changes[luid];
   if (change === 'replace' && prev === 'add') return; // still new to the server
-  if (change === 'delete' && prev === 'add') { delete store.changes[luid]; return; } // the server never saw it
+  if (change === 'delete' && prev === 'add') {
+    delete store.changes[luid];
+    return;
+  } // the server never saw it
   store.changes[luid] = change;
 }
 

@@ -10,7 +10,8 @@ import { userPut, type HandsetDs } from './ds-store';
 import { PATHS } from './generate';
 import type { DmTree } from './tree';
 
-export type DamageKind = 'settings' | 'certificates' | 'appdata' | 'applications' | 'antivirus' | 'firmware' | 'factory-reset';
+export type DamageKind =
+  'settings' | 'certificates' | 'appdata' | 'applications' | 'antivirus' | 'firmware' | 'factory-reset';
 
 /**
  * Week `week` of the handset with seed `seed`: the user turns the brightness, picks another
@@ -25,8 +26,21 @@ export function everydayUse(tree: DmTree, ds: HandsetDs, seed: number, week: num
   // And the phonebook moves on: a contact gets a new number, a new one is met.
   const contacts = ds.stores.contacts.items;
   const first = Object.keys(contacts).sort()[week % Math.max(1, Object.keys(contacts).length)];
-  if (first) userPut(ds, 'contacts', contacts[first]!.text.replace(/^TEL([;:][^\r\n]*?):[^\r\n]*$/m, `TEL$1:+4477009${String(n % 100_000).padStart(5, '0')}`), first);
-  userPut(ds, 'contacts', `BEGIN:VCARD\r\nVERSION:${ds.formats.contacts.version}\r\nN:Week ${week};Contact;;;\r\nFN:Contact of week ${week}\r\nTEL:+4477009${String((n >>> 3) % 100_000).padStart(5, '0')}\r\nEND:VCARD\r\n`);
+  if (first)
+    userPut(
+      ds,
+      'contacts',
+      contacts[first]!.text.replace(
+        /^TEL([;:][^\r\n]*?):[^\r\n]*$/m,
+        `TEL$1:+4477009${String(n % 100_000).padStart(5, '0')}`,
+      ),
+      first,
+    );
+  userPut(
+    ds,
+    'contacts',
+    `BEGIN:VCARD\r\nVERSION:${ds.formats.contacts.version}\r\nN:Week ${week};Contact;;;\r\nFN:Contact of week ${week}\r\nTEL:+4477009${String((n >>> 3) % 100_000).padStart(5, '0')}\r\nEND:VCARD\r\n`,
+  );
 }
 
 /**
@@ -35,15 +49,21 @@ export function everydayUse(tree: DmTree, ds: HandsetDs, seed: number, week: num
  */
 export function damage(tree: DmTree, kind: DamageKind): void {
   const t = tree;
-  const clear = (path: string) => { for (const c of t.children(path)) t.remove(`${path}/${c}`); };
+  const clear = (path: string) => {
+    for (const c of t.children(path)) t.remove(`${path}/${c}`);
+  };
   switch (kind) {
     case 'settings':
       for (const p of ['Network/APN', 'Email']) clear(`${PATHS.settings}/${p}`);
       t.set(`${PATHS.settings}/Display/Brightness`, '50');
       t.set(`${PATHS.settings}/Sound/Ringtone`, 'Default');
       break;
-    case 'certificates': clear(PATHS.certificates); break;
-    case 'appdata': for (const d of [PATHS.ringtones, PATHS.wallpapers, PATHS.screensavers]) clear(d); break;
+    case 'certificates':
+      clear(PATHS.certificates);
+      break;
+    case 'appdata':
+      for (const d of [PATHS.ringtones, PATHS.wallpapers, PATHS.screensavers]) clear(d);
+      break;
     case 'applications':
       for (const x of t.children('./SCOMO/Inventory/Deployed')) {
         if (!/shieldav/i.test(x)) t.remove(`./SCOMO/Inventory/Deployed/${x}`);

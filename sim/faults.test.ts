@@ -8,14 +8,23 @@ function echo(): Transport & { seen: HttpRequest[] } {
   const seen: HttpRequest[] = [];
   const t = (async (req: HttpRequest): Promise<HttpReply> => {
     seen.push(req);
-    return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: req.body ? req.body.slice().reverse() : new Uint8Array([1, 2, 3]) };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream' },
+      body: req.body ? req.body.slice().reverse() : new Uint8Array([1, 2, 3]),
+    };
   }) as Transport & { seen: HttpRequest[] };
   t.seen = seen;
   return t;
 }
 
 const post = (n: number): HttpRequest => ({
-  method: 'POST', url: 'http://dm.test/dm', headers: {}, body: new Uint8Array(Array.from({ length: 64 }, (_, i) => (i + n) & 0xff)), timeoutMs: 1000, maxReplyBytes: 1 << 20,
+  method: 'POST',
+  url: 'http://dm.test/dm',
+  headers: {},
+  body: new Uint8Array(Array.from({ length: 64 }, (_, i) => (i + n) & 0xff)),
+  timeoutMs: 1000,
+  maxReplyBytes: 1 << 20,
 });
 
 async function code(p: Promise<unknown>): Promise<string> {
@@ -48,7 +57,13 @@ describe('withFaults', () => {
 
   it('corrupts the request or the reply, same length, different bytes, reproducibly', async () => {
     const inner = echo();
-    const t = withFaults(inner, { rules: [{ kind: 'corrupt-request', at: 1, bytes: 4 }, { kind: 'corrupt-reply', at: 2 }], seed: 7 });
+    const t = withFaults(inner, {
+      rules: [
+        { kind: 'corrupt-request', at: 1, bytes: 4 },
+        { kind: 'corrupt-reply', at: 2 },
+      ],
+      seed: 7,
+    });
     const r1 = post(1);
     await t(r1);
     const sent = inner.seen[0]!.body!;
@@ -78,7 +93,13 @@ describe('withFaults', () => {
 
   it('slows the link in proportion to the bytes each way', async () => {
     const slept: number[] = [];
-    const t = withFaults(echo(), { msPerKb: 100, latencyMs: 5, sleep: async (ms) => { slept.push(ms); } });
+    const t = withFaults(echo(), {
+      msPerKb: 100,
+      latencyMs: 5,
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+    });
     await t(post(1));
     // 64 bytes up: 5 + 6.25 ms; 64 bytes down: 6.25 ms.
     expect(slept).toEqual([11.25, 6.25]);
@@ -124,16 +145,39 @@ describe('httpTransport', () => {
   });
 
   it('posts bytes and returns status, lower-case headers and body', async () => {
-    const r = await httpTransport({ method: 'POST', url: `${base}/echo`, headers: { 'content-type': 'text/plain' }, body: Buffer.from('hello'), timeoutMs: 2000, maxReplyBytes: 100 });
+    const r = await httpTransport({
+      method: 'POST',
+      url: `${base}/echo`,
+      headers: { 'content-type': 'text/plain' },
+      body: Buffer.from('hello'),
+      timeoutMs: 2000,
+      maxReplyBytes: 100,
+    });
     expect(r.status).toBe(201);
     expect(r.headers['x-thing']).toBe('y');
     expect(Buffer.from(r.body).toString()).toBe('HELLO');
   });
 
   it('times out, refuses oversize replies, and refuses non-http URLs', async () => {
-    expect(await code(httpTransport({ method: 'GET', url: `${base}/slow`, headers: {}, timeoutMs: 100, maxReplyBytes: 100 }))).toBe('timeout');
-    expect(await code(httpTransport({ method: 'GET', url: `${base}/big`, headers: {}, timeoutMs: 2000, maxReplyBytes: 1000 }))).toBe('too-large');
-    expect(await code(httpTransport({ method: 'GET', url: 'file:///etc/passwd', headers: {}, timeoutMs: 100, maxReplyBytes: 100 }))).toBe('bad-url');
-    expect(await code(httpTransport({ method: 'GET', url: 'http://127.0.0.1:1/', headers: {}, timeoutMs: 2000, maxReplyBytes: 100 }))).toBe('network');
+    expect(
+      await code(
+        httpTransport({ method: 'GET', url: `${base}/slow`, headers: {}, timeoutMs: 100, maxReplyBytes: 100 }),
+      ),
+    ).toBe('timeout');
+    expect(
+      await code(
+        httpTransport({ method: 'GET', url: `${base}/big`, headers: {}, timeoutMs: 2000, maxReplyBytes: 1000 }),
+      ),
+    ).toBe('too-large');
+    expect(
+      await code(
+        httpTransport({ method: 'GET', url: 'file:///etc/passwd', headers: {}, timeoutMs: 100, maxReplyBytes: 100 }),
+      ),
+    ).toBe('bad-url');
+    expect(
+      await code(
+        httpTransport({ method: 'GET', url: 'http://127.0.0.1:1/', headers: {}, timeoutMs: 2000, maxReplyBytes: 100 }),
+      ),
+    ).toBe('network');
   });
 });

@@ -28,8 +28,17 @@ describe('runFleet', () => {
     const progress: number[] = [];
     let registered: FleetHandsetInfo[] = [];
     const s = await runFleet({
-      server: `${stub.url}/dm`, devices: 6, stateDir: dir, encoding: 'mixed', concurrency: 3, seed: 9, mediaScale: 0.01,
-      register: async (ids) => { registered = ids; await register(ids); },
+      server: `${stub.url}/dm`,
+      devices: 6,
+      stateDir: dir,
+      encoding: 'mixed',
+      concurrency: 3,
+      seed: 9,
+      mediaScale: 0.01,
+      register: async (ids) => {
+        registered = ids;
+        await register(ids);
+      },
       onProgress: (done) => progress.push(done),
     });
     expect(s).toMatchObject({ handsets: 6, sessions: 6, ok: 6, failed: 0, errorsByKind: {} });
@@ -46,7 +55,14 @@ describe('runFleet', () => {
     const again = openFleet({ server: `${stub.url}/dm`, devices: 6, stateDir: dir, seed: 9, mediaScale: 0.01 });
     expect(again.map((h) => h.devId)).toEqual(registered.map((r) => r.devId));
     expect(again[0]!.state.nonces).not.toEqual(registered[0]!.nonces);
-    const s2 = await runFleet({ server: `${stub.url}/dm`, devices: 6, stateDir: dir, seed: 9, mediaScale: 0.01, encoding: 'mixed' });
+    const s2 = await runFleet({
+      server: `${stub.url}/dm`,
+      devices: 6,
+      stateDir: dir,
+      seed: 9,
+      mediaScale: 0.01,
+      encoding: 'mixed',
+    });
     expect(s2.ok).toBe(6);
     expect(stub.credFailures).toBe(0);
   });
@@ -62,12 +78,27 @@ describe('runFleet', () => {
     const ac = new AbortController();
     const ids: FleetHandsetInfo[] = [];
     const done = runFleet({
-      server: `${stub.url}/dm`, devices: 2, stateDir: dir, seed: 3, mediaScale: 0.01, once: false, everyMs: 3_600_000, push, signal: ac.signal,
-      register: async (list) => { ids.push(...list); await register(list); },
+      server: `${stub.url}/dm`,
+      devices: 2,
+      stateDir: dir,
+      seed: 3,
+      mediaScale: 0.01,
+      once: false,
+      everyMs: 3_600_000,
+      push,
+      signal: ac.signal,
+      register: async (list) => {
+        ids.push(...list);
+        await register(list);
+      },
     });
     await new Promise((r) => setTimeout(r, 50));
     const h = ids[1]!;
-    const pkg = buildNotification({ uiMode: 1, initiator: 'server', sessionId: 0xbeef, serverId: h.serverId }, { user: h.serverId, password: h.serverPassword }, nonceBytes(h.nonces.serverNonce));
+    const pkg = buildNotification(
+      { uiMode: 1, initiator: 'server', sessionId: 0xbeef, serverId: h.serverId },
+      { user: h.serverId, password: h.serverPassword },
+      nonceBytes(h.nonces.serverNonce),
+    );
     await push.push({ devId: h.devId, address: `inproc:${h.devId}` }, pkg);
     for (let i = 0; i < 100 && stub.sessionIds(h.devId).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 50));
@@ -82,18 +113,49 @@ describe('runFleet', () => {
 describe('summaries', () => {
   it('computes percentiles over real sessions and formats them', () => {
     const base: SessionSummary = {
-      devId: 'd', ok: true, sessionId: '1', initiator: 'client', url: '', startedAt: '', durationMs: 0, messagesOut: 2, messagesIn: 2,
-      bytesOut: 1000, bytesIn: 3000, commands: 0, statusesSent: {}, statusesReceived: {}, alertsDelivered: 0, uiAlerts: 0, end: 'complete',
+      devId: 'd',
+      ok: true,
+      sessionId: '1',
+      initiator: 'client',
+      url: '',
+      startedAt: '',
+      durationMs: 0,
+      messagesOut: 2,
+      messagesIn: 2,
+      bytesOut: 1000,
+      bytesIn: 3000,
+      commands: 0,
+      statusesSent: {},
+      statusesReceived: {},
+      alertsDelivered: 0,
+      uiAlerts: 0,
+      end: 'complete',
     };
     const sessions = Array.from({ length: 100 }, (_, i) => ({ ...base, durationMs: i + 1 }));
     sessions.push({ ...base, durationMs: 5000, ok: false, end: 'error', error: { kind: 'timeout', message: '' } });
     sessions.push({ ...base, end: 'skipped', durationMs: 99999 });
     const s = summarize(101, sessions, 12_345);
-    expect(s).toMatchObject({ sessions: 101, ok: 100, failed: 1, p50Ms: 51, p99Ms: 100, maxMs: 5000, messages: 404, errorsByKind: { timeout: 1 } });
-    expect(formatSummary(s)).toBe([
-      'handsets  101', 'sessions  101 (100 ok, 1 failed)', 'messages  404', 'traffic   98.6 KiB up, 295.9 KiB down',
-      'duration  p50 51 ms, p99 100 ms, max 5000 ms', 'wall      12.3 s', 'errors    timeout 1',
-    ].join('\n'));
+    expect(s).toMatchObject({
+      sessions: 101,
+      ok: 100,
+      failed: 1,
+      p50Ms: 51,
+      p99Ms: 100,
+      maxMs: 5000,
+      messages: 404,
+      errorsByKind: { timeout: 1 },
+    });
+    expect(formatSummary(s)).toBe(
+      [
+        'handsets  101',
+        'sessions  101 (100 ok, 1 failed)',
+        'messages  404',
+        'traffic   98.6 KiB up, 295.9 KiB down',
+        'duration  p50 51 ms, p99 100 ms, max 5000 ms',
+        'wall      12.3 s',
+        'errors    timeout 1',
+      ].join('\n'),
+    );
     expect(fleetSeed(1, 0)).not.toBe(fleetSeed(1, 1));
     expect(fleetSeed(1, 0)).toBe(fleetSeed(1, 0));
   });

@@ -104,7 +104,7 @@ export function openFleet(opts: FleetOptions): VirtualHandset[] {
   for (let i = 0; i < opts.devices; i++) {
     const s = fleetSeed(seed, i);
     const model = models[s % models.length]!;
-    const encoding = opts.encoding === 'mixed' ? (i % 2 === 0 ? 'xml' : 'wbxml') : opts.encoding ?? 'xml';
+    const encoding = opts.encoding === 'mixed' ? (i % 2 === 0 ? 'xml' : 'wbxml') : (opts.encoding ?? 'xml');
     const gen: GenerateOptions = {
       serverUri: opts.server,
       encoding,

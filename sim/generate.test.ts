@@ -16,14 +16,17 @@ const SMALL = { mediaScale: 0.01 };
 function fingerprint(t: DmTree): string {
   const h = createHash('sha256');
   for (const { path, node } of t.walk()) {
-    h.update(`${path}|${node.kind}|${node.kind === 'leaf' ? node.format : ''}|${node.type ?? ''}|${node.access.join(',')}|`);
+    h.update(
+      `${path}|${node.kind}|${node.kind === 'leaf' ? node.format : ''}|${node.type ?? ''}|${node.access.join(',')}|`,
+    );
     if (node.kind === 'leaf') h.update(node.value);
   }
   return h.digest('hex');
 }
 
 function inventory(t: DmTree) {
-  const items = t.walk('./SCOMO/Inventory/Deployed')
+  const items = t
+    .walk('./SCOMO/Inventory/Deployed')
     .filter((e) => e.node.kind === 'leaf')
     .map((e) => ({ source: { locURI: e.path }, data: utf8Decode((e.node as { value: Uint8Array }).value) }));
   return parseInventory(items);
@@ -36,7 +39,9 @@ describe('generateTree', () => {
     expect(fingerprint(a)).toBe(fingerprint(b));
     expect(generateHandset(42, 'nimbus-n1', SMALL).identity).toEqual(generateHandset(42, 'nimbus-n1', SMALL).identity);
     // String seeds are hashed the same way every time too.
-    expect(fingerprint(generateTree('alice', 'korra-k7', SMALL))).toBe(fingerprint(generateTree('alice', 'korra-k7', SMALL)));
+    expect(fingerprint(generateTree('alice', 'korra-k7', SMALL))).toBe(
+      fingerprint(generateTree('alice', 'korra-k7', SMALL)),
+    );
   });
 
   it('differs between seeds and between models', () => {
@@ -67,7 +72,11 @@ describe('generateTree', () => {
   });
 
   it('keeps DMAcc credentials consistent with the identity and hides the secrets from Get', () => {
-    const { tree, identity } = generateHandset(7, 'nimbus-n1', { ...SMALL, clientScheme: 'hmac', serverUri: 'http://dm.test/dm' });
+    const { tree, identity } = generateHandset(7, 'nimbus-n1', {
+      ...SMALL,
+      clientScheme: 'hmac',
+      serverUri: 'http://dm.test/dm',
+    });
     const acc = `./DMAcc/${identity.account}`;
     expect(tree.text(`${acc}/AppID`)).toBe('w7');
     expect(tree.text(`${acc}/ServerID`)).toBe(identity.serverId);
@@ -104,7 +113,8 @@ describe('generateTree', () => {
     expect(t.text(BR.Version)).toBe('1.0');
     expect(t.text(BR.PolicyEnabled)).toBe('true');
     expect(t.text(BR.PolicyCategories)).toBe('settings,certificates,appdata,applications,firmware');
-    for (const op of [BR.RequestBackup, BR.LocalBackup, BR.LocalRestore, BR.DataSync]) expect(t.checkExec(op)).toBe(200);
+    for (const op of [BR.RequestBackup, BR.LocalBackup, BR.LocalRestore, BR.DataSync])
+      expect(t.checkExec(op)).toBe(200);
     expect(t.text(PATHS.bearer)).toBe('wifi');
     expect(t.text(PATHS.roaming)).toBe('false');
   });
@@ -137,7 +147,9 @@ describe('generateTree', () => {
 
   it('makes media with real headers, most 50-300 KB and one ringtone over 2 MB', () => {
     const t = generateTree(3, 'korra-k7');
-    const files = [PATHS.ringtones, PATHS.wallpapers, PATHS.screensavers].flatMap((d) => t.children(d).map((x) => `${d}/${x}`));
+    const files = [PATHS.ringtones, PATHS.wallpapers, PATHS.screensavers].flatMap((d) =>
+      t.children(d).map((x) => `${d}/${x}`),
+    );
     expect(files.length).toBeGreaterThanOrEqual(8);
     const sizes = files.map((f) => t.read(f)!.length);
     const big = sizes.filter((s) => s >= 2 * 1024 * 1024);
@@ -176,7 +188,9 @@ describe('generateTree', () => {
 
   it('scales media with mediaScale, never below the headers', () => {
     const small = generateTree(3, 'korra-k7', { mediaScale: 0.01 });
-    const sizes = [PATHS.ringtones, PATHS.wallpapers].flatMap((d) => small.children(d).map((x) => small.read(`${d}/${x}`)!.length));
+    const sizes = [PATHS.ringtones, PATHS.wallpapers].flatMap((d) =>
+      small.children(d).map((x) => small.read(`${d}/${x}`)!.length),
+    );
     expect(Math.max(...sizes)).toBeLessThan(30 * 1024);
     expect(Math.min(...sizes)).toBeGreaterThanOrEqual(64);
   });

@@ -16,7 +16,14 @@ import { FUMO_MO_ID, FumoState, fumoPaths } from '../lib/omadm/mo/fumo';
 import { deployedPaths, SCOMO_DEPLOYED, SCOMO_DOWNLOAD, SCOMO_ROOT, ScomoState } from '../lib/omadm/mo/scomo';
 import { base64Encode } from '../lib/omadm/util/bytes';
 import {
-  ANTIVIRUS, APPS, getModel, RINGTONE_NAMES, SCREENSAVER_NAMES, WALLPAPER_NAMES, type AppSpec, type ModelSpec,
+  ANTIVIRUS,
+  APPS,
+  getModel,
+  RINGTONE_NAMES,
+  SCREENSAVER_NAMES,
+  WALLPAPER_NAMES,
+  type AppSpec,
+  type ModelSpec,
 } from './catalog';
 import { certificateDer, MEDIA_MIME, mediaFile, type MediaKind } from './media';
 import { hash32, Rng, subSeed } from './random';
@@ -125,7 +132,11 @@ export function seedOf(seed: number | string): number {
 }
 
 /** The identity alone (cheap: no tree, no media). */
-export function generateIdentity(seedIn: number | string, modelId: string, opts: GenerateOptions = {}): HandsetIdentity {
+export function generateIdentity(
+  seedIn: number | string,
+  modelId: string,
+  opts: GenerateOptions = {},
+): HandsetIdentity {
   const seed = seedOf(seedIn);
   const model = getModel(modelId);
   const rng = new Rng(subSeed(seed, 'identity'));
@@ -161,7 +172,11 @@ export function generateIdentity(seedIn: number | string, modelId: string, opts:
 }
 
 /** Full handset: identity and tree. */
-export function generateHandset(seedIn: number | string, modelId: string, opts: GenerateOptions = {}): GeneratedHandset {
+export function generateHandset(
+  seedIn: number | string,
+  modelId: string,
+  opts: GenerateOptions = {},
+): GeneratedHandset {
   const identity = generateIdentity(seedIn, modelId, opts);
   const model = getModel(modelId);
   const tree = new DmTree({
@@ -275,7 +290,8 @@ export function putDeployed(t: DmTree, app: { id: string; name: string; version:
   t.set(p.Version, app.version, { access: ACCESS_RO });
   t.set(p.State, String(app.active ? ScomoState.Active : ScomoState.Inactive), { format: 'int', access: ACCESS_RO });
   t.mkdir(`${p.base}/Operations`, { access: ['Get'] });
-  for (const op of ['Activate', 'Deactivate', 'Remove'] as const) t.set(p.op(op), new Uint8Array(0), { format: 'null', access: ACCESS_EXEC });
+  for (const op of ['Activate', 'Deactivate', 'Remove'] as const)
+    t.set(p.op(op), new Uint8Array(0), { format: 'null', access: ACCESS_EXEC });
   return node;
 }
 
@@ -293,7 +309,12 @@ function buildScomo(t: DmTree, seed: number, m: ModelSpec, count: number): void 
   // The antivirus goes in the middle of the list, where a walk meets it like any other app.
   chosen.splice(Math.floor(chosen.length / 2), 0, ANTIVIRUS);
   for (const a of chosen) {
-    putDeployed(t, { id: appId(m, a), name: a.name, version: rng.pick(a.versions), active: rng.bool(0.9) || a === ANTIVIRUS });
+    putDeployed(t, {
+      id: appId(m, a),
+      name: a.name,
+      version: rng.pick(a.versions),
+      active: rng.bool(0.9) || a === ANTIVIRUS,
+    });
   }
 }
 
@@ -318,9 +339,22 @@ function buildSettings(t: DmTree, seed: number, m: ModelSpec): void {
   const op = m.operator.toLowerCase().replace(/[^a-z]/g, '');
   const apns = [
     { x: 'internet', name: `${m.operator} Internet`, apn: `internet.${op}.net`, user: '', proxy: '' },
-    { x: 'mms', name: `${m.operator} MMS`, apn: `mms.${op}.net`, user: 'mms', proxy: `10.${rng.int(0, 255)}.${rng.int(0, 255)}.1:8080` },
+    {
+      x: 'mms',
+      name: `${m.operator} MMS`,
+      apn: `mms.${op}.net`,
+      user: 'mms',
+      proxy: `10.${rng.int(0, 255)}.${rng.int(0, 255)}.1:8080`,
+    },
   ];
-  if (rng.bool(0.4)) apns.push({ x: 'corporate', name: 'Corporate VPN', apn: `corp${rng.int(1, 9)}.${op}.net`, user: `u${rng.digits(6)}`, proxy: '' });
+  if (rng.bool(0.4))
+    apns.push({
+      x: 'corporate',
+      name: 'Corporate VPN',
+      apn: `corp${rng.int(1, 9)}.${op}.net`,
+      user: `u${rng.digits(6)}`,
+      proxy: '',
+    });
   for (const a of apns) {
     const b = `${S}/Network/APN/${a.x}`;
     t.mkdir(b, { access: ACCESS_RW });
@@ -332,9 +366,18 @@ function buildSettings(t: DmTree, seed: number, m: ModelSpec): void {
   t.mkdir(`${S}/Email`, { access: ['Get', 'Add'] });
   const first = rng.pick(['anna', 'ben', 'chloe', 'dev', 'emil', 'fatima', 'georg', 'hana']);
   const accounts = [
-    { x: 'personal', addr: `${first}.${rng.digits(3)}@${rng.pick(['mailbox.example', 'post.example', 'inbox.example'])}`, proto: 'IMAP' },
+    {
+      x: 'personal',
+      addr: `${first}.${rng.digits(3)}@${rng.pick(['mailbox.example', 'post.example', 'inbox.example'])}`,
+      proto: 'IMAP',
+    },
   ];
-  if (rng.bool(0.5)) accounts.push({ x: 'work', addr: `${first}@${rng.pick(['acme.example', 'globex.example'])}`, proto: rng.pick(['IMAP', 'POP3']) });
+  if (rng.bool(0.5))
+    accounts.push({
+      x: 'work',
+      addr: `${first}@${rng.pick(['acme.example', 'globex.example'])}`,
+      proto: rng.pick(['IMAP', 'POP3']),
+    });
   for (const a of accounts) {
     const b = `${S}/Email/${a.x}`;
     const domain = a.addr.split('@')[1]!;
@@ -356,17 +399,63 @@ function buildCertificates(t: DmTree, seed: number, id: HandsetIdentity, m: Mode
   const C = PATHS.certificates;
   t.mkdir(C, { access: ['Get', 'Add'] });
   const certs = [
-    { x: 'OperatorRoot', subjectCN: `${m.operator} Root CA`, subjectO: m.operator, issuerCN: `${m.operator} Root CA`, issuerO: m.operator, bound: false, from: 2020, to: 2040 },
-    { x: 'WifiClient', subjectCN: id.devId, subjectO: m.operator, issuerCN: `${m.operator} Device CA`, issuerO: m.operator, bound: true, from: 2024, to: 2027 },
-    { x: 'EmailSMIME', subjectCN: `user-${rng.digits(5)}`, subjectO: 'Personal', issuerCN: 'Example Mail CA', issuerO: 'Example Trust Services', bound: false, from: 2024, to: 2026 },
+    {
+      x: 'OperatorRoot',
+      subjectCN: `${m.operator} Root CA`,
+      subjectO: m.operator,
+      issuerCN: `${m.operator} Root CA`,
+      issuerO: m.operator,
+      bound: false,
+      from: 2020,
+      to: 2040,
+    },
+    {
+      x: 'WifiClient',
+      subjectCN: id.devId,
+      subjectO: m.operator,
+      issuerCN: `${m.operator} Device CA`,
+      issuerO: m.operator,
+      bound: true,
+      from: 2024,
+      to: 2027,
+    },
+    {
+      x: 'EmailSMIME',
+      subjectCN: `user-${rng.digits(5)}`,
+      subjectO: 'Personal',
+      issuerCN: 'Example Mail CA',
+      issuerO: 'Example Trust Services',
+      bound: false,
+      from: 2024,
+      to: 2026,
+    },
   ];
   if (rng.bool(0.5)) {
-    certs.push({ x: 'CorporateVPN', subjectCN: `vpn-${rng.digits(4)}`, subjectO: 'Acme Corp', issuerCN: 'Acme Issuing CA', issuerO: 'Acme Corp', bound: true, from: 2025, to: 2026 });
+    certs.push({
+      x: 'CorporateVPN',
+      subjectCN: `vpn-${rng.digits(4)}`,
+      subjectO: 'Acme Corp',
+      issuerCN: 'Acme Issuing CA',
+      issuerO: 'Acme Corp',
+      bound: true,
+      from: 2025,
+      to: 2026,
+    });
   }
   for (const c of certs) {
     const b = `${C}/${c.x}`;
     t.mkdir(b, { access: ACCESS_RW });
-    const der = certificateDer({ subjectCN: c.subjectCN, subjectO: c.subjectO, issuerCN: c.issuerCN, issuerO: c.issuerO, fromYear: c.from, toYear: c.to }, rng);
+    const der = certificateDer(
+      {
+        subjectCN: c.subjectCN,
+        subjectO: c.subjectO,
+        issuerCN: c.issuerCN,
+        issuerO: c.issuerO,
+        fromYear: c.from,
+        toYear: c.to,
+      },
+      rng,
+    );
     t.set(`${b}/Data`, der, { format: 'bin', type: CERT_MIME });
     t.set(`${b}/Issuer`, `CN=${c.issuerCN}, O=${c.issuerO}`);
     t.set(`${b}/Subject`, `CN=${c.subjectCN}, O=${c.subjectO}`);
@@ -398,8 +487,10 @@ function buildMedia(t: DmTree, seed: number, scale: number): void {
     if (i === 0) put(PATHS.ringtones, name, 'mp3', mediaSize(rng, 2100, 2600, scale));
     else put(PATHS.ringtones, name, rng.pick<MediaKind>(['mp3', 'wav', 'midi']), mediaSize(rng, 50, 300, scale));
   });
-  for (const name of rng.sample(WALLPAPER_NAMES, 3)) put(PATHS.wallpapers, name, rng.pick<MediaKind>(['jpeg', 'png']), mediaSize(rng, 80, 300, scale));
-  for (const name of rng.sample(SCREENSAVER_NAMES, 2)) put(PATHS.screensavers, name, 'gif', mediaSize(rng, 50, 200, scale));
+  for (const name of rng.sample(WALLPAPER_NAMES, 3))
+    put(PATHS.wallpapers, name, rng.pick<MediaKind>(['jpeg', 'png']), mediaSize(rng, 80, 300, scale));
+  for (const name of rng.sample(SCREENSAVER_NAMES, 2))
+    put(PATHS.screensavers, name, 'gif', mediaSize(rng, 50, 200, scale));
 }
 
 function buildNetwork(t: DmTree, m: ModelSpec): void {

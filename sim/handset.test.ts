@@ -21,14 +21,34 @@ import type { DmTree } from './tree';
 import type { HttpReply, HttpRequest, Transport } from './transport';
 import { VirtualUser } from './user';
 
-const leaf = (kind: 'Replace' | 'Add', path: string, data: string, format = 'chr'): Command => ({ kind, cmdId: 0, items: [{ target: { locURI: path }, meta: { format }, data }] });
-const exec = (path: string, correlator: string, data?: string): Command => ({
-  kind: 'Exec', cmdId: 0, correlator, items: [{ target: { locURI: path }, ...(data !== undefined ? { meta: { format: 'chr', type: 'application/json' }, data } : {}) }],
+const leaf = (kind: 'Replace' | 'Add', path: string, data: string, format = 'chr'): Command => ({
+  kind,
+  cmdId: 0,
+  items: [{ target: { locURI: path }, meta: { format }, data }],
 });
-const get = (...paths: string[]): Command => ({ kind: 'Get', cmdId: 0, items: paths.map((p) => ({ target: { locURI: p } })) });
+const exec = (path: string, correlator: string, data?: string): Command => ({
+  kind: 'Exec',
+  cmdId: 0,
+  correlator,
+  items: [
+    {
+      target: { locURI: path },
+      ...(data !== undefined ? { meta: { format: 'chr', type: 'application/json' }, data } : {}),
+    },
+  ],
+});
+const get = (...paths: string[]): Command => ({
+  kind: 'Get',
+  cmdId: 0,
+  items: paths.map((p) => ({ target: { locURI: p } })),
+});
 
 function fingerprint(t: DmTree, path: string): string {
-  return JSON.stringify(t.walk(path).map(({ path: p, node }) => [p, node.kind === 'leaf' ? Buffer.from(node.value).toString('base64') : null]));
+  return JSON.stringify(
+    t
+      .walk(path)
+      .map(({ path: p, node }) => [p, node.kind === 'leaf' ? Buffer.from(node.value).toString('base64') : null]),
+  );
 }
 
 let dir: string;
@@ -39,7 +59,12 @@ beforeAll(() => stub.start());
 afterAll(() => stub.stop());
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'rewind-handset-'));
-  handset = VirtualHandset.create(1234, 'nimbus-n1', { mediaScale: 0.01, serverUri: `${stub.url}/dm` }, { store: new HandsetStore(dir) });
+  handset = VirtualHandset.create(
+    1234,
+    'nimbus-n1',
+    { mediaScale: 0.01, serverUri: `${stub.url}/dm` },
+    { store: new HandsetStore(dir) },
+  );
   stub.reset();
   stub.enroll(handset.identity, handset.state.nonces);
 });
@@ -49,23 +74,36 @@ afterEach(async () => {
 });
 
 describe('VirtualHandset.connect', () => {
-  it.each(['xml', 'wbxml'] as const)('runs a %s session against an HTTP server: Get answered, then complete', async (encoding) => {
-    handset = VirtualHandset.create(1234, 'nimbus-n1', { mediaScale: 0.01, serverUri: `${stub.url}/dm`, encoding });
-    stub.enroll(handset.identity, handset.state.nonces);
-    stub.script = ({ round }) => (round === 1 ? [get('./DevInfo/Mod', './DevDetail/FwV')] : []);
-    const s = await handset.connect();
-    expect(s).toMatchObject({ ok: true, end: 'complete', initiator: 'client', messagesOut: 2, messagesIn: 2, commands: 2 });
-    expect(s.error).toBeUndefined();
-    expect(s.bytesOut).toBeGreaterThan(500);
-    expect(s.statusesSent).toEqual({ 200: 2 });
-    expect(stub.credFailures).toBe(0);
-    const items = stub.results().flatMap((r) => r.items);
-    expect(items.map((i) => [i.source?.locURI, i.data])).toEqual([['./DevInfo/Mod', 'N1'], ['./DevDetail/FwV', handset.tree.text(DEVDETAIL.FwV)]]);
-    // Package #1 was a client-initiated Alert with DevInfo.
-    const p1 = stub.received[0]!.msg;
-    expect(p1.hdr.source.locURI).toBe(handset.devId);
-    expect(p1.body.commands.find((c) => c.kind === 'Alert')).toMatchObject({ data: '1201' });
-  });
+  it.each(['xml', 'wbxml'] as const)(
+    'runs a %s session against an HTTP server: Get answered, then complete',
+    async (encoding) => {
+      handset = VirtualHandset.create(1234, 'nimbus-n1', { mediaScale: 0.01, serverUri: `${stub.url}/dm`, encoding });
+      stub.enroll(handset.identity, handset.state.nonces);
+      stub.script = ({ round }) => (round === 1 ? [get('./DevInfo/Mod', './DevDetail/FwV')] : []);
+      const s = await handset.connect();
+      expect(s).toMatchObject({
+        ok: true,
+        end: 'complete',
+        initiator: 'client',
+        messagesOut: 2,
+        messagesIn: 2,
+        commands: 2,
+      });
+      expect(s.error).toBeUndefined();
+      expect(s.bytesOut).toBeGreaterThan(500);
+      expect(s.statusesSent).toEqual({ 200: 2 });
+      expect(stub.credFailures).toBe(0);
+      const items = stub.results().flatMap((r) => r.items);
+      expect(items.map((i) => [i.source?.locURI, i.data])).toEqual([
+        ['./DevInfo/Mod', 'N1'],
+        ['./DevDetail/FwV', handset.tree.text(DEVDETAIL.FwV)],
+      ]);
+      // Package #1 was a client-initiated Alert with DevInfo.
+      const p1 = stub.received[0]!.msg;
+      expect(p1.hdr.source.locURI).toBe(handset.devId);
+      expect(p1.body.commands.find((c) => c.kind === 'Alert')).toMatchObject({ data: '1201' });
+    },
+  );
 
   it('persists the nonces the server handed out, so the next session authenticates with them', async () => {
     const before = handset.state.nonces.clientNonce;
@@ -80,12 +118,15 @@ describe('VirtualHandset.connect', () => {
   });
 
   it('answers Results for a Struct listing and executes Replace/Add from the server', async () => {
-    stub.script = ({ round }) => (round === 1 ? [
-      leaf('Replace', './Settings/Display/Brightness', '33', 'int'),
-      leaf('Add', './Settings/Network/APN/work/APN', 'work.example'),
-      leaf('Replace', './DevInfo/Mod', 'X'),
-      get('./Settings/Display?list=StructData'),
-    ] : []);
+    stub.script = ({ round }) =>
+      round === 1
+        ? [
+            leaf('Replace', './Settings/Display/Brightness', '33', 'int'),
+            leaf('Add', './Settings/Network/APN/work/APN', 'work.example'),
+            leaf('Replace', './DevInfo/Mod', 'X'),
+            get('./Settings/Display?list=StructData'),
+          ]
+        : [];
     const s = await handset.connect();
     expect(s.ok).toBe(true);
     expect(handset.tree.text('./Settings/Display/Brightness')).toBe('33');
@@ -99,7 +140,10 @@ describe('VirtualHandset.connect', () => {
   it('sends a 2 MB ringtone as a Large Object in chunks that reassemble to the exact bytes', async () => {
     handset = VirtualHandset.create(77, 'korra-k7', { serverUri: `${stub.url}/dm` });
     stub.enroll(handset.identity, handset.state.nonces);
-    const big = handset.tree.children('./AppData/Ringtones').map((x) => `./AppData/Ringtones/${x}`).find((p) => handset.tree.read(p)!.length > 2 * 1024 * 1024)!;
+    const big = handset.tree
+      .children('./AppData/Ringtones')
+      .map((x) => `./AppData/Ringtones/${x}`)
+      .find((p) => handset.tree.read(p)!.length > 2 * 1024 * 1024)!;
     stub.script = ({ round }) => (round === 1 ? [get(big)] : []);
     const s = await handset.connect();
     expect(s.ok).toBe(true);
@@ -136,7 +180,9 @@ describe('VirtualHandset.connect', () => {
     expect(again.alertsDelivered).toBe(1);
     expect(handset.state.pendingAlerts).toHaveLength(0);
     const br = stub.alerts.map((a) => parseBrAlert(a.alert.items[0]!));
-    expect(br).toEqual([{ kind: 'backupRequest', source: BR.RequestBackup, alert: { reason: 'user', categories: ['settings'] } }]);
+    expect(br).toEqual([
+      { kind: 'backupRequest', source: BR.RequestBackup, alert: { reason: 'user', categories: ['settings'] } },
+    ]);
   });
 
   it('fails cleanly when offline or when the server answers an HTTP error', async () => {
@@ -154,13 +200,21 @@ describe('Package #0', () => {
     const stop = handset.listen(push);
     const id = handset.identity;
     const secret = { user: id.serverId, password: id.serverPassword };
-    const good = buildNotification({ uiMode: 1, initiator: 'server', sessionId: 0x1a2b, serverId: id.serverId }, secret, nonceBytes(handset.state.nonces.serverNonce));
+    const good = buildNotification(
+      { uiMode: 1, initiator: 'server', sessionId: 0x1a2b, serverId: id.serverId },
+      secret,
+      nonceBytes(handset.state.nonces.serverNonce),
+    );
     await push.push({ devId: id.devId, address: `inproc:${id.devId}` }, good);
     await handset.idle();
     expect(stub.sessionIds()).toEqual(['1A2B']);
     expect(stub.received[0]!.msg.body.commands.find((c) => c.kind === 'Alert')).toMatchObject({ data: '1200' });
 
-    const bad = buildNotification({ uiMode: 1, initiator: 'server', sessionId: 7, serverId: id.serverId }, { ...secret, password: 'wrong' }, nonceBytes(handset.state.nonces.serverNonce));
+    const bad = buildNotification(
+      { uiMode: 1, initiator: 'server', sessionId: 7, serverId: id.serverId },
+      { ...secret, password: 'wrong' },
+      nonceBytes(handset.state.nonces.serverNonce),
+    );
     await push.push({ devId: id.devId, address: `inproc:${id.devId}` }, bad);
     await push.push({ devId: id.devId, address: `inproc:${id.devId}` }, new Uint8Array([1, 2, 3]));
     await handset.idle();
@@ -171,9 +225,18 @@ describe('Package #0', () => {
   });
 
   it('asks the user first in user-interaction mode and stays quiet when they refuse', async () => {
-    handset = VirtualHandset.create(1234, 'nimbus-n1', { mediaScale: 0.01, serverUri: `${stub.url}/dm` }, { user: new VirtualUser('reject') });
+    handset = VirtualHandset.create(
+      1234,
+      'nimbus-n1',
+      { mediaScale: 0.01, serverUri: `${stub.url}/dm` },
+      { user: new VirtualUser('reject') },
+    );
     const id = handset.identity;
-    const pkg = buildNotification({ uiMode: 3, initiator: 'server', sessionId: 9, serverId: id.serverId }, { user: id.serverId, password: id.serverPassword }, nonceBytes(handset.state.nonces.serverNonce));
+    const pkg = buildNotification(
+      { uiMode: 3, initiator: 'server', sessionId: 9, serverId: id.serverId },
+      { user: id.serverId, password: id.serverPassword },
+      nonceBytes(handset.state.nonces.serverNonce),
+    );
     expect(await handset.onNotification(pkg)).toBeUndefined();
     expect(handset.user.prompts).toHaveLength(1);
     expect(handset.user.last?.code).toBe('1101');
@@ -185,11 +248,17 @@ describe('FUMO', () => {
   it('DownloadAndUpdate: 202, download, FwV updated, State 100, Generic Alert with the correlator in a new session', async () => {
     const from = handset.tree.text(DEVDETAIL.FwV);
     const to = from === '2.0.1' ? '1.1.0' : '2.0.1';
-    stub.files.set('/fw/n1', buildFirmwarePackage({ model: 'nimbus-n1', version: to, payload: new Uint8Array(5000).fill(7) }));
-    stub.script = ({ round, sessionId }) => (sessionId === '1' && round === 1 ? [
-      leaf('Replace', './FUMO/DownloadAndUpdate/PkgURL', `${stub.url}/fw/n1`),
-      exec('./FUMO/DownloadAndUpdate', 'job-7'),
-    ] : []);
+    stub.files.set(
+      '/fw/n1',
+      buildFirmwarePackage({ model: 'nimbus-n1', version: to, payload: new Uint8Array(5000).fill(7) }),
+    );
+    stub.script = ({ round, sessionId }) =>
+      sessionId === '1' && round === 1
+        ? [
+            leaf('Replace', './FUMO/DownloadAndUpdate/PkgURL', `${stub.url}/fw/n1`),
+            exec('./FUMO/DownloadAndUpdate', 'job-7'),
+          ]
+        : [];
     const s = await handset.connect();
     expect(s.statusesSent).toEqual({ 200: 1, 202: 1 });
     await handset.idle();
@@ -200,7 +269,12 @@ describe('FUMO', () => {
     const a = stub.alerts[0]!;
     expect(a.sessionId).toBe('2');
     expect(a.alert.correlator).toBe('job-7');
-    expect(parseFumoResult(a.alert.items[0]!)).toMatchObject({ operation: 'downloadandupdate', resultCode: 200, success: true, root: './FUMO' });
+    expect(parseFumoResult(a.alert.items[0]!)).toMatchObject({
+      operation: 'downloadandupdate',
+      resultCode: 200,
+      success: true,
+      root: './FUMO',
+    });
     expect(handset.state.pendingAlerts).toHaveLength(0);
   });
 
@@ -216,8 +290,14 @@ describe('FUMO', () => {
     await handset.idle();
     expect(handset.tree.text(DEVDETAIL.FwV)).toBe(from);
     expect(handset.tree.text('./FUMO/State')).toBe('20');
-    const codes = handset.state.pendingAlerts.map((p) => [p.alert.correlator, parseFumoResult(p.alert.items[0]!)?.resultCode]);
-    expect(codes).toEqual([['j1', 403], ['j2', 411]]);
+    const codes = handset.state.pendingAlerts.map((p) => [
+      p.alert.correlator,
+      parseFumoResult(p.alert.items[0]!)?.resultCode,
+    ]);
+    expect(codes).toEqual([
+      ['j1', 403],
+      ['j2', 411],
+    ]);
   });
 
   it('Download then Update: two alerts, firmware applied on Update', async () => {
@@ -230,7 +310,10 @@ describe('FUMO', () => {
     await handset.exec({ target: { locURI: './FUMO/Update' } }, 'u');
     await handset.idle();
     expect(handset.tree.text(DEVDETAIL.FwV)).toBe('2.0.1');
-    expect(handset.state.pendingAlerts.map((p) => parseFumoResult(p.alert.items[0]!)?.operation)).toEqual(['download', 'update']);
+    expect(handset.state.pendingAlerts.map((p) => parseFumoResult(p.alert.items[0]!)?.operation)).toEqual([
+      'download',
+      'update',
+    ]);
   });
 });
 
@@ -240,33 +323,53 @@ describe('SCOMO', () => {
     stub.files.set('/apps/av', buildAppPackage({ id: 'com.shieldsec.shieldav', name: 'ShieldAV', version: '9.9.9' }));
     const av = handset.tree.children('./SCOMO/Inventory/Deployed').find((x) => x.includes('shieldav'))!;
     // The antivirus got corrupted: remove it, then reinstall the same one.
-    expect(await handset.exec({ target: { locURI: `./SCOMO/Inventory/Deployed/${av}/Operations/Remove` } }, 'rm')).toEqual({ status: 202 });
+    expect(
+      await handset.exec({ target: { locURI: `./SCOMO/Inventory/Deployed/${av}/Operations/Remove` } }, 'rm'),
+    ).toEqual({ status: 202 });
     await handset.idle();
     expect(handset.tree.has(`./SCOMO/Inventory/Deployed/${av}`)).toBe(false);
-    for (const [p, v] of [['./SCOMO/Download/av1/PkgID', 'com.shieldsec.shieldav'], ['./SCOMO/Download/av1/PkgURL', `${stub.url}/apps/av`]] as const) {
+    for (const [p, v] of [
+      ['./SCOMO/Download/av1/PkgID', 'com.shieldsec.shieldav'],
+      ['./SCOMO/Download/av1/PkgURL', `${stub.url}/apps/av`],
+    ] as const) {
       expect((await handset.add({ target: { locURI: p }, meta: { format: 'chr' }, data: v })).status).toBe(200);
     }
     expect(handset.tree.checkExec('./SCOMO/Download/av1/Operations/DownloadInstall')).toBe(200);
-    expect(await handset.exec({ target: { locURI: './SCOMO/Download/av1/Operations/DownloadInstall' } }, 'inst')).toEqual({ status: 202 });
+    expect(
+      await handset.exec({ target: { locURI: './SCOMO/Download/av1/Operations/DownloadInstall' } }, 'inst'),
+    ).toEqual({ status: 202 });
     await handset.idle();
     expect(handset.tree.text(`./SCOMO/Inventory/Deployed/${av}/Version`)).toBe('9.9.9');
     expect(handset.tree.text(`./SCOMO/Inventory/Deployed/${av}/State`)).toBe('20');
     const results = handset.state.pendingAlerts.map((p) => [p.alert.correlator, parseScomoResult(p.alert.items[0]!)]);
     expect(results).toEqual([
       ['rm', expect.objectContaining({ resultCode: 1200, identifier: 'com.shieldsec.shieldav' })],
-      ['inst', expect.objectContaining({ resultCode: 1200, identifier: 'com.shieldsec.shieldav', source: './SCOMO/Download/av1/Operations/DownloadInstall' })],
+      [
+        'inst',
+        expect.objectContaining({
+          resultCode: 1200,
+          identifier: 'com.shieldsec.shieldav',
+          source: './SCOMO/Download/av1/Operations/DownloadInstall',
+        }),
+      ],
     ]);
   });
 });
 
 describe('B&R MO', () => {
   const run = async (path: string, correlator: string, payload?: unknown) => {
-    const item: Item = { target: { locURI: path }, ...(payload !== undefined ? { meta: { format: 'chr', type: 'application/json' }, data: JSON.stringify(payload) } : {}) };
+    const item: Item = {
+      target: { locURI: path },
+      ...(payload !== undefined
+        ? { meta: { format: 'chr', type: 'application/json' }, data: JSON.stringify(payload) }
+        : {}),
+    };
     const r = await handset.exec(item, correlator);
     await handset.idle();
     return r;
   };
-  const alerts = () => handset.state.pendingAlerts.map((p) => ({ correlator: p.alert.correlator, br: parseBrAlert(p.alert.items[0]!) }));
+  const alerts = () =>
+    handset.state.pendingAlerts.map((p) => ({ correlator: p.alert.correlator, br: parseBrAlert(p.alert.items[0]!) }));
 
   beforeEach(() => {
     handset.report = 'next-session';
@@ -275,7 +378,9 @@ describe('B&R MO', () => {
   it('LocalBackup writes a verifiable backup, lists it under Local, and LocalRestore brings the data back', async () => {
     const settings = fingerprint(handset.tree, './Settings');
     const certs = fingerprint(handset.tree, './Certificates');
-    expect(await run(BR.LocalBackup, 'lb', { target: 'device', categories: ['settings', 'certificates', 'firmware'] })).toEqual({ status: 202 });
+    expect(
+      await run(BR.LocalBackup, 'lb', { target: 'device', categories: ['settings', 'certificates', 'firmware'] }),
+    ).toEqual({ status: 202 });
     const [a] = alerts();
     expect(a?.correlator).toBe('lb');
     expect(a?.br?.kind).toBe('localBackupResult');
@@ -283,7 +388,11 @@ describe('B&R MO', () => {
     expect(m).toMatchObject({ target: 'device', categories: ['settings', 'certificates', 'firmware'] });
     expect(m!.entries).toBeGreaterThan(20);
     expect(handset.tree.text(`${BR.Local}/${m!.id}/RootHash`)).toBe(m!.rootHash);
-    expect(JSON.parse(handset.tree.text(BR.LastResult)!)).toMatchObject({ op: 'LocalBackup', result: 200, correlator: 'lb' });
+    expect(JSON.parse(handset.tree.text(BR.LastResult)!)).toMatchObject({
+      op: 'LocalBackup',
+      result: 200,
+      correlator: 'lb',
+    });
 
     handset.damage('settings');
     handset.damage('certificates');
@@ -293,7 +402,10 @@ describe('B&R MO', () => {
     expect(fingerprint(handset.tree, './Settings')).toBe(settings);
     expect(fingerprint(handset.tree, './Certificates')).toBe(certs);
     const restore = alerts()[1]!;
-    expect(restore).toMatchObject({ correlator: 'lr', br: { kind: 'localRestoreResult', alert: { result: 200, id: m!.id } } });
+    expect(restore).toMatchObject({
+      correlator: 'lr',
+      br: { kind: 'localRestoreResult', alert: { result: 200, id: m!.id } },
+    });
   });
 
   it('LocalRestore refuses an unknown id (404) and a tampered backup (407)', async () => {
@@ -302,7 +414,10 @@ describe('B&R MO', () => {
     const id = handset.tree.children(BR.Local)[0]!;
     const store = new HandsetStore(dir);
     const rec = store.loadLocalBackup(handset.devId, id)!;
-    const tampered = { ...rec, roots: rec.roots.map((r) => ({ ...r, node: r.node && handset.tree.cloneAt('./Certificates')! })) };
+    const tampered = {
+      ...rec,
+      roots: rec.roots.map((r) => ({ ...r, node: r.node && handset.tree.cloneAt('./Certificates')! })),
+    };
     store.saveLocalBackup(handset.devId, tampered);
     await run(BR.LocalRestore, 'y', { id });
     const results = alerts().map((a) => (a.br?.kind === 'localRestoreResult' ? a.br.alert.result : a.br?.kind));
@@ -313,7 +428,13 @@ describe('B&R MO', () => {
     handset.state.smartcard = false;
     await run(BR.LocalBackup, 'sc', { target: 'smartcard', categories: ['appdata'] });
     expect(await run(BR.LocalBackup, 'bad', { target: 'cloud', categories: ['appdata'] })).toEqual({ status: 400 });
-    await run(BR.DataSync, 'ds', { serverUrl: 'https://ds.example/sync', user: 'u', passwordRef: './DSAcc/1', stores: ['contacts'], syncType: 'two-way' });
+    await run(BR.DataSync, 'ds', {
+      serverUrl: 'https://ds.example/sync',
+      user: 'u',
+      passwordRef: './DSAcc/1',
+      stores: ['contacts'],
+      syncType: 'two-way',
+    });
     expect(alerts()).toEqual([
       { correlator: 'sc', br: { kind: 'localBackupResult', source: BR.LocalBackup, alert: { result: 403 } } },
       { correlator: 'ds', br: { kind: 'dsResult', source: BR.DataSync, alert: { result: 405, stores: [] } } },
@@ -321,21 +442,53 @@ describe('B&R MO', () => {
   });
 
   it('DataSync: only stores it has (405 for tasks alone), an unreachable DS server is 411 and leaves the phonebook and its account', async () => {
-    await run(BR.DataSync, 'tasks', { serverUrl: 'http://127.0.0.1:1/ds', user: 'u', password: 'p', stores: ['tasks'], syncType: 'two-way' });
+    await run(BR.DataSync, 'tasks', {
+      serverUrl: 'http://127.0.0.1:1/ds',
+      user: 'u',
+      password: 'p',
+      stores: ['tasks'],
+      syncType: 'two-way',
+    });
     const before = structuredClone(handset.ds.stores);
     handset.transport = () => Promise.reject(new TransportError('network', 'connection refused'));
-    await run(BR.DataSync, 'down', { serverUrl: 'http://127.0.0.1:1/ds', user: 'u', password: 'p', stores: ['contacts', 'notes'], syncType: 'slow' });
-    const got = alerts().map((a) => a.br?.kind === 'dsResult' ? [a.correlator, a.br.alert.result, a.br.alert.stores.map((s) => `${s.store}:${s.status}`)] : a.br?.kind);
-    expect(got).toEqual([['tasks', 405, []], ['down', 411, ['contacts:500', 'notes:404']]]);
+    await run(BR.DataSync, 'down', {
+      serverUrl: 'http://127.0.0.1:1/ds',
+      user: 'u',
+      password: 'p',
+      stores: ['contacts', 'notes'],
+      syncType: 'slow',
+    });
+    const got = alerts().map((a) =>
+      a.br?.kind === 'dsResult'
+        ? [a.correlator, a.br.alert.result, a.br.alert.stores.map((s) => `${s.store}:${s.status}`)]
+        : a.br?.kind,
+    );
+    expect(got).toEqual([
+      ['tasks', 405, []],
+      ['down', 411, ['contacts:500', 'notes:404']],
+    ]);
     expect(handset.ds.stores).toEqual(before);
     expect(handset.ds.accounts['./DSAcc/u']).toMatchObject({ user: 'u', password: 'p' });
-    expect(JSON.parse(handset.tree.text(BR.LastResult)!)).toMatchObject({ op: 'DataSync', result: 411, correlator: 'down' });
+    expect(JSON.parse(handset.tree.text(BR.LastResult)!)).toMatchObject({
+      op: 'DataSync',
+      result: 411,
+      correlator: 'down',
+    });
   });
 
   it('RequestBackup queues a backup.request (reason server) for the policy categories', async () => {
     handset.tree.set(BR.PolicyCategories, 'settings,appdata');
     expect(await run(BR.RequestBackup, 'rb')).toEqual({ status: 202 });
-    expect(alerts()).toEqual([{ correlator: 'rb', br: { kind: 'backupRequest', source: BR.RequestBackup, alert: { reason: 'server', categories: ['settings', 'appdata'] } } }]);
+    expect(alerts()).toEqual([
+      {
+        correlator: 'rb',
+        br: {
+          kind: 'backupRequest',
+          source: BR.RequestBackup,
+          alert: { reason: 'server', categories: ['settings', 'appdata'] },
+        },
+      },
+    ]);
   });
 
   it('an Exec inside a rolled-back Atomic starts nothing', async () => {
@@ -363,7 +516,10 @@ describe('B&R MO', () => {
     expect(h.policyTick()).toBe(false);
     now += 1440 * 60_000;
     expect(h.policyTick()).toBe(true);
-    expect(h.state.pendingAlerts.map((p) => parseBrAlert(p.alert.items[0]!)?.kind)).toEqual(['backupRequest', 'backupRequest']);
+    expect(h.state.pendingAlerts.map((p) => parseBrAlert(p.alert.items[0]!)?.kind)).toEqual([
+      'backupRequest',
+      'backupRequest',
+    ]);
   });
 });
 
@@ -375,7 +531,11 @@ describe('tree operations through the handler', () => {
   it('Get of an interior node gives its child list; a missing node 404; a secret 405', async () => {
     const r = await handset.get({ target: { locURI: './Settings' } });
     expect(r.status).toBe(200);
-    expect(r.results?.[0]).toMatchObject({ source: { locURI: './Settings' }, meta: { format: 'node' }, data: 'Display/Sound/Network/Email/Security' });
+    expect(r.results?.[0]).toMatchObject({
+      source: { locURI: './Settings' },
+      meta: { format: 'node' },
+      data: 'Display/Sound/Network/Email/Security',
+    });
     expect((await handset.get({ target: { locURI: './Nope' } })).status).toBe(404);
     expect((await handset.get({ target: { locURI: './DMAcc/Rewind/AppAuth/CLCRED/AAuthSecret' } })).status).toBe(405);
     const wall = handset.tree.children('./AppData/Wallpapers')[0]!;
@@ -384,16 +544,25 @@ describe('tree operations through the handler', () => {
   });
 
   it('Add with b64 data stores the decoded bytes; bad base64 is a 400', async () => {
-    const r = await handset.add({ target: { locURI: './Certificates/New/Data' }, meta: { format: 'b64', type: 'application/pkix-cert' }, data: Buffer.from([0x30, 0x82, 0x01]).toString('base64') });
+    const r = await handset.add({
+      target: { locURI: './Certificates/New/Data' },
+      meta: { format: 'b64', type: 'application/pkix-cert' },
+      data: Buffer.from([0x30, 0x82, 0x01]).toString('base64'),
+    });
     expect(r.status).toBe(200);
     expect([...handset.tree.read('./Certificates/New/Data')!]).toEqual([0x30, 0x82, 0x01]);
-    expect((await handset.add({ target: { locURI: './Certificates/Bad/Data' }, meta: { format: 'b64' }, data: '!!!' })).status).toBe(400);
+    expect(
+      (await handset.add({ target: { locURI: './Certificates/Bad/Data' }, meta: { format: 'b64' }, data: '!!!' }))
+        .status,
+    ).toBe(400);
     expect(handset.tree.has('./Certificates/Bad')).toBe(false);
   });
 
   it('a server credential rotation in DMAcc is used by the next session', async () => {
     const acc = `./DMAcc/${handset.identity.account}/AppAuth/CLCRED/AAuthSecret`;
-    expect((await handset.replace({ target: { locURI: acc }, meta: { format: 'chr' }, data: 'rotated-pass' })).status).toBe(200);
+    expect(
+      (await handset.replace({ target: { locURI: acc }, meta: { format: 'chr' }, data: 'rotated-pass' })).status,
+    ).toBe(200);
     expect(handset.clientConfig().client.password).toBe('rotated-pass');
   });
 });

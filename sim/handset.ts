@@ -24,7 +24,12 @@ import type { GenericAlert } from '../lib/omadm/mo/generic-alert';
 import type { Item } from '../lib/omadm/message';
 import { notificationSessionId } from '../lib/omadm/notification';
 import type { InProcessPush } from '../lib/omadm/push';
-import type { ClientHandler, CommandOutcome, UiAlertRequest, UiAlertResponse } from '../lib/omadm/session/client-handler';
+import type {
+  ClientHandler,
+  CommandOutcome,
+  UiAlertRequest,
+  UiAlertResponse,
+} from '../lib/omadm/session/client-handler';
 import type { ClientConfig } from '../lib/omadm/session/client';
 import { BackupRestoreMo } from './backup-restore-mo';
 import { getModel } from './catalog';
@@ -112,7 +117,12 @@ export class VirtualHandset implements ClientHandler {
   }
 
   /** A new handset from a seed (not saved until `save()` or its first session). */
-  static create(seed: number | string, model: string, gen: GenerateOptions = {}, opts: HandsetOptions = {}): VirtualHandset {
+  static create(
+    seed: number | string,
+    model: string,
+    gen: GenerateOptions = {},
+    opts: HandsetOptions = {},
+  ): VirtualHandset {
     const { identity, tree } = generateHandset(seed, model, gen);
     return new VirtualHandset(initialState(identity), tree, opts);
   }

@@ -25,7 +25,9 @@ export class Installer extends HandsetObject implements ManagedObject {
   exec(path: string, _item: Item, correlator: string | undefined): CommandOutcome | undefined {
     const fumo = fumoPaths(PATHS.fumoRoot);
     const fumoOp: Record<string, FumoOperation> = {
-      [fumo.Download]: 'download', [fumo.Update]: 'update', [fumo.DownloadAndUpdate]: 'downloadandupdate',
+      [fumo.Download]: 'download',
+      [fumo.Update]: 'update',
+      [fumo.DownloadAndUpdate]: 'downloadandupdate',
     };
     const op = fumoOp[path];
     if (op) {
@@ -64,18 +66,27 @@ export class Installer extends HandsetObject implements ManagedObject {
   }
 
   /** GETs a package: bytes, or a failure kind the caller maps to its MO's result codes. */
-  private async download(url: string): Promise<{ ok: true; body: Uint8Array } | { ok: false; why: 'bad-url' | 'network' | 'too-large' | 'client' | 'server' }> {
+  private async download(
+    url: string,
+  ): Promise<
+    { ok: true; body: Uint8Array } | { ok: false; why: 'bad-url' | 'network' | 'too-large' | 'client' | 'server' }
+  > {
     if (!url || !/^https?:\/\//i.test(url)) return { ok: false, why: 'bad-url' };
     if (!this.core.online) return { ok: false, why: 'network' };
     try {
       const r = await this.core.transport({
-        method: 'GET', url, headers: {}, timeoutMs: this.core.limits.downloadTimeoutMs, maxReplyBytes: this.core.limits.maxDownloadBytes,
+        method: 'GET',
+        url,
+        headers: {},
+        timeoutMs: this.core.limits.downloadTimeoutMs,
+        maxReplyBytes: this.core.limits.maxDownloadBytes,
       });
       if (r.status >= 500) return { ok: false, why: 'server' };
       if (r.status !== 200) return { ok: false, why: 'client' };
       return { ok: true, body: r.body };
     } catch (e) {
-      if (e instanceof TransportError) return { ok: false, why: e.code === 'too-large' ? 'too-large' : e.code === 'bad-url' ? 'bad-url' : 'network' };
+      if (e instanceof TransportError)
+        return { ok: false, why: e.code === 'too-large' ? 'too-large' : e.code === 'bad-url' ? 'bad-url' : 'network' };
       return { ok: false, why: 'network' };
     }
   }
@@ -85,9 +96,15 @@ export class Installer extends HandsetObject implements ManagedObject {
     const setState = (s: number) => this.tree.set(p.State, String(s), { format: 'int' });
     const finish = (code: number) => {
       this.core.persist();
-      this.queueAlert(alertOf(correlator, {
-        source, type: FUMO_ALERT[op], format: 'int', data: String(code), ...(code === 200 ? {} : { mark: 'critical' as const }),
-      }));
+      this.queueAlert(
+        alertOf(correlator, {
+          source,
+          type: FUMO_ALERT[op],
+          format: 'int',
+          data: String(code),
+          ...(code === 200 ? {} : { mark: 'critical' as const }),
+        }),
+      );
     };
     const model = this.core.identity.model;
     let pkg: { version: string; name?: string } | undefined;
@@ -146,22 +163,38 @@ export class Installer extends HandsetObject implements ManagedObject {
   private scomoAlert(source: string, correlator: string | undefined, code: number, id?: string): GenericAlert {
     const data = `<ResultCode>${code}</ResultCode>${id ? `<Identifier>${id.replace(/[<&>]/g, '_')}</Identifier>` : ''}`;
     return alertOf(correlator, {
-      source, type: SCOMO_ALERT_OPERATION_COMPLETE, format: 'chr', data, ...(code === 1200 ? {} : { mark: 'critical' as const }),
+      source,
+      type: SCOMO_ALERT_OPERATION_COMPLETE,
+      format: 'chr',
+      data,
+      ...(code === 1200 ? {} : { mark: 'critical' as const }),
     });
   }
 
-  private async runScomoDownload(x: string, op: DownloadOp, source: string, correlator: string | undefined): Promise<void> {
+  private async runScomoDownload(
+    x: string,
+    op: DownloadOp,
+    source: string,
+    correlator: string | undefined,
+  ): Promise<void> {
     const p = downloadPaths(x);
     const url = this.tree.text(p.PkgURL)?.trim() ?? '';
-    const setStatus = (s: number) => { if (this.tree.has(p.base)) this.tree.set(p.Status, String(s), { format: 'int' }); };
+    const setStatus = (s: number) => {
+      if (this.tree.has(p.base)) this.tree.set(p.Status, String(s), { format: 'int' });
+    };
     setStatus(30);
     const got = await this.download(url);
     if (!got.ok) {
       setStatus(20);
-      this.queueAlert(this.scomoAlert(source, correlator, got.why === 'server' ? 1500 : got.why === 'too-large' ? 1404 : 1402));
+      this.queueAlert(
+        this.scomoAlert(source, correlator, got.why === 'server' ? 1500 : got.why === 'too-large' ? 1404 : 1402),
+      );
       return;
     }
-    const fallback = { ...(this.tree.text(p.PkgID) ? { id: this.tree.text(p.PkgID)! } : {}), ...(this.tree.text(p.Name) ? { name: this.tree.text(p.Name)! } : {}) };
+    const fallback = {
+      ...(this.tree.text(p.PkgID) ? { id: this.tree.text(p.PkgID)! } : {}),
+      ...(this.tree.text(p.Name) ? { name: this.tree.text(p.Name)! } : {}),
+    };
     const check = checkAppPackage(got.body, url, fallback);
     if (!check.ok) {
       setStatus(20);
@@ -174,17 +207,29 @@ export class Installer extends HandsetObject implements ManagedObject {
       this.queueAlert(this.scomoAlert(source, correlator, 1200, check.id));
       return;
     }
-    putDeployed(this.tree, { id: check.id, name: check.name, version: check.version, active: op === 'DownloadInstall' });
+    putDeployed(this.tree, {
+      id: check.id,
+      name: check.name,
+      version: check.version,
+      active: op === 'DownloadInstall',
+    });
     setStatus(70);
     this.core.persist();
     this.queueAlert(this.scomoAlert(source, correlator, 1200, check.id));
   }
 
-  private async runScomoDeployed(x: string, op: DeployedOp, source: string, correlator: string | undefined): Promise<void> {
+  private async runScomoDeployed(
+    x: string,
+    op: DeployedOp,
+    source: string,
+    correlator: string | undefined,
+  ): Promise<void> {
     const p = deployedPaths(x);
     const id = this.tree.text(p.ID);
     if (!this.tree.has(p.base)) {
-      this.queueAlert(this.scomoAlert(source, correlator, op === 'Remove' ? 1408 : op === 'Activate' ? 1409 : 1410, id));
+      this.queueAlert(
+        this.scomoAlert(source, correlator, op === 'Remove' ? 1408 : op === 'Activate' ? 1409 : 1410, id),
+      );
       return;
     }
     if (op === 'Remove') this.tree.remove(p.base);

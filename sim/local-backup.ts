@@ -24,7 +24,12 @@ export const CATEGORY_PATHS: Readonly<Record<Category, readonly string[]>> = {
 };
 
 /** Categories a local restore may write back (a handset cannot flash firmware from a backup). */
-export const RESTORABLE: ReadonlySet<Category> = new Set<Category>(['settings', 'certificates', 'appdata', 'applications']);
+export const RESTORABLE: ReadonlySet<Category> = new Set<Category>([
+  'settings',
+  'certificates',
+  'appdata',
+  'applications',
+]);
 
 export interface LeafRecord {
   path: string;

@@ -89,7 +89,13 @@ export function mediaFile(kind: MediaKind, size: number, rng: Rng, title = ''): 
       break;
     }
     case 'jpeg': {
-      out.set([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00], 0);
+      out.set(
+        [
+          0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01,
+          0x00, 0x00,
+        ],
+        0,
+      );
       rng.fill(out, 20, n - 2);
       out[n - 2] = 0xff;
       out[n - 1] = 0xd9;
@@ -178,7 +184,10 @@ function tlv(tag: number, content: Uint8Array | number[]): Uint8Array {
 function cat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -217,16 +226,22 @@ export function certificateDer(spec: CertSpec, rng: Rng): Uint8Array {
   const m = rng.int(1, 12);
   const day = rng.int(1, 28);
   const rsaKey = tlv(0x30, cat(tlv(0x02, cat(Uint8Array.of(0), modulus)), tlv(0x02, [0x01, 0x00, 0x01])));
-  const spki = tlv(0x30, cat(tlv(0x30, Uint8Array.from([...OID_RSA, ...NULL])), tlv(0x03, cat(Uint8Array.of(0), rsaKey))));
+  const spki = tlv(
+    0x30,
+    cat(tlv(0x30, Uint8Array.from([...OID_RSA, ...NULL])), tlv(0x03, cat(Uint8Array.of(0), rsaKey))),
+  );
   const algo = tlv(0x30, Uint8Array.from([...OID_SHA256_RSA, ...NULL]));
-  const tbs = tlv(0x30, cat(
-    tlv(0xa0, tlv(0x02, [0x02])), // version v3
-    tlv(0x02, serial),
-    algo,
-    name(spec.issuerCN, spec.issuerO),
-    tlv(0x30, cat(utcTime({ y: spec.fromYear, m, day }), utcTime({ y: spec.toYear, m, day }))),
-    name(spec.subjectCN, spec.subjectO),
-    spki,
-  ));
+  const tbs = tlv(
+    0x30,
+    cat(
+      tlv(0xa0, tlv(0x02, [0x02])), // version v3
+      tlv(0x02, serial),
+      algo,
+      name(spec.issuerCN, spec.issuerO),
+      tlv(0x30, cat(utcTime({ y: spec.fromYear, m, day }), utcTime({ y: spec.toYear, m, day }))),
+      name(spec.subjectCN, spec.subjectO),
+      spki,
+    ),
+  );
   return tlv(0x30, cat(tbs, algo, tlv(0x03, cat(Uint8Array.of(0), rng.bytes(256)))));
 }

@@ -31,8 +31,16 @@ function build(manifest: Record<string, unknown>, payload: Uint8Array): Uint8Arr
   return out;
 }
 
-export function buildFirmwarePackage(p: { model: string; version: string; name?: string; payload?: Uint8Array }): Uint8Array {
-  return build({ format: FW_FORMAT, model: p.model, version: p.version, ...(p.name ? { name: p.name } : {}) }, p.payload ?? new Uint8Array(0));
+export function buildFirmwarePackage(p: {
+  model: string;
+  version: string;
+  name?: string;
+  payload?: Uint8Array;
+}): Uint8Array {
+  return build(
+    { format: FW_FORMAT, model: p.model, version: p.version, ...(p.name ? { name: p.name } : {}) },
+    p.payload ?? new Uint8Array(0),
+  );
 }
 
 export function buildAppPackage(p: { id: string; name: string; version: string; payload?: Uint8Array }): Uint8Array {
@@ -85,9 +93,16 @@ export function checkFirmwarePackage(bytes: Uint8Array, url: string, model: stri
     version = q.get('version') ?? undefined;
     pkgModel = q.get('model') ?? undefined;
   }
-  if (typeof version !== 'string' || !VERSION.test(version)) return { ok: false, code: 404, reason: 'package names no valid version' };
-  if (pkgModel !== undefined && pkgModel !== model) return { ok: false, code: 403, reason: `package is for ${String(pkgModel)}, not ${model}` };
-  return { ok: true, version, ...(typeof pkgModel === 'string' ? { model: pkgModel } : {}), ...(typeof name === 'string' ? { name } : {}) };
+  if (typeof version !== 'string' || !VERSION.test(version))
+    return { ok: false, code: 404, reason: 'package names no valid version' };
+  if (pkgModel !== undefined && pkgModel !== model)
+    return { ok: false, code: 403, reason: `package is for ${String(pkgModel)}, not ${model}` };
+  return {
+    ok: true,
+    version,
+    ...(typeof pkgModel === 'string' ? { model: pkgModel } : {}),
+    ...(typeof name === 'string' ? { name } : {}),
+  };
 }
 
 export type AppCheck =
@@ -101,9 +116,9 @@ export function checkAppPackage(bytes: Uint8Array, url: string, fallback: { id?:
   if (p.kind === 'corrupt') return { ok: false, code: 1407, reason: 'size or sha256 does not match the manifest' };
   const q = query(url);
   const m = p.kind === 'ok' ? p.manifest : {};
-  const id = typeof m.id === 'string' ? m.id : q.get('id') ?? fallback.id;
-  const name = typeof m.name === 'string' ? m.name : q.get('name') ?? fallback.name ?? id;
-  const version = typeof m.version === 'string' ? m.version : q.get('version') ?? '1.0';
+  const id = typeof m.id === 'string' ? m.id : (q.get('id') ?? fallback.id);
+  const name = typeof m.name === 'string' ? m.name : (q.get('name') ?? fallback.name ?? id);
+  const version = typeof m.version === 'string' ? m.version : (q.get('version') ?? '1.0');
   if (!id || id.length > 256) return { ok: false, code: 1407, reason: 'package names no application id' };
   if (!VERSION.test(version)) return { ok: false, code: 1407, reason: 'package names no valid version' };
   return { ok: true, id, name: name ?? id, version };

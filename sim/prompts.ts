@@ -9,9 +9,19 @@ import type { VirtualUser } from './user';
 /** Whether the session may go ahead. */
 export async function userAllowsSession(user: VirtualUser, uiMode: Notification['uiMode']): Promise<boolean> {
   if (uiMode === 2) {
-    await user.answer({ code: '1100', options: {}, text: 'Your operator is updating your phone settings.', choices: [] });
+    await user.answer({
+      code: '1100',
+      options: {},
+      text: 'Your operator is updating your phone settings.',
+      choices: [],
+    });
   } else if (uiMode === 3) {
-    const a = await user.answer({ code: '1101', options: {}, text: 'Your operator requests a management session. Allow?', choices: [] });
+    const a = await user.answer({
+      code: '1101',
+      options: {},
+      text: 'Your operator requests a management session. Allow?',
+      choices: [],
+    });
     if (a.status !== 200) return false;
   }
   return true;

@@ -47,7 +47,11 @@ export function provisionInput(h: FleetHandsetInfo, opts: FleetProvisionOptions 
   };
 }
 
-export async function provisionFleet(db: Db, handsets: readonly FleetHandsetInfo[], opts: FleetProvisionOptions = {}): Promise<void> {
+export async function provisionFleet(
+  db: Db,
+  handsets: readonly FleetHandsetInfo[],
+  opts: FleetProvisionOptions = {},
+): Promise<void> {
   for (const [i, h] of handsets.entries()) await provisionDevice(db, provisionInput(h, opts, i));
 }
 
@@ -70,7 +74,10 @@ export async function describeVirtualModels(db: Db): Promise<void> {
  * every app they ship (vendor apps under each vendor's prefix), in the format the virtual
  * handsets check (sim/packages.ts). `kb` sizes each payload.
  */
-export async function publishVirtualCatalog(ctx: { db: Db; blobs: BlobStore }, opts: { kb?: number } = {}): Promise<void> {
+export async function publishVirtualCatalog(
+  ctx: { db: Db; blobs: BlobStore },
+  opts: { kb?: number } = {},
+): Promise<void> {
   const payload = (label: string) => {
     const rng = new Rng(hash32(label));
     const out = new Uint8Array((opts.kb ?? 16) * 1024);
@@ -81,15 +88,29 @@ export async function publishVirtualCatalog(ctx: { db: Db; blobs: BlobStore }, o
   for (const m of MODELS) {
     for (const version of m.firmware) {
       await publishFirmware(ctx, {
-        manufacturer: m.man, model: m.mod, version, name: `${m.mod} ${version}`,
-        bytes: buildFirmwarePackage({ model: m.id, version, name: `${m.mod} ${version}`, payload: payload(`fw:${m.id}:${version}`) }),
+        manufacturer: m.man,
+        model: m.mod,
+        version,
+        name: `${m.mod} ${version}`,
+        bytes: buildFirmwarePackage({
+          model: m.id,
+          version,
+          name: `${m.mod} ${version}`,
+          payload: payload(`fw:${m.id}:${version}`),
+        }),
       });
     }
-    for (const a of [...APPS, ANTIVIRUS]) apps.set(a.thirdParty ? a.id : `${m.appPrefix}.${a.id}`, { name: a.name, versions: a.versions });
+    for (const a of [...APPS, ANTIVIRUS])
+      apps.set(a.thirdParty ? a.id : `${m.appPrefix}.${a.id}`, { name: a.name, versions: a.versions });
   }
   for (const [appId, a] of apps) {
     for (const version of a.versions) {
-      await publishApp(ctx, { appId, name: a.name, version, bytes: buildAppPackage({ id: appId, name: a.name, version, payload: payload(`app:${appId}:${version}`) }) });
+      await publishApp(ctx, {
+        appId,
+        name: a.name,
+        version,
+        bytes: buildAppPackage({ id: appId, name: a.name, version, payload: payload(`app:${appId}:${version}`) }),
+      });
     }
   }
 }

@@ -6,7 +6,13 @@
  * SEED_CAPACITY, so a second run continues where the first stopped without a collision.
  */
 import { sqliteClient, type Db } from '../db/client';
-import { countDevices, seedWriter, withoutForeignKeys, type SeedHandset, type SeedSubscriber } from '../db/queries/seed';
+import {
+  countDevices,
+  seedWriter,
+  withoutForeignKeys,
+  type SeedHandset,
+  type SeedSubscriber,
+} from '../db/queries/seed';
 
 export type { SeedHandset, SeedSubscriber } from '../db/queries/seed';
 import { MODELS } from './catalog';
@@ -14,24 +20,148 @@ import { luhnDigit } from './generate';
 import { Rng, subSeed } from './random';
 
 const FIRST = [
-  'Aaliyah', 'Adam', 'Ada', 'Aisha', 'Alfie', 'Amelia', 'Arjun', 'Ava', 'Ben', 'Bethan', 'Callum', 'Charlotte', 'Chloe', 'Daniel', 'Dylan',
-  'Eleanor', 'Elijah', 'Ella', 'Emily', 'Ethan', 'Evie', 'Fatima', 'Finley', 'Freya', 'George', 'Grace', 'Hannah', 'Harry', 'Isla', 'Jack',
-  'Jacob', 'James', 'Jessica', 'Joshua', 'Kai', 'Layla', 'Leo', 'Lily', 'Logan', 'Lucy', 'Maryam', 'Mia', 'Mohammed', 'Noah', 'Olivia',
-  'Oscar', 'Poppy', 'Priya', 'Rhys', 'Rosie', 'Ruby', 'Samuel', 'Sienna', 'Sophie', 'Theo', 'Thomas', 'William', 'Yusuf', 'Zara', 'Zoë',
+  'Aaliyah',
+  'Adam',
+  'Ada',
+  'Aisha',
+  'Alfie',
+  'Amelia',
+  'Arjun',
+  'Ava',
+  'Ben',
+  'Bethan',
+  'Callum',
+  'Charlotte',
+  'Chloe',
+  'Daniel',
+  'Dylan',
+  'Eleanor',
+  'Elijah',
+  'Ella',
+  'Emily',
+  'Ethan',
+  'Evie',
+  'Fatima',
+  'Finley',
+  'Freya',
+  'George',
+  'Grace',
+  'Hannah',
+  'Harry',
+  'Isla',
+  'Jack',
+  'Jacob',
+  'James',
+  'Jessica',
+  'Joshua',
+  'Kai',
+  'Layla',
+  'Leo',
+  'Lily',
+  'Logan',
+  'Lucy',
+  'Maryam',
+  'Mia',
+  'Mohammed',
+  'Noah',
+  'Olivia',
+  'Oscar',
+  'Poppy',
+  'Priya',
+  'Rhys',
+  'Rosie',
+  'Ruby',
+  'Samuel',
+  'Sienna',
+  'Sophie',
+  'Theo',
+  'Thomas',
+  'William',
+  'Yusuf',
+  'Zara',
+  'Zoë',
 ] as const;
 const LAST = [
-  'Ahmed', 'Allen', 'Bailey', 'Baker', 'Bell', 'Brown', 'Campbell', 'Carter', 'Chapman', 'Clarke', 'Cooper', 'Davies', 'Edwards', 'Ellis',
-  'Evans', 'Fisher', 'Fletcher', 'Green', 'Griffiths', 'Hall', 'Harris', 'Hill', 'Hughes', 'Hussain', 'Jackson', 'James', 'Jenkins',
-  'Johnson', 'Jones', 'Kaur', 'Khan', 'King', 'Lee', 'Lewis', 'Marshall', 'Martin', 'Mason', 'Mills', 'Mitchell', 'Moore', 'Morgan',
-  'Morris', 'Murphy', 'O’Brien', 'Owen', 'Palmer', 'Parker', 'Patel', 'Phillips', 'Price', 'Roberts', 'Robinson', 'Rogers', 'Scott',
-  'Shaw', 'Singh', 'Smith', 'Taylor', 'Thomas', 'Thompson', 'Turner', 'Walker', 'Ward', 'Watson', 'White', 'Williams', 'Wilson', 'Wood',
-  'Wright', 'Young', 'Ashworth-Reid', 'Nowak', 'Kowalski', 'Ferreira', 'Rossi',
+  'Ahmed',
+  'Allen',
+  'Bailey',
+  'Baker',
+  'Bell',
+  'Brown',
+  'Campbell',
+  'Carter',
+  'Chapman',
+  'Clarke',
+  'Cooper',
+  'Davies',
+  'Edwards',
+  'Ellis',
+  'Evans',
+  'Fisher',
+  'Fletcher',
+  'Green',
+  'Griffiths',
+  'Hall',
+  'Harris',
+  'Hill',
+  'Hughes',
+  'Hussain',
+  'Jackson',
+  'James',
+  'Jenkins',
+  'Johnson',
+  'Jones',
+  'Kaur',
+  'Khan',
+  'King',
+  'Lee',
+  'Lewis',
+  'Marshall',
+  'Martin',
+  'Mason',
+  'Mills',
+  'Mitchell',
+  'Moore',
+  'Morgan',
+  'Morris',
+  'Murphy',
+  'O’Brien',
+  'Owen',
+  'Palmer',
+  'Parker',
+  'Patel',
+  'Phillips',
+  'Price',
+  'Roberts',
+  'Robinson',
+  'Rogers',
+  'Scott',
+  'Shaw',
+  'Singh',
+  'Smith',
+  'Taylor',
+  'Thomas',
+  'Thompson',
+  'Turner',
+  'Walker',
+  'Ward',
+  'Watson',
+  'White',
+  'Williams',
+  'Wilson',
+  'Wood',
+  'Wright',
+  'Young',
+  'Ashworth-Reid',
+  'Nowak',
+  'Kowalski',
+  'Ferreira',
+  'Rossi',
 ] as const;
 const DOMAINS = ['example.com', 'example.net', 'example.org', 'mail.example', 'post.example'] as const;
 
 /** How many distinct handsets the numbering gives: six serial digits per model's TAC. */
 export const SEED_CAPACITY = MODELS.length * 1_000_000;
-
 
 /** An affine map of [0, 10^digits) onto itself (the multiplier is prime to 10): distinct in, distinct out, scattered. */
 function scatter(k: number, digits: number, mul: number, add: number): string {
@@ -55,7 +185,12 @@ export function seedMsisdn(k: number): string {
  * Subscribers owning handsets start … start + devices - 1, in order (the last may own fewer
  * than drawn, so the count is exact).
  */
-export function* seedFleet(opts: { devices: number; seed?: number; start?: number; now?: number }): Generator<SeedSubscriber> {
+export function* seedFleet(opts: {
+  devices: number;
+  seed?: number;
+  start?: number;
+  now?: number;
+}): Generator<SeedSubscriber> {
   const start = opts.start ?? 0;
   const end = start + opts.devices;
   if (end > SEED_CAPACITY) throw new RangeError(`a seeded fleet holds at most ${SEED_CAPACITY} handsets`);
@@ -65,17 +200,28 @@ export function* seedFleet(opts: { devices: number; seed?: number; start?: numbe
     const first = rng.pick(FIRST);
     const last = rng.pick(LAST);
     const n = Math.min(end - k, rng.float() < 0.6 ? 1 : rng.float() < 0.75 ? 2 : 3);
-    const local = `${first}.${last}`.normalize('NFKD').replace(/[^A-Za-z.]/g, '').toLowerCase();
+    const local = `${first}.${last}`
+      .normalize('NFKD')
+      .replace(/[^A-Za-z.]/g, '')
+      .toLowerCase();
     const handsets: SeedHandset[] = [];
     for (let i = 0; i < n; i++, k++) {
       const { imei, model } = seedImei(k);
       handsets.push({
-        devId: `IMEI:${imei}`, msisdn: seedMsisdn(k), manufacturer: model.man, model: model.mod, firmware: rng.pick(model.firmware),
+        devId: `IMEI:${imei}`,
+        msisdn: seedMsisdn(k),
+        manufacturer: model.man,
+        model: model.mod,
+        firmware: rng.pick(model.firmware),
         lastSeenAt: rng.float() < 0.1 ? null : now - rng.int(0, 30 * 86_400_000),
       });
     }
     // The email carries the first handset's ordinal, so two Olivia Smiths differ.
-    yield { name: `${first} ${last}`, email: rng.float() < 0.8 ? `${local}${k - n}@${rng.pick(DOMAINS)}` : null, handsets };
+    yield {
+      name: `${first} ${last}`,
+      email: rng.float() < 0.8 ? `${local}${k - n}@${rng.pick(DOMAINS)}` : null,
+      handsets,
+    };
   }
 }
 
@@ -86,13 +232,21 @@ export function* seedFleet(opts: { devices: number; seed?: number; start?: numbe
 export const SEED_BATCH_DEVICES = 100_000;
 
 /** Seeds `devices` handsets after those stored; `onProgress` hears the count written so far. */
-export async function seedDevices(db: Db, devices: number, opts: { seed?: number; onProgress?: (done: number) => void } = {}): Promise<{ devices: number; subscribers: number; start: number }> {
+export async function seedDevices(
+  db: Db,
+  devices: number,
+  opts: { seed?: number; onProgress?: (done: number) => void } = {},
+): Promise<{ devices: number; subscribers: number; start: number }> {
   const start = await countDevices(db);
-  if (start + devices > SEED_CAPACITY) throw new Error(`the database would hold more than ${SEED_CAPACITY.toLocaleString('en-US')} seeded handsets`);
+  if (start + devices > SEED_CAPACITY)
+    throw new Error(`the database would hold more than ${SEED_CAPACITY.toLocaleString('en-US')} seeded handsets`);
   const writer = await seedWriter(db);
   // SQLite only: its page cache and checkpoints are ours to tune; PostgreSQL's are the server's.
   const c = sqliteClient(db);
-  const previous = c && { cache: Number(c.pragma('cache_size', { simple: true })), checkpoint: Number(c.pragma('wal_autocheckpoint', { simple: true })) };
+  const previous = c && {
+    cache: Number(c.pragma('cache_size', { simple: true })),
+    checkpoint: Number(c.pragma('wal_autocheckpoint', { simple: true })),
+  };
   // While writing: 1 GiB of page cache, so the indexes stay in memory, and the log folded
   // into the database every 64k pages rather than every thousand.
   c?.pragma('cache_size = -1048576');

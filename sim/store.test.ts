@@ -17,8 +17,13 @@ afterEach(() => {
 
 function dump(t: DmTree) {
   return t.walk().map(({ path, node }) => ({
-    path, kind: node.kind, type: node.type, access: node.access,
-    ...(node.kind === 'leaf' ? { format: node.format, value: Buffer.from(node.value).toString('base64') } : { children: [...node.children.keys()] }),
+    path,
+    kind: node.kind,
+    type: node.type,
+    access: node.access,
+    ...(node.kind === 'leaf'
+      ? { format: node.format, value: Buffer.from(node.value).toString('base64') }
+      : { children: [...node.children.keys()] }),
   }));
 }
 
@@ -26,7 +31,21 @@ describe('HandsetStore', () => {
   it('round-trips state and tree byte for byte, node order and options included', () => {
     const { identity, tree } = generateHandset(21, 'korra-k7', { mediaScale: 0.05 });
     const state = initialState(identity);
-    state.pendingAlerts.push({ id: 'a1', alert: { correlator: 'job-1', items: [{ source: './FUMO/Update', type: 'org.openmobilealliance.dm.firmwareupdate.update', format: 'int', data: '200' }] }, createdAt: '2025-01-01T00:00:00.000Z' });
+    state.pendingAlerts.push({
+      id: 'a1',
+      alert: {
+        correlator: 'job-1',
+        items: [
+          {
+            source: './FUMO/Update',
+            type: 'org.openmobilealliance.dm.firmwareupdate.update',
+            format: 'int',
+            data: '200',
+          },
+        ],
+      },
+      createdAt: '2025-01-01T00:00:00.000Z',
+    });
     state.nonces = { clientNonce: 'Y24tMQ==', serverNonce: 'c24tMQ==' };
     const store = new HandsetStore(dir);
     expect(store.exists(identity.devId)).toBe(false);
@@ -50,7 +69,9 @@ describe('HandsetStore', () => {
     expect(hd).toBe(join(dir, sanitizeDevId(identity.devId)));
     expect(sanitizeDevId(identity.devId)).toMatch(/^IMEI_\d{15}$/);
     const blobs = readdirSync(join(hd, 'blobs'));
-    const big = tree.walk().flatMap((e) => (e.node.kind === 'leaf' && e.node.value.length > INLINE_MAX ? [e.node.value] : []));
+    const big = tree
+      .walk()
+      .flatMap((e) => (e.node.kind === 'leaf' && e.node.value.length > INLINE_MAX ? [e.node.value] : []));
     expect(blobs.sort()).toEqual([...new Set(big.map(sha256Hex))].sort());
     for (const b of blobs) expect(sha256Hex(new Uint8Array(readFileSync(join(hd, 'blobs', b))))).toBe(b);
     expect(statSync(join(hd, 'tree.json')).size).toBeLessThan(64 * 1024);
@@ -65,8 +86,19 @@ describe('HandsetStore', () => {
     const keptByBackup = tree.read(`./AppData/Ringtones/${ringtones[0]!}`)!;
     const dropped = tree.read(`./AppData/Ringtones/${ringtones[1]!}`)!;
     store.saveLocalBackup(identity.devId, {
-      manifest: { id: 'LB1', target: 'device', time: '2025-01-01T00:00:00Z', categories: ['appdata'], entries: 1, size: keptByBackup.length, rootHash: '0'.repeat(64) },
-      roots: [{ path: `./AppData/Ringtones/${ringtones[0]!}`, node: tree.cloneAt(`./AppData/Ringtones/${ringtones[0]!}`)! }, { path: './Nothing', node: null }],
+      manifest: {
+        id: 'LB1',
+        target: 'device',
+        time: '2025-01-01T00:00:00Z',
+        categories: ['appdata'],
+        entries: 1,
+        size: keptByBackup.length,
+        rootHash: '0'.repeat(64),
+      },
+      roots: [
+        { path: `./AppData/Ringtones/${ringtones[0]!}`, node: tree.cloneAt(`./AppData/Ringtones/${ringtones[0]!}`)! },
+        { path: './Nothing', node: null },
+      ],
     });
     tree.remove('./AppData/Ringtones');
     store.save(state, tree);
@@ -75,7 +107,9 @@ describe('HandsetStore', () => {
     expect(blobs).not.toContain(sha256Hex(dropped));
     const rec = store.loadLocalBackup(identity.devId, 'LB1')!;
     expect(rec.roots[0]!.node).toMatchObject({ kind: 'leaf', format: 'bin' });
-    expect(Buffer.compare(Buffer.from((rec.roots[0]!.node as { value: Uint8Array }).value), Buffer.from(keptByBackup))).toBe(0);
+    expect(
+      Buffer.compare(Buffer.from((rec.roots[0]!.node as { value: Uint8Array }).value), Buffer.from(keptByBackup)),
+    ).toBe(0);
     expect(rec.roots[1]!.node).toBeNull();
     expect(store.localBackupIds(identity.devId)).toEqual(['LB1']);
     expect(() => store.loadLocalBackup(identity.devId, '../x')).toThrow(/bad local backup id/);

@@ -24,7 +24,15 @@ import { base64Decode, base64Encode } from '../lib/omadm/util/bytes';
 import type { HandsetDs } from './ds-store';
 import type { HandsetIdentity } from './generate';
 import {
-  ACCESS_TYPES, DmTree, joinPath, parseUri, type AccessType, type InteriorNode, type LeafFormat, type TreeNode, type TreeOptions,
+  ACCESS_TYPES,
+  DmTree,
+  joinPath,
+  parseUri,
+  type AccessType,
+  type InteriorNode,
+  type LeafFormat,
+  type TreeNode,
+  type TreeOptions,
 } from './tree';
 
 /** What a handset keeps besides its tree. */
@@ -69,7 +77,14 @@ interface StoredNode {
   h?: string;
 }
 
-const ACCESS_LETTER: Record<AccessType, string> = { Get: 'G', Replace: 'R', Add: 'A', Delete: 'D', Exec: 'E', Copy: 'C' };
+const ACCESS_LETTER: Record<AccessType, string> = {
+  Get: 'G',
+  Replace: 'R',
+  Add: 'A',
+  Delete: 'D',
+  Exec: 'E',
+  Copy: 'C',
+};
 const LETTER_ACCESS = new Map(ACCESS_TYPES.map((a) => [ACCESS_LETTER[a], a] as const));
 
 /** Values up to this size stay inline in tree.json. */
@@ -142,7 +157,11 @@ export class HandsetStore {
     return join(this.dirOf(devId), 'blobs');
   }
 
-  private serialize(devId: string, entries: Array<{ path: string; node: TreeNode }>, referenced: Set<string>): StoredNode[] {
+  private serialize(
+    devId: string,
+    entries: Array<{ path: string; node: TreeNode }>,
+    referenced: Set<string>,
+  ): StoredNode[] {
     const blobs = this.blobDir(devId);
     mkdirSync(blobs, { recursive: true });
     return entries.map(({ path, node }) => {
@@ -210,7 +229,9 @@ export class HandsetStore {
     if (ds) writeAtomic(join(dir, 'ds.json'), JSON.stringify({ version: FORMAT_VERSION, ds }));
     writeAtomic(join(dir, 'identity.json'), `${JSON.stringify({ version: FORMAT_VERSION, state: rest }, null, 2)}\n`);
     for (const id of this.localBackupIds(devId)) {
-      const raw = JSON.parse(readFileSync(this.localFile(devId, id), 'utf8')) as { roots: Array<{ nodes: StoredNode[] | null }> };
+      const raw = JSON.parse(readFileSync(this.localFile(devId, id), 'utf8')) as {
+        roots: Array<{ nodes: StoredNode[] | null }>;
+      };
       for (const r of raw.roots) for (const n of r.nodes ?? []) if (n.h) referenced.add(n.h);
     }
     this.gcBlobs(devId, referenced);
@@ -226,9 +247,17 @@ export class HandsetStore {
 
   load(devId: string): { state: HandsetState; tree: DmTree } {
     const dir = this.dirOf(devId);
-    const ident = JSON.parse(readFileSync(join(dir, 'identity.json'), 'utf8')) as { version: number; state: HandsetState };
-    if (ident.version !== FORMAT_VERSION) throw new Error(`${devId}: unsupported identity.json version ${ident.version}`);
-    const raw = JSON.parse(readFileSync(join(dir, 'tree.json'), 'utf8')) as { version: number; options: TreeOptions; nodes: StoredNode[] };
+    const ident = JSON.parse(readFileSync(join(dir, 'identity.json'), 'utf8')) as {
+      version: number;
+      state: HandsetState;
+    };
+    if (ident.version !== FORMAT_VERSION)
+      throw new Error(`${devId}: unsupported identity.json version ${ident.version}`);
+    const raw = JSON.parse(readFileSync(join(dir, 'tree.json'), 'utf8')) as {
+      version: number;
+      options: TreeOptions;
+      nodes: StoredNode[];
+    };
     if (raw.version !== FORMAT_VERSION) throw new Error(`${devId}: unsupported tree.json version ${raw.version}`);
     const tree = new DmTree(raw.options);
     const byPath = this.deserialize(devId, raw.nodes);
@@ -248,14 +277,18 @@ export class HandsetStore {
   // Local backups
 
   private localFile(devId: string, id: string): string {
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || id === '.' || id === '..') throw new RangeError(`bad local backup id ${id}`);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || id === '.' || id === '..')
+      throw new RangeError(`bad local backup id ${id}`);
     return join(this.dirOf(devId), 'local', `${id}.json`);
   }
 
   localBackupIds(devId: string): string[] {
     const d = join(this.dirOf(devId), 'local');
     if (!existsSync(d)) return [];
-    return readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+    return readdirSync(d)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -5))
+      .sort();
   }
 
   saveLocalBackup(devId: string, rec: LocalBackupRecord): void {
@@ -271,16 +304,25 @@ export class HandsetStore {
       visit(r.path, r.node);
       return { path: r.path, nodes: this.serialize(devId, entries, referenced) };
     });
-    writeAtomic(this.localFile(devId, rec.manifest.id), JSON.stringify({ version: FORMAT_VERSION, manifest: rec.manifest, roots }));
+    writeAtomic(
+      this.localFile(devId, rec.manifest.id),
+      JSON.stringify({ version: FORMAT_VERSION, manifest: rec.manifest, roots }),
+    );
   }
 
   loadLocalBackup(devId: string, id: string): LocalBackupRecord | undefined {
     const f = this.localFile(devId, id);
     if (!existsSync(f)) return undefined;
-    const raw = JSON.parse(readFileSync(f, 'utf8')) as { manifest: LocalManifest; roots: Array<{ path: string; nodes: StoredNode[] | null }> };
+    const raw = JSON.parse(readFileSync(f, 'utf8')) as {
+      manifest: LocalManifest;
+      roots: Array<{ path: string; nodes: StoredNode[] | null }>;
+    };
     return {
       manifest: raw.manifest,
-      roots: raw.roots.map((r) => ({ path: r.path, node: r.nodes === null ? null : this.deserialize(devId, r.nodes).get(r.path) ?? null })),
+      roots: raw.roots.map((r) => ({
+        path: r.path,
+        node: r.nodes === null ? null : (this.deserialize(devId, r.nodes).get(r.path) ?? null),
+      })),
     };
   }
 

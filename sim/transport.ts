@@ -62,7 +62,10 @@ async function readLimited(res: Response, max: number): Promise<Uint8Array> {
   }
   const out = new Uint8Array(total);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -74,7 +77,8 @@ export const httpTransport: Transport = async (req) => {
   } catch {
     throw new TransportError('bad-url', `not a URL: ${req.url}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TransportError('bad-url', `not http(s): ${req.url}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TransportError('bad-url', `not http(s): ${req.url}`);
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), req.timeoutMs);
   try {
@@ -88,17 +92,21 @@ export const httpTransport: Transport = async (req) => {
         redirect: 'manual',
       });
     } catch (e) {
-      if (ac.signal.aborted) throw new TransportError('timeout', `no reply from ${url.host} in ${req.timeoutMs} ms`, { cause: e });
+      if (ac.signal.aborted)
+        throw new TransportError('timeout', `no reply from ${url.host} in ${req.timeoutMs} ms`, { cause: e });
       throw new TransportError('network', `${url.host}: ${(e as Error).message}`, { cause: e });
     }
     const headers: Record<string, string> = {};
-    res.headers.forEach((v, k) => { headers[k.toLowerCase()] = v; });
+    res.headers.forEach((v, k) => {
+      headers[k.toLowerCase()] = v;
+    });
     let body: Uint8Array;
     try {
       body = await readLimited(res, req.maxReplyBytes);
     } catch (e) {
       if (e instanceof TransportError) throw e;
-      if (ac.signal.aborted) throw new TransportError('timeout', `reply from ${url.host} not complete in ${req.timeoutMs} ms`, { cause: e });
+      if (ac.signal.aborted)
+        throw new TransportError('timeout', `reply from ${url.host} not complete in ${req.timeoutMs} ms`, { cause: e });
       throw new TransportError('dropped', `${url.host}: ${(e as Error).message}`, { cause: e });
     }
     return { status: res.status, headers, body };
@@ -112,7 +120,11 @@ export const httpTransport: Transport = async (req) => {
  * each), whatever URL the handset was told to use: a load balancer without affinity, so each
  * message of a session may reach a different server process.
  */
-export function roundRobinTransport(ports: readonly number[], onSend?: (port: number) => void, inner: Transport = httpTransport): Transport {
+export function roundRobinTransport(
+  ports: readonly number[],
+  onSend?: (port: number) => void,
+  inner: Transport = httpTransport,
+): Transport {
   let next = 0;
   return (req) => {
     const u = new URL(req.url);

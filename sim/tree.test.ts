@@ -41,8 +41,15 @@ describe('get', () => {
   it('returns a leaf value with format and type, and 404 for a missing node', () => {
     const t = sample();
     t.set('./Cert', new Uint8Array([0x30, 0x82]), { format: 'bin', type: 'application/pkix-cert' });
-    expect(t.get('DevInfo/Mod')).toEqual({ status: 200, entries: [{ path: './DevInfo/Mod', format: 'chr', value: t8('N1') }] });
-    expect(t.get('./Cert').entries?.[0]).toMatchObject({ format: 'bin', type: 'application/pkix-cert', value: new Uint8Array([0x30, 0x82]) });
+    expect(t.get('DevInfo/Mod')).toEqual({
+      status: 200,
+      entries: [{ path: './DevInfo/Mod', format: 'chr', value: t8('N1') }],
+    });
+    expect(t.get('./Cert').entries?.[0]).toMatchObject({
+      format: 'bin',
+      type: 'application/pkix-cert',
+      value: new Uint8Array([0x30, 0x82]),
+    });
     expect(t.get('./DevInfo/Nope').status).toBe(404);
     expect(t.get('./DevInfo/Mod/Deeper').status).toBe(404);
   });

@@ -16,7 +16,18 @@
 import { utf8Decode, utf8Encode } from '../lib/omadm/util/bytes';
 
 export type LeafFormat = 'chr' | 'int' | 'bool' | 'b64' | 'bin' | 'xml' | 'date' | 'time' | 'float' | 'null';
-export const LEAF_FORMATS: readonly LeafFormat[] = ['chr', 'int', 'bool', 'b64', 'bin', 'xml', 'date', 'time', 'float', 'null'];
+export const LEAF_FORMATS: readonly LeafFormat[] = [
+  'chr',
+  'int',
+  'bool',
+  'b64',
+  'bin',
+  'xml',
+  'date',
+  'time',
+  'float',
+  'null',
+];
 
 /** DDF AccessType values. */
 export type AccessType = 'Get' | 'Replace' | 'Add' | 'Delete' | 'Exec' | 'Copy';
@@ -102,14 +113,20 @@ export interface LeafInput {
   value?: Uint8Array;
 }
 
-export type ParsedUri =
-  | { ok: true; segments: string[]; query?: string }
-  | { ok: false; status: number };
+export type ParsedUri = { ok: true; segments: string[]; query?: string } | { ok: false; status: number };
 
 /** SyncML status codes the tree answers with. */
 const S = {
-  ok: 200, badRequest: 400, notFound: 404, notAllowed: 405, notSupported: 406,
-  tooLarge: 413, uriTooLong: 414, unsupportedFormat: 415, exists: 418, deviceFull: 420,
+  ok: 200,
+  badRequest: 400,
+  notFound: 404,
+  notAllowed: 405,
+  notSupported: 406,
+  tooLarge: 413,
+  uriTooLong: 414,
+  unsupportedFormat: 415,
+  exists: 418,
+  deviceFull: 420,
 } as const;
 
 /**
@@ -117,7 +134,10 @@ const S = {
  * node; '.' alone (or '') is the root. A '..' segment is refused with 400: a handset must
  * never let a server climb out of the node it addressed.
  */
-export function parseUri(uri: string | undefined, opts: Pick<TreeOptions, 'maxDepth' | 'maxTotLen' | 'maxSegLen'> = {}): ParsedUri {
+export function parseUri(
+  uri: string | undefined,
+  opts: Pick<TreeOptions, 'maxDepth' | 'maxTotLen' | 'maxSegLen'> = {},
+): ParsedUri {
   if (typeof uri !== 'string') return { ok: false, status: S.badRequest };
   let s = uri.trim();
   let query: string | undefined;
@@ -279,7 +299,11 @@ export class DmTree {
   }
 
   /** Sets (creating or overwriting) a leaf; parents are created. Strings are stored as UTF-8. */
-  set(path: string, value: string | Uint8Array, opts: { format?: LeafFormat; type?: string; access?: readonly AccessType[] } = {}): void {
+  set(
+    path: string,
+    value: string | Uint8Array,
+    opts: { format?: LeafFormat; type?: string; access?: readonly AccessType[] } = {},
+  ): void {
     const p = parseUri(path);
     if (!p.ok || p.segments.length === 0) throw new RangeError(`invalid leaf path ${path}`);
     const parent = this.mkdir(joinPath(p.segments.slice(0, -1)));
@@ -421,7 +445,12 @@ export class DmTree {
       if (input.type !== undefined && input.type !== '') node.type = input.type;
       n.children.set(name, node);
     } else {
-      const leaf: LeafNode = { kind: 'leaf', format: format as LeafFormat, value: value!.slice(), access: [...(access ?? ACCESS_RW)] };
+      const leaf: LeafNode = {
+        kind: 'leaf',
+        format: format as LeafFormat,
+        value: value!.slice(),
+        access: [...(access ?? ACCESS_RW)],
+      };
       if (input.type !== undefined && input.type !== '') leaf.type = input.type;
       n.children.set(name, leaf);
     }
@@ -491,7 +520,8 @@ export class DmTree {
         else delete dst.type;
         return S.ok;
       }
-      const err = leafBytes(src) > this.options.capacityBytes - this.usedBytes() + leafBytes(dst) ? S.deviceFull : undefined;
+      const err =
+        leafBytes(src) > this.options.capacityBytes - this.usedBytes() + leafBytes(dst) ? S.deviceFull : undefined;
       if (err !== undefined) return err;
       const parent = this.find(t.segments.slice(0, -1)) as InteriorNode;
       parent.children.set(t.segments[t.segments.length - 1]!, cloneNode(src));

@@ -2,11 +2,26 @@ import { describe, expect, it } from 'vitest';
 import type { UiAlertRequest } from '../lib/omadm/session/client-handler';
 import { VirtualUser } from './user';
 
-const confirm: UiAlertRequest = { code: '1101', options: { MAXDT: '30' }, text: 'Back up now? Charges may apply while roaming.', choices: [] };
+const confirm: UiAlertRequest = {
+  code: '1101',
+  options: { MAXDT: '30' },
+  text: 'Back up now? Charges may apply while roaming.',
+  choices: [],
+};
 const display: UiAlertRequest = { code: '1100', options: {}, text: 'Backup complete', choices: [] };
 const input: UiAlertRequest = { code: '1102', options: { MAXLEN: '8' }, text: 'Enter PIN', choices: [] };
-const single: UiAlertRequest = { code: '1103', options: { DR: '2' }, text: 'Restore settings?', choices: ['Restore now', 'Later', 'Never'] };
-const multi: UiAlertRequest = { code: '1104', options: { DR: '1,3' }, text: 'What to restore?', choices: ['Settings', 'Ringtones', 'Apps'] };
+const single: UiAlertRequest = {
+  code: '1103',
+  options: { DR: '2' },
+  text: 'Restore settings?',
+  choices: ['Restore now', 'Later', 'Never'],
+};
+const multi: UiAlertRequest = {
+  code: '1104',
+  options: { DR: '1,3' },
+  text: 'What to restore?',
+  choices: ['Settings', 'Ringtones', 'Apps'],
+};
 
 describe('VirtualUser', () => {
   it('accepts: 200, the default choice, the configured text', async () => {
@@ -32,7 +47,10 @@ describe('VirtualUser', () => {
   it('defers: picks the "later" choice, or says no when there is none', async () => {
     const u = new VirtualUser('later');
     expect(await u.answer(single)).toEqual({ status: 200, values: ['2'] });
-    expect(await u.answer({ ...single, choices: ['Now', 'Remind me tomorrow'] })).toEqual({ status: 200, values: ['2'] });
+    expect(await u.answer({ ...single, choices: ['Now', 'Remind me tomorrow'] })).toEqual({
+      status: 200,
+      values: ['2'],
+    });
     expect(await u.answer({ ...single, choices: ['Yes', 'No'] })).toEqual({ status: 304 });
     expect(await u.answer(confirm)).toEqual({ status: 304 });
   });

@@ -16,11 +16,7 @@
 import type { UiAlertRequest, UiAlertResponse } from '../lib/omadm/session/client-handler';
 
 export type UserBehaviour =
-  | 'accept'
-  | 'reject'
-  | 'later'
-  | 'timeout'
-  | ((req: UiAlertRequest) => UiAlertResponse | Promise<UiAlertResponse>);
+  'accept' | 'reject' | 'later' | 'timeout' | ((req: UiAlertRequest) => UiAlertResponse | Promise<UiAlertResponse>);
 
 export interface PromptRecord {
   code: UiAlertRequest['code'];
@@ -68,8 +64,12 @@ export class VirtualUser {
       answer = decide(b, req, this.text);
     }
     this.prompts.push({
-      code: req.code, text: req.text, options: { ...req.options }, choices: [...req.choices],
-      answer: { ...answer, ...(answer.values ? { values: [...answer.values] } : {}) }, waitedMs,
+      code: req.code,
+      text: req.text,
+      options: { ...req.options },
+      choices: [...req.choices],
+      answer: { ...answer, ...(answer.values ? { values: [...answer.values] } : {}) },
+      waitedMs,
     });
     return answer;
   }

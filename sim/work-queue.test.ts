@@ -7,13 +7,19 @@ it('runs sessions one after another and operations after the session that asked 
   let release!: () => void;
   const first = q.session(async () => {
     q.inSession = true;
-    q.defer(async () => { log.push('operation'); });
-    await new Promise<void>((r) => { release = r; });
+    q.defer(async () => {
+      log.push('operation');
+    });
+    await new Promise<void>((r) => {
+      release = r;
+    });
     log.push('first session');
     q.inSession = false;
     q.startDeferred();
   });
-  const second = q.session(async () => { log.push('second session'); });
+  const second = q.session(async () => {
+    log.push('second session');
+  });
   await Promise.resolve();
   expect(log).toEqual([]);
   release();

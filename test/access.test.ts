@@ -20,20 +20,43 @@ let me: string;
 
 beforeAll(async () => {
   t = await tempContext();
-  const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-  const a = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
+  const base = {
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5' as const,
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+  };
+  const a = await provisionDevice(t.ctx.db, {
+    ...base,
+    devId: 'IMEI:356938035643809',
+    subscriber: 'Ada Lovelace',
+    msisdn: '447700900123',
+  });
   mine = a.id;
   me = a.subscriberId!;
-  theirs = (await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob Other', msisdn: '447700900456' })).id;
+  theirs = (
+    await provisionDevice(t.ctx.db, {
+      ...base,
+      devId: 'IMEI:490154203237518',
+      subscriber: 'Bob Other',
+      msisdn: '447700900456',
+    })
+  ).id;
 });
 afterAll(() => t.close());
 
 // What a "back up now" action looks like: the id comes from the caller, so it is checked.
-const touch = authedAction({ roles: ['admin', 'agent', 'subscriber'], schema: z.object({ deviceId: z.string() }), audit: 'device.touch' }, async ({ deviceId }, ctx) => {
-  const d = await deviceFor(ctx.db, ctx.viewer, deviceId);
-  await ctx.audit('device.touch', { deviceId: d.id });
-  return d.devId;
-});
+const touch = authedAction(
+  { roles: ['admin', 'agent', 'subscriber'], schema: z.object({ deviceId: z.string() }), audit: 'device.touch' },
+  async ({ deviceId }, ctx) => {
+    const d = await deviceFor(ctx.db, ctx.viewer, deviceId);
+    await ctx.audit('device.touch', { deviceId: d.id });
+    return d.devId;
+  },
+);
 const adminOnly = authedAction({ roles: ['admin'], schema: z.object({}), audit: false }, () => 'done');
 
 describe('actions', () => {
@@ -53,7 +76,10 @@ describe('actions', () => {
   it('let staff act on any handset, and audit it under their email', async () => {
     signedIn.viewer = staff('agent', 'agent-1@rewind.test');
     expect((await touch(null, { deviceId: theirs })).ok).toBe(true);
-    expect((await listAudit(t.ctx.db, { deviceId: theirs }))[0]).toMatchObject({ actor: 'agent-1@rewind.test', action: 'device.touch' });
+    expect((await listAudit(t.ctx.db, { deviceId: theirs }))[0]).toMatchObject({
+      actor: 'agent-1@rewind.test',
+      action: 'device.touch',
+    });
   });
 
   it('check the role before anything else', async () => {

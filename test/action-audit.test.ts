@@ -46,7 +46,7 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** Exports of actions modules that are not built by authedAction or publicAction, and why that is right. */
 const UNWRAPPED: Record<string, string> = {
-  'app/(auth)/actions.ts#signOutAction': 'no input, ends only the caller\'s own session; audits sign-out itself',
+  'app/(auth)/actions.ts#signOutAction': "no input, ends only the caller's own session; audits sign-out itself",
 };
 
 /** Actions that change nothing, reviewed as such: adding one here is a decision, not an accident. */
@@ -55,17 +55,27 @@ const READ_ONLY = new Set([
   'app/(portal)/portal/actions.ts#portalRestoreChoicesAction',
 ]);
 
-interface Found { key: string; action: Action<unknown>; meta: ActionMeta | undefined }
+interface Found {
+  key: string;
+  action: Action<unknown>;
+  meta: ActionMeta | undefined;
+}
 
 async function allActions(): Promise<Found[]> {
   const files = (fs.readdirSync(path.join(ROOT, 'app'), { recursive: true }) as string[])
-    .filter((f) => path.basename(f) === 'actions.ts').map((f) => `app/${f.split(path.sep).join('/')}`).sort();
+    .filter((f) => path.basename(f) === 'actions.ts')
+    .map((f) => `app/${f.split(path.sep).join('/')}`)
+    .sort();
   const out: Found[] = [];
   for (const file of files) {
     const mod = (await import(path.join(ROOT, file))) as Record<string, unknown>;
     for (const [name, value] of Object.entries(mod)) {
       if (typeof value !== 'function') continue;
-      out.push({ key: `${file}#${name}`, action: value as Action<unknown>, meta: (value as unknown as { [ACTION_META]?: ActionMeta })[ACTION_META] });
+      out.push({
+        key: `${file}#${name}`,
+        action: value as Action<unknown>,
+        meta: (value as unknown as { [ACTION_META]?: ActionMeta })[ACTION_META],
+      });
     }
   }
   return out;
@@ -89,89 +99,199 @@ const made: Record<string, string> = {};
 beforeAll(async () => {
   t = await tempContext('rewind-action-audit-');
   const db = t.ctx.db;
-  const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
+  const base = {
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5' as const,
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+  };
   staffDevice = (await provisionDevice(db, { ...base, devId: DEV, subscriber: 'Ada Staffcase' })).id;
   const sub = await provisionDevice(db, { ...base, devId: SUB_DEV, subscriber: 'Bob Portal' });
   subDevice = sub.id;
-  admin = { ...staff('admin', ADMIN), userId: (await createUser(db, { email: ADMIN, password: 'a long password', role: 'admin' })).id };
+  admin = {
+    ...staff('admin', ADMIN),
+    userId: (await createUser(db, { email: ADMIN, password: 'a long password', role: 'admin' })).id,
+  };
   subscriber = subscriberViewer(sub.subscriberId!, 'bob.portal@rewind.test');
-  erasedSubscriber = (await provisionDevice(db, { ...base, devId: 'IMEI:353918050000008', subscriber: 'Cara Erased' })).subscriberId!;
+  erasedSubscriber = (await provisionDevice(db, { ...base, devId: 'IMEI:353918050000008', subscriber: 'Cara Erased' }))
+    .subscriberId!;
   staffSnap = (await seedSnapshot(db, t.ctx.blobs, staffDevice, BEFORE)).id;
   subSnap = (await seedSnapshot(db, t.ctx.blobs, subDevice, BEFORE)).id;
   found = await allActions();
 });
 afterAll(() => t.close());
 
-type Step = { as: () => Viewer; input: () => Record<string, unknown> | Promise<Record<string, unknown>>; after?: (data: unknown) => void | Promise<void>; target?: () => string };
+type Step = {
+  as: () => Viewer;
+  input: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+  after?: (data: unknown) => void | Promise<void>;
+  target?: () => string;
+};
 
 /** A valid call of every privileged action, in an order where each finds what it needs. */
 const STEPS: Record<string, Step> = {
-  'app/(console)/admin/models/actions.ts#addModelAction': { as: () => admin, input: () => ({ manufacturer: 'Acme', model: 'A1' }) },
-  'app/(console)/admin/models/actions.ts#saveProfileAction': { as: () => admin, input: () => ({ manufacturer: 'Nimbus', model: 'N1', settings: './Settings' }) },
+  'app/(console)/admin/models/actions.ts#addModelAction': {
+    as: () => admin,
+    input: () => ({ manufacturer: 'Acme', model: 'A1' }),
+  },
+  'app/(console)/admin/models/actions.ts#saveProfileAction': {
+    as: () => admin,
+    input: () => ({ manufacturer: 'Nimbus', model: 'N1', settings: './Settings' }),
+  },
   'app/(console)/admin/policies/actions.ts#savePolicyAction': {
-    as: () => admin, input: () => ({ name: 'Audit trial', interval: '12', intervalUnit: 'hours', jitterMinutes: '15', categories: ['settings'] }),
-    after: async () => { made.policy = (await getPolicyByName(t.ctx.db, 'Audit trial'))!.id; },
+    as: () => admin,
+    input: () => ({
+      name: 'Audit trial',
+      interval: '12',
+      intervalUnit: 'hours',
+      jitterMinutes: '15',
+      categories: ['settings'],
+    }),
+    after: async () => {
+      made.policy = (await getPolicyByName(t.ctx.db, 'Audit trial'))!.id;
+    },
   },
   'app/(console)/admin/policies/actions.ts#assignPolicyAction': {
-    as: () => admin, input: () => ({ kind: 'group', key: 'audit-trial', policyId: made.policy }),
-    after: async () => { made.assignment = (await value<string>(t.ctx.db, sql`select id from policy_assignments where key = 'audit-trial'`))!; },
+    as: () => admin,
+    input: () => ({ kind: 'group', key: 'audit-trial', policyId: made.policy }),
+    after: async () => {
+      made.assignment = (await value<string>(
+        t.ctx.db,
+        sql`select id from policy_assignments where key = 'audit-trial'`,
+      ))!;
+    },
   },
-  'app/(console)/admin/policies/actions.ts#unassignPolicyAction': { as: () => admin, input: () => ({ id: made.assignment }) },
-  'app/(console)/admin/policies/actions.ts#setGroupAction': { as: () => admin, input: () => ({ devId: DEV, group: 'audit-trial' }), target: () => staffDevice },
+  'app/(console)/admin/policies/actions.ts#unassignPolicyAction': {
+    as: () => admin,
+    input: () => ({ id: made.assignment }),
+  },
+  'app/(console)/admin/policies/actions.ts#setGroupAction': {
+    as: () => admin,
+    input: () => ({ devId: DEV, group: 'audit-trial' }),
+    target: () => staffDevice,
+  },
   'app/(console)/admin/tokens/actions.ts#createTokenAction': {
-    as: () => admin, input: () => ({ name: 'audit billing', role: 'agent' }),
-    after: async () => { made.token = (await listTokens(t.ctx.db)).find((x) => x.name === 'audit billing')!.id; },
+    as: () => admin,
+    input: () => ({ name: 'audit billing', role: 'agent' }),
+    after: async () => {
+      made.token = (await listTokens(t.ctx.db)).find((x) => x.name === 'audit billing')!.id;
+    },
   },
   'app/(console)/admin/tokens/actions.ts#revokeTokenAction': { as: () => admin, input: () => ({ id: made.token }) },
   'app/(console)/admin/users/actions.ts#createUserAction': {
-    as: () => admin, input: () => ({ email: 'audit.agent@rewind.test', role: 'agent', subscriberId: '', password: 'a long password' }),
-    after: async () => { made.user = (await getUserByEmail(t.ctx.db, 'audit.agent@rewind.test'))!.id; },
+    as: () => admin,
+    input: () => ({ email: 'audit.agent@rewind.test', role: 'agent', subscriberId: '', password: 'a long password' }),
+    after: async () => {
+      made.user = (await getUserByEmail(t.ctx.db, 'audit.agent@rewind.test'))!.id;
+    },
   },
-  'app/(console)/admin/users/actions.ts#changeRoleAction': { as: () => admin, input: () => ({ id: made.user, role: 'admin' }) },
-  'app/(console)/admin/users/actions.ts#resetPasswordAction': { as: () => admin, input: () => ({ id: made.user, password: 'another long password' }) },
+  'app/(console)/admin/users/actions.ts#changeRoleAction': {
+    as: () => admin,
+    input: () => ({ id: made.user, role: 'admin' }),
+  },
+  'app/(console)/admin/users/actions.ts#resetPasswordAction': {
+    as: () => admin,
+    input: () => ({ id: made.user, password: 'another long password' }),
+  },
   'app/(console)/admin/users/actions.ts#unlockUserAction': { as: () => admin, input: () => ({ id: made.user }) },
   'app/(console)/admin/users/actions.ts#deleteUserAction': { as: () => admin, input: () => ({ id: made.user }) },
   'app/(console)/admin/ds/actions.ts#createDsAccountAction': {
-    as: () => admin, input: () => ({ devId: DEV, user: 'ada-phone', pass: 'ds s3cret', auth: 'md5' }), target: () => staffDevice,
-    after: async () => { made.dsAccount = (await dsAccountsOfDevice(t.ctx.db, staffDevice))[0]!.id; },
+    as: () => admin,
+    input: () => ({ devId: DEV, user: 'ada-phone', pass: 'ds s3cret', auth: 'md5' }),
+    target: () => staffDevice,
+    after: async () => {
+      made.dsAccount = (await dsAccountsOfDevice(t.ctx.db, staffDevice))[0]!.id;
+    },
   },
-  'app/(console)/admin/ds/actions.ts#resetDsPasswordAction': { as: () => admin, input: () => ({ id: made.dsAccount, pass: 'ds s3cret 2' }), target: () => staffDevice },
-  'app/(console)/subscribers/[id]/actions.ts#eraseSubscriberAction': { as: () => admin, input: () => ({ subscriberId: erasedSubscriber, confirm: 'Cara Erased' }) },
-  'app/(console)/devices/[id]/actions.ts#backUpNow': { as: () => admin, input: () => ({ deviceId: staffDevice }), target: () => staffDevice },
-  'app/(console)/devices/[id]/ds/actions.ts#backUpContactsNow': { as: () => admin, input: () => ({ deviceId: staffDevice }), target: () => staffDevice },
+  'app/(console)/admin/ds/actions.ts#resetDsPasswordAction': {
+    as: () => admin,
+    input: () => ({ id: made.dsAccount, pass: 'ds s3cret 2' }),
+    target: () => staffDevice,
+  },
+  'app/(console)/subscribers/[id]/actions.ts#eraseSubscriberAction': {
+    as: () => admin,
+    input: () => ({ subscriberId: erasedSubscriber, confirm: 'Cara Erased' }),
+  },
+  'app/(console)/devices/[id]/actions.ts#backUpNow': {
+    as: () => admin,
+    input: () => ({ deviceId: staffDevice }),
+    target: () => staffDevice,
+  },
+  'app/(console)/devices/[id]/ds/actions.ts#backUpContactsNow': {
+    as: () => admin,
+    input: () => ({ deviceId: staffDevice }),
+    target: () => staffDevice,
+  },
   'app/(console)/devices/[id]/restore/actions.ts#previewRestoreAction': {
-    as: () => admin, input: () => ({ snapshotId: staffSnap, targetDeviceId: staffDevice, categories: ['settings'] }), target: () => staffDevice,
-    after: (d) => { made.plan = (d as { planId: string }).planId; },
+    as: () => admin,
+    input: () => ({ snapshotId: staffSnap, targetDeviceId: staffDevice, categories: ['settings'] }),
+    target: () => staffDevice,
+    after: (d) => {
+      made.plan = (d as { planId: string }).planId;
+    },
   },
   'app/(console)/devices/[id]/restore/actions.ts#confirmRestoreAction': {
-    as: () => admin, input: () => ({ planId: made.plan }), target: () => staffDevice,
+    as: () => admin,
+    input: () => ({ planId: made.plan }),
+    target: () => staffDevice,
     after: async (d) => {
       // The restore ran and one item failed: what "Retry failed items" is for.
       const jobId = (d as { jobId: string }).jobId;
-      await updateItem(t.ctx.db, jobId, (await listItems(t.ctx.db, jobId))[0]!.seq, { status: 'failed', code: 500, detail: 'the handset answered 500' });
+      await updateItem(t.ctx.db, jobId, (await listItems(t.ctx.db, jobId))[0]!.seq, {
+        status: 'failed',
+        code: 500,
+        detail: 'the handset answered 500',
+      });
       await updateJob(t.ctx.db, jobId, { status: 'failed', error: '1 item not restored' });
       made.restoreJob = jobId;
     },
   },
-  'app/(console)/jobs/[id]/actions.ts#retryFailedAction': { as: () => admin, input: () => ({ jobId: made.restoreJob }), target: () => staffDevice },
+  'app/(console)/jobs/[id]/actions.ts#retryFailedAction': {
+    as: () => admin,
+    input: () => ({ jobId: made.restoreJob }),
+    target: () => staffDevice,
+  },
   // First of the portal's: erasure is refused while a backup or restore of the handset is under way.
   'app/(portal)/portal/actions.ts#eraseBackupsAction': {
-    as: () => subscriber, input: async () => ({ deviceId: subDevice, confirm: handsetName((await getDevice(t.ctx.db, subDevice))!) }), target: () => subDevice,
-    after: async () => { subSnap = (await seedSnapshot(t.ctx.db, t.ctx.blobs, subDevice, BEFORE)).id; },
+    as: () => subscriber,
+    input: async () => ({ deviceId: subDevice, confirm: handsetName((await getDevice(t.ctx.db, subDevice))!) }),
+    target: () => subDevice,
+    after: async () => {
+      subSnap = (await seedSnapshot(t.ctx.db, t.ctx.blobs, subDevice, BEFORE)).id;
+    },
   },
-  'app/(portal)/portal/actions.ts#backUpNowAction': { as: () => subscriber, input: () => ({ deviceId: subDevice }), target: () => subDevice },
+  'app/(portal)/portal/actions.ts#backUpNowAction': {
+    as: () => subscriber,
+    input: () => ({ deviceId: subDevice }),
+    target: () => subDevice,
+  },
   'app/(portal)/portal/actions.ts#portalPreviewRestoreAction': {
-    as: () => subscriber, input: () => ({ snapshotId: subSnap, targetDeviceId: subDevice, categories: ['settings'] }), target: () => subDevice,
-    after: (d) => { made.subPlan = (d as { planId: string }).planId; },
+    as: () => subscriber,
+    input: () => ({ snapshotId: subSnap, targetDeviceId: subDevice, categories: ['settings'] }),
+    target: () => subDevice,
+    after: (d) => {
+      made.subPlan = (d as { planId: string }).planId;
+    },
   },
-  'app/(portal)/portal/actions.ts#portalConfirmRestoreAction': { as: () => subscriber, input: () => ({ planId: made.subPlan }), target: () => subDevice },
+  'app/(portal)/portal/actions.ts#portalConfirmRestoreAction': {
+    as: () => subscriber,
+    input: () => ({ planId: made.subPlan }),
+    target: () => subDevice,
+  },
 };
 
 type Entry = { action: string; deviceId: string | null; details: string | null };
 /** The actor's entries after a mark (auditMark: SQLite's rowid, or PostgreSQL's time). */
-const entriesSince = (actor: string, mark: number) => rows<Entry>(t.ctx.db, isPg(t.ctx.db)
-  ? sql`select action, device_id as "deviceId", details from audit_events where actor = ${actor} and at >= ${mark} order by at`
-  : sql`select action, device_id as "deviceId", details from audit_events where actor = ${actor} and rowid > ${mark} order by rowid`);
+const entriesSince = (actor: string, mark: number) =>
+  rows<Entry>(
+    t.ctx.db,
+    isPg(t.ctx.db)
+      ? sql`select action, device_id as "deviceId", details from audit_events where actor = ${actor} and at >= ${mark} order by at`
+      : sql`select action, device_id as "deviceId", details from audit_events where actor = ${actor} and rowid > ${mark} order by rowid`,
+  );
 /** A mark no earlier entry shares: on PostgreSQL it is a time, so a millisecond goes by first. */
 async function markNow(): Promise<number> {
   if (isPg(t.ctx.db)) await new Promise((r) => setTimeout(r, 2));
@@ -188,11 +308,15 @@ describe('the action registry', () => {
   it('declares an audit action for everything that is not a reviewed read-only action', () => {
     const readOnly = found.filter((f) => f.meta?.audit === false).map((f) => f.key);
     expect(new Set(readOnly)).toEqual(READ_ONLY);
-    for (const f of found) if (f.meta && f.meta.audit !== false) expect(f.meta.audit, f.key).toMatch(/^[a-z-]+(\.[a-z-]+)+$|^self$/);
+    for (const f of found)
+      if (f.meta && f.meta.audit !== false) expect(f.meta.audit, f.key).toMatch(/^[a-z-]+(\.[a-z-]+)+$|^self$/);
   });
 
   it('has a valid call here for every privileged action (a new action needs one, so its audit is checked)', () => {
-    const privileged = found.filter((f) => f.meta && f.meta.roles !== 'public' && f.meta.audit !== false).map((f) => f.key).sort();
+    const privileged = found
+      .filter((f) => f.meta && f.meta.roles !== 'public' && f.meta.audit !== false)
+      .map((f) => f.key)
+      .sort();
     expect(Object.keys(STEPS).sort()).toEqual(privileged);
   });
 });
@@ -212,8 +336,15 @@ describe('every privileged action', () => {
       const own = entries.filter((e) => e.action.split('.')[0] === noun);
       // Its own entry, not authedAction's safety net (which has no details).
       expect(own.length, `${key}: ${JSON.stringify(entries.map((e) => e.action))}`).toBeGreaterThan(0);
-      expect(own.some((e) => e.details !== null), key).toBe(true);
-      if (step.target) expect(own.some((e) => e.deviceId === step.target!()), `${key} names its handset`).toBe(true);
+      expect(
+        own.some((e) => e.details !== null),
+        key,
+      ).toBe(true);
+      if (step.target)
+        expect(
+          own.some((e) => e.deviceId === step.target!()),
+          `${key} names its handset`,
+        ).toBe(true);
     }
   });
 });
@@ -226,12 +357,18 @@ describe('authedAction', () => {
     signedIn.viewer = admin;
     const since = await markNow();
     expect(await forgetful(null, { deviceId: staffDevice })).toEqual({ ok: true, data: 'done' });
-    expect((await entriesSince(ADMIN, since)).map((e) => [e.action, e.deviceId])).toEqual([['test.forgotten', staffDevice]]);
+    expect((await entriesSince(ADMIN, since)).map((e) => [e.action, e.deviceId])).toEqual([
+      ['test.forgotten', staffDevice],
+    ]);
   });
 
   it('adds nothing when the action wrote its entry, when it failed, when it was refused, or when it reads only', async () => {
-    const careful = authedAction({ roles: ['admin'], schema, audit: 'test.done' }, async (i, ctx) => { await ctx.audit('test.done', { deviceId: i.deviceId, details: { why: 'own' } }); });
-    const failing = authedAction({ roles: ['admin'], schema, audit: 'test.failed' }, () => { throw AppError.invalid('no'); });
+    const careful = authedAction({ roles: ['admin'], schema, audit: 'test.done' }, async (i, ctx) => {
+      await ctx.audit('test.done', { deviceId: i.deviceId, details: { why: 'own' } });
+    });
+    const failing = authedAction({ roles: ['admin'], schema, audit: 'test.failed' }, () => {
+      throw AppError.invalid('no');
+    });
     const reading = authedAction({ roles: ['admin'], schema, audit: false }, () => 1);
     const since = await markNow();
     signedIn.viewer = admin;
@@ -248,7 +385,9 @@ describe('authedAction', () => {
 
 describe('the REST API', () => {
   it('builds every route that changes something with apiHandler (bearer token, role, audit)', () => {
-    const routes = (fs.readdirSync(path.join(ROOT, 'app/api/v1'), { recursive: true }) as string[]).filter((f) => path.basename(f) === 'route.ts');
+    const routes = (fs.readdirSync(path.join(ROOT, 'app/api/v1'), { recursive: true }) as string[]).filter(
+      (f) => path.basename(f) === 'route.ts',
+    );
     expect(routes.length).toBeGreaterThan(20);
     let mutations = 0;
     for (const f of routes) {
@@ -265,13 +404,20 @@ describe('the REST API', () => {
     const { token, id } = await createApiToken(t.ctx.db, 'admin', 'audit net');
     const actor = `token:${id}`;
     const call = (h: ReturnType<typeof apiHandler>, method: string) =>
-      h(new Request('http://127.0.0.1/api/v1/things/7', { method, headers: { authorization: `Bearer ${token}` } }), { params: Promise.resolve({}) });
+      h(new Request('http://127.0.0.1/api/v1/things/7', { method, headers: { authorization: `Bearer ${token}` } }), {
+        params: Promise.resolve({}),
+      });
     const forgetful = apiHandler(['admin'], () => Response.json({}, { status: 201 }));
-    const careful = apiHandler(['admin'], async (_r, ctx) => { await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'thing.made', details: { n: 1 } }); return Response.json({}, { status: 201 }); });
+    const careful = apiHandler(['admin'], async (_r, ctx) => {
+      await insertAudit(ctx.db, { actor: `token:${ctx.tokenId}`, action: 'thing.made', details: { n: 1 } });
+      return Response.json({}, { status: 201 });
+    });
     const refusing = apiHandler(['admin'], () => apiError(409, 'conflict', 'no'));
     const mark = await markNow();
     expect((await call(forgetful, 'POST')).status).toBe(201);
-    expect(await entriesSince(actor, mark)).toEqual([{ action: 'api.request', deviceId: null, details: JSON.stringify({ method: 'POST', path: '/api/v1/things/7' }) }]);
+    expect(await entriesSince(actor, mark)).toEqual([
+      { action: 'api.request', deviceId: null, details: JSON.stringify({ method: 'POST', path: '/api/v1/things/7' }) },
+    ]);
     const mark2 = await markNow();
     await call(forgetful, 'GET');
     await call(careful, 'PUT');

@@ -10,8 +10,19 @@ import { FORBIDDEN } from '@/lib/server/action';
 import { authenticateBearer } from '@/lib/auth/tokens';
 import type * as Session from '@/lib/server/session';
 import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './support/as-viewer';
-import { assignPolicyAction, savePolicyAction, setGroupAction, unassignPolicyAction } from '@/app/(console)/admin/policies/actions';
-import { changeRoleAction, createUserAction, deleteUserAction, resetPasswordAction, unlockUserAction } from '@/app/(console)/admin/users/actions';
+import {
+  assignPolicyAction,
+  savePolicyAction,
+  setGroupAction,
+  unassignPolicyAction,
+} from '@/app/(console)/admin/policies/actions';
+import {
+  changeRoleAction,
+  createUserAction,
+  deleteUserAction,
+  resetPasswordAction,
+  unlockUserAction,
+} from '@/app/(console)/admin/users/actions';
 import { createTokenAction, revokeTokenAction } from '@/app/(console)/admin/tokens/actions';
 import { addModelAction, saveProfileAction } from '@/app/(console)/admin/models/actions';
 
@@ -27,18 +38,38 @@ const DEV_ID = 'IMEI:356938035643809';
 
 beforeAll(async () => {
   t = await tempContext('rewind-admin-');
-  await provisionDevice(t.ctx.db, { devId: DEV_ID, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
+  await provisionDevice(t.ctx.db, {
+    devId: DEV_ID,
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5',
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+  });
   adminId = (await createUser(t.ctx.db, { email: 'boss@rewind.test', password: 'a long password', role: 'admin' })).id;
 });
 afterAll(() => t.close());
 
 /** What an action refused must leave as it was. */
 async function counts() {
-  return { policies: (await listPolicies(t.ctx.db)).length, users: (await listUsers(t.ctx.db)).length, tokens: (await listTokens(t.ctx.db)).length, audit: (await listAudit(t.ctx.db)).length };
+  return {
+    policies: (await listPolicies(t.ctx.db)).length,
+    users: (await listUsers(t.ctx.db)).length,
+    tokens: (await listTokens(t.ctx.db)).length,
+    audit: (await listAudit(t.ctx.db)).length,
+  };
 }
 
 const admin = () => ({ ...staff('admin', 'boss@rewind.test'), userId: adminId });
-const policyForm = { name: 'Trial', interval: '12', intervalUnit: 'hours', jitterMinutes: '15', categories: ['settings'] };
+const policyForm = {
+  name: 'Trial',
+  interval: '12',
+  intervalUnit: 'hours',
+  jitterMinutes: '15',
+  categories: ['settings'],
+};
 
 describe('admin actions', () => {
   const every = {
@@ -46,7 +77,8 @@ describe('admin actions', () => {
     assignPolicyAction: () => assignPolicyAction(null, { kind: 'model', key: 'Nimbus/N1', policyId: 'x' }),
     unassignPolicyAction: () => unassignPolicyAction(null, { id: 'x' }),
     setGroupAction: () => setGroupAction(null, { devId: DEV_ID, group: 'trial' }),
-    createUserAction: () => createUserAction(null, { email: 'x@rewind.test', role: 'admin', subscriberId: '', password: 'a long password' }),
+    createUserAction: () =>
+      createUserAction(null, { email: 'x@rewind.test', role: 'admin', subscriberId: '', password: 'a long password' }),
     changeRoleAction: () => changeRoleAction(null, { id: adminId, role: 'agent' }),
     resetPasswordAction: () => resetPasswordAction(null, { id: adminId, password: 'another long password' }),
     unlockUserAction: () => unlockUserAction(null, { id: adminId }),
@@ -71,10 +103,18 @@ describe('admin actions', () => {
     expect(await savePolicyAction(null, policyForm)).toMatchObject({ ok: true });
     const trial = (await getPolicyByName(t.ctx.db, 'Trial'))!;
     expect(trial.intervalMinutes).toBe(12 * 60);
-    expect(await assignPolicyAction(null, { kind: 'group', key: 'trial', policyId: trial.id })).toMatchObject({ ok: true });
+    expect(await assignPolicyAction(null, { kind: 'group', key: 'trial', policyId: trial.id })).toMatchObject({
+      ok: true,
+    });
     expect((await getAssignment(t.ctx.db, 'group', 'trial'))?.policyId).toBe(trial.id);
-    expect(await assignPolicyAction(null, { kind: 'model', key: 'not a model', policyId: trial.id })).toMatchObject({ ok: false, fieldErrors: { key: [expect.stringMatching(/Manufacturer\/Model/)] } });
-    expect(await setGroupAction(null, { devId: 'IMEI:000000000000000', group: 'trial' })).toMatchObject({ ok: false, error: expect.stringMatching(/no handset/) });
+    expect(await assignPolicyAction(null, { kind: 'model', key: 'not a model', policyId: trial.id })).toMatchObject({
+      ok: false,
+      fieldErrors: { key: [expect.stringMatching(/Manufacturer\/Model/)] },
+    });
+    expect(await setGroupAction(null, { devId: 'IMEI:000000000000000', group: 'trial' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/no handset/),
+    });
     expect(await setGroupAction(null, { devId: DEV_ID, group: 'trial' })).toMatchObject({ ok: true });
     const actions = (await listAudit(t.ctx.db)).filter((a) => a.actor === 'boss@rewind.test').map((a) => a.action);
     expect(actions).toEqual(expect.arrayContaining(['policy.created', 'policy.assigned', 'device.group-set']));
@@ -82,10 +122,20 @@ describe('admin actions', () => {
 
   it('never let an admin delete or demote themselves', async () => {
     signedIn.viewer = admin();
-    expect(await deleteUserAction(null, { id: adminId })).toMatchObject({ ok: false, error: expect.stringMatching(/own account/) });
+    expect(await deleteUserAction(null, { id: adminId })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/own account/),
+    });
     expect(await changeRoleAction(null, { id: adminId, role: 'agent' })).toMatchObject({ ok: false });
     expect((await getUserByEmail(t.ctx.db, 'boss@rewind.test'))?.role).toBe('admin');
-    expect(await createUserAction(null, { email: 'Agent.Two@rewind.test', role: 'agent', subscriberId: '', password: 'a long password' })).toMatchObject({ ok: true });
+    expect(
+      await createUserAction(null, {
+        email: 'Agent.Two@rewind.test',
+        role: 'agent',
+        subscriberId: '',
+        password: 'a long password',
+      }),
+    ).toMatchObject({ ok: true });
     const other = (await getUserByEmail(t.ctx.db, 'agent.two@rewind.test'))!;
     expect(await changeRoleAction(null, { id: other.id, role: 'admin' })).toMatchObject({ ok: true });
     expect(await deleteUserAction(null, { id: other.id })).toMatchObject({ ok: true });
@@ -106,8 +156,19 @@ describe('admin actions', () => {
 
   it("save a model's own paths per category and refuse what is not a DM path", async () => {
     signedIn.viewer = admin();
-    expect(await saveProfileAction(null, { manufacturer: 'Nimbus', model: 'N1', settings: './Settings/\n\n./Ext/Sound', appdata: 'not/a/path' })).toMatchObject({ ok: false, fieldErrors: { appdata: [expect.stringMatching(/^Line 1/)] } });
-    const ok = await saveProfileAction(null, { manufacturer: 'Nimbus', model: 'N1', settings: './Settings/\n\n./Ext/Sound' });
+    expect(
+      await saveProfileAction(null, {
+        manufacturer: 'Nimbus',
+        model: 'N1',
+        settings: './Settings/\n\n./Ext/Sound',
+        appdata: 'not/a/path',
+      }),
+    ).toMatchObject({ ok: false, fieldErrors: { appdata: [expect.stringMatching(/^Line 1/)] } });
+    const ok = await saveProfileAction(null, {
+      manufacturer: 'Nimbus',
+      model: 'N1',
+      settings: './Settings/\n\n./Ext/Sound',
+    });
     expect(ok).toEqual({ ok: true, data: { changed: ['settings'] } });
     expect((await listAudit(t.ctx.db, { action: 'profile.set' }))[0]?.details).toContain('./Ext/Sound');
   });

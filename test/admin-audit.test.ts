@@ -19,12 +19,26 @@ const DEV_ID = 'IMEI:356938035643809';
 beforeAll(async () => {
   t = await tempContext('rewind-audit-');
   const db = t.ctx.db;
-  dev = (await provisionDevice(db, { devId: DEV_ID, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' })).id;
+  dev = (
+    await provisionDevice(db, {
+      devId: DEV_ID,
+      manufacturer: 'Nimbus',
+      model: 'N1',
+      serverId: 'rewind',
+      clientAuth: 'md5',
+      clientUser: 'u',
+      clientPass: 'p',
+      serverPass: 's',
+    })
+  ).id;
   // 120 events over 60 distinct milliseconds (two per ms), so pages split ties.
   const at0 = Date.UTC(2025, 0, 1);
   const rows = Array.from({ length: 120 }, (_, i) => ({
-    at: at0 + Math.floor(i / 2), actor: i % 3 === 0 ? 'ada@rewind.test' : `handset:${DEV_ID}`, action: i % 4 === 0 ? 'policy.updated' : i % 4 === 1 ? 'consent.accepted' : 'backup.requested',
-    deviceId: i % 5 === 0 ? null : dev, details: JSON.stringify({ i }),
+    at: at0 + Math.floor(i / 2),
+    actor: i % 3 === 0 ? 'ada@rewind.test' : `handset:${DEV_ID}`,
+    action: i % 4 === 0 ? 'policy.updated' : i % 4 === 1 ? 'consent.accepted' : 'backup.requested',
+    deviceId: i % 5 === 0 ? null : dev,
+    details: JSON.stringify({ i }),
   }));
   await db.insert(auditEvents).values(rows);
 });
@@ -59,7 +73,9 @@ describe('audit log pages', () => {
     expect(ada).toHaveLength(40);
     expect((await auditPage(db, { actor: 'ada@' })).rows).toEqual([]); // exact unless it ends with *
     expect((await auditPage(db, { actor: 'ada@*' }, 500)).rows).toHaveLength(40);
-    expect((await auditPage(db, { action: 'consent.*' }, 500)).rows.every((r) => r.action === 'consent.accepted')).toBe(true);
+    expect((await auditPage(db, { action: 'consent.*' }, 500)).rows.every((r) => r.action === 'consent.accepted')).toBe(
+      true,
+    );
     const both = (await auditPage(db, { actor: 'handset:*', action: 'policy.updated', devId: DEV_ID }, 500)).rows;
     expect(seq(both).every((i) => i % 3 !== 0 && i % 4 === 0 && i % 5 !== 0)).toBe(true);
     expect(both).toHaveLength(120 / 4 - 10 - 6 + 2);
@@ -73,7 +89,8 @@ describe('CSV', () => {
     expect(csvCell('say "hi"')).toBe('"say ""hi"""');
     expect(csvCell('two\nlines')).toBe('"two\nlines"');
     expect(csvCell('=HYPERLINK("http://x")')).toBe(`"'=HYPERLINK(""http://x"")"`);
-    for (const c of ['+1', '-1+2', '@SUM(A1)', '\t=1', '\r=1']) expect(csvCell(c).replace(/^"/, '').startsWith("'")).toBe(true);
+    for (const c of ['+1', '-1+2', '@SUM(A1)', '\t=1', '\r=1'])
+      expect(csvCell(c).replace(/^"/, '').startsWith("'")).toBe(true);
     expect(csvCell(null)).toBe('');
     expect(csvLine(['a', 1, null])).toBe('a,1,\r\n');
   });
@@ -100,6 +117,8 @@ describe('CSV', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
     const text = await res.text();
     expect(text.split('\r\n')[1]).toMatch(/^[^,]+,'=cmd\|evil,sign-in\.failed,,"\{""email"":""'?=cmd\|evil""\}"$/);
-    expect((await auditPage(t.ctx.db, { action: 'audit.exported' })).rows[0]).toMatchObject({ actor: 'agent-9@rewind.test' });
+    expect((await auditPage(t.ctx.db, { action: 'audit.exported' })).rows[0]).toMatchObject({
+      actor: 'agent-9@rewind.test',
+    });
   });
 });

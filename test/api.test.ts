@@ -46,12 +46,24 @@ type Handler = (req: Request, route: { params: Promise<never> }) => Promise<Resp
 
 /** The operation of the document each handler is, so every answer the tests receive is checked against it. */
 const conformsToDocument = documentChecker([
-  [subscribersRoute.GET, 'GET /subscribers'], [subscriberRoute.GET, 'GET /subscribers/{id}'], [subscriberRoute.DELETE, 'DELETE /subscribers/{id}'],
-  [devicesRoute.GET, 'GET /devices'], [devicesRoute.POST, 'POST /devices'], [importRoute.POST, 'POST /devices/import'],
-  [deviceRoute.GET, 'GET /devices/{devId}'], [deviceSnapshotsRoute.GET, 'GET /devices/{devId}/snapshots'], [deviceJobsRoute.GET, 'GET /devices/{devId}/jobs'],
-  [wakeRoute.POST, 'POST /devices/{devId}/wake'], [modelsRoute.GET, 'GET /models'], [profileRoute.GET, 'GET /models/{manufacturer}/{model}/profile'],
-  [profilesRoute.PUT, 'PUT /models/{manufacturer}/{model}/profiles/{category}'], [snapshotRoute.GET, 'GET /snapshots/{id}'],
-  [contentRoute.GET, 'GET /snapshots/{id}/content'], [diffRoute.GET, 'GET /snapshots/{id}/diff/{other}'], [jobsRoute.POST, 'POST /jobs'], [jobRoute.GET, 'GET /jobs/{id}'],
+  [subscribersRoute.GET, 'GET /subscribers'],
+  [subscriberRoute.GET, 'GET /subscribers/{id}'],
+  [subscriberRoute.DELETE, 'DELETE /subscribers/{id}'],
+  [devicesRoute.GET, 'GET /devices'],
+  [devicesRoute.POST, 'POST /devices'],
+  [importRoute.POST, 'POST /devices/import'],
+  [deviceRoute.GET, 'GET /devices/{devId}'],
+  [deviceSnapshotsRoute.GET, 'GET /devices/{devId}/snapshots'],
+  [deviceJobsRoute.GET, 'GET /devices/{devId}/jobs'],
+  [wakeRoute.POST, 'POST /devices/{devId}/wake'],
+  [modelsRoute.GET, 'GET /models'],
+  [profileRoute.GET, 'GET /models/{manufacturer}/{model}/profile'],
+  [profilesRoute.PUT, 'PUT /models/{manufacturer}/{model}/profiles/{category}'],
+  [snapshotRoute.GET, 'GET /snapshots/{id}'],
+  [contentRoute.GET, 'GET /snapshots/{id}/content'],
+  [diffRoute.GET, 'GET /snapshots/{id}/diff/{other}'],
+  [jobsRoute.POST, 'POST /jobs'],
+  [jobRoute.GET, 'GET /jobs/{id}'],
 ]);
 
 let dir: string;
@@ -62,9 +74,20 @@ let agent: string;
 const ADA = 'IMEI:356938035643809';
 const BOB = 'IMEI:490154203237518';
 
-interface CallOptions { token?: string | null; body?: unknown; raw?: string; type?: string; query?: Record<string, string>; params?: Record<string, string> }
+interface CallOptions {
+  token?: string | null;
+  body?: unknown;
+  raw?: string;
+  type?: string;
+  query?: Record<string, string>;
+  params?: Record<string, string>;
+}
 
-async function call(handler: unknown, method: string, opts: CallOptions = {}): Promise<{ status: number; body: Record<string, unknown>; res: Response }> {
+async function call(
+  handler: unknown,
+  method: string,
+  opts: CallOptions = {},
+): Promise<{ status: number; body: Record<string, unknown>; res: Response }> {
   const url = new URL('http://localhost/api/v1/x');
   for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
   const headers: Record<string, string> = {};
@@ -73,8 +96,11 @@ async function call(handler: unknown, method: string, opts: CallOptions = {}): P
   let body: string | undefined;
   if (opts.raw !== undefined) body = opts.raw;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-  if (body !== undefined) headers['content-type'] = opts.type ?? (opts.raw !== undefined ? 'text/csv' : 'application/json');
-  const res = await (handler as Handler)(new Request(url, { method, headers, body }), { params: Promise.resolve(opts.params ?? {}) as Promise<never> });
+  if (body !== undefined)
+    headers['content-type'] = opts.type ?? (opts.raw !== undefined ? 'text/csv' : 'application/json');
+  const res = await (handler as Handler)(new Request(url, { method, headers, body }), {
+    params: Promise.resolve(opts.params ?? {}) as Promise<never>,
+  });
   const json = (res.headers.get('content-type') ?? '').includes('json');
   const text = json ? await res.clone().text() : '';
   const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
@@ -82,11 +108,20 @@ async function call(handler: unknown, method: string, opts: CallOptions = {}): P
   return { status: res.status, body: parsed, res };
 }
 
-const err = (b: Record<string, unknown>) => b.error as { code: string; message: string; fieldErrors?: Record<string, string[]>; rows?: unknown[] };
+const err = (b: Record<string, unknown>) =>
+  b.error as { code: string; message: string; fieldErrors?: Record<string, string[]>; rows?: unknown[] };
 
 async function provision(devId: string, extra: Partial<Parameters<typeof provisionDevice>[1]> = {}) {
   return await provisionDevice(ctx.db, {
-    devId, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's', ...extra,
+    devId,
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5',
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+    ...extra,
   });
 }
 
@@ -121,7 +156,12 @@ const everyHandler = (): Array<[string, unknown, string, Record<string, string>]
   ['POST /devices/{devId}/wake', wakeRoute.POST, 'POST', { devId: ADA }],
   ['GET /models', modelsRoute.GET, 'GET', {}],
   ['GET /models/{m}/{m}/profile', profileRoute.GET, 'GET', { manufacturer: 'Nimbus', model: 'N1' }],
-  ['PUT /models/{m}/{m}/profiles/{c}', profilesRoute.PUT, 'PUT', { manufacturer: 'Nimbus', model: 'N1', category: 'settings' }],
+  [
+    'PUT /models/{m}/{m}/profiles/{c}',
+    profilesRoute.PUT,
+    'PUT',
+    { manufacturer: 'Nimbus', model: 'N1', category: 'settings' },
+  ],
   ['GET /snapshots/{id}', snapshotRoute.GET, 'GET', { id: 'x' }],
   ['GET /snapshots/{id}/content', contentRoute.GET, 'GET', { id: 'x' }],
   ['GET /snapshots/{id}/diff/{other}', diffRoute.GET, 'GET', { id: 'x', other: 'y' }],
@@ -140,7 +180,12 @@ describe('authentication and roles', () => {
   it.each([
     ['POST /devices', devicesRoute.POST, 'POST', {}],
     ['POST /devices/import', importRoute.POST, 'POST', {}],
-    ['PUT /models/{m}/{m}/profiles/{c}', profilesRoute.PUT, 'PUT', { manufacturer: 'Nimbus', model: 'N1', category: 'settings' }],
+    [
+      'PUT /models/{m}/{m}/profiles/{c}',
+      profilesRoute.PUT,
+      'PUT',
+      { manufacturer: 'Nimbus', model: 'N1', category: 'settings' },
+    ],
   ] as const)('%s: 403 for an agent', async (_name, handler, method, params) => {
     const r = await call(handler, method, { token: agent, params, body: { paths: ['./Settings'] } });
     expect(r.status).toBe(403);
@@ -152,7 +197,12 @@ describe('subscribers', () => {
   it('finds subscribers by name prefix, email prefix and MSISDN in any usual form', async () => {
     await exec(ctx.db, sql`update subscribers set email = 'ada@example.org' where name = 'Ada Lovelace'`);
     await indexSubscriber(ctx.db, (await getDeviceByDevId(ctx.db, ADA))!.subscriberId!); // a write around the domain: the search index is told
-    const names = async (q: string) => ((await call(subscribersRoute.GET, 'GET', { token: agent, query: { q } })).body.subscribers as Array<{ name: string }>).map((s) => s.name);
+    const names = async (q: string) =>
+      (
+        (await call(subscribersRoute.GET, 'GET', { token: agent, query: { q } })).body.subscribers as Array<{
+          name: string;
+        }>
+      ).map((s) => s.name);
     expect(await names('ada')).toEqual(['Ada Lovelace']);
     expect(await names('Bob B')).toEqual(['Bob Babbage']);
     expect(await names('ada@ex')).toEqual(['Ada Lovelace']);
@@ -167,7 +217,14 @@ describe('subscribers', () => {
 
   it('answers each with its MSISDNs and device count, and 400 without a query', async () => {
     const r = await call(subscribersRoute.GET, 'GET', { query: { q: 'Ada' } });
-    expect(r.body.subscribers).toEqual([expect.objectContaining({ name: 'Ada Lovelace', email: 'ada@example.org', msisdns: ['447700900123'], devices: 1 })]);
+    expect(r.body.subscribers).toEqual([
+      expect.objectContaining({
+        name: 'Ada Lovelace',
+        email: 'ada@example.org',
+        msisdns: ['447700900123'],
+        devices: 1,
+      }),
+    ]);
     const bad = await call(subscribersRoute.GET, 'GET', {});
     expect(bad.status).toBe(400);
     expect(err(bad.body).fieldErrors?.q).toBeDefined();
@@ -199,10 +256,15 @@ describe('subscribers', () => {
 });
 
 describe('devices', () => {
-  const header = 'devId,manufacturer,model,msisdn,subscriber,serverId,auth,clientUser,clientPass,serverPass,firmware,pushAddress';
+  const header =
+    'devId,manufacturer,model,msisdn,subscriber,serverId,auth,clientUser,clientPass,serverPass,firmware,pushAddress';
 
   it('imports a CSV file and answers counts', async () => {
-    const csv = [header, `IMEI:111111111111116,Orbit,O5,+33 6 12 34 56 78,Claude,rewind,hmac,c,pw,sp,3.0,`, `${BOB},Nimbus,N1,,,rewind,md5,u,p,s,,`].join('\n');
+    const csv = [
+      header,
+      `IMEI:111111111111116,Orbit,O5,+33 6 12 34 56 78,Claude,rewind,hmac,c,pw,sp,3.0,`,
+      `${BOB},Nimbus,N1,,,rewind,md5,u,p,s,,`,
+    ].join('\n');
     const r = await call(importRoute.POST, 'POST', { raw: csv });
     expect(r.status).toBe(201);
     expect(r.body).toEqual({ devices: 2, created: 1, updated: 1, subscribersCreated: 1 });
@@ -211,7 +273,12 @@ describe('devices', () => {
 
   it('refuses a file with bad rows whole, naming each row', async () => {
     const before = (await listDevices(ctx.db, 1000)).length;
-    const csv = [header, 'IMEI:222222222222221,Orbit,O5,,,rewind,md5,u,p,s,,', 'IMEI:222222222222222,Orbit,,,,rewind,md5,u,p,s,,', 'x,Orbit,O5,,,rewind,none,u,p,s,,'].join('\n');
+    const csv = [
+      header,
+      'IMEI:222222222222221,Orbit,O5,,,rewind,md5,u,p,s,,',
+      'IMEI:222222222222222,Orbit,,,,rewind,md5,u,p,s,,',
+      'x,Orbit,O5,,,rewind,none,u,p,s,,',
+    ].join('\n');
     const r = await call(importRoute.POST, 'POST', { raw: csv });
     expect(r.status).toBe(400);
     const e = err(r.body);
@@ -238,15 +305,26 @@ describe('devices', () => {
     const device = (await getDeviceByDevId(ctx.db, BOB))!;
     const empty = await call(deviceRoute.GET, 'GET', { token: agent, params: { devId: BOB } });
     expect(empty.status).toBe(200);
-    expect(empty.body).toMatchObject({ device: { devId: BOB, manufacturer: 'Nimbus' }, lastSnapshot: null, lastCompleteSnapshot: null, pendingJobs: [] });
+    expect(empty.body).toMatchObject({
+      device: { devId: BOB, manufacturer: 'Nimbus' },
+      lastSnapshot: null,
+      lastCompleteSnapshot: null,
+      pendingJobs: [],
+    });
     const complete = await seedSnapshot(ctx.db, ctx.blobs, device.id, BEFORE, { at: Date.now() - 60_000 });
-    const failed = await insertSnapshot(ctx.db, { deviceId: device.id, trigger: 'scheduled', categories: ['settings'] });
+    const failed = await insertSnapshot(ctx.db, {
+      deviceId: device.id,
+      trigger: 'scheduled',
+      categories: ['settings'],
+    });
     await exec(ctx.db, sql`update snapshots set status = 'failed', error = 'gone' where id = ${failed.id}`);
     const queued = await call(jobsRoute.POST, 'POST', { body: { devId: BOB, kind: 'backup' } });
     const r = await call(deviceRoute.GET, 'GET', { params: { devId: BOB } });
     expect(r.body.lastSnapshot).toMatchObject({ id: failed.id, status: 'failed', error: 'gone' });
     expect(r.body.lastCompleteSnapshot).toMatchObject({ id: complete.id, status: 'complete', entries: 11 });
-    expect(r.body.pendingJobs).toEqual([expect.objectContaining({ id: (queued.body.job as { id: string }).id, kind: 'backup', status: 'queued' })]);
+    expect(r.body.pendingJobs).toEqual([
+      expect.objectContaining({ id: (queued.body.job as { id: string }).id, kind: 'backup', status: 'queued' }),
+    ]);
     expect(r.body.device).not.toHaveProperty('serverDerived');
     const unknown = await call(deviceRoute.GET, 'GET', { params: { devId: 'IMEI:000' } });
     expect(unknown.status).toBe(404);
@@ -254,13 +332,27 @@ describe('devices', () => {
   });
 
   it('still provisions through POST /devices', async () => {
-    const r = await call(devicesRoute.POST, 'POST', { body: { devId: 'IMEI:333333333333331', manufacturer: 'Orbit', model: 'O5', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' } });
+    const r = await call(devicesRoute.POST, 'POST', {
+      body: {
+        devId: 'IMEI:333333333333331',
+        manufacturer: 'Orbit',
+        model: 'O5',
+        serverId: 'rewind',
+        clientAuth: 'md5',
+        clientUser: 'u',
+        clientPass: 'p',
+        serverPass: 's',
+      },
+    });
     expect(r.status).toBe(201);
     expect((await call(devicesRoute.POST, 'POST', { body: { devId: 'x' } })).status).toBe(400);
   });
 
   it('refuses a JSON body over the cap while reading it, and one that is not JSON, with a 400', async () => {
-    const big = await call(devicesRoute.POST, 'POST', { raw: `[${'{"devId":"x"},'.repeat(100_000)}{}]`, type: 'application/json' });
+    const big = await call(devicesRoute.POST, 'POST', {
+      raw: `[${'{"devId":"x"},'.repeat(100_000)}{}]`,
+      type: 'application/json',
+    });
     expect(big.status).toBe(400);
     expect(err(big.body).message).toMatch(/larger than/);
     const bad = await call(devicesRoute.POST, 'POST', { raw: '{"devId":', type: 'application/json' });
@@ -270,30 +362,56 @@ describe('devices', () => {
 });
 
 describe('models and profiles', () => {
-  it('sets a category\'s paths, normalised, and shows the effective profile', async () => {
+  it("sets a category's paths, normalised, and shows the effective profile", async () => {
     const params = { manufacturer: 'Nimbus', model: 'N1', category: 'settings' };
-    const r = await call(profilesRoute.PUT, 'PUT', { params, body: { paths: ['./Settings/', './Ext/Vendor/Sound', './Settings'] } });
+    const r = await call(profilesRoute.PUT, 'PUT', {
+      params,
+      body: { paths: ['./Settings/', './Ext/Vendor/Sound', './Settings'] },
+    });
     expect(r.status).toBe(200);
     expect(r.body.updated).toEqual({ category: 'settings', paths: ['./Settings', './Ext/Vendor/Sound'] });
-    expect((r.body.profile as Record<string, string[]>).settings).toEqual(['./DevInfo', './Settings', './Ext/Vendor/Sound']);
+    expect((r.body.profile as Record<string, string[]>).settings).toEqual([
+      './DevInfo',
+      './Settings',
+      './Ext/Vendor/Sound',
+    ]);
 
     const p = await call(profileRoute.GET, 'GET', { token: agent, params: { manufacturer: 'Nimbus', model: 'N1' } });
-    expect(p.body).toMatchObject({ manufacturer: 'Nimbus', model: 'N1', known: true, own: { settings: ['./Settings', './Ext/Vendor/Sound'], firmware: [] } });
+    expect(p.body).toMatchObject({
+      manufacturer: 'Nimbus',
+      model: 'N1',
+      known: true,
+      own: { settings: ['./Settings', './Ext/Vendor/Sound'], firmware: [] },
+    });
     expect((p.body.profile as Record<string, string[]>).firmware).toEqual(['./DevDetail']);
 
     const unknown = await call(profileRoute.GET, 'GET', { params: { manufacturer: 'Acme', model: 'Z' } });
-    expect(unknown.body).toMatchObject({ known: false, profile: { settings: ['./DevInfo'], firmware: ['./DevDetail'], applications: [] } });
+    expect(unknown.body).toMatchObject({
+      known: false,
+      profile: { settings: ['./DevInfo'], firmware: ['./DevDetail'], applications: [] },
+    });
 
     const models = await call(modelsRoute.GET, 'GET', { token: agent });
-    expect(models.body.models).toEqual([expect.objectContaining({ manufacturer: 'Nimbus', model: 'N1', profiles: { settings: ['./Settings', './Ext/Vendor/Sound'] } })]);
+    expect(models.body.models).toEqual([
+      expect.objectContaining({
+        manufacturer: 'Nimbus',
+        model: 'N1',
+        profiles: { settings: ['./Settings', './Ext/Vendor/Sound'] },
+      }),
+    ]);
   });
 
   it('400 for a bad path (each named), an unknown category or a malformed body; nothing changes', async () => {
     const params = { manufacturer: 'Nimbus', model: 'N1', category: 'settings' };
-    const bad = await call(profilesRoute.PUT, 'PUT', { params, body: { paths: ['./Good', 'Settings', './a/../b', './x?list=Struct'] } });
+    const bad = await call(profilesRoute.PUT, 'PUT', {
+      params,
+      body: { paths: ['./Good', 'Settings', './a/../b', './x?list=Struct'] },
+    });
     expect(bad.status).toBe(400);
     expect(Object.keys(err(bad.body).fieldErrors!)).toEqual(['paths.1', 'paths.2', 'paths.3']);
-    expect((await call(profilesRoute.PUT, 'PUT', { params: { ...params, category: 'music' }, body: { paths: [] } })).status).toBe(400);
+    expect(
+      (await call(profilesRoute.PUT, 'PUT', { params: { ...params, category: 'music' }, body: { paths: [] } })).status,
+    ).toBe(400);
     expect((await call(profilesRoute.PUT, 'PUT', { params, body: { path: ['./A'] } })).status).toBe(400);
     expect((await call(profilesRoute.PUT, 'PUT', { params, raw: '{', type: 'application/json' })).status).toBe(400);
     const p = await call(profileRoute.GET, 'GET', { params: { manufacturer: 'Nimbus', model: 'N1' } });
@@ -310,10 +428,11 @@ describe('snapshots', () => {
     const device = (await getDeviceByDevId(ctx.db, ADA))!;
     a = (await seedSnapshot(ctx.db, ctx.blobs, device.id, BEFORE, { at: Date.UTC(2025, 0, 1) })).id;
     b = (await seedSnapshot(ctx.db, ctx.blobs, device.id, AFTER, { at: Date.UTC(2025, 0, 2) })).id;
-    incomplete = (await insertSnapshot(ctx.db, { deviceId: device.id, trigger: 'on-demand', categories: ['settings'] })).id;
+    incomplete = (await insertSnapshot(ctx.db, { deviceId: device.id, trigger: 'on-demand', categories: ['settings'] }))
+      .id;
   });
 
-  it('lists a device\'s snapshots newest first; 404 for an unknown device', async () => {
+  it("lists a device's snapshots newest first; 404 for an unknown device", async () => {
     const r = await call(deviceSnapshotsRoute.GET, 'GET', { token: agent, params: { devId: ADA } });
     const list = r.body.snapshots as Array<{ id: string; categories: unknown; status: string }>;
     expect(list.map((s) => s.id)).toEqual([incomplete, b, a]);
@@ -327,7 +446,12 @@ describe('snapshots', () => {
     expect(r.body.snapshot).toMatchObject({ id: a, status: 'complete', entries: 11 });
     const entries = r.body.entries as Array<{ path: string; format: string; hash?: string }>;
     expect(entries).toHaveLength(11);
-    expect(entries.find((e) => e.path === './Settings/Ringtone')).toMatchObject({ format: 'bin', type: 'audio/mpeg', size: 512, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(entries.find((e) => e.path === './Settings/Ringtone')).toMatchObject({
+      format: 'bin',
+      type: 'audio/mpeg',
+      size: 512,
+      hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 
   it('404 for an unknown snapshot, 409 for an incomplete one', async () => {
@@ -339,8 +463,12 @@ describe('snapshots', () => {
     expect(err(inc.body).code).toBe('not-complete');
   });
 
-  it('serves a node\'s raw bytes with its type and length', async () => {
-    const r = await call(contentRoute.GET, 'GET', { token: agent, params: { id: a }, query: { path: './Settings/Ringtone' } });
+  it("serves a node's raw bytes with its type and length", async () => {
+    const r = await call(contentRoute.GET, 'GET', {
+      token: agent,
+      params: { id: a },
+      query: { path: './Settings/Ringtone' },
+    });
     expect(r.status).toBe(200);
     expect(r.res.headers.get('content-type')).toBe('audio/mpeg');
     expect(r.res.headers.get('content-length')).toBe('512');
@@ -362,13 +490,21 @@ describe('snapshots', () => {
     const missing = await call(contentRoute.GET, 'GET', { params: { id: a }, query: { path: './Nope' } });
     expect(missing.status).toBe(404);
     expect(err(missing.body).code).toBe('no-such-node');
-    expect((await call(contentRoute.GET, 'GET', { params: { id: 'nope' }, query: { path: './DevInfo' } })).status).toBe(404);
-    expect((await call(contentRoute.GET, 'GET', { params: { id: incomplete }, query: { path: './DevInfo' } })).status).toBe(409);
+    expect((await call(contentRoute.GET, 'GET', { params: { id: 'nope' }, query: { path: './DevInfo' } })).status).toBe(
+      404,
+    );
+    expect(
+      (await call(contentRoute.GET, 'GET', { params: { id: incomplete }, query: { path: './DevInfo' } })).status,
+    ).toBe(409);
 
     // A value only this snapshot holds, gone from the store.
     const device = (await getDeviceByDevId(ctx.db, ADA))!;
-    const lost = await seedSnapshot(ctx.db, ctx.blobs, device.id, { './Lost': { category: 'settings', value: 'only here' } });
-    const { entries } = (await call(snapshotRoute.GET, 'GET', { params: { id: lost.id } })).body as { entries: Array<{ hash: string }> };
+    const lost = await seedSnapshot(ctx.db, ctx.blobs, device.id, {
+      './Lost': { category: 'settings', value: 'only here' },
+    });
+    const { entries } = (await call(snapshotRoute.GET, 'GET', { params: { id: lost.id } })).body as {
+      entries: Array<{ hash: string }>;
+    };
     await ctx.blobs.delete(entries[0]!.hash);
     const r = await call(contentRoute.GET, 'GET', { params: { id: lost.id }, query: { path: './Lost' } });
     expect(r.status).toBe(500);
@@ -379,7 +515,9 @@ describe('snapshots', () => {
 
   it('never serves a type the handset made up as a header', async () => {
     const device = (await getDeviceByDevId(ctx.db, ADA))!;
-    const s = await seedSnapshot(ctx.db, ctx.blobs, device.id, { './X': { category: 'settings', value: '<b>hi</b>', type: 'text/html\r\nSet-Cookie: a=b' } });
+    const s = await seedSnapshot(ctx.db, ctx.blobs, device.id, {
+      './X': { category: 'settings', value: '<b>hi</b>', type: 'text/html\r\nSet-Cookie: a=b' },
+    });
     const r = await call(contentRoute.GET, 'GET', { params: { id: s.id }, query: { path: './X' } });
     expect(r.status).toBe(200);
     expect(r.res.headers.get('content-type')).toBe('application/octet-stream');
@@ -391,7 +529,8 @@ describe('snapshots', () => {
     const r = await call(diffRoute.GET, 'GET', { token: agent, params: { id: a, other: b } });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({
-      a: { id: a }, b: { id: b },
+      a: { id: a },
+      b: { id: b },
       summary: '1 added, 1 removed, 3 changed; firmware 1.0.3 → 1.1.0; ShieldAV 3.2.1 → 4.0.2',
       firmware: [{ field: 'FwV', before: '1.0.3', after: '1.1.0' }],
       apps: [{ id: 'com.shield.av', name: 'ShieldAV', change: 'upgraded', before: '3.2.1', after: '4.0.2' }],
@@ -406,11 +545,18 @@ describe('snapshots', () => {
 
 describe('jobs', () => {
   it('queues a backup (202) for an agent; a second request joins it', async () => {
-    const r = await call(jobsRoute.POST, 'POST', { token: agent, body: { devId: ADA, kind: 'backup', categories: ['settings', 'firmware'] } });
+    const r = await call(jobsRoute.POST, 'POST', {
+      token: agent,
+      body: { devId: ADA, kind: 'backup', categories: ['settings', 'firmware'] },
+    });
     expect(r.status).toBe(202);
     const job = r.body.job as { id: string; kind: string; status: string; request: Record<string, unknown> };
     expect(r.body.created).toBe(true);
-    expect(job).toMatchObject({ kind: 'backup', status: 'queued', request: { trigger: 'on-demand', categories: ['settings', 'firmware'] } });
+    expect(job).toMatchObject({
+      kind: 'backup',
+      status: 'queued',
+      request: { trigger: 'on-demand', categories: ['settings', 'firmware'] },
+    });
     expect((await getJob(ctx.db, job.id))?.wakePending).toBe(true);
     const again = await call(jobsRoute.POST, 'POST', { body: { devId: ADA, kind: 'backup' } });
     expect(again.status).toBe(202);
@@ -425,9 +571,13 @@ describe('jobs', () => {
       return err(r.body);
     };
     expect((await bad({ devId: ADA, kind: 'restore' })).code).toBe('invalid');
-    expect((await bad({ devId: ADA, kind: 'backup', categories: ['music'] })).fieldErrors).toHaveProperty(['categories.0']);
+    expect((await bad({ devId: ADA, kind: 'backup', categories: ['music'] })).fieldErrors).toHaveProperty([
+      'categories.0',
+    ]);
     expect((await bad({ devId: ADA, kind: 'backup', categories: [] })).fieldErrors).toHaveProperty('categories');
-    expect(await bad({ devId: ADA, kind: 'local-backup' })).toMatchObject({ fieldErrors: { target: expect.any(Array) } });
+    expect(await bad({ devId: ADA, kind: 'local-backup' })).toMatchObject({
+      fieldErrors: { target: expect.any(Array) },
+    });
     await bad({ devId: ADA, kind: 'backup', target: 'device' }); // a field of another kind
     await bad({ kind: 'backup' });
     await bad('backup');
@@ -436,15 +586,31 @@ describe('jobs', () => {
   });
 
   it('queues local backups and restores; a restore needs a local backup the handset reported', async () => {
-    const lb = await call(jobsRoute.POST, 'POST', { token: agent, body: { devId: ADA, kind: 'local-backup', target: 'device' } });
+    const lb = await call(jobsRoute.POST, 'POST', {
+      token: agent,
+      body: { devId: ADA, kind: 'local-backup', target: 'device' },
+    });
     expect(lb.status).toBe(202);
-    expect((lb.body.job as { request: Record<string, unknown> }).request).toMatchObject({ target: 'device', categories: ['settings', 'certificates', 'appdata', 'applications', 'firmware'] });
+    expect((lb.body.job as { request: Record<string, unknown> }).request).toMatchObject({
+      target: 'device',
+      categories: ['settings', 'certificates', 'appdata', 'applications', 'firmware'],
+    });
 
     const missing = await call(jobsRoute.POST, 'POST', { body: { devId: ADA, kind: 'local-restore', localId: 'L-9' } });
     expect(missing.status).toBe(404);
     expect(err(missing.body).code).toBe('no-local-backup');
     const deviceId = (await getDeviceByDevId(ctx.db, ADA))!.id;
-    const row = await upsertLocalBackup(ctx.db, { deviceId, localId: 'L-9', target: 'device', takenAt: '2025-01-01T00:00:00Z', categories: '["settings"]', entries: 1, size: 1, rootHash: 'ab'.repeat(32), jobId: null });
+    const row = await upsertLocalBackup(ctx.db, {
+      deviceId,
+      localId: 'L-9',
+      target: 'device',
+      takenAt: '2025-01-01T00:00:00Z',
+      categories: '["settings"]',
+      entries: 1,
+      size: 1,
+      rootHash: 'ab'.repeat(32),
+      jobId: null,
+    });
     const ok = await call(jobsRoute.POST, 'POST', { body: { devId: ADA, kind: 'local-restore', localId: 'L-9' } });
     expect(ok.status).toBe(202);
     expect((ok.body.job as { kind: string }).kind).toBe('local-restore');
@@ -453,20 +619,44 @@ describe('jobs', () => {
     expect(gone.status).toBe(409);
   });
 
-  it('shows a job with a backup\'s progress; 404 for an unknown one', async () => {
+  it("shows a job with a backup's progress; 404 for an unknown one", async () => {
     const { body } = await call(jobsRoute.POST, 'POST', { body: { devId: 'IMEI:111111111111116', kind: 'backup' } });
     const id = (body.job as { id: string }).id;
     const queued = await call(jobRoute.GET, 'GET', { token: agent, params: { id } });
-    expect(queued.body).toMatchObject({ id, kind: 'backup', status: 'queued', error: null, attempts: 0, progress: null, result: null });
+    expect(queued.body).toMatchObject({
+      id,
+      kind: 'backup',
+      status: 'queued',
+      error: null,
+      attempts: 0,
+      progress: null,
+      result: null,
+    });
     expect(queued.body).toHaveProperty('createdAt');
     expect(queued.body).toHaveProperty('updatedAt');
 
     await updateJob(ctx.db, id, {
-      status: 'running', attempts: 1,
-      progress: JSON.stringify({ snapshotId: 's1', categories: ['settings'], roots: [], open: ['l3', 'l4'], seq: 4, nodes: 120, newBytes: 2048, missing: ['./Ext'], unreadable: [], errors: [] }),
+      status: 'running',
+      attempts: 1,
+      progress: JSON.stringify({
+        snapshotId: 's1',
+        categories: ['settings'],
+        roots: [],
+        open: ['l3', 'l4'],
+        seq: 4,
+        nodes: 120,
+        newBytes: 2048,
+        missing: ['./Ext'],
+        unreadable: [],
+        errors: [],
+      }),
     });
     const running = await call(jobRoute.GET, 'GET', { params: { id } });
-    expect(running.body).toMatchObject({ status: 'running', attempts: 1, progress: { snapshotId: 's1', nodes: 120, openBatches: 2, newBytes: 2048, missing: 1, unreadable: 0, errors: 0 } });
+    expect(running.body).toMatchObject({
+      status: 'running',
+      attempts: 1,
+      progress: { snapshotId: 's1', nodes: 120, openBatches: 2, newBytes: 2048, missing: 1, unreadable: 0, errors: 0 },
+    });
 
     const listed = await call(deviceJobsRoute.GET, 'GET', { params: { devId: 'IMEI:111111111111116' } });
     expect((listed.body.jobs as Array<{ id: string }>).map((j) => j.id)).toEqual([id]);
@@ -490,9 +680,16 @@ describe('the OpenAPI document', () => {
         const full = path.join(d, e.name);
         if (e.isDirectory()) await walk(full);
         else if (e.name === 'route.ts') {
-          const rel = path.relative(root, d).split(path.sep).map((s) => s.replace(/^\[(.+)\]$/, '{$1}')).join('/');
+          const rel = path
+            .relative(root, d)
+            .split(path.sep)
+            .map((s) => s.replace(/^\[(.+)\]$/, '{$1}'))
+            .join('/');
           const mod = (await import(full)) as Record<string, unknown>;
-          out.set(`/${rel}`, ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => typeof mod[m] === 'function'));
+          out.set(
+            `/${rel}`,
+            ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => typeof mod[m] === 'function'),
+          );
         }
       }
     };
@@ -513,18 +710,30 @@ describe('the OpenAPI document', () => {
   });
 
   it('checks each answer against the document: a body of the wrong shape, or a status it does not list, fails', () => {
-    expect(() => conformsToDocument(devicesRoute.GET, 200, { devices: [{ id: 1 }] }, true, undefined)).toThrow(/GET \/devices 200/);
+    expect(() => conformsToDocument(devicesRoute.GET, 200, { devices: [{ id: 1 }] }, true, undefined)).toThrow(
+      /GET \/devices 200/,
+    );
     expect(() => conformsToDocument(devicesRoute.GET, 418, {}, true, undefined)).toThrow(/does not list/);
-    expect(() => conformsToDocument(jobsRoute.POST, 202, { job: {}, created: true }, true, { devId: ADA, kind: 'backup' })).toThrow();
-    expect(() => conformsToDocument(profilesRoute.PUT, 400, { error: { code: 'invalid', message: 'm' } }, true, { paths: 3 })).not.toThrow();
+    expect(() =>
+      conformsToDocument(jobsRoute.POST, 202, { job: {}, created: true }, true, { devId: ADA, kind: 'backup' }),
+    ).toThrow();
+    expect(() =>
+      conformsToDocument(profilesRoute.PUT, 400, { error: { code: 'invalid', message: 'm' } }, true, { paths: 3 }),
+    ).not.toThrow();
   });
 
   it('names every path parameter and resolves every $ref', () => {
-    const doc = JSON.parse(JSON.stringify(openapi)) as { paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }> }>>; components: { schemas: Record<string, unknown> } };
+    const doc = JSON.parse(JSON.stringify(openapi)) as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }> }>>;
+      components: { schemas: Record<string, unknown> };
+    };
     for (const [p, ops] of Object.entries(doc.paths)) {
       const wanted = [...p.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       for (const [m, op] of Object.entries(ops)) {
-        expect((op.parameters ?? []).filter((x) => x.in === 'path').map((x) => x.name), `${m} ${p}`).toEqual(wanted);
+        expect(
+          (op.parameters ?? []).filter((x) => x.in === 'path').map((x) => x.name),
+          `${m} ${p}`,
+        ).toEqual(wanted);
       }
     }
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map((m) => m[1]!);

@@ -19,8 +19,14 @@ import { tempContext, type TempContext } from './support/as-viewer';
 import * as devicesRoute from '@/app/api/v1/devices/route';
 
 const requestHeaders = vi.hoisted(() => ({ current: new Headers() }));
-vi.mock('next/headers', () => ({ headers: async () => requestHeaders.current, cookies: async () => ({ get: () => undefined, set: () => undefined }) }));
-vi.mock('@/lib/server/session', async (orig) => ({ ...(await orig<typeof Session>()), createSession: async () => undefined }));
+vi.mock('next/headers', () => ({
+  headers: async () => requestHeaders.current,
+  cookies: async () => ({ get: () => undefined, set: () => undefined }),
+}));
+vi.mock('@/lib/server/session', async (orig) => ({
+  ...(await orig<typeof Session>()),
+  createSession: async () => undefined,
+}));
 
 const { signInAction } = await import('@/app/(auth)/sign-in/actions');
 
@@ -47,22 +53,38 @@ afterAll(async () => {
 /** What Next would do for GET /api/v1/devices: a Fetch Request with the headers the front passes on. */
 const devicesHandler: NodeHandler = async (req, res) => {
   const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-  const r = await devicesRoute.GET(new Request(new URL(req.url ?? '/', 'http://127.0.0.1'), { headers }), { params: Promise.resolve({}) });
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+  const r = await devicesRoute.GET(new Request(new URL(req.url ?? '/', 'http://127.0.0.1'), { headers }), {
+    params: Promise.resolve({}),
+  });
   res.writeHead(r.status, Object.fromEntries(r.headers));
   res.end(Buffer.from(await r.arrayBuffer()));
 };
 
-interface Answer { status: number; headers: http.IncomingHttpHeaders; json: { error?: { code: string; message: string } } }
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  json: { error?: { code: string; message: string } };
+}
 
 function get(server: RunningServer, from: string, headers: Record<string, string>): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.port, path: '/api/v1/devices', localAddress: from, agent: false, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, json: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Answer['json'] }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: server.port, path: '/api/v1/devices', localAddress: from, agent: false, headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            json: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Answer['json'],
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -74,13 +96,19 @@ function expect429(a: Answer): void {
   expect(a.status).toBe(429);
   expect(Number(a.headers['retry-after'])).toBeGreaterThan(590);
   expect(a.json.error?.code).toBe('rate-limited');
-  expect(a.json.error?.message).toMatch(/^Too many requests with a bad token from this address\. Try again in \d+ seconds\.$/);
+  expect(a.json.error?.message).toMatch(
+    /^Too many requests with a bad token from this address\. Try again in \d+ seconds\.$/,
+  );
 }
 
 describe('API bearer tokens over HTTP', () => {
   let server: RunningServer;
-  beforeAll(async () => { server = await startServer({ port: 0, host: '127.0.0.1', next: { handler: devicesHandler } }); });
-  afterAll(async () => { await server?.close(); });
+  beforeAll(async () => {
+    server = await startServer({ port: 0, host: '127.0.0.1', next: { handler: devicesHandler } });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
 
   it('answers 429 with Retry-After after the limit of bad tokens from an address, even to a good token, and not elsewhere', async () => {
     expect((await get(server, '127.0.0.2', { authorization: `Bearer ${admin}` })).status).toBe(200);
@@ -93,7 +121,13 @@ describe('API bearer tokens over HTTP', () => {
     // Refused before the token is looked at: the right one too, from that address.
     expect429(await get(server, '127.0.0.2', { authorization: `Bearer ${admin}` }));
     // A client cannot choose the address it is counted under.
-    expect429(await get(server, '127.0.0.2', { authorization: `Bearer ${admin}`, [CLIENT_IP_HEADER]: '203.0.113.9', 'x-forwarded-for': '203.0.113.9' }));
+    expect429(
+      await get(server, '127.0.0.2', {
+        authorization: `Bearer ${admin}`,
+        [CLIENT_IP_HEADER]: '203.0.113.9',
+        'x-forwarded-for': '203.0.113.9',
+      }),
+    );
     // Another address is not affected; no token at all is not a failure.
     expect((await get(server, '127.0.0.3', { authorization: `Bearer ${admin}` })).status).toBe(200);
     for (let i = 0; i < LIMIT + 2; i++) expect((await get(server, '127.0.0.4', {})).status).toBe(401);
@@ -116,10 +150,15 @@ describe('behind a trusted proxy (TRUST_PROXY=1)', () => {
   });
 
   it('counts by the last X-Forwarded-For address, the one the proxy added', async () => {
-    for (let i = 0; i < LIMIT; i++) expect((await get(server, '127.0.0.5', { ...bad, 'x-forwarded-for': `10.9.9.${i}, 198.51.100.7` })).status).toBe(401);
+    for (let i = 0; i < LIMIT; i++)
+      expect((await get(server, '127.0.0.5', { ...bad, 'x-forwarded-for': `10.9.9.${i}, 198.51.100.7` })).status).toBe(
+        401,
+      );
     expect429(await get(server, '127.0.0.5', { ...bad, 'x-forwarded-for': '198.51.100.7' }));
     // The proxy's own socket address is not the key: another client behind it gets in.
-    expect((await get(server, '127.0.0.5', { authorization: `Bearer ${admin}`, 'x-forwarded-for': '198.51.100.8' })).status).toBe(200);
+    expect(
+      (await get(server, '127.0.0.5', { authorization: `Bearer ${admin}`, 'x-forwarded-for': '198.51.100.8' })).status,
+    ).toBe(200);
   });
 });
 
@@ -129,9 +168,12 @@ describe('sign-in', () => {
     await createUser(t.ctx.db, { email: 'ada@rewind.test', password: 'right password', role: 'admin' });
   });
 
-  const from = (address: string) => { requestHeaders.current = new Headers({ [CLIENT_IP_HEADER]: address }); };
+  const from = (address: string) => {
+    requestHeaders.current = new Headers({ [CLIENT_IP_HEADER]: address });
+  };
   const signIn = (email: string, password: string) => signInAction(null, { email, password });
-  const audits = async (action: string) => (await t.ctx.db.select().from(auditEvents)).filter((a) => a.action === action);
+  const audits = async (action: string) =>
+    (await t.ctx.db.select().from(auditEvents)).filter((a) => a.action === action);
 
   it('refuses an address after its limit of failed sign-ins across accounts, without checking the password', async () => {
     from('192.0.2.10');
@@ -140,7 +182,10 @@ describe('sign-in', () => {
       expect(r).toEqual({ ok: false, error: WRONG_CREDENTIALS });
     }
     const refused = await signIn('ada@rewind.test', 'wrong password');
-    expect(refused).toEqual({ ok: false, error: 'Too many failed sign-ins from your network. Try again in 10 minutes.' });
+    expect(refused).toEqual({
+      ok: false,
+      error: 'Too many failed sign-ins from your network. Try again in 10 minutes.',
+    });
     // The right password from there is refused too, and the account's own count is untouched.
     expect((await signIn('ada@rewind.test', 'right password')).ok).toBe(false);
     expect((await getUserByEmail(t.ctx.db, 'ada@rewind.test'))!.failedAttempts).toBe(0);
@@ -152,10 +197,17 @@ describe('sign-in', () => {
 
   it('lets another address sign in, and a success does not clear the count of its own address', async () => {
     from('192.0.2.11');
-    await expect(signIn('ada@rewind.test', 'right password')).rejects.toMatchObject({ digest: expect.stringContaining('NEXT_REDIRECT') });
+    await expect(signIn('ada@rewind.test', 'right password')).rejects.toMatchObject({
+      digest: expect.stringContaining('NEXT_REDIRECT'),
+    });
     for (let i = 0; i < LIMIT - 1; i++) expect((await signIn('ada@rewind.test', 'wrong password')).ok).toBe(false);
-    await expect(signIn('ada@rewind.test', 'right password')).rejects.toMatchObject({ digest: expect.stringContaining('NEXT_REDIRECT') });
+    await expect(signIn('ada@rewind.test', 'right password')).rejects.toMatchObject({
+      digest: expect.stringContaining('NEXT_REDIRECT'),
+    });
     expect(await signIn('eve@rewind.test', 'guess')).toEqual({ ok: false, error: WRONG_CREDENTIALS }); // the fourth failure
-    expect((await signIn('ada@rewind.test', 'right password'))).toEqual({ ok: false, error: 'Too many failed sign-ins from your network. Try again in 10 minutes.' });
+    expect(await signIn('ada@rewind.test', 'right password')).toEqual({
+      ok: false,
+      error: 'Too many failed sign-ins from your network. Try again in 10 minutes.',
+    });
   });
 });

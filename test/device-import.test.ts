@@ -20,15 +20,29 @@ describe('parseCsv', () => {
 
   it('refuses a quote that is never closed, naming its row', () => {
     expect(() => parseCsv('a\n"b,c\n')).toThrow(DeviceImportError);
-    expect(parseDeviceCsv(`${HEADER}\n"IMEI:1,x`).errors).toEqual([{ row: 2, message: 'a quoted field is never closed' }]);
+    expect(parseDeviceCsv(`${HEADER}\n"IMEI:1,x`).errors).toEqual([
+      { row: 2, message: 'a quoted field is never closed' },
+    ]);
   });
 });
 
 describe('parseDeviceCsv', () => {
   it('takes the columns in any order and any case, optional ones too', () => {
-    const { rows, errors } = parseDeviceCsv('MODEL,devid,Manufacturer,msisdn,subscriber,serverId,auth,clientUser,clientPass,serverPass,pushAddress,serverAuth\nN1,IMEI:123456,Nimbus,+44 7700 900123,Ada,rewind,md5,u,p,s,sms:+447700900123,basic\n');
+    const { rows, errors } = parseDeviceCsv(
+      'MODEL,devid,Manufacturer,msisdn,subscriber,serverId,auth,clientUser,clientPass,serverPass,pushAddress,serverAuth\nN1,IMEI:123456,Nimbus,+44 7700 900123,Ada,rewind,md5,u,p,s,sms:+447700900123,basic\n',
+    );
     expect(errors).toEqual([]);
-    expect(rows[0]).toEqual({ row: 2, input: expect.objectContaining({ devId: 'IMEI:123456', model: 'N1', clientAuth: 'md5', serverAuth: 'basic', pushAddress: 'sms:+447700900123', msisdn: '+44 7700 900123' }) });
+    expect(rows[0]).toEqual({
+      row: 2,
+      input: expect.objectContaining({
+        devId: 'IMEI:123456',
+        model: 'N1',
+        clientAuth: 'md5',
+        serverAuth: 'basic',
+        pushAddress: 'sms:+447700900123',
+        msisdn: '+44 7700 900123',
+      }),
+    });
   });
 
   it('reports header problems before any row', () => {
@@ -42,7 +56,9 @@ describe('parseDeviceCsv', () => {
   });
 
   it('gives each bad row its line number, counting blank lines and multi-line fields', () => {
-    const { errors } = parseDeviceCsv([HEADER, row('IMEI:100001'), '', row('"IMEI:100\n002"'), row('IMEI:100001'), 'IMEI:9,x'].join('\n'));
+    const { errors } = parseDeviceCsv(
+      [HEADER, row('IMEI:100001'), '', row('"IMEI:100\n002"'), row('IMEI:100001'), 'IMEI:9,x'].join('\n'),
+    );
     expect(errors).toEqual([
       { row: 4, column: 'devId', message: 'printable ASCII without spaces' },
       { row: 6, column: 'devId', message: 'IMEI:100001 is already on row 2' },
@@ -54,9 +70,16 @@ describe('parseDeviceCsv', () => {
 describe('importDevices', () => {
   it('writes all rows or none', async () => {
     const db = await testDb();
-    await expect(importDevices(db, [HEADER, row('IMEI:200001'), row('IMEI:200002', '').replace('md5', 'sha1')].join('\n'))).rejects.toThrow(/1 error in the file, nothing was imported: row 3 \(auth\)/);
+    await expect(
+      importDevices(db, [HEADER, row('IMEI:200001'), row('IMEI:200002', '').replace('md5', 'sha1')].join('\n')),
+    ).rejects.toThrow(/1 error in the file, nothing was imported: row 3 \(auth\)/);
     expect(await listDevices(db)).toEqual([]);
-    expect(await importDevices(db, [HEADER, row('IMEI:200001'), row('IMEI:200002')].join('\n'))).toEqual({ devices: 2, created: 2, updated: 0, subscribersCreated: 0 });
+    expect(await importDevices(db, [HEADER, row('IMEI:200001'), row('IMEI:200002')].join('\n'))).toEqual({
+      devices: 2,
+      created: 2,
+      updated: 0,
+      subscribersCreated: 0,
+    });
     expect(await getDeviceByDevId(db, 'IMEI:200002')).toBeDefined();
   });
 });

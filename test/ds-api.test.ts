@@ -38,17 +38,26 @@ const ADA = 'IMEI:356938035643809';
 const BOB = 'IMEI:490154203237518';
 
 const conformsToDocument = documentChecker([
-  [listRoute.GET, 'GET /devices/{devId}/ds-snapshots'], [accountsRoute.GET, 'GET /devices/{devId}/ds-accounts'], [accountsRoute.POST, 'POST /devices/{devId}/ds-accounts'],
-  [snapshotRoute.GET, 'GET /ds-snapshots/{id}'], [diffRoute.GET, 'GET /ds-snapshots/{id}/diff/{other}'],
+  [listRoute.GET, 'GET /devices/{devId}/ds-snapshots'],
+  [accountsRoute.GET, 'GET /devices/{devId}/ds-accounts'],
+  [accountsRoute.POST, 'POST /devices/{devId}/ds-accounts'],
+  [snapshotRoute.GET, 'GET /ds-snapshots/{id}'],
+  [diffRoute.GET, 'GET /ds-snapshots/{id}/diff/{other}'],
 ]);
 
-async function call(handler: unknown, method: string, opts: { token?: string | null; body?: unknown; raw?: string; params?: Record<string, string> } = {}) {
+async function call(
+  handler: unknown,
+  method: string,
+  opts: { token?: string | null; body?: unknown; raw?: string; params?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = {};
   const token = opts.token === undefined ? admin : opts.token;
   if (token) headers.authorization = `Bearer ${token}`;
   const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await (handler as Handler)(new Request('http://localhost/api/v1/x', { method, headers, body }), { params: Promise.resolve(opts.params ?? {}) as Promise<never> });
+  const res = await (handler as Handler)(new Request('http://localhost/api/v1/x', { method, headers, body }), {
+    params: Promise.resolve(opts.params ?? {}) as Promise<never>,
+  });
   const answer = (await res.json()) as Record<string, unknown>;
   conformsToDocument(handler, res.status, answer, true, opts.body);
   return { status: res.status, body: answer };
@@ -63,7 +72,15 @@ beforeAll(async () => {
   setContext(ctx);
   admin = (await createApiToken(ctx.db, 'admin', 'test admin')).token;
   agent = (await createApiToken(ctx.db, 'agent', 'test agent')).token;
-  const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
+  const base = {
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5' as const,
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+  };
   adaId = (await provisionDevice(ctx.db, { ...base, devId: ADA, subscriber: 'Ada Lovelace' })).id;
   await provisionDevice(ctx.db, { ...base, devId: BOB, subscriber: 'Bob Babbage' });
   seeded = await seedDsBackups(ctx, ADA, { user: 'ada-phone' });
@@ -76,12 +93,18 @@ afterAll(async () => {
 });
 
 describe('GET /devices/{devId}/ds-snapshots', () => {
-  it('lists the handset\'s DS backups newest first, with counts and per-store changes', async () => {
+  it("lists the handset's DS backups newest first, with counts and per-store changes", async () => {
     const r = await call(listRoute.GET, 'GET', { token: agent, params: { devId: ADA } });
     expect(r.status).toBe(200);
     const list = r.body.dsSnapshots as Array<Record<string, unknown>>;
     expect(list.map((s) => s.id)).toEqual([seeded.second.id, seeded.first.id]);
-    expect(list[0]).toMatchObject({ deviceId: adaId, syncType: 'two-way', contacts: 13, events: 3, changes: { contacts: { added: 1, replaced: 2 } } });
+    expect(list[0]).toMatchObject({
+      deviceId: adaId,
+      syncType: 'two-way',
+      contacts: 13,
+      events: 3,
+      changes: { contacts: { added: 1, replaced: 2 } },
+    });
     expect(list[1]).toMatchObject({ syncType: 'slow', contacts: 12, events: 4 });
   });
 
@@ -105,12 +128,18 @@ describe('GET /ds-snapshots/{id} and its diff', () => {
   });
 
   it('diffs two backups: the two changed contacts, the added one and the deleted event, by name', async () => {
-    const r = await call(diffRoute.GET, 'GET', { token: agent, params: { id: seeded.first.id, other: seeded.second.id } });
+    const r = await call(diffRoute.GET, 'GET', {
+      token: agent,
+      params: { id: seeded.first.id, other: seeded.second.id },
+    });
     expect(r.status).toBe(200);
     expect(names(r.body.changed)).toEqual([...seeded.changed].sort());
     expect(names(r.body.added)).toEqual(['Grace Hopper']);
     expect(names(r.body.removed)).toEqual([seeded.removedEvent]);
-    expect(r.body.byStore).toEqual({ contacts: { added: 1, removed: 0, changed: 2 }, calendar: { added: 0, removed: 1, changed: 0 } });
+    expect(r.body.byStore).toEqual({
+      contacts: { added: 1, removed: 0, changed: 2 },
+      calendar: { added: 0, removed: 1, changed: 0 },
+    });
     expect(r.body.unchanged).toBe(10 + 3);
     // The other way round, what was added is removed.
     const back = await call(diffRoute.GET, 'GET', { params: { id: seeded.second.id, other: seeded.first.id } });
@@ -125,7 +154,7 @@ describe('GET /ds-snapshots/{id} and its diff', () => {
 });
 
 describe('/devices/{devId}/ds-accounts', () => {
-  it('lists accounts with each store\'s last sync and never a secret', async () => {
+  it("lists accounts with each store's last sync and never a secret", async () => {
     const r = await call(accountsRoute.GET, 'GET', { token: agent, params: { devId: ADA } });
     expect(r.status).toBe(200);
     const [a] = r.body.dsAccounts as Array<Record<string, unknown>>;
@@ -135,12 +164,18 @@ describe('/devices/{devId}/ds-accounts', () => {
   });
 
   it('lets an admin create an account (201) and reset its password (200), audited under the token', async () => {
-    const made = await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'bob-phone', pass: 'first-pass', auth: 'md5' } });
+    const made = await call(accountsRoute.POST, 'POST', {
+      params: { devId: BOB },
+      body: { user: 'bob-phone', pass: 'first-pass', auth: 'md5' },
+    });
     expect(made.status).toBe(201);
     expect(made.body).toMatchObject({ created: true, dsAccount: { username: 'bob-phone', auth: 'md5', stores: [] } });
     expect((await getDsAccountByUser(ctx.db, 'bob-phone'))!.derived).toBe(md5Derived('bob-phone', 'first-pass'));
 
-    const reset = await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'bob-phone', pass: 'second-pass' } });
+    const reset = await call(accountsRoute.POST, 'POST', {
+      params: { devId: BOB },
+      body: { user: 'bob-phone', pass: 'second-pass' },
+    });
     expect(reset.status).toBe(200);
     expect(reset.body).toMatchObject({ created: false });
     expect((await getDsAccountByUser(ctx.db, 'bob-phone'))!.derived).toBe(md5Derived('bob-phone', 'second-pass'));
@@ -151,17 +186,51 @@ describe('/devices/{devId}/ds-accounts', () => {
     expect(JSON.stringify(audit)).not.toContain('second-pass');
   });
 
-  it('refuses agents, unknown handsets, another handset\'s user name and bad input, changing nothing', async () => {
+  it("refuses agents, unknown handsets, another handset's user name and bad input, changing nothing", async () => {
     const before = (await getDsAccountByUser(ctx.db, 'ada-phone'))!.derived;
-    expect((await call(accountsRoute.POST, 'POST', { token: agent, params: { devId: ADA }, body: { user: 'ada-phone', pass: 'hijacked' } })).status).toBe(403);
-    expect((await call(accountsRoute.POST, 'POST', { params: { devId: 'IMEI:000000000000000' }, body: { user: 'x', pass: 'long-enough' } })).status).toBe(404);
-    const taken = await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'ada-phone', pass: 'hijacked' } });
+    expect(
+      (
+        await call(accountsRoute.POST, 'POST', {
+          token: agent,
+          params: { devId: ADA },
+          body: { user: 'ada-phone', pass: 'hijacked' },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await call(accountsRoute.POST, 'POST', {
+          params: { devId: 'IMEI:000000000000000' },
+          body: { user: 'x', pass: 'long-enough' },
+        })
+      ).status,
+    ).toBe(404);
+    const taken = await call(accountsRoute.POST, 'POST', {
+      params: { devId: BOB },
+      body: { user: 'ada-phone', pass: 'hijacked' },
+    });
     expect(taken.status).toBe(400);
     expect((taken.body.error as { fieldErrors: Record<string, string[]> }).fieldErrors.user).toEqual(['already taken']);
     expect((await getDsAccountByUser(ctx.db, 'ada-phone'))!.derived).toBe(before);
-    expect((await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'with space', pass: 'long-enough' } })).status).toBe(400);
-    expect((await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'short', pass: 'abc' } })).status).toBe(400);
-    expect((await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'x', pass: 'long-enough', extra: 1 } })).status).toBe(400);
+    expect(
+      (
+        await call(accountsRoute.POST, 'POST', {
+          params: { devId: BOB },
+          body: { user: 'with space', pass: 'long-enough' },
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, body: { user: 'short', pass: 'abc' } })).status,
+    ).toBe(400);
+    expect(
+      (
+        await call(accountsRoute.POST, 'POST', {
+          params: { devId: BOB },
+          body: { user: 'x', pass: 'long-enough', extra: 1 },
+        })
+      ).status,
+    ).toBe(400);
     expect((await call(accountsRoute.POST, 'POST', { params: { devId: BOB }, raw: '{not json' })).status).toBe(400);
     expect(await getDsAccountByUser(ctx.db, 'short')).toBeUndefined();
   });

@@ -42,14 +42,28 @@ const captured = vi.hoisted(() => ({ lines: [] as string[], cookies: new Map<str
 // The real logger, only writing into memory and at every level.
 vi.mock('@/lib/core/log', async (orig) => {
   const real = await orig<typeof LogModule>();
-  return { ...real, log: real.createLogger({ level: 'trace', destination: { write: (s: string) => { captured.lines.push(s); } } }) };
+  return {
+    ...real,
+    log: real.createLogger({
+      level: 'trace',
+      destination: {
+        write: (s: string) => {
+          captured.lines.push(s);
+        },
+      },
+    }),
+  };
 });
 // A browser's cookie jar for createSession and getViewer outside Next's request scope.
 vi.mock('next/headers', () => ({
   cookies: async () => ({
     get: (name: string) => (captured.cookies.has(name) ? { name, value: captured.cookies.get(name)! } : undefined),
-    set: (name: string, value: string) => { captured.cookies.set(name, value); },
-    delete: (o: { name: string }) => { captured.cookies.delete(o.name); },
+    set: (name: string, value: string) => {
+      captured.cookies.set(name, value);
+    },
+    delete: (o: { name: string }) => {
+      captured.cookies.delete(o.name);
+    },
   }),
   headers: async () => new Headers({ host: '127.0.0.1' }),
 }));
@@ -61,15 +75,24 @@ const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 let srv: TestServer;
 let stateDir: string;
 const secrets = new Set<string>();
-const keep = (...values: Array<string | null | undefined>) => { for (const v of values) if (v && v.length >= 6) secrets.add(v); };
+const keep = (...values: Array<string | null | undefined>) => {
+  for (const v of values) if (v && v.length >= 6) secrets.add(v);
+};
 
 /** Whatever secrets the database now holds: the derived keys, nonces, hashes. */
 async function keepStored(): Promise<void> {
   const db = srv.ctx.db;
-  for (const r of await rows<Record<string, string | null>>(db, sql`select client_password, server_password, client_nonce, server_nonce from devices`)) keep(...Object.values(r));
-  for (const r of await rows<Record<string, string>>(db, sql`select derived, nonce from ds_accounts`)) keep(...Object.values(r));
-  for (const r of await rows<Record<string, string>>(db, sql`select token_hash from api_tokens`)) keep(...Object.values(r));
-  for (const r of await rows<Record<string, string>>(db, sql`select password_hash from users`)) keep(...Object.values(r));
+  for (const r of await rows<Record<string, string | null>>(
+    db,
+    sql`select client_password, server_password, client_nonce, server_nonce from devices`,
+  ))
+    keep(...Object.values(r));
+  for (const r of await rows<Record<string, string>>(db, sql`select derived, nonce from ds_accounts`))
+    keep(...Object.values(r));
+  for (const r of await rows<Record<string, string>>(db, sql`select token_hash from api_tokens`))
+    keep(...Object.values(r));
+  for (const r of await rows<Record<string, string>>(db, sql`select password_hash from users`))
+    keep(...Object.values(r));
   for (const r of await rows<Record<string, string>>(db, sql`select id from web_sessions`)) keep(...Object.values(r));
 }
 
@@ -79,22 +102,43 @@ async function keepStored(): Promise<void> {
  */
 async function failWrites(db: Db, name: string, event: string): Promise<() => Promise<void>> {
   if (isPg(db)) {
-    await exec(db, sql.raw(`create function ${name}() returns trigger language plpgsql as $$ begin raise exception 'simulated storage failure'; end $$`));
+    await exec(
+      db,
+      sql.raw(
+        `create function ${name}() returns trigger language plpgsql as $$ begin raise exception 'simulated storage failure'; end $$`,
+      ),
+    );
     await exec(db, sql.raw(`create trigger ${name} ${event} on devices for each row execute function ${name}()`));
     return async () => {
       await exec(db, sql.raw(`drop trigger ${name} on devices`));
       await exec(db, sql.raw(`drop function ${name}()`));
     };
   }
-  await exec(db, sql.raw(`create temp trigger ${name} ${event} on devices begin select raise(abort, 'simulated storage failure'); end`));
-  return async () => { await exec(db, sql.raw(`drop trigger ${name}`)); };
+  await exec(
+    db,
+    sql.raw(
+      `create temp trigger ${name} ${event} on devices begin select raise(abort, 'simulated storage failure'); end`,
+    ),
+  );
+  return async () => {
+    await exec(db, sql.raw(`drop trigger ${name}`));
+  };
 }
 
 function keepHandset(h: VirtualHandset): void {
   const id = h.identity;
-  keep(id.clientPassword, id.serverPassword, md5Derived(id.clientUser, id.clientPassword), md5Derived(id.serverId, id.serverPassword),
-    basicCredential(id.clientUser, id.clientPassword), basicCredential(id.serverId, id.serverPassword),
-    h.state.nonces.clientNonce, h.state.nonces.serverNonce, id.initialNonces.clientNonce, id.initialNonces.serverNonce);
+  keep(
+    id.clientPassword,
+    id.serverPassword,
+    md5Derived(id.clientUser, id.clientPassword),
+    md5Derived(id.serverId, id.serverPassword),
+    basicCredential(id.clientUser, id.clientPassword),
+    basicCredential(id.serverId, id.serverPassword),
+    h.state.nonces.clientNonce,
+    h.state.nonces.serverNonce,
+    id.initialNonces.clientNonce,
+    id.initialNonces.serverNonce,
+  );
 }
 
 beforeAll(async () => {
@@ -110,9 +154,22 @@ afterAll(async () => {
 async function dmTraffic(): Promise<void> {
   const db = srv.ctx.db;
   const fleets = (['basic', 'md5', 'hmac'] as AuthScheme[]).map((auth, i) =>
-    openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(stateDir, auth), encoding: i % 2 ? 'wbxml' : 'xml', auth, mediaScale: 0.01, seed: 9100 + i }));
+    openFleet({
+      server: srv.dmUrl,
+      devices: 1,
+      stateDir: path.join(stateDir, auth),
+      encoding: i % 2 ? 'wbxml' : 'xml',
+      auth,
+      mediaScale: 0.01,
+      seed: 9100 + i,
+    }),
+  );
   const handsets = fleets.flat();
-  await provisionFleet(db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
+  await provisionFleet(
+    db,
+    handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })),
+    { inprocPush: true },
+  );
   for (const h of handsets) {
     keepHandset(h);
     const s = await h.connect({ initiator: 'client' });
@@ -140,7 +197,14 @@ async function dmTraffic(): Promise<void> {
   expect(broken?.ok).toBe(false);
   keepHandset(handsets[1]!);
   // An unknown handset, so the gateway has something ordinary to say too.
-  const stray = openFleet({ server: srv.dmUrl, devices: 1, stateDir: path.join(stateDir, 'stray'), auth: 'md5', mediaScale: 0.01, seed: 9199 })[0]!;
+  const stray = openFleet({
+    server: srv.dmUrl,
+    devices: 1,
+    stateDir: path.join(stateDir, 'stray'),
+    auth: 'md5',
+    mediaScale: 0.01,
+    seed: 9199,
+  })[0]!;
   keepHandset(stray);
   expect((await stray.connect({ initiator: 'client' }))?.ok).toBe(false);
   for (const h of handsets) await h.connect({ initiator: 'client' });
@@ -149,15 +213,38 @@ async function dmTraffic(): Promise<void> {
 
 async function dsTraffic(): Promise<void> {
   const DEV = 'IMEI:356938035643817';
-  await provisionDevice(srv.ctx.db, { devId: DEV, manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'ds-dm-user', clientPass: 'dm pass of the ds handset', serverPass: 'server pass of the ds handset' });
+  await provisionDevice(srv.ctx.db, {
+    devId: DEV,
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5',
+    clientUser: 'ds-dm-user',
+    clientPass: 'dm pass of the ds handset',
+    serverPass: 'server pass of the ds handset',
+  });
   keep('dm pass of the ds handset', 'server pass of the ds handset');
   const url = `http://127.0.0.1:${srv.server.port}/ds`;
-  for (const [user, pass, auth] of [['ds-basic', 'ds basic s3cret', 'basic'], ['ds-md5', 'ds md5 s3cret', 'md5']] as const) {
+  for (const [user, pass, auth] of [
+    ['ds-basic', 'ds basic s3cret', 'basic'],
+    ['ds-md5', 'ds md5 s3cret', 'md5'],
+  ] as const) {
     await addDsAccount(srv.ctx.db, { devId: DEV, user, pass, auth });
     keep(pass, md5Derived(user, pass), basicCredential(user, pass));
     const cfg = (password: string): DsClientConfig => ({
-      serverUrl: url, user, password, scheme: auth, devId: DEV, man: 'Nimbus Mobile', mod: 'N1', swV: '4.2', encoding: auth === 'md5' ? 'wbxml' : 'xml',
-      maxMsgSize: 64 * 1024, stores: ['contacts', 'calendar'], syncType: 'slow', transport: httpTransport,
+      serverUrl: url,
+      user,
+      password,
+      scheme: auth,
+      devId: DEV,
+      man: 'Nimbus Mobile',
+      mod: 'N1',
+      swV: '4.2',
+      encoding: auth === 'md5' ? 'wbxml' : 'xml',
+      maxMsgSize: 64 * 1024,
+      stores: ['contacts', 'calendar'],
+      syncType: 'slow',
+      transport: httpTransport,
     });
     const ok = await runDsSession(cfg(pass), generatedHandsetDs(3, 'nimbus-n1'));
     expect(ok.ok, `${auth}: ${JSON.stringify(ok.error ?? '')}`).toBe(true);
@@ -185,12 +272,33 @@ async function consoleAndApiTraffic(): Promise<void> {
   const badToken = 'rwd_thisIsNotAValidTokenAtAll0123456789';
   keep(token, hashToken(token), badToken, hashToken(badToken));
   const call = (handler: typeof listDevicesRoute, method: string, auth: string, body?: unknown) =>
-    handler(new Request('http://127.0.0.1/api/v1/devices', { method, headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) }), { params: Promise.resolve({}) as Promise<never> });
+    handler(
+      new Request('http://127.0.0.1/api/v1/devices', {
+        method,
+        headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      }),
+      { params: Promise.resolve({}) as Promise<never> },
+    );
   expect((await call(listDevicesRoute, 'GET', token)).status).toBe(200);
   expect((await call(listDevicesRoute, 'GET', badToken)).status).toBe(401);
   // A provisioning whose insert fails: a 500, and the failed query (its parameters are the passwords) in the log.
-  const body = { devId: 'IMEI:490154203237518', manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'basic', clientUser: 'api-user', clientPass: 'api client pass 42', serverPass: 'api server pass 42' };
-  keep(body.clientPass, body.serverPass, md5Derived('rewind', body.serverPass), basicCredential('api-user', body.clientPass));
+  const body = {
+    devId: 'IMEI:490154203237518',
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'basic',
+    clientUser: 'api-user',
+    clientPass: 'api client pass 42',
+    serverPass: 'api server pass 42',
+  };
+  keep(
+    body.clientPass,
+    body.serverPass,
+    md5Derived('rewind', body.serverPass),
+    basicCredential('api-user', body.clientPass),
+  );
   const restoreInserts = await failWrites(db, 'fail_insert', 'before insert');
   const failed = await call(provisionRoute, 'POST', token, body);
   await restoreInserts();
@@ -201,9 +309,17 @@ async function consoleAndApiTraffic(): Promise<void> {
 
 function cli(args: string[], stdin: string, dataDir: string): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, ['cli/rewind.ts', ...args], {
-      cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir, LOG_LEVEL: 'debug' },
-    }, (_err, stdout, stderr) => resolve({ stdout, stderr })).stdin!.end(stdin);
+    execFile(
+      TSX,
+      ['cli/rewind.ts', ...args],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, NODE_ENV: 'production', DATA_DIR: dataDir, LOG_LEVEL: 'debug' },
+      },
+      (_err, stdout, stderr) => resolve({ stdout, stderr }),
+    ).stdin!.end(stdin);
   });
 }
 
@@ -227,11 +343,21 @@ describe('the log', () => {
 
   it('censors the credential-bearing shapes themselves when code logs them whole by mistake', async () => {
     // Real rows and shapes: a device row, a DS account row, request headers, an error whose cause holds a row.
-    const device = (await row<Record<string, unknown>>(srv.ctx.db, sql`select * from devices where client_password is not null limit 1`))!;
+    const device = (await row<Record<string, unknown>>(
+      srv.ctx.db,
+      sql`select * from devices where client_password is not null limit 1`,
+    ))!;
     const account = (await row<Record<string, unknown>>(srv.ctx.db, sql`select * from ds_accounts limit 1`))!;
     const cookie = captured.cookies.get(SESSION_COOKIE)!;
-    const headers = new Headers({ authorization: `Basic ${basicCredential('ds-basic', 'ds basic s3cret')}`, cookie: `${SESSION_COOKIE}=${cookie}`, 'x-syncml-hmac': 'algorithm=MD5, username="u", mac=abcdefghijklmnop' });
-    const failure = Object.assign(new Error('provisioning failed', { cause: Object.assign(new Error('constraint'), { row: device }) }), { account });
+    const headers = new Headers({
+      authorization: `Basic ${basicCredential('ds-basic', 'ds basic s3cret')}`,
+      cookie: `${SESSION_COOKIE}=${cookie}`,
+      'x-syncml-hmac': 'algorithm=MD5, username="u", mac=abcdefghijklmnop',
+    });
+    const failure = Object.assign(
+      new Error('provisioning failed', { cause: Object.assign(new Error('constraint'), { row: device }) }),
+      { account },
+    );
     const before = captured.lines.length;
     const { log } = await import('@/lib/core/log');
     log.info({ device, account }, 'rows');
@@ -241,8 +367,17 @@ describe('the log', () => {
     const text = captured.lines.slice(before).join('');
     expect(captured.lines.length - before).toBe(4);
     expect(text).toContain(String(device.dev_id));
-    const own = [device.client_password, device.server_password, device.client_nonce, device.server_nonce, account.derived, account.nonce, cookie, 'master key material 0123456789', 'abcdefghijklmnop']
-      .filter((v): v is string => typeof v === 'string' && v.length >= 6);
+    const own = [
+      device.client_password,
+      device.server_password,
+      device.client_nonce,
+      device.server_nonce,
+      account.derived,
+      account.nonce,
+      cookie,
+      'master key material 0123456789',
+      'abcdefghijklmnop',
+    ].filter((v): v is string => typeof v === 'string' && v.length >= 6);
     expect(own.length).toBeGreaterThanOrEqual(6);
     expect(own.filter((v) => text.includes(v))).toEqual([]);
     expect(text).not.toContain(basicCredential('ds-basic', 'ds basic s3cret'));
@@ -254,14 +389,44 @@ describe('the log', () => {
       const given = ['cli user password 77', 'cli client pass 77', 'cli server pass 77', 'cli ds pass 77'];
       const runs = [
         await cli(['user', 'add', '--email', 'cli@rewind.test', '--role', 'admin'], `${given[0]}\n`, dataDir),
-        await cli(['device', 'add', '--dev-id', 'IMEI:356938035643809', '--manufacturer', 'Nimbus', '--model', 'N1', '--server-id', 'rewind', '--auth', 'md5',
-          '--client-user', 'cli-user', '--client-pass', given[1]!, '--server-pass', given[2]!], '', dataDir),
-        await cli(['ds-account', 'add', '--dev-id', 'IMEI:356938035643809', '--user', 'cli-ds', '--pass', given[3]!], '', dataDir),
+        await cli(
+          [
+            'device',
+            'add',
+            '--dev-id',
+            'IMEI:356938035643809',
+            '--manufacturer',
+            'Nimbus',
+            '--model',
+            'N1',
+            '--server-id',
+            'rewind',
+            '--auth',
+            'md5',
+            '--client-user',
+            'cli-user',
+            '--client-pass',
+            given[1]!,
+            '--server-pass',
+            given[2]!,
+          ],
+          '',
+          dataDir,
+        ),
+        await cli(
+          ['ds-account', 'add', '--dev-id', 'IMEI:356938035643809', '--user', 'cli-ds', '--pass', given[3]!],
+          '',
+          dataDir,
+        ),
       ];
       const out = runs.map((r) => r.stdout + r.stderr).join('\n');
       expect(out).toMatch(/cli@rewind\.test/);
       expect(out).toMatch(/cli-ds/);
-      const derived = [md5Derived('cli-user', given[1]!), md5Derived('rewind', given[2]!), md5Derived('cli-ds', given[3]!)];
+      const derived = [
+        md5Derived('cli-user', given[1]!),
+        md5Derived('rewind', given[2]!),
+        md5Derived('cli-ds', given[3]!),
+      ];
       expect([...given, ...derived].filter((s) => out.includes(s))).toEqual([]);
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -15,8 +15,18 @@ import { provisionDevice } from '@/lib/devices/devices';
 import { FORBIDDEN, NOT_SIGNED_IN } from '@/lib/server/action';
 import type * as Session from '@/lib/server/session';
 import { planRequestFor, type PlanPreview, type RestoreChoices } from '@/lib/restore/wizard';
-import { backUpNowAction, eraseBackupsAction, portalConfirmRestoreAction, portalPreviewRestoreAction, portalRestoreChoicesAction } from '@/app/(portal)/portal/actions';
-import { confirmRestoreAction, previewRestoreAction, restoreChoicesAction } from '@/app/(console)/devices/[id]/restore/actions';
+import {
+  backUpNowAction,
+  eraseBackupsAction,
+  portalConfirmRestoreAction,
+  portalPreviewRestoreAction,
+  portalRestoreChoicesAction,
+} from '@/app/(portal)/portal/actions';
+import {
+  confirmRestoreAction,
+  previewRestoreAction,
+  restoreChoicesAction,
+} from '@/app/(console)/devices/[id]/restore/actions';
 import { retryFailedAction } from '@/app/(console)/jobs/[id]/actions';
 import { GET as liveJobRoute } from '@/app/live/jobs/[id]/route';
 import { eraseBackups } from '@/lib/subscribers/erasure';
@@ -45,7 +55,11 @@ const NODES = {
   './AppData': { category: 'appdata' as const },
   './AppData/Ringtones': { category: 'appdata' as const },
   [RINGTONE]: { category: 'appdata' as const, value: new Uint8Array(300).fill(7), type: 'audio/mpeg' },
-  './AppData/Ringtones/Chime.mid': { category: 'appdata' as const, value: new Uint8Array(40).fill(9), type: 'audio/midi' },
+  './AppData/Ringtones/Chime.mid': {
+    category: 'appdata' as const,
+    value: new Uint8Array(40).fill(9),
+    type: 'audio/midi',
+  },
 };
 
 function unwrap<T>(r: { ok: true; data: T } | { ok: false; error: string }): T {
@@ -63,13 +77,36 @@ const jobCount = async () => (await value<number>(t.ctx.db, sql`select count(*) 
 
 beforeAll(async () => {
   t = await tempContext();
-  const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
+  const base = {
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5' as const,
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+  };
   const model = await ensureModel(t.ctx.db, 'Nimbus', 'N1');
   await setProfile(t.ctx.db, model.id, 'settings', ['./Settings']);
   await setProfile(t.ctx.db, model.id, 'appdata', ['./AppData']);
-  const a = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
-  const a2 = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643817', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
-  const b = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob Other', msisdn: '447700900456' });
+  const a = await provisionDevice(t.ctx.db, {
+    ...base,
+    devId: 'IMEI:356938035643809',
+    subscriber: 'Ada Lovelace',
+    msisdn: '447700900123',
+  });
+  const a2 = await provisionDevice(t.ctx.db, {
+    ...base,
+    devId: 'IMEI:356938035643817',
+    subscriber: 'Ada Lovelace',
+    msisdn: '447700900123',
+  });
+  const b = await provisionDevice(t.ctx.db, {
+    ...base,
+    devId: 'IMEI:490154203237518',
+    subscriber: 'Bob Other',
+    msisdn: '447700900456',
+  });
   ada = a.subscriberId!;
   bob = b.subscriberId!;
   expect(a2.subscriberId).toBe(ada);
@@ -99,14 +136,28 @@ describe('a subscriber with another subscriber’s ids', () => {
   it('cannot plan a restore from their backup, nor onto their handset', async () => {
     signedIn.viewer = subscriberViewer(ada);
     const before = await planCount();
-    refused(await portalPreviewRestoreAction(null, { snapshotId: bobSnap, targetDeviceId: adaPhone, categories: ['settings'] }));
-    refused(await portalPreviewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: bobPhone, categories: ['settings'] }));
+    refused(
+      await portalPreviewRestoreAction(null, {
+        snapshotId: bobSnap,
+        targetDeviceId: adaPhone,
+        categories: ['settings'],
+      }),
+    );
+    refused(
+      await portalPreviewRestoreAction(null, {
+        snapshotId: adaSnap,
+        targetDeviceId: bobPhone,
+        categories: ['settings'],
+      }),
+    );
     expect(await planCount()).toBe(before);
   });
 
   it('cannot confirm a plan of theirs', async () => {
     signedIn.viewer = staff('agent');
-    const plan = unwrap(await previewRestoreAction(null, { snapshotId: bobSnap, targetDeviceId: bobPhone, categories: ['settings'] }));
+    const plan = unwrap(
+      await previewRestoreAction(null, { snapshotId: bobSnap, targetDeviceId: bobPhone, categories: ['settings'] }),
+    );
     signedIn.viewer = subscriberViewer(ada);
     const jobs = await jobCount();
     refused(await portalConfirmRestoreAction(null, { planId: plan.planId }));
@@ -116,7 +167,9 @@ describe('a subscriber with another subscriber’s ids', () => {
     signedIn.viewer = staff('agent', 'agent-7@rewind.test');
     const { jobId } = unwrap(await confirmRestoreAction(null, { planId: plan.planId }));
     expect((await getPlan(t.ctx.db, plan.planId))!.jobId).toBe(jobId);
-    expect((await listAudit(t.ctx.db, { deviceId: bobPhone, action: 'restore.started' }))[0]).toMatchObject({ actor: 'agent-7@rewind.test' });
+    expect((await listAudit(t.ctx.db, { deviceId: bobPhone, action: 'restore.started' }))[0]).toMatchObject({
+      actor: 'agent-7@rewind.test',
+    });
   });
 
   it('cannot delete their backups, even with the right confirmation', async () => {
@@ -128,7 +181,9 @@ describe('a subscriber with another subscriber’s ids', () => {
   it('is refused the agents’ actions, whatever the id', async () => {
     signedIn.viewer = subscriberViewer(ada);
     expect(await restoreChoicesAction(null, { snapshotId: adaSnap })).toEqual({ ok: false, error: FORBIDDEN });
-    expect(await previewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: adaPhone, categories: ['settings'] })).toEqual({ ok: false, error: FORBIDDEN });
+    expect(
+      await previewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: adaPhone, categories: ['settings'] }),
+    ).toEqual({ ok: false, error: FORBIDDEN });
     expect(await retryFailedAction(null, { jobId: 'x' })).toEqual({ ok: false, error: FORBIDDEN });
   });
 
@@ -144,16 +199,29 @@ describe('a subscriber with another subscriber’s ids', () => {
 describe('restore targets', () => {
   it('a subscriber may copy a backup to another handset of theirs', async () => {
     signedIn.viewer = subscriberViewer(ada);
-    const plan = unwrap(await portalPreviewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: adaTablet, categories: ['appdata'] }));
+    const plan = unwrap(
+      await portalPreviewRestoreAction(null, {
+        snapshotId: adaSnap,
+        targetDeviceId: adaTablet,
+        categories: ['appdata'],
+      }),
+    );
     expect(plan).toMatchObject({ migration: true, targetDevId: 'IMEI:356938035643817', nodes: 2 });
   });
 
   it('an agent may restore any subscriber’s backup, but not onto another subscriber’s handset', async () => {
     signedIn.viewer = staff('agent');
-    const ok = await previewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: adaPhone, categories: ['settings'] });
+    const ok = await previewRestoreAction(null, {
+      snapshotId: adaSnap,
+      targetDeviceId: adaPhone,
+      categories: ['settings'],
+    });
     expect(ok.ok).toBe(true);
     const before = await planCount();
-    refused(await previewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: bobPhone, categories: ['settings'] }), /same subscriber/);
+    refused(
+      await previewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: bobPhone, categories: ['settings'] }),
+      /same subscriber/,
+    );
     expect(await planCount()).toBe(before);
   });
 });
@@ -169,14 +237,20 @@ describe('the subscriber’s own restore', () => {
     expect(appdata.items.map((i) => i.path)).toEqual([RINGTONE, './AppData/Ringtones/Chime.mid']);
     const settings = choices.categories.find((c) => c.category === 'settings')!;
     expect(settings.items.map((i) => i.path)).toEqual(['./Settings/Ringtone']);
-    expect(choices.categories.find((c) => c.category === 'applications')!.items[0]).toMatchObject({ label: 'ShieldAV 3.2.1' });
+    expect(choices.categories.find((c) => c.category === 'applications')!.items[0]).toMatchObject({
+      label: 'ShieldAV 3.2.1',
+    });
   });
 
   it('previews exactly the one ringtone picked: bytes, cost and the prompt the handset shows', async () => {
     signedIn.viewer = subscriberViewer(ada);
-    plan = unwrap(await portalPreviewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: adaPhone, items: [RINGTONE] }));
+    plan = unwrap(
+      await portalPreviewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: adaPhone, items: [RINGTONE] }),
+    );
     expect(plan).toMatchObject({ nodes: 1, bytes: 300, migration: false, categories: ['appdata'] });
-    expect(plan.prompt.text).toMatch(/^Restore ringtones, wallpapers and screensavers from your backup of \d{4}-\d\d-\d\d \(300 B\)\?/);
+    expect(plan.prompt.text).toMatch(
+      /^Restore ringtones, wallpapers and screensavers from your backup of \d{4}-\d\d-\d\d \(300 B\)\?/,
+    );
     expect(plan.prompt.choices).toEqual(['Now', 'Later on Wi-Fi', 'Reject']);
     expect(plan.prompt.fallback.code).toBe('1101');
     expect(plan.cost.text).toBeTruthy();
@@ -184,21 +258,39 @@ describe('the subscriber’s own restore', () => {
 
   it('refuses an item the backup does not hold, and an empty selection', async () => {
     signedIn.viewer = subscriberViewer(ada);
-    refused(await portalPreviewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: adaPhone, items: ['./Settings/Nope'] }), /no item/);
+    refused(
+      await portalPreviewRestoreAction(null, {
+        snapshotId: adaSnap,
+        targetDeviceId: adaPhone,
+        items: ['./Settings/Nope'],
+      }),
+      /no item/,
+    );
     refused(await portalPreviewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: adaPhone }), /at least one/);
   });
 
   it('confirming runs that plan once, behind a safety backup, and the live JSON follows it', async () => {
     signedIn.viewer = subscriberViewer(ada);
     const { jobId, safetyBackupId } = unwrap(await portalConfirmRestoreAction(null, { planId: plan.planId }));
-    expect(await getJob(t.ctx.db, jobId)).toMatchObject({ kind: 'restore', status: 'queued', dependsOn: safetyBackupId });
+    expect(await getJob(t.ctx.db, jobId)).toMatchObject({
+      kind: 'restore',
+      status: 'queued',
+      dependsOn: safetyBackupId,
+    });
     expect((await listItems(t.ctx.db, jobId)).map((i) => i.path)).toEqual(['./AppData/Ringtones', RINGTONE]);
     expect(plan.folders).toBe(1);
     refused(await portalConfirmRestoreAction(null, { planId: plan.planId }), /confirmed already/);
 
-    const res = await liveJobRoute(new Request('http://x/live/jobs/' + jobId), { params: Promise.resolve({ id: jobId }) });
+    const res = await liveJobRoute(new Request('http://x/live/jobs/' + jobId), {
+      params: Promise.resolve({ id: jobId }),
+    });
     expect(res.status).toBe(200);
-    const live = await res.json() as { finished: boolean; waiting: string; dependsOn: { id: string }; job: { counts: { total: number } } };
+    const live = (await res.json()) as {
+      finished: boolean;
+      waiting: string;
+      dependsOn: { id: string };
+      job: { counts: { total: number } };
+    };
     expect(live).toMatchObject({ finished: false, dependsOn: { id: safetyBackupId }, job: { counts: { total: 2 } } });
     expect(live.waiting).toMatch(/safety backup/);
 
@@ -244,10 +336,22 @@ describe('erasure and garbage collection', () => {
   it('sweeps the content only that handset held, keeps what another backup shares, and keeps a legal hold', async () => {
     await exec(t.ctx.db, sql`update jobs set status = 'cancelled' where device_id = ${adaTablet}`);
     const own = new Uint8Array(128).fill(42);
-    const snap = await seedSnapshot(t.ctx.db, t.ctx.blobs, adaTablet, { ...NODES, './AppData/Ringtones/Mine.mp3': { category: 'appdata', value: own } });
+    const snap = await seedSnapshot(t.ctx.db, t.ctx.blobs, adaTablet, {
+      ...NODES,
+      './AppData/Ringtones/Mine.mp3': { category: 'appdata', value: own },
+    });
     const held = await seedSnapshot(t.ctx.db, t.ctx.blobs, adaTablet, NODES);
     await exec(t.ctx.db, sql`update snapshots set legal_hold = 1 where id = ${held.id}`);
-    await upsertLocalBackup(t.ctx.db, { deviceId: adaTablet, localId: 'L1', target: 'device', takenAt: '2026-01-01T00:00:00Z', categories: '["settings"]', entries: 3, size: 10, rootHash: 'a'.repeat(64) });
+    await upsertLocalBackup(t.ctx.db, {
+      deviceId: adaTablet,
+      localId: 'L1',
+      target: 'device',
+      takenAt: '2026-01-01T00:00:00Z',
+      categories: '["settings"]',
+      entries: 3,
+      size: 10,
+      rootHash: 'a'.repeat(64),
+    });
     const { sha256Hex } = await import('@/lib/backup/blob-store');
     const ownHash = sha256Hex(own);
     const sharedHash = sha256Hex(NODES[RINGTONE].value);
@@ -267,23 +371,43 @@ describe('erasure and garbage collection', () => {
 
 describe('a selection as a plan request', () => {
   const choices: RestoreChoices = {
-    snapshotId: 's1', takenAt: 0,
+    snapshotId: 's1',
+    takenAt: 0,
     categories: [
-      { category: 'settings', label: 'Settings', bytes: 3, items: [{ path: './Settings/A', label: 'A', bytes: 1 }, { path: './Settings/B', label: 'B', bytes: 2 }] },
+      {
+        category: 'settings',
+        label: 'Settings',
+        bytes: 3,
+        items: [
+          { path: './Settings/A', label: 'A', bytes: 1 },
+          { path: './Settings/B', label: 'B', bytes: 2 },
+        ],
+      },
       { category: 'appdata', label: 'Media', bytes: 5, items: [{ path: './AppData/R/x', label: 'x', bytes: 5 }] },
       { category: 'firmware', label: 'Firmware', bytes: 1, items: [] },
     ],
   };
 
   it('is whole categories alone when no single item is picked', () => {
-    expect(planRequestFor(choices, { categories: ['firmware', 'settings'], items: [] }, 'IMEI:1')).toEqual({ snapshotId: 's1', targetDevId: 'IMEI:1', categories: ['settings', 'firmware'] });
+    expect(planRequestFor(choices, { categories: ['firmware', 'settings'], items: [] }, 'IMEI:1')).toEqual({
+      snapshotId: 's1',
+      targetDevId: 'IMEI:1',
+      categories: ['settings', 'firmware'],
+    });
   });
 
   it('narrows to paths when an item is picked, a whole category beside it contributing all of its items', () => {
     expect(planRequestFor(choices, { categories: ['settings'], items: ['./AppData/R/x'] }, 'IMEI:1')).toEqual({
-      snapshotId: 's1', targetDevId: 'IMEI:1', categories: ['settings', 'appdata'], paths: ['./AppData/R/x', './Settings/A', './Settings/B'],
+      snapshotId: 's1',
+      targetDevId: 'IMEI:1',
+      categories: ['settings', 'appdata'],
+      paths: ['./AppData/R/x', './Settings/A', './Settings/B'],
     });
     // An item of a category picked whole adds nothing.
-    expect(planRequestFor(choices, { categories: ['settings'], items: ['./Settings/A'] }, 'IMEI:1')).toEqual({ snapshotId: 's1', targetDevId: 'IMEI:1', categories: ['settings'] });
+    expect(planRequestFor(choices, { categories: ['settings'], items: ['./Settings/A'] }, 'IMEI:1')).toEqual({
+      snapshotId: 's1',
+      targetDevId: 'IMEI:1',
+      categories: ['settings'],
+    });
   });
 });

@@ -43,15 +43,34 @@ let snapshotId: string;
 
 const STRANGER = 'IMEI:490154203237518';
 
-interface CallOptions { token?: string | null; body?: unknown; raw?: string | Uint8Array; type?: string; headers?: Record<string, string>; query?: Record<string, string>; params?: Record<string, string> }
+interface CallOptions {
+  token?: string | null;
+  body?: unknown;
+  raw?: string | Uint8Array;
+  type?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  params?: Record<string, string>;
+}
 
 const conformsToDocument = documentChecker([
-  [planRoute.POST, 'POST /restores/plan'], [storedPlanRoute.GET, 'GET /plans/{id}'], [executeRoute.POST, 'POST /plans/{id}/execute'],
-  [jobRoute.GET, 'GET /jobs/{id}'], [retryRoute.POST, 'POST /jobs/{id}/retry'], [consentsRoute.GET, 'GET /subscribers/{id}/consents'],
-  [firmwareRoute.GET, 'GET /catalog/firmware'], [firmwareRoute.POST, 'POST /catalog/firmware'], [appsRoute.GET, 'GET /catalog/apps'], [appsRoute.POST, 'POST /catalog/apps'],
+  [planRoute.POST, 'POST /restores/plan'],
+  [storedPlanRoute.GET, 'GET /plans/{id}'],
+  [executeRoute.POST, 'POST /plans/{id}/execute'],
+  [jobRoute.GET, 'GET /jobs/{id}'],
+  [retryRoute.POST, 'POST /jobs/{id}/retry'],
+  [consentsRoute.GET, 'GET /subscribers/{id}/consents'],
+  [firmwareRoute.GET, 'GET /catalog/firmware'],
+  [firmwareRoute.POST, 'POST /catalog/firmware'],
+  [appsRoute.GET, 'GET /catalog/apps'],
+  [appsRoute.POST, 'POST /catalog/apps'],
 ]);
 
-async function call(handler: unknown, method: string, opts: CallOptions = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  handler: unknown,
+  method: string,
+  opts: CallOptions = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const url = new URL('http://localhost/api/v1/x');
   for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
   const headers: Record<string, string> = { ...opts.headers };
@@ -60,8 +79,11 @@ async function call(handler: unknown, method: string, opts: CallOptions = {}): P
   let body: string | Uint8Array | undefined;
   if (opts.raw !== undefined) body = opts.raw;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-  if (body !== undefined) headers['content-type'] = opts.type ?? (opts.raw !== undefined ? 'application/octet-stream' : 'application/json');
-  const res = await (handler as Handler)(new Request(url, { method, headers, body: body as BodyInit | undefined }), { params: Promise.resolve(opts.params ?? {}) as Promise<never> });
+  if (body !== undefined)
+    headers['content-type'] = opts.type ?? (opts.raw !== undefined ? 'application/octet-stream' : 'application/json');
+  const res = await (handler as Handler)(new Request(url, { method, headers, body: body as BodyInit | undefined }), {
+    params: Promise.resolve(opts.params ?? {}) as Promise<never>,
+  });
   const json = (res.headers.get('content-type') ?? '').includes('json');
   const text = json ? await res.text() : '';
   const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
@@ -69,7 +91,8 @@ async function call(handler: unknown, method: string, opts: CallOptions = {}): P
   return { status: res.status, body: parsed };
 }
 
-const err = (b: Record<string, unknown>) => b.error as { code: string; message: string; fieldErrors?: Record<string, string[]> };
+const err = (b: Record<string, unknown>) =>
+  b.error as { code: string; message: string; fieldErrors?: Record<string, string[]> };
 
 /** Package #0 for whatever is queued, and the sessions that follow, until the handset is quiet. */
 async function settle(): Promise<void> {
@@ -82,16 +105,40 @@ async function settle(): Promise<void> {
 beforeAll(async () => {
   srv = await startTestServer(); // installs its context: the handlers below run over it
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-restore-api-'));
-  handset = openFleet({ server: srv.dmUrl, devices: 1, stateDir, encoding: 'xml', auth: 'md5', mediaScale: 0.02, seed: 41 })[0]!;
+  handset = openFleet({
+    server: srv.dmUrl,
+    devices: 1,
+    stateDir,
+    encoding: 'xml',
+    auth: 'md5',
+    mediaScale: 0.02,
+    seed: 41,
+  })[0]!;
   await describeVirtualModels(srv.ctx.db);
-  await provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
+  await provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], {
+    inprocPush: true,
+  });
   handset.listen(srv.ctx.push.inproc);
-  await provisionDevice(srv.ctx.db, { devId: STRANGER, manufacturer: handset.identity.man, model: handset.identity.mod, subscriber: 'Someone Else', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's' });
+  await provisionDevice(srv.ctx.db, {
+    devId: STRANGER,
+    manufacturer: handset.identity.man,
+    model: handset.identity.mod,
+    subscriber: 'Someone Else',
+    serverId: 'rewind',
+    clientAuth: 'md5',
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+  });
   admin = (await createApiToken(srv.ctx.db, 'admin', 'test admin')).token;
   agent = (await createApiToken(srv.ctx.db, 'agent', 'test agent')).token;
 
   const device = (await getDeviceByDevId(srv.ctx.db, handset.devId))!;
-  const { job } = await createBackupJob(srv.ctx.db, device, { trigger: 'on-demand', categories: ['settings', 'firmware'], actor: 'test' });
+  const { job } = await createBackupJob(srv.ctx.db, device, {
+    trigger: 'on-demand',
+    categories: ['settings', 'firmware'],
+    actor: 'test',
+  });
   await handset.connect({ initiator: 'client' });
   const done = (await getJob(srv.ctx.db, job.id))!;
   expect(done.status, done.error ?? '').toBe('succeeded');
@@ -123,8 +170,15 @@ describe('authentication and roles', () => {
     expect((await call(handler, method, { token: 'rw_not-a-real-token', params })).status).toBe(401);
   });
 
-  it.each([['POST /catalog/firmware', firmwareRoute.POST], ['POST /catalog/apps', appsRoute.POST]] as const)('%s: 403 for an agent', async (_name, handler) => {
-    const r = await call(handler, 'POST', { token: agent, raw: new Uint8Array([1, 2, 3]), query: { manufacturer: 'M', model: 'X', version: '1', appId: 'a', name: 'A' } });
+  it.each([
+    ['POST /catalog/firmware', firmwareRoute.POST],
+    ['POST /catalog/apps', appsRoute.POST],
+  ] as const)('%s: 403 for an agent', async (_name, handler) => {
+    const r = await call(handler, 'POST', {
+      token: agent,
+      raw: new Uint8Array([1, 2, 3]),
+      query: { manufacturer: 'M', model: 'X', version: '1', appId: 'a', name: 'A' },
+    });
     expect(r.status).toBe(403);
     expect(err(r.body).code).toBe('forbidden');
   });
@@ -134,20 +188,51 @@ describe('catalog', () => {
   const image = Uint8Array.from({ length: 4096 }, (_, i) => (i * 31) % 256);
 
   it('publishes firmware and apps from an octet-stream body, and lists them', async () => {
-    const fw = await call(firmwareRoute.POST, 'POST', { raw: image, query: { manufacturer: 'Nimbus', model: 'N1', version: '2.0.1', name: 'N1 2.0.1' } });
+    const fw = await call(firmwareRoute.POST, 'POST', {
+      raw: image,
+      query: { manufacturer: 'Nimbus', model: 'N1', version: '2.0.1', name: 'N1 2.0.1' },
+    });
     expect(fw.status).toBe(201);
-    expect(fw.body.package).toMatchObject({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), manufacturer: 'Nimbus', model: 'N1', version: '2.0.1', name: 'N1 2.0.1', size: 4096, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    const app = await call(appsRoute.POST, 'POST', { raw: image.slice(0, 1000), query: { appId: 'com.shield.av', name: 'ShieldAV', version: '4.0.2', models: 'Nimbus/N1,Nimbus/N2' } });
+    expect(fw.body.package).toMatchObject({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      manufacturer: 'Nimbus',
+      model: 'N1',
+      version: '2.0.1',
+      name: 'N1 2.0.1',
+      size: 4096,
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const app = await call(appsRoute.POST, 'POST', {
+      raw: image.slice(0, 1000),
+      query: { appId: 'com.shield.av', name: 'ShieldAV', version: '4.0.2', models: 'Nimbus/N1,Nimbus/N2' },
+    });
     expect(app.status).toBe(201);
-    expect(app.body.package).toMatchObject({ appId: 'com.shield.av', name: 'ShieldAV', version: '4.0.2', models: ['Nimbus/N1', 'Nimbus/N2'], size: 1000 });
-    const anyModel = await call(appsRoute.POST, 'POST', { raw: image.slice(0, 10), query: { appId: 'com.example.notes', name: 'Notes', version: '1.0' } });
+    expect(app.body.package).toMatchObject({
+      appId: 'com.shield.av',
+      name: 'ShieldAV',
+      version: '4.0.2',
+      models: ['Nimbus/N1', 'Nimbus/N2'],
+      size: 1000,
+    });
+    const anyModel = await call(appsRoute.POST, 'POST', {
+      raw: image.slice(0, 10),
+      query: { appId: 'com.example.notes', name: 'Notes', version: '1.0' },
+    });
     expect((anyModel.body.package as { models: unknown }).models).toBeNull();
 
-    const firmware = (await call(firmwareRoute.GET, 'GET', { token: agent })).body.firmware as Array<{ version: string; sha256: string }>;
+    const firmware = (await call(firmwareRoute.GET, 'GET', { token: agent })).body.firmware as Array<{
+      version: string;
+      sha256: string;
+    }>;
     expect(firmware.find((p) => p.version === '2.0.1')?.sha256).toBe((fw.body.package as { sha256: string }).sha256);
     expect(await srv.ctx.blobs.has((fw.body.package as { sha256: string }).sha256)).toBe(true);
-    const apps = (await call(appsRoute.GET, 'GET', { token: agent })).body.apps as Array<{ appId: string; version: string }>;
-    expect(apps.map((a) => `${a.appId} ${a.version}`)).toEqual(expect.arrayContaining(['com.shield.av 4.0.2', 'com.example.notes 1.0']));
+    const apps = (await call(appsRoute.GET, 'GET', { token: agent })).body.apps as Array<{
+      appId: string;
+      version: string;
+    }>;
+    expect(apps.map((a) => `${a.appId} ${a.version}`)).toEqual(
+      expect.arrayContaining(['com.shield.av 4.0.2', 'com.example.notes 1.0']),
+    );
   });
 
   it('400 for a bad query, a bad version or an empty body; 415 for anything but octet-stream', async () => {
@@ -162,14 +247,26 @@ describe('catalog', () => {
     const empty = await call(firmwareRoute.POST, 'POST', { raw: new Uint8Array(0), query: q });
     expect(empty.status).toBe(400);
     expect(err(empty.body).message).toContain('empty');
-    const models = await call(appsRoute.POST, 'POST', { raw: image, query: { appId: 'com.x', name: 'X', version: '1', models: 'N1' } });
+    const models = await call(appsRoute.POST, 'POST', {
+      raw: image,
+      query: { appId: 'com.x', name: 'X', version: '1', models: 'N1' },
+    });
     expect(models.status).toBe(400);
     expect(err(models.body).fieldErrors).toHaveProperty(['models.0']);
-    expect((await call(appsRoute.POST, 'POST', { raw: image, query: { appId: 'com x', name: 'X', version: '1' } })).status).toBe(400);
+    expect(
+      (await call(appsRoute.POST, 'POST', { raw: image, query: { appId: 'com x', name: 'X', version: '1' } })).status,
+    ).toBe(400);
     const json = await call(firmwareRoute.POST, 'POST', { body: { bytes: 'AAEC' }, query: q });
     expect(json.status).toBe(415);
-    expect((await call(firmwareRoute.POST, 'POST', { raw: image, type: 'multipart/form-data; boundary=x', query: q })).status).toBe(415);
-    const tooLarge = await call(firmwareRoute.POST, 'POST', { raw: image, headers: { 'content-length': String(300 * 1024 * 1024) }, query: q });
+    expect(
+      (await call(firmwareRoute.POST, 'POST', { raw: image, type: 'multipart/form-data; boundary=x', query: q }))
+        .status,
+    ).toBe(415);
+    const tooLarge = await call(firmwareRoute.POST, 'POST', {
+      raw: image,
+      headers: { 'content-length': String(300 * 1024 * 1024) },
+      query: q,
+    });
     expect(tooLarge.status).toBe(400);
     expect(err(tooLarge.body).message).toMatch(/larger than/);
     const firmware = (await call(firmwareRoute.GET, 'GET')).body.firmware as Array<{ version: string }>;
@@ -196,20 +293,33 @@ describe('plans', () => {
     expect(err(unknown.body).code).toBe('not-found');
     expect((await call(planRoute.POST, 'POST', { body: { snapshotId, targetDevId: 'IMEI:000' } })).status).toBe(404);
     const device = (await getDeviceByDevId(srv.ctx.db, handset.devId))!;
-    const incomplete = await insertSnapshot(srv.ctx.db, { deviceId: device.id, trigger: 'on-demand', categories: ['settings'] });
+    const incomplete = await insertSnapshot(srv.ctx.db, {
+      deviceId: device.id,
+      trigger: 'on-demand',
+      categories: ['settings'],
+    });
     const inc = await call(planRoute.POST, 'POST', { body: { snapshotId: incomplete.id } });
     expect(inc.status).toBe(409);
     expect(err(inc.body).code).toBe('not-complete');
   });
 
-  it('403 for another subscriber\'s handset, and for an agent allowing a firmware downgrade', async () => {
+  it("403 for another subscriber's handset, and for an agent allowing a firmware downgrade", async () => {
     const stranger = await call(planRoute.POST, 'POST', { token: agent, body: { snapshotId, targetDevId: STRANGER } });
     expect(stranger.status).toBe(403);
-    expect(err(stranger.body)).toMatchObject({ code: 'forbidden', message: expect.stringContaining('same subscriber') });
-    const downgrade = await call(planRoute.POST, 'POST', { token: agent, body: { snapshotId, allowFirmwareDowngrade: true } });
+    expect(err(stranger.body)).toMatchObject({
+      code: 'forbidden',
+      message: expect.stringContaining('same subscriber'),
+    });
+    const downgrade = await call(planRoute.POST, 'POST', {
+      token: agent,
+      body: { snapshotId, allowFirmwareDowngrade: true },
+    });
     expect(downgrade.status).toBe(403);
     expect(err(downgrade.body).code).toBe('forbidden');
-    const allowed = await call(planRoute.POST, 'POST', { token: admin, body: { snapshotId, categories: ['settings'], allowFirmwareDowngrade: true } });
+    const allowed = await call(planRoute.POST, 'POST', {
+      token: admin,
+      body: { snapshotId, categories: ['settings'], allowFirmwareDowngrade: true },
+    });
     expect(allowed.status).toBe(201);
     expect((allowed.body.plan as RestorePlan).firmwareDowngradeAllowed).toBe(true);
   });
@@ -226,15 +336,32 @@ describe('a restore, planned, executed and followed', () => {
     planId = r.body.planId as string;
     plan = r.body.plan as RestorePlan;
     expect(r.body.planHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(plan).toMatchObject({ snapshotId, sourceDevId: handset.devId, targetDevId: handset.devId, migration: false, selection: { categories: ['settings'] } });
+    expect(plan).toMatchObject({
+      snapshotId,
+      sourceDevId: handset.devId,
+      targetDevId: handset.devId,
+      migration: false,
+      selection: { categories: ['settings'] },
+    });
     expect(plan.steps.length).toBeGreaterThan(3);
     expect(plan.steps.every((s) => s.kind === 'node')).toBe(true);
-    expect(plan.prompt).toMatchObject({ code: '1103', choices: ['Now', 'Later on Wi-Fi', 'Reject'], version: 'restore-consent/1', text: expect.stringMatching(/^Restore settings from your backup of /) });
+    expect(plan.prompt).toMatchObject({
+      code: '1103',
+      choices: ['Now', 'Later on Wi-Fi', 'Reject'],
+      version: 'restore-consent/1',
+      text: expect.stringMatching(/^Restore settings from your backup of /),
+    });
     expect(plan.cost.text).toEqual(expect.any(String));
 
     const stored = await call(storedPlanRoute.GET, 'GET', { token: agent, params: { id: planId } });
     expect(stored.status).toBe(200);
-    expect(stored.body).toMatchObject({ planId, planHash: r.body.planHash, snapshotId, jobId: null, createdBy: expect.stringMatching(/^token:/) });
+    expect(stored.body).toMatchObject({
+      planId,
+      planHash: r.body.planHash,
+      snapshotId,
+      jobId: null,
+      createdBy: expect.stringMatching(/^token:/),
+    });
     expect(stored.body.plan).toEqual(plan);
     expect((await call(storedPlanRoute.GET, 'GET', { params: { id: 'nope' } })).status).toBe(404);
   });
@@ -255,7 +382,14 @@ describe('a restore, planned, executed and followed', () => {
     expect((await call(executeRoute.POST, 'POST', { params: { id: 'nope' } })).status).toBe(404);
 
     const queued = await call(jobRoute.GET, 'GET', { token: agent, params: { id: jobId } });
-    expect(queued.body).toMatchObject({ id: jobId, kind: 'restore', status: 'queued', planId, counts: { total: plan.steps.length, pending: plan.steps.length }, consents: [] });
+    expect(queued.body).toMatchObject({
+      id: jobId,
+      kind: 'restore',
+      status: 'queued',
+      planId,
+      counts: { total: plan.steps.length, pending: plan.steps.length },
+      consents: [],
+    });
     expect((queued.body.items as Array<{ seq: number }>).map((i) => i.seq)).toEqual(plan.steps.map((s) => s.seq));
     expect((await call(storedPlanRoute.GET, 'GET', { params: { id: planId } })).body.jobId).toBe(jobId);
   });
@@ -263,11 +397,31 @@ describe('a restore, planned, executed and followed', () => {
   it('the job shows every item verified and the consent entry once the handset has run it', async () => {
     await settle();
     const r = await call(jobRoute.GET, 'GET', { token: agent, params: { id: jobId } });
-    const items = r.body.items as Array<{ seq: number; kind: string; path: string; op: string; status: string; detail: string | null }>;
+    const items = r.body.items as Array<{
+      seq: number;
+      kind: string;
+      path: string;
+      op: string;
+      status: string;
+      detail: string | null;
+    }>;
     expect(r.body.status, JSON.stringify(items.filter((i) => i.status !== 'verified').slice(0, 3))).toBe('succeeded');
     expect(r.body.counts).toMatchObject({ total: plan.steps.length, verified: plan.steps.length, failed: 0 });
-    expect(items.find((i) => i.op === 'replace')).toMatchObject({ kind: 'node', status: 'verified', detail: 'read back: identical' });
-    expect(r.body.consents).toEqual([expect.objectContaining({ jobId, code: '1103', answer: 'accepted', prompt: plan.prompt.text, promptVersion: plan.prompt.version, cost: plan.cost.text })]);
+    expect(items.find((i) => i.op === 'replace')).toMatchObject({
+      kind: 'node',
+      status: 'verified',
+      detail: 'read back: identical',
+    });
+    expect(r.body.consents).toEqual([
+      expect.objectContaining({
+        jobId,
+        code: '1103',
+        answer: 'accepted',
+        prompt: plan.prompt.text,
+        promptVersion: plan.prompt.version,
+        cost: plan.cost.text,
+      }),
+    ]);
     expect(r.body.result).toMatchObject({ items: plan.steps.length, verified: plan.steps.length });
   });
 
@@ -285,8 +439,15 @@ describe('a restore, planned, executed and followed', () => {
     await updateJob(srv.ctx.db, jobId, { status: 'failed', error: '1 of n items not restored' });
     const r = await call(retryRoute.POST, 'POST', { token: agent, params: { id: jobId } });
     expect(r.status).toBe(202);
-    expect(r.body).toMatchObject({ id: jobId, status: 'queued', error: null, counts: { pending: 1, verified: plan.steps.length - 1 } });
-    expect((r.body.items as Array<{ seq: number; status: string }>).find((i) => i.seq === write.seq)!.status).toBe('pending');
+    expect(r.body).toMatchObject({
+      id: jobId,
+      status: 'queued',
+      error: null,
+      counts: { pending: 1, verified: plan.steps.length - 1 },
+    });
+    expect((r.body.items as Array<{ seq: number; status: string }>).find((i) => i.seq === write.seq)!.status).toBe(
+      'pending',
+    );
 
     await settle();
     const done = await call(jobRoute.GET, 'GET', { params: { id: jobId } });
@@ -294,19 +455,34 @@ describe('a restore, planned, executed and followed', () => {
     expect((done.body.consents as Array<{ answer: string }>).map((c) => c.answer)).toEqual(['accepted', 'accepted']);
   });
 
-  it('the subscriber\'s consent ledger lists every prompt and answer, newest first', async () => {
+  it("the subscriber's consent ledger lists every prompt and answer, newest first", async () => {
     const subscriberId = (await getDeviceByDevId(srv.ctx.db, handset.devId))!.subscriberId!;
     const r = await call(consentsRoute.GET, 'GET', { token: agent, params: { id: subscriberId } });
     expect(r.status).toBe(200);
     const ledger = r.body.consents as Array<Record<string, unknown>>;
     expect(ledger).toHaveLength(2);
     for (const c of ledger) {
-      expect(c).toMatchObject({ devId: handset.devId, subscriberId, jobId, code: '1103', prompt: plan.prompt.text, promptVersion: 'restore-consent/1', answer: 'accepted', cost: plan.cost.text, at: expect.any(Number) });
+      expect(c).toMatchObject({
+        devId: handset.devId,
+        subscriberId,
+        jobId,
+        code: '1103',
+        prompt: plan.prompt.text,
+        promptVersion: 'restore-consent/1',
+        answer: 'accepted',
+        cost: plan.cost.text,
+        at: expect.any(Number),
+      });
       expect(c).toHaveProperty('network');
     }
     expect(ledger[0]!.at as number).toBeGreaterThanOrEqual(ledger[1]!.at as number);
-    expect(((await call(consentsRoute.GET, 'GET', { params: { id: subscriberId }, query: { limit: '1' } })).body.consents as unknown[])).toHaveLength(1);
-    expect((await call(consentsRoute.GET, 'GET', { params: { id: subscriberId }, query: { limit: '0' } })).status).toBe(400);
+    expect(
+      (await call(consentsRoute.GET, 'GET', { params: { id: subscriberId }, query: { limit: '1' } })).body
+        .consents as unknown[],
+    ).toHaveLength(1);
+    expect((await call(consentsRoute.GET, 'GET', { params: { id: subscriberId }, query: { limit: '0' } })).status).toBe(
+      400,
+    );
     expect((await call(consentsRoute.GET, 'GET', { params: { id: 'nope' } })).status).toBe(404);
     const stranger = (await getDeviceByDevId(srv.ctx.db, STRANGER))!.subscriberId!;
     expect((await call(consentsRoute.GET, 'GET', { params: { id: stranger } })).body.consents).toEqual([]);

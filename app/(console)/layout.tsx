@@ -12,15 +12,21 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     { href: '/', label: 'Search' },
     { href: '/fleet', label: 'Fleet' },
     { href: '/audit', label: 'Audit log' },
-    ...(viewer.role === 'admin' ? [
-      { href: '/admin/policies', label: 'Policies' },
-      { href: '/admin/models', label: 'Models' },
-      { href: '/admin/catalog', label: 'Catalog' },
-      { href: '/admin/ds', label: 'DS accounts' },
-      { href: '/admin/users', label: 'Users' },
-      { href: '/admin/tokens', label: 'API tokens' },
-      { href: '/admin/api', label: 'API reference' },
-    ] : []),
+    ...(viewer.role === 'admin'
+      ? [
+          { href: '/admin/policies', label: 'Policies' },
+          { href: '/admin/models', label: 'Models' },
+          { href: '/admin/catalog', label: 'Catalog' },
+          { href: '/admin/ds', label: 'DS accounts' },
+          { href: '/admin/users', label: 'Users' },
+          { href: '/admin/tokens', label: 'API tokens' },
+          { href: '/admin/api', label: 'API reference' },
+        ]
+      : []),
   ];
-  return <AppShell nav={nav} email={viewer.email} role={viewer.role} signOut={signOutAction}>{children}</AppShell>;
+  return (
+    <AppShell nav={nav} email={viewer.email} role={viewer.role} signOut={signOutAction}>
+      {children}
+    </AppShell>
+  );
 }

@@ -12,5 +12,9 @@ export default async function PortalLayout({ children }: { children: ReactNode }
     { href: '/portal', label: 'My devices' },
     { href: '/portal/consents', label: 'My consent history' },
   ];
-  return <AppShell nav={nav} email={viewer.email} role="subscriber" signOut={signOutAction}>{children}</AppShell>;
+  return (
+    <AppShell nav={nav} email={viewer.email} role="subscriber" signOut={signOutAction}>
+      {children}
+    </AppShell>
+  );
 }

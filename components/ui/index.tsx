@@ -9,10 +9,24 @@ export function cx(...parts: Array<string | false | null | undefined>): string {
   return parts.filter(Boolean).join(' ');
 }
 
-export function PageHeader({ title, subtitle, actions, back }: { title: ReactNode; subtitle?: ReactNode; actions?: ReactNode; back?: { href: string; label: string } }) {
+export function PageHeader({
+  title,
+  subtitle,
+  actions,
+  back,
+}: {
+  title: ReactNode;
+  subtitle?: ReactNode;
+  actions?: ReactNode;
+  back?: { href: string; label: string };
+}) {
   return (
     <div className="mb-6">
-      {back ? <Link href={back.href} className="text-sm text-slate-600 hover:underline">← {back.label}</Link> : null}
+      {back ? (
+        <Link href={back.href} className="text-sm text-slate-600 hover:underline">
+          ← {back.label}
+        </Link>
+      ) : null}
       <div className="mt-1 flex flex-wrap items-start justify-between gap-4">
         <div className="min-w-0">
           <h1 className="text-2xl font-semibold break-words">{title}</h1>
@@ -24,9 +38,22 @@ export function PageHeader({ title, subtitle, actions, back }: { title: ReactNod
   );
 }
 
-export function Card({ title, actions, children, className }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+export function Card({
+  title,
+  actions,
+  children,
+  className,
+}: {
+  title?: ReactNode;
+  actions?: ReactNode;
+  children: ReactNode;
+  className?: string;
+}) {
   return (
-    <section className={cx('rounded-lg border border-slate-200 bg-white p-4 shadow-sm', className)} aria-label={typeof title === 'string' ? title : undefined}>
+    <section
+      className={cx('rounded-lg border border-slate-200 bg-white p-4 shadow-sm', className)}
+      aria-label={typeof title === 'string' ? title : undefined}
+    >
       {title || actions ? (
         <div className="mb-3 flex flex-wrap items-center justify-between gap-2">
           {title ? <h2 className="text-base font-medium">{title}</h2> : <span />}
@@ -47,14 +74,27 @@ const BUTTON = {
 export type ButtonVariant = keyof typeof BUTTON;
 
 export function buttonClass(variant: ButtonVariant = 'primary', extra?: string): string {
-  return cx('inline-flex items-center justify-center gap-2 rounded px-3 py-1.5 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 focus-visible:ring-offset-1', BUTTON[variant], extra);
+  return cx(
+    'inline-flex items-center justify-center gap-2 rounded px-3 py-1.5 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-sky-500 focus-visible:ring-offset-1',
+    BUTTON[variant],
+    extra,
+  );
 }
 
-export function Button({ variant = 'primary', className, type = 'button', ...props }: ComponentProps<'button'> & { variant?: ButtonVariant }) {
+export function Button({
+  variant = 'primary',
+  className,
+  type = 'button',
+  ...props
+}: ComponentProps<'button'> & { variant?: ButtonVariant }) {
   return <button type={type} className={buttonClass(variant, className)} {...props} />;
 }
 
-export function ButtonLink({ variant = 'secondary', className, ...props }: ComponentProps<typeof Link> & { variant?: ButtonVariant }) {
+export function ButtonLink({
+  variant = 'secondary',
+  className,
+  ...props
+}: ComponentProps<typeof Link> & { variant?: ButtonVariant }) {
   return <Link className={buttonClass(variant, className)} {...props} />;
 }
 
@@ -69,7 +109,16 @@ const TONES = {
 export type Tone = keyof typeof TONES;
 
 export function Badge({ tone = 'neutral', children }: { tone?: Tone; children: ReactNode }) {
-  return <span className={cx('inline-flex items-center rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset', TONES[tone])}>{children}</span>;
+  return (
+    <span
+      className={cx(
+        'inline-flex items-center rounded px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset',
+        TONES[tone],
+      )}
+    >
+      {children}
+    </span>
+  );
 }
 
 /** The tone for a job, snapshot or item status, so every list colours the same words alike. */
@@ -95,18 +144,41 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
 }
 
 /** A labelled form control with its error, wired for screen readers (`id`-error describes the control). */
-export function Field({ id, label, hint, error, children }: { id: string; label: string; hint?: string; error?: string; children: ReactNode }) {
+export function Field({
+  id,
+  label,
+  hint,
+  error,
+  children,
+}: {
+  id: string;
+  label: string;
+  hint?: string;
+  error?: string;
+  children: ReactNode;
+}) {
   return (
     <div className="space-y-1">
-      <label htmlFor={id} className="block text-sm font-medium">{label}</label>
+      <label htmlFor={id} className="block text-sm font-medium">
+        {label}
+      </label>
       {children}
-      {hint ? <p id={`${id}-hint`} className="text-xs text-slate-500">{hint}</p> : null}
-      {error ? <p id={`${id}-error`} role="alert" className="text-sm text-red-700">{error}</p> : null}
+      {hint ? (
+        <p id={`${id}-hint`} className="text-xs text-slate-500">
+          {hint}
+        </p>
+      ) : null}
+      {error ? (
+        <p id={`${id}-error`} role="alert" className="text-sm text-red-700">
+          {error}
+        </p>
+      ) : null}
     </div>
   );
 }
 
-export const inputClass = 'w-full rounded border border-slate-300 bg-white px-3 py-1.5 text-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500';
+export const inputClass =
+  'w-full rounded border border-slate-300 bg-white px-3 py-1.5 text-sm focus:border-sky-500 focus:outline-none focus:ring-1 focus:ring-sky-500';
 
 /** A definition list of label/value pairs, two columns on wide screens. */
 export function Facts({ items }: { items: Array<[string, ReactNode]> }) {
@@ -134,10 +206,15 @@ export function Table({ children, caption }: { children: ReactNode; caption?: st
   );
 }
 
-export const thClass = 'border-b border-slate-200 px-2 py-1.5 text-xs font-medium uppercase tracking-wide text-slate-500';
+export const thClass =
+  'border-b border-slate-200 px-2 py-1.5 text-xs font-medium uppercase tracking-wide text-slate-500';
 export const tdClass = 'border-b border-slate-100 px-2 py-1.5 align-top';
 
 /** An error said in plain words, announced to screen readers. */
 export function ErrorNote({ children }: { children: ReactNode }) {
-  return <p role="alert" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">{children}</p>;
+  return (
+    <p role="alert" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+      {children}
+    </p>
+  );
 }

@@ -4,9 +4,14 @@ import { auditEvents, devices } from '../schema';
 
 export type AuditRow = typeof auditEvents.$inferSelect;
 
-export async function insertAudit(db: Db, e: { actor: string; action: string; deviceId?: string | null; details?: unknown }): Promise<void> {
+export async function insertAudit(
+  db: Db,
+  e: { actor: string; action: string; deviceId?: string | null; details?: unknown },
+): Promise<void> {
   await db.insert(auditEvents).values({
-    actor: e.actor, action: e.action, deviceId: e.deviceId ?? null,
+    actor: e.actor,
+    action: e.action,
+    deviceId: e.deviceId ?? null,
     details: e.details === undefined ? null : JSON.stringify(e.details),
   });
 }
@@ -18,14 +23,29 @@ export async function insertAudit(db: Db, e: { actor: string; action: string; de
  */
 export async function auditMark(db: Db): Promise<number> {
   if (isPg(db)) return Date.now();
-  return (await db.select({ n: sql<number>`coalesce(max(rowid), 0)` }).from(auditEvents).limit(1))[0]?.n ?? 0;
+  return (
+    (
+      await db
+        .select({ n: sql<number>`coalesce(max(rowid), 0)` })
+        .from(auditEvents)
+        .limit(1)
+    )[0]?.n ?? 0
+  );
 }
 
 /** How many entries `actor` (or any of several) has written after `mark` (auditMark): did an action leave its record? */
 export async function countAuditSince(db: Db, actor: string | readonly string[], mark: number): Promise<number> {
   const who = typeof actor === 'string' ? eq(auditEvents.actor, actor) : inArray(auditEvents.actor, [...actor]);
   const since = isPg(db) ? gte(auditEvents.at, mark) : sql`rowid > ${mark}`;
-  return (await db.select({ n: sql<number>`count(*)` }).from(auditEvents).where(and(who, since)).limit(1))[0]?.n ?? 0;
+  return (
+    (
+      await db
+        .select({ n: sql<number>`count(*)` })
+        .from(auditEvents)
+        .where(and(who, since))
+        .limit(1)
+    )[0]?.n ?? 0
+  );
 }
 
 export async function listAudit(db: Db, filter: { deviceId?: string; action?: string } = {}, limit = 200) {
@@ -47,7 +67,10 @@ export interface AuditFilter {
 }
 
 /** Where a page of the log starts: strictly older than this event (newest first by `at`, then id). */
-export interface AuditCursor { at: number; id: string }
+export interface AuditCursor {
+  at: number;
+  id: string;
+}
 
 function match(col: typeof auditEvents.actor | typeof auditEvents.action, m: TextMatch | undefined): SQL | undefined {
   if (!m) return undefined;
@@ -69,11 +92,21 @@ export async function searchAudit(db: Db, filter: AuditFilter, opts: { before?: 
     match(auditEvents.action, filter.action),
     b ? or(lt(auditEvents.at, b.at), and(eq(auditEvents.at, b.at), lt(auditEvents.id, b.id))) : undefined,
   );
-  return db.select({
-    id: auditEvents.id, at: auditEvents.at, actor: auditEvents.actor, action: auditEvents.action,
-    deviceId: auditEvents.deviceId, devId: sql<string | null>`${devices.devId}`, details: auditEvents.details,
-  }).from(auditEvents).leftJoin(devices, eq(devices.id, auditEvents.deviceId))
-    .where(where).orderBy(desc(auditEvents.at), desc(auditEvents.id)).limit(opts.limit);
+  return db
+    .select({
+      id: auditEvents.id,
+      at: auditEvents.at,
+      actor: auditEvents.actor,
+      action: auditEvents.action,
+      deviceId: auditEvents.deviceId,
+      devId: sql<string | null>`${devices.devId}`,
+      details: auditEvents.details,
+    })
+    .from(auditEvents)
+    .leftJoin(devices, eq(devices.id, auditEvents.deviceId))
+    .where(where)
+    .orderBy(desc(auditEvents.at), desc(auditEvents.id))
+    .limit(opts.limit);
 }
 
 export type AuditEntry = Awaited<ReturnType<typeof searchAudit>>[number];

@@ -6,7 +6,9 @@ import { blobKeys, contentKeys } from '../schema';
 import { chunks } from './chunks';
 
 export async function getContentKey(db: Db, owner: string): Promise<string | undefined> {
-  return (await db.select({ wrapped: contentKeys.wrapped }).from(contentKeys).where(eq(contentKeys.owner, owner)).limit(1))[0]?.wrapped;
+  return (
+    await db.select({ wrapped: contentKeys.wrapped }).from(contentKeys).where(eq(contentKeys.owner, owner)).limit(1)
+  )[0]?.wrapped;
 }
 
 /** Inserts a data key unless the owner has one; returns the one that is stored. */
@@ -19,7 +21,8 @@ export async function deleteContentKeys(db: Db, owners: readonly string[]): Prom
   let n = 0;
   for (const part of chunks(owners)) {
     await db.delete(blobKeys).where(inArray(blobKeys.owner, part));
-    n += (await db.delete(contentKeys).where(inArray(contentKeys.owner, part)).returning({ owner: contentKeys.owner })).length;
+    n += (await db.delete(contentKeys).where(inArray(contentKeys.owner, part)).returning({ owner: contentKeys.owner }))
+      .length;
   }
   return n;
 }
@@ -35,9 +38,14 @@ export interface BlobKeyRow {
 /** The wraps of one blob's key, `owner`'s first when it has one. */
 export async function blobKeysFor(db: Db, hash: string, owner?: string): Promise<BlobKeyRow[]> {
   const found = await rows<BlobKeyRow>(db, sql`select owner, wrapped from blob_keys where hash = ${hash}`);
-  return owner && found.length > 1 ? found.sort((a, b) => Number(b.owner === owner) - Number(a.owner === owner)) : found;
+  return owner && found.length > 1
+    ? found.sort((a, b) => Number(b.owner === owner) - Number(a.owner === owner))
+    : found;
 }
 
 export async function insertBlobKey(db: Db, hash: string, owner: string, wrapped: string): Promise<void> {
-  await exec(db, sql`insert into blob_keys (hash, owner, wrapped) values (${hash}, ${owner}, ${wrapped}) on conflict do nothing`);
+  await exec(
+    db,
+    sql`insert into blob_keys (hash, owner, wrapped) values (${hash}, ${owner}, ${wrapped}) on conflict do nothing`,
+  );
 }

@@ -26,17 +26,31 @@ export async function upsertDevice(
   return db.transaction(async (tx) => {
     let subscriberId: string | undefined;
     if (owner?.msisdn) {
-      subscriberId = (await tx.select().from(msisdns).where(eq(msisdns.msisdn, owner.msisdn)).limit(1))[0]?.subscriberId;
+      subscriberId = (await tx.select().from(msisdns).where(eq(msisdns.msisdn, owner.msisdn)).limit(1))[0]
+        ?.subscriberId;
     }
     if (!subscriberId && (owner?.subscriberName || owner?.msisdn)) {
-      subscriberId = (await tx.insert(subscribers).values({ name: owner.subscriberName ?? owner.msisdn!, email: owner.email ?? null }).returning())[0]!.id;
+      subscriberId = (
+        await tx
+          .insert(subscribers)
+          .values({ name: owner.subscriberName ?? owner.msisdn!, email: owner.email ?? null })
+          .returning()
+      )[0]!.id;
       if (owner.msisdn) await tx.insert(msisdns).values({ msisdn: owner.msisdn, subscriberId });
     }
-    if (subscriberId && owner?.email) await tx.update(subscribers).set({ email: owner.email }).where(eq(subscribers.id, subscriberId));
+    if (subscriberId && owner?.email)
+      await tx.update(subscribers).set({ email: owner.email }).where(eq(subscribers.id, subscriberId));
     const [existing] = await tx.select().from(devices).where(eq(devices.devId, device.devId)).limit(1);
     const [row] = existing
-      ? await tx.update(devices).set({ ...device, ...(subscriberId ? { subscriberId } : {}) }).where(eq(devices.id, existing.id)).returning()
-      : await tx.insert(devices).values({ ...device, subscriberId }).returning();
+      ? await tx
+          .update(devices)
+          .set({ ...device, ...(subscriberId ? { subscriberId } : {}) })
+          .where(eq(devices.id, existing.id))
+          .returning()
+      : await tx
+          .insert(devices)
+          .values({ ...device, subscriberId })
+          .returning();
     // The search index, in the same transaction: the owner's terms (name, email, MSISDN, this
     // IMEI) and, for a handset that changed hands, the previous owner's (without it now).
     for (const id of new Set([row!.subscriberId, existing?.subscriberId])) if (id) await indexSubscriber(tx, id);
@@ -46,7 +60,9 @@ export async function upsertDevice(
 
 /** The columns a DM message updates (only those given); a null leaves the column as it is. */
 export async function updateDeviceAfterMessage(
-  db: Db, id: string, patch: { lastSeenAt?: number; encoding?: 'xml' | 'wbxml'; clientNonce?: string; serverNonce?: string },
+  db: Db,
+  id: string,
+  patch: { lastSeenAt?: number; encoding?: 'xml' | 'wbxml'; clientNonce?: string; serverNonce?: string },
 ): Promise<void> {
   const set: Partial<Pick<NewDevice, 'lastSeenAt' | 'encoding' | 'clientNonce' | 'serverNonce'>> = {};
   if (patch.lastSeenAt !== undefined) set.lastSeenAt = patch.lastSeenAt;
@@ -66,7 +82,8 @@ export async function updateDevice(db: Db, id: string, patch: Partial<Omit<NewDe
   await db.transaction(async (tx) => {
     const before = await getDevice(tx, id);
     await tx.update(devices).set(patch).where(eq(devices.id, id));
-    for (const s of new Set([before?.subscriberId, (await getDevice(tx, id))?.subscriberId])) if (s) await indexSubscriber(tx, s);
+    for (const s of new Set([before?.subscriberId, (await getDevice(tx, id))?.subscriberId]))
+      if (s) await indexSubscriber(tx, s);
   });
 }
 

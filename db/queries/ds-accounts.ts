@@ -18,11 +18,27 @@ export interface DsAccountListRow {
 export async function listDsAccounts(db: Db, opts: { q?: string; limit?: number } = {}): Promise<DsAccountListRow[]> {
   const q = opts.q?.trim();
   const pattern = q ? `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
-  return db.select({
-    id: dsAccounts.id, deviceId: dsAccounts.deviceId, devId: devices.devId, manufacturer: devices.manufacturer, model: devices.model,
-    username: dsAccounts.username, auth: dsAccounts.auth, createdAt: dsAccounts.createdAt,
-  }).from(dsAccounts).innerJoin(devices, eq(devices.id, dsAccounts.deviceId))
-    .where(pattern ? or(sql`lower(${devices.devId}) like ${pattern} escape '\\'`, sql`lower(${dsAccounts.username}) like ${pattern} escape '\\'`) : undefined)
+  return db
+    .select({
+      id: dsAccounts.id,
+      deviceId: dsAccounts.deviceId,
+      devId: devices.devId,
+      manufacturer: devices.manufacturer,
+      model: devices.model,
+      username: dsAccounts.username,
+      auth: dsAccounts.auth,
+      createdAt: dsAccounts.createdAt,
+    })
+    .from(dsAccounts)
+    .innerJoin(devices, eq(devices.id, dsAccounts.deviceId))
+    .where(
+      pattern
+        ? or(
+            sql`lower(${devices.devId}) like ${pattern} escape '\\'`,
+            sql`lower(${dsAccounts.username}) like ${pattern} escape '\\'`,
+          )
+        : undefined,
+    )
     .orderBy(desc(dsAccounts.createdAt), dsAccounts.id)
     .limit(opts.limit ?? 200);
 }

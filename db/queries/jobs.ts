@@ -1,7 +1,13 @@
 import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { isPg, type Db } from '../client';
 import { jobs } from '../schema';
-import { parseJobPayload, serializeJobPayload, type JobKind, type JobPayloads, type JobRequestOf } from '../../lib/jobs/kinds';
+import {
+  parseJobPayload,
+  serializeJobPayload,
+  type JobKind,
+  type JobPayloads,
+  type JobRequestOf,
+} from '../../lib/jobs/kinds';
 
 type JobRecord = typeof jobs.$inferSelect;
 type JobColumns = Omit<JobRecord, 'kind' | 'payload'>;
@@ -11,12 +17,19 @@ type JobColumns = Omit<JobRecord, 'kind' | 'payload'>;
  * (lib/jobs/kinds.ts), so `job.kind === 'backup'` types `job.payload`. `JobRow<'restore'>`
  * is a restore job.
  */
-export type JobRow<K extends JobKind = JobKind> = K extends JobKind ? JobColumns & { kind: K; payload: JobPayloads[K] } : never;
+export type JobRow<K extends JobKind = JobKind> = K extends JobKind
+  ? JobColumns & { kind: K; payload: JobPayloads[K] }
+  : never;
 export type JobStatus = JobRecord['status'];
 /** What changes on a job after it is created: never its kind or its request. */
 export type JobPatch = Partial<Omit<JobColumns, 'id'>>;
 /** A job to create: its kind and payload, the device, and how it waits. */
-export type NewJob = JobRequestOf & { deviceId: string; dependsOn?: string | null; wakePending?: boolean; notBefore?: number | null };
+export type NewJob = JobRequestOf & {
+  deviceId: string;
+  dependsOn?: string | null;
+  wakePending?: boolean;
+  notBefore?: number | null;
+};
 
 /** A row as read: its payload parsed once, here (a payload that does not fit its kind throws JobPayloadError). */
 export function toJob(row: JobRecord): JobRow {
@@ -24,14 +37,26 @@ export function toJob(row: JobRecord): JobRow {
 }
 
 /** A queued job whose dependency (if any) has succeeded. */
-const dependencyMet = or(isNull(jobs.dependsOn), sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status = 'succeeded')`);
+const dependencyMet = or(
+  isNull(jobs.dependsOn),
+  sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status = 'succeeded')`,
+);
 
 /** Creates a job; its payload is checked against its kind and serialized here, once. */
 export async function insertJob<K extends JobKind>(db: Db, job: NewJob & { kind: K }): Promise<JobRow<K>> {
-  const row = (await db.insert(jobs).values({
-    deviceId: job.deviceId, kind: job.kind, payload: serializeJobPayload(job),
-    dependsOn: job.dependsOn ?? null, wakePending: job.wakePending ?? false, notBefore: job.notBefore ?? null,
-  }).returning())[0]!;
+  const row = (
+    await db
+      .insert(jobs)
+      .values({
+        deviceId: job.deviceId,
+        kind: job.kind,
+        payload: serializeJobPayload(job),
+        dependsOn: job.dependsOn ?? null,
+        wakePending: job.wakePending ?? false,
+        notBefore: job.notBefore ?? null,
+      })
+      .returning()
+  )[0]!;
   return toJob(row) as JobRow<K>;
 }
 
@@ -44,33 +69,67 @@ export async function getJob(db: Db, id: string): Promise<JobRow | undefined> {
  * Queued jobs for a device that may run now, oldest first: not deferred to later, and not
  * waiting for a job they depend on (a failed dependency fails them: see failOrphans).
  */
-export async function runnableJobs(db: Db, deviceId: string, now: number, opts: { ignoreBackoff?: boolean } = {}): Promise<JobRow[]> {
+export async function runnableJobs(
+  db: Db,
+  deviceId: string,
+  now: number,
+  opts: { ignoreBackoff?: boolean } = {},
+): Promise<JobRow[]> {
   const due = opts.ignoreBackoff
     ? or(isNull(jobs.notBefore), lte(jobs.notBefore, now), sql`${jobs.attempts} > 0`)
     : or(isNull(jobs.notBefore), lte(jobs.notBefore, now));
-  return (await db.select().from(jobs)
-    .where(and(eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'), due, dependencyMet))
-    .orderBy(asc(jobs.createdAt))).map(toJob);
+  return (
+    await db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'), due, dependencyMet))
+      .orderBy(asc(jobs.createdAt))
+  ).map(toJob);
 }
 
 export async function jobsInSession(db: Db, sessionRef: string): Promise<JobRow[]> {
-  return (await db.select().from(jobs).where(and(eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running')))).map(toJob);
+  return (
+    await db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running')))
+  ).map(toJob);
 }
 
-export async function jobsForDevice(db: Db, deviceId: string, statuses?: readonly JobStatus[], limit = 200): Promise<JobRow[]> {
-  const where = statuses ? and(eq(jobs.deviceId, deviceId), inArray(jobs.status, [...statuses])) : eq(jobs.deviceId, deviceId);
+export async function jobsForDevice(
+  db: Db,
+  deviceId: string,
+  statuses?: readonly JobStatus[],
+  limit = 200,
+): Promise<JobRow[]> {
+  const where = statuses
+    ? and(eq(jobs.deviceId, deviceId), inArray(jobs.status, [...statuses]))
+    : eq(jobs.deviceId, deviceId);
   return (await db.select().from(jobs).where(where).orderBy(desc(jobs.createdAt)).limit(limit)).map(toJob);
 }
 
 /** Running jobs of a device held by a session other than `sessionRef` (which the handset abandoned). */
 export async function runningElsewhere(db: Db, deviceId: string, sessionRef: string): Promise<JobRow[]> {
-  return (await db.select().from(jobs).where(and(
-    eq(jobs.deviceId, deviceId), eq(jobs.status, 'running'), sql`coalesce(${jobs.sessionRef}, '') <> ${sessionRef}`,
-  ))).map(toJob);
+  return (
+    await db
+      .select()
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.deviceId, deviceId),
+          eq(jobs.status, 'running'),
+          sql`coalesce(${jobs.sessionRef}, '') <> ${sessionRef}`,
+        ),
+      )
+  ).map(toJob);
 }
 
 function wakeDue(now: number) {
-  return and(eq(jobs.wakePending, true), eq(jobs.status, 'queued'), or(isNull(jobs.notBefore), lte(jobs.notBefore, now)));
+  return and(
+    eq(jobs.wakePending, true),
+    eq(jobs.status, 'queued'),
+    or(isNull(jobs.notBefore), lte(jobs.notBefore, now)),
+  );
 }
 
 /**
@@ -81,29 +140,58 @@ function wakeDue(now: number) {
  */
 export async function claimWakes(db: Db, now: number, limit: number): Promise<JobRow[]> {
   const due = db.select({ id: jobs.id }).from(jobs).where(wakeDue(now)).orderBy(asc(jobs.createdAt)).limit(limit);
-  const pick = isPg(db) ? (due as unknown as { for(s: 'update', o: { skipLocked: true }): typeof due }).for('update', { skipLocked: true }) : due;
-  const claimed = await db.update(jobs).set({ wakePending: false }).where(and(inArray(jobs.id, pick), eq(jobs.wakePending, true))).returning();
+  const pick = isPg(db)
+    ? (due as unknown as { for(s: 'update', o: { skipLocked: true }): typeof due }).for('update', { skipLocked: true })
+    : due;
+  const claimed = await db
+    .update(jobs)
+    .set({ wakePending: false })
+    .where(and(inArray(jobs.id, pick), eq(jobs.wakePending, true)))
+    .returning();
   return claimed.sort((a, b) => a.createdAt - b.createdAt).map(toJob);
 }
 
 /** Queued jobs whose dependency ended without success: they cannot run. */
 export async function blockedByFailure(db: Db, deviceId: string): Promise<JobRow[]> {
-  return (await db.select().from(jobs).where(and(
-    eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'),
-    sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status in ('failed', 'cancelled'))`,
-  ))).map(toJob);
+  return (
+    await db
+      .select()
+      .from(jobs)
+      .where(
+        and(
+          eq(jobs.deviceId, deviceId),
+          eq(jobs.status, 'queued'),
+          sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status in ('failed', 'cancelled'))`,
+        ),
+      )
+  ).map(toJob);
 }
 
 export async function updateJob(db: Db, id: string, patch: JobPatch): Promise<void> {
-  await db.update(jobs).set({ ...patch, updatedAt: Date.now() }).where(eq(jobs.id, id));
+  await db
+    .update(jobs)
+    .set({ ...patch, updatedAt: Date.now() })
+    .where(eq(jobs.id, id));
 }
 
 /**
  * Updates a running job only while `sessionRef` still holds it: a handset that reconnected
  * gave the job to its new session, and the old session's last message must not overwrite it.
  */
-export async function updateJobInSession(db: Db, id: string, sessionRef: string | null, patch: JobPatch): Promise<boolean> {
+export async function updateJobInSession(
+  db: Db,
+  id: string,
+  sessionRef: string | null,
+  patch: JobPatch,
+): Promise<boolean> {
   if (!sessionRef) return false;
-  return (await db.update(jobs).set({ ...patch, updatedAt: Date.now() })
-    .where(and(eq(jobs.id, id), eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running'))).returning({ id: jobs.id })).length === 1;
+  return (
+    (
+      await db
+        .update(jobs)
+        .set({ ...patch, updatedAt: Date.now() })
+        .where(and(eq(jobs.id, id), eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running')))
+        .returning({ id: jobs.id })
+    ).length === 1
+  );
 }

@@ -9,12 +9,21 @@ import { exec, rows } from '../sql';
  * once cannot both get it: the row it returns (none when the lease stayed another's) says who
  * holds it, with no second read that another process's write could come between.
  */
-export async function acquireLease(db: Db, name: string, holder: string, ttlMs: number, now = Date.now()): Promise<boolean> {
-  const got = await rows<{ holder: string }>(db, sql`
+export async function acquireLease(
+  db: Db,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  now = Date.now(),
+): Promise<boolean> {
+  const got = await rows<{ holder: string }>(
+    db,
+    sql`
     insert into leases (name, holder, expires_at) values (${name}, ${holder}, ${now + ttlMs})
     on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at
     where leases.expires_at < ${now} or leases.holder = excluded.holder
-    returning holder`);
+    returning holder`,
+  );
   return got[0]?.holder === holder;
 }
 

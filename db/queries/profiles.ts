@@ -6,7 +6,13 @@ export type ModelRow = typeof deviceModels.$inferSelect;
 export type ProfileRow = typeof backupProfiles.$inferSelect;
 
 export async function findModel(db: Db, manufacturer: string, model: string): Promise<ModelRow | undefined> {
-  return (await db.select().from(deviceModels).where(and(eq(deviceModels.manufacturer, manufacturer), eq(deviceModels.model, model))).limit(1))[0];
+  return (
+    await db
+      .select()
+      .from(deviceModels)
+      .where(and(eq(deviceModels.manufacturer, manufacturer), eq(deviceModels.model, model)))
+      .limit(1)
+  )[0];
 }
 
 export async function ensureModel(db: Db, manufacturer: string, model: string): Promise<ModelRow> {
@@ -25,6 +31,11 @@ export async function profileRows(db: Db, modelId: string): Promise<ProfileRow[]
 /** Sets the paths of one category for a model (replacing what was there). */
 export async function setProfile(db: Db, modelId: string, category: string, paths: readonly string[]): Promise<void> {
   const value = JSON.stringify(paths);
-  await db.insert(backupProfiles).values({ modelId, category, paths: value })
-    .onConflictDoUpdate({ target: [backupProfiles.modelId, backupProfiles.category], set: { paths: value, updatedAt: Date.now() } });
+  await db
+    .insert(backupProfiles)
+    .values({ modelId, category, paths: value })
+    .onConflictDoUpdate({
+      target: [backupProfiles.modelId, backupProfiles.category],
+      set: { paths: value, updatedAt: Date.now() },
+    });
 }

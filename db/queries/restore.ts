@@ -6,7 +6,10 @@ export type RestorePlanRow = typeof restorePlans.$inferSelect;
 export type RestoreItemRow = typeof restoreItems.$inferSelect;
 export type ConsentRow = typeof consents.$inferSelect;
 
-export async function insertPlan(db: Db, row: Omit<typeof restorePlans.$inferInsert, 'id' | 'createdAt'>): Promise<RestorePlanRow> {
+export async function insertPlan(
+  db: Db,
+  row: Omit<typeof restorePlans.$inferInsert, 'id' | 'createdAt'>,
+): Promise<RestorePlanRow> {
   return (await db.insert(restorePlans).values(row).returning())[0]!;
 }
 
@@ -18,28 +21,57 @@ export async function setPlanJob(db: Db, id: string, jobId: string): Promise<voi
   await db.update(restorePlans).set({ jobId }).where(eq(restorePlans.id, id));
 }
 
-export async function insertItems(db: Db, rows: Array<Omit<typeof restoreItems.$inferInsert, 'id' | 'updatedAt'>>): Promise<void> {
+export async function insertItems(
+  db: Db,
+  rows: Array<Omit<typeof restoreItems.$inferInsert, 'id' | 'updatedAt'>>,
+): Promise<void> {
   for (let i = 0; i < rows.length; i += 500) await db.insert(restoreItems).values(rows.slice(i, i + 500));
 }
 
-export async function listItems(db: Db, jobId: string, statuses?: readonly RestoreItemRow['status'][]): Promise<RestoreItemRow[]> {
-  const where = statuses ? and(eq(restoreItems.jobId, jobId), inArray(restoreItems.status, [...statuses])) : eq(restoreItems.jobId, jobId);
+export async function listItems(
+  db: Db,
+  jobId: string,
+  statuses?: readonly RestoreItemRow['status'][],
+): Promise<RestoreItemRow[]> {
+  const where = statuses
+    ? and(eq(restoreItems.jobId, jobId), inArray(restoreItems.status, [...statuses]))
+    : eq(restoreItems.jobId, jobId);
   return db.select().from(restoreItems).where(where).orderBy(asc(restoreItems.seq));
 }
 
-export async function updateItem(db: Db, jobId: string, seq: number, patch: Partial<Pick<RestoreItemRow, 'status' | 'code' | 'detail' | 'op'>>): Promise<void> {
-  await db.update(restoreItems).set({ ...patch, updatedAt: Date.now() }).where(and(eq(restoreItems.jobId, jobId), eq(restoreItems.seq, seq)));
+export async function updateItem(
+  db: Db,
+  jobId: string,
+  seq: number,
+  patch: Partial<Pick<RestoreItemRow, 'status' | 'code' | 'detail' | 'op'>>,
+): Promise<void> {
+  await db
+    .update(restoreItems)
+    .set({ ...patch, updatedAt: Date.now() })
+    .where(and(eq(restoreItems.jobId, jobId), eq(restoreItems.seq, seq)));
 }
 
-export async function setItemsStatus(db: Db, jobId: string, from: readonly RestoreItemRow['status'][], to: RestoreItemRow['status']): Promise<void> {
-  await db.update(restoreItems).set({ status: to, updatedAt: Date.now() }).where(and(eq(restoreItems.jobId, jobId), inArray(restoreItems.status, [...from])));
+export async function setItemsStatus(
+  db: Db,
+  jobId: string,
+  from: readonly RestoreItemRow['status'][],
+  to: RestoreItemRow['status'],
+): Promise<void> {
+  await db
+    .update(restoreItems)
+    .set({ status: to, updatedAt: Date.now() })
+    .where(and(eq(restoreItems.jobId, jobId), inArray(restoreItems.status, [...from])));
 }
 
 export async function insertConsent(db: Db, row: Omit<typeof consents.$inferInsert, 'id' | 'at'>): Promise<ConsentRow> {
   return (await db.insert(consents).values(row).returning())[0]!;
 }
 
-export async function listConsents(db: Db, filter: { deviceId?: string; subscriberId?: string; jobId?: string }, limit = 200): Promise<ConsentRow[]> {
+export async function listConsents(
+  db: Db,
+  filter: { deviceId?: string; subscriberId?: string; jobId?: string },
+  limit = 200,
+): Promise<ConsentRow[]> {
   const where = and(
     filter.deviceId ? eq(consents.deviceId, filter.deviceId) : undefined,
     filter.subscriberId ? eq(consents.subscriberId, filter.subscriberId) : undefined,

@@ -12,7 +12,6 @@ import type { SnapshotRow } from './snapshots';
 
 export type BlobRow = typeof blobs.$inferSelect;
 
-
 /** Every snapshot of a device, any status, newest first. */
 export async function allDeviceSnapshots(db: Db, deviceId: string): Promise<SnapshotRow[]> {
   return db.select().from(snapshots).where(eq(snapshots.deviceId, deviceId)).orderBy(desc(snapshots.startedAt));
@@ -30,21 +29,30 @@ export async function completeSnapshots(db: Db, deviceId?: string): Promise<Snap
 export async function deleteUnheldSnapshots(db: Db, ids: readonly string[]): Promise<number> {
   let n = 0;
   for (const part of chunks(ids)) {
-    n += (await db.delete(snapshots).where(and(inArray(snapshots.id, part), eq(snapshots.legalHold, false))).returning({ id: snapshots.id })).length;
+    n += (
+      await db
+        .delete(snapshots)
+        .where(and(inArray(snapshots.id, part), eq(snapshots.legalHold, false)))
+        .returning({ id: snapshots.id })
+    ).length;
   }
   return n;
 }
 
 /** Every snapshot that names a manifest: its id and root hash. */
 export async function snapshotRoots(db: Db): Promise<Array<{ id: string; rootHash: string }>> {
-  return await db.select({ id: snapshots.id, rootHash: snapshots.rootHash }).from(snapshots)
-    .where(isNotNull(snapshots.rootHash)) as Array<{ id: string; rootHash: string }>;
+  return (await db
+    .select({ id: snapshots.id, rootHash: snapshots.rootHash })
+    .from(snapshots)
+    .where(isNotNull(snapshots.rootHash))) as Array<{ id: string; rootHash: string }>;
 }
 
 /** Hashes referenced by staged entries (backups in progress), with the snapshot staging them. */
 export async function stagedHashes(db: Db): Promise<Array<{ snapshotId: string; hash: string }>> {
-  return await db.select({ snapshotId: snapshotStaging.snapshotId, hash: snapshotStaging.hash }).from(snapshotStaging)
-    .where(isNotNull(snapshotStaging.hash)) as Array<{ snapshotId: string; hash: string }>;
+  return (await db
+    .select({ snapshotId: snapshotStaging.snapshotId, hash: snapshotStaging.hash })
+    .from(snapshotStaging)
+    .where(isNotNull(snapshotStaging.hash))) as Array<{ snapshotId: string; hash: string }>;
 }
 
 export async function allBlobRows(db: Db): Promise<BlobRow[]> {
@@ -54,13 +62,14 @@ export async function allBlobRows(db: Db): Promise<BlobRow[]> {
 /** The blobs rows of those of `hashes` that have one. */
 export async function blobRowsFor(db: Db, hashes: readonly string[]): Promise<BlobRow[]> {
   const out: BlobRow[] = [];
-  for (const part of chunks(hashes)) out.push(...await db.select().from(blobs).where(inArray(blobs.hash, part)));
+  for (const part of chunks(hashes)) out.push(...(await db.select().from(blobs).where(inArray(blobs.hash, part))));
   return out;
 }
 
 export async function deleteBlobRows(db: Db, hashes: readonly string[]): Promise<number> {
   let n = 0;
-  for (const part of chunks(hashes)) n += (await db.delete(blobs).where(inArray(blobs.hash, part)).returning({ hash: blobs.hash })).length;
+  for (const part of chunks(hashes))
+    n += (await db.delete(blobs).where(inArray(blobs.hash, part)).returning({ hash: blobs.hash })).length;
   return n;
 }
 
@@ -74,8 +83,11 @@ const PLAN_PIN_MS = 24 * 60 * 60_000;
 
 /** Snapshots of a device that a restore not yet over (or planned in the last day) needs. */
 export async function restorePinned(db: Db, deviceId: string): Promise<Set<string>> {
-  const rows = await column<string>(db, sql`
+  const rows = await column<string>(
+    db,
+    sql`
     select p.snapshot_id as id from restore_plans p left join jobs j on j.id = p.job_id
-    where p.source_device_id = ${deviceId} and ((p.job_id is null and p.created_at > ${Date.now() - PLAN_PIN_MS}) or j.status in ('queued', 'running'))`);
+    where p.source_device_id = ${deviceId} and ((p.job_id is null and p.created_at > ${Date.now() - PLAN_PIN_MS}) or j.status in ('queued', 'running'))`,
+  );
   return new Set(rows);
 }

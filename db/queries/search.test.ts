@@ -13,7 +13,15 @@ import { getDeviceByDevId, updateDevice } from './devices';
 import { ensureSearchIndex, reindexAll, searchSubscribers } from './search';
 import { updateSubscriber } from './subscribers';
 
-const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
+const base = {
+  manufacturer: 'Nimbus',
+  model: 'N1',
+  serverId: 'rewind',
+  clientAuth: 'md5' as const,
+  clientUser: 'u',
+  clientPass: 'p',
+  serverPass: 's',
+};
 const ADA_IMEI = 'IMEI:356938035643809';
 const BOB_IMEI = 'IMEI:490154203237518';
 
@@ -23,13 +31,26 @@ const terms = () => column<string>(db, sql`select term from search_terms order b
 
 beforeEach(async () => {
   db = await testDb();
-  await provisionDevice(db, { ...base, devId: ADA_IMEI, subscriber: 'Ada Lovelace', msisdn: '+44 7700 900123', email: 'ada@example.org' });
+  await provisionDevice(db, {
+    ...base,
+    devId: ADA_IMEI,
+    subscriber: 'Ada Lovelace',
+    msisdn: '+44 7700 900123',
+    email: 'ada@example.org',
+  });
   await provisionDevice(db, { ...base, devId: BOB_IMEI, subscriber: 'Bob Babbage', msisdn: '447700900456' });
 });
 
 describe('searchSubscribers', async () => {
   it('finds the same subscriber by every usual form of the MSISDN', async () => {
-    for (const q of ['+44 7700 900123', '447700900123', '07700 900123', '0044 7700 900123', '+44 (0)7700 900123', '4477009001']) {
+    for (const q of [
+      '+44 7700 900123',
+      '447700900123',
+      '07700 900123',
+      '0044 7700 900123',
+      '+44 (0)7700 900123',
+      '4477009001',
+    ]) {
       expect(await names(q), q).toEqual(['Ada Lovelace']);
     }
     expect(await names('447700')).toEqual(['Ada Lovelace', 'Bob Babbage']);
@@ -38,7 +59,11 @@ describe('searchSubscribers', async () => {
 
   it('finds a handset by its IMEI or part of it, and says which handset', async () => {
     const [hit] = await searchSubscribers(db, '35693803', 5);
-    expect(hit).toMatchObject({ name: 'Ada Lovelace', match: { kind: 'imei', value: '356938035643809' }, device: { devId: ADA_IMEI, model: 'N1' } });
+    expect(hit).toMatchObject({
+      name: 'Ada Lovelace',
+      match: { kind: 'imei', value: '356938035643809' },
+      device: { devId: ADA_IMEI, model: 'N1' },
+    });
     expect(await names('IMEI:4901542')).toEqual(['Bob Babbage']);
   });
 
@@ -47,19 +72,46 @@ describe('searchSubscribers', async () => {
     expect(await names('bob b')).toEqual(['Bob Babbage']);
     expect(await names('ADA@EX')).toEqual(['Ada Lovelace']);
     const [hit] = await searchSubscribers(db, '07700 900123');
-    expect(hit).toMatchObject({ email: 'ada@example.org', msisdns: ['447700900123'], devices: 1, match: { kind: 'msisdn', value: '447700900123' } });
+    expect(hit).toMatchObject({
+      email: 'ada@example.org',
+      msisdns: ['447700900123'],
+      devices: 1,
+      match: { kind: 'msisdn', value: '447700900123' },
+    });
     expect(hit!.device).toBeUndefined();
   });
 
   it('puts an exact match first, and keeps to the limit', async () => {
-    await provisionDevice(db, { ...base, devId: 'IMEI:353918052731247', subscriber: 'Adam Aardvark', msisdn: '447700900789' });
-    await provisionDevice(db, { ...base, devId: 'IMEI:353918052731254', subscriber: 'Zed Ada', msisdn: '447700900790' });
+    await provisionDevice(db, {
+      ...base,
+      devId: 'IMEI:353918052731247',
+      subscriber: 'Adam Aardvark',
+      msisdn: '447700900789',
+    });
+    await provisionDevice(db, {
+      ...base,
+      devId: 'IMEI:353918052731254',
+      subscriber: 'Zed Ada',
+      msisdn: '447700900790',
+    });
     expect(await names('ada')).toEqual(['Ada Lovelace', 'Zed Ada', 'Adam Aardvark']);
     expect(await names('ada', 1)).toEqual(['Ada Lovelace']);
   });
 
   it('is harmless with hostile or huge input', async () => {
-    for (const q of ['%', '_', '_da', "' or 1=1 --", '"; drop table subscribers; --', '\\', '%%%%', '\u0000', 'a'.repeat(100_000), '9'.repeat(5_000), '\ud800']) {
+    for (const q of [
+      '%',
+      '_',
+      '_da',
+      "' or 1=1 --",
+      '"; drop table subscribers; --',
+      '\\',
+      '%%%%',
+      '\u0000',
+      'a'.repeat(100_000),
+      '9'.repeat(5_000),
+      '\ud800',
+    ]) {
       expect(await names(q), q.slice(0, 20)).toEqual([]);
     }
     expect(await names('ada')).toEqual(['Ada Lovelace']); // everything still there
@@ -118,7 +170,13 @@ describe('the index follows the data', async () => {
   });
 
   it.skipIf(testingPg())('every search is a range on the primary key', async () => {
-    const plan = sqliteClient(db)!.prepare("explain query plan select term, subscriber_id from search_terms where term >= ? and term < ? order by term limit 10").all('w:a', 'w:b') as Array<{ detail: string }>;
-    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING (COVERING )?INDEX sqlite_autoindex_search_terms_1 \(term>\? AND term<\?\)/);
+    const plan = sqliteClient(db)!
+      .prepare(
+        'explain query plan select term, subscriber_id from search_terms where term >= ? and term < ? order by term limit 10',
+      )
+      .all('w:a', 'w:b') as Array<{ detail: string }>;
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(
+      /USING (COVERING )?INDEX sqlite_autoindex_search_terms_1 \(term>\? AND term<\?\)/,
+    );
   });
 });

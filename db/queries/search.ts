@@ -7,7 +7,15 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
 import { exec, rows, value } from '../sql';
-import { describeTerm, imeiDigits, normaliseText, prefixUpperBound, queryPrefixes, termsOf, type SearchHit } from '../../lib/search/search';
+import {
+  describeTerm,
+  imeiDigits,
+  normaliseText,
+  prefixUpperBound,
+  queryPrefixes,
+  termsOf,
+  type SearchHit,
+} from '../../lib/search/search';
 
 type SubscriberText = { id: string; name: string; email: string | null };
 
@@ -15,7 +23,10 @@ type SubscriberText = { id: string; name: string; email: string | null };
 const TERMS_PER_STATEMENT = 200;
 
 function list(values: readonly string[]): SQL {
-  return sql.join(values.map((v) => sql`${v}`), sql`, `);
+  return sql.join(
+    values.map((v) => sql`${v}`),
+    sql`, `,
+  );
 }
 
 /**
@@ -27,9 +38,20 @@ export async function indexSubscriber(db: Db, subscriberId: string): Promise<voi
   await exec(db, sql`delete from search_terms where subscriber_id = ${subscriberId}`);
   const [sub] = await rows<SubscriberText>(db, sql`select id, name, email from subscribers where id = ${subscriberId}`);
   if (!sub) return;
-  const msisdns = await rows<{ msisdn: string }>(db, sql`select msisdn from msisdns where subscriber_id = ${subscriberId}`);
-  const devIds = await rows<{ devId: string }>(db, sql`select dev_id as "devId" from devices where subscriber_id = ${subscriberId}`);
-  const terms = termsOf({ name: sub.name, email: sub.email, msisdns: msisdns.map((r) => r.msisdn), devIds: devIds.map((r) => r.devId) });
+  const msisdns = await rows<{ msisdn: string }>(
+    db,
+    sql`select msisdn from msisdns where subscriber_id = ${subscriberId}`,
+  );
+  const devIds = await rows<{ devId: string }>(
+    db,
+    sql`select dev_id as "devId" from devices where subscriber_id = ${subscriberId}`,
+  );
+  const terms = termsOf({
+    name: sub.name,
+    email: sub.email,
+    msisdns: msisdns.map((r) => r.msisdn),
+    devIds: devIds.map((r) => r.devId),
+  });
   await insertTerms(db, subscriberId, terms);
 }
 
@@ -38,7 +60,13 @@ export async function insertTerms(db: Db, subscriberId: string, terms: readonly 
   const unique = [...new Set(terms)];
   for (let i = 0; i < unique.length; i += TERMS_PER_STATEMENT) {
     const part = unique.slice(i, i + TERMS_PER_STATEMENT);
-    await exec(db, sql`insert into search_terms (term, subscriber_id) values ${sql.join(part.map((t) => sql`(${t}, ${subscriberId})`), sql`, `)} on conflict do nothing`);
+    await exec(
+      db,
+      sql`insert into search_terms (term, subscriber_id) values ${sql.join(
+        part.map((t) => sql`(${t}, ${subscriberId})`),
+        sql`, `,
+      )} on conflict do nothing`,
+    );
   }
 }
 
@@ -51,16 +79,38 @@ export async function reindexAll(db: Db, onProgress?: (done: number) => void): P
     let after = '';
     let done = 0;
     for (;;) {
-      const subs = await rows<SubscriberText>(tx, sql`select id, name, email from subscribers where id > ${after} order by id limit ${REINDEX_BATCH}`);
+      const subs = await rows<SubscriberText>(
+        tx,
+        sql`select id, name, email from subscribers where id > ${after} order by id limit ${REINDEX_BATCH}`,
+      );
       if (!subs.length) break;
       const first = subs[0]!.id;
       const last = subs[subs.length - 1]!.id;
-      const numbers = group(await rows<{ subscriberId: string; msisdn: string }>(tx,
-        sql`select subscriber_id as "subscriberId", msisdn from msisdns where subscriber_id >= ${first} and subscriber_id <= ${last}`), (r) => r.msisdn);
-      const devIds = group(await rows<{ subscriberId: string; devId: string }>(tx,
-        sql`select subscriber_id as "subscriberId", dev_id as "devId" from devices where subscriber_id >= ${first} and subscriber_id <= ${last}`), (r) => r.devId);
+      const numbers = group(
+        await rows<{ subscriberId: string; msisdn: string }>(
+          tx,
+          sql`select subscriber_id as "subscriberId", msisdn from msisdns where subscriber_id >= ${first} and subscriber_id <= ${last}`,
+        ),
+        (r) => r.msisdn,
+      );
+      const devIds = group(
+        await rows<{ subscriberId: string; devId: string }>(
+          tx,
+          sql`select subscriber_id as "subscriberId", dev_id as "devId" from devices where subscriber_id >= ${first} and subscriber_id <= ${last}`,
+        ),
+        (r) => r.devId,
+      );
       for (const sub of subs) {
-        await insertTerms(tx, sub.id, termsOf({ name: sub.name, email: sub.email, msisdns: numbers.get(sub.id) ?? [], devIds: devIds.get(sub.id) ?? [] }));
+        await insertTerms(
+          tx,
+          sub.id,
+          termsOf({
+            name: sub.name,
+            email: sub.email,
+            msisdns: numbers.get(sub.id) ?? [],
+            devIds: devIds.get(sub.id) ?? [],
+          }),
+        );
       }
       done += subs.length;
       after = last;
@@ -81,8 +131,8 @@ function group<T extends { subscriberId: string }>(rows: T[], value: (r: T) => s
  * when opened: no terms at all while there are subscribers. Cheap to ask every time.
  */
 export async function ensureSearchIndex(db: Db): Promise<void> {
-  if (await value(db, sql`select 1 as x from search_terms limit 1`) !== undefined) return;
-  if (await value(db, sql`select 1 as x from subscribers limit 1`) === undefined) return;
+  if ((await value(db, sql`select 1 as x from search_terms limit 1`)) !== undefined) return;
+  if ((await value(db, sql`select 1 as x from subscribers limit 1`)) === undefined) return;
   await reindexAll(db);
 }
 
@@ -102,8 +152,11 @@ export async function searchSubscribers(db: Db, query: string, limit = 20): Prom
   for (const [i, p] of prefixes.entries()) {
     // A subscriber can hold several terms under one prefix ("john", "john smith"): read a few more.
     // ORDER BY term: the primary key's order, so the database walks the index and stops at the limit.
-    const range = await rows<{ term: string; subscriberId: string }>(db, sql`
-      select term, subscriber_id as "subscriberId" from search_terms where term >= ${p} and term < ${prefixUpperBound(p)} order by term limit ${limit * 3}`);
+    const range = await rows<{ term: string; subscriberId: string }>(
+      db,
+      sql`
+      select term, subscriber_id as "subscriberId" from search_terms where term >= ${p} and term < ${prefixUpperBound(p)} order by term limit ${limit * 3}`,
+    );
     for (const row of range) {
       const rank = (row.term === p || row.term.slice(2) === exact ? 0 : 100) + i;
       const had = best.get(row.subscriberId);
@@ -112,25 +165,40 @@ export async function searchSubscribers(db: Db, query: string, limit = 20): Prom
   }
   if (!best.size) return [];
   const candidates = [...best.keys()];
-  const ranked = (await rows<{ id: string; name: string; email: string | null; createdAt: number }>(db,
-    sql`select id, name, email, created_at as "createdAt" from subscribers where id in (${list(candidates)})`))
+  const ranked = (
+    await rows<{ id: string; name: string; email: string | null; createdAt: number }>(
+      db,
+      sql`select id, name, email, created_at as "createdAt" from subscribers where id in (${list(candidates)})`,
+    )
+  )
     .map((sub) => ({ sub, ...best.get(sub.id)! }))
     .sort((a, b) => a.rank - b.rank || a.sub.name.localeCompare(b.sub.name) || (a.sub.id < b.sub.id ? -1 : 1))
     .slice(0, limit);
   if (!ranked.length) return [];
   const ids = ranked.map((r) => r.sub.id);
-  const numbers = group(await rows<{ subscriberId: string; msisdn: string }>(db,
-    sql`select subscriber_id as "subscriberId", msisdn from msisdns where subscriber_id in (${list(ids)}) order by msisdn`), (r) => r.msisdn);
+  const numbers = group(
+    await rows<{ subscriberId: string; msisdn: string }>(
+      db,
+      sql`select subscriber_id as "subscriberId", msisdn from msisdns where subscriber_id in (${list(ids)}) order by msisdn`,
+    ),
+    (r) => r.msisdn,
+  );
   const devices = new Map<string, NonNullable<SearchHit['device']>[]>();
-  for (const { subscriberId, ...d } of await rows<NonNullable<SearchHit['device']> & { subscriberId: string }>(db,
-    sql`select id, dev_id as "devId", manufacturer, model, subscriber_id as "subscriberId" from devices where subscriber_id in (${list(ids)}) order by dev_id`)) {
+  for (const { subscriberId, ...d } of await rows<NonNullable<SearchHit['device']> & { subscriberId: string }>(
+    db,
+    sql`select id, dev_id as "devId", manufacturer, model, subscriber_id as "subscriberId" from devices where subscriber_id in (${list(ids)}) order by dev_id`,
+  )) {
     (devices.get(subscriberId) ?? devices.set(subscriberId, []).get(subscriberId)!).push(d);
   }
   return ranked.map(({ sub, term }) => {
     const match = describeTerm(term);
     const own = devices.get(sub.id) ?? [];
-    const device = match.kind === 'imei' ? own.find((d) => imeiDigits(d.devId) === match.value)
-      : match.kind === 'devId' ? own.find((d) => normaliseText(d.devId) === match.value) : undefined;
+    const device =
+      match.kind === 'imei'
+        ? own.find((d) => imeiDigits(d.devId) === match.value)
+        : match.kind === 'devId'
+          ? own.find((d) => normaliseText(d.devId) === match.value)
+          : undefined;
     return { ...sub, msisdns: numbers.get(sub.id) ?? [], devices: own.length, match, ...(device ? { device } : {}) };
   });
 }

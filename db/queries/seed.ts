@@ -71,13 +71,22 @@ class BulkInsert {
   private readonly tail: SQL;
   private rows: SQL[] = [];
 
-  constructor(private readonly table: string, columns: readonly string[], ignoreDuplicates = false) {
+  constructor(
+    private readonly table: string,
+    columns: readonly string[],
+    ignoreDuplicates = false,
+  ) {
     this.head = sql.raw(`insert into ${table} (${columns.join(', ')}) values `);
     this.tail = sql.raw(ignoreDuplicates ? ' on conflict do nothing' : '');
   }
 
   add(...values: unknown[]): void {
-    this.rows.push(sql`(${sql.join(values.map((v) => sql`${v}`), sql`, `)})`);
+    this.rows.push(
+      sql`(${sql.join(
+        values.map((v) => sql`${v}`),
+        sql`, `,
+      )})`,
+    );
   }
 
   /** Writes what was added; in the order of the foreign keys: a table's rows after those they refer to. */
@@ -104,8 +113,22 @@ export async function seedWriter(db: Db): Promise<SeedWriter> {
   const subs = new BulkInsert('subscribers', ['id', 'name', 'email', 'created_at']);
   const numbers = new BulkInsert('msisdns', ['msisdn', 'subscriber_id']);
   const devices = new BulkInsert('devices', [
-    'id', 'dev_id', 'manufacturer', 'model', 'firmware', 'subscriber_id', 'server_id', 'client_auth', 'client_user', 'client_derived',
-    'server_auth', 'server_derived', 'client_nonce', 'server_nonce', 'last_seen_at', 'created_at',
+    'id',
+    'dev_id',
+    'manufacturer',
+    'model',
+    'firmware',
+    'subscriber_id',
+    'server_id',
+    'client_auth',
+    'client_user',
+    'client_derived',
+    'server_auth',
+    'server_derived',
+    'client_nonce',
+    'server_nonce',
+    'last_seen_at',
+    'created_at',
   ]);
   const terms = new BulkInsert('search_terms', ['term', 'subscriber_id'], true);
   const random = randomPool();
@@ -120,11 +143,31 @@ export async function seedWriter(db: Db): Promise<SeedWriter> {
         numbers.add(h.msisdn, id);
         const secret = random(32);
         devices.add(
-          nextId(), h.devId, h.manufacturer, h.model, h.firmware, id, 'rewind', 'hmac', h.devId, secret.subarray(0, 16).toString('base64'),
-          'hmac', secret.subarray(16).toString('base64'), '', '', h.lastSeenAt, now,
+          nextId(),
+          h.devId,
+          h.manufacturer,
+          h.model,
+          h.firmware,
+          id,
+          'rewind',
+          'hmac',
+          h.devId,
+          secret.subarray(0, 16).toString('base64'),
+          'hmac',
+          secret.subarray(16).toString('base64'),
+          '',
+          '',
+          h.lastSeenAt,
+          now,
         );
       }
-      for (const t of termsOf({ name: s.name, email: s.email, msisdns: s.handsets.map((h) => h.msisdn), devIds: s.handsets.map((h) => h.devId) })) batchTerms.push([t, id]);
+      for (const t of termsOf({
+        name: s.name,
+        email: s.email,
+        msisdns: s.handsets.map((h) => h.msisdn),
+        devIds: s.handsets.map((h) => h.devId),
+      }))
+        batchTerms.push([t, id]);
     }
     // In the primary key's order: each index page is then visited once per batch, not once per term.
     batchTerms.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : 1));

@@ -5,16 +5,35 @@ import { column, exec, value } from '../sql';
 
 export type DmSessionRow = typeof dmSessions.$inferSelect;
 
-export async function findActiveSession(db: Db, deviceId: string, sessionId: string): Promise<DmSessionRow | undefined> {
-  return (await db.select().from(dmSessions).where(and(
-    eq(dmSessions.deviceId, deviceId), eq(dmSessions.sessionId, sessionId), eq(dmSessions.status, 'active'),
-  )).limit(1))[0];
+export async function findActiveSession(
+  db: Db,
+  deviceId: string,
+  sessionId: string,
+): Promise<DmSessionRow | undefined> {
+  return (
+    await db
+      .select()
+      .from(dmSessions)
+      .where(
+        and(eq(dmSessions.deviceId, deviceId), eq(dmSessions.sessionId, sessionId), eq(dmSessions.status, 'active')),
+      )
+      .limit(1)
+  )[0];
 }
 
-export async function findSession(db: Db, deviceId: string, sessionId: string, status: DmSessionRow['status']): Promise<DmSessionRow | undefined> {
-  return (await db.select().from(dmSessions)
-    .where(and(eq(dmSessions.deviceId, deviceId), eq(dmSessions.sessionId, sessionId), eq(dmSessions.status, status)))
-    .limit(1))[0];
+export async function findSession(
+  db: Db,
+  deviceId: string,
+  sessionId: string,
+  status: DmSessionRow['status'],
+): Promise<DmSessionRow | undefined> {
+  return (
+    await db
+      .select()
+      .from(dmSessions)
+      .where(and(eq(dmSessions.deviceId, deviceId), eq(dmSessions.sessionId, sessionId), eq(dmSessions.status, status)))
+      .limit(1)
+  )[0];
 }
 
 /** Sessions that never authenticated a device keeps at most (the newest); older ones go as new ones come. */
@@ -22,9 +41,15 @@ export const UNAUTHENTICATED_KEEP = 16;
 /** An active session that never authenticated and has been quiet this long is given up. */
 export const UNAUTHENTICATED_IDLE_MS = 3 * 60_000;
 
-export async function insertSession(db: Db, row: { deviceId: string; sessionId: string; state: string }): Promise<DmSessionRow> {
+export async function insertSession(
+  db: Db,
+  row: { deviceId: string; sessionId: string; state: string },
+): Promise<DmSessionRow> {
   const now = Date.now();
-  const [inserted] = await db.insert(dmSessions).values({ ...row, createdAt: now, updatedAt: now }).returning();
+  const [inserted] = await db
+    .insert(dmSessions)
+    .values({ ...row, createdAt: now, updatedAt: now })
+    .returning();
   // Anyone who knows a DevId can open a session with a new SessionID and bad credentials:
   // without this, every such message would leave a row behind.
   if (!isAuthenticatedState(row.state)) await reapUnauthenticatedSessions(db, row.deviceId, inserted!.id);
@@ -60,15 +85,29 @@ function neverAuthenticated(state: string): boolean {
  * The state is read in TypeScript (JSON functions differ between the databases); the LIKE
  * only narrows the rows to those that may hold the flag as JSON.stringify writes it.
  */
-export async function reapUnauthenticatedSessions(db: Db, deviceId: string, keepId: string, now = Date.now()): Promise<number> {
+export async function reapUnauthenticatedSessions(
+  db: Db,
+  deviceId: string,
+  keepId: string,
+  now = Date.now(),
+): Promise<number> {
   const idleBefore = now - UNAUTHENTICATED_IDLE_MS;
-  const rows = await db.select({ id: dmSessions.id, state: dmSessions.state, status: dmSessions.status, updatedAt: dmSessions.updatedAt })
+  const rows = await db
+    .select({ id: dmSessions.id, state: dmSessions.state, status: dmSessions.status, updatedAt: dmSessions.updatedAt })
     .from(dmSessions)
-    .where(and(eq(dmSessions.deviceId, deviceId), ne(dmSessions.id, keepId), sql`${dmSessions.state} like '%"authenticated":false%'`))
+    .where(
+      and(
+        eq(dmSessions.deviceId, deviceId),
+        ne(dmSessions.id, keepId),
+        sql`${dmSessions.state} like '%"authenticated":false%'`,
+      ),
+    )
     .orderBy(desc(dmSessions.updatedAt), desc(dmSessions.createdAt));
   const never = rows.filter((r) => neverAuthenticated(r.state));
   // keepId is one of the newest UNAUTHENTICATED_KEEP.
-  const doomed = never.filter((r, i) => i >= UNAUTHENTICATED_KEEP - 1 || (r.status === 'active' && r.updatedAt < idleBefore)).map((r) => r.id);
+  const doomed = never
+    .filter((r, i) => i >= UNAUTHENTICATED_KEEP - 1 || (r.status === 'active' && r.updatedAt < idleBefore))
+    .map((r) => r.id);
   if (!doomed.length) return 0;
   return (await db.delete(dmSessions).where(inArray(dmSessions.id, doomed)).returning({ id: dmSessions.id })).length;
 }
@@ -78,15 +117,18 @@ export async function saveSession(
   id: string,
   patch: { state: string; status: DmSessionRow['status']; bytesIn: number; bytesOut: number; error?: string | null },
 ): Promise<void> {
-  await db.update(dmSessions).set({
-    state: patch.state,
-    status: patch.status,
-    messages: sql`${dmSessions.messages} + 1`,
-    bytesIn: sql`${dmSessions.bytesIn} + ${patch.bytesIn}`,
-    bytesOut: sql`${dmSessions.bytesOut} + ${patch.bytesOut}`,
-    error: patch.error ?? null,
-    updatedAt: Date.now(),
-  }).where(eq(dmSessions.id, id));
+  await db
+    .update(dmSessions)
+    .set({
+      state: patch.state,
+      status: patch.status,
+      messages: sql`${dmSessions.messages} + 1`,
+      bytesIn: sql`${dmSessions.bytesIn} + ${patch.bytesIn}`,
+      bytesOut: sql`${dmSessions.bytesOut} + ${patch.bytesOut}`,
+      error: patch.error ?? null,
+      updatedAt: Date.now(),
+    })
+    .where(eq(dmSessions.id, id));
 }
 
 export async function getSessionRow(db: Db, id: string): Promise<DmSessionRow | undefined> {
@@ -98,7 +140,10 @@ export async function markSessionReady(db: Db, id: string, at: number): Promise<
 }
 
 export async function failSession(db: Db, id: string, error: string): Promise<void> {
-  await db.update(dmSessions).set({ status: 'failed', error, state: '{}', updatedAt: Date.now() }).where(eq(dmSessions.id, id));
+  await db
+    .update(dmSessions)
+    .set({ status: 'failed', error, state: '{}', updatedAt: Date.now() })
+    .where(eq(dmSessions.id, id));
   // Nothing will read its state again (and it holds values read from the handset).
   await db.delete(dmSessionValues).where(eq(dmSessionValues.sessionRowId, id));
 }
@@ -107,16 +152,30 @@ export async function failSession(db: Db, id: string, error: string): Promise<vo
  * Makes the stored large values of a session exactly `values`: new ones are written (once:
  * a value already stored is not sent to the database again), ones the state left are dropped.
  */
-export async function syncSessionValues(db: Db, sessionRowId: string, values: ReadonlyMap<string, string>): Promise<void> {
-  const stored = new Set(await column<string>(db, sql`select hash from dm_session_values where session_row_id = ${sessionRowId}`));
+export async function syncSessionValues(
+  db: Db,
+  sessionRowId: string,
+  values: ReadonlyMap<string, string>,
+): Promise<void> {
+  const stored = new Set(
+    await column<string>(db, sql`select hash from dm_session_values where session_row_id = ${sessionRowId}`),
+  );
   for (const [hash, data] of values) {
-    if (!stored.has(hash)) await exec(db, sql`insert into dm_session_values (session_row_id, hash, data) values (${sessionRowId}, ${hash}, ${data}) on conflict do nothing`);
+    if (!stored.has(hash))
+      await exec(
+        db,
+        sql`insert into dm_session_values (session_row_id, hash, data) values (${sessionRowId}, ${hash}, ${data}) on conflict do nothing`,
+      );
   }
   for (const hash of stored) {
-    if (!values.has(hash)) await exec(db, sql`delete from dm_session_values where session_row_id = ${sessionRowId} and hash = ${hash}`);
+    if (!values.has(hash))
+      await exec(db, sql`delete from dm_session_values where session_row_id = ${sessionRowId} and hash = ${hash}`);
   }
 }
 
 export async function getSessionValue(db: Db, sessionRowId: string, hash: string): Promise<string | undefined> {
-  return value<string>(db, sql`select data from dm_session_values where session_row_id = ${sessionRowId} and hash = ${hash}`);
+  return value<string>(
+    db,
+    sql`select data from dm_session_values where session_row_id = ${sessionRowId} and hash = ${hash}`,
+  );
 }

@@ -6,8 +6,16 @@ import { exec, row } from '../sql';
 export type SnapshotRow = typeof snapshots.$inferSelect;
 export type StagedEntry = typeof snapshotStaging.$inferSelect;
 
-export async function insertSnapshot(db: Db, row: { deviceId: string; jobId?: string | null; trigger: string; categories: string[] }): Promise<SnapshotRow> {
-  return (await db.insert(snapshots).values({ ...row, categories: JSON.stringify(row.categories) }).returning())[0]!;
+export async function insertSnapshot(
+  db: Db,
+  row: { deviceId: string; jobId?: string | null; trigger: string; categories: string[] },
+): Promise<SnapshotRow> {
+  return (
+    await db
+      .insert(snapshots)
+      .values({ ...row, categories: JSON.stringify(row.categories) })
+      .returning()
+  )[0]!;
 }
 
 export async function getSnapshot(db: Db, id: string): Promise<SnapshotRow | undefined> {
@@ -15,19 +23,41 @@ export async function getSnapshot(db: Db, id: string): Promise<SnapshotRow | und
 }
 
 /** A device's snapshots, newest first. */
-export async function listSnapshots(db: Db, deviceId: string, opts: { status?: SnapshotRow['status']; limit?: number } = {}): Promise<SnapshotRow[]> {
-  const where = opts.status ? and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, opts.status)) : eq(snapshots.deviceId, deviceId);
-  return db.select().from(snapshots).where(where).orderBy(desc(snapshots.startedAt)).limit(opts.limit ?? 1000);
+export async function listSnapshots(
+  db: Db,
+  deviceId: string,
+  opts: { status?: SnapshotRow['status']; limit?: number } = {},
+): Promise<SnapshotRow[]> {
+  const where = opts.status
+    ? and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, opts.status))
+    : eq(snapshots.deviceId, deviceId);
+  return db
+    .select()
+    .from(snapshots)
+    .where(where)
+    .orderBy(desc(snapshots.startedAt))
+    .limit(opts.limit ?? 1000);
 }
 
 export async function lastCompleteSnapshot(db: Db, deviceId: string): Promise<SnapshotRow | undefined> {
-  return (await db.select().from(snapshots)
-    .where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete')))
-    // NULLs last on both (PostgreSQL would put them first in a descending order).
-    .orderBy(sql`${snapshots.completedAt} is null`, desc(snapshots.completedAt)).limit(1))[0];
+  return (
+    (
+      await db
+        .select()
+        .from(snapshots)
+        .where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete')))
+        // NULLs last on both (PostgreSQL would put them first in a descending order).
+        .orderBy(sql`${snapshots.completedAt} is null`, desc(snapshots.completedAt))
+        .limit(1)
+    )[0]
+  );
 }
 
-export async function updateSnapshot(db: Db, id: string, patch: Partial<Omit<SnapshotRow, 'id' | 'deviceId'>>): Promise<void> {
+export async function updateSnapshot(
+  db: Db,
+  id: string,
+  patch: Partial<Omit<SnapshotRow, 'id' | 'deviceId'>>,
+): Promise<void> {
   await db.update(snapshots).set(patch).where(eq(snapshots.id, id));
 }
 
@@ -40,14 +70,21 @@ export async function deleteSnapshots(db: Db, ids: readonly string[]): Promise<v
  * one is written for every node of every handset's tree, and building the statement showed.
  */
 export async function stageEntry(db: Db, e: StagedEntry): Promise<void> {
-  await exec(db, sql`insert into snapshot_staging (snapshot_id, path, category, format, type, size, hash)
+  await exec(
+    db,
+    sql`insert into snapshot_staging (snapshot_id, path, category, format, type, size, hash)
     values (${e.snapshotId}, ${e.path}, ${e.category}, ${e.format}, ${e.type ?? null}, ${e.size}, ${e.hash ?? null})
     on conflict (snapshot_id, path) do update set
-      category = excluded.category, format = excluded.format, type = excluded.type, size = excluded.size, hash = excluded.hash`);
+      category = excluded.category, format = excluded.format, type = excluded.type, size = excluded.size, hash = excluded.hash`,
+  );
 }
 
 export async function stagedEntries(db: Db, snapshotId: string): Promise<StagedEntry[]> {
-  return db.select().from(snapshotStaging).where(eq(snapshotStaging.snapshotId, snapshotId)).orderBy(asc(snapshotStaging.path));
+  return db
+    .select()
+    .from(snapshotStaging)
+    .where(eq(snapshotStaging.snapshotId, snapshotId))
+    .orderBy(asc(snapshotStaging.path));
 }
 
 export async function clearStaging(db: Db, snapshotId: string): Promise<void> {
@@ -57,10 +94,18 @@ export async function clearStaging(db: Db, snapshotId: string): Promise<void> {
 /** Notes content the blob store now holds; true when it was not known before. */
 export async function recordBlob(db: Db, hash: string, size: number): Promise<boolean> {
   // created_at is a drizzle-side default ($defaultFn), so it is given here.
-  return (await exec(db, sql`insert into blobs (hash, size, created_at) values (${hash}, ${size}, ${Date.now()}) on conflict do nothing`)) > 0;
+  return (
+    (await exec(
+      db,
+      sql`insert into blobs (hash, size, created_at) values (${hash}, ${size}, ${Date.now()}) on conflict do nothing`,
+    )) > 0
+  );
 }
 
 export async function blobStats(db: Db): Promise<{ count: number; bytes: number }> {
-  const r = await row<{ count: number; bytes: number }>(db, sql`select count(*) as count, coalesce(sum(size), 0) as bytes from blobs`);
+  const r = await row<{ count: number; bytes: number }>(
+    db,
+    sql`select count(*) as count, coalesce(sum(size), 0) as bytes from blobs`,
+  );
   return r ?? { count: 0, bytes: 0 };
 }

@@ -4,7 +4,14 @@
  */
 import type { Db } from '@/db/client';
 import { getDeviceByDevId } from '@/db/queries/devices';
-import { insertAudit, searchAudit, type AuditCursor, type AuditEntry, type AuditFilter, type TextMatch } from '@/db/queries/audit';
+import {
+  insertAudit,
+  searchAudit,
+  type AuditCursor,
+  type AuditEntry,
+  type AuditFilter,
+  type TextMatch,
+} from '@/db/queries/audit';
 
 export const AUDIT_PAGE_SIZE = 50;
 /** An export is read in pages of this many events, so a large one never sits in memory whole. */
@@ -65,7 +72,11 @@ export async function auditFilterOf(db: Db, q: AuditQuery): Promise<AuditFilter 
 }
 
 /** One page, newest first, and the cursor of the next (older) page when there is one. */
-export async function auditPage(db: Db, q: AuditQuery, limit = AUDIT_PAGE_SIZE): Promise<{ rows: AuditEntry[]; next?: string }> {
+export async function auditPage(
+  db: Db,
+  q: AuditQuery,
+  limit = AUDIT_PAGE_SIZE,
+): Promise<{ rows: AuditEntry[]; next?: string }> {
   const f = await auditFilterOf(db, q);
   if (!f) return { rows: [] };
   const before = decodeCursor(q.before);
@@ -102,7 +113,10 @@ export async function* auditCsv(db: Db, q: AuditQuery): AsyncGenerator<string> {
   if (!f) return;
   let before: AuditCursor | undefined;
   for (let n = 0; n < AUDIT_EXPORT_MAX;) {
-    const rows = await searchAudit(db, f, { limit: Math.min(EXPORT_BATCH, AUDIT_EXPORT_MAX - n), ...(before ? { before } : {}) });
+    const rows = await searchAudit(db, f, {
+      limit: Math.min(EXPORT_BATCH, AUDIT_EXPORT_MAX - n),
+      ...(before ? { before } : {}),
+    });
     for (const r of rows) yield auditCsvLine(r);
     n += rows.length;
     if (rows.length < EXPORT_BATCH) return;

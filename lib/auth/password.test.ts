@@ -26,8 +26,14 @@ describe('password hashing', () => {
   it('refuses malformed or outrageous stored hashes rather than throwing', async () => {
     const h = await hashPassword('correct horse battery');
     const parts = h.split('$');
-    for (const bad of ['', 'bcrypt$x', h.replace('scrypt', 'md5'), ['scrypt', String(2 ** 30), ...parts.slice(2)].join('$'),
-      ['scrypt', '1000', ...parts.slice(2)].join('$'), [...parts.slice(0, 5), ''].join('$')]) {
+    for (const bad of [
+      '',
+      'bcrypt$x',
+      h.replace('scrypt', 'md5'),
+      ['scrypt', String(2 ** 30), ...parts.slice(2)].join('$'),
+      ['scrypt', '1000', ...parts.slice(2)].join('$'),
+      [...parts.slice(0, 5), ''].join('$'),
+    ]) {
       expect(await verifyPassword('correct horse battery', bad)).toBe(false);
     }
   });

@@ -29,7 +29,12 @@ export async function authenticateBearer(db: Db, header: string | null | undefin
 }
 
 /** createApiToken for an admin or the CLI, audited under `actor` (the token itself never is). */
-export async function createApiTokenAs(db: Db, role: ApiRole, name: string, actor: string): Promise<{ token: string; id: string }> {
+export async function createApiTokenAs(
+  db: Db,
+  role: ApiRole,
+  name: string,
+  actor: string,
+): Promise<{ token: string; id: string }> {
   const r = await createApiToken(db, role, name);
   await insertAudit(db, { actor, action: 'token.created', details: { id: r.id, name, role } });
   return r;

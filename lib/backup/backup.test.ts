@@ -17,7 +17,7 @@ import { createBackupJob, createLocalBackupJob, createLocalRestoreJob, withSafet
 import { decodeManifest } from './manifest';
 import { backupRoots, profileFor } from './profiles';
 import { scheduleDueBackups } from './scheduler';
-import type { FileBlobStore} from './blob-store';
+import type { FileBlobStore } from './blob-store';
 import { sha256Hex } from './blob-store';
 import { base64Encode } from '../omadm/util/bytes';
 
@@ -62,7 +62,11 @@ async function snapshotLeaves(snapshotId: string): Promise<Map<string, Uint8Arra
   return out;
 }
 
-async function expectSnapshotEqualsTree(snapshotId: string, h: VirtualHandset, categories: readonly Category[]): Promise<void> {
+async function expectSnapshotEqualsTree(
+  snapshotId: string,
+  h: VirtualHandset,
+  categories: readonly Category[],
+): Promise<void> {
   const want = await treeLeaves(h, categories);
   const got = await snapshotLeaves(snapshotId);
   expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
@@ -74,7 +78,11 @@ describe('backup triggers', () => {
   it('on demand: Package #0, a session, a complete snapshot equal to the tree byte for byte (Struct and walked handsets)', async () => {
     const models = new Set<string>();
     for (const h of handsets.slice(0, 4)) {
-      const { job } = await createBackupJob(srv.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test', wake: true });
+      const { job } = await createBackupJob(srv.ctx.db, await device(h), {
+        trigger: 'on-demand',
+        actor: 'test',
+        wake: true,
+      });
       await wakeAndWait(h);
       const done = (await getJob(srv.ctx.db, job.id))!;
       expect(done.status, done.error ?? '').toBe('succeeded');
@@ -93,19 +101,29 @@ describe('backup triggers', () => {
   it('30 backups of an unchanged handset add no content to the store', async () => {
     const h = handsets[0]!;
     const store = srv.ctx.blobs as FileBlobStore;
-    const files = async () => { let n = 0; for await (const _ of store.list()) n++; return n; };
+    const files = async () => {
+      let n = 0;
+      for await (const _ of store.list()) n++;
+      return n;
+    };
     const before = { stats: await blobStats(srv.ctx.db), files: await files() };
     const roots = new Set<string>();
     for (let i = 0; i < 30; i++) {
       const { job } = await createBackupJob(srv.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
       await h.connect({ initiator: 'client' });
-      const r = JSON.parse((await getJob(srv.ctx.db, job.id))!.result!) as { snapshotId: string; newBytes: number; rootHash: string };
+      const r = JSON.parse((await getJob(srv.ctx.db, job.id))!.result!) as {
+        snapshotId: string;
+        newBytes: number;
+        rootHash: string;
+      };
       expect(r.newBytes).toBe(0);
       roots.add(r.rootHash);
     }
     expect(roots.size).toBe(1);
     // The default policy's retention (keep the last 5, one a day...) pruned the rest as it went.
-    expect((await listSnapshots(srv.ctx.db, (await device(h)).id, { status: 'complete' })).length).toBeLessThanOrEqual(6);
+    expect((await listSnapshots(srv.ctx.db, (await device(h)).id, { status: 'complete' })).length).toBeLessThanOrEqual(
+      6,
+    );
     expect(await blobStats(srv.ctx.db)).toEqual(before.stats);
     expect(await files()).toBe(before.files);
   }, 180_000);
@@ -137,9 +155,23 @@ describe('backup triggers', () => {
     const h = handsets[1]!;
     const target = './Settings/Display/Brightness';
     const old = h.tree.read(target)!;
-    const { backup, job } = await withSafetyBackup(srv.ctx.db, await device(h), {
-      kind: 'dm-commands', payload: { work: [{ id: 'set', kind: 'replace', items: [{ path: target, format: 'int', value: base64Encode(new TextEncoder().encode('17')) }] }] },
-    }, { actor: 'test' });
+    const { backup, job } = await withSafetyBackup(
+      srv.ctx.db,
+      await device(h),
+      {
+        kind: 'dm-commands',
+        payload: {
+          work: [
+            {
+              id: 'set',
+              kind: 'replace',
+              items: [{ path: target, format: 'int', value: base64Encode(new TextEncoder().encode('17')) }],
+            },
+          ],
+        },
+      },
+      { actor: 'test' },
+    );
     const sessions = h.sessions.length;
     await wakeAndWait(h);
     expect(h.sessions.length).toBe(sessions + 1);
@@ -168,7 +200,11 @@ describe('backup triggers', () => {
 
   it('local: the handset backs up to its own storage, reports the manifest, and restores it on order', async () => {
     const h = handsets[3]!;
-    const job = await createLocalBackupJob(srv.ctx.db, await device(h), { target: 'device', categories: ['settings', 'appdata'], actor: 'test' });
+    const job = await createLocalBackupJob(srv.ctx.db, await device(h), {
+      target: 'device',
+      categories: ['settings', 'appdata'],
+      actor: 'test',
+    });
     await wakeAndWait(h);
     const done = (await getJob(srv.ctx.db, job.id))!;
     expect(done.status, done.error ?? '').toBe('succeeded');
@@ -176,11 +212,22 @@ describe('backup triggers', () => {
     expect(rows).toHaveLength(1);
     const onHandset = h.localBackups();
     expect(onHandset).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ localId: onHandset[0]!.id, target: 'device', rootHash: onHandset[0]!.rootHash, entries: onHandset[0]!.entries, size: onHandset[0]!.size });
+    expect(rows[0]).toMatchObject({
+      localId: onHandset[0]!.id,
+      target: 'device',
+      rootHash: onHandset[0]!.rootHash,
+      entries: onHandset[0]!.entries,
+      size: onHandset[0]!.size,
+    });
 
-    const restore = await createLocalRestoreJob(srv.ctx.db, await device(h), { localId: rows[0]!.localId, actor: 'test' });
+    const restore = await createLocalRestoreJob(srv.ctx.db, await device(h), {
+      localId: rows[0]!.localId,
+      actor: 'test',
+    });
     await wakeAndWait(h);
-    expect((await getJob(srv.ctx.db, restore.id))!.status, (await getJob(srv.ctx.db, restore.id))!.error ?? '').toBe('succeeded');
+    expect((await getJob(srv.ctx.db, restore.id))!.status, (await getJob(srv.ctx.db, restore.id))!.error ?? '').toBe(
+      'succeeded',
+    );
   }, 60_000);
 });
 
@@ -201,7 +248,8 @@ describe('profiles', () => {
       expect([...got.keys()].every((p) => p.startsWith('./DevInfo/') || p.startsWith('./DevDetail/'))).toBe(true);
       const want = new Map<string, Uint8Array>();
       for (const root of ['./DevInfo', './DevDetail']) {
-        for (const { path: p, node } of h.tree.walk(root)) if (node.kind === 'leaf' && node.access.includes('Get')) want.set(p, node.value);
+        for (const { path: p, node } of h.tree.walk(root))
+          if (node.kind === 'leaf' && node.access.includes('Get')) want.set(p, node.value);
       }
       expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
       for (const [p, bytes] of want) expect(sha256Hex(got.get(p)!), p).toBe(sha256Hex(bytes));
@@ -243,7 +291,10 @@ describe('interrupted backups', () => {
         expect(again.ok, `retry after drop ${phase} ${at}: ${again.error?.message}`).toBe(true);
         const finished = (await getJob(srv.ctx.db, job.id))!;
         expect(finished.status, `job after drop ${phase} ${at}: ${finished.error}`).toBe('succeeded');
-        expect((await getSnapshot(srv.ctx.db, (JSON.parse(finished.result!) as { snapshotId: string }).snapshotId))!.rootHash).toBe(good.rootHash);
+        expect(
+          (await getSnapshot(srv.ctx.db, (JSON.parse(finished.result!) as { snapshotId: string }).snapshotId))!
+            .rootHash,
+        ).toBe(good.rootHash);
       }
     }
     const incomplete = (await listSnapshots(srv.ctx.db, (await device(h)).id)).filter((s) => s.status !== 'complete');

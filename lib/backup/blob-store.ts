@@ -28,7 +28,11 @@ export interface BlobStore {
 }
 
 /** Stores values of one owner, in their order: in one go where the store can (putMany). */
-export async function putAll(store: BlobStore, values: readonly Uint8Array[], owner: string): Promise<{ hash: string; created: boolean }[]> {
+export async function putAll(
+  store: BlobStore,
+  values: readonly Uint8Array[],
+  owner: string,
+): Promise<{ hash: string; created: boolean }[]> {
   if (store.putMany) return store.putMany(values, owner);
   const out: { hash: string; created: boolean }[] = [];
   for (const v of values) out.push(await store.put(v, owner));
@@ -49,7 +53,11 @@ export interface RawBlobStore extends BlobStore {
 }
 
 export class BlobStoreError extends Error {
-  constructor(readonly code: 'no-space' | 'io' | 'damaged', message: string, opts?: { cause?: unknown }) {
+  constructor(
+    readonly code: 'no-space' | 'io' | 'damaged',
+    message: string,
+    opts?: { cause?: unknown },
+  ) {
     super(message, opts);
     this.name = 'BlobStoreError';
   }
@@ -102,7 +110,8 @@ export class FileBlobStore implements RawBlobStore {
     } catch (err) {
       await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOSPC' || code === 'EDQUOT') throw new BlobStoreError('no-space', 'the blob store is out of space', { cause: err });
+      if (code === 'ENOSPC' || code === 'EDQUOT')
+        throw new BlobStoreError('no-space', 'the blob store is out of space', { cause: err });
       throw new BlobStoreError('io', `blob store write failed: ${(err as Error).message}`, { cause: err });
     }
     return true;

@@ -20,7 +20,8 @@ export interface CopyResult {
 }
 
 export async function copyBlobs(
-  from: RawBlobStore, to: RawBlobStore,
+  from: RawBlobStore,
+  to: RawBlobStore,
   opts: { known?: readonly string[]; concurrency?: number; onProgress?: (done: number, listed: number) => void } = {},
 ): Promise<CopyResult> {
   const hashes: string[] = [];

@@ -36,7 +36,9 @@ function app(x: string, id: string, name: string, version: string, state = '20')
   ];
 }
 
-function handset(over: { fw?: string; sw?: string; brightness?: string; apps?: ManifestEntry[] } = {}): ManifestEntry[] {
+function handset(
+  over: { fw?: string; sw?: string; brightness?: string; apps?: ManifestEntry[] } = {},
+): ManifestEntry[] {
   return [
     node('./AppData', 'appdata'),
     node('./AppData/Ringtones', 'appdata'),
@@ -44,7 +46,10 @@ function handset(over: { fw?: string; sw?: string; brightness?: string; apps?: M
     leaf('./Certificates/RootCA', 'certificates', 'der bytes', 'b64'),
     leaf('./DevDetail/FwV', 'firmware', over.fw ?? '1.0.3'),
     leaf('./DevDetail/SwV', 'firmware', over.sw ?? '7.1'),
-    ...(over.apps ?? [...app('a1', 'com.shieldsec.shieldav', 'ShieldAV', '3.2.1'), ...app('a2', 'com.notes', 'Notes', '2.0')]),
+    ...(over.apps ?? [
+      ...app('a1', 'com.shieldsec.shieldav', 'ShieldAV', '3.2.1'),
+      ...app('a2', 'com.notes', 'Notes', '2.0'),
+    ]),
     node('./Settings', 'settings'),
     node('./Settings/Display', 'settings'),
     leaf('./Settings/Display/Brightness', 'settings', over.brightness ?? '70', 'int'),
@@ -58,9 +63,14 @@ describe('diffManifests', () => {
     const a = handset();
     const d = diffManifests(a, structuredClone(a), { leafValue });
     expect(d).toEqual({
-      added: [], removed: [], changed: [],
+      added: [],
+      removed: [],
+      changed: [],
       byCategory: Object.fromEntries(CATEGORIES.map((c) => [c, zero])),
-      firmware: [], apps: [], unchanged: a.length, summary: 'no changes',
+      firmware: [],
+      apps: [],
+      unchanged: a.length,
+      summary: 'no changes',
     });
   });
 
@@ -105,7 +115,11 @@ describe('diffManifests', () => {
   });
 
   it('handles interior nodes: identical ones are unchanged, new subtrees count them, node to leaf is a change', () => {
-    const a = [node('./Settings', 'settings'), node('./Settings/Display', 'settings'), node('./Settings/Sound', 'settings')];
+    const a = [
+      node('./Settings', 'settings'),
+      node('./Settings/Display', 'settings'),
+      node('./Settings/Sound', 'settings'),
+    ];
     const b = [
       node('./Settings', 'settings'),
       leaf('./Settings/Display', 'settings', 'flat now'),
@@ -119,7 +133,9 @@ describe('diffManifests', () => {
       ['./Settings/Sound/Profiles', 'node'],
       ['./Settings/Sound/Profiles/Quiet', 'chr'],
     ]);
-    expect(d.changed.map((c) => [c.path, c.before.format, c.after.format])).toEqual([['./Settings/Display', 'node', 'chr']]);
+    expect(d.changed.map((c) => [c.path, c.before.format, c.after.format])).toEqual([
+      ['./Settings/Display', 'node', 'chr'],
+    ]);
     expect(d.byCategory.settings).toEqual({ added: 2, removed: 0, changed: 1 });
   });
 
@@ -139,7 +155,10 @@ describe('diffManifests', () => {
         return leafValue(side, e);
       },
     });
-    expect(seen).toEqual([['a', './DevDetail/SwV'], ['b', './DevDetail/SwV']]);
+    expect(seen).toEqual([
+      ['a', './DevDetail/SwV'],
+      ['b', './DevDetail/SwV'],
+    ]);
     const d = diffManifests(handset(), handset({ sw: '7.2' }));
     expect(d.firmware).toEqual([{ field: 'SwV' }]);
     expect(d.summary).toBe('1 changed; software changed');
@@ -149,31 +168,44 @@ describe('diffManifests', () => {
     const hw = leaf('./DevDetail/HwV', 'firmware', 'rev B');
     const a = handset().filter((e) => e.path !== './DevDetail/SwV');
     const d = diffManifests(a, [...handset(), hw], { leafValue });
-    expect(d.firmware).toEqual([{ field: 'SwV', after: '7.1' }, { field: 'HwV', after: 'rev B' }]);
+    expect(d.firmware).toEqual([
+      { field: 'SwV', after: '7.1' },
+      { field: 'HwV', after: 'rev B' },
+    ]);
     expect(d.summary).toBe('2 added; software now 7.1; hardware now rev B');
     expect(diffManifests([hw], [], { leafValue }).firmware).toEqual([{ field: 'HwV', before: 'rev B' }]);
   });
 
   it('calls out an app upgrade by name, comparing versions numerically', () => {
     const a = handset();
-    const b = handset({ apps: [...app('a1', 'com.shieldsec.shieldav', 'ShieldAV', '4.0.2'), ...app('a2', 'com.notes', 'Notes', '2.0')] });
+    const b = handset({
+      apps: [...app('a1', 'com.shieldsec.shieldav', 'ShieldAV', '4.0.2'), ...app('a2', 'com.notes', 'Notes', '2.0')],
+    });
     const d = diffManifests(a, b, { leafValue });
-    expect(d.apps).toEqual([{ id: 'com.shieldsec.shieldav', name: 'ShieldAV', change: 'upgraded', before: '3.2.1', after: '4.0.2' }]);
+    expect(d.apps).toEqual([
+      { id: 'com.shieldsec.shieldav', name: 'ShieldAV', change: 'upgraded', before: '3.2.1', after: '4.0.2' },
+    ]);
     expect(d.summary).toBe('1 changed; ShieldAV 3.2.1 → 4.0.2');
     // 3.10 is newer than 3.9, though it sorts first as text.
-    const c = diffManifests(
-      [...app('a1', 'av', 'AV', '3.9')],
-      [...app('a1', 'av', 'AV', '3.10')],
-      { leafValue },
-    );
+    const c = diffManifests([...app('a1', 'av', 'AV', '3.9')], [...app('a1', 'av', 'AV', '3.10')], { leafValue });
     expect(c.apps[0]).toMatchObject({ change: 'upgraded', before: '3.9', after: '3.10' });
   });
 
   it('calls out a downgrade, an install, a removal and a state-only change', () => {
-    const a = handset({ apps: [...app('a1', 'av', 'ShieldAV', '4.0.2'), ...app('a2', 'notes', 'Notes', '2.0'), ...app('a3', 'maps', 'Maps', '5.1')] });
+    const a = handset({
+      apps: [
+        ...app('a1', 'av', 'ShieldAV', '4.0.2'),
+        ...app('a2', 'notes', 'Notes', '2.0'),
+        ...app('a3', 'maps', 'Maps', '5.1'),
+      ],
+    });
     const b = handset({
       fw: '1.1.0',
-      apps: [...app('a1', 'av', 'ShieldAV', '3.2.1'), ...app('a3', 'maps', 'Maps', '5.1', '10'), ...app('a4', 'chat', 'Chat', '1.0.0')],
+      apps: [
+        ...app('a1', 'av', 'ShieldAV', '3.2.1'),
+        ...app('a3', 'maps', 'Maps', '5.1', '10'),
+        ...app('a4', 'chat', 'Chat', '1.0.0'),
+      ],
     });
     const d = diffManifests(a, b, { leafValue });
     expect(d.apps).toEqual([
@@ -189,10 +221,18 @@ describe('diffManifests', () => {
   });
 
   it('without leafValue, names apps by their Deployed node and leaves versions out', () => {
-    const d = diffManifests(app('a1', 'av', 'AV', '1'), [...app('a1', 'av', 'AV', '2'), node('./SCOMO/Inventory/Deployed/a9', 'applications')]);
-    expect(d.apps).toEqual([{ id: 'a1', change: 'changed' }, { id: 'a9', change: 'installed' }]);
+    const d = diffManifests(app('a1', 'av', 'AV', '1'), [
+      ...app('a1', 'av', 'AV', '2'),
+      node('./SCOMO/Inventory/Deployed/a9', 'applications'),
+    ]);
+    expect(d.apps).toEqual([
+      { id: 'a1', change: 'changed' },
+      { id: 'a9', change: 'installed' },
+    ]);
     // An options object without its own leafValue (the inherited Object.prototype.leafValue is no lookup).
-    expect(diffManifests(app('a1', 'av', 'AV', '1'), app('a1', 'av', 'AV', '2'), {} as DiffOptions).apps).toEqual([{ id: 'a1', change: 'changed' }]);
+    expect(diffManifests(app('a1', 'av', 'AV', '1'), app('a1', 'av', 'AV', '2'), {} as DiffOptions).apps).toEqual([
+      { id: 'a1', change: 'changed' },
+    ]);
   });
 
   it('treats equal-ranking versions as changed, not upgraded', () => {
@@ -202,15 +242,26 @@ describe('diffManifests', () => {
   });
 
   it('takes input in any order, and the last entry of a repeated path', () => {
-    const a = [leaf('./Settings/B', 'settings', '1'), leaf('./Settings/A', 'settings', '1'), leaf('./Settings/A', 'settings', '2')];
-    const b = [leaf('./Settings/A', 'settings', '2'), leaf('./Settings/B', 'settings', '3'), leaf('./Settings/B', 'settings', '1')];
+    const a = [
+      leaf('./Settings/B', 'settings', '1'),
+      leaf('./Settings/A', 'settings', '1'),
+      leaf('./Settings/A', 'settings', '2'),
+    ];
+    const b = [
+      leaf('./Settings/A', 'settings', '2'),
+      leaf('./Settings/B', 'settings', '3'),
+      leaf('./Settings/B', 'settings', '1'),
+    ];
     const d = diffManifests(a, b);
     expect([d.added, d.removed, d.changed, d.unchanged]).toEqual([[], [], [], 2]);
     expect(a.map((e) => e.path)).toEqual(['./Settings/B', './Settings/A', './Settings/A']); // not sorted in place
   });
 
   it('ignores the Deployed root itself and paths that only share its prefix', () => {
-    const d = diffManifests([], [node('./SCOMO/Inventory/Deployed', 'applications'), leaf('./SCOMO/Inventory/DeployedX', 'applications', 'x')]);
+    const d = diffManifests(
+      [],
+      [node('./SCOMO/Inventory/Deployed', 'applications'), leaf('./SCOMO/Inventory/DeployedX', 'applications', 'x')],
+    );
     expect(d.apps).toEqual([]);
     expect(d.added).toHaveLength(2);
   });
@@ -218,8 +269,14 @@ describe('diffManifests', () => {
 
 describe('compareVersions', () => {
   it.each([
-    ['1.0', '1.0', 0], ['1.0', '1.0.0', 0], ['1.2', '1.10', -1], ['2', '1.99', 1], ['1.0.1', '1.0', 1],
-    ['01.2', '1.2', 0], ['1.2a', '1.2b', -1], ['12345678901234567890', '12345678901234567891', -1],
+    ['1.0', '1.0', 0],
+    ['1.0', '1.0.0', 0],
+    ['1.2', '1.10', -1],
+    ['2', '1.99', 1],
+    ['1.0.1', '1.0', 1],
+    ['01.2', '1.2', 0],
+    ['1.2a', '1.2b', -1],
+    ['12345678901234567890', '12345678901234567891', -1],
   ] as const)('%s vs %s is %i', (x, y, want) => {
     expect(compareVersions(x, y)).toBe(want);
     expect(compareVersions(y, x)).toBe(-want || 0);
@@ -228,16 +285,32 @@ describe('compareVersions', () => {
 
 describe('diffManifests properties', () => {
   const paths = [
-    './Settings', './Settings/Display', './Settings/Display/Brightness', './Settings/Sound/Volume',
-    './Certificates/RootCA', './AppData/Ringtones/Aurora', './AppData/Wallpapers/Dunes',
-    './DevDetail/FwV', './DevDetail/SwV', './DevDetail/HwV',
-    './SCOMO/Inventory/Deployed', './SCOMO/Inventory/Deployed/a1', './SCOMO/Inventory/Deployed/a1/ID',
-    './SCOMO/Inventory/Deployed/a1/Version', './SCOMO/Inventory/Deployed/a2/Version', './SCOMO/Inventory/Deployed/a2/Name',
+    './Settings',
+    './Settings/Display',
+    './Settings/Display/Brightness',
+    './Settings/Sound/Volume',
+    './Certificates/RootCA',
+    './AppData/Ringtones/Aurora',
+    './AppData/Wallpapers/Dunes',
+    './DevDetail/FwV',
+    './DevDetail/SwV',
+    './DevDetail/HwV',
+    './SCOMO/Inventory/Deployed',
+    './SCOMO/Inventory/Deployed/a1',
+    './SCOMO/Inventory/Deployed/a1/ID',
+    './SCOMO/Inventory/Deployed/a1/Version',
+    './SCOMO/Inventory/Deployed/a2/Version',
+    './SCOMO/Inventory/Deployed/a2/Name',
     './FUMO/Update/PkgURL',
   ];
   const hashes = ['1', '2', '3'].map(hashOf);
   const arbEntry: fc.Arbitrary<ManifestEntry> = fc.oneof(
-    fc.record({ path: fc.constantFrom(...paths), category: fc.constantFrom(...CATEGORIES), format: fc.constant('node'), size: fc.constant(0) }),
+    fc.record({
+      path: fc.constantFrom(...paths),
+      category: fc.constantFrom(...CATEGORIES),
+      format: fc.constant('node'),
+      size: fc.constant(0),
+    }),
     fc.record(
       {
         path: fc.constantFrom(...paths),
@@ -252,7 +325,8 @@ describe('diffManifests properties', () => {
   );
   const arbManifest = fc.uniqueArray(arbEntry, { selector: (e) => e.path, maxLength: paths.length });
   const toMap = (es: readonly ManifestEntry[]) => new Map(es.map((e) => [e.path, e]));
-  const someValues: DiffOptions['leafValue'] = (side, e) => (e.hash ? `${e.hash.slice(0, 2)}.${side === 'a' ? 1 : 2}` : undefined);
+  const someValues: DiffOptions['leafValue'] = (side, e) =>
+    e.hash ? `${e.hash.slice(0, 2)}.${side === 'a' ? 1 : 2}` : undefined;
 
   it('applying diff(a, b) to a gives b', () => {
     fc.assert(
@@ -299,7 +373,9 @@ describe('diffManifests properties', () => {
     const sorted = (es: ManifestEntry[]) => [...es].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
     fc.assert(
       fc.property(arbManifest, arbManifest, (a, b) => {
-        expect(diffManifests(a, b, { leafValue: someValues })).toEqual(diffManifests(sorted(a), sorted(b), { leafValue: someValues }));
+        expect(diffManifests(a, b, { leafValue: someValues })).toEqual(
+          diffManifests(sorted(a), sorted(b), { leafValue: someValues }),
+        );
       }),
       { numRuns: 300 },
     );
@@ -312,7 +388,9 @@ describe('diffManifests properties', () => {
         const ba = diffManifests(b, a);
         expect(ba.added).toEqual(ab.removed);
         expect(ba.removed).toEqual(ab.added);
-        expect(ba.changed.map((c) => [c.path, c.before, c.after])).toEqual(ab.changed.map((c) => [c.path, c.after, c.before]));
+        expect(ba.changed.map((c) => [c.path, c.before, c.after])).toEqual(
+          ab.changed.map((c) => [c.path, c.after, c.before]),
+        );
       }),
       { numRuns: 300 },
     );

@@ -90,7 +90,9 @@ function byPath<T extends { path: string }>(x: T, y: T): number {
 }
 
 function sameEntry(x: ManifestEntry, y: ManifestEntry): boolean {
-  return x.hash === y.hash && x.format === y.format && x.type === y.type && x.size === y.size && x.category === y.category;
+  return (
+    x.hash === y.hash && x.format === y.format && x.type === y.type && x.size === y.size && x.category === y.category
+  );
 }
 
 /**
@@ -103,7 +105,8 @@ function sortedByPath(entries: readonly ManifestEntry[]): readonly ManifestEntry
   if (sorted) return entries;
   const copy = [...entries].sort(byPath); // stable: equal paths keep their order
   const out: ManifestEntry[] = [];
-  for (let i = 0; i < copy.length; i++) if (i + 1 === copy.length || copy[i + 1]!.path !== copy[i]!.path) out.push(copy[i]!);
+  for (let i = 0; i < copy.length; i++)
+    if (i + 1 === copy.length || copy[i + 1]!.path !== copy[i]!.path) out.push(copy[i]!);
   return out;
 }
 
@@ -167,9 +170,14 @@ interface AppSide {
 function appOf(sorted: readonly ManifestEntry[], node: string): AppSide | undefined {
   const base = `${DEPLOYED_PREFIX}${node}`;
   // Everything under base/ is contiguous in path order, so one look past the lower bound tells.
-  const present = find(sorted, base) !== undefined || sorted[lowerBound(sorted, `${base}/`)]?.path.startsWith(`${base}/`) === true;
+  const present =
+    find(sorted, base) !== undefined || sorted[lowerBound(sorted, `${base}/`)]?.path.startsWith(`${base}/`) === true;
   if (!present) return undefined;
-  return { id: find(sorted, `${base}/ID`), name: find(sorted, `${base}/Name`), version: find(sorted, `${base}/Version`) };
+  return {
+    id: find(sorted, `${base}/ID`),
+    name: find(sorted, `${base}/Name`),
+    version: find(sorted, `${base}/Version`),
+  };
 }
 
 function appChanges(
@@ -195,8 +203,11 @@ function appChanges(
     const id = val('b', sb?.id) ?? val('a', sa?.id) ?? node;
     const name = val('b', sb?.name) ?? val('a', sa?.name);
     out.push({
-      id, ...(name !== undefined ? { name } : {}), change,
-      ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}),
+      id,
+      ...(name !== undefined ? { name } : {}),
+      change,
+      ...(before !== undefined ? { before } : {}),
+      ...(after !== undefined ? { after } : {}),
     });
   }
   return out;
@@ -212,13 +223,18 @@ function versionText(label: string, before: string | undefined, after: string | 
 function appText(app: AppChange): string {
   const label = app.name ?? app.id;
   switch (app.change) {
-    case 'installed': return `${label}${app.after !== undefined ? ` ${app.after}` : ''} installed`;
-    case 'removed': return `${label}${app.before !== undefined ? ` ${app.before}` : ''} removed`;
-    case 'downgraded': return `${versionText(label, app.before, app.after)} (downgrade)`;
-    case 'upgraded': return versionText(label, app.before, app.after);
-    case 'changed': return app.before !== undefined && app.after !== undefined && app.before !== app.after
-      ? versionText(label, app.before, app.after)
-      : `${label} changed`;
+    case 'installed':
+      return `${label}${app.after !== undefined ? ` ${app.after}` : ''} installed`;
+    case 'removed':
+      return `${label}${app.before !== undefined ? ` ${app.before}` : ''} removed`;
+    case 'downgraded':
+      return `${versionText(label, app.before, app.after)} (downgrade)`;
+    case 'upgraded':
+      return versionText(label, app.before, app.after);
+    case 'changed':
+      return app.before !== undefined && app.after !== undefined && app.before !== app.after
+        ? versionText(label, app.before, app.after)
+        : `${label} changed`;
   }
 }
 
@@ -237,11 +253,18 @@ function summarize(d: Omit<SnapshotDiff, 'summary'>): string {
 }
 
 /** What changed from snapshot `a` (older) to snapshot `b` (newer). Neither input is modified. */
-export function diffManifests(a: readonly ManifestEntry[], b: readonly ManifestEntry[], opts?: DiffOptions): SnapshotDiff {
+export function diffManifests(
+  a: readonly ManifestEntry[],
+  b: readonly ManifestEntry[],
+  opts?: DiffOptions,
+): SnapshotDiff {
   const leafValue = opts?.leafValue;
   const sa = sortedByPath(a);
   const sb = sortedByPath(b);
-  const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, { added: 0, removed: 0, changed: 0 }])) as Record<Category, CategoryCounts>;
+  const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, { added: 0, removed: 0, changed: 0 }])) as Record<
+    Category,
+    CategoryCounts
+  >;
   const count = (c: Category) => (byCategory[c] ??= { added: 0, removed: 0, changed: 0 });
   const added: ManifestEntry[] = [];
   const removed: ManifestEntry[] = [];

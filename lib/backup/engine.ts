@@ -16,7 +16,14 @@ import type { DeviceRow } from '@/db/queries/devices';
 import { keyOwner, putAll, sha256Hex } from './blob-store';
 import { updateJob, updateJobInSession, type JobRow } from '@/db/queries/jobs';
 import {
-  clearStaging, insertSnapshot, recordBlob, stageEntry, stagedEntries, updateSnapshot, getSnapshot, type StagedEntry,
+  clearStaging,
+  insertSnapshot,
+  recordBlob,
+  stageEntry,
+  stagedEntries,
+  updateSnapshot,
+  getSnapshot,
+  type StagedEntry,
 } from '@/db/queries/snapshots';
 import { insertAudit } from '@/db/queries/audit';
 import type { AppContext } from '../core/context';
@@ -77,18 +84,51 @@ export function readProgress(job: JobRow): BackupProgress | undefined {
 }
 
 /** Starts a new attempt: a fresh incomplete snapshot and the structure requests. */
-export async function startBackup(ctx: AppContext, device: DeviceRow, job: JobRow<'backup'>, sessionRowId: string): Promise<JobStep> {
+export async function startBackup(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow<'backup'>,
+  sessionRowId: string,
+): Promise<JobStep> {
   const { payload } = job;
   const roots = backupRoots(await profileFor(ctx.db, device.manufacturer, device.model), payload.categories);
-  const snap = await insertSnapshot(ctx.db, { deviceId: device.id, jobId: job.id, trigger: payload.trigger, categories: payload.categories });
+  const snap = await insertSnapshot(ctx.db, {
+    deviceId: device.id,
+    jobId: job.id,
+    trigger: payload.trigger,
+    categories: payload.categories,
+  });
   const p: BackupProgress = {
-    snapshotId: snap.id, categories: payload.categories, roots, open: [], seq: 0, nodes: 0, newBytes: 0, missing: [], unreadable: [], errors: [],
+    snapshotId: snap.id,
+    categories: payload.categories,
+    roots,
+    open: [],
+    seq: 0,
+    nodes: 0,
+    newBytes: 0,
+    missing: [],
+    unreadable: [],
+    errors: [],
   };
-  await updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false, error: null });
+  await updateJob(ctx.db, job.id, {
+    status: 'running',
+    sessionRef: sessionRowId,
+    attempts: job.attempts + 1,
+    wakePending: false,
+    error: null,
+  });
   job.status = 'running';
   job.sessionRef = sessionRowId;
   const work: WorkRequest[] = [];
-  if (roots.length) work.push(getWork(job, p, 's', roots.map((r) => `${r.path}?list=Struct`)));
+  if (roots.length)
+    work.push(
+      getWork(
+        job,
+        p,
+        's',
+        roots.map((r) => `${r.path}?list=Struct`),
+      ),
+    );
   await save(ctx.db, job, p);
   if (!work.length) return { work, ...(await finishNow(ctx, device, job, p)) };
   return { work };
@@ -112,7 +152,12 @@ function storedFormat(format: string | undefined): string {
 }
 
 /** Feeds the session events that belong to this job; returns more work, or the end. */
-export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: JobRow, events: readonly SessionEvent[]): Promise<JobStep> {
+export async function onBackupEvents(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow,
+  events: readonly SessionEvent[],
+): Promise<JobStep> {
   const p = readProgress(job);
   if (!p) return { work: [] };
   const walk: string[] = [];
@@ -147,7 +192,15 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
     }
     const format = storedFormat(e.format);
     if (format === 'node') {
-      nodes.push({ snapshotId: p.snapshotId, path, category, format: 'node', type: e.mimeType ?? null, size: 0, hash: null });
+      nodes.push({
+        snapshotId: p.snapshotId,
+        path,
+        category,
+        format: 'node',
+        type: e.mimeType ?? null,
+        size: 0,
+        hash: null,
+      });
       // A plain Get of an interior node answers with its children's names.
       if (kind === 'w' && e.value !== undefined) {
         for (const name of utf8Decode(base64Decode(e.value), false).split('/')) {
@@ -161,7 +214,18 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
       continue;
     }
     const bytes = base64Decode(e.value ?? '');
-    values.push({ bytes, entry: { snapshotId: p.snapshotId, path, category, format, type: e.mimeType ?? null, size: bytes.length, hash: sha256Hex(bytes) } });
+    values.push({
+      bytes,
+      entry: {
+        snapshotId: p.snapshotId,
+        path,
+        category,
+        format,
+        type: e.mimeType ?? null,
+        size: bytes.length,
+        hash: sha256Hex(bytes),
+      },
+    });
   }
   if (values.length) {
     // The message's values are recorded and staged first, in one transaction, then stored.
@@ -171,7 +235,9 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
     // rows the next attempt stages again (the progress below is not yet saved).
     // In hash order: handsets backing up the same values at once (in any process) then take
     // the blobs rows' locks in one order, and cannot deadlock on PostgreSQL.
-    const inOrder = [...values].sort((a, b) => (a.entry.hash! < b.entry.hash! ? -1 : a.entry.hash! > b.entry.hash! ? 1 : 0));
+    const inOrder = [...values].sort((a, b) =>
+      a.entry.hash! < b.entry.hash! ? -1 : a.entry.hash! > b.entry.hash! ? 1 : 0,
+    );
     const recorded = await ctx.db.transaction(async (tx) => {
       const fresh = new Set<string>();
       for (const { entry } of inOrder) {
@@ -180,15 +246,21 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
       }
       return fresh;
     });
-    const stored = await putAll(ctx.blobs, values.map((v) => v.bytes), keyOwner(device));
+    const stored = await putAll(
+      ctx.blobs,
+      values.map((v) => v.bytes),
+      keyOwner(device),
+    );
     stored.forEach(({ hash, created }, i) => {
       if (hash !== values[i]!.entry.hash) throw new Error(`the blob store filed a value under ${hash}, not its hash`);
       if (created && recorded.has(hash)) p.newBytes += values[i]!.entry.size;
     });
   }
   const work: WorkRequest[] = [];
-  for (let i = 0; i < walk.length; i += LEAVES_PER_BATCH) work.push(getWork(job, p, 'w', walk.slice(i, i + LEAVES_PER_BATCH)));
-  for (let i = 0; i < leaves.length; i += LEAVES_PER_BATCH) work.push(getWork(job, p, 'l', leaves.slice(i, i + LEAVES_PER_BATCH)));
+  for (let i = 0; i < walk.length; i += LEAVES_PER_BATCH)
+    work.push(getWork(job, p, 'w', walk.slice(i, i + LEAVES_PER_BATCH)));
+  for (let i = 0; i < leaves.length; i += LEAVES_PER_BATCH)
+    work.push(getWork(job, p, 'l', leaves.slice(i, i + LEAVES_PER_BATCH)));
   // A structure answer names hundreds of interior nodes: one transaction for them and the
   // walk's position, not a commit each. (Interior nodes have no content, so garbage
   // collection has nothing to race with here; values were staged before they were stored, above.)
@@ -200,52 +272,111 @@ export async function onBackupEvents(ctx: AppContext, device: DeviceRow, job: Jo
   return { work };
 }
 
-async function finishNow(ctx: AppContext, device: DeviceRow, job: JobRow, p: BackupProgress): Promise<Pick<JobStep, 'ended'>> {
+async function finishNow(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow,
+  p: BackupProgress,
+): Promise<Pick<JobStep, 'ended'>> {
   // No subtree to back up: an empty, complete snapshot is the honest answer.
   const bytes = encodeManifest([]);
   const { hash } = await ctx.blobs.put(bytes, keyOwner(device));
   await recordBlob(ctx.db, hash, bytes.length);
   await updateSnapshot(ctx.db, p.snapshotId, { status: 'complete', rootHash: hash, completedAt: Date.now() });
-  await updateJob(ctx.db, job.id, { status: 'succeeded', result: JSON.stringify({ snapshotId: p.snapshotId, rootHash: hash, entries: 0, bytes: 0, newBytes: 0 }) });
+  await updateJob(ctx.db, job.id, {
+    status: 'succeeded',
+    result: JSON.stringify({ snapshotId: p.snapshotId, rootHash: hash, entries: 0, bytes: 0, newBytes: 0 }),
+  });
   return { ended: { status: 'succeeded', result: { snapshotId: p.snapshotId } } };
 }
 
 /** Folds the staged entries into the manifest; the snapshot becomes complete (or failed). */
-async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, p: BackupProgress): Promise<Pick<JobStep, 'ended'>> {
-  if (p.errors.length) return failBackup(ctx, device, job, `${p.errors.length} node(s) could not be read: ${p.errors.slice(0, 5).join('; ')}`);
+async function finish(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow,
+  p: BackupProgress,
+): Promise<Pick<JobStep, 'ended'>> {
+  if (p.errors.length)
+    return failBackup(
+      ctx,
+      device,
+      job,
+      `${p.errors.length} node(s) could not be read: ${p.errors.slice(0, 5).join('; ')}`,
+    );
   const entries: ManifestEntry[] = (await stagedEntries(ctx.db, p.snapshotId)).map((s) => ({
-    path: s.path, category: s.category as Category, format: s.format,
-    ...(s.type ? { type: s.type } : {}), size: s.size, ...(s.hash ? { hash: s.hash } : {}),
+    path: s.path,
+    category: s.category as Category,
+    format: s.format,
+    ...(s.type ? { type: s.type } : {}),
+    size: s.size,
+    ...(s.hash ? { hash: s.hash } : {}),
   }));
   const manifest = encodeManifest(entries);
   const { hash, created } = await ctx.blobs.put(manifest, keyOwner(device));
   if ((await recordBlob(ctx.db, hash, manifest.length)) && created) p.newBytes += manifest.length;
   const result = {
-    snapshotId: p.snapshotId, rootHash: hash, entries: entries.length, bytes: logicalSize(entries), newBytes: p.newBytes,
+    snapshotId: p.snapshotId,
+    rootHash: hash,
+    entries: entries.length,
+    bytes: logicalSize(entries),
+    newBytes: p.newBytes,
     ...(p.missing.length ? { missing: p.missing } : {}),
     ...(p.unreadable.length ? { unreadable: p.unreadable.length } : {}),
   };
   const superseded = await ctx.db.transaction(async (tx) => {
-    if (!(await updateJobInSession(tx, job.id, job.sessionRef, { status: 'succeeded', result: JSON.stringify(result), progress: JSON.stringify(p) }))) {
+    if (
+      !(await updateJobInSession(tx, job.id, job.sessionRef, {
+        status: 'succeeded',
+        result: JSON.stringify(result),
+        progress: JSON.stringify(p),
+      }))
+    ) {
       // The handset reconnected and a new session took the job over while this one's last
       // message was on its way: that session's attempt finishes it, this one is dropped.
-      await updateSnapshot(tx, p.snapshotId, { status: 'failed', error: 'superseded by a later session of the handset', completedAt: Date.now() });
+      await updateSnapshot(tx, p.snapshotId, {
+        status: 'failed',
+        error: 'superseded by a later session of the handset',
+        completedAt: Date.now(),
+      });
       await clearStaging(tx, p.snapshotId);
       return true;
     }
     await updateSnapshot(tx, p.snapshotId, {
-      status: 'complete', rootHash: hash, entries: entries.length, bytes: result.bytes, newBytes: p.newBytes, completedAt: Date.now(),
+      status: 'complete',
+      rootHash: hash,
+      entries: entries.length,
+      bytes: result.bytes,
+      newBytes: p.newBytes,
+      completedAt: Date.now(),
     });
     await clearStaging(tx, p.snapshotId);
     return false;
   });
   if (superseded) return {};
-  await insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'backup.completed', deviceId: device.id, details: result });
+  await insertAudit(ctx.db, {
+    actor: `device:${device.devId}`,
+    action: 'backup.completed',
+    deviceId: device.id,
+    details: result,
+  });
   // The policy's retention, for this device's snapshots; the store-wide sweep runs apart.
   // A failure here must not fail the backup that just completed: the next one tries again.
   try {
-    const plan = await applyRetention(ctx.db, ctx.blobs, device.id, parseRetention((await policyFor(ctx.db, device)).retention), { dryRun: false, collect: false });
-    if (plan.remove.length) await insertAudit(ctx.db, { actor: 'retention', action: 'snapshots.pruned', deviceId: device.id, details: { removed: plan.remove } });
+    const plan = await applyRetention(
+      ctx.db,
+      ctx.blobs,
+      device.id,
+      parseRetention((await policyFor(ctx.db, device)).retention),
+      { dryRun: false, collect: false },
+    );
+    if (plan.remove.length)
+      await insertAudit(ctx.db, {
+        actor: 'retention',
+        action: 'snapshots.pruned',
+        deviceId: device.id,
+        details: { removed: plan.remove },
+      });
   } catch (err) {
     log.error({ err, devId: device.devId }, 'retention after a backup failed');
   }
@@ -253,7 +384,12 @@ async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, p: Backup
 }
 
 /** Ends the attempt as failed: its snapshot is marked failed (never restorable) and its staging dropped. */
-export async function failBackup(ctx: AppContext, device: DeviceRow, job: JobRow, error: string): Promise<Pick<JobStep, 'ended'>> {
+export async function failBackup(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow,
+  error: string,
+): Promise<Pick<JobStep, 'ended'>> {
   const snapshotId = readProgress(job)?.snapshotId;
   // All or nothing (a full disk may refuse any of it): never a failed job with its snapshot left open, or the reverse.
   await ctx.db.transaction(async (tx) => {
@@ -261,8 +397,18 @@ export async function failBackup(ctx: AppContext, device: DeviceRow, job: JobRow
       await updateSnapshot(tx, snapshotId, { status: 'failed', error, completedAt: Date.now() });
       await clearStaging(tx, snapshotId);
     }
-    await updateJob(tx, job.id, { status: 'failed', error, sessionRef: null, ...(snapshotId ? { result: JSON.stringify({ snapshotId }) } : {}) });
-    await insertAudit(tx, { actor: `device:${device.devId}`, action: 'backup.failed', deviceId: device.id, details: { jobId: job.id, snapshotId, error } });
+    await updateJob(tx, job.id, {
+      status: 'failed',
+      error,
+      sessionRef: null,
+      ...(snapshotId ? { result: JSON.stringify({ snapshotId }) } : {}),
+    });
+    await insertAudit(tx, {
+      actor: `device:${device.devId}`,
+      action: 'backup.failed',
+      deviceId: device.id,
+      details: { jobId: job.id, snapshotId, error },
+    });
   });
   return { ended: { status: 'failed', error } };
 }
@@ -292,12 +438,27 @@ export function backoffMs(attempts: number): number {
  * what the next attempt starts from: nothing for a backup (a fresh snapshot), where it
  * stopped for a restore.
  */
-export async function requeueWithBackoff(ctx: AppContext, job: JobRow, reason: string, now: number, progress: string | null = null): Promise<void> {
+export async function requeueWithBackoff(
+  ctx: AppContext,
+  job: JobRow,
+  reason: string,
+  now: number,
+  progress: string | null = null,
+): Promise<void> {
   if (job.attempts >= MAX_ATTEMPTS) {
-    await updateJob(ctx.db, job.id, { status: 'failed', error: `${reason}; gave up after ${job.attempts} attempts`, sessionRef: null });
+    await updateJob(ctx.db, job.id, {
+      status: 'failed',
+      error: `${reason}; gave up after ${job.attempts} attempts`,
+      sessionRef: null,
+    });
     return;
   }
   await updateJob(ctx.db, job.id, {
-    status: 'queued', error: reason, sessionRef: null, progress, notBefore: now + backoffMs(job.attempts), wakePending: true,
+    status: 'queued',
+    error: reason,
+    sessionRef: null,
+    progress,
+    notBefore: now + backoffMs(job.attempts),
+    wakePending: true,
   });
 }

@@ -48,14 +48,21 @@ function tempDir(prefix: string): string {
 
 /** What FileBlobStore throws when the disk is full: its no-space error around the system's ENOSPC. */
 function enospc(): BlobStoreError {
-  const cause = Object.assign(new Error('ENOSPC: no space left on device, write'), { errno: -28, code: 'ENOSPC', syscall: 'write' });
+  const cause = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+    errno: -28,
+    code: 'ENOSPC',
+    syscall: 'write',
+  });
   return new BlobStoreError('no-space', 'the blob store is out of space', { cause });
 }
 
 /** A store with `room` bytes left: a new value that does not fit fails as a full disk does. */
 class FillingStore implements BlobStore {
   used = 0;
-  constructor(readonly inner: BlobStore, public room: number) {}
+  constructor(
+    readonly inner: BlobStore,
+    public room: number,
+  ) {}
   async put(bytes: Uint8Array, owner: string): Promise<{ hash: string; created: boolean }> {
     if (!(await this.inner.has(sha256Hex(bytes)))) {
       if (this.used + bytes.length > this.room) throw enospc();
@@ -63,10 +70,18 @@ class FillingStore implements BlobStore {
     }
     return this.inner.put(bytes, owner);
   }
-  get(hash: string) { return this.inner.get(hash); }
-  has(hash: string) { return this.inner.has(hash); }
-  delete(hash: string) { return this.inner.delete(hash); }
-  list() { return this.inner.list(); }
+  get(hash: string) {
+    return this.inner.get(hash);
+  }
+  has(hash: string) {
+    return this.inner.has(hash);
+  }
+  delete(hash: string) {
+    return this.inner.delete(hash);
+  }
+  list() {
+    return this.inner.list();
+  }
 }
 
 /** Every DM reply the handset got, to check that each was SyncML and none an HTTP error. */
@@ -80,7 +95,16 @@ function recording(replies: HttpReply[]): Transport {
 
 async function withHandset(srv: TestServer, mediaScale: number, seed: number): Promise<VirtualHandset> {
   const stateDir = tempDir('rewind-full-handset-');
-  const [h] = openFleet({ server: srv.dmUrl, devices: 1, stateDir, encoding: 'xml', auth: 'md5', mediaScale, seed, models: ['nimbus-n2'] });
+  const [h] = openFleet({
+    server: srv.dmUrl,
+    devices: 1,
+    stateDir,
+    encoding: 'xml',
+    auth: 'md5',
+    mediaScale,
+    seed,
+    models: ['nimbus-n2'],
+  });
   await describeVirtualModels(srv.ctx.db);
   await provisionFleet(srv.ctx.db, [{ ...h!.identity, nonces: { ...h!.state.nonces } }]);
   return h!;
@@ -91,7 +115,13 @@ async function withHandset(srv: TestServer, mediaScale: number, seed: number): P
  * database full as well (`dbFull`), even the job's failure may not fit: the job is then
  * left as it was (running, its snapshot incomplete) for a later session to take up.
  */
-async function expectOutOfSpace(srv: TestServer, h: VirtualHandset, blobsDir: string | undefined, reason: RegExp, dbFull = false): Promise<string> {
+async function expectOutOfSpace(
+  srv: TestServer,
+  h: VirtualHandset,
+  blobsDir: string | undefined,
+  reason: RegExp,
+  dbFull = false,
+): Promise<string> {
   const device = (await getDeviceByDevId(srv.ctx.db, h.devId))!;
   const { job } = await createBackupJob(srv.ctx.db, device, { trigger: 'on-demand', actor: 'test' });
   const replies: HttpReply[] = [];
@@ -133,7 +163,10 @@ async function expectOutOfSpace(srv: TestServer, h: VirtualHandset, blobsDir: st
   // Whatever the store holds is whole: under a hash, exactly the bytes with that hash.
   for await (const hash of srv.ctx.blobs.list()) expect(sha256Hex((await srv.ctx.blobs.get(hash))!), hash).toBe(hash);
   // The values that did not fit are not there at all, and no temporary file is left behind.
-  const big = h.tree.children('./AppData/Ringtones').map((n) => h.tree.read(`./AppData/Ringtones/${n}`)!).sort((a, b) => b.length - a.length)[0]!;
+  const big = h.tree
+    .children('./AppData/Ringtones')
+    .map((n) => h.tree.read(`./AppData/Ringtones/${n}`)!)
+    .sort((a, b) => b.length - a.length)[0]!;
   expect(await srv.ctx.blobs.has(sha256Hex(big))).toBe(false);
   if (blobsDir) expect(fs.readdirSync(blobsDir).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
   return job.id;
@@ -142,7 +175,10 @@ async function expectOutOfSpace(srv: TestServer, h: VirtualHandset, blobsDir: st
 /** Space is back: the job left unfinished resumes, or a new backup (after a failed one) completes. */
 async function expectBackupCompletes(srv: TestServer, h: VirtualHandset, jobId: string): Promise<string> {
   const device = (await getDeviceByDevId(srv.ctx.db, h.devId))!;
-  const id = (await getJob(srv.ctx.db, jobId))!.status === 'failed' ? (await createBackupJob(srv.ctx.db, device, { trigger: 'on-demand', actor: 'test' })).job.id : jobId;
+  const id =
+    (await getJob(srv.ctx.db, jobId))!.status === 'failed'
+      ? (await createBackupJob(srv.ctx.db, device, { trigger: 'on-demand', actor: 'test' })).job.id
+      : jobId;
   h.transport = httpTransport;
   await h.connect({ initiator: 'client' });
   await h.idle();
@@ -177,8 +213,14 @@ describe('a full disk during a backup', () => {
     await h.connect({ initiator: 'client' });
     await h.idle();
     expect(replies.every((r) => r.status === 200 && r.headers['content-type']?.includes(MIME.dmXml))).toBe(true);
-    expect(await getJob(srv.ctx.db, first.backup.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/blob store is out of space/) });
-    expect(await getJob(srv.ctx.db, first.job.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/safety backup .*failed: the blob store is out of space/) });
+    expect(await getJob(srv.ctx.db, first.backup.id)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/blob store is out of space/),
+    });
+    expect(await getJob(srv.ctx.db, first.job.id)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/safety backup .*failed: the blob store is out of space/),
+    });
     expect((await listItems(srv.ctx.db, first.job.id)).filter((i) => i.status !== 'pending')).toEqual([]);
     filling.room = Number.POSITIVE_INFINITY;
     const { row: again } = await createPlan(srv.ctx, { snapshotId, categories: ['appdata'] }, 'test');
@@ -186,34 +228,45 @@ describe('a full disk during a backup', () => {
     h.transport = httpTransport;
     await h.connect({ initiator: 'client' });
     await h.idle();
-    expect((await getJob(srv.ctx.db, second.job.id))!.status, (await getJob(srv.ctx.db, second.job.id))!.error ?? '').toBe('succeeded');
+    expect(
+      (await getJob(srv.ctx.db, second.job.id))!.status,
+      (await getJob(srv.ctx.db, second.job.id))!.error ?? '',
+    ).toBe('succeeded');
   }, 60_000);
 
   describe('on a real 2 MB file system (Linux, root)', () => {
     const mnt = mountTmpfs();
     const mnt2 = mnt ? mountTmpfs() : undefined;
 
-    it.skipIf(!mnt)('the blob store on it', async () => {
-      const srv = await startTestServer();
-      cleanups.push(() => srv.close());
-      // The same kind of store the server builds, with its files on the small file system.
-      srv.ctx.blobs = createBlobStore({ ...srv.ctx.env, dataDir: mnt! }, srv.ctx.db);
-      const h = await withHandset(srv, 1, 52);
-      const jobId = await expectOutOfSpace(srv, h, path.join(mnt!, 'blobs'), /blob store is out of space/);
-      remount(mnt!, '16m');
-      await expectBackupCompletes(srv, h, jobId);
-    }, 60_000);
+    it.skipIf(!mnt)(
+      'the blob store on it',
+      async () => {
+        const srv = await startTestServer();
+        cleanups.push(() => srv.close());
+        // The same kind of store the server builds, with its files on the small file system.
+        srv.ctx.blobs = createBlobStore({ ...srv.ctx.env, dataDir: mnt! }, srv.ctx.db);
+        const h = await withHandset(srv, 1, 52);
+        const jobId = await expectOutOfSpace(srv, h, path.join(mnt!, 'blobs'), /blob store is out of space/);
+        remount(mnt!, '16m');
+        await expectBackupCompletes(srv, h, jobId);
+      },
+      60_000,
+    );
 
     // SQLite only: a PostgreSQL database is not on that file system.
-    it.skipIf(!mnt2 || testingPg())('the blob store and the database on it', async () => {
-      const srv = await startTestServer({ dataDir: mnt2! });
-      cleanups.push(() => srv.close());
-      const h = await withHandset(srv, 1, 53);
-      const jobId = await expectOutOfSpace(srv, h, path.join(mnt2!, 'blobs'), /out of space|disk is full/, true);
-      expect(sqliteClient(srv.ctx.db)!.pragma('integrity_check', { simple: true })).toBe('ok');
-      remount(mnt2!, '16m');
-      await expectBackupCompletes(srv, h, jobId);
-    }, 60_000);
+    it.skipIf(!mnt2 || testingPg())(
+      'the blob store and the database on it',
+      async () => {
+        const srv = await startTestServer({ dataDir: mnt2! });
+        cleanups.push(() => srv.close());
+        const h = await withHandset(srv, 1, 53);
+        const jobId = await expectOutOfSpace(srv, h, path.join(mnt2!, 'blobs'), /out of space|disk is full/, true);
+        expect(sqliteClient(srv.ctx.db)!.pragma('integrity_check', { simple: true })).toBe('ok');
+        remount(mnt2!, '16m');
+        await expectBackupCompletes(srv, h, jobId);
+      },
+      60_000,
+    );
   });
 });
 
@@ -228,7 +281,9 @@ function mountTmpfs(): string | undefined {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'pipe' });
   } catch (err) {
     fs.rmdirSync(dir);
-    console.warn(`full-disk: skipping the tmpfs cases: mount is not permitted here (${(err as Error).message.split('\n')[0]})`);
+    console.warn(
+      `full-disk: skipping the tmpfs cases: mount is not permitted here (${(err as Error).message.split('\n')[0]})`,
+    );
     return undefined;
   }
   // Runs after the servers using it are closed (cleanups run newest first).

@@ -23,9 +23,17 @@ let store: FileBlobStore;
 let deviceId: string;
 
 async function addDevice(devId: string): Promise<string> {
-  return (await upsertDevice(db, {
-    devId, serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientDerived: 'x', serverAuth: 'md5', serverDerived: 'y',
-  })).id;
+  return (
+    await upsertDevice(db, {
+      devId,
+      serverId: 'rewind',
+      clientAuth: 'md5',
+      clientUser: 'u',
+      clientDerived: 'x',
+      serverAuth: 'md5',
+      serverDerived: 'y',
+    })
+  ).id;
 }
 
 beforeEach(async () => {
@@ -46,18 +54,26 @@ class HookedStore implements RawBlobStore {
   beforeGet?: (hash: string) => void | Promise<void>;
   afterDelete?: (hash: string) => void | Promise<void>;
   constructor(private readonly inner: FileBlobStore) {}
-  put(bytes: Uint8Array) { return this.inner.put(bytes); }
-  write(hash: string, bytes: Uint8Array) { return this.inner.write(hash, bytes); }
+  put(bytes: Uint8Array) {
+    return this.inner.put(bytes);
+  }
+  write(hash: string, bytes: Uint8Array) {
+    return this.inner.write(hash, bytes);
+  }
   async get(hash: string) {
     await this.beforeGet?.(hash);
     return this.inner.get(hash);
   }
-  has(hash: string) { return this.inner.has(hash); }
+  has(hash: string) {
+    return this.inner.has(hash);
+  }
   async delete(hash: string) {
     await this.inner.delete(hash);
     await this.afterDelete?.(hash);
   }
-  list() { return this.inner.list(); }
+  list() {
+    return this.inner.list();
+  }
 }
 
 function file(hash: string): string {
@@ -72,16 +88,38 @@ async function putValue(value: string, record = true): Promise<string> {
 }
 
 /** A complete snapshot: values and manifest in the store, rows in the database. */
-async function snapshot(values: Record<string, string>, opts: { device?: string; extra?: ManifestEntry[] } = {}): Promise<{ id: string; root: string; manifestSize: number }> {
-  const entries: ManifestEntry[] = [{ path: './Settings', category: 'settings', format: 'node', size: 0 }, ...(opts.extra ?? [])];
+async function snapshot(
+  values: Record<string, string>,
+  opts: { device?: string; extra?: ManifestEntry[] } = {},
+): Promise<{ id: string; root: string; manifestSize: number }> {
+  const entries: ManifestEntry[] = [
+    { path: './Settings', category: 'settings', format: 'node', size: 0 },
+    ...(opts.extra ?? []),
+  ];
   for (const [p, v] of Object.entries(values)) {
-    entries.push({ path: p, category: 'settings', format: 'chr', type: 'text/plain', size: enc(v).length, hash: await putValue(v) });
+    entries.push({
+      path: p,
+      category: 'settings',
+      format: 'chr',
+      type: 'text/plain',
+      size: enc(v).length,
+      hash: await putValue(v),
+    });
   }
   const manifest = encodeManifest(entries);
   const { hash: root } = await store.put(manifest);
   await recordBlob(db, root, manifest.length);
-  const row = await insertSnapshot(db, { deviceId: opts.device ?? deviceId, trigger: 'on-demand', categories: ['settings'] });
-  await updateSnapshot(db, row.id, { status: 'complete', rootHash: root, entries: entries.length, completedAt: Date.now() });
+  const row = await insertSnapshot(db, {
+    deviceId: opts.device ?? deviceId,
+    trigger: 'on-demand',
+    categories: ['settings'],
+  });
+  await updateSnapshot(db, row.id, {
+    status: 'complete',
+    rootHash: root,
+    entries: entries.length,
+    completedAt: Date.now(),
+  });
   return { id: row.id, root, manifestSize: manifest.length };
 }
 
@@ -145,8 +183,24 @@ describe('collectGarbage', () => {
   it('staged entries of a backup in progress protect their blobs', async () => {
     const running = await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
     const hash = await putValue('half-way');
-    await stageEntry(db, { snapshotId: running.id, path: './Settings/X', category: 'settings', format: 'chr', type: null, size: 8, hash });
-    await stageEntry(db, { snapshotId: running.id, path: './Settings', category: 'settings', format: 'node', type: null, size: 0, hash: null });
+    await stageEntry(db, {
+      snapshotId: running.id,
+      path: './Settings/X',
+      category: 'settings',
+      format: 'chr',
+      type: null,
+      size: 8,
+      hash,
+    });
+    await stageEntry(db, {
+      snapshotId: running.id,
+      path: './Settings',
+      category: 'settings',
+      format: 'node',
+      type: null,
+      size: 0,
+      hash: null,
+    });
     const unrelated = await putValue('nobody uses this');
 
     expect((await later()).hashes).toEqual([unrelated]);
@@ -159,9 +213,13 @@ describe('collectGarbage', () => {
   it('leaves content younger than the grace period', async () => {
     const fresh = await putValue('just written, not staged yet');
     expect((await collectGarbage(db, store, { dryRun: false })).removed).toBe(0);
-    expect((await collectGarbage(db, store, { dryRun: false, graceMs: HOUR, now: Date.now() + HOUR / 2 })).removed).toBe(0);
+    expect(
+      (await collectGarbage(db, store, { dryRun: false, graceMs: HOUR, now: Date.now() + HOUR / 2 })).removed,
+    ).toBe(0);
     expect(await store.has(fresh)).toBe(true);
-    expect((await collectGarbage(db, store, { dryRun: false, graceMs: HOUR, now: Date.now() + 2 * HOUR })).hashes).toEqual([fresh]);
+    expect(
+      (await collectGarbage(db, store, { dryRun: false, graceMs: HOUR, now: Date.now() + 2 * HOUR })).hashes,
+    ).toEqual([fresh]);
   });
 
   it('removes old orphan files (no blobs row), never young or live ones', async () => {
@@ -197,7 +255,11 @@ describe('collectGarbage', () => {
 
   it('an empty snapshot whose (empty) manifest was never stored does not stop collection', async () => {
     const empty = await insertSnapshot(db, { deviceId, trigger: 'on-demand', categories: [] });
-    await updateSnapshot(db, empty.id, { status: 'complete', rootHash: sha256Hex(encodeManifest([])), completedAt: Date.now() });
+    await updateSnapshot(db, empty.id, {
+      status: 'complete',
+      rootHash: sha256Hex(encodeManifest([])),
+      completedAt: Date.now(),
+    });
     const garbage = await putValue('garbage');
     expect((await later()).hashes).toEqual([garbage]);
   });
@@ -212,7 +274,15 @@ describe('collectGarbage', () => {
       // The handset reports 'false' again: the engine's put found the file just before it moved.
       if (String(from).endsWith(h('false'))) {
         await recordBlob(db, h('false'), 5);
-        await stageEntry(db, { snapshotId: running.id, path: './Settings/Flag', category: 'settings', format: 'chr', type: null, size: 5, hash: h('false') });
+        await stageEntry(db, {
+          snapshotId: running.id,
+          path: './Settings/Flag',
+          category: 'settings',
+          format: 'chr',
+          type: null,
+          size: 5,
+          hash: h('false'),
+        });
       }
     });
     try {
@@ -234,7 +304,15 @@ describe('collectGarbage', () => {
     hooked.afterDelete = async (hash) => {
       if (hash !== h('false')) return;
       await recordBlob(db, hash, 5);
-      await stageEntry(db, { snapshotId: running.id, path: './Settings/Flag', category: 'settings', format: 'chr', type: null, size: 5, hash });
+      await stageEntry(db, {
+        snapshotId: running.id,
+        path: './Settings/Flag',
+        category: 'settings',
+        format: 'chr',
+        type: null,
+        size: 5,
+        hash,
+      });
     };
     const r = await collectGarbage(db, hooked, { dryRun: false, now: Date.now() + HOUR });
     expect(r.hashes).toEqual([old.root]);
@@ -245,14 +323,17 @@ describe('collectGarbage', () => {
     const a = await snapshot({ './Settings/A': 'a' });
     const reused = await putValue('old content');
     // A second backup's manifest names `reused`; the snapshot completes while the GC reads a's manifest.
-    const entries: ManifestEntry[] = [{ path: './Settings/R', category: 'settings', format: 'chr', size: 11, hash: reused }];
+    const entries: ManifestEntry[] = [
+      { path: './Settings/R', category: 'settings', format: 'chr', size: 11, hash: reused },
+    ];
     const manifest = encodeManifest(entries);
     const { hash: root } = await store.put(manifest);
     await recordBlob(db, root, manifest.length);
     const b = await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
     const hooked = new HookedStore(store);
     hooked.beforeGet = async (hash) => {
-      if (hash === a.root && hooked.gets++ === 0) await updateSnapshot(db, b.id, { status: 'complete', rootHash: root, completedAt: Date.now() });
+      if (hash === a.root && hooked.gets++ === 0)
+        await updateSnapshot(db, b.id, { status: 'complete', rootHash: root, completedAt: Date.now() });
     };
     const r = await collectGarbage(db, hooked, { dryRun: false, now: Date.now() + HOUR });
     expect(r.removed).toBe(0);
@@ -283,7 +364,7 @@ describe('collectGarbage', () => {
     expect(fs.existsSync(fresh)).toBe(true);
   });
 
-    it('refuses assumeDeleted outside a dry run', async () => {
+  it('refuses assumeDeleted outside a dry run', async () => {
     await expect(collectGarbage(db, store, { dryRun: false, assumeDeleted: ['x'] })).rejects.toThrow(/dry run/);
   });
 
@@ -300,7 +381,13 @@ describe('collectGarbage', () => {
 describe('verifySnapshot', () => {
   it('passes a healthy snapshot and counts the values it checked', async () => {
     const a = await snapshot({ './Settings/A': 'alpha', './Settings/B': 'beta', './Settings/Empty': '' });
-    expect(await verifySnapshot(db, store, a.id)).toEqual({ ok: true, checked: 3, missing: [], damaged: [], manifest: 'ok' });
+    expect(await verifySnapshot(db, store, a.id)).toEqual({
+      ok: true,
+      checked: 3,
+      missing: [],
+      damaged: [],
+      manifest: 'ok',
+    });
   });
 
   it('detects a corrupted value and a missing one', async () => {
@@ -308,7 +395,11 @@ describe('verifySnapshot', () => {
     fs.writeFileSync(file(h('alpha')), 'alpha!'); // overwritten bytes
     fs.rmSync(file(h('gamma')));
     expect(await verifySnapshot(db, store, a.id)).toEqual({
-      ok: false, checked: 3, missing: ['./Settings/C'], damaged: ['./Settings/A'], manifest: 'ok',
+      ok: false,
+      checked: 3,
+      missing: ['./Settings/C'],
+      damaged: ['./Settings/A'],
+      manifest: 'ok',
     });
   });
 
@@ -320,14 +411,23 @@ describe('verifySnapshot', () => {
 
   it('flags an entry whose size does not match its value', async () => {
     const hash = await putValue('twelve bytes');
-    const a = await snapshot({}, { extra: [{ path: './Settings/Wrong', category: 'settings', format: 'chr', size: 99, hash }] });
+    const a = await snapshot(
+      {},
+      { extra: [{ path: './Settings/Wrong', category: 'settings', format: 'chr', size: 99, hash }] },
+    );
     expect(await verifySnapshot(db, store, a.id)).toMatchObject({ ok: false, damaged: ['./Settings/Wrong'] });
   });
 
   it('reports a damaged or missing manifest', async () => {
     const a = await snapshot({ './Settings/A': 'alpha' });
     fs.writeFileSync(file(a.root), '{"v":1,"entries":[]}');
-    expect(await verifySnapshot(db, store, a.id)).toEqual({ ok: false, checked: 0, missing: [], damaged: [], manifest: 'damaged' });
+    expect(await verifySnapshot(db, store, a.id)).toEqual({
+      ok: false,
+      checked: 0,
+      missing: [],
+      damaged: [],
+      manifest: 'damaged',
+    });
     fs.rmSync(file(a.root));
     expect(await verifySnapshot(db, store, a.id)).toMatchObject({ ok: false, manifest: 'missing' });
   });

@@ -23,7 +23,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '@/db/client';
-import { allBlobRows, blobRowsFor, deleteBlobRows, packageHashes, snapshotRoots, stagedHashes } from '@/db/queries/retention';
+import {
+  allBlobRows,
+  blobRowsFor,
+  deleteBlobRows,
+  packageHashes,
+  snapshotRoots,
+  stagedHashes,
+} from '@/db/queries/retention';
 import { BlobStoreError, FileBlobStore, isHash, sha256Hex, type BlobStore, type RawBlobStore } from './blob-store';
 import { SealedBlobStore } from './sealed-store';
 import { decodeManifest, encodeManifest, rootHash } from './manifest';
@@ -57,7 +64,10 @@ export interface GcResult {
 }
 
 export class GcAbortedError extends Error {
-  constructor(message: string, readonly snapshotIds: string[]) {
+  constructor(
+    message: string,
+    readonly snapshotIds: string[],
+  ) {
     super(message);
     this.name = 'GcAbortedError';
   }
@@ -69,7 +79,12 @@ interface Mark {
 }
 
 /** Adds the manifest's value hashes to `live`; false when the manifest is missing, damaged or undecodable. */
-async function markManifest(store: BlobStore, root: string, live: Set<string>, hashesOf: (bytes: Uint8Array) => Iterable<string | undefined>): Promise<boolean> {
+async function markManifest(
+  store: BlobStore,
+  root: string,
+  live: Set<string>,
+  hashesOf: (bytes: Uint8Array) => Iterable<string | undefined>,
+): Promise<boolean> {
   const bytes = await store.get(root).catch((err: unknown) => {
     if (err instanceof BlobStoreError && err.code === 'damaged') return undefined;
     throw err;
@@ -132,7 +147,12 @@ interface Candidate {
   orphan: boolean;
 }
 
-async function candidates(db: Db, store: RawBlobStore, live: ReadonlySet<string>, cutoff: number): Promise<Candidate[]> {
+async function candidates(
+  db: Db,
+  store: RawBlobStore,
+  live: ReadonlySet<string>,
+  cutoff: number,
+): Promise<Candidate[]> {
   const rows = await allBlobRows(db);
   const out: Candidate[] = [];
   const known = new Set<string>();
@@ -162,10 +182,22 @@ function result(swept: readonly Candidate[]): GcResult {
  * Of `batch`, what is still garbage now (database reads only: call with a transaction), or
  * undefined when a snapshot has completed with a manifest the mark did not read.
  */
-async function stillGarbage(db: Db, batch: readonly Candidate[], roots: ReadonlySet<string>, cutoff: number): Promise<Candidate[] | undefined> {
+async function stillGarbage(
+  db: Db,
+  batch: readonly Candidate[],
+  roots: ReadonlySet<string>,
+  cutoff: number,
+): Promise<Candidate[] | undefined> {
   for (const r of await snapshotRoots(db)) if (!roots.has(r.rootHash)) return undefined;
   const staged = new Set((await stagedHashes(db)).map((s) => s.hash));
-  const rowsNow = new Map((await blobRowsFor(db, batch.map((c) => c.hash))).map((r) => [r.hash, r]));
+  const rowsNow = new Map(
+    (
+      await blobRowsFor(
+        db,
+        batch.map((c) => c.hash),
+      )
+    ).map((r) => [r.hash, r]),
+  );
   return batch.filter((c) => {
     if (staged.has(c.hash)) return false;
     const row = rowsNow.get(c.hash);
@@ -294,8 +326,17 @@ export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions):
         throw err;
       }
       const go = await db.transaction(async (tx) => {
-        const now = await stillGarbage(tx, held.map((h) => h.c), roots, cutoff);
-        if (now) await deleteBlobRows(tx, now.filter((c) => !c.orphan).map((c) => c.hash));
+        const now = await stillGarbage(
+          tx,
+          held.map((h) => h.c),
+          roots,
+          cutoff,
+        );
+        if (now)
+          await deleteBlobRows(
+            tx,
+            now.filter((c) => !c.orphan).map((c) => c.hash),
+          );
         return now;
       });
       if (!go) remark = true;
@@ -311,5 +352,7 @@ export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions):
     }
     if (!remark) return result(swept);
   }
-  throw new Error(`garbage collection gave up: snapshots kept completing during ${MAX_ROUNDS} marks (${swept.length} blobs removed)`);
+  throw new Error(
+    `garbage collection gave up: snapshots kept completing during ${MAX_ROUNDS} marks (${swept.length} blobs removed)`,
+  );
 }

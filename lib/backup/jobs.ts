@@ -12,7 +12,13 @@ import type { DeviceRow } from '@/db/queries/devices';
 import { insertAudit } from '@/db/queries/audit';
 import { insertJob, jobsForDevice, updateJob, type JobRow, type NewJob } from '@/db/queries/jobs';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
-import { BACKUP_JOB_TRIGGERS, isSafetyBackup, type BackupPayload, type LocalBackupPayload, type LocalRestorePayload } from '../jobs/kinds';
+import {
+  BACKUP_JOB_TRIGGERS,
+  isSafetyBackup,
+  type BackupPayload,
+  type LocalBackupPayload,
+  type LocalRestorePayload,
+} from '../jobs/kinds';
 import type { JobHandler } from '../jobs/handler';
 import { storageFull } from '../jobs/storage';
 import { networkAllows, parseNetwork, policyCategories, policyFor } from './policy';
@@ -36,9 +42,16 @@ export function validCategories(list: readonly string[] | undefined): Category[]
 export async function createBackupJob(
   db: Db,
   device: DeviceRow,
-  opts: { trigger: BackupPayload['trigger']; categories?: readonly Category[]; actor: string; reason?: string; wake?: boolean },
+  opts: {
+    trigger: BackupPayload['trigger'];
+    categories?: readonly Category[];
+    actor: string;
+    reason?: string;
+    wake?: boolean;
+  },
 ): Promise<{ job: JobRow; created: boolean }> {
-  const categories = opts.categories && opts.categories.length ? [...opts.categories] : policyCategories(await policyFor(db, device));
+  const categories =
+    opts.categories && opts.categories.length ? [...opts.categories] : policyCategories(await policyFor(db, device));
   // Look and insert under the write lock: two server processes (two schedulers, a console
   // click and a handset's own session) asking at once still make one job. (Called with a
   // transaction, this is a savepoint in it.)
@@ -46,12 +59,24 @@ export async function createBackupJob(
     // SQLite's transactions take the write lock when they begin; PostgreSQL's lock the device's row.
     if (isPg(tx)) await exec(tx, sql`select id from devices where id = ${device.id} for update`);
     if (opts.trigger !== 'safety') {
-      const pending = (await jobsForDevice(tx, device.id, ['queued', 'running'])).find((j) => j.kind === 'backup' && !isSafetyBackup(j));
+      const pending = (await jobsForDevice(tx, device.id, ['queued', 'running'])).find(
+        (j) => j.kind === 'backup' && !isSafetyBackup(j),
+      );
       if (pending) return { job: pending, created: false };
     }
-    const payload: BackupPayload = { trigger: opts.trigger, categories, actor: opts.actor, ...(opts.reason ? { reason: opts.reason } : {}) };
+    const payload: BackupPayload = {
+      trigger: opts.trigger,
+      categories,
+      actor: opts.actor,
+      ...(opts.reason ? { reason: opts.reason } : {}),
+    };
     const job = await insertJob(tx, { deviceId: device.id, kind: 'backup', payload, wakePending: opts.wake ?? false });
-    await insertAudit(tx, { actor: opts.actor, action: 'backup.requested', deviceId: device.id, details: { jobId: job.id, trigger: opts.trigger, categories } });
+    await insertAudit(tx, {
+      actor: opts.actor,
+      action: 'backup.requested',
+      deviceId: device.id,
+      details: { jobId: job.id, trigger: opts.trigger, categories },
+    });
     return { job, created: true };
   });
 }
@@ -66,20 +91,45 @@ export async function withSafetyBackup(
   job: Pick<NewJob, 'kind' | 'payload'>,
   opts: { actor: string; categories?: readonly Category[]; wake?: boolean },
 ): Promise<{ backup: JobRow; job: JobRow }> {
-  const { job: backup } = await createBackupJob(db, device, { trigger: 'safety', actor: opts.actor, wake: opts.wake ?? true, ...(opts.categories ? { categories: opts.categories } : {}) });
+  const { job: backup } = await createBackupJob(db, device, {
+    trigger: 'safety',
+    actor: opts.actor,
+    wake: opts.wake ?? true,
+    ...(opts.categories ? { categories: opts.categories } : {}),
+  });
   const dependent = await insertJob(db, { ...job, deviceId: device.id, dependsOn: backup.id } as NewJob);
   return { backup, job: dependent };
 }
 
-export async function createLocalBackupJob(db: Db, device: DeviceRow, p: LocalBackupPayload, wake = true): Promise<JobRow> {
+export async function createLocalBackupJob(
+  db: Db,
+  device: DeviceRow,
+  p: LocalBackupPayload,
+  wake = true,
+): Promise<JobRow> {
   const job = await insertJob(db, { deviceId: device.id, kind: 'local-backup', payload: p, wakePending: wake });
-  await insertAudit(db, { actor: p.actor, action: 'local-backup.requested', deviceId: device.id, details: { jobId: job.id, target: p.target, categories: p.categories } });
+  await insertAudit(db, {
+    actor: p.actor,
+    action: 'local-backup.requested',
+    deviceId: device.id,
+    details: { jobId: job.id, target: p.target, categories: p.categories },
+  });
   return job;
 }
 
-export async function createLocalRestoreJob(db: Db, device: DeviceRow, p: LocalRestorePayload, wake = true): Promise<JobRow> {
+export async function createLocalRestoreJob(
+  db: Db,
+  device: DeviceRow,
+  p: LocalRestorePayload,
+  wake = true,
+): Promise<JobRow> {
   const job = await insertJob(db, { deviceId: device.id, kind: 'local-restore', payload: p, wakePending: wake });
-  await insertAudit(db, { actor: p.actor, action: 'local-restore.requested', deviceId: device.id, details: { jobId: job.id, localId: p.localId } });
+  await insertAudit(db, {
+    actor: p.actor,
+    action: 'local-restore.requested',
+    deviceId: device.id,
+    details: { jobId: job.id, localId: p.localId },
+  });
   return job;
 }
 
@@ -105,7 +155,11 @@ export const backupJob: JobHandler<'backup'> = {
       // The database itself is full: say why on the job at least (a one-row update may
       // still fit), and let the message fail as a whole (dm-session answers it).
       if (!storageFull(again)) throw again;
-      try { await updateJob(ctx.db, job.id, { error }); } catch { /* nothing more can be written */ }
+      try {
+        await updateJob(ctx.db, job.id, { error });
+      } catch {
+        /* nothing more can be written */
+      }
       throw err;
     }
   },

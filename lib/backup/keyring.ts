@@ -49,7 +49,9 @@ export function open(key: Uint8Array, sealed: Uint8Array, aad: string): Uint8Arr
   try {
     const head = d.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES));
     const tail = d.final();
-    return tail.length ? new Uint8Array(Buffer.concat([head, tail])) : new Uint8Array(head.buffer, head.byteOffset, head.length);
+    return tail.length
+      ? new Uint8Array(Buffer.concat([head, tail]))
+      : new Uint8Array(head.buffer, head.byteOffset, head.length);
   } catch {
     return undefined;
   }
@@ -61,19 +63,25 @@ export function newKey(): Uint8Array {
 
 function decodeKey(text: string, from: string): Uint8Array {
   const bytes = Buffer.from(text.trim(), 'base64');
-  if (bytes.length !== KEY_BYTES) throw new KeyError(`${from} must hold a base64-encoded 32-byte key (openssl rand -base64 32)`);
+  if (bytes.length !== KEY_BYTES)
+    throw new KeyError(`${from} must hold a base64-encoded 32-byte key (openssl rand -base64 32)`);
   return new Uint8Array(bytes);
 }
 
 /** The master key: from the environment, a named key file, or DATA_DIR/master.key (made if missing). */
-export function loadMasterKey(vars: { REWIND_MASTER_KEY?: string | undefined; REWIND_MASTER_KEY_FILE?: string | undefined }, dataDir: string): Uint8Array {
+export function loadMasterKey(
+  vars: { REWIND_MASTER_KEY?: string | undefined; REWIND_MASTER_KEY_FILE?: string | undefined },
+  dataDir: string,
+): Uint8Array {
   if (vars.REWIND_MASTER_KEY) return decodeKey(vars.REWIND_MASTER_KEY, 'REWIND_MASTER_KEY');
   if (vars.REWIND_MASTER_KEY_FILE) {
     let text: string;
     try {
       text = fs.readFileSync(vars.REWIND_MASTER_KEY_FILE, 'utf8');
     } catch (err) {
-      throw new KeyError(`REWIND_MASTER_KEY_FILE ${vars.REWIND_MASTER_KEY_FILE} cannot be read: ${(err as Error).message}`);
+      throw new KeyError(
+        `REWIND_MASTER_KEY_FILE ${vars.REWIND_MASTER_KEY_FILE} cannot be read: ${(err as Error).message}`,
+      );
     }
     return decodeKey(text, `REWIND_MASTER_KEY_FILE ${vars.REWIND_MASTER_KEY_FILE}`);
   }
@@ -93,7 +101,10 @@ export class Keyring {
   private readonly cache = new Map<string, Uint8Array>();
   private static readonly CACHE_MAX = 10_000;
 
-  constructor(private readonly db: Db, private readonly master: Uint8Array) {}
+  constructor(
+    private readonly db: Db,
+    private readonly master: Uint8Array,
+  ) {}
 
   /** The owner's data key, made when they have none yet. `db`: the transaction to read and write in, if any. */
   async dataKey(owner: string, db: Db = this.db): Promise<Uint8Array> {
@@ -122,7 +133,10 @@ export class Keyring {
 
   private unwrap(owner: string, wrapped: string): Uint8Array {
     const key = open(this.master, Buffer.from(wrapped, 'base64'), dekAad(owner));
-    if (!key) throw new KeyError(`the data key of ${owner} does not open with this master key: is REWIND_MASTER_KEY the one the data was written with?`);
+    if (!key)
+      throw new KeyError(
+        `the data key of ${owner} does not open with this master key: is REWIND_MASTER_KEY the one the data was written with?`,
+      );
     return key;
   }
 

@@ -25,14 +25,19 @@ export interface Manifest {
   entries: ManifestEntry[];
 }
 
-const entrySchema = z.object({
-  path: z.string().min(1).max(1024),
-  category: z.enum(CATEGORIES),
-  format: z.string().min(1).max(16),
-  type: z.string().max(256).optional(),
-  size: z.number().int().min(0),
-  hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
-}).strict();
+const entrySchema = z
+  .object({
+    path: z.string().min(1).max(1024),
+    category: z.enum(CATEGORIES),
+    format: z.string().min(1).max(16),
+    type: z.string().max(256).optional(),
+    size: z.number().int().min(0),
+    hash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
+  })
+  .strict();
 
 const manifestSchema = z.object({ v: z.literal(1), entries: z.array(entrySchema) }).strict();
 
@@ -44,7 +49,9 @@ function byPath(a: ManifestEntry, b: ManifestEntry): number {
 export function encodeManifest(entries: readonly ManifestEntry[]): Uint8Array {
   const sorted = [...entries].sort(byPath);
   const canonical = sorted.map((e) => ({
-    path: e.path, category: e.category, format: e.format,
+    path: e.path,
+    category: e.category,
+    format: e.format,
     ...(e.type !== undefined ? { type: e.type } : {}),
     size: e.size,
     ...(e.hash !== undefined ? { hash: e.hash } : {}),

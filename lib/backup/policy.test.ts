@@ -13,12 +13,24 @@ import { ensureDefaultPolicy, jitterMs, policyFor, policyResolver, resolvePolicy
 import { scheduleDueBackups } from './scheduler';
 
 let t: Awaited<ReturnType<typeof tempContext>>;
-const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
+const base = {
+  manufacturer: 'Nimbus',
+  model: 'N1',
+  serverId: 'rewind',
+  clientAuth: 'md5' as const,
+  clientUser: 'u',
+  clientPass: 'p',
+  serverPass: 's',
+};
 const policy = (name: string, intervalMinutes: number, jitterMinutes = 0) =>
   insertPolicy(t.ctx.db, { name, categories: '["settings"]', intervalMinutes, jitterMinutes, retention: '{}' });
 
-beforeAll(async () => { t = await tempContext('rewind-policy-'); });
-afterAll(async () => { await t.close(); });
+beforeAll(async () => {
+  t = await tempContext('rewind-policy-');
+});
+afterAll(async () => {
+  await t.close();
+});
 
 describe('policy resolution', () => {
   it("takes the device's own policy, then its group's, then its model's, then the default", async () => {
@@ -66,7 +78,14 @@ describe('policy resolution', () => {
     const now = Date.now();
     const inGroup = await provisionDevice(db, { ...base, devId: 'IMEI:490154203237518' });
     const onDefault = await provisionDevice(db, { ...base, devId: 'IMEI:353918057452738' });
-    for (const d of [inGroup, onDefault]) await seedSnapshot(db, t.ctx.blobs, d.id, { './DevInfo/Man': { category: 'settings', value: 'Nimbus' } }, { at: now - 2 * 3_600_000 });
+    for (const d of [inGroup, onDefault])
+      await seedSnapshot(
+        db,
+        t.ctx.blobs,
+        d.id,
+        { './DevInfo/Man': { category: 'settings', value: 'Nimbus' } },
+        { at: now - 2 * 3_600_000 },
+      );
     await setAssignment(db, 'group', 'hourly', hourly.id);
     await setDeviceGroup(db, inGroup.devId, 'hourly');
     await scheduleDueBackups(t.ctx, now);
@@ -78,14 +97,38 @@ describe('policy resolution', () => {
 describe('next backup preview', () => {
   it("shows the scheduler's time for each device the policy applies to, and moves when the interval changes", async () => {
     const db = t.ctx.db;
-    const form = (over: Record<string, unknown>) => policyFormSchema.parse({ name: 'Weekly', interval: '7', intervalUnit: 'days', jitterMinutes: '30', categories: ['settings', 'appdata'], ...over });
+    const form = (over: Record<string, unknown>) =>
+      policyFormSchema.parse({
+        name: 'Weekly',
+        interval: '7',
+        intervalUnit: 'days',
+        jitterMinutes: '30',
+        categories: ['settings', 'appdata'],
+        ...over,
+      });
     const { policy: weekly } = await savePolicy(db, form({}));
     expect(weekly.intervalMinutes).toBe(7 * 24 * 60);
     const d = await provisionDevice(db, { ...base, manufacturer: 'Acme', model: 'A5', devId: 'IMEI:013977000272744' });
-    const never = await provisionDevice(db, { ...base, manufacturer: 'Acme', model: 'A5', devId: 'IMEI:359881234567890' });
-    const other = await provisionDevice(db, { ...base, manufacturer: 'Acme', model: 'A6', devId: 'IMEI:352099001761481' });
+    const never = await provisionDevice(db, {
+      ...base,
+      manufacturer: 'Acme',
+      model: 'A5',
+      devId: 'IMEI:359881234567890',
+    });
+    const other = await provisionDevice(db, {
+      ...base,
+      manufacturer: 'Acme',
+      model: 'A6',
+      devId: 'IMEI:352099001761481',
+    });
     const last = Date.UTC(2025, 2, 1, 12);
-    await seedSnapshot(db, t.ctx.blobs, d.id, { './DevInfo/Man': { category: 'settings', value: 'Acme' } }, { at: last });
+    await seedSnapshot(
+      db,
+      t.ctx.blobs,
+      d.id,
+      { './DevInfo/Man': { category: 'settings', value: 'Acme' } },
+      { at: last },
+    );
     await setAssignment(db, 'model', 'Acme/A5', weekly.id);
 
     const preview = await policyPreview(db, weekly.id);
@@ -95,12 +138,18 @@ describe('next backup preview', () => {
     expect(mine.source).toBe('model');
     expect(mine.nextAt).toBe(last + 7 * 86_400_000 + jitterMs(d.devId, 30));
     // Without a backup the interval counts from registration, as the scheduler counts it.
-    expect(preview.find((p) => p.devId === never.devId)!.nextAt).toBe((await getDevice(db, never.id))!.createdAt + 7 * 86_400_000 + jitterMs(never.devId, 30));
+    expect(preview.find((p) => p.devId === never.devId)!.nextAt).toBe(
+      (await getDevice(db, never.id))!.createdAt + 7 * 86_400_000 + jitterMs(never.devId, 30),
+    );
     // Soonest first.
     expect(preview.map((p) => p.nextAt)).toEqual([...preview.map((p) => p.nextAt)].sort((a, b) => a! - b!));
 
     await savePolicy(db, form({ id: weekly.id, interval: '2' }));
-    expect(await handsetNextBackup(db, d.devId)).toMatchObject({ policyName: 'Weekly', source: 'model', nextAt: last + 2 * 86_400_000 + jitterMs(d.devId, 30) });
+    expect(await handsetNextBackup(db, d.devId)).toMatchObject({
+      policyName: 'Weekly',
+      source: 'model',
+      nextAt: last + 2 * 86_400_000 + jitterMs(d.devId, 30),
+    });
 
     // An interval of 0 schedules nothing.
     await savePolicy(db, form({ id: weekly.id, interval: '0' }));
@@ -110,7 +159,13 @@ describe('next backup preview', () => {
 
   it('keeps policy names unique and one default', async () => {
     const db = t.ctx.db;
-    const f = policyFormSchema.parse({ name: 'Nightly', interval: '1', intervalUnit: 'days', categories: 'settings', makeDefault: 'on' });
+    const f = policyFormSchema.parse({
+      name: 'Nightly',
+      interval: '1',
+      intervalUnit: 'days',
+      categories: 'settings',
+      makeDefault: 'on',
+    });
     const { policy: nightly } = await savePolicy(db, f);
     expect((await ensureDefaultPolicy(db)).id).toBe(nightly.id);
     await expect(savePolicy(db, { ...f, makeDefault: false })).rejects.toThrow(/already exists/);

@@ -5,7 +5,15 @@
  * through `choosePolicy`, so they always agree.
  */
 import type { Db } from '@/db/client';
-import { getAssignment, getDefaultPolicy, getPolicy, insertPolicyIfAbsent, listAssignments, listPolicies, type PolicyRow } from '@/db/queries/policies';
+import {
+  getAssignment,
+  getDefaultPolicy,
+  getPolicy,
+  insertPolicyIfAbsent,
+  listAssignments,
+  listPolicies,
+  type PolicyRow,
+} from '@/db/queries/policies';
 import type { DeviceRow } from '@/db/queries/devices';
 import { createHash } from 'node:crypto';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
@@ -26,12 +34,20 @@ export async function ensureDefaultPolicy(db: Db): Promise<PolicyRow> {
   // Sessions starting together on a fresh database (in this process or another) all find none:
   // one insert wins, the others read what it made.
   const made = await insertPolicyIfAbsent(db, {
-    name: DEFAULT_POLICY.name, categories: JSON.stringify(DEFAULT_POLICY.categories), intervalMinutes: DEFAULT_POLICY.intervalMinutes,
-    jitterMinutes: DEFAULT_POLICY.jitterMinutes, wifiOnly: DEFAULT_POLICY.wifiOnly, roamingAllowed: DEFAULT_POLICY.roamingAllowed,
-    retention: JSON.stringify(DEFAULT_POLICY.retention), isDefault: true,
+    name: DEFAULT_POLICY.name,
+    categories: JSON.stringify(DEFAULT_POLICY.categories),
+    intervalMinutes: DEFAULT_POLICY.intervalMinutes,
+    jitterMinutes: DEFAULT_POLICY.jitterMinutes,
+    wifiOnly: DEFAULT_POLICY.wifiOnly,
+    roamingAllowed: DEFAULT_POLICY.roamingAllowed,
+    retention: JSON.stringify(DEFAULT_POLICY.retention),
+    isDefault: true,
   });
-  const winner = made ?? await getDefaultPolicy(db);
-  if (!winner) throw new Error(`there is no default backup policy, and a policy named "${DEFAULT_POLICY.name}" that is not the default is in the way`);
+  const winner = made ?? (await getDefaultPolicy(db));
+  if (!winner)
+    throw new Error(
+      `there is no default backup policy, and a policy named "${DEFAULT_POLICY.name}" that is not the default is in the way`,
+    );
   return winner;
 }
 
@@ -67,7 +83,10 @@ export function choosePolicy(device: PolicyTarget, look: PolicyLookup): { policy
 }
 
 /** One device's policy, read from the database (a few indexed lookups). */
-export async function resolvePolicy(db: Db, device: PolicyTarget): Promise<{ policy: PolicyRow; source: PolicySource }> {
+export async function resolvePolicy(
+  db: Db,
+  device: PolicyTarget,
+): Promise<{ policy: PolicyRow; source: PolicySource }> {
   const assigned = async (kind: 'group' | 'model', key: string) => {
     const a = await getAssignment(db, kind, key);
     return a ? getPolicy(db, a.policyId) : undefined;
@@ -97,7 +116,9 @@ export async function policyFor(db: Db, device: PolicyTarget): Promise<PolicyRow
  * Every policy and assignment read once, for resolving many devices (a scheduler pass, a
  * preview): the same order as `policyFor`, without queries per device.
  */
-export async function policyResolver(db: Db): Promise<(device: PolicyTarget) => { policy: PolicyRow; source: PolicySource }> {
+export async function policyResolver(
+  db: Db,
+): Promise<(device: PolicyTarget) => { policy: PolicyRow; source: PolicySource }> {
   const fallback = await ensureDefaultPolicy(db);
   const byId = new Map((await listPolicies(db)).map((p) => [p.id, p]));
   const groups = new Map<string, PolicyRow>();
@@ -106,7 +127,12 @@ export async function policyResolver(db: Db): Promise<(device: PolicyTarget) => 
     const p = byId.get(a.policyId);
     if (p) (a.kind === 'group' ? groups : models).set(a.key, p);
   }
-  const look: PolicyLookup = { byId: (id) => byId.get(id), group: (n) => groups.get(n), model: (k) => models.get(k), fallback: () => fallback };
+  const look: PolicyLookup = {
+    byId: (id) => byId.get(id),
+    group: (n) => groups.get(n),
+    model: (k) => models.get(k),
+    fallback: () => fallback,
+  };
   return (device) => choosePolicy(device, look);
 }
 
@@ -123,7 +149,11 @@ export function jitterMs(devId: string, jitterMinutes: number): number {
 }
 
 /** When the next scheduled backup is due (undefined when the policy schedules none). */
-export function nextDueAt(p: Pick<PolicyRow, 'intervalMinutes' | 'jitterMinutes'>, devId: string, since: number): number | undefined {
+export function nextDueAt(
+  p: Pick<PolicyRow, 'intervalMinutes' | 'jitterMinutes'>,
+  devId: string,
+  since: number,
+): number | undefined {
   if (p.intervalMinutes <= 0) return undefined;
   return since + p.intervalMinutes * 60_000 + jitterMs(devId, p.jitterMinutes);
 }
@@ -134,11 +164,17 @@ export function nextDueAt(p: Pick<PolicyRow, 'intervalMinutes' | 'jitterMinutes'
  * registered if it has none. A time already past means the next pass (within a minute)
  * queues it, or the handset's next session if one is already pending.
  */
-export function nextScheduledBackup(p: Pick<PolicyRow, 'intervalMinutes' | 'jitterMinutes'>, device: { devId: string; createdAt: number; lastCompleteAt: number | null }): number | undefined {
+export function nextScheduledBackup(
+  p: Pick<PolicyRow, 'intervalMinutes' | 'jitterMinutes'>,
+  device: { devId: string; createdAt: number; lastCompleteAt: number | null },
+): number | undefined {
   return nextDueAt(p, device.devId, device.lastCompleteAt ?? device.createdAt);
 }
 
-export interface NetworkState { bearer: string | null; roaming: boolean }
+export interface NetworkState {
+  bearer: string | null;
+  roaming: boolean;
+}
 
 export function parseNetwork(json: string | null): NetworkState | undefined {
   if (!json) return undefined;
@@ -151,9 +187,14 @@ export function parseNetwork(json: string | null): NetworkState | undefined {
 }
 
 /** Whether the policy lets a backup run on this network now; the reason when not. */
-export function networkAllows(p: Pick<PolicyRow, 'wifiOnly' | 'roamingAllowed'>, n: NetworkState | undefined): { ok: true } | { ok: false; reason: string } {
+export function networkAllows(
+  p: Pick<PolicyRow, 'wifiOnly' | 'roamingAllowed'>,
+  n: NetworkState | undefined,
+): { ok: true } | { ok: false; reason: string } {
   if (!n) return { ok: true };
-  if (n.roaming && !p.roamingAllowed) return { ok: false, reason: 'waiting for the home network: the policy does not allow backups while roaming' };
-  if (p.wifiOnly && n.bearer !== 'wifi') return { ok: false, reason: 'waiting for Wi-Fi: the policy backs up on Wi-Fi only' };
+  if (n.roaming && !p.roamingAllowed)
+    return { ok: false, reason: 'waiting for the home network: the policy does not allow backups while roaming' };
+  if (p.wifiOnly && n.bearer !== 'wifi')
+    return { ok: false, reason: 'waiting for Wi-Fi: the policy backs up on Wi-Fi only' };
   return { ok: true };
 }

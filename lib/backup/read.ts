@@ -10,7 +10,12 @@ import type { BlobStore } from './blob-store';
 import { decodeManifest, type ManifestEntry } from './manifest';
 import { diffManifests, type SnapshotDiff } from './diff';
 
-const SNAPSHOT_KIND = { 'not-found': 'not-found', 'no-such-node': 'not-found', 'not-complete': 'conflict', 'content-missing': 'internal' } as const satisfies Record<string, AppErrorKind>;
+const SNAPSHOT_KIND = {
+  'not-found': 'not-found',
+  'no-such-node': 'not-found',
+  'not-complete': 'conflict',
+  'content-missing': 'internal',
+} as const satisfies Record<string, AppErrorKind>;
 
 export class SnapshotError extends AppError {
   declare readonly code: keyof typeof SNAPSHOT_KIND;
@@ -18,7 +23,11 @@ export class SnapshotError extends AppError {
     super(SNAPSHOT_KIND[code], message, {
       code,
       // A blob gone from the store is our fault, and said plainly.
-      ...(code === 'content-missing' ? { userMessage: `The backup store has lost data this snapshot needs (${message}); an operator should run a store verification.` } : {}),
+      ...(code === 'content-missing'
+        ? {
+            userMessage: `The backup store has lost data this snapshot needs (${message}); an operator should run a store verification.`,
+          }
+        : {}),
     });
     this.name = 'SnapshotError';
   }
@@ -27,18 +36,31 @@ export class SnapshotError extends AppError {
 /** Leaves small enough to show as text in a diff (firmware and app versions, settings). */
 const TEXT_MAX = 256;
 
-export async function readManifest(db: Db, store: BlobStore, snapshotId: string): Promise<{ snapshot: SnapshotRow; entries: ManifestEntry[] }> {
+export async function readManifest(
+  db: Db,
+  store: BlobStore,
+  snapshotId: string,
+): Promise<{ snapshot: SnapshotRow; entries: ManifestEntry[] }> {
   const snapshot = await getSnapshot(db, snapshotId);
   if (!snapshot) throw new SnapshotError('not-found', `no snapshot ${snapshotId}`);
   if (snapshot.status !== 'complete' || !snapshot.rootHash) {
-    throw new SnapshotError('not-complete', `snapshot ${snapshotId} is ${snapshot.status}: only complete snapshots have a manifest`);
+    throw new SnapshotError(
+      'not-complete',
+      `snapshot ${snapshotId} is ${snapshot.status}: only complete snapshots have a manifest`,
+    );
   }
   const bytes = await store.get(snapshot.rootHash);
-  if (!bytes) throw new SnapshotError('content-missing', `the manifest of snapshot ${snapshotId} is missing from the store`);
+  if (!bytes)
+    throw new SnapshotError('content-missing', `the manifest of snapshot ${snapshotId} is missing from the store`);
   return { snapshot, entries: decodeManifest(bytes).entries };
 }
 
-export async function readNode(db: Db, store: BlobStore, snapshotId: string, path: string): Promise<{ entry: ManifestEntry; bytes: Uint8Array }> {
+export async function readNode(
+  db: Db,
+  store: BlobStore,
+  snapshotId: string,
+  path: string,
+): Promise<{ entry: ManifestEntry; bytes: Uint8Array }> {
   const { entries } = await readManifest(db, store, snapshotId);
   const entry = entries.find((e) => e.path === path);
   if (!entry) throw new SnapshotError('no-such-node', `snapshot ${snapshotId} has no node ${path}`);
@@ -49,15 +71,23 @@ export async function readNode(db: Db, store: BlobStore, snapshotId: string, pat
 }
 
 /** Diff of two complete snapshots (of one device or two), versions read from the store. */
-export async function diffSnapshots(db: Db, store: BlobStore, aId: string, bId: string): Promise<SnapshotDiff & { a: SnapshotRow; b: SnapshotRow }> {
+export async function diffSnapshots(
+  db: Db,
+  store: BlobStore,
+  aId: string,
+  bId: string,
+): Promise<SnapshotDiff & { a: SnapshotRow; b: SnapshotRow }> {
   const [a, b] = await Promise.all([readManifest(db, store, aId), readManifest(db, store, bId)]);
   const texts = new Map<string, string>();
-  const wanted = (e: ManifestEntry) => e.hash !== undefined && e.size <= TEXT_MAX && (e.category === 'firmware' || e.category === 'applications');
+  const wanted = (e: ManifestEntry) =>
+    e.hash !== undefined && e.size <= TEXT_MAX && (e.category === 'firmware' || e.category === 'applications');
   for (const e of [...a.entries, ...b.entries]) {
     if (!wanted(e) || texts.has(e.hash!)) continue;
     const bytes = await store.get(e.hash!);
     if (bytes) texts.set(e.hash!, new TextDecoder().decode(bytes));
   }
-  const diff = diffManifests(a.entries, b.entries, { leafValue: (_side, e) => (e.hash ? texts.get(e.hash) : undefined) });
+  const diff = diffManifests(a.entries, b.entries, {
+    leafValue: (_side, e) => (e.hash ? texts.get(e.hash) : undefined),
+  });
   return { ...diff, a: a.snapshot, b: b.snapshot };
 }

@@ -8,10 +8,25 @@ import { closeDb, type Db } from '@/db/client';
 import { column, exec } from '@/db/sql';
 import { testDb } from '@/test/support/db';
 import { upsertDevice } from '@/db/queries/devices';
-import { insertSnapshot, listSnapshots, recordBlob, stageEntry, updateSnapshot, type SnapshotRow } from '@/db/queries/snapshots';
+import {
+  insertSnapshot,
+  listSnapshots,
+  recordBlob,
+  stageEntry,
+  updateSnapshot,
+  type SnapshotRow,
+} from '@/db/queries/snapshots';
 import { FileBlobStore, sha256Hex } from './blob-store';
 import { encodeManifest, type ManifestEntry } from './manifest';
-import { applyRetention, dayKey, isoWeekKey, monthKey, parseRetention, planRetention, type RetentionRules } from './retention';
+import {
+  applyRetention,
+  dayKey,
+  isoWeekKey,
+  monthKey,
+  parseRetention,
+  planRetention,
+  type RetentionRules,
+} from './retention';
 import { verifyAll } from './verify';
 
 const HOUR = 3_600_000;
@@ -21,18 +36,37 @@ const at = (iso: string) => Date.parse(iso);
 function snap(id: string, completedIso: string, over: Partial<SnapshotRow> = {}): SnapshotRow {
   const completedAt = at(completedIso);
   return {
-    id, deviceId: 'd1', jobId: null, trigger: 'scheduled', status: 'complete', categories: '["settings"]',
-    rootHash: 'f'.repeat(64), entries: 1, bytes: 1, newBytes: 0, legalHold: false, error: null,
-    startedAt: completedAt - 60_000, completedAt, ...over,
+    id,
+    deviceId: 'd1',
+    jobId: null,
+    trigger: 'scheduled',
+    status: 'complete',
+    categories: '["settings"]',
+    rootHash: 'f'.repeat(64),
+    entries: 1,
+    bytes: 1,
+    newBytes: 0,
+    legalHold: false,
+    error: null,
+    startedAt: completedAt - 60_000,
+    completedAt,
+    ...over,
   };
 }
 
 function incomplete(id: string, startedIso: string, over: Partial<SnapshotRow> = {}): SnapshotRow {
-  return snap(id, startedIso, { status: 'incomplete', rootHash: null, completedAt: null, startedAt: at(startedIso), ...over });
+  return snap(id, startedIso, {
+    status: 'incomplete',
+    rootHash: null,
+    completedAt: null,
+    startedAt: at(startedIso),
+    ...over,
+  });
 }
 
 const ids = (xs: Array<{ id: string }>) => xs.map((x) => x.id);
-const reasonsOf = (plan: ReturnType<typeof planRetention>) => Object.fromEntries(plan.keep.map((k) => [k.id, k.reasons]));
+const reasonsOf = (plan: ReturnType<typeof planRetention>) =>
+  Object.fromEntries(plan.keep.map((k) => [k.id, k.reasons]));
 
 describe('bucket keys (UTC)', () => {
   it('day and month', () => {
@@ -54,7 +88,12 @@ describe('bucket keys (UTC)', () => {
 describe('parseRetention', () => {
   it('reads the policy JSON', () => {
     expect(parseRetention('{}')).toEqual({});
-    expect(parseRetention('{"keepLast":3,"daily":7,"weekly":4,"monthly":12}')).toEqual({ keepLast: 3, daily: 7, weekly: 4, monthly: 12 });
+    expect(parseRetention('{"keepLast":3,"daily":7,"weekly":4,"monthly":12}')).toEqual({
+      keepLast: 3,
+      daily: 7,
+      weekly: 4,
+      monthly: 12,
+    });
   });
 
   it('rejects bad JSON, unknown keys and counts that are not whole numbers >= 0', () => {
@@ -72,12 +111,22 @@ describe('planRetention', () => {
 
   it('keepLast keeps the N newest complete snapshots', () => {
     const all = [
-      snap('a', '2024-06-01T10:00:00Z'), snap('b', '2024-06-02T10:00:00Z'), snap('c', '2024-06-03T10:00:00Z'),
-      snap('d', '2024-06-04T10:00:00Z'), snap('e', '2024-06-05T10:00:00Z'),
+      snap('a', '2024-06-01T10:00:00Z'),
+      snap('b', '2024-06-02T10:00:00Z'),
+      snap('c', '2024-06-03T10:00:00Z'),
+      snap('d', '2024-06-04T10:00:00Z'),
+      snap('e', '2024-06-05T10:00:00Z'),
     ];
     const plan = planRetention(all, { keepLast: 3 }, now);
-    expect(plan.keep).toEqual([{ id: 'e', reasons: ['last'] }, { id: 'd', reasons: ['last'] }, { id: 'c', reasons: ['last'] }]);
-    expect(plan.remove).toEqual([{ id: 'b', reason: 'not kept by any rule' }, { id: 'a', reason: 'not kept by any rule' }]);
+    expect(plan.keep).toEqual([
+      { id: 'e', reasons: ['last'] },
+      { id: 'd', reasons: ['last'] },
+      { id: 'c', reasons: ['last'] },
+    ]);
+    expect(plan.remove).toEqual([
+      { id: 'b', reason: 'not kept by any rule' },
+      { id: 'a', reason: 'not kept by any rule' },
+    ]);
   });
 
   it('orders by completion time, as lastCompleteSnapshot does', () => {
@@ -88,11 +137,15 @@ describe('planRetention', () => {
 
   it('daily keeps the newest of each of the last N days that have a snapshot', () => {
     const all = [
-      snap('d1-early', '2024-06-01T01:00:00Z'), snap('d1-late', '2024-06-01T23:00:00Z'),
+      snap('d1-early', '2024-06-01T01:00:00Z'),
+      snap('d1-late', '2024-06-01T23:00:00Z'),
       // no snapshot on 06-02 and 06-03: those days do not use up the count
-      snap('d4-a', '2024-06-04T00:00:00Z'), snap('d4-b', '2024-06-04T12:00:00Z'), snap('d4-c', '2024-06-04T23:59:59Z'),
+      snap('d4-a', '2024-06-04T00:00:00Z'),
+      snap('d4-b', '2024-06-04T12:00:00Z'),
+      snap('d4-c', '2024-06-04T23:59:59Z'),
       snap('d5', '2024-06-05T06:00:00Z'),
-      snap('d6-a', '2024-06-06T06:00:00Z'), snap('d6-b', '2024-06-06T07:00:00Z'),
+      snap('d6-a', '2024-06-06T06:00:00Z'),
+      snap('d6-b', '2024-06-06T07:00:00Z'),
     ];
     const plan = planRetention(all, { daily: 3 }, now);
     expect(ids(plan.keep)).toEqual(['d6-b', 'd5', 'd4-c']);
@@ -110,8 +163,10 @@ describe('planRetention', () => {
 
   it('weekly keeps the newest of each ISO week (Monday to Sunday)', () => {
     const all = [
-      snap('w22-mon', '2024-05-27T10:00:00Z'), snap('w22-sun', '2024-06-02T10:00:00Z'),
-      snap('w23-mon', '2024-06-03T10:00:00Z'), snap('w23-wed', '2024-06-05T10:00:00Z'),
+      snap('w22-mon', '2024-05-27T10:00:00Z'),
+      snap('w22-sun', '2024-06-02T10:00:00Z'),
+      snap('w23-mon', '2024-06-03T10:00:00Z'),
+      snap('w23-wed', '2024-06-05T10:00:00Z'),
       snap('w25-tue', '2024-06-18T10:00:00Z'),
     ];
     const plan = planRetention(all, { weekly: 2 }, now);
@@ -120,14 +175,22 @@ describe('planRetention', () => {
   });
 
   it('weekly across a year end uses the ISO week-year', () => {
-    const all = [snap('thu', '2020-12-31T10:00:00Z'), snap('sun', '2021-01-03T10:00:00Z'), snap('mon', '2021-01-04T10:00:00Z')];
+    const all = [
+      snap('thu', '2020-12-31T10:00:00Z'),
+      snap('sun', '2021-01-03T10:00:00Z'),
+      snap('mon', '2021-01-04T10:00:00Z'),
+    ];
     expect(ids(planRetention(all, { weekly: 2 }, at('2021-01-05T00:00:00Z')).keep)).toEqual(['mon', 'sun']);
   });
 
   it('monthly keeps the newest of each month', () => {
     const all = [
-      snap('jan', '2024-01-31T23:00:00Z'), snap('feb-1', '2024-02-01T00:00:00Z'), snap('feb-29', '2024-02-29T23:59:00Z'),
-      snap('apr', '2024-04-15T00:00:00Z'), snap('jun-1', '2024-06-01T00:00:00Z'), snap('jun-2', '2024-06-20T00:00:00Z'),
+      snap('jan', '2024-01-31T23:00:00Z'),
+      snap('feb-1', '2024-02-01T00:00:00Z'),
+      snap('feb-29', '2024-02-29T23:59:00Z'),
+      snap('apr', '2024-04-15T00:00:00Z'),
+      snap('jun-1', '2024-06-01T00:00:00Z'),
+      snap('jun-2', '2024-06-20T00:00:00Z'),
     ];
     const plan = planRetention(all, { monthly: 3 }, now);
     expect(ids(plan.keep)).toEqual(['jun-2', 'apr', 'feb-29']);
@@ -169,7 +232,11 @@ describe('planRetention', () => {
     expect(plan.remove).toEqual([{ id: 'old', reason: 'not kept by any rule' }]);
 
     // A held snapshot also counts for the rules like any other.
-    const both = planRetention([snap('h', '2024-06-29T00:00:00Z', { legalHold: true }), snap('o', '2024-06-28T00:00:00Z')], { keepLast: 1 }, now);
+    const both = planRetention(
+      [snap('h', '2024-06-29T00:00:00Z', { legalHold: true }), snap('o', '2024-06-28T00:00:00Z')],
+      { keepLast: 1 },
+      now,
+    );
     expect(both.keep).toEqual([{ id: 'h', reasons: ['legal hold', 'last'] }]);
     expect(ids(both.remove)).toEqual(['o']);
   });
@@ -198,7 +265,11 @@ describe('planRetention', () => {
   });
 
   it('with no rule (or only zero counts) keeps everything', () => {
-    const all = [snap('a', '2020-01-01T00:00:00Z'), snap('b', '2024-06-01T00:00:00Z'), incomplete('c', '2020-01-01T00:00:00Z')];
+    const all = [
+      snap('a', '2020-01-01T00:00:00Z'),
+      snap('b', '2024-06-01T00:00:00Z'),
+      incomplete('c', '2020-01-01T00:00:00Z'),
+    ];
     for (const rules of [{}, { keepLast: 0, daily: 0, weekly: 0, monthly: 0 }]) {
       const plan = planRetention(all, rules, now);
       expect(plan.remove).toEqual([]);
@@ -218,45 +289,60 @@ describe('planRetention', () => {
     const start = at('2023-01-01T00:00:00Z');
     const arbSnap = fc.record({
       offset: fc.integer({ min: 0, max: 540 * DAY }),
-      status: fc.constantFrom('complete', 'complete', 'complete', 'incomplete', 'failed') as fc.Arbitrary<SnapshotRow['status']>,
+      status: fc.constantFrom('complete', 'complete', 'complete', 'incomplete', 'failed') as fc.Arbitrary<
+        SnapshotRow['status']
+      >,
       legalHold: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
     });
     const arbCount = fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined });
-    fc.assert(fc.property(
-      fc.array(arbSnap, { maxLength: 40 }),
-      fc.record({ keepLast: arbCount, daily: arbCount, weekly: arbCount, monthly: arbCount }),
-      (specs, rawRules) => {
-        const rules = Object.fromEntries(Object.entries(rawRules).filter(([, v]) => v !== undefined)) as RetentionRules;
-        const now = start + 541 * DAY;
-        const all = specs.map((s, i) => {
-          const t = start + s.offset;
-          return s.status === 'complete'
-            ? snap(`s${i}`, new Date(t).toISOString(), { legalHold: s.legalHold })
-            : incomplete(`s${i}`, new Date(t).toISOString(), { status: s.status, legalHold: s.legalHold });
-        });
-        const plan = planRetention(all, rules, now);
-        const kept = new Set(ids(plan.keep));
-        const removed = new Set(ids(plan.remove));
-        expect(kept.size + removed.size).toBe(all.length);
-        for (const s of all) expect(kept.has(s.id) !== removed.has(s.id)).toBe(true);
-        for (const s of all) if (s.legalHold) expect(kept.has(s.id)).toBe(true);
-        // The newest complete one; a tie in time goes to the later start, then the greater id (as the planner orders).
-        const newest = all.filter((s) => s.status === 'complete')
-          .sort((a, b) => b.completedAt! - a.completedAt! || b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))[0];
-        if (newest) expect(kept.has(newest.id)).toBe(true);
-        for (const s of all) {
-          if (s.status !== 'complete' && now - s.startedAt <= DAY) expect(kept.has(s.id)).toBe(true);
-        }
-        if (!Object.values(rules).some((v) => v! > 0)) {
-          expect(removed.size).toBe(0);
-          return;
-        }
-        const completeKept = plan.keep.filter((k) => all.find((s) => s.id === k.id)!.status === 'complete' && !k.reasons.includes('legal hold'));
-        const bound = (rules.keepLast ?? 0) + (rules.daily ?? 0) + (rules.weekly ?? 0) + (rules.monthly ?? 0);
-        expect(completeKept.length).toBeLessThanOrEqual(bound);
-        for (const k of plan.keep) expect(k.reasons.length).toBeGreaterThan(0);
-      },
-    ), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(arbSnap, { maxLength: 40 }),
+        fc.record({ keepLast: arbCount, daily: arbCount, weekly: arbCount, monthly: arbCount }),
+        (specs, rawRules) => {
+          const rules = Object.fromEntries(
+            Object.entries(rawRules).filter(([, v]) => v !== undefined),
+          ) as RetentionRules;
+          const now = start + 541 * DAY;
+          const all = specs.map((s, i) => {
+            const t = start + s.offset;
+            return s.status === 'complete'
+              ? snap(`s${i}`, new Date(t).toISOString(), { legalHold: s.legalHold })
+              : incomplete(`s${i}`, new Date(t).toISOString(), { status: s.status, legalHold: s.legalHold });
+          });
+          const plan = planRetention(all, rules, now);
+          const kept = new Set(ids(plan.keep));
+          const removed = new Set(ids(plan.remove));
+          expect(kept.size + removed.size).toBe(all.length);
+          for (const s of all) expect(kept.has(s.id) !== removed.has(s.id)).toBe(true);
+          for (const s of all) if (s.legalHold) expect(kept.has(s.id)).toBe(true);
+          // The newest complete one; a tie in time goes to the later start, then the greater id (as the planner orders).
+          const newest = all
+            .filter((s) => s.status === 'complete')
+            .sort(
+              (a, b) =>
+                b.completedAt! - a.completedAt! ||
+                b.startedAt - a.startedAt ||
+                (a.id < b.id ? 1 : a.id > b.id ? -1 : 0),
+            )[0];
+          if (newest) expect(kept.has(newest.id)).toBe(true);
+          for (const s of all) {
+            if (s.status !== 'complete' && now - s.startedAt <= DAY) expect(kept.has(s.id)).toBe(true);
+          }
+          if (!Object.values(rules).some((v) => v! > 0)) {
+            expect(removed.size).toBe(0);
+            return;
+          }
+          const completeKept = plan.keep.filter(
+            (k) => all.find((s) => s.id === k.id)!.status === 'complete' && !k.reasons.includes('legal hold'),
+          );
+          const bound = (rules.keepLast ?? 0) + (rules.daily ?? 0) + (rules.weekly ?? 0) + (rules.monthly ?? 0);
+          expect(completeKept.length).toBeLessThanOrEqual(bound);
+          for (const k of plan.keep) expect(k.reasons.length).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -270,10 +356,17 @@ describe('applyRetention', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-retention-'));
     db = await testDb();
     store = new FileBlobStore(path.join(dir, 'blobs'));
-    deviceId = (await upsertDevice(db, {
-      devId: 'IMEI:356938035643809', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientDerived: 'x',
-      serverAuth: 'md5', serverDerived: 'y',
-    })).id;
+    deviceId = (
+      await upsertDevice(db, {
+        devId: 'IMEI:356938035643809',
+        serverId: 'rewind',
+        clientAuth: 'md5',
+        clientUser: 'u',
+        clientDerived: 'x',
+        serverAuth: 'md5',
+        serverDerived: 'y',
+      })
+    ).id;
   });
 
   afterEach(async () => {
@@ -290,15 +383,27 @@ describe('applyRetention', () => {
     return hash;
   }
 
-  async function complete(completedIso: string, values: Record<string, string>, over: Partial<SnapshotRow> = {}): Promise<string> {
+  async function complete(
+    completedIso: string,
+    values: Record<string, string>,
+    over: Partial<SnapshotRow> = {},
+  ): Promise<string> {
     const entries: ManifestEntry[] = [];
-    for (const [p, v] of Object.entries(values)) entries.push({ path: p, category: 'settings', format: 'chr', size: enc(v).length, hash: await putValue(v) });
+    for (const [p, v] of Object.entries(values))
+      entries.push({ path: p, category: 'settings', format: 'chr', size: enc(v).length, hash: await putValue(v) });
     const manifest = encodeManifest(entries);
     const { hash: root } = await store.put(manifest);
     await recordBlob(db, root, manifest.length);
     const row = await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
     const completedAt = at(completedIso);
-    await updateSnapshot(db, row.id, { status: 'complete', rootHash: root, entries: entries.length, startedAt: completedAt - 60_000, completedAt, ...over });
+    await updateSnapshot(db, row.id, {
+      status: 'complete',
+      rootHash: root,
+      entries: entries.length,
+      startedAt: completedAt - 60_000,
+      completedAt,
+      ...over,
+    });
     return row.id;
   }
 
@@ -306,7 +411,15 @@ describe('applyRetention', () => {
     const row = await insertSnapshot(db, { deviceId, trigger: 'scheduled', categories: ['settings'] });
     await updateSnapshot(db, row.id, { startedAt: at(startedIso) });
     for (const [p, v] of Object.entries(values)) {
-      await stageEntry(db, { snapshotId: row.id, path: p, category: 'settings', format: 'chr', type: null, size: enc(v).length, hash: await putValue(v) });
+      await stageEntry(db, {
+        snapshotId: row.id,
+        path: p,
+        category: 'settings',
+        format: 'chr',
+        type: null,
+        size: enc(v).length,
+        hash: await putValue(v),
+      });
     }
     return row.id;
   }
@@ -323,7 +436,11 @@ describe('applyRetention', () => {
     for (let d = 0; d < 14; d++) {
       for (const h of [6, 18]) {
         const iso = new Date(at('2024-06-16T00:00:00Z') + d * DAY + h * HOUR).toISOString();
-        await complete(iso, { './Settings/Name': 'phone', './Settings/Day': `day ${d}`, './Settings/Stamp': iso }, { legalHold: d === 1 && h === 6 });
+        await complete(
+          iso,
+          { './Settings/Name': 'phone', './Settings/Day': `day ${d}`, './Settings/Stamp': iso },
+          { legalHold: d === 1 && h === 6 },
+        );
       }
     }
     const stale = await staged('2024-06-20T00:00:00Z', { './Settings/Stale': 'left by a crash' });

@@ -62,7 +62,7 @@ export function hasRules(rules: RetentionRules): boolean {
 }
 
 function snapshotTime(s: SnapshotRow): number {
-  return s.status === 'complete' ? s.completedAt ?? s.startedAt : s.startedAt;
+  return s.status === 'complete' ? (s.completedAt ?? s.startedAt) : s.startedAt;
 }
 
 /** Newest first; a tie in time goes to the later start, then the greater id, so plans are stable. */
@@ -91,7 +91,12 @@ export function isoWeekKey(t: number): string {
 }
 
 /** Pure: the plan for one device's snapshots at time `now` (ms). */
-export function planRetention(snapshots: readonly SnapshotRow[], rules: RetentionRules, now: number, pinned: ReadonlySet<string> = new Set()): RetentionPlan {
+export function planRetention(
+  snapshots: readonly SnapshotRow[],
+  rules: RetentionRules,
+  now: number,
+  pinned: ReadonlySet<string> = new Set(),
+): RetentionPlan {
   const sorted = [...snapshots].sort(newestFirst);
   const reasons = new Map<string, string[]>();
   const keep = (id: string, reason: string) => {

@@ -68,7 +68,10 @@ describe('S3BlobStore', () => {
   });
 
   it('an unreachable or refusing object store is a clear BlobStoreError', async () => {
-    const wrong = new S3BlobStore(s3Client({ endpoint: s3.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true }), { bucket: 'no-such-bucket', prefix: '' });
+    const wrong = new S3BlobStore(
+      s3Client({ endpoint: s3.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true }),
+      { bucket: 'no-such-bucket', prefix: '' },
+    );
     await expect(wrong.write(sha256Hex(text('x')), text('x'))).rejects.toThrow(/object store (check|write) failed/);
   });
 

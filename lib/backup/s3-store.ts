@@ -8,7 +8,13 @@
  * nothing. Encryption (SealedBlobStore) happens before bytes leave the process.
  */
 import {
-  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { BlobStoreError, isHash, sha256Hex, type RawBlobStore } from './blob-store';
 
@@ -40,7 +46,9 @@ export function s3Client(s: S3Settings): S3Client {
     region: s.region ?? 'us-east-1',
     ...(s.endpoint ? { endpoint: s.endpoint } : {}),
     ...(s.forcePathStyle ? { forcePathStyle: true } : {}),
-    ...(s.accessKeyId && s.secretAccessKey ? { credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } } : {}),
+    ...(s.accessKeyId && s.secretAccessKey
+      ? { credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey } }
+      : {}),
     maxAttempts: 3,
   });
 }
@@ -53,12 +61,18 @@ function notFound(err: unknown): boolean {
 function ioError(op: string, err: unknown): BlobStoreError {
   const status = err instanceof S3ServiceException ? ` (HTTP ${err.$metadata.httpStatusCode ?? '?'} ${err.name})` : '';
   // Quota errors are the object store's "disk full".
-  const code = err instanceof S3ServiceException && /QuotaExceeded|EntityTooLarge|InsufficientStorage/i.test(err.name) ? 'no-space' : 'io';
+  const code =
+    err instanceof S3ServiceException && /QuotaExceeded|EntityTooLarge|InsufficientStorage/i.test(err.name)
+      ? 'no-space'
+      : 'io';
   return new BlobStoreError(code, `object store ${op} failed${status}: ${(err as Error).message}`, { cause: err });
 }
 
 export class S3BlobStore implements RawBlobStore {
-  constructor(readonly client: S3Client, readonly where: S3Location) {}
+  constructor(
+    readonly client: S3Client,
+    readonly where: S3Location,
+  ) {}
 
   private key(hash: string): string {
     if (!isHash(hash)) throw new TypeError(`not a SHA-256 hex hash: ${hash.slice(0, 80)}`);
@@ -74,7 +88,15 @@ export class S3BlobStore implements RawBlobStore {
     const Key = this.key(hash);
     if (!opts.replace && (await this.has(hash))) return false;
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.where.bucket, Key, Body: bytes, ContentLength: bytes.length, ContentType: 'application/octet-stream' }));
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.where.bucket,
+          Key,
+          Body: bytes,
+          ContentLength: bytes.length,
+          ContentType: 'application/octet-stream',
+        }),
+      );
     } catch (err) {
       throw ioError('write', err);
     }
@@ -117,7 +139,13 @@ export class S3BlobStore implements RawBlobStore {
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: this.where.prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.where.bucket,
+            Prefix: this.where.prefix,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        );
       } catch (err) {
         throw ioError('list', err);
       }

@@ -30,7 +30,8 @@ export async function scheduleDueBackups(ctx: AppContext, now = Date.now(), maxJ
       if (due === undefined || due > now) continue;
       const device = await getDevice(ctx.db, row.id);
       if (!device) continue;
-      if ((await createBackupJob(ctx.db, device, { trigger: 'scheduled', actor: 'scheduler', wake: true })).created) created++;
+      if ((await createBackupJob(ctx.db, device, { trigger: 'scheduled', actor: 'scheduler', wake: true })).created)
+        created++;
       if (created >= maxJobs) return created;
     }
     // Yield between pages so the DM endpoint keeps answering during a large pass.

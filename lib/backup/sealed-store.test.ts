@@ -32,11 +32,14 @@ afterEach(async () => {
 const text = (s: string) => new TextEncoder().encode(s);
 
 function filesUnder(root: string): string[] {
-  return fs.readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs
+    .readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 describe('SealedBlobStore', () => {
-  it('stores a message\'s values in one go: in order, each once, new and known alike, each under one key', async () => {
+  it("stores a message's values in one go: in order, each once, new and known alike, each under one key", async () => {
     const [a, b, c] = [text('ringer=7'), text('wallpaper'), text('lang=en-GB')];
     await store.put(b, 'sub-1');
     const other = new SealedBlobStore(files, db, new Keyring(db, master)); // another process: nothing remembered
@@ -58,7 +61,11 @@ describe('SealedBlobStore', () => {
     expect(Buffer.from(raw).includes(Buffer.from('Unique-Marker-7731'))).toBe(false);
     expect(raw.length).toBeGreaterThan(value.length);
     // Nor is it anywhere in the database.
-    expect((await column<string>(db, sql`select wrapped from content_keys union all select wrapped from blob_keys`)).join('')).not.toContain('Unique-Marker');
+    expect(
+      (await column<string>(db, sql`select wrapped from content_keys union all select wrapped from blob_keys`)).join(
+        '',
+      ),
+    ).not.toContain('Unique-Marker');
   });
 
   it('stores the same content of one owner once, and of a second owner once more only as a key', async () => {
@@ -67,7 +74,10 @@ describe('SealedBlobStore', () => {
     const a2 = await store.put(value, 'sub-a');
     const b = await store.put(value, 'sub-b');
     expect([a1.created, a2.created, b.created]).toEqual([true, false, false]);
-    expect(await column<string>(db, sql`select owner from blob_keys where hash = ${a1.hash} order by owner`)).toEqual(['sub-a', 'sub-b']);
+    expect(await column<string>(db, sql`select owner from blob_keys where hash = ${a1.hash} order by owner`)).toEqual([
+      'sub-a',
+      'sub-b',
+    ]);
     expect(filesUnder(files.dir)).toHaveLength(1);
   });
 
@@ -80,7 +90,7 @@ describe('SealedBlobStore', () => {
     expect(await store.get(a.hash)).toEqual(value);
   });
 
-  it('destroying an owner\'s key leaves their own content unreadable and shared content readable', async () => {
+  it("destroying an owner's key leaves their own content unreadable and shared content readable", async () => {
     const mine = await store.put(text('only A has this'), 'sub-a');
     const shared = await store.put(text('A and B have this'), 'sub-a');
     await store.put(text('A and B have this'), 'sub-b');

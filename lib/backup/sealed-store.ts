@@ -44,7 +44,11 @@ export class SealedBlobStore implements BlobStore {
   private readonly stored = new Map<string, Uint8Array>();
   private static readonly STORED_MAX = 20_000;
 
-  constructor(readonly raw: RawBlobStore, private readonly db: Db, readonly keys: Keyring) {}
+  constructor(
+    readonly raw: RawBlobStore,
+    private readonly db: Db,
+    readonly keys: Keyring,
+  ) {}
 
   /**
    * One key per value whoever stores it: decided under the write lock (SQLite), or a lock on
@@ -59,7 +63,8 @@ export class SealedBlobStore implements BlobStore {
         if (isPg(tx)) await exec(tx, sql`select pg_advisory_xact_lock(hashtext(${hash}))`);
         const existing = await this.blobKey(tx, hash, owner);
         if (existing) {
-          if (existing.owner !== owner) await insertBlobKey(tx, hash, owner, await this.wrap(tx, existing.key, hash, owner));
+          if (existing.owner !== owner)
+            await insertBlobKey(tx, hash, owner, await this.wrap(tx, existing.key, hash, owner));
           out.set(hash, { key: existing.key, first: false });
           continue;
         }
@@ -78,18 +83,26 @@ export class SealedBlobStore implements BlobStore {
   async putMany(values: readonly Uint8Array[], owner: string): Promise<{ hash: string; created: boolean }[]> {
     const hashes = values.map(sha256Hex);
     const unknown = [...new Set(hashes)].filter((h) => !this.stored.has(`${owner} ${h}`));
-    const claimed = unknown.length ? await this.claim(unknown, owner) : new Map<string, { key: Uint8Array; first: boolean }>();
+    const claimed = unknown.length
+      ? await this.claim(unknown, owner)
+      : new Map<string, { key: Uint8Array; first: boolean }>();
     const out: { hash: string; created: boolean }[] = [];
     const done = new Set<string>();
     for (const [i, hash] of hashes.entries()) {
       // The same value twice in one go: stored by its first occurrence.
-      if (done.has(hash)) { out.push({ hash, created: false }); continue; }
+      if (done.has(hash)) {
+        out.push({ hash, created: false });
+        continue;
+      }
       done.add(hash);
       const mine = `${owner} ${hash}`;
       const { key, first } = claimed.get(hash) ?? { key: this.stored.get(mine)!, first: false };
       this.remember(mine, key);
       const present = await this.raw.has(hash);
-      if (present && !first) { out.push({ hash, created: false }); continue; }
+      if (present && !first) {
+        out.push({ hash, created: false });
+        continue;
+      }
       // `present && first`: a value from before encryption, or one whose keys an erasure destroyed.
       const framed = concat(MARKER, seal(key, values[i]!, hash));
       await this.raw.write(hash, framed, { replace: present });
@@ -124,7 +137,10 @@ export class SealedBlobStore implements BlobStore {
     const plain = open(found.key, bytes.subarray(MARKER.length), hash);
     if (plain) return plain;
     if (sha256Hex(bytes) === hash) return bytes;
-    throw new BlobStoreError('damaged', `stored value ${hash.slice(0, 12)}… does not open with its key: it has been altered or damaged`);
+    throw new BlobStoreError(
+      'damaged',
+      `stored value ${hash.slice(0, 12)}… does not open with its key: it has been altered or damaged`,
+    );
   }
 
   has(hash: string): Promise<boolean> {
@@ -140,7 +156,11 @@ export class SealedBlobStore implements BlobStore {
   }
 
   /** The value's key through the first wrap whose owner still has a data key (`prefer`'s first). */
-  private async blobKey(db: Db, hash: string, prefer?: string): Promise<{ key: Uint8Array; owner: string } | undefined> {
+  private async blobKey(
+    db: Db,
+    hash: string,
+    prefer?: string,
+  ): Promise<{ key: Uint8Array; owner: string } | undefined> {
     for (const w of await blobKeysFor(db, hash, prefer)) {
       const dek = await this.keys.find(w.owner, db);
       const key = dek && open(dek, Buffer.from(w.wrapped, 'base64'), wrapAad(hash, w.owner));

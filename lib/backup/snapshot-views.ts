@@ -54,9 +54,16 @@ export function mediaUrl(snapshotId: string, path: string): string {
  * The media route's answer headers for a node: its own type when allow-listed (shown
  * inline), else plain bytes to download. Never sniffed, never able to run anything.
  */
-export function mediaHeaders(entry: Pick<ManifestEntry, 'path' | 'type' | 'format' | 'hash'>, size: number): Record<string, string> {
+export function mediaHeaders(
+  entry: Pick<ManifestEntry, 'path' | 'type' | 'format' | 'hash'>,
+  size: number,
+): Record<string, string> {
   const inline = previewKind(entry) !== undefined;
-  const name = entry.path.split('/').pop()!.replace(/[^\w.-]/g, '_') || 'content';
+  const name =
+    entry.path
+      .split('/')
+      .pop()!
+      .replace(/[^\w.-]/g, '_') || 'content';
   return {
     'content-type': inline ? bareType(entry.type)! : 'application/octet-stream',
     'content-disposition': `${inline ? 'inline' : 'attachment'}; filename="${name}"`,
@@ -120,9 +127,16 @@ export interface EntryView {
 export function entryView(e: ManifestEntry, texts: ReadonlyMap<string, string>): EntryView {
   const segments = e.path.split('/');
   return {
-    path: e.path, name: segments.at(-1)!, depth: Math.max(0, segments.length - 2),
-    format: e.format, type: e.type ?? null, size: e.size, hash: e.hash ?? null, interior: e.format === 'node',
-    text: e.hash ? texts.get(e.hash) ?? null : null, preview: previewKind(e) ?? null,
+    path: e.path,
+    name: segments.at(-1)!,
+    depth: Math.max(0, segments.length - 2),
+    format: e.format,
+    type: e.type ?? null,
+    size: e.size,
+    hash: e.hash ?? null,
+    interior: e.format === 'node',
+    text: e.hash ? (texts.get(e.hash) ?? null) : null,
+    preview: previewKind(e) ?? null,
   };
 }
 
@@ -135,12 +149,20 @@ export interface CategoryGroup {
 }
 
 /** The manifest by category, in the categories' own order, each sorted by path; empty categories left out. */
-export function groupByCategory(entries: readonly ManifestEntry[], texts: ReadonlyMap<string, string>): CategoryGroup[] {
+export function groupByCategory(
+  entries: readonly ManifestEntry[],
+  texts: ReadonlyMap<string, string>,
+): CategoryGroup[] {
   const by = new Map<Category, ManifestEntry[]>();
   for (const e of entries) (by.get(e.category) ?? by.set(e.category, []).get(e.category)!).push(e);
   return CATEGORIES.filter((c) => by.has(c)).map((c) => {
     const list = [...by.get(c)!].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return { category: c, label: CATEGORY_LABEL[c], entries: list.map((e) => entryView(e, texts)), bytes: list.reduce((n, e) => n + e.size, 0) };
+    return {
+      category: c,
+      label: CATEGORY_LABEL[c],
+      entries: list.map((e) => entryView(e, texts)),
+      bytes: list.reduce((n, e) => n + e.size, 0),
+    };
   });
 }
 
@@ -168,15 +190,33 @@ export const DIFF_ROWS_MAX = 400;
  * and its rows in path order (added, removed and changed together). Categories without
  * a change are left out.
  */
-export function diffGroups(diff: Pick<SnapshotDiff, 'added' | 'removed' | 'changed' | 'byCategory'>, texts: ReadonlyMap<string, string>, maxRows = DIFF_ROWS_MAX): DiffGroup[] {
+export function diffGroups(
+  diff: Pick<SnapshotDiff, 'added' | 'removed' | 'changed' | 'byCategory'>,
+  texts: ReadonlyMap<string, string>,
+  maxRows = DIFF_ROWS_MAX,
+): DiffGroup[] {
   const rows = new Map<Category, DiffRow[]>();
   const push = (c: Category, r: DiffRow) => (rows.get(c) ?? rows.set(c, []).get(c)!).push(r);
-  for (const e of diff.added) push(e.category, { path: e.path, change: 'added', before: null, after: entryView(e, texts) });
-  for (const e of diff.removed) push(e.category, { path: e.path, change: 'removed', before: entryView(e, texts), after: null });
-  for (const c of diff.changed as ChangedEntry[]) push(c.category, { path: c.path, change: 'changed', before: entryView(c.before, texts), after: entryView(c.after, texts) });
+  for (const e of diff.added)
+    push(e.category, { path: e.path, change: 'added', before: null, after: entryView(e, texts) });
+  for (const e of diff.removed)
+    push(e.category, { path: e.path, change: 'removed', before: entryView(e, texts), after: null });
+  for (const c of diff.changed as ChangedEntry[])
+    push(c.category, {
+      path: c.path,
+      change: 'changed',
+      before: entryView(c.before, texts),
+      after: entryView(c.after, texts),
+    });
   return CATEGORIES.filter((c) => rows.has(c)).map((c) => {
     const all = rows.get(c)!.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return { category: c, label: CATEGORY_LABEL[c], counts: diff.byCategory[c], rows: all.slice(0, maxRows), more: Math.max(0, all.length - maxRows) };
+    return {
+      category: c,
+      label: CATEGORY_LABEL[c],
+      counts: diff.byCategory[c],
+      rows: all.slice(0, maxRows),
+      more: Math.max(0, all.length - maxRows),
+    };
   });
 }
 

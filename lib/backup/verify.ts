@@ -36,20 +36,33 @@ async function blobState(store: BlobStore, hash: string, cache: BlobCache): Prom
     cache.set(hash, { state: 'damaged' });
     return { state: 'damaged' };
   }
-  const state: BlobState = !bytes ? { state: 'missing' }
-    : sha256Hex(bytes) === hash ? { state: 'ok', size: bytes.length }
+  const state: BlobState = !bytes
+    ? { state: 'missing' }
+    : sha256Hex(bytes) === hash
+      ? { state: 'ok', size: bytes.length }
       : { state: 'damaged' };
   cache.set(hash, state);
   return state;
 }
 
-const failed = (manifest: 'missing' | 'damaged'): VerifyResult => ({ ok: false, checked: 0, missing: [], damaged: [], manifest });
+const failed = (manifest: 'missing' | 'damaged'): VerifyResult => ({
+  ok: false,
+  checked: 0,
+  missing: [],
+  damaged: [],
+  manifest,
+});
 
 /**
  * Verifies one snapshot. A snapshot without a root hash (not complete) reports its
  * manifest missing. Throws when there is no such snapshot.
  */
-export async function verifySnapshot(db: Db, store: BlobStore, snapshotId: string, cache: BlobCache = new Map()): Promise<VerifyResult> {
+export async function verifySnapshot(
+  db: Db,
+  store: BlobStore,
+  snapshotId: string,
+  cache: BlobCache = new Map(),
+): Promise<VerifyResult> {
   const snap = await getSnapshot(db, snapshotId);
   if (!snap) throw new Error(`no such snapshot: ${snapshotId}`);
   return verifyRow(store, snap, cache);

@@ -60,8 +60,13 @@ export function jobProgress(job: JobRow): BackupProgressView | unknown {
   const p = readProgress(job);
   if (!p) return null;
   return {
-    snapshotId: p.snapshotId, nodes: p.nodes, openBatches: p.open.length, newBytes: p.newBytes,
-    missing: p.missing.length, unreadable: p.unreadable.length, errors: p.errors.length,
+    snapshotId: p.snapshotId,
+    nodes: p.nodes,
+    openBatches: p.open.length,
+    newBytes: p.newBytes,
+    missing: p.missing.length,
+    unreadable: p.unreadable.length,
+    errors: p.errors.length,
   } satisfies BackupProgressView;
 }
 
@@ -94,7 +99,14 @@ export type PublicJob = ReturnType<typeof publicJob>;
 export async function modelProfile(db: Db, manufacturer: string, model: string) {
   const m = await findModel(db, manufacturer, model);
   const own = await ownPaths(db, m?.id);
-  return { manufacturer, model, known: m !== undefined, profile: await profileFor(db, manufacturer, model), own, generic: GENERIC_PROFILE };
+  return {
+    manufacturer,
+    model,
+    known: m !== undefined,
+    profile: await profileFor(db, manufacturer, model),
+    own,
+    generic: GENERIC_PROFILE,
+  };
 }
 
 export type ModelProfile = Awaited<ReturnType<typeof modelProfile>>;
@@ -111,8 +123,13 @@ export async function modelList(db: Db) {
   const models = [];
   for (const m of await listModels(db)) {
     models.push({
-      id: m.id, manufacturer: m.manufacturer, model: m.model, createdAt: m.createdAt,
-      profiles: Object.fromEntries((await profileRows(db, m.id)).map((r) => [r.category, JSON.parse(r.paths) as string[]])),
+      id: m.id,
+      manufacturer: m.manufacturer,
+      model: m.model,
+      createdAt: m.createdAt,
+      profiles: Object.fromEntries(
+        (await profileRows(db, m.id)).map((r) => [r.category, JSON.parse(r.paths) as string[]]),
+      ),
     });
   }
   return models;

@@ -4,7 +4,13 @@
  * the package of exactly the version a snapshot recorded.
  */
 import type { Db } from '@/db/client';
-import { findPackageById, upsertAppPackage, upsertFirmwarePackage, type AppPackageRow, type FirmwarePackageRow } from '@/db/queries/catalog';
+import {
+  findPackageById,
+  upsertAppPackage,
+  upsertFirmwarePackage,
+  type AppPackageRow,
+  type FirmwarePackageRow,
+} from '@/db/queries/catalog';
 import { recordBlob } from '@/db/queries/snapshots';
 import { insertAudit } from '@/db/queries/audit';
 import { OPERATOR, type BlobStore } from '../backup/blob-store';
@@ -14,9 +20,11 @@ const VERSION = /^[0-9A-Za-z][0-9A-Za-z._+-]{0,31}$/;
 export const MAX_PACKAGE_BYTES = 256 * 1024 * 1024;
 
 function check(bytes: Uint8Array, version: string): void {
-  if (!VERSION.test(version)) throw new AppError('invalid', `"${version}" is not a version (letters, digits, . _ + -; up to 32)`);
+  if (!VERSION.test(version))
+    throw new AppError('invalid', `"${version}" is not a version (letters, digits, . _ + -; up to 32)`);
   if (bytes.length === 0) throw new AppError('invalid', 'the package is empty');
-  if (bytes.length > MAX_PACKAGE_BYTES) throw new AppError('invalid', `the package is larger than ${MAX_PACKAGE_BYTES} bytes`);
+  if (bytes.length > MAX_PACKAGE_BYTES)
+    throw new AppError('invalid', `the package is larger than ${MAX_PACKAGE_BYTES} bytes`);
 }
 
 export async function publishFirmware(
@@ -26,7 +34,14 @@ export async function publishFirmware(
   check(p.bytes, p.version);
   const { hash } = await ctx.blobs.put(p.bytes, OPERATOR);
   await recordBlob(ctx.db, hash, p.bytes.length);
-  return upsertFirmwarePackage(ctx.db, { manufacturer: p.manufacturer, model: p.model, version: p.version, name: p.name ?? null, blobHash: hash, size: p.bytes.length });
+  return upsertFirmwarePackage(ctx.db, {
+    manufacturer: p.manufacturer,
+    model: p.model,
+    version: p.version,
+    name: p.name ?? null,
+    blobHash: hash,
+    size: p.bytes.length,
+  });
 }
 
 export async function publishApp(
@@ -37,7 +52,14 @@ export async function publishApp(
   if (!/^[A-Za-z0-9._-]{1,256}$/.test(p.appId)) throw new AppError('invalid', `"${p.appId}" is not an application id`);
   const { hash } = await ctx.blobs.put(p.bytes, OPERATOR);
   await recordBlob(ctx.db, hash, p.bytes.length);
-  return upsertAppPackage(ctx.db, { appId: p.appId, name: p.name, version: p.version, models: p.models ? JSON.stringify(p.models) : null, blobHash: hash, size: p.bytes.length });
+  return upsertAppPackage(ctx.db, {
+    appId: p.appId,
+    name: p.name,
+    version: p.version,
+    models: p.models ? JSON.stringify(p.models) : null,
+    blobHash: hash,
+    size: p.bytes.length,
+  });
 }
 
 /** publishFirmware for a person or token (the API, the console, the CLI): the upload is audited under `actor`. */
@@ -47,7 +69,11 @@ export async function publishFirmwareAs(
   actor: string,
 ): Promise<FirmwarePackageRow> {
   const row = await publishFirmware(ctx, p);
-  await insertAudit(ctx.db, { actor, action: 'catalog.firmware.published', details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size } });
+  await insertAudit(ctx.db, {
+    actor,
+    action: 'catalog.firmware.published',
+    details: { id: row.id, manufacturer: row.manufacturer, model: row.model, version: row.version, size: row.size },
+  });
   return row;
 }
 
@@ -58,7 +84,11 @@ export async function publishAppAs(
   actor: string,
 ): Promise<AppPackageRow> {
   const row = await publishApp(ctx, p);
-  await insertAudit(ctx.db, { actor, action: 'catalog.app.published', details: { id: row.id, appId: row.appId, version: row.version, models: p.models ?? null, size: row.size } });
+  await insertAudit(ctx.db, {
+    actor,
+    action: 'catalog.app.published',
+    details: { id: row.id, appId: row.appId, version: row.version, models: p.models ?? null, size: row.size },
+  });
   return row;
 }
 

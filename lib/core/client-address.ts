@@ -38,7 +38,7 @@ function expand6(a: string): string[] {
     const [b1, b2, b3, b4] = v4.slice(1).map(Number) as [number, number, number, number];
     s = s.slice(0, v4.index) + `${((b1 << 8) | b2).toString(16)}:${((b3 << 8) | b4).toString(16)}`;
   }
-  const [head, tail] = s.includes('::') ? s.split('::') as [string, string] : [s, undefined];
+  const [head, tail] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined];
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const fill = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0');
@@ -54,7 +54,11 @@ export function clientAddressOf(req: http.IncomingMessage, trustProxy: boolean):
   if (trustProxy) {
     const xff = req.headers['x-forwarded-for'];
     const joined = Array.isArray(xff) ? xff.join(',') : xff;
-    const last = joined?.split(',').map((s) => s.trim()).filter(Boolean).pop();
+    const last = joined
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .pop();
     const key = addressKey(last);
     if (key) return key;
   }

@@ -36,10 +36,16 @@ export function createBlobStore(e: Env, db: Db): SealedBlobStore {
 export function createRawStore(e: Env): RawBlobStore {
   const where = e.BLOB_STORE ? parseS3Url(e.BLOB_STORE) : undefined;
   if (!where) return new FileBlobStore(path.join(e.dataDir, 'blobs'));
-  return new S3BlobStore(s3Client({
-    endpoint: e.S3_ENDPOINT, region: e.S3_REGION, accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY,
-    forcePathStyle: e.S3_FORCE_PATH_STYLE === '1' || e.S3_FORCE_PATH_STYLE === 'true',
-  }), where);
+  return new S3BlobStore(
+    s3Client({
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE === '1' || e.S3_FORCE_PATH_STYLE === 'true',
+    }),
+    where,
+  );
 }
 
 export function getContext(): AppContext {

@@ -9,10 +9,27 @@
 import type { z } from 'zod';
 
 /** The few kinds a caller acts on; each is one HTTP status. */
-export type AppErrorKind = 'invalid' | 'unauthorized' | 'forbidden' | 'not-found' | 'conflict' | 'unsupported' | 'rate-limited' | 'unavailable' | 'internal';
+export type AppErrorKind =
+  | 'invalid'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'unsupported'
+  | 'rate-limited'
+  | 'unavailable'
+  | 'internal';
 
 export const STATUS_OF_KIND: Readonly<Record<AppErrorKind, number>> = {
-  invalid: 400, unauthorized: 401, forbidden: 403, 'not-found': 404, conflict: 409, unsupported: 415, 'rate-limited': 429, internal: 500, unavailable: 503,
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  unsupported: 415,
+  'rate-limited': 429,
+  internal: 500,
+  unavailable: 503,
 };
 
 /** Messages per field, keyed by the field's path ('paths.2'); '_' for the input as a whole. */

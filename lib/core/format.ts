@@ -18,10 +18,14 @@ export function formatAge(ms: number | null | undefined, now = Date.now()): stri
   if (ms === null || ms === undefined) return 'never';
   const d = now - ms;
   const a = Math.abs(d);
-  const s = a < 60_000 ? 'just now'
-    : a < 3_600_000 ? `${Math.round(a / 60_000)} min`
-      : a < 86_400_000 ? `${Math.round(a / 3_600_000)} h`
-        : `${Math.round(a / 86_400_000)} days`;
+  const s =
+    a < 60_000
+      ? 'just now'
+      : a < 3_600_000
+        ? `${Math.round(a / 60_000)} min`
+        : a < 86_400_000
+          ? `${Math.round(a / 3_600_000)} h`
+          : `${Math.round(a / 86_400_000)} days`;
   if (s === 'just now') return s;
   return d >= 0 ? `${s} ago` : `in ${s}`;
 }

@@ -4,7 +4,12 @@ import { addressKey } from './client-address';
 
 function clock(start = 1_000_000) {
   let t = start;
-  return { now: () => t, advance: (ms: number) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms: number) => {
+      t += ms;
+    },
+  };
 }
 
 describe('FailureLimiter', () => {
@@ -28,8 +33,10 @@ describe('FailureLimiter', () => {
   it('keeps keys apart, and reset forgets one key only', () => {
     const c = clock();
     const l = new FailureLimiter({ max: 2, windowMs: 60_000, now: c.now });
-    l.fail('ip:a'); l.fail('ip:a');
-    l.fail('ip:b'); l.fail('ip:b');
+    l.fail('ip:a');
+    l.fail('ip:a');
+    l.fail('ip:b');
+    l.fail('ip:b');
     expect(l.check('ip:a').limited).toBe(true);
     expect(l.check('ip:c').limited).toBe(false);
     l.reset('ip:a');
@@ -47,7 +54,8 @@ describe('FailureLimiter', () => {
     const c = clock();
     const l = new FailureLimiter({ max: 2, windowMs: 60_000, maxKeys: 100, now: c.now });
     l.fail('ip:victim-of-eviction');
-    l.fail('ip:kept'); l.fail('ip:kept');
+    l.fail('ip:kept');
+    l.fail('ip:kept');
     for (let i = 0; i < 10_000; i++) {
       if (i % 50 === 0) l.fail('ip:kept'); // fails again now and then: stays among the recent ones
       l.fail(`dev:${i}`);

@@ -37,7 +37,10 @@ export interface LimitVerdict {
   failures: number;
 }
 
-interface Entry { start: number; count: number }
+interface Entry {
+  start: number;
+  count: number;
+}
 
 export const DEFAULT_MAX_KEYS = 10_000;
 
@@ -101,8 +104,13 @@ export class FailureLimiter {
   }
 
   private verdict(e: Entry | undefined, now: number): LimitVerdict {
-    if (!e || this.max === 0 || e.count < this.max) return { limited: false, retryAfterSeconds: 0, failures: e?.count ?? 0 };
-    return { limited: true, retryAfterSeconds: Math.max(1, Math.ceil((e.start + this.windowMs - now) / 1000)), failures: e.count };
+    if (!e || this.max === 0 || e.count < this.max)
+      return { limited: false, retryAfterSeconds: 0, failures: e?.count ?? 0 };
+    return {
+      limited: true,
+      retryAfterSeconds: Math.max(1, Math.ceil((e.start + this.windowMs - now) / 1000)),
+      failures: e.count,
+    };
   }
 
   /** Room for one more key: expired ones go first, then the least recently failed. */

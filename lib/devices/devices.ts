@@ -39,9 +39,14 @@ export async function provisionDevice(db: Db, input: ProvisionDeviceInput): Prom
 }
 
 /** Provisions each device in turn (the API's single and bulk forms), then audits every one under `actor`. */
-export async function provisionDevicesAs(db: Db, inputs: readonly ProvisionDeviceInput[], actor: string): Promise<DeviceRow[]> {
+export async function provisionDevicesAs(
+  db: Db,
+  inputs: readonly ProvisionDeviceInput[],
+  actor: string,
+): Promise<DeviceRow[]> {
   const rows = [];
   for (const i of inputs) rows.push(await provisionDevice(db, i));
-  for (const d of rows) await insertAudit(db, { actor, action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
+  for (const d of rows)
+    await insertAudit(db, { actor, action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
   return rows;
 }

@@ -4,7 +4,16 @@
  * is present, zero or not, so the bars line up with the calendar.
  */
 import type { Db } from '@/db/client';
-import { backupsPerDay, categoryCoverage, coverage, failureReasons, fleetStatus, storageTotals, storedPerDay } from '@/db/queries/status';
+import { refusalCounts, type GateName, type RefusalReason } from '@/lib/auth/limits';
+import {
+  backupsPerDay,
+  categoryCoverage,
+  coverage,
+  failureReasons,
+  fleetStatus,
+  storageTotals,
+  storedPerDay,
+} from '@/db/queries/status';
 
 export const FLEET_DAYS = 30;
 const DAY_MS = 86_400_000;
@@ -18,7 +27,9 @@ export async function fleetOverview(db: Db, now = Date.now()) {
   const since = today - (FLEET_DAYS - 1) * DAY_MS;
   const days = Array.from({ length: FLEET_DAYS }, (_, i) => since + i * DAY_MS);
 
-  const perDay = new Map<number, { complete: number; failed: number; running: number; logical: number }>(days.map((d) => [d, { complete: 0, failed: 0, running: 0, logical: 0 }]));
+  const perDay = new Map<number, { complete: number; failed: number; running: number; logical: number }>(
+    days.map((d) => [d, { complete: 0, failed: 0, running: 0, logical: 0 }]),
+  );
   for (const r of await backupsPerDay(db, since)) {
     const d = perDay.get(r.day);
     if (!d) continue;
@@ -48,6 +59,28 @@ export async function fleetOverview(db: Db, now = Date.now()) {
     categories: (await categoryCoverage(db, now)).map((c) => ({ ...c, share: devices ? c.devices / devices : 0 })),
     storage,
     totals: await storageTotals(db),
+    refusals: refusals(),
+  };
+}
+
+const DOORS: Record<GateName, string> = { dm: '/dm', ds: '/ds', api: 'REST API', 'sign-in': 'console sign-in' };
+const REASONS: Record<RefusalReason, string> = {
+  identity: 'one identity failed too often from its address (a DevId, DS client, token or email)',
+  address: 'an identity failed again from an address that failed too often',
+  unknown: 'unknown DevIds spent their budget at an address',
+  slowed: 'slowed down, not refused: the address failed too often',
+};
+
+/**
+ * Refused authentications by door and reason, as this process counted them since it started
+ * (the counts are in its memory: with several processes, each shows its own).
+ */
+function refusals() {
+  const r = refusalCounts();
+  return {
+    since: r.since,
+    perProcess: r.perProcess,
+    rows: r.counts.map((c) => ({ ...c, doorName: DOORS[c.door], meaning: REASONS[c.reason] })),
   };
 }
 

@@ -23,14 +23,34 @@ export const IMPORT_MAX_ROWS = 50_000;
 
 /** CSV column -> provisioning field. */
 const COLUMNS = {
-  devId: 'devId', manufacturer: 'manufacturer', model: 'model', msisdn: 'msisdn', subscriber: 'subscriber',
-  serverId: 'serverId', auth: 'clientAuth', clientUser: 'clientUser', clientPass: 'clientPass', serverPass: 'serverPass',
-  firmware: 'firmware', pushAddress: 'pushAddress', serverAuth: 'serverAuth', email: 'email',
+  devId: 'devId',
+  manufacturer: 'manufacturer',
+  model: 'model',
+  msisdn: 'msisdn',
+  subscriber: 'subscriber',
+  serverId: 'serverId',
+  auth: 'clientAuth',
+  clientUser: 'clientUser',
+  clientPass: 'clientPass',
+  serverPass: 'serverPass',
+  firmware: 'firmware',
+  pushAddress: 'pushAddress',
+  serverAuth: 'serverAuth',
+  email: 'email',
 } as const satisfies Record<string, keyof ProvisionDeviceInput>;
 type Column = keyof typeof COLUMNS;
 
 export const REQUIRED_COLUMNS: readonly Column[] = [
-  'devId', 'manufacturer', 'model', 'msisdn', 'subscriber', 'serverId', 'auth', 'clientUser', 'clientPass', 'serverPass',
+  'devId',
+  'manufacturer',
+  'model',
+  'msisdn',
+  'subscriber',
+  'serverId',
+  'auth',
+  'clientUser',
+  'clientPass',
+  'serverPass',
 ];
 const FIELD_TO_COLUMN = Object.fromEntries(Object.entries(COLUMNS).map(([c, f]) => [f, c])) as Record<string, Column>;
 /** Passwords keep their spaces; everything else is trimmed. */
@@ -49,11 +69,15 @@ export class DeviceImportError extends AppError {
   constructor(readonly rows: ImportRowError[]) {
     const shown = rows.slice(0, 5).map(formatRowError).join('; ');
     const more = rows.length > 5 ? `; and ${rows.length - 5} more` : '';
-    super('invalid', `${rows.length} error${rows.length === 1 ? '' : 's'} in the file, nothing was imported: ${shown}${more}`, {
-      code: 'invalid-rows',
-      fieldErrors: Object.fromEntries(rows.map((r) => [`${r.row}${r.column ? `.${r.column}` : ''}`, [r.message]])),
-      details: { rows },
-    });
+    super(
+      'invalid',
+      `${rows.length} error${rows.length === 1 ? '' : 's'} in the file, nothing was imported: ${shown}${more}`,
+      {
+        code: 'invalid-rows',
+        fieldErrors: Object.fromEntries(rows.map((r) => [`${r.row}${r.column ? `.${r.column}` : ''}`, [r.message]])),
+        details: { rows },
+      },
+    );
     this.name = 'DeviceImportError';
   }
 }
@@ -62,7 +86,10 @@ export function formatRowError(e: ImportRowError): string {
   return `${e.row ? `row ${e.row}` : 'file'}${e.column ? ` (${e.column})` : ''}: ${e.message}`;
 }
 
-interface CsvRecord { line: number; fields: string[] }
+interface CsvRecord {
+  line: number;
+  fields: string[];
+}
 
 /**
  * RFC 4180 records: comma-separated, optionally "quoted" (with "" for a quote, and commas
@@ -88,7 +115,10 @@ export function parseCsv(text: string): CsvRecord[] {
     const c = s[i]!;
     if (quoted) {
       if (c === '"') {
-        if (s[i + 1] === '"') { field += '"'; i++; } else quoted = false;
+        if (s[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
       } else {
         if (c === '\n') line++;
         field += c;
@@ -119,7 +149,8 @@ export interface ParsedImport {
 
 /** Parses and validates the whole file; nothing is written. */
 export function parseDeviceCsv(text: string): ParsedImport {
-  if (text.length > IMPORT_MAX_BYTES) return { rows: [], errors: [{ row: 0, message: `the file is larger than ${IMPORT_MAX_BYTES} bytes` }] };
+  if (text.length > IMPORT_MAX_BYTES)
+    return { rows: [], errors: [{ row: 0, message: `the file is larger than ${IMPORT_MAX_BYTES} bytes` }] };
   let records: CsvRecord[];
   try {
     records = parseCsv(text);
@@ -128,22 +159,35 @@ export function parseDeviceCsv(text: string): ParsedImport {
     throw err;
   }
   const [header, ...body] = records;
-  if (!header) return { rows: [], errors: [{ row: 0, message: 'the file is empty: it needs a header row and one row per device' }] };
+  if (!header)
+    return {
+      rows: [],
+      errors: [{ row: 0, message: 'the file is empty: it needs a header row and one row per device' }],
+    };
   const errors: ImportRowError[] = [];
   const byLower = new Map(Object.keys(COLUMNS).map((c) => [c.toLowerCase(), c as Column]));
   const columns: Column[] = [];
   header.fields.forEach((raw) => {
     const name = raw.trim();
     const col = byLower.get(name.toLowerCase());
-    if (!col) errors.push({ row: header.line, message: `unknown column ${JSON.stringify(name)} (columns: ${Object.keys(COLUMNS).join(', ')})` });
+    if (!col)
+      errors.push({
+        row: header.line,
+        message: `unknown column ${JSON.stringify(name)} (columns: ${Object.keys(COLUMNS).join(', ')})`,
+      });
     else if (columns.includes(col)) errors.push({ row: header.line, message: `column ${col} appears twice` });
     columns.push(col ?? ('' as Column));
   });
   const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
-  if (missing.length) errors.push({ row: header.line, message: `missing column${missing.length === 1 ? '' : 's'}: ${missing.join(', ')}` });
+  if (missing.length)
+    errors.push({
+      row: header.line,
+      message: `missing column${missing.length === 1 ? '' : 's'}: ${missing.join(', ')}`,
+    });
   if (errors.length) return { rows: [], errors };
   if (!body.length) return { rows: [], errors: [{ row: 0, message: 'the file has a header but no device rows' }] };
-  if (body.length > IMPORT_MAX_ROWS) return { rows: [], errors: [{ row: 0, message: `more than ${IMPORT_MAX_ROWS} rows; split the file` }] };
+  if (body.length > IMPORT_MAX_ROWS)
+    return { rows: [], errors: [{ row: 0, message: `more than ${IMPORT_MAX_ROWS} rows; split the file` }] };
 
   const rows: ParsedImport['rows'] = [];
   const seen = new Map<string, number>();
@@ -162,7 +206,11 @@ export function parseDeviceCsv(text: string): ParsedImport {
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const field = String(issue.path[0] ?? '');
-        errors.push({ row: rec.line, ...(field ? { column: FIELD_TO_COLUMN[field] ?? field } : {}), message: issue.message });
+        errors.push({
+          row: rec.line,
+          ...(field ? { column: FIELD_TO_COLUMN[field] ?? field } : {}),
+          message: issue.message,
+        });
       }
       continue;
     }
@@ -204,7 +252,12 @@ export async function importDevices(db: Db, csv: string): Promise<ImportResult> 
         throw err;
       }
     }
-    return { devices: rows.length, created, updated: rows.length - created, subscribersCreated: (await countSubscribers(tx)) - subscribersBefore };
+    return {
+      devices: rows.length,
+      created,
+      updated: rows.length - created,
+      subscribersCreated: (await countSubscribers(tx)) - subscribersBefore,
+    };
   });
 }
 

@@ -12,7 +12,14 @@ import type { BlobStore } from '../backup/blob-store';
 import { policyFor } from '../backup/policy';
 import { diffSnapshots, readManifest, SnapshotError } from '../backup/read';
 import {
-  choosePair, coverage, localBackupView, networkView, pendingJobView, policySummary, previousComplete, timelinePoints,
+  choosePair,
+  coverage,
+  localBackupView,
+  networkView,
+  pendingJobView,
+  policySummary,
+  previousComplete,
+  timelinePoints,
 } from './views';
 import { formatBytes, formatTime } from '../core/format';
 import { dsSectionData } from '../ds/views';
@@ -40,7 +47,7 @@ export async function devicePageData(db: Db, device: DeviceRow, now = Date.now()
   }
   return {
     now,
-    subscriber: device.subscriberId ? (await getSubscriber(db, device.subscriberId)) ?? null : null,
+    subscriber: device.subscriberId ? ((await getSubscriber(db, device.subscriberId)) ?? null) : null,
     network: networkView(device.networkState),
     policy: policySummary(policy),
     coverage: coverage(snapshots, policy, now),
@@ -56,15 +63,22 @@ export async function devicePageData(db: Db, device: DeviceRow, now = Date.now()
   };
 }
 
-export async function diffPageData(db: Db, blobs: BlobStore, device: DeviceRow, q: { from?: string; to?: string; since?: string }, now = Date.now()) {
+export async function diffPageData(
+  db: Db,
+  blobs: BlobStore,
+  device: DeviceRow,
+  q: { from?: string; to?: string; since?: string },
+  now = Date.now(),
+) {
   const own = await listSnapshots(db, device.id);
-  const options = own.filter((s) => s.status === 'complete')
+  const options = own
+    .filter((s) => s.status === 'complete')
     .map((s) => ({ id: s.id, label: `${formatTime(s.completedAt)} · ${s.trigger} · ${formatBytes(s.bytes)}` }));
   const base = { options, sinceDefault: q.since ?? dayBefore(7, now) };
   // choosePair asks synchronously about ids not among this handset's: look them up first.
   const foreign = new Set<string>();
   for (const id of [q.from, q.to]) {
-    if (id && !own.some((s) => s.id === id) && await getSnapshot(db, id)) foreign.add(id);
+    if (id && !own.some((s) => s.id === id) && (await getSnapshot(db, id))) foreign.add(id);
   }
   const choice = choosePair(own, q, (other) => (foreign.has(other) ? 'other-device' : 'missing'));
   if (!choice.ok) return { ...base, ok: false, error: choice.error } as const;
@@ -72,13 +86,26 @@ export async function diffPageData(db: Db, blobs: BlobStore, device: DeviceRow, 
     const diff = await diffSnapshots(db, blobs, choice.from, choice.to);
     const texts = await readTexts(blobs, diffEntries(diff));
     return {
-      ...base, ok: true, from: choice.from, to: choice.to, note: choice.note ?? null,
-      fromAt: diff.a.completedAt, toAt: diff.b.completedAt, summary: diff.summary, unchanged: diff.unchanged,
-      firmware: diff.firmware, apps: diff.apps, groups: diffGroups(diff, texts),
+      ...base,
+      ok: true,
+      from: choice.from,
+      to: choice.to,
+      note: choice.note ?? null,
+      fromAt: diff.a.completedAt,
+      toAt: diff.b.completedAt,
+      summary: diff.summary,
+      unchanged: diff.unchanged,
+      firmware: diff.firmware,
+      apps: diff.apps,
+      groups: diffGroups(diff, texts),
     } as const;
   } catch (err) {
     if (!(err instanceof SnapshotError)) throw err;
-    return { ...base, ok: false, error: 'The contents of one of these backups are missing from the store, so they cannot be compared.' } as const;
+    return {
+      ...base,
+      ok: false,
+      error: 'The contents of one of these backups are missing from the store, so they cannot be compared.',
+    } as const;
   }
 }
 
@@ -86,17 +113,27 @@ export async function diffPageData(db: Db, blobs: BlobStore, device: DeviceRow, 
  * One backup's page: its nodes by category with their values (and the complete backup
  * before it, to diff with), or why it cannot be browsed.
  */
-export async function snapshotPageData(db: Db, blobs: BlobStore, device: Pick<DeviceRow, 'id'>, snapshot: Pick<SnapshotRow, 'id' | 'status' | 'error'>) {
+export async function snapshotPageData(
+  db: Db,
+  blobs: BlobStore,
+  device: Pick<DeviceRow, 'id'>,
+  snapshot: Pick<SnapshotRow, 'id' | 'status' | 'error'>,
+) {
   let manifest: Awaited<ReturnType<typeof readManifest>>;
   try {
     manifest = await readManifest(db, blobs, snapshot.id);
   } catch (err) {
     if (!(err instanceof SnapshotError)) throw err;
-    const problem = err.code === 'not-complete'
-      ? `This backup is ${snapshot.status}${snapshot.error ? ` (${snapshot.error})` : ''}: only complete backups can be browsed or restored.`
-      : 'The contents of this backup are missing from the store. Run `rewind verify` to check the others.';
+    const problem =
+      err.code === 'not-complete'
+        ? `This backup is ${snapshot.status}${snapshot.error ? ` (${snapshot.error})` : ''}: only complete backups can be browsed or restored.`
+        : 'The contents of this backup are missing from the store. Run `rewind verify` to check the others.';
     return { browsable: false as const, problem, groups: [] };
   }
   const previous = previousComplete(await listSnapshots(db, device.id)).get(snapshot.id);
-  return { browsable: true as const, previous, groups: groupByCategory(manifest.entries, await readTexts(blobs, manifest.entries)) };
+  return {
+    browsable: true as const,
+    previous,
+    groups: groupByCategory(manifest.entries, await readTexts(blobs, manifest.entries)),
+  };
 }

@@ -8,11 +8,23 @@ export function normaliseMsisdn(raw: string): string {
 }
 
 export const provisionDeviceSchema = z.object({
-  devId: z.string().trim().min(3).max(128).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').meta({ example: 'IMEI:356938035643809' }),
+  devId: z
+    .string()
+    .trim()
+    .min(3)
+    .max(128)
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces')
+    .meta({ example: 'IMEI:356938035643809' }),
   manufacturer: z.string().trim().min(1).max(64),
   model: z.string().trim().min(1).max(64),
   firmware: z.string().trim().max(64).optional(),
-  msisdn: z.string().trim().max(32).transform(normaliseMsisdn).refine((s) => s.length >= 5 && s.length <= 15, 'an MSISDN has 5 to 15 digits').optional(),
+  msisdn: z
+    .string()
+    .trim()
+    .max(32)
+    .transform(normaliseMsisdn)
+    .refine((s) => s.length >= 5 && s.length <= 15, 'an MSISDN has 5 to 15 digits')
+    .optional(),
   subscriber: z.string().trim().min(1).max(128).optional(),
   /** The subscriber's email (for the portal and for lookup). */
   email: z.string().trim().toLowerCase().email().max(254).optional(),
@@ -24,8 +36,17 @@ export const provisionDeviceSchema = z.object({
   serverPass: z.string().min(1).max(256).meta({ writeOnly: true }),
   pushAddress: z.string().max(512).optional(),
   /** Nonces both sides start from (base64), for handsets provisioned with them at the factory. */
-  clientNonce: z.string().max(128).regex(/^[A-Za-z0-9+/=]*$/, 'base64').optional().describe('base64; the nonce the handset uses first'),
-  serverNonce: z.string().max(128).regex(/^[A-Za-z0-9+/=]*$/, 'base64').optional(),
+  clientNonce: z
+    .string()
+    .max(128)
+    .regex(/^[A-Za-z0-9+/=]*$/, 'base64')
+    .optional()
+    .describe('base64; the nonce the handset uses first'),
+  serverNonce: z
+    .string()
+    .max(128)
+    .regex(/^[A-Za-z0-9+/=]*$/, 'base64')
+    .optional(),
 });
 
 export type ProvisionDeviceInput = z.input<typeof provisionDeviceSchema>;
@@ -35,9 +56,16 @@ export type ProvisionDevice = z.output<typeof provisionDeviceSchema>;
 
 /** A device as the API shows it (lib/devices/present.ts publicDevice): never secrets, nonces or derived credentials. */
 export const deviceSchema = z.object({
-  id: z.string(), devId: z.string(), manufacturer: z.string(), model: z.string(),
-  firmware: z.string().nullable(), subscriberId: z.string().nullable(), serverId: z.string(),
-  clientAuth: authSchemeSchema, serverAuth: authSchemeSchema,
-  pushAddress: z.string().nullable(), lastSeenAt: z.int().nullable().describe('ms since the epoch'),
+  id: z.string(),
+  devId: z.string(),
+  manufacturer: z.string(),
+  model: z.string(),
+  firmware: z.string().nullable(),
+  subscriberId: z.string().nullable(),
+  serverId: z.string(),
+  clientAuth: authSchemeSchema,
+  serverAuth: authSchemeSchema,
+  pushAddress: z.string().nullable(),
+  lastSeenAt: z.int().nullable().describe('ms since the epoch'),
   networkState: z.object({}).loose().nullable().describe('bearer, roaming, operator as last read from the handset'),
 });

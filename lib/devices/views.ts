@@ -86,8 +86,11 @@ export function coverage(
   return CATEGORIES.map((category) => {
     const l = last.get(category);
     return {
-      category, label: CATEGORY_LABEL[category], inPolicy: inPolicy.has(category),
-      lastAt: l?.at ?? null, snapshotId: l?.id ?? null,
+      category,
+      label: CATEGORY_LABEL[category],
+      inPolicy: inPolicy.has(category),
+      lastAt: l?.at ?? null,
+      snapshotId: l?.id ?? null,
       state: !l ? 'never' : now - l.at > stale ? 'stale' : 'fresh',
     };
   });
@@ -121,20 +124,38 @@ function isDeferral(error: string): boolean {
  * user, backing off after an interrupted attempt, waking the handset, or at work.
  * `dependency` is the job it waits for (job.dependsOn), when it has one.
  */
-export function pendingJobView(job: JobRow, dependency: (JobRequestOf & Pick<JobRow, 'status'>) | undefined, now: number): PendingJobView {
-  const base = { id: job.id, kind: job.kind, title: jobTitle(job), status: job.status, attempts: job.attempts, createdAt: job.createdAt };
-  const r = (reason: string, tone: ReasonTone, detail: string | null = null): PendingJobView => ({ ...base, reason, tone, detail });
+export function pendingJobView(
+  job: JobRow,
+  dependency: (JobRequestOf & Pick<JobRow, 'status'>) | undefined,
+  now: number,
+): PendingJobView {
+  const base = {
+    id: job.id,
+    kind: job.kind,
+    title: jobTitle(job),
+    status: job.status,
+    attempts: job.attempts,
+    createdAt: job.createdAt,
+  };
+  const r = (reason: string, tone: ReasonTone, detail: string | null = null): PendingJobView => ({
+    ...base,
+    reason,
+    tone,
+    detail,
+  });
   const restore = job.kind === 'restore' ? (json(job.progress) as Partial<RestoreProgress> | null) : null;
 
   if (job.status === 'running') {
-    if (!job.sessionRef) return r("waiting for the handset to report the result", 'info');
+    if (!job.sessionRef) return r('waiting for the handset to report the result', 'info');
     if (restore?.consent === 'asked') return r("waiting for the user's answer on the handset", 'info');
     const p = job.kind === 'backup' ? (jobProgress(job) as BackupProgressView | null) : null;
     return r('running in a session with the handset', 'info', p ? `${p.nodes} nodes read so far` : null);
   }
 
   if (dependency && dependency.status !== 'succeeded') {
-    const what = isSafetyBackup(dependency) ? 'the safety backup' : `the ${jobTitle(dependency).toLowerCase()} before it`;
+    const what = isSafetyBackup(dependency)
+      ? 'the safety backup'
+      : `the ${jobTitle(dependency).toLowerCase()} before it`;
     if (dependency.status === 'queued' || dependency.status === 'running') return r(`waiting for ${what}`, 'info');
     return r(`cannot run: ${what} ended ${dependency.status}`, 'bad');
   }
@@ -180,25 +201,34 @@ export function timelineKind(s: Pick<SnapshotRow, 'status' | 'error' | 'trigger'
  * browser; a failed one to its row in the list (`#snapshot-<id>`), where its error is.
  */
 export function timelinePoints(
-  snapshots: readonly Pick<SnapshotRow, 'id' | 'deviceId' | 'status' | 'error' | 'trigger' | 'bytes' | 'entries' | 'startedAt' | 'completedAt'>[],
+  snapshots: readonly Pick<
+    SnapshotRow,
+    'id' | 'deviceId' | 'status' | 'error' | 'trigger' | 'bytes' | 'entries' | 'startedAt' | 'completedAt'
+  >[],
   fmt: { bytes: (n: number) => string; time: (t: number) => string },
 ): TimelinePoint[] {
-  return snapshots.map((s) => {
-    const kind = timelineKind(s);
-    const t = s.completedAt ?? s.startedAt;
-    const complete = s.status === 'complete';
-    return {
-      t, value: s.bytes, kind,
-      label: `${fmt.time(t)}: ${kind === s.trigger ? `${s.trigger} backup` : kind}, ${s.entries} nodes, ${fmt.bytes(s.bytes)}`,
-      href: complete ? `/devices/${s.deviceId}/snapshots/${s.id}` : `/devices/${s.deviceId}#snapshot-${s.id}`,
-    };
-  }).sort((a, b) => a.t - b.t);
+  return snapshots
+    .map((s) => {
+      const kind = timelineKind(s);
+      const t = s.completedAt ?? s.startedAt;
+      const complete = s.status === 'complete';
+      return {
+        t,
+        value: s.bytes,
+        kind,
+        label: `${fmt.time(t)}: ${kind === s.trigger ? `${s.trigger} backup` : kind}, ${s.entries} nodes, ${fmt.bytes(s.bytes)}`,
+        href: complete ? `/devices/${s.deviceId}/snapshots/${s.id}` : `/devices/${s.deviceId}#snapshot-${s.id}`,
+      };
+    })
+    .sort((a, b) => a.t - b.t);
 }
 
 type Completed<S> = S & { completedAt: number };
 
 /** Complete snapshots, oldest first; those completed in the same millisecond by id, so every answer is stable. */
-function completeInOrder<S extends Pick<SnapshotRow, 'id' | 'status' | 'completedAt'>>(snapshots: readonly S[]): Completed<S>[] {
+function completeInOrder<S extends Pick<SnapshotRow, 'id' | 'status' | 'completedAt'>>(
+  snapshots: readonly S[],
+): Completed<S>[] {
   return snapshots
     .filter((s): s is Completed<S> => s.status === 'complete' && s.completedAt !== null)
     .sort((a, b) => a.completedAt - b.completedAt || (a.id < b.id ? -1 : 1));
@@ -212,16 +242,17 @@ export function parseDay(day: string): number | undefined {
   return new Date(t).toISOString().slice(0, 10) === day ? t : undefined;
 }
 
-export type SinceResult =
-  | { ok: true; from: string; to: string; note?: string }
-  | { ok: false; error: string };
+export type SinceResult = { ok: true; from: string; to: string; note?: string } | { ok: false; error: string };
 
 /**
  * "What changed since <day>": the handset as it was when the day began (its last complete
  * snapshot before then) against the newest complete one. With no backup from before the
  * day, the first backup stands in for the starting point, and the answer says so.
  */
-export function resolveSince(snapshots: readonly Pick<SnapshotRow, 'id' | 'status' | 'completedAt'>[], day: string): SinceResult {
+export function resolveSince(
+  snapshots: readonly Pick<SnapshotRow, 'id' | 'status' | 'completedAt'>[],
+  day: string,
+): SinceResult {
   const start = parseDay(day);
   if (start === undefined) return { ok: false, error: `"${day}" is not a date: give it as YYYY-MM-DD.` };
   const complete = completeInOrder(snapshots);
@@ -229,18 +260,30 @@ export function resolveSince(snapshots: readonly Pick<SnapshotRow, 'id' | 'statu
   const newest = complete.at(-1)!;
   const before = complete.filter((s) => s.completedAt < start).at(-1);
   if (before) {
-    if (before.id === newest.id) return { ok: false, error: `Nothing was backed up since ${day}: the newest backup, from ${formatTime(newest.completedAt)}, is older.` };
+    if (before.id === newest.id)
+      return {
+        ok: false,
+        error: `Nothing was backed up since ${day}: the newest backup, from ${formatTime(newest.completedAt)}, is older.`,
+      };
     return { ok: true, from: before.id, to: newest.id };
   }
-  if (complete.length === 1) return { ok: false, error: 'This handset has only one complete backup: there is nothing to compare it with.' };
-  return { ok: true, from: complete[0]!.id, to: newest.id, note: `No backup is older than ${day}: compared from the first backup, ${formatTime(complete[0]!.completedAt)}.` };
+  if (complete.length === 1)
+    return { ok: false, error: 'This handset has only one complete backup: there is nothing to compare it with.' };
+  return {
+    ok: true,
+    from: complete[0]!.id,
+    to: newest.id,
+    note: `No backup is older than ${day}: compared from the first backup, ${formatTime(complete[0]!.completedAt)}.`,
+  };
 }
 
 /**
  * For each complete snapshot, the complete one before it in time (what "Diff with
  * previous" compares with); the oldest has none.
  */
-export function previousComplete(snapshots: readonly Pick<SnapshotRow, 'id' | 'status' | 'completedAt'>[]): Map<string, string> {
+export function previousComplete(
+  snapshots: readonly Pick<SnapshotRow, 'id' | 'status' | 'completedAt'>[],
+): Map<string, string> {
   const complete = completeInOrder(snapshots);
   const out = new Map<string, string>();
   for (let i = 1; i < complete.length; i++) out.set(complete[i]!.id, complete[i - 1]!.id);
@@ -260,10 +303,21 @@ export interface LocalBackupView {
   goneAt: number | null;
 }
 
-export function localBackupView(r: Pick<LocalBackupRow, 'localId' | 'target' | 'takenAt' | 'categories' | 'entries' | 'size' | 'reportedAt' | 'goneAt'>): LocalBackupView {
+export function localBackupView(
+  r: Pick<
+    LocalBackupRow,
+    'localId' | 'target' | 'takenAt' | 'categories' | 'entries' | 'size' | 'reportedAt' | 'goneAt'
+  >,
+): LocalBackupView {
   return {
-    localId: r.localId, target: r.target, takenAt: r.takenAt, categories: categoriesOf(r),
-    entries: r.entries, size: r.size, reportedAt: r.reportedAt, goneAt: r.goneAt,
+    localId: r.localId,
+    target: r.target,
+    takenAt: r.takenAt,
+    categories: categoriesOf(r),
+    entries: r.entries,
+    size: r.size,
+    reportedAt: r.reportedAt,
+    goneAt: r.goneAt,
   };
 }
 
@@ -301,18 +355,27 @@ export function choosePair(
   if (q.since) return resolveSince(own, q.since);
   if (!q.from && !q.to) {
     const complete = completeInOrder(own);
-    if (complete.length < 2) return { ok: false, error: 'This handset needs two complete backups before they can be compared.' };
+    if (complete.length < 2)
+      return { ok: false, error: 'This handset needs two complete backups before they can be compared.' };
     return { ok: true, from: complete.at(-2)!.id, to: complete.at(-1)!.id };
   }
   if (!q.from || !q.to) return { ok: false, error: 'Pick two backups to compare.' };
-  for (const [side, id] of [['first', q.from], ['second', q.to]] as const) {
+  for (const [side, id] of [
+    ['first', q.from],
+    ['second', q.to],
+  ] as const) {
     const s = own.find((x) => x.id === id);
     if (!s) {
-      return { ok: false, error: elsewhere(id) === 'other-device'
-        ? `The ${side} backup belongs to another handset: pick two backups of this handset.`
-        : `There is no such backup (the ${side} one): it may have been deleted by retention.` };
+      return {
+        ok: false,
+        error:
+          elsewhere(id) === 'other-device'
+            ? `The ${side} backup belongs to another handset: pick two backups of this handset.`
+            : `There is no such backup (the ${side} one): it may have been deleted by retention.`,
+      };
     }
-    if (s.status !== 'complete') return { ok: false, error: `The ${side} backup is ${s.status}: only complete backups can be compared.` };
+    if (s.status !== 'complete')
+      return { ok: false, error: `The ${side} backup is ${s.status}: only complete backups can be compared.` };
   }
   return { ok: true, from: q.from, to: q.to };
 }

@@ -23,24 +23,58 @@ let t: TestServer;
 let agent: string;
 let snapshotId: string;
 
-async function post(body: unknown): Promise<{ status: number; body: { job?: { id: string; kind: string }; created?: boolean; error?: { code: string; message: string } } }> {
-  const req = new Request('http://localhost/api/v1/jobs', { method: 'POST', headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const res = await (jobsRoute.POST as unknown as (r: Request, c: { params: Promise<never> }) => Promise<Response>)(req, { params: Promise.resolve({}) as Promise<never> });
+async function post(
+  body: unknown,
+): Promise<{
+  status: number;
+  body: { job?: { id: string; kind: string }; created?: boolean; error?: { code: string; message: string } };
+}> {
+  const req = new Request('http://localhost/api/v1/jobs', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${agent}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const res = await (jobsRoute.POST as unknown as (r: Request, c: { params: Promise<never> }) => Promise<Response>)(
+    req,
+    { params: Promise.resolve({}) as Promise<never> },
+  );
   return { status: res.status, body: (await res.json()) as never };
 }
 
 beforeAll(async () => {
   t = await startTestServer();
-  const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
+  const base = {
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5' as const,
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+  };
   await provisionDevice(t.ctx.db, { ...base, devId: ADA, subscriber: 'Ada Lovelace', msisdn: '+447700900001' });
   await provisionDevice(t.ctx.db, { ...base, devId: ADA_NEW, subscriber: 'Ada Lovelace', msisdn: '+447700900001' });
   await provisionDevice(t.ctx.db, { ...base, devId: BOB, subscriber: 'Bob Babbage', msisdn: '+447700900002' });
   agent = (await createApiToken(t.ctx.db, 'agent', 'test agent')).token;
   await addDsAccount(t.ctx.db, { devId: ADA, user: 'ada-phone', pass: 'secret-1' });
-  const out = await runDsSession({
-    serverUrl: `http://127.0.0.1:${t.server.port}/ds`, user: 'ada-phone', password: 'secret-1', scheme: 'md5', devId: ADA, man: 'Nimbus Mobile', mod: 'N1',
-    swV: '4.2', encoding: 'xml', maxMsgSize: 64 * 1024, stores: ['contacts', 'calendar'], syncType: 'slow', transport: httpTransport,
-  }, generatedHandsetDs(3, 'nimbus-n1'));
+  const out = await runDsSession(
+    {
+      serverUrl: `http://127.0.0.1:${t.server.port}/ds`,
+      user: 'ada-phone',
+      password: 'secret-1',
+      scheme: 'md5',
+      devId: ADA,
+      man: 'Nimbus Mobile',
+      mod: 'N1',
+      swV: '4.2',
+      encoding: 'xml',
+      maxMsgSize: 64 * 1024,
+      stores: ['contacts', 'calendar'],
+      syncType: 'slow',
+      transport: httpTransport,
+    },
+    generatedHandsetDs(3, 'nimbus-n1'),
+  );
   expect(out.ok, out.error).toBe(true);
   snapshotId = (await dsSnapshotsOf(t.ctx.db, (await getDeviceByDevId(t.ctx.db, ADA))!.id))[0]!.id;
 });
@@ -62,14 +96,21 @@ describe('POST /api/v1/jobs with DS kinds', () => {
   it('queues a ds-restore onto the subscriber’s new handset; refuses another subscriber’s (403), an unknown snapshot (404), and a body without one (400)', async () => {
     const ok = await post({ devId: ADA_NEW, kind: 'ds-restore', snapshotId });
     expect(ok.status).toBe(202);
-    expect((await getJob(t.ctx.db, ok.body.job!.id))!.payload).toMatchObject({ snapshotId, stores: ['contacts', 'calendar'] });
+    expect((await getJob(t.ctx.db, ok.body.job!.id))!.payload).toMatchObject({
+      snapshotId,
+      stores: ['contacts', 'calendar'],
+    });
 
     const other = await post({ devId: BOB, kind: 'ds-restore', snapshotId });
     expect(other.status).toBe(403);
     expect(other.body.error).toMatchObject({ code: 'forbidden-target' });
     expect(await jobsForDevice(t.ctx.db, (await getDeviceByDevId(t.ctx.db, BOB))!.id)).toHaveLength(0);
 
-    const unknown = await post({ devId: ADA_NEW, kind: 'ds-restore', snapshotId: '00000000-0000-0000-0000-000000000000' });
+    const unknown = await post({
+      devId: ADA_NEW,
+      kind: 'ds-restore',
+      snapshotId: '00000000-0000-0000-0000-000000000000',
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toMatchObject({ code: 'no-ds-snapshot' });
 

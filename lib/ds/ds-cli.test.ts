@@ -18,7 +18,11 @@ import { startWakeDispatcher } from '@/lib/jobs/wake-dispatcher';
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 let srv: TestFleet;
 let stopWakes: () => void;
@@ -28,13 +32,25 @@ let stranger: VirtualHandset;
 
 function rewind(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(TSX, ['cli/rewind.ts', ...args], {
-      cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: 120_000,
-      env: { ...process.env, DATA_DIR: srv.dataDir, LOG_LEVEL: 'silent', ...databaseEnv(srv.ctx.db) },
-    }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      TSX,
+      ['cli/rewind.ts', ...args],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: 120_000,
+        env: { ...process.env, DATA_DIR: srv.dataDir, LOG_LEVEL: 'silent', ...databaseEnv(srv.ctx.db) },
+      },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -57,10 +73,17 @@ describe('rewind ds-backup, ds-snapshots, ds-diff, ds-restore', () => {
     const first = await rewind(['ds-backup', phone.devId, '--wait', '--timeout', '60']);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/ds-backup job .* queued/);
-    expect(first.stdout).toMatch(/succeeded: DS snapshot .*, \d+ contacts, \d+ events \(contacts: \d+ added; calendar: \d+ added\)/);
+    expect(first.stdout).toMatch(
+      /succeeded: DS snapshot .*, \d+ contacts, \d+ events \(contacts: \d+ added; calendar: \d+ added\)/,
+    );
 
     for (const luid of Object.keys(phone.ds.stores.contacts.items).slice(0, 3)) {
-      userPut(phone.ds, 'contacts', phone.ds.stores.contacts.items[luid]!.text.replace(/^FN:.*$/m, `FN:Changed ${luid}`), luid);
+      userPut(
+        phone.ds,
+        'contacts',
+        phone.ds.stores.contacts.items[luid]!.text.replace(/^FN:.*$/m, `FN:Changed ${luid}`),
+        luid,
+      );
     }
     const second = await rewind(['ds-backup', phone.devId, '--wait']);
     expect(second.code, second.stderr).toBe(0);

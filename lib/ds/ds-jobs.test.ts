@@ -17,7 +17,14 @@ import { emptyHandsetDs, userPut, wipeDsStores } from '../../sim/ds-store';
 import { TransportError } from '../../sim/transport';
 import { startTestFleet, type TestFleet } from '../../test/support/test-fleet';
 import { dispatchWakes } from '../jobs/wake-dispatcher';
-import { createDsBackupJob, createDsRestoreJob, DS_RESULT_WAIT_MS, expireDsJobs, retryDsJob, type DsJobResult } from './jobs';
+import {
+  createDsBackupJob,
+  createDsRestoreJob,
+  DS_RESULT_WAIT_MS,
+  expireDsJobs,
+  retryDsJob,
+  type DsJobResult,
+} from './jobs';
 import type { DsStoreName } from './protocol';
 import { DsRestoreError } from './restore';
 import { diffDsManifests, readDsManifest } from './snapshot';
@@ -32,7 +39,10 @@ beforeAll(async () => {
   srv = await startTestFleet({ devices: 3, seed: 21, mediaScale: 0.01 });
   [source, newPhone, stranger] = srv.handsets as [VirtualHandset, VirtualHandset, VirtualHandset];
   // The subscriber's new handset: theirs, with an empty phonebook and calendar.
-  await srv.ctx.db.update(devices).set({ subscriberId: (await device(source)).subscriberId }).where(eq(devices.id, (await device(newPhone)).id));
+  await srv.ctx.db
+    .update(devices)
+    .set({ subscriberId: (await device(source)).subscriberId })
+    .where(eq(devices.id, (await device(newPhone)).id));
   newPhone.state.ds = emptyHandsetDs(newPhone.identity.model);
 });
 
@@ -48,13 +58,16 @@ async function wakeAndWait(h: VirtualHandset): Promise<void> {
 }
 
 function handsetFieldSets(h: VirtualHandset, store: DsStoreName): string[] {
-  return Object.values(h.ds.stores[store].items).map((i) => fields(i.text).join('\n')).sort();
+  return Object.values(h.ds.stores[store].items)
+    .map((i) => fields(i.text).join('\n'))
+    .sort();
 }
 
 async function snapshotFieldSets(snapshotId: string, store: DsStoreName): Promise<string[]> {
   const { entries } = await readDsManifest(srv.ctx.db, srv.ctx.blobs, snapshotId);
   const out: string[] = [];
-  for (const e of entries.filter((x) => x.store === store)) out.push(fields(new TextDecoder().decode((await srv.ctx.blobs.get(e.hash))!)).join('\n'));
+  for (const e of entries.filter((x) => x.store === store))
+    out.push(fields(new TextDecoder().decode((await srv.ctx.blobs.get(e.hash))!)).join('\n'));
   return out.sort();
 }
 
@@ -71,7 +84,10 @@ describe('DS jobs through DM', () => {
     expect(await dsAccountsOfDevice(srv.ctx.db, (await device(source)).id)).toHaveLength(0);
     const { job, created } = await createDsBackupJob(srv.ctx.db, await device(source), { actor: 'test' });
     expect(created).toBe(true);
-    expect(await createDsBackupJob(srv.ctx.db, await device(source), { actor: 'test' })).toMatchObject({ job: { id: job.id }, created: false });
+    expect(await createDsBackupJob(srv.ctx.db, await device(source), { actor: 'test' })).toMatchObject({
+      job: { id: job.id },
+      created: false,
+    });
     await wakeAndWait(source);
     const r = await resultOf(job.id);
     expect(r.status, r.error ?? '').toBe('succeeded');
@@ -81,31 +97,54 @@ describe('DS jobs through DM', () => {
     expect(snap.contacts).toBe(Object.keys(source.ds.stores.contacts.items).length);
     expect(snap.events).toBe(Object.keys(source.ds.stores.calendar.items).length);
     expect(snap.contacts).toBeGreaterThanOrEqual(50);
-    for (const store of ['contacts', 'calendar'] as const) expect(await snapshotFieldSets(snap.id, store)).toEqual(handsetFieldSets(source, store));
+    for (const store of ['contacts', 'calendar'] as const)
+      expect(await snapshotFieldSets(snap.id, store)).toEqual(handsetFieldSets(source, store));
     expect(r.stores!.find((s) => s.store === 'contacts')).toMatchObject({ added: snap.contacts, failed: 0 });
     // The handset keeps the account it was given; the server keeps only the derived secret.
     const [account] = await dsAccountsOfDevice(srv.ctx.db, (await device(source)).id);
     expect(Object.values(source.ds.accounts).map((a) => a.user)).toEqual([account!.username]);
-    expect(JSON.stringify(await getJob(srv.ctx.db, job.id))).not.toContain(Object.values(source.ds.accounts)[0]!.password);
-    expect(JSON.parse(source.tree.text('./Ext/Rewind/BR/Status/LastResult')!)).toMatchObject({ op: 'DataSync', result: 200, correlator: job.id });
+    expect(JSON.stringify(await getJob(srv.ctx.db, job.id))).not.toContain(
+      Object.values(source.ds.accounts)[0]!.password,
+    );
+    expect(JSON.parse(source.tree.text('./Ext/Rewind/BR/Status/LastResult')!)).toMatchObject({
+      op: 'DataSync',
+      result: 200,
+      correlator: job.id,
+    });
     first = snap.id;
   });
 
   it('a second ds-backup after 3 contact edits sends the account by reference and records exactly those 3 changes', async () => {
     const luids = Object.keys(source.ds.stores.contacts.items).slice(3, 6);
     for (const [i, luid] of luids.entries()) {
-      userPut(source.ds, 'contacts', source.ds.stores.contacts.items[luid]!.text.replace(/^FN:.*$/m, `FN:Renamed ${i}`), luid);
+      userPut(
+        source.ds,
+        'contacts',
+        source.ds.stores.contacts.items[luid]!.text.replace(/^FN:.*$/m, `FN:Renamed ${i}`),
+        luid,
+      );
     }
     const { job } = await createDsBackupJob(srv.ctx.db, await device(source), { actor: 'test' });
     await wakeAndWait(source);
     const r = await resultOf(job.id);
     expect(r.status, r.error ?? '').toBe('succeeded');
-    expect(JSON.parse((await getJob(srv.ctx.db, job.id))!.progress!)).toMatchObject({ viaRef: true, syncType: 'two-way' });
-    expect(r.stores!.find((s) => s.store === 'contacts')).toMatchObject({ replaced: 3, added: 0, deleted: 0, failed: 0 });
+    expect(JSON.parse((await getJob(srv.ctx.db, job.id))!.progress!)).toMatchObject({
+      viaRef: true,
+      syncType: 'two-way',
+    });
+    expect(r.stores!.find((s) => s.store === 'contacts')).toMatchObject({
+      replaced: 3,
+      added: 0,
+      deleted: 0,
+      failed: 0,
+    });
     expect(r.stores!.find((s) => s.store === 'calendar')).toMatchObject({ replaced: 0, added: 0, deleted: 0 });
     const snap = (await getDsSnapshot(srv.ctx.db, r.snapshotId!))!;
     expect(snap.syncType).toBe('two-way');
-    const diff = diffDsManifests((await readDsManifest(srv.ctx.db, srv.ctx.blobs, first)).entries, (await readDsManifest(srv.ctx.db, srv.ctx.blobs, snap.id)).entries);
+    const diff = diffDsManifests(
+      (await readDsManifest(srv.ctx.db, srv.ctx.blobs, first)).entries,
+      (await readDsManifest(srv.ctx.db, srv.ctx.blobs, snap.id)).entries,
+    );
     expect(diff.changed.map((c) => c.summary).sort()).toEqual(['Renamed 0', 'Renamed 1', 'Renamed 2']);
     expect(diff.added).toHaveLength(0);
     expect(diff.removed).toHaveLength(0);
@@ -146,32 +185,61 @@ describe('DS jobs through DM', () => {
     const b = await resultOf(backup.id);
     expect(b.status, b.error ?? '').toBe('succeeded');
     expect(b.stores!.every((s) => s.added + s.replaced + s.deleted === 0)).toBe(true);
-    expect((await listAudit(srv.ctx.db, { deviceId: (await device(newPhone)).id })).map((a) => a.action)).toEqual(expect.arrayContaining(['ds-restore.requested', 'ds-restore.completed']));
+    expect((await listAudit(srv.ctx.db, { deviceId: (await device(newPhone)).id })).map((a) => a.action)).toEqual(
+      expect.arrayContaining(['ds-restore.requested', 'ds-restore.completed']),
+    );
   });
 
   it('a restore onto another subscriber’s handset is refused, and nothing is queued or loaded', async () => {
     expect((await device(stranger)).subscriberId).not.toBe((await device(source)).subscriberId);
-    await expect(createDsRestoreJob(srv.ctx.db, await device(stranger), { snapshotId: second, actor: 'test' })).rejects.toThrow(DsRestoreError);
-    await expect(createDsRestoreJob(srv.ctx.db, await device(stranger), { snapshotId: second, actor: 'test' })).rejects.toThrow(/not a handset of the same subscriber/);
-    expect((await jobsForDevice(srv.ctx.db, (await device(stranger)).id)).filter((j) => j.kind.startsWith('ds-'))).toHaveLength(0);
+    await expect(
+      createDsRestoreJob(srv.ctx.db, await device(stranger), { snapshotId: second, actor: 'test' }),
+    ).rejects.toThrow(DsRestoreError);
+    await expect(
+      createDsRestoreJob(srv.ctx.db, await device(stranger), { snapshotId: second, actor: 'test' }),
+    ).rejects.toThrow(/not a handset of the same subscriber/);
+    expect(
+      (await jobsForDevice(srv.ctx.db, (await device(stranger)).id)).filter((j) => j.kind.startsWith('ds-')),
+    ).toHaveLength(0);
     expect(await dsAccountsOfDevice(srv.ctx.db, (await device(stranger)).id)).toHaveLength(0);
-    await expect(createDsRestoreJob(srv.ctx.db, await device(stranger), { snapshotId: '00000000-0000-0000-0000-000000000000', actor: 'test' })).rejects.toThrow(/no DS snapshot/);
+    await expect(
+      createDsRestoreJob(srv.ctx.db, await device(stranger), {
+        snapshotId: '00000000-0000-0000-0000-000000000000',
+        actor: 'test',
+      }),
+    ).rejects.toThrow(/no DS snapshot/);
   });
 
   it('a DS job whose result never comes is given up after DS_RESULT_WAIT_MS, with the reason', async () => {
     const { job } = await createDsBackupJob(srv.ctx.db, await device(stranger), { actor: 'test', wake: false });
-    await updateJob(srv.ctx.db, job.id, { status: 'running', progress: JSON.stringify({ phase: 'awaiting-result', accountId: 'x', user: 'u', startedAt: 0, syncType: 'two-way', viaRef: false }) });
+    await updateJob(srv.ctx.db, job.id, {
+      status: 'running',
+      progress: JSON.stringify({
+        phase: 'awaiting-result',
+        accountId: 'x',
+        user: 'u',
+        startedAt: 0,
+        syncType: 'two-way',
+        viaRef: false,
+      }),
+    });
     const at = (await getJob(srv.ctx.db, job.id))!.updatedAt;
     expect(await expireDsJobs(srv.ctx.db, (await device(stranger)).id, at + DS_RESULT_WAIT_MS - 1000)).toBe(0);
     expect(await expireDsJobs(srv.ctx.db, (await device(stranger)).id, at + DS_RESULT_WAIT_MS + 1000)).toBe(1);
-    expect(await getJob(srv.ctx.db, job.id)).toMatchObject({ status: 'failed', error: 'the handset never reported the Data Sync result' });
+    expect(await getJob(srv.ctx.db, job.id)).toMatchObject({
+      status: 'failed',
+      error: 'the handset never reported the Data Sync result',
+    });
   });
 
   it('a DS session that fails is a failed job with the reason, and its retry succeeds', async () => {
     const { job } = await createDsBackupJob(srv.ctx.db, await device(stranger), { actor: 'test' });
     // Offline for the DS session only: the DM session runs, the DS server is unreachable.
     const realTransport = stranger.transport;
-    stranger.transport = (req) => (req.url.endsWith('/ds') ? Promise.reject(new TransportError('network', 'connection refused')) : realTransport(req));
+    stranger.transport = (req) =>
+      req.url.endsWith('/ds')
+        ? Promise.reject(new TransportError('network', 'connection refused'))
+        : realTransport(req);
     await wakeAndWait(stranger);
     stranger.transport = realTransport;
     const r = await resultOf(job.id);
@@ -182,6 +250,8 @@ describe('DS jobs through DM', () => {
     const r2 = await resultOf(again.id);
     expect(r2.status, r2.error ?? '').toBe('succeeded');
     expect(JSON.parse((await getJob(srv.ctx.db, again.id))!.progress!)).toMatchObject({ viaRef: false });
-    expect((await getDsSnapshot(srv.ctx.db, r2.snapshotId!))!.contacts).toBe(Object.keys(stranger.ds.stores.contacts.items).length);
+    expect((await getDsSnapshot(srv.ctx.db, r2.snapshotId!))!.contacts).toBe(
+      Object.keys(stranger.ds.stores.contacts.items).length,
+    );
   });
 });

@@ -13,7 +13,9 @@ export const DS_STORE_NAMES: readonly DsStoreName[] = ['contacts', 'calendar'];
 /** OMA DS 1.2 sync types (SyncML Sync Protocol §5), by the names SyncEvolution and our B&R MO use. */
 export const SYNC_TYPES = DS_SYNC_TYPES;
 export type SyncType = DsSyncType;
-export const SYNC_TYPE_OF_CODE: Record<number, SyncType> = Object.fromEntries(Object.entries(SYNC_TYPES).map(([k, v]) => [v, k as SyncType]));
+export const SYNC_TYPE_OF_CODE: Record<number, SyncType> = Object.fromEntries(
+  Object.entries(SYNC_TYPES).map(([k, v]) => [v, k as SyncType]),
+);
 
 /** DS 1.2 alert codes beyond the sync types: 223 says a chunked item's end never came (DS has no session abort; DM's is 1223); 224 suspends a sync. */
 export const DS_ALERT = { NextMessage: '222', NoEndOfData: '223', Suspend: '224' } as const;
@@ -45,22 +47,40 @@ export const DEVINF_TYPE_WBXML = 'application/vnd.syncml-devinf+wbxml';
 
 /** The server's datastore names clients may use, per store (SyncEvolution's defaults are card and cal). */
 const STORE_URIS: Record<string, DsStoreName> = {
-  card: 'contacts', contacts: 'contacts', addressbook: 'contacts', contact: 'contacts', vcard: 'contacts',
-  cal: 'calendar', calendar: 'calendar', events: 'calendar', event: 'calendar',
+  card: 'contacts',
+  contacts: 'contacts',
+  addressbook: 'contacts',
+  contact: 'contacts',
+  vcard: 'contacts',
+  cal: 'calendar',
+  calendar: 'calendar',
+  events: 'calendar',
+  event: 'calendar',
 };
 
 /** Which store a datastore URI names: `card`, `./contacts`, `/ds/cal` …; undefined when none. */
 export function storeOfUri(uri: string | undefined): DsStoreName | undefined {
   if (!uri) return undefined;
-  const last = uri.replace(/[?#].*$/, '').split('/').filter((s) => s && s !== '.').pop()?.toLowerCase();
+  const last = uri
+    .replace(/[?#].*$/, '')
+    .split('/')
+    .filter((s) => s && s !== '.')
+    .pop()
+    ?.toLowerCase();
   // Own keys only: `constructor` or `__proto__` must not find Object's members.
   return last && Object.hasOwn(STORE_URIS, last) ? STORE_URIS[last] : undefined;
 }
 
 /** Content types per store: what we accept and send. The first is what we prefer to receive. */
 export const CONTENT_TYPES: Record<DsStoreName, ReadonlyArray<{ type: string; version: string }>> = {
-  contacts: [{ type: 'text/vcard', version: '3.0' }, { type: 'text/x-vcard', version: '2.1' }],
-  calendar: [{ type: 'text/calendar', version: '2.0' }, { type: 'text/x-vcalendar', version: '1.0' }],
+  contacts: [
+    { type: 'text/vcard', version: '3.0' },
+    { type: 'text/x-vcard', version: '2.1' },
+  ],
+  calendar: [
+    { type: 'text/calendar', version: '2.0' },
+    { type: 'text/x-vcalendar', version: '1.0' },
+  ],
 };
 
 export function acceptsType(store: DsStoreName, type: string | undefined): boolean {
@@ -74,20 +94,46 @@ function el(name: string, children: Array<XmlElement | string> = [], ns?: string
 }
 
 /** A DevInf 1.2 document for `stores` with the given identity (the server's, or a virtual handset's). */
-export function buildDevInf(who: { man: string; mod: string; devId: string; devTyp: 'server' | 'phone'; swV: string }, stores: ReadonlyArray<{ store: DsStoreName; uri: string }>): XmlElement {
-  const ct = (tag: string, c: { type: string; version: string }) => el(tag, [el('CTType', [c.type]), el('VerCT', [c.version])]);
-  return el('DevInf', [
-    el('VerDTD', ['1.2']), el('Man', [who.man]), el('Mod', [who.mod]), el('OEM', [who.man]), el('FwV', [who.swV]), el('SwV', [who.swV]), el('HwV', [who.swV]),
-    el('DevID', [who.devId]), el('DevTyp', [who.devTyp]), el('UTC'), el('SupportLargeObjs'), el('SupportNumberOfChanges'),
-    ...stores.map(({ store, uri }) => {
-      const [pref, ...rest] = CONTENT_TYPES[store];
-      return el('DataStore', [
-        el('SourceRef', [uri]), el('DisplayName', [store === 'contacts' ? 'Contacts' : 'Calendar']), el('MaxGUIDSize', ['64']),
-        ct('Rx-Pref', pref!), ...rest.map((c) => ct('Rx', c)), ct('Tx-Pref', pref!), ...rest.map((c) => ct('Tx', c)),
-        el('SyncCap', ['1', '2', '3', '4', '5', '6', '7'].map((n) => el('SyncType', [n]))),
-      ]);
-    }),
-  ], NS_DEVINF);
+export function buildDevInf(
+  who: { man: string; mod: string; devId: string; devTyp: 'server' | 'phone'; swV: string },
+  stores: ReadonlyArray<{ store: DsStoreName; uri: string }>,
+): XmlElement {
+  const ct = (tag: string, c: { type: string; version: string }) =>
+    el(tag, [el('CTType', [c.type]), el('VerCT', [c.version])]);
+  return el(
+    'DevInf',
+    [
+      el('VerDTD', ['1.2']),
+      el('Man', [who.man]),
+      el('Mod', [who.mod]),
+      el('OEM', [who.man]),
+      el('FwV', [who.swV]),
+      el('SwV', [who.swV]),
+      el('HwV', [who.swV]),
+      el('DevID', [who.devId]),
+      el('DevTyp', [who.devTyp]),
+      el('UTC'),
+      el('SupportLargeObjs'),
+      el('SupportNumberOfChanges'),
+      ...stores.map(({ store, uri }) => {
+        const [pref, ...rest] = CONTENT_TYPES[store];
+        return el('DataStore', [
+          el('SourceRef', [uri]),
+          el('DisplayName', [store === 'contacts' ? 'Contacts' : 'Calendar']),
+          el('MaxGUIDSize', ['64']),
+          ct('Rx-Pref', pref!),
+          ...rest.map((c) => ct('Rx', c)),
+          ct('Tx-Pref', pref!),
+          ...rest.map((c) => ct('Tx', c)),
+          el(
+            'SyncCap',
+            ['1', '2', '3', '4', '5', '6', '7'].map((n) => el('SyncType', [n])),
+          ),
+        ]);
+      }),
+    ],
+    NS_DEVINF,
+  );
 }
 
 /** What we keep of a peer's DevInf: who it is and which datastores it has. */
@@ -102,12 +148,17 @@ export interface DevInfSummary {
 
 function text(e: XmlElement | undefined): string | undefined {
   if (!e) return undefined;
-  const s = e.children.filter((c): c is string => typeof c === 'string').join('').trim();
+  const s = e.children
+    .filter((c): c is string => typeof c === 'string')
+    .join('')
+    .trim();
   return s ? s.slice(0, 200) : undefined;
 }
 
 function kid(e: XmlElement, name: string): XmlElement | undefined {
-  return e.children.find((c): c is XmlElement => typeof c === 'object' && !(c instanceof Uint8Array) && c.name === name);
+  return e.children.find(
+    (c): c is XmlElement => typeof c === 'object' && !(c instanceof Uint8Array) && c.name === name,
+  );
 }
 
 export function readDevInf(data: unknown): DevInfSummary | undefined {
@@ -119,10 +170,19 @@ export function readDevInf(data: unknown): DevInfSummary | undefined {
     .slice(0, 16)
     .map((s) => {
       const rx = kid(s, 'Rx-Pref');
-      return { uri: text(kid(s, 'SourceRef')) ?? '', ...(rx && text(kid(rx, 'CTType')) ? { rxPref: text(kid(rx, 'CTType'))! } : {}) };
+      return {
+        uri: text(kid(s, 'SourceRef')) ?? '',
+        ...(rx && text(kid(rx, 'CTType')) ? { rxPref: text(kid(rx, 'CTType'))! } : {}),
+      };
     });
   const out: DevInfSummary = { stores };
-  for (const [k, tag] of [['man', 'Man'], ['mod', 'Mod'], ['devId', 'DevID'], ['devTyp', 'DevTyp'], ['swV', 'SwV']] as const) {
+  for (const [k, tag] of [
+    ['man', 'Man'],
+    ['mod', 'Mod'],
+    ['devId', 'DevID'],
+    ['devTyp', 'DevTyp'],
+    ['swV', 'SwV'],
+  ] as const) {
     const v = text(kid(d, tag));
     if (v) out[k] = v;
   }

@@ -7,14 +7,25 @@
  */
 import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
-import { clearDsStoreItems, getDsSnapshot, insertDsItem, resetDsAnchors, type DsAccountRow, type DsSnapshotRow } from '@/db/queries/ds';
+import {
+  clearDsStoreItems,
+  getDsSnapshot,
+  insertDsItem,
+  resetDsAnchors,
+  type DsAccountRow,
+  type DsSnapshotRow,
+} from '@/db/queries/ds';
 import { getDevice } from '@/db/queries/devices';
 import type { AppContext } from '../core/context';
 import { AppError, type AppErrorKind } from '../core/errors';
 import { DS_STORE_NAMES, type DsStoreName } from './protocol';
 import { readDsManifest, type DsManifestEntry } from './snapshot';
 
-const DS_RESTORE_KIND = { 'no-ds-snapshot': 'not-found', forbidden: 'forbidden', damaged: 'internal' } as const satisfies Record<string, AppErrorKind>;
+const DS_RESTORE_KIND = {
+  'no-ds-snapshot': 'not-found',
+  forbidden: 'forbidden',
+  damaged: 'internal',
+} as const satisfies Record<string, AppErrorKind>;
 
 export class DsRestoreError extends AppError {
   declare readonly code: keyof typeof DS_RESTORE_KIND;
@@ -50,7 +61,12 @@ export function countByStore(entries: readonly Pick<DsManifestEntry, 'store'>[])
  * anchors. Refuses a snapshot whose manifest or item content is missing from the blob store
  * before changing anything. Returns how many items each store now holds.
  */
-export async function loadDsSnapshot(ctx: AppContext, account: DsAccountRow, snapshotId: string, stores: readonly DsStoreName[]): Promise<Record<DsStoreName, number>> {
+export async function loadDsSnapshot(
+  ctx: AppContext,
+  account: DsAccountRow,
+  snapshotId: string,
+  stores: readonly DsStoreName[],
+): Promise<Record<DsStoreName, number>> {
   let entries: DsManifestEntry[];
   try {
     ({ entries } = await readDsManifest(ctx.db, ctx.blobs, snapshotId));
@@ -59,12 +75,26 @@ export async function loadDsSnapshot(ctx: AppContext, account: DsAccountRow, sna
   }
   const wanted = entries.filter((e) => stores.includes(e.store));
   for (const hash of new Set(wanted.map((e) => e.hash))) {
-    if (!(await ctx.blobs.has(hash))) throw new DsRestoreError('damaged', `DS snapshot ${snapshotId} refers to content the store has lost (${hash.slice(0, 12)}…)`);
+    if (!(await ctx.blobs.has(hash)))
+      throw new DsRestoreError(
+        'damaged',
+        `DS snapshot ${snapshotId} refers to content the store has lost (${hash.slice(0, 12)}…)`,
+      );
   }
   await ctx.db.transaction(async (tx) => {
     for (const store of stores) await clearDsStoreItems(tx, account.id, store);
     for (const e of wanted) {
-      await insertDsItem(tx, { accountId: account.id, store: e.store, luid: null, contentType: e.type, hash: e.hash, size: e.size, summary: e.summary, uid: e.uid ?? null, pending: null });
+      await insertDsItem(tx, {
+        accountId: account.id,
+        store: e.store,
+        luid: null,
+        contentType: e.type,
+        hash: e.hash,
+        size: e.size,
+        summary: e.summary,
+        uid: e.uid ?? null,
+        pending: null,
+      });
     }
     await resetDsAnchors(tx, account.id);
   });
@@ -74,6 +104,17 @@ export async function loadDsSnapshot(ctx: AppContext, account: DsAccountRow, sna
 }
 
 /** Content hashes per store, sorted: two copies hold the same items when these are equal. */
-export function hashesByStore(entries: readonly DsManifestEntry[], stores: readonly DsStoreName[]): Record<string, string[]> {
-  return Object.fromEntries(stores.map((s) => [s, entries.filter((e) => e.store === s).map((e) => e.hash).sort()]));
+export function hashesByStore(
+  entries: readonly DsManifestEntry[],
+  stores: readonly DsStoreName[],
+): Record<string, string[]> {
+  return Object.fromEntries(
+    stores.map((s) => [
+      s,
+      entries
+        .filter((e) => e.store === s)
+        .map((e) => e.hash)
+        .sort(),
+    ]),
+  );
 }

@@ -26,14 +26,34 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { AUTH_TYPE, constantTimeEqual, makeChal, md5Derived, md5Digest, newNonce, nonceBytes, parseBasic } from '../omadm/auth';
+import {
+  AUTH_TYPE,
+  constantTimeEqual,
+  makeChal,
+  md5Derived,
+  md5Digest,
+  newNonce,
+  nonceBytes,
+  parseBasic,
+} from '../omadm/auth';
 import type { Command, Item, Meta, Status, SyncHdr, SyncMLMessage } from '../omadm/message';
 import { encodedCommandSize, encodedEnvelopeSize, type Encoding } from '../omadm/codec/index';
 import { base64Decode, base64Encode, utf8Decode, utf8Encode } from '../omadm/util/bytes';
 import { NS_METINF } from '../omadm/codec/wbxml-tokens';
 import {
-  acceptsType, buildDevInf, DEVINF_TYPE_XML, DEVINF_URI_11, DEVINF_URI_12, DS_ALERT, DS_STATUS, readDevInf, storeOfUri, SYNC_TYPE_OF_CODE, SYNC_TYPES,
-  type DevInfSummary, type DsStoreName,
+  acceptsType,
+  buildDevInf,
+  DEVINF_TYPE_XML,
+  DEVINF_URI_11,
+  DEVINF_URI_12,
+  DS_ALERT,
+  DS_STATUS,
+  readDevInf,
+  storeOfUri,
+  SYNC_TYPE_OF_CODE,
+  SYNC_TYPES,
+  type DevInfSummary,
+  type DsStoreName,
 } from './protocol';
 import { summarize, MAX_TEXT } from './vobject';
 
@@ -68,7 +88,14 @@ interface StoreState {
   counts: DsStoreCounts;
 }
 
-export interface DsStoreCounts { received: number; added: number; replaced: number; deleted: number; failed: number; sent: number }
+export interface DsStoreCounts {
+  received: number;
+  added: number;
+  replaced: number;
+  deleted: number;
+  failed: number;
+  sent: number;
+}
 
 /** A Large Object being received: the chunks so far. */
 interface IncomingObject {
@@ -141,7 +168,15 @@ export type DsEffect =
   | { kind: 'update-item'; id: string; patch: Partial<DsItemFields> & { luid?: string | null; pending?: null } }
   | { kind: 'delete-item'; id: string }
   /** The session is over for this store: the server's changes are the client's now, and the anchors saved. */
-  | { kind: 'settle-store'; store: DsStoreName; clientAnchor: string | null; serverAnchor: string; clientUri: string; syncedAt: number; lastSyncType: string }
+  | {
+      kind: 'settle-store';
+      store: DsStoreName;
+      clientAnchor: string | null;
+      serverAnchor: string;
+      clientUri: string;
+      syncedAt: number;
+      lastSyncType: string;
+    }
   /** Then a snapshot of the account's stores (newBytes from the state the glue holds by then). */
   | { kind: 'snapshot'; syncType: string; changes: Partial<Record<DsStoreName, DsStoreCounts>>; jobId: string | null };
 
@@ -177,10 +212,18 @@ export interface DsAnswer {
   auth?: 'failed' | 'ok';
 }
 
-const SERVER_DEVINF = { man: 'Rewind', mod: 'Rewind DS server', devId: 'rewind-ds', devTyp: 'server' as const, swV: '1.0' };
+const SERVER_DEVINF = {
+  man: 'Rewind',
+  mod: 'Rewind DS server',
+  devId: 'rewind-ds',
+  devTyp: 'server' as const,
+  swV: '1.0',
+};
 
 function clampMsgSize(n: number | undefined): number {
-  return n && Number.isFinite(n) && n > 0 ? Math.min(DS_MAX_MSG_SIZE, Math.max(MIN_CLIENT_MSG_SIZE, Math.floor(n))) : DEFAULT_CLIENT_MSG_SIZE;
+  return n && Number.isFinite(n) && n > 0
+    ? Math.min(DS_MAX_MSG_SIZE, Math.max(MIN_CLIENT_MSG_SIZE, Math.floor(n)))
+    : DEFAULT_CLIENT_MSG_SIZE;
 }
 
 // Signing in -----------------------------------------------------------------------------
@@ -209,7 +252,8 @@ export function authenticate(hdr: SyncHdr, account: DsAccount | undefined): DsVe
     return ok ? { account, code: DS_STATUS.AuthAccepted } : { code: DS_STATUS.Unauthorized, chal: 'basic' };
   }
   if (type === AUTH_TYPE.md5) {
-    if (!account || !account.nonce) return { code: DS_STATUS.Unauthorized, chal: 'md5', ...(account ? { account } : {}) };
+    if (!account || !account.nonce)
+      return { code: DS_STATUS.Unauthorized, chal: 'md5', ...(account ? { account } : {}) };
     const expected = md5Digest(account.derived, nonceBytes(account.nonce));
     const ok = constantTimeEqual(utf8Encode(expected), utf8Encode(cred.data.trim()));
     return ok ? { account, code: DS_STATUS.AuthAccepted } : { code: DS_STATUS.Unauthorized, chal: 'md5', account };
@@ -221,20 +265,28 @@ export function authenticate(hdr: SyncHdr, account: DsAccount | undefined): DsVe
  * The answer to credentials `authenticate` refused; no state is kept, a client retries with
  * credentials in a new message. `nonce` is the account's new MD5 nonce, for the glue to store.
  */
-export function refuse(msg: SyncMLMessage, verdict: DsVerdict): { answer: DsAnswer; nonce?: { accountId: string; nonce: string } } {
+export function refuse(
+  msg: SyncMLMessage,
+  verdict: DsVerdict,
+): { answer: DsAnswer; nonce?: { accountId: string; nonce: string } } {
   const { hdr, body } = msg;
   const reply = new Reply(hdr.msgId);
   const nonce = newNonce();
   const saved = verdict.chal === 'md5' && verdict.account ? { accountId: verdict.account.id, nonce } : undefined;
   const chal = makeChal(verdict.chal === 'md5' ? 'md5' : 'basic', nonce);
   reply.status(0, 'SyncHdr', verdict.code, { targetRef: [hdr.target.locURI], sourceRef: [hdr.source.locURI], chal });
-  for (const c of body.commands) if (c.kind !== 'Status' && !('noResp' in c && c.noResp)) reply.status(c.cmdId, c.kind, verdict.code);
+  for (const c of body.commands)
+    if (c.kind !== 'Status' && !('noResp' in c && c.noResp)) reply.status(c.cmdId, c.kind, verdict.code);
   // Only credentials that were given and wrong count against the address (lib/auth/limits.ts):
   // a first message without any, or an MD5 digest before the account had a nonce, is the
   // ordinary challenge every client meets first, and a fleet behind one address meets it at once.
   const guessed = !!hdr.cred && !(verdict.chal === 'md5' && verdict.account && !verdict.account.nonce);
   return {
-    answer: { message: { hdr: responseHdr(hdr, 1), body: { commands: reply.commands, final: true } }, ended: { ok: false }, ...(guessed ? { auth: 'failed' as const } : {}) },
+    answer: {
+      message: { hdr: responseHdr(hdr, 1), body: { commands: reply.commands, final: true } },
+      ended: { ok: false },
+      ...(guessed ? { auth: 'failed' as const } : {}),
+    },
     ...(saved ? { nonce: saved } : {}),
   };
 }
@@ -244,8 +296,21 @@ export function refuse(msg: SyncMLMessage, verdict: DsVerdict): { answer: DsAnsw
  * snapshot this session's is. `nextNonce`: a nonce for the next session's MD5 credentials, for
  * the glue to store on the account and for `receive` to give with this session's acceptance.
  */
-export function openSession(hdr: SyncHdr, account: DsAccount, opts: { jobId?: string } = {}): { state: DsState; nextNonce?: string } {
-  const state: DsState = { v: 1, accountId: account.id, clientMsgId: hdr.msgId, serverMsgId: 0, clientMaxMsgSize: clampMsgSize(hdr.meta?.maxMsgSize), phase: 'init', stores: {}, newBytes: 0 };
+export function openSession(
+  hdr: SyncHdr,
+  account: DsAccount,
+  opts: { jobId?: string } = {},
+): { state: DsState; nextNonce?: string } {
+  const state: DsState = {
+    v: 1,
+    accountId: account.id,
+    clientMsgId: hdr.msgId,
+    serverMsgId: 0,
+    clientMaxMsgSize: clampMsgSize(hdr.meta?.maxMsgSize),
+    phase: 'init',
+    stores: {},
+    newBytes: 0,
+  };
   if (opts.jobId) state.jobId = opts.jobId;
   const md5 = hdr.cred?.meta?.type === AUTH_TYPE.md5 || account.auth === 'md5';
   return { state, ...(md5 ? { nextNonce: newNonce() } : {}) };
@@ -270,7 +335,8 @@ export function lookupPlan(state: DsState, msg: SyncMLMessage): DsLookupPlan {
     return (items[store] ??= {
       all: anchors.has(store) || (!!st && !st.started && st.code === SYNC_TYPES.slow),
       unmapped: st?.code === SYNC_TYPES.slow,
-      luids: [], ids: [],
+      luids: [],
+      ids: [],
     });
   };
   for (const c of msg.body.commands) {
@@ -309,15 +375,23 @@ class StoreView {
     this.rows.set(r.id, r);
     if (r.luid !== null) this.luids.set(r.luid, r.id);
   }
-  byId(id: string): DsItemRef | undefined { return this.rows.get(id); }
+  byId(id: string): DsItemRef | undefined {
+    return this.rows.get(id);
+  }
   byLuid(luid: string): DsItemRef | undefined {
     const id = this.luids.get(luid);
     return id === undefined ? undefined : this.rows.get(id);
   }
-  all(): DsItemRef[] { return [...this.rows.values()]; }
-  unmapped(): DsItemRef[] { return this.all().filter((r) => r.luid === null); }
+  all(): DsItemRef[] {
+    return [...this.rows.values()];
+  }
+  unmapped(): DsItemRef[] {
+    return this.all().filter((r) => r.luid === null);
+  }
   /** A new row goes last, as the database's scans find rows in the order they came. */
-  add(r: DsItemRef): void { this.put(r); }
+  add(r: DsItemRef): void {
+    this.put(r);
+  }
   change(id: string, patch: Partial<DsItemRef>): void {
     const r = this.rows.get(id);
     if (!r) return;
@@ -343,11 +417,23 @@ class Reply {
   readonly commands: Command[] = [];
   private cmdId = 1;
   constructor(readonly msgRef: number) {}
-  nextId(): number { return this.cmdId++; }
-  status(cmdRef: number, cmd: string, code: number, extra: Partial<Status> = {}): void {
-    this.commands.push({ kind: 'Status', cmdId: this.nextId(), msgRef: this.msgRef, cmdRef, cmd, data: String(code), ...extra });
+  nextId(): number {
+    return this.cmdId++;
   }
-  add(c: Command): void { this.commands.push(c); }
+  status(cmdRef: number, cmd: string, code: number, extra: Partial<Status> = {}): void {
+    this.commands.push({
+      kind: 'Status',
+      cmdId: this.nextId(),
+      msgRef: this.msgRef,
+      cmdRef,
+      cmd,
+      data: String(code),
+      ...extra,
+    });
+  }
+  add(c: Command): void {
+    this.commands.push(c);
+  }
 }
 
 /** One message being executed: the state as it changes, the answer so far, the effects. */
@@ -355,7 +441,11 @@ class Step {
   readonly effects: DsEffect[] = [];
   private readonly views = new Map<DsStoreName, StoreView>();
   private inserted = 0;
-  constructor(readonly state: DsState, readonly reply: Reply, private readonly lookups: DsLookups) {}
+  constructor(
+    readonly state: DsState,
+    readonly reply: Reply,
+    private readonly lookups: DsLookups,
+  ) {}
   view(store: DsStoreName): StoreView {
     let v = this.views.get(store);
     if (!v) this.views.set(store, (v = new StoreView(this.lookups.items[store] ?? [])));
@@ -395,7 +485,13 @@ export interface DsReceived {
  * Executes one client message. `opened`: the message opened the session (`openSession`), so
  * its SyncHdr is answered 212, with the next MD5 nonce when there is one.
  */
-export function receive(input: { state: DsState; message: SyncMLMessage; lookups: DsLookups; now: number; opened?: { nextNonce?: string } }): DsReceived {
+export function receive(input: {
+  state: DsState;
+  message: SyncMLMessage;
+  lookups: DsLookups;
+  now: number;
+  opened?: { nextNonce?: string };
+}): DsReceived {
   const { hdr, body } = input.message;
   const state = structuredClone(input.state);
   const reply = new Reply(hdr.msgId);
@@ -403,7 +499,8 @@ export function receive(input: { state: DsState; message: SyncMLMessage; lookups
   if (input.opened) {
     const { nextNonce } = input.opened;
     reply.status(0, 'SyncHdr', DS_STATUS.AuthAccepted, {
-      targetRef: [hdr.target.locURI], sourceRef: [hdr.source.locURI],
+      targetRef: [hdr.target.locURI],
+      sourceRef: [hdr.source.locURI],
       ...(nextNonce ? { chal: makeChal('md5', nextNonce) } : {}),
     });
   } else {
@@ -416,18 +513,37 @@ export function receive(input: { state: DsState; message: SyncMLMessage; lookups
   let wantsNext = false;
   for (const c of body.commands) {
     switch (c.kind) {
-      case 'Status': break; // the client's answers to our commands: nothing to undo either way
+      case 'Status':
+        break; // the client's answers to our commands: nothing to undo either way
       case 'Alert': {
         const code = Number(c.data);
-        if (c.data === DS_ALERT.NextMessage) { wantsNext = true; ok(reply, c); break; }
+        if (c.data === DS_ALERT.NextMessage) {
+          wantsNext = true;
+          ok(reply, c);
+          break;
+        }
         // We send no Large Objects, so a client missing the end of one has nothing to wait for.
-        if (c.data === DS_ALERT.NoEndOfData) { ok(reply, c); break; }
+        if (c.data === DS_ALERT.NoEndOfData) {
+          ok(reply, c);
+          break;
+        }
         // Suspend and resume are not offered: a suspended session ends unfinished and the next sync starts afresh.
-        if (c.data === DS_ALERT.Suspend) { abort = true; ok(reply, c); break; }
-        if (!SYNC_TYPE_OF_CODE[code]) { reply.status(c.cmdId, 'Alert', DS_STATUS.OptionalNotSupported); break; }
+        if (c.data === DS_ALERT.Suspend) {
+          abort = true;
+          ok(reply, c);
+          break;
+        }
+        if (!SYNC_TYPE_OF_CODE[code]) {
+          reply.status(c.cmdId, 'Alert', DS_STATUS.OptionalNotSupported);
+          break;
+        }
         // A sync Alert names its datastore in an Item: without one it is incomplete, and still answered.
-        if (!c.items.length) { reply.status(c.cmdId, 'Alert', DS_STATUS.IncompleteCommand); break; }
-        for (const item of c.items.slice(0, MAX_ALERT_ITEMS)) alertStore(step, input.lookups, input.now, c.cmdId, code, item);
+        if (!c.items.length) {
+          reply.status(c.cmdId, 'Alert', DS_STATUS.IncompleteCommand);
+          break;
+        }
+        for (const item of c.items.slice(0, MAX_ALERT_ITEMS))
+          alertStore(step, input.lookups, input.now, c.cmdId, code, item);
         break;
       }
       case 'Put': {
@@ -443,18 +559,30 @@ export function receive(input: { state: DsState; message: SyncMLMessage; lookups
       }
       case 'Get': {
         const uri = c.items[0]?.target?.locURI;
-        if (uri !== DEVINF_URI_12 && uri !== DEVINF_URI_11) { reply.status(c.cmdId, 'Get', DS_STATUS.NotFound); break; }
+        if (uri !== DEVINF_URI_12 && uri !== DEVINF_URI_11) {
+          reply.status(c.cmdId, 'Get', DS_STATUS.NotFound);
+          break;
+        }
         ok(reply, c);
         reply.add({
-          kind: 'Results', cmdId: reply.nextId(), msgRef: hdr.msgId, cmdRef: c.cmdId, meta: { type: DEVINF_TYPE_XML },
+          kind: 'Results',
+          cmdId: reply.nextId(),
+          msgRef: hdr.msgId,
+          cmdRef: c.cmdId,
+          meta: { type: DEVINF_TYPE_XML },
           items: [{ source: { locURI: uri }, data: [serverDevInf()] }],
         });
         break;
       }
-      case 'Sync': applySync(step, c); break;
+      case 'Sync':
+        applySync(step, c);
+        break;
       case 'Map': {
         const store = storeOfUri(c.target.locURI);
-        if (!store || !state.stores[store]) { reply.status(c.cmdId, 'Map', DS_STATUS.NotFound); break; }
+        if (!store || !state.stores[store]) {
+          reply.status(c.cmdId, 'Map', DS_STATUS.NotFound);
+          break;
+        }
         const view = step.view(store);
         for (const mi of c.mapItems.slice(0, MAX_MAP_ITEMS)) {
           const item = view.byId(mi.target.locURI);
@@ -467,7 +595,8 @@ export function receive(input: { state: DsState; message: SyncMLMessage; lookups
         ok(reply, c);
         break;
       }
-      default: reply.status(c.cmdId, c.kind, DS_STATUS.OptionalNotSupported);
+      default:
+        reply.status(c.cmdId, c.kind, DS_STATUS.OptionalNotSupported);
     }
   }
 
@@ -484,7 +613,13 @@ export function receive(input: { state: DsState; message: SyncMLMessage; lookups
   } else if (state.phase === 'init') {
     // Pkg 2 went out with the statuses and Alerts above.
     state.phase = 'sync';
-    if (!state.devInf) reply.add({ kind: 'Get', cmdId: reply.nextId(), meta: { type: DEVINF_TYPE_XML }, items: [{ target: { locURI: DEVINF_URI_12 } }] });
+    if (!state.devInf)
+      reply.add({
+        kind: 'Get',
+        cmdId: reply.nextId(),
+        meta: { type: DEVINF_TYPE_XML },
+        items: [{ target: { locURI: DEVINF_URI_12 } }],
+      });
   } else if (state.phase === 'sync') {
     state.phase = 'send';
     out.pkg4 = 'start';
@@ -501,13 +636,20 @@ function ok(reply: Reply, c: Command & { cmdId: number; noResp?: boolean }): voi
 }
 
 function serverDevInf() {
-  return buildDevInf(SERVER_DEVINF, [{ store: 'contacts', uri: 'card' }, { store: 'calendar', uri: 'cal' }]);
+  return buildDevInf(SERVER_DEVINF, [
+    { store: 'contacts', uri: 'card' },
+    { store: 'calendar', uri: 'cal' },
+  ]);
 }
 
 function responseHdr(hdr: SyncHdr, msgId: number): SyncHdr {
   return {
-    verDTD: hdr.verDTD, verProto: hdr.verProto, sessionId: hdr.sessionId, msgId,
-    target: { locURI: hdr.source.locURI }, source: { locURI: hdr.target.locURI },
+    verDTD: hdr.verDTD,
+    verProto: hdr.verProto,
+    sessionId: hdr.sessionId,
+    msgId,
+    target: { locURI: hdr.source.locURI },
+    source: { locURI: hdr.target.locURI },
     meta: { maxMsgSize: DS_MAX_MSG_SIZE, maxObjSize: DS_MAX_OBJ_SIZE },
   };
 }
@@ -528,21 +670,37 @@ function alertStore(step: Step, lookups: DsLookups, now: number, cmdRef: number,
   let agreed = code;
   let status: number = DS_STATUS.Ok;
   // A two-way or one-way sync continues from the last one: both sides must remember the same last sync.
-  const incremental = code === SYNC_TYPES['two-way'] || code === SYNC_TYPES['one-way-from-client'] || code === SYNC_TYPES['one-way-from-server'];
+  const incremental =
+    code === SYNC_TYPES['two-way'] ||
+    code === SYNC_TYPES['one-way-from-client'] ||
+    code === SYNC_TYPES['one-way-from-server'];
   if (incremental && (!saved?.clientAnchor || saved.clientAnchor !== last)) {
     agreed = SYNC_TYPES.slow;
     status = DS_STATUS.RefreshRequired;
   }
   const serverNext = String(now);
   state.stores[store] = {
-    code: agreed, clientUri: clientUri.slice(0, 256), serverUri: serverUri.slice(0, 256), clientNext: next.slice(0, 64),
-    ...(saved?.serverAnchor ? { serverLast: saved.serverAnchor } : {}), serverNext,
+    code: agreed,
+    clientUri: clientUri.slice(0, 256),
+    serverUri: serverUri.slice(0, 256),
+    clientNext: next.slice(0, 64),
+    ...(saved?.serverAnchor ? { serverLast: saved.serverAnchor } : {}),
+    serverNext,
     counts: { received: 0, added: 0, replaced: 0, deleted: 0, failed: 0, sent: 0 },
   };
   const anchorEcho = [{ name: 'Anchor', ns: NS_METINF, children: [{ name: 'Next', children: [next] }] }];
-  reply.status(cmdRef, 'Alert', status, { targetRef: [serverUri], sourceRef: [clientUri], items: [{ data: anchorEcho }] });
+  reply.status(cmdRef, 'Alert', status, {
+    targetRef: [serverUri],
+    sourceRef: [clientUri],
+    items: [{ data: anchorEcho }],
+  });
   const meta: Meta = { anchor: { ...(saved?.serverAnchor ? { last: saved.serverAnchor } : {}), next: serverNext } };
-  reply.add({ kind: 'Alert', cmdId: reply.nextId(), data: String(agreed), items: [{ target: { locURI: clientUri }, source: { locURI: serverUri }, meta }] });
+  reply.add({
+    kind: 'Alert',
+    cmdId: reply.nextId(),
+    data: String(agreed),
+    items: [{ target: { locURI: clientUri }, source: { locURI: serverUri }, meta }],
+  });
 }
 
 /** The client's changes for one datastore: each Add, Replace and Delete applied to the server's copy. */
@@ -551,7 +709,9 @@ function applySync(step: Step, sync: Extract<Command, { kind: 'Sync' }>): void {
   const store = storeOfUri(sync.target?.locURI);
   const st = store ? state.stores[store] : undefined;
   if (!store || !st) {
-    reply.status(sync.cmdId, 'Sync', DS_STATUS.NotFound, { ...(sync.target ? { targetRef: [sync.target.locURI] } : {}) });
+    reply.status(sync.cmdId, 'Sync', DS_STATUS.NotFound, {
+      ...(sync.target ? { targetRef: [sync.target.locURI] } : {}),
+    });
     return;
   }
   if (!st.started) {
@@ -561,9 +721,13 @@ function applySync(step: Step, sync: Extract<Command, { kind: 'Sync' }>): void {
       step.view(store).clear();
     }
     // A slow sync starts the mapping anew: every client item is matched again by content.
-    if (st.code === SYNC_TYPES.slow) for (const i of step.view(store).all()) if (i.luid) step.update(store, i.id, { luid: null });
+    if (st.code === SYNC_TYPES.slow)
+      for (const i of step.view(store).all()) if (i.luid) step.update(store, i.id, { luid: null });
   }
-  reply.status(sync.cmdId, 'Sync', DS_STATUS.Ok, { ...(sync.target ? { targetRef: [sync.target.locURI] } : {}), ...(sync.source ? { sourceRef: [sync.source.locURI] } : {}) });
+  reply.status(sync.cmdId, 'Sync', DS_STATUS.Ok, {
+    ...(sync.target ? { targetRef: [sync.target.locURI] } : {}),
+    ...(sync.source ? { sourceRef: [sync.source.locURI] } : {}),
+  });
   const refused = st.code === SYNC_TYPES['refresh-from-server'] || st.code === SYNC_TYPES['one-way-from-server'];
   for (const c of sync.commands) {
     if (c.kind !== 'Add' && c.kind !== 'Replace' && c.kind !== 'Delete') {
@@ -571,13 +735,19 @@ function applySync(step: Step, sync: Extract<Command, { kind: 'Sync' }>): void {
       continue;
     }
     const refs = c.items.map((i) => i.source?.locURI ?? i.target?.locURI ?? '').filter(Boolean);
-    if (refused) { reply.status(c.cmdId, c.kind, DS_STATUS.NotAllowed, { sourceRef: refs }); st.counts.failed++; continue; }
+    if (refused) {
+      reply.status(c.cmdId, c.kind, DS_STATUS.NotAllowed, { sourceRef: refs });
+      st.counts.failed++;
+      continue;
+    }
     let worst: number = c.kind === 'Add' ? DS_STATUS.ItemAdded : DS_STATUS.Ok;
     for (const item of c.items) {
       if (!item.moreData) st.counts.received++;
-      const code = c.kind === 'Delete' ? deleteItem(step, store, st, item) : putItem(step, store, st, c.kind, item, c.meta);
+      const code =
+        c.kind === 'Delete' ? deleteItem(step, store, st, item) : putItem(step, store, st, c.kind, item, c.meta);
       if (code >= 300 || (code !== DS_STATUS.Ok && code !== DS_STATUS.ItemAdded)) worst = code;
-      else if (code === DS_STATUS.ItemAdded && worst === DS_STATUS.Ok && c.kind === 'Replace') worst = DS_STATUS.ItemAdded;
+      else if (code === DS_STATUS.ItemAdded && worst === DS_STATUS.Ok && c.kind === 'Replace')
+        worst = DS_STATUS.ItemAdded;
     }
     if (!c.noResp) reply.status(c.cmdId, c.kind, worst, { sourceRef: refs });
   }
@@ -602,36 +772,77 @@ function itemBytes(item: Item): Uint8Array | undefined {
 }
 
 /** An Add or Replace item (or one chunk of a Large Object): stored, matched to what the server has. */
-function putItem(step: Step, store: DsStoreName, st: StoreState, kind: 'Add' | 'Replace', item: Item, cmdMeta: Meta | undefined): number {
+function putItem(
+  step: Step,
+  store: DsStoreName,
+  st: StoreState,
+  kind: 'Add' | 'Replace',
+  item: Item,
+  cmdMeta: Meta | undefined,
+): number {
   const { state } = step;
   const luid = item.source?.locURI ?? item.target?.locURI ?? '';
   if (!luid) return DS_STATUS.IncompleteCommand;
   // Refused, not cut short: a shortened LUID would not be the one the client's later Replace, Delete or Map names.
-  if (luid.length > MAX_LUID) { st.counts.failed++; return DS_STATUS.UriTooLong; }
+  if (luid.length > MAX_LUID) {
+    st.counts.failed++;
+    return DS_STATUS.UriTooLong;
+  }
   const type = item.meta?.type ?? cmdMeta?.type;
-  if (!acceptsType(store, type)) { st.counts.failed++; return DS_STATUS.UnsupportedMediaType; }
+  if (!acceptsType(store, type)) {
+    st.counts.failed++;
+    return DS_STATUS.UnsupportedMediaType;
+  }
   let bytes = itemBytes(item);
-  if (!bytes) { st.counts.failed++; return DS_STATUS.IncompleteCommand; }
+  if (!bytes) {
+    st.counts.failed++;
+    return DS_STATUS.IncompleteCommand;
+  }
   // Large Objects: chunks until one without MoreData; the first names the total size.
   const inc = state.incoming;
-  if (inc && (inc.luid !== luid || inc.store !== store)) { state.incoming = undefined; st.counts.failed++; }
+  if (inc && (inc.luid !== luid || inc.store !== store)) {
+    state.incoming = undefined;
+    st.counts.failed++;
+  }
   if (item.moreData || state.incoming) {
     const sofar = state.incoming ? base64Decode(state.incoming.data) : new Uint8Array();
     const joined = new Uint8Array(sofar.length + bytes.length);
-    joined.set(sofar); joined.set(bytes, sofar.length);
+    joined.set(sofar);
+    joined.set(bytes, sofar.length);
     const declared = state.incoming?.declared ?? item.meta?.size ?? cmdMeta?.size;
     // An object announced bigger than our MaxObjSize is refused with its first chunk, before any is kept.
-    if (declared !== undefined && declared > DS_MAX_OBJ_SIZE) { state.incoming = undefined; st.counts.failed++; return DS_STATUS.TooLarge; }
-    if (joined.length > DS_MAX_OBJ_SIZE) { state.incoming = undefined; st.counts.failed++; return DS_STATUS.TooLarge; }
+    if (declared !== undefined && declared > DS_MAX_OBJ_SIZE) {
+      state.incoming = undefined;
+      st.counts.failed++;
+      return DS_STATUS.TooLarge;
+    }
+    if (joined.length > DS_MAX_OBJ_SIZE) {
+      state.incoming = undefined;
+      st.counts.failed++;
+      return DS_STATUS.TooLarge;
+    }
     if (item.moreData) {
-      state.incoming = { store, cmd: kind, luid, ...(type ? { type } : {}), ...(declared ? { declared } : {}), data: base64Encode(joined) };
+      state.incoming = {
+        store,
+        cmd: kind,
+        luid,
+        ...(type ? { type } : {}),
+        ...(declared ? { declared } : {}),
+        data: base64Encode(joined),
+      };
       return DS_STATUS.ChunkAccepted;
     }
     state.incoming = undefined;
-    if (declared !== undefined && declared !== joined.length) { st.counts.failed++; return DS_STATUS.SizeMismatch; }
+    if (declared !== undefined && declared !== joined.length) {
+      st.counts.failed++;
+      return DS_STATUS.SizeMismatch;
+    }
     bytes = joined;
   }
-  if (bytes.length > DS_MAX_OBJ_SIZE) { st.counts.failed++; return DS_STATUS.TooLarge; }
+  if (bytes.length > DS_MAX_OBJ_SIZE) {
+    st.counts.failed++;
+    return DS_STATUS.TooLarge;
+  }
   const text = utf8Decode(bytes, false);
   let sum;
   try {
@@ -641,15 +852,27 @@ function putItem(step: Step, store: DsStoreName, st: StoreState, kind: 'Add' | '
   }
   // Only a vCard goes into contacts and only an event or to-do into the calendar: anything else
   // (no vObject at all, the other store's kind, a Large Object's stray tail) is not this store's format.
-  if (!sum || !STORE_KINDS[store].includes(sum.kind)) { st.counts.failed++; return DS_STATUS.UnsupportedMediaType; }
+  if (!sum || !STORE_KINDS[store].includes(sum.kind)) {
+    st.counts.failed++;
+    return DS_STATUS.UnsupportedMediaType;
+  }
   // The blob store names content by its SHA-256, as here.
   const hash = bytesToHex(sha256(bytes));
   step.effects.push({ kind: 'store-content', bytes });
-  const fields: DsItemFields = { contentType: (type ?? (store === 'contacts' ? 'text/x-vcard' : 'text/x-vcalendar')).slice(0, 100), hash, size: bytes.length, summary: sum.summary, uid: sum.uid ?? null };
+  const fields: DsItemFields = {
+    contentType: (type ?? (store === 'contacts' ? 'text/x-vcard' : 'text/x-vcalendar')).slice(0, 100),
+    hash,
+    size: bytes.length,
+    summary: sum.summary,
+    uid: sum.uid ?? null,
+  };
   const view = step.view(store);
   const mine = view.byLuid(luid);
   if (mine) {
-    if (mine.hash !== hash || mine.contentType !== fields.contentType) { step.update(store, mine.id, { ...fields, pending: null }); st.counts.replaced++; }
+    if (mine.hash !== hash || mine.contentType !== fields.contentType) {
+      step.update(store, mine.id, { ...fields, pending: null });
+      st.counts.replaced++;
+    }
     return DS_STATUS.Ok;
   }
   // Unknown LUID: in a slow sync the server may hold the same item under no LUID yet.
@@ -675,12 +898,19 @@ function finish(step: Step, now: number): void {
   const { state } = step;
   for (const [store, st] of Object.entries(state.stores) as Array<[DsStoreName, StoreState]>) {
     step.effects.push({
-      kind: 'settle-store', store, clientAnchor: st.clientNext || null, serverAnchor: st.serverNext, clientUri: st.clientUri,
-      syncedAt: now, lastSyncType: SYNC_TYPE_OF_CODE[st.code] ?? String(st.code),
+      kind: 'settle-store',
+      store,
+      clientAnchor: st.clientNext || null,
+      serverAnchor: st.serverNext,
+      clientUri: st.clientUri,
+      syncedAt: now,
+      lastSyncType: SYNC_TYPE_OF_CODE[st.code] ?? String(st.code),
     });
   }
   const changes = Object.fromEntries(Object.entries(state.stores).map(([k, s]) => [k, s!.counts]));
-  const syncType = [...new Set(Object.values(state.stores).map((s) => SYNC_TYPE_OF_CODE[s!.code] ?? String(s!.code)))].join('+') || 'none';
+  const syncType =
+    [...new Set(Object.values(state.stores).map((s) => SYNC_TYPE_OF_CODE[s!.code] ?? String(s!.code)))].join('+') ||
+    'none';
   step.effects.push({ kind: 'snapshot', syncType, changes, jobId: state.jobId ?? null });
 }
 
@@ -696,10 +926,14 @@ export function sendSelection(state: DsState): Partial<Record<DsStoreName, 'all'
   const out: Partial<Record<DsStoreName, 'all' | 'unmapped' | 'pending' | 'none'>> = {};
   for (const [store, st] of Object.entries(state.stores) as Array<[DsStoreName, StoreState]>) {
     // Refresh: everything. Slow: what the client did not send.
-    out[store] = st.code === SYNC_TYPES['refresh-from-server'] ? 'all'
-      : st.code === SYNC_TYPES.slow ? 'unmapped'
-        : st.code === SYNC_TYPES['two-way'] || st.code === SYNC_TYPES['one-way-from-server'] ? 'pending'
-          : 'none';
+    out[store] =
+      st.code === SYNC_TYPES['refresh-from-server']
+        ? 'all'
+        : st.code === SYNC_TYPES.slow
+          ? 'unmapped'
+          : st.code === SYNC_TYPES['two-way'] || st.code === SYNC_TYPES['one-way-from-server']
+            ? 'pending'
+            : 'none';
   }
   return out;
 }
@@ -707,7 +941,8 @@ export function sendSelection(state: DsState): Partial<Record<DsStoreName, 'all'
 /** The item ids each store sends (as `sendSelection` chose them), into the state. */
 export function withSendLists(state: DsState, lists: Partial<Record<DsStoreName, readonly string[]>>): DsState {
   const next = structuredClone(state);
-  for (const [store, st] of Object.entries(next.stores) as Array<[DsStoreName, StoreState]>) st.toSend = [...(lists[store] ?? [])];
+  for (const [store, st] of Object.entries(next.stores) as Array<[DsStoreName, StoreState]>)
+    st.toSend = [...(lists[store] ?? [])];
   return next;
 }
 
@@ -717,7 +952,8 @@ export function withSendLists(state: DsState, lists: Partial<Record<DsStoreName,
  */
 export function nextReads(state: DsState): { items: Array<{ store: DsStoreName; id: string }>; budget: number } {
   const items: Array<{ store: DsStoreName; id: string }> = [];
-  for (const [store, st] of Object.entries(state.stores) as Array<[DsStoreName, StoreState]>) for (const id of st.toSend ?? []) items.push({ store, id });
+  for (const [store, st] of Object.entries(state.stores) as Array<[DsStoreName, StoreState]>)
+    for (const id of st.toSend ?? []) items.push({ store, id });
   return { items, budget: state.clientMaxMsgSize };
 }
 
@@ -732,7 +968,11 @@ export type DsBatch = ReadonlyMap<string, { row: DsOutgoing; content: Uint8Array
  * Sync per datastore with as many of `batch`'s items as fit. Returns the state to keep.
  * `received` is used up: its answer so far is the one completed here.
  */
-export function respond(received: DsReceived, encoding: Encoding, batch?: DsBatch): { message: SyncMLMessage; state: DsState } {
+export function respond(
+  received: DsReceived,
+  encoding: Encoding,
+  batch?: DsBatch,
+): { message: SyncMLMessage; state: DsState } {
   const state = structuredClone(received.state);
   const { hdr, reply } = received.draft;
   let final = received.draft.final;
@@ -750,13 +990,19 @@ function packServerSyncs(state: DsState, reply: Reply, hdr: SyncHdr, encoding: E
     if (st.toSend?.some((id) => batch.get(id) === null)) st.toSend = st.toSend.filter((id) => batch.get(id) !== null);
   }
   const budget = state.clientMaxMsgSize - 512;
-  let used = encodedEnvelopeSize(responseHdr(hdr, state.serverMsgId + 1), encoding) + reply.commands.reduce((n, c) => n + encodedCommandSize(c, encoding), 0);
+  let used =
+    encodedEnvelopeSize(responseHdr(hdr, state.serverMsgId + 1), encoding) +
+    reply.commands.reduce((n, c) => n + encodedCommandSize(c, encoding), 0);
   let items = 0;
   for (const st of Object.values(state.stores) as StoreState[]) {
     const queue = st.toSend ?? [];
     if (st.sentTotal && !queue.length) continue;
     const sync: Extract<Command, { kind: 'Sync' }> = {
-      kind: 'Sync', cmdId: reply.nextId(), target: { locURI: st.clientUri }, source: { locURI: st.serverUri }, commands: [],
+      kind: 'Sync',
+      cmdId: reply.nextId(),
+      target: { locURI: st.clientUri },
+      source: { locURI: st.serverUri },
+      commands: [],
       ...(!st.sentTotal ? { numberOfChanges: queue.length } : {}),
     };
     st.sentTotal = true;
@@ -780,8 +1026,14 @@ function packServerSyncs(state: DsState, reply: Reply, hdr: SyncHdr, encoding: E
 }
 
 function itemCommand(row: DsOutgoing, text: string, reply: Reply): Command {
-  if (row.pending === 'delete') return { kind: 'Delete', cmdId: reply.nextId(), items: [{ source: { locURI: row.id }, ...(row.luid ? { target: { locURI: row.luid } } : {}) }] };
+  if (row.pending === 'delete')
+    return {
+      kind: 'Delete',
+      cmdId: reply.nextId(),
+      items: [{ source: { locURI: row.id }, ...(row.luid ? { target: { locURI: row.luid } } : {}) }],
+    };
   const item: Item = { source: { locURI: row.id }, meta: { type: row.contentType }, data: text };
-  if (row.pending === 'replace' && row.luid) return { kind: 'Replace', cmdId: reply.nextId(), items: [{ ...item, target: { locURI: row.luid } }] };
+  if (row.pending === 'replace' && row.luid)
+    return { kind: 'Replace', cmdId: reply.nextId(), items: [{ ...item, target: { locURI: row.luid } }] };
   return { kind: 'Add', cmdId: reply.nextId(), items: [item] };
 }

@@ -5,12 +5,22 @@ import { formatTime } from '@/lib/core/format';
 import { tempContext, type TempContext } from '@/test/support/as-viewer';
 import { seedDsBackups, type SeededDs } from '@/test/support/ds-fixtures';
 import {
-  DS_PAGE_SIZE, DsNotFound, diffSummary, dsDiffPageData, dsSectionData, dsSnapshotPageData, fieldRows, readableDate, readableFields, storeChangeText,
+  DS_PAGE_SIZE,
+  DsNotFound,
+  diffSummary,
+  dsDiffPageData,
+  dsSectionData,
+  dsSnapshotPageData,
+  fieldRows,
+  readableDate,
+  readableFields,
+  storeChangeText,
 } from './views';
 
 describe('readableFields', () => {
   it('reads a vCard 2.1 with quoted-printable, folded lines and bare types', () => {
-    const text = 'BEGIN:VCARD\r\nVERSION:2.1\r\nN:Lovelace;Ada;;;\r\nFN;ENCODING=QUOTED-PRINTABLE;CHARSET=UTF-8:Ada Lovel=\r\nace\r\nTEL;CELL:+447700900123\r\nTEL;WORK;VOICE:+442079460000\r\nEMAIL;INTERNET:ada@example.net\r\nORG:Analytical;Engines\r\nNOTE:First line\\nsecond\r\nREV:20250101T000000Z\r\nEND:VCARD\r\n';
+    const text =
+      'BEGIN:VCARD\r\nVERSION:2.1\r\nN:Lovelace;Ada;;;\r\nFN;ENCODING=QUOTED-PRINTABLE;CHARSET=UTF-8:Ada Lovel=\r\nace\r\nTEL;CELL:+447700900123\r\nTEL;WORK;VOICE:+442079460000\r\nEMAIL;INTERNET:ada@example.net\r\nORG:Analytical;Engines\r\nNOTE:First line\\nsecond\r\nREV:20250101T000000Z\r\nEND:VCARD\r\n';
     expect(readableFields(text)).toEqual([
       { label: 'Name', value: 'Ada Lovelace' },
       { label: 'Mobile', value: '+447700900123' },
@@ -22,7 +32,9 @@ describe('readableFields', () => {
   });
 
   it('keeps N when it says more than FN, and shows a photo by size, not as base64', () => {
-    const f = readableFields(`BEGIN:VCARD\r\nVERSION:3.0\r\nN:Hopper;Grace;Brewster;Rear Admiral;\r\nFN:Grace Hopper\r\nPHOTO;ENCODING=b;TYPE=JPEG:${'A'.repeat(4096)}\r\nEND:VCARD\r\n`);
+    const f = readableFields(
+      `BEGIN:VCARD\r\nVERSION:3.0\r\nN:Hopper;Grace;Brewster;Rear Admiral;\r\nFN:Grace Hopper\r\nPHOTO;ENCODING=b;TYPE=JPEG:${'A'.repeat(4096)}\r\nEND:VCARD\r\n`,
+    );
     expect(f).toEqual([
       { label: 'Full name', value: 'Rear Admiral Grace Brewster Hopper' },
       { label: 'Name', value: 'Grace Hopper' },
@@ -31,7 +43,8 @@ describe('readableFields', () => {
   });
 
   it('reads an event: dates in words, an alarm as a reminder, bookkeeping left out', () => {
-    const text = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\nUID:e1@example.net\r\nDTSTAMP:20250101T000000Z\r\nDTSTART;TZID=Europe/London:20260105T083000\r\nDTEND:20260105T093000Z\r\nSUMMARY:Dentist\r\nLOCATION:Harley St\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n';
+    const text =
+      'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\nUID:e1@example.net\r\nDTSTAMP:20250101T000000Z\r\nDTSTART;TZID=Europe/London:20260105T083000\r\nDTEND:20260105T093000Z\r\nSUMMARY:Dentist\r\nLOCATION:Harley St\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT15M\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n';
     expect(readableFields(text)).toEqual([
       { label: 'Starts', value: '2026-01-05 08:30 (Europe/London)' },
       { label: 'Ends', value: '2026-01-05 09:30Z' },
@@ -51,8 +64,16 @@ describe('readableFields', () => {
 describe('fieldRows and summaries', () => {
   it('lines two versions up by label and marks only what changed', () => {
     const rows = fieldRows(
-      [{ label: 'Name', value: 'Ada' }, { label: 'Mobile', value: '+1' }, { label: 'Note', value: 'old' }],
-      [{ label: 'Name', value: 'Ada' }, { label: 'Mobile', value: '+2' }, { label: 'Email', value: 'a@x' }],
+      [
+        { label: 'Name', value: 'Ada' },
+        { label: 'Mobile', value: '+1' },
+        { label: 'Note', value: 'old' },
+      ],
+      [
+        { label: 'Name', value: 'Ada' },
+        { label: 'Mobile', value: '+2' },
+        { label: 'Email', value: 'a@x' },
+      ],
     );
     expect(rows).toEqual([
       { label: 'Name', before: ['Ada'], after: ['Ada'], changed: false },
@@ -61,15 +82,31 @@ describe('fieldRows and summaries', () => {
       { label: 'Note', before: ['old'], after: [], changed: true },
     ]);
     // Two numbers in another order are not a change.
-    expect(fieldRows([{ label: 'Phone', value: '1' }, { label: 'Phone', value: '2' }], [{ label: 'Phone', value: '2' }, { label: 'Phone', value: '1' }])[0]!.changed).toBe(false);
+    expect(
+      fieldRows(
+        [
+          { label: 'Phone', value: '1' },
+          { label: 'Phone', value: '2' },
+        ],
+        [
+          { label: 'Phone', value: '2' },
+          { label: 'Phone', value: '1' },
+        ],
+      )[0]!.changed,
+    ).toBe(false);
   });
 
   it('says what a session and a diff did in words', () => {
-    expect(storeChangeText({ received: 3, added: 1, replaced: 2, deleted: 0, failed: 0, sent: 0 })).toBe('1 added, 2 changed');
+    expect(storeChangeText({ received: 3, added: 1, replaced: 2, deleted: 0, failed: 0, sent: 0 })).toBe(
+      '1 added, 2 changed',
+    );
     expect(storeChangeText(undefined)).toBe('');
-    expect(diffSummary({ contacts: { added: 1, removed: 0, changed: 2 }, calendar: { added: 0, removed: 1, changed: 0 } }))
-      .toBe('1 contact added, 2 contacts changed, 1 event removed');
-    expect(diffSummary({ contacts: { added: 0, removed: 0, changed: 0 }, calendar: { added: 0, removed: 0, changed: 0 } })).toBe('No contact or event changed.');
+    expect(
+      diffSummary({ contacts: { added: 1, removed: 0, changed: 2 }, calendar: { added: 0, removed: 1, changed: 0 } }),
+    ).toBe('1 contact added, 2 contacts changed, 1 event removed');
+    expect(
+      diffSummary({ contacts: { added: 0, removed: 0, changed: 0 }, calendar: { added: 0, removed: 0, changed: 0 } }),
+    ).toBe('No contact or event changed.');
   });
 });
 
@@ -82,19 +119,37 @@ describe('pages over seeded DS backups', () => {
 
   beforeAll(async () => {
     t = await tempContext('rewind-ds-views-');
-    const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
+    const base = {
+      manufacturer: 'Nimbus',
+      model: 'N1',
+      serverId: 'rewind',
+      clientAuth: 'md5' as const,
+      clientUser: 'u',
+      clientPass: 'p',
+      serverPass: 's',
+    };
     ada = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809' });
     bob = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518' });
     seeded = await seedDsBackups(t.ctx, 'IMEI:356938035643809', { user: 'ada-phone', contacts: 250, events: 5 });
     bobs = await seedDsBackups(t.ctx, 'IMEI:490154203237518', { user: 'bob-phone', contacts: 4, events: 1, seed: 9 });
   });
-  afterAll(async () => { await t.close(); });
+  afterAll(async () => {
+    await t.close();
+  });
 
   it('the device section lists accounts and backups, each with the one before it', async () => {
     const d = await dsSectionData(t.ctx.db, ada);
     expect(d.accounts.map((a) => [a.username, a.auth])).toEqual([['ada-phone', 'basic']]);
-    expect(d.snapshots.map((s) => [s.id, s.previousId])).toEqual([[seeded.second.id, seeded.first.id], [seeded.first.id, null]]);
-    expect(await dsSectionData(t.ctx.db, { id: 'nobody' }, 50, 7)).toEqual({ accounts: [], snapshots: [], more: false, now: 7 });
+    expect(d.snapshots.map((s) => [s.id, s.previousId])).toEqual([
+      [seeded.second.id, seeded.first.id],
+      [seeded.first.id, null],
+    ]);
+    expect(await dsSectionData(t.ctx.db, { id: 'nobody' }, 50, 7)).toEqual({
+      accounts: [],
+      snapshots: [],
+      more: false,
+      now: 7,
+    });
   });
 
   it('a backup page holds a hundred contacts by name with their fields, and pages on', async () => {
@@ -108,20 +163,28 @@ describe('pages over seeded DS backups', () => {
     expect(p3.page).toBe(3);
     expect(p3.items).toHaveLength(51);
     const grace = await dsSnapshotPageData(t.ctx.db, t.ctx.blobs, ada, seeded.second.id, { q: 'hopper' });
-    expect(grace.items.map((i) => [i.name, i.fields.map((f) => f.value)])).toEqual([['Grace Hopper', ['Grace Hopper', '+447700900777', 'grace@example.net']]]);
+    expect(grace.items.map((i) => [i.name, i.fields.map((f) => f.value)])).toEqual([
+      ['Grace Hopper', ['Grace Hopper', '+447700900777', 'grace@example.net']],
+    ]);
     const events = await dsSnapshotPageData(t.ctx.db, t.ctx.blobs, ada, seeded.second.id, { store: 'calendar' });
     expect(events.total).toBe(4);
     expect(events.items[0]!.fields.map((f) => f.label)).toContain('Starts');
   });
 
-  it('refuses another handset\'s backup and an unknown id', async () => {
+  it("refuses another handset's backup and an unknown id", async () => {
     await expect(dsSnapshotPageData(t.ctx.db, t.ctx.blobs, ada, bobs.second.id)).rejects.toBeInstanceOf(DsNotFound);
     await expect(dsSnapshotPageData(t.ctx.db, t.ctx.blobs, bob, 'nope')).rejects.toBeInstanceOf(DsNotFound);
-    const d = await dsDiffPageData(t.ctx.db, t.ctx.blobs, ada, { from: seeded.first.id, to: bobs.second.id }, formatTime);
+    const d = await dsDiffPageData(
+      t.ctx.db,
+      t.ctx.blobs,
+      ada,
+      { from: seeded.first.id, to: bobs.second.id },
+      formatTime,
+    );
     expect(d).toMatchObject({ ok: false, error: 'One of these DS backups is not a backup of this handset.' });
   });
 
-  it('the diff defaults to the newest two and shows the changed contacts\' numbers old and new', async () => {
+  it("the diff defaults to the newest two and shows the changed contacts' numbers old and new", async () => {
     const d = await dsDiffPageData(t.ctx.db, t.ctx.blobs, ada, {}, formatTime);
     if (!d.ok) throw new Error(d.error);
     expect([d.from.id, d.to.id]).toEqual([seeded.first.id, seeded.second.id]);
@@ -137,9 +200,20 @@ describe('pages over seeded DS backups', () => {
     expect(d.added.map((i) => i.name)).toEqual(['Grace Hopper']);
     expect(d.removed.map((i) => [i.store, i.name])).toEqual([['calendar', seeded.removedEvent]]);
     // Given newest first, it still compares older → newer; the same backup twice is refused.
-    const swapped = await dsDiffPageData(t.ctx.db, t.ctx.blobs, ada, { from: seeded.second.id, to: seeded.first.id }, formatTime);
+    const swapped = await dsDiffPageData(
+      t.ctx.db,
+      t.ctx.blobs,
+      ada,
+      { from: seeded.second.id, to: seeded.first.id },
+      formatTime,
+    );
     expect(swapped.ok && [swapped.from.id, swapped.to.id]).toEqual([seeded.first.id, seeded.second.id]);
-    expect(await dsDiffPageData(t.ctx.db, t.ctx.blobs, ada, { from: seeded.first.id, to: seeded.first.id }, formatTime)).toMatchObject({ ok: false });
-    expect(await dsDiffPageData(t.ctx.db, t.ctx.blobs, { id: 'nobody' }, {}, formatTime)).toMatchObject({ ok: false, error: 'This handset has no DS backups yet.' });
+    expect(
+      await dsDiffPageData(t.ctx.db, t.ctx.blobs, ada, { from: seeded.first.id, to: seeded.first.id }, formatTime),
+    ).toMatchObject({ ok: false });
+    expect(await dsDiffPageData(t.ctx.db, t.ctx.blobs, { id: 'nobody' }, {}, formatTime)).toMatchObject({
+      ok: false,
+      error: 'This handset has no DS backups yet.',
+    });
   });
 });

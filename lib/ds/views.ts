@@ -7,7 +7,14 @@
 import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
 import { listDsAccounts } from '@/db/queries/ds-accounts';
-import { dsAccountsOfDevice, dsSnapshotsOf, getDsSnapshot, getDsStore, type DsAccountRow, type DsSnapshotRow } from '@/db/queries/ds';
+import {
+  dsAccountsOfDevice,
+  dsSnapshotsOf,
+  getDsSnapshot,
+  getDsStore,
+  type DsAccountRow,
+  type DsSnapshotRow,
+} from '@/db/queries/ds';
 import type { BlobStore } from '../backup/blob-store';
 import { AppError } from '../core/errors';
 import { json } from '../backup/views';
@@ -31,11 +38,18 @@ export class DsNotFound extends AppError {
 
 // Accounts and backups -------------------------------------------------------------------
 
-export async function publicDsAccount(db: Db, a: Pick<DsAccountRow, 'id' | 'deviceId' | 'username' | 'auth' | 'createdAt'>) {
-  const stores = (await Promise.all(DS_STORE_NAMES.map(async (store) => {
-    const s = await getDsStore(db, a.id, store);
-    return s ? [{ store, syncedAt: s.syncedAt, lastSyncType: s.lastSyncType, clientUri: s.clientUri }] : [];
-  }))).flat();
+export async function publicDsAccount(
+  db: Db,
+  a: Pick<DsAccountRow, 'id' | 'deviceId' | 'username' | 'auth' | 'createdAt'>,
+) {
+  const stores = (
+    await Promise.all(
+      DS_STORE_NAMES.map(async (store) => {
+        const s = await getDsStore(db, a.id, store);
+        return s ? [{ store, syncedAt: s.syncedAt, lastSyncType: s.lastSyncType, clientUri: s.clientUri }] : [];
+      }),
+    )
+  ).flat();
   return { id: a.id, deviceId: a.deviceId, username: a.username, auth: a.auth, createdAt: a.createdAt, stores };
 }
 
@@ -46,20 +60,40 @@ export async function dsAccountsByHandset(db: Db, q: string | undefined, limit: 
   const rows = await listDsAccounts(db, { q, limit: limit + 1 });
   const handsets = new Map<string, { deviceId: string; devId: string; name: string; accounts: PublicDsAccount[] }>();
   for (const r of rows.slice(0, limit)) {
-    const h = handsets.get(r.deviceId) ?? { deviceId: r.deviceId, devId: r.devId, name: [r.manufacturer, r.model].filter(Boolean).join(' '), accounts: [] };
+    const h = handsets.get(r.deviceId) ?? {
+      deviceId: r.deviceId,
+      devId: r.devId,
+      name: [r.manufacturer, r.model].filter(Boolean).join(' '),
+      accounts: [],
+    };
     h.accounts.push(await publicDsAccount(db, r));
     handsets.set(r.deviceId, h);
   }
   return { handsets: [...handsets.values()], more: rows.length > limit, now: Date.now() };
 }
 
-export interface DsStoreCounts { received?: number; added?: number; replaced?: number; deleted?: number; failed?: number; sent?: number }
+export interface DsStoreCounts {
+  received?: number;
+  added?: number;
+  replaced?: number;
+  deleted?: number;
+  failed?: number;
+  sent?: number;
+}
 
 export function publicDsSnapshot(s: DsSnapshotRow) {
   const changes = json(s.changes);
   return {
-    id: s.id, deviceId: s.deviceId, accountId: s.accountId, jobId: s.jobId, syncType: s.syncType, rootHash: s.rootHash,
-    contacts: s.contacts, events: s.events, bytes: s.bytes, newBytes: s.newBytes,
+    id: s.id,
+    deviceId: s.deviceId,
+    accountId: s.accountId,
+    jobId: s.jobId,
+    syncType: s.syncType,
+    rootHash: s.rootHash,
+    contacts: s.contacts,
+    events: s.events,
+    bytes: s.bytes,
+    newBytes: s.newBytes,
     changes: (changes && typeof changes === 'object' ? changes : {}) as Partial<Record<DsStoreName, DsStoreCounts>>,
     createdAt: s.createdAt,
   };
@@ -71,8 +105,11 @@ export type PublicDsSnapshot = ReturnType<typeof publicDsSnapshot>;
 export function storeChangeText(c: DsStoreCounts | undefined): string {
   if (!c) return '';
   const parts = [
-    c.added ? `${c.added} added` : '', c.replaced ? `${c.replaced} changed` : '', c.deleted ? `${c.deleted} deleted` : '',
-    c.failed ? `${c.failed} failed` : '', c.sent ? `${c.sent} sent to the handset` : '',
+    c.added ? `${c.added} added` : '',
+    c.replaced ? `${c.replaced} changed` : '',
+    c.deleted ? `${c.deleted} deleted` : '',
+    c.failed ? `${c.failed} failed` : '',
+    c.sent ? `${c.sent} sent to the handset` : '',
   ].filter(Boolean);
   return parts.join(', ');
 }
@@ -80,14 +117,20 @@ export function storeChangeText(c: DsStoreCounts | undefined): string {
 /** The device page's section: the handset's DS accounts and its DS backups, each with the one before it to diff against. */
 export async function dsSectionData(db: Db, device: Pick<DeviceRow, 'id'>, limit = 50, now = Date.now()) {
   const rows = await dsSnapshotsOf(db, device.id, limit + 1);
-  const snapshots = rows.slice(0, limit).map((s, i) => ({ ...publicDsSnapshot(s), previousId: rows[i + 1]?.id ?? null }));
+  const snapshots = rows
+    .slice(0, limit)
+    .map((s, i) => ({ ...publicDsSnapshot(s), previousId: rows[i + 1]?.id ?? null }));
   const accounts: PublicDsAccount[] = [];
   for (const a of await dsAccountsOfDevice(db, device.id)) accounts.push(await publicDsAccount(db, a));
   return { accounts, snapshots, more: rows.length > limit, now };
 }
 
 /** A DS backup of this handset, or DsNotFound: an id from a URL is never trusted to belong to the page's handset. */
-export async function dsSnapshotOf(db: Db, device: Pick<DeviceRow, 'id'>, id: string | undefined): Promise<DsSnapshotRow> {
+export async function dsSnapshotOf(
+  db: Db,
+  device: Pick<DeviceRow, 'id'>,
+  id: string | undefined,
+): Promise<DsSnapshotRow> {
   const s = id ? await getDsSnapshot(db, id) : undefined;
   if (!s || s.deviceId !== device.id) throw new DsNotFound();
   return s;
@@ -95,15 +138,57 @@ export async function dsSnapshotOf(db: Db, device: Pick<DeviceRow, 'id'>, id: st
 
 // Items in words --------------------------------------------------------------------------
 
-export interface DsField { label: string; value: string }
+export interface DsField {
+  label: string;
+  value: string;
+}
 
-const TEL_LABEL: Record<string, string> = { CELL: 'Mobile', HOME: 'Home phone', WORK: 'Work phone', FAX: 'Fax', PAGER: 'Pager' };
+const TEL_LABEL: Record<string, string> = {
+  CELL: 'Mobile',
+  HOME: 'Home phone',
+  WORK: 'Work phone',
+  FAX: 'Fax',
+  PAGER: 'Pager',
+};
 /** Properties that are bookkeeping, not something a person reads. */
-const HIDDEN = new Set(['BEGIN', 'END', 'VERSION', 'PRODID', 'UID', 'REV', 'DTSTAMP', 'LAST-MODIFIED', 'CREATED', 'SEQUENCE', 'X-EVOLUTION-FILE-AS', 'CLASS', 'TRANSP', 'X-IRMC-LUID']);
+const HIDDEN = new Set([
+  'BEGIN',
+  'END',
+  'VERSION',
+  'PRODID',
+  'UID',
+  'REV',
+  'DTSTAMP',
+  'LAST-MODIFIED',
+  'CREATED',
+  'SEQUENCE',
+  'X-EVOLUTION-FILE-AS',
+  'CLASS',
+  'TRANSP',
+  'X-IRMC-LUID',
+]);
 const LABEL: Record<string, string> = {
-  FN: 'Name', NICKNAME: 'Nickname', ORG: 'Organisation', TITLE: 'Job title', ROLE: 'Role', NOTE: 'Note', BDAY: 'Birthday', URL: 'Web',
-  ADR: 'Address', CATEGORIES: 'Categories', SUMMARY: 'Title', DTSTART: 'Starts', DTEND: 'Ends', DUE: 'Due', LOCATION: 'Location',
-  DESCRIPTION: 'Description', RRULE: 'Repeats', STATUS: 'Status', PRIORITY: 'Priority', GEO: 'Position', TZ: 'Time zone',
+  FN: 'Name',
+  NICKNAME: 'Nickname',
+  ORG: 'Organisation',
+  TITLE: 'Job title',
+  ROLE: 'Role',
+  NOTE: 'Note',
+  BDAY: 'Birthday',
+  URL: 'Web',
+  ADR: 'Address',
+  CATEGORIES: 'Categories',
+  SUMMARY: 'Title',
+  DTSTART: 'Starts',
+  DTEND: 'Ends',
+  DUE: 'Due',
+  LOCATION: 'Location',
+  DESCRIPTION: 'Description',
+  RRULE: 'Repeats',
+  STATUS: 'Status',
+  PRIORITY: 'Priority',
+  GEO: 'Position',
+  TZ: 'Time zone',
 };
 
 function typesOf(params: readonly string[]): string[] {
@@ -134,16 +219,42 @@ function fieldOf(name: string, params: string[], value: string): DsField {
       const where = types.includes('WORK') ? 'Work email' : types.includes('HOME') ? 'Home email' : 'Email';
       return { label: where, value };
     }
-    case 'ADR': return { label: LABEL.ADR!, value: value.split(';').map((x) => x.trim()).filter(Boolean).join(', ') };
-    case 'ORG': return { label: LABEL.ORG!, value: value.split(';').filter(Boolean).join(', ') };
-    case 'DTSTART': case 'DTEND': case 'DUE': case 'BDAY': {
+    case 'ADR':
+      return {
+        label: LABEL.ADR!,
+        value: value
+          .split(';')
+          .map((x) => x.trim())
+          .filter(Boolean)
+          .join(', '),
+      };
+    case 'ORG':
+      return { label: LABEL.ORG!, value: value.split(';').filter(Boolean).join(', ') };
+    case 'DTSTART':
+    case 'DTEND':
+    case 'DUE':
+    case 'BDAY': {
       const tz = params.find((p) => p.startsWith('TZID='))?.slice(5);
       return { label: LABEL[name]!, value: readableDate(value, tz) };
     }
-    case 'PHOTO': case 'LOGO': case 'SOUND': case 'ATTACH':
-      return { label: name === 'PHOTO' ? 'Photo' : name.charAt(0) + name.slice(1).toLowerCase(), value: `${Math.round(value.length * 0.75 / 1024)} KB attached` };
+    case 'PHOTO':
+    case 'LOGO':
+    case 'SOUND':
+    case 'ATTACH':
+      return {
+        label: name === 'PHOTO' ? 'Photo' : name.charAt(0) + name.slice(1).toLowerCase(),
+        value: `${Math.round((value.length * 0.75) / 1024)} KB attached`,
+      };
     default:
-      return { label: LABEL[name] ?? name.replace(/^X-/, '').toLowerCase().replace(/^./, (c) => c.toUpperCase()), value };
+      return {
+        label:
+          LABEL[name] ??
+          name
+            .replace(/^X-/, '')
+            .toLowerCase()
+            .replace(/^./, (c) => c.toUpperCase()),
+        value,
+      };
   }
 }
 
@@ -165,7 +276,11 @@ export function readableFields(text: string): DsField[] {
   const nested: string[] = [];
   for (const line of lines) {
     let p;
-    try { p = parseProperty(line); } catch { continue; }
+    try {
+      p = parseProperty(line);
+    } catch {
+      continue;
+    }
     if (p.name === 'BEGIN') {
       const what = p.value.trim().toUpperCase();
       if (!['VCARD', 'VCALENDAR', 'VEVENT', 'VTODO'].includes(what)) nested.push(what);
@@ -176,7 +291,8 @@ export function readableFields(text: string): DsField[] {
       continue;
     }
     if (nested.length) {
-      if (nested[nested.length - 1] === 'VALARM' && p.name === 'TRIGGER') out.push({ label: 'Reminder', value: p.value.trim() });
+      if (nested[nested.length - 1] === 'VALARM' && p.name === 'TRIGGER')
+        out.push({ label: 'Reminder', value: p.value.trim() });
       continue;
     }
     if (HIDDEN.has(p.name)) continue;
@@ -189,7 +305,15 @@ export function readableFields(text: string): DsField[] {
   return out.filter((f) => !(f.label === 'Full name' && (f.value === fn || !f.value)));
 }
 
-export interface DsItemView { store: DsStoreName; id: string; name: string; type: string; size: number; fields: DsField[]; missing?: boolean }
+export interface DsItemView {
+  store: DsStoreName;
+  id: string;
+  name: string;
+  type: string;
+  size: number;
+  fields: DsField[];
+  missing?: boolean;
+}
 
 async function itemText(blobs: BlobStore, hash: string): Promise<string | undefined> {
   const bytes = await blobs.get(hash);
@@ -201,38 +325,65 @@ const UNNAMED: Record<DsStoreName, string> = { contacts: '(no name)', calendar: 
 async function itemView(blobs: BlobStore, e: DsManifestEntry): Promise<DsItemView> {
   const text = await itemText(blobs, e.hash);
   return {
-    store: e.store, id: e.id, name: e.summary || UNNAMED[e.store], type: e.type, size: e.size,
-    fields: text === undefined ? [] : readableFields(text), ...(text === undefined ? { missing: true } : {}),
+    store: e.store,
+    id: e.id,
+    name: e.summary || UNNAMED[e.store],
+    type: e.type,
+    size: e.size,
+    fields: text === undefined ? [] : readableFields(text),
+    ...(text === undefined ? { missing: true } : {}),
   };
 }
 
-const byName = (a: DsManifestEntry, b: DsManifestEntry) => (a.summary || '\uffff').localeCompare(b.summary || '\uffff') || a.id.localeCompare(b.id);
+const byName = (a: DsManifestEntry, b: DsManifestEntry) =>
+  (a.summary || '\uffff').localeCompare(b.summary || '\uffff') || a.id.localeCompare(b.id);
 
 /**
  * One page of a DS backup's items of one store, by name, narrowed to names containing `q`.
  * Only the page's items are read from the store.
  */
 export async function dsSnapshotPageData(
-  db: Db, blobs: BlobStore, device: Pick<DeviceRow, 'id'>, snapshotId: string,
+  db: Db,
+  blobs: BlobStore,
+  device: Pick<DeviceRow, 'id'>,
+  snapshotId: string,
   q: { store?: string; page?: number; q?: string } = {},
 ) {
   const row = await dsSnapshotOf(db, device, snapshotId);
   const { entries } = await readDsManifest(db, blobs, row.id);
   const store: DsStoreName = q.store === 'calendar' ? 'calendar' : 'contacts';
   const needle = q.q?.trim().toLowerCase() ?? '';
-  const matching = entries.filter((e) => e.store === store && (!needle || e.summary.toLowerCase().includes(needle))).sort(byName);
+  const matching = entries
+    .filter((e) => e.store === store && (!needle || e.summary.toLowerCase().includes(needle)))
+    .sort(byName);
   const pages = Math.max(1, Math.ceil(matching.length / DS_PAGE_SIZE));
   const page = Math.min(Math.max(1, Math.floor(q.page ?? 1)), pages);
-  const items = await Promise.all(matching.slice((page - 1) * DS_PAGE_SIZE, page * DS_PAGE_SIZE).map((e) => itemView(blobs, e)));
+  const items = await Promise.all(
+    matching.slice((page - 1) * DS_PAGE_SIZE, page * DS_PAGE_SIZE).map((e) => itemView(blobs, e)),
+  );
   return {
-    snapshot: publicDsSnapshot(row), store, q: needle, page, pages, total: matching.length, items,
-    counts: { contacts: entries.filter((e) => e.store === 'contacts').length, calendar: entries.filter((e) => e.store === 'calendar').length },
+    snapshot: publicDsSnapshot(row),
+    store,
+    q: needle,
+    page,
+    pages,
+    total: matching.length,
+    items,
+    counts: {
+      contacts: entries.filter((e) => e.store === 'contacts').length,
+      calendar: entries.filter((e) => e.store === 'calendar').length,
+    },
   };
 }
 
 // Diffs ------------------------------------------------------------------------------------
 
-export interface DsFieldRow { label: string; before: string[]; after: string[]; changed: boolean }
+export interface DsFieldRow {
+  label: string;
+  before: string[];
+  after: string[];
+  changed: boolean;
+}
 
 /** Two versions' fields lined up by label (the newer one's order, then labels only the older had). */
 export function fieldRows(before: readonly DsField[], after: readonly DsField[]): DsFieldRow[] {
@@ -244,11 +395,19 @@ export function fieldRows(before: readonly DsField[], after: readonly DsField[])
   });
 }
 
-export interface DsChangedView { store: DsStoreName; name: string; previousName?: string; rows: DsFieldRow[] }
+export interface DsChangedView {
+  store: DsStoreName;
+  name: string;
+  previousName?: string;
+  rows: DsFieldRow[];
+}
 
 /** Every DS backup of the handset as a choice for the diff pickers, newest first. */
 function pickerOptions(rows: readonly DsSnapshotRow[], time: (ms: number) => string) {
-  return rows.map((s) => ({ id: s.id, label: `${time(s.createdAt)} · ${s.syncType} · ${s.contacts} contacts, ${s.events} events` }));
+  return rows.map((s) => ({
+    id: s.id,
+    label: `${time(s.createdAt)} · ${s.syncType} · ${s.contacts} contacts, ${s.events} events`,
+  }));
 }
 
 /**
@@ -257,20 +416,34 @@ function pickerOptions(rows: readonly DsSnapshotRow[], time: (ms: number) => str
  * fields side by side.
  */
 export async function dsDiffPageData(
-  db: Db, blobs: BlobStore, device: Pick<DeviceRow, 'id'>, q: { from?: string; to?: string }, time: (ms: number) => string,
+  db: Db,
+  blobs: BlobStore,
+  device: Pick<DeviceRow, 'id'>,
+  q: { from?: string; to?: string },
+  time: (ms: number) => string,
 ) {
   const own = await dsSnapshotsOf(db, device.id, 500);
   const options = pickerOptions(own, time);
   if (own.length < 2 && !(q.from && q.to)) {
-    return { ok: false as const, options, error: own.length ? 'This handset has one DS backup so far: there is nothing to compare it with.' : 'This handset has no DS backups yet.' };
+    return {
+      ok: false as const,
+      options,
+      error: own.length
+        ? 'This handset has one DS backup so far: there is nothing to compare it with.'
+        : 'This handset has no DS backups yet.',
+    };
   }
   let from: DsSnapshotRow;
   let to: DsSnapshotRow;
   try {
     to = q.to ? await dsSnapshotOf(db, device, q.to) : own[0]!;
-    from = q.from ? await dsSnapshotOf(db, device, q.from) : own.find((s) => s.createdAt < to.createdAt || (s.createdAt === to.createdAt && s.id < to.id)) ?? own[own.length - 1]!;
+    from = q.from
+      ? await dsSnapshotOf(db, device, q.from)
+      : (own.find((s) => s.createdAt < to.createdAt || (s.createdAt === to.createdAt && s.id < to.id)) ??
+        own[own.length - 1]!);
   } catch (err) {
-    if (err instanceof DsNotFound) return { ok: false as const, options, error: 'One of these DS backups is not a backup of this handset.' };
+    if (err instanceof DsNotFound)
+      return { ok: false as const, options, error: 'One of these DS backups is not a backup of this handset.' };
     throw err;
   }
   if (from.id === to.id) return { ok: false as const, options, error: 'Choose two different DS backups to compare.' };
@@ -280,25 +453,35 @@ export async function dsDiffPageData(
   const diff = diffDsManifests(a.entries, b.entries);
   const show = async (list: DsItemChange[], side: 'before' | 'after') =>
     Promise.all(list.slice(0, DS_DIFF_MAX).map((c) => itemView(blobs, c[side]!)));
-  const changed: DsChangedView[] = await Promise.all(diff.changed.slice(0, DS_DIFF_MAX).map(async (c) => {
-    const [old, now] = await Promise.all([itemText(blobs, c.before!.hash), itemText(blobs, c.after!.hash)]);
-    return {
-      store: c.store, name: c.after!.summary || c.before!.summary || UNNAMED[c.store],
-      ...(c.before!.summary !== c.after!.summary && c.before!.summary ? { previousName: c.before!.summary } : {}),
-      rows: fieldRows(old ? readableFields(old) : [], now ? readableFields(now) : []),
-    };
-  }));
+  const changed: DsChangedView[] = await Promise.all(
+    diff.changed.slice(0, DS_DIFF_MAX).map(async (c) => {
+      const [old, now] = await Promise.all([itemText(blobs, c.before!.hash), itemText(blobs, c.after!.hash)]);
+      return {
+        store: c.store,
+        name: c.after!.summary || c.before!.summary || UNNAMED[c.store],
+        ...(c.before!.summary !== c.after!.summary && c.before!.summary ? { previousName: c.before!.summary } : {}),
+        rows: fieldRows(old ? readableFields(old) : [], now ? readableFields(now) : []),
+      };
+    }),
+  );
   return {
-    ok: true as const, options, from: publicDsSnapshot(from), to: publicDsSnapshot(to),
-    byStore: diff.byStore, unchanged: diff.unchanged,
+    ok: true as const,
+    options,
+    from: publicDsSnapshot(from),
+    to: publicDsSnapshot(to),
+    byStore: diff.byStore,
+    unchanged: diff.unchanged,
     totals: { added: diff.added.length, removed: diff.removed.length, changed: diff.changed.length },
-    added: await show(diff.added, 'after'), removed: await show(diff.removed, 'before'), changed,
+    added: await show(diff.added, 'after'),
+    removed: await show(diff.removed, 'before'),
+    changed,
   };
 }
 
 /** "2 contacts changed, 1 contact added" for a summary line. */
 export function diffSummary(byStore: Record<DsStoreName, { added: number; removed: number; changed: number }>): string {
-  const noun = (store: DsStoreName, n: number) => `${n} ${store === 'contacts' ? (n === 1 ? 'contact' : 'contacts') : (n === 1 ? 'event' : 'events')}`;
+  const noun = (store: DsStoreName, n: number) =>
+    `${n} ${store === 'contacts' ? (n === 1 ? 'contact' : 'contacts') : n === 1 ? 'event' : 'events'}`;
   const parts: string[] = [];
   for (const store of DS_STORE_NAMES) {
     const c = byStore[store];

@@ -35,7 +35,11 @@ export function contentLines(text: string): string[] {
     const prev = out.length ? out[out.length - 1]! : undefined;
     if ((line.startsWith(' ') || line.startsWith('\t')) && prev !== undefined) {
       out[out.length - 1] = prev + line.slice(1);
-    } else if (prev !== undefined && /ENCODING=QUOTED-PRINTABLE/i.test(prev.split(':', 1)[0] ?? '') && prev.endsWith('=')) {
+    } else if (
+      prev !== undefined &&
+      /ENCODING=QUOTED-PRINTABLE/i.test(prev.split(':', 1)[0] ?? '') &&
+      prev.endsWith('=')
+    ) {
       out[out.length - 1] = prev.slice(0, -1) + line;
     } else if (line.length) {
       out.push(line);
@@ -51,7 +55,10 @@ export function parseProperty(line: string): VProperty {
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (c === '"') quoted = !quoted;
-    else if (c === ':' && !quoted) { colon = i; break; }
+    else if (c === ':' && !quoted) {
+      colon = i;
+      break;
+    }
   }
   if (colon < 0) throw new VObjectError(`not a content line: ${line.slice(0, 40)}`);
   const [rawName, ...rawParams] = line.slice(0, colon).split(';');
@@ -101,7 +108,13 @@ export function textValue(p: VProperty): string {
 export function summarize(text: string): VSummary {
   const props = contentLines(text).map(parseProperty);
   const begins = props.filter((p) => p.name === 'BEGIN').map((p) => p.value.trim().toUpperCase());
-  const kind: VKind = begins.includes('VCARD') ? 'vcard' : begins.includes('VEVENT') ? 'vevent' : begins.includes('VTODO') ? 'vtodo' : 'unknown';
+  const kind: VKind = begins.includes('VCARD')
+    ? 'vcard'
+    : begins.includes('VEVENT')
+      ? 'vevent'
+      : begins.includes('VTODO')
+        ? 'vtodo'
+        : 'unknown';
   const get = (n: string) => props.find((p) => p.name === n);
   const uid = get('UID') ? textValue(get('UID')!).trim() : undefined;
   let summary = '';
@@ -115,7 +128,12 @@ export function summarize(text: string): VSummary {
   } else if (get('SUMMARY')) {
     summary = textValue(get('SUMMARY')!).trim();
   }
-  return { kind, ...(uid ? { uid } : {}), summary: summary.slice(0, 200), ...(get('VERSION') ? { version: get('VERSION')!.value.trim() } : {}) };
+  return {
+    kind,
+    ...(uid ? { uid } : {}),
+    summary: summary.slice(0, 200),
+    ...(get('VERSION') ? { version: get('VERSION')!.value.trim() } : {}),
+  };
 }
 
 /** Properties that change on every write or only say who wrote it: not part of what a person would compare. */
@@ -131,10 +149,15 @@ export function fields(text: string, opts: { ignore?: readonly string[] } = {}):
   for (const p of contentLines(text).map(parseProperty)) {
     if (VOLATILE.has(p.name) || p.name === 'VERSION' || opts.ignore?.includes(p.name)) continue;
     // Structured values keep their trailing empty components or drop them (ORG:Acme;; is ORG:Acme).
-    const value = textValue(p).trim().replace(/(?<!\\);+$/, '');
+    const value = textValue(p)
+      .trim()
+      .replace(/(?<!\\);+$/, '');
     // An empty property (`TITLE:`, `ORG:;;;`) says nothing: clients add and drop them freely.
     if (!value.replace(/;/g, '')) continue;
-    const params = p.params.filter((x) => !/^(ENCODING|CHARSET)=/i.test(x)).map((x) => x.toUpperCase()).sort();
+    const params = p.params
+      .filter((x) => !/^(ENCODING|CHARSET)=/i.test(x))
+      .map((x) => x.toUpperCase())
+      .sort();
     out.push(`${p.name}${params.length ? `;${params.join(';')}` : ''}:${value}`);
   }
   return out.sort();

@@ -40,7 +40,15 @@ beforeAll(async () => {
   resetAuthGates();
   srv = await startTestServer();
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-limits-'));
-  [handset] = openFleet({ server: srv.dmUrl, devices: 1, stateDir, encoding: 'xml', auth: 'md5', mediaScale: 0.01, seed: 31 }) as [VirtualHandset];
+  [handset] = openFleet({
+    server: srv.dmUrl,
+    devices: 1,
+    stateDir,
+    encoding: 'xml',
+    auth: 'md5',
+    mediaScale: 0.01,
+    seed: 31,
+  }) as [VirtualHandset];
   await provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }]);
   await addDsAccount(srv.ctx.db, { devId: handset.devId, user: 'ada', pass: 'ada-secret' });
 });
@@ -54,17 +62,32 @@ afterAll(async () => {
   resetAuthGates();
 });
 
-interface Answer { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
 
 /** One POST from the given local address. */
 function post(pathname: string, from: string, body: Uint8Array | string, type: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: srv.server.port, path: pathname, method: 'POST', localAddress: from, agent: false, headers: { 'content-type': type } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: srv.server.port,
+        path: pathname,
+        method: 'POST',
+        localAddress: from,
+        agent: false,
+        headers: { 'content-type': type },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -75,8 +98,12 @@ let sid = 1000;
 function badDm(devId: string, sessionId = String(++sid)): Uint8Array {
   const m: SyncMLMessage = {
     hdr: {
-      verDTD: '1.2', verProto: 'DM/1.2', sessionId, msgId: 1,
-      target: { locURI: srv.dmUrl }, source: { locURI: devId },
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId,
+      msgId: 1,
+      target: { locURI: srv.dmUrl },
+      source: { locURI: devId },
       cred: { meta: { type: AUTH_TYPE.md5, format: 'b64' }, data: 'bm90IGEgcmVhbCBkaWdlc3Q=' },
     },
     body: { commands: [{ kind: 'Alert', cmdId: 1, data: '1201', items: [] }], final: true },
@@ -143,19 +170,33 @@ describe('POST /dm failed-authentication limits', () => {
     const s = await handset.connect({ initiator: 'client' });
     expect(s.ok).toBe(true);
     expect(s.statusesReceived['401']).toBe(1);
-    for (let i = 0; i < PER_ID; i++) expect((await dmFrom('127.0.0.1', handset.devId)).status, `failure ${i + 1} after the reset`).toBe(200);
+    for (let i = 0; i < PER_ID; i++)
+      expect((await dmFrom('127.0.0.1', handset.devId)).status, `failure ${i + 1} after the reset`).toBe(200);
     expect429(await dmFrom('127.0.0.1', handset.devId));
   }, 60_000);
 });
 
 let dsSession = 0;
 function dsInit(source: string, pass: string | null): Uint8Array {
-  const commands: Command[] = [{ kind: 'Alert', cmdId: 1, data: '200', items: [{ target: { locURI: 'card' }, source: { locURI: './contacts' }, meta: { anchor: { next: '1' } } }] }];
+  const commands: Command[] = [
+    {
+      kind: 'Alert',
+      cmdId: 1,
+      data: '200',
+      items: [{ target: { locURI: 'card' }, source: { locURI: './contacts' }, meta: { anchor: { next: '1' } } }],
+    },
+  ];
   const m: SyncMLMessage = {
     hdr: {
-      verDTD: '1.2', verProto: 'SyncML/1.2', sessionId: String(++dsSession), msgId: 1,
-      target: { locURI: 'http://127.0.0.1/ds' }, source: { locURI: source },
-      ...(pass === null ? {} : { cred: { meta: { type: AUTH_TYPE.basic, format: 'b64' }, data: basicCredential('ada', pass) } }),
+      verDTD: '1.2',
+      verProto: 'SyncML/1.2',
+      sessionId: String(++dsSession),
+      msgId: 1,
+      target: { locURI: 'http://127.0.0.1/ds' },
+      source: { locURI: source },
+      ...(pass === null
+        ? {}
+        : { cred: { meta: { type: AUTH_TYPE.basic, format: 'b64' }, data: basicCredential('ada', pass) } }),
     },
     body: { commands, final: true },
   };
@@ -210,18 +251,43 @@ describe('sessions that never authenticate', () => {
     const device = (await getDeviceByDevId(db, handset.devId))!;
     // The device's sessions, each with whether its state says it authenticated (a finished one's state is '{}': neither).
     const count = async (where: (s: { status: string; authenticated?: boolean }) => boolean) =>
-      (await rows<{ status: string; state: string }>(db, sql`select status, state from dm_sessions where device_id = ${device.id}`))
-        .map((r) => ({ status: r.status, authenticated: (JSON.parse(r.state) as { authenticated?: boolean }).authenticated }))
+      (
+        await rows<{ status: string; state: string }>(
+          db,
+          sql`select status, state from dm_sessions where device_id = ${device.id}`,
+        )
+      )
+        .map((r) => ({
+          status: r.status,
+          authenticated: (JSON.parse(r.state) as { authenticated?: boolean }).authenticated,
+        }))
         .filter(where).length;
     const unauthenticated = () => count((s) => s.authenticated === false);
     const authenticatedActive = () => count((s) => s.status === 'active' && s.authenticated === true);
     const completeBefore = await count((s) => s.status === 'complete');
     // A session of many messages: half a megabyte to the handset and back, as Large Objects.
     const value = new Uint8Array(512 * 1024).map((_, i) => (i * 7) & 0xff);
-    const job = await insertJob(db, { deviceId: device.id, kind: 'dm-commands', payload: { work: [
-      { id: 'put', kind: 'add', items: [{ path: './AppData/Ringtones/Upload', format: 'bin', type: 'application/octet-stream', value: base64Encode(value) }] },
-      { id: 'get', kind: 'get', paths: ['./AppData/Ringtones/Upload'] },
-    ] } });
+    const job = await insertJob(db, {
+      deviceId: device.id,
+      kind: 'dm-commands',
+      payload: {
+        work: [
+          {
+            id: 'put',
+            kind: 'add',
+            items: [
+              {
+                path: './AppData/Ringtones/Upload',
+                format: 'bin',
+                type: 'application/octet-stream',
+                value: base64Encode(value),
+              },
+            ],
+          },
+          { id: 'get', kind: 'get', paths: ['./AppData/Ringtones/Upload'] },
+        ],
+      },
+    });
     const session = handset.connect({ initiator: 'client' });
     // The flood starts once the handset's session has authenticated (each bad message gives
     // the device a new nonce, which would only make an unauthenticated handset retry).
@@ -229,15 +295,17 @@ describe('sessions that never authenticate', () => {
     expect(await authenticatedActive()).toBe(1);
     let sent = 0;
     let maxSeen = 0;
-    const flood = Promise.all(Array.from({ length: 10 }, async () => {
-      while (sent < 500) {
-        sent++;
-        const a = await dmFrom('127.0.0.10', handset.devId);
-        expect(a.status).toBe(200);
-        expect(hdrStatus(a)).toBe(String(StatusCode.Unauthorized));
-        maxSeen = Math.max(maxSeen, await unauthenticated());
-      }
-    }));
+    const flood = Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (sent < 500) {
+          sent++;
+          const a = await dmFrom('127.0.0.10', handset.devId);
+          expect(a.status).toBe(200);
+          expect(hdrStatus(a)).toBe(String(StatusCode.Unauthorized));
+          maxSeen = Math.max(maxSeen, await unauthenticated());
+        }
+      }),
+    );
     const [s] = await Promise.all([session, flood]);
     expect(s.error).toBeUndefined();
     expect(s.ok).toBe(true);

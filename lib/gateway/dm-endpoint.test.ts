@@ -33,8 +33,20 @@ beforeAll(async () => {
   srv = await startTestServer();
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-fleet-'));
   // Even handsets speak XML, odd ones WBXML; MD5 both ways.
-  handsets = openFleet({ server: srv.dmUrl, devices: FLEET, stateDir, encoding: 'mixed', auth: 'md5', mediaScale: 0.01, seed: 7 });
-  await provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
+  handsets = openFleet({
+    server: srv.dmUrl,
+    devices: FLEET,
+    stateDir,
+    encoding: 'mixed',
+    auth: 'md5',
+    mediaScale: 0.01,
+    seed: 7,
+  });
+  await provisionFleet(
+    srv.ctx.db,
+    handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })),
+    { inprocPush: true },
+  );
   for (const h of handsets) {
     h.listen(srv.ctx.push.inproc);
     h.onSession((s) => sessions.set(h.devId, [...(sessions.get(h.devId) ?? []), s]));
@@ -49,9 +61,11 @@ afterAll(async () => {
 describe('DM endpoint with a fleet of virtual handsets', () => {
   it('completes a session with each of 50 handsets, half in WBXML, MD5 both ways', async () => {
     const queue = [...handsets];
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      for (let h = queue.shift(); h; h = queue.shift()) await h.connect({ initiator: 'client' });
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let h = queue.shift(); h; h = queue.shift()) await h.connect({ initiator: 'client' });
+      }),
+    );
     for (const h of handsets) {
       const s = sessions.get(h.devId)?.[0];
       expect(s, h.devId).toBeDefined();
@@ -81,7 +95,11 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
       const device = (await getDeviceByDevId(srv.ctx.db, h.devId))!;
       const payload: DmCommandsPayload = {
         work: [
-          { id: 'put', kind: 'add', items: [{ path: LO_PATH, format: 'bin', type: 'audio/mpeg', value: base64Encode(bytes) }] },
+          {
+            id: 'put',
+            kind: 'add',
+            items: [{ path: LO_PATH, format: 'bin', type: 'audio/mpeg', value: base64Encode(bytes) }],
+          },
           { id: 'get', kind: 'get', paths: [LO_PATH] },
         ],
       };
@@ -94,11 +112,13 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
       const sent = uploads.get(h.devId)!;
       // Server to handset: the handset's tree holds exactly the bytes, in several messages.
       expect(sha256(h.tree.read(LO_PATH)!)).toBe(sha256(sent));
-      expect(s.messagesIn).toBeGreaterThan(2 * 1024 * 1024 / h.identity.maxMsgSize);
+      expect(s.messagesIn).toBeGreaterThan((2 * 1024 * 1024) / h.identity.maxMsgSize);
       // Handset to server: the Get came back whole.
       const job = (await getJob(srv.ctx.db, jobIds.get(h.devId)!))!;
       expect(job.status).toBe('succeeded');
-      const events = (JSON.parse(job.result!) as { events: Array<{ type: string; status: number; size?: number; sha256?: string }> }).events;
+      const events = (
+        JSON.parse(job.result!) as { events: Array<{ type: string; status: number; size?: number; sha256?: string }> }
+      ).events;
       const result = events.find((e) => e.type === 'result')!;
       expect(result).toMatchObject({ status: 200, size: sent.length, sha256: sha256(sent) });
     }
@@ -119,7 +139,11 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
     picks.forEach((h, i) => expect(sessions.get(h.devId)!.length).toBe(before[i]! + 1));
     // A notification signed with the wrong password is dropped by the handset.
     const h = handsets[20]!;
-    const device = { ...(await getDeviceByDevId(srv.ctx.db, h.devId))!, serverDerived: 'AAAAAAAAAAAAAAAAAAAAAA==', serverPassword: null };
+    const device = {
+      ...(await getDeviceByDevId(srv.ctx.db, h.devId))!,
+      serverDerived: 'AAAAAAAAAAAAAAAAAAAAAA==',
+      serverPassword: null,
+    };
     await wakeDevice(srv.ctx.push, device);
     await h.idle();
     expect(h.rejectedNotifications).toBe(1);
@@ -132,7 +156,11 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
     const good = h.tree.read(secretPath)!;
     h.tree.set(secretPath, 'wrong-password');
     const device = (await getDeviceByDevId(srv.ctx.db, h.devId))!;
-    const job = await insertJob(srv.ctx.db, { deviceId: device.id, kind: 'dm-commands', payload: { work: [{ id: 'get', kind: 'get', paths: ['./DevInfo/Mod'] }] } });
+    const job = await insertJob(srv.ctx.db, {
+      deviceId: device.id,
+      kind: 'dm-commands',
+      payload: { work: [{ id: 'get', kind: 'get', paths: ['./DevInfo/Mod'] }] },
+    });
     const seenBefore = device.lastSeenAt;
     const s = await h.connect({ initiator: 'client' });
     expect(s?.ok).toBe(false);
@@ -143,6 +171,8 @@ describe('DM endpoint with a fleet of virtual handsets', () => {
     h.tree.set(secretPath, good);
     const again = await h.connect({ initiator: 'client' });
     expect(again?.ok, again?.error?.message).toBe(true);
-    expect((await getJob(srv.ctx.db, job.id))!.status, (await getJob(srv.ctx.db, job.id))!.result ?? '').toBe('succeeded');
+    expect((await getJob(srv.ctx.db, job.id))!.status, (await getJob(srv.ctx.db, job.id))!.result ?? '').toBe(
+      'succeeded',
+    );
   }, 60_000);
 });

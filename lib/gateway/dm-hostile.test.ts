@@ -23,7 +23,9 @@ const HUNDRED_MB = 100 * 1024 * 1024;
 let srv: TestServer;
 let dm: URL;
 const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
+const onUnhandled = (reason: unknown) => {
+  unhandled.push(reason);
+};
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
@@ -44,7 +46,10 @@ afterAll(async () => {
 function unknownDeviceMessage(sessionId = '1'): SyncMLMessage {
   return {
     hdr: {
-      verDTD: '1.2', verProto: 'DM/1.2', sessionId, msgId: 1,
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId,
+      msgId: 1,
       target: { locURI: srv.dmUrl },
       source: { locURI: 'IMEI:000000000000000' },
       cred: { meta: { type: AUTH_TYPE.md5, format: 'b64' }, data: 'bm90IGEgcmVhbCBkaWdlc3Q=' },
@@ -53,28 +58,52 @@ function unknownDeviceMessage(sessionId = '1'): SyncMLMessage {
     body: {
       commands: [
         { kind: 'Alert', cmdId: 1, data: '1201', items: [] },
-        { kind: 'Replace', cmdId: 2, items: [
-          { source: { locURI: './DevInfo/DevId' }, data: 'IMEI:000000000000000' },
-          { source: { locURI: './DevInfo/Man' }, data: 'Hostile Inc.' },
-        ] },
+        {
+          kind: 'Replace',
+          cmdId: 2,
+          items: [
+            { source: { locURI: './DevInfo/DevId' }, data: 'IMEI:000000000000000' },
+            { source: { locURI: './DevInfo/Man' }, data: 'Hostile Inc.' },
+          ],
+        },
       ],
       final: true,
     },
   };
 }
 
-interface Answer { status: number; headers: http.IncomingHttpHeaders; body: Buffer; ms: number }
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  ms: number;
+}
 
 /** One request with a body we hold in memory; we pick every header ourselves. */
-function request(opts: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string }): Promise<Answer> {
+function request(opts: {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: Uint8Array | string;
+}): Promise<Answer> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const req = http.request(dm, { method: opts.method ?? 'POST', headers: opts.headers ?? {}, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - started }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      dm,
+      { method: opts.method ?? 'POST', headers: opts.headers ?? {}, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+            ms: performance.now() - started,
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -154,8 +183,13 @@ function rawExchange(bytes: string): Promise<string> {
     const chunks: Buffer[] = [];
     sock.on('data', (c: Buffer) => chunks.push(c));
     sock.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    sock.on('error', (e: NodeJS.ErrnoException) => (chunks.length ? resolve(Buffer.concat(chunks).toString('latin1')) : reject(e)));
-    sock.setTimeout(5_000, () => { sock.destroy(); reject(new Error('no answer within 5 s')); });
+    sock.on('error', (e: NodeJS.ErrnoException) =>
+      chunks.length ? resolve(Buffer.concat(chunks).toString('latin1')) : reject(e),
+    );
+    sock.setTimeout(5_000, () => {
+      sock.destroy();
+      reject(new Error('no answer within 5 s'));
+    });
     sock.write(bytes);
   });
 }
@@ -176,8 +210,9 @@ async function expectUnknownDeviceAnswer(sessionId: string, encoding: 'xml' | 'w
 describe('POST /dm with hostile input', () => {
   it('refuses a DOCTYPE with entity declarations (billion laughs) with 400, quickly', async () => {
     const lols = Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i};`.repeat(10)}">`).join('');
-    const xml = `<?xml version="1.0"?><!DOCTYPE SyncML [<!ENTITY lol0 "lol">${lols}]>`
-      + `<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>&lol9;</VerDTD></SyncHdr><SyncBody/></SyncML>`;
+    const xml =
+      `<?xml version="1.0"?><!DOCTYPE SyncML [<!ENTITY lol0 "lol">${lols}]>` +
+      `<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>&lol9;</VerDTD></SyncHdr><SyncBody/></SyncML>`;
     const res = await postXml(xml);
     expect(res.status).toBe(400);
     expect(res.ms).toBeLessThan(QUICK_MS);
@@ -222,9 +257,10 @@ describe('POST /dm with hostile input', () => {
 
   it('refuses 10,000-deep nesting inside SyncBody with 400, quickly (XML and WBXML)', async () => {
     const depth = 10_000;
-    const xml = '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>'
-      + '<SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>t</LocURI></Target><Source><LocURI>s</LocURI></Source></SyncHdr>'
-      + `<SyncBody>${'<Atomic>'.repeat(depth)}${'</Atomic>'.repeat(depth)}</SyncBody></SyncML>`;
+    const xml =
+      '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>' +
+      '<SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>t</LocURI></Target><Source><LocURI>s</LocURI></Source></SyncHdr>' +
+      `<SyncBody>${'<Atomic>'.repeat(depth)}${'</Atomic>'.repeat(depth)}</SyncBody></SyncML>`;
     const res = await postXml(xml);
     expect(res.status).toBe(400);
     expect(res.ms).toBeLessThan(QUICK_MS);
@@ -233,7 +269,12 @@ describe('POST /dm with hostile input', () => {
     const root = messageToElement(unknownDeviceMessage());
     let nest: XmlElement = { name: 'Atomic', children: [] };
     for (let i = 1; i < depth; i++) nest = { name: 'Atomic', children: [nest] };
-    const wbxml = encodeWbxml({ ...root, children: root.children.map((c) => (typeof c === 'object' && 'name' in c && c.name === 'SyncBody' ? { name: 'SyncBody', children: [nest] } : c)) });
+    const wbxml = encodeWbxml({
+      ...root,
+      children: root.children.map((c) =>
+        typeof c === 'object' && 'name' in c && c.name === 'SyncBody' ? { name: 'SyncBody', children: [nest] } : c,
+      ),
+    });
     const wres = await postWbxml(wbxml);
     expect(wres.status).toBe(400);
     expect(wres.ms).toBeLessThan(QUICK_MS);
@@ -243,7 +284,18 @@ describe('POST /dm with hostile input', () => {
   it('refuses truncated WBXML with 400 at every cut', async () => {
     const full = encodeMessage(unknownDeviceMessage(), 'wbxml');
     expect(decodeMessage(full, 'wbxml').hdr.source.locURI).toBe('IMEI:000000000000000'); // the uncut message is valid
-    const cuts = [...new Set([1, 4, 6, Math.floor(full.length / 3), Math.floor(full.length / 2), full.length - 10, full.length - 2, full.length - 1])];
+    const cuts = [
+      ...new Set([
+        1,
+        4,
+        6,
+        Math.floor(full.length / 3),
+        Math.floor(full.length / 2),
+        full.length - 10,
+        full.length - 2,
+        full.length - 1,
+      ]),
+    ];
     for (const cut of cuts) {
       const res = await postWbxml(full.subarray(0, cut));
       expect(res.status, `cut at ${cut} of ${full.length}`).toBe(400);
@@ -255,7 +307,12 @@ describe('POST /dm with hostile input', () => {
   it('refuses garbage bytes with 400 in both encodings', async () => {
     const garbage = new Uint8Array(4096);
     let x = 0x2545f491;
-    for (let i = 0; i < garbage.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; garbage[i] = x & 0xff; }
+    for (let i = 0; i < garbage.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      garbage[i] = x & 0xff;
+    }
     for (const res of [await postXml(garbage), await postWbxml(garbage), await postXml('not xml at all <<<>>>')]) {
       expect(res.status).toBe(400);
       expect(res.body.toString()).toMatch(/^(malformed|unsupported|invalid): /);
@@ -271,7 +328,11 @@ describe('POST /dm with hostile input', () => {
 
   it('refuses a wrong or missing content type with 415', async () => {
     const body = encodeMessage(unknownDeviceMessage(), 'xml');
-    const cases: Record<string, string>[] = [{ 'content-type': 'text/xml' }, { 'content-type': 'application/json' }, {}];
+    const cases: Record<string, string>[] = [
+      { 'content-type': 'text/xml' },
+      { 'content-type': 'application/json' },
+      {},
+    ];
     for (const headers of cases) {
       const res = await request({ headers, body });
       expect(res.status, JSON.stringify(headers)).toBe(415);
@@ -290,25 +351,36 @@ describe('POST /dm with hostile input', () => {
 
   it('refuses an invalid Content-Length with 400', async () => {
     for (const value of ['abc', '-1', '12x', '1e3', '99999999999999999999999']) {
-      const answer = await rawExchange(`POST /dm HTTP/1.1\r\nHost: x\r\nContent-Type: ${MIME.dmXml}\r\nContent-Length: ${value}\r\n\r\n<SyncML/>`);
+      const answer = await rawExchange(
+        `POST /dm HTTP/1.1\r\nHost: x\r\nContent-Type: ${MIME.dmXml}\r\nContent-Length: ${value}\r\n\r\n<SyncML/>`,
+      );
       expect(answer, `Content-Length: ${value}`).toMatch(/^HTTP\/1\.1 400 /);
     }
     // Two conflicting lengths (request smuggling) are refused too.
-    const dup = await rawExchange(`POST /dm HTTP/1.1\r\nHost: x\r\nContent-Type: ${MIME.dmXml}\r\nContent-Length: 3\r\nContent-Length: 9\r\n\r\nabcdefghi`);
+    const dup = await rawExchange(
+      `POST /dm HTTP/1.1\r\nHost: x\r\nContent-Type: ${MIME.dmXml}\r\nContent-Length: 3\r\nContent-Length: 9\r\n\r\nabcdefghi`,
+    );
     expect(dup).toMatch(/^HTTP\/1\.1 400 /);
   });
 
   it('answers every mutation of a valid WBXML message with 200, 400 or 413, never 500', async () => {
     const valid = encodeMessage(unknownDeviceMessage('fuzz'), 'wbxml');
     let x = 0x1234567;
-    const rnd = (n: number) => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return (x >>> 0) % n; };
+    const rnd = (n: number) => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
     const seen = new Map<number, number>();
     for (let i = 0; i < 200; i++) {
       const m = new Uint8Array(valid);
       for (let k = 1 + rnd(4); k > 0; k--) m[rnd(m.length)] = rnd(256);
       const res = await postWbxml(m);
       seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
-      expect([200, 400, 413], `mutation ${i}: ${Buffer.from(m).toString('hex')} -> ${res.body.toString()}`).toContain(res.status);
+      expect([200, 400, 413], `mutation ${i}: ${Buffer.from(m).toString('hex')} -> ${res.body.toString()}`).toContain(
+        res.status,
+      );
     }
     expect(seen.get(400)).toBeGreaterThan(0);
   });
@@ -320,7 +392,11 @@ describe('POST /dm with hostile input', () => {
 
   it('is still alive afterwards, with no unhandled rejection', async () => {
     await expectUnknownDeviceAnswer('final');
-    const res = await fetch(srv.dmUrl, { method: 'POST', headers: { 'content-type': MIME.dmXml }, body: '<!DOCTYPE x>' });
+    const res = await fetch(srv.dmUrl, {
+      method: 'POST',
+      headers: { 'content-type': MIME.dmXml },
+      body: '<!DOCTYPE x>',
+    });
     expect(res.status).toBe(400);
     expect(unhandled).toEqual([]);
   });

@@ -32,7 +32,10 @@ it('a restart between two messages of a backup session loses nothing', async () 
   const [h] = openFleet({ server: srv.dmUrl, devices: 1, stateDir, auth: 'md5', mediaScale: 0.02, seed: 3 });
   await describeVirtualModels(srv.ctx.db);
   await provisionFleet(srv.ctx.db, [{ ...h!.identity, nonces: { ...h!.state.nonces } }]);
-  const { job } = await createBackupJob(srv.ctx.db, (await getDeviceByDevId(srv.ctx.db, h!.devId))!, { trigger: 'on-demand', actor: 'test' });
+  const { job } = await createBackupJob(srv.ctx.db, (await getDeviceByDevId(srv.ctx.db, h!.devId))!, {
+    trigger: 'on-demand',
+    actor: 'test',
+  });
 
   let sent = 0;
   let restarted = false;

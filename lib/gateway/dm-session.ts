@@ -13,8 +13,16 @@ import { MIME } from '../omadm/message';
 import type { Secret } from '../omadm/auth';
 import { newNonce } from '../omadm/auth';
 import {
-  abortSession, enqueueWork, newServerSession, receive, respond, rejectUnknownDevice, signResponse,
-  type DeviceAuth, type ServerSessionState, type SessionEvent,
+  abortSession,
+  enqueueWork,
+  newServerSession,
+  receive,
+  respond,
+  rejectUnknownDevice,
+  signResponse,
+  type DeviceAuth,
+  type ServerSessionState,
+  type SessionEvent,
 } from '../omadm/session/server';
 import { log } from '../core/log';
 import { handleSessionEvents, workForNewSession } from './dm-work';
@@ -45,9 +53,24 @@ export const SERVER_MAX_MSG_SIZE = 512 * 1024;
 export const SERVER_MAX_OBJ_SIZE = 16 * 1024 * 1024;
 
 export function deviceAuth(d: DeviceRow): DeviceAuth {
-  const client: Secret = { user: d.clientUser, derived: d.clientDerived, ...(d.clientPassword ? { password: d.clientPassword } : {}) };
-  const server: Secret = { user: d.serverId, derived: d.serverDerived, ...(d.serverPassword ? { password: d.serverPassword } : {}) };
-  return { clientScheme: d.clientAuth, client, serverScheme: d.serverAuth, server, clientNonce: d.clientNonce, serverNonce: d.serverNonce };
+  const client: Secret = {
+    user: d.clientUser,
+    derived: d.clientDerived,
+    ...(d.clientPassword ? { password: d.clientPassword } : {}),
+  };
+  const server: Secret = {
+    user: d.serverId,
+    derived: d.serverDerived,
+    ...(d.serverPassword ? { password: d.serverPassword } : {}),
+  };
+  return {
+    clientScheme: d.clientAuth,
+    client,
+    serverScheme: d.serverAuth,
+    server,
+    clientNonce: d.clientNonce,
+    serverNonce: d.serverNonce,
+  };
 }
 
 function replyType(encoding: Encoding, requestType: string): string {
@@ -82,7 +105,12 @@ async function storageFullAnswer(ctx: AppContext, input: DmInput): Promise<DmAns
   if (!device) return undefined;
   const auth = deviceAuth(device);
   const existing = await findActiveSession(ctx.db, device.id, input.message.hdr.sessionId);
-  const received = receive(await sessionState(ctx, device, input, existing), { message: input.message, rawBody: input.rawBody, hmacHeader: input.hmacHeader }, auth, Date.now());
+  const received = receive(
+    await sessionState(ctx, device, input, existing),
+    { message: input.message, rawBody: input.rawBody, hmacHeader: input.hmacHeader },
+    auth,
+    Date.now(),
+  );
   if (received.authUpdate?.clientNonce !== undefined) auth.clientNonce = received.authUpdate.clientNonce;
   if (received.authUpdate?.serverNonce !== undefined) auth.serverNonce = received.authUpdate.serverNonce;
   const out = respond(abortSession(received.state), auth);
@@ -93,13 +121,23 @@ async function storageFullAnswer(ctx: AppContext, input: DmInput): Promise<DmAns
 }
 
 /** The session's state as stored, or a new session's. */
-async function sessionState(ctx: AppContext, device: DeviceRow, input: DmInput, existing: { id: string; state: string } | undefined): Promise<ServerSessionState> {
+async function sessionState(
+  ctx: AppContext,
+  device: DeviceRow,
+  input: DmInput,
+  existing: { id: string; state: string } | undefined,
+): Promise<ServerSessionState> {
   return existing
     ? await decodeState<ServerSessionState>(ctx.db, existing.id, existing.state)
     : newServerSession(
-      { serverId: device.serverId, maxMsgSize: SERVER_MAX_MSG_SIZE, maxObjSize: SERVER_MAX_OBJ_SIZE, respURI: respUri(ctx, input) },
-      { devId: input.message.hdr.source.locURI, sessionId: input.message.hdr.sessionId, encoding: input.encoding },
-    );
+        {
+          serverId: device.serverId,
+          maxMsgSize: SERVER_MAX_MSG_SIZE,
+          maxObjSize: SERVER_MAX_OBJ_SIZE,
+          respURI: respUri(ctx, input),
+        },
+        { devId: input.message.hdr.source.locURI, sessionId: input.message.hdr.sessionId, encoding: input.encoding },
+      );
 }
 
 async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer> {
@@ -112,13 +150,18 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
     // Same answer as a wrong password, so probing does not reveal which DevIds exist.
     log.info({ devId }, 'DM message from an unknown device');
     const reply = rejectUnknownDevice(message, newNonce());
-    return { status: 200, body: encodeMessage(reply, encoding), headers: { 'content-type': contentType }, auth: 'failed' };
+    return {
+      status: 200,
+      body: encodeMessage(reply, encoding),
+      headers: { 'content-type': contentType },
+      auth: 'failed',
+    };
   }
 
   const now = Date.now();
   const auth = deviceAuth(device);
   const existing = await findActiveSession(db, device.id, message.hdr.sessionId);
-  if (!existing && isLateStatuses(message) && await findSession(db, device.id, message.hdr.sessionId, 'complete')) {
+  if (!existing && isLateStatuses(message) && (await findSession(db, device.id, message.hdr.sessionId, 'complete'))) {
     // Statuses for our last message of a session that is already over: nothing to answer.
     return { status: 200, body: new Uint8Array(0), headers: { 'content-type': contentType } };
   }
@@ -130,7 +173,10 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
   if (nonces.clientNonce !== undefined) auth.clientNonce = nonces.clientNonce;
   if (nonces.serverNonce !== undefined) auth.serverNonce = nonces.serverNonce;
 
-  const sessionRowId = existing?.id ?? (await insertSession(db, { deviceId: device.id, sessionId: message.hdr.sessionId, state: JSON.stringify(state) })).id;
+  const sessionRowId =
+    existing?.id ??
+    (await insertSession(db, { deviceId: device.id, sessionId: message.hdr.sessionId, state: JSON.stringify(state) }))
+      .id;
 
   // Work is queued once the handset has proved who it is, never for an unauthenticated peer.
   // ('authenticated' comes once per session, on the message that proved it.)
@@ -190,12 +236,23 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
     });
   });
   const failed = received.events.some((e: SessionEvent) => e.type === 'auth-failed');
-  return { status: 200, body, headers, ...(failed ? { auth: 'failed' as const } : received.events.some((e: SessionEvent) => e.type === 'authenticated') ? { auth: 'ok' as const } : {}) };
+  return {
+    status: 200,
+    body,
+    headers,
+    ...(failed
+      ? { auth: 'failed' as const }
+      : received.events.some((e: SessionEvent) => e.type === 'authenticated')
+        ? { auth: 'ok' as const }
+        : {}),
+  };
 }
 
 /** A client's closing message of statuses only, which some clients send after our last message. */
 function isLateStatuses(message: SyncMLMessage): boolean {
-  return message.body.final && message.body.commands.length > 0 && message.body.commands.every((c) => c.kind === 'Status');
+  return (
+    message.body.final && message.body.commands.length > 0 && message.body.commands.every((c) => c.kind === 'Status')
+  );
 }
 
 function respUri(ctx: AppContext, input: DmInput): string | undefined {

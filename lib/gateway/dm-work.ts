@@ -9,7 +9,13 @@ import type { AppContext } from '../core/context';
 import type { DeviceRow } from '@/db/queries/devices';
 import { getDevice, updateDevice } from '@/db/queries/devices';
 import {
-  blockedByFailure, getJob, jobsInSession, runnableJobs, runningElsewhere, updateJob, type JobRow,
+  blockedByFailure,
+  getJob,
+  jobsInSession,
+  runnableJobs,
+  runningElsewhere,
+  updateJob,
+  type JobRow,
 } from '@/db/queries/jobs';
 import { insertAudit } from '@/db/queries/audit';
 import { lastCompleteSnapshot } from '@/db/queries/snapshots';
@@ -30,11 +36,23 @@ import { storageFull } from '../jobs/storage';
 import { log } from '../core/log';
 
 const INVENTORY = 'inventory';
-const INVENTORY_PATHS = ['./DevDetail/FwV', './DevDetail/SwV', './DevDetail/HwV', './Ext/Network/Bearer', './Ext/Network/Roaming', './Ext/Network/Operator'];
+const INVENTORY_PATHS = [
+  './DevDetail/FwV',
+  './DevDetail/SwV',
+  './DevDetail/HwV',
+  './Ext/Network/Bearer',
+  './Ext/Network/Roaming',
+  './Ext/Network/Operator',
+];
 
 type Ev = SessionEvent & { type: string; [k: string]: unknown };
 
-export async function workForNewSession(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number): Promise<WorkRequest[]> {
+export async function workForNewSession(
+  ctx: AppContext,
+  device: DeviceRow,
+  sessionRowId: string,
+  now: number,
+): Promise<WorkRequest[]> {
   // Jobs still held by a session the handset never finished were interrupted there.
   for (const job of await runningElsewhere(ctx.db, device.id, sessionRowId)) {
     if (!job.sessionRef) continue; // waiting for a result alert, not bound to a session
@@ -52,10 +70,17 @@ function jobIdOf(workId: string): string | undefined {
 }
 
 /** Where handsets reach this server (package downloads): PUBLIC_URL, else the Host they used. */
-export interface SessionOptions { baseUrl: string }
+export interface SessionOptions {
+  baseUrl: string;
+}
 
 export async function handleSessionEvents(
-  ctx: AppContext, deviceIn: DeviceRow, sessionRowId: string, events: readonly SessionEvent[], now: number, opts: SessionOptions,
+  ctx: AppContext,
+  deviceIn: DeviceRow,
+  sessionRowId: string,
+  events: readonly SessionEvent[],
+  now: number,
+  opts: SessionOptions,
 ): Promise<WorkRequest[]> {
   let device = deviceIn;
   const work: WorkRequest[] = [];
@@ -78,7 +103,16 @@ export async function handleSessionEvents(
         ...(info['./DevInfo/Mod'] ? { model: info['./DevInfo/Mod'] } : {}),
       });
     } else if (e.type === 'generic-alert') {
-      work.push(...(await onGenericAlert(ctx, device, sessionRowId, e as Extract<SessionEvent, { type: 'generic-alert' }>, now, opts)));
+      work.push(
+        ...(await onGenericAlert(
+          ctx,
+          device,
+          sessionRowId,
+          e as Extract<SessionEvent, { type: 'generic-alert' }>,
+          now,
+          opts,
+        )),
+      );
     } else if (e.type === 'session-end') {
       ended = true;
     }
@@ -104,7 +138,9 @@ export async function handleSessionEvents(
     const job = await getJob(ctx.db, jobId);
     // A job a newer session of the handset has taken over is that session's now.
     if (!job || job.deviceId !== device.id || job.status !== 'running' || job.sessionRef !== sessionRowId) continue;
-    const step = await storageGuard(ctx, device, job, () => jobHandler(job).onEvents(ctx, device, job, list, { id: sessionRowId, baseUrl: opts.baseUrl }));
+    const step = await storageGuard(ctx, device, job, () =>
+      jobHandler(job).onEvents(ctx, device, job, list, { id: sessionRowId, baseUrl: opts.baseUrl }),
+    );
     work.push(...step.work);
     if (step.ended) anEnd = true;
   }
@@ -126,7 +162,12 @@ export async function handleSessionEvents(
  * How it stops is the kind's (a backup's attempt is failed, its snapshot with it; a restore
  * is queued again from where it stands); a kind that does not say fails. Other errors propagate.
  */
-async function storageGuard(ctx: AppContext, device: DeviceRow, job: JobRow, run: () => Promise<JobStep>): Promise<JobStep> {
+async function storageGuard(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow,
+  run: () => Promise<JobStep>,
+): Promise<JobStep> {
   try {
     return await run();
   } catch (err) {
@@ -142,11 +183,20 @@ async function storageGuard(ctx: AppContext, device: DeviceRow, job: JobRow, run
 }
 
 /** Starts the handset's runnable jobs in this session. */
-async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: string, now: number, opts: { scheduleDue: boolean } & SessionOptions): Promise<WorkRequest[]> {
+async function startJobs(
+  ctx: AppContext,
+  device: DeviceRow,
+  sessionRowId: string,
+  now: number,
+  opts: { scheduleDue: boolean } & SessionOptions,
+): Promise<WorkRequest[]> {
   for (const job of await blockedByFailure(ctx.db, device.id)) {
     // Its reason goes with it: "out of space" is what the operator must act on, not "a backup failed".
     const why = job.dependsOn ? (await getJob(ctx.db, job.dependsOn))?.error : undefined;
-    await updateJob(ctx.db, job.id, { status: 'failed', error: `the safety backup it waited for failed${why ? `: ${why}` : ''}` });
+    await updateJob(ctx.db, job.id, {
+      status: 'failed',
+      error: `the safety backup it waited for failed${why ? `: ${why}` : ''}`,
+    });
   }
   if (opts.scheduleDue) await queueDueBackup(ctx, device, now);
   const out: WorkRequest[] = [];
@@ -170,12 +220,22 @@ async function startJobs(ctx: AppContext, device: DeviceRow, sessionRowId: strin
 async function queueDueBackup(ctx: AppContext, device: DeviceRow, now: number): Promise<void> {
   const policy = await policyFor(ctx.db, device);
   const last = await lastCompleteSnapshot(ctx.db, device.id);
-  const due = nextScheduledBackup(policy, { devId: device.devId, createdAt: device.createdAt, lastCompleteAt: last?.completedAt ?? null });
-  if (due !== undefined && due <= now) await createBackupJob(ctx.db, device, { trigger: 'scheduled', actor: 'scheduler', reason: 'connected while due' });
+  const due = nextScheduledBackup(policy, {
+    devId: device.devId,
+    createdAt: device.createdAt,
+    lastCompleteAt: last?.completedAt ?? null,
+  });
+  if (due !== undefined && due <= now)
+    await createBackupJob(ctx.db, device, { trigger: 'scheduled', actor: 'scheduler', reason: 'connected while due' });
 }
 
 async function onGenericAlert(
-  ctx: AppContext, device: DeviceRow, sessionRowId: string, e: Extract<SessionEvent, { type: 'generic-alert' }>, now: number, opts: SessionOptions,
+  ctx: AppContext,
+  device: DeviceRow,
+  sessionRowId: string,
+  e: Extract<SessionEvent, { type: 'generic-alert' }>,
+  now: number,
+  opts: SessionOptions,
 ): Promise<WorkRequest[]> {
   const out: WorkRequest[] = [];
   for (const item of e.items) {
@@ -184,11 +244,21 @@ async function onGenericAlert(
       br = parseBrAlert({ ...item, type: item.type ?? '', format: item.format ?? 'chr' } as GenericAlertItem);
     } catch (err) {
       log.info({ devId: device.devId, type: item.type, err: (err as Error).message }, 'malformed B&R alert');
-      await insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'dm.alert-rejected', deviceId: device.id, details: { type: item.type, error: (err as Error).message } });
+      await insertAudit(ctx.db, {
+        actor: `device:${device.devId}`,
+        action: 'dm.alert-rejected',
+        deviceId: device.id,
+        details: { type: item.type, error: (err as Error).message },
+      });
       continue;
     }
     if (!br) {
-      await insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'dm.generic-alert', deviceId: device.id, details: { correlator: e.correlator, item } });
+      await insertAudit(ctx.db, {
+        actor: `device:${device.devId}`,
+        action: 'dm.generic-alert',
+        deviceId: device.id,
+        details: { correlator: e.correlator, item },
+      });
       // A FUMO or SCOMO result for a restore: the Correlator is `<job id>:<item>`.
       const m = e.correlator ? /^([0-9a-f-]{36}):(\d+)$/.exec(e.correlator) : null;
       const job = m ? await getJob(ctx.db, m[1]!) : undefined;
@@ -200,9 +270,15 @@ async function onGenericAlert(
       continue;
     }
     if (br.kind === 'backupRequest') {
-      await createBackupJob(ctx.db, device, { trigger: 'device', categories: br.alert.categories, actor: `device:${device.devId}`, reason: br.alert.reason });
+      await createBackupJob(ctx.db, device, {
+        trigger: 'device',
+        categories: br.alert.categories,
+        actor: `device:${device.devId}`,
+        reason: br.alert.reason,
+      });
       // Answered in this same session once the inventory is in (it usually is not yet in Package #1).
-      if ((await getSessionRow(ctx.db, sessionRowId))?.readyAt) out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
+      if ((await getSessionRow(ctx.db, sessionRowId))?.readyAt)
+        out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
     } else if (br.kind === 'localBackupResult' || br.kind === 'localRestoreResult') {
       await onLocalResult(ctx, device, e.correlator, br);
     } else if (br.kind === 'dsResult') {
@@ -214,10 +290,17 @@ async function onGenericAlert(
 
 /** The session is over: whatever it still held is done, or interrupted. */
 async function endOfSession(ctx: AppContext, sessionRowId: string, now: number): Promise<void> {
-  for (const job of await jobsInSession(ctx.db, sessionRowId)) await interrupt(ctx, job, 'the session ended before the job finished', now, true);
+  for (const job of await jobsInSession(ctx.db, sessionRowId))
+    await interrupt(ctx, job, 'the session ended before the job finished', now, true);
 }
 
-async function interrupt(ctx: AppContext, job: JobRow, reason: string, now: number, sessionEnded = false): Promise<void> {
+async function interrupt(
+  ctx: AppContext,
+  job: JobRow,
+  reason: string,
+  now: number,
+  sessionEnded = false,
+): Promise<void> {
   const handler = jobHandler(job);
   if (handler.interrupt) await handler.interrupt(ctx, job, reason, now, sessionEnded);
   else await requeueInterrupted(ctx, job, reason);

@@ -45,12 +45,34 @@ import { arbMessage } from '../../test/support/arbitrary-message';
 import { decodeMessage, encodeMessage } from '../omadm/codec/index';
 import { messageToElement, NS_METINF } from '../omadm/codec/syncml';
 import { AUTH_TYPE, basicCredential, md5Derived, md5Digest, nonceBytes } from '../omadm/auth';
-import { encodingOf, MIME, type Command, type Cred, type Encoding, type Item, type Status, type SyncMLMessage } from '../omadm/message';
+import {
+  encodingOf,
+  MIME,
+  type Command,
+  type Cred,
+  type Encoding,
+  type Item,
+  type Status,
+  type SyncMLMessage,
+} from '../omadm/message';
 import { base64Encode, utf8Encode } from '../omadm/util/bytes';
 import { DS_MAX_BODY } from './ds-http';
 import {
-  FuzzClient, garbageBody, hostileUri, deepNestingCase, entityCase, wrongTypesCase, mib, mutate, oddEncoding,
-  Rng, settleHeap, shuffle, tableCounts, type Answer, type FuzzCase,
+  FuzzClient,
+  garbageBody,
+  hostileUri,
+  deepNestingCase,
+  entityCase,
+  wrongTypesCase,
+  mib,
+  mutate,
+  oddEncoding,
+  Rng,
+  settleHeap,
+  shuffle,
+  tableCounts,
+  type Answer,
+  type FuzzCase,
 } from '../../test/support/fuzz-kit';
 import { startTestServer, type TestServer } from '../../test/support/test-server';
 
@@ -78,7 +100,10 @@ type Category = FloodCategory | 'session' | 'hijack';
 // ---------------------------------------------------------------------------------------
 // World: server, accounts, their real sessions
 
-interface Captured { headers: Record<string, string>; body: Uint8Array }
+interface Captured {
+  headers: Record<string, string>;
+  body: Uint8Array;
+}
 interface Acc {
   user: string;
   pass: string;
@@ -96,41 +121,99 @@ let srv: TestServer;
 let url: string;
 let fz: FuzzClient<Category>;
 const accs: Record<'basic' | 'md5' | 'other', Acc> = {
-  basic: { user: 'fz-basic', pass: 'basic-secret-1', auth: 'basic', devId: 'IMEI:356938035643809', model: 'nimbus-n1', enc: 'xml', ds: undefined!, accountId: '', captured: [] },
-  md5: { user: 'fz-md5', pass: 'md5-secret-22', auth: 'md5', devId: 'IMEI:490154203237518', model: 'korra-k7', enc: 'wbxml', ds: undefined!, accountId: '', captured: [] },
-  other: { user: 'fz-other', pass: 'other-secret-333', auth: 'basic', devId: 'IMEI:356938035643817', model: 'nimbus-n2', enc: 'wbxml', ds: undefined!, accountId: '', captured: [] },
+  basic: {
+    user: 'fz-basic',
+    pass: 'basic-secret-1',
+    auth: 'basic',
+    devId: 'IMEI:356938035643809',
+    model: 'nimbus-n1',
+    enc: 'xml',
+    ds: undefined!,
+    accountId: '',
+    captured: [],
+  },
+  md5: {
+    user: 'fz-md5',
+    pass: 'md5-secret-22',
+    auth: 'md5',
+    devId: 'IMEI:490154203237518',
+    model: 'korra-k7',
+    enc: 'wbxml',
+    ds: undefined!,
+    accountId: '',
+    captured: [],
+  },
+  other: {
+    user: 'fz-other',
+    pass: 'other-secret-333',
+    auth: 'basic',
+    devId: 'IMEI:356938035643817',
+    model: 'nimbus-n2',
+    enc: 'wbxml',
+    ds: undefined!,
+    accountId: '',
+    captured: [],
+  },
 };
 const all = () => [accs.basic, accs.md5, accs.other];
 /** Strings no answer may carry: passwords, the stored derived secrets, the basic credentials. */
 let secrets: string[] = [];
 const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => { unhandled.push(reason); };
+const onUnhandled = (reason: unknown) => {
+  unhandled.push(reason);
+};
 const db = () => srv.ctx.db;
 
-interface Baseline { rss: number; heap?: number; counts: Map<string, number>; images: Map<string, string> }
+interface Baseline {
+  rss: number;
+  heap?: number;
+  counts: Map<string, number>;
+  images: Map<string, string>;
+}
 let baseline: Baseline;
 
-const recording = (sink: Captured[]): Transport => async (req) => {
-  sink.push({ headers: { ...req.headers }, body: new Uint8Array(req.body ?? new Uint8Array(0)) });
-  return httpTransport(req);
-};
+const recording =
+  (sink: Captured[]): Transport =>
+  async (req) => {
+    sink.push({ headers: { ...req.headers }, body: new Uint8Array(req.body ?? new Uint8Array(0)) });
+    return httpTransport(req);
+  };
 
 function clientConfig(a: Acc, over: Partial<DsClientConfig> = {}): DsClientConfig {
   return {
-    serverUrl: url, user: a.user, password: a.pass, scheme: a.auth, devId: a.devId, man: 'Fuzz', mod: a.model, swV: '1.0', encoding: a.enc,
-    maxMsgSize: 64 * 1024, stores: ['contacts', 'calendar'], syncType: 'two-way', transport: httpTransport, ...over,
+    serverUrl: url,
+    user: a.user,
+    password: a.pass,
+    scheme: a.auth,
+    devId: a.devId,
+    man: 'Fuzz',
+    mod: a.model,
+    swV: '1.0',
+    encoding: a.enc,
+    maxMsgSize: 64 * 1024,
+    stores: ['contacts', 'calendar'],
+    syncType: 'two-way',
+    transport: httpTransport,
+    ...over,
   };
 }
 
 /** Everything the server keeps of an account, its content included, as one string: equal means byte-identical. */
 async function accountImage(accountId: string): Promise<string> {
   const c = db();
-  const account = await row(c, sql`select id, device_id, username, derived, auth, created_at from ds_accounts where id = ${accountId}`);
-  const items = await rows<{ hash: string }>(c, sql`select * from ds_items where account_id = ${accountId} order by id`);
+  const account = await row(
+    c,
+    sql`select id, device_id, username, derived, auth, created_at from ds_accounts where id = ${accountId}`,
+  );
+  const items = await rows<{ hash: string }>(
+    c,
+    sql`select * from ds_items where account_id = ${accountId} order by id`,
+  );
   const stores = await rows(c, sql`select * from ds_stores where account_id = ${accountId} order by store`);
   const snapshots = await rows(c, sql`select * from ds_snapshots where account_id = ${accountId} order by id`);
   const content: string[] = [];
-  for (const i of items) content.push(Buffer.from((await srv.ctx.blobs.get(i.hash)) ?? new Uint8Array()).toString('base64'));
+  for (const i of items)
+    content.push(Buffer.from((await srv.ctx.blobs.get(i.hash)) ?? new Uint8Array()).toString('base64'));
   return JSON.stringify({ account, items, stores, snapshots, content });
 }
 
@@ -142,12 +225,31 @@ beforeAll(async () => {
   resetEnvCache();
   srv = await startTestServer();
   url = `http://127.0.0.1:${srv.server.port}/ds`;
-  fz = new FuzzClient<Category>({ port: srv.server.port, defaultPath: '/ds', concurrency: CONCURRENCY, timeoutMs: REQUEST_TIMEOUT_MS });
+  fz = new FuzzClient<Category>({
+    port: srv.server.port,
+    defaultPath: '/ds',
+    concurrency: CONCURRENCY,
+    timeoutMs: REQUEST_TIMEOUT_MS,
+  });
   for (const [i, a] of all().entries()) {
-    await provisionDevice(srv.ctx.db, { devId: a.devId, manufacturer: 'Fuzz', model: a.model, serverId: 'rewind', clientAuth: 'md5', clientUser: `u${i}`, clientPass: `p${i}`, serverPass: `s${i}` });
-    a.accountId = (await addDsAccount(srv.ctx.db, { devId: a.devId, user: a.user, pass: a.pass, auth: a.auth })).account.id;
+    await provisionDevice(srv.ctx.db, {
+      devId: a.devId,
+      manufacturer: 'Fuzz',
+      model: a.model,
+      serverId: 'rewind',
+      clientAuth: 'md5',
+      clientUser: `u${i}`,
+      clientPass: `p${i}`,
+      serverPass: `s${i}`,
+    });
+    a.accountId = (
+      await addDsAccount(srv.ctx.db, { devId: a.devId, user: a.user, pass: a.pass, auth: a.auth })
+    ).account.id;
     // A first two-way sync: 508 and slow, every item up; recorded, the source of replays.
-    const out = await runDsSession(clientConfig(a, { transport: recording(a.captured) }), generatedHandsetDs(600 + i, a.model));
+    const out = await runDsSession(
+      clientConfig(a, { transport: recording(a.captured) }),
+      generatedHandsetDs(600 + i, a.model),
+    );
     expect(out.ok, out.error).toBe(true);
     a.ds = out.ds!;
   }
@@ -197,7 +299,8 @@ function judgeHttp(c: Case, a: Answer): string | undefined {
     if (!a.headers['retry-after']) throw new Error('429 without Retry-After');
     return 'http 429';
   }
-  if (c.expectHttp !== undefined && a.status !== c.expectHttp) throw new Error(`expected HTTP ${c.expectHttp}, got ${a.status}`);
+  if (c.expectHttp !== undefined && a.status !== c.expectHttp)
+    throw new Error(`expected HTTP ${c.expectHttp}, got ${a.status}`);
   if (a.status >= 400 && a.status < 500) return `http ${a.status}`;
   if (a.status !== 200) throw new Error(`HTTP ${a.status}`);
   return undefined;
@@ -211,7 +314,8 @@ function judgeRefused(c: Case, a: Answer): string {
   const hs = hdrStatusOf(reply);
   if (!hs) throw new Error('200 without a SyncHdr Status');
   const code = Number(hs.data);
-  if (code !== 401 && code !== 407) throw new Error(`SyncHdr Status ${hs.data} for a client that cannot have authenticated`);
+  if (code !== 401 && code !== 407)
+    throw new Error(`SyncHdr Status ${hs.data} for a client that cannot have authenticated`);
   if (!hs.chal?.meta.type || !hs.chal.meta.nextNonce) throw new Error(`${code} without a Chal`);
   for (const x of reply.body.commands) {
     if (x.kind !== 'Status') throw new Error(`a ${x.kind} sent to an unauthenticated client`);
@@ -220,7 +324,11 @@ function judgeRefused(c: Case, a: Answer): string {
   return `syncml ${code}`;
 }
 
-interface Expect { cmdId: number; codes: number[]; apply?: (code: number) => void }
+interface Expect {
+  cmdId: number;
+  codes: number[];
+  apply?: (code: number) => void;
+}
 interface SessionCheck {
   msgId: number;
   hdr: number;
@@ -240,11 +348,16 @@ function judgeSession(c: Case, a: Answer): string {
   const reply = decodeReply(c, a);
   const hs = hdrStatusOf(reply);
   if (Number(hs?.data) !== chk.hdr) throw new Error(`SyncHdr Status ${hs?.data}, expected ${chk.hdr}`);
-  const statuses = reply.body.commands.filter((x): x is Status => x.kind === 'Status' && x.msgRef === chk.msgId && x.cmdRef !== 0);
+  const statuses = reply.body.commands.filter(
+    (x): x is Status => x.kind === 'Status' && x.msgRef === chk.msgId && x.cmdRef !== 0,
+  );
   const seen = new Set<number>();
   for (const e of chk.expect) {
     const got = statuses.filter((x) => x.cmdRef === e.cmdId).map((x) => Number(x.data));
-    if (got.length !== 1) throw new Error(`CmdID ${e.cmdId}: ${got.length} statuses (${got.join(',')}), expected one of ${e.codes.join('|')}`);
+    if (got.length !== 1)
+      throw new Error(
+        `CmdID ${e.cmdId}: ${got.length} statuses (${got.join(',')}), expected one of ${e.codes.join('|')}`,
+      );
     if (!e.codes.includes(got[0]!)) throw new Error(`CmdID ${e.cmdId}: expected ${e.codes.join('|')}, got ${got[0]}`);
     e.apply?.(got[0]!);
     seen.add(got[0]!);
@@ -256,27 +369,52 @@ function judgeSession(c: Case, a: Answer): string {
 // Building blocks
 
 const ctype = (enc: Encoding, rng?: Rng): string =>
-  rng && rng.bool(0.1) ? (enc === 'xml' ? MIME.dmXml : MIME.dmWbxml) : (enc === 'xml' ? MIME.dsXml : MIME.dsWbxml);
+  rng && rng.bool(0.1) ? (enc === 'xml' ? MIME.dmXml : MIME.dmWbxml) : enc === 'xml' ? MIME.dsXml : MIME.dsWbxml;
 const WRONG_DIGEST = 'bm90IGEgcmVhbCBkaWdlc3Q=';
 const cred = (data: string, type: string = AUTH_TYPE.basic, format = 'b64'): Cred => ({ meta: { type, format }, data });
-const phoneDevInf = (devId: string) => buildDevInf({ man: 'Fuzz', mod: 'F-1', devId, devTyp: 'phone', swV: '1.0' }, [{ store: 'contacts', uri: './contacts' }, { store: 'calendar', uri: './calendar' }]);
-const alertItem = (target: string, source: string, last?: string, next = '1'): Item => ({ target: { locURI: target }, source: { locURI: source }, meta: { anchor: { ...(last !== undefined ? { last } : {}), next } } });
+const phoneDevInf = (devId: string) =>
+  buildDevInf({ man: 'Fuzz', mod: 'F-1', devId, devTyp: 'phone', swV: '1.0' }, [
+    { store: 'contacts', uri: './contacts' },
+    { store: 'calendar', uri: './calendar' },
+  ]);
+const alertItem = (target: string, source: string, last?: string, next = '1'): Item => ({
+  target: { locURI: target },
+  source: { locURI: source },
+  meta: { anchor: { ...(last !== undefined ? { last } : {}), next } },
+});
 
-interface Who { source: string; user?: string; cred?: Cred | null }
+interface Who {
+  source: string;
+  user?: string;
+  cred?: Cred | null;
+}
 
 /** A Package #1 like a DS client's: DevInf Put, a two-way Alert per store; credentials in the header. */
-function pkg1(who: Who, sessionId: string, o: { msgId?: number; extra?: Command[]; final?: boolean; putItems?: Item[] } = {}): SyncMLMessage {
-  const c = who.cred === null ? undefined : who.cred ?? cred(WRONG_DIGEST);
+function pkg1(
+  who: Who,
+  sessionId: string,
+  o: { msgId?: number; extra?: Command[]; final?: boolean; putItems?: Item[] } = {},
+): SyncMLMessage {
+  const c = who.cred === null ? undefined : (who.cred ?? cred(WRONG_DIGEST));
   return {
     hdr: {
-      verDTD: '1.2', verProto: 'SyncML/1.2', sessionId, msgId: o.msgId ?? 1,
-      target: { locURI: url }, source: { locURI: who.source, ...(who.user ? { locName: who.user } : {}) },
+      verDTD: '1.2',
+      verProto: 'SyncML/1.2',
+      sessionId,
+      msgId: o.msgId ?? 1,
+      target: { locURI: url },
+      source: { locURI: who.source, ...(who.user ? { locName: who.user } : {}) },
       ...(c ? { cred: c } : {}),
       meta: { maxMsgSize: 65_536, maxObjSize: 1_048_576 },
     },
     body: {
       commands: [
-        { kind: 'Put', cmdId: 1, meta: { type: DEVINF_TYPE_XML }, items: o.putItems ?? [{ source: { locURI: DEVINF_URI_12 }, data: [phoneDevInf(who.source)] }] },
+        {
+          kind: 'Put',
+          cmdId: 1,
+          meta: { type: DEVINF_TYPE_XML },
+          items: o.putItems ?? [{ source: { locURI: DEVINF_URI_12 }, data: [phoneDevInf(who.source)] }],
+        },
         { kind: 'Alert', cmdId: 2, data: '200', items: [alertItem('card', './contacts', '1', '2')] },
         { kind: 'Alert', cmdId: 3, data: '200', items: [alertItem('cal', './calendar', '1', '2')] },
         ...(o.extra ?? []),
@@ -286,22 +424,49 @@ function pkg1(who: Who, sessionId: string, o: { msgId?: number; extra?: Command[
   };
 }
 
-const VCARD = 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Fuzz Person\r\nN:Person;Fuzz;;;\r\nTEL;TYPE=CELL:+44 7700 900000\r\nEND:VCARD\r\n';
+const VCARD =
+  'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Fuzz Person\r\nN:Person;Fuzz;;;\r\nTEL;TYPE=CELL:+44 7700 900000\r\nEND:VCARD\r\n';
 
 /** Every numeric and textual field DS uses, to be broken one at a time. */
 function richMessage(who: Who, sessionId: string): SyncMLMessage {
   return pkg1(who, sessionId, {
     extra: [
-      { kind: 'Status', cmdId: 4, msgRef: 1, cmdRef: 0, cmd: 'SyncHdr', targetRef: [url], sourceRef: [who.source], data: '200' },
+      {
+        kind: 'Status',
+        cmdId: 4,
+        msgRef: 1,
+        cmdRef: 0,
+        cmd: 'SyncHdr',
+        targetRef: [url],
+        sourceRef: [who.source],
+        data: '200',
+      },
       { kind: 'Get', cmdId: 5, meta: { type: DEVINF_TYPE_XML }, items: [{ target: { locURI: DEVINF_URI_12 } }] },
       {
-        kind: 'Sync', cmdId: 6, numberOfChanges: 3, target: { locURI: 'card' }, source: { locURI: './contacts' }, commands: [
+        kind: 'Sync',
+        cmdId: 6,
+        numberOfChanges: 3,
+        target: { locURI: 'card' },
+        source: { locURI: './contacts' },
+        commands: [
           { kind: 'Add', cmdId: 7, meta: { type: 'text/vcard' }, items: [{ source: { locURI: 'c1' }, data: VCARD }] },
-          { kind: 'Replace', cmdId: 8, items: [{ source: { locURI: 'c2' }, meta: { type: 'text/x-vcard', size: 400 }, data: VCARD, moreData: true }] },
+          {
+            kind: 'Replace',
+            cmdId: 8,
+            items: [
+              { source: { locURI: 'c2' }, meta: { type: 'text/x-vcard', size: 400 }, data: VCARD, moreData: true },
+            ],
+          },
           { kind: 'Delete', cmdId: 9, items: [{ source: { locURI: 'c3' } }] },
         ],
       },
-      { kind: 'Map', cmdId: 10, target: { locURI: 'card' }, source: { locURI: './contacts' }, mapItems: [{ target: { locURI: 'server-1' }, source: { locURI: 'c4' } }] },
+      {
+        kind: 'Map',
+        cmdId: 10,
+        target: { locURI: 'card' },
+        source: { locURI: './contacts' },
+        mapItems: [{ target: { locURI: 'server-1' }, source: { locURI: 'c4' } }],
+      },
     ],
   });
 }
@@ -315,7 +480,8 @@ function pickAcc(rng: Rng): Acc | undefined {
 /** Each account's MD5 nonce as the database has it: read before each flood message is made (every challenge renews it). */
 const nonces = new Map<string, string>();
 async function readNonces(): Promise<void> {
-  for (const a of await srv.ctx.db.select({ user: dsAccounts.username, nonce: dsAccounts.nonce }).from(dsAccounts)) nonces.set(a.user, a.nonce ?? '');
+  for (const a of await srv.ctx.db.select({ user: dsAccounts.username, nonce: dsAccounts.nonce }).from(dsAccounts))
+    nonces.set(a.user, a.nonce ?? '');
 }
 const currentNonce = (a: Acc): string => nonces.get(a.user) ?? '';
 const staleNonce = (a: Acc): string => a.ds.nonces[a.user] ?? 'c3RhbGU=';
@@ -323,40 +489,86 @@ const staleNonce = (a: Acc): string => a.ds.nonces[a.user] ?? 'c3RhbGU=';
 /** Credentials for `a` (or a user nobody has) that are wrong, forged, mistyped or replayed: never the right ones. */
 function wrongWho(rng: Rng, a: Acc | undefined): Who {
   if (!a) {
-    const user = rng.pick(['nobody', 'admin', 'root', '', 'fz-basic ', 'FZ-BASIC', 'fz-basic\u0000', "' OR 1=1 --", 'x'.repeat(300)]);
-    return { source: `IMEI:${rng.digits(15)}`, user, cred: rng.bool() ? cred(basicCredential(user, 'guess')) : cred(WRONG_DIGEST, AUTH_TYPE.md5) };
+    const user = rng.pick([
+      'nobody',
+      'admin',
+      'root',
+      '',
+      'fz-basic ',
+      'FZ-BASIC',
+      'fz-basic\u0000',
+      "' OR 1=1 --",
+      'x'.repeat(300),
+    ]);
+    return {
+      source: `IMEI:${rng.digits(15)}`,
+      user,
+      cred: rng.bool() ? cred(basicCredential(user, 'guess')) : cred(WRONG_DIGEST, AUTH_TYPE.md5),
+    };
   }
   const derived = md5Derived(a.user, a.pass);
   const other = a === accs.other ? accs.basic : accs.other;
-  const who = (c: Cred | null, user: string | undefined = a.user): Who => ({ source: a.devId, ...(user !== undefined ? { user } : {}), cred: c });
+  const who = (c: Cred | null, user: string | undefined = a.user): Who => ({
+    source: a.devId,
+    ...(user !== undefined ? { user } : {}),
+    cred: c,
+  });
   switch (rng.int(22)) {
-    case 0: return who(null);
-    case 1: return who(cred(basicCredential(a.user, `${a.pass}x`)));
-    case 2: return who(cred(basicCredential(a.user, '')));
-    case 3: return who(cred(base64Encode(utf8Encode(a.user)))); // no colon
-    case 4: return who(cred('not base64 !!'));
-    case 5: return who(cred('A'.repeat(10_000)));
-    case 6: return who(cred(basicCredential(other.user, a.pass))); // this password, another account
-    case 7: return who(cred(basicCredential(a.user.toUpperCase(), a.pass)));
-    case 8: return who(cred(a.pass, AUTH_TYPE.basic, 'chr'));
-    case 9: return who(cred(md5Digest(derived, nonceBytes(staleNonce(a))), AUTH_TYPE.md5)); // the right secret, a nonce already used
-    case 10: return who(cred(md5Digest(md5Derived(a.user, 'guess'), nonceBytes(currentNonce(a))), AUTH_TYPE.md5)); // knows the nonce, not the secret
-    case 11: return who(cred(md5Digest(md5Derived(other.user, other.pass), nonceBytes(currentNonce(a))), AUTH_TYPE.md5)); // another account's secret
-    case 12: return who(cred(derived, AUTH_TYPE.md5)); // the stored secret itself
-    case 13: return who(cred(md5Digest(derived, new Uint8Array(0)), AUTH_TYPE.md5));
-    case 14: return who(cred(base64Encode(rng.bytes(16)), AUTH_TYPE.md5), undefined); // no user name in the LocName
-    case 15: return who(cred(base64Encode(rng.bytes(16)), AUTH_TYPE.md5), other.user);
-    case 16: return who(cred(basicCredential(a.user, 'guess'), ' SYNCML:AUTH-BASIC '));
-    case 17: return who(cred(basicCredential(a.user, 'guess'), 'syncml:auth-x509'));
-    case 18: return who(cred(basicCredential(a.user, 'guess'), AUTH_TYPE.hmac));
-    case 19: return who(cred(base64Encode(rng.bytes(225)), AUTH_TYPE.md5));
-    case 20: return a.auth === 'md5' ? who(cred(basicCredential(a.user, a.pass))) : who(cred(md5Digest(derived, nonceBytes('')), AUTH_TYPE.md5)); // md5 accounts refuse basic
-    default: return who(cred(basicCredential(a.user, a.pass.slice(0, -1))));
+    case 0:
+      return who(null);
+    case 1:
+      return who(cred(basicCredential(a.user, `${a.pass}x`)));
+    case 2:
+      return who(cred(basicCredential(a.user, '')));
+    case 3:
+      return who(cred(base64Encode(utf8Encode(a.user)))); // no colon
+    case 4:
+      return who(cred('not base64 !!'));
+    case 5:
+      return who(cred('A'.repeat(10_000)));
+    case 6:
+      return who(cred(basicCredential(other.user, a.pass))); // this password, another account
+    case 7:
+      return who(cred(basicCredential(a.user.toUpperCase(), a.pass)));
+    case 8:
+      return who(cred(a.pass, AUTH_TYPE.basic, 'chr'));
+    case 9:
+      return who(cred(md5Digest(derived, nonceBytes(staleNonce(a))), AUTH_TYPE.md5)); // the right secret, a nonce already used
+    case 10:
+      return who(cred(md5Digest(md5Derived(a.user, 'guess'), nonceBytes(currentNonce(a))), AUTH_TYPE.md5)); // knows the nonce, not the secret
+    case 11:
+      return who(cred(md5Digest(md5Derived(other.user, other.pass), nonceBytes(currentNonce(a))), AUTH_TYPE.md5)); // another account's secret
+    case 12:
+      return who(cred(derived, AUTH_TYPE.md5)); // the stored secret itself
+    case 13:
+      return who(cred(md5Digest(derived, new Uint8Array(0)), AUTH_TYPE.md5));
+    case 14:
+      return who(cred(base64Encode(rng.bytes(16)), AUTH_TYPE.md5), undefined); // no user name in the LocName
+    case 15:
+      return who(cred(base64Encode(rng.bytes(16)), AUTH_TYPE.md5), other.user);
+    case 16:
+      return who(cred(basicCredential(a.user, 'guess'), ' SYNCML:AUTH-BASIC '));
+    case 17:
+      return who(cred(basicCredential(a.user, 'guess'), 'syncml:auth-x509'));
+    case 18:
+      return who(cred(basicCredential(a.user, 'guess'), AUTH_TYPE.hmac));
+    case 19:
+      return who(cred(base64Encode(rng.bytes(225)), AUTH_TYPE.md5));
+    case 20:
+      return a.auth === 'md5'
+        ? who(cred(basicCredential(a.user, a.pass)))
+        : who(cred(md5Digest(derived, nonceBytes('')), AUTH_TYPE.md5)); // md5 accounts refuse basic
+    default:
+      return who(cred(basicCredential(a.user, a.pass.slice(0, -1))));
   }
 }
 
-const fromCase = (cat: Category, msg: SyncMLMessage, enc: Encoding, rng: Rng, extra: Partial<Case> = {}): Case =>
-  ({ cat, body: encodeMessage(msg, enc), contentType: ctype(enc, rng), ...extra });
+const fromCase = (cat: Category, msg: SyncMLMessage, enc: Encoding, rng: Rng, extra: Partial<Case> = {}): Case => ({
+  cat,
+  body: encodeMessage(msg, enc),
+  contentType: ctype(enc, rng),
+  ...extra,
+});
 
 /** A captured request with its credentials (if any) replaced by wrong ones: a basic Pkg #1 verbatim would be a login. */
 function withoutValidCred(c: Captured, a: Acc): Uint8Array {
@@ -370,7 +582,10 @@ function withoutValidCred(c: Captured, a: Acc): Uint8Array {
 // ---------------------------------------------------------------------------------------
 // Flood generators
 
-interface Bases { xml: Uint8Array[]; wbxml: Uint8Array[] }
+interface Bases {
+  xml: Uint8Array[];
+  wbxml: Uint8Array[];
+}
 let bases: Bases;
 
 function buildBases(rng: Rng): Bases {
@@ -382,7 +597,9 @@ function buildBases(rng: Rng): Bases {
     out.wbxml.push(encodeMessage(msg, 'wbxml'));
   }
   // The real sessions' messages: the small ones all, of the Pkg #3 parts (up to 64 KB each) one per account, to keep the flood quick.
-  for (const a of all()) for (const [i, c] of a.captured.entries()) if (c.body.length <= 16_384 || i === 1) out[a.enc].push(withoutValidCred(c, a));
+  for (const a of all())
+    for (const [i, c] of a.captured.entries())
+      if (c.body.length <= 16_384 || i === 1) out[a.enc].push(withoutValidCred(c, a));
   return out;
 }
 
@@ -426,7 +643,12 @@ function* auth(n: number, rng: Rng): Generator<Case> {
       if (!m.hdr.cred) delete m.hdr.cred;
       yield fromCase('auth', m, enc, rng);
     } else {
-      yield fromCase('auth', rng.bool(0.3) ? richMessage(wrongWho(rng, a), `auth-${i}`) : pkg1(wrongWho(rng, a), `auth-${i}`), enc, rng);
+      yield fromCase(
+        'auth',
+        rng.bool(0.3) ? richMessage(wrongWho(rng, a), `auth-${i}`) : pkg1(wrongWho(rng, a), `auth-${i}`),
+        enc,
+        rng,
+      );
     }
   }
 }
@@ -435,7 +657,10 @@ function* arbValid(n: number, rng: Rng): Generator<Case> {
   const half = Math.ceil(n / 2);
   const xml = fc.sample(arbMessage({ maxNesting: 3 }), { seed: SEED + 2, numRuns: half });
   const wbxml = fc.sample(arbMessage({ maxNesting: 3, opaque: true }), { seed: SEED + 3, numRuns: n - half });
-  for (const [enc, list] of [['xml', xml], ['wbxml', wbxml]] as const) {
+  for (const [enc, list] of [
+    ['xml', xml],
+    ['wbxml', wbxml],
+  ] as const) {
     for (const m of list) {
       if (rng.bool(0.85)) m.hdr.verProto = 'SyncML/1.2';
       const a = pickAcc(rng);
@@ -455,7 +680,9 @@ function* wrongTypes(n: number, rng: Rng): Generator<Case> {
 function* deepNesting(n: number, rng: Rng): Generator<Case> {
   for (let i = 0; i < n; i++) {
     const who = wrongWho(rng, pickAcc(rng));
-    const { body, enc, expectHttp } = deepNestingCase(rng, () => messageToElement(rng.bool(0.3) ? richMessage(who, `nest-${i}`) : pkg1(who, `nest-${i}`)));
+    const { body, enc, expectHttp } = deepNestingCase(rng, () =>
+      messageToElement(rng.bool(0.3) ? richMessage(who, `nest-${i}`) : pkg1(who, `nest-${i}`)),
+    );
     yield { cat: 'deep-nesting', body, contentType: ctype(enc, rng), ...(expectHttp ? { expectHttp } : {}) };
   }
 }
@@ -464,10 +691,23 @@ function* entities(n: number, rng: Rng): Generator<Case> {
   const MARK = 'ZZENTZZ';
   for (let i = 0; i < n; i++) {
     const who = wrongWho(rng, pickAcc(rng));
-    const msg = pkg1(who, `ent-${i}`, { putItems: [{ source: { locURI: DEVINF_URI_12 }, data: MARK }, { source: { locURI: `./${MARK}` }, data: 'x' }] });
-    const c = entityCase(rng, messageToElement(msg), MARK, (payload) => pkg1(who, `ent-w${i}`, { putItems: [{ source: { locURI: `./${payload}` }, data: payload }] }));
+    const msg = pkg1(who, `ent-${i}`, {
+      putItems: [
+        { source: { locURI: DEVINF_URI_12 }, data: MARK },
+        { source: { locURI: `./${MARK}` }, data: 'x' },
+      ],
+    });
+    const c = entityCase(rng, messageToElement(msg), MARK, (payload) =>
+      pkg1(who, `ent-w${i}`, { putItems: [{ source: { locURI: `./${payload}` }, data: payload }] }),
+    );
     if ('wbxml' in c) yield fromCase('entities', c.wbxml, 'wbxml', rng);
-    else yield { cat: 'entities', body: c.xml, contentType: ctype('xml', rng), ...(c.expectHttp ? { expectHttp: c.expectHttp } : {}) };
+    else
+      yield {
+        cat: 'entities',
+        body: c.xml,
+        contentType: ctype('xml', rng),
+        ...(c.expectHttp ? { expectHttp: c.expectHttp } : {}),
+      };
   }
 }
 
@@ -479,18 +719,45 @@ function* locUris(n: number, rng: Rng): Generator<Case> {
     const who = wrongWho(rng, a);
     const where = rng.int(8);
     if (where === 0) who.source = hostileUri(rng, targets);
-    if (where === 1) who.user = rng.pick([`../${accs.other.user}`, `${accs.basic.user}/..`, `${accs.basic.user}\u0000`, ` ${accs.md5.user}`, `./${accs.other.user}`]);
+    if (where === 1)
+      who.user = rng.pick([
+        `../${accs.other.user}`,
+        `${accs.basic.user}/..`,
+        `${accs.basic.user}\u0000`,
+        ` ${accs.md5.user}`,
+        `./${accs.other.user}`,
+      ]);
     const msg = pkg1(who, `loc-${i}`);
     // Short enough that a message naming it three times still fits under DS_MAX_BODY.
     const uri = where >= 6 ? `./${MARK}` : hostileUri(rng, targets).slice(0, 200_000);
     if (where === 2) msg.hdr.target = { locURI: uri };
-    if (where === 3) msg.body.commands[1] = { kind: 'Alert', cmdId: 2, data: '200', items: [alertItem(uri, uri, uri, uri.slice(0, 100))] };
-    if (where === 4) msg.body.commands.push({ kind: 'Sync', cmdId: 4, target: { locURI: uri }, source: { locURI: uri }, commands: [{ kind: 'Add', cmdId: 5, items: [{ source: { locURI: uri }, data: VCARD }] }] });
+    if (where === 3)
+      msg.body.commands[1] = {
+        kind: 'Alert',
+        cmdId: 2,
+        data: '200',
+        items: [alertItem(uri, uri, uri, uri.slice(0, 100))],
+      };
+    if (where === 4)
+      msg.body.commands.push({
+        kind: 'Sync',
+        cmdId: 4,
+        target: { locURI: uri },
+        source: { locURI: uri },
+        commands: [{ kind: 'Add', cmdId: 5, items: [{ source: { locURI: uri }, data: VCARD }] }],
+      });
     if (where === 5) msg.hdr.respURI = uri;
     if (where >= 6) {
       msg.body.commands[1] = { kind: 'Alert', cmdId: 2, data: '200', items: [alertItem(uri, './contacts')] };
       const enc: Encoding = rng.bool(0.7) ? 'xml' : 'wbxml';
-      const { body, expectHttp } = oddEncoding(rng, enc, encodeMessage(msg, enc), () => messageToElement(msg), MARK, `./${MARK}`);
+      const { body, expectHttp } = oddEncoding(
+        rng,
+        enc,
+        encodeMessage(msg, enc),
+        () => messageToElement(msg),
+        MARK,
+        `./${MARK}`,
+      );
       yield { cat: 'locuri-encoding', body, contentType: ctype(enc, rng), ...(expectHttp ? { expectHttp } : {}) };
       continue;
     }
@@ -501,27 +768,121 @@ function* locUris(n: number, rng: Rng): Generator<Case> {
 function* hugeCounts(rng: Rng): Generator<Case> {
   const who = () => wrongWho(rng, pickAcc(rng));
   const big = (count: number, make: (i: number) => Command, enc: Encoding, extra: Partial<Case> = {}): Case =>
-    fromCase('huge-counts', pkg1(who(), `huge-${rng.next()}`, { extra: Array.from({ length: count }, (_, i) => make(i + 4)) }), enc, rng, extra);
+    fromCase(
+      'huge-counts',
+      pkg1(who(), `huge-${rng.next()}`, { extra: Array.from({ length: count }, (_, i) => make(i + 4)) }),
+      enc,
+      rng,
+      extra,
+    );
   const add = (i: number): Command => ({ kind: 'Add', cmdId: i, items: [{ source: { locURI: `c${i}` }, data: 'v' }] });
-  const sync = (cmds: Command[], numberOfChanges?: number): Command => ({ kind: 'Sync', cmdId: 4, target: { locURI: 'card' }, source: { locURI: './contacts' }, ...(numberOfChanges !== undefined ? { numberOfChanges } : {}), commands: cmds });
-  const raw = (xml: string, extra: Partial<Case> = {}): Case => ({ cat: 'huge-counts', body: utf8Encode(xml), contentType: MIME.dsXml, ...extra });
-  const wrap = (body: string) => `<?xml version="1.0"?><SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>SyncML/1.2</VerProto><SessionID>huge-${rng.next()}</SessionID>`
-    + `<MsgID>1</MsgID><Target><LocURI>${url}</LocURI></Target><Source><LocURI>${accs.basic.devId}</LocURI><LocName>${accs.basic.user}</LocName></Source>`
-    + `<Cred><Meta><Type xmlns="syncml:metinf">syncml:auth-basic</Type></Meta><Data>${basicCredential(accs.basic.user, 'guess')}</Data></Cred></SyncHdr><SyncBody>${body}<Final/></SyncBody></SyncML>`;
+  const sync = (cmds: Command[], numberOfChanges?: number): Command => ({
+    kind: 'Sync',
+    cmdId: 4,
+    target: { locURI: 'card' },
+    source: { locURI: './contacts' },
+    ...(numberOfChanges !== undefined ? { numberOfChanges } : {}),
+    commands: cmds,
+  });
+  const raw = (xml: string, extra: Partial<Case> = {}): Case => ({
+    cat: 'huge-counts',
+    body: utf8Encode(xml),
+    contentType: MIME.dsXml,
+    ...extra,
+  });
+  const wrap = (body: string) =>
+    `<?xml version="1.0"?><SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>SyncML/1.2</VerProto><SessionID>huge-${rng.next()}</SessionID>` +
+    `<MsgID>1</MsgID><Target><LocURI>${url}</LocURI></Target><Source><LocURI>${accs.basic.devId}</LocURI><LocName>${accs.basic.user}</LocName></Source>` +
+    `<Cred><Meta><Type xmlns="syncml:metinf">syncml:auth-basic</Type></Meta><Data>${basicCredential(accs.basic.user, 'guess')}</Data></Cred></SyncHdr><SyncBody>${body}<Final/></SyncBody></SyncML>`;
   const wbxmlPkg1 = () => encodeMessage(pkg1(who(), `huge-${rng.next()}`), 'wbxml');
   const builders: Array<() => Case> = [
-    () => big(4_000, (i) => ({ kind: 'Alert', cmdId: i, data: '200', items: [alertItem('card', './contacts')] }), 'xml'),
-    () => big(8_000, (i) => ({ kind: 'Alert', cmdId: i, data: '201', items: [alertItem('cal', './calendar')] }), 'wbxml', { mayReset: true }),
-    () => big(1, () => sync(Array.from({ length: 10_000 }, (_, k) => add(k + 5)), 2 ** 31 - 1), 'xml'),
-    () => big(1, () => sync(Array.from({ length: 10_000 }, (_, k) => add(k + 5)), Number.MAX_SAFE_INTEGER), 'wbxml'),
+    () =>
+      big(4_000, (i) => ({ kind: 'Alert', cmdId: i, data: '200', items: [alertItem('card', './contacts')] }), 'xml'),
+    () =>
+      big(8_000, (i) => ({ kind: 'Alert', cmdId: i, data: '201', items: [alertItem('cal', './calendar')] }), 'wbxml', {
+        mayReset: true,
+      }),
+    () =>
+      big(
+        1,
+        () =>
+          sync(
+            Array.from({ length: 10_000 }, (_, k) => add(k + 5)),
+            2 ** 31 - 1,
+          ),
+        'xml',
+      ),
+    () =>
+      big(
+        1,
+        () =>
+          sync(
+            Array.from({ length: 10_000 }, (_, k) => add(k + 5)),
+            Number.MAX_SAFE_INTEGER,
+          ),
+        'wbxml',
+      ),
     () => big(1, () => sync([], 4_294_967_295), 'xml'),
     () => big(20_000, (i) => ({ kind: 'Status', cmdId: i, msgRef: 1, cmdRef: i, cmd: 'Add', data: '201' }), 'wbxml'),
-    () => big(1, () => ({ kind: 'Map', cmdId: 4, target: { locURI: 'card' }, source: { locURI: './contacts' }, mapItems: Array.from({ length: 6_000 }, (_, k) => ({ target: { locURI: `s${k}` }, source: { locURI: `c${k}` } })) }), 'xml'),
-    () => big(1, () => sync([{ kind: 'Add', cmdId: 5, items: [{ source: { locURI: 'big' }, data: 'A'.repeat(DS_MAX_BODY - 4096) }] }]), 'xml'),
-    () => big(1, () => sync([{ kind: 'Add', cmdId: 5, items: [{ source: { locURI: 'big' }, data: rng.bytes(DS_MAX_BODY - 4096) }] }]), 'wbxml'),
-    () => big(1, () => sync([{ kind: 'Add', cmdId: 5, items: [{ source: { locURI: 'big' }, data: 'A'.repeat(DS_MAX_BODY) }] }]), 'xml', { expectHttp: 413, mayReset: true }),
-    () => big(1, () => sync([{ kind: 'Add', cmdId: 5, items: [{ source: { locURI: `${'L'.repeat(900_000)}` }, data: 'v' }] }]), 'xml'),
-    () => big(1, () => sync([{ kind: 'Replace', cmdId: 5, items: [{ source: { locURI: 'lo' }, meta: { size: Number.MAX_SAFE_INTEGER }, data: 'x', moreData: true }] }]), 'wbxml'),
+    () =>
+      big(
+        1,
+        () => ({
+          kind: 'Map',
+          cmdId: 4,
+          target: { locURI: 'card' },
+          source: { locURI: './contacts' },
+          mapItems: Array.from({ length: 6_000 }, (_, k) => ({
+            target: { locURI: `s${k}` },
+            source: { locURI: `c${k}` },
+          })),
+        }),
+        'xml',
+      ),
+    () =>
+      big(
+        1,
+        () =>
+          sync([
+            { kind: 'Add', cmdId: 5, items: [{ source: { locURI: 'big' }, data: 'A'.repeat(DS_MAX_BODY - 4096) }] },
+          ]),
+        'xml',
+      ),
+    () =>
+      big(
+        1,
+        () =>
+          sync([
+            { kind: 'Add', cmdId: 5, items: [{ source: { locURI: 'big' }, data: rng.bytes(DS_MAX_BODY - 4096) }] },
+          ]),
+        'wbxml',
+      ),
+    () =>
+      big(
+        1,
+        () => sync([{ kind: 'Add', cmdId: 5, items: [{ source: { locURI: 'big' }, data: 'A'.repeat(DS_MAX_BODY) }] }]),
+        'xml',
+        { expectHttp: 413, mayReset: true },
+      ),
+    () =>
+      big(
+        1,
+        () => sync([{ kind: 'Add', cmdId: 5, items: [{ source: { locURI: `${'L'.repeat(900_000)}` }, data: 'v' }] }]),
+        'xml',
+      ),
+    () =>
+      big(
+        1,
+        () =>
+          sync([
+            {
+              kind: 'Replace',
+              cmdId: 5,
+              items: [{ source: { locURI: 'lo' }, meta: { size: Number.MAX_SAFE_INTEGER }, data: 'x', moreData: true }],
+            },
+          ]),
+        'wbxml',
+      ),
     () => raw(wrap('<a/>'.repeat(200_001)), { expectHttp: 400 }),
     () => raw(wrap(`${'&amp;'.repeat(200_000)}<Alert><CmdID>1</CmdID><Data>200</Data></Alert>`)),
     () => raw(wrap(`<Alert><CmdID>${'0'.repeat(900_000)}1</CmdID><Data>200</Data></Alert>`)),
@@ -536,18 +897,41 @@ function* hugeCounts(rng: Rng): Generator<Case> {
       // WBXML with a 900 KiB string table and a reference far past its end.
       const m = wbxmlPkg1();
       const table = rng.bytes(900 * 1024).map((x) => (x === 0 ? 1 : x));
-      return { cat: 'huge-counts', body: Buffer.concat([m.subarray(0, 4), Uint8Array.from([0xb8, 0xa0, 0x00]), table, Uint8Array.from([0x6d, 0x83, 0xff, 0xff, 0xff, 0x7f, 0x01]), m.subarray(5)]), contentType: MIME.dsWbxml };
+      return {
+        cat: 'huge-counts',
+        body: Buffer.concat([
+          m.subarray(0, 4),
+          Uint8Array.from([0xb8, 0xa0, 0x00]),
+          table,
+          Uint8Array.from([0x6d, 0x83, 0xff, 0xff, 0xff, 0x7f, 0x01]),
+          m.subarray(5),
+        ]),
+        contentType: MIME.dsWbxml,
+      };
     },
     () => {
       // An OPAQUE whose length runs past the end of the message.
       const m = wbxmlPkg1();
-      return { cat: 'huge-counts', body: Buffer.concat([m.subarray(0, m.length - 2), Uint8Array.from([0xc3, 0x81, 0xff, 0xff, 0x7f]), rng.bytes(1000), Uint8Array.from([0x01, 0x01])]), contentType: MIME.dsWbxml };
+      return {
+        cat: 'huge-counts',
+        body: Buffer.concat([
+          m.subarray(0, m.length - 2),
+          Uint8Array.from([0xc3, 0x81, 0xff, 0xff, 0x7f]),
+          rng.bytes(1000),
+          Uint8Array.from([0x01, 0x01]),
+        ]),
+        contentType: MIME.dsWbxml,
+      };
     },
     ...[0x1203, 0x1202, 0x0fd3, 0x7f, 0x00].map((pid) => () => {
       // Another public id: DevInf's, MetInf's, SyncML 1.1's, an unknown one, a string-table index.
       const m = wbxmlPkg1();
       const id = pid > 0x7f ? [0x80 | (pid >> 7), pid & 0x7f] : [pid];
-      return { cat: 'huge-counts' as const, body: Buffer.concat([m.subarray(0, 1), Uint8Array.from(pid === 0 ? [0x00, 0x7f] : id), m.subarray(3)]), contentType: MIME.dsWbxml };
+      return {
+        cat: 'huge-counts' as const,
+        body: Buffer.concat([m.subarray(0, 1), Uint8Array.from(pid === 0 ? [0x00, 0x7f] : id), m.subarray(3)]),
+        contentType: MIME.dsWbxml,
+      };
     }),
   ];
   for (const b of builders) yield b();
@@ -562,17 +946,62 @@ function* garbage(n: number, rng: Rng): Generator<Case> {
 
 function* httpOddities(n: number, rng: Rng): Generator<Case> {
   const valid = encodeMessage(pkg1(wrongWho(rng, accs.basic), 'http'), 'xml');
-  const types = ['text/xml', 'application/xml', 'application/json', '', 'multipart/form-data; boundary=x', `${MIME.dsXml}, application/json`,
-    `${MIME.dsXml}x`, MIME.dsXml.toUpperCase(), `${MIME.dsXml}; charset=utf-16`, ` ${MIME.dsWbxml} ; x=y`, MIME.notification, `${MIME.dsXml}\t`, undefined];
+  const types = [
+    'text/xml',
+    'application/xml',
+    'application/json',
+    '',
+    'multipart/form-data; boundary=x',
+    `${MIME.dsXml}, application/json`,
+    `${MIME.dsXml}x`,
+    MIME.dsXml.toUpperCase(),
+    `${MIME.dsXml}; charset=utf-16`,
+    ` ${MIME.dsWbxml} ; x=y`,
+    MIME.notification,
+    `${MIME.dsXml}\t`,
+    undefined,
+  ];
   for (let i = 0; i < n; i++) {
     const k = rng.int(5);
-    if (k === 0) yield { cat: 'http', body: valid, method: rng.pick(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']), contentType: MIME.dsXml, expectHttp: 405 };
+    if (k === 0)
+      yield {
+        cat: 'http',
+        body: valid,
+        method: rng.pick(['GET', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']),
+        contentType: MIME.dsXml,
+        expectHttp: 405,
+      };
     else if (k === 1) {
       const ct = rng.pick(types);
       yield { cat: 'http', body: valid, ...(ct !== undefined ? { contentType: ct } : {}) };
-    } else if (k === 2) yield { cat: 'http', body: valid, contentType: MIME.dsXml, path: rng.pick(['/ds?x=../../etc/passwd', '/ds/../../etc/passwd', '/ds/%2e%2e/%2e%2e/', '/ds//', `/ds/${'a'.repeat(4000)}`, `/ds?${'q=1&'.repeat(1000)}`, '/ds/../dm']) };
-    else if (k === 3) yield { cat: 'http', body: valid, contentType: MIME.dsXml, path: rng.pick(['/dsx', '/DS', '/ds%00', '/%64s']) };
-    else yield { cat: 'http', body: valid, contentType: MIME.dsXml, headers: { host: rng.pick(['evil.example/../', 'a'.repeat(300), '[::1', 'x y']), 'x-forwarded-for': '10.0.0.1', expect: rng.pick(['', '100-continue']) } };
+    } else if (k === 2)
+      yield {
+        cat: 'http',
+        body: valid,
+        contentType: MIME.dsXml,
+        path: rng.pick([
+          '/ds?x=../../etc/passwd',
+          '/ds/../../etc/passwd',
+          '/ds/%2e%2e/%2e%2e/',
+          '/ds//',
+          `/ds/${'a'.repeat(4000)}`,
+          `/ds?${'q=1&'.repeat(1000)}`,
+          '/ds/../dm',
+        ]),
+      };
+    else if (k === 3)
+      yield { cat: 'http', body: valid, contentType: MIME.dsXml, path: rng.pick(['/dsx', '/DS', '/ds%00', '/%64s']) };
+    else
+      yield {
+        cat: 'http',
+        body: valid,
+        contentType: MIME.dsXml,
+        headers: {
+          host: rng.pick(['evil.example/../', 'a'.repeat(300), '[::1', 'x y']),
+          'x-forwarded-for': '10.0.0.1',
+          expect: rng.pick(['', '100-continue']),
+        },
+      };
   }
 }
 
@@ -584,11 +1013,19 @@ const model: Record<DsStoreName, Map<string, Uint8Array>> = { contacts: new Map(
 /** What valid Adds and Replaces carry. */
 const CONTACTS = generateContacts(9001, 300).map((c) => c.text);
 const EVENTS = generateEvents(9001, 150).map((e) => e.text);
-const TYPE: Record<DsStoreName, string[]> = { contacts: ['text/vcard', 'text/x-vcard'], calendar: ['text/calendar', 'text/x-vcalendar'] };
+const TYPE: Record<DsStoreName, string[]> = {
+  contacts: ['text/vcard', 'text/x-vcard'],
+  calendar: ['text/calendar', 'text/x-vcalendar'],
+};
 const OTHER_STORE: Record<DsStoreName, DsStoreName> = { contacts: 'calendar', calendar: 'contacts' };
 const MAX_LUID = 256;
 
-interface Step { commands: Command[]; expect: Expect[]; final?: boolean; http400?: 'must' | 'may' }
+interface Step {
+  commands: Command[];
+  expect: Expect[];
+  final?: boolean;
+  http400?: 'must' | 'may';
+}
 
 /** One session's generator state: its own LUIDs (so sessions side by side never race on an item), its CmdIDs. */
 class SessionPlan {
@@ -596,21 +1033,42 @@ class SessionPlan {
   private n = 0;
   /** Baseline LUIDs this session may replace or delete, and the ones it added. */
   readonly own: Record<DsStoreName, string[]> = { contacts: [], calendar: [] };
-  constructor(readonly k: number, readonly rng: Rng, readonly enc: Encoding) {}
+  constructor(
+    readonly k: number,
+    readonly rng: Rng,
+    readonly enc: Encoding,
+  ) {}
 
-  id(): number { return this.cmdId++; }
-  luid(tag = 'n'): string { return `s${this.k}-${tag}${this.n++}`; }
-  content(store: DsStoreName): string { return this.rng.pick(store === 'contacts' ? CONTACTS : EVENTS); }
-  type(store: DsStoreName): string { return this.rng.pick(TYPE[store]); }
+  id(): number {
+    return this.cmdId++;
+  }
+  luid(tag = 'n'): string {
+    return `s${this.k}-${tag}${this.n++}`;
+  }
+  content(store: DsStoreName): string {
+    return this.rng.pick(store === 'contacts' ? CONTACTS : EVENTS);
+  }
+  type(store: DsStoreName): string {
+    return this.rng.pick(TYPE[store]);
+  }
 
   /** An Add or Replace the account must take: the model follows its status. */
-  put(kind: 'Add' | 'Replace', store: DsStoreName, luid: string, data: string | Uint8Array, codes: number[], track = true): { cmd: Command; e: Expect } {
+  put(
+    kind: 'Add' | 'Replace',
+    store: DsStoreName,
+    luid: string,
+    data: string | Uint8Array,
+    codes: number[],
+    track = true,
+  ): { cmd: Command; e: Expect } {
     const cmdId = this.id();
     const bytes = typeof data === 'string' ? utf8Encode(data) : data;
     return {
       cmd: { kind, cmdId, meta: { type: this.type(store) }, items: [{ source: { locURI: luid }, data }] },
       e: {
-        cmdId, codes, apply: (code) => {
+        cmdId,
+        codes,
+        apply: (code) => {
           if (code !== 200 && code !== 201) return;
           if (code === 201 && model[store].has(luid)) throw new Error(`${luid} added again`);
           model[store].set(luid, bytes);
@@ -630,7 +1088,9 @@ class SessionPlan {
     const r = this.rng;
     const own = this.own[store];
     switch (r.int(20)) {
-      case 0: case 1: return this.put('Add', store, this.luid(), this.content(store), [201]);
+      case 0:
+      case 1:
+        return this.put('Add', store, this.luid(), this.content(store), [201]);
       case 2: {
         if (!own.length) return this.put('Add', store, this.luid(), this.content(store), [201]);
         return this.put('Replace', store, r.pick(own), this.content(store), [200]);
@@ -639,43 +1099,119 @@ class SessionPlan {
         if (!own.length) return this.put('Replace', store, this.luid('r'), this.content(store), [201]);
         const luid = own.splice(r.int(own.length), 1)[0]!;
         const cmdId = this.id();
-        return { cmd: { kind: 'Delete', cmdId, items: [{ source: { locURI: luid } }] }, e: { cmdId, codes: [200], apply: (code) => { if (code === 200) model[store].delete(luid); } } };
+        return {
+          cmd: { kind: 'Delete', cmdId, items: [{ source: { locURI: luid } }] },
+          e: {
+            cmdId,
+            codes: [200],
+            apply: (code) => {
+              if (code === 200) model[store].delete(luid);
+            },
+          },
+        };
       }
       case 4: {
         // LUIDs of another account's items, or paths at them: nothing of this account has them.
         const foreign = Object.keys(accs.other.ds.stores[store].items);
-        const luid = r.pick([`../${accs.other.user}/${r.pick(foreign)}`, `./${store}/../../${r.pick(foreign)}`, `${r.pick(foreign)}\u202e`, '../../etc/passwd', `s${this.k}-never`]);
+        const luid = r.pick([
+          `../${accs.other.user}/${r.pick(foreign)}`,
+          `./${store}/../../${r.pick(foreign)}`,
+          `${r.pick(foreign)}\u202e`,
+          '../../etc/passwd',
+          `s${this.k}-never`,
+        ]);
         const cmdId = this.id();
         return this.refused({ kind: 'Delete', cmdId, items: [{ source: { locURI: luid } }] }, [211]);
       }
       case 5: {
         // A LUID that looks like a path is still only the client's name for its item.
-        const hostile = r.pick(['../other', './contacts/../../x', '../../../../etc/passwd', `../${accs.other.user}/card/c1`, '..\\..\\win.ini', '%2e%2e%2f', "' OR '1'='1", '🙂/../🙂', '\u202e/..']);
+        const hostile = r.pick([
+          '../other',
+          './contacts/../../x',
+          '../../../../etc/passwd',
+          `../${accs.other.user}/card/c1`,
+          '..\\..\\win.ini',
+          '%2e%2e%2f',
+          "' OR '1'='1",
+          '🙂/../🙂',
+          '\u202e/..',
+        ]);
         return this.put('Add', store, `${hostile}#s${this.k}-${this.n++}`, this.content(store), [201]);
       }
       case 6: {
         const luid = `s${this.k}-${'L'.repeat(MAX_LUID + r.int(2000))}${this.n++}`;
-        return this.refused({ kind: 'Add', cmdId: this.id(), meta: { type: this.type(store) }, items: [{ source: { locURI: luid }, data: this.content(store) }] }, [414]);
+        return this.refused(
+          {
+            kind: 'Add',
+            cmdId: this.id(),
+            meta: { type: this.type(store) },
+            items: [{ source: { locURI: luid }, data: this.content(store) }],
+          },
+          [414],
+        );
       }
       case 7: {
-        const type = r.pick(['text/html', 'application/octet-stream', 'text/plain', 'image/jpeg', 'text/vcard-x', r.pick(TYPE[OTHER_STORE[store]]), 'application/vnd.syncml-devinf+xml']);
+        const type = r.pick([
+          'text/html',
+          'application/octet-stream',
+          'text/plain',
+          'image/jpeg',
+          'text/vcard-x',
+          r.pick(TYPE[OTHER_STORE[store]]),
+          'application/vnd.syncml-devinf+xml',
+        ]);
         const onCommand = r.bool();
         const cmdId = this.id();
-        return this.refused({ kind: 'Add', cmdId, ...(onCommand ? { meta: { type } } : {}), items: [{ source: { locURI: this.luid('t') }, ...(onCommand ? {} : { meta: { type } }), data: this.content(store) }] }, [415]);
+        return this.refused(
+          {
+            kind: 'Add',
+            cmdId,
+            ...(onCommand ? { meta: { type } } : {}),
+            items: [
+              {
+                source: { locURI: this.luid('t') },
+                ...(onCommand ? {} : { meta: { type } }),
+                data: this.content(store),
+              },
+            ],
+          },
+          [415],
+        );
       }
       case 8: {
         // The other store's kind of content, or no vCard/iCalendar at all, under a right type.
-        const data = r.pick([this.content(OTHER_STORE[store]), 'hello world', '<script>alert(1)</script>', 'X-JUNK:1\r\nY-JUNK:2\r\n', 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', ':\r\n:']);
-        return this.refused({ kind: 'Add', cmdId: this.id(), meta: { type: this.type(store) }, items: [{ source: { locURI: this.luid('k') }, data }] }, [415]);
+        const data = r.pick([
+          this.content(OTHER_STORE[store]),
+          'hello world',
+          '<script>alert(1)</script>',
+          'X-JUNK:1\r\nY-JUNK:2\r\n',
+          'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n',
+          ':\r\n:',
+        ]);
+        return this.refused(
+          {
+            kind: 'Add',
+            cmdId: this.id(),
+            meta: { type: this.type(store) },
+            items: [{ source: { locURI: this.luid('k') }, data }],
+          },
+          [415],
+        );
       }
       case 9: {
         const cmdId = this.id();
         const item: Item = r.pick<Item>([
           { source: { locURI: this.luid('d') } },
-          { source: { locURI: this.luid('d') }, data: [{ name: 'Anchor', ns: NS_METINF, children: [{ name: 'Last', children: ['1'] }] }] },
+          {
+            source: { locURI: this.luid('d') },
+            data: [{ name: 'Anchor', ns: NS_METINF, children: [{ name: 'Last', children: ['1'] }] }],
+          },
           { data: this.content(store) },
         ]);
-        return this.refused({ kind: r.pick(['Add', 'Replace'] as const), cmdId, meta: { type: this.type(store) }, items: [item] }, [412]);
+        return this.refused(
+          { kind: r.pick(['Add', 'Replace'] as const), cmdId, meta: { type: this.type(store) }, items: [item] },
+          [412],
+        );
       }
       case 10: {
         const cmdId = this.id();
@@ -683,8 +1219,29 @@ class SessionPlan {
           { kind: 'Copy', cmdId, items: [{ source: { locURI: 'c1' }, target: { locURI: 'c2' } }] },
           { kind: 'Get', cmdId, items: [{ target: { locURI: `../${accs.other.user}/card` } }] },
           { kind: 'Exec', cmdId, items: [{ target: { locURI: './rm-rf' } }] },
-          { kind: 'Atomic', cmdId, commands: [{ kind: 'Add', cmdId: this.id(), items: [{ source: { locURI: this.luid('a') }, data: this.content(store) }] }] },
-          { kind: 'Sync', cmdId, target: { locURI: 'card' }, commands: [{ kind: 'Add', cmdId: this.id(), items: [{ source: { locURI: this.luid('a') }, data: this.content(store) }] }] },
+          {
+            kind: 'Atomic',
+            cmdId,
+            commands: [
+              {
+                kind: 'Add',
+                cmdId: this.id(),
+                items: [{ source: { locURI: this.luid('a') }, data: this.content(store) }],
+              },
+            ],
+          },
+          {
+            kind: 'Sync',
+            cmdId,
+            target: { locURI: 'card' },
+            commands: [
+              {
+                kind: 'Add',
+                cmdId: this.id(),
+                items: [{ source: { locURI: this.luid('a') }, data: this.content(store) }],
+              },
+            ],
+          },
         ]);
         return this.refused(cmd, [406]);
       }
@@ -694,8 +1251,23 @@ class SessionPlan {
         const luids = Array.from({ length: 2 + r.int(20) }, () => this.luid('m'));
         const texts = luids.map(() => this.content(store));
         return {
-          cmd: { kind: 'Add', cmdId, meta: { type: this.type(store) }, items: luids.map((l, i) => ({ source: { locURI: l }, data: texts[i]! })) },
-          e: { cmdId, codes: [201], apply: (code) => { if (code === 201) luids.forEach((l, i) => { model[store].set(l, utf8Encode(texts[i]!)); this.own[store].push(l); }); } },
+          cmd: {
+            kind: 'Add',
+            cmdId,
+            meta: { type: this.type(store) },
+            items: luids.map((l, i) => ({ source: { locURI: l }, data: texts[i]! })),
+          },
+          e: {
+            cmdId,
+            codes: [201],
+            apply: (code) => {
+              if (code === 201)
+                luids.forEach((l, i) => {
+                  model[store].set(l, utf8Encode(texts[i]!));
+                  this.own[store].push(l);
+                });
+            },
+          },
         };
       }
       case 12: {
@@ -704,10 +1276,18 @@ class SessionPlan {
         const base = utf8Encode(this.content(store));
         const at = base.indexOf(0x0a) + 1;
         const bad = r.bool() ? Uint8Array.from([0x00, 0x00]) : Uint8Array.from([0xff, 0xfe, 0xc0, 0xaf]);
-        const bytes = new Uint8Array([...base.subarray(0, at), ...utf8Encode('NOTE:'), ...bad, 0x0d, 0x0a, ...base.subarray(at)]);
+        const bytes = new Uint8Array([
+          ...base.subarray(0, at),
+          ...utf8Encode('NOTE:'),
+          ...bad,
+          0x0d,
+          0x0a,
+          ...base.subarray(at),
+        ]);
         return this.put('Add', store, this.luid('o'), bytes, [201, 415]);
       }
-      default: return this.put(r.bool() ? 'Add' : 'Replace', store, this.luid(), this.content(store), [201]);
+      default:
+        return this.put(r.bool() ? 'Add' : 'Replace', store, this.luid(), this.content(store), [201]);
     }
   }
 
@@ -715,29 +1295,96 @@ class SessionPlan {
   syncStep(): Step {
     const r = this.rng;
     const store: DsStoreName = r.bool(0.6) ? 'contacts' : 'calendar';
-    const target = store === 'contacts'
-      ? r.pick(['card', './card', 'CARD', 'card/', 'contacts', `../${accs.other.user}/card`, `/ds/${accs.other.user}/contacts?x=1`])
-      : r.pick(['cal', './cal', 'calendar', 'events', `../${accs.other.user}/cal`]);
+    const target =
+      store === 'contacts'
+        ? r.pick([
+            'card',
+            './card',
+            'CARD',
+            'card/',
+            'contacts',
+            `../${accs.other.user}/card`,
+            `/ds/${accs.other.user}/contacts?x=1`,
+          ])
+        : r.pick(['cal', './cal', 'calendar', 'events', `../${accs.other.user}/cal`]);
     const syncId = this.id();
     const ops = Array.from({ length: 3 + r.int(10) }, () => this.op(store));
     const numberOfChanges = r.pick([undefined, ops.length, 0, 2 ** 31 - 1, 4_294_967_295, Number.MAX_SAFE_INTEGER]);
-    const commands: Command[] = [{ kind: 'Sync', cmdId: syncId, target: { locURI: target }, source: { locURI: `./${store}` }, ...(numberOfChanges !== undefined ? { numberOfChanges } : {}), commands: ops.map((o) => o.cmd) }];
+    const commands: Command[] = [
+      {
+        kind: 'Sync',
+        cmdId: syncId,
+        target: { locURI: target },
+        source: { locURI: `./${store}` },
+        ...(numberOfChanges !== undefined ? { numberOfChanges } : {}),
+        commands: ops.map((o) => o.cmd),
+      },
+    ];
     const expect: Expect[] = [{ cmdId: syncId, codes: [200] }, ...ops.map((o) => o.e)];
     // Sometimes also a Sync to a store that is not there (or was not alerted): refused whole.
     if (r.bool(0.3)) {
       const bad = this.id();
-      const uri = r.pick(['constructor', '__proto__', 'toString', 'hasOwnProperty', './contacts/../../x', '../other', 'notes', 'card\\..', `./${accs.other.devId}`, 'valueOf']);
-      commands.push({ kind: 'Sync', cmdId: bad, target: { locURI: uri }, source: { locURI: './x' }, commands: [{ kind: 'Add', cmdId: this.id(), items: [{ source: { locURI: this.luid('x') }, data: VCARD }] }] });
+      const uri = r.pick([
+        'constructor',
+        '__proto__',
+        'toString',
+        'hasOwnProperty',
+        './contacts/../../x',
+        '../other',
+        'notes',
+        'card\\..',
+        `./${accs.other.devId}`,
+        'valueOf',
+      ]);
+      commands.push({
+        kind: 'Sync',
+        cmdId: bad,
+        target: { locURI: uri },
+        source: { locURI: './x' },
+        commands: [{ kind: 'Add', cmdId: this.id(), items: [{ source: { locURI: this.luid('x') }, data: VCARD }] }],
+      });
       expect.push({ cmdId: bad, codes: [404] });
     }
     // And other commands between the Syncs.
     if (r.bool(0.3)) {
       const id = this.id();
       const extra = r.pick<[Command, number[]]>([
-        [{ kind: 'Alert', cmdId: id, data: r.pick(['299', '0', '-1', '1201', '206']), items: [alertItem('card', './contacts')] }, [406]],
-        [{ kind: 'Get', cmdId: id, items: [{ target: { locURI: r.pick(['./devinf13', `../${accs.other.user}/card`, '../../etc/passwd']) } }] }, [404]],
-        [{ kind: 'Put', cmdId: id, meta: { type: DEVINF_TYPE_XML }, items: [{ source: { locURI: DEVINF_URI_12 }, data: 'not devinf' }] }, [200]],
-        [{ kind: 'Map', cmdId: id, target: { locURI: 'notes' }, source: { locURI: './notes' }, mapItems: [{ target: { locURI: 'x' }, source: { locURI: 'y' } }] }, [404]],
+        [
+          {
+            kind: 'Alert',
+            cmdId: id,
+            data: r.pick(['299', '0', '-1', '1201', '206']),
+            items: [alertItem('card', './contacts')],
+          },
+          [406],
+        ],
+        [
+          {
+            kind: 'Get',
+            cmdId: id,
+            items: [{ target: { locURI: r.pick(['./devinf13', `../${accs.other.user}/card`, '../../etc/passwd']) } }],
+          },
+          [404],
+        ],
+        [
+          {
+            kind: 'Put',
+            cmdId: id,
+            meta: { type: DEVINF_TYPE_XML },
+            items: [{ source: { locURI: DEVINF_URI_12 }, data: 'not devinf' }],
+          },
+          [200],
+        ],
+        [
+          {
+            kind: 'Map',
+            cmdId: id,
+            target: { locURI: 'notes' },
+            source: { locURI: './notes' },
+            mapItems: [{ target: { locURI: 'x' }, source: { locURI: 'y' } }],
+          },
+          [404],
+        ],
         [{ kind: 'Exec', cmdId: id, items: [{ target: { locURI: './x' } }] }, [406]],
       ]);
       commands.push(extra[0]);
@@ -758,14 +1405,42 @@ class SessionPlan {
       const at = t.indexOf('\n') + 1;
       return `${t.slice(0, at)}NOTE:${'n'.repeat(3000 + r.int(3000))}\r\n${t.slice(at)}`;
     };
-    const chunkStep = (luid: string, data: string, o: { size?: number; more: boolean; codes: number[]; whole?: string; type?: string }): Step => {
+    const chunkStep = (
+      luid: string,
+      data: string,
+      o: { size?: number; more: boolean; codes: number[]; whole?: string; type?: string },
+    ): Step => {
       const cmdId = this.id();
       const syncId = this.id();
-      const item: Item = { source: { locURI: luid }, data, ...(o.more ? { moreData: true } : {}), ...(o.size !== undefined ? { meta: { size: o.size } } : {}) };
-      const apply = o.whole === undefined ? undefined : (code: number) => { if (code === 201 || code === 200) { model[store].set(luid, utf8Encode(o.whole!)); this.own[store].push(luid); } };
+      const item: Item = {
+        source: { locURI: luid },
+        data,
+        ...(o.more ? { moreData: true } : {}),
+        ...(o.size !== undefined ? { meta: { size: o.size } } : {}),
+      };
+      const apply =
+        o.whole === undefined
+          ? undefined
+          : (code: number) => {
+              if (code === 201 || code === 200) {
+                model[store].set(luid, utf8Encode(o.whole!));
+                this.own[store].push(luid);
+              }
+            };
       return {
-        commands: [{ kind: 'Sync', cmdId: syncId, target: { locURI: target }, source: { locURI: `./${store}` }, commands: [{ kind: 'Replace', cmdId, meta: { type: o.type ?? this.type(store) }, items: [item] }] }],
-        expect: [{ cmdId: syncId, codes: [200] }, { cmdId, codes: o.codes, ...(apply ? { apply } : {}) }],
+        commands: [
+          {
+            kind: 'Sync',
+            cmdId: syncId,
+            target: { locURI: target },
+            source: { locURI: `./${store}` },
+            commands: [{ kind: 'Replace', cmdId, meta: { type: o.type ?? this.type(store) }, items: [item] }],
+          },
+        ],
+        expect: [
+          { cmdId: syncId, codes: [200] },
+          { cmdId, codes: o.codes, ...(apply ? { apply } : {}) },
+        ],
       };
     };
     const split = (t: string, parts: number): string[] => {
@@ -774,35 +1449,96 @@ class SessionPlan {
     };
     const len = (s: string) => utf8Encode(s).length;
     const honest = (sizeOf: (t: string) => number | undefined, lastCodes: number[]) => {
-      const t = text(); const luid = this.luid('lo'); const parts = split(t, 2 + r.int(3));
-      out.push(parts.map((p, i) => chunkStep(luid, p, { ...(i === 0 && sizeOf(t) !== undefined ? { size: sizeOf(t)! } : {}), more: i < parts.length - 1, codes: i < parts.length - 1 ? [213] : lastCodes, ...(i === parts.length - 1 && lastCodes.includes(201) ? { whole: t } : {}) })));
+      const t = text();
+      const luid = this.luid('lo');
+      const parts = split(t, 2 + r.int(3));
+      out.push(
+        parts.map((p, i) =>
+          chunkStep(luid, p, {
+            ...(i === 0 && sizeOf(t) !== undefined ? { size: sizeOf(t)! } : {}),
+            more: i < parts.length - 1,
+            codes: i < parts.length - 1 ? [213] : lastCodes,
+            ...(i === parts.length - 1 && lastCodes.includes(201) ? { whole: t } : {}),
+          }),
+        ),
+      );
     };
     honest((t) => len(t), [201]);
     honest(() => undefined, [201]);
     honest((t) => len(t) - 1 - r.int(50), [424]);
     honest((t) => len(t) + 1 + r.int(5000), [424]);
     // Announced bigger than our MaxObjSize: refused at once.
-    out.push([chunkStep(this.luid('lo'), 'BEGIN:VCARD\r\n', { size: r.pick([DS_MAX_OBJ_SIZE + 1, 2 ** 31, Number.MAX_SAFE_INTEGER]), more: true, codes: [413] })]);
+    out.push([
+      chunkStep(this.luid('lo'), 'BEGIN:VCARD\r\n', {
+        size: r.pick([DS_MAX_OBJ_SIZE + 1, 2 ** 31, Number.MAX_SAFE_INTEGER]),
+        more: true,
+        codes: [413],
+      }),
+    ]);
     {
       // Interrupted by another item: the first is dropped, the tail that comes later is no vCard of its own.
-      const t = text(); const luid = this.luid('lo'); const [head, tail] = split(t, 2);
+      const t = text();
+      const luid = this.luid('lo');
+      const [head, tail] = split(t, 2);
       const syncId = this.id();
       const other = this.put('Add', store, this.luid(), this.content(store), [201]);
       out.push([
         chunkStep(luid, head!, { size: len(t), more: true, codes: [213] }),
-        { commands: [{ kind: 'Sync', cmdId: syncId, target: { locURI: target }, source: { locURI: `./${store}` }, commands: [other.cmd] }], expect: [{ cmdId: syncId, codes: [200] }, other.e] },
+        {
+          commands: [
+            {
+              kind: 'Sync',
+              cmdId: syncId,
+              target: { locURI: target },
+              source: { locURI: `./${store}` },
+              commands: [other.cmd],
+            },
+          ],
+          expect: [{ cmdId: syncId, codes: [200] }, other.e],
+        },
         chunkStep(luid, tail!, { more: false, codes: [415] }),
       ]);
     }
     // A chunk of nested XML, a chunk of a wrong type.
     {
-      const cmdId = this.id(); const syncId = this.id();
-      out.push([{ commands: [{ kind: 'Sync', cmdId: syncId, target: { locURI: target }, commands: [{ kind: 'Replace', cmdId, items: [{ source: { locURI: this.luid('lo') }, moreData: true, data: [{ name: 'Anchor', ns: NS_METINF, children: [{ name: 'Next', children: ['1'] }] }] }] }] }], expect: [{ cmdId: syncId, codes: [200] }, { cmdId, codes: [412] }] }]);
+      const cmdId = this.id();
+      const syncId = this.id();
+      out.push([
+        {
+          commands: [
+            {
+              kind: 'Sync',
+              cmdId: syncId,
+              target: { locURI: target },
+              commands: [
+                {
+                  kind: 'Replace',
+                  cmdId,
+                  items: [
+                    {
+                      source: { locURI: this.luid('lo') },
+                      moreData: true,
+                      data: [{ name: 'Anchor', ns: NS_METINF, children: [{ name: 'Next', children: ['1'] }] }],
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+          expect: [
+            { cmdId: syncId, codes: [200] },
+            { cmdId, codes: [412] },
+          ],
+        },
+      ]);
     }
-    out.push([chunkStep(this.luid('lo'), 'BEGIN:VCARD\r\n', { more: true, codes: [415], type: 'application/octet-stream' })]);
+    out.push([
+      chunkStep(this.luid('lo'), 'BEGIN:VCARD\r\n', { more: true, codes: [415], type: 'application/octet-stream' }),
+    ]);
     if (withOverflow) {
       // No Size: chunks of 400 KB until more than MaxObjSize has come.
-      const luid = this.luid('lo'); const chunk = 'N'.repeat(400_000);
+      const luid = this.luid('lo');
+      const chunk = 'N'.repeat(400_000);
       out.push([0, 1, 2].map((i) => chunkStep(luid, chunk, { more: true, codes: i < 2 ? [213] : [413] })));
     }
     return out;
@@ -851,82 +1587,180 @@ describe('POST /ds under a generated flood of hostile messages', () => {
     for (const item of await dsItemsOf(srv.ctx.db, accs.basic.accountId)) {
       if (item.luid) model[item.store].set(item.luid, (await srv.ctx.blobs.get(item.hash))!);
     }
-    const unmapped = await column<string>(c, sql`select id from ds_items where account_id = ${accs.basic.accountId} and luid is null order by id`);
-    const anchors = { contacts: (await getDsStore(srv.ctx.db, accs.basic.accountId, 'contacts'))!.clientAnchor!, calendar: (await getDsStore(srv.ctx.db, accs.basic.accountId, 'calendar'))!.clientAnchor! };
-    const foreignIds = await column<string>(c, sql`select id from ds_items where account_id != ${accs.basic.accountId} limit 200`);
+    const unmapped = await column<string>(
+      c,
+      sql`select id from ds_items where account_id = ${accs.basic.accountId} and luid is null order by id`,
+    );
+    const anchors = {
+      contacts: (await getDsStore(srv.ctx.db, accs.basic.accountId, 'contacts'))!.clientAnchor!,
+      calendar: (await getDsStore(srv.ctx.db, accs.basic.accountId, 'calendar'))!.clientAnchor!,
+    };
+    const foreignIds = await column<string>(
+      c,
+      sql`select id from ds_items where account_id != ${accs.basic.accountId} limit 200`,
+    );
     const plans: SessionPlan[] = [];
-    for (let k = 0; k < SESSIONS; k++) plans.push(new SessionPlan(k, new Rng(rng.next()), k % 2 === 0 ? 'xml' : 'wbxml'));
+    for (let k = 0; k < SESSIONS; k++)
+      plans.push(new SessionPlan(k, new Rng(rng.next()), k % 2 === 0 ? 'xml' : 'wbxml'));
     // The baseline items are shared out, so that only one session replaces or deletes each.
-    for (const store of ['contacts', 'calendar'] as const) [...model[store].keys()].forEach((luid, i) => plans[i % SESSIONS]!.own[store].push(luid));
+    for (const store of ['contacts', 'calendar'] as const)
+      [...model[store].keys()].forEach((luid, i) => plans[i % SESSIONS]!.own[store].push(luid));
 
-    const hdr = (p: SessionPlan, msgId: number, withCred: boolean, source = `fuzz-client-${p.k}`): SyncMLMessage['hdr'] => ({
-      verDTD: '1.2', verProto: 'SyncML/1.2', sessionId: `fz-${p.k}`, msgId, target: { locURI: url }, source: { locURI: source, locName: accs.basic.user },
+    const hdr = (
+      p: SessionPlan,
+      msgId: number,
+      withCred: boolean,
+      source = `fuzz-client-${p.k}`,
+    ): SyncMLMessage['hdr'] => ({
+      verDTD: '1.2',
+      verProto: 'SyncML/1.2',
+      sessionId: `fz-${p.k}`,
+      msgId,
+      target: { locURI: url },
+      source: { locURI: source, locName: accs.basic.user },
       ...(withCred ? { cred: cred(basicCredential(accs.basic.user, accs.basic.pass)) } : {}),
       meta: { maxMsgSize: 1_048_576, maxObjSize: DS_MAX_OBJ_SIZE },
     });
-  
-    await Promise.all(plans.map(async (p) => {
-      // Pkg #1: right credentials, two-way Alerts with the anchors the last sync left (Next = Last, so they stay), hostile Alerts.
-      const steps: Step[] = [];
-      const putId = p.id(); const cardId = p.id(); const calId = p.id();
-      const first: Step = {
-        commands: [
-          { kind: 'Put', cmdId: putId, meta: { type: DEVINF_TYPE_XML }, items: [{ source: { locURI: DEVINF_URI_12 }, data: [phoneDevInf(`fuzz-client-${p.k}`)] }] },
-          { kind: 'Alert', cmdId: cardId, data: '200', items: [alertItem('card', './contacts', anchors.contacts, anchors.contacts)] },
-          { kind: 'Alert', cmdId: calId, data: '200', items: [alertItem('cal', './calendar', anchors.calendar, anchors.calendar)] },
-        ],
-        expect: [{ cmdId: putId, codes: [200] }, { cmdId: cardId, codes: [200] }, { cmdId: calId, codes: [200] }],
-      };
-      for (const [uri, codes] of [[p.rng.pick(['constructor', '__proto__', 'toString', '../other', './contacts/../../x', 'notes']), [404]], [null, [406]], ['', [412, 404]]] as Array<[string | null, number[]]>) {
-        const id = p.id();
-        if (uri === null) first.commands.push({ kind: 'Alert', cmdId: id, data: p.rng.pick(['299', '0', '1226', '-200']), items: [alertItem('card', './contacts')] });
-        else if (uri === '') first.commands.push({ kind: 'Alert', cmdId: id, data: '200', items: [] });
-        else first.commands.push({ kind: 'Alert', cmdId: id, data: '200', items: [alertItem(uri, './x')] });
-        first.expect.push({ cmdId: id, codes });
-      }
-      steps.push(first);
-      // Pkg #3 over many messages: Syncs of hostile content; Large Object scenarios in between.
-      const lo = shuffle(p.rng, p.loSteps(p.k === 0));
-      for (let m = 0; m < SYNC_MESSAGES; m++) {
-        steps.push(p.syncStep());
-        if (m % 3 === 2 && lo.length) steps.push(...lo.pop()!);
-      }
-      for (const rest of lo) steps.push(...rest);
-      // The last message of Pkg #3, then Pkg #5: Maps of unknown and foreign ids (nothing to map them to).
-      let last = p.syncStep();
-      for (let tries = 0; last.http400 && tries < 50; tries++) last = p.syncStep(); // the package's end must be read
-      last.final = true;
-      steps.push(last);
-      const mapId = p.id();
-      steps.push({
-        commands: [{ kind: 'Map', cmdId: mapId, target: { locURI: 'card' }, source: { locURI: './contacts' }, mapItems: [
-          ...foreignIds.slice(0, 20).map((id) => ({ target: { locURI: id }, source: { locURI: p.luid('map') } })),
-          ...unmapped.length ? [] : [{ target: { locURI: 'no-such-item' }, source: { locURI: `s${p.k}-n0` } }, { target: { locURI: `../${accs.other.user}/x` }, source: { locURI: '../x' } }],
-        ] }],
-        expect: [{ cmdId: mapId, codes: [200] }],
-        final: true,
-      });
 
-      let msgId = 0;
-      for (const st of steps) {
-        msgId++;
-        const msg: SyncMLMessage = { hdr: hdr(p, msgId, msgId === 1), body: { commands: st.commands, final: st.final ?? msgId === 1 } };
-        let body: Uint8Array;
-        try { body = encodeMessage(msg, p.enc); } catch (err) { throw new Error(`session ${p.k} message ${msgId} does not encode: ${(err as Error).message}`); }
-        const kase: Case = { cat: 'session', body, contentType: ctype(p.enc), session: { msgId, hdr: msgId === 1 ? 212 : 200, expect: st.expect, ...(st.http400 ? { http400: st.http400 } : {}) } };
-        await fz.exchange(kase, judgeSession, `session ${p.k} msg ${msgId}`);
-        // The same session continued from another Source (and without credentials): a new session, refused.
-        if (msgId % 7 === 3) {
-          const h = { hdr: hdr(p, msgId + 1, false, p.rng.pick([accs.other.devId, `fuzz-client-${(p.k + 1) % SESSIONS}x`, `fuzz-client-${p.k}/..`])), body: { commands: p.syncStep().commands, final: false } };
-          await fz.exchange({ cat: 'hijack', body: encodeMessage(h, p.enc), contentType: ctype(p.enc) }, judgeRefused);
+    await Promise.all(
+      plans.map(async (p) => {
+        // Pkg #1: right credentials, two-way Alerts with the anchors the last sync left (Next = Last, so they stay), hostile Alerts.
+        const steps: Step[] = [];
+        const putId = p.id();
+        const cardId = p.id();
+        const calId = p.id();
+        const first: Step = {
+          commands: [
+            {
+              kind: 'Put',
+              cmdId: putId,
+              meta: { type: DEVINF_TYPE_XML },
+              items: [{ source: { locURI: DEVINF_URI_12 }, data: [phoneDevInf(`fuzz-client-${p.k}`)] }],
+            },
+            {
+              kind: 'Alert',
+              cmdId: cardId,
+              data: '200',
+              items: [alertItem('card', './contacts', anchors.contacts, anchors.contacts)],
+            },
+            {
+              kind: 'Alert',
+              cmdId: calId,
+              data: '200',
+              items: [alertItem('cal', './calendar', anchors.calendar, anchors.calendar)],
+            },
+          ],
+          expect: [
+            { cmdId: putId, codes: [200] },
+            { cmdId: cardId, codes: [200] },
+            { cmdId: calId, codes: [200] },
+          ],
+        };
+        for (const [uri, codes] of [
+          [p.rng.pick(['constructor', '__proto__', 'toString', '../other', './contacts/../../x', 'notes']), [404]],
+          [null, [406]],
+          ['', [412, 404]],
+        ] as Array<[string | null, number[]]>) {
+          const id = p.id();
+          if (uri === null)
+            first.commands.push({
+              kind: 'Alert',
+              cmdId: id,
+              data: p.rng.pick(['299', '0', '1226', '-200']),
+              items: [alertItem('card', './contacts')],
+            });
+          else if (uri === '') first.commands.push({ kind: 'Alert', cmdId: id, data: '200', items: [] });
+          else first.commands.push({ kind: 'Alert', cmdId: id, data: '200', items: [alertItem(uri, './x')] });
+          first.expect.push({ cmdId: id, codes });
         }
-      }
-    }));
+        steps.push(first);
+        // Pkg #3 over many messages: Syncs of hostile content; Large Object scenarios in between.
+        const lo = shuffle(p.rng, p.loSteps(p.k === 0));
+        for (let m = 0; m < SYNC_MESSAGES; m++) {
+          steps.push(p.syncStep());
+          if (m % 3 === 2 && lo.length) steps.push(...lo.pop()!);
+        }
+        for (const rest of lo) steps.push(...rest);
+        // The last message of Pkg #3, then Pkg #5: Maps of unknown and foreign ids (nothing to map them to).
+        let last = p.syncStep();
+        for (let tries = 0; last.http400 && tries < 50; tries++) last = p.syncStep(); // the package's end must be read
+        last.final = true;
+        steps.push(last);
+        const mapId = p.id();
+        steps.push({
+          commands: [
+            {
+              kind: 'Map',
+              cmdId: mapId,
+              target: { locURI: 'card' },
+              source: { locURI: './contacts' },
+              mapItems: [
+                ...foreignIds.slice(0, 20).map((id) => ({ target: { locURI: id }, source: { locURI: p.luid('map') } })),
+                ...(unmapped.length
+                  ? []
+                  : [
+                      { target: { locURI: 'no-such-item' }, source: { locURI: `s${p.k}-n0` } },
+                      { target: { locURI: `../${accs.other.user}/x` }, source: { locURI: '../x' } },
+                    ]),
+              ],
+            },
+          ],
+          expect: [{ cmdId: mapId, codes: [200] }],
+          final: true,
+        });
+
+        let msgId = 0;
+        for (const st of steps) {
+          msgId++;
+          const msg: SyncMLMessage = {
+            hdr: hdr(p, msgId, msgId === 1),
+            body: { commands: st.commands, final: st.final ?? msgId === 1 },
+          };
+          let body: Uint8Array;
+          try {
+            body = encodeMessage(msg, p.enc);
+          } catch (err) {
+            throw new Error(`session ${p.k} message ${msgId} does not encode: ${(err as Error).message}`);
+          }
+          const kase: Case = {
+            cat: 'session',
+            body,
+            contentType: ctype(p.enc),
+            session: {
+              msgId,
+              hdr: msgId === 1 ? 212 : 200,
+              expect: st.expect,
+              ...(st.http400 ? { http400: st.http400 } : {}),
+            },
+          };
+          await fz.exchange(kase, judgeSession, `session ${p.k} msg ${msgId}`);
+          // The same session continued from another Source (and without credentials): a new session, refused.
+          if (msgId % 7 === 3) {
+            const h = {
+              hdr: hdr(
+                p,
+                msgId + 1,
+                false,
+                p.rng.pick([accs.other.devId, `fuzz-client-${(p.k + 1) % SESSIONS}x`, `fuzz-client-${p.k}/..`]),
+              ),
+              body: { commands: p.syncStep().commands, final: false },
+            };
+            await fz.exchange(
+              { cat: 'hijack', body: encodeMessage(h, p.enc), contentType: ctype(p.enc) },
+              judgeRefused,
+            );
+          }
+        }
+      }),
+    );
     fz.report('authenticated DS sessions', ['session', 'hijack'], performance.now() - started);
     expect(fz.failures, `${fz.failureCount} violations`).toEqual([]);
 
     // Every session ran to its end.
-    const done = await value(c, sql`select count(*) from ds_sessions where account_id = ${accs.basic.accountId} and status = 'complete' and session_id like 'fz-%'`);
+    const done = await value(
+      c,
+      sql`select count(*) from ds_sessions where account_id = ${accs.basic.accountId} and status = 'complete' and session_id like 'fz-%'`,
+    );
     expect(done).toBe(SESSIONS);
     // fz-basic holds exactly what the accepted commands made; the others are as they were, byte for byte.
     for (const store of ['contacts', 'calendar'] as const) {
@@ -939,15 +1773,25 @@ describe('POST /ds under a generated flood of hostile messages', () => {
       expect({ store, missing, extra }).toEqual({ store, missing: [], extra: [] });
       expect(got.size).toBe(want.size);
     }
-    expect(await column<string>(c, sql`select id from ds_items where account_id = ${accs.basic.accountId} and luid is null order by id`)).toEqual(unmapped);
-    for (const a of [accs.md5, accs.other]) expect(await accountImage(a.accountId), a.user).toBe(baseline.images.get(a.user));
+    expect(
+      await column<string>(
+        c,
+        sql`select id from ds_items where account_id = ${accs.basic.accountId} and luid is null order by id`,
+      ),
+    ).toEqual(unmapped);
+    for (const a of [accs.md5, accs.other])
+      expect(await accountImage(a.accountId), a.user).toBe(baseline.images.get(a.user));
   }, 120_000);
 
   it('still syncs the real clients afterwards, with bounded memory, no unhandled rejection and DS rows for the three accounts only', async () => {
     expect(fz.totalSent()).toBeGreaterThanOrEqual(10_000);
     for (const a of all()) {
       // A change on the handset, so the two-way sync has something to carry.
-      userPut(a.ds, 'contacts', 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:After The Flood\r\nN:Flood;After;;;\r\nEND:VCARD\r\n');
+      userPut(
+        a.ds,
+        'contacts',
+        'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:After The Flood\r\nN:Flood;After;;;\r\nEND:VCARD\r\n',
+      );
       const out = await runDsSession(clientConfig(a), a.ds);
       expect(out.ok, `${a.user}: ${out.error}`).toBe(true);
       expect(out.stores.map((s) => s.syncType)).toEqual(['two-way', 'two-way']);
@@ -959,20 +1803,38 @@ describe('POST /ds under a generated flood of hostile messages', () => {
     // After a full GC: what the server still holds, not what the allocator kept of the 1 MiB messages' peak.
     const heap = settleHeap();
     const rss = process.memoryUsage().rss;
-    console.log(`memory: rss ${mib(baseline.rss)} -> ${mib(rss)} MiB (peak ${mib(fz.peakRss)} MiB)`
-      + (heap !== undefined && baseline.heap !== undefined ? `, heap after GC ${mib(baseline.heap)} -> ${mib(heap)} MiB` : ', no forced GC available: heap check skipped'));
+    console.log(
+      `memory: rss ${mib(baseline.rss)} -> ${mib(rss)} MiB (peak ${mib(fz.peakRss)} MiB)` +
+        (heap !== undefined && baseline.heap !== undefined
+          ? `, heap after GC ${mib(baseline.heap)} -> ${mib(heap)} MiB`
+          : ', no forced GC available: heap check skipped'),
+    );
     expect(rss - baseline.rss).toBeLessThan(200 * 2 ** 20);
     if (heap !== undefined && baseline.heap !== undefined) expect(heap - baseline.heap).toBeLessThan(64 * 2 ** 20);
 
     const c = db();
-    const ids = all().map((a) => a.accountId).sort();
+    const ids = all()
+      .map((a) => a.accountId)
+      .sort();
     expect(await column<string>(c, sql`select id from ds_accounts order by id`)).toEqual(ids);
     for (const table of ['ds_items', 'ds_stores', 'ds_snapshots', 'ds_sessions']) {
-      const stray = await value(c, sql.raw(`select count(*) from ${table} where account_id is null or account_id not in (select id from ds_accounts)`));
+      const stray = await value(
+        c,
+        sql.raw(
+          `select count(*) from ${table} where account_id is null or account_id not in (select id from ds_accounts)`,
+        ),
+      );
       expect(stray, table).toBe(0);
     }
-    expect(await column<string>(c, sql`select dev_id from devices order by dev_id`)).toEqual(all().map((a) => a.devId).sort());
-    const sessions = await rows(c, sql`select a.username, s.status, count(*) as n from ds_sessions s join ds_accounts a on a.id = s.account_id group by 1, 2 order by 1, 2`);
+    expect(await column<string>(c, sql`select dev_id from devices order by dev_id`)).toEqual(
+      all()
+        .map((a) => a.devId)
+        .sort(),
+    );
+    const sessions = await rows(
+      c,
+      sql`select a.username, s.status, count(*) as n from ds_sessions s join ds_accounts a on a.id = s.account_id group by 1, 2 order by 1, 2`,
+    );
     console.log(`ds_sessions: ${JSON.stringify(sessions)}; total messages ${fz.totalSent()}`);
   }, 60_000);
 });

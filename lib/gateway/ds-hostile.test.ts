@@ -16,13 +16,23 @@ import { startTestServer, type TestServer } from '../../test/support/test-server
 let srv: TestServer;
 let url: string;
 const unhandled: unknown[] = [];
-const onUnhandled = (r: unknown) => { unhandled.push(r); };
+const onUnhandled = (r: unknown) => {
+  unhandled.push(r);
+};
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
   srv = await startTestServer();
   url = `http://127.0.0.1:${srv.server.port}/ds`;
-  const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
+  const base = {
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5' as const,
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+  };
   await provisionDevice(srv.ctx.db, { ...base, devId: 'IMEI:356938035643809' });
   await provisionDevice(srv.ctx.db, { ...base, devId: 'IMEI:490154203237518' });
   await addDsAccount(srv.ctx.db, { devId: 'IMEI:356938035643809', user: 'ada', pass: 'ada-secret' });
@@ -34,19 +44,38 @@ afterAll(async () => {
   await srv?.close();
 });
 
-async function post(body: Uint8Array | string, type: string = MIME.dsXml, method = 'POST'): Promise<{ status: number; text: string; bytes: Uint8Array }> {
-  const r = await fetch(url, { method, headers: { 'content-type': type }, ...(method === 'POST' ? { body: typeof body === 'string' ? body : new Uint8Array(body) } : {}) });
+async function post(
+  body: Uint8Array | string,
+  type: string = MIME.dsXml,
+  method = 'POST',
+): Promise<{ status: number; text: string; bytes: Uint8Array }> {
+  const r = await fetch(url, {
+    method,
+    headers: { 'content-type': type },
+    ...(method === 'POST' ? { body: typeof body === 'string' ? body : new Uint8Array(body) } : {}),
+  });
   const bytes = new Uint8Array(await r.arrayBuffer());
   return { status: r.status, text: new TextDecoder().decode(bytes), bytes };
 }
 
 let session = 0;
-function message(commands: Command[], opts: { user?: string; pass?: string; sessionId?: string; msgId?: number; final?: boolean } = {}): SyncMLMessage {
+function message(
+  commands: Command[],
+  opts: { user?: string; pass?: string; sessionId?: string; msgId?: number; final?: boolean } = {},
+): SyncMLMessage {
   return {
     hdr: {
-      verDTD: '1.2', verProto: 'SyncML/1.2', sessionId: opts.sessionId ?? String(++session), msgId: opts.msgId ?? 1,
-      target: { locURI: url }, source: { locURI: 'hostile-client' },
-      ...(opts.user ? { cred: { meta: { type: AUTH_TYPE.basic, format: 'b64' }, data: basicCredential(opts.user, opts.pass ?? '') } } : {}),
+      verDTD: '1.2',
+      verProto: 'SyncML/1.2',
+      sessionId: opts.sessionId ?? String(++session),
+      msgId: opts.msgId ?? 1,
+      target: { locURI: url },
+      source: { locURI: 'hostile-client' },
+      ...(opts.user
+        ? {
+            cred: { meta: { type: AUTH_TYPE.basic, format: 'b64' }, data: basicCredential(opts.user, opts.pass ?? '') },
+          }
+        : {}),
     },
     body: { commands, final: opts.final ?? true },
   };
@@ -59,7 +88,10 @@ async function exchange(msg: SyncMLMessage): Promise<Status[]> {
 }
 
 const alert = (cmdId: number, code: number, target = 'card'): Command => ({
-  kind: 'Alert', cmdId, data: String(code), items: [{ target: { locURI: target }, source: { locURI: './contacts' }, meta: { anchor: { next: '1' } } }],
+  kind: 'Alert',
+  cmdId,
+  data: String(code),
+  items: [{ target: { locURI: target }, source: { locURI: './contacts' }, meta: { anchor: { next: '1' } } }],
 });
 
 describe('the DS endpoint refuses', () => {
@@ -90,20 +122,46 @@ describe('the DS endpoint refuses', () => {
 
   it('unknown datastores, sync types and content types with SyncML statuses, storing nothing', async () => {
     const sid = 'bad-stores';
-    const init = await exchange(message([alert(1, 201, './../../etc/passwd'), { kind: 'Alert', cmdId: 2, data: '299', items: [] }, alert(3, 201)], { user: 'ada', pass: 'ada-secret', sessionId: sid }));
+    const init = await exchange(
+      message(
+        [alert(1, 201, './../../etc/passwd'), { kind: 'Alert', cmdId: 2, data: '299', items: [] }, alert(3, 201)],
+        { user: 'ada', pass: 'ada-secret', sessionId: sid },
+      ),
+    );
     expect(init[0]!.data).toBe('212');
     expect(init.find((s) => s.cmdRef === 1)?.data).toBe('404');
     expect(init.find((s) => s.cmdRef === 2)?.data).toBe('406');
     expect(init.find((s) => s.cmdRef === 3)?.data).toBe('200');
-    const sync = await exchange(message([
-      { kind: 'Sync', cmdId: 1, target: { locURI: 'cal' }, source: { locURI: './calendar' }, commands: [] },
-      { kind: 'Sync', cmdId: 2, target: { locURI: 'card' }, source: { locURI: './contacts' }, commands: [
-        { kind: 'Add', cmdId: 3, items: [{ source: { locURI: '../x' }, meta: { type: 'text/html' }, data: '<script>alert(1)</script>' }] },
-        { kind: 'Add', cmdId: 4, items: [{ source: { locURI: 'big' }, meta: { type: 'text/vcard' }, data: 'x'.repeat(1024 * 1024 + 10) }] },
-        { kind: 'Add', cmdId: 5, items: [{ source: { locURI: 'nul\u0000' }, meta: { type: 'text/vcard' } }] },
-        { kind: 'Delete', cmdId: 6, items: [{ source: { locURI: 'never-added' } }] },
-      ] },
-    ], { sessionId: sid, msgId: 2 }));
+    const sync = await exchange(
+      message(
+        [
+          { kind: 'Sync', cmdId: 1, target: { locURI: 'cal' }, source: { locURI: './calendar' }, commands: [] },
+          {
+            kind: 'Sync',
+            cmdId: 2,
+            target: { locURI: 'card' },
+            source: { locURI: './contacts' },
+            commands: [
+              {
+                kind: 'Add',
+                cmdId: 3,
+                items: [{ source: { locURI: '../x' }, meta: { type: 'text/html' }, data: '<script>alert(1)</script>' }],
+              },
+              {
+                kind: 'Add',
+                cmdId: 4,
+                items: [
+                  { source: { locURI: 'big' }, meta: { type: 'text/vcard' }, data: 'x'.repeat(1024 * 1024 + 10) },
+                ],
+              },
+              { kind: 'Add', cmdId: 5, items: [{ source: { locURI: 'nul\u0000' }, meta: { type: 'text/vcard' } }] },
+              { kind: 'Delete', cmdId: 6, items: [{ source: { locURI: 'never-added' } }] },
+            ],
+          },
+        ],
+        { sessionId: sid, msgId: 2 },
+      ),
+    );
     expect(sync.find((s) => s.cmdRef === 1)?.data).toBe('404'); // the calendar was never alerted
     expect(sync.find((s) => s.cmdRef === 3)?.data).toBe('415');
     expect(sync.find((s) => s.cmdRef === 4)?.data).toBe('413');
@@ -116,13 +174,35 @@ describe('the DS endpoint refuses', () => {
     const sid = 'ada-session';
     await exchange(message([alert(1, 201)], { user: 'ada', pass: 'ada-secret', sessionId: sid }));
     // The same SessionID from another client, without credentials: a new session, which needs them.
-    const other = message([{ kind: 'Sync', cmdId: 1, target: { locURI: 'card' }, source: { locURI: './contacts' }, commands: [
-      { kind: 'Add', cmdId: 2, items: [{ source: { locURI: 'evil' }, meta: { type: 'text/vcard' }, data: 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Evil\r\nEND:VCARD\r\n' }] },
-    ] }], { sessionId: sid, msgId: 2 });
+    const other = message(
+      [
+        {
+          kind: 'Sync',
+          cmdId: 1,
+          target: { locURI: 'card' },
+          source: { locURI: './contacts' },
+          commands: [
+            {
+              kind: 'Add',
+              cmdId: 2,
+              items: [
+                {
+                  source: { locURI: 'evil' },
+                  meta: { type: 'text/vcard' },
+                  data: 'BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Evil\r\nEND:VCARD\r\n',
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      { sessionId: sid, msgId: 2 },
+    );
     other.hdr.source.locURI = 'another-client';
     const st = await exchange(other);
     expect(st[0]!.data).toBe('407');
-    for (const u of ['ada', 'bob']) expect(await dsItemsOf(srv.ctx.db, (await getDsAccountByUser(srv.ctx.db, u))!.id)).toHaveLength(0);
+    for (const u of ['ada', 'bob'])
+      expect(await dsItemsOf(srv.ctx.db, (await getDsAccountByUser(srv.ctx.db, u))!.id)).toHaveLength(0);
     expect(unhandled).toEqual([]);
   });
 });

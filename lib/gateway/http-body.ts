@@ -10,7 +10,10 @@ import { encodingOf, type Encoding, type SyncMLMessage } from '../omadm/message'
 import { log } from '../core/log';
 
 export class BodyError extends Error {
-  constructor(readonly status: 400 | 408 | 413, message: string) {
+  constructor(
+    readonly status: 400 | 408 | 413,
+    message: string,
+  ) {
     super(message);
     this.name = 'BodyError';
   }
@@ -21,7 +24,8 @@ export function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs 
   if (declared !== undefined) {
     const n = Number(declared);
     if (!Number.isSafeInteger(n) || n < 0) return Promise.reject(new BodyError(400, 'invalid Content-Length'));
-    if (n > maxBytes) return Promise.reject(new BodyError(413, `body of ${n} bytes exceeds the ${maxBytes}-byte limit`));
+    if (n > maxBytes)
+      return Promise.reject(new BodyError(413, `body of ${n} bytes exceeds the ${maxBytes}-byte limit`));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -53,7 +57,12 @@ export function readBody(req: http.IncomingMessage, maxBytes: number, timeoutMs 
 }
 
 /** Answers with an exact Content-Length and no compression: some handsets mishandle chunked or gzip bodies. */
-export function send(res: http.ServerResponse, status: number, body: Uint8Array | string, headers: Record<string, string> = {}): void {
+export function send(
+  res: http.ServerResponse,
+  status: number,
+  body: Uint8Array | string,
+  headers: Record<string, string> = {},
+): void {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.writeHead(status, {
     'content-type': 'text/plain; charset=utf-8',
@@ -77,7 +86,9 @@ export interface SyncMlRequest {
  * within limits. Answers the error itself and returns undefined when the request is refused.
  */
 export async function readSyncMl(
-  req: http.IncomingMessage, res: http.ServerResponse, opts: { name: string; types: string; maxBytes: number; limits: Partial<DecodeLimits> },
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  opts: { name: string; types: string; maxBytes: number; limits: Partial<DecodeLimits> },
 ): Promise<SyncMlRequest | undefined> {
   const raw = await readSyncMlBody(req, res, opts);
   return raw && decodeSyncMl(res, raw, opts);
@@ -91,7 +102,9 @@ export interface SyncMlBody {
 
 /** The request's bytes, once method, content type and size are right (else the answer is sent). */
 export async function readSyncMlBody(
-  req: http.IncomingMessage, res: http.ServerResponse, opts: { name: string; types: string; maxBytes: number },
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  opts: { name: string; types: string; maxBytes: number },
 ): Promise<SyncMlBody | undefined> {
   if (req.method !== 'POST') {
     send(res, 405, `the ${opts.name} endpoint accepts POST only`, { allow: 'POST' });
@@ -116,10 +129,19 @@ export async function readSyncMlBody(
 }
 
 /** The decoded message (else the 400 or 413 is sent). */
-export function decodeSyncMl(res: http.ServerResponse, raw: SyncMlBody, opts: { name: string; limits: Partial<DecodeLimits> }): SyncMlRequest | undefined {
+export function decodeSyncMl(
+  res: http.ServerResponse,
+  raw: SyncMlBody,
+  opts: { name: string; limits: Partial<DecodeLimits> },
+): SyncMlRequest | undefined {
   try {
     const message = decodeMessage(raw.body, raw.encoding, opts.limits);
-    return { message, body: raw.body, encoding: raw.encoding, contentType: (raw.contentType ?? '').split(';')[0]!.trim().toLowerCase() };
+    return {
+      message,
+      body: raw.body,
+      encoding: raw.encoding,
+      contentType: (raw.contentType ?? '').split(';')[0]!.trim().toLowerCase(),
+    };
   } catch (err) {
     if (err instanceof DecodeError) {
       log.info({ code: err.code, offset: err.offset, endpoint: opts.name }, 'undecodable SyncML message');
@@ -134,7 +156,14 @@ export function decodeSyncMl(res: http.ServerResponse, raw: SyncMlBody, opts: { 
  * 429 for a client over a rate limit, often sent before its body is read: the rest of the
  * upload is drained, not parsed. `Retry-After` in whole seconds.
  */
-export function sendTooManyRequests(req: http.IncomingMessage, res: http.ServerResponse, retryAfterSeconds: number, what: string): void {
+export function sendTooManyRequests(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  retryAfterSeconds: number,
+  what: string,
+): void {
   req.resume();
-  send(res, 429, `too many failed ${what}; try again in ${retryAfterSeconds} s`, { 'retry-after': String(retryAfterSeconds) });
+  send(res, 429, `too many failed ${what}; try again in ${retryAfterSeconds} s`, {
+    'retry-after': String(retryAfterSeconds),
+  });
 }

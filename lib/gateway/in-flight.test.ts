@@ -6,14 +6,15 @@ it('runs at most max tasks at once, the rest in order, and passes on results and
   let now = 0;
   let peak = 0;
   const order: number[] = [];
-  const task = (i: number) => limit.run(async () => {
-    peak = Math.max(peak, ++now);
-    await new Promise((r) => setTimeout(r, 2));
-    now--;
-    order.push(i);
-    if (i === 5) throw new Error('five');
-    return i * 10;
-  });
+  const task = (i: number) =>
+    limit.run(async () => {
+      peak = Math.max(peak, ++now);
+      await new Promise((r) => setTimeout(r, 2));
+      now--;
+      order.push(i);
+      if (i === 5) throw new Error('five');
+      return i * 10;
+    });
   const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => task(i)));
   expect(peak).toBe(3);
   expect(results[4]).toEqual({ status: 'fulfilled', value: 40 });

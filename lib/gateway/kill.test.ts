@@ -48,7 +48,11 @@ let ctx: AppContext;
 let h: VirtualHandset;
 
 /** One message of a reference session: how long the server took, and what it carried. */
-interface Trace { ms: number; moreData: boolean; writes: boolean }
+interface Trace {
+  ms: number;
+  moreData: boolean;
+  writes: boolean;
+}
 
 beforeAll(async () => {
   // The test's own connection: it provisions, queues jobs and inspects, as the CLI would.
@@ -57,7 +61,16 @@ beforeAll(async () => {
   // The store the server builds (sealed values, the master key under DATA_DIR), read from here.
   ctx = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
   await start();
-  h = openFleet({ server: child!.dmUrl, devices: 1, stateDir, encoding: 'xml', auth: 'md5', mediaScale: 0.35, seed: 41, models: ['nimbus-n2'] })[0]!;
+  h = openFleet({
+    server: child!.dmUrl,
+    devices: 1,
+    stateDir,
+    encoding: 'xml',
+    auth: 'md5',
+    mediaScale: 0.35,
+    seed: 41,
+    models: ['nimbus-n2'],
+  })[0]!;
   await describeVirtualModels(db);
   await provisionFleet(db, [{ ...h.identity, nonces: { ...h.state.nonces } }]);
 }, 60_000);
@@ -84,7 +97,11 @@ function tracing(trace: Trace[]): Transport {
     const reply = await httpTransport(req);
     const sent = new TextDecoder().decode(req.body ?? new Uint8Array(0));
     const got = new TextDecoder().decode(reply.body);
-    trace.push({ ms: performance.now() - t0, moreData: sent.includes('<MoreData'), writes: /<(Replace|Add|Atomic)>/.test(got) });
+    trace.push({
+      ms: performance.now() - t0,
+      moreData: sent.includes('<MoreData'),
+      writes: /<(Replace|Add|Atomic)>/.test(got),
+    });
     return reply;
   };
 }
@@ -117,7 +134,10 @@ async function expectConsistent(): Promise<void> {
   // Nothing but a complete snapshot can be chosen for a restore, through the real entry point.
   for (const s of (await db.select().from(snapshots)).filter((x) => x.status !== 'complete')) {
     refused.add(s.id);
-    const err = await createPlan(ctx, { snapshotId: s.id }, 'test').then(() => undefined, (e: unknown) => e);
+    const err = await createPlan(ctx, { snapshotId: s.id }, 'test').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err, `snapshot ${s.id} (${s.status}) was accepted for a restore`).toBeInstanceOf(PlanError);
     expect((err as PlanError).code).toBe('not-complete');
     expect((err as PlanError).message).toMatch(/only complete snapshots/);
@@ -125,7 +145,11 @@ async function expectConsistent(): Promise<void> {
   // Every value in the store is whole: a file under a hash's name holds exactly those bytes.
   // Temporary files of writes cut short are not blobs (list() never yields them).
   for await (const hash of ctx.blobs.list()) expect(sha256Hex((await ctx.blobs.get(hash))!), hash).toBe(hash);
-  if (FULL) console.log('temporary files left by cut writes:', fs.readdirSync(path.join(dataDir, 'blobs')).filter((f) => f.startsWith('.tmp-')).length);
+  if (FULL)
+    console.log(
+      'temporary files left by cut writes:',
+      fs.readdirSync(path.join(dataDir, 'blobs')).filter((f) => f.startsWith('.tmp-')).length,
+    );
 }
 
 async function backupOnce(transport: Transport): Promise<string> {
@@ -155,69 +179,84 @@ describe('SIGKILL', () => {
   let reference = '';
   let trace: Trace[] = [];
 
-  it('mid-backup: consistent after each kill, and the next session completes the same snapshot', async () => {
-    const first = await backupOnce(tracing(trace));
-    reference = await rootOf(first);
-    // The same handset content backed up again gives the same snapshot: the comparison below is fair.
-    trace = [];
-    expect(await rootOf(await backupOnce(tracing(trace)))).toBe(reference);
-    const n = trace.length;
-    if (FULL) console.log('backup', n, trace.map((t) => `${t.ms.toFixed(0)}${t.moreData ? 'L' : ''}`).join(' '));
-    const lo = trace.findIndex((t) => t.moreData) + 1; // the first message carrying a Large Object chunk
-    expect(n).toBeGreaterThan(5);
-    expect(lo).toBeGreaterThan(0);
-    // Early in the walk, in the middle of a Large Object, and on the last values before the manifest.
-    const kills = points(n, [2, lo + 1, n - 1]);
-    for (const k of kills) {
-      const kill = killingAt(k, Math.max(1, Math.floor(trace[k - 1]!.ms / 2)));
-      const jobId = await backupOnce(kill);
-      expect(kill.killed(), `kill at ${k}`).toBe(true);
-      await expectConsistent();
-      await start();
-      h.transport = httpTransport;
-      await h.connect({ initiator: 'client' });
-      await h.idle();
-      expect(await rootOf(jobId), `kill at message ${k} of ${n}`).toBe(reference);
-      await expectConsistent();
-    }
-    expect(refused.size).toBeGreaterThanOrEqual(kills.length - 1);
-  }, FULL ? 900_000 : 120_000);
-
-  it('mid-restore: consistent after each kill, and the next session completes the restore', async () => {
-    const snap = (await getSnapshot(db, (JSON.parse((await latestBackup()).result!) as { snapshotId: string }).snapshotId))!;
-    const restore = async (transport: Transport) => {
-      h.damage('appdata');
-      const { row, plan } = await createPlan(ctx, { snapshotId: snap.id, categories: ['appdata'], paths: RESTORED }, 'test');
-      const { job } = await executePlan(ctx, row.id, 'test');
-      h.transport = transport;
-      await h.connect({ initiator: 'client' });
-      await h.idle();
-      return { jobId: job.id, steps: plan.steps };
-    };
-    const rtrace: Trace[] = [];
-    const ref = await restore(tracing(rtrace));
-    await expectRestored(ref.jobId, ref.steps, snap.rootHash!);
-    const n = rtrace.length;
-    if (FULL) console.log('restore', n, rtrace.map((t) => `${t.ms.toFixed(0)}${t.writes ? 'W' : ''}`).join(' '));
-    const writes = rtrace.map((t, i) => (t.writes ? i + 1 : 0)).filter(Boolean);
-    expect(writes.length).toBeGreaterThan(0);
-    // In the safety backup, in the middle of the writes (Large Objects among them), and at the read-back.
-    const kills = points(n, [2, writes[Math.floor(writes.length / 2)]!, n]);
-    for (const k of kills) {
-      const kill = killingAt(k, Math.max(1, Math.floor(rtrace[k - 1]!.ms / 2)));
-      const { jobId, steps } = await restore(kill);
-      expect(kill.killed(), `kill at ${k}`).toBe(true);
-      await expectConsistent();
-      await start();
-      h.transport = httpTransport;
-      for (let i = 0; i < 3 && (await getJob(db, jobId))!.status !== 'succeeded'; i++) {
+  it(
+    'mid-backup: consistent after each kill, and the next session completes the same snapshot',
+    async () => {
+      const first = await backupOnce(tracing(trace));
+      reference = await rootOf(first);
+      // The same handset content backed up again gives the same snapshot: the comparison below is fair.
+      trace = [];
+      expect(await rootOf(await backupOnce(tracing(trace)))).toBe(reference);
+      const n = trace.length;
+      if (FULL) console.log('backup', n, trace.map((t) => `${t.ms.toFixed(0)}${t.moreData ? 'L' : ''}`).join(' '));
+      const lo = trace.findIndex((t) => t.moreData) + 1; // the first message carrying a Large Object chunk
+      expect(n).toBeGreaterThan(5);
+      expect(lo).toBeGreaterThan(0);
+      // Early in the walk, in the middle of a Large Object, and on the last values before the manifest.
+      const kills = points(n, [2, lo + 1, n - 1]);
+      for (const k of kills) {
+        const kill = killingAt(k, Math.max(1, Math.floor(trace[k - 1]!.ms / 2)));
+        const jobId = await backupOnce(kill);
+        expect(kill.killed(), `kill at ${k}`).toBe(true);
+        await expectConsistent();
+        await start();
+        h.transport = httpTransport;
         await h.connect({ initiator: 'client' });
         await h.idle();
+        expect(await rootOf(jobId), `kill at message ${k} of ${n}`).toBe(reference);
+        await expectConsistent();
       }
-      await expectRestored(jobId, steps, snap.rootHash!, `kill at message ${k} of ${n}`);
-      await expectConsistent();
-    }
-  }, FULL ? 1_800_000 : 120_000);
+      expect(refused.size).toBeGreaterThanOrEqual(kills.length - 1);
+    },
+    FULL ? 900_000 : 120_000,
+  );
+
+  it(
+    'mid-restore: consistent after each kill, and the next session completes the restore',
+    async () => {
+      const snap = (await getSnapshot(
+        db,
+        (JSON.parse((await latestBackup()).result!) as { snapshotId: string }).snapshotId,
+      ))!;
+      const restore = async (transport: Transport) => {
+        h.damage('appdata');
+        const { row, plan } = await createPlan(
+          ctx,
+          { snapshotId: snap.id, categories: ['appdata'], paths: RESTORED },
+          'test',
+        );
+        const { job } = await executePlan(ctx, row.id, 'test');
+        h.transport = transport;
+        await h.connect({ initiator: 'client' });
+        await h.idle();
+        return { jobId: job.id, steps: plan.steps };
+      };
+      const rtrace: Trace[] = [];
+      const ref = await restore(tracing(rtrace));
+      await expectRestored(ref.jobId, ref.steps, snap.rootHash!);
+      const n = rtrace.length;
+      if (FULL) console.log('restore', n, rtrace.map((t) => `${t.ms.toFixed(0)}${t.writes ? 'W' : ''}`).join(' '));
+      const writes = rtrace.map((t, i) => (t.writes ? i + 1 : 0)).filter(Boolean);
+      expect(writes.length).toBeGreaterThan(0);
+      // In the safety backup, in the middle of the writes (Large Objects among them), and at the read-back.
+      const kills = points(n, [2, writes[Math.floor(writes.length / 2)]!, n]);
+      for (const k of kills) {
+        const kill = killingAt(k, Math.max(1, Math.floor(rtrace[k - 1]!.ms / 2)));
+        const { jobId, steps } = await restore(kill);
+        expect(kill.killed(), `kill at ${k}`).toBe(true);
+        await expectConsistent();
+        await start();
+        h.transport = httpTransport;
+        for (let i = 0; i < 3 && (await getJob(db, jobId))!.status !== 'succeeded'; i++) {
+          await h.connect({ initiator: 'client' });
+          await h.idle();
+        }
+        await expectRestored(jobId, steps, snap.rootHash!, `kill at message ${k} of ${n}`);
+        await expectConsistent();
+      }
+    },
+    FULL ? 1_800_000 : 120_000,
+  );
 });
 
 async function latestBackup(): Promise<JobRow> {
@@ -228,7 +267,10 @@ async function latestBackup(): Promise<JobRow> {
 async function expectRestored(jobId: string, steps: PlanStep[], rootHash: string, label = ''): Promise<void> {
   const job = (await getJob(db, jobId))!;
   const items = await listItems(db, jobId);
-  expect(job.status, `${label} ${job.error} ${JSON.stringify(items.filter((i) => i.status !== 'verified').slice(0, 3))}\n${child?.output() ?? ''}`).toBe('succeeded');
+  expect(
+    job.status,
+    `${label} ${job.error} ${JSON.stringify(items.filter((i) => i.status !== 'verified').slice(0, 3))}\n${child?.output() ?? ''}`,
+  ).toBe('succeeded');
   const bySeq = new Map(steps.map((s) => [s.seq, s]));
   for (const i of items) {
     expect(i.status, `${label} ${i.path}`).toBe('verified');

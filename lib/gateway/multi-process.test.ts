@@ -54,9 +54,11 @@ afterAll(async () => {
 
 async function inTurn<T>(items: readonly T[], fn: (t: T) => Promise<void>): Promise<void> {
   let i = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (i < items.length) await fn(items[i++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (i < items.length) await fn(items[i++]!);
+    }),
+  );
 }
 
 /** Root hash of each handset's first backup when one in-process server takes them all. */
@@ -64,11 +66,25 @@ async function singleProcessRoots(): Promise<Map<string, string>> {
   const srv = await startTestServer();
   try {
     await describeVirtualModels(srv.ctx.db);
-    const handsets = openFleet({ server: srv.dmUrl, devices: DEVICES, stateDir: singleState, encoding: 'mixed', auth: 'md5', mediaScale: 0.01, seed: SEED });
-    await provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+    const handsets = openFleet({
+      server: srv.dmUrl,
+      devices: DEVICES,
+      stateDir: singleState,
+      encoding: 'mixed',
+      auth: 'md5',
+      mediaScale: 0.01,
+      seed: SEED,
+    });
+    await provisionFleet(
+      srv.ctx.db,
+      handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })),
+    );
     const roots = new Map<string, string>();
     await inTurn(handsets, async (h) => {
-      const { job } = await createBackupJob(srv.ctx.db, (await getDeviceByDevId(srv.ctx.db, h.devId))!, { trigger: 'on-demand', actor: 'test' });
+      const { job } = await createBackupJob(srv.ctx.db, (await getDeviceByDevId(srv.ctx.db, h.devId))!, {
+        trigger: 'on-demand',
+        actor: 'test',
+      });
       await h.connect({ initiator: 'client' });
       roots.set(h.devId, (JSON.parse((await getJob(srv.ctx.db, job.id))!.result!) as { rootHash: string }).rootHash);
     });
@@ -83,17 +99,28 @@ beforeAll(async () => {
   const e = { ...env(), DATA_DIR: dataDir, dataDir, ...s3?.env };
   const db: Db = await testDb(dataDir); // migrations applied once, before the servers start
   ctx = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
-  servers = await Promise.all([0, 1, 2].map(() => spawnChildServer({ dataDir, env: { ...databaseEnv(db), ...s3?.env } })));
+  servers = await Promise.all(
+    [0, 1, 2].map(() => spawnChildServer({ dataDir, env: { ...databaseEnv(db), ...s3?.env } })),
+  );
 }, 120_000);
 
 it(`${DEVICES} handsets, every message to the next of 3 processes: each backup and restore completes once, content as with one process`, async () => {
   const ports = servers.map((s) => s.port);
   const handsets = openFleet({
-    server: servers[0]!.dmUrl, devices: DEVICES, stateDir, encoding: 'mixed', auth: 'md5', mediaScale: 0.01, seed: SEED,
+    server: servers[0]!.dmUrl,
+    devices: DEVICES,
+    stateDir,
+    encoding: 'mixed',
+    auth: 'md5',
+    mediaScale: 0.01,
+    seed: SEED,
     handset: { transport: roundRobinTransport(ports, (p) => perServer.set(p, (perServer.get(p) ?? 0) + 1)) },
   });
   await describeVirtualModels(ctx.db);
-  await provisionFleet(ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+  await provisionFleet(
+    ctx.db,
+    handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })),
+  );
   const device = async (h: VirtualHandset): Promise<DeviceRow> => (await getDeviceByDevId(ctx.db, h.devId))!;
 
   // Backups, ordered here, taken by whichever processes the messages reach.
@@ -117,7 +144,8 @@ it(`${DEVICES} handsets, every message to the next of 3 processes: each backup a
     roots.set(h.devId, snaps[0]!.rootHash!);
   }
   // On several machines nothing is shared but the database and the bucket: no content in files.
-  if (s3) expect(fs.existsSync(path.join(dataDir, 'blobs')) ? fs.readdirSync(path.join(dataDir, 'blobs')) : []).toEqual([]);
+  if (s3)
+    expect(fs.existsSync(path.join(dataDir, 'blobs')) ? fs.readdirSync(path.join(dataDir, 'blobs')) : []).toEqual([]);
   // Every process took a fair share of the messages.
   const total = [...perServer.values()].reduce((a, b) => a + b, 0);
   for (const p of ports) expect(perServer.get(p) ?? 0).toBeGreaterThan(total / 4);

@@ -20,7 +20,12 @@ it('serves a published package with its exact length, and answers anything else 
   expect(new Uint8Array(await ok.arrayBuffer())).toEqual(bytes);
   const head = await fetch(`${base}/packages/${pkg.id}`, { method: 'HEAD' });
   expect(head.status).toBe(200);
-  for (const path of ['/packages/00000000-0000-0000-0000-000000000000', '/packages/%zz', '/packages/..%2F..%2Fetc%2Fpasswd', '/packages/']) {
+  for (const path of [
+    '/packages/00000000-0000-0000-0000-000000000000',
+    '/packages/%zz',
+    '/packages/..%2F..%2Fetc%2Fpasswd',
+    '/packages/',
+  ]) {
     expect((await fetch(`${base}${path}`)).status, path).toBe(404);
   }
   expect((await fetch(`${base}/packages/${pkg.id}`, { method: 'POST' })).status).toBe(405);

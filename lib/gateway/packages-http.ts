@@ -8,7 +8,11 @@ import { getContext } from '../core/context';
 import { readPackage } from '../catalog/catalog';
 import { send } from './http-body';
 
-export async function servePackage(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<void> {
+export async function servePackage(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  pathname: string,
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     send(res, 405, 'packages are fetched with GET', { allow: 'GET, HEAD' });
     return;
@@ -20,6 +24,10 @@ export async function servePackage(req: http.IncomingMessage, res: http.ServerRe
     send(res, 404, 'no such package');
     return;
   }
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length), 'cache-control': 'public, max-age=86400, immutable' });
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': String(bytes.length),
+    'cache-control': 'public, max-age=86400, immutable',
+  });
   res.end(req.method === 'HEAD' ? undefined : bytes);
 }

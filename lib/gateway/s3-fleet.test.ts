@@ -66,6 +66,9 @@ it('backs up into the bucket, deduplicates the second backup, and restores lost 
     await h.idle();
   }
   const done = (await getJob(fleet.ctx.db, job.id))!;
-  expect(done.status, `${done.error} ${JSON.stringify((await listItems(fleet.ctx.db, job.id)).filter((x) => x.status !== 'verified').slice(0, 3))}`).toBe('succeeded');
+  expect(
+    done.status,
+    `${done.error} ${JSON.stringify((await listItems(fleet.ctx.db, job.id)).filter((x) => x.status !== 'verified').slice(0, 3))}`,
+  ).toBe('succeeded');
   for (const e of media) expect(sha256Hex(h.tree.read(e.path)!), e.path).toBe(e.hash);
 }, 120_000);

@@ -75,7 +75,12 @@ export function encodeState(state: unknown): EncodedState {
   return { json, values };
 }
 
-export async function decodeState<T>(db: Db, sessionRowId: string, json: string, extra?: ReadonlyMap<string, string>): Promise<T> {
+export async function decodeState<T>(
+  db: Db,
+  sessionRowId: string,
+  json: string,
+  extra?: ReadonlyMap<string, string>,
+): Promise<T> {
   // No reference in the text (a key "$sv" always appears as `"$sv"`): no reviver needed.
   if (!json.includes(`"${REF}"`)) return JSON.parse(json) as T;
   // The reviver cannot wait for the database: it notes where each reference is, and the

@@ -29,7 +29,11 @@ export async function wakeDevice(push: PushTransport, device: DeviceRow, opts: W
 }
 
 /** Wakes the handset for a person or token (POST /devices/{devId}/wake): audited under `actor` with the session id it will use. */
-export async function wakeDeviceAs(ctx: Pick<AppContext, 'db' | 'push' | 'env'>, device: DeviceRow, actor: string): Promise<string> {
+export async function wakeDeviceAs(
+  ctx: Pick<AppContext, 'db' | 'push' | 'env'>,
+  device: DeviceRow,
+  actor: string,
+): Promise<string> {
   const sessionId = await wakeDevice(ctx.push, device, { version: ctx.env.NOTIFICATION_VERSION });
   await insertAudit(ctx.db, { actor, action: 'device.wake', deviceId: device.id, details: { sessionId } });
   return sessionId;

@@ -12,7 +12,10 @@ import type { JobStep } from '../backup/engine';
 import type { JobKind } from './kinds';
 
 /** The DM session a job runs in, and where handsets reach this server (package downloads). */
-export interface JobSession { id: string; baseUrl: string }
+export interface JobSession {
+  id: string;
+  baseUrl: string;
+}
 
 export interface JobHandler<K extends JobKind> {
   /**
@@ -28,7 +31,13 @@ export interface JobHandler<K extends JobKind> {
    */
   startsWriting?: boolean;
   /** The session's events for the job's work. */
-  onEvents(ctx: AppContext, device: DeviceRow, job: JobRow<K>, events: SessionEvent[], session: JobSession): Promise<JobStep>;
+  onEvents(
+    ctx: AppContext,
+    device: DeviceRow,
+    job: JobRow<K>,
+    events: SessionEvent[],
+    session: JobSession,
+  ): Promise<JobStep>;
   /**
    * The session holding the job is over (`sessionEnded`) or was abandoned by the handset
    * before the job finished. Without it the job is queued again with the reason.

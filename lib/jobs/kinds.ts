@@ -19,11 +19,24 @@ const actor = z.string();
 /** Every job a backup becomes; a snapshot's own trigger may also be 'local' (lib/backup/jobs.ts). */
 export const BACKUP_JOB_TRIGGERS = ['on-demand', 'scheduled', 'safety', 'device'] as const;
 
-const WORK_KINDS: ReadonlySet<string> = new Set<WorkRequest['kind']>(['get', 'add', 'replace', 'delete', 'copy', 'exec', 'ui', 'sequence']);
+const WORK_KINDS: ReadonlySet<string> = new Set<WorkRequest['kind']>([
+  'get',
+  'add',
+  'replace',
+  'delete',
+  'copy',
+  'exec',
+  'ui',
+  'sequence',
+]);
 
 /** The engine's work requests are checked for their id and kind only: the engine itself refuses the rest. */
 const workRequest = z.custom<WorkRequest>(
-  (v) => typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string' && WORK_KINDS.has(String((v as { kind?: unknown }).kind)),
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { id?: unknown }).id === 'string' &&
+    WORK_KINDS.has(String((v as { kind?: unknown }).kind)),
   'a work request needs a string id and a known kind',
 );
 
@@ -59,7 +72,9 @@ export type DsRestorePayload = JobPayloads['ds-restore'];
 export type DmCommandsPayload = JobPayloads['dm-commands'];
 
 /** A kind with its payload, as one value: `switch (r.kind)` narrows the payload. */
-export type JobRequestOf<K extends JobKind = JobKind> = K extends JobKind ? { kind: K; payload: JobPayloads[K] } : never;
+export type JobRequestOf<K extends JobKind = JobKind> = K extends JobKind
+  ? { kind: K; payload: JobPayloads[K] }
+  : never;
 
 export function isJobKind(kind: string): kind is JobKind {
   return Object.hasOwn(JOB_PAYLOAD_SCHEMAS, kind);
@@ -67,7 +82,11 @@ export function isJobKind(kind: string): kind is JobKind {
 
 /** A job whose kind is unknown or whose payload does not fit its kind: a bug or a row written by hand. */
 export class JobPayloadError extends Error {
-  constructor(readonly kind: string, message: string, readonly jobId?: string) {
+  constructor(
+    readonly kind: string,
+    message: string,
+    readonly jobId?: string,
+  ) {
     super(`${jobId ? `job ${jobId} ` : ''}(${kind}): ${message}`);
     this.name = 'JobPayloadError';
   }
@@ -84,7 +103,8 @@ function check<K extends JobKind>(kind: K, value: unknown, jobId?: string): JobP
 
 /** A row's kind and payload text, checked: throws JobPayloadError naming the job and what is wrong. */
 export function parseJobPayload(row: { id?: string; kind: string; payload: string }): JobRequestOf {
-  if (!isJobKind(row.kind)) throw new JobPayloadError(row.kind, `no such job kind (known: ${JOB_KINDS.join(', ')})`, row.id);
+  if (!isJobKind(row.kind))
+    throw new JobPayloadError(row.kind, `no such job kind (known: ${JOB_KINDS.join(', ')})`, row.id);
   let value: unknown;
   try {
     value = JSON.parse(row.payload);
@@ -102,13 +122,19 @@ export function serializeJobPayload(request: JobRequestOf): string {
 /** How people see a job in lists: "Safety backup", "Backup (scheduled)", "Restore of local backup L1". */
 export function jobTitle(job: JobRequestOf): string {
   switch (job.kind) {
-    case 'backup': return job.payload.trigger === 'safety' ? 'Safety backup' : `Backup (${job.payload.trigger})`;
-    case 'restore': return 'Restore';
-    case 'local-backup': return `Backup to the handset's ${job.payload.target === 'smartcard' ? 'smart card' : 'own storage'}`;
-    case 'local-restore': return `Restore of local backup ${job.payload.localId}`;
-    case 'dm-commands': return 'DM commands';
+    case 'backup':
+      return job.payload.trigger === 'safety' ? 'Safety backup' : `Backup (${job.payload.trigger})`;
+    case 'restore':
+      return 'Restore';
+    case 'local-backup':
+      return `Backup to the handset's ${job.payload.target === 'smartcard' ? 'smart card' : 'own storage'}`;
+    case 'local-restore':
+      return `Restore of local backup ${job.payload.localId}`;
+    case 'dm-commands':
+      return 'DM commands';
     case 'ds-backup':
-    case 'ds-restore': return job.kind;
+    case 'ds-restore':
+      return job.kind;
   }
 }
 

@@ -42,11 +42,19 @@ const CONSENT_WORDS: Record<RestoreProgress['consent'], string> = {
   'wifi-wait': 'the user chose "Later on Wi-Fi"',
 };
 
-function waitingReason(job: JobRow, dep: JobRow | undefined, progress: Partial<RestoreProgress> | null, now: number): string | null {
+function waitingReason(
+  job: JobRow,
+  dep: JobRow | undefined,
+  progress: Partial<RestoreProgress> | null,
+  now: number,
+): string | null {
   if (job.status !== 'queued') return null;
   if (dep && !isFinished(dep.status)) return 'Waiting for the safety backup of the handset to finish first.';
   if (progress?.consent === 'wifi-wait') return 'Waiting for Wi-Fi: the user chose to restore later, on Wi-Fi.';
-  const later = job.notBefore && job.notBefore > now ? ` Next try after ${new Date(job.notBefore).toISOString().slice(11, 16)} UTC.` : '';
+  const later =
+    job.notBefore && job.notBefore > now
+      ? ` Next try after ${new Date(job.notBefore).toISOString().slice(11, 16)} UTC.`
+      : '';
   if (job.error) return `${job.error.charAt(0).toUpperCase()}${job.error.slice(1)}.${later}`.replace(/\.\./g, '.');
   return `Waiting for the handset to connect.${later}`;
 }
@@ -82,7 +90,8 @@ export async function liveJob(db: Db, job: JobRow, now = Date.now()): Promise<Li
     };
     if (job.status === 'succeeded') percent = 100;
     else if (job.status === 'running' && expected) percent = Math.min(95, Math.round((backup.nodes / expected) * 100));
-    summary = job.status === 'succeeded' ? `Backup complete: ${backup.nodes} nodes` : `${backup.nodes} nodes fetched so far`;
+    summary =
+      job.status === 'succeeded' ? `Backup complete: ${backup.nodes} nodes` : `${backup.nodes} nodes fetched so far`;
   } else {
     summary = job.status;
   }
@@ -90,7 +99,11 @@ export async function liveJob(db: Db, job: JobRow, now = Date.now()): Promise<Li
 
   return {
     job: detail,
-    device: { id: device.id, devId: device.devId, label: [device.manufacturer, device.model].filter(Boolean).join(' ') || device.devId },
+    device: {
+      id: device.id,
+      devId: device.devId,
+      label: [device.manufacturer, device.model].filter(Boolean).join(' ') || device.devId,
+    },
     finished,
     percent,
     summary,

@@ -24,7 +24,9 @@ export async function dispatchWakes(ctx: AppContext, now = Date.now(), limit = 2
       sent++;
     } catch (err) {
       log.info({ devId: device.devId, err: (err as Error).message }, 'Package #0 not delivered');
-      await updateJob(ctx.db, job.id, { error: `Package #0 not delivered: ${(err as Error).message}; the job runs when the handset next connects` });
+      await updateJob(ctx.db, job.id, {
+        error: `Package #0 not delivered: ${(err as Error).message}; the job runs when the handset next connects`,
+      });
     }
   }
   return sent;

@@ -2,8 +2,22 @@ import { readFileSync } from 'node:fs';
 import { md5 } from '@noble/hashes/legacy.js';
 import { describe, expect, it } from 'vitest';
 import {
-  AUTH_TYPE, basicCredential, constantTimeEqual, hmacHeader, hmacMac, makeChal, makeCred, md5Derived, md5Digest,
-  newNonce, nonceBytes, parseBasic, parseHmacHeader, schemeOfType, verifyCred, verifyHmac,
+  AUTH_TYPE,
+  basicCredential,
+  constantTimeEqual,
+  hmacHeader,
+  hmacMac,
+  makeChal,
+  makeCred,
+  md5Derived,
+  md5Digest,
+  newNonce,
+  nonceBytes,
+  parseBasic,
+  parseHmacHeader,
+  schemeOfType,
+  verifyCred,
+  verifyHmac,
 } from './auth';
 import { base64Decode, utf8Encode } from './util/bytes';
 
@@ -28,11 +42,16 @@ describe('MD5 digest (DM Protocol §2.4 example)', () => {
   });
 
   it('verifies the Cred in pkg1 with password or derived only', () => {
-    const cred = { meta: { type: textIn(pkg1, 'Cred', 'Type'), format: textIn(pkg1, 'Cred', 'Format') }, data: textIn(pkg1, 'Cred', 'Data') };
+    const cred = {
+      meta: { type: textIn(pkg1, 'Cred', 'Type'), format: textIn(pkg1, 'Cred', 'Format') },
+      data: textIn(pkg1, 'Cred', 'Data'),
+    };
     expect(cred.data).toBe('Zz6EivR3yeaaENcRN6lpAQ==');
     expect(schemeOfType(cred.meta.type)).toBe('md5');
     expect(verifyCred(cred, 'md5', bruce, specNonce)).toBe(true);
-    expect(verifyCred(cred, 'md5', { user: 'Bruce2', derived: md5Derived('Bruce2', 'OhBehave') }, specNonce)).toBe(true);
+    expect(verifyCred(cred, 'md5', { user: 'Bruce2', derived: md5Derived('Bruce2', 'OhBehave') }, specNonce)).toBe(
+      true,
+    );
     expect(verifyCred(cred, 'md5', { user: 'Bruce2', password: 'OhBehavf' }, specNonce)).toBe(false);
     expect(verifyCred(cred, 'md5', bruce, utf8Encode('Nonc3'))).toBe(false);
     // Declared md5, so it is no good as basic even if the caller asks for basic.
@@ -41,13 +60,18 @@ describe('MD5 digest (DM Protocol §2.4 example)', () => {
   });
 
   it('makeCred produces the pkg1 Cred', () => {
-    expect(makeCred('md5', bruce, specNonce)).toEqual({ meta: { type: 'syncml:auth-md5', format: 'b64' }, data: 'Zz6EivR3yeaaENcRN6lpAQ==' });
+    expect(makeCred('md5', bruce, specNonce)).toEqual({
+      meta: { type: 'syncml:auth-md5', format: 'b64' },
+      data: 'Zz6EivR3yeaaENcRN6lpAQ==',
+    });
   });
 
   it('pkg2 Chal: NextNonce decodes to the bytes the next digest uses', () => {
     const next = textIn(pkg2, 'Chal', 'NextNonce');
     expect(textIn(pkg2, 'Chal', 'Type')).toBe(AUTH_TYPE.md5);
-    expect(makeChal('md5', next)).toEqual({ meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: 'LG3iZQhhdmKNHg==' } });
+    expect(makeChal('md5', next)).toEqual({
+      meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: 'LG3iZQhhdmKNHg==' },
+    });
     const n = nonceBytes(next);
     expect(n).toEqual(base64Decode('LG3iZQhhdmKNHg=='));
     expect(n.length).toBe(10);
@@ -80,13 +104,17 @@ describe('Basic', () => {
     expect(verifyCred(cred, 'basic', { user: 'alice', password: 'pa:ss' }, new Uint8Array())).toBe(false);
     expect(verifyCred(cred, 'basic', { user: 'älice', password: 'pa:sS' }, new Uint8Array())).toBe(false);
     // Basic cannot be checked against a derived secret.
-    expect(verifyCred(cred, 'basic', { user: 'älice', derived: md5Derived('älice', 'pa:ss') }, new Uint8Array())).toBe(false);
+    expect(verifyCred(cred, 'basic', { user: 'älice', derived: md5Derived('älice', 'pa:ss') }, new Uint8Array())).toBe(
+      false,
+    );
   });
 
   it('tolerates a Cred without Type but refuses a wrong Type', () => {
     const data = basicCredential('a', 'b');
     expect(verifyCred({ data }, 'basic', { user: 'a', password: 'b' }, new Uint8Array())).toBe(true);
-    expect(verifyCred({ meta: { type: AUTH_TYPE.md5 }, data }, 'basic', { user: 'a', password: 'b' }, new Uint8Array())).toBe(false);
+    expect(
+      verifyCred({ meta: { type: AUTH_TYPE.md5 }, data }, 'basic', { user: 'a', password: 'b' }, new Uint8Array()),
+    ).toBe(false);
     expect(verifyCred(undefined, 'basic', { user: 'a', password: 'b' }, new Uint8Array())).toBe(false);
   });
 
@@ -127,7 +155,9 @@ describe('HMAC header (DM Security §5.1.4)', () => {
   it('verifies, and fails on a tampered body, wrong user, wrong nonce, wrong password', () => {
     const h = hmacHeader(secret, nonce, body);
     expect(verifyHmac(h, secret, nonce, body)).toBe(true);
-    expect(verifyHmac(h, { user: secret.user, derived: md5Derived(secret.user, secret.password) }, nonce, body)).toBe(true);
+    expect(verifyHmac(h, { user: secret.user, derived: md5Derived(secret.user, secret.password) }, nonce, body)).toBe(
+      true,
+    );
     const tampered = body.slice();
     tampered[3] = tampered[3]! ^ 1;
     expect(verifyHmac(h, secret, nonce, tampered)).toBe(false);
@@ -141,8 +171,12 @@ describe('HMAC header (DM Security §5.1.4)', () => {
   });
 
   it('parses the spec example and variants in spacing, quoting and order', () => {
-    expect(parseHmacHeader('algorithm=MD5, username="Robert Jordan", mac=NTI2OTJhMDAwNjYxODkwYmQ3NWUxN2RhN2ZmYmJlMzk')).toEqual({
-      algorithm: 'MD5', username: 'Robert Jordan', mac: 'NTI2OTJhMDAwNjYxODkwYmQ3NWUxN2RhN2ZmYmJlMzk',
+    expect(
+      parseHmacHeader('algorithm=MD5, username="Robert Jordan", mac=NTI2OTJhMDAwNjYxODkwYmQ3NWUxN2RhN2ZmYmJlMzk'),
+    ).toEqual({
+      algorithm: 'MD5',
+      username: 'Robert Jordan',
+      mac: 'NTI2OTJhMDAwNjYxODkwYmQ3NWUxN2RhN2ZmYmJlMzk',
     });
     const want = { algorithm: 'MD5', username: 'bob', mac: 'abc+/==' };
     expect(parseHmacHeader('mac="abc+/==",username=bob ,algorithm = "MD5"')).toEqual(want);
@@ -157,9 +191,19 @@ describe('HMAC header (DM Security §5.1.4)', () => {
 
   it('garbage headers parse to null', () => {
     for (const g of [
-      '', 'garbage', 'username="bob"', 'mac=abc', 'username="bob, mac=abc', '=x, username=a, mac=b',
-      'username=a, username=b, mac=abc', 'username=a mac=abc', 'username=a, mac=not base64!', 'username=a, mac=',
-      'username=a; mac=abc', `username=a, mac=${'A'.repeat(5000)}`, 'username=a, mac=abc, ="x"',
+      '',
+      'garbage',
+      'username="bob"',
+      'mac=abc',
+      'username="bob, mac=abc',
+      '=x, username=a, mac=b',
+      'username=a, username=b, mac=abc',
+      'username=a mac=abc',
+      'username=a, mac=not base64!',
+      'username=a, mac=',
+      'username=a; mac=abc',
+      `username=a, mac=${'A'.repeat(5000)}`,
+      'username=a, mac=abc, ="x"',
     ]) {
       expect(parseHmacHeader(g), g).toBeNull();
     }

@@ -23,10 +23,14 @@ export const AUTH_TYPE = {
 export function schemeOfType(type: string | undefined): AuthScheme | undefined {
   if (type === undefined) return undefined;
   switch (type.trim().toLowerCase()) {
-    case 'syncml:auth-basic': return 'basic';
-    case 'syncml:auth-md5': return 'md5';
-    case 'syncml:auth-mac': return 'hmac';
-    default: return undefined;
+    case 'syncml:auth-basic':
+      return 'basic';
+    case 'syncml:auth-md5':
+      return 'md5';
+    case 'syncml:auth-mac':
+      return 'hmac';
+    default:
+      return undefined;
   }
 }
 
@@ -208,8 +212,16 @@ export function parseHmacHeader(h: string): { algorithm: string; username: strin
       let closed = false;
       while (i < n) {
         const c = h[i]!;
-        if (c === '\\' && i + 1 < n) { value += h[i + 1]; i += 2; continue; }
-        if (c === '"') { closed = true; i++; break; }
+        if (c === '\\' && i + 1 < n) {
+          value += h[i + 1];
+          i += 2;
+          continue;
+        }
+        if (c === '"') {
+          closed = true;
+          i++;
+          break;
+        }
         value += c;
         i++;
       }

@@ -9,8 +9,7 @@
  */
 import type { XmlElement } from './codec/element';
 
-export type Format =
-  | 'b64' | 'bin' | 'bool' | 'chr' | 'int' | 'node' | 'null' | 'xml' | 'date' | 'time' | 'float';
+export type Format = 'b64' | 'bin' | 'bool' | 'chr' | 'int' | 'node' | 'null' | 'xml' | 'date' | 'time' | 'float';
 
 /** MetInf (syncml:metinf). Every field optional; unknown elements are dropped. */
 export interface Meta {
@@ -111,11 +110,24 @@ export interface ItemCommand extends CommandBase {
   items: Item[];
 }
 
-export interface Get extends ItemCommand { kind: 'Get'; lang?: string }
-export interface Add extends ItemCommand { kind: 'Add' }
-export interface Replace extends ItemCommand { kind: 'Replace' }
-export interface Delete extends ItemCommand { kind: 'Delete'; archive?: boolean; sftDel?: boolean }
-export interface Copy extends ItemCommand { kind: 'Copy' }
+export interface Get extends ItemCommand {
+  kind: 'Get';
+  lang?: string;
+}
+export interface Add extends ItemCommand {
+  kind: 'Add';
+}
+export interface Replace extends ItemCommand {
+  kind: 'Replace';
+}
+export interface Delete extends ItemCommand {
+  kind: 'Delete';
+  archive?: boolean;
+  sftDel?: boolean;
+}
+export interface Copy extends ItemCommand {
+  kind: 'Copy';
+}
 export interface Exec extends CommandBase {
   kind: 'Exec';
   cred?: Cred;
@@ -124,7 +136,10 @@ export interface Exec extends CommandBase {
   items: Item[];
 }
 /** DS Put (DevInf). */
-export interface Put extends ItemCommand { kind: 'Put'; lang?: string }
+export interface Put extends ItemCommand {
+  kind: 'Put';
+  lang?: string;
+}
 
 export interface Atomic extends CommandBase {
   kind: 'Atomic';
@@ -149,7 +164,10 @@ export interface Sync extends CommandBase {
 }
 
 /** DS Map: client LUID -> server GUID after the server's Adds. */
-export interface MapItem { target: LocInfo; source: LocInfo }
+export interface MapItem {
+  target: LocInfo;
+  source: LocInfo;
+}
 export interface SyncMap extends CommandBase {
   kind: 'Map';
   target: LocInfo;
@@ -160,8 +178,7 @@ export interface SyncMap extends CommandBase {
 }
 
 export type Command =
-  | Status | Results | Alert | Get | Add | Replace | Delete | Copy | Exec | Put
-  | Atomic | Sequence | Sync | SyncMap;
+  Status | Results | Alert | Get | Add | Replace | Delete | Copy | Exec | Put | Atomic | Sequence | Sync | SyncMap;
 
 export type CommandKind = Command['kind'];
 

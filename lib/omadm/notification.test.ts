@@ -11,21 +11,34 @@ const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
 
 describe('Package #0', () => {
   it('lays out the header bits as §6 says, with an independently computed digest', () => {
-    const pkg = buildNotification({ uiMode: 2, initiator: 'server', sessionId: 0x1a2b, serverId: 'rewind-dm' }, secret, nonce);
+    const pkg = buildNotification(
+      { uiMode: 2, initiator: 'server', sessionId: 0x1a2b, serverId: 'rewind-dm' },
+      secret,
+      nonce,
+    );
     const trigger = pkg.subarray(16);
     // version 12 = 0b0000001100: first byte 0b00000011, next byte starts 0b00...
     // then ui-mode 10, initiator 1, 3 future bits 000 -> 0b00101000.
     expect(toHex(trigger.subarray(0, 8))).toBe('0328000000' + '1a2b' + '09');
     expect(new TextDecoder().decode(trigger.subarray(8))).toBe('rewind-dm');
     const derived = b64(md5(utf8Encode('rewind-dm:server-secret')));
-    const expected = md5(new Uint8Array([...utf8Encode(`${derived}:`), ...nonce, ...utf8Encode(`:${b64(md5(trigger))}`)]));
+    const expected = md5(
+      new Uint8Array([...utf8Encode(`${derived}:`), ...nonce, ...utf8Encode(`:${b64(md5(trigger))}`)]),
+    );
     expect(toHex(pkg.subarray(0, 16))).toBe(toHex(expected));
   });
 
   it('round trips all fields, including vendor bytes and a custom version', () => {
     for (const f of [
       { uiMode: 0, initiator: 'user', sessionId: 0, serverId: 's' },
-      { version: 0x3ff, uiMode: 3, initiator: 'server', sessionId: 0xffff, serverId: 'ßerver-ü', vendor: new Uint8Array([0, 1, 0xff]) },
+      {
+        version: 0x3ff,
+        uiMode: 3,
+        initiator: 'server',
+        sessionId: 0xffff,
+        serverId: 'ßerver-ü',
+        vendor: new Uint8Array([0, 1, 0xff]),
+      },
       { version: 1, uiMode: 1, initiator: 'server', sessionId: 4660, serverId: 'x'.repeat(255) },
     ] as const) {
       const pkg = buildNotification(f, { ...secret, user: f.serverId }, nonce);
@@ -38,12 +51,20 @@ describe('Package #0', () => {
   });
 
   it('verifies with the password or only the derived secret; tampering fails', () => {
-    const pkg = buildNotification({ uiMode: 1, initiator: 'server', sessionId: 77, serverId: 'rewind-dm', vendor: utf8Encode('v') }, secret, nonce);
+    const pkg = buildNotification(
+      { uiMode: 1, initiator: 'server', sessionId: 77, serverId: 'rewind-dm', vendor: utf8Encode('v') },
+      secret,
+      nonce,
+    );
     expect(verifyNotification(pkg, secret, nonce)).toBe(true);
-    expect(verifyNotification(pkg, { user: 'rewind-dm', derived: md5Derived('rewind-dm', 'server-secret') }, nonce)).toBe(true);
+    expect(
+      verifyNotification(pkg, { user: 'rewind-dm', derived: md5Derived('rewind-dm', 'server-secret') }, nonce),
+    ).toBe(true);
     expect(verifyNotification(pkg, { user: 'rewind-dm', password: 'wrong' }, nonce)).toBe(false);
     expect(verifyNotification(pkg, secret, new Uint8Array())).toBe(false);
-    expect(verifyNotification(pkg, { user: 'other', derived: md5Derived('rewind-dm', 'server-secret') }, nonce)).toBe(false);
+    expect(verifyNotification(pkg, { user: 'other', derived: md5Derived('rewind-dm', 'server-secret') }, nonce)).toBe(
+      false,
+    );
     expect(verifyNotification(pkg, { user: 'rewind-dm' }, nonce)).toBe(false);
     for (let i = 0; i < pkg.length; i++) {
       const t = pkg.slice();
@@ -61,10 +82,18 @@ describe('Package #0', () => {
   });
 
   it('every truncation throws DecodeError', () => {
-    const pkg = buildNotification({ uiMode: 1, initiator: 'server', sessionId: 9, serverId: 'rewind-dm' }, secret, nonce);
+    const pkg = buildNotification(
+      { uiMode: 1, initiator: 'server', sessionId: 9, serverId: 'rewind-dm' },
+      secret,
+      nonce,
+    );
     for (let n = 0; n < pkg.length; n++) {
       let err: unknown;
-      try { parseNotification(pkg.subarray(0, n)); } catch (e) { err = e; }
+      try {
+        parseNotification(pkg.subarray(0, n));
+      } catch (e) {
+        err = e;
+      }
       expect(err, `length ${n}`).toBeInstanceOf(DecodeError);
       expect((err as DecodeError).code).toBe('malformed');
     }
@@ -72,8 +101,14 @@ describe('Package #0', () => {
   });
 
   it('refuses oversize, non-UTF-8 and empty server ids', () => {
-    expect(() => parseNotification(new Uint8Array(64 * 1024 + 1))).toThrow(expect.objectContaining({ code: 'too-large' }));
-    const pkg = buildNotification({ uiMode: 1, initiator: 'server', sessionId: 9, serverId: 'ab' }, { ...secret, user: 'ab' }, nonce);
+    expect(() => parseNotification(new Uint8Array(64 * 1024 + 1))).toThrow(
+      expect.objectContaining({ code: 'too-large' }),
+    );
+    const pkg = buildNotification(
+      { uiMode: 1, initiator: 'server', sessionId: 9, serverId: 'ab' },
+      { ...secret, user: 'ab' },
+      nonce,
+    );
     const bad = pkg.slice();
     bad[24] = 0xff;
     expect(() => parseNotification(bad)).toThrow(expect.objectContaining({ code: 'malformed' }));
@@ -108,7 +143,11 @@ describe('Package #0', () => {
     // The DM session a Package #0 starts uses the same session id: the handset puts the
     // 16-bit value, in hexadecimal, in the SyncHdr SessionID of its first message, which
     // is how the server finds the work it queued before pushing.
-    const pkg = buildNotification({ uiMode: 1, initiator: 'server', sessionId: 0xbeef, serverId: 'rewind-dm' }, secret, nonce);
+    const pkg = buildNotification(
+      { uiMode: 1, initiator: 'server', sessionId: 0xbeef, serverId: 'rewind-dm' },
+      secret,
+      nonce,
+    );
     const { sessionId } = parseNotification(pkg);
     expect(notificationSessionId(sessionId)).toBe('BEEF');
     expect(toHex(pkg).slice(2 * 21, 2 * 23)).toBe('beef');

@@ -61,13 +61,16 @@ function digestOf(secret: Secret, nonce: Uint8Array, trigger: Uint8Array): Uint8
  */
 export function buildNotification(f: NotificationFields, secret: Secret, nonce: Uint8Array): Uint8Array {
   const version = f.version ?? NOTIFICATION_DEFAULT_VERSION;
-  if (!Number.isInteger(version) || version < 0 || version > 0x3ff) throw new RangeError(`version ${version} does not fit 10 bits`);
+  if (!Number.isInteger(version) || version < 0 || version > 0x3ff)
+    throw new RangeError(`version ${version} does not fit 10 bits`);
   if (![0, 1, 2, 3].includes(f.uiMode)) throw new RangeError(`uiMode ${String(f.uiMode)} is not 0..3`);
-  if (!Number.isInteger(f.sessionId) || f.sessionId < 0 || f.sessionId > 0xffff) throw new RangeError(`sessionId ${f.sessionId} does not fit 16 bits`);
+  if (!Number.isInteger(f.sessionId) || f.sessionId < 0 || f.sessionId > 0xffff)
+    throw new RangeError(`sessionId ${f.sessionId} does not fit 16 bits`);
   const serverId = utf8Encode(f.serverId);
   if (serverId.length > 0xff) throw new RangeError('serverId is longer than 255 bytes');
   const vendor = f.vendor ?? new Uint8Array(0);
-  if (MIN_LEN + serverId.length + vendor.length > NOTIFICATION_MAX_BYTES) throw new RangeError('notification larger than 64 KiB');
+  if (MIN_LEN + serverId.length + vendor.length > NOTIFICATION_MAX_BYTES)
+    throw new RangeError('notification larger than 64 KiB');
 
   const hdr = new Uint8Array(FIXED_HDR_LEN + serverId.length);
   const initiator = f.initiator === 'server' ? 1 : 0;
@@ -85,8 +88,10 @@ export function buildNotification(f: NotificationFields, secret: Secret, nonce: 
 /** Decodes Package #0 without checking the digest. Throws DecodeError on bad or short input. */
 export function parseNotification(bytes: Uint8Array): NotificationFields & { digest: Uint8Array; trigger: Uint8Array } {
   if (!(bytes instanceof Uint8Array)) throw new DecodeError('invalid', 'notification must be bytes');
-  if (bytes.length > NOTIFICATION_MAX_BYTES) throw new DecodeError('too-large', `notification of ${bytes.length} bytes exceeds 64 KiB`);
-  if (bytes.length < MIN_LEN) throw new DecodeError('malformed', `notification truncated: ${bytes.length} bytes`, bytes.length);
+  if (bytes.length > NOTIFICATION_MAX_BYTES)
+    throw new DecodeError('too-large', `notification of ${bytes.length} bytes exceeds 64 KiB`);
+  if (bytes.length < MIN_LEN)
+    throw new DecodeError('malformed', `notification truncated: ${bytes.length} bytes`, bytes.length);
   const h = DIGEST_LEN;
   const b0 = bytes[h]!;
   const b1 = bytes[h + 1]!;
@@ -97,7 +102,8 @@ export function parseNotification(bytes: Uint8Array): NotificationFields & { dig
   const sessionId = (bytes[h + 5]! << 8) | bytes[h + 6]!;
   const idLen = bytes[h + 7]!;
   const idStart = h + FIXED_HDR_LEN;
-  if (idStart + idLen > bytes.length) throw new DecodeError('malformed', 'notification truncated inside server-id', bytes.length);
+  if (idStart + idLen > bytes.length)
+    throw new DecodeError('malformed', 'notification truncated inside server-id', bytes.length);
   let serverId: string;
   try {
     serverId = utf8Decode(bytes.subarray(idStart, idStart + idLen));

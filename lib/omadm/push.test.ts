@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InProcessPush, PushError, RoutingPush, WebhookPush, type PushTransport } from './push';
 
-interface Seen { method?: string; url?: string; headers: IncomingMessage['headers']; body: Uint8Array }
+interface Seen {
+  method?: string;
+  url?: string;
+  headers: IncomingMessage['headers'];
+  body: Uint8Array;
+}
 
 let server: Server;
 let base: string;
@@ -16,7 +21,12 @@ beforeAll(async () => {
     const chunks: Uint8Array[] = [];
     req.on('data', (c: Uint8Array) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ method: req.method, url: req.url, headers: req.headers, body: new Uint8Array(Buffer.concat(chunks)) });
+      seen.push({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: new Uint8Array(Buffer.concat(chunks)),
+      });
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const b = behaviour[path] ?? 202;
       if (b === 'hang') return; // never answer
@@ -74,7 +84,9 @@ describe('WebhookPush', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    await expect(new WebhookPush({ url: `http://127.0.0.1:${port}/` }).push(target, pkg)).rejects.toMatchObject({ code: 'unreachable' });
+    await expect(new WebhookPush({ url: `http://127.0.0.1:${port}/` }).push(target, pkg)).rejects.toMatchObject({
+      code: 'unreachable',
+    });
   });
 
   it('refuses a non-http gateway URL', () => {
@@ -86,19 +98,26 @@ describe('InProcessPush', () => {
   it('delivers a copy to the registered handler and unregisters', async () => {
     const inproc = new InProcessPush();
     const got: Uint8Array[] = [];
-    const off = inproc.register('inproc:dev1', (p) => { got.push(p); p[0] = 0; });
+    const off = inproc.register('inproc:dev1', (p) => {
+      got.push(p);
+      p[0] = 0;
+    });
     await inproc.push({ devId: 'dev1', address: 'inproc:dev1' }, pkg);
     expect(got[0]).toEqual(new Uint8Array([0, 0xad, 0x00, 0xbe, 0xef]));
     expect(pkg[0]).toBe(0xde);
     off();
-    await expect(inproc.push({ devId: 'dev1', address: 'inproc:dev1' }, pkg)).rejects.toMatchObject({ code: 'unreachable' });
+    await expect(inproc.push({ devId: 'dev1', address: 'inproc:dev1' }, pkg)).rejects.toMatchObject({
+      code: 'unreachable',
+    });
   });
 
   it('an old unregister does not remove a newer handler', async () => {
     const inproc = new InProcessPush();
     const off1 = inproc.register('inproc:d', () => undefined);
     let hits = 0;
-    inproc.register('inproc:d', () => { hits++; });
+    inproc.register('inproc:d', () => {
+      hits++;
+    });
     off1();
     await inproc.push({ devId: 'd', address: 'inproc:d' }, pkg);
     expect(hits).toBe(1);
@@ -106,7 +125,9 @@ describe('InProcessPush', () => {
 
   it('a throwing handler becomes a rejected PushError', async () => {
     const inproc = new InProcessPush();
-    inproc.register('inproc:x', async () => { throw new Error('digest mismatch'); });
+    inproc.register('inproc:x', async () => {
+      throw new Error('digest mismatch');
+    });
     await expect(inproc.push({ devId: 'x', address: 'inproc:x' }, pkg)).rejects.toMatchObject({ code: 'rejected' });
   });
 });
@@ -114,16 +135,24 @@ describe('InProcessPush', () => {
 describe('RoutingPush', () => {
   it('routes inproc: to the registry and the rest to the gateway', async () => {
     const sent: string[] = [];
-    const gateway: PushTransport = { push: async (t) => { sent.push(t.address); } };
+    const gateway: PushTransport = {
+      push: async (t) => {
+        sent.push(t.address);
+      },
+    };
     const r = new RoutingPush({ gateway });
     let inprocHits = 0;
-    r.inproc.register('inproc:a', () => { inprocHits++; });
+    r.inproc.register('inproc:a', () => {
+      inprocHits++;
+    });
     await r.push({ devId: 'a', address: 'inproc:a' }, pkg);
     await r.push({ devId: 'b', address: 'msisdn:+1' }, pkg);
     expect(inprocHits).toBe(1);
     expect(sent).toEqual(['msisdn:+1']);
     await expect(r.push({ devId: 'c', address: 'inproc:c' }, pkg)).rejects.toMatchObject({ code: 'unreachable' });
-    await expect(new RoutingPush().push({ devId: 'b', address: 'msisdn:+1' }, pkg)).rejects.toMatchObject({ code: 'unreachable' });
+    await expect(new RoutingPush().push({ devId: 'b', address: 'msisdn:+1' }, pkg)).rejects.toMatchObject({
+      code: 'unreachable',
+    });
   });
 
   it('works end to end with a real WebhookPush', async () => {

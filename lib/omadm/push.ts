@@ -83,7 +83,8 @@ export class WebhookPush implements PushTransport {
         redirect: 'error', // a gateway that redirects is misconfigured; do not follow it elsewhere
       });
     } catch (e) {
-      if (ac.signal.aborted) throw new PushError('timeout', `push gateway did not answer in ${this.#timeoutMs} ms`, { cause: e });
+      if (ac.signal.aborted)
+        throw new PushError('timeout', `push gateway did not answer in ${this.#timeoutMs} ms`, { cause: e });
       throw new PushError('unreachable', `push gateway unreachable: ${(e as Error).message}`, { cause: e });
     } finally {
       clearTimeout(timer);
@@ -121,7 +122,11 @@ export class InProcessPush implements PushTransport {
       // A copy, so the handset cannot change the bytes the caller may log or retry with.
       await handler(pkg.slice());
     } catch (e) {
-      throw new PushError('rejected', `handset at ${target.address} refused the notification: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      throw new PushError(
+        'rejected',
+        `handset at ${target.address} refused the notification: ${(e as Error)?.message ?? String(e)}`,
+        { cause: e },
+      );
     }
   }
 }
@@ -140,7 +145,8 @@ export class RoutingPush implements PushTransport {
 
   push(target: PushTarget, pkg: Uint8Array): Promise<void> {
     if (target.address.startsWith(INPROC_PREFIX)) return this.inproc.push(target, pkg);
-    if (!this.#gateway) return Promise.reject(new PushError('unreachable', `no push gateway configured for ${target.address}`));
+    if (!this.#gateway)
+      return Promise.reject(new PushError('unreachable', `no push gateway configured for ${target.address}`));
     return this.#gateway.push(target, pkg);
   }
 }

@@ -23,8 +23,11 @@ describe('itemValue', () => {
   });
 
   it('serializes nested XML', () => {
-    expect(new TextDecoder().decode(itemValue({ meta: { format: 'xml' }, data: [{ name: 'A', ns: 'syncml:devinf', children: ['x&'] }] })))
-      .toBe('<A xmlns="syncml:devinf">x&amp;</A>');
+    expect(
+      new TextDecoder().decode(
+        itemValue({ meta: { format: 'xml' }, data: [{ name: 'A', ns: 'syncml:devinf', children: ['x&'] }] }),
+      ),
+    ).toBe('<A xmlns="syncml:devinf">x&amp;</A>');
   });
 
   it('refuses b64 text that is not base64', () => {
@@ -47,7 +50,14 @@ describe('valueData', () => {
   });
 
   it('any value survives valueData -> message encode/decode -> itemValue, in both encodings', () => {
-    const hdr = { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '1', msgId: 1, target: { locURI: 't' }, source: { locURI: 's' } };
+    const hdr = {
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: '1',
+      msgId: 1,
+      target: { locURI: 't' },
+      source: { locURI: 's' },
+    };
     fc.assert(
       fc.property(
         fc.oneof(
@@ -59,7 +69,16 @@ describe('valueData', () => {
           const vd = valueData(value, format, encoding);
           const msg: SyncMLMessage = {
             hdr,
-            body: { commands: [{ kind: 'Replace', cmdId: 1, items: [{ target: { locURI: './x' }, meta: { format: vd.format }, data: vd.data }] }], final: true },
+            body: {
+              commands: [
+                {
+                  kind: 'Replace',
+                  cmdId: 1,
+                  items: [{ target: { locURI: './x' }, meta: { format: vd.format }, data: vd.data }],
+                },
+              ],
+              final: true,
+            },
           };
           const back = decodeMessage(encodeMessage(msg, encoding), encoding).body.commands[0]!;
           expect(back.kind === 'Replace' && itemValue(back.items[0]!)).toEqual(value);

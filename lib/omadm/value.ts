@@ -15,8 +15,17 @@ const BINARY_FORMATS = new Set(['b64', 'bin']);
 function isBase64Text(b: Uint8Array): boolean {
   for (let i = 0; i < b.length; i++) {
     const c = b[i]!;
-    const ok = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)
-      || c === 0x2b || c === 0x2f || c === 0x3d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+    const ok =
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x30 && c <= 0x39) ||
+      c === 0x2b ||
+      c === 0x2f ||
+      c === 0x3d ||
+      c === 0x20 ||
+      c === 0x0a ||
+      c === 0x0d ||
+      c === 0x09;
     if (!ok) return false;
   }
   return true;
@@ -45,7 +54,12 @@ export function itemValue(item: Item): Uint8Array {
     return data;
   }
   if (typeof data === 'string') return format === 'b64' ? decodeB64(data) : utf8Encode(data);
-  return utf8Encode(data.filter(isElement).map((e) => serializeXml(e)).join(''));
+  return utf8Encode(
+    data
+      .filter(isElement)
+      .map((e) => serializeXml(e))
+      .join(''),
+  );
 }
 
 /**

@@ -8,12 +8,32 @@ import type { Db } from '@/db/client';
 import { listModels } from '@/db/queries/profiles';
 import { insertAudit } from '@/db/queries/audit';
 import {
-  deleteAssignment, deviceGroups, getPolicy, getPolicyByName, insertPolicy, listAssignments, listPolicies, previewCandidateByDevId, previewCandidates, setAssignment, setDefaultPolicy, setDeviceGroup, updatePolicy,
-  type PolicyRow, type PreviewCandidate,
+  deleteAssignment,
+  deviceGroups,
+  getPolicy,
+  getPolicyByName,
+  insertPolicy,
+  listAssignments,
+  listPolicies,
+  previewCandidateByDevId,
+  previewCandidates,
+  setAssignment,
+  setDefaultPolicy,
+  setDeviceGroup,
+  updatePolicy,
+  type PolicyRow,
+  type PreviewCandidate,
 } from '@/db/queries/policies';
 import { CATEGORIES, type Category } from '@/lib/omadm/mo/backup-restore';
 import { AppError } from '@/lib/core/errors';
-import { ensureDefaultPolicy, nextScheduledBackup, policyCategories, policyResolver, resolvePolicy, type PolicySource } from '@/lib/backup/policy';
+import {
+  ensureDefaultPolicy,
+  nextScheduledBackup,
+  policyCategories,
+  policyResolver,
+  resolvePolicy,
+  type PolicySource,
+} from '@/lib/backup/policy';
 import { parseRetention, type RetentionRules } from '@/lib/backup/retention';
 
 const UNIT_MINUTES = { minutes: 1, hours: 60, days: 24 * 60 } as const;
@@ -22,31 +42,67 @@ export type IntervalUnit = keyof typeof UNIT_MINUTES;
 /** A checkbox: present ("on") or absent; a boolean from code. */
 const checkbox = z.preprocess((v) => v === true || v === 'on' || v === 'true', z.boolean());
 /** A number field: blank is "not set". */
-const optionalCount = (label: string) => z.preprocess((v) => (v === '' || v === null || v === undefined ? undefined : Number(v)),
-  z.number(`${label} must be a number.`).int(`${label} must be a whole number.`).min(0, `${label} cannot be negative.`).max(10_000, `${label} is at most 10000.`).optional());
+const optionalCount = (label: string) =>
+  z.preprocess(
+    (v) => (v === '' || v === null || v === undefined ? undefined : Number(v)),
+    z
+      .number(`${label} must be a number.`)
+      .int(`${label} must be a whole number.`)
+      .min(0, `${label} cannot be negative.`)
+      .max(10_000, `${label} is at most 10000.`)
+      .optional(),
+  );
 
-export const policyFormSchema = z.object({
-  id: z.string().trim().max(64).optional().transform((v) => v || undefined),
-  name: z.string().trim().min(1, 'Give the policy a name.').max(64, 'A name has at most 64 characters.'),
-  interval: z.preprocess((v) => Number(v), z.number('The interval must be a number.').int('The interval must be a whole number.').min(0, 'The interval cannot be negative.').max(1_000_000)),
-  intervalUnit: z.enum(['minutes', 'hours', 'days'], 'Choose minutes, hours or days.').default('hours'),
-  jitterMinutes: z.preprocess((v) => (v === '' || v === undefined ? 0 : Number(v)), z.number('The jitter must be a number.').int().min(0, 'The jitter cannot be negative.').max(7 * 24 * 60, 'The jitter is at most a week (10080 minutes).')),
-  categories: z.preprocess((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(z.enum(CATEGORIES)).min(1, 'Choose at least one category.')),
-  wifiOnly: checkbox,
-  roamingAllowed: checkbox,
-  keepLast: optionalCount('Keep last'),
-  daily: optionalCount('Daily'),
-  weekly: optionalCount('Weekly'),
-  monthly: optionalCount('Monthly'),
-  makeDefault: checkbox,
-}).refine((p) => p.interval * UNIT_MINUTES[p.intervalUnit] <= 365 * 24 * 60, { path: ['interval'], message: 'The interval is at most a year.' });
+export const policyFormSchema = z
+  .object({
+    id: z
+      .string()
+      .trim()
+      .max(64)
+      .optional()
+      .transform((v) => v || undefined),
+    name: z.string().trim().min(1, 'Give the policy a name.').max(64, 'A name has at most 64 characters.'),
+    interval: z.preprocess(
+      (v) => Number(v),
+      z
+        .number('The interval must be a number.')
+        .int('The interval must be a whole number.')
+        .min(0, 'The interval cannot be negative.')
+        .max(1_000_000),
+    ),
+    intervalUnit: z.enum(['minutes', 'hours', 'days'], 'Choose minutes, hours or days.').default('hours'),
+    jitterMinutes: z.preprocess(
+      (v) => (v === '' || v === undefined ? 0 : Number(v)),
+      z
+        .number('The jitter must be a number.')
+        .int()
+        .min(0, 'The jitter cannot be negative.')
+        .max(7 * 24 * 60, 'The jitter is at most a week (10080 minutes).'),
+    ),
+    categories: z.preprocess(
+      (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]),
+      z.array(z.enum(CATEGORIES)).min(1, 'Choose at least one category.'),
+    ),
+    wifiOnly: checkbox,
+    roamingAllowed: checkbox,
+    keepLast: optionalCount('Keep last'),
+    daily: optionalCount('Daily'),
+    weekly: optionalCount('Weekly'),
+    monthly: optionalCount('Monthly'),
+    makeDefault: checkbox,
+  })
+  .refine((p) => p.interval * UNIT_MINUTES[p.intervalUnit] <= 365 * 24 * 60, {
+    path: ['interval'],
+    message: 'The interval is at most a year.',
+  });
 
 export type PolicyForm = z.output<typeof policyFormSchema>;
 
 /** The interval in the largest unit that writes it exactly (90 minutes stays minutes). */
 export function intervalParts(minutes: number): { interval: number; unit: IntervalUnit } {
   if (minutes > 0 && minutes % UNIT_MINUTES.days === 0) return { interval: minutes / UNIT_MINUTES.days, unit: 'days' };
-  if (minutes > 0 && minutes % UNIT_MINUTES.hours === 0) return { interval: minutes / UNIT_MINUTES.hours, unit: 'hours' };
+  if (minutes > 0 && minutes % UNIT_MINUTES.hours === 0)
+    return { interval: minutes / UNIT_MINUTES.hours, unit: 'hours' };
   return { interval: minutes, unit: 'minutes' };
 }
 
@@ -58,17 +114,25 @@ export function describeInterval(minutes: number): string {
 }
 
 /** Creates or updates a policy from the form; a taken name is a field error. */
-export async function savePolicy(db: Db, f: PolicyForm): Promise<{ policy: PolicyRow; created: boolean; before?: PolicyRow }> {
+export async function savePolicy(
+  db: Db,
+  f: PolicyForm,
+): Promise<{ policy: PolicyRow; created: boolean; before?: PolicyRow }> {
   const before = f.id ? await getPolicy(db, f.id) : undefined;
   if (f.id && !before) throw AppError.invalid('That policy no longer exists.');
   const clash = await getPolicyByName(db, f.name);
-  if (clash && clash.id !== f.id) throw AppError.invalid(`A policy called ${f.name} already exists.`, { name: ['Another policy has this name.'] });
+  if (clash && clash.id !== f.id)
+    throw AppError.invalid(`A policy called ${f.name} already exists.`, { name: ['Another policy has this name.'] });
   const retention: RetentionRules = {};
   for (const k of ['keepLast', 'daily', 'weekly', 'monthly'] as const) if (f[k] !== undefined) retention[k] = f[k];
   const values = {
-    name: f.name, categories: JSON.stringify(CATEGORIES.filter((c) => f.categories.includes(c))),
-    intervalMinutes: f.interval * UNIT_MINUTES[f.intervalUnit], jitterMinutes: f.jitterMinutes,
-    wifiOnly: f.wifiOnly, roamingAllowed: f.roamingAllowed, retention: JSON.stringify(retention),
+    name: f.name,
+    categories: JSON.stringify(CATEGORIES.filter((c) => f.categories.includes(c))),
+    intervalMinutes: f.interval * UNIT_MINUTES[f.intervalUnit],
+    jitterMinutes: f.jitterMinutes,
+    wifiOnly: f.wifiOnly,
+    roamingAllowed: f.roamingAllowed,
+    retention: JSON.stringify(retention),
   };
   let id: string;
   if (before) {
@@ -85,9 +149,18 @@ export async function savePolicy(db: Db, f: PolicyForm): Promise<{ policy: Polic
 export function policyView(p: PolicyRow) {
   const { interval, unit } = intervalParts(p.intervalMinutes);
   return {
-    id: p.id, name: p.name, isDefault: p.isDefault, categories: policyCategories(p) as Category[],
-    intervalMinutes: p.intervalMinutes, interval, intervalUnit: unit, every: describeInterval(p.intervalMinutes),
-    jitterMinutes: p.jitterMinutes, wifiOnly: p.wifiOnly, roamingAllowed: p.roamingAllowed, retention: parseRetention(p.retention),
+    id: p.id,
+    name: p.name,
+    isDefault: p.isDefault,
+    categories: policyCategories(p) as Category[],
+    intervalMinutes: p.intervalMinutes,
+    interval,
+    intervalUnit: unit,
+    every: describeInterval(p.intervalMinutes),
+    jitterMinutes: p.jitterMinutes,
+    wifiOnly: p.wifiOnly,
+    roamingAllowed: p.roamingAllowed,
+    retention: parseRetention(p.retention),
   };
 }
 export type PolicyView = ReturnType<typeof policyView>;
@@ -108,8 +181,16 @@ export interface NextBackup {
 
 function nextBackupOf(c: PreviewCandidate, policy: PolicyRow, source: PolicySource): NextBackup {
   return {
-    deviceId: c.id, devId: c.devId, manufacturer: c.manufacturer, model: c.model, groupName: c.groupName,
-    policyId: policy.id, policyName: policy.name, source, lastCompleteAt: c.lastCompleteAt, nextAt: nextScheduledBackup(policy, c),
+    deviceId: c.id,
+    devId: c.devId,
+    manufacturer: c.manufacturer,
+    model: c.model,
+    groupName: c.groupName,
+    policyId: policy.id,
+    policyName: policy.name,
+    source,
+    lastCompleteAt: c.lastCompleteAt,
+    nextAt: nextScheduledBackup(policy, c),
   };
 }
 
@@ -125,11 +206,16 @@ export async function policyPreview(db: Db, policyId: string, sample = 8): Promi
   if (!policy) return [];
   const resolve = await policyResolver(db);
   const assigned = (await listAssignments(db)).filter((a) => a.policyId === policyId);
-  const candidates = await previewCandidates(db, {
-    policyId, isDefault: policy.isDefault,
-    groups: assigned.filter((a) => a.kind === 'group').map((a) => a.key),
-    models: assigned.filter((a) => a.kind === 'model').map((a) => a.key),
-  }, PREVIEW_SCAN);
+  const candidates = await previewCandidates(
+    db,
+    {
+      policyId,
+      isDefault: policy.isDefault,
+      groups: assigned.filter((a) => a.kind === 'group').map((a) => a.key),
+      models: assigned.filter((a) => a.kind === 'model').map((a) => a.key),
+    },
+    PREVIEW_SCAN,
+  );
   const out: NextBackup[] = [];
   for (const c of candidates) {
     const r = resolve(c);
@@ -152,7 +238,7 @@ export async function handsetNextBackup(db: Db, devId: string): Promise<NextBack
 export async function policiesPage(db: Db, q: { edit?: string; creating: boolean; devId?: string }) {
   const fallback = await ensureDefaultPolicy(db);
   const all = (await listPolicies(db)).map(policyView);
-  const editing = q.creating ? undefined : all.find((p) => p.id === q.edit) ?? all.find((p) => p.id === fallback.id)!;
+  const editing = q.creating ? undefined : (all.find((p) => p.id === q.edit) ?? all.find((p) => p.id === fallback.id)!);
   return {
     now: Date.now(),
     all,
@@ -166,40 +252,74 @@ export async function policiesPage(db: Db, q: { edit?: string; creating: boolean
 }
 
 /** savePolicy for an admin, audited under `actor` as created or updated, with what it was before. */
-export async function savePolicyAs(db: Db, f: PolicyForm, actor: string): Promise<{ policy: PolicyRow; created: boolean }> {
+export async function savePolicyAs(
+  db: Db,
+  f: PolicyForm,
+  actor: string,
+): Promise<{ policy: PolicyRow; created: boolean }> {
   const { policy, created, before } = await savePolicy(db, f);
   await insertAudit(db, {
-    actor, action: created ? 'policy.created' : 'policy.updated',
+    actor,
+    action: created ? 'policy.created' : 'policy.updated',
     details: {
-      id: policy.id, name: policy.name, intervalMinutes: policy.intervalMinutes, jitterMinutes: policy.jitterMinutes,
-      categories: JSON.parse(policy.categories) as string[], wifiOnly: policy.wifiOnly, roamingAllowed: policy.roamingAllowed,
-      retention: JSON.parse(policy.retention) as unknown, isDefault: policy.isDefault,
-      ...(before ? { before: { name: before.name, intervalMinutes: before.intervalMinutes, isDefault: before.isDefault } } : {}),
+      id: policy.id,
+      name: policy.name,
+      intervalMinutes: policy.intervalMinutes,
+      jitterMinutes: policy.jitterMinutes,
+      categories: JSON.parse(policy.categories) as string[],
+      wifiOnly: policy.wifiOnly,
+      roamingAllowed: policy.roamingAllowed,
+      retention: JSON.parse(policy.retention) as unknown,
+      isDefault: policy.isDefault,
+      ...(before
+        ? { before: { name: before.name, intervalMinutes: before.intervalMinutes, isDefault: before.isDefault } }
+        : {}),
     },
   });
   return { policy, created };
 }
 
 /** Applies a policy to a model ("Manufacturer/Model") or a device group, audited under `actor`. */
-export async function assignPolicy(db: Db, a: { kind: 'model' | 'group'; key: string; policyId: string }, actor: string): Promise<void> {
+export async function assignPolicy(
+  db: Db,
+  a: { kind: 'model' | 'group'; key: string; policyId: string },
+  actor: string,
+): Promise<void> {
   const policy = await getPolicy(db, a.policyId);
   if (!policy) throw AppError.invalid('That policy no longer exists.', { policyId: ['Choose a policy.'] });
   await setAssignment(db, a.kind, a.key, policy.id);
-  await insertAudit(db, { actor, action: 'policy.assigned', details: { kind: a.kind, key: a.key, policyId: policy.id, policy: policy.name } });
+  await insertAudit(db, {
+    actor,
+    action: 'policy.assigned',
+    details: { kind: a.kind, key: a.key, policyId: policy.id, policy: policy.name },
+  });
 }
 
 /** Removes an assignment, audited under `actor`; the model or group falls back to the default policy. */
 export async function unassignPolicy(db: Db, id: string, actor: string): Promise<{ key: string }> {
   const gone = await deleteAssignment(db, id);
   if (!gone) throw AppError.invalid('That assignment was already removed.');
-  await insertAudit(db, { actor, action: 'policy.unassigned', details: { kind: gone.kind, key: gone.key, policyId: gone.policyId } });
+  await insertAudit(db, {
+    actor,
+    action: 'policy.unassigned',
+    details: { kind: gone.kind, key: gone.key, policyId: gone.policyId },
+  });
   return gone;
 }
 
 /** Puts a handset in a device group (null: none), audited under `actor`. */
-export async function setHandsetGroup(db: Db, input: { devId: string; group: string | null }, actor: string): Promise<{ devId: string }> {
+export async function setHandsetGroup(
+  db: Db,
+  input: { devId: string; group: string | null },
+  actor: string,
+): Promise<{ devId: string }> {
   const d = await setDeviceGroup(db, input.devId, input.group);
   if (!d) throw AppError.invalid(`There is no handset ${input.devId}.`, { devId: ['No handset has this DevId.'] });
-  await insertAudit(db, { actor, action: 'device.group-set', deviceId: d.id, details: { devId: d.devId, group: input.group } });
+  await insertAudit(db, {
+    actor,
+    action: 'device.group-set',
+    deviceId: d.id,
+    details: { devId: d.devId, group: input.group },
+  });
   return d;
 }

@@ -15,20 +15,34 @@ export interface CostQuote {
   text: string;
 }
 
-export interface Rates { homePerMb: number; roamingPerMb: number; currency: string }
+export interface Rates {
+  homePerMb: number;
+  roamingPerMb: number;
+  currency: string;
+}
 
 export const DEFAULT_RATES: Rates = { homePerMb: 0.01, roamingPerMb: 2.0, currency: 'EUR' };
 
 export function quote(bytes: number, network: NetworkState | undefined, rates: Rates = DEFAULT_RATES): CostQuote {
   const megabytes = Math.round((bytes / (1024 * 1024)) * 100) / 100;
-  const kind: CostQuote['network'] = !network ? 'unknown' : network.roaming ? 'roaming' : network.bearer === 'wifi' ? 'wifi' : 'home';
+  const kind: CostQuote['network'] = !network
+    ? 'unknown'
+    : network.roaming
+      ? 'roaming'
+      : network.bearer === 'wifi'
+        ? 'wifi'
+        : 'home';
   const perMb = kind === 'wifi' ? 0 : kind === 'roaming' ? rates.roamingPerMb : rates.homePerMb;
   const amount = Math.round(megabytes * perMb * 100) / 100;
   const money = `${rates.currency} ${amount.toFixed(2)}`;
-  const text = kind === 'wifi' ? 'free on Wi-Fi'
-    : kind === 'roaming' ? `about ${money} while roaming`
-    : kind === 'home' ? `about ${money} on your home network`
-    : `up to ${rates.currency} ${(Math.round(megabytes * rates.roamingPerMb * 100) / 100).toFixed(2)} if you are roaming`;
+  const text =
+    kind === 'wifi'
+      ? 'free on Wi-Fi'
+      : kind === 'roaming'
+        ? `about ${money} while roaming`
+        : kind === 'home'
+          ? `about ${money} on your home network`
+          : `up to ${rates.currency} ${(Math.round(megabytes * rates.roamingPerMb * 100) / 100).toFixed(2)} if you are roaming`;
   return { network: kind, megabytes, perMb, amount, currency: rates.currency, text };
 }
 

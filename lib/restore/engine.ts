@@ -15,7 +15,17 @@
  */
 import type { DeviceRow } from '@/db/queries/devices';
 import { getJob, updateJob, type JobPatch, type JobRow } from '@/db/queries/jobs';
-import { getPlan, insertConsent, insertItems, linkDevices, listItems, setItemsStatus, setPlanJob, updateItem, type RestoreItemRow } from '@/db/queries/restore';
+import {
+  getPlan,
+  insertConsent,
+  insertItems,
+  linkDevices,
+  listItems,
+  setItemsStatus,
+  setPlanJob,
+  updateItem,
+  type RestoreItemRow,
+} from '@/db/queries/restore';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { insertAudit } from '@/db/queries/audit';
 import type { AppContext } from '../core/context';
@@ -53,7 +63,11 @@ const RETRY_UNANSWERED_MS = 15 * 60_000;
 const WRITE_BATCH_BYTES = 256 * 1024;
 
 /** `invalid` is a job whose state does not allow it (still running, nothing failed). */
-const RESTORE_KIND = { 'not-found': 'not-found', 'already-run': 'conflict', invalid: 'conflict' } as const satisfies Record<string, AppErrorKind>;
+const RESTORE_KIND = {
+  'not-found': 'not-found',
+  'already-run': 'conflict',
+  invalid: 'conflict',
+} as const satisfies Record<string, AppErrorKind>;
 
 export class RestoreError extends AppError {
   declare readonly code: keyof typeof RESTORE_KIND;
@@ -63,7 +77,10 @@ export class RestoreError extends AppError {
   }
 }
 
-async function planOf(ctx: AppContext, job: JobRow<'restore'>): Promise<{ plan: RestorePlan; payload: RestorePayload }> {
+async function planOf(
+  ctx: AppContext,
+  job: JobRow<'restore'>,
+): Promise<{ plan: RestorePlan; payload: RestorePayload }> {
   const { payload } = job;
   const row = await getPlan(ctx.db, payload.planId);
   if (!row) throw new RestoreError('not-found', `plan ${payload.planId} is gone`);
@@ -71,7 +88,9 @@ async function planOf(ctx: AppContext, job: JobRow<'restore'>): Promise<{ plan: 
 }
 
 function progressOf(job: JobRow): RestoreProgress {
-  return job.progress ? (JSON.parse(job.progress) as RestoreProgress) : { consent: 'needed', promptCode: '1103', open: [], created: [] };
+  return job.progress
+    ? (JSON.parse(job.progress) as RestoreProgress)
+    : { consent: 'needed', promptCode: '1103', open: [], created: [] };
 }
 
 async function save(ctx: AppContext, job: JobRow, p: RestoreProgress, patch: JobPatch = {}): Promise<void> {
@@ -83,23 +102,44 @@ async function save(ctx: AppContext, job: JobRow, p: RestoreProgress, patch: Job
  * Executes a stored plan: a safety backup of the target first, then the restore, each
  * item of the plan a row. Returns the restore job (and the backup it waits for).
  */
-export async function executePlan(ctx: AppContext, planId: string, actor: string): Promise<{ job: JobRow; backup: JobRow }> {
+export async function executePlan(
+  ctx: AppContext,
+  planId: string,
+  actor: string,
+): Promise<{ job: JobRow; backup: JobRow }> {
   const row = await getPlan(ctx.db, planId);
   if (!row) throw new RestoreError('not-found', `no plan ${planId}`);
-  if (row.jobId) throw new RestoreError('already-run', `plan ${planId} was executed already (job ${row.jobId}); make a new plan`);
+  if (row.jobId)
+    throw new RestoreError('already-run', `plan ${planId} was executed already (job ${row.jobId}); make a new plan`);
   const plan = JSON.parse(row.plan) as RestorePlan;
   const target = await getDeviceByDevId(ctx.db, plan.targetDevId);
   if (!target) throw new RestoreError('not-found', `no device ${plan.targetDevId}`);
   const { backup, job } = await ctx.db.transaction(async (tx) => {
-    const created = await withSafetyBackup(tx, target, { kind: 'restore', payload: { planId, actor } satisfies RestorePayload }, { actor, wake: true });
-    await insertItems(tx, plan.steps.map((s) => ({
-      jobId: created.job.id, seq: s.seq, kind: s.kind, path: s.path,
-      op: s.kind === 'firmware' ? 'update' : s.kind === 'app' ? 'install' : s.op === 'ensure' ? 'add' : 'replace',
-    })));
+    const created = await withSafetyBackup(
+      tx,
+      target,
+      { kind: 'restore', payload: { planId, actor } satisfies RestorePayload },
+      { actor, wake: true },
+    );
+    await insertItems(
+      tx,
+      plan.steps.map((s) => ({
+        jobId: created.job.id,
+        seq: s.seq,
+        kind: s.kind,
+        path: s.path,
+        op: s.kind === 'firmware' ? 'update' : s.kind === 'app' ? 'install' : s.op === 'ensure' ? 'add' : 'replace',
+      })),
+    );
     await setPlanJob(tx, planId, created.job.id);
     return created;
   });
-  await insertAudit(ctx.db, { actor, action: 'restore.started', deviceId: target.id, details: { planId, jobId: job.id, safetyBackup: backup.id, steps: plan.steps.length, bytes: plan.bytes } });
+  await insertAudit(ctx.db, {
+    actor,
+    action: 'restore.started',
+    deviceId: target.id,
+    details: { planId, jobId: job.id, safetyBackup: backup.id, steps: plan.steps.length, bytes: plan.bytes },
+  });
   if (plan.migration) {
     const source = await getDeviceByDevId(ctx.db, plan.sourceDevId);
     if (source) await linkDevices(ctx.db, source.id, target.id, 'migration');
@@ -111,18 +151,36 @@ export async function executePlan(ctx: AppContext, planId: string, actor: string
 export async function retryFailed(ctx: AppContext, jobId: string, actor: string): Promise<JobRow> {
   const job = await getJob(ctx.db, jobId);
   if (!job || job.kind !== 'restore') throw new RestoreError('not-found', `no restore job ${jobId}`);
-  if (job.status === 'running' || job.status === 'queued') throw new RestoreError('invalid', 'the restore is still running');
+  if (job.status === 'running' || job.status === 'queued')
+    throw new RestoreError('invalid', 'the restore is still running');
   const again = await listItems(ctx.db, jobId, ['failed', 'mismatch']);
   if (!again.length) throw new RestoreError('invalid', 'no failed items to retry');
   await setItemsStatus(ctx.db, jobId, ['failed', 'mismatch'], 'pending');
   const p = progressOf(job);
-  await updateJob(ctx.db, jobId, { status: 'queued', error: null, progress: JSON.stringify({ ...p, consent: 'needed', open: [] }), wakePending: true, notBefore: null });
-  await insertAudit(ctx.db, { actor, action: 'restore.retry-failed', deviceId: job.deviceId, details: { jobId, items: again.length } });
+  await updateJob(ctx.db, jobId, {
+    status: 'queued',
+    error: null,
+    progress: JSON.stringify({ ...p, consent: 'needed', open: [] }),
+    wakePending: true,
+    notBefore: null,
+  });
+  await insertAudit(ctx.db, {
+    actor,
+    action: 'restore.retry-failed',
+    deviceId: job.deviceId,
+    details: { jobId, items: again.length },
+  });
   return (await getJob(ctx.db, jobId))!;
 }
 
 /** The restore's turn in a ready session: ask first, or carry on where it stopped. */
-export async function startRestore(ctx: AppContext, device: DeviceRow, job: JobRow<'restore'>, sessionRowId: string, baseUrl: string): Promise<JobStep> {
+export async function startRestore(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow<'restore'>,
+  sessionRowId: string,
+  baseUrl: string,
+): Promise<JobStep> {
   const { plan } = await planOf(ctx, job);
   const p = progressOf(job);
   p.open = [];
@@ -131,7 +189,12 @@ export async function startRestore(ctx: AppContext, device: DeviceRow, job: JobR
     if (parseNetwork(device.networkState)?.bearer !== 'wifi') return { work: [] };
     p.consent = 'given';
   }
-  await updateJob(ctx.db, job.id, { status: 'running', sessionRef: sessionRowId, attempts: job.attempts + 1, wakePending: false });
+  await updateJob(ctx.db, job.id, {
+    status: 'running',
+    sessionRef: sessionRowId,
+    attempts: job.attempts + 1,
+    wakePending: false,
+  });
   job.status = 'running';
   if (p.consent !== 'given') {
     p.consent = 'asked';
@@ -146,12 +209,26 @@ export async function startRestore(ctx: AppContext, device: DeviceRow, job: JobR
 
 function promptWork(job: JobRow, plan: RestorePlan, p: RestoreProgress): WorkRequest {
   p.open.push('c');
-  if (p.promptCode === '1101') return { id: `${job.id}:c`, kind: 'ui', code: '1101', text: plan.prompt.fallback.text, options: `MAXDT=${MAXDT}` };
-  return { id: `${job.id}:c`, kind: 'ui', code: '1103', text: plan.prompt.text, options: `MAXDT=${MAXDT}&DR=1`, choices: plan.prompt.choices };
+  if (p.promptCode === '1101')
+    return { id: `${job.id}:c`, kind: 'ui', code: '1101', text: plan.prompt.fallback.text, options: `MAXDT=${MAXDT}` };
+  return {
+    id: `${job.id}:c`,
+    kind: 'ui',
+    code: '1103',
+    text: plan.prompt.text,
+    options: `MAXDT=${MAXDT}&DR=1`,
+    choices: plan.prompt.choices,
+  };
 }
 
 /** What to send next, by phase: firmware first, then apps and nodes, then the read-back. */
-async function next(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgress, baseUrl: string): Promise<JobStep> {
+async function next(
+  ctx: AppContext,
+  job: JobRow,
+  plan: RestorePlan,
+  p: RestoreProgress,
+  baseUrl: string,
+): Promise<JobStep> {
   const items = await listItems(ctx.db, job.id);
   const steps = new Map(plan.steps.map((s) => [s.seq, s]));
   const work: WorkRequest[] = [];
@@ -164,7 +241,10 @@ async function next(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreP
     const s = steps.get(fw.seq) as Extract<PlanStep, { kind: 'firmware' }>;
     if (fw.status === 'pending') {
       const f = fumoPaths(FUMO_ROOT);
-      add(`f${fw.seq}`, { kind: 'replace', items: [{ path: f.DownloadAndUpdatePkgURL, format: 'chr', value: b64(packageUrl(baseUrl, s.packageId)) }] });
+      add(`f${fw.seq}`, {
+        kind: 'replace',
+        items: [{ path: f.DownloadAndUpdatePkgURL, format: 'chr', value: b64(packageUrl(baseUrl, s.packageId)) }],
+      });
       add(`x${fw.seq}`, { kind: 'exec', path: f.DownloadAndUpdate, correlator: `${job.id}:${fw.seq}` });
       await updateItem(ctx.db, job.id, fw.seq, { status: 'sent' });
     } else if (fw.status === 'written') {
@@ -176,14 +256,21 @@ async function next(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreP
   }
 
   const pending = items.filter((i) => i.status === 'pending');
-  const ensures = pending.filter((i) => i.kind === 'node' && i.op === 'add' && (steps.get(i.seq) as { op?: string }).op === 'ensure');
+  const ensures = pending.filter(
+    (i) => i.kind === 'node' && i.op === 'add' && (steps.get(i.seq) as { op?: string }).op === 'ensure',
+  );
   for (const i of pending.filter((x) => x.kind === 'app')) {
     const s = steps.get(i.seq) as Extract<PlanStep, { kind: 'app' }>;
     const d = downloadPaths(`R${i.seq}-${job.id.slice(0, 8)}`);
-    add(`a${i.seq}`, { kind: 'add', items: [
-      { path: d.base, format: 'node' }, { path: d.PkgID, value: b64(s.appId) }, { path: d.Name, value: b64(s.name) },
-      { path: d.PkgURL, value: b64(packageUrl(baseUrl, s.packageId)) },
-    ] });
+    add(`a${i.seq}`, {
+      kind: 'add',
+      items: [
+        { path: d.base, format: 'node' },
+        { path: d.PkgID, value: b64(s.appId) },
+        { path: d.Name, value: b64(s.name) },
+        { path: d.PkgURL, value: b64(packageUrl(baseUrl, s.packageId)) },
+      ],
+    });
     add(`x${i.seq}`, { kind: 'exec', path: d.op('DownloadInstall'), correlator: `${job.id}:${i.seq}` });
     await updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
   }
@@ -214,7 +301,13 @@ function b64(s: string): string {
 }
 
 /** Value writes: a record's leaves in one Atomic, the rest one command each. */
-async function writeWork(ctx: AppContext, job: JobRow, plan: RestorePlan, p: RestoreProgress, writes: RestoreItemRow[]): Promise<WorkRequest[]> {
+async function writeWork(
+  ctx: AppContext,
+  job: JobRow,
+  plan: RestorePlan,
+  p: RestoreProgress,
+  writes: RestoreItemRow[],
+): Promise<WorkRequest[]> {
   const steps = new Map(plan.steps.map((s) => [s.seq, s]));
   const work: WorkRequest[] = [];
   const groups = new Map<string, RestoreItemRow[]>();
@@ -233,13 +326,30 @@ async function writeWork(ctx: AppContext, job: JobRow, plan: RestorePlan, p: Res
     const kind = p.created.includes(group) ? 'add' : 'replace';
     for (const i of list) await updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
     p.open.push(`g${list[0]!.seq}`);
-    work.push({ id: `${job.id}:g${list[0]!.seq}`, kind, atomic: list.length > 1, items: list.map((i) => ({ ...valueOf(i), seq: undefined })) as NodeValue[] });
+    work.push({
+      id: `${job.id}:g${list[0]!.seq}`,
+      kind,
+      atomic: list.length > 1,
+      items: list.map((i) => ({ ...valueOf(i), seq: undefined })) as NodeValue[],
+    });
   }
   for (const { item, value } of pendingValues) {
-    const kind = item.op === 'add' || p.created.includes(item.path.slice(0, item.path.lastIndexOf('/'))) ? 'add' : 'replace';
+    const kind =
+      item.op === 'add' || p.created.includes(item.path.slice(0, item.path.lastIndexOf('/'))) ? 'add' : 'replace';
     await updateItem(ctx.db, job.id, item.seq, { status: 'sent' });
     p.open.push(`s${item.seq}`);
-    work.push({ id: `${job.id}:s${item.seq}`, kind, items: [{ path: value.path, ...(value.format ? { format: value.format } : {}), ...(value.type ? { type: value.type } : {}), value: '' }] });
+    work.push({
+      id: `${job.id}:s${item.seq}`,
+      kind,
+      items: [
+        {
+          path: value.path,
+          ...(value.format ? { format: value.format } : {}),
+          ...(value.type ? { type: value.type } : {}),
+          value: '',
+        },
+      ],
+    });
   }
   await save(ctx, job, p);
   return work;
@@ -249,14 +359,21 @@ async function writeWork(ctx: AppContext, job: JobRow, plan: RestorePlan, p: Res
 export async function withValues(ctx: AppContext, job: JobRow, work: WorkRequest[]): Promise<WorkRequest[]> {
   if (job.kind !== 'restore') return work;
   const { plan } = await planOf(ctx, job);
-  const hashes = new Map(plan.steps.filter((s): s is Extract<PlanStep, { op: 'write' }> => s.kind === 'node' && s.op === 'write').map((s) => [s.path, s.hash]));
+  const hashes = new Map(
+    plan.steps
+      .filter((s): s is Extract<PlanStep, { op: 'write' }> => s.kind === 'node' && s.op === 'write')
+      .map((s) => [s.path, s.hash]),
+  );
   const out: WorkRequest[] = [];
   for (const w of work) {
     if ((w.kind === 'add' || w.kind === 'replace') && (w.id.includes(':s') || w.id.includes(':g'))) {
       const items = [];
       for (const it of (w as Extract<WorkRequest, { kind: 'add' | 'replace' }>).items) {
         const hash = hashes.get(it.path);
-        if (!hash || it.format === 'node') { items.push(it); continue; }
+        if (!hash || it.format === 'node') {
+          items.push(it);
+          continue;
+        }
         const bytes = await ctx.blobs.get(hash);
         if (!bytes) throw new RestoreError('invalid', `the content of ${it.path} is missing from the store`);
         items.push({ ...it, value: base64Encode(bytes) });
@@ -268,7 +385,13 @@ export async function withValues(ctx: AppContext, job: JobRow, work: WorkRequest
 }
 
 /** Session events for this restore: consent answers, statuses, read-backs. */
-export async function onRestoreEvents(ctx: AppContext, device: DeviceRow, job: JobRow<'restore'>, events: readonly SessionEvent[], baseUrl: string): Promise<JobStep> {
+export async function onRestoreEvents(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow<'restore'>,
+  events: readonly SessionEvent[],
+  baseUrl: string,
+): Promise<JobStep> {
   const { plan } = await planOf(ctx, job);
   const p = progressOf(job);
   const steps = new Map(plan.steps.map((s) => [s.seq, s]));
@@ -301,13 +424,34 @@ export async function onRestoreEvents(ctx: AppContext, device: DeviceRow, job: J
       if (kind === 's') {
         if (item.kind === 'node' && (steps.get(seq) as { op?: string }).op === 'ensure') {
           if (e.status === 200) p.created.push(item.path);
-          await updateItem(ctx.db, job.id, seq, e.status === 200 || e.status === 418 ? { status: 'verified', code: e.status } : { status: 'failed', code: e.status, detail: `Add of the node answered ${e.status}` });
+          await updateItem(
+            ctx.db,
+            job.id,
+            seq,
+            e.status === 200 || e.status === 418
+              ? { status: 'verified', code: e.status }
+              : { status: 'failed', code: e.status, detail: `Add of the node answered ${e.status}` },
+          );
         } else await onWriteStatus(ctx, job, item, e.status);
       } else if (kind === 'a' || kind === 'f') {
-        if (e.status >= 300) await updateItem(ctx.db, job.id, seq, { status: 'failed', code: e.status, detail: `${e.cmd} answered ${e.status}` });
+        if (e.status >= 300)
+          await updateItem(ctx.db, job.id, seq, {
+            status: 'failed',
+            code: e.status,
+            detail: `${e.cmd} answered ${e.status}`,
+          });
       } else if (kind === 'x') {
-        if (e.status >= 300) await updateItem(ctx.db, job.id, seq, { status: 'failed', code: e.status, detail: `Exec answered ${e.status}` });
-        else await updateItem(ctx.db, job.id, seq, { code: e.status, detail: 'accepted; waiting for the handset to report' });
+        if (e.status >= 300)
+          await updateItem(ctx.db, job.id, seq, {
+            status: 'failed',
+            code: e.status,
+            detail: `Exec answered ${e.status}`,
+          });
+        else
+          await updateItem(ctx.db, job.id, seq, {
+            code: e.status,
+            detail: 'accepted; waiting for the handset to report',
+          });
       }
       continue;
     }
@@ -327,19 +471,39 @@ async function onWriteStatus(ctx: AppContext, job: JobRow, item: RestoreItemRow,
   // Replace of a node that is gone: Add it instead; Add of one that is there: Replace.
   else if ((status === 404 && item.op === 'replace') || (status === 418 && item.op === 'add')) {
     await updateItem(ctx.db, job.id, item.seq, {
-      op: item.op === 'replace' ? 'add' : 'replace', status: 'pending', code: status, detail: `retrying as ${item.op === 'replace' ? 'Add' : 'Replace'} after ${status}`,
+      op: item.op === 'replace' ? 'add' : 'replace',
+      status: 'pending',
+      code: status,
+      detail: `retrying as ${item.op === 'replace' ? 'Add' : 'Replace'} after ${status}`,
     });
-  } else await updateItem(ctx.db, job.id, item.seq, { status: 'failed', code: status, detail: `the handset answered ${status}` });
+  } else
+    await updateItem(ctx.db, job.id, item.seq, {
+      status: 'failed',
+      code: status,
+      detail: `the handset answered ${status}`,
+    });
 }
 
-async function readBack(ctx: AppContext, job: JobRow, plan: RestorePlan, item: RestoreItemRow, status: number, value: string | undefined): Promise<void> {
+async function readBack(
+  ctx: AppContext,
+  job: JobRow,
+  plan: RestorePlan,
+  item: RestoreItemRow,
+  status: number,
+  value: string | undefined,
+): Promise<void> {
   const step = plan.steps.find((s) => s.seq === item.seq)!;
   const got = status === 200 && value !== undefined ? base64Decode(value) : undefined;
   let ok = false;
   let detail: string;
   if (step.kind === 'node' && step.op === 'write') {
     ok = got !== undefined && sha256Hex(got) === step.hash;
-    detail = got === undefined ? `read back: ${status}` : ok ? 'read back: identical' : `read back: ${got.length} bytes that differ from the ${step.size} written`;
+    detail =
+      got === undefined
+        ? `read back: ${status}`
+        : ok
+          ? 'read back: identical'
+          : `read back: ${got.length} bytes that differ from the ${step.size} written`;
   } else {
     const want = step.kind === 'firmware' ? step.to : step.kind === 'app' ? step.version : '';
     const text = got ? new TextDecoder().decode(got) : undefined;
@@ -350,7 +514,14 @@ async function readBack(ctx: AppContext, job: JobRow, plan: RestorePlan, item: R
 }
 
 /** Between round trips: the next phase, the read-back, or the end. */
-async function advance(ctx: AppContext, device: DeviceRow, job: JobRow, plan: RestorePlan, p: RestoreProgress, baseUrl: string): Promise<JobStep> {
+async function advance(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow,
+  plan: RestorePlan,
+  p: RestoreProgress,
+  baseUrl: string,
+): Promise<JobStep> {
   const items = await listItems(ctx.db, job.id);
   if (items.some((i) => i.status === 'pending')) return next(ctx, job, plan, p, baseUrl);
   const toVerify = items.filter((i) => i.status === 'written' && i.kind === 'node');
@@ -370,33 +541,67 @@ async function advance(ctx: AppContext, device: DeviceRow, job: JobRow, plan: Re
   }
   const fwWritten = items.find((i) => i.kind === 'firmware' && i.status === 'written');
   if (fwWritten) return next(ctx, job, plan, p, baseUrl);
-  if (items.some((i) => i.kind === 'firmware' && i.status === 'verified') && items.some((i) => i.status === 'pending')) return next(ctx, job, plan, p, baseUrl);
+  if (items.some((i) => i.kind === 'firmware' && i.status === 'verified') && items.some((i) => i.status === 'pending'))
+    return next(ctx, job, plan, p, baseUrl);
   return finish(ctx, device, job, items);
 }
 
 async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, items: RestoreItemRow[]): Promise<JobStep> {
   const bad = items.filter((i) => i.status === 'failed' || i.status === 'mismatch');
   const result = {
-    items: items.length, verified: items.filter((i) => i.status === 'verified').length,
-    failed: items.filter((i) => i.status === 'failed').length, mismatched: items.filter((i) => i.status === 'mismatch').length,
+    items: items.length,
+    verified: items.filter((i) => i.status === 'verified').length,
+    failed: items.filter((i) => i.status === 'failed').length,
+    mismatched: items.filter((i) => i.status === 'mismatch').length,
   };
-  const error = bad.length ? `${bad.length} of ${items.length} items not restored (${result.failed} failed, ${result.mismatched} did not read back as written)` : null;
-  await updateJob(ctx.db, job.id, { status: bad.length ? 'failed' : 'succeeded', error, result: JSON.stringify(result), sessionRef: null });
-  await insertAudit(ctx.db, { actor: `device:${device.devId}`, action: bad.length ? 'restore.failed' : 'restore.completed', deviceId: device.id, details: { jobId: job.id, ...result } });
+  const error = bad.length
+    ? `${bad.length} of ${items.length} items not restored (${result.failed} failed, ${result.mismatched} did not read back as written)`
+    : null;
+  await updateJob(ctx.db, job.id, {
+    status: bad.length ? 'failed' : 'succeeded',
+    error,
+    result: JSON.stringify(result),
+    sessionRef: null,
+  });
+  await insertAudit(ctx.db, {
+    actor: `device:${device.devId}`,
+    action: bad.length ? 'restore.failed' : 'restore.completed',
+    deviceId: device.id,
+    details: { jobId: job.id, ...result },
+  });
   return { work: [], ended: { status: bad.length ? 'failed' : 'succeeded', ...(error ? { error } : {}), result } };
 }
 
 /** The user's answer: go on, wait for Wi-Fi, or stop; each goes in the ledger. */
 async function consent(
-  ctx: AppContext, device: DeviceRow, job: JobRow, plan: RestorePlan, p: RestoreProgress, code: string, status: number, values: string[] | undefined,
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow,
+  plan: RestorePlan,
+  p: RestoreProgress,
+  code: string,
+  status: number,
+  values: string[] | undefined,
 ): Promise<JobStep | undefined> {
   const ledger = async (answer: string, text: string) => {
     await insertConsent(ctx.db, {
-      deviceId: device.id, subscriberId: device.subscriberId, jobId: job.id, code, prompt: text, promptVersion: plan.prompt.version,
-      answer, network: device.networkState, cost: plan.cost.text,
+      deviceId: device.id,
+      subscriberId: device.subscriberId,
+      jobId: job.id,
+      code,
+      prompt: text,
+      promptVersion: plan.prompt.version,
+      answer,
+      network: device.networkState,
+      cost: plan.cost.text,
     });
     // The audit log shows consent answers beside the staff actions that asked for them.
-    await insertAudit(ctx.db, { actor: `handset:${device.devId}`, action: `consent.${answer}`, deviceId: device.id, details: { jobId: job.id, code, cost: plan.cost.text } });
+    await insertAudit(ctx.db, {
+      actor: `handset:${device.devId}`,
+      action: `consent.${answer}`,
+      deviceId: device.id,
+      details: { jobId: job.id, code, cost: plan.cost.text },
+    });
   };
   const text = code === '1101' ? plan.prompt.fallback.text : plan.prompt.text;
   if (code === '1103' && (status === 406 || status === 405 || status === 500 || status === 501)) {
@@ -416,7 +621,12 @@ async function consent(
   if (choice === 2) {
     await ledger('deferred', text);
     p.consent = 'wifi-wait';
-    await save(ctx, job, p, { status: 'queued', sessionRef: null, error: 'deferred by the user until the handset is on Wi-Fi', wakePending: false });
+    await save(ctx, job, p, {
+      status: 'queued',
+      sessionRef: null,
+      error: 'deferred by the user until the handset is on Wi-Fi',
+      wakePending: false,
+    });
     await setItemsStatus(ctx.db, job.id, ['sent'], 'pending');
     return { work: [], ended: undefined };
   }
@@ -424,18 +634,41 @@ async function consent(
     await ledger('timeout', text);
     p.consent = 'needed';
     const at = Date.now() + RETRY_UNANSWERED_MS;
-    await save(ctx, job, p, { status: 'queued', sessionRef: null, notBefore: at, wakePending: true, error: `no answer on the handset; asking again after ${new Date(at).toISOString().slice(11, 16)} UTC` });
+    await save(ctx, job, p, {
+      status: 'queued',
+      sessionRef: null,
+      notBefore: at,
+      wakePending: true,
+      error: `no answer on the handset; asking again after ${new Date(at).toISOString().slice(11, 16)} UTC`,
+    });
     return { work: [] };
   }
   await ledger('rejected', text);
   await setItemsStatus(ctx.db, job.id, ['pending', 'sent'], 'skipped');
-  await save(ctx, job, p, { status: 'rejected', sessionRef: null, error: 'the user rejected the restore on the handset' });
-  await insertAudit(ctx.db, { actor: `device:${device.devId}`, action: 'restore.rejected', deviceId: device.id, details: { jobId: job.id } });
+  await save(ctx, job, p, {
+    status: 'rejected',
+    sessionRef: null,
+    error: 'the user rejected the restore on the handset',
+  });
+  await insertAudit(ctx.db, {
+    actor: `device:${device.devId}`,
+    action: 'restore.rejected',
+    deviceId: device.id,
+    details: { jobId: job.id },
+  });
   return { work: [], ended: { status: 'failed', error: 'rejected' } };
 }
 
 /** A FUMO or SCOMO result alert whose Correlator names one of our items. */
-export async function onRestoreAlert(ctx: AppContext, device: DeviceRow, job: JobRow<'restore'>, seq: number, item: GenericAlertEventItem, sessionRowId: string, baseUrl: string): Promise<JobStep> {
+export async function onRestoreAlert(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow<'restore'>,
+  seq: number,
+  item: GenericAlertEventItem,
+  sessionRowId: string,
+  baseUrl: string,
+): Promise<JobStep> {
   const row = (await listItems(ctx.db, job.id)).find((i) => i.seq === seq);
   if (!row || row.status !== 'sent') return { work: [] };
   const g = { ...item, type: item.type ?? '', format: item.format ?? 'chr' } as GenericAlertItem;
@@ -443,7 +676,14 @@ export async function onRestoreAlert(ctx: AppContext, device: DeviceRow, job: Jo
   const scomo = fumo ? null : parseScomoResult(g);
   const r = fumo ?? scomo;
   if (!r) return { work: [] };
-  await updateItem(ctx.db, job.id, seq, r.success ? { status: 'written', code: r.resultCode, detail: r.description } : { status: 'failed', code: r.resultCode, detail: r.description });
+  await updateItem(
+    ctx.db,
+    job.id,
+    seq,
+    r.success
+      ? { status: 'written', code: r.resultCode, detail: r.description }
+      : { status: 'failed', code: r.resultCode, detail: r.description },
+  );
   // The job carries on in this session: read the result back, then whatever follows.
   await updateJob(ctx.db, job.id, { sessionRef: sessionRowId, status: 'running' });
   const { plan } = await planOf(ctx, job);
@@ -466,7 +706,9 @@ export async function interruptRestore(ctx: AppContext, job: JobRow, reason: str
   const items = await listItems(ctx.db, job.id);
   // Writes whose status never came back go again (Replace is idempotent); installs the
   // handset accepted (202) are left to report by alert.
-  for (const i of items) if (i.status === 'sent' && (i.kind === 'node' || !i.code)) await updateItem(ctx.db, job.id, i.seq, { status: 'pending' });
+  for (const i of items)
+    if (i.status === 'sent' && (i.kind === 'node' || !i.code))
+      await updateItem(ctx.db, job.id, i.seq, { status: 'pending' });
   const p = progressOf(job);
   if (p.consent === 'asked') p.consent = 'needed';
   p.open = [];

@@ -17,7 +17,12 @@ export const restoreJob: JobHandler<'restore'> = {
   },
   interrupt: (ctx, job, reason, now) => interruptRestore(ctx, job, reason, now),
   async onStorageFull(ctx, _device, job, full) {
-    await interruptRestore(ctx, job, `${full}: the restore stopped and resumes when the handset next connects`, Date.now());
+    await interruptRestore(
+      ctx,
+      job,
+      `${full}: the restore stopped and resumes when the handset next connects`,
+      Date.now(),
+    );
     return { work: [] };
   },
 };

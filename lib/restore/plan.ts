@@ -35,13 +35,37 @@ const FWV = './DevDetail/FwV';
 
 export type PlanStep =
   | { seq: number; kind: 'firmware'; path: string; from: string | null; to: string; packageId: string; bytes: number }
-  | { seq: number; kind: 'app'; path: string; appId: string; name: string; version: string; packageId: string; bytes: number }
+  | {
+      seq: number;
+      kind: 'app';
+      path: string;
+      appId: string;
+      name: string;
+      version: string;
+      packageId: string;
+      bytes: number;
+    }
   /** An interior node the values need; Added when the handset lacks it (418 = it was there). */
   | { seq: number; kind: 'node'; op: 'ensure'; path: string; category: Category; bytes: 0 }
   /** A value: Replaced, or Added when the node is gone. `group` ties a record's leaves into one Atomic. */
-  | { seq: number; kind: 'node'; op: 'write'; path: string; category: Category; format: string; type?: string; size: number; hash: string; group?: string; bytes: number };
+  | {
+      seq: number;
+      kind: 'node';
+      op: 'write';
+      path: string;
+      category: Category;
+      format: string;
+      type?: string;
+      size: number;
+      hash: string;
+      group?: string;
+      bytes: number;
+    };
 
-export interface NotCarried { path: string; reason: string }
+export interface NotCarried {
+  path: string;
+  reason: string;
+}
 
 export interface RestorePlan {
   v: 1;
@@ -62,7 +86,13 @@ export interface RestorePlan {
 }
 
 /** A snapshot or device not found, a snapshot not complete, another subscriber's handset, nothing to restore. */
-const PLAN_KIND = { 'not-found': 'not-found', 'not-complete': 'conflict', forbidden: 'forbidden', invalid: 'invalid', empty: 'invalid' } as const satisfies Record<string, AppErrorKind>;
+const PLAN_KIND = {
+  'not-found': 'not-found',
+  'not-complete': 'conflict',
+  forbidden: 'forbidden',
+  invalid: 'invalid',
+  empty: 'invalid',
+} as const satisfies Record<string, AppErrorKind>;
 
 export class PlanError extends AppError {
   declare readonly code: keyof typeof PLAN_KIND;
@@ -99,9 +129,11 @@ export function recordGroup(e: ManifestEntry): string | undefined {
 }
 
 export async function computePlan(ctx: AppContext, req: PlanRequest): Promise<RestorePlan> {
-  const { snapshot, entries } = await readManifest(ctx.db, ctx.blobs, req.snapshotId).catch((e: Error & { code?: string }) => {
-    throw new PlanError(e.code === 'not-complete' ? 'not-complete' : 'not-found', e.message);
-  });
+  const { snapshot, entries } = await readManifest(ctx.db, ctx.blobs, req.snapshotId).catch(
+    (e: Error & { code?: string }) => {
+      throw new PlanError(e.code === 'not-complete' ? 'not-complete' : 'not-found', e.message);
+    },
+  );
   const source = (await getDevice(ctx.db, snapshot.deviceId))!;
   const target = req.targetDevId ? await getDeviceByDevId(ctx.db, req.targetDevId) : source;
   if (!target) throw new PlanError('not-found', `no device ${req.targetDevId}`);
@@ -117,11 +149,16 @@ export async function computePlan(ctx: AppContext, req: PlanRequest): Promise<Re
   const texts = new Map<string, string>();
   const text = async (e: ManifestEntry | undefined): Promise<string | undefined> => {
     if (!e?.hash || e.size > 4096) return undefined;
-    if (!texts.has(e.hash)) texts.set(e.hash, new TextDecoder().decode((await ctx.blobs.get(e.hash)) ?? new Uint8Array(0)));
+    if (!texts.has(e.hash))
+      texts.set(e.hash, new TextDecoder().decode((await ctx.blobs.get(e.hash)) ?? new Uint8Array(0)));
     return texts.get(e.hash);
   };
   const byPath = new Map(entries.map((e) => [e.path, e]));
-  const selected = entries.filter((e) => categories.includes(e.category) && (!req.paths?.length || req.paths.some((p) => under(e.path, p) || under(p, e.path))));
+  const selected = entries.filter(
+    (e) =>
+      categories.includes(e.category) &&
+      (!req.paths?.length || req.paths.some((p) => under(e.path, p) || under(p, e.path))),
+  );
 
   const steps: PlanStep[] = [];
   const notCarried: NotCarried[] = [];
@@ -136,37 +173,69 @@ export async function computePlan(ctx: AppContext, req: PlanRequest): Promise<Re
     const have = target.firmware;
     if (want && want !== have) {
       const pkg = await findFirmwarePackage(ctx.db, target.manufacturer ?? '', target.model ?? '', want);
-      const haveKnown = have ? await findFirmwarePackage(ctx.db, target.manufacturer ?? '', target.model ?? '', have) : undefined;
-      if (!sameModel) notCarried.push({ path: FWV, reason: `firmware ${want} belongs to ${source.manufacturer} ${source.model}, not ${target.manufacturer} ${target.model}` });
-      else if (!pkg) notCarried.push({ path: FWV, reason: `no firmware package for ${target.model} ${want} in the catalog` });
+      const haveKnown = have
+        ? await findFirmwarePackage(ctx.db, target.manufacturer ?? '', target.model ?? '', have)
+        : undefined;
+      if (!sameModel)
+        notCarried.push({
+          path: FWV,
+          reason: `firmware ${want} belongs to ${source.manufacturer} ${source.model}, not ${target.manufacturer} ${target.model}`,
+        });
+      else if (!pkg)
+        notCarried.push({ path: FWV, reason: `no firmware package for ${target.model} ${want} in the catalog` });
       else if (haveKnown && compareVersions(want, have!) < 0 && !req.allowFirmwareDowngrade) {
-        notCarried.push({ path: FWV, reason: `firmware would go backwards from ${have} to ${want}; an admin may allow it` });
+        notCarried.push({
+          path: FWV,
+          reason: `firmware would go backwards from ${have} to ${want}; an admin may allow it`,
+        });
       } else {
-        steps.push({ seq: ++seq, kind: 'firmware', path: FWV, from: have, to: want, packageId: pkg.id, bytes: pkg.size });
+        steps.push({
+          seq: ++seq,
+          kind: 'firmware',
+          path: FWV,
+          from: have,
+          to: want,
+          packageId: pkg.id,
+          bytes: pkg.size,
+        });
       }
     }
   }
 
   // 2. Applications, at their recorded versions.
   if (categories.includes('applications')) {
-    const nodes = [...new Set(selected.filter((e) => e.path.startsWith(DEPLOYED)).map((e) => e.path.slice(DEPLOYED.length).split('/')[0]!))];
+    const nodes = [
+      ...new Set(
+        selected.filter((e) => e.path.startsWith(DEPLOYED)).map((e) => e.path.slice(DEPLOYED.length).split('/')[0]!),
+      ),
+    ];
     for (const node of nodes) {
       const base = `${DEPLOYED}${node}`;
       const appId = (await text(byPath.get(`${base}/ID`))) ?? node;
       if (req.apps?.length && !req.apps.includes(appId) && !req.apps.includes(node)) continue;
       const version = await text(byPath.get(`${base}/Version`));
       const name = (await text(byPath.get(`${base}/Name`))) ?? appId;
-      if (!version) { notCarried.push({ path: base, reason: `${name}: the snapshot records no version` }); continue; }
+      if (!version) {
+        notCarried.push({ path: base, reason: `${name}: the snapshot records no version` });
+        continue;
+      }
       const pkg = await findAppPackage(ctx.db, appId, version);
       if (!pkg) notCarried.push({ path: base, reason: `${name} ${version} is not in the app catalog` });
-      else if (!appFitsModel(pkg, target.manufacturer, target.model)) notCarried.push({ path: base, reason: `${name} ${version} is not available for ${target.manufacturer} ${target.model}` });
-      else steps.push({ seq: ++seq, kind: 'app', path: base, appId, name, version, packageId: pkg.id, bytes: pkg.size });
+      else if (!appFitsModel(pkg, target.manufacturer, target.model))
+        notCarried.push({
+          path: base,
+          reason: `${name} ${version} is not available for ${target.manufacturer} ${target.model}`,
+        });
+      else
+        steps.push({ seq: ++seq, kind: 'app', path: base, appId, name, version, packageId: pkg.id, bytes: pkg.size });
     }
   }
 
   // 3. Nodes: settings, certificates, app data. Interior nodes first, parents before children.
   const nodeCats: Category[] = categories.filter((c) => c === 'settings' || c === 'certificates' || c === 'appdata');
-  const values = selected.filter((e) => nodeCats.includes(e.category) && e.format !== 'node' && e.hash && !isIdentityNode(e.path));
+  const values = selected.filter(
+    (e) => nodeCats.includes(e.category) && e.format !== 'node' && e.hash && !isIdentityNode(e.path),
+  );
   const carried: ManifestEntry[] = [];
   for (const e of values) {
     if (!targetRoots.some((r) => under(e.path, r.path))) {
@@ -177,7 +246,10 @@ export async function computePlan(ctx: AppContext, req: PlanRequest): Promise<Re
     if (bound && migration && (await text(byPath.get(`${bound}/DeviceBound`))) === 'true') {
       if (!reissue.includes(bound)) {
         reissue.push(bound);
-        notCarried.push({ path: bound, reason: 'bound to the old handset: to be issued anew for the new one, not copied' });
+        notCarried.push({
+          path: bound,
+          reason: 'bound to the old handset: to be issued anew for the new one, not copied',
+        });
       }
       continue;
     }
@@ -188,26 +260,63 @@ export async function computePlan(ctx: AppContext, req: PlanRequest): Promise<Re
     for (let p = parentOf(e.path); p.split('/').length > 2; p = parentOf(p)) interiors.add(p);
   }
   for (const p of [...interiors].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1))) {
-    steps.push({ seq: ++seq, kind: 'node', op: 'ensure', path: p, category: byPath.get(p)?.category ?? carried.find((e) => under(e.path, p))!.category, bytes: 0 });
+    steps.push({
+      seq: ++seq,
+      kind: 'node',
+      op: 'ensure',
+      path: p,
+      category: byPath.get(p)?.category ?? carried.find((e) => under(e.path, p))!.category,
+      bytes: 0,
+    });
   }
   for (const e of carried) {
     const group = recordGroup(e);
     steps.push({
-      seq: ++seq, kind: 'node', op: 'write', path: e.path, category: e.category, format: e.format, ...(e.type ? { type: e.type } : {}),
-      size: e.size, hash: e.hash!, ...(group ? { group } : {}), bytes: e.size,
+      seq: ++seq,
+      kind: 'node',
+      op: 'write',
+      path: e.path,
+      category: e.category,
+      format: e.format,
+      ...(e.type ? { type: e.type } : {}),
+      size: e.size,
+      hash: e.hash!,
+      ...(group ? { group } : {}),
+      bytes: e.size,
     });
   }
   if (!steps.some((s) => s.kind !== 'node' || s.op === 'write')) {
-    throw new PlanError('empty', notCarried.length ? `nothing can be restored: ${notCarried[0]!.reason}` : 'nothing to restore in that selection');
+    throw new PlanError(
+      'empty',
+      notCarried.length ? `nothing can be restored: ${notCarried[0]!.reason}` : 'nothing to restore in that selection',
+    );
   }
 
   const bytes = steps.reduce((n, s) => n + s.bytes, 0);
-  const rates = req.rates ?? { homePerMb: ctx.env.COST_PER_MB_HOME, roamingPerMb: ctx.env.COST_PER_MB_ROAMING, currency: ctx.env.COST_CURRENCY };
+  const rates = req.rates ?? {
+    homePerMb: ctx.env.COST_PER_MB_HOME,
+    roamingPerMb: ctx.env.COST_PER_MB_ROAMING,
+    currency: ctx.env.COST_CURRENCY,
+  };
   const cost = quote(bytes, parseNetwork(target.networkState), rates);
   return {
-    v: 1, snapshotId: snapshot.id, snapshotTakenAt: snapshot.completedAt ?? snapshot.startedAt, sourceDevId: source.devId, targetDevId: target.devId, migration,
-    selection: { categories, ...(req.paths?.length ? { paths: req.paths } : {}), ...(req.apps?.length ? { apps: req.apps } : {}) },
-    steps, notCarried, reissue, bytes, cost, prompt: promptFor(steps, bytes, cost, snapshot.completedAt ?? snapshot.startedAt, migration),
+    v: 1,
+    snapshotId: snapshot.id,
+    snapshotTakenAt: snapshot.completedAt ?? snapshot.startedAt,
+    sourceDevId: source.devId,
+    targetDevId: target.devId,
+    migration,
+    selection: {
+      categories,
+      ...(req.paths?.length ? { paths: req.paths } : {}),
+      ...(req.apps?.length ? { apps: req.apps } : {}),
+    },
+    steps,
+    notCarried,
+    reissue,
+    bytes,
+    cost,
+    prompt: promptFor(steps, bytes, cost, snapshot.completedAt ?? snapshot.startedAt, migration),
     firmwareDowngradeAllowed: req.allowFirmwareDowngrade ?? false,
   };
 }
@@ -218,16 +327,28 @@ export function isIdentityNode(path: string): boolean {
 }
 
 const CATEGORY_WORDS: Record<Category, string> = {
-  settings: 'settings', certificates: 'certificates', appdata: 'ringtones, wallpapers and screensavers', applications: 'apps', firmware: 'firmware',
+  settings: 'settings',
+  certificates: 'certificates',
+  appdata: 'ringtones, wallpapers and screensavers',
+  applications: 'apps',
+  firmware: 'firmware',
 };
 
-function promptFor(steps: PlanStep[], bytes: number, cost: CostQuote, takenAt: number, migration: boolean): RestorePlan['prompt'] {
+function promptFor(
+  steps: PlanStep[],
+  bytes: number,
+  cost: CostQuote,
+  takenAt: number,
+  migration: boolean,
+): RestorePlan['prompt'] {
   const parts: string[] = [];
   const fw = steps.find((s) => s.kind === 'firmware');
   if (fw && fw.kind === 'firmware') parts.push(`firmware ${fw.to}`);
   const apps = steps.filter((s) => s.kind === 'app').length;
   if (apps) parts.push(`${apps} app${apps === 1 ? '' : 's'}`);
-  const cats = [...new Set(steps.filter((s) => s.kind === 'node' && s.op === 'write').map((s) => s.category as Category))];
+  const cats = [
+    ...new Set(steps.filter((s) => s.kind === 'node' && s.op === 'write').map((s) => s.category as Category)),
+  ];
   for (const c of cats) parts.push(CATEGORY_WORDS[c]);
   const when = new Date(takenAt).toISOString().slice(0, 10);
   const what = `${migration ? 'Copy' : 'Restore'} ${parts.join(', ')} from your backup of ${when} (${formatSize(bytes)})`;
@@ -242,24 +363,44 @@ function promptFor(steps: PlanStep[], bytes: number, cost: CostQuote, takenAt: n
 }
 
 /** Computes and stores a plan (the dry run); its id is what execution takes. */
-export async function createPlan(ctx: AppContext, req: PlanRequest, actor: string): Promise<{ row: RestorePlanRow; plan: RestorePlan }> {
+export async function createPlan(
+  ctx: AppContext,
+  req: PlanRequest,
+  actor: string,
+): Promise<{ row: RestorePlanRow; plan: RestorePlan }> {
   const plan = await computePlan(ctx, req);
   const json = JSON.stringify(plan);
   const source = (await getDeviceByDevId(ctx.db, plan.sourceDevId))!;
   const target = (await getDeviceByDevId(ctx.db, plan.targetDevId))!;
   const row = await insertPlan(ctx.db, {
-    snapshotId: plan.snapshotId, sourceDeviceId: source.id, targetDeviceId: target.id, plan: json,
-    planHash: createHash('sha256').update(json).digest('hex'), createdBy: actor,
+    snapshotId: plan.snapshotId,
+    sourceDeviceId: source.id,
+    targetDeviceId: target.id,
+    plan: json,
+    planHash: createHash('sha256').update(json).digest('hex'),
+    createdBy: actor,
   });
   return { row, plan };
 }
 
 /** createPlan for the API: the plan stored, and audited under `actor` with its size and whether it may take firmware back. */
-export async function planRestoreAs(ctx: AppContext, req: PlanRequest, actor: string): Promise<{ row: RestorePlanRow; plan: RestorePlan }> {
+export async function planRestoreAs(
+  ctx: AppContext,
+  req: PlanRequest,
+  actor: string,
+): Promise<{ row: RestorePlanRow; plan: RestorePlan }> {
   const { row, plan } = await createPlan(ctx, req, actor);
   await insertAudit(ctx.db, {
-    actor, action: 'restore.planned', deviceId: row.targetDeviceId,
-    details: { planId: row.id, snapshotId: plan.snapshotId, steps: plan.steps.length, bytes: plan.bytes, firmwareDowngradeAllowed: plan.firmwareDowngradeAllowed },
+    actor,
+    action: 'restore.planned',
+    deviceId: row.targetDeviceId,
+    details: {
+      planId: row.id,
+      snapshotId: plan.snapshotId,
+      steps: plan.steps.length,
+      bytes: plan.bytes,
+      firmwareDowngradeAllowed: plan.firmwareDowngradeAllowed,
+    },
   });
   return { row, plan };
 }

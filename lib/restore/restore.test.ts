@@ -55,7 +55,9 @@ async function backup(h: VirtualHandset): Promise<string> {
 async function snapshotUnder(snapshotId: string, roots: string[]): Promise<Map<string, string>> {
   const snap = (await getSnapshot(srv.ctx.db, snapshotId))!;
   const m = decodeManifest((await srv.ctx.blobs.get(snap.rootHash!))!);
-  return new Map(m.entries.filter((e) => e.hash && roots.some((r) => e.path.startsWith(`${r}/`))).map((e) => [e.path, e.hash!]));
+  return new Map(
+    m.entries.filter((e) => e.hash && roots.some((r) => e.path.startsWith(`${r}/`))).map((e) => [e.path, e.hash!]),
+  );
 }
 
 async function expectRestored(h: VirtualHandset, snapshotId: string, roots: string[]): Promise<void> {
@@ -68,8 +70,16 @@ async function expectRestored(h: VirtualHandset, snapshotId: string, roots: stri
   }
 }
 
-async function restore(h: VirtualHandset, snapshotId: string, sel: { categories?: Category[]; paths?: string[]; apps?: string[]; to?: VirtualHandset }): Promise<{ jobId: string; plan: RestorePlan }> {
-  const { row, plan } = await createPlan(srv.ctx, { snapshotId, ...(sel.to ? { targetDevId: sel.to.devId } : {}), ...sel }, 'test');
+async function restore(
+  h: VirtualHandset,
+  snapshotId: string,
+  sel: { categories?: Category[]; paths?: string[]; apps?: string[]; to?: VirtualHandset },
+): Promise<{ jobId: string; plan: RestorePlan }> {
+  const { row, plan } = await createPlan(
+    srv.ctx,
+    { snapshotId, ...(sel.to ? { targetDevId: sel.to.devId } : {}), ...sel },
+    'test',
+  );
   const { job } = await executePlan(srv.ctx, row.id, 'test');
   await settle(sel.to ?? h);
   return { jobId: job.id, plan };
@@ -109,10 +119,17 @@ describe('restore use cases', () => {
     const h = handsets[2]!;
     const snap = await backup(h);
     h.damage('certificates');
-    const { jobId, plan } = await restore(h, snap, { paths: ['./Certificates/EmailSMIME'], categories: ['certificates'] });
+    const { jobId, plan } = await restore(h, snap, {
+      paths: ['./Certificates/EmailSMIME'],
+      categories: ['certificates'],
+    });
     await expectSucceeded(jobId);
     await expectRestored(h, snap, ['./Certificates/EmailSMIME']);
-    expect(plan.steps.filter((s) => s.kind === 'node' && s.op === 'write').every((s) => s.kind === 'node' && s.op === 'write' && s.group === './Certificates/EmailSMIME')).toBe(true);
+    expect(
+      plan.steps
+        .filter((s) => s.kind === 'node' && s.op === 'write')
+        .every((s) => s.kind === 'node' && s.op === 'write' && s.group === './Certificates/EmailSMIME'),
+    ).toBe(true);
   }, 60_000);
 
   it('a corrupted app and a corrupted antivirus are reinstalled at their recorded versions', async () => {
@@ -124,10 +141,13 @@ describe('restore use cases', () => {
     expect(h.tree.children('./SCOMO/Inventory/Deployed')).toEqual([]);
     const { jobId, plan } = await restore(h, snap, { categories: ['applications'] });
     await expectSucceeded(jobId);
-    expect(plan.steps.filter((s) => s.kind === 'app').map((s) => s.kind === 'app' && s.appId)).toContain('com.shieldsec.shieldav');
+    expect(plan.steps.filter((s) => s.kind === 'app').map((s) => s.kind === 'app' && s.appId)).toContain(
+      'com.shieldsec.shieldav',
+    );
     expect(h.tree.children('./SCOMO/Inventory/Deployed').sort()).toEqual(before.sort());
     const versions = await snapshotUnder(snap, ['./SCOMO/Inventory/Deployed']);
-    for (const [p, hash] of versions) if (p.endsWith('/Version') || p.endsWith('/ID')) expect(sha256Hex(h.tree.read(p)!), p).toBe(hash);
+    for (const [p, hash] of versions)
+      if (p.endsWith('/Version') || p.endsWith('/ID')) expect(sha256Hex(h.tree.read(p)!), p).toBe(hash);
   }, 60_000);
 
   it('corrupted firmware is brought back to the recorded version through FUMO', async () => {
@@ -147,25 +167,43 @@ describe('restore use cases', () => {
   it('a new handset of the same brand gets settings, app data, apps and certificates; device-bound certificates are flagged, not copied', async () => {
     const from = handsets[0]!;
     // The subscriber's new handset: another model of the same brand, fresh from the box.
-    const model = MODELS.find((m) => m.man === from.identity.man && m.id !== from.identity.model) ?? MODELS.find((m) => m.id === from.identity.model)!;
+    const model =
+      MODELS.find((m) => m.man === from.identity.man && m.id !== from.identity.model) ??
+      MODELS.find((m) => m.id === from.identity.model)!;
     const to = VirtualHandset.create(991, model.id, { serverUri: srv.dmUrl, encoding: 'wbxml', mediaScale: 0.02 });
     await provisionFleet(srv.ctx.db, [{ ...to.identity, nonces: { ...to.state.nonces } }], { inprocPush: true });
     to.listen(srv.ctx.push.inproc);
-    await exec(srv.ctx.db, sql`update devices set subscriber_id = ${(await device(from)).subscriberId} where id = ${(await device(to)).id}`);
+    await exec(
+      srv.ctx.db,
+      sql`update devices set subscriber_id = ${(await device(from)).subscriberId} where id = ${(await device(to)).id}`,
+    );
     await to.connect({ initiator: 'client' });
     expect((await device(from)).manufacturer).toBe((await device(to)).manufacturer);
     const snap = await backup(from);
-    const { jobId, plan } = await restore(from, snap, { categories: ['settings', 'appdata', 'applications', 'certificates'], to });
+    const { jobId, plan } = await restore(from, snap, {
+      categories: ['settings', 'appdata', 'applications', 'certificates'],
+      to,
+    });
     expect(plan.migration).toBe(true);
     expect(plan.reissue).toContain('./Certificates/WifiClient');
     expect(plan.notCarried.some((n) => n.path === './Certificates/WifiClient' && /bound/.test(n.reason))).toBe(true);
     await expectSucceeded(jobId);
-    await expectRestored(to, snap, ['./Settings', './AppData', './Certificates/EmailSMIME', './Certificates/OperatorRoot']);
+    await expectRestored(to, snap, [
+      './Settings',
+      './AppData',
+      './Certificates/EmailSMIME',
+      './Certificates/OperatorRoot',
+    ]);
     const apps = plan.steps.filter((s) => s.kind === 'app');
     expect(apps.length).toBeGreaterThan(0);
     for (const a of apps) if (a.kind === 'app') expect(to.tree.text(`${a.path}/Version`), a.appId).toBe(a.version);
-    expect(to.tree.has('./Certificates/WifiClient/Data') ? to.tree.text('./Certificates/WifiClient/Subject') : undefined).not.toContain(from.devId);
-    const link = await firstRow(srv.ctx.db, sql`select * from device_links where from_device_id = ${(await device(from)).id} and to_device_id = ${(await device(to)).id}`);
+    expect(
+      to.tree.has('./Certificates/WifiClient/Data') ? to.tree.text('./Certificates/WifiClient/Subject') : undefined,
+    ).not.toContain(from.devId);
+    const link = await firstRow(
+      srv.ctx.db,
+      sql`select * from device_links where from_device_id = ${(await device(from)).id} and to_device_id = ${(await device(to)).id}`,
+    );
     expect(link).toBeDefined();
   }, 90_000);
 });
@@ -249,8 +287,13 @@ describe('consent and cost', () => {
     expect(first.plan.prompt.text).toMatch(/Charges may apply: about EUR [\d.]+ while roaming/);
     await settle(h);
     expect((await getJob(srv.ctx.db, first.jobId))!.status).toBe('queued');
-    expect((await listConsents(srv.ctx.db, { jobId: first.jobId }))[0]).toMatchObject({ answer: 'deferred', cost: first.plan.cost.text });
-    expect(JSON.parse((await listConsents(srv.ctx.db, { jobId: first.jobId }))[0]!.network!)).toMatchObject({ roaming: true });
+    expect((await listConsents(srv.ctx.db, { jobId: first.jobId }))[0]).toMatchObject({
+      answer: 'deferred',
+      cost: first.plan.cost.text,
+    });
+    expect(JSON.parse((await listConsents(srv.ctx.db, { jobId: first.jobId }))[0]!.network!)).toMatchObject({
+      roaming: true,
+    });
     h.setNetwork({ bearer: 'wifi', roaming: false });
     await h.connect({ initiator: 'client' });
     await settle(h);
@@ -263,7 +306,10 @@ describe('consent and cost', () => {
     const second = await settingsRestore(h);
     await settle(h);
     await expectSucceeded(second.jobId);
-    expect((await listConsents(srv.ctx.db, { jobId: second.jobId }))[0]).toMatchObject({ answer: 'accepted', cost: second.plan.cost.text });
+    expect((await listConsents(srv.ctx.db, { jobId: second.jobId }))[0]).toMatchObject({
+      answer: 'accepted',
+      cost: second.plan.cost.text,
+    });
     h.setNetwork({ bearer: 'wifi', roaming: false });
   }, 60_000);
 

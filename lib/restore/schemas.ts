@@ -9,32 +9,47 @@ import { categoriesSchema, categorySchema, jobSchema, modelNameSchema, splitList
 const devId = z.string().trim().min(1).max(128);
 
 /** The node paths a plan is limited to: each normalised like a profile path ('./Settings/'), duplicates dropped. */
-export const planPathsSchema = z.array(z.string().max(1024)).min(1).max(256).transform((list, ctx) => {
-  const out: string[] = [];
-  list.forEach((raw, i) => {
-    const p = normaliseProfilePath(raw);
-    if (p === undefined || p === '.') ctx.issues.push({ code: 'custom', path: [i], input: raw, message: `not a DM path such as ./Settings/Email: ${JSON.stringify(raw.slice(0, 80))}` });
-    else if (!out.includes(p)) out.push(p);
+export const planPathsSchema = z
+  .array(z.string().max(1024))
+  .min(1)
+  .max(256)
+  .transform((list, ctx) => {
+    const out: string[] = [];
+    list.forEach((raw, i) => {
+      const p = normaliseProfilePath(raw);
+      if (p === undefined || p === '.')
+        ctx.issues.push({
+          code: 'custom',
+          path: [i],
+          input: raw,
+          message: `not a DM path such as ./Settings/Email: ${JSON.stringify(raw.slice(0, 80))}`,
+        });
+      else if (!out.includes(p)) out.push(p);
+    });
+    return out;
   });
-  return out;
-});
 
 /** An application id as SCOMO reports it (./SCOMO/Inventory/Deployed/x/ID), or the Deployed node's name. */
-export const appIdSchema = z.string().trim().regex(/^[A-Za-z0-9._-]{1,256}$/, 'letters, digits, . _ - (up to 256)');
+export const appIdSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9._-]{1,256}$/, 'letters, digits, . _ - (up to 256)');
 
 /**
  * A restore plan asked for: a complete snapshot, optionally another handset of the same
  * subscriber, and a selection (categories, node paths, apps). `allowFirmwareDowngrade`
  * is for admins only; the API refuses it from anyone else.
  */
-export const planRequestSchema = z.object({
-  snapshotId: z.string().trim().min(1).max(128),
-  targetDevId: devId.optional(),
-  categories: categoriesSchema.optional(),
-  paths: planPathsSchema.optional(),
-  apps: z.array(appIdSchema).min(1).max(256).optional(),
-  allowFirmwareDowngrade: z.boolean().optional(),
-}).strict();
+export const planRequestSchema = z
+  .object({
+    snapshotId: z.string().trim().min(1).max(128),
+    targetDevId: devId.optional(),
+    categories: categoriesSchema.optional(),
+    paths: planPathsSchema.optional(),
+    apps: z.array(appIdSchema).min(1).max(256).optional(),
+    allowFirmwareDowngrade: z.boolean().optional(),
+  })
+  .strict();
 
 export type PlanRequestInput = z.input<typeof planRequestSchema>;
 
@@ -42,102 +57,224 @@ export type PlanRequestInput = z.input<typeof planRequestSchema>;
 const version = z.string().trim().min(1).max(32);
 
 /** `Man/Mod,Man/Mod`: the models an app package installs on (the first slash splits). */
-export const modelListSchema = z.string().max(8192).transform(splitList)
-  .pipe(z.array(z.string().regex(/^[^/]{1,64}\/.{1,64}$/, 'a model is "MANUFACTURER/MODEL"')).min(1, 'name at least one model').max(256));
+export const modelListSchema = z
+  .string()
+  .max(8192)
+  .transform(splitList)
+  .pipe(
+    z
+      .array(z.string().regex(/^[^/]{1,64}\/.{1,64}$/, 'a model is "MANUFACTURER/MODEL"'))
+      .min(1, 'name at least one model')
+      .max(256),
+  );
 
 /** The query of POST /catalog/firmware (and `rewind firmware add`). */
-export const firmwareUploadSchema = z.object({
-  manufacturer: modelNameSchema.describe('DevInfo/Man').meta({ example: 'Nimbus' }),
-  model: modelNameSchema.describe('DevInfo/Mod').meta({ example: 'N1' }),
-  version: version.describe('as in DevDetail/FwV: letters, digits, . _ + - (up to 32)').meta({ example: '1.1.0' }),
-  name: z.string().trim().min(1).max(128).optional().describe('for people'),
-}).strict();
+export const firmwareUploadSchema = z
+  .object({
+    manufacturer: modelNameSchema.describe('DevInfo/Man').meta({ example: 'Nimbus' }),
+    model: modelNameSchema.describe('DevInfo/Mod').meta({ example: 'N1' }),
+    version: version.describe('as in DevDetail/FwV: letters, digits, . _ + - (up to 32)').meta({ example: '1.1.0' }),
+    name: z.string().trim().min(1).max(128).optional().describe('for people'),
+  })
+  .strict();
 
 /** The query of POST /catalog/apps (and `rewind app add`). */
-export const appUploadSchema = z.object({
-  appId: appIdSchema.describe('the SCOMO id (./SCOMO/Inventory/Deployed/x/ID)').meta({ example: 'com.shield.av' }),
-  name: z.string().trim().min(1).max(128).describe('for people').meta({ example: 'ShieldAV' }),
-  version: version.describe('letters, digits, . _ + - (up to 32)').meta({ example: '3.2.1' }),
-  models: modelListSchema.optional().describe('comma-separated "Manufacturer/Model" it installs on; default any').meta({ example: 'Nimbus/N1,Nimbus/N2' }),
-}).strict();
+export const appUploadSchema = z
+  .object({
+    appId: appIdSchema.describe('the SCOMO id (./SCOMO/Inventory/Deployed/x/ID)').meta({ example: 'com.shield.av' }),
+    name: z.string().trim().min(1).max(128).describe('for people').meta({ example: 'ShieldAV' }),
+    version: version.describe('letters, digits, . _ + - (up to 32)').meta({ example: '3.2.1' }),
+    models: modelListSchema
+      .optional()
+      .describe('comma-separated "Manufacturer/Model" it installs on; default any')
+      .meta({ example: 'Nimbus/N1,Nimbus/N2' }),
+  })
+  .strict();
 
 /** `?limit=` of the consent ledger. */
-export const consentsQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
-}).strict();
+export const consentsQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(1000).default(200),
+  })
+  .strict();
 
 // What the API answers (lib/restore/views.ts) --------------------------------------------
 
 const dmPath = z.string().meta({ example: './Settings/Email' });
 
 export const planStepSchema = z.union([
-  z.object({ seq: z.int(), kind: z.literal('firmware'), path: dmPath, from: z.string().nullable(), to: z.string(), packageId: z.string(), bytes: z.int() }).describe('FUMO to `to` from `from`'),
-  z.object({ seq: z.int(), kind: z.literal('app'), path: dmPath, appId: z.string(), name: z.string(), version: z.string(), packageId: z.string(), bytes: z.int() }).describe('a SCOMO install of appId at version'),
-  z.object({ seq: z.int(), kind: z.literal('node'), op: z.literal('ensure'), path: dmPath, category: categorySchema, bytes: z.literal(0) }).describe('an interior node, Added when missing'),
-  z.object({
-    seq: z.int(), kind: z.literal('node'), op: z.literal('write'), path: dmPath, category: categorySchema, format: z.string(), type: z.string().optional(),
-    size: z.int(), hash: z.string(), group: z.string().optional(), bytes: z.int(),
-  }).describe('a value (Replace, or Add when the node is gone), `group` tying a record\'s leaves into one Atomic'),
+  z
+    .object({
+      seq: z.int(),
+      kind: z.literal('firmware'),
+      path: dmPath,
+      from: z.string().nullable(),
+      to: z.string(),
+      packageId: z.string(),
+      bytes: z.int(),
+    })
+    .describe('FUMO to `to` from `from`'),
+  z
+    .object({
+      seq: z.int(),
+      kind: z.literal('app'),
+      path: dmPath,
+      appId: z.string(),
+      name: z.string(),
+      version: z.string(),
+      packageId: z.string(),
+      bytes: z.int(),
+    })
+    .describe('a SCOMO install of appId at version'),
+  z
+    .object({
+      seq: z.int(),
+      kind: z.literal('node'),
+      op: z.literal('ensure'),
+      path: dmPath,
+      category: categorySchema,
+      bytes: z.literal(0),
+    })
+    .describe('an interior node, Added when missing'),
+  z
+    .object({
+      seq: z.int(),
+      kind: z.literal('node'),
+      op: z.literal('write'),
+      path: dmPath,
+      category: categorySchema,
+      format: z.string(),
+      type: z.string().optional(),
+      size: z.int(),
+      hash: z.string(),
+      group: z.string().optional(),
+      bytes: z.int(),
+    })
+    .describe("a value (Replace, or Add when the node is gone), `group` tying a record's leaves into one Atomic"),
 ]);
 
 export const restorePlanSchema = z.object({
-  v: z.literal(1), snapshotId: z.string(), snapshotTakenAt: z.int(),
-  sourceDevId: z.string(), targetDevId: z.string(), migration: z.boolean().describe('the target is another handset than the snapshot\'s'),
-  selection: z.object({ categories: z.array(categorySchema), paths: z.array(z.string()).optional(), apps: z.array(z.string()).optional() }),
-  steps: z.array(planStepSchema).describe('firmware first, then apps, then interior nodes (parents first), then values'),
-  notCarried: z.array(z.object({ path: z.string(), reason: z.string().meta({ example: 'ShieldAV 3.2.1 is not in the app catalog' }) })).describe('what will not be carried, and why'),
+  v: z.literal(1),
+  snapshotId: z.string(),
+  snapshotTakenAt: z.int(),
+  sourceDevId: z.string(),
+  targetDevId: z.string(),
+  migration: z.boolean().describe("the target is another handset than the snapshot's"),
+  selection: z.object({
+    categories: z.array(categorySchema),
+    paths: z.array(z.string()).optional(),
+    apps: z.array(z.string()).optional(),
+  }),
+  steps: z
+    .array(planStepSchema)
+    .describe('firmware first, then apps, then interior nodes (parents first), then values'),
+  notCarried: z
+    .array(
+      z.object({ path: z.string(), reason: z.string().meta({ example: 'ShieldAV 3.2.1 is not in the app catalog' }) }),
+    )
+    .describe('what will not be carried, and why'),
   reissue: z.array(z.string()).describe('certificates bound to the old handset: to be issued anew, not copied'),
   bytes: z.int(),
-  cost: z.object({
-    network: z.enum(['wifi', 'home', 'roaming', 'unknown']), megabytes: z.number(), perMb: z.number(), amount: z.number(), currency: z.string(),
-    text: z.string().meta({ example: 'about EUR 0.04 on your home network' }),
-  }).describe('on the target\'s network as last read'),
-  prompt: z.object({
-    code: z.literal('1103'), text: z.string(), choices: z.array(z.string()).meta({ example: ['Now', 'Later on Wi-Fi', 'Reject'] }),
-    fallback: z.object({ code: z.literal('1101'), text: z.string() }), version: z.string().meta({ example: 'restore-consent/1' }),
-  }).describe('exactly what the handset\'s user is asked (UI alert 1103; 1101 where single choice is refused)'),
+  cost: z
+    .object({
+      network: z.enum(['wifi', 'home', 'roaming', 'unknown']),
+      megabytes: z.number(),
+      perMb: z.number(),
+      amount: z.number(),
+      currency: z.string(),
+      text: z.string().meta({ example: 'about EUR 0.04 on your home network' }),
+    })
+    .describe("on the target's network as last read"),
+  prompt: z
+    .object({
+      code: z.literal('1103'),
+      text: z.string(),
+      choices: z.array(z.string()).meta({ example: ['Now', 'Later on Wi-Fi', 'Reject'] }),
+      fallback: z.object({ code: z.literal('1101'), text: z.string() }),
+      version: z.string().meta({ example: 'restore-consent/1' }),
+    })
+    .describe("exactly what the handset's user is asked (UI alert 1103; 1101 where single choice is refused)"),
   firmwareDowngradeAllowed: z.boolean(),
 });
 
 export const storedPlanSchema = z.object({
-  planId: z.string(), planHash: z.string().describe('SHA-256 (hex) of the plan as stored: what was shown'),
-  snapshotId: z.string(), createdBy: z.string().describe('token:<id>, cli, …'), createdAt: z.int(),
-  jobId: z.string().nullable().describe('the restore job, once executed'), plan: restorePlanSchema,
+  planId: z.string(),
+  planHash: z.string().describe('SHA-256 (hex) of the plan as stored: what was shown'),
+  snapshotId: z.string(),
+  createdBy: z.string().describe('token:<id>, cli, …'),
+  createdAt: z.int(),
+  jobId: z.string().nullable().describe('the restore job, once executed'),
+  plan: restorePlanSchema,
 });
 
 export const restoreItemSchema = z.object({
-  seq: z.int().describe('the plan step'), kind: z.enum(['firmware', 'app', 'node']), path: z.string(),
+  seq: z.int().describe('the plan step'),
+  kind: z.enum(['firmware', 'app', 'node']),
+  path: z.string(),
   op: z.enum(['add', 'replace', 'install', 'update']),
-  status: z.enum(['pending', 'sent', 'written', 'failed', 'verified', 'mismatch', 'skipped']).describe('verified: read back as written; mismatch: read back different'),
+  status: z
+    .enum(['pending', 'sent', 'written', 'failed', 'verified', 'mismatch', 'skipped'])
+    .describe('verified: read back as written; mismatch: read back different'),
   code: z.int().nullable().describe('the DM status or FUMO/SCOMO result code the handset answered'),
-  detail: z.string().nullable(), updatedAt: z.int(),
+  detail: z.string().nullable(),
+  updatedAt: z.int(),
 });
 
 export const consentSchema = z.object({
-  id: z.string(), deviceId: z.string(), devId: z.string().optional(), subscriberId: z.string().nullable(), jobId: z.string().nullable(),
+  id: z.string(),
+  deviceId: z.string(),
+  devId: z.string().optional(),
+  subscriberId: z.string().nullable(),
+  jobId: z.string().nullable(),
   code: z.enum(['1101', '1103']).describe('the UI alert: 1101 confirm, 1103 single choice'),
-  prompt: z.string().describe('the exact text shown'), promptVersion: z.string().meta({ example: 'restore-consent/1' }),
-  answer: z.enum(['accepted', 'deferred', 'rejected', 'timeout', 'unsupported', 'unanswered']).describe('unsupported: the handset refused the single-choice prompt and was asked with 1101'),
+  prompt: z.string().describe('the exact text shown'),
+  promptVersion: z.string().meta({ example: 'restore-consent/1' }),
+  answer: z
+    .enum(['accepted', 'deferred', 'rejected', 'timeout', 'unsupported', 'unanswered'])
+    .describe('unsupported: the handset refused the single-choice prompt and was asked with 1101'),
   network: z.object({}).loose().nullable().describe('the network state the prompt was shown on'),
-  cost: z.string().nullable().describe('the cost quoted'), at: z.int().describe('ms since the epoch'),
+  cost: z.string().nullable().describe('the cost quoted'),
+  at: z.int().describe('ms since the epoch'),
 });
 
-const itemCountsSchema = z.object(Object.fromEntries(['total', 'pending', 'sent', 'written', 'verified', 'failed', 'mismatch', 'skipped'].map((k) => [k, z.int()]))).describe('items by status');
+const itemCountsSchema = z
+  .object(
+    Object.fromEntries(
+      ['total', 'pending', 'sent', 'written', 'verified', 'failed', 'mismatch', 'skipped'].map((k) => [k, z.int()]),
+    ),
+  )
+  .describe('items by status');
 
 /** A job; for a restore job also its plan, every item's outcome and the consent entries. */
 export const jobDetailSchema = jobSchema.extend({
-  planId: z.string().optional(), planHash: z.string().nullable().optional(), counts: itemCountsSchema.optional(),
+  planId: z.string().optional(),
+  planHash: z.string().nullable().optional(),
+  counts: itemCountsSchema.optional(),
   items: z.array(restoreItemSchema).optional().describe('in plan order'),
   consents: z.array(consentSchema).optional().describe('oldest first'),
 });
 
 export const firmwarePackageSchema = z.object({
-  id: z.string().describe('handsets download it from /packages/{id}'), manufacturer: z.string(), model: z.string(),
-  version: z.string(), name: z.string().nullable(), size: z.int(), sha256: z.string(), createdAt: z.int(),
+  id: z.string().describe('handsets download it from /packages/{id}'),
+  manufacturer: z.string(),
+  model: z.string(),
+  version: z.string(),
+  name: z.string().nullable(),
+  size: z.int(),
+  sha256: z.string(),
+  createdAt: z.int(),
 });
 
 export const appPackageSchema = z.object({
-  id: z.string().describe('handsets download it from /packages/{id}'), appId: z.string().meta({ example: 'com.shield.av' }), name: z.string(),
-  version: z.string(), models: z.array(z.string().meta({ example: 'Nimbus/N1' })).nullable().describe('null: installs on any model'),
-  size: z.int(), sha256: z.string(), createdAt: z.int(),
+  id: z.string().describe('handsets download it from /packages/{id}'),
+  appId: z.string().meta({ example: 'com.shield.av' }),
+  name: z.string(),
+  version: z.string(),
+  models: z
+    .array(z.string().meta({ example: 'Nimbus/N1' }))
+    .nullable()
+    .describe('null: installs on any model'),
+  size: z.int(),
+  sha256: z.string(),
+  createdAt: z.int(),
 });

@@ -6,7 +6,14 @@
 import type { Db } from '@/db/client';
 import type { AppPackageRow, FirmwarePackageRow } from '@/db/queries/catalog';
 import { getJob, type JobRow } from '@/db/queries/jobs';
-import { getPlan, listConsents, listItems, type ConsentRow, type RestoreItemRow, type RestorePlanRow } from '@/db/queries/restore';
+import {
+  getPlan,
+  listConsents,
+  listItems,
+  type ConsentRow,
+  type RestoreItemRow,
+  type RestorePlanRow,
+} from '@/db/queries/restore';
 import type { RestorePlan } from './plan';
 import { json, publicJob } from '../backup/views';
 
@@ -24,7 +31,16 @@ export function publicPlan(row: RestorePlanRow) {
 }
 
 export function publicItem(i: RestoreItemRow) {
-  return { seq: i.seq, kind: i.kind, path: i.path, op: i.op, status: i.status, code: i.code, detail: i.detail, updatedAt: i.updatedAt };
+  return {
+    seq: i.seq,
+    kind: i.kind,
+    path: i.path,
+    op: i.op,
+    status: i.status,
+    code: i.code,
+    detail: i.detail,
+    updatedAt: i.updatedAt,
+  };
 }
 
 export type PublicItem = ReturnType<typeof publicItem>;
@@ -52,7 +68,10 @@ const ITEM_STATUSES = ['pending', 'sent', 'written', 'verified', 'failed', 'mism
 
 /** How many items are in each state, and in all. */
 export function itemCounts(items: readonly RestoreItemRow[]): Record<(typeof ITEM_STATUSES)[number] | 'total', number> {
-  const counts = Object.fromEntries([...ITEM_STATUSES, 'total'].map((s) => [s, 0])) as Record<(typeof ITEM_STATUSES)[number] | 'total', number>;
+  const counts = Object.fromEntries([...ITEM_STATUSES, 'total'].map((s) => [s, 0])) as Record<
+    (typeof ITEM_STATUSES)[number] | 'total',
+    number
+  >;
   for (const i of items) counts[i.status]++;
   counts.total = items.length;
   return counts;
@@ -70,7 +89,7 @@ export async function jobDetail(db: Db, job: JobRow) {
   return {
     ...base,
     planId,
-    planHash: planId ? (await getPlan(db, planId))?.planHash ?? null : null,
+    planHash: planId ? ((await getPlan(db, planId))?.planHash ?? null) : null,
     counts: itemCounts(items),
     items: items.map(publicItem),
     consents: (await listConsents(db, { jobId: job.id })).reverse().map((c) => publicConsent(c)),
@@ -80,15 +99,29 @@ export async function jobDetail(db: Db, job: JobRow) {
 export type JobDetail = Awaited<ReturnType<typeof jobDetail>>;
 
 export function publicFirmwarePackage(p: FirmwarePackageRow) {
-  return { id: p.id, manufacturer: p.manufacturer, model: p.model, version: p.version, name: p.name, size: p.size, sha256: p.blobHash, createdAt: p.createdAt };
+  return {
+    id: p.id,
+    manufacturer: p.manufacturer,
+    model: p.model,
+    version: p.version,
+    name: p.name,
+    size: p.size,
+    sha256: p.blobHash,
+    createdAt: p.createdAt,
+  };
 }
 
 export function publicAppPackage(p: AppPackageRow) {
   return {
-    id: p.id, appId: p.appId, name: p.name, version: p.version,
+    id: p.id,
+    appId: p.appId,
+    name: p.name,
+    version: p.version,
     /** "Manufacturer/Model" it installs on; null: any. */
     models: json(p.models) as string[] | null,
-    size: p.size, sha256: p.blobHash, createdAt: p.createdAt,
+    size: p.size,
+    sha256: p.blobHash,
+    createdAt: p.createdAt,
   };
 }
 

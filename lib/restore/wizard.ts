@@ -56,21 +56,41 @@ export interface RestoreChoices {
 }
 
 /** The snapshots a restore may start from: complete ones, newest first. */
-export interface SnapshotChoice { id: string; takenAt: number; trigger: string; bytes: number; categories: string[] }
+export interface SnapshotChoice {
+  id: string;
+  takenAt: number;
+  trigger: string;
+  bytes: number;
+  categories: string[];
+}
 
 export async function snapshotChoices(ctx: AppContext, device: DeviceRow): Promise<SnapshotChoice[]> {
   return (await listSnapshots(ctx.db, device.id, { status: 'complete', limit: 200 })).map((s) => ({
-    id: s.id, takenAt: s.completedAt ?? s.startedAt, trigger: s.trigger, bytes: s.bytes, categories: JSON.parse(s.categories) as string[],
+    id: s.id,
+    takenAt: s.completedAt ?? s.startedAt,
+    trigger: s.trigger,
+    bytes: s.bytes,
+    categories: JSON.parse(s.categories) as string[],
   }));
 }
 
 /** Where a restore may go: the handset itself, or another handset of the same subscriber (a migration). */
-export interface TargetChoice { id: string; devId: string; label: string; same: boolean }
+export interface TargetChoice {
+  id: string;
+  devId: string;
+  label: string;
+  same: boolean;
+}
 
 export async function targetChoices(ctx: AppContext, device: DeviceRow): Promise<TargetChoice[]> {
-  const others = device.subscriberId ? (await devicesOfSubscriber(ctx.db, device.subscriberId)).filter((d) => d.id !== device.id) : [];
+  const others = device.subscriberId
+    ? (await devicesOfSubscriber(ctx.db, device.subscriberId)).filter((d) => d.id !== device.id)
+    : [];
   const label = (d: DeviceRow) => `${[d.manufacturer, d.model].filter(Boolean).join(' ') || 'Handset'} (${d.devId})`;
-  return [{ id: device.id, devId: device.devId, label: label(device), same: true }, ...others.map((d) => ({ id: d.id, devId: d.devId, label: label(d), same: false }))];
+  return [
+    { id: device.id, devId: device.devId, label: label(device), same: true },
+    ...others.map((d) => ({ id: d.id, devId: d.devId, label: label(d), same: false })),
+  ];
 }
 
 const DEPLOYED = './SCOMO/Inventory/Deployed/';
@@ -90,10 +110,17 @@ async function smallText(ctx: AppContext, e: ManifestEntry | undefined): Promise
 /** What a snapshot (already checked against the viewer) holds that a plan may be narrowed to. */
 export async function restoreChoices(ctx: AppContext, snapshotId: string): Promise<RestoreChoices> {
   const { snapshot, entries } = await readManifest(ctx.db, ctx.blobs, snapshotId).catch((err: unknown) => {
-    if (err instanceof SnapshotError) throw AppError.invalid(err.code === 'not-complete' ? 'That backup is not complete, so it cannot be restored.' : 'That backup cannot be read.');
+    if (err instanceof SnapshotError)
+      throw AppError.invalid(
+        err.code === 'not-complete'
+          ? 'That backup is not complete, so it cannot be restored.'
+          : 'That backup cannot be read.',
+      );
     throw err;
   });
-  const recorded = (JSON.parse(snapshot.categories) as string[]).filter((c): c is Category => (CATEGORIES as readonly string[]).includes(c));
+  const recorded = (JSON.parse(snapshot.categories) as string[]).filter((c): c is Category =>
+    (CATEGORIES as readonly string[]).includes(c),
+  );
   const byPath = new Map(entries.map((e) => [e.path, e]));
   const out: RestoreCategoryChoice[] = [];
   for (const category of CATEGORIES.filter((c) => recorded.includes(c))) {
@@ -108,7 +135,10 @@ export async function restoreChoices(ctx: AppContext, snapshotId: string): Promi
         items.set(path, item);
       }
       for (const item of items.values()) {
-        const name = (await smallText(ctx, byPath.get(`${item.path}/Name`))) ?? (await smallText(ctx, byPath.get(`${item.path}/ID`))) ?? item.label;
+        const name =
+          (await smallText(ctx, byPath.get(`${item.path}/Name`))) ??
+          (await smallText(ctx, byPath.get(`${item.path}/ID`))) ??
+          item.label;
         const version = await smallText(ctx, byPath.get(`${item.path}/Version`));
         item.label = version ? `${name} ${version}` : name;
       }
@@ -123,18 +153,25 @@ export async function restoreChoices(ctx: AppContext, snapshotId: string): Promi
     }
     const list = [...items.values()];
     if (category !== 'firmware' && !list.length) continue; // only identity nodes: nothing a restore writes
-    out.push({ category, label: CATEGORY_LABELS[category], bytes: values.reduce((n, e) => n + e.size, 0), items: list });
+    out.push({
+      category,
+      label: CATEGORY_LABELS[category],
+      bytes: values.reduce((n, e) => n + e.size, 0),
+      items: list,
+    });
   }
   return { snapshotId: snapshot.id, takenAt: snapshot.completedAt ?? snapshot.startedAt, categories: out };
 }
 
 /** What the wizard sends: whole categories, single items (their paths), the target handset. */
-export const restoreSelectionSchema = z.object({
-  snapshotId: z.string().trim().min(1).max(128),
-  targetDeviceId: z.string().trim().min(1).max(128),
-  categories: z.array(categorySchema).max(CATEGORIES.length).default([]),
-  items: z.array(z.string().max(1024)).max(1000).default([]),
-}).strict();
+export const restoreSelectionSchema = z
+  .object({
+    snapshotId: z.string().trim().min(1).max(128),
+    targetDeviceId: z.string().trim().min(1).max(128),
+    categories: z.array(categorySchema).max(CATEGORIES.length).default([]),
+    items: z.array(z.string().max(1024)).max(1000).default([]),
+  })
+  .strict();
 
 export type RestoreSelection = z.output<typeof restoreSelectionSchema>;
 
@@ -146,7 +183,11 @@ const MAX_PATHS = 256;
  * the plan is narrowed to paths, and a whole category picked beside it contributes all of
  * its items' paths (a path list narrows every category of the plan).
  */
-export function planRequestFor(choices: RestoreChoices, sel: Pick<RestoreSelection, 'categories' | 'items'>, targetDevId: string): PlanRequest {
+export function planRequestFor(
+  choices: RestoreChoices,
+  sel: Pick<RestoreSelection, 'categories' | 'items'>,
+  targetDevId: string,
+): PlanRequest {
   const whole = new Set(sel.categories);
   const itemCategory = new Map<string, Category>();
   for (const c of choices.categories) for (const i of c.items) itemCategory.set(i.path, c.category);
@@ -154,12 +195,20 @@ export function planRequestFor(choices: RestoreChoices, sel: Pick<RestoreSelecti
   const unknown = picked.filter((p) => !itemCategory.has(p));
   if (unknown.length) throw AppError.invalid(`This backup has no item ${unknown[0]}.`);
   const available = new Set(choices.categories.map((c) => c.category));
-  const categories = CATEGORIES.filter((c) => (whole.has(c) && available.has(c)) || picked.some((p) => itemCategory.get(p) === c));
-  if (!categories.length) throw AppError.invalid('Choose at least one category or item to restore.', { categories: ['Choose at least one category or item.'] });
+  const categories = CATEGORIES.filter(
+    (c) => (whole.has(c) && available.has(c)) || picked.some((p) => itemCategory.get(p) === c),
+  );
+  if (!categories.length)
+    throw AppError.invalid('Choose at least one category or item to restore.', {
+      categories: ['Choose at least one category or item.'],
+    });
   if (!picked.length) return { snapshotId: choices.snapshotId, targetDevId, categories };
   const paths = [...picked];
   for (const c of choices.categories) if (whole.has(c.category)) paths.push(...c.items.map((i) => i.path));
-  if (paths.length > MAX_PATHS) throw AppError.invalid(`That is ${paths.length} single items; pick at most ${MAX_PATHS}, or whole categories instead.`);
+  if (paths.length > MAX_PATHS)
+    throw AppError.invalid(
+      `That is ${paths.length} single items; pick at most ${MAX_PATHS}, or whole categories instead.`,
+    );
   return { snapshotId: choices.snapshotId, targetDevId, categories, paths };
 }
 
@@ -197,29 +246,51 @@ export function previewOf(planId: string, planHash: string, targetDeviceId: stri
   }
   const fw = plan.steps.find((s) => s.kind === 'firmware');
   return {
-    planId, planHash, targetDeviceId, sourceDevId: plan.sourceDevId, targetDevId: plan.targetDevId, migration: plan.migration, takenAt: plan.snapshotTakenAt,
+    planId,
+    planHash,
+    targetDeviceId,
+    sourceDevId: plan.sourceDevId,
+    targetDevId: plan.targetDevId,
+    migration: plan.migration,
+    takenAt: plan.snapshotTakenAt,
     categories: plan.selection.categories,
     nodes: writes.length,
     folders: plan.steps.filter((s) => s.kind === 'node' && s.op === 'ensure').length,
-    nodesByCategory: [...byCat].map(([category, v]) => ({ category, label: CATEGORY_LABELS[category as Category] ?? category, ...v })),
+    nodesByCategory: [...byCat].map(([category, v]) => ({
+      category,
+      label: CATEGORY_LABELS[category as Category] ?? category,
+      ...v,
+    })),
     firmware: fw && fw.kind === 'firmware' ? { from: fw.from, to: fw.to } : null,
     apps: plan.steps.flatMap((s) => (s.kind === 'app' ? [{ name: s.name, version: s.version }] : [])),
-    bytes: plan.bytes, cost: plan.cost, prompt: plan.prompt, notCarried: plan.notCarried, reissue: plan.reissue,
+    bytes: plan.bytes,
+    cost: plan.cost,
+    prompt: plan.prompt,
+    notCarried: plan.notCarried,
+    reissue: plan.reissue,
   };
 }
 
 /** Plan errors in plain words for the form; "forbidden" reads like "not found" (the tenant rule's answer). */
 function planMessage(err: PlanError): string {
   switch (err.code) {
-    case 'forbidden': return 'That handset does not belong to the same subscriber, so the backup cannot go there.';
-    case 'not-complete': return 'That backup is not complete, so it cannot be restored.';
-    case 'not-found': return 'That backup or handset no longer exists.';
-    default: return `Nothing to restore: ${err.message}.`;
+    case 'forbidden':
+      return 'That handset does not belong to the same subscriber, so the backup cannot go there.';
+    case 'not-complete':
+      return 'That backup is not complete, so it cannot be restored.';
+    case 'not-found':
+      return 'That backup or handset no longer exists.';
+    default:
+      return `Nothing to restore: ${err.message}.`;
   }
 }
 
 /** The dry run: checks both handsets against the viewer, then stores the plan. */
-export async function previewRestore(ctx: AppContext & { viewer: Viewer }, sel: RestoreSelection, actor: string): Promise<PlanPreview> {
+export async function previewRestore(
+  ctx: AppContext & { viewer: Viewer },
+  sel: RestoreSelection,
+  actor: string,
+): Promise<PlanPreview> {
   await snapshotFor(ctx.db, ctx.viewer, sel.snapshotId);
   const target = await deviceFor(ctx.db, ctx.viewer, sel.targetDeviceId);
   const choices = await restoreChoices(ctx, sel.snapshotId);
@@ -229,8 +300,16 @@ export async function previewRestore(ctx: AppContext & { viewer: Viewer }, sel: 
     const preview = previewOf(row.id, row.planHash, target.id, plan);
     // The agents' wizard and the portal's alike: who planned what, onto which handset.
     await insertAudit(ctx.db, {
-      actor, action: 'restore.planned', deviceId: preview.targetDeviceId,
-      details: { planId: preview.planId, snapshotId: sel.snapshotId, nodes: preview.nodes, bytes: preview.bytes, migration: preview.migration },
+      actor,
+      action: 'restore.planned',
+      deviceId: preview.targetDeviceId,
+      details: {
+        planId: preview.planId,
+        snapshotId: sel.snapshotId,
+        nodes: preview.nodes,
+        bytes: preview.bytes,
+        migration: preview.migration,
+      },
     });
     return preview;
   } catch (err) {
@@ -243,7 +322,11 @@ export async function previewRestore(ctx: AppContext & { viewer: Viewer }, sel: 
  * Runs a stored plan the viewer may see (its snapshot and its target both pass the tenant
  * rule): a safety backup of the target first, then the restore. The restore job's id.
  */
-export async function confirmRestore(ctx: AppContext & { viewer: Viewer }, planId: string, actor: string): Promise<{ jobId: string; safetyBackupId: string; deviceId: string }> {
+export async function confirmRestore(
+  ctx: AppContext & { viewer: Viewer },
+  planId: string,
+  actor: string,
+): Promise<{ jobId: string; safetyBackupId: string; deviceId: string }> {
   const row = await getPlan(ctx.db, planId);
   if (!row) throw new AccessDenied('plan');
   await snapshotFor(ctx.db, ctx.viewer, row.snapshotId);
@@ -253,7 +336,11 @@ export async function confirmRestore(ctx: AppContext & { viewer: Viewer }, planI
     return { jobId: job.id, safetyBackupId: backup.id, deviceId: row.targetDeviceId };
   } catch (err) {
     if (err instanceof RestoreError) {
-      throw AppError.invalid(err.code === 'already-run' ? 'This plan was confirmed already; preview the restore again to start another.' : 'That plan or its handset no longer exists.');
+      throw AppError.invalid(
+        err.code === 'already-run'
+          ? 'This plan was confirmed already; preview the restore again to start another.'
+          : 'That plan or its handset no longer exists.',
+      );
     }
     throw err;
   }
@@ -268,5 +355,11 @@ export async function wizardStart(ctx: AppContext, device: DeviceRow, wanted: st
   const snapshots = await snapshotChoices(ctx, device);
   const initialSnapshotId = snapshots.find((s) => s.id === wanted)?.id ?? snapshots[0]?.id ?? null;
   const initialChoices = initialSnapshotId ? await restoreChoices(ctx, initialSnapshotId).catch(() => null) : null;
-  return { snapshots, initialSnapshotId, initialChoices, targets: await targetChoices(ctx, device), askedForMissing: wanted !== undefined && wanted !== initialSnapshotId };
+  return {
+    snapshots,
+    initialSnapshotId,
+    initialChoices,
+    targets: await targetChoices(ctx, device),
+    askedForMissing: wanted !== undefined && wanted !== initialSnapshotId,
+  };
 }

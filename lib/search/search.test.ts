@@ -2,28 +2,56 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { describeTerm, normaliseText, prefixUpperBound, queryPrefixes, termsOf, whyNotSearchable } from './search';
 
-const ADA = { name: 'Ada Lovelace', email: 'Ada@Example.org', msisdns: ['447700900123'], devIds: ['IMEI:356938035643809', 'MEID:A0000012345678'] };
+const ADA = {
+  name: 'Ada Lovelace',
+  email: 'Ada@Example.org',
+  msisdns: ['447700900123'],
+  devIds: ['IMEI:356938035643809', 'MEID:A0000012345678'],
+};
 
 /** Whether any term of `terms` falls in the range the prefix stands for. */
-const found = (terms: string[], q: string) => queryPrefixes(q).some((p) => terms.some((t) => t >= p && t < prefixUpperBound(p)));
+const found = (terms: string[], q: string) =>
+  queryPrefixes(q).some((p) => terms.some((t) => t >= p && t < prefixUpperBound(p)));
 
 describe('termsOf', () => {
   it('indexes the name, each word, the email, each MSISDN both ways round and the handsets', () => {
     expect(termsOf(ADA)).toEqual([
-      'd:meid:a0000012345678', 'e:ada@example.org', 'i:356938035643809', 'm:447700900123', 'r:321009007744',
-      'w:ada', 'w:ada lovelace', 'w:lovelace',
+      'd:meid:a0000012345678',
+      'e:ada@example.org',
+      'i:356938035643809',
+      'm:447700900123',
+      'r:321009007744',
+      'w:ada',
+      'w:ada lovelace',
+      'w:lovelace',
     ]);
   });
 
   it('folds accents and keeps a hyphenated surname whole and in parts', () => {
-    expect(termsOf({ name: '  Zoë   Smith-Jones ', msisdns: [], devIds: [] })).toEqual(['w:jones', 'w:smith', 'w:smith-jones', 'w:zoe', 'w:zoe smith-jones']);
+    expect(termsOf({ name: '  Zoë   Smith-Jones ', msisdns: [], devIds: [] })).toEqual([
+      'w:jones',
+      'w:smith',
+      'w:smith-jones',
+      'w:zoe',
+      'w:zoe smith-jones',
+    ]);
   });
 });
 
 describe('queryPrefixes', () => {
   it('finds the same subscriber by every usual form of the number', () => {
     const terms = termsOf(ADA);
-    for (const q of ['+44 7700 900123', '447700900123', '07700 900123', '07700900123', '0044 7700 900123', '(0)7700-900-123', '+44 (0) 7700 900123', '4477009', '07700 90']) {
+    for (const q of [
+      '+44 7700 900123',
+      '447700900123',
+      '07700 900123',
+      '07700900123',
+      '0044 7700 900123',
+      '(0)7700-900-123',
+      '+44 (0) 7700 900123',
+      '4477009',
+      '07700 90',
+    ]) {
       expect(found(terms, q), q).toBe(true);
     }
   });
@@ -36,13 +64,15 @@ describe('queryPrefixes', () => {
 
   it('finds an IMEI by its start, typed bare or as a DevId', () => {
     const terms = termsOf(ADA);
-    for (const q of ['356938035643809', '3569 3803', 'IMEI:35693803', 'imei 3569-3803']) expect(found(terms, q), q).toBe(true);
+    for (const q of ['356938035643809', '3569 3803', 'IMEI:35693803', 'imei 3569-3803'])
+      expect(found(terms, q), q).toBe(true);
     expect(found(terms, '35693804')).toBe(false);
   });
 
   it('finds a name, surname or email by its start, in any case and with accents or not', () => {
     const terms = termsOf({ ...ADA, name: 'Zoë Lovelace' });
-    for (const q of ['zo', 'ZOE', 'zoë l', 'Lovel', 'ada@ex', 'ADA@EXAMPLE.ORG', 'MEID:A000']) expect(found(terms, q), q).toBe(true);
+    for (const q of ['zo', 'ZOE', 'zoë l', 'Lovel', 'ada@ex', 'ADA@EXAMPLE.ORG', 'MEID:A000'])
+      expect(found(terms, q), q).toBe(true);
     for (const q of ['oe', 'lovelace zoe', 'example.org', '900123']) expect(found(terms, q), q).toBe(false);
   });
 
@@ -64,13 +94,20 @@ describe('queryPrefixes', () => {
 
 describe('prefixUpperBound', () => {
   it('bounds exactly the strings that start with the prefix', () => {
-    fc.assert(fc.property(fc.string({ minLength: 1, unit: 'grapheme' }), fc.string({ unit: 'grapheme' }), fc.string({ minLength: 1, unit: 'grapheme' }), (p, tail, other) => {
-      const hi = prefixUpperBound(p);
-      // Code-point order, as SQLite compares UTF-8 text.
-      const lt = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
-      expect(!lt(p + tail, p) && lt(p + tail, hi)).toBe(true);
-      if (!other.startsWith(p)) expect(lt(other, p) || !lt(other, hi)).toBe(true);
-    }));
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, unit: 'grapheme' }),
+        fc.string({ unit: 'grapheme' }),
+        fc.string({ minLength: 1, unit: 'grapheme' }),
+        (p, tail, other) => {
+          const hi = prefixUpperBound(p);
+          // Code-point order, as SQLite compares UTF-8 text.
+          const lt = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b)) < 0;
+          expect(!lt(p + tail, p) && lt(p + tail, hi)).toBe(true);
+          if (!other.startsWith(p)) expect(lt(other, p) || !lt(other, hi)).toBe(true);
+        },
+      ),
+    );
   });
 
   it('steps over the surrogate range', () => {

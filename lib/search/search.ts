@@ -33,7 +33,13 @@ export const DEFAULT_COUNTRY_CODE = '44';
 
 /** Lower case, accents folded (é → e), runs of white space as one space, trimmed and capped. */
 export function normaliseText(s: string): string {
-  return s.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().replace(/\s+/g, ' ').trim().slice(0, MAX_QUERY_LENGTH);
+  return s
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, MAX_QUERY_LENGTH);
 }
 
 const reverse = (s: string) => [...s].reverse().join('');
@@ -44,7 +50,12 @@ export function imeiDigits(devId: string): string | undefined {
 }
 
 /** Every term a subscriber is found by. Sorted and without repeats. */
-export function termsOf(s: { name: string; email?: string | null; msisdns: readonly string[]; devIds: readonly string[] }): string[] {
+export function termsOf(s: {
+  name: string;
+  email?: string | null;
+  msisdns: readonly string[];
+  devIds: readonly string[];
+}): string[] {
   const terms = new Set<string>();
   const name = normaliseText(s.name);
   if (name) {
@@ -107,7 +118,8 @@ export function queryPrefixes(raw: string, opts: { countryCode?: string } = {}):
     const digits = q.replace(/\(0\)/g, '').replace(/\D/g, '');
     if (digits.length < MIN_NUMBER_DIGITS) return [];
     const national = digits.replace(/^0+/, '');
-    if (digits.startsWith('00')) out.push(`m:${national}`); // 0044…: the international dialling prefix
+    if (digits.startsWith('00'))
+      out.push(`m:${national}`); // 0044…: the international dialling prefix
     else if (digits.startsWith('0')) out.push(`m:${opts.countryCode ?? DEFAULT_COUNTRY_CODE}${national}`);
     else out.push(`m:${digits}`);
     if (national.length >= MIN_SUFFIX_DIGITS) out.push(`r:${reverse(national)}`);

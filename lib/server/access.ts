@@ -36,7 +36,11 @@ export async function deviceFor(db: Db, viewer: Viewer, deviceId: string): Promi
   return d;
 }
 
-export async function snapshotFor(db: Db, viewer: Viewer, snapshotId: string): Promise<{ snapshot: SnapshotRow; device: DeviceRow }> {
+export async function snapshotFor(
+  db: Db,
+  viewer: Viewer,
+  snapshotId: string,
+): Promise<{ snapshot: SnapshotRow; device: DeviceRow }> {
   const s = await getSnapshot(db, snapshotId);
   const d = s ? await getDevice(db, s.deviceId) : undefined;
   if (!s || !d || !canSeeDevice(viewer, d)) throw new AccessDenied('backup');

@@ -33,9 +33,17 @@ function formToObject(form: FormData): Record<string, unknown> {
 
 type Handler<S extends z.ZodType, T, C> = (input: z.output<S>, ctx: C) => Promise<T> | T;
 /** What useActionState calls: the previous state and the form (or a plain object from code). */
-export type Action<T> = (prev: ActionResult<T> | null, input: FormData | Record<string, unknown>) => Promise<ActionResult<T>>;
+export type Action<T> = (
+  prev: ActionResult<T> | null,
+  input: FormData | Record<string, unknown>,
+) => Promise<ActionResult<T>>;
 
-async function run<S extends z.ZodType, T, C>(schema: S, input: FormData | Record<string, unknown>, ctx: C, fn: Handler<S, T, C>): Promise<ActionResult<T>> {
+async function run<S extends z.ZodType, T, C>(
+  schema: S,
+  input: FormData | Record<string, unknown>,
+  ctx: C,
+  fn: Handler<S, T, C>,
+): Promise<ActionResult<T>> {
   const parsed = schema.safeParse(input instanceof FormData ? formToObject(input) : input);
   if (!parsed.success) {
     return { ok: false, error: 'Some fields need another look.', fieldErrors: fieldErrorsOf(parsed.error) };
@@ -47,7 +55,11 @@ async function run<S extends z.ZodType, T, C>(schema: S, input: FormData | Recor
     // What the domain refused, in words for people (AccessDenied reads as "not found"); an
     // `internal` AppError (the store lost content) is our fault and gets the error page.
     if (err instanceof AppError && err.kind !== 'internal') {
-      return { ok: false, error: err.userMessage, ...(err.fieldErrors && Object.keys(err.fieldErrors).length ? { fieldErrors: err.fieldErrors } : {}) };
+      return {
+        ok: false,
+        error: err.userMessage,
+        ...(err.fieldErrors && Object.keys(err.fieldErrors).length ? { fieldErrors: err.fieldErrors } : {}),
+      };
     }
     throw err; // anything else is a bug: the error page, not a message built from internals
   }
@@ -62,7 +74,10 @@ export type ActionAudit = string | false;
 
 /** Attached to every action authedAction and publicAction build, so a test can list them all with what they declared. */
 export const ACTION_META: unique symbol = Symbol.for('rewind.action-meta');
-export interface ActionMeta { roles: readonly UserRole[] | 'public'; audit: ActionAudit | 'self' }
+export interface ActionMeta {
+  roles: readonly UserRole[] | 'public';
+  audit: ActionAudit | 'self';
+}
 
 function withMeta<T>(action: Action<T>, meta: ActionMeta): Action<T> {
   Object.defineProperty(action, ACTION_META, { value: meta });
@@ -80,28 +95,38 @@ export function authedAction<S extends z.ZodType, T>(
   opts: { roles: readonly UserRole[]; schema: S; audit: ActionAudit },
   fn: Handler<S, T, ActionContext>,
 ): Action<T> {
-  return withMeta(async (_prev, input) => {
-    const viewer = await getViewer();
-    if (!viewer) return { ok: false, error: NOT_SIGNED_IN };
-    if (!opts.roles.includes(viewer.role)) return { ok: false, error: FORBIDDEN };
-    const app = getContext();
-    const audit: ActionContext['audit'] = async (action, e = {}) => {
-      await insertAudit(app.db, { actor: viewer.email, action, deviceId: e.deviceId, details: e.details });
-    };
-    const mark = await auditMark(app.db);
-    const result = await run(opts.schema, input, { ...app, viewer, audit }, fn);
-    if (result.ok && opts.audit !== false && (await countAuditSince(app.db, viewer.email, mark)) === 0) {
-      const deviceId = input instanceof FormData ? input.get('deviceId') : input.deviceId;
-      await insertAudit(app.db, { actor: viewer.email, action: opts.audit, deviceId: typeof deviceId === 'string' && deviceId ? deviceId : null });
-    }
-    return result;
-  }, { roles: opts.roles, audit: opts.audit });
+  return withMeta(
+    async (_prev, input) => {
+      const viewer = await getViewer();
+      if (!viewer) return { ok: false, error: NOT_SIGNED_IN };
+      if (!opts.roles.includes(viewer.role)) return { ok: false, error: FORBIDDEN };
+      const app = getContext();
+      const audit: ActionContext['audit'] = async (action, e = {}) => {
+        await insertAudit(app.db, { actor: viewer.email, action, deviceId: e.deviceId, details: e.details });
+      };
+      const mark = await auditMark(app.db);
+      const result = await run(opts.schema, input, { ...app, viewer, audit }, fn);
+      if (result.ok && opts.audit !== false && (await countAuditSince(app.db, viewer.email, mark)) === 0) {
+        const deviceId = input instanceof FormData ? input.get('deviceId') : input.deviceId;
+        await insertAudit(app.db, {
+          actor: viewer.email,
+          action: opts.audit,
+          deviceId: typeof deviceId === 'string' && deviceId ? deviceId : null,
+        });
+      }
+      return result;
+    },
+    { roles: opts.roles, audit: opts.audit },
+  );
 }
 
 /** The one action open to everyone: signing in. Same parsing and error handling, no viewer. */
 export function publicAction<S extends z.ZodType, T>(opts: { schema: S }, fn: Handler<S, T, AppContext>): Action<T> {
   // Sign-in audits every attempt itself, under the email tried (there is no viewer yet).
-  return withMeta(async (_prev, input) => run(opts.schema, input, getContext(), fn), { roles: 'public', audit: 'self' });
+  return withMeta(async (_prev, input) => run(opts.schema, input, getContext(), fn), {
+    roles: 'public',
+    audit: 'self',
+  });
 }
 
 /**

@@ -36,7 +36,12 @@ export async function createSession(userId: string, now = Date.now()): Promise<v
   const expiresAt = now + SESSION_TTL_MS;
   await insertWebSession(getContext().db, { id: sessionIdOf(token), userId, expiresAt });
   (await cookies()).set(SESSION_COOKIE, token, {
-    httpOnly: true, sameSite: 'lax', secure: await isHttps(), path: '/', expires: new Date(expiresAt), maxAge: SESSION_TTL_MS / 1000,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: await isHttps(),
+    path: '/',
+    expires: new Date(expiresAt),
+    maxAge: SESSION_TTL_MS / 1000,
   });
 }
 

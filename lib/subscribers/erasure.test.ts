@@ -48,7 +48,8 @@ async function backUp(h: VirtualHandset, marker: string): Promise<string> {
 /** Every file under DATA_DIR that contains `needle`. */
 function filesContaining(needle: string): string[] {
   const bytes = Buffer.from(needle);
-  return fs.readdirSync(fleet.dataDir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(fleet.dataDir, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => path.join(e.parentPath, e.name))
     .filter((f) => fs.readFileSync(f).includes(bytes));
@@ -80,7 +81,10 @@ describe('erasing a subscriber', () => {
     expect(new TextDecoder().decode(await store.get(brightness.hash!))).toBe(MARK_A);
     expect(filesContaining(MARK_A)).toEqual([]);
     // The DS copy's contact names are in the database (the summaries the console lists).
-    const contact = (await value<string>(fleet.ctx.db, sql`select summary from ds_items where store = 'contacts' limit 1`))!;
+    const contact = (await value<string>(
+      fleet.ctx.db,
+      sql`select summary from ds_items where store = 'contacts' limit 1`,
+    ))!;
     // SQLite: the database is a file under DATA_DIR (PostgreSQL keeps its own files elsewhere).
     const sqlite = sqliteClient(fleet.ctx.db);
     sqlite?.pragma('wal_checkpoint(TRUNCATE)');
@@ -95,7 +99,11 @@ describe('erasing a subscriber', () => {
     expect(await getDeviceByDevId(fleet.ctx.db, a.devId)).toBeUndefined();
     expect(await getContentKey(fleet.ctx.db, ownerA)).toBeUndefined();
     // Nothing of A's opens, through the store or through a fresh keyring with the master key.
-    const fresh = new SealedBlobStore(new FileBlobStore(path.join(fleet.dataDir, 'blobs')), fleet.ctx.db, new Keyring(fleet.ctx.db, loadMasterKey({}, fleet.dataDir)));
+    const fresh = new SealedBlobStore(
+      new FileBlobStore(path.join(fleet.dataDir, 'blobs')),
+      fleet.ctx.db,
+      new Keyring(fleet.ctx.db, loadMasterKey({}, fleet.dataDir)),
+    );
     const shared = new Set((await readManifest(fleet.ctx.db, store, snapB)).entries.map((e) => e.hash));
     for (const h of hashesA.filter((x) => !shared.has(x))) {
       expect(await store.get(h)).toBeUndefined();
@@ -106,7 +114,9 @@ describe('erasing a subscriber', () => {
 
     // B is untouched.
     expect(await verifySnapshot(fleet.ctx.db, store, snapB)).toMatchObject({ ok: true });
-    const mineB = (await readManifest(fleet.ctx.db, store, snapB)).entries.find((e) => e.path.endsWith('/Display/Brightness'))!;
+    const mineB = (await readManifest(fleet.ctx.db, store, snapB)).entries.find((e) =>
+      e.path.endsWith('/Display/Brightness'),
+    )!;
     expect(new TextDecoder().decode(await store.get(mineB.hash!))).toBe(MARK_B);
     expect(await listSnapshots(fleet.ctx.db, (await device(b)).id)).toHaveLength(1);
     // Unknown subscribers are a clear error.

@@ -36,20 +36,34 @@ export function handsetName(device: Pick<DeviceRow, 'manufacturer' | 'model' | '
 
 const BUSY = ['backup', 'restore', 'local-backup', 'local-restore'];
 
-export async function eraseBackups(ctx: AppContext, device: DeviceRow, opts: { graceMs?: number } = {}): Promise<ErasureResult> {
+export async function eraseBackups(
+  ctx: AppContext,
+  device: DeviceRow,
+  opts: { graceMs?: number } = {},
+): Promise<ErasureResult> {
   const counted = await ctx.db.transaction(async (tx) => {
     if ((await jobsForDevice(tx, device.id, ['queued', 'running'])).some((j) => BUSY.includes(j.kind))) {
       throw AppError.invalid('A backup or restore of this handset is under way. Try again once it has finished.');
     }
     const all = await allDeviceSnapshots(tx, device.id);
-    const snapshots = await deleteUnheldSnapshots(tx, all.map((s) => s.id));
-    return { snapshots, held: all.filter((s) => s.legalHold).length, localBackups: await deleteLocalBackups(tx, device.id) };
+    const snapshots = await deleteUnheldSnapshots(
+      tx,
+      all.map((s) => s.id),
+    );
+    return {
+      snapshots,
+      held: all.filter((s) => s.legalHold).length,
+      localBackups: await deleteLocalBackups(tx, device.id),
+    };
   });
   // The rows are gone whatever the sweep does; a sweep that stops (a damaged manifest
   // elsewhere) leaves content for the next scheduled collection, never the request undone.
   let gc: GcResult | null = null;
   if (counted.snapshots) {
-    gc = await collectGarbage(ctx.db, ctx.blobs, { dryRun: false, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) }).catch(() => null);
+    gc = await collectGarbage(ctx.db, ctx.blobs, {
+      dryRun: false,
+      ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
+    }).catch(() => null);
   }
   return { ...counted, gc };
 }
@@ -71,25 +85,37 @@ export interface SubscriberErasureResult {
  * with nothing changed, while a backup or restore of one of their handsets is under way, or
  * while one of their snapshots is under legal hold.
  */
-export async function eraseSubscriber(ctx: AppContext, subscriberId: string, opts: { graceMs?: number } = {}): Promise<SubscriberErasureResult> {
+export async function eraseSubscriber(
+  ctx: AppContext,
+  subscriberId: string,
+  opts: { graceMs?: number } = {},
+): Promise<SubscriberErasureResult> {
   const counted = await ctx.db.transaction(async (tx) => {
     if (!(await getSubscriber(tx, subscriberId))) throw AppError.invalid('No such subscriber.');
     const handsets = await devicesOfSubscriber(tx, subscriberId);
     for (const d of handsets) {
       if ((await jobsForDevice(tx, d.id, ['queued', 'running'])).some((j) => BUSY.includes(j.kind))) {
-        throw AppError.invalid('A backup or restore of one of this subscriber\'s handsets is under way. Try again once it has finished.');
+        throw AppError.invalid(
+          "A backup or restore of one of this subscriber's handsets is under way. Try again once it has finished.",
+        );
       }
     }
     const snaps: Awaited<ReturnType<typeof allDeviceSnapshots>> = [];
-    for (const d of handsets) snaps.push(...await allDeviceSnapshots(tx, d.id));
+    for (const d of handsets) snaps.push(...(await allDeviceSnapshots(tx, d.id)));
     const held = snaps.filter((s) => s.legalHold).length;
-    if (held) throw AppError.invalid(`${held} of this subscriber's backups are under legal hold. Release the hold before erasing.`);
+    if (held)
+      throw AppError.invalid(
+        `${held} of this subscriber's backups are under legal hold. Release the hold before erasing.`,
+      );
     const owners = [subscriberId, ...handsets.map((d) => keyOwner(d)), ...handsets.map((d) => `device:${d.id}`)];
     // Through this transaction: the store's own handle is another connection on PostgreSQL.
     const keys = ctx.blobs instanceof SealedBlobStore ? await ctx.blobs.destroyOwners([...new Set(owners)], tx) : 0;
-    return { ...await deleteSubscriberData(tx, subscriberId), snapshots: snaps.length, keys };
+    return { ...(await deleteSubscriberData(tx, subscriberId)), snapshots: snaps.length, keys };
   });
-  const gc = await collectGarbage(ctx.db, ctx.blobs, { dryRun: false, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) }).catch(() => null);
+  const gc = await collectGarbage(ctx.db, ctx.blobs, {
+    dryRun: false,
+    ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
+  }).catch(() => null);
   // Deleted pages are zeroed (secure_delete); the write-ahead log still holds the old ones until a checkpoint.
   // SQLite only: PostgreSQL's write-ahead log is the server's, not a file of ours to truncate.
   sqliteClient(ctx.db)?.pragma('wal_checkpoint(TRUNCATE)');
@@ -99,13 +125,32 @@ export async function eraseSubscriber(ctx: AppContext, subscriberId: string, opt
 /** The subscriber's own "delete my backups" (the portal): erased, and audited under `actor` with the counts. */
 export async function eraseBackupsAs(ctx: AppContext, device: DeviceRow, actor: string): Promise<ErasureResult> {
   const r = await eraseBackups(ctx, device);
-  await insertAudit(ctx.db, { actor, action: 'backups.erased', deviceId: device.id, details: { snapshots: r.snapshots, held: r.held, localBackups: r.localBackups, blobs: r.gc?.removed ?? 0, bytes: r.gc?.bytes ?? 0 } });
+  await insertAudit(ctx.db, {
+    actor,
+    action: 'backups.erased',
+    deviceId: device.id,
+    details: {
+      snapshots: r.snapshots,
+      held: r.held,
+      localBackups: r.localBackups,
+      blobs: r.gc?.removed ?? 0,
+      bytes: r.gc?.bytes ?? 0,
+    },
+  });
   return r;
 }
 
 /** Erases the subscriber for an admin, a token or the CLI, audited under `actor`: ids and counts only, since the log outlives the subscriber. */
-export async function eraseSubscriberAs(ctx: AppContext, subscriberId: string, actor: string): Promise<SubscriberErasureResult> {
+export async function eraseSubscriberAs(
+  ctx: AppContext,
+  subscriberId: string,
+  actor: string,
+): Promise<SubscriberErasureResult> {
   const r = await eraseSubscriber(ctx, subscriberId);
-  await insertAudit(ctx.db, { actor, action: 'subscriber.erased', details: { subscriberId, devices: r.devices, snapshots: r.snapshots, keys: r.keys, blobs: r.gc?.removed ?? 0 } });
+  await insertAudit(ctx.db, {
+    actor,
+    action: 'subscriber.erased',
+    details: { subscriberId, devices: r.devices, snapshots: r.snapshots, keys: r.keys, blobs: r.gc?.removed ?? 0 },
+  });
   return r;
 }

@@ -13,7 +13,9 @@ import { handsetName } from './erasure';
 
 /** The backup queued or running for a handset that its owner asked for (not a restore's safety backup), if any. */
 export async function pendingBackupId(db: Db, deviceId: string): Promise<string | null> {
-  const j = (await jobsForDevice(db, deviceId, ['queued', 'running'])).find((x) => x.kind === 'backup' && !x.dependsOn && !isSafetyBackup(x));
+  const j = (await jobsForDevice(db, deviceId, ['queued', 'running'])).find(
+    (x) => x.kind === 'backup' && !x.dependsOn && !isSafetyBackup(x),
+  );
   return j?.id ?? null;
 }
 
@@ -35,8 +37,17 @@ export async function portalDevices(db: Db, viewer: { subscriberId: string | nul
 /** A handset's backups (newest first) and its last jobs, each with its age, for the subscriber's device page. */
 export async function portalHistory(db: Db, deviceId: string, now = Date.now()) {
   return {
-    snapshots: (await listSnapshots(db, deviceId, { limit: 200 })).map((s) => ({ ...s, takenAt: s.completedAt ?? s.startedAt, age: formatAge(s.completedAt ?? s.startedAt, now) })),
-    jobs: (await jobsForDevice(db, deviceId, undefined, 10)).map((j) => ({ id: j.id, kind: j.kind, status: j.status, age: formatAge(j.createdAt, now) })),
+    snapshots: (await listSnapshots(db, deviceId, { limit: 200 })).map((s) => ({
+      ...s,
+      takenAt: s.completedAt ?? s.startedAt,
+      age: formatAge(s.completedAt ?? s.startedAt, now),
+    })),
+    jobs: (await jobsForDevice(db, deviceId, undefined, 10)).map((j) => ({
+      id: j.id,
+      kind: j.kind,
+      status: j.status,
+      age: formatAge(j.createdAt, now),
+    })),
   };
 }
 
@@ -47,5 +58,12 @@ export async function portalHistory(db: Db, deviceId: string, now = Date.now()) 
 export async function portalConsents(db: Db, viewer: { subscriberId: string | null }) {
   const rows = viewer.subscriberId ? await listConsents(db, { subscriberId: viewer.subscriberId }) : [];
   const names = new Map((await devicesOfViewer(db, viewer)).map((d) => [d.id, d.devId]));
-  return rows.map((c) => ({ id: c.id, at: c.at, devId: names.get(c.deviceId), prompt: c.prompt, answer: c.answer, cost: c.cost }));
+  return rows.map((c) => ({
+    id: c.id,
+    at: c.at,
+    devId: names.get(c.deviceId),
+    prompt: c.prompt,
+    answer: c.answer,
+    cost: c.cost,
+  }));
 }

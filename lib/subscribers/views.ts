@@ -7,7 +7,12 @@ import { getDevice } from '@/db/queries/devices';
 import { listConsents } from '@/db/queries/restore';
 import { searchSubscribers } from '@/db/queries/search';
 import { lastCompleteSnapshot } from '@/db/queries/snapshots';
-import { devicesOfSubscriber, getSubscriber, subscriberActivity, type SubscriberSummary } from '@/db/queries/subscribers';
+import {
+  devicesOfSubscriber,
+  getSubscriber,
+  subscriberActivity,
+  type SubscriberSummary,
+} from '@/db/queries/subscribers';
 import { json } from '../backup/views';
 import { formatTime } from '../core/format';
 import { publicDevice } from '../devices/present';
@@ -33,10 +38,13 @@ export async function subscriberDetail(db: Db, id: string) {
 
 /** The consent ledger of a subscriber's handsets, newest first, each entry with its handset's DevId. */
 export async function subscriberConsents(db: Db, subscriberId: string, limit: number) {
-  const devIds = new Map<string, string | undefined>((await devicesOfSubscriber(db, subscriberId)).map((d) => [d.id, d.devId]));
+  const devIds = new Map<string, string | undefined>(
+    (await devicesOfSubscriber(db, subscriberId)).map((d) => [d.id, d.devId]),
+  );
   const entries = await listConsents(db, { subscriberId }, limit);
   // A handset since moved to another subscriber keeps its entries here: they were answered for this one.
-  for (const c of entries) if (!devIds.has(c.deviceId)) devIds.set(c.deviceId, (await getDevice(db, c.deviceId))?.devId);
+  for (const c of entries)
+    if (!devIds.has(c.deviceId)) devIds.set(c.deviceId, (await getDevice(db, c.deviceId))?.devId);
   return entries.map((c) => publicConsent(c, devIds.get(c.deviceId)));
 }
 
@@ -44,7 +52,7 @@ export async function subscriberConsents(db: Db, subscriberId: string, limit: nu
 function networkText(raw: string | null): string {
   const n = json(raw) as { bearer?: string | null; roaming?: boolean; operator?: string | null } | null;
   if (!n || typeof n !== 'object') return '-';
-  const bearer = n.bearer === 'wifi' ? 'Wi-Fi' : n.bearer ?? 'unknown bearer';
+  const bearer = n.bearer === 'wifi' ? 'Wi-Fi' : (n.bearer ?? 'unknown bearer');
   return `${bearer}${n.roaming ? ', roaming' : ''}${n.operator ? ` (${n.operator})` : ''}`;
 }
 
@@ -52,24 +60,48 @@ function networkText(raw: string | null): string {
 export async function subscriberPage(db: Db, subscriberId: string) {
   const now = Date.now();
   const devices = [];
-  for (const d of await devicesOfSubscriber(db, subscriberId)) devices.push({ d, last: await lastCompleteSnapshot(db, d.id) });
+  for (const d of await devicesOfSubscriber(db, subscriberId))
+    devices.push({ d, last: await lastCompleteSnapshot(db, d.id) });
   const devIds = new Map(devices.map(({ d }) => [d.id, d.devId]));
 
-  const activity = (await subscriberActivity(db, subscriberId, 30)).map((e) => e.type === 'job'
-    ? {
-      key: `j-${e.job.id}`, at: e.at, deviceId: e.deviceId, devId: e.devId, href: `/jobs/${e.job.id}`,
-      what: `${e.job.kind[0]!.toUpperCase()}${e.job.kind.slice(1)} job`, status: e.job.status,
-      detail: e.job.error ?? (e.job.status === 'queued' && e.job.notBefore && e.job.notBefore > now ? `waits until ${formatTime(e.job.notBefore)}` : ''),
-    }
-    : {
-      key: `s-${e.snapshot.id}`, at: e.at, deviceId: e.deviceId, devId: e.devId, href: `/devices/${e.deviceId}/snapshots/${e.snapshot.id}`,
-      what: `Backup (${e.snapshot.trigger})`, status: e.snapshot.status,
-      detail: e.snapshot.error ?? `${e.snapshot.entries} nodes`,
-    });
+  const activity = (await subscriberActivity(db, subscriberId, 30)).map((e) =>
+    e.type === 'job'
+      ? {
+          key: `j-${e.job.id}`,
+          at: e.at,
+          deviceId: e.deviceId,
+          devId: e.devId,
+          href: `/jobs/${e.job.id}`,
+          what: `${e.job.kind[0]!.toUpperCase()}${e.job.kind.slice(1)} job`,
+          status: e.job.status,
+          detail:
+            e.job.error ??
+            (e.job.status === 'queued' && e.job.notBefore && e.job.notBefore > now
+              ? `waits until ${formatTime(e.job.notBefore)}`
+              : ''),
+        }
+      : {
+          key: `s-${e.snapshot.id}`,
+          at: e.at,
+          deviceId: e.deviceId,
+          devId: e.devId,
+          href: `/devices/${e.deviceId}/snapshots/${e.snapshot.id}`,
+          what: `Backup (${e.snapshot.trigger})`,
+          status: e.snapshot.status,
+          detail: e.snapshot.error ?? `${e.snapshot.entries} nodes`,
+        },
+  );
 
   const consents = (await listConsents(db, { subscriberId }, 100)).map((c) => ({
-    id: c.id, at: c.at, deviceId: c.deviceId, devId: devIds.get(c.deviceId) ?? c.deviceId, jobId: c.jobId,
-    prompt: c.prompt, answer: c.answer, cost: c.cost, network: networkText(c.network),
+    id: c.id,
+    at: c.at,
+    deviceId: c.deviceId,
+    devId: devIds.get(c.deviceId) ?? c.deviceId,
+    jobId: c.jobId,
+    prompt: c.prompt,
+    answer: c.answer,
+    cost: c.cost,
+    network: networkText(c.network),
   }));
 
   return { now, devices, activity, consents };

@@ -30,10 +30,15 @@ export async function benchBackup(opts: { devices?: number; concurrency?: number
   await describeVirtualModels(ts.ctx.db);
   const client = startClient(async (ids) => {
     await provisionFleet(ts.ctx.db, ids);
-    for (const h of ids) await createBackupJob(ts.ctx.db, (await getDeviceByDevId(ts.ctx.db, h.devId))!, { trigger: 'on-demand', actor: 'bench' });
+    for (const h of ids)
+      await createBackupJob(ts.ctx.db, (await getDeviceByDevId(ts.ctx.db, h.devId))!, {
+        trigger: 'on-demand',
+        actor: 'bench',
+      });
     client.send({ cmd: 'registered' });
   });
-  const complete = async () => Number(await value(ts.ctx.db, sql`select count(*) as n from snapshots where status = 'complete'`));
+  const complete = async () =>
+    Number(await value(ts.ctx.db, sql`select count(*) as n from snapshots where status = 'complete'`));
   try {
     await client.next('ready');
     const round = async () => {
@@ -41,17 +46,39 @@ export async function benchBackup(opts: { devices?: number; concurrency?: number
       const before = { snaps: await complete(), stored: (await blobStats(ts.ctx.db)).bytes };
       client.send({ cmd: 'fleet', server: ts.dmUrl, devices, seed: 42, concurrency, encoding: 'mixed' });
       const r = await done;
-      if (r.summary.failed > 0) throw new Error(`backup bench: ${r.summary.failed} sessions failed (${JSON.stringify(r.summary.errorsByKind)})`);
+      if (r.summary.failed > 0)
+        throw new Error(
+          `backup bench: ${r.summary.failed} sessions failed (${JSON.stringify(r.summary.errorsByKind)})`,
+        );
       const backups = (await complete()) - before.snaps;
       if (backups !== devices) throw new Error(`backup bench: ${backups} of ${devices} backups completed`);
-      return { backups, ms: r.windowMs, stored: (await blobStats(ts.ctx.db)).bytes - before.stored, messages: r.summary.messages };
+      return {
+        backups,
+        ms: r.windowMs,
+        stored: (await blobStats(ts.ctx.db)).bytes - before.stored,
+        messages: r.summary.messages,
+      };
     };
     const first = await round();
     const second = await round(); // same seed, same handsets, nothing changed on them
     return [
-      { name: `backups/s, ${devices} handsets at once`, value: Math.round((first.backups / (first.ms / 1000)) * 10) / 10, unit: 'backups/s', baseline: `${first.messages} DM messages in ${(first.ms / 1000).toFixed(1)} s` },
-      { name: 'content stored by the first backups', value: Math.round(first.stored / first.backups), unit: 'B/backup' },
-      { name: 'content stored per unchanged backup', value: Math.round(second.stored / second.backups), unit: 'B/backup', baseline: 'goal 0' },
+      {
+        name: `backups/s, ${devices} handsets at once`,
+        value: Math.round((first.backups / (first.ms / 1000)) * 10) / 10,
+        unit: 'backups/s',
+        baseline: `${first.messages} DM messages in ${(first.ms / 1000).toFixed(1)} s`,
+      },
+      {
+        name: 'content stored by the first backups',
+        value: Math.round(first.stored / first.backups),
+        unit: 'B/backup',
+      },
+      {
+        name: 'content stored per unchanged backup',
+        value: Math.round(second.stored / second.backups),
+        unit: 'B/backup',
+        baseline: 'goal 0',
+      },
     ];
   } finally {
     await client.stop().catch(() => undefined);
@@ -60,8 +87,11 @@ export async function benchBackup(opts: { devices?: number; concurrency?: number
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchBackup().then((rows) => console.log(formatRows(rows)), (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+  benchBackup().then(
+    (rows) => console.log(formatRows(rows)),
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -35,7 +35,8 @@ const MB = 1024 * 1024;
 /** Median milliseconds per call, after a warm-up long enough for the JIT to settle. */
 export function timeMs(fn: () => void, budgetMs = 600): number {
   const warmEnd = performance.now() + budgetMs / 3;
-  do fn(); while (performance.now() < warmEnd);
+  do fn();
+  while (performance.now() < warmEnd);
   const samples: number[] = [];
   const end = performance.now() + budgetMs;
   while (samples.length < 5 || (performance.now() < end && samples.length < 200)) {
@@ -118,10 +119,38 @@ export async function benchCodec(): Promise<Row[]> {
   const msg = corpusMessage(big);
   const msgXml = encodeMessage(msg, 'xml');
   const msgWbxml = encodeMessage(msg, 'wbxml');
-  rows.push({ name: 'ours: decodeMessage xml 1 MB', value: mbps(big, timeMs(() => decodeMessage(msgXml, 'xml'))), unit: 'MB/s' });
-  rows.push({ name: 'ours: decodeMessage wbxml 1 MB', value: mbps(big, timeMs(() => decodeMessage(msgWbxml, 'wbxml'))), unit: 'MB/s' });
-  rows.push({ name: 'ours: encodeMessage xml 1 MB', value: mbps(big, timeMs(() => encodeMessage(msg, 'xml'))), unit: 'MB/s' });
-  rows.push({ name: 'ours: encodeMessage wbxml 1 MB', value: mbps(big, timeMs(() => encodeMessage(msg, 'wbxml'))), unit: 'MB/s' });
+  rows.push({
+    name: 'ours: decodeMessage xml 1 MB',
+    value: mbps(
+      big,
+      timeMs(() => decodeMessage(msgXml, 'xml')),
+    ),
+    unit: 'MB/s',
+  });
+  rows.push({
+    name: 'ours: decodeMessage wbxml 1 MB',
+    value: mbps(
+      big,
+      timeMs(() => decodeMessage(msgWbxml, 'wbxml')),
+    ),
+    unit: 'MB/s',
+  });
+  rows.push({
+    name: 'ours: encodeMessage xml 1 MB',
+    value: mbps(
+      big,
+      timeMs(() => encodeMessage(msg, 'xml')),
+    ),
+    unit: 'MB/s',
+  });
+  rows.push({
+    name: 'ours: encodeMessage wbxml 1 MB',
+    value: mbps(
+      big,
+      timeMs(() => encodeMessage(msg, 'wbxml')),
+    ),
+    unit: 'MB/s',
+  });
 
   if (!hasTool('xml2wbxml') || !hasTool('wbxml2xml')) {
     rows.push({ name: 'libwbxml2: tools not installed, comparison skipped', value: 0, unit: '-' });
@@ -131,13 +160,21 @@ export async function benchCodec(): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'rewind-bench-'));
   try {
     const file = (n: string) => join(dir, n);
-    writeFileSync(file('tiny.xml'), '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD></SyncHdr></SyncML>');
+    writeFileSync(
+      file('tiny.xml'),
+      '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD></SyncHdr></SyncML>',
+    );
     writeFileSync(file('big.xml'), big.bytes);
     writeFileSync(file('small.xml'), small.bytes);
     writeFileSync(file('mid.xml'), mid.bytes);
 
     const spawn = timeProcess('xml2wbxml', ['-v', '1.3', '-n', '-o', file('tiny.wbxml'), file('tiny.xml')], 7);
-    rows.push({ name: 'libwbxml2: process spawn + tiny document', value: round(spawn, 2), unit: 'ms', baseline: 'subtracted below' });
+    rows.push({
+      name: 'libwbxml2: process spawn + tiny document',
+      value: round(spawn, 2),
+      unit: 'ms',
+      baseline: 'subtracted below',
+    });
     const net = (ms: number) => Math.max(ms - spawn, 0.001);
 
     const enc = timeProcess('xml2wbxml', ['-v', '1.3', '-n', '-o', file('big.wbxml'), file('big.xml')], 3);
@@ -177,7 +214,10 @@ export async function benchCodec(): Promise<Row[]> {
 export function formatRows(rows: readonly Row[]): string {
   const w = Math.max(...rows.map((r) => r.name.length));
   return rows
-    .map((r) => `${r.name.padEnd(w)}  ${String(r.value).padStart(9)} ${r.unit.padEnd(5)}${r.baseline ? `  (${r.baseline})` : ''}`)
+    .map(
+      (r) =>
+        `${r.name.padEnd(w)}  ${String(r.value).padStart(9)} ${r.unit.padEnd(5)}${r.baseline ? `  (${r.baseline})` : ''}`,
+    )
     .join('\n');
 }
 

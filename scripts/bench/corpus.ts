@@ -44,8 +44,23 @@ function meta(name: string, value: string): XmlElement {
 }
 
 const WORDS = [
-  'Alice', 'Bob', 'Carol', 'Dupont', 'Müller', 'Østergaard', 'Jiménez', 'Nguyễn', '山田',
-  'home', 'work', 'mobile', 'Main St', 'Rue de la Paix', 'note', 'meeting', 'birthday',
+  'Alice',
+  'Bob',
+  'Carol',
+  'Dupont',
+  'Müller',
+  'Østergaard',
+  'Jiménez',
+  'Nguyễn',
+  '山田',
+  'home',
+  'work',
+  'mobile',
+  'Main St',
+  'Rue de la Paix',
+  'note',
+  'meeting',
+  'birthday',
 ];
 const APPS = ['com.example.mail', 'com.example.maps', 'org.acme.notes', 'net.chat.app', 'com.bank.secure'];
 
@@ -138,8 +153,16 @@ export function makeCorpus(targetBytes = 1_000_000, seed = 0x5eed): Corpus {
     el('Meta', meta('MaxMsgSize', '2000000'), meta('MaxObjSize', '4000000')),
   );
   const commands: XmlElement[] = [
-    el('Status', el('CmdID', '1'), el('MsgRef', '2'), el('CmdRef', '0'), el('Cmd', 'SyncHdr'),
-      el('TargetRef', 'IMEI:493005100592800'), el('SourceRef', 'https://rewind.example.com/dm'), el('Data', '200')),
+    el(
+      'Status',
+      el('CmdID', '1'),
+      el('MsgRef', '2'),
+      el('CmdRef', '0'),
+      el('Cmd', 'SyncHdr'),
+      el('TargetRef', 'IMEI:493005100592800'),
+      el('SourceRef', 'https://rewind.example.com/dm'),
+      el('Data', '200'),
+    ),
   ];
   const root: XmlElement = { name: 'SyncML', ns: 'SYNCML:SYNCML1.2', children: [hdr] };
   const body = el('SyncBody');
@@ -156,10 +179,14 @@ export function makeCorpus(targetBytes = 1_000_000, seed = 0x5eed): Corpus {
     if (isResults) kids.push(el('MsgRef', '2'), el('CmdRef', String(cmdId + 100)));
     for (let j = 0; j < n; j++) {
       const l = leaf(r, items++);
-      kids.push(el('Item',
-        el('Source', el('LocURI', l.path)),
-        el('Meta', meta('Format', l.format), meta('Type', l.type)),
-        el('Data', l.data)));
+      kids.push(
+        el(
+          'Item',
+          el('Source', el('LocURI', l.path)),
+          el('Meta', meta('Format', l.format), meta('Type', l.type)),
+          el('Data', l.data),
+        ),
+      );
     }
     const cmd = el(isResults ? 'Results' : 'Replace', ...kids);
     commands.push(cmd);

@@ -16,7 +16,6 @@ import { Rng } from '../../sim/random';
 const NODES = 10_000;
 const GOAL_MS = 20;
 
-
 /** The handsets' own deterministic stream (mulberry32), as a function. */
 function prng(seed: number): () => number {
   const r = new Rng(seed);
@@ -35,7 +34,10 @@ interface Workload {
 /** Two manifests of `nodes` entries each (a) and about that many (b), and the text of the small leaves. */
 export function makeWorkload(nodes = NODES, seed = 1): Workload {
   const rand = prng(seed);
-  const hex = () => Math.floor(rand() * 0x100000000).toString(16).padStart(8, '0');
+  const hex = () =>
+    Math.floor(rand() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   const newHash = () => Array.from({ length: 8 }, hex).join('');
   // The blob store's small values, by hash (content-addressed, so either side reads the same).
   const texts = new Map<string, string>();
@@ -68,14 +70,22 @@ export function makeWorkload(nodes = NODES, seed = 1): Workload {
   node('./Certificates', 'certificates');
   for (let i = 0; i < 100; i++) leaf(`./Certificates/Cert${i}`, 'certificates', 'b64', 1200 + i, undefined);
   // The rest: settings and app data, in groups of 20 leaves under an interior node.
-  const roots: Array<[string, Category]> = [['./Settings', 'settings'], ['./AppData', 'appdata']];
+  const roots: Array<[string, Category]> = [
+    ['./Settings', 'settings'],
+    ['./AppData', 'appdata'],
+  ];
   for (const [root] of roots) node(root, root === './Settings' ? 'settings' : 'appdata');
   for (let g = 0; a.length < nodes; g++) {
     const [root, category] = roots[g % 2]!;
     const group = `${root}/Group${String(g).padStart(4, '0')}`;
     node(group, category);
     for (let k = 0; k < 20 && a.length < nodes; k++) {
-      leaf(`${group}/Item${String(k).padStart(2, '0')}`, category, category === 'settings' ? 'int' : 'bin', Math.floor(rand() * 4096));
+      leaf(
+        `${group}/Item${String(k).padStart(2, '0')}`,
+        category,
+        category === 'settings' ? 'int' : 'bin',
+        Math.floor(rand() * 4096),
+      );
     }
   }
   a.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
@@ -99,7 +109,14 @@ export function makeWorkload(nodes = NODES, seed = 1): Workload {
     } else b.push(e);
   }
   const added = 50;
-  for (let i = 0; i < added; i++) b.push({ path: `./AppData/New/Item${String(i).padStart(2, '0')}`, category: 'appdata', format: 'bin', size: 100, hash: newHash() });
+  for (let i = 0; i < added; i++)
+    b.push({
+      path: `./AppData/New/Item${String(i).padStart(2, '0')}`,
+      category: 'appdata',
+      format: 'bin',
+      size: 100,
+      hash: newHash(),
+    });
   b.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 
   const leafValue = (_side: 'a' | 'b', e: ManifestEntry) => (e.hash ? texts.get(e.hash) : undefined);
@@ -109,8 +126,15 @@ export function makeWorkload(nodes = NODES, seed = 1): Workload {
 export async function benchDiff(): Promise<Row[]> {
   const w = makeWorkload();
   const d = diffManifests(w.a, w.b, { leafValue: w.leafValue });
-  if (d.changed.length !== w.changed || d.added.length !== w.added || d.removed.length !== w.removed || d.firmware.length !== 1) {
-    throw new Error(`diff bench: expected ${w.changed}/${w.added}/${w.removed} changed/added/removed, got ${d.summary}`);
+  if (
+    d.changed.length !== w.changed ||
+    d.added.length !== w.added ||
+    d.removed.length !== w.removed ||
+    d.firmware.length !== 1
+  ) {
+    throw new Error(
+      `diff bench: expected ${w.changed}/${w.added}/${w.removed} changed/added/removed, got ${d.summary}`,
+    );
   }
   const ms = timeMs(() => diffManifests(w.a, w.b, { leafValue: w.leafValue }));
   return [

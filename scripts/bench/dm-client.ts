@@ -78,8 +78,15 @@ async function fleet(c: FleetCommand): Promise<void> {
     t1 = performance.now();
     if (req.method === 'POST') {
       requestBytes += req.body?.length ?? 0;
-      const copy: HttpRequest = { ...req, headers: { ...req.headers }, ...(req.body ? { body: req.body.slice() } : {}) };
-      recorded.push({ req: copy, answer: { status: reply.status, contentType: reply.headers['content-type'] ?? '', body: reply.body } });
+      const copy: HttpRequest = {
+        ...req,
+        headers: { ...req.headers },
+        ...(req.body ? { body: req.body.slice() } : {}),
+      };
+      recorded.push({
+        req: copy,
+        answer: { status: reply.status, contentType: reply.headers['content-type'] ?? '', body: reply.body },
+      });
     }
     return reply;
   };
@@ -126,14 +133,21 @@ process.on('disconnect', () => rmSync(stateDir, { recursive: true, force: true }
 process.on('message', (m: ParentMessage) => {
   const run = async () => {
     switch (m.cmd) {
-      case 'registered': onRegistered?.(); onRegistered = undefined; return;
-      case 'fleet': return fleet(m);
-      case 'replay': return replay(m);
+      case 'registered':
+        onRegistered?.();
+        onRegistered = undefined;
+        return;
+      case 'fleet':
+        return fleet(m);
+      case 'replay':
+        return replay(m);
       case 'exit':
         process.disconnect();
         return;
     }
   };
-  run().catch((err: unknown) => send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
+  run().catch((err: unknown) =>
+    send({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+  );
 });
 send({ type: 'ready' });

@@ -99,7 +99,11 @@ async function startBareServer(answers: readonly RecordedAnswer[]): Promise<{ ur
         return;
       }
       // The headers our endpoint sends (http-body.ts send()).
-      res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': String(a.body.length), 'cache-control': 'no-store' });
+      res.writeHead(a.status, {
+        'content-type': a.contentType,
+        'content-length': String(a.body.length),
+        'cache-control': 'no-store',
+      });
       res.end(a.body);
     });
   });
@@ -111,18 +115,25 @@ async function startBareServer(answers: readonly RecordedAnswer[]): Promise<{ ur
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/dm`,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** The child process with the handsets, and a way to wait for its next message of a kind. */
-export function startClient(onRegister: (ids: Extract<ChildMessage, { type: 'register' }>['ids']) => void | Promise<void>) {
+export function startClient(
+  onRegister: (ids: Extract<ChildMessage, { type: 'register' }>['ids']) => void | Promise<void>,
+) {
   const child: ChildProcess = fork(join(dirname(fileURLToPath(import.meta.url)), 'dm-client.ts'), [], {
     execArgv: process.execArgv, // tsx's loader
     serialization: 'advanced', // Uint8Array bodies
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  let waiting: { type: ChildMessage['type']; resolve: (m: ChildMessage) => void; reject: (e: Error) => void } | undefined;
+  let waiting:
+    { type: ChildMessage['type']; resolve: (m: ChildMessage) => void; reject: (e: Error) => void } | undefined;
   let failed: Error | undefined;
   const fail = (e: Error) => {
     failed ??= e;
@@ -131,7 +142,10 @@ export function startClient(onRegister: (ids: Extract<ChildMessage, { type: 'reg
   };
   child.on('message', (m: ChildMessage) => {
     // Registering writes to the database: a failure there fails the bench like the client's own.
-    if (m.type === 'register') return void Promise.resolve().then(() => onRegister(m.ids)).catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
+    if (m.type === 'register')
+      return void Promise.resolve()
+        .then(() => onRegister(m.ids))
+        .catch((e: unknown) => fail(e instanceof Error ? e : new Error(String(e))));
     if (m.type === 'error') return fail(new Error(`bench client: ${m.message}`));
     if (waiting && m.type === waiting.type) {
       const w = waiting;
@@ -184,7 +198,12 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
     await provisionFleet(ts.ctx.db, ids);
     if (workload === 'backup') {
       // No wake: the handset's own session (which the fleet starts now) takes the job.
-      for (const h of ids) await createBackupJob(ts.ctx.db, (await getDeviceByDevId(ts.ctx.db, h.devId))!, { trigger: 'on-demand', actor: 'bench', wake: false });
+      for (const h of ids)
+        await createBackupJob(ts.ctx.db, (await getDeviceByDevId(ts.ctx.db, h.devId))!, {
+          trigger: 'on-demand',
+          actor: 'bench',
+          wake: false,
+        });
     }
     // The sessions start now: measure the server's event loop from here.
     busyFrom = performance.eventLoopUtilization();
@@ -204,7 +223,9 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
       const busyMs = performance.eventLoopUtilization(busyFrom).active;
       const cpuMs = cpuMsSince(cpuFrom);
       if (r.summary.failed > 0 || r.summary.sessions !== n) {
-        throw new Error(`DM bench: ${r.summary.failed} of ${r.summary.sessions} sessions failed (${JSON.stringify(r.summary.errorsByKind)})`);
+        throw new Error(
+          `DM bench: ${r.summary.failed} of ${r.summary.sessions} sessions failed (${JSON.stringify(r.summary.errorsByKind)})`,
+        );
       }
       if (workload === 'backup') {
         // A run counts only if every handset's backup completed: a cheaper endpoint that
@@ -215,7 +236,15 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
       }
       answers.push(...r.answers);
       const answerBytes = r.answers.reduce((a, x) => a + x.body.length, 0);
-      return { summary: r.summary, windowMs: r.windowMs, requests: r.requests, requestBytes: r.requestBytes, answerBytes, busyMs, cpuMs };
+      return {
+        summary: r.summary,
+        windowMs: r.windowMs,
+        requests: r.requests,
+        requestBytes: r.requestBytes,
+        answerBytes,
+        busyMs,
+        cpuMs,
+      };
     };
     await fleet(warmupDevices, 1000);
     for (let i = 0; i < runs; i++) fleetRuns.push(await fleet(devices, i + 1));
@@ -259,8 +288,12 @@ export async function benchDm(opts: DmBenchOptions = {}): Promise<Row[]> {
   const bareCpuPerMsg = median(replays.map((r) => r.cpuMs / (2 * r.requests)));
   const run0 = fleetRuns[0]!;
   const perRun = run0.summary.messages;
-  const avgReq = Math.round(fleetRuns.reduce((a, r) => a + r.requestBytes, 0) / fleetRuns.reduce((a, r) => a + r.requests, 0));
-  const avgAns = Math.round(fleetRuns.reduce((a, r) => a + r.answerBytes, 0) / fleetRuns.reduce((a, r) => a + r.requests, 0));
+  const avgReq = Math.round(
+    fleetRuns.reduce((a, r) => a + r.requestBytes, 0) / fleetRuns.reduce((a, r) => a + r.requests, 0),
+  );
+  const avgAns = Math.round(
+    fleetRuns.reduce((a, r) => a + r.answerBytes, 0) / fleetRuns.reduce((a, r) => a + r.requests, 0),
+  );
   const list = (xs: number[]) => xs.map((x) => Math.round(x)).join(' / ');
 
   return [

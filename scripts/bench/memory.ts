@@ -57,21 +57,36 @@ export async function benchMemory(opts: { sessions?: number; holdMs?: number } =
     setContext({ db, env: e, push: createPush(e), blobs: createBlobStore(e, db) });
     await sleep(1000);
     const idle = rss.latest();
-    const handsets = openFleet({ server: server.dmUrl, devices: n, stateDir: path.join(root, 'handsets'), seed: 5150, encoding: 'mixed', auth: 'md5', mediaScale: 0.01,
+    const handsets = openFleet({
+      server: server.dmUrl,
+      devices: n,
+      stateDir: path.join(root, 'handsets'),
+      seed: 5150,
+      encoding: 'mixed',
+      auth: 'md5',
+      mediaScale: 0.01,
       // Let go at once, a thousand sessions queue at the server: each message waits its turn.
       handset: { messageTimeoutMs: 600_000, sessionTimeoutMs: 900_000 },
     });
     await describeVirtualModels(db);
-    await provisionFleet(db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
-    for (const h of handsets) await createBackupJob(db, (await getDeviceByDevId(db, h.devId))!, { trigger: 'on-demand', actor: 'bench' });
+    await provisionFleet(
+      db,
+      handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })),
+    );
+    for (const h of handsets)
+      await createBackupJob(db, (await getDeviceByDevId(db, h.devId))!, { trigger: 'on-demand', actor: 'bench' });
     await sleep(1000);
     const provisioned = rss.latest();
 
     let held = 0;
     let allHeld!: () => void;
-    const everyoneHeld = new Promise<void>((resolve) => { allHeld = resolve; });
+    const everyoneHeld = new Promise<void>((resolve) => {
+      allHeld = resolve;
+    });
     let release!: () => void;
-    const released = new Promise<void>((resolve) => { release = resolve; });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     for (const h of handsets) {
       let posts = 0;
       const transport: Transport = async (req) => {
@@ -86,14 +101,18 @@ export async function benchMemory(opts: { sessions?: number; holdMs?: number } =
     const t0 = Date.now();
     const sessions = handsets.map((h) => h.connect({ initiator: 'client' }));
     let heldAfter = 0;
-    void everyoneHeld.then(() => { heldAfter = Date.now() - t0; });
+    void everyoneHeld.then(() => {
+      heldAfter = Date.now() - t0;
+    });
     const timedOut = Symbol('timeout');
     const first = await Promise.race([everyoneHeld, Promise.all(sessions), sleep(600_000, timedOut, { ref: false })]);
     if (first === timedOut || held < n) {
       release();
       const done = await Promise.all(sessions);
       const bad = done.filter((s) => !s.ok);
-      throw new Error(`memory bench: only ${held} of ${n} sessions reached message ${HOLD_BEFORE}${bad.length ? `; ${bad.length} failed, e.g. ${bad[0]!.error?.message}` : ''}`);
+      throw new Error(
+        `memory bench: only ${held} of ${n} sessions reached message ${HOLD_BEFORE}${bad.length ? `; ${bad.length} failed, e.g. ${bad[0]!.error?.message}` : ''}`,
+      );
     }
     // Every session is open on the server now: its state in the database, its work outstanding.
     const active = Number(await value(db, sql`select count(*) as n from dm_sessions where status = 'active'`));
@@ -105,7 +124,10 @@ export async function benchMemory(opts: { sessions?: number; holdMs?: number } =
     const done = await Promise.all(sessions);
     const drainedIn = Date.now() - releasedAt;
     const failed = done.filter((s) => !s.ok);
-    if (failed.length) throw new Error(`memory bench: ${failed.length} of ${n} sessions failed after being held, e.g. ${failed[0]!.error?.message}`);
+    if (failed.length)
+      throw new Error(
+        `memory bench: ${failed.length} of ${n} sessions failed after being held, e.g. ${failed[0]!.error?.message}`,
+      );
     const complete = Number(await value(db, sql`select count(*) as n from snapshots where status = 'complete'`));
     if (complete !== n) throw new Error(`memory bench: ${complete} of ${n} backups completed`);
     rss.stop();
@@ -141,8 +163,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     console.error('usage: npx tsx scripts/bench/memory.ts [sessions]');
     process.exit(2);
   }
-  benchMemory(sessions !== undefined ? { sessions } : {}).then((rows) => console.log(formatRows(rows)), (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+  benchMemory(sessions !== undefined ? { sessions } : {}).then(
+    (rows) => console.log(formatRows(rows)),
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -36,39 +36,80 @@ export async function benchProcesses(opts: { devices?: number; concurrency?: num
   const run = async (processes: number, database: 'sqlite' | 'pg') => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `rewind-bench-procs-${processes}-`));
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-bench-procs-handsets-'));
-    const url = database === 'pg' ? await freshDatabase(pgAdmin!, `rewind_bench_${processes}_${Date.now().toString(36)}`) : undefined;
+    const url =
+      database === 'pg'
+        ? await freshDatabase(pgAdmin!, `rewind_bench_${processes}_${Date.now().toString(36)}`)
+        : undefined;
     const db = url ? openPgDb(url) : openDb(dbFile(dataDir));
     await migrateDb(db);
-    const servers = await Promise.all(Array.from({ length: processes }, () => spawnChildServer({ dataDir, env: { LOG_LEVEL: 'silent', ...(url ? { DATABASE_URL: url } : {}) } })));
+    const servers = await Promise.all(
+      Array.from({ length: processes }, () =>
+        spawnChildServer({ dataDir, env: { LOG_LEVEL: 'silent', ...(url ? { DATABASE_URL: url } : {}) } }),
+      ),
+    );
     try {
       await describeVirtualModels(db);
       const handsets = openFleet({
-        server: servers[0]!.dmUrl, devices, stateDir, encoding: 'mixed', auth: 'md5', mediaScale: 0.01, seed: 77,
+        server: servers[0]!.dmUrl,
+        devices,
+        stateDir,
+        encoding: 'mixed',
+        auth: 'md5',
+        mediaScale: 0.01,
+        seed: 77,
         handset: { transport: roundRobinTransport(servers.map((s) => s.port)) },
       });
-      await provisionFleet(db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+      await provisionFleet(
+        db,
+        handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })),
+      );
       const jobs: string[] = [];
-      for (const h of handsets) jobs.push((await createBackupJob(db, (await getDeviceByDevId(db, h.devId))!, { trigger: 'on-demand', actor: 'bench' })).job.id);
-      const commits = async () => url ? Number(await value(db, sql`select xact_commit from pg_stat_database where datname = current_database()`)) : 0;
+      for (const h of handsets)
+        jobs.push(
+          (await createBackupJob(db, (await getDeviceByDevId(db, h.devId))!, { trigger: 'on-demand', actor: 'bench' }))
+            .job.id,
+        );
+      const commits = async () =>
+        url
+          ? Number(await value(db, sql`select xact_commit from pg_stat_database where datname = current_database()`))
+          : 0;
       const commitsBefore = await commits();
       let messages = 0;
       let i = 0;
       const started = performance.now();
-      await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (i < handsets.length) {
-          const s = await handsets[i++]!.connect({ initiator: 'client' });
-          messages += s.messagesOut + s.messagesIn;
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (i < handsets.length) {
+            const s = await handsets[i++]!.connect({ initiator: 'client' });
+            messages += s.messagesOut + s.messagesIn;
+          }
+        }),
+      );
       const ms = performance.now() - started;
       let ok = 0;
       for (const id of jobs) if ((await getJob(db, id))?.status === 'succeeded') ok++;
-      if (ok !== devices) throw new Error(`${devices - ok} of ${devices} backups did not succeed with ${processes} process(es) on ${database}`);
+      if (ok !== devices)
+        throw new Error(
+          `${devices - ok} of ${devices} backups did not succeed with ${processes} process(es) on ${database}`,
+        );
       // What a backup costs the database: commits, and bytes on disk per handset (tables and
       // indexes, after one complete backup each), the figures the deployment guide sizes from.
-      const commitsPerBackup = url ? (await commits() - commitsBefore) / devices : 0;
-      const bytesPerHandset = url ? Number(await value(db, sql`select sum(pg_total_relation_size(c.oid)) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind = 'r'`)) / devices : 0;
-      return { backupsPerS: (devices / ms) * 1000, messagesPerS: (messages / ms) * 1000, commitsPerBackup, bytesPerHandset, messagesPerBackup: messages / devices / 2 };
+      const commitsPerBackup = url ? ((await commits()) - commitsBefore) / devices : 0;
+      const bytesPerHandset = url
+        ? Number(
+            await value(
+              db,
+              sql`select sum(pg_total_relation_size(c.oid)) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind = 'r'`,
+            ),
+          ) / devices
+        : 0;
+      return {
+        backupsPerS: (devices / ms) * 1000,
+        messagesPerS: (messages / ms) * 1000,
+        commitsPerBackup,
+        bytesPerHandset,
+        messagesPerBackup: messages / devices / 2,
+      };
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
       await closeDb(db);
@@ -84,19 +125,44 @@ export async function benchProcesses(opts: { devices?: number; concurrency?: num
   for (const database of ['sqlite', 'pg'] as const) {
     const label = database === 'pg' ? 'PostgreSQL' : 'SQLite';
     if (database === 'pg' && !pgAdmin) {
-      rows.push({ name: 'processes: PostgreSQL', value: NaN, unit: '', baseline: 'skipped: no PostgreSQL (set BENCH_DATABASE_URL or install postgresql)' });
+      rows.push({
+        name: 'processes: PostgreSQL',
+        value: NaN,
+        unit: '',
+        baseline: 'skipped: no PostgreSQL (set BENCH_DATABASE_URL or install postgresql)',
+      });
       continue;
     }
     const one = await run(1, database);
     const three = await run(3, database);
     rows.push(
-      { name: `processes: backups/s, 1 process (${label}, ${devices} handsets)`, value: round(one.backupsPerS), unit: '/s', baseline: `${round(one.messagesPerS)} messages/s` },
-      { name: `processes: backups/s, 3 processes round robin (${label})`, value: round(three.backupsPerS), unit: '/s', baseline: `${round(three.messagesPerS)} messages/s; ${(three.backupsPerS / one.backupsPerS).toFixed(2)}x on ${os.cpus().length} cores` },
+      {
+        name: `processes: backups/s, 1 process (${label}, ${devices} handsets)`,
+        value: round(one.backupsPerS),
+        unit: '/s',
+        baseline: `${round(one.messagesPerS)} messages/s`,
+      },
+      {
+        name: `processes: backups/s, 3 processes round robin (${label})`,
+        value: round(three.backupsPerS),
+        unit: '/s',
+        baseline: `${round(three.messagesPerS)} messages/s; ${(three.backupsPerS / one.backupsPerS).toFixed(2)}x on ${os.cpus().length} cores`,
+      },
     );
     if (database === 'pg') {
       rows.push(
-        { name: 'processes: PostgreSQL commits per backup session', value: round(three.commitsPerBackup), unit: '', baseline: `${round(three.messagesPerBackup)} round trips per session` },
-        { name: 'processes: PostgreSQL bytes per handset after a backup', value: Math.round(three.bytesPerHandset), unit: 'B', baseline: 'tables and indexes, content in the blob store' },
+        {
+          name: 'processes: PostgreSQL commits per backup session',
+          value: round(three.commitsPerBackup),
+          unit: '',
+          baseline: `${round(three.messagesPerBackup)} round trips per session`,
+        },
+        {
+          name: 'processes: PostgreSQL bytes per handset after a backup',
+          value: Math.round(three.bytesPerHandset),
+          unit: 'B',
+          baseline: 'tables and indexes, content in the blob store',
+        },
       );
     }
   }
@@ -116,7 +182,11 @@ function postgresForBench(): string | undefined {
 async function adminQuery(admin: string, text: string): Promise<void> {
   const c = new pg.Client(admin);
   await c.connect();
-  try { await c.query(text); } finally { await c.end(); }
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
 }
 
 async function freshDatabase(admin: string, name: string): Promise<string> {
@@ -131,8 +201,11 @@ async function dropDatabase(admin: string, name: string): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
-  benchProcesses().then((rows) => console.log(formatRows(rows)), (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+  benchProcesses().then(
+    (rows) => console.log(formatRows(rows)),
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -31,15 +31,27 @@ export async function benchRestore(opts: { runs?: number } = {}): Promise<Row[]>
   try {
     await describeVirtualModels(ts.ctx.db);
     // The model with the largest messages (128 KB), media scaled to about 10 MB in all.
-    const [h] = openFleet({ server: ts.dmUrl, devices: 1, stateDir, encoding: 'wbxml', auth: 'md5', mediaScale: 2.95, seed: 5, models: ['nimbus-n2'] });
+    const [h] = openFleet({
+      server: ts.dmUrl,
+      devices: 1,
+      stateDir,
+      encoding: 'wbxml',
+      auth: 'md5',
+      mediaScale: 2.95,
+      seed: 5,
+      models: ['nimbus-n2'],
+    });
     const handset = h!;
-    await provisionFleet(ts.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], { inprocPush: true });
+    await provisionFleet(ts.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], {
+      inprocPush: true,
+    });
     handset.listen(ts.ctx.push.inproc);
     const device = (await getDeviceByDevId(ts.ctx.db, handset.devId))!;
     const { job: b } = await createBackupJob(ts.ctx.db, device, { trigger: 'on-demand', actor: 'bench' });
     await handset.connect({ initiator: 'client' });
     const backedUp = (await getJob(ts.ctx.db, b.id))!;
-    if (backedUp.status !== 'succeeded') throw new Error(`restore bench: the first backup ${backedUp.status}: ${backedUp.error}`);
+    if (backedUp.status !== 'succeeded')
+      throw new Error(`restore bench: the first backup ${backedUp.status}: ${backedUp.error}`);
     const snapshotId = (JSON.parse(backedUp.result!) as { snapshotId: string }).snapshotId;
 
     const restoreMs: number[] = [];
@@ -60,7 +72,12 @@ export async function benchRestore(opts: { runs?: number } = {}): Promise<Row[]>
     }
     const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)]!;
     return [
-      { name: `restore of ${(bytes / 1024 / 1024).toFixed(1)} MB app data, written and read back`, value: median(restoreMs), unit: 'ms', baseline: 'goal < 2000 ms' },
+      {
+        name: `restore of ${(bytes / 1024 / 1024).toFixed(1)} MB app data, written and read back`,
+        value: median(restoreMs),
+        unit: 'ms',
+        baseline: 'goal < 2000 ms',
+      },
       { name: '  the same job with its safety backup first', value: median(totalMs), unit: 'ms' },
     ];
   } finally {
@@ -70,8 +87,11 @@ export async function benchRestore(opts: { runs?: number } = {}): Promise<Row[]>
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchRestore().then((rows) => console.log(formatRows(rows)), (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
+  benchRestore().then(
+    (rows) => console.log(formatRows(rows)),
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -36,14 +36,21 @@ async function fleetDb(): Promise<{ db: Db; seededIn?: { wall: number; cpu: numb
   const db = openDb(file);
   const started = performance.now();
   const cpu = process.cpuUsage();
-  await seedDevices(db, DEVICES, { seed: 7, onProgress: (n) => process.stderr.write(`  search bench: seeded ${n.toLocaleString('en-US')} handsets\n`) });
+  await seedDevices(db, DEVICES, {
+    seed: 7,
+    onProgress: (n) => process.stderr.write(`  search bench: seeded ${n.toLocaleString('en-US')} handsets\n`),
+  });
   const used = process.cpuUsage(cpu);
   const seededIn = { wall: (performance.now() - started) / 1000, cpu: (used.user + used.system) / 1e6 };
   fs.writeFileSync(ready, `${DEVICES}\n`);
   return { db, seededIn };
 }
 
-interface Probe { kind: string; q: string; expect?: string }
+interface Probe {
+  kind: string;
+  q: string;
+  expect?: string;
+}
 
 /**
  * Queries drawn from the stored rows (rowids at random), in every form the box takes. The
@@ -56,7 +63,12 @@ async function probes(db: Db): Promise<Probe[]> {
     const n = await max(t);
     const out: T[] = [];
     for (let i = 0; i < PER_KIND; i++) {
-      out.push((await row<T>(db, sql`select ${sql.raw(cols)} from ${sql.identifier(t)} where rowid >= ${rng.int(1, n)} order by rowid limit 1`))!);
+      out.push(
+        (await row<T>(
+          db,
+          sql`select ${sql.raw(cols)} from ${sql.identifier(t)} where rowid >= ${rng.int(1, n)} order by rowid limit 1`,
+        ))!,
+      );
     }
     return out;
   };
@@ -104,14 +116,32 @@ export async function benchSearch(): Promise<Row[]> {
     }
     if (missed) throw new Error(`search bench: ${missed} of ${qs.length} queries did not find their subscriber first`);
     times.sort((a, b) => a - b);
-    const slowest = [...byKind].map(([k, ts]) => [k, ts.sort((a, b) => a - b)] as const).sort((a, b) => pct(b[1], 95) - pct(a[1], 95))[0]!;
+    const slowest = [...byKind]
+      .map(([k, ts]) => [k, ts.sort((a, b) => a - b)] as const)
+      .sort((a, b) => pct(b[1], 95) - pct(a[1], 95))[0]!;
     const fleet = `${DEVICES.toLocaleString('en-US')} handsets`;
     const rows: Row[] = [
-      { name: `search, ${fleet}: p50`, value: ms(pct(times, 50)), unit: 'ms', baseline: `${qs.length} queries x 3: MSISDN (3 forms), IMEI, name, surname, email prefixes` },
-      { name: `search, ${fleet}: p95`, value: ms(pct(times, 95)), unit: 'ms', baseline: `goal < ${GOAL_P95_MS} ms; slowest kind ${slowest[0]} at p95 ${ms(pct(slowest[1], 95))} ms` },
+      {
+        name: `search, ${fleet}: p50`,
+        value: ms(pct(times, 50)),
+        unit: 'ms',
+        baseline: `${qs.length} queries x 3: MSISDN (3 forms), IMEI, name, surname, email prefixes`,
+      },
+      {
+        name: `search, ${fleet}: p95`,
+        value: ms(pct(times, 95)),
+        unit: 'ms',
+        baseline: `goal < ${GOAL_P95_MS} ms; slowest kind ${slowest[0]} at p95 ${ms(pct(slowest[1], 95))} ms`,
+      },
       { name: `search, ${fleet}: p99`, value: ms(pct(times, 99)), unit: 'ms' },
     ];
-    if (seededIn) rows.unshift({ name: `seed ${fleet}`, value: Math.round(seededIn.wall), unit: 's', baseline: `goal < ${SEED_GOAL_S} s; ${Math.round(seededIn.cpu)} s of CPU; kept for the next run` });
+    if (seededIn)
+      rows.unshift({
+        name: `seed ${fleet}`,
+        value: Math.round(seededIn.wall),
+        unit: 's',
+        baseline: `goal < ${SEED_GOAL_S} s; ${Math.round(seededIn.cpu)} s of CPU; kept for the next run`,
+      });
     return rows;
   } finally {
     await closeDb(db);

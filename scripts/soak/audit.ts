@@ -34,7 +34,11 @@ export interface SoakAudit {
   anomalies: string[];
 }
 
-export async function auditRun(ctx: AppContext, handsets: Iterable<SoakHandset>, unfinished: readonly string[]): Promise<SoakAudit> {
+export async function auditRun(
+  ctx: AppContext,
+  handsets: Iterable<SoakHandset>,
+  unfinished: readonly string[],
+): Promise<SoakAudit> {
   const db = ctx.db;
   const byKind: SoakAudit['byKind'] = {};
   const notInjectedFailures: string[] = [];
@@ -46,12 +50,16 @@ export async function auditRun(ctx: AppContext, handsets: Iterable<SoakHandset>,
   let pruned = 0;
   const verification = await verifyAll(db, ctx.blobs);
   const badSnapshots = new Set(verification.results.filter((r) => !r.ok).map((r) => r.snapshotId));
-  for (const r of verification.results.filter((x) => !x.ok)) lostDetails.push(`snapshot ${r.snapshotId} does not verify: manifest ${r.manifest}, ${r.missing.length} missing, ${r.damaged.length} damaged`);
+  for (const r of verification.results.filter((x) => !x.ok))
+    lostDetails.push(
+      `snapshot ${r.snapshotId} does not verify: manifest ${r.manifest}, ${r.missing.length} missing, ${r.damaged.length} damaged`,
+    );
   for (const s of handsets) {
     const removed = new Set<string>();
     for (const a of await listAudit(db, { deviceId: s.deviceId, action: 'snapshots.pruned' }, 100_000)) {
       // Each removal is { id, reason } (older rows: the id alone).
-      for (const r of (JSON.parse(a.details ?? '{}') as { removed?: Array<string | { id: string }> }).removed ?? []) removed.add(typeof r === 'string' ? r : r.id);
+      for (const r of (JSON.parse(a.details ?? '{}') as { removed?: Array<string | { id: string }> }).removed ?? [])
+        removed.add(typeof r === 'string' ? r : r.id);
     }
     for (const job of await jobsForDevice(db, s.deviceId, undefined, 100_000)) {
       total++;
@@ -83,7 +91,11 @@ export async function auditRun(ctx: AppContext, handsets: Iterable<SoakHandset>,
         else if (badSnapshots.has(snapshotId)) lost = `its snapshot ${snapshotId} does not verify`;
       } else if (job.kind === 'restore') {
         const bad = (await listItems(db, job.id)).filter((i) => i.status !== 'verified' && i.status !== 'skipped');
-        if (bad.length) lost = `${bad.length} item(s) not read back as written (${bad.slice(0, 3).map((i) => `${i.path} ${i.status}`).join(', ')})`;
+        if (bad.length)
+          lost = `${bad.length} item(s) not read back as written (${bad
+            .slice(0, 3)
+            .map((i) => `${i.path} ${i.status}`)
+            .join(', ')})`;
       }
       if (lost) lostDetails.push(`${what}: ${lost}`);
       else completed++;
@@ -99,11 +111,19 @@ export async function auditRun(ctx: AppContext, handsets: Iterable<SoakHandset>,
     if (!jobId) continue;
     perJob.set(jobId, [...(perJob.get(jobId) ?? []), r.snapshotId]);
     const job = await getJob(db, jobId);
-    if (job?.status !== 'succeeded') anomalies.push(`snapshot ${r.snapshotId} is complete but its job ${jobId} is ${job?.status ?? 'gone'}`);
+    if (job?.status !== 'succeeded')
+      anomalies.push(`snapshot ${r.snapshotId} is complete but its job ${jobId} is ${job?.status ?? 'gone'}`);
   }
-  for (const [jobId, ids] of perJob) if (ids.length > 1) anomalies.push(`backup job ${jobId} has ${ids.length} complete snapshots (${ids.join(', ')})`);
+  for (const [jobId, ids] of perJob)
+    if (ids.length > 1) anomalies.push(`backup job ${jobId} has ${ids.length} complete snapshots (${ids.join(', ')})`);
   return {
-    total, completed, failedInjected, failedNotInjected: failedNot, byKind, notInjectedFailures, lostDetails,
+    total,
+    completed,
+    failedInjected,
+    failedNotInjected: failedNot,
+    byKind,
+    notInjectedFailures,
+    lostDetails,
     snapshots: { complete: verification.snapshots, verifyFailed: verification.failed, prunedByRetention: pruned },
     anomalies,
   };

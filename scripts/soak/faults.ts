@@ -16,7 +16,10 @@ export function injectFaults(s: SoakHandset, address: string, faultRate: number)
       s.newSession = false;
       s.inSession = true;
       faults.reset();
-      if (s.rng() < faultRate) faults.set({ rules: [{ kind: s.rng() < 0.5 ? 'drop-request' : 'drop-reply', at: 1 + Math.floor(s.rng() * 8) }] });
+      if (s.rng() < faultRate)
+        faults.set({
+          rules: [{ kind: s.rng() < 0.5 ? 'drop-request' : 'drop-reply', at: 1 + Math.floor(s.rng() * 8) }],
+        });
       else faults.clear();
     }
     return faults(req);

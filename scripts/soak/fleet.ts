@@ -42,10 +42,23 @@ function rngOf(seed: number): () => number {
 
 /** Creates and provisions `o.devices` handsets talking to `dmUrl`, into `handsets` by DevId. */
 export async function setUpFleet(
-  handsets: Map<string, SoakHandset>, db: Db, o: SoakSettings, stateDir: string, dmUrl: string, metrics: SoakMetrics,
+  handsets: Map<string, SoakHandset>,
+  db: Db,
+  o: SoakSettings,
+  stateDir: string,
+  dmUrl: string,
+  metrics: SoakMetrics,
 ): Promise<void> {
   const timed = metrics.timed(httpTransport);
-  const created = openFleet({ server: dmUrl, devices: o.devices, stateDir, seed: o.seed, encoding: 'mixed', auth: 'md5', mediaScale: o.mediaScale });
+  const created = openFleet({
+    server: dmUrl,
+    devices: o.devices,
+    stateDir,
+    seed: o.seed,
+    encoding: 'mixed',
+    auth: 'md5',
+    mediaScale: o.mediaScale,
+  });
   await describeVirtualModels(db);
   await db.transaction(async (tx) => {
     for (const h of created) {
@@ -55,8 +68,18 @@ export async function setUpFleet(
   });
   for (const [i, h] of created.entries()) {
     const s: SoakHandset = {
-      h, deviceId: '', faults: withFaults(timed), injectedAt: [], logSeen: 0, inSession: false, newSession: true, lastFailed: false, failuresInRow: 0, phase: 'start',
-      lastActivity: Date.now(), rng: rngOf(o.seed * 7919 + i),
+      h,
+      deviceId: '',
+      faults: withFaults(timed),
+      injectedAt: [],
+      logSeen: 0,
+      inSession: false,
+      newSession: true,
+      lastFailed: false,
+      failuresInRow: 0,
+      phase: 'start',
+      lastActivity: Date.now(),
+      rng: rngOf(o.seed * 7919 + i),
     };
     injectFaults(s, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, o.faultRate);
     h.onSession((summary: SessionSummary) => sessionEnded(s, summary, metrics));

@@ -47,7 +47,12 @@ export class LoadDriver {
    * Runs every handset's life until the run and its drain are over, or the server exits
    * (`serverExited` resolves). A handset still busy 30 s after the drain is reported stuck.
    */
-  async run(serverExited: Promise<unknown>, say: (line: string) => void, serverRss: () => number, header: string): Promise<Timeline> {
+  async run(
+    serverExited: Promise<unknown>,
+    say: (line: string) => void,
+    serverRss: () => number,
+    header: string,
+  ): Promise<Timeline> {
     const { o, metrics } = this;
     this.started = Date.now();
     this.stopAt = this.started + o.minutes * 60_000;
@@ -57,19 +62,29 @@ export class LoadDriver {
     const alive = new Set<SoakHandset>();
     const lives = [...this.handsets.values()].map((s, i) => {
       alive.add(s);
-      return this.life(s, i).catch((e: unknown) => {
-        metrics.unfinished.push(`${s.h.devId} stopped: ${(e as Error).stack ?? String(e)}`);
-      }).finally(() => alive.delete(s));
+      return this.life(s, i)
+        .catch((e: unknown) => {
+          metrics.unfinished.push(`${s.h.devId} stopped: ${(e as Error).stack ?? String(e)}`);
+        })
+        .finally(() => alive.delete(s));
     });
-    const watchdog = serverExited.then(() => { this.stopped = true; });
+    const watchdog = serverExited.then(() => {
+      this.stopped = true;
+    });
     await Promise.race([Promise.all(lives), watchdog]);
     this.stopped = true;
     // Every loop ends by hardStop; one that has not 30 s later is stuck, and is reported as such.
-    await Promise.race([Promise.all(lives), sleep(Math.max(0, this.hardStop + 30_000 - Date.now()), undefined, { ref: false })]);
+    await Promise.race([
+      Promise.all(lives),
+      sleep(Math.max(0, this.hardStop + 30_000 - Date.now()), undefined, { ref: false }),
+    ]);
     for (const s of alive) metrics.unfinished.push(`${s.h.devId} was still ${s.phase} when the run ended`);
     stopProgress();
     const drainEnd = Date.now();
-    await Promise.race([Promise.all([...this.handsets.values()].map((s) => s.h.idle())), sleep(15_000, undefined, { ref: false })]);
+    await Promise.race([
+      Promise.all([...this.handsets.values()].map((s) => s.h.idle())),
+      sleep(15_000, undefined, { ref: false }),
+    ]);
     return { started: this.started, stopAt: this.stopAt, drainEnd };
   }
 
@@ -79,7 +94,8 @@ export class LoadDriver {
     await sleep(Math.floor((Math.min(30_000, (o.minutes * 60_000) / 10) * i) / o.devices));
     while (Date.now() < this.stopAt && !this.stopped) {
       const r = s.rng();
-      const kind: OpKind = r < o.restoreShare ? 'restore' : r < o.restoreShare + o.buttonShare ? 'button-backup' : 'ordered-backup';
+      const kind: OpKind =
+        r < o.restoreShare ? 'restore' : r < o.restoreShare + o.buttonShare ? 'button-backup' : 'ordered-backup';
       await this.operation(s, kind);
       s.phase = 'pausing';
       // The pause never outlasts the run.
@@ -87,7 +103,13 @@ export class LoadDriver {
     }
     // The drain: whatever the server still has for this handset gets to finish.
     s.phase = 'draining';
-    await this.settle(s, async () => s.h.state.pendingAlerts.length === 0 && !s.inSession && (await jobsForDevice(this.ctx.db, s.deviceId, ['queued', 'running'], 1)).length === 0);
+    await this.settle(
+      s,
+      async () =>
+        s.h.state.pendingAlerts.length === 0 &&
+        !s.inSession &&
+        (await jobsForDevice(this.ctx.db, s.deviceId, ['queued', 'running'], 1)).length === 0,
+    );
   }
 
   private async operation(s: SoakHandset, kind: OpKind): Promise<void> {
@@ -105,7 +127,9 @@ export class LoadDriver {
         s.phase = 'planning a restore';
         s.h.damage('settings');
         try {
-          const { row } = await this.retryBusy(() => createPlan(ctx, { snapshotId: snap.id, categories: ['settings'] }, 'soak'));
+          const { row } = await this.retryBusy(() =>
+            createPlan(ctx, { snapshotId: snap.id, categories: ['settings'] }, 'soak'),
+          );
           planned = await this.retryBusy(() => executePlan(ctx, row.id, 'soak'));
         } catch (e) {
           // Retention may have removed the snapshot since it was listed: not the server's fault.
@@ -121,7 +145,9 @@ export class LoadDriver {
       ok = await this.settle(s, () => this.ended(ids));
     } else if (kind === 'ordered-backup') {
       metrics.operationStarted(kind);
-      const { job } = await this.retryBusy(async () => createBackupJob(db, await this.device(s), { trigger: 'on-demand', actor: 'soak', wake: true }));
+      const { job } = await this.retryBusy(async () =>
+        createBackupJob(db, await this.device(s), { trigger: 'on-demand', actor: 'soak', wake: true }),
+      );
       ids = [job.id];
       ok = await this.settle(s, () => this.ended(ids));
     } else {
@@ -130,7 +156,9 @@ export class LoadDriver {
       // The request rides in the handset's session; the job is the server's answer to it.
       ok = await this.settle(s, async () => {
         if (s.h.state.pendingAlerts.length > 0 || s.inSession) return false;
-        ids = (await jobsForDevice(db, s.deviceId, undefined, 50)).filter((j) => j.kind === 'backup' && j.updatedAt >= t0).map((j) => j.id);
+        ids = (await jobsForDevice(db, s.deviceId, undefined, 50))
+          .filter((j) => j.kind === 'backup' && j.updatedAt >= t0)
+          .map((j) => j.id);
         return ids.length > 0 && (await this.ended(ids));
       });
     }
@@ -139,7 +167,9 @@ export class LoadDriver {
       metrics.jobsEnded += ids.length;
     } else if (ids.length === 0) {
       // A job left open is counted from the database in the audit; work that never got one is lost here.
-      metrics.unfinished.push(`${kind} of ${s.h.devId} started at +${Math.round((t0 - this.started) / 1000)} s never got a job`);
+      metrics.unfinished.push(
+        `${kind} of ${s.h.devId} started at +${Math.round((t0 - this.started) / 1000)} s never got a job`,
+      );
     }
   }
 
@@ -158,7 +188,8 @@ export class LoadDriver {
       const now = Date.now();
       if (!s.inSession && s.lastFailed) {
         // Like a phone: back a moment later, and longer after each failure in a row.
-        if (reconnectAt === 0) reconnectAt = now + Math.min(60_000, 1000 * 2 ** Math.min(6, s.failuresInRow - 1)) * (0.5 + s.rng());
+        if (reconnectAt === 0)
+          reconnectAt = now + Math.min(60_000, 1000 * 2 ** Math.min(6, s.failuresInRow - 1)) * (0.5 + s.rng());
         else if (now >= reconnectAt) {
           reconnectAt = 0;
           s.lastFailed = false;

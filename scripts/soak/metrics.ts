@@ -37,8 +37,15 @@ export class SoakMetrics {
   roundTrips = 0;
   pushes = 0;
   readonly sessions = {
-    total: 0, ok: 0, failedInjected: 0, failedNotInjected: 0, errorsNotInjected: {} as Record<string, number>, errorSamples: [] as string[],
-    faultsInjected: 0, reconnects: 0, stalls: 0,
+    total: 0,
+    ok: 0,
+    failedInjected: 0,
+    failedNotInjected: 0,
+    errorsNotInjected: {} as Record<string, number>,
+    errorSamples: [] as string[],
+    faultsInjected: 0,
+    reconnects: 0,
+    stalls: 0,
   };
   readonly ops = { started: 0, finished: 0, byKind: {} as Record<string, number>, restoresNotPlanned: 0 };
   /** Jobs the finished operations waited for. */
@@ -87,7 +94,13 @@ export class SoakMetrics {
    * is called: operations, sessions, the round trips since the last line and their
    * latency, and the server's memory.
    */
-  startProgress(everyS: number, started: number, stopAt: number, serverRss: () => number, say: (line: string) => void): () => void {
+  startProgress(
+    everyS: number,
+    started: number,
+    stopAt: number,
+    serverRss: () => number,
+    say: (line: string) => void,
+  ): () => void {
     if (!(everyS > 0)) return () => undefined;
     let last = { at: started, roundTrips: 0, lat: 0 };
     const timer = setInterval(() => {
@@ -95,8 +108,10 @@ export class SoakMetrics {
       const window = this.latencies.sorted(last.lat);
       const rate = (this.roundTrips - last.roundTrips) / ((now - last.at) / 1000);
       const { ops, sessions } = this;
-      say(`+${String(Math.round((now - started) / 1000)).padStart(4)} s  ops ${ops.finished}/${ops.started}  jobs ended ${this.jobsEnded}  sessions ${sessions.total} (${sessions.failedInjected} injected, ${sessions.failedNotInjected} other failures)  ` +
-        `${Math.round(rate)} rt/s  p50 ${percentile(window, 0.5).toFixed(0)} ms p99 ${percentile(window, 0.99).toFixed(0)} ms  server RSS ${(serverRss() / MB).toFixed(0)} MB${now > stopAt ? '  (draining)' : ''}`);
+      say(
+        `+${String(Math.round((now - started) / 1000)).padStart(4)} s  ops ${ops.finished}/${ops.started}  jobs ended ${this.jobsEnded}  sessions ${sessions.total} (${sessions.failedInjected} injected, ${sessions.failedNotInjected} other failures)  ` +
+          `${Math.round(rate)} rt/s  p50 ${percentile(window, 0.5).toFixed(0)} ms p99 ${percentile(window, 0.99).toFixed(0)} ms  server RSS ${(serverRss() / MB).toFixed(0)} MB${now > stopAt ? '  (draining)' : ''}`,
+      );
       last = { at: now, roundTrips: this.roundTrips, lat: this.latencies.length };
     }, everyS * 1000);
     timer.unref();

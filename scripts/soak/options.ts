@@ -35,9 +35,17 @@ export type SoakSettings = Required<Omit<SoakOptions, 'log' | 'keep'>>;
 /** Throws RangeError for a fleet or a run that cannot be. */
 export function soakSettings(opts: SoakOptions): SoakSettings {
   const o: SoakSettings = {
-    devices: opts.devices, minutes: opts.minutes, faultRate: opts.faultRate ?? 0.1, seed: opts.seed ?? 1,
-    thinkS: opts.thinkS ?? 5, restoreShare: opts.restoreShare ?? 0.15, buttonShare: opts.buttonShare ?? 0.35,
-    drainS: opts.drainS ?? 120, stallS: opts.stallS ?? 60, progressS: opts.progressS ?? 10, mediaScale: opts.mediaScale ?? 0.01,
+    devices: opts.devices,
+    minutes: opts.minutes,
+    faultRate: opts.faultRate ?? 0.1,
+    seed: opts.seed ?? 1,
+    thinkS: opts.thinkS ?? 5,
+    restoreShare: opts.restoreShare ?? 0.15,
+    buttonShare: opts.buttonShare ?? 0.35,
+    drainS: opts.drainS ?? 120,
+    stallS: opts.stallS ?? 60,
+    progressS: opts.progressS ?? 10,
+    mediaScale: opts.mediaScale ?? 0.01,
   };
   if (!(Number.isInteger(o.devices) && o.devices > 0)) throw new RangeError('devices must be a positive integer');
   if (!(o.minutes > 0)) throw new RangeError('minutes must be positive');
@@ -45,7 +53,8 @@ export function soakSettings(opts: SoakOptions): SoakSettings {
   return o;
 }
 
-export const USAGE = 'usage: npm run soak -- --devices N --minutes M [--fault-rate F] [--json out.json] [--seed S] [--think S] [--drain S] [--keep]';
+export const USAGE =
+  'usage: npm run soak -- --devices N --minutes M [--fault-rate F] [--json out.json] [--seed S] [--think S] [--drain S] [--keep]';
 
 export type CommandLine = { help: true } | { help: false; opts: SoakOptions; json: string | undefined };
 
@@ -54,13 +63,25 @@ export function parseCommandLine(args?: string[]): CommandLine {
   const v = parseArgs({
     ...(args ? { args } : {}),
     options: {
-      devices: { type: 'string' }, minutes: { type: 'string' }, 'fault-rate': { type: 'string' }, json: { type: 'string' },
-      seed: { type: 'string' }, think: { type: 'string' }, drain: { type: 'string' }, keep: { type: 'boolean' }, help: { type: 'boolean' },
+      devices: { type: 'string' },
+      minutes: { type: 'string' },
+      'fault-rate': { type: 'string' },
+      json: { type: 'string' },
+      seed: { type: 'string' },
+      think: { type: 'string' },
+      drain: { type: 'string' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean' },
     },
     strict: true,
   }).values;
   if (v.help) return { help: true };
-  const num = (name: string, raw: string | undefined, dflt: number | undefined, ok: (n: number) => boolean): number | undefined => {
+  const num = (
+    name: string,
+    raw: string | undefined,
+    dflt: number | undefined,
+    ok: (n: number) => boolean,
+  ): number | undefined => {
     if (raw === undefined) return dflt;
     const n = Number(raw);
     if (!Number.isFinite(n) || !ok(n)) throw new RangeError(`--${name}: ${JSON.stringify(raw)} is not valid`);

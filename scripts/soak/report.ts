@@ -26,8 +26,16 @@ export interface SoakReport {
   };
   operations: { started: number; finished: number; byKind: Record<string, number>; restoresNotPlanned: number };
   sessions: {
-    total: number; ok: number; failedInjected: number; failedNotInjected: number;
-    errorsNotInjected: Record<string, number>; errorSamples: string[]; faultsInjected: number; reconnects: number; stalls: number; pushes: number;
+    total: number;
+    ok: number;
+    failedInjected: number;
+    failedNotInjected: number;
+    errorsNotInjected: Record<string, number>;
+    errorSamples: string[];
+    faultsInjected: number;
+    reconnects: number;
+    stalls: number;
+    pushes: number;
   };
   snapshots: { complete: number; verified: number; verifyFailed: number; prunedByRetention: number };
   /** Per DM round trip at the handsets; `handsetLoopDelayP99` is how late the handsets' own event loop ran, which that includes. */
@@ -35,7 +43,13 @@ export interface SoakReport {
   /** Complete snapshots whose backup job did not succeed, and jobs with more than one (the first 20). */
   anomalies: string[];
   anomalyCount: number;
-  serverRss: { startMB: number; maxMB: number; endMB: number; perMinute: Array<{ minute: number; maxMB: number; endMB: number }>; sparkline: string };
+  serverRss: {
+    startMB: number;
+    maxMB: number;
+    endMB: number;
+    perMinute: Array<{ minute: number; maxMB: number; endMB: number }>;
+    sparkline: string;
+  };
   throughput: { jobsCompletedPerMin: number; roundTripsPerS: number };
   serverExit: string | null;
   /** The server's own error log entries (the first 20). */
@@ -87,7 +101,16 @@ export interface ReportInput {
   serverErrors: string[];
 }
 
-export function buildReport({ options, timeline, metrics, loopDelayP99, audit, rssSamples, serverExit, serverErrors }: ReportInput): SoakReport {
+export function buildReport({
+  options,
+  timeline,
+  metrics,
+  loopDelayP99,
+  audit,
+  rssSamples,
+  serverExit,
+  serverErrors,
+}: ReportInput): SoakReport {
   const { started, stopAt, drainEnd } = timeline;
   const lostCount = audit.lostDetails.length;
   const wallS = (Date.now() - started) / 1000;
@@ -99,16 +122,25 @@ export function buildReport({ options, timeline, metrics, loopDelayP99, audit, r
     activeS: Math.round(activeS),
     drainS: Math.round((drainEnd - Math.min(stopAt, drainEnd)) / 1000),
     jobs: {
-      total: audit.total, completed: audit.completed,
-      failed: { total: audit.failedInjected + audit.failedNotInjected, injected: audit.failedInjected, notInjected: audit.failedNotInjected },
-      lost: lostCount, byKind: audit.byKind,
-      notInjectedFailures: audit.notInjectedFailures.slice(0, 20), lostDetails: audit.lostDetails.slice(0, 20),
+      total: audit.total,
+      completed: audit.completed,
+      failed: {
+        total: audit.failedInjected + audit.failedNotInjected,
+        injected: audit.failedInjected,
+        notInjected: audit.failedNotInjected,
+      },
+      lost: lostCount,
+      byKind: audit.byKind,
+      notInjectedFailures: audit.notInjectedFailures.slice(0, 20),
+      lostDetails: audit.lostDetails.slice(0, 20),
     },
     operations: metrics.ops,
     sessions: { ...metrics.sessions, pushes: metrics.pushes },
     snapshots: {
-      complete: audit.snapshots.complete, verified: audit.snapshots.complete - audit.snapshots.verifyFailed,
-      verifyFailed: audit.snapshots.verifyFailed, prunedByRetention: audit.snapshots.prunedByRetention,
+      complete: audit.snapshots.complete,
+      verified: audit.snapshots.complete - audit.snapshots.verifyFailed,
+      verifyFailed: audit.snapshots.verifyFailed,
+      prunedByRetention: audit.snapshots.prunedByRetention,
     },
     latencyMs: {
       roundTrips: sorted.length,
@@ -138,28 +170,48 @@ export function buildReport({ options, timeline, metrics, loopDelayP99, audit, r
 
 export function formatReport(r: SoakReport): string {
   const j = r.jobs;
-  const kinds = Object.entries(j.byKind).map(([k, v]) => `${k} ${Object.entries(v).map(([s, n]) => `${n} ${s}`).join(', ')}`).join('; ');
+  const kinds = Object.entries(j.byKind)
+    .map(
+      ([k, v]) =>
+        `${k} ${Object.entries(v)
+          .map(([s, n]) => `${n} ${s}`)
+          .join(', ')}`,
+    )
+    .join('; ');
   const lines = [
     `soak: ${r.options.devices} handsets, ${r.options.minutes} min (+${r.drainS} s drain), fault rate ${r.options.faultRate}, ${r.wallS} s in all`,
     `jobs        ${j.total}: ${j.completed} completed, ${j.failed.total} failed (${j.failed.injected} with an injected fault, ${j.failed.notInjected} without), ${j.lost} lost`,
     `            ${kinds}`,
-    `operations  ${r.operations.finished} of ${r.operations.started} finished (${Object.entries(r.operations.byKind).map(([k, n]) => `${n} ${k}`).join(', ')}); ${r.operations.restoresNotPlanned} restores became backups (no snapshot yet)`,
+    `operations  ${r.operations.finished} of ${r.operations.started} finished (${Object.entries(r.operations.byKind)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')}); ${r.operations.restoresNotPlanned} restores became backups (no snapshot yet)`,
     `sessions    ${r.sessions.total}: ${r.sessions.ok} ok, ${r.sessions.failedInjected} failed by ${r.sessions.faultsInjected} injected faults, ${r.sessions.failedNotInjected} failed otherwise${Object.keys(r.sessions.errorsNotInjected).length ? ` (${JSON.stringify(r.sessions.errorsNotInjected)})` : ''}; ${r.sessions.pushes} Package #0, ${r.sessions.reconnects} reconnects after a failure, ${r.sessions.stalls} check-ins after ${r.options.stallS} s of waiting`,
     `snapshots   ${r.snapshots.complete} complete, ${r.snapshots.verified} verified, ${r.snapshots.verifyFailed} damaged; ${r.snapshots.prunedByRetention} succeeded backups' snapshots removed by retention`,
     `latency     DM round trip p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms over ${r.latencyMs.roundTrips} round trips (the handsets' event loop ran up to ${r.latencyMs.handsetLoopDelayP99} ms late, p99)`,
     `throughput  ${r.throughput.jobsCompletedPerMin} jobs completed/min, ${r.throughput.roundTripsPerS} round trips/s`,
     `server RSS  start ${r.serverRss.startMB} MB, max ${r.serverRss.maxMB} MB, end ${r.serverRss.endMB} MB  ${r.serverRss.sparkline}`,
-    ...r.serverRss.perMinute.map((m) => `            minute ${String(m.minute + 1).padStart(2)}: max ${m.maxMB} MB, end ${m.endMB} MB`),
+    ...r.serverRss.perMinute.map(
+      (m) => `            minute ${String(m.minute + 1).padStart(2)}: max ${m.maxMB} MB, end ${m.endMB} MB`,
+    ),
   ];
   for (const e of r.sessions.errorSamples) lines.push(`SESSION     failed without an injected fault: ${e}`);
-  if (r.busyRetries) lines.push(`busy        ${r.busyRetries} job or plan writes from outside the server retried after "database is locked"`);
+  if (r.busyRetries)
+    lines.push(
+      `busy        ${r.busyRetries} job or plan writes from outside the server retried after "database is locked"`,
+    );
   if (r.serverExit) lines.push(`SERVER      ${r.serverExit}`);
   for (const e of r.serverErrors) lines.push(`SERVER LOG  ${e}`);
   for (const f of j.notInjectedFailures) lines.push(`FAILED      ${f}`);
   for (const l of j.lostDetails) lines.push(`LOST        ${l}`);
   if (r.anomalyCount) lines.push(`anomalies   ${r.anomalyCount} (the first ${r.anomalies.length} below)`);
   for (const a of r.anomalies) lines.push(`ANOMALY     ${a}`);
-  const warn = r.sessions.failedNotInjected ? ` (but ${r.sessions.failedNotInjected} session(s) failed without an injected fault; their handsets came back and their jobs went on)` : '';
-  lines.push(r.ok ? `result      ok: nothing lost, no job failed without an injected fault${warn}` : 'result      NOT OK: lost work, or jobs that failed without an injected fault');
+  const warn = r.sessions.failedNotInjected
+    ? ` (but ${r.sessions.failedNotInjected} session(s) failed without an injected fault; their handsets came back and their jobs went on)`
+    : '';
+  lines.push(
+    r.ok
+      ? `result      ok: nothing lost, no job failed without an injected fault${warn}`
+      : 'result      NOT OK: lost work, or jobs that failed without an injected fault',
+  );
   return lines.join('\n');
 }

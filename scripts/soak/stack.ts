@@ -56,7 +56,11 @@ export async function startStack(route: PushRoute): Promise<SoakStack> {
   });
   await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', () => resolve()));
   const gatewayUrl = `http://127.0.0.1:${(gateway.address() as { port: number }).port}/push`;
-  const closeGateway = () => new Promise<void>((resolve) => { gateway.closeAllConnections(); gateway.close(() => resolve()); });
+  const closeGateway = () =>
+    new Promise<void>((resolve) => {
+      gateway.closeAllConnections();
+      gateway.close(() => resolve());
+    });
 
   let server: SoakStack['server'];
   try {
@@ -71,7 +75,8 @@ export async function startStack(route: PushRoute): Promise<SoakStack> {
   let serverExit: string | null = null;
   let stopping = false;
   server.child.once('exit', (code, signal) => {
-    if (!stopping) serverExit ??= `the server exited during the run (${signal ?? `code ${code}`}): ${server.stderrTail().slice(-600)}`;
+    if (!stopping)
+      serverExit ??= `the server exited during the run (${signal ?? `code ${code}`}): ${server.stderrTail().slice(-600)}`;
   });
   // The server applied the migrations before it printed its address. This process then opens
   // the same database (DATABASE_URL, else the data directory's) and data directory as the CLI
@@ -91,7 +96,11 @@ export async function startStack(route: PushRoute): Promise<SoakStack> {
     throw e;
   }
   return {
-    root, stateDir, server, rss, ctx,
+    root,
+    stateDir,
+    server,
+    rss,
+    ctx,
     serverExit: () => serverExit,
     async stopServer() {
       rss.stop();

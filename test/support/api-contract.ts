@@ -11,7 +11,13 @@ import { answerSchema, apiOperation } from '@/lib/api/openapi';
 /** Builds the check for a test file's handlers, each named as the document names it ('GET /jobs/{id}'). */
 export function documentChecker(operations: ReadonlyArray<readonly [unknown, string]>) {
   const operationOf = new Map<unknown, string>(operations);
-  return function conformsToDocument(handler: unknown, status: number, body: unknown, json: boolean, sent: unknown): void {
+  return function conformsToDocument(
+    handler: unknown,
+    status: number,
+    body: unknown,
+    json: boolean,
+    sent: unknown,
+  ): void {
     const name = operationOf.get(handler);
     expect(name, 'a handler the document check knows').toBeDefined();
     const [method, template] = name!.split(' ') as [string, string];
@@ -25,7 +31,10 @@ export function documentChecker(operations: ReadonlyArray<readonly [unknown, str
     }
     if (status < 300 && sent !== undefined && op!.body instanceof z.ZodType) {
       const r = op!.body.safeParse(sent);
-      expect(r.success, `${name}: the request body the document takes: ${r.error ? JSON.stringify(r.error.issues.slice(0, 3)) : ''}`).toBe(true);
+      expect(
+        r.success,
+        `${name}: the request body the document takes: ${r.error ? JSON.stringify(r.error.issues.slice(0, 3)) : ''}`,
+      ).toBe(true);
     }
   };
 }

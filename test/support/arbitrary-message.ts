@@ -10,8 +10,25 @@
 import fc from 'fast-check';
 import type { XmlElement } from '../../lib/omadm/codec/element';
 import type {
-  Alert, Atomic, Chal, Command, Cred, Delete, Exec, Item, ItemCommand, LocInfo, MapItem, Meta,
-  Results, Sequence, Status, Sync, SyncHdr, SyncMLMessage, SyncMap,
+  Alert,
+  Atomic,
+  Chal,
+  Command,
+  Cred,
+  Delete,
+  Exec,
+  Item,
+  ItemCommand,
+  LocInfo,
+  MapItem,
+  Meta,
+  Results,
+  Sequence,
+  Status,
+  Sync,
+  SyncHdr,
+  SyncMLMessage,
+  SyncMap,
 } from '../../lib/omadm/message';
 
 const NS_METINF = 'syncml:metinf';
@@ -21,8 +38,7 @@ const PLAIN = { noNullPrototype: true } as const;
 
 /** XML whitespace: what the decoder trims from non-Data text. */
 const isXmlSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
-const trimmed = (s: string): boolean =>
-  s.length === 0 || (!isXmlSpace(s[0]!) && !isXmlSpace(s[s.length - 1]!));
+const trimmed = (s: string): boolean => s.length === 0 || (!isXmlSpace(s[0]!) && !isXmlSpace(s[s.length - 1]!));
 
 /** Any text, ASCII-heavy but with the whole Unicode range (and XML's special characters) mixed in. */
 const anyText = (maxLength = 24): fc.Arbitrary<string> =>
@@ -37,8 +53,15 @@ const text = (maxLength = 24): fc.Arbitrary<string> => anyText(maxLength).filter
 const nonEmptyText = (maxLength = 24): fc.Arbitrary<string> => text(maxLength).filter((s) => s.length > 0);
 
 const uri: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('./DevInfo/DevId', './DevDetail/SwV', './ DevDetail/HwV', 'IMEI:493005100592800',
-    'http://www.syncml.org/mgmt-server', './Vendor/a&b/<c>', './SCOMO/Inventory/Deployed/x'),
+  fc.constantFrom(
+    './DevInfo/DevId',
+    './DevDetail/SwV',
+    './ DevDetail/HwV',
+    'IMEI:493005100592800',
+    'http://www.syncml.org/mgmt-server',
+    './Vendor/a&b/<c>',
+    './SCOMO/Inventory/Deployed/x',
+  ),
   nonEmptyText(40),
 );
 
@@ -51,11 +74,16 @@ const locInfo: fc.Arbitrary<LocInfo> = fc.record(
 
 /** Leaf text inside nested XML: never empty (an empty text node does not survive encoding). */
 const leaf = (name: string, ns?: string): fc.Arbitrary<XmlElement> =>
-  fc.option(anyText().filter((s) => s.length > 0), { nil: undefined }).map((t) => ({
-    name,
-    ...(ns !== undefined ? { ns } : {}),
-    children: t === undefined ? [] : [t],
-  }));
+  fc
+    .option(
+      anyText().filter((s) => s.length > 0),
+      { nil: undefined },
+    )
+    .map((t) => ({
+      name,
+      ...(ns !== undefined ? { ns } : {}),
+      children: t === undefined ? [] : [t],
+    }));
 
 /** MetInf elements the mapping does not model, kept raw in Meta.extra. */
 const metaExtra: fc.Arbitrary<XmlElement> = fc.oneof(
@@ -88,7 +116,9 @@ export const arbMeta: fc.Arbitrary<Meta> = fc.record(
 
 /** Nested XML in Data: a DS Anchor, as a Status for an Alert carries it. */
 const dataXml: fc.Arbitrary<XmlElement[]> = fc.array(
-  fc.tuple(leaf('Last'), leaf('Next')).map(([l, n]): XmlElement => ({ name: 'Anchor', ns: NS_METINF, children: [l, n] })),
+  fc
+    .tuple(leaf('Last'), leaf('Next'))
+    .map(([l, n]): XmlElement => ({ name: 'Anchor', ns: NS_METINF, children: [l, n] })),
   { minLength: 1, maxLength: 2 },
 );
 
@@ -220,8 +250,17 @@ export function arbMessage(opts: ArbMessageOptions = {}): fc.Arbitrary<SyncMLMes
   );
 
   const simple: fc.Arbitrary<Command> = fc.oneof(
-    status, results, alert, itemCommand('Get'), itemCommand('Add'), itemCommand('Replace'),
-    itemCommand('Copy'), itemCommand('Put'), del, exec, map,
+    status,
+    results,
+    alert,
+    itemCommand('Get'),
+    itemCommand('Add'),
+    itemCommand('Replace'),
+    itemCommand('Copy'),
+    itemCommand('Put'),
+    del,
+    exec,
+    map,
   );
 
   const nested = (depth: number): fc.Arbitrary<Command> => {
@@ -231,7 +270,7 @@ export function arbMessage(opts: ArbMessageOptions = {}): fc.Arbitrary<SyncMLMes
       fc.record(
         { kind: fc.constant(kind), cmdId: int(), noResp, meta: arbMeta, commands: inner },
         { noNullPrototype: true, requiredKeys: ['kind', 'cmdId', 'commands'] },
-      ) as unknown as fc.Arbitrary<(K extends 'Atomic' ? Atomic : Sequence)>;
+      ) as unknown as fc.Arbitrary<K extends 'Atomic' ? Atomic : Sequence>;
     const sync: fc.Arbitrary<Sync> = fc.record(
       {
         kind: fc.constant('Sync' as const),
@@ -265,11 +304,17 @@ export function arbMessage(opts: ArbMessageOptions = {}): fc.Arbitrary<SyncMLMes
     { noNullPrototype: true, requiredKeys: ['verDTD', 'verProto', 'sessionId', 'msgId', 'target', 'source'] },
   );
 
-  return fc.record({
-    hdr,
-    body: fc.record({
-      commands: fc.array(nested(opts.maxNesting ?? 2), { maxLength: 5 }),
-      final: fc.boolean(),
-    }, PLAIN),
-  }, PLAIN);
+  return fc.record(
+    {
+      hdr,
+      body: fc.record(
+        {
+          commands: fc.array(nested(opts.maxNesting ?? 2), { maxLength: 5 }),
+          final: fc.boolean(),
+        },
+        PLAIN,
+      ),
+    },
+    PLAIN,
+  );
 }

@@ -31,7 +31,11 @@ export function subscriberViewer(subscriberId: string, email = `sub-${subscriber
   return { userId: `user-${subscriberId}`, email, role: 'subscriber', subscriberId };
 }
 
-export interface TempContext { ctx: AppContext; dir: string; close: () => Promise<void> }
+export interface TempContext {
+  ctx: AppContext;
+  dir: string;
+  close: () => Promise<void>;
+}
 
 export async function tempContext(prefix = 'rewind-app-'): Promise<TempContext> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -39,5 +43,12 @@ export async function tempContext(prefix = 'rewind-app-'): Promise<TempContext> 
   const db = await testDb(dir);
   const ctx: AppContext = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
   setContext(ctx);
-  return { ctx, dir, close: async () => { await closeDb(ctx.db); fs.rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    ctx,
+    dir,
+    close: async () => {
+      await closeDb(ctx.db);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -42,13 +42,20 @@ export async function spawnChildServer(opts: {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'start.ts'), '--protocol-only'], {
     cwd: ROOT,
     env: {
-      ...parentEnv, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...opts.env,
-      PORT: String(opts.port ?? 0), HOST: '127.0.0.1', DATA_DIR: opts.dataDir,
+      ...parentEnv,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      ...opts.env,
+      PORT: String(opts.port ?? 0),
+      HOST: '127.0.0.1',
+      DATA_DIR: opts.dataDir,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  const keep = (b: Buffer) => { out = (out + b.toString('utf8')).slice(-KEEP); };
+  const keep = (b: Buffer) => {
+    out = (out + b.toString('utf8')).slice(-KEEP);
+  };
   proc.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
 
@@ -60,7 +67,10 @@ export async function spawnChildServer(opts: {
     proc.stdout!.on('data', (b: Buffer) => {
       keep(b);
       const m = READY.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]!); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
     });
     proc.once('exit', (code, signal) => {
       clearTimeout(timer);
@@ -76,7 +86,10 @@ export async function spawnChildServer(opts: {
     clearTimeout(late);
   };
   return {
-    proc, port, dmUrl: `http://127.0.0.1:${port}/dm`, dataDir: opts.dataDir,
+    proc,
+    port,
+    dmUrl: `http://127.0.0.1:${port}/dm`,
+    dataDir: opts.dataDir,
     output: () => out,
     kill: () => end('SIGKILL'),
     stop: () => end('SIGTERM'),

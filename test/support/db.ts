@@ -6,7 +6,6 @@
 import pg from 'pg';
 import { dbFile, openDb, openPgDb, type Db } from '@/db/client';
 
-
 /** The PostgreSQL pass is running (or a test asked for PostgreSQL and one is available). */
 export function testingPg(): boolean {
   return process.env.REWIND_TEST_DB === 'pg';
@@ -53,7 +52,7 @@ export async function testDb(dataDir?: string): Promise<Db> {
 
 /** Where a child process should find the same database: DATABASE_URL for PostgreSQL. */
 export function databaseEnv(db: Db): Record<string, string> {
-  const url = (db as unknown as { $client: { options?: { connectionString?: string } } }).$client.options?.connectionString;
+  const url = (db as unknown as { $client: { options?: { connectionString?: string } } }).$client.options
+    ?.connectionString;
   return url ? { DATABASE_URL: url } : {};
 }
-

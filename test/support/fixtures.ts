@@ -34,7 +34,14 @@ export async function seedSnapshot(
     const bytes = typeof n.value === 'string' ? new TextEncoder().encode(n.value) : n.value;
     const { hash, created } = await blobs.put(bytes, await deviceKeyOwner(db, deviceId));
     if ((await recordBlob(db, hash, bytes.length)) && created) newBytes += bytes.length;
-    entries.push({ path, category: n.category, format: n.format ?? (typeof n.value === 'string' ? 'chr' : 'bin'), ...(n.type ? { type: n.type } : {}), size: bytes.length, hash });
+    entries.push({
+      path,
+      category: n.category,
+      format: n.format ?? (typeof n.value === 'string' ? 'chr' : 'bin'),
+      ...(n.type ? { type: n.type } : {}),
+      size: bytes.length,
+      hash,
+    });
   }
   const categories = [...new Set(entries.map((e) => e.category))];
   const snap = await insertSnapshot(db, { deviceId, trigger: opts.trigger ?? 'on-demand', categories });
@@ -43,9 +50,22 @@ export async function seedSnapshot(
   await recordBlob(db, hash, manifest.length);
   const at = opts.at ?? Date.now();
   await updateSnapshot(db, snap.id, {
-    status: 'complete', rootHash: hash, entries: entries.length, bytes: logicalSize(entries), newBytes, startedAt: at - 1000, completedAt: at,
+    status: 'complete',
+    rootHash: hash,
+    entries: entries.length,
+    bytes: logicalSize(entries),
+    newBytes,
+    startedAt: at - 1000,
+    completedAt: at,
   });
-  return { ...snap, status: 'complete', rootHash: hash, entries: entries.length, startedAt: at - 1000, completedAt: at };
+  return {
+    ...snap,
+    status: 'complete',
+    rootHash: hash,
+    entries: entries.length,
+    startedAt: at - 1000,
+    completedAt: at,
+  };
 }
 
 const AV = './SCOMO/Inventory/Deployed/av';

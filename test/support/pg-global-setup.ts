@@ -37,7 +37,9 @@ export default async function setup(): Promise<() => Promise<void>> {
 
 /** Drops the test databases and templates of the runs `which` picks. */
 async function dropDatabases(admin: pg.Client, which: (run: string) => boolean): Promise<void> {
-  const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname ~ '^rewind_(t|tpl)_'");
+  const { rows } = await admin.query<{ datname: string }>(
+    "select datname from pg_database where datname ~ '^rewind_(t|tpl)_'",
+  );
   // Templates last: a copy cannot be made of a template being dropped, nor the reverse.
   rows.sort((a, b) => Number(a.datname.startsWith('rewind_tpl_')) - Number(b.datname.startsWith('rewind_tpl_')));
   for (const { datname } of rows) {

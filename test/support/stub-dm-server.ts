@@ -108,12 +108,27 @@ export class StubDmServer {
     this.rounds.set(key, round);
     const id = acc.identity;
     const first = round === 1;
-    if (first && !verifyCred(msg.hdr.cred, 'md5', { user: id.clientUser, password: id.clientPassword }, nonceBytes(acc.clientNonce))) this.credFailures++;
+    if (
+      first &&
+      !verifyCred(
+        msg.hdr.cred,
+        'md5',
+        { user: id.clientUser, password: id.clientPassword },
+        nonceBytes(acc.clientNonce),
+      )
+    )
+      this.credFailures++;
     let cmdId = 0;
     const out: Command[] = [];
     const hdrStatus: Status = {
-      kind: 'Status', cmdId: ++cmdId, msgRef: msg.hdr.msgId, cmdRef: 0, cmd: 'SyncHdr',
-      targetRef: [msg.hdr.target.locURI], sourceRef: [msg.hdr.source.locURI], data: first ? '212' : '200',
+      kind: 'Status',
+      cmdId: ++cmdId,
+      msgRef: msg.hdr.msgId,
+      cmdRef: 0,
+      cmd: 'SyncHdr',
+      targetRef: [msg.hdr.target.locURI],
+      sourceRef: [msg.hdr.source.locURI],
+      data: first ? '212' : '200',
     };
     if (first) {
       acc.clientNonce = newNonce();
@@ -136,8 +151,12 @@ export class StubDmServer {
     }
     for (const c of this.script({ devId, sessionId: sid, round, msg })) out.push({ ...c, cmdId: ++cmdId } as Command);
     const hdr: SyncMLMessage['hdr'] = {
-      verDTD: '1.2', verProto: 'DM/1.2', sessionId: sid, msgId: round,
-      target: { locURI: devId }, source: { locURI: `${this.url}/dm` },
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: sid,
+      msgId: round,
+      target: { locURI: devId },
+      source: { locURI: `${this.url}/dm` },
     };
     if (first && this.respUri !== undefined) hdr.respURI = `${this.respUri}/${sid}`;
     if (first) hdr.cred = makeCred('md5', { user: id.serverId, password: id.serverPassword }, nonceBytes(credNonce));
@@ -145,7 +164,9 @@ export class StubDmServer {
   }
 
   sessionIds(devId?: string): string[] {
-    return [...this.rounds.keys()].filter((k) => devId === undefined || k.startsWith(`${devId}\n`)).map((k) => k.split('\n')[1]!);
+    return [...this.rounds.keys()]
+      .filter((k) => devId === undefined || k.startsWith(`${devId}\n`))
+      .map((k) => k.split('\n')[1]!);
   }
 
   results(): Results[] {

@@ -18,7 +18,11 @@ export interface TestFleet extends TestServer {
 }
 
 export async function startTestFleet(opts: {
-  devices: number; seed: number; mediaScale?: number; encoding?: 'xml' | 'wbxml' | 'mixed'; models?: string[];
+  devices: number;
+  seed: number;
+  mediaScale?: number;
+  encoding?: 'xml' | 'wbxml' | 'mixed';
+  models?: string[];
   /** Publish the virtual catalog with payloads of this many KB. */
   catalogKb?: number;
   /** Settings for the server (e.g. BLOB_STORE for an object store). */
@@ -27,15 +31,27 @@ export async function startTestFleet(opts: {
   const srv = await startTestServer(opts.env ? { env: opts.env } : {});
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-fleet-'));
   const handsets = openFleet({
-    server: srv.dmUrl, devices: opts.devices, stateDir, encoding: opts.encoding ?? 'mixed', auth: 'md5',
-    mediaScale: opts.mediaScale ?? 0.02, seed: opts.seed, ...(opts.models ? { models: opts.models } : {}),
+    server: srv.dmUrl,
+    devices: opts.devices,
+    stateDir,
+    encoding: opts.encoding ?? 'mixed',
+    auth: 'md5',
+    mediaScale: opts.mediaScale ?? 0.02,
+    seed: opts.seed,
+    ...(opts.models ? { models: opts.models } : {}),
   });
   await describeVirtualModels(srv.ctx.db);
   if (opts.catalogKb) await publishVirtualCatalog(srv.ctx, { kb: opts.catalogKb });
-  await provisionFleet(srv.ctx.db, handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })), { inprocPush: true });
+  await provisionFleet(
+    srv.ctx.db,
+    handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })),
+    { inprocPush: true },
+  );
   for (const h of handsets) h.listen(srv.ctx.push.inproc);
   return {
-    ...srv, handsets, stateDir,
+    ...srv,
+    handsets,
+    stateDir,
     async close() {
       await srv.close();
       fs.rmSync(stateDir, { recursive: true, force: true });

@@ -22,15 +22,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: {
-  dataDir?: string; port?: number; env?: Partial<Env>;
-  /** The database to serve (the caller's to close); by default DATA_DIR/rewind.db, or a fresh PostgreSQL database in the PostgreSQL pass. */
-  db?: Db;
-} = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: {
+    dataDir?: string;
+    port?: number;
+    env?: Partial<Env>;
+    /** The database to serve (the caller's to close); by default DATA_DIR/rewind.db, or a fresh PostgreSQL database in the PostgreSQL pass. */
+    db?: Db;
+  } = {},
+): Promise<TestServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-test-'));
   const base = env();
   const e = { ...base, ...opts.env, DATA_DIR: dataDir, dataDir };
-  const db = opts.db ?? await testDb(dataDir);
+  const db = opts.db ?? (await testDb(dataDir));
   const ctx: AppContext = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
   setContext(ctx);
   const server = await startServer({ port: opts.port ?? 0, host: '127.0.0.1', next: false });

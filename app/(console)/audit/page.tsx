@@ -1,6 +1,16 @@
 import Link from 'next/link';
 import { AuditDetails } from '@/components/audit-details';
-import { ButtonLink, Card, EmptyState, PageHeader, Table, buttonClass, inputClass, tdClass, thClass } from '@/components/ui';
+import {
+  ButtonLink,
+  Card,
+  EmptyState,
+  PageHeader,
+  Table,
+  buttonClass,
+  inputClass,
+  tdClass,
+  thClass,
+} from '@/components/ui';
 import { auditPage, auditQueryOf, type AuditQuery } from '@/lib/audit/views';
 import { getContext } from '@/lib/core/context';
 import { formatTime } from '@/lib/core/format';
@@ -13,7 +23,11 @@ function href(path: string, q: AuditQuery): string {
   return s ? `${path}?${s}` : path;
 }
 
-export default async function AuditPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function AuditPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   await requireViewer(['agent', 'admin']);
   const q = auditQueryOf(await searchParams);
   const { before, ...filters } = q;
@@ -22,49 +36,119 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
   const filtered = Object.keys(filters).length > 0;
   return (
     <div className="space-y-6">
-      <PageHeader title="Audit log" subtitle="Every agent and admin action, API and CLI write, and every answer a handset's user gave to a prompt; newest first."
-        actions={<a href={href('/audit/export', filters)} className={buttonClass('secondary')} download>Export CSV</a>} />
+      <PageHeader
+        title="Audit log"
+        subtitle="Every agent and admin action, API and CLI write, and every answer a handset's user gave to a prompt; newest first."
+        actions={
+          <a href={href('/audit/export', filters)} className={buttonClass('secondary')} download>
+            Export CSV
+          </a>
+        }
+      />
       <Card>
-        <form method="get" className="grid grid-cols-1 gap-3 sm:grid-cols-4 sm:items-end" role="search" aria-label="Filter the audit log">
+        <form
+          method="get"
+          className="grid grid-cols-1 gap-3 sm:grid-cols-4 sm:items-end"
+          role="search"
+          aria-label="Filter the audit log"
+        >
           <div>
-            <label htmlFor="audit-devId" className="block text-sm font-medium">Handset (DevId)</label>
-            <input id="audit-devId" name="devId" defaultValue={q.devId ?? ''} placeholder="IMEI:356938035643809" className={inputClass} />
+            <label htmlFor="audit-devId" className="block text-sm font-medium">
+              Handset (DevId)
+            </label>
+            <input
+              id="audit-devId"
+              name="devId"
+              defaultValue={q.devId ?? ''}
+              placeholder="IMEI:356938035643809"
+              className={inputClass}
+            />
           </div>
           <div>
-            <label htmlFor="audit-actor" className="block text-sm font-medium">Person</label>
-            <input id="audit-actor" name="actor" defaultValue={q.actor ?? ''} placeholder="ada@example.com or handset:*" className={inputClass} aria-describedby="audit-star" />
+            <label htmlFor="audit-actor" className="block text-sm font-medium">
+              Person
+            </label>
+            <input
+              id="audit-actor"
+              name="actor"
+              defaultValue={q.actor ?? ''}
+              placeholder="ada@example.com or handset:*"
+              className={inputClass}
+              aria-describedby="audit-star"
+            />
           </div>
           <div>
-            <label htmlFor="audit-action" className="block text-sm font-medium">Action</label>
-            <input id="audit-action" name="action" defaultValue={q.action ?? ''} placeholder="policy.updated or consent.*" className={inputClass} aria-describedby="audit-star" />
+            <label htmlFor="audit-action" className="block text-sm font-medium">
+              Action
+            </label>
+            <input
+              id="audit-action"
+              name="action"
+              defaultValue={q.action ?? ''}
+              placeholder="policy.updated or consent.*"
+              className={inputClass}
+              aria-describedby="audit-star"
+            />
           </div>
           <div className="flex gap-2">
-            <button type="submit" className={buttonClass('primary')}>Filter</button>
+            <button type="submit" className={buttonClass('primary')}>
+              Filter
+            </button>
             {filtered ? <ButtonLink href="/audit">Clear</ButtonLink> : null}
           </div>
-          <p id="audit-star" className="text-xs text-slate-500 sm:col-span-4">Exact matches; end a person or action with * for everything that starts with it.</p>
+          <p id="audit-star" className="text-xs text-slate-500 sm:col-span-4">
+            Exact matches; end a person or action with * for everything that starts with it.
+          </p>
         </form>
       </Card>
       <Card>
         {rows.length === 0 ? (
           <EmptyState title={filtered ? 'Nothing matches these filters' : 'Nothing has been recorded yet'}>
-            {filtered ? 'Check the DevId, person or action, or clear the filters.' : 'Actions appear here as people and handsets take them.'}
+            {filtered
+              ? 'Check the DevId, person or action, or clear the filters.'
+              : 'Actions appear here as people and handsets take them.'}
           </EmptyState>
         ) : (
           <Table caption="Audit events, newest first">
             <thead>
-              <tr><th className={thClass}>When (UTC)</th><th className={thClass}>Who</th><th className={thClass}>Action</th><th className={thClass}>Handset</th><th className={thClass}>Details</th></tr>
+              <tr>
+                <th className={thClass}>When (UTC)</th>
+                <th className={thClass}>Who</th>
+                <th className={thClass}>Action</th>
+                <th className={thClass}>Handset</th>
+                <th className={thClass}>Details</th>
+              </tr>
             </thead>
             <tbody>
               {rows.map((e) => (
                 <tr key={e.id}>
-                  <td className={`${tdClass} whitespace-nowrap tabular-nums`}><time dateTime={new Date(e.at).toISOString()}>{formatTime(e.at)}</time></td>
-                  <td className={`${tdClass} break-all`}><Link href={href('/audit', { ...filters, actor: e.actor })} className="hover:underline">{e.actor}</Link></td>
-                  <td className={tdClass}><Link href={href('/audit', { ...filters, action: e.action })} className="font-mono hover:underline">{e.action}</Link></td>
-                  <td className={`${tdClass} font-mono`}>
-                    {e.devId && e.deviceId ? <Link href={`/devices/${e.deviceId}`} className="text-sky-700 hover:underline">{e.devId}</Link> : e.deviceId ? <span className="text-slate-500">removed</span> : ''}
+                  <td className={`${tdClass} whitespace-nowrap tabular-nums`}>
+                    <time dateTime={new Date(e.at).toISOString()}>{formatTime(e.at)}</time>
                   </td>
-                  <td className={tdClass}><AuditDetails json={e.details} /></td>
+                  <td className={`${tdClass} break-all`}>
+                    <Link href={href('/audit', { ...filters, actor: e.actor })} className="hover:underline">
+                      {e.actor}
+                    </Link>
+                  </td>
+                  <td className={tdClass}>
+                    <Link href={href('/audit', { ...filters, action: e.action })} className="font-mono hover:underline">
+                      {e.action}
+                    </Link>
+                  </td>
+                  <td className={`${tdClass} font-mono`}>
+                    {e.devId && e.deviceId ? (
+                      <Link href={`/devices/${e.deviceId}`} className="text-sky-700 hover:underline">
+                        {e.devId}
+                      </Link>
+                    ) : e.deviceId ? (
+                      <span className="text-slate-500">removed</span>
+                    ) : (
+                      ''
+                    )}
+                  </td>
+                  <td className={tdClass}>
+                    <AuditDetails json={e.details} />
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -15,12 +15,30 @@ vi.mock('@/lib/server/session', async (orig) => ({
 
 let t: Awaited<ReturnType<typeof tempContext>>;
 let ada: { id: string; subscriberId: string | null };
-const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
+const base = {
+  manufacturer: 'Nimbus',
+  model: 'N1',
+  serverId: 'rewind',
+  clientAuth: 'md5' as const,
+  clientUser: 'u',
+  clientPass: 'p',
+  serverPass: 's',
+};
 
 beforeAll(async () => {
   t = await tempContext();
-  ada = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
-  await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob Other', msisdn: '447700900456' });
+  ada = await provisionDevice(t.ctx.db, {
+    ...base,
+    devId: 'IMEI:356938035643809',
+    subscriber: 'Ada Lovelace',
+    msisdn: '447700900123',
+  });
+  await provisionDevice(t.ctx.db, {
+    ...base,
+    devId: 'IMEI:490154203237518',
+    subscriber: 'Bob Other',
+    msisdn: '447700900456',
+  });
 });
 afterAll(() => t.close());
 
@@ -55,11 +73,20 @@ describe('subscriberActivity', () => {
     const db = t.ctx.db;
     const old = await insertSnapshot(db, { deviceId: ada.id, trigger: 'scheduled', categories: ['settings'] });
     await updateSnapshot(db, old.id, { status: 'complete', startedAt: 1_000, completedAt: 2_000 });
-    const job = await insertJob(db, { deviceId: ada.id, kind: 'restore', payload: { planId: 'plan-1', actor: 'test' } });
+    const job = await insertJob(db, {
+      deviceId: ada.id,
+      kind: 'restore',
+      payload: { planId: 'plan-1', actor: 'test' },
+    });
     const entries = await subscriberActivity(db, ada.subscriberId!, 10);
     expect(entries.map((e) => (e.type === 'job' ? e.job.id : e.snapshot.id))).toEqual([job.id, old.id]);
     expect(entries.every((e) => e.devId === 'IMEI:356938035643809')).toBe(true);
-    const bob = await provisionDevice(db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob Other', msisdn: '447700900456' });
+    const bob = await provisionDevice(db, {
+      ...base,
+      devId: 'IMEI:490154203237518',
+      subscriber: 'Bob Other',
+      msisdn: '447700900456',
+    });
     expect(await subscriberActivity(db, bob.subscriberId!, 10)).toEqual([]);
   });
 });

@@ -16,23 +16,53 @@ export default async function PortalPage() {
   const mine = await portalDevices(getContext().db, viewer);
   return (
     <div>
-      <PageHeader title="My devices" subtitle="Your handsets and their backups. Back up now, or restore from any backup." />
+      <PageHeader
+        title="My devices"
+        subtitle="Your handsets and their backups. Back up now, or restore from any backup."
+      />
       {mine.length === 0 ? (
-        <EmptyState title="No handset is registered to you yet">When your operator registers a handset to you, it shows here.</EmptyState>
+        <EmptyState title="No handset is registered to you yet">
+          When your operator registers a handset to you, it shows here.
+        </EmptyState>
       ) : (
         <ul className="grid gap-4 md:grid-cols-2">
           {mine.map((d) => (
             <li key={d.id}>
-              <Card title={<Link href={`/portal/devices/${d.id}`} className="underline decoration-slate-300 hover:decoration-slate-900">{d.name}</Link>}>
-                <Facts items={[
-                  ['Handset', <span key="id" className="font-mono">{d.devId}</span>],
-                  ['Firmware', d.firmware ?? 'not reported yet'],
-                  ['Last seen', d.lastSeen],
-                  ['Last backup', d.lastBackup],
-                ]} />
+              <Card
+                title={
+                  <Link
+                    href={`/portal/devices/${d.id}`}
+                    className="underline decoration-slate-300 hover:decoration-slate-900"
+                  >
+                    {d.name}
+                  </Link>
+                }
+              >
+                <Facts
+                  items={[
+                    [
+                      'Handset',
+                      <span key="id" className="font-mono">
+                        {d.devId}
+                      </span>,
+                    ],
+                    ['Firmware', d.firmware ?? 'not reported yet'],
+                    ['Last seen', d.lastSeen],
+                    ['Last backup', d.lastBackup],
+                  ]}
+                />
                 <div className="mt-3 flex flex-wrap items-start gap-3">
-                  <div className="min-w-0 flex-1"><PortalBackupNow deviceId={d.id} label={d.name} action={backUpNowAction} runningJobId={d.pendingBackupId} /></div>
-                  <Link href={`/portal/devices/${d.id}`} className="text-sm text-sky-800 underline">My backups</Link>
+                  <div className="min-w-0 flex-1">
+                    <PortalBackupNow
+                      deviceId={d.id}
+                      label={d.name}
+                      action={backUpNowAction}
+                      runningJobId={d.pendingBackupId}
+                    />
+                  </div>
+                  <Link href={`/portal/devices/${d.id}`} className="text-sm text-sky-800 underline">
+                    My backups
+                  </Link>
                 </div>
               </Card>
             </li>

@@ -21,24 +21,60 @@ let me: string;
 
 beforeAll(async () => {
   t = await tempContext();
-  const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
-  const a = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123' });
-  const b = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518', subscriber: 'Bob Other', msisdn: '447700900456' });
+  const base = {
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5' as const,
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+  };
+  const a = await provisionDevice(t.ctx.db, {
+    ...base,
+    devId: 'IMEI:356938035643809',
+    subscriber: 'Ada Lovelace',
+    msisdn: '447700900123',
+  });
+  const b = await provisionDevice(t.ctx.db, {
+    ...base,
+    devId: 'IMEI:490154203237518',
+    subscriber: 'Bob Other',
+    msisdn: '447700900456',
+  });
   me = a.subscriberId!;
   const nodes = {
     './AppData': { category: 'appdata' as const },
     './AppData/Wallpapers/Beach': { category: 'appdata' as const, value: PNG, type: 'image/png', format: 'bin' },
-    './AppData/Ringtones/Tune': { category: 'appdata' as const, value: new Uint8Array([0x49, 0x44, 0x33]), type: 'Audio/MPEG; rate=44100', format: 'bin' },
-    './AppData/Wallpapers/Vector': { category: 'appdata' as const, value: '<svg onload="alert(1)"/>', type: 'image/svg+xml', format: 'chr' },
+    './AppData/Ringtones/Tune': {
+      category: 'appdata' as const,
+      value: new Uint8Array([0x49, 0x44, 0x33]),
+      type: 'Audio/MPEG; rate=44100',
+      format: 'bin',
+    },
+    './AppData/Wallpapers/Vector': {
+      category: 'appdata' as const,
+      value: '<svg onload="alert(1)"/>',
+      type: 'image/svg+xml',
+      format: 'chr',
+    },
     './AppData/Page': { category: 'appdata' as const, value: HTML, type: 'text/html', format: 'chr' },
-    './AppData/Midi': { category: 'appdata' as const, value: new Uint8Array([0x4d, 0x54]), type: 'audio/midi', format: 'bin' },
+    './AppData/Midi': {
+      category: 'appdata' as const,
+      value: new Uint8Array([0x4d, 0x54]),
+      type: 'audio/midi',
+      format: 'bin',
+    },
   };
   mine = (await seedSnapshot(t.ctx.db, t.ctx.blobs, a.id, nodes)).id;
   theirs = (await seedSnapshot(t.ctx.db, t.ctx.blobs, b.id, nodes)).id;
 });
 afterAll(() => t.close());
 
-const get = (id: string, path: string) => GET(new Request(`http://x/media/${id}?path=${encodeURIComponent(path)}`), { params: Promise.resolve({ snapshotId: id }) });
+const get = (id: string, path: string) =>
+  GET(new Request(`http://x/media/${id}?path=${encodeURIComponent(path)}`), {
+    params: Promise.resolve({ snapshotId: id }),
+  });
 
 describe('/media/<snapshot>', () => {
   it('serves an allow-listed picture under its own type, inline, never sniffed', async () => {
@@ -85,6 +121,8 @@ describe('/media/<snapshot>', () => {
     expect((await get(mine, './AppData/Nothing')).status).toBe(404);
     expect((await get(mine, './AppData')).status).toBe(404);
     expect((await get(mine, '/etc/passwd')).status).toBe(404);
-    expect((await GET(new Request(`http://x/media/${mine}`), { params: Promise.resolve({ snapshotId: mine }) })).status).toBe(404);
+    expect(
+      (await GET(new Request(`http://x/media/${mine}`), { params: Promise.resolve({ snapshotId: mine }) })).status,
+    ).toBe(404);
   });
 });

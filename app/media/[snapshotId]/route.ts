@@ -7,7 +7,10 @@ import { mediaHeaders } from '@/lib/backup/snapshot-views';
 export const dynamic = 'force-dynamic';
 
 function notFound(): Response {
-  return new Response('Not found', { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' } });
+  return new Response('Not found', {
+    status: 404,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' },
+  });
 }
 
 /**
@@ -19,7 +22,8 @@ function notFound(): Response {
  */
 export async function GET(req: Request, { params }: { params: Promise<{ snapshotId: string }> }): Promise<Response> {
   const viewer = await getViewer();
-  if (!viewer) return new Response('Please sign in', { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  if (!viewer)
+    return new Response('Please sign in', { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   const { snapshotId } = await params;
   const path = new URL(req.url).searchParams.get('path');
   if (!path || path.length > 1024 || !path.startsWith('./')) return notFound();

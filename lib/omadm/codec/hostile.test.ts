@@ -25,8 +25,10 @@ function timed<T>(f: () => T): { value: T; ms: number } {
   return { value, ms: performance.now() - t0 };
 }
 
-const HDR = '<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>t</LocURI></Target><Source><LocURI>s</LocURI></Source></SyncHdr>';
-const msg = (body: string, hdr = HDR): string => `<SyncML xmlns="SYNCML:SYNCML1.2">${hdr}<SyncBody>${body}</SyncBody></SyncML>`;
+const HDR =
+  '<SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>t</LocURI></Target><Source><LocURI>s</LocURI></Source></SyncHdr>';
+const msg = (body: string, hdr = HDR): string =>
+  `<SyncML xmlns="SYNCML:SYNCML1.2">${hdr}<SyncBody>${body}</SyncBody></SyncML>`;
 
 describe('hostile XML', () => {
   it('refuses a DOCTYPE with entities (billion laughs) before expanding anything', () => {
@@ -60,7 +62,9 @@ describe('hostile XML', () => {
     expect(value).toBe('too-deep');
     expect(ms).toBeLessThan(500); // generous for a loaded machine: the failure mode is seconds or a hang
     expect(parseXml(deep, { maxDepth: 20_000 }).name).toBe('A');
-    expect(code(() => decodeMessage(enc(msg('<Atomic><CmdID>1</CmdID>'.repeat(100) + '</Atomic>'.repeat(100))), 'xml'))).toBe('too-deep');
+    expect(
+      code(() => decodeMessage(enc(msg('<Atomic><CmdID>1</CmdID>'.repeat(100) + '</Atomic>'.repeat(100))), 'xml')),
+    ).toBe('too-deep');
   });
 
   it('caps namespace prefixes in scope, so declaring them cannot go quadratic', () => {
@@ -101,8 +105,8 @@ describe('hostile XML', () => {
   it('prototype names are plain data', () => {
     const before = Object.getOwnPropertyNames(Object.prototype).sort();
     const doc = msg(
-      '<__proto__><polluted>yes</polluted></__proto__><constructor><prototype><polluted>yes</polluted></prototype></constructor>'
-      + '<Get><CmdID>1</CmdID><Item><Target><LocURI>x</LocURI></Target><Meta><__proto__ xmlns="syncml:metinf">p</__proto__><constructor xmlns="syncml:metinf">c</constructor></Meta></Item></Get>',
+      '<__proto__><polluted>yes</polluted></__proto__><constructor><prototype><polluted>yes</polluted></prototype></constructor>' +
+        '<Get><CmdID>1</CmdID><Item><Target><LocURI>x</LocURI></Target><Meta><__proto__ xmlns="syncml:metinf">p</__proto__><constructor xmlns="syncml:metinf">c</constructor></Meta></Item></Get>',
     );
     const root = parseXml(doc);
     expect(root.children[1]).toMatchObject({ name: 'SyncBody' });
@@ -116,7 +120,8 @@ describe('hostile XML', () => {
   });
 
   it('bounds numbers', () => {
-    const st = (n: string) => msg(`<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>${n}</CmdRef><Cmd>Get</Cmd><Data>200</Data></Status>`);
+    const st = (n: string) =>
+      msg(`<Status><CmdID>1</CmdID><MsgRef>1</MsgRef><CmdRef>${n}</CmdRef><Cmd>Get</Cmd><Data>200</Data></Status>`);
     expect(code(() => decodeMessage(enc(st('-1')), 'xml'))).toBe('invalid');
     expect(code(() => decodeMessage(enc(st('1e3')), 'xml'))).toBe('invalid');
     expect(code(() => decodeMessage(enc(st('99999999999')), 'xml'))).toBe('invalid');
@@ -136,16 +141,52 @@ describe('fuzz', () => {
 
   it('random bytes: parse returns or throws DecodeError', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 512 }), (b) => { onlyDecodeErrors(() => decodeMessage(b, 'xml')); }),
+      fc.property(fc.uint8Array({ maxLength: 512 }), (b) => {
+        onlyDecodeErrors(() => decodeMessage(b, 'xml'));
+      }),
       { numRuns: 3000 },
     );
   });
 
   it('random XML-ish token soup: parse returns or throws DecodeError', () => {
     const token = fc.constantFrom(
-      '<', '>', '/', '</', '/>', '<?', '?>', '<!--', '-->', '<![CDATA[', ']]>', '&', ';', '&amp;', '&#', '&#x',
-      '"', "'", '=', ' ', '\n', 'xmlns', 'xmlns:m', 'm:', 'SyncML', 'SyncHdr', 'SyncBody', 'Status', 'CmdID',
-      'Data', 'Item', 'Meta', 'Final', 'A', '1', '\u00e9', '\uFEFF',
+      '<',
+      '>',
+      '/',
+      '</',
+      '/>',
+      '<?',
+      '?>',
+      '<!--',
+      '-->',
+      '<![CDATA[',
+      ']]>',
+      '&',
+      ';',
+      '&amp;',
+      '&#',
+      '&#x',
+      '"',
+      "'",
+      '=',
+      ' ',
+      '\n',
+      'xmlns',
+      'xmlns:m',
+      'm:',
+      'SyncML',
+      'SyncHdr',
+      'SyncBody',
+      'Status',
+      'CmdID',
+      'Data',
+      'Item',
+      'Meta',
+      'Final',
+      'A',
+      '1',
+      '\u00e9',
+      '\uFEFF',
     );
     fc.assert(
       fc.property(fc.array(token, { maxLength: 80 }), (parts) => {
@@ -174,13 +215,39 @@ describe('fuzz', () => {
 
   it('element trees that are not SyncML map to invalid, never crash', () => {
     const el = fc.letrec((tie) => ({
-      node: fc.record({
-        name: fc.constantFrom('SyncML', 'SyncHdr', 'SyncBody', 'Status', 'Alert', 'Item', 'Meta', 'Data', 'CmdID', 'Atomic', 'Map', 'MapItem', 'Target', 'LocURI', 'Chal', 'Cred', 'Anchor', 'MetInf'),
-        children: fc.array(fc.oneof(fc.constantFrom('1', 'x', ''), fc.uint8Array({ maxLength: 3 }), tie('node')), { maxLength: 4 }),
-      }, { noNullPrototype: true }),
+      node: fc.record(
+        {
+          name: fc.constantFrom(
+            'SyncML',
+            'SyncHdr',
+            'SyncBody',
+            'Status',
+            'Alert',
+            'Item',
+            'Meta',
+            'Data',
+            'CmdID',
+            'Atomic',
+            'Map',
+            'MapItem',
+            'Target',
+            'LocURI',
+            'Chal',
+            'Cred',
+            'Anchor',
+            'MetInf',
+          ),
+          children: fc.array(fc.oneof(fc.constantFrom('1', 'x', ''), fc.uint8Array({ maxLength: 3 }), tie('node')), {
+            maxLength: 4,
+          }),
+        },
+        { noNullPrototype: true },
+      ),
     })).node as fc.Arbitrary<XmlElement>;
     fc.assert(
-      fc.property(el, (root) => { onlyDecodeErrors(() => elementToMessage(root)); }),
+      fc.property(el, (root) => {
+        onlyDecodeErrors(() => elementToMessage(root));
+      }),
       { numRuns: 2000 },
     );
   });

@@ -41,7 +41,10 @@ describe('SyncML round trip (property)', () => {
       fc.property(arbMessage(), (msg) => {
         const withFinal = { ...msg, body: { ...msg.body, final: true } };
         const total = encodeMessage(withFinal, 'xml').length;
-        const sum = msg.body.commands.reduce((n, c) => n + encodedCommandSize(c, 'xml'), encodedEnvelopeSize(msg.hdr, 'xml'));
+        const sum = msg.body.commands.reduce(
+          (n, c) => n + encodedCommandSize(c, 'xml'),
+          encodedEnvelopeSize(msg.hdr, 'xml'),
+        );
         expect(sum).toBe(total);
       }),
       { numRuns: 200 },
@@ -62,7 +65,10 @@ describe('SyncML round trip (property)', () => {
       fc.property(arbMessage({ opaque: true }), (msg) => {
         const withFinal = { ...msg, body: { ...msg.body, final: true } };
         const total = encodeMessage(withFinal, 'wbxml').length;
-        const sum = msg.body.commands.reduce((n, c) => n + encodedCommandSize(c, 'wbxml'), encodedEnvelopeSize(msg.hdr, 'wbxml'));
+        const sum = msg.body.commands.reduce(
+          (n, c) => n + encodedCommandSize(c, 'wbxml'),
+          encodedEnvelopeSize(msg.hdr, 'wbxml'),
+        );
         expect(sum).toBeGreaterThanOrEqual(total);
       }),
       { numRuns: 200 },

@@ -13,9 +13,7 @@ import { isElement } from './element';
 import type { XmlElement, XmlNode } from './element';
 import { DecodeError } from '../errors';
 import { utf8Decode, utf8Encode, concatBytes } from '../util/bytes';
-import type {
-  Chal, Command, Cred, Item, ItemData, LocInfo, MapItem, Meta, SyncHdr, SyncMLMessage,
-} from '../message';
+import type { Chal, Command, Cred, Item, ItemData, LocInfo, MapItem, Meta, SyncHdr, SyncMLMessage } from '../message';
 
 export const NS_SYNCML12 = 'SYNCML:SYNCML1.2';
 export const NS_METINF = 'syncml:metinf';
@@ -91,7 +89,8 @@ function reqText(el: XmlElement, name: string): string {
 }
 
 function parseNumber(s: string, what: string, max: number): number {
-  if (s.length === 0 || s.length > 16 || !/^[0-9]+$/.test(s)) invalid(`${what} "${s.slice(0, 32)}" is not a non-negative integer`);
+  if (s.length === 0 || s.length > 16 || !/^[0-9]+$/.test(s))
+    invalid(`${what} "${s.slice(0, 32)}" is not a non-negative integer`);
   const v = Number(s);
   if (v > max) invalid(`${what} ${s} is out of range`);
   return v;
@@ -124,7 +123,17 @@ function reqLocInfo(el: XmlElement, name: string): LocInfo {
   return readLocInfo(c);
 }
 
-const KNOWN_METINF = new Set(['Format', 'Type', 'Mark', 'Size', 'NextNonce', 'Version', 'MaxMsgSize', 'MaxObjSize', 'Anchor']);
+const KNOWN_METINF = new Set([
+  'Format',
+  'Type',
+  'Mark',
+  'Size',
+  'NextNonce',
+  'Version',
+  'MaxMsgSize',
+  'MaxObjSize',
+  'Anchor',
+]);
 
 /** MetInf children, whether written straight into Meta or wrapped in a MetInf element. */
 function readMeta(el: XmlElement): Meta {
@@ -133,7 +142,10 @@ function readMeta(el: XmlElement): Meta {
   const visit = (parent: XmlElement, nested: boolean): void => {
     for (const c of parent.children) {
       if (!isElement(c)) continue;
-      if (c.name === 'MetInf' && !nested) { visit(c, true); continue; }
+      if (c.name === 'MetInf' && !nested) {
+        visit(c, true);
+        continue;
+      }
       // The first occurrence wins; a repeated MetInf field is noise, not a second value.
       if (seen.has(c.name)) {
         if (!KNOWN_METINF.has(c.name)) (meta.extra ??= []).push(c);
@@ -142,14 +154,30 @@ function readMeta(el: XmlElement): Meta {
       seen.add(c.name);
       const where = `<Meta><${c.name}>`;
       switch (c.name) {
-        case 'Format': meta.format = text(c); break;
-        case 'Type': meta.type = text(c); break;
-        case 'Mark': meta.mark = text(c); break;
-        case 'Size': meta.size = parseNumber(text(c), where, Number.MAX_SAFE_INTEGER); break;
-        case 'NextNonce': meta.nextNonce = text(c); break;
-        case 'Version': meta.version = text(c); break;
-        case 'MaxMsgSize': meta.maxMsgSize = parseNumber(text(c), where, Number.MAX_SAFE_INTEGER); break;
-        case 'MaxObjSize': meta.maxObjSize = parseNumber(text(c), where, Number.MAX_SAFE_INTEGER); break;
+        case 'Format':
+          meta.format = text(c);
+          break;
+        case 'Type':
+          meta.type = text(c);
+          break;
+        case 'Mark':
+          meta.mark = text(c);
+          break;
+        case 'Size':
+          meta.size = parseNumber(text(c), where, Number.MAX_SAFE_INTEGER);
+          break;
+        case 'NextNonce':
+          meta.nextNonce = text(c);
+          break;
+        case 'Version':
+          meta.version = text(c);
+          break;
+        case 'MaxMsgSize':
+          meta.maxMsgSize = parseNumber(text(c), where, Number.MAX_SAFE_INTEGER);
+          break;
+        case 'MaxObjSize':
+          meta.maxObjSize = parseNumber(text(c), where, Number.MAX_SAFE_INTEGER);
+          break;
         case 'Anchor': {
           const anchor: { last?: string; next?: string } = {};
           const last = optText(c, 'Last');
@@ -159,7 +187,8 @@ function readMeta(el: XmlElement): Meta {
           meta.anchor = anchor;
           break;
         }
-        default: (meta.extra ??= []).push(c);
+        default:
+          (meta.extra ??= []).push(c);
       }
     }
   };
@@ -222,8 +251,20 @@ function readChal(el: XmlElement): Chal {
 }
 
 const COMMAND_NAMES = new Set([
-  'Status', 'Results', 'Alert', 'Get', 'Add', 'Replace', 'Delete', 'Copy', 'Exec', 'Put',
-  'Atomic', 'Sequence', 'Sync', 'Map',
+  'Status',
+  'Results',
+  'Alert',
+  'Get',
+  'Add',
+  'Replace',
+  'Delete',
+  'Copy',
+  'Exec',
+  'Put',
+  'Atomic',
+  'Sequence',
+  'Sync',
+  'Map',
 ]);
 
 /** Sets the optional fields every command shares, only when present. */
@@ -295,7 +336,12 @@ function readCommand(el: XmlElement): Command {
       return st;
     }
     case 'Results': {
-      const r: Extract<Command, { kind: 'Results' }> = { kind: 'Results', cmdId, cmdRef: reqNumber(el, 'CmdRef'), items: [] };
+      const r: Extract<Command, { kind: 'Results' }> = {
+        kind: 'Results',
+        cmdId,
+        cmdRef: reqNumber(el, 'CmdRef'),
+        items: [],
+      };
       const msgRef = optNumber(el, 'MsgRef');
       if (msgRef !== undefined) r.msgRef = msgRef;
       const meta = optMeta(el);
@@ -308,7 +354,11 @@ function readCommand(el: XmlElement): Command {
       return r;
     }
     case 'Alert': {
-      const a = common(el, { kind: 'Alert', cmdId, data: reqText(el, 'Data'), items: [] } as Extract<Command, { kind: 'Alert' }>, { noResp: true, cred: true });
+      const a = common(
+        el,
+        { kind: 'Alert', cmdId, data: reqText(el, 'Data'), items: [] } as Extract<Command, { kind: 'Alert' }>,
+        { noResp: true, cred: true },
+      );
       const correlator = optText(el, 'Correlator');
       if (correlator !== undefined) a.correlator = correlator;
       a.items = readItems(el);
@@ -316,7 +366,11 @@ function readCommand(el: XmlElement): Command {
     }
     case 'Get':
     case 'Put': {
-      const g = common(el, { kind: el.name, cmdId, items: readItems(el) } as Extract<Command, { kind: 'Get' | 'Put' }>, ALL);
+      const g = common(
+        el,
+        { kind: el.name, cmdId, items: readItems(el) } as Extract<Command, { kind: 'Get' | 'Put' }>,
+        ALL,
+      );
       const lang = optText(el, 'Lang');
       if (lang !== undefined) g.lang = lang;
       return g;
@@ -324,9 +378,17 @@ function readCommand(el: XmlElement): Command {
     case 'Add':
     case 'Replace':
     case 'Copy':
-      return common(el, { kind: el.name, cmdId, items: readItems(el) } as Extract<Command, { kind: 'Add' | 'Replace' | 'Copy' }>, ALL);
+      return common(
+        el,
+        { kind: el.name, cmdId, items: readItems(el) } as Extract<Command, { kind: 'Add' | 'Replace' | 'Copy' }>,
+        ALL,
+      );
     case 'Delete': {
-      const d = common(el, { kind: 'Delete', cmdId, items: readItems(el) } as Extract<Command, { kind: 'Delete' }>, ALL);
+      const d = common(
+        el,
+        { kind: 'Delete', cmdId, items: readItems(el) } as Extract<Command, { kind: 'Delete' }>,
+        ALL,
+      );
       if (has(el, 'Archive')) d.archive = true;
       if (has(el, 'SftDel')) d.sftDel = true;
       return d;
@@ -339,7 +401,10 @@ function readCommand(el: XmlElement): Command {
     }
     case 'Atomic':
     case 'Sequence':
-      return common(el, { kind: el.name, cmdId, commands: [] } as Extract<Command, { kind: 'Atomic' | 'Sequence' }>, { noResp: true, meta: true });
+      return common(el, { kind: el.name, cmdId, commands: [] } as Extract<Command, { kind: 'Atomic' | 'Sequence' }>, {
+        noResp: true,
+        meta: true,
+      });
     case 'Sync': {
       const s = common(el, { kind: 'Sync', cmdId, commands: [] } as Extract<Command, { kind: 'Sync' }>, ALL);
       const target = optLocInfo(el, 'Target');
@@ -452,7 +517,8 @@ export function metaChildren(meta: Meta): XmlNode[] {
   return c.list;
 }
 
-const writeMeta = (meta: Meta | undefined): XmlElement | undefined => (meta ? el('Meta', metaChildren(meta)) : undefined);
+const writeMeta = (meta: Meta | undefined): XmlElement | undefined =>
+  meta ? el('Meta', metaChildren(meta)) : undefined;
 
 function writeCred(cred: Cred | undefined): XmlElement | undefined {
   if (!cred) return undefined;
@@ -467,12 +533,15 @@ function writeData(data: ItemData | undefined): XmlElement | undefined {
 }
 
 function writeItem(item: Item): XmlElement {
-  return el('Item', new Children()
-    .add(writeLocInfo('Target', item.target))
-    .add(writeLocInfo('Source', item.source))
-    .add(writeMeta(item.meta))
-    .add(writeData(item.data))
-    .flag('MoreData', item.moreData).list);
+  return el(
+    'Item',
+    new Children()
+      .add(writeLocInfo('Target', item.target))
+      .add(writeLocInfo('Source', item.source))
+      .add(writeMeta(item.meta))
+      .add(writeData(item.data))
+      .flag('MoreData', item.moreData).list,
+  );
 }
 
 function addItems(c: Children, items: readonly Item[] | undefined): Children {
@@ -511,8 +580,11 @@ function shallowCommand(cmd: Command): XmlElement {
       addItems(c, cmd.items);
       break;
     case 'Results':
-      c.num('MsgRef', cmd.msgRef).num('CmdRef', cmd.cmdRef).add(writeMeta(cmd.meta))
-        .text('TargetRef', cmd.targetRef).text('SourceRef', cmd.sourceRef);
+      c.num('MsgRef', cmd.msgRef)
+        .num('CmdRef', cmd.cmdRef)
+        .add(writeMeta(cmd.meta))
+        .text('TargetRef', cmd.targetRef)
+        .text('SourceRef', cmd.sourceRef);
       addItems(c, cmd.items);
       break;
     case 'Alert':
@@ -531,8 +603,11 @@ function shallowCommand(cmd: Command): XmlElement {
       addItems(c, cmd.items);
       break;
     case 'Delete':
-      c.flag('NoResp', cmd.noResp).flag('Archive', cmd.archive).flag('SftDel', cmd.sftDel)
-        .add(writeCred(cmd.cred)).add(writeMeta(cmd.meta));
+      c.flag('NoResp', cmd.noResp)
+        .flag('Archive', cmd.archive)
+        .flag('SftDel', cmd.sftDel)
+        .add(writeCred(cmd.cred))
+        .add(writeMeta(cmd.meta));
       addItems(c, cmd.items);
       break;
     case 'Exec':
@@ -544,13 +619,18 @@ function shallowCommand(cmd: Command): XmlElement {
       c.flag('NoResp', cmd.noResp).add(writeMeta(cmd.meta));
       break;
     case 'Sync':
-      c.flag('NoResp', cmd.noResp).add(writeCred(cmd.cred))
-        .add(writeLocInfo('Target', cmd.target)).add(writeLocInfo('Source', cmd.source))
-        .add(writeMeta(cmd.meta)).num('NumberOfChanges', cmd.numberOfChanges);
+      c.flag('NoResp', cmd.noResp)
+        .add(writeCred(cmd.cred))
+        .add(writeLocInfo('Target', cmd.target))
+        .add(writeLocInfo('Source', cmd.source))
+        .add(writeMeta(cmd.meta))
+        .num('NumberOfChanges', cmd.numberOfChanges);
       break;
     case 'Map':
-      c.add(writeLocInfo('Target', cmd.target)).add(writeLocInfo('Source', cmd.source))
-        .add(writeCred(cmd.cred)).add(writeMeta(cmd.meta));
+      c.add(writeLocInfo('Target', cmd.target))
+        .add(writeLocInfo('Source', cmd.source))
+        .add(writeCred(cmd.cred))
+        .add(writeMeta(cmd.meta));
       for (const mi of cmd.mapItems) {
         c.add(el('MapItem', [writeLocInfo('Target', mi.target)!, writeLocInfo('Source', mi.source)!]));
       }
@@ -560,17 +640,20 @@ function shallowCommand(cmd: Command): XmlElement {
 }
 
 export function hdrToElement(hdr: SyncHdr): XmlElement {
-  return el('SyncHdr', new Children()
-    .text('VerDTD', hdr.verDTD)
-    .text('VerProto', hdr.verProto)
-    .text('SessionID', hdr.sessionId)
-    .add(num('MsgID', hdr.msgId))
-    .add(writeLocInfo('Target', hdr.target))
-    .add(writeLocInfo('Source', hdr.source))
-    .text('RespURI', hdr.respURI)
-    .flag('NoResp', hdr.noResp)
-    .add(writeCred(hdr.cred))
-    .add(writeMeta(hdr.meta)).list);
+  return el(
+    'SyncHdr',
+    new Children()
+      .text('VerDTD', hdr.verDTD)
+      .text('VerProto', hdr.verProto)
+      .text('SessionID', hdr.sessionId)
+      .add(num('MsgID', hdr.msgId))
+      .add(writeLocInfo('Target', hdr.target))
+      .add(writeLocInfo('Source', hdr.source))
+      .text('RespURI', hdr.respURI)
+      .flag('NoResp', hdr.noResp)
+      .add(writeCred(hdr.cred))
+      .add(writeMeta(hdr.meta)).list,
+  );
 }
 
 /** The whole message as a SyncML 1.2 document tree. */

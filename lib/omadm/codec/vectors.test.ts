@@ -35,8 +35,12 @@ describe('spec example vectors', () => {
   }
 
   const whole = [
-    'oma-dm121-sec2.6.1-pkg1.xml', 'oma-dm121-sec2.6.1-pkg2.xml', 'oma-dm121-sec2.6.1-pkg3.xml',
-    'oma-dm121-sec2.6.1-pkg4.xml', 'ms-mdm-sec4-pkg1-client.xml', 'ms-mdm-sec4-pkg2-server.xml',
+    'oma-dm121-sec2.6.1-pkg1.xml',
+    'oma-dm121-sec2.6.1-pkg2.xml',
+    'oma-dm121-sec2.6.1-pkg3.xml',
+    'oma-dm121-sec2.6.1-pkg4.xml',
+    'ms-mdm-sec4-pkg1-client.xml',
+    'ms-mdm-sec4-pkg2-server.xml',
     'ms-mdm-sec4-pkg3-client.xml',
   ];
   for (const f of whole) {
@@ -71,8 +75,14 @@ describe('spec example vectors', () => {
     const msg = decodeMessage(read('oma-dm121-sec2.6.1-pkg2.xml'), 'xml');
     const [s0, , , seq] = msg.body.commands as [Status, Status, Status, Sequence];
     expect(s0).toEqual({
-      kind: 'Status', cmdId: 6, msgRef: 1, cmdRef: 0, cmd: 'SyncHdr', data: '212',
-      targetRef: ['http://www.syncml.org/mgmt-server'], sourceRef: ['IMEI:493005100592800'],
+      kind: 'Status',
+      cmdId: 6,
+      msgRef: 1,
+      cmdRef: 0,
+      cmd: 'SyncHdr',
+      data: '212',
+      targetRef: ['http://www.syncml.org/mgmt-server'],
+      sourceRef: ['IMEI:493005100592800'],
     });
     expect(seq.kind).toBe('Sequence');
     const [alert, replace] = seq.commands as [Alert, Replace];
@@ -98,35 +108,52 @@ describe('spec example vectors', () => {
     expect(alert).toMatchObject({ kind: 'Alert', cmdId: 2, data: '1226', correlator: 'abc123' });
     expect(alert.items[0]!.source?.locURI).toBe('./SyncML/Sample');
     expect(alert.items[0]!.meta).toEqual({
-      type: 'Reversed-Domain-Name: org.domain.samplealert', format: 'xml', mark: 'critical',
+      type: 'Reversed-Domain-Name: org.domain.samplealert',
+      format: 'xml',
+      mark: 'critical',
     });
   });
 
   it('FUMO Exec fragments', () => {
     const cmds = commandsOf(parseXml(read('oma-fumo-exec-examples-fragments.xml'))) as Exec[];
     expect(cmds.map((c) => [c.kind, c.items[0]?.target?.locURI])).toEqual([
-      ['Exec', 'x/Download'], ['Exec', 'x/Update'], ['Exec', 'x/DownloadAndUpdate'],
+      ['Exec', 'x/Download'],
+      ['Exec', 'x/Update'],
+      ['Exec', 'x/DownloadAndUpdate'],
     ]);
   });
 
   it('MS-MDM pkg2 keeps the "./ DevDetail/HwV" target as written', () => {
     const msg = decodeMessage(read('ms-mdm-sec4-pkg2-server.xml'), 'xml');
-    const targets = msg.body.commands.flatMap((c) => ('items' in c ? (c.items ?? []) : [])).map((i) => i.target?.locURI);
+    const targets = msg.body.commands
+      .flatMap((c) => ('items' in c ? (c.items ?? []) : []))
+      .map((i) => i.target?.locURI);
     expect(targets).toEqual(['./DevDetail/SwV', './ DevDetail/HwV']);
     const again = decodeMessage(encodeMessage(msg, 'xml'), 'xml');
-    expect(again.body.commands[2]).toEqual({ kind: 'Get', cmdId: 5, items: [{ target: { locURI: './ DevDetail/HwV' } }] });
+    expect(again.body.commands[2]).toEqual({
+      kind: 'Get',
+      cmdId: 5,
+      items: [{ target: { locURI: './ DevDetail/HwV' } }],
+    });
   });
 
   it('MS-MDM pkg1/pkg3: client event alert and Results with Cmd ignored', () => {
     const p1 = decodeMessage(read('ms-mdm-sec4-pkg1-client.xml'), 'xml');
     expect(p1.body.commands[0]).toEqual({
-      kind: 'Alert', cmdId: 2, data: '1224',
+      kind: 'Alert',
+      cmdId: 2,
+      data: '1224',
       items: [{ meta: { type: 'com.microsoft/MDM/LoginStatus' }, data: 'user' }],
     });
     const p3 = decodeMessage(read('ms-mdm-sec4-pkg3-client.xml'), 'xml');
     expect(p3.body.commands[3]).toEqual({
-      kind: 'Results', cmdId: 4, msgRef: 1, cmdRef: 4,
-      items: [{ source: { locURI: './DevDetail/SwV' }, meta: { format: 'chr' }, data: '[software version returned here]' }],
+      kind: 'Results',
+      cmdId: 4,
+      msgRef: 1,
+      cmdRef: 4,
+      items: [
+        { source: { locURI: './DevDetail/SwV' }, meta: { format: 'chr' }, data: '[software version returned here]' },
+      ],
     });
   });
 });

@@ -142,7 +142,7 @@ describe.skipIf(!hasTool)('WBXML against libwbxml2', () => {
       `<Meta><Type xmlns="syncml:metinf">${type}</Type></Meta>` +
       `<Item><Source><LocURI>./devinf12</LocURI></Source><Data>${devinfXml}</Data></Item></Put><Final/></SyncBody></SyncML>`;
 
-    it('reads xml2wbxml\'s nested DevInf as bytes that decode to the DevInf tree', () => {
+    it("reads xml2wbxml's nested DevInf as bytes that decode to the DevInf tree", () => {
       const wb = libwbxmlEncode(doc('application/vnd.syncml-devinf+xml'), 'devinf', false);
       const data = find(decodeWbxml(wb), 'Data')!;
       const nested = data.children[0];

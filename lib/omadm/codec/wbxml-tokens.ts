@@ -39,40 +39,133 @@ export const CHARSET_UTF8 = 106;
 export const CHARSET_US_ASCII = 3;
 
 const SYNCML_PAGE0: readonly (readonly [string, number])[] = [
-  ['Add', 0x05], ['Alert', 0x06], ['Archive', 0x07], ['Atomic', 0x08], ['Chal', 0x09],
-  ['Cmd', 0x0a], ['CmdID', 0x0b], ['CmdRef', 0x0c], ['Copy', 0x0d], ['Cred', 0x0e],
-  ['Data', 0x0f], ['Delete', 0x10], ['Exec', 0x11], ['Final', 0x12], ['Get', 0x13],
-  ['Item', 0x14], ['Lang', 0x15], ['LocName', 0x16], ['LocURI', 0x17], ['Map', 0x18],
-  ['MapItem', 0x19], ['Meta', 0x1a], ['MsgID', 0x1b], ['MsgRef', 0x1c], ['NoResp', 0x1d],
-  ['NoResults', 0x1e], ['Put', 0x1f], ['Replace', 0x20], ['RespURI', 0x21], ['Results', 0x22],
-  ['Search', 0x23], ['Sequence', 0x24], ['SessionID', 0x25], ['SftDel', 0x26], ['Source', 0x27],
-  ['SourceRef', 0x28], ['Status', 0x29], ['Sync', 0x2a], ['SyncBody', 0x2b], ['SyncHdr', 0x2c],
-  ['SyncML', 0x2d], ['Target', 0x2e], ['TargetRef', 0x2f],
+  ['Add', 0x05],
+  ['Alert', 0x06],
+  ['Archive', 0x07],
+  ['Atomic', 0x08],
+  ['Chal', 0x09],
+  ['Cmd', 0x0a],
+  ['CmdID', 0x0b],
+  ['CmdRef', 0x0c],
+  ['Copy', 0x0d],
+  ['Cred', 0x0e],
+  ['Data', 0x0f],
+  ['Delete', 0x10],
+  ['Exec', 0x11],
+  ['Final', 0x12],
+  ['Get', 0x13],
+  ['Item', 0x14],
+  ['Lang', 0x15],
+  ['LocName', 0x16],
+  ['LocURI', 0x17],
+  ['Map', 0x18],
+  ['MapItem', 0x19],
+  ['Meta', 0x1a],
+  ['MsgID', 0x1b],
+  ['MsgRef', 0x1c],
+  ['NoResp', 0x1d],
+  ['NoResults', 0x1e],
+  ['Put', 0x1f],
+  ['Replace', 0x20],
+  ['RespURI', 0x21],
+  ['Results', 0x22],
+  ['Search', 0x23],
+  ['Sequence', 0x24],
+  ['SessionID', 0x25],
+  ['SftDel', 0x26],
+  ['Source', 0x27],
+  ['SourceRef', 0x28],
+  ['Status', 0x29],
+  ['Sync', 0x2a],
+  ['SyncBody', 0x2b],
+  ['SyncHdr', 0x2c],
+  ['SyncML', 0x2d],
+  ['Target', 0x2e],
+  ['TargetRef', 0x2f],
   // 0x30 is reserved.
-  ['VerDTD', 0x31], ['VerProto', 0x32], ['NumberOfChanges', 0x33], ['MoreData', 0x34],
-  ['Field', 0x35], ['Filter', 0x36], ['Record', 0x37], ['FilterType', 0x38],
-  ['SourceParent', 0x39], ['TargetParent', 0x3a], ['Move', 0x3b], ['Correlator', 0x3c],
+  ['VerDTD', 0x31],
+  ['VerProto', 0x32],
+  ['NumberOfChanges', 0x33],
+  ['MoreData', 0x34],
+  ['Field', 0x35],
+  ['Filter', 0x36],
+  ['Record', 0x37],
+  ['FilterType', 0x38],
+  ['SourceParent', 0x39],
+  ['TargetParent', 0x3a],
+  ['Move', 0x3b],
+  ['Correlator', 0x3c],
 ];
 
 const METINF_PAGE1: readonly (readonly [string, number])[] = [
-  ['Anchor', 0x05], ['EMI', 0x06], ['Format', 0x07], ['FreeID', 0x08], ['FreeMem', 0x09],
-  ['Last', 0x0a], ['Mark', 0x0b], ['MaxMsgSize', 0x0c], ['Mem', 0x0d], ['MetInf', 0x0e],
-  ['Next', 0x0f], ['NextNonce', 0x10], ['SharedMem', 0x11], ['Size', 0x12], ['Type', 0x13],
-  ['Version', 0x14], ['MaxObjSize', 0x15], ['FieldLevel', 0x16],
+  ['Anchor', 0x05],
+  ['EMI', 0x06],
+  ['Format', 0x07],
+  ['FreeID', 0x08],
+  ['FreeMem', 0x09],
+  ['Last', 0x0a],
+  ['Mark', 0x0b],
+  ['MaxMsgSize', 0x0c],
+  ['Mem', 0x0d],
+  ['MetInf', 0x0e],
+  ['Next', 0x0f],
+  ['NextNonce', 0x10],
+  ['SharedMem', 0x11],
+  ['Size', 0x12],
+  ['Type', 0x13],
+  ['Version', 0x14],
+  ['MaxObjSize', 0x15],
+  ['FieldLevel', 0x16],
 ];
 
 const DEVINF_PAGE0: readonly (readonly [string, number])[] = [
-  ['CTCap', 0x05], ['CTType', 0x06], ['DataStore', 0x07], ['DataType', 0x08], ['DevID', 0x09],
-  ['DevInf', 0x0a], ['DevTyp', 0x0b], ['DisplayName', 0x0c], ['DSMem', 0x0d], ['Ext', 0x0e],
-  ['FwV', 0x0f], ['HwV', 0x10], ['Man', 0x11], ['MaxGUIDSize', 0x12], ['MaxID', 0x13],
-  ['MaxMem', 0x14], ['Mod', 0x15], ['OEM', 0x16], ['ParamName', 0x17], ['PropName', 0x18],
-  ['Rx', 0x19], ['Rx-Pref', 0x1a], ['SharedMem', 0x1b], ['MaxSize', 0x1c], ['SourceRef', 0x1d],
-  ['SwV', 0x1e], ['SyncCap', 0x1f], ['SyncType', 0x20], ['Tx', 0x21], ['Tx-Pref', 0x22],
-  ['ValEnum', 0x23], ['VerCT', 0x24], ['VerDTD', 0x25], ['XNam', 0x26], ['XVal', 0x27],
-  ['UTC', 0x28], ['SupportNumberOfChanges', 0x29], ['SupportLargeObjs', 0x2a],
-  ['Property', 0x2b], ['PropParam', 0x2c], ['MaxOccur', 0x2d], ['NoTruncate', 0x2e],
+  ['CTCap', 0x05],
+  ['CTType', 0x06],
+  ['DataStore', 0x07],
+  ['DataType', 0x08],
+  ['DevID', 0x09],
+  ['DevInf', 0x0a],
+  ['DevTyp', 0x0b],
+  ['DisplayName', 0x0c],
+  ['DSMem', 0x0d],
+  ['Ext', 0x0e],
+  ['FwV', 0x0f],
+  ['HwV', 0x10],
+  ['Man', 0x11],
+  ['MaxGUIDSize', 0x12],
+  ['MaxID', 0x13],
+  ['MaxMem', 0x14],
+  ['Mod', 0x15],
+  ['OEM', 0x16],
+  ['ParamName', 0x17],
+  ['PropName', 0x18],
+  ['Rx', 0x19],
+  ['Rx-Pref', 0x1a],
+  ['SharedMem', 0x1b],
+  ['MaxSize', 0x1c],
+  ['SourceRef', 0x1d],
+  ['SwV', 0x1e],
+  ['SyncCap', 0x1f],
+  ['SyncType', 0x20],
+  ['Tx', 0x21],
+  ['Tx-Pref', 0x22],
+  ['ValEnum', 0x23],
+  ['VerCT', 0x24],
+  ['VerDTD', 0x25],
+  ['XNam', 0x26],
+  ['XVal', 0x27],
+  ['UTC', 0x28],
+  ['SupportNumberOfChanges', 0x29],
+  ['SupportLargeObjs', 0x2a],
+  ['Property', 0x2b],
+  ['PropParam', 0x2c],
+  ['MaxOccur', 0x2d],
+  ['NoTruncate', 0x2e],
   // 0x2f is reserved.
-  ['Filter-Rx', 0x30], ['FilterCap', 0x31], ['FilterKeyword', 0x32], ['FieldLevel', 0x33],
+  ['Filter-Rx', 0x30],
+  ['FilterCap', 0x31],
+  ['FilterKeyword', 0x32],
+  ['FieldLevel', 0x33],
   ['SupportHierarchicalSync', 0x34],
 ];
 
@@ -117,14 +210,20 @@ export const SYNCML12: DocType = {
   ns: NS_SYNCML12,
   publicId: 0x1201,
   fpi: '-//SYNCML//DTD SyncML 1.2//EN',
-  pages: new Map([[0, syncml12Page0], [1, metinfPage1]]),
+  pages: new Map([
+    [0, syncml12Page0],
+    [1, metinfPage1],
+  ]),
 };
 
 export const SYNCML11: DocType = {
   ns: NS_SYNCML11,
   publicId: 0x0fd3,
   fpi: '-//SYNCML//DTD SyncML 1.1//EN',
-  pages: new Map([[0, syncml11Page0], [1, metinfPage1]]),
+  pages: new Map([
+    [0, syncml11Page0],
+    [1, metinfPage1],
+  ]),
 };
 
 /** A standalone MetInf document: its tokens live on page 1 even there. */
@@ -180,10 +279,15 @@ export function docTypeByFpi(fpi: string): DocType | undefined {
 export function docTypeByNs(ns: string | undefined): DocType | undefined {
   if (ns === undefined) return undefined;
   switch (ns.toLowerCase()) {
-    case NS_SYNCML12.toLowerCase(): return SYNCML12;
-    case NS_SYNCML11.toLowerCase(): return SYNCML11;
-    case NS_METINF: return METINF12;
-    case NS_DEVINF: return DEVINF12;
-    default: return undefined;
+    case NS_SYNCML12.toLowerCase():
+      return SYNCML12;
+    case NS_SYNCML11.toLowerCase():
+      return SYNCML11;
+    case NS_METINF:
+      return METINF12;
+    case NS_DEVINF:
+      return DEVINF12;
+    default:
+      return undefined;
   }
 }

@@ -48,22 +48,43 @@ function sampleMessage(): XmlElement {
     name: 'SyncML',
     ns: SYNCML,
     children: [
-      e('SyncHdr',
-        e('VerDTD', '1.2'), e('VerProto', 'DM/1.2'), e('SessionID', '1'), e('MsgID', '1'),
+      e(
+        'SyncHdr',
+        e('VerDTD', '1.2'),
+        e('VerProto', 'DM/1.2'),
+        e('SessionID', '1'),
+        e('MsgID', '1'),
         e('Target', e('LocURI', 'https://dm.example.com/dm')),
         e('Source', e('LocURI', 'IMEI:493005100592800')),
-        e('Meta', m('MaxMsgSize', '5000'), m('MaxObjSize', '100000'))),
-      e('SyncBody',
+        e('Meta', m('MaxMsgSize', '5000'), m('MaxObjSize', '100000')),
+      ),
+      e(
+        'SyncBody',
         e('Alert', e('CmdID', '1'), e('Data', '1201')),
-        e('Replace', e('CmdID', '2'),
-          e('Item', e('Source', e('LocURI', './DevInfo/Man')),
-            e('Meta', m('Format', 'chr'), m('Type', 'text/plain')), e('Data', 'Device Factory, Inc.')),
-          e('Item', e('Source', e('LocURI', './DevInfo/Mod')),
-            e('Meta', m('Format', 'chr'), m('Type', 'text/plain')), e('Data', 'SmartPhone2000 — ünïcødé 😀 <&>')),
-          e('Item', e('Source', e('LocURI', './Vendor/Photo')),
+        e(
+          'Replace',
+          e('CmdID', '2'),
+          e(
+            'Item',
+            e('Source', e('LocURI', './DevInfo/Man')),
+            e('Meta', m('Format', 'chr'), m('Type', 'text/plain')),
+            e('Data', 'Device Factory, Inc.'),
+          ),
+          e(
+            'Item',
+            e('Source', e('LocURI', './DevInfo/Mod')),
+            e('Meta', m('Format', 'chr'), m('Type', 'text/plain')),
+            e('Data', 'SmartPhone2000 — ünïcødé 😀 <&>'),
+          ),
+          e(
+            'Item',
+            e('Source', e('LocURI', './Vendor/Photo')),
             e('Meta', m('Format', 'bin'), m('Type', 'image/jpeg')),
-            e('Data', new Uint8Array([0xff, 0xd8, 0x00, 0x01, 0x02, 0x03, 0xff, 0xd9])))),
-        e('Final')),
+            e('Data', new Uint8Array([0xff, 0xd8, 0x00, 0x01, 0x02, 0x03, 0xff, 0xd9])),
+          ),
+        ),
+        e('Final'),
+      ),
     ],
   };
 }
@@ -78,38 +99,80 @@ describe('encodeWbxml / decodeWbxml round trips', () => {
   }
 
   it('keeps a string that starts with U+FEFF (content, not a byte-order mark)', () => {
-    const tree: XmlElement = { name: 'SyncML', ns: SYNCML, children: [e('SyncHdr', e('SessionID', '\uFEFF'), e('LocName', '\uFEFFnamed and long enough to skip the ASCII fast path of the decoder'))] };
+    const tree: XmlElement = {
+      name: 'SyncML',
+      ns: SYNCML,
+      children: [
+        e(
+          'SyncHdr',
+          e('SessionID', '\uFEFF'),
+          e('LocName', '\uFEFFnamed and long enough to skip the ASCII fast path of the decoder'),
+        ),
+      ],
+    };
     expect(decodeWbxml(encodeWbxml(tree, { stringTable: false }))).toEqual(tree);
   });
 
   it('writes the header xml2wbxml writes for SyncML 1.2 and exact tokens', () => {
     const tree: XmlElement = {
-      name: 'SyncML', ns: SYNCML,
+      name: 'SyncML',
+      ns: SYNCML,
       children: [e('SyncHdr', e('VerDTD', '1.2')), e('SyncBody', e('Final'))],
     };
     // SyncML(0x2d|C) SyncHdr(0x2c|C) VerDTD(0x31|C) STR_I "1.2" END END SyncBody(0x2b|C) Final(0x12) END END
-    expect(Array.from(encodeWbxml(tree))).toEqual(Array.from(bytes(
-      HDR, 0x6d, 0x6c, 0x71, 0x03, '1.2', 0x00, 0x01, 0x01, 0x6b, 0x12, 0x01, 0x01)));
+    expect(Array.from(encodeWbxml(tree))).toEqual(
+      Array.from(bytes(HDR, 0x6d, 0x6c, 0x71, 0x03, '1.2', 0x00, 0x01, 0x01, 0x6b, 0x12, 0x01, 0x01)),
+    );
   });
 
   it('switches to the MetInf page lazily and back only for the next SyncML tag', () => {
     const tree: XmlElement = {
-      name: 'SyncML', ns: SYNCML,
+      name: 'SyncML',
+      ns: SYNCML,
       children: [e('SyncHdr', e('Meta', m('MaxMsgSize', '5000'), m('Type', 'x')), e('MsgID', '2'))],
     };
-    expect(Array.from(encodeWbxml(tree, { stringTable: false }))).toEqual(Array.from(bytes(
-      HDR, 0x6d, 0x6c, 0x5a,
-      0x00, 0x01, 0x4c, 0x03, '5000', 0x00, 0x01, 0x53, 0x03, 'x', 0x00, 0x01,
-      0x01, // END Meta: END is page-independent, no switch
-      0x00, 0x00, 0x5b, 0x03, '2', 0x00, 0x01,
-      0x01, 0x01)));
+    expect(Array.from(encodeWbxml(tree, { stringTable: false }))).toEqual(
+      Array.from(
+        bytes(
+          HDR,
+          0x6d,
+          0x6c,
+          0x5a,
+          0x00,
+          0x01,
+          0x4c,
+          0x03,
+          '5000',
+          0x00,
+          0x01,
+          0x53,
+          0x03,
+          'x',
+          0x00,
+          0x01,
+          0x01, // END Meta: END is page-independent, no switch
+          0x00,
+          0x00,
+          0x5b,
+          0x03,
+          '2',
+          0x00,
+          0x01,
+          0x01,
+          0x01,
+        ),
+      ),
+    );
   });
 
   it('shares repeated strings through the string table, and only when it pays', () => {
     const path = './Vendor/Rewind/Backup/Contacts/1/Name';
     const tree: XmlElement = {
-      name: 'SyncML', ns: SYNCML,
-      children: [e('SyncBody', ...Array.from({ length: 5 }, () => e('Item', e('Source', e('LocURI', path)), e('Data', 'ab'))))],
+      name: 'SyncML',
+      ns: SYNCML,
+      children: [
+        e('SyncBody', ...Array.from({ length: 5 }, () => e('Item', e('Source', e('LocURI', path)), e('Data', 'ab')))),
+      ],
     };
     const withTable = encodeWbxml(tree);
     const without = encodeWbxml(tree, { stringTable: false });
@@ -125,8 +188,12 @@ describe('encodeWbxml / decodeWbxml round trips', () => {
 
   it('writes unknown element names as LITERAL tags through the string table in both modes', () => {
     const tree: XmlElement = {
-      name: 'SyncML', ns: SYNCML,
-      children: [e('SyncHdr', e('VerDTD', '1.2'), e('XVendorExt', 'x'), e('XEmpty')), e('SyncBody', m('FutureMetInf', 'y'))],
+      name: 'SyncML',
+      ns: SYNCML,
+      children: [
+        e('SyncHdr', e('VerDTD', '1.2'), e('XVendorExt', 'x'), e('XEmpty')),
+        e('SyncBody', m('FutureMetInf', 'y')),
+      ],
     };
     for (const stringTable of [true, false]) {
       const wb = encodeWbxml(tree, { stringTable });
@@ -137,12 +204,22 @@ describe('encodeWbxml / decodeWbxml round trips', () => {
 
   it('round-trips a standalone DevInf 1.2 document under its own public id', () => {
     const devinf: XmlElement = {
-      name: 'DevInf', ns: DI,
+      name: 'DevInf',
+      ns: DI,
       children: [
-        e('VerDTD', '1.2'), e('Man', 'Acme'), e('Mod', 'X1'), e('DevID', 'IMEI:1'), e('DevTyp', 'phone'), e('UTC'),
+        e('VerDTD', '1.2'),
+        e('Man', 'Acme'),
+        e('Mod', 'X1'),
+        e('DevID', 'IMEI:1'),
+        e('DevTyp', 'phone'),
+        e('UTC'),
         e('SupportLargeObjs'),
-        e('DataStore', e('SourceRef', './contacts'), e('Rx-Pref', e('CTType', 'text/x-vcard'), e('VerCT', '2.1')),
-          e('SyncCap', e('SyncType', '1'), e('SyncType', '2'))),
+        e(
+          'DataStore',
+          e('SourceRef', './contacts'),
+          e('Rx-Pref', e('CTType', 'text/x-vcard'), e('VerCT', '2.1')),
+          e('SyncCap', e('SyncType', '1'), e('SyncType', '2')),
+        ),
       ],
     };
     const wb = encodeWbxml(devinf);
@@ -152,7 +229,11 @@ describe('encodeWbxml / decodeWbxml round trips', () => {
   });
 
   it('round-trips a standalone MetInf document (tokens on page 1)', () => {
-    const metinf: XmlElement = { name: 'MetInf', ns: MI, children: [m('Type', 'text/plain'), m('Size', '12')].map((x) => ({ name: x.name, children: x.children })) };
+    const metinf: XmlElement = {
+      name: 'MetInf',
+      ns: MI,
+      children: [m('Type', 'text/plain'), m('Size', '12')].map((x) => ({ name: x.name, children: x.children })),
+    };
     const wb = encodeWbxml(metinf);
     expect(Array.from(wb.subarray(0, 3))).toEqual([0x02, 0xa4, 0x02]); // 0x1202
     expect(decodeWbxml(wb)).toEqual(metinf);
@@ -161,13 +242,23 @@ describe('encodeWbxml / decodeWbxml round trips', () => {
   it('carries DevInf inside a SyncML Data as a nested WBXML document in OPAQUE', () => {
     const devinf: XmlElement = { name: 'DevInf', ns: DI, children: [e('VerDTD', '1.2'), e('Man', 'Acme')] };
     const tree: XmlElement = {
-      name: 'SyncML', ns: SYNCML,
-      children: [e('SyncBody', e('Put', e('CmdID', '1'),
-        e('Meta', m('Type', 'application/vnd.syncml-devinf+wbxml')),
-        e('Item', e('Source', e('LocURI', './devinf12')), e('Data', devinf))))],
+      name: 'SyncML',
+      ns: SYNCML,
+      children: [
+        e(
+          'SyncBody',
+          e(
+            'Put',
+            e('CmdID', '1'),
+            e('Meta', m('Type', 'application/vnd.syncml-devinf+wbxml')),
+            e('Item', e('Source', e('LocURI', './devinf12')), e('Data', devinf)),
+          ),
+        ),
+      ],
     };
     const out = decodeWbxml(encodeWbxml(tree));
-    const data = (((out.children[0] as XmlElement).children[0] as XmlElement).children[2] as XmlElement).children[1] as XmlElement;
+    const data = (((out.children[0] as XmlElement).children[0] as XmlElement).children[2] as XmlElement)
+      .children[1] as XmlElement;
     expect(data.name).toBe('Data');
     const opaque = data.children[0];
     expect(opaque).toBeInstanceOf(Uint8Array);
@@ -185,7 +276,11 @@ describe('encodeWbxml / decodeWbxml round trips', () => {
 
   it('drops empty text rather than inventing content flags', () => {
     const tree: XmlElement = { name: 'SyncML', ns: SYNCML, children: [e('SyncBody', e('Data', ''))] };
-    expect(decodeWbxml(encodeWbxml(tree))).toEqual({ name: 'SyncML', ns: SYNCML, children: [e('SyncBody', e('Data'))] });
+    expect(decodeWbxml(encodeWbxml(tree))).toEqual({
+      name: 'SyncML',
+      ns: SYNCML,
+      children: [e('SyncBody', e('Data'))],
+    });
   });
 
   it('refuses to encode namespaces WBXML has no code page for', () => {
@@ -209,7 +304,9 @@ describe('decodeWbxml header variants', () => {
 
   it('accepts US-ASCII but rejects non-ASCII bytes in it', () => {
     expect(decodeWbxml(bytes(0x02, 0xa4, 0x01, 0x03, 0x00, ...body)).name).toBe('SyncML');
-    expect(codeOf(() => decodeWbxml(bytes(0x02, 0xa4, 0x01, 0x03, 0x00, 0x6d, 0x71, 0x03, 0xc3, 0xa9, 0x00, 0x01, 0x01)))).toBe('malformed');
+    expect(
+      codeOf(() => decodeWbxml(bytes(0x02, 0xa4, 0x01, 0x03, 0x00, 0x6d, 0x71, 0x03, 0xc3, 0xa9, 0x00, 0x01, 0x01))),
+    ).toBe('malformed');
   });
 
   it('rejects what SyncML does not use with "unsupported"', () => {
@@ -237,7 +334,11 @@ describe('decodeWbxml header variants', () => {
       bytes(HDR, 0x6d, 0xc3, 0x05, 0x01, 0x01), // OPAQUE longer than what is left
       bytes(0x02, 0xa4, 0x01, 0x6a, 0x02, 'F', 0x00, 0x44, 0x00, 0x01), // LITERAL root; fine...
     ];
-    for (const b of bad.slice(0, -1)) expect(codeOf(() => decodeWbxml(b)), Array.from(b).join(',')).toBe('malformed');
+    for (const b of bad.slice(0, -1))
+      expect(
+        codeOf(() => decodeWbxml(b)),
+        Array.from(b).join(','),
+      ).toBe('malformed');
     // ...the last one is valid: a literal root element named F.
     expect(decodeWbxml(bad[bad.length - 1]!)).toEqual({ name: 'F', ns: SYNCML, children: [] });
     // A literal name that is not an XML name cannot become an element.
@@ -260,12 +361,20 @@ describe('decodeWbxml limits and hostile input', () => {
     // OPAQUE of 2^32-1 bytes.
     expect(codeOf(() => decodeWbxml(bytes(HDR, 0x6d, 0xc3, 0x8f, 0xff, 0xff, 0xff, 0x7f, 0x01)))).toBe('malformed');
     // String table of 2^32-1 bytes.
-    expect(codeOf(() => decodeWbxml(bytes(0x02, 0xa4, 0x01, 0x6a, 0x8f, 0xff, 0xff, 0xff, 0x7f, 0x6d, 0x01)))).toBe('malformed');
+    expect(codeOf(() => decodeWbxml(bytes(0x02, 0xa4, 0x01, 0x6a, 0x8f, 0xff, 0xff, 0xff, 0x7f, 0x6d, 0x01)))).toBe(
+      'malformed',
+    );
     // STR_T index of 2^32-1.
-    expect(codeOf(() => decodeWbxml(bytes(0x02, 0xa4, 0x01, 0x6a, 0x02, 'a', 0x00, 0x6d, 0x83, 0x8f, 0xff, 0xff, 0xff, 0x7f, 0x01)))).toBe('malformed');
+    expect(
+      codeOf(() =>
+        decodeWbxml(bytes(0x02, 0xa4, 0x01, 0x6a, 0x02, 'a', 0x00, 0x6d, 0x83, 0x8f, 0xff, 0xff, 0xff, 0x7f, 0x01)),
+      ),
+    ).toBe('malformed');
     // Above 2^32, and longer than 5 bytes.
     expect(codeOf(() => decodeWbxml(bytes(HDR, 0x6d, 0xc3, 0x90, 0x80, 0x80, 0x80, 0x00, 0x01)))).toBe('malformed');
-    expect(codeOf(() => decodeWbxml(bytes(HDR, 0x6d, 0xc3, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x01)))).toBe('malformed');
+    expect(codeOf(() => decodeWbxml(bytes(HDR, 0x6d, 0xc3, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x01)))).toBe(
+      'malformed',
+    );
     expect(performance.now() - t).toBeLessThan(50);
   });
 
@@ -295,7 +404,12 @@ describe('decodeWbxml limits and hostile input', () => {
     expect(codeOf(() => decodeWbxml(suffixes))).toBe('too-large');
     expect(performance.now() - t).toBeLessThan(1000);
     // Honest sharing within the limit still decodes.
-    const fine = decodeWbxml(withTable([[0x83, 0x00], [0x83, 0x00]]));
+    const fine = decodeWbxml(
+      withTable([
+        [0x83, 0x00],
+        [0x83, 0x00],
+      ]),
+    );
     expect(fine.children).toEqual([big + big]);
   });
 
@@ -308,14 +422,20 @@ describe('decodeWbxml limits and hostile input', () => {
     for (const stringTable of [true, false]) {
       const wb = encodeWbxml(sampleMessage(), { stringTable });
       for (let n = 0; n < wb.length; n++) {
-        expect(codeOf(() => decodeWbxml(wb.subarray(0, n))), `prefix ${n}/${wb.length}`).toBe('malformed');
+        expect(
+          codeOf(() => decodeWbxml(wb.subarray(0, n))),
+          `prefix ${n}/${wb.length}`,
+        ).toBe('malformed');
       }
     }
   });
 
   it('throws only DecodeError on random bytes (bare, and behind a valid header)', () => {
     const headers = [
-      [], [0x02, 0xa4, 0x01, 0x6a, 0x00], [0x03, 0x01, 0x6a, 0x00], [0x02, 0xa4, 0x03, 0x6a, 0x00],
+      [],
+      [0x02, 0xa4, 0x01, 0x6a, 0x00],
+      [0x03, 0x01, 0x6a, 0x00],
+      [0x02, 0xa4, 0x03, 0x6a, 0x00],
       [0x02, 0x00, 0x00, 0x6a, 0x1e, ...new TextEncoder().encode('-//SYNCML//DTD SyncML 1.2//EN'), 0x00],
     ];
     fc.assert(
@@ -336,7 +456,14 @@ describe('decodeWbxml limits and hostile input', () => {
     const base = encodeWbxml(sampleMessage());
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete')), { minLength: 1, maxLength: 6 }),
+        fc.array(
+          fc.tuple(
+            fc.nat(base.length - 1),
+            fc.integer({ min: 0, max: 255 }),
+            fc.constantFrom('set', 'insert', 'delete'),
+          ),
+          { minLength: 1, maxLength: 6 },
+        ),
         (edits) => {
           const b = Array.from(base);
           for (const [at, v, op] of edits) {

@@ -261,9 +261,15 @@ export function decodeWbxml(input: Uint8Array, limits?: Partial<DecodeLimits>): 
         continue;
       }
       case T.PI:
-      case T.EXT_I_0: case T.EXT_I_1: case T.EXT_I_2:
-      case T.EXT_T_0: case T.EXT_T_1: case T.EXT_T_2:
-      case T.EXT_0: case T.EXT_1: case T.EXT_2:
+      case T.EXT_I_0:
+      case T.EXT_I_1:
+      case T.EXT_I_2:
+      case T.EXT_T_0:
+      case T.EXT_T_1:
+      case T.EXT_T_2:
+      case T.EXT_0:
+      case T.EXT_1:
+      case T.EXT_2:
         throw new DecodeError('unsupported', `WBXML token 0x${tok.toString(16)} not used by SyncML`, at);
       default:
         break;

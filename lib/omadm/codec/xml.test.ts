@@ -18,7 +18,13 @@ function decodeErr(f: () => unknown): DecodeError {
 describe('parseXml', () => {
   it('builds the element tree, dropping whitespace between elements', () => {
     const root = parseXml('<?xml version="1.0"?>\n<!-- hi -->\n<A>\n  <B>x</B>\n  <C/>\n</A>\n');
-    expect(root).toStrictEqual({ name: 'A', children: [{ name: 'B', children: ['x'] }, { name: 'C', children: [] }] });
+    expect(root).toStrictEqual({
+      name: 'A',
+      children: [
+        { name: 'B', children: ['x'] },
+        { name: 'C', children: [] },
+      ],
+    });
   });
 
   it('keeps leaf text exactly, whitespace included', () => {
@@ -39,24 +45,29 @@ describe('parseXml', () => {
   });
 
   it('keeps the local name of prefixed elements and resolves their namespace', () => {
-    const root = parseXml('<S xmlns="SYNCML:SYNCML1.2" xmlns:m="syncml:metinf"><Meta><m:Type>t</m:Type><Format xmlns="syncml:metinf">b64</Format></Meta></S>');
+    const root = parseXml(
+      '<S xmlns="SYNCML:SYNCML1.2" xmlns:m="syncml:metinf"><Meta><m:Type>t</m:Type><Format xmlns="syncml:metinf">b64</Format></Meta></S>',
+    );
     expect(root).toStrictEqual({
       name: 'S',
       ns: 'SYNCML:SYNCML1.2',
-      children: [{
-        name: 'Meta',
-        children: [
-          { name: 'Type', ns: 'syncml:metinf', children: ['t'] },
-          { name: 'Format', ns: 'syncml:metinf', children: ['b64'] },
-        ],
-      }],
+      children: [
+        {
+          name: 'Meta',
+          children: [
+            { name: 'Type', ns: 'syncml:metinf', children: ['t'] },
+            { name: 'Format', ns: 'syncml:metinf', children: ['b64'] },
+          ],
+        },
+      ],
     });
   });
 
   it('records ns only where it changes', () => {
     const root = parseXml("<A xmlns='x'><B xmlns='x'><C xmlns='y'><D/></C></B></A>");
     expect(root).toStrictEqual({
-      name: 'A', ns: 'x',
+      name: 'A',
+      ns: 'x',
       children: [{ name: 'B', children: [{ name: 'C', ns: 'y', children: [{ name: 'D', children: [] }] }] }],
     });
   });
@@ -109,8 +120,12 @@ describe('parseXml', () => {
 describe('serializeXml', () => {
   it('writes compact XML with ns as xmlns and escapes text and attributes', () => {
     const root: XmlElement = {
-      name: 'SyncML', ns: 'a"b&',
-      children: [{ name: 'D', children: ['<&>"\'\r\n\t\u0001'] }, { name: 'E', children: [] }],
+      name: 'SyncML',
+      ns: 'a"b&',
+      children: [
+        { name: 'D', children: ['<&>"\'\r\n\t\u0001'] },
+        { name: 'E', children: [] },
+      ],
     };
     expect(serializeXml(root)).toBe('<SyncML xmlns="a&quot;b&amp;"><D>&lt;&amp;&gt;"\'&#13;\n\t&#1;</D><E/></SyncML>');
     expect(serializeXml(root, { declaration: true })).toMatch(/^<\?xml version="1\.0" encoding="UTF-8"\?><SyncML/);

@@ -87,11 +87,20 @@ function firstInvalidUtf8(b: Uint8Array): number {
     const c = b[i]!;
     let need: number;
     let min: number;
-    if (c < 0x80) { i++; continue; }
-    if (c >= 0xc2 && c <= 0xdf) { need = 1; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { need = 2; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { need = 3; min = 0x10000; }
-    else return i;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xc2 && c <= 0xdf) {
+      need = 1;
+      min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      need = 2;
+      min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      need = 3;
+      min = 0x10000;
+    } else return i;
     let cp = c & (0x3f >> need);
     for (let k = 1; k <= need; k++) {
       const d = b[i + k];
@@ -142,21 +151,37 @@ function decodeEntities(s: string, start: number, end: number): string {
   let from = start;
   let i = start;
   while (i < end) {
-    if (s.charCodeAt(i) !== 0x26 /* & */) { i++; continue; }
+    if (s.charCodeAt(i) !== 0x26 /* & */) {
+      i++;
+      continue;
+    }
     out += s.slice(from, i);
     // Entity names are short; bounding the search keeps a run of bare '&' linear.
     let semi = -1;
     for (let k = i + 1; k < end && k <= i + 12; k++) {
-      if (s.charCodeAt(k) === 0x3b) { semi = k; break; }
+      if (s.charCodeAt(k) === 0x3b) {
+        semi = k;
+        break;
+      }
     }
     if (semi < 0) malformed('unterminated or overlong entity reference', i);
     const name = s.slice(i + 1, semi);
     switch (name) {
-      case 'amp': out += '&'; break;
-      case 'lt': out += '<'; break;
-      case 'gt': out += '>'; break;
-      case 'quot': out += '"'; break;
-      case 'apos': out += "'"; break;
+      case 'amp':
+        out += '&';
+        break;
+      case 'lt':
+        out += '<';
+        break;
+      case 'gt':
+        out += '>';
+        break;
+      case 'quot':
+        out += '"';
+        break;
+      case 'apos':
+        out += "'";
+        break;
       default: {
         let cp = NaN;
         if (/^#[0-9]{1,7}$/.test(name)) cp = parseInt(name.slice(1), 10);
@@ -184,7 +209,10 @@ export function parseXml(input: string | Uint8Array, limits?: Partial<DecodeLimi
   const lim: DecodeLimits = { ...DEFAULT_LIMITS, ...limits };
   // Size first, before a single byte is looked at. A string's UTF-8 length is at least its
   // UTF-16 length, so the exact count is only needed near the limit.
-  if (input.length > lim.maxBytes || (typeof input === 'string' && input.length * 3 > lim.maxBytes && utf8Length(input) > lim.maxBytes)) {
+  if (
+    input.length > lim.maxBytes ||
+    (typeof input === 'string' && input.length * 3 > lim.maxBytes && utf8Length(input) > lim.maxBytes)
+  ) {
     throw new DecodeError('too-large', `XML input exceeds ${lim.maxBytes} bytes`);
   }
   const s = typeof input === 'string' ? input : decodeInput(input);
@@ -241,7 +269,8 @@ export function parseXml(input: string | Uint8Array, limits?: Partial<DecodeLimi
       const qname = s.slice(i + 2, j);
       while (j < n && isSpace(s.charCodeAt(j))) j++;
       if (s.charCodeAt(j) !== 0x3e) malformed('bad end tag', i);
-      if (qname !== top.qname) malformed(`end tag </${qname.slice(0, 64)}> does not match <${top.qname.slice(0, 64)}>`, i);
+      if (qname !== top.qname)
+        malformed(`end tag </${qname.slice(0, 64)}> does not match <${top.qname.slice(0, 64)}>`, i);
       flushText(top, true);
       stack.pop();
       i = j + 1;
@@ -289,7 +318,10 @@ export function parseXml(input: string | Uint8Array, limits?: Partial<DecodeLimi
       while (j < n && isSpace(s.charCodeAt(j))) j++;
       if (j >= n) malformed('truncated tag', i);
       const c = s.charCodeAt(j);
-      if (c === 0x3e) { j++; break; }
+      if (c === 0x3e) {
+        j++;
+        break;
+      }
       if (c === 0x2f) {
         if (s.charCodeAt(j + 1) !== 0x3e) malformed('bad empty-element tag', j);
         selfClosing = true;
@@ -371,7 +403,8 @@ const XML_NAME = /^[A-Za-z_][-A-Za-z0-9_.]*$/;
 const knownGoodNames = new Set<string>();
 function checkName(name: string): string {
   if (knownGoodNames.has(name)) return name;
-  if (name.length > 256 || !XML_NAME.test(name)) throw new Error(`serializeXml: "${name.slice(0, 64)}" is not an element name`);
+  if (name.length > 256 || !XML_NAME.test(name))
+    throw new Error(`serializeXml: "${name.slice(0, 64)}" is not an element name`);
   if (knownGoodNames.size < 4096) knownGoodNames.add(name);
   return name;
 }
@@ -394,13 +427,27 @@ function escapeText(s: string, attr: boolean): string {
     const c = s.charCodeAt(i);
     let rep: string | undefined;
     switch (c) {
-      case 0x26: rep = '&amp;'; break;
-      case 0x3c: rep = '&lt;'; break;
-      case 0x3e: rep = '&gt;'; break;
-      case 0x22: if (attr) rep = '&quot;'; break;
-      case 0x27: if (attr) rep = '&apos;'; break;
-      case 0x09: case 0x0a: if (attr) rep = `&#${c};`; break;
-      default: if (c < 0x20) rep = `&#${c};`;
+      case 0x26:
+        rep = '&amp;';
+        break;
+      case 0x3c:
+        rep = '&lt;';
+        break;
+      case 0x3e:
+        rep = '&gt;';
+        break;
+      case 0x22:
+        if (attr) rep = '&quot;';
+        break;
+      case 0x27:
+        if (attr) rep = '&apos;';
+        break;
+      case 0x09:
+      case 0x0a:
+        if (attr) rep = `&#${c};`;
+        break;
+      default:
+        if (c < 0x20) rep = `&#${c};`;
     }
     if (rep !== undefined) {
       out += s.slice(from, i) + rep;
@@ -448,13 +495,17 @@ export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>';
  */
 export function serializeXml(root: XmlElement, opts?: { declaration?: boolean }): string {
   const parts: string[] = opts?.declaration ? [XML_DECLARATION] : [];
-  writeXml(root, (s) => { parts.push(s); });
+  writeXml(root, (s) => {
+    parts.push(s);
+  });
   return parts.join('');
 }
 
 /** UTF-8 size of serializeXml(root) without building the document. */
 export function serializedXmlSize(root: XmlElement, opts?: { declaration?: boolean }): number {
   let n = opts?.declaration ? XML_DECLARATION.length : 0;
-  writeXml(root, (s) => { n += utf8Length(s); });
+  writeXml(root, (s) => {
+    n += utf8Length(s);
+  });
   return n;
 }

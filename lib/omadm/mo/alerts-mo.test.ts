@@ -2,10 +2,26 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Alert, Item } from '../message';
 import { utf8Encode } from '../util/bytes';
-import { FUMO_ALERT, FumoState, fumoExec, fumoPaths, fumoPkgUrlItem, fumoResultText, isFumoSuccess, parseFumoResult, parseFumoState } from './fumo';
+import {
+  FUMO_ALERT,
+  FumoState,
+  fumoExec,
+  fumoPaths,
+  fumoPkgUrlItem,
+  fumoResultText,
+  isFumoSuccess,
+  parseFumoResult,
+  parseFumoState,
+} from './fumo';
 import { buildGenericAlert, buildGenericAlertItem, parseGenericAlert, parseGenericAlertItem } from './generic-alert';
 import {
-  SCOMO_ALERT_OPERATION_COMPLETE, deployedPaths, downloadAddItems, downloadPaths, parseInventory, parseScomoResult, scomoExec,
+  SCOMO_ALERT_OPERATION_COMPLETE,
+  deployedPaths,
+  downloadAddItems,
+  downloadPaths,
+  parseInventory,
+  parseScomoResult,
+  scomoExec,
 } from './scomo';
 
 const VECTORS = '/work/shared/omadm-vectors/spec-examples';
@@ -16,24 +32,48 @@ describe('Generic Alert (DM Protocol §8.7)', () => {
     const pick = (tag: string) => new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`).exec(xml)![1]!;
     // The fragment as the XML codec hands it over: text kept verbatim, whitespace and all.
     const alert: Alert = {
-      kind: 'Alert', cmdId: Number(pick('CmdID')), data: pick('Data'), correlator: pick('Correlator'),
-      items: [{ source: { locURI: pick('LocURI') }, meta: { type: pick('Type'), format: pick('Format'), mark: pick('Mark') }, data: '' }],
+      kind: 'Alert',
+      cmdId: Number(pick('CmdID')),
+      data: pick('Data'),
+      correlator: pick('Correlator'),
+      items: [
+        {
+          source: { locURI: pick('LocURI') },
+          meta: { type: pick('Type'), format: pick('Format'), mark: pick('Mark') },
+          data: '',
+        },
+      ],
     };
     const g = parseGenericAlert(alert)!;
     expect(g.correlator).toBe('abc123');
-    expect(g.items).toEqual([{ source: './SyncML/Sample', type: 'org.domain.samplealert', format: 'xml', mark: 'critical', data: '' }]);
+    expect(g.items).toEqual([
+      { source: './SyncML/Sample', type: 'org.domain.samplealert', format: 'xml', mark: 'critical', data: '' },
+    ]);
   });
 
   it('ignores other alerts and items without a Type; round trips', () => {
     expect(parseGenericAlert({ kind: 'Alert', cmdId: 1, data: '1201', items: [] })).toBeNull();
     expect(parseGenericAlertItem({ meta: { format: 'chr' }, data: 'x' })).toBeNull();
     expect(parseGenericAlertItem({ meta: { type: 'a.b', mark: 'bogus' } })).toEqual({ type: 'a.b', format: 'chr' });
-    const g = { source: './FwUpdate/1/Download', type: FUMO_ALERT.download, format: 'int', mark: 'warning' as const, data: '200' };
+    const g = {
+      source: './FwUpdate/1/Download',
+      type: FUMO_ALERT.download,
+      format: 'int',
+      mark: 'warning' as const,
+      data: '200',
+    };
     const alert = buildGenericAlert(5, [g], 'job-1');
     expect(alert).toMatchObject({ kind: 'Alert', cmdId: 5, data: '1226', correlator: 'job-1' });
-    expect(alert.items[0]).toEqual({ source: { locURI: g.source }, meta: { type: g.type, format: 'int', mark: 'warning' }, data: '200' });
+    expect(alert.items[0]).toEqual({
+      source: { locURI: g.source },
+      meta: { type: g.type, format: 'int', mark: 'warning' },
+      data: '200',
+    });
     expect(parseGenericAlert(alert)).toEqual({ correlator: 'job-1', items: [g] });
-    expect(parseGenericAlertItem(buildGenericAlertItem({ type: 't', format: 'chr' }))).toEqual({ type: 't', format: 'chr' });
+    expect(parseGenericAlertItem(buildGenericAlertItem({ type: 't', format: 'chr' }))).toEqual({
+      type: 't',
+      format: 'chr',
+    });
   });
 });
 
@@ -44,14 +84,19 @@ describe('FUMO', () => {
     const ops = ['download', 'update', 'downloadandupdate'] as const;
     expect(ops.map((op) => fumoExec(3, 'x', op, 'c').items[0]!.target!.locURI)).toEqual(targets);
     expect(fumoExec(3, './FwUpdate/1', 'update', 'job-7')).toEqual({
-      kind: 'Exec', cmdId: 3, correlator: 'job-7', items: [{ target: { locURI: './FwUpdate/1/Update' } }],
+      kind: 'Exec',
+      cmdId: 3,
+      correlator: 'job-7',
+      items: [{ target: { locURI: './FwUpdate/1/Update' } }],
     });
     const p = fumoPaths('./FwUpdate/1/');
     expect(p.DownloadPkgURL).toBe('./FwUpdate/1/Download/PkgURL');
     expect(p.UpdatePkgData).toBe('./FwUpdate/1/Update/PkgData');
     expect(p.State).toBe('./FwUpdate/1/State');
     expect(fumoPkgUrlItem('./FwUpdate/1', 'downloadandupdate', 'https://fw/x.bin')).toEqual({
-      target: { locURI: './FwUpdate/1/DownloadAndUpdate/PkgURL' }, meta: { format: 'chr' }, data: 'https://fw/x.bin',
+      target: { locURI: './FwUpdate/1/DownloadAndUpdate/PkgURL' },
+      meta: { format: 'chr' },
+      data: 'https://fw/x.bin',
     });
     expect(() => fumoPaths('.')).toThrow(RangeError);
   });
@@ -71,10 +116,16 @@ describe('FUMO', () => {
 
   it('parses the result alert', () => {
     const g = parseGenericAlertItem({
-      source: { locURI: './FwUpdate/1/DownloadAndUpdate' }, meta: { type: FUMO_ALERT.downloadandupdate, format: 'int' }, data: ' 402 ',
+      source: { locURI: './FwUpdate/1/DownloadAndUpdate' },
+      meta: { type: FUMO_ALERT.downloadandupdate, format: 'int' },
+      data: ' 402 ',
     })!;
     expect(parseFumoResult(g)).toEqual({
-      operation: 'downloadandupdate', root: './FwUpdate/1', resultCode: 402, success: false, description: 'Corrupted Firmware Update Package',
+      operation: 'downloadandupdate',
+      root: './FwUpdate/1',
+      resultCode: 402,
+      success: false,
+      description: 'Corrupted Firmware Update Package',
     });
     const ok = parseFumoResult({ type: FUMO_ALERT.update, format: 'int', data: utf8Encode('200') })!;
     expect(ok).toMatchObject({ operation: 'update', success: true });
@@ -87,10 +138,15 @@ describe('FUMO', () => {
 describe('SCOMO', () => {
   it('paths and builders', () => {
     expect(deployedPaths('app1').op('Remove')).toBe('./SCOMO/Inventory/Deployed/app1/Operations/Remove');
-    expect(downloadPaths('p1').op('DownloadInstallInactive')).toBe('./SCOMO/Download/p1/Operations/DownloadInstallInactive');
+    expect(downloadPaths('p1').op('DownloadInstallInactive')).toBe(
+      './SCOMO/Download/p1/Operations/DownloadInstallInactive',
+    );
     const items = downloadAddItems('p1', { pkgId: 'com.a', name: 'A', url: 'https://pkg/a' });
     expect(items.map((i) => [i.target!.locURI, i.data])).toEqual([
-      ['./SCOMO/Download/p1', undefined], ['./SCOMO/Download/p1/PkgID', 'com.a'], ['./SCOMO/Download/p1/Name', 'A'], ['./SCOMO/Download/p1/PkgURL', 'https://pkg/a'],
+      ['./SCOMO/Download/p1', undefined],
+      ['./SCOMO/Download/p1/PkgID', 'com.a'],
+      ['./SCOMO/Download/p1/Name', 'A'],
+      ['./SCOMO/Download/p1/PkgURL', 'https://pkg/a'],
     ]);
     expect(scomoExec(4, downloadPaths('p1').op('DownloadInstall'), 'j').correlator).toBe('j');
   });
@@ -98,10 +154,14 @@ describe('SCOMO', () => {
   it('parses an inventory walk', () => {
     const leaf = (p: string, v: string): Item => ({ source: { locURI: p }, data: v });
     const inv = parseInventory([
-      leaf('./SCOMO/Inventory/Deployed/a/ID', 'com.a'), leaf('./SCOMO/Inventory/Deployed/a/Name', 'A'),
-      leaf('./SCOMO/Inventory/Deployed/a/Version', '1.2'), leaf('./SCOMO/Inventory/Deployed/a/State', '20'),
-      leaf('SCOMO/Inventory/Deployed/b/ID', 'com.b'), leaf('./SCOMO/Inventory/Deployed/b/State', '10'),
-      leaf('./SCOMO/Inventory/Deployed/c/Name', 'no id'), leaf('./SCOMO/Inventory/Deployed/a/Operations/Remove', ''),
+      leaf('./SCOMO/Inventory/Deployed/a/ID', 'com.a'),
+      leaf('./SCOMO/Inventory/Deployed/a/Name', 'A'),
+      leaf('./SCOMO/Inventory/Deployed/a/Version', '1.2'),
+      leaf('./SCOMO/Inventory/Deployed/a/State', '20'),
+      leaf('SCOMO/Inventory/Deployed/b/ID', 'com.b'),
+      leaf('./SCOMO/Inventory/Deployed/b/State', '10'),
+      leaf('./SCOMO/Inventory/Deployed/c/Name', 'no id'),
+      leaf('./SCOMO/Inventory/Deployed/a/Operations/Remove', ''),
     ]);
     expect(inv).toEqual([
       { node: 'a', id: 'com.a', name: 'A', version: '1.2', active: true },
@@ -110,14 +170,33 @@ describe('SCOMO', () => {
   });
 
   it('parses OperationComplete in its bare, XML-text and XML-element forms', () => {
-    const base = { source: './SCOMO/Download/p1/Operations/DownloadInstall', type: SCOMO_ALERT_OPERATION_COMPLETE, format: 'chr' };
-    expect(parseScomoResult({ ...base, data: '1200' })).toMatchObject({ resultCode: 1200, success: true, source: base.source });
-    expect(parseScomoResult({ ...base, data: '<ResultCode>1405</ResultCode><Identifier>com.a</Identifier>' })).toEqual({
-      source: base.source, resultCode: 1405, success: false, description: 'Install Failed', identifier: 'com.a',
+    const base = {
+      source: './SCOMO/Download/p1/Operations/DownloadInstall',
+      type: SCOMO_ALERT_OPERATION_COMPLETE,
+      format: 'chr',
+    };
+    expect(parseScomoResult({ ...base, data: '1200' })).toMatchObject({
+      resultCode: 1200,
+      success: true,
+      source: base.source,
     });
-    expect(parseScomoResult({ ...base, format: 'xml', data: [
-      { name: 'ResultCode', children: ['1200'] }, { name: 'Identifier', children: [' com.b '] },
-    ] })).toMatchObject({ resultCode: 1200, identifier: 'com.b' });
+    expect(parseScomoResult({ ...base, data: '<ResultCode>1405</ResultCode><Identifier>com.a</Identifier>' })).toEqual({
+      source: base.source,
+      resultCode: 1405,
+      success: false,
+      description: 'Install Failed',
+      identifier: 'com.a',
+    });
+    expect(
+      parseScomoResult({
+        ...base,
+        format: 'xml',
+        data: [
+          { name: 'ResultCode', children: ['1200'] },
+          { name: 'Identifier', children: [' com.b '] },
+        ],
+      }),
+    ).toMatchObject({ resultCode: 1200, identifier: 'com.b' });
     expect(parseScomoResult({ ...base, data: 'nonsense' })!.resultCode).toBe(1412);
     expect(parseScomoResult({ ...base, type: FUMO_ALERT.update, data: '1200' })).toBeNull();
   });

@@ -47,8 +47,13 @@ export const BR = {
 export function localPaths(id: string) {
   const b = `${BR.Local}/${nodeName(id)}`;
   return {
-    base: b, Target: `${b}/Target`, Time: `${b}/Time`, Categories: `${b}/Categories`,
-    Entries: `${b}/Entries`, Size: `${b}/Size`, RootHash: `${b}/RootHash`,
+    base: b,
+    Target: `${b}/Target`,
+    Time: `${b}/Time`,
+    Categories: `${b}/Categories`,
+    Entries: `${b}/Entries`,
+    Size: `${b}/Size`,
+    RootHash: `${b}/RootHash`,
   };
 }
 
@@ -140,7 +145,8 @@ function obj(v: unknown, what: string): Obj {
 
 function str(o: Obj, k: string, max = 1024): string {
   const v = o[k];
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) invalid(`${k} must be a non-empty string of at most ${max} characters`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > max)
+    invalid(`${k} must be a non-empty string of at most ${max} characters`);
   return v;
 }
 
@@ -156,7 +162,8 @@ function uint(o: Obj, k: string): number {
 
 function oneOf<T extends string>(o: Obj, k: string, allowed: readonly T[]): T {
   const v = o[k];
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) invalid(`${k} must be one of ${allowed.join(', ')}`);
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v))
+    invalid(`${k} must be one of ${allowed.join(', ')}`);
   return v as T;
 }
 
@@ -202,18 +209,22 @@ export function policyReplaceItems(p: Partial<BrPolicy>): Item[] {
   const items: Item[] = [];
   if (p.enabled !== undefined) items.push(leafItem(BR.PolicyEnabled, String(p.enabled), { format: 'bool' }));
   if (p.intervalMinutes !== undefined) {
-    if (!Number.isSafeInteger(p.intervalMinutes) || p.intervalMinutes < 0) throw new RangeError('intervalMinutes must be a non-negative integer');
+    if (!Number.isSafeInteger(p.intervalMinutes) || p.intervalMinutes < 0)
+      throw new RangeError('intervalMinutes must be a non-negative integer');
     items.push(leafItem(BR.PolicyInterval, String(p.intervalMinutes), { format: 'int' }));
   }
   if (p.categories !== undefined) items.push(leafItem(BR.PolicyCategories, p.categories.join(','), { format: 'chr' }));
   if (p.wifiOnly !== undefined) items.push(leafItem(BR.PolicyWifiOnly, String(p.wifiOnly), { format: 'bool' }));
-  if (p.roamingAllowed !== undefined) items.push(leafItem(BR.PolicyRoamingAllowed, String(p.roamingAllowed), { format: 'bool' }));
+  if (p.roamingAllowed !== undefined)
+    items.push(leafItem(BR.PolicyRoamingAllowed, String(p.roamingAllowed), { format: 'bool' }));
   return items;
 }
 
 /** Gets for the whole policy (one Item per leaf, for clients that refuse ?list=StructData). */
 export function policyGetItems(): Item[] {
-  return [BR.PolicyEnabled, BR.PolicyInterval, BR.PolicyCategories, BR.PolicyWifiOnly, BR.PolicyRoamingAllowed].map((p) => ({ target: { locURI: p } }));
+  return [BR.PolicyEnabled, BR.PolicyInterval, BR.PolicyCategories, BR.PolicyWifiOnly, BR.PolicyRoamingAllowed].map(
+    (p) => ({ target: { locURI: p } }),
+  );
 }
 
 /** The policy as read back from Results; leaves that are missing or do not parse are left out. */
@@ -235,9 +246,17 @@ export function parsePolicy(items: readonly Item[]): Partial<BrPolicy> {
 // ---------------------------------------------------------------------------------------
 // Exec requests (server -> handset)
 
-export interface RequestBackupParams { categories?: Category[] }
-export interface LocalBackupParams { target: LocalTarget; categories: Category[] }
-export interface LocalRestoreParams { id: string; categories?: Category[] }
+export interface RequestBackupParams {
+  categories?: Category[];
+}
+export interface LocalBackupParams {
+  target: LocalTarget;
+  categories: Category[];
+}
+export interface LocalRestoreParams {
+  id: string;
+  categories?: Category[];
+}
 export interface DataSyncParams {
   serverUrl: string;
   user: string;
@@ -258,7 +277,9 @@ function exec(cmdId: number, correlator: string, item: Item): Exec {
 
 /** Exec RequestBackup: the handset answers with a backup.request Generic Alert. Params optional. */
 export function requestBackupExec(cmdId: number, correlator: string, p: RequestBackupParams = {}): Exec {
-  const item: Item = p.categories ? jsonItem(BR.RequestBackup, { categories: p.categories }) : { target: { locURI: BR.RequestBackup } };
+  const item: Item = p.categories
+    ? jsonItem(BR.RequestBackup, { categories: p.categories })
+    : { target: { locURI: BR.RequestBackup } };
   return exec(cmdId, correlator, item);
 }
 
@@ -267,16 +288,27 @@ export function localBackupExec(cmdId: number, correlator: string, p: LocalBacku
 }
 
 export function localRestoreExec(cmdId: number, correlator: string, p: LocalRestoreParams): Exec {
-  return exec(cmdId, correlator, jsonItem(BR.LocalRestore, p.categories ? { id: p.id, categories: p.categories } : { id: p.id }));
+  return exec(
+    cmdId,
+    correlator,
+    jsonItem(BR.LocalRestore, p.categories ? { id: p.id, categories: p.categories } : { id: p.id }),
+  );
 }
 
 export function dataSyncExec(cmdId: number, correlator: string, p: DataSyncParams): Exec {
-  if ((p.password === undefined) === (p.passwordRef === undefined)) throw new RangeError('give exactly one of password and passwordRef');
-  return exec(cmdId, correlator, jsonItem(BR.DataSync, {
-    serverUrl: p.serverUrl, user: p.user,
-    ...(p.password !== undefined ? { password: p.password } : { passwordRef: p.passwordRef }),
-    stores: p.stores, syncType: p.syncType,
-  }));
+  if ((p.password === undefined) === (p.passwordRef === undefined))
+    throw new RangeError('give exactly one of password and passwordRef');
+  return exec(
+    cmdId,
+    correlator,
+    jsonItem(BR.DataSync, {
+      serverUrl: p.serverUrl,
+      user: p.user,
+      ...(p.password !== undefined ? { password: p.password } : { passwordRef: p.passwordRef }),
+      stores: p.stores,
+      syncType: p.syncType,
+    }),
+  );
 }
 
 export function parseRequestBackupParams(data: ItemData | undefined): RequestBackupParams {
@@ -339,10 +371,27 @@ export interface LocalManifest {
   rootHash: string;
 }
 
-export interface LocalBackupResultAlert { result: number; manifest?: LocalManifest }
-export interface LocalRestoreResultAlert { result: number; id: string; entries?: number }
-export interface DsStoreResult { store: DsStore; added: number; replaced: number; deleted: number; failed: number; status?: number }
-export interface DsResultAlert { result: number; stores: DsStoreResult[] }
+export interface LocalBackupResultAlert {
+  result: number;
+  manifest?: LocalManifest;
+}
+export interface LocalRestoreResultAlert {
+  result: number;
+  id: string;
+  entries?: number;
+}
+export interface DsStoreResult {
+  store: DsStore;
+  added: number;
+  replaced: number;
+  deleted: number;
+  failed: number;
+  status?: number;
+}
+export interface DsResultAlert {
+  result: number;
+  stores: DsStoreResult[];
+}
 
 function alertItem(source: string, type: string, payload: unknown): GenericAlertItem {
   return { source, type, format: 'chr', data: JSON.stringify(payload) };
@@ -376,8 +425,13 @@ function manifest(v: unknown): LocalManifest {
   const rootHash = str(o, 'rootHash', 64).toLowerCase();
   if (!SHA256_HEX.test(rootHash)) invalid('rootHash must be 64 hex digits');
   return {
-    id, target: oneOf(o, 'target', LOCAL_TARGETS), time, categories: listOf(o, 'categories', CATEGORIES, true)!,
-    entries: uint(o, 'entries'), size: uint(o, 'size'), rootHash,
+    id,
+    target: oneOf(o, 'target', LOCAL_TARGETS),
+    time,
+    categories: listOf(o, 'categories', CATEGORIES, true)!,
+    entries: uint(o, 'entries'),
+    size: uint(o, 'size'),
+    rootHash,
   };
 }
 
@@ -415,7 +469,10 @@ export function parseDsResultAlert(data: ItemData | undefined): DsResultAlert {
     const so = obj(s, 'store result');
     const e: DsStoreResult = {
       store: oneOf(so, 'store', DS_STORES),
-      added: uint(so, 'added'), replaced: uint(so, 'replaced'), deleted: uint(so, 'deleted'), failed: uint(so, 'failed'),
+      added: uint(so, 'added'),
+      replaced: uint(so, 'replaced'),
+      deleted: uint(so, 'deleted'),
+      failed: uint(so, 'failed'),
     };
     if (so.status !== undefined) e.status = uint(so, 'status');
     return e;
@@ -437,11 +494,16 @@ export type BrAlert =
 export function parseBrAlert(g: GenericAlertItem): BrAlert | null {
   const src = g.source !== undefined ? { source: g.source } : {};
   switch (g.type) {
-    case BR_ALERT.backupRequest: return { kind: 'backupRequest', ...src, alert: parseBackupRequestAlert(g.data) };
-    case BR_ALERT.localBackupResult: return { kind: 'localBackupResult', ...src, alert: parseLocalBackupResultAlert(g.data) };
-    case BR_ALERT.localRestoreResult: return { kind: 'localRestoreResult', ...src, alert: parseLocalRestoreResultAlert(g.data) };
-    case BR_ALERT.dsResult: return { kind: 'dsResult', ...src, alert: parseDsResultAlert(g.data) };
-    default: return null;
+    case BR_ALERT.backupRequest:
+      return { kind: 'backupRequest', ...src, alert: parseBackupRequestAlert(g.data) };
+    case BR_ALERT.localBackupResult:
+      return { kind: 'localBackupResult', ...src, alert: parseLocalBackupResultAlert(g.data) };
+    case BR_ALERT.localRestoreResult:
+      return { kind: 'localRestoreResult', ...src, alert: parseLocalRestoreResultAlert(g.data) };
+    case BR_ALERT.dsResult:
+      return { kind: 'dsResult', ...src, alert: parseDsResultAlert(g.data) };
+    default:
+      return null;
   }
 }
 
@@ -485,10 +547,17 @@ export function parseLocalManifests(items: readonly Item[]): LocalManifest[] {
   const out: LocalManifest[] = [];
   for (const [id, m] of byId) {
     try {
-      out.push(manifest({
-        id, target: m.get('Target'), time: m.get('Time'), categories: parseCategories(m.get('Categories')),
-        entries: parseUInt(m.get('Entries')), size: parseUInt(m.get('Size')), rootHash: m.get('RootHash'),
-      }));
+      out.push(
+        manifest({
+          id,
+          target: m.get('Target'),
+          time: m.get('Time'),
+          categories: parseCategories(m.get('Categories')),
+          entries: parseUInt(m.get('Entries')),
+          size: parseUInt(m.get('Size')),
+          rootHash: m.get('RootHash'),
+        }),
+      );
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
     }
@@ -499,7 +568,12 @@ export function parseLocalManifests(items: readonly Item[]): LocalManifest[] {
 export type BrOperation = 'RequestBackup' | 'LocalBackup' | 'LocalRestore' | 'DataSync';
 const OPERATIONS: readonly BrOperation[] = ['RequestBackup', 'LocalBackup', 'LocalRestore', 'DataSync'];
 
-export interface LastResult { op: BrOperation; result: number; time: string; correlator?: string }
+export interface LastResult {
+  op: BrOperation;
+  result: number;
+  time: string;
+  correlator?: string;
+}
 
 export function lastResultItem(r: LastResult): Item {
   return { source: { locURI: BR.LastResult }, meta: { format: 'chr', type: JSON_TYPE }, data: JSON.stringify(r) };

@@ -29,7 +29,14 @@ export function normalizePath(p: string | undefined): string | undefined {
 
 /** A node name we can put in a path: no '/', '?', not '.' or '..', not empty, ≤ 64 chars. */
 export function isNodeName(name: string): boolean {
-  return typeof name === 'string' && name.length > 0 && name.length <= 64 && !/[/?]/.test(name) && name !== '.' && name !== '..';
+  return (
+    typeof name === 'string' &&
+    name.length > 0 &&
+    name.length <= 64 &&
+    !/[/?]/.test(name) &&
+    name !== '.' &&
+    name !== '..'
+  );
 }
 
 /** Throws RangeError for a node name a builder must not use (a caller bug, not a protocol event). */

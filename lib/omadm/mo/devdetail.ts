@@ -50,7 +50,9 @@ const INTS = [
 
 /** Items for a server Get of every DevDetail leaf we use (one Get, many Items). */
 export function devDetailGetItems(): Item[] {
-  return [...TEXT.map(([, p]) => p), DEVDETAIL.LrgObj, ...INTS.map(([, p]) => p)].map((p) => ({ target: { locURI: p } }));
+  return [...TEXT.map(([, p]) => p), DEVDETAIL.LrgObj, ...INTS.map(([, p]) => p)].map((p) => ({
+    target: { locURI: p },
+  }));
 }
 
 /** Reads DevDetail from Results items. Values that do not parse (a non-number MaxDepth) are left out. */
@@ -74,7 +76,9 @@ export function parseDevDetail(items: readonly Item[]): DevDetail {
 export function devDetailItems(d: DevDetail): Item[] {
   const items: Item[] = [];
   for (const [k, p] of TEXT) if (d[k] !== undefined) items.push(leafItem(p, d[k], { side: 'source' }));
-  if (d.lrgObj !== undefined) items.push(leafItem(DEVDETAIL.LrgObj, String(d.lrgObj), { side: 'source', format: 'bool' }));
-  for (const [k, p] of INTS) if (d[k] !== undefined) items.push(leafItem(p, String(d[k]), { side: 'source', format: 'chr' }));
+  if (d.lrgObj !== undefined)
+    items.push(leafItem(DEVDETAIL.LrgObj, String(d.lrgObj), { side: 'source', format: 'bool' }));
+  for (const [k, p] of INTS)
+    if (d[k] !== undefined) items.push(leafItem(p, String(d[k]), { side: 'source', format: 'chr' }));
   return items;
 }

@@ -5,7 +5,14 @@ import { utf8Encode } from '../util/bytes';
 import { dataText, isNodeName, itemPath, leafItem, nodeName, normalizePath, parseBool, parseUInt } from './common';
 import { DEVDETAIL, devDetailGetItems, devDetailItems, parseDevDetail } from './devdetail';
 import { DEVINFO, devInfoItems, isCompleteDevInfo, parseDevInfo } from './devinfo';
-import { aauthTypeOf, dmAccAddItems, dmAccCredentialItems, dmAccPaths, parseDmAccounts, schemeOfAAuthType } from './dmacc';
+import {
+  aauthTypeOf,
+  dmAccAddItems,
+  dmAccCredentialItems,
+  dmAccPaths,
+  parseDmAccounts,
+  schemeOfAAuthType,
+} from './dmacc';
 
 const VECTORS = '/work/shared/omadm-vectors/spec-examples';
 
@@ -45,14 +52,24 @@ describe('common', () => {
     expect(dataText(new Uint8Array([0xff]))).toBeUndefined();
     expect(dataText([{ name: 'X', children: [] }])).toBeUndefined();
     expect(itemPath({ source: { locURI: 'A/B' }, target: { locURI: './C' } })).toBe('./A/B');
-    expect(leafItem('./A', 'v', { side: 'source', format: 'int' })).toEqual({ source: { locURI: './A' }, meta: { format: 'int' }, data: 'v' });
+    expect(leafItem('./A', 'v', { side: 'source', format: 'int' })).toEqual({
+      source: { locURI: './A' },
+      meta: { format: 'int' },
+      data: 'v',
+    });
   });
 });
 
 describe('DevInfo', () => {
   it('reads the DevInfo of the DM Protocol §2.6.1 package 1', () => {
     const d = parseDevInfo(replaceItems('oma-dm121-sec2.6.1-pkg1.xml'));
-    expect(d).toEqual({ devId: 'IMEI:493005100592800', man: 'Device Factory, Inc.', mod: 'SmartPhone2000', dmV: '1.0.0.1', lang: 'en-US' });
+    expect(d).toEqual({
+      devId: 'IMEI:493005100592800',
+      man: 'Device Factory, Inc.',
+      mod: 'SmartPhone2000',
+      dmV: '1.0.0.1',
+      lang: 'en-US',
+    });
     expect(isCompleteDevInfo(d)).toBe(true);
   });
 
@@ -64,8 +81,18 @@ describe('DevInfo', () => {
   it('round trips and builds Source items with Format chr', () => {
     const info = { devId: 'IMEI:1', man: 'M', mod: 'X', dmV: '1.2', lang: 'en' };
     const items = devInfoItems(info);
-    expect(items[0]).toEqual({ source: { locURI: DEVINFO.DevId }, meta: { format: 'chr', type: 'text/plain' }, data: 'IMEI:1' });
-    expect(items.map((i) => i.source!.locURI)).toEqual([DEVINFO.DevId, DEVINFO.Man, DEVINFO.Mod, DEVINFO.DmV, DEVINFO.Lang]);
+    expect(items[0]).toEqual({
+      source: { locURI: DEVINFO.DevId },
+      meta: { format: 'chr', type: 'text/plain' },
+      data: 'IMEI:1',
+    });
+    expect(items.map((i) => i.source!.locURI)).toEqual([
+      DEVINFO.DevId,
+      DEVINFO.Man,
+      DEVINFO.Mod,
+      DEVINFO.DmV,
+      DEVINFO.Lang,
+    ]);
     expect(parseDevInfo(items)).toEqual(info);
     expect(isCompleteDevInfo(parseDevInfo(items.slice(1)))).toBe(false);
   });
@@ -75,16 +102,35 @@ describe('DevDetail', () => {
   it('paths, get items and parse', () => {
     expect(DEVDETAIL.MaxDepth).toBe('./DevDetail/URI/MaxDepth');
     expect(devDetailGetItems().map((i) => i.target!.locURI)).toContain('./DevDetail/FwV');
-    const d = { devTyp: 'phone', oem: 'Acme', fwV: '1.0', swV: '2.0', hwV: 'r3', lrgObj: true, maxDepth: 0, maxTotLen: 255, maxSegLen: 32 };
+    const d = {
+      devTyp: 'phone',
+      oem: 'Acme',
+      fwV: '1.0',
+      swV: '2.0',
+      hwV: 'r3',
+      lrgObj: true,
+      maxDepth: 0,
+      maxTotLen: 255,
+      maxSegLen: 32,
+    };
     expect(parseDevDetail(devDetailItems(d))).toEqual(d);
     // The MS-MDM example's typo path "./ DevDetail/HwV" is not DevDetail/HwV.
-    expect(parseDevDetail([{ source: { locURI: './ DevDetail/HwV' }, data: 'x' }, { source: { locURI: DEVDETAIL.MaxDepth }, data: 'ten' }])).toEqual({});
+    expect(
+      parseDevDetail([
+        { source: { locURI: './ DevDetail/HwV' }, data: 'x' },
+        { source: { locURI: DEVDETAIL.MaxDepth }, data: 'ten' },
+      ]),
+    ).toEqual({});
   });
 });
 
 describe('DMAcc', () => {
   const acc = {
-    serverId: 'rewind', name: 'Rewind', addr: 'https://dm.example/dm', addrType: 'URI' as const, aauthPref: 'DIGEST' as const,
+    serverId: 'rewind',
+    name: 'Rewind',
+    addr: 'https://dm.example/dm',
+    addrType: 'URI' as const,
+    aauthPref: 'DIGEST' as const,
     auth: [
       { level: 'CLCRED' as const, type: 'DIGEST' as const, name: 'client', secret: 's1', data: 'bm9uY2U=' },
       { level: 'SRVCRED' as const, type: 'HMAC' as const, name: 'rewind', secret: 's2', data: 'AAAA' },
@@ -107,7 +153,9 @@ describe('DMAcc', () => {
   });
 
   it('parses what it built (as a handset would report it)', () => {
-    const reported = dmAccAddItems('rw', acc).filter((i) => i.data !== undefined).map((i) => ({ source: i.target, data: i.data }));
+    const reported = dmAccAddItems('rw', acc)
+      .filter((i) => i.data !== undefined)
+      .map((i) => ({ source: i.target, data: i.data }));
     const parsed = parseDmAccounts([...reported, { source: { locURI: './DMAcc/junk/Name' }, data: 'no server id' }]);
     expect([...parsed.keys()]).toEqual(['rw']);
     expect(parsed.get('rw')).toEqual(acc);
@@ -117,7 +165,9 @@ describe('DMAcc', () => {
     expect(aauthTypeOf('md5')).toBe('DIGEST');
     expect(schemeOfAAuthType('hmac')).toBe('hmac');
     expect(schemeOfAAuthType('X509')).toBeUndefined();
-    expect(dmAccCredentialItems('rw', 'CLCRED', { secret: 'new', data: 'Tk9OQ0U=' }).map((i) => [i.target!.locURI, i.data])).toEqual([
+    expect(
+      dmAccCredentialItems('rw', 'CLCRED', { secret: 'new', data: 'Tk9OQ0U=' }).map((i) => [i.target!.locURI, i.data]),
+    ).toEqual([
       ['./DMAcc/rw/AppAuth/CLCRED/AAuthSecret', 'new'],
       ['./DMAcc/rw/AppAuth/CLCRED/AAuthData', 'Tk9OQ0U='],
     ]);

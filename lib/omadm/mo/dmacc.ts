@@ -27,10 +27,14 @@ export function aauthTypeOf(scheme: AuthScheme): AAuthType {
 
 export function schemeOfAAuthType(t: string | undefined): AuthScheme | undefined {
   switch (t?.trim().toUpperCase()) {
-    case 'BASIC': return 'basic';
-    case 'DIGEST': return 'md5';
-    case 'HMAC': return 'hmac';
-    default: return undefined;
+    case 'BASIC':
+      return 'basic';
+    case 'DIGEST':
+      return 'md5';
+    case 'HMAC':
+      return 'hmac';
+    default:
+      return undefined;
   }
 }
 
@@ -91,22 +95,28 @@ export interface DmAccount {
  */
 export function dmAccAddItems(x: string, a: DmAccount): Item[] {
   const p = dmAccPaths(x);
-  const items: Item[] = [
-    nodeItem(p.acc),
-    leafItem(p.AppID, DMACC_APPID),
-    leafItem(p.ServerID, a.serverId),
-  ];
+  const items: Item[] = [nodeItem(p.acc), leafItem(p.AppID, DMACC_APPID), leafItem(p.ServerID, a.serverId)];
   if (a.name !== undefined) items.push(leafItem(p.Name, a.name));
   if (a.prefConRef !== undefined) items.push(leafItem(p.PrefConRef, a.prefConRef));
   if (a.aauthPref !== undefined) items.push(leafItem(p.AAuthPref, a.aauthPref));
   const addr = p.addr('1');
-  items.push(nodeItem(p.AppAddr), nodeItem(addr.base), leafItem(addr.Addr, a.addr), leafItem(addr.AddrType, a.addrType ?? 'URI'));
+  items.push(
+    nodeItem(p.AppAddr),
+    nodeItem(addr.base),
+    leafItem(addr.Addr, a.addr),
+    leafItem(addr.AddrType, a.addrType ?? 'URI'),
+  );
   items.push(nodeItem(p.AppAuth));
   a.auth.forEach((au, i) => {
     // Level-named nodes are what most provisioning documents use; fall back to numbers for duplicates.
     const taken = a.auth.slice(0, i).some((o) => o.level === au.level);
     const z = p.auth(taken ? String(i + 1) : au.level === 'CLCRED' ? 'CLCRED' : 'SRVCRED');
-    items.push(nodeItem(z.base), leafItem(z.AAuthLevel, au.level), leafItem(z.AAuthType, au.type), leafItem(z.AAuthName, au.name));
+    items.push(
+      nodeItem(z.base),
+      leafItem(z.AAuthLevel, au.level),
+      leafItem(z.AAuthType, au.type),
+      leafItem(z.AAuthName, au.name),
+    );
     if (au.secret !== undefined) items.push(leafItem(z.AAuthSecret, au.secret));
     if (au.data !== undefined) items.push(leafItem(z.AAuthData, au.data, { format: 'b64' }));
   });

@@ -136,7 +136,12 @@ export function parseFumoResult(g: GenericAlertItem): FumoResult | null {
   const operation = (Object.keys(FUMO_ALERT) as FumoOperation[]).find((k) => FUMO_ALERT[k] === type);
   if (!operation) return null;
   const code = parseUInt(alertText(g)) ?? 409;
-  const out: FumoResult = { operation, resultCode: code, success: isFumoSuccess(code), description: fumoResultText(code) };
+  const out: FumoResult = {
+    operation,
+    resultCode: code,
+    success: isFumoSuccess(code),
+    description: fumoResultText(code),
+  };
   if (g.source !== undefined) {
     // Source names the node executed (x/Download) or the FUMO root; report the root.
     out.root = g.source.replace(/\/(Download|Update|DownloadAndUpdate)$/, '');

@@ -12,7 +12,15 @@ import { dataText, normalizePath } from './common';
 export const GENERIC_ALERT = AlertCode.Generic;
 
 export type AlertMark = 'fatal' | 'critical' | 'minor' | 'warning' | 'informational' | 'harmless' | 'indeterminate';
-const MARKS: readonly string[] = ['fatal', 'critical', 'minor', 'warning', 'informational', 'harmless', 'indeterminate'];
+const MARKS: readonly string[] = [
+  'fatal',
+  'critical',
+  'minor',
+  'warning',
+  'informational',
+  'harmless',
+  'indeterminate',
+];
 
 export interface GenericAlertItem {
   /** Normalized Source LocURI, when the alert comes from a node. */

@@ -27,7 +27,11 @@ export type DownloadOperation = 'Download' | 'DownloadInstall' | 'DownloadInstal
 export function deployedPaths(x: string) {
   const b = `${SCOMO_DEPLOYED}/${nodeName(x)}`;
   return {
-    base: b, ID: `${b}/ID`, Name: `${b}/Name`, Version: `${b}/Version`, State: `${b}/State`,
+    base: b,
+    ID: `${b}/ID`,
+    Name: `${b}/Name`,
+    Version: `${b}/Version`,
+    State: `${b}/State`,
     op: (o: DeployedOperation) => `${b}/Operations/${o}`,
   };
 }
@@ -35,7 +39,11 @@ export function deployedPaths(x: string) {
 export function downloadPaths(x: string) {
   const b = `${SCOMO_DOWNLOAD}/${nodeName(x)}`;
   return {
-    base: b, PkgID: `${b}/PkgID`, Name: `${b}/Name`, PkgURL: `${b}/PkgURL`, Status: `${b}/Status`,
+    base: b,
+    PkgID: `${b}/PkgID`,
+    Name: `${b}/Name`,
+    PkgURL: `${b}/PkgURL`,
+    Status: `${b}/Status`,
     op: (o: DownloadOperation) => `${b}/Operations/${o}`,
   };
 }
@@ -146,7 +154,10 @@ export function parseScomoResult(g: GenericAlertItem): ScomoResult | null {
   let identifier: string | undefined;
   if (Array.isArray(g.data)) {
     for (const el of g.data) {
-      const text = el.children.filter((c): c is string => typeof c === 'string').join('').trim();
+      const text = el.children
+        .filter((c): c is string => typeof c === 'string')
+        .join('')
+        .trim();
       if (el.name === 'ResultCode') codeText = text;
       else if (el.name === 'Identifier') identifier = text;
     }
@@ -161,7 +172,8 @@ export function parseScomoResult(g: GenericAlertItem): ScomoResult | null {
   const out: ScomoResult = {
     resultCode: code,
     success: isScomoSuccess(code),
-    description: SCOMO_RESULT[code] ?? (code >= 1250 && code <= 1299 ? 'Successful - Vendor Specified' : 'Unknown Result Code'),
+    description:
+      SCOMO_RESULT[code] ?? (code >= 1250 && code <= 1299 ? 'Successful - Vendor Specified' : 'Unknown Result Code'),
   };
   if (g.source !== undefined) out.source = g.source;
   if (identifier) out.identifier = identifier;

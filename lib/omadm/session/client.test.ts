@@ -1,25 +1,47 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  hmacHeader, makeCred, newNonce, nonceBytes, verifyCred, verifyHmac, makeChal, type AuthScheme, type Secret,
+  hmacHeader,
+  makeCred,
+  newNonce,
+  nonceBytes,
+  verifyCred,
+  verifyHmac,
+  makeChal,
+  type AuthScheme,
+  type Secret,
 } from '../auth';
 import { decodeMessage, encodeMessage } from '../codec/index';
-import type {
-  Alert, Command, Encoding, Item, Results, Status, SyncHdr, SyncMLMessage,
-} from '../message';
+import type { Alert, Command, Encoding, Item, Results, Status, SyncHdr, SyncMLMessage } from '../message';
 import { base64Decode, base64Encode, bytesEqual, utf8Decode, utf8Encode } from '../util/bytes';
 import type { ClientHandler, CommandOutcome, UiAlertRequest, UiAlertResponse } from './client-handler';
 import {
-  enqueueWork, newServerSession, receive, respond, signResponse, type DeviceAuth, type SessionEvent, type WorkRequest,
+  enqueueWork,
+  newServerSession,
+  receive,
+  respond,
+  signResponse,
+  type DeviceAuth,
+  type SessionEvent,
+  type WorkRequest,
 } from './server';
 import {
-  ClientSession, ClientSessionError, parseUiAlert, type ClientConfig, type Outgoing, type StartOptions,
+  ClientSession,
+  ClientSessionError,
+  parseUiAlert,
+  type ClientConfig,
+  type Outgoing,
+  type StartOptions,
 } from './client';
 
 // ---------------------------------------------------------------------------------------
 // An in-memory handset tree
 
-interface Node { format: string; type?: string; value: Uint8Array }
+interface Node {
+  format: string;
+  type?: string;
+  value: Uint8Array;
+}
 
 function bytesOf(item: Item): Uint8Array {
   const d = item.data;
@@ -39,7 +61,12 @@ class MemHandler implements ClientHandler {
 
   constructor(init: Record<string, string | Uint8Array> = {}) {
     for (const [p, v] of Object.entries(init)) {
-      this.tree.set(p, typeof v === 'string' ? { format: 'chr', type: 'text/plain', value: utf8Encode(v) } : { format: 'bin', type: 'application/octet-stream', value: v });
+      this.tree.set(
+        p,
+        typeof v === 'string'
+          ? { format: 'chr', type: 'text/plain', value: utf8Encode(v) }
+          : { format: 'bin', type: 'application/octet-stream', value: v },
+      );
     }
   }
 
@@ -53,7 +80,11 @@ class MemHandler implements ClientHandler {
     this.calls.push(`get ${path}`);
     const n = this.tree.get(path);
     if (!n) return { status: 404 };
-    const r: Item = { source: { locURI: path }, meta: { format: n.format, ...(n.type ? { type: n.type } : {}) }, data: n.value };
+    const r: Item = {
+      source: { locURI: path },
+      meta: { format: n.format, ...(n.type ? { type: n.type } : {}) },
+      data: n.value,
+    };
     return { status: 200, results: [r] };
   }
 
@@ -130,9 +161,16 @@ const SERVER: Secret = { user: 'rewind', password: 'server-pass' };
 
 function config(over: Partial<ClientConfig> = {}): ClientConfig {
   return {
-    devId: DEV_ID, serverId: 'rewind', serverUri: SERVER_URI, encoding: 'xml',
-    clientScheme: 'md5', client: CLIENT, serverScheme: 'md5', server: SERVER,
-    maxMsgSize: 64 * 1024, maxObjSize: 4 * 1024 * 1024,
+    devId: DEV_ID,
+    serverId: 'rewind',
+    serverUri: SERVER_URI,
+    encoding: 'xml',
+    clientScheme: 'md5',
+    client: CLIENT,
+    serverScheme: 'md5',
+    server: SERVER,
+    maxMsgSize: 64 * 1024,
+    maxObjSize: 4 * 1024 * 1024,
     devInfo: { man: 'Device Factory, Inc.', mod: 'SmartPhone2000', dmV: '1.2', lang: 'en-US' },
     ...over,
   };
@@ -140,9 +178,16 @@ function config(over: Partial<ClientConfig> = {}): ClientConfig {
 
 function start(over: Partial<ClientConfig> = {}, opts: Partial<StartOptions> = {}, handler = new MemHandler()) {
   const cfg = config(over);
-  const s = new ClientSession(cfg, {
-    sessionId: SESSION, initiator: 'server', nonces: { clientNonce: base64Encode(utf8Encode('cn-0')), serverNonce: base64Encode(utf8Encode('sn-0')) }, ...opts,
-  }, handler);
+  const s = new ClientSession(
+    cfg,
+    {
+      sessionId: SESSION,
+      initiator: 'server',
+      nonces: { clientNonce: base64Encode(utf8Encode('cn-0')), serverNonce: base64Encode(utf8Encode('sn-0')) },
+      ...opts,
+    },
+    handler,
+  );
   const srv: ServerSide = { scheme: cfg.serverScheme, msgId: 0 };
   return { s, cfg, handler, srv };
 }
@@ -157,8 +202,13 @@ interface ServerSide {
 
 function hdr(srv: ServerSide, over: Partial<SyncHdr> = {}): SyncHdr {
   return {
-    verDTD: '1.2', verProto: 'DM/1.2', sessionId: SESSION, msgId: srv.msgId,
-    target: { locURI: DEV_ID }, source: { locURI: SERVER_URI }, ...over,
+    verDTD: '1.2',
+    verProto: 'DM/1.2',
+    sessionId: SESSION,
+    msgId: srv.msgId,
+    target: { locURI: DEV_ID },
+    source: { locURI: SERVER_URI },
+    ...over,
   };
 }
 
@@ -179,7 +229,9 @@ function serverMessage(
   }
   const enc = srv.encoding ?? 'xml';
   const body = encodeMessage({ hdr: h, body: { commands, final: opts.final ?? true } }, enc);
-  const headers: Record<string, string> = { 'Content-Type': enc === 'xml' ? 'application/vnd.syncml.dm+xml' : 'application/vnd.syncml.dm+wbxml' };
+  const headers: Record<string, string> = {
+    'Content-Type': enc === 'xml' ? 'application/vnd.syncml.dm+xml' : 'application/vnd.syncml.dm+wbxml',
+  };
   if (srv.scheme === 'hmac' && opts.cred !== false) headers['X-SyncML-HMAC'] = hmacHeader(secret, nonce, body);
   return { body, headers };
 }
@@ -253,8 +305,12 @@ describe('Package #1', () => {
     expect(out.headers['x-syncml-hmac']).toBeUndefined();
     const m = decode(out);
     expect(m.hdr).toMatchObject({
-      verDTD: '1.2', verProto: 'DM/1.2', sessionId: SESSION, msgId: 1,
-      target: { locURI: SERVER_URI }, source: { locURI: DEV_ID, locName: 'alice' },
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: SESSION,
+      msgId: 1,
+      target: { locURI: SERVER_URI },
+      source: { locURI: DEV_ID, locName: 'alice' },
       meta: { maxMsgSize: 64 * 1024, maxObjSize: 4 * 1024 * 1024 },
     });
     expect(verifyCred(m.hdr.cred, 'md5', CLIENT, nonceBytes(base64Encode(utf8Encode('cn-0'))))).toBe(true);
@@ -265,8 +321,11 @@ describe('Package #1', () => {
     expect(r?.kind).toBe('Replace');
     const items = (r as { items: Item[] }).items;
     expect(items.map((i) => [i.source?.locURI, String(i.data).trim()])).toEqual([
-      ['./DevInfo/DevId', DEV_ID], ['./DevInfo/Man', 'Device Factory, Inc.'], ['./DevInfo/Mod', 'SmartPhone2000'],
-      ['./DevInfo/DmV', '1.2'], ['./DevInfo/Lang', 'en-US'],
+      ['./DevInfo/DevId', DEV_ID],
+      ['./DevInfo/Man', 'Device Factory, Inc.'],
+      ['./DevInfo/Mod', 'SmartPhone2000'],
+      ['./DevInfo/DmV', '1.2'],
+      ['./DevInfo/Lang', 'en-US'],
     ]);
     expect(items[0]?.meta).toMatchObject({ format: 'chr', type: 'text/plain' });
     // CmdIDs unique within the message.
@@ -275,13 +334,26 @@ describe('Package #1', () => {
   });
 
   it('uses 1201 for a client-initiated session and appends Generic Alerts', () => {
-    const { s } = start({}, {
-      initiator: 'client',
-      genericAlerts: [{
-        correlator: 'corr-7',
-        items: [{ source: './FwUpdate/x/Update', type: 'org.openmobilealliance.dm.firmwareupdate.update', format: 'int', mark: 'critical', data: '200' }],
-      }],
-    });
+    const { s } = start(
+      {},
+      {
+        initiator: 'client',
+        genericAlerts: [
+          {
+            correlator: 'corr-7',
+            items: [
+              {
+                source: './FwUpdate/x/Update',
+                type: 'org.openmobilealliance.dm.firmwareupdate.update',
+                format: 'int',
+                mark: 'critical',
+                data: '200',
+              },
+            ],
+          },
+        ],
+      },
+    );
     const m = decode(s.firstMessage());
     const alerts = m.body.commands.filter((c): c is Alert => c.kind === 'Alert');
     expect(alerts.map((a) => a.data)).toEqual(['1201', '1226']);
@@ -332,9 +404,7 @@ describe('client authentication', () => {
     const { s, srv } = start();
     const p1 = decode(s.firstMessage());
     let nonce = newNonce();
-    let r = serverMessage(s, srv, [
-      st(1, 0, 'SyncHdr', 401, { chal: makeChal('md5', nonce) }),
-    ]);
+    let r = serverMessage(s, srv, [st(1, 0, 'SyncHdr', 401, { chal: makeChal('md5', nonce) })]);
     const out2 = await s.receive(r.body, r.headers);
     const m2 = decode(out2!);
     expect(m2.hdr.msgId).toBe(2);
@@ -351,7 +421,10 @@ describe('client authentication', () => {
     expect(verifyCred(m3.hdr.cred, 'md5', CLIENT, nonceBytes(nonce))).toBe(true);
 
     r = serverMessage(s, srv, [st(3, 0, 'SyncHdr', 407, { chal: makeChal('md5', newNonce()) })]);
-    await expect(s.receive(r.body, r.headers)).rejects.toMatchObject({ name: 'ClientSessionError', code: 'auth-failed' });
+    await expect(s.receive(r.body, r.headers)).rejects.toMatchObject({
+      name: 'ClientSessionError',
+      code: 'auth-failed',
+    });
     expect(s.status).toBe('failed');
     expect(s.events.at(-1)).toEqual({ type: 'end', reason: 'error', error: 'auth-failed' });
   });
@@ -434,7 +507,10 @@ describe('server authentication', () => {
     let r = serverMessage(s, srv, [...acceptPkg1(p1), get(1, './X')]);
     const m = decode((await s.receive(r.body, r.headers))!);
     expect(statuses(m)).toHaveLength(1);
-    expect(statuses(m)[0]).toMatchObject({ data: '401', chal: { meta: { type: 'syncml:auth-md5', nextNonce: s.nonces.serverNonce } } });
+    expect(statuses(m)[0]).toMatchObject({
+      data: '401',
+      chal: { meta: { type: 'syncml:auth-md5', nextNonce: s.nonces.serverNonce } },
+    });
     // A server that will not follow ends the session: the abort ends it here too, unanswered.
     r = serverMessage(s, srv, [leaf(2, 'Add', './Never', 'n'), alert(3, '1223')]);
     expect(await s.receive(r.body, r.headers)).toBeNull();
@@ -496,21 +572,32 @@ describe('server authentication', () => {
 
 describe('management commands', () => {
   it('Get returns Status and Results with Source, Format and Type; 404 for a missing node', async () => {
-    const handler = new MemHandler({ './DevInfo/Man': 'Device Factory, Inc.', './Bin': new Uint8Array([0, 1, 2, 255]) });
+    const handler = new MemHandler({
+      './DevInfo/Man': 'Device Factory, Inc.',
+      './Bin': new Uint8Array([0, 1, 2, 255]),
+    });
     const { p3 } = await openSession({}, [get(5, './DevInfo/Man', './Nope'), get(6, './Bin')], handler);
     const sts = statusFor(p3!, 5);
-    expect(sts.map((x) => [x.targetRef?.[0], x.data])).toEqual([['./DevInfo/Man', '200'], ['./Nope', '404']]);
+    expect(sts.map((x) => [x.targetRef?.[0], x.data])).toEqual([
+      ['./DevInfo/Man', '200'],
+      ['./Nope', '404'],
+    ]);
     const rs = results(p3!);
     expect(rs).toHaveLength(2);
     expect(rs[0]).toMatchObject({ cmdRef: 5, msgRef: 1 });
-    expect(rs[0]?.items[0]).toMatchObject({ source: { locURI: './DevInfo/Man' }, meta: { format: 'chr', type: 'text/plain' } });
+    expect(rs[0]?.items[0]).toMatchObject({
+      source: { locURI: './DevInfo/Man' },
+      meta: { format: 'chr', type: 'text/plain' },
+    });
     expect(String(rs[0]?.items[0]?.data).trim()).toBe('Device Factory, Inc.');
     // Binary goes as b64 in XML.
     const bin = rs[1]!.items[0]!;
     expect(bin.meta?.format).toBe('b64');
     expect(Array.from(base64Decode(String(bin.data).trim()))).toEqual([0, 1, 2, 255]);
     // Results follow the Status of their Get.
-    const kinds = p3!.body.commands.map((c) => (c.kind === 'Status' ? `S${c.cmdRef}` : c.kind === 'Results' ? `R${c.cmdRef}` : c.kind));
+    const kinds = p3!.body.commands.map((c) =>
+      c.kind === 'Status' ? `S${c.cmdRef}` : c.kind === 'Results' ? `R${c.cmdRef}` : c.kind,
+    );
     expect(kinds.indexOf('R5')).toBeGreaterThan(kinds.indexOf('S5'));
     expect(p3!.body.final).toBe(true);
   });
@@ -520,7 +607,15 @@ describe('management commands', () => {
     const cmds: Command[] = [
       leaf(1, 'Add', './B', 'b'),
       leaf(2, 'Add', './A', 'dup'),
-      { kind: 'Replace', cmdId: 3, meta: { format: 'b64' }, items: [{ target: { locURI: './C' }, data: base64Encode(utf8Encode('c!')) }, { target: { locURI: './ReadOnly/X' }, data: 'eA==' }] },
+      {
+        kind: 'Replace',
+        cmdId: 3,
+        meta: { format: 'b64' },
+        items: [
+          { target: { locURI: './C' }, data: base64Encode(utf8Encode('c!')) },
+          { target: { locURI: './ReadOnly/X' }, data: 'eA==' },
+        ],
+      },
       { kind: 'Delete', cmdId: 4, items: [{ target: { locURI: './Gone' } }, { target: { locURI: './Never' } }] },
       { kind: 'Copy', cmdId: 5, items: [{ target: { locURI: './A2' }, source: { locURI: './A' } }] },
       { kind: 'Exec', cmdId: 6, correlator: 'abc', items: [{ target: { locURI: './FwUpdate/1/Update' } }] },
@@ -569,14 +664,23 @@ describe('UI alerts', () => {
       { status: 200, values: ['1', '3'] },
       { status: 214 },
     ];
-    const { p3 } = await openSession({}, [
-      alert(2, '1101', 'MINDT=10&MAXDT=30', 'Back up now?'),
-      alert(3, '1102', 'MAXDT=60&MAXLEN=20&IT=A', 'Your name?'),
-      alert(4, '1103', 'MAXDT=60', 'Pick one', 'Red', 'Green', 'Blue'),
-      alert(5, '1104', '', 'Pick some', 'A', 'B', 'C'),
-      alert(6, '1101', 'DR=0', 'Cancel me'),
-    ], handler);
-    expect(handler.alerts[0]).toEqual({ code: '1101', options: { MINDT: '10', MAXDT: '30' }, text: 'Back up now?', choices: [] });
+    const { p3 } = await openSession(
+      {},
+      [
+        alert(2, '1101', 'MINDT=10&MAXDT=30', 'Back up now?'),
+        alert(3, '1102', 'MAXDT=60&MAXLEN=20&IT=A', 'Your name?'),
+        alert(4, '1103', 'MAXDT=60', 'Pick one', 'Red', 'Green', 'Blue'),
+        alert(5, '1104', '', 'Pick some', 'A', 'B', 'C'),
+        alert(6, '1101', 'DR=0', 'Cancel me'),
+      ],
+      handler,
+    );
+    expect(handler.alerts[0]).toEqual({
+      code: '1101',
+      options: { MINDT: '10', MAXDT: '30' },
+      text: 'Back up now?',
+      choices: [],
+    });
     expect(handler.alerts[2]).toMatchObject({ code: '1103', text: 'Pick one', choices: ['Red', 'Green', 'Blue'] });
     expect(code(p3!, 2)).toBe('200');
     expect(statusFor(p3!, 3)[0]?.items?.map((i) => String(i.data).trim())).toEqual(['hello']);
@@ -587,8 +691,18 @@ describe('UI alerts', () => {
   });
 
   it('tolerates a single-Item alert (text or options)', () => {
-    expect(parseUiAlert(alert(1, '1100', 'Hello there'))).toEqual({ code: '1100', options: {}, text: 'Hello there', choices: [] });
-    expect(parseUiAlert(alert(1, '1101', 'MINDT=5&DR=1'))).toEqual({ code: '1101', options: { MINDT: '5', DR: '1' }, text: '', choices: [] });
+    expect(parseUiAlert(alert(1, '1100', 'Hello there'))).toEqual({
+      code: '1100',
+      options: {},
+      text: 'Hello there',
+      choices: [],
+    });
+    expect(parseUiAlert(alert(1, '1101', 'MINDT=5&DR=1'))).toEqual({
+      code: '1101',
+      options: { MINDT: '5', DR: '1' },
+      text: '',
+      choices: [],
+    });
     expect(parseUiAlert({ kind: 'Alert', cmdId: 1, data: '1101', items: [{}, { data: 'ok?' }] }).text).toBe('ok?');
   });
 });
@@ -596,14 +710,22 @@ describe('UI alerts', () => {
 describe('Atomic and Sequence', () => {
   it('rolls back an Atomic on a failure: 216 for the done ones, 215 after, 507 for the Atomic', async () => {
     const handler = new MemHandler({ './A': 'a', './Exists': 'e' });
-    const { p3 } = await openSession({}, [{
-      kind: 'Atomic', cmdId: 10, commands: [
-        leaf(11, 'Replace', './A', 'changed'),
-        leaf(12, 'Add', './New', 'n'),
-        leaf(13, 'Add', './Exists', 'boom'),
-        leaf(14, 'Replace', './Z', 'z'),
+    const { p3 } = await openSession(
+      {},
+      [
+        {
+          kind: 'Atomic',
+          cmdId: 10,
+          commands: [
+            leaf(11, 'Replace', './A', 'changed'),
+            leaf(12, 'Add', './New', 'n'),
+            leaf(13, 'Add', './Exists', 'boom'),
+            leaf(14, 'Replace', './Z', 'z'),
+          ],
+        },
       ],
-    }], handler);
+      handler,
+    );
     expect(code(p3!, 10)).toBe('507');
     expect(code(p3!, 11)).toBe('216');
     expect(code(p3!, 12)).toBe('216');
@@ -618,12 +740,20 @@ describe('Atomic and Sequence', () => {
 
   it('commits a successful Atomic containing a Sequence', async () => {
     const handler = new MemHandler();
-    const { p3 } = await openSession({}, [{
-      kind: 'Atomic', cmdId: 10, commands: [
-        leaf(11, 'Add', './N1', '1'),
-        { kind: 'Sequence', cmdId: 12, commands: [leaf(13, 'Add', './N2', '2'), leaf(14, 'Replace', './N2', '3')] },
+    const { p3 } = await openSession(
+      {},
+      [
+        {
+          kind: 'Atomic',
+          cmdId: 10,
+          commands: [
+            leaf(11, 'Add', './N1', '1'),
+            { kind: 'Sequence', cmdId: 12, commands: [leaf(13, 'Add', './N2', '2'), leaf(14, 'Replace', './N2', '3')] },
+          ],
+        },
       ],
-    }], handler);
+      handler,
+    );
     expect([10, 11, 12, 13, 14].map((i) => code(p3!, i))).toEqual(['200', '200', '200', '200', '200']);
     expect(handler.text('./N2')).toBe('3');
     expect(handler.calls.at(-1)).toBe('commit');
@@ -631,15 +761,29 @@ describe('Atomic and Sequence', () => {
 
   it('a failure inside a Sequence nested in an Atomic rolls the Atomic back; nested Atomic is refused', async () => {
     const handler = new MemHandler({ './A': 'a' });
-    const { p3 } = await openSession({}, [
-      {
-        kind: 'Atomic', cmdId: 20, commands: [
-          leaf(21, 'Replace', './A', 'x'),
-          { kind: 'Sequence', cmdId: 22, commands: [{ kind: 'Delete', cmdId: 23, items: [{ target: { locURI: './Missing' } }] }] },
-        ],
-      },
-      { kind: 'Atomic', cmdId: 30, commands: [{ kind: 'Atomic', cmdId: 31, commands: [leaf(32, 'Add', './In', 'i')] }] },
-    ], handler);
+    const { p3 } = await openSession(
+      {},
+      [
+        {
+          kind: 'Atomic',
+          cmdId: 20,
+          commands: [
+            leaf(21, 'Replace', './A', 'x'),
+            {
+              kind: 'Sequence',
+              cmdId: 22,
+              commands: [{ kind: 'Delete', cmdId: 23, items: [{ target: { locURI: './Missing' } }] }],
+            },
+          ],
+        },
+        {
+          kind: 'Atomic',
+          cmdId: 30,
+          commands: [{ kind: 'Atomic', cmdId: 31, commands: [leaf(32, 'Add', './In', 'i')] }],
+        },
+      ],
+      handler,
+    );
     expect(code(p3!, 20)).toBe('507');
     expect(code(p3!, 21)).toBe('216');
     expect(code(p3!, 23)).toBe('404');
@@ -653,15 +797,26 @@ describe('Atomic and Sequence', () => {
   it('a rejected 1101 stops the rest of its Sequence with 215 (the §2.6.1 Pkg2 shape)', async () => {
     const handler = new MemHandler();
     handler.answers = [{ status: 304 }];
-    const { p3 } = await openSession({}, [
-      {
-        kind: 'Sequence', cmdId: 1, commands: [
-          { kind: 'Alert', cmdId: 2, data: '1101', items: [{}, { data: 'Do you want to add the CNN access point?' }] },
-          leaf(4, 'Replace', './settings/wap_settings/CNN', 'AAAA', 'b64'),
-        ],
-      },
-      leaf(5, 'Replace', './After', 'still runs'),
-    ], handler);
+    const { p3 } = await openSession(
+      {},
+      [
+        {
+          kind: 'Sequence',
+          cmdId: 1,
+          commands: [
+            {
+              kind: 'Alert',
+              cmdId: 2,
+              data: '1101',
+              items: [{}, { data: 'Do you want to add the CNN access point?' }],
+            },
+            leaf(4, 'Replace', './settings/wap_settings/CNN', 'AAAA', 'b64'),
+          ],
+        },
+        leaf(5, 'Replace', './After', 'still runs'),
+      ],
+      handler,
+    );
     expect(handler.alerts[0]?.text).toBe('Do you want to add the CNN access point?');
     expect(code(p3!, 1)).toBe('200');
     expect(code(p3!, 2)).toBe('304');
@@ -685,7 +840,8 @@ describe('session flow', () => {
   it('sends 1222 when the server message lacks Final, and sends to the RespURI', async () => {
     const handler = new MemHandler();
     const { s, srv, out, p3 } = await openSession({}, [leaf(3, 'Add', './P1', '1')], handler, {
-      final: false, hdr: { respURI: 'https://dm.example.com/dm?s=abc' },
+      final: false,
+      hdr: { respURI: 'https://dm.example.com/dm?s=abc' },
     });
     expect(out!.url).toBe('https://dm.example.com/dm?s=abc');
     expect(p3!.body.final).toBe(false);
@@ -700,7 +856,9 @@ describe('session flow', () => {
   it('ends on Alert 1223 from the server without answering', async () => {
     const handler = new MemHandler();
     const { s, srv } = await openSession({}, [get(3, './X')], handler);
-    const r = serverMessage(s, srv, [st(2, 0, 'SyncHdr', 200), leaf(4, 'Add', './Never', 'n'), alert(5, '1223')], { cred: false });
+    const r = serverMessage(s, srv, [st(2, 0, 'SyncHdr', 200), leaf(4, 'Add', './Never', 'n'), alert(5, '1223')], {
+      cred: false,
+    });
     expect(await s.receive(r.body, r.headers)).toBeNull();
     expect(s.status).toBe('aborted');
     expect(handler.tree.has('./Never')).toBe(false);
@@ -744,7 +902,10 @@ describe('Large Objects and message size', () => {
   function ringtone(): Uint8Array {
     const b = new Uint8Array(TWO_MB);
     let x = 12345;
-    for (let i = 0; i < b.length; i++) { x = (x * 1103515245 + 12345) >>> 0; b[i] = x >>> 24; }
+    for (let i = 0; i < b.length; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      b[i] = x >>> 24;
+    }
     return b;
   }
 
@@ -752,7 +913,10 @@ describe('Large Objects and message size', () => {
     const handler = new MemHandler();
     const replaced: number[] = [];
     const orig = handler.replace.bind(handler);
-    handler.replace = async (item) => { replaced.push(bytesOf(item).length); return orig(item); };
+    handler.replace = async (item) => {
+      replaced.push(bytesOf(item).length);
+      return orig(item);
+    };
     const value = ringtone();
     const text = base64Encode(value);
     const chunk = 200 * 1024;
@@ -766,9 +930,16 @@ describe('Large Objects and message size', () => {
     let cmdId = 10;
     for (let i = 0; i < pieces.length; i++) {
       const last = i === pieces.length - 1;
-      const item: Item = { target: { locURI: './Ringtones/Song' }, meta: { format: 'b64', type: 'audio/midi', ...(i === 0 ? { size: text.length } : {}) }, data: pieces[i]! };
+      const item: Item = {
+        target: { locURI: './Ringtones/Song' },
+        meta: { format: 'b64', type: 'audio/midi', ...(i === 0 ? { size: text.length } : {}) },
+        data: pieces[i]!,
+      };
       if (!last) item.moreData = true;
-      const r = serverMessage(s, srv, [...pre, { kind: 'Replace', cmdId: cmdId++, items: [item] }], { final: last, cred: i === 0 });
+      const r = serverMessage(s, srv, [...pre, { kind: 'Replace', cmdId: cmdId++, items: [item] }], {
+        final: last,
+        cred: i === 0,
+      });
       pre = [];
       const m = decode((await s.receive(r.body, r.headers))!);
       expect(code(m, cmdId - 1)).toBe(last ? '200' : '213');
@@ -785,9 +956,19 @@ describe('Large Objects and message size', () => {
 
   it('refuses an incoming object above our MaxObjSize with 413', async () => {
     const handler = new MemHandler();
-    const { p3 } = await openSession({ maxObjSize: 1000 }, [{
-      kind: 'Replace', cmdId: 3, items: [{ target: { locURI: './Big' }, meta: { format: 'chr', size: 5000 }, data: 'x'.repeat(500), moreData: true }],
-    }], handler);
+    const { p3 } = await openSession(
+      { maxObjSize: 1000 },
+      [
+        {
+          kind: 'Replace',
+          cmdId: 3,
+          items: [
+            { target: { locURI: './Big' }, meta: { format: 'chr', size: 5000 }, data: 'x'.repeat(500), moreData: true },
+          ],
+        },
+      ],
+      handler,
+    );
     expect(code(p3!, 3)).toBe('413');
     expect(handler.calls).toEqual([]);
   });
@@ -799,7 +980,9 @@ describe('Large Objects and message size', () => {
     const { s, cfg } = start({}, {}, handler);
     const srv: ServerSide = { scheme: cfg.serverScheme, msgId: 0 };
     const p1 = decode(s.firstMessage());
-    let r = serverMessage(s, srv, [...acceptPkg1(p1), get(7, './Ringtones/Song')], { hdr: { meta: { maxMsgSize: MAX, maxObjSize: 8 * 1024 * 1024 } } });
+    let r = serverMessage(s, srv, [...acceptPkg1(p1), get(7, './Ringtones/Song')], {
+      hdr: { meta: { maxMsgSize: MAX, maxObjSize: 8 * 1024 * 1024 } },
+    });
     let out = await s.receive(r.body, r.headers);
     const chunks: string[] = [];
     let size: number | undefined;
@@ -839,19 +1022,32 @@ describe('Large Objects and message size', () => {
 
   it('drops an outgoing object the server refuses mid-way and carries on', async () => {
     const handler = new MemHandler({ './Big': new Uint8Array(200_000).fill(65) });
-    const { s, srv, p3 } = await openSession({}, [get(3, './Big')], handler, { hdr: { meta: { maxMsgSize: 16 * 1024 } } });
+    const { s, srv, p3 } = await openSession({}, [get(3, './Big')], handler, {
+      hdr: { meta: { maxMsgSize: 16 * 1024 } },
+    });
     const first = results(p3!)[0]!;
     expect(first.items[0]?.moreData).toBe(true);
     expect(p3!.body.final).toBe(false);
     const r = serverMessage(s, srv, [st(2, 0, 'SyncHdr', 200), st(2, first.cmdId, 'Results', 500)], { cred: false });
     // Nothing left to send and nothing asked: the session ends, the failure is reported.
     expect(await s.receive(r.body, r.headers)).toBeNull();
-    expect(s.events).toContainEqual({ type: 'send-failed', kind: 'Results', path: './Big', status: 500, reason: 'large-object-refused' });
+    expect(s.events).toContainEqual({
+      type: 'send-failed',
+      kind: 'Results',
+      path: './Big',
+      status: 500,
+      reason: 'large-object-refused',
+    });
   });
 
   it('sends a Generic Alert queued during the session with the next message', async () => {
-    const { s, srv } = await openSession({}, [{ kind: 'Exec', cmdId: 3, correlator: 'c-9', items: [{ target: { locURI: './Ext/Rewind/BR/Backup' } }] }]);
-    s.queueGenericAlert({ correlator: 'c-9', items: [{ source: './Ext/Rewind/BR/Backup', type: 'com.rewind.backup.result', format: 'int', data: '1200' }] });
+    const { s, srv } = await openSession({}, [
+      { kind: 'Exec', cmdId: 3, correlator: 'c-9', items: [{ target: { locURI: './Ext/Rewind/BR/Backup' } }] },
+    ]);
+    s.queueGenericAlert({
+      correlator: 'c-9',
+      items: [{ source: './Ext/Rewind/BR/Backup', type: 'com.rewind.backup.result', format: 'int', data: '1200' }],
+    });
     const r = serverMessage(s, srv, [st(2, 0, 'SyncHdr', 200), st(2, 3, 'Status', 200)], { cred: false });
     const m = decode((await s.receive(r.body, r.headers))!);
     const a = m.body.commands.find((c): c is Alert => c.kind === 'Alert');
@@ -869,13 +1065,18 @@ describe('Large Objects and message size', () => {
   it('splits many results over several messages under the server MaxMsgSize', async () => {
     const init: Record<string, string> = {};
     const paths: string[] = [];
-    for (let i = 0; i < 200; i++) { init[`./Contacts/${i}`] = `contact number ${i} `.repeat(10); paths.push(`./Contacts/${i}`); }
+    for (let i = 0; i < 200; i++) {
+      init[`./Contacts/${i}`] = `contact number ${i} `.repeat(10);
+      paths.push(`./Contacts/${i}`);
+    }
     const handler = new MemHandler(init);
     const MAX = 8 * 1024;
     const { s, cfg } = start({}, {}, handler);
     const srv: ServerSide = { scheme: cfg.serverScheme, msgId: 0 };
     const p1 = decode(s.firstMessage());
-    let r = serverMessage(s, srv, [...acceptPkg1(p1), ...paths.map((p, i) => get(10 + i, p))], { hdr: { meta: { maxMsgSize: MAX } } });
+    let r = serverMessage(s, srv, [...acceptPkg1(p1), ...paths.map((p, i) => get(10 + i, p))], {
+      hdr: { meta: { maxMsgSize: MAX } },
+    });
     let out = await s.receive(r.body, r.headers);
     const got = new Set<string>();
     let n = 0;
@@ -916,17 +1117,31 @@ describe('wbxml', () => {
 
 describe('loopback with the server engine', () => {
   async function loopback(o: {
-    clientScheme: AuthScheme; serverScheme: AuthScheme; encoding: Encoding; work: WorkRequest[];
-    handler: MemHandler; serverMaxMsgSize?: number; staleClientNonce?: boolean;
+    clientScheme: AuthScheme;
+    serverScheme: AuthScheme;
+    encoding: Encoding;
+    work: WorkRequest[];
+    handler: MemHandler;
+    serverMaxMsgSize?: number;
+    staleClientNonce?: boolean;
   }) {
     const auth: DeviceAuth = {
-      clientScheme: o.clientScheme, client: CLIENT, serverScheme: o.serverScheme, server: SERVER,
-      clientNonce: newNonce(), serverNonce: newNonce(),
+      clientScheme: o.clientScheme,
+      client: CLIENT,
+      serverScheme: o.serverScheme,
+      server: SERVER,
+      clientNonce: newNonce(),
+      serverNonce: newNonce(),
     };
-    const s = new ClientSession(config({ clientScheme: o.clientScheme, serverScheme: o.serverScheme, encoding: o.encoding }), {
-      sessionId: SESSION, initiator: 'server',
-      nonces: { clientNonce: o.staleClientNonce ? newNonce() : auth.clientNonce, serverNonce: auth.serverNonce },
-    }, o.handler);
+    const s = new ClientSession(
+      config({ clientScheme: o.clientScheme, serverScheme: o.serverScheme, encoding: o.encoding }),
+      {
+        sessionId: SESSION,
+        initiator: 'server',
+        nonces: { clientNonce: o.staleClientNonce ? newNonce() : auth.clientNonce, serverNonce: auth.serverNonce },
+      },
+      o.handler,
+    );
     let state = newServerSession(
       { serverId: 'rewind', maxMsgSize: o.serverMaxMsgSize ?? 512 * 1024, maxObjSize: 16 * 1024 * 1024 },
       { devId: DEV_ID, sessionId: SESSION, encoding: o.encoding },
@@ -941,7 +1156,12 @@ describe('loopback with the server engine', () => {
       if (++rounds > 500) throw new Error('runaway session');
       const message = decodeMessage(out.body, o.encoding);
       const hmac = out.headers['x-syncml-hmac'];
-      const rec = receive(state, { message, rawBody: out.body, ...(hmac !== undefined ? { hmacHeader: hmac } : {}) }, auth, Date.now());
+      const rec = receive(
+        state,
+        { message, rawBody: out.body, ...(hmac !== undefined ? { hmacHeader: hmac } : {}) },
+        auth,
+        Date.now(),
+      );
       if (rec.authUpdate?.clientNonce !== undefined) auth.clientNonce = rec.authUpdate.clientNonce;
       if (rec.authUpdate?.serverNonce !== undefined) auth.serverNonce = rec.authUpdate.serverNonce;
       events.push(...rec.events);
@@ -951,7 +1171,9 @@ describe('loopback with the server engine', () => {
       done = resp.done;
       lastServer = resp.message;
       const body = resp.message ? encodeMessage(resp.message, o.encoding) : new Uint8Array(0);
-      const headers: Record<string, string> = { 'content-type': o.encoding === 'xml' ? 'application/vnd.syncml.dm+xml' : 'application/vnd.syncml.dm+wbxml' };
+      const headers: Record<string, string> = {
+        'content-type': o.encoding === 'xml' ? 'application/vnd.syncml.dm+xml' : 'application/vnd.syncml.dm+wbxml',
+      };
       if (resp.message && o.serverScheme === 'hmac') headers['x-syncml-hmac'] = signResponse(auth, body);
       out = await s.receive(body, headers);
     }
@@ -964,28 +1186,55 @@ describe('loopback with the server engine', () => {
   it('md5 both ways, stale client nonce, Get/Replace/Sequence with confirm/Exec', async () => {
     const handler = new MemHandler({ './DevInfo/Man': 'Device Factory, Inc.' });
     const { s, auth, events, done } = await loopback({
-      clientScheme: 'md5', serverScheme: 'md5', encoding: 'xml', staleClientNonce: true, handler,
+      clientScheme: 'md5',
+      serverScheme: 'md5',
+      encoding: 'xml',
+      staleClientNonce: true,
+      handler,
       work: [
         { id: 'w1', kind: 'get', paths: ['./DevInfo/Man', './Missing'] },
-        { id: 'w2', kind: 'replace', items: [{ path: './Ext/Rewind/Policy', format: 'chr', value: base64Encode(utf8Encode('daily')) }] },
-        { id: 'w3', kind: 'sequence', steps: [
-          { kind: 'ui', code: '1101', text: 'Restore your contacts?', options: { MAXDT: 30 } },
-          { kind: 'add', items: [{ path: './Ext/Rewind/Restored', format: 'chr', value: base64Encode(utf8Encode('yes')) }] },
-        ] },
+        {
+          id: 'w2',
+          kind: 'replace',
+          items: [{ path: './Ext/Rewind/Policy', format: 'chr', value: base64Encode(utf8Encode('daily')) }],
+        },
+        {
+          id: 'w3',
+          kind: 'sequence',
+          steps: [
+            { kind: 'ui', code: '1101', text: 'Restore your contacts?', options: { MAXDT: 30 } },
+            {
+              kind: 'add',
+              items: [{ path: './Ext/Rewind/Restored', format: 'chr', value: base64Encode(utf8Encode('yes')) }],
+            },
+          ],
+        },
         { id: 'w4', kind: 'exec', path: './Ext/Rewind/BR/Backup', correlator: 'job-1' },
       ],
     });
     void done; // see the report: the server engine may still wait for a last statuses-only message
     expect(s.status).toBe('complete');
-    expect(s.events.filter((e) => e.type === 'client-auth').map((e) => (e as { status: number }).status).slice(0, 2)).toEqual([401, 212]);
+    expect(
+      s.events
+        .filter((e) => e.type === 'client-auth')
+        .map((e) => (e as { status: number }).status)
+        .slice(0, 2),
+    ).toEqual([401, 212]);
     const man = events.find((e) => e.type === 'result' && e.path === './DevInfo/Man');
-    expect(man && 'value' in man && man.value !== undefined ? utf8Decode(base64Decode(man.value)) : undefined).toBe('Device Factory, Inc.');
+    expect(man && 'value' in man && man.value !== undefined ? utf8Decode(base64Decode(man.value)) : undefined).toBe(
+      'Device Factory, Inc.',
+    );
     expect(events.find((e) => e.type === 'result' && e.path === './Missing')).toMatchObject({ status: 404 });
     expect(handler.text('./Ext/Rewind/Policy')).toBe('daily');
     expect(handler.alerts[0]).toMatchObject({ code: '1101', text: 'Restore your contacts?', options: { MAXDT: '30' } });
     expect(handler.text('./Ext/Rewind/Restored')).toBe('yes');
     expect(handler.execs).toEqual([{ path: './Ext/Rewind/BR/Backup', correlator: 'job-1' }]);
-    expect(events.filter((e) => e.type === 'work-done').map((e) => (e as { workId: string }).workId).sort()).toEqual(['w1', 'w2', 'w3', 'w4']);
+    expect(
+      events
+        .filter((e) => e.type === 'work-done')
+        .map((e) => (e as { workId: string }).workId)
+        .sort(),
+    ).toEqual(['w1', 'w2', 'w3', 'w4']);
     // Both sides agree on the nonces for the next session.
     expect(s.nonces).toEqual({ clientNonce: auth.clientNonce, serverNonce: auth.serverNonce });
   });
@@ -998,10 +1247,18 @@ describe('loopback with the server engine', () => {
     const handler = new MemHandler({ './Ringtones/Old': big });
     const incoming = big.slice().reverse();
     const { s, auth, events, done } = await loopback({
-      clientScheme: 'hmac', serverScheme: 'hmac', encoding: 'wbxml', handler, serverMaxMsgSize: 128 * 1024,
+      clientScheme: 'hmac',
+      serverScheme: 'hmac',
+      encoding: 'wbxml',
+      handler,
+      serverMaxMsgSize: 128 * 1024,
       work: [
         { id: 'get', kind: 'get', paths: ['./Ringtones/Old'] },
-        { id: 'put', kind: 'replace', items: [{ path: './Ringtones/New', format: 'bin', type: 'audio/midi', value: base64Encode(incoming) }] },
+        {
+          id: 'put',
+          kind: 'replace',
+          items: [{ path: './Ringtones/New', format: 'bin', type: 'audio/midi', value: base64Encode(incoming) }],
+        },
       ],
     });
     void done; // see the report: the server engine may still wait for a last statuses-only message
@@ -1009,7 +1266,9 @@ describe('loopback with the server engine', () => {
     const got = events.find((e) => e.type === 'result' && e.path === './Ringtones/Old');
     expect(got && 'value' in got && got.value !== undefined && bytesEqual(base64Decode(got.value), big)).toBe(true);
     expect(bytesEqual(handler.tree.get('./Ringtones/New')?.value ?? new Uint8Array(0), incoming)).toBe(true);
-    expect(s.events.filter((e) => e.type === 'message-out').every((e) => (e as { bytes: number }).bytes <= 128 * 1024)).toBe(true);
+    expect(
+      s.events.filter((e) => e.type === 'message-out').every((e) => (e as { bytes: number }).bytes <= 128 * 1024),
+    ).toBe(true);
     expect(s.events.some((e) => e.type === 'lo-out' && e.done)).toBe(true);
     expect(s.events.some((e) => e.type === 'lo-in' && e.done)).toBe(true);
     expect(s.nonces).toEqual({ clientNonce: auth.clientNonce, serverNonce: auth.serverNonce });

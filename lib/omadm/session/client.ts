@@ -19,26 +19,60 @@
  * the session: `receive` rejects with a ClientSessionError whose `code` is stable.
  */
 import {
-  makeChal, makeCred, newNonce, nonceBytes, schemeOfType, verifyCred, verifyHmac, hmacHeader,
-  derivedOf, type AuthScheme, type Secret,
+  makeChal,
+  makeCred,
+  newNonce,
+  nonceBytes,
+  schemeOfType,
+  verifyCred,
+  verifyHmac,
+  hmacHeader,
+  derivedOf,
+  type AuthScheme,
+  type Secret,
 } from '../auth';
 import { decodeMessage, encodeMessage } from '../codec/index';
 import type { DecodeLimits } from '../codec/element';
 import { DecodeError } from '../errors';
 import {
-  AlertCode, MIME, StatusCode, encodingOf,
-  type Alert, type Chal, type Command, type Encoding, type Item, type Meta,
-  type Status, type SyncHdr, type SyncMLMessage,
+  AlertCode,
+  MIME,
+  StatusCode,
+  encodingOf,
+  type Alert,
+  type Chal,
+  type Command,
+  type Encoding,
+  type Item,
+  type Meta,
+  type Status,
+  type SyncHdr,
+  type SyncMLMessage,
 } from '../message';
 import { devInfoItems } from '../mo/devinfo';
 import { buildGenericAlert, type GenericAlert } from '../mo/generic-alert';
 import { valueData } from '../value';
 import {
-  endMessage, newLargeObjectState, noEndOfDataAlert, receiveChunk, resetLargeObjects, type LargeObjectState,
+  endMessage,
+  newLargeObjectState,
+  noEndOfDataAlert,
+  receiveChunk,
+  resetLargeObjects,
+  type LargeObjectState,
 } from './large-object';
 import {
-  DEFAULT_MAX_MSG_SIZE, enqueue, enqueueReplies, hasPending, hasPendingCommands, newOutbox, nextMessage, noteStatus,
-  type Limits, type OutboxFailure, type OutboxState, type PendingCommand,
+  DEFAULT_MAX_MSG_SIZE,
+  enqueue,
+  enqueueReplies,
+  hasPending,
+  hasPendingCommands,
+  newOutbox,
+  nextMessage,
+  noteStatus,
+  type Limits,
+  type OutboxFailure,
+  type OutboxState,
+  type PendingCommand,
 } from './outbox';
 import type { ClientHandler, CommandOutcome, UiAlertRequest, UiAlertResponse } from './client-handler';
 
@@ -189,7 +223,9 @@ const OPTION_KEYS = new Set(['MINDT', 'MAXDT', 'DR', 'MAXLEN', 'IT', 'ET']);
 
 function looksLikeOptions(s: string): boolean {
   const parts = s.split('&').filter((p) => p.trim() !== '');
-  return parts.length > 0 && parts.every((p) => OPTION_KEYS.has(p.split('=')[0]!.trim().toUpperCase()) && p.includes('='));
+  return (
+    parts.length > 0 && parts.every((p) => OPTION_KEYS.has(p.split('=')[0]!.trim().toUpperCase()) && p.includes('='))
+  );
 }
 
 function itemString(item: Item | undefined): string {
@@ -317,7 +353,8 @@ export class ClientSession {
    * the session is still open. Alerts known before the session go in StartOptions.
    */
   queueGenericAlert(alert: GenericAlert): void {
-    if (this.state !== 'new' && this.state !== 'waiting') throw new ClientSessionError('invalid-state', `session is ${this.state}`);
+    if (this.state !== 'new' && this.state !== 'waiting')
+      throw new ClientSessionError('invalid-state', `session is ${this.state}`);
     this.ob = enqueue(this.ob, [{ cmd: buildGenericAlert(0, alert.items, alert.correlator), tag: 'generic-alert' }]);
   }
 
@@ -329,7 +366,10 @@ export class ClientSession {
     const first: PendingCommand[] = [
       { cmd: { kind: 'Alert', cmdId: 0, data: code, items: [] } },
       { cmd: { kind: 'Replace', cmdId: 0, items: devInfoItems({ devId, ...devInfo }) } },
-      ...(this.opts.genericAlerts ?? []).map((g) => ({ cmd: buildGenericAlert(0, g.items, g.correlator), tag: 'generic-alert' })),
+      ...(this.opts.genericAlerts ?? []).map((g) => ({
+        cmd: buildGenericAlert(0, g.items, g.correlator),
+        tag: 'generic-alert',
+      })),
     ];
     // Package #1 goes before anything queued with queueGenericAlert before the start.
     const queued = this.ob;
@@ -386,12 +426,17 @@ export class ClientSession {
     try {
       msg = decodeMessage(reply, encoding, this.cfg.decodeLimits);
     } catch (e) {
-      if (e instanceof DecodeError) throw new ClientSessionError('malformed-reply', `undecodable reply (${e.code}): ${e.message}`);
+      if (e instanceof DecodeError)
+        throw new ClientSessionError('malformed-reply', `undecodable reply (${e.code}): ${e.message}`);
       throw e;
     }
     const hdr = msg.hdr;
     this.events.push({
-      type: 'message-in', msgId: hdr.msgId, bytes: reply.length, final: msg.body.final, commands: describe(msg.body.commands),
+      type: 'message-in',
+      msgId: hdr.msgId,
+      bytes: reply.length,
+      final: msg.body.final,
+      commands: describe(msg.body.commands),
     });
     this.checkHeader(hdr);
 
@@ -426,7 +471,10 @@ export class ClientSession {
       }
       this.serverAuthFailures++;
       if (this.serverAuthFailures >= MAX_AUTH_ATTEMPTS) {
-        throw new ClientSessionError('server-auth-failed', `server failed authentication ${this.serverAuthFailures} times`);
+        throw new ClientSessionError(
+          'server-auth-failed',
+          `server failed authentication ${this.serverAuthFailures} times`,
+        );
       }
       // Its commands are not executed and get no status: the server sends them again.
       return this.pack([hdrStatus], true);
@@ -474,7 +522,10 @@ export class ClientSession {
 
   private checkHeader(hdr: SyncHdr): void {
     if (hdr.sessionId.trim() !== this.opts.sessionId.trim()) {
-      throw new ClientSessionError('unexpected-reply', `SessionID ${hdr.sessionId} is not ours (${this.opts.sessionId})`);
+      throw new ClientSessionError(
+        'unexpected-reply',
+        `SessionID ${hdr.sessionId} is not ours (${this.opts.sessionId})`,
+      );
     }
     if (hdr.verProto.trim().toUpperCase() !== 'DM/1.2' || hdr.verDTD.trim() !== '1.2') {
       throw new ClientSessionError('unexpected-reply', `unsupported protocol ${hdr.verProto} / DTD ${hdr.verDTD}`);
@@ -525,8 +576,14 @@ export class ClientSession {
 
   private hdrStatus(hdr: SyncHdr, auth: ServerAuth): Status {
     const s: Status = {
-      kind: 'Status', cmdId: 0, msgRef: hdr.msgId, cmdRef: 0, cmd: 'SyncHdr',
-      targetRef: [hdr.target.locURI], sourceRef: [hdr.source.locURI], data: String(auth.status),
+      kind: 'Status',
+      cmdId: 0,
+      msgRef: hdr.msgId,
+      cmdRef: 0,
+      cmd: 'SyncHdr',
+      targetRef: [hdr.target.locURI],
+      sourceRef: [hdr.source.locURI],
+      data: String(auth.status),
     };
     if (auth.chal) s.chal = auth.chal;
     return s;
@@ -550,7 +607,13 @@ export class ClientSession {
         if (status === StatusCode.AuthAccepted || status === StatusCode.Ok) {
           this.authRejections = 0;
           if (status === StatusCode.AuthAccepted) this.clientAuthed = true;
-          this.events.push({ type: 'client-auth', status, accepted: true, attempt: this.authRejections + 1, scheme: this.clientScheme });
+          this.events.push({
+            type: 'client-auth',
+            status,
+            accepted: true,
+            attempt: this.authRejections + 1,
+            scheme: this.clientScheme,
+          });
         } else if (refused) {
           rejected = status;
         } else {
@@ -567,7 +630,13 @@ export class ClientSession {
 
     this.clientAuthed = false;
     this.authRejections++;
-    this.events.push({ type: 'client-auth', status: rejected, accepted: false, attempt: this.authRejections, scheme: this.clientScheme });
+    this.events.push({
+      type: 'client-auth',
+      status: rejected,
+      accepted: false,
+      attempt: this.authRejections,
+      scheme: this.clientScheme,
+    });
     if (this.authRejections >= MAX_AUTH_ATTEMPTS) {
       throw new ClientSessionError('auth-failed', `server refused our credentials ${this.authRejections} times`);
     }
@@ -608,7 +677,13 @@ export class ClientSession {
   private prependQueue(cmds: Command[]): OutboxState {
     const replies = cmds.filter(isReply);
     const others = cmds.filter((c) => !isReply(c));
-    const fresh = enqueueReplies(enqueue(newOutbox(), others.map((cmd) => ({ cmd }))), replies);
+    const fresh = enqueueReplies(
+      enqueue(
+        newOutbox(),
+        others.map((cmd) => ({ cmd })),
+      ),
+      replies,
+    );
     return { ...this.ob, replies: [...fresh.replies, ...this.ob.replies], queue: [...fresh.queue, ...this.ob.queue] };
   }
 
@@ -627,14 +702,16 @@ export class ClientSession {
   private notExecuted(cmd: Command, msgRef: number): Reply[] {
     if (cmd.kind === 'Status' || cmd.kind === 'Results') return [];
     const out: Reply[] = 'noResp' in cmd && cmd.noResp ? [] : [this.statusOf(cmd, msgRef, StatusCode.NotExecuted)];
-    if (cmd.kind === 'Atomic' || cmd.kind === 'Sequence') for (const c of cmd.commands) out.push(...this.notExecuted(c, msgRef));
+    if (cmd.kind === 'Atomic' || cmd.kind === 'Sequence')
+      for (const c of cmd.commands) out.push(...this.notExecuted(c, msgRef));
     return out;
   }
 
   private async execute(cmd: Command, msgRef: number, ctx: { inAtomic: boolean }): Promise<Executed> {
     const done = await this.executeInner(cmd, msgRef, ctx);
     // NoResp: the server wants no Status (Results of a Get still go).
-    if ('noResp' in cmd && cmd.noResp) done.replies = done.replies.filter((r) => !(r.kind === 'Status' && r.cmdRef === cmd.cmdId));
+    if ('noResp' in cmd && cmd.noResp)
+      done.replies = done.replies.filter((r) => !(r.kind === 'Status' && r.cmdRef === cmd.cmdId));
     return done;
   }
 
@@ -659,7 +736,13 @@ export class ClientSession {
       case 'Atomic':
         if (ctx.inAtomic) {
           // Atomic cannot nest (OMA-TS-DM_Protocol §6.6.3); the outer one fails.
-          return { replies: [this.statusOf(cmd, msgRef, StatusCode.OptionalFeatureNotSupported), ...cmd.commands.flatMap((c) => this.notExecuted(c, msgRef))], ok: false };
+          return {
+            replies: [
+              this.statusOf(cmd, msgRef, StatusCode.OptionalFeatureNotSupported),
+              ...cmd.commands.flatMap((c) => this.notExecuted(c, msgRef)),
+            ],
+            ok: false,
+          };
         }
         return this.executeAtomic(cmd, msgRef);
       case 'Sequence':
@@ -675,7 +758,13 @@ export class ClientSession {
 
   private record(cmd: Command, item: Item | undefined, status: number): void {
     const path = item?.target?.locURI ?? item?.source?.locURI;
-    this.events.push({ type: 'command', kind: cmd.kind, cmdId: cmd.cmdId, ...(path !== undefined ? { path } : {}), status });
+    this.events.push({
+      type: 'command',
+      kind: cmd.kind,
+      cmdId: cmd.cmdId,
+      ...(path !== undefined ? { path } : {}),
+      status,
+    });
   }
 
   private async call(fn: () => Promise<CommandOutcome>): Promise<CommandOutcome> {
@@ -690,7 +779,8 @@ export class ClientSession {
   }
 
   private async executeGet(cmd: Extract<Command, { kind: 'Get' }>, msgRef: number): Promise<Executed> {
-    if (cmd.items.length === 0) return { replies: [this.statusOf(cmd, msgRef, StatusCode.IncompleteCommand)], ok: false };
+    if (cmd.items.length === 0)
+      return { replies: [this.statusOf(cmd, msgRef, StatusCode.IncompleteCommand)], ok: false };
     const replies: Reply[] = [];
     let ok = true;
     for (const raw of cmd.items) {
@@ -743,7 +833,8 @@ export class ClientSession {
     msgRef: number,
     ctx: { inAtomic: boolean },
   ): Promise<Executed> {
-    if (cmd.items.length === 0) return { replies: [this.statusOf(cmd, msgRef, StatusCode.IncompleteCommand)], ok: false };
+    if (cmd.items.length === 0)
+      return { replies: [this.statusOf(cmd, msgRef, StatusCode.IncompleteCommand)], ok: false };
     const replies: Reply[] = [];
     let ok = true;
     for (const raw of cmd.items) {
@@ -762,32 +853,59 @@ export class ClientSession {
           if (o.kind === 'chunk') {
             code = o.status;
             const cur = this.lo.current;
-            this.events.push({ type: 'lo-in', path, received: cur?.received ?? 0, ...(cur?.size !== undefined ? { size: cur.size } : {}), done: false });
+            this.events.push({
+              type: 'lo-in',
+              path,
+              received: cur?.received ?? 0,
+              ...(cur?.size !== undefined ? { size: cur.size } : {}),
+              done: false,
+            });
           } else if (o.kind === 'error') {
             code = o.status;
             this.events.push({ type: 'lo-in', path, received: 0, done: true });
           } else if (o.kind === 'complete') {
             item = o.item;
-            this.events.push({ type: 'lo-in', path, received: dataSize(item.data), size: dataSize(item.data), done: true });
+            this.events.push({
+              type: 'lo-in',
+              path,
+              received: dataSize(item.data),
+              size: dataSize(item.data),
+              done: true,
+            });
           }
         }
       }
       if (code === undefined) code = (await this.dispatch(cmd, item)).status;
       this.record(cmd, item, code);
       if (!isOk(code) || code === StatusCode.ChunkAccepted) ok = false;
-      replies.push(this.statusOf(cmd, msgRef, code, cmd.kind === 'Copy' ? item : { ...(item.target ? { target: item.target } : {}) }));
+      replies.push(
+        this.statusOf(
+          cmd,
+          msgRef,
+          code,
+          cmd.kind === 'Copy' ? item : { ...(item.target ? { target: item.target } : {}) },
+        ),
+      );
     }
     return { replies, ok };
   }
 
-  private dispatch(cmd: Extract<Command, { kind: 'Add' | 'Replace' | 'Delete' | 'Copy' | 'Exec' }>, item: Item): Promise<CommandOutcome> {
+  private dispatch(
+    cmd: Extract<Command, { kind: 'Add' | 'Replace' | 'Delete' | 'Copy' | 'Exec' }>,
+    item: Item,
+  ): Promise<CommandOutcome> {
     const h = this.handler;
     switch (cmd.kind) {
-      case 'Add': return this.call(() => h.add(item));
-      case 'Replace': return this.call(() => h.replace(item));
-      case 'Delete': return this.call(() => h.delete(item));
-      case 'Copy': return this.call(() => h.copy(item));
-      case 'Exec': return this.call(() => h.exec(item, cmd.correlator?.trim()));
+      case 'Add':
+        return this.call(() => h.add(item));
+      case 'Replace':
+        return this.call(() => h.replace(item));
+      case 'Delete':
+        return this.call(() => h.delete(item));
+      case 'Copy':
+        return this.call(() => h.copy(item));
+      case 'Exec':
+        return this.call(() => h.exec(item, cmd.correlator?.trim()));
     }
   }
 
@@ -818,7 +936,11 @@ export class ClientSession {
     };
   }
 
-  private async executeSequence(cmd: Extract<Command, { kind: 'Sequence' }>, msgRef: number, ctx: { inAtomic: boolean }): Promise<Executed> {
+  private async executeSequence(
+    cmd: Extract<Command, { kind: 'Sequence' }>,
+    msgRef: number,
+    ctx: { inAtomic: boolean },
+  ): Promise<Executed> {
     const replies: Reply[] = [this.statusOf(cmd, msgRef, StatusCode.Ok)];
     let ok = true;
     let stopped = false;
@@ -839,7 +961,13 @@ export class ClientSession {
     try {
       this.handler.beginAtomic();
     } catch {
-      return { replies: [this.statusOf(cmd, msgRef, StatusCode.CommandFailed), ...cmd.commands.flatMap((c) => this.notExecuted(c, msgRef))], ok: false };
+      return {
+        replies: [
+          this.statusOf(cmd, msgRef, StatusCode.CommandFailed),
+          ...cmd.commands.flatMap((c) => this.notExecuted(c, msgRef)),
+        ],
+        ok: false,
+      };
     }
     const executed: Reply[] = [];
     const skipped: Reply[] = [];
@@ -867,7 +995,10 @@ export class ClientSession {
     } catch {
       // The tree may be half changed: say so (516) and keep the children's real statuses.
       this.events.push({ type: 'command', kind: 'Atomic', cmdId: cmd.cmdId, status: StatusCode.AtomicRollbackFailed });
-      return { replies: [this.statusOf(cmd, msgRef, StatusCode.AtomicRollbackFailed), ...statusesOnly(executed), ...skipped], ok: false };
+      return {
+        replies: [this.statusOf(cmd, msgRef, StatusCode.AtomicRollbackFailed), ...statusesOnly(executed), ...skipped],
+        ok: false,
+      };
     }
     // Rolled back: what succeeded is now undone (216); what was read is withdrawn. A 215
     // inside (a nested command that never ran) stays 215.
@@ -908,7 +1039,13 @@ export class ClientSession {
 
   private sendFailed(f: OutboxFailure): void {
     const path = f.paths[0];
-    this.events.push({ type: 'send-failed', kind: f.kind, ...(path !== undefined ? { path } : {}), status: f.status, reason: f.reason });
+    this.events.push({
+      type: 'send-failed',
+      kind: f.kind,
+      ...(path !== undefined ? { path } : {}),
+      status: f.status,
+      reason: f.reason,
+    });
   }
 
   /** Packs the next message from the outbox. `peerFinal`: the server's package is complete. */
@@ -921,7 +1058,10 @@ export class ClientSession {
     const encoding = this.cfg.encoding;
     let cmdId = 0;
     const loBefore = this.ob.lo;
-    const limits: Limits = { maxMsgSize: this.peerMaxMsgSize, ...(this.peerMaxObjSize !== undefined ? { maxObjSize: this.peerMaxObjSize } : {}) };
+    const limits: Limits = {
+      maxMsgSize: this.peerMaxMsgSize,
+      ...(this.peerMaxObjSize !== undefined ? { maxObjSize: this.peerMaxObjSize } : {}),
+    };
     const packed = nextMessage(this.ob, hdr, replies, limits, encoding, () => ++cmdId);
     this.ob = packed.ob;
     for (const f of packed.failed) this.sendFailed(f);
@@ -929,7 +1069,7 @@ export class ClientSession {
       if (r.chunk === undefined) continue;
       const loAfter = this.ob.lo;
       const size = loAfter?.total ?? loBefore?.total ?? 0;
-      const sent = r.chunk === 'last' ? size : loAfter?.offset ?? 0;
+      const sent = r.chunk === 'last' ? size : (loAfter?.offset ?? 0);
       this.events.push({ type: 'lo-out', path: r.paths[0] ?? '', sent, size, done: r.chunk === 'last' });
     }
     const final = packed.drained && peerFinal;
@@ -945,7 +1085,13 @@ export class ClientSession {
       }
     }
     this.lastSent = { msgId: this.msgId, commands: packed.commands, final };
-    this.events.push({ type: 'message-out', msgId: this.msgId, bytes: body.length, final, commands: describe(packed.commands) });
+    this.events.push({
+      type: 'message-out',
+      msgId: this.msgId,
+      bytes: body.length,
+      final,
+      commands: describe(packed.commands),
+    });
     return { body, contentType, headers, url: this.url, msgId: this.msgId, final };
   }
 }

@@ -4,9 +4,21 @@
  */
 export * from './work';
 export {
-  abortSession, enqueueWork, isDone, newServerSession, receive, rejectUnknownDevice, respond, signResponse,
-  type AuthUpdate, type DeviceAuth, type ReceiveInput, type ReceiveResult, type RespondResult,
-  type ServerConfig, type ServerSessionState,
+  abortSession,
+  enqueueWork,
+  isDone,
+  newServerSession,
+  receive,
+  rejectUnknownDevice,
+  respond,
+  signResponse,
+  type AuthUpdate,
+  type DeviceAuth,
+  type ReceiveInput,
+  type ReceiveResult,
+  type RespondResult,
+  type ServerConfig,
+  type ServerSessionState,
 } from './server';
 export * from './outbox';
 export * from './large-object';

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Item } from '../message';
 import { bytesEqual, utf8Encode } from '../util/bytes';
-import {
-  endMessage, newLargeObjectState, noEndOfDataAlert, receiveChunk, type LargeObjectState,
-} from './large-object';
+import { endMessage, newLargeObjectState, noEndOfDataAlert, receiveChunk, type LargeObjectState } from './large-object';
 
 const roundTrip = (lo: LargeObjectState): LargeObjectState => JSON.parse(JSON.stringify(lo)) as LargeObjectState;
 
@@ -33,7 +31,12 @@ describe('receiveChunk', () => {
     const parts = [whole.subarray(0, 70_000), whole.subarray(70_000, 140_000), whole.subarray(140_000)];
     for (let i = 0; i < parts.length; i++) {
       const last = i === parts.length - 1;
-      const r = receiveChunk(lo, 'Results', chunk('./Big', parts[i]!.slice(), !last, i === 0 ? whole.length : undefined), 1 << 20);
+      const r = receiveChunk(
+        lo,
+        'Results',
+        chunk('./Big', parts[i]!.slice(), !last, i === 0 ? whole.length : undefined),
+        1 << 20,
+      );
       lo = roundTrip(r.lo);
       if (!last) {
         expect(r.outcome).toEqual({ kind: 'chunk', status: 213 });
@@ -54,7 +57,12 @@ describe('receiveChunk', () => {
     const text = 'héllo wörld ✓'.repeat(10);
     const bytes = utf8Encode(text).length;
     let lo = newLargeObjectState();
-    const r1 = receiveChunk(lo, 'Replace', { target: { locURI: './T' }, data: text.slice(0, 50), moreData: true, meta: { size: bytes } }, 10_000);
+    const r1 = receiveChunk(
+      lo,
+      'Replace',
+      { target: { locURI: './T' }, data: text.slice(0, 50), moreData: true, meta: { size: bytes } },
+      10_000,
+    );
     expect(r1.outcome.kind).toBe('chunk');
     lo = roundTrip(r1.lo);
     const r2 = receiveChunk(lo, 'Replace', { target: { locURI: './T' }, data: text.slice(50) }, 10_000);
@@ -74,11 +82,19 @@ describe('receiveChunk', () => {
     const r = receiveChunk(lo, 'Results', chunk('./X', 'BBBB', false), 100);
     expect(r.outcome).toMatchObject({ kind: 'complete', item: { data: 'AAAABBBB' } });
     lo = receiveChunk(newLargeObjectState(), 'Results', chunk('./X', 'AAAA', true, 7), 100).lo;
-    expect(receiveChunk(lo, 'Results', chunk('./X', 'BBB=', false), 100).outcome).toMatchObject({ kind: 'error', status: 424 });
+    expect(receiveChunk(lo, 'Results', chunk('./X', 'BBB=', false), 100).outcome).toMatchObject({
+      kind: 'error',
+      status: 424,
+    });
   });
 
   it('answers 424 as soon as the received bytes exceed Meta Size', () => {
-    let lo = receiveChunk(newLargeObjectState(), 'Results', { source: { locURI: './X' }, data: 'AAAA', moreData: true, meta: { format: 'chr', size: 6 } }, 100).lo;
+    let lo = receiveChunk(
+      newLargeObjectState(),
+      'Results',
+      { source: { locURI: './X' }, data: 'AAAA', moreData: true, meta: { format: 'chr', size: 6 } },
+      100,
+    ).lo;
     const r = receiveChunk(lo, 'Results', { source: { locURI: './X' }, data: 'BBBB', moreData: true }, 100);
     expect(r.outcome).toMatchObject({ kind: 'error', status: 424 });
     lo = r.lo;
@@ -138,7 +154,12 @@ describe('receiveChunk', () => {
   });
 
   it('refuses nested XML data as a chunk', () => {
-    const r = receiveChunk(newLargeObjectState(), 'Results', { source: { locURI: './A' }, moreData: true, data: [{ name: 'x', children: [] }] }, 100);
+    const r = receiveChunk(
+      newLargeObjectState(),
+      'Results',
+      { source: { locURI: './A' }, moreData: true, data: [{ name: 'x', children: [] }] },
+      100,
+    );
     expect(r.outcome.kind).toBe('error');
   });
 });

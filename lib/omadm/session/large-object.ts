@@ -86,7 +86,10 @@ export function receiveChunk(lo: LargeObjectState, kind: CommandKind, item: Item
 
   if (data !== undefined && typeof data !== 'string' && !(data instanceof Uint8Array)) {
     // Nested XML cannot be chunked; treat as a malformed object.
-    return withAbandoned({ lo: {}, outcome: { kind: 'error', status: StatusCode.SizeMismatch, reason: 'size-mismatch' } });
+    return withAbandoned({
+      lo: {},
+      outcome: { kind: 'error', status: StatusCode.SizeMismatch, reason: 'size-mismatch' },
+    });
   }
   const chunk = data ?? '';
   const n = typeof chunk === 'string' ? utf8Encode(chunk).length : chunk.length;
@@ -98,34 +101,51 @@ export function receiveChunk(lo: LargeObjectState, kind: CommandKind, item: Item
   } else {
     const size = item.meta?.size;
     if (size !== undefined && (!Number.isFinite(size) || size < 0 || size > maxObjSize)) {
-      return withAbandoned({ lo: {}, outcome: { kind: 'error', status: StatusCode.RequestEntityTooLarge, reason: 'too-large' } });
+      return withAbandoned({
+        lo: {},
+        outcome: { kind: 'error', status: StatusCode.RequestEntityTooLarge, reason: 'too-large' },
+      });
     }
     const first: IncomingLargeObject['first'] = {};
     if (item.target) first.target = item.target;
     if (item.source) first.source = item.source;
     if (item.meta) first.meta = item.meta;
     obj = {
-      key, kind, uri: item.target?.locURI ?? item.source?.locURI ?? '',
-      first, received: n, chunks: [stored], idleMessages: 0,
+      key,
+      kind,
+      uri: item.target?.locURI ?? item.source?.locURI ?? '',
+      first,
+      received: n,
+      chunks: [stored],
+      idleMessages: 0,
       ...(size !== undefined ? { size } : {}),
     };
   }
 
   if (obj.received > maxObjSize) {
-    return withAbandoned({ lo: {}, outcome: { kind: 'error', status: StatusCode.RequestEntityTooLarge, reason: 'too-large' } });
+    return withAbandoned({
+      lo: {},
+      outcome: { kind: 'error', status: StatusCode.RequestEntityTooLarge, reason: 'too-large' },
+    });
   }
   // Size counts the Data as transmitted, but some peers announce the decoded size of b64
   // data; such objects are checked at the last chunk only (maxObjSize still bounds them).
   const b64 = isB64(obj);
   if (obj.size !== undefined && obj.received > obj.size && !b64) {
-    return withAbandoned({ lo: {}, outcome: { kind: 'error', status: StatusCode.SizeMismatch, reason: 'size-mismatch' } });
+    return withAbandoned({
+      lo: {},
+      outcome: { kind: 'error', status: StatusCode.SizeMismatch, reason: 'size-mismatch' },
+    });
   }
   if (item.moreData) {
     return withAbandoned({ lo: { current: obj }, outcome: { kind: 'chunk', status: StatusCode.ChunkAccepted } });
   }
   // Last chunk.
   if (obj.size !== undefined && obj.received !== obj.size && !(b64 && decodedLength(obj) === obj.size)) {
-    return withAbandoned({ lo: {}, outcome: { kind: 'error', status: StatusCode.SizeMismatch, reason: 'size-mismatch' } });
+    return withAbandoned({
+      lo: {},
+      outcome: { kind: 'error', status: StatusCode.SizeMismatch, reason: 'size-mismatch' },
+    });
   }
   return withAbandoned({ lo: {}, outcome: { kind: 'complete', item: assemble(obj) } });
 }

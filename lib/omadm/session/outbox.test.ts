@@ -3,16 +3,30 @@ import { decodeMessage, encodeMessage } from '../codec/index';
 import type { Command, Encoding, Item, Replace, Results, Status, SyncHdr, SyncMLMessage } from '../message';
 import { base64Decode, base64Encode, bytesEqual, concatBytes, utf8Encode } from '../util/bytes';
 import {
-  enqueue, enqueueReplies, freeze, hasPending, newOutbox, nextMessage, noteStatus, thaw, abandonLargeObject,
-  type Limits, type OutboxState, type PackedMessage,
+  enqueue,
+  enqueueReplies,
+  freeze,
+  hasPending,
+  newOutbox,
+  nextMessage,
+  noteStatus,
+  thaw,
+  abandonLargeObject,
+  type Limits,
+  type OutboxState,
+  type PackedMessage,
 } from './outbox';
 
 const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 function hdr(msgId: number): SyncHdr {
   return {
-    verDTD: '1.2', verProto: 'DM/1.2', sessionId: '42', msgId,
-    target: { locURI: 'IMEI:493005100592800' }, source: { locURI: 'rewind-server' },
+    verDTD: '1.2',
+    verProto: 'DM/1.2',
+    sessionId: '42',
+    msgId,
+    target: { locURI: 'IMEI:493005100592800' },
+    source: { locURI: 'rewind-server' },
     meta: { maxMsgSize: 65536, maxObjSize: 4_000_000 },
   };
 }
@@ -26,7 +40,14 @@ function status(msgRef: number, cmdRef: number, code: number): Status {
 }
 
 /** Packs one message, checks its encoded size against the limit, and decodes it back. */
-function pack(ob: OutboxState, msgId: number, limits: Limits, encoding: Encoding, counter: { n: number }, replies: Command[] = []) {
+function pack(
+  ob: OutboxState,
+  msgId: number,
+  limits: Limits,
+  encoding: Encoding,
+  counter: { n: number },
+  replies: Command[] = [],
+) {
   const h = hdr(msgId);
   const packed = nextMessage(json(ob), h, replies, limits, encoding, () => counter.n++);
   const msg: SyncMLMessage = { hdr: h, body: { commands: packed.commands, final: packed.drained } };
@@ -58,7 +79,13 @@ describe('freeze/thaw', () => {
 
 describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
   it('splits 300 Replace commands across messages of at most 4 KB; Final only on the last', () => {
-    let ob = enqueue(newOutbox(), Array.from({ length: 300 }, (_, i) => ({ cmd: replace(`./Vendor/Setting/${i}`, `value-${i}-`.repeat(5)), tag: `w${i}` })));
+    let ob = enqueue(
+      newOutbox(),
+      Array.from({ length: 300 }, (_, i) => ({
+        cmd: replace(`./Vendor/Setting/${i}`, `value-${i}-`.repeat(5)),
+        tag: `w${i}`,
+      })),
+    );
     const limits = { maxMsgSize: 4096 };
     const counter = { n: 1 };
     const seen: string[] = [];
@@ -72,7 +99,9 @@ describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
       expect(new Set(ids).size).toBe(ids.length);
       for (const c of decoded.body.commands) seen.push(itemData(c).target!.locURI);
       for (const r of packed.sent) expect(r.msgId).toBe(msgId);
-      expect(packed.sent.map((r) => r.tag)).toEqual(packed.commands.map((c) => `w${itemData(c).target!.locURI.split('/').pop()}`));
+      expect(packed.sent.map((r) => r.tag)).toEqual(
+        packed.commands.map((c) => `w${itemData(c).target!.locURI.split('/').pop()}`),
+      );
       expect(decoded.body.final).toBe(!hasPending(ob));
       if (packed.drained) break;
     }
@@ -102,7 +131,10 @@ describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
   });
 
   it('splits a multi-item command that does not fit into one command per item', () => {
-    const items: Item[] = Array.from({ length: 60 }, (_, i) => ({ target: { locURI: `./Multi/${i}` }, data: 'v'.repeat(40) }));
+    const items: Item[] = Array.from({ length: 60 }, (_, i) => ({
+      target: { locURI: `./Multi/${i}` },
+      data: 'v'.repeat(40),
+    }));
     let ob = enqueue(newOutbox(), [{ cmd: { kind: 'Add', cmdId: 0, items }, tag: 'add' }]);
     const counter = { n: 1 };
     const paths: string[] = [];
@@ -116,17 +148,30 @@ describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
 
   it('never splits an Atomic; one larger than a message fails', () => {
     const small: Command = { kind: 'Atomic', cmdId: 0, commands: [replace('./a', '1'), replace('./b', '2')] };
-    const big: Command = { kind: 'Atomic', cmdId: 0, commands: Array.from({ length: 100 }, (_, i) => replace(`./big/${i}`, 'x'.repeat(50))) };
-    const ob = enqueue(newOutbox(), [{ cmd: big, tag: 'big' }, { cmd: small, tag: 'small' }]);
+    const big: Command = {
+      kind: 'Atomic',
+      cmdId: 0,
+      commands: Array.from({ length: 100 }, (_, i) => replace(`./big/${i}`, 'x'.repeat(50))),
+    };
+    const ob = enqueue(newOutbox(), [
+      { cmd: big, tag: 'big' },
+      { cmd: small, tag: 'small' },
+    ]);
     const { packed, decoded } = pack(ob, 1, { maxMsgSize: 2048 }, encoding, { n: 1 });
-    expect(packed.failed).toEqual([{ tag: 'big', kind: 'Atomic', paths: [], status: 413, reason: 'too-large-for-message' }]);
+    expect(packed.failed).toEqual([
+      { tag: 'big', kind: 'Atomic', paths: [], status: 413, reason: 'too-large-for-message' },
+    ]);
     expect(decoded.body.commands).toHaveLength(1);
     const atomic = decoded.body.commands[0]!;
     expect(atomic.kind).toBe('Atomic');
     if (atomic.kind !== 'Atomic') return;
     expect(atomic.commands.map((c) => c.cmdId)).toEqual([2, 3]);
     // Nested commands get their own records, pointing at the Atomic.
-    expect(packed.sent.map((r) => [r.kind, r.cmdId, r.parent])).toEqual([['Atomic', 1, undefined], ['Replace', 2, 1], ['Replace', 3, 1]]);
+    expect(packed.sent.map((r) => [r.kind, r.cmdId, r.parent])).toEqual([
+      ['Atomic', 1, undefined],
+      ['Replace', 2, 1],
+      ['Replace', 3, 1],
+    ]);
     expect(packed.drained).toBe(true);
   });
 
@@ -135,7 +180,10 @@ describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
     // WBXML carries raw bytes (format bin); XML carries base64 text (format b64).
     const data = encoding === 'wbxml' ? value : base64Encode(value);
     const format = encoding === 'wbxml' ? 'bin' : 'b64';
-    let ob = enqueue(newOutbox(), [{ cmd: replace('./Ext/Big', data, format), tag: 'big' }, { cmd: replace('./after', 'z'), tag: 'after' }]);
+    let ob = enqueue(newOutbox(), [
+      { cmd: replace('./Ext/Big', data, format), tag: 'big' },
+      { cmd: replace('./after', 'z'), tag: 'after' },
+    ]);
     const limits = { maxMsgSize: 128 * 1024, maxObjSize: 4 * 1024 * 1024 };
     const counter = { n: 1 };
     const chunks: (string | Uint8Array)[] = [];
@@ -153,7 +201,8 @@ describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
       if (!chunkCmd) break;
       const item = itemData(chunkCmd);
       chunks.push(item.data as string | Uint8Array);
-      if (chunks.length === 1) expect(item.meta?.size).toBe(encoding === 'wbxml' ? value.length : (data as string).length);
+      if (chunks.length === 1)
+        expect(item.meta?.size).toBe(encoding === 'wbxml' ? value.length : (data as string).length);
       else expect(item.meta?.size).toBeUndefined();
       expect(item.meta?.format).toBe(format);
       if (!item.moreData) {
@@ -172,9 +221,8 @@ describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
     }
     expect(chunks.length).toBeGreaterThan(10);
     expect(sawAfter).toBe(true);
-    const whole = encoding === 'wbxml'
-      ? concatBytes(chunks as Uint8Array[])
-      : base64Decode((chunks as string[]).join(''));
+    const whole =
+      encoding === 'wbxml' ? concatBytes(chunks as Uint8Array[]) : base64Decode((chunks as string[]).join(''));
     expect(bytesEqual(whole, value)).toBe(true);
     if (encoding === 'xml') for (const c of chunks as string[]) expect(c.length % 4).toBe(0);
   });
@@ -183,7 +231,9 @@ describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
     const ob = enqueue(newOutbox(), [{ cmd: replace('./Big', 'x'.repeat(50_000)), tag: 'big' }]);
     const { packed } = pack(ob, 1, { maxMsgSize: 8192, maxObjSize: 20_000 }, encoding, { n: 1 });
     expect(packed.commands).toHaveLength(0);
-    expect(packed.failed).toEqual([{ tag: 'big', kind: 'Replace', paths: ['./Big'], status: 413, reason: 'exceeds-max-obj-size' }]);
+    expect(packed.failed).toEqual([
+      { tag: 'big', kind: 'Replace', paths: ['./Big'], status: 413, reason: 'exceeds-max-obj-size' },
+    ]);
     expect(packed.drained).toBe(true);
   });
 
@@ -209,7 +259,13 @@ describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
 
   it('sends large Results in the replies as a Large Object too', () => {
     const text = 'é'.repeat(30_000); // 60,000 UTF-8 bytes, must not be cut inside a character
-    const results: Results = { kind: 'Results', cmdId: 0, msgRef: 1, cmdRef: 4, items: [{ source: { locURI: './Text' }, meta: { format: 'chr' }, data: text }] };
+    const results: Results = {
+      kind: 'Results',
+      cmdId: 0,
+      msgRef: 1,
+      cmdRef: 4,
+      items: [{ source: { locURI: './Text' }, meta: { format: 'chr' }, data: text }],
+    };
     let ob = enqueueReplies(newOutbox(), [results]);
     const parts: string[] = [];
     for (let m = 1; m < 50; m++) {
@@ -233,7 +289,13 @@ describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
   it('carries two big Results one after the other, never holding back the statuses (no deadlock)', () => {
     const a = randomBytes(40_000);
     const b = randomBytes(30_000);
-    const res = (cmdRef: number, path: string, data: Uint8Array): Results => ({ kind: 'Results', cmdId: 0, msgRef: 1, cmdRef, items: [{ source: { locURI: path }, meta: { format: 'bin' }, data }] });
+    const res = (cmdRef: number, path: string, data: Uint8Array): Results => ({
+      kind: 'Results',
+      cmdId: 0,
+      msgRef: 1,
+      cmdRef,
+      items: [{ source: { locURI: path }, meta: { format: 'bin' }, data }],
+    });
     let ob = enqueueReplies(newOutbox(), [res(4, './A', a), res(5, './B', b)]);
     const got = new Map<string, Array<Uint8Array | string>>();
     let m = 1;
@@ -252,19 +314,29 @@ describe.each(['xml', 'wbxml'] as const)('nextMessage (%s)', (encoding) => {
     }
     expect(hasPending(ob)).toBe(false);
     // XML carries the chunks as base64 text, WBXML as opaque bytes.
-    const whole = (parts: Array<Uint8Array | string>) => (typeof parts[0] === 'string' ? base64Decode(parts.join('')) : concatBytes(parts as Uint8Array[]));
+    const whole = (parts: Array<Uint8Array | string>) =>
+      typeof parts[0] === 'string' ? base64Decode(parts.join('')) : concatBytes(parts as Uint8Array[]);
     expect(bytesEqual(whole(got.get('./A')!), a)).toBe(true);
     expect(bytesEqual(whole(got.get('./B')!), b)).toBe(true);
   });
 
   it('continues the object in flight in every message, however many small Results wait behind it', () => {
     const big = randomBytes(30_000);
-    const res = (cmdRef: number, path: string, data: Uint8Array): Results => ({ kind: 'Results', cmdId: 0, msgRef: 1, cmdRef, items: [{ source: { locURI: path }, meta: { format: 'bin' }, data }] });
+    const res = (cmdRef: number, path: string, data: Uint8Array): Results => ({
+      kind: 'Results',
+      cmdId: 0,
+      msgRef: 1,
+      cmdRef,
+      items: [{ source: { locURI: path }, meta: { format: 'bin' }, data }],
+    });
     let ob = enqueueReplies(newOutbox(), [res(4, './Big', big)]);
     let inFlight = false;
     for (let m = 1; m < 100 && hasPending(ob); m++) {
       // Each round the peer's Gets add small Results that alone would fill a message.
-      ob = enqueueReplies(ob, Array.from({ length: 12 }, (_, i) => res(100 + m * 20 + i, `./Small/${m}/${i}`, randomBytes(600))));
+      ob = enqueueReplies(
+        ob,
+        Array.from({ length: 12 }, (_, i) => res(100 + m * 20 + i, `./Small/${m}/${i}`, randomBytes(600))),
+      );
       const { packed, decoded } = pack(ob, m, { maxMsgSize: 8192 }, encoding, { n: 1 }, [status(m, 0, 200)]);
       ob = packed.ob;
       const chunk = decoded.body.commands.find((c) => c.kind === 'Results' && c.items[0]!.source!.locURI === './Big');

@@ -238,7 +238,11 @@ export function noteStatus(
     void _done;
     return { ob: { ...ob, lo: rest }, matched: true };
   }
-  return { ob: { replies: ob.replies, queue: ob.queue }, matched: true, failed: loFailure(lo, code, 'large-object-refused') };
+  return {
+    ob: { replies: ob.replies, queue: ob.queue },
+    matched: true,
+    failed: loFailure(lo, code, 'large-object-refused'),
+  };
 }
 
 /**
@@ -271,7 +275,16 @@ function withTag<T extends object>(o: T, tag: string | undefined): T & { tag?: s
 /** Kinds whose single Item may be sent as a Large Object. */
 const LO_KINDS: ReadonlySet<CommandKind> = new Set<CommandKind>(['Add', 'Replace', 'Results', 'Put', 'Exec', 'Copy']);
 /** Kinds whose Items may be split into one command each. */
-const SPLITTABLE: ReadonlySet<CommandKind> = new Set<CommandKind>(['Add', 'Replace', 'Delete', 'Get', 'Copy', 'Results', 'Put', 'Status']);
+const SPLITTABLE: ReadonlySet<CommandKind> = new Set<CommandKind>([
+  'Add',
+  'Replace',
+  'Delete',
+  'Get',
+  'Copy',
+  'Results',
+  'Put',
+  'Status',
+]);
 
 /**
  * Builds the next message body. `hdr` is the header the caller will send (its size counts);
@@ -296,8 +309,18 @@ export function nextMessage(
     ...(ob.lo ? { lo: { ...ob.lo } } : {}),
   };
   const p: Packer = {
-    max, used: envelope, envelope, commands: [], sent: [], failed: [], encoding, allocCmdId, msgId: hdr.msgId, limits,
-    taken: [], loStarted: false,
+    max,
+    used: envelope,
+    envelope,
+    commands: [],
+    sent: [],
+    failed: [],
+    encoding,
+    allocCmdId,
+    msgId: hdr.msgId,
+    limits,
+    taken: [],
+    loStarted: false,
   };
 
   // Statuses and alerts first; then the next chunk of the object in flight, which must
@@ -356,11 +379,25 @@ function packQueue(p: Packer, state: OutboxState, which: 'replies' | 'queue'): b
       q.shift();
       if (p.limits.maxObjSize !== undefined && big.total > p.limits.maxObjSize) {
         const cmd = thaw<Command>(big.shell);
-        p.failed.push(withTag({ kind: cmd.kind, paths: pathsOf(cmd), status: 413, reason: 'exceeds-max-obj-size' as const }, entry.tag));
+        p.failed.push(
+          withTag(
+            { kind: cmd.kind, paths: pathsOf(cmd), status: 413, reason: 'exceeds-max-obj-size' as const },
+            entry.tag,
+          ),
+        );
         continue;
       }
-      state.lo = { cmd: big.shell, ...(entry.tag !== undefined ? { tag: entry.tag } : {}), ...big.data, total: big.total, offset: 0 };
-      if (which === 'queue') { p.loStarted = true; p.taken.push(entry); }
+      state.lo = {
+        cmd: big.shell,
+        ...(entry.tag !== undefined ? { tag: entry.tag } : {}),
+        ...big.data,
+        total: big.total,
+        offset: 0,
+      };
+      if (which === 'queue') {
+        p.loStarted = true;
+        p.taken.push(entry);
+      }
       if (sendChunk(p, state)) return true;
       continue;
     }
@@ -389,7 +426,12 @@ function packQueue(p: Packer, state: OutboxState, which: 'replies' | 'queue'): b
       const total = dataBytes(data);
       q.shift();
       if (p.limits.maxObjSize !== undefined && total > p.limits.maxObjSize) {
-        p.failed.push(withTag({ kind: cmd.kind, paths: pathsOf(cmd), status: 413, reason: 'exceeds-max-obj-size' as const }, entry.tag));
+        p.failed.push(
+          withTag(
+            { kind: cmd.kind, paths: pathsOf(cmd), status: 413, reason: 'exceeds-max-obj-size' as const },
+            entry.tag,
+          ),
+        );
         continue;
       }
       state.lo = {
@@ -399,12 +441,20 @@ function packQueue(p: Packer, state: OutboxState, which: 'replies' | 'queue'): b
         total,
         offset: 0,
       };
-      if (which === 'queue') { p.loStarted = true; p.taken.push(entry); }
+      if (which === 'queue') {
+        p.loStarted = true;
+        p.taken.push(entry);
+      }
       if (sendChunk(p, state)) return true;
       continue;
     }
     q.shift();
-    p.failed.push(withTag({ kind: cmd.kind, paths: pathsOf(cmd), status: 413, reason: 'too-large-for-message' as const }, entry.tag));
+    p.failed.push(
+      withTag(
+        { kind: cmd.kind, paths: pathsOf(cmd), status: 413, reason: 'too-large-for-message' as const },
+        entry.tag,
+      ),
+    );
   }
   return false;
 }
@@ -413,11 +463,15 @@ function packQueue(p: Packer, state: OutboxState, which: 'replies' | 'queue'): b
  * For a frozen LO-capable command with one Item whose Data alone exceeds `max` bytes: the
  * command without its Data, and the Data in Large Object form. Otherwise undefined.
  */
-function bigSingleItem(frozen: Json, max: number): { shell: Json; data: { text: string } | { bytesB64: string }; total: number } | undefined {
+function bigSingleItem(
+  frozen: Json,
+  max: number,
+): { shell: Json; data: { text: string } | { bytesB64: string }; total: number } | undefined {
   if (frozen === null || typeof frozen !== 'object' || Array.isArray(frozen)) return undefined;
   const kind = frozen.kind;
   const items = frozen.items;
-  if (typeof kind !== 'string' || !LO_KINDS.has(kind as CommandKind) || !Array.isArray(items) || items.length !== 1) return undefined;
+  if (typeof kind !== 'string' || !LO_KINDS.has(kind as CommandKind) || !Array.isArray(items) || items.length !== 1)
+    return undefined;
   const item = items[0];
   if (item === null || typeof item !== 'object' || Array.isArray(item)) return undefined;
   const d = item.data;
@@ -428,7 +482,13 @@ function bigSingleItem(frozen: Json, max: number): { shell: Json; data: { text: 
     if (d.length <= max) return undefined;
     data = { text: d };
     total = utf8Length(d);
-  } else if (d !== null && typeof d === 'object' && !Array.isArray(d) && typeof d.$b64 === 'string' && Object.keys(d).length === 1) {
+  } else if (
+    d !== null &&
+    typeof d === 'object' &&
+    !Array.isArray(d) &&
+    typeof d.$b64 === 'string' &&
+    Object.keys(d).length === 1
+  ) {
     total = b64Length(d.$b64);
     if (total <= max) return undefined;
     data = { bytesB64: d.$b64 };
@@ -446,8 +506,10 @@ function utf8Length(s: string): number {
     const c = s.charCodeAt(i);
     if (c < 0x80) n += 1;
     else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) { n += 4; i++; }
-    else n += 3;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4;
+      i++;
+    } else n += 3;
   }
   return n;
 }
@@ -484,8 +546,10 @@ function sendChunk(p: Packer, state: OutboxState): boolean {
     const chunkData: ItemData = isText ? utf8Decode(slice, false) : slice.slice();
     const meta: Meta | undefined = first ? { ...(item.meta ?? {}), size: lo.total } : withoutSize(item.meta);
     const chunkItem: Item = { ...item, data: chunkData };
-    if (meta) chunkItem.meta = meta; else delete chunkItem.meta;
-    if (last) delete chunkItem.moreData; else chunkItem.moreData = true;
+    if (meta) chunkItem.meta = meta;
+    else delete chunkItem.meta;
+    if (last) delete chunkItem.moreData;
+    else chunkItem.moreData = true;
     return { cmd: { ...base, items: [chunkItem] } as Command, last, n: end };
   };
 
@@ -497,7 +561,10 @@ function sendChunk(p: Packer, state: OutboxState): boolean {
   for (let tries = 0; tries < 12 && n >= 1; tries++) {
     const b = build(n);
     const size = commandSize(b.cmd, p.encoding);
-    if (p.used + size <= p.max && b.n > 0) { built = b; break; }
+    if (p.used + size <= p.max && b.n > 0) {
+      built = b;
+      break;
+    }
     // Escaping or base64 inflates the data: shrink in proportion to the overshoot.
     const dataSize = Math.max(1, size - overhead);
     const next = Math.floor((n * (room - overhead)) / dataSize) - 8;
@@ -529,7 +596,13 @@ function place(p: Packer, cmd: Command, tag: string | undefined, chunk?: 'more' 
   return withIds;
 }
 
-function record(p: Packer, cmd: Command, tag: string | undefined, parent: number | undefined, chunk?: 'more' | 'last'): void {
+function record(
+  p: Packer,
+  cmd: Command,
+  tag: string | undefined,
+  parent: number | undefined,
+  chunk?: 'more' | 'last',
+): void {
   // Replies are answers, not requests: nothing comes back for them, so no record.
   if (cmd.kind === 'Status' || cmd.kind === 'Results') {
     if (chunk === undefined) return;
@@ -568,9 +641,15 @@ function withProvisionalIds(cmd: Command): Command {
 
 function itemsOf(cmd: Command): Item[] | undefined {
   switch (cmd.kind) {
-    case 'Status': return cmd.items;
-    case 'Atomic': case 'Sequence': case 'Sync': case 'Map': return undefined;
-    default: return cmd.items;
+    case 'Status':
+      return cmd.items;
+    case 'Atomic':
+    case 'Sequence':
+    case 'Sync':
+    case 'Map':
+      return undefined;
+    default:
+      return cmd.items;
   }
 }
 
@@ -579,7 +658,8 @@ export function pathsOf(cmd: Command): string[] {
   const items = itemsOf(cmd) ?? [];
   const out: string[] = [];
   for (const it of items) {
-    const uri = cmd.kind === 'Results' ? it.source?.locURI ?? it.target?.locURI : it.target?.locURI ?? it.source?.locURI;
+    const uri =
+      cmd.kind === 'Results' ? (it.source?.locURI ?? it.target?.locURI) : (it.target?.locURI ?? it.source?.locURI);
     if (uri !== undefined) out.push(uri);
   }
   return out;

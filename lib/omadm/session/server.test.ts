@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { hmacHeader, makeCred, makeChal, nonceBytes, verifyCred, verifyHmac } from '../auth';
 import { decodeMessage, encodeMessage } from '../codec/index';
-import type {
-  Alert, Command, Encoding, Item, Replace, Results, Status, SyncHdr, SyncMLMessage,
-} from '../message';
+import type { Alert, Command, Encoding, Item, Replace, Results, Status, SyncHdr, SyncMLMessage } from '../message';
 import { base64Decode, base64Encode, bytesEqual, utf8Decode, utf8Encode } from '../util/bytes';
 import {
-  abortSession, enqueueWork, newServerSession, receive, rejectUnknownDevice, respond, signResponse,
-  type DeviceAuth, type ServerConfig, type ServerSessionState,
+  abortSession,
+  enqueueWork,
+  newServerSession,
+  receive,
+  rejectUnknownDevice,
+  respond,
+  signResponse,
+  type DeviceAuth,
+  type ServerConfig,
+  type ServerSessionState,
 } from './server';
 import type { SessionEvent, WorkRequest } from './work';
 
@@ -49,17 +55,27 @@ class Harness {
   maxMsgSize = 16384;
   maxObjSize = 4 * 1024 * 1024;
   events: SessionEvent[] = [];
-  constructor(readonly encoding: Encoding, auth: Partial<DeviceAuth> = {}, cfg: Partial<ServerConfig> = {}, sessionId = '7') {
+  constructor(
+    readonly encoding: Encoding,
+    auth: Partial<DeviceAuth> = {},
+    cfg: Partial<ServerConfig> = {},
+    sessionId = '7',
+  ) {
     this.auth = {
-      clientScheme: 'md5', client: { user: DEV, password: 'client-secret' },
-      serverScheme: 'md5', server: { user: SERVER, password: 'server-secret' },
-      clientNonce: b64('first client nonce'), serverNonce: b64('first server nonce'),
+      clientScheme: 'md5',
+      client: { user: DEV, password: 'client-secret' },
+      serverScheme: 'md5',
+      server: { user: SERVER, password: 'server-secret' },
+      clientNonce: b64('first client nonce'),
+      serverNonce: b64('first server nonce'),
       ...auth,
     };
-    this.state = json(newServerSession(
-      { serverId: SERVER, respURI: RESP_URI, maxMsgSize: 65536, maxObjSize: 8 * 1024 * 1024, ...cfg },
-      { devId: DEV, sessionId, encoding },
-    ));
+    this.state = json(
+      newServerSession(
+        { serverId: SERVER, respURI: RESP_URI, maxMsgSize: 65536, maxObjSize: 8 * 1024 * 1024, ...cfg },
+        { devId: DEV, sessionId, encoding },
+      ),
+    );
   }
 
   work(w: WorkRequest[]): void {
@@ -68,8 +84,12 @@ class Harness {
 
   hdr(opts: { cred?: boolean | 'wrong'; maxMsgSize?: number } = {}): SyncHdr {
     const h: SyncHdr = {
-      verDTD: '1.2', verProto: 'DM/1.2', sessionId: this.state.sessionId, msgId: ++this.msgId,
-      target: { locURI: SERVER }, source: { locURI: DEV },
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: this.state.sessionId,
+      msgId: ++this.msgId,
+      target: { locURI: SERVER },
+      source: { locURI: DEV },
     };
     if (opts.cred) {
       const secret = opts.cred === 'wrong' ? { ...this.auth.client, password: 'guess' } : this.auth.client;
@@ -93,7 +113,12 @@ class Harness {
       const secret = opts.hmac === 'bad' ? { ...this.auth.client, password: 'guess' } : this.auth.client;
       header = hmacHeader(secret, nonceBytes(this.auth.clientNonce), body);
     }
-    const r = receive(json(this.state), { message: decoded, rawBody: body, ...(header ? { hmacHeader: header } : {}) }, { ...this.auth }, 1_700_000_000_000);
+    const r = receive(
+      json(this.state),
+      { message: decoded, rawBody: body, ...(header ? { hmacHeader: header } : {}) },
+      { ...this.auth },
+      1_700_000_000_000,
+    );
     // The state is plain JSON: nothing lost or changed by a round trip.
     expect(json(r.state)).toStrictEqual(r.state);
     if (r.authUpdate?.clientNonce !== undefined) this.auth.clientNonce = r.authUpdate.clientNonce;
@@ -108,7 +133,13 @@ class Harness {
     const reply = decodeMessage(bytes, this.encoding);
     const events = [...r.events, ...out.events];
     this.events.push(...events);
-    const step: Step = { events: json(events), reply, done: out.done, bytes, ...(r.authUpdate?.serverScheme ? { askedScheme: r.authUpdate.serverScheme } : {}) };
+    const step: Step = {
+      events: json(events),
+      reply,
+      done: out.done,
+      bytes,
+      ...(r.authUpdate?.serverScheme ? { askedScheme: r.authUpdate.serverScheme } : {}),
+    };
     if (this.auth.serverScheme === 'hmac') step.hmac = signResponse(this.auth, bytes);
     return step;
   }
@@ -116,31 +147,53 @@ class Harness {
   /** Package #1 of a client-initiated session (§2.6.1 shape). */
   pkg1(opts: { cred?: boolean | 'wrong'; alert?: string; maxMsgSize?: number } = {}): SyncMLMessage {
     const devInfo: Replace = {
-      kind: 'Replace', cmdId: 0,
+      kind: 'Replace',
+      cmdId: 0,
       items: [
-        ['./DevInfo/DevId', DEV], ['./DevInfo/Man', 'Device Factory, Inc.'], ['./DevInfo/Mod', 'SmartPhone2000'],
-        ['./DevInfo/DmV', '1.2'], ['./DevInfo/Lang', 'en-US'],
+        ['./DevInfo/DevId', DEV],
+        ['./DevInfo/Man', 'Device Factory, Inc.'],
+        ['./DevInfo/Mod', 'SmartPhone2000'],
+        ['./DevInfo/DmV', '1.2'],
+        ['./DevInfo/Lang', 'en-US'],
       ].map(([uri, data]) => ({ source: { locURI: uri! }, meta: { format: 'chr', type: 'text/plain' }, data: data! })),
     };
     const alert: Alert = { kind: 'Alert', cmdId: this.id(), data: opts.alert ?? '1201', items: [] };
     devInfo.cmdId = this.id();
-    return { hdr: this.hdr({ cred: opts.cred ?? true, ...(opts.maxMsgSize ? { maxMsgSize: opts.maxMsgSize } : {}) }), body: { commands: [alert, devInfo], final: true } };
+    return {
+      hdr: this.hdr({ cred: opts.cred ?? true, ...(opts.maxMsgSize ? { maxMsgSize: opts.maxMsgSize } : {}) }),
+      body: { commands: [alert, devInfo], final: true },
+    };
   }
 
   /** Statuses for every command of a server message; `codes` overrides by target path or alert code. */
   statuses(reply: SyncMLMessage, codes: Record<string, number> = {}, hdrCode = 200): Status[] {
-    const out: Status[] = [{
-      kind: 'Status', cmdId: this.id(), msgRef: reply.hdr.msgId, cmdRef: 0, cmd: 'SyncHdr',
-      targetRef: [DEV], sourceRef: [SERVER], data: String(hdrCode),
-    }];
+    const out: Status[] = [
+      {
+        kind: 'Status',
+        cmdId: this.id(),
+        msgRef: reply.hdr.msgId,
+        cmdRef: 0,
+        cmd: 'SyncHdr',
+        targetRef: [DEV],
+        sourceRef: [SERVER],
+        data: String(hdrCode),
+      },
+    ];
     const walk = (cmds: Command[]): void => {
       for (const c of cmds) {
         if (c.kind === 'Status' || c.kind === 'Results') continue;
         const path = 'items' in c ? c.items[0]?.target?.locURI : undefined;
-        const key = c.kind === 'Alert' ? c.data : path ?? c.kind;
+        const key = c.kind === 'Alert' ? c.data : (path ?? c.kind);
         let code = codes[key] ?? codes[c.kind] ?? 200;
         if (c.kind !== 'Alert' && 'items' in c && c.items[0]?.moreData) code = 213;
-        const s: Status = { kind: 'Status', cmdId: this.id(), msgRef: reply.hdr.msgId, cmdRef: c.cmdId, cmd: c.kind, data: String(code) };
+        const s: Status = {
+          kind: 'Status',
+          cmdId: this.id(),
+          msgRef: reply.hdr.msgId,
+          cmdRef: c.cmdId,
+          cmd: c.kind,
+          data: String(code),
+        };
         if (path !== undefined && c.kind !== 'Alert') s.targetRef = [path];
         out.push(s);
         if (c.kind === 'Atomic' || c.kind === 'Sequence') walk(c.commands);
@@ -185,12 +238,26 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     const h = new Harness(encoding);
     const oldNonce = h.auth.clientNonce;
     const serverNonce = h.auth.serverNonce;
-    h.work([{
-      id: 'cnn', kind: 'sequence', steps: [
-        { kind: 'ui', code: '1101', text: 'Do you want to add the CNN access point?', options: { MINDT: 5, MAXDT: 30, DR: 0 } },
-        { kind: 'replace', items: [{ path: './settings/wap_settings/CNN', format: 'chr', type: 'text/plain', value: b64('cnn settings') }] },
-      ],
-    }]);
+    h.work([
+      {
+        id: 'cnn',
+        kind: 'sequence',
+        steps: [
+          {
+            kind: 'ui',
+            code: '1101',
+            text: 'Do you want to add the CNN access point?',
+            options: { MINDT: 5, MAXDT: 30, DR: 0 },
+          },
+          {
+            kind: 'replace',
+            items: [
+              { path: './settings/wap_settings/CNN', format: 'chr', type: 'text/plain', value: b64('cnn settings') },
+            ],
+          },
+        ],
+      },
+    ]);
     const p2 = h.send(h.pkg1());
     // SyncHdr 212 with a fresh NextNonce, which the caller must store.
     const hs = hdrStatus(p2.reply);
@@ -214,7 +281,10 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     expect(p2.done).toBe(false);
     expect(ofType(p2.events, 'session-start')).toEqual([{ type: 'session-start', initiator: 'client', alert: '1201' }]);
     expect(ofType(p2.events, 'authenticated')).toHaveLength(1);
-    expect(ofType(p2.events, 'devinfo')[0]!.values).toMatchObject({ './DevInfo/Man': 'Device Factory, Inc.', './DevInfo/Mod': 'SmartPhone2000' });
+    expect(ofType(p2.events, 'devinfo')[0]!.values).toMatchObject({
+      './DevInfo/Man': 'Device Factory, Inc.',
+      './DevInfo/Mod': 'SmartPhone2000',
+    });
 
     const seq = nonStatus(p2.reply);
     expect(seq).toHaveLength(1);
@@ -223,7 +293,10 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     const [alert, rep] = seq[0]!.commands;
     expect(alert).toMatchObject({ kind: 'Alert', data: '1101' });
     // Options Item first, then the text.
-    expect((alert as Alert).items.map((i) => i.data)).toEqual(['MINDT=5&MAXDT=30&DR=0', 'Do you want to add the CNN access point?']);
+    expect((alert as Alert).items.map((i) => i.data)).toEqual([
+      'MINDT=5&MAXDT=30&DR=0',
+      'Do you want to add the CNN access point?',
+    ]);
     expect(rep).toMatchObject({ kind: 'Replace', items: [{ target: { locURI: './settings/wap_settings/CNN' } }] });
 
     // Package #3: the user confirmed; statuses only, Final.
@@ -254,7 +327,9 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     expect(bad.reply.body.commands).toHaveLength(1); // no statuses for commands, no Get
     expect(bad.reply.body.final).toBe(true);
     expect(bad.done).toBe(false);
-    expect(ofType(bad.events, 'auth-failed')).toEqual([{ type: 'auth-failed', status: 401, attempts: 1, final: false }]);
+    expect(ofType(bad.events, 'auth-failed')).toEqual([
+      { type: 'auth-failed', status: 401, attempts: 1, final: false },
+    ]);
     expect(ofType(bad.events, 'devinfo')).toHaveLength(0);
     expect(ofType(bad.events, 'session-start')).toHaveLength(0);
 
@@ -293,18 +368,28 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     expect(verifyHmac(ok.hmac, h.auth.server, nonceBytes(serverNonce), ok.bytes)).toBe(true);
     // A later message with a bad MAC is refused although the session is authenticated.
     const get = nonStatus(ok.reply)[0]!;
-    const results: Results = { kind: 'Results', cmdId: h.id(), msgRef: ok.reply.hdr.msgId, cmdRef: get.cmdId, items: [{ source: { locURI: './DevDetail/FwV' }, data: '1.0' }] };
+    const results: Results = {
+      kind: 'Results',
+      cmdId: h.id(),
+      msgRef: ok.reply.hdr.msgId,
+      cmdRef: get.cmdId,
+      items: [{ source: { locURI: './DevDetail/FwV' }, data: '1.0' }],
+    };
     const tampered = h.send(h.msg([...h.statuses(ok.reply, {}, 212), results]), { hmac: 'bad' });
     expect(hdrStatus(tampered.reply).data).toBe('401');
     expect(ofType(tampered.events, 'result')).toHaveLength(0);
     const good = h.send(h.msg([...h.statuses(ok.reply, {}, 212), results]));
     expect(hdrStatus(good.reply).data).toBe('200');
-    expect(ofType(good.events, 'result')).toMatchObject([{ workId: 'g', path: './DevDetail/FwV', status: 200, value: b64('1.0') }]);
+    expect(ofType(good.events, 'result')).toMatchObject([
+      { workId: 'g', path: './DevDetail/FwV', status: 200, value: b64('1.0') },
+    ]);
   });
 
   it('gets several paths: Results per path, 404/406 statuses passed through, Struct forms untouched', () => {
     const h = new Harness(encoding);
-    h.work([{ id: 'inv', kind: 'get', paths: ['./DevDetail/FwV', './DevDetail/Ext', './Vendor?list=Struct', './Missing'] }]);
+    h.work([
+      { id: 'inv', kind: 'get', paths: ['./DevDetail/FwV', './DevDetail/Ext', './Vendor?list=Struct', './Missing'] },
+    ]);
     const p2 = h.open();
     const gets = nonStatus(p2.reply);
     expect(gets.map((g) => g.kind)).toEqual(['Get', 'Get', 'Get', 'Get']);
@@ -312,15 +397,32 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     expect([...byPath.keys()]).toEqual(['./DevDetail/FwV', './DevDetail/Ext', './Vendor?list=Struct', './Missing']);
     const ref = p2.reply.hdr.msgId;
     const statuses = h.statuses(p2.reply, { './Vendor?list=Struct': 406, './Missing': 404 }, 212);
-    const r1: Results = { kind: 'Results', cmdId: h.id(), msgRef: ref, cmdRef: byPath.get('./DevDetail/FwV')!, items: [{ source: { locURI: './DevDetail/FwV' }, meta: { format: 'chr', type: 'text/plain' }, data: 'FW-1.2.3' }] };
+    const r1: Results = {
+      kind: 'Results',
+      cmdId: h.id(),
+      msgRef: ref,
+      cmdRef: byPath.get('./DevDetail/FwV')!,
+      items: [{ source: { locURI: './DevDetail/FwV' }, meta: { format: 'chr', type: 'text/plain' }, data: 'FW-1.2.3' }],
+    };
     // Interior node: the child list, format node.
-    const r2: Results = { kind: 'Results', cmdId: h.id(), msgRef: ref, cmdRef: byPath.get('./DevDetail/Ext')!, items: [{ source: { locURI: './DevDetail/Ext' }, meta: { format: 'node' }, data: 'a/b/c' }] };
+    const r2: Results = {
+      kind: 'Results',
+      cmdId: h.id(),
+      msgRef: ref,
+      cmdRef: byPath.get('./DevDetail/Ext')!,
+      items: [{ source: { locURI: './DevDetail/Ext' }, meta: { format: 'node' }, data: 'a/b/c' }],
+    };
     // Results before their Status: order must not matter.
     const p4 = h.send(h.msg([r1, ...statuses, r2]));
     const results = ofType(p4.events, 'result');
-    expect(new Map(results.map((r) => [r.path, r.status]))).toEqual(new Map([
-      ['./Vendor?list=Struct', 406], ['./Missing', 404], ['./DevDetail/FwV', 200], ['./DevDetail/Ext', 200],
-    ]));
+    expect(new Map(results.map((r) => [r.path, r.status]))).toEqual(
+      new Map([
+        ['./Vendor?list=Struct', 406],
+        ['./Missing', 404],
+        ['./DevDetail/FwV', 200],
+        ['./DevDetail/Ext', 200],
+      ]),
+    );
     expect(results).toHaveLength(4);
     const fw = results.find((r) => r.path === './DevDetail/FwV')!;
     expect(fw).toMatchObject({ workId: 'inv', requested: './DevDetail/FwV', format: 'chr', mimeType: 'text/plain' });
@@ -341,17 +443,24 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
   it('reports a rejected 1101 and the 215s of the Sequence steps after it', () => {
     const h = new Harness(encoding);
     h.work([
-      { id: 'seq', kind: 'sequence', steps: [
-        { kind: 'ui', code: '1101', text: 'Restore now?', options: 'MAXDT=30' },
-        { kind: 'replace', items: [{ path: './A', value: b64('1') }] },
-        { kind: 'delete', paths: ['./B'] },
-      ] },
+      {
+        id: 'seq',
+        kind: 'sequence',
+        steps: [
+          { kind: 'ui', code: '1101', text: 'Restore now?', options: 'MAXDT=30' },
+          { kind: 'replace', items: [{ path: './A', value: b64('1') }] },
+          { kind: 'delete', paths: ['./B'] },
+        ],
+      },
       { id: 'txt', kind: 'ui', code: '1102', text: 'Your PIN?' },
       { id: 'pick', kind: 'ui', code: '1103', text: 'Which?', choices: ['one', 'two'] },
     ]);
     const p2 = h.open();
     const alerts = nonStatus(p2.reply).filter((c): c is Alert => c.kind === 'Alert');
-    expect(alerts.map((a) => a.items.map((i) => i.data ?? ''))).toEqual([['', 'Your PIN?'], ['', 'Which?', 'one', 'two']]);
+    expect(alerts.map((a) => a.items.map((i) => i.data ?? ''))).toEqual([
+      ['', 'Your PIN?'],
+      ['', 'Which?', 'one', 'two'],
+    ]);
     const st = h.statuses(p2.reply, { '1101': 304, './A': 215, './B': 215 }, 212);
     const txt = st.find((s) => s.cmdRef === alerts[0]!.cmdId)!;
     txt.items = [{ data: '1234' }];
@@ -373,7 +482,10 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
 
   it('splits 300 Replaces over messages within the client MaxMsgSize of 4 KB', () => {
     const h = new Harness(encoding);
-    const items = Array.from({ length: 300 }, (_, i) => ({ path: `./Ext/Rewind/Restore/Item${i}`, value: b64(`value number ${i} `.repeat(3)) }));
+    const items = Array.from({ length: 300 }, (_, i) => ({
+      path: `./Ext/Rewind/Restore/Item${i}`,
+      value: b64(`value number ${i} `.repeat(3)),
+    }));
     h.work([{ id: 'restore', kind: 'replace', items }]);
     let step = h.open({ maxMsgSize: 4096 });
     const seen = new Map<string, number>();
@@ -442,7 +554,9 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     const transmitted = parts.map((p) => (typeof p === 'string' ? utf8Encode(p) : p));
     const total = transmitted.reduce((n, p) => n + p.length, 0);
     expect(size).toBe(total);
-    const joined = parts.every((p) => typeof p === 'string') ? base64Decode((parts as string[]).join('')) : new Uint8Array(0);
+    const joined = parts.every((p) => typeof p === 'string')
+      ? base64Decode((parts as string[]).join(''))
+      : new Uint8Array(0);
     if (parts.every((p) => typeof p === 'string')) expect(bytesEqual(joined, value)).toBe(true);
     const ev = ofType(h.events, 'status').filter((e) => e.workId === 'big');
     expect(ev).toEqual([{ type: 'status', workId: 'big', cmd: 'Replace', path: './Ext/Rewind/Blob', status: 200 }]);
@@ -453,10 +567,18 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
   it('refuses up front a Large Object above the client MaxObjSize', () => {
     const h = new Harness(encoding);
     h.maxObjSize = 100_000;
-    h.work([{ id: 'huge', kind: 'replace', items: [{ path: './X', format: 'b64', value: base64Encode(randomBytes(100_001)) }] }]);
+    h.work([
+      {
+        id: 'huge',
+        kind: 'replace',
+        items: [{ path: './X', format: 'b64', value: base64Encode(randomBytes(100_001)) }],
+      },
+    ]);
     const p2 = h.open();
     expect(nonStatus(p2.reply)).toHaveLength(0);
-    expect(ofType(p2.events, 'status')).toEqual([{ type: 'status', workId: 'huge', cmd: 'Replace', path: './X', status: 413 }]);
+    expect(ofType(p2.events, 'status')).toEqual([
+      { type: 'status', workId: 'huge', cmd: 'Replace', path: './X', status: 413 },
+    ]);
     expect(ofType(p2.events, 'work-done')).toEqual([{ type: 'work-done', workId: 'huge' }]);
   });
 
@@ -474,11 +596,22 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     let ref = p2.reply.hdr.msgId;
     for (let i = 0; i < chunks.length; i++) {
       const last = i === chunks.length - 1;
-      const item: Item = { source: { locURI: './Ext/Rewind/BR/Local/1/Data' }, meta: { format: 'b64', type: 'application/octet-stream' }, data: chunks[i]! };
+      const item: Item = {
+        source: { locURI: './Ext/Rewind/BR/Local/1/Data' },
+        meta: { format: 'b64', type: 'application/octet-stream' },
+        data: chunks[i]!,
+      };
       if (i === 0) item.meta!.size = data.length;
       if (!last) item.moreData = true;
-      const results: Results = { kind: 'Results', cmdId: h.id(), msgRef: p2.reply.hdr.msgId, cmdRef: get.cmdId, items: [item] };
-      const cmds: Command[] = i === 0 ? [...h.statuses(p2.reply, {}, 212), results] : [...h.statuses(step.reply), results];
+      const results: Results = {
+        kind: 'Results',
+        cmdId: h.id(),
+        msgRef: p2.reply.hdr.msgId,
+        cmdRef: get.cmdId,
+        items: [item],
+      };
+      const cmds: Command[] =
+        i === 0 ? [...h.statuses(p2.reply, {}, 212), results] : [...h.statuses(step.reply), results];
       step = h.send(h.msg(cmds, last));
       ref = step.reply.hdr.msgId;
       const st = statusOf(step.reply, results.cmdId);
@@ -506,8 +639,18 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     const p2 = h.open();
     const get = nonStatus(p2.reply)[0]!;
     const mk = (data: string, more: boolean, size?: number): Results => ({
-      kind: 'Results', cmdId: h.id(), msgRef: p2.reply.hdr.msgId, cmdRef: get.cmdId,
-      items: [{ source: { locURI: './Data' }, meta: { format: 'b64', ...(size ? { size } : {}) }, data, ...(more ? { moreData: true } : {}) }],
+      kind: 'Results',
+      cmdId: h.id(),
+      msgRef: p2.reply.hdr.msgId,
+      cmdRef: get.cmdId,
+      items: [
+        {
+          source: { locURI: './Data' },
+          meta: { format: 'b64', ...(size ? { size } : {}) },
+          data,
+          ...(more ? { moreData: true } : {}),
+        },
+      ],
     });
     const r1 = mk('AAAA', true, 12);
     const s1 = h.send(h.msg([...h.statuses(p2.reply, {}, 212), r1], false));
@@ -523,9 +666,21 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     h.work([{ id: 'two', kind: 'get', paths: ['./A', './B'] }]);
     const p2 = h.open();
     const [ga, gb] = nonStatus(p2.reply);
-    const r1: Results = { kind: 'Results', cmdId: h.id(), msgRef: p2.reply.hdr.msgId, cmdRef: ga!.cmdId, items: [{ source: { locURI: './A' }, meta: { format: 'chr', size: 100 }, data: 'x'.repeat(10), moreData: true }] };
+    const r1: Results = {
+      kind: 'Results',
+      cmdId: h.id(),
+      msgRef: p2.reply.hdr.msgId,
+      cmdRef: ga!.cmdId,
+      items: [{ source: { locURI: './A' }, meta: { format: 'chr', size: 100 }, data: 'x'.repeat(10), moreData: true }],
+    };
     const s1 = h.send(h.msg([...h.statuses(p2.reply, {}, 212), r1], false));
-    const r2: Results = { kind: 'Results', cmdId: h.id(), msgRef: p2.reply.hdr.msgId, cmdRef: gb!.cmdId, items: [{ source: { locURI: './B' }, meta: { format: 'chr' }, data: 'whole' }] };
+    const r2: Results = {
+      kind: 'Results',
+      cmdId: h.id(),
+      msgRef: p2.reply.hdr.msgId,
+      cmdRef: gb!.cmdId,
+      items: [{ source: { locURI: './B' }, meta: { format: 'chr' }, data: 'whole' }],
+    };
     const s2 = h.send(h.msg([...h.statuses(s1.reply), r2]));
     const alert = nonStatus(s2.reply).find((c): c is Alert => c.kind === 'Alert' && c.data === '1225');
     expect(alert?.items[0]?.source?.locURI).toBe('./A');
@@ -547,12 +702,19 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     expect(ofType(step.events, 'session-end')).toEqual([{ type: 'session-end', reason: 'client-abort' }]);
     expect(ofType(step.events, 'result')).toMatchObject([{ workId: 'g', path: './X', status: 0 }]);
     expect(ofType(step.events, 'status')).toMatchObject([{ workId: 'later', status: 0 }]);
-    expect(ofType(step.events, 'work-done').map((e) => e.workId).sort()).toEqual(['g', 'later']);
+    expect(
+      ofType(step.events, 'work-done')
+        .map((e) => e.workId)
+        .sort(),
+    ).toEqual(['g', 'later']);
   });
 
   it('sends again, with its new nonce, the commands a client refused along with our credentials', () => {
     const h = new Harness(encoding);
-    h.work([{ id: 'g', kind: 'get', paths: ['./DevDetail/FwV'] }, { id: 'r', kind: 'replace', items: [{ path: './Big', format: 'bin', value: b64('x'.repeat(40_000)) }] }]);
+    h.work([
+      { id: 'g', kind: 'get', paths: ['./DevDetail/FwV'] },
+      { id: 'r', kind: 'replace', items: [{ path: './Big', format: 'bin', value: b64('x'.repeat(40_000)) }] },
+    ]);
     const p2 = h.open({ maxMsgSize: 4096 });
     expect(p2.reply.hdr.cred).toBeDefined();
     const firstGet = nonStatus(p2.reply).find((c) => c.kind === 'Get');
@@ -591,15 +753,35 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     expect(nonStatus(s1.reply)).toMatchObject([{ kind: 'Alert', data: '1222' }]);
     expect(s1.reply.body.final).toBe(false);
     const ga: Alert = {
-      kind: 'Alert', cmdId: h.id(), data: '1226', correlator: 'corr-1',
-      items: [{ source: { locURI: './FUMO/Update' }, meta: { type: 'org.openmobilealliance.dm.firmwareupdate.devicerequest', format: 'chr', mark: 'critical' }, data: '200' }],
+      kind: 'Alert',
+      cmdId: h.id(),
+      data: '1226',
+      correlator: 'corr-1',
+      items: [
+        {
+          source: { locURI: './FUMO/Update' },
+          meta: { type: 'org.openmobilealliance.dm.firmwareupdate.devicerequest', format: 'chr', mark: 'critical' },
+          data: '200',
+        },
+      ],
     };
     const s2 = h.send(h.msg([...h.statuses(s1.reply), ga]));
     expect(statusOf(s2.reply, ga.cmdId)?.data).toBe('200');
-    expect(ofType(s2.events, 'generic-alert')).toEqual([{
-      type: 'generic-alert', correlator: 'corr-1',
-      items: [{ source: './FUMO/Update', type: 'org.openmobilealliance.dm.firmwareupdate.devicerequest', format: 'chr', mark: 'critical', data: '200' }],
-    }]);
+    expect(ofType(s2.events, 'generic-alert')).toEqual([
+      {
+        type: 'generic-alert',
+        correlator: 'corr-1',
+        items: [
+          {
+            source: './FUMO/Update',
+            type: 'org.openmobilealliance.dm.firmwareupdate.devicerequest',
+            format: 'chr',
+            mark: 'critical',
+            data: '200',
+          },
+        ],
+      },
+    ]);
     expect(nonStatus(s2.reply)).toMatchObject([{ kind: 'Get' }]);
     expect(s2.reply.body.final).toBe(true);
   });
@@ -611,7 +793,10 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     let sent = nonStatus(step.reply).length;
     for (let i = 0; i < 50 && !step.reply.body.final; i++) {
       const more: Alert = { kind: 'Alert', cmdId: h.id(), data: '1222', items: [] };
-      step = h.send({ hdr: h.hdr(), body: { commands: [...h.statuses(step.reply, { Get: 404 }, i === 0 ? 212 : 200), more], final: false } });
+      step = h.send({
+        hdr: h.hdr(),
+        body: { commands: [...h.statuses(step.reply, { Get: 404 }, i === 0 ? 212 : 200), more], final: false },
+      });
       sent += nonStatus(step.reply).filter((c) => c.kind === 'Get').length;
     }
     expect(sent).toBe(120);
@@ -638,7 +823,11 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
 
   it('reports the scheme a client asks for in the Chal of its refusal, and authenticates with it from then on', () => {
     // A basic user name has no ':' (the DevId has one).
-    const h = new Harness(encoding, { clientScheme: 'basic', client: { user: 'handset', password: 'client-secret' }, serverScheme: 'basic' });
+    const h = new Harness(encoding, {
+      clientScheme: 'basic',
+      client: { user: 'handset', password: 'client-secret' },
+      serverScheme: 'basic',
+    });
     h.work([{ id: 'g', kind: 'get', paths: ['./X'] }]);
     const p2 = h.open();
     expect(p2.reply.hdr.cred?.meta?.type).toBe('syncml:auth-basic');
@@ -687,7 +876,11 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     refused[0]!.chal = { meta: { type: 'syncml:auth-x509', nextNonce: b64('n2') } };
     const q4 = g.send(g.msg(refused));
     expect(q4.askedScheme).toBeUndefined();
-    expect(ofType(q4.events, 'protocol-error').map((e) => e.detail).join()).toMatch(/unknown scheme "syncml:auth-x509"/);
+    expect(
+      ofType(q4.events, 'protocol-error')
+        .map((e) => e.detail)
+        .join(),
+    ).toMatch(/unknown scheme "syncml:auth-x509"/);
     expect(verifyCred(q4.reply.hdr.cred, 'md5', g.auth.server, nonceBytes(b64('n2')))).toBe(true);
   });
 
@@ -705,7 +898,9 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     expect(out.done).toBe(true);
     expect(out.message!.body.final).toBe(true);
     expect(nonStatus(out.message!)).toMatchObject([{ kind: 'Alert', data: '1223' }]);
-    expect(ofType([...r.events, ...out.events], 'session-end')).toEqual([{ type: 'session-end', reason: 'server-auth-refused' }]);
+    expect(ofType([...r.events, ...out.events], 'session-end')).toEqual([
+      { type: 'session-end', reason: 'server-auth-refused' },
+    ]);
     // The Get the handset refused unexecuted is reported unanswered, not lost.
     expect(ofType(out.events, 'work-done')).toEqual([{ type: 'work-done', workId: 'g' }]);
   });
@@ -718,32 +913,51 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
     const dupA: Alert = { kind: 'Alert', cmdId: 50, data: '1224', items: [{ data: 'x' }] };
     const dupB: Alert = { kind: 'Alert', cmdId: 50, data: '1224', items: [] };
     const get = { kind: 'Get' as const, cmdId: 51, items: [{ target: { locURI: './server/tree' } }] };
-    const atomic = { kind: 'Atomic' as const, cmdId: 52, commands: [{ kind: 'Delete' as const, cmdId: 53, items: [{ target: { locURI: './x' } }] }] };
+    const atomic = {
+      kind: 'Atomic' as const,
+      cmdId: 52,
+      commands: [{ kind: 'Delete' as const, cmdId: 53, items: [{ target: { locURI: './x' } }] }],
+    };
     const ui: Alert = { kind: 'Alert', cmdId: 54, data: '1101', items: [] };
     const unknown: Status = { kind: 'Status', cmdId: 55, msgRef: 99, cmdRef: 99, cmd: 'Replace', data: '200' };
     const garbage: Status = { kind: 'Status', cmdId: 56, msgRef: 1, cmdRef: 3, cmd: 'Get', data: 'abc' };
-    const strayResults: Results = { kind: 'Results', cmdId: 57, msgRef: 1, cmdRef: 77, items: [{ source: { locURI: './q' }, data: 'v' }] };
-    const step = h.send(h.msg([...h.statuses(p2.reply, {}, 212), dupA, dupB, get, atomic, ui, unknown, garbage, strayResults]));
+    const strayResults: Results = {
+      kind: 'Results',
+      cmdId: 57,
+      msgRef: 1,
+      cmdRef: 77,
+      items: [{ source: { locURI: './q' }, data: 'v' }],
+    };
+    const step = h.send(
+      h.msg([...h.statuses(p2.reply, {}, 212), dupA, dupB, get, atomic, ui, unknown, garbage, strayResults]),
+    );
     expect(statusOf(step.reply, 50)?.data).toBe('200');
-    expect(step.reply.body.commands.filter((c) => c.kind === 'Status' && c.cmdRef === 50).map((c) => (c as Status).data)).toEqual(['200', '400']);
+    expect(
+      step.reply.body.commands.filter((c) => c.kind === 'Status' && c.cmdRef === 50).map((c) => (c as Status).data),
+    ).toEqual(['200', '400']);
     expect(statusOf(step.reply, 51)?.data).toBe('405');
     expect(statusOf(step.reply, 52)?.data).toBe('405');
     expect(statusOf(step.reply, 53)?.data).toBe('215');
     expect(statusOf(step.reply, 54)?.data).toBe('405');
     expect(statusOf(step.reply, 57)?.data).toBe('200');
-    const errors = ofType(step.events, 'protocol-error').map((e) => e.detail).join('\n');
+    const errors = ofType(step.events, 'protocol-error')
+      .map((e) => e.detail)
+      .join('\n');
     expect(errors).toMatch(/MsgID/);
     expect(errors).toMatch(/duplicate CmdID 50/);
     expect(errors).toMatch(/unknown command 99:99/);
     expect(errors).toMatch(/Status with data/);
-    expect(ofType(step.events, 'client-alert')).toEqual([{ type: 'client-alert', code: '1224', items: [{ data: 'x' }] }]);
+    expect(ofType(step.events, 'client-alert')).toEqual([
+      { type: 'client-alert', code: '1224', items: [{ data: 'x' }] },
+    ]);
   });
 
   it('aborts the session after too many messages', () => {
     const h = new Harness(encoding, {}, { maxMessages: 3 });
     h.work([{ id: 'g', kind: 'get', paths: Array.from({ length: 200 }, (_, i) => `./N/${i}`) }]);
     let step = h.open({ maxMsgSize: 1024 });
-    for (let i = 0; i < 5 && !step.done; i++) step = h.send(h.msg(h.statuses(step.reply, { Get: 404 }, i === 0 ? 212 : 200)));
+    for (let i = 0; i < 5 && !step.done; i++)
+      step = h.send(h.msg(h.statuses(step.reply, { Get: 404 }, i === 0 ? 212 : 200)));
     expect(step.done).toBe(true);
     expect(nonStatus(step.reply)).toMatchObject([{ kind: 'Alert', data: '1223' }]);
     expect(ofType(h.events, 'session-end')).toEqual([{ type: 'session-end', reason: 'limit' }]);
@@ -753,11 +967,21 @@ describe.each(['xml', 'wbxml'] as const)('server session (%s)', (encoding) => {
 describe('rejectUnknownDevice', () => {
   it('looks exactly like a wrong password', () => {
     const msg: SyncMLMessage = {
-      hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '9', msgId: 1, target: { locURI: SERVER }, source: { locURI: 'IMEI:1' }, cred: { meta: { type: 'syncml:auth-md5' }, data: 'AAAA' } },
+      hdr: {
+        verDTD: '1.2',
+        verProto: 'DM/1.2',
+        sessionId: '9',
+        msgId: 1,
+        target: { locURI: SERVER },
+        source: { locURI: 'IMEI:1' },
+        cred: { meta: { type: 'syncml:auth-md5' }, data: 'AAAA' },
+      },
       body: { commands: [], final: true },
     };
     const r = rejectUnknownDevice(msg, b64('n'));
-    expect(r.body.commands).toMatchObject([{ kind: 'Status', cmdRef: 0, data: '401', chal: { meta: { nextNonce: b64('n') } } }]);
+    expect(r.body.commands).toMatchObject([
+      { kind: 'Status', cmdRef: 0, data: '401', chal: { meta: { nextNonce: b64('n') } } },
+    ]);
     expect(r.hdr.target.locURI).toBe('IMEI:1');
     delete msg.hdr.cred;
     expect((rejectUnknownDevice(msg, b64('n')).body.commands[0] as Status).data).toBe('407');
@@ -766,10 +990,16 @@ describe('rejectUnknownDevice', () => {
 
 describe('enqueueWork', () => {
   it('reports invalid work as failed instead of throwing', () => {
-    const st = enqueueWork(newServerSession({ serverId: SERVER, maxMsgSize: 8192, maxObjSize: 1 << 20 }, { devId: DEV, sessionId: '1', encoding: 'xml' }), [
-      { id: 'bad', kind: 'get', paths: [] },
-      { id: 'bad2', kind: 'ui', code: '1199' as '1100', text: 'x' },
-    ]);
+    const st = enqueueWork(
+      newServerSession(
+        { serverId: SERVER, maxMsgSize: 8192, maxObjSize: 1 << 20 },
+        { devId: DEV, sessionId: '1', encoding: 'xml' },
+      ),
+      [
+        { id: 'bad', kind: 'get', paths: [] },
+        { id: 'bad2', kind: 'ui', code: '1199' as '1100', text: 'x' },
+      ],
+    );
     expect(st.pendingEvents.filter((e) => e.type === 'work-done')).toHaveLength(2);
     expect(JSON.parse(JSON.stringify(st))).toEqual(st);
   });

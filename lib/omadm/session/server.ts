@@ -22,28 +22,58 @@
  * (next message) and no new commands; our own messages lack Final while the outbox holds
  * more, and the client answers with statuses (often + 1222) until we send Final.
  */
-import {
-  hmacHeader, makeChal, makeCred, newNonce, nonceBytes, schemeOfType, verifyCred, verifyHmac,
-} from '../auth';
+import { hmacHeader, makeChal, makeCred, newNonce, nonceBytes, schemeOfType, verifyCred, verifyHmac } from '../auth';
 import type { AuthScheme, Secret } from '../auth';
 import {
-  AlertCode, StatusCode,
-  type Alert, type Chal, type Command, type Encoding, type Item, type ItemData, type Results,
-  type Status, type SyncHdr, type SyncMLMessage,
+  AlertCode,
+  StatusCode,
+  type Alert,
+  type Chal,
+  type Command,
+  type Encoding,
+  type Item,
+  type ItemData,
+  type Results,
+  type Status,
+  type SyncHdr,
+  type SyncMLMessage,
 } from '../message';
 import { base64Decode, base64Encode, utf8Decode } from '../util/bytes';
 import { itemValue, valueData } from '../value';
 import {
-  endMessage, newLargeObjectState, noEndOfDataAlert, receiveChunk,
-  type IncomingLargeObject, type LargeObjectState,
+  endMessage,
+  newLargeObjectState,
+  noEndOfDataAlert,
+  receiveChunk,
+  type IncomingLargeObject,
+  type LargeObjectState,
 } from './large-object';
 import {
-  DEFAULT_MAX_MSG_SIZE, abandonLargeObject, clearCommands, enqueue, freeze, newOutbox,
-  nextMessage, noteStatus, pendingTags, requeueRefused, thaw,
-  type Json, type OutboxFailure, type OutboxState, type PendingCommand, type Refusable, type SentRecord,
+  DEFAULT_MAX_MSG_SIZE,
+  abandonLargeObject,
+  clearCommands,
+  enqueue,
+  freeze,
+  newOutbox,
+  nextMessage,
+  noteStatus,
+  pendingTags,
+  requeueRefused,
+  thaw,
+  type Json,
+  type OutboxFailure,
+  type OutboxState,
+  type PendingCommand,
+  type Refusable,
+  type SentRecord,
 } from './outbox';
 import type {
-  GenericAlertEventItem, SequenceStep, SessionEndReason, SessionEvent, UiOptions, WorkRequest,
+  GenericAlertEventItem,
+  SequenceStep,
+  SessionEndReason,
+  SessionEvent,
+  UiOptions,
+  WorkRequest,
 } from './work';
 
 export type { SessionEvent, WorkRequest } from './work';
@@ -183,11 +213,30 @@ export function newServerSession(
   opts: { devId: string; sessionId: string; encoding: Encoding },
 ): ServerSessionState {
   return {
-    v: 1, cfg: { ...cfg }, devId: opts.devId, sessionId: opts.sessionId, encoding: opts.encoding,
-    phase: 'active', started: false, authenticated: false, authFailures: 0, serverAccepted: false,
-    serverChallenges: 0, rejected: false, clientMsgId: 0, serverMsgId: 0, nextCmdId: 1,
-    clientFinal: false, clientOnlyStatuses: false, clientWantsMore: false, messages: 0,
-    replies: [], outbox: newOutbox(), lo: newLargeObjectState(), awaiting: {}, openWork: [],
+    v: 1,
+    cfg: { ...cfg },
+    devId: opts.devId,
+    sessionId: opts.sessionId,
+    encoding: opts.encoding,
+    phase: 'active',
+    started: false,
+    authenticated: false,
+    authFailures: 0,
+    serverAccepted: false,
+    serverChallenges: 0,
+    rejected: false,
+    clientMsgId: 0,
+    serverMsgId: 0,
+    nextCmdId: 1,
+    clientFinal: false,
+    clientOnlyStatuses: false,
+    clientWantsMore: false,
+    messages: 0,
+    replies: [],
+    outbox: newOutbox(),
+    lo: newLargeObjectState(),
+    awaiting: {},
+    openWork: [],
     pendingEvents: [],
   };
 }
@@ -255,18 +304,30 @@ function workCommands(w: WorkRequest | SequenceStep, encoding: Encoding): Comman
       return 'atomic' in w && w.atomic ? [{ kind: 'Atomic', cmdId: 0, commands: cmds }] : cmds;
     }
     case 'delete': {
-      const cmds: Command[] = w.paths.map((p) => ({ kind: 'Delete', cmdId: 0, items: [{ target: { locURI: checkPath(p) } }] }));
+      const cmds: Command[] = w.paths.map((p) => ({
+        kind: 'Delete',
+        cmdId: 0,
+        items: [{ target: { locURI: checkPath(p) } }],
+      }));
       return 'atomic' in w && w.atomic ? [{ kind: 'Atomic', cmdId: 0, commands: cmds }] : cmds;
     }
     case 'copy':
-      return [{ kind: 'Copy', cmdId: 0, items: [{ target: { locURI: checkPath(w.path) }, source: { locURI: checkPath(w.from) } }] }];
+      return [
+        {
+          kind: 'Copy',
+          cmdId: 0,
+          items: [{ target: { locURI: checkPath(w.path) }, source: { locURI: checkPath(w.from) } }],
+        },
+      ];
     case 'exec': {
       const item: Item = { target: { locURI: checkPath(w.path) } };
       if (w.data !== undefined) {
         item.data = w.data;
         item.meta = { format: w.format ?? 'chr', ...(w.type !== undefined ? { type: w.type } : {}) };
       }
-      return [{ kind: 'Exec', cmdId: 0, ...(w.correlator !== undefined ? { correlator: w.correlator } : {}), items: [item] }];
+      return [
+        { kind: 'Exec', cmdId: 0, ...(w.correlator !== undefined ? { correlator: w.correlator } : {}), items: [item] },
+      ];
     }
     case 'ui': {
       if (!['1100', '1101', '1102', '1103', '1104'].includes(w.code)) throw new Error(`not a UI alert code: ${w.code}`);
@@ -293,7 +354,9 @@ function checkPath(p: unknown): string {
 function uiOptions(o: UiOptions | string | undefined): string {
   if (o === undefined) return '';
   if (typeof o === 'string') return o;
-  return Object.entries(o).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&');
+  return Object.entries(o)
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+    .join('&');
 }
 
 /**
@@ -346,9 +409,12 @@ function receiveInner(ctx: Ctx, input: ReceiveInput, auth: DeviceAuth): void {
   st.replies = [];
   st.clientWantsMore = false;
 
-  if (hdr.sessionId !== st.sessionId) events.push({ type: 'protocol-error', detail: `SessionID ${hdr.sessionId} in session ${st.sessionId}` });
-  if (hdr.source.locURI !== st.devId) events.push({ type: 'protocol-error', detail: `Source ${hdr.source.locURI} in session of ${st.devId}` });
-  if (st.messages > 1 && hdr.msgId <= st.clientMsgId) events.push({ type: 'protocol-error', detail: `MsgID ${hdr.msgId} after ${st.clientMsgId}` });
+  if (hdr.sessionId !== st.sessionId)
+    events.push({ type: 'protocol-error', detail: `SessionID ${hdr.sessionId} in session ${st.sessionId}` });
+  if (hdr.source.locURI !== st.devId)
+    events.push({ type: 'protocol-error', detail: `Source ${hdr.source.locURI} in session of ${st.devId}` });
+  if (st.messages > 1 && hdr.msgId <= st.clientMsgId)
+    events.push({ type: 'protocol-error', detail: `MsgID ${hdr.msgId} after ${st.clientMsgId}` });
   st.clientMsgId = hdr.msgId;
 
   if (st.phase === 'done') {
@@ -476,11 +542,15 @@ function answer(ctx: Ctx, cmd: Command, code: number, extra?: Partial<Status>): 
 
 function handleCommand(ctx: Ctx, cmd: Command, auth: DeviceAuth): void {
   switch (cmd.kind) {
-    case 'Status': return handleStatus(ctx, cmd, auth);
-    case 'Results': return handleResults(ctx, cmd);
-    case 'Alert': return handleAlert(ctx, cmd);
+    case 'Status':
+      return handleStatus(ctx, cmd, auth);
+    case 'Results':
+      return handleResults(ctx, cmd);
+    case 'Alert':
+      return handleAlert(ctx, cmd);
     case 'Replace':
-    case 'Add': return handleClientData(ctx, cmd);
+    case 'Add':
+      return handleClientData(ctx, cmd);
     case 'Atomic':
     case 'Sequence':
     case 'Sync':
@@ -496,7 +566,8 @@ function handleCommand(ctx: Ctx, cmd: Command, auth: DeviceAuth): void {
 function notExecuted(ctx: Ctx, cmd: Command): void {
   if (cmd.kind === 'Status' || cmd.kind === 'Results') return;
   answer(ctx, cmd, StatusCode.NotExecuted);
-  if (cmd.kind === 'Atomic' || cmd.kind === 'Sequence' || cmd.kind === 'Sync') for (const c of cmd.commands) notExecuted(ctx, c);
+  if (cmd.kind === 'Atomic' || cmd.kind === 'Sequence' || cmd.kind === 'Sync')
+    for (const c of cmd.commands) notExecuted(ctx, c);
 }
 
 // --- statuses from the client
@@ -549,7 +620,13 @@ function handleStatus(ctx: Ctx, s: Status, auth: DeviceAuth): void {
     return;
   }
   const path = s.targetRef?.[0] ?? rec.paths[0];
-  events.push({ type: 'status', workId: rec.tag, cmd: rec.kind, ...(path !== undefined ? { path } : {}), status: code });
+  events.push({
+    type: 'status',
+    workId: rec.tag,
+    cmd: rec.kind,
+    ...(path !== undefined ? { path } : {}),
+    status: code,
+  });
 }
 
 function handleHdrStatus(ctx: Ctx, s: Status, code: number, auth: DeviceAuth): void {
@@ -570,7 +647,8 @@ function handleHdrStatus(ctx: Ctx, s: Status, code: number, auth: DeviceAuth): v
     const type = s.chal?.meta.type;
     const wanted = schemeOfType(type);
     if (wanted !== undefined && wanted !== auth.serverScheme) ctx.authUpdate.serverScheme = wanted;
-    else if (wanted === undefined && type !== undefined) events.push({ type: 'protocol-error', detail: `Chal of an unknown scheme ${JSON.stringify(type).slice(0, 60)}` });
+    else if (wanted === undefined && type !== undefined)
+      events.push({ type: 'protocol-error', detail: `Chal of an unknown scheme ${JSON.stringify(type).slice(0, 60)}` });
     const r = st.refusable;
     if (r && s.msgRef === r.msgId) {
       for (const key of Object.keys(st.awaiting)) if (st.awaiting[key]!.msgId === r.msgId) delete st.awaiting[key];
@@ -591,7 +669,8 @@ function handleHdrStatus(ctx: Ctx, s: Status, code: number, auth: DeviceAuth): v
 function handleResults(ctx: Ctx, r: Results): void {
   const { st, events } = ctx;
   const rec = findGet(st, r);
-  if (!rec) events.push({ type: 'protocol-error', detail: `Results for unknown command ${r.msgRef ?? '?'}:${r.cmdRef}` });
+  if (!rec)
+    events.push({ type: 'protocol-error', detail: `Results for unknown command ${r.msgRef ?? '?'}:${r.cmdRef}` });
   let status: number = StatusCode.Ok;
   for (const raw of r.items) {
     const item: Item = r.meta ? { ...raw, meta: { ...r.meta, ...(raw.meta ?? {}) } } : raw;
@@ -662,10 +741,21 @@ function abandonIncoming(ctx: Ctx, obj: IncomingLargeObject): void {
   ctx.events.push({ type: 'protocol-error', detail: `Large Object ${obj.uri} abandoned after ${obj.received} bytes` });
   if (obj.kind !== 'Results') return;
   for (const [key, rec] of Object.entries(ctx.st.awaiting)) {
-    if (rec.kind === 'Get' && rec.tag !== undefined && !rec.results && (rec.paths[0] === obj.uri || obj.uri.startsWith(`${rec.paths[0]}/`))) {
+    if (
+      rec.kind === 'Get' &&
+      rec.tag !== undefined &&
+      !rec.results &&
+      (rec.paths[0] === obj.uri || obj.uri.startsWith(`${rec.paths[0]}/`))
+    ) {
       delete ctx.st.awaiting[key];
       ctx.touched.add(rec.tag);
-      ctx.events.push({ type: 'result', workId: rec.tag, path: obj.uri, requested: rec.paths[0] ?? '', status: StatusCode.IncompleteCommand });
+      ctx.events.push({
+        type: 'result',
+        workId: rec.tag,
+        path: obj.uri,
+        requested: rec.paths[0] ?? '',
+        status: StatusCode.IncompleteCommand,
+      });
       return;
     }
   }
@@ -700,11 +790,19 @@ function handleAlert(ctx: Ctx, a: Alert): void {
     case AlertCode.ServerInitiated:
       if (!st.started) {
         st.started = true;
-        events.push({ type: 'session-start', initiator: code === AlertCode.ServerInitiated ? 'server' : 'client', alert: code });
+        events.push({
+          type: 'session-start',
+          initiator: code === AlertCode.ServerInitiated ? 'server' : 'client',
+          alert: code,
+        });
       }
       return answer(ctx, a, StatusCode.Ok);
     case AlertCode.Generic:
-      events.push({ type: 'generic-alert', ...(a.correlator !== undefined ? { correlator: a.correlator } : {}), items: a.items.map(alertItem) });
+      events.push({
+        type: 'generic-alert',
+        ...(a.correlator !== undefined ? { correlator: a.correlator } : {}),
+        items: a.items.map(alertItem),
+      });
       return answer(ctx, a, StatusCode.Ok);
     case AlertCode.NextMessage:
       st.clientWantsMore = true;
@@ -724,12 +822,20 @@ function handleAlert(ctx: Ctx, a: Alert): void {
       }
       return;
     }
-    case AlertCode.Display: case AlertCode.Confirm: case AlertCode.TextInput:
-    case AlertCode.SingleChoice: case AlertCode.MultipleChoice:
+    case AlertCode.Display:
+    case AlertCode.Confirm:
+    case AlertCode.TextInput:
+    case AlertCode.SingleChoice:
+    case AlertCode.MultipleChoice:
       // UI alerts go from server to client only.
       return answer(ctx, a, StatusCode.NotAllowed);
     default:
-      events.push({ type: 'client-alert', code, ...(a.correlator !== undefined ? { correlator: a.correlator } : {}), items: a.items.map(alertItem) });
+      events.push({
+        type: 'client-alert',
+        code,
+        ...(a.correlator !== undefined ? { correlator: a.correlator } : {}),
+        items: a.items.map(alertItem),
+      });
       return answer(ctx, a, StatusCode.Ok);
   }
 }
@@ -758,8 +864,13 @@ function handleClientData(ctx: Ctx, cmd: Extract<Command, { kind: 'Replace' | 'A
     let whole: Item | undefined;
     if (res.outcome.kind === 'single') whole = item;
     else if (res.outcome.kind === 'complete') whole = res.outcome.item;
-    else if (res.outcome.kind === 'chunk') { status = StatusCode.ChunkAccepted; continue; }
-    else { status = res.outcome.status; continue; }
+    else if (res.outcome.kind === 'chunk') {
+      status = StatusCode.ChunkAccepted;
+      continue;
+    } else {
+      status = res.outcome.status;
+      continue;
+    }
     const uri = whole.source?.locURI ?? whole.target?.locURI;
     if (uri === undefined) continue;
     let text: string | undefined;
@@ -805,9 +916,12 @@ function unanswered(st: ServerSessionState): SessionEvent[] {
   for (const rec of Object.values(st.awaiting)) {
     if (rec.tag === undefined || rec.chunk === 'more') continue;
     const path = rec.paths[0];
-    if (rec.kind === 'Get') out.push({ type: 'result', workId: rec.tag, path: path ?? '', requested: path ?? '', status: 0 });
-    else if (rec.kind === 'Alert' && rec.alert && /^110[0-4]$/.test(rec.alert)) out.push({ type: 'ui', workId: rec.tag, code: rec.alert, status: 0 });
-    else out.push({ type: 'status', workId: rec.tag, cmd: rec.kind, ...(path !== undefined ? { path } : {}), status: 0 });
+    if (rec.kind === 'Get')
+      out.push({ type: 'result', workId: rec.tag, path: path ?? '', requested: path ?? '', status: 0 });
+    else if (rec.kind === 'Alert' && rec.alert && /^110[0-4]$/.test(rec.alert))
+      out.push({ type: 'ui', workId: rec.tag, code: rec.alert, status: 0 });
+    else
+      out.push({ type: 'status', workId: rec.tag, cmd: rec.kind, ...(path !== undefined ? { path } : {}), status: 0 });
   }
   st.awaiting = {};
   for (const e of clearCommandsTags(st.outbox)) out.push(e);
@@ -823,8 +937,16 @@ function reportFailure(ctx: Ctx, f: OutboxFailure): void {
   ctx.touched.add(f.tag);
   const path = f.paths[0];
   ctx.events.push({ type: 'protocol-error', detail: `${f.kind} ${path ?? ''}: ${f.reason}` });
-  if (f.kind === 'Get') ctx.events.push({ type: 'result', workId: f.tag, path: path ?? '', requested: path ?? '', status: f.status });
-  else ctx.events.push({ type: 'status', workId: f.tag, cmd: f.kind, ...(path !== undefined ? { path } : {}), status: f.status });
+  if (f.kind === 'Get')
+    ctx.events.push({ type: 'result', workId: f.tag, path: path ?? '', requested: path ?? '', status: f.status });
+  else
+    ctx.events.push({
+      type: 'status',
+      workId: f.tag,
+      cmd: f.kind,
+      ...(path !== undefined ? { path } : {}),
+      status: f.status,
+    });
 }
 
 /** work-done for every touched work id with nothing queued and nothing unanswered. */
@@ -847,8 +969,17 @@ function checkWorkDone(ctx: Ctx): void {
 export function respond(state: ServerSessionState, auth: DeviceAuth): RespondResult {
   const st = clone(state);
   const ctx: Ctx = {
-    st, events: st.pendingEvents.splice(0), authUpdate: {},
-    hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: st.sessionId, msgId: st.clientMsgId, target: { locURI: st.cfg.serverId }, source: { locURI: st.devId } },
+    st,
+    events: st.pendingEvents.splice(0),
+    authUpdate: {},
+    hdr: {
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: st.sessionId,
+      msgId: st.clientMsgId,
+      target: { locURI: st.cfg.serverId },
+      source: { locURI: st.devId },
+    },
     touched: new Set(),
   };
   st.serverMsgId++;
@@ -890,7 +1021,14 @@ export function respond(state: ServerSessionState, auth: DeviceAuth): RespondRes
   // The client's package is not complete: acknowledge and ask for the next message.
   if (!st.clientFinal && !st.clientWantsMore) {
     const next: Alert = { kind: 'Alert', cmdId: 0, data: AlertCode.NextMessage, items: [] };
-    const packed = nextMessage({ replies: st.outbox.replies, queue: [] }, hdr, [...replies, next], limits, st.encoding, alloc);
+    const packed = nextMessage(
+      { replies: st.outbox.replies, queue: [] },
+      hdr,
+      [...replies, next],
+      limits,
+      st.encoding,
+      alloc,
+    );
     // Only replies went out; queued commands and any object in flight stay as they were.
     st.outbox = { ...st.outbox, replies: packed.ob.replies };
     recordSent(st, packed.sent);
@@ -960,11 +1098,25 @@ export function rejectUnknownDevice(message: SyncMLMessage, nonce: string, schem
   const code = h.cred ? StatusCode.Unauthorized : StatusCode.MissingCredentials;
   const chal: Chal = makeChal(scheme, nonce);
   const status: Status = {
-    kind: 'Status', cmdId: 1, msgRef: h.msgId, cmdRef: 0, cmd: 'SyncHdr',
-    targetRef: [h.target.locURI], sourceRef: [h.source.locURI], chal, data: String(code),
+    kind: 'Status',
+    cmdId: 1,
+    msgRef: h.msgId,
+    cmdRef: 0,
+    cmd: 'SyncHdr',
+    targetRef: [h.target.locURI],
+    sourceRef: [h.source.locURI],
+    chal,
+    data: String(code),
   };
   return {
-    hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: h.sessionId, msgId: 1, target: { locURI: h.source.locURI }, source: { locURI: h.target.locURI } },
+    hdr: {
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: h.sessionId,
+      msgId: 1,
+      target: { locURI: h.source.locURI },
+      source: { locURI: h.target.locURI },
+    },
     body: { commands: [status], final: true },
   };
 }

@@ -32,12 +32,31 @@ interface WorkBase {
  * Get of one or more paths (one Get command per path, so each gets its own status).
  * Paths may carry `?list=Struct` / `?list=StructData`; they pass through unchanged.
  */
-export interface GetWork extends WorkBase { kind: 'get'; paths: string[] }
-export interface AddWork extends WorkBase { kind: 'add'; items: NodeValue[]; atomic?: boolean }
-export interface ReplaceWork extends WorkBase { kind: 'replace'; items: NodeValue[]; atomic?: boolean }
-export interface DeleteWork extends WorkBase { kind: 'delete'; paths: string[]; atomic?: boolean }
+export interface GetWork extends WorkBase {
+  kind: 'get';
+  paths: string[];
+}
+export interface AddWork extends WorkBase {
+  kind: 'add';
+  items: NodeValue[];
+  atomic?: boolean;
+}
+export interface ReplaceWork extends WorkBase {
+  kind: 'replace';
+  items: NodeValue[];
+  atomic?: boolean;
+}
+export interface DeleteWork extends WorkBase {
+  kind: 'delete';
+  paths: string[];
+  atomic?: boolean;
+}
 /** Copy `from` (Source) to `path` (Target). */
-export interface CopyWork extends WorkBase { kind: 'copy'; path: string; from: string }
+export interface CopyWork extends WorkBase {
+  kind: 'copy';
+  path: string;
+  from: string;
+}
 export interface ExecWork extends WorkBase {
   kind: 'exec';
   path: string;
@@ -60,11 +79,19 @@ export interface UiWork extends WorkBase {
 
 /** A step of a Sequence: any of the above without its own id (the Sequence's id is used). */
 export type SequenceStep =
-  | Omit<GetWork, 'id'> | Omit<AddWork, 'id' | 'atomic'> | Omit<ReplaceWork, 'id' | 'atomic'>
-  | Omit<DeleteWork, 'id' | 'atomic'> | Omit<CopyWork, 'id'> | Omit<ExecWork, 'id'> | Omit<UiWork, 'id'>;
+  | Omit<GetWork, 'id'>
+  | Omit<AddWork, 'id' | 'atomic'>
+  | Omit<ReplaceWork, 'id' | 'atomic'>
+  | Omit<DeleteWork, 'id' | 'atomic'>
+  | Omit<CopyWork, 'id'>
+  | Omit<ExecWork, 'id'>
+  | Omit<UiWork, 'id'>;
 
 /** Ordered steps in one Sequence command (e.g. a 1101 confirm, then the Replace). */
-export interface SequenceWork extends WorkBase { kind: 'sequence'; steps: SequenceStep[] }
+export interface SequenceWork extends WorkBase {
+  kind: 'sequence';
+  steps: SequenceStep[];
+}
 
 export type WorkRequest = GetWork | AddWork | ReplaceWork | DeleteWork | CopyWork | ExecWork | UiWork | SequenceWork;
 
@@ -102,8 +129,14 @@ export type SessionEvent =
    * is the path asked for.
    */
   | {
-      type: 'result'; workId: string; path: string; requested: string; status: number;
-      format?: string; mimeType?: string; value?: string;
+      type: 'result';
+      workId: string;
+      path: string;
+      requested: string;
+      status: number;
+      format?: string;
+      mimeType?: string;
+      value?: string;
     }
   /** Status of any other command (Add, Replace, Delete, Copy, Exec, Atomic, Sequence). */
   | { type: 'status'; workId: string; cmd: string; path?: string; status: number }

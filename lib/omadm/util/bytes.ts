@@ -27,9 +27,13 @@ const B64_CODES = Uint8Array.from(B64, (c) => c.charCodeAt(0));
  */
 const hostBase64: ((b: Uint8Array) => string) | undefined = (() => {
   const proto = Uint8Array.prototype as { toBase64?: () => string };
-  if (typeof proto.toBase64 === 'function') return (b: Uint8Array) => (b as unknown as { toBase64(): string }).toBase64();
-  const host = (globalThis as { Buffer?: { from(a: ArrayBufferLike, o: number, l: number): { toString(enc: string): string } } }).Buffer;
-  if (host && typeof host.from === 'function') return (b: Uint8Array) => host.from(b.buffer, b.byteOffset, b.length).toString('base64');
+  if (typeof proto.toBase64 === 'function')
+    return (b: Uint8Array) => (b as unknown as { toBase64(): string }).toBase64();
+  const host = (
+    globalThis as { Buffer?: { from(a: ArrayBufferLike, o: number, l: number): { toString(enc: string): string } } }
+  ).Buffer;
+  if (host && typeof host.from === 'function')
+    return (b: Uint8Array) => host.from(b.buffer, b.byteOffset, b.length).toString('base64');
   return undefined;
 })();
 const asciiDecoder = new TextDecoder('utf-8');
@@ -78,7 +82,14 @@ export function base64Decode(s: string): Uint8Array {
     const b = B64_INDEX[s.charCodeAt(i + 1) & 0xff]!;
     const c = B64_INDEX[s.charCodeAt(i + 2) & 0xff]!;
     const d = B64_INDEX[s.charCodeAt(i + 3) & 0xff]!;
-    if ((a | b | c | d) < 0 || s.charCodeAt(i) > 255 || s.charCodeAt(i + 1) > 255 || s.charCodeAt(i + 2) > 255 || s.charCodeAt(i + 3) > 255) break;
+    if (
+      (a | b | c | d) < 0 ||
+      s.charCodeAt(i) > 255 ||
+      s.charCodeAt(i + 1) > 255 ||
+      s.charCodeAt(i + 2) > 255 ||
+      s.charCodeAt(i + 3) > 255
+    )
+      break;
     const v = (a << 18) | (b << 12) | (c << 6) | d;
     out[o++] = v >> 16;
     out[o++] = (v >> 8) & 0xff;
@@ -108,7 +119,10 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   for (const p of parts) len += p.length;
   const out = new Uint8Array(len);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 

@@ -11,8 +11,25 @@ export default async function ApiReferencePage() {
   const doc = openapi as unknown as OpenApiDoc;
   return (
     <div>
-      <PageHeader title={`${doc.info.title} reference`} subtitle={<>{doc.info.description} Every call needs <code>Authorization: Bearer …</code>: create a token under API tokens.</>}
-        actions={<><a href="/api/v1/openapi.json" className={buttonClass('secondary')}>Raw OpenAPI JSON</a><a href="/admin/tokens" className={buttonClass('secondary')}>API tokens</a></>} />
+      <PageHeader
+        title={`${doc.info.title} reference`}
+        subtitle={
+          <>
+            {doc.info.description} Every call needs <code>Authorization: Bearer …</code>: create a token under API
+            tokens.
+          </>
+        }
+        actions={
+          <>
+            <a href="/api/v1/openapi.json" className={buttonClass('secondary')}>
+              Raw OpenAPI JSON
+            </a>
+            <a href="/admin/tokens" className={buttonClass('secondary')}>
+              API tokens
+            </a>
+          </>
+        }
+      />
       <ApiReference doc={doc} />
     </div>
   );

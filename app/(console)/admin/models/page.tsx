@@ -19,12 +19,24 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
   const selected = models.find((m) => key(m.manufacturer, m.model) === q.model) ?? models[0];
   return (
     <div className="space-y-6">
-      <PageHeader title="Models and backup profiles" subtitle="Which DM subtrees each backup category takes for a model: the generic profile every handset has, plus the model's own paths." />
+      <PageHeader
+        title="Models and backup profiles"
+        subtitle="Which DM subtrees each backup category takes for a model: the generic profile every handset has, plus the model's own paths."
+      />
       <div className="grid gap-6 lg:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
         <Card title={`Known models (${models.length})`}>
-          {models.length === 0 ? <EmptyState title="No model yet">Add one below, or let a handset connect: its model is recorded when it is.</EmptyState> : (
+          {models.length === 0 ? (
+            <EmptyState title="No model yet">
+              Add one below, or let a handset connect: its model is recorded when it is.
+            </EmptyState>
+          ) : (
             <Table caption="Known models">
-              <thead><tr><th className={thClass}>Model</th><th className={thClass}>Own paths</th></tr></thead>
+              <thead>
+                <tr>
+                  <th className={thClass}>Model</th>
+                  <th className={thClass}>Own paths</th>
+                </tr>
+              </thead>
               <tbody>
                 {models.map((m) => {
                   const k = key(m.manufacturer, m.model);
@@ -32,7 +44,15 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
                   const current = selected && key(selected.manufacturer, selected.model) === k;
                   return (
                     <tr key={k} className={current ? 'bg-sky-50' : undefined}>
-                      <td className={tdClass}><Link href={`/admin/models?model=${encodeURIComponent(k)}`} aria-current={current ? 'true' : undefined} className="text-sky-700 hover:underline">{m.manufacturer} {m.model}</Link></td>
+                      <td className={tdClass}>
+                        <Link
+                          href={`/admin/models?model=${encodeURIComponent(k)}`}
+                          aria-current={current ? 'true' : undefined}
+                          className="text-sky-700 hover:underline"
+                        >
+                          {m.manufacturer} {m.model}
+                        </Link>
+                      </td>
                       <td className={tdClass}>{own ? `${own} path${own === 1 ? '' : 's'}` : 'generic only'}</td>
                     </tr>
                   );
@@ -42,16 +62,34 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
           )}
           <div className="mt-4">
             <h3 className="mb-2 text-sm font-medium">Add a model</h3>
-            <AdminForm action={addModelAction} submit="Add model" success="Model added" resetOnSuccess fields={[
-              { kind: 'text', name: 'manufacturer', label: 'Manufacturer', placeholder: 'Nimbus', hint: 'As in DevInfo/Man.' },
-              { kind: 'text', name: 'model', label: 'Model', placeholder: 'N1', hint: 'As in DevInfo/Mod.' },
-            ]} />
+            <AdminForm
+              action={addModelAction}
+              submit="Add model"
+              success="Model added"
+              resetOnSuccess
+              fields={[
+                {
+                  kind: 'text',
+                  name: 'manufacturer',
+                  label: 'Manufacturer',
+                  placeholder: 'Nimbus',
+                  hint: 'As in DevInfo/Man.',
+                },
+                { kind: 'text', name: 'model', label: 'Model', placeholder: 'N1', hint: 'As in DevInfo/Mod.' },
+              ]}
+            />
           </div>
         </Card>
         {selected ? (
           <Card title={`${selected.manufacturer} ${selected.model}`}>
             <Table caption={`Backup profile of ${selected.manufacturer} ${selected.model}`}>
-              <thead><tr><th className={thClass}>Category</th><th className={thClass}>Generic</th><th className={thClass}>Taken in all</th></tr></thead>
+              <thead>
+                <tr>
+                  <th className={thClass}>Category</th>
+                  <th className={thClass}>Generic</th>
+                  <th className={thClass}>Taken in all</th>
+                </tr>
+              </thead>
               <tbody>
                 {CATEGORIES.map((c) => (
                   <tr key={c}>
@@ -63,11 +101,24 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
               </tbody>
             </Table>
             <h3 className="mb-2 mt-4 text-sm font-medium">The model&apos;s own paths</h3>
-            <AdminForm key={key(selected.manufacturer, selected.model)} action={saveProfileAction} submit="Save profile" success="Profile saved" fields={[
-              { kind: 'hidden', name: 'manufacturer', value: selected.manufacturer },
-              { kind: 'hidden', name: 'model', value: selected.model },
-              ...CATEGORIES.map((c) => ({ kind: 'textarea' as const, name: c, label: c, rows: 3, defaultValue: selected.own[c].join('\n'), hint: 'One DM path per line, e.g. ./Settings/Sound' })),
-            ]} />
+            <AdminForm
+              key={key(selected.manufacturer, selected.model)}
+              action={saveProfileAction}
+              submit="Save profile"
+              success="Profile saved"
+              fields={[
+                { kind: 'hidden', name: 'manufacturer', value: selected.manufacturer },
+                { kind: 'hidden', name: 'model', value: selected.model },
+                ...CATEGORIES.map((c) => ({
+                  kind: 'textarea' as const,
+                  name: c,
+                  label: c,
+                  rows: 3,
+                  defaultValue: selected.own[c].join('\n'),
+                  hint: 'One DM path per line, e.g. ./Settings/Sound',
+                })),
+              ]}
+            />
           </Card>
         ) : null}
       </div>

@@ -6,21 +6,27 @@ import { createApiTokenAs, revokeApiToken } from '@/lib/auth/tokens';
 
 const PAGE = '/admin/tokens';
 
-export const createTokenAction = authedAction({
-  roles: ['admin'],
-  audit: 'token.created',
-  schema: z.object({
-    name: z.string().trim().min(1, 'Name the token after what uses it.').max(64, 'A name has at most 64 characters.'),
-    role: z.enum(['admin', 'agent'], 'Choose admin or agent.'),
-  }),
-}, async (input, ctx) => {
-  const { token } = await createApiTokenAs(ctx.db, input.role, input.name, ctx.viewer.email);
-  revalidatePath(PAGE);
-  return { token, name: input.name };
-});
+export const createTokenAction = authedAction(
+  {
+    roles: ['admin'],
+    audit: 'token.created',
+    schema: z.object({
+      name: z.string().trim().min(1, 'Name the token after what uses it.').max(64, 'A name has at most 64 characters.'),
+      role: z.enum(['admin', 'agent'], 'Choose admin or agent.'),
+    }),
+  },
+  async (input, ctx) => {
+    const { token } = await createApiTokenAs(ctx.db, input.role, input.name, ctx.viewer.email);
+    revalidatePath(PAGE);
+    return { token, name: input.name };
+  },
+);
 
-export const revokeTokenAction = authedAction({ roles: ['admin'], schema: z.object({ id: z.string().min(1) }), audit: 'token.revoked' }, async (input, ctx) => {
-  const t = await revokeApiToken(ctx.db, input.id, ctx.viewer.email);
-  revalidatePath(PAGE);
-  return { name: t.name };
-});
+export const revokeTokenAction = authedAction(
+  { roles: ['admin'], schema: z.object({ id: z.string().min(1) }), audit: 'token.revoked' },
+  async (input, ctx) => {
+    const t = await revokeApiToken(ctx.db, input.id, ctx.viewer.email);
+    revalidatePath(PAGE);
+    return { name: t.name };
+  },
+);

@@ -14,24 +14,62 @@ export default async function TokensPage() {
   const tokens = await tokenList(getContext().db);
   return (
     <div className="space-y-6">
-      <PageHeader title="API tokens" subtitle={<>Bearer tokens for the REST API (<code>Authorization: Bearer rw_…</code>). Only a hash is kept: a token is shown once, when it is created.</>} />
+      <PageHeader
+        title="API tokens"
+        subtitle={
+          <>
+            Bearer tokens for the REST API (<code>Authorization: Bearer rw_…</code>). Only a hash is kept: a token is
+            shown once, when it is created.
+          </>
+        }
+      />
       <Card title="Create a token">
         <TokenCreateForm action={createTokenAction} />
       </Card>
       <Card title="Tokens">
-        {tokens.length === 0 ? <EmptyState title="No API tokens yet">Create one above for each system that calls the API.</EmptyState> : (
+        {tokens.length === 0 ? (
+          <EmptyState title="No API tokens yet">Create one above for each system that calls the API.</EmptyState>
+        ) : (
           <Table caption="API tokens">
-            <thead><tr><th className={thClass}>Name</th><th className={thClass}>Role</th><th className={thClass}>Created</th><th className={thClass}>Last used</th><th className={thClass}>Status</th><th className={thClass}><span className="sr-only">Revoke</span></th></tr></thead>
+            <thead>
+              <tr>
+                <th className={thClass}>Name</th>
+                <th className={thClass}>Role</th>
+                <th className={thClass}>Created</th>
+                <th className={thClass}>Last used</th>
+                <th className={thClass}>Status</th>
+                <th className={thClass}>
+                  <span className="sr-only">Revoke</span>
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {tokens.map((t) => (
                 <tr key={t.id}>
                   <td className={tdClass}>{t.name}</td>
                   <td className={tdClass}>{t.role}</td>
                   <td className={`${tdClass} whitespace-nowrap`}>{formatTime(t.createdAt)}</td>
-                  <td className={`${tdClass} whitespace-nowrap`}>{t.lastUsedAt ? formatTime(t.lastUsedAt) : 'never'}</td>
-                  <td className={tdClass}>{t.revokedAt ? <Badge tone="bad">revoked {formatTime(t.revokedAt)}</Badge> : <Badge tone="good">active</Badge>}</td>
+                  <td className={`${tdClass} whitespace-nowrap`}>
+                    {t.lastUsedAt ? formatTime(t.lastUsedAt) : 'never'}
+                  </td>
                   <td className={tdClass}>
-                    {t.revokedAt ? null : <AdminButton action={revokeTokenAction} values={{ id: t.id }} label="Revoke" success="Token revoked" variant="danger" confirm={`Revoke ${t.name}? Anything using it stops working at once.`} />}
+                    {t.revokedAt ? (
+                      <Badge tone="bad">revoked {formatTime(t.revokedAt)}</Badge>
+                    ) : (
+                      <Badge tone="good">active</Badge>
+                    )}
+                  </td>
+                  <td className={tdClass}>
+                    {t.revokedAt ? null : (
+                      <AdminButton
+                        action={revokeTokenAction}
+                        values={{ id: t.id }}
+                        label="Revoke"
+                        success="Token revoked"
+                        variant="danger"
+                        confirm={`Revoke ${t.name}? Anything using it stops working at once.`}
+                      />
+                    )}
                   </td>
                 </tr>
               ))}

@@ -11,8 +11,13 @@ export const dynamic = 'force-dynamic';
  */
 export async function GET(req: Request): Promise<Response> {
   const viewer = await getViewer();
-  if (!viewer) return new Response('Please sign in.', { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8' } });
-  if (!isStaff(viewer)) return new Response('You do not have access to this.', { status: 403, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  if (!viewer)
+    return new Response('Please sign in.', { status: 401, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  if (!isStaff(viewer))
+    return new Response('You do not have access to this.', {
+      status: 403,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
   const { db } = getContext();
   const lines = await exportAudit(db, auditQueryOf(new URL(req.url).searchParams), viewer.email);
   const enc = new TextEncoder();

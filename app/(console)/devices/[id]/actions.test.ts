@@ -22,8 +22,16 @@ let owner: string;
 beforeAll(async () => {
   t = await tempContext();
   const d = await provisionDevice(t.ctx.db, {
-    manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's',
-    devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace', msisdn: '447700900123',
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5',
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+    devId: 'IMEI:356938035643809',
+    subscriber: 'Ada Lovelace',
+    msisdn: '447700900123',
   });
   deviceId = d.id;
   owner = d.subscriberId!;
@@ -46,7 +54,10 @@ describe('back up now', () => {
     const [job] = await jobsForDevice(t.ctx.db, deviceId);
     expect(job).toMatchObject({ id: r.ok && r.data.jobId, kind: 'backup', status: 'queued', wakePending: true });
     expect(job!.payload).toMatchObject({ trigger: 'on-demand', actor: 'care-1@rewind.test' });
-    expect((await listAudit(t.ctx.db, { deviceId }))[0]).toMatchObject({ actor: 'care-1@rewind.test', action: 'backup.requested' });
+    expect((await listAudit(t.ctx.db, { deviceId }))[0]).toMatchObject({
+      actor: 'care-1@rewind.test',
+      action: 'backup.requested',
+    });
   });
 
   it('joins the backup already pending instead of starting a second, and audits that too', async () => {
@@ -54,7 +65,10 @@ describe('back up now', () => {
     const r = await backUpNow(null, { deviceId });
     expect(r).toMatchObject({ ok: true, data: { created: false } });
     expect(await jobsForDevice(t.ctx.db, deviceId)).toHaveLength(1);
-    expect((await listAudit(t.ctx.db, { deviceId }))[0]).toMatchObject({ actor: 'admin-1@rewind.test', action: 'backup.joined' });
+    expect((await listAudit(t.ctx.db, { deviceId }))[0]).toMatchObject({
+      actor: 'admin-1@rewind.test',
+      action: 'backup.joined',
+    });
   });
 
   it('answers "not found" for an unknown handset and a bad id', async () => {
@@ -62,6 +76,9 @@ describe('back up now', () => {
     const r = await backUpNow(null, { deviceId: 'not-a-device' });
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toMatch(/No such handset/);
-    expect(await backUpNow(null, { deviceId: '' })).toMatchObject({ ok: false, fieldErrors: { deviceId: expect.any(Array) } });
+    expect(await backUpNow(null, { deviceId: '' })).toMatchObject({
+      ok: false,
+      fieldErrors: { deviceId: expect.any(Array) },
+    });
   });
 });

@@ -11,7 +11,11 @@ import { deviceFor } from '@/lib/server/access';
  * under the agent's email.
  */
 export const backUpNow = authedAction(
-  { roles: ['agent', 'admin'], schema: z.object({ deviceId: z.string().trim().min(1).max(64) }), audit: 'backup.requested' },
+  {
+    roles: ['agent', 'admin'],
+    schema: z.object({ deviceId: z.string().trim().min(1).max(64) }),
+    audit: 'backup.requested',
+  },
   async (input, ctx) => {
     const device = await deviceFor(ctx.db, ctx.viewer, input.deviceId);
     const { job, created } = await requestOrJoinJob(ctx.db, device, { kind: 'backup' }, ctx.viewer.email);

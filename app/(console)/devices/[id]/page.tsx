@@ -36,51 +36,115 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
       <PageHeader
         title={[device.manufacturer, device.model].filter(Boolean).join(' ') || 'Handset'}
         subtitle={<span className="font-mono">{device.devId}</span>}
-        back={subscriber ? { href: `/subscribers/${subscriber.id}`, label: subscriber.name } : { href: '/', label: 'Search' }}
+        back={
+          subscriber
+            ? { href: `/subscribers/${subscriber.id}`, label: subscriber.name }
+            : { href: '/', label: 'Search' }
+        }
         actions={<BackUpNow deviceId={device.id} action={backUpNow} />}
       />
 
       <Card title="Handset">
-        <Facts items={[
-          ['Model', device.model ?? 'unknown'],
-          ['Manufacturer', device.manufacturer ?? 'unknown'],
-          ['Firmware', device.firmware ?? 'not yet reported'],
-          ['DevId', <span key="d" className="font-mono">{device.devId}</span>],
-          ['Subscriber', subscriber
-            ? <Link key="s" href={`/subscribers/${subscriber.id}`} className="text-sky-700 hover:underline">{subscriber.name}{subscriber.msisdns[0] ? ` · +${subscriber.msisdns[0]}` : ''}</Link>
-            : 'none'],
-          ['Network', net ? (
-            <span key="n">
-              {net.bearer === 'wifi' ? 'Wi-Fi' : net.bearer ?? 'unknown bearer'}
-              {net.operator ? ` · ${net.operator}` : ''}
-              {net.roaming ? <> · <Badge tone="warn">roaming</Badge></> : ' · home network'}
-            </span>
-          ) : 'not yet reported'],
-          ['Last seen', device.lastSeenAt
-            ? <time key="l" dateTime={new Date(device.lastSeenAt).toISOString()} title={formatTime(device.lastSeenAt)}>{formatAge(device.lastSeenAt, now)}</time>
-            : 'never'],
-          ['Backup policy', d.policy],
-        ]} />
+        <Facts
+          items={[
+            ['Model', device.model ?? 'unknown'],
+            ['Manufacturer', device.manufacturer ?? 'unknown'],
+            ['Firmware', device.firmware ?? 'not yet reported'],
+            [
+              'DevId',
+              <span key="d" className="font-mono">
+                {device.devId}
+              </span>,
+            ],
+            [
+              'Subscriber',
+              subscriber ? (
+                <Link key="s" href={`/subscribers/${subscriber.id}`} className="text-sky-700 hover:underline">
+                  {subscriber.name}
+                  {subscriber.msisdns[0] ? ` · +${subscriber.msisdns[0]}` : ''}
+                </Link>
+              ) : (
+                'none'
+              ),
+            ],
+            [
+              'Network',
+              net ? (
+                <span key="n">
+                  {net.bearer === 'wifi' ? 'Wi-Fi' : (net.bearer ?? 'unknown bearer')}
+                  {net.operator ? ` · ${net.operator}` : ''}
+                  {net.roaming ? (
+                    <>
+                      {' '}
+                      · <Badge tone="warn">roaming</Badge>
+                    </>
+                  ) : (
+                    ' · home network'
+                  )}
+                </span>
+              ) : (
+                'not yet reported'
+              ),
+            ],
+            [
+              'Last seen',
+              device.lastSeenAt ? (
+                <time
+                  key="l"
+                  dateTime={new Date(device.lastSeenAt).toISOString()}
+                  title={formatTime(device.lastSeenAt)}
+                >
+                  {formatAge(device.lastSeenAt, now)}
+                </time>
+              ) : (
+                'never'
+              ),
+            ],
+            ['Backup policy', d.policy],
+          ]}
+        />
       </Card>
 
       <div className="grid gap-6 lg:grid-cols-2">
-        <Card title="Backup coverage"><DeviceCoverage deviceId={device.id} rows={d.coverage} now={now} /></Card>
-        <Card title="Pending and deferred jobs"><DeviceJobs jobs={d.pending} now={now} /></Card>
+        <Card title="Backup coverage">
+          <DeviceCoverage deviceId={device.id} rows={d.coverage} now={now} />
+        </Card>
+        <Card title="Pending and deferred jobs">
+          <DeviceJobs jobs={d.pending} now={now} />
+        </Card>
       </div>
 
       <Card title="Backup timeline" actions={<WhatChangedSince deviceId={device.id} defaultDay={d.sinceDefault} />}>
         <BackupTimeline points={d.points} tones={TIMELINE_TONES} />
         <div className="mt-4">
           <SnapshotList deviceId={device.id} snapshots={d.snapshots} previous={d.previous} />
-          {d.attempts > LIST_MAX ? <p className="mt-2 text-xs text-slate-500">The {LIST_MAX} newest of {d.attempts} attempts are listed.</p> : null}
+          {d.attempts > LIST_MAX ? (
+            <p className="mt-2 text-xs text-slate-500">
+              The {LIST_MAX} newest of {d.attempts} attempts are listed.
+            </p>
+          ) : null}
         </div>
       </Card>
 
-      <Card title="Contacts and calendar" actions={d.ds.accounts.length ? <BackUpContactsNow deviceId={device.id} action={backUpContactsNow} /> : undefined}>
-        <DeviceDs deviceId={device.id} accounts={d.ds.accounts} backups={d.ds.snapshots} more={d.ds.more} now={now} isAdmin={viewer.role === 'admin'} />
+      <Card
+        title="Contacts and calendar"
+        actions={
+          d.ds.accounts.length ? <BackUpContactsNow deviceId={device.id} action={backUpContactsNow} /> : undefined
+        }
+      >
+        <DeviceDs
+          deviceId={device.id}
+          accounts={d.ds.accounts}
+          backups={d.ds.snapshots}
+          more={d.ds.more}
+          now={now}
+          isAdmin={viewer.role === 'admin'}
+        />
       </Card>
 
-      <Card title="Local backups on the handset"><DeviceLocalBackups rows={d.localBackups} now={now} /></Card>
+      <Card title="Local backups on the handset">
+        <DeviceLocalBackups rows={d.localBackups} now={now} />
+      </Card>
     </div>
   );
 }

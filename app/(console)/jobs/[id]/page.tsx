@@ -19,7 +19,11 @@ export default async function JobPage({ params }: { params: Promise<{ id: string
   const live = await liveJob(db, job);
   return (
     <div>
-      <PageHeader title={job.kind === 'restore' ? 'Restore job' : job.kind === 'backup' ? 'Backup job' : 'Job'} subtitle={<span className="font-mono">{job.id}</span>} back={{ href: `/devices/${device.id}`, label: device.devId }} />
+      <PageHeader
+        title={job.kind === 'restore' ? 'Restore job' : job.kind === 'backup' ? 'Backup job' : 'Job'}
+        subtitle={<span className="font-mono">{job.id}</span>}
+        back={{ href: `/devices/${device.id}`, label: device.devId }}
+      />
       <JobLive initial={live} retry={retryFailedAction} deviceHref={`/devices/${device.id}`} />
     </div>
   );

@@ -22,11 +22,21 @@ let subscriberId: string;
 beforeAll(async () => {
   t = await tempContext();
   const d = await provisionDevice(t.ctx.db, {
-    manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5', clientUser: 'u', clientPass: 'p', serverPass: 's',
-    devId: 'IMEI:356938035643810', subscriber: 'Grace Hopper', msisdn: '447700900124',
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5',
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+    devId: 'IMEI:356938035643810',
+    subscriber: 'Grace Hopper',
+    msisdn: '447700900124',
   });
   subscriberId = d.subscriberId!;
-  await seedSnapshot(t.ctx.db, t.ctx.blobs, d.id, { './Settings/Display/Brightness': { category: 'settings', value: '40' } });
+  await seedSnapshot(t.ctx.db, t.ctx.blobs, d.id, {
+    './Settings/Display/Brightness': { category: 'settings', value: '40' },
+  });
 });
 afterAll(() => t.close());
 
@@ -34,7 +44,10 @@ describe('erase subscriber', () => {
   it('is refused to agents and to the subscriber themselves, with nothing changed', async () => {
     for (const viewer of [staff('agent'), subscriberViewer(subscriberId)]) {
       signedIn.viewer = viewer;
-      expect(await eraseSubscriberAction(null, { subscriberId, confirm: 'Grace Hopper' })).toEqual({ ok: false, error: FORBIDDEN });
+      expect(await eraseSubscriberAction(null, { subscriberId, confirm: 'Grace Hopper' })).toEqual({
+        ok: false,
+        error: FORBIDDEN,
+      });
     }
     expect(await getSubscriber(t.ctx.db, subscriberId)).toBeDefined();
   });

@@ -27,12 +27,14 @@ export default async function SubscriberPage({ params }: { params: Promise<{ id:
     <div className="space-y-6">
       <PageHeader title={sub.name} subtitle="Subscriber" back={{ href: '/', label: 'Search' }} />
       <Card title="Details">
-        <Facts items={[
-          ['MSISDN', sub.msisdns.length ? sub.msisdns.map(displayMsisdn).join(', ') : 'none'],
-          ['Email', sub.email ?? 'none'],
-          ['Handsets', String(sub.devices)],
-          ['Customer since', formatTime(sub.createdAt)],
-        ]} />
+        <Facts
+          items={[
+            ['MSISDN', sub.msisdns.length ? sub.msisdns.map(displayMsisdn).join(', ') : 'none'],
+            ['Email', sub.email ?? 'none'],
+            ['Handsets', String(sub.devices)],
+            ['Customer since', formatTime(sub.createdAt)],
+          ]}
+        />
       </Card>
 
       <Card title="Handsets">
@@ -41,16 +43,44 @@ export default async function SubscriberPage({ params }: { params: Promise<{ id:
         ) : (
           <Table caption="Handsets">
             <thead>
-              <tr><th className={thClass}>Handset</th><th className={thClass}>Model</th><th className={thClass}>Firmware</th><th className={thClass}>Last seen</th><th className={thClass}>Last good backup</th></tr>
+              <tr>
+                <th className={thClass}>Handset</th>
+                <th className={thClass}>Model</th>
+                <th className={thClass}>Firmware</th>
+                <th className={thClass}>Last seen</th>
+                <th className={thClass}>Last good backup</th>
+              </tr>
             </thead>
             <tbody>
               {devices.map(({ d, last }) => (
                 <tr key={d.id}>
-                  <td className={tdClass}><Link href={`/devices/${d.id}`} className="font-mono text-sky-800 hover:underline">{d.devId}</Link></td>
+                  <td className={tdClass}>
+                    <Link href={`/devices/${d.id}`} className="font-mono text-sky-800 hover:underline">
+                      {d.devId}
+                    </Link>
+                  </td>
                   <td className={tdClass}>{[d.manufacturer, d.model].filter(Boolean).join(' ') || 'unknown'}</td>
                   <td className={tdClass}>{d.firmware ?? 'unknown'}</td>
-                  <td className={tdClass}><time dateTime={d.lastSeenAt ? new Date(d.lastSeenAt).toISOString() : undefined} title={formatTime(d.lastSeenAt)}>{formatAge(d.lastSeenAt, now)}</time></td>
-                  <td className={tdClass}>{last ? <time dateTime={new Date(last.completedAt ?? last.startedAt).toISOString()} title={formatTime(last.completedAt ?? last.startedAt)}>{formatAge(last.completedAt ?? last.startedAt, now)}</time> : 'none yet'}</td>
+                  <td className={tdClass}>
+                    <time
+                      dateTime={d.lastSeenAt ? new Date(d.lastSeenAt).toISOString() : undefined}
+                      title={formatTime(d.lastSeenAt)}
+                    >
+                      {formatAge(d.lastSeenAt, now)}
+                    </time>
+                  </td>
+                  <td className={tdClass}>
+                    {last ? (
+                      <time
+                        dateTime={new Date(last.completedAt ?? last.startedAt).toISOString()}
+                        title={formatTime(last.completedAt ?? last.startedAt)}
+                      >
+                        {formatAge(last.completedAt ?? last.startedAt, now)}
+                      </time>
+                    ) : (
+                      'none yet'
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -68,7 +98,12 @@ export default async function SubscriberPage({ params }: { params: Promise<{ id:
 
       {viewer.role === 'admin' ? (
         <Card title="Erase subscriber">
-          <SubscriberErase subscriberId={sub.id} name={sub.name} devices={devices.length} action={eraseSubscriberAction} />
+          <SubscriberErase
+            subscriberId={sub.id}
+            name={sub.name}
+            devices={devices.length}
+            action={eraseSubscriberAction}
+          />
         </Card>
       ) : null}
     </div>

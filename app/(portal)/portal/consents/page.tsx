@@ -14,18 +14,35 @@ export default async function PortalConsentsPage() {
   const rows = await portalConsents(getContext().db, viewer);
   return (
     <div>
-      <PageHeader title="My consent history" subtitle="What each handset asked you before a restore, and what you answered." />
-      {rows.length === 0 ? <EmptyState title="No answers yet">When a restore asks you on your handset, your answer is kept here.</EmptyState> : (
+      <PageHeader
+        title="My consent history"
+        subtitle="What each handset asked you before a restore, and what you answered."
+      />
+      {rows.length === 0 ? (
+        <EmptyState title="No answers yet">
+          When a restore asks you on your handset, your answer is kept here.
+        </EmptyState>
+      ) : (
         <Card>
           <Table caption="Consent answers, newest first">
-            <thead><tr><th className={thClass}>When</th><th className={thClass}>Handset</th><th className={thClass}>Asked</th><th className={thClass}>Answer</th><th className={thClass}>Cost quoted</th></tr></thead>
+            <thead>
+              <tr>
+                <th className={thClass}>When</th>
+                <th className={thClass}>Handset</th>
+                <th className={thClass}>Asked</th>
+                <th className={thClass}>Answer</th>
+                <th className={thClass}>Cost quoted</th>
+              </tr>
+            </thead>
             <tbody>
               {rows.map((c) => (
                 <tr key={c.id}>
                   <td className={tdClass}>{formatTime(c.at)}</td>
                   <td className={`${tdClass} font-mono text-xs`}>{c.devId ?? 'a handset no longer yours'}</td>
                   <td className={tdClass}>{c.prompt}</td>
-                  <td className={tdClass}><StatusBadge status={c.answer} /></td>
+                  <td className={tdClass}>
+                    <StatusBadge status={c.answer} />
+                  </td>
                   <td className={tdClass}>{c.cost ?? '-'}</td>
                 </tr>
               ))}

@@ -6,7 +6,8 @@ import type { ProvisionDeviceInput } from '@/lib/devices/schemas';
 export const dynamic = 'force-dynamic';
 
 export const GET = apiHandler(['admin', 'agent'], async (_req, { db }) =>
-  Response.json({ devices: await deviceList(db) }));
+  Response.json({ devices: await deviceList(db) }),
+);
 
 /** Provisions one device, or several when the body is an array (bulk). */
 export const POST = apiHandler(['admin'], async (req, { db, tokenId }) => {

@@ -12,14 +12,16 @@ export const dynamic = 'force-dynamic';
  */
 export async function GET(_req: Request, { params }: { params: Promise<{ id: string }> }): Promise<Response> {
   const viewer = await getViewer();
-  if (!viewer) return Response.json({ error: 'Please sign in' }, { status: 401, headers: { 'cache-control': 'no-store' } });
+  if (!viewer)
+    return Response.json({ error: 'Please sign in' }, { status: 401, headers: { 'cache-control': 'no-store' } });
   const { id } = await params;
   const { db } = getContext();
   try {
     const { job } = await jobFor(db, viewer, id);
     return Response.json(await liveJob(db, job), { headers: { 'cache-control': 'no-store' } });
   } catch (err) {
-    if (err instanceof AccessDenied) return Response.json({ error: 'No such job.' }, { status: 404, headers: { 'cache-control': 'no-store' } });
+    if (err instanceof AccessDenied)
+      return Response.json({ error: 'No such job.' }, { status: 404, headers: { 'cache-control': 'no-store' } });
     throw err;
   }
 }

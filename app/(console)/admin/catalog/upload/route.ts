@@ -16,12 +16,39 @@ export const dynamic = 'force-dynamic';
  * and the declared size are checked first and the body is read with the cap.
  */
 
-const text = (label: string, max = 64) => z.string().trim().min(1, `Enter the ${label}.`).max(max, `The ${label} has at most ${max} characters.`);
+const text = (label: string, max = 64) =>
+  z.string().trim().min(1, `Enter the ${label}.`).max(max, `The ${label} has at most ${max} characters.`);
 const metaSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('firmware'), manufacturer: modelNameSchema, model: modelNameSchema, version: text('version', 32), name: z.string().trim().max(128).optional().transform((v) => v || undefined) }),
   z.object({
-    kind: z.literal('app'), appId: text('application id', 256), name: text('name', 128), version: text('version', 32),
-    models: z.string().trim().max(4096).optional().transform((v) => (v ? v.split(',').map((m) => m.trim()).filter(Boolean) : undefined))
+    kind: z.literal('firmware'),
+    manufacturer: modelNameSchema,
+    model: modelNameSchema,
+    version: text('version', 32),
+    name: z
+      .string()
+      .trim()
+      .max(128)
+      .optional()
+      .transform((v) => v || undefined),
+  }),
+  z.object({
+    kind: z.literal('app'),
+    appId: text('application id', 256),
+    name: text('name', 128),
+    version: text('version', 32),
+    models: z
+      .string()
+      .trim()
+      .max(4096)
+      .optional()
+      .transform((v) =>
+        v
+          ? v
+              .split(',')
+              .map((m) => m.trim())
+              .filter(Boolean)
+          : undefined,
+      )
       .pipe(z.array(z.string().regex(/^[^/]+\/[^/]+$/, 'Write each model as Manufacturer/Model.')).optional()),
   }),
 ]);
@@ -48,14 +75,32 @@ export async function POST(req: Request): Promise<Response> {
     if (err instanceof AppError) return null;
     throw err;
   });
-  if (!bytes) return problem(413, `The file is larger than the ${MAX_PACKAGE_BYTES / 1024 / 1024} MB a package may be.`);
+  if (!bytes)
+    return problem(413, `The file is larger than the ${MAX_PACKAGE_BYTES / 1024 / 1024} MB a package may be.`);
   try {
     const m = meta.data;
     if (m.kind === 'firmware') {
-      const row = await publishFirmwareAs(ctx, { manufacturer: m.manufacturer, model: m.model, version: m.version, ...(m.name ? { name: m.name } : {}), bytes }, viewer.email);
-      return Response.json({ id: row.id, what: `${row.manufacturer} ${row.model} firmware ${row.version}` }, { status: 201 });
+      const row = await publishFirmwareAs(
+        ctx,
+        {
+          manufacturer: m.manufacturer,
+          model: m.model,
+          version: m.version,
+          ...(m.name ? { name: m.name } : {}),
+          bytes,
+        },
+        viewer.email,
+      );
+      return Response.json(
+        { id: row.id, what: `${row.manufacturer} ${row.model} firmware ${row.version}` },
+        { status: 201 },
+      );
     }
-    const row = await publishAppAs(ctx, { appId: m.appId, name: m.name, version: m.version, ...(m.models ? { models: m.models } : {}), bytes }, viewer.email);
+    const row = await publishAppAs(
+      ctx,
+      { appId: m.appId, name: m.name, version: m.version, ...(m.models ? { models: m.models } : {}), bytes },
+      viewer.email,
+    );
     return Response.json({ id: row.id, what: `${row.name} ${row.version}` }, { status: 201 });
   } catch (err) {
     if (err instanceof AppError) return problem(400, err.message.replace(/^./, (c) => c.toUpperCase()) + '.');

@@ -19,12 +19,25 @@ let t: Awaited<ReturnType<typeof tempContext>>;
 let withAccount: { id: string; subscriberId: string | null };
 let without: { id: string };
 
-const form = (deviceId: string) => { const f = new FormData(); f.set('deviceId', deviceId); return f; };
-const dsJobs = async (deviceId: string) => (await jobsForDevice(t.ctx.db, deviceId, ['queued', 'running'])).filter((j) => j.kind === 'ds-backup');
+const form = (deviceId: string) => {
+  const f = new FormData();
+  f.set('deviceId', deviceId);
+  return f;
+};
+const dsJobs = async (deviceId: string) =>
+  (await jobsForDevice(t.ctx.db, deviceId, ['queued', 'running'])).filter((j) => j.kind === 'ds-backup');
 
 beforeAll(async () => {
   t = await tempContext('rewind-ds-now-');
-  const base = { manufacturer: 'Nimbus', model: 'N1', serverId: 'rewind', clientAuth: 'md5' as const, clientUser: 'u', clientPass: 'p', serverPass: 's' };
+  const base = {
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5' as const,
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+  };
   withAccount = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:356938035643809', subscriber: 'Ada Lovelace' });
   without = await provisionDevice(t.ctx.db, { ...base, devId: 'IMEI:490154203237518' });
   await addDsAccount(t.ctx.db, { devId: 'IMEI:356938035643809', user: 'ada-phone', pass: 'secret' });
@@ -40,7 +53,10 @@ describe('backUpContactsNow', () => {
 
   it('refuses a handset without a DS account in plain words', async () => {
     signedIn.viewer = staff('agent');
-    expect(await backUpContactsNow(null, form(without.id))).toMatchObject({ ok: false, error: expect.stringMatching(/no DS account/) });
+    expect(await backUpContactsNow(null, form(without.id))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/no DS account/),
+    });
     expect(await dsJobs(without.id)).toHaveLength(0);
     expect((await backUpContactsNow(null, form('nope'))).ok).toBe(false);
   });
@@ -53,7 +69,10 @@ describe('backUpContactsNow', () => {
     const second = await backUpContactsNow(null, form(withAccount.id));
     expect(second).toEqual({ ok: true, data: { jobId: first.data.jobId, created: false } });
     expect((await dsJobs(withAccount.id)).map((j) => j.id)).toEqual([first.data.jobId]);
-    const actions = (await listAudit(t.ctx.db, { deviceId: withAccount.id })).filter((e) => e.actor === 'agent-7@rewind.test').map((e) => e.action).sort();
+    const actions = (await listAudit(t.ctx.db, { deviceId: withAccount.id }))
+      .filter((e) => e.actor === 'agent-7@rewind.test')
+      .map((e) => e.action)
+      .sort();
     expect(actions).toEqual(['ds-backup.joined', 'ds-backup.requested']);
   });
 });

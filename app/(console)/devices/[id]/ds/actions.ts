@@ -14,10 +14,15 @@ import { deviceFor } from '@/lib/server/access';
  * queued.
  */
 export const backUpContactsNow = authedAction(
-  { roles: ['agent', 'admin'], schema: z.object({ deviceId: z.string().trim().min(1).max(64) }), audit: 'ds-backup.requested' },
+  {
+    roles: ['agent', 'admin'],
+    schema: z.object({ deviceId: z.string().trim().min(1).max(64) }),
+    audit: 'ds-backup.requested',
+  },
   async (input, ctx) => {
     const device = await deviceFor(ctx.db, ctx.viewer, input.deviceId);
-    if (!(await hasDsAccount(ctx.db, device.id))) throw AppError.invalid('This handset has no DS account yet: an administrator can set one up under DS accounts.');
+    if (!(await hasDsAccount(ctx.db, device.id)))
+      throw AppError.invalid('This handset has no DS account yet: an administrator can set one up under DS accounts.');
     const { job, created } = await requestOrJoinJob(ctx.db, device, { kind: 'ds-backup' }, ctx.viewer.email);
     revalidatePath(`/devices/${device.id}`);
     return { jobId: job.id, created };

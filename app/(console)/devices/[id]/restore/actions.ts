@@ -10,16 +10,22 @@ import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema 
 
 const STAFF = ['agent', 'admin'] as const;
 
-export const restoreChoicesAction = authedAction({ roles: STAFF, schema: z.object({ snapshotId: z.string().trim().min(1).max(128) }), audit: false }, async ({ snapshotId }, ctx) => {
-  await snapshotFor(ctx.db, ctx.viewer, snapshotId);
-  return restoreChoices(ctx, snapshotId);
-});
+export const restoreChoicesAction = authedAction(
+  { roles: STAFF, schema: z.object({ snapshotId: z.string().trim().min(1).max(128) }), audit: false },
+  async ({ snapshotId }, ctx) => {
+    await snapshotFor(ctx.db, ctx.viewer, snapshotId);
+    return restoreChoices(ctx, snapshotId);
+  },
+);
 
-export const previewRestoreAction = authedAction({ roles: STAFF, schema: restoreSelectionSchema, audit: 'restore.planned' }, (sel, ctx) => (
-  previewRestore(ctx, sel, ctx.viewer.email) // audited there ('restore.planned')
-));
+export const previewRestoreAction = authedAction(
+  { roles: STAFF, schema: restoreSelectionSchema, audit: 'restore.planned' },
+  (sel, ctx) =>
+    previewRestore(ctx, sel, ctx.viewer.email), // audited there ('restore.planned')
+);
 
 /** executePlan audits the start itself ('restore.started', under the viewer's email). */
-export const confirmRestoreAction = authedAction({ roles: STAFF, schema: z.object({ planId: z.string().trim().min(1).max(128) }), audit: 'restore.started' }, ({ planId }, ctx) => (
-  confirmRestore(ctx, planId, ctx.viewer.email)
-));
+export const confirmRestoreAction = authedAction(
+  { roles: STAFF, schema: z.object({ planId: z.string().trim().min(1).max(128) }), audit: 'restore.started' },
+  ({ planId }, ctx) => confirmRestore(ctx, planId, ctx.viewer.email),
+);

@@ -11,7 +11,13 @@ export const metadata: Metadata = { title: 'Restore · Rewind' };
 export const dynamic = 'force-dynamic';
 
 /** The agents' restore wizard for one handset; `?snapshot=` preselects a backup (the device page links here). */
-export default async function RestorePage({ params, searchParams }: { params: Promise<{ id: string }>; searchParams: Promise<{ snapshot?: string | string[] }> }) {
+export default async function RestorePage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ snapshot?: string | string[] }>;
+}) {
   const viewer = await requireViewer(['agent', 'admin']);
   const { id } = await params;
   const { snapshot } = await searchParams;
@@ -20,9 +26,26 @@ export default async function RestorePage({ params, searchParams }: { params: Pr
   const start = await wizardStart(ctx, device, typeof snapshot === 'string' ? snapshot : undefined);
   return (
     <div>
-      <PageHeader title="Restore" subtitle={`${[device.manufacturer, device.model].filter(Boolean).join(' ')} · ${device.devId}`} back={{ href: `/devices/${device.id}`, label: 'Device' }} />
-      {start.askedForMissing ? <div className="mb-4"><ErrorNote>That backup is not a complete backup of this handset; the newest one is selected instead.</ErrorNote></div> : null}
-      <RestoreWizard {...start} loadChoices={restoreChoicesAction} preview={previewRestoreAction} confirm={confirmRestoreAction} jobHref="/jobs/" audience="staff" />
+      <PageHeader
+        title="Restore"
+        subtitle={`${[device.manufacturer, device.model].filter(Boolean).join(' ')} · ${device.devId}`}
+        back={{ href: `/devices/${device.id}`, label: 'Device' }}
+      />
+      {start.askedForMissing ? (
+        <div className="mb-4">
+          <ErrorNote>
+            That backup is not a complete backup of this handset; the newest one is selected instead.
+          </ErrorNote>
+        </div>
+      ) : null}
+      <RestoreWizard
+        {...start}
+        loadChoices={restoreChoicesAction}
+        preview={previewRestoreAction}
+        confirm={confirmRestoreAction}
+        jobHref="/jobs/"
+        audience="staff"
+      />
     </div>
   );
 }

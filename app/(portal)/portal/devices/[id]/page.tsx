@@ -16,7 +16,13 @@ import { backUpNowAction, eraseBackupsAction } from '../../actions';
 export const metadata: Metadata = { title: 'My backups · Rewind' };
 export const dynamic = 'force-dynamic';
 
-const TRIGGER_WORDS: Record<string, string> = { 'on-demand': 'asked for', scheduled: 'scheduled', safety: 'before a change', device: 'from the handset', local: 'on the handset' };
+const TRIGGER_WORDS: Record<string, string> = {
+  'on-demand': 'asked for',
+  scheduled: 'scheduled',
+  safety: 'before a change',
+  device: 'from the handset',
+  local: 'on the handset',
+};
 
 /** One of the subscriber's handsets: its backups (restore from any), recent jobs, and erasure. */
 export default async function PortalDevicePage({ params }: { params: Promise<{ id: string }> }) {
@@ -31,23 +37,60 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
   const runningJobId = await pendingBackupId(db, device.id);
   return (
     <div className="space-y-4">
-      <PageHeader title={name} subtitle={<span className="font-mono">{device.devId}</span>} back={{ href: '/portal', label: 'My devices' }}
-        actions={complete.length ? <ButtonLink href={`/portal/devices/${device.id}/restore`} variant="primary">Restore…</ButtonLink> : null} />
+      <PageHeader
+        title={name}
+        subtitle={<span className="font-mono">{device.devId}</span>}
+        back={{ href: '/portal', label: 'My devices' }}
+        actions={
+          complete.length ? (
+            <ButtonLink href={`/portal/devices/${device.id}/restore`} variant="primary">
+              Restore…
+            </ButtonLink>
+          ) : null
+        }
+      />
       <Card title="Back up">
         <PortalBackupNow deviceId={device.id} label={name} action={backUpNowAction} runningJobId={runningJobId} />
       </Card>
       <Card title={`My backups (${snaps.length})`}>
-        {snaps.length === 0 ? <EmptyState title="No backup yet">Press “Back up now”: the handset is backed up the next time it connects.</EmptyState> : (
+        {snaps.length === 0 ? (
+          <EmptyState title="No backup yet">
+            Press “Back up now”: the handset is backed up the next time it connects.
+          </EmptyState>
+        ) : (
           <Table caption={`Backups of ${name}, newest first`}>
-            <thead><tr><th className={thClass}>Taken</th><th className={thClass}>Why</th><th className={thClass}>Size</th><th className={thClass}>Status</th><th className={thClass}><span className="sr-only">Restore</span></th></tr></thead>
+            <thead>
+              <tr>
+                <th className={thClass}>Taken</th>
+                <th className={thClass}>Why</th>
+                <th className={thClass}>Size</th>
+                <th className={thClass}>Status</th>
+                <th className={thClass}>
+                  <span className="sr-only">Restore</span>
+                </th>
+              </tr>
+            </thead>
             <tbody>
               {snaps.map((s) => (
                 <tr key={s.id}>
-                  <td className={tdClass}>{formatTime(s.takenAt)} <span className="text-xs text-slate-500">({s.age})</span></td>
+                  <td className={tdClass}>
+                    {formatTime(s.takenAt)} <span className="text-xs text-slate-500">({s.age})</span>
+                  </td>
                   <td className={tdClass}>{TRIGGER_WORDS[s.trigger] ?? s.trigger}</td>
                   <td className={tdClass}>{formatBytes(s.bytes)}</td>
-                  <td className={tdClass}><StatusBadge status={s.status} /></td>
-                  <td className={tdClass}>{s.status === 'complete' ? <Link className="text-sky-800 underline" href={`/portal/devices/${device.id}/restore?snapshot=${s.id}`}>Restore from this</Link> : null}</td>
+                  <td className={tdClass}>
+                    <StatusBadge status={s.status} />
+                  </td>
+                  <td className={tdClass}>
+                    {s.status === 'complete' ? (
+                      <Link
+                        className="text-sky-800 underline"
+                        href={`/portal/devices/${device.id}/restore?snapshot=${s.id}`}
+                      >
+                        Restore from this
+                      </Link>
+                    ) : null}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -56,7 +99,9 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
       </Card>
       {ds.snapshots.length ? (
         <Card title="Contacts and calendar">
-          <p className="mb-2 text-sm text-slate-600">Your phonebook and calendar, backed up each time the handset syncs them with us.</p>
+          <p className="mb-2 text-sm text-slate-600">
+            Your phonebook and calendar, backed up each time the handset syncs them with us.
+          </p>
           <DsBackups deviceId={device.id} backups={ds.snapshots} now={ds.now} browse={false} />
         </Card>
       ) : null}
@@ -66,7 +111,9 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
             {jobs.map((j) => (
               <li key={j.id} className="flex flex-wrap items-center gap-2 py-1.5">
                 <StatusBadge status={j.status} />
-                <Link className="underline" href={`/portal/jobs/${j.id}`}>{j.kind === 'restore' ? 'Restore' : j.kind === 'backup' ? 'Backup' : j.kind}</Link>
+                <Link className="underline" href={`/portal/jobs/${j.id}`}>
+                  {j.kind === 'restore' ? 'Restore' : j.kind === 'backup' ? 'Backup' : j.kind}
+                </Link>
                 <span className="text-slate-600">{j.age}</span>
               </li>
             ))}

@@ -18,7 +18,10 @@ export default async function PortalJobPage({ params }: { params: Promise<{ id: 
   const live = await liveJob(db, job);
   return (
     <div>
-      <PageHeader title={job.kind === 'restore' ? 'Restore' : job.kind === 'backup' ? 'Backup' : 'Progress'} back={{ href: `/portal/devices/${device.id}`, label: 'My backups' }} />
+      <PageHeader
+        title={job.kind === 'restore' ? 'Restore' : job.kind === 'backup' ? 'Backup' : 'Progress'}
+        back={{ href: `/portal/devices/${device.id}`, label: 'My backups' }}
+      />
       <JobLive initial={live} deviceHref={`/portal/devices/${device.id}`} />
     </div>
   );

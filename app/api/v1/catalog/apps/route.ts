@@ -8,7 +8,8 @@ export const dynamic = 'force-dynamic';
 
 /** The app catalog: every package by application id and version. */
 export const GET = apiHandler(['admin', 'agent'], async (_req, { db }) =>
-  Response.json({ apps: await appCatalog(db) }));
+  Response.json({ apps: await appCatalog(db) }),
+);
 
 /**
  * Publishes an app package (the body, application/octet-stream) for one version,
@@ -18,7 +19,11 @@ export const GET = apiHandler(['admin', 'agent'], async (_req, { db }) =>
 export const POST = apiHandler(['admin'], async (req, ctx) => {
   const meta = parseInput(appUploadSchema, Object.fromEntries(new URL(req.url).searchParams));
   if (!/^application\/octet-stream\s*(;|$)/i.test(req.headers.get('content-type') ?? '')) {
-    return apiError(415, 'unsupported-media-type', 'Send the package itself as the body (Content-Type: application/octet-stream).');
+    return apiError(
+      415,
+      'unsupported-media-type',
+      'Send the package itself as the body (Content-Type: application/octet-stream).',
+    );
   }
   const upload = await readBytes(req, MAX_PACKAGE_BYTES);
   const row = await publishAppAs(ctx, { ...meta, bytes: upload }, `token:${ctx.tokenId}`);

@@ -15,7 +15,13 @@ type Query = { store?: string | string[]; page?: string | string[]; q?: string |
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v)?.slice(0, 100) || undefined;
 
 /** One DS backup: its contacts or its events by name, a page at a time, each with its fields. */
-export default async function DsSnapshotPage({ params, searchParams }: { params: Promise<{ id: string; snapshotId: string }>; searchParams: Promise<Query> }) {
+export default async function DsSnapshotPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string; snapshotId: string }>;
+  searchParams: Promise<Query>;
+}) {
   const viewer = await requireViewer(['agent', 'admin']);
   const { id, snapshotId } = await params;
   const q = await searchParams;
@@ -23,7 +29,11 @@ export default async function DsSnapshotPage({ params, searchParams }: { params:
   const device = await forPage(() => deviceFor(db, viewer, id));
   let d;
   try {
-    d = await dsSnapshotPageData(db, blobs, device, snapshotId, { store: one(q.store), page: Number(one(q.page) ?? 1) || 1, q: one(q.q) });
+    d = await dsSnapshotPageData(db, blobs, device, snapshotId, {
+      store: one(q.store),
+      page: Number(one(q.page) ?? 1) || 1,
+      q: one(q.q),
+    });
   } catch (err) {
     if (err instanceof DsNotFound) notFound();
     throw err;
@@ -34,22 +44,50 @@ export default async function DsSnapshotPage({ params, searchParams }: { params:
     <div className="space-y-6">
       <PageHeader
         title="Contacts and calendar backup"
-        subtitle={<>{formatTime(s.createdAt)} · <span className="font-mono">{device.devId}</span></>}
+        subtitle={
+          <>
+            {formatTime(s.createdAt)} · <span className="font-mono">{device.devId}</span>
+          </>
+        }
         back={{ href: `/devices/${device.id}`, label: device.devId }}
-        actions={<ButtonLink href={`/devices/${device.id}/ds/diff?to=${s.id}`}>Compare with the previous backup</ButtonLink>}
+        actions={
+          <ButtonLink href={`/devices/${device.id}/ds/diff?to=${s.id}`}>Compare with the previous backup</ButtonLink>
+        }
       />
       <Card title="Backup">
-        <Facts items={[
-          ['Taken', formatTime(s.createdAt)], ['Sync', s.syncType], ['Contacts', String(s.contacts)], ['Events', String(s.events)],
-          ['Size', formatBytes(s.bytes)], ['New content', formatBytes(s.newBytes)],
-        ]} />
+        <Facts
+          items={[
+            ['Taken', formatTime(s.createdAt)],
+            ['Sync', s.syncType],
+            ['Contacts', String(s.contacts)],
+            ['Events', String(s.events)],
+            ['Size', formatBytes(s.bytes)],
+            ['New content', formatBytes(s.newBytes)],
+          ]}
+        />
       </Card>
       <Card title={d.store === 'contacts' ? 'Contacts' : 'Events'}>
         <div className="space-y-4">
-          <DsBrowseControls base={base} store={d.store} counts={d.counts} q={d.q} page={d.page} pages={d.pages} total={d.total} />
-          {d.items.length
-            ? <DsItemList items={d.items} label={d.store === 'contacts' ? 'Contacts' : 'Events'} />
-            : <DsNothing>{d.q ? 'Nothing matches that name.' : d.store === 'contacts' ? 'This backup holds no contacts.' : 'This backup holds no events.'}</DsNothing>}
+          <DsBrowseControls
+            base={base}
+            store={d.store}
+            counts={d.counts}
+            q={d.q}
+            page={d.page}
+            pages={d.pages}
+            total={d.total}
+          />
+          {d.items.length ? (
+            <DsItemList items={d.items} label={d.store === 'contacts' ? 'Contacts' : 'Events'} />
+          ) : (
+            <DsNothing>
+              {d.q
+                ? 'Nothing matches that name.'
+                : d.store === 'contacts'
+                  ? 'This backup holds no contacts.'
+                  : 'This backup holds no events.'}
+            </DsNothing>
+          )}
         </div>
       </Card>
     </div>

@@ -31,21 +31,40 @@ export default async function SnapshotPage({ params }: { params: Promise<{ id: s
     ['Nodes', String(snapshot.entries)],
     ['Size', formatBytes(snapshot.bytes)],
     ['New content', formatBytes(snapshot.newBytes)],
-    ['Root hash', <span key="h" className="font-mono text-xs">{snapshot.rootHash ?? '-'}</span>],
+    [
+      'Root hash',
+      <span key="h" className="font-mono text-xs">
+        {snapshot.rootHash ?? '-'}
+      </span>,
+    ],
   ];
 
   const d = await snapshotPageData(db, blobs, device, snapshot);
 
   return (
     <div className="space-y-6">
-      <PageHeader title={title} subtitle={<span className="font-mono">{device.devId}</span>} back={back}
-        actions={d.browsable ? (
-          <>
-            {d.previous ? <ButtonLink href={`/devices/${device.id}/diff?from=${d.previous}&to=${snapshot.id}`}>Diff with previous</ButtonLink> : null}
-            <ButtonLink href={`/devices/${device.id}/restore?snapshot=${snapshot.id}`} variant="primary">Restore from this backup</ButtonLink>
-          </>
-        ) : null} />
-      <Card title="About this backup"><Facts items={facts} /></Card>
+      <PageHeader
+        title={title}
+        subtitle={<span className="font-mono">{device.devId}</span>}
+        back={back}
+        actions={
+          d.browsable ? (
+            <>
+              {d.previous ? (
+                <ButtonLink href={`/devices/${device.id}/diff?from=${d.previous}&to=${snapshot.id}`}>
+                  Diff with previous
+                </ButtonLink>
+              ) : null}
+              <ButtonLink href={`/devices/${device.id}/restore?snapshot=${snapshot.id}`} variant="primary">
+                Restore from this backup
+              </ButtonLink>
+            </>
+          ) : null
+        }
+      />
+      <Card title="About this backup">
+        <Facts items={facts} />
+      </Card>
       {d.browsable ? <SnapshotTree snapshotId={snapshot.id} groups={d.groups} /> : <ErrorNote>{d.problem}</ErrorNote>}
     </div>
   );

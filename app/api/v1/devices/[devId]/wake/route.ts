@@ -10,12 +10,18 @@ export const POST = apiHandler<{ devId: string }>(['admin', 'agent'], async (_re
   // Next hands over path segments percent-decoded already: decoding again would misread a '%' in a DevId.
   const device = await findDevice(ctx.db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
-  if (!device.pushAddress) return apiError(409, 'no-push-address', 'This device has no push address; it will be reached when it next connects.');
+  if (!device.pushAddress)
+    return apiError(
+      409,
+      'no-push-address',
+      'This device has no push address; it will be reached when it next connects.',
+    );
   try {
     const sessionId = await wakeDeviceAs(ctx, device, `token:${ctx.tokenId}`);
     return Response.json({ sessionId }, { status: 202 });
   } catch (err) {
-    if (err instanceof PushError) return apiError(502, `push-${err.code}`, `Package #0 could not be delivered: ${err.message}`);
+    if (err instanceof PushError)
+      return apiError(502, `push-${err.code}`, `Package #0 could not be delivered: ${err.message}`);
     throw err;
   }
 });

@@ -4,7 +4,8 @@ import { readNode } from '@/lib/backup/read';
 export const dynamic = 'force-dynamic';
 
 /** type/subtype[;params]: anything else a handset reported is served as plain bytes. */
-const MIME = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\r\n]*"|[a-z0-9!#$&^_.+-]+))*$/i;
+const MIME =
+  /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\r\n]*"|[a-z0-9!#$&^_.+-]+))*$/i;
 
 /**
  * One node's value as the handset gave it, with its MIME type. The type and the bytes come
@@ -19,9 +20,14 @@ export const GET = apiHandler<{ id: string }>(['admin', 'agent'], async (req, { 
   if (!raw) return apiError(400, 'invalid', 'path: give the node, e.g. ?path=./DevDetail/FwV', { path: ['required'] });
   const path = raw.startsWith('./') || raw === '.' ? raw : `./${raw.replace(/^\/+/, '')}`;
   const { entry, bytes } = await readNode(db, blobs, id, path);
-  if (entry.format === 'node') return apiError(400, 'interior-node', `${path} is an interior node: it has children, not content.`);
+  if (entry.format === 'node')
+    return apiError(400, 'interior-node', `${path} is an interior node: it has children, not content.`);
   const type = entry.type && MIME.test(entry.type) ? entry.type : 'application/octet-stream';
-  const name = path.split('/').pop()!.replace(/[^\w.-]/g, '_') || 'content';
+  const name =
+    path
+      .split('/')
+      .pop()!
+      .replace(/[^\w.-]/g, '_') || 'content';
   return new Response(bytes as Uint8Array<ArrayBuffer>, {
     headers: {
       'content-type': type,

@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 export NEXT_TELEMETRY_DISABLED=1
 bash scripts/ensure-system-deps.sh
 echo "== typecheck"; npx tsc --noEmit -p .
-echo "== lint"; npx eslint . --max-warnings 0
+echo "== lint"; npx eslint . --max-warnings 0; npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "not Prettier-formatted: npx prettier --write <files>" >&2; exit 1; }
 echo "== unit and integration"; npx vitest run
 # The data layer, the engines and the multi-process test again on PostgreSQL (a throwaway
 # cluster on 127.0.0.1 from Debian's postgresql; scripts/test-postgres.sh).

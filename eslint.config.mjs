@@ -1,6 +1,26 @@
 import nextVitals from 'eslint-config-next/core-web-vitals';
 import nextTs from 'eslint-config-next/typescript';
 
+/** What a pure protocol module may not import: Node, Next, React, the database. */
+const FRAMEWORKS = [
+  'node:*',
+  'next',
+  'next/*',
+  'react',
+  'react/*',
+  'drizzle-orm',
+  'drizzle-orm/*',
+  'better-sqlite3',
+  '@/*',
+];
+
+/** A pure module reads neither Buffer nor the environment. */
+const pureGlobals = (where) => [
+  'error',
+  { name: 'Buffer', message: `Use Uint8Array in ${where}.` },
+  { name: 'process', message: `${where} must not read the environment.` },
+];
+
 const config = [
   ...nextVitals,
   ...nextTs,
@@ -63,28 +83,13 @@ const config = [
         {
           patterns: [
             {
-              group: [
-                'node:*',
-                'next',
-                'next/*',
-                'react',
-                'react/*',
-                'drizzle-orm',
-                'drizzle-orm/*',
-                'better-sqlite3',
-                '@/*',
-                '../../*',
-              ],
+              group: [...FRAMEWORKS, '../../*'],
               message: 'lib/omadm is framework-free: it imports only itself and @noble/hashes.',
             },
           ],
         },
       ],
-      'no-restricted-globals': [
-        'error',
-        { name: 'Buffer', message: 'Use Uint8Array in lib/omadm.' },
-        { name: 'process', message: 'lib/omadm must not read the environment.' },
-      ],
+      'no-restricted-globals': pureGlobals('lib/omadm'),
     },
   },
   {
@@ -97,30 +102,13 @@ const config = [
         {
           patterns: [
             {
-              group: [
-                'node:*',
-                'next',
-                'next/*',
-                'react',
-                'react/*',
-                'drizzle-orm',
-                'drizzle-orm/*',
-                'better-sqlite3',
-                '@/*',
-                '../*',
-                '!../omadm',
-                '!../omadm/*',
-              ],
+              group: [...FRAMEWORKS, '../*', '!../omadm', '!../omadm/*'],
               message: "The DS session imports only lib/ds's pure modules, lib/omadm and @noble/hashes.",
             },
           ],
         },
       ],
-      'no-restricted-globals': [
-        'error',
-        { name: 'Buffer', message: 'Use Uint8Array in the DS session.' },
-        { name: 'process', message: 'The DS session must not read the environment.' },
-      ],
+      'no-restricted-globals': pureGlobals('the DS session'),
     },
   },
   {

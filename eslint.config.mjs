@@ -18,7 +18,7 @@ const FRAMEWORKS = [
 const pureGlobals = (where) => [
   'error',
   { name: 'Buffer', message: `Use Uint8Array in ${where}.` },
-  { name: 'process', message: `${where} must not read the environment.` },
+  { name: 'process', message: `Nothing in ${where} reads the environment.` },
 ];
 
 const config = [

@@ -414,6 +414,8 @@ export const appPackages = sqliteTable(
     version: text('version').notNull(),
     /** JSON array of "manufacturer/model" it installs on; null = any. */
     models: text('models'),
+    /** The maker whose preinstalled system app this is: never installed on another maker's handset. */
+    systemOf: text('system_of'),
     blobHash: text('blob_hash').notNull(),
     size: integer('size').notNull(),
     createdAt: createdAt(),
@@ -497,6 +499,8 @@ export const consents = sqliteTable(
     network: text('network'),
     /** The cost quoted, e.g. "about EUR 12.40 while roaming". */
     cost: text('cost'),
+    /** Why the restore asked for was started: a reason or a ticket reference. */
+    reason: text('reason'),
     at: integer('at')
       .notNull()
       .$defaultFn(() => Date.now()),

@@ -119,6 +119,11 @@ export const dmSessions = sqliteTable(
     authChange: text('auth_change'),
     /** When this session's inventory (firmware, network state) came back, and jobs could start. */
     readyAt: integer('ready_at'),
+    /**
+     * The server process that handled its last message (its heartbeat is the lease
+     * `process:<id>`): a session whose process stopped is ended and its jobs queued again.
+     */
+    processId: text('process_id'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at')
       .notNull()
@@ -713,4 +718,21 @@ export const leases = sqliteTable('leases', {
   name: text('name').primaryKey(),
   holder: text('holder').notNull(),
   expiresAt: integer('expires_at').notNull(),
+});
+
+/**
+ * The deployment's identity: what every server process and command must share, written by
+ * the first one to start (lib/core/deployment.ts). One row. The blob store (`s3` with its
+ * bucket and prefix, or `file` with its directory) and a fingerprint of the master key
+ * (an HMAC under the key, never the key): a process configured otherwise refuses to start.
+ */
+export const deployment = sqliteTable('deployment', {
+  id: integer('id').primaryKey(),
+  blobStore: text('blob_store').$type<'s3' | 'file'>().notNull(),
+  blobBucket: text('blob_bucket'),
+  blobPrefix: text('blob_prefix'),
+  blobDir: text('blob_dir'),
+  keyFingerprint: text('key_fingerprint').notNull(),
+  createdAt: createdAt(),
+  updatedAt: integer('updated_at').notNull(),
 });

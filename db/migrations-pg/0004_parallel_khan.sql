@@ -1,0 +1,1 @@
+ALTER TABLE "dm_sessions" ADD COLUMN "process_id" text COLLATE "C";

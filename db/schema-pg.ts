@@ -125,4 +125,5 @@ export const {
   contentKeys,
   blobKeys,
   leases,
+  deployment,
 } = derived;

@@ -9,11 +9,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as Session from '@/lib/server/session';
 import { startServer, type NodeHandler, type RunningServer } from '@/server';
 import { resetEnvCache } from '@/lib/core/env';
-import { resetAuthGates } from '@/lib/auth/limits';
+import { refusalCounts, resetAuthGates } from '@/lib/auth/limits';
 import { CLIENT_IP_HEADER } from '@/lib/core/client-address';
 import { createApiToken } from '@/lib/auth/tokens';
-import { createUser, WRONG_CREDENTIALS } from '@/lib/auth/users';
-import { getUserByEmail } from '@/db/queries/users';
+import { createUser, lockedMessage, WRONG_CREDENTIALS } from '@/lib/auth/users';
 import { auditEvents } from '@/db/schema';
 import { tempContext, type TempContext } from './support/as-viewer';
 import * as devicesRoute from '@/app/api/v1/devices/route';
@@ -30,7 +29,9 @@ vi.mock('@/lib/server/session', async (orig) => ({
 
 const { signInAction } = await import('@/app/(auth)/sign-in/actions');
 
-const LIMIT = 4;
+// The defaults: 20 failures per address, 5 per identity (email, token) at an address, in 10 minutes.
+const LIMIT = 20;
+const PER_ID = 5;
 let t: TempContext;
 let admin: string;
 
@@ -92,14 +93,21 @@ function get(server: RunningServer, from: string, headers: Record<string, string
 
 const bad = { authorization: 'Bearer rw_not-a-token-we-ever-issued' };
 
-function expect429(a: Answer): void {
+function expect429(a: Answer, what: 'this bad token' | 'bad tokens'): void {
   expect(a.status).toBe(429);
   expect(Number(a.headers['retry-after'])).toBeGreaterThan(590);
   expect(a.json.error?.code).toBe('rate-limited');
   expect(a.json.error?.message).toMatch(
-    /^Too many requests with a bad token from this address\. Try again in \d+ seconds\.$/,
+    new RegExp(`^Too many requests with ${what} from this address\\. Try again in \\d+ seconds\\.$`),
   );
 }
+
+const good = () => ({ authorization: `Bearer ${admin}` });
+let n = 0;
+/** A token we never issued, different each time. */
+const stranger = () => ({ authorization: `Bearer rw_stranger-${++n}-never-issued` });
+const apiRefusals = (reason: string) =>
+  refusalCounts().counts.find((c) => c.door === 'api' && c.reason === reason)?.count ?? 0;
 
 describe('API bearer tokens over HTTP', () => {
   let server: RunningServer;
@@ -110,28 +118,40 @@ describe('API bearer tokens over HTTP', () => {
     await server?.close();
   });
 
-  it('answers 429 with Retry-After after the limit of bad tokens from an address, even to a good token, and not elsewhere', async () => {
-    expect((await get(server, '127.0.0.2', { authorization: `Bearer ${admin}` })).status).toBe(200);
+  it('20 bad tokens from an address, then a good token from it works; only bad tokens are refused', async () => {
+    expect((await get(server, '127.0.0.2', good())).status).toBe(200);
     for (let i = 0; i < LIMIT; i++) {
-      const a = await get(server, '127.0.0.2', bad);
+      const a = await get(server, '127.0.0.2', stranger());
       expect(a.status).toBe(401);
       expect(a.json.error?.code).toBe('unauthorized');
     }
-    expect429(await get(server, '127.0.0.2', bad));
-    // Refused before the token is looked at: the right one too, from that address.
-    expect429(await get(server, '127.0.0.2', { authorization: `Bearer ${admin}` }));
+    // The address is over its limit: a bad token is looked up, then refused ...
+    expect429(await get(server, '127.0.0.2', stranger()), 'bad tokens');
+    expect429(await get(server, '127.0.0.2', bad), 'bad tokens');
+    // ... and a good token from the same address is never refused.
+    expect((await get(server, '127.0.0.2', good())).status).toBe(200);
     // A client cannot choose the address it is counted under.
     expect429(
       await get(server, '127.0.0.2', {
-        authorization: `Bearer ${admin}`,
+        ...stranger(),
         [CLIENT_IP_HEADER]: '203.0.113.9',
         'x-forwarded-for': '203.0.113.9',
       }),
+      'bad tokens',
     );
+    expect(apiRefusals('address')).toBe(3);
     // Another address is not affected; no token at all is not a failure.
-    expect((await get(server, '127.0.0.3', { authorization: `Bearer ${admin}` })).status).toBe(200);
+    expect((await get(server, '127.0.0.3', stranger())).status).toBe(401);
     for (let i = 0; i < LIMIT + 2; i++) expect((await get(server, '127.0.0.4', {})).status).toBe(401);
-    expect((await get(server, '127.0.0.4', { authorization: `Bearer ${admin}` })).status).toBe(200);
+    expect((await get(server, '127.0.0.4', good())).status).toBe(200);
+  });
+
+  it('refuses one bad token repeated from an address before looking it up, and nothing else from there', async () => {
+    for (let i = 0; i < PER_ID; i++) expect((await get(server, '127.0.0.6', bad)).status).toBe(401);
+    expect429(await get(server, '127.0.0.6', bad), 'this bad token');
+    expect(apiRefusals('identity')).toBe(1);
+    expect((await get(server, '127.0.0.6', stranger())).status).toBe(401);
+    expect((await get(server, '127.0.0.6', good())).status).toBe(200);
   });
 });
 
@@ -150,15 +170,14 @@ describe('behind a trusted proxy (TRUST_PROXY=1)', () => {
   });
 
   it('counts by the last X-Forwarded-For address, the one the proxy added', async () => {
-    for (let i = 0; i < LIMIT; i++)
+    for (let i = 0; i < PER_ID; i++)
       expect((await get(server, '127.0.0.5', { ...bad, 'x-forwarded-for': `10.9.9.${i}, 198.51.100.7` })).status).toBe(
         401,
       );
-    expect429(await get(server, '127.0.0.5', { ...bad, 'x-forwarded-for': '198.51.100.7' }));
-    // The proxy's own socket address is not the key: another client behind it gets in.
-    expect(
-      (await get(server, '127.0.0.5', { authorization: `Bearer ${admin}`, 'x-forwarded-for': '198.51.100.8' })).status,
-    ).toBe(200);
+    expect429(await get(server, '127.0.0.5', { ...bad, 'x-forwarded-for': '198.51.100.7' }), 'this bad token');
+    // The proxy's own socket address is not the key: the same token from another client behind it is looked at.
+    expect((await get(server, '127.0.0.5', { ...bad, 'x-forwarded-for': '198.51.100.8' })).status).toBe(401);
+    expect((await get(server, '127.0.0.5', { ...good(), 'x-forwarded-for': '198.51.100.7' })).status).toBe(200);
   });
 });
 
@@ -175,39 +194,32 @@ describe('sign-in', () => {
   const audits = async (action: string) =>
     (await t.ctx.db.select().from(auditEvents)).filter((a) => a.action === action);
 
-  it('refuses an address after its limit of failed sign-ins across accounts, without checking the password', async () => {
+  it('10 wrong passwords from one address lock the account there only: the real user signs in from another', async () => {
     from('192.0.2.10');
-    for (let i = 0; i < LIMIT; i++) {
-      const r = await signIn(`nobody${i}@rewind.test`, 'some password');
-      expect(r).toEqual({ ok: false, error: WRONG_CREDENTIALS });
-    }
-    const refused = await signIn('ada@rewind.test', 'wrong password');
-    expect(refused).toEqual({
-      ok: false,
-      error: 'Too many failed sign-ins from your network. Try again in 10 minutes.',
-    });
-    // The right password from there is refused too, and the account's own count is untouched.
-    expect((await signIn('ada@rewind.test', 'right password')).ok).toBe(false);
-    expect((await getUserByEmail(t.ctx.db, 'ada@rewind.test'))!.failedAttempts).toBe(0);
-    const limited = await audits('sign-in.rate-limited');
-    expect(limited).toHaveLength(2);
-    expect(limited[0]).toMatchObject({ actor: 'ada@rewind.test', details: JSON.stringify({ address: '192.0.2.10' }) });
-    expect(await audits('sign-in.failed')).toHaveLength(LIMIT);
-  });
-
-  it('lets another address sign in, and a success does not clear the count of its own address', async () => {
+    for (let i = 0; i < PER_ID - 1; i++)
+      expect(await signIn('ada@rewind.test', 'wrong password')).toEqual({ ok: false, error: WRONG_CREDENTIALS });
+    for (let i = PER_ID - 1; i < 10; i++)
+      expect(await signIn('ada@rewind.test', 'wrong password')).toEqual({ ok: false, error: lockedMessage(600) });
+    // From there, the right password waits for the window too (it is not even checked) ...
+    expect(await signIn('ada@rewind.test', 'right password')).toEqual({ ok: false, error: lockedMessage(600) });
+    // ... but the account is not locked: its owner signs in from another address.
     from('192.0.2.11');
     await expect(signIn('ada@rewind.test', 'right password')).rejects.toMatchObject({
       digest: expect.stringContaining('NEXT_REDIRECT'),
     });
-    for (let i = 0; i < LIMIT - 1; i++) expect((await signIn('ada@rewind.test', 'wrong password')).ok).toBe(false);
-    await expect(signIn('ada@rewind.test', 'right password')).rejects.toMatchObject({
-      digest: expect.stringContaining('NEXT_REDIRECT'),
-    });
-    expect(await signIn('eve@rewind.test', 'guess')).toEqual({ ok: false, error: WRONG_CREDENTIALS }); // the fourth failure
-    expect(await signIn('ada@rewind.test', 'right password')).toEqual({
-      ok: false,
-      error: 'Too many failed sign-ins from your network. Try again in 10 minutes.',
-    });
+    const locked = await audits('sign-in.locked');
+    expect(locked).toHaveLength(10 - PER_ID + 2);
+    expect(locked[0]).toMatchObject({ actor: 'ada@rewind.test', details: JSON.stringify({ address: '192.0.2.10' }) });
+    expect(await audits('sign-in.failed')).toHaveLength(PER_ID - 1);
+  });
+
+  it('gives an unknown email and a wrong password the same answers, lock-out included', async () => {
+    from('192.0.2.12');
+    const unknown: unknown[] = [];
+    const known: unknown[] = [];
+    for (let i = 0; i < PER_ID + 1; i++) unknown.push(await signIn('nobody@rewind.test', 'wrong password'));
+    for (let i = 0; i < PER_ID + 1; i++) known.push(await signIn('ada@rewind.test', 'wrong password'));
+    expect(unknown).toEqual(known);
+    expect(known.at(-1)).toEqual({ ok: false, error: lockedMessage(600) });
   });
 });

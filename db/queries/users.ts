@@ -23,19 +23,35 @@ export async function countUsers(db: Db): Promise<number> {
   return (await db.select({ n: count() }).from(users).limit(1))[0]?.n ?? 0;
 }
 
-export async function updateUser(db: Db, id: string, patch: Partial<Pick<UserRow, 'failedAttempts' | 'lockedUntil' | 'lastSignInAt' | 'passwordHash'>>): Promise<void> {
+export async function updateUser(
+  db: Db,
+  id: string,
+  patch: Partial<Pick<UserRow, 'failedAttempts' | 'lockedUntil' | 'lastSignInAt' | 'passwordHash'>>,
+): Promise<void> {
   await db.update(users).set(patch).where(eq(users.id, id));
 }
 
-export async function insertWebSession(db: Db, s: { id: string; userId: string; expiresAt: number }): Promise<WebSessionRow> {
+export async function insertWebSession(
+  db: Db,
+  s: { id: string; userId: string; expiresAt: number },
+): Promise<WebSessionRow> {
   return (await db.insert(webSessions).values(s).returning())[0]!;
 }
 
 /** The user of an unexpired session, by the session id (the token's hash). */
-export async function getSessionUser(db: Db, sessionId: string, now: number): Promise<{ session: WebSessionRow; user: UserRow } | undefined> {
-  return (await db.select({ session: webSessions, user: users }).from(webSessions)
-    .innerJoin(users, eq(users.id, webSessions.userId))
-    .where(and(eq(webSessions.id, sessionId), gt(webSessions.expiresAt, now))).limit(1))[0];
+export async function getSessionUser(
+  db: Db,
+  sessionId: string,
+  now: number,
+): Promise<{ session: WebSessionRow; user: UserRow } | undefined> {
+  return (
+    await db
+      .select({ session: webSessions, user: users })
+      .from(webSessions)
+      .innerJoin(users, eq(users.id, webSessions.userId))
+      .where(and(eq(webSessions.id, sessionId), gt(webSessions.expiresAt, now)))
+      .limit(1)
+  )[0];
 }
 
 export async function deleteWebSession(db: Db, sessionId: string): Promise<void> {
@@ -50,12 +66,25 @@ export async function deleteExpiredWebSessions(db: Db, now: number): Promise<num
  * A subscriber's own handsets: the subscriber id is in the where clause, so a viewer
  * only ever finds the devices that are theirs.
  */
-export async function devicesOfViewer(db: Db, viewer: { subscriberId: string | null }): Promise<Array<Pick<typeof devices.$inferSelect, 'id' | 'devId' | 'manufacturer' | 'model' | 'firmware' | 'lastSeenAt'>>> {
+export async function devicesOfViewer(
+  db: Db,
+  viewer: { subscriberId: string | null },
+): Promise<
+  Array<Pick<typeof devices.$inferSelect, 'id' | 'devId' | 'manufacturer' | 'model' | 'firmware' | 'lastSeenAt'>>
+> {
   if (!viewer.subscriberId) return [];
-  return db.select({
-    id: devices.id, devId: devices.devId, manufacturer: devices.manufacturer, model: devices.model,
-    firmware: devices.firmware, lastSeenAt: devices.lastSeenAt,
-  }).from(devices).where(eq(devices.subscriberId, viewer.subscriberId)).orderBy(asc(devices.devId));
+  return db
+    .select({
+      id: devices.id,
+      devId: devices.devId,
+      manufacturer: devices.manufacturer,
+      model: devices.model,
+      firmware: devices.firmware,
+      lastSeenAt: devices.lastSeenAt,
+    })
+    .from(devices)
+    .where(eq(devices.subscriberId, viewer.subscriberId))
+    .orderBy(asc(devices.devId));
 }
 
 /** A success: the count and any lock cleared. */
@@ -64,26 +93,37 @@ export async function recordSignIn(db: Db, id: string, now: number): Promise<voi
 }
 
 /**
- * A failure, counted atomically (two sign-ins at once both count). A lock that has run out
- * starts the count afresh; reaching `max` locks the account until `now + lockMs`.
+ * A failure, counted atomically (two sign-ins at once both count) for the users page. It
+ * locks nothing: lock-outs are per account and address (lib/auth/users.ts signIn), so that
+ * a stranger cannot lock someone else's account.
  */
-export async function recordFailedSignIn(db: Db, id: string, now: number, max: number, lockMs: number): Promise<{ failedAttempts: number; lockedUntil: number | null }> {
-  // One UPDATE: SQLite and PostgreSQL evaluate every SET expression against the row as it was.
-  const expired = sql`${users.lockedUntil} is not null and ${users.lockedUntil} <= ${now}`;
-  const next = sql`case when ${expired} then 1 else ${users.failedAttempts} + 1 end`;
-  const [row] = await db.update(users).set({
-    failedAttempts: next,
-    lockedUntil: sql`case when ${next} >= ${max} then ${now + lockMs} when ${expired} then null else ${users.lockedUntil} end`,
-  }).where(eq(users.id, id)).returning({ failedAttempts: users.failedAttempts, lockedUntil: users.lockedUntil });
+export async function recordFailedSignIn(
+  db: Db,
+  id: string,
+): Promise<{ failedAttempts: number; lockedUntil: number | null }> {
+  const [row] = await db
+    .update(users)
+    .set({ failedAttempts: sql`${users.failedAttempts} + 1` })
+    .where(eq(users.id, id))
+    .returning({ failedAttempts: users.failedAttempts, lockedUntil: users.lockedUntil });
   return row ?? { failedAttempts: 0, lockedUntil: null };
 }
 
 /** Every user for the admin list, without password hashes. */
 export async function listUsers(db: Db) {
-  return db.select({
-    id: users.id, email: users.email, role: users.role, subscriberId: users.subscriberId, failedAttempts: users.failedAttempts,
-    lockedUntil: users.lockedUntil, createdAt: users.createdAt, lastSignInAt: users.lastSignInAt,
-  }).from(users).orderBy(asc(users.email));
+  return db
+    .select({
+      id: users.id,
+      email: users.email,
+      role: users.role,
+      subscriberId: users.subscriberId,
+      failedAttempts: users.failedAttempts,
+      lockedUntil: users.lockedUntil,
+      createdAt: users.createdAt,
+      lastSignInAt: users.lastSignInAt,
+    })
+    .from(users)
+    .orderBy(asc(users.email));
 }
 
 export async function setUserRole(db: Db, id: string, role: UserRow['role']): Promise<void> {

@@ -10,44 +10,100 @@ import { z } from 'zod';
 import { authSchemeSchema, deviceSchema, provisionDeviceSchema } from '../devices/schemas';
 import { subscriberMatchSchema, subscriberSchema, subscriberSearchSchema } from '../subscribers/schemas';
 import {
-  backupProgressSchema, categorySchema, createJobSchema, diffSchema, jobSchema, manifestEntrySchema, modelProfileSchema, modelSchema,
-  profilePathsSchema, snapshotSchema,
+  backupProgressSchema,
+  categorySchema,
+  createJobSchema,
+  diffSchema,
+  jobSchema,
+  manifestEntrySchema,
+  modelProfileSchema,
+  modelSchema,
+  profilePathsSchema,
+  snapshotSchema,
 } from '../backup/schemas';
 import {
-  appPackageSchema, appUploadSchema, consentSchema, consentsQuerySchema, firmwarePackageSchema, firmwareUploadSchema, jobDetailSchema,
-  planRequestSchema, planStepSchema, restoreItemSchema, restorePlanSchema, storedPlanSchema,
+  appPackageSchema,
+  appUploadSchema,
+  consentSchema,
+  consentsQuerySchema,
+  firmwarePackageSchema,
+  firmwareUploadSchema,
+  jobDetailSchema,
+  planRequestSchema,
+  planStepSchema,
+  restoreItemSchema,
+  restorePlanSchema,
+  storedPlanSchema,
 } from '../restore/schemas';
-import { dsAccountBodySchema, dsAccountViewSchema, dsDiffSchema, dsManifestEntrySchema, dsSnapshotSchema } from '../ds/schemas';
+import {
+  dsAccountBodySchema,
+  dsAccountViewSchema,
+  dsDiffSchema,
+  dsManifestEntrySchema,
+  dsSnapshotSchema,
+} from '../ds/schemas';
 import { MAX_PACKAGE_BYTES } from '../catalog/catalog';
 
 /** Every error the API answers: `{ error: { code, message, fieldErrors? } }` (lib/server/api.ts apiError). */
 export const apiErrorSchema = z.object({
   error: z.object({
-    code: z.string(), message: z.string(),
-    fieldErrors: z.record(z.string(), z.array(z.string())).optional().describe("messages by field ('paths.2'; for imports 'ROW.column')"),
+    code: z.string(),
+    message: z.string(),
+    fieldErrors: z
+      .record(z.string(), z.array(z.string()))
+      .optional()
+      .describe("messages by field ('paths.2'; for imports 'ROW.column')"),
   }),
 });
 
 /** A CSV import refused: every bad row (code invalid-rows). */
 const importErrorSchema = z.object({
   error: apiErrorSchema.shape.error.extend({
-    rows: z.array(z.object({ row: z.int().describe('0: the file as a whole'), column: z.string().optional(), message: z.string() })),
+    rows: z.array(
+      z.object({ row: z.int().describe('0: the file as a whole'), column: z.string().optional(), message: z.string() }),
+    ),
   }),
 });
 
 /** Schemas the document names under components/schemas, so operations and the reference page can point at them. */
 const COMPONENTS: Record<string, z.ZodType> = {
-  Device: deviceSchema, ProvisionDevice: provisionDeviceSchema, Error: apiErrorSchema, Category: categorySchema, AuthScheme: authSchemeSchema,
-  Subscriber: subscriberSchema, Snapshot: snapshotSchema, ManifestEntry: manifestEntrySchema, BackupProgress: backupProgressSchema, Job: jobSchema,
-  CreateJob: createJobSchema, Model: modelSchema, ModelProfile: modelProfileSchema, Diff: diffSchema, PlanRequest: planRequestSchema,
-  PlanStep: planStepSchema, RestorePlan: restorePlanSchema, StoredPlan: storedPlanSchema, RestoreItem: restoreItemSchema, Consent: consentSchema,
-  JobDetail: jobDetailSchema, FirmwarePackage: firmwarePackageSchema, AppPackage: appPackageSchema,
-  DsSnapshot: dsSnapshotSchema, DsManifestEntry: dsManifestEntrySchema, DsDiff: dsDiffSchema, DsAccount: dsAccountViewSchema,
+  Device: deviceSchema,
+  ProvisionDevice: provisionDeviceSchema,
+  Error: apiErrorSchema,
+  Category: categorySchema,
+  AuthScheme: authSchemeSchema,
+  Subscriber: subscriberSchema,
+  Snapshot: snapshotSchema,
+  ManifestEntry: manifestEntrySchema,
+  BackupProgress: backupProgressSchema,
+  Job: jobSchema,
+  CreateJob: createJobSchema,
+  Model: modelSchema,
+  ModelProfile: modelProfileSchema,
+  Diff: diffSchema,
+  PlanRequest: planRequestSchema,
+  PlanStep: planStepSchema,
+  RestorePlan: restorePlanSchema,
+  StoredPlan: storedPlanSchema,
+  RestoreItem: restoreItemSchema,
+  Consent: consentSchema,
+  JobDetail: jobDetailSchema,
+  FirmwarePackage: firmwarePackageSchema,
+  AppPackage: appPackageSchema,
+  DsSnapshot: dsSnapshotSchema,
+  DsManifestEntry: dsManifestEntrySchema,
+  DsDiff: dsDiffSchema,
+  DsAccount: dsAccountViewSchema,
 };
 
 type Method = 'get' | 'post' | 'put' | 'delete';
 
-export interface PathParam { name: string; description?: string; example?: string; schema?: z.ZodType }
+export interface PathParam {
+  name: string;
+  description?: string;
+  example?: string;
+  schema?: z.ZodType;
+}
 
 /** An answer with a JSON body (`schema`), or with another media type described as it is (`content`). */
 export interface ApiAnswer {
@@ -74,16 +130,26 @@ export interface ApiOperation {
   errors: Record<number, string | ApiAnswer>;
 }
 
-const devIdParam: PathParam = { name: 'devId', description: 'The DM DevId (percent-encoded in the URL)', example: 'IMEI:356938035643809' };
+const devIdParam: PathParam = {
+  name: 'devId',
+  description: 'The DM DevId (percent-encoded in the URL)',
+  example: 'IMEI:356938035643809',
+};
 const idParam = (description: string): PathParam => ({ name: 'id', description });
 
 /** Every operation answers these: a missing or bad token, and too many bad tokens from one address. */
 const COMMON_ERRORS: Record<number, string | ApiAnswer> = {
   401: 'No token, or not a valid one',
   429: {
-    description: 'Too many requests with a bad or unknown token from this address (code rate-limited); refused before the token is looked at',
+    description:
+      "A bad or unknown token failed too often from this address (code rate-limited): that token again, or any bad token once the address failed too often. A valid token is never refused for other tokens' failures",
     schema: apiErrorSchema,
-    headers: { 'Retry-After': { description: 'Seconds until this address may try again', schema: { type: 'integer', minimum: 1 } } },
+    headers: {
+      'Retry-After': {
+        description: 'Seconds until a bad token from this address is looked at again',
+        schema: { type: 'integer', minimum: 1 },
+      },
+    },
   },
 };
 const ADMIN_ONLY = { 403: 'Needs the admin role' };
@@ -97,57 +163,109 @@ const SNAPSHOT_ERRORS = {
 
 const packageBody = {
   description: `The package itself, up to ${MAX_PACKAGE_BYTES / 1024 / 1024} MB`,
-  content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary', maxLength: MAX_PACKAGE_BYTES } } },
+  content: {
+    'application/octet-stream': { schema: { type: 'string', format: 'binary', maxLength: MAX_PACKAGE_BYTES } },
+  },
 };
 
-const list = <K extends string>(key: K, item: z.ZodType) => z.object({ [key]: z.array(item) } as Record<K, z.ZodArray<z.ZodType>>);
+const list = <K extends string>(key: K, item: z.ZodType) =>
+  z.object({ [key]: z.array(item) } as Record<K, z.ZodArray<z.ZodType>>);
 
 export const API_OPERATIONS: ApiOperation[] = [
   {
-    method: 'get', path: '/subscribers', summary: 'Search subscribers', tags: ['subscribers'],
-    description: 'By name, surname or email prefix (case and accents ignored), by MSISDN: digits in any usual form (+44 7700 900123, 447700900123, or the national 07700 900123) match the stored international number by its start or its end, or by IMEI prefix. Exact matches first, then numbers before names, then by name; each says what matched (`match`) and, for an IMEI or DevId, which handset (`device`).',
+    method: 'get',
+    path: '/subscribers',
+    summary: 'Search subscribers',
+    tags: ['subscribers'],
+    description:
+      'By name, surname or email prefix (case and accents ignored), by MSISDN: digits in any usual form (+44 7700 900123, 447700900123, or the national 07700 900123) match the stored international number by its start or its end, or by IMEI prefix. Exact matches first, then numbers before names, then by name; each says what matched (`match`) and, for an IMEI or DevId, which handset (`device`).',
     query: subscriberSearchSchema,
     responses: { 200: { description: 'Matches, best first', schema: list('subscribers', subscriberMatchSchema) } },
     errors: { 400: INVALID },
   },
   {
-    method: 'get', path: '/subscribers/{id}', summary: 'A subscriber and their devices', tags: ['subscribers'],
+    method: 'get',
+    path: '/subscribers/{id}',
+    summary: 'A subscriber and their devices',
+    tags: ['subscribers'],
     params: [idParam('Subscriber id')],
-    responses: { 200: { description: 'The subscriber', schema: z.object({ subscriber: subscriberSchema, devices: z.array(deviceSchema) }) } },
+    responses: {
+      200: {
+        description: 'The subscriber',
+        schema: z.object({ subscriber: subscriberSchema, devices: z.array(deviceSchema) }),
+      },
+    },
     errors: { 404: notFound('subscriber') },
   },
   {
-    method: 'delete', path: '/subscribers/{id}', summary: 'Erase a subscriber: their handsets\' records, every backup and their encryption keys', tags: ['subscribers'],
-    description: 'Refused (400) while a backup or restore of one of their handsets is under way, or while one of their snapshots is under legal hold. Content only they had can no longer be decrypted by anyone once this returns.',
+    method: 'delete',
+    path: '/subscribers/{id}',
+    summary: "Erase a subscriber: their handsets' records, every backup and their encryption keys",
+    tags: ['subscribers'],
+    description:
+      'Refused (400) while a backup or restore of one of their handsets is under way, or while one of their snapshots is under legal hold. Content only they had can no longer be decrypted by anyone once this returns.',
     params: [idParam('Subscriber id')],
-    responses: { 200: { description: 'Erased', schema: z.object({ erased: z.object({ devices: z.int(), snapshots: z.int(), keys: z.int() }) }) } },
+    responses: {
+      200: {
+        description: 'Erased',
+        schema: z.object({ erased: z.object({ devices: z.int(), snapshots: z.int(), keys: z.int() }) }),
+      },
+    },
     errors: { 400: INVALID, 404: notFound('subscriber'), ...ADMIN_ONLY },
   },
   {
-    method: 'get', path: '/devices', summary: 'List devices', tags: ['devices'],
+    method: 'get',
+    path: '/devices',
+    summary: 'List devices',
+    tags: ['devices'],
     responses: { 200: { description: 'Devices', schema: list('devices', deviceSchema) } },
     errors: {},
   },
   {
-    method: 'post', path: '/devices', summary: 'Provision a device, or several (array body)', tags: ['devices'],
+    method: 'post',
+    path: '/devices',
+    summary: 'Provision a device, or several (array body)',
+    tags: ['devices'],
     body: z.union([provisionDeviceSchema, z.array(provisionDeviceSchema)]),
     responses: { 201: { description: 'Provisioned', schema: list('devices', deviceSchema) } },
     errors: { 400: INVALID, ...ADMIN_ONLY },
   },
   {
-    method: 'post', path: '/devices/import', summary: 'Provision devices from a CSV file, all or none', tags: ['devices'],
-    description: 'A header row, then one row per device. Columns (any order): devId, manufacturer, model, msisdn, subscriber, serverId, auth, clientUser, clientPass, serverPass, and optionally firmware, pushAddress, serverAuth. msisdn and subscriber may be empty. Every row is validated first; any error refuses the whole file, naming each row (its line number; the header is row 1). Devices already known (by devId) are updated.',
+    method: 'post',
+    path: '/devices/import',
+    summary: 'Provision devices from a CSV file, all or none',
+    tags: ['devices'],
+    description:
+      'A header row, then one row per device. Columns (any order): devId, manufacturer, model, msisdn, subscriber, serverId, auth, clientUser, clientPass, serverPass, and optionally firmware, pushAddress, serverAuth. msisdn and subscriber may be empty. Every row is validated first; any error refuses the whole file, naming each row (its line number; the header is row 1). Devices already known (by devId) are updated.',
     body: {
-      content: { 'text/csv': { schema: { type: 'string' }, example: 'devId,manufacturer,model,msisdn,subscriber,serverId,auth,clientUser,clientPass,serverPass\nIMEI:356938035643809,Nimbus,N1,+44 7700 900123,Ada Lovelace,rewind,md5,ada,s3cret,srvs3cret\n' } },
+      content: {
+        'text/csv': {
+          schema: { type: 'string' },
+          example:
+            'devId,manufacturer,model,msisdn,subscriber,serverId,auth,clientUser,clientPass,serverPass\nIMEI:356938035643809,Nimbus,N1,+44 7700 900123,Ada Lovelace,rewind,md5,ada,s3cret,srvs3cret\n',
+        },
+      },
     },
-    responses: { 201: { description: 'Every row provisioned', schema: z.object({ devices: z.int(), created: z.int(), updated: z.int(), subscribersCreated: z.int() }) } },
+    responses: {
+      201: {
+        description: 'Every row provisioned',
+        schema: z.object({ devices: z.int(), created: z.int(), updated: z.int(), subscribersCreated: z.int() }),
+      },
+    },
     errors: {
-      400: { description: 'Bad rows; nothing was imported (code invalid-rows), or a body that is not UTF-8 or too large', schema: z.union([importErrorSchema, apiErrorSchema]) },
-      415: 'Not a CSV body (multipart or JSON)', ...ADMIN_ONLY,
+      400: {
+        description: 'Bad rows; nothing was imported (code invalid-rows), or a body that is not UTF-8 or too large',
+        schema: z.union([importErrorSchema, apiErrorSchema]),
+      },
+      415: 'Not a CSV body (multipart or JSON)',
+      ...ADMIN_ONLY,
     },
   },
   {
-    method: 'get', path: '/devices/{devId}', summary: 'A device, its latest snapshots and its pending jobs', tags: ['devices'],
+    method: 'get',
+    path: '/devices/{devId}',
+    summary: 'A device, its latest snapshots and its pending jobs',
+    tags: ['devices'],
     params: [devIdParam],
     responses: {
       200: {
@@ -163,197 +281,347 @@ export const API_OPERATIONS: ApiOperation[] = [
     errors: { 404: notFound('device') },
   },
   {
-    method: 'post', path: '/devices/{devId}/wake', summary: 'Send Package #0 so the handset opens a DM session now', tags: ['devices'],
+    method: 'post',
+    path: '/devices/{devId}/wake',
+    summary: 'Send Package #0 so the handset opens a DM session now',
+    tags: ['devices'],
     params: [devIdParam],
-    responses: { 202: { description: 'Sent; the session id the handset will use', schema: z.object({ sessionId: z.string() }) } },
-    errors: { 404: notFound('device'), 409: 'The device has no push address', 502: 'The push gateway refused or is unreachable' },
+    responses: {
+      202: { description: 'Sent; the session id the handset will use', schema: z.object({ sessionId: z.string() }) },
+    },
+    errors: {
+      404: notFound('device'),
+      409: 'The device has no push address',
+      502: 'The push gateway refused or is unreachable',
+    },
   },
   {
-    method: 'get', path: '/devices/{devId}/snapshots', summary: "A device's snapshots, newest first", tags: ['snapshots'],
+    method: 'get',
+    path: '/devices/{devId}/snapshots',
+    summary: "A device's snapshots, newest first",
+    tags: ['snapshots'],
     params: [devIdParam],
     responses: { 200: { description: 'Snapshots of every status', schema: list('snapshots', snapshotSchema) } },
     errors: { 404: notFound('device') },
   },
   {
-    method: 'get', path: '/devices/{devId}/jobs', summary: "A device's jobs, newest first (the last 200)", tags: ['jobs'],
+    method: 'get',
+    path: '/devices/{devId}/jobs',
+    summary: "A device's jobs, newest first (the last 200)",
+    tags: ['jobs'],
     params: [devIdParam],
     responses: { 200: { description: 'Jobs', schema: list('jobs', jobSchema) } },
     errors: { 404: notFound('device') },
   },
   {
-    method: 'get', path: '/devices/{devId}/ds-snapshots', summary: "A device's DS backups (contacts and calendar), newest first", tags: ['data sync'],
+    method: 'get',
+    path: '/devices/{devId}/ds-snapshots',
+    summary: "A device's DS backups (contacts and calendar), newest first",
+    tags: ['data sync'],
     params: [devIdParam],
     responses: { 200: { description: 'The last 500', schema: list('dsSnapshots', dsSnapshotSchema) } },
     errors: { 404: notFound('device') },
   },
   {
-    method: 'get', path: '/devices/{devId}/ds-accounts', summary: "A device's DS accounts and each store's last sync", tags: ['data sync'],
+    method: 'get',
+    path: '/devices/{devId}/ds-accounts',
+    summary: "A device's DS accounts and each store's last sync",
+    tags: ['data sync'],
     params: [devIdParam],
     responses: { 200: { description: 'Accounts', schema: list('dsAccounts', dsAccountViewSchema) } },
     errors: { 404: notFound('device') },
   },
   {
-    method: 'post', path: '/devices/{devId}/ds-accounts', summary: 'Create a DS account for the device, or reset the password of its account of that user name', tags: ['data sync'],
-    description: 'User names are unique across the server (MD5 credentials name the account only by it): one that belongs to another handset is refused.',
+    method: 'post',
+    path: '/devices/{devId}/ds-accounts',
+    summary: 'Create a DS account for the device, or reset the password of its account of that user name',
+    tags: ['data sync'],
+    description:
+      'User names are unique across the server (MD5 credentials name the account only by it): one that belongs to another handset is refused.',
     params: [devIdParam],
     body: dsAccountBodySchema,
     responses: {
       201: { description: 'Created', schema: z.object({ dsAccount: dsAccountViewSchema, created: z.literal(true) }) },
-      200: { description: 'The existing account\'s password (and auth) reset', schema: z.object({ dsAccount: dsAccountViewSchema, created: z.literal(false) }) },
+      200: {
+        description: "The existing account's password (and auth) reset",
+        schema: z.object({ dsAccount: dsAccountViewSchema, created: z.literal(false) }),
+      },
     },
     errors: { 400: 'Invalid input, or a user name another handset has', 404: notFound('device'), ...ADMIN_ONLY },
   },
   {
-    method: 'get', path: '/ds-snapshots/{id}', summary: 'A DS backup and its manifest: every contact and event', tags: ['data sync'],
+    method: 'get',
+    path: '/ds-snapshots/{id}',
+    summary: 'A DS backup and its manifest: every contact and event',
+    tags: ['data sync'],
     params: [idParam('DS snapshot id')],
-    responses: { 200: { description: 'The backup and its items', schema: z.object({ dsSnapshot: dsSnapshotSchema, entries: z.array(dsManifestEntrySchema) }) } },
+    responses: {
+      200: {
+        description: 'The backup and its items',
+        schema: z.object({ dsSnapshot: dsSnapshotSchema, entries: z.array(dsManifestEntrySchema) }),
+      },
+    },
     errors: { 404: notFound('DS snapshot') },
   },
   {
-    method: 'get', path: '/ds-snapshots/{id}/diff/{other}', summary: 'Contacts and events added, removed and changed from DS snapshot {id} (older) to {other} (newer)', tags: ['data sync'],
+    method: 'get',
+    path: '/ds-snapshots/{id}/diff/{other}',
+    summary: 'Contacts and events added, removed and changed from DS snapshot {id} (older) to {other} (newer)',
+    tags: ['data sync'],
     params: [idParam('The older DS snapshot'), { name: 'other', description: 'The newer DS snapshot' }],
     responses: { 200: { description: 'The diff', schema: dsDiffSchema } },
     errors: { 404: notFound('DS snapshot') },
   },
   {
-    method: 'get', path: '/models', summary: 'Known models and their profile paths', tags: ['profiles'],
+    method: 'get',
+    path: '/models',
+    summary: 'Known models and their profile paths',
+    tags: ['profiles'],
     responses: { 200: { description: 'Models by manufacturer and name', schema: list('models', modelSchema) } },
     errors: {},
   },
   {
-    method: 'get', path: '/models/{manufacturer}/{model}/profile', summary: 'The effective backup profile of a model (generic plus its own paths)', tags: ['profiles'],
-    params: [{ name: 'manufacturer', description: 'As the handset reports it in DevInfo/Man', example: 'Nimbus' }, { name: 'model', description: 'As in DevInfo/Mod', example: 'N1' }],
-    responses: { 200: { description: 'The profile (a model nobody described gets the generic one, known: false)', schema: modelProfileSchema } },
+    method: 'get',
+    path: '/models/{manufacturer}/{model}/profile',
+    summary: 'The effective backup profile of a model (generic plus its own paths)',
+    tags: ['profiles'],
+    params: [
+      { name: 'manufacturer', description: 'As the handset reports it in DevInfo/Man', example: 'Nimbus' },
+      { name: 'model', description: 'As in DevInfo/Mod', example: 'N1' },
+    ],
+    responses: {
+      200: {
+        description: 'The profile (a model nobody described gets the generic one, known: false)',
+        schema: modelProfileSchema,
+      },
+    },
     errors: { 400: INVALID },
   },
   {
-    method: 'put', path: '/models/{manufacturer}/{model}/profiles/{category}', summary: 'Set the DM subtrees one category covers for a model', tags: ['profiles'],
-    description: 'Replaces the model\'s paths for the category (an empty list clears them; the generic profile always applies). Each path is normalised: ./-rooted, no trailing slash, no query, no "..". The model is created when new.',
-    params: [{ name: 'manufacturer', description: 'DevInfo/Man', example: 'Nimbus' }, { name: 'model', description: 'DevInfo/Mod', example: 'N1' }, { name: 'category', schema: categorySchema }],
+    method: 'put',
+    path: '/models/{manufacturer}/{model}/profiles/{category}',
+    summary: 'Set the DM subtrees one category covers for a model',
+    tags: ['profiles'],
+    description:
+      'Replaces the model\'s paths for the category (an empty list clears them; the generic profile always applies). Each path is normalised: ./-rooted, no trailing slash, no query, no "..". The model is created when new.',
+    params: [
+      { name: 'manufacturer', description: 'DevInfo/Man', example: 'Nimbus' },
+      { name: 'model', description: 'DevInfo/Mod', example: 'N1' },
+      { name: 'category', schema: categorySchema },
+    ],
     body: profilePathsSchema,
     responses: {
       200: {
-        description: 'Set; the model\'s profile now',
-        schema: modelProfileSchema.extend({ updated: z.object({ category: categorySchema, paths: z.array(z.string()) }) }),
+        description: "Set; the model's profile now",
+        schema: modelProfileSchema.extend({
+          updated: z.object({ category: categorySchema, paths: z.array(z.string()) }),
+        }),
       },
     },
     errors: { 400: INVALID, ...ADMIN_ONLY },
   },
   {
-    method: 'get', path: '/snapshots/{id}', summary: 'A complete snapshot and its manifest', tags: ['snapshots'],
+    method: 'get',
+    path: '/snapshots/{id}',
+    summary: 'A complete snapshot and its manifest',
+    tags: ['snapshots'],
     params: [idParam('Snapshot id')],
-    responses: { 200: { description: 'The snapshot and every node it holds, by path', schema: z.object({ snapshot: snapshotSchema, entries: z.array(manifestEntrySchema) }) } },
+    responses: {
+      200: {
+        description: 'The snapshot and every node it holds, by path',
+        schema: z.object({ snapshot: snapshotSchema, entries: z.array(manifestEntrySchema) }),
+      },
+    },
     errors: SNAPSHOT_ERRORS,
   },
   {
-    method: 'get', path: '/snapshots/{id}/content', summary: "One node's value, as the handset gave it", tags: ['snapshots'],
+    method: 'get',
+    path: '/snapshots/{id}/content',
+    summary: "One node's value, as the handset gave it",
+    tags: ['snapshots'],
     params: [idParam('Snapshot id')],
     query: z.object({ path: z.string().meta({ example: './DevDetail/FwV' }) }),
     responses: {
       200: {
-        description: 'The raw bytes, with the node\'s MIME type (application/octet-stream when it has none); served as an attachment',
+        description:
+          "The raw bytes, with the node's MIME type (application/octet-stream when it has none); served as an attachment",
         headers: {
-          'Content-Length': { schema: { type: 'integer' }, description: 'set by the handler; a Next.js front may send the answer chunked instead' },
-          'X-Content-Length': { schema: { type: 'integer' }, description: 'the value\'s size in bytes, always present' },
-          ETag: { schema: { type: 'string' }, description: 'the value\'s SHA-256' },
+          'Content-Length': {
+            schema: { type: 'integer' },
+            description: 'set by the handler; a Next.js front may send the answer chunked instead',
+          },
+          'X-Content-Length': { schema: { type: 'integer' }, description: "the value's size in bytes, always present" },
+          ETag: { schema: { type: 'string' }, description: "the value's SHA-256" },
         },
-        content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } }, '*/*': { schema: { type: 'string', format: 'binary' } } },
+        content: {
+          'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+          '*/*': { schema: { type: 'string', format: 'binary' } },
+        },
       },
     },
     errors: {
       400: 'No path given, or an interior node (code interior-node)',
       404: 'No such snapshot, or no such node in it (code no-such-node)',
-      409: SNAPSHOT_ERRORS[409], 500: SNAPSHOT_ERRORS[500],
+      409: SNAPSHOT_ERRORS[409],
+      500: SNAPSHOT_ERRORS[500],
     },
   },
   {
-    method: 'get', path: '/snapshots/{id}/diff/{other}', summary: 'What changed from snapshot {id} (older) to {other} (newer)', tags: ['snapshots'],
-    params: [idParam('The older snapshot'), { name: 'other', description: 'The newer snapshot (of the same device or another)' }],
+    method: 'get',
+    path: '/snapshots/{id}/diff/{other}',
+    summary: 'What changed from snapshot {id} (older) to {other} (newer)',
+    tags: ['snapshots'],
+    params: [
+      idParam('The older snapshot'),
+      { name: 'other', description: 'The newer snapshot (of the same device or another)' },
+    ],
     responses: { 200: { description: 'The diff', schema: diffSchema } },
     errors: SNAPSHOT_ERRORS,
   },
   {
-    method: 'post', path: '/jobs', summary: 'Queue a backup, a local backup, a local restore, a DS backup or a DS restore', tags: ['jobs'],
-    description: 'A running server sends Package #0 within a second; the job runs in the DM session that follows. A backup asked for while another is queued or running joins it (created: false). Agents may queue every kind.',
+    method: 'post',
+    path: '/jobs',
+    summary: 'Queue a backup, a local backup, a local restore, a DS backup or a DS restore',
+    tags: ['jobs'],
+    description:
+      'A running server sends Package #0 within a second; the job runs in the DM session that follows. A backup asked for while another is queued or running joins it (created: false). Agents may queue every kind.',
     body: createJobSchema,
     responses: { 202: { description: 'Queued', schema: z.object({ job: jobSchema, created: z.boolean() }) } },
     errors: {
-      400: INVALID, 403: '(ds-restore) the handset is not one of the snapshot\'s subscriber (code forbidden-target)',
+      400: INVALID,
+      403: "(ds-restore) the handset is not one of the snapshot's subscriber (code forbidden-target)",
       404: 'No such device, or (local-restore) no such local backup (code no-local-backup), or (ds-restore) no such DS snapshot (code no-ds-snapshot)',
       409: 'The local backup is no longer on the handset (code local-backup-gone)',
     },
   },
   {
-    method: 'get', path: '/jobs/{id}', summary: 'A job and where it stands', tags: ['jobs'],
-    description: 'For a restore, also every item\'s outcome (seq, kind, path, op, status, code, detail), counts by status, and the consent entries of the job.',
+    method: 'get',
+    path: '/jobs/{id}',
+    summary: 'A job and where it stands',
+    tags: ['jobs'],
+    description:
+      "For a restore, also every item's outcome (seq, kind, path, op, status, code, detail), counts by status, and the consent entries of the job.",
     params: [idParam('Job id')],
     responses: { 200: { description: 'The job', schema: jobDetailSchema } },
     errors: { 404: notFound('job') },
   },
   {
-    method: 'post', path: '/jobs/{id}/retry', summary: 'Send a finished restore\'s failed items again, and only those', tags: ['restores'],
-    description: 'Failed and mismatched items go back to pending; the job is queued, the handset woken and its user asked again.',
+    method: 'post',
+    path: '/jobs/{id}/retry',
+    summary: "Send a finished restore's failed items again, and only those",
+    tags: ['restores'],
+    description:
+      'Failed and mismatched items go back to pending; the job is queued, the handset woken and its user asked again.',
     params: [idParam('A restore job id')],
     responses: { 202: { description: 'Queued again', schema: jobDetailSchema } },
-    errors: { 404: 'No such restore job', 409: 'The restore is still queued or running, or no item failed (code invalid)' },
+    errors: {
+      404: 'No such restore job',
+      409: 'The restore is still queued or running, or no item failed (code invalid)',
+    },
   },
   {
-    method: 'post', path: '/restores/plan', summary: 'Plan a restore (the dry run)', tags: ['restores'],
-    description: 'Every step (firmware through FUMO, apps through SCOMO at their recorded versions, then nodes), the bytes, the cost on the target\'s network, the exact prompt and choices its user will see, and what will not be carried and why. The plan is stored: execute it with POST /plans/{id}/execute. Agents and admins; only admins may pass allowFirmwareDowngrade.',
+    method: 'post',
+    path: '/restores/plan',
+    summary: 'Plan a restore (the dry run)',
+    tags: ['restores'],
+    description:
+      "Every step (firmware through FUMO, apps through SCOMO at their recorded versions, then nodes), the bytes, the cost on the target's network, the exact prompt and choices its user will see, and what will not be carried and why. The plan is stored: execute it with POST /plans/{id}/execute. Agents and admins; only admins may pass allowFirmwareDowngrade.",
     body: planRequestSchema,
-    responses: { 201: { description: 'Planned and stored', schema: z.object({ planId: z.string(), planHash: z.string(), plan: restorePlanSchema }) } },
+    responses: {
+      201: {
+        description: 'Planned and stored',
+        schema: z.object({ planId: z.string(), planHash: z.string(), plan: restorePlanSchema }),
+      },
+    },
     errors: {
       400: 'Invalid input (fieldErrors), or nothing in the selection can be restored (code empty)',
-      403: 'allowFirmwareDowngrade from an agent, or a target that is not a handset of the snapshot\'s subscriber',
+      403: "allowFirmwareDowngrade from an agent, or a target that is not a handset of the snapshot's subscriber",
       404: 'No such snapshot or target device',
       409: 'The snapshot is not complete (code not-complete)',
     },
   },
   {
-    method: 'get', path: '/plans/{id}', summary: 'A stored restore plan', tags: ['restores'],
+    method: 'get',
+    path: '/plans/{id}',
+    summary: 'A stored restore plan',
+    tags: ['restores'],
     params: [idParam('Plan id')],
-    responses: { 200: { description: 'The plan as it was shown, and its job once executed', schema: storedPlanSchema } },
+    responses: {
+      200: { description: 'The plan as it was shown, and its job once executed', schema: storedPlanSchema },
+    },
     errors: { 404: notFound('plan') },
   },
   {
-    method: 'post', path: '/plans/{id}/execute', summary: 'Execute a stored plan', tags: ['restores'],
-    description: 'Queues a safety backup of the target and the restore behind it; a running server sends Package #0 within a second. Follow the restore with GET /jobs/{id}. A plan runs once.',
+    method: 'post',
+    path: '/plans/{id}/execute',
+    summary: 'Execute a stored plan',
+    tags: ['restores'],
+    description:
+      'Queues a safety backup of the target and the restore behind it; a running server sends Package #0 within a second. Follow the restore with GET /jobs/{id}. A plan runs once.',
     params: [idParam('Plan id')],
     responses: { 202: { description: 'Queued', schema: z.object({ job: jobSchema, safetyBackup: jobSchema }) } },
-    errors: { 404: 'No such plan, or its target device is gone', 409: 'The plan was executed already (code already-run): make a new one' },
+    errors: {
+      404: 'No such plan, or its target device is gone',
+      409: 'The plan was executed already (code already-run): make a new one',
+    },
   },
   {
-    method: 'get', path: '/subscribers/{id}/consents', summary: 'The consent ledger of a subscriber\'s handsets, newest first', tags: ['restores', 'subscribers'],
+    method: 'get',
+    path: '/subscribers/{id}/consents',
+    summary: "The consent ledger of a subscriber's handsets, newest first",
+    tags: ['restores', 'subscribers'],
     params: [idParam('Subscriber id')],
     query: consentsQuerySchema,
     responses: { 200: { description: 'Every prompt shown and its answer', schema: list('consents', consentSchema) } },
     errors: { 400: INVALID, 404: notFound('subscriber') },
   },
   {
-    method: 'get', path: '/catalog/firmware', summary: 'The firmware catalog', tags: ['catalog'],
-    responses: { 200: { description: 'By manufacturer, model and version', schema: list('firmware', firmwarePackageSchema) } },
+    method: 'get',
+    path: '/catalog/firmware',
+    summary: 'The firmware catalog',
+    tags: ['catalog'],
+    responses: {
+      200: { description: 'By manufacturer, model and version', schema: list('firmware', firmwarePackageSchema) },
+    },
     errors: {},
   },
   {
-    method: 'post', path: '/catalog/firmware', summary: 'Publish a firmware image', tags: ['catalog'],
+    method: 'post',
+    path: '/catalog/firmware',
+    summary: 'Publish a firmware image',
+    tags: ['catalog'],
     description: 'The image is the body; the same manufacturer, model and version uploaded again replaces it.',
     query: firmwareUploadSchema,
     body: packageBody,
     responses: { 201: { description: 'Published', schema: z.object({ package: firmwarePackageSchema }) } },
-    errors: { 400: 'Invalid query, an empty body, a bad version or a body over 256 MB', 415: 'Not application/octet-stream', ...ADMIN_ONLY },
+    errors: {
+      400: 'Invalid query, an empty body, a bad version or a body over 256 MB',
+      415: 'Not application/octet-stream',
+      ...ADMIN_ONLY,
+    },
   },
   {
-    method: 'get', path: '/catalog/apps', summary: 'The app catalog', tags: ['catalog'],
+    method: 'get',
+    path: '/catalog/apps',
+    summary: 'The app catalog',
+    tags: ['catalog'],
     responses: { 200: { description: 'By application id and version', schema: list('apps', appPackageSchema) } },
     errors: {},
   },
   {
-    method: 'post', path: '/catalog/apps', summary: 'Publish an app package', tags: ['catalog'],
+    method: 'post',
+    path: '/catalog/apps',
+    summary: 'Publish an app package',
+    tags: ['catalog'],
     description: 'The package is the body; the same application id and version uploaded again replaces it.',
     query: appUploadSchema,
     body: packageBody,
     responses: { 201: { description: 'Published', schema: z.object({ package: appPackageSchema }) } },
-    errors: { 400: 'Invalid query, an empty body, a bad version or id, or a body over 256 MB', 415: 'Not application/octet-stream', ...ADMIN_ONLY },
+    errors: {
+      400: 'Invalid query, an empty body, a bad version or id, or a body over 256 MB',
+      415: 'Not application/octet-stream',
+      ...ADMIN_ONLY,
+    },
   },
 ];
 
@@ -372,7 +640,7 @@ export function answerSchema(op: ApiOperation, status: number): z.ZodType | null
   if (ok) return ok.schema ?? null;
   const e = op.errors[status] ?? COMMON_ERRORS[status];
   if (e === undefined) return undefined;
-  return typeof e === 'string' ? apiErrorSchema : e.schema ?? apiErrorSchema;
+  return typeof e === 'string' ? apiErrorSchema : (e.schema ?? apiErrorSchema);
 }
 
 // The generator ---------------------------------------------------------------------------
@@ -400,11 +668,22 @@ function tidy(node: unknown, output: boolean): unknown {
  * direction (requests as they are sent, `input`; answers as they are produced, `output`),
  * so a component appears once and the rest point at it.
  */
-function convert(io: 'input' | 'output', own: z.ZodType[]): { components: Record<string, unknown>; of: (s: z.ZodType) => unknown } {
+function convert(
+  io: 'input' | 'output',
+  own: z.ZodType[],
+): { components: Record<string, unknown>; of: (s: z.ZodType) => unknown } {
   const registry = z.registry<{ id: string }>();
   const ids = new Map<z.ZodType, string>();
-  for (const [id, s] of Object.entries(COMPONENTS)) { registry.add(s, { id }); ids.set(s, id); }
-  own.forEach((s, i) => { if (!ids.has(s)) { registry.add(s, { id: `op${i}` }); ids.set(s, `op${i}`); } });
+  for (const [id, s] of Object.entries(COMPONENTS)) {
+    registry.add(s, { id });
+    ids.set(s, id);
+  }
+  own.forEach((s, i) => {
+    if (!ids.has(s)) {
+      registry.add(s, { id: `op${i}` });
+      ids.set(s, `op${i}`);
+    }
+  });
   const { schemas } = z.toJSONSchema(registry, { io, unrepresentable: 'any', uri: (id) => `${REF}${id}` });
   const components = Object.fromEntries(Object.keys(COMPONENTS).map((id) => [id, tidy(schemas[id], io === 'output')]));
   return {
@@ -419,47 +698,94 @@ function convert(io: 'input' | 'output', own: z.ZodType[]): { components: Record
 const isZod = (b: ApiOperation['body']): b is z.ZodType => b instanceof z.ZodType;
 
 function buildDocument() {
-  const requests = API_OPERATIONS.flatMap((o) => [...(isZod(o.body) ? [o.body] : []), ...(o.query ? Object.values(o.query.shape) as z.ZodType[] : []), ...(o.params ?? []).flatMap((p) => (p.schema ? [p.schema] : []))]);
-  const answers = API_OPERATIONS.flatMap((o) => [...Object.values(o.responses), ...Object.values({ ...COMMON_ERRORS, ...o.errors })]
-    .flatMap((a) => (typeof a === 'object' && a.schema ? [a.schema] : [])));
+  const requests = API_OPERATIONS.flatMap((o) => [
+    ...(isZod(o.body) ? [o.body] : []),
+    ...(o.query ? (Object.values(o.query.shape) as z.ZodType[]) : []),
+    ...(o.params ?? []).flatMap((p) => (p.schema ? [p.schema] : [])),
+  ]);
+  const answers = API_OPERATIONS.flatMap((o) =>
+    [...Object.values(o.responses), ...Object.values({ ...COMMON_ERRORS, ...o.errors })].flatMap((a) =>
+      typeof a === 'object' && a.schema ? [a.schema] : [],
+    ),
+  );
   const req = convert('input', requests);
   const res = convert('output', [...answers, apiErrorSchema]);
   const answer = (a: string | ApiAnswer) => {
-    const { description, schema, content, headers } = typeof a === 'string' ? { description: a, schema: apiErrorSchema } as ApiAnswer : a;
-    return { description, ...(headers ? { headers } : {}), ...(schema ? { content: { 'application/json': { schema: res.of(schema) } } } : content ? { content } : {}) };
+    const { description, schema, content, headers } =
+      typeof a === 'string' ? ({ description: a, schema: apiErrorSchema } as ApiAnswer) : a;
+    return {
+      description,
+      ...(headers ? { headers } : {}),
+      ...(schema ? { content: { 'application/json': { schema: res.of(schema) } } } : content ? { content } : {}),
+    };
   };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const o of API_OPERATIONS) {
     const parameters = [
       ...(o.params ?? []).map((p) => ({
-        name: p.name, in: 'path', required: true, ...(p.description ? { description: p.description } : {}),
-        schema: p.schema ? req.of(p.schema) : { type: 'string' }, ...(p.example ? { example: p.example } : {}),
+        name: p.name,
+        in: 'path',
+        required: true,
+        ...(p.description ? { description: p.description } : {}),
+        schema: p.schema ? req.of(p.schema) : { type: 'string' },
+        ...(p.example ? { example: p.example } : {}),
       })),
       ...Object.entries(o.query?.shape ?? {}).map(([name, s]) => {
         const { description, example, ...schema } = req.of(s as z.ZodType) as Json;
-        return { name, in: 'query', required: !(s as z.ZodType).safeParse(undefined).success, ...(description ? { description } : {}), schema, ...(example ? { example } : {}) };
+        return {
+          name,
+          in: 'query',
+          required: !(s as z.ZodType).safeParse(undefined).success,
+          ...(description ? { description } : {}),
+          schema,
+          ...(example ? { example } : {}),
+        };
       }),
     ];
-    const requestBody = o.body === undefined ? undefined : isZod(o.body)
-      ? { required: true, content: { 'application/json': { schema: req.of(o.body) } } }
-      : { required: true, ...(o.body.description ? { description: o.body.description } : {}), content: o.body.content };
-    const responses = Object.fromEntries(Object.entries({ ...o.responses, ...o.errors, ...COMMON_ERRORS }).map(([status, a]) => [status, answer(a)]));
+    const requestBody =
+      o.body === undefined
+        ? undefined
+        : isZod(o.body)
+          ? { required: true, content: { 'application/json': { schema: req.of(o.body) } } }
+          : {
+              required: true,
+              ...(o.body.description ? { description: o.body.description } : {}),
+              content: o.body.content,
+            };
+    const responses = Object.fromEntries(
+      Object.entries({ ...o.responses, ...o.errors, ...COMMON_ERRORS }).map(([status, a]) => [status, answer(a)]),
+    );
     (paths[o.path] ??= {})[o.method] = {
-      summary: o.summary, ...(o.description ? { description: o.description } : {}), tags: o.tags,
-      ...(parameters.length ? { parameters } : {}), ...(requestBody ? { requestBody } : {}), responses,
+      summary: o.summary,
+      ...(o.description ? { description: o.description } : {}),
+      tags: o.tags,
+      ...(parameters.length ? { parameters } : {}),
+      ...(requestBody ? { requestBody } : {}),
+      responses,
     };
   }
   return {
     openapi: '3.1.0',
     info: {
-      title: 'Rewind API', version: '1',
-      description: 'Backup and restore for handsets managed over OMA-DM. Roles: admin may do everything; agent may read, queue jobs, and plan, execute and retry restores (admins alone publish packages and allow firmware downgrades). Errors are `{ error: { code, message, fieldErrors? } }`.',
+      title: 'Rewind API',
+      version: '1',
+      description:
+        'Backup and restore for handsets managed over OMA-DM. Roles: admin may do everything; agent may read, queue jobs, and plan, execute and retry restores (admins alone publish packages and allow firmware downgrades). Errors are `{ error: { code, message, fieldErrors? } }`.',
     },
     servers: [{ url: '/api/v1' }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Create one with `npm run rewind -- token create --role admin`.' } },
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Create one with `npm run rewind -- token create --role admin`.',
+        },
+      },
       // Requests as they are sent, answers as they are produced; a schema used both ways (Category) is the same either way.
-      schemas: { ...res.components, ...Object.fromEntries(['ProvisionDevice', 'CreateJob', 'PlanRequest'].map((id) => [id, req.components[id]])) },
+      schemas: {
+        ...res.components,
+        ...Object.fromEntries(['ProvisionDevice', 'CreateJob', 'PlanRequest'].map((id) => [id, req.components[id]])),
+      },
     },
     security: [{ bearer: [] }],
     paths,

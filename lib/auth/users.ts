@@ -12,8 +12,6 @@ import { createUserSchema, emailSchema, MAX_PASSWORD_LENGTH, type CreateUserInpu
 import { hashPassword, verifyPassword } from './password';
 import { authGate, minutesText } from './limits';
 
-export const MAX_FAILED_ATTEMPTS = 5;
-export const LOCK_MS = 15 * 60_000;
 export const WRONG_CREDENTIALS = 'The email or password is not right.';
 
 export type SafeUser = Omit<UserRow, 'passwordHash'>;
@@ -29,27 +27,32 @@ export async function createUser(db: Db, input: CreateUserInput): Promise<SafeUs
   if (!r.success) throw AppError.fromZod(r.error, r.error.issues[0]!.message);
   const u = r.data;
   if (u.subscriberId && !(await getSubscriber(db, u.subscriberId))) {
-    throw AppError.invalid(`There is no subscriber ${u.subscriberId}.`, { subscriberId: ['There is no such subscriber.'] });
+    throw AppError.invalid(`There is no subscriber ${u.subscriberId}.`, {
+      subscriberId: ['There is no such subscriber.'],
+    });
   }
   if (await getUserByEmail(db, u.email)) {
-    throw AppError.invalid(`A user with the email ${u.email} already exists.`, { email: ['A user with this email already exists.'] });
+    throw AppError.invalid(`A user with the email ${u.email} already exists.`, {
+      email: ['A user with this email already exists.'],
+    });
   }
   const passwordHash = await hashPassword(u.password);
   try {
-    return safe(await insertUser(db, { email: u.email, passwordHash, role: u.role, subscriberId: u.subscriberId ?? null }));
+    return safe(
+      await insertUser(db, { email: u.email, passwordHash, role: u.role, subscriberId: u.subscriberId ?? null }),
+    );
   } catch (err) {
     // Another process created the same email between the check and the insert.
     if (isUniqueViolation(err)) {
-      throw AppError.invalid(`A user with the email ${u.email} already exists.`, { email: ['A user with this email already exists.'] });
+      throw AppError.invalid(`A user with the email ${u.email} already exists.`, {
+        email: ['A user with this email already exists.'],
+      });
     }
     throw err;
   }
 }
 
-export type AuthResult =
-  | { ok: true; user: SafeUser }
-  | { ok: false; code: 'invalid'; error: string }
-  | { ok: false; code: 'locked'; error: string; lockedUntil: number };
+export type AuthResult = { ok: true; user: SafeUser } | { ok: false; code: 'invalid'; error: string };
 
 let dummyHash: Promise<string> | undefined;
 /** Hashed once per process: an unknown email costs the same scrypt as a known one. */
@@ -57,15 +60,11 @@ function dummy(): Promise<string> {
   return (dummyHash ??= hashPassword('not-a-real-password-for-timing'));
 }
 
-function lockedMessage(until: number): string {
-  return `Too many failed sign-ins: this account is locked until ${new Date(until).toISOString().replace('T', ' ').slice(0, 16)} UTC. Try again then.`;
-}
-
 /**
- * Checks an email and password. Five consecutive failures lock the account for 15 minutes
- * (a locked account is refused even with the right password); a success resets the count.
- * An unknown email is hashed against a dummy, so it takes as long and gets the same answer
- * as a wrong password.
+ * Checks an email and password, and nothing else: no lock-out here (signIn keeps those, per
+ * account and address, so that a stranger cannot lock someone else's account). A failure is
+ * counted on the account for the users page; a success clears that count. An unknown email
+ * is hashed against a dummy, so it takes as long and gets the same answer as a wrong password.
  */
 export async function authenticate(db: Db, email: string, password: string, now = Date.now()): Promise<AuthResult> {
   const parsedEmail = emailSchema.safeParse(email);
@@ -74,50 +73,92 @@ export async function authenticate(db: Db, email: string, password: string, now 
     await verifyPassword(password.slice(0, MAX_PASSWORD_LENGTH), await dummy());
     return { ok: false, code: 'invalid', error: WRONG_CREDENTIALS };
   }
-  if (user.lockedUntil !== null && user.lockedUntil > now) {
-    return { ok: false, code: 'locked', error: lockedMessage(user.lockedUntil), lockedUntil: user.lockedUntil };
-  }
   if (await verifyPassword(password, user.passwordHash)) {
     await recordSignIn(db, user.id, now);
     return { ok: true, user: safe({ ...user, failedAttempts: 0, lockedUntil: null, lastSignInAt: now }) };
   }
-  const after = await recordFailedSignIn(db, user.id, now, MAX_FAILED_ATTEMPTS, LOCK_MS);
-  if (after.lockedUntil !== null && after.lockedUntil > now) {
-    return { ok: false, code: 'locked', error: lockedMessage(after.lockedUntil), lockedUntil: after.lockedUntil };
-  }
+  await recordFailedSignIn(db, user.id);
   return { ok: false, code: 'invalid', error: WRONG_CREDENTIALS };
 }
 
-export type SignInResult = AuthResult | { ok: false; code: 'rate-limited'; error: string; retryAfterSeconds: number };
+export type SignInResult = AuthResult | { ok: false; code: 'locked'; error: string; retryAfterSeconds: number };
 
-export function rateLimitedMessage(retryAfterSeconds: number): string {
-  return `Too many failed sign-ins from your network. Try again in ${minutesText(retryAfterSeconds)}.`;
+/** The same words whether the email belongs to an account or not, so a lock-out reveals nothing. */
+export function lockedMessage(retryAfterSeconds: number): string {
+  return `Too many failed sign-ins for this email from your network. Try again in ${minutesText(retryAfterSeconds)}.`;
+}
+
+/** The longest a sign-in from a busy address is held back before its password is checked. */
+export const MAX_SIGN_IN_DELAY_MS = 8_000;
+
+/** How long a sign-in from an address `excess` failures past its limit waits: 250 ms, doubling, at most MAX_SIGN_IN_DELAY_MS. */
+export function signInDelayMs(excess: number): number {
+  return excess <= 0 ? 0 : Math.min(MAX_SIGN_IN_DELAY_MS, 250 * 2 ** Math.min(excess - 1, 16));
 }
 
 /**
- * A sign-in from a client address: besides each account's lock-out, an address with too
- * many failed sign-ins (AUTH_RATE_LIMIT in AUTH_RATE_WINDOW, across all the emails it
- * tried) is refused without the password being checked, so spraying many accounts from one
- * place is slow. Only wrong passwords and unknown emails count (a locked account's refusal
- * checked nothing), and a success does not clear the address's count: one good account
- * must not wipe out the failures of a spray.
+ * A sign-in from a client address. Failures count per email and address (AUTH_IDENTITY_LIMIT
+ * in AUTH_RATE_WINDOW): past that, the email is locked out from that address only, unknown
+ * emails exactly like known ones, so someone failing elsewhere (or behind the same NAT)
+ * never locks the account's owner out. An address whose sign-ins failed AUTH_RATE_LIMIT
+ * times, across all emails, is slowed down rather than refused: checking a password is
+ * not cheap enough to do before a refusal, and refusing would lock out every honest person
+ * behind that address. Each attempt from it waits a growing delay before its password is
+ * checked, which makes spraying many accounts from one place slow.
  */
-export async function signIn(db: Db, address: string, email: string, password: string, now = Date.now()): Promise<SignInResult> {
+export async function signIn(
+  db: Db,
+  address: string,
+  email: string,
+  password: string,
+  now = Date.now(),
+): Promise<SignInResult> {
   const gate = authGate('sign-in');
-  const wait = gate.refusedAddress(address);
-  if (wait !== undefined) return { ok: false, code: 'rate-limited', error: rateLimitedMessage(wait), retryAfterSeconds: wait };
+  const identity = email.trim().toLowerCase().slice(0, 254);
+  const locked = gate.refusal(address, identity);
+  if (locked?.reason === 'identity') {
+    gate.refused(locked, address, identity);
+    return {
+      ok: false,
+      code: 'locked',
+      error: lockedMessage(locked.retryAfterSeconds),
+      retryAfterSeconds: locked.retryAfterSeconds,
+    };
+  }
+  const delay = signInDelayMs(gate.addressExcess(address));
+  if (delay > 0) {
+    gate.refused({ reason: 'slowed', retryAfterSeconds: Math.ceil(delay / 1000) }, address, identity);
+    await new Promise((r) => setTimeout(r, delay));
+  }
   const r = await authenticate(db, email, password, now);
-  if (!r.ok && r.code === 'invalid') gate.failed(address);
+  if (r.ok) {
+    gate.succeeded(address, identity);
+    return r;
+  }
+  gate.failed(address, identity);
+  // The failure that reaches the limit says so at once, rather than on the next attempt.
+  const after = gate.refusal(address, identity);
+  if (after?.reason === 'identity')
+    return {
+      ok: false,
+      code: 'locked',
+      error: lockedMessage(after.retryAfterSeconds),
+      retryAfterSeconds: after.retryAfterSeconds,
+    };
   return r;
 }
 
 /**
  * signIn for the sign-in form: every outcome is audited under the email typed (the password
- * never is); a refusal for the address's failures also names the address.
+ * never is); a lock-out also names the address it holds for.
  */
 export async function attemptSignIn(db: Db, address: string, email: string, password: string): Promise<SignInResult> {
   const r = await signIn(db, address, email, password);
-  const action = r.ok ? 'sign-in' : r.code === 'locked' ? 'sign-in.locked' : r.code === 'rate-limited' ? 'sign-in.rate-limited' : 'sign-in.failed';
-  await insertAudit(db, { actor: email.trim().toLowerCase().slice(0, 254), action, ...(!r.ok && r.code === 'rate-limited' ? { details: { address } } : {}) });
+  const action = r.ok ? 'sign-in' : r.code === 'locked' ? 'sign-in.locked' : 'sign-in.failed';
+  await insertAudit(db, {
+    actor: email.trim().toLowerCase().slice(0, 254),
+    action,
+    ...(!r.ok && r.code === 'locked' ? { details: { address } } : {}),
+  });
   return r;
 }

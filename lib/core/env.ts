@@ -8,7 +8,13 @@ import path from 'node:path';
 const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** A PostgreSQL database (postgres://user:pass@host/db) instead of SQLite under DATA_DIR. */
-  DATABASE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional()),
+  DATABASE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+      .optional(),
+  ),
   /** PostgreSQL connections per process. */
   DATABASE_POOL: z.coerce.number().int().min(1).max(500).default(10),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -24,19 +30,41 @@ const schema = z.object({
   /** What a MB costs the subscriber, quoted in restore prompts: home network, roaming, currency. */
   COST_PER_MB_HOME: z.coerce.number().min(0).max(1000).default(0.01),
   COST_PER_MB_ROAMING: z.coerce.number().min(0).max(1000).default(2),
-  COST_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR').default('EUR'),
+  COST_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')
+    .default('EUR'),
   /**
    * 1: a reverse proxy in front sets X-Forwarded-For, and the client is the last address in
    * it. 0 (the default): the socket's peer is the client, and X-Forwarded-For is ignored
    * (anyone can send one).
    */
-  TRUST_PROXY: z.enum(['0', '1']).default('0').transform((v) => v === '1'),
+  TRUST_PROXY: z
+    .enum(['0', '1'])
+    .default('0')
+    .transform((v) => v === '1'),
   /** Failed authentications (sign-in, DM, DS, API token) one client address may make per window; 0: no limit. */
   AUTH_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(20),
   /** The window of AUTH_RATE_LIMIT, in seconds. */
   AUTH_RATE_WINDOW: z.coerce.number().int().min(1).max(86_400).default(600),
+  /** Failures per window for one identity at an address (DevId, DS client, email, token); unset: a quarter of AUTH_RATE_LIMIT. */
+  AUTH_IDENTITY_LIMIT: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  /** Messages per window from DevIds nobody provisioned, per address (their own budget); unset: AUTH_RATE_LIMIT. */
+  AUTH_UNKNOWN_LIMIT: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  /** Seconds before a Package #0 whose session did not come is sent again (then twice as long each time, at most an hour). */
+  WAKE_RETRY_AFTER: z.coerce.number().int().min(1).max(86_400).default(120),
+  /** Seconds after a job is created during which its Package #0 is sent again: the job's deadline for waking. */
+  WAKE_DEADLINE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(86_400),
   /** Where content goes: `s3://bucket/prefix` for an S3-compatible object store; else files under DATA_DIR/blobs. */
-  BLOB_STORE: z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 's3://bucket or s3://bucket/prefix').optional(),
+  BLOB_STORE: z
+    .string()
+    .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 's3://bucket or s3://bucket/prefix')
+    .optional(),
   /** The object store's endpoint (MinIO, Ceph, a local server); without it, AWS S3 of S3_REGION. */
   S3_ENDPOINT: z.string().url().optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),

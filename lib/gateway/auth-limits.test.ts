@@ -22,7 +22,7 @@ import { base64Encode } from '../omadm/util/bytes';
 import { UNAUTHENTICATED_KEEP } from '@/db/queries/sessions';
 import { exec, rows, value } from '@/db/sql';
 import { resetEnvCache } from '../core/env';
-import { resetAuthGates } from '../auth/limits';
+import { refusalCounts, resetAuthGates } from '../auth/limits';
 import { startTestServer, type TestServer } from '../../test/support/test-server';
 
 // 12 failures per address, 3 per address and DevId (a quarter), in 10 minutes.
@@ -129,21 +129,39 @@ function expect429(a: Answer): void {
 
 const sessionRows = async () => Number(await value(srv.ctx.db, sql`select count(*) as n from dm_sessions`));
 
+const refused = (reason: string) =>
+  refusalCounts().counts.find((c) => c.door === 'dm' && c.reason === reason)?.count ?? 0;
+
 describe('POST /dm failed-authentication limits', () => {
-  it('refuses an address after its limit of failures, before reading the body, and no other address', async () => {
+  it('gives unknown DevIds a budget of their own per address; other addresses are untouched', async () => {
     for (let i = 0; i < LIMIT; i++) {
       const a = await dmFrom('127.0.0.2', `IMEI:00000000000${String(i).padStart(4, '0')}`);
       expect(a.status, `message ${i}`).toBe(200);
       expect(hdrStatus(a)).toBe(String(StatusCode.Unauthorized));
     }
     expect429(await dmFrom('127.0.0.2', 'IMEI:999999999999999'));
-    // Not decoded: the same refusal for bytes that are no SyncML at all.
-    expect429(await post('/dm', '127.0.0.2', 'not syncml', MIME.dmXml));
+    expect(refused('unknown')).toBe(1);
+    // Nothing is refused before the body is read (valid credentials may be in it): bytes
+    // that are no SyncML get the answer such bytes get.
+    expect((await post('/dm', '127.0.0.2', 'not syncml', MIME.dmXml)).status).toBe(400);
     // Another address is not affected.
     const other = await dmFrom('127.0.0.3', 'IMEI:999999999999999');
     expect(other.status).toBe(200);
     expect(hdrStatus(other)).toBe(String(StatusCode.Unauthorized));
   });
+
+  it('30 unknown DevIds from one address, then a provisioned handset from the same address completes its session', async () => {
+    // 127.0.0.1: the virtual handset's own address, as behind a carrier NAT.
+    const answers: number[] = [];
+    for (let i = 0; i < 30; i++)
+      answers.push((await dmFrom('127.0.0.1', `IMEI:77700000000${String(i).padStart(4, '0')}`)).status);
+    expect(answers.filter((s) => s === 429)).toHaveLength(30 - LIMIT);
+    // The address has failed more than AUTH_RATE_LIMIT times: it once locked /dm for everyone there.
+    const s = await handset.connect({ initiator: 'client' });
+    expect(s.error).toBeUndefined();
+    expect(s.ok).toBe(true);
+    expect(s.statusesReceived['212']).toBe(1);
+  }, 60_000);
 
   it('refuses an address spraying a DevId without touching the database, and the handset itself still gets in', async () => {
     const before = (await getDeviceByDevId(srv.ctx.db, handset.devId))!;
@@ -151,11 +169,13 @@ describe('POST /dm failed-authentication limits', () => {
     const sessionsBefore = await sessionRows();
     const nonce = (await getDeviceByDevId(srv.ctx.db, handset.devId))!.clientNonce;
     expect(nonce).not.toBe(before.clientNonce); // each failure challenged with a new nonce
+    const identityBefore = refused('identity');
     expect429(await dmFrom('127.0.0.4', handset.devId));
+    expect(refused('identity')).toBe(identityBefore + 1);
     // The refusal wrote nothing: no session row, no new nonce for the handset.
     expect(await sessionRows()).toBe(sessionsBefore);
     expect((await getDeviceByDevId(srv.ctx.db, handset.devId))!.clientNonce).toBe(nonce);
-    // The same address may still try other DevIds (its own limit is not reached) ...
+    // The same address may still try other DevIds (its unknown budget is not spent) ...
     expect((await dmFrom('127.0.0.4', 'IMEI:111111111111111')).status).toBe(200);
     // ... and the handset, from its own address, completes a session.
     const s = await handset.connect({ initiator: 'client' });
@@ -163,16 +183,23 @@ describe('POST /dm failed-authentication limits', () => {
     expect(s.ok).toBe(true);
   }, 60_000);
 
-  it('forgets a DevId’s failures from an address once the handset authenticates there', async () => {
-    expect((await dmFrom('127.0.0.1', handset.devId)).status).toBe(200); // one failure
-    // From 127.0.0.1 too. That failure gave the device a new nonce, so the handset's first
-    // message is challenged (a second failure), and its retry succeeds: the count is reset.
+  it('lets a handset whose nonce moved on meet its challenge at an address over its limit, then refuses what fails again', async () => {
+    // 127.0.0.1 is over its address limit (the 30 unknown DevIds above). A failure as the
+    // handset from elsewhere gives the device a nonce the handset has not seen, so the
+    // handset's first message fails: it is challenged all the same, and gets in.
+    expect((await dmFrom('127.0.0.11', handset.devId)).status).toBe(200);
     const s = await handset.connect({ initiator: 'client' });
+    expect(s.error).toBeUndefined();
     expect(s.ok).toBe(true);
     expect(s.statusesReceived['401']).toBe(1);
-    for (let i = 0; i < PER_ID; i++)
-      expect((await dmFrom('127.0.0.1', handset.devId)).status, `failure ${i + 1} after the reset`).toBe(200);
+    // From that address a DevId meets its challenge once; failing again is refused there.
+    const addressBefore = refused('address');
+    expect(hdrStatus(await dmFrom('127.0.0.1', handset.devId))).toBe(String(StatusCode.Unauthorized));
     expect429(await dmFrom('127.0.0.1', handset.devId));
+    expect(refused('address')).toBe(addressBefore + 1);
+    // Let the flood test below start from a handset in step with its device.
+    resetAuthGates();
+    expect((await handset.connect({ initiator: 'client' })).ok).toBe(true);
   }, 60_000);
 });
 
@@ -208,25 +235,21 @@ async function dsFrom(from: string, source: string, pass: string | null): Promis
 }
 
 describe('POST /ds failed-authentication limits', () => {
-  it('refuses a client after its failures from an address, not its right credentials elsewhere, and resets on success', async () => {
+  it('refuses a client’s bad credentials after its failures from an address, never its right ones, and resets on success', async () => {
     for (let i = 0; i < PER_ID; i++) {
       const a = await dsFrom('127.0.0.5', 'sync-client-x', 'wrong');
       expect(a.status).toBe(200);
       expect(hdrStatus(a)).toBe('401');
     }
-    expect429(await dsFrom('127.0.0.5', 'sync-client-x', 'ada-secret'));
-    // The same account from another address, and another client from this one, get in.
-    const elsewhere = await dsFrom('127.0.0.6', 'sync-client-x', 'ada-secret');
-    expect(elsewhere.status).toBe(200);
-    expect(hdrStatus(elsewhere)).toBe('212');
-    const otherClient = await dsFrom('127.0.0.5', 'sync-client-y', 'ada-secret');
-    expect(hdrStatus(otherClient)).toBe('212');
+    expect429(await dsFrom('127.0.0.5', 'sync-client-x', 'wrong'));
+    // The right credentials are checked before a refusal, and get in from there too.
+    expect(hdrStatus(await dsFrom('127.0.0.5', 'sync-client-x', 'ada-secret'))).toBe('212');
     // A success forgets the client's failures: after fail, fail, succeed, the full allowance again.
     expect(hdrStatus(await dsFrom('127.0.0.7', 'sync-client-z', 'wrong'))).toBe('401');
     expect(hdrStatus(await dsFrom('127.0.0.7', 'sync-client-z', 'wrong'))).toBe('401');
     expect(hdrStatus(await dsFrom('127.0.0.7', 'sync-client-z', 'ada-secret'))).toBe('212');
     for (let i = 0; i < PER_ID; i++) expect(hdrStatus(await dsFrom('127.0.0.7', 'sync-client-z', 'wrong'))).toBe('401');
-    expect429(await dsFrom('127.0.0.7', 'sync-client-z', 'ada-secret'));
+    expect429(await dsFrom('127.0.0.7', 'sync-client-z', 'wrong'));
   });
 
   it('does not count the challenge a fleet behind one address meets first: a message without credentials', async () => {
@@ -234,10 +257,15 @@ describe('POST /ds failed-authentication limits', () => {
     expect(hdrStatus(await dsFrom('127.0.0.10', 'fleet-0', 'ada-secret'))).toBe('212');
   });
 
-  it('refuses an address after its limit across many clients, before reading the body', async () => {
+  it('refuses, from an address over its limit, only clients that failed there, and never right credentials', async () => {
     for (let i = 0; i < LIMIT; i++) expect(hdrStatus(await dsFrom('127.0.0.8', `spray-${i}`, 'wrong'))).toBe('401');
-    expect429(await post('/ds', '127.0.0.8', 'not syncml', MIME.dsXml));
-    expect(hdrStatus(await dsFrom('127.0.0.9', 'spray-0', 'ada-secret'))).toBe('212');
+    // A client that failed from there already is refused; one that did not meets its challenge.
+    expect429(await dsFrom('127.0.0.8', 'spray-0', 'wrong'));
+    expect(hdrStatus(await dsFrom('127.0.0.8', 'spray-new', 'wrong'))).toBe('401');
+    // Right credentials get in from the same address, sprayed client or not.
+    expect(hdrStatus(await dsFrom('127.0.0.8', 'spray-0', 'ada-secret'))).toBe('212');
+    expect(hdrStatus(await dsFrom('127.0.0.8', 'sync-client-w', 'ada-secret'))).toBe('212');
+    expect(refusalCounts().counts.find((c) => c.door === 'ds' && c.reason === 'address')?.count).toBe(1);
   });
 });
 

@@ -5,11 +5,20 @@
 import type http from 'node:http';
 import { MIME } from '../omadm/message';
 import { getContext, type AppContext } from '../core/context';
-import { authGate } from '../auth/limits';
+import { authGate, type RefusalReason } from '../auth/limits';
 import { UNKNOWN_CLIENT } from '../core/client-address';
 import { decodeSyncMl, readSyncMlBody, send, sendTooManyRequests, type SyncMlBody } from './http-body';
 import { processDmMessage } from './dm-session';
 import { InFlight } from './in-flight';
+import { dmFailed, dmRefusal } from './dm-admission';
+
+/** What a 429 says was failing too often, by the count that refused it. */
+const REFUSED: Record<RefusalReason, string> = {
+  identity: 'DM authentications for this device from this address',
+  address: 'DM authentications from this address (this device among them)',
+  unknown: 'DM messages from unknown devices at this address',
+  slowed: 'DM authentications from this address',
+};
 
 /** Largest message we accept; our MaxMsgSize tells clients to stay well below it. */
 export const DM_MAX_BODY = 4 * 1024 * 1024;
@@ -17,10 +26,13 @@ export const DM_DECODE_LIMITS = { maxBytes: DM_MAX_BODY, maxDepth: 32, maxElemen
 
 /**
  * Failed authentications (an unknown DevId, wrong credentials, a bad or replayed HMAC) are
- * counted per client address and per address and DevId (see lib/auth/limits.ts for why not
- * per DevId alone: that would let anyone lock a handset out). An address over its limit is
- * refused before its body is read; an address and DevId over theirs right after decoding,
- * before the database is touched. A handset that authenticates resets its own count.
+ * counted per address and DevId, unknown DevIds in a budget of their own per address, and
+ * every failure for the address (lib/auth/limits.ts says why, and why never per DevId
+ * alone). Nothing is refused before the body is read: the credentials are in it, and a
+ * handset with valid ones passes whatever others at its address did. Right after decoding,
+ * a message the counts would refuse is answered 429 with Retry-After unless its DevId is
+ * known and its credentials hold (dm-admission.ts), before the session's state is touched.
+ * A handset that authenticates resets its own count.
  */
 let limiter: InFlight | undefined;
 /** Messages worked on at once (DM_CONCURRENCY); the rest wait, read and decoded, for a slot. */
@@ -29,11 +41,16 @@ function working(max: number): InFlight {
   return limiter;
 }
 
-export async function handleDm(req: http.IncomingMessage, res: http.ServerResponse, client = UNKNOWN_CLIENT): Promise<void> {
-  const gate = authGate('dm');
-  const wait = gate.refusedAddress(client);
-  if (wait !== undefined) return sendTooManyRequests(req, res, wait, 'DM authentications from this address');
-  const raw = await readSyncMlBody(req, res, { name: 'DM', types: `${MIME.dmXml} or ${MIME.dmWbxml}`, maxBytes: DM_MAX_BODY });
+export async function handleDm(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  client = UNKNOWN_CLIENT,
+): Promise<void> {
+  const raw = await readSyncMlBody(req, res, {
+    name: 'DM',
+    types: `${MIME.dmXml} or ${MIME.dmWbxml}`,
+    maxBytes: DM_MAX_BODY,
+  });
   if (!raw) return;
   const ctx = getContext();
   // Bytes are read outside the slot (a slow upload holds none), decoded and worked on inside
@@ -41,15 +58,19 @@ export async function handleDm(req: http.IncomingMessage, res: http.ServerRespon
   await working(ctx.env.DM_CONCURRENCY).run(() => answerDm(ctx, req, res, client, raw));
 }
 
-async function answerDm(ctx: AppContext, req: http.IncomingMessage, res: http.ServerResponse, client: string, raw: SyncMlBody): Promise<void> {
+async function answerDm(
+  ctx: AppContext,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  client: string,
+  raw: SyncMlBody,
+): Promise<void> {
   const gate = authGate('dm');
   const got = decodeSyncMl(res, raw, { name: 'DM', limits: DM_DECODE_LIMITS });
   if (!got) return;
   const devId = got.message.hdr.source.locURI;
-  const waitDev = gate.refusedIdentity(client, devId);
-  if (waitDev !== undefined) return sendTooManyRequests(req, res, waitDev, 'DM authentications for this device from this address');
   const hmac = req.headers['x-syncml-hmac'];
-  const answer = await processDmMessage(ctx, {
+  const input = {
     message: got.message,
     rawBody: got.body,
     encoding: got.encoding,
@@ -57,9 +78,17 @@ async function answerDm(ctx: AppContext, req: http.IncomingMessage, res: http.Se
     // Answer in the family the client used: some real DM clients only speak the DS types.
     contentType: got.contentType,
     requestUrl: req.url ?? '/dm',
-    ...(typeof req.headers.host === 'string' && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(req.headers.host) ? { host: req.headers.host } : {}),
-  });
-  if (answer.auth === 'failed') gate.failed(client, devId);
+    ...(typeof req.headers.host === 'string' && /^[A-Za-z0-9.:[\]-]{1,255}$/.test(req.headers.host)
+      ? { host: req.headers.host }
+      : {}),
+  };
+  const refusal = await dmRefusal(ctx, gate, client, input);
+  if (refusal) {
+    gate.refused(refusal, client, devId);
+    return sendTooManyRequests(req, res, refusal.retryAfterSeconds, REFUSED[refusal.reason]);
+  }
+  const answer = await processDmMessage(ctx, input);
+  if (answer.auth === 'failed') await dmFailed(ctx, gate, client, devId);
   else if (answer.auth === 'ok') gate.succeeded(client, devId);
   send(res, answer.status, answer.body, answer.headers);
 }

@@ -8,7 +8,7 @@ import { MIME } from '../omadm/message';
 import { getContext } from '../core/context';
 import { log } from '../core/log';
 import { DS_MAX_MSG_SIZE } from '../ds/session';
-import { handleDsMessage } from './ds-session';
+import { dsCredentialsHold, handleDsMessage } from './ds-session';
 import { authGate } from '../auth/limits';
 import { UNKNOWN_CLIENT } from '../core/client-address';
 import { readSyncMl, send, sendTooManyRequests } from './http-body';
@@ -18,21 +18,37 @@ export const DS_MAX_BODY = DS_MAX_MSG_SIZE + 64 * 1024;
 export const DS_DECODE_LIMITS = { maxBytes: DS_MAX_BODY, maxDepth: 32, maxElements: 200_000 };
 
 /**
- * Refused credentials are counted per client address and per address and DS client (its
- * Source LocURI), as on /dm (lib/auth/limits.ts says why): over the address's limit a
- * request is refused before its body is read, over the client's right after decoding,
- * before the database is touched; accepted credentials reset the client's count.
+ * Refused credentials are counted per address and DS client (its Source LocURI) and for the
+ * address, as on /dm (lib/auth/limits.ts says why): nothing is refused before the body is
+ * read, since the credentials are in it; right after decoding, a message the counts would
+ * refuse is answered 429 unless it belongs to a session already signed in or its
+ * credentials hold (checked against the account, writing nothing); accepted credentials
+ * reset the client's count.
  */
-export async function handleDs(req: http.IncomingMessage, res: http.ServerResponse, client = UNKNOWN_CLIENT): Promise<void> {
+export async function handleDs(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  client = UNKNOWN_CLIENT,
+): Promise<void> {
   const gate = authGate('ds');
-  const wait = gate.refusedAddress(client);
-  if (wait !== undefined) return sendTooManyRequests(req, res, wait, 'DS authentications from this address');
-  const got = await readSyncMl(req, res, { name: 'DS', types: `${MIME.dsXml} or ${MIME.dsWbxml}`, maxBytes: DS_MAX_BODY, limits: DS_DECODE_LIMITS });
+  const got = await readSyncMl(req, res, {
+    name: 'DS',
+    types: `${MIME.dsXml} or ${MIME.dsWbxml}`,
+    maxBytes: DS_MAX_BODY,
+    limits: DS_DECODE_LIMITS,
+  });
   if (!got) return;
   const { message, encoding } = got;
   const source = message.hdr.source.locURI;
-  const waitClient = gate.refusedIdentity(client, source);
-  if (waitClient !== undefined) return sendTooManyRequests(req, res, waitClient, 'DS authentications for this client from this address');
+  const refusal = gate.refusal(client, source);
+  if (refusal && !(await dsCredentialsHold(getContext(), message))) {
+    gate.refused(refusal, client, source);
+    const what =
+      refusal.reason === 'identity'
+        ? 'DS authentications for this client from this address'
+        : 'DS authentications from this address (this client among them)';
+    return sendTooManyRequests(req, res, refusal.retryAfterSeconds, what);
+  }
   if (!/^SyncML\/1\.[12]$/.test(message.hdr.verProto)) {
     send(res, 400, `unsupported protocol ${message.hdr.verProto.slice(0, 40)}; this endpoint speaks SyncML/1.2 (DS)`);
     return;
@@ -40,6 +56,12 @@ export async function handleDs(req: http.IncomingMessage, res: http.ServerRespon
   const answer = await handleDsMessage(getContext(), message, encoding);
   if (answer.auth === 'failed') gate.failed(client, source);
   else if (answer.auth === 'ok') gate.succeeded(client, source);
-  if (answer.ended) log.info({ source: message.hdr.source.locURI, ok: answer.ended.ok, snapshot: answer.ended.snapshotId }, 'DS session ended');
-  send(res, 200, encodeMessage(answer.message, encoding), { 'content-type': encoding === 'wbxml' ? MIME.dsWbxml : MIME.dsXml });
+  if (answer.ended)
+    log.info(
+      { source: message.hdr.source.locURI, ok: answer.ended.ok, snapshot: answer.ended.snapshotId },
+      'DS session ended',
+    );
+  send(res, 200, encodeMessage(answer.message, encoding), {
+    'content-type': encoding === 'wbxml' ? MIME.dsWbxml : MIME.dsXml,
+  });
 }

@@ -8,8 +8,26 @@
 import type { AppContext } from '../core/context';
 import type { Encoding, SyncMLMessage } from '../omadm/message';
 import {
-  clearDsStoreItems, deleteDsItems, dsItemsByIds, dsItemsByLuids, dsItemsOf, findActiveDsSession, getDsAccount, getDsAccountByUser, getDsItem, getDsStore,
-  insertDsItem, insertDsSession, pendingDsItems, saveDsStore, unmappedDsItems, updateDsAccount, updateDsItem, updateDsSession, type DsAccountRow, type DsItemRow,
+  clearDsStoreItems,
+  deleteDsItems,
+  dsItemsByIds,
+  dsItemsByLuids,
+  dsItemsOf,
+  findActiveDsSession,
+  getDsAccount,
+  getDsAccountByUser,
+  getDsItem,
+  getDsStore,
+  insertDsItem,
+  insertDsSession,
+  pendingDsItems,
+  saveDsStore,
+  unmappedDsItems,
+  updateDsAccount,
+  updateDsItem,
+  updateDsSession,
+  type DsAccountRow,
+  type DsItemRow,
 } from '@/db/queries/ds';
 import { recordBlob } from '@/db/queries/snapshots';
 import { deviceKeyOwner } from '../backup/sealed-store';
@@ -17,8 +35,24 @@ import { DS_STATUS, type DsStoreName } from '../ds/protocol';
 import { takeDsSnapshot } from '../ds/snapshot';
 import { dsJobAwaiting } from '../ds/jobs';
 import {
-  addNewBytes, authenticate, ITEM_MARKUP, lookupPlan, nextReads, openSession, receive, refuse, respond, sendSelection, signInUser, withSendLists,
-  type DsAnswer, type DsBatch, type DsEffect, type DsLookupPlan, type DsLookups, type DsState,
+  addNewBytes,
+  authenticate,
+  ITEM_MARKUP,
+  lookupPlan,
+  nextReads,
+  openSession,
+  receive,
+  refuse,
+  respond,
+  sendSelection,
+  signInUser,
+  withSendLists,
+  type DsAnswer,
+  type DsBatch,
+  type DsEffect,
+  type DsLookupPlan,
+  type DsLookups,
+  type DsState,
 } from '../ds/session';
 
 export class DsServerError extends Error {
@@ -26,6 +60,25 @@ export class DsServerError extends Error {
     super(message);
     this.name = 'DsServerError';
   }
+}
+
+/**
+ * Whether a message proves its client, read-only (for the rate limits, before a refusal):
+ * it belongs to a session already signed in, or its credentials are accepted by the
+ * account they name. Nothing is written, not even a new nonce.
+ */
+export async function dsCredentialsHold(ctx: AppContext, msg: SyncMLMessage): Promise<boolean> {
+  const { hdr } = msg;
+  if (await findActiveDsSession(ctx.db, hdr.source.locURI, hdr.sessionId)) return true;
+  const { named, verdict } = await checkSignIn(ctx, hdr);
+  return named !== undefined && verdict.code === DS_STATUS.AuthAccepted;
+}
+
+/** The account a new session's credentials name, and the verdict on them. */
+async function checkSignIn(ctx: AppContext, hdr: SyncMLMessage['hdr']) {
+  const user = signInUser(hdr);
+  const named = user ? await getDsAccountByUser(ctx.db, user) : undefined;
+  return { named, verdict: authenticate(hdr, named) };
 }
 
 /** Answers one client message of a DS session. */
@@ -39,9 +92,7 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
   let account: DsAccountRow;
   let opened: { nextNonce?: string } | undefined;
   if (!existing) {
-    const user = signInUser(hdr);
-    const named = user ? await getDsAccountByUser(db, user) : undefined;
-    const verdict = authenticate(hdr, named);
+    const { named, verdict } = await checkSignIn(ctx, hdr);
     if (verdict.code !== DS_STATUS.AuthAccepted || !named) {
       const refused = refuse(msg, verdict);
       if (refused.nonce) await updateDsAccount(db, refused.nonce.accountId, { nonce: refused.nonce.nonce });
@@ -52,7 +103,14 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
     const jobId = await dsJobAwaiting(db, account);
     const open = openSession(hdr, account, jobId ? { jobId } : {});
     state = open.state;
-    rowId = (await insertDsSession(db, { source: hdr.source.locURI, sessionId: hdr.sessionId, accountId: account.id, state: JSON.stringify(state) })).id;
+    rowId = (
+      await insertDsSession(db, {
+        source: hdr.source.locURI,
+        sessionId: hdr.sessionId,
+        accountId: account.id,
+        state: JSON.stringify(state),
+      })
+    ).id;
     // A nonce for the next session's MD5 credentials, given with this session's acceptance.
     if (open.nextNonce) await updateDsAccount(db, account.id, { nonce: open.nextNonce });
     opened = open.nextNonce ? { nextNonce: open.nextNonce } : {};
@@ -73,7 +131,12 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
   const batch = received.pkg4 ? await readBatch(ctx, account.id, state) : undefined;
   const out = respond({ ...received, state }, encoding, batch);
 
-  const ended = received.end === 'aborted' ? { ok: false } : received.end === 'complete' ? { ok: true, ...(applied.snapshotId ? { snapshotId: applied.snapshotId } : {}) } : undefined;
+  const ended =
+    received.end === 'aborted'
+      ? { ok: false }
+      : received.end === 'complete'
+        ? { ok: true, ...(applied.snapshotId ? { snapshotId: applied.snapshotId } : {}) }
+        : undefined;
   if (!ended) await updateDsSession(db, rowId, { state: JSON.stringify(out.state) });
   else if (ended.ok) await updateDsSession(db, rowId, { status: 'complete', state: JSON.stringify(out.state) });
   return { message: out.message, ...(ended ? { ended } : {}), ...(!existing ? { auth: 'ok' as const } : {}) };
@@ -87,7 +150,9 @@ async function lookUp(ctx: AppContext, accountId: string, plan: DsLookupPlan): P
     const saved = await getDsStore(db, accountId, store);
     if (saved) out.anchors[store] = saved;
   }
-  for (const [store, need] of Object.entries(plan.items) as Array<[DsStoreName, NonNullable<DsLookupPlan['items'][DsStoreName]>]>) {
+  for (const [store, need] of Object.entries(plan.items) as Array<
+    [DsStoreName, NonNullable<DsLookupPlan['items'][DsStoreName]>]
+  >) {
     if (need.all) {
       out.items[store] = await dsItemsOf(db, accountId, store);
       continue;
@@ -106,7 +171,12 @@ async function lookUp(ctx: AppContext, accountId: string, plan: DsLookupPlan): P
 }
 
 /** The session's effects, in order. Returns the state with the content bytes that were new, and the snapshot taken. */
-async function applyEffects(ctx: AppContext, account: DsAccountRow, state: DsState, effects: readonly DsEffect[]): Promise<{ state: DsState; snapshotId?: string }> {
+async function applyEffects(
+  ctx: AppContext,
+  account: DsAccountRow,
+  state: DsState,
+  effects: readonly DsEffect[],
+): Promise<{ state: DsState; snapshotId?: string }> {
   const { db } = ctx;
   // Items inserted by this message, by the session's ref for them.
   const inserted = new Map<string, string>();
@@ -115,16 +185,24 @@ async function applyEffects(ctx: AppContext, account: DsAccountRow, state: DsSta
   let snapshotId: string | undefined;
   for (const e of effects) {
     switch (e.kind) {
-      case 'clear-store': await clearDsStoreItems(db, account.id, e.store); break;
+      case 'clear-store':
+        await clearDsStoreItems(db, account.id, e.store);
+        break;
       case 'store-content': {
         owner ??= await deviceKeyOwner(db, account.deviceId);
         const { hash, created } = await ctx.blobs.put(e.bytes, owner);
         if ((await recordBlob(db, hash, e.bytes.length)) && created) state = addNewBytes(state, e.bytes.length);
         break;
       }
-      case 'insert-item': inserted.set(e.ref, (await insertDsItem(db, { accountId: account.id, store: e.store, ...e.item })).id); break;
-      case 'update-item': await updateDsItem(db, idOf(e.id), e.patch); break;
-      case 'delete-item': await deleteDsItems(db, [idOf(e.id)]); break;
+      case 'insert-item':
+        inserted.set(e.ref, (await insertDsItem(db, { accountId: account.id, store: e.store, ...e.item })).id);
+        break;
+      case 'update-item':
+        await updateDsItem(db, idOf(e.id), e.patch);
+        break;
+      case 'delete-item':
+        await deleteDsItems(db, [idOf(e.id)]);
+        break;
       case 'settle-store': {
         // The client holds the server's changes now: deletions done, the rest no longer pending.
         await db.transaction(async (tx) => {
@@ -133,11 +211,26 @@ async function applyEffects(ctx: AppContext, account: DsAccountRow, state: DsSta
             else await updateDsItem(tx, i.id, { pending: null });
           }
         });
-        await saveDsStore(db, { accountId: account.id, store: e.store, clientAnchor: e.clientAnchor, serverAnchor: e.serverAnchor, clientUri: e.clientUri, syncedAt: e.syncedAt, lastSyncType: e.lastSyncType });
+        await saveDsStore(db, {
+          accountId: account.id,
+          store: e.store,
+          clientAnchor: e.clientAnchor,
+          serverAnchor: e.serverAnchor,
+          clientUri: e.clientUri,
+          syncedAt: e.syncedAt,
+          lastSyncType: e.lastSyncType,
+        });
         break;
       }
       case 'snapshot':
-        snapshotId = (await takeDsSnapshot(ctx, account, { syncType: e.syncType, changes: e.changes, newBytes: state.newBytes, jobId: e.jobId })).id;
+        snapshotId = (
+          await takeDsSnapshot(ctx, account, {
+            syncType: e.syncType,
+            changes: e.changes,
+            newBytes: state.newBytes,
+            jobId: e.jobId,
+          })
+        ).id;
         break;
     }
   }
@@ -145,12 +238,21 @@ async function applyEffects(ctx: AppContext, account: DsAccountRow, state: DsSta
 }
 
 /** Pkg 4's item ids per store, as `sendSelection` chose them. */
-async function sendLists(ctx: AppContext, accountId: string, selection: ReturnType<typeof sendSelection>): Promise<Partial<Record<DsStoreName, string[]>>> {
+async function sendLists(
+  ctx: AppContext,
+  accountId: string,
+  selection: ReturnType<typeof sendSelection>,
+): Promise<Partial<Record<DsStoreName, string[]>>> {
   const out: Partial<Record<DsStoreName, string[]>> = {};
-  for (const [store, which] of Object.entries(selection) as Array<[DsStoreName, NonNullable<(typeof selection)[DsStoreName]>]>) {
-    out[store] = which === 'all' || which === 'unmapped'
-      ? (await dsItemsOf(ctx.db, accountId, store)).filter((i) => which === 'all' || !i.luid).map((i) => i.id)
-      : which === 'pending' ? (await pendingDsItems(ctx.db, accountId, store)).map((i) => i.id) : [];
+  for (const [store, which] of Object.entries(selection) as Array<
+    [DsStoreName, NonNullable<(typeof selection)[DsStoreName]>]
+  >) {
+    out[store] =
+      which === 'all' || which === 'unmapped'
+        ? (await dsItemsOf(ctx.db, accountId, store)).filter((i) => which === 'all' || !i.luid).map((i) => i.id)
+        : which === 'pending'
+          ? (await pendingDsItems(ctx.db, accountId, store)).map((i) => i.id)
+          : [];
   }
   return out;
 }
@@ -164,7 +266,10 @@ async function readBatch(ctx: AppContext, accountId: string, state: DsState): Pr
     if (bytes > budget) break;
     const row = await getDsItem(ctx.db, accountId, store, id);
     const content = !row ? undefined : row.pending === 'delete' ? new Uint8Array() : await ctx.blobs.get(row.hash);
-    if (!row || !content) { out.set(id, null); continue; }
+    if (!row || !content) {
+      out.set(id, null);
+      continue;
+    }
     out.set(id, { row, content });
     bytes += row.size + ITEM_MARKUP;
   }

@@ -1,10 +1,11 @@
 import 'server-only';
+import { createHash } from 'node:crypto';
 import { getContext, type AppContext } from '@/lib/core/context';
 import { authenticateBearer, type ApiRole } from '@/lib/auth/tokens';
 import { AppError, type FieldErrors } from '@/lib/core/errors';
 import { log } from '@/lib/core/log';
 import { auditMark, countAuditSince, insertAudit } from '@/db/queries/audit';
-import { authGate } from '@/lib/auth/limits';
+import { authGate, type AuthGate, type Refusal } from '@/lib/auth/limits';
 import { clientAddressFromHeaders } from '@/lib/core/client-address';
 import type { z } from 'zod';
 
@@ -13,7 +14,13 @@ export interface ApiContext extends AppContext {
   tokenId: string;
 }
 
-export function apiError(status: number, code: string, message: string, fieldErrors?: FieldErrors, details?: Record<string, unknown>): Response {
+export function apiError(
+  status: number,
+  code: string,
+  message: string,
+  fieldErrors?: FieldErrors,
+  details?: Record<string, unknown>,
+): Response {
   return Response.json({ error: { code, message, ...(fieldErrors ? { fieldErrors } : {}), ...details } }, { status });
 }
 
@@ -28,23 +35,26 @@ export function apiHandler<P = unknown>(
 ) {
   return async (req: Request, route: { params: Promise<P> }): Promise<Response> => {
     const app = getContext();
-    // Bad or unknown tokens count per client address; over the limit the address is refused
-    // before the token is looked up (no database work for a guesser).
+    // Bad or unknown tokens count per address and token, and for the address; a good token
+    // is never refused for what other tokens from its address did (lib/auth/limits.ts). A
+    // token that already failed from here cannot have become valid, so the counts refuse it
+    // before it is looked up; any other token is looked up (one indexed read) first.
     const client = clientAddressFromHeaders(req.headers);
     const gate = authGate('api');
-    const wait = gate.refusedAddress(client);
-    if (wait !== undefined) {
-      const res = apiError(429, 'rate-limited', `Too many requests with a bad token from this address. Try again in ${wait} seconds.`);
-      res.headers.set('retry-after', String(wait));
-      return res;
-    }
     const authorization = req.headers.get('authorization');
+    // No token at all is not a failure: it meets no limit and is answered 401 below.
+    const identity = authorization ? tokenIdentity(authorization) : undefined;
+    const early = identity === undefined ? undefined : gate.refusal(client, identity);
+    if (early) return tooMany(gate, early, client);
     const token = await authenticateBearer(app.db, authorization);
     if (!token) {
-      if (authorization) gate.failed(client);
-      return apiError(401, 'unauthorized', 'A valid bearer token is required.');
+      if (identity === undefined) return apiError(401, 'unauthorized', 'A valid bearer token is required.');
+      const over = gate.addressRefusal(client);
+      gate.failed(client, identity);
+      return over ? tooMany(gate, over, client) : apiError(401, 'unauthorized', 'A valid bearer token is required.');
     }
-    if (!roles.includes(token.role)) return apiError(403, 'forbidden', `This needs one of the roles: ${roles.join(', ')}.`);
+    if (!roles.includes(token.role))
+      return apiError(403, 'forbidden', `This needs one of the roles: ${roles.join(', ')}.`);
     const mutation = req.method !== 'GET' && req.method !== 'HEAD';
     const mark = mutation ? await auditMark(app.db) : 0;
     try {
@@ -63,6 +73,23 @@ export function apiHandler<P = unknown>(
   };
 }
 
+/** What the counts know a token by: a digest, so no token is kept in memory. */
+function tokenIdentity(authorization: string): string {
+  return createHash('sha256').update(authorization).digest('base64url').slice(0, 22);
+}
+
+function tooMany(gate: AuthGate, r: Refusal, client: string): Response {
+  gate.refused(r, client);
+  const what = r.reason === 'identity' ? 'this bad token' : 'bad tokens';
+  const res = apiError(
+    429,
+    'rate-limited',
+    `Too many requests with ${what} from this address. Try again in ${r.retryAfterSeconds} seconds.`,
+  );
+  res.headers.set('retry-after', String(r.retryAfterSeconds));
+  return res;
+}
+
 /**
  * Every successful API request that changes something leaves an audit entry: the route or
  * the domain code writes it with the details; when neither did, the request itself is
@@ -70,7 +97,11 @@ export function apiHandler<P = unknown>(
  */
 async function ensureAudited(app: AppContext, actor: string, mark: number, req: Request): Promise<void> {
   if ((await countAuditSince(app.db, actor, mark)) > 0) return;
-  await insertAudit(app.db, { actor, action: 'api.request', details: { method: req.method, path: new URL(req.url).pathname } });
+  await insertAudit(app.db, {
+    actor,
+    action: 'api.request',
+    details: { method: req.method, path: new URL(req.url).pathname },
+  });
 }
 
 /** Validates input (a body or query) against a schema; a mismatch is a 400 naming each field ('paths.2'). */

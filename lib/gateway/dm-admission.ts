@@ -1,0 +1,69 @@
+/**
+ * Whether the failed-authentication limits refuse a decoded /dm message, and what its
+ * failure counts under. The rule (lib/auth/limits.ts): a handset that presents valid
+ * credentials is never refused because of what others at its address did. So nothing is
+ * refused before the message is read (its credentials are inside it), and a message the
+ * counts would refuse from a known DevId has its credentials checked first, against the
+ * device's row, without touching anything: no session row, no new nonce.
+ */
+import type { AppContext } from '../core/context';
+import type { AuthGate, Refusal } from '../auth/limits';
+import { getDeviceByDevId } from '@/db/queries/devices';
+import { findActiveSession } from '@/db/queries/sessions';
+import { newServerSession, receive } from '../omadm/session/server';
+import { deviceAuth, SERVER_MAX_MSG_SIZE, SERVER_MAX_OBJ_SIZE, type DmInput } from './dm-session';
+
+/**
+ * The refusal for this message, or undefined when it may go on. In the common case (no
+ * count near its limit) this reads nothing; otherwise it reads the device, and when the
+ * device is known, checks its credentials before refusing: valid ones always pass.
+ */
+export async function dmRefusal(
+  ctx: AppContext,
+  gate: AuthGate,
+  client: string,
+  input: DmInput,
+): Promise<Refusal | undefined> {
+  const devId = input.message.hdr.source.locURI;
+  const refusal = gate.refusal(client, devId);
+  const unknown = gate.unknownRefusal(client);
+  if (!refusal && !unknown) return undefined;
+  const device = await getDeviceByDevId(ctx.db, devId);
+  // Nobody provisioned this DevId: no credential of it can be valid, and it spends the
+  // unknown DevIds' budget, never a provisioned handset's.
+  if (!device) return unknown;
+  if (!refusal || (await credentialsHold(ctx, device, input))) return undefined;
+  return refusal;
+}
+
+/** Counts a message whose authentication failed: under its DevId when known, else in the unknown DevIds' budget. */
+export async function dmFailed(ctx: AppContext, gate: AuthGate, client: string, devId: string): Promise<void> {
+  gate.failed(client, (await getDeviceByDevId(ctx.db, devId)) ? devId : undefined);
+}
+
+type Device = NonNullable<Awaited<ReturnType<typeof getDeviceByDevId>>>;
+
+/**
+ * Whether the message proves the device: a message of a session that authenticated already
+ * (MD5 and basic prove themselves once per session, HMAC every message), or credentials the
+ * engine accepts. The engine's own check runs on a throwaway session, so nothing of it is
+ * kept and the device's nonce stays as it is.
+ */
+async function credentialsHold(ctx: AppContext, device: Device, input: DmInput): Promise<boolean> {
+  const { hdr } = input.message;
+  if (device.clientAuth !== 'hmac') {
+    const existing = await findActiveSession(ctx.db, device.id, hdr.sessionId);
+    if (existing && (JSON.parse(existing.state) as { authenticated?: unknown }).authenticated === true) return true;
+  }
+  const probe = newServerSession(
+    { serverId: device.serverId, maxMsgSize: SERVER_MAX_MSG_SIZE, maxObjSize: SERVER_MAX_OBJ_SIZE },
+    { devId: hdr.source.locURI, sessionId: hdr.sessionId, encoding: input.encoding },
+  );
+  const r = receive(
+    probe,
+    { message: input.message, rawBody: input.rawBody, hmacHeader: input.hmacHeader },
+    deviceAuth(device),
+    Date.now(),
+  );
+  return r.events.some((e) => e.type === 'authenticated');
+}

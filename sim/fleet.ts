@@ -24,7 +24,12 @@ export interface FleetOptions {
   devices: number;
   stateDir: string;
   encoding?: 'xml' | 'wbxml' | 'mixed';
+  /** Both directions' scheme (default md5); `clientAuth` and `serverAuth` each win for their own. */
   auth?: AuthScheme;
+  /** How the handsets prove themselves to the server (DMAcc AppAuth, client side). */
+  clientAuth?: AuthScheme;
+  /** How the handsets check the server (DMAcc AppAuth, server side). */
+  serverAuth?: AuthScheme;
   concurrency?: number;
   /** true (default): one session per handset. false: schedule + Package #0 until `signal` aborts. */
   once?: boolean;
@@ -108,8 +113,8 @@ export function openFleet(opts: FleetOptions): VirtualHandset[] {
     const gen: GenerateOptions = {
       serverUri: opts.server,
       encoding,
-      clientScheme: opts.auth ?? 'md5',
-      serverScheme: opts.auth ?? 'md5',
+      clientScheme: opts.clientAuth ?? opts.auth ?? 'md5',
+      serverScheme: opts.serverAuth ?? opts.auth ?? 'md5',
       mediaScale: opts.mediaScale ?? 0.1,
       ...(opts.serverId !== undefined ? { serverId: opts.serverId } : {}),
     };

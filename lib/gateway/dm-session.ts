@@ -5,12 +5,13 @@
  * restart (or another server process) can take the next message.
  */
 import type { AppContext } from '../core/context';
-import { getDeviceByDevId, updateDeviceAfterMessage, type DeviceRow } from '@/db/queries/devices';
+import { getDeviceByDevId, updateDevice, updateDeviceAfterMessage, type DeviceRow } from '@/db/queries/devices';
+import { recordAuthChange } from '@/db/queries/session-history';
 import { findActiveSession, findSession, insertSession, saveSession } from '@/db/queries/sessions';
 import { encodeMessage } from '../omadm/codec/index';
 import type { Encoding, SyncMLMessage } from '../omadm/message';
 import { MIME } from '../omadm/message';
-import type { Secret } from '../omadm/auth';
+import type { AuthScheme, Secret } from '../omadm/auth';
 import { newNonce } from '../omadm/auth';
 import {
   abortSession,
@@ -28,6 +29,7 @@ import { log } from '../core/log';
 import { handleSessionEvents, workForNewSession } from './dm-work';
 import { storageFull } from '../jobs/storage';
 import { decodeState, encodeState, storeValues } from './session-state';
+import { followRequestedScheme, startingServerScheme } from './server-auth';
 
 export interface DmInput {
   message: SyncMLMessage;
@@ -52,7 +54,8 @@ export interface DmAnswer {
 export const SERVER_MAX_MSG_SIZE = 512 * 1024;
 export const SERVER_MAX_OBJ_SIZE = 16 * 1024 * 1024;
 
-export function deviceAuth(d: DeviceRow): DeviceAuth {
+/** The account's credentials; with `minServer`, the server's scheme raised to that minimum (DM_MIN_SERVER_AUTH). */
+export function deviceAuth(d: DeviceRow, minServer?: AuthScheme): DeviceAuth {
   const client: Secret = {
     user: d.clientUser,
     derived: d.clientDerived,
@@ -66,7 +69,7 @@ export function deviceAuth(d: DeviceRow): DeviceAuth {
   return {
     clientScheme: d.clientAuth,
     client,
-    serverScheme: d.serverAuth,
+    serverScheme: minServer ? startingServerScheme(d.serverAuth, minServer) : d.serverAuth,
     server,
     clientNonce: d.clientNonce,
     serverNonce: d.serverNonce,
@@ -103,7 +106,7 @@ async function storageFullAnswer(ctx: AppContext, input: DmInput): Promise<DmAns
   const contentType = replyType(input.encoding, input.contentType);
   const device = await getDeviceByDevId(ctx.db, input.message.hdr.source.locURI);
   if (!device) return undefined;
-  const auth = deviceAuth(device);
+  const auth = deviceAuth(device, ctx.env.DM_MIN_SERVER_AUTH);
   const existing = await findActiveSession(ctx.db, device.id, input.message.hdr.sessionId);
   const received = receive(
     await sessionState(ctx, device, input, existing),
@@ -159,7 +162,7 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
   }
 
   const now = Date.now();
-  const auth = deviceAuth(device);
+  const auth = deviceAuth(device, ctx.env.DM_MIN_SERVER_AUTH);
   const existing = await findActiveSession(db, device.id, message.hdr.sessionId);
   if (!existing && isLateStatuses(message) && (await findSession(db, device.id, message.hdr.sessionId, 'complete'))) {
     // Statuses for our last message of a session that is already over: nothing to answer.
@@ -172,6 +175,21 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
   const nonces = { ...(received.authUpdate ?? {}) };
   if (nonces.clientNonce !== undefined) auth.clientNonce = nonces.clientNonce;
   if (nonces.serverNonce !== undefined) auth.serverNonce = nonces.serverNonce;
+  // The handset checks us with another scheme than ours (its Chal said which): follow it,
+  // and keep it on the account so the next session starts with it, or end the session.
+  const asked = received.authUpdate?.serverScheme;
+  const scheme = asked && followRequestedScheme(device, auth.serverScheme, asked, ctx.env.DM_MIN_SERVER_AUTH);
+  if (asked && scheme) {
+    const fields = { devId, sessionId: message.hdr.sessionId, from: auth.serverScheme, asked };
+    if (scheme.follow) {
+      log.info(fields, scheme.change);
+      auth.serverScheme = asked;
+    } else {
+      log.warn(fields, scheme.reason);
+      state = abortSession(state, 'server-auth-refused');
+    }
+  }
+  const refusal = scheme && !scheme.follow ? scheme.reason : undefined;
 
   const sessionRowId =
     existing?.id ??
@@ -194,7 +212,12 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
   // respond() and enqueueWork() copy the state they are given, so `state` is still the
   // state before the answer: no copy of our own (encoding it twice per message showed).
   let out = respond(state, auth);
-  if (out.events.length) {
+  if (out.done && out.state.endReason !== 'complete') {
+    // An abort (a refused scheme, too many messages) is an end nothing can follow: its events
+    // go to the domain together, so no job starts, to be cut off at once, in a session that
+    // is over (one would read the Gets it never got to send as answered by nothing).
+    await handleSessionEvents(ctx, device, sessionRowId, out.events, now, opts);
+  } else if (out.events.length) {
     const ends = out.events.filter((e) => e.type === 'session-end');
     const first = out.events.filter((e) => e.type !== 'session-end');
     const late = first.length ? await handleSessionEvents(ctx, device, sessionRowId, first, now, opts) : [];
@@ -224,10 +247,15 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
       // A finished session's state is never read again, and it holds values read from the
       // handset: only the blob store (encrypted) keeps content at rest.
       state: out.done ? '{}' : encoded.json,
-      status: out.done ? 'complete' : 'active',
+      status: out.done ? (refusal ? 'failed' : 'complete') : 'active',
       bytesIn: input.rawBody.length,
       bytesOut: body.length,
+      ...(refusal ? { error: refusal } : {}),
     });
+    if (scheme?.follow) {
+      await recordAuthChange(tx, sessionRowId, scheme.change);
+      await updateDevice(tx, device.id, { serverAuth: auth.serverScheme });
+    }
     await updateDeviceAfterMessage(tx, device.id, {
       // Seen: only a handset that has proved who it is in this session.
       ...(state.authenticated ? { lastSeenAt: now, encoding } : {}),

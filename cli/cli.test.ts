@@ -17,7 +17,8 @@ import { FileBlobStore } from '@/lib/backup/blob-store';
 import { AFTER, BEFORE, RINGTONE, seedSnapshot } from '@/test/support/fixtures';
 import { openFleet } from '@/sim/fleet';
 import type { VirtualHandset } from '@/sim/handset';
-import { describeVirtualModels, provisionFleet } from '@/sim/provision';
+import { describeVirtualModels, provisionInput } from '@/sim/provision';
+import { provisionDevice } from '@/lib/devices/devices';
 import { startTestServer, type TestServer } from '@/test/support/test-server';
 import { startWakeDispatcher } from '@/lib/jobs/wake-dispatcher';
 import { databaseEnv, testDb } from '@/test/support/db';
@@ -110,6 +111,43 @@ describe('devices', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`device ${ADA} provisioned`);
     expect((await getDeviceByDevId(db, ADA))?.model).toBe('N1');
+  });
+
+  it('device add takes a scheme each way, and device show prints them with the sessions', async () => {
+    const dev = 'IMEI:356938035643810';
+    const base = [
+      'device',
+      'add',
+      '--dev-id',
+      dev,
+      '--manufacturer',
+      'Nimbus',
+      '--model',
+      'N1',
+      '--server-id',
+      'rewind',
+    ];
+    const creds = ['--client-user', 'eve', '--client-pass', 'p', '--server-pass', 's'];
+    const add = await rewind([...base, '--client-auth', 'basic', '--server-auth', 'md5', ...creds]);
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    expect(await getDeviceByDevId(db, dev)).toMatchObject({ clientAuth: 'basic', serverAuth: 'md5' });
+    // --auth sets both; --server-auth wins for its own direction.
+    expect((await rewind([...base, '--auth', 'hmac', '--server-auth', 'md5', ...creds])).code).toBe(0);
+    expect(await getDeviceByDevId(db, dev)).toMatchObject({ clientAuth: 'hmac', serverAuth: 'md5' });
+
+    const show = await rewind(['device', 'show', dev]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/client auth\s+hmac/);
+    expect(show.stdout).toMatch(/server auth\s+md5/);
+    expect(show.stdout).toContain('no DM sessions yet');
+    const json = JSON.parse((await rewind(['device', 'show', dev, '--json'])).stdout) as {
+      device: Record<string, unknown>;
+      sessions: unknown[];
+    };
+    expect(json.device).toMatchObject({ devId: dev, clientAuth: 'hmac', serverAuth: 'md5' });
+    expect(json.device).not.toHaveProperty('serverPassword');
+    expect(json.sessions).toEqual([]);
   });
 
   it('device import provisions every row of a good file', async () => {
@@ -227,6 +265,27 @@ describe.concurrent('bad arguments', () => {
       'a bad local target',
       ['local-backup', ADA, '--target', 'cloud'],
       /^rewind local-backup: --target must be device or smartcard$/,
+    ],
+    ['a bad scheme', ['device', 'add', '--auth', 'rsa'], /^rewind device add: --auth must be basic, md5 or hmac$/],
+    [
+      'a bad client scheme',
+      ['device', 'add', '--auth', 'md5', '--client-auth', 'x509'],
+      /^rewind device add: --client-auth must be basic, md5 or hmac$/,
+    ],
+    [
+      'a bad server scheme',
+      ['device', 'add', '--client-auth', 'basic', '--server-auth', 'none'],
+      /^rewind device add: --server-auth must be basic, md5 or hmac$/,
+    ],
+    [
+      'no scheme',
+      ['device', 'add', '--server-auth', 'md5'],
+      /^rewind device add: --auth or --client-auth is required$/,
+    ],
+    [
+      'a bad scheme for the fleet',
+      ['sim', '--server-auth', 'des'],
+      /^rewind sim: --server-auth must be basic, md5 or hmac$/,
     ],
     ['an extra argument', ['diff', 'a', 'b', 'c'], /^rewind diff: unexpected argument "c"$/],
     [
@@ -414,14 +473,15 @@ describe('backup against a running server', () => {
       devices: 1,
       stateDir: path.join(dir, 'handsets'),
       encoding: 'xml',
-      auth: 'md5',
+      // It checks the server with HMAC, where its account says MD5: the server switches (device show).
+      clientAuth: 'md5',
+      serverAuth: 'hmac',
       mediaScale: 0.02,
       seed: 11,
     })[0]!;
     await describeVirtualModels(srv.ctx.db);
-    await provisionFleet(srv.ctx.db, [{ ...handset.identity, nonces: { ...handset.state.nonces } }], {
-      inprocPush: true,
-    });
+    const info = { ...handset.identity, nonces: { ...handset.state.nonces } };
+    await provisionDevice(srv.ctx.db, { ...provisionInput(info, { inprocPush: true }), serverAuth: 'md5' });
     handset.listen(srv.ctx.push.inproc);
     stopWakes = startWakeDispatcher(srv.ctx, 200);
   });
@@ -449,6 +509,11 @@ describe('backup against a running server', () => {
     expect(listed.stdout).toMatch(new RegExp(`${snap.id}\\s+\\S+ \\S+\\s+on-demand\\s+complete`));
     const jobs = await rewind(['jobs', handset.devId]);
     expect(jobs.stdout).toMatch(/backup\s+succeeded\s+1/);
+    const shown = await rewind(['device', 'show', handset.devId]);
+    expect(shown.stdout).toMatch(/server auth\s+hmac/);
+    expect(shown.stdout).toMatch(
+      /complete\s+\d+\s+The handset asked the server to authenticate with HMAC instead of MD5: switched/,
+    );
   });
 
   it('backup --wait gives up at the timeout with exit 1 when no handset answers', async () => {

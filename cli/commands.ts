@@ -3,7 +3,8 @@ import { provisionDevicesAs } from '../lib/devices/devices';
 import { AppError } from '../lib/core/errors';
 import { dsAccountAdd, dsBackupCommand, dsDiffCommand, dsRestoreCommand, dsSnapshotsCommand } from './ds';
 import { createApiTokenAs } from '../lib/auth/tokens';
-import { authSchemeSchema } from '../lib/devices/schemas';
+import { AUTH_OPTIONS, AUTH_USAGE, authSchemes } from './auth-options';
+import { deviceShow } from './devices';
 import { simCommand } from './sim';
 import { deviceImport } from './device-import';
 import { profileSet, profileShow } from './profiles';
@@ -20,8 +21,7 @@ import { required, UsageError, type Command } from './usage';
 
 const deviceAdd: Command = {
   summary: 'provision a device and its DM account',
-  usage:
-    '--dev-id ID --manufacturer M --model M --server-id SID --auth basic|md5|hmac --client-user U --client-pass P --server-pass P [--msisdn N] [--subscriber NAME] [--email E] [--fw V] [--push ADDRESS]',
+  usage: `--dev-id ID --manufacturer M --model M --server-id SID ${AUTH_USAGE} --client-user U --client-pass P --server-pass P [--msisdn N] [--subscriber NAME] [--email E] [--fw V] [--push ADDRESS]`,
   options: {
     'dev-id': { type: 'string' },
     manufacturer: { type: 'string' },
@@ -29,8 +29,7 @@ const deviceAdd: Command = {
     msisdn: { type: 'string' },
     subscriber: { type: 'string' },
     'server-id': { type: 'string' },
-    auth: { type: 'string' },
-    'server-auth': { type: 'string' },
+    ...AUTH_OPTIONS,
     'client-user': { type: 'string' },
     'client-pass': { type: 'string' },
     'server-pass': { type: 'string' },
@@ -39,8 +38,7 @@ const deviceAdd: Command = {
     email: { type: 'string' },
   },
   async run(v) {
-    const auth = authSchemeSchema.safeParse(required(v, 'auth'));
-    if (!auth.success) throw new UsageError('--auth must be basic, md5 or hmac');
+    const auth = authSchemes(v);
     try {
       const [d] = await provisionDevicesAs(
         getContext().db,
@@ -53,8 +51,8 @@ const deviceAdd: Command = {
             subscriber: v.subscriber as string | undefined,
             email: v.email as string | undefined,
             serverId: required(v, 'server-id'),
-            clientAuth: auth.data,
-            serverAuth: v['server-auth'] ? authSchemeSchema.parse(v['server-auth']) : undefined,
+            clientAuth: auth.client,
+            serverAuth: auth.server,
             clientUser: required(v, 'client-user'),
             clientPass: required(v, 'client-pass'),
             serverPass: required(v, 'server-pass'),
@@ -88,6 +86,7 @@ const tokenCreate: Command = {
 export const commands: Record<string, Command> = {
   'device add': deviceAdd,
   'device import': deviceImport,
+  'device show': deviceShow,
   'token create': tokenCreate,
   'user add': userAdd,
   'subscriber erase': subscriberErase,

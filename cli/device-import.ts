@@ -17,7 +17,7 @@ import { UsageError, type Command } from './usage';
 
 export const deviceImport: Command = {
   summary: 'provision every device of a CSV file, or none if any row is bad',
-  usage: `FILE.csv   (header row: ${REQUIRED_COLUMNS.join(',')}[,firmware,pushAddress,serverAuth])`,
+  usage: `FILE.csv   (header row: ${REQUIRED_COLUMNS.join(',')}[,firmware,pushAddress,email,clientAuth,serverAuth]; clientAuth may replace auth)`,
   options: {},
   async run(_v, pos) {
     const [file] = positionals(pos, ['FILE.csv']);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { formatSummary, runFleet, type FleetHandsetInfo } from '../sim/fleet';
 import { getContext } from '../lib/core/context';
 import { describeVirtualModels, provisionFleet, provisionInput } from '../sim/provision';
-import { authSchemeSchema } from '../lib/devices/schemas';
+import { AUTH_OPTIONS, authSchemes } from './auth-options';
 import { createBackupJob } from '../lib/backup/jobs';
 import { createDsBackupJob } from '../lib/ds/jobs';
 import { getDeviceByDevId } from '../db/queries/devices';
@@ -17,13 +17,13 @@ import { intOption, UsageError, type Command } from './usage';
 export const simCommand: Command = {
   summary: 'run a fleet of virtual handsets against a DM server and print a summary',
   usage:
-    '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--state-dir DIR] [--once | --minutes M [--every S]] [--backup] [--ds-backup] [--ds-empty] [--concurrency N] [--seed N] [--media-scale F] [--token T]',
+    '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--client-auth S] [--server-auth S] [--state-dir DIR] [--once | --minutes M [--every S]] [--backup] [--ds-backup] [--ds-empty] [--concurrency N] [--seed N] [--media-scale F] [--token T]',
   options: {
     server: { type: 'string' },
     devices: { type: 'string' },
     wbxml: { type: 'boolean' },
     mixed: { type: 'boolean' },
-    auth: { type: 'string' },
+    ...AUTH_OPTIONS,
     'state-dir': { type: 'string' },
     once: { type: 'boolean' },
     minutes: { type: 'string' },
@@ -44,8 +44,7 @@ export const simCommand: Command = {
     } catch {
       throw new UsageError('--server must be a URL such as http://127.0.0.1:3000/dm');
     }
-    const auth = authSchemeSchema.safeParse(v.auth ?? 'md5');
-    if (!auth.success) throw new UsageError('--auth must be md5, hmac or basic');
+    const auth = authSchemes(v, 'md5');
     if (v.once && v.minutes !== undefined) throw new UsageError('--once and --minutes exclude each other');
     const minutes = v.minutes === undefined ? 0 : intOption(v, 'minutes', 1, 1, 24 * 60);
     const mediaScale = v['media-scale'] === undefined ? 0.1 : Number(v['media-scale']);
@@ -66,7 +65,8 @@ export const simCommand: Command = {
       devices,
       stateDir,
       encoding: v.wbxml ? 'wbxml' : v.mixed ? 'mixed' : 'xml',
-      auth: auth.data,
+      clientAuth: auth.client,
+      serverAuth: auth.server,
       concurrency: intOption(v, 'concurrency', 16, 1, 1000),
       seed: intOption(v, 'seed', 1, 0, 2 ** 31),
       mediaScale,

@@ -45,6 +45,24 @@ describe('parseDeviceCsv', () => {
     });
   });
 
+  it('takes a scheme each way: auth for both, clientAuth and serverAuth each winning for theirs', () => {
+    const head = 'devId,manufacturer,model,msisdn,subscriber,serverId,clientUser,clientPass,serverPass';
+    const parse = (cols: string, values: string) =>
+      parseDeviceCsv(`${head},${cols}\nIMEI:123456,Nimbus,N1,,,rewind,u,p,s,${values}\n`);
+    const schemes = (r: ReturnType<typeof parse>) =>
+      r.rows.map(({ input }) => ({ client: input.clientAuth, server: input.serverAuth }));
+    expect(schemes(parse('auth', 'md5'))).toEqual([{ client: 'md5', server: 'md5' }]);
+    expect(schemes(parse('clientAuth,serverAuth', 'basic,md5'))).toEqual([{ client: 'basic', server: 'md5' }]);
+    expect(schemes(parse('auth,clientAuth', 'hmac,basic'))).toEqual([{ client: 'basic', server: 'hmac' }]);
+    expect(schemes(parse('serverAuth,auth', 'md5,basic'))).toEqual([{ client: 'basic', server: 'md5' }]);
+    // A bad scheme is named by the column it came from, once.
+    expect(parse('auth', 'rsa').errors).toEqual([{ row: 2, column: 'auth', message: expect.any(String) }]);
+    expect(parse('clientAuth,serverAuth', 'md5,rsa').errors).toEqual([
+      { row: 2, column: 'serverAuth', message: expect.any(String) },
+    ]);
+    expect(parse('serverAuth', 'md5').errors[0]!.message).toBe('missing column: auth');
+  });
+
   it('reports header problems before any row', () => {
     expect(parseDeviceCsv('devId,modle\n').errors.map((e) => e.message)).toEqual([
       expect.stringContaining('unknown column "modle"'),

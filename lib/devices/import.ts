@@ -6,9 +6,11 @@
  *
  * The file has a header row naming the columns (in any order, case-insensitive):
  * devId, manufacturer, model, msisdn, subscriber, serverId, auth, clientUser, clientPass,
- * serverPass, and optionally firmware, pushAddress and serverAuth (default: auth). msisdn
- * and subscriber may be left empty. Row numbers are the file's line numbers (the header
- * is row 1), as an editor or a spreadsheet shows them.
+ * serverPass, and optionally firmware, pushAddress, email, clientAuth and serverAuth. A DM
+ * account has a scheme each way: auth sets both, clientAuth (how the handset proves itself)
+ * and serverAuth (how it checks the server) each win for theirs; clientAuth may stand in for
+ * auth. msisdn and subscriber may be left empty. Row numbers are the file's line numbers
+ * (the header is row 1), as an editor or a spreadsheet shows them.
  */
 import type { Db } from '@/db/client';
 import { getDeviceByDevId } from '@/db/queries/devices';
@@ -30,6 +32,7 @@ const COLUMNS = {
   subscriber: 'subscriber',
   serverId: 'serverId',
   auth: 'clientAuth',
+  clientAuth: 'clientAuth',
   clientUser: 'clientUser',
   clientPass: 'clientPass',
   serverPass: 'serverPass',
@@ -178,7 +181,10 @@ export function parseDeviceCsv(text: string): ParsedImport {
     else if (columns.includes(col)) errors.push({ row: header.line, message: `column ${col} appears twice` });
     columns.push(col ?? ('' as Column));
   });
-  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
+  // clientAuth names the handset's scheme as auth does (serverAuth then defaults to it).
+  const missing = REQUIRED_COLUMNS.filter(
+    (c) => !columns.includes(c) && !(c === 'auth' && columns.includes('clientAuth')),
+  );
   if (missing.length)
     errors.push({
       row: header.line,
@@ -197,18 +203,36 @@ export function parseDeviceCsv(text: string): ParsedImport {
       continue;
     }
     const input: Record<string, string> = {};
+    /** Which column gave each field, to name it in errors (auth and clientAuth both give clientAuth). */
+    const from: Record<string, Column> = {};
+    let both: string | undefined;
     columns.forEach((col, i) => {
       const raw = rec.fields[i]!;
       const value = VERBATIM.has(col) ? raw : raw.trim();
-      if (value !== '') input[COLUMNS[col]] = value;
+      if (value === '') return;
+      if (col === 'auth') both = value;
+      else {
+        input[COLUMNS[col]] = value;
+        from[COLUMNS[col]] = col;
+      }
     });
+    // auth sets both directions; clientAuth and serverAuth, when given, win for their own.
+    if (both !== undefined) {
+      for (const field of ['clientAuth', 'serverAuth'] as const) {
+        if (input[field] !== undefined) continue;
+        input[field] = both;
+        from[field] = 'auth';
+      }
+    }
     const parsed = provisionDeviceSchema.safeParse(input);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const field = String(issue.path[0] ?? '');
+        // A bad auth is wrong for both directions it sets: said once.
+        if (from[field] === 'auth' && field === 'serverAuth' && from.clientAuth === 'auth') continue;
         errors.push({
           row: rec.line,
-          ...(field ? { column: FIELD_TO_COLUMN[field] ?? field } : {}),
+          ...(field ? { column: from[field] ?? FIELD_TO_COLUMN[field] ?? field } : {}),
           message: issue.message,
         });
       }

@@ -18,6 +18,7 @@ export default defineConfig({
       'lib/ds/**/*.test.ts',
       'lib/gateway/dm-endpoint.test.ts',
       'lib/gateway/multi-process.test.ts',
+      'lib/gateway/dm-auth-schemes.test.ts',
       // The console's data: pages, actions, the API and the portal, as the server components see it.
       'lib/core/**/*.test.ts',
       'lib/devices/**/*.test.ts',

@@ -236,7 +236,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Provision devices from a CSV file, all or none',
     tags: ['devices'],
     description:
-      'A header row, then one row per device. Columns (any order): devId, manufacturer, model, msisdn, subscriber, serverId, auth, clientUser, clientPass, serverPass, and optionally firmware, pushAddress, serverAuth. msisdn and subscriber may be empty. Every row is validated first; any error refuses the whole file, naming each row (its line number; the header is row 1). Devices already known (by devId) are updated.',
+      'A header row, then one row per device. Columns (any order): devId, manufacturer, model, msisdn, subscriber, serverId, auth, clientUser, clientPass, serverPass, and optionally firmware, pushAddress, email, clientAuth, serverAuth: auth sets the scheme of the DM account both ways, clientAuth (how the handset proves itself) and serverAuth (how it checks the server) each win for their own, and clientAuth may stand in for auth. msisdn and subscriber may be empty. Every row is validated first; any error refuses the whole file, naming each row (its line number; the header is row 1). Devices already known (by devId) are updated.',
     body: {
       content: {
         'text/csv': {

@@ -1,16 +1,5 @@
 import type { NextConfig } from 'next';
-
-/** For every page and API answer: no framing, no MIME sniffing, no referrer leaks. */
-const SECURITY_HEADERS = [
-  { key: 'X-Content-Type-Options', value: 'nosniff' },
-  { key: 'X-Frame-Options', value: 'DENY' },
-  { key: 'Referrer-Policy', value: 'same-origin' },
-  {
-    key: 'Content-Security-Policy',
-    value: "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
-  },
-  { key: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=()' },
-];
+import { FIXED_SECURITY_HEADERS } from './lib/core/security-headers';
 
 const nextConfig: NextConfig = {
   // Handsets and DS clients are served by the plain node:http handler in server.ts;
@@ -20,8 +9,11 @@ const nextConfig: NextConfig = {
   distDir: process.env.NEXT_DIST_DIR || '.next',
   serverExternalPackages: ['better-sqlite3', 'pino'],
   typedRoutes: false,
+  // The fixed security headers on every answer. The Content-Security-Policy and HSTS differ per
+  // request (a nonce, the transport) and come from proxy.ts; a CSP here would also overwrite
+  // /media's own sandboxing policy.
   async headers() {
-    return [{ source: '/:path*', headers: SECURITY_HEADERS }];
+    return [{ source: '/:path*', headers: [...FIXED_SECURITY_HEADERS] }];
   },
 };
 

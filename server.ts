@@ -12,6 +12,7 @@ import { servePackage } from './lib/gateway/packages-http';
 import { clientAddressOf, stampClientAddress } from './lib/core/client-address';
 import { env } from './lib/core/env';
 import { log } from './lib/core/log';
+import { FIXED_SECURITY_HEADERS, HSTS, LOCKED_CSP, servedOverTls, type TlsConfig } from './lib/core/security-headers';
 
 export interface ServerOptions {
   port: number;
@@ -47,8 +48,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   }
 
   const trustProxy = env().TRUST_PROXY;
+  const tlsConfig: TlsConfig = { publicUrl: env().PUBLIC_URL, trustProxy };
   const server = http.createServer((req, res) => {
     const pathname = (req.url ?? '/').split('?')[0]!;
+    const tls = () => servedOverTls(headerValue(req.headers['x-forwarded-proto']), tlsConfig);
+    // Next answers a path it cannot percent-decode with a bare 500: refuse it here, before any route sees it.
+    if (!decodablePath(pathname)) return badPath(res, pathname, tls());
     const kind = isProtocolPath(pathname);
     // The address the rate limits count by; Next reads it from the header, which a client
     // cannot set (any copy it sent is replaced).
@@ -63,13 +68,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
             ? servePackage(req, res, pathname)
             : nextHandler
               ? nextHandler(req, res)
-              : notFound(res);
+              : answerPlain(res, 404, 'not found', tls());
     Promise.resolve(route).catch((err: unknown) => {
       log.error({ err, path: pathname }, 'unhandled request error');
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain', 'content-length': '21' });
-        res.end('internal server error');
-      } else res.destroy();
+      if (!res.headersSent) answerPlain(res, 500, 'internal server error', tls());
+      else res.destroy();
     });
   });
   server.keepAliveTimeout = 65_000;
@@ -93,7 +96,42 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   };
 }
 
-function notFound(res: http.ServerResponse): void {
-  res.writeHead(404, { 'content-type': 'text/plain', 'content-length': '9' });
-  res.end('not found');
+/** Whether every percent-escape of a path decodes (to UTF-8, as Next decodes the segments). */
+export function decodablePath(pathname: string): boolean {
+  if (!pathname.includes('%')) return true;
+  try {
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** 400 for a path that does not decode: the API's JSON error under /api, a line of text elsewhere. */
+function badPath(res: http.ServerResponse, pathname: string, tls: boolean): void {
+  const message = 'The address has a malformed percent-encoding (%XX that is not UTF-8).';
+  if (pathname === '/api' || pathname.startsWith('/api/')) {
+    answer(res, 400, 'application/json', JSON.stringify({ error: { code: 'bad-path', message } }), tls);
+  } else answerPlain(res, 400, message, tls);
+}
+
+function answerPlain(res: http.ServerResponse, status: number, text: string, tls: boolean): void {
+  answer(res, status, 'text/plain; charset=utf-8', text, tls);
+}
+
+/** An answer the front writes itself, with the same security headers Next's answers carry. */
+function answer(res: http.ServerResponse, status: number, type: string, body: string, tls: boolean): void {
+  const headers: http.OutgoingHttpHeaders = {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    'content-security-policy': LOCKED_CSP,
+  };
+  for (const h of FIXED_SECURITY_HEADERS) headers[h.key.toLowerCase()] = h.value;
+  if (tls) headers['strict-transport-security'] = HSTS;
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(',') : v;
 }

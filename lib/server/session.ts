@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cookies, headers } from 'next/headers';
 import { cache } from 'react';
 import { getContext } from '@/lib/core/context';
+import { servedOverTls } from '@/lib/core/security-headers';
 import { deleteWebSession, getSessionUser, insertWebSession } from '@/db/queries/users';
 import { insertAudit } from '@/db/queries/audit';
 import type { UserRole } from '@/db/schema';
@@ -23,11 +24,17 @@ export function sessionIdOf(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-/** Secure cookies when the browser reached us over https (directly or through a TLS proxy). */
+/**
+ * Secure cookies when the deployment is served over TLS, as the configuration says (an https
+ * PUBLIC_URL, or X-Forwarded-Proto from a proxy trusted with TRUST_PROXY): never on a header any
+ * client could send to get a cookie its browser would then also send over plain http.
+ */
 async function isHttps(): Promise<boolean> {
-  const h = await headers();
-  const proto = h.get('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
-  return proto === 'https';
+  const { env } = getContext();
+  return servedOverTls((await headers()).get('x-forwarded-proto'), {
+    publicUrl: env.PUBLIC_URL,
+    trustProxy: env.TRUST_PROXY,
+  });
 }
 
 /** Starts a session for a user who has just authenticated and sets its cookie. */

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../client';
 import { devices, msisdns, subscribers } from '../schema';
 import { indexSubscriber } from './search';
+import { idAfter } from './keyset';
 
 export type DeviceRow = typeof devices.$inferSelect;
 export type NewDevice = typeof devices.$inferInsert;
@@ -87,6 +88,7 @@ export async function updateDevice(db: Db, id: string, patch: Partial<Omit<NewDe
   });
 }
 
-export async function listDevices(db: Db, limit = 100): Promise<DeviceRow[]> {
-  return db.select().from(devices).limit(limit);
+/** Devices in id order, `limit` of them after `afterId` (keyset paging). */
+export async function listDevices(db: Db, limit = 100, afterId?: string): Promise<DeviceRow[]> {
+  return db.select().from(devices).where(idAfter(devices.id, afterId)).orderBy(devices.id).limit(limit);
 }

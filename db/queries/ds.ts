@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { column } from '../sql';
+import { newestFirst, olderThan, type TimeKey } from './keyset';
 import { dsAccounts, dsItems, dsSessions, dsSnapshots, dsStores, type DsStoreName } from '../schema';
 
 export type DsAccountRow = typeof dsAccounts.$inferSelect;
@@ -260,12 +261,12 @@ export async function getDsSnapshot(db: Db, id: string): Promise<DsSnapshotRow |
   return (await db.select().from(dsSnapshots).where(eq(dsSnapshots.id, id)).limit(1))[0];
 }
 
-export async function dsSnapshotsOf(db: Db, deviceId: string, limit = 100): Promise<DsSnapshotRow[]> {
+export async function dsSnapshotsOf(db: Db, deviceId: string, limit = 100, after?: TimeKey): Promise<DsSnapshotRow[]> {
   return db
     .select()
     .from(dsSnapshots)
-    .where(eq(dsSnapshots.deviceId, deviceId))
-    .orderBy(desc(dsSnapshots.createdAt), desc(dsSnapshots.id))
+    .where(and(eq(dsSnapshots.deviceId, deviceId), olderThan(dsSnapshots.createdAt, dsSnapshots.id, after)))
+    .orderBy(...newestFirst(dsSnapshots.createdAt, dsSnapshots.id))
     .limit(limit);
 }
 

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { isPg, type Db } from '../client';
 import { jobs } from '../schema';
+import { newestFirst, olderThan, type TimeKey } from './keyset';
 import {
   parseJobPayload,
   serializeJobPayload,
@@ -101,11 +102,21 @@ export async function jobsForDevice(
   deviceId: string,
   statuses?: readonly JobStatus[],
   limit = 200,
+  after?: TimeKey,
 ): Promise<JobRow[]> {
-  const where = statuses
-    ? and(eq(jobs.deviceId, deviceId), inArray(jobs.status, [...statuses]))
-    : eq(jobs.deviceId, deviceId);
-  return (await db.select().from(jobs).where(where).orderBy(desc(jobs.createdAt)).limit(limit)).map(toJob);
+  const where = and(
+    eq(jobs.deviceId, deviceId),
+    statuses ? inArray(jobs.status, [...statuses]) : undefined,
+    olderThan(jobs.createdAt, jobs.id, after),
+  );
+  return (
+    await db
+      .select()
+      .from(jobs)
+      .where(where)
+      .orderBy(...newestFirst(jobs.createdAt, jobs.id))
+      .limit(limit)
+  ).map(toJob);
 }
 
 /** Running jobs of a device held by a session other than `sessionRef` (which the handset abandoned). */
@@ -124,11 +135,13 @@ export async function runningElsewhere(db: Db, deviceId: string, sessionRef: str
   ).map(toJob);
 }
 
+/** A pending Package #0 that is due: the job may run, and a resend's backoff (wake_at) is over. */
 function wakeDue(now: number) {
   return and(
     eq(jobs.wakePending, true),
     eq(jobs.status, 'queued'),
     or(isNull(jobs.notBefore), lte(jobs.notBefore, now)),
+    or(isNull(jobs.wakeAt), lte(jobs.wakeAt, now)),
   );
 }
 

@@ -1,6 +1,7 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../client';
 import { consents, deviceLinks, restoreItems, restorePlans } from '../schema';
+import { newestFirst, olderThan, type TimeKey } from './keyset';
 
 export type RestorePlanRow = typeof restorePlans.$inferSelect;
 export type RestoreItemRow = typeof restoreItems.$inferSelect;
@@ -71,13 +72,20 @@ export async function listConsents(
   db: Db,
   filter: { deviceId?: string; subscriberId?: string; jobId?: string },
   limit = 200,
+  after?: TimeKey,
 ): Promise<ConsentRow[]> {
   const where = and(
     filter.deviceId ? eq(consents.deviceId, filter.deviceId) : undefined,
     filter.subscriberId ? eq(consents.subscriberId, filter.subscriberId) : undefined,
     filter.jobId ? eq(consents.jobId, filter.jobId) : undefined,
+    olderThan(consents.at, consents.id, after),
   );
-  return db.select().from(consents).where(where).orderBy(desc(consents.at)).limit(limit);
+  return db
+    .select()
+    .from(consents)
+    .where(where)
+    .orderBy(...newestFirst(consents.at, consents.id))
+    .limit(limit);
 }
 
 export async function linkDevices(db: Db, fromDeviceId: string, toDeviceId: string, reason: string): Promise<void> {

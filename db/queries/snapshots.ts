@@ -2,6 +2,7 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { snapshots, snapshotStaging } from '../schema';
 import { exec, row } from '../sql';
+import { newestFirst, olderThan, type TimeKey } from './keyset';
 
 export type SnapshotRow = typeof snapshots.$inferSelect;
 export type StagedEntry = typeof snapshotStaging.$inferSelect;
@@ -26,16 +27,18 @@ export async function getSnapshot(db: Db, id: string): Promise<SnapshotRow | und
 export async function listSnapshots(
   db: Db,
   deviceId: string,
-  opts: { status?: SnapshotRow['status']; limit?: number } = {},
+  opts: { status?: SnapshotRow['status']; limit?: number; after?: TimeKey } = {},
 ): Promise<SnapshotRow[]> {
-  const where = opts.status
-    ? and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, opts.status))
-    : eq(snapshots.deviceId, deviceId);
+  const where = and(
+    eq(snapshots.deviceId, deviceId),
+    opts.status ? eq(snapshots.status, opts.status) : undefined,
+    olderThan(snapshots.startedAt, snapshots.id, opts.after),
+  );
   return db
     .select()
     .from(snapshots)
     .where(where)
-    .orderBy(desc(snapshots.startedAt))
+    .orderBy(...newestFirst(snapshots.startedAt, snapshots.id))
     .limit(opts.limit ?? 1000);
 }
 

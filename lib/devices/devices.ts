@@ -38,15 +38,47 @@ export async function provisionDevice(db: Db, input: ProvisionDeviceInput): Prom
   );
 }
 
-/** Provisions each device in turn (the API's single and bulk forms), then audits every one under `actor`. */
+/** The most devices one request may provision (the API's array body); more is refused whole, naming this. */
+export const PROVISION_MAX_DEVICES = 1000;
+
+/**
+ * Provisions the devices of one request (the API's single and bulk forms, the CLI) all or none:
+ * every device and its audit entry under `actor` in one transaction, so a bad one rolls back the
+ * ones before it and their entries. More than PROVISION_MAX_DEVICES is refused before any work.
+ */
 export async function provisionDevicesAs(
   db: Db,
   inputs: readonly ProvisionDeviceInput[],
   actor: string,
 ): Promise<DeviceRow[]> {
-  const rows = [];
-  for (const i of inputs) rows.push(await provisionDevice(db, i));
-  for (const d of rows)
-    await insertAudit(db, { actor, action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
-  return rows;
+  if (inputs.length > PROVISION_MAX_DEVICES) {
+    throw new AppError(
+      'invalid',
+      `At most ${PROVISION_MAX_DEVICES} devices per request (this one has ${inputs.length}): send them in batches, or import a CSV file.`,
+      { code: 'too-many-devices', status: 413, details: { max: PROVISION_MAX_DEVICES } },
+    );
+  }
+  // provisionDevice's own transactions nest as savepoints of this one.
+  return db.transaction(async (tx) => {
+    const rows: DeviceRow[] = [];
+    for (const [n, input] of inputs.entries()) {
+      try {
+        rows.push(await provisionDevice(tx, input));
+      } catch (err) {
+        // Which element was refused, in the field errors' paths ('3.devId'), when it came in an array.
+        if (err instanceof AppError && inputs.length > 1 && err.fieldErrors) throw atIndex(err, n);
+        throw err;
+      }
+      const d = rows[rows.length - 1]!;
+      await insertAudit(tx, { actor, action: 'device.provisioned', deviceId: d.id, details: { devId: d.devId } });
+    }
+    return rows;
+  });
+}
+
+function atIndex(err: AppError, n: number): AppError {
+  const fieldErrors = Object.fromEntries(
+    Object.entries(err.fieldErrors ?? {}).map(([k, v]) => [k === '_' ? String(n) : `${n}.${k}`, v]),
+  );
+  return AppError.invalid(`device ${n}: ${err.message}; nothing was provisioned`, fieldErrors);
 }

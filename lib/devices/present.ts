@@ -5,6 +5,7 @@ import { lastCompleteSnapshot, listSnapshots } from '@/db/queries/snapshots';
 import { dsSnapshotsOf } from '@/db/queries/ds';
 import { publicJob, publicSnapshot } from '../backup/views';
 import { publicDsSnapshot } from '../ds/views';
+import { decodeCursor, idKeySchema, pageOf, timeKeySchema, type PageQuery } from '../core/paging';
 
 /** What the API shows of a device: never secrets, nonces or derived credentials. */
 export function publicDevice(d: DeviceRow) {
@@ -29,8 +30,11 @@ export async function findDevice(db: Db, devId: string): Promise<DeviceRow | und
   return getDeviceByDevId(db, devId);
 }
 
-export async function deviceList(db: Db) {
-  return (await listDevices(db)).map(publicDevice);
+/** A page of every device, in id order. */
+export async function deviceList(db: Db, q: PageQuery) {
+  const after = decodeCursor(idKeySchema, q.cursor);
+  const page = pageOf(await listDevices(db, q.limit + 1, after?.id), q.limit, (d) => ({ id: d.id }));
+  return { devices: page.items.map(publicDevice), nextCursor: page.nextCursor, limit: q.limit };
 }
 
 /** One device: what the list shows, its latest snapshot (and latest complete one) and its queued or running jobs. */
@@ -45,17 +49,26 @@ export async function deviceDetail(db: Db, device: DeviceRow) {
   };
 }
 
-/** The device's jobs, newest first (the last 200). */
-export async function deviceJobs(db: Db, device: Pick<DeviceRow, 'id'>) {
-  return (await jobsForDevice(db, device.id)).map(publicJob);
+/** A page of the device's jobs, newest first. */
+export async function deviceJobs(db: Db, device: Pick<DeviceRow, 'id'>, q: PageQuery) {
+  const after = decodeCursor(timeKeySchema, q.cursor);
+  const rows = await jobsForDevice(db, device.id, undefined, q.limit + 1, after);
+  const page = pageOf(rows, q.limit, (j) => ({ at: j.createdAt, id: j.id }));
+  return { jobs: page.items.map(publicJob), nextCursor: page.nextCursor, limit: q.limit };
 }
 
-/** The device's snapshots, newest first (every status). */
-export async function deviceSnapshots(db: Db, device: Pick<DeviceRow, 'id'>) {
-  return (await listSnapshots(db, device.id)).map(publicSnapshot);
+/** A page of the device's snapshots, newest first (every status). */
+export async function deviceSnapshots(db: Db, device: Pick<DeviceRow, 'id'>, q: PageQuery) {
+  const after = decodeCursor(timeKeySchema, q.cursor);
+  const rows = await listSnapshots(db, device.id, { limit: q.limit + 1, after });
+  const page = pageOf(rows, q.limit, (s) => ({ at: s.startedAt, id: s.id }));
+  return { snapshots: page.items.map(publicSnapshot), nextCursor: page.nextCursor, limit: q.limit };
 }
 
-/** The device's DS backups, newest first (the last 500). */
-export async function deviceDsSnapshots(db: Db, device: Pick<DeviceRow, 'id'>) {
-  return (await dsSnapshotsOf(db, device.id, 500)).map(publicDsSnapshot);
+/** A page of the device's DS backups, newest first. */
+export async function deviceDsSnapshots(db: Db, device: Pick<DeviceRow, 'id'>, q: PageQuery) {
+  const after = decodeCursor(timeKeySchema, q.cursor);
+  const rows = await dsSnapshotsOf(db, device.id, q.limit + 1, after);
+  const page = pageOf(rows, q.limit, (s) => ({ at: s.createdAt, id: s.id }));
+  return { dsSnapshots: page.items.map(publicDsSnapshot), nextCursor: page.nextCursor, limit: q.limit };
 }

@@ -5,6 +5,7 @@
 import type { Db } from '@/db/client';
 import { getDevice } from '@/db/queries/devices';
 import { listConsents } from '@/db/queries/restore';
+import { decodeCursor, pageOf, timeKeySchema, type PageQuery } from '../core/paging';
 import { searchSubscribers } from '@/db/queries/search';
 import { lastCompleteSnapshot } from '@/db/queries/snapshots';
 import {
@@ -37,15 +38,24 @@ export async function subscriberDetail(db: Db, id: string) {
 }
 
 /** The consent ledger of a subscriber's handsets, newest first, each entry with its handset's DevId. */
-export async function subscriberConsents(db: Db, subscriberId: string, limit: number) {
+export async function subscriberConsents(db: Db, subscriberId: string, q: PageQuery) {
   const devIds = new Map<string, string | undefined>(
     (await devicesOfSubscriber(db, subscriberId)).map((d) => [d.id, d.devId]),
   );
-  const entries = await listConsents(db, { subscriberId }, limit);
+  const after = decodeCursor(timeKeySchema, q.cursor);
+  const page = pageOf(await listConsents(db, { subscriberId }, q.limit + 1, after), q.limit, (c) => ({
+    at: c.at,
+    id: c.id,
+  }));
+  const entries = page.items;
   // A handset since moved to another subscriber keeps its entries here: they were answered for this one.
   for (const c of entries)
     if (!devIds.has(c.deviceId)) devIds.set(c.deviceId, (await getDevice(db, c.deviceId))?.devId);
-  return entries.map((c) => publicConsent(c, devIds.get(c.deviceId)));
+  return {
+    consents: entries.map((c) => publicConsent(c, devIds.get(c.deviceId))),
+    nextCursor: page.nextCursor,
+    limit: q.limit,
+  };
 }
 
 /** A network state column as a person reads it: "Wi-Fi", "cellular, roaming (Orbit)". */

@@ -2,14 +2,16 @@ import { apiHandler, readJson } from '@/lib/server/api';
 import { provisionDevicesAs } from '@/lib/devices/devices';
 import { deviceList, publicDevice } from '@/lib/devices/present';
 import type { ProvisionDeviceInput } from '@/lib/devices/schemas';
+import { readPageQuery } from '@/lib/core/paging';
 
 export const dynamic = 'force-dynamic';
 
-export const GET = apiHandler(['admin', 'agent'], async (_req, { db }) =>
-  Response.json({ devices: await deviceList(db) }),
+/** A page of the devices, in id order: `limit` and `cursor` (the previous page's nextCursor). */
+export const GET = apiHandler(['admin', 'agent'], async (req, { db }) =>
+  Response.json(await deviceList(db, readPageQuery(req.url))),
 );
 
-/** Provisions one device, or several when the body is an array (bulk). */
+/** Provisions one device, or several when the body is an array (bulk): all or none, at most PROVISION_MAX_DEVICES. */
 export const POST = apiHandler(['admin'], async (req, { db, tokenId }) => {
   const body = await readJson(req);
   const inputs = (Array.isArray(body) ? body : [body]) as ProvisionDeviceInput[];

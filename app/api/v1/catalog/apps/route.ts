@@ -3,13 +3,16 @@ import { MAX_PACKAGE_BYTES, publishAppAs } from '@/lib/catalog/catalog';
 import { appCatalog } from '@/lib/catalog/views';
 import { publicAppPackage } from '@/lib/restore/views';
 import { appUploadSchema } from '@/lib/restore/schemas';
+import { pageByKey, readPageQuery } from '@/lib/core/paging';
 
 export const dynamic = 'force-dynamic';
 
 /** The app catalog: every package by application id and version. */
-export const GET = apiHandler(['admin', 'agent'], async (_req, { db }) =>
-  Response.json({ apps: await appCatalog(db) }),
-);
+export const GET = apiHandler(['admin', 'agent'], async (req, { db }) => {
+  const q = readPageQuery(req.url);
+  const page = pageByKey(await appCatalog(db), (a) => [a.appId, a.version, a.id], q);
+  return Response.json({ apps: page.items, nextCursor: page.nextCursor, limit: q.limit });
+});
 
 /**
  * Publishes an app package (the body, application/octet-stream) for one version,

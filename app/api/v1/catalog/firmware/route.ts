@@ -3,13 +3,16 @@ import { MAX_PACKAGE_BYTES, publishFirmwareAs } from '@/lib/catalog/catalog';
 import { firmwareCatalog } from '@/lib/catalog/views';
 import { publicFirmwarePackage } from '@/lib/restore/views';
 import { firmwareUploadSchema } from '@/lib/restore/schemas';
+import { pageByKey, readPageQuery } from '@/lib/core/paging';
 
 export const dynamic = 'force-dynamic';
 
 /** The firmware catalog: every image by manufacturer, model and version. */
-export const GET = apiHandler(['admin', 'agent'], async (_req, { db }) =>
-  Response.json({ firmware: await firmwareCatalog(db) }),
-);
+export const GET = apiHandler(['admin', 'agent'], async (req, { db }) => {
+  const q = readPageQuery(req.url);
+  const page = pageByKey(await firmwareCatalog(db), (f) => [f.manufacturer, f.model, f.version, f.id], q);
+  return Response.json({ firmware: page.items, nextCursor: page.nextCursor, limit: q.limit });
+});
 
 /**
  * Publishes a firmware image (the body, application/octet-stream) for a model and

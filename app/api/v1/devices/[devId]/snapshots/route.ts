@@ -1,11 +1,13 @@
 import { apiError, apiHandler } from '@/lib/server/api';
 import { deviceSnapshots, findDevice } from '@/lib/devices/present';
 
+import { readPageQuery } from '@/lib/core/paging';
+
 export const dynamic = 'force-dynamic';
 
-/** The device's snapshots, newest first (every status: incomplete and failed ones too). */
-export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], async (_req, { db }, { devId }) => {
+/** The device's snapshots, newest first, a page at a time (every status: incomplete and failed ones too). */
+export const GET = apiHandler<{ devId: string }>(['admin', 'agent'], async (req, { db }, { devId }) => {
   const device = await findDevice(db, devId);
   if (!device) return apiError(404, 'not-found', 'No such device.');
-  return Response.json({ snapshots: await deviceSnapshots(db, device) });
+  return Response.json(await deviceSnapshots(db, device, readPageQuery(req.url)));
 });

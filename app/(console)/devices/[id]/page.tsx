@@ -4,6 +4,7 @@ import { getContext } from '@/lib/core/context';
 import { devicePageData, LIST_MAX } from '@/lib/devices/page';
 import { TIMELINE_TONES } from '@/lib/devices/views';
 import { formatAge, formatTime } from '@/lib/core/format';
+import { SCHEME_LABEL } from '@/lib/gateway/server-auth';
 import { requireViewer } from '@/lib/server/action';
 import { deviceFor, forPage } from '@/lib/server/access';
 import { BackupTimeline, SnapshotList, WhatChangedSince } from '@/components/backup-timeline';
@@ -99,6 +100,11 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
               ) : (
                 'never'
               ),
+            ],
+            // The DM account's scheme each way (DMAcc AppAuth): the server's follows what the handset asks for.
+            [
+              'DM authentication',
+              `handset → server ${SCHEME_LABEL[device.clientAuth]} · server → handset ${SCHEME_LABEL[device.serverAuth]}`,
             ],
             ['Backup policy', d.policy],
           ]}

@@ -18,7 +18,10 @@ export default defineConfig({
       'lib/ds/**/*.test.ts',
       'lib/gateway/dm-endpoint.test.ts',
       'lib/gateway/multi-process.test.ts',
+      'lib/gateway/auth-limits.test.ts',
       'lib/gateway/dm-auth-schemes.test.ts',
+      'lib/jobs/**/*.test.ts',
+      'lib/auth/**/*.test.ts',
       // The console's data: pages, actions, the API and the portal, as the server components see it.
       'lib/core/**/*.test.ts',
       'lib/devices/**/*.test.ts',

@@ -6,7 +6,7 @@
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { ActionResult } from '@/lib/core/action-result';
 import { formatBytes, formatTime } from '@/lib/core/format';
 import type { LiveJob } from '@/lib/jobs/live';
@@ -81,12 +81,15 @@ export function JobLive({
   initial,
   retry,
   deviceHref,
+  undo,
 }: {
   initial: LiveJob;
   /** Agents: "Retry failed items" for a failed restore. */
   retry?: (prev: null, input: { jobId: string }) => Promise<ActionResult<{ jobId: string }>>;
   /** Where the handset's page is (console or portal). */
   deviceHref: string;
+  /** "Put it back as it was before this restore", offered once a restore has ended. */
+  undo?: ReactNode;
 }) {
   const q = useLiveJob(initial);
   const live = q.data;
@@ -150,9 +153,11 @@ export function JobLive({
                   {live.device.label} ({live.device.devId})
                 </Link>,
               ],
+              ...('reason' in job && job.reason ? [['Why', job.reason] as [string, string]] : []),
               ['Queued', formatTime(job.createdAt)],
               ['Last change', formatTime(job.updatedAt)],
               ['Attempts', String(job.attempts)],
+              ...(live.wakes ? [['Package #0', live.wakes] as [string, string]] : []),
               ...(live.consent ? [['Consent', live.consent] as [string, string]] : []),
               ...(live.backup
                 ? [
@@ -175,6 +180,10 @@ export function JobLive({
           </div>
         ) : null}
       </Card>
+
+      {undo && job.kind === 'restore' && live.finished && (job.status === 'succeeded' || job.status === 'failed') ? (
+        <Card title="Undo">{undo}</Card>
+      ) : null}
 
       {live.dependsOn ? (
         <Card title="Safety backup first">

@@ -148,6 +148,21 @@ export const jobSchema = z.object({
     ),
   dependsOn: z.string().nullable().describe("a job that must succeed first (a restore's safety backup)"),
   notBefore: z.int().nullable().describe('retry not before (ms since the epoch)'),
+  wakes: z
+    .object({
+      attempts: z
+        .array(
+          z.object({
+            at: z.int().describe('when it was sent (ms since the epoch)'),
+            delivered: z.boolean().describe('whether the push gateway took it'),
+            error: z.string().optional().describe('why it was not delivered'),
+          }),
+        )
+        .describe('each Package #0 sent for the job, oldest first'),
+      deadline: z.int().nullable().describe('until when a Package #0 whose session did not come is sent again'),
+      next: z.int().nullable().describe('when the next one is due, if one is'),
+    })
+    .describe('the Package #0 that woke (or tried to wake) the handset for this job'),
   createdAt: z.int(),
   updatedAt: z.int(),
 });

@@ -8,6 +8,7 @@ import { findModel, listModels, profileRows } from '@/db/queries/profiles';
 import type { SnapshotRow } from '@/db/queries/snapshots';
 import { readProgress } from './engine';
 import { GENERIC_PROFILE, ownPaths, profileFor } from './profiles';
+import { wakeView } from '../jobs/wakes';
 
 /** A JSON column's value; text that is not JSON as it is. */
 export function json(s: string | null): unknown {
@@ -84,6 +85,8 @@ export function publicJob(job: JobRow) {
     result: json(job.result),
     dependsOn: job.dependsOn,
     notBefore: job.notBefore,
+    /** Each Package #0 sent for it, and until when one whose session did not come is sent again. */
+    wakes: wakeView(job),
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
   };

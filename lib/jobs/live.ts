@@ -10,6 +10,7 @@ import { lastCompleteSnapshot } from '@/db/queries/snapshots';
 import { jobDetail, type JobDetail } from '../restore/views';
 import { json, publicJob, type BackupProgressView, type PublicJob } from '../backup/views';
 import type { RestoreProgress } from '../restore/engine';
+import { wakeView } from './wakes';
 
 const FINISHED: ReadonlyArray<JobRow['status']> = ['succeeded', 'failed', 'cancelled', 'rejected'];
 
@@ -31,6 +32,8 @@ export interface LiveJob {
   consent: string | null;
   /** The job this one waits for (a restore's safety backup). */
   dependsOn: (PublicJob & { finished: boolean }) | null;
+  /** The Package #0 sent for the job, in words ("3 sent: …; next at …; until …"); null when none was. */
+  wakes: string | null;
   /** Backups: nodes fetched, content new to the store. */
   backup: { nodes: number; newBytes: number; expectedNodes: number | null; snapshotId: string | null } | null;
 }
@@ -57,6 +60,22 @@ function waitingReason(
       : '';
   if (job.error) return `${job.error.charAt(0).toUpperCase()}${job.error.slice(1)}.${later}`.replace(/\.\./g, '.');
   return `Waiting for the handset to connect.${later}`;
+}
+
+const hhmm = (ms: number) => `${new Date(ms).toISOString().slice(11, 16)} UTC`;
+
+/** Each Package #0 sent for the job, and what comes next, in one line for people. */
+function wakeWords(job: JobRow): string | null {
+  const w = wakeView(job);
+  if (w.attempts.length === 0) return null;
+  const shown = w.attempts.slice(-6).map((a) => `${hhmm(a.at)}${a.delivered ? '' : ' (not delivered)'}`);
+  const earlier = w.attempts.length > shown.length ? `… ${w.attempts.length - shown.length} earlier, ` : '';
+  const next = w.next !== null ? `; next at ${hhmm(w.next)}` : '';
+  const until =
+    w.next !== null && w.deadline !== null
+      ? `, sent again until ${new Date(w.deadline).toISOString().slice(0, 16).replace('T', ' ')} UTC`
+      : '';
+  return `${w.attempts.length} sent: ${earlier}${shown.join(', ')}${next}${until}`;
 }
 
 /** The live view of a job (already checked against the viewer). */
@@ -109,6 +128,7 @@ export async function liveJob(db: Db, job: JobRow, now = Date.now()): Promise<Li
     summary,
     waiting: waitingReason(job, dep, progress, now),
     consent: progress?.consent ? CONSENT_WORDS[progress.consent] : null,
+    wakes: wakeWords(job),
     dependsOn: dep ? { ...publicJob(dep), finished: isFinished(dep.status) } : null,
     backup,
   };

@@ -25,7 +25,6 @@ import {
   appPackageSchema,
   appUploadSchema,
   consentSchema,
-  consentsQuerySchema,
   firmwarePackageSchema,
   firmwareUploadSchema,
   jobDetailSchema,
@@ -43,6 +42,8 @@ import {
   dsSnapshotSchema,
 } from '../ds/schemas';
 import { MAX_PACKAGE_BYTES } from '../catalog/catalog';
+import { PROVISION_MAX_DEVICES } from '../devices/devices';
+import { pageFieldsSchema, pageQuerySchema } from '../core/paging';
 
 /** Every error the API answers: `{ error: { code, message, fieldErrors? } }` (lib/server/api.ts apiError). */
 export const apiErrorSchema = z.object({
@@ -137,9 +138,10 @@ const devIdParam: PathParam = {
 };
 const idParam = (description: string): PathParam => ({ name: 'id', description });
 
-/** Every operation answers these: a missing or bad token, and too many bad tokens from one address. */
+/** Every operation answers these: a missing or bad token, too many bad tokens from one address, a fault of ours. */
 const COMMON_ERRORS: Record<number, string | ApiAnswer> = {
   401: 'No token, or not a valid one',
+  500: 'Something went wrong on our side (code internal); nothing about it is shown',
   429: {
     description:
       "A bad or unknown token failed too often from this address (code rate-limited): that token again, or any bad token once the address failed too often. A valid token is never refused for other tokens' failures",
@@ -168,8 +170,9 @@ const packageBody = {
   },
 };
 
+/** A page of a list: its items under the member it always had, and where the next page starts (lib/core/paging.ts). */
 const list = <K extends string>(key: K, item: z.ZodType) =>
-  z.object({ [key]: z.array(item) } as Record<K, z.ZodArray<z.ZodType>>);
+  z.object({ [key]: z.array(item) } as Record<K, z.ZodArray<z.ZodType>>).extend(pageFieldsSchema.shape);
 
 export const API_OPERATIONS: ApiOperation[] = [
   {
@@ -218,8 +221,10 @@ export const API_OPERATIONS: ApiOperation[] = [
     path: '/devices',
     summary: 'List devices',
     tags: ['devices'],
-    responses: { 200: { description: 'Devices', schema: list('devices', deviceSchema) } },
-    errors: {},
+    description: `A page at a time, in id order; follow nextCursor for the rest.`,
+    query: pageQuerySchema,
+    responses: { 200: { description: 'A page of devices', schema: list('devices', deviceSchema) } },
+    errors: { 400: INVALID },
   },
   {
     method: 'post',
@@ -227,8 +232,15 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Provision a device, or several (array body)',
     tags: ['devices'],
     body: z.union([provisionDeviceSchema, z.array(provisionDeviceSchema)]),
-    responses: { 201: { description: 'Provisioned', schema: list('devices', deviceSchema) } },
-    errors: { 400: INVALID, ...ADMIN_ONLY },
+    description: `All or none: one device refused (its fieldErrors under its index, '3.devId') provisions none. Each device is audited. At most ${PROVISION_MAX_DEVICES} per request.`,
+    responses: {
+      201: { description: 'Provisioned', schema: z.object({ devices: z.array(deviceSchema) }) },
+    },
+    errors: {
+      400: INVALID,
+      413: `More than ${PROVISION_MAX_DEVICES} devices in one request (code too-many-devices); nothing was provisioned`,
+      ...ADMIN_ONLY,
+    },
   },
   {
     method: 'post',
@@ -301,17 +313,19 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: "A device's snapshots, newest first",
     tags: ['snapshots'],
     params: [devIdParam],
+    query: pageQuerySchema,
     responses: { 200: { description: 'Snapshots of every status', schema: list('snapshots', snapshotSchema) } },
-    errors: { 404: notFound('device') },
+    errors: { 400: INVALID, 404: notFound('device') },
   },
   {
     method: 'get',
     path: '/devices/{devId}/jobs',
-    summary: "A device's jobs, newest first (the last 200)",
+    summary: "A device's jobs, newest first",
     tags: ['jobs'],
     params: [devIdParam],
+    query: pageQuerySchema,
     responses: { 200: { description: 'Jobs', schema: list('jobs', jobSchema) } },
-    errors: { 404: notFound('device') },
+    errors: { 400: INVALID, 404: notFound('device') },
   },
   {
     method: 'get',
@@ -319,8 +333,9 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: "A device's DS backups (contacts and calendar), newest first",
     tags: ['data sync'],
     params: [devIdParam],
-    responses: { 200: { description: 'The last 500', schema: list('dsSnapshots', dsSnapshotSchema) } },
-    errors: { 404: notFound('device') },
+    query: pageQuerySchema,
+    responses: { 200: { description: 'DS backups', schema: list('dsSnapshots', dsSnapshotSchema) } },
+    errors: { 400: INVALID, 404: notFound('device') },
   },
   {
     method: 'get',
@@ -328,8 +343,9 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: "A device's DS accounts and each store's last sync",
     tags: ['data sync'],
     params: [devIdParam],
-    responses: { 200: { description: 'Accounts', schema: list('dsAccounts', dsAccountViewSchema) } },
-    errors: { 404: notFound('device') },
+    query: pageQuerySchema,
+    responses: { 200: { description: 'Accounts, by user name', schema: list('dsAccounts', dsAccountViewSchema) } },
+    errors: { 400: INVALID, 404: notFound('device') },
   },
   {
     method: 'post',
@@ -377,8 +393,9 @@ export const API_OPERATIONS: ApiOperation[] = [
     path: '/models',
     summary: 'Known models and their profile paths',
     tags: ['profiles'],
+    query: pageQuerySchema,
     responses: { 200: { description: 'Models by manufacturer and name', schema: list('models', modelSchema) } },
-    errors: {},
+    errors: { 400: INVALID },
   },
   {
     method: 'get',
@@ -571,7 +588,7 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: "The consent ledger of a subscriber's handsets, newest first",
     tags: ['restores', 'subscribers'],
     params: [idParam('Subscriber id')],
-    query: consentsQuerySchema,
+    query: pageQuerySchema,
     responses: { 200: { description: 'Every prompt shown and its answer', schema: list('consents', consentSchema) } },
     errors: { 400: INVALID, 404: notFound('subscriber') },
   },
@@ -583,7 +600,8 @@ export const API_OPERATIONS: ApiOperation[] = [
     responses: {
       200: { description: 'By manufacturer, model and version', schema: list('firmware', firmwarePackageSchema) },
     },
-    errors: {},
+    query: pageQuerySchema,
+    errors: { 400: INVALID },
   },
   {
     method: 'post',
@@ -605,8 +623,9 @@ export const API_OPERATIONS: ApiOperation[] = [
     path: '/catalog/apps',
     summary: 'The app catalog',
     tags: ['catalog'],
+    query: pageQuerySchema,
     responses: { 200: { description: 'By application id and version', schema: list('apps', appPackageSchema) } },
-    errors: {},
+    errors: { 400: INVALID },
   },
   {
     method: 'post',
@@ -753,9 +772,11 @@ function buildDocument() {
               content: o.body.content,
             };
     const responses = Object.fromEntries(
-      Object.entries({ ...o.responses, ...o.errors, ...COMMON_ERRORS }).map(([status, a]) => [status, answer(a)]),
+      // An operation's own description of a status (a snapshot's 500) over the common one.
+      Object.entries({ ...COMMON_ERRORS, ...o.errors, ...o.responses }).map(([status, a]) => [status, answer(a)]),
     );
     (paths[o.path] ??= {})[o.method] = {
+      operationId: operationId(o),
       summary: o.summary,
       ...(o.description ? { description: o.description } : {}),
       tags: o.tags,
@@ -790,6 +811,16 @@ function buildDocument() {
     security: [{ bearer: [] }],
     paths,
   };
+}
+
+/** A name for each operation, from its method and path ('GET /devices/{devId}/jobs': getDevicesByDevIdJobs), unique as they are. */
+export function operationId(o: Pick<ApiOperation, 'method' | 'path'>): string {
+  const words = o.path
+    .split('/')
+    .filter(Boolean)
+    .map((seg) => (seg.startsWith('{') ? `By-${seg.slice(1, -1)}` : seg))
+    .flatMap((seg) => seg.split(/[^A-Za-z0-9]+/).filter(Boolean));
+  return o.method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 }
 
 /** The OpenAPI 3.1 document, built once when first imported. */

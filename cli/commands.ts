@@ -16,6 +16,7 @@ import { gcCommand, holdCommand, retentionCommand, verifyCommand } from './maint
 import { userAdd } from './users';
 import { subscriberErase } from './erase';
 import { migrateBlobs, migrateDatabase } from './migrate';
+import { configCheck } from './config';
 import { searchReindexCommand, seedCommand } from './seed';
 import { required, UsageError, type Command } from './usage';
 
@@ -92,6 +93,7 @@ export const commands: Record<string, Command> = {
   'subscriber erase': subscriberErase,
   'migrate blobs': migrateBlobs,
   'migrate database': migrateDatabase,
+  'config check': configCheck,
   'profile set': profileSet,
   'profile show': profileShow,
   backup: backupCommand,

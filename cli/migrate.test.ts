@@ -62,8 +62,13 @@ it('copies every value, verifies it, and a second run finds them all there; the 
   expect(first.stdout).toMatch(/3 value\(s\) in the store: 3 copied .*, 0 already there, 0 failed/);
   expect(first.stdout).toContain(`BLOB_STORE=${to}`);
 
+  // The deployment's content is in the bucket now: a command still configured for the files is refused.
   const second = await runCli(dir, ['migrate', 'blobs', '--to', to], settings);
-  expect(second.stdout).toContain('0 copied (0 B), 3 already there');
+  expect(second.code).toBe(1);
+  expect(second.stderr).toContain(`BLOB_STORE is not set here; this deployment keeps content in ${to}`);
+  const there = await runCli(dir, ['verify', snap.id], { ...settings, BLOB_STORE: to });
+  expect(there.stderr).not.toMatch(/damaged|missing|refused/i);
+  expect(there.code).toBe(0);
 
   const bucket = new S3BlobStore(
     s3Client({ endpoint: s3.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true }),

@@ -5,6 +5,8 @@
  */
 import { getContext, createRawStore } from '../lib/core/context';
 import { insertAudit } from '../db/queries/audit';
+import { moveDeploymentStore } from '../db/queries/deployment';
+import { storeOf } from '../lib/core/deployment';
 import { closeDb, isPg, migrateDb, openPgDb } from '../db/client';
 import { copyDatabase, TargetNotEmptyError } from '../db/copy';
 import { allBlobRows } from '../db/queries/retention';
@@ -66,6 +68,8 @@ export const migrateBlobs: Command = {
       );
       return 1;
     }
+    // The deployment's content is there now: processes and commands are held to that store.
+    await moveDeploymentStore(ctx.db, storeOf({ BLOB_STORE: to, dataDir: ctx.env.dataDir }));
     console.log(`every value read back identical: start the servers with BLOB_STORE=${to}`);
   },
 };

@@ -5,9 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { auditMark, countAuditSince, insertAudit } from '../db/queries/audit';
-import { openDatabase } from '../db/client';
-import { prepareDb } from '../db/prepare';
-import { createBlobStore, createPush, getContext, setContext } from '../lib/core/context';
+import { getContext, openAppContext, setContext } from '../lib/core/context';
 import { env } from '../lib/core/env';
 import { commands } from './commands';
 import { UsageError } from './usage';
@@ -60,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** Commands that only read: what they print is all they do. */
 const READ_ONLY = new Set([
+  'config check',
   'profile show',
   'local-backups',
   'jobs',
@@ -77,6 +76,8 @@ const CLI_ACTORS = ['cli', 'cli:sim'];
 
 /** sim with a token registers its handsets through the API: that process opens no database. */
 function usesDatabase(name: string, values: Record<string, string | boolean | undefined>): boolean {
+  // config check opens the database itself, read only: it must run where the check refuses.
+  if (name === 'config check') return false;
   return !(name === 'sim' && (values.token || process.env.REWIND_TOKEN));
 }
 
@@ -85,9 +86,9 @@ function usesDatabase(name: string, values: Record<string, string | boolean | un
  * DATA_DIR/rewind.db), made ready (migrations, search index) before the command runs.
  */
 async function openContext(): Promise<void> {
-  const e = env();
-  const db = await prepareDb(openDatabase(e));
-  setContext({ db, env: e, push: createPush(e), blobs: createBlobStore(e, db) });
+  // A command configured otherwise than the deployment (another blob store, another master
+  // key) stops here, before it writes anything, with the setting that differs.
+  setContext(await openAppContext(env()));
 }
 
 function changesData(name: string, values: Record<string, string | boolean | undefined>): boolean {

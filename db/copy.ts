@@ -34,6 +34,9 @@ export class TargetNotEmptyError extends Error {
   }
 }
 
+/** Tables a copy leaves behind: the deployment's identity (see copyDatabase). */
+const NOT_COPIED = new Set(['deployment']);
+
 /** Every table of the schema, each after the tables its foreign keys point to. */
 export function tablesInOrder(): SQLiteTable[] {
   const all = (Object.values(schema) as unknown[]).filter((t): t is SQLiteTable => t instanceof SQLiteTable);
@@ -106,7 +109,10 @@ export async function copyDatabase(
   to: Db,
   opts: { onProgress?: (table: string, done: number, total: number) => void } = {},
 ): Promise<DatabaseCopy> {
-  const order = tablesInOrder();
+  // The target's identity is recorded by the first process started on it, from its own
+  // configuration (a deployment moving to PostgreSQL usually moves its content too), once
+  // that configuration has shown it opens these keys and finds these backups.
+  const order = tablesInOrder().filter((t) => !NOT_COPIED.has(getTableConfig(t).name));
   const occupied: string[] = [];
   for (const t of order) if ((await countOf(to, t)) > 0) occupied.push(getTableConfig(t).name);
   if (occupied.length) throw new TargetNotEmptyError(occupied);

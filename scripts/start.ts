@@ -8,9 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startServer } from '../server';
 import { env } from '../lib/core/env';
-import { openDatabase } from '../db/client';
-import { prepareDb } from '../db/prepare';
-import { createBlobStore, createPush, setContext, type AppContext } from '../lib/core/context';
+import { openAppContext, setContext } from '../lib/core/context';
 import { log } from '../lib/core/log';
 import { startWakeDispatcher } from '../lib/jobs/wake-dispatcher';
 import { startScheduler } from '../lib/backup/scheduler';
@@ -37,11 +35,11 @@ async function main(): Promise<void> {
       env: { ...process.env, NODE_ENV: 'production' },
     });
   }
-  fs.mkdirSync(e.dataDir, { recursive: true });
   // The database the environment names (PostgreSQL when DATABASE_URL is set, else
-  // DATA_DIR/rewind.db), migrated and indexed before the first request.
-  const db = await prepareDb(openDatabase(e));
-  const ctx: AppContext = { db, env: e, push: createPush(e), blobs: createBlobStore(e, db) };
+  // DATA_DIR/rewind.db), migrated and indexed before the first request, and this process's
+  // blob store and master key checked against the deployment's before anything is written:
+  // a process configured otherwise exits 1 with the reason, having made nothing.
+  const ctx = await openAppContext(e);
   setContext(ctx);
   const server = await startServer({ port: e.PORT, host: e.HOST, next: protocolOnly ? false : { dev } });
   // Package #0 for queued jobs (whoever queued them), and the policies' periodic backups.

@@ -8,7 +8,7 @@
  * Destroying an owner's data key (and their wraps) leaves their content unreadable to anyone,
  * master key included: that is what erasing a subscriber does.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '@/db/client';
@@ -68,13 +68,23 @@ function decodeKey(text: string, from: string): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-/** The master key: from the environment, a named key file, or DATA_DIR/master.key (made if missing). */
-export function loadMasterKey(
-  vars: { REWIND_MASTER_KEY?: string | undefined; REWIND_MASTER_KEY_FILE?: string | undefined },
-  dataDir: string,
-): Uint8Array {
-  if (vars.REWIND_MASTER_KEY) return decodeKey(vars.REWIND_MASTER_KEY, 'REWIND_MASTER_KEY');
+type MasterKeyVars = { REWIND_MASTER_KEY?: string | undefined; REWIND_MASTER_KEY_FILE?: string | undefined };
+
+/** Where this process's master key comes from, and the key if it is there (nothing is written). */
+export interface MasterKeySource {
+  /** The setting that names it, for messages: `REWIND_MASTER_KEY`, `REWIND_MASTER_KEY_FILE (/path)` or `DATA_DIR/master.key (/path)`. */
+  setting: string;
+  /** The default key file, which loadMasterKey makes when it is missing. */
+  file?: string;
+  key?: Uint8Array;
+}
+
+/** The master key as configured, read without making anything: a missing DATA_DIR/master.key is reported, not made. */
+export function readMasterKey(vars: MasterKeyVars, dataDir: string): MasterKeySource {
+  if (vars.REWIND_MASTER_KEY)
+    return { setting: 'REWIND_MASTER_KEY', key: decodeKey(vars.REWIND_MASTER_KEY, 'REWIND_MASTER_KEY') };
   if (vars.REWIND_MASTER_KEY_FILE) {
+    const setting = `REWIND_MASTER_KEY_FILE (${vars.REWIND_MASTER_KEY_FILE})`;
     let text: string;
     try {
       text = fs.readFileSync(vars.REWIND_MASTER_KEY_FILE, 'utf8');
@@ -83,9 +93,19 @@ export function loadMasterKey(
         `REWIND_MASTER_KEY_FILE ${vars.REWIND_MASTER_KEY_FILE} cannot be read: ${(err as Error).message}`,
       );
     }
-    return decodeKey(text, `REWIND_MASTER_KEY_FILE ${vars.REWIND_MASTER_KEY_FILE}`);
+    return { setting, key: decodeKey(text, `REWIND_MASTER_KEY_FILE ${vars.REWIND_MASTER_KEY_FILE}`) };
   }
   const file = path.join(dataDir, 'master.key');
+  const setting = `DATA_DIR/master.key (${file})`;
+  if (!fs.existsSync(file)) return { setting, file };
+  return { setting, file, key: decodeKey(fs.readFileSync(file, 'utf8'), file) };
+}
+
+/** The master key: from the environment, a named key file, or DATA_DIR/master.key (made if missing). */
+export function loadMasterKey(vars: MasterKeyVars, dataDir: string): Uint8Array {
+  const found = readMasterKey(vars, dataDir);
+  if (found.key) return found.key;
+  const file = found.file!;
   fs.mkdirSync(dataDir, { recursive: true });
   try {
     // 'wx': two processes starting at once on a new DATA_DIR both end up with the first's key.
@@ -94,6 +114,20 @@ export function loadMasterKey(
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   return decodeKey(fs.readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * What identifies a master key without revealing it: an HMAC under the key of a fixed text,
+ * 16 hex digits. The deployment's identity keeps it, so a process with another key is
+ * refused before it writes anything.
+ */
+export function keyFingerprint(key: Uint8Array): string {
+  return createHmac('sha256', key).update('rewind master key fingerprint').digest('hex').slice(0, 16);
+}
+
+/** Whether `master` opens a data key as stored (content_keys.wrapped) for `owner`. */
+export function opensDataKey(master: Uint8Array, owner: string, wrapped: string): boolean {
+  return open(master, Buffer.from(wrapped, 'base64'), dekAad(owner)) !== undefined;
 }
 
 /** Data keys, unwrapped on first use and kept (bounded) for the process's life. */

@@ -3,7 +3,8 @@
  * handlers. Next bundles its handlers separately, so a module-level singleton would be
  * created twice; the context lives on globalThis instead.
  */
-import { openDatabase, type Db } from '@/db/client';
+import { closeDb, openDatabase, type Db } from '@/db/client';
+import { prepareDb } from '@/db/prepare';
 import path from 'node:path';
 import { RoutingPush, WebhookPush } from '../omadm/push';
 import { FileBlobStore, type BlobStore, type RawBlobStore } from '../backup/blob-store';
@@ -11,6 +12,7 @@ import { parseS3Url, S3BlobStore, s3Client } from '../backup/s3-store';
 import { Keyring, loadMasterKey } from '../backup/keyring';
 import { SealedBlobStore } from '../backup/sealed-store';
 import { env, type Env } from './env';
+import { establishDeployment } from './deployment';
 
 export interface AppContext {
   db: Db;
@@ -28,8 +30,27 @@ export function createPush(e: Env): RoutingPush {
   return new RoutingPush(e.PUSH_WEBHOOK_URL ? { gateway: new WebhookPush({ url: e.PUSH_WEBHOOK_URL }) } : {});
 }
 
-export function createBlobStore(e: Env, db: Db): SealedBlobStore {
-  return new SealedBlobStore(createRawStore(e), db, new Keyring(db, loadMasterKey(e, e.dataDir)));
+/** `master`: the key establishDeployment checked; without it, the configured one (made if missing: tests). */
+export function createBlobStore(e: Env, db: Db, master?: Uint8Array): SealedBlobStore {
+  return new SealedBlobStore(createRawStore(e), db, new Keyring(db, master ?? loadMasterKey(e, e.dataDir)));
+}
+
+/**
+ * The context of a server process or a command: the database the environment names, made
+ * ready (migrations, search index), and this configuration checked against the deployment's
+ * identity (recorded when there is none) before anything else is written: a process with
+ * another blob store or master key stops here with the reason (DeploymentMismatchError),
+ * having made no key file and no folder.
+ */
+export async function openAppContext(e: Env): Promise<AppContext> {
+  const db = await prepareDb(openDatabase(e));
+  try {
+    const master = await establishDeployment(db, e, () => createRawStore(e));
+    return { db, env: e, push: createPush(e), blobs: createBlobStore(e, db, master) };
+  } catch (err) {
+    await closeDb(db);
+    throw err;
+  }
 }
 
 /** The store beneath encryption: the object store BLOB_STORE names, or files under DATA_DIR. */

@@ -18,7 +18,8 @@ import { indexSubscriber } from '@/db/queries/search';
 import { upsertLocalBackup } from '@/db/queries/local-backups';
 import { createPush, setContext, type AppContext } from '@/lib/core/context';
 import { FileBlobStore } from '@/lib/backup/blob-store';
-import { provisionDevice } from '@/lib/devices/devices';
+import { PROVISION_MAX_DEVICES, provisionDevice } from '@/lib/devices/devices';
+import { PAGE_MAX } from '@/lib/core/paging';
 import { env } from '@/lib/core/env';
 import { openapi } from '@/lib/api/openapi';
 import { createApiToken } from '@/lib/auth/tokens';
@@ -362,6 +363,120 @@ describe('devices', () => {
     const bad = await call(devicesRoute.POST, 'POST', { raw: '{"devId":', type: 'application/json' });
     expect(bad.status).toBe(400);
     expect(err(bad.body).message).toMatch(/not valid JSON/);
+  });
+});
+
+describe('bulk provisioning and paging', () => {
+  const device = (devId: string, extra: Record<string, unknown> = {}) => ({
+    devId,
+    manufacturer: 'Orbit',
+    model: 'O5',
+    serverId: 'rewind',
+    clientAuth: 'md5',
+    clientUser: 'u',
+    clientPass: 'p',
+    serverPass: 's',
+    ...extra,
+  });
+  const provisioned = async () => (await listAudit(ctx.db, { action: 'device.provisioned' })).length;
+
+  it('provisions an array all or none: a bad device keeps none of those before it, nor their audit entries', async () => {
+    const audited = await provisioned();
+    const bad = await call(devicesRoute.POST, 'POST', {
+      body: [
+        device('IMEI:444444444444441'),
+        device('IMEI:444444444444442'),
+        device('IMEI:444444444444443', { clientAuth: 'none' }),
+      ],
+    });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(err(bad.body).fieldErrors!)).toEqual(['2.clientAuth']);
+    expect(err(bad.body).message).toMatch(/^device 2: .*nothing was provisioned/);
+    expect(await getDeviceByDevId(ctx.db, 'IMEI:444444444444441')).toBeUndefined();
+    expect(await provisioned()).toBe(audited);
+
+    const ok = await call(devicesRoute.POST, 'POST', {
+      body: [device('IMEI:444444444444441'), device('IMEI:444444444444442')],
+    });
+    expect(ok.status).toBe(201);
+    const entries = await listAudit(ctx.db, { action: 'device.provisioned' });
+    expect(entries.length).toBe(audited + 2);
+    expect(entries.slice(0, 2).map((e) => e.actor)).toEqual([
+      expect.stringMatching(/^token:/),
+      expect.stringMatching(/^token:/),
+    ]);
+  });
+
+  it(`refuses more than ${PROVISION_MAX_DEVICES} devices in one request with a 413 naming the cap, provisioning none`, async () => {
+    const many = Array.from({ length: PROVISION_MAX_DEVICES + 1 }, (_, i) =>
+      device(`IMEI:5${String(i).padStart(14, '0')}`),
+    );
+    const r = await call(devicesRoute.POST, 'POST', { body: many });
+    expect(r.status).toBe(413);
+    expect(err(r.body).code).toBe('too-many-devices');
+    expect(err(r.body).message).toContain(String(PROVISION_MAX_DEVICES));
+    expect(await getDeviceByDevId(ctx.db, many[0]!.devId)).toBeUndefined();
+  });
+
+  it('pages GET /devices by key: every device once, nextCursor null on the last page', async () => {
+    for (let i = 0; i < 7; i++) await provision(`IMEI:66666666666666${i}`);
+    const all = (await listDevices(ctx.db, 100_000)).map((d) => d.devId).sort();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const r = await call(devicesRoute.GET, 'GET', {
+        token: agent,
+        query: { limit: '3', ...(cursor ? { cursor } : {}) },
+      });
+      expect(r.status).toBe(200);
+      expect(r.body.limit).toBe(3);
+      const items = r.body.devices as Array<{ devId: string }>;
+      expect(items.length).toBeLessThanOrEqual(3);
+      seen.push(...items.map((d) => d.devId));
+      cursor = (r.body.nextCursor as string | null) ?? undefined;
+      if (cursor) expect(items.length).toBe(3);
+      pages++;
+    } while (cursor && pages < 100);
+    expect(seen.length).toBe(all.length);
+    expect([...seen].sort()).toEqual(all);
+    expect(pages).toBe(Math.ceil(all.length / 3));
+  });
+
+  it('400 for a limit over the maximum or a cursor the list did not give', async () => {
+    const over = await call(devicesRoute.GET, 'GET', { query: { limit: String(PAGE_MAX + 1) } });
+    expect(over.status).toBe(400);
+    expect(Object.keys(err(over.body).fieldErrors!)).toEqual(['limit']);
+    const forged = await call(devicesRoute.GET, 'GET', { query: { cursor: 'not-a-cursor' } });
+    expect(forged.status).toBe(400);
+    expect(Object.keys(err(forged.body).fieldErrors!)).toEqual(['cursor']);
+    // A cursor of another list (a time key) is not one of this list's (an id key).
+    const bob = (await getDeviceByDevId(ctx.db, BOB))!;
+    for (let i = 0; i < 2; i++)
+      await insertSnapshot(ctx.db, { deviceId: bob.id, trigger: 'on-demand', categories: ['settings'] });
+    const snaps = await call(deviceSnapshotsRoute.GET, 'GET', { params: { devId: BOB }, query: { limit: '1' } });
+    const other = await call(devicesRoute.GET, 'GET', { query: { cursor: snaps.body.nextCursor as string } });
+    expect(other.status).toBe(400);
+  });
+
+  it('pages newest-first lists by time and id: rows of the same time are neither repeated nor skipped', async () => {
+    const d = await provision('IMEI:777777777777771');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push((await insertSnapshot(ctx.db, { deviceId: d.id, trigger: 'on-demand', categories: ['settings'] })).id);
+    await exec(ctx.db, sql`update snapshots set started_at = 1000 where device_id = ${d.id}`);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const r = await call(deviceSnapshotsRoute.GET, 'GET', {
+        params: { devId: 'IMEI:777777777777771' },
+        query: { limit: '2', ...(cursor ? { cursor } : {}) },
+      });
+      seen.push(...(r.body.snapshots as Array<{ id: string }>).map((s) => s.id));
+      cursor = (r.body.nextCursor as string | null) ?? undefined;
+      if (!cursor) break;
+    }
+    expect(seen).toEqual([...ids].sort().reverse());
   });
 });
 

@@ -110,7 +110,11 @@ describe('GET /devices/{devId}/ds-snapshots', () => {
 
   it('answers 404 for an unknown handset, an empty list for one without DS backups, 401 without a token', async () => {
     expect((await call(listRoute.GET, 'GET', { params: { devId: 'IMEI:000000000000000' } })).status).toBe(404);
-    expect((await call(listRoute.GET, 'GET', { params: { devId: BOB } })).body).toEqual({ dsSnapshots: [] });
+    expect((await call(listRoute.GET, 'GET', { params: { devId: BOB } })).body).toEqual({
+      dsSnapshots: [],
+      nextCursor: null,
+      limit: 100,
+    });
     expect((await call(listRoute.GET, 'GET', { token: null, params: { devId: ADA } })).status).toBe(401);
   });
 });

@@ -66,9 +66,9 @@ export function pageOf<T>(
 }
 
 /** The key of a newest-first list (a time and the row's id), as cursors carry it. */
-export const timeKeySchema = z.object({ at: z.number(), id: z.string() });
+export const timeKeySchema = z.strictObject({ at: z.number(), id: z.string() });
 /** The key of a list in id order. */
-export const idKeySchema = z.object({ id: z.string() });
+export const idKeySchema = z.strictObject({ id: z.string() });
 
 /**
  * A page of a list read whole because it stays small (models, the catalogs, a device's DS

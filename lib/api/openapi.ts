@@ -183,7 +183,10 @@ export const API_OPERATIONS: ApiOperation[] = [
     description:
       'By name, surname or email prefix (case and accents ignored), by MSISDN: digits in any usual form (+44 7700 900123, 447700900123, or the national 07700 900123) match the stored international number by its start or its end, or by IMEI prefix. Exact matches first, then numbers before names, then by name; each says what matched (`match`) and, for an IMEI or DevId, which handset (`device`).',
     query: subscriberSearchSchema,
-    responses: { 200: { description: 'Matches, best first', schema: list('subscribers', subscriberMatchSchema) } },
+    // A search ranked by how well each matches: `limit` only, no cursor.
+    responses: {
+      200: { description: 'Matches, best first', schema: z.object({ subscribers: z.array(subscriberMatchSchema) }) },
+    },
     errors: { 400: INVALID },
   },
   {

@@ -29,7 +29,7 @@ describe('tree commands with a managed object', () => {
     const { commands } = setUp({
       exec: (path, item) => {
         if (path !== './Ops/Mine') return undefined;
-        if (item.data === 'bad') throw new DecodeError('bad parameters');
+        if (item.data === 'bad') throw new DecodeError('invalid', 'bad parameters');
         return { status: 202 };
       },
     });

@@ -83,6 +83,11 @@ const schema = z.object({
    * refused and its session ended. basic, the default, follows every account and handset.
    */
   DM_MIN_SERVER_AUTH: z.enum(['basic', 'md5', 'hmac']).default('basic'),
+  /**
+   * Seconds after which a server process that stopped renewing its heartbeat is taken for
+   * dead: its DM sessions are ended and their jobs queued again, for another process to finish.
+   */
+  PROCESS_HEARTBEAT_TIMEOUT: z.coerce.number().int().min(2).max(3600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -127,7 +127,8 @@ describe('signIn: lock-outs per account and address', () => {
     for (let i = 0; i < 4; i++)
       expect(await signIn(db, '192.0.2.1', 'Ada@rewind.test', 'wrong')).toMatchObject({ code: 'invalid' });
     const fifth = await signIn(db, '192.0.2.1', 'ada@rewind.test', 'wrong');
-    expect(fifth).toEqual({ ok: false, code: 'locked', error: lockedMessage(600), retryAfterSeconds: 600 });
+    expect(fifth).toMatchObject({ ok: false, code: 'locked', error: lockedMessage(600) });
+    expect(!fifth.ok && fifth.code === 'locked' && fifth.retryAfterSeconds).toBeGreaterThan(590);
     expect(lockedMessage(600)).toBe(
       'Too many failed sign-ins for this email from your network. Try again in 10 minutes.',
     );
@@ -138,7 +139,10 @@ describe('signIn: lock-outs per account and address', () => {
     // An unknown email meets exactly the same lock-out, so the answer says nothing about who has an account.
     for (let i = 0; i < 4; i++)
       expect(await signIn(db, '192.0.2.1', 'nobody@rewind.test', 'wrong')).toMatchObject({ code: 'invalid' });
-    expect(await signIn(db, '192.0.2.1', 'nobody@rewind.test', 'wrong')).toEqual(fifth);
+    expect(await signIn(db, '192.0.2.1', 'nobody@rewind.test', 'wrong')).toMatchObject({
+      code: 'locked',
+      error: fifth.error,
+    });
   });
 
   it('a success forgets its own failures from that address', async () => {

@@ -84,19 +84,26 @@ export const firmwareAdd: Command = {
 
 export const appAdd: Command = {
   summary: 'publish an app package for one version (replaces an earlier upload of it)',
-  usage: '--id APP_ID --name NAME --version V [--models "MAN/MOD,MAN/MOD"] FILE',
+  usage: '--id APP_ID --name NAME --version V [--models "MAN/MOD,MAN/MOD"] [--system-of MAKER] FILE',
   options: {
     id: { type: 'string' },
     name: { type: 'string' },
     version: { type: 'string' },
     models: { type: 'string' },
+    'system-of': { type: 'string' },
   },
   async run(v, pos) {
     const [file] = positionals(pos, ['FILE']);
     const meta = fields(
       appUploadSchema,
-      { appId: str(v, 'id'), name: str(v, 'name'), version: str(v, 'version'), models: str(v, 'models') },
-      (f) => (f === 'appId' ? 'id' : f),
+      {
+        appId: str(v, 'id'),
+        name: str(v, 'name'),
+        version: str(v, 'version'),
+        models: str(v, 'models'),
+        systemOf: str(v, 'system-of'),
+      },
+      (f) => (f === 'appId' ? 'id' : f === 'systemOf' ? 'system-of' : f),
     );
     const bytes = readPackage(file!);
     const ctx = getContext();

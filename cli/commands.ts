@@ -10,7 +10,7 @@ import { deviceImport } from './device-import';
 import { profileSet, profileShow } from './profiles';
 import { backupCommand, jobsCommand, localBackupCommand, localBackupsCommand, localRestoreCommand } from './backups';
 import { diffCommand, snapshotCommand, snapshotsCommand } from './snapshots';
-import { jobCommand, restoreCommand, retryFailedCommand } from './restore';
+import { jobCommand, restoreCommand, retryFailedCommand, undoCommand } from './restore';
 import { appAdd, catalogCommand, firmwareAdd } from './catalog';
 import { gcCommand, holdCommand, retentionCommand, verifyCommand } from './maintenance';
 import { userAdd } from './users';
@@ -106,6 +106,7 @@ export const commands: Record<string, Command> = {
   snapshot: snapshotCommand,
   diff: diffCommand,
   restore: restoreCommand,
+  undo: undoCommand,
   'retry-failed': retryFailedCommand,
   'firmware add': firmwareAdd,
   'app add': appAdd,

@@ -1,8 +1,9 @@
 /**
  * Restores from the command line: `rewind restore` (a dry run that prints the plan, or the
  * plan executed, with --wait following it to its end), `rewind job` (one job, a restore's
- * items and consent entries) and `rewind retry-failed`. The same domain code as
- * POST /restores/plan, /plans/{id}/execute and /jobs/{id}/retry, with the same JSON.
+ * items and consent entries), `rewind retry-failed` and `rewind undo` (a finished restore
+ * put back from its safety backup). The same domain code as POST /restores/plan,
+ * /plans/{id}/execute, /jobs/{id}/retry and /jobs/{id}/undo, with the same JSON.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getContext } from '../lib/core/context';
@@ -10,8 +11,15 @@ import { getDevice } from '../db/queries/devices';
 import { getJob, type JobRow } from '../db/queries/jobs';
 import { listConsents, listItems, type ConsentRow, type RestoreItemRow } from '../db/queries/restore';
 import { getSnapshot } from '../db/queries/snapshots';
-import { computePlan, createPlan, type PlanRequest, type RestorePlan } from '../lib/restore/plan';
-import { executePlan, retryFailed, type RestoreProgress } from '../lib/restore/engine';
+import {
+  computePlan,
+  createPlan,
+  isValueStep,
+  type PlanRequest,
+  type PlanStep,
+  type RestorePlan,
+} from '../lib/restore/plan';
+import { executePlan, planUndo, retryFailed, type RestoreProgress } from '../lib/restore/engine';
 import { itemCounts, jobDetail } from '../lib/restore/views';
 import { splitList } from '../lib/backup/schemas';
 import { appIdSchema, planPathsSchema } from '../lib/restore/schemas';
@@ -45,6 +53,12 @@ function planRequest(v: Values, snapshotId: string): PlanRequest {
         `--apps takes comma-separated application ids such as com.shield.av${bad !== undefined ? `: ${JSON.stringify(bad)}` : ''}`,
       );
   }
+  let keep: string[] | undefined;
+  if (v.keep !== undefined) {
+    const r = planPathsSchema.safeParse(splitList(String(v.keep)));
+    if (!r.success) throw new UsageError(`--keep takes comma-separated DM paths: ${r.error.issues[0]!.message}`);
+    keep = r.data;
+  }
   if (v.to !== undefined && (typeof v.to !== 'string' || !v.to.trim()))
     throw new UsageError('--to takes the DevId of the handset to restore to');
   return {
@@ -54,7 +68,19 @@ function planRequest(v: Values, snapshotId: string): PlanRequest {
     ...(paths ? { paths } : {}),
     ...(apps ? { apps } : {}),
     ...(v['allow-downgrade'] ? { allowFirmwareDowngrade: true } : {}),
+    ...(v['keep-newer'] ? { keepNewer: true } : {}),
+    ...(keep ? { keep } : {}),
+    ...(v['remove-extra'] ? { removeExtra: true } : {}),
   };
+}
+
+/** `--reason`, required when a restore is started (not for a dry run). */
+function reasonOption(v: Values): string {
+  const reason = typeof v.reason === 'string' ? v.reason.trim() : '';
+  if (!reason)
+    throw new UsageError('--reason is required: say why the restore is started (a reason or a ticket reference)');
+  if (reason.length > 500) throw new UsageError('--reason takes at most 500 characters');
+  return reason;
 }
 
 const indent = (text: string, by = '  ') =>
@@ -72,7 +98,16 @@ export function formatPlan(plan: RestorePlan): string {
   ];
   const firmware = plan.steps.filter((s) => s.kind === 'firmware');
   const apps = plan.steps.filter((s) => s.kind === 'app');
-  const nodes = plan.steps.filter((s) => s.kind === 'node');
+  const nodes = plan.steps.filter(
+    (s): s is Extract<PlanStep, { kind: 'node' }> => s.kind === 'node' && s.op !== 'unchanged' && s.op !== 'exists',
+  );
+  if (plan.summary) {
+    const m = plan.summary;
+    out.push(
+      `  against  ${plan.comparedWith ? `the handset as backed up ${formatTime(plan.comparedWith.takenAt)}` : 'nothing: the handset has no complete backup, every value is written'}`,
+      `  summary  unchanged ${m.unchanged} · will change ${m.change} · will add ${m.add} · will remove ${m.remove} · newer kept ${m.keep} · not carried ${m.notCarried}`,
+    );
+  }
   out.push('', `firmware (${firmware.length}):`);
   for (const s of firmware)
     out.push(`  ${s.seq}. ${s.from ?? '(unknown)'} → ${s.to} through FUMO (${formatBytes(s.bytes)})`);
@@ -80,20 +115,43 @@ export function formatPlan(plan: RestorePlan): string {
   out.push('', `apps (${apps.length}):`);
   for (const s of apps)
     out.push(
-      `  ${s.seq}. ${s.name}${s.name !== s.appId ? ` [${s.appId}]` : ''} ${s.version} through SCOMO (${formatBytes(s.bytes)})`,
+      `  ${s.seq}. ${s.name}${s.name !== s.appId ? ` [${s.appId}]` : ''} ${s.before ? `${s.before} → ` : ''}${s.version} through SCOMO (${formatBytes(s.bytes)})`,
     );
   if (!apps.length) out.push('  none');
-  out.push('', `nodes (${nodes.length}):`);
+  out.push('', `nodes that change (${nodes.length}):`);
   if (nodes.length) {
+    const shown = (side: { text?: string; size: number } | undefined, hash: string | null | undefined) =>
+      !side || !hash
+        ? '-'
+        : side.text !== undefined
+          ? JSON.stringify(side.text)
+          : `${formatBytes(side.size)} ${hash.slice(0, 12)}`;
     out.push(
       indent(
         table(nodes, [
           { header: 'seq', value: (s) => String(s.seq), align: 'right' },
           { header: 'op', value: (s) => s.op },
           { header: 'path', value: (s) => s.path },
-          { header: 'category', value: (s) => s.category },
-          { header: 'size', value: (s) => (s.op === 'write' ? formatBytes(s.size) : '-'), align: 'right' },
-          { header: 'atomic with', value: (s) => (s.op === 'write' && s.group ? s.group : '') },
+          {
+            header: 'before → after',
+            value: (s) =>
+              s.op === 'delete'
+                ? `${shown(s.was, s.before)} → (removed)`
+                : isValueStep(s)
+                  ? `${shown(s.was, s.before)} → ${shown(s.will, s.hash)}`
+                  : 'folder made',
+          },
+          {
+            header: 'note',
+            value: (s) =>
+              [
+                isValueStep(s) && s.newer ? `newer on the handset (changed ${formatTime(s.newer.at)})` : '',
+                s.op === 'keep' ? "kept: the handset's value stays" : '',
+                isValueStep(s) && s.group ? `atomic with ${s.group}` : '',
+              ]
+                .filter(Boolean)
+                .join('; '),
+          },
         ]),
       ),
     );
@@ -210,7 +268,7 @@ async function follow(jobId: string, timeoutS: number): Promise<number> {
 export const restoreCommand: Command = {
   summary: 'plan a restore from a snapshot (--dry-run prints it) or run it; --wait follows it to its end',
   usage:
-    'DEV_ID --snapshot SNAPSHOT_ID [--categories a,b] [--paths ./X,./Y] [--apps ID,ID] [--to TARGET_DEV_ID] [--allow-downgrade] (--dry-run [--json] | [--json] | --wait [--timeout S])',
+    'DEV_ID --snapshot SNAPSHOT_ID [--categories a,b] [--paths ./X,./Y] [--apps ID,ID] [--to TARGET_DEV_ID] [--allow-downgrade] [--keep-newer] [--keep ./X,./Y] [--remove-extra] (--dry-run [--json] | --reason TEXT [--json | --wait [--timeout S]])',
   options: {
     snapshot: { type: 'string' },
     categories: { type: 'string' },
@@ -218,6 +276,10 @@ export const restoreCommand: Command = {
     apps: { type: 'string' },
     to: { type: 'string' },
     'allow-downgrade': { type: 'boolean' },
+    'keep-newer': { type: 'boolean' },
+    keep: { type: 'string' },
+    'remove-extra': { type: 'boolean' },
+    reason: { type: 'string' },
     'dry-run': { type: 'boolean' },
     json: { type: 'boolean' },
     wait: { type: 'boolean' },
@@ -231,6 +293,7 @@ export const restoreCommand: Command = {
     if (v.timeout !== undefined && !v.wait) throw new UsageError('--timeout goes with --wait');
     const timeout = intOption(v, 'timeout', 300, 1, 86_400);
     const req = planRequest(v, snapshotId);
+    const reason = v['dry-run'] ? undefined : reasonOption(v);
     const ctx = getContext();
     const source = await deviceArg(ctx.db, devId!);
     const snap = await getSnapshot(ctx.db, snapshotId);
@@ -248,7 +311,7 @@ export const restoreCommand: Command = {
       return 0;
     }
     const { row, plan } = await createPlan(ctx, req, ACTOR);
-    const { job, backup } = await executePlan(ctx, row.id, ACTOR);
+    const { job, backup } = await executePlan(ctx, row.id, ACTOR, reason);
     if (v.json)
       return printJson({
         planId: row.id,
@@ -283,6 +346,7 @@ export const jobCommand: Command = {
     const items = job.kind === 'restore' ? await listItems(db, job.id) : [];
     const out: string[] = [
       `job ${job.id}: ${job.kind} of ${devId}${job.kind === 'restore' ? ` (plan ${job.payload.planId})` : ''}`,
+      ...(job.kind === 'restore' && job.payload.reason ? [`  reason    ${job.payload.reason}`] : []),
       `  status    ${job.kind === 'restore' ? describeRestore(job, items, backup) : describeJob(job)}`,
       `  error     ${job.error ?? '-'}`,
       `  attempts  ${job.attempts}`,
@@ -294,7 +358,7 @@ export const jobCommand: Command = {
       return console.log(out.join('\n'));
     }
     const n = itemCounts(items);
-    const summary = (['verified', 'written', 'sent', 'pending', 'failed', 'mismatch', 'skipped'] as const)
+    const summary = (['verified', 'unchanged', 'written', 'sent', 'pending', 'failed', 'mismatch', 'skipped'] as const)
       .filter((s) => n[s])
       .map((s) => `${n[s]} ${s}`)
       .join(', ');
@@ -349,5 +413,44 @@ export const retryFailedCommand: Command = {
     console.log(
       `restore job ${job.id} queued again: ${again} item${again === 1 ? '' : 's'} to send again once the handset's user agrees`,
     );
+  },
+};
+
+export const undoCommand: Command = {
+  summary: 'put a handset back as it was before a finished restore (a restore from its safety backup)',
+  usage: 'JOB_ID (--dry-run [--json] | --reason TEXT [--json | --wait [--timeout S]])',
+  options: {
+    'dry-run': { type: 'boolean' },
+    reason: { type: 'string' },
+    json: { type: 'boolean' },
+    wait: { type: 'boolean' },
+    timeout: { type: 'string' },
+  },
+  async run(v, pos) {
+    const [id] = positionals(pos, ['JOB_ID']);
+    if (v['dry-run'] && v.wait) throw new UsageError('--dry-run and --wait exclude each other');
+    if (v.json && v.wait) throw new UsageError('--json and --wait exclude each other');
+    if (v.timeout !== undefined && !v.wait) throw new UsageError('--timeout goes with --wait');
+    const timeout = intOption(v, 'timeout', 300, 1, 86_400);
+    const reason = v['dry-run'] ? undefined : reasonOption(v);
+    const ctx = getContext();
+    const { row, plan } = await planUndo(ctx, id!, ACTOR);
+    if (v['dry-run']) {
+      if (v.json) return printJson({ planId: row.id, planHash: row.planHash, plan });
+      console.log(formatPlan(plan));
+      console.log(`\ndry run: nothing was sent; run it again with --reason to put the handset back`);
+      return 0;
+    }
+    const { job, backup } = await executePlan(ctx, row.id, ACTOR, reason);
+    if (v.json)
+      return printJson({
+        planId: row.id,
+        planHash: row.planHash,
+        plan,
+        job: publicJob(job),
+        safetyBackup: publicJob(backup),
+      });
+    console.log(`undo of ${id}: restore job ${job.id} queued after safety backup ${backup.id}`);
+    return v.wait ? follow(job.id, timeout) : 0;
   },
 };

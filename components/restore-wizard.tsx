@@ -2,15 +2,17 @@
 /**
  * The restore wizard, for agents and subscribers alike (each page hands it its own server
  * actions): choose a backup, pick categories or single items, choose the target handset,
- * preview the dry-run plan (what is written, the bytes, the cost, the exact prompt on the
- * handset, what will not be carried), then confirm, which runs exactly that plan.
+ * preview the dry-run plan (each change as before → after, the values the handset changed
+ * since the backup with "keep the handset's newer values", the bytes, the cost, the exact
+ * prompt on the handset, what will not be carried), then say why and confirm, which runs
+ * exactly that plan. The same preview and confirmation serve "undo" on a job page.
  */
 import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { ActionResult } from '@/lib/core/action-result';
 import { formatBytes, formatTime } from '@/lib/core/format';
-import type { PlanPreview, RestoreChoices, SnapshotChoice, TargetChoice } from '@/lib/restore/wizard';
+import type { ChangeLine, PlanPreview, RestoreChoices, SnapshotChoice, TargetChoice } from '@/lib/restore/wizard';
 import { useToast } from './toast';
 import { Badge, Button, Card, EmptyState, ErrorNote, Facts, cx, inputClass } from './ui';
 
@@ -23,13 +25,25 @@ export interface RestoreWizardProps {
   initialChoices: RestoreChoices | null;
   targets: TargetChoice[];
   loadChoices: Call<{ snapshotId: string }, RestoreChoices>;
-  preview: Call<{ snapshotId: string; targetDeviceId: string; categories: string[]; items: string[] }, PlanPreview>;
-  confirm: Call<{ planId: string }, { jobId: string }>;
+  preview: Call<PreviewInput, PlanPreview>;
+  confirm: Call<ConfirmInput, { jobId: string }>;
   /** Where the live job is: `${jobHref}${jobId}`. */
   jobHref: string;
   /** "you" (the portal) or "the user" (the console), in the prompt's explanation. */
   audience: 'subscriber' | 'staff';
 }
+
+export type PreviewInput = {
+  snapshotId: string;
+  targetDeviceId: string;
+  categories: string[];
+  items: string[];
+  keepNewer: boolean;
+  keep: string[];
+  removeExtra: boolean;
+};
+
+export type ConfirmInput = { planId: string; reason: string };
 
 class ActionFailed extends Error {}
 
@@ -62,13 +76,16 @@ function Step({ n, title, children }: { n: number; title: string; children: Reac
 export function RestoreWizard(props: RestoreWizardProps) {
   const { snapshots, targets, loadChoices, jobHref, audience } = props;
   const router = useRouter();
-  const toast = useToast();
   const uid = useId();
   const [snapshotId, setSnapshotId] = useState<string>(props.initialSnapshotId ?? snapshots[0]?.id ?? '');
   const [whole, setWhole] = useState<Set<string>>(new Set());
   const [items, setItems] = useState<Set<string>>(new Set());
   const [targetId, setTargetId] = useState<string>(targets[0]?.id ?? '');
   const [plan, setPlan] = useState<PlanPreview | null>(null);
+  // The portal keeps the handset's newer values unless the subscriber says otherwise; agents see them flagged.
+  const [keepNewer, setKeepNewer] = useState(audience === 'subscriber');
+  const [keep, setKeep] = useState<string[]>([]);
+  const [removeExtra, setRemoveExtra] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<'preview' | 'confirm' | null>(null);
   const previewHeading = useRef<HTMLHeadingElement>(null);
@@ -143,13 +160,23 @@ export function RestoreWizard(props: RestoreWizardProps) {
     });
   };
 
-  const runPreview = async () => {
+  const runPreview = async (opts: Partial<Pick<PreviewInput, 'keepNewer' | 'keep' | 'removeExtra'>> = {}) => {
+    const next = { keepNewer, keep, removeExtra, ...opts };
+    setKeepNewer(next.keepNewer);
+    setKeep(next.keep);
+    setRemoveExtra(next.removeExtra);
     setBusy('preview');
     setError(null);
     try {
       setPlan(
         await unwrap(
-          props.preview(null, { snapshotId, targetDeviceId: targetId, categories: [...whole], items: [...items] }),
+          props.preview(null, {
+            snapshotId,
+            targetDeviceId: targetId,
+            categories: [...whole],
+            items: [...items],
+            ...next,
+          }),
         ),
       );
     } catch (err) {
@@ -158,18 +185,10 @@ export function RestoreWizard(props: RestoreWizardProps) {
       setBusy(null);
     }
   };
-  const runConfirm = async () => {
-    if (!plan) return;
-    setBusy('confirm');
-    setError(null);
-    try {
-      const { jobId } = await unwrap(props.confirm(null, { planId: plan.planId }));
-      toast('Restore started');
-      router.push(`${jobHref}${jobId}`);
-    } catch (err) {
-      setError(err instanceof ActionFailed ? err.message : 'The restore could not be started. Please try again.');
-      setBusy(null);
-    }
+  // The keep choices change the plan, so the preview is made again with them.
+  const toggleKeep = (path: string, on: boolean) => {
+    const kept = (plan?.changes ?? []).filter((c) => c.kind === 'keep').map((c) => c.path);
+    void runPreview({ keepNewer: false, keep: on ? [...new Set([...kept, path])] : kept.filter((p) => p !== path) });
   };
 
   return (
@@ -284,44 +303,261 @@ export function RestoreWizard(props: RestoreWizardProps) {
       {error ? <ErrorNote>{error}</ErrorNote> : null}
       {!plan ? (
         <div className="flex flex-wrap items-center gap-3">
-          <Button onClick={runPreview} disabled={busy !== null || picked === 0 || !choices.data}>
+          <Button onClick={() => void runPreview()} disabled={busy !== null || picked === 0 || !choices.data}>
             {busy === 'preview' ? 'Preparing the preview…' : 'Preview the restore'}
           </Button>
           {picked === 0 ? <span className="text-sm text-slate-600">Pick at least one category or item.</span> : null}
         </div>
       ) : (
-        <PlanView plan={plan} audience={audience} headingRef={previewHeading}>
-          <div className="flex flex-wrap gap-3">
-            <Button onClick={runConfirm} disabled={busy !== null}>
-              {busy === 'confirm' ? 'Starting…' : 'Confirm and start the restore'}
-            </Button>
+        <PlanView
+          plan={plan}
+          audience={audience}
+          headingRef={previewHeading}
+          busy={busy === 'preview'}
+          onKeepNewer={(on) => void runPreview({ keepNewer: on, keep: [] })}
+          onKeep={toggleKeep}
+          onRemoveExtra={(on) => void runPreview({ removeExtra: on })}
+        >
+          <ConfirmRestore
+            plan={plan}
+            confirm={props.confirm}
+            onStarted={(jobId) => router.push(`${jobHref}${jobId}`)}
+            disabled={busy !== null}
+            onBusy={(b) => setBusy(b ? 'confirm' : null)}
+          >
             <Button variant="secondary" onClick={() => setPlan(null)} disabled={busy !== null}>
               Change the selection
             </Button>
-          </div>
+          </ConfirmRestore>
         </PlanView>
       )}
     </div>
   );
 }
 
-function PlanView({
+/** "Why" and the confirm button: a restore (or an undo) starts only with a reason or a ticket reference. */
+export function ConfirmRestore({
+  plan,
+  confirm,
+  onStarted,
+  disabled,
+  onBusy,
+  children,
+}: {
+  plan: PlanPreview;
+  confirm: Call<ConfirmInput, { jobId: string }>;
+  onStarted: (jobId: string) => void;
+  disabled?: boolean;
+  onBusy?: (busy: boolean) => void;
+  children?: ReactNode;
+}) {
+  const uid = useId();
+  const toast = useToast();
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async () => {
+    setBusy(true);
+    onBusy?.(true);
+    setError(null);
+    try {
+      const { jobId } = await unwrap(confirm(null, { planId: plan.planId, reason }));
+      toast(plan.undoOf ? 'Undo started' : 'Restore started');
+      onStarted(jobId);
+    } catch (err) {
+      setError(err instanceof ActionFailed ? err.message : 'The restore could not be started. Please try again.');
+      setBusy(false);
+      onBusy?.(false);
+    }
+  };
+  return (
+    <div className="space-y-3">
+      <div>
+        <label htmlFor={`${uid}-reason`} className="block text-sm font-medium">
+          Why? A reason or a ticket reference
+        </label>
+        <input
+          id={`${uid}-reason`}
+          className={cx(inputClass, 'mt-1 max-w-xl')}
+          value={reason}
+          maxLength={500}
+          required
+          placeholder="e.g. ticket 4711, settings lost after a reset"
+          onChange={(e) => setReason(e.target.value)}
+        />
+        <p className="mt-1 text-xs text-slate-600">Kept on the job, in the audit log and with the consent.</p>
+      </div>
+      {error ? <ErrorNote>{error}</ErrorNote> : null}
+      <div className="flex flex-wrap gap-3">
+        <Button onClick={() => void run()} disabled={disabled || busy || !reason.trim()}>
+          {busy ? 'Starting…' : plan.undoOf ? 'Confirm and put it back' : 'Confirm and start the restore'}
+        </Button>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+const COUNT_WORDS: Array<[keyof PlanPreview['summary'], string]> = [
+  ['unchanged', 'Unchanged'],
+  ['change', 'Will change'],
+  ['add', 'Will add'],
+  ['remove', 'Will remove'],
+  ['keep', 'Newer kept'],
+  ['notCarried', 'Not carried'],
+];
+/** Lines shown before the rest of a long list is folded away. */
+const SHOWN = 12;
+
+function ChangeRow({
+  c,
+  onKeep,
+  busy,
+}: {
+  c: ChangeLine;
+  onKeep?: (path: string, on: boolean) => void;
+  busy?: boolean;
+}) {
+  return (
+    <li className="rounded border border-slate-200 px-2 py-1 text-sm" data-testid="change">
+      <div className="flex flex-wrap items-baseline gap-2">
+        <span className="font-medium break-all" title={c.path}>
+          {c.label}
+        </span>
+        {c.kind === 'add' ? <Badge tone="info">will add</Badge> : null}
+        {c.kind === 'remove' ? <Badge tone="bad">will remove</Badge> : null}
+        {c.kind === 'keep' ? <Badge>kept</Badge> : null}
+      </div>
+      <div className="font-mono text-xs break-all">
+        {c.kind === 'add' ? (
+          <>(none) → {c.after}</>
+        ) : c.kind === 'remove' ? (
+          <>{c.before} → (removed)</>
+        ) : (
+          <>
+            {c.before} → {c.after}
+          </>
+        )}
+      </div>
+      {c.newer ? (
+        <div className="mt-1 flex flex-wrap items-center gap-2 text-xs text-amber-900">
+          <span data-testid="newer">
+            Newer on the handset: {c.newer}, {c.before} → {c.after}
+          </span>
+          {onKeep ? (
+            <label className="flex items-center gap-1">
+              <input
+                type="checkbox"
+                checked={c.kind === 'keep'}
+                disabled={busy}
+                onChange={(e) => onKeep(c.path, e.target.checked)}
+              />
+              keep the handset’s value
+            </label>
+          ) : null}
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+export function PlanView({
   plan,
   audience,
   headingRef,
+  busy,
+  onKeepNewer,
+  onKeep,
+  onRemoveExtra,
   children,
 }: {
   plan: PlanPreview;
   audience: RestoreWizardProps['audience'];
-  headingRef: React.RefObject<HTMLHeadingElement | null>;
+  headingRef?: React.RefObject<HTMLHeadingElement | null>;
+  busy?: boolean;
+  onKeepNewer?: (on: boolean) => void;
+  onKeep?: (path: string, on: boolean) => void;
+  onRemoveExtra?: (on: boolean) => void;
   children: ReactNode;
 }) {
   const who = audience === 'subscriber' ? 'you' : 'the user';
+  const newer = plan.changes.filter((c) => c.newer);
+  const allKept = newer.length > 0 && newer.every((c) => c.kind === 'keep');
+  const shown = plan.changes.slice(0, SHOWN);
+  const folded = plan.changes.slice(SHOWN);
   return (
     <section aria-labelledby="plan-heading" className="space-y-4 rounded-lg border-2 border-slate-900 bg-white p-4">
       <h2 id="plan-heading" ref={headingRef} tabIndex={-1} className="text-lg font-semibold focus:outline-none">
-        Preview: what this restore will do
+        {plan.undoOf
+          ? 'Preview: putting the handset back as it was before the restore'
+          : 'Preview: what this restore will do'}
       </h2>
+      <ul className="flex flex-wrap gap-2 text-sm" aria-label="Summary" data-testid="plan-summary">
+        {COUNT_WORDS.map(([k, label]) => (
+          <li key={k} className="rounded border border-slate-300 px-2 py-1">
+            {label} <strong>{plan.summary[k]}</strong>
+          </li>
+        ))}
+      </ul>
+      <p className="text-xs text-slate-600">
+        {plan.comparedAt
+          ? `Compared with the handset as backed up ${formatTime(plan.comparedAt)}; checked again against the safety backup when the writes begin, so only what still differs is sent.`
+          : 'The handset has no complete backup yet: the safety backup taken first decides what differs.'}
+      </p>
+      {newer.length ? (
+        <div className="rounded border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900" role="note">
+          <p>
+            {newer.length} value{newer.length === 1 ? ' was' : 's were'} changed on the handset after this backup was
+            taken: restoring {newer.length === 1 ? 'it' : 'them'} would undo newer choices.
+          </p>
+          {onKeepNewer ? (
+            <label className="mt-1 flex items-center gap-2">
+              <input
+                type="checkbox"
+                checked={allKept}
+                disabled={busy}
+                onChange={(e) => onKeepNewer(e.target.checked)}
+              />
+              Keep the handset’s newer values
+            </label>
+          ) : null}
+        </div>
+      ) : null}
+      <div>
+        <h3 className="text-sm font-medium">Changes ({plan.changes.length})</h3>
+        {plan.changes.length ? (
+          <>
+            <ul className="mt-1 space-y-1" aria-label="Changes">
+              {shown.map((c) => (
+                <ChangeRow key={c.path} c={c} onKeep={onKeep} busy={busy} />
+              ))}
+            </ul>
+            {folded.length ? (
+              <details className="mt-1">
+                <summary className="cursor-pointer text-sm text-slate-600">and {folded.length} more</summary>
+                <ul className="mt-1 space-y-1">
+                  {folded.map((c) => (
+                    <ChangeRow key={c.path} c={c} onKeep={onKeep} busy={busy} />
+                  ))}
+                </ul>
+              </details>
+            ) : null}
+          </>
+        ) : (
+          <p className="mt-1 text-sm text-slate-600">No value differs from the backup.</p>
+        )}
+        {onRemoveExtra ? (
+          <label className="mt-2 flex items-center gap-2 text-sm">
+            <input
+              type="checkbox"
+              checked={plan.removeExtra}
+              disabled={busy}
+              onChange={(e) => onRemoveExtra(e.target.checked)}
+            />
+            Also remove what the backup did not have
+          </label>
+        ) : null}
+      </div>
       <Facts
         items={[
           ['From the backup of', `${formatTime(plan.takenAt)} (${plan.sourceDevId})`],
@@ -336,7 +572,7 @@ function PlanView({
             `${plan.nodes}${plan.folders ? ` (and ${plan.folders} folder${plan.folders === 1 ? '' : 's'} made first)` : ''}`,
           ],
           ['Firmware', plan.firmware ? `${plan.firmware.from ?? 'unknown'} → ${plan.firmware.to}` : 'unchanged'],
-          ['Apps reinstalled', plan.apps.length ? plan.apps.map((a) => `${a.name} ${a.version}`).join(', ') : 'none'],
+          ['Apps installed', plan.apps.length ? plan.apps.map((a) => `${a.name} ${a.version}`).join(', ') : 'none'],
           ['Data to send', formatBytes(plan.bytes)],
           [
             'Cost',
@@ -377,7 +613,7 @@ function PlanView({
       </div>
 
       <div>
-        <h3 className="text-sm font-medium">Compatibility</h3>
+        <h3 className="text-sm font-medium">Not carried ({plan.notCarried.length})</h3>
         {plan.notCarried.length || plan.reissue.length ? (
           <ul className="mt-1 list-disc space-y-1 pl-5 text-sm">
             {plan.notCarried.map((n) => (
@@ -396,5 +632,57 @@ function PlanView({
       </p>
       {children}
     </section>
+  );
+}
+
+/**
+ * "Put it back as it was before this restore" on a finished restore's page: the preview of
+ * a restore from its safety backup (the same preview as any restore), then why, then go.
+ */
+export function UndoRestore({
+  jobId,
+  preview,
+  confirm,
+  jobHref,
+  audience,
+}: {
+  jobId: string;
+  preview: Call<{ jobId: string }, PlanPreview>;
+  confirm: Call<ConfirmInput, { jobId: string }>;
+  jobHref: string;
+  audience: RestoreWizardProps['audience'];
+}) {
+  const router = useRouter();
+  const [plan, setPlan] = useState<PlanPreview | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      setPlan(await unwrap(preview(null, { jobId })));
+    } catch (err) {
+      setError(err instanceof ActionFailed ? err.message : 'The preview could not be made. Please try again.');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="space-y-3">
+      {error ? <ErrorNote>{error}</ErrorNote> : null}
+      {plan ? (
+        <PlanView plan={plan} audience={audience}>
+          <ConfirmRestore plan={plan} confirm={confirm} onStarted={(id) => router.push(`${jobHref}${id}`)}>
+            <Button variant="secondary" onClick={() => setPlan(null)}>
+              Cancel
+            </Button>
+          </ConfirmRestore>
+        </PlanView>
+      ) : (
+        <Button variant="secondary" onClick={() => void run()} disabled={busy}>
+          {busy ? 'Preparing the preview…' : 'Put it back as it was before this restore'}
+        </Button>
+      )}
+    </div>
   );
 }

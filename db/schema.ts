@@ -124,6 +124,13 @@ export const dmSessions = sqliteTable(
      * `process:<id>`): a session whose process stopped is ended and its jobs queued again.
      */
     processId: text('process_id'),
+    /** What opened it: 'client' (Alert 1201, the handset by itself) or 'server' (Alert 1200, after a Package #0). */
+    initiator: text('initiator').$type<'client' | 'server'>(),
+    /**
+     * How it ended when not plainly (the engine's SessionEndReason: auth-failed, client-abort,
+     * server-abort, server-auth-refused, limit); worded for people by lib/devices/history-words.ts.
+     */
+    endReason: text('end_reason'),
     createdAt: createdAt(),
     updatedAt: integer('updated_at')
       .notNull()
@@ -132,6 +139,53 @@ export const dmSessions = sqliteTable(
   (t) => [
     index('dm_sessions_device_idx').on(t.deviceId, t.sessionId),
     index('dm_sessions_status_idx').on(t.status, t.updatedAt),
+  ],
+);
+
+/**
+ * A known handset's messages that opened no session anyone will read again: failed
+ * authentications (wrong or missing credentials; their unauthenticated session rows are
+ * reaped) and messages refused by the rate limits. The same reason within a while is one row
+ * with a count, and a handset keeps only its newest rows (db/queries/device-attempts.ts), so
+ * a flood of them cannot grow the table.
+ */
+export const deviceAttempts = sqliteTable(
+  'device_attempts',
+  {
+    id: id(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    /** dm | ds */
+    channel: text('channel').$type<'dm' | 'ds'>().notNull(),
+    /** A reason code (wrong-credentials, no-credentials, rate-limited), worded by lib/devices/history-words.ts. */
+    reason: text('reason').notNull(),
+    count: integer('count').notNull().default(1),
+    firstAt: integer('first_at').notNull(),
+    lastAt: integer('last_at').notNull(),
+  },
+  (t) => [index('device_attempts_device_idx').on(t.deviceId, t.lastAt)],
+);
+
+/**
+ * Which firmware a handset ran when, as its inventory reported it (./DevDetail/FwV) at the
+ * start of each session: one row per run of one version, from when it was first reported to
+ * when it was last. A fault or recall is traced by version and dates over these.
+ */
+export const firmwareRuns = sqliteTable(
+  'firmware_runs',
+  {
+    id: id(),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+    firmware: text('firmware').notNull(),
+    firstSeenAt: integer('first_seen_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+  },
+  (t) => [
+    index('firmware_runs_device_idx').on(t.deviceId, t.lastSeenAt),
+    index('firmware_runs_firmware_idx').on(t.firmware, t.firstSeenAt),
   ],
 );
 
@@ -465,10 +519,10 @@ export const restoreItems = sqliteTable(
     /** node | app | firmware */
     kind: text('kind').notNull(),
     path: text('path').notNull(),
-    /** add | replace | install | update */
+    /** add | replace | delete | install | update */
     op: text('op').notNull(),
     status: text('status')
-      .$type<'pending' | 'sent' | 'written' | 'failed' | 'verified' | 'mismatch' | 'skipped'>()
+      .$type<'pending' | 'sent' | 'written' | 'failed' | 'verified' | 'mismatch' | 'skipped' | 'unchanged'>()
       .notNull()
       .default('pending'),
     /** The DM status or result code the handset answered. */

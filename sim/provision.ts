@@ -84,7 +84,8 @@ export async function publishVirtualCatalog(
     for (let i = 0; i < out.length; i++) out[i] = rng.int(0, 255);
     return out;
   };
-  const apps = new Map<string, { name: string; versions: readonly string[] }>();
+  // A maker's own apps are its system apps: the catalog says so, and a migration to another maker skips them.
+  const apps = new Map<string, { name: string; versions: readonly string[]; systemOf?: string }>();
   for (const m of MODELS) {
     for (const version of m.firmware) {
       await publishFirmware(ctx, {
@@ -101,7 +102,11 @@ export async function publishVirtualCatalog(
       });
     }
     for (const a of [...APPS, ANTIVIRUS])
-      apps.set(a.thirdParty ? a.id : `${m.appPrefix}.${a.id}`, { name: a.name, versions: a.versions });
+      apps.set(a.thirdParty ? a.id : `${m.appPrefix}.${a.id}`, {
+        name: a.name,
+        versions: a.versions,
+        ...(a.thirdParty ? {} : { systemOf: m.man }),
+      });
   }
   for (const [appId, a] of apps) {
     for (const version of a.versions) {
@@ -109,6 +114,7 @@ export async function publishVirtualCatalog(
         appId,
         name: a.name,
         version,
+        ...(a.systemOf ? { systemOf: a.systemOf } : {}),
         bytes: buildAppPackage({ id: appId, name: a.name, version, payload: payload(`app:${appId}:${version}`) }),
       });
     }

@@ -59,7 +59,13 @@ export async function upsertAppPackage(
       .values(row)
       .onConflictDoUpdate({
         target: [appPackages.appId, appPackages.version],
-        set: { blobHash: row.blobHash, size: row.size, name: row.name, models: row.models ?? null },
+        set: {
+          blobHash: row.blobHash,
+          size: row.size,
+          name: row.name,
+          models: row.models ?? null,
+          systemOf: row.systemOf ?? null,
+        },
       })
       .returning()
   )[0]!;

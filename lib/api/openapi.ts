@@ -25,6 +25,7 @@ import {
   appPackageSchema,
   appUploadSchema,
   consentSchema,
+  executeRequestSchema,
   firmwarePackageSchema,
   firmwareUploadSchema,
   jobDetailSchema,
@@ -577,12 +578,33 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Execute a stored plan',
     tags: ['restores'],
     description:
-      'Queues a safety backup of the target and the restore behind it; a running server sends Package #0 within a second. Follow the restore with GET /jobs/{id}. A plan runs once.',
+      'Queues a safety backup of the target and the restore behind it; a running server sends Package #0 within a second. When the writes begin the plan is checked again against that safety backup: only what differs then is sent. Follow the restore with GET /jobs/{id}. A plan runs once. The reason (or ticket reference) goes on the job, in the audit log and in the consent ledger.',
     params: [idParam('Plan id')],
+    body: executeRequestSchema,
     responses: { 202: { description: 'Queued', schema: z.object({ job: jobSchema, safetyBackup: jobSchema }) } },
     errors: {
       404: 'No such plan, or its target device is gone',
+      400: 'No reason given (fieldErrors.reason)',
       409: 'The plan was executed already (code already-run): make a new one',
+    },
+  },
+  {
+    method: 'post',
+    path: '/jobs/{id}/undo',
+    summary: 'Plan putting a handset back as it was before a restore',
+    tags: ['restores'],
+    description:
+      "A plan (the dry run, stored) restoring a finished restore's safety backup onto the same handset, over the same selection, deleting what the restore added; execute it with POST /plans/{id}/execute.",
+    params: [idParam('A restore job id')],
+    responses: {
+      201: {
+        description: 'Planned and stored',
+        schema: z.object({ planId: z.string(), planHash: z.string(), plan: restorePlanSchema }),
+      },
+    },
+    errors: {
+      404: 'No such restore job',
+      409: 'The restore is still running, or has no safety backup (code invalid)',
     },
   },
   {

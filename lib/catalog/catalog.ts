@@ -46,7 +46,7 @@ export async function publishFirmware(
 
 export async function publishApp(
   ctx: { db: Db; blobs: BlobStore },
-  p: { appId: string; name: string; version: string; models?: string[]; bytes: Uint8Array },
+  p: { appId: string; name: string; version: string; models?: string[]; systemOf?: string; bytes: Uint8Array },
 ): Promise<AppPackageRow> {
   check(p.bytes, p.version);
   if (!/^[A-Za-z0-9._-]{1,256}$/.test(p.appId)) throw new AppError('invalid', `"${p.appId}" is not an application id`);
@@ -57,6 +57,7 @@ export async function publishApp(
     name: p.name,
     version: p.version,
     models: p.models ? JSON.stringify(p.models) : null,
+    systemOf: p.systemOf ?? null,
     blobHash: hash,
     size: p.bytes.length,
   });
@@ -80,14 +81,21 @@ export async function publishFirmwareAs(
 /** publishApp for a person or token: the upload is audited under `actor`, with the models as they were asked for. */
 export async function publishAppAs(
   ctx: { db: Db; blobs: BlobStore },
-  p: { appId: string; name: string; version: string; models?: string[]; bytes: Uint8Array },
+  p: { appId: string; name: string; version: string; models?: string[]; systemOf?: string; bytes: Uint8Array },
   actor: string,
 ): Promise<AppPackageRow> {
   const row = await publishApp(ctx, p);
   await insertAudit(ctx.db, {
     actor,
     action: 'catalog.app.published',
-    details: { id: row.id, appId: row.appId, version: row.version, models: p.models ?? null, size: row.size },
+    details: {
+      id: row.id,
+      appId: row.appId,
+      version: row.version,
+      models: p.models ?? null,
+      ...(p.systemOf ? { systemOf: p.systemOf } : {}),
+      size: row.size,
+    },
   });
   return row;
 }

@@ -49,7 +49,7 @@ export const JOB_PAYLOAD_SCHEMAS = {
     reason: z.string().optional(),
   }),
   /** A stored restore plan (restore_plans), executed as it is. */
-  restore: z.object({ planId: z.string().min(1), actor }),
+  restore: z.object({ planId: z.string().min(1), actor, reason: z.string().max(500).optional() }),
   'local-backup': z.object({ target: z.enum(LOCAL_TARGETS), categories, actor }),
   'local-restore': z.object({ localId: z.string().min(1), categories: categories.optional(), actor }),
   'ds-backup': z.object({ actor, stores: dsStores }),

@@ -6,12 +6,19 @@
  *   firmware  FUMO DownloadAndUpdate to the recorded version; the result comes by
  *             Generic Alert in a later session, then FwV is read back.
  *   apply     SCOMO DownloadInstall of each app (result by alert, then its Version read
- *             back), interior nodes ensured, then every value written (Replace, or Add
- *             when the node is gone; a record's leaves in one Atomic), then read back.
+ *             back), missing interior nodes Added, then every value that differs written
+ *             (Replace, or Add when the node is gone; a record's leaves in one Atomic),
+ *             extras Deleted when the plan asks, then read back.
+ *
+ * Before any of it the plan is checked again against the safety backup the restore waited
+ * for, the handset's tree as it is now: what already equals the backup is marked unchanged
+ * and not sent, what differs now and did not when the plan was made is added. A handset
+ * already equal to the backup is not even asked.
  *
  * Each item's state is a row (restore_items), so an interrupted restore resumes with what
- * is not yet written, and "retry failed items" sends only those again. Success is reported
- * only for what the handset shows when read back.
+ * is not yet written, and "retry failed items" sends only those again. A write whose answer
+ * the session lost is read back first and sent again only when it still differs. Success is
+ * reported only for what the handset shows when read back.
  */
 import type { DeviceRow } from '@/db/queries/devices';
 import { getJob, updateJob, type JobPatch, type JobRow } from '@/db/queries/jobs';
@@ -26,7 +33,9 @@ import {
   updateItem,
   type RestoreItemRow,
 } from '@/db/queries/restore';
-import { getDeviceByDevId } from '@/db/queries/devices';
+import { getDeviceByDevId, getDevice } from '@/db/queries/devices';
+import { readManifest } from '../backup/read';
+import type { ManifestEntry } from '../backup/manifest';
 import { insertAudit } from '@/db/queries/audit';
 import type { AppContext } from '../core/context';
 import { AppError, type AppErrorKind } from '../core/errors';
@@ -38,9 +47,21 @@ import type { GenericAlertItem } from '../omadm/mo/generic-alert';
 import { sha256Hex } from '../backup/blob-store';
 import { parseNetwork } from '../backup/policy';
 import { withSafetyBackup } from '../backup/jobs';
+import { quote } from './cost';
 import { packageUrl } from '../catalog/catalog';
 import { requeueWithBackoff, type JobStep } from '../backup/engine';
-import type { PlanStep, RestorePlan } from './plan';
+import {
+  createPlan,
+  interiorsOf,
+  promptFor,
+  isValueStep,
+  PlanError,
+  sends,
+  valueOpAgainst,
+  type PlanStep,
+  type RestorePlan,
+  type ValueStep,
+} from './plan';
 import type { RestorePayload } from '../jobs/kinds';
 
 /** A work request before its id is given (distributed over the union). */
@@ -53,6 +74,10 @@ export interface RestoreProgress {
   open: string[];
   /** Paths of interior nodes this restore created (their leaves are Added, not Replaced). */
   created: string[];
+  /** Checked against the safety backup: items already equal marked unchanged, new differences added. */
+  rebased?: boolean;
+  /** The prompt for what the rebase left to send (its bytes and cost). */
+  asked?: { text: string; fallback: string; cost: string };
 }
 
 const FUMO_ROOT = './FUMO';
@@ -106,7 +131,10 @@ export async function executePlan(
   ctx: AppContext,
   planId: string,
   actor: string,
+  /** Why it is started (a reason or a ticket reference): the API, the CLI and the console insist on one. */
+  reason?: string,
 ): Promise<{ job: JobRow; backup: JobRow }> {
+  const why = reason?.trim() || undefined;
   const row = await getPlan(ctx.db, planId);
   if (!row) throw new RestoreError('not-found', `no plan ${planId}`);
   if (row.jobId)
@@ -118,18 +146,15 @@ export async function executePlan(
     const created = await withSafetyBackup(
       tx,
       target,
-      { kind: 'restore', payload: { planId, actor } satisfies RestorePayload },
+      { kind: 'restore', payload: { planId, actor, ...(why ? { reason: why } : {}) } satisfies RestorePayload },
       { actor, wake: true },
     );
+    // What the plan sends; unchanged and kept values are not items (the rebase adds any that differ by then).
     await insertItems(
       tx,
-      plan.steps.map((s) => ({
-        jobId: created.job.id,
-        seq: s.seq,
-        kind: s.kind,
-        path: s.path,
-        op: s.kind === 'firmware' ? 'update' : s.kind === 'app' ? 'install' : s.op === 'ensure' ? 'add' : 'replace',
-      })),
+      plan.steps
+        .filter(sends)
+        .map((s) => ({ jobId: created.job.id, seq: s.seq, kind: s.kind, path: s.path, op: itemOp(s) })),
     );
     await setPlanJob(tx, planId, created.job.id);
     return created;
@@ -138,13 +163,118 @@ export async function executePlan(
     actor,
     action: 'restore.started',
     deviceId: target.id,
-    details: { planId, jobId: job.id, safetyBackup: backup.id, steps: plan.steps.length, bytes: plan.bytes },
+    details: {
+      planId,
+      jobId: job.id,
+      safetyBackup: backup.id,
+      ...(why ? { reason: why } : {}),
+      steps: plan.steps.length,
+      ...(plan.summary ? { summary: plan.summary } : {}),
+      ...(plan.undoOf ? { undoOf: plan.undoOf } : {}),
+      bytes: plan.bytes,
+    },
   });
   if (plan.migration) {
     const source = await getDeviceByDevId(ctx.db, plan.sourceDevId);
     if (source) await linkDevices(ctx.db, source.id, target.id, 'migration');
   }
   return { job, backup };
+}
+
+/** The item operation of a step that sends. */
+function itemOp(s: PlanStep): string {
+  if (s.kind === 'firmware') return 'update';
+  if (s.kind === 'app') return 'install';
+  if (s.op === 'ensure' || s.op === 'add') return 'add';
+  return s.op === 'delete' ? 'delete' : 'replace';
+}
+
+/** The snapshot of the safety backup a restore waited for (the handset's tree now), if it has one. */
+async function safetyTree(ctx: AppContext, job: JobRow): Promise<Map<string, ManifestEntry> | undefined> {
+  const backup = job.dependsOn ? await getJob(ctx.db, job.dependsOn) : undefined;
+  const snapshotId = backup?.result ? (JSON.parse(backup.result) as { snapshotId?: string }).snapshotId : undefined;
+  if (!snapshotId) return undefined;
+  const { entries } = await readManifest(ctx.db, ctx.blobs, snapshotId).catch(() => ({ entries: undefined }));
+  return entries && new Map(entries.map((e) => [e.path, e]));
+}
+
+/**
+ * The plan checked against the handset's tree as the safety backup found it: values already
+ * equal to the backup are not sent (unchanged), values that differ now are sent whatever
+ * the preview said (except those the person chose to keep), interior nodes the handset has
+ * are not Added, an app at the recorded version is not reinstalled, extras already gone
+ * are not Deleted. Only node and app items change here; firmware goes by the handset's FwV.
+ */
+async function rebase(ctx: AppContext, job: JobRow, plan: RestorePlan): Promise<void> {
+  const tree = await safetyTree(ctx, job);
+  if (!tree) return;
+  const interiors = interiorsOf(tree.values());
+  const items = new Map((await listItems(ctx.db, job.id)).map((i) => [i.seq, i]));
+  const text = async (e: ManifestEntry | undefined) =>
+    e?.hash && e.size <= 256 ? new TextDecoder().decode((await ctx.blobs.get(e.hash)) ?? new Uint8Array(0)) : undefined;
+  const fresh: Array<{ jobId: string; seq: number; kind: string; path: string; op: string }> = [];
+  const unchanged = async (seq: number, detail: string) => {
+    if (items.has(seq)) await updateItem(ctx.db, job.id, seq, { status: 'unchanged', detail });
+  };
+  const need = async (s: PlanStep, op: string, detail: string) => {
+    const item = items.get(s.seq);
+    if (!item) fresh.push({ jobId: job.id, seq: s.seq, kind: s.kind, path: s.path, op });
+    else if (item.op !== op) await updateItem(ctx.db, job.id, s.seq, { op, detail });
+  };
+  for (const s of plan.steps) {
+    if (s.kind === 'app') {
+      const installed =
+        (await text(tree.get(`${s.path}/ID`))) === s.appId ? await text(tree.get(`${s.path}/Version`)) : undefined;
+      if (installed === s.version) await unchanged(s.seq, `already installed at ${s.version}: not sent`);
+      else await need(s, 'install', installed ? `${installed} on the handset` : 'not on the handset');
+    } else if (s.kind === 'node' && (s.op === 'ensure' || s.op === 'exists')) {
+      if (interiors.has(s.path)) await unchanged(s.seq, 'the handset has this node: not added');
+      else await need(s, 'add', 'the handset lacks this node');
+    } else if (s.kind === 'node' && s.op === 'delete') {
+      if (!tree.get(s.path)) await unchanged(s.seq, 'already gone');
+    } else if (isValueStep(s) && s.op !== 'keep') {
+      const op = valueOpAgainst(s.hash, tree.get(s.path));
+      if (op === 'unchanged') await unchanged(s.seq, 'already as in the backup: not sent');
+      else
+        await need(
+          s,
+          op,
+          s.op === 'unchanged' ? 'changed on the handset after the preview' : 'differs on the handset: sent',
+        );
+    }
+  }
+  if (fresh.length) await insertItems(ctx.db, fresh);
+}
+
+/**
+ * The prompt for what the rebase left to send: the plan's words with the bytes and the
+ * cost of what actually goes (the preview may have been made against an older tree).
+ */
+async function rebasedPrompt(ctx: AppContext, device: DeviceRow, job: JobRow, plan: RestorePlan): Promise<Asked> {
+  const pending = new Set((await listItems(ctx.db, job.id, ['pending'])).map((i) => i.seq));
+  const steps = plan.steps.filter((s) => pending.has(s.seq));
+  const bytes = steps.reduce(
+    (n, s) => n + (s.kind === 'app' || s.kind === 'firmware' ? s.bytes : isValueStep(s) ? s.size : 0),
+    0,
+  );
+  const cost = quote(bytes, parseNetwork(device.networkState), {
+    homePerMb: ctx.env.COST_PER_MB_HOME,
+    roamingPerMb: ctx.env.COST_PER_MB_ROAMING,
+    currency: ctx.env.COST_CURRENCY,
+  });
+  const prompt = promptFor(steps, bytes, cost, plan.snapshotTakenAt, plan.migration, plan.selection.categories);
+  return { text: prompt.text, fallback: prompt.fallback.text, cost: cost.text };
+}
+
+/** What the handset's user is asked: the plan's prompt, or the one made when the writes began. */
+interface Asked {
+  text: string;
+  fallback: string;
+  cost: string;
+}
+
+function askedOf(plan: RestorePlan, p: RestoreProgress): Asked {
+  return p.asked ?? { text: plan.prompt.text, fallback: plan.prompt.fallback.text, cost: plan.cost.text };
 }
 
 /** Sends failed and mismatched items again (after a new consent). */
@@ -196,6 +326,17 @@ export async function startRestore(
     wakePending: false,
   });
   job.status = 'running';
+  if (!p.rebased) {
+    await rebase(ctx, job, plan);
+    p.rebased = true;
+    const items = await listItems(ctx.db, job.id);
+    // Nothing differs: the handset already holds the backup; there is nothing to ask or send.
+    if (!items.some((i) => i.status === 'pending')) {
+      await save(ctx, job, p);
+      return finish(ctx, device, job, items);
+    }
+    p.asked = await rebasedPrompt(ctx, device, job, plan);
+  }
   if (p.consent !== 'given') {
     p.consent = 'asked';
     await save(ctx, job, p);
@@ -209,13 +350,14 @@ export async function startRestore(
 
 function promptWork(job: JobRow, plan: RestorePlan, p: RestoreProgress): WorkRequest {
   p.open.push('c');
+  const asked = askedOf(plan, p);
   if (p.promptCode === '1101')
-    return { id: `${job.id}:c`, kind: 'ui', code: '1101', text: plan.prompt.fallback.text, options: `MAXDT=${MAXDT}` };
+    return { id: `${job.id}:c`, kind: 'ui', code: '1101', text: asked.fallback, options: `MAXDT=${MAXDT}` };
   return {
     id: `${job.id}:c`,
     kind: 'ui',
     code: '1103',
-    text: plan.prompt.text,
+    text: asked.text,
     options: `MAXDT=${MAXDT}&DR=1`,
     choices: plan.prompt.choices,
   };
@@ -256,9 +398,10 @@ async function next(
   }
 
   const pending = items.filter((i) => i.status === 'pending');
-  const ensures = pending.filter(
-    (i) => i.kind === 'node' && i.op === 'add' && (steps.get(i.seq) as { op?: string }).op === 'ensure',
-  );
+  const ensures = pending.filter((i) => {
+    const s = steps.get(i.seq);
+    return s?.kind === 'node' && (s.op === 'ensure' || s.op === 'exists');
+  });
   for (const i of pending.filter((x) => x.kind === 'app')) {
     const s = steps.get(i.seq) as Extract<PlanStep, { kind: 'app' }>;
     const d = downloadPaths(`R${i.seq}-${job.id.slice(0, 8)}`);
@@ -285,9 +428,13 @@ async function next(
   // Values go in batches: the session state (the engine's outbox) holds what is queued,
   // and is stored with every message, so megabytes queued at once would be rewritten
   // dozens of times. The next batch follows when this one is answered.
+  for (const i of pending.filter((x) => x.kind === 'node' && x.op === 'delete')) {
+    add(`d${i.seq}`, { kind: 'delete', paths: [i.path] });
+    await updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
+  }
   const writes: RestoreItemRow[] = [];
   let batchBytes = 0;
-  for (const i of pending.filter((x) => x.kind === 'node')) {
+  for (const i of pending.filter((x) => x.kind === 'node' && x.op !== 'delete')) {
     const size = (steps.get(i.seq) as { size?: number }).size ?? 0;
     if (writes.length && batchBytes + size > WRITE_BATCH_BYTES) break;
     writes.push(i);
@@ -312,18 +459,24 @@ async function writeWork(
   const work: WorkRequest[] = [];
   const groups = new Map<string, RestoreItemRow[]>();
   const valueOf = (i: RestoreItemRow): NodeValue & { seq: number } => {
-    const s = steps.get(i.seq) as Extract<PlanStep, { op: 'write' }>;
+    const s = steps.get(i.seq) as ValueStep;
     return { seq: i.seq, path: i.path, format: s.format, ...(s.type ? { type: s.type } : {}), value: '' };
   };
   const pendingValues: Array<{ item: RestoreItemRow; value: NodeValue & { seq: number } }> = [];
   for (const i of writes) {
-    const s = steps.get(i.seq) as Extract<PlanStep, { op: 'write' }>;
+    const s = steps.get(i.seq) as ValueStep;
     // A first attempt in a group goes Atomic; a retry (detail set) goes alone.
     if (s.group && !i.detail) (groups.get(s.group) ?? groups.set(s.group, []).get(s.group)!).push(i);
     else pendingValues.push({ item: i, value: valueOf(i) });
   }
   for (const [group, list] of groups) {
-    const kind = p.created.includes(group) ? 'add' : 'replace';
+    // A record whose leaves need different commands (some there, some gone) goes leaf by leaf.
+    const ops = new Set(list.map((i) => (p.created.includes(group) ? 'add' : i.op)));
+    if (ops.size > 1) {
+      for (const i of list) pendingValues.push({ item: i, value: valueOf(i) });
+      continue;
+    }
+    const kind = ops.has('add') ? 'add' : 'replace';
     for (const i of list) await updateItem(ctx.db, job.id, i.seq, { status: 'sent' });
     p.open.push(`g${list[0]!.seq}`);
     work.push({
@@ -359,11 +512,7 @@ async function writeWork(
 export async function withValues(ctx: AppContext, job: JobRow, work: WorkRequest[]): Promise<WorkRequest[]> {
   if (job.kind !== 'restore') return work;
   const { plan } = await planOf(ctx, job);
-  const hashes = new Map(
-    plan.steps
-      .filter((s): s is Extract<PlanStep, { op: 'write' }> => s.kind === 'node' && s.op === 'write')
-      .map((s) => [s.path, s.hash]),
-  );
+  const hashes = new Map(plan.steps.filter(isValueStep).map((s) => [s.path, s.hash]));
   const out: WorkRequest[] = [];
   for (const w of work) {
     if ((w.kind === 'add' || w.kind === 'replace') && (w.id.includes(':s') || w.id.includes(':g'))) {
@@ -422,7 +571,8 @@ export async function onRestoreEvents(
       const item = items.get(seq);
       if (!item) continue;
       if (kind === 's') {
-        if (item.kind === 'node' && (steps.get(seq) as { op?: string }).op === 'ensure') {
+        const st = steps.get(seq);
+        if (st?.kind === 'node' && (st.op === 'ensure' || st.op === 'exists')) {
           if (e.status === 200) p.created.push(item.path);
           await updateItem(
             ctx.db,
@@ -433,6 +583,16 @@ export async function onRestoreEvents(
               : { status: 'failed', code: e.status, detail: `Add of the node answered ${e.status}` },
           );
         } else await onWriteStatus(ctx, job, item, e.status);
+      } else if (kind === 'd') {
+        // Gone is what a Delete wants: 404 means someone was first.
+        await updateItem(
+          ctx.db,
+          job.id,
+          seq,
+          e.status === 200 || e.status === 404
+            ? { status: 'verified', code: e.status, detail: e.status === 200 ? 'deleted' : 'already gone' }
+            : { status: 'failed', code: e.status, detail: `Delete answered ${e.status}` },
+        );
       } else if (kind === 'a' || kind === 'f') {
         if (e.status >= 300)
           await updateItem(ctx.db, job.id, seq, {
@@ -496,8 +656,17 @@ async function readBack(
   const got = status === 200 && value !== undefined ? base64Decode(value) : undefined;
   let ok = false;
   let detail: string;
-  if (step.kind === 'node' && step.op === 'write') {
+  if (isValueStep(step)) {
     ok = got !== undefined && sha256Hex(got) === step.hash;
+    if (!ok && item.detail?.startsWith(UNCONFIRMED)) {
+      // The write's answer was lost with the session, and it did not land: send it again.
+      await updateItem(ctx.db, job.id, item.seq, {
+        status: 'pending',
+        op: got === undefined ? 'add' : 'replace',
+        detail: 'still differs after the interruption: sent again',
+      });
+      return;
+    }
     detail =
       got === undefined
         ? `read back: ${status}`
@@ -548,14 +717,16 @@ async function advance(
 
 async function finish(ctx: AppContext, device: DeviceRow, job: JobRow, items: RestoreItemRow[]): Promise<JobStep> {
   const bad = items.filter((i) => i.status === 'failed' || i.status === 'mismatch');
+  const done = items.filter((i) => i.status !== 'unchanged').length;
   const result = {
     items: items.length,
+    unchanged: items.filter((i) => i.status === 'unchanged').length,
     verified: items.filter((i) => i.status === 'verified').length,
     failed: items.filter((i) => i.status === 'failed').length,
     mismatched: items.filter((i) => i.status === 'mismatch').length,
   };
   const error = bad.length
-    ? `${bad.length} of ${items.length} items not restored (${result.failed} failed, ${result.mismatched} did not read back as written)`
+    ? `${bad.length} of ${done} items not restored (${result.failed} failed, ${result.mismatched} did not read back as written)`
     : null;
   await updateJob(ctx.db, job.id, {
     status: bad.length ? 'failed' : 'succeeded',
@@ -593,17 +764,18 @@ async function consent(
       promptVersion: plan.prompt.version,
       answer,
       network: device.networkState,
-      cost: plan.cost.text,
+      cost: askedOf(plan, p).cost,
+      reason: (job as JobRow<'restore'>).payload.reason ?? null,
     });
     // The audit log shows consent answers beside the staff actions that asked for them.
     await insertAudit(ctx.db, {
       actor: `handset:${device.devId}`,
       action: `consent.${answer}`,
       deviceId: device.id,
-      details: { jobId: job.id, code, cost: plan.cost.text },
+      details: { jobId: job.id, code, cost: askedOf(plan, p).cost },
     });
   };
-  const text = code === '1101' ? plan.prompt.fallback.text : plan.prompt.text;
+  const text = code === '1101' ? askedOf(plan, p).fallback : askedOf(plan, p).text;
   if (code === '1103' && (status === 406 || status === 405 || status === 500 || status === 501)) {
     // The handset does not do single choice: ask again as a plain confirmation.
     p.promptCode = '1101';
@@ -701,17 +873,78 @@ export async function onRestoreAlert(
   return advance(ctx, device, job, plan, p, baseUrl);
 }
 
-/** The session ended with the restore unfinished: it resumes with what is not yet written. */
+const UNCONFIRMED = 'unconfirmed:';
+
+/** The session ended with the restore unfinished: it resumes with what is still different. */
 export async function interruptRestore(ctx: AppContext, job: JobRow, reason: string, now: number): Promise<void> {
   const items = await listItems(ctx.db, job.id);
-  // Writes whose status never came back go again (Replace is idempotent); installs the
-  // handset accepted (202) are left to report by alert.
-  for (const i of items)
-    if (i.status === 'sent' && (i.kind === 'node' || !i.code))
-      await updateItem(ctx.db, job.id, i.seq, { status: 'pending' });
+  const { plan } = await planOf(ctx, job as JobRow<'restore'>);
+  const steps = new Map(plan.steps.map((s) => [s.seq, s]));
+  // A value write whose status never came back may have landed (a client that crashed after
+  // storing it): it is read back first and sent again only if it still differs. Interior
+  // Adds and Deletes simply go again (418 and 404 are what they want); installs the handset
+  // accepted (202) are left to report by alert.
+  for (const i of items) {
+    if (i.status !== 'sent' || (i.kind !== 'node' && i.code)) continue;
+    const s = steps.get(i.seq);
+    if (s && isValueStep(s))
+      await updateItem(ctx.db, job.id, i.seq, {
+        status: 'written',
+        detail: `${UNCONFIRMED} the session ended before the handset answered`,
+      });
+    else await updateItem(ctx.db, job.id, i.seq, { status: 'pending' });
+  }
   const p = progressOf(job);
   if (p.consent === 'asked') p.consent = 'needed';
   p.open = [];
   // It keeps its consent and its items: the next session carries on from here.
   await requeueWithBackoff(ctx, job, reason, now, JSON.stringify(p));
+}
+
+/**
+ * "Put it back as it was before this restore": a plan (a dry run, shown like any other)
+ * that restores the finished restore's safety backup onto the same handset, over the same
+ * selection, Deleting what the restore added where the handset had nothing.
+ */
+export async function planUndo(
+  ctx: AppContext,
+  jobId: string,
+  actor: string,
+): Promise<Awaited<ReturnType<typeof createPlan>>> {
+  const job = await getJob(ctx.db, jobId);
+  if (!job || job.kind !== 'restore') throw new RestoreError('not-found', `no restore job ${jobId}`);
+  if (job.status === 'running' || job.status === 'queued')
+    throw new RestoreError('invalid', 'the restore is still running; it can be undone once it has ended');
+  const backup = job.dependsOn ? await getJob(ctx.db, job.dependsOn) : undefined;
+  const snapshotId = backup?.result ? (JSON.parse(backup.result) as { snapshotId?: string }).snapshotId : undefined;
+  if (!snapshotId || backup?.status !== 'succeeded')
+    throw new RestoreError('invalid', 'this restore has no safety backup to go back to');
+  const { plan } = await planOf(ctx, job);
+  const target = (await getDevice(ctx.db, job.deviceId))!;
+  try {
+    const made = await createPlan(
+      ctx,
+      {
+        snapshotId,
+        targetDevId: target.devId,
+        categories: plan.selection.categories,
+        ...(plan.selection.paths ? { paths: plan.selection.paths } : {}),
+        ...(plan.selection.apps ? { apps: plan.selection.apps } : {}),
+        removeExtra: true,
+        undoOf: jobId,
+      },
+      actor,
+    );
+    await insertAudit(ctx.db, {
+      actor,
+      action: 'restore.undo-planned',
+      deviceId: target.id,
+      details: { jobId, planId: made.row.id, snapshotId, summary: made.plan.summary },
+    });
+    return made;
+  } catch (err) {
+    if (err instanceof PlanError && err.code === 'empty')
+      throw new RestoreError('invalid', 'the safety backup holds nothing of this restore to put back');
+    throw err;
+  }
 }

@@ -48,6 +48,31 @@ export const planRequestSchema = z
     paths: planPathsSchema.optional(),
     apps: z.array(appIdSchema).min(1).max(256).optional(),
     allowFirmwareDowngrade: z.boolean().optional(),
+    keepNewer: z
+      .boolean()
+      .optional()
+      .describe(
+        'keep every value the handset changed after the backup was taken (they are flagged `newer` in the plan)',
+      ),
+    keep: planPathsSchema
+      .optional()
+      .describe("the handset's values to keep, by path (a record's path keeps its leaves)"),
+    removeExtra: z
+      .boolean()
+      .optional()
+      .describe('also Delete values under the selection that the backup did not have (default false)'),
+  })
+  .strict();
+
+/** Executing a plan: why it is started, a reason or a ticket reference (the job, the audit log and the consent ledger keep it). */
+export const executeRequestSchema = z
+  .object({
+    reason: z
+      .string()
+      .trim()
+      .min(1, 'give a reason or a ticket reference')
+      .max(500)
+      .meta({ example: 'ticket 4711: settings lost after reset' }),
   })
   .strict();
 
@@ -88,6 +113,12 @@ export const appUploadSchema = z
       .optional()
       .describe('comma-separated "Manufacturer/Model" it installs on; default any')
       .meta({ example: 'Nimbus/N1,Nimbus/N2' }),
+    systemOf: modelNameSchema
+      .optional()
+      .describe(
+        "the maker whose preinstalled system app this is: a migration never installs it on another maker's handset",
+      )
+      .meta({ example: 'Nimbus Mobile' }),
   })
   .strict();
 
@@ -102,14 +133,22 @@ export const consentsQuerySchema = z
 
 const dmPath = z.string().meta({ example: './Settings/Email' });
 
+const hash = z.string().meta({ example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' });
+const valueSide = z
+  .object({ size: z.int(), text: z.string().optional().describe('short text values only') })
+  .describe('a value as a person reads it: its text when it is short text, else its size');
+
 export const planStepSchema = z.union([
   z
     .object({
       seq: z.int(),
       kind: z.literal('firmware'),
+      op: z.literal('update').optional(),
       path: dmPath,
       from: z.string().nullable(),
       to: z.string(),
+      before: z.string().nullable().optional().describe('the version on the handset'),
+      after: z.string().optional().describe('the version restored'),
       packageId: z.string(),
       bytes: z.int(),
     })
@@ -118,43 +157,80 @@ export const planStepSchema = z.union([
     .object({
       seq: z.int(),
       kind: z.literal('app'),
+      op: z.literal('install').optional(),
       path: dmPath,
       appId: z.string(),
       name: z.string(),
       version: z.string(),
+      before: z.string().nullable().optional().describe('the version the handset has, null when it has none'),
+      after: z.string().optional().describe('the version installed'),
       packageId: z.string(),
       bytes: z.int(),
     })
-    .describe('a SCOMO install of appId at version'),
+    .describe('a SCOMO install of appId at version (an app the handset has at that version is not a step)'),
   z
     .object({
       seq: z.int(),
       kind: z.literal('node'),
-      op: z.literal('ensure'),
+      op: z.enum(['ensure', 'exists']),
       path: dmPath,
       category: categorySchema,
       bytes: z.literal(0),
     })
-    .describe('an interior node, Added when missing'),
+    .describe('an interior node: Added when the handset lacks it (ensure), left alone when it has it (exists)'),
   z
     .object({
       seq: z.int(),
       kind: z.literal('node'),
-      op: z.literal('write'),
+      op: z.enum(['replace', 'add', 'unchanged', 'keep', 'write']),
       path: dmPath,
       category: categorySchema,
       format: z.string(),
       type: z.string().optional(),
       size: z.int(),
-      hash: z.string(),
+      hash: hash.describe('SHA-256 of the value written (the same as `after`)'),
+      before: hash.nullable().optional().describe("SHA-256 of the handset's value as last known; null: it has none"),
+      after: hash.optional().describe("SHA-256 of the backup's value"),
+      was: valueSide.optional(),
+      will: valueSide.optional(),
+      newer: z
+        .object({ at: z.int().describe('the date of the first backup that saw the handset’s value (ms)') })
+        .optional()
+        .describe('the handset changed this value after the backup was taken'),
       group: z.string().optional(),
-      bytes: z.int(),
+      bytes: z.int().describe('bytes sent: 0 for unchanged and kept values'),
     })
-    .describe("a value (Replace, or Add when the node is gone), `group` tying a record's leaves into one Atomic"),
+    .describe(
+      "a value: replace (differs), add (missing), unchanged (equal: not sent), keep (the handset's newer value kept: not sent); `group` ties a record's leaves into one Atomic; write is how plans made before diffing said replace",
+    ),
+  z
+    .object({
+      seq: z.int(),
+      kind: z.literal('node'),
+      op: z.literal('delete'),
+      path: dmPath,
+      category: categorySchema,
+      before: hash,
+      after: z.null(),
+      was: valueSide,
+      bytes: z.literal(0),
+    })
+    .describe('a value the backup did not have, Deleted (only when the plan asks to remove extras)'),
 ]);
 
+export const planSummarySchema = z
+  .object({
+    unchanged: z.int().describe('values (and apps) already as in the backup: not sent'),
+    change: z.int().describe('values replaced (and apps or firmware at another version)'),
+    add: z.int().describe('values (and apps) the handset lacks'),
+    remove: z.int().describe('values deleted (removeExtra)'),
+    keep: z.int().describe("the handset's newer values kept"),
+    notCarried: z.int(),
+  })
+  .describe('what the restore will do, in numbers');
+
 export const restorePlanSchema = z.object({
-  v: z.literal(1),
+  v: z.union([z.literal(1), z.literal(2)]),
   snapshotId: z.string(),
   snapshotTakenAt: z.int(),
   sourceDevId: z.string(),
@@ -165,9 +241,21 @@ export const restorePlanSchema = z.object({
     paths: z.array(z.string()).optional(),
     apps: z.array(z.string()).optional(),
   }),
+  comparedWith: z
+    .object({ snapshotId: z.string(), takenAt: z.int() })
+    .nullable()
+    .optional()
+    .describe(
+      "the handset's tree the plan was compared with: its newest complete backup (and later restores' writes); checked again against the safety backup when the writes begin",
+    ),
+  keepNewer: z.boolean().optional(),
+  keep: z.array(z.string()).optional(),
+  removeExtra: z.boolean().optional(),
+  undoOf: z.string().optional().describe('the restore job this plan undoes'),
+  summary: planSummarySchema.optional(),
   steps: z
     .array(planStepSchema)
-    .describe('firmware first, then apps, then interior nodes (parents first), then values'),
+    .describe('firmware first, then apps, then interior nodes (parents first), then values, then deletes'),
   notCarried: z
     .array(
       z.object({ path: z.string(), reason: z.string().meta({ example: 'ShieldAV 3.2.1 is not in the app catalog' }) }),
@@ -211,10 +299,12 @@ export const restoreItemSchema = z.object({
   seq: z.int().describe('the plan step'),
   kind: z.enum(['firmware', 'app', 'node']),
   path: z.string(),
-  op: z.enum(['add', 'replace', 'install', 'update']),
+  op: z.enum(['add', 'replace', 'delete', 'install', 'update']),
   status: z
-    .enum(['pending', 'sent', 'written', 'failed', 'verified', 'mismatch', 'skipped'])
-    .describe('verified: read back as written; mismatch: read back different'),
+    .enum(['pending', 'sent', 'written', 'failed', 'verified', 'mismatch', 'skipped', 'unchanged'])
+    .describe(
+      'verified: read back as written; mismatch: read back different; unchanged: the safety backup found it already as in the backup, not sent',
+    ),
   code: z.int().nullable().describe('the DM status or FUMO/SCOMO result code the handset answered'),
   detail: z.string().nullable(),
   updatedAt: z.int(),
@@ -234,13 +324,17 @@ export const consentSchema = z.object({
     .describe('unsupported: the handset refused the single-choice prompt and was asked with 1101'),
   network: z.object({}).loose().nullable().describe('the network state the prompt was shown on'),
   cost: z.string().nullable().describe('the cost quoted'),
+  reason: z.string().nullable().optional().describe('why the restore was started: a reason or a ticket reference'),
   at: z.int().describe('ms since the epoch'),
 });
 
 const itemCountsSchema = z
   .object(
     Object.fromEntries(
-      ['total', 'pending', 'sent', 'written', 'verified', 'failed', 'mismatch', 'skipped'].map((k) => [k, z.int()]),
+      ['total', 'pending', 'sent', 'written', 'verified', 'failed', 'mismatch', 'skipped', 'unchanged'].map((k) => [
+        k,
+        z.int(),
+      ]),
     ),
   )
   .describe('items by status');
@@ -249,6 +343,7 @@ const itemCountsSchema = z
 export const jobDetailSchema = jobSchema.extend({
   planId: z.string().optional(),
   planHash: z.string().nullable().optional(),
+  reason: z.string().nullable().optional().describe('why the restore was started'),
   counts: itemCountsSchema.optional(),
   items: z.array(restoreItemSchema).optional().describe('in plan order'),
   consents: z.array(consentSchema).optional().describe('oldest first'),
@@ -274,6 +369,7 @@ export const appPackageSchema = z.object({
     .array(z.string().meta({ example: 'Nimbus/N1' }))
     .nullable()
     .describe('null: installs on any model'),
+  systemOf: z.string().nullable().optional().describe('the maker whose preinstalled system app this is'),
   size: z.int(),
   sha256: z.string(),
   createdAt: z.int(),

@@ -58,13 +58,14 @@ export function publicConsent(c: ConsentRow, devId?: string) {
     answer: c.answer,
     network: json(c.network),
     cost: c.cost,
+    reason: c.reason,
     at: c.at,
   };
 }
 
 export type PublicConsent = ReturnType<typeof publicConsent>;
 
-const ITEM_STATUSES = ['pending', 'sent', 'written', 'verified', 'failed', 'mismatch', 'skipped'] as const;
+const ITEM_STATUSES = ['pending', 'sent', 'written', 'verified', 'failed', 'mismatch', 'skipped', 'unchanged'] as const;
 
 /** How many items are in each state, and in all. */
 export function itemCounts(items: readonly RestoreItemRow[]): Record<(typeof ITEM_STATUSES)[number] | 'total', number> {
@@ -90,6 +91,7 @@ export async function jobDetail(db: Db, job: JobRow) {
     ...base,
     planId,
     planHash: planId ? ((await getPlan(db, planId))?.planHash ?? null) : null,
+    reason: job.payload.reason ?? null,
     counts: itemCounts(items),
     items: items.map(publicItem),
     consents: (await listConsents(db, { jobId: job.id })).reverse().map((c) => publicConsent(c)),
@@ -119,6 +121,7 @@ export function publicAppPackage(p: AppPackageRow) {
     version: p.version,
     /** "Manufacturer/Model" it installs on; null: any. */
     models: json(p.models) as string[] | null,
+    systemOf: p.systemOf,
     size: p.size,
     sha256: p.blobHash,
     createdAt: p.createdAt,

@@ -18,9 +18,21 @@ import type { DeviceRow } from '@/db/queries/devices';
 import { readManifest, SnapshotError } from '../backup/read';
 import type { ManifestEntry } from '../backup/manifest';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
-import { createPlan, isIdentityNode, PlanError, recordGroup, type PlanRequest, type RestorePlan } from './plan';
-import { executePlan, RestoreError } from './engine';
-import type { CostQuote } from './cost';
+import {
+  createPlan,
+  isIdentityNode,
+  isValueStep,
+  PlanError,
+  recordGroup,
+  sends,
+  type PlanRequest,
+  type PlanSummary,
+  type RestorePlan,
+  type ValueSide,
+} from './plan';
+import { executePlan, planUndo, RestoreError } from './engine';
+import { formatSize, type CostQuote } from './cost';
+import { getJob } from '@/db/queries/jobs';
 import { categorySchema } from '../backup/schemas';
 import { deviceFor, snapshotFor, AccessDenied } from '../server/access';
 import type { Viewer } from '../server/session';
@@ -170,6 +182,12 @@ export const restoreSelectionSchema = z
     targetDeviceId: z.string().trim().min(1).max(128),
     categories: z.array(categorySchema).max(CATEGORIES.length).default([]),
     items: z.array(z.string().max(1024)).max(1000).default([]),
+    /** Keep every value the handset changed after the backup (the portal starts with it on). */
+    keepNewer: z.boolean().default(false),
+    /** Values (paths) of the handset's to keep, one by one. */
+    keep: z.array(z.string().max(1024)).max(1000).default([]),
+    /** Also delete what the backup did not have. */
+    removeExtra: z.boolean().default(false),
   })
   .strict();
 
@@ -212,6 +230,19 @@ export function planRequestFor(
   return { snapshotId: choices.snapshotId, targetDevId, categories, paths };
 }
 
+/** One value the restore changes, as a person reads it: before → after. */
+export interface ChangeLine {
+  path: string;
+  label: string;
+  category: string;
+  /** change: replaced; add: the handset lacks it; remove: deleted; keep: the handset's newer value is kept. */
+  kind: 'change' | 'add' | 'remove' | 'keep';
+  before: string | null;
+  after: string | null;
+  /** The handset changed it after the backup: "Theme changed 2026-11-20". */
+  newer: string | null;
+}
+
 /** The dry run as the wizard shows it: the plan's figures, prompt and compatibility report. */
 export interface PlanPreview {
   planId: string;
@@ -233,10 +264,60 @@ export interface PlanPreview {
   prompt: RestorePlan['prompt'];
   notCarried: RestorePlan['notCarried'];
   reissue: string[];
+  summary: PlanSummary;
+  /** The handset's tree the plan was compared with (its last backup's date), null when unknown. */
+  comparedAt: number | null;
+  changes: ChangeLine[];
+  keepNewer: boolean;
+  removeExtra: boolean;
+  /** The restore job this undoes. */
+  undoOf: string | null;
+}
+
+/** A value for people: its text when it is short text, else its size and the start of its hash. */
+export function showValue(side: ValueSide | undefined, hash: string | null): string | null {
+  if (!side || hash === null) return null;
+  if (side.text !== undefined) return side.text === '' ? '(empty)' : side.text;
+  return `${formatSize(side.size)}, sha256 ${hash.slice(0, 12)}`;
+}
+
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** The changes a plan makes, value by value (unchanged ones are only counted). */
+export function changeLines(plan: RestorePlan): ChangeLine[] {
+  const out: ChangeLine[] = [];
+  for (const s of plan.steps) {
+    if (s.kind !== 'node') continue;
+    const label = shortName(s.path);
+    if (s.op === 'delete') {
+      out.push({
+        path: s.path,
+        label,
+        category: s.category,
+        kind: 'remove',
+        before: showValue(s.was, s.before),
+        after: null,
+        newer: null,
+      });
+      continue;
+    }
+    if (!isValueStep(s) || s.op === 'unchanged') continue;
+    const kind = s.op === 'keep' ? 'keep' : s.op === 'add' ? 'add' : 'change';
+    out.push({
+      path: s.path,
+      label,
+      category: s.category,
+      kind,
+      before: showValue(s.was, s.before ?? null),
+      after: showValue(s.will, s.hash),
+      newer: s.newer ? `${label.split('/').at(-1)} changed ${day(s.newer.at)}` : null,
+    });
+  }
+  return out;
 }
 
 export function previewOf(planId: string, planHash: string, targetDeviceId: string, plan: RestorePlan): PlanPreview {
-  const writes = plan.steps.filter((s) => s.kind === 'node' && s.op === 'write');
+  const writes = plan.steps.filter((s) => isValueStep(s) && sends(s));
   const byCat = new Map<string, { count: number; bytes: number }>();
   for (const s of writes) {
     const c = byCat.get(s.kind === 'node' ? s.category : '') ?? { count: 0, bytes: 0 };
@@ -268,6 +349,12 @@ export function previewOf(planId: string, planHash: string, targetDeviceId: stri
     prompt: plan.prompt,
     notCarried: plan.notCarried,
     reissue: plan.reissue,
+    summary: plan.summary,
+    comparedAt: plan.comparedWith?.takenAt ?? null,
+    changes: changeLines(plan),
+    keepNewer: plan.keepNewer,
+    removeExtra: plan.removeExtra,
+    undoOf: plan.undoOf ?? null,
   };
 }
 
@@ -294,7 +381,12 @@ export async function previewRestore(
   await snapshotFor(ctx.db, ctx.viewer, sel.snapshotId);
   const target = await deviceFor(ctx.db, ctx.viewer, sel.targetDeviceId);
   const choices = await restoreChoices(ctx, sel.snapshotId);
-  const req = planRequestFor(choices, sel, target.devId);
+  const req: PlanRequest = {
+    ...planRequestFor(choices, sel, target.devId),
+    keepNewer: sel.keepNewer,
+    keep: sel.keep,
+    removeExtra: sel.removeExtra,
+  };
   try {
     const { row, plan } = await createPlan(ctx, req, actor);
     const preview = previewOf(row.id, row.planHash, target.id, plan);
@@ -307,6 +399,7 @@ export async function previewRestore(
         planId: preview.planId,
         snapshotId: sel.snapshotId,
         nodes: preview.nodes,
+        summary: preview.summary,
         bytes: preview.bytes,
         migration: preview.migration,
       },
@@ -326,13 +419,14 @@ export async function confirmRestore(
   ctx: AppContext & { viewer: Viewer },
   planId: string,
   actor: string,
+  reason: string,
 ): Promise<{ jobId: string; safetyBackupId: string; deviceId: string }> {
   const row = await getPlan(ctx.db, planId);
   if (!row) throw new AccessDenied('plan');
   await snapshotFor(ctx.db, ctx.viewer, row.snapshotId);
   await deviceFor(ctx.db, ctx.viewer, row.targetDeviceId);
   try {
-    const { job, backup } = await executePlan(ctx, planId, actor);
+    const { job, backup } = await executePlan(ctx, planId, actor, reason);
     return { jobId: job.id, safetyBackupId: backup.id, deviceId: row.targetDeviceId };
   } catch (err) {
     if (err instanceof RestoreError) {
@@ -342,6 +436,36 @@ export async function confirmRestore(
           : 'That plan or its handset no longer exists.',
       );
     }
+    throw err;
+  }
+}
+
+/** What confirming a plan takes: the plan and why the restore is started. */
+export const confirmSchema = z
+  .object({
+    planId: z.string().trim().min(1).max(128),
+    reason: z.string().trim().min(1, 'Give a reason or a ticket reference.').max(500, 'At most 500 characters.'),
+  })
+  .strict();
+
+/**
+ * "Put it back as it was before this restore", previewed like any restore: a plan from the
+ * finished restore's safety backup onto the same handset (the viewer must see that handset).
+ */
+export async function previewUndo(
+  ctx: AppContext & { viewer: Viewer },
+  jobId: string,
+  actor: string,
+): Promise<PlanPreview> {
+  const job = await getJob(ctx.db, jobId);
+  if (!job || job.kind !== 'restore') throw new AccessDenied('job');
+  const target = await deviceFor(ctx.db, ctx.viewer, job.deviceId);
+  try {
+    const { row, plan } = await planUndo(ctx, job.id, actor);
+    return previewOf(row.id, row.planHash, target.id, plan);
+  } catch (err) {
+    if (err instanceof RestoreError) throw AppError.invalid(`Cannot undo: ${err.message}.`);
+    if (err instanceof PlanError) throw AppError.invalid(planMessage(err));
     throw err;
   }
 }

@@ -10,7 +10,14 @@ import { deviceFor, snapshotFor } from '@/lib/server/access';
 import { AppError } from '@/lib/core/errors';
 import { requestOrJoinJob } from '@/lib/jobs/requests';
 import { eraseBackupsAs, handsetName } from '@/lib/subscribers/erasure';
-import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema } from '@/lib/restore/wizard';
+import {
+  confirmRestore,
+  confirmSchema,
+  previewRestore,
+  previewUndo,
+  restoreChoices,
+  restoreSelectionSchema,
+} from '@/lib/restore/wizard';
 
 const SUBSCRIBER = ['subscriber'] as const;
 const id = z.string().trim().min(1).max(128);
@@ -35,13 +42,19 @@ export const portalRestoreChoicesAction = authedAction(
 
 export const portalPreviewRestoreAction = authedAction(
   { roles: SUBSCRIBER, schema: restoreSelectionSchema, audit: 'restore.planned' },
-  (sel, ctx) =>
-    previewRestore(ctx, sel, ctx.viewer.email), // audited there ('restore.planned')
+  (sel, ctx) => previewRestore(ctx, sel, ctx.viewer.email), // audited there ('restore.planned')
 );
 
+/** Confirming asks why (a reason); it goes on the job, in the audit log and in the consent ledger. */
 export const portalConfirmRestoreAction = authedAction(
-  { roles: SUBSCRIBER, schema: z.object({ planId: id }), audit: 'restore.started' },
-  ({ planId }, ctx) => confirmRestore(ctx, planId, ctx.viewer.email),
+  { roles: SUBSCRIBER, schema: confirmSchema, audit: 'restore.started' },
+  ({ planId, reason }, ctx) => confirmRestore(ctx, planId, ctx.viewer.email, reason),
+);
+
+/** "Put it back as it was before this restore": the preview of a restore from its safety backup. */
+export const portalUndoPreviewAction = authedAction(
+  { roles: SUBSCRIBER, schema: z.object({ jobId: id }), audit: 'restore.undo-planned' },
+  ({ jobId }, ctx) => previewUndo(ctx, jobId, ctx.viewer.email),
 );
 
 /**

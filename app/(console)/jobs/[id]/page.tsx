@@ -6,6 +6,8 @@ import { liveJob } from '@/lib/jobs/live';
 import { JobLive } from '@/components/job-live';
 import { PageHeader } from '@/components/ui';
 import { retryFailedAction } from './actions';
+import { confirmRestoreAction, undoPreviewAction } from '../../devices/[id]/restore/actions';
+import { UndoRestore } from '@/components/restore-wizard';
 
 export const metadata: Metadata = { title: 'Job · Rewind' };
 export const dynamic = 'force-dynamic';
@@ -24,7 +26,22 @@ export default async function JobPage({ params }: { params: Promise<{ id: string
         subtitle={<span className="font-mono">{job.id}</span>}
         back={{ href: `/devices/${device.id}`, label: device.devId }}
       />
-      <JobLive initial={live} retry={retryFailedAction} deviceHref={`/devices/${device.id}`} />
+      <JobLive
+        initial={live}
+        retry={retryFailedAction}
+        deviceHref={`/devices/${device.id}`}
+        undo={
+          job.kind === 'restore' ? (
+            <UndoRestore
+              jobId={job.id}
+              preview={undoPreviewAction}
+              confirm={confirmRestoreAction}
+              jobHref="/jobs/"
+              audience="staff"
+            />
+          ) : undefined
+        }
+      />
     </div>
   );
 }

@@ -6,7 +6,14 @@
 import { z } from 'zod';
 import { authedAction } from '@/lib/server/action';
 import { snapshotFor } from '@/lib/server/access';
-import { confirmRestore, previewRestore, restoreChoices, restoreSelectionSchema } from '@/lib/restore/wizard';
+import {
+  confirmRestore,
+  confirmSchema,
+  previewRestore,
+  previewUndo,
+  restoreChoices,
+  restoreSelectionSchema,
+} from '@/lib/restore/wizard';
 
 const STAFF = ['agent', 'admin'] as const;
 
@@ -20,12 +27,17 @@ export const restoreChoicesAction = authedAction(
 
 export const previewRestoreAction = authedAction(
   { roles: STAFF, schema: restoreSelectionSchema, audit: 'restore.planned' },
-  (sel, ctx) =>
-    previewRestore(ctx, sel, ctx.viewer.email), // audited there ('restore.planned')
+  (sel, ctx) => previewRestore(ctx, sel, ctx.viewer.email), // audited there ('restore.planned')
 );
 
 /** executePlan audits the start itself ('restore.started', under the viewer's email). */
 export const confirmRestoreAction = authedAction(
-  { roles: STAFF, schema: z.object({ planId: z.string().trim().min(1).max(128) }), audit: 'restore.started' },
-  ({ planId }, ctx) => confirmRestore(ctx, planId, ctx.viewer.email),
+  { roles: STAFF, schema: confirmSchema, audit: 'restore.started' },
+  ({ planId, reason }, ctx) => confirmRestore(ctx, planId, ctx.viewer.email, reason),
+);
+
+/** "Put it back as it was before this restore": the preview of a restore from its safety backup. */
+export const undoPreviewAction = authedAction(
+  { roles: STAFF, schema: z.object({ jobId: z.string().trim().min(1).max(128) }), audit: 'restore.undo-planned' },
+  ({ jobId }, ctx) => previewUndo(ctx, jobId, ctx.viewer.email),
 );

@@ -5,6 +5,8 @@ import { forPage, jobFor } from '@/lib/server/access';
 import { liveJob } from '@/lib/jobs/live';
 import { JobLive } from '@/components/job-live';
 import { PageHeader } from '@/components/ui';
+import { UndoRestore } from '@/components/restore-wizard';
+import { portalConfirmRestoreAction, portalUndoPreviewAction } from '../../actions';
 
 export const metadata: Metadata = { title: 'Progress · Rewind' };
 export const dynamic = 'force-dynamic';
@@ -22,7 +24,21 @@ export default async function PortalJobPage({ params }: { params: Promise<{ id: 
         title={job.kind === 'restore' ? 'Restore' : job.kind === 'backup' ? 'Backup' : 'Progress'}
         back={{ href: `/portal/devices/${device.id}`, label: 'My backups' }}
       />
-      <JobLive initial={live} deviceHref={`/portal/devices/${device.id}`} />
+      <JobLive
+        initial={live}
+        deviceHref={`/portal/devices/${device.id}`}
+        undo={
+          job.kind === 'restore' ? (
+            <UndoRestore
+              jobId={job.id}
+              preview={portalUndoPreviewAction}
+              confirm={portalConfirmRestoreAction}
+              jobHref="/portal/jobs/"
+              audience="subscriber"
+            />
+          ) : undefined
+        }
+      />
     </div>
   );
 }

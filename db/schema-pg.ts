@@ -97,6 +97,8 @@ export const {
   devices,
   searchTerms,
   dmSessions,
+  deviceAttempts,
+  firmwareRuns,
   dmSessionValues,
   jobs,
   deviceModels,

@@ -2,8 +2,8 @@
 /**
  * The console's one search box. Without JavaScript it is a plain GET form (the page renders
  * `?q=` itself); with it, results follow the typing (debounced, through React Query against
- * /search), the address keeps the query, Enter opens the first result and the arrow keys walk
- * the list.
+ * /search), the address keeps the query, Enter opens the subscriber when only one matches (with
+ * several it shows the list: the first is not always the one meant) and the arrow keys walk the list.
  */
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter, useSearchParams } from 'next/navigation';
@@ -61,7 +61,8 @@ export function SearchBox({ initialQuery, initialHits }: { initialQuery: string;
     try {
       const hits = await client.fetchQuery({ queryKey: searchKey(text), queryFn: () => fetchHits(text) });
       setQuery(text);
-      if (hits[0]) router.push(`/subscribers/${hits[0].id}`);
+      if (hits.length === 1) router.push(`/subscribers/${hits[0]!.id}`);
+      else list.current?.querySelector<HTMLAnchorElement>('a[data-result]')?.scrollIntoView({ block: 'nearest' });
     } catch {
       setQuery(text); // the list shows the error
     }

@@ -98,6 +98,40 @@ describe('searchSubscribers', async () => {
     expect(await names('ada', 1)).toEqual(['Ada Lovelace']);
   });
 
+  it('finds a name surname first, the end of an MSISDN or an IMEI, and a name with one typo', async () => {
+    expect(await names('Lovelace Ada')).toEqual(['Ada Lovelace']);
+    expect(await names('babbage, bob')).toEqual(['Bob Babbage']);
+    expect(await names('900456')).toEqual(['Bob Babbage']);
+    const [byImeiEnd] = await searchSubscribers(db, '643809');
+    expect(byImeiEnd).toMatchObject({ name: 'Ada Lovelace', match: { kind: 'imei', value: '356938035643809' } });
+    expect(byImeiEnd!.device).toMatchObject({ devId: ADA_IMEI });
+    for (const q of ['Lovelase', 'lovleace', 'Ada Lovelce', 'babage']) expect(await names(q), q).toHaveLength(1);
+    expect(await names('Lovlase')).toEqual([]);
+  });
+
+  it('ranks a start before an end and before a typo', async () => {
+    await provisionDevice(db, {
+      ...base,
+      devId: 'IMEI:353918052731247',
+      subscriber: 'Ends Late',
+      msisdn: '447700123900',
+    });
+    await provisionDevice(db, {
+      ...base,
+      devId: 'IMEI:353918052731254',
+      subscriber: 'Starts Early',
+      msisdn: '900123447',
+    });
+    expect(await names('900123')).toEqual(['Starts Early', 'Ada Lovelace']);
+    await provisionDevice(db, {
+      ...base,
+      devId: 'IMEI:353918052731262',
+      subscriber: 'Babbagex Smith',
+      msisdn: '447700900791',
+    });
+    expect(await names('babbage')).toEqual(['Bob Babbage', 'Babbagex Smith']);
+  });
+
   it('is harmless with hostile or huge input', async () => {
     for (const q of [
       '%',
@@ -148,6 +182,13 @@ describe('the index follows the data', async () => {
     expect(await names('ada')).toEqual([]);
     expect(await reindexAll(db)).toBe(2);
     expect(await terms()).toEqual(before);
+  });
+
+  it('an index from before IMEIs were kept reversed is rebuilt when opened', async () => {
+    await exec(db, sql`delete from search_terms where term >= 'v:' and term < 'w:'`);
+    expect(await names('643809')).toEqual([]);
+    await ensureSearchIndex(db);
+    expect(await names('643809')).toEqual(['Ada Lovelace']);
   });
 
   it('a database without terms is indexed when opened', async () => {

@@ -14,10 +14,14 @@ import {
   prefixUpperBound,
   queryPrefixes,
   termsOf,
+  typoTerms,
   type SearchHit,
 } from '../../lib/search/search';
 
 type SubscriberText = { id: string; name: string; email: string | null };
+
+/** Typo variants per lookup: an IN list of exact terms, each one probe of the primary key. */
+const TYPO_TERMS_PER_STATEMENT = 400;
 
 /** Rows per INSERT of terms: far under either database's bound-parameter limit. */
 const TERMS_PER_STATEMENT = 200;
@@ -128,11 +132,16 @@ function group<T extends { subscriberId: string }>(rows: T[], value: (r: T) => s
 
 /**
  * A database from before the index (or one whose rows were written around it) is indexed
- * when opened: no terms at all while there are subscribers. Cheap to ask every time.
+ * when opened: no terms at all while there are subscribers. So is an index from before IMEIs
+ * were kept reversed (IMEI terms but no reversed one). Cheap to ask every time: each question
+ * is one probe of the primary key.
  */
 export async function ensureSearchIndex(db: Db): Promise<void> {
-  if ((await value(db, sql`select 1 as x from search_terms limit 1`)) !== undefined) return;
-  if ((await value(db, sql`select 1 as x from subscribers limit 1`)) === undefined) return;
+  const any = (p: string) =>
+    value(db, sql`select 1 as x from search_terms where term >= ${p} and term < ${prefixUpperBound(p)} limit 1`);
+  if ((await value(db, sql`select 1 as x from search_terms limit 1`)) !== undefined) {
+    if ((await any('i:')) === undefined || (await any('v:')) !== undefined) return;
+  } else if ((await value(db, sql`select 1 as x from subscribers limit 1`)) === undefined) return;
   await reindexAll(db);
 }
 
@@ -161,6 +170,18 @@ export async function searchSubscribers(db: Db, query: string, limit = 20): Prom
       const rank = (row.term === p || row.term.slice(2) === exact ? 0 : 100) + i;
       const had = best.get(row.subscriberId);
       if (!had || rank < had.rank) best.set(row.subscriberId, { rank, term: row.term });
+    }
+  }
+  // Not enough found by the starts: names one typo away, ranked after every start.
+  if (best.size < limit) {
+    const typos = typoTerms(query).filter((t) => !t.includes('\u0000'));
+    for (let i = 0; i < typos.length; i += TYPO_TERMS_PER_STATEMENT) {
+      const found = await rows<{ term: string; subscriberId: string }>(
+        db,
+        sql`select term, subscriber_id as "subscriberId" from search_terms where term in (${list(typos.slice(i, i + TYPO_TERMS_PER_STATEMENT))}) limit ${limit * 3}`,
+      );
+      for (const row of found)
+        if (!best.has(row.subscriberId)) best.set(row.subscriberId, { rank: 1000, term: row.term });
     }
   }
   if (!best.size) return [];

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { describeTerm, normaliseText, prefixUpperBound, queryPrefixes, termsOf, whyNotSearchable } from './search';
+import {
+  describeTerm,
+  normaliseText,
+  prefixUpperBound,
+  queryPrefixes,
+  termsOf,
+  typoTerms,
+  whyNotSearchable,
+} from './search';
 
 const ADA = {
   name: 'Ada Lovelace',
@@ -14,16 +22,18 @@ const found = (terms: string[], q: string) =>
   queryPrefixes(q).some((p) => terms.some((t) => t >= p && t < prefixUpperBound(p)));
 
 describe('termsOf', () => {
-  it('indexes the name, each word, the email, each MSISDN both ways round and the handsets', () => {
+  it('indexes the name both ways round, each word, the email, each MSISDN and IMEI both ways round', () => {
     expect(termsOf(ADA)).toEqual([
       'd:meid:a0000012345678',
       'e:ada@example.org',
       'i:356938035643809',
       'm:447700900123',
       'r:321009007744',
+      'v:908346530839653',
       'w:ada',
       'w:ada lovelace',
       'w:lovelace',
+      'w:lovelace ada',
     ]);
   });
 
@@ -32,9 +42,17 @@ describe('termsOf', () => {
       'w:jones',
       'w:smith',
       'w:smith-jones',
+      'w:smith-jones zoe',
       'w:zoe',
       'w:zoe smith-jones',
     ]);
+  });
+
+  it('reads a three-word name from each word on, and a long one only word by word', () => {
+    const three = termsOf({ name: 'Ada King Lovelace', msisdns: [], devIds: [] });
+    expect(three).toEqual(expect.arrayContaining(['w:king lovelace ada', 'w:lovelace ada king']));
+    const long = termsOf({ name: 'a b c d e', msisdns: [], devIds: [] });
+    expect(long.filter((t) => t.includes(' '))).toEqual(['w:a b c d e']);
   });
 });
 
@@ -73,7 +91,20 @@ describe('queryPrefixes', () => {
     const terms = termsOf({ ...ADA, name: 'Zoë Lovelace' });
     for (const q of ['zo', 'ZOE', 'zoë l', 'Lovel', 'ada@ex', 'ADA@EXAMPLE.ORG', 'MEID:A000'])
       expect(found(terms, q), q).toBe(true);
-    for (const q of ['oe', 'lovelace zoe', 'example.org', '900123']) expect(found(terms, q), q).toBe(false);
+    for (const q of ['oe', 'example.org', '900124', 'lovelace ada']) expect(found(terms, q), q).toBe(false);
+  });
+
+  it('finds a name surname first, with or without a comma', () => {
+    const terms = termsOf(ADA);
+    for (const q of ['Lovelace Ada', 'lovelace a', 'Lovelace, Ada', 'LOVELACE,ADA'])
+      expect(found(terms, q), q).toBe(true);
+  });
+
+  it('finds an MSISDN or an IMEI by its last digits, after the numbers that start with them', () => {
+    const terms = termsOf(ADA);
+    for (const q of ['900123', '0123', '0 123', '643809', '3809']) expect(found(terms, q), q).toBe(true);
+    for (const q of ['900124', '3808']) expect(found(terms, q), q).toBe(false);
+    expect(queryPrefixes('900123')).toEqual(['m:900123', 'i:900123', 'r:321009', 'v:321009']);
   });
 
   it('does not search with too few digits, and says so', () => {
@@ -89,6 +120,20 @@ describe('queryPrefixes', () => {
     const long = queryPrefixes('a'.repeat(10_000));
     expect(long.every((p) => p.length <= 130)).toBe(true);
     expect(normaliseText('x'.repeat(500))).toHaveLength(128);
+  });
+});
+
+describe('typoTerms', () => {
+  const one = (q: string, term: string) => typoTerms(q).includes(term);
+  it('reaches a name one letter left out, added, changed or swapped', () => {
+    for (const q of ['lovelce', 'lovelacce', 'lovelase', 'lovleace', 'Lovelase'])
+      expect(one(q, 'w:lovelace'), q).toBe(true);
+    expect(one('ada lovelase', 'w:ada lovelace')).toBe(true);
+    expect(one('lovlase', 'w:lovelace')).toBe(false); // two typos
+  });
+
+  it('leaves numbers, emails, short words and huge text alone', () => {
+    for (const q of ['900123', 'ada@ex', 'adx', 'a'.repeat(100)]) expect(typoTerms(q), q).toEqual([]);
   });
 });
 
@@ -119,4 +164,5 @@ describe('prefixUpperBound', () => {
 it('describeTerm reads a reversed MSISDN the right way round', () => {
   expect(describeTerm('r:321009007744')).toEqual({ kind: 'msisdn', value: '447700900123' });
   expect(describeTerm('i:356938035643809')).toEqual({ kind: 'imei', value: '356938035643809' });
+  expect(describeTerm('v:908346530839653')).toEqual({ kind: 'imei', value: '356938035643809' });
 });

@@ -5,6 +5,7 @@ import { provisionDevice } from '@/lib/devices/devices';
 import { tempContext, type TempContext } from '@/test/support/as-viewer';
 import { seedSnapshot } from '@/test/support/fixtures';
 import { FLEET_DAYS, fleetOverview } from './fleet-overview';
+import { authGate, resetAuthGates } from '@/lib/auth/limits';
 
 let t: TempContext;
 const base = {
@@ -76,5 +77,22 @@ describe('fleet overview', () => {
     expect(f.totals.logical).toBe(6 + 6 + 3);
     expect(f.totals.stored).toBeLessThan(f.totals.logical + 1000);
     expect(f.storage.at(-1)!.stored).toBe(f.totals.stored);
+  });
+
+  it('counts the refused authentications of this process by door and reason', async () => {
+    resetAuthGates();
+    expect((await fleetOverview(t.ctx.db)).refusals.rows).toEqual([]);
+    const dm = authGate('dm');
+    dm.refused({ reason: 'unknown', retryAfterSeconds: 600 }, '192.0.2.1', 'IMEI:1');
+    dm.refused({ reason: 'unknown', retryAfterSeconds: 590 }, '192.0.2.1', 'IMEI:2');
+    authGate('api').refused({ reason: 'identity', retryAfterSeconds: 600 }, '192.0.2.2');
+    const r = (await fleetOverview(t.ctx.db)).refusals;
+    expect(r.perProcess).toBe(true);
+    expect(r.rows.map(({ door, reason, count }) => ({ door, reason, count }))).toEqual([
+      { door: 'dm', reason: 'unknown', count: 2 },
+      { door: 'api', reason: 'identity', count: 1 },
+    ]);
+    expect(r.rows[0]).toMatchObject({ doorName: '/dm', meaning: expect.stringContaining('unknown DevIds') });
+    resetAuthGates();
   });
 });

@@ -262,6 +262,16 @@ export const deviceModels = sqliteTable(
     id: id(),
     manufacturer: text('manufacturer').notNull(),
     model: text('model').notNull(),
+    /**
+     * How a backup finds what changed on this model, learned from its handsets: 'digest' (the
+     * B&R MO's digests), 'none' (a full fetch every time); null until a backup has tried.
+     */
+    changeDetection: text('change_detection').$type<'digest' | 'none'>(),
+    changeDetectionAt: integer('change_detection_at'),
+    /** Verification walks that found a digest claiming "unchanged" over a change: a handset defect. */
+    digestDefects: integer('digest_defects').notNull().default(0),
+    lastDigestDefect: text('last_digest_defect'),
+    lastDigestDefectAt: integer('last_digest_defect_at'),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex('device_models_man_mod_idx').on(t.manufacturer, t.model)],
@@ -301,6 +311,12 @@ export const policies = sqliteTable(
     roamingAllowed: integer('roaming_allowed', { mode: 'boolean' }).notNull().default(false),
     /** JSON: { keepLast?, daily?, weekly?, monthly? } (counts of snapshots to keep). */
     retention: text('retention').notNull().default('{}'),
+    /**
+     * A full verification walk every this many backups of a handset whose backups move only
+     * what changed (0 = never by count), and at least every this many days (0 = never by age).
+     */
+    verifyEveryBackups: integer('verify_every_backups').notNull().default(10),
+    verifyEveryDays: integer('verify_every_days').notNull().default(7),
     isDefault: integer('is_default', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
   },
@@ -331,6 +347,16 @@ export const snapshots = sqliteTable(
     bytes: integer('bytes').notNull().default(0),
     /** Content this snapshot added to the store (0 for an unchanged handset). */
     newBytes: integer('new_bytes').notNull().default(0),
+    /** How it found what changed: 'full' (fetched everything), 'digest' (the B&R MO's digests), 'verify' (a full walk checking them). */
+    changeDetection: text('change_detection').$type<'full' | 'digest' | 'verify'>(),
+    /** The DM session that took it (its row is pruned in time; the figures below are copied). */
+    sessionRef: text('session_ref'),
+    /** Over the air in that session: bytes from the handset, to it, and round trips; null for a local backup. */
+    airBytesUp: integer('air_bytes_up'),
+    airBytesDown: integer('air_bytes_down'),
+    airRoundTrips: integer('air_round_trips'),
+    /** A verification walk found the handset's digests wrong: what differed (the full result was kept). */
+    digestDefect: text('digest_defect'),
     legalHold: integer('legal_hold', { mode: 'boolean' }).notNull().default(false),
     error: text('error'),
     startedAt: integer('started_at')

@@ -144,9 +144,30 @@ export interface Point {
   href?: string;
 }
 
+/** The least distance between two markers' centres: a marker is 9 units wide, plus a gap. */
+const MIN_MARKER_GAP = 11;
+
+/**
+ * Where each marker goes: at its time, but never closer than MIN_MARKER_GAP to the one before,
+ * so several backups on one day are several markers, not one drawn over the others. Markers
+ * pushed past the right edge are pushed back from it; when even that cannot fit them all, they
+ * are spread evenly (order kept, time lost).
+ */
+function spread(xs: number[], left: number, right: number): number[] {
+  const out = [...xs];
+  for (let i = 1; i < out.length; i++) out[i] = Math.max(out[i]!, out[i - 1]! + MIN_MARKER_GAP);
+  if (out.length && out.at(-1)! > right) {
+    out[out.length - 1] = right;
+    for (let i = out.length - 2; i >= 0; i--) out[i] = Math.min(out[i]!, out[i + 1]! - MIN_MARKER_GAP);
+  }
+  if (out.length > 1 && out[0]! < left) return out.map((_, i) => left + ((right - left) * i) / (out.length - 1));
+  return out;
+}
+
 /**
  * Points over time joined by a line (a handset's backup sizes, newest right). Markers are
- * coloured by `kind` (a trigger or a status) and link to `href` when given.
+ * coloured by `kind` (a trigger or a status) and link to `href` when given; each is drawn, however
+ * close in time to the next.
  */
 export function TimeChart({
   title,
@@ -168,9 +189,14 @@ export function TimeChart({
   const max = niceMax(Math.max(0, ...sorted.map((p) => p.value)));
   const iw = W - PAD.left - PAD.right;
   const ih = H - PAD.top - PAD.bottom;
-  const x = (t: number) => PAD.left + (sorted.length < 2 ? iw / 2 : ((t - t0) / span) * iw);
+  const xs = spread(
+    sorted.map((p) => PAD.left + (sorted.length < 2 ? iw / 2 : ((p.t - t0) / span) * iw)),
+    PAD.left,
+    W - PAD.right,
+  );
+  const x = (i: number) => xs[i]!;
   const y = (v: number) => PAD.top + ih * (1 - v / max);
-  const path = sorted.map((p, i) => `${i ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
+  const path = sorted.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(p.value).toFixed(1)}`).join(' ');
   const kinds = [...new Set(sorted.map((p) => p.kind))];
   return (
     <figure>
@@ -188,7 +214,8 @@ export function TimeChart({
         {sorted.map((p, i) => {
           const dot = (
             <circle
-              cx={x(p.t)}
+              data-point=""
+              cx={x(i)}
               cy={y(p.value)}
               r="4.5"
               fill={tones[p.kind] ?? '#334155'}

@@ -6,7 +6,7 @@
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ActionResult } from '@/lib/core/action-result';
 import { formatBytes, formatTime } from '@/lib/core/format';
 import type { LiveJob } from '@/lib/jobs/live';
@@ -138,7 +138,9 @@ export function JobLive({
           {live.finished ? (
             <p className={job.status === 'succeeded' ? 'text-emerald-800' : 'text-red-800'}>
               {job.status === 'succeeded'
-                ? 'Finished: everything read back as it was written.'
+                ? job.kind === 'restore' || job.kind === 'local-restore'
+                  ? 'Finished: everything was put back on the handset and checked.'
+                  : 'Finished: the backup is complete.'
                 : `Ended ${job.status}${job.error ? `: ${job.error}` : ''}.`}
             </p>
           ) : null}
@@ -253,7 +255,16 @@ export function JobLive({
 }
 
 /** A job's progress in a line (the portal's device list after "Back up now"); the full view is a link away. */
-export function JobLiveMini({ jobId, href }: { jobId: string; href: string }) {
+export function JobLiveMini({
+  jobId,
+  href,
+  onFinished,
+}: {
+  jobId: string;
+  href: string;
+  /** Heard once when the job ends while followed (the page around it can then show the new backup). */
+  onFinished?: () => void;
+}) {
   const q = useQuery({
     queryKey: ['live-job', jobId],
     queryFn: async (): Promise<LiveJob> => {
@@ -264,6 +275,16 @@ export function JobLiveMini({ jobId, href }: { jobId: string; href: string }) {
     refetchInterval: (s) => (s.state.data?.finished ? false : 1000),
     staleTime: 0,
   });
+  const finished = q.data?.finished ?? false;
+  // Only an end seen here: a job already over when the page loaded is on the page already.
+  const sawRunning = useRef(false);
+  useEffect(() => {
+    if (q.data && !finished) sawRunning.current = true;
+    else if (finished && sawRunning.current) {
+      sawRunning.current = false;
+      onFinished?.();
+    }
+  }, [q.data, finished, onFinished]);
   if (q.isError) return <p className="text-sm text-red-700">{q.error.message}</p>;
   if (!q.data) return <p className="text-sm text-slate-600">Checking the backup…</p>;
   const live = q.data;

@@ -84,6 +84,9 @@ test('an agent opens a handset, sees its two backups on the timeline, browses on
   await wallpaper.scrollIntoViewIfNeeded(); // previews load lazily
   await expect(wallpaper).toBeVisible();
   await expect.poll(() => wallpaper.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(96);
+  // The picture is answered under /media's own sandboxing policy, not the pages' one.
+  const media = await page.request.get((await wallpaper.getAttribute('src'))!);
+  expect(media.headers()['content-security-policy']).toBe("default-src 'none'; sandbox");
   await expect(page.locator('audio[controls]').first()).toBeAttached();
   await expect(page.getByRole('row', { name: /Theme/ })).toContainText('solarized');
   await keepScreenshot(page, testInfo, 'snapshot');

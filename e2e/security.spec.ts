@@ -101,3 +101,58 @@ test('a package upload from another origin, or marked cross-site, is refused wit
   expect(own.status()).toBe(201);
   expect(await published()).toBe(1);
 });
+
+test('pages carry a Content-Security-Policy with a fresh nonce on their scripts, and the console works under it', async ({
+  page,
+  request,
+}) => {
+  const violations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to (load|execute)/i.test(m.text())) violations.push(m.text());
+  });
+  const nonceOf = (csp: string | undefined) => /'nonce-([^']+)'/.exec(csp ?? '')?.[1];
+  const first = await request.get('/sign-in');
+  const second = await request.get('/sign-in');
+  const nonce = nonceOf(first.headers()['content-security-policy']);
+  expect(nonce).toBeTruthy();
+  expect(nonceOf(second.headers()['content-security-policy'])).not.toBe(nonce);
+  expect(first.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
+  // Next puts the request's nonce on every script it writes.
+  const html = await first.text();
+  const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+  expect(scripts.length).toBeGreaterThan(0);
+  for (const tag of scripts) expect(tag).toContain(`nonce="${nonce}"`);
+
+  // Signing in (a client form) and a page of client components work with nothing refused.
+  await signInAs(page, 'admin');
+  await page.goto('/admin/tokens');
+  await expect(page.getByRole('button', { name: 'Create token' })).toBeEnabled();
+  expect(violations).toEqual([]);
+});
+
+test('without TLS configuration a client saying https gets no HSTS and no Secure cookie', async ({ browser }) => {
+  const context = await browser.newContext({ extraHTTPHeaders: { 'x-forwarded-proto': 'https' } });
+  const page = await context.newPage();
+  const res = await page.request.get('/sign-in');
+  expect(res.headers()['strict-transport-security']).toBeUndefined();
+  await signInAs(page, 'agent');
+  const cookie = (await context.cookies()).find((c) => c.name === 'rewind_session');
+  expect(cookie).toBeDefined();
+  expect(cookie!.secure).toBe(false);
+  await context.close();
+});
+
+test('a path whose percent-encoding does not decode is a 400 with the security headers, JSON under /api', async ({
+  request,
+}) => {
+  const api = await request.get('/api/v1/jobs/%E0%A4%A');
+  expect(api.status()).toBe(400);
+  expect(((await api.json()) as { error: { code: string } }).error.code).toBe('bad-path');
+  const page = await request.get('/devices/%C0%AE');
+  expect(page.status()).toBe(400);
+  for (const res of [api, page]) {
+    expect(res.headers()['x-frame-options']).toBe('DENY');
+    expect(res.headers()['x-content-type-options']).toBe('nosniff');
+    expect(res.headers()['content-security-policy']).toMatch(/default-src 'none'/);
+  }
+});

@@ -2,8 +2,13 @@
 /**
  * A form bound to a server action: pending state, the action's error in plain words, field
  * errors handed to the children, and a toast when it succeeds.
+ *
+ * What was typed stays after an error. React resets a form whose `action` it runs, error or
+ * not; so with JavaScript the submit is dispatched from `onSubmit` (React then leaves the
+ * fields alone) and the form is reset here only on success. Without JavaScript the `action`
+ * still posts the form.
  */
-import { useActionState, useEffect, useRef, type ReactNode } from 'react';
+import { startTransition, useActionState, useEffect, useRef, type FormEvent, type ReactNode } from 'react';
 import type { ActionResult } from '@/lib/core/action-result';
 import { useToast } from './toast';
 import { ErrorNote } from './ui';
@@ -24,6 +29,7 @@ export function ActionForm<T>({
   onSuccess?: (data: T) => void;
   children: (s: { pending: boolean; errors: Record<string, string[]>; result: ActionResult<T> | null }) => ReactNode;
   className?: string;
+  /** Empty the fields when the action succeeds (a form that adds things); else they keep what was saved. */
   resetOnSuccess?: boolean;
 }) {
   const [state, formAction, pending] = useActionState(action, null);
@@ -40,8 +46,13 @@ export function ActionForm<T>({
     }
   }, [state, success, onSuccess, toast, resetOnSuccess]);
   const errors = state && !state.ok ? (state.fieldErrors ?? {}) : {};
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const data = new FormData(e.currentTarget, (e.nativeEvent as SubmitEvent).submitter);
+    startTransition(() => formAction(data));
+  };
   return (
-    <form ref={form} action={formAction} className={className} noValidate>
+    <form ref={form} action={formAction} onSubmit={submit} className={className} noValidate>
       {state && !state.ok ? <ErrorNote>{state.error}</ErrorNote> : null}
       {children({ pending, errors, result: state })}
     </form>

@@ -111,6 +111,12 @@ describe('admin actions', () => {
       ok: false,
       fieldErrors: { key: [expect.stringMatching(/Manufacturer\/Model/)] },
     });
+    // A model is one some handset reports (or one with a profile): a typo would match no handset.
+    const unknown = await assignPolicyAction(null, { key: 'model:Nimbus/N9', policyId: trial.id });
+    expect(unknown).toMatchObject({ ok: false, fieldErrors: { key: [expect.stringMatching(/known models/)] } });
+    expect(await getAssignment(t.ctx.db, 'model', 'Nimbus/N9')).toBeUndefined();
+    expect(await assignPolicyAction(null, { key: 'model:Nimbus/N1', policyId: trial.id })).toMatchObject({ ok: true });
+    expect((await getAssignment(t.ctx.db, 'model', 'Nimbus/N1'))?.policyId).toBe(trial.id);
     expect(await setGroupAction(null, { devId: 'IMEI:000000000000000', group: 'trial' })).toMatchObject({
       ok: false,
       error: expect.stringMatching(/no handset/),

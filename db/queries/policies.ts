@@ -104,6 +104,16 @@ export async function setDeviceGroup(
 }
 
 /** The groups in use and how many devices each has. */
+/** Every manufacturer and model some handset reports ("Nimbus Mobile", "N1"), in order. */
+export async function handsetModels(db: Db): Promise<Array<{ manufacturer: string; model: string }>> {
+  return db
+    .select({ manufacturer: sql<string>`${devices.manufacturer}`, model: sql<string>`${devices.model}` })
+    .from(devices)
+    .where(sql`${devices.manufacturer} is not null and ${devices.model} is not null`)
+    .groupBy(devices.manufacturer, devices.model)
+    .orderBy(devices.manufacturer, devices.model);
+}
+
 export async function deviceGroups(db: Db): Promise<Array<{ name: string; devices: number }>> {
   return db
     .select({ name: sql<string>`${devices.groupName}`, devices: sql<number>`count(*)` })

@@ -12,6 +12,7 @@ import {
   deviceGroups,
   getPolicy,
   getPolicyByName,
+  handsetModels,
   insertPolicy,
   listAssignments,
   listPolicies,
@@ -245,7 +246,7 @@ export async function policiesPage(db: Db, q: { edit?: string; creating: boolean
     editing,
     assignments: await listAssignments(db),
     groups: await deviceGroups(db),
-    models: (await listModels(db)).map((m) => `${m.manufacturer}/${m.model}`),
+    models: await knownModels(db),
     handset: q.devId ? await handsetNextBackup(db, q.devId) : undefined,
     preview: editing ? await policyPreview(db, editing.id) : [],
   };
@@ -279,12 +280,28 @@ export async function savePolicyAs(
   return { policy, created };
 }
 
-/** Applies a policy to a model ("Manufacturer/Model") or a device group, audited under `actor`. */
+/**
+ * The models a policy can be assigned to, as "Manufacturer/Model": those with a backup profile
+ * and those some handset reports. An assignment to any other name would match no handset.
+ */
+export async function knownModels(db: Db): Promise<string[]> {
+  const names = [...(await listModels(db)), ...(await handsetModels(db))].map((m) => `${m.manufacturer}/${m.model}`);
+  return [...new Set(names)].sort((a, b) => a.localeCompare(b));
+}
+
+/**
+ * Applies a policy to a model ("Manufacturer/Model") or a device group, audited under `actor`.
+ * A model must be a known one (knownModels): a typo would silently match no handset.
+ */
 export async function assignPolicy(
   db: Db,
   a: { kind: 'model' | 'group'; key: string; policyId: string },
   actor: string,
 ): Promise<void> {
+  if (a.kind === 'model' && !(await knownModels(db)).includes(a.key))
+    throw AppError.invalid(`No handset or backup profile is of the model ${a.key}.`, {
+      key: ['Choose one of the known models: no handset is of this one.'],
+    });
   const policy = await getPolicy(db, a.policyId);
   if (!policy) throw AppError.invalid('That policy no longer exists.', { policyId: ['Choose a policy.'] });
   await setAssignment(db, a.kind, a.key, policy.id);

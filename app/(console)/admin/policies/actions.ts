@@ -15,16 +15,31 @@ export const savePolicyAction = authedAction(
   },
 );
 
-const assignSchema = z
-  .object({
-    kind: z.enum(['model', 'group'], 'Choose a model or a device group.'),
-    key: z.string().trim().min(1, 'Name the model or group.').max(130, 'That is too long for a model or group name.'),
-    policyId: z.string().min(1, 'Choose a policy.'),
-  })
-  .refine((a) => a.kind !== 'model' || /^[^/]+\/[^/]+$/.test(a.key), {
-    path: ['key'],
-    message: 'Write a model as Manufacturer/Model, e.g. Nimbus/N1.',
-  });
+/** The page's one select says both: "model:Nimbus Mobile/N1" or "group:field-staff". */
+const splitTarget = (v: unknown) => {
+  if (typeof v !== 'object' || v === null) return v;
+  const { kind, key } = v as { kind?: unknown; key?: unknown };
+  const m = kind === undefined && typeof key === 'string' ? /^(model|group):(.*)$/s.exec(key) : null;
+  return m ? { ...v, kind: m[1], key: m[2] } : v;
+};
+
+const assignSchema = z.preprocess(
+  splitTarget,
+  z
+    .object({
+      kind: z.enum(['model', 'group'], 'Choose a model or a device group.'),
+      key: z
+        .string()
+        .trim()
+        .min(1, 'Choose a model or a group.')
+        .max(130, 'That is too long for a model or group name.'),
+      policyId: z.string().min(1, 'Choose a policy.'),
+    })
+    .refine((a) => a.kind !== 'model' || /^[^/]+\/[^/]+$/.test(a.key), {
+      path: ['key'],
+      message: 'Write a model as Manufacturer/Model, e.g. Nimbus/N1.',
+    }),
+);
 
 export const assignPolicyAction = authedAction(
   { roles: ['admin'], schema: assignSchema, audit: 'policy.assigned' },

@@ -310,19 +310,14 @@ export default async function PoliciesPage({
               fields={[
                 {
                   kind: 'select',
-                  name: 'kind',
-                  label: 'Assign to',
-                  options: [
-                    { value: 'model', label: 'a model' },
-                    { value: 'group', label: 'a device group' },
-                  ],
-                },
-                {
-                  kind: 'text',
                   name: 'key',
-                  label: 'Model or group',
-                  placeholder: 'Nimbus/N1',
-                  list: [...models, ...groups.map((g) => g.name)],
+                  label: 'Assign to',
+                  hint: 'A model some handset reports or has a backup profile, or a device group.',
+                  options: [
+                    { value: '', label: 'Choose a model or a group' },
+                    ...models.map((m) => ({ value: `model:${m}`, label: `Model ${m.replace('/', ' ')}` })),
+                    ...groups.map((g) => ({ value: `group:${g.name}`, label: `Device group ${g.name}` })),
+                  ],
                 },
                 {
                   kind: 'select',

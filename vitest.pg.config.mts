@@ -18,6 +18,8 @@ export default defineConfig({
       'lib/ds/**/*.test.ts',
       'lib/gateway/dm-endpoint.test.ts',
       'lib/gateway/multi-process.test.ts',
+      'lib/gateway/reap.test.ts',
+      'lib/gateway/job-failures.test.ts',
       'lib/gateway/auth-limits.test.ts',
       'lib/gateway/dm-auth-schemes.test.ts',
       'lib/jobs/**/*.test.ts',

@@ -12,6 +12,7 @@ import { openAppContext, setContext } from '../lib/core/context';
 import { log } from '../lib/core/log';
 import { startWakeDispatcher } from '../lib/jobs/wake-dispatcher';
 import { startScheduler } from '../lib/backup/scheduler';
+import { startHeartbeat } from '../lib/gateway/heartbeat';
 import { countUsers } from '../db/queries/users';
 
 const args = new Set(process.argv.slice(2));
@@ -41,6 +42,9 @@ async function main(): Promise<void> {
   // a process configured otherwise exits 1 with the reason, having made nothing.
   const ctx = await openAppContext(e);
   setContext(ctx);
+  // This process's heartbeat, before it serves anything (its sessions carry its id), and the
+  // check that ends the sessions of processes whose heartbeat stopped.
+  const heartbeat = await startHeartbeat(ctx, e.PROCESS_HEARTBEAT_TIMEOUT * 1000);
   const server = await startServer({ port: e.PORT, host: e.HOST, next: protocolOnly ? false : { dev } });
   // Package #0 for queued jobs (whoever queued them), and the policies' periodic backups.
   const stopWakes = startWakeDispatcher(ctx);
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
       stopWakes();
       await stopScheduler();
       await server.close();
+      await heartbeat.stop();
     } catch (err) {
       log.error({ err }, 'shutdown step failed');
     } finally {

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { dmSessions, dmSessionValues } from '../schema';
-import { column, exec, value } from '../sql';
+import { column, exec, rows, value } from '../sql';
 
 export type DmSessionRow = typeof dmSessions.$inferSelect;
 
@@ -43,7 +43,7 @@ export const UNAUTHENTICATED_IDLE_MS = 3 * 60_000;
 
 export async function insertSession(
   db: Db,
-  row: { deviceId: string; sessionId: string; state: string },
+  row: { deviceId: string; sessionId: string; state: string; processId?: string | null },
 ): Promise<DmSessionRow> {
   const now = Date.now();
   const [inserted] = await db
@@ -115,17 +115,27 @@ export async function reapUnauthenticatedSessions(
 export async function saveSession(
   db: Db,
   id: string,
-  patch: { state: string; status: DmSessionRow['status']; bytesIn: number; bytesOut: number; error?: string | null },
+  patch: {
+    state: string;
+    status: DmSessionRow['status'];
+    bytesIn: number;
+    bytesOut: number;
+    error?: string | null;
+    /** The server process that handled this message (its heartbeat says whether it still runs). */
+    processId?: string | null;
+  },
 ): Promise<void> {
   await db
     .update(dmSessions)
     .set({
       state: patch.state,
+      ...(patch.processId !== undefined ? { processId: patch.processId } : {}),
       status: patch.status,
       messages: sql`${dmSessions.messages} + 1`,
       bytesIn: sql`${dmSessions.bytesIn} + ${patch.bytesIn}`,
       bytesOut: sql`${dmSessions.bytesOut} + ${patch.bytesOut}`,
-      error: patch.error ?? null,
+      // Kept unless given: an error a job met earlier in the session stays in its history.
+      ...(patch.error !== undefined ? { error: patch.error } : {}),
       updatedAt: Date.now(),
     })
     .where(eq(dmSessions.id, id));
@@ -137,6 +147,11 @@ export async function getSessionRow(db: Db, id: string): Promise<DmSessionRow | 
 
 export async function markSessionReady(db: Db, id: string, at: number): Promise<void> {
   await db.update(dmSessions).set({ readyAt: at }).where(eq(dmSessions.id, id));
+}
+
+/** What went wrong in a session that goes on (a job stopped by a key that does not open, the store unreachable). */
+export async function noteSessionError(db: Db, id: string, error: string): Promise<void> {
+  await db.update(dmSessions).set({ error }).where(eq(dmSessions.id, id));
 }
 
 export async function failSession(db: Db, id: string, error: string): Promise<void> {
@@ -178,4 +193,41 @@ export async function getSessionValue(db: Db, sessionRowId: string, hash: string
     db,
     sql`select data from dm_session_values where session_row_id = ${sessionRowId} and hash = ${hash}`,
   );
+}
+
+/**
+ * Active sessions whose last message was handled by a server process that has stopped: its
+ * heartbeat lease (`process:<id>`) is gone or expired, and the session has been quiet at
+ * least `quietMs` (a process stopped by SIGTERM gives its lease back at once, and its
+ * handsets' next messages go to another process, which takes the session over).
+ */
+export async function sessionsOfStoppedProcesses(
+  db: Db,
+  quietMs: number,
+  now = Date.now(),
+  limit = 500,
+): Promise<Array<{ id: string; processId: string }>> {
+  return rows(
+    db,
+    sql`select id, process_id as "processId" from dm_sessions s
+    where s.status = 'active' and s.process_id is not null and s.updated_at < ${now - quietMs}
+      and not exists (select 1 from leases l where l.name = 'process:' || s.process_id and l.expires_at >= ${now})
+    order by s.updated_at limit ${limit}`,
+  );
+}
+
+/**
+ * Ends a session its process left behind, with the reason; false when it is no longer that
+ * process's (another process took its next message, or another reaper ended it first).
+ */
+export async function endStoppedSession(db: Db, id: string, processId: string, reason: string): Promise<boolean> {
+  const ended = await db
+    .update(dmSessions)
+    .set({ status: 'failed', error: reason, state: '{}', updatedAt: Date.now() })
+    .where(and(eq(dmSessions.id, id), eq(dmSessions.status, 'active'), eq(dmSessions.processId, processId)))
+    .returning({ id: dmSessions.id });
+  if (!ended.length) return false;
+  // Nothing will read its state again (and it holds values read from the handset).
+  await db.delete(dmSessionValues).where(eq(dmSessionValues.sessionRowId, id));
+  return true;
 }

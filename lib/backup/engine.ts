@@ -92,44 +92,51 @@ export async function startBackup(
 ): Promise<JobStep> {
   const { payload } = job;
   const roots = backupRoots(await profileFor(ctx.db, device.manufacturer, device.model), payload.categories);
-  const snap = await insertSnapshot(ctx.db, {
-    deviceId: device.id,
-    jobId: job.id,
-    trigger: payload.trigger,
-    categories: payload.categories,
-  });
-  const p: BackupProgress = {
-    snapshotId: snap.id,
-    categories: payload.categories,
-    roots,
-    open: [],
-    seq: 0,
-    nodes: 0,
-    newBytes: 0,
-    missing: [],
-    unreadable: [],
-    errors: [],
-  };
-  await updateJob(ctx.db, job.id, {
-    status: 'running',
-    sessionRef: sessionRowId,
-    attempts: job.attempts + 1,
-    wakePending: false,
-    error: null,
+  const work: WorkRequest[] = [];
+  // The snapshot, the job's hold on it and the walk's first position in one transaction: a
+  // process killed here leaves all three or none, never an incomplete snapshot no job names
+  // (which nothing would ever give a reason).
+  const p = await ctx.db.transaction(async (tx) => {
+    const snap = await insertSnapshot(tx, {
+      deviceId: device.id,
+      jobId: job.id,
+      trigger: payload.trigger,
+      categories: payload.categories,
+    });
+    const p: BackupProgress = {
+      snapshotId: snap.id,
+      categories: payload.categories,
+      roots,
+      open: [],
+      seq: 0,
+      nodes: 0,
+      newBytes: 0,
+      missing: [],
+      unreadable: [],
+      errors: [],
+    };
+    if (roots.length)
+      work.push(
+        getWork(
+          job,
+          p,
+          's',
+          roots.map((r) => `${r.path}?list=Struct`),
+        ),
+      );
+    await updateJob(tx, job.id, {
+      status: 'running',
+      sessionRef: sessionRowId,
+      attempts: job.attempts + 1,
+      wakePending: false,
+      error: null,
+      progress: JSON.stringify(p),
+    });
+    return p;
   });
   job.status = 'running';
   job.sessionRef = sessionRowId;
-  const work: WorkRequest[] = [];
-  if (roots.length)
-    work.push(
-      getWork(
-        job,
-        p,
-        's',
-        roots.map((r) => `${r.path}?list=Struct`),
-      ),
-    );
-  await save(ctx.db, job, p);
+  job.progress = JSON.stringify(p);
   if (!work.length) return { work, ...(await finishNow(ctx, device, job, p)) };
   return { work };
 }

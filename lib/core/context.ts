@@ -21,6 +21,11 @@ export interface AppContext {
   push: RoutingPush;
   /** Backup content, addressed by SHA-256 and encrypted for its owner. */
   blobs: BlobStore;
+  /**
+   * This server process, as its heartbeat names it (lib/gateway/heartbeat.ts): the DM
+   * sessions it handles carry it. Unset in commands and in-process tests (no heartbeat).
+   */
+  processId?: string;
 }
 
 const KEY = Symbol.for('rewind.context');

@@ -193,8 +193,14 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
 
   const sessionRowId =
     existing?.id ??
-    (await insertSession(db, { deviceId: device.id, sessionId: message.hdr.sessionId, state: JSON.stringify(state) }))
-      .id;
+    (
+      await insertSession(db, {
+        deviceId: device.id,
+        sessionId: message.hdr.sessionId,
+        state: JSON.stringify(state),
+        processId: ctx.processId ?? null,
+      })
+    ).id;
 
   // Work is queued once the handset has proved who it is, never for an unauthenticated peer.
   // ('authenticated' comes once per session, on the message that proved it.)
@@ -250,6 +256,8 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
       status: out.done ? (refusal ? 'failed' : 'complete') : 'active',
       bytesIn: input.rawBody.length,
       bytesOut: body.length,
+      // This process holds the session now: if it stops, the others' heartbeat check ends it.
+      processId: ctx.processId ?? null,
       ...(refusal ? { error: refusal } : {}),
     });
     if (scheme?.follow) {

@@ -19,7 +19,7 @@ import {
 } from '@/db/queries/jobs';
 import { insertAudit } from '@/db/queries/audit';
 import { lastCompleteSnapshot } from '@/db/queries/snapshots';
-import { markSessionReady, getSessionRow, failSession } from '@/db/queries/sessions';
+import { markSessionReady, getSessionRow, failSession, noteSessionError } from '@/db/queries/sessions';
 import type { SessionEvent, WorkRequest } from '../omadm/session/server';
 import { parseBrAlert } from '../omadm/mo/backup-restore';
 import type { GenericAlertItem } from '../omadm/mo/generic-alert';
@@ -33,6 +33,8 @@ import { expireDsJobs, onDsResult } from '../ds/jobs';
 import { failForFullStorage, requeueInterrupted, type JobSession } from '../jobs/handler';
 import { jobHandler } from '../jobs/registry';
 import { storageFull } from '../jobs/storage';
+import { KeyError } from '../backup/keyring';
+import { BlobStoreError } from '../backup/blob-store';
 import { log } from '../core/log';
 
 const INVENTORY = 'inventory';
@@ -138,7 +140,7 @@ export async function handleSessionEvents(
     const job = await getJob(ctx.db, jobId);
     // A job a newer session of the handset has taken over is that session's now.
     if (!job || job.deviceId !== device.id || job.status !== 'running' || job.sessionRef !== sessionRowId) continue;
-    const step = await storageGuard(ctx, device, job, () =>
+    const step = await jobGuard(ctx, device, job, sessionRowId, () =>
       jobHandler(job).onEvents(ctx, device, job, list, { id: sessionRowId, baseUrl: opts.baseUrl }),
     );
     work.push(...step.work);
@@ -157,28 +159,57 @@ export async function handleSessionEvents(
 }
 
 /**
- * A full store stops the job with that reason, where the handset's message would otherwise
- * fail as a whole: the handset gets its answer and the session goes on (or ends) normally.
- * How it stops is the kind's (a backup's attempt is failed, its snapshot with it; a restore
- * is queued again from where it stands); a kind that does not say fails. Other errors propagate.
+ * Why the infrastructure beneath a job failed it, in the words the job and the session keep;
+ * `retry` when another attempt may succeed (the store unreachable now), not when it cannot
+ * (a data key that does not open with this master key). Undefined: not the infrastructure's.
  */
-async function storageGuard(
+function infrastructureFailure(err: unknown): { reason: string; retry: boolean } | undefined {
+  if (err instanceof KeyError) return { reason: err.message, retry: false };
+  if (err instanceof BlobStoreError && err.code !== 'no-space')
+    return { reason: `the blob store failed: ${err.message}`, retry: err.code === 'io' };
+  return undefined;
+}
+
+/**
+ * Stops a job whose storage failed, where the handset's message would otherwise fail as a
+ * whole (an HTTP error for the handset, the job left running and its snapshot open with no
+ * reason): the handset gets its answer and the session goes on (or ends) normally.
+ *
+ * A full store: how the job stops is its kind's (a backup's attempt is failed, its snapshot
+ * with it; a restore is queued again from where it stands); a kind that does not say fails.
+ * Another infrastructure error (a key that does not open, the store unreachable): the job is
+ * interrupted with the reason, as when its session ends under it (a backup's snapshot closed
+ * as incomplete with it, the job queued again with backoff), and fails at once when another
+ * attempt cannot help; the session's history keeps the reason. Other errors propagate.
+ */
+async function jobGuard(
   ctx: AppContext,
   device: DeviceRow,
   job: JobRow,
+  sessionRowId: string,
   run: () => Promise<JobStep>,
 ): Promise<JobStep> {
   try {
     return await run();
   } catch (err) {
     const full = storageFull(err);
-    if (!full) throw err;
-    log.error({ err, devId: device.devId, jobId: job.id }, 'storage full');
+    const failure = full ? undefined : infrastructureFailure(err);
+    if (!full && !failure) throw err;
+    log.error({ err, devId: device.devId, jobId: job.id }, full ?? 'storage failed under a job');
     const handler = jobHandler(job);
-    if (!handler.onStorageFull) return failForFullStorage(ctx, job, full);
     // The same job as stored now (same id, so same kind): the run may have moved it on.
     const latest = ((await getJob(ctx.db, job.id)) ?? job) as typeof job;
-    return handler.onStorageFull(ctx, device, latest, full, err);
+    if (full)
+      return handler.onStorageFull
+        ? handler.onStorageFull(ctx, device, latest, full, err)
+        : failForFullStorage(ctx, latest, full);
+    const { reason, retry } = failure!;
+    await noteSessionError(ctx.db, sessionRowId, reason);
+    if (latest.status === 'running' && latest.sessionRef === sessionRowId)
+      await interrupt(ctx, latest, reason, Date.now(), false);
+    if (retry) return { work: [] };
+    await updateJob(ctx.db, job.id, { status: 'failed', error: reason, sessionRef: null, wakePending: false });
+    return { work: [], ended: { status: 'failed', error: reason } };
   }
 }
 
@@ -211,7 +242,7 @@ async function startJobs(
       continue;
     }
     const start = () => handler.start(ctx, device, job, session);
-    out.push(...(await (handler.startsWriting ? storageGuard(ctx, device, job, start) : start())).work);
+    out.push(...(await (handler.startsWriting ? jobGuard(ctx, device, job, sessionRowId, start) : start())).work);
   }
   return out;
 }
@@ -288,10 +319,17 @@ async function onGenericAlert(
   return out;
 }
 
-/** The session is over: whatever it still held is done, or interrupted. */
-async function endOfSession(ctx: AppContext, sessionRowId: string, now: number): Promise<void> {
-  for (const job of await jobsInSession(ctx.db, sessionRowId))
-    await interrupt(ctx, job, 'the session ended before the job finished', now, true);
+/**
+ * The session is over (the handset ended it, or the process handling it stopped): whatever
+ * it still held is done, or interrupted with `reason`.
+ */
+export async function endOfSession(
+  ctx: AppContext,
+  sessionRowId: string,
+  now: number,
+  reason = 'the session ended before the job finished',
+): Promise<void> {
+  for (const job of await jobsInSession(ctx.db, sessionRowId)) await interrupt(ctx, job, reason, now, true);
 }
 
 async function interrupt(

@@ -16,6 +16,7 @@ import { createUser, lockedMessage, WRONG_CREDENTIALS } from '@/lib/auth/users';
 import { auditEvents } from '@/db/schema';
 import { tempContext, type TempContext } from './support/as-viewer';
 import * as devicesRoute from '@/app/api/v1/devices/route';
+import { documentChecker } from './support/api-contract';
 
 const requestHeaders = vi.hoisted(() => ({ current: new Headers() }));
 vi.mock('next/headers', () => ({
@@ -59,9 +60,14 @@ const devicesHandler: NodeHandler = async (req, res) => {
   const r = await devicesRoute.GET(new Request(new URL(req.url ?? '/', 'http://127.0.0.1'), { headers }), {
     params: Promise.resolve({}),
   });
+  const bytes = Buffer.from(await r.arrayBuffer());
+  conformsToDocument(devicesRoute.GET, r.status, JSON.parse(bytes.toString('utf8')), true, undefined);
   res.writeHead(r.status, Object.fromEntries(r.headers));
-  res.end(Buffer.from(await r.arrayBuffer()));
+  res.end(bytes);
 };
+
+/** Every answer checked against the OpenAPI document. */
+const conformsToDocument = documentChecker([[devicesRoute.GET, 'GET /devices']]);
 
 interface Answer {
   status: number;

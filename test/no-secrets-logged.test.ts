@@ -36,6 +36,7 @@ import { dmAccPaths } from '@/lib/omadm/mo/dmacc';
 import { createApiToken, hashToken } from '@/lib/auth/tokens';
 import { createSession, sessionIdOf, getViewer, SESSION_COOKIE } from '@/lib/server/session';
 import { GET as listDevicesRoute, POST as provisionRoute } from '@/app/api/v1/devices/route';
+import { documentChecker } from '@/test/support/api-contract';
 
 const captured = vi.hoisted(() => ({ lines: [] as string[], cookies: new Map<string, string>() }));
 
@@ -271,8 +272,13 @@ async function consoleAndApiTraffic(): Promise<void> {
   const { token } = await createApiToken(db, 'admin', 'log test');
   const badToken = 'rwd_thisIsNotAValidTokenAtAll0123456789';
   keep(token, hashToken(token), badToken, hashToken(badToken));
-  const call = (handler: typeof listDevicesRoute, method: string, auth: string, body?: unknown) =>
-    handler(
+  // Every answer checked against the OpenAPI document, as in the API's own tests.
+  const conformsToDocument = documentChecker([
+    [listDevicesRoute, 'GET /devices'],
+    [provisionRoute, 'POST /devices'],
+  ]);
+  const call = async (handler: typeof listDevicesRoute, method: string, auth: string, body?: unknown) => {
+    const res = await handler(
       new Request('http://127.0.0.1/api/v1/devices', {
         method,
         headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
@@ -280,6 +286,9 @@ async function consoleAndApiTraffic(): Promise<void> {
       }),
       { params: Promise.resolve({}) as Promise<never> },
     );
+    conformsToDocument(handler, res.status, await res.clone().json(), true, body);
+    return res;
+  };
   expect((await call(listDevicesRoute, 'GET', token)).status).toBe(200);
   expect((await call(listDevicesRoute, 'GET', badToken)).status).toBe(401);
   // A provisioning whose insert fails: a 500, and the failed query (its parameters are the passwords) in the log.

@@ -14,18 +14,20 @@ import { runDsSession } from '../../sim/ds-client';
 import { generatedHandsetDs } from '../../sim/ds-store';
 import { httpTransport } from '../../sim/transport';
 import { addDsAccount } from './accounts';
+import { documentChecker } from '@/test/support/api-contract';
 
 const ADA = 'IMEI:356938035643809';
 const ADA_NEW = 'IMEI:490154203237518';
 const BOB = 'IMEI:351756051523999';
 
+/** Every answer checked against the OpenAPI document. */
+const conformsToDocument = documentChecker([[jobsRoute.POST, 'POST /jobs']]);
+
 let t: TestServer;
 let agent: string;
 let snapshotId: string;
 
-async function post(
-  body: unknown,
-): Promise<{
+async function post(body: unknown): Promise<{
   status: number;
   body: { job?: { id: string; kind: string }; created?: boolean; error?: { code: string; message: string } };
 }> {
@@ -38,7 +40,9 @@ async function post(
     req,
     { params: Promise.resolve({}) as Promise<never> },
   );
-  return { status: res.status, body: (await res.json()) as never };
+  const answer = (await res.json()) as never;
+  conformsToDocument(jobsRoute.POST, res.status, answer, true, body);
+  return { status: res.status, body: answer };
 }
 
 beforeAll(async () => {

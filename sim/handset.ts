@@ -22,6 +22,7 @@
 import type { Category, LocalManifest } from '../lib/omadm/mo/backup-restore';
 import type { GenericAlert } from '../lib/omadm/mo/generic-alert';
 import type { Item } from '../lib/omadm/message';
+import { dmAccPaths } from '../lib/omadm/mo/dmacc';
 import { notificationSessionId } from '../lib/omadm/notification';
 import type { InProcessPush } from '../lib/omadm/push';
 import type {
@@ -45,7 +46,7 @@ import { readNetwork, writeNetwork, type NetworkChange, type NetworkState } from
 import { userAllowsSession } from './prompts';
 import type { HandsetState, HandsetStore, PendingAlert } from './store';
 import { httpTransport, type Transport } from './transport';
-import type { DmTree } from './tree';
+import { ACCESS_SECRET, type DmTree } from './tree';
 import { VirtualUser } from './user';
 
 export type { ConnectOptions, SessionErrorKind, SessionSummary } from './dm-session';
@@ -299,6 +300,18 @@ export class VirtualHandset implements ClientHandler {
   setNetwork(n: NetworkChange): void {
     writeNetwork(this.tree, n);
     if (n.online !== undefined) this.online = n.online;
+  }
+
+  /**
+   * Changes the password the handset authenticates with (its DMAcc CLCRED AAuthSecret), as a
+   * user who reset or re-typed the account on the handset would: with another password than
+   * its account's, every session fails authentication.
+   */
+  setClientPassword(password: string): void {
+    this.tree.set(dmAccPaths(this.state.identity.account).auth('CLCRED').AAuthSecret, password, {
+      access: ACCESS_SECRET,
+    });
+    this.core.persist();
   }
 
   get network(): NetworkState {

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 import type { Db } from '@/db/client';
 import { restorePinned, allDeviceSnapshots, deleteUnheldSnapshots } from '@/db/queries/retention';
+import { pruneSessionHistory } from '@/db/queries/session-history';
 import type { SnapshotRow } from '@/db/queries/snapshots';
 import type { BlobStore } from './blob-store';
 import { collectGarbage, type GcResult } from './gc';
@@ -168,6 +169,20 @@ export interface ApplyRetentionOptions {
 
 export type RetentionResult = RetentionPlan & { gc: GcResult };
 
+/** A handset's session history is kept at least this long, however few backups retention keeps. */
+export const HISTORY_MIN_MS = 30 * 24 * 60 * 60 * 1000;
+
+/**
+ * Before when a handset's DM and DS sessions and failed attempts may go: the history covers
+ * the window of the backups retention keeps (back to the oldest of them), and never less than
+ * HISTORY_MIN_MS, so a handset kept to one backup still shows the month that led to it.
+ */
+export function historyCutoff(plan: RetentionPlan, snapshots: readonly SnapshotRow[], now: number): number {
+  const kept = new Set(plan.keep.map((k) => k.id));
+  const times = snapshots.filter((s) => kept.has(s.id)).map(snapshotTime);
+  return Math.min(now - HISTORY_MIN_MS, ...times);
+}
+
 /**
  * Plans and applies retention for one device, then collects garbage. The plan is made
  * and its snapshots deleted in one transaction (immediate on SQLite), so no backup can change the
@@ -194,6 +209,7 @@ export async function applyRetention(
       if (n !== ids.length) throw new Error(`retention deleted ${n} snapshots, planned ${ids.length}`);
       return p;
     });
+    await pruneSessionHistory(db, deviceId, historyCutoff(plan, await allDeviceSnapshots(db, deviceId), now));
   }
   if (opts.collect === false) return { ...plan, gc: { removed: 0, bytes: 0, hashes: [] } };
   const gc = await collectGarbage(db, store, {

@@ -10,6 +10,7 @@ import type { AppContext } from '../core/context';
 import type { AuthGate, Refusal } from '../auth/limits';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { findActiveSession } from '@/db/queries/sessions';
+import { recordDeviceAttempt } from '@/db/queries/device-attempts';
 import { newServerSession, receive } from '../omadm/session/server';
 import { deviceAuth, SERVER_MAX_MSG_SIZE, SERVER_MAX_OBJ_SIZE, type DmInput } from './dm-session';
 
@@ -33,6 +34,8 @@ export async function dmRefusal(
   // unknown DevIds' budget, never a provisioned handset's.
   if (!device) return unknown;
   if (!refusal || (await credentialsHold(ctx, device, input))) return undefined;
+  // The handset's history says it was refused (one row however many, device-attempts.ts).
+  await recordDeviceAttempt(ctx.db, { deviceId: device.id, channel: 'dm', reason: 'rate-limited' });
   return refusal;
 }
 

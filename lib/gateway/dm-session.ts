@@ -5,8 +5,10 @@
  * restart (or another server process) can take the next message.
  */
 import type { AppContext } from '../core/context';
+import type { Db } from '@/db/client';
 import { getDeviceByDevId, updateDevice, updateDeviceAfterMessage, type DeviceRow } from '@/db/queries/devices';
-import { recordAuthChange } from '@/db/queries/session-history';
+import { recordAuthChange, recordSessionEnd, recordSessionStart } from '@/db/queries/session-history';
+import { recordDeviceAttempt } from '@/db/queries/device-attempts';
 import { findActiveSession, findSession, insertSession, saveSession } from '@/db/queries/sessions';
 import { encodeMessage } from '../omadm/codec/index';
 import type { Encoding, SyncMLMessage } from '../omadm/message';
@@ -260,6 +262,7 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
       processId: ctx.processId ?? null,
       ...(refusal ? { error: refusal } : {}),
     });
+    await recordHistory(tx, device.id, sessionRowId, received.events, out.done ? state.endReason : undefined, now);
     if (scheme?.follow) {
       await recordAuthChange(tx, sessionRowId, scheme.change);
       await updateDevice(tx, device.id, { serverAuth: auth.serverScheme });
@@ -282,6 +285,33 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
         ? { auth: 'ok' as const }
         : {}),
   };
+}
+
+/**
+ * What the handset's history keeps of this message: what opened the session, how it ended
+ * when not plainly, and credentials that failed again after our challenge. A handset whose
+ * nonce was stale fails once and then proves itself with the fresh one (no failure of its):
+ * the second failure in a row, with a nonce we have just given it, means the credentials are
+ * wrong or absent, and is kept once per session (device_attempts bounds a flood of them).
+ */
+async function recordHistory(
+  db: Db,
+  deviceId: string,
+  sessionRowId: string,
+  events: readonly SessionEvent[],
+  endReason: string | undefined,
+  now: number,
+): Promise<void> {
+  for (const e of events) {
+    if (e.type === 'session-start') await recordSessionStart(db, sessionRowId, e.initiator);
+    if (e.type === 'auth-failed' && e.attempts === 2)
+      await recordDeviceAttempt(
+        db,
+        { deviceId, channel: 'dm', reason: e.status === 407 ? 'no-credentials' : 'wrong-credentials' },
+        now,
+      );
+  }
+  if (endReason && endReason !== 'complete') await recordSessionEnd(db, sessionRowId, endReason);
 }
 
 /** A client's closing message of statuses only, which some clients send after our last message. */

@@ -36,6 +36,8 @@ import { storageFull } from '../jobs/storage';
 import { KeyError } from '../backup/keyring';
 import { BlobStoreError } from '../backup/blob-store';
 import { log } from '../core/log';
+import { STOPPED_ANSWERING } from '../devices/history-words';
+import { noteFirmware } from '@/db/queries/firmware-runs';
 
 const INVENTORY = 'inventory';
 const INVENTORY_PATHS = [
@@ -59,7 +61,7 @@ export async function workForNewSession(
   for (const job of await runningElsewhere(ctx.db, device.id, sessionRowId)) {
     if (!job.sessionRef) continue; // waiting for a result alert, not bound to a session
     const old = await getSessionRow(ctx.db, job.sessionRef);
-    if (old?.status === 'active') await failSession(ctx.db, old.id, 'the handset stopped answering');
+    if (old?.status === 'active') await failSession(ctx.db, old.id, STOPPED_ANSWERING);
     await interrupt(ctx, job, 'the session ended before the job finished', now);
   }
   await expireDsJobs(ctx.db, device.id, now);
@@ -132,6 +134,8 @@ export async function handleSessionEvents(
         operator: inventory['./Ext/Network/Operator'] ?? null,
       }),
     });
+    // Which firmware it ran when: fault and recall tracing reads these runs.
+    if (inventory['./DevDetail/FwV']) await noteFirmware(ctx.db, device.id, inventory['./DevDetail/FwV'], now);
     device = (await getDevice(ctx.db, device.id)) ?? device;
   }
 

@@ -3,7 +3,8 @@ import Link from 'next/link';
 import { getContext } from '@/lib/core/context';
 import { devicePageData, LIST_MAX } from '@/lib/devices/page';
 import { TIMELINE_TONES } from '@/lib/devices/views';
-import { formatAge, formatTime } from '@/lib/core/format';
+import { formatAge } from '@/lib/core/format';
+import { deviceHistoryData, historyFilterSchema } from '@/lib/devices/history';
 import { SCHEME_LABEL } from '@/lib/gateway/server-auth';
 import { requireViewer } from '@/lib/server/action';
 import { deviceFor, forPage } from '@/lib/server/access';
@@ -14,6 +15,8 @@ import { DeviceCoverage } from '@/components/device-coverage';
 import { DeviceDs } from '@/components/device-ds';
 import { BackUpContactsNow } from '@/components/device-ds-backup-now';
 import { DeviceJobs } from '@/components/device-jobs';
+import { DeviceConsents, FirmwareHistory, JobHistory, LastAttempt, SessionHistory } from '@/components/device-history';
+import { LocalTime } from '@/components/local-time';
 import { DeviceLocalBackups } from '@/components/device-local-backups';
 import { Badge, Card, Facts, PageHeader } from '@/components/ui';
 import { backUpNow } from './actions';
@@ -23,13 +26,20 @@ export const metadata: Metadata = { title: 'Handset · Rewind' };
 export const dynamic = 'force-dynamic';
 
 /** One handset for care agents: what it is, how well it is backed up, what is pending, and its backups over time. */
-export default async function DevicePage({ params }: { params: Promise<{ id: string }> }) {
+export default async function DevicePage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string }>;
+  searchParams: Promise<{ kind?: string; outcome?: string }>;
+}) {
   const viewer = await requireViewer(['agent', 'admin']);
   const { id } = await params;
   const { db } = getContext();
   const device = await forPage(() => deviceFor(db, viewer, id));
   const d = await devicePageData(db, device);
   const { subscriber, network: net, now } = d;
+  const h = await deviceHistoryData(db, device.id, historyFilterSchema.parse(await searchParams), now);
 
   return (
     <div className="space-y-6">
@@ -44,6 +54,8 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
         }
         actions={<BackUpNow deviceId={device.id} action={backUpNow} />}
       />
+
+      <LastAttempt entry={h.last} />
 
       <Card title="Handset">
         <Facts
@@ -90,13 +102,9 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
             [
               'Last seen',
               device.lastSeenAt ? (
-                <time
-                  key="l"
-                  dateTime={new Date(device.lastSeenAt).toISOString()}
-                  title={formatTime(device.lastSeenAt)}
-                >
-                  {formatAge(device.lastSeenAt, now)}
-                </time>
+                <span key="l">
+                  {formatAge(device.lastSeenAt, now)} (<LocalTime at={device.lastSeenAt} />)
+                </span>
               ) : (
                 'never'
               ),
@@ -118,6 +126,24 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
         <Card title="Pending and deferred jobs">
           <DeviceJobs jobs={d.pending} now={now} />
         </Card>
+      </div>
+
+      <Card title="Session history">
+        <SessionHistory deviceId={device.id} entries={h.sessions} total={h.total} filter={h.filter} />
+      </Card>
+
+      <div className="grid gap-6 lg:grid-cols-2">
+        <Card title="Job history">
+          <JobHistory jobs={h.jobs} />
+        </Card>
+        <div className="space-y-6">
+          <Card title="Firmware history">
+            <FirmwareHistory runs={h.firmware} now={now} />
+          </Card>
+          <Card title="Consents">
+            <DeviceConsents consents={h.consents} />
+          </Card>
+        </div>
       </div>
 
       <Card title="Backup timeline" actions={<WhatChangedSince deviceId={device.id} defaultDay={d.sinceDefault} />}>

@@ -1,0 +1,71 @@
+/**
+ * The management authority's fault and recall tracing: which handsets ran firmware X between
+ * two dates (from firmware_runs, what their inventories reported at each session), each with
+ * its subscriber and its last good backup, the one a restore would start from.
+ */
+import { z } from 'zod';
+import type { Db } from '@/db/client';
+import { firmwareRunsBetween, knownFirmware } from '@/db/queries/firmware-runs';
+import { lastCompleteSnapshot } from '@/db/queries/snapshots';
+import { getSubscriber } from '@/db/queries/subscribers';
+
+/** Handsets one search answers at most (the runs seen last first). */
+export const FIRMWARE_SEARCH_MAX = 500;
+const DAY = 86_400_000;
+const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+
+/** A search: the version exactly as handsets report it, and the days (UTC, both included). */
+export const firmwareSearchSchema = z
+  .object({
+    firmware: z.string().trim().min(1, 'the firmware version').max(100),
+    from: isoDay,
+    to: isoDay,
+  })
+  .refine((q) => q.from <= q.to, { message: 'the first day must not be after the last', path: ['to'] });
+export type FirmwareSearch = z.infer<typeof firmwareSearchSchema>;
+
+export interface FirmwareSearchHit {
+  deviceId: string;
+  devId: string;
+  model: string;
+  subscriber: { id: string; name: string } | null;
+  /** When the handset was seen on the version (its whole run, which may reach past the dates). */
+  from: number;
+  to: number;
+  lastGoodBackup: { id: string; at: number } | null;
+}
+
+export async function searchFirmwareRuns(
+  db: Db,
+  q: FirmwareSearch,
+): Promise<{ hits: FirmwareSearchHit[]; more: boolean }> {
+  const runs = await firmwareRunsBetween(db, {
+    firmware: q.firmware,
+    from: Date.parse(`${q.from}T00:00:00Z`),
+    to: Date.parse(`${q.to}T00:00:00Z`) + DAY - 1,
+    limit: FIRMWARE_SEARCH_MAX + 1,
+  });
+  const hits: FirmwareSearchHit[] = [];
+  const names = new Map<string, string | undefined>();
+  for (const r of runs.slice(0, FIRMWARE_SEARCH_MAX)) {
+    const last = await lastCompleteSnapshot(db, r.deviceId);
+    if (r.subscriberId && !names.has(r.subscriberId))
+      names.set(r.subscriberId, (await getSubscriber(db, r.subscriberId))?.name);
+    const name = r.subscriberId ? names.get(r.subscriberId) : undefined;
+    hits.push({
+      deviceId: r.deviceId,
+      devId: r.devId,
+      model: [r.manufacturer, r.model].filter(Boolean).join(' ') || 'unknown model',
+      subscriber: r.subscriberId && name ? { id: r.subscriberId, name } : null,
+      from: r.firstSeenAt,
+      to: r.lastSeenAt,
+      lastGoodBackup: last ? { id: last.id, at: last.completedAt ?? last.startedAt } : null,
+    });
+  }
+  return { hits, more: runs.length > FIRMWARE_SEARCH_MAX };
+}
+
+/** The versions handsets have reported, most handsets first, for the search's suggestions. */
+export async function firmwareVersions(db: Db): Promise<Array<{ firmware: string; handsets: number }>> {
+  return knownFirmware(db);
+}

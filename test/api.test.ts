@@ -113,6 +113,19 @@ async function call(
 const err = (b: Record<string, unknown>) =>
   b.error as { code: string; message: string; fieldErrors?: Record<string, string[]>; rows?: unknown[] };
 
+/** A POST /devices body for one device. */
+const device = (devId: string, extra: Record<string, unknown> = {}) => ({
+  devId,
+  manufacturer: 'Orbit',
+  model: 'O5',
+  serverId: 'rewind',
+  clientAuth: 'md5',
+  clientUser: 'u',
+  clientPass: 'p',
+  serverPass: 's',
+  ...extra,
+});
+
 async function provision(devId: string, extra: Partial<Parameters<typeof provisionDevice>[1]> = {}) {
   return await provisionDevice(ctx.db, {
     devId,
@@ -337,18 +350,7 @@ describe('devices', () => {
   });
 
   it('still provisions through POST /devices', async () => {
-    const r = await call(devicesRoute.POST, 'POST', {
-      body: {
-        devId: 'IMEI:333333333333331',
-        manufacturer: 'Orbit',
-        model: 'O5',
-        serverId: 'rewind',
-        clientAuth: 'md5',
-        clientUser: 'u',
-        clientPass: 'p',
-        serverPass: 's',
-      },
-    });
+    const r = await call(devicesRoute.POST, 'POST', { body: device('IMEI:333333333333331') });
     expect(r.status).toBe(201);
     expect((await call(devicesRoute.POST, 'POST', { body: { devId: 'x' } })).status).toBe(400);
   });
@@ -367,17 +369,6 @@ describe('devices', () => {
 });
 
 describe('bulk provisioning and paging', () => {
-  const device = (devId: string, extra: Record<string, unknown> = {}) => ({
-    devId,
-    manufacturer: 'Orbit',
-    model: 'O5',
-    serverId: 'rewind',
-    clientAuth: 'md5',
-    clientUser: 'u',
-    clientPass: 'p',
-    serverPass: 's',
-    ...extra,
-  });
   const provisioned = async () => (await listAudit(ctx.db, { action: 'device.provisioned' })).length;
 
   it('provisions an array all or none: a bad device keeps none of those before it, nor their audit entries', async () => {

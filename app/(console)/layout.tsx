@@ -11,6 +11,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
   const nav = [
     { href: '/', label: 'Search' },
     { href: '/fleet', label: 'Fleet' },
+    { href: '/fleet/firmware', label: 'Firmware' },
     { href: '/audit', label: 'Audit log' },
     ...(viewer.role === 'admin'
       ? [

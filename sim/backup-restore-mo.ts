@@ -24,6 +24,18 @@ import {
   type DsStoreResult,
   type LocalManifest,
 } from '../lib/omadm/mo/backup-restore';
+import {
+  BR_DIGEST,
+  encodeDigestResult,
+  parseDigestRequest,
+  subtreeDigest,
+  type ChildrenAnswer,
+  type DigestAnswer,
+  type DigestEntry,
+  type DigestRecord,
+} from '../lib/omadm/mo/br-digest';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { toHex } from '../lib/omadm/util/bytes';
 import { DS_STORE_NAMES, type DsStoreName } from '../lib/ds/protocol';
 import type { Item } from '../lib/omadm/message';
 import { DEVDETAIL } from '../lib/omadm/mo/devdetail';
@@ -34,6 +46,7 @@ import { alertOf, HandsetObject, pendingAlert } from './handset-core';
 import { CATEGORY_PATHS, leavesOf, merkleRoot, RESTORABLE } from './local-backup';
 import { readNetwork } from './network';
 import type { LocalBackupRecord, PendingAlert } from './store';
+import { parseUri, type TreeNode } from './tree';
 
 export class BackupRestoreMo extends HandsetObject implements ManagedObject {
   /** The last DS session Exec DataSync ran (for tests and the CLI). */
@@ -68,9 +81,71 @@ export class BackupRestoreMo extends HandsetObject implements ManagedObject {
         this.core.work.defer(() => this.runDataSync(p, correlator));
         return { status: 202 };
       }
+      case BR_DIGEST.Exec: {
+        // Answered at once (200), unlike the other operations: the server Gets the result
+        // in the same message, so it must be there before the next command is read.
+        const req = parseDigestRequest(item.data);
+        const result = encodeDigestResult({
+          id: req.id,
+          nodes: req.paths.map((path) => this.remembered(`n:${path}`, () => this.digestAnswer(path))),
+          lists: req.children.map((path) => this.remembered(`c:${path}`, () => this.childrenAnswer(path))),
+        });
+        this.tree.set(BR_DIGEST.Result, result, { format: 'chr', type: 'application/json', access: ['Get'] });
+        return { status: 200 };
+      }
       default:
         return undefined;
     }
+  }
+
+  /** The defective firmware's cache (HandsetState.digestFault); an honest handset computes every time. */
+  private readonly staleDigests = new Map<string, unknown>();
+
+  private remembered<T>(key: string, compute: () => T): T {
+    if (this.core.state.digestFault !== 'stale') return compute();
+    if (!this.staleDigests.has(key)) this.staleDigests.set(key, compute());
+    return this.staleDigests.get(key) as T;
+  }
+
+  /** A node's digest entry as a Get would show it; undefined for a node the server may not read. */
+  private digestEntry(node: TreeNode): DigestEntry | undefined {
+    if (!node.access.includes('Get')) return undefined;
+    const type = node.type !== undefined ? { type: node.type } : {};
+    if (node.kind === 'leaf') return { format: node.format, ...type, digest: toHex(sha256(node.value)) };
+    // Readable nodes only, and nothing under an unreadable interior node: what ?list=Struct shows.
+    const records: DigestRecord[] = [];
+    const visit = (rel: string, n: TreeNode) => {
+      if (!n.access.includes('Get')) return;
+      if (n.kind === 'leaf') records.push({ rel, format: n.format, type: n.type, valueHash: sha256(n.value) });
+      else {
+        records.push({ rel, format: 'node', type: n.type });
+        for (const [k, c] of n.children) visit(rel ? `${rel}/${k}` : k, c);
+      }
+    };
+    visit('', node);
+    return { format: 'node', ...type, digest: subtreeDigest(records) };
+  }
+
+  private digestAnswer(path: string): DigestAnswer {
+    const p = parseUri(path);
+    if (!p.ok || p.query !== undefined) return { path, status: 400 };
+    const node = this.tree.node(path);
+    if (!node) return { path, status: 404 };
+    const e = this.digestEntry(node);
+    return e ? { path, ...e } : { path, status: 405 };
+  }
+
+  private childrenAnswer(path: string): ChildrenAnswer {
+    const node = this.tree.node(path);
+    if (!node) return { path, status: 404 };
+    if (!node.access.includes('Get')) return { path, status: 405 };
+    if (node.kind !== 'interior') return { path, status: 406 };
+    const children: NonNullable<ChildrenAnswer['children']> = [];
+    for (const [name, c] of node.children) {
+      const e = this.digestEntry(c);
+      if (e) children.push({ name, ...e });
+    }
+    return { path, children };
   }
 
   /** Deleting ./Ext/Rewind/BR/Local/<id> deletes the backup itself. */

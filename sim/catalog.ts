@@ -27,6 +27,8 @@ export interface ModelSpec {
   listStructData: boolean;
   /** Has a smart card a local backup can target. */
   smartcard: boolean;
+  /** Implements the B&R MO's digests (BR/Operations/Digest): backups then move only what changed. */
+  brDigest: boolean;
   /** Storage for the whole tree's values, bytes. */
   capacityBytes: number;
   /** Vendor prefix of preinstalled app ids. */
@@ -52,6 +54,7 @@ export const MODELS: readonly ModelSpec[] = [
     listStruct: true,
     listStructData: true,
     smartcard: true,
+    brDigest: true,
     capacityBytes: 512 * 1024 * 1024,
     appPrefix: 'com.nimbus',
     operator: 'Aurora Telecom',
@@ -72,6 +75,7 @@ export const MODELS: readonly ModelSpec[] = [
     listStruct: true,
     listStructData: true,
     smartcard: false,
+    brDigest: true,
     capacityBytes: 1024 * 1024 * 1024,
     appPrefix: 'com.nimbus',
     operator: 'Aurora Telecom',
@@ -93,6 +97,8 @@ export const MODELS: readonly ModelSpec[] = [
     listStruct: false,
     listStructData: false,
     smartcard: true,
+    // An older firmware line: no digests, so every backup fetches the whole selection.
+    brDigest: false,
     capacityBytes: 256 * 1024 * 1024,
     appPrefix: 'de.korra',
     operator: 'Nordnetz',

@@ -9,6 +9,7 @@
 import { nonceBytes, type AuthScheme } from '../lib/omadm/auth';
 import type { Encoding } from '../lib/omadm/message';
 import { BR, BR_MO_VERSION, CATEGORIES } from '../lib/omadm/mo/backup-restore';
+import { BR_DIGEST } from '../lib/omadm/mo/br-digest';
 import { DEVDETAIL } from '../lib/omadm/mo/devdetail';
 import { DEVINFO } from '../lib/omadm/mo/devinfo';
 import { aauthTypeOf, dmAccPaths, DMACC_APPID } from '../lib/omadm/mo/dmacc';
@@ -200,7 +201,7 @@ export function generateHandset(
   buildCertificates(tree, seed, identity, model);
   buildMedia(tree, seed, scale);
   buildNetwork(tree, model);
-  buildBackupRestore(tree);
+  buildBackupRestore(tree, model);
   return { identity, tree };
 }
 
@@ -501,7 +502,7 @@ function buildNetwork(t: DmTree, m: ModelSpec): void {
   t.set(PATHS.operator, m.operator, { access: ACCESS_RO });
 }
 
-function buildBackupRestore(t: DmTree): void {
+function buildBackupRestore(t: DmTree, m: ModelSpec): void {
   t.mkdir('./Ext/Rewind', { access: ['Get'] });
   t.mkdir(BR.root, { access: ['Get'] });
   t.set(BR.Version, BR_MO_VERSION, { access: ACCESS_RO });
@@ -514,6 +515,10 @@ function buildBackupRestore(t: DmTree): void {
   t.mkdir(BR.Operations, { access: ['Get'] });
   for (const op of [BR.RequestBackup, BR.LocalBackup, BR.LocalRestore, BR.DataSync]) {
     t.set(op, new Uint8Array(0), { format: 'null', access: ACCESS_EXEC });
+  }
+  if (m.brDigest) {
+    t.set(BR_DIGEST.Exec, new Uint8Array(0), { format: 'null', access: ACCESS_EXEC });
+    t.mkdir(BR_DIGEST.Node, { access: ['Get'] });
   }
   t.mkdir(BR.Local, { access: ['Get'] });
   t.mkdir(BR.Status, { access: ['Get'] });

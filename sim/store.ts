@@ -51,6 +51,11 @@ export interface HandsetState {
   lastPolicyBackupAt?: string;
   /** Contacts, calendar, DS accounts and anchors (ds.json on disk); generated on first use. */
   ds?: HandsetDs;
+  /**
+   * A firmware defect to reproduce: 'stale' digests are computed once per path and never
+   * again, so a change goes unreported (what the server's verification walks exist to catch).
+   */
+  digestFault?: 'stale';
 }
 
 export interface PendingAlert {

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { backupProfiles, deviceModels } from '../schema';
 
@@ -38,4 +38,25 @@ export async function setProfile(db: Db, modelId: string, category: string, path
       target: [backupProfiles.modelId, backupProfiles.category],
       set: { paths: value, updatedAt: Date.now() },
     });
+}
+
+/** What a backup learned about how the model finds changes (written only when it differs or is stale). */
+export async function setModelChangeDetection(
+  db: Db,
+  modelId: string,
+  how: NonNullable<ModelRow['changeDetection']>,
+  at: number,
+): Promise<void> {
+  await db
+    .update(deviceModels)
+    .set({ changeDetection: how, changeDetectionAt: at })
+    .where(eq(deviceModels.id, modelId));
+}
+
+/** A verification walk found a handset of this model claiming "unchanged" over a change. */
+export async function recordDigestDefect(db: Db, modelId: string, what: string, at: number): Promise<void> {
+  await db
+    .update(deviceModels)
+    .set({ digestDefects: sql`${deviceModels.digestDefects} + 1`, lastDigestDefect: what, lastDigestDefectAt: at })
+    .where(eq(deviceModels.id, modelId));
 }

@@ -112,3 +112,19 @@ export async function blobStats(db: Db): Promise<{ count: number; bytes: number 
   );
   return r ?? { count: 0, bytes: 0 };
 }
+
+/**
+ * Copies a DM session's bytes and messages onto the snapshots it took: called as the backup
+ * completes (the figures so far) and again when the session ends (the final ones), because
+ * session rows are pruned in time and a snapshot's airtime must outlive them.
+ */
+export async function recordSnapshotAirtime(db: Db, sessionRowId: string): Promise<void> {
+  await exec(
+    db,
+    sql`update snapshots set
+      air_bytes_up = (select bytes_in from dm_sessions where id = ${sessionRowId}),
+      air_bytes_down = (select bytes_out from dm_sessions where id = ${sessionRowId}),
+      air_round_trips = (select messages from dm_sessions where id = ${sessionRowId})
+    where session_ref = ${sessionRowId} and status = 'complete'`,
+  );
+}

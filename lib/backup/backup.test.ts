@@ -268,7 +268,8 @@ describe('interrupted backups', () => {
     await createBackupJob(srv.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
     await h.connect({ initiator: 'client' });
     const messages = probe.count;
-    expect(messages).toBeGreaterThan(3);
+    // An unchanged handset whose model reports digests needs 3: inventory, digests, the end.
+    expect(messages).toBeGreaterThanOrEqual(3);
     const good = (await listSnapshots(srv.ctx.db, (await device(h)).id, { status: 'complete' }))[0]!;
     // Retention prunes old snapshots after each backup; a legal hold keeps this one whatever happens.
     await updateSnapshot(srv.ctx.db, good.id, { legalHold: true });

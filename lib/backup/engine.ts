@@ -23,6 +23,7 @@ import {
   stagedEntries,
   updateSnapshot,
   getSnapshot,
+  recordSnapshotAirtime,
   type StagedEntry,
 } from '@/db/queries/snapshots';
 import { insertAudit } from '@/db/queries/audit';
@@ -35,6 +36,15 @@ import { backupRoots, categoryOf, profileFor } from './profiles';
 import { policyFor } from './policy';
 import { applyRetention, parseRetention } from './retention';
 import { log } from '../core/log';
+import {
+  checkClaims,
+  chunksOf,
+  digestWork,
+  onDigestEvents,
+  planChangeDetection,
+  recordDefect,
+  type DetectProgress,
+} from './incremental';
 
 export interface BackupProgress {
   snapshotId: string;
@@ -50,6 +60,8 @@ export interface BackupProgress {
   /** Nodes the handset refused to show (Get not allowed). */
   unreadable: string[];
   errors: string[];
+  /** How this backup finds what changed (incremental.ts); absent: a full fetch. */
+  detect?: DetectProgress;
 }
 
 export interface JobStep {
@@ -141,6 +153,49 @@ export async function startBackup(
   return { work };
 }
 
+/**
+ * Digests first where the handset's model has them (incremental.ts): the structure Gets
+ * startBackup queued give way to one digest request for the same roots. A model without
+ * digests, a first backup or a verification walk that has no previous snapshot keep them.
+ */
+export async function startWithDigests(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow,
+  step: JobStep,
+): Promise<JobStep> {
+  const p = readProgress(job);
+  if (!p || step.ended || !p.roots.length) return step;
+  const d = await planChangeDetection(ctx.db, device, await policyFor(ctx.db, device), Date.now());
+  if (d.mode === 'full') return step;
+  p.detect = d;
+  const queued = new Set(step.work.map((w) => localId(job, w.id)));
+  p.open = p.open.filter((w) => !queued.has(w));
+  const work = chunksOf(p.roots.map((r) => r.path)).flatMap((paths) => digestRequest(job, p, d, paths, []));
+  await save(ctx.db, job, p);
+  return { work };
+}
+
+/** One digest request: the Exec ('x') and the Get of its result ('d'), one sequence number. */
+function digestRequest(
+  job: JobRow,
+  p: BackupProgress,
+  d: DetectProgress,
+  paths: string[],
+  children: string[],
+): WorkRequest[] {
+  const seq = ++p.seq;
+  p.open.push(`x${seq}`, `d${seq}`);
+  return digestWork(
+    d,
+    seq,
+    { exec: workId(job, `x${seq}`), get: workId(job, `d${seq}`) },
+    p.snapshotId,
+    paths,
+    children,
+  );
+}
+
 function getWork(job: JobRow, p: BackupProgress, kind: 's' | 'w' | 'l', paths: string[]): WorkRequest {
   const local = `${kind}${++p.seq}`;
   p.open.push(local);
@@ -171,10 +226,18 @@ export async function onBackupEvents(
   const leaves: string[] = [];
   const nodes: StagedEntry[] = [];
   const values: { bytes: Uint8Array; entry: StagedEntry }[] = [];
+  const digests: { local: string; e: SessionEvent }[] = [];
   for (const e of events) {
     if (e.type === 'work-done') {
       p.open = p.open.filter((w) => w !== localId(job, e.workId));
       continue;
+    }
+    if ((e.type === 'result' || e.type === 'status') && p.detect) {
+      const local = localId(job, e.workId);
+      if (local.startsWith('x') || local.startsWith('d')) {
+        digests.push({ local, e });
+        continue;
+      }
     }
     if (e.type !== 'result') continue;
     const kind = localId(job, e.workId).charAt(0);
@@ -234,6 +297,21 @@ export async function onBackupEvents(
       },
     });
   }
+  const structure: string[] = [];
+  const work: WorkRequest[] = [];
+  if (digests.length && p.detect) {
+    const d = await onDigestEvents(ctx, p.detect, p.snapshotId, p.roots, digests);
+    // Carried entries name content the last snapshot holds (live to garbage collection
+    // through it, and through this staging from now on); they are staged with the interior nodes.
+    nodes.push(...d.stage);
+    p.nodes += d.stage.length;
+    leaves.push(...d.leaves);
+    structure.push(...d.structure);
+    p.missing.push(...d.missing);
+    p.unreadable.push(...d.unreadable);
+    for (const paths of chunksOf(d.children)) work.push(...digestRequest(job, p, p.detect, [], paths));
+    if (p.nodes > MAX_NODES) p.errors.push(`more than ${MAX_NODES} nodes`);
+  }
   if (values.length) {
     // The message's values are recorded and staged first, in one transaction, then stored.
     // Staged, they are live to garbage collection (gc.ts) before the store is asked for them:
@@ -263,7 +341,15 @@ export async function onBackupEvents(
       if (created && recorded.has(hash)) p.newBytes += values[i]!.entry.size;
     });
   }
-  const work: WorkRequest[] = [];
+  if (structure.length)
+    work.push(
+      getWork(
+        job,
+        p,
+        's',
+        structure.map((path) => `${path}?list=Struct`),
+      ),
+    );
   for (let i = 0; i < walk.length; i += LEAVES_PER_BATCH)
     work.push(getWork(job, p, 'w', walk.slice(i, i + LEAVES_PER_BATCH)));
   for (let i = 0; i < leaves.length; i += LEAVES_PER_BATCH)
@@ -320,6 +406,10 @@ async function finish(
     ...(s.hash ? { hash: s.hash } : {}),
   }));
   const manifest = encodeManifest(entries);
+  const changeDetection = p.detect?.mode ?? 'full';
+  // A verification walk: the digests the handset claimed, against what the full walk found.
+  const wrong = p.detect?.claimed ? checkClaims(p.detect.claimed, entries) : [];
+  const digestDefect = wrong.length ? await recordDefect(ctx.db, device, p.detect!, p.snapshotId, wrong) : undefined;
   const { hash, created } = await ctx.blobs.put(manifest, keyOwner(device));
   if ((await recordBlob(ctx.db, hash, manifest.length)) && created) p.newBytes += manifest.length;
   const result = {
@@ -328,6 +418,9 @@ async function finish(
     entries: entries.length,
     bytes: logicalSize(entries),
     newBytes: p.newBytes,
+    changeDetection,
+    ...(p.detect?.fellBack ? { digestsFellBack: p.detect.fellBack } : {}),
+    ...(digestDefect ? { digestDefect } : {}),
     ...(p.missing.length ? { missing: p.missing } : {}),
     ...(p.unreadable.length ? { unreadable: p.unreadable.length } : {}),
   };
@@ -356,8 +449,13 @@ async function finish(
       bytes: result.bytes,
       newBytes: p.newBytes,
       completedAt: Date.now(),
+      changeDetection,
+      sessionRef: job.sessionRef,
+      digestDefect: digestDefect ?? null,
     });
     await clearStaging(tx, p.snapshotId);
+    // The session's figures so far (its last answers are counted again when it ends).
+    if (job.sessionRef) await recordSnapshotAirtime(tx, job.sessionRef);
     return false;
   });
   if (superseded) return {};

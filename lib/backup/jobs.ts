@@ -22,7 +22,7 @@ import {
 import type { JobHandler } from '../jobs/handler';
 import { storageFull } from '../jobs/storage';
 import { networkAllows, parseNetwork, policyCategories, policyFor } from './policy';
-import { failBackup, interruptBackup, onBackupEvents, startBackup } from './engine';
+import { failBackup, interruptBackup, onBackupEvents, startBackup, startWithDigests } from './engine';
 import { onLocalEvents, startLocalJob } from './local';
 
 /** Why a snapshot was taken: a backup job's trigger, or a local backup the handset reported. */
@@ -143,7 +143,8 @@ export const backupJob: JobHandler<'backup'> = {
     const allowed = networkAllows(await policyFor(ctx.db, device), parseNetwork(device.networkState));
     return allowed.ok ? undefined : allowed.reason;
   },
-  start: (ctx, device, job, session) => startBackup(ctx, device, job, session.id),
+  start: async (ctx, device, job, session) =>
+    startWithDigests(ctx, device, job, await startBackup(ctx, device, job, session.id)),
   startsWriting: true,
   onEvents: (ctx, device, job, events) => onBackupEvents(ctx, device, job, events),
   interrupt: (ctx, job, reason, now) => interruptBackup(ctx, job, reason, now),

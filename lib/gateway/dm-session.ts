@@ -10,6 +10,7 @@ import { getDeviceByDevId, updateDevice, updateDeviceAfterMessage, type DeviceRo
 import { recordAuthChange, recordSessionEnd, recordSessionStart } from '@/db/queries/session-history';
 import { recordDeviceAttempt } from '@/db/queries/device-attempts';
 import { findActiveSession, findSession, insertSession, saveSession } from '@/db/queries/sessions';
+import { recordSnapshotAirtime } from '@/db/queries/snapshots';
 import { encodeMessage } from '../omadm/codec/index';
 import type { Encoding, SyncMLMessage } from '../omadm/message';
 import { MIME } from '../omadm/message';
@@ -262,6 +263,8 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
       processId: ctx.processId ?? null,
       ...(refusal ? { error: refusal } : {}),
     });
+    // The session's final bytes and round trips onto the snapshots it took (its row is pruned in time).
+    if (out.done) await recordSnapshotAirtime(tx, sessionRowId);
     await recordHistory(tx, device.id, sessionRowId, received.events, out.done ? state.endReason : undefined, now);
     if (scheme?.follow) {
       await recordAuthChange(tx, sessionRowId, scheme.change);

@@ -28,7 +28,7 @@ import { startWakeDispatcher } from '@/lib/jobs/wake-dispatcher';
 import { provisionDevice } from '@/lib/devices/devices';
 import type { RestorePlan } from '@/lib/restore/plan';
 import { databaseEnv, testDb } from '@/test/support/db';
-import { BEFORE, seedSnapshot } from '@/test/support/fixtures';
+import { AFTER, BEFORE, seedSnapshot } from '@/test/support/fixtures';
 import { formatBytes } from './format';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -235,6 +235,8 @@ describe('restore', () => {
         { at: Date.UTC(2025, 0, 1, 10) },
       )
     ).id;
+    // The handset as last backed up: no mail account, no ringtone, a newer antivirus.
+    await seedSnapshot(db, blobs, ada.id, AFTER, { at: Date.UTC(2025, 0, 2, 10) });
   });
 
   it('--dry-run prints the plan: steps by kind, bytes, cost, the exact prompt and what will not be carried', async () => {
@@ -245,14 +247,18 @@ describe('restore', () => {
     expect(json.stderr).toBe('');
     expect(json.code).toBe(0);
     const plan = JSON.parse(json.stdout) as RestorePlan;
-    expect(plan.steps.map((s) => [s.seq, s.kind, s.path, s.kind === 'node' ? s.op : ''])).toEqual([
-      [1, 'firmware', './DevDetail/FwV', ''],
-      [2, 'app', './SCOMO/Inventory/Deployed/av', ''],
+    expect(plan.steps.map((s) => [s.seq, s.kind, s.path, s.op])).toEqual([
+      [1, 'firmware', './DevDetail/FwV', 'update'],
+      [2, 'app', './SCOMO/Inventory/Deployed/av', 'install'],
       [3, 'node', './Settings/Email', 'ensure'],
       [4, 'node', './Settings/Email/Work', 'ensure'],
-      [5, 'node', './Settings/Email/Work/Server', 'write'], // values in manifest (path) order
-      [6, 'node', './Settings/Ringtone', 'write'],
+      [5, 'node', './Settings/Email/Work/Server', 'add'], // values in manifest (path) order
+      [6, 'node', './Settings/Ringtone', 'add'],
     ]);
+    // Compared with the handset as last backed up: each step says what it finds and what it leaves.
+    expect(plan.summary).toEqual({ unchanged: 0, change: 2, add: 2, remove: 0, keep: 0, notCarried: 1 });
+    expect(plan.steps[1]).toMatchObject({ before: '4.0.2', after: '3.2.1' });
+    expect(plan.steps[5]).toMatchObject({ before: null, after: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(plan.steps[0]).toMatchObject({ from: '1.0.2', to: '1.0.3', bytes: FW_BYTES });
     expect(plan.bytes).toBe(FW_BYTES + APP_BYTES + 512 + 'imap.example.org'.length);
     expect(plan.cost.network).toBe('home');
@@ -265,14 +271,17 @@ describe('restore', () => {
       `restore from snapshot ${snap} of ${ADA} (taken 2025-01-01 10:00:00Z)\n  to       ${ADA} (the same handset)\n`,
     );
     expect(out).toContain('firmware (1):\n  1. 1.0.2 → 1.0.3 through FUMO (2.0 KB)\n');
-    expect(out).toContain('apps (1):\n  2. ShieldAV [com.shield.av] 3.2.1 through SCOMO (1.5 KB)\n');
+    expect(out).toContain(
+      '  summary  unchanged 0 · will change 2 · will add 2 · will remove 0 · newer kept 0 · not carried 1\n',
+    );
+    expect(out).toContain('apps (1):\n  2. ShieldAV [com.shield.av] 4.0.2 → 3.2.1 through SCOMO (1.5 KB)\n');
     expect(out).toMatch(
-      /nodes \(4\):\n\s+seq\s+op\s+path\s+category\s+size\s+atomic with\n\s+3\s+ensure\s+\.\/Settings\/Email\s+settings\s+-\n/,
+      /nodes that change \(4\):\n\s+seq\s+op\s+path\s+before → after\s+note\n\s+3\s+ensure\s+\.\/Settings\/Email\s+folder made\n/,
     );
     expect(out).toMatch(
-      /\n\s+5\s+write\s+\.\/Settings\/Email\/Work\/Server\s+settings\s+16 B\s+\.\/Settings\/Email\/Work\n/,
+      /\n\s+5\s+add\s+\.\/Settings\/Email\/Work\/Server\s+- → "imap\.example\.org"\s+atomic with \.\/Settings\/Email\/Work\n/,
     );
-    expect(out).toMatch(/\n\s+6\s+write\s+\.\/Settings\/Ringtone\s+settings\s+512 B\n/);
+    expect(out).toMatch(/\n\s+6\s+add\s+\.\/Settings\/Ringtone\s+- → 512 B [0-9a-f]{12}\n/);
     expect(out).toContain(`bytes    ${(plan.bytes / 1024).toFixed(1)} KB (${plan.bytes} bytes)\n`);
     expect(out).toContain(`cost     ${plan.cost.text} (network: home)\n`);
     expect(out).toContain(`prompt   ${JSON.stringify(plan.prompt.text)}\n`);
@@ -304,16 +313,11 @@ describe('restore', () => {
   });
 
   it('without --dry-run it queues a safety backup and the restore; job shows its items', async () => {
-    const r = await rewind([
-      'restore',
-      ADA,
-      '--snapshot',
-      snap,
-      '--categories',
-      'settings',
-      '--paths',
-      './Settings/Email/',
-    ]);
+    const args = ['restore', ADA, '--snapshot', snap, '--categories', 'settings', '--paths', './Settings/Email/'];
+    const why = await rewind(args);
+    expect(why.code).toBe(2);
+    expect(why.stderr).toMatch(/--reason is required/);
+    const r = await rewind([...args, '--reason', 'ticket 12: mail account lost']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
@@ -330,7 +334,7 @@ describe('restore', () => {
     expect((await listItems(db, jobId!)).map((i) => [i.path, i.op, i.status])).toEqual([
       ['./Settings/Email', 'add', 'pending'],
       ['./Settings/Email/Work', 'add', 'pending'],
-      ['./Settings/Email/Work/Server', 'replace', 'pending'],
+      ['./Settings/Email/Work/Server', 'add', 'pending'],
     ]);
 
     const [text, json, retry] = await Promise.all([
@@ -340,6 +344,7 @@ describe('restore', () => {
     ]);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`job ${jobId}: restore of ${ADA} (plan `);
+    expect(text.stdout).toContain('  reason    ticket 12: mail account lost\n');
     expect(text.stdout).toContain(
       `  status    waiting for the safety backup ${backupId}: queued: waiting for a server to send Package #0\n`,
     );
@@ -574,6 +579,8 @@ describe('restore --wait against a running server', () => {
       snap,
       '--categories',
       'settings',
+      '--reason',
+      'ticket 9',
       '--wait',
       '--timeout',
       '60',
@@ -584,10 +591,13 @@ describe('restore --wait against a running server', () => {
     expect(lines[0]).toMatch(/^plan [0-9a-f-]{36}: \d+ steps, /);
     const jobId = /^restore job ([0-9a-f-]{36}) queued for /.exec(lines[1]!)![1]!;
     expect(lines).toContain('consent: accepted (choice prompt 1103, on wifi, free on Wi-Fi)');
-    const total = (await listItems(db, jobId)).length;
+    const total = (await listItems(db, jobId)).filter((i) => i.status !== 'unchanged').length;
+    expect(total).toBeGreaterThan(0);
     expect(lines.at(-1)).toBe(`succeeded: ${total} of ${total} items verified`);
     expect(handset.tree.children('./Settings/Email').length).toBeGreaterThan(0);
 
+    // Damaged again: a handset already equal to the backup would not be asked at all.
+    handset.damage('settings');
     handset.user.behaviour = 'reject';
     try {
       const no = await rewind([
@@ -597,6 +607,8 @@ describe('restore --wait against a running server', () => {
         snap,
         '--categories',
         'settings',
+        '--reason',
+        'ticket 9',
         '--wait',
         '--timeout',
         '60',

@@ -188,14 +188,14 @@ export function describeRestore(job: JobRow, items: readonly RestoreItemRow[], b
   const bad = n.failed + n.mismatch;
   switch (job.status) {
     case 'succeeded':
-      return `succeeded: ${n.verified} of ${n.total} items verified`;
+      return `succeeded: ${n.verified} of ${n.total - n.unchanged} items verified${n.unchanged ? `, ${n.unchanged} already as in the backup (not sent)` : ''}`;
     case 'failed':
     case 'cancelled':
     case 'rejected':
       return `${job.status}: ${job.error ?? 'no reason given'}`;
     case 'running': {
       const asking = progressOf(job).consent === 'asked' ? ', waiting for the user to answer the prompt' : '';
-      return `running: ${n.verified}/${n.total} items verified${bad ? `, ${bad} failed` : ''}${asking}`;
+      return `running: ${n.verified}/${n.total - n.unchanged} items verified${bad ? `, ${bad} failed` : ''}${asking}`;
     }
     default:
       if (backup && backup.status !== 'succeeded')

@@ -19,7 +19,7 @@ import type { VirtualHandset } from '@/sim/handset';
 import { describeVirtualModels, provisionFleet } from '@/sim/provision';
 import { startTestServer, type TestServer } from '@/test/support/test-server';
 import { dispatchWakes } from '@/lib/jobs/wake-dispatcher';
-import type { RestorePlan } from '@/lib/restore/plan';
+import { isValueStep, type RestorePlan } from '@/lib/restore/plan';
 import { createApiToken } from '@/lib/auth/tokens';
 
 import * as planRoute from '@/app/api/v1/restores/plan/route';
@@ -27,6 +27,7 @@ import * as storedPlanRoute from '@/app/api/v1/plans/[id]/route';
 import * as executeRoute from '@/app/api/v1/plans/[id]/execute/route';
 import * as jobRoute from '@/app/api/v1/jobs/[id]/route';
 import * as retryRoute from '@/app/api/v1/jobs/[id]/retry/route';
+import * as undoRoute from '@/app/api/v1/jobs/[id]/undo/route';
 import * as consentsRoute from '@/app/api/v1/subscribers/[id]/consents/route';
 import * as firmwareRoute from '@/app/api/v1/catalog/firmware/route';
 import * as appsRoute from '@/app/api/v1/catalog/apps/route';
@@ -59,6 +60,7 @@ const conformsToDocument = documentChecker([
   [executeRoute.POST, 'POST /plans/{id}/execute'],
   [jobRoute.GET, 'GET /jobs/{id}'],
   [retryRoute.POST, 'POST /jobs/{id}/retry'],
+  [undoRoute.POST, 'POST /jobs/{id}/undo'],
   [consentsRoute.GET, 'GET /subscribers/{id}/consents'],
   [firmwareRoute.GET, 'GET /catalog/firmware'],
   [firmwareRoute.POST, 'POST /catalog/firmware'],
@@ -329,6 +331,8 @@ describe('a restore, planned, executed and followed', () => {
   let planId: string;
   let plan: RestorePlan;
   let jobId: string;
+  /** How many values the restore wrote (what the damage changed). */
+  let written = 0;
 
   it('plans it (201) and shows the stored plan', async () => {
     const r = await call(planRoute.POST, 'POST', { token: agent, body: { snapshotId, categories: ['settings'] } });
@@ -345,6 +349,10 @@ describe('a restore, planned, executed and followed', () => {
     });
     expect(plan.steps.length).toBeGreaterThan(3);
     expect(plan.steps.every((s) => s.kind === 'node')).toBe(true);
+    // Planned against the handset as this very backup found it: every value unchanged, nothing to send yet.
+    expect(plan.summary).toMatchObject({ unchanged: plan.steps.filter((s) => s.op === 'unchanged').length, change: 0 });
+    expect(plan.summary.unchanged).toBeGreaterThan(3);
+    expect(plan.steps.filter(isValueStep).every((s) => s.before === s.after)).toBe(true);
     expect(plan.prompt).toMatchObject({
       code: '1103',
       choices: ['Now', 'Later on Wi-Fi', 'Reject'],
@@ -368,7 +376,14 @@ describe('a restore, planned, executed and followed', () => {
 
   it('executes it (202): a safety backup first, then the restore, each step an item; once only (409)', async () => {
     handset.damage('settings');
-    const r = await call(executeRoute.POST, 'POST', { token: agent, params: { id: planId } });
+    const why = await call(executeRoute.POST, 'POST', { token: agent, params: { id: planId }, body: {} });
+    expect(why.status).toBe(400);
+    expect(err(why.body).fieldErrors).toHaveProperty('reason');
+    const r = await call(executeRoute.POST, 'POST', {
+      token: agent,
+      params: { id: planId },
+      body: { reason: 'ticket 4711: settings lost' },
+    });
     expect(r.status).toBe(202);
     const job = r.body.job as { id: string; kind: string; status: string; dependsOn: string };
     const backup = r.body.safetyBackup as { id: string; kind: string; request: { trigger: string } };
@@ -376,10 +391,10 @@ describe('a restore, planned, executed and followed', () => {
     expect(backup).toMatchObject({ kind: 'backup', request: { trigger: 'safety' } });
     jobId = job.id;
 
-    const again = await call(executeRoute.POST, 'POST', { params: { id: planId } });
+    const again = await call(executeRoute.POST, 'POST', { params: { id: planId }, body: { reason: 'again' } });
     expect(again.status).toBe(409);
     expect(err(again.body).code).toBe('already-run');
-    expect((await call(executeRoute.POST, 'POST', { params: { id: 'nope' } })).status).toBe(404);
+    expect((await call(executeRoute.POST, 'POST', { params: { id: 'nope' }, body: { reason: 'r' } })).status).toBe(404);
 
     const queued = await call(jobRoute.GET, 'GET', { token: agent, params: { id: jobId } });
     expect(queued.body).toMatchObject({
@@ -387,10 +402,11 @@ describe('a restore, planned, executed and followed', () => {
       kind: 'restore',
       status: 'queued',
       planId,
-      counts: { total: plan.steps.length, pending: plan.steps.length },
+      reason: 'ticket 4711: settings lost',
+      // Nothing differed when planned; what the damage changed is found by the safety backup.
+      counts: { total: 0 },
       consents: [],
     });
-    expect((queued.body.items as Array<{ seq: number }>).map((i) => i.seq)).toEqual(plan.steps.map((s) => s.seq));
     expect((await call(storedPlanRoute.GET, 'GET', { params: { id: planId } })).body.jobId).toBe(jobId);
   });
 
@@ -406,7 +422,11 @@ describe('a restore, planned, executed and followed', () => {
       detail: string | null;
     }>;
     expect(r.body.status, JSON.stringify(items.filter((i) => i.status !== 'verified').slice(0, 3))).toBe('succeeded');
-    expect(r.body.counts).toMatchObject({ total: plan.steps.length, verified: plan.steps.length, failed: 0 });
+    const counts = r.body.counts as Record<string, number>;
+    written = counts.verified!;
+    expect(written).toBeGreaterThan(0);
+    expect(counts).toMatchObject({ total: written, failed: 0 });
+    expect(items.every((i) => i.status === 'verified')).toBe(true);
     expect(items.find((i) => i.op === 'replace')).toMatchObject({
       kind: 'node',
       status: 'verified',
@@ -417,12 +437,13 @@ describe('a restore, planned, executed and followed', () => {
         jobId,
         code: '1103',
         answer: 'accepted',
-        prompt: plan.prompt.text,
+        prompt: expect.stringMatching(/^Restore settings from your backup of /),
         promptVersion: plan.prompt.version,
-        cost: plan.cost.text,
+        cost: expect.any(String),
+        reason: 'ticket 4711: settings lost',
       }),
     ]);
-    expect(r.body.result).toMatchObject({ items: plan.steps.length, verified: plan.steps.length });
+    expect(r.body.result).toMatchObject({ items: written, verified: written, unchanged: 0 });
   });
 
   it('retry: 409 with nothing failed, 404 for no such restore job; failed items only go again, and are restored', async () => {
@@ -443,7 +464,7 @@ describe('a restore, planned, executed and followed', () => {
       id: jobId,
       status: 'queued',
       error: null,
-      counts: { pending: 1, verified: plan.steps.length - 1 },
+      counts: { pending: 1, verified: written - 1 },
     });
     expect((r.body.items as Array<{ seq: number; status: string }>).find((i) => i.seq === write.seq)!.status).toBe(
       'pending',
@@ -451,8 +472,17 @@ describe('a restore, planned, executed and followed', () => {
 
     await settle();
     const done = await call(jobRoute.GET, 'GET', { params: { id: jobId } });
-    expect(done.body).toMatchObject({ status: 'succeeded', counts: { verified: plan.steps.length } });
+    expect(done.body).toMatchObject({ status: 'succeeded', counts: { verified: written } });
     expect((done.body.consents as Array<{ answer: string }>).map((c) => c.answer)).toEqual(['accepted', 'accepted']);
+  });
+
+  it('undo: a plan from the safety backup that puts back what the restore changed; 404 for no such restore', async () => {
+    const r = await call(undoRoute.POST, 'POST', { token: agent, params: { id: jobId } });
+    expect(r.status).toBe(201);
+    const undo = r.body.plan as RestorePlan;
+    expect(undo).toMatchObject({ undoOf: jobId, removeExtra: true, targetDevId: handset.devId });
+    expect(undo.summary!.change + undo.summary!.remove).toBeGreaterThan(0);
+    expect((await call(undoRoute.POST, 'POST', { params: { id: 'nope' } })).status).toBe(404);
   });
 
   it("the subscriber's consent ledger lists every prompt and answer, newest first", async () => {
@@ -467,10 +497,10 @@ describe('a restore, planned, executed and followed', () => {
         subscriberId,
         jobId,
         code: '1103',
-        prompt: plan.prompt.text,
+        prompt: expect.stringMatching(/^Restore settings from your backup of /),
         promptVersion: 'restore-consent/1',
         answer: 'accepted',
-        cost: plan.cost.text,
+        cost: expect.any(String),
         at: expect.any(Number),
       });
       expect(c).toHaveProperty('network');

@@ -31,7 +31,7 @@ export const configCheck: Command = {
           { header: 'setting', value: (c) => c.setting },
           { header: 'here', value: (c) => c.here },
           { header: 'deployment', value: (c) => c.deployment },
-          { header: '', value: (c) => (c.same ? 'same' : 'DIFFERS') },
+          { header: '', value: (c) => (!c.same ? 'DIFFERS' : recorded ? 'same' : '') },
         ]),
       );
       if (reason) console.log(`\nrefused: ${reason}`);

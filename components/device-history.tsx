@@ -40,6 +40,17 @@ export function LastAttempt({ entry }: { entry: HistoryEntry | null }) {
   );
 }
 
+/** The same, short, for a list of handsets. */
+export function LastAttemptCell({ entry }: { entry: HistoryEntry | null }) {
+  if (!entry) return <span className="text-slate-500">never connected</span>;
+  return (
+    <span className="text-sm">
+      <Badge tone={OUTCOME_TONE[entry.outcome]}>{OUTCOME_LABEL[entry.outcome]}</Badge> <LocalTime at={entry.at} />
+      {entry.reason ? <span className="block text-xs text-slate-600">{entry.reason}</span> : null}
+    </span>
+  );
+}
+
 export function SessionHistory({
   deviceId,
   entries,

@@ -254,3 +254,13 @@ export async function deviceHistoryData(db: Db, deviceId: string, filter: Histor
     firmware: await firmwareHistory(db, deviceId),
   };
 }
+
+/** What each handset last did (for the subscriber page's list of handsets). */
+export async function lastAttempts(db: Db, deviceIds: readonly string[], now = Date.now()) {
+  const out = new Map<string, HistoryEntry>();
+  for (const id of deviceIds) {
+    const last = lastAttempt(await deviceHistory(db, id, {}, now));
+    if (last) out.set(id, last);
+  }
+  return out;
+}

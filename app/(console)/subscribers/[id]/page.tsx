@@ -8,6 +8,8 @@ import { forPage, subscriberFor } from '@/lib/server/access';
 import { subscriberPage } from '@/lib/subscribers/views';
 import { SubscriberActivity } from '@/components/subscriber-activity';
 import { SubscriberConsents } from '@/components/subscriber-consents';
+import { LastAttemptCell } from '@/components/device-history';
+import { lastAttempts } from '@/lib/devices/history';
 import { SubscriberErase } from '@/components/subscriber-erase';
 import { eraseSubscriberAction } from './actions';
 import { Card, EmptyState, Facts, PageHeader, Table, tdClass, thClass } from '@/components/ui';
@@ -22,6 +24,11 @@ export default async function SubscriberPage({ params }: { params: Promise<{ id:
   const { db } = getContext();
   const sub = await forPage(() => subscriberFor(db, viewer, id));
   const { now, devices, activity, consents } = await subscriberPage(db, sub.id);
+  const lastTries = await lastAttempts(
+    db,
+    devices.map(({ d }) => d.id),
+    now,
+  );
 
   return (
     <div className="space-y-6">
@@ -49,6 +56,7 @@ export default async function SubscriberPage({ params }: { params: Promise<{ id:
                 <th className={thClass}>Firmware</th>
                 <th className={thClass}>Last seen</th>
                 <th className={thClass}>Last good backup</th>
+                <th className={thClass}>Last attempt</th>
               </tr>
             </thead>
             <tbody>
@@ -80,6 +88,9 @@ export default async function SubscriberPage({ params }: { params: Promise<{ id:
                     ) : (
                       'none yet'
                     )}
+                  </td>
+                  <td className={tdClass}>
+                    <LastAttemptCell entry={lastTries.get(d.id) ?? null} />
                   </td>
                 </tr>
               ))}

@@ -13,6 +13,7 @@ import { VirtualHandset } from '../../sim/handset';
 import { MODELS } from '../../sim/catalog';
 import { provisionFleet } from '../../sim/provision';
 import { httpTransport, type Transport } from '../../sim/transport';
+import { dropAt, withFaults } from '../../sim/faults';
 import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { getJob } from '@/db/queries/jobs';
 import { listConsents, listItems } from '@/db/queries/restore';
@@ -208,6 +209,57 @@ describe('a restore sends what differs, nothing more', () => {
     const items = await listItems(srv.ctx.db, jobId);
     expect(items.every((i) => i.status === 'unchanged')).toBe(true);
   }, 60_000);
+});
+
+describe('an interrupted restore', () => {
+  it('resumes with what is still different: dropped at each message in turn, every differing value crosses the wire once', async () => {
+    const h = srv.handsets[1]!;
+    const snap = await backup(h);
+    const cats: Category[] = ['settings', 'appdata'];
+    const roots = [SETTINGS, './AppData'];
+    let through: Transport = httpTransport;
+    const { transport, wire } = onTheWire((req) => through(req));
+    const saved = h.transport;
+    h.transport = transport;
+    try {
+      const once = async (at: number | null) => {
+        h.damage('settings');
+        h.damage('appdata');
+        wire.values.length = 0;
+        const faulty = withFaults(
+          httpTransport,
+          at === null ? {} : { rules: [dropAt(at, at % 2 ? 'reply' : 'request')] },
+        );
+        through = faulty;
+        const { row } = await createPlan(srv.ctx, { snapshotId: snap, categories: cats }, 'test');
+        const { job } = await executePlan(srv.ctx, row.id, 'test', 'interrupted');
+        await settle(h);
+        through = httpTransport;
+        for (let i = 0; i < 4 && (await getJob(srv.ctx.db, job.id))!.status !== 'succeeded'; i++) {
+          await h.connect({ initiator: 'client' });
+          await settle(h);
+        }
+        expect((await getJob(srv.ctx.db, job.id))!.status).toBe('succeeded');
+        const plan = (await createPlan(srv.ctx, { snapshotId: snap, categories: cats }, 'test')).plan;
+        const steps = new Map(plan.steps.map((st) => [st.path, st]));
+        const written = (await listItems(srv.ctx.db, job.id))
+          .filter((i) => i.status === 'verified' && isValueStep(steps.get(i.path)!))
+          .map((i) => i.path);
+        expect(written.length).toBeGreaterThan(5);
+        // Once each: what landed before the drop is read back, not sent again.
+        expect([...wire.values].sort()).toEqual(written.sort());
+        const want = await valuesOf(snap, roots);
+        const have = handsetValues(h, roots);
+        for (const [p, hash] of want) expect(have.get(p), p).toBe(hash);
+        return faulty.count;
+      };
+      const messages = await once(null);
+      expect(messages).toBeGreaterThan(2);
+      for (let at = 1; at <= messages; at++) await once(at);
+    } finally {
+      h.transport = saved;
+    }
+  }, 300_000);
 });
 
 describe('values the handset changed after the backup', () => {

@@ -426,9 +426,13 @@ export const apiTokens = sqliteTable(
     /** SHA-256 of the token, hex; the token itself is shown once. */
     tokenHash: text('token_hash').notNull(),
     role: text('role').$type<'admin' | 'agent'>().notNull(),
+    /** 'read': GET and HEAD only; 'full': whatever the role may do. */
+    scope: text('scope').$type<'read' | 'full'>().notNull().default('full'),
     createdAt: createdAt(),
     lastUsedAt: integer('last_used_at'),
     revokedAt: integer('revoked_at'),
+    /** After this (ms) the token is refused; null: it does not expire. */
+    expiresAt: integer('expires_at'),
   },
   (t) => [uniqueIndex('api_tokens_hash_idx').on(t.tokenHash)],
 );
@@ -627,10 +631,16 @@ export const users = sqliteTable(
     /** Consecutive failed sign-ins since the last success. */
     failedAttempts: integer('failed_attempts').notNull().default(0),
     lockedUntil: integer('locked_until'),
+    /** `<issuer> <sub>` of a staff member who signs in through OpenID Connect; null for local users. */
+    ssoSubject: text('sso_subject'),
     createdAt: createdAt(),
     lastSignInAt: integer('last_sign_in_at'),
   },
-  (t) => [uniqueIndex('users_email_idx').on(t.email), index('users_subscriber_idx').on(t.subscriberId)],
+  (t) => [
+    uniqueIndex('users_email_idx').on(t.email),
+    index('users_subscriber_idx').on(t.subscriberId),
+    uniqueIndex('users_sso_subject_idx').on(t.ssoSubject),
+  ],
 );
 
 /** A signed-in browser. The id is the SHA-256 (hex) of the cookie's token; the token itself is never stored. */
@@ -816,3 +826,87 @@ export const deployment = sqliteTable('deployment', {
   createdAt: createdAt(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/**
+ * What raises an alert, one row per kind (lib/alerts/rules.ts): `threshold` is the count of
+ * failures in a row or the days, as the kind reads it; a disabled rule raises nothing.
+ */
+export const alertRules = sqliteTable('alert_rules', {
+  kind: text('kind').primaryKey(),
+  threshold: integer('threshold').notNull(),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * An alert about one handset. `conditionKey` names the condition it was raised for (the
+ * rule, the handset and what anchors it: the first failure of a streak, the last good
+ * snapshot, the failed job), unique, so a condition raises one alert however often it is
+ * evaluated, and a new occurrence (a new streak) raises a new one.
+ */
+export const alerts = sqliteTable(
+  'alerts',
+  {
+    id: id(),
+    kind: text('kind').notNull(),
+    conditionKey: text('condition_key').notNull(),
+    deviceId: text('device_id').references(() => devices.id, { onDelete: 'cascade' }),
+    status: text('status').$type<'open' | 'acknowledged' | 'resolved'>().notNull().default('open'),
+    /** What happened, in plain words. */
+    message: text('message').notNull(),
+    /** JSON: what the condition saw (the job, snapshot, category, days). */
+    details: text('details').notNull().default('{}'),
+    raisedAt: integer('raised_at').notNull(),
+    acknowledgedAt: integer('acknowledged_at'),
+    acknowledgedBy: text('acknowledged_by'),
+    resolvedAt: integer('resolved_at'),
+    /** A person, or `system` when the condition cleared. */
+    resolvedBy: text('resolved_by'),
+  },
+  (t) => [
+    uniqueIndex('alerts_condition_idx').on(t.conditionKey),
+    index('alerts_status_idx').on(t.status, t.raisedAt),
+    index('alerts_device_idx').on(t.deviceId, t.kind, t.status),
+  ],
+);
+
+/** Where events go: a URL, the secret their HMAC-SHA256 signature is made with, and which events. */
+export const webhooks = sqliteTable('webhooks', {
+  id: id(),
+  url: text('url').notNull(),
+  secret: text('secret').notNull(),
+  /** JSON array of event names (lib/alerts/events.ts). */
+  events: text('events').notNull(),
+  createdAt: createdAt(),
+});
+
+/**
+ * One event for one webhook, kept until delivered or given up: a process that stops
+ * mid-retry leaves the row for the next pass. `eventKey` makes an event once per webhook.
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: id(),
+    webhookId: text('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    event: text('event').notNull(),
+    eventKey: text('event_key').notNull(),
+    /** The exact JSON sent (and signed). */
+    body: text('body').notNull(),
+    status: text('status').$type<'pending' | 'delivered' | 'failed'>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    /** The receiver's HTTP status, or null when it could not be reached. */
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_event_idx').on(t.webhookId, t.eventKey),
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+    index('webhook_deliveries_webhook_idx').on(t.webhookId, t.createdAt),
+  ],
+);

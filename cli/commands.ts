@@ -2,7 +2,7 @@ import { getContext } from '../lib/core/context';
 import { provisionDevicesAs } from '../lib/devices/devices';
 import { AppError } from '../lib/core/errors';
 import { dsAccountAdd, dsBackupCommand, dsDiffCommand, dsRestoreCommand, dsSnapshotsCommand } from './ds';
-import { createApiTokenAs } from '../lib/auth/tokens';
+import { createApiTokenAs, parseLifetime } from '../lib/auth/tokens';
 import { AUTH_OPTIONS, AUTH_USAGE, authSchemes } from './auth-options';
 import { deviceShow } from './devices';
 import { simCommand } from './sim';
@@ -73,13 +73,24 @@ const deviceAdd: Command = {
 
 const tokenCreate: Command = {
   summary: 'create an API bearer token (shown once)',
-  usage: '--role admin|agent [--name NAME]',
-  options: { role: { type: 'string' }, name: { type: 'string' } },
+  usage: '--role admin|agent [--scope read|full] [--expires 30d|12h] [--name NAME]',
+  options: {
+    role: { type: 'string' },
+    name: { type: 'string' },
+    scope: { type: 'string' },
+    expires: { type: 'string' },
+  },
   async run(v) {
     const role = required(v, 'role');
     if (role !== 'admin' && role !== 'agent') throw new UsageError('--role must be admin or agent');
+    const scope = (v.scope as string | undefined) ?? 'full';
+    if (scope !== 'read' && scope !== 'full') throw new UsageError('--scope must be read or full');
+    const expires = v.expires as string | undefined;
+    const expiresInMs = expires === undefined ? undefined : parseLifetime(expires);
+    if (expires !== undefined && expiresInMs === undefined)
+      throw new UsageError('--expires must be days or hours, such as 30d or 12h (at most 3650d)');
     const name = (v.name as string | undefined) ?? `${role} token`;
-    const { token } = await createApiTokenAs(getContext().db, role, name, 'cli');
+    const { token } = await createApiTokenAs(getContext().db, role, name, 'cli', { scope, expiresInMs });
     console.log(token);
   },
 };

@@ -33,6 +33,28 @@ export function TokenCreateForm({ action }: { action: FormAction<{ token: string
             { value: 'admin', label: 'admin (everything)' },
           ],
         },
+        {
+          kind: 'select',
+          name: 'scope',
+          label: 'Scope',
+          defaultValue: 'full',
+          options: [
+            { value: 'full', label: 'full (whatever the role may do)' },
+            { value: 'read', label: 'read-only (GET only)' },
+          ],
+        },
+        {
+          kind: 'select',
+          name: 'expiresInDays',
+          label: 'Expires',
+          defaultValue: '90',
+          options: [
+            { value: '30', label: 'in 30 days' },
+            { value: '90', label: 'in 90 days' },
+            { value: '365', label: 'in a year' },
+            { value: '0', label: 'never' },
+          ],
+        },
       ]}
     >
       {(result) =>

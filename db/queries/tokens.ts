@@ -6,7 +6,7 @@ export type TokenRow = typeof apiTokens.$inferSelect;
 
 export async function insertToken(
   db: Db,
-  t: { name: string; tokenHash: string; role: TokenRow['role'] },
+  t: { name: string; tokenHash: string; role: TokenRow['role']; scope: TokenRow['scope']; expiresAt: number | null },
 ): Promise<TokenRow> {
   return (await db.insert(apiTokens).values(t).returning())[0]!;
 }
@@ -31,6 +31,8 @@ export async function listTokens(db: Db): Promise<Array<Omit<TokenRow, 'tokenHas
       id: apiTokens.id,
       name: apiTokens.name,
       role: apiTokens.role,
+      scope: apiTokens.scope,
+      expiresAt: apiTokens.expiresAt,
       createdAt: apiTokens.createdAt,
       lastUsedAt: apiTokens.lastUsedAt,
       revokedAt: apiTokens.revokedAt,

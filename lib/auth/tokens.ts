@@ -8,24 +8,69 @@ import { insertAudit } from '@/db/queries/audit';
 import { AppError } from '../core/errors';
 
 export type ApiRole = TokenRow['role'];
+export type TokenScope = TokenRow['scope'];
+
+/** A token's scope and lifetime; without them a token may do whatever its role may, for ever. */
+export interface TokenOptions {
+  scope?: TokenScope;
+  /** How long it lives, in ms from its creation. */
+  expiresInMs?: number;
+}
+
+const UNIT_MS = { h: 3_600_000, d: 86_400_000 } as const;
+
+/** `30d` or `12h` (at most ten years) in ms; undefined when it is not one. */
+export function parseLifetime(text: string): number | undefined {
+  const m = /^(\d{1,6})([hd])$/.exec(text.trim());
+  if (!m) return undefined;
+  const ms = Number(m[1]) * UNIT_MS[m[2] as 'h' | 'd'];
+  return ms > 0 && ms <= 3650 * UNIT_MS.d ? ms : undefined;
+}
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-export async function createApiToken(db: Db, role: ApiRole, name: string): Promise<{ token: string; id: string }> {
+export async function createApiToken(
+  db: Db,
+  role: ApiRole,
+  name: string,
+  opts: TokenOptions = {},
+  now = Date.now(),
+): Promise<{ token: string; id: string; expiresAt: number | null }> {
   const token = `rw_${randomBytes(32).toString('base64url')}`;
-  const row = await insertToken(db, { name, role, tokenHash: hashToken(token) });
-  return { token, id: row.id };
+  const expiresAt = opts.expiresInMs === undefined ? null : now + opts.expiresInMs;
+  const row = await insertToken(db, {
+    name,
+    role,
+    tokenHash: hashToken(token),
+    scope: opts.scope ?? 'full',
+    expiresAt,
+  });
+  return { token, id: row.id, expiresAt };
 }
 
-/** The token row for an `Authorization: Bearer …` header, or undefined. */
-export async function authenticateBearer(db: Db, header: string | null | undefined): Promise<TokenRow | undefined> {
+/**
+ * The token row for an `Authorization: Bearer …` header, or undefined; `expired` when the
+ * token is real but past its expiry (refused all the same, but told apart for the answer).
+ */
+export async function authenticateBearer(
+  db: Db,
+  header: string | null | undefined,
+  now = Date.now(),
+): Promise<TokenRow | 'expired' | undefined> {
   const m = /^Bearer\s+(\S{8,256})$/i.exec(header?.trim() ?? '');
   if (!m) return undefined;
   const row = await findActiveToken(db, hashToken(m[1]!));
-  if (row) await touchToken(db, row.id);
+  if (!row) return undefined;
+  if (row.expiresAt !== null && row.expiresAt <= now) return 'expired';
+  await touchToken(db, row.id);
   return row;
+}
+
+/** Whether a token's scope lets it make a request with this method: a read-only token only reads. */
+export function scopeAllows(scope: TokenScope, method: string): boolean {
+  return scope === 'full' || method === 'GET' || method === 'HEAD';
 }
 
 /** createApiToken for an admin or the CLI, audited under `actor` (the token itself never is). */
@@ -34,9 +79,14 @@ export async function createApiTokenAs(
   role: ApiRole,
   name: string,
   actor: string,
-): Promise<{ token: string; id: string }> {
-  const r = await createApiToken(db, role, name);
-  await insertAudit(db, { actor, action: 'token.created', details: { id: r.id, name, role } });
+  opts: TokenOptions = {},
+): Promise<{ token: string; id: string; expiresAt: number | null }> {
+  const r = await createApiToken(db, role, name, opts);
+  await insertAudit(db, {
+    actor,
+    action: 'token.created',
+    details: { id: r.id, name, role, scope: opts.scope ?? 'full', expiresAt: r.expiresAt },
+  });
   return r;
 }
 
@@ -49,6 +99,6 @@ export async function revokeApiToken(db: Db, id: string, actor: string): Promise
 }
 
 /** Every token, newest first, without its hash (the tokens page). */
-export async function tokenList(db: Db) {
-  return listTokens(db);
+export async function tokenList(db: Db, now = Date.now()) {
+  return (await listTokens(db)).map((t) => ({ ...t, expired: t.expiresAt !== null && t.expiresAt <= now }));
 }

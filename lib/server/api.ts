@@ -1,7 +1,7 @@
 import 'server-only';
 import { createHash } from 'node:crypto';
 import { getContext, type AppContext } from '@/lib/core/context';
-import { authenticateBearer, type ApiRole } from '@/lib/auth/tokens';
+import { authenticateBearer, scopeAllows, type ApiRole } from '@/lib/auth/tokens';
 import { AppError, type FieldErrors } from '@/lib/core/errors';
 import { log } from '@/lib/core/log';
 import { auditMark, countAuditSince, insertAudit } from '@/db/queries/audit';
@@ -46,7 +46,10 @@ export function apiHandler<P = unknown>(
     const identity = authorization ? tokenIdentity(authorization) : undefined;
     const early = identity === undefined ? undefined : gate.refusal(client, identity);
     if (early) return tooMany(gate, early, client);
-    const token = await authenticateBearer(app.db, authorization);
+    const found = await authenticateBearer(app.db, authorization);
+    // An expired token is a real one: no failure to count, but no access either.
+    if (found === 'expired') return apiError(401, 'token-expired', 'This token has expired: create a new one.');
+    const token = found;
     if (!token) {
       if (identity === undefined) return apiError(401, 'unauthorized', 'A valid bearer token is required.');
       const over = gate.addressRefusal(client);
@@ -55,6 +58,8 @@ export function apiHandler<P = unknown>(
     }
     if (!roles.includes(token.role))
       return apiError(403, 'forbidden', `This needs one of the roles: ${roles.join(', ')}.`);
+    if (!scopeAllows(token.scope, req.method))
+      return apiError(403, 'read-only-token', 'This token is read-only: it may only read (GET).');
     const mutation = req.method !== 'GET' && req.method !== 'HEAD';
     const mark = mutation ? await auditMark(app.db) : 0;
     try {

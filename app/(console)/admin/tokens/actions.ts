@@ -13,10 +13,16 @@ export const createTokenAction = authedAction(
     schema: z.object({
       name: z.string().trim().min(1, 'Name the token after what uses it.').max(64, 'A name has at most 64 characters.'),
       role: z.enum(['admin', 'agent'], 'Choose admin or agent.'),
+      scope: z.enum(['read', 'full'], 'Choose read-only or full.').default('full'),
+      expiresInDays: z.coerce.number().int().min(0).max(3650, 'At most 3650 days.').default(0),
     }),
   },
   async (input, ctx) => {
-    const { token } = await createApiTokenAs(ctx.db, input.role, input.name, ctx.viewer.email);
+    const { token } = await createApiTokenAs(ctx.db, input.role, input.name, ctx.viewer.email, {
+      scope: input.scope,
+      // 0: it does not expire.
+      expiresInMs: input.expiresInDays ? input.expiresInDays * 86_400_000 : undefined,
+    });
     revalidatePath(PAGE);
     return { token, name: input.name };
   },

@@ -35,6 +35,8 @@ export default async function TokensPage() {
               <tr>
                 <th className={thClass}>Name</th>
                 <th className={thClass}>Role</th>
+                <th className={thClass}>Scope</th>
+                <th className={thClass}>Expires</th>
                 <th className={thClass}>Created</th>
                 <th className={thClass}>Last used</th>
                 <th className={thClass}>Status</th>
@@ -48,6 +50,8 @@ export default async function TokensPage() {
                 <tr key={t.id}>
                   <td className={tdClass}>{t.name}</td>
                   <td className={tdClass}>{t.role}</td>
+                  <td className={tdClass}>{t.scope === 'read' ? 'read-only' : 'full'}</td>
+                  <td className={`${tdClass} whitespace-nowrap`}>{t.expiresAt ? formatTime(t.expiresAt) : 'never'}</td>
                   <td className={`${tdClass} whitespace-nowrap`}>{formatTime(t.createdAt)}</td>
                   <td className={`${tdClass} whitespace-nowrap`}>
                     {t.lastUsedAt ? formatTime(t.lastUsedAt) : 'never'}
@@ -55,6 +59,8 @@ export default async function TokensPage() {
                   <td className={tdClass}>
                     {t.revokedAt ? (
                       <Badge tone="bad">revoked {formatTime(t.revokedAt)}</Badge>
+                    ) : t.expired ? (
+                      <Badge tone="bad">expired</Badge>
                     ) : (
                       <Badge tone="good">active</Badge>
                     )}

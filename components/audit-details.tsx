@@ -1,25 +1,29 @@
-/** An audit event's details: short ones inline, long ones folded so the table stays readable. */
-export function AuditDetails({ json }: { json: string | null }) {
-  if (!json) return null;
-  let text = json;
-  try {
-    text = JSON.stringify(JSON.parse(json));
-  } catch {
-    /* shown as stored */
-  }
-  if (text.length <= 80) return <code className="break-all text-xs text-slate-700">{text}</code>;
-  let pretty = text;
-  try {
-    pretty = JSON.stringify(JSON.parse(json), null, 2);
-  } catch {
-    /* as stored */
-  }
+/**
+ * An audit event's details as lines people read ("Interval minutes: 2880"), not JSON: a few
+ * inline, more folded behind the first ones so the table stays readable.
+ */
+const SHOWN = 3;
+
+export function AuditDetails({ lines }: { lines: Array<{ label: string; value: string }> }) {
+  if (!lines.length) return null;
+  const list = (items: typeof lines) => (
+    <dl className="text-xs text-slate-700">
+      {items.map((l, i) => (
+        <div key={i} className="flex flex-wrap gap-x-1">
+          <dt className="text-slate-500">{l.label}:</dt>
+          <dd className="min-w-0 break-all">{l.value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+  if (lines.length <= SHOWN + 1) return list(lines);
   return (
-    <details>
-      <summary className="cursor-pointer text-xs text-slate-700">
-        <code className="break-all">{text.slice(0, 72)}…</code>
-      </summary>
-      <pre className="mt-1 max-w-md overflow-x-auto rounded bg-slate-50 p-2 text-xs">{pretty}</pre>
-    </details>
+    <div>
+      {list(lines.slice(0, SHOWN))}
+      <details>
+        <summary className="cursor-pointer text-xs text-sky-700">{lines.length - SHOWN} more</summary>
+        {list(lines.slice(SHOWN))}
+      </details>
+    </div>
   );
 }

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { insertAudit } from '@/db/queries/audit';
 import { auditEvents } from '@/db/schema';
-import { auditCsv, auditPage, csvCell, csvLine } from '@/lib/audit/views';
+import { auditCsv, auditDetailLines, auditFilterProblem, auditPage, csvCell, csvLine } from '@/lib/audit/views';
+import { auditPersonalRead, READ_REPEAT_MS } from '@/lib/audit/reads';
 import { provisionDevice } from '@/lib/devices/devices';
 import type * as Session from '@/lib/server/session';
 import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './support/as-viewer';
@@ -79,6 +80,87 @@ describe('audit log pages', () => {
     const both = (await auditPage(db, { actor: 'handset:*', action: 'policy.updated', devId: DEV_ID }, 500)).rows;
     expect(seq(both).every((i) => i % 3 !== 0 && i % 4 === 0 && i % 5 !== 0)).toBe(true);
     expect(both).toHaveLength(120 / 4 - 10 - 6 + 2);
+  });
+});
+
+describe('audit log filters, pages back and details', () => {
+  it('walk back to newer pages with the same events the older pages showed', async () => {
+    const db = t.ctx.db;
+    const first = await auditPage(db, { action: 'backup.*' }, 25);
+    expect(first.prev).toBeUndefined();
+    const second = await auditPage(db, { action: 'backup.*', before: first.next }, 25);
+    expect(second.prev).toBeDefined();
+    const back = await auditPage(db, { action: 'backup.*', after: second.prev }, 25);
+    expect(seq(back.rows)).toEqual(seq(first.rows));
+    expect(back.prev).toBeUndefined(); // nothing newer than the newest page
+    const third = await auditPage(db, { action: 'backup.*', before: second.next }, 25);
+    expect(seq((await auditPage(db, { action: 'backup.*', after: third.prev }, 25)).rows)).toEqual(seq(second.rows));
+  });
+
+  it('take a range of whole UTC days, and say when a date cannot be used', async () => {
+    const db = t.ctx.db;
+    expect((await auditPage(db, { from: '2025-01-01', to: '2025-01-01' }, 500)).rows).toHaveLength(120);
+    expect((await auditPage(db, { to: '2024-12-31' }, 500)).rows).toEqual([]);
+    expect((await auditPage(db, { from: '2025-01-02', action: 'backup.*' }, 500)).rows).toEqual([]);
+    expect(auditFilterProblem({ from: '2025-02-30' })).toMatch(/not a date/);
+    expect(auditFilterProblem({ from: '2025-02-02', to: '2025-02-01' })).toMatch(/after the last day/);
+    expect(auditFilterProblem({ from: '2025-02-01', to: '2025-02-01' })).toBeUndefined();
+  });
+
+  it('match a person or action that holds the text, in any case, with * at its start', async () => {
+    const db = t.ctx.db;
+    expect((await auditPage(db, { actor: '*REWIND' }, 500)).rows).toHaveLength(40);
+    expect((await auditPage(db, { actor: '*imei:3569' }, 500)).rows).toHaveLength(80);
+    expect((await auditPage(db, { actor: '*ada@*' }, 500)).rows).toHaveLength(40);
+    expect((await auditPage(db, { action: '*accepted' }, 500)).rows.every((r) => r.action === 'consent.accepted')).toBe(
+      true,
+    );
+    expect((await auditPage(db, { actor: '*%' }, 500)).rows).toEqual([]); // % is itself, not a wildcard
+  });
+
+  it('read details as labelled lines, nested ones flattened', () => {
+    expect(
+      auditDetailLines(
+        JSON.stringify({
+          name: 'Trial',
+          intervalMinutes: 2880,
+          wifiOnly: true,
+          categories: ['settings', 'apps'],
+          before: { name: 'Old' },
+        }),
+      ),
+    ).toEqual([
+      { label: 'Name', value: 'Trial' },
+      { label: 'Interval minutes', value: '2880' },
+      { label: 'Wifi only', value: 'yes' },
+      { label: 'Categories', value: 'settings, apps' },
+      { label: 'Before, name', value: 'Old' },
+    ]);
+    expect(auditDetailLines('not json')).toEqual([{ label: 'Details', value: 'not json' }]);
+    expect(auditDetailLines(null)).toEqual([]);
+  });
+});
+
+describe('reading personal data', () => {
+  it('is recorded once per person and thing within a few minutes, and not for the subscriber themselves', async () => {
+    const db = t.ctx.db;
+    const agent = { role: 'agent', email: 'reader@rewind.test' };
+    const e = {
+      action: 'snapshot.media-read',
+      deviceId: dev,
+      details: { snapshotId: 's1', path: './AppData/Ringtones/A' },
+    };
+    const now = Date.now();
+    expect(await auditPersonalRead(db, agent, e, now)).toBe(true);
+    expect(await auditPersonalRead(db, agent, e, now + 1000)).toBe(false);
+    expect(
+      await auditPersonalRead(db, agent, { ...e, details: { ...e.details, path: './AppData/Ringtones/B' } }, now),
+    ).toBe(true);
+    expect(await auditPersonalRead(db, { role: 'subscriber', email: 'me@example.org' }, e, now)).toBe(false);
+    const rows = (await auditPage(db, { actor: 'reader@rewind.test' }, 50)).rows;
+    expect(rows.map((r) => r.action)).toEqual(['snapshot.media-read', 'snapshot.media-read']);
+    expect(rows.every((r) => r.devId === DEV_ID)).toBe(true);
+    expect(await auditPersonalRead(db, agent, e, Date.now() + READ_REPEAT_MS + 1000)).toBe(true);
   });
 });
 

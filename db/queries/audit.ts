@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import { isPg, type Db } from '../client';
 import { auditEvents, devices } from '../schema';
 
@@ -56,14 +56,18 @@ export async function listAudit(db: Db, filter: { deviceId?: string; action?: st
   return db.select().from(auditEvents).where(where).orderBy(desc(auditEvents.at)).limit(limit);
 }
 
-/** A text filter: the exact value, or every value starting with `prefix`. */
-export type TextMatch = { exact: string } | { prefix: string };
+/** A text filter: the exact value, every value starting with `prefix`, or every value holding `contains` (any case). */
+export type TextMatch = { exact: string } | { prefix: string } | { contains: string };
 
 export interface AuditFilter {
   /** devices.id (the page turns a DevId into it). */
   deviceId?: string;
   actor?: TextMatch;
   action?: TextMatch;
+  /** Events at or after this time (ms). */
+  since?: number;
+  /** Events before this time (ms). */
+  until?: number;
 }
 
 /** Where a page of the log starts: strictly older than this event (newest first by `at`, then id). */
@@ -72,27 +76,47 @@ export interface AuditCursor {
   id: string;
 }
 
-function match(col: typeof auditEvents.actor | typeof auditEvents.action, m: TextMatch | undefined): SQL | undefined {
+function match(
+  db: Db,
+  col: typeof auditEvents.actor | typeof auditEvents.action,
+  m: TextMatch | undefined,
+): SQL | undefined {
   if (!m) return undefined;
   if ('exact' in m) return eq(col, m.exact);
+  // Contains reads every event the other filters leave (the time index bounds it); instr or
+  // strpos, not LIKE, so % and _ are themselves.
+  if ('contains' in m) {
+    if (!m.contains) return undefined;
+    const needle = m.contains.toLowerCase();
+    return isPg(db) ? sql`strpos(lower(${col}), ${needle}) > 0` : sql`instr(lower(${col}), ${needle}) > 0`;
+  }
   // A range, not LIKE: it uses the (column, at) index and treats % and _ as themselves.
   return m.prefix ? and(gte(col, m.prefix), lt(col, `${m.prefix}\u{10ffff}`)) : undefined;
 }
 
 /**
- * The audit log, newest first, filtered by device, actor and action, a page at a time
- * (keyset on at, id: a page costs the same however deep it is). Each event carries its
- * device's DevId when the device still exists.
+ * The audit log, newest first, filtered by device, actor, action and time, a page at a time
+ * (keyset on at, id: a page costs the same however deep it is): strictly older than `before`,
+ * or (for the page of newer events) the `limit` events just newer than `after`, still newest
+ * first. Each event carries its device's DevId when the device still exists.
  */
-export async function searchAudit(db: Db, filter: AuditFilter, opts: { before?: AuditCursor; limit: number }) {
+export async function searchAudit(
+  db: Db,
+  filter: AuditFilter,
+  opts: { before?: AuditCursor; after?: AuditCursor; limit: number },
+) {
   const b = opts.before;
+  const a = opts.after;
   const where = and(
     filter.deviceId ? eq(auditEvents.deviceId, filter.deviceId) : undefined,
-    match(auditEvents.actor, filter.actor),
-    match(auditEvents.action, filter.action),
+    match(db, auditEvents.actor, filter.actor),
+    match(db, auditEvents.action, filter.action),
+    filter.since !== undefined ? gte(auditEvents.at, filter.since) : undefined,
+    filter.until !== undefined ? lt(auditEvents.at, filter.until) : undefined,
     b ? or(lt(auditEvents.at, b.at), and(eq(auditEvents.at, b.at), lt(auditEvents.id, b.id))) : undefined,
+    a ? or(gt(auditEvents.at, a.at), and(eq(auditEvents.at, a.at), gt(auditEvents.id, a.id))) : undefined,
   );
-  return db
+  const rows = await db
     .select({
       id: auditEvents.id,
       at: auditEvents.at,
@@ -105,8 +129,9 @@ export async function searchAudit(db: Db, filter: AuditFilter, opts: { before?: 
     .from(auditEvents)
     .leftJoin(devices, eq(devices.id, auditEvents.deviceId))
     .where(where)
-    .orderBy(desc(auditEvents.at), desc(auditEvents.id))
+    .orderBy(...(a ? [asc(auditEvents.at), asc(auditEvents.id)] : [desc(auditEvents.at), desc(auditEvents.id)]))
     .limit(opts.limit);
+  return a ? rows.reverse() : rows;
 }
 
 export type AuditEntry = Awaited<ReturnType<typeof searchAudit>>[number];

@@ -109,7 +109,7 @@ describe('searchSubscribers', async () => {
     expect(await names('Lovlase')).toEqual([]);
   });
 
-  it('ranks a start before an end and before a typo', async () => {
+  it('ranks a start before an end, and looks for a typo only when nothing starts so', async () => {
     await provisionDevice(db, {
       ...base,
       devId: 'IMEI:353918052731247',
@@ -130,6 +130,8 @@ describe('searchSubscribers', async () => {
       msisdn: '447700900791',
     });
     expect(await names('babbage')).toEqual(['Bob Babbage', 'Babbagex Smith']);
+    expect(await names('babbagey')).toEqual(['Babbagex Smith', 'Bob Babbage']); // each one letter away
+    expect(await names('lovelace')).toEqual(['Ada Lovelace']); // not "lovelace"'s neighbours too
   });
 
   it('is harmless with hostile or huge input', async () => {

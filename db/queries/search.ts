@@ -172,16 +172,16 @@ export async function searchSubscribers(db: Db, query: string, limit = 20): Prom
       if (!had || rank < had.rank) best.set(row.subscriberId, { rank, term: row.term });
     }
   }
-  // Not enough found by the starts: names one typo away, ranked after every start.
-  if (best.size < limit) {
+  // Nothing starts so: names one typo away ("lovelase" finds Lovelace). Only then, so a name
+  // that is found is not followed by every name a letter away from it.
+  if (!best.size) {
     const typos = typoTerms(query).filter((t) => !t.includes('\u0000'));
     for (let i = 0; i < typos.length; i += TYPO_TERMS_PER_STATEMENT) {
       const found = await rows<{ term: string; subscriberId: string }>(
         db,
         sql`select term, subscriber_id as "subscriberId" from search_terms where term in (${list(typos.slice(i, i + TYPO_TERMS_PER_STATEMENT))}) limit ${limit * 3}`,
       );
-      for (const row of found)
-        if (!best.has(row.subscriberId)) best.set(row.subscriberId, { rank: 1000, term: row.term });
+      for (const row of found) if (!best.has(row.subscriberId)) best.set(row.subscriberId, { rank: 0, term: row.term });
     }
   }
   if (!best.size) return [];

@@ -5,6 +5,7 @@
  * a changed item's fields side by side. Pages lay these out; nothing here renders.
  */
 import type { Db } from '@/db/client';
+import { auditPersonalRead, type Reader } from '../audit/reads';
 import type { DeviceRow } from '@/db/queries/devices';
 import { listDsAccounts } from '@/db/queries/ds-accounts';
 import {
@@ -340,19 +341,26 @@ const byName = (a: DsManifestEntry, b: DsManifestEntry) =>
 
 /**
  * One page of a DS backup's items of one store, by name, narrowed to names containing `q`.
- * Only the page's items are read from the store.
+ * Only the page's items are read from the store. A subscriber's contacts and calendar are
+ * personal data: an agent's or admin's reading (`reader`) is recorded as `ds.viewed`.
  */
 export async function dsSnapshotPageData(
   db: Db,
   blobs: BlobStore,
   device: Pick<DeviceRow, 'id'>,
   snapshotId: string,
-  q: { store?: string; page?: number; q?: string } = {},
+  q: { store?: string; page?: number; q?: string; reader?: Reader } = {},
 ) {
   const row = await dsSnapshotOf(db, device, snapshotId);
   const { entries } = await readDsManifest(db, blobs, row.id);
   const store: DsStoreName = q.store === 'calendar' ? 'calendar' : 'contacts';
   const needle = q.q?.trim().toLowerCase() ?? '';
+  if (q.reader)
+    await auditPersonalRead(db, q.reader, {
+      action: 'ds.viewed',
+      deviceId: device.id,
+      details: { snapshotId: row.id, store, ...(needle ? { search: needle } : {}) },
+    });
   const matching = entries
     .filter((e) => e.store === store && (!needle || e.summary.toLowerCase().includes(needle)))
     .sort(byName);

@@ -11,7 +11,8 @@ import {
   tdClass,
   thClass,
 } from '@/components/ui';
-import { auditPage, auditQueryOf, type AuditQuery } from '@/lib/audit/views';
+import { auditDetailLines, auditFilterProblem, auditPage, auditQueryOf, type AuditQuery } from '@/lib/audit/views';
+import { ErrorNote } from '@/components/ui';
 import { getContext } from '@/lib/core/context';
 import { formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
@@ -30,9 +31,10 @@ export default async function AuditPage({
 }) {
   await requireViewer(['agent', 'admin']);
   const q = auditQueryOf(await searchParams);
-  const { before, ...filters } = q;
+  const { before, after, ...filters } = q;
   const { db } = getContext();
-  const { rows, next } = await auditPage(db, q);
+  const problem = auditFilterProblem(q);
+  const { rows, next, prev } = problem ? { rows: [] } : await auditPage(db, q);
   const filtered = Object.keys(filters).length > 0;
   return (
     <div className="space-y-6">
@@ -48,7 +50,7 @@ export default async function AuditPage({
       <Card>
         <form
           method="get"
-          className="grid grid-cols-1 gap-3 sm:grid-cols-4 sm:items-end"
+          className="grid grid-cols-1 gap-3 sm:grid-cols-2 sm:items-end lg:grid-cols-3"
           role="search"
           aria-label="Filter the audit log"
         >
@@ -72,7 +74,7 @@ export default async function AuditPage({
               id="audit-actor"
               name="actor"
               defaultValue={q.actor ?? ''}
-              placeholder="ada@example.com or handset:*"
+              placeholder="ada@example.com, ada*, *lovelace"
               className={inputClass}
               aria-describedby="audit-star"
             />
@@ -85,10 +87,22 @@ export default async function AuditPage({
               id="audit-action"
               name="action"
               defaultValue={q.action ?? ''}
-              placeholder="policy.updated or consent.*"
+              placeholder="policy.updated, consent.*, *viewed"
               className={inputClass}
               aria-describedby="audit-star"
             />
+          </div>
+          <div>
+            <label htmlFor="audit-from" className="block text-sm font-medium">
+              From (UTC day)
+            </label>
+            <input id="audit-from" name="from" type="date" defaultValue={q.from ?? ''} className={inputClass} />
+          </div>
+          <div>
+            <label htmlFor="audit-to" className="block text-sm font-medium">
+              To (UTC day, included)
+            </label>
+            <input id="audit-to" name="to" type="date" defaultValue={q.to ?? ''} className={inputClass} />
           </div>
           <div className="flex gap-2">
             <button type="submit" className={buttonClass('primary')}>
@@ -96,10 +110,16 @@ export default async function AuditPage({
             </button>
             {filtered ? <ButtonLink href="/audit">Clear</ButtonLink> : null}
           </div>
-          <p id="audit-star" className="text-xs text-slate-500 sm:col-span-4">
-            Exact matches; end a person or action with * for everything that starts with it.
+          <p id="audit-star" className="text-xs text-slate-600 sm:col-span-2 lg:col-span-3">
+            A person or action is matched exactly. End it with * for everything that starts with it (consent.*), start
+            it with * for everything that holds it, in any case (*lovelace).
           </p>
         </form>
+        {problem ? (
+          <div className="mt-3">
+            <ErrorNote>{problem}</ErrorNote>
+          </div>
+        ) : null}
       </Card>
       <Card>
         {rows.length === 0 ? (
@@ -147,15 +167,16 @@ export default async function AuditPage({
                     )}
                   </td>
                   <td className={tdClass}>
-                    <AuditDetails json={e.details} />
+                    <AuditDetails lines={auditDetailLines(e.details)} />
                   </td>
                 </tr>
               ))}
             </tbody>
           </Table>
         )}
-        <nav aria-label="Audit log pages" className="mt-3 flex gap-2">
-          {before ? <ButtonLink href={href('/audit', filters)}>Newest</ButtonLink> : null}
+        <nav aria-label="Audit log pages" className="mt-3 flex flex-wrap gap-2">
+          {before || after ? <ButtonLink href={href('/audit', filters)}>Newest</ButtonLink> : null}
+          {prev ? <ButtonLink href={href('/audit', { ...filters, after: prev })}>Newer</ButtonLink> : null}
           {next ? <ButtonLink href={href('/audit', { ...filters, before: next })}>Older</ButtonLink> : null}
         </nav>
       </Card>

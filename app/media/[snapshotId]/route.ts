@@ -1,5 +1,6 @@
 import { getContext } from '@/lib/core/context';
-import { readNode, SnapshotError } from '@/lib/backup/read';
+import { SnapshotError } from '@/lib/backup/read';
+import { readSnapshotMedia } from '@/lib/backup/browse';
 import { AccessDenied, snapshotFor } from '@/lib/server/access';
 import { getViewer } from '@/lib/server/session';
 import { mediaHeaders } from '@/lib/backup/snapshot-views';
@@ -19,6 +20,7 @@ function notFound(): Response {
  * so this checks the viewer and the tenant rule itself: a snapshot the viewer may not
  * see is as absent as one that does not exist. Allow-listed images and audio are served
  * under their type; anything else as a download (lib/backup/snapshot-views.ts mediaHeaders).
+ * An agent's or admin's read is recorded in the audit log (lib/backup/browse.ts).
  */
 export async function GET(req: Request, { params }: { params: Promise<{ snapshotId: string }> }): Promise<Response> {
   const viewer = await getViewer();
@@ -29,8 +31,8 @@ export async function GET(req: Request, { params }: { params: Promise<{ snapshot
   if (!path || path.length > 1024 || !path.startsWith('./')) return notFound();
   const { db, blobs } = getContext();
   try {
-    await snapshotFor(db, viewer, snapshotId);
-    const { entry, bytes } = await readNode(db, blobs, snapshotId, path);
+    const { device } = await snapshotFor(db, viewer, snapshotId);
+    const { entry, bytes } = await readSnapshotMedia(db, blobs, viewer, device.id, snapshotId, path);
     if (entry.format === 'node') return notFound();
     return new Response(bytes as Uint8Array<ArrayBuffer>, { headers: mediaHeaders(entry, bytes.byteLength) });
   } catch (err) {

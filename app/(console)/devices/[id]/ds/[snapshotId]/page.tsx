@@ -33,6 +33,7 @@ export default async function DsSnapshotPage({
       store: one(q.store),
       page: Number(one(q.page) ?? 1) || 1,
       q: one(q.q),
+      reader: viewer,
     });
   } catch (err) {
     if (err instanceof DsNotFound) notFound();

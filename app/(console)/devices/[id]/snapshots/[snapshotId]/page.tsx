@@ -2,20 +2,31 @@ import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
 import { notFound } from 'next/navigation';
 import { getContext } from '@/lib/core/context';
-import { snapshotPageData } from '@/lib/devices/page';
+import { snapshotBrowser } from '@/lib/backup/browse';
 import { formatBytes, formatTime } from '@/lib/core/format';
 import { requireViewer } from '@/lib/server/action';
 import { forPage, snapshotFor } from '@/lib/server/access';
-import { SnapshotTree } from '@/components/snapshot-tree';
+import { SnapshotBrowser } from '@/components/snapshot-browser';
 import { ButtonLink, Card, ErrorNote, Facts, PageHeader, StatusBadge } from '@/components/ui';
 
 export const metadata: Metadata = { title: 'Backup · Rewind' };
 export const dynamic = 'force-dynamic';
 
-/** One backup of a handset: its nodes by category, their values, and previews of pictures and sounds. */
-export default async function SnapshotPage({ params }: { params: Promise<{ id: string; snapshotId: string }> }) {
+/**
+ * One backup of a handset: applications, firmware, settings, certificates and a gallery of its
+ * pictures and sounds; a search through it (`?q=`); the raw tree behind a toggle. Opening it is
+ * recorded in the audit log (the view function does it).
+ */
+export default async function SnapshotPage({
+  params,
+  searchParams,
+}: {
+  params: Promise<{ id: string; snapshotId: string }>;
+  searchParams: Promise<{ q?: string | string[] }>;
+}) {
   const viewer = await requireViewer(['agent', 'admin']);
   const { id, snapshotId } = await params;
+  const rawQ = (await searchParams).q;
   const { db, blobs } = getContext();
   const { snapshot, device } = await forPage(() => snapshotFor(db, viewer, snapshotId));
   // The URL names the handset too: a snapshot of another handset is not found under this one.
@@ -39,7 +50,9 @@ export default async function SnapshotPage({ params }: { params: Promise<{ id: s
     ],
   ];
 
-  const d = await snapshotPageData(db, blobs, device, snapshot);
+  const d = await snapshotBrowser(db, blobs, viewer, device, snapshot, {
+    q: typeof rawQ === 'string' ? rawQ : undefined,
+  });
 
   return (
     <div className="space-y-6">
@@ -65,7 +78,7 @@ export default async function SnapshotPage({ params }: { params: Promise<{ id: s
       <Card title="About this backup">
         <Facts items={facts} />
       </Card>
-      {d.browsable ? <SnapshotTree snapshotId={snapshot.id} groups={d.groups} /> : <ErrorNote>{d.problem}</ErrorNote>}
+      {d.browsable ? <SnapshotBrowser snapshotId={snapshot.id} view={d} /> : <ErrorNote>{d.problem}</ErrorNote>}
     </div>
   );
 }

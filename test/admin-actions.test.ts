@@ -152,7 +152,10 @@ describe('admin actions', () => {
     signedIn.viewer = admin();
     const r = await createTokenAction(null, { name: 'billing', role: 'agent' });
     if (!r.ok) throw new Error(r.error);
-    expect((await authenticateBearer(t.ctx.db, `Bearer ${r.data.token}`))?.name).toBe('billing');
+    expect(await authenticateBearer(t.ctx.db, `Bearer ${r.data.token}`)).toMatchObject({
+      name: 'billing',
+      scope: 'full',
+    });
     const row = (await listTokens(t.ctx.db)).find((x) => x.name === 'billing')!;
     expect(row).not.toHaveProperty('tokenHash');
     expect(await revokeTokenAction(null, { id: row.id })).toMatchObject({ ok: true });

@@ -6,11 +6,11 @@ import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
 import { getJob, jobsForDevice } from '@/db/queries/jobs';
 import { listLocalBackups } from '@/db/queries/local-backups';
-import { getSnapshot, listSnapshots, type SnapshotRow } from '@/db/queries/snapshots';
+import { getSnapshot, listSnapshots } from '@/db/queries/snapshots';
 import { getSubscriber } from '@/db/queries/subscribers';
 import type { BlobStore } from '../backup/blob-store';
 import { policyFor } from '../backup/policy';
-import { diffSnapshots, readManifest, SnapshotError } from '../backup/read';
+import { diffSnapshots, SnapshotError } from '../backup/read';
 import {
   choosePair,
   coverage,
@@ -23,7 +23,7 @@ import {
 } from './views';
 import { formatBytes, formatTime } from '../core/format';
 import { dsSectionData } from '../ds/views';
-import { diffEntries, diffGroups, groupByCategory, readTexts } from '../backup/snapshot-views';
+import { diffEntries, diffGroups, readTexts } from '../backup/snapshot-views';
 import { publicSnapshot } from '../backup/views';
 
 /** Attempts the chart shows (the newest); older ones stay reachable through the API and the CLI. */
@@ -107,33 +107,4 @@ export async function diffPageData(
       error: 'The contents of one of these backups are missing from the store, so they cannot be compared.',
     } as const;
   }
-}
-
-/**
- * One backup's page: its nodes by category with their values (and the complete backup
- * before it, to diff with), or why it cannot be browsed.
- */
-export async function snapshotPageData(
-  db: Db,
-  blobs: BlobStore,
-  device: Pick<DeviceRow, 'id'>,
-  snapshot: Pick<SnapshotRow, 'id' | 'status' | 'error'>,
-) {
-  let manifest: Awaited<ReturnType<typeof readManifest>>;
-  try {
-    manifest = await readManifest(db, blobs, snapshot.id);
-  } catch (err) {
-    if (!(err instanceof SnapshotError)) throw err;
-    const problem =
-      err.code === 'not-complete'
-        ? `This backup is ${snapshot.status}${snapshot.error ? ` (${snapshot.error})` : ''}: only complete backups can be browsed or restored.`
-        : 'The contents of this backup are missing from the store. Run `rewind verify` to check the others.';
-    return { browsable: false as const, problem, groups: [] };
-  }
-  const previous = previousComplete(await listSnapshots(db, device.id)).get(snapshot.id);
-  return {
-    browsable: true as const,
-    previous,
-    groups: groupByCategory(manifest.entries, await readTexts(blobs, manifest.entries)),
-  };
 }

@@ -21,6 +21,7 @@ import { startTestServer, type TestServer } from '@/test/support/test-server';
 import { dispatchWakes } from '@/lib/jobs/wake-dispatcher';
 import { isValueStep, type RestorePlan } from '@/lib/restore/plan';
 import { createApiToken } from '@/lib/auth/tokens';
+import { resetAuthGates } from '@/lib/auth/limits';
 
 import * as planRoute from '@/app/api/v1/restores/plan/route';
 import * as storedPlanRoute from '@/app/api/v1/plans/[id]/route';
@@ -166,6 +167,9 @@ describe('authentication and roles', () => {
     ['POST /catalog/apps', appsRoute.POST, 'POST', {}],
   ];
   it.each(handlers)('%s: 401 without a token, and with a bad one', async (_name, handler, method, params) => {
+    // One bad token repeated from one address is refused (429) after a few tries: each
+    // handler starts with fresh counts, so every one of them shows its own 401.
+    resetAuthGates();
     const none = await call(handler, method, { token: null, params });
     expect(none.status).toBe(401);
     expect(err(none.body).code).toBe('unauthorized');

@@ -70,6 +70,15 @@ function itemDetail(i: {
   return i.code ? `status ${i.code}` : '';
 }
 
+/** An item as a subscriber names it: "Ringtones: Marimba", "An app", "The firmware". */
+function plainItem(i: { kind: string; path: string }): string {
+  if (i.kind === 'firmware') return 'The firmware';
+  const parts = i.path.split('/').filter((p) => p && p !== '.');
+  const name = parts.at(-1) ?? '';
+  if (i.kind === 'app') return `The app ${name}`;
+  return parts.length > 1 ? `${parts.at(-2)}: ${name}` : name;
+}
+
 const KIND_WORDS: Record<string, string> = {
   backup: 'Backup',
   restore: 'Restore',
@@ -94,6 +103,9 @@ export function JobLive({
   const q = useLiveJob(initial);
   const live = q.data;
   const job = live.job;
+  // The portal's pages live under /portal: a subscriber reads the job in plain words, without
+  // node paths, alert codes, Package #0 or the folders a restore makes first.
+  const plain = deviceHref.startsWith('/portal/');
   const qc = useQueryClient();
   const toast = useToast();
   const [retrying, setRetrying] = useState(false);
@@ -159,12 +171,12 @@ export function JobLive({
               ['Queued', formatTime(job.createdAt)],
               ['Last change', formatTime(job.updatedAt)],
               ['Attempts', String(job.attempts)],
-              ...(live.wakes ? [['Package #0', live.wakes] as [string, string]] : []),
+              ...(live.wakes && !plain ? [['Package #0', live.wakes] as [string, string]] : []),
               ...(live.consent ? [['Consent', live.consent] as [string, string]] : []),
               ...(live.backup
                 ? [
                     [
-                      'Nodes fetched',
+                      plain ? 'Items backed up' : 'Nodes fetched',
                       `${live.backup.nodes}${live.backup.expectedNodes ? ` (last backup had ${live.backup.expectedNodes})` : ''}`,
                     ] as [string, string],
                     ['New content stored', formatBytes(live.backup.newBytes)] as [string, string],
@@ -204,7 +216,8 @@ export function JobLive({
               <li key={c.id} className="flex flex-wrap items-baseline gap-2">
                 <StatusBadge status={c.answer} />
                 <span className="text-slate-600">
-                  {formatTime(c.at)} · alert {c.code}
+                  {formatTime(c.at)}
+                  {plain ? '' : ` · alert ${c.code}`}
                   {c.cost ? ` · ${c.cost}` : ''}
                 </span>
                 <span className="w-full text-slate-700">“{c.prompt}”</span>
@@ -214,7 +227,20 @@ export function JobLive({
         </Card>
       ) : null}
 
-      {items ? (
+      {items && plain ? (
+        <Card title={`What is put back (${items.filter((i) => !folders.has(i.path)).length})`}>
+          <ul className="divide-y divide-slate-100 text-sm" aria-label="Each thing put back and how it went">
+            {items
+              .filter((i) => !folders.has(i.path))
+              .map((i) => (
+                <li key={i.seq} className="flex flex-wrap items-center justify-between gap-2 py-1.5">
+                  <span className="min-w-0 break-words">{plainItem(i)}</span>
+                  <StatusBadge status={i.status} />
+                </li>
+              ))}
+          </ul>
+        </Card>
+      ) : items ? (
         <Card title={`Items (${items.length})`}>
           <Table caption="Each item of the restore and its outcome">
             <thead>

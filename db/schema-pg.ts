@@ -128,4 +128,8 @@ export const {
   blobKeys,
   leases,
   deployment,
+  alertRules,
+  alerts,
+  webhooks,
+  webhookDeliveries,
 } = derived;

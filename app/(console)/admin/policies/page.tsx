@@ -174,12 +174,8 @@ export default async function PoliciesPage({
                     .join('; ') || (p.isDefault ? 'everything else' : '-')}
                 </td>
                 <td className={tdClass}>
-                  <Link
-                    href={`/admin/policies?edit=${p.id}`}
-                    className="text-sky-700 hover:underline"
-                    aria-label={`Edit ${p.name}`}
-                  >
-                    Edit
+                  <Link href={`/admin/policies?edit=${p.id}`} className="text-sky-700 hover:underline">
+                    Edit<span className="sr-only"> {p.name}</span>
                   </Link>
                 </td>
               </tr>

@@ -12,6 +12,7 @@ import { openAppContext, setContext } from '../lib/core/context';
 import { log } from '../lib/core/log';
 import { startWakeDispatcher } from '../lib/jobs/wake-dispatcher';
 import { startScheduler } from '../lib/backup/scheduler';
+import { startAlerting } from '../lib/alerts/worker';
 import { startHeartbeat } from '../lib/gateway/heartbeat';
 import { countUsers } from '../db/queries/users';
 
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
   // Package #0 for queued jobs (whoever queued them), and the policies' periodic backups.
   const stopWakes = startWakeDispatcher(ctx);
   const stopScheduler = startScheduler(ctx);
+  // Alert rules and webhook deliveries (lib/alerts/worker.ts).
+  const stopAlerting = startAlerting(ctx);
   if (!protocolOnly) console.log(`Rewind console: ${server.url}`);
   console.log(`DM endpoint:    ${server.url}/dm`);
   console.log(`Data directory: ${e.dataDir}`);
@@ -74,6 +77,7 @@ async function main(): Promise<void> {
       // Awaited: stopping the scheduler gives its lease back to the database.
       stopWakes();
       await stopScheduler();
+      await stopAlerting();
       await server.close();
       await heartbeat.stop();
     } catch (err) {

@@ -38,6 +38,7 @@ import { BlobStoreError } from '../backup/blob-store';
 import { log } from '../core/log';
 import { STOPPED_ANSWERING } from '../devices/history-words';
 import { noteFirmware } from '@/db/queries/firmware-runs';
+import { noteJobEnds } from '../alerts/evaluate';
 
 const INVENTORY = 'inventory';
 const INVENTORY_PATHS = [
@@ -159,7 +160,20 @@ export async function handleSessionEvents(
     work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
   }
   if (ended) await endOfSession(ctx, sessionRowId, now);
+  await noteAlerts(ctx, device.id, now);
   return work;
+}
+
+/**
+ * Jobs this message ended go to the alert rules and webhooks now; a failure there is logged
+ * and never fails the session (the periodic pass looks at the same job ends again).
+ */
+async function noteAlerts(ctx: AppContext, deviceId: string, since: number): Promise<void> {
+  try {
+    await noteJobEnds(ctx.db, deviceId, since);
+  } catch (err) {
+    log.error({ err, deviceId }, 'alert rules on job end failed');
+  }
 }
 
 /**

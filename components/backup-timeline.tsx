@@ -8,6 +8,7 @@ import { TimeChart } from './charts';
 import type { TimelinePoint } from '@/lib/devices/views';
 import { formatBytes, formatTime } from '@/lib/core/format';
 import type { PublicSnapshot } from '@/lib/backup/views';
+import { airBytes, airtimeText } from '@/lib/backup/airtime';
 import { EmptyState, StatusBadge, Table, buttonClass, inputClass, tdClass, thClass } from './ui';
 
 export function BackupTimeline({ points, tones }: { points: TimelinePoint[]; tones: Record<string, string> }) {
@@ -85,6 +86,9 @@ export function SnapshotList({
           <th scope="col" className={`${thClass} text-right`}>
             New content
           </th>
+          <th scope="col" className={`${thClass} text-right`}>
+            Over the air
+          </th>
           <th scope="col" className={thClass}>
             Links
           </th>
@@ -105,6 +109,13 @@ export function SnapshotList({
               <td className={`${tdClass} text-right tabular-nums`}>{s.entries}</td>
               <td className={`${tdClass} text-right tabular-nums`}>{formatBytes(s.bytes)}</td>
               <td className={`${tdClass} text-right tabular-nums`}>{formatBytes(s.newBytes)}</td>
+              <td className={`${tdClass} text-right tabular-nums`} title={airtimeText(s.air)}>
+                {s.air ? `${formatBytes(airBytes(s.air))} · ${s.air.roundTrips} trips` : '-'}
+                {s.changeDetection === 'digest' ? <p className="text-xs text-slate-600">only what changed</p> : null}
+                {s.digestDefect ? (
+                  <p className="max-w-xs text-xs text-red-700">digest defect: {s.digestDefect}</p>
+                ) : null}
+              </td>
               <td className={tdClass}>
                 {s.status === 'complete' ? (
                   <span className="flex flex-wrap gap-x-3 gap-y-1">

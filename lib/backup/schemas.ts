@@ -105,6 +105,24 @@ export const snapshotSchema = z.object({
   error: z.string().nullable(),
   startedAt: z.int(),
   completedAt: z.int().nullable(),
+  changeDetection: z
+    .enum(['full', 'digest', 'verify'])
+    .nullable()
+    .describe(
+      "how it found what changed: full (fetched everything), digest (the B&R MO's digests: only what changed travelled), verify (a full walk checking the digests)",
+    ),
+  air: z
+    .object({
+      bytesUp: z.int().describe('bytes the handset sent in the session'),
+      bytesDown: z.int().describe('bytes the server sent'),
+      roundTrips: z.int().describe('DM messages the handset sent, each answered'),
+    })
+    .nullable()
+    .describe('what its DM session cost over the air; null for a local backup'),
+  digestDefect: z
+    .string()
+    .nullable()
+    .describe("a verification walk found the handset's digests wrong (the full result was kept)"),
 });
 
 export const manifestEntrySchema = z.object({

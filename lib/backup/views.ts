@@ -9,6 +9,7 @@ import type { SnapshotRow } from '@/db/queries/snapshots';
 import { readProgress } from './engine';
 import { GENERIC_PROFILE, ownPaths, profileFor } from './profiles';
 import { wakeView } from '../jobs/wakes';
+import { airtime } from './airtime';
 
 /** A JSON column's value; text that is not JSON as it is. */
 export function json(s: string | null): unknown {
@@ -36,6 +37,21 @@ export function publicSnapshot(s: SnapshotRow) {
     error: s.error,
     startedAt: s.startedAt,
     completedAt: s.completedAt,
+    changeDetection: s.changeDetection,
+    air: airtime(s),
+    digestDefect: s.digestDefect,
+  };
+}
+
+/** How a model's backups find what changed, and what verification walks caught its handsets at (the models page). */
+export async function modelChangeDetection(db: Db, manufacturer: string, model: string) {
+  const m = await findModel(db, manufacturer, model);
+  return {
+    detection: m?.changeDetection ?? null,
+    learnedAt: m?.changeDetectionAt ?? null,
+    digestDefects: m?.digestDefects ?? 0,
+    lastDigestDefect: m?.lastDigestDefect ?? null,
+    lastDigestDefectAt: m?.lastDigestDefectAt ?? null,
   };
 }
 

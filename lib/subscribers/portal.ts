@@ -6,7 +6,11 @@ import type { Db } from '@/db/client';
 import { jobsForDevice } from '@/db/queries/jobs';
 import { isSafetyBackup } from '../jobs/kinds';
 import { lastCompleteSnapshot, listSnapshots } from '@/db/queries/snapshots';
-import { formatAge } from '../core/format';
+import { airBytes, airtime, airUsedText } from '../backup/airtime';
+import { parseNetwork } from '../backup/policy';
+import { getDevice } from '@/db/queries/devices';
+import { DEFAULT_RATES, quote, type Rates } from '../restore/cost';
+import { formatAge, formatBytes } from '../core/format';
 import { devicesOfViewer } from '@/db/queries/users';
 import { listConsents } from '@/db/queries/restore';
 import { handsetName } from './erasure';
@@ -19,15 +23,28 @@ export async function pendingBackupId(db: Db, deviceId: string): Promise<string 
   return j?.id ?? null;
 }
 
-export async function portalDevices(db: Db, viewer: { subscriberId: string | null }, now = Date.now()) {
+export async function portalDevices(
+  db: Db,
+  viewer: { subscriberId: string | null },
+  now = Date.now(),
+  rates: Rates = DEFAULT_RATES,
+) {
   const out = [];
   for (const d of await devicesOfViewer(db, viewer)) {
-    const last = (await lastCompleteSnapshot(db, d.id))?.completedAt ?? null;
+    const snap = await lastCompleteSnapshot(db, d.id);
+    const last = snap?.completedAt ?? null;
+    // The next backup costs about what the last one did over the air (an unchanged handset
+    // whose model reports digests: a few KB); quoted on the network the handset is on now.
+    const air = snap ? airtime(snap) : null;
+    const cost = air
+      ? quote(airBytes(air), parseNetwork((await getDevice(db, d.id))?.networkState ?? null), rates)
+      : undefined;
     out.push({
       ...d,
       name: handsetName(d),
       lastSeen: d.lastSeenAt ? formatAge(d.lastSeenAt, now) : 'not seen yet',
       lastBackup: last ? formatAge(last, now) : 'none yet',
+      backupCost: air && cost ? `about ${formatBytes(airBytes(air))}: ${cost.text}` : 'not known yet',
       pendingBackupId: await pendingBackupId(db, d.id),
     });
   }
@@ -41,6 +58,8 @@ export async function portalHistory(db: Db, deviceId: string, now = Date.now()) 
       ...s,
       takenAt: s.completedAt ?? s.startedAt,
       age: formatAge(s.completedAt ?? s.startedAt, now),
+      // What the subscriber's plan paid for it (the seeds ask that charges are never a surprise).
+      used: airUsedText(airtime(s)),
     })),
     jobs: (await jobsForDevice(db, deviceId, undefined, 10)).map((j) => ({
       id: j.id,

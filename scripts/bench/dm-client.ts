@@ -24,6 +24,10 @@ export interface FleetCommand {
   seed: number;
   concurrency: number;
   encoding: 'xml' | 'wbxml' | 'mixed';
+  /** Catalog models to draw from (all when absent). */
+  models?: string[];
+  /** Media size (1 = a real handset's; the DM bench's default is 0.01). */
+  mediaScale?: number;
 }
 
 export interface ReplayCommand {
@@ -98,7 +102,8 @@ async function fleet(c: FleetCommand): Promise<void> {
     encoding: c.encoding,
     auth: 'md5',
     concurrency: c.concurrency,
-    mediaScale: 0.01,
+    mediaScale: c.mediaScale ?? 0.01,
+    ...(c.models ? { models: c.models } : {}),
     once: true,
     register: (ids) =>
       new Promise<void>((resolve) => {

@@ -13,7 +13,12 @@ export const dynamic = 'force-dynamic';
 /** The subscriber's own handsets, each with its last backup and "Back up now". */
 export default async function PortalPage() {
   const viewer = await requireViewer(['subscriber']);
-  const mine = await portalDevices(getContext().db, viewer);
+  const { db, env } = getContext();
+  const mine = await portalDevices(db, viewer, undefined, {
+    homePerMb: env.COST_PER_MB_HOME,
+    roamingPerMb: env.COST_PER_MB_ROAMING,
+    currency: env.COST_CURRENCY,
+  });
   return (
     <div>
       <PageHeader
@@ -49,6 +54,7 @@ export default async function PortalPage() {
                     ['Firmware', d.firmware ?? 'not reported yet'],
                     ['Last seen', d.lastSeen],
                     ['Last backup', d.lastBackup],
+                    ['A backup costs', d.backupCost],
                   ]}
                 />
                 <div className="mt-3 flex flex-wrap items-start gap-3">

@@ -4,7 +4,8 @@ import { Card, EmptyState, PageHeader, Table, tdClass, thClass } from '@/compone
 import { getContext } from '@/lib/core/context';
 import { CATEGORIES } from '@/lib/omadm/mo/backup-restore';
 import { requireViewer } from '@/lib/server/action';
-import { modelProfiles } from '@/lib/backup/views';
+import { modelChangeDetection, modelProfiles } from '@/lib/backup/views';
+import { formatTime } from '@/lib/core/format';
 import { addModelAction, saveProfileAction } from './actions';
 
 export const dynamic = 'force-dynamic';
@@ -17,6 +18,7 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
   const q = await searchParams;
   const models = await modelProfiles(db);
   const selected = models.find((m) => key(m.manufacturer, m.model) === q.model) ?? models[0];
+  const changes = selected ? await modelChangeDetection(db, selected.manufacturer, selected.model) : undefined;
   return (
     <div className="space-y-6">
       <PageHeader
@@ -100,6 +102,26 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
                 ))}
               </tbody>
             </Table>
+            {changes ? (
+              <div className="mt-4">
+                <h3 className="mb-2 text-sm font-medium">How its backups find what changed</h3>
+                <p className="text-sm">
+                  {changes.detection === 'digest'
+                    ? "The B&R MO's digests: a backup moves only what changed."
+                    : changes.detection === 'none'
+                      ? 'No digests: every backup fetches the whole selection (asked again after 30 days).'
+                      : 'Not known yet: learned at the second backup of one of its handsets.'}
+                  {changes.learnedAt ? (
+                    <span className="text-slate-600"> Learned {formatTime(changes.learnedAt)}.</span>
+                  ) : null}
+                </p>
+                <p className={`mt-1 text-sm ${changes.digestDefects ? 'text-red-700' : 'text-slate-600'}`}>
+                  {changes.digestDefects
+                    ? `Digest defects found by verification walks: ${changes.digestDefects} (last ${formatTime(changes.lastDigestDefectAt)}: ${changes.lastDigestDefect}).`
+                    : 'No digest defect found by verification walks.'}
+                </p>
+              </div>
+            ) : null}
             <h3 className="mb-2 mt-4 text-sm font-medium">The model&apos;s own paths</h3>
             <AdminForm
               key={key(selected.manufacturer, selected.model)}

@@ -64,6 +64,7 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
                 <th className={thClass}>Taken</th>
                 <th className={thClass}>Why</th>
                 <th className={thClass}>Size</th>
+                <th className={thClass}>Data used</th>
                 <th className={thClass}>Status</th>
                 <th className={thClass}>
                   <span className="sr-only">Restore</span>
@@ -78,6 +79,7 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
                   </td>
                   <td className={tdClass}>{TRIGGER_WORDS[s.trigger] ?? s.trigger}</td>
                   <td className={tdClass}>{formatBytes(s.bytes)}</td>
+                  <td className={tdClass}>{s.used}</td>
                   <td className={tdClass}>
                     <StatusBadge status={s.status} />
                   </td>

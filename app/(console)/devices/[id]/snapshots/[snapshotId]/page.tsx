@@ -4,6 +4,7 @@ import { notFound } from 'next/navigation';
 import { getContext } from '@/lib/core/context';
 import { snapshotBrowser } from '@/lib/backup/browse';
 import { formatBytes, formatTime } from '@/lib/core/format';
+import { airtime, airtimeText, changeDetectionText } from '@/lib/backup/airtime';
 import { requireViewer } from '@/lib/server/action';
 import { forPage, snapshotFor } from '@/lib/server/access';
 import { SnapshotBrowser } from '@/components/snapshot-browser';
@@ -42,6 +43,9 @@ export default async function SnapshotPage({
     ['Nodes', String(snapshot.entries)],
     ['Size', formatBytes(snapshot.bytes)],
     ['New content', formatBytes(snapshot.newBytes)],
+    ['Over the air', airtimeText(airtime(snapshot))],
+    ['What travelled', changeDetectionText(snapshot.changeDetection)],
+    ...(snapshot.digestDefect ? [['Digest defect', snapshot.digestDefect] as [string, ReactNode]] : []),
     [
       'Root hash',
       <span key="h" className="font-mono text-xs">

@@ -91,13 +91,29 @@ describe('valueData', () => {
 
 describe('base64', () => {
   it('the host and the portable encoders agree, and decode gives the bytes back', async () => {
-    const { base64Encode, base64EncodePortable, base64Decode } = await import('./util/bytes');
+    const { base64Encode, base64EncodePortable, base64Decode, base64DecodePortable } = await import('./util/bytes');
     for (const n of [0, 1, 2, 3, 4095, 4096, 4097, 70_001]) {
       const b = new Uint8Array(n);
       for (let i = 0; i < n; i++) b[i] = (i * 2654435761) >>> 24;
       const s = base64Encode(b);
       expect(s).toBe(base64EncodePortable(b));
       expect(Array.from(base64Decode(s))).toEqual(Array.from(b));
+      expect(Array.from(base64DecodePortable(s))).toEqual(Array.from(b));
     }
+  });
+
+  it('the host decoder is handed only plain base64: a bad character in a long text still throws', async () => {
+    const { base64Encode, base64Decode, base64DecodePortable } = await import('./util/bytes');
+    const s = base64Encode(new Uint8Array(9000).fill(7));
+    expect(() => base64Decode(`${s.slice(0, 5000)}!${s.slice(5001)}`)).toThrow(/invalid base64 character at 5000/);
+    // A stray '=' ends the data, as it always did, whichever decoder runs.
+    const stray = `${s.slice(0, 5000)}=${s.slice(5001)}`;
+    expect(Array.from(base64Decode(stray))).toEqual(Array.from(base64DecodePortable(stray)));
+    for (const bad of ['-', '_', '*', '\u00e9'])
+      expect(() => base64Decode(`${s.slice(0, 5000)}${bad}${s.slice(5001)}`), bad).toThrow(
+        /invalid base64 character at 5000/,
+      );
+    // Whitespace (folded lines) goes the portable way and decodes the same.
+    expect(Array.from(base64Decode(s.replace(/(.{76})/g, '$1\r\n')))).toEqual(Array.from(base64Decode(s)));
   });
 });

@@ -1,6 +1,6 @@
 /** The backups the handset keeps itself (its storage or smart card), as it last reported them. */
 import type { LocalBackupView } from '@/lib/devices/views';
-import { formatAge, formatBytes, formatTime } from '@/lib/core/format';
+import { formatAge, formatBytes, formatTime, plural } from '@/lib/core/format';
 import { Badge, EmptyState, Table, tdClass, thClass } from './ui';
 
 export function DeviceLocalBackups({ rows, now }: { rows: LocalBackupView[]; now: number }) {
@@ -42,7 +42,7 @@ export function DeviceLocalBackups({ rows, now }: { rows: LocalBackupView[]; now
             <td className={tdClass}>{r.takenAt}</td>
             <td className={tdClass}>{r.categories.join(', ') || '-'}</td>
             <td className={`${tdClass} text-right tabular-nums`}>
-              {formatBytes(r.size)} · {r.entries} nodes
+              {formatBytes(r.size)} · {plural(r.entries, 'node')}
             </td>
             <td className={tdClass}>
               {r.goneAt !== null ? (

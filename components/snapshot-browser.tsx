@@ -5,13 +5,11 @@
  */
 import type { AppView, CertificateView, MediaItem, SettingGroup } from '@/lib/backup/browse';
 import type { CategoryGroup, EntryView } from '@/lib/backup/snapshot-views';
-import { formatBytes } from '@/lib/core/format';
+import { formatBytes, plural } from '@/lib/core/format';
 import { MediaPreview } from './media-preview';
 import { SnapshotTree } from './snapshot-tree';
 import { SnapshotValue } from './snapshot-value';
 import { Badge, Button, Card, EmptyState, Facts, Table, inputClass, tdClass, thClass } from './ui';
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function Apps({ apps }: { apps: AppView[] }) {
   if (!apps.length) return <EmptyState title="No applications in this backup" />;

@@ -1,5 +1,5 @@
 /** A snapshot's manifest by category, each a collapsible section of its nodes (indented by depth) and their values. */
-import { formatBytes } from '@/lib/core/format';
+import { formatBytes, plural } from '@/lib/core/format';
 import type { CategoryGroup } from '@/lib/backup/snapshot-views';
 import { SnapshotValue } from './snapshot-value';
 import { EmptyState, tdClass, thClass } from './ui';
@@ -20,7 +20,7 @@ export function SnapshotTree({ snapshotId, groups }: { snapshotId: string; group
           <summary className="cursor-pointer px-4 py-2 font-medium">
             <h2 className="inline text-base">{g.label}</h2>{' '}
             <span className="text-sm font-normal text-slate-600">
-              {g.entries.length} nodes · {formatBytes(g.bytes)}
+              {plural(g.entries.length, 'node')} · {formatBytes(g.bytes)}
             </span>
           </summary>
           <div className="overflow-x-auto border-t border-slate-100 px-2 pb-2">

@@ -1,3 +1,8 @@
+/** A count with its noun, singular for one: "1 node", "3 nodes", "2 replies" with `many`. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
+}
+
 /** How sizes, times and ages read everywhere: the console, the portal and the CLI. */
 
 export function formatBytes(n: number): string {

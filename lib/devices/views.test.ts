@@ -262,6 +262,15 @@ describe('timeline points', () => {
     expect(points[1]!.t).toBe(NOW - H);
     expect(points[2]!.label).toBe(`${NOW}: on-demand backup, 10 nodes, 3000 B`);
   });
+
+  it('keeps every backup of one day as its own point', () => {
+    const points = timelinePoints(
+      [0, 1, 2].map((i) => snap({ id: `d${i}`, completedAt: NOW + i * 60_000, entries: 1, bytes: 100 + i })),
+      fmt,
+    );
+    expect(points.map((p) => p.href)).toEqual(['d0', 'd1', 'd2'].map((id) => `/devices/dev-1/snapshots/${id}`));
+    expect(points[0]!.label).toMatch(/, 1 node, /);
+  });
 });
 
 describe('what changed since', () => {

@@ -10,7 +10,7 @@ import type { PolicyRow } from '@/db/queries/policies';
 import type { SnapshotRow } from '@/db/queries/snapshots';
 import { isSafetyBackup, jobTitle, type JobRequestOf } from '../jobs/kinds';
 import type { RestoreProgress } from '../restore/engine';
-import { formatTime } from '../core/format';
+import { formatTime, plural } from '../core/format';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
 import { json, jobProgress, type BackupProgressView } from '../backup/views';
 
@@ -216,7 +216,7 @@ export function timelinePoints(
         t,
         value: s.bytes,
         kind,
-        label: `${fmt.time(t)}: ${kind === s.trigger ? `${s.trigger} backup` : kind}, ${s.entries} nodes, ${fmt.bytes(s.bytes)}`,
+        label: `${fmt.time(t)}: ${kind === s.trigger ? `${s.trigger} backup` : kind}, ${plural(s.entries, 'node')}, ${fmt.bytes(s.bytes)}`,
         href: complete ? `/devices/${s.deviceId}/snapshots/${s.id}` : `/devices/${s.deviceId}#snapshot-${s.id}`,
       };
     })

@@ -79,13 +79,14 @@ export function DsBackups({
     <Table caption="Contacts and calendar backups">
       <thead>
         <tr>
+          {/* Below a tablet's width only when, contacts and events: a phone's screen never scrolls sideways. */}
           <th className={thClass}>When</th>
-          <th className={thClass}>Sync</th>
+          <th className={`${thClass} hidden sm:table-cell`}>Sync</th>
           <th className={thClass}>Contacts</th>
           <th className={thClass}>Events</th>
-          <th className={thClass}>Size</th>
-          <th className={thClass}>New content</th>
-          <th className={thClass}>Changes</th>
+          <th className={`${thClass} hidden sm:table-cell`}>Size</th>
+          <th className={`${thClass} hidden sm:table-cell`}>New content</th>
+          <th className={`${thClass} hidden sm:table-cell`}>Changes</th>
           {browse ? (
             <th className={thClass}>
               <span className="sr-only">Links</span>
@@ -99,12 +100,12 @@ export function DsBackups({
             <td className={`${tdClass} whitespace-nowrap`}>
               <When at={s.createdAt} now={now} />
             </td>
-            <td className={tdClass}>{s.syncType}</td>
+            <td className={`${tdClass} hidden sm:table-cell`}>{s.syncType}</td>
             <td className={tdClass}>{s.contacts}</td>
             <td className={tdClass}>{s.events}</td>
-            <td className={`${tdClass} whitespace-nowrap`}>{formatBytes(s.bytes)}</td>
-            <td className={`${tdClass} whitespace-nowrap`}>{formatBytes(s.newBytes)}</td>
-            <td className={`${tdClass} text-xs`}>
+            <td className={`${tdClass} hidden whitespace-nowrap sm:table-cell`}>{formatBytes(s.bytes)}</td>
+            <td className={`${tdClass} hidden whitespace-nowrap sm:table-cell`}>{formatBytes(s.newBytes)}</td>
+            <td className={`${tdClass} hidden text-xs sm:table-cell`}>
               <Changes s={s} />
             </td>
             {browse ? (

@@ -27,23 +27,32 @@ export default async function PortalConsentsPage() {
           <Table caption="Consent answers, newest first">
             <thead>
               <tr>
+                {/* On a phone's width the handset and the cost go under the time, so nothing scrolls sideways. */}
                 <th className={thClass}>When</th>
-                <th className={thClass}>Handset</th>
+                <th className={`${thClass} hidden sm:table-cell`}>Handset</th>
                 <th className={thClass}>Asked</th>
                 <th className={thClass}>Answer</th>
-                <th className={thClass}>Cost quoted</th>
+                <th className={`${thClass} hidden sm:table-cell`}>Cost quoted</th>
               </tr>
             </thead>
             <tbody>
               {rows.map((c) => (
                 <tr key={c.id}>
-                  <td className={tdClass}>{formatTime(c.at)}</td>
-                  <td className={`${tdClass} font-mono text-xs`}>{c.devId ?? 'a handset no longer yours'}</td>
-                  <td className={tdClass}>{c.prompt}</td>
+                  <td className={tdClass}>
+                    {formatTime(c.at)}
+                    <span className="block text-xs break-all text-slate-600 sm:hidden">
+                      {c.devId ?? 'a handset no longer yours'}
+                      {c.cost ? ` · ${c.cost}` : ''}
+                    </span>
+                  </td>
+                  <td className={`${tdClass} hidden font-mono text-xs sm:table-cell`}>
+                    {c.devId ?? 'a handset no longer yours'}
+                  </td>
+                  <td className={`${tdClass} break-words`}>{c.prompt}</td>
                   <td className={tdClass}>
                     <StatusBadge status={c.answer} />
                   </td>
-                  <td className={tdClass}>{c.cost ?? '-'}</td>
+                  <td className={`${tdClass} hidden sm:table-cell`}>{c.cost ?? '-'}</td>
                 </tr>
               ))}
             </tbody>

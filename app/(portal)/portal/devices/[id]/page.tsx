@@ -61,10 +61,11 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
           <Table caption={`Backups of ${name}, newest first`}>
             <thead>
               <tr>
+                {/* On a phone's width the why, size and data used go under the time, so nothing scrolls sideways. */}
                 <th className={thClass}>Taken</th>
-                <th className={thClass}>Why</th>
-                <th className={thClass}>Size</th>
-                <th className={thClass}>Data used</th>
+                <th className={`${thClass} hidden sm:table-cell`}>Why</th>
+                <th className={`${thClass} hidden sm:table-cell`}>Size</th>
+                <th className={`${thClass} hidden sm:table-cell`}>Data used</th>
                 <th className={thClass}>Status</th>
                 <th className={thClass}>
                   <span className="sr-only">Restore</span>
@@ -76,10 +77,13 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
                 <tr key={s.id}>
                   <td className={tdClass}>
                     {formatTime(s.takenAt)} <span className="text-xs text-slate-500">({s.age})</span>
+                    <span className="block text-xs text-slate-600 sm:hidden">
+                      {TRIGGER_WORDS[s.trigger] ?? s.trigger} · {formatBytes(s.bytes)} · {s.used}
+                    </span>
                   </td>
-                  <td className={tdClass}>{TRIGGER_WORDS[s.trigger] ?? s.trigger}</td>
-                  <td className={tdClass}>{formatBytes(s.bytes)}</td>
-                  <td className={tdClass}>{s.used}</td>
+                  <td className={`${tdClass} hidden sm:table-cell`}>{TRIGGER_WORDS[s.trigger] ?? s.trigger}</td>
+                  <td className={`${tdClass} hidden sm:table-cell`}>{formatBytes(s.bytes)}</td>
+                  <td className={`${tdClass} hidden sm:table-cell`}>{s.used}</td>
                   <td className={tdClass}>
                     <StatusBadge status={s.status} />
                   </td>

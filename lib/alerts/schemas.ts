@@ -117,3 +117,5 @@ export const deliverySchema = z.object({
 });
 
 export const deliveryListSchema = z.object({ deliveries: z.array(deliverySchema) });
+
+export const deliveryListQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });

@@ -42,6 +42,22 @@ import {
   dsManifestEntrySchema,
   dsSnapshotSchema,
 } from '../ds/schemas';
+import {
+  ALERT_KINDS,
+  alertListQuerySchema,
+  alertListSchema,
+  alertRuleInputSchema,
+  alertRuleListSchema,
+  alertRuleSchema,
+  alertSchema,
+  deliveryListQuerySchema,
+  deliveryListSchema,
+  deliverySchema,
+  webhookCreatedSchema,
+  webhookInputSchema,
+  webhookListSchema,
+  webhookSchema,
+} from '../alerts/schemas';
 import { MAX_PACKAGE_BYTES } from '../catalog/catalog';
 import { PROVISION_MAX_DEVICES } from '../devices/devices';
 import { pageFieldsSchema, pageQuerySchema } from '../core/paging';
@@ -96,6 +112,10 @@ const COMPONENTS: Record<string, z.ZodType> = {
   DsManifestEntry: dsManifestEntrySchema,
   DsDiff: dsDiffSchema,
   DsAccount: dsAccountViewSchema,
+  Alert: alertSchema,
+  AlertRule: alertRuleSchema,
+  Webhook: webhookSchema,
+  WebhookDelivery: deliverySchema,
 };
 
 type Method = 'get' | 'post' | 'put' | 'delete';
@@ -141,7 +161,7 @@ const idParam = (description: string): PathParam => ({ name: 'id', description }
 
 /** Every operation answers these: a missing or bad token, too many bad tokens from one address, a fault of ours. */
 const COMMON_ERRORS: Record<number, string | ApiAnswer> = {
-  401: 'No token, or not a valid one',
+  401: 'No token, not a valid one, or one past its expiry (code token-expired)',
   500: 'Something went wrong on our side (code internal); nothing about it is shown',
   429: {
     description:
@@ -156,6 +176,15 @@ const COMMON_ERRORS: Record<number, string | ApiAnswer> = {
   },
 };
 const ADMIN_ONLY = { 403: 'Needs the admin role' };
+const READ_ONLY = 'The token is read-only (code read-only-token): it may only read';
+
+/** An operation's refusals: the common ones, its own, and on a write the read-only token's 403. */
+function errorsOf(o: ApiOperation): Record<number, string | ApiAnswer> {
+  if (o.method === 'get') return { ...COMMON_ERRORS, ...o.errors };
+  const own = o.errors[403];
+  const forbidden = own === undefined ? READ_ONLY : typeof own === 'string' ? `${own}; or ${READ_ONLY}` : own;
+  return { ...COMMON_ERRORS, ...o.errors, 403: forbidden };
+}
 const INVALID = 'Invalid input (fieldErrors names each field)';
 const notFound = (what: string) => `No such ${what}`;
 const SNAPSHOT_ERRORS = {
@@ -667,6 +696,108 @@ export const API_OPERATIONS: ApiOperation[] = [
       ...ADMIN_ONLY,
     },
   },
+  {
+    method: 'get',
+    path: '/alerts',
+    summary: 'Alerts',
+    tags: ['alerts'],
+    description:
+      'Newest first. Each alert is about one handset and one condition (a rule of GET /alert-rules); a condition raises one alert, and the system resolves it when the condition clears.',
+    query: alertListQuerySchema,
+    responses: { 200: { description: 'Alerts, and how many are unresolved', schema: alertListSchema } },
+    errors: { 400: INVALID },
+  },
+  {
+    method: 'post',
+    path: '/alerts/{id}/acknowledge',
+    summary: 'Acknowledge an alert',
+    tags: ['alerts'],
+    description:
+      'Someone is on it: the alert stays unresolved. Audited; webhooks asking for alert.acknowledged get it.',
+    params: [idParam('Alert id')],
+    responses: { 200: { description: 'The alert, acknowledged', schema: z.object({ alert: alertSchema }) } },
+    errors: { 404: notFound('alert'), 409: 'The alert is acknowledged or resolved already (code already-…)' },
+  },
+  {
+    method: 'post',
+    path: '/alerts/{id}/resolve',
+    summary: 'Resolve an alert',
+    tags: ['alerts'],
+    description:
+      'Dealt with. Audited; webhooks asking for alert.resolved get it. The same condition does not raise it again.',
+    params: [idParam('Alert id')],
+    responses: { 200: { description: 'The alert, resolved', schema: z.object({ alert: alertSchema }) } },
+    errors: { 404: notFound('alert'), 409: 'The alert is resolved already (code already-resolved)' },
+  },
+  {
+    method: 'get',
+    path: '/alert-rules',
+    summary: 'Alert rules',
+    tags: ['alerts'],
+    responses: { 200: { description: 'One rule per kind', schema: alertRuleListSchema } },
+    errors: {},
+  },
+  {
+    method: 'put',
+    path: '/alert-rules/{kind}',
+    summary: "Change a rule's threshold or turn it on or off",
+    tags: ['alerts'],
+    params: [{ name: 'kind', description: 'The rule', schema: z.enum(ALERT_KINDS) }],
+    body: alertRuleInputSchema,
+    responses: { 200: { description: 'The rule as it is now', schema: z.object({ rule: alertRuleSchema }) } },
+    errors: { 400: INVALID, 404: notFound('rule kind'), ...ADMIN_ONLY },
+  },
+  {
+    method: 'get',
+    path: '/webhooks',
+    summary: 'Webhooks',
+    tags: ['webhooks'],
+    responses: { 200: { description: 'Every webhook (never its secret)', schema: webhookListSchema } },
+    errors: ADMIN_ONLY,
+  },
+  {
+    method: 'post',
+    path: '/webhooks',
+    summary: 'Add a webhook',
+    tags: ['webhooks'],
+    description:
+      'Events go to the URL as JSON POSTs signed with the secret answered here (once): `X-Rewind-Signature: sha256=<hex HMAC-SHA256 of the body>`. A delivery that does not get a 2xx is retried with backoff (30 s, then four times longer each time, at most 6 h; 8 attempts). `events` is an array or a comma-separated list.',
+    body: webhookInputSchema,
+    responses: { 201: { description: 'Added', schema: webhookCreatedSchema } },
+    errors: { 400: INVALID, ...ADMIN_ONLY },
+  },
+  {
+    method: 'delete',
+    path: '/webhooks/{id}',
+    summary: 'Remove a webhook',
+    tags: ['webhooks'],
+    description: 'Its pending deliveries go with it.',
+    params: [idParam('Webhook id')],
+    responses: { 200: { description: 'Removed', schema: z.object({ webhook: webhookSchema }) } },
+    errors: { 404: notFound('webhook'), ...ADMIN_ONLY },
+  },
+  {
+    method: 'get',
+    path: '/webhooks/{id}/deliveries',
+    summary: "A webhook's delivery log",
+    tags: ['webhooks'],
+    params: [idParam('Webhook id')],
+    query: deliveryListQuerySchema,
+    responses: { 200: { description: 'Newest first: status, attempts, the last answer', schema: deliveryListSchema } },
+    errors: { 400: INVALID, 404: notFound('webhook'), ...ADMIN_ONLY },
+  },
+  {
+    method: 'post',
+    path: '/webhooks/{id}/test',
+    summary: 'Send a test event',
+    tags: ['webhooks'],
+    description: 'A webhook.test event to this webhook, sent at once; retried like any other if it fails.',
+    params: [idParam('Webhook id')],
+    responses: {
+      200: { description: 'The delivery after its first attempt', schema: z.object({ delivery: deliverySchema }) },
+    },
+    errors: { 404: notFound('webhook'), ...ADMIN_ONLY },
+  },
 ];
 
 /** The operation a method and path template name. */
@@ -682,7 +813,7 @@ export function apiOperation(method: string, path: string): ApiOperation | undef
 export function answerSchema(op: ApiOperation, status: number): z.ZodType | null | undefined {
   const ok = op.responses[status];
   if (ok) return ok.schema ?? null;
-  const e = op.errors[status] ?? COMMON_ERRORS[status];
+  const e = errorsOf(op)[status];
   if (e === undefined) return undefined;
   return typeof e === 'string' ? apiErrorSchema : (e.schema ?? apiErrorSchema);
 }
@@ -748,7 +879,7 @@ function buildDocument() {
     ...(o.params ?? []).flatMap((p) => (p.schema ? [p.schema] : [])),
   ]);
   const answers = API_OPERATIONS.flatMap((o) =>
-    [...Object.values(o.responses), ...Object.values({ ...COMMON_ERRORS, ...o.errors })].flatMap((a) =>
+    [...Object.values(o.responses), ...Object.values(errorsOf(o))].flatMap((a) =>
       typeof a === 'object' && a.schema ? [a.schema] : [],
     ),
   );
@@ -798,7 +929,7 @@ function buildDocument() {
             };
     const responses = Object.fromEntries(
       // An operation's own description of a status (a snapshot's 500) over the common one.
-      Object.entries({ ...COMMON_ERRORS, ...o.errors, ...o.responses }).map(([status, a]) => [status, answer(a)]),
+      Object.entries({ ...errorsOf(o), ...o.responses }).map(([status, a]) => [status, answer(a)]),
     );
     (paths[o.path] ??= {})[o.method] = {
       operationId: operationId(o),

@@ -37,15 +37,66 @@ export interface BlobKeyRow {
 
 /** The wraps of one blob's key, `owner`'s first when it has one. */
 export async function blobKeysFor(db: Db, hash: string, owner?: string): Promise<BlobKeyRow[]> {
-  const found = await rows<BlobKeyRow>(db, sql`select owner, wrapped from blob_keys where hash = ${hash}`);
+  return ownerFirst(await rows<BlobKeyRow>(db, sql`select owner, wrapped from blob_keys where hash = ${hash}`), owner);
+}
+
+function ownerFirst(found: BlobKeyRow[], owner: string | undefined): BlobKeyRow[] {
   return owner && found.length > 1
     ? found.sort((a, b) => Number(b.owner === owner) - Number(a.owner === owner))
     : found;
 }
 
-export async function insertBlobKey(db: Db, hash: string, owner: string, wrapped: string): Promise<void> {
+/** Rows per multi-row statement: far below either database's limit on parameters. */
+const BATCH = 500;
+
+/**
+ * The wraps of many blobs' keys (blobKeysFor for each, in one statement per BATCH: on
+ * PostgreSQL each statement is a round trip, and a message brings hundreds of values).
+ */
+export async function blobKeysForMany(
+  db: Db,
+  hashes: readonly string[],
+  owner?: string,
+): Promise<Map<string, BlobKeyRow[]>> {
+  const out = new Map<string, BlobKeyRow[]>();
+  for (let i = 0; i < hashes.length; i += BATCH) {
+    const list = sql.join(
+      hashes.slice(i, i + BATCH).map((h) => sql`${h}`),
+      sql`, `,
+    );
+    for (const r of await rows<BlobKeyRow & { hash: string }>(
+      db,
+      sql`select hash, owner, wrapped from blob_keys where hash in (${list})`,
+    ))
+      (out.get(r.hash) ?? out.set(r.hash, []).get(r.hash)!).push({ owner: r.owner, wrapped: r.wrapped });
+  }
+  for (const [h, found] of out) out.set(h, ownerFirst(found, owner));
+  return out;
+}
+
+/**
+ * PostgreSQL: takes the transaction's advisory locks on these hashes in the order given, in
+ * one statement (callers sort them, so two transactions cannot deadlock).
+ */
+export async function lockHashes(db: Db, hashes: readonly string[]): Promise<void> {
+  if (!hashes.length) return;
   await exec(
     db,
-    sql`insert into blob_keys (hash, owner, wrapped) values (${hash}, ${owner}, ${wrapped}) on conflict do nothing`,
+    sql`select pg_advisory_xact_lock(hashtext(h)) from (
+      select h from json_array_elements_text(${JSON.stringify(hashes)}::json) with ordinality as t(h, i) order by i) s`,
   );
+}
+
+/** Wraps of blobs' keys, many at once (one statement per BATCH); a wrap already there stays. */
+export async function insertBlobKeys(
+  db: Db,
+  wraps: ReadonlyArray<{ hash: string; owner: string; wrapped: string }>,
+): Promise<void> {
+  for (let i = 0; i < wraps.length; i += BATCH) {
+    const values = sql.join(
+      wraps.slice(i, i + BATCH).map((w) => sql`(${w.hash}, ${w.owner}, ${w.wrapped})`),
+      sql`, `,
+    );
+    await exec(db, sql`insert into blob_keys (hash, owner, wrapped) values ${values} on conflict do nothing`);
+  }
 }

@@ -4,12 +4,12 @@
  */
 import { sql } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../client';
+import { isPg, type Db } from '../client';
 import { dmSessionValues, firmwarePackages, jobs, restorePlans } from '../schema';
 import { value } from '../sql';
 import { testDb } from '../../test/support/db';
 import { auditMark, countAuditSince, insertAudit, searchAudit } from './audit';
-import { blobKeysFor, insertBlobKey } from './content-keys';
+import { blobKeysFor, blobKeysForMany, insertBlobKeys, lockHashes } from './content-keys';
 import { upsertDevice, updateDeviceAfterMessage, getDevice, type DeviceRow } from './devices';
 import { listDsAccounts } from './ds-accounts';
 import { dsItemHashes, expireDsSessions, insertDsAccount, insertDsItem, insertDsSession } from './ds';
@@ -325,14 +325,31 @@ describe('admin lists', () => {
       expect(await recordFailedSignIn(db, u.id)).toEqual({ failedAttempts: i, lockedUntil: null });
   });
 
-  it("blob keys: the owner's wrap first", async () => {
-    await insertBlobKey(db, 'h', 'o1', 'w1');
-    await insertBlobKey(db, 'h', 'o2', 'w2');
-    await insertBlobKey(db, 'h', 'o2', 'again');
+  it("blob keys: the owner's wrap first; many at once, a wrap already there kept", async () => {
+    await insertBlobKeys(db, [{ hash: 'h', owner: 'o1', wrapped: 'w1' }]);
+    await insertBlobKeys(db, [
+      { hash: 'h', owner: 'o2', wrapped: 'w2' },
+      { hash: 'g', owner: 'o2', wrapped: 'w3' },
+    ]);
+    await insertBlobKeys(db, [{ hash: 'h', owner: 'o2', wrapped: 'again' }]);
     expect(await blobKeysFor(db, 'h', 'o2')).toEqual([
       { owner: 'o2', wrapped: 'w2' },
       { owner: 'o1', wrapped: 'w1' },
     ]);
+    expect(await blobKeysForMany(db, ['h', 'g', 'none'], 'o2')).toEqual(
+      new Map([
+        [
+          'h',
+          [
+            { owner: 'o2', wrapped: 'w2' },
+            { owner: 'o1', wrapped: 'w1' },
+          ],
+        ],
+        ['g', [{ owner: 'o2', wrapped: 'w3' }]],
+      ]),
+    );
+    // PostgreSQL: the locks of one transaction on many hashes, in one statement.
+    if (isPg(db)) await db.transaction((tx) => lockHashes(tx, ['a', 'b', 'a']));
   });
 });
 

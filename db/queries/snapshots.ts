@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { snapshots, snapshotStaging } from '../schema';
-import { exec, row } from '../sql';
+import { exec, row, rows } from '../sql';
 import { newestFirst, olderThan, type TimeKey } from './keyset';
 
 export type SnapshotRow = typeof snapshots.$inferSelect;
@@ -68,18 +68,36 @@ export async function deleteSnapshots(db: Db, ids: readonly string[]): Promise<v
   if (ids.length) await db.delete(snapshots).where(inArray(snapshots.id, [...ids]));
 }
 
-/**
- * Records (or replaces) one staged entry of a snapshot being taken. Raw SQL, not a builder:
- * one is written for every node of every handset's tree, and building the statement showed.
- */
+/** Records (or replaces) one staged entry of a snapshot being taken. */
 export async function stageEntry(db: Db, e: StagedEntry): Promise<void> {
-  await exec(
-    db,
-    sql`insert into snapshot_staging (snapshot_id, path, category, format, type, size, hash)
-    values (${e.snapshotId}, ${e.path}, ${e.category}, ${e.format}, ${e.type ?? null}, ${e.size}, ${e.hash ?? null})
-    on conflict (snapshot_id, path) do update set
-      category = excluded.category, format = excluded.format, type = excluded.type, size = excluded.size, hash = excluded.hash`,
-  );
+  await stageEntries(db, [e]);
+}
+
+/** Rows per multi-row statement: far below either database's limit on parameters. */
+const BATCH = 500;
+
+/**
+ * Records (or replaces) staged entries of a snapshot being taken, many at once (one statement per
+ * BATCH): on PostgreSQL every statement is a round trip, and a message brings hundreds. A
+ * path twice in one go keeps its last entry, as one upsert after another would.
+ */
+export async function stageEntries(db: Db, entries: readonly StagedEntry[]): Promise<void> {
+  const last = [...new Map(entries.map((e) => [`${e.snapshotId} ${e.path}`, e])).values()];
+  for (let i = 0; i < last.length; i += BATCH) {
+    const rowsSql = last
+      .slice(i, i + BATCH)
+      .map(
+        (e) =>
+          sql`(${e.snapshotId}, ${e.path}, ${e.category}, ${e.format}, ${e.type ?? null}, ${e.size}, ${e.hash ?? null})`,
+      );
+    await exec(
+      db,
+      sql`insert into snapshot_staging (snapshot_id, path, category, format, type, size, hash)
+      values ${sql.join(rowsSql, sql`, `)}
+      on conflict (snapshot_id, path) do update set
+        category = excluded.category, format = excluded.format, type = excluded.type, size = excluded.size, hash = excluded.hash`,
+    );
+  }
 }
 
 export async function stagedEntries(db: Db, snapshotId: string): Promise<StagedEntry[]> {
@@ -96,13 +114,27 @@ export async function clearStaging(db: Db, snapshotId: string): Promise<void> {
 
 /** Notes content the blob store now holds; true when it was not known before. */
 export async function recordBlob(db: Db, hash: string, size: number): Promise<boolean> {
-  // created_at is a drizzle-side default ($defaultFn), so it is given here.
-  return (
-    (await exec(
+  return (await recordBlobs(db, [{ hash, size }])).size > 0;
+}
+
+/**
+ * Notes many values the blob store is about to hold, in the order given (callers sort by
+ * hash, so concurrent backups take the rows' locks in one order); the hashes not known before.
+ */
+export async function recordBlobs(db: Db, values: ReadonlyArray<{ hash: string; size: number }>): Promise<Set<string>> {
+  const fresh = new Set<string>();
+  const once = [...new Map(values.map((v) => [v.hash, v])).values()];
+  const now = Date.now(); // created_at is a drizzle-side default ($defaultFn), so it is given here.
+  for (let i = 0; i < once.length; i += BATCH) {
+    const rowsSql = once.slice(i, i + BATCH).map((v) => sql`(${v.hash}, ${v.size}, ${now})`);
+    for (const r of await rows<{ hash: string }>(
       db,
-      sql`insert into blobs (hash, size, created_at) values (${hash}, ${size}, ${Date.now()}) on conflict do nothing`,
-    )) > 0
-  );
+      sql`insert into blobs (hash, size, created_at) values ${sql.join(rowsSql, sql`, `)}
+      on conflict do nothing returning hash`,
+    ))
+      fresh.add(r.hash);
+  }
+  return fresh;
 }
 
 export async function blobStats(db: Db): Promise<{ count: number; bytes: number }> {

@@ -19,7 +19,8 @@ import {
   clearStaging,
   insertSnapshot,
   recordBlob,
-  stageEntry,
+  recordBlobs,
+  stageEntries,
   stagedEntries,
   updateSnapshot,
   getSnapshot,
@@ -323,12 +324,16 @@ export async function onBackupEvents(
     const inOrder = [...values].sort((a, b) =>
       a.entry.hash! < b.entry.hash! ? -1 : a.entry.hash! > b.entry.hash! ? 1 : 0,
     );
+    // Multi-row statements: on PostgreSQL each statement is a round trip.
     const recorded = await ctx.db.transaction(async (tx) => {
-      const fresh = new Set<string>();
-      for (const { entry } of inOrder) {
-        if (await recordBlob(tx, entry.hash!, entry.size)) fresh.add(entry.hash!);
-        await stageEntry(tx, entry);
-      }
+      const fresh = await recordBlobs(
+        tx,
+        inOrder.map(({ entry }) => ({ hash: entry.hash!, size: entry.size })),
+      );
+      await stageEntries(
+        tx,
+        inOrder.map((v) => v.entry),
+      );
       return fresh;
     });
     const stored = await putAll(
@@ -358,7 +363,7 @@ export async function onBackupEvents(
   // walk's position, not a commit each. (Interior nodes have no content, so garbage
   // collection has nothing to race with here; values were staged before they were stored, above.)
   await ctx.db.transaction(async (tx) => {
-    for (const n of nodes) await stageEntry(tx, n);
+    await stageEntries(tx, nodes);
     await save(tx, job, p);
   });
   if (p.open.length === 0) return { work: [], ...(await finish(ctx, device, job, p)) };

@@ -12,10 +12,8 @@
  * Values written before encryption at rest (no marker) read as they are and are sealed the
  * first time they are stored again.
  */
-import { sql } from 'drizzle-orm';
 import { isPg, type Db } from '@/db/client';
-import { exec } from '@/db/sql';
-import { blobKeysFor, insertBlobKey } from '@/db/queries/content-keys';
+import { blobKeysFor, blobKeysForMany, insertBlobKeys, lockHashes, type BlobKeyRow } from '@/db/queries/content-keys';
 import { getDevice } from '@/db/queries/devices';
 import { BlobStoreError, keyOwner, sha256Hex, type BlobStore, type RawBlobStore } from './blob-store';
 import { newKey, open, seal, type Keyring } from './keyring';
@@ -58,20 +56,19 @@ export class SealedBlobStore implements BlobStore {
    */
   private claim(hashes: readonly string[], owner: string): Promise<Map<string, { key: Uint8Array; first: boolean }>> {
     return this.db.transaction(async (tx) => {
+      const sorted = [...hashes].sort();
+      // The locks, the wraps read and the wraps written each in one statement, not one per value.
+      if (isPg(tx)) await lockHashes(tx, sorted);
+      const wraps = await blobKeysForMany(tx, sorted, owner);
       const out = new Map<string, { key: Uint8Array; first: boolean }>();
-      for (const hash of [...hashes].sort()) {
-        if (isPg(tx)) await exec(tx, sql`select pg_advisory_xact_lock(hashtext(${hash}))`);
-        const existing = await this.blobKey(tx, hash, owner);
-        if (existing) {
-          if (existing.owner !== owner)
-            await insertBlobKey(tx, hash, owner, await this.wrap(tx, existing.key, hash, owner));
-          out.set(hash, { key: existing.key, first: false });
-          continue;
-        }
-        const fresh = newKey();
-        await insertBlobKey(tx, hash, owner, await this.wrap(tx, fresh, hash, owner));
-        out.set(hash, { key: fresh, first: true });
+      const added: Array<{ hash: string; owner: string; wrapped: string }> = [];
+      for (const hash of sorted) {
+        const existing = await this.openWraps(tx, hash, wraps.get(hash) ?? []);
+        const key = existing?.key ?? newKey();
+        if (existing?.owner !== owner) added.push({ hash, owner, wrapped: await this.wrap(tx, key, hash, owner) });
+        out.set(hash, { key, first: !existing });
       }
+      await insertBlobKeys(tx, added);
       return out;
     });
   }
@@ -161,7 +158,16 @@ export class SealedBlobStore implements BlobStore {
     hash: string,
     prefer?: string,
   ): Promise<{ key: Uint8Array; owner: string } | undefined> {
-    for (const w of await blobKeysFor(db, hash, prefer)) {
+    return this.openWraps(db, hash, await blobKeysFor(db, hash, prefer));
+  }
+
+  /** The first of a blob's key wraps that opens with its owner's data key. */
+  private async openWraps(
+    db: Db,
+    hash: string,
+    wraps: readonly BlobKeyRow[],
+  ): Promise<{ key: Uint8Array; owner: string } | undefined> {
+    for (const w of wraps) {
       const dek = await this.keys.find(w.owner, db);
       const key = dek && open(dek, Buffer.from(w.wrapped, 'base64'), wrapAad(hash, w.owner));
       if (key) return { key, owner: w.owner };

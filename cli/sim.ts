@@ -17,7 +17,7 @@ import { intOption, UsageError, type Command } from './usage';
 export const simCommand: Command = {
   summary: 'run a fleet of virtual handsets against a DM server and print a summary',
   usage:
-    '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--client-auth S] [--server-auth S] [--state-dir DIR] [--once | --minutes M [--every S]] [--backup] [--ds-backup] [--ds-empty] [--concurrency N] [--seed N] [--media-scale F] [--token T]',
+    '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--client-auth S] [--server-auth S] [--state-dir DIR] [--once | --minutes M [--every S]] [--backup] [--ds-backup] [--ds-empty] [--concurrency N] [--seed N] [--media-scale F] [--token T] [--client-password P]',
   options: {
     server: { type: 'string' },
     devices: { type: 'string' },
@@ -35,6 +35,8 @@ export const simCommand: Command = {
     backup: { type: 'boolean' },
     'ds-backup': { type: 'boolean' },
     'ds-empty': { type: 'boolean' },
+    // A wrong password for every handset: sessions fail authentication as a mistyped account would.
+    'client-password': { type: 'string' },
   },
   async run(v) {
     const server = typeof v.server === 'string' ? v.server : `http://127.0.0.1:${process.env.PORT ?? 3000}/dm`;
@@ -74,6 +76,7 @@ export const simCommand: Command = {
       everyMs: intOption(v, 'every', 60, 1, 86_400) * 1000,
       signal: ac.signal,
       ...(v['ds-empty'] ? { dsStores: 'empty' as const } : {}),
+      ...(typeof v['client-password'] === 'string' ? { clientPassword: v['client-password'] } : {}),
       register: async (ids) => {
         await (token ? registerByApi(url, token, ids) : registerInDb(ids));
         if (v.backup) await queueBackups(url, token, ids, 'backup');

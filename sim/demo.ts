@@ -17,8 +17,20 @@ import { log } from '../lib/core/log';
 import { createUser } from '../lib/auth/users';
 import { getUserByEmail } from '@/db/queries/users';
 import type { Db } from '@/db/client';
-import { backdateNewestDsSnapshot, backdateNewestSnapshot, hasCompleteSnapshot } from '@/db/queries/demo';
+import {
+  backdateDeviceActivity,
+  backdateNewestDsSnapshot,
+  backdateNewestSnapshot,
+  hasCompleteSnapshot,
+} from '@/db/queries/demo';
 import { getJob } from '@/db/queries/jobs';
+import { lastCompleteSnapshot, listSnapshots } from '@/db/queries/snapshots';
+import { createPlan } from '../lib/restore/plan';
+import { executePlan } from '../lib/restore/engine';
+import { dispatchWakes } from '../lib/jobs/wake-dispatcher';
+import type { Category } from '../lib/omadm/mo/backup-restore';
+import { withFaults } from './faults';
+import { TransportError } from './transport';
 import { createDsBackupJob } from '../lib/ds/jobs';
 
 export interface DemoOptions {
@@ -70,6 +82,8 @@ export interface RunningDemo {
   /** Settles when the first sessions (the history, on a fresh install) are done. */
   ready: Promise<void>;
   stop: () => Promise<void>;
+  /** The virtual handsets, in the order they were made. */
+  handsets: readonly VirtualHandset[];
 }
 
 export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
@@ -117,19 +131,27 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     const d = await getDeviceByDevId(ctx.db, h.devId);
     if (d && !(await hasCompleteSnapshot(ctx.db, d.id))) fresh.push(h);
   }
-  const ready = buildHistory(ctx, fresh).then(
-    () => {
-      const s = summarize(handsets.length, sessions, 0);
-      console.log(
-        `Demo sessions:  ${s.ok} completed, ${s.failed} failed${fresh.length ? ` (a ${HISTORY_WEEKS}-week history for ${fresh.length} handsets)` : ''}`,
-      );
-      // From now on the handsets connect by themselves; all stay reachable by Package #0, so restores complete live.
-      for (const h of handsets) stops.push(h.startSchedule(opts.everyMs ?? 5 * 60_000));
-    },
-    (err: unknown) => log.error({ err }, 'demo history failed'),
-  );
+  const troubled = troubledHandsets(handsets);
+  // An offline handset stays offline across restarts (the network is not part of its stored state).
+  if (troubled && !fresh.includes(troubled.offline)) troubled.offline.setNetwork({ online: false });
+  const ready = buildHistory(ctx, fresh)
+    .then(async (lastWeek) => {
+      if (troubled && fresh.includes(troubled.offline)) await makeTroubles(ctx, troubled, lastWeek);
+    })
+    .then(
+      () => {
+        const s = summarize(handsets.length, sessions, 0);
+        console.log(
+          `Demo sessions:  ${s.ok} completed, ${s.failed} failed${fresh.length ? ` (a ${HISTORY_WEEKS}-week history for ${fresh.length} handsets)` : ''}`,
+        );
+        // From now on the handsets connect by themselves; all stay reachable by Package #0, so restores complete live.
+        for (const h of handsets) stops.push(h.startSchedule(opts.everyMs ?? 5 * 60_000));
+      },
+      (err: unknown) => log.error({ err }, 'demo history failed'),
+    );
   return {
     ready,
+    handsets,
     stop: async () => {
       for (const stop of stops) stop();
       await Promise.race([Promise.all(handsets.map((h) => h.idle())), new Promise((r) => setTimeout(r, 5000))]);
@@ -147,12 +169,15 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
  * Each week's snapshots are then dated back to that week, so the timelines and diffs read like
  * a month of use; the last week is today.
  */
-async function buildHistory(ctx: ReturnType<typeof getContext>, handsets: readonly VirtualHandset[]): Promise<void> {
+async function buildHistory(ctx: ReturnType<typeof getContext>, handsets: readonly VirtualHandset[]): Promise<number> {
   const now = Date.now();
+  let lastWeek = now;
   for (let week = 0; week < HISTORY_WEEKS; week++) {
+    if (week === HISTORY_WEEKS - 1) lastWeek = Date.now();
     await Promise.allSettled(
       handsets.map(async (h, i) => {
         await new Promise((r) => setTimeout(r, i * 150));
+        const since = Date.now();
         if (week > 0) h.everydayUse(week);
         if (week === 2 && i % 3 === 0) h.damage('antivirus');
         if (week === 2 && i % 5 === 1) h.damage('appdata');
@@ -179,12 +204,126 @@ async function buildHistory(ctx: ReturnType<typeof getContext>, handsets: readon
         const weeksAgo = HISTORY_WEEKS - 1 - week;
         const at = now - weeksAgo * 7 * 86_400_000 - (i % 12) * 3_600_000;
         if (weeksAgo > 0) {
+          // The week's sessions, firmware reports and jobs go back with its snapshots.
+          await backdateDeviceActivity(ctx.db, device.id, since, Date.now() - at);
           await backdateNewestSnapshot(ctx.db, device.id, at);
           if (ds) await backdateNewestDsSnapshot(ctx.db, device.id, at + 600_000);
         }
       }),
     );
   }
+  return lastWeek;
+}
+
+/** The demo's handsets in trouble: the last six of a fleet of at least seven (the first stays ordinary). */
+export interface TroubledHandsets {
+  /** Has not connected for days; an agent's backup waits for it, its Package #0 unanswered. */
+  offline: VirtualHandset;
+  /** Roaming abroad; its user declined the restore an agent started. */
+  roaming: VirtualHandset;
+  /** At home; its user rejected the restore prompt. */
+  rejecting: VirtualHandset;
+  /** Its user re-typed the account's password wrongly: every session fails authentication. */
+  wrongPassword: VirtualHandset;
+  /** Its firmware got corrupted; the update back to the recorded version failed (the download was cut off). */
+  firmware: VirtualHandset;
+  /** A backup whose session was cut off, then taken again when it came back. */
+  retried: VirtualHandset;
+}
+
+export function troubledHandsets(handsets: readonly VirtualHandset[]): TroubledHandsets | undefined {
+  const n = handsets.length;
+  if (n < 7) return undefined;
+  return {
+    offline: handsets[n - 1]!,
+    roaming: handsets[n - 2]!,
+    rejecting: handsets[n - 3]!,
+    wrongPassword: handsets[n - 4]!,
+    firmware: handsets[n - 5]!,
+    retried: handsets[n - 6]!,
+  };
+}
+
+const AGENT = 'agent@rewind.test';
+const DAY_MS = 86_400_000;
+
+/**
+ * What goes wrong in real fleets, made by real sessions against the real endpoint after the
+ * history, so every panel of these handsets' pages has something true in it.
+ */
+async function makeTroubles(ctx: ReturnType<typeof getContext>, t: TroubledHandsets, lastWeek: number): Promise<void> {
+  const device = async (h: VirtualHandset) => (await getDeviceByDevId(ctx.db, h.devId))!;
+  /** A restore an agent starts, from the handset's newest backup or (settings) its oldest, which differs. */
+  const restore = async (h: VirtualHandset, categories: Category[], reason: string, from: 'newest' | 'oldest') => {
+    const d = await device(h);
+    const snapshot =
+      from === 'newest'
+        ? await lastCompleteSnapshot(ctx.db, d.id)
+        : (await listSnapshots(ctx.db, d.id, { status: 'complete' })).at(-1);
+    if (!snapshot) return;
+    const { row } = await createPlan(ctx, { snapshotId: snapshot.id, categories, allowFirmwareDowngrade: true }, AGENT);
+    const { job } = await executePlan(ctx, row.id, AGENT, reason);
+    // Package #0 now, as the server's wake dispatcher would within a second (and kept on the job).
+    await dispatchWakes(ctx);
+    await jobDone(ctx, job.id, 60_000);
+  };
+
+  // Offline for days: its last week's sessions were three days ago; an agent's backup now waits.
+  t.offline.setNetwork({ online: false });
+  await backdateDeviceActivity(ctx.db, (await device(t.offline)).id, lastWeek, 3 * DAY_MS);
+  await createBackupJob(ctx.db, await device(t.offline), { trigger: 'on-demand', actor: AGENT, wake: true });
+  await dispatchWakes(ctx);
+
+  await Promise.allSettled([
+    (async () => {
+      // Roaming: the restore prompt quotes roaming charges, and the user says no.
+      t.roaming.setNetwork({ bearer: 'cellular', roaming: true, operator: 'Orbit Roam' });
+      t.roaming.user.setBehaviour('reject');
+      await t.roaming.connect();
+      await restore(t.roaming, ['settings'], 'wants the settings of a month ago back', 'oldest');
+      t.roaming.user.setBehaviour('accept');
+    })(),
+    (async () => {
+      t.rejecting.user.setBehaviour('reject');
+      await restore(t.rejecting, ['settings'], 'subscriber called about changed settings', 'oldest');
+      t.rejecting.user.setBehaviour('accept');
+    })(),
+    (async () => {
+      t.wrongPassword.setClientPassword('wrong-password-typed-on-the-handset');
+      // One session: three refused tries (its next ones meet the rate limit).
+      await t.wrongPassword.connect();
+    })(),
+    (async () => {
+      // The seeds' fault: a corrupted firmware; putting the recorded version back fails when
+      // the package download is cut off.
+      t.firmware.damage('firmware');
+      await t.firmware.connect();
+      const inner = t.firmware.transport;
+      t.firmware.transport = async (req) => {
+        if (req.method === 'GET' && req.url.includes('/packages/'))
+          throw new TransportError('dropped', 'the download was cut off');
+        return inner(req);
+      };
+      await restore(t.firmware, ['firmware'], 'firmware corrupted: put back the recorded version', 'newest');
+      t.firmware.transport = inner;
+    })(),
+    (async () => {
+      // The backup's session is cut off mid-way (the reply to its second message is lost); the
+      // handset comes back by itself and the backup is taken again.
+      const inner = t.retried.transport;
+      t.retried.transport = withFaults(inner, { rules: [{ kind: 'drop-reply', at: 2 }] });
+      const { job } = await createBackupJob(ctx.db, await device(t.retried), {
+        trigger: 'on-demand',
+        actor: AGENT,
+        wake: false,
+      });
+      await t.retried.connect();
+      t.retried.transport = inner;
+      await t.retried.connect();
+      await t.retried.idle();
+      await jobDone(ctx, job.id, 60_000);
+    })(),
+  ]);
 }
 
 /** Waits for a job to end (or `ms` to pass): the demo's history goes one step at a time. */

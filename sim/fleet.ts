@@ -52,6 +52,11 @@ export interface FleetOptions {
   handset?: Omit<HandsetOptions, 'store'>;
   /** New handsets' contacts and calendar: generated from the seed (default), or empty (new phones). */
   dsStores?: 'generated' | 'empty';
+  /**
+   * The password every handset authenticates with from now on, instead of its account's (a
+   * user who re-typed it wrongly): to see how the server tells a wrong password.
+   */
+  clientPassword?: string;
 }
 
 export interface FleetSummary {
@@ -151,6 +156,7 @@ export async function runFleet(opts: FleetOptions): Promise<FleetSummary> {
   const started = Date.now();
   const handsets = openFleet(opts);
   if (opts.register) await opts.register(handsets.map((h) => ({ ...h.identity, nonces: { ...h.state.nonces } })));
+  if (opts.clientPassword) for (const h of handsets) h.setClientPassword(opts.clientPassword);
   const sessions: SessionSummary[] = [];
   const unsubscribe = handsets.map((h) => h.onSession((s) => sessions.push(s)));
   const total = handsets.length;

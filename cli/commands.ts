@@ -18,6 +18,13 @@ import { subscriberErase } from './erase';
 import { migrateBlobs, migrateDatabase } from './migrate';
 import { configCheck } from './config';
 import { searchReindexCommand, seedCommand } from './seed';
+import {
+  alertsCommand,
+  webhookAddCommand,
+  webhookListCommand,
+  webhookRemoveCommand,
+  webhookTestCommand,
+} from './alerts';
 import { required, UsageError, type Command } from './usage';
 
 const deviceAdd: Command = {
@@ -100,6 +107,11 @@ export const commands: Record<string, Command> = {
   'device import': deviceImport,
   'device show': deviceShow,
   'token create': tokenCreate,
+  alerts: alertsCommand,
+  'webhook add': webhookAddCommand,
+  'webhook list': webhookListCommand,
+  'webhook remove': webhookRemoveCommand,
+  'webhook test': webhookTestCommand,
   'user add': userAdd,
   'subscriber erase': subscriberErase,
   'migrate blobs': migrateBlobs,

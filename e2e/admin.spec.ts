@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { keepScreenshot, signInAs, simHandsets } from './support';
+import { apiToken, keepScreenshot, signInAs, simHandsets } from './support';
 
 const DAY = 86_400_000;
 
@@ -44,8 +44,11 @@ test('an admin gives a handset its own policy, changes its interval and sees the
   await editor.getByRole('button', { name: 'Create policy' }).click();
   await toast(page, 'Policy created');
   const assign = page.getByRole('region', { name: 'Assignments' });
-  await assign.getByLabel('Assign to').selectOption({ label: 'a device group' });
-  await assign.getByLabel('Model or group').fill(group);
+  // A model or group is picked from those that exist, never typed.
+  const targets = await assign.getByLabel('Assign to').locator('option').allTextContents();
+  expect(targets).toContain('Model Nimbus Mobile N1');
+  expect(targets.every((t) => /^(Choose a model or a group|Model .+|Device group .+)$/.test(t))).toBe(true);
+  await assign.getByLabel('Assign to').selectOption({ label: `Device group ${group}` });
   await assign.getByLabel('Policy', { exact: true }).selectOption({ label: policy });
   await assign.getByRole('button', { name: 'Assign' }).click();
   await toast(page, 'Policy assigned');
@@ -102,6 +105,83 @@ test('an admin gives a handset its own policy, changes its interval and sees the
   await expect(agent.getByRole('heading', { name: 'Backup policies' })).toHaveCount(0);
   await expect(agent.getByRole('link', { name: 'Policies' })).toHaveCount(0);
   await agentContext.close();
+});
+
+test('a form keeps what was typed when the server refuses it', async ({ page }) => {
+  const existing = await signInAs(page, 'admin');
+  await page.goto('/admin/users');
+  const add = page.getByRole('region', { name: 'Add a user' });
+  await expect(add.getByRole('button', { name: 'Create user' })).toBeEnabled();
+  // An email that already has an account: refused by the server, not by the browser.
+  await add.getByLabel('Email').fill(existing);
+  await add.getByLabel('Role').selectOption('admin');
+  await add.getByLabel('Initial password').fill('a long enough password');
+  await add.getByRole('button', { name: 'Create user' }).click();
+  await expect(add.getByRole('alert').first()).toBeVisible();
+  await expect(add.getByLabel('Email')).toHaveValue(existing);
+  await expect(add.getByLabel('Role')).toHaveValue('admin');
+  await expect(add.getByLabel('Initial password')).toHaveValue('a long enough password');
+  // Put right, it goes through and the form empties for the next one.
+  const fresh = `e2e-kept-${randomUUID().slice(0, 8)}@rewind.test`;
+  await add.getByLabel('Email').fill(fresh);
+  await add.getByRole('button', { name: 'Create user' }).click();
+  await toast(page, 'User created');
+  await expect(add.getByLabel('Email')).toHaveValue('');
+});
+
+test('the audit log filters by days and by what a name holds, reads details in words, and pages both ways', async ({
+  page,
+  request,
+}) => {
+  // 55 handsets in one bulk provisioning: 55 events of this spec's own token.
+  const tag = randomUUID().slice(0, 8);
+  const token = apiToken();
+  const body = Array.from({ length: 55 }, (_, i) => ({
+    devId: `E2E-AUDIT-${tag}-${i}`,
+    manufacturer: 'Nimbus',
+    model: 'N1',
+    serverId: 'rewind',
+    clientAuth: 'md5',
+    clientUser: `u-${tag}-${i}`,
+    clientPass: 'p',
+    serverPass: 's',
+  }));
+  const r = await request.post('/api/v1/devices', { data: body, headers: { authorization: `Bearer ${token}` } });
+  expect(r.status()).toBe(201);
+
+  await signInAs(page, 'agent');
+  const today = new Date().toISOString().slice(0, 10);
+  await page.goto('/audit');
+  await page.getByLabel('Action').fill('device.provisioned');
+  await page.getByLabel('From (UTC day)').fill(today);
+  await page.getByLabel('To (UTC day, included)').fill(today);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByText(/start it with \* for everything that holds it/)).toBeVisible();
+  const rows = page.getByRole('table', { name: 'Audit events, newest first' }).getByRole('row');
+  await expect(rows.nth(1)).toContainText('device.provisioned');
+  // Details in words, not JSON.
+  await expect(rows.nth(1).locator('dt').first()).toBeVisible();
+  await expect(rows.nth(1)).not.toContainText('{"');
+  const first = await rows.nth(1).innerText();
+  await page.getByRole('link', { name: 'Older' }).click();
+  await expect(rows.nth(1)).not.toHaveText(first);
+  await page.getByRole('link', { name: 'Newer' }).click();
+  await expect(rows.nth(1)).toHaveText(first);
+  await expect(page.getByRole('link', { name: 'Newer' })).toHaveCount(0);
+
+  // "Holds": one spec's handsets by part of their DevId, in any case.
+  await page.goto('/audit');
+  await page.getByLabel('Handset (DevId)').fill(`E2E-AUDIT-${tag}-7`);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(rows).toHaveCount(2);
+  await page.goto(`/audit?actor=${encodeURIComponent('*TOKEN:')}&action=device.provisioned`);
+  await expect(rows.nth(1)).toContainText('token:');
+
+  // A day with nothing, and a date the log cannot use.
+  await page.goto('/audit?from=2001-01-01&to=2001-01-01');
+  await expect(page.getByText('Nothing matches these filters')).toBeVisible();
+  await page.goto('/audit?from=2001-02-30');
+  await expect(page.getByText(/is not a date: write it as YYYY-MM-DD/)).toBeVisible();
 });
 
 test('every admin page and the fleet overview open', async ({ page }, testInfo) => {

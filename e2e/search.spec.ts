@@ -68,7 +68,7 @@ test('an agent finds a subscriber by MSISDN in national form as they type, and o
   await expect(page).toHaveURL(new RegExp(`\\?q=07700(\\+|%20)9${tail}$`));
   await keepScreenshot(page, testInfo, 'search');
 
-  // Enter opens the first result.
+  // One match: Enter opens it.
   await box.press('Enter');
   await expect(page).toHaveURL(/\/subscribers\/[0-9a-f-]{36}$/);
   await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
@@ -135,4 +135,83 @@ test('the search works without JavaScript: a GET form the page answers itself', 
   await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
   await context.close();
   await js.close();
+});
+
+/** Six letters no other spec's names hold, so the spec's subscribers are the only ones that match. */
+function tagWord(): string {
+  return Array.from({ length: 6 }, () => 'bcdfghjklmnpqrstvwxz'[randomInt(0, 20)]).join('');
+}
+
+function addHandset(o: { devId: string; msisdn: string; name: string }): void {
+  rewind([
+    'device',
+    'add',
+    '--dev-id',
+    o.devId,
+    '--manufacturer',
+    'Nimbus Mobile',
+    '--model',
+    'N1',
+    '--server-id',
+    'rewind',
+    '--auth',
+    'md5',
+    '--client-user',
+    o.devId,
+    '--client-pass',
+    'c',
+    '--server-pass',
+    's',
+    '--msisdn',
+    o.msisdn,
+    '--subscriber',
+    o.name,
+  ]);
+}
+
+test('several matches: Enter shows the list; surname first, the last digits of a number or IMEI and one typo are found', async ({
+  page,
+}, testInfo) => {
+  const tag = tagWord();
+  const surname = `Zy${tag}`; // capitalised as a surname is
+  const tail = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const adaImei = `3546781277${tail.slice(1)}`;
+  const ada = { devId: `IMEI:${adaImei}${luhn(adaImei)}`, msisdn: `4477006${tail}`, name: `Ada ${surname}` };
+  const bobImei = `3546781266${tail.slice(1)}`;
+  const bob = { devId: `IMEI:${bobImei}${luhn(bobImei)}`, msisdn: `4477005${tail}`, name: `Bob ${surname}` };
+  addHandset(ada);
+  addHandset(bob);
+
+  await signInAs(page, 'agent');
+  await page.goto('/');
+  const box = page.getByLabel('MSISDN, IMEI, name or email');
+  const results = page.getByRole('list', { name: 'Subscribers found' });
+
+  // Two subscribers share the surname: Enter shows both and stays on the search.
+  await box.fill(surname);
+  await expect(results.getByRole('listitem')).toHaveCount(2);
+  await box.press('Enter');
+  await expect(page.locator('#search-status')).toHaveText('2 subscribers found.');
+  await expect(page).toHaveURL(/\/\?q=/);
+  await expect(results.getByRole('listitem').filter({ hasText: ada.name })).toBeVisible();
+  await expect(results.getByRole('listitem').filter({ hasText: bob.name })).toBeVisible();
+  await keepScreenshot(page, testInfo, 'search-several');
+
+  // One letter wrong still finds them.
+  await box.fill(`Zy${tag.slice(0, 3)}${tag[4]}${tag[3]}${tag.slice(5)}`); // two letters swapped
+  await expect(results.getByRole('listitem')).toHaveCount(2);
+
+  // The last digits of an MSISDN, then of an IMEI, as read off a screen or a label.
+  await box.fill(`7006${tail}`.slice(-8));
+  await expect(results.getByRole('listitem').filter({ hasText: ada.name })).toBeVisible();
+  await box.fill(ada.devId.slice(-7));
+  const byImei = results.getByRole('listitem').filter({ hasText: ada.name });
+  await expect(byImei.getByRole('link', { name: new RegExp(ada.devId) })).toBeVisible();
+
+  // Surname first, one match: Enter opens the subscriber.
+  await box.fill(`${surname} Ada`);
+  await expect(results.getByRole('listitem')).toHaveCount(1);
+  await box.press('Enter');
+  await expect(page).toHaveURL(/\/subscribers\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole('heading', { level: 1, name: ada.name })).toBeVisible();
 });

@@ -44,6 +44,7 @@ export async function portalDevices(
       name: handsetName(d),
       lastSeen: d.lastSeenAt ? formatAge(d.lastSeenAt, now) : 'not seen yet',
       lastBackup: last ? formatAge(last, now) : 'none yet',
+      lastBackupAt: last,
       backupCost: air && cost ? `about ${formatBytes(airBytes(air))}: ${cost.text}` : 'not known yet',
       pendingBackupId: await pendingBackupId(db, d.id),
     });

@@ -53,7 +53,16 @@ export default async function PortalPage() {
                     ],
                     ['Firmware', d.firmware ?? 'not reported yet'],
                     ['Last seen', d.lastSeen],
-                    ['Last backup', d.lastBackup],
+                    [
+                      'Last backup',
+                      d.lastBackupAt ? (
+                        <time key="b" dateTime={new Date(d.lastBackupAt).toISOString()}>
+                          {d.lastBackup}
+                        </time>
+                      ) : (
+                        d.lastBackup
+                      ),
+                    ],
                     ['A backup costs', d.backupCost],
                   ]}
                 />

@@ -88,7 +88,10 @@ export class BackupRestoreMo extends HandsetObject implements ManagedObject {
         const result = encodeDigestResult({
           id: req.id,
           nodes: req.paths.map((path) => this.remembered(`n:${path}`, () => this.digestAnswer(path))),
-          lists: req.children.map((path) => this.remembered(`c:${path}`, () => this.childrenAnswer(path))),
+          lists: [
+            ...req.children.map((path) => this.remembered(`c:${path}`, () => this.childrenAnswer(path, false))),
+            ...req.deep.map((path) => this.remembered(`d:${path}`, () => this.childrenAnswer(path, true))),
+          ],
         });
         this.tree.set(BR_DIGEST.Result, result, { format: 'chr', type: 'application/json', access: ['Get'] });
         return { status: 200 };
@@ -135,16 +138,22 @@ export class BackupRestoreMo extends HandsetObject implements ManagedObject {
     return e ? { path, ...e } : { path, status: 405 };
   }
 
-  private childrenAnswer(path: string): ChildrenAnswer {
+  /** The children of `path` with their digests; with `deep`, every readable descendant (names relative to `path`). */
+  private childrenAnswer(path: string, deep: boolean): ChildrenAnswer {
     const node = this.tree.node(path);
     if (!node) return { path, status: 404 };
     if (!node.access.includes('Get')) return { path, status: 405 };
     if (node.kind !== 'interior') return { path, status: 406 };
     const children: NonNullable<ChildrenAnswer['children']> = [];
-    for (const [name, c] of node.children) {
-      const e = this.digestEntry(c);
-      if (e) children.push({ name, ...e });
-    }
+    const visit = (prefix: string, n: TreeNode & { kind: 'interior' }) => {
+      for (const [name, c] of n.children) {
+        const e = this.digestEntry(c);
+        if (!e) continue; // unreadable: neither it nor anything under it is listed
+        children.push({ name: `${prefix}${name}`, ...e });
+        if (deep && c.kind === 'interior') visit(`${prefix}${name}/`, c);
+      }
+    };
+    visit('', node);
     return { path, children };
   }
 

@@ -172,7 +172,7 @@ export async function startWithDigests(
   p.detect = d;
   const queued = new Set(step.work.map((w) => localId(job, w.id)));
   p.open = p.open.filter((w) => !queued.has(w));
-  const work = chunksOf(p.roots.map((r) => r.path)).flatMap((paths) => digestRequest(job, p, d, paths, []));
+  const work = chunksOf(p.roots.map((r) => r.path)).flatMap((paths) => digestRequest(job, p, d, paths, [], []));
   await save(ctx.db, job, p);
   return { work };
 }
@@ -184,6 +184,7 @@ function digestRequest(
   d: DetectProgress,
   paths: string[],
   children: string[],
+  deep: string[],
 ): WorkRequest[] {
   const seq = ++p.seq;
   p.open.push(`x${seq}`, `d${seq}`);
@@ -194,6 +195,7 @@ function digestRequest(
     p.snapshotId,
     paths,
     children,
+    deep,
   );
 }
 
@@ -310,7 +312,9 @@ export async function onBackupEvents(
     structure.push(...d.structure);
     p.missing.push(...d.missing);
     p.unreadable.push(...d.unreadable);
-    for (const paths of chunksOf(d.children)) work.push(...digestRequest(job, p, p.detect, [], paths));
+    const [children, deep] = [chunksOf(d.children), chunksOf(d.deep)];
+    for (let i = 0; i < Math.max(children.length, deep.length); i++)
+      work.push(...digestRequest(job, p, p.detect, [], children[i] ?? [], deep[i] ?? []));
     if (p.nodes > MAX_NODES) p.errors.push(`more than ${MAX_NODES} nodes`);
   }
   if (values.length) {

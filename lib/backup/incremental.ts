@@ -44,6 +44,8 @@ export type ChangeDetection = 'full' | 'digest' | 'verify';
 const RECHECK_NONE_MS = 30 * 24 * 3600_000;
 /** Exec statuses meaning "this handset has no digests" (rather than a passing failure). */
 const NO_DIGESTS = new Set([404, 405, 406, 501]);
+/** A changed subtree of at most this many nodes (in the last snapshot) is listed whole, not level by level. */
+const DEEP_MAX = 64;
 
 /** What a backup in progress keeps about its change detection (inside the job's progress). */
 export interface DetectProgress {
@@ -52,7 +54,7 @@ export interface DetectProgress {
   prev?: { snapshotId: string; rootHash: string };
   modelId?: string;
   /** Digest requests in flight, by their sequence number. */
-  requests: Record<string, { id: string; paths: string[]; children: string[]; exec?: number }>;
+  requests: Record<string, { id: string; paths: string[]; children: string[]; deep: string[]; exec?: number }>;
   /** Verify mode: the root digests the handset claimed, to check against the full walk. */
   claimed?: Record<string, string>;
   /** Why digests were given up for this backup, if they were. */
@@ -102,15 +104,16 @@ export function digestWork(
   snapshotId: string,
   paths: string[],
   children: string[],
+  deep: string[],
 ): WorkRequest[] {
   const id = `${snapshotId}.${seq}`;
-  d.requests[String(seq)] = { id, paths, children };
+  d.requests[String(seq)] = { id, paths, children, deep };
   return [
     {
       id: ids.exec,
       kind: 'exec',
       path: BR_DIGEST.Exec,
-      data: encodeDigestRequest({ id, paths, children }),
+      data: encodeDigestRequest({ id, paths, children, deep }),
       format: 'chr',
       type: 'application/json',
     },
@@ -196,6 +199,8 @@ export interface DigestOutcome {
   structure: string[];
   /** Interior nodes whose children's digests are wanted next. */
   children: string[];
+  /** Small interior nodes whose every descendant's digest is wanted next (one round trip instead of one per level). */
+  deep: string[];
   missing: string[];
   unreadable: string[];
 }
@@ -211,7 +216,15 @@ export async function onDigestEvents(
   roots: ReadonlyArray<{ path: string; category: Category }>,
   events: ReadonlyArray<{ local: string; e: SessionEvent }>,
 ): Promise<DigestOutcome> {
-  const out: DigestOutcome = { stage: [], leaves: [], structure: [], children: [], missing: [], unreadable: [] };
+  const out: DigestOutcome = {
+    stage: [],
+    leaves: [],
+    structure: [],
+    children: [],
+    deep: [],
+    missing: [],
+    unreadable: [],
+  };
   const results: Array<{ seq: string; value: Uint8Array | undefined; status: number }> = [];
   for (const { local, e } of events) {
     const seq = local.slice(1);
@@ -245,13 +258,13 @@ export async function onDigestEvents(
           : 'the last snapshot could not be read';
       d.mode = 'full';
       if (req.exec !== undefined && NO_DIGESTS.has(req.exec)) await learn(ctx.db, d, 'none', now);
-      out.structure.push(...req.paths, ...req.children);
+      out.structure.push(...req.paths, ...req.children, ...req.deep);
       continue;
     }
     await learn(ctx.db, d, 'digest', now);
     if (d.mode === 'full') {
       // Digests were given up earlier in this backup: what this request covered is fetched in full.
-      out.structure.push(...req.paths, ...req.children);
+      out.structure.push(...req.paths, ...req.children, ...req.deep);
       continue;
     }
     if (d.mode === 'verify') {
@@ -266,6 +279,7 @@ export async function onDigestEvents(
   if (d.mode !== 'digest') {
     // Requests still in flight are answered in full as they come; nothing more is asked.
     out.children = [];
+    out.deep = [];
   }
   return out;
 }
@@ -278,7 +292,7 @@ async function learn(db: Db, d: DetectProgress, how: 'digest' | 'none', now: num
 
 function compare(
   result: DigestResult,
-  req: { paths: string[]; children: string[] },
+  req: { paths: string[]; children: string[]; deep: string[] },
   prev: PreviousManifest,
   snapshotId: string,
   roots: ReadonlyArray<{ path: string; category: Category }>,
@@ -299,9 +313,15 @@ function compare(
       if (s) out.stage.push(s);
     }
   };
-  /** One node the handset described: carried, fetched or opened further. */
-  const visit = (path: string, n: DigestEntry) => {
+  /** Carried subtrees of a deep listing: their descendants in the same listing are already staged. */
+  let carried: string[] = [];
+  /**
+   * One node the handset described: carried, fetched or opened further. `listed`: its
+   * descendants are in the same (deep) listing, so a changed interior node is not opened again.
+   */
+  const visit = (path: string, n: DigestEntry, listed: boolean) => {
     if (!categoryOf(roots, path)) return; // outside what was asked for: a hostile answer, ignored
+    if (carried.some((c) => path.startsWith(`${c}/`))) return;
     if (n.format !== 'node') {
       const known = prev.at(path)?.hash === n.digest ? prev.at(path) : prev.withHash(n.digest);
       const s = known ? staged(path, { format: n.format, type: n.type, size: known.size, hash: n.digest }) : undefined;
@@ -310,10 +330,17 @@ function compare(
       return;
     }
     const before = prev.at(path);
-    if (before?.format === 'node' && prev.digest(path) === n.digest) return carry(path);
+    if (before?.format === 'node' && prev.digest(path) === n.digest) {
+      carried.push(path);
+      return carry(path);
+    }
     const s = staged(path, { format: 'node', type: n.type, size: 0 });
     if (s) out.stage.push(s);
-    out.children.push(path);
+    if (listed) return;
+    // A small subtree (as the last snapshot knew it) is listed whole in one round trip; a large
+    // one a level at a time, so an unchanged half of it is never listed at all.
+    if (prev.subtree(path).length <= DEEP_MAX) out.deep.push(path);
+    else out.children.push(path);
   };
   for (const n of result.nodes) {
     if (!asked.has(n.path)) continue;
@@ -324,21 +351,29 @@ function compare(
       else out.structure.push(n.path);
       continue;
     }
-    visit(n.path, n);
+    visit(n.path, n, false);
   }
   // A path the handset did not answer is fetched in full rather than guessed.
   out.structure.push(...asked);
   const listed = new Set(req.children);
+  const deep = new Set(req.deep);
   for (const l of result.lists) {
-    if (!listed.has(l.path)) continue;
+    const isDeep = deep.has(l.path);
+    if (!listed.has(l.path) && !isDeep) continue;
     listed.delete(l.path);
+    deep.delete(l.path);
     if (l.status !== undefined || !l.children) {
       out.structure.push(l.path);
       continue;
     }
-    for (const c of l.children) visit(`${l.path}/${c.name}`, c);
+    carried = [];
+    // Parents before children (a carried subtree then hides its descendants).
+    const entries = isDeep
+      ? [...l.children].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      : l.children;
+    for (const c of entries) visit(`${l.path}/${c.name}`, c, isDeep);
   }
-  out.structure.push(...listed);
+  out.structure.push(...listed, ...deep);
 }
 
 /** At most this many paths per digest request (the MO's bound). */

@@ -86,6 +86,16 @@ export const policyFormSchema = z
     ),
     wifiOnly: checkbox,
     roamingAllowed: checkbox,
+    // Backups that move only what changed trust the handset's digests; these walk everything
+    // now and then and check them (0 turns either off). Absent: the defaults, 10 backups or 7 days.
+    verifyEveryBackups: z.preprocess(
+      (v) => (v === '' || v === undefined ? 10 : Number(v)),
+      z.number('The verification interval must be a number.').int().min(0).max(1000, 'At most every 1000 backups.'),
+    ),
+    verifyEveryDays: z.preprocess(
+      (v) => (v === '' || v === undefined ? 7 : Number(v)),
+      z.number('The verification age must be a number.').int().min(0).max(365, 'At most every 365 days.'),
+    ),
     keepLast: optionalCount('Keep last'),
     daily: optionalCount('Daily'),
     weekly: optionalCount('Weekly'),
@@ -133,6 +143,8 @@ export async function savePolicy(
     jitterMinutes: f.jitterMinutes,
     wifiOnly: f.wifiOnly,
     roamingAllowed: f.roamingAllowed,
+    verifyEveryBackups: f.verifyEveryBackups,
+    verifyEveryDays: f.verifyEveryDays,
     retention: JSON.stringify(retention),
   };
   let id: string;
@@ -161,6 +173,8 @@ export function policyView(p: PolicyRow) {
     jitterMinutes: p.jitterMinutes,
     wifiOnly: p.wifiOnly,
     roamingAllowed: p.roamingAllowed,
+    verifyEveryBackups: p.verifyEveryBackups,
+    verifyEveryDays: p.verifyEveryDays,
     retention: parseRetention(p.retention),
   };
 }
@@ -270,6 +284,8 @@ export async function savePolicyAs(
       categories: JSON.parse(policy.categories) as string[],
       wifiOnly: policy.wifiOnly,
       roamingAllowed: policy.roamingAllowed,
+      verifyEveryBackups: policy.verifyEveryBackups,
+      verifyEveryDays: policy.verifyEveryDays,
       retention: JSON.parse(policy.retention) as unknown,
       isDefault: policy.isDefault,
       ...(before

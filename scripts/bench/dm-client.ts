@@ -28,6 +28,8 @@ export interface FleetCommand {
   models?: string[];
   /** Media size (1 = a real handset's; the DM bench's default is 0.01). */
   mediaScale?: number;
+  /** How long a handset waits for an answer (default 30 s): a full fetch of a large fleet on a busy machine queues longer. */
+  messageTimeoutMs?: number;
 }
 
 export interface ReplayCommand {
@@ -110,7 +112,12 @@ async function fleet(c: FleetCommand): Promise<void> {
         onRegistered = resolve;
         send({ type: 'register', ids });
       }),
-    handset: { transport },
+    handset: {
+      transport,
+      ...(c.messageTimeoutMs
+        ? { messageTimeoutMs: c.messageTimeoutMs, sessionTimeoutMs: 20 * c.messageTimeoutMs }
+        : {}),
+    },
   });
   const answers = recorded.slice(first).map((r) => r.answer);
   send({ type: 'fleet-done', summary, windowMs: t1 - t0, requests: answers.length, requestBytes, answers });

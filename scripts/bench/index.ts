@@ -10,6 +10,9 @@
  *   npx tsx scripts/bench/search.ts
  *   npx tsx scripts/bench/processes.ts
  *   npx tsx scripts/bench/memory.ts
+ *   npx tsx scripts/bench/incremental.ts
+ *
+ * or some of them by name, in this order: `npm run bench -- incremental backup`.
  */
 // Before anything imports lib/core/log.ts, which reads it once (dm.ts sets it too).
 process.env.LOG_LEVEL = 'silent';
@@ -23,18 +26,29 @@ import { benchRestore } from './restore';
 import { benchSearch } from './search';
 import { benchProcesses } from './processes';
 import { benchMemory } from './memory';
+import { benchIncremental } from './incremental';
+
+const PARTS: Record<string, () => Promise<Row[]>> = {
+  codec: () => benchCodec(),
+  diff: () => benchDiff(),
+  dm: () => benchDm(),
+  backup: () => benchBackup(),
+  incremental: () => benchIncremental(),
+  restore: () => benchRestore(),
+  search: () => benchSearch(),
+  processes: () => benchProcesses(),
+  memory: () => benchMemory(),
+};
 
 async function main(): Promise<void> {
   const started = performance.now();
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((a) => !(a in PARTS));
+  if (unknown.length)
+    throw new Error(`unknown bench part(s) ${unknown.join(', ')}; known: ${Object.keys(PARTS).join(', ')}`);
   const rows: Row[] = [];
-  rows.push(...(await benchCodec()));
-  rows.push(...(await benchDiff()));
-  rows.push(...(await benchDm()));
-  rows.push(...(await benchBackup()));
-  rows.push(...(await benchRestore()));
-  rows.push(...(await benchSearch()));
-  rows.push(...(await benchProcesses()));
-  rows.push(...(await benchMemory()));
+  for (const [name, run] of Object.entries(PARTS))
+    if (!asked.length || asked.includes(name)) rows.push(...(await run()));
   console.log(formatRows(rows));
   const cpus = os.cpus();
   console.log(

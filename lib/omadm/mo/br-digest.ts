@@ -2,8 +2,9 @@
  * Digests of the B&R MO (docs/backup-restore-mo.md, "Digests"): how a handset tells the
  * server what changed without sending it. The server Execs `BR/Operations/Digest` with a
  * small JSON request and Gets `BR/Digest/Result` in the same message; the handset answers
- * with the digest of each subtree asked for and, on request, its direct children's (a
- * leaf's digest is the SHA-256 of its value, an interior node's the digest of its subtree).
+ * with the digest of each subtree asked for and, on request, its direct children's or all its
+ * descendants' (a leaf's digest is the SHA-256 of its value, an interior node's the digest
+ * of its subtree).
  *
  * The canonical form is defined here once, for both sides: the handset computes it over its
  * tree, the server over the last snapshot's manifest, so nothing extra is stored. It covers
@@ -88,6 +89,8 @@ export interface DigestRequest {
   paths: string[];
   /** Interior nodes whose direct children's digests are wanted. */
   children: string[];
+  /** Interior nodes whose every descendant's digest is wanted (names relative, with '/'): one round trip for a small subtree. */
+  deep: string[];
 }
 
 /** A node's digest entry: a leaf's value SHA-256, or an interior node's subtree digest (format node). */
@@ -148,14 +151,24 @@ function idOf(v: unknown): string {
 }
 
 export function encodeDigestRequest(r: DigestRequest): string {
-  return JSON.stringify({ id: r.id, paths: r.paths, ...(r.children.length ? { children: r.children } : {}) });
+  return JSON.stringify({
+    id: r.id,
+    paths: r.paths,
+    ...(r.children.length ? { children: r.children } : {}),
+    ...(r.deep.length ? { deep: r.deep } : {}),
+  });
 }
 
 /** The handset's reading of the Exec data. Throws DecodeError. */
 export function parseDigestRequest(data: ItemData | undefined): DigestRequest {
   const o = parseJson(data, MAX_REQUEST_BYTES, 'digest request');
-  const req = { id: idOf(o.id), paths: pathList(o.paths, 'paths'), children: pathList(o.children, 'children') };
-  if (req.paths.length + req.children.length === 0) bad('digest request names no path');
+  const req = {
+    id: idOf(o.id),
+    paths: pathList(o.paths, 'paths'),
+    children: pathList(o.children, 'children'),
+    deep: pathList(o.deep, 'deep'),
+  };
+  if (req.paths.length + req.children.length + req.deep.length === 0) bad('digest request names no path');
   return req;
 }
 
@@ -221,7 +234,9 @@ export function parseDigestResult(data: ItemData | undefined): DigestResult {
       const names = new Set<string>();
       const children = (r.children as unknown[]).map((c) => {
         const [name, e] = entryOf(c, 'child');
-        if (name.includes('/') || name === '.' || name === '..' || names.has(name)) bad('child has a bad name');
+        // A descendant of a deep listing names its path below the listed node: every segment a real name.
+        if (names.has(name) || name.split('/').some((seg) => seg === '' || seg === '.' || seg === '..'))
+          bad('child has a bad name');
         names.add(name);
         return { name, ...e };
       });

@@ -86,6 +86,22 @@ function policyFields(p: PolicyView | undefined): FieldSpec[] {
     },
     {
       kind: 'number',
+      name: 'verifyEveryBackups',
+      label: 'Verify every (backups)',
+      defaultValue: p?.verifyEveryBackups ?? 10,
+      min: 0,
+      hint: 'Handsets whose backups move only what changed: a full walk every this many backups checks their digests (0: never by count).',
+    },
+    {
+      kind: 'number',
+      name: 'verifyEveryDays',
+      label: 'and at least every (days)',
+      defaultValue: p?.verifyEveryDays ?? 7,
+      min: 0,
+      hint: 'A full walk when the last one is older than this (0: never by age).',
+    },
+    {
+      kind: 'number',
       name: 'keepLast',
       label: 'Keep last',
       defaultValue: p?.retention.keepLast ?? '',

@@ -89,6 +89,38 @@ const schema = z.object({
    */
   PROCESS_HEARTBEAT_TIMEOUT: z.coerce.number().int().min(2).max(3600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Staff single sign-on through OpenID Connect (lib/auth/oidc.ts): the issuer, this
+   * deployment's client at it, where the provider sends the browser back, and which claim
+   * values make an admin or an agent (`rewind-admins:admin,rewind-agents:agent`).
+   */
+  OIDC_ISSUER: z.preprocess((v) => (v === '' ? undefined : v), z.string().url().optional()),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_REDIRECT_URL: z.string().url().optional(),
+  OIDC_ROLE_CLAIM: z.string().min(1).default('groups'),
+  OIDC_ROLES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const out: Record<string, 'admin' | 'agent'> = {};
+      for (const pair of (v ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)) {
+        const at = pair.lastIndexOf(':');
+        const role = pair.slice(at + 1);
+        if (at <= 0 || (role !== 'admin' && role !== 'agent')) {
+          ctx.addIssue({ code: 'custom', message: `"${pair}" is not VALUE:admin or VALUE:agent` });
+          return z.NEVER;
+        }
+        out[pair.slice(0, at)] = role;
+      }
+      return out;
+    }),
+  OIDC_SCOPES: z.string().min(1).default('openid email profile'),
+  /** The name on the sign-in button: "Sign in with <name>". */
+  OIDC_NAME: z.string().min(1).max(60).default('single sign-on'),
 });
 
 export type Env = z.infer<typeof schema> & { dataDir: string };
@@ -97,7 +129,26 @@ let cached: Env | undefined;
 
 export function env(): Env {
   if (cached) return cached;
-  const parsed = schema.safeParse(process.env);
+  const parsed = schema
+    .superRefine((e, ctx) => {
+      if (!e.OIDC_ISSUER) return;
+      // Single sign-on needs all of these, and a role for someone, or nobody could sign in through it.
+      if (!e.OIDC_CLIENT_ID)
+        ctx.addIssue({ code: 'custom', path: ['OIDC_CLIENT_ID'], message: 'needed with OIDC_ISSUER' });
+      if (!e.OIDC_REDIRECT_URL && !e.PUBLIC_URL)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['OIDC_REDIRECT_URL'],
+          message: 'needed with OIDC_ISSUER (or PUBLIC_URL)',
+        });
+      if (!Object.keys(e.OIDC_ROLES).length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['OIDC_ROLES'],
+          message: 'needed with OIDC_ISSUER, e.g. rewind-admins:admin,rewind-agents:agent',
+        });
+    })
+    .safeParse(process.env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid environment:\n${lines.join('\n')}`);

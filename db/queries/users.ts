@@ -15,6 +15,20 @@ export async function getUserByEmail(db: Db, email: string): Promise<UserRow | u
   return (await db.select().from(users).where(eq(users.email, email)).limit(1))[0];
 }
 
+/** The staff member who signs in through OpenID Connect as `<issuer> <sub>`. */
+export async function getUserBySsoSubject(db: Db, ssoSubject: string): Promise<UserRow | undefined> {
+  return (await db.select().from(users).where(eq(users.ssoSubject, ssoSubject)).limit(1))[0];
+}
+
+/** A single sign-on: the user's role and email as the provider says now, and their subject linked. */
+export async function updateSsoUser(
+  db: Db,
+  id: string,
+  patch: Pick<UserRow, 'role' | 'email' | 'ssoSubject' | 'lastSignInAt'>,
+): Promise<UserRow> {
+  return (await db.update(users).set(patch).where(eq(users.id, id)).returning())[0]!;
+}
+
 export async function getUser(db: Db, id: string): Promise<UserRow | undefined> {
   return (await db.select().from(users).where(eq(users.id, id)).limit(1))[0];
 }

@@ -29,7 +29,7 @@ export function sessionIdOf(token: string): string {
  * PUBLIC_URL, or X-Forwarded-Proto from a proxy trusted with TRUST_PROXY): never on a header any
  * client could send to get a cookie its browser would then also send over plain http.
  */
-async function isHttps(): Promise<boolean> {
+export async function isHttps(): Promise<boolean> {
   const { env } = getContext();
   return servedOverTls((await headers()).get('x-forwarded-proto'), {
     publicUrl: env.PUBLIC_URL,

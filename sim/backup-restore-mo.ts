@@ -34,8 +34,7 @@ import {
   type DigestEntry,
   type DigestRecord,
 } from '../lib/omadm/mo/br-digest';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex } from '../lib/omadm/util/bytes';
+import { createHash } from 'node:crypto';
 import { DS_STORE_NAMES, type DsStoreName } from '../lib/ds/protocol';
 import type { Item } from '../lib/omadm/message';
 import { DEVDETAIL } from '../lib/omadm/mo/devdetail';
@@ -101,6 +100,21 @@ export class BackupRestoreMo extends HandsetObject implements ManagedObject {
     }
   }
 
+  /**
+   * A value's SHA-256, kept as a handset would keep it beside the value: the tree never
+   * changes a value in place (every write is a new buffer), so the buffer is the key.
+   */
+  private static readonly valueHashes = new WeakMap<Uint8Array, Uint8Array>();
+
+  private static valueHash(value: Uint8Array): Uint8Array {
+    let h = BackupRestoreMo.valueHashes.get(value);
+    if (!h) {
+      h = new Uint8Array(createHash('sha256').update(value).digest());
+      BackupRestoreMo.valueHashes.set(value, h);
+    }
+    return h;
+  }
+
   /** The defective firmware's cache (HandsetState.digestFault); an honest handset computes every time. */
   private readonly staleDigests = new Map<string, unknown>();
 
@@ -114,12 +128,18 @@ export class BackupRestoreMo extends HandsetObject implements ManagedObject {
   private digestEntry(node: TreeNode): DigestEntry | undefined {
     if (!node.access.includes('Get')) return undefined;
     const type = node.type !== undefined ? { type: node.type } : {};
-    if (node.kind === 'leaf') return { format: node.format, ...type, digest: toHex(sha256(node.value)) };
+    if (node.kind === 'leaf')
+      return {
+        format: node.format,
+        ...type,
+        digest: Buffer.from(BackupRestoreMo.valueHash(node.value)).toString('hex'),
+      };
     // Readable nodes only, and nothing under an unreadable interior node: what ?list=Struct shows.
     const records: DigestRecord[] = [];
     const visit = (rel: string, n: TreeNode) => {
       if (!n.access.includes('Get')) return;
-      if (n.kind === 'leaf') records.push({ rel, format: n.format, type: n.type, valueHash: sha256(n.value) });
+      if (n.kind === 'leaf')
+        records.push({ rel, format: n.format, type: n.type, valueHash: BackupRestoreMo.valueHash(n.value) });
       else {
         records.push({ rel, format: 'node', type: n.type });
         for (const [k, c] of n.children) visit(rel ? `${rel}/${k}` : k, c);

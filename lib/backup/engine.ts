@@ -38,6 +38,7 @@ import { policyFor } from './policy';
 import { applyRetention, parseRetention } from './retention';
 import { log } from '../core/log';
 import {
+  carriedEntries,
   checkClaims,
   chunksOf,
   digestWork,
@@ -304,9 +305,11 @@ export async function onBackupEvents(
   const work: WorkRequest[] = [];
   if (digests.length && p.detect) {
     const d = await onDigestEvents(ctx, p.detect, p.snapshotId, p.roots, digests);
-    // Carried entries name content the last snapshot holds (live to garbage collection
-    // through it, and through this staging from now on); they are staged with the interior nodes.
+    // Entries known by their hash name content the last snapshot holds (live to garbage
+    // collection through it, and through this staging from now on); they are staged with the
+    // interior nodes. Whole unchanged subtrees are only named, and read back at the end.
     nodes.push(...d.stage);
+    if (d.carried.length) (p.detect.carried ??= []).push(...d.carried);
     p.nodes += d.stage.length;
     leaves.push(...d.leaves);
     structure.push(...d.structure);
@@ -406,7 +409,7 @@ async function finish(
       job,
       `${p.errors.length} node(s) could not be read: ${p.errors.slice(0, 5).join('; ')}`,
     );
-  const entries: ManifestEntry[] = (await stagedEntries(ctx.db, p.snapshotId)).map((s) => ({
+  const staged: ManifestEntry[] = (await stagedEntries(ctx.db, p.snapshotId)).map((s) => ({
     path: s.path,
     category: s.category as Category,
     format: s.format,
@@ -414,6 +417,12 @@ async function finish(
     size: s.size,
     ...(s.hash ? { hash: s.hash } : {}),
   }));
+  // Subtrees the digests found unchanged come from the last snapshot's manifest as they are.
+  const carried = p.detect ? await carriedEntries(ctx, p.detect, p.roots) : [];
+  if (carried === undefined)
+    return failBackup(ctx, device, job, 'the snapshot this backup built on was removed while it ran; back up again');
+  // By path: a node both carried and staged (a hostile listing could name it twice) is in the manifest once.
+  const entries = carried.length ? [...new Map([...carried, ...staged].map((e) => [e.path, e])).values()] : staged;
   const manifest = encodeManifest(entries);
   const changeDetection = p.detect?.mode ?? 'full';
   // A verification walk: the digests the handset claimed, against what the full walk found.

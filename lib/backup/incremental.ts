@@ -17,7 +17,7 @@
 import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
 import { findModel, recordDigestDefect, setModelChangeDetection, type ModelRow } from '@/db/queries/profiles';
-import { listSnapshots, type StagedEntry } from '@/db/queries/snapshots';
+import { getSnapshot, listSnapshots, type StagedEntry } from '@/db/queries/snapshots';
 import { insertAudit } from '@/db/queries/audit';
 import type { AppContext } from '../core/context';
 import { DecodeError } from '../omadm/errors';
@@ -45,7 +45,7 @@ const RECHECK_NONE_MS = 30 * 24 * 3600_000;
 /** Exec statuses meaning "this handset has no digests" (rather than a passing failure). */
 const NO_DIGESTS = new Set([404, 405, 406, 501]);
 /** A changed subtree of at most this many nodes (in the last snapshot) is listed whole, not level by level. */
-const DEEP_MAX = 64;
+const DEEP_MAX = 16;
 
 /** What a backup in progress keeps about its change detection (inside the job's progress). */
 export interface DetectProgress {
@@ -59,6 +59,11 @@ export interface DetectProgress {
   claimed?: Record<string, string>;
   /** Why digests were given up for this backup, if they were. */
   fellBack?: string;
+  /**
+   * Subtrees the digests found unchanged, taken from the last snapshot's manifest when the
+   * backup completes rather than staged row by row (an unchanged handset's whole tree).
+   */
+  carried?: string[];
   /** What this backup already wrote on the model's row, so it is written once. */
   learned?: 'digest' | 'none';
 }
@@ -189,10 +194,38 @@ export function manifestDigest(
   );
 }
 
+/**
+ * The entries of the carried subtrees, from the last snapshot's manifest, each filed under
+ * the category its root has now (a profile may have moved it). Undefined when that snapshot
+ * is gone: it was removed while this backup ran (its content may be collected), so this
+ * backup cannot be completed from it.
+ */
+export async function carriedEntries(
+  ctx: AppContext,
+  d: DetectProgress,
+  roots: ReadonlyArray<{ path: string; category: Category }>,
+): Promise<ManifestEntry[] | undefined> {
+  if (!d.carried?.length || !d.prev) return [];
+  const still = await getSnapshot(ctx.db, d.prev.snapshotId);
+  if (still?.status !== 'complete' || still.rootHash !== d.prev.rootHash) return undefined;
+  const prev = await PreviousManifest.load(ctx, d.prev.rootHash);
+  if (!prev) return undefined;
+  const out: ManifestEntry[] = [];
+  for (const path of d.carried) {
+    for (const e of prev.subtree(path)) {
+      const category = categoryOf(roots, e.path);
+      if (category) out.push({ ...e, category });
+    }
+  }
+  return out;
+}
+
 /** What the digest answers of one message ask of the engine. */
 export interface DigestOutcome {
-  /** Entries carried from the last snapshot, and interior nodes the digests described. */
+  /** Entries known by their hash in the last snapshot, and interior nodes the digests described. */
   stage: StagedEntry[];
+  /** Subtrees carried whole from the last snapshot (see DetectProgress.carried). */
+  carried: string[];
   /** Leaves to fetch (their value is not known by its hash). */
   leaves: string[];
   /** Subtrees to fetch in full (?list=Struct, walked where refused): digests could not be used there. */
@@ -218,6 +251,7 @@ export async function onDigestEvents(
 ): Promise<DigestOutcome> {
   const out: DigestOutcome = {
     stage: [],
+    carried: [],
     leaves: [],
     structure: [],
     children: [],
@@ -307,12 +341,7 @@ function compare(
     if (!category) return undefined;
     return { snapshotId, path, category, format: e.format, type: e.type ?? null, size: e.size, hash: e.hash ?? null };
   };
-  const carry = (path: string) => {
-    for (const e of prev.subtree(path)) {
-      const s = staged(e.path, e);
-      if (s) out.stage.push(s);
-    }
-  };
+  const carry = (path: string) => out.carried.push(path);
   /** Carried subtrees of a deep listing: their descendants in the same listing are already staged. */
   let carried: string[] = [];
   /**

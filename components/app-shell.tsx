@@ -10,12 +10,15 @@ export function AppShell({
   nav,
   email,
   role,
+  alerts,
   signOut,
   children,
 }: {
   nav: NavItem[];
   email: string;
   role: string;
+  /** Unresolved alerts: the bell's count (staff only). */
+  alerts?: number;
   signOut: (form: FormData) => void | Promise<void>;
   children: ReactNode;
 }) {
@@ -28,6 +31,24 @@ export function AppShell({
           </Link>
           <NavLinks items={nav} />
           <div className="ml-auto flex items-center gap-3 text-sm">
+            {alerts === undefined ? null : (
+              <Link
+                href="/alerts"
+                className="relative rounded border border-slate-300 px-2 py-1 hover:bg-slate-50"
+                aria-label={`Alerts: ${alerts} unresolved`}
+              >
+                <span aria-hidden="true">🔔</span>
+                {alerts > 0 ? (
+                  <span
+                    aria-hidden="true"
+                    className="ml-1 rounded-full bg-red-700 px-1.5 text-xs font-semibold text-white"
+                    data-testid="alert-count"
+                  >
+                    {alerts}
+                  </span>
+                ) : null}
+              </Link>
+            )}
             <span className="hidden text-slate-600 sm:inline">
               {email} · {role}
             </span>

@@ -28,6 +28,8 @@ import { getDevice } from '@/db/queries/devices';
 import { ACTION_META, authedAction, type Action, type ActionMeta } from '@/lib/server/action';
 import { apiError, apiHandler } from '@/lib/server/api';
 import { insertAudit } from '@/db/queries/audit';
+import { insertAlert } from '@/db/queries/alerts';
+import { webhookList } from '@/lib/alerts/webhooks';
 import { createApiToken } from '@/lib/auth/tokens';
 import type * as Navigation from 'next/navigation';
 import type * as Session from '@/lib/server/session';
@@ -181,6 +183,43 @@ const STEPS: Record<string, Step> = {
     },
   },
   'app/(console)/admin/tokens/actions.ts#revokeTokenAction': { as: () => admin, input: () => ({ id: made.token }) },
+  'app/(console)/alerts/actions.ts#acknowledgeAlertAction': {
+    as: () => admin,
+    input: async () => {
+      made.alert = (await insertAlert(t.ctx.db, {
+        kind: 'not-seen',
+        conditionKey: `not-seen:${staffDevice}:audit`,
+        deviceId: staffDevice,
+        message: 'not seen',
+        details: '{}',
+        raisedAt: Date.now(),
+      }))!.id;
+      return { id: made.alert };
+    },
+    target: () => staffDevice,
+  },
+  'app/(console)/alerts/actions.ts#resolveAlertAction': {
+    as: () => admin,
+    input: () => ({ id: made.alert }),
+    target: () => staffDevice,
+  },
+  'app/(console)/alerts/actions.ts#saveAlertRuleAction': {
+    as: () => admin,
+    input: () => ({ kind: 'not-seen', threshold: '21', enabled: 'on' }),
+  },
+  'app/(console)/admin/webhooks/actions.ts#addWebhookAction': {
+    as: () => admin,
+    // Port 9 (discard) refuses at once: the test button's delivery fails and is kept for a retry.
+    input: () => ({ url: 'http://127.0.0.1:9/hook', events: ['alert.raised', 'backup.failed'] }),
+    after: async () => {
+      made.webhook = (await webhookList(t.ctx.db))[0]!.id;
+    },
+  },
+  'app/(console)/admin/webhooks/actions.ts#testWebhookAction': { as: () => admin, input: () => ({ id: made.webhook }) },
+  'app/(console)/admin/webhooks/actions.ts#removeWebhookAction': {
+    as: () => admin,
+    input: () => ({ id: made.webhook }),
+  },
   'app/(console)/admin/users/actions.ts#createUserAction': {
     as: () => admin,
     input: () => ({ email: 'audit.agent@rewind.test', role: 'agent', subscriberId: '', password: 'a long password' }),

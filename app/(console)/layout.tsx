@@ -1,6 +1,8 @@
 import type { ReactNode } from 'react';
 import { AppShell } from '@/components/app-shell';
 import { requireViewer } from '@/lib/server/action';
+import { getContext } from '@/lib/core/context';
+import { unresolvedAlertCount } from '@/lib/alerts/alerts';
 import { signOutAction } from '../(auth)/actions';
 
 export const dynamic = 'force-dynamic';
@@ -21,12 +23,19 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
           { href: '/admin/ds', label: 'DS accounts' },
           { href: '/admin/users', label: 'Users' },
           { href: '/admin/tokens', label: 'API tokens' },
+          { href: '/admin/webhooks', label: 'Webhooks' },
           { href: '/admin/api', label: 'API reference' },
         ]
       : []),
   ];
   return (
-    <AppShell nav={nav} email={viewer.email} role={viewer.role} signOut={signOutAction}>
+    <AppShell
+      nav={nav}
+      email={viewer.email}
+      role={viewer.role}
+      alerts={await unresolvedAlertCount(getContext().db)}
+      signOut={signOutAction}
+    >
       {children}
     </AppShell>
   );

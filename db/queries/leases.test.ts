@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { closeDb, openDb, openPgDb, type Db } from '../client';
 import { databaseEnv, testDb } from '../../test/support/db';
-import { acquireLease, releaseLease } from './leases';
+import { acquireLease, dropExpiredLeases, releaseLease } from './leases';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-leases-'));
 let a: Db;
@@ -45,4 +45,14 @@ it('of several processes asking at once, exactly one gets it', async () => {
     acquireLease(b, 'race', 'proc-b', 90_000, t),
   ]);
   expect(got.filter(Boolean)).toHaveLength(1);
+});
+
+it("a stopped process's heartbeat is dropped once expired long enough; live ones and other leases stay", async () => {
+  const t = 3_000_000;
+  await acquireLease(a, 'process:gone', 'gone', 1_000, t);
+  await acquireLease(a, 'process:live', 'live', 1_000, t + 5_000);
+  await acquireLease(a, 'other', 'x', 1_000, t);
+  expect(await dropExpiredLeases(b, 'process:', t + 1_500)).toBe(1);
+  expect(await acquireLease(b, 'process:live', 'someone', 1_000, t + 5_500)).toBe(false);
+  expect(await dropExpiredLeases(b, 'other', t + 1_500)).toBe(1); // the prefix's only: this one was still there
 });

@@ -31,3 +31,8 @@ export async function acquireLease(
 export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
   await exec(db, sql`delete from leases where name = ${name} and holder = ${holder}`);
 }
+
+/** Drops the leases named `prefix…` that expired before `before` (heartbeats of processes long gone). */
+export async function dropExpiredLeases(db: Db, prefix: string, before: number): Promise<number> {
+  return exec(db, sql`delete from leases where name like ${`${prefix}%`} and expires_at < ${before}`);
+}

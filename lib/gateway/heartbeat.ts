@@ -13,7 +13,7 @@
  */
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { acquireLease, releaseLease } from '@/db/queries/leases';
+import { acquireLease, dropExpiredLeases, releaseLease } from '@/db/queries/leases';
 import { endStoppedSession, sessionsOfStoppedProcesses } from '@/db/queries/sessions';
 import type { AppContext } from '../core/context';
 import { log } from '../core/log';
@@ -49,6 +49,8 @@ export async function startHeartbeat(ctx: AppContext, timeoutMs: number): Promis
       ended++;
     }
     if (ended) log.warn({ sessions: ended }, 'sessions of a stopped server process ended; their jobs queued again');
+    // A stopped process's heartbeat row, once nothing it held can still be waiting for it.
+    await dropExpiredLeases(ctx.db, 'process:', now - 2 * timeoutMs);
     return ended;
   };
 

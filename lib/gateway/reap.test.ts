@@ -100,7 +100,7 @@ for (const [at, delayMs] of [
   [2, 0],
   [2, 15],
   [2, 40],
-  [4, 10],
+  [3, 10],
 ] as const) {
   it(`A killed ${delayMs} ms into message ${at}: B ends its session within the timeout, every incomplete snapshot has a reason, the job finishes on B`, async () => {
     a = await spawnChildServer({ dataDir, env: serverEnv });

@@ -33,8 +33,12 @@ export function LastAttempt({ entry }: { entry: HistoryEntry | null }) {
       className={`rounded-md px-3 py-2 text-sm ${ok ? 'bg-emerald-50 text-emerald-900' : 'bg-red-50 text-red-900'}`}
       data-testid="last-attempt"
     >
-      <span className="font-medium">Last attempt:</span> {KIND_LABEL[entry.kind]} {OUTCOME_LABEL[entry.outcome]}{' '}
-      <LocalTime at={entry.at} />
+      <span className="font-medium">
+        Last attempt, <LocalTime at={entry.at} />:
+      </span>{' '}
+      {/* A failed attempt is one by definition: its outcome says enough. */}
+      {entry.kind === 'attempt' ? '' : `${KIND_LABEL[entry.kind]} `}
+      {OUTCOME_LABEL[entry.outcome]}
       {entry.reason ? ` — ${entry.reason}` : ''}
     </p>
   );

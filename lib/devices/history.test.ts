@@ -19,6 +19,8 @@ import { pruneSessionHistory } from '@/db/queries/session-history';
 import { startTestServer, type TestServer } from '../../test/support/test-server';
 import { deviceHistory, deviceHistoryData, firmwareHistory, historyFilterSchema } from './history';
 import { searchFirmwareRuns } from './firmware-search';
+import { HISTORY_MIN_MS, historyCutoff } from '../backup/retention';
+import type { SnapshotRow } from '@/db/queries/snapshots';
 
 let srv: TestServer;
 let stateDir: string;
@@ -164,5 +166,27 @@ describe("a handset's history", () => {
     await pruneSessionHistory(srv.ctx.db, device.id, Date.now() + 1000);
     const after = await deviceHistory(srv.ctx.db, device.id);
     expect(after.filter((e) => e.kind === 'dm' || e.kind === 'attempt')).toHaveLength(0);
+  });
+
+  it('keeps the history back to the oldest backup retention keeps, and never less than a month', () => {
+    const now = Date.parse('2026-06-30T00:00:00Z');
+    const snap = (id: string, daysAgo: number) =>
+      ({
+        id,
+        status: 'complete',
+        startedAt: now - daysAgo * 86_400_000,
+        completedAt: now - daysAgo * 86_400_000,
+      }) as SnapshotRow;
+    const snaps = [snap('a', 1), snap('b', 90)];
+    const keepBoth = {
+      keep: [
+        { id: 'a', reasons: [] },
+        { id: 'b', reasons: [] },
+      ],
+      remove: [],
+    };
+    expect(historyCutoff(keepBoth, snaps, now)).toBe(now - 90 * 86_400_000);
+    const keepNewest = { keep: [{ id: 'a', reasons: [] }], remove: [{ id: 'b', reason: 'x' }] };
+    expect(historyCutoff(keepNewest, snaps, now)).toBe(now - HISTORY_MIN_MS);
   });
 });

@@ -12,21 +12,16 @@
 import { pathToFileURL } from 'node:url';
 import { formatRows, type Row } from './codec';
 import { startClient } from './dm';
+import type { TestServer } from '../../test/support/test-server';
 
-export async function benchBackup(opts: { devices?: number; concurrency?: number } = {}): Promise<Row[]> {
-  const devices = opts.devices ?? 200;
-  const concurrency = opts.concurrency ?? 200;
-  process.env.LOG_LEVEL = 'silent';
-  delete process.env.PUBLIC_URL;
-  const { startTestServer } = await import('../../test/support/test-server');
+/**
+ * The bench client (dm.ts) for a fleet backed up by `ts`: its models described, and each time
+ * the fleet runs, its handsets provisioned and a backup of each queued before they connect.
+ */
+export async function backupFleetClient(ts: TestServer) {
   const { describeVirtualModels, provisionFleet } = await import('../../sim/provision');
   const { createBackupJob } = await import('../../lib/backup/jobs');
   const { getDeviceByDevId } = await import('../../db/queries/devices');
-  const { blobStats } = await import('../../db/queries/snapshots');
-  const { value } = await import('../../db/sql');
-  const { sql } = await import('drizzle-orm');
-
-  const ts = await startTestServer();
   await describeVirtualModels(ts.ctx.db);
   const client = startClient(async (ids) => {
     await provisionFleet(ts.ctx.db, ids);
@@ -37,6 +32,21 @@ export async function benchBackup(opts: { devices?: number; concurrency?: number
       });
     client.send({ cmd: 'registered' });
   });
+  return client;
+}
+
+export async function benchBackup(opts: { devices?: number; concurrency?: number } = {}): Promise<Row[]> {
+  const devices = opts.devices ?? 200;
+  const concurrency = opts.concurrency ?? 200;
+  process.env.LOG_LEVEL = 'silent';
+  delete process.env.PUBLIC_URL;
+  const { startTestServer } = await import('../../test/support/test-server');
+  const { blobStats } = await import('../../db/queries/snapshots');
+  const { value } = await import('../../db/sql');
+  const { sql } = await import('drizzle-orm');
+
+  const ts = await startTestServer();
+  const client = await backupFleetClient(ts);
   const complete = async () =>
     Number(await value(ts.ctx.db, sql`select count(*) as n from snapshots where status = 'complete'`));
   try {

@@ -17,7 +17,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { formatRows, type Row } from './codec';
-import { startClient } from './dm';
+import { backupFleetClient } from './backup';
 import type { Db } from '../../db/client';
 
 const KB = 1024;
@@ -30,7 +30,6 @@ export async function benchIncremental(opts: { devices?: number } = {}): Promise
   const { exec, value } = await import('../../db/sql');
   const { startTestFleet } = await import('../../test/support/test-fleet');
   const { startTestServer } = await import('../../test/support/test-server');
-  const { describeVirtualModels, provisionFleet } = await import('../../sim/provision');
   const { createBackupJob } = await import('../../lib/backup/jobs');
   const { getDeviceByDevId } = await import('../../db/queries/devices');
   const { getJob } = await import('../../db/queries/jobs');
@@ -119,16 +118,7 @@ export async function benchIncremental(opts: { devices?: number } = {}): Promise
 
   // --- 200 handsets at once, unchanged: backups per second.
   const ts = await startTestServer();
-  await describeVirtualModels(ts.ctx.db);
-  const client = startClient(async (ids) => {
-    await provisionFleet(ts.ctx.db, ids);
-    for (const h of ids)
-      await createBackupJob(ts.ctx.db, (await getDeviceByDevId(ts.ctx.db, h.devId))!, {
-        trigger: 'on-demand',
-        actor: 'bench',
-      });
-    client.send({ cmd: 'registered' });
-  });
+  const client = await backupFleetClient(ts);
   try {
     await client.next('ready');
     const round = async (concurrency = devices) => {

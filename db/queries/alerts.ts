@@ -88,18 +88,19 @@ export async function countUnresolvedAlerts(db: Db): Promise<number> {
 export type EndedJob = Pick<typeof jobs.$inferSelect, 'id' | 'deviceId' | 'kind' | 'status' | 'error' | 'updatedAt'>;
 
 const ENDED = ['succeeded', 'failed', 'rejected'] as const;
+const ENDED_JOB = {
+  id: jobs.id,
+  deviceId: jobs.deviceId,
+  kind: jobs.kind,
+  status: jobs.status,
+  error: jobs.error,
+  updatedAt: jobs.updatedAt,
+};
 
 /** Jobs that ended at or after `since`: of one handset, or (a catch-up pass) of every handset. */
 export async function jobsEndedSince(db: Db, since: number, deviceId?: string): Promise<EndedJob[]> {
   return db
-    .select({
-      id: jobs.id,
-      deviceId: jobs.deviceId,
-      kind: jobs.kind,
-      status: jobs.status,
-      error: jobs.error,
-      updatedAt: jobs.updatedAt,
-    })
+    .select(ENDED_JOB)
     .from(jobs)
     .where(
       and(
@@ -115,14 +116,7 @@ export async function jobsEndedSince(db: Db, since: number, deviceId?: string): 
 /** A handset's ended backups, newest first: the failures in a row are the run before the first success. */
 export async function recentBackupOutcomes(db: Db, deviceId: string, limit: number): Promise<EndedJob[]> {
   return db
-    .select({
-      id: jobs.id,
-      deviceId: jobs.deviceId,
-      kind: jobs.kind,
-      status: jobs.status,
-      error: jobs.error,
-      updatedAt: jobs.updatedAt,
-    })
+    .select(ENDED_JOB)
     .from(jobs)
     .where(and(eq(jobs.deviceId, deviceId), eq(jobs.kind, 'backup'), inArray(jobs.status, ['succeeded', 'failed'])))
     .orderBy(desc(jobs.updatedAt), desc(jobs.id))

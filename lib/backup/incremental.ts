@@ -88,7 +88,8 @@ export async function planChangeDetection(
   const p = { ...base, prev: { snapshotId: prev.id, rootHash: prev.rootHash } };
   // A verification walk: after N backups that trusted digests, or when the last full look is too old.
   const lastFull = recent.findIndex((s) => s.changeDetection !== 'digest');
-  const sinceFull = lastFull < 0 ? recent.length : lastFull;
+  // None among the last 50: the last full look is older than anything counted, so it is due.
+  const sinceFull = lastFull < 0 ? Number.POSITIVE_INFINITY : lastFull;
   const byCount = policy.verifyEveryBackups > 0 && sinceFull >= policy.verifyEveryBackups - 1;
   const fullAt = lastFull < 0 ? undefined : (recent[lastFull]!.completedAt ?? recent[lastFull]!.startedAt);
   const byAge =

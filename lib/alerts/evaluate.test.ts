@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { closeDb, type Db } from '@/db/client';
+import { exec } from '@/db/sql';
 import { updateJob } from '@/db/queries/jobs';
 import { listDeliveries } from '@/db/queries/webhooks';
 import { testDb } from '@/test/support/db';
@@ -87,7 +89,8 @@ describe('alert rules', () => {
     const since = Date.now();
     const { job } = await createBackupJob(db, d, { trigger: 'on-demand', actor: 'test' });
     // A restore's row as the engine leaves it when the user said no (only the kind and status matter here).
-    await updateJob(db, job.id, { kind: 'restore', status: 'rejected', error: 'the user rejected the restore' });
+    await exec(db, sql`update jobs set kind = 'restore' where id = ${job.id}`);
+    await updateJob(db, job.id, { status: 'rejected', error: 'the user rejected the restore' });
     await noteJobEnds(db, d.id, since);
     await noteJobEnds(db, d.id, since);
     await evaluateAlerts(db);

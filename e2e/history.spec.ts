@@ -97,4 +97,17 @@ test('an agent reads why a handset failed, filters its sessions, and finds it by
   // A day long before any handset connected finds nobody.
   await page.goto(`/fleet/firmware?firmware=${encodeURIComponent(firmware)}&from=2001-01-01&to=2001-01-02`);
   await expect(page.getByText('No handset ran it then')).toBeVisible();
+
+  // The subscriber reads their own handset's history in plain words.
+  await page.context().clearCookies();
+  await signInAs(page, 'subscriber', { subscriberId: device.subscriberId! });
+  await page.goto(`/portal/devices/${device.id}`);
+  const lately = page.getByRole('region', { name: 'What happened lately' });
+  await expect(lately).toContainText(
+    'Your phone could not sign in: the password stored on it does not match your account',
+  );
+  await expect(lately).toContainText('Your phone checked in.');
+  await expect(lately).not.toContainText('Package #0');
+  await expect(lately.locator('time').first()).toHaveAttribute('title', /UTC$/);
+  await keepScreenshot(page, testInfo, 'portal-history');
 });

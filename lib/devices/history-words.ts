@@ -109,3 +109,35 @@ export function consentWords(answer: string, roaming: boolean): string {
   const words = CONSENT_ANSWERS[answer] ?? answer;
   return answer === 'rejected' && roaming ? 'rejected while roaming (roaming declined)' : words;
 }
+
+/**
+ * An entry as the subscriber reads it in the portal: about their phone, without protocol names.
+ * `code` is a failed attempt's reason (device_attempts.reason).
+ */
+export function subscriberWords(e: {
+  kind: HistoryKind;
+  outcome: HistoryOutcome;
+  code: string | null;
+  serverAsked: boolean;
+}): string {
+  if (e.kind === 'attempt') {
+    if (e.outcome === 'refused')
+      return "We paused your phone's sign-ins for a while after too many tries with the wrong password.";
+    if (e.code === 'no-credentials') return 'Your phone tried to connect without its password.';
+    return 'Your phone could not sign in: the password stored on it does not match your account. Call us and we will set it again.';
+  }
+  if (e.kind === 'wake') {
+    if (e.outcome === 'ok') return 'We asked your phone to connect, and it did.';
+    if (e.outcome === 'in-progress') return 'We have asked your phone to connect.';
+    if (e.outcome === 'failed') return 'We could not send your phone the request to connect.';
+    return 'We asked your phone to connect, but it did not answer (it may have been off or without signal).';
+  }
+  if (e.kind === 'ds') {
+    if (e.outcome === 'ok') return 'Your contacts and calendar were synced.';
+    if (e.outcome === 'in-progress') return 'Your contacts and calendar are syncing.';
+    return 'A sync of your contacts and calendar did not finish.';
+  }
+  if (e.outcome === 'in-progress') return 'Your phone is connected right now.';
+  if (e.outcome === 'ok') return e.serverAsked ? 'Your phone connected when we asked it to.' : 'Your phone checked in.';
+  return 'A connection with your phone did not finish (it may have lost signal).';
+}

@@ -17,7 +17,7 @@ import { ATTEMPTS_KEPT, deviceAttemptsOf, recordDeviceAttempt } from '@/db/queri
 import { noteFirmware } from '@/db/queries/firmware-runs';
 import { pruneSessionHistory } from '@/db/queries/session-history';
 import { startTestServer, type TestServer } from '../../test/support/test-server';
-import { deviceHistory, deviceHistoryData, firmwareHistory, historyFilterSchema } from './history';
+import { deviceHistory, deviceHistoryData, firmwareHistory, historyFilterSchema, subscriberHistory } from './history';
 import { searchFirmwareRuns } from './firmware-search';
 import { HISTORY_MIN_MS, historyCutoff } from '../backup/retention';
 import type { SnapshotRow } from '@/db/queries/snapshots';
@@ -86,6 +86,16 @@ describe("a handset's history", () => {
       expect.stringMatching(/^wrong credentials: .* \(2 times\)$/),
     ]);
     expect(h.last).toMatchObject({ kind: 'attempt', outcome: 'refused' });
+    // The subscriber reads the same in their own words, without protocol names.
+    const told = await subscriberHistory(srv.ctx.db, device.id);
+    expect(told.map((e) => e.text)).toEqual(
+      expect.arrayContaining([
+        "We paused your phone's sign-ins for a while after too many tries with the wrong password.",
+        expect.stringMatching(/^Your phone could not sign in: the password stored on it does not match/),
+        'Your phone checked in.',
+      ]),
+    );
+    expect(told.every((e) => !/DM|Package #0|SyncML/.test(e.text))).toBe(true);
   });
 
   it('keeps a bounded number of attempts however many come', async () => {

@@ -25,6 +25,7 @@ import {
   initiatorWords,
   jobOutcomeWords,
   sessionEndWords,
+  subscriberWords,
   timedOutWords,
   wakeWords,
 } from './history-words';
@@ -63,6 +64,8 @@ export interface HistoryEntry {
   bytes: number | null;
   /** The job it was for (a Package #0). */
   jobId: string | null;
+  /** A failed attempt's reason code (device_attempts.reason), for wording it again elsewhere. */
+  code: string | null;
 }
 
 function jobActor(j: JobRow): string | undefined {
@@ -100,6 +103,7 @@ export async function deviceHistory(
       messages: s.messages,
       bytes: s.bytesIn + s.bytesOut,
       jobId: null,
+      code: null,
     });
   }
   for (const s of await dsSessionHistory(db, deviceId, HISTORY_MAX)) {
@@ -118,6 +122,7 @@ export async function deviceHistory(
       messages: null,
       bytes: null,
       jobId: null,
+      code: null,
     });
   }
   for (const a of await deviceAttemptsOf(db, deviceId)) {
@@ -132,6 +137,7 @@ export async function deviceHistory(
       messages: null,
       bytes: null,
       jobId: null,
+      code: a.reason,
     });
   }
   // A Package #0 is answered by a session the server asked for that started after it.
@@ -151,6 +157,7 @@ export async function deviceHistory(
         messages: null,
         bytes: null,
         jobId: j.id,
+        code: null,
       });
     });
   }
@@ -263,4 +270,14 @@ export async function lastAttempts(db: Db, deviceIds: readonly string[], now = D
     if (last) out.set(id, last);
   }
   return out;
+}
+
+/** The handset's newest entries as its subscriber reads them in the portal, in their words. */
+export async function subscriberHistory(db: Db, deviceId: string, limit = 10, now = Date.now()) {
+  return (await deviceHistory(db, deviceId, {}, now)).slice(0, limit).map((e) => ({
+    key: e.key,
+    at: e.at,
+    ok: e.outcome === 'ok' || e.outcome === 'in-progress',
+    text: subscriberWords({ ...e, serverAsked: e.startedBy === initiatorWords('server') }),
+  }));
 }

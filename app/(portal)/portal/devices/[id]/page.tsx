@@ -10,6 +10,8 @@ import { DsBackups } from '@/components/device-ds';
 import { dsSectionData } from '@/lib/ds/views';
 import { PortalBackupNow } from '@/components/portal-backup-now';
 import { PortalErase } from '@/components/portal-erase';
+import { LocalTime } from '@/components/local-time';
+import { subscriberHistory } from '@/lib/devices/history';
 import { ButtonLink, Card, EmptyState, PageHeader, StatusBadge, Table, tdClass, thClass } from '@/components/ui';
 import { backUpNowAction, eraseBackupsAction } from '../../actions';
 
@@ -35,6 +37,7 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
   const complete = snaps.filter((s) => s.status === 'complete');
   const ds = await dsSectionData(db, device, 20);
   const runningJobId = await pendingBackupId(db, device.id);
+  const story = await subscriberHistory(db, device.id);
   return (
     <div className="space-y-4">
       <PageHeader
@@ -49,6 +52,20 @@ export default async function PortalDevicePage({ params }: { params: Promise<{ i
           ) : null
         }
       />
+      <Card title="What happened lately">
+        {story.length ? (
+          <ul className="divide-y divide-slate-100 text-sm" aria-label="What happened lately, newest first">
+            {story.map((e) => (
+              <li key={e.key} className="flex flex-wrap items-baseline gap-x-3 py-1.5">
+                <LocalTime at={e.at} className="whitespace-nowrap text-xs text-slate-600" />
+                <span className={e.ok ? '' : 'text-red-800'}>{e.text}</span>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <EmptyState title="Nothing yet">Your phone has not connected to us yet.</EmptyState>
+        )}
+      </Card>
       <Card title="Back up">
         <PortalBackupNow deviceId={device.id} label={name} action={backUpNowAction} runningJobId={runningJobId} />
       </Card>

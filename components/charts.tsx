@@ -200,20 +200,22 @@ export function TimeChart({
   const kinds = [...new Set(sorted.map((p) => p.kind))];
   return (
     <figure>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={title} className="h-auto w-full">
-        <title>{title}</title>
-        {[0, 0.5, 1].map((f) => (
-          <g key={f}>
-            <line x1={PAD.left} x2={W - PAD.right} y1={y(max * f)} y2={y(max * f)} stroke="#e2e8f0" />
-            <text x={PAD.left - 4} y={y(max * f) + 4} textAnchor="end" fontSize="10" fill="#64748b">
-              {format(max * f)}
-            </text>
-          </g>
-        ))}
-        {sorted.length > 1 ? <path d={path} fill="none" stroke="#94a3b8" strokeWidth="1.5" /> : null}
-        {sorted.map((p, i) => {
-          const dot = (
+      {/* The markers' links sit over the drawing, not in it: an image's content is not interactive. */}
+      <div className="relative">
+        <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={title} className="h-auto w-full">
+          <title>{title}</title>
+          {[0, 0.5, 1].map((f) => (
+            <g key={f}>
+              <line x1={PAD.left} x2={W - PAD.right} y1={y(max * f)} y2={y(max * f)} stroke="#e2e8f0" />
+              <text x={PAD.left - 4} y={y(max * f) + 4} textAnchor="end" fontSize="10" fill="#64748b">
+                {format(max * f)}
+              </text>
+            </g>
+          ))}
+          {sorted.length > 1 ? <path d={path} fill="none" stroke="#94a3b8" strokeWidth="1.5" /> : null}
+          {sorted.map((p, i) => (
             <circle
+              key={i}
               data-point=""
               cx={x(i)}
               cy={y(p.value)}
@@ -224,30 +226,32 @@ export function TimeChart({
             >
               <title>{p.label}</title>
             </circle>
-          );
-          return (
-            <g key={i}>
-              {p.href ? (
-                <a href={p.href} aria-label={p.label}>
-                  {dot}
-                </a>
-              ) : (
-                dot
-              )}
-            </g>
-          );
-        })}
-        {sorted.length ? (
-          <>
-            <text x={PAD.left} y={H - 8} fontSize="10" fill="#64748b">
-              {formatTime(t0)}
-            </text>
-            <text x={W - PAD.right} y={H - 8} textAnchor="end" fontSize="10" fill="#64748b">
-              {formatTime(t1)}
-            </text>
-          </>
-        ) : null}
-      </svg>
+          ))}
+          {sorted.length ? (
+            <>
+              <text x={PAD.left} y={H - 8} fontSize="10" fill="#64748b">
+                {formatTime(t0)}
+              </text>
+              <text x={W - PAD.right} y={H - 8} textAnchor="end" fontSize="10" fill="#64748b">
+                {formatTime(t1)}
+              </text>
+            </>
+          ) : null}
+        </svg>
+        {sorted.map((p, i) =>
+          p.href ? (
+            <a
+              key={i}
+              data-point=""
+              href={p.href}
+              aria-label={p.label}
+              title={p.label}
+              className="absolute block h-4 w-4 -translate-x-1/2 -translate-y-1/2 rounded-full focus:outline-2 focus:outline-sky-700"
+              style={{ left: `${(x(i) / W) * 100}%`, top: `${(y(p.value) / H) * 100}%` }}
+            />
+          ) : null,
+        )}
+      </div>
       <Legend series={kinds.map((k) => ({ name: k, color: tones[k] ?? '#334155' }))} />
       <SrTable
         caption={title}

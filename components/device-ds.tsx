@@ -166,7 +166,7 @@ export function DeviceDs({
           Contacts and calendar are backed up when the handset&apos;s Data Sync client syncs with Rewind, which needs a
           DS account for this handset.{' '}
           {isAdmin ? (
-            <Link href="/admin/ds" className="text-sky-700 hover:underline">
+            <Link href="/admin/ds" className="text-sky-700 underline">
               Set up a DS account
             </Link>
           ) : (
@@ -188,7 +188,7 @@ export function DeviceDs({
             {isAdmin ? (
               <>
                 {' '}
-                <Link href="/admin/ds" className="text-sky-700 hover:underline">
+                <Link href="/admin/ds" className="text-sky-700 underline">
                   Set one up
                 </Link>
                 .

@@ -37,7 +37,7 @@ export function SnapshotValue({ snapshotId, entry }: { snapshotId: string; entry
           </span>
         ) : null}
         {' · '}
-        <a href={url} download className="text-sky-700 hover:underline">
+        <a href={url} download className="text-sky-700 underline">
           Download
         </a>
       </p>

@@ -39,7 +39,7 @@ test('an agent sees every backup of one day on the timeline, and browses one in 
   await keepScreenshot(page, testInfo, 'timeline-same-day');
 
   // The newest backup, browsed.
-  await chart.locator('a').last().click();
+  await timeline.locator('a[data-point]').last().click();
   await expect(page).toHaveURL(/\/snapshots\/[0-9a-f-]+$/);
   const apps = page.getByRole('region', { name: /^Applications \(\d+\)$/ });
   await expect(apps.getByRole('row').filter({ hasText: 'ShieldAV' })).toContainText(/active|inactive/);

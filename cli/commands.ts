@@ -5,6 +5,7 @@ import { dsAccountAdd, dsBackupCommand, dsDiffCommand, dsRestoreCommand, dsSnaps
 import { createApiTokenAs, parseLifetime } from '../lib/auth/tokens';
 import { AUTH_OPTIONS, AUTH_USAGE, authSchemes } from './auth-options';
 import { deviceShow } from './devices';
+import { firmwareSearch } from './firmware-search';
 import { simCommand } from './sim';
 import { deviceImport } from './device-import';
 import { profileSet, profileShow } from './profiles';
@@ -132,6 +133,7 @@ export const commands: Record<string, Command> = {
   undo: undoCommand,
   'retry-failed': retryFailedCommand,
   'firmware add': firmwareAdd,
+  'firmware search': firmwareSearch,
   'app add': appAdd,
   catalog: catalogCommand,
   retention: retentionCommand,

@@ -6,6 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { expect, type APIRequestContext, type Page, type TestInfo } from '@playwright/test';
+import { HandsetStore } from '../sim/store';
+import type { DmTree } from '../sim/tree';
 
 /** Runs `rewind <args>` on the e2e server's data directory; its standard output. */
 export function rewind(args: string[], opts: { input?: string; timeout?: number } = {}): string {
@@ -114,4 +116,19 @@ export async function deviceOf(
   });
   expect(r.ok()).toBe(true);
   return ((await r.json()) as { device: { id: string; devId: string; subscriberId: string | null } }).device;
+}
+
+/**
+ * What a handset's user does between sessions (the handset is not running): values set, nodes
+ * removed (null), in the state `simHandsets` keeps; its tree as saved.
+ */
+export function useHandset(seed: number, devId: string, edits: Record<string, string | null> = {}): DmTree {
+  const store = new HandsetStore(path.join(process.env.E2E_DATA_DIR!, `handsets-${seed}`));
+  const { state, tree } = store.load(devId);
+  for (const [p, v] of Object.entries(edits)) {
+    if (v === null) tree.remove(p);
+    else tree.set(p, v);
+  }
+  store.save(state, tree);
+  return tree;
 }

@@ -206,8 +206,10 @@ async function safetyTree(ctx: AppContext, job: JobRow): Promise<Map<string, Man
  * are not Deleted. Only node and app items change here; firmware goes by the handset's FwV.
  */
 async function rebase(ctx: AppContext, job: JobRow, plan: RestorePlan): Promise<void> {
-  const tree = await safetyTree(ctx, job);
-  if (!tree) return;
+  // Without a safety snapshot to compare with (one that could not be read), nothing is known
+  // to be equal: every value of the selection is written (Replace, Add where it is gone).
+  const known = await safetyTree(ctx, job);
+  const tree = known ?? new Map<string, ManifestEntry>();
   const interiors = interiorsOf(tree.values());
   const items = new Map((await listItems(ctx.db, job.id)).map((i) => [i.seq, i]));
   const text = async (e: ManifestEntry | undefined) =>
@@ -231,9 +233,9 @@ async function rebase(ctx: AppContext, job: JobRow, plan: RestorePlan): Promise<
       if (interiors.has(s.path)) await unchanged(s.seq, 'the handset has this node: not added');
       else await need(s, 'add', 'the handset lacks this node');
     } else if (s.kind === 'node' && s.op === 'delete') {
-      if (!tree.get(s.path)) await unchanged(s.seq, 'already gone');
+      if (known && !tree.get(s.path)) await unchanged(s.seq, 'already gone');
     } else if (isValueStep(s) && s.op !== 'keep') {
-      const op = valueOpAgainst(s.hash, tree.get(s.path));
+      const op = known ? valueOpAgainst(s.hash, tree.get(s.path)) : 'replace';
       if (op === 'unchanged') await unchanged(s.seq, 'already as in the backup: not sent');
       else
         await need(

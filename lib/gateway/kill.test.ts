@@ -19,12 +19,13 @@ import { getDeviceByDevId } from '@/db/queries/devices';
 import { getJob, jobsForDevice, type JobRow } from '@/db/queries/jobs';
 import { listItems } from '@/db/queries/restore';
 import { getSnapshot } from '@/db/queries/snapshots';
-import { snapshots } from '@/db/schema';
+import { policies, snapshots } from '@/db/schema';
 import { databaseEnv, testDb, testingPg } from '@/test/support/db';
 import { createBlobStore, createPush, type AppContext } from '../core/context';
 import { env } from '../core/env';
 import { sha256Hex } from '../backup/blob-store';
 import { createBackupJob } from '../backup/jobs';
+import { ensureDefaultPolicy } from '../backup/policy';
 import { decodeManifest } from '../backup/manifest';
 import { verifyAll } from '../backup/verify';
 import { openFleet } from '../../sim/fleet';
@@ -73,6 +74,11 @@ beforeAll(async () => {
   })[0]!;
   await describeVirtualModels(db);
   await provisionFleet(db, [{ ...h.identity, nonces: { ...h.state.nonces } }]);
+  // Every backup walks the whole tree (a verification walk), so the kills land in a long walk
+  // with Large Objects, as they would on a handset without digests, and not in an unchanged
+  // handset's three-message incremental backup.
+  await ensureDefaultPolicy(db);
+  await db.update(policies).set({ verifyEveryBackups: 1 });
 }, 60_000);
 
 afterAll(async () => {

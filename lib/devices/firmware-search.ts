@@ -8,6 +8,7 @@ import type { Db } from '@/db/client';
 import { firmwareRunsBetween, knownFirmware } from '@/db/queries/firmware-runs';
 import { lastCompleteSnapshot } from '@/db/queries/snapshots';
 import { getSubscriber } from '@/db/queries/subscribers';
+import { dayBefore } from './page';
 
 /** Handsets one search answers at most (the runs seen last first). */
 export const FIRMWARE_SEARCH_MAX = 500;
@@ -65,7 +66,21 @@ export async function searchFirmwareRuns(
   return { hits, more: runs.length > FIRMWARE_SEARCH_MAX };
 }
 
-/** The versions handsets have reported, most handsets first, for the search's suggestions. */
-export async function firmwareVersions(db: Db): Promise<Array<{ firmware: string; handsets: number }>> {
-  return knownFirmware(db);
+/**
+ * The firmware search page's data: the form as asked (the last 90 days by default), why it
+ * cannot be searched, or what it found; and the versions to suggest.
+ */
+export async function firmwareSearchPage(
+  db: Db,
+  q: { firmware?: string; from?: string; to?: string },
+  now = Date.now(),
+) {
+  const form = { firmware: q.firmware ?? '', from: q.from || dayBefore(90, now), to: q.to || dayBefore(0, now) };
+  const parsed = q.firmware !== undefined ? firmwareSearchSchema.safeParse(form) : undefined;
+  return {
+    form,
+    error: parsed && !parsed.success ? parsed.error.issues.map((i) => i.message).join('; ') : null,
+    result: parsed?.success ? await searchFirmwareRuns(db, parsed.data) : null,
+    versions: await knownFirmware(db),
+  };
 }

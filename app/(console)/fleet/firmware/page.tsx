@@ -3,8 +3,7 @@ import Link from 'next/link';
 import { LocalTime } from '@/components/local-time';
 import { buttonClass, Card, EmptyState, ErrorNote, PageHeader, Table, tdClass, thClass } from '@/components/ui';
 import { getContext } from '@/lib/core/context';
-import { firmwareSearchSchema, firmwareVersions, searchFirmwareRuns } from '@/lib/devices/firmware-search';
-import { dayBefore } from '@/lib/devices/page';
+import { firmwareSearchPage } from '@/lib/devices/firmware-search';
 import { requireViewer } from '@/lib/server/action';
 
 export const metadata: Metadata = { title: 'Firmware search · Rewind' };
@@ -21,12 +20,7 @@ export default async function FirmwareSearchPage({
 }) {
   await requireViewer(['agent', 'admin']);
   const { db } = getContext();
-  const q = await searchParams;
-  const now = Date.now();
-  const form = { firmware: q.firmware ?? '', from: q.from || dayBefore(90, now), to: q.to || dayBefore(0, now) };
-  const parsed = q.firmware !== undefined ? firmwareSearchSchema.safeParse(form) : undefined;
-  const result = parsed?.success ? await searchFirmwareRuns(db, parsed.data) : undefined;
-  const versions = await firmwareVersions(db);
+  const { form, error, result, versions } = await firmwareSearchPage(db, await searchParams);
 
   return (
     <div className="space-y-6">
@@ -71,9 +65,9 @@ export default async function FirmwareSearchPage({
             Search
           </button>
         </form>
-        {parsed && !parsed.success ? (
+        {error ? (
           <div className="mt-3">
-            <ErrorNote>{parsed.error.issues.map((i) => i.message).join('; ')}</ErrorNote>
+            <ErrorNote>{error}</ErrorNote>
           </div>
         ) : null}
       </Card>

@@ -47,6 +47,8 @@ let adaTablet: string;
 let bob: string;
 let bobPhone: string;
 let adaSnap: string;
+/** An older backup of Ada's phone, with the ringtone she had before: restoring it changes 300 bytes. */
+let adaOlderSnap: string;
 let bobSnap: string;
 
 const RINGTONE = './AppData/Ringtones/Aurora.mp3';
@@ -114,6 +116,15 @@ beforeAll(async () => {
   adaPhone = a.id;
   adaTablet = a2.id;
   bobPhone = b.id;
+  adaOlderSnap = (
+    await seedSnapshot(
+      t.ctx.db,
+      t.ctx.blobs,
+      adaPhone,
+      { ...NODES, [RINGTONE]: { ...NODES[RINGTONE], value: new Uint8Array(300).fill(5) } },
+      { at: Date.now() - 86_400_000 },
+    )
+  ).id;
   adaSnap = (await seedSnapshot(t.ctx.db, t.ctx.blobs, adaPhone, NODES)).id;
   bobSnap = (await seedSnapshot(t.ctx.db, t.ctx.blobs, bobPhone, NODES)).id;
 });
@@ -160,12 +171,12 @@ describe('a subscriber with another subscriber’s ids', () => {
     );
     signedIn.viewer = subscriberViewer(ada);
     const jobs = await jobCount();
-    refused(await portalConfirmRestoreAction(null, { planId: plan.planId }));
+    refused(await portalConfirmRestoreAction(null, { planId: plan.planId, reason: 'the subscriber asked' }));
     expect((await getPlan(t.ctx.db, plan.planId))!.jobId).toBeNull();
     expect(await jobCount()).toBe(jobs);
     // The agent who made it may.
     signedIn.viewer = staff('agent', 'agent-7@rewind.test');
-    const { jobId } = unwrap(await confirmRestoreAction(null, { planId: plan.planId }));
+    const { jobId } = unwrap(await confirmRestoreAction(null, { planId: plan.planId, reason: 'ticket 42' }));
     expect((await getPlan(t.ctx.db, plan.planId))!.jobId).toBe(jobId);
     expect((await listAudit(t.ctx.db, { deviceId: bobPhone, action: 'restore.started' }))[0]).toMatchObject({
       actor: 'agent-7@rewind.test',
@@ -245,7 +256,7 @@ describe('the subscriber’s own restore', () => {
   it('previews exactly the one ringtone picked: bytes, cost and the prompt the handset shows', async () => {
     signedIn.viewer = subscriberViewer(ada);
     plan = unwrap(
-      await portalPreviewRestoreAction(null, { snapshotId: adaSnap, targetDeviceId: adaPhone, items: [RINGTONE] }),
+      await portalPreviewRestoreAction(null, { snapshotId: adaOlderSnap, targetDeviceId: adaPhone, items: [RINGTONE] }),
     );
     expect(plan).toMatchObject({ nodes: 1, bytes: 300, migration: false, categories: ['appdata'] });
     expect(plan.prompt.text).toMatch(
@@ -271,15 +282,21 @@ describe('the subscriber’s own restore', () => {
 
   it('confirming runs that plan once, behind a safety backup, and the live JSON follows it', async () => {
     signedIn.viewer = subscriberViewer(ada);
-    const { jobId, safetyBackupId } = unwrap(await portalConfirmRestoreAction(null, { planId: plan.planId }));
+    const { jobId, safetyBackupId } = unwrap(
+      await portalConfirmRestoreAction(null, { planId: plan.planId, reason: 'the subscriber asked' }),
+    );
     expect(await getJob(t.ctx.db, jobId)).toMatchObject({
       kind: 'restore',
       status: 'queued',
       dependsOn: safetyBackupId,
     });
-    expect((await listItems(t.ctx.db, jobId)).map((i) => i.path)).toEqual(['./AppData/Ringtones', RINGTONE]);
-    expect(plan.folders).toBe(1);
-    refused(await portalConfirmRestoreAction(null, { planId: plan.planId }), /confirmed already/);
+    // The folder is on the handset already: only the ringtone is written.
+    expect((await listItems(t.ctx.db, jobId)).map((i) => i.path)).toEqual([RINGTONE]);
+    expect(plan.folders).toBe(0);
+    refused(
+      await portalConfirmRestoreAction(null, { planId: plan.planId, reason: 'the subscriber asked' }),
+      /confirmed already/,
+    );
 
     const res = await liveJobRoute(new Request('http://x/live/jobs/' + jobId), {
       params: Promise.resolve({ id: jobId }),
@@ -291,7 +308,7 @@ describe('the subscriber’s own restore', () => {
       dependsOn: { id: string };
       job: { counts: { total: number } };
     };
-    expect(live).toMatchObject({ finished: false, dependsOn: { id: safetyBackupId }, job: { counts: { total: 2 } } });
+    expect(live).toMatchObject({ finished: false, dependsOn: { id: safetyBackupId }, job: { counts: { total: 1 } } });
     expect(live.waiting).toMatch(/safety backup/);
 
     // Not signed in: 401. Another subscriber: 404, as if there were no such job.
@@ -318,14 +335,14 @@ describe('back up now and delete my backups', () => {
     const r = await eraseBackupsAction(null, { deviceId: adaPhone, confirm: 'yes' });
     expect(r).toMatchObject({ ok: false, fieldErrors: { confirm: [expect.stringMatching(/Nimbus N1/)] } });
     refused(await eraseBackupsAction(null, { deviceId: adaPhone, confirm: 'nimbus  n1' }), /under way/);
-    expect(await listSnapshots(t.ctx.db, adaPhone)).toHaveLength(1);
+    expect(await listSnapshots(t.ctx.db, adaPhone)).toHaveLength(2);
   });
 
   it('erases a handset’s backups once nothing runs, and audits it', async () => {
     signedIn.viewer = subscriberViewer(ada);
     await exec(t.ctx.db, sql`update jobs set status = 'cancelled' where device_id = ${adaPhone}`);
     const r = unwrap(await eraseBackupsAction(null, { deviceId: adaPhone, confirm: 'Nimbus N1' }));
-    expect(r).toMatchObject({ snapshots: 1, held: 0 });
+    expect(r).toMatchObject({ snapshots: 2, held: 0 });
     expect(await listSnapshots(t.ctx.db, adaPhone)).toHaveLength(0);
     expect(await listSnapshots(t.ctx.db, bobPhone)).toHaveLength(1);
     expect(await listAudit(t.ctx.db, { deviceId: adaPhone, action: 'backups.erased' })).toHaveLength(1);

@@ -13,7 +13,16 @@ import { createSession, homeOf, isHttps } from './session';
 const PENDING_COOKIE = 'rewind_oidc';
 const PENDING_PATH = '/auth/oidc';
 
-const to = (req: Request, where: string) => Response.redirect(new URL(where, req.url), 303);
+/**
+ * A 303 with headers Next can still add the cookies to (Response.redirect's are immutable,
+ * and the cookies set through next/headers would be dropped from it).
+ */
+function redirectTo(location: string): Response {
+  return new Response(null, { status: 303, headers: { location } });
+}
+// A path, resolved by the browser against the address it used (the request's URL inside Next
+// names Next's own host, not necessarily the one the browser holds the cookies for).
+const to = (_req: Request, where: string) => redirectTo(where);
 
 export async function startSso(req: Request): Promise<Response> {
   const s = oidcSettings(getContext().env);
@@ -27,7 +36,7 @@ export async function startSso(req: Request): Promise<Response> {
       path: PENDING_PATH,
       maxAge: 600,
     });
-    return Response.redirect(url, 303);
+    return redirectTo(url);
   } catch (err) {
     log.error({ err }, 'single sign-on: the provider could not be reached');
     return to(req, '/sign-in?sso=failed');

@@ -17,7 +17,7 @@ import { auditMark } from '@/db/queries/audit';
 import { dsAccountsOfDevice } from '@/db/queries/ds';
 import { getPolicyByName } from '@/db/queries/policies';
 import { listItems, updateItem } from '@/db/queries/restore';
-import { updateJob } from '@/db/queries/jobs';
+import { getJob, updateJob } from '@/db/queries/jobs';
 import { listTokens } from '@/db/queries/tokens';
 import { getUserByEmail } from '@/db/queries/users';
 import { createUser } from '@/lib/auth/users';
@@ -34,7 +34,7 @@ import { createApiToken } from '@/lib/auth/tokens';
 import type * as Navigation from 'next/navigation';
 import type * as Session from '@/lib/server/session';
 import type { Viewer } from '@/lib/server/session';
-import { BEFORE, seedSnapshot } from './support/fixtures';
+import { AFTER, BEFORE, seedSnapshot } from './support/fixtures';
 import { signedIn, staff, subscriberViewer, tempContext, type TempContext } from './support/as-viewer';
 
 vi.mock('@/lib/server/session', async (orig) => ({
@@ -122,6 +122,8 @@ beforeAll(async () => {
     .subscriberId!;
   staffSnap = (await seedSnapshot(db, t.ctx.blobs, staffDevice, BEFORE)).id;
   subSnap = (await seedSnapshot(db, t.ctx.blobs, subDevice, BEFORE)).id;
+  // The handsets changed since (a newer backup): restoring the older one has something to write.
+  await seedSnapshot(db, t.ctx.blobs, staffDevice, AFTER, { at: Date.now() + 1000 });
   found = await allActions();
 });
 afterAll(() => t.close());
@@ -274,7 +276,7 @@ const STEPS: Record<string, Step> = {
   },
   'app/(console)/devices/[id]/restore/actions.ts#confirmRestoreAction': {
     as: () => admin,
-    input: () => ({ planId: made.plan }),
+    input: () => ({ planId: made.plan, reason: 'ticket 42' }),
     target: () => staffDevice,
     after: async (d) => {
       // The restore ran and one item failed: what "Retry failed items" is for.
@@ -285,8 +287,14 @@ const STEPS: Record<string, Step> = {
         detail: 'the handset answered 500',
       });
       await updateJob(t.ctx.db, jobId, { status: 'failed', error: '1 item not restored' });
+      await safetyBackupTook(jobId, staffSnap);
       made.restoreJob = jobId;
     },
+  },
+  'app/(console)/devices/[id]/restore/actions.ts#undoPreviewAction': {
+    as: () => admin,
+    input: () => ({ jobId: made.restoreJob }),
+    target: () => staffDevice,
   },
   'app/(console)/jobs/[id]/actions.ts#retryFailedAction': {
     as: () => admin,
@@ -300,6 +308,7 @@ const STEPS: Record<string, Step> = {
     target: () => subDevice,
     after: async () => {
       subSnap = (await seedSnapshot(t.ctx.db, t.ctx.blobs, subDevice, BEFORE)).id;
+      await seedSnapshot(t.ctx.db, t.ctx.blobs, subDevice, AFTER, { at: Date.now() + 1000 });
     },
   },
   'app/(portal)/portal/actions.ts#backUpNowAction': {
@@ -317,7 +326,18 @@ const STEPS: Record<string, Step> = {
   },
   'app/(portal)/portal/actions.ts#portalConfirmRestoreAction': {
     as: () => subscriber,
-    input: () => ({ planId: made.subPlan }),
+    input: () => ({ planId: made.subPlan, reason: 'my old settings' }),
+    target: () => subDevice,
+    after: async (d) => {
+      const jobId = (d as { jobId: string }).jobId;
+      await updateJob(t.ctx.db, jobId, { status: 'succeeded' });
+      await safetyBackupTook(jobId, subSnap);
+      made.subRestoreJob = jobId;
+    },
+  },
+  'app/(portal)/portal/actions.ts#portalUndoPreviewAction': {
+    as: () => subscriber,
+    input: () => ({ jobId: made.subRestoreJob }),
     target: () => subDevice,
   },
 };
@@ -331,6 +351,12 @@ const entriesSince = (actor: string, mark: number) =>
       ? sql`select action, device_id as "deviceId", details from audit_events where actor = ${actor} and at >= ${mark} order by at`
       : sql`select action, device_id as "deviceId", details from audit_events where actor = ${actor} and rowid > ${mark} order by rowid`,
   );
+/** The restore's safety backup ran and kept `snapshotId`: what undoing the restore goes back to. */
+async function safetyBackupTook(restoreJobId: string, snapshotId: string): Promise<void> {
+  const safety = (await getJob(t.ctx.db, restoreJobId))!.dependsOn!;
+  await updateJob(t.ctx.db, safety, { status: 'succeeded', result: JSON.stringify({ snapshotId }) });
+}
+
 /** A mark no earlier entry shares: on PostgreSQL it is a time, so a millisecond goes by first. */
 async function markNow(): Promise<number> {
   if (isPg(t.ctx.db)) await new Promise((r) => setTimeout(r, 2));

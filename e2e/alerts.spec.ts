@@ -8,7 +8,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { expect, test } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
 import { keepScreenshot, rewind, signInAs } from './support';
 
 const received: Array<{ body: string; signature: string }> = [];
@@ -33,6 +34,14 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await new Promise((r) => receiver.close(r));
 });
+
+/** Axe (WCAG 2.1 A and AA) on the page as it is: no serious or critical violation. */
+async function expectAccessible(page: Page): Promise<void> {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+    .analyze();
+  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
+}
 
 /** A handset of this spec's own, and an alert about it as the rules raise one (the server's pass runs every ten minutes). */
 function seedAlert(): { devId: string; message: string } {
@@ -83,6 +92,7 @@ test('the bell counts unresolved alerts; an agent acknowledges and resolves one'
   await expect(page.getByRole('heading', { name: 'Alerts', level: 1 })).toBeVisible();
   const row = page.getByRole('row').filter({ hasText: message });
   await expect(row).toContainText('open');
+  await expectAccessible(page);
   await row.getByRole('button', { name: 'Acknowledge' }).click();
   await expect(row).toContainText('acknowledged');
   await keepScreenshot(page, testInfo, 'alert-acknowledged');
@@ -100,6 +110,7 @@ test('an admin adds a webhook, sends a test, and reads the delivery log', async 
   await page.getByLabel('URL').fill(hookUrl);
   await page.getByRole('button', { name: 'Add webhook' }).click();
   const secret = await page.getByLabel('Signing secret').inputValue();
+  await expectAccessible(page);
   expect(secret).toMatch(/^whsec_/);
   const row = page.getByRole('row').filter({ hasText: hookUrl });
   await row.getByRole('button', { name: 'Send test' }).click();
@@ -111,6 +122,7 @@ test('an admin adds a webhook, sends a test, and reads the delivery log', async 
   const log = page.getByRole('row').filter({ hasText: 'webhook.test' });
   await expect(log).toContainText('delivered');
   await expect(log).toContainText('HTTP 200');
+  await expectAccessible(page);
   await keepScreenshot(page, testInfo, 'webhook-deliveries');
   rewind(['webhook', 'remove', page.url().split('/').at(-1)!]);
 });

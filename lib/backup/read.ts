@@ -4,7 +4,7 @@
  * the CLI and the console.
  */
 import type { Db } from '@/db/client';
-import { AppError, type AppErrorKind } from '../core/errors';
+import { appErrorFamily, type AppErrorKind } from '../core/errors';
 import { getSnapshot, type SnapshotRow } from '@/db/queries/snapshots';
 import type { BlobStore } from './blob-store';
 import { decodeManifest, type ManifestEntry } from './manifest';
@@ -17,21 +17,11 @@ const SNAPSHOT_KIND = {
   'content-missing': 'internal',
 } as const satisfies Record<string, AppErrorKind>;
 
-export class SnapshotError extends AppError {
-  declare readonly code: keyof typeof SNAPSHOT_KIND;
-  constructor(code: keyof typeof SNAPSHOT_KIND, message: string) {
-    super(SNAPSHOT_KIND[code], message, {
-      code,
-      // A blob gone from the store is our fault, and said plainly.
-      ...(code === 'content-missing'
-        ? {
-            userMessage: `The backup store has lost data this snapshot needs (${message}); an operator should run a store verification.`,
-          }
-        : {}),
-    });
-    this.name = 'SnapshotError';
-  }
-}
+export class SnapshotError extends appErrorFamily(SNAPSHOT_KIND, {
+  // A blob gone from the store is our fault, and said plainly.
+  'content-missing': (message) =>
+    `The backup store has lost data this snapshot needs (${message}); an operator should run a store verification.`,
+}) {}
 
 /** Leaves small enough to show as text in a diff (firmware and app versions, settings). */
 const TEXT_MAX = 256;

@@ -81,6 +81,26 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * An area's family of refusals (a plan's, a restore's, a snapshot's): each code is one kind, so
+ * one status, and callers tell them apart by class and code
+ * (`err instanceof PlanError && err.code === 'not-complete'`). `userMessages` words a code for
+ * people where the message for operators is not it. Declared as
+ * `export class PlanError extends appErrorFamily(PLAN_KIND) {}`: the class's own name is the error's.
+ */
+export function appErrorFamily<C extends string>(
+  kinds: Readonly<Record<C, AppErrorKind>>,
+  userMessages: Partial<Record<C, (message: string) => string>> = {},
+) {
+  return class extends AppError {
+    declare readonly code: C;
+    constructor(code: C, message: string) {
+      const user = userMessages[code];
+      super(kinds[code], message, { code, ...(user ? { userMessage: user(message) } : {}) });
+    }
+  };
+}
+
 function pathOf(path: readonly PropertyKey[]): string {
   return path.map(String).join('.');
 }

@@ -17,7 +17,7 @@ import {
 } from '@/db/queries/ds';
 import { getDevice } from '@/db/queries/devices';
 import type { AppContext } from '../core/context';
-import { AppError, type AppErrorKind } from '../core/errors';
+import { appErrorFamily, type AppErrorKind } from '../core/errors';
 import { DS_STORE_NAMES, type DsStoreName } from './protocol';
 import { readDsManifest, type DsManifestEntry } from './snapshot';
 
@@ -27,13 +27,7 @@ const DS_RESTORE_KIND = {
   damaged: 'internal',
 } as const satisfies Record<string, AppErrorKind>;
 
-export class DsRestoreError extends AppError {
-  declare readonly code: keyof typeof DS_RESTORE_KIND;
-  constructor(code: keyof typeof DS_RESTORE_KIND, message: string) {
-    super(DS_RESTORE_KIND[code], message, { code });
-    this.name = 'DsRestoreError';
-  }
-}
+export class DsRestoreError extends appErrorFamily(DS_RESTORE_KIND) {}
 
 /**
  * The snapshot, if `target` may receive it: its own handset, or another handset of the

@@ -11,7 +11,7 @@ import { insertAudit } from '@/db/queries/audit';
 import { createBackupJob, createLocalBackupJob, createLocalRestoreJob } from '../backup/jobs';
 import { createDsBackupJob, createDsRestoreJob } from '../ds/jobs';
 import { DsRestoreError } from '../ds/restore';
-import { AppError, type AppErrorKind } from '../core/errors';
+import { appErrorFamily, type AppErrorKind } from '../core/errors';
 import { policyCategories, policyFor } from '../backup/policy';
 import type { JobRequest } from '../backup/schemas';
 
@@ -22,13 +22,7 @@ const JOB_REQUEST_KIND = {
   'local-backup-gone': 'conflict',
 } as const satisfies Record<string, AppErrorKind>;
 
-export class JobRequestError extends AppError {
-  declare readonly code: keyof typeof JOB_REQUEST_KIND;
-  constructor(code: keyof typeof JOB_REQUEST_KIND, message: string) {
-    super(JOB_REQUEST_KIND[code], message, { code });
-    this.name = 'JobRequestError';
-  }
-}
+export class JobRequestError extends appErrorFamily(JOB_REQUEST_KIND) {}
 
 /**
  * Queues the job. A backup asked for while another is queued or running for the device

@@ -38,7 +38,7 @@ import { readManifest } from '../backup/read';
 import type { ManifestEntry } from '../backup/manifest';
 import { insertAudit } from '@/db/queries/audit';
 import type { AppContext } from '../core/context';
-import { AppError, type AppErrorKind } from '../core/errors';
+import { appErrorFamily, type AppErrorKind } from '../core/errors';
 import type { GenericAlertEventItem, NodeValue, SessionEvent, WorkRequest } from '../omadm/session/work';
 import { base64Decode, base64Encode } from '../omadm/util/bytes';
 import { fumoPaths, parseFumoResult } from '../omadm/mo/fumo';
@@ -94,13 +94,7 @@ const RESTORE_KIND = {
   invalid: 'conflict',
 } as const satisfies Record<string, AppErrorKind>;
 
-export class RestoreError extends AppError {
-  declare readonly code: keyof typeof RESTORE_KIND;
-  constructor(code: keyof typeof RESTORE_KIND, message: string) {
-    super(RESTORE_KIND[code], message, { code });
-    this.name = 'RestoreError';
-  }
-}
+export class RestoreError extends appErrorFamily(RESTORE_KIND) {}
 
 async function planOf(
   ctx: AppContext,

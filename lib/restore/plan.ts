@@ -15,7 +15,7 @@
  * is unchanged as well as what changes. When the writes begin, the restore checks again
  * against its safety backup (lib/restore/engine.ts) and sends what differs then.
  */
-import { AppError, type AppErrorKind } from '../core/errors';
+import { appErrorFamily, type AppErrorKind } from '../core/errors';
 import { createHash } from 'node:crypto';
 import type { AppContext } from '../core/context';
 import { getDevice, getDeviceByDevId } from '@/db/queries/devices';
@@ -172,13 +172,7 @@ const PLAN_KIND = {
   empty: 'invalid',
 } as const satisfies Record<string, AppErrorKind>;
 
-export class PlanError extends AppError {
-  declare readonly code: keyof typeof PLAN_KIND;
-  constructor(code: keyof typeof PLAN_KIND, message: string) {
-    super(PLAN_KIND[code], message, { code });
-    this.name = 'PlanError';
-  }
-}
+export class PlanError extends appErrorFamily(PLAN_KIND) {}
 
 export interface PlanRequest {
   snapshotId: string;

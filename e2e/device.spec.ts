@@ -79,6 +79,11 @@ test('an agent opens a handset, sees its two backups on the timeline, browses on
   // The snapshot browser: the tree by category, a picture and a ringtone player.
   await rows.nth(1).getByRole('link', { name: 'Browse' }).click();
   await expect(page).toHaveURL(new RegExp(`/devices/${deviceId}/snapshots/${newest!.id}$`));
+  // The handset's views come first; the tree by category is behind its toggle.
+  await expect(
+    page.getByRole('list', { name: 'Pictures and sounds' }).getByRole('img', { name: /Sunrise$/ }),
+  ).toBeVisible();
+  await page.getByText(/^Raw DM tree/).click();
   await expect(page.getByRole('heading', { name: 'App data (ringtones, wallpapers, screensavers)' })).toBeVisible();
   const wallpaper = page.getByRole('img', { name: /^Sunrise/ });
   await wallpaper.scrollIntoViewIfNeeded(); // previews load lazily

@@ -164,7 +164,7 @@ test.describe('Data Sync backups of contacts and calendar', () => {
     await page.goto(`/devices/${device.id}`);
     await page
       .getByRole('table', { name: 'Contacts and calendar backups' })
-      .getByRole('link', { name: /^Diff with previous: the DS backup/ })
+      .getByRole('link', { name: /^Diff with previous\s*: the DS backup/ })
       .click();
     await expect(page.getByRole('heading', { name: 'Contacts and calendar: what changed' })).toBeVisible();
     await expect(page.getByText('1 contact added, 2 contacts changed')).toBeVisible();

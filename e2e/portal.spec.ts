@@ -78,7 +78,7 @@ test('a subscriber backs up now, restores a ringtone, and cannot open another su
   await expect(preview).toContainText('What you will see on the handset');
   // The backup taken since shows the ringtone gone: it will be added, shown by size and hash.
   await expect(preview.getByTestId('plan-summary')).toContainText('Will add 1');
-  await expect(preview.getByTestId('change')).toContainText(/\(none\) → [\d.]+ [kM]?B, sha256 [0-9a-f]{12}/);
+  await expect(preview.getByTestId('change')).toContainText(/\(none\) → [\d.]+ [kKM]?B, sha256 [0-9a-f]{12}/);
   await keepScreenshot(page, testInfo, 'portal-restore-preview');
   await preview.getByLabel('Why? A reason or a ticket reference').fill('I deleted it by mistake');
   await preview.getByRole('button', { name: 'Confirm and start the restore' }).click();

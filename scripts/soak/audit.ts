@@ -90,7 +90,11 @@ export async function auditRun(
         } else if (snap.status !== 'complete') lost = `its snapshot ${snapshotId} is ${snap.status}`;
         else if (badSnapshots.has(snapshotId)) lost = `its snapshot ${snapshotId} does not verify`;
       } else if (job.kind === 'restore') {
-        const bad = (await listItems(db, job.id)).filter((i) => i.status !== 'verified' && i.status !== 'skipped');
+        // 'unchanged': the safety backup read the handset holding the backup's value already, so
+        // the restore did not send it; that is the restore's result, not lost work.
+        const bad = (await listItems(db, job.id)).filter(
+          (i) => i.status !== 'verified' && i.status !== 'skipped' && i.status !== 'unchanged',
+        );
         if (bad.length)
           lost = `${bad.length} item(s) not read back as written (${bad
             .slice(0, 3)

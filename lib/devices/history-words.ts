@@ -34,8 +34,18 @@ export const ATTEMPT_REASONS = {
 
 export type AttemptReason = keyof typeof ATTEMPT_REASONS;
 
-export function attemptWords(reason: string, count: number): string {
-  const words = (ATTEMPT_REASONS as Record<string, string>)[reason] ?? reason;
+/** The same reasons for the handset's contacts-and-calendar sync client (the DS account's sign-in). */
+export const DS_ATTEMPT_REASONS: Record<AttemptReason, string> = {
+  'wrong-credentials':
+    "wrong credentials: the user name or password the handset's contacts and calendar sync sent does not match its DS account",
+  'no-credentials': "the handset's contacts and calendar sync sent no credentials when they were asked for",
+  'rate-limited':
+    'refused by a rate limit: too many failed contacts and calendar sync sign-ins for this handset from its address',
+};
+
+export function attemptWords(reason: string, count: number, channel: 'dm' | 'ds' = 'dm'): string {
+  const table: Record<string, string> = channel === 'ds' ? DS_ATTEMPT_REASONS : ATTEMPT_REASONS;
+  const words = table[reason] ?? reason;
   return count > 1 ? `${words} (${count} times)` : words;
 }
 
@@ -119,7 +129,14 @@ export function subscriberWords(e: {
   outcome: HistoryOutcome;
   code: string | null;
   serverAsked: boolean;
+  /** A failed attempt's door: the handset's DM client or its contacts and calendar sync. */
+  channel?: 'dm' | 'ds';
 }): string {
+  if (e.kind === 'attempt' && e.channel === 'ds') {
+    if (e.outcome === 'refused')
+      return "We paused your phone's contacts and calendar sync for a while after too many tries with the wrong password.";
+    return "Your phone's contacts and calendar sync could not sign in: the password stored on it does not match your account. Call us and we will set it again.";
+  }
   if (e.kind === 'attempt') {
     if (e.outcome === 'refused')
       return "We paused your phone's sign-ins for a while after too many tries with the wrong password.";

@@ -34,6 +34,8 @@ import {
 export const SESSION_QUIET_MS = 5 * 60_000;
 /** A delivered Package #0 with no session within this long went unanswered. */
 export const WAKE_ANSWER_MS = 10 * 60_000;
+/** Who made a failed DS attempt. */
+const DS_ATTEMPT_BY = "the handset's contacts and calendar sync (DS)";
 /** Rows of each kind read (the newest). */
 const HISTORY_MAX = 200;
 
@@ -131,9 +133,9 @@ export async function deviceHistory(
       kind: 'attempt',
       at: a.lastAt,
       until: a.count > 1 ? a.firstAt : null,
-      startedBy: a.channel === 'dm' ? 'the handset (DM)' : 'the handset (DS)',
+      startedBy: a.channel === 'dm' ? 'the handset (DM)' : DS_ATTEMPT_BY,
       outcome: a.reason === 'rate-limited' ? 'refused' : 'failed',
-      reason: attemptWords(a.reason, a.count),
+      reason: attemptWords(a.reason, a.count, a.channel),
       messages: null,
       bytes: null,
       jobId: null,
@@ -278,6 +280,10 @@ export async function subscriberHistory(db: Db, deviceId: string, limit = 10, no
     key: e.key,
     at: e.at,
     ok: e.outcome === 'ok' || e.outcome === 'in-progress',
-    text: subscriberWords({ ...e, serverAsked: e.startedBy === initiatorWords('server') }),
+    text: subscriberWords({
+      ...e,
+      serverAsked: e.startedBy === initiatorWords('server'),
+      channel: e.startedBy === DS_ATTEMPT_BY ? 'ds' : 'dm',
+    }),
   }));
 }

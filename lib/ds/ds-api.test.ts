@@ -14,6 +14,7 @@ import { runDsSession } from '../../sim/ds-client';
 import { generatedHandsetDs } from '../../sim/ds-store';
 import { httpTransport } from '../../sim/transport';
 import { addDsAccount } from './accounts';
+import { deviceHistory, subscriberHistory } from '@/lib/devices/history';
 import { documentChecker } from '@/test/support/api-contract';
 
 const ADA = 'IMEI:356938035643809';
@@ -119,5 +120,51 @@ describe('POST /api/v1/jobs with DS kinds', () => {
     expect(unknown.body.error).toMatchObject({ code: 'no-ds-snapshot' });
 
     expect((await post({ devId: ADA_NEW, kind: 'ds-restore' })).status).toBe(400);
+  });
+});
+
+describe("a DS sign-in's failures in the handset's history", () => {
+  const sync = (user: string, password: string, devId: string) =>
+    runDsSession(
+      {
+        serverUrl: `http://127.0.0.1:${t.server.port}/ds`,
+        user,
+        password,
+        scheme: 'md5',
+        devId,
+        man: 'Nimbus Mobile',
+        mod: 'N1',
+        swV: '4.2',
+        encoding: 'xml',
+        maxMsgSize: 64 * 1024,
+        stores: ['contacts'],
+        syncType: 'slow',
+        transport: httpTransport,
+      },
+      generatedHandsetDs(1, 'nimbus-n1'),
+    );
+
+  it('keeps a wrong password after the challenge as a failed attempt, in plain words; the first challenge is no failure', async () => {
+    const bob = (await getDeviceByDevId(t.ctx.db, BOB))!;
+    await addDsAccount(t.ctx.db, { devId: BOB, user: 'bob-phone', pass: 'secret-2' });
+    // The account has no MD5 nonce yet: the client meets the challenge once and then signs in.
+    expect((await sync('bob-phone', 'secret-2', BOB)).ok).toBe(true);
+    expect((await deviceHistory(t.ctx.db, bob.id)).filter((e) => e.kind === 'attempt')).toEqual([]);
+
+    expect((await sync('bob-phone', 'not the password', BOB)).ok).toBe(false);
+    const attempts = (await deviceHistory(t.ctx.db, bob.id)).filter((e) => e.kind === 'attempt');
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({
+      outcome: 'failed',
+      code: 'wrong-credentials',
+      startedBy: "the handset's contacts and calendar sync (DS)",
+    });
+    // The client tries the nonce it was given, then once more with the challenge's: two failures, one row.
+    expect(attempts[0]!.reason).toMatch(
+      /^wrong credentials: .*contacts and calendar sync .* its DS account \(2 times\)$/,
+    );
+    const told = await subscriberHistory(t.ctx.db, bob.id);
+    expect(told[0]!.text).toMatch(/^Your phone's contacts and calendar sync could not sign in/);
+    expect(told.every((e) => !/DS|SyncML/.test(e.text))).toBe(true);
   });
 });

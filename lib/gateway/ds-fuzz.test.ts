@@ -29,6 +29,7 @@ import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
+import { ATTEMPTS_KEPT } from '@/db/queries/device-attempts';
 import { dsItemsOf, getDsStore } from '@/db/queries/ds';
 import { dsAccounts } from '@/db/schema';
 import { column, row, rows, value } from '@/db/sql';
@@ -1573,9 +1574,13 @@ describe('POST /ds under a generated flood of hostile messages', () => {
     expect(fz.failures, `${fz.failureCount} violations`).toEqual([]);
     expect(fz.totalSent()).toBeGreaterThanOrEqual(Object.values(COUNTS).reduce((a, b) => a + b, 0) - 50);
 
-    // Nobody authenticated: no session kept, no row of any account changed (MD5 nonces apart, which every challenge renews).
+    // Nobody authenticated: no session kept, no row of any account changed (MD5 nonces apart, which every challenge renews),
+    // and the failed sign-ins of the known accounts kept in their handsets' history, a bounded few.
     const after = await tableCounts(db());
-    for (const [table, n] of baseline.counts) expect(after.get(table), table).toBe(n);
+    for (const [table, n] of baseline.counts)
+      if (table === 'device_attempts')
+        expect(after.get(table), table).toBeLessThanOrEqual(n + all().length * ATTEMPTS_KEPT);
+      else expect(after.get(table), table).toBe(n);
     for (const a of all()) expect(await accountImage(a.accountId), a.user).toBe(baseline.images.get(a.user));
   }, 120_000);
 

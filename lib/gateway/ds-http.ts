@@ -8,7 +8,7 @@ import { MIME } from '../omadm/message';
 import { getContext } from '../core/context';
 import { log } from '../core/log';
 import { DS_MAX_MSG_SIZE } from '../ds/session';
-import { dsCredentialsHold, handleDsMessage } from './ds-session';
+import { dsCredentialsHold, handleDsMessage, recordDsRefusal } from './ds-session';
 import { authGate } from '../auth/limits';
 import { UNKNOWN_CLIENT } from '../core/client-address';
 import { readSyncMl, send, sendTooManyRequests } from './http-body';
@@ -43,6 +43,7 @@ export async function handleDs(
   const refusal = gate.refusal(client, source);
   if (refusal && !(await dsCredentialsHold(getContext(), message))) {
     gate.refused(refusal, client, source);
+    await recordDsRefusal(getContext(), message);
     const what =
       refusal.reason === 'identity'
         ? 'DS authentications for this client from this address'

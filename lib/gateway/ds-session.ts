@@ -30,6 +30,7 @@ import {
   type DsItemRow,
 } from '@/db/queries/ds';
 import { recordBlob } from '@/db/queries/snapshots';
+import { recordDeviceAttempt } from '@/db/queries/device-attempts';
 import { deviceKeyOwner } from '../backup/sealed-store';
 import { DS_STATUS, type DsStoreName } from '../ds/protocol';
 import { takeDsSnapshot } from '../ds/snapshot';
@@ -74,6 +75,16 @@ export async function dsCredentialsHold(ctx: AppContext, msg: SyncMLMessage): Pr
   return named !== undefined && verdict.code === DS_STATUS.AuthAccepted;
 }
 
+/**
+ * A message the rate limits refused (ds-http.ts): kept in the history of the handset whose DS
+ * account it names, as DM's refusals are (one row however many, device-attempts.ts).
+ */
+export async function recordDsRefusal(ctx: AppContext, msg: SyncMLMessage): Promise<void> {
+  const user = signInUser(msg.hdr);
+  const named = user ? await getDsAccountByUser(ctx.db, user) : undefined;
+  if (named) await recordDeviceAttempt(ctx.db, { deviceId: named.deviceId, channel: 'ds', reason: 'rate-limited' });
+}
+
 /** The account a new session's credentials name, and the verdict on them. */
 async function checkSignIn(ctx: AppContext, hdr: SyncMLMessage['hdr']) {
   const user = signInUser(hdr);
@@ -96,6 +107,10 @@ export async function handleDsMessage(ctx: AppContext, msg: SyncMLMessage, encod
     if (verdict.code !== DS_STATUS.AuthAccepted || !named) {
       const refused = refuse(msg, verdict);
       if (refused.nonce) await updateDsAccount(db, refused.nonce.accountId, { nonce: refused.nonce.nonce });
+      // Credentials given and wrong for a known account (not the first challenge every client
+      // meets) go to its handset's history, as DM's do (device_attempts bounds a flood of them).
+      if (named && refused.answer.auth === 'failed')
+        await recordDeviceAttempt(db, { deviceId: named.deviceId, channel: 'ds', reason: 'wrong-credentials' });
       return refused.answer;
     }
     account = named;

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionDevice } from '@/lib/devices/devices';
 import { formatTime } from '@/lib/core/format';
+import { listAudit } from '@/db/queries/audit';
 import { tempContext, type TempContext } from '@/test/support/as-viewer';
 import { seedDsBackups, type SeededDs } from '@/test/support/ds-fixtures';
 import {
@@ -215,5 +216,20 @@ describe('pages over seeded DS backups', () => {
       ok: false,
       error: 'This handset has no DS backups yet.',
     });
+  });
+
+  it("records an agent reading a diff of two backups as a personal-data read, once within a few minutes; never the subscriber's", async () => {
+    const agent = { role: 'agent', email: 'diff-reader@example.org' };
+    const mine = async () => (await listAudit(t.ctx.db, { deviceId: ada.id })).filter((a) => a.actor === agent.email);
+    expect(await mine()).toEqual([]);
+    const q = { from: seeded.first.id, to: seeded.second.id, reader: agent };
+    expect((await dsDiffPageData(t.ctx.db, t.ctx.blobs, ada, q, formatTime)).ok).toBe(true);
+    expect((await dsDiffPageData(t.ctx.db, t.ctx.blobs, ada, q, formatTime)).ok).toBe(true); // a reload
+    const subscriber = { role: 'subscriber', email: 'ada-diff@example.org' };
+    await dsDiffPageData(t.ctx.db, t.ctx.blobs, ada, { ...q, reader: subscriber }, formatTime);
+    const entries = await mine();
+    expect(entries.map((a) => a.action)).toEqual(['ds.diff-viewed']);
+    expect(JSON.parse(entries[0]!.details!)).toEqual({ from: seeded.first.id, to: seeded.second.id });
+    expect((await listAudit(t.ctx.db, { deviceId: ada.id })).some((a) => a.actor === subscriber.email)).toBe(false);
   });
 });

@@ -421,13 +421,14 @@ function pickerOptions(rows: readonly DsSnapshotRow[], time: (ms: number) => str
 /**
  * The DS diff page: `from` and `to` (both this handset's), by default the newest backup and
  * the one before it. Added and removed items with their fields; changed ones with their
- * fields side by side.
+ * fields side by side. Personal data like a backup's page: an agent's or admin's reading
+ * (`reader`) is recorded as `ds.diff-viewed` with the two backups compared.
  */
 export async function dsDiffPageData(
   db: Db,
   blobs: BlobStore,
   device: Pick<DeviceRow, 'id'>,
-  q: { from?: string; to?: string },
+  q: { from?: string; to?: string; reader?: Reader },
   time: (ms: number) => string,
 ) {
   const own = await dsSnapshotsOf(db, device.id, 500);
@@ -457,6 +458,12 @@ export async function dsDiffPageData(
   if (from.id === to.id) return { ok: false as const, options, error: 'Choose two different DS backups to compare.' };
   // Older first, whichever order the link gave.
   if (from.createdAt > to.createdAt) [from, to] = [to, from];
+  if (q.reader)
+    await auditPersonalRead(db, q.reader, {
+      action: 'ds.diff-viewed',
+      deviceId: device.id,
+      details: { from: from.id, to: to.id },
+    });
   const [a, b] = await Promise.all([readDsManifest(db, blobs, from.id), readDsManifest(db, blobs, to.id)]);
   const diff = diffDsManifests(a.entries, b.entries);
   const show = async (list: DsItemChange[], side: 'before' | 'after') =>

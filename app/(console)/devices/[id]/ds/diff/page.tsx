@@ -34,7 +34,7 @@ export default async function DsDiffPage({
   const q = await searchParams;
   const { db, blobs } = getContext();
   const device = await forPage(() => deviceFor(db, viewer, id));
-  const d = await dsDiffPageData(db, blobs, device, { from: one(q.from), to: one(q.to) }, formatTime);
+  const d = await dsDiffPageData(db, blobs, device, { from: one(q.from), to: one(q.to), reader: viewer }, formatTime);
 
   return (
     <div className="space-y-6">

@@ -14,6 +14,7 @@ import { listAudit } from '@/db/queries/audit';
 import { getDeviceByDevId, listDevices, updateDevice } from '@/db/queries/devices';
 import { getJob, updateJob } from '@/db/queries/jobs';
 import { insertSnapshot } from '@/db/queries/snapshots';
+import { noteFirmware } from '@/db/queries/firmware-runs';
 import { indexSubscriber } from '@/db/queries/search';
 import { upsertLocalBackup } from '@/db/queries/local-backups';
 import { createPush, setContext, type AppContext } from '@/lib/core/context';
@@ -43,6 +44,7 @@ import * as contentRoute from '@/app/api/v1/snapshots/[id]/content/route';
 import * as diffRoute from '@/app/api/v1/snapshots/[id]/diff/[other]/route';
 import * as jobsRoute from '@/app/api/v1/jobs/route';
 import * as jobRoute from '@/app/api/v1/jobs/[id]/route';
+import * as firmwareRunsRoute from '@/app/api/v1/firmware/runs/route';
 
 type Handler = (req: Request, route: { params: Promise<never> }) => Promise<Response>;
 
@@ -66,6 +68,7 @@ const conformsToDocument = documentChecker([
   [diffRoute.GET, 'GET /snapshots/{id}/diff/{other}'],
   [jobsRoute.POST, 'POST /jobs'],
   [jobRoute.GET, 'GET /jobs/{id}'],
+  [firmwareRunsRoute.GET, 'GET /firmware/runs'],
 ]);
 
 let dir: string;
@@ -182,6 +185,7 @@ const everyHandler = (): Array<[string, unknown, string, Record<string, string>]
   ['GET /snapshots/{id}/diff/{other}', diffRoute.GET, 'GET', { id: 'x', other: 'y' }],
   ['POST /jobs', jobsRoute.POST, 'POST', {}],
   ['GET /jobs/{id}', jobRoute.GET, 'GET', { id: 'x' }],
+  ['GET /firmware/runs', firmwareRunsRoute.GET, 'GET', {}],
 ];
 
 describe('authentication and roles', () => {
@@ -777,6 +781,55 @@ describe('jobs', () => {
     await updateDevice(ctx.db, (await getDeviceByDevId(ctx.db, BOB))!.id, { pushAddress: null });
     const r = await call(wakeRoute.POST, 'POST', { params: { devId: BOB } });
     expect(r.status).toBe(409);
+  });
+});
+
+describe('firmware runs', () => {
+  it('finds the handsets that ran a firmware between two days, with their subscriber and last good backup; refuses a bad search', async () => {
+    const day = (iso: string) => Date.parse(`${iso}T12:00:00Z`);
+    const ada = (await getDeviceByDevId(ctx.db, ADA))!;
+    const bob = (await getDeviceByDevId(ctx.db, BOB))!;
+    await noteFirmware(ctx.db, ada.id, 'FW-API-RECALL', day('2026-01-10'));
+    await noteFirmware(ctx.db, ada.id, 'FW-API-RECALL', day('2026-02-10'));
+    await noteFirmware(ctx.db, ada.id, 'FW-API-FIXED', day('2026-02-11'));
+    await noteFirmware(ctx.db, bob.id, 'FW-API-RECALL', day('2026-03-01'));
+
+    const r = await call(firmwareRunsRoute.GET, 'GET', {
+      token: agent,
+      query: { firmware: 'FW-API-RECALL', from: '2026-02-01', to: '2026-02-05' },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.more).toBe(false);
+    expect(r.body.hits).toEqual([
+      {
+        deviceId: ada.id,
+        devId: ADA,
+        model: 'Nimbus N1',
+        subscriber: { id: ada.subscriberId, name: 'Ada Lovelace' },
+        from: day('2026-01-10'),
+        to: day('2026-02-10'),
+        // The snapshots tests' complete backup of Ada's handset.
+        lastGoodBackup: { id: expect.any(String) as string, at: expect.any(Number) as number },
+      },
+    ]);
+    const snap = (r.body.hits as Array<{ lastGoodBackup: { id: string } }>)[0]!.lastGoodBackup.id;
+    expect((await call(snapshotRoute.GET, 'GET', { params: { id: snap } })).status).toBe(200);
+    const both = await call(firmwareRunsRoute.GET, 'GET', {
+      query: { firmware: 'FW-API-RECALL', from: '2026-01-01', to: '2026-03-31' },
+    });
+    expect((both.body.hits as Array<{ devId: string }>).map((h) => h.devId)).toEqual([BOB, ADA]);
+
+    const backwards = await call(firmwareRunsRoute.GET, 'GET', {
+      query: { firmware: 'FW-API-RECALL', from: '2026-03-01', to: '2026-02-01' },
+    });
+    expect(backwards.status).toBe(400);
+    expect(err(backwards.body).fieldErrors?.to).toEqual(['the first day must not be after the last']);
+    const undated = await call(firmwareRunsRoute.GET, 'GET', { query: { firmware: 'FW-API-RECALL', from: '1 Feb' } });
+    expect(undated.status).toBe(400);
+    expect(Object.keys(err(undated.body).fieldErrors ?? {}).sort()).toEqual(['from', 'to']);
+    expect((await call(firmwareRunsRoute.GET, 'GET', { query: { from: '2026-01-01', to: '2026-01-02' } })).status).toBe(
+      400,
+    );
   });
 });
 

@@ -7,7 +7,15 @@
  * Served at /api/v1/openapi.json and rendered at /admin/api.
  */
 import { z } from 'zod';
-import { authSchemeSchema, deviceSchema, provisionDeviceSchema } from '../devices/schemas';
+import {
+  authSchemeSchema,
+  deviceSchema,
+  firmwareRunHitSchema,
+  firmwareRunsSchema,
+  firmwareSearchSchema,
+  provisionDeviceSchema,
+} from '../devices/schemas';
+import { FIRMWARE_SEARCH_MAX } from '../devices/firmware-search';
 import { subscriberMatchSchema, subscriberSchema, subscriberSearchSchema } from '../subscribers/schemas';
 import {
   backupProgressSchema,
@@ -91,6 +99,7 @@ const COMPONENTS: Record<string, z.ZodType> = {
   Category: categorySchema,
   AuthScheme: authSchemeSchema,
   Subscriber: subscriberSchema,
+  FirmwareRun: firmwareRunHitSchema,
   Snapshot: snapshotSchema,
   ManifestEntry: manifestEntrySchema,
   BackupProgress: backupProgressSchema,
@@ -217,6 +226,16 @@ export const API_OPERATIONS: ApiOperation[] = [
     responses: {
       200: { description: 'Matches, best first', schema: z.object({ subscribers: z.array(subscriberMatchSchema) }) },
     },
+    errors: { 400: INVALID },
+  },
+  {
+    method: 'get',
+    path: '/firmware/runs',
+    summary: 'Handsets that ran a firmware version between two days',
+    tags: ['devices'],
+    description: `Fault and recall tracing, as the console's fleet firmware search and \`rewind firmware search\`: every handset whose inventories reported \`firmware\` on a day from \`from\` to \`to\` (UTC, both included), each with its whole run on the version, its subscriber and its last good backup (the one a restore would start from); the runs seen last first, at most ${FIRMWARE_SEARCH_MAX} (\`more\` says whether more matched).`,
+    query: firmwareSearchSchema,
+    responses: { 200: { description: 'The handsets found', schema: firmwareRunsSchema } },
     errors: { 400: INVALID },
   },
   {

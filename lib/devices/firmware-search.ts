@@ -3,38 +3,21 @@
  * two dates (from firmware_runs, what their inventories reported at each session), each with
  * its subscriber and its last good backup, the one a restore would start from.
  */
-import { z } from 'zod';
 import type { Db } from '@/db/client';
 import { firmwareRunsBetween, knownFirmware } from '@/db/queries/firmware-runs';
 import { lastCompleteSnapshot } from '@/db/queries/snapshots';
 import { getSubscriber } from '@/db/queries/subscribers';
 import { dayBefore } from './page';
+import type { z } from 'zod';
+import { firmwareSearchSchema, type FirmwareSearch, type firmwareRunHitSchema } from './schemas';
 
 /** Handsets one search answers at most (the runs seen last first). */
 export const FIRMWARE_SEARCH_MAX = 500;
 const DAY = 86_400_000;
-const isoDay = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+export { firmwareSearchSchema, type FirmwareSearch };
 
-/** A search: the version exactly as handsets report it, and the days (UTC, both included). */
-export const firmwareSearchSchema = z
-  .object({
-    firmware: z.string().trim().min(1, 'the firmware version').max(100),
-    from: isoDay,
-    to: isoDay,
-  })
-  .refine((q) => q.from <= q.to, { message: 'the first day must not be after the last', path: ['to'] });
-export type FirmwareSearch = z.infer<typeof firmwareSearchSchema>;
-
-export interface FirmwareSearchHit {
-  deviceId: string;
-  devId: string;
-  model: string;
-  subscriber: { id: string; name: string } | null;
-  /** When the handset was seen on the version (its whole run, which may reach past the dates). */
-  from: number;
-  to: number;
-  lastGoodBackup: { id: string; at: number } | null;
-}
+/** One handset found; the API's FirmwareRun hit (schemas.ts), whose shape it is. */
+export type FirmwareSearchHit = z.infer<typeof firmwareRunHitSchema>;
 
 export async function searchFirmwareRuns(
   db: Db,

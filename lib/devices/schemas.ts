@@ -69,3 +69,45 @@ export const deviceSchema = z.object({
   lastSeenAt: z.int().nullable().describe('ms since the epoch'),
   networkState: z.object({}).loose().nullable().describe('bearer, roaming, operator as last read from the handset'),
 });
+
+// The fleet's firmware search (fault and recall tracing, lib/devices/firmware-search.ts) ---------
+
+const isoDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+  .meta({ example: '2026-02-01' });
+
+/** A search: the version exactly as handsets report it, and the days (UTC, both included). */
+export const firmwareSearchSchema = z
+  .object({
+    firmware: z
+      .string()
+      .trim()
+      .min(1, 'the firmware version')
+      .max(100)
+      .describe('The firmware version exactly as handsets report it (./DevDetail/FwV)')
+      .meta({ example: '1.0.3' }),
+    from: isoDay.describe('The first day (UTC), included'),
+    to: isoDay.describe('The last day (UTC), included; not before `from`'),
+  })
+  .refine((q) => q.from <= q.to, { message: 'the first day must not be after the last', path: ['to'] });
+export type FirmwareSearch = z.infer<typeof firmwareSearchSchema>;
+
+/** One handset that ran the version within the days (FirmwareSearchHit). */
+export const firmwareRunHitSchema = z.object({
+  deviceId: z.string(),
+  devId: z.string(),
+  model: z.string().describe("manufacturer and model, or 'unknown model'"),
+  subscriber: z.object({ id: z.string(), name: z.string() }).nullable(),
+  from: z.int().describe('ms since the epoch: when the handset was first seen on the version (its whole run)'),
+  to: z.int().describe('ms since the epoch: when it was last seen on it'),
+  lastGoodBackup: z
+    .object({ id: z.string(), at: z.int().describe('ms since the epoch') })
+    .nullable()
+    .describe('its newest complete snapshot, the one a restore would start from'),
+});
+
+export const firmwareRunsSchema = z.object({
+  hits: z.array(firmwareRunHitSchema).describe('the runs seen last first'),
+  more: z.boolean().describe('more handsets matched than one search answers'),
+});

@@ -10,7 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
-import { keepScreenshot, rewind, signInAs } from './support';
+import { addDevice, keepScreenshot, rewind, signInAs } from './support';
 
 const received: Array<{ body: string; signature: string }> = [];
 let receiver: http.Server;
@@ -47,26 +47,7 @@ async function expectAccessible(page: Page): Promise<void> {
 function seedAlert(): { devId: string; message: string } {
   const digits = `35467812${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
   const devId = `IMEI:${digits}`;
-  rewind([
-    'device',
-    'add',
-    '--dev-id',
-    devId,
-    '--manufacturer',
-    'Nimbus Mobile',
-    '--model',
-    'N1',
-    '--server-id',
-    'rewind',
-    '--auth',
-    'md5',
-    '--client-user',
-    devId,
-    '--client-pass',
-    'e2e-client',
-    '--server-pass',
-    'e2e-server',
-  ]);
+  addDevice({ devId });
   const message = `${devId} has not connected for 15 days.`;
   const db = new Database(path.join(process.env.E2E_DATA_DIR!, 'rewind.db'));
   try {

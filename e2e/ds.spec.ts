@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { generateContacts, generateEvents } from '../sim/ds-generate';
-import { deviceOf, keepScreenshot, rewind, signInAs } from './support';
+import { addDevice, deviceOf, keepScreenshot, rewind, signInAs } from './support';
 
 const SYNC_SH = [
   process.env.SYNCEVOLUTION_SH,
@@ -40,28 +40,14 @@ function imei(): string {
 
 function addHandset(subscriber: string): string {
   const devId = imei();
-  rewind([
-    'device',
-    'add',
-    '--dev-id',
+  addDevice({
     devId,
-    '--manufacturer',
-    'Nimbus',
-    '--model',
-    'N1',
-    '--server-id',
-    'rewind',
-    '--auth',
-    'md5',
-    '--client-user',
-    `u-${devId.slice(-6)}`,
-    '--client-pass',
-    'client-pass',
-    '--server-pass',
-    'server-pass',
-    '--subscriber',
+    manufacturer: 'Nimbus',
+    clientUser: `u-${devId.slice(-6)}`,
+    clientPass: 'client-pass',
+    serverPass: 'server-pass',
     subscriber,
-  ]);
+  });
   return devId;
 }
 

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { keepScreenshot, rewind, signInAs } from './support';
+import { addDevice, keepScreenshot, signInAs } from './support';
 
 /** A Luhn check digit, so the spec's IMEI is a valid one. */
 function luhn(body: string): number {
@@ -22,34 +22,7 @@ test('an agent finds a subscriber by MSISDN in national form as they type, and o
   const body = `3546781299${tail}`;
   const devId = `IMEI:${body}${luhn(body)}`;
   const name = `Philippa Quarles ${tail}`;
-  rewind([
-    'device',
-    'add',
-    '--dev-id',
-    devId,
-    '--manufacturer',
-    'Nimbus Mobile',
-    '--model',
-    'N1',
-    '--fw',
-    '1.1.0',
-    '--server-id',
-    'rewind',
-    '--auth',
-    'md5',
-    '--client-user',
-    devId,
-    '--client-pass',
-    'e2e-client',
-    '--server-pass',
-    'e2e-server',
-    '--msisdn',
-    msisdn,
-    '--subscriber',
-    name,
-    '--email',
-    `philippa.${tail}@example.org`,
-  ]);
+  addDevice({ devId, fw: '1.1.0', msisdn, subscriber: name, email: `philippa.${tail}@example.org` });
 
   await signInAs(page, 'agent');
   await page.goto('/');
@@ -103,30 +76,7 @@ test('the search works without JavaScript: a GET form the page answers itself', 
   const name = `Octavia Nojs ${tail}`;
   const body = `3546781288${tail}`;
   const devId = `IMEI:${body}${luhn(body)}`;
-  rewind([
-    'device',
-    'add',
-    '--dev-id',
-    devId,
-    '--manufacturer',
-    'Nimbus Mobile',
-    '--model',
-    'N1',
-    '--server-id',
-    'rewind',
-    '--auth',
-    'md5',
-    '--client-user',
-    devId,
-    '--client-pass',
-    'c',
-    '--server-pass',
-    's',
-    '--msisdn',
-    `4477008${tail}`,
-    '--subscriber',
-    name,
-  ]);
+  addDevice({ devId, clientPass: 'c', serverPass: 's', msisdn: `4477008${tail}`, subscriber: name });
   await page.goto('/');
   await page.getByLabel('MSISDN, IMEI, name or email').fill(`octavia nojs ${tail}`);
   await page.getByRole('button', { name: 'Search' }).click();
@@ -143,30 +93,7 @@ function tagWord(): string {
 }
 
 function addHandset(o: { devId: string; msisdn: string; name: string }): void {
-  rewind([
-    'device',
-    'add',
-    '--dev-id',
-    o.devId,
-    '--manufacturer',
-    'Nimbus Mobile',
-    '--model',
-    'N1',
-    '--server-id',
-    'rewind',
-    '--auth',
-    'md5',
-    '--client-user',
-    o.devId,
-    '--client-pass',
-    'c',
-    '--server-pass',
-    's',
-    '--msisdn',
-    o.msisdn,
-    '--subscriber',
-    o.name,
-  ]);
+  addDevice({ devId: o.devId, clientPass: 'c', serverPass: 's', msisdn: o.msisdn, subscriber: o.name });
 }
 
 test('several matches: Enter shows the list; surname first, the last digits of a number or IMEI and one typo are found', async ({

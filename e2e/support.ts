@@ -21,6 +21,44 @@ export function rewind(args: string[], opts: { input?: string; timeout?: number 
 
 export const E2E_PASSWORD = 'e2e password of this spec';
 
+/** Provisions a handset through the CLI as an operator would: a Nimbus N1, MD5 both ways. */
+export function addDevice(o: {
+  devId: string;
+  manufacturer?: string;
+  fw?: string;
+  clientUser?: string;
+  clientPass?: string;
+  serverPass?: string;
+  msisdn?: string;
+  subscriber?: string;
+  email?: string;
+}): void {
+  rewind([
+    'device',
+    'add',
+    '--dev-id',
+    o.devId,
+    '--manufacturer',
+    o.manufacturer ?? 'Nimbus Mobile',
+    '--model',
+    'N1',
+    ...(o.fw ? ['--fw', o.fw] : []),
+    '--server-id',
+    'rewind',
+    '--auth',
+    'md5',
+    '--client-user',
+    o.clientUser ?? o.devId,
+    '--client-pass',
+    o.clientPass ?? 'e2e-client',
+    '--server-pass',
+    o.serverPass ?? 'e2e-server',
+    ...(o.msisdn ? ['--msisdn', o.msisdn] : []),
+    ...(o.subscriber ? ['--subscriber', o.subscriber] : []),
+    ...(o.email ? ['--email', o.email] : []),
+  ]);
+}
+
 /** A user of the spec's own (a subscriber user needs the subscriber's id); its email. */
 export function seedUser(
   role: 'admin' | 'agent' | 'subscriber',

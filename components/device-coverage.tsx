@@ -2,7 +2,7 @@
 import Link from 'next/link';
 import type { CategoryCoverage } from '@/lib/devices/views';
 import { formatAge, formatTime } from '@/lib/core/format';
-import { Badge, Table, tdClass, thClass } from './ui';
+import { Badge, Table, tdClass, HeadRow } from './ui';
 
 const STATE = {
   fresh: { tone: 'good', text: 'up to date' },
@@ -13,19 +13,7 @@ const STATE = {
 export function DeviceCoverage({ deviceId, rows, now }: { deviceId: string; rows: CategoryCoverage[]; now: number }) {
   return (
     <Table caption="Backup coverage per category">
-      <thead>
-        <tr>
-          <th scope="col" className={thClass}>
-            Category
-          </th>
-          <th scope="col" className={thClass}>
-            Last good backup
-          </th>
-          <th scope="col" className={thClass}>
-            State
-          </th>
-        </tr>
-      </thead>
+      <HeadRow columns={['Category', 'Last good backup', 'State']} />
       <tbody>
         {rows.map((r) => (
           <tr key={r.category}>

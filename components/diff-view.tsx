@@ -5,7 +5,7 @@
 import type { AppChange, FirmwareChange } from '@/lib/backup/diff';
 import type { DiffGroup, DiffRow } from '@/lib/backup/snapshot-views';
 import { SnapshotValue } from './snapshot-value';
-import { Badge, EmptyState, buttonClass, cx, inputClass, tdClass, thClass } from './ui';
+import { Badge, EmptyState, buttonClass, cx, inputClass, tdClass, HeadRow } from './ui';
 
 const FIELD: Record<FirmwareChange['field'], string> = { FwV: 'Firmware', SwV: 'Software', HwV: 'Hardware' };
 
@@ -150,19 +150,7 @@ export function DiffGroups({ groups, fromId, toId }: { groups: DiffGroup[]; from
                 <col className="w-1/3" />
                 <col className="w-1/3" />
               </colgroup>
-              <thead>
-                <tr>
-                  <th scope="col" className={thClass}>
-                    Node
-                  </th>
-                  <th scope="col" className={thClass}>
-                    Before
-                  </th>
-                  <th scope="col" className={thClass}>
-                    After
-                  </th>
-                </tr>
-              </thead>
+              <HeadRow columns={['Node', 'Before', 'After']} />
               <tbody>
                 {g.rows.map((r) => (
                   <Row key={r.path} row={r} fromId={fromId} toId={toId} />

@@ -9,28 +9,13 @@ import { formatBytes, plural } from '@/lib/core/format';
 import { MediaPreview } from './media-preview';
 import { SnapshotTree } from './snapshot-tree';
 import { SnapshotValue } from './snapshot-value';
-import { Badge, Button, Card, EmptyState, Facts, Table, inputClass, tdClass, thClass } from './ui';
+import { Badge, Button, Card, EmptyState, Facts, Table, inputClass, tdClass, HeadRow } from './ui';
 
 function Apps({ apps }: { apps: AppView[] }) {
   if (!apps.length) return <EmptyState title="No applications in this backup" />;
   return (
     <Table caption="Applications: name, version and state">
-      <thead>
-        <tr>
-          <th scope="col" className={thClass}>
-            Name
-          </th>
-          <th scope="col" className={thClass}>
-            Version
-          </th>
-          <th scope="col" className={thClass}>
-            State
-          </th>
-          <th scope="col" className={thClass}>
-            Application id
-          </th>
-        </tr>
-      </thead>
+      <HeadRow columns={['Name', 'Version', 'State', 'Application id']} />
       <tbody>
         {apps.map((a) => (
           <tr key={a.path}>
@@ -51,22 +36,7 @@ function Certificates({ certificates }: { certificates: CertificateView[] }) {
   if (!certificates.length) return <EmptyState title="No certificates in this backup" />;
   return (
     <Table caption="Certificates: subject, issuer and expiry">
-      <thead>
-        <tr>
-          <th scope="col" className={thClass}>
-            Subject
-          </th>
-          <th scope="col" className={thClass}>
-            Issuer
-          </th>
-          <th scope="col" className={thClass}>
-            Expires
-          </th>
-          <th scope="col" className={thClass}>
-            Tied to the handset
-          </th>
-        </tr>
-      </thead>
+      <HeadRow columns={['Subject', 'Issuer', 'Expires', 'Tied to the handset']} />
       <tbody>
         {certificates.map((c) => (
           <tr key={c.path}>
@@ -153,19 +123,7 @@ function SearchResults({
   return (
     <>
       <Table caption={`Nodes whose path or value holds “${q}”`}>
-        <thead>
-          <tr>
-            <th scope="col" className={thClass}>
-              Node
-            </th>
-            <th scope="col" className={thClass}>
-              Category
-            </th>
-            <th scope="col" className={thClass}>
-              Value
-            </th>
-          </tr>
-        </thead>
+        <HeadRow columns={['Node', 'Category', 'Value']} />
         <tbody>
           {hits.map((e) => (
             <tr key={e.path}>

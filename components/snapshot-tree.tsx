@@ -2,7 +2,7 @@
 import { formatBytes, plural } from '@/lib/core/format';
 import type { CategoryGroup } from '@/lib/backup/snapshot-views';
 import { SnapshotValue } from './snapshot-value';
-import { EmptyState, tdClass, thClass } from './ui';
+import { EmptyState, tdClass, HeadRow } from './ui';
 
 /** Categories this long start folded, so the page opens on an overview. */
 const OPEN_MAX = 150;
@@ -26,16 +26,7 @@ export function SnapshotTree({ snapshotId, groups }: { snapshotId: string; group
           <div className="overflow-x-auto border-t border-slate-100 px-2 pb-2">
             <table className="w-full text-left text-sm">
               <caption className="sr-only">{g.label}: nodes and values</caption>
-              <thead>
-                <tr>
-                  <th scope="col" className={thClass}>
-                    Node
-                  </th>
-                  <th scope="col" className={thClass}>
-                    Value
-                  </th>
-                </tr>
-              </thead>
+              <HeadRow columns={['Node', 'Value']} />
               <tbody>
                 {g.entries.map((e) => (
                   <tr key={e.path}>

@@ -208,6 +208,21 @@ export function Table({ children, caption }: { children: ReactNode; caption?: st
 
 export const thClass =
   'border-b border-slate-200 px-2 py-1.5 text-xs font-medium uppercase tracking-wide text-slate-500';
+/** A table's header row of plain column names (the ones with more than words write their own). */
+export function HeadRow({ columns }: { columns: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((c) => (
+          <th key={c} scope="col" className={thClass}>
+            {c}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
 export const tdClass = 'border-b border-slate-100 px-2 py-1.5 align-top';
 
 /** An error said in plain words, announced to screen readers. */

@@ -132,4 +132,10 @@ export const {
   alerts,
   webhooks,
   webhookDeliveries,
+  deviceGroups,
+  deviceGroupMembers,
+  bulkOperations,
+  savedViews,
+  settings,
+  wakeMinutes,
 } = derived;

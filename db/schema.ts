@@ -72,13 +72,59 @@ export const devices = sqliteTable(
     policyId: text('policy_id'),
     /** An operator's device group (e.g. "enterprise", "trial"); policies may be assigned to one. */
     groupName: text('group_name'),
+    /**
+     * When its newest complete backup finished (ms), kept here as snapshots complete and are
+     * pruned, so the device list filters and sorts a million handsets by backup age on an index.
+     */
+    lastGoodBackupAt: integer('last_good_backup_at'),
+    /** The firmware version in a form that sorts as versions do (lib/devices/filter.ts), for range rules. */
+    firmwareKey: text('firmware_key'),
     createdAt: createdAt(),
   },
   (t) => [
     uniqueIndex('devices_dev_id_idx').on(t.devId),
     index('devices_subscriber_idx').on(t.subscriberId),
     index('devices_group_idx').on(t.groupName),
+    index('devices_model_idx').on(t.manufacturer, t.model, t.id),
+    index('devices_firmware_key_idx').on(t.firmwareKey, t.id),
+    index('devices_last_good_backup_idx').on(t.lastGoodBackupAt, t.id),
+    index('devices_last_seen_idx').on(t.lastSeenAt, t.id),
+    index('devices_policy_idx').on(t.policyId),
   ],
+);
+
+/**
+ * A device group: a rule over the fleet evaluated live (model, firmware range, MSISDN prefix,
+ * last seen, coverage), or a static list of handsets imported from CSV. Policies are assigned
+ * to groups by name (policy_assignments kind 'group').
+ */
+export const deviceGroups = sqliteTable(
+  'device_groups',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    kind: text('kind').$type<'rule' | 'static'>().notNull(),
+    /** JSON: the rule of a 'rule' group (lib/devices/filter.ts); null for a static list. */
+    rule: text('rule'),
+    /** Lower first: a handset in several groups with policies gets the first group's policy. */
+    priority: integer('priority').notNull().default(100),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('device_groups_name_idx').on(t.name)],
+);
+
+/** The handsets of a static group. */
+export const deviceGroupMembers = sqliteTable(
+  'device_group_members',
+  {
+    groupId: text('group_id')
+      .notNull()
+      .references(() => deviceGroups.id, { onDelete: 'cascade' }),
+    deviceId: text('device_id')
+      .notNull()
+      .references(() => devices.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.deviceId] }), index('device_group_members_device_idx').on(t.deviceId)],
 );
 
 /**
@@ -233,6 +279,8 @@ export const jobs = sqliteTable(
     progress: text('progress'),
     /** A job that must succeed first (a safety backup before a restore or firmware update). */
     dependsOn: text('depends_on'),
+    /** The bulk operation that queued it (bulk_operations.id), for its progress. */
+    bulkId: text('bulk_id'),
     /** Package #0 requested and not yet sent (the server process that sees it sends it). */
     wakePending: integer('wake_pending', { mode: 'boolean' }).notNull().default(false),
     /** The pending Package #0 not before this (ms): a resend waits its backoff. */
@@ -252,7 +300,41 @@ export const jobs = sqliteTable(
     index('jobs_device_status_idx').on(t.deviceId, t.status),
     index('jobs_status_idx').on(t.status, t.notBefore),
     index('jobs_wake_idx').on(t.wakePending),
+    index('jobs_bulk_idx').on(t.bulkId, t.status),
   ],
+);
+
+/**
+ * An action an admin ordered on many handsets at once (a selection or a whole filter of the
+ * device list): back up now, DS backup now, assign a group or a policy. It is worked through
+ * in pages from `cursor`, so it resumes after a restart; the jobs it queues carry its id.
+ */
+export const bulkOperations = sqliteTable(
+  'bulk_operations',
+  {
+    id: id(),
+    action: text('action').$type<'backup' | 'ds-backup' | 'assign-group' | 'assign-policy'>().notNull(),
+    /** JSON: the filter or the device ids it was ordered on, and the action's parameters. */
+    request: text('request').notNull(),
+    actor: text('actor').notNull(),
+    status: text('status')
+      .$type<'queued' | 'running' | 'complete' | 'failed' | 'cancelled'>()
+      .notNull()
+      .default('queued'),
+    /** Handsets it covers (the dry run's count when ordered). */
+    total: integer('total').notNull().default(0),
+    /** Handsets handled so far: a job queued or an assignment made. */
+    done: integer('done').notNull().default(0),
+    /** Handsets it could not act on (e.g. a backup already queued), with the reasons in `error`. */
+    skipped: integer('skipped').notNull().default(0),
+    /** The last device id handled, where the next page starts. */
+    cursor: text('cursor'),
+    error: text('error'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at'),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('bulk_operations_created_idx').on(t.createdAt)],
 );
 
 /** A manufacturer's model, as the handset reports it in DevInfo Man/Mod. */
@@ -317,6 +399,8 @@ export const policies = sqliteTable(
      */
     verifyEveryBackups: integer('verify_every_backups').notNull().default(10),
     verifyEveryDays: integer('verify_every_days').notNull().default(7),
+    /** A safety backup of the handset before anything is written to it (a restore, a firmware or app update). */
+    safetyBackupBeforeUpdates: integer('safety_backup_before_updates', { mode: 'boolean' }).notNull().default(true),
     isDefault: integer('is_default', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
   },
@@ -643,6 +727,22 @@ export const users = sqliteTable(
   ],
 );
 
+/** A device-list query a user saved under a name: its filters and sort (lib/devices/filter.ts). */
+export const savedViews = sqliteTable(
+  'saved_views',
+  {
+    id: id(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** JSON: the list query (filters and sort). */
+    query: text('query').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('saved_views_user_name_idx').on(t.userId, t.name)],
+);
+
 /** A signed-in browser. The id is the SHA-256 (hex) of the cookie's token; the token itself is never stored. */
 export const webSessions = sqliteTable(
   'web_sessions',
@@ -825,6 +925,24 @@ export const deployment = sqliteTable('deployment', {
   keyFingerprint: text('key_fingerprint').notNull(),
   createdAt: createdAt(),
   updatedAt: integer('updated_at').notNull(),
+});
+
+/** Settings an admin changes at run time, one row per key (e.g. `wakeBudgetPerMinute`); the value is JSON. */
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedBy: text('updated_by'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * Package #0 sent per minute by every server process together, so the wake budget holds for
+ * the deployment: a process takes its share of a minute's budget before it sends.
+ */
+export const wakeMinutes = sqliteTable('wake_minutes', {
+  /** The minute, as ms since the epoch divided by 60,000. */
+  minute: integer('minute').primaryKey(),
+  sent: integer('sent').notNull().default(0),
 });
 
 /**

@@ -1,0 +1,222 @@
+/**
+ * The device list's SQL: a filter (lib/devices/filter.ts) becomes one WHERE clause over
+ * `devices d`, the same on SQLite and PostgreSQL, used by the list, its count, its CSV, group
+ * rules and bulk actions. Pages are keyset pages on (sort column, id), each read from the
+ * index of its column, so a deep page of a million handsets costs what the first one does.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../client';
+import { exec, row, rows, value } from '../sql';
+import {
+  firmwareKey,
+  ruleFilter,
+  type DeviceFilter,
+  type DeviceListKey,
+  type DeviceSort,
+  type GroupRule,
+} from '@/lib/devices/filter';
+
+const DAY_MS = 86_400_000;
+
+/** The column each sort reads, with the index it pages on. */
+const SORT_COLUMN: Record<DeviceSort, SQL> = {
+  devId: sql`d.dev_id`,
+  model: sql`d.model`,
+  firmware: sql`d.firmware_key`,
+  lastBackup: sql`d.last_good_backup_at`,
+  lastSeen: sql`d.last_seen_at`,
+};
+
+/** The condition a group's membership is: its static list, or its rule now. */
+async function groupCondition(db: Db, groupName: string, now: number): Promise<SQL> {
+  const g = await row<{ id: string; kind: string; rule: string | null }>(
+    db,
+    sql`select id, kind, rule from device_groups where name = ${groupName}`,
+  );
+  if (!g) return sql`1 = 0`;
+  if (g.kind === 'static')
+    return sql`exists (select 1 from device_group_members m where m.group_id = ${g.id} and m.device_id = d.id)`;
+  return conditions(ruleFilter(JSON.parse(g.rule ?? '{}') as GroupRule), now, undefined);
+}
+
+/** The WHERE clause of a filter over `devices d` (true for an empty filter). */
+export async function deviceWhere(db: Db, f: DeviceFilter, now = Date.now()): Promise<SQL> {
+  const group = f.group !== undefined ? await groupCondition(db, f.group, now) : undefined;
+  return conditions(f, now, group);
+}
+
+function conditions(f: DeviceFilter, now: number, group: SQL | undefined): SQL {
+  const c: SQL[] = [];
+  if (f.q) {
+    const q = f.q.toLowerCase();
+    // A bare IMEI finds its `IMEI:` DevId too.
+    c.push(
+      sql`(lower(d.dev_id) like ${`${escapeLike(q)}%`} escape '\\' or lower(d.dev_id) like ${`imei:${escapeLike(q)}%`} escape '\\')`,
+    );
+  }
+  if (f.manufacturer) c.push(sql`d.manufacturer = ${f.manufacturer}`);
+  if (f.model) c.push(sql`d.model = ${f.model}`);
+  if (f.firmware) c.push(sql`d.firmware = ${f.firmware}`);
+  if (f.firmwareFrom) c.push(sql`d.firmware_key >= ${firmwareKey(f.firmwareFrom)}`);
+  if (f.firmwareTo) c.push(sql`d.firmware_key <= ${firmwareKey(f.firmwareTo)}`);
+  if (f.msisdnPrefix)
+    c.push(
+      sql`exists (select 1 from msisdns m where m.subscriber_id = d.subscriber_id and m.msisdn >= ${f.msisdnPrefix} and m.msisdn < ${`${f.msisdnPrefix}:`})`,
+    );
+  if (f.subscriber) c.push(sql`d.subscriber_id = ${f.subscriber}`);
+  if (group) c.push(group);
+  if (f.policy) c.push(sql`d.policy_id = ${f.policy}`);
+  const backupBefore = minOf(
+    f.lastBackupBefore,
+    f.noBackupForDays === undefined ? undefined : now - f.noBackupForDays * DAY_MS,
+  );
+  if (backupBefore !== undefined)
+    c.push(sql`(d.last_good_backup_at is null or d.last_good_backup_at < ${backupBefore})`);
+  if (f.lastBackupAfter !== undefined) c.push(sql`d.last_good_backup_at >= ${f.lastBackupAfter}`);
+  const seenBefore = minOf(
+    f.lastSeenBefore,
+    f.notSeenForDays === undefined ? undefined : now - f.notSeenForDays * DAY_MS,
+  );
+  if (seenBefore !== undefined) c.push(sql`(d.last_seen_at is null or d.last_seen_at < ${seenBefore})`);
+  const seenAfter = maxOf(
+    f.lastSeenAfter,
+    f.seenWithinDays === undefined ? undefined : now - f.seenWithinDays * DAY_MS,
+  );
+  if (seenAfter !== undefined) c.push(sql`d.last_seen_at >= ${seenAfter}`);
+  if (f.coverage === 'never') c.push(sql`d.last_good_backup_at is null`);
+  if (f.coverage === 'day') c.push(sql`d.last_good_backup_at >= ${now - DAY_MS}`);
+  if (f.coverage === 'week')
+    c.push(sql`d.last_good_backup_at < ${now - DAY_MS} and d.last_good_backup_at >= ${now - 7 * DAY_MS}`);
+  if (f.coverage === 'older') c.push(sql`d.last_good_backup_at < ${now - 7 * DAY_MS}`);
+  if (f.alert)
+    c.push(
+      sql`exists (select 1 from alerts a where a.device_id = d.id and a.status <> 'resolved'${f.alert === 'any' ? sql`` : sql` and a.kind = ${f.alert}`})`,
+    );
+  return c.length ? sql.join(c, sql` and `) : sql`1 = 1`;
+}
+
+function minOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+function maxOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.max(a, b);
+}
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+}
+
+/** One row of the device list. */
+export interface DeviceListRow {
+  id: string;
+  devId: string;
+  manufacturer: string | null;
+  model: string | null;
+  firmware: string | null;
+  subscriberId: string | null;
+  subscriberName: string | null;
+  policyId: string | null;
+  lastGoodBackupAt: number | null;
+  lastSeenAt: number | null;
+  openAlerts: number;
+}
+
+const SELECT = sql`select d.id, d.dev_id as "devId", d.manufacturer, d.model, d.firmware,
+  d.subscriber_id as "subscriberId", s.name as "subscriberName", d.policy_id as "policyId",
+  d.last_good_backup_at as "lastGoodBackupAt", d.last_seen_at as "lastSeenAt",
+  (select count(*) from alerts a where a.device_id = d.id and a.status <> 'resolved') as "openAlerts"
+  from devices d left join subscribers s on s.id = d.subscriber_id`;
+
+/**
+ * A page of the filtered list in (sort, id) order, `limit` rows after `after`. Rows without a
+ * value of the sort column (never backed up, never seen) count as the lowest: first ascending,
+ * last descending. They are read as their own segment (`col is null`, by id), so both segments
+ * walk an index on either database, whose NULL orders differ.
+ */
+export async function deviceListPage(
+  db: Db,
+  q: { where: SQL; sort: DeviceSort; dir: 'asc' | 'desc'; after?: DeviceListKey; limit: number },
+): Promise<DeviceListRow[]> {
+  const col = SORT_COLUMN[q.sort];
+  const desc = q.dir === 'desc';
+  const ord = desc ? sql`desc` : sql`asc`;
+  const valued = async (after: DeviceListKey | undefined, limit: number) => {
+    const key =
+      after === undefined
+        ? sql``
+        : desc
+          ? sql` and (${col} < ${after.v} or (${col} = ${after.v} and d.id < ${after.id}))`
+          : sql` and (${col} > ${after.v} or (${col} = ${after.v} and d.id > ${after.id}))`;
+    return rows<DeviceListRow>(
+      db,
+      sql`${SELECT} where ${q.where} and ${col} is not null${key} order by ${col} ${ord}, d.id ${ord} limit ${limit}`,
+    );
+  };
+  const empty = async (afterId: string | undefined, limit: number) =>
+    rows<DeviceListRow>(
+      db,
+      sql`${SELECT} where ${q.where} and ${col} is null${afterId === undefined ? sql`` : desc ? sql` and d.id < ${afterId}` : sql` and d.id > ${afterId}`} order by d.id ${ord} limit ${limit}`,
+    );
+  const after = q.after;
+  // Ascending: the empty segment, then the valued one; descending the other way round.
+  const inEmpty = after !== undefined && after.v === null;
+  const out: DeviceListRow[] = [];
+  if (desc) {
+    if (!inEmpty) out.push(...(await valued(after, q.limit)));
+    if (out.length < q.limit) out.push(...(await empty(inEmpty ? after!.id : undefined, q.limit - out.length)));
+  } else {
+    if (after === undefined || inEmpty) out.push(...(await empty(after?.id, q.limit)));
+    if (out.length < q.limit) out.push(...(await valued(inEmpty ? undefined : after, q.limit - out.length)));
+  }
+  return out.map(normalise);
+}
+
+/** The sort key of a list row, as its page's cursor carries it. */
+export function deviceListKey(r: DeviceListRow, sort: DeviceSort): DeviceListKey {
+  const v =
+    sort === 'devId'
+      ? r.devId
+      : sort === 'model'
+        ? r.model
+        : sort === 'firmware'
+          ? firmwareKey(r.firmware)
+          : sort === 'lastBackup'
+            ? r.lastGoodBackupAt
+            : r.lastSeenAt;
+  return { v, id: r.id };
+}
+
+function normalise(r: DeviceListRow): DeviceListRow {
+  return {
+    ...r,
+    lastGoodBackupAt: r.lastGoodBackupAt === null ? null : Number(r.lastGoodBackupAt),
+    lastSeenAt: r.lastSeenAt === null ? null : Number(r.lastSeenAt),
+    openAlerts: Number(r.openAlerts),
+  };
+}
+
+/** How many handsets a filter matches (the dry run of a bulk action, the list's total). */
+export async function countDevices(db: Db, where: SQL): Promise<number> {
+  return Number((await value<number>(db, sql`select count(*) from devices d where ${where}`)) ?? 0);
+}
+
+/** The ids of matching handsets in id order after `afterId`: a bulk action walks the filter with these. */
+export async function deviceIdsAfter(
+  db: Db,
+  where: SQL,
+  afterId: string | undefined,
+  limit: number,
+): Promise<string[]> {
+  const r = await rows<{ id: string }>(
+    db,
+    sql`select d.id from devices d where ${where}${afterId === undefined ? sql`` : sql` and d.id > ${afterId}`} order by d.id limit ${limit}`,
+  );
+  return r.map((x) => x.id);
+}
+
+/** Keeps devices.last_good_backup_at true after a snapshot of the device completed or was pruned. */
+export async function refreshLastGoodBackup(db: Db, deviceId: string): Promise<void> {
+  await exec(
+    db,
+    sql`update devices set last_good_backup_at = (select max(s.completed_at) from snapshots s where s.device_id = ${deviceId} and s.status = 'complete') where id = ${deviceId}`,
+  );
+}

@@ -126,6 +126,8 @@ export const {
   dsSnapshots,
   contentKeys,
   blobKeys,
+  packs,
+  packValues,
   leases,
   deployment,
   alertRules,

@@ -901,6 +901,43 @@ export const blobKeys = sqliteTable(
 );
 
 /**
+ * Pack files (lib/backup/packs.ts): an owner's sealed values back to back in one file or
+ * object, so storing a DM message's values costs one append and one fsync, not a file each.
+ * `size` is the bytes written so far; garbage collection compares it with the live bytes.
+ */
+export const packs = sqliteTable(
+  'packs',
+  {
+    id: text('id').primaryKey(),
+    owner: text('owner').notNull(),
+    size: integer('size').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('packs_owner_idx').on(t.owner)],
+);
+
+/**
+ * Where each owner's packed value is: its pack and byte range. Dedup is per owner (a pack
+ * holds one owner's values, so erasing them is deleting their packs and these rows).
+ */
+export const packValues = sqliteTable(
+  'pack_values',
+  {
+    owner: text('owner').notNull(),
+    hash: text('hash').notNull(),
+    packId: text('pack_id').notNull(),
+    offset: integer('offset').notNull(),
+    length: integer('length').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.owner, t.hash] }),
+    index('pack_values_pack_idx').on(t.packId),
+    index('pack_values_hash_idx').on(t.hash),
+  ],
+);
+
+/**
  * Work only one server process may do at a time (the scheduler's pass, the hourly garbage
  * collection): the holder renews its lease; another process takes over once it expires.
  */

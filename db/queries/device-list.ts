@@ -6,6 +6,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client';
+import type { deviceGroups } from '../schema';
 import { exec, row, rows, value } from '../sql';
 import {
   firmwareKey,
@@ -27,25 +28,65 @@ const SORT_COLUMN: Record<DeviceSort, SQL> = {
   lastSeen: sql`d.last_seen_at`,
 };
 
+/** A group as its condition needs it. */
+export interface GroupDefinition {
+  id: string;
+  kind: string;
+  rule: string | null;
+}
+
 /** The condition a group's membership is: its static list, or its rule now. */
-async function groupCondition(db: Db, groupName: string, now: number): Promise<SQL> {
-  const g = await row<{ id: string; kind: string; rule: string | null }>(
-    db,
-    sql`select id, kind, rule from device_groups where name = ${groupName}`,
-  );
-  if (!g) return sql`1 = 0`;
+export function groupMembership(g: GroupDefinition, now: number): SQL {
   if (g.kind === 'static')
     return sql`exists (select 1 from device_group_members m where m.group_id = ${g.id} and m.device_id = d.id)`;
-  return conditions(ruleFilter(JSON.parse(g.rule ?? '{}') as GroupRule), now, undefined);
+  return conditions(ruleFilter(JSON.parse(g.rule ?? '{}') as GroupRule), now, undefined, undefined);
+}
+
+async function groupCondition(db: Db, groupName: string, now: number): Promise<SQL> {
+  const g = await row<GroupDefinition>(db, sql`select id, kind, rule from device_groups where name = ${groupName}`);
+  return g ? groupMembership(g, now) : sql`1 = 0`;
+}
+
+/** The groups that have a policy assigned (to a policy that exists), in resolution order, with it. */
+export async function groupsWithPolicies(
+  db: Db,
+): Promise<Array<typeof deviceGroups.$inferSelect & { policyId: string }>> {
+  const r = await rows<typeof deviceGroups.$inferSelect & { policyId: string }>(
+    db,
+    sql`select g.id, g.name, g.kind, g.rule, g.priority, g.created_at as "createdAt", pa.policy_id as "policyId"
+      from device_groups g
+      join policy_assignments pa on pa.kind = 'group' and pa.key = g.name
+      join policies p on p.id = pa.policy_id
+      order by g.priority, g.name`,
+  );
+  return r.map((g) => ({ ...g, priority: Number(g.priority), createdAt: Number(g.createdAt) }));
+}
+
+/**
+ * The id of the policy that applies to each handset of `devices d`, in the resolution order of
+ * lib/backup/policy.ts: its own (while that policy exists), else the policy of the first group
+ * it is in now (lowest priority number, then name) that has one assigned, else its model's,
+ * else the default. Null only while no default policy exists yet.
+ */
+export async function appliedPolicyId(db: Db, now: number): Promise<SQL> {
+  const groups = await groupsWithPolicies(db);
+  const whens = groups.map((g) => sql` when ${groupMembership(g, now)} then ${g.policyId}`);
+  return sql`(case when d.policy_id is not null and exists (select 1 from policies p where p.id = d.policy_id) then d.policy_id${sql.join(whens, sql``)}
+    else coalesce(
+      (select pa.policy_id from policy_assignments pa join policies p on p.id = pa.policy_id
+        where pa.kind = 'model' and pa.key = d.manufacturer || '/' || d.model),
+      (select p.id from policies p where p.is_default order by p.id limit 1))
+    end)`;
 }
 
 /** The WHERE clause of a filter over `devices d` (true for an empty filter). */
 export async function deviceWhere(db: Db, f: DeviceFilter, now = Date.now()): Promise<SQL> {
   const group = f.group !== undefined ? await groupCondition(db, f.group, now) : undefined;
-  return conditions(f, now, group);
+  const policy = f.policy !== undefined ? await appliedPolicyId(db, now) : undefined;
+  return conditions(f, now, group, policy);
 }
 
-function conditions(f: DeviceFilter, now: number, group: SQL | undefined): SQL {
+function conditions(f: DeviceFilter, now: number, group: SQL | undefined, policy: SQL | undefined): SQL {
   const c: SQL[] = [];
   if (f.q) {
     const q = f.q.toLowerCase();
@@ -65,7 +106,7 @@ function conditions(f: DeviceFilter, now: number, group: SQL | undefined): SQL {
     );
   if (f.subscriber) c.push(sql`d.subscriber_id = ${f.subscriber}`);
   if (group) c.push(group);
-  if (f.policy) c.push(sql`d.policy_id = ${f.policy}`);
+  if (f.policy && policy) c.push(sql`${policy} = ${f.policy}`);
   const backupBefore = minOf(
     f.lastBackupBefore,
     f.noBackupForDays === undefined ? undefined : now - f.noBackupForDays * DAY_MS,

@@ -4,13 +4,15 @@
  */
 import { migrateDb, type Db } from './client';
 import { ensureSearchIndex } from './queries/search';
+import { backfillFirmwareKeys } from './queries/devices';
 
 /**
- * PostgreSQL's schema brought up to date (SQLite's is, by openDb), and a database from
- * before the search index indexed.
+ * PostgreSQL's schema brought up to date (SQLite's is, by openDb), a database from before
+ * the search index indexed, and from before the device list's firmware key keyed.
  */
 export async function prepareDb(db: Db): Promise<Db> {
   await migrateDb(db);
   await ensureSearchIndex(db);
+  await backfillFirmwareKeys(db);
   return db;
 }

@@ -182,6 +182,16 @@ export function seedMsisdn(k: number): string {
 }
 
 /**
+ * A handset's newest complete backup: never for one never seen and for one in twenty of the
+ * rest; otherwise mostly within a day of its last session (a daily policy), a fifth of them
+ * days to weeks before it (backups failing or deferred).
+ */
+function lastGoodBackup(rng: Rng, lastSeenAt: number | null): number | null {
+  if (lastSeenAt === null || rng.float() < 0.05) return null;
+  return lastSeenAt - (rng.float() < 0.8 ? rng.int(0, 86_400_000) : rng.int(86_400_000, 45 * 86_400_000));
+}
+
+/**
  * Subscribers owning handsets start … start + devices - 1, in order (the last may own fewer
  * than drawn, so the count is exact).
  */
@@ -195,6 +205,8 @@ export function* seedFleet(opts: {
   const end = start + opts.devices;
   if (end > SEED_CAPACITY) throw new RangeError(`a seeded fleet holds at most ${SEED_CAPACITY} handsets`);
   const rng = new Rng(subSeed(opts.seed ?? 1, `fleet:${start}`));
+  // Backups drawn from their own stream, so the names, numbers and models stay those of earlier seeds.
+  const backups = new Rng(subSeed(opts.seed ?? 1, `backups:${start}`));
   const now = opts.now ?? Date.now();
   for (let k = start; k < end;) {
     const first = rng.pick(FIRST);
@@ -207,13 +219,15 @@ export function* seedFleet(opts: {
     const handsets: SeedHandset[] = [];
     for (let i = 0; i < n; i++, k++) {
       const { imei, model } = seedImei(k);
+      const lastSeenAt = rng.float() < 0.1 ? null : now - rng.int(0, 30 * 86_400_000);
       handsets.push({
         devId: `IMEI:${imei}`,
         msisdn: seedMsisdn(k),
         manufacturer: model.man,
         model: model.mod,
         firmware: rng.pick(model.firmware),
-        lastSeenAt: rng.float() < 0.1 ? null : now - rng.int(0, 30 * 86_400_000),
+        lastSeenAt,
+        lastGoodBackupAt: lastGoodBackup(backups, lastSeenAt),
       });
     }
     // The email carries the first handset's ordinal, so two Olivia Smiths differ.

@@ -2,6 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { dsSnapshots, jobs, snapshots } from '../schema';
 import { exec } from '../sql';
+import { refreshLastGoodBackup } from './device-list';
 
 /**
  * Moves a device's newest complete snapshot, and the job that took it, back to `at`: the demo
@@ -21,6 +22,7 @@ export async function backdateNewestSnapshot(db: Db, deviceId: string, at: numbe
     .update(snapshots)
     .set({ startedAt: s.startedAt - shift, completedAt: at })
     .where(eq(snapshots.id, s.id));
+  await refreshLastGoodBackup(db, deviceId);
   if (s.jobId)
     await db
       .update(jobs)
@@ -104,4 +106,5 @@ export async function backdateDeviceActivity(db: Db, deviceId: string, since: nu
     db,
     sql`update devices set last_seen_at = last_seen_at - ${shiftMs} where id = ${deviceId} and last_seen_at >= ${since}`,
   );
+  await refreshLastGoodBackup(db, deviceId);
 }

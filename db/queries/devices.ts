@@ -1,11 +1,21 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../client';
+import { exec, rows } from '../sql';
 import { devices, msisdns, subscribers } from '../schema';
 import { indexSubscriber } from './search';
 import { idAfter } from './keyset';
+import { firmwareKey } from '@/lib/devices/filter';
 
 export type DeviceRow = typeof devices.$inferSelect;
 export type NewDevice = typeof devices.$inferInsert;
+
+/**
+ * A write to devices with firmware_key beside firmware: the device list sorts and filters
+ * firmware ranges on the key, so every write that sets one sets the other.
+ */
+function withFirmwareKey<T extends Partial<NewDevice>>(patch: T): T {
+  return 'firmware' in patch ? { ...patch, firmwareKey: firmwareKey(patch.firmware) } : patch;
+}
 
 export async function getDeviceByDevId(db: Db, devId: string): Promise<DeviceRow | undefined> {
   return (await db.select().from(devices).where(eq(devices.devId, devId)).limit(1))[0];
@@ -45,12 +55,12 @@ export async function upsertDevice(
     const [row] = existing
       ? await tx
           .update(devices)
-          .set({ ...device, ...(subscriberId ? { subscriberId } : {}) })
+          .set({ ...withFirmwareKey(device), ...(subscriberId ? { subscriberId } : {}) })
           .where(eq(devices.id, existing.id))
           .returning()
       : await tx
           .insert(devices)
-          .values({ ...device, subscriberId })
+          .values({ ...withFirmwareKey(device), subscriberId })
           .returning();
     // The search index, in the same transaction: the owner's terms (name, email, MSISDN, this
     // IMEI) and, for a handset that changed hands, the previous owner's (without it now).
@@ -74,7 +84,8 @@ export async function updateDeviceAfterMessage(
   await db.update(devices).set(set).where(eq(devices.id, id));
 }
 
-export async function updateDevice(db: Db, id: string, patch: Partial<Omit<NewDevice, 'id'>>): Promise<void> {
+export async function updateDevice(db: Db, id: string, given: Partial<Omit<NewDevice, 'id'>>): Promise<void> {
+  const patch = withFirmwareKey(given);
   // Only a new owner or DevId changes what the search index holds; the DM path never sets either.
   if (!('subscriberId' in patch) && !('devId' in patch)) {
     await db.update(devices).set(patch).where(eq(devices.id, id));
@@ -91,4 +102,25 @@ export async function updateDevice(db: Db, id: string, patch: Partial<Omit<NewDe
 /** Devices in id order, `limit` of them after `afterId` (keyset paging). */
 export async function listDevices(db: Db, limit = 100, afterId?: string): Promise<DeviceRow[]> {
   return db.select().from(devices).where(idAfter(devices.id, afterId)).orderBy(devices.id).limit(limit);
+}
+
+/**
+ * Sets firmware_key on rows written before it existed (the migration that added it could not
+ * compute it: the key is TypeScript's), a page at a time so a million handsets never hold one
+ * long transaction. Idempotent: a database with none left costs one indexed look-up.
+ */
+export async function backfillFirmwareKeys(db: Db, page = 2000): Promise<number> {
+  let done = 0;
+  for (;;) {
+    const todo = await rows<{ id: string; firmware: string }>(
+      db,
+      sql`select id, firmware from devices where firmware_key is null and firmware is not null and trim(firmware) <> '' limit ${page}`,
+    );
+    if (!todo.length) return done;
+    await db.transaction(async (tx) => {
+      for (const d of todo)
+        await exec(tx, sql`update devices set firmware_key = ${firmwareKey(d.firmware)} where id = ${d.id}`);
+    });
+    done += todo.length;
+  }
 }

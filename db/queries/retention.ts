@@ -9,6 +9,7 @@ import { column } from '../sql';
 import { blobs, snapshots, snapshotStaging } from '../schema';
 import { chunks } from './chunks';
 import type { SnapshotRow } from './snapshots';
+import { refreshLastGoodBackup } from './device-list';
 
 export type BlobRow = typeof blobs.$inferSelect;
 
@@ -25,17 +26,22 @@ export async function completeSnapshots(db: Db, deviceId?: string): Promise<Snap
   return db.select().from(snapshots).where(where).orderBy(desc(snapshots.startedAt));
 }
 
-/** Deletes snapshots by id (their staging rows cascade), never one under legal hold; returns how many went. */
+/**
+ * Deletes snapshots by id (their staging rows cascade), never one under legal hold; returns how
+ * many went. Their devices' last good backup is set again from what is left.
+ */
 export async function deleteUnheldSnapshots(db: Db, ids: readonly string[]): Promise<number> {
   let n = 0;
+  const devices = new Set<string>();
   for (const part of chunks(ids)) {
-    n += (
-      await db
-        .delete(snapshots)
-        .where(and(inArray(snapshots.id, part), eq(snapshots.legalHold, false)))
-        .returning({ id: snapshots.id })
-    ).length;
+    const gone = await db
+      .delete(snapshots)
+      .where(and(inArray(snapshots.id, part), eq(snapshots.legalHold, false)))
+      .returning({ deviceId: snapshots.deviceId });
+    n += gone.length;
+    for (const g of gone) devices.add(g.deviceId);
   }
+  for (const d of devices) await refreshLastGoodBackup(db, d);
   return n;
 }
 

@@ -8,6 +8,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { sqliteClient, type Db } from '../client';
 import { exec, value } from '../sql';
 import { termsOf } from '../../lib/search/search';
+import { firmwareKey } from '../../lib/devices/filter';
 
 /** One handset of a seeded subscriber, as sim/seed.ts draws it. */
 export interface SeedHandset {
@@ -18,6 +19,8 @@ export interface SeedHandset {
   firmware: string;
   /** When it last reached us, within the last 30 days; null for one in ten, never connected. */
   lastSeenAt: number | null;
+  /** Its newest complete backup (the device list's coverage); null for one never backed up. */
+  lastGoodBackupAt?: number | null;
 }
 
 export interface SeedSubscriber {
@@ -118,6 +121,7 @@ export async function seedWriter(db: Db): Promise<SeedWriter> {
     'manufacturer',
     'model',
     'firmware',
+    'firmware_key',
     'subscriber_id',
     'server_id',
     'client_auth',
@@ -128,6 +132,7 @@ export async function seedWriter(db: Db): Promise<SeedWriter> {
     'client_nonce',
     'server_nonce',
     'last_seen_at',
+    'last_good_backup_at',
     'created_at',
   ]);
   const terms = new BulkInsert('search_terms', ['term', 'subscriber_id'], true);
@@ -148,6 +153,7 @@ export async function seedWriter(db: Db): Promise<SeedWriter> {
           h.manufacturer,
           h.model,
           h.firmware,
+          firmwareKey(h.firmware),
           id,
           'rewind',
           'hmac',
@@ -158,6 +164,7 @@ export async function seedWriter(db: Db): Promise<SeedWriter> {
           '',
           '',
           h.lastSeenAt,
+          h.lastGoodBackupAt ?? null,
           now,
         );
       }

@@ -3,6 +3,7 @@ import type { Db } from '../client';
 import { snapshots, snapshotStaging } from '../schema';
 import { exec, row, rows } from '../sql';
 import { newestFirst, olderThan, type TimeKey } from './keyset';
+import { refreshLastGoodBackup } from './device-list';
 
 export type SnapshotRow = typeof snapshots.$inferSelect;
 export type StagedEntry = typeof snapshotStaging.$inferSelect;
@@ -61,11 +62,22 @@ export async function updateSnapshot(
   id: string,
   patch: Partial<Omit<SnapshotRow, 'id' | 'deviceId'>>,
 ): Promise<void> {
-  await db.update(snapshots).set(patch).where(eq(snapshots.id, id));
+  const [s] = await db
+    .update(snapshots)
+    .set(patch)
+    .where(eq(snapshots.id, id))
+    .returning({ deviceId: snapshots.deviceId });
+  // A snapshot that completes (or stops being complete) moves its device's last good backup.
+  if (s && ('status' in patch || 'completedAt' in patch)) await refreshLastGoodBackup(db, s.deviceId);
 }
 
 export async function deleteSnapshots(db: Db, ids: readonly string[]): Promise<void> {
-  if (ids.length) await db.delete(snapshots).where(inArray(snapshots.id, [...ids]));
+  if (!ids.length) return;
+  const gone = await db
+    .delete(snapshots)
+    .where(inArray(snapshots.id, [...ids]))
+    .returning({ deviceId: snapshots.deviceId });
+  for (const d of new Set(gone.map((g) => g.deviceId))) await refreshLastGoodBackup(db, d);
 }
 
 /** Records (or replaces) one staged entry of a snapshot being taken. */

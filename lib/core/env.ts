@@ -60,6 +60,11 @@ const schema = z.object({
     .min(0)
     .max(30 * 86_400)
     .default(86_400),
+  /**
+   * Package #0 every server process together sends per minute, until an admin sets it in the
+   * console (the `wakeBudgetPerMinute` setting); 0: no limit. The rest wait for the next minute.
+   */
+  WAKE_BUDGET_PER_MINUTE: z.coerce.number().int().min(0).max(1_000_000).default(600),
   /** Where content goes: `s3://bucket/prefix` for an S3-compatible object store; else files under DATA_DIR/blobs. */
   BLOB_STORE: z
     .string()
@@ -77,6 +82,11 @@ const schema = z.object({
   REWIND_MASTER_KEY_FILE: z.string().optional(),
   /** DM messages worked on at once per process; more wait their turn (memory grows with this, not with connections). */
   DM_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(32),
+  /**
+   * A new DM session is turned away (HTTP and SyncML 503, Retry-After) when a message arriving
+   * now would wait longer than this for its turn, ms; messages of running sessions always wait.
+   */
+  DM_ADMIT_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
   /**
    * The weakest scheme the server authenticates to handsets with (basic < md5 < hmac): an
    * account's own below it is raised to it, and a handset that asks for less (its Chal) is

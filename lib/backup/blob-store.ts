@@ -13,12 +13,29 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Db } from '@/db/client';
+
+export interface Stored {
+  hash: string;
+  /** Whether the store did not hold the value (for this owner) before. */
+  created: boolean;
+}
 
 export interface BlobStore {
   /** Stores `owner`'s `bytes` under their hash; returns the hash and whether they were new. */
   put(bytes: Uint8Array, owner: string): Promise<{ hash: string; created: boolean }>;
   /** Several values of one owner at once (what one DM message brings), where a store can do better than one by one. */
   putMany?(values: readonly Uint8Array[], owner: string): Promise<{ hash: string; created: boolean }[]>;
+  /**
+   * Stores the values and runs `commit` in the same database transaction that indexes them,
+   * once they are durable: the caller's staging and progress commit with the values, one
+   * commit per DM message. Only stores whose index is in the database (packs) have it.
+   */
+  putAndCommit?(
+    values: readonly Uint8Array[],
+    owner: string,
+    commit: (tx: Db, stored: Stored[]) => Promise<void>,
+  ): Promise<Stored[]>;
   /** The bytes stored under `hash`, or undefined. */
   get(hash: string): Promise<Uint8Array | undefined>;
   has(hash: string): Promise<boolean>;

@@ -13,7 +13,7 @@
  */
 import type { Db } from '@/db/client';
 import type { DeviceRow } from '@/db/queries/devices';
-import { keyOwner, putAll, sha256Hex } from './blob-store';
+import { keyOwner, putAll, sha256Hex, type Stored } from './blob-store';
 import { updateJob, updateJobInSession, type JobRow } from '@/db/queries/jobs';
 import {
   clearStaging,
@@ -320,38 +320,44 @@ export async function onBackupEvents(
       work.push(...digestRequest(job, p, p.detect, [], children[i] ?? [], deep[i] ?? []));
     if (p.nodes > MAX_NODES) p.errors.push(`more than ${MAX_NODES} nodes`);
   }
-  if (values.length) {
-    // The message's values are recorded and staged first, in one transaction, then stored.
-    // Staged, they are live to garbage collection (gc.ts) before the store is asked for them:
-    // content found already stored cannot be collected under this backup, and content the
-    // collector had just taken out is written again by the put. A crash in between leaves
-    // rows the next attempt stages again (the progress below is not yet saved).
-    // In hash order: handsets backing up the same values at once (in any process) then take
-    // the blobs rows' locks in one order, and cannot deadlock on PostgreSQL.
-    const inOrder = [...values].sort((a, b) =>
-      a.entry.hash! < b.entry.hash! ? -1 : a.entry.hash! > b.entry.hash! ? 1 : 0,
+  // In hash order: handsets backing up the same values at once (in any process) then take
+  // the blobs rows' locks in one order, and cannot deadlock on PostgreSQL.
+  const inOrder = [...values].sort((a, b) =>
+    a.entry.hash! < b.entry.hash! ? -1 : a.entry.hash! > b.entry.hash! ? 1 : 0,
+  );
+  // Multi-row statements: on PostgreSQL each statement is a round trip.
+  const stageValues = async (tx: Db) => {
+    const fresh = await recordBlobs(
+      tx,
+      inOrder.map(({ entry }) => ({ hash: entry.hash!, size: entry.size })),
     );
-    // Multi-row statements: on PostgreSQL each statement is a round trip.
-    const recorded = await ctx.db.transaction(async (tx) => {
-      const fresh = await recordBlobs(
-        tx,
-        inOrder.map(({ entry }) => ({ hash: entry.hash!, size: entry.size })),
-      );
-      await stageEntries(
-        tx,
-        inOrder.map((v) => v.entry),
-      );
-      return fresh;
-    });
-    const stored = await putAll(
-      ctx.blobs,
-      values.map((v) => v.bytes),
-      keyOwner(device),
+    await stageEntries(
+      tx,
+      inOrder.map((v) => v.entry),
     );
+    return fresh;
+  };
+  const countNew = (stored: readonly Stored[], recorded: ReadonlySet<string>) =>
     stored.forEach(({ hash, created }, i) => {
       if (hash !== values[i]!.entry.hash) throw new Error(`the blob store filed a value under ${hash}, not its hash`);
       if (created && recorded.has(hash)) p.newBytes += values[i]!.entry.size;
     });
+  const groupCommit = values.length > 0 && !!ctx.blobs.putAndCommit;
+  if (values.length && !groupCommit) {
+    // Loose values: recorded and staged first, in one transaction, then stored. Staged, they
+    // are live to garbage collection (gc.ts) before the store is asked for them: content
+    // found already stored cannot be collected under this backup, and content the collector
+    // had just taken out is written again by the put. A crash in between leaves rows the
+    // next attempt stages again (the progress below is not yet saved).
+    const recorded = await ctx.db.transaction(stageValues);
+    countNew(
+      await putAll(
+        ctx.blobs,
+        values.map((v) => v.bytes),
+        keyOwner(device),
+      ),
+      recorded,
+    );
   }
   if (structure.length)
     work.push(
@@ -369,10 +375,23 @@ export async function onBackupEvents(
   // A structure answer names hundreds of interior nodes: one transaction for them and the
   // walk's position, not a commit each. (Interior nodes have no content, so garbage
   // collection has nothing to race with here; values were staged before they were stored, above.)
-  await ctx.db.transaction(async (tx) => {
+  const saveStep = async (tx: Db) => {
     await stageEntries(tx, nodes);
     await save(tx, job, p);
-  });
+  };
+  if (groupCommit) {
+    // Packs: the values are durable before the one transaction that indexes them and records,
+    // stages and saves the walk with them, so a DM message costs one commit (the store checks
+    // again there that values it found stored were not collected meanwhile).
+    await ctx.blobs.putAndCommit!(
+      values.map((v) => v.bytes),
+      keyOwner(device),
+      async (tx, stored) => {
+        countNew(stored, await stageValues(tx));
+        await saveStep(tx);
+      },
+    );
+  } else await ctx.db.transaction(saveStep);
   if (p.open.length === 0) return { work: [], ...(await finish(ctx, device, job, p)) };
   return { work };
 }

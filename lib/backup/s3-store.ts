@@ -53,12 +53,12 @@ export function s3Client(s: S3Settings): S3Client {
   });
 }
 
-function notFound(err: unknown): boolean {
+export function s3NotFound(err: unknown): boolean {
   if (!(err instanceof S3ServiceException)) return false;
   return err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404;
 }
 
-function ioError(op: string, err: unknown): BlobStoreError {
+export function s3IoError(op: string, err: unknown): BlobStoreError {
   const status = err instanceof S3ServiceException ? ` (HTTP ${err.$metadata.httpStatusCode ?? '?'} ${err.name})` : '';
   // Quota errors are the object store's "disk full".
   const code =
@@ -98,7 +98,7 @@ export class S3BlobStore implements RawBlobStore {
         }),
       );
     } catch (err) {
-      throw ioError('write', err);
+      throw s3IoError('write', err);
     }
     return true;
   }
@@ -109,8 +109,8 @@ export class S3BlobStore implements RawBlobStore {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.where.bucket, Key }));
       return r.Body ? await r.Body.transformToByteArray() : new Uint8Array(0);
     } catch (err) {
-      if (notFound(err)) return undefined;
-      throw ioError('read', err);
+      if (s3NotFound(err)) return undefined;
+      throw s3IoError('read', err);
     }
   }
 
@@ -120,8 +120,8 @@ export class S3BlobStore implements RawBlobStore {
       await this.client.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key }));
       return true;
     } catch (err) {
-      if (notFound(err)) return false;
-      throw ioError('check', err);
+      if (s3NotFound(err)) return false;
+      throw s3IoError('check', err);
     }
   }
 
@@ -130,7 +130,7 @@ export class S3BlobStore implements RawBlobStore {
     try {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.where.bucket, Key }));
     } catch (err) {
-      if (!notFound(err)) throw ioError('delete', err);
+      if (!s3NotFound(err)) throw s3IoError('delete', err);
     }
   }
 
@@ -147,7 +147,7 @@ export class S3BlobStore implements RawBlobStore {
           }),
         );
       } catch (err) {
-        throw ioError('list', err);
+        throw s3IoError('list', err);
       }
       for (const o of page.Contents ?? []) {
         const name = o.Key?.slice(o.Key.lastIndexOf('/') + 1);

@@ -11,12 +11,28 @@
  *
  * Values written before encryption at rest (no marker) read as they are and are sealed the
  * first time they are stored again.
+ *
+ * With packs (packs.ts, the default), a value is sealed with its owner's data key itself and
+ * appended to that owner's pack; the pack index in the database says where. Dedup is then
+ * per owner, and erasure needs no per-value wraps. Loose values (one file each, above) stay
+ * readable; `rewind migrate packs` moves them into packs.
  */
 import { isPg, type Db } from '@/db/client';
 import { blobKeysFor, blobKeysForMany, insertBlobKeys, lockHashes, type BlobKeyRow } from '@/db/queries/content-keys';
 import { getDevice } from '@/db/queries/devices';
-import { BlobStoreError, keyOwner, sha256Hex, type BlobStore, type RawBlobStore } from './blob-store';
+import {
+  deletePackedHashes,
+  deletePackedOf,
+  isPacked,
+  packedCopies,
+  packedFor,
+  packedHashes,
+  recordPacked,
+  type PackedValue,
+} from '@/db/queries/packs';
+import { BlobStoreError, keyOwner, sha256Hex, type BlobStore, type RawBlobStore, type Stored } from './blob-store';
 import { newKey, open, seal, type Keyring } from './keyring';
+import type { PackStore } from './packs';
 
 /** "RWE1": a sealed value, format 1. */
 const MARKER = new Uint8Array([0x52, 0x57, 0x45, 0x31]);
@@ -32,6 +48,14 @@ export async function deviceKeyOwner(db: Db, deviceId: string): Promise<string> 
 }
 
 const wrapAad = (hash: string, owner: string) => `rewind blob key ${hash} ${owner}`;
+const packAad = (hash: string, owner: string) => `rewind packed value ${hash} ${owner}`;
+
+/** A value found stored when the message began was collected before its commit: store it again. */
+class Collected extends Error {
+  constructor(readonly hashes: string[]) {
+    super('values collected meanwhile');
+  }
+}
 
 export class SealedBlobStore implements BlobStore {
   /**
@@ -42,11 +66,21 @@ export class SealedBlobStore implements BlobStore {
   private readonly stored = new Map<string, Uint8Array>();
   private static readonly STORED_MAX = 20_000;
 
+  /**
+   * Stores a message's values and runs `commit` in the transaction that indexes them (packs
+   * only): one fsync and one commit per DM message.
+   */
+  readonly putAndCommit?: BlobStore['putAndCommit'];
+
   constructor(
     readonly raw: RawBlobStore,
     private readonly db: Db,
     readonly keys: Keyring,
-  ) {}
+    /** Where new values go; without it, each is a loose file in `raw`. */
+    readonly packs?: PackStore,
+  ) {
+    if (packs) this.putAndCommit = (values, owner, commit) => this.putPacked(packs, values, owner, commit);
+  }
 
   /**
    * One key per value whoever stores it: decided under the write lock (SQLite), or a lock on
@@ -78,6 +112,98 @@ export class SealedBlobStore implements BlobStore {
   }
 
   async putMany(values: readonly Uint8Array[], owner: string): Promise<{ hash: string; created: boolean }[]> {
+    if (this.packs) return this.putPacked(this.packs, values, owner);
+    return this.putLoose(values, owner);
+  }
+
+  /**
+   * Appends the owner's values not yet in their packs, durably (one fsync), then indexes them
+   * and runs `commit` in one transaction. Values found already packed are checked again in
+   * that transaction, under the locks garbage collection's sweep takes (gc.ts): a value swept
+   * in between is appended and the transaction tried again, so what the commit stages is
+   * always stored.
+   */
+  private putPacked(
+    packs: PackStore,
+    values: readonly Uint8Array[],
+    owner: string,
+    commit?: (tx: Db, stored: Stored[]) => Promise<void>,
+  ): Promise<Stored[]> {
+    const hashes = values.map(sha256Hex);
+    const firstAt = new Map<string, number>();
+    hashes.forEach((h, i) => firstAt.has(h) || firstAt.set(h, i));
+    const unique = [...firstAt.keys()].sort();
+    return packs.exclusive(owner, async () => {
+      const known = await packedFor(this.db, owner, unique);
+      const placed = new Map<string, { pack: string; offset: number; length: number }>();
+      for (let attempt = 0; ; attempt++) {
+        const fresh = unique.filter((h) => !known.has(h) && !placed.has(h));
+        const appended = fresh.length
+          ? await this.appendSealed(packs, owner, fresh, (h) => values[firstAt.get(h)!]!)
+          : undefined;
+        for (const [h, at] of appended?.at ?? []) placed.set(h, at);
+        try {
+          return await this.db.transaction(async (tx) => {
+            if (isPg(tx)) await lockHashes(tx, unique);
+            const reused = unique.filter((h) => !placed.has(h));
+            if (reused.length) {
+              const still = await packedFor(tx, owner, reused);
+              const gone = reused.filter((h) => !still.has(h));
+              if (gone.length) throw new Collected(gone);
+            }
+            if (appended)
+              await recordPacked(
+                tx,
+                appended.pack,
+                fresh.map((h) => ({ hash: h, ...placed.get(h)! })),
+              );
+            const seen = new Set<string>();
+            const out = hashes.map((hash) => {
+              const created = !seen.has(hash) && placed.has(hash);
+              seen.add(hash);
+              return { hash, created };
+            });
+            await commit?.(tx, out);
+            return out;
+          });
+        } catch (err) {
+          if (!(err instanceof Collected) || attempt >= 3) throw err;
+          for (const h of err.hashes) known.delete(h);
+        }
+      }
+    });
+  }
+
+  /** Seals the owner's values with their data key and appends them to their pack, made durable. */
+  private async appendSealed(
+    packs: PackStore,
+    owner: string,
+    hashes: readonly string[],
+    bytesOf: (hash: string) => Uint8Array,
+  ): Promise<{
+    pack: { id: string; owner: string; size: number; createdAt: number };
+    at: Map<string, { pack: string; offset: number; length: number }>;
+  }> {
+    const key = await this.keys.dataKey(owner);
+    const sealed = hashes.map((h) => seal(key, bytesOf(h), packAad(h, owner)));
+    const { pack, offsets } = await packs.append(owner, sealed);
+    const at = new Map(hashes.map((h, i) => [h, { pack: pack.id, offset: offsets[i]!, length: sealed[i]!.length }]));
+    return { pack, at };
+  }
+
+  /**
+   * Puts already-sealed packed values (garbage collection's repack, `rewind migrate packs`)
+   * into `owner`'s open pack; returns where each went. The caller indexes them.
+   */
+  async appendPacked(
+    owner: string,
+    sealed: readonly Uint8Array[],
+  ): Promise<{ pack: { id: string; owner: string; size: number; createdAt: number }; offsets: number[] }> {
+    if (!this.packs) throw new TypeError('this store keeps no packs');
+    return this.packs.append(owner, sealed);
+  }
+
+  private async putLoose(values: readonly Uint8Array[], owner: string): Promise<{ hash: string; created: boolean }[]> {
     const hashes = values.map(sha256Hex);
     const unknown = [...new Set(hashes)].filter((h) => !this.stored.has(`${owner} ${h}`));
     const claimed = unknown.length
@@ -112,8 +238,10 @@ export class SealedBlobStore implements BlobStore {
    * Destroys the owners' data keys (and forgets what this process stored for anyone). `db`:
    * the caller's transaction, when the erasure is part of one.
    */
-  destroyOwners(owners: readonly string[], db: Db = this.db): Promise<number> {
+  async destroyOwners(owners: readonly string[], db: Db = this.db): Promise<number> {
     this.stored.clear();
+    // Their packs then hold nothing live: garbage collection deletes them.
+    await deletePackedOf(db, owners);
     return this.keys.destroy(owners, db);
   }
 
@@ -124,6 +252,8 @@ export class SealedBlobStore implements BlobStore {
   }
 
   async get(hash: string): Promise<Uint8Array | undefined> {
+    const packed = await this.getPacked(hash);
+    if (packed) return packed;
     const bytes = await this.raw.get(hash);
     if (!bytes || !isSealed(bytes)) return bytes;
     const found = await this.blobKey(this.db, hash);
@@ -140,16 +270,57 @@ export class SealedBlobStore implements BlobStore {
     );
   }
 
-  has(hash: string): Promise<boolean> {
-    return this.raw.has(hash);
+  /**
+   * The value from the first owner's pack whose data key opens it; a pack rewritten by
+   * garbage collection between the index read and the file read is looked up again.
+   */
+  private async getPacked(hash: string): Promise<Uint8Array | undefined> {
+    if (!this.packs) return undefined;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const copies = await packedCopies(this.db, hash);
+      if (!copies.length) return undefined;
+      let moved = false;
+      for (const c of copies) {
+        const dek = await this.keys.find(c.owner);
+        if (!dek) continue; // erased
+        const sealed = await this.packs.read(c.packId, c.offset, c.length);
+        if (!sealed) {
+          moved = true;
+          continue;
+        }
+        const plain = open(dek, sealed, packAad(hash, c.owner));
+        if (!plain)
+          throw new BlobStoreError(
+            'damaged',
+            `stored value ${hash.slice(0, 12)}… does not open with its key: its pack has been altered or damaged`,
+          );
+        return plain;
+      }
+      if (!moved) return undefined;
+    }
+    throw new BlobStoreError('damaged', `stored value ${hash.slice(0, 12)}… is indexed in a pack that is missing`);
   }
 
-  delete(hash: string): Promise<void> {
-    return this.raw.delete(hash);
+  /** The sealed bytes of one packed copy, as they are in its pack (repack and migration copy them unopened). */
+  readPacked(v: PackedValue): Promise<Uint8Array | undefined> {
+    if (!this.packs) return Promise.resolve(undefined);
+    return this.packs.read(v.packId, v.offset, v.length);
   }
 
-  list(): AsyncIterable<string> {
-    return this.raw.list();
+  async has(hash: string): Promise<boolean> {
+    return (this.packs && (await isPacked(this.db, hash))) || this.raw.has(hash);
+  }
+
+  async delete(hash: string): Promise<void> {
+    if (this.packs) await deletePackedHashes(this.db, [hash]);
+    await this.raw.delete(hash);
+  }
+
+  async *list(): AsyncIterable<string> {
+    const packed = this.packs ? await packedHashes(this.db) : [];
+    const seen = new Set(packed);
+    yield* packed;
+    for await (const h of this.raw.list()) if (!seen.has(h)) yield h;
   }
 
   /** The value's key through the first wrap whose owner still has a data key (`prefer`'s first). */

@@ -10,6 +10,7 @@ import { RoutingPush, WebhookPush } from '../omadm/push';
 import { FileBlobStore, type BlobStore, type RawBlobStore } from '../backup/blob-store';
 import { parseS3Url, S3BlobStore, s3Client } from '../backup/s3-store';
 import { Keyring, loadMasterKey } from '../backup/keyring';
+import { PackStore } from '../backup/packs';
 import { SealedBlobStore } from '../backup/sealed-store';
 import { env, type Env } from './env';
 import { establishDeployment } from './deployment';
@@ -37,7 +38,9 @@ export function createPush(e: Env): RoutingPush {
 
 /** `master`: the key establishDeployment checked; without it, the configured one (made if missing: tests). */
 export function createBlobStore(e: Env, db: Db, master?: Uint8Array): SealedBlobStore {
-  return new SealedBlobStore(createRawStore(e), db, new Keyring(db, master ?? loadMasterKey(e, e.dataDir)));
+  const raw = createRawStore(e);
+  // New values go into packs; loose values a store already holds stay readable.
+  return new SealedBlobStore(raw, db, new Keyring(db, master ?? loadMasterKey(e, e.dataDir)), PackStore.beside(raw));
 }
 
 /**

@@ -77,7 +77,12 @@ export async function planChangeDetection(
 ): Promise<DetectProgress> {
   const model =
     device.manufacturer && device.model ? await findModel(db, device.manufacturer, device.model) : undefined;
-  const base = { requests: {}, ...(model ? { modelId: model.id } : {}) };
+  const base: Pick<DetectProgress, 'requests' | 'modelId' | 'learned'> = {
+    requests: {},
+    ...(model ? { modelId: model.id } : {}),
+    // Already on the model's row: not written again by every backup ('none' is, to date it anew).
+    ...(model?.changeDetection === 'digest' ? { learned: 'digest' as const } : {}),
+  };
   if (knownWithout(model, now)) return { mode: 'full', ...base };
   // The newest complete snapshot taken over the air (a local backup's manifest is the handset's, not ours).
   const recent = (await listSnapshots(db, device.id, { status: 'complete', limit: 50 })).filter(

@@ -22,7 +22,7 @@ import {
 import type { JobHandler } from '../jobs/handler';
 import { storageFull } from '../jobs/storage';
 import { networkAllows, parseNetwork, policyCategories, policyFor } from './policy';
-import { failBackup, interruptBackup, onBackupEvents, startBackup, startWithDigests } from './engine';
+import { earlyDigests, failBackup, interruptBackup, onBackupEvents, startBackup, startWithDigests } from './engine';
 import { onLocalEvents, startLocalJob } from './local';
 
 /** Why a snapshot was taken: a backup job's trigger, or a local backup the handset reported. */
@@ -143,8 +143,12 @@ export const backupJob: JobHandler<'backup'> = {
     const allowed = networkAllows(await policyFor(ctx.db, device), parseNetwork(device.networkState));
     return allowed.ok ? undefined : allowed.reason;
   },
+  async early(ctx, device, job, sessionId) {
+    // Only where the backup would start on the network the handset was last seen on.
+    return (await backupJob.deferral!(ctx, device, job)) ? [] : earlyDigests(ctx, device, job, sessionId);
+  },
   start: async (ctx, device, job, session) =>
-    startWithDigests(ctx, device, job, await startBackup(ctx, device, job, session.id)),
+    startWithDigests(ctx, device, job, await startBackup(ctx, device, job, session.id), session),
   startsWriting: true,
   onEvents: (ctx, device, job, events) => onBackupEvents(ctx, device, job, events),
   interrupt: (ctx, job, reason, now) => interruptBackup(ctx, job, reason, now),

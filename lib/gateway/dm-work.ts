@@ -41,10 +41,9 @@ import { noteFirmware } from '@/db/queries/firmware-runs';
 import { noteJobEnds } from '../alerts/evaluate';
 
 const INVENTORY = 'inventory';
+/** What the session reads and keeps (SwV and HwV were read too, and kept nowhere: half a KB of XML a session). */
 const INVENTORY_PATHS = [
   './DevDetail/FwV',
-  './DevDetail/SwV',
-  './DevDetail/HwV',
   './Ext/Network/Bearer',
   './Ext/Network/Roaming',
   './Ext/Network/Operator',
@@ -66,7 +65,28 @@ export async function workForNewSession(
     await interrupt(ctx, job, 'the session ended before the job finished', now);
   }
   await expireDsJobs(ctx.db, device.id, now);
-  return [{ id: INVENTORY, kind: 'get', paths: INVENTORY_PATHS }];
+  return [{ id: INVENTORY, kind: 'get', paths: INVENTORY_PATHS }, ...(await earlyWork(ctx, device, sessionRowId, now))];
+}
+
+/**
+ * Work the queued jobs send with the inventory, before they may start (JobHandler.early):
+ * its answers come back with the inventory's, so an unchanged handset's backup needs no
+ * round trip of its own. The first job that has some sends it (the answers are kept only
+ * if that job starts in this session).
+ */
+async function earlyWork(
+  ctx: AppContext,
+  device: DeviceRow,
+  sessionRowId: string,
+  now: number,
+): Promise<WorkRequest[]> {
+  for (const job of await runnableJobs(ctx.db, device.id, now, { ignoreBackoff: true })) {
+    const early = jobHandler(job).early;
+    if (!early) continue;
+    const work = await early(ctx, device, job, sessionRowId);
+    if (work.length) return work;
+  }
+  return [];
 }
 
 function jobIdOf(workId: string): string | undefined {
@@ -141,8 +161,11 @@ export async function handleSessionEvents(
   }
 
   let anEnd = false;
+  /** Answers to the work queued jobs sent with the inventory (earlyWork), for them when they start. */
+  const early = new Map<string, SessionEvent[]>();
   for (const [jobId, list] of byJob) {
     const job = await getJob(ctx.db, jobId);
+    if (job?.status === 'queued' && job.deviceId === device.id) early.set(jobId, list);
     // A job a newer session of the handset has taken over is that session's now.
     if (!job || job.deviceId !== device.id || job.status !== 'running' || job.sessionRef !== sessionRowId) continue;
     const step = await jobGuard(ctx, device, job, sessionRowId, () =>
@@ -154,7 +177,7 @@ export async function handleSessionEvents(
 
   if (inventoryDone && !ended) {
     await markSessionReady(ctx.db, sessionRowId, now);
-    work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: true, ...opts })));
+    work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: true, early, ...opts })));
   } else if (anEnd && !ended && (await getSessionRow(ctx.db, sessionRowId))?.readyAt) {
     // A job ended: what waited for it (a restore behind its safety backup) may start now.
     work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
@@ -237,7 +260,7 @@ async function startJobs(
   device: DeviceRow,
   sessionRowId: string,
   now: number,
-  opts: { scheduleDue: boolean } & SessionOptions,
+  opts: { scheduleDue: boolean; early?: ReadonlyMap<string, SessionEvent[]> } & SessionOptions,
 ): Promise<WorkRequest[]> {
   for (const job of await blockedByFailure(ctx.db, device.id)) {
     // Its reason goes with it: "out of space" is what the operator must act on, not "a backup failed".
@@ -249,9 +272,11 @@ async function startJobs(
   }
   if (opts.scheduleDue) await queueDueBackup(ctx, device, now);
   const out: WorkRequest[] = [];
+  let anEnd = false;
   // The handset is here now: retries do not wait out their backoff.
-  const session: JobSession = { id: sessionRowId, baseUrl: opts.baseUrl };
   for (const job of await runnableJobs(ctx.db, device.id, now, { ignoreBackoff: true })) {
+    const early = opts.early?.get(job.id);
+    const session: JobSession = { id: sessionRowId, baseUrl: opts.baseUrl, ...(early ? { early } : {}) };
     const handler = jobHandler(job);
     const deferred = await handler.deferral?.(ctx, device, job);
     if (deferred) {
@@ -260,8 +285,13 @@ async function startJobs(
       continue;
     }
     const start = () => handler.start(ctx, device, job, session);
-    out.push(...(await (handler.startsWriting ? jobGuard(ctx, device, job, sessionRowId, start) : start())).work);
+    const step = await (handler.startsWriting ? jobGuard(ctx, device, job, sessionRowId, start) : start());
+    out.push(...step.work);
+    if (step.ended) anEnd = true;
   }
+  // A job that ended as it started (its early answers were all it needed): what waited for it may start now.
+  if (anEnd)
+    out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, baseUrl: opts.baseUrl })));
   return out;
 }
 

@@ -7,7 +7,7 @@
 import type { AppContext } from '../core/context';
 import type { DeviceRow } from '@/db/queries/devices';
 import { updateJob, type JobRow } from '@/db/queries/jobs';
-import type { SessionEvent } from '../omadm/session/work';
+import type { SessionEvent, WorkRequest } from '../omadm/session/work';
 import type { JobStep } from '../backup/engine';
 import type { JobKind } from './kinds';
 
@@ -15,6 +15,8 @@ import type { JobKind } from './kinds';
 export interface JobSession {
   id: string;
   baseUrl: string;
+  /** Answers to the work the job's `early` sent with the inventory, when they came with it. */
+  early?: SessionEvent[];
 }
 
 export interface JobHandler<K extends JobKind> {
@@ -23,6 +25,12 @@ export interface JobHandler<K extends JobKind> {
    * on a network its policy refuses), or undefined when it may start.
    */
   deferral?(ctx: AppContext, device: DeviceRow, job: JobRow<K>): Promise<string | undefined>;
+  /**
+   * Read-only work sent with the session's inventory, before the job may start (its answers,
+   * if it starts, come in `session.early`): one round trip less for a job whose first
+   * question does not depend on the inventory. Its local ids must be ones `start` never uses.
+   */
+  early?(ctx: AppContext, device: DeviceRow, job: JobRow<K>, sessionId: string): Promise<WorkRequest[]>;
   /** Starts the job in a ready session: the work it sends first. */
   start(ctx: AppContext, device: DeviceRow, job: JobRow<K>, session: JobSession): Promise<JobStep>;
   /**

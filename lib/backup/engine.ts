@@ -32,6 +32,7 @@ import type { AppContext } from '../core/context';
 import type { Category } from '../omadm/mo/backup-restore';
 import type { SessionEvent, WorkRequest } from '../omadm/session/work';
 import { base64Decode, utf8Decode } from '../omadm/util/bytes';
+import { MAX_DIGEST_PATHS } from '../omadm/mo/br-digest';
 import { encodeManifest, logicalSize, type ManifestEntry } from './manifest';
 import { backupRoots, categoryOf, profileFor } from './profiles';
 import { policyFor } from './policy';
@@ -159,12 +160,15 @@ export async function startBackup(
  * Digests first where the handset's model has them (incremental.ts): the structure Gets
  * startBackup queued give way to one digest request for the same roots. A model without
  * digests, a first backup or a verification walk that has no previous snapshot keep them.
+ * Where the request already went with the inventory (earlyDigests) and its answers are in
+ * `early`, they are read now instead of asking again.
  */
 export async function startWithDigests(
   ctx: AppContext,
   device: DeviceRow,
   job: JobRow,
   step: JobStep,
+  session: { id: string; early?: readonly SessionEvent[] } = { id: '' },
 ): Promise<JobStep> {
   const p = readProgress(job);
   if (!p || step.ended || !p.roots.length) return step;
@@ -173,9 +177,52 @@ export async function startWithDigests(
   p.detect = d;
   const queued = new Set(step.work.map((w) => localId(job, w.id)));
   p.open = p.open.filter((w) => !queued.has(w));
+  const early = (session.early ?? []).filter((e) => 'workId' in e && EARLY.has(localId(job, e.workId)));
+  if (early.some((e) => e.type === 'status') && p.roots.length <= MAX_DIGEST_PATHS) {
+    // The request that went with the inventory, as earlyDigests built it (the same roots now;
+    // a root the answer lacks is fetched in full, one it has that is not asked is ignored).
+    d.requests['0'] = { id: earlyRequestId(session.id), paths: p.roots.map((r) => r.path), children: [], deep: [] };
+    p.open.push(...EARLY);
+    await save(ctx.db, job, p);
+    return onBackupEvents(ctx, device, job, early);
+  }
   const work = chunksOf(p.roots.map((r) => r.path)).flatMap((paths) => digestRequest(job, p, d, paths, [], []));
   await save(ctx.db, job, p);
   return { work };
+}
+
+/** The local ids of the digest request sent with the inventory: sequence 0, which nothing else uses. */
+const EARLY = new Set(['x0', 'd0']);
+
+function earlyRequestId(sessionId: string): string {
+  return `${sessionId}.0`;
+}
+
+/**
+ * The root digest request, sent with the session's inventory when the handset's model is
+ * known to have digests and the backup may run on the network it was last seen on: an
+ * unchanged handset is then backed up in the inventory's round trips. Nothing is written:
+ * if the backup does not start in this session, the answers are dropped.
+ */
+export async function earlyDigests(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow<'backup'>,
+  sessionId: string,
+): Promise<WorkRequest[]> {
+  const roots = backupRoots(await profileFor(ctx.db, device.manufacturer, device.model), job.payload.categories);
+  if (!roots.length || roots.length > MAX_DIGEST_PATHS) return [];
+  const d = await planChangeDetection(ctx.db, device, await policyFor(ctx.db, device), Date.now());
+  if (d.mode === 'full' || d.learned !== 'digest') return [];
+  return digestWork(
+    d,
+    0,
+    { exec: workId(job, 'x0'), get: workId(job, 'd0') },
+    sessionId, // the request's id is then earlyRequestId(sessionId)
+    roots.map((r) => r.path),
+    [],
+    [],
+  );
 }
 
 /** One digest request: the Exec ('x') and the Get of its result ('d'), one sequence number. */

@@ -15,6 +15,15 @@
  * only then destroyed (or put back). A snapshot completed since the mark with a manifest
  * the mark did not read restarts the mark.
  *
+ * Packed values (packs.ts) are swept the same way, by forgetting their index rows in the
+ * transaction that deletes the blobs rows; on PostgreSQL that transaction holds the
+ * values' locks, which a backup's commit also takes before it checks that what it found
+ * packed is still there (sealed-store.ts). Then packs are repacked: a settled pack (no
+ * process appends to it any more) with little left live, or several small ones of one
+ * owner, are rewritten into the owner's open pack, the index moved in one transaction, and
+ * the old packs deleted after; packs with nothing live are deleted. A reader that finds a
+ * pack gone looks the value up again.
+ *
  * A manifest that cannot be read, or does not hash to its snapshot's root hash, stops the
  * collection (GcAbortedError): the values it names are unknown, and sweeping would destroy
  * whatever of that snapshot is left.
@@ -22,7 +31,19 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Db } from '@/db/client';
+import { isPg, type Db } from '@/db/client';
+import { lockHashes } from '@/db/queries/content-keys';
+import {
+  deletePackedHashes,
+  dropEmptyPack,
+  movePacked,
+  notePack,
+  packedAges,
+  packIds,
+  packUsage,
+  valuesIn,
+  type PackUsage,
+} from '@/db/queries/packs';
 import {
   allBlobRows,
   blobRowsFor,
@@ -33,6 +54,7 @@ import {
 } from '@/db/queries/retention';
 import { BlobStoreError, FileBlobStore, isHash, sha256Hex, type BlobStore, type RawBlobStore } from './blob-store';
 import { SealedBlobStore } from './sealed-store';
+import { PACK_SETTLED_MS, PACK_TARGET, type PackStore } from './packs';
 import { decodeManifest, encodeManifest, rootHash } from './manifest';
 import { dsItemHashes, dsSnapshotRoots } from '@/db/queries/ds';
 import { decodeDsManifest } from '../ds/snapshot';
@@ -61,7 +83,20 @@ export interface GcResult {
   bytes: number;
   /** Sorted. */
   hashes: string[];
+  /** Packs rewritten and deleted, and the pack bytes that freed (real runs on a store with packs). */
+  packs?: PackGc;
 }
+
+export interface PackGc {
+  rewritten: number;
+  deleted: number;
+  freed: number;
+}
+
+/** A settled pack is rewritten once less than this share of it is live. */
+const REPACK_BELOW = 0.5;
+/** Settled packs of one owner smaller than this are merged (an object store writes one per DM message). */
+const SMALL_PACK = PACK_TARGET / 4;
 
 export class GcAbortedError extends Error {
   constructor(
@@ -152,6 +187,7 @@ async function candidates(
   store: RawBlobStore,
   live: ReadonlySet<string>,
   cutoff: number,
+  packed: boolean,
 ): Promise<Candidate[]> {
   const rows = await allBlobRows(db);
   const out: Candidate[] = [];
@@ -159,6 +195,14 @@ async function candidates(
   for (const r of rows) {
     known.add(r.hash);
     if (!live.has(r.hash) && r.createdAt < cutoff) out.push({ hash: r.hash, size: r.size, orphan: false });
+  }
+  if (packed) {
+    // Packed content stored without a blobs row: swept by its index rows' age.
+    for (const p of await packedAges(db)) {
+      if (known.has(p.hash) || live.has(p.hash) || p.createdAt >= cutoff) continue;
+      known.add(p.hash);
+      out.push({ hash: p.hash, size: p.length, orphan: true });
+    }
   }
   if (store instanceof FileBlobStore) {
     for await (const hash of store.list()) {
@@ -303,11 +347,12 @@ export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions):
 
   // Manifests are read through `store` (sealed ones open); files are moved in the store beneath.
   const raw: RawBlobStore = store instanceof SealedBlobStore ? store.raw : (store as RawBlobStore);
+  const packs = store instanceof SealedBlobStore ? store.packs : undefined;
   const swept: Candidate[] = [];
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const cutoff = (opts.now ?? Date.now()) - graceMs;
     const { live, roots } = await mark(db, store, excluded);
-    const found = await candidates(db, raw, live, cutoff);
+    const found = await candidates(db, raw, live, cutoff, !!packs);
     if (opts.dryRun) return result(found);
     if (raw instanceof FileBlobStore) await recoverTrash(raw, live, cutoff);
 
@@ -326,17 +371,25 @@ export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions):
         throw err;
       }
       const go = await db.transaction(async (tx) => {
+        // A backup's commit that reuses packed values takes the same locks (sealed-store.ts).
+        if (packs && isPg(tx)) await lockHashes(tx, held.map((h) => h.c.hash).sort());
         const now = await stillGarbage(
           tx,
           held.map((h) => h.c),
           roots,
           cutoff,
         );
-        if (now)
+        if (now) {
           await deleteBlobRows(
             tx,
             now.filter((c) => !c.orphan).map((c) => c.hash),
           );
+          if (packs)
+            await deletePackedHashes(
+              tx,
+              now.map((c) => c.hash),
+            );
+        }
         return now;
       });
       if (!go) remark = true;
@@ -350,9 +403,78 @@ export async function collectGarbage(db: Db, store: BlobStore, opts: GcOptions):
         }
       }
     }
-    if (!remark) return result(swept);
+    if (!remark) {
+      const out = result(swept);
+      if (packs) out.packs = await repack(db, packs, { now: opts.now ?? Date.now(), cutoff });
+      return out;
+    }
   }
   throw new Error(
     `garbage collection gave up: snapshots kept completing during ${MAX_ROUNDS} marks (${swept.length} blobs removed)`,
   );
+}
+
+/**
+ * Rewrites settled packs that are mostly dead, or small, into their owner's open pack;
+ * deletes packs with nothing live (and pack files a crash left with no row). Values are
+ * copied sealed, as they are: the seal is bound to the value and its owner, not to a place.
+ */
+async function repack(db: Db, packs: PackStore, at: { now: number; cutoff: number }): Promise<PackGc> {
+  const settled = Math.min(at.cutoff, at.now - PACK_SETTLED_MS);
+  const out: PackGc = { rewritten: 0, deleted: 0, freed: 0 };
+  const drop = async (u: PackUsage) => {
+    if (!(await db.transaction((tx) => dropEmptyPack(tx, u.id)))) return false;
+    await packs.remove(u.id);
+    out.deleted++;
+    out.freed += u.size;
+    return true;
+  };
+  const byOwner = new Map<string, PackUsage[]>();
+  for (const u of await packUsage(db)) {
+    const old = u.createdAt < settled;
+    // An erased owner's packs go at once: nothing can read them, and nothing appends to them.
+    if (u.live === 0 && (old || !u.keyed)) {
+      await drop(u);
+      continue;
+    }
+    if (old) (byOwner.get(u.owner) ?? byOwner.set(u.owner, []).get(u.owner)!).push(u);
+  }
+  for (const [owner, settledPacks] of byOwner) {
+    const small = settledPacks.filter((u) => u.size < SMALL_PACK);
+    const rewrite = settledPacks.filter(
+      (u) => u.live < u.size * REPACK_BELOW || (small.length > 1 && u.size < SMALL_PACK),
+    );
+    for (const u of rewrite) {
+      const values = await valuesIn(db, u.id);
+      const bytes = await packs.readAll(u.id);
+      // A missing or short pack is for verification to report, not for this to paper over.
+      if (!bytes || values.some((v) => v.offset + v.length > bytes.length)) continue;
+      await packs.exclusive(owner, async () => {
+        const sealed = values.map((v) => bytes.subarray(v.offset, v.offset + v.length));
+        const { pack, offsets } = await packs.append(owner, sealed, { notInto: u.id });
+        await db.transaction(async (tx) => {
+          await notePack(tx, pack);
+          await movePacked(
+            tx,
+            u.id,
+            pack.id,
+            values.map((v, i) => ({ owner: v.owner, hash: v.hash, offset: offsets[i]! })),
+          );
+        });
+      });
+      // Erasure may have emptied it meanwhile; otherwise nothing points into it now.
+      if (await drop(u)) {
+        out.rewritten++;
+        out.freed -= u.live;
+      }
+    }
+  }
+  // Files of packs whose first append was never indexed (a process killed in between).
+  const known = await packIds(db);
+  for await (const f of packs.list()) {
+    if (known.has(f.id) || f.mtimeMs >= settled) continue;
+    await packs.remove(f.id);
+    out.deleted++;
+  }
+  return out;
 }

@@ -275,12 +275,23 @@ export class PackStore {
   /**
    * Appends `values` to the owner's open pack (a new one when there is none, it is full or
    * old, or the store cannot append) and makes them durable; returns the pack as it is now
-   * and each value's offset. Call inside `exclusive(owner)`, and index them before the next append.
+   * and each value's offset. Call inside `exclusive(owner)`. `notInto`: a pack being
+   * rewritten (its copies must land elsewhere).
    */
-  async append(owner: string, values: readonly Uint8Array[]): Promise<{ pack: PackRef; offsets: number[] }> {
+  async append(
+    owner: string,
+    values: readonly Uint8Array[],
+    opts: { notInto?: string } = {},
+  ): Promise<{ pack: PackRef; offsets: number[] }> {
     const now = Date.now();
     let pack = this.current.get(owner);
-    if (!pack || !this.backend.appendable || pack.size >= PACK_TARGET || now - pack.createdAt >= PACK_ROTATE_MS) {
+    if (
+      !pack ||
+      !this.backend.appendable ||
+      pack.size >= PACK_TARGET ||
+      now - pack.createdAt >= PACK_ROTATE_MS ||
+      pack.id === opts.notInto
+    ) {
       if (pack) await this.backend.close(pack.id);
       pack = { id: randomBytes(16).toString('hex'), owner, size: 0, createdAt: now };
     }
@@ -301,13 +312,6 @@ export class PackStore {
     const next = { ...pack, size: at };
     if (this.backend.appendable) this.current.set(owner, next);
     return { pack: next, offsets };
-  }
-
-  /** Forgets the open pack of an owner whose append was not indexed (its bytes stay dead). */
-  abandon(owner: string): void {
-    const pack = this.current.get(owner);
-    this.current.delete(owner);
-    if (pack) void this.backend.close(pack.id);
   }
 
   read(id: string, offset: number, length: number): Promise<Uint8Array | undefined> {

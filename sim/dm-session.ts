@@ -75,6 +75,12 @@ function bump(m: Record<string, number>, k: string | number): void {
 }
 
 class HttpStatusError extends Error {}
+
+/** Retry-After in seconds (the form our server sends), in ms; undefined when absent or not a number of seconds. */
+function retryAfterMs(headers: Record<string, string>): number | undefined {
+  const v = headers['retry-after'];
+  return v !== undefined && /^\d{1,5}$/.test(v.trim()) ? Number(v) * 1000 : undefined;
+}
 class OfflineError extends Error {}
 
 function errorKind(e: unknown): { kind: SessionErrorKind; message: string } {
@@ -219,6 +225,7 @@ export class DmSessionDriver {
     try {
       if (!core.online) throw new OfflineError('handset has no network');
       let out: Outgoing | null = session.firstMessage();
+      let answered = false;
       while (out) {
         const left = deadline - Date.now();
         if (left <= 0) throw new TransportError('timeout', `session exceeded ${limits.sessionTimeoutMs} ms`);
@@ -230,9 +237,17 @@ export class DmSessionDriver {
           timeoutMs: Math.min(limits.messageTimeoutMs, left),
           maxReplyBytes: limits.maxReplyBytes,
         });
+        const wait = reply.status === 503 && !answered ? retryAfterMs(reply.headers) : undefined;
+        if (wait !== undefined && wait < deadline - Date.now()) {
+          // A busy server turned the session away before it began: come back when it says, as
+          // a phone does, with the same first message (nothing of it was kept).
+          await new Promise((r) => setTimeout(r, wait));
+          continue;
+        }
         if (reply.status < 200 || reply.status > 299) throw new HttpStatusError(`server answered HTTP ${reply.status}`);
         if (reply.body.length > 0 && !reply.headers['content-type'])
           reply.headers['content-type'] = cfg.encoding === 'wbxml' ? MIME.dmWbxml : MIME.dmXml;
+        answered = true;
         out = await session.receive(reply.body, reply.headers);
       }
       summary.ok = true;

@@ -1,5 +1,17 @@
 /**
- * Whether the failed-authentication limits refuse a decoded /dm message, and what its
+ * What the DM endpoint lets in, before a message's session is touched.
+ *
+ * Overload: when more arrives than the server can work on, a message would wait for a slot
+ * (in-flight.ts) until its handset gives up, and the work it started would be lost with it.
+ * Instead, a message that opens a session (Package 1) is answered at once when the wait for
+ * a slot is longer than DM_ADMIT_WAIT_MS: HTTP 503 with Retry-After, the SyncHdr's status
+ * 503 (Service unavailable) in the handset's own encoding. Nothing of it is kept: its jobs
+ * stay queued with their wake pending, so Package #0 is sent again after its backoff
+ * (lib/jobs/wakes.ts) if the handset does not come back by itself after Retry-After. A
+ * message of a session already running is never refused: what started finishes, and the
+ * sessions turned away are what lets the queue drain.
+ *
+ * Failed authentications: whether the limits refuse a decoded /dm message, and what its
  * failure counts under. The rule (lib/auth/limits.ts): a handset that presents valid
  * credentials is never refused because of what others at its address did. So nothing is
  * refused before the message is read (its credentials are inside it), and a message the
@@ -7,6 +19,8 @@
  * device's row, without touching anything: no session row, no new nonce.
  */
 import type { AppContext } from '../core/context';
+import { encodeMessage } from '../omadm/codec/index';
+import { AlertCode, StatusCode, type Encoding, type SyncMLMessage } from '../omadm/message';
 import type { AuthGate, Refusal } from '../auth/limits';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { findActiveSession } from '@/db/queries/sessions';
@@ -69,4 +83,60 @@ async function credentialsHold(ctx: AppContext, device: Device, input: DmInput):
     Date.now(),
   );
   return r.events.some((e) => e.type === 'authenticated');
+}
+
+/**
+ * A Package 1: the client's first message of a session, MsgID 1 with the session's Alert
+ * (1200 server-initiated, 1201 client-initiated). Any other message belongs to a session
+ * that is already running (or to none, and is answered as such by the session).
+ */
+export function opensSession(message: SyncMLMessage): boolean {
+  return (
+    message.hdr.msgId === 1 &&
+    message.body.commands.some(
+      (c) => c.kind === 'Alert' && (c.data === AlertCode.ServerInitiated || c.data === AlertCode.ClientInitiated),
+    )
+  );
+}
+
+/**
+ * Seconds a turned-away handset should wait: the expected wait rounded up, spread over twice
+ * that, so a crowd turned away together does not come back together.
+ */
+export function busyRetryAfterSeconds(expectedWaitMs: number, random = Math.random): number {
+  const base = Math.max(1, Math.ceil(expectedWaitMs / 1000));
+  return base + Math.floor(random() * (base + 1));
+}
+
+/** The answer to a Package 1 turned away: the SyncHdr's status 503 and nothing else, final. */
+export function busyAnswer(message: SyncMLMessage, encoding: Encoding): Uint8Array {
+  const h = message.hdr;
+  return encodeMessage(
+    {
+      hdr: {
+        verDTD: '1.2',
+        verProto: 'DM/1.2',
+        sessionId: h.sessionId,
+        msgId: 1,
+        target: { locURI: h.source.locURI },
+        source: { locURI: h.target.locURI },
+      },
+      body: {
+        commands: [
+          {
+            kind: 'Status',
+            cmdId: 1,
+            msgRef: h.msgId,
+            cmdRef: 0,
+            cmd: 'SyncHdr',
+            targetRef: [h.target.locURI],
+            sourceRef: [h.source.locURI],
+            data: String(StatusCode.ServiceUnavailable),
+          },
+        ],
+        final: true,
+      },
+    },
+    encoding,
+  );
 }

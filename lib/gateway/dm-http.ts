@@ -7,10 +7,10 @@ import { MIME } from '../omadm/message';
 import { getContext, type AppContext } from '../core/context';
 import { authGate, type RefusalReason } from '../auth/limits';
 import { UNKNOWN_CLIENT } from '../core/client-address';
-import { decodeSyncMl, readSyncMlBody, send, sendTooManyRequests, type SyncMlBody } from './http-body';
-import { processDmMessage } from './dm-session';
+import { decodeSyncMl, readSyncMlBody, send, sendTooManyRequests, type SyncMlRequest } from './http-body';
+import { processDmMessage, replyType } from './dm-session';
 import { InFlight } from './in-flight';
-import { dmFailed, dmRefusal } from './dm-admission';
+import { busyAnswer, busyRetryAfterSeconds, dmFailed, dmRefusal, opensSession } from './dm-admission';
 
 /** What a 429 says was failing too often, by the count that refused it. */
 const REFUSED: Record<RefusalReason, string> = {
@@ -23,6 +23,12 @@ const REFUSED: Record<RefusalReason, string> = {
 /** Largest message we accept; our MaxMsgSize tells clients to stay well below it. */
 export const DM_MAX_BODY = 4 * 1024 * 1024;
 export const DM_DECODE_LIMITS = { maxBytes: DM_MAX_BODY, maxDepth: 32, maxElements: 100_000 };
+/**
+ * Under overload, bodies up to this size are decoded before waiting for a slot, to see
+ * whether they open a session (a Package 1 is a few KB: an Alert, DevInfo, credentials);
+ * a larger one waits its turn like any message, undecoded.
+ */
+const OPENING_MAX_BYTES = 64 * 1024;
 
 /**
  * Failed authentications (an unknown DevId, wrong credentials, a bad or replayed HMAC) are
@@ -53,9 +59,28 @@ export async function handleDm(
   });
   if (!raw) return;
   const ctx = getContext();
+  const slots = working(ctx.env.DM_CONCURRENCY);
+  const waitMs = slots.expectedWaitMs();
+  if (waitMs > ctx.env.DM_ADMIT_WAIT_MS && raw.body.length <= OPENING_MAX_BYTES) {
+    // Overloaded: a new session is turned away at once (dm-admission.ts), before it waits.
+    const got = decodeSyncMl(res, raw, { name: 'DM', limits: DM_DECODE_LIMITS });
+    if (!got) return;
+    if (opensSession(got.message)) return sendBusy(res, got, waitMs);
+    return slots.run(() => answerDm(ctx, req, res, client, got));
+  }
   // Bytes are read outside the slot (a slow upload holds none), decoded and worked on inside
   // it: the decoded message and the session are what take the memory.
-  await working(ctx.env.DM_CONCURRENCY).run(() => answerDm(ctx, req, res, client, raw));
+  await slots.run(async () => {
+    const got = decodeSyncMl(res, raw, { name: 'DM', limits: DM_DECODE_LIMITS });
+    if (got) await answerDm(ctx, req, res, client, got);
+  });
+}
+
+function sendBusy(res: http.ServerResponse, got: SyncMlRequest, waitMs: number): void {
+  send(res, 503, busyAnswer(got.message, got.encoding), {
+    'content-type': replyType(got.encoding, got.contentType),
+    'retry-after': String(busyRetryAfterSeconds(waitMs)),
+  });
 }
 
 async function answerDm(
@@ -63,11 +88,9 @@ async function answerDm(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   client: string,
-  raw: SyncMlBody,
+  got: SyncMlRequest,
 ): Promise<void> {
   const gate = authGate('dm');
-  const got = decodeSyncMl(res, raw, { name: 'DM', limits: DM_DECODE_LIMITS });
-  if (!got) return;
   const devId = got.message.hdr.source.locURI;
   const hmac = req.headers['x-syncml-hmac'];
   const input = {

@@ -79,7 +79,8 @@ export function deviceAuth(d: DeviceRow, minServer?: AuthScheme): DeviceAuth {
   };
 }
 
-function replyType(encoding: Encoding, requestType: string): string {
+/** The answer's media type: the request's encoding, in the family (DM or DS types) the client used. */
+export function replyType(encoding: Encoding, requestType: string): string {
   const dsFamily = requestType === MIME.dsXml || requestType === MIME.dsWbxml;
   if (encoding === 'wbxml') return dsFamily ? MIME.dsWbxml : MIME.dmWbxml;
   return dsFamily ? MIME.dsXml : MIME.dmXml;

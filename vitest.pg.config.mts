@@ -23,6 +23,7 @@ export default defineConfig({
       'lib/gateway/auth-limits.test.ts',
       'lib/gateway/dm-auth-schemes.test.ts',
       'lib/jobs/**/*.test.ts',
+      'lib/bulk/**/*.test.ts',
       'lib/auth/**/*.test.ts',
       'lib/alerts/**/*.test.ts',
       // The console's data: pages, actions, the API and the portal, as the server components see it.

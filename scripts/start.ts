@@ -13,6 +13,7 @@ import { log } from '../lib/core/log';
 import { startWakeDispatcher } from '../lib/jobs/wake-dispatcher';
 import { startScheduler } from '../lib/backup/scheduler';
 import { startAlerting } from '../lib/alerts/worker';
+import { startBulkWorker } from '../lib/bulk/worker';
 import { startHeartbeat } from '../lib/gateway/heartbeat';
 import { countUsers } from '../db/queries/users';
 
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
   const stopScheduler = startScheduler(ctx);
   // Alert rules and webhook deliveries (lib/alerts/worker.ts).
   const stopAlerting = startAlerting(ctx);
+  // Bulk operations, a page of handsets at a time (lib/bulk/worker.ts).
+  const stopBulk = startBulkWorker(ctx);
   if (!protocolOnly) console.log(`Rewind console: ${server.url}`);
   console.log(`DM endpoint:    ${server.url}/dm`);
   console.log(`Data directory: ${e.dataDir}`);
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
       stopWakes();
       await stopScheduler();
       await stopAlerting();
+      await stopBulk();
       await server.close();
       await heartbeat.stop();
     } catch (err) {

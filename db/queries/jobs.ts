@@ -152,15 +152,24 @@ function wakeDue(now: number) {
  * instead of queueing on the same rows; SQLite's write lock already serializes them.
  */
 export async function claimWakes(db: Db, now: number, limit: number): Promise<JobRow[]> {
-  const due = db.select({ id: jobs.id }).from(jobs).where(wakeDue(now)).orderBy(asc(jobs.createdAt)).limit(limit);
-  const pick = isPg(db)
-    ? (due as unknown as { for(s: 'update', o: { skipLocked: true }): typeof due }).for('update', { skipLocked: true })
-    : due;
-  const claimed = await db
-    .update(jobs)
-    .set({ wakePending: false })
-    .where(and(inArray(jobs.id, pick), eq(jobs.wakePending, true)))
-    .returning();
+  const due = (tx: Db) =>
+    tx.select({ id: jobs.id }).from(jobs).where(wakeDue(now)).orderBy(asc(jobs.createdAt)).limit(limit);
+  const take = (tx: Db, pick: ReturnType<typeof due> | string[]) =>
+    tx
+      .update(jobs)
+      .set({ wakePending: false })
+      .where(and(inArray(jobs.id, pick), eq(jobs.wakePending, true)))
+      .returning();
+  // PostgreSQL: the ids picked first, then updated, in one transaction. As a subquery of the
+  // UPDATE, `limit … for update skip locked` is not a bound: the join may read it again and
+  // claim every due row, which the wake budget cannot allow.
+  const claimed = isPg(db)
+    ? await db.transaction(async (tx) => {
+        const q = due(tx) as unknown as { for(s: 'update', o: { skipLocked: true }): Promise<Array<{ id: string }>> };
+        const ids = (await q.for('update', { skipLocked: true })).map((r) => r.id);
+        return ids.length ? take(tx, ids) : [];
+      })
+    : await take(db, due(db));
   return claimed.sort((a, b) => a.createdAt - b.createdAt).map(toJob);
 }
 

@@ -346,9 +346,10 @@ export const deviceModels = sqliteTable(
     model: text('model').notNull(),
     /**
      * How a backup finds what changed on this model, learned from its handsets: 'digest' (the
-     * B&R MO's digests), 'none' (a full fetch every time); null until a backup has tried.
+     * B&R MO's digests), 'verno' or 'tstamp' (the DM tree's node properties VerNo or TStamp),
+     * 'none' (a full fetch every time); null until a backup has tried.
      */
-    changeDetection: text('change_detection').$type<'digest' | 'none'>(),
+    changeDetection: text('change_detection').$type<'digest' | 'verno' | 'tstamp' | 'none'>(),
     changeDetectionAt: integer('change_detection_at'),
     /** Verification walks that found a digest claiming "unchanged" over a change: a handset defect. */
     digestDefects: integer('digest_defects').notNull().default(0),
@@ -431,8 +432,17 @@ export const snapshots = sqliteTable(
     bytes: integer('bytes').notNull().default(0),
     /** Content this snapshot added to the store (0 for an unchanged handset). */
     newBytes: integer('new_bytes').notNull().default(0),
-    /** How it found what changed: 'full' (fetched everything), 'digest' (the B&R MO's digests), 'verify' (a full walk checking them). */
-    changeDetection: text('change_detection').$type<'full' | 'digest' | 'verify'>(),
+    /**
+     * How it found what changed: 'full' (fetched everything), 'digest' (the B&R MO's digests),
+     * 'verno' / 'tstamp' (the node properties), 'verify' (a full walk checking what they claimed).
+     */
+    changeDetection: text('change_detection').$type<'full' | 'digest' | 'verno' | 'tstamp' | 'verify'>(),
+    /**
+     * The node property values (VerNo or TStamp) the handset reported for this snapshot's
+     * nodes, read before their content: JSON {"prop":"VerNo","marks":{"<path>":"<value>"}}.
+     * The next backup of a model with node properties compares with them.
+     */
+    changeMarks: text('change_marks'),
     /** The DM session that took it (its row is pruned in time; the figures below are copied). */
     sessionRef: text('session_ref'),
     /** Over the air in that session: bytes from the handset, to it, and round trips; null for a local backup. */

@@ -35,6 +35,8 @@ export type OpKind = 'ordered-backup' | 'button-backup' | 'restore';
 export class SoakMetrics {
   readonly latencies = new Samples();
   roundTrips = 0;
+  /** Sessions' first messages the server answered busy (503, Retry-After): not in the latencies. */
+  turnedAway = 0;
   pushes = 0;
   readonly sessions = {
     total: 0,
@@ -60,7 +62,9 @@ export class SoakMetrics {
     return async (req) => {
       const t = performance.now();
       const reply = await transport(req);
-      if (req.method === 'POST') {
+      // A turned-away message was never worked on: its quick answer would flatter the latency.
+      if (req.method === 'POST' && reply.status === 503) this.turnedAway++;
+      else if (req.method === 'POST') {
         this.latencies.push(performance.now() - t);
         this.roundTrips++;
       }

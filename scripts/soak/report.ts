@@ -40,6 +40,8 @@ export interface SoakReport {
   snapshots: { complete: number; verified: number; verifyFailed: number; prunedByRetention: number };
   /** Per DM round trip at the handsets; `handsetLoopDelayP99` is how late the handsets' own event loop ran, which that includes. */
   latencyMs: { roundTrips: number; p50: number; p99: number; max: number; handsetLoopDelayP99: number };
+  /** First messages of sessions the server answered busy (503 with Retry-After), the handsets back after it. */
+  turnedAway: number;
   /** Complete snapshots whose backup job did not succeed, and jobs with more than one (the first 20). */
   anomalies: string[];
   anomalyCount: number;
@@ -149,6 +151,7 @@ export function buildReport({
       max: Math.round(sorted[sorted.length - 1] ?? 0),
       handsetLoopDelayP99: Math.round(loopDelayP99 / 1e6),
     },
+    turnedAway: metrics.turnedAway,
     anomalies: audit.anomalies.slice(0, 20),
     anomalyCount: audit.anomalies.length,
     serverRss: rssReport(rssSamples),
@@ -188,6 +191,7 @@ export function formatReport(r: SoakReport): string {
     `sessions    ${r.sessions.total}: ${r.sessions.ok} ok, ${r.sessions.failedInjected} failed by ${r.sessions.faultsInjected} injected faults, ${r.sessions.failedNotInjected} failed otherwise${Object.keys(r.sessions.errorsNotInjected).length ? ` (${JSON.stringify(r.sessions.errorsNotInjected)})` : ''}; ${r.sessions.pushes} Package #0, ${r.sessions.reconnects} reconnects after a failure, ${r.sessions.stalls} check-ins after ${r.options.stallS} s of waiting`,
     `snapshots   ${r.snapshots.complete} complete, ${r.snapshots.verified} verified, ${r.snapshots.verifyFailed} damaged; ${r.snapshots.prunedByRetention} succeeded backups' snapshots removed by retention`,
     `latency     DM round trip p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms over ${r.latencyMs.roundTrips} round trips (the handsets' event loop ran up to ${r.latencyMs.handsetLoopDelayP99} ms late, p99)`,
+    `admission   ${r.turnedAway} new sessions turned away at once (503, Retry-After), not counted in the latency`,
     `throughput  ${r.throughput.jobsCompletedPerMin} jobs completed/min, ${r.throughput.roundTripsPerS} round trips/s`,
     `server RSS  start ${r.serverRss.startMB} MB, max ${r.serverRss.maxMB} MB, end ${r.serverRss.endMB} MB  ${r.serverRss.sparkline}`,
     ...r.serverRss.perMinute.map(

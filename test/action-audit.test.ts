@@ -256,6 +256,14 @@ const STEPS: Record<string, Step> = {
     as: () => admin,
     input: () => ({ subscriberId: erasedSubscriber, confirm: 'Cara Erased' }),
   },
+  'app/(console)/devices/actions.ts#saveDeviceViewAction': {
+    as: () => admin,
+    input: () => ({ name: 'N1 without a week of backups', search: 'model=N1&noBackupForDays=7&sort=lastBackup' }),
+    after: (d) => {
+      made.view = (d as { id: string }).id;
+    },
+  },
+  'app/(console)/devices/actions.ts#deleteDeviceViewAction': { as: () => admin, input: () => ({ id: made.view }) },
   'app/(console)/devices/[id]/actions.ts#backUpNow': {
     as: () => admin,
     input: () => ({ deviceId: staffDevice }),

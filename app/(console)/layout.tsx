@@ -13,6 +13,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
   const nav = [
     { href: '/', label: 'Search' },
     { href: '/fleet', label: 'Fleet' },
+    { href: '/devices', label: 'Devices' },
     { href: '/fleet/firmware', label: 'Firmware' },
     { href: '/audit', label: 'Audit log' },
     ...(viewer.role === 'admin'

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { exec, rows } from '../sql';
 import { devices, msisdns, subscribers } from '../schema';
@@ -97,6 +97,16 @@ export async function updateDevice(db: Db, id: string, given: Partial<Omit<NewDe
     for (const s of new Set([before?.subscriberId, (await getDevice(tx, id))?.subscriberId]))
       if (s) await indexSubscriber(tx, s);
   });
+}
+
+/** The devices of these ids (in no order); ids without a device are left out. */
+export async function getDevicesByIds(db: Db, ids: readonly string[]): Promise<DeviceRow[]> {
+  return ids.length
+    ? db
+        .select()
+        .from(devices)
+        .where(inArray(devices.id, [...ids]))
+    : [];
 }
 
 /** Devices in id order, `limit` of them after `afterId` (keyset paging). */

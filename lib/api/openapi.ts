@@ -16,6 +16,7 @@ import {
   provisionDeviceSchema,
 } from '../devices/schemas';
 import { FIRMWARE_SEARCH_MAX } from '../devices/firmware-search';
+import { deviceListEntrySchema, deviceListRequestSchema } from '../devices/list-schemas';
 import { subscriberMatchSchema, subscriberSchema, subscriberSearchSchema } from '../subscribers/schemas';
 import {
   backupProgressSchema,
@@ -271,12 +272,19 @@ export const API_OPERATIONS: ApiOperation[] = [
   {
     method: 'get',
     path: '/devices',
-    summary: 'List devices',
+    summary: 'List devices, filtered and sorted',
     tags: ['devices'],
-    description: `A page at a time, in id order; follow nextCursor for the rest.`,
-    query: pageQuerySchema,
-    responses: { 200: { description: 'A page of devices', schema: list('devices', deviceSchema) } },
-    errors: { 400: INVALID },
+    description:
+      "The console's device list (/devices) with the same filters and sort, a page at a time; follow nextCursor for the rest (a cursor belongs to its filters and sort). Every filter given must hold. Times take a date (2026-11-30), a date-time or milliseconds since 1970; `lastBackupBefore` and `noBackupForDays` include handsets never backed up, `notSeenForDays` those never seen; `policy` is the policy that applies (own, group's, model's or the default). Handsets without a value of the sort column count as the oldest. With `Accept: text/csv` or `format=csv`: every matching device as CSV in the list's order (columns devId, manufacturer, model, firmware, subscriberId, subscriber, policyId, lastGoodBackup, coverage, lastSeen, openAlerts), audited as devices.exported.",
+    query: deviceListRequestSchema,
+    responses: {
+      200: {
+        description: 'A page of devices (JSON), or with format=csv every matching device (text/csv)',
+        schema: list('devices', deviceListEntrySchema),
+        content: { 'text/csv': { schema: { type: 'string' } } },
+      },
+    },
+    errors: { 400: 'A parameter is not valid (fieldErrors names it), or a cursor of other filters or sort' },
   },
   {
     method: 'post',
@@ -910,7 +918,12 @@ function buildDocument() {
     return {
       description,
       ...(headers ? { headers } : {}),
-      ...(schema ? { content: { 'application/json': { schema: res.of(schema) } } } : content ? { content } : {}),
+      // A schema is the JSON answer; content beside it adds other media types (a list's CSV).
+      ...(schema
+        ? { content: { 'application/json': { schema: res.of(schema) }, ...content } }
+        : content
+          ? { content }
+          : {}),
     };
   };
   const paths: Record<string, Record<string, unknown>> = {};

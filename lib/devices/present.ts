@@ -1,11 +1,11 @@
 import type { Db } from '@/db/client';
-import { getDeviceByDevId, listDevices, type DeviceRow } from '@/db/queries/devices';
+import { getDeviceByDevId, type DeviceRow } from '@/db/queries/devices';
 import { jobsForDevice } from '@/db/queries/jobs';
 import { lastCompleteSnapshot, listSnapshots } from '@/db/queries/snapshots';
 import { dsSnapshotsOf } from '@/db/queries/ds';
 import { publicJob, publicSnapshot } from '../backup/views';
 import { publicDsSnapshot } from '../ds/views';
-import { decodeCursor, idKeySchema, pageOf, timeKeySchema, type PageQuery } from '../core/paging';
+import { decodeCursor, pageOf, timeKeySchema, type PageQuery } from '../core/paging';
 
 /** What the API shows of a device: never secrets, nonces or derived credentials. */
 export function publicDevice(d: DeviceRow) {
@@ -28,13 +28,6 @@ export function publicDevice(d: DeviceRow) {
 /** The device a DevId names, for callers that see every device (API tokens, the CLI); undefined when none. */
 export async function findDevice(db: Db, devId: string): Promise<DeviceRow | undefined> {
   return getDeviceByDevId(db, devId);
-}
-
-/** A page of every device, in id order. */
-export async function deviceList(db: Db, q: PageQuery) {
-  const after = decodeCursor(idKeySchema, q.cursor);
-  const page = pageOf(await listDevices(db, q.limit + 1, after?.id), q.limit, (d) => ({ id: d.id }));
-  return { devices: page.items.map(publicDevice), nextCursor: page.nextCursor, limit: q.limit };
 }
 
 /** One device: what the list shows, its latest snapshot (and latest complete one) and its queued or running jobs. */

@@ -16,7 +16,7 @@ import { appAdd, catalogCommand, firmwareAdd } from './catalog';
 import { gcCommand, holdCommand, retentionCommand, verifyCommand } from './maintenance';
 import { userAdd } from './users';
 import { subscriberErase } from './erase';
-import { migrateBlobs, migrateDatabase } from './migrate';
+import { migrateBlobs, migrateDatabase, migratePacks } from './migrate';
 import { configCheck } from './config';
 import { searchReindexCommand, seedCommand } from './seed';
 import {
@@ -26,6 +26,13 @@ import {
   webhookRemoveCommand,
   webhookTestCommand,
 } from './alerts';
+import {
+  bulkAssignPolicyCommand,
+  bulkBackupCommand,
+  bulkCancelCommand,
+  bulkDsBackupCommand,
+  bulkStatusCommand,
+} from './bulk';
 import { required, UsageError, type Command } from './usage';
 
 const deviceAdd: Command = {
@@ -116,6 +123,7 @@ export const commands: Record<string, Command> = {
   'user add': userAdd,
   'subscriber erase': subscriberErase,
   'migrate blobs': migrateBlobs,
+  'migrate packs': migratePacks,
   'migrate database': migrateDatabase,
   'config check': configCheck,
   'profile set': profileSet,
@@ -134,6 +142,11 @@ export const commands: Record<string, Command> = {
   'retry-failed': retryFailedCommand,
   'firmware add': firmwareAdd,
   'firmware search': firmwareSearch,
+  'bulk backup': bulkBackupCommand,
+  'bulk ds-backup': bulkDsBackupCommand,
+  'bulk assign-policy': bulkAssignPolicyCommand,
+  'bulk status': bulkStatusCommand,
+  'bulk cancel': bulkCancelCommand,
   'app add': appAdd,
   catalog: catalogCommand,
   retention: retentionCommand,

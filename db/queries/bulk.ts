@@ -71,12 +71,20 @@ export async function failBulk(db: Db, id: string, error: string, now = Date.now
     .where(and(eq(bulkOperations.id, id), inArray(bulkOperations.status, ['queued', 'running'])));
 }
 
-/** Cancels an operation that is not over; false when it already was. */
+/**
+ * Cancels an operation whose walk is not over, or whose walk is over with jobs still queued;
+ * false when it is over already (ended, cancelled, or complete with nothing left to cancel).
+ */
 export async function markBulkCancelled(db: Db, id: string, now = Date.now()): Promise<boolean> {
   const r = await db
     .update(bulkOperations)
     .set({ status: 'cancelled', updatedAt: now, finishedAt: now })
-    .where(and(eq(bulkOperations.id, id), inArray(bulkOperations.status, ['queued', 'running'])))
+    .where(
+      and(
+        eq(bulkOperations.id, id),
+        sql`(${bulkOperations.status} in ('queued', 'running') or (${bulkOperations.status} = 'complete' and exists (select 1 from jobs j where j.bulk_id = ${id} and j.status = 'queued')))`,
+      ),
+    )
     .returning({ id: bulkOperations.id });
   return r.length === 1;
 }

@@ -141,7 +141,10 @@ export async function orderBulk(ctx: { db: Db }, actor: string, order: BulkOrder
   return op;
 }
 
-/** Cancels an operation: its walk stops and its jobs not yet started are cancelled. Audited. */
+/**
+ * Cancels an operation: its walk stops, and its jobs not yet started are cancelled (also once
+ * the walk is over: 100,000 backups queued may still wait for the wake budget). Audited.
+ */
 export async function cancelBulk(db: Db, id: string, actor: string): Promise<BulkRow> {
   const op = await getBulk(db, id);
   if (!op) throw new BulkNotFound(id);

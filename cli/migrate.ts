@@ -1,7 +1,8 @@
 /**
  * Moving a deployment off one machine. `rewind migrate blobs --to s3://…` copies the blob store
  * to an object store and verifies every value; `rewind migrate database --to postgres://…`
- * copies the database into an empty PostgreSQL one and verifies every table.
+ * copies the database into an empty PostgreSQL one and verifies every table; `rewind migrate
+ * packs` moves the loose values of a store into pack files and verifies every one.
  */
 import { getContext, createRawStore } from '../lib/core/context';
 import { insertAudit } from '../db/queries/audit';
@@ -10,7 +11,10 @@ import { storeOf } from '../lib/core/deployment';
 import { closeDb, isPg, migrateDb, openPgDb } from '../db/client';
 import { copyDatabase, TargetNotEmptyError } from '../db/copy';
 import { allBlobRows } from '../db/queries/retention';
-import { copyBlobs } from '../lib/backup/copy-blobs';
+import { copyBlobs, copyPacks } from '../lib/backup/copy-blobs';
+import { PackStore } from '../lib/backup/packs';
+import { packIds } from '../db/queries/packs';
+import { migrateToPacks } from '../lib/backup/migrate-packs';
 import { SealedBlobStore } from '../lib/backup/sealed-store';
 import { parseS3Url } from '../lib/backup/s3-store';
 import { positionals } from './args';
@@ -43,6 +47,19 @@ export const migrateBlobs: Command = {
       },
     });
     process.stderr.write('\n');
+    const sourcePacks = ctx.blobs instanceof SealedBlobStore ? ctx.blobs.packs : undefined;
+    const targetPacks = PackStore.beside(target);
+    const p =
+      sourcePacks && targetPacks
+        ? await copyPacks(sourcePacks, targetPacks, [...(await packIds(ctx.db))].sort())
+        : undefined;
+    if (p) {
+      r.failed.push(...p.failed);
+      r.missing.push(...p.missing);
+      console.log(
+        `${p.listed} pack(s): ${p.copied} copied (${formatBytes(p.bytes)}), ${p.present} already there, ${p.failed.length} failed`,
+      );
+    }
     await insertAudit(ctx.db, {
       actor: 'cli',
       action: 'blobs.migrated',
@@ -71,6 +88,44 @@ export const migrateBlobs: Command = {
     // The deployment's content is there now: processes and commands are held to that store.
     await moveDeploymentStore(ctx.db, storeOf({ BLOB_STORE: to, dataDir: ctx.env.dataDir }));
     console.log(`every value read back identical: start the servers with BLOB_STORE=${to}`);
+  },
+};
+
+export const migratePacks: Command = {
+  summary:
+    'move every loose value of the blob store into its owners’ pack files, read each back through the index and check its SHA-256; safe to run again',
+  usage: '',
+  options: {},
+  async run(_v, pos) {
+    positionals(pos, []);
+    const ctx = getContext();
+    if (!(ctx.blobs instanceof SealedBlobStore) || !ctx.blobs.packs)
+      throw new Error('this deployment has no blob store with packs');
+    let shown = 0;
+    const r = await migrateToPacks(ctx.blobs, {
+      onProgress: (done, listed) => {
+        if (done === listed || done - shown >= 1000) {
+          shown = done;
+          process.stderr.write(`  ${done}/${listed} values\r`);
+        }
+      },
+    });
+    if (r.listed) process.stderr.write('\n');
+    await insertAudit(ctx.db, {
+      actor: 'cli',
+      action: 'blobs.packed',
+      details: { listed: r.listed, packed: r.packed, present: r.present, moved: r.moved, failed: r.failed.length },
+    });
+    console.log(
+      `${r.listed} loose value(s): ${r.moved} moved into packs (${formatBytes(r.bytes)}; ${r.packed} copies written, ${r.present} already packed), ${r.unreadable} no key opens (left for garbage collection), ${r.failed.length} failed`,
+    );
+    if (r.failed.length) {
+      console.log(
+        `failed: ${r.failed.slice(0, 10).join(', ')}${r.failed.length > 10 ? ', …' : ''}: run the command again`,
+      );
+      return 1;
+    }
+    console.log('every packed value read back with its SHA-256');
   },
 };
 

@@ -2,9 +2,11 @@
  * Moving a deployment's content to another store (files under DATA_DIR to an S3-compatible
  * bucket): every stored value is copied as it is (sealed values stay sealed; the keys stay in
  * the database), read back and compared byte for byte. Values the target already holds with
- * the same bytes are left alone, so an interrupted copy is simply run again.
+ * the same bytes are left alone, so an interrupted copy is simply run again. Pack files are
+ * copied the same way, whole (copyPacks): the index in the database names them by id.
  */
 import { sha256Hex, type RawBlobStore } from './blob-store';
+import type { PackStore } from './packs';
 
 export interface CopyResult {
   /** Values in the source. */
@@ -54,5 +56,37 @@ export async function copyBlobs(
   const inSource = new Set(hashes);
   out.missing = (opts.known ?? []).filter((h) => !inSource.has(h));
   out.failed.sort();
+  return out;
+}
+
+/** Copies the packs the index names (`ids`), whole, each read back and compared; `listed` counts packs. */
+export async function copyPacks(
+  from: PackStore,
+  to: PackStore,
+  ids: readonly string[],
+  opts: { onProgress?: (done: number, listed: number) => void } = {},
+): Promise<CopyResult> {
+  const out: CopyResult = { listed: ids.length, copied: 0, present: 0, bytes: 0, failed: [], missing: [] };
+  let done = 0;
+  for (const id of ids) {
+    try {
+      const bytes = await from.readAll(id);
+      if (!bytes) out.missing.push(id);
+      else {
+        const there = await to.readAll(id);
+        if (there && sha256Hex(there) === sha256Hex(bytes)) out.present++;
+        else {
+          await to.put(id, bytes);
+          const back = await to.readAll(id);
+          if (!back || sha256Hex(back) !== sha256Hex(bytes)) throw new Error('read back differs');
+          out.copied++;
+          out.bytes += bytes.length;
+        }
+      }
+    } catch {
+      out.failed.push(id);
+    }
+    opts.onProgress?.(++done, ids.length);
+  }
   return out;
 }

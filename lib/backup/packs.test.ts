@@ -16,6 +16,7 @@ import { encodeManifest, type ManifestEntry } from './manifest';
 import { PACK_HEADER, PackStore } from './packs';
 import { SealedBlobStore } from './sealed-store';
 import { verifySnapshot } from './verify';
+import { migrateToPacks } from './migrate-packs';
 
 const HOUR = 3_600_000;
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -200,5 +201,26 @@ describe('packs', () => {
     expect(packFiles()).toHaveLength(1); // young: maybe a commit in flight
     await collectGarbage(db, store, { dryRun: false, now: Date.now() + HOUR });
     expect(packFiles()).toEqual([]);
+  });
+
+  it('rewind migrate packs moves loose values into their owners’ packs, verified, and a second run finds nothing left', async () => {
+    const loose = new SealedBlobStore(files, db, new Keyring(db, master)); // a store from before packs
+    await loose.putMany([enc('one'), enc('two')], 'sub-1');
+    await loose.putMany([enc('two')], 'sub-2');
+    await files.write(sha256Hex(enc('plain, from before encryption')), enc('plain, from before encryption'));
+    await loose.putMany([enc('erased')], 'sub-3');
+    await loose.destroyOwners(['sub-3']);
+    const r = await migrateToPacks(store);
+    expect(r).toMatchObject({ listed: 4, moved: 3, packed: 4, present: 0, unreadable: 1, failed: [] });
+    for (const v of ['one', 'two', 'plain, from before encryption'])
+      expect(dec(await packStore().get(sha256Hex(enc(v))))).toBe(v);
+    expect(dec(await store.getPackedOf('sub-2', sha256Hex(enc('two'))))).toBe('two');
+    expect(dec(await store.getPackedOf('operator', sha256Hex(enc('plain, from before encryption'))))).toBe(
+      'plain, from before encryption',
+    );
+    const left: string[] = [];
+    for await (const h of files.list()) left.push(h);
+    expect(left).toEqual([sha256Hex(enc('erased'))]);
+    expect(await migrateToPacks(store)).toMatchObject({ listed: 1, moved: 0, unreadable: 1 });
   });
 });

@@ -322,6 +322,13 @@ export class PackStore {
     return this.backend.readAll(id);
   }
 
+  /** Writes a whole pack under its id (copying a store elsewhere: `rewind migrate blobs`). */
+  async put(id: string, bytes: Uint8Array): Promise<void> {
+    await this.backend.remove(id);
+    await this.backend.write(id, [bytes], 0);
+    await this.backend.close(id);
+  }
+
   /** Deletes a pack (its index rows are gone); the open pack of this process is never one. */
   async remove(id: string): Promise<void> {
     for (const [owner, p] of this.current) if (p.id === id) this.current.delete(owner);

@@ -28,7 +28,6 @@ import {
   packedFor,
   packedHashes,
   recordPacked,
-  type PackedValue,
 } from '@/db/queries/packs';
 import { BlobStoreError, keyOwner, sha256Hex, type BlobStore, type RawBlobStore, type Stored } from './blob-store';
 import { newKey, open, seal, type Keyring } from './keyring';
@@ -191,18 +190,6 @@ export class SealedBlobStore implements BlobStore {
     return { pack, at };
   }
 
-  /**
-   * Puts already-sealed packed values (garbage collection's repack, `rewind migrate packs`)
-   * into `owner`'s open pack; returns where each went. The caller indexes them.
-   */
-  async appendPacked(
-    owner: string,
-    sealed: readonly Uint8Array[],
-  ): Promise<{ pack: { id: string; owner: string; size: number; createdAt: number }; offsets: number[] }> {
-    if (!this.packs) throw new TypeError('this store keeps no packs');
-    return this.packs.append(owner, sealed);
-  }
-
   private async putLoose(values: readonly Uint8Array[], owner: string): Promise<{ hash: string; created: boolean }[]> {
     const hashes = values.map(sha256Hex);
     const unknown = [...new Set(hashes)].filter((h) => !this.stored.has(`${owner} ${h}`));
@@ -252,8 +239,11 @@ export class SealedBlobStore implements BlobStore {
   }
 
   async get(hash: string): Promise<Uint8Array | undefined> {
-    const packed = await this.getPacked(hash);
-    if (packed) return packed;
+    return (await this.getPacked(hash)) ?? this.getLoose(hash);
+  }
+
+  /** A loose value (its own file or object), opened. */
+  async getLoose(hash: string): Promise<Uint8Array | undefined> {
     const bytes = await this.raw.get(hash);
     if (!bytes || !isSealed(bytes)) return bytes;
     const found = await this.blobKey(this.db, hash);
@@ -301,10 +291,19 @@ export class SealedBlobStore implements BlobStore {
     throw new BlobStoreError('damaged', `stored value ${hash.slice(0, 12)}… is indexed in a pack that is missing`);
   }
 
-  /** The sealed bytes of one packed copy, as they are in its pack (repack and migration copy them unopened). */
-  readPacked(v: PackedValue): Promise<Uint8Array | undefined> {
-    if (!this.packs) return Promise.resolve(undefined);
-    return this.packs.read(v.packId, v.offset, v.length);
+  /** `owner`'s packed copy of a value, opened, or undefined (not packed, erased, or its pack missing). */
+  async getPackedOf(owner: string, hash: string): Promise<Uint8Array | undefined> {
+    const c = (await packedFor(this.db, owner, [hash])).get(hash);
+    const dek = c && (await this.keys.find(owner));
+    const sealed = dek && this.packs && (await this.packs.read(c.packId, c.offset, c.length));
+    return sealed ? open(dek, sealed, packAad(hash, owner)) : undefined;
+  }
+
+  /** The owners whose key wraps open a loose value (who stored it), `[]` for one from before encryption. */
+  async looseOwners(hash: string): Promise<string[]> {
+    const out: string[] = [];
+    for (const w of await blobKeysFor(this.db, hash)) if (await this.keys.find(w.owner)) out.push(w.owner);
+    return out;
   }
 
   async has(hash: string): Promise<boolean> {

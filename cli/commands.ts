@@ -124,7 +124,6 @@ export const commands: Record<string, Command> = {
   'subscriber erase': subscriberErase,
   'migrate blobs': migrateBlobs,
   'migrate packs': migratePacks,
-  'migrate packs': migratePacks,
   'migrate database': migrateDatabase,
   'config check': configCheck,
   'profile set': profileSet,

@@ -26,6 +26,7 @@ export default defineConfig({
       'lib/bulk/**/*.test.ts',
       'lib/auth/**/*.test.ts',
       'lib/alerts/**/*.test.ts',
+      'lib/groups/**/*.test.ts',
       // The console's data: pages, actions, the API and the portal, as the server components see it.
       'lib/core/**/*.test.ts',
       'lib/devices/**/*.test.ts',

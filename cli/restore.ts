@@ -318,18 +318,22 @@ export const restoreCommand: Command = {
         planHash: row.planHash,
         plan,
         job: publicJob(job),
-        safetyBackup: publicJob(backup),
+        safetyBackup: backup && publicJob(backup),
       });
     const target = (await getDevice(ctx.db, job.deviceId))!;
     console.log(
       `plan ${row.id}: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}, ${formatBytes(plan.bytes)}, ${plan.cost.text}; ${plan.notCarried.length} not carried`,
     );
     console.log(
-      `restore job ${job.id} queued for ${target.devId} after safety backup ${backup.id}${target.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`,
+      `restore job ${job.id} queued for ${target.devId} ${backup ? `after safety backup ${backup.id}` : NO_SAFETY}${target.pushAddress ? '' : ' (no push address: it runs when the handset next connects)'}`,
     );
     return v.wait ? follow(job.id, timeout) : 0;
   },
 };
+
+/** Said when the handset's policy takes no safety backup before updates. */
+const NO_SAFETY =
+  "without a safety backup (the handset's policy takes none before updates; this restore cannot be undone)";
 
 export const jobCommand: Command = {
   summary: "one job: status, error, attempts; a restore's items and consent entries",
@@ -448,9 +452,11 @@ export const undoCommand: Command = {
         planHash: row.planHash,
         plan,
         job: publicJob(job),
-        safetyBackup: publicJob(backup),
+        safetyBackup: backup && publicJob(backup),
       });
-    console.log(`undo of ${id}: restore job ${job.id} queued after safety backup ${backup.id}`);
+    console.log(
+      `undo of ${id}: restore job ${job.id} queued ${backup ? `after safety backup ${backup.id}` : NO_SAFETY}`,
+    );
     return v.wait ? follow(job.id, timeout) : 0;
   },
 };

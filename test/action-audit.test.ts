@@ -54,6 +54,7 @@ const UNWRAPPED: Record<string, string> = {
 /** Actions that change nothing, reviewed as such: adding one here is a decision, not an accident. */
 const READ_ONLY = new Set([
   'app/(console)/devices/[id]/restore/actions.ts#restoreChoicesAction',
+  'app/(console)/bulk/actions.ts#previewBulkAction',
   'app/(portal)/portal/actions.ts#portalRestoreChoicesAction',
 ]);
 
@@ -158,6 +159,15 @@ const STEPS: Record<string, Step> = {
       made.policy = (await getPolicyByName(t.ctx.db, 'Audit trial'))!.id;
     },
   },
+  'app/(console)/admin/groups/actions.ts#importGroupAction': {
+    as: () => admin,
+    input: () => ({ name: 'audit-trial', csv: `devId\n${SUB_DEV}\n` }),
+  },
+  'app/(console)/admin/groups/actions.ts#saveRuleGroupAction': {
+    as: () => admin,
+    input: () => ({ name: 'audit-n1', model: 'Nimbus/N1', firmwareFrom: '1.0', notSeenForDays: '14' }),
+  },
+  'app/(console)/admin/groups/actions.ts#deleteGroupAction': { as: () => admin, input: () => ({ name: 'audit-n1' }) },
   'app/(console)/admin/policies/actions.ts#assignPolicyAction': {
     as: () => admin,
     input: () => ({ kind: 'group', key: 'audit-trial', policyId: made.policy }),
@@ -176,6 +186,10 @@ const STEPS: Record<string, Step> = {
     as: () => admin,
     input: () => ({ devId: DEV, group: 'audit-trial' }),
     target: () => staffDevice,
+  },
+  'app/(console)/admin/policies/actions.ts#deletePolicyAction': {
+    as: () => admin,
+    input: () => ({ id: made.policy! }),
   },
   'app/(console)/admin/tokens/actions.ts#createTokenAction': {
     as: () => admin,
@@ -208,6 +222,18 @@ const STEPS: Record<string, Step> = {
   'app/(console)/alerts/actions.ts#saveAlertRuleAction': {
     as: () => admin,
     input: () => ({ kind: 'not-seen', threshold: '21', enabled: 'on' }),
+  },
+  'app/(console)/bulk/actions.ts#orderBulkAction': {
+    as: () => admin,
+    input: () => ({ action: 'backup', deviceIds: [DEV] }),
+    after: (d) => {
+      made.bulk = (d as { id: string }).id;
+    },
+  },
+  'app/(console)/bulk/actions.ts#cancelBulkAction': { as: () => admin, input: () => ({ id: made.bulk }) },
+  'app/(console)/bulk/actions.ts#setWakeBudgetAction': {
+    as: () => admin,
+    input: () => ({ wakeBudgetPerMinute: '120' }),
   },
   'app/(console)/admin/webhooks/actions.ts#addWebhookAction': {
     as: () => admin,

@@ -14,6 +14,7 @@ import {
   assignPolicyAction,
   savePolicyAction,
   setGroupAction,
+  deletePolicyAction,
   unassignPolicyAction,
 } from '@/app/(console)/admin/policies/actions';
 import {
@@ -25,6 +26,7 @@ import {
 } from '@/app/(console)/admin/users/actions';
 import { createTokenAction, revokeTokenAction } from '@/app/(console)/admin/tokens/actions';
 import { addModelAction, saveProfileAction } from '@/app/(console)/admin/models/actions';
+import { deleteGroupAction, importGroupAction, saveRuleGroupAction } from '@/app/(console)/admin/groups/actions';
 
 vi.mock('@/lib/server/session', async (orig) => ({
   ...(await orig<typeof Session>()),
@@ -77,6 +79,10 @@ describe('admin actions', () => {
     assignPolicyAction: () => assignPolicyAction(null, { kind: 'model', key: 'Nimbus/N1', policyId: 'x' }),
     unassignPolicyAction: () => unassignPolicyAction(null, { id: 'x' }),
     setGroupAction: () => setGroupAction(null, { devId: DEV_ID, group: 'trial' }),
+    deletePolicyAction: () => deletePolicyAction(null, { id: 'x' }),
+    saveRuleGroupAction: () => saveRuleGroupAction(null, { name: 'g', model: 'Nimbus/N1' }),
+    importGroupAction: () => importGroupAction(null, { name: 'g', csv: DEV_ID }),
+    deleteGroupAction: () => deleteGroupAction(null, { name: 'g' }),
     createUserAction: () =>
       createUserAction(null, { email: 'x@rewind.test', role: 'admin', subscriberId: '', password: 'a long password' }),
     changeRoleAction: () => changeRoleAction(null, { id: adminId, role: 'agent' }),
@@ -103,6 +109,12 @@ describe('admin actions', () => {
     expect(await savePolicyAction(null, policyForm)).toMatchObject({ ok: true });
     const trial = (await getPolicyByName(t.ctx.db, 'Trial'))!;
     expect(trial.intervalMinutes).toBe(12 * 60);
+    // A group must exist to be assigned a policy: it is made by putting a handset in it.
+    expect(await assignPolicyAction(null, { kind: 'group', key: 'trial', policyId: trial.id })).toMatchObject({
+      ok: false,
+      fieldErrors: { key: [expect.stringMatching(/device groups/)] },
+    });
+    expect(await setGroupAction(null, { devId: DEV_ID, group: 'trial' })).toMatchObject({ ok: true });
     expect(await assignPolicyAction(null, { kind: 'group', key: 'trial', policyId: trial.id })).toMatchObject({
       ok: true,
     });

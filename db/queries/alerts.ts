@@ -154,7 +154,6 @@ export interface AlertDeviceRow {
   createdAt: number;
   lastSeenAt: number | null;
   policyId: string | null;
-  groupName: string | null;
   manufacturer: string | null;
   model: string | null;
   lastCompleteAt: number | null;
@@ -167,7 +166,7 @@ export async function alertDevicesPage(db: Db, afterId: string, limit: number): 
     db,
     sql`
     select d.id, d.dev_id as "devId", d.created_at as "createdAt", d.last_seen_at as "lastSeenAt",
-      d.policy_id as "policyId", d.group_name as "groupName", d.manufacturer, d.model,
+      d.policy_id as "policyId", d.manufacturer, d.model,
       s.completed_at as "lastCompleteAt", s.id as "lastCompleteId"
     from devices d
     left join snapshots s on s.id = (

@@ -1,6 +1,8 @@
-import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { devices, policies, policyAssignments } from '../schema';
+import { rows, value } from '../sql';
+import { appliedPolicyId } from './device-list';
 
 export type PolicyRow = typeof policies.$inferSelect;
 export type NewPolicy = typeof policies.$inferInsert;
@@ -88,22 +90,6 @@ export async function deleteAssignment(db: Db, id: string): Promise<AssignmentRo
   return (await db.delete(policyAssignments).where(eq(policyAssignments.id, id)).returning())[0];
 }
 
-/** Puts a device in a group (null: none); the device, or undefined for an unknown DevId. */
-export async function setDeviceGroup(
-  db: Db,
-  devId: string,
-  groupName: string | null,
-): Promise<{ id: string; devId: string } | undefined> {
-  return (
-    await db
-      .update(devices)
-      .set({ groupName })
-      .where(eq(devices.devId, devId))
-      .returning({ id: devices.id, devId: devices.devId })
-  )[0];
-}
-
-/** The groups in use and how many devices each has. */
 /** Every manufacturer and model some handset reports ("Nimbus Mobile", "N1"), in order. */
 export async function handsetModels(db: Db): Promise<Array<{ manufacturer: string; model: string }>> {
   return db
@@ -114,70 +100,73 @@ export async function handsetModels(db: Db): Promise<Array<{ manufacturer: strin
     .orderBy(devices.manufacturer, devices.model);
 }
 
-export async function deviceGroups(db: Db): Promise<Array<{ name: string; devices: number }>> {
-  return db
-    .select({ name: sql<string>`${devices.groupName}`, devices: sql<number>`count(*)` })
-    .from(devices)
-    .where(sql`${devices.groupName} is not null`)
-    .groupBy(devices.groupName)
-    .orderBy(devices.groupName);
-}
-
 export interface PreviewCandidate {
   id: string;
   devId: string;
   manufacturer: string | null;
   model: string | null;
   policyId: string | null;
-  groupName: string | null;
   createdAt: number;
   lastSeenAt: number | null;
   lastCompleteAt: number | null;
 }
 
-const candidateColumns = {
-  id: devices.id,
-  devId: devices.devId,
-  manufacturer: devices.manufacturer,
-  model: devices.model,
-  policyId: devices.policyId,
-  groupName: devices.groupName,
-  createdAt: devices.createdAt,
-  lastSeenAt: devices.lastSeenAt,
-  // Spelled out: drizzle writes a one-table select's columns unqualified, and "id" here would be the snapshot's.
-  lastCompleteAt: sql<
-    number | null
-  >`(select max(s.completed_at) from snapshots s where s.device_id = "devices"."id" and s.status = 'complete')`,
-};
+const CANDIDATE = sql`select d.id, d.dev_id as "devId", d.manufacturer, d.model, d.policy_id as "policyId",
+  d.created_at as "createdAt", d.last_seen_at as "lastSeenAt",
+  (select max(s.completed_at) from snapshots s where s.device_id = d.id and s.status = 'complete') as "lastCompleteAt"
+  from devices d`;
+
+function candidate(r: PreviewCandidate): PreviewCandidate {
+  return {
+    ...r,
+    createdAt: Number(r.createdAt),
+    lastSeenAt: r.lastSeenAt === null ? null : Number(r.lastSeenAt),
+    lastCompleteAt: r.lastCompleteAt === null ? null : Number(r.lastCompleteAt),
+  };
+}
 
 /**
- * Devices a policy may apply to, most recently seen first: its own devices, those of the
- * groups and models it is assigned to, and, for the default policy, any device. Which of
- * them it does apply to is the resolver's answer (lib/backup/policy.ts), not this query's.
+ * The devices a policy applies to now (device-list.ts `appliedPolicyId`: their own, their
+ * group's, their model's or the default), most recently seen first.
  */
-export async function previewCandidates(
-  db: Db,
-  p: { policyId: string; groups: string[]; models: string[]; isDefault: boolean },
-  limit: number,
-): Promise<PreviewCandidate[]> {
-  const q = db.select(candidateColumns).from(devices);
-  const where = p.isDefault
-    ? undefined
-    : sql`(${devices.policyId} = ${p.policyId}
-    ${p.groups.length ? sql` or ${inArray(devices.groupName, p.groups)}` : sql``}
-    ${
-      p.models.length
-        ? sql` or (${devices.manufacturer} || '/' || ${devices.model}) in (${sql.join(
-            p.models.map((m) => sql`${m}`),
-            sql`, `,
-          )})`
-        : sql``
-    })`;
-  return (where ? q.where(where) : q)
-    .orderBy(sql`${devices.lastSeenAt} is null`, sql`${devices.lastSeenAt} desc`)
-    .limit(limit);
+export async function previewCandidates(db: Db, policyId: string, limit: number): Promise<PreviewCandidate[]> {
+  const applied = await appliedPolicyId(db, Date.now());
+  const r = await rows<PreviewCandidate>(
+    db,
+    sql`${CANDIDATE} where ${applied} = ${policyId}
+      order by case when d.last_seen_at is null then 1 else 0 end, d.last_seen_at desc, d.id limit ${limit}`,
+  );
+  return r.map(candidate);
 }
 
 export async function previewCandidateByDevId(db: Db, devId: string): Promise<PreviewCandidate | undefined> {
-  return (await db.select(candidateColumns).from(devices).where(eq(devices.devId, devId)).limit(1))[0];
+  const r = await rows<PreviewCandidate>(db, sql`${CANDIDATE} where d.dev_id = ${devId}`);
+  return r[0] && candidate(r[0]);
+}
+
+/** How many handsets each policy applies to now, by policy id. */
+export async function policyHandsetCounts(db: Db): Promise<Map<string, number>> {
+  const applied = await appliedPolicyId(db, Date.now());
+  const r = await rows<{ policyId: string | null; n: number }>(
+    db,
+    sql`select t.p as "policyId", count(*) as n from (select ${applied} as p from devices d) t group by t.p`,
+  );
+  return new Map(r.filter((x) => x.policyId !== null).map((x) => [x.policyId!, Number(x.n)]));
+}
+
+/** How many handsets have this policy as their own. */
+export async function countOwnPolicy(db: Db, policyId: string): Promise<number> {
+  return Number((await value<number>(db, sql`select count(*) from devices where policy_id = ${policyId}`)) ?? 0);
+}
+
+/**
+ * Deletes a policy: its assignments go with it (the foreign key cascades), and the handsets
+ * that had it as their own lose it (they fall back to their group's, model's or the default).
+ */
+export async function deletePolicy(db: Db, id: string): Promise<PolicyRow | undefined> {
+  return db.transaction(async (tx) => {
+    await tx.update(devices).set({ policyId: null }).where(eq(devices.policyId, id));
+    await tx.delete(policyAssignments).where(eq(policyAssignments.policyId, id));
+    return (await tx.delete(policies).where(eq(policies.id, id)).returning())[0];
+  });
 }

@@ -23,7 +23,8 @@ import {
   updateJobInSession,
 } from './jobs';
 import type { BackupPayload } from '../../lib/jobs/kinds';
-import { previewCandidates } from './policies';
+import { insertPolicy, previewCandidates, setAssignment } from './policies';
+import { addGroupMembers, insertGroup } from './groups';
 import { packageHashes, restorePinned, deleteUnheldSnapshots, blobRowsFor, deleteBlobRows } from './retention';
 import { scheduleCandidates } from './schedule';
 import { countDevices, seedWriter, withoutForeignKeys } from './seed';
@@ -72,9 +73,11 @@ beforeEach(async () => {
   );
   bob = await upsertDevice(
     db,
-    { ...account, devId: 'IMEI:490154203237518', manufacturer: 'Nimbus', model: 'N2', groupName: 'trial' },
+    { ...account, devId: 'IMEI:490154203237518', manufacturer: 'Nimbus', model: 'N2' },
     { subscriberName: 'Bob Babbage' },
   );
+  const trial = await insertGroup(db, { name: 'trial', kind: 'static', rule: null });
+  await addGroupMembers(db, trial.id, [bob.id]);
 });
 
 /** A job's request: these tests are about the rows, not what the job asks for. */
@@ -287,12 +290,12 @@ describe('admin lists', () => {
     await insertJob(db, { deviceId: bob.id, kind: 'backup', payload: asked });
     expect((await scheduleCandidates(db, '', 10)).find((r) => r.id === bob.id)!.pendingBackup).toBe(1);
 
-    const preview = await previewCandidates(
-      db,
-      { policyId: 'p', groups: ['trial'], models: ['Nimbus/N1'], isDefault: false },
-      10,
-    );
-    expect(preview.map((p) => p.devId).sort()).toEqual([ada.devId, bob.devId].sort());
+    // The policy of a static group (Bob) and of a model (Ada's N1) applies to both.
+    const p = await insertPolicy(db, { name: 'P', categories: '[]', intervalMinutes: 60, retention: '{}' });
+    await setAssignment(db, 'group', 'trial', p.id);
+    await setAssignment(db, 'model', 'Nimbus/N1', p.id);
+    const preview = await previewCandidates(db, p.id, 10);
+    expect(preview.map((c) => c.devId).sort()).toEqual([ada.devId, bob.devId].sort());
 
     const a = await insertDsAccount(db, { deviceId: ada.id, username: 'Ada.Phone', derived: 'd', auth: 'md5' });
     expect((await listDsAccounts(db, { q: 'ada.p' })).map((r) => r.id)).toEqual([a.id]);

@@ -7,7 +7,6 @@ export interface ScheduleRow {
   devId: string;
   createdAt: number;
   policyId: string | null;
-  groupName: string | null;
   manufacturer: string | null;
   model: string | null;
   lastCompleteAt: number | null;
@@ -21,7 +20,7 @@ export async function scheduleCandidates(db: Db, afterId: string, limit: number)
     db,
     sql`
     select d.id, d.dev_id as "devId", d.created_at as "createdAt", d.policy_id as "policyId",
-      d.group_name as "groupName", d.manufacturer, d.model,
+      d.manufacturer, d.model,
       (select max(s.completed_at) from snapshots s where s.device_id = d.id and s.status = 'complete') as "lastCompleteAt",
       case when exists (select 1 from jobs j where j.device_id = d.id and j.kind = 'backup' and j.status in ('queued', 'running')) then 1 else 0 end as "pendingBackup"
     from devices d where d.id > ${afterId} order by d.id limit ${limit}`,

@@ -213,7 +213,7 @@ describe('a full disk during a backup', () => {
     await h.connect({ initiator: 'client' });
     await h.idle();
     expect(replies.every((r) => r.status === 200 && r.headers['content-type']?.includes(MIME.dmXml))).toBe(true);
-    expect(await getJob(srv.ctx.db, first.backup.id)).toMatchObject({
+    expect(await getJob(srv.ctx.db, first.backup!.id)).toMatchObject({
       status: 'failed',
       error: expect.stringMatching(/blob store is out of space/),
     });

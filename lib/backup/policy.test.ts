@@ -1,7 +1,8 @@
 /** Policy resolution (own, group, model, default), the scheduler following it, and the next-backup preview. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDevice, updateDevice } from '@/db/queries/devices';
-import { deleteAssignment, insertPolicy, setAssignment, setDeviceGroup } from '@/db/queries/policies';
+import { deleteAssignment, insertPolicy, setAssignment } from '@/db/queries/policies';
+import { setHandsetGroup } from '@/lib/groups/groups';
 import { jobsForDevice } from '@/db/queries/jobs';
 import { provisionDevice } from '@/lib/devices/devices';
 import { handsetNextBackup, policyPreview, policyFormSchema, savePolicy } from '@/lib/policies/policies';
@@ -55,14 +56,14 @@ describe('policy resolution', () => {
     expect(await resolved()).toBe('model:Model');
     await setAssignment(db, 'group', 'trial', group.id);
     expect(await resolved()).toBe('model:Model'); // not in the group yet
-    await setDeviceGroup(db, d.devId, 'trial');
+    await setHandsetGroup(db, { devId: d.devId, group: 'trial' }, 'test');
     expect(await resolved()).toBe('group:Group');
     await updateDevice(db, d.id, { policyId: own.id });
     expect(await resolved()).toBe('device:Own');
     // A policy id that names nothing (deleted) falls through to the next rule.
     await updateDevice(db, d.id, { policyId: 'gone' });
     expect(await resolved()).toBe('group:Group');
-    await setDeviceGroup(db, d.devId, null);
+    await setHandsetGroup(db, { devId: d.devId, group: null }, 'test');
     expect(await resolved()).toBe('model:Model');
     const a = await setAssignment(db, 'model', 'Nimbus/N1', model.id);
     await deleteAssignment(db, a.id);
@@ -86,8 +87,8 @@ describe('policy resolution', () => {
         { './DevInfo/Man': { category: 'settings', value: 'Nimbus' } },
         { at: now - 2 * 3_600_000 },
       );
+    await setHandsetGroup(db, { devId: inGroup.devId, group: 'hourly' }, 'test');
     await setAssignment(db, 'group', 'hourly', hourly.id);
-    await setDeviceGroup(db, inGroup.devId, 'hourly');
     await scheduleDueBackups(t.ctx, now);
     expect((await jobsForDevice(db, inGroup.id, ['queued'])).map((j) => j.kind)).toEqual(['backup']);
     expect(await jobsForDevice(db, onDefault.id, ['queued'])).toEqual([]);

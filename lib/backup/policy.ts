@@ -1,7 +1,8 @@
 /**
  * Backup policies: what to back up, how often, on which networks. Every device follows one
- * policy: its own if it has one, else its device group's, else its model's, else the default
- * (created on first use). The scheduler, backup jobs, the API and the console all resolve it
+ * policy: its own if it has one, else that of the first device group it is in now (lowest
+ * priority number, then name) with a policy assigned, else its model's, else the default
+ * (created on first use). The same order in SQL is db/queries/device-list.ts `appliedPolicyId`. The scheduler, backup jobs, the API and the console all resolve it
  * through `choosePolicy`, so they always agree.
  */
 import type { Db } from '@/db/client';
@@ -15,6 +16,7 @@ import {
   type PolicyRow,
 } from '@/db/queries/policies';
 import type { DeviceRow } from '@/db/queries/devices';
+import { groupDeviceIds, groupsWithPolicies, isInGroup } from '@/db/queries/groups';
 import { createHash } from 'node:crypto';
 import { CATEGORIES, type Category } from '../omadm/mo/backup-restore';
 
@@ -52,7 +54,7 @@ export async function ensureDefaultPolicy(db: Db): Promise<PolicyRow> {
 }
 
 /** What resolution needs to know of a device. */
-export type PolicyTarget = Pick<DeviceRow, 'policyId' | 'groupName' | 'manufacturer' | 'model'>;
+export type PolicyTarget = Pick<DeviceRow, 'id' | 'policyId' | 'manufacturer' | 'model'>;
 
 /** Where a device's policy came from. */
 export type PolicySource = 'device' | 'group' | 'model' | 'default';
@@ -65,40 +67,46 @@ export function modelKey(manufacturer: string | null, model: string | null): str
 /** Lookups by id, group and model key; undefined when there is none (or it names a policy since deleted). */
 export interface PolicyLookup {
   byId(id: string): PolicyRow | undefined;
-  group(name: string): PolicyRow | undefined;
+  /** The first group (in priority order) the device is in now that has a policy, with that policy. */
+  group(deviceId: string): { name: string; policy: PolicyRow } | undefined;
   model(key: string): PolicyRow | undefined;
   fallback(): PolicyRow;
 }
 
+/** A device's policy and where it came from (the group's name when from a group). */
+export interface Resolution {
+  policy: PolicyRow;
+  source: PolicySource;
+  group?: string;
+}
+
 /** The resolution order, in one place: the device's own, its group's, its model's, the default. */
-export function choosePolicy(device: PolicyTarget, look: PolicyLookup): { policy: PolicyRow; source: PolicySource } {
+export function choosePolicy(device: PolicyTarget, look: PolicyLookup): Resolution {
   const own = device.policyId ? look.byId(device.policyId) : undefined;
   if (own) return { policy: own, source: 'device' };
-  const group = device.groupName ? look.group(device.groupName) : undefined;
-  if (group) return { policy: group, source: 'group' };
+  const group = look.group(device.id);
+  if (group) return { policy: group.policy, source: 'group', group: group.name };
   const key = modelKey(device.manufacturer, device.model);
   const model = key ? look.model(key) : undefined;
   if (model) return { policy: model, source: 'model' };
   return { policy: look.fallback(), source: 'default' };
 }
 
-/** One device's policy, read from the database (a few indexed lookups). */
-export async function resolvePolicy(
-  db: Db,
-  device: PolicyTarget,
-): Promise<{ policy: PolicyRow; source: PolicySource }> {
-  const assigned = async (kind: 'group' | 'model', key: string) => {
-    const a = await getAssignment(db, kind, key);
-    return a ? getPolicy(db, a.policyId) : undefined;
-  };
-  // What choosePolicy may look up, read first; the default only when nothing else applies
-  // (it is created on first use).
+/** One device's policy, read from the database (a few indexed lookups, one per group with a policy at most). */
+export async function resolvePolicy(db: Db, device: PolicyTarget, now = Date.now()): Promise<Resolution> {
+  const own = device.policyId ? await getPolicy(db, device.policyId) : undefined;
+  let group: { name: string; policy: PolicyRow } | undefined;
+  if (!own)
+    for (const g of await groupsWithPolicies(db)) {
+      if (!(await isInGroup(db, g, device.id, now))) continue;
+      const policy = await getPolicy(db, g.policyId);
+      if (policy) group = { name: g.name, policy };
+      break;
+    }
   const key = modelKey(device.manufacturer, device.model);
-  const [own, group, model] = await Promise.all([
-    device.policyId ? getPolicy(db, device.policyId) : undefined,
-    device.groupName ? assigned('group', device.groupName) : undefined,
-    key ? assigned('model', key) : undefined,
-  ]);
+  const assigned = !own && !group && key ? await getAssignment(db, 'model', key) : undefined;
+  const model = assigned ? await getPolicy(db, assigned.policyId) : undefined;
+  // The default only when nothing else applies (it is created on first use).
   const fallback = own || group || model ? undefined : await ensureDefaultPolicy(db);
   return choosePolicy(device, {
     byId: () => own,
@@ -114,22 +122,26 @@ export async function policyFor(db: Db, device: PolicyTarget): Promise<PolicyRow
 
 /**
  * Every policy and assignment read once, for resolving many devices (a scheduler pass, a
- * preview): the same order as `policyFor`, without queries per device.
+ * preview): the same order as `policyFor`, without queries per device. Each group with a
+ * policy is evaluated once for the pass (its handsets' ids), not once per device.
  */
-export async function policyResolver(
-  db: Db,
-): Promise<(device: PolicyTarget) => { policy: PolicyRow; source: PolicySource }> {
+export async function policyResolver(db: Db, now = Date.now()): Promise<(device: PolicyTarget) => Resolution> {
   const fallback = await ensureDefaultPolicy(db);
   const byId = new Map((await listPolicies(db)).map((p) => [p.id, p]));
-  const groups = new Map<string, PolicyRow>();
   const models = new Map<string, PolicyRow>();
   for (const a of await listAssignments(db)) {
     const p = byId.get(a.policyId);
-    if (p) (a.kind === 'group' ? groups : models).set(a.key, p);
+    if (p && a.kind === 'model') models.set(a.key, p);
+  }
+  // In resolution order, so the first group holding a device is the one that decides.
+  const groups: Array<{ name: string; policy: PolicyRow; members: Set<string> }> = [];
+  for (const g of await groupsWithPolicies(db)) {
+    const policy = byId.get(g.policyId);
+    if (policy) groups.push({ name: g.name, policy, members: new Set(await groupDeviceIds(db, g, now)) });
   }
   const look: PolicyLookup = {
     byId: (id) => byId.get(id),
-    group: (n) => groups.get(n),
+    group: (deviceId) => groups.find((g) => g.members.has(deviceId)),
     model: (k) => models.get(k),
     fallback: () => fallback,
   };

@@ -5,22 +5,21 @@
  */
 import { z } from 'zod';
 import type { Db } from '@/db/client';
-import { listModels } from '@/db/queries/profiles';
 import { insertAudit } from '@/db/queries/audit';
 import {
+  countOwnPolicy,
   deleteAssignment,
-  deviceGroups,
+  deletePolicy as deletePolicyRow,
   getPolicy,
   getPolicyByName,
-  handsetModels,
   insertPolicy,
   listAssignments,
   listPolicies,
   previewCandidateByDevId,
   previewCandidates,
   setAssignment,
+  policyHandsetCounts,
   setDefaultPolicy,
-  setDeviceGroup,
   updatePolicy,
   type PolicyRow,
   type PreviewCandidate,
@@ -36,6 +35,11 @@ import {
   type PolicySource,
 } from '@/lib/backup/policy';
 import { parseRetention, type RetentionRules } from '@/lib/backup/retention';
+import { countDevices, deviceWhere } from '@/db/queries/device-list';
+import { getGroupByName } from '@/db/queries/groups';
+import { knownModels, listGroupViews } from '@/lib/groups/groups';
+
+export { knownModels };
 
 const UNIT_MINUTES = { minutes: 1, hours: 60, days: 24 * 60 } as const;
 export type IntervalUnit = keyof typeof UNIT_MINUTES;
@@ -86,6 +90,8 @@ export const policyFormSchema = z
     ),
     wifiOnly: checkbox,
     roamingAllowed: checkbox,
+    // Absent (an API client that predates it): on, the safe side.
+    safetyBackupBeforeUpdates: z.preprocess((v) => (v === undefined ? true : v), checkbox),
     // Backups that move only what changed trust the handset's digests; these walk everything
     // now and then and check them (0 turns either off). Absent: the defaults, 10 backups or 7 days.
     verifyEveryBackups: z.preprocess(
@@ -143,6 +149,7 @@ export async function savePolicy(
     jitterMinutes: f.jitterMinutes,
     wifiOnly: f.wifiOnly,
     roamingAllowed: f.roamingAllowed,
+    safetyBackupBeforeUpdates: f.safetyBackupBeforeUpdates,
     verifyEveryBackups: f.verifyEveryBackups,
     verifyEveryDays: f.verifyEveryDays,
     retention: JSON.stringify(retention),
@@ -173,6 +180,7 @@ export function policyView(p: PolicyRow) {
     jitterMinutes: p.jitterMinutes,
     wifiOnly: p.wifiOnly,
     roamingAllowed: p.roamingAllowed,
+    safetyBackupBeforeUpdates: p.safetyBackupBeforeUpdates,
     verifyEveryBackups: p.verifyEveryBackups,
     verifyEveryDays: p.verifyEveryDays,
     retention: parseRetention(p.retention),
@@ -185,6 +193,7 @@ export interface NextBackup {
   devId: string;
   manufacturer: string | null;
   model: string | null;
+  /** The group whose policy it follows (source 'group'). */
   groupName: string | null;
   policyId: string;
   policyName: string;
@@ -194,13 +203,13 @@ export interface NextBackup {
   nextAt: number | undefined;
 }
 
-function nextBackupOf(c: PreviewCandidate, policy: PolicyRow, source: PolicySource): NextBackup {
+function nextBackupOf(c: PreviewCandidate, policy: PolicyRow, source: PolicySource, group?: string): NextBackup {
   return {
     deviceId: c.id,
     devId: c.devId,
     manufacturer: c.manufacturer,
     model: c.model,
-    groupName: c.groupName,
+    groupName: group ?? null,
     policyId: policy.id,
     policyName: policy.name,
     source,
@@ -220,22 +229,12 @@ export async function policyPreview(db: Db, policyId: string, sample = 8): Promi
   const policy = await getPolicy(db, policyId);
   if (!policy) return [];
   const resolve = await policyResolver(db);
-  const assigned = (await listAssignments(db)).filter((a) => a.policyId === policyId);
-  const candidates = await previewCandidates(
-    db,
-    {
-      policyId,
-      isDefault: policy.isDefault,
-      groups: assigned.filter((a) => a.kind === 'group').map((a) => a.key),
-      models: assigned.filter((a) => a.kind === 'model').map((a) => a.key),
-    },
-    PREVIEW_SCAN,
-  );
+  const candidates = await previewCandidates(db, policyId, PREVIEW_SCAN);
   const out: NextBackup[] = [];
   for (const c of candidates) {
     const r = resolve(c);
     if (r.policy.id !== policyId) continue;
-    out.push(nextBackupOf(c, r.policy, r.source));
+    out.push(nextBackupOf(c, r.policy, r.source, r.group));
     if (out.length >= sample) break;
   }
   return out.sort((a, b) => (a.nextAt ?? Infinity) - (b.nextAt ?? Infinity));
@@ -246,20 +245,23 @@ export async function handsetNextBackup(db: Db, devId: string): Promise<NextBack
   const c = await previewCandidateByDevId(db, devId);
   if (!c) return undefined;
   const r = await resolvePolicy(db, c);
-  return nextBackupOf(c, r.policy, r.source);
+  return nextBackupOf(c, r.policy, r.source, r.group);
 }
 
 /** Everything the policies page shows, read at one moment (`now`). */
 export async function policiesPage(db: Db, q: { edit?: string; creating: boolean; devId?: string }) {
   const fallback = await ensureDefaultPolicy(db);
-  const all = (await listPolicies(db)).map(policyView);
+  const counts = await policyHandsetCounts(db);
+  const all = [];
+  for (const p of await listPolicies(db))
+    all.push({ ...policyView(p), handsets: counts.get(p.id) ?? 0, ownHandsets: await countOwnPolicy(db, p.id) });
   const editing = q.creating ? undefined : (all.find((p) => p.id === q.edit) ?? all.find((p) => p.id === fallback.id)!);
   return {
     now: Date.now(),
     all,
     editing,
-    assignments: await listAssignments(db),
-    groups: await deviceGroups(db),
+    assignments: await assignmentViews(db),
+    groups: await listGroupViews(db),
     models: await knownModels(db),
     handset: q.devId ? await handsetNextBackup(db, q.devId) : undefined,
     preview: editing ? await policyPreview(db, editing.id) : [],
@@ -284,6 +286,7 @@ export async function savePolicyAs(
       categories: JSON.parse(policy.categories) as string[],
       wifiOnly: policy.wifiOnly,
       roamingAllowed: policy.roamingAllowed,
+      safetyBackupBeforeUpdates: policy.safetyBackupBeforeUpdates,
       verifyEveryBackups: policy.verifyEveryBackups,
       verifyEveryDays: policy.verifyEveryDays,
       retention: JSON.parse(policy.retention) as unknown,
@@ -294,15 +297,6 @@ export async function savePolicyAs(
     },
   });
   return { policy, created };
-}
-
-/**
- * The models a policy can be assigned to, as "Manufacturer/Model": those with a backup profile
- * and those some handset reports. An assignment to any other name would match no handset.
- */
-export async function knownModels(db: Db): Promise<string[]> {
-  const names = [...(await listModels(db)), ...(await handsetModels(db))].map((m) => `${m.manufacturer}/${m.model}`);
-  return [...new Set(names)].sort((a, b) => a.localeCompare(b));
 }
 
 /**
@@ -318,6 +312,8 @@ export async function assignPolicy(
     throw AppError.invalid(`No handset or backup profile is of the model ${a.key}.`, {
       key: ['Choose one of the known models: no handset is of this one.'],
     });
+  if (a.kind === 'group' && !(await getGroupByName(db, a.key)))
+    throw AppError.invalid(`There is no device group called ${a.key}.`, { key: ['Choose one of the device groups.'] });
   const policy = await getPolicy(db, a.policyId);
   if (!policy) throw AppError.invalid('That policy no longer exists.', { policyId: ['Choose a policy.'] });
   await setAssignment(db, a.kind, a.key, policy.id);
@@ -340,19 +336,56 @@ export async function unassignPolicy(db: Db, id: string, actor: string): Promise
   return gone;
 }
 
-/** Puts a handset in a device group (null: none), audited under `actor`. */
-export async function setHandsetGroup(
-  db: Db,
-  input: { devId: string; group: string | null },
-  actor: string,
-): Promise<{ devId: string }> {
-  const d = await setDeviceGroup(db, input.devId, input.group);
-  if (!d) throw AppError.invalid(`There is no handset ${input.devId}.`, { devId: ['No handset has this DevId.'] });
+/** Every assignment with how many handsets its model or group holds now. */
+export async function assignmentViews(db: Db) {
+  const out = [];
+  for (const a of await listAssignments(db)) {
+    const [manufacturer, model] = a.key.split('/');
+    const where = await deviceWhere(db, a.kind === 'group' ? { group: a.key } : { manufacturer, model });
+    out.push({ ...a, matches: await countDevices(db, where) });
+  }
+  return out;
+}
+
+/** What deleting a policy would do, for the confirmation and the answer. */
+export async function policyDeletionImpact(db: Db, id: string) {
+  const policy = await getPolicy(db, id);
+  if (!policy) throw new AppError('not-found', 'That policy no longer exists.');
+  const assignments = (await assignmentViews(db)).filter((a) => a.policyId === id);
+  return {
+    id: policy.id,
+    name: policy.name,
+    isDefault: policy.isDefault,
+    ownHandsets: await countOwnPolicy(db, id),
+    handsets: (await policyHandsetCounts(db)).get(id) ?? 0,
+    assignments: assignments.map((a) => ({ kind: a.kind, key: a.key, matches: a.matches })),
+  };
+}
+export type PolicyDeletionImpact = Awaited<ReturnType<typeof policyDeletionImpact>>;
+
+/**
+ * Deletes a policy, audited under `actor`: its assignments are removed and the handsets that
+ * had it as their own fall back to their group's, their model's or the default policy. The
+ * default policy cannot be deleted (every handset needs one to fall back to).
+ */
+export async function deletePolicyAs(db: Db, id: string, actor: string): Promise<PolicyDeletionImpact> {
+  const impact = await policyDeletionImpact(db, id);
+  if (impact.isDefault)
+    throw new AppError(
+      'conflict',
+      `${impact.name} is the default policy and cannot be deleted; make another the default first.`,
+    );
+  if (!(await deletePolicyRow(db, id))) throw new AppError('not-found', 'That policy no longer exists.');
   await insertAudit(db, {
     actor,
-    action: 'device.group-set',
-    deviceId: d.id,
-    details: { devId: d.devId, group: input.group },
+    action: 'policy.deleted',
+    details: {
+      id,
+      name: impact.name,
+      ownHandsets: impact.ownHandsets,
+      handsets: impact.handsets,
+      assignments: impact.assignments.map((a) => ({ kind: a.kind, key: a.key })),
+    },
   });
-  return d;
+  return impact;
 }

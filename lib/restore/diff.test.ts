@@ -126,7 +126,7 @@ async function run(
   const { row, plan } = await createPlan(srv.ctx, req, 'test');
   const { job, backup: safety } = await executePlan(srv.ctx, row.id, 'test', reason);
   const { transport, wire } = onTheWire();
-  wire.after = async () => (await getJob(srv.ctx.db, safety.id))!.status === 'succeeded';
+  wire.after = async () => (await getJob(srv.ctx.db, safety!.id))!.status === 'succeeded';
   const saved = h.transport;
   h.transport = transport;
   try {

@@ -21,7 +21,7 @@
  * reported only for what the handset shows when read back.
  */
 import type { DeviceRow } from '@/db/queries/devices';
-import { getJob, updateJob, type JobPatch, type JobRow } from '@/db/queries/jobs';
+import { getJob, insertJob, updateJob, type JobPatch, type JobRow } from '@/db/queries/jobs';
 import {
   getPlan,
   insertConsent,
@@ -45,7 +45,7 @@ import { fumoPaths, parseFumoResult } from '../omadm/mo/fumo';
 import { downloadPaths, parseScomoResult } from '../omadm/mo/scomo';
 import type { GenericAlertItem } from '../omadm/mo/generic-alert';
 import { sha256Hex } from '../backup/blob-store';
-import { parseNetwork } from '../backup/policy';
+import { parseNetwork, policyFor } from '../backup/policy';
 import { withSafetyBackup } from '../backup/jobs';
 import { quote } from './cost';
 import { packageUrl } from '../catalog/catalog';
@@ -119,7 +119,9 @@ async function save(ctx: AppContext, job: JobRow, p: RestoreProgress, patch: Job
 
 /**
  * Executes a stored plan: a safety backup of the target first, then the restore, each
- * item of the plan a row. Returns the restore job (and the backup it waits for).
+ * item of the plan a row. Returns the restore job (and the backup it waits for). When the
+ * target's policy turns "safety backup before updates" off, the restore starts alone
+ * (backup null): nothing to compare with first, and nothing to undo it with after.
  */
 export async function executePlan(
   ctx: AppContext,
@@ -127,7 +129,7 @@ export async function executePlan(
   actor: string,
   /** Why it is started (a reason or a ticket reference): the API, the CLI and the console insist on one. */
   reason?: string,
-): Promise<{ job: JobRow; backup: JobRow }> {
+): Promise<{ job: JobRow; backup: JobRow | null }> {
   const why = reason?.trim() || undefined;
   const row = await getPlan(ctx.db, planId);
   if (!row) throw new RestoreError('not-found', `no plan ${planId}`);
@@ -136,13 +138,15 @@ export async function executePlan(
   const plan = JSON.parse(row.plan) as RestorePlan;
   const target = await getDeviceByDevId(ctx.db, plan.targetDevId);
   if (!target) throw new RestoreError('not-found', `no device ${plan.targetDevId}`);
+  const policy = await policyFor(ctx.db, target);
   const { backup, job } = await ctx.db.transaction(async (tx) => {
-    const created = await withSafetyBackup(
-      tx,
-      target,
-      { kind: 'restore', payload: { planId, actor, ...(why ? { reason: why } : {}) } satisfies RestorePayload },
-      { actor, wake: true },
-    );
+    const payload = { planId, actor, ...(why ? { reason: why } : {}) } satisfies RestorePayload;
+    const created = policy.safetyBackupBeforeUpdates
+      ? await withSafetyBackup(tx, target, { kind: 'restore', payload }, { actor, wake: true })
+      : {
+          backup: null,
+          job: await insertJob(tx, { deviceId: target.id, kind: 'restore', payload, wakePending: true }),
+        };
     // What the plan sends; unchanged and kept values are not items (the rebase adds any that differ by then).
     await insertItems(
       tx,
@@ -160,7 +164,8 @@ export async function executePlan(
     details: {
       planId,
       jobId: job.id,
-      safetyBackup: backup.id,
+      safetyBackup: backup?.id ?? null,
+      ...(backup ? {} : { noSafetyBackup: `the policy ${policy.name} takes no safety backup before updates` }),
       ...(why ? { reason: why } : {}),
       steps: plan.steps.length,
       ...(plan.summary ? { summary: plan.summary } : {}),

@@ -420,14 +420,14 @@ export async function confirmRestore(
   planId: string,
   actor: string,
   reason: string,
-): Promise<{ jobId: string; safetyBackupId: string; deviceId: string }> {
+): Promise<{ jobId: string; safetyBackupId: string | null; deviceId: string }> {
   const row = await getPlan(ctx.db, planId);
   if (!row) throw new AccessDenied('plan');
   await snapshotFor(ctx.db, ctx.viewer, row.snapshotId);
   await deviceFor(ctx.db, ctx.viewer, row.targetDeviceId);
   try {
     const { job, backup } = await executePlan(ctx, planId, actor, reason);
-    return { jobId: job.id, safetyBackupId: backup.id, deviceId: row.targetDeviceId };
+    return { jobId: job.id, safetyBackupId: backup?.id ?? null, deviceId: row.targetDeviceId };
   } catch (err) {
     if (err instanceof RestoreError) {
       throw AppError.invalid(

@@ -122,7 +122,7 @@ export class LoadDriver {
     if (kind === 'restore') {
       const snaps = await completeSnapshots(db, s.deviceId);
       const snap = snaps[Math.floor(s.rng() * snaps.length)];
-      let planned: { job: JobRow; backup: JobRow } | undefined;
+      let planned: { job: JobRow; backup: JobRow | null } | undefined;
       if (snap) {
         s.phase = 'planning a restore';
         s.h.damage('settings');
@@ -141,7 +141,7 @@ export class LoadDriver {
         return this.operation(s, 'ordered-backup');
       }
       metrics.operationStarted(kind);
-      ids = [planned.backup.id, planned.job.id];
+      ids = planned.backup ? [planned.backup.id, planned.job.id] : [planned.job.id];
       ok = await this.settle(s, () => this.ended(ids));
     } else if (kind === 'ordered-backup') {
       metrics.operationStarted(kind);

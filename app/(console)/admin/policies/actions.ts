@@ -1,7 +1,8 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { assignPolicy, policyFormSchema, savePolicyAs, setHandsetGroup, unassignPolicy } from '@/lib/policies/policies';
+import { setHandsetGroup } from '@/lib/groups/groups';
+import { assignPolicy, deletePolicyAs, policyFormSchema, savePolicyAs, unassignPolicy } from '@/lib/policies/policies';
 import { authedAction } from '@/lib/server/action';
 
 const PAGE = '/admin/policies';
@@ -56,6 +57,15 @@ export const unassignPolicyAction = authedAction(
     const gone = await unassignPolicy(ctx.db, input.id, ctx.viewer.email);
     revalidatePath(PAGE);
     return { key: gone.key };
+  },
+);
+
+export const deletePolicyAction = authedAction(
+  { roles: ['admin'], schema: z.object({ id: z.string().min(1).max(64) }), audit: 'policy.deleted' },
+  async (input, ctx) => {
+    const gone = await deletePolicyAs(ctx.db, input.id, ctx.viewer.email);
+    revalidatePath(PAGE);
+    return { name: gone.name };
   },
 );
 

@@ -17,7 +17,13 @@ import { policiesPage, type PolicyView } from '@/lib/policies/policies';
 import { getContext } from '@/lib/core/context';
 import { CATEGORIES } from '@/lib/omadm/mo/backup-restore';
 import { requireViewer } from '@/lib/server/action';
-import { assignPolicyAction, savePolicyAction, setGroupAction, unassignPolicyAction } from './actions';
+import {
+  assignPolicyAction,
+  deletePolicyAction,
+  savePolicyAction,
+  setGroupAction,
+  unassignPolicyAction,
+} from './actions';
 
 export const dynamic = 'force-dynamic';
 
@@ -85,6 +91,13 @@ function policyFields(p: PolicyView | undefined): FieldSpec[] {
       hint: 'Otherwise scheduled backups wait for the home network.',
     },
     {
+      kind: 'checkbox',
+      name: 'safetyBackupBeforeUpdates',
+      label: 'Safety backup before updates',
+      defaultChecked: p?.safetyBackupBeforeUpdates ?? true,
+      hint: 'A backup of the handset before a restore writes to it, so the restore can be undone. Off: restores start at once and cannot be undone.',
+    },
+    {
       kind: 'number',
       name: 'verifyEveryBackups',
       label: 'Verify every (backups)',
@@ -120,6 +133,22 @@ function policyFields(p: PolicyView | undefined): FieldSpec[] {
     },
   ];
 }
+
+/** The confirmation of a deletion: what happens to the policy's assignments and handsets, with counts. */
+function deletionWords(p: PolicyView & { handsets: number; ownHandsets: number }, assignments: Assignment[]): string {
+  const mine = assignments.filter((a) => a.policyId === p.id);
+  const parts = [`Delete the policy ${p.name}?`];
+  if (mine.length)
+    parts.push(
+      `Its ${mine.length === 1 ? 'assignment is' : `${mine.length} assignments are`} removed (${mine.map((a) => `${a.kind} ${a.key}, ${a.matches} handsets`).join('; ')}).`,
+    );
+  parts.push(
+    `${p.handsets} handsets follow it now; ${p.ownHandsets} have it as their own policy. They fall back to their group's, their model's or the default policy.`,
+  );
+  return parts.join(' ');
+}
+
+type Assignment = Awaited<ReturnType<typeof policiesPage>>['assignments'][number];
 
 export default async function PoliciesPage({
   searchParams,
@@ -157,9 +186,11 @@ export default async function PoliciesPage({
               <th className={thClass}>Categories</th>
               <th className={thClass}>Networks</th>
               <th className={thClass}>Retention</th>
+              <th className={thClass}>Safety backup</th>
               <th className={thClass}>Assigned to</th>
+              <th className={thClass}>Handsets</th>
               <th className={thClass}>
-                <span className="sr-only">Edit</span>
+                <span className="sr-only">Edit or delete</span>
               </th>
             </tr>
           </thead>
@@ -183,6 +214,7 @@ export default async function PoliciesPage({
                   {p.roamingAllowed ? ', roaming allowed' : ', not roaming'}
                 </td>
                 <td className={tdClass}>{retentionText(p.retention)}</td>
+                <td className={tdClass}>{p.safetyBackupBeforeUpdates ? 'before updates' : 'none (no undo)'}</td>
                 <td className={tdClass}>
                   {assignments
                     .filter((a) => a.policyId === p.id)
@@ -190,17 +222,33 @@ export default async function PoliciesPage({
                     .join('; ') || (p.isDefault ? 'everything else' : '-')}
                 </td>
                 <td className={tdClass}>
+                  <Link href={`/devices?policy=${encodeURIComponent(p.id)}`} className="text-sky-700 hover:underline">
+                    {p.handsets}
+                    <span className="sr-only"> handsets follow {p.name}</span>
+                  </Link>
+                </td>
+                <td className={`${tdClass} space-x-2 whitespace-nowrap`}>
                   <Link href={`/admin/policies?edit=${p.id}`} className="text-sky-700 hover:underline">
                     Edit<span className="sr-only"> {p.name}</span>
                   </Link>
+                  {p.isDefault ? null : (
+                    <AdminButton
+                      action={deletePolicyAction}
+                      values={{ id: p.id }}
+                      label={`Delete ${p.name}`}
+                      success="Policy deleted"
+                      variant="danger"
+                      confirm={deletionWords(p, assignments)}
+                    />
+                  )}
                 </td>
               </tr>
             ))}
           </tbody>
         </Table>
         <p className="mt-3 text-xs text-slate-600">
-          A safety backup is always taken before a restore or a firmware update, whatever the policy: the operation
-          waits for it and does not run if it fails.
+          With a safety backup before updates (the default), a restore waits for a backup of the handset, does not run
+          if it fails, and can be undone. The default policy cannot be deleted.
         </p>
       </Card>
 
@@ -274,8 +322,11 @@ export default async function PoliciesPage({
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Assignments">
           <p className="mb-3 text-sm text-slate-600">
-            A handset follows its own policy if it has one, else its group&apos;s, else its model&apos;s, else the
-            default.
+            A handset follows its own policy if it has one, else that of the first of its{' '}
+            <Link href="/admin/groups" className="text-sky-700 hover:underline">
+              device groups
+            </Link>{' '}
+            (by priority) with one, else its model&apos;s, else the default.
           </p>
           {assignments.length ? (
             <Table caption="Policy assignments">
@@ -284,6 +335,7 @@ export default async function PoliciesPage({
                   <th className={thClass}>Kind</th>
                   <th className={thClass}>Model or group</th>
                   <th className={thClass}>Policy</th>
+                  <th className={thClass}>Handsets now</th>
                   <th className={thClass}>
                     <span className="sr-only">Remove</span>
                   </th>
@@ -295,6 +347,18 @@ export default async function PoliciesPage({
                     <td className={tdClass}>{a.kind}</td>
                     <td className={`${tdClass} font-mono`}>{a.key}</td>
                     <td className={tdClass}>{names.get(a.policyId) ?? '?'}</td>
+                    <td className={tdClass} data-testid={`matches-${a.kind}-${a.key}`}>
+                      {a.kind === 'group' ? (
+                        <Link
+                          href={`/devices?group=${encodeURIComponent(a.key)}`}
+                          className="text-sky-700 hover:underline"
+                        >
+                          {a.matches}
+                        </Link>
+                      ) : (
+                        a.matches
+                      )}
+                    </td>
                     <td className={tdClass}>
                       <AdminButton
                         action={unassignPolicyAction}
@@ -324,11 +388,14 @@ export default async function PoliciesPage({
                   kind: 'select',
                   name: 'key',
                   label: 'Assign to',
-                  hint: 'A model some handset reports or has a backup profile, or a device group.',
+                  hint: 'A model some handset reports or has a backup profile, or a device group (with the handsets it holds now).',
                   options: [
                     { value: '', label: 'Choose a model or a group' },
                     ...models.map((m) => ({ value: `model:${m}`, label: `Model ${m.replace('/', ' ')}` })),
-                    ...groups.map((g) => ({ value: `group:${g.name}`, label: `Device group ${g.name}` })),
+                    ...groups.map((g) => ({
+                      value: `group:${g.name}`,
+                      label: `Device group ${g.name} (${g.matches} handsets)`,
+                    })),
                   ],
                 },
                 {
@@ -346,29 +413,38 @@ export default async function PoliciesPage({
             <ul className="mb-3 flex flex-wrap gap-2 text-sm">
               {groups.map((g) => (
                 <li key={g.name}>
-                  <Badge>
-                    {g.name}: {g.devices}
-                  </Badge>
+                  <Link href={`/devices?group=${encodeURIComponent(g.name)}`}>
+                    <Badge>
+                      {g.name}: {g.matches}
+                    </Badge>
+                  </Link>
                 </li>
               ))}
             </ul>
           ) : (
-            <p className="mb-3 text-sm text-slate-600">No handset is in a group yet.</p>
+            <p className="mb-3 text-sm text-slate-600">There are no device groups yet.</p>
           )}
+          <p className="mb-3 text-sm text-slate-600">
+            Rules and lists are made on the{' '}
+            <Link href="/admin/groups" className="text-sky-700 hover:underline">
+              device groups page
+            </Link>
+            . Here one handset can be put in a list (made when new).
+          </p>
           <AdminForm
             action={setGroupAction}
-            submit="Set group"
-            success="Group set"
+            submit="Add to group"
+            success="Handset added"
             resetOnSuccess
             fields={[
               { kind: 'text', name: 'devId', label: 'Handset DevId', placeholder: 'IMEI:356938035643809' },
               {
                 kind: 'text',
                 name: 'group',
-                label: 'Group',
+                label: 'Group (a list)',
                 placeholder: 'enterprise',
-                hint: 'Blank takes the handset out of its group.',
-                list: groups.map((g) => g.name),
+                hint: 'Blank takes the handset out of every list.',
+                list: groups.filter((g) => g.kind === 'static').map((g) => g.name),
               },
             ]}
           />

@@ -102,7 +102,9 @@ function conditions(f: DeviceFilter, now: number, group: SQL | undefined, policy
   if (f.firmwareTo) c.push(sql`d.firmware_key <= ${firmwareKey(f.firmwareTo)}`);
   if (f.msisdnPrefix)
     c.push(
-      sql`exists (select 1 from msisdns m where m.subscriber_id = d.subscriber_id and m.msisdn >= ${f.msisdnPrefix} and m.msisdn < ${`${f.msisdnPrefix}:`})`,
+      // The matching numbers first (a range of msisdns' key), then their owners' handsets by index:
+      // a correlated EXISTS would test every handset of the fleet.
+      sql`d.subscriber_id in (select m.subscriber_id from msisdns m where m.msisdn >= ${f.msisdnPrefix} and m.msisdn < ${`${f.msisdnPrefix}:`})`,
     );
   if (f.subscriber) c.push(sql`d.subscriber_id = ${f.subscriber}`);
   if (group) c.push(group);
@@ -131,7 +133,8 @@ function conditions(f: DeviceFilter, now: number, group: SQL | undefined, policy
   if (f.coverage === 'older') c.push(sql`d.last_good_backup_at < ${now - 7 * DAY_MS}`);
   if (f.alert)
     c.push(
-      sql`exists (select 1 from alerts a where a.device_id = d.id and a.status <> 'resolved'${f.alert === 'any' ? sql`` : sql` and a.kind = ${f.alert}`})`,
+      // Open alerts are few: read them, then their handsets, rather than test every handset.
+      sql`d.id in (select a.device_id from alerts a where a.status <> 'resolved'${f.alert === 'any' ? sql`` : sql` and a.kind = ${f.alert}`})`,
     );
   return c.length ? sql.join(c, sql` and `) : sql`1 = 1`;
 }
@@ -238,6 +241,17 @@ function normalise(r: DeviceListRow): DeviceListRow {
 /** How many handsets a filter matches (the dry run of a bulk action, the list's total). */
 export async function countDevices(db: Db, where: SQL): Promise<number> {
   return Number((await value<number>(db, sql`select count(*) from devices d where ${where}`)) ?? 0);
+}
+
+/**
+ * How many handsets a filter matches, counting no further than `cap` (answered as cap + 1 when
+ * more match): the list says "more than 10,000" rather than count a million on every page.
+ */
+export async function countDevicesUpTo(db: Db, where: SQL, cap: number): Promise<number> {
+  return Number(
+    (await value<number>(db, sql`select count(*) from (select 1 from devices d where ${where} limit ${cap + 1}) c`)) ??
+      0,
+  );
 }
 
 /** The ids of matching handsets in id order after `afterId`: a bulk action walks the filter with these. */

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Db } from '@/db/client';
 import { testDb } from '@/test/support/db';
 import { listAudit } from '@/db/queries/audit';
+import { countDevicesUpTo, deviceWhere } from '@/db/queries/device-list';
 import { getDeviceByDevId, updateDevice } from '@/db/queries/devices';
 import { createUser } from '../auth/users';
 import { provisionDevice } from './devices';
@@ -41,7 +42,10 @@ describe('the device list page', () => {
     const all = await deviceListPageView(db, {}, NOW);
     expect(all.options.models).toEqual(['N1', 'N2', 'O5']);
     expect(all.options.firmware).toEqual(['1.9.7', '1.10.2', 'V2.0']);
-    expect(all.list!.total).toBe(DEVICE_PAGE_SIZE + 10);
+    expect(all.list!).toMatchObject({ total: DEVICE_PAGE_SIZE + 10, more: false });
+    // A count stops one past its cap: "more than".
+    expect(await countDevicesUpTo(db, await deviceWhere(db, { model: 'N1' }, NOW), 5)).toBe(6);
+    expect(await countDevicesUpTo(db, await deviceWhere(db, { model: 'N1' }, NOW), 50)).toBe(20);
     expect(all.list!.items).toHaveLength(DEVICE_PAGE_SIZE);
     const next = new URL(all.list!.nextHref!, 'http://x').searchParams;
     const second = await deviceListPageView(db, Object.fromEntries(next), NOW);

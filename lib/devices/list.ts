@@ -4,7 +4,13 @@
  * (db/queries/device-list.ts), so a URL, an API call and an export of it list the same handsets.
  */
 import type { Db } from '@/db/client';
-import { countDevices, deviceListKey, deviceListPage, deviceWhere, type DeviceListRow } from '@/db/queries/device-list';
+import {
+  countDevicesUpTo,
+  deviceListKey,
+  deviceListPage,
+  deviceWhere,
+  type DeviceListRow,
+} from '@/db/queries/device-list';
 import { listedFirmware, listedGroupsAndPolicies, listedModels } from '@/db/queries/device-list-options';
 import { getDevicesByIds } from '@/db/queries/devices';
 import { insertAudit } from '@/db/queries/audit';
@@ -26,6 +32,8 @@ import { publicDevice } from './present';
 
 /** Rows on one page of the console's list. */
 export const DEVICE_PAGE_SIZE = 50;
+/** The page counts matches up to this many and says "more than" beyond: a count costs what it counts. */
+export const DEVICE_COUNT_CAP = 10_000;
 /** Rows read per query while an export walks the whole filtered list. */
 const EXPORT_BATCH = 1000;
 
@@ -289,7 +297,7 @@ export async function deviceListPageView(
       return { form, options, error: { fieldErrors: { cursor: 'That page link is out of date.' } }, list: null };
     throw err;
   }
-  const total = await countDevices(db, await deviceWhere(db, q, now));
+  const counted = await countDevicesUpTo(db, await deviceWhere(db, q, now), DEVICE_COUNT_CAP);
   const sortHref = (sort: DeviceSort) =>
     `/devices${deviceListSearch({ ...q, sort, dir: q.sort === sort && q.dir === 'asc' ? 'desc' : 'asc' })}`;
   return {
@@ -299,7 +307,9 @@ export async function deviceListPageView(
     list: {
       query: q,
       items: page.items.map((i) => ({ ...i, coverageWords: COVERAGE_WORDS[i.coverage] })),
-      total,
+      /** How many match, or DEVICE_COUNT_CAP when more do (`more`). */
+      total: Math.min(counted, DEVICE_COUNT_CAP),
+      more: counted > DEVICE_COUNT_CAP,
       onFirstPage: cursor === undefined,
       firstHref: `/devices${deviceListSearch(q)}`,
       nextHref: page.nextCursor ? `/devices${deviceListSearch(q, { cursor: page.nextCursor })}` : null,

@@ -8,6 +8,7 @@
  *   npx tsx scripts/bench/backup.ts
  *   npx tsx scripts/bench/restore.ts
  *   npx tsx scripts/bench/search.ts
+ *   npx tsx scripts/bench/device-list.ts
  *   npx tsx scripts/bench/processes.ts
  *   npx tsx scripts/bench/memory.ts
  *   npx tsx scripts/bench/incremental.ts
@@ -24,6 +25,7 @@ import { benchDm } from './dm';
 import { benchBackup } from './backup';
 import { benchRestore } from './restore';
 import { benchSearch } from './search';
+import { benchDeviceList } from './device-list';
 import { benchProcesses } from './processes';
 import { benchMemory } from './memory';
 import { benchIncremental } from './incremental';
@@ -36,6 +38,7 @@ const PARTS: Record<string, () => Promise<Row[]>> = {
   incremental: () => benchIncremental(),
   restore: () => benchRestore(),
   search: () => benchSearch(),
+  'device-list': () => benchDeviceList(),
   processes: () => benchProcesses(),
   memory: () => benchMemory(),
 };

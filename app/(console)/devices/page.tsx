@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { AdminButton, AdminForm } from '@/components/admin-form';
+import { BulkPanel } from '@/components/devices/bulk-panel';
 import { LocalTime } from '@/components/local-time';
 import {
   Badge,
@@ -21,6 +22,7 @@ import { deviceViewsOf } from '@/lib/devices/saved-views';
 import { ALERT_KINDS } from '@/lib/alerts/schemas';
 import { requireViewer } from '@/lib/server/action';
 import { deleteDeviceViewAction, saveDeviceViewAction } from './actions';
+import { orderBulkAction, previewBulkAction } from '../bulk/actions';
 
 export const metadata: Metadata = { title: 'Devices · Rewind' };
 export const dynamic = 'force-dynamic';
@@ -285,7 +287,15 @@ export default async function DevicesPage({
       </Card>
 
       {list ? (
-        <Card title={`${list.total.toLocaleString('en-GB')} handset${list.total === 1 ? '' : 's'} match`}>
+        <Card
+          title={
+            list.more
+              ? `More than ${list.total.toLocaleString('en-GB')} handsets match`
+              : list.total === 1
+                ? '1 handset matches'
+                : `${list.total.toLocaleString('en-GB')} handsets match`
+          }
+        >
           {list.items.length ? (
             <form id="device-selection">
               <Table caption="Handsets matching the filters">
@@ -372,8 +382,22 @@ export default async function DevicesPage({
           ) : null}
         </Card>
       ) : null}
+      {list && list.total > 0 && viewer.role === 'admin' ? (
+        <BulkPanel
+          filter={bulkFilterOf(list.query)}
+          policies={options.policies.map((p) => ({ value: p.id, label: p.name }))}
+          preview={previewBulkAction}
+          order={orderBulkAction}
+        />
+      ) : null}
     </div>
   );
+}
+
+/** The list's filter without its sort: what "all matching this filter" orders on. */
+function bulkFilterOf(q: Record<string, unknown>): Record<string, unknown> {
+  const { sort: _sort, dir: _dir, ...filter } = q;
+  return filter;
 }
 
 /** A header that sorts by its column: ascending first, again for descending. */

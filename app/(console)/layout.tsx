@@ -19,6 +19,8 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
     ...(viewer.role === 'admin'
       ? [
           { href: '/admin/policies', label: 'Policies' },
+          { href: '/bulk', label: 'Bulk' },
+          { href: '/admin/groups', label: 'Groups' },
           { href: '/admin/models', label: 'Models' },
           { href: '/admin/catalog', label: 'Catalog' },
           { href: '/admin/ds', label: 'DS accounts' },

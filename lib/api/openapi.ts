@@ -70,6 +70,7 @@ import {
 import { MAX_PACKAGE_BYTES } from '../catalog/catalog';
 import { PROVISION_MAX_DEVICES } from '../devices/devices';
 import { pageFieldsSchema, pageQuerySchema } from '../core/paging';
+import { bulkOrderSchema, bulkPreviewSchema, bulkProgressSchema } from '../bulk/schemas';
 
 /** Every error the API answers: `{ error: { code, message, fieldErrors? } }` (lib/server/api.ts apiError). */
 export const apiErrorSchema = z.object({
@@ -126,6 +127,9 @@ const COMPONENTS: Record<string, z.ZodType> = {
   AlertRule: alertRuleSchema,
   Webhook: webhookSchema,
   WebhookDelivery: deliverySchema,
+  BulkOrder: bulkOrderSchema,
+  BulkPreview: bulkPreviewSchema,
+  BulkProgress: bulkProgressSchema,
 };
 
 type Method = 'get' | 'post' | 'put' | 'delete';
@@ -824,6 +828,42 @@ export const API_OPERATIONS: ApiOperation[] = [
       200: { description: 'The delivery after its first attempt', schema: z.object({ delivery: deliverySchema }) },
     },
     errors: { 404: notFound('webhook'), ...ADMIN_ONLY },
+  },
+  {
+    method: 'post',
+    path: '/bulk',
+    summary: 'Order a bulk action, or count it first',
+    tags: ['bulk'],
+    description:
+      "Back up now (`backup`), DS backup now (`ds-backup`) or assign a policy (`assign-policy`, `params.policyId`) on every handset of a device-list `filter` (as GET /devices takes it; `{}` is the whole fleet) or on `deviceIds` (ids or DevIds, at most 5,000). `dryRun: true` answers the count only: the handsets it covers and those it would skip (a backup already queued or running, the policy already theirs). Otherwise the operation is kept and worked through by the server a page at a time; a relative filter (`noBackupForDays`) is read at the time of the order. Each job's Package #0 goes out within the wake budget (per minute, all server processes together). Audited (bulk.ordered), and each job or assignment as its own kind.",
+    body: bulkOrderSchema,
+    responses: {
+      200: { description: 'The dry run', schema: z.object({ preview: bulkPreviewSchema }) },
+      202: { description: 'Ordered; follow it with GET /bulk/{id}', schema: z.object({ bulk: bulkProgressSchema }) },
+    },
+    errors: { 400: `${INVALID}; or no handset matches, or the policy does not exist`, ...ADMIN_ONLY },
+  },
+  {
+    method: 'get',
+    path: '/bulk/{id}',
+    summary: "A bulk operation's progress",
+    tags: ['bulk'],
+    description:
+      'Handsets worked through, skipped and no longer matching; its jobs succeeded, failed, still waiting; `waiting` says when the wake budget holds them back.',
+    params: [idParam('Bulk operation id')],
+    responses: { 200: { description: 'Its progress', schema: z.object({ bulk: bulkProgressSchema }) } },
+    errors: { 404: notFound('bulk operation'), ...ADMIN_ONLY },
+  },
+  {
+    method: 'post',
+    path: '/bulk/{id}/cancel',
+    summary: 'Cancel a bulk operation',
+    tags: ['bulk'],
+    description:
+      'Its walk stops and its jobs not yet started are cancelled; running ones finish. Audited (bulk.cancelled).',
+    params: [idParam('Bulk operation id')],
+    responses: { 200: { description: 'Cancelled', schema: z.object({ bulk: bulkProgressSchema }) } },
+    errors: { 404: notFound('bulk operation'), 409: 'It is over already (code bulk-over)', ...ADMIN_ONLY },
   },
 ];
 

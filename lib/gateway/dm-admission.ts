@@ -3,9 +3,9 @@
  *
  * Overload: when more arrives than the server can work on, a message would wait for a slot
  * (in-flight.ts) until its handset gives up, and the work it started would be lost with it.
- * Instead, a message that opens a session (Package 1) is answered at once when the wait for
- * a slot is longer than DM_ADMIT_WAIT_MS: HTTP 503 with Retry-After, the SyncHdr's status
- * 503 (Service unavailable) in the handset's own encoding. Nothing of it is kept: its jobs
+ * Instead, a message that opens a session (Package 1) is answered at once when a round trip
+ * would take longer than DM_ADMIT_WAIT_MS (`Admission`): HTTP 503 with Retry-After, the
+ * SyncHdr's status 503 (Service unavailable) in the handset's own encoding. Nothing of it is kept: its jobs
  * stay queued with their wake pending, so Package #0 is sent again after its backoff
  * (lib/jobs/wakes.ts) if the handset does not come back by itself after Retry-After. A
  * message of a session already running is never refused: what started finishes, and the
@@ -27,6 +27,7 @@ import { findActiveSession } from '@/db/queries/sessions';
 import { recordDeviceAttempt } from '@/db/queries/device-attempts';
 import { newServerSession, receive } from '../omadm/session/server';
 import { deviceAuth, SERVER_MAX_MSG_SIZE, SERVER_MAX_OBJ_SIZE, type DmInput } from './dm-session';
+import type { InFlight } from './in-flight';
 
 /**
  * The refusal for this message, or undefined when it may go on. In the common case (no
@@ -139,4 +140,52 @@ export function busyAnswer(message: SyncMLMessage, encoding: Encoding): Uint8Arr
     },
     encoding,
   );
+}
+
+/**
+ * Whether a new session may start. The messages waiting for a slot are not enough to go by:
+ * a session admitted now sends its next message only after the handset has worked on our
+ * answer, so a thousand sessions opened in a few seconds look like a short queue until they
+ * all come back. So the sessions this process has open are counted (a session is open from
+ * its first answer until its last, or until it has been quiet for `idleMs`: a handset that
+ * vanished), and a round trip is taken to cost, at worst, one message of each open session:
+ * a new session is turned away when that, or the wait for a slot now, exceeds `patienceMs`.
+ * Until a message has been timed, at most as many sessions as there are slots are open.
+ */
+export class Admission {
+  /** Open sessions by DevId and SessionID, the longest quiet first, with when each was last seen. */
+  private readonly open = new Map<string, number>();
+
+  constructor(
+    private readonly slots: InFlight,
+    private readonly patienceMs: number,
+    private readonly idleMs = 60_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** The expected wait when a new session should be turned away now, ms; undefined to let it in. */
+  busy(): number | undefined {
+    const perMessage = this.slots.msPerTask;
+    const open = this.openSessions();
+    const wait = Math.max(this.slots.expectedWaitMs(), open * perMessage);
+    if (wait > this.patienceMs) return wait;
+    if (perMessage === 0 && open >= this.slots.max) return this.patienceMs;
+    return undefined;
+  }
+
+  /** A message of the session was answered: it goes on (open), or it ended or never authenticated (not). */
+  answered(devId: string, sessionId: string, goesOn: boolean): void {
+    const key = `${devId}\n${sessionId}`;
+    this.open.delete(key);
+    if (goesOn) this.open.set(key, this.clock());
+  }
+
+  openSessions(): number {
+    const quietSince = this.clock() - this.idleMs;
+    for (const [key, at] of this.open) {
+      if (at >= quietSince) break;
+      this.open.delete(key);
+    }
+    return this.open.size;
+  }
 }

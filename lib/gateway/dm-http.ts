@@ -10,7 +10,7 @@ import { UNKNOWN_CLIENT } from '../core/client-address';
 import { decodeSyncMl, readSyncMlBody, send, sendTooManyRequests, type SyncMlRequest } from './http-body';
 import { processDmMessage, replyType } from './dm-session';
 import { InFlight } from './in-flight';
-import { busyAnswer, busyRetryAfterSeconds, dmFailed, dmRefusal, opensSession } from './dm-admission';
+import { Admission, busyAnswer, busyRetryAfterSeconds, dmFailed, dmRefusal, opensSession } from './dm-admission';
 
 /** What a 429 says was failing too often, by the count that refused it. */
 const REFUSED: Record<RefusalReason, string> = {
@@ -40,10 +40,16 @@ const OPENING_MAX_BYTES = 64 * 1024;
  * known and its credentials hold (dm-admission.ts), before the session's state is touched.
  * A handset that authenticates resets its own count.
  */
-let limiter: InFlight | undefined;
-/** Messages worked on at once (DM_CONCURRENCY); the rest wait, read and decoded, for a slot. */
-function working(max: number): InFlight {
-  if (limiter?.max !== max) limiter = new InFlight(max);
+let limiter: { slots: InFlight; admission: Admission; patienceMs: number } | undefined;
+/**
+ * Messages worked on at once (DM_CONCURRENCY), the rest wait, read and decoded, for a slot;
+ * and the admission of new sessions (DM_ADMIT_WAIT_MS), which goes by the same slots.
+ */
+function working(max: number, patienceMs: number): { slots: InFlight; admission: Admission } {
+  if (limiter?.slots.max !== max || limiter.patienceMs !== patienceMs) {
+    const slots = new InFlight(max);
+    limiter = { slots, admission: new Admission(slots, patienceMs), patienceMs };
+  }
   return limiter;
 }
 
@@ -59,20 +65,20 @@ export async function handleDm(
   });
   if (!raw) return;
   const ctx = getContext();
-  const slots = working(ctx.env.DM_CONCURRENCY);
-  const waitMs = slots.expectedWaitMs();
-  if (waitMs > ctx.env.DM_ADMIT_WAIT_MS && raw.body.length <= OPENING_MAX_BYTES) {
+  const { slots, admission } = working(ctx.env.DM_CONCURRENCY, ctx.env.DM_ADMIT_WAIT_MS);
+  const waitMs = admission.busy();
+  if (waitMs !== undefined && raw.body.length <= OPENING_MAX_BYTES) {
     // Overloaded: a new session is turned away at once (dm-admission.ts), before it waits.
     const got = decodeSyncMl(res, raw, { name: 'DM', limits: DM_DECODE_LIMITS });
     if (!got) return;
     if (opensSession(got.message)) return sendBusy(res, got, waitMs);
-    return slots.run(() => answerDm(ctx, req, res, client, got));
+    return slots.run(() => answerDm(ctx, req, res, client, got, admission));
   }
   // Bytes are read outside the slot (a slow upload holds none), decoded and worked on inside
   // it: the decoded message and the session are what take the memory.
   await slots.run(async () => {
     const got = decodeSyncMl(res, raw, { name: 'DM', limits: DM_DECODE_LIMITS });
-    if (got) await answerDm(ctx, req, res, client, got);
+    if (got) await answerDm(ctx, req, res, client, got, admission);
   });
 }
 
@@ -89,6 +95,7 @@ async function answerDm(
   res: http.ServerResponse,
   client: string,
   got: SyncMlRequest,
+  admission: Admission,
 ): Promise<void> {
   const gate = authGate('dm');
   const devId = got.message.hdr.source.locURI;
@@ -111,6 +118,8 @@ async function answerDm(
     return sendTooManyRequests(req, res, refusal.retryAfterSeconds, REFUSED[refusal.reason]);
   }
   const answer = await processDmMessage(ctx, input);
+  // A session that failed to authenticate is not counted open: bad credentials cannot crowd others out.
+  admission.answered(devId, got.message.hdr.sessionId, answer.goesOn === true && answer.auth !== 'failed');
   if (answer.auth === 'failed') await dmFailed(ctx, gate, client, devId);
   else if (answer.auth === 'ok') gate.succeeded(client, devId);
   send(res, answer.status, answer.body, answer.headers);

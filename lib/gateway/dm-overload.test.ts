@@ -12,7 +12,7 @@ import { decodeMessage } from '../omadm/codec/index';
 import { httpTransport, type Transport } from '../../sim/transport';
 import { startTestFleet, type TestFleet } from '../../test/support/test-fleet';
 import { InFlight } from './in-flight';
-import { busyRetryAfterSeconds, opensSession } from './dm-admission';
+import { Admission, busyRetryAfterSeconds, opensSession } from './dm-admission';
 
 const FLEET = 24;
 
@@ -119,6 +119,33 @@ describe('admission', () => {
     }
     await Promise.all([...running, ...waiting]);
     expect(slots.expectedWaitMs()).toBe(0);
+  });
+
+  it('counts open sessions: at most one per slot until a message is timed, then as many as one round fits the patience', async () => {
+    let now = 0;
+    const slots = new InFlight(2, () => now);
+    const admission = new Admission(slots, 100, 60_000, () => now);
+    admission.answered('a', '1', true);
+    expect(admission.busy()).toBeUndefined();
+    admission.answered('b', '1', true);
+    // Nothing timed yet, and as many sessions open as slots.
+    expect(admission.busy()).toBe(100);
+    // A message that took 40 ms alone: two sessions cost 80 ms a round, three 120 ms.
+    await slots.run(async () => {
+      now += 40;
+    });
+    expect(slots.msPerTask).toBe(40);
+    expect(admission.busy()).toBeUndefined();
+    admission.answered('c', '1', true);
+    expect(admission.busy()).toBe(120);
+    // A session's last answer, or one that failed to authenticate, closes it.
+    admission.answered('c', '1', false);
+    expect(admission.openSessions()).toBe(2);
+    // A session quiet for a minute has gone (its handset vanished).
+    now += 30_000;
+    admission.answered('a', '1', true);
+    now += 30_001;
+    expect(admission.openSessions()).toBe(1);
   });
 
   it('spreads Retry-After over twice the expected wait, at least a second', () => {

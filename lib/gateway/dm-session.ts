@@ -51,6 +51,8 @@ export interface DmAnswer {
   headers: Record<string, string>;
   /** How the message's authentication went, for the rate limits: failed, or proved just now. */
   auth?: 'failed' | 'ok';
+  /** The session goes on after this answer (it is not its last), for the admission of new ones. */
+  goesOn?: boolean;
 }
 
 /** What we tell clients: stay under this and we never need to refuse a message. */
@@ -252,7 +254,11 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
   // One transaction: the state, its large values and the handset's nonces are kept together
   // or not at all.
   await db.transaction(async (tx) => {
-    await storeValues(tx, sessionRowId, out.done ? { json: '', values: new Map() } : encoded);
+    // A finished session's values all go, whatever a concurrent message of it may have left;
+    // otherwise only what the state before referred to needs looking at (a new session's row
+    // was inserted with none).
+    if (out.done) await storeValues(tx, sessionRowId, { json: '', values: new Map() });
+    else await storeValues(tx, sessionRowId, encoded, existing?.state ?? '');
     await saveSession(tx, sessionRowId, {
       // A finished session's state is never read again, and it holds values read from the
       // handset: only the blob store (encrypted) keeps content at rest.
@@ -283,6 +289,7 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
     status: 200,
     body,
     headers,
+    goesOn: !out.done,
     ...(failed
       ? { auth: 'failed' as const }
       : received.events.some((e: SessionEvent) => e.type === 'authenticated')

@@ -4,16 +4,17 @@
  * values on their way to the store), not with the connections waiting: a thousand handsets
  * sending at once are served a few dozen at a time, at the same throughput.
  *
- * It also knows how long a task arriving now would wait for a slot (`expectedWaitMs`): the
- * tasks ahead of it times the recent time a task holds its slot, over the slots. The DM
- * endpoint's admission (dm-admission.ts) turns new sessions away when that is longer than
- * handsets should wait.
+ * It also measures what a task costs the server (`msPerTask`: the time a task held its slot
+ * over the tasks that shared the slots meanwhile, so 32 messages interleaved on one event
+ * loop count each for what it took, not for the 32x longer it held a slot), and from that
+ * how long a task arriving now would wait (`expectedWaitMs`). The DM endpoint's admission
+ * (dm-admission.ts) turns new sessions away when handsets would wait too long.
  */
 export class InFlight {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
-  /** Recent wall time a task held its slot, ms (exponentially weighted; 0 until one ends). */
-  private holdMs = 0;
+  /** Recent server time per task, ms (exponentially weighted; 0 until one ends). */
+  private perTaskMs = 0;
 
   constructor(
     readonly max: number,
@@ -27,10 +28,11 @@ export class InFlight {
     try {
       return await task();
     } finally {
-      const held = this.clock() - started;
+      // Its slot's time shared with those running beside it (themselves included).
+      const cost = (this.clock() - started) / this.running;
       // A weight of 1/16: follows a change of load within a few dozen messages, and one slow
       // message (a large value, a restore's chunk) moves it little.
-      this.holdMs = this.holdMs === 0 ? held : this.holdMs + (held - this.holdMs) / 16;
+      this.perTaskMs = this.perTaskMs === 0 ? cost : this.perTaskMs + (cost - this.perTaskMs) / 16;
       const next = this.waiting.shift();
       // The slot passes straight to the next in line; only when none waits is it given back.
       if (next) next();
@@ -42,9 +44,14 @@ export class InFlight {
     return this.waiting.length;
   }
 
+  /** Recent server time per task, ms; 0 until one has ended. */
+  get msPerTask(): number {
+    return this.perTaskMs;
+  }
+
   /** How long a task arriving now would wait for its slot, ms: 0 while one is free. */
   expectedWaitMs(): number {
     if (this.running < this.max) return 0;
-    return ((this.waiting.length + 1) * this.holdMs) / this.max;
+    return (this.waiting.length + 1) * this.perTaskMs;
   }
 }

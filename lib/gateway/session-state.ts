@@ -103,7 +103,18 @@ export async function decodeState<T>(
   return root as T;
 }
 
-/** Writes the large values (new ones only) and drops those the state left behind. */
-export async function storeValues(db: Db, sessionRowId: string, encoded: EncodedState): Promise<void> {
+/**
+ * Writes the large values (new ones only) and drops those the state left behind. The values
+ * stored are those the stored state refers to (both are written in one transaction), so
+ * when the state before (`previousJson`, if given) referred to none and the new one holds
+ * none, there is nothing to read or write: most messages, which saves a query on each.
+ */
+export async function storeValues(
+  db: Db,
+  sessionRowId: string,
+  encoded: EncodedState,
+  previousJson?: string,
+): Promise<void> {
+  if (previousJson !== undefined && encoded.values.size === 0 && !previousJson.includes(`"${REF}"`)) return;
   await syncSessionValues(db, sessionRowId, encoded.values);
 }

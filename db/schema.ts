@@ -70,8 +70,6 @@ export const devices = sqliteTable(
     deviceInfo: text('device_info'),
     /** Backup policy set on this handset alone; null = its group's, its model's, or the default policy. */
     policyId: text('policy_id'),
-    /** An operator's device group (e.g. "enterprise", "trial"); policies may be assigned to one. */
-    groupName: text('group_name'),
     /**
      * When its newest complete backup finished (ms), kept here as snapshots complete and are
      * pruned, so the device list filters and sorts a million handsets by backup age on an index.
@@ -84,7 +82,6 @@ export const devices = sqliteTable(
   (t) => [
     uniqueIndex('devices_dev_id_idx').on(t.devId),
     index('devices_subscriber_idx').on(t.subscriberId),
-    index('devices_group_idx').on(t.groupName),
     index('devices_model_idx').on(t.manufacturer, t.model, t.id),
     index('devices_firmware_key_idx').on(t.firmwareKey, t.id),
     index('devices_last_good_backup_idx').on(t.lastGoodBackupAt, t.id),

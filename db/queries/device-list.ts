@@ -75,7 +75,7 @@ export async function appliedPolicyId(db: Db, now: number): Promise<SQL> {
     else coalesce(
       (select pa.policy_id from policy_assignments pa join policies p on p.id = pa.policy_id
         where pa.kind = 'model' and pa.key = d.manufacturer || '/' || d.model),
-      (select p.id from policies p where p.is_default order by p.id limit 1))
+      (select p.id from policies p where p.is_default = 1 order by p.id limit 1))
     end)`;
 }
 

@@ -17,6 +17,7 @@ export async function fleetStatus(db: Db) {
     recentBackups: await db
       .select({
         id: snapshots.id,
+        deviceId: snapshots.deviceId,
         devId: devices.devId,
         trigger: snapshots.trigger,
         status: snapshots.status,
@@ -31,6 +32,7 @@ export async function fleetStatus(db: Db) {
       .limit(10),
     recent: await db
       .select({
+        id: devices.id,
         devId: devices.devId,
         manufacturer: devices.manufacturer,
         model: devices.model,

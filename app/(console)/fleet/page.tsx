@@ -160,7 +160,11 @@ export default async function FleetPage() {
             <tbody>
               {s.recentBackups.map((b) => (
                 <tr key={b.id}>
-                  <td className={`${tdClass} font-mono`}>{b.devId}</td>
+                  <td className={`${tdClass} font-mono`}>
+                    <Link href={`/devices/${b.deviceId}`} className="text-sky-800 hover:underline">
+                      {b.devId}
+                    </Link>
+                  </td>
                   <td className={`${tdClass} whitespace-nowrap`}>{formatTime(b.startedAt)}</td>
                   <td className={tdClass}>{b.trigger}</td>
                   <td className={tdClass}>
@@ -185,7 +189,9 @@ export default async function FleetPage() {
           <ul className="divide-y divide-slate-100">
             {s.recent.map((d) => (
               <li key={d.devId} className="flex flex-wrap justify-between gap-x-4 py-2 text-sm">
-                <span className="font-mono">{d.devId}</span>
+                <Link href={`/devices/${d.id}`} className="font-mono text-sky-800 hover:underline">
+                  {d.devId}
+                </Link>
                 <span>
                   {d.manufacturer} {d.model} · {d.firmware ?? 'firmware unknown'}
                 </span>

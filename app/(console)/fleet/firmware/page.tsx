@@ -93,7 +93,9 @@ export default async function FirmwareSearchPage({
                       <Link href={`/devices/${h.deviceId}`} className="text-sky-700 hover:underline">
                         {h.model}
                       </Link>{' '}
-                      <span className="font-mono text-xs text-slate-600">{h.devId}</span>
+                      <Link href={`/devices/${h.deviceId}`} className="font-mono text-xs text-sky-700 hover:underline">
+                        {h.devId}
+                      </Link>
                     </td>
                     <td className={tdClass}>
                       {h.subscriber ? (

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { getContext } from '@/lib/core/context';
 import { diffPageData } from '@/lib/devices/page';
 import { formatTime } from '@/lib/core/format';
@@ -33,7 +34,11 @@ export default async function DiffPage({
     <div className="space-y-6">
       <PageHeader
         title="What changed"
-        subtitle={<span className="font-mono">{device.devId}</span>}
+        subtitle={
+          <Link href={`/devices/${device.id}`} className="font-mono text-sky-800 hover:underline">
+            {device.devId}
+          </Link>
+        }
         back={{ href: `/devices/${device.id}`, label: device.devId }}
       />
       <Card title="Compare">

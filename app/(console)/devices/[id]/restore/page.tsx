@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { getContext } from '@/lib/core/context';
 import { requireViewer } from '@/lib/server/action';
 import { deviceFor, forPage } from '@/lib/server/access';
@@ -28,7 +29,14 @@ export default async function RestorePage({
     <div>
       <PageHeader
         title="Restore"
-        subtitle={`${[device.manufacturer, device.model].filter(Boolean).join(' ')} · ${device.devId}`}
+        subtitle={
+          <>
+            {[device.manufacturer, device.model].filter(Boolean).join(' ')} ·{' '}
+            <Link href={`/devices/${device.id}`} className="font-mono text-sky-800 hover:underline">
+              {device.devId}
+            </Link>
+          </>
+        }
         back={{ href: `/devices/${device.id}`, label: 'Device' }}
       />
       {start.askedForMissing ? (

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { getContext } from '@/lib/core/context';
 import { dsSnapshotPageData, DsNotFound } from '@/lib/ds/views';
@@ -47,7 +48,10 @@ export default async function DsSnapshotPage({
         title="Contacts and calendar backup"
         subtitle={
           <>
-            {formatTime(s.createdAt)} · <span className="font-mono">{device.devId}</span>
+            {formatTime(s.createdAt)} ·{' '}
+            <Link href={`/devices/${device.id}`} className="font-mono text-sky-800 hover:underline">
+              {device.devId}
+            </Link>
           </>
         }
         back={{ href: `/devices/${device.id}`, label: device.devId }}

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { getContext } from '@/lib/core/context';
 import { DS_DIFF_MAX, dsDiffPageData, diffSummary } from '@/lib/ds/views';
 import { formatTime } from '@/lib/core/format';
@@ -40,7 +41,11 @@ export default async function DsDiffPage({
     <div className="space-y-6">
       <PageHeader
         title="Contacts and calendar: what changed"
-        subtitle={<span className="font-mono">{device.devId}</span>}
+        subtitle={
+          <Link href={`/devices/${device.id}`} className="font-mono text-sky-800 hover:underline">
+            {device.devId}
+          </Link>
+        }
         back={{ href: `/devices/${device.id}`, label: device.devId }}
       />
       {d.options.length >= 2 ? (

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { notFound } from 'next/navigation';
 import { getContext } from '@/lib/core/context';
@@ -62,7 +63,11 @@ export default async function SnapshotPage({
     <div className="space-y-6">
       <PageHeader
         title={title}
-        subtitle={<span className="font-mono">{device.devId}</span>}
+        subtitle={
+          <Link href={`/devices/${device.id}`} className="font-mono text-sky-800 hover:underline">
+            {device.devId}
+          </Link>
+        }
         back={back}
         actions={
           d.browsable ? (

@@ -4,6 +4,7 @@
  * (message size, Large Object support, whether it answers ?list=, a smart card slot) live
  * here so fleets exercise the server against the variety real handsets show.
  */
+import type { ChangeProperty } from '../lib/omadm/mo/tnd-props';
 
 export interface ModelSpec {
   /** Stable id used in identities and firmware manifests, e.g. "nimbus-n1". */
@@ -29,6 +30,11 @@ export interface ModelSpec {
   smartcard: boolean;
   /** Implements the B&R MO's digests (BR/Operations/Digest): backups then move only what changed. */
   brDigest: boolean;
+  /**
+   * Node properties answered to `?prop=` (OMA DM TND): VerNo, TStamp, both or neither. A
+   * model without digests but with one of them is still backed up by what changed.
+   */
+  nodeProps: readonly ChangeProperty[];
   /** Storage for the whole tree's values, bytes. */
   capacityBytes: number;
   /** Vendor prefix of preinstalled app ids. */
@@ -55,6 +61,7 @@ export const MODELS: readonly ModelSpec[] = [
     listStructData: true,
     smartcard: true,
     brDigest: true,
+    nodeProps: ['VerNo', 'TStamp'],
     capacityBytes: 512 * 1024 * 1024,
     appPrefix: 'com.nimbus',
     operator: 'Aurora Telecom',
@@ -76,6 +83,7 @@ export const MODELS: readonly ModelSpec[] = [
     listStructData: true,
     smartcard: false,
     brDigest: true,
+    nodeProps: ['VerNo'],
     capacityBytes: 1024 * 1024 * 1024,
     appPrefix: 'com.nimbus',
     operator: 'Aurora Telecom',
@@ -99,24 +107,69 @@ export const MODELS: readonly ModelSpec[] = [
     smartcard: true,
     // An older firmware line: no digests, so every backup fetches the whole selection.
     brDigest: false,
+    // Nor node properties: like a real third-party client, only a full fetch backs it up.
+    nodeProps: [],
     capacityBytes: 256 * 1024 * 1024,
     appPrefix: 'de.korra',
     operator: 'Nordnetz',
   },
 ];
 
+/**
+ * Models without the B&R MO's digests that keep node properties instead, one of each kind.
+ * Not in the default fleet (whose mix the demo and the tests rely on): asked for by id.
+ */
+export const PROPERTY_MODELS: readonly ModelSpec[] = [
+  {
+    // VerNo only: a per-node version number.
+    ...MODELS[2]!,
+    id: 'korra-k9',
+    mod: 'K9',
+    hwV: 'K9.r1',
+    tac: '35982177',
+    listStruct: true,
+    listStructData: true,
+    maxMsgSize: 32 * 1024,
+    nodeProps: ['VerNo'],
+  },
+  {
+    // TStamp only, and no ?list=: the last modification time per node, the tree walked node by node.
+    ...MODELS[2]!,
+    id: 'korra-k5',
+    mod: 'K5',
+    hwV: 'K5.r2',
+    tac: '35982150',
+    nodeProps: ['TStamp'],
+  },
+  {
+    // Both: the server prefers VerNo (a clock on a handset can go back).
+    ...MODELS[2]!,
+    id: 'korra-k8',
+    mod: 'K8',
+    hwV: 'K8.r1',
+    tac: '35982188',
+    listStruct: true,
+    listStructData: true,
+    nodeProps: ['VerNo', 'TStamp'],
+  },
+];
+
+/** Every model a handset can be made of (the default fleet's and the property models). */
+export const ALL_MODELS: readonly ModelSpec[] = [...MODELS, ...PROPERTY_MODELS];
+
+/** The default fleet's models. */
 export const MODEL_IDS: readonly string[] = MODELS.map((m) => m.id);
 
 export function findModel(id: string): ModelSpec | undefined {
   const want = id.trim().toLowerCase();
-  return MODELS.find(
+  return ALL_MODELS.find(
     (m) => m.id === want || `${m.man} ${m.mod}`.toLowerCase() === want || m.mod.toLowerCase() === want,
   );
 }
 
 export function getModel(id: string): ModelSpec {
   const m = findModel(id);
-  if (!m) throw new RangeError(`unknown model ${JSON.stringify(id)}; known: ${MODEL_IDS.join(', ')}`);
+  if (!m) throw new RangeError(`unknown model ${JSON.stringify(id)}; known: ${ALL_MODELS.map((x) => x.id).join(', ')}`);
   return m;
 }
 

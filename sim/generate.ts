@@ -183,6 +183,7 @@ export function generateHandset(
   const tree = new DmTree({
     listStruct: model.listStruct,
     listStructData: model.listStructData,
+    props: [...model.nodeProps],
     maxLeafBytes: model.maxObjSize,
     capacityBytes: model.capacityBytes,
     maxTotLen: 512,

@@ -5,7 +5,7 @@
  */
 import type { Db } from '@/db/client';
 import { ensureModel, setProfile } from '@/db/queries/profiles';
-import { ANTIVIRUS, APPS, MODELS } from './catalog';
+import { ALL_MODELS, ANTIVIRUS, APPS } from './catalog';
 import { buildAppPackage, buildFirmwarePackage } from './packages';
 import { hash32, Rng } from './random';
 import { publishApp, publishFirmware } from '../lib/catalog/catalog';
@@ -60,7 +60,7 @@ export async function provisionFleet(
  * `rewind profile set`): where each category lives in their trees.
  */
 export async function describeVirtualModels(db: Db): Promise<void> {
-  for (const m of MODELS) {
+  for (const m of ALL_MODELS) {
     const model = await ensureModel(db, m.man, m.mod);
     for (const c of CATEGORIES) {
       const paths = c === 'firmware' ? [...CATEGORY_PATHS.firmware, PATHS.fumoRoot] : CATEGORY_PATHS[c];
@@ -86,7 +86,7 @@ export async function publishVirtualCatalog(
   };
   // A maker's own apps are its system apps: the catalog says so, and a migration to another maker skips them.
   const apps = new Map<string, { name: string; versions: readonly string[]; systemOf?: string }>();
-  for (const m of MODELS) {
+  for (const m of ALL_MODELS) {
     for (const version of m.firmware) {
       await publishFirmware(ctx, {
         manufacturer: m.man,

@@ -80,6 +80,9 @@ interface StoredNode {
   a: string;
   v?: string;
   h?: string;
+  /** VerNo and TStamp (ms) of the node, where the tree has them. */
+  n?: number;
+  s?: number;
 }
 
 const ACCESS_LETTER: Record<AccessType, string> = {
@@ -172,6 +175,8 @@ export class HandsetStore {
     return entries.map(({ path, node }) => {
       const s: StoredNode = { p: path, k: node.kind === 'leaf' ? 'l' : 'i', a: accessString(node.access) };
       if (node.type !== undefined) s.t = node.type;
+      if (node.ver !== undefined) s.n = node.ver;
+      if (node.ts !== undefined) s.s = node.ts;
       if (node.kind === 'leaf') {
         s.f = node.format;
         if (node.value.length <= INLINE_MAX) {
@@ -208,6 +213,8 @@ export class HandsetStore {
         node = { kind: 'interior', children: new Map(), access };
       }
       if (s.t !== undefined) node.type = s.t;
+      if (typeof s.n === 'number') node.ver = s.n;
+      if (typeof s.s === 'number') node.ts = s.s;
       const p = parseUri(s.p);
       if (!p.ok) throw new Error(`bad stored path ${s.p}`);
       if (p.segments.length > 0) {
@@ -269,6 +276,7 @@ export class HandsetStore {
     const root = byPath.get('.');
     if (root?.kind !== 'interior') throw new Error(`${devId}: tree.json has no root`);
     tree.root = root as InteriorNode;
+    tree.resumeClock();
     const dsFile = join(dir, 'ds.json');
     if (existsSync(dsFile)) {
       const d = JSON.parse(readFileSync(dsFile, 'utf8')) as { version: number; ds: HandsetDs };

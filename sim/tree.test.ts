@@ -197,3 +197,58 @@ describe('atomic snapshots', () => {
     expect(t.text('./Settings/Display/Theme')).toBe('dark');
   });
 });
+
+describe('node properties (TND ?prop=VerNo, ?prop=TStamp)', () => {
+  const prop = (t: DmTree, uri: string) => {
+    const r = t.get(uri);
+    return r.status === 200 ? new TextDecoder().decode(r.entries![0]!.value) : r.status;
+  };
+
+  it('VerNo changes on the node changed and every node above it, never elsewhere, and is never given twice', () => {
+    const t = new DmTree({ props: ['VerNo'] });
+    t.set('./A/B/x', '1');
+    t.set('./A/C/y', '2');
+    const before = { a: prop(t, './A?prop=VerNo'), b: prop(t, './A/B?prop=VerNo'), c: prop(t, './A/C?prop=VerNo') };
+    const y = prop(t, './A/C/y?prop=VerNo');
+    expect(t.replace('./A/B/x', { value: new TextEncoder().encode('3') })).toBe(200);
+    expect(prop(t, './A?prop=VerNo')).not.toBe(before.a);
+    expect(prop(t, './A/B?prop=VerNo')).not.toBe(before.b);
+    expect(prop(t, './A/C?prop=VerNo')).toBe(before.c);
+    expect(prop(t, './A/C/y?prop=VerNo')).toBe(y);
+    // Deleted and made again: a number the server never saw for that path.
+    const old = prop(t, './A/C/y?prop=VerNo');
+    expect(t.delete('./A/C/y')).toBe(200);
+    expect(prop(t, './A/C?prop=VerNo')).not.toBe(before.c);
+    t.set('./A/C/y', '2');
+    expect(prop(t, './A/C/y?prop=VerNo')).not.toBe(old);
+    // A property the model does not keep, or one that is not a TND property: 406.
+    expect(prop(t, './A?prop=TStamp')).toBe(406);
+    expect(prop(t, './A?prop=Nonsense')).toBe(406);
+    expect(new DmTree().get('./?prop=VerNo').status).toBe(406);
+  });
+
+  it('TStamp is the last change below a node, strictly later for each change even within a millisecond', () => {
+    const t = new DmTree({ props: ['TStamp'] });
+    t.now = () => Date.UTC(2026, 0, 1);
+    t.set('./A/x', '1');
+    const first = prop(t, './A?prop=TStamp');
+    expect(first).toMatch(/^2026-01-01T00:00:00\.00\dZ$/);
+    t.set('./A/x', '2');
+    expect(prop(t, './A?prop=TStamp')).not.toBe(first);
+    expect(prop(t, './A/x?prop=TStamp')).toBe(prop(t, './A?prop=TStamp'));
+    // A Get of a node's property answers with the property's URI as its source.
+    expect(t.get('./A?prop=TStamp').entries![0]!.path).toBe('./A?prop=TStamp');
+  });
+
+  it('a subtree grafted or copied in is new in every node; an unchanged mkdir is no change', () => {
+    const t = new DmTree({ props: ['VerNo'] });
+    t.set('./A/x', '1');
+    const a = prop(t, './A?prop=VerNo');
+    t.mkdir('./A');
+    expect(prop(t, './A?prop=VerNo')).toBe(a);
+    t.graft('./B', t.cloneAt('./A')!);
+    expect(prop(t, './B/x?prop=VerNo')).not.toBe(prop(t, './A/x?prop=VerNo'));
+    expect(t.copy('./A', './C')).toBe(200);
+    expect(prop(t, './C/x?prop=VerNo')).toBe(prop(t, './C?prop=VerNo'));
+  });
+});

@@ -14,6 +14,7 @@
  * for Atomic share value buffers and only copy the node structure.
  */
 import { utf8Decode, utf8Encode } from '../lib/omadm/util/bytes';
+import { formatTStamp, propOfQuery, type ChangeProperty } from '../lib/omadm/mo/tnd-props';
 
 export type LeafFormat = 'chr' | 'int' | 'bool' | 'b64' | 'bin' | 'xml' | 'date' | 'time' | 'float' | 'null';
 export const LEAF_FORMATS: readonly LeafFormat[] = [
@@ -44,7 +45,15 @@ export const ACCESS_EXEC: readonly AccessType[] = ['Exec'];
 /** Secrets: writable, never readable (DMAcc AAuthSecret). */
 export const ACCESS_SECRET: readonly AccessType[] = ['Replace', 'Add', 'Delete'];
 
-export interface LeafNode {
+/** What the tree keeps of a node's changes (TND properties VerNo and TStamp). */
+interface Versioned {
+  /** VerNo: the tree's change counter when the node (or, for an interior node, anything below it) last changed. */
+  ver?: number;
+  /** TStamp: when that was, ms since the epoch. */
+  ts?: number;
+}
+
+export interface LeafNode extends Versioned {
   kind: 'leaf';
   format: LeafFormat;
   type?: string;
@@ -52,7 +61,7 @@ export interface LeafNode {
   access: AccessType[];
 }
 
-export interface InteriorNode {
+export interface InteriorNode extends Versioned {
   kind: 'interior';
   /** DDF MO type (e.g. urn:oma:mo:oma-fumo:1.0), reported as Meta Type of a Get. */
   type?: string;
@@ -80,6 +89,8 @@ export interface TreeOptions {
   maxDepth?: number;
   maxTotLen?: number;
   maxSegLen?: number;
+  /** Node properties answered to `?prop=` (TND): a model may keep VerNo, TStamp, both or neither. Default none. */
+  props?: ChangeProperty[];
 }
 
 const DEFAULTS: Required<TreeOptions> = {
@@ -91,6 +102,7 @@ const DEFAULTS: Required<TreeOptions> = {
   maxDepth: 0,
   maxTotLen: 0,
   maxSegLen: 0,
+  props: [],
 };
 
 /** One node as read out of the tree: leaves with their value, interior nodes with their child list. */
@@ -180,7 +192,28 @@ function cloneNode(n: TreeNode): TreeNode {
   if (n.kind === 'leaf') return { ...n, access: [...n.access] };
   const children = new Map<string, TreeNode>();
   for (const [k, c] of n.children) children.set(k, cloneNode(c));
-  return { kind: 'interior', children, access: [...n.access], ...(n.type !== undefined ? { type: n.type } : {}) };
+  return {
+    kind: 'interior',
+    children,
+    access: [...n.access],
+    ...(n.type !== undefined ? { type: n.type } : {}),
+    ...(n.ver !== undefined ? { ver: n.ver } : {}),
+    ...(n.ts !== undefined ? { ts: n.ts } : {}),
+  };
+}
+
+/** The latest TStamp in a subtree. */
+function maxTs(n: TreeNode): number {
+  let m = n.ts ?? 0;
+  if (n.kind === 'interior') for (const c of n.children.values()) m = Math.max(m, maxTs(c));
+  return m;
+}
+
+/** The largest VerNo in a subtree (a loaded tree's change counter continues from it). */
+export function maxVer(n: TreeNode): number {
+  let m = n.ver ?? 0;
+  if (n.kind === 'interior') for (const c of n.children.values()) m = Math.max(m, maxVer(c));
+  return m;
 }
 
 function leafBytes(n: TreeNode): number {
@@ -197,10 +230,47 @@ export interface TreeSnapshot {
 export class DmTree {
   root: InteriorNode;
   readonly options: Required<TreeOptions>;
+  /**
+   * The change counter: every change takes the next number, which becomes the VerNo of the
+   * node changed and of every node above it. One counter for the tree, so a node deleted and
+   * made again never gets back a number the server saw on its predecessor.
+   */
+  private clock = 0;
+  private lastTs = 0;
+  /** The clock TStamps are read from (a test moves it). */
+  now: () => number = () => Date.now();
 
   constructor(opts: TreeOptions = {}) {
     this.options = { ...DEFAULTS, ...opts };
     this.root = { kind: 'interior', children: new Map(), access: ['Get', 'Add'] };
+  }
+
+  /** Records a change at `segments` (the node there, if any, and every node above it). */
+  private touch(segments: readonly string[]): void {
+    const ver = ++this.clock;
+    // Strictly later than any TStamp handed out before: a change in the same millisecond as a
+    // server's read still shows (a handset whose clock is that coarse would hide it).
+    const ts = Math.max(this.now(), this.lastTs + 1);
+    this.lastTs = ts;
+    let n: TreeNode | undefined = this.root;
+    for (let i = 0; n; i++) {
+      n.ver = ver;
+      n.ts = ts;
+      if (i >= segments.length || n.kind !== 'interior') break;
+      n = n.children.get(segments[i]!);
+    }
+  }
+
+  /** Records a change at a path (for code that edits a node object in place). */
+  changed(path: string): void {
+    const p = parseUri(path);
+    if (p.ok) this.touch(p.segments);
+  }
+
+  /** After a load: the counter continues above every VerNo the tree holds. */
+  resumeClock(): void {
+    this.clock = Math.max(this.clock, maxVer(this.root));
+    this.lastTs = Math.max(this.lastTs, maxTs(this.root));
   }
 
   // -------------------------------------------------------------------------------------
@@ -281,12 +351,14 @@ export class DmTree {
     const p = parseUri(path);
     if (!p.ok) throw new RangeError(`invalid path ${path}`);
     let n: InteriorNode = this.root;
+    let changed = false;
     for (const s of p.segments) {
       const c = n.children.get(s);
       if (c === undefined) {
         const created: InteriorNode = { kind: 'interior', children: new Map(), access: [...ACCESS_RW] };
         n.children.set(s, created);
         n = created;
+        changed = true;
       } else if (c.kind === 'interior') {
         n = c;
       } else {
@@ -294,7 +366,11 @@ export class DmTree {
       }
     }
     if (opts.access) n.access = [...opts.access];
-    if (opts.type !== undefined) n.type = opts.type;
+    if (opts.type !== undefined && opts.type !== n.type) {
+      n.type = opts.type;
+      changed = true;
+    }
+    if (changed) this.touch(p.segments);
     return n;
   }
 
@@ -320,6 +396,7 @@ export class DmTree {
     const type = opts.type ?? prev?.type;
     if (type !== undefined) leaf.type = type;
     parent.children.set(name, leaf);
+    this.touch(p.segments);
   }
 
   /** Removes a node and its subtree (programmatic). True if something was removed. */
@@ -328,7 +405,9 @@ export class DmTree {
     if (!p.ok || p.segments.length === 0) return false;
     const parent = this.find(p.segments.slice(0, -1));
     if (parent?.kind !== 'interior') return false;
-    return parent.children.delete(p.segments[p.segments.length - 1]!);
+    const removed = parent.children.delete(p.segments[p.segments.length - 1]!);
+    if (removed) this.touch(p.segments);
+    return removed;
   }
 
   /** Puts a whole node (e.g. from a local backup) at `path`, replacing what is there. */
@@ -337,6 +416,20 @@ export class DmTree {
     if (!p.ok || p.segments.length === 0) throw new RangeError(`invalid path ${path}`);
     const parent = this.mkdir(joinPath(p.segments.slice(0, -1)));
     parent.children.set(p.segments[p.segments.length - 1]!, cloneNode(node));
+    this.touchAll(p.segments);
+  }
+
+  /** A whole subtree put in place: every node in it is new to a server, so each takes the new number. */
+  private touchAll(segments: readonly string[]): void {
+    this.touch(segments);
+    const at = this.find(segments);
+    if (!at) return;
+    const mark = (n: TreeNode) => {
+      n.ver = at.ver;
+      n.ts = at.ts;
+      if (n.kind === 'interior') for (const c of n.children.values()) mark(c);
+    };
+    mark(at);
   }
 
   /** A deep copy of the node at `path` (values shared: they are never mutated). */
@@ -361,6 +454,8 @@ export class DmTree {
     if (!n.access.includes('Get')) return { status: S.notAllowed };
     if (p.query !== undefined) {
       const q = p.query.trim();
+      const prop = propOfQuery(q);
+      if (prop) return this.property(joinPath(p.segments), n, prop);
       const list = /^list=(Struct|StructData)$/i.exec(q);
       if (!list) return { status: S.notSupported };
       const withData = list[1]!.toLowerCase() === 'structdata';
@@ -385,6 +480,14 @@ export class DmTree {
       return { status: S.ok, entries };
     }
     return { status: S.ok, entries: [this.entryOf(joinPath(p.segments), n)] };
+  }
+
+  /** `?prop=`: the two change properties where the model keeps them (chr, as the TND has them); others 406. */
+  private property(path: string, n: TreeNode, prop: string): GetResult {
+    if (prop !== 'VerNo' && prop !== 'TStamp') return { status: S.notSupported };
+    if (!this.options.props.includes(prop)) return { status: S.notSupported };
+    const value = prop === 'VerNo' ? String(n.ver ?? 0) : formatTStamp(n.ts ?? 0);
+    return { status: S.ok, entries: [{ path: `${path}?prop=${prop}`, format: 'chr', value: utf8Encode(value) }] };
   }
 
   private entryOf(path: string, n: TreeNode): TreeEntry {
@@ -454,6 +557,7 @@ export class DmTree {
       if (input.type !== undefined && input.type !== '') leaf.type = input.type;
       n.children.set(name, leaf);
     }
+    this.touch(p.segments);
     return S.ok;
   }
 
@@ -474,6 +578,7 @@ export class DmTree {
     n.value = value.slice();
     n.format = format;
     if (input.type !== undefined && input.type !== '') n.type = input.type;
+    this.touch(p.segments);
     return S.ok;
   }
 
@@ -488,6 +593,7 @@ export class DmTree {
     if (!n.access.includes('Delete')) return S.notAllowed;
     const parent = this.find(p.segments.slice(0, -1)) as InteriorNode;
     parent.children.delete(p.segments[p.segments.length - 1]!);
+    this.touch(p.segments);
     return S.ok;
   }
 
@@ -518,6 +624,7 @@ export class DmTree {
         dst.format = src.format;
         if (src.type !== undefined) dst.type = src.type;
         else delete dst.type;
+        this.touch(t.segments);
         return S.ok;
       }
       const err =
@@ -525,6 +632,7 @@ export class DmTree {
       if (err !== undefined) return err;
       const parent = this.find(t.segments.slice(0, -1)) as InteriorNode;
       parent.children.set(t.segments[t.segments.length - 1]!, cloneNode(src));
+      this.touchAll(t.segments);
       return S.ok;
     }
     if (t.segments.length === 0) return S.notAllowed;
@@ -538,6 +646,7 @@ export class DmTree {
     const target = this.mkdirChecked(t.segments.slice(0, -1));
     if (typeof target === 'number') return target;
     target.children.set(t.segments[t.segments.length - 1]!, cloneNode(src));
+    this.touchAll(t.segments);
     return S.ok;
   }
 
@@ -578,6 +687,7 @@ export class DmTree {
   }
 
   restore(s: TreeSnapshot): void {
+    // The counter is not rolled back: numbers handed out inside the rolled-back Atomic stay used.
     this.root = cloneNode(s.root) as InteriorNode;
   }
 }

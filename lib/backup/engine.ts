@@ -33,6 +33,7 @@ import type { Category } from '../omadm/mo/backup-restore';
 import type { SessionEvent, WorkRequest } from '../omadm/session/work';
 import { base64Decode, utf8Decode } from '../omadm/util/bytes';
 import { MAX_DIGEST_PATHS } from '../omadm/mo/br-digest';
+import { propUri, splitPropUri } from '../omadm/mo/tnd-props';
 import { encodeManifest, logicalSize, type ManifestEntry } from './manifest';
 import { backupRoots, categoryOf, profileFor } from './profiles';
 import { policyFor } from './policy';
@@ -42,6 +43,12 @@ import {
   carriedEntries,
   checkClaims,
   chunksOf,
+  descentWork,
+  marksToKeep,
+  onPropEvents,
+  PreviousManifest,
+  probeUris,
+  withProps,
   digestWork,
   onDigestEvents,
   planChangeDetection,
@@ -173,16 +180,17 @@ export async function startWithDigests(
   const p = readProgress(job);
   if (!p || step.ended || !p.roots.length) return step;
   const d = await planChangeDetection(ctx.db, device, await policyFor(ctx.db, device), Date.now());
+  if (d.prop) return startWithProps(ctx, device, job, step, p, d, session.early ?? []);
   if (d.mode === 'full') return step;
   p.detect = d;
   const queued = new Set(step.work.map((w) => localId(job, w.id)));
   p.open = p.open.filter((w) => !queued.has(w));
   const early = (session.early ?? []).filter((e) => 'workId' in e && EARLY.has(localId(job, e.workId)));
-  if (early.some((e) => e.type === 'status') && p.roots.length <= MAX_DIGEST_PATHS) {
+  if (early.some((e) => e.type === 'status' && localId(job, e.workId) === 'x0') && p.roots.length <= MAX_DIGEST_PATHS) {
     // The request that went with the inventory, as earlyDigests built it (the same roots now;
     // a root the answer lacks is fetched in full, one it has that is not asked is ignored).
     d.requests['0'] = { id: earlyRequestId(session.id), paths: p.roots.map((r) => r.path), children: [], deep: [] };
-    p.open.push(...EARLY);
+    p.open.push('x0', 'd0');
     await save(ctx.db, job, p);
     return onBackupEvents(ctx, device, job, early);
   }
@@ -191,8 +199,53 @@ export async function startWithDigests(
   return { work };
 }
 
-/** The local ids of the digest request sent with the inventory: sequence 0, which nothing else uses. */
-const EARLY = new Set(['x0', 'd0']);
+/**
+ * A model with node properties (VerNo or TStamp) instead of digests: the roots' properties
+ * are read first. Trusted (a previous snapshot kept them), they replace the structure Gets;
+ * otherwise (a full fetch, a verification walk) they go just before them, so the values kept
+ * were read before the content they vouch for.
+ */
+async function startWithProps(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow,
+  step: JobStep,
+  p: BackupProgress,
+  d: DetectProgress,
+  early: readonly SessionEvent[],
+): Promise<JobStep> {
+  p.detect = d;
+  const trusted = d.mode === 'verno' || d.mode === 'tstamp';
+  const answered = early.filter((e) => 'workId' in e && localId(job, e.workId) === 'p0');
+  if (trusted && answered.some((e) => e.type === 'result')) {
+    // The roots' properties came with the inventory (earlyDigests sent them).
+    const queued = new Set(step.work.map((w) => localId(job, w.id)));
+    p.open = [...p.open.filter((w) => !queued.has(w)), 'p0'];
+    await save(ctx.db, job, p);
+    return onBackupEvents(ctx, device, job, answered);
+  }
+  const roots = p.roots.map((r) => r.path);
+  // Not trusted: the last snapshot's interior nodes too, before the structure that lists them.
+  const prev = !trusted && d.prev ? await PreviousManifest.load(ctx, d.prev.rootHash) : undefined;
+  const asked = prev ? prev.interior(roots) : roots;
+  const props = getWork(
+    job,
+    p,
+    'p',
+    asked.map((r) => propUri(r, d.prop!)),
+  );
+  if (!trusted) {
+    await save(ctx.db, job, p);
+    return { work: [props, ...step.work] };
+  }
+  const queued = new Set(step.work.map((w) => localId(job, w.id)));
+  p.open = p.open.filter((w) => !queued.has(w));
+  await save(ctx.db, job, p);
+  return { work: [props] };
+}
+
+/** The local ids of the work sent with the inventory: sequence 0, which nothing else uses. */
+const EARLY = new Set(['x0', 'd0', 'p0']);
 
 function earlyRequestId(sessionId: string): string {
   return `${sessionId}.0`;
@@ -213,6 +266,8 @@ export async function earlyDigests(
   const roots = backupRoots(await profileFor(ctx.db, device.manufacturer, device.model), job.payload.categories);
   if (!roots.length || roots.length > MAX_DIGEST_PATHS) return [];
   const d = await planChangeDetection(ctx.db, device, await policyFor(ctx.db, device), Date.now());
+  if (d.prop && (d.mode === 'verno' || d.mode === 'tstamp'))
+    return [{ id: workId(job, 'p0'), kind: 'get', paths: roots.map((r) => propUri(r.path, d.prop!)) }];
   if (d.mode === 'full' || d.learned !== 'digest') return [];
   return digestWork(
     d,
@@ -247,7 +302,7 @@ function digestRequest(
   );
 }
 
-function getWork(job: JobRow, p: BackupProgress, kind: 's' | 'w' | 'l', paths: string[]): WorkRequest {
+function getWork(job: JobRow, p: BackupProgress, kind: 's' | 'w' | 'l' | 'p', paths: string[]): WorkRequest {
   const local = `${kind}${++p.seq}`;
   p.open.push(local);
   return { id: workId(job, local), kind: 'get', paths };
@@ -278,15 +333,25 @@ export async function onBackupEvents(
   const nodes: StagedEntry[] = [];
   const values: { bytes: Uint8Array; entry: StagedEntry }[] = [];
   const digests: { local: string; e: SessionEvent }[] = [];
+  /** Node property works' events ('p' roots, 'c' descents) and property answers in walks and leaf Gets. */
+  const props: { local: string; e: SessionEvent }[] = [];
+  const propAnswers: Extract<SessionEvent, { type: 'result' }>[] = [];
   for (const e of events) {
+    const local = 'workId' in e ? localId(job, e.workId) : '';
+    if (p.detect && (local.startsWith('p') || local.startsWith('c')) && (e.type === 'result' || e.type === 'work-done'))
+      props.push({ local, e });
     if (e.type === 'work-done') {
-      p.open = p.open.filter((w) => w !== localId(job, e.workId));
+      p.open = p.open.filter((w) => w !== local);
       continue;
     }
     if ((e.type === 'result' || e.type === 'status') && p.detect) {
-      const local = localId(job, e.workId);
       if (local.startsWith('x') || local.startsWith('d')) {
         digests.push({ local, e });
+        continue;
+      }
+      if (local.startsWith('p') || local.startsWith('c')) continue;
+      if (e.type === 'result' && splitPropUri(e.requested)) {
+        propAnswers.push(e);
         continue;
       }
     }
@@ -365,6 +430,27 @@ export async function onBackupEvents(
     const [children, deep] = [chunksOf(d.children), chunksOf(d.deep)];
     for (let i = 0; i < Math.max(children.length, deep.length); i++)
       work.push(...digestRequest(job, p, p.detect, [], children[i] ?? [], deep[i] ?? []));
+    // No digests: the node properties of the same roots, asked before their structure.
+    if (d.probe.length) work.push(getWork(job, p, 'p', probeUris(d.probe)));
+    if (p.nodes > MAX_NODES) p.errors.push(`more than ${MAX_NODES} nodes`);
+  }
+  if ((props.length || propAnswers.length) && p.detect) {
+    const d = await onPropEvents(ctx, p.detect, p.snapshotId, p.roots, props, propAnswers);
+    nodes.push(...d.stage);
+    if (d.carried.length) (p.detect.carried ??= []).push(...d.carried);
+    p.nodes += d.stage.length;
+    walk.push(...d.walk);
+    structure.push(...d.structure);
+    p.missing.push(...d.missing);
+    p.unreadable.push(...d.unreadable);
+    if (d.descend.length) {
+      const prev = p.detect.prev ? await PreviousManifest.load(ctx, p.detect.prev.rootHash) : undefined;
+      for (const path of d.descend) {
+        const local = `c${++p.seq}`;
+        p.open.push(local);
+        work.push({ id: workId(job, local), kind: 'get', paths: descentWork(p.detect, prev, local, path) });
+      }
+    }
     if (p.nodes > MAX_NODES) p.errors.push(`more than ${MAX_NODES} nodes`);
   }
   // In hash order: handsets backing up the same values at once (in any process) then take
@@ -415,10 +501,11 @@ export async function onBackupEvents(
         structure.map((path) => `${path}?list=Struct`),
       ),
     );
+  // With node properties, each node's goes right before it (incremental.ts withProps).
   for (let i = 0; i < walk.length; i += LEAVES_PER_BATCH)
-    work.push(getWork(job, p, 'w', walk.slice(i, i + LEAVES_PER_BATCH)));
+    work.push(getWork(job, p, 'w', withProps(p.detect, walk.slice(i, i + LEAVES_PER_BATCH))));
   for (let i = 0; i < leaves.length; i += LEAVES_PER_BATCH)
-    work.push(getWork(job, p, 'l', leaves.slice(i, i + LEAVES_PER_BATCH)));
+    work.push(getWork(job, p, 'l', withProps(p.detect, leaves.slice(i, i + LEAVES_PER_BATCH))));
   // A structure answer names hundreds of interior nodes: one transaction for them and the
   // walk's position, not a commit each. (Interior nodes have no content, so garbage
   // collection has nothing to race with here; values were staged before they were stored, above.)
@@ -494,8 +581,15 @@ async function finish(
   // A verification walk: the digests the handset claimed, against what the full walk found.
   const wrong = p.detect?.claimed ? checkClaims(p.detect.claimed, entries) : [];
   const digestDefect = wrong.length ? await recordDefect(ctx.db, device, p.detect!, p.snapshotId, wrong) : undefined;
-  const { hash, created } = await ctx.blobs.put(manifest, keyOwner(device));
-  if ((await recordBlob(ctx.db, hash, manifest.length)) && created) p.newBytes += manifest.length;
+  const changeMarks = p.detect ? await marksToKeep(ctx.db, p.detect) : null;
+  const noteManifest = async (db: Db, s: Stored) => {
+    if ((await recordBlob(db, s.hash, manifest.length)) && s.created) p.newBytes += manifest.length;
+  };
+  const hash = sha256Hex(manifest);
+  // Packs: the manifest is indexed and recorded in one commit.
+  if (ctx.blobs.putAndCommit)
+    await ctx.blobs.putAndCommit([manifest], keyOwner(device), (tx, [s]) => noteManifest(tx, s!));
+  else await noteManifest(ctx.db, await ctx.blobs.put(manifest, keyOwner(device)));
   const result = {
     snapshotId: p.snapshotId,
     rootHash: hash,
@@ -536,6 +630,7 @@ async function finish(
       changeDetection,
       sessionRef: job.sessionRef,
       digestDefect: digestDefect ?? null,
+      changeMarks,
     });
     await clearStaging(tx, p.snapshotId);
     // The session's figures so far (its last answers are counted again when it ends).

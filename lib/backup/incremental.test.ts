@@ -22,8 +22,13 @@ import { manifestDigest } from './incremental';
 let srv: TestFleet;
 
 beforeAll(async () => {
-  srv = await startTestFleet({ devices: 9, seed: 7 });
-  for (const m of ['nimbus-n1', 'nimbus-n2', 'korra-k7']) expect(handset(m), m).toBeDefined();
+  // The default fleet's models (digests; none) and those with node properties (VerNo; TStamp).
+  srv = await startTestFleet({
+    devices: 10,
+    seed: 7,
+    models: ['nimbus-n1', 'nimbus-n2', 'korra-k7', 'korra-k9', 'korra-k5'],
+  });
+  for (const m of ['nimbus-n1', 'nimbus-n2', 'korra-k7', 'korra-k9', 'korra-k5']) expect(handset(m), m).toBeDefined();
 });
 
 afterAll(async () => {
@@ -176,75 +181,140 @@ describe('backups that move only what changed', () => {
   });
 });
 
-describe('property: after random edits, an incremental backup equals a full one', () => {
-  it('adds, deletes, replaces, binary values, Large Objects, renamed interior nodes', async () => {
-    const h = handset('nimbus-n1');
-    const d = await device(h);
-    const roots = backupRoots(await profileFor(srv.ctx.db, d.manufacturer, d.model), CATEGORIES)
-      .map((r) => r.path)
-      .filter((p) => h.tree.node(p)?.kind === 'interior');
+describe('node properties: models without digests that keep VerNo or TStamp', () => {
+  it('are learned per model, and back up only what changed: the manifest equals a full walk', async () => {
     await setVerify(0);
-    await backup(h);
-    const edit = fc.record({
-      kind: fc.constantFrom('add', 'delete', 'replace', 'binary', 'large', 'rename', 'mkdir', 'type'),
-      pick: fc.nat(),
-      name: fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/),
-      bytes: fc.uint8Array({ minLength: 0, maxLength: 64 }),
-    });
-    await fc.assert(
-      fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 6 }), async (edits) => {
-        for (const e of edits) {
-          const nodes = roots.flatMap((r) => h.tree.walk(r)).filter((n) => !roots.includes(n.path));
-          const interiors = [...roots, ...nodes.filter((n) => n.node.kind === 'interior').map((n) => n.path)];
-          const leaves = nodes.filter((n) => n.node.kind === 'leaf').map((n) => n.path);
-          const anyNode = nodes[e.pick % Math.max(1, nodes.length)]?.path;
-          const dir = interiors[e.pick % interiors.length]!;
-          const leaf = leaves[e.pick % Math.max(1, leaves.length)];
-          switch (e.kind) {
-            case 'add':
-              if (!h.tree.node(`${dir}/${e.name}`)) h.tree.set(`${dir}/${e.name}`, `v${e.pick}`);
-              break;
-            case 'mkdir':
-              if (!h.tree.node(`${dir}/${e.name}`)) h.tree.mkdir(`${dir}/${e.name}`);
-              break;
-            case 'delete':
-              if (anyNode) h.tree.remove(anyNode);
-              break;
-            case 'replace':
-              if (leaf) h.tree.set(leaf, `r${e.pick}`, { format: 'chr' });
-              break;
-            case 'binary':
-              if (leaf) h.tree.set(leaf, e.bytes, { format: 'bin' });
-              break;
-            case 'large':
-              // Past the model's 64 KB message: a Large Object both ways.
-              if (leaf) h.tree.set(leaf, new Uint8Array(80 * 1024).fill(e.pick & 255), { format: 'bin' });
-              break;
-            case 'type':
-              if (leaf) h.tree.set(leaf, h.tree.read(leaf)!, { type: `text/x-${e.name}` });
-              break;
-            case 'rename': {
-              const sub = interiors.filter((p) => !roots.includes(p))[e.pick % Math.max(1, interiors.length - 1)];
-              if (!sub) break;
-              const to = `${sub.slice(0, sub.lastIndexOf('/'))}/${e.name}`;
-              if (h.tree.node(to)) break;
-              h.tree.graft(to, h.tree.cloneAt(sub)!);
-              h.tree.remove(sub);
-              break;
-            }
+    for (const [model, how] of [
+      ['korra-k9', 'verno'],
+      ['korra-k5', 'tstamp'],
+    ] as const) {
+      const h = handset(model);
+      const first = await backup(h);
+      const learning = await backup(h); // no digests (404): both properties asked of the roots, one answers
+      expect(learning.changeDetection).toBe('full');
+      expect((await findModel(srv.ctx.db, h.identity.man, h.identity.mod))?.changeDetection).toBe(how);
+      const unchanged = await backup(h);
+      expect(unchanged.changeDetection).toBe(how);
+      expect(unchanged.rootHash).toBe(first.rootHash);
+      // The roots' properties go with the inventory: two round trips.
+      expect(unchanged.sessionMessages).toBeLessThanOrEqual(2);
+      const leaf = (await manifestOf(unchanged)).find((e) => e.hash && e.path.startsWith('./Settings/'))!;
+      const value = new Uint8Array(5 * 1024).map((_, i) => (i * 7 + 3) & 255);
+      h.tree.set(leaf.path, value, { format: 'bin' });
+      const changed = await backup(h);
+      expect(changed.changeDetection).toBe(how);
+      // Only the changed value's path is opened: far less than the handset's content.
+      expect(changed.sessionBytes).toBeLessThan(Math.ceil((value.length * 4) / 3) + 32 * 1024);
+      await setVerify(1);
+      const full = await backup(h);
+      await setVerify(0);
+      expect(full.changeDetection).toBe('verify');
+      expect(full.digestDefect).toBeNull();
+      expect(full.rootHash).toBe(changed.rootHash);
+    }
+  });
+
+  it('a verification walk catches a value changed under an unchanged VerNo: a defect on the snapshot and the model', async () => {
+    const h = handset('korra-k9');
+    await setVerify(0);
+    const before = await backup(h);
+    expect(before.changeDetection).toBe('verno');
+    const leaf = (await manifestOf(before)).find((e) => e.hash && e.path.startsWith('./Settings/'))!;
+    // The defect: firmware that writes a value without counting the change.
+    const node = h.tree.node(leaf.path);
+    if (node?.kind !== 'leaf') throw new Error('not a leaf');
+    node.value = new TextEncoder().encode(`silently ${Date.now()}`);
+    const missed = await backup(h);
+    expect((await manifestOf(missed)).find((e) => e.path === leaf.path)!.hash).toBe(leaf.hash);
+    await setVerify(1);
+    const verified = await backup(h);
+    await setVerify(0);
+    expect(verified.changeDetection).toBe('verify');
+    expect(verified.digestDefect).toMatch(/VerNo said/);
+    expect((await manifestOf(verified)).find((e) => e.path === leaf.path)!.hash).not.toBe(leaf.hash);
+    expect((await findModel(srv.ctx.db, h.identity.man, h.identity.mod))?.lastDigestDefect).toMatch(/VerNo said/);
+  });
+});
+
+describe('property: after random edits, an incremental backup equals a full one', () => {
+  for (const [model, how] of [
+    ['nimbus-n1', 'digest'],
+    ['korra-k9', 'verno'],
+    ['korra-k5', 'tstamp'],
+  ] as const)
+    it(`adds, deletes, replaces, binary values, Large Objects, renamed interior nodes (${how})`, async () => {
+      await randomEdits(model, how);
+    }, 300_000);
+});
+
+async function randomEdits(model: string, how: 'digest' | 'verno' | 'tstamp'): Promise<void> {
+  const h = handset(model);
+  const d = await device(h);
+  const roots = backupRoots(await profileFor(srv.ctx.db, d.manufacturer, d.model), CATEGORIES)
+    .map((r) => r.path)
+    .filter((p) => h.tree.node(p)?.kind === 'interior');
+  await setVerify(0);
+  await backup(h);
+  await backup(h); // the model's change detection is learned by now
+  const edit = fc.record({
+    kind: fc.constantFrom('add', 'delete', 'replace', 'binary', 'large', 'rename', 'mkdir', 'type'),
+    pick: fc.nat(),
+    name: fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/),
+    bytes: fc.uint8Array({ minLength: 0, maxLength: 64 }),
+  });
+  await fc.assert(
+    fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 6 }), async (edits) => {
+      for (const e of edits) {
+        const nodes = roots.flatMap((r) => h.tree.walk(r)).filter((n) => !roots.includes(n.path));
+        const interiors = [...roots, ...nodes.filter((n) => n.node.kind === 'interior').map((n) => n.path)];
+        const leaves = nodes.filter((n) => n.node.kind === 'leaf').map((n) => n.path);
+        const anyNode = nodes[e.pick % Math.max(1, nodes.length)]?.path;
+        const dir = interiors[e.pick % interiors.length]!;
+        const leaf = leaves[e.pick % Math.max(1, leaves.length)];
+        switch (e.kind) {
+          case 'add':
+            if (!h.tree.node(`${dir}/${e.name}`)) h.tree.set(`${dir}/${e.name}`, `v${e.pick}`);
+            break;
+          case 'mkdir':
+            if (!h.tree.node(`${dir}/${e.name}`)) h.tree.mkdir(`${dir}/${e.name}`);
+            break;
+          case 'delete':
+            if (anyNode) h.tree.remove(anyNode);
+            break;
+          case 'replace':
+            if (leaf) h.tree.set(leaf, `r${e.pick}`, { format: 'chr' });
+            break;
+          case 'binary':
+            if (leaf) h.tree.set(leaf, e.bytes, { format: 'bin' });
+            break;
+          case 'large':
+            // Past the model's message size: a Large Object both ways.
+            if (leaf) h.tree.set(leaf, new Uint8Array(80 * 1024).fill(e.pick & 255), { format: 'bin' });
+            break;
+          case 'type':
+            if (leaf) h.tree.set(leaf, h.tree.read(leaf)!, { type: `text/x-${e.name}` });
+            break;
+          case 'rename': {
+            const sub = interiors.filter((p) => !roots.includes(p))[e.pick % Math.max(1, interiors.length - 1)];
+            if (!sub) break;
+            const to = `${sub.slice(0, sub.lastIndexOf('/'))}/${e.name}`;
+            if (h.tree.node(to)) break;
+            h.tree.graft(to, h.tree.cloneAt(sub)!);
+            h.tree.remove(sub);
+            break;
           }
         }
-        await setVerify(0);
-        const inc = await backup(h);
-        await setVerify(1);
-        const full = await backup(h);
-        expect(inc.changeDetection).toBe('digest');
-        expect(full.changeDetection).toBe('verify');
-        expect(full.digestDefect).toBeNull();
-        expect(inc.rootHash).toBe(full.rootHash);
-        expect(await srv.ctx.blobs.get(inc.rootHash!)).toEqual(await srv.ctx.blobs.get(full.rootHash!));
-      }),
-      { numRuns: 15 },
-    );
-  }, 300_000);
-});
+      }
+      await setVerify(0);
+      const inc = await backup(h);
+      await setVerify(1);
+      const full = await backup(h);
+      expect(inc.changeDetection).toBe(how);
+      expect(full.changeDetection).toBe('verify');
+      expect(full.digestDefect).toBeNull();
+      expect(inc.rootHash).toBe(full.rootHash);
+      expect(await srv.ctx.blobs.get(inc.rootHash!)).toEqual(await srv.ctx.blobs.get(full.rootHash!));
+    }),
+    { numRuns: how === 'digest' ? 15 : 10 },
+  );
+}

@@ -31,14 +31,18 @@ import {
   type DigestResult,
 } from '../omadm/mo/br-digest';
 import type { SessionEvent, WorkRequest } from '../omadm/session/work';
-import { base64Decode } from '../omadm/util/bytes';
+import { base64Decode, utf8Decode } from '../omadm/util/bytes';
+import { parseChangeProperty, propUri, splitPropUri, type ChangeProperty } from '../omadm/mo/tnd-props';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import { decodeManifest, type ManifestEntry } from './manifest';
 import { categoryOf } from './profiles';
 import type { Category } from '../omadm/mo/backup-restore';
 import type { PolicyRow } from '@/db/queries/policies';
 
-export type ChangeDetection = 'full' | 'digest' | 'verify';
+export type ChangeDetection = 'full' | 'digest' | 'verno' | 'tstamp' | 'verify';
+
+/** Backups that trusted the handset's word (digests or node properties) rather than looking at everything. */
+const TRUSTED: ReadonlySet<string | null> = new Set(['digest', 'verno', 'tstamp']);
 
 /** A model found without digests is asked again after this long (a firmware update may add them). */
 const RECHECK_NONE_MS = 30 * 24 * 3600_000;
@@ -65,7 +69,28 @@ export interface DetectProgress {
    */
   carried?: string[];
   /** What this backup already wrote on the model's row, so it is written once. */
-  learned?: 'digest' | 'none';
+  learned?: 'digest' | 'verno' | 'tstamp' | 'none';
+  /**
+   * The node property this backup reads (OMA DM TND `?prop=`), where the model has no digests
+   * but keeps VerNo (preferred) or TStamp: read before the content it vouches for, kept with
+   * the snapshot, compared by the next backup.
+   */
+  prop?: ChangeProperty;
+  /** The model's properties are not known yet: both are asked of the roots, and what answers is learned. */
+  probe?: boolean;
+  /** Property values read in this backup, by path. */
+  marks?: Record<string, string>;
+  /** Answers of property works not complete yet (a handset may split them over messages), by work. */
+  pending?: Record<string, PendingProps>;
+}
+
+/** What a property work's answers were so far: by requested URI, the value (null: none usable). */
+interface PendingProps {
+  /** A descent's interior node. */
+  path?: string;
+  props: Record<string, string | null>;
+  /** A descent's plain Get of the interior node: its child names, or the status it had. */
+  node?: { status: number; format?: string; type?: string; names?: string[] };
 }
 
 /** How this backup will find what changed, and against which snapshot. */
@@ -77,11 +102,14 @@ export async function planChangeDetection(
 ): Promise<DetectProgress> {
   const model =
     device.manufacturer && device.model ? await findModel(db, device.manufacturer, device.model) : undefined;
-  const base: Pick<DetectProgress, 'requests' | 'modelId' | 'learned'> = {
+  const known = model?.changeDetection;
+  const prop = known === 'verno' ? 'VerNo' : known === 'tstamp' ? 'TStamp' : undefined;
+  const base: Pick<DetectProgress, 'requests' | 'modelId' | 'learned' | 'prop'> = {
     requests: {},
     ...(model ? { modelId: model.id } : {}),
     // Already on the model's row: not written again by every backup ('none' is, to date it anew).
-    ...(model?.changeDetection === 'digest' ? { learned: 'digest' as const } : {}),
+    ...(known && known !== 'none' ? { learned: known } : {}),
+    ...(prop ? { prop } : {}),
   };
   if (knownWithout(model, now)) return { mode: 'full', ...base };
   // The newest complete snapshot taken over the air (a local backup's manifest is the handset's, not ours).
@@ -91,15 +119,28 @@ export async function planChangeDetection(
   const prev = recent[0];
   if (!prev?.rootHash) return { mode: 'full', ...base };
   const p = { ...base, prev: { snapshotId: prev.id, rootHash: prev.rootHash } };
-  // A verification walk: after N backups that trusted digests, or when the last full look is too old.
-  const lastFull = recent.findIndex((s) => s.changeDetection !== 'digest');
+  // Node properties compare with the values the last snapshot kept; without them, a full fetch that keeps some.
+  if (prop && !readMarks(prev.changeMarks, prop)) return { mode: 'full', ...p };
+  // A verification walk: after N backups that trusted the handset, or when the last full look is too old.
+  const lastFull = recent.findIndex((s) => !TRUSTED.has(s.changeDetection));
   // None among the last 50: the last full look is older than anything counted, so it is due.
   const sinceFull = lastFull < 0 ? Number.POSITIVE_INFINITY : lastFull;
   const byCount = policy.verifyEveryBackups > 0 && sinceFull >= policy.verifyEveryBackups - 1;
   const fullAt = lastFull < 0 ? undefined : (recent[lastFull]!.completedAt ?? recent[lastFull]!.startedAt);
   const byAge =
     policy.verifyEveryDays > 0 && (fullAt === undefined || now - fullAt >= policy.verifyEveryDays * 86400_000);
-  return { ...p, mode: byCount || byAge ? 'verify' : 'digest' };
+  return { ...p, mode: byCount || byAge ? 'verify' : prop ? (prop === 'VerNo' ? 'verno' : 'tstamp') : 'digest' };
+}
+
+/** The property values a snapshot kept, if they are of `prop` (undefined: none, or another property's). */
+export function readMarks(json: string | null | undefined, prop: ChangeProperty): Record<string, string> | undefined {
+  if (!json) return undefined;
+  try {
+    const v = JSON.parse(json) as { prop?: unknown; marks?: unknown };
+    return v.prop === prop && v.marks && typeof v.marks === 'object' ? (v.marks as Record<string, string>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when the model is known to have no digests and that was learned recently. */
@@ -176,6 +217,25 @@ export class PreviousManifest {
     return out;
   }
 
+  /**
+   * The interior nodes of these subtrees (roots first). A full fetch asks their properties
+   * before their structure: the values kept then vouch for listings read after them, and the
+   * next backup's descent opens only the nodes that changed.
+   */
+  interior(roots: readonly string[]): string[] {
+    const out = new Set(roots);
+    for (const r of roots) for (const e of this.subtree(r)) if (e.format === 'node') out.add(e.path);
+    return [...out];
+  }
+
+  /** The direct children of `path` (their paths). */
+  children(path: string): string[] {
+    const depth = path.split('/').length + 1;
+    return this.subtree(path)
+      .filter((e) => e.path !== path && e.path.split('/').length === depth)
+      .map((e) => e.path);
+  }
+
   /** The digest a handset would report for this path, had it not changed since. */
   digest(path: string): string | undefined {
     const self = this.byPath.get(path);
@@ -242,6 +302,8 @@ export interface DigestOutcome {
   deep: string[];
   missing: string[];
   unreadable: string[];
+  /** Roots whose node properties are asked next (digests proved absent: perhaps the model keeps VerNo or TStamp). */
+  probe: string[];
 }
 
 /**
@@ -264,6 +326,7 @@ export async function onDigestEvents(
     deep: [],
     missing: [],
     unreadable: [],
+    probe: [],
   };
   const results: Array<{ seq: string; value: Uint8Array | undefined; status: number }> = [];
   for (const { local, e } of events) {
@@ -297,7 +360,12 @@ export async function onDigestEvents(
           ? 'the digest result answered another request'
           : 'the last snapshot could not be read';
       d.mode = 'full';
-      if (req.exec !== undefined && NO_DIGESTS.has(req.exec)) await learn(ctx.db, d, 'none', now);
+      if (req.exec !== undefined && NO_DIGESTS.has(req.exec)) {
+        // No digests: the node properties are asked of the same roots before their structure,
+        // and what answers is learned (onPropEvents); neither answering, the model has none.
+        d.probe = true;
+        out.probe.push(...(prev ? prev.interior(req.paths) : req.paths));
+      }
       out.structure.push(...req.paths, ...req.children, ...req.deep);
       continue;
     }
@@ -324,7 +392,12 @@ export async function onDigestEvents(
   return out;
 }
 
-async function learn(db: Db, d: DetectProgress, how: 'digest' | 'none', now: number): Promise<void> {
+async function learn(
+  db: Db,
+  d: DetectProgress,
+  how: NonNullable<DetectProgress['learned']>,
+  now: number,
+): Promise<void> {
   if (!d.modelId || d.learned === how) return;
   await setModelChangeDetection(db, d.modelId, how, now);
   d.learned = how;
@@ -411,6 +484,238 @@ function compare(
   out.structure.push(...listed, ...deep);
 }
 
+/** The Gets of a probe: both properties of each root, before anything else of theirs is read. */
+export function probeUris(paths: readonly string[]): string[] {
+  return paths.flatMap((p) => [propUri(p, 'VerNo'), propUri(p, 'TStamp')]);
+}
+
+/**
+ * Paths as a Get work of a backup with node properties: each node's property right before
+ * the node itself, so the value kept for it never vouches for content read before it.
+ */
+export function withProps(d: DetectProgress | undefined, paths: readonly string[]): string[] {
+  const prop = d?.prop;
+  return prop ? paths.flatMap((p) => [propUri(p, prop), p]) : [...paths];
+}
+
+/** A descent into a changed interior node: the node itself (its child names), then each child's property as the last snapshot knew them. */
+export function descentWork(
+  d: DetectProgress,
+  prev: PreviousManifest | undefined,
+  local: string,
+  path: string,
+): string[] {
+  (d.pending ??= {})[local] = { path, props: {} };
+  const prop = d.prop!;
+  return [path, ...(prev?.children(path) ?? []).map((c) => propUri(c, prop))];
+}
+
+/** What the answers to property works ask of the engine next. */
+export interface PropOutcome {
+  /** Interior nodes a descent read (their entries). */
+  stage: StagedEntry[];
+  /** Subtrees whose property is unchanged: carried from the last snapshot. */
+  carried: string[];
+  /** Nodes to read afresh, node by node (changed leaves, new nodes). */
+  walk: string[];
+  /** Roots to fetch in full. */
+  structure: string[];
+  /** Interior nodes whose property changed: opened one level. */
+  descend: string[];
+  missing: string[];
+  unreadable: string[];
+}
+
+/** Statuses of a node the server may not read (left out, as ?list=Struct leaves it out). */
+const NOT_READABLE = new Set([401, 403, 405, 425]);
+
+/**
+ * The answers to the property works of one message: 'p' works (the roots' properties, or a
+ * probe of both) and 'c' works (descents). A work is settled when it is done, so answers a
+ * handset split over messages are read together. `others`: property answers that rode in the
+ * engine's own walks and leaf Gets (values kept; checked in a verification walk).
+ */
+export async function onPropEvents(
+  ctx: AppContext,
+  d: DetectProgress,
+  snapshotId: string,
+  roots: ReadonlyArray<{ path: string; category: Category }>,
+  events: ReadonlyArray<{ local: string; e: SessionEvent }>,
+  others: ReadonlyArray<Extract<SessionEvent, { type: 'result' }>>,
+): Promise<PropOutcome> {
+  const out: PropOutcome = {
+    stage: [],
+    carried: [],
+    walk: [],
+    structure: [],
+    descend: [],
+    missing: [],
+    unreadable: [],
+  };
+  const finished: string[] = [];
+  for (const { local, e } of events) {
+    const pend = ((d.pending ??= {})[local] ??= { props: {} });
+    if (e.type === 'work-done') finished.push(local);
+    if (e.type !== 'result') continue;
+    const asked = splitPropUri(e.requested);
+    if (asked) {
+      const changeProp = asked.prop === 'VerNo' || asked.prop === 'TStamp' ? asked.prop : undefined;
+      pend.props[e.requested] = e.status === 200 && changeProp ? propValue(changeProp, e.value) : null;
+    } else {
+      pend.node = {
+        status: e.status,
+        ...(e.format !== undefined ? { format: e.format } : {}),
+        ...(e.mimeType !== undefined ? { type: e.mimeType } : {}),
+        ...(e.status === 200 && e.value !== undefined ? { names: childNames(e.value) } : {}),
+      };
+    }
+  }
+  const verify = d.mode === 'verify';
+  const needPrev = finished.length > 0 || (verify && others.length > 0);
+  const prev = needPrev && d.prev ? await PreviousManifest.load(ctx, d.prev.rootHash) : undefined;
+  const prevMarks = needPrev && d.prev && d.prop ? await previousMarks(ctx.db, d) : undefined;
+  const marks = (d.marks ??= {});
+  /** Keeps a value read; in a verification walk, an unchanged one is a claim checked against the walk. */
+  const keep = (path: string, v: string | null) => {
+    if (v === null) return;
+    marks[path] = v;
+    if (verify && prevMarks?.[path] === v) {
+      const was = prev?.digest(path);
+      if (was) (d.claimed ??= {})[path] = was;
+    }
+  };
+  for (const e of others) {
+    const asked = splitPropUri(e.requested);
+    if (asked && d.prop && asked.prop === d.prop && categoryOf(roots, asked.path))
+      keep(asked.path, e.status === 200 ? propValue(d.prop, e.value) : null);
+  }
+  for (const local of finished) {
+    const pend = d.pending![local]!;
+    delete d.pending![local];
+    if (local.startsWith('p')) await settleRoots(ctx.db, d, pend, roots, prev, prevMarks, keep, out);
+    else if (pend.path) settleDescent(d, pend, pend.path, snapshotId, roots, prev, prevMarks, keep, out);
+  }
+  return out;
+}
+
+/** The roots' properties: learned (a probe), kept, and compared where the backup trusts them. */
+async function settleRoots(
+  db: Db,
+  d: DetectProgress,
+  pend: PendingProps,
+  roots: ReadonlyArray<{ path: string }>,
+  prev: PreviousManifest | undefined,
+  prevMarks: Record<string, string> | undefined,
+  keep: (path: string, v: string | null) => void,
+  out: PropOutcome,
+): Promise<void> {
+  if (d.probe) {
+    d.probe = false;
+    const answered = (prop: ChangeProperty) =>
+      Object.entries(pend.props).filter(([uri, v]) => v !== null && splitPropUri(uri)?.prop === prop);
+    const prop = answered('VerNo').length ? 'VerNo' : answered('TStamp').length ? 'TStamp' : undefined;
+    await learn(db, d, prop === 'VerNo' ? 'verno' : prop === 'TStamp' ? 'tstamp' : 'none', Date.now());
+    if (!prop) return;
+    d.prop = prop;
+    for (const [uri, v] of answered(prop)) keep(splitPropUri(uri)!.path, v);
+    return; // the structure of these roots is already on its way
+  }
+  const prop = d.prop!;
+  for (const [uri, v] of Object.entries(pend.props)) {
+    const asked = splitPropUri(uri);
+    if (asked?.prop !== prop) continue;
+    keep(asked.path, v);
+    // A full fetch or a verification walk already asked for the structure: only the values are kept.
+    if (d.mode === 'full' || d.mode === 'verify' || !roots.some((r) => r.path === asked.path)) continue;
+    const before = prev?.at(asked.path);
+    if (!before || !prevMarks) out.structure.push(asked.path);
+    else if (v !== null && prevMarks[asked.path] === v) out.carried.push(asked.path);
+    else if (before.format === 'node') out.descend.push(asked.path);
+    else out.walk.push(asked.path);
+  }
+}
+
+/** One level of a changed interior node: its children carried, read afresh, or opened further. */
+function settleDescent(
+  d: DetectProgress,
+  pend: PendingProps,
+  path: string,
+  snapshotId: string,
+  roots: ReadonlyArray<{ path: string; category: Category }>,
+  prev: PreviousManifest | undefined,
+  prevMarks: Record<string, string> | undefined,
+  keep: (path: string, v: string | null) => void,
+  out: PropOutcome,
+): void {
+  const node = pend.node;
+  const isRoot = roots.some((r) => r.path === path);
+  if (!node) return void out.structure.push(path); // unanswered: fetched in full rather than guessed
+  if (node.status === 404) return void (isRoot ? out.missing.push(path) : undefined);
+  if (NOT_READABLE.has(node.status)) return void out.unreadable.push(path);
+  if (node.status !== 200) return void out.structure.push(path);
+  // Now a leaf (or a listing that does not read): read it afresh as it is.
+  if ((node.format ?? '').toLowerCase() !== 'node' || !node.names) return void out.walk.push(path);
+  const category = categoryOf(roots, path);
+  if (!category) return;
+  out.stage.push({ snapshotId, path, category, format: 'node', type: node.type ?? null, size: 0, hash: null });
+  const prop = d.prop!;
+  for (const name of node.names) {
+    const child = `${path}/${name}`;
+    const v = pend.props[propUri(child, prop)] ?? null;
+    keep(child, v);
+    const before = prev?.at(child);
+    if (!before)
+      out.walk.push(child); // new here: read whole
+    else if (v !== null && prevMarks?.[child] === v) out.carried.push(child);
+    else if (before.format === 'node') out.descend.push(child);
+    else out.walk.push(child);
+  }
+}
+
+/** A property's value as kept, or null when the answer is not one (a hostile or broken handset's). */
+function propValue(prop: ChangeProperty, value: string | undefined): string | null {
+  try {
+    return parseChangeProperty(prop, value === undefined ? undefined : utf8Decode(base64Decode(value), false));
+  } catch (err) {
+    if (err instanceof DecodeError) return null;
+    throw err;
+  }
+}
+
+/** The child names a plain Get of an interior node gave, without anything that is not one name. */
+function childNames(value: string): string[] {
+  let text: string;
+  try {
+    text = utf8Decode(base64Decode(value), false);
+  } catch {
+    return [];
+  }
+  return text.split('/').filter((n) => n && n !== '.' && n !== '..' && !n.includes('?'));
+}
+
+/** The property values the last snapshot kept (of this backup's property). */
+async function previousMarks(db: Db, d: DetectProgress): Promise<Record<string, string> | undefined> {
+  const snap = d.prev ? await getSnapshot(db, d.prev.snapshotId) : undefined;
+  return d.prop ? readMarks(snap?.changeMarks, d.prop) : undefined;
+}
+
+/**
+ * The property values this snapshot keeps: those read now, and the last snapshot's for the
+ * subtrees carried from it (still true: an unchanged property vouched for them).
+ */
+export async function marksToKeep(db: Db, d: DetectProgress): Promise<string | null> {
+  if (!d.prop) return null;
+  const marks: Record<string, string> = {};
+  const before = d.carried?.length ? await previousMarks(db, d) : undefined;
+  if (before) {
+    const carried = d.carried!;
+    for (const [path, v] of Object.entries(before))
+      if (carried.some((c) => path === c || path.startsWith(`${c}/`))) marks[path] = v;
+  }
+  Object.assign(marks, d.marks ?? {});
+  return JSON.stringify({ prop: d.prop, marks });
+}
+
 /** At most this many paths per digest request (the MO's bound). */
 export function chunksOf(paths: readonly string[]): string[][] {
   const out: string[][] = [];
@@ -439,7 +744,10 @@ export async function recordDefect(
   snapshotId: string,
   wrong: string[],
 ): Promise<string> {
-  const what = `the handset's digests claimed ${wrong.length} subtree(s) unchanged or different from what a full walk found: ${wrong.slice(0, 5).join(', ')}`;
+  const claim = d.prop
+    ? `the handset's ${d.prop} said ${wrong.length} node(s) had not changed, yet a full walk found them changed`
+    : `the handset's digests claimed ${wrong.length} subtree(s) unchanged or different from what a full walk found`;
+  const what = `${claim}: ${wrong.slice(0, 5).join(', ')}`;
   if (d.modelId) await recordDigestDefect(db, d.modelId, what, Date.now());
   await insertAudit(db, {
     actor: `device:${device.devId}`,

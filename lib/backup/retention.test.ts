@@ -49,6 +49,7 @@ function snap(id: string, completedIso: string, over: Partial<SnapshotRow> = {})
     legalHold: false,
     error: null,
     changeDetection: null,
+    changeMarks: null,
     sessionRef: null,
     airBytesUp: null,
     airBytesDown: null,

@@ -41,11 +41,31 @@ export function changeDetectionText(how: string | null): string {
   switch (how) {
     case 'digest':
       return "only what changed (the handset's digests)";
+    case 'verno':
+      return "only what changed (the handset's version numbers per node)";
+    case 'tstamp':
+      return "only what changed (the handset's modification times per node)";
     case 'verify':
-      return "everything, checking the handset's digests";
+      return 'everything, checking what the handset said had not changed';
     case 'full':
       return 'everything';
     default:
       return 'not recorded';
+  }
+}
+
+/** How a model's backups find what changed (learned from its handsets), for the models page. */
+export function modelDetectionText(how: string | null): string {
+  switch (how) {
+    case 'digest':
+      return "The B&R MO's digests: a backup moves only what changed.";
+    case 'verno':
+      return 'This model reports a version number per node (VerNo); backups fetch only what changed.';
+    case 'tstamp':
+      return 'This model reports when each node last changed (TStamp); backups fetch only what changed.';
+    case 'none':
+      return 'Neither digests nor node versions or times: every backup fetches the whole selection (asked again after 30 days).';
+    default:
+      return 'Not known yet: learned at the second backup of one of its handsets.';
   }
 }

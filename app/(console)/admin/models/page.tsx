@@ -5,6 +5,7 @@ import { getContext } from '@/lib/core/context';
 import { CATEGORIES } from '@/lib/omadm/mo/backup-restore';
 import { requireViewer } from '@/lib/server/action';
 import { modelChangeDetection, modelProfiles } from '@/lib/backup/views';
+import { modelDetectionText } from '@/lib/backup/airtime';
 import { formatTime } from '@/lib/core/format';
 import { addModelAction, saveProfileAction } from './actions';
 
@@ -106,19 +107,15 @@ export default async function ModelsPage({ searchParams }: { searchParams: Promi
               <div className="mt-4">
                 <h3 className="mb-2 text-sm font-medium">How its backups find what changed</h3>
                 <p className="text-sm">
-                  {changes.detection === 'digest'
-                    ? "The B&R MO's digests: a backup moves only what changed."
-                    : changes.detection === 'none'
-                      ? 'No digests: every backup fetches the whole selection (asked again after 30 days).'
-                      : 'Not known yet: learned at the second backup of one of its handsets.'}
+                  {modelDetectionText(changes.detection)}
                   {changes.learnedAt ? (
                     <span className="text-slate-600"> Learned {formatTime(changes.learnedAt)}.</span>
                   ) : null}
                 </p>
                 <p className={`mt-1 text-sm ${changes.digestDefects ? 'text-red-700' : 'text-slate-600'}`}>
                   {changes.digestDefects
-                    ? `Digest defects found by verification walks: ${changes.digestDefects} (last ${formatTime(changes.lastDigestDefectAt)}: ${changes.lastDigestDefect}).`
-                    : 'No digest defect found by verification walks.'}
+                    ? `Defects found by verification walks (a change the handset said had not happened): ${changes.digestDefects} (last ${formatTime(changes.lastDigestDefectAt)}: ${changes.lastDigestDefect}).`
+                    : 'No defect found by verification walks.'}
                 </p>
               </div>
             ) : null}

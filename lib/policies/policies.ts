@@ -248,6 +248,37 @@ export async function handsetNextBackup(db: Db, devId: string): Promise<NextBack
   return nextBackupOf(c, r.policy, r.source, r.group);
 }
 
+/** Every policy as the API answers it, with how many handsets it applies to now. */
+export async function policyList(db: Db) {
+  await ensureDefaultPolicy(db);
+  const counts = await policyHandsetCounts(db);
+  return (await listPolicies(db)).map((p) => {
+    const v = policyView(p);
+    return {
+      id: v.id,
+      name: v.name,
+      isDefault: v.isDefault,
+      categories: v.categories,
+      intervalMinutes: v.intervalMinutes,
+      jitterMinutes: v.jitterMinutes,
+      wifiOnly: v.wifiOnly,
+      roamingAllowed: v.roamingAllowed,
+      safetyBackupBeforeUpdates: v.safetyBackupBeforeUpdates,
+      verifyEveryBackups: v.verifyEveryBackups,
+      verifyEveryDays: v.verifyEveryDays,
+      retention: v.retention,
+      handsets: counts.get(p.id) ?? 0,
+    };
+  });
+}
+
+/** A policy by its id or its name (the CLI names them), or a not-found error. */
+export async function policyNamed(db: Db, idOrName: string): Promise<PolicyRow> {
+  const p = (await getPolicy(db, idOrName)) ?? (await getPolicyByName(db, idOrName));
+  if (!p) throw new AppError('not-found', `There is no policy ${idOrName}.`);
+  return p;
+}
+
 /** Everything the policies page shows, read at one moment (`now`). */
 export async function policiesPage(db: Db, q: { edit?: string; creating: boolean; devId?: string }) {
   const fallback = await ensureDefaultPolicy(db);

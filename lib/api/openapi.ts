@@ -69,6 +69,15 @@ import {
 } from '../alerts/schemas';
 import { MAX_PACKAGE_BYTES } from '../catalog/catalog';
 import { PROVISION_MAX_DEVICES } from '../devices/devices';
+import {
+  createGroupSchema,
+  deleteGroupResultSchema,
+  groupViewSchema,
+  importMembersSchema,
+  importResultSchema,
+  updateGroupSchema,
+} from '../groups/schemas';
+import { policyDeletionSchema, policySchema } from '../policies/schemas';
 import { pageFieldsSchema, pageQuerySchema } from '../core/paging';
 import { bulkOrderSchema, bulkPreviewSchema, bulkProgressSchema } from '../bulk/schemas';
 
@@ -127,6 +136,8 @@ const COMPONENTS: Record<string, z.ZodType> = {
   AlertRule: alertRuleSchema,
   Webhook: webhookSchema,
   WebhookDelivery: deliverySchema,
+  Group: groupViewSchema,
+  Policy: policySchema,
   BulkOrder: bulkOrderSchema,
   BulkPreview: bulkPreviewSchema,
   BulkProgress: bulkProgressSchema,
@@ -218,7 +229,108 @@ const packageBody = {
 const list = <K extends string>(key: K, item: z.ZodType) =>
   z.object({ [key]: z.array(item) } as Record<K, z.ZodArray<z.ZodType>>).extend(pageFieldsSchema.shape);
 
+const groupParam: PathParam = {
+  name: 'name',
+  description: 'The group name (percent-encoded in the URL)',
+  example: 'old-n1',
+};
+
 export const API_OPERATIONS: ApiOperation[] = [
+  {
+    method: 'get',
+    path: '/groups',
+    summary: 'Device groups',
+    tags: ['groups'],
+    description:
+      'Every group in priority order (lower first: a handset in several groups with policies follows the first one with a policy), with how many handsets it holds now (a rule is evaluated when read) and the policy assigned to it.',
+    responses: { 200: { description: 'The groups', schema: z.object({ groups: z.array(groupViewSchema) }) } },
+    errors: {},
+  },
+  {
+    method: 'post',
+    path: '/groups',
+    summary: 'Create a device group',
+    tags: ['groups'],
+    description:
+      'A rule group (`kind: "rule"`, `rule`: model, firmware range, MSISDN prefix, last seen, coverage; every condition given must hold) or a static list (`kind: "static"`, `members`: CSV of DevIds or IMEIs, one a line or a `devId` column). Audited (group.created).',
+    body: createGroupSchema,
+    responses: {
+      201: {
+        description: 'Created',
+        schema: z.object({ group: groupViewSchema, import: importResultSchema.optional() }),
+      },
+    },
+    errors: { 400: `${INVALID}; or the name is taken`, ...ADMIN_ONLY },
+  },
+  {
+    method: 'get',
+    path: '/groups/{name}',
+    summary: 'A device group',
+    tags: ['groups'],
+    params: [groupParam],
+    responses: { 200: { description: 'The group', schema: z.object({ group: groupViewSchema }) } },
+    errors: { 404: notFound('group') },
+  },
+  {
+    method: 'put',
+    path: '/groups/{name}',
+    summary: 'Change a device group',
+    tags: ['groups'],
+    description:
+      "A new name (its policy assignment follows), a rule group's new rule, a new priority. Audited (group.updated).",
+    params: [groupParam],
+    body: updateGroupSchema,
+    responses: { 200: { description: 'Changed', schema: z.object({ group: groupViewSchema }) } },
+    errors: {
+      400: `${INVALID}; or the name is taken, or a rule for a static list`,
+      404: notFound('group'),
+      ...ADMIN_ONLY,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/groups/{name}',
+    summary: 'Delete a device group',
+    tags: ['groups'],
+    description:
+      "Its list of members goes (the handsets stay), and so does its policy assignment: its handsets follow their next group's, their model's or the default policy. Audited (group.deleted).",
+    params: [groupParam],
+    responses: { 200: { description: 'Deleted', schema: deleteGroupResultSchema } },
+    errors: { 404: notFound('group'), ...ADMIN_ONLY },
+  },
+  {
+    method: 'post',
+    path: '/groups/{name}/members',
+    summary: "Import a static group's members",
+    tags: ['groups'],
+    description:
+      'CSV of DevIds or IMEIs (one a line, or a `devId` column), added to the members or (`replace: true`) replacing them. Identifiers that name no handset are answered in `unknown`. Audited (group.members-imported).',
+    params: [groupParam],
+    body: importMembersSchema,
+    responses: { 200: { description: 'Imported', schema: importResultSchema } },
+    errors: { 400: `${INVALID}; or the group is a rule group`, 404: notFound('group'), ...ADMIN_ONLY },
+  },
+  {
+    method: 'get',
+    path: '/policies',
+    summary: 'Backup policies',
+    tags: ['policies'],
+    description:
+      "Every policy with how many handsets it applies to now: a handset follows its own policy, else that of its first group (by priority) with one, else its model's, else the default.",
+    responses: { 200: { description: 'The policies', schema: z.object({ policies: z.array(policySchema) }) } },
+    errors: {},
+  },
+  {
+    method: 'delete',
+    path: '/policies/{id}',
+    summary: 'Delete a policy',
+    tags: ['policies'],
+    description:
+      "By id or name. Its assignments (to models and groups) are removed, and handsets that had it as their own fall back to their group's, their model's or the default policy. The default policy cannot be deleted. Audited (policy.deleted).",
+    params: [{ name: 'id', description: 'Policy id or name', example: 'Standard' }],
+    responses: { 200: { description: 'Deleted', schema: z.object({ deleted: policyDeletionSchema }) } },
+    errors: { 404: notFound('policy'), 409: 'It is the default policy', ...ADMIN_ONLY },
+  },
   {
     method: 'get',
     path: '/subscribers',
@@ -638,10 +750,22 @@ export const API_OPERATIONS: ApiOperation[] = [
     summary: 'Execute a stored plan',
     tags: ['restores'],
     description:
-      'Queues a safety backup of the target and the restore behind it; a running server sends Package #0 within a second. When the writes begin the plan is checked again against that safety backup: only what differs then is sent. Follow the restore with GET /jobs/{id}. A plan runs once. The reason (or ticket reference) goes on the job, in the audit log and in the consent ledger.',
+      'Queues a safety backup of the target and the restore behind it (none when the target\'s policy turns "safety backup before updates" off: `safetyBackup` is null, the restore starts at once and cannot be undone); a running server sends Package #0 within a second. When the writes begin the plan is checked again against that safety backup: only what differs then is sent. Follow the restore with GET /jobs/{id}. A plan runs once. The reason (or ticket reference) goes on the job, in the audit log and in the consent ledger.',
     params: [idParam('Plan id')],
     body: executeRequestSchema,
-    responses: { 202: { description: 'Queued', schema: z.object({ job: jobSchema, safetyBackup: jobSchema }) } },
+    responses: {
+      202: {
+        description: 'Queued',
+        schema: z.object({
+          job: jobSchema,
+          safetyBackup: jobSchema
+            .nullable()
+            .describe(
+              "null when the target's policy takes no safety backup before updates: the restore cannot be undone",
+            ),
+        }),
+      },
+    },
     errors: {
       404: 'No such plan, or its target device is gone',
       400: 'No reason given (fieldErrors.reason)',

@@ -28,9 +28,19 @@ const FILTER_FLAGS = Object.keys(deviceFilterSchema.shape).map((key) => ({
 }));
 const FILTER_USAGE = FILTER_FLAGS.map((f) => `[--${f.flag} V]`).join(' ');
 
+const PARAM_USAGE: Record<BulkActionName, string> = {
+  backup: '',
+  'ds-backup': '',
+  'assign-policy': ' --policy POLICY_ID',
+  'assign-group': ' --group STATIC_GROUP (the filter flag --in-group selects by group)',
+};
+
 function orderFrom(action: BulkActionName, v: Values) {
   const filter: Record<string, string> = {};
-  for (const f of FILTER_FLAGS) if (typeof v[f.flag] === 'string') filter[f.key] = v[f.flag] as string;
+  for (const f of FILTER_FLAGS)
+    if (typeof v[f.flag] === 'string' && !(action === 'assign-group' && f.flag === 'group'))
+      filter[f.key] = v[f.flag] as string;
+  if (action === 'assign-group' && typeof v['in-group'] === 'string') filter.group = v['in-group'];
   const devices = typeof v.devices === 'string' ? splitList(v.devices) : undefined;
   if (devices && Object.keys(filter).length) throw new UsageError('give either --devices or filter flags, not both');
   if (!devices && !Object.keys(filter).length && !v.all)
@@ -39,6 +49,7 @@ function orderFrom(action: BulkActionName, v: Values) {
     action,
     ...(devices ? { deviceIds: devices } : { filter }),
     ...(typeof v.policy === 'string' ? { params: { policyId: v.policy } } : {}),
+    ...(typeof v.group === 'string' && action === 'assign-group' ? { params: { group: v.group } } : {}),
   });
   if (!r.success) throw new UsageError(AppError.fromZod(r.error).message);
   return r.data;
@@ -54,12 +65,15 @@ function printProgress(p: BulkProgress): void {
 function orderCommand(action: BulkActionName, what: string): Command {
   return {
     summary: `${what} on every handset of a filter of the device list, or on --devices; --dry-run counts them`,
-    usage: `${FILTER_USAGE} [--devices DEV_ID,…] [--all]${action === 'assign-policy' ? ' --policy POLICY_ID' : ''} [--dry-run] [--json]`,
+    usage: `${FILTER_USAGE} [--devices DEV_ID,…] [--all]${PARAM_USAGE[action]} [--dry-run] [--json]`,
     options: {
       ...Object.fromEntries(FILTER_FLAGS.map((f) => [f.flag, { type: 'string' as const }])),
+      ...(action === 'assign-group' ? { 'in-group': { type: 'string' as const } } : {}),
       devices: { type: 'string' },
       all: { type: 'boolean' },
       ...(action === 'assign-policy' ? { policy: { type: 'string' as const } } : {}),
+      // assign-group's own --group replaces the filter's (the group the handsets are put in).
+      ...(action === 'assign-group' ? { group: { type: 'string' as const } } : {}),
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
     },
@@ -81,6 +95,7 @@ function orderCommand(action: BulkActionName, what: string): Command {
 export const bulkBackupCommand = orderCommand('backup', 'back up now');
 export const bulkDsBackupCommand = orderCommand('ds-backup', 'back up contacts and calendar now');
 export const bulkAssignPolicyCommand = orderCommand('assign-policy', 'assign a policy');
+export const bulkAssignGroupCommand = orderCommand('assign-group', 'add to a static group');
 
 export const bulkStatusCommand: Command = {
   summary: "a bulk operation's progress: handsets worked through, jobs succeeded, failed and waiting",

@@ -27,6 +27,7 @@ import {
   webhookTestCommand,
 } from './alerts';
 import {
+  bulkAssignGroupCommand,
   bulkAssignPolicyCommand,
   bulkBackupCommand,
   bulkCancelCommand,
@@ -145,6 +146,7 @@ export const commands: Record<string, Command> = {
   'bulk backup': bulkBackupCommand,
   'bulk ds-backup': bulkDsBackupCommand,
   'bulk assign-policy': bulkAssignPolicyCommand,
+  'bulk assign-group': bulkAssignGroupCommand,
   'bulk status': bulkStatusCommand,
   'bulk cancel': bulkCancelCommand,
   'app add': appAdd,

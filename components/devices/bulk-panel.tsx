@@ -22,17 +22,21 @@ const ACTIONS = [
   { value: 'backup', label: 'Back up now', verb: 'Back up' },
   { value: 'ds-backup', label: 'Back up contacts and calendar now', verb: 'Back up contacts and calendar of' },
   { value: 'assign-policy', label: 'Assign a policy', verb: 'Assign the policy to' },
+  { value: 'assign-group', label: 'Add to a group', verb: 'Add to the group' },
 ] as const;
 
 export function BulkPanel({
   filter,
   policies,
+  groups,
   preview,
   order,
 }: {
   /** The list's filter as it stands (without its sort): what "all matching" means. */
   filter: Record<string, unknown>;
   policies: Array<{ value: string; label: string }>;
+  /** The static groups (a rule group's handsets are those its rule matches). */
+  groups: Array<{ value: string; label: string }>;
   preview: Call<BulkPreviewData>;
   order: Call<{ id: string; total: number }>;
 }) {
@@ -41,6 +45,7 @@ export function BulkPanel({
   const [scope, setScope] = useState<'selection' | 'filter'>('filter');
   const [action, setAction] = useState<(typeof ACTIONS)[number]['value']>('backup');
   const [policyId, setPolicyId] = useState(policies[0]?.value ?? '');
+  const [group, setGroup] = useState(groups[0]?.value ?? '');
   const [counted, setCounted] = useState<{ order: Record<string, unknown>; preview: BulkPreviewData } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
@@ -52,7 +57,8 @@ export function BulkPanel({
 
   /** The order as it would go: the ticked rows are read when it is counted. */
   const build = (): Record<string, unknown> | null => {
-    const params = action === 'assign-policy' ? { params: { policyId } } : {};
+    const params =
+      action === 'assign-policy' ? { params: { policyId } } : action === 'assign-group' ? { params: { group } } : {};
     if (scope === 'filter') return { action, filter, ...params };
     const ticked = [
       ...document.querySelectorAll<HTMLInputElement>('#device-selection input[name="device"]:checked'),
@@ -149,6 +155,29 @@ export function BulkPanel({
                 {policies.map((p) => (
                   <option key={p.value} value={p.value}>
                     {p.label}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          ) : null}
+          {action === 'assign-group' ? (
+            <Field
+              label="Group"
+              id={`${id}-group`}
+              hint={groups.length ? undefined : 'Make a static group first (Groups).'}
+            >
+              <select
+                id={`${id}-group`}
+                className={inputClass}
+                value={group}
+                onChange={(e) => {
+                  setGroup(e.target.value);
+                  reset();
+                }}
+              >
+                {groups.map((g) => (
+                  <option key={g.value} value={g.value}>
+                    {g.label}
                   </option>
                 ))}
               </select>

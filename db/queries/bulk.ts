@@ -173,3 +173,22 @@ export async function devicesByIds(db: Db, ids: readonly string[]): Promise<Arra
     .where(inArray(devices.id, [...ids]))
     .orderBy(devices.id);
 }
+
+/** How many handsets matching `where` have `policyId` as their own policy already. */
+export async function countWithOwnPolicy(db: Db, where: SQL, policyId: string): Promise<number> {
+  const r = await rows<{ n: number | string }>(
+    db,
+    sql`select count(*) as n from devices d where ${where} and d.policy_id = ${policyId}`,
+  );
+  return Number(r[0]?.n ?? 0);
+}
+
+/** How many handsets matching `where` are in the static group `groupId` already. */
+export async function countInStaticGroup(db: Db, where: SQL, groupId: string): Promise<number> {
+  const r = await rows<{ n: number | string }>(
+    db,
+    sql`select count(*) as n from devices d where ${where}
+      and exists (select 1 from device_group_members m where m.group_id = ${groupId} and m.device_id = d.id)`,
+  );
+  return Number(r[0]?.n ?? 0);
+}

@@ -19,6 +19,8 @@ import { env } from '../core/env';
 import { provisionDevice } from '../devices/devices';
 import { setWakeBudget } from '../jobs/wake-budget';
 import { testDb } from '../../test/support/db';
+import { groupDeviceIds } from '@/db/queries/groups';
+import { createGroup, groupNamed, importGroup } from '../groups/groups';
 import { cancelBulk, orderBulk, previewBulk } from './bulk';
 import { bulkProgressById } from './views';
 import { runBulkPass } from './worker';
@@ -221,5 +223,29 @@ describe('a policy assigned to a selection', () => {
     const audits = await listAudit(db, { action: 'device.policy-set' });
     expect(audits.map((a) => a.deviceId).sort()).toEqual([stale[0]!.id, stale[1]!.id].sort());
     expect(await bulkJobs(op.id)).toHaveLength(0);
+  });
+});
+
+describe('handsets added to a static group', () => {
+  it('adds every handset of the filter a page at a time, skipping members, and refuses a rule group', async () => {
+    await importGroup(db, { name: 'field', csv: `devId\n${stale[0]!.devId}\n` }, ADMIN);
+    await createGroup(db, { kind: 'rule', name: 'n2s', rule: { model: 'N2' } }, ADMIN);
+    const order = { action: 'assign-group' as const, filter: FILTER, params: { group: 'field' } };
+    expect(await previewBulk(db, order)).toMatchObject({ total: 7, skipped: 1, acting: 6 });
+    await expect(orderBulk({ db }, ADMIN, { ...order, params: { group: 'n2s' } })).rejects.toMatchObject({
+      kind: 'invalid',
+    });
+    await expect(orderBulk({ db }, ADMIN, { ...order, params: { group: 'nobody' } })).rejects.toMatchObject({
+      kind: 'invalid',
+    });
+    const op = await orderBulk({ db }, ADMIN, order);
+    await runBulkPass(db, 'A', { pageSize: 3 });
+    const members = await groupDeviceIds(db, await groupNamed(db, 'field'), Date.now());
+    expect(members.sort()).toEqual(stale.map((d) => d.id).sort());
+    const p = await bulkProgressById({ db, env: e }, op.id);
+    expect(p).toMatchObject({ status: 'complete', done: 6, skipped: 1, finished: true });
+    expect(p.summary).toContain('1 skipped: they were already in the group');
+    // One entry per page, under the admin who ordered it.
+    expect((await listAudit(db, { action: 'group.members-added' })).length).toBe(3);
   });
 });

@@ -11,6 +11,8 @@ import type { Db } from '@/db/client';
 import { insertAudit } from '@/db/queries/audit';
 import {
   cancelQueuedBulkJobs,
+  countInStaticGroup,
+  countWithOwnPolicy,
   countWithPendingJob,
   devicesByIds,
   failBulk,
@@ -25,9 +27,10 @@ import {
 import type { DeviceRow } from '@/db/queries/devices';
 import { updateDevice } from '@/db/queries/devices';
 import { countDevices, deviceIdsAfter, deviceWhere } from '@/db/queries/device-list';
+import { getGroupByName } from '@/db/queries/groups';
 import { getPolicy } from '@/db/queries/policies';
-import { sql } from 'drizzle-orm';
 import { AppError } from '../core/errors';
+import { addMembers } from '../groups/groups';
 import { createBackupJob } from '../backup/jobs';
 import { createDsBackupJob } from '../ds/jobs';
 import {
@@ -73,7 +76,11 @@ async function countSkipped(db: Db, order: Pick<BulkOrder, 'action' | 'params'>,
   const kind = JOB_KIND[order.action];
   if (kind) return countWithPendingJob(db, kind, where);
   if (order.action === 'assign-policy' && order.params?.policyId)
-    return countDevices(db, sql`${where} and d.policy_id = ${order.params.policyId}`);
+    return countWithOwnPolicy(db, where, order.params.policyId);
+  if (order.action === 'assign-group' && order.params?.group) {
+    const g = await getGroupByName(db, order.params.group);
+    return g ? countInStaticGroup(db, where, g.id) : 0;
+  }
   return 0;
 }
 
@@ -100,10 +107,14 @@ async function checkParams(db: Db, order: BulkOrder): Promise<void> {
     const policy = order.params?.policyId ? await getPolicy(db, order.params.policyId) : undefined;
     if (!policy) throw AppError.invalid('That policy does not exist.', { 'params.policyId': ['Choose a policy.'] });
   }
-  if (order.action === 'assign-group')
-    throw AppError.invalid('Adding handsets to a group in bulk is not available yet.', {
-      action: ['Choose another action.'],
-    });
+  if (order.action === 'assign-group') {
+    const g = order.params?.group ? await getGroupByName(db, order.params.group) : undefined;
+    if (!g) throw AppError.invalid('That group does not exist.', { 'params.group': ['Choose a group.'] });
+    if (g.kind !== 'static')
+      throw AppError.invalid(`${g.name} is a rule group: its handsets are those its rule matches.`, {
+        'params.group': ['Choose a static group.'],
+      });
+  }
 }
 
 /**
@@ -189,8 +200,20 @@ async function actOn(db: Db, op: BulkRow, req: StoredBulkRequest, device: Device
       return { acted: true };
     }
     case 'assign-group':
-      throw new Error('assign-group is refused when ordered');
+      throw new Error('a group is assigned a page at a time (workBulkPage)');
   }
+}
+
+/** A page of handsets into the static group: one write and one audit entry for the page. */
+async function addPageToGroup(db: Db, op: BulkRow, req: StoredBulkRequest, devices: DeviceRow[]) {
+  if (devices.length === 0) return { done: 0, skipped: 0 };
+  const r = await addMembers(
+    db,
+    req.params.group!,
+    devices.map((d) => d.devId),
+    op.actor,
+  );
+  return { done: r.changed, skipped: devices.length - r.changed };
 }
 
 /**
@@ -208,18 +231,28 @@ export async function workBulkPage(
     await failBulk(db, op.id, 'The policy was removed before every handset had it.');
     return 'stopped';
   }
-  const where = await targetWhere(db, req, req.at);
-  const ids = await deviceIdsAfter(db, where, op.cursor ?? undefined, pageSize);
-  let done = 0;
-  let skipped = 0;
-  for (const device of await devicesByIds(db, ids)) {
-    const r = await actOn(db, op, req, device);
-    if (!r.acted) skipped++;
-    else {
-      done++;
-      if (r.jobId) await tagBulkJobs(db, op.id, [r.jobId]);
+  if (op.action === 'assign-group') {
+    const g = await getGroupByName(db, req.params.group!);
+    if (!g || g.kind !== 'static') {
+      await failBulk(db, op.id, 'The group was removed (or became a rule group) before every handset was in it.');
+      return 'stopped';
     }
   }
+  const where = await targetWhere(db, req, req.at);
+  const ids = await deviceIdsAfter(db, where, op.cursor ?? undefined, pageSize);
+  const devices = await devicesByIds(db, ids);
+  let done = 0;
+  let skipped = 0;
+  if (op.action === 'assign-group') ({ done, skipped } = await addPageToGroup(db, op, req, devices));
+  else
+    for (const device of devices) {
+      const r = await actOn(db, op, req, device);
+      if (!r.acted) skipped++;
+      else {
+        done++;
+        if (r.jobId) await tagBulkJobs(db, op.id, [r.jobId]);
+      }
+    }
   const finished = ids.length < pageSize;
   const recorded = await advanceBulk(db, op.id, {
     done,

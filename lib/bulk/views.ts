@@ -4,6 +4,8 @@
  */
 import type { Db } from '@/db/client';
 import { bulkJobCounts, getBulk, recentBulks, type BulkRow } from '@/db/queries/bulk';
+import { listGroups } from '@/db/queries/groups';
+import { listPolicies } from '@/db/queries/policies';
 import type { Env } from '../core/env';
 import { budgetWait, wakeBudgetView } from '../jobs/wake-budget';
 import { BulkNotFound, SKIP_REASON } from './bulk';
@@ -82,4 +84,12 @@ export async function recentBulkProgress(ctx: Ctx, limit = 30, now = Date.now())
   const out: BulkProgress[] = [];
   for (const op of await recentBulks(ctx.db, limit)) out.push(await bulkProgress(ctx, op, now));
   return out;
+}
+
+/** What the bulk panel offers to assign: every policy, and the static groups (a rule group's members are its rule's). */
+export async function bulkPanelOptions(db: Db) {
+  return {
+    policies: (await listPolicies(db)).map((p) => ({ value: p.id, label: p.name })),
+    groups: (await listGroups(db)).filter((g) => g.kind === 'static').map((g) => ({ value: g.name, label: g.name })),
+  };
 }

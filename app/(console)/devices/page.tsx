@@ -23,6 +23,7 @@ import { ALERT_KINDS } from '@/lib/alerts/schemas';
 import { requireViewer } from '@/lib/server/action';
 import { deleteDeviceViewAction, saveDeviceViewAction } from './actions';
 import { orderBulkAction, previewBulkAction } from '../bulk/actions';
+import { bulkPanelOptions } from '@/lib/bulk/views';
 
 export const metadata: Metadata = { title: 'Devices · Rewind' };
 export const dynamic = 'force-dynamic';
@@ -385,7 +386,7 @@ export default async function DevicesPage({
       {list && list.total > 0 && viewer.role === 'admin' ? (
         <BulkPanel
           filter={bulkFilterOf(list.query)}
-          policies={options.policies.map((p) => ({ value: p.id, label: p.name }))}
+          {...await bulkPanelOptions(db)}
           preview={previewBulkAction}
           order={orderBulkAction}
         />

@@ -156,10 +156,11 @@ describe('GET /devices', () => {
   });
 
   it('answers every matching device as CSV, not a page, and audits the export', async () => {
-    for (const how of [
+    const ways: Array<{ q: Record<string, string>; h: Record<string, string> }> = [
       { q: { format: 'csv' }, h: {} },
       { q: {}, h: { accept: 'text/csv' } },
-    ]) {
+    ];
+    for (const how of ways) {
       const r = await call({ model: 'X2', sort: 'devId', limit: '1', ...how.q }, how.h);
       expect(r.status).toBe(200);
       expect(r.type).toContain('text/csv');

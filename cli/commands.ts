@@ -1,3 +1,4 @@
+import { groupAdd, groupDelete, groupImport, groupList, policyDelete, policyListCommand } from './groups';
 import { getContext } from '../lib/core/context';
 import { provisionDevicesAs } from '../lib/devices/devices';
 import { AppError } from '../lib/core/errors';
@@ -148,6 +149,12 @@ export const commands: Record<string, Command> = {
   'bulk assign-policy': bulkAssignPolicyCommand,
   'bulk assign-group': bulkAssignGroupCommand,
   'bulk status': bulkStatusCommand,
+  'group add': groupAdd,
+  'group import': groupImport,
+  'group list': groupList,
+  'group delete': groupDelete,
+  'policy list': policyListCommand,
+  'policy delete': policyDelete,
   'bulk cancel': bulkCancelCommand,
   'app add': appAdd,
   catalog: catalogCommand,

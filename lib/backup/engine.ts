@@ -586,10 +586,15 @@ async function finish(
     if ((await recordBlob(db, s.hash, manifest.length)) && s.created) p.newBytes += manifest.length;
   };
   const hash = sha256Hex(manifest);
-  // Packs: the manifest is indexed and recorded in one commit.
-  if (ctx.blobs.putAndCommit)
-    await ctx.blobs.putAndCommit([manifest], keyOwner(device), (tx, [s]) => noteManifest(tx, s!));
-  else await noteManifest(ctx.db, await ctx.blobs.put(manifest, keyOwner(device)));
+  // An unchanged handset: the manifest is the last snapshot's, byte for byte, stored and live
+  // through that snapshot (carriedEntries checked it is still there): referenced, not stored again.
+  const same = carried.length > 0 && hash === p.detect?.prev?.rootHash;
+  if (!same) {
+    // Packs: the manifest is indexed and recorded in one commit.
+    if (ctx.blobs.putAndCommit)
+      await ctx.blobs.putAndCommit([manifest], keyOwner(device), (tx, [s]) => noteManifest(tx, s!));
+    else await noteManifest(ctx.db, await ctx.blobs.put(manifest, keyOwner(device)));
+  }
   const result = {
     snapshotId: p.snapshotId,
     rootHash: hash,

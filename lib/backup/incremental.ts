@@ -177,6 +177,7 @@ export function digestWork(
 export class PreviousManifest {
   private readonly byPath = new Map<string, ManifestEntry>();
   private readonly byHash = new Map<string, ManifestEntry>();
+  private readonly digests = new Map<string, string>();
   private readonly sorted: ManifestEntry[];
 
   constructor(entries: readonly ManifestEntry[]) {
@@ -187,9 +188,33 @@ export class PreviousManifest {
     }
   }
 
+  /**
+   * A manifest is read by its hash (its content cannot change), so the decoded form is kept
+   * for the next message or backup of the handset: an unchanged handset's backup reads its
+   * last manifest twice (the digests, then the entries it carries), and the next one again.
+   */
   static async load(ctx: AppContext, rootHash: string): Promise<PreviousManifest | undefined> {
+    const cached = manifests.get(rootHash);
+    if (cached) {
+      manifests.delete(rootHash);
+      manifests.set(rootHash, cached);
+      return cached;
+    }
     const bytes = await ctx.blobs.get(rootHash);
-    return bytes ? new PreviousManifest(decodeManifest(bytes).entries) : undefined;
+    if (!bytes) return undefined;
+    const m = new PreviousManifest(decodeManifest(bytes).entries);
+    manifests.set(rootHash, m);
+    cachedEntries += m.size;
+    for (const [hash, old] of manifests) {
+      if (cachedEntries <= CACHE_ENTRIES) break;
+      manifests.delete(hash);
+      cachedEntries -= old.size;
+    }
+    return m;
+  }
+
+  get size(): number {
+    return this.sorted.length;
   }
 
   at(path: string): ManifestEntry | undefined {
@@ -236,14 +261,24 @@ export class PreviousManifest {
       .map((e) => e.path);
   }
 
-  /** The digest a handset would report for this path, had it not changed since. */
+  /** The digest a handset would report for this path, had it not changed since (kept: the manifest never changes). */
   digest(path: string): string | undefined {
     const self = this.byPath.get(path);
     if (!self) return undefined;
     if (self.format !== 'node') return self.hash;
-    return manifestDigest(path, this.subtree(path));
+    let d = this.digests.get(path);
+    if (d === undefined) {
+      d = manifestDigest(path, this.subtree(path));
+      this.digests.set(path, d);
+    }
+    return d;
   }
 }
+
+/** Decoded manifests by hash, least recently used first; at most this many entries in all. */
+const manifests = new Map<string, PreviousManifest>();
+const CACHE_ENTRIES = 200_000;
+let cachedEntries = 0;
 
 /** The B&R digest of a subtree, computed over manifest entries (the canonical form of br-digest.ts). */
 export function manifestDigest(

@@ -195,8 +195,21 @@ export function JobLive({
         ) : null}
       </Card>
 
-      {undo && job.kind === 'restore' && live.finished && (job.status === 'succeeded' || job.status === 'failed') ? (
+      {undo &&
+      job.kind === 'restore' &&
+      live.dependsOn &&
+      live.finished &&
+      (job.status === 'succeeded' || job.status === 'failed') ? (
         <Card title="Undo">{undo}</Card>
+      ) : null}
+
+      {job.kind === 'restore' && !live.dependsOn ? (
+        <Card title="No safety backup">
+          <p className="text-sm">
+            No backup of the handset was taken before this restore (its policy turns the safety backup off), so it
+            cannot be undone.
+          </p>
+        </Card>
       ) : null}
 
       {live.dependsOn ? (

@@ -627,8 +627,10 @@ export function PlanView({
         )}
       </div>
       <p className="text-xs text-slate-500">
-        A safety backup of the handset is taken first. Plan {plan.planId.slice(0, 8)} · hash{' '}
-        {plan.planHash.slice(0, 12)}
+        {plan.safetyBackup
+          ? 'A safety backup of the handset is taken first.'
+          : "No safety backup will be taken: the handset's policy turns it off, so this restore cannot be undone."}{' '}
+        Plan {plan.planId.slice(0, 8)} · hash {plan.planHash.slice(0, 12)}
       </p>
       {children}
     </section>

@@ -30,6 +30,7 @@ import {
   type RestorePlan,
   type ValueSide,
 } from './plan';
+import { policyFor } from '../backup/policy';
 import { executePlan, planUndo, RestoreError } from './engine';
 import { formatSize, type CostQuote } from './cost';
 import { getJob } from '@/db/queries/jobs';
@@ -272,6 +273,11 @@ export interface PlanPreview {
   removeExtra: boolean;
   /** The restore job this undoes. */
   undoOf: string | null;
+  /**
+   * Whether a safety backup is taken first (the target's policy's setting): without one the
+   * restore starts at once and cannot be undone.
+   */
+  safetyBackup: boolean;
 }
 
 /** A value for people: its text when it is short text, else its size and the start of its hash. */
@@ -316,7 +322,13 @@ export function changeLines(plan: RestorePlan): ChangeLine[] {
   return out;
 }
 
-export function previewOf(planId: string, planHash: string, targetDeviceId: string, plan: RestorePlan): PlanPreview {
+export function previewOf(
+  planId: string,
+  planHash: string,
+  targetDeviceId: string,
+  plan: RestorePlan,
+  safetyBackup: boolean,
+): PlanPreview {
   const writes = plan.steps.filter((s) => isValueStep(s) && sends(s));
   const byCat = new Map<string, { count: number; bytes: number }>();
   for (const s of writes) {
@@ -355,6 +367,7 @@ export function previewOf(planId: string, planHash: string, targetDeviceId: stri
     keepNewer: plan.keepNewer,
     removeExtra: plan.removeExtra,
     undoOf: plan.undoOf ?? null,
+    safetyBackup,
   };
 }
 
@@ -389,7 +402,8 @@ export async function previewRestore(
   };
   try {
     const { row, plan } = await createPlan(ctx, req, actor);
-    const preview = previewOf(row.id, row.planHash, target.id, plan);
+    const safety = (await policyFor(ctx.db, target)).safetyBackupBeforeUpdates;
+    const preview = previewOf(row.id, row.planHash, target.id, plan, safety);
     // The agents' wizard and the portal's alike: who planned what, onto which handset.
     await insertAudit(ctx.db, {
       actor,
@@ -462,7 +476,13 @@ export async function previewUndo(
   const target = await deviceFor(ctx.db, ctx.viewer, job.deviceId);
   try {
     const { row, plan } = await planUndo(ctx, job.id, actor);
-    return previewOf(row.id, row.planHash, target.id, plan);
+    return previewOf(
+      row.id,
+      row.planHash,
+      target.id,
+      plan,
+      (await policyFor(ctx.db, target)).safetyBackupBeforeUpdates,
+    );
   } catch (err) {
     if (err instanceof RestoreError) throw AppError.invalid(`Cannot undo: ${err.message}.`);
     if (err instanceof PlanError) throw AppError.invalid(planMessage(err));

@@ -10,7 +10,9 @@ import { lastCompleteSnapshot } from '@/db/queries/snapshots';
 import { jobDetail, type JobDetail } from '../restore/views';
 import { json, publicJob, type BackupProgressView, type PublicJob } from '../backup/views';
 import type { RestoreProgress } from '../restore/engine';
-import { wakeView } from './wakes';
+import { wakeAttemptsOf, wakeView } from './wakes';
+import { env } from '../core/env';
+import { budgetWait, wakeBudgetView } from './wake-budget';
 
 const FINISHED: ReadonlyArray<JobRow['status']> = ['succeeded', 'failed', 'cancelled', 'rejected'];
 
@@ -78,6 +80,18 @@ function wakeWords(job: JobRow): string | null {
   return `${w.attempts.length} sent: ${earlier}${shown.join(', ')}${next}${until}`;
 }
 
+/**
+ * A queued job whose first Package #0 has not gone out while this minute's wake budget is
+ * spent waits for the budget, not for its handset: said so, with the budget.
+ */
+async function budgetReason(db: Db, job: JobRow, now: number): Promise<string | null> {
+  if (job.status !== 'queued' || !job.wakePending || wakeAttemptsOf(job).length > 0) return null;
+  const budget = await wakeBudgetView(db, env(), now);
+  return budgetWait(1, budget) === null
+    ? null
+    : `Waiting for the wake budget (${budget.perMinute.toLocaleString('en-GB')} per minute): its Package #0 goes out in a later minute.`;
+}
+
 /** The live view of a job (already checked against the viewer). */
 export async function liveJob(db: Db, job: JobRow, now = Date.now()): Promise<LiveJob> {
   const detail = await jobDetail(db, job);
@@ -126,7 +140,7 @@ export async function liveJob(db: Db, job: JobRow, now = Date.now()): Promise<Li
     finished,
     percent,
     summary,
-    waiting: waitingReason(job, dep, progress, now),
+    waiting: (await budgetReason(db, job, now)) ?? waitingReason(job, dep, progress, now),
     consent: progress?.consent ? CONSENT_WORDS[progress.consent] : null,
     wakes: wakeWords(job),
     dependsOn: dep ? { ...publicJob(dep), finished: isFinished(dep.status) } : null,

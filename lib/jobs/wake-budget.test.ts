@@ -21,6 +21,7 @@ import { databaseEnv, testDb, testingPg } from '../../test/support/db';
 import { dispatchWakes } from './wake-dispatcher';
 import { budgetWait, setWakeBudget, wakeBudgetPerMinute, wakeBudgetView } from './wake-budget';
 import { wakeAttemptsOf } from './wakes';
+import { liveJob } from './live';
 
 const MIN = 60_000;
 /** The start of a minute, so `+ k * MIN` stays in minute k. */
@@ -139,6 +140,18 @@ describe('the wake budget', () => {
       expect(await wakesSentIn(db, minuteOf(T0 + m * MIN))).toBe(10);
     }
     expect(new Set(sent).size).toBe(30);
+  });
+
+  it('shows a job held back by the budget as waiting for it on its live page', async () => {
+    await setWakeBudget(db, 2, 'admin@rewind.test');
+    const ctx = contextOn(db, 600);
+    const jobs = await queueJobs(3);
+    const now = Date.now();
+    expect(await dispatchWakes(ctx, now)).toBe(2);
+    const held = (await liveJob(db, (await getJob(db, jobs[2]!))!, now)).waiting;
+    expect(held).toBe('Waiting for the wake budget (2 per minute): its Package #0 goes out in a later minute.');
+    // One already woken waits for its handset, as before.
+    expect((await liveJob(db, (await getJob(db, jobs[0]!))!, now)).waiting).not.toMatch(/wake budget/);
   });
 
   it('sends everything due at once when the budget is 0 (no limit)', async () => {

@@ -4,6 +4,7 @@
  * straight into the database under DATA_DIR (a server on this machine), then each runs
  * a session (or keeps connecting on its schedule for --minutes), and a summary is printed.
  */
+import { ALL_MODELS, findModel } from '../sim/catalog';
 import path from 'node:path';
 import { formatSummary, runFleet, type FleetHandsetInfo } from '../sim/fleet';
 import { getContext } from '../lib/core/context';
@@ -17,7 +18,7 @@ import { intOption, UsageError, type Command } from './usage';
 export const simCommand: Command = {
   summary: 'run a fleet of virtual handsets against a DM server and print a summary',
   usage:
-    '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--client-auth S] [--server-auth S] [--state-dir DIR] [--once | --minutes M [--every S]] [--backup] [--ds-backup] [--ds-empty] [--concurrency N] [--seed N] [--media-scale F] [--token T] [--client-password P]',
+    '--server URL [--devices N] [--wbxml | --mixed] [--auth md5|hmac|basic] [--client-auth S] [--server-auth S] [--state-dir DIR] [--once | --minutes M [--every S]] [--backup] [--ds-backup] [--ds-empty] [--concurrency N] [--seed N] [--media-scale F] [--models ID,…] [--token T] [--client-password P]',
   options: {
     server: { type: 'string' },
     devices: { type: 'string' },
@@ -31,6 +32,8 @@ export const simCommand: Command = {
     concurrency: { type: 'string' },
     seed: { type: 'string' },
     'media-scale': { type: 'string' },
+    // Models by id (sim/catalog.ts), e.g. korra-k9 (VerNo) or korra-k5 (TStamp); default the three of the demo fleet.
+    models: { type: 'string' },
     token: { type: 'string' },
     backup: { type: 'boolean' },
     'ds-backup': { type: 'boolean' },
@@ -54,6 +57,10 @@ export const simCommand: Command = {
     const token = (v.token as string | undefined) ?? process.env.REWIND_TOKEN;
     const stateDir = (v['state-dir'] as string | undefined) ?? path.join(process.env.DATA_DIR ?? './data', 'sim');
     const devices = intOption(v, 'devices', 10, 1, 100_000);
+    const models = typeof v.models === 'string' ? v.models.split(',').map((m) => m.trim()) : undefined;
+    for (const m of models ?? [])
+      if (!findModel(m))
+        throw new UsageError(`--models: unknown model ${m}; known: ${ALL_MODELS.map((x) => x.id).join(', ')}`);
 
     const ac = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -72,6 +79,7 @@ export const simCommand: Command = {
       concurrency: intOption(v, 'concurrency', 16, 1, 1000),
       seed: intOption(v, 'seed', 1, 0, 2 ** 31),
       mediaScale,
+      ...(models ? { models: models.map((m) => findModel(m)!.id) } : {}),
       once: !minutes,
       everyMs: intOption(v, 'every', 60, 1, 86_400) * 1000,
       signal: ac.signal,

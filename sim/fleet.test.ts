@@ -151,6 +151,7 @@ describe('summaries', () => {
         'sessions  101 (100 ok, 1 failed)',
         'messages  404',
         'traffic   98.6 KiB up, 295.9 KiB down',
+        'a session 2.0 round trips, 3.9 KiB both ways (mean)',
         'duration  p50 51 ms, p99 100 ms, max 5000 ms',
         'wall      12.3 s',
         'errors    timeout 1',

@@ -65,6 +65,8 @@ export interface FleetSummary {
   ok: number;
   failed: number;
   messages: number;
+  /** The handsets' messages, each answered by the server: a round trip each. */
+  roundTrips: number;
   bytesOut: number;
   bytesIn: number;
   p50Ms: number;
@@ -95,6 +97,7 @@ export function summarize(handsets: number, sessions: readonly SessionSummary[],
     ok: real.filter((s) => s.ok).length,
     failed: real.filter((s) => !s.ok).length,
     messages: real.reduce((a, s) => a + s.messagesOut + s.messagesIn, 0),
+    roundTrips: real.reduce((a, s) => a + s.messagesOut, 0),
     bytesOut: real.reduce((a, s) => a + s.bytesOut, 0),
     bytesIn: real.reduce((a, s) => a + s.bytesIn, 0),
     p50Ms: percentile(durations, 0.5),
@@ -204,6 +207,8 @@ export function formatSummary(s: FleetSummary): string {
     `sessions  ${s.sessions} (${s.ok} ok, ${s.failed} failed)`,
     `messages  ${s.messages}`,
     `traffic   ${fmtBytes(s.bytesOut)} up, ${fmtBytes(s.bytesIn)} down`,
+    // What one session costs over the air: what a handset owner pays for, and what digests and node properties cut.
+    `a session ${(s.roundTrips / Math.max(1, s.sessions)).toFixed(1)} round trips, ${fmtBytes(Math.round((s.bytesIn + s.bytesOut) / Math.max(1, s.sessions)))} both ways (mean)`,
     `duration  p50 ${s.p50Ms} ms, p99 ${s.p99Ms} ms, max ${s.maxMs} ms`,
     `wall      ${(s.wallMs / 1000).toFixed(1)} s`,
   ];

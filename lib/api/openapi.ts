@@ -137,6 +137,7 @@ const COMPONENTS: Record<string, z.ZodType> = {
   Webhook: webhookSchema,
   WebhookDelivery: deliverySchema,
   Group: groupViewSchema,
+  GroupImport: importResultSchema,
   Policy: policySchema,
   BulkOrder: bulkOrderSchema,
   BulkPreview: bulkPreviewSchema,

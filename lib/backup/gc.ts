@@ -54,7 +54,7 @@ import {
 } from '@/db/queries/retention';
 import { BlobStoreError, FileBlobStore, isHash, sha256Hex, type BlobStore, type RawBlobStore } from './blob-store';
 import { SealedBlobStore } from './sealed-store';
-import { PACK_SETTLED_MS, PACK_TARGET, type PackStore } from './packs';
+import { PACK_ROTATE_MS, PACK_SETTLED_MS, PACK_TARGET, type PackStore } from './packs';
 import { decodeManifest, encodeManifest, rootHash } from './manifest';
 import { dsItemHashes, dsSnapshotRoots } from '@/db/queries/ds';
 import { decodeDsManifest } from '../ds/snapshot';
@@ -432,8 +432,9 @@ async function repack(db: Db, packs: PackStore, at: { now: number; cutoff: numbe
   const byOwner = new Map<string, PackUsage[]>();
   for (const u of await packUsage(db)) {
     const old = u.createdAt < settled;
-    // An erased owner's packs go at once: nothing can read them, and nothing appends to them.
-    if (u.live === 0 && (old || !u.keyed)) {
+    // An erased owner's packs go without waiting to settle: nothing can read them. Not while a
+    // process may still have one open for appends (PACK_ROTATE_MS).
+    if (u.live === 0 && (old || (!u.keyed && u.createdAt < at.now - PACK_ROTATE_MS))) {
       await drop(u);
       continue;
     }

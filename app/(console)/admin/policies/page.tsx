@@ -394,7 +394,7 @@ export default async function PoliciesPage({
                     ...models.map((m) => ({ value: `model:${m}`, label: `Model ${m.replace('/', ' ')}` })),
                     ...groups.map((g) => ({
                       value: `group:${g.name}`,
-                      label: `Device group ${g.name} (${g.matches} handsets)`,
+                      label: `Device group ${g.name} (${g.matches} handset${g.matches === 1 ? '' : 's'})`,
                     })),
                   ],
                 },

@@ -52,11 +52,19 @@ it('backs up into the bucket, deduplicates the second backup, and restores lost 
   const again = await backup(h);
   expect(again.newBytes).toBe(0);
 
-  // In the bucket, every value is sealed: none is its own hash.
+  // In the bucket, values are in pack objects (none loose), sealed: no pack holds a value's bytes in the clear.
   const { entries } = await readManifest(fleet.ctx.db, store, first.snapshotId);
   const media = entries.filter((e) => e.hash && e.path.startsWith('./AppData/'));
   expect(media.length).toBeGreaterThan(0);
-  for (const e of media.slice(0, 5)) expect(sha256Hex((await store.raw.get(e.hash!))!)).not.toBe(e.hash);
+  const packs: Buffer[] = [];
+  for await (const p of store.packs!.list()) packs.push(Buffer.from((await store.packs!.readAll(p.id))!));
+  expect(packs.length).toBeGreaterThan(0);
+  for (const e of media.slice(0, 5)) {
+    expect(await store.raw.get(e.hash!)).toBeUndefined();
+    const plain = Buffer.from((await store.get(e.hash!))!);
+    expect(sha256Hex(plain)).toBe(e.hash);
+    for (const p of packs) expect(p.includes(plain.subarray(0, 64))).toBe(false);
+  }
 
   h.damage('appdata');
   const { row } = await createPlan(fleet.ctx, { snapshotId: first.snapshotId, categories: ['appdata'] }, 'test');

@@ -42,12 +42,7 @@ import { noteJobEnds } from '../alerts/evaluate';
 
 const INVENTORY = 'inventory';
 /** What the session reads and keeps (SwV and HwV were read too, and kept nowhere: half a KB of XML a session). */
-const INVENTORY_PATHS = [
-  './DevDetail/FwV',
-  './Ext/Network/Bearer',
-  './Ext/Network/Roaming',
-  './Ext/Network/Operator',
-];
+const INVENTORY_PATHS = ['./DevDetail/FwV', './Ext/Network/Bearer', './Ext/Network/Roaming', './Ext/Network/Operator'];
 
 type Ev = SessionEvent & { type: string; [k: string]: unknown };
 
@@ -65,7 +60,11 @@ export async function workForNewSession(
     await interrupt(ctx, job, 'the session ended before the job finished', now);
   }
   await expireDsJobs(ctx.db, device.id, now);
-  return [{ id: INVENTORY, kind: 'get', paths: INVENTORY_PATHS }, ...(await earlyWork(ctx, device, sessionRowId, now))];
+  // One Get of four items: one Status and one Results from a handset that has them all.
+  return [
+    { id: INVENTORY, kind: 'get', paths: INVENTORY_PATHS, together: true },
+    ...(await earlyWork(ctx, device, sessionRowId, now)),
+  ];
 }
 
 /**

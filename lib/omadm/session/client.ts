@@ -804,6 +804,18 @@ export class ClientSession {
         replies.push({ kind: 'Results', cmdId: 0, msgRef, cmdRef: cmd.cmdId, items: results });
       }
     }
+    // Every item alike: one Status for the command (no TargetRef, as RepPro asks) and one Results.
+    const statuses = replies.filter((r): r is Status => r.kind === 'Status');
+    if (cmd.items.length > 1 && statuses.every((r) => r.data === statuses[0]!.data)) {
+      const items = replies.flatMap((r) => (r.kind === 'Results' ? r.items : []));
+      return {
+        replies: [
+          this.statusOf(cmd, msgRef, Number(statuses[0]!.data)),
+          ...(items.length ? [{ kind: 'Results' as const, cmdId: 0, msgRef, cmdRef: cmd.cmdId, items }] : []),
+        ],
+        ok,
+      };
+    }
     return { replies, ok };
   }
 

@@ -126,6 +126,8 @@ interface Awaiting extends SentRecord {
   status?: number;
   /** Results seen for this Get. */
   results?: boolean;
+  /** A Get of several items (GetWork.together): items answered so far, by a Results item or a Status of its own. */
+  answered?: number;
 }
 
 /**
@@ -284,6 +286,8 @@ export function enqueueWork(state: ServerSessionState, work: WorkRequest[]): Ser
 function workCommands(w: WorkRequest | SequenceStep, encoding: Encoding): Command[] {
   switch (w.kind) {
     case 'get':
+      if (w.together && w.paths.length > 1)
+        return [{ kind: 'Get', cmdId: 0, items: w.paths.map((p) => ({ target: { locURI: checkPath(p) } })) }];
       return w.paths.map((p) => ({ kind: 'Get', cmdId: 0, items: [{ target: { locURI: checkPath(p) } }] }));
     case 'add':
     case 'replace': {
@@ -600,16 +604,25 @@ function handleStatus(ctx: Ctx, s: Status, auth: DeviceAuth): void {
   }
   if (rec.tag !== undefined) ctx.touched.add(rec.tag);
   if (rec.kind === 'Get') {
+    const item = rec.paths.length > 1 ? s.targetRef?.[0] : undefined;
     if (code === StatusCode.Ok) {
       rec.status = code;
-      if (rec.results) delete st.awaiting[key];
+      if (rec.results && (rec.answered ?? 0) >= rec.paths.length) delete st.awaiting[key];
+      return;
+    }
+    if (item !== undefined && rec.paths.includes(item)) {
+      // One item of a Get of several failed (a Status of its own): its result; the others still come.
+      rec.answered = (rec.answered ?? 0) + 1;
+      if (rec.answered >= rec.paths.length) delete st.awaiting[key];
+      if (rec.tag !== undefined)
+        events.push({ type: 'result', workId: rec.tag, path: item, requested: item, status: code });
       return;
     }
     delete st.awaiting[key];
-    if (rec.tag !== undefined) {
-      const path = rec.paths[0] ?? '';
-      events.push({ type: 'result', workId: rec.tag, path, requested: path, status: code });
-    }
+    // A Status for the whole command: every item had it.
+    if (rec.tag !== undefined)
+      for (const path of rec.paths.length ? rec.paths : [''])
+        events.push({ type: 'result', workId: rec.tag, path, requested: path, status: code });
     return;
   }
   delete st.awaiting[key];
@@ -692,13 +705,16 @@ function handleResults(ctx: Ctx, r: Results): void {
         emitResult(ctx, rec, item, res.outcome.status);
         break;
     }
+    if (rec) rec.answered = (rec.answered ?? 0) + 1;
   }
   if (rec) {
     if (rec.tag !== undefined) ctx.touched.add(rec.tag);
     const key = `${rec.msgId}:${rec.cmdId}`;
     if (status !== StatusCode.ChunkAccepted) {
       rec.results = true;
-      if (rec.status !== undefined) delete st.awaiting[key];
+      // A Get of several items may be answered by several Results: it is settled once each item was.
+      if (rec.status !== undefined && (rec.paths.length <= 1 || (rec.answered ?? 0) >= rec.paths.length))
+        delete st.awaiting[key];
     }
   }
   answer(ctx, r, status);
@@ -719,8 +735,11 @@ function findGet(st: ServerSessionState, r: Results): Awaiting | undefined {
 
 function emitResult(ctx: Ctx, rec: Awaiting | undefined, item: Item, status: number): void {
   if (!rec?.tag) return;
-  const requested = rec.paths[0] ?? '';
-  const path = item.source?.locURI ?? item.target?.locURI ?? requested;
+  const source = item.source?.locURI ?? item.target?.locURI;
+  // In a Get of several items, the item this one answers (by its source).
+  const requested =
+    (source !== undefined && rec.paths.length > 1 && rec.paths.includes(source) ? source : rec.paths[0]) ?? '';
+  const path = source ?? requested;
   const ev: Extract<SessionEvent, { type: 'result' }> = { type: 'result', workId: rec.tag, path, requested, status };
   if (item.meta?.format !== undefined) ev.format = item.meta.format;
   if (item.meta?.type !== undefined) ev.mimeType = item.meta.type;
@@ -769,6 +788,14 @@ function settleGets(ctx: Ctx): void {
   const { st } = ctx;
   if (st.lo.current) return;
   for (const [key, rec] of Object.entries(st.awaiting)) {
+    // A Get of several items some of which never had an answer (a client that reads one item
+    // per Get): settled with what came, so its work ends.
+    if (rec.kind === 'Get' && rec.status === StatusCode.Ok && rec.results && rec.paths.length > 1) {
+      delete st.awaiting[key];
+      if (rec.tag !== undefined) ctx.touched.add(rec.tag);
+      ctx.events.push({ type: 'protocol-error', detail: `Get of ${rec.paths.length} items answered in part` });
+      continue;
+    }
     if (rec.kind === 'Get' && rec.status === StatusCode.Ok && !rec.results) {
       delete st.awaiting[key];
       if (rec.tag === undefined) continue;

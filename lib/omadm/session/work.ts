@@ -35,6 +35,11 @@ interface WorkBase {
 export interface GetWork extends WorkBase {
   kind: 'get';
   paths: string[];
+  /**
+   * One Get command of several items instead of one per path: one Status and one Results from
+   * a handset that answers them alike (small values every session reads, such as the inventory).
+   */
+  together?: boolean;
 }
 export interface AddWork extends WorkBase {
   kind: 'add';

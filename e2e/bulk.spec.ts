@@ -8,7 +8,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expect, test } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
 import { keepConnected } from './live-handsets';
 import { apiToken, keepScreenshot, rewind, signInAs, simHandsets } from './support';
 
@@ -17,6 +18,15 @@ const FRESH_SEED = 4702;
 const STALE = 9;
 
 let live: { stop: () => void } | undefined;
+
+/** No serious or critical axe finding (WCAG 2.1 A and AA) on the page as it is now. */
+async function accessible(page: Page): Promise<void> {
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+    .analyze();
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+}
 test.afterAll(() => live?.stop());
 
 test('an admin backs up every handset of one model without a backup for 7 days in one action and watches it finish', async ({
@@ -66,6 +76,7 @@ test('an admin backs up every handset of one model without a backup for 7 days i
     `Back up now: ${targets.length} handsets.`,
   );
   await keepScreenshot(page, testInfo, 'bulk-count');
+  await accessible(page);
   await page.getByRole('button', { name: `Back up ${targets.length} handsets` }).click();
   // Now the handsets come online: each checks in every 2 s, so the queued backups run while the page
   // watches. (Online earlier, their users' own backup button would have backed them up first.)
@@ -79,6 +90,7 @@ test('an admin backs up every handset of one model without a backup for 7 days i
   await expect(page.getByText(/^Done\. Back up now: /)).toBeVisible();
   await expect(page.getByText(`${targets.length} succeeded, 0 failed, 0 still waiting`)).toBeVisible();
   await keepScreenshot(page, testInfo, 'bulk-done');
+  await accessible(page);
 
   // Each handset of the filter has a complete backup now; the others were not touched.
   for (const d of targets) {
@@ -87,4 +99,5 @@ test('an admin backs up every handset of one model without a backup for 7 days i
   }
   await page.goto('/bulk');
   await expect(page.getByRole('table', { name: 'Recent bulk operations, newest first' })).toContainText('Back up now');
+  await accessible(page);
 });

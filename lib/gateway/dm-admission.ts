@@ -146,9 +146,12 @@ export function busyAnswer(message: SyncMLMessage, encoding: Encoding): Uint8Arr
  * Whether a new session may start. The messages waiting for a slot are not enough to go by:
  * a session admitted now sends its next message only after the handset has worked on our
  * answer, so a thousand sessions opened in a few seconds look like a short queue until they
- * all come back. So the sessions this process has open are counted (a session is open from
- * its first answer until its last, or until it has been quiet for `idleMs`: a handset that
- * vanished), and a round trip is taken to cost, at worst, one message of each open session:
+ * all come back. So the sessions this process admitted are counted open, from its first
+ * answer until its last or until it has been quiet here for `idleMs` (a handset that
+ * vanished, or a session whose later messages, its last among them, went to other processes:
+ * the one that admitted a session counts it, not those its messages reach after, so behind a
+ * round-robin balancer a session is counted once), and a round trip is taken to cost, at
+ * worst, one message of each open session:
  * a new session is turned away when that, or the wait for a slot now, exceeds `patienceMs`.
  * Until a message has been timed, at most as many sessions as there are slots are open.
  */
@@ -159,7 +162,9 @@ export class Admission {
   constructor(
     private readonly slots: InFlight,
     private readonly patienceMs: number,
-    private readonly idleMs = 60_000,
+    // Far beyond a round trip of an admitted session (about patienceMs), far below the minutes
+    // a handset would wait for one: a session quiet this long is not working the server.
+    private readonly idleMs = 15_000,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -173,11 +178,14 @@ export class Admission {
     return undefined;
   }
 
-  /** A message of the session was answered: it goes on (open), or it ended or never authenticated (not). */
-  answered(devId: string, sessionId: string, goesOn: boolean): void {
+  /**
+   * A message of the session was answered: it goes on, or it ended or never authenticated.
+   * `opening`: the message was the session's first (only then does an unknown session count).
+   */
+  answered(devId: string, sessionId: string, goesOn: boolean, opening: boolean): void {
     const key = `${devId}\n${sessionId}`;
-    this.open.delete(key);
-    if (goesOn) this.open.set(key, this.clock());
+    const known = this.open.delete(key);
+    if (goesOn && (known || opening)) this.open.set(key, this.clock());
   }
 
   openSessions(): number {

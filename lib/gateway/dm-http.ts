@@ -119,7 +119,13 @@ async function answerDm(
   }
   const answer = await processDmMessage(ctx, input);
   // A session that failed to authenticate is not counted open: bad credentials cannot crowd others out.
-  admission.answered(devId, got.message.hdr.sessionId, answer.goesOn === true && answer.auth !== 'failed');
+  admission.answered(
+    devId,
+    got.message.hdr.sessionId,
+    answer.goesOn === true && answer.auth !== 'failed',
+    // Its first message, or the one that proved the handset after a challenge.
+    opensSession(got.message) || answer.auth === 'ok',
+  );
   if (answer.auth === 'failed') await dmFailed(ctx, gate, client, devId);
   else if (answer.auth === 'ok') gate.succeeded(client, devId);
   send(res, answer.status, answer.body, answer.headers);

@@ -125,9 +125,12 @@ describe('admission', () => {
     let now = 0;
     const slots = new InFlight(2, () => now);
     const admission = new Admission(slots, 100, 60_000, () => now);
-    admission.answered('a', '1', true);
+    admission.answered('a', '1', true, true);
     expect(admission.busy()).toBeUndefined();
-    admission.answered('b', '1', true);
+    // A session this process did not open (its first message went to another) is not counted here.
+    admission.answered('x', '1', true, false);
+    expect(admission.openSessions()).toBe(1);
+    admission.answered('b', '1', true, true);
     // Nothing timed yet, and as many sessions open as slots.
     expect(admission.busy()).toBe(100);
     // A message that took 40 ms alone: two sessions cost 80 ms a round, three 120 ms.
@@ -136,14 +139,14 @@ describe('admission', () => {
     });
     expect(slots.msPerTask).toBe(40);
     expect(admission.busy()).toBeUndefined();
-    admission.answered('c', '1', true);
+    admission.answered('c', '1', true, true);
     expect(admission.busy()).toBe(120);
     // A session's last answer, or one that failed to authenticate, closes it.
-    admission.answered('c', '1', false);
+    admission.answered('c', '1', false, false);
     expect(admission.openSessions()).toBe(2);
     // A session quiet for a minute has gone (its handset vanished).
     now += 30_000;
-    admission.answered('a', '1', true);
+    admission.answered('a', '1', true, false);
     now += 30_001;
     expect(admission.openSessions()).toBe(1);
   });

@@ -20,7 +20,9 @@ import {
 } from '@/db/queries/deployment';
 import type { RawBlobStore } from '../backup/blob-store';
 import { KeyError, keyFingerprint, loadMasterKey, opensDataKey, readMasterKey } from '../backup/keyring';
+import { PackStore } from '../backup/packs';
 import { parseS3Url } from '../backup/s3-store';
+import { packedCopies } from '@/db/queries/packs';
 import type { Env } from './env';
 
 /** This process's configuration is not the deployment's: it must not start. */
@@ -160,7 +162,7 @@ export async function establishDeployment(db: Db, e: Settings, openStore: () => 
     manifest !== undefined &&
     (store.blobStore === 'file' && !fs.existsSync(store.blobDir!)
       ? false
-      : await lookFor(openStore(), manifest, store));
+      : await lookFor(db, openStore(), manifest, store));
   if (manifest !== undefined && !present)
     throw new DeploymentMismatchError(
       `this deployment's newest backup is not in ${describeStore(store)}${store.blobStore === 'file' ? ' (BLOB_STORE is not set here)' : ''}: set BLOB_STORE (and DATA_DIR) to where its content is kept`,
@@ -175,9 +177,14 @@ export async function establishDeployment(db: Db, e: Settings, openStore: () => 
   return key;
 }
 
-async function lookFor(raw: RawBlobStore, hash: string, store: StoreIdentity): Promise<boolean> {
+async function lookFor(db: Db, raw: RawBlobStore, hash: string, store: StoreIdentity): Promise<boolean> {
   try {
-    return await raw.has(hash);
+    if (await raw.has(hash)) return true;
+    // Packed (packs.ts): the manifest is where the index says, in a pack beside the loose values.
+    const packs = PackStore.beside(raw);
+    for (const c of packs ? await packedCopies(db, hash) : [])
+      if (await packs!.read(c.packId, c.offset, c.length)) return true;
+    return false;
   } catch (err) {
     throw new DeploymentMismatchError(
       `this deployment's newest backup could not be looked for in ${describeStore(store)}: ${(err as Error).message}`,

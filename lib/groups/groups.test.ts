@@ -10,7 +10,14 @@ import { rows } from '@/db/sql';
 import { sql } from 'drizzle-orm';
 import { ensureDefaultPolicy, policyResolver, resolvePolicy } from '@/lib/backup/policy';
 import { provisionDevice } from '@/lib/devices/devices';
-import { assignPolicy, deletePolicyAs, policyDeletionImpact, policiesPage } from '@/lib/policies/policies';
+import {
+  assignPolicy,
+  deletePolicyAs,
+  policyDeletionImpact,
+  policiesPage,
+  policyFormSchema,
+  savePolicy,
+} from '@/lib/policies/policies';
 import { tempContext } from '@/test/support/as-viewer';
 import {
   createGroup,
@@ -182,5 +189,15 @@ describe('policy resolution with groups', () => {
     const page = await policiesPage(db, { creating: false });
     expect(page.all.find((p) => p.name === 'ModelP')).toMatchObject({ handsets: 1 });
     expect(page.assignments.find((a) => a.key === 'Acme/A5')).toMatchObject({ matches: 1 });
+  });
+});
+
+describe('the safety backup setting', () => {
+  it('is saved from the policy form: ticked on, unticked (absent) off', async () => {
+    const form = { name: 'Safety', interval: '1', intervalUnit: 'days', categories: ['settings'] };
+    const on = await savePolicy(t.ctx.db, policyFormSchema.parse({ ...form, safetyBackupBeforeUpdates: 'on' }));
+    expect(on.policy.safetyBackupBeforeUpdates).toBe(true);
+    const off = await savePolicy(t.ctx.db, policyFormSchema.parse({ ...form, id: on.policy.id }));
+    expect(off.policy.safetyBackupBeforeUpdates).toBe(false);
   });
 });

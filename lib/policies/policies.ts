@@ -90,8 +90,8 @@ export const policyFormSchema = z
     ),
     wifiOnly: checkbox,
     roamingAllowed: checkbox,
-    // Absent (an API client that predates it): on, the safe side.
-    safetyBackupBeforeUpdates: z.preprocess((v) => (v === undefined ? true : v), checkbox),
+    // A form's checkbox: absent when unticked (the form ticks it for a new policy, and the column defaults on).
+    safetyBackupBeforeUpdates: checkbox,
     // Backups that move only what changed trust the handset's digests; these walk everything
     // now and then and check them (0 turns either off). Absent: the defaults, 10 backups or 7 days.
     verifyEveryBackups: z.preprocess(

@@ -31,9 +31,9 @@ test('an admin gives a handset its own policy, changes its interval and sees the
   // The handset joins a group of this spec's own (so no other handset's schedule changes).
   const groups = page.getByRole('region', { name: 'Device groups' });
   await groups.getByLabel('Handset DevId').fill(devId!);
-  await groups.getByLabel('Group', { exact: true }).fill(group);
-  await groups.getByRole('button', { name: 'Set group' }).click();
-  await toast(page, 'Group set');
+  await groups.getByLabel('Group (a list)').fill(group);
+  await groups.getByRole('button', { name: 'Add to group' }).click();
+  await toast(page, 'Handset added');
 
   // A weekly policy, assigned to that group.
   await page.getByRole('link', { name: 'New policy' }).click();
@@ -48,7 +48,7 @@ test('an admin gives a handset its own policy, changes its interval and sees the
   const targets = await assign.getByLabel('Assign to').locator('option').allTextContents();
   expect(targets.some((t) => /^Model \S+/.test(t))).toBe(true); // the handset's model, at least
   expect(targets.every((t) => /^(Choose a model or a group|Model .+|Device group .+)$/.test(t))).toBe(true);
-  await assign.getByLabel('Assign to').selectOption({ label: `Device group ${group}` });
+  await assign.getByLabel('Assign to').selectOption({ label: `Device group ${group} (1 handset)` });
   await assign.getByLabel('Policy', { exact: true }).selectOption({ label: policy });
   await assign.getByRole('button', { name: 'Assign' }).click();
   await toast(page, 'Policy assigned');
@@ -56,6 +56,8 @@ test('an admin gives a handset its own policy, changes its interval and sees the
 
   // Edit it, and check the handset: it follows the new policy, through its group.
   await page.getByRole('link', { name: `Edit ${policy}` }).click();
+  // The check keeps the policy being edited: wait for its page before asking.
+  await expect(page.getByRole('region', { name: `Edit ${policy}` })).toBeVisible();
   await page.getByRole('textbox', { name: 'Check a handset' }).fill(devId!);
   await page.getByRole('button', { name: 'Check' }).click();
   const check = page.getByTestId('handset-next-backup');

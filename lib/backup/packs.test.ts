@@ -227,4 +227,22 @@ describe('packs', () => {
     expect(left).toEqual([sha256Hex(enc('erased'))]);
     expect(await migrateToPacks(store)).toMatchObject({ listed: 1, moved: 0, unreadable: 1 });
   });
+
+  it('more owners writing at once than open files kept: no write loses its file to another', async () => {
+    const packs = PackStore.beside(files)!;
+    const owners = Array.from({ length: 90 }, (_, i) => `owner-${i}`);
+    // Each owner appends several times, interleaved with the others, so handles are opened
+    // while others are mid-write.
+    const results = await Promise.allSettled(
+      owners.flatMap((o) =>
+        [0, 1, 2].map((n) => packs.exclusive(o, () => packs.append(o, [enc(`${o}:${n}:`.repeat(200))]))),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    for (const r of results) {
+      const { pack, offsets } = (r as PromiseFulfilledResult<Awaited<ReturnType<PackStore['append']>>>).value;
+      const text = dec(await packs.read(pack.id, offsets[0]!, 10));
+      expect(text?.startsWith(pack.owner)).toBe(true);
+    }
+  });
 });

@@ -65,6 +65,8 @@ const PACK_NAME = /^[0-9a-f]{32}\.pack$/;
 class FilePacks implements PackBackend {
   readonly appendable = true;
   private readonly open = new Map<string, fs.promises.FileHandle>();
+  /** Packs being written right now: their handles are never the ones closed to make room. */
+  private readonly writing = new Set<string>();
 
   constructor(readonly dir: string) {}
 
@@ -74,12 +76,18 @@ class FilePacks implements PackBackend {
 
   async write(id: string, parts: readonly Uint8Array[], at: number): Promise<void> {
     let fh = this.open.get(id);
+    this.writing.add(id);
     try {
       if (!fh) {
         const file = this.file(id);
         await fs.promises.mkdir(path.dirname(file), { recursive: true });
         fh = await fs.promises.open(file, at === 0 ? 'wx' : 'r+');
-        if (this.open.size >= OPEN_MAX) await this.close(this.open.keys().next().value!);
+        // Room is made by closing the oldest handle no write is using (closing one mid-write
+        // failed that write); with every one in use, more stay open until the writes end.
+        if (this.open.size >= OPEN_MAX) {
+          const idle = [...this.open.keys()].find((k) => !this.writing.has(k));
+          if (idle !== undefined) await this.close(idle);
+        }
         this.open.set(id, fh);
         // A new file's name must survive a crash as well as its bytes.
         if (at === 0) await syncDir(path.dirname(file));
@@ -95,6 +103,8 @@ class FilePacks implements PackBackend {
     } catch (err) {
       await this.close(id);
       throw storeError(err);
+    } finally {
+      this.writing.delete(id);
     }
   }
 

@@ -34,6 +34,7 @@ function snap(p: Partial<SnapshotRow> & { id: string }): SnapshotRow {
     legalHold: false,
     error: null,
     changeDetection: null,
+    changeMarks: null,
     sessionRef: null,
     airBytesUp: null,
     airBytesDown: null,

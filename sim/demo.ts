@@ -309,7 +309,11 @@ async function makeTroubles(ctx: ReturnType<typeof getContext>, t: TroubledHands
     })(),
     (async () => {
       // The backup's session is cut off mid-way (the reply to its second message is lost); the
-      // handset comes back by itself and the backup is taken again.
+      // handset comes back by itself and the backup is taken again. Its user turned the ring
+      // volume up since the last backup, so the backup has more to do than its first answers
+      // (an unchanged handset's is over by its second message).
+      const volume = './Settings/Sound/RingVolume';
+      t.retried.tree.set(volume, String((Number(t.retried.tree.text(volume) ?? '0') + 1) % 8), { format: 'int' });
       const inner = t.retried.transport;
       t.retried.transport = withFaults(inner, { rules: [{ kind: 'drop-reply', at: 2 }] });
       const { job } = await createBackupJob(ctx.db, await device(t.retried), {

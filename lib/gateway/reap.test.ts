@@ -33,6 +33,7 @@ let serverEnv: Record<string, string>;
 let b: ChildServer;
 let a: ChildServer | undefined;
 let h: VirtualHandset;
+let changes = 0;
 
 beforeAll(async () => {
   db = await testDb(dataDir);
@@ -105,6 +106,9 @@ for (const [at, delayMs] of [
   it(`A killed ${delayMs} ms into message ${at}: B ends its session within the timeout, every incomplete snapshot has a reason, the job finishes on B`, async () => {
     a = await spawnChildServer({ dataDir, env: serverEnv });
     const device = (await getDeviceByDevId(db, h.devId))!;
+    // A setting changed since the last backup: the backup is still under way at messages 2 and
+    // 3 (an unchanged handset's ends with message 2, its digests having come with the inventory).
+    h.tree.set('./Settings/Display/Brightness', String(1000 + ++changes), { format: 'int' });
     const { job } = await createBackupJob(db, device, { trigger: 'on-demand', actor: 'test' });
     h.transport = killingAt(at, delayMs);
     const cut = await h.connect({ initiator: 'client' });

@@ -30,6 +30,8 @@ import type { RestorePlan } from '@/lib/restore/plan';
 import { databaseEnv, testDb } from '@/test/support/db';
 import { AFTER, BEFORE, seedSnapshot } from '@/test/support/fixtures';
 import { formatBytes } from './format';
+import { createBlobStore } from '@/lib/core/context';
+import { env } from '@/lib/core/env';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -189,7 +191,9 @@ describe('catalog', () => {
         size: APP_BYTES,
       }),
     ]);
-    expect(await blobs.has(listed.firmware[0]!.sha256 as string)).toBe(true);
+    // The package is in the deployment's store (a pack, sealed), readable by its hash.
+    const stored = await createBlobStore({ ...env(), dataDir: dir }, db).get(listed.firmware[0]!.sha256 as string);
+    expect(stored?.length).toBe(FW_BYTES);
   });
 
   it('a bad version or an empty file publishes nothing (exit 2)', async () => {

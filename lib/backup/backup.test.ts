@@ -263,13 +263,19 @@ describe('interrupted backups', () => {
   it('a handset dropping at each message boundary leaves no incomplete snapshot marked good, and the retry completes', async () => {
     const h = handsets[5]!;
     // How many messages a whole backup session of this handset takes.
-    const probe = withFaults(httpTransport);
-    h.transport = probe;
-    await createBackupJob(srv.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
-    await h.connect({ initiator: 'client' });
+    // Twice: the first backup may still be learning how the model tells what changed, and
+    // the ones below are of a handset unchanged since a backup that knew.
+    let probe = withFaults(httpTransport);
+    for (let i = 0; i < 2; i++) {
+      probe = withFaults(httpTransport);
+      h.transport = probe;
+      await createBackupJob(srv.ctx.db, await device(h), { trigger: 'on-demand', actor: 'test' });
+      await h.connect({ initiator: 'client' });
+    }
     const messages = probe.count;
-    // An unchanged handset whose model reports digests needs 3: inventory, digests, the end.
-    expect(messages).toBeGreaterThanOrEqual(3);
+    // An unchanged handset whose model reports digests needs 2: the inventory with the root
+    // digest request, then the end.
+    expect(messages).toBeGreaterThanOrEqual(2);
     const good = (await listSnapshots(srv.ctx.db, (await device(h)).id, { status: 'complete' }))[0]!;
     // Retention prunes old snapshots after each backup; a legal hold keeps this one whatever happens.
     await updateSnapshot(srv.ctx.db, good.id, { legalHold: true });

@@ -83,6 +83,8 @@ export const devices = sqliteTable(
     uniqueIndex('devices_dev_id_idx').on(t.devId),
     index('devices_subscriber_idx').on(t.subscriberId),
     index('devices_model_idx').on(t.manufacturer, t.model, t.id),
+    // The list sorted by model pages on this one.
+    index('devices_model_sort_idx').on(t.model, t.id),
     index('devices_firmware_key_idx').on(t.firmwareKey, t.id),
     index('devices_last_good_backup_idx').on(t.lastGoodBackupAt, t.id),
     index('devices_last_seen_idx').on(t.lastSeenAt, t.id),

@@ -1,0 +1,1 @@
+CREATE INDEX `devices_model_sort_idx` ON `devices` (`model`,`id`);

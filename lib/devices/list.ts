@@ -87,7 +87,7 @@ export async function readDeviceList(
   now = Date.now(),
 ): Promise<{ items: DeviceListItem[]; nextCursor: string | null }> {
   const after = cursorKey(q.sort, page.cursor);
-  const where = await deviceWhere(db, q, now);
+  const where = await deviceWhere(db, q, now, { pageBy: q.sort });
   const rows = await deviceListPage(db, { where, sort: q.sort, dir: q.dir, after, limit: page.limit + 1 });
   const shown = rows.slice(0, page.limit);
   return {
@@ -162,7 +162,7 @@ const iso = (at: number | null) => (at === null ? '' : new Date(at).toISOString(
 /** The whole filtered list as CSV lines, header first, in the list's order, read a keyset page at a time. */
 export async function* deviceListCsv(db: Db, q: DeviceListQuery, now = Date.now()): AsyncGenerator<string> {
   yield csvLine(DEVICE_CSV_HEADER);
-  const where = await deviceWhere(db, q, now);
+  const where = await deviceWhere(db, q, now, { pageBy: q.sort });
   let after: DeviceListKey | undefined;
   for (;;) {
     const rows = await deviceListPage(db, { where, sort: q.sort, dir: q.dir, after, limit: EXPORT_BATCH });

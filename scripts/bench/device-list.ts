@@ -126,7 +126,7 @@ async function probes(db: Db): Promise<Probe[]> {
 
 /** One probe as the page runs it: its page of 50 (after following `deep` pages) and its count. */
 async function run(db: Db, p: Probe, now: number): Promise<number> {
-  const where = await deviceWhere(db, p.query, now);
+  const where = await deviceWhere(db, p.query, now, { pageBy: p.query.sort });
   let after: DeviceListKey | undefined;
   for (let i = 0; i < (p.deep ?? 0); i++) {
     const r = await deviceListPage(db, { where, sort: p.query.sort, dir: p.query.dir, after, limit: PAGE + 1 });
@@ -134,9 +134,9 @@ async function run(db: Db, p: Probe, now: number): Promise<number> {
     after = deviceListKey(r[PAGE - 1]!, p.query.sort);
   }
   const t0 = performance.now();
-  const w = await deviceWhere(db, p.query, now);
+  const w = await deviceWhere(db, p.query, now, { pageBy: p.query.sort });
   await deviceListPage(db, { where: w, sort: p.query.sort, dir: p.query.dir, after, limit: PAGE + 1 });
-  await countDevicesUpTo(db, w, DEVICE_COUNT_CAP);
+  await countDevicesUpTo(db, await deviceWhere(db, p.query, now), DEVICE_COUNT_CAP);
   return performance.now() - t0;
 }
 

@@ -2,10 +2,12 @@
  * When the next backups will run: each handset's next scheduled backup under its policy,
  * with where the policy came from. Server-rendered; it is read again after every save.
  */
+import Link from 'next/link';
 import { formatAge, formatTime } from '@/lib/core/format';
 import { Badge, EmptyState, Table, tdClass, thClass } from './ui';
 
 export interface NextBackupRow {
+  deviceId: string;
   devId: string;
   manufacturer: string | null;
   model: string | null;
@@ -63,7 +65,11 @@ export function PolicyPreview({ rows, now, caption }: { rows: NextBackupRow[]; n
       <tbody>
         {rows.map((r) => (
           <tr key={r.devId}>
-            <td className={`${tdClass} font-mono`}>{r.devId}</td>
+            <td className={`${tdClass} font-mono`}>
+              <Link href={`/devices/${r.deviceId}`} className="text-sky-700 hover:underline">
+                {r.devId}
+              </Link>
+            </td>
             <td className={tdClass}>
               {r.manufacturer ?? '?'} {r.model ?? ''}
             </td>

@@ -303,8 +303,10 @@ export default async function PoliciesPage({
                 data-testid="handset-next-backup"
               >
                 <p>
-                  <span className="font-mono">{handset.devId}</span> follows <strong>{handset.policyName}</strong> (
-                  {sourceText(handset)}).
+                  <Link href={`/devices/${handset.deviceId}`} className="font-mono text-sky-700 hover:underline">
+                    {handset.devId}
+                  </Link>{' '}
+                  follows <strong>{handset.policyName}</strong> ({sourceText(handset)}).
                 </p>
                 <p className="mt-1">
                   Next backup: <NextBackupTime at={handset.nextAt} now={now} />

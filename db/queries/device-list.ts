@@ -36,15 +36,15 @@ export interface GroupDefinition {
 }
 
 /** The condition a group's membership is: its static list, or its rule now. */
-export function groupMembership(g: GroupDefinition, now: number): SQL {
+export function groupMembership(g: GroupDefinition, now: number, pageBy?: DeviceSort): SQL {
   if (g.kind === 'static')
     return sql`exists (select 1 from device_group_members m where m.group_id = ${g.id} and m.device_id = d.id)`;
-  return conditions(ruleFilter(JSON.parse(g.rule ?? '{}') as GroupRule), now, undefined, undefined, undefined);
+  return conditions(ruleFilter(JSON.parse(g.rule ?? '{}') as GroupRule), now, undefined, undefined, pageBy);
 }
 
-async function groupCondition(db: Db, groupName: string, now: number): Promise<SQL> {
+async function groupCondition(db: Db, groupName: string, now: number, pageBy: DeviceSort | undefined): Promise<SQL> {
   const g = await row<GroupDefinition>(db, sql`select id, kind, rule from device_groups where name = ${groupName}`);
-  return g ? groupMembership(g, now) : sql`1 = 0`;
+  return g ? groupMembership(g, now, pageBy) : sql`1 = 0`;
 }
 
 /** The groups that have a policy assigned (to a policy that exists), in resolution order, with it. */
@@ -89,9 +89,10 @@ export async function deviceWhere(
   now = Date.now(),
   opts: { pageBy?: DeviceSort } = {},
 ): Promise<SQL> {
-  const group = f.group !== undefined ? await groupCondition(db, f.group, now) : undefined;
+  const pageBy = opts.pageBy !== undefined && !isPg(db) ? opts.pageBy : undefined;
+  const group = f.group !== undefined ? await groupCondition(db, f.group, now, pageBy) : undefined;
   const policy = f.policy !== undefined ? await appliedPolicyId(db, now) : undefined;
-  return conditions(f, now, group, policy, opts.pageBy !== undefined && !isPg(db) ? opts.pageBy : undefined);
+  return conditions(f, now, group, policy, pageBy);
 }
 
 /** The device columns a filter compares, as SORT_COLUMN names them. */

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { insertAudit } from '@/db/queries/audit';
 import { auditEvents } from '@/db/schema';
-import { auditCsv, auditDetailLines, auditFilterProblem, auditPage, csvCell, csvLine } from '@/lib/audit/views';
+import { auditCsv, auditDetailLines, auditFilterProblem, auditPage } from '@/lib/audit/views';
+import { csvCell, csvLine } from '@/lib/core/csv';
 import { auditPersonalRead, READ_REPEAT_MS } from '@/lib/audit/reads';
 import { provisionDevice } from '@/lib/devices/devices';
 import type * as Session from '@/lib/server/session';

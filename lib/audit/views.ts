@@ -2,6 +2,7 @@
  * The audit log as people read it: filters from a URL (the page and its CSV export share
  * them), cursors for paging, and CSV that is safe to open in a spreadsheet.
  */
+import { csvLine } from '../core/csv';
 import type { Db } from '@/db/client';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import {
@@ -176,21 +177,6 @@ export function auditDetailLines(json: string | null): Array<{ label: string; va
   };
   walk(parsed, '');
   return out;
-}
-
-/**
- * One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break, quotes
- * doubled. A cell a spreadsheet would run as a formula (= + - @, or a tab or carriage
- * return before one) is prefixed with an apostrophe so it is shown as text.
- */
-export function csvCell(v: string | number | null | undefined): string {
-  let s = v === null || v === undefined ? '' : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-export function csvLine(cells: Array<string | number | null | undefined>): string {
-  return `${cells.map(csvCell).join(',')}\r\n`;
 }
 
 export const AUDIT_CSV_HEADER = ['at', 'actor', 'action', 'device', 'details'];

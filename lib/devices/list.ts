@@ -16,7 +16,7 @@ import { getDevicesByIds } from '@/db/queries/devices';
 import { insertAudit } from '@/db/queries/audit';
 import { AppError } from '../core/errors';
 import { decodeCursor, encodeCursor, pageQuerySchema } from '../core/paging';
-import { csvLine } from '../audit/views';
+import { csvLine } from '../core/csv';
 import {
   COVERAGE_WORDS,
   coverageOf,
@@ -199,37 +199,6 @@ export async function exportDeviceList(
 ): Promise<AsyncGenerator<string>> {
   await insertAudit(db, { actor, action: 'devices.exported', details: { query: q } });
   return deviceListCsv(db, q, now);
-}
-
-/** CSV lines as a streamed download, a few hundred lines a chunk. */
-export function csvDownload(lines: AsyncGenerator<string>, name: string): Response {
-  const enc = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let chunk = '';
-      for (let i = 0; i < 500; i++) {
-        const r = await lines.next();
-        if (r.done) {
-          if (chunk) controller.enqueue(enc.encode(chunk));
-          controller.close();
-          return;
-        }
-        chunk += r.value;
-      }
-      controller.enqueue(enc.encode(chunk));
-    },
-    async cancel() {
-      await lines.return(undefined);
-    },
-  });
-  const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
-  return new Response(body, {
-    headers: {
-      'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': `attachment; filename="${name}-${stamp}.csv"`,
-      'cache-control': 'no-store',
-    },
-  });
 }
 
 // The console's page ----------------------------------------------------------------------

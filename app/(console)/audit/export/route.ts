@@ -1,4 +1,5 @@
 import { auditQueryOf, exportAudit } from '@/lib/audit/views';
+import { csvDownload } from '@/lib/core/csv';
 import { getContext } from '@/lib/core/context';
 import { isStaff } from '@/lib/server/access';
 import { getViewer } from '@/lib/server/session';
@@ -20,28 +21,5 @@ export async function GET(req: Request): Promise<Response> {
     });
   const { db } = getContext();
   const lines = await exportAudit(db, auditQueryOf(new URL(req.url).searchParams), viewer.email);
-  const enc = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let chunk = '';
-      for (let i = 0; i < 500; i++) {
-        const r = await lines.next();
-        if (r.done) {
-          if (chunk) controller.enqueue(enc.encode(chunk));
-          controller.close();
-          return;
-        }
-        chunk += r.value;
-      }
-      controller.enqueue(enc.encode(chunk));
-    },
-  });
-  const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
-  return new Response(body, {
-    headers: {
-      'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': `attachment; filename="rewind-audit-${stamp}.csv"`,
-      'cache-control': 'no-store',
-    },
-  });
+  return csvDownload(lines, 'rewind-audit');
 }

@@ -1,6 +1,7 @@
 import { getContext } from '@/lib/core/context';
 import { parseDeviceListQuery } from '@/lib/devices/filter';
-import { csvDownload, exportDeviceList } from '@/lib/devices/list';
+import { csvDownload } from '@/lib/core/csv';
+import { exportDeviceList } from '@/lib/devices/list';
 import { isStaff } from '@/lib/server/access';
 import { getViewer } from '@/lib/server/session';
 

@@ -2,7 +2,8 @@ import { apiHandler, readJson } from '@/lib/server/api';
 import { AppError } from '@/lib/core/errors';
 import { provisionDevicesAs } from '@/lib/devices/devices';
 import { publicDevice } from '@/lib/devices/present';
-import { csvDownload, deviceListApi, exportDeviceList, readDeviceListRequest } from '@/lib/devices/list';
+import { csvDownload } from '@/lib/core/csv';
+import { deviceListApi, exportDeviceList, readDeviceListRequest } from '@/lib/devices/list';
 import type { ProvisionDeviceInput } from '@/lib/devices/schemas';
 
 export const dynamic = 'force-dynamic';

@@ -25,7 +25,7 @@ import type { AuthGate, Refusal } from '../auth/limits';
 import { getDeviceByDevId } from '@/db/queries/devices';
 import { findActiveSession } from '@/db/queries/sessions';
 import { recordDeviceAttempt } from '@/db/queries/device-attempts';
-import { newServerSession, receive } from '../omadm/session/server';
+import { headerStatusAnswer, newServerSession, receive } from '../omadm/session/server';
 import { deviceAuth, SERVER_MAX_MSG_SIZE, SERVER_MAX_OBJ_SIZE, type DmInput } from './dm-session';
 import type { InFlight } from './in-flight';
 
@@ -111,35 +111,7 @@ export function busyRetryAfterSeconds(expectedWaitMs: number, random = Math.rand
 
 /** The answer to a Package 1 turned away: the SyncHdr's status 503 and nothing else, final. */
 export function busyAnswer(message: SyncMLMessage, encoding: Encoding): Uint8Array {
-  const h = message.hdr;
-  return encodeMessage(
-    {
-      hdr: {
-        verDTD: '1.2',
-        verProto: 'DM/1.2',
-        sessionId: h.sessionId,
-        msgId: 1,
-        target: { locURI: h.source.locURI },
-        source: { locURI: h.target.locURI },
-      },
-      body: {
-        commands: [
-          {
-            kind: 'Status',
-            cmdId: 1,
-            msgRef: h.msgId,
-            cmdRef: 0,
-            cmd: 'SyncHdr',
-            targetRef: [h.target.locURI],
-            sourceRef: [h.source.locURI],
-            data: String(StatusCode.ServiceUnavailable),
-          },
-        ],
-        final: true,
-      },
-    },
-    encoding,
-  );
+  return encodeMessage(headerStatusAnswer(message, StatusCode.ServiceUnavailable), encoding);
 }
 
 /**

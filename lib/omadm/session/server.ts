@@ -1121,9 +1121,16 @@ export function signResponse(auth: DeviceAuth, body: Uint8Array): string {
  * password gets, so probing cannot tell registered DevIds from others.
  */
 export function rejectUnknownDevice(message: SyncMLMessage, nonce: string, scheme: AuthScheme = 'md5'): SyncMLMessage {
+  const code = message.hdr.cred ? StatusCode.Unauthorized : StatusCode.MissingCredentials;
+  return headerStatusAnswer(message, code, makeChal(scheme, nonce));
+}
+
+/**
+ * A final message whose only command is the status of the SyncHdr it answers (a refusal
+ * before any session state exists: an unknown DevId, a server too busy to start one).
+ */
+export function headerStatusAnswer(message: SyncMLMessage, code: number, chal?: Chal): SyncMLMessage {
   const h = message.hdr;
-  const code = h.cred ? StatusCode.Unauthorized : StatusCode.MissingCredentials;
-  const chal: Chal = makeChal(scheme, nonce);
   const status: Status = {
     kind: 'Status',
     cmdId: 1,
@@ -1132,7 +1139,7 @@ export function rejectUnknownDevice(message: SyncMLMessage, nonce: string, schem
     cmd: 'SyncHdr',
     targetRef: [h.target.locURI],
     sourceRef: [h.source.locURI],
-    chal,
+    ...(chal ? { chal } : {}),
     data: String(code),
   };
   return {

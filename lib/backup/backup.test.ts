@@ -183,6 +183,26 @@ describe('backup triggers', () => {
     expect((await snapshotLeaves(snapshotId)).get(target)).toEqual(old);
   }, 60_000);
 
+  it('a firmware version that is not text (binary, a NUL) is not kept as the firmware, and the backup completes', async () => {
+    const h = handsets[2]!;
+    const before = (await device(h)).firmware;
+    const real = h.tree.read('./DevDetail/FwV');
+    h.tree.set('./DevDetail/FwV', Uint8Array.from([0x31, 0x00, 0x32, 0xff]), { format: 'bin' });
+    try {
+      const { job } = await createBackupJob(srv.ctx.db, await device(h), {
+        trigger: 'on-demand',
+        categories: ['settings'],
+        actor: 'test',
+      });
+      const s = await h.connect({ initiator: 'client' });
+      expect(s.ok, s.error?.message).toBe(true);
+      expect((await getJob(srv.ctx.db, job.id))!.status).toBe('succeeded');
+      expect((await device(h)).firmware).toBe(before);
+    } finally {
+      h.tree.set('./DevDetail/FwV', real!, { format: 'chr' });
+    }
+  }, 60_000);
+
   it('device-initiated: the user presses backup; the server answers with a backup in the same session', async () => {
     const h = handsets[2]!;
     const before = (await listSnapshots(srv.ctx.db, (await device(h)).id)).length;

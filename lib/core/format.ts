@@ -34,3 +34,17 @@ export function formatAge(ms: number | null | undefined, now = Date.now()): stri
   if (s === 'just now') return s;
   return d >= 0 ? `${s} ago` : `in ${s}`;
 }
+
+/**
+ * Text a person can read: short, valid UTF-8, no control characters. What a handset sends is
+ * shown or stored as text only when it is this (a NUL, for one, is refused by PostgreSQL).
+ */
+export function readableText(bytes: Uint8Array): string | undefined {
+  if (bytes.length > 200) return undefined;
+  try {
+    const t = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return /[\u0000-\u0008\u000b-\u001f\u007f]/.test(t) ? undefined : t;
+  } catch {
+    return undefined;
+  }
+}

@@ -23,7 +23,8 @@ import { markSessionReady, getSessionRow, failSession, noteSessionError } from '
 import type { SessionEvent, WorkRequest } from '../omadm/session/server';
 import { parseBrAlert } from '../omadm/mo/backup-restore';
 import type { GenericAlertItem } from '../omadm/mo/generic-alert';
-import { utf8Decode, base64Decode } from '../omadm/util/bytes';
+import { base64Decode } from '../omadm/util/bytes';
+import { readableText } from '../core/format';
 import type { JobStep } from '../backup/engine';
 import { createBackupJob } from '../backup/jobs';
 import { onLocalResult } from '../backup/local';
@@ -391,6 +392,7 @@ async function interrupt(
   else await requeueInterrupted(ctx, job, reason);
 }
 
+/** An inventory value as text; one a person could not read (binary, control characters, too long) is none. */
 function valueText(v: unknown): string {
-  return typeof v === 'string' ? utf8Decode(base64Decode(v), false) : '';
+  return typeof v === 'string' ? (readableText(base64Decode(v)) ?? '') : '';
 }

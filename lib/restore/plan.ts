@@ -15,6 +15,7 @@
  * is unchanged as well as what changes. When the writes begin, the restore checks again
  * against its safety backup (lib/restore/engine.ts) and sends what differs then.
  */
+import { readableText } from '../core/format';
 import { appErrorFamily, type AppErrorKind } from '../core/errors';
 import { createHash } from 'node:crypto';
 import type { AppContext } from '../core/context';
@@ -287,17 +288,6 @@ export function sends(s: PlanStep): boolean {
   if (s.kind === 'app') return s.op !== 'unchanged';
   if (s.kind !== 'node') return true;
   return s.op === 'replace' || s.op === 'add' || (s.op as string) === 'write' || s.op === 'ensure' || s.op === 'delete';
-}
-
-/** Text a person can read: short, valid UTF-8, no control characters. */
-export function readableText(bytes: Uint8Array): string | undefined {
-  if (bytes.length > 200) return undefined;
-  try {
-    const t = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return /[\u0000-\u0008\u000b-\u001f\u007f]/.test(t) ? undefined : t;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

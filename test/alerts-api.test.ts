@@ -18,7 +18,7 @@ import { env } from '@/lib/core/env';
 import { createApiToken } from '@/lib/auth/tokens';
 import { provisionDevice } from '@/lib/devices/devices';
 import { testDb } from './support/db';
-import { documentChecker } from './support/api-contract';
+import { apiCaller, documentChecker } from './support/api-contract';
 import * as alertsRoute from '@/app/api/v1/alerts/route';
 import * as ackRoute from '@/app/api/v1/alerts/[id]/acknowledge/route';
 import * as resolveRoute from '@/app/api/v1/alerts/[id]/resolve/route';
@@ -28,8 +28,6 @@ import * as webhooksRoute from '@/app/api/v1/webhooks/route';
 import * as webhookRoute from '@/app/api/v1/webhooks/[id]/route';
 import * as deliveriesRoute from '@/app/api/v1/webhooks/[id]/deliveries/route';
 import * as testRoute from '@/app/api/v1/webhooks/[id]/test/route';
-
-type Handler = (req: Request, route: { params: Promise<never> }) => Promise<Response>;
 
 /** The members these answers have, as the tests read them (the document check validates the rest). */
 interface Body {
@@ -68,23 +66,7 @@ let receiver: http.Server;
 let hookUrl: string;
 let deviceId: string;
 
-async function call(
-  handler: unknown,
-  method: string,
-  opts: { token?: string; body?: unknown; query?: Record<string, string>; params?: Record<string, string> } = {},
-): Promise<{ status: number; body: Body }> {
-  const url = new URL('http://localhost/api/v1/x');
-  for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
-  const headers: Record<string, string> = { authorization: `Bearer ${opts.token ?? admin}` };
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await (handler as Handler)(
-    new Request(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) }),
-    { params: Promise.resolve(opts.params ?? {}) as Promise<never> },
-  );
-  const body = (await res.json()) as Body;
-  conformsToDocument(handler, res.status, body, true, opts.body);
-  return { status: res.status, body };
-}
+const call = apiCaller<Body>(conformsToDocument, () => admin);
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-alerts-api-'));

@@ -17,12 +17,10 @@ import { createApiToken } from '@/lib/auth/tokens';
 import { provisionDevice } from '@/lib/devices/devices';
 import { runBulkPass } from '@/lib/bulk/worker';
 import { testDb } from './support/db';
-import { documentChecker } from './support/api-contract';
+import { apiCaller, documentChecker } from './support/api-contract';
 import * as bulkRoute from '@/app/api/v1/bulk/route';
 import * as oneRoute from '@/app/api/v1/bulk/[id]/route';
 import * as cancelRoute from '@/app/api/v1/bulk/[id]/cancel/route';
-
-type Handler = (req: Request, route: { params: Promise<never> }) => Promise<Response>;
 
 interface Body {
   preview: { total: number; skipped: number; acting: number; summary: string };
@@ -42,25 +40,7 @@ let admin: string;
 let agent: string;
 let reader: string;
 
-async function call(
-  handler: unknown,
-  method: string,
-  opts: { token?: string; body?: unknown; params?: Record<string, string> } = {},
-): Promise<{ status: number; body: Body }> {
-  const headers: Record<string, string> = { authorization: `Bearer ${opts.token ?? admin}` };
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await (handler as Handler)(
-    new Request('http://localhost/api/v1/bulk', {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-    }),
-    { params: Promise.resolve(opts.params ?? {}) as Promise<never> },
-  );
-  const body = (await res.json()) as Body;
-  conformsToDocument(handler, res.status, body, true, opts.body);
-  return { status: res.status, body };
-}
+const call = apiCaller<Body>(conformsToDocument, () => admin);
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-bulk-api-'));

@@ -17,14 +17,12 @@ import { createApiToken } from '@/lib/auth/tokens';
 import { provisionDevice } from '@/lib/devices/devices';
 import { ensureDefaultPolicy } from '@/lib/backup/policy';
 import { testDb } from './support/db';
-import { documentChecker } from './support/api-contract';
+import { apiCaller, documentChecker } from './support/api-contract';
 import * as groupsRoute from '@/app/api/v1/groups/route';
 import * as groupRoute from '@/app/api/v1/groups/[name]/route';
 import * as membersRoute from '@/app/api/v1/groups/[name]/members/route';
 import * as policiesRoute from '@/app/api/v1/policies/route';
 import * as policyRoute from '@/app/api/v1/policies/[id]/route';
-
-type Handler = (req: Request, route: { params: Promise<never> }) => Promise<Response>;
 
 /** The members these answers have, as the tests read them (the document check validates the rest). */
 interface Body {
@@ -58,25 +56,7 @@ let admin: string;
 let agent: string;
 let reader: string;
 
-async function call(
-  handler: unknown,
-  method: string,
-  opts: { token?: string; body?: unknown; params?: Record<string, string> } = {},
-): Promise<{ status: number; body: Body }> {
-  const headers: Record<string, string> = { authorization: `Bearer ${opts.token ?? admin}` };
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await (handler as Handler)(
-    new Request('http://localhost/api/v1/x', {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-    }),
-    { params: Promise.resolve(opts.params ?? {}) as Promise<never> },
-  );
-  const body = (await res.json()) as Body;
-  conformsToDocument(handler, res.status, body, true, opts.body);
-  return { status: res.status, body };
-}
+const call = apiCaller<Body>(conformsToDocument, () => admin);
 
 const base = {
   manufacturer: 'Nimbus',

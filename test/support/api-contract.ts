@@ -38,3 +38,39 @@ export function documentChecker(operations: ReadonlyArray<readonly [unknown, str
     }
   };
 }
+
+type Handler = (req: Request, route: { params: Promise<never> }) => Promise<Response>;
+
+export interface ApiCallOptions {
+  /** A bearer token; the caller's default without it. */
+  token?: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  query?: Record<string, string>;
+  /** The route's dynamic segments. */
+  params?: Record<string, string>;
+}
+
+/**
+ * Calls route handlers as Next does (a Request, the route's params), with a bearer token and
+ * a JSON body, and checks every answer with `conformsToDocument`.
+ */
+export function apiCaller<B>(conformsToDocument: ReturnType<typeof documentChecker>, defaultToken: () => string) {
+  return async function call(
+    handler: unknown,
+    method: string,
+    opts: ApiCallOptions = {},
+  ): Promise<{ status: number; body: B }> {
+    const url = new URL('http://localhost/api/v1/x');
+    for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);
+    const headers: Record<string, string> = { authorization: `Bearer ${opts.token ?? defaultToken()}` };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    const res = await (handler as Handler)(
+      new Request(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) }),
+      { params: Promise.resolve(opts.params ?? {}) as Promise<never> },
+    );
+    const body = (await res.json()) as B;
+    conformsToDocument(handler, res.status, body, true, opts.body);
+    return { status: res.status, body };
+  };
+}

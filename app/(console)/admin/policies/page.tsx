@@ -325,7 +325,7 @@ export default async function PoliciesPage({
         <Card title="Assignments">
           <p className="mb-3 text-sm text-slate-600">
             A handset follows its own policy if it has one, else that of the first of its{' '}
-            <Link href="/admin/groups" className="text-sky-700 hover:underline">
+            <Link href="/admin/groups" className="text-sky-700 underline">
               device groups
             </Link>{' '}
             (by priority) with one, else its model&apos;s, else the default.
@@ -428,7 +428,7 @@ export default async function PoliciesPage({
           )}
           <p className="mb-3 text-sm text-slate-600">
             Rules and lists are made on the{' '}
-            <Link href="/admin/groups" className="text-sky-700 hover:underline">
+            <Link href="/admin/groups" className="text-sky-700 underline">
               device groups page
             </Link>
             . Here one handset can be put in a list (made when new).

@@ -6,19 +6,13 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb } from '@/db/client';
 import { listAudit } from '@/db/queries/audit';
 import { insertAlert } from '@/db/queries/alerts';
-import { createPush, setContext, type AppContext } from '@/lib/core/context';
-import { FileBlobStore } from '@/lib/backup/blob-store';
-import { env } from '@/lib/core/env';
-import { createApiToken } from '@/lib/auth/tokens';
+import { setContext, type AppContext } from '@/lib/core/context';
 import { provisionDevice } from '@/lib/devices/devices';
-import { testDb } from './support/db';
-import { apiCaller, documentChecker } from './support/api-contract';
+import { apiCaller, apiTestContext, documentChecker } from './support/api-contract';
 import * as alertsRoute from '@/app/api/v1/alerts/route';
 import * as ackRoute from '@/app/api/v1/alerts/[id]/acknowledge/route';
 import * as resolveRoute from '@/app/api/v1/alerts/[id]/resolve/route';
@@ -69,13 +63,7 @@ let deviceId: string;
 const call = apiCaller<Body>(conformsToDocument, () => admin);
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-alerts-api-'));
-  const e = { ...env(), DATA_DIR: dir, dataDir: dir };
-  ctx = { db: await testDb(dir), env: e, push: createPush(e), blobs: new FileBlobStore(path.join(dir, 'blobs')) };
-  setContext(ctx);
-  admin = (await createApiToken(ctx.db, 'admin', 'admin')).token;
-  agent = (await createApiToken(ctx.db, 'agent', 'agent')).token;
-  reader = (await createApiToken(ctx.db, 'admin', 'reader', { scope: 'read' })).token;
+  ({ dir, ctx, admin, agent, reader } = await apiTestContext('alerts-api'));
   deviceId = (
     await provisionDevice(ctx.db, {
       devId: 'IMEI:356938035600025',

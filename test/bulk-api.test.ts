@@ -4,20 +4,14 @@
  * worker, its progress, cancelling, and who may do it.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb } from '@/db/client';
 import { listAudit } from '@/db/queries/audit';
 import { updateDevice } from '@/db/queries/devices';
-import { createPush, setContext, type AppContext } from '@/lib/core/context';
-import { FileBlobStore } from '@/lib/backup/blob-store';
-import { env } from '@/lib/core/env';
-import { createApiToken } from '@/lib/auth/tokens';
+import { setContext, type AppContext } from '@/lib/core/context';
 import { provisionDevice } from '@/lib/devices/devices';
 import { runBulkPass } from '@/lib/bulk/worker';
-import { testDb } from './support/db';
-import { apiCaller, documentChecker } from './support/api-contract';
+import { apiCaller, apiTestContext, documentChecker } from './support/api-contract';
 import * as bulkRoute from '@/app/api/v1/bulk/route';
 import * as oneRoute from '@/app/api/v1/bulk/[id]/route';
 import * as cancelRoute from '@/app/api/v1/bulk/[id]/cancel/route';
@@ -43,13 +37,7 @@ let reader: string;
 const call = apiCaller<Body>(conformsToDocument, () => admin);
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-bulk-api-'));
-  const e = { ...env(), DATA_DIR: dir, dataDir: dir };
-  ctx = { db: await testDb(dir), env: e, push: createPush(e), blobs: new FileBlobStore(path.join(dir, 'blobs')) };
-  setContext(ctx);
-  admin = (await createApiToken(ctx.db, 'admin', 'admin')).token;
-  agent = (await createApiToken(ctx.db, 'agent', 'agent')).token;
-  reader = (await createApiToken(ctx.db, 'admin', 'reader', { scope: 'read' })).token;
+  ({ dir, ctx, admin, agent, reader } = await apiTestContext('bulk-api'));
   for (let i = 0; i < 5; i++) {
     const d = await provisionDevice(ctx.db, {
       devId: `IMEI:35693803561${String(i).padStart(4, '0')}`,

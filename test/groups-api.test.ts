@@ -4,20 +4,14 @@
  * backup setting seen by a restore.
  */
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb } from '@/db/client';
 import { listAudit } from '@/db/queries/audit';
 import { getPolicyByName, insertPolicy, setAssignment, updatePolicy } from '@/db/queries/policies';
-import { createPush, setContext, type AppContext } from '@/lib/core/context';
-import { FileBlobStore } from '@/lib/backup/blob-store';
-import { env } from '@/lib/core/env';
-import { createApiToken } from '@/lib/auth/tokens';
+import { setContext, type AppContext } from '@/lib/core/context';
 import { provisionDevice } from '@/lib/devices/devices';
 import { ensureDefaultPolicy } from '@/lib/backup/policy';
-import { testDb } from './support/db';
-import { apiCaller, documentChecker } from './support/api-contract';
+import { apiCaller, apiTestContext, documentChecker } from './support/api-contract';
 import * as groupsRoute from '@/app/api/v1/groups/route';
 import * as groupRoute from '@/app/api/v1/groups/[name]/route';
 import * as membersRoute from '@/app/api/v1/groups/[name]/members/route';
@@ -69,13 +63,7 @@ const base = {
 };
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-groups-api-'));
-  const e = { ...env(), DATA_DIR: dir, dataDir: dir };
-  ctx = { db: await testDb(dir), env: e, push: createPush(e), blobs: new FileBlobStore(path.join(dir, 'blobs')) };
-  setContext(ctx);
-  admin = (await createApiToken(ctx.db, 'admin', 'admin')).token;
-  agent = (await createApiToken(ctx.db, 'agent', 'agent')).token;
-  reader = (await createApiToken(ctx.db, 'admin', 'reader', { scope: 'read' })).token;
+  ({ dir, ctx, admin, agent, reader } = await apiTestContext('groups-api'));
   await provisionDevice(ctx.db, { ...base, devId: 'IMEI:356938035600025', firmware: '1.2' });
   await provisionDevice(ctx.db, { ...base, devId: 'IMEI:356938035600033', firmware: '2.0' });
 });

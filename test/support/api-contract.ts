@@ -4,9 +4,17 @@
  * JSON body parses with the documented response schema, and a request that succeeded sent
  * a body the documented request schema takes.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'vitest';
 import { z } from 'zod';
 import { answerSchema, apiOperation } from '@/lib/api/openapi';
+import { FileBlobStore } from '@/lib/backup/blob-store';
+import { createApiToken } from '@/lib/auth/tokens';
+import { createPush, setContext, type AppContext } from '@/lib/core/context';
+import { env } from '@/lib/core/env';
+import { testDb } from './db';
 
 /** Builds the check for a test file's handlers, each named as the document names it ('GET /jobs/{id}'). */
 export function documentChecker(operations: ReadonlyArray<readonly [unknown, string]>) {
@@ -72,5 +80,30 @@ export function apiCaller<B>(conformsToDocument: ReturnType<typeof documentCheck
     const body = (await res.json()) as B;
     conformsToDocument(handler, res.status, body, true, opts.body);
     return { status: res.status, body };
+  };
+}
+
+/**
+ * What an API test starts from: a data directory and database of its own, set as the process
+ * context the route handlers read, and a token for each kind of caller.
+ */
+export async function apiTestContext(
+  name: string,
+): Promise<{ dir: string; ctx: AppContext; admin: string; agent: string; reader: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `rewind-${name}-`));
+  const e = { ...env(), DATA_DIR: dir, dataDir: dir };
+  const ctx: AppContext = {
+    db: await testDb(dir),
+    env: e,
+    push: createPush(e),
+    blobs: new FileBlobStore(path.join(dir, 'blobs')),
+  };
+  setContext(ctx);
+  return {
+    dir,
+    ctx,
+    admin: (await createApiToken(ctx.db, 'admin', 'admin')).token,
+    agent: (await createApiToken(ctx.db, 'agent', 'agent')).token,
+    reader: (await createApiToken(ctx.db, 'admin', 'reader', { scope: 'read' })).token,
   };
 }

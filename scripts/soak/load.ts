@@ -9,18 +9,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dbErrorCode } from '../../db/sql';
 import { getDevice } from '../../db/queries/devices';
-import { getJob, jobsForDevice, type JobRow } from '../../db/queries/jobs';
+import type { JobRow } from '../../db/queries/jobs';
 import { completeSnapshots } from '../../db/queries/retention';
 import { createBackupJob } from '../../lib/backup/jobs';
 import type { AppContext } from '../../lib/core/context';
 import { executePlan } from '../../lib/restore/engine';
 import { createPlan, PlanError } from '../../lib/restore/plan';
+import { JobBoard } from './board';
 import type { SoakHandset } from './fleet';
 import type { OpKind, SoakMetrics } from './metrics';
 import type { SoakSettings } from './options';
 
-/** The job states that are an end. */
-export const END = new Set(['succeeded', 'failed', 'rejected', 'cancelled']);
+export { END } from './board';
 
 export interface Timeline {
   started: number;
@@ -35,6 +35,7 @@ export class LoadDriver {
   private started = 0;
   private stopAt = 0;
   private hardStop = 0;
+  private board!: JobBoard;
 
   constructor(
     private readonly handsets: ReadonlyMap<string, SoakHandset>,
@@ -57,6 +58,8 @@ export class LoadDriver {
     this.started = Date.now();
     this.stopAt = this.started + o.minutes * 60_000;
     this.hardStop = this.stopAt + o.drainS * 1000;
+    this.board = new JobBoard(this.ctx.db, this.started);
+    this.board.start();
     const stopProgress = metrics.startProgress(o.progressS, this.started, this.stopAt, serverRss, say);
     say(header);
     const alive = new Set<SoakHandset>();
@@ -80,6 +83,7 @@ export class LoadDriver {
     ]);
     for (const s of alive) metrics.unfinished.push(`${s.h.devId} was still ${s.phase} when the run ended`);
     stopProgress();
+    await this.board.stop();
     const drainEnd = Date.now();
     await Promise.race([
       Promise.all([...this.handsets.values()].map((s) => s.h.idle())),
@@ -103,13 +107,13 @@ export class LoadDriver {
     }
     // The drain: whatever the server still has for this handset gets to finish.
     s.phase = 'draining';
-    await this.settle(
-      s,
-      async () =>
-        s.h.state.pendingAlerts.length === 0 &&
-        !s.inSession &&
-        (await jobsForDevice(this.ctx.db, s.deviceId, ['queued', 'running'], 1)).length === 0,
-    );
+    const quiet = () => s.h.state.pendingAlerts.length === 0 && !s.inSession && !this.board.hasOpen(s.deviceId);
+    await this.settle(s, async () => {
+      if (!quiet()) return false;
+      // A job the last session made may not be on the board yet: quiet on a read taken after this moment too.
+      await this.board.fresh();
+      return quiet();
+    });
   }
 
   private async operation(s: SoakHandset, kind: OpKind): Promise<void> {
@@ -142,24 +146,22 @@ export class LoadDriver {
       }
       metrics.operationStarted(kind);
       ids = planned.backup ? [planned.backup.id, planned.job.id] : [planned.job.id];
-      ok = await this.settle(s, () => this.ended(ids));
+      ok = await this.settle(s, () => this.board.ended(ids));
     } else if (kind === 'ordered-backup') {
       metrics.operationStarted(kind);
       const { job } = await this.retryBusy(async () =>
         createBackupJob(db, await this.device(s), { trigger: 'on-demand', actor: 'soak', wake: true }),
       );
       ids = [job.id];
-      ok = await this.settle(s, () => this.ended(ids));
+      ok = await this.settle(s, () => this.board.ended(ids));
     } else {
       metrics.operationStarted(kind);
       void s.h.pressBackupButton();
       // The request rides in the handset's session; the job is the server's answer to it.
       ok = await this.settle(s, async () => {
         if (s.h.state.pendingAlerts.length > 0 || s.inSession) return false;
-        ids = (await jobsForDevice(db, s.deviceId, undefined, 50))
-          .filter((j) => j.kind === 'backup' && j.updatedAt >= t0)
-          .map((j) => j.id);
-        return ids.length > 0 && (await this.ended(ids));
+        ids = this.board.backupsSince(s.deviceId, t0);
+        return ids.length > 0 && this.board.ended(ids);
       });
     }
     if (ok) {
@@ -220,11 +222,6 @@ export class LoadDriver {
         await sleep(50 * attempt);
       }
     }
-  }
-
-  private async ended(ids: readonly string[]): Promise<boolean> {
-    for (const id of ids) if (!END.has((await getJob(this.ctx.db, id))?.status ?? '')) return false;
-    return true;
   }
 
   private async device(s: SoakHandset) {

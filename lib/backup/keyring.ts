@@ -8,7 +8,7 @@
  * Destroying an owner's data key (and their wraps) leaves their content unreadable to anyone,
  * master key included: that is what erasing a subscriber does.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomFillSync } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '@/db/client';
@@ -25,9 +25,27 @@ export class KeyError extends Error {
   }
 }
 
+/**
+ * IVs are drawn from the CSPRNG a pool at a time: one call per value cost more than the
+ * sealing of a small value. Each IV is a fresh slice of the pool, never handed out twice,
+ * and the pool is refilled only once it is used up, so IVs stay random and unique.
+ */
+const IV_POOL = Buffer.alloc(IV_BYTES * 1024);
+let ivAt = IV_POOL.length;
+
+function nextIv(): Buffer {
+  if (ivAt + IV_BYTES > IV_POOL.length) {
+    randomFillSync(IV_POOL);
+    ivAt = 0;
+  }
+  const iv = IV_POOL.subarray(ivAt, ivAt + IV_BYTES);
+  ivAt += IV_BYTES;
+  return iv;
+}
+
 /** AES-256-GCM: IV ‖ ciphertext ‖ tag, bound to `aad`. */
 export function seal(key: Uint8Array, plain: Uint8Array, aad: string): Uint8Array {
-  const iv = randomBytes(IV_BYTES);
+  const iv = nextIv();
   const c = createCipheriv('aes-256-gcm', key, iv);
   c.setAAD(Buffer.from(aad, 'utf8'));
   const body = c.update(plain);

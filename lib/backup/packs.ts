@@ -93,12 +93,10 @@ class FilePacks implements PackBackend {
         if (at === 0) await syncDir(path.dirname(file));
       }
       // Positional writes: a torn append (a full disk) is overwritten by the next one, never followed.
-      let pos = at;
-      for (const p of parts) {
-        let done = 0;
-        while (done < p.length) done += (await fh.write(p, done, p.length - done, pos + done)).bytesWritten;
-        pos += p.length;
-      }
+      // The parts go as one buffer: a write per part was a thread-pool round trip per value.
+      const bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+      let done = 0;
+      while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done, at + done)).bytesWritten;
       await fh.datasync();
     } catch (err) {
       await this.close(id);

@@ -5,7 +5,7 @@
 import type { DecodeLimits } from './element';
 import type { Command, Encoding, SyncHdr, SyncMLMessage } from '../message';
 import { parseXml, serializeXml, serializedXmlSize } from './xml';
-import { decodeWbxml, encodeWbxml } from './wbxml';
+import { decodeWbxml, encodeWbxml, encodedWbxmlSize } from './wbxml';
 import { commandToElement, elementToMessage, messageToElement } from './syncml';
 import { utf8Encode } from '../util/bytes';
 
@@ -35,12 +35,12 @@ const WBXML_ENVELOPE_MARGIN = 8;
 export function encodedCommandSize(cmd: Command, encoding: Encoding): number {
   const el = commandToElement(cmd);
   if (encoding === 'xml') return serializedXmlSize(el);
-  return encodeWbxml(el, { stringTable: false }).length + WBXML_COMMAND_MARGIN;
+  return encodedWbxmlSize(el, { stringTable: false }) + WBXML_COMMAND_MARGIN;
 }
 
 /** Bytes of the message with an empty SyncBody (header, envelope, Final). */
 export function encodedEnvelopeSize(hdr: SyncHdr, encoding: Encoding): number {
   const root = messageToElement({ hdr, body: { commands: [], final: true } });
   if (encoding === 'xml') return serializedXmlSize(root, { declaration: true });
-  return encodeWbxml(root, { stringTable: false }).length + WBXML_ENVELOPE_MARGIN;
+  return encodedWbxmlSize(root, { stringTable: false }) + WBXML_ENVELOPE_MARGIN;
 }

@@ -9,7 +9,7 @@
  * but builds its string table in linear time.
  */
 import { DEFAULT_LIMITS, isElement } from './element';
-import type { DecodeLimits, XmlElement, XmlNode } from './element';
+import type { DecodeLimits, XmlElement } from './element';
 import { DecodeError } from '../errors';
 import {
   CHARSET_US_ASCII,
@@ -426,7 +426,8 @@ function addToTable(plan: Plan, s: string): number {
 
 /** Counts every text node once and every literal tag name, without recursion. */
 function planStringTable(root: XmlElement, doc: DocType, shareText: boolean): Plan {
-  const plan: Plan = { offsets: new Map(), table: new Writer(256) };
+  // Small at first (most documents need no table at all); it grows when it must.
+  const plan: Plan = { offsets: new Map(), table: new Writer(64) };
   const counts = new Map<string, number>();
   const stack: { el: XmlElement; ns: string }[] = [{ el: root, ns: doc.ns }];
   while (stack.length > 0) {
@@ -457,9 +458,24 @@ function planStringTable(root: XmlElement, doc: DocType, shareText: boolean): Pl
 }
 
 function pageFor(doc: DocType, ns: string): CodePage | undefined {
+  // The namespaces our own trees carry match exactly: only a peer's odd spelling needs the lower-casing.
+  for (const p of doc.pages.values()) if (p.ns === ns) return p;
   const lower = ns.toLowerCase();
   for (const p of doc.pages.values()) if (p.ns.toLowerCase() === lower) return p;
   return undefined;
+}
+
+interface EncFrame {
+  el: XmlElement;
+  ns: string;
+  /** Index of the next child to write. */
+  next: number;
+}
+
+/** Whether an element is written with content: any child but empty text. */
+function hasContent(el: XmlElement): boolean {
+  for (const c of el.children) if (typeof c !== 'string' || c.length > 0) return true;
+  return false;
 }
 
 /**
@@ -528,36 +544,32 @@ export function encodeWbxml(root: XmlElement, opts?: WbxmlEncodeOptions): Uint8A
     }
   };
 
-  interface EncFrame {
-    el: XmlElement;
-    ns: string;
-    next: number;
-    kids: XmlNode[];
-  }
   const stack: EncFrame[] = [];
 
   /** Writes an element's start; returns a frame if it has content to walk. */
   const open = (el: XmlElement, inheritedNs: string): EncFrame | undefined => {
     const ns = el.ns ?? inheritedNs;
     const pg = pageFor(doc, ns);
-    const kids = el.children.filter((c) => !(typeof c === 'string' && c.length === 0));
     if (!pg) throw new Error(`encodeWbxml: namespace "${ns}" has no code page in ${doc.ns}`);
-    writeTag(pg, el, kids.length > 0);
-    return kids.length > 0 ? { el, ns, next: 0, kids } : undefined;
+    const content = hasContent(el);
+    writeTag(pg, el, content);
+    return content ? { el, ns, next: 0 } : undefined;
   };
 
   const rootFrame = open(root, doc.ns);
   if (rootFrame) stack.push(rootFrame);
   while (stack.length > 0) {
     const f = stack[stack.length - 1]!;
-    if (f.next >= f.kids.length) {
+    const kids = f.el.children;
+    if (f.next >= kids.length) {
       out.byte(T.END);
       stack.pop();
       continue;
     }
-    const c = f.kids[f.next++]!;
+    const c = kids[f.next++]!;
     if (typeof c === 'string') {
-      writeText(c);
+      // Empty text is no content: hasContent left it out too.
+      if (c.length > 0) writeText(c);
     } else if (c instanceof Uint8Array) {
       out.byte(T.OPAQUE);
       out.mb(c.length);
@@ -579,4 +591,108 @@ export function encodeWbxml(root: XmlElement, opts?: WbxmlEncodeOptions): Uint8A
     }
   }
   return out.result();
+}
+
+/**
+ * encodeWbxml(root, opts).length, counted without writing the document: the outbox measures
+ * every command it packs, and building its bytes only to take their length cost an encoding
+ * per command. Mirrors encodeWbxml step for step (the property tests hold them equal).
+ */
+export function encodedWbxmlSize(root: XmlElement, opts?: WbxmlEncodeOptions): number {
+  const doc = root.ns === undefined ? SYNCML12 : docTypeByNs(root.ns);
+  if (!doc) throw new Error(`encodeWbxml: no WBXML document type for namespace "${root.ns}"`);
+  const version = opts?.version ?? 0x02;
+  if (!Number.isInteger(version) || version < 1 || version > 3) {
+    throw new Error(`encodeWbxml: WBXML version byte ${version} not supported`);
+  }
+  return documentSize(root, doc, opts?.stringTable ?? true);
+}
+
+function documentSize(root: XmlElement, doc: DocType, shareText: boolean): number {
+  const plan = planStringTable(root, doc, shareText);
+  const tableLen = plan.table.len;
+  let n = 1 + mbLen(doc.publicId) + mbLen(CHARSET_UTF8) + mbLen(tableLen) + tableLen;
+  let pageIndex = 0;
+
+  const openSize = (el: XmlElement, inheritedNs: string): EncFrame | undefined => {
+    const ns = el.ns ?? inheritedNs;
+    const pg = pageFor(doc, ns);
+    if (!pg) throw new Error(`encodeWbxml: namespace "${ns}" has no code page in ${doc.ns}`);
+    if (pageIndex !== pg.index) {
+      n += 2;
+      pageIndex = pg.index;
+    }
+    if (pg.tokens.has(el.name)) n += 1;
+    else {
+      const off = plan.offsets.get(el.name);
+      if (off === undefined) throw new Error(`encodeWbxml: literal "${el.name}" missing from string table`);
+      n += 1 + mbLen(off);
+    }
+    return hasContent(el) ? { el, ns, next: 0 } : undefined;
+  };
+
+  const stack: EncFrame[] = [];
+  const rootFrame = openSize(root, doc.ns);
+  if (rootFrame) stack.push(rootFrame);
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    const kids = f.el.children;
+    if (f.next >= kids.length) {
+      n += 1; // END
+      stack.pop();
+      continue;
+    }
+    const c = kids[f.next++]!;
+    if (typeof c === 'string') {
+      if (c.length > 0) n += textSize(c, plan);
+    } else if (c instanceof Uint8Array) {
+      n += 1 + mbLen(c.length) + c.length;
+    } else {
+      const ns = c.ns ?? f.ns;
+      if (!pageFor(doc, ns)) {
+        const nestedDoc = docTypeByNs(ns);
+        if (!nestedDoc) throw new Error(`encodeWbxml: no WBXML document type for namespace "${ns}"`);
+        const nested = documentSize({ ...c, ns: nestedDoc.ns }, nestedDoc, shareText);
+        n += 1 + mbLen(nested) + nested;
+        continue;
+      }
+      const child = openSize(c, f.ns);
+      if (child) stack.push(child);
+    }
+  }
+  return n;
+}
+
+/** What writeText writes for `s`: a table reference, or inline strings with each NUL as an ENTITY. */
+function textSize(s: string, plan: Plan): number {
+  const off = plan.offsets.get(s);
+  if (off !== undefined) return 1 + mbLen(off);
+  let n = 0;
+  let from = 0;
+  for (;;) {
+    const nul = s.indexOf('\u0000', from);
+    const end = nul < 0 ? s.length : nul;
+    if (end > from) n += 2 + utf8Length(s, from, end);
+    if (nul < 0) return n;
+    n += 2;
+    from = nul + 1;
+  }
+}
+
+/** UTF-8 bytes of s[from, end) as TextEncoder writes them (a lone surrogate as U+FFFD, 3 bytes). */
+function utf8Length(s: string, from: number, end: number): number {
+  let n = 0;
+  for (let i = from; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
 }

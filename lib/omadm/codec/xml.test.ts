@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, it, expect } from 'vitest';
 import { parseXml, serializeXml, serializedXmlSize, utf8Length } from './xml';
 import { DecodeError } from '../errors';
@@ -150,6 +151,30 @@ describe('serializeXml', () => {
     const s = serializeXml(root, { declaration: true });
     expect(serializedXmlSize(root, { declaration: true })).toBe(new TextEncoder().encode(s).length);
     expect(utf8Length('\uD800x')).toBe(new TextEncoder().encode('\uD800x').length);
+  });
+
+  it('sizes every character, escaped or not, in text and in the xmlns attribute, as serialized', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: 'binary' }), { maxLength: 5 }),
+        fc.string({ unit: 'binary' }),
+        (texts, ns) => {
+          const root: XmlElement = {
+            name: 'D',
+            ns,
+            children: [
+              ...texts,
+              { name: 'E', children: [] },
+              new Uint8Array(texts.length * 7),
+              { name: 'F', children: texts },
+            ],
+          };
+          const s = serializeXml(root, { declaration: true });
+          expect(serializedXmlSize(root, { declaration: true })).toBe(new TextEncoder().encode(s).length);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('does not recurse: 100,000-deep trees serialize', () => {

@@ -501,11 +501,62 @@ export function serializeXml(root: XmlElement, opts?: { declaration?: boolean })
   return parts.join('');
 }
 
-/** UTF-8 size of serializeXml(root) without building the document. */
+/**
+ * UTF-8 size of serializeXml(root), counted without building any of its strings (the outbox
+ * measures every command it packs). Mirrors writeXml; the tests hold the two equal.
+ */
 export function serializedXmlSize(root: XmlElement, opts?: { declaration?: boolean }): number {
   let n = opts?.declaration ? XML_DECLARATION.length : 0;
-  writeXml(root, (s) => {
-    n += utf8Length(s);
-  });
+  // `<name>` or `<name/>`, with ` xmlns="…"`; names are ASCII (checkName).
+  const open = (el: XmlElement): boolean => {
+    n += 1 + checkName(el.name).length + (el.ns !== undefined ? 9 + escapedSize(el.ns, true) : 0);
+    if (el.children.length === 0) {
+      n += 2;
+      return false;
+    }
+    n += 1;
+    return true;
+  };
+  const stack: { el: XmlElement; next: number }[] = [];
+  if (open(root)) stack.push({ el: root, next: 0 });
+  while (stack.length > 0) {
+    const f = stack[stack.length - 1]!;
+    const c: XmlNode | undefined = f.el.children[f.next++];
+    if (c === undefined) {
+      n += 3 + f.el.name.length;
+      stack.pop();
+    } else if (typeof c === 'string') {
+      n += escapedSize(c, false);
+    } else if (c instanceof Uint8Array) {
+      n += Math.ceil(c.length / 3) * 4;
+    } else if (open(c)) {
+      stack.push({ el: c, next: 0 });
+    }
+  }
+  return n;
+}
+
+/** utf8Length(escapeText(s, attr)) without building the escaped text. */
+function escapedSize(s: string, attr: boolean): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c >= 0x20) {
+        if (c === 0x26) n += 5;
+        else if (c === 0x3c || c === 0x3e) n += 4;
+        else if (attr && (c === 0x22 || c === 0x27)) n += 6;
+        else n += 1;
+      } else if ((c === 0x09 || c === 0x0a) && !attr) n += 1;
+      else n += c < 10 ? 4 : 5; // &#N; or &#NN;
+    } else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
   return n;
 }

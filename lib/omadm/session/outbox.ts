@@ -407,7 +407,7 @@ function packQueue(p: Packer, state: OutboxState, which: 'replies' | 'queue'): b
     const size = commandSize(cmd, p.encoding);
     if (p.used + size <= p.max) {
       q.shift();
-      place(p, cmd, entry.tag);
+      place(p, cmd, size, entry.tag);
       if (which === 'queue') p.taken.push(entry);
       continue;
     }
@@ -558,11 +558,13 @@ function sendChunk(p: Packer, state: OutboxState): boolean {
   // Do not start a tiny chunk at the end of an otherwise full message: wait for the next.
   const minChunk = Math.min(remaining, Math.max(64, Math.floor((p.max - p.envelope) / 8)));
   let built: ReturnType<typeof build> | undefined;
+  let builtSize = 0;
   for (let tries = 0; tries < 12 && n >= 1; tries++) {
     const b = build(n);
     const size = commandSize(b.cmd, p.encoding);
     if (p.used + size <= p.max && b.n > 0) {
       built = b;
+      builtSize = size;
       break;
     }
     // Escaping or base64 inflates the data: shrink in proportion to the overshoot.
@@ -577,7 +579,7 @@ function sendChunk(p: Packer, state: OutboxState): boolean {
     return false;
   }
   if (!built || (built.n < minChunk && p.commands.length > 0)) return true;
-  const placed = place(p, built.cmd, lo.tag, built.last ? 'last' : 'more');
+  const placed = place(p, built.cmd, builtSize, lo.tag, built.last ? 'last' : 'more');
   if (built.last) {
     delete state.lo;
     return false;
@@ -587,13 +589,27 @@ function sendChunk(p: Packer, state: OutboxState): boolean {
   return true;
 }
 
-/** Assigns CmdIDs (nested too), appends the command and its SentRecords. */
-function place(p: Packer, cmd: Command, tag: string | undefined, chunk?: 'more' | 'last'): Command {
+/**
+ * Assigns CmdIDs (nested too), appends the command and its SentRecords. `size`: the
+ * command's commandSize (measured with provisional ids); the real ids only change the
+ * digits of the CmdIDs, so what it uses is that size corrected by their digits, exactly
+ * what measuring it again would give.
+ */
+function place(p: Packer, cmd: Command, size: number, tag: string | undefined, chunk?: 'more' | 'last'): Command {
   const withIds = assignIds(cmd, p.allocCmdId);
   p.commands.push(withIds);
-  p.used += commandSize(withIds, p.encoding);
+  p.used += size - idDigitsSaved(withIds);
   record(p, withIds, tag, undefined, chunk);
   return withIds;
+}
+
+/** Digits the command's CmdIDs (nested too) take fewer than PROVISIONAL_ID's (negative for longer ones). */
+function idDigitsSaved(cmd: Command): number {
+  let n = PROVISIONAL_DIGITS - String(cmd.cmdId).length;
+  if (cmd.kind === 'Atomic' || cmd.kind === 'Sequence' || cmd.kind === 'Sync') {
+    for (const c of cmd.commands) n += idDigitsSaved(c);
+  }
+  return n;
 }
 
 function record(
@@ -631,8 +647,12 @@ function commandSize(cmd: Command, encoding: Encoding): number {
   return encodedCommandSize(withProvisionalIds(cmd), encoding);
 }
 
+/** A CmdID as long as any a session reaches: sizes are measured with it before real ids are given. */
+const PROVISIONAL_ID = 999_999;
+const PROVISIONAL_DIGITS = String(PROVISIONAL_ID).length;
+
 function withProvisionalIds(cmd: Command): Command {
-  const id = 999_999;
+  const id = PROVISIONAL_ID;
   if (cmd.kind === 'Atomic' || cmd.kind === 'Sequence' || cmd.kind === 'Sync') {
     return { ...cmd, cmdId: id, commands: cmd.commands.map(withProvisionalIds) };
   }

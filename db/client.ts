@@ -49,8 +49,18 @@ export function sqliteRaw(db: Db): SqliteRaw {
   return raw;
 }
 
+/**
+ * The session of a SQLite database opened by openDb, which its transactions share (one
+ * connection); undefined for PostgreSQL or anything else. db/prepared.ts keeps its queries by it.
+ */
+export function sqliteSession(db: Db): object | undefined {
+  const s = (db as unknown as WithRaw).session;
+  return s?.[RAW] ? s : undefined;
+}
+
 export function isPg(db: Db): boolean {
-  return is(db, PgDatabase);
+  // The SQLite mark first: drizzle's is() walks the whole class chain of a database that is not one.
+  return !sqliteSession(db) && is(db, PgDatabase);
 }
 
 /**
@@ -101,6 +111,12 @@ class SqliteGate {
 
 const STATEMENT_CACHE = 512;
 
+/** drizzle's `rollback` (or `rollback to savepoint`): told apart without a regular expression on every statement. */
+function isRollback(text: string): boolean {
+  const c = text.charCodeAt(0);
+  return (c === 114 || c === 82) && /^rollback\b/i.test(text);
+}
+
 /** Opens (creating if needed) a SQLite file, or ':memory:' for tests, with migrations applied. */
 export function openDb(file: string): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -115,24 +131,32 @@ export function openDb(file: string): Db {
   migrateSqlite(drizzleSqliteSync(sqlite), { migrationsFolder: sqliteMigrations() });
 
   // Statements are prepared once and kept: the DM endpoint runs the same few per message.
-  const statements = new Map<string, Database.Statement>();
-  const prepare = (text: string) => {
-    let s = statements.get(text);
-    if (!s) {
-      if (statements.size >= STATEMENT_CACHE) statements.clear();
-      s = sqlite.prepare(text);
-      statements.set(text, s);
-    }
-    return s;
+  // drizzle reads rows as arrays and db/sql.ts as objects, so each has its own statements,
+  // set to their mode once (a statement's mode is its own, and switching costs two calls).
+  const cache = (rawRows: boolean) => {
+    const statements = new Map<string, Database.Statement>();
+    return (text: string) => {
+      let s = statements.get(text);
+      if (!s) {
+        if (statements.size >= STATEMENT_CACHE) statements.clear();
+        s = sqlite.prepare(text);
+        if (rawRows && s.reader) s.raw(true);
+        statements.set(text, s);
+      }
+      return s;
+    };
   };
+  const prepare = cache(false);
+  const prepareRaw = cache(true);
   const gate = new SqliteGate();
   const db = drizzleProxy(
     async (text, params, method) => {
+      // No await unless another flow's transaction is open: the common path runs at once.
       while (gate.blocked()) await gate.ended();
       // SQLite already rolled back a transaction a statement failed in (SQLITE_FULL, for one):
       // drizzle's own rollback would then fail and hide that error.
-      if (!sqlite.inTransaction && /^rollback\b/i.test(text)) return { rows: [] };
-      const s = prepare(text);
+      if (isRollback(text) && !sqlite.inTransaction) return { rows: [] };
+      const s = prepareRaw(text);
       if (method === 'run') {
         if (s.reader) s.all(...params);
         else s.run(...params);
@@ -143,12 +167,7 @@ export function openDb(file: string): Db {
         s.run(...params);
         return { rows: [] };
       }
-      s.raw(true);
-      try {
-        return { rows: method === 'get' ? (s.get(...params) as unknown[]) : (s.all(...params) as unknown[]) };
-      } finally {
-        s.raw(false);
-      }
+      return { rows: method === 'get' ? (s.get(...params) as unknown[]) : (s.all(...params) as unknown[]) };
     },
     { schema },
   );

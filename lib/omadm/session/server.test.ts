@@ -79,7 +79,11 @@ class Harness {
   }
 
   work(w: WorkRequest[]): void {
-    this.state = json(enqueueWork(json(this.state), w));
+    const input = json(this.state);
+    const before = JSON.stringify(input);
+    this.state = json(enqueueWork(input, w));
+    // The steps share with the state they were given what they do not change: never change it.
+    expect(JSON.stringify(input)).toBe(before);
   }
 
   hdr(opts: { cred?: boolean | 'wrong'; maxMsgSize?: number } = {}): SyncHdr {
@@ -113,19 +117,26 @@ class Harness {
       const secret = opts.hmac === 'bad' ? { ...this.auth.client, password: 'guess' } : this.auth.client;
       header = hmacHeader(secret, nonceBytes(this.auth.clientNonce), body);
     }
+    const input = json(this.state);
+    const before = JSON.stringify(input);
     const r = receive(
-      json(this.state),
+      input,
       { message: decoded, rawBody: body, ...(header ? { hmacHeader: header } : {}) },
       { ...this.auth },
       1_700_000_000_000,
     );
+    // The steps share with the state they were given what they do not change: never change it.
+    expect(JSON.stringify(input)).toBe(before);
     // The state is plain JSON: nothing lost or changed by a round trip.
     expect(json(r.state)).toStrictEqual(r.state);
     if (r.authUpdate?.clientNonce !== undefined) this.auth.clientNonce = r.authUpdate.clientNonce;
     if (r.authUpdate?.serverNonce !== undefined) this.auth.serverNonce = r.authUpdate.serverNonce;
     if (r.authUpdate?.serverScheme !== undefined) this.auth.serverScheme = r.authUpdate.serverScheme;
     this.state = json(r.state);
-    const out = respond(json(this.state), { ...this.auth });
+    const given = json(this.state);
+    const givenBefore = JSON.stringify(given);
+    const out = respond(given, { ...this.auth });
+    expect(JSON.stringify(given)).toBe(givenBefore);
     expect(json(out.state)).toStrictEqual(out.state);
     this.state = json(out.state);
     expect(out.message).not.toBeNull();

@@ -244,19 +244,23 @@ export function newServerSession(
 }
 
 /**
- * Copy of the state that the step may mutate. Objects and arrays are copied; strings are
- * immutable and shared, so a Large Object's megabytes are not copied on every message.
+ * Copy of the state that the step may mutate, sharing what it never changes in place. The
+ * steps change the session object, its lists (replies, openWork, pendingEvents) and the
+ * awaiting records; everything else (the outbox, whose functions return new objects, frozen
+ * commands, the configuration, the incoming Large Object, refusable) is only ever replaced.
+ * A deep copy of the whole tree, queued commands included, on every call was most of what
+ * a small message cost.
  */
-function clone<T>(v: T): T {
-  return copy(v) as T;
-}
-
-function copy(v: unknown): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map(copy);
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (x !== undefined) out[k] = copy(x);
-  return out;
+function clone(st: ServerSessionState): ServerSessionState {
+  const awaiting: Record<string, Awaiting> = {};
+  for (const k of Object.keys(st.awaiting)) awaiting[k] = { ...st.awaiting[k]! };
+  return {
+    ...st,
+    replies: [...st.replies],
+    awaiting,
+    openWork: [...st.openWork],
+    pendingEvents: [...st.pendingEvents],
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1086,9 +1090,13 @@ export function respond(state: ServerSessionState, auth: DeviceAuth): RespondRes
 }
 
 function recordSent(st: ServerSessionState, sent: SentRecord[]): void {
+  // Counted once, not per record: a message of a few hundred Gets made this quadratic.
+  let n = Object.keys(st.awaiting).length;
   for (const r of sent) {
-    if (Object.keys(st.awaiting).length >= MAX_AWAITING) break;
-    st.awaiting[`${r.msgId}:${r.cmdId}`] = r;
+    if (n >= MAX_AWAITING) break;
+    const key = `${r.msgId}:${r.cmdId}`;
+    if (!(key in st.awaiting)) n++;
+    st.awaiting[key] = r;
   }
 }
 

@@ -88,27 +88,44 @@ function reqText(el: XmlElement, name: string): string {
   return text(c);
 }
 
-function parseNumber(s: string, what: string, max: number): number {
-  if (s.length === 0 || s.length > 16 || !/^[0-9]+$/.test(s))
-    invalid(`${what} "${s.slice(0, 32)}" is not a non-negative integer`);
+/** `<parent><name>` names the element in the error, built only on failure: this runs for every CmdID. */
+function parseNumber(s: string, parent: string, name: string, max: number): number {
+  if (s.length === 0 || s.length > 16 || !isDigits(s))
+    invalid(`<${parent}><${name}> "${s.slice(0, 32)}" is not a non-negative integer`);
   const v = Number(s);
-  if (v > max) invalid(`${what} ${s} is out of range`);
+  if (v > max) invalid(`<${parent}><${name}> ${s} is out of range`);
   return v;
 }
 
+function isDigits(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
 function reqNumber(el: XmlElement, name: string, max = MAX_ID): number {
-  return parseNumber(reqText(el, name), `<${el.name}><${name}>`, max);
+  return parseNumber(reqText(el, name), el.name, name, max);
 }
 
 function optNumber(el: XmlElement, name: string, max = MAX_ID): number | undefined {
   const s = optText(el, name);
-  return s === undefined ? undefined : parseNumber(s, `<${el.name}><${name}>`, max);
+  return s === undefined ? undefined : parseNumber(s, el.name, name, max);
 }
 
 function readLocInfo(el: XmlElement): LocInfo {
-  const loc: LocInfo = { locURI: reqText(el, 'LocURI') };
-  const name = optText(el, 'LocName');
-  if (name !== undefined) loc.locName = name;
+  // One pass for both children (the first of each, as child() finds them).
+  let uri: XmlElement | undefined;
+  let name: XmlElement | undefined;
+  for (const c of el.children) {
+    if (!isElement(c)) continue;
+    if (c.name === 'LocURI') uri ??= c;
+    else if (c.name === 'LocName') name ??= c;
+  }
+  if (!uri) invalid(`<${el.name}> lacks <LocURI>`);
+  const loc: LocInfo = { locURI: text(uri) };
+  if (name) loc.locName = text(name);
   return loc;
 }
 
@@ -123,22 +140,23 @@ function reqLocInfo(el: XmlElement, name: string): LocInfo {
   return readLocInfo(c);
 }
 
-const KNOWN_METINF = new Set([
-  'Format',
-  'Type',
-  'Mark',
-  'Size',
-  'NextNonce',
-  'Version',
-  'MaxMsgSize',
-  'MaxObjSize',
-  'Anchor',
+/** The MetInf fields read into Meta, each with a bit to note it was seen. */
+const KNOWN_METINF = new Map([
+  ['Format', 1],
+  ['Type', 2],
+  ['Mark', 4],
+  ['Size', 8],
+  ['NextNonce', 16],
+  ['Version', 32],
+  ['MaxMsgSize', 64],
+  ['MaxObjSize', 128],
+  ['Anchor', 256],
 ]);
 
 /** MetInf children, whether written straight into Meta or wrapped in a MetInf element. */
 function readMeta(el: XmlElement): Meta {
   const meta: Meta = {};
-  const seen = new Set<string>();
+  let seen = 0;
   const visit = (parent: XmlElement, nested: boolean): void => {
     for (const c of parent.children) {
       if (!isElement(c)) continue;
@@ -147,12 +165,14 @@ function readMeta(el: XmlElement): Meta {
         continue;
       }
       // The first occurrence wins; a repeated MetInf field is noise, not a second value.
-      if (seen.has(c.name)) {
-        if (!KNOWN_METINF.has(c.name)) (meta.extra ??= []).push(c);
+      // Other elements all go to extra, however often they come.
+      const bit = KNOWN_METINF.get(c.name);
+      if (bit === undefined) {
+        (meta.extra ??= []).push(c);
         continue;
       }
-      seen.add(c.name);
-      const where = `<Meta><${c.name}>`;
+      if (seen & bit) continue;
+      seen |= bit;
       switch (c.name) {
         case 'Format':
           meta.format = text(c);
@@ -164,7 +184,7 @@ function readMeta(el: XmlElement): Meta {
           meta.mark = text(c);
           break;
         case 'Size':
-          meta.size = parseNumber(text(c), where, Number.MAX_SAFE_INTEGER);
+          meta.size = parseNumber(text(c), 'Meta', c.name, Number.MAX_SAFE_INTEGER);
           break;
         case 'NextNonce':
           meta.nextNonce = text(c);
@@ -173,10 +193,10 @@ function readMeta(el: XmlElement): Meta {
           meta.version = text(c);
           break;
         case 'MaxMsgSize':
-          meta.maxMsgSize = parseNumber(text(c), where, Number.MAX_SAFE_INTEGER);
+          meta.maxMsgSize = parseNumber(text(c), 'Meta', c.name, Number.MAX_SAFE_INTEGER);
           break;
         case 'MaxObjSize':
-          meta.maxObjSize = parseNumber(text(c), where, Number.MAX_SAFE_INTEGER);
+          meta.maxObjSize = parseNumber(text(c), 'Meta', c.name, Number.MAX_SAFE_INTEGER);
           break;
         case 'Anchor': {
           const anchor: { last?: string; next?: string } = {};
@@ -219,16 +239,38 @@ function readData(el: XmlElement): ItemData {
 }
 
 function readItem(el: XmlElement): Item {
+  // One pass over the children for all five (the first of each, as child() finds them).
+  let target: XmlElement | undefined;
+  let source: XmlElement | undefined;
+  let meta: XmlElement | undefined;
+  let data: XmlElement | undefined;
+  let moreData = false;
+  for (const c of el.children) {
+    if (!isElement(c)) continue;
+    switch (c.name) {
+      case 'Target':
+        target ??= c;
+        break;
+      case 'Source':
+        source ??= c;
+        break;
+      case 'Meta':
+        meta ??= c;
+        break;
+      case 'Data':
+        data ??= c;
+        break;
+      case 'MoreData':
+        moreData = true;
+        break;
+    }
+  }
   const item: Item = {};
-  const target = optLocInfo(el, 'Target');
-  const source = optLocInfo(el, 'Source');
-  const meta = optMeta(el);
-  const data = child(el, 'Data');
-  if (target) item.target = target;
-  if (source) item.source = source;
-  if (meta) item.meta = meta;
+  if (target) item.target = readLocInfo(target);
+  if (source) item.source = readLocInfo(source);
+  if (meta) item.meta = readMeta(meta);
   if (data) item.data = readData(data);
-  if (has(el, 'MoreData')) item.moreData = true;
+  if (moreData) item.moreData = true;
   return item;
 }
 

@@ -131,7 +131,8 @@ export function preparedSql<V extends Values>(
 const MAX_TEXTS = 64;
 
 /**
- * A multi-row statement: `head`, then `row(v)` for each item (joined by commas), then `tail`.
+ * A multi-row statement: `head`, then `row(v)` for each item (joined by commas), then `tail`
+ * (values only in the rows).
  * On SQLite the three are compiled once and the text for n rows is kept; the parameters are
  * laid out item by item, an undefined value as null. On PostgreSQL it is built per call.
  */
@@ -153,10 +154,12 @@ export function preparedRows<V extends Values>(
   const statement = (db: Db, items: readonly V[]): Compiled => {
     if (!parts) {
       const r = compile(db, row(PLACEHOLDERS as V));
+      const [h, t] = [compile(db, head), compile(db, tail)];
+      if (h.params.length || t.params.length) throw new Error('a multi-row statement takes values in its rows only');
       parts = {
-        head: compile(db, head).sql,
+        head: h.sql,
         row: r.sql,
-        tail: compile(db, tail).sql,
+        tail: t.sql,
         take: r.params.map((p) => {
           if (is(p, Placeholder)) return (v: Values) => v[p.name] ?? null;
           if (is(p, Param) && is(p.value, Placeholder)) {

@@ -3,14 +3,17 @@ import { and, asc, count, desc, eq, gte, inArray, isNotNull, ne, sql } from 'dri
 import type { Db } from '../client';
 import { alertRules, alerts, devices, jobs, snapshots } from '../schema';
 import { rows } from '../sql';
+import { prepared } from '../prepared';
 import { newestFirst, olderThan, type TimeKey } from './keyset';
 
 export type AlertRow = typeof alerts.$inferSelect;
 export type AlertRuleRow = typeof alertRules.$inferSelect;
 export type AlertStatus = AlertRow['status'];
 
+const allRules = prepared((db) => db.select().from(alertRules).orderBy(asc(alertRules.kind)));
+
 export async function listAlertRules(db: Db): Promise<AlertRuleRow[]> {
-  return db.select().from(alertRules).orderBy(asc(alertRules.kind));
+  return allRules(db, {});
 }
 
 export async function upsertAlertRule(db: Db, r: AlertRuleRow): Promise<void> {
@@ -37,11 +40,15 @@ export async function getAlert(db: Db, id: string): Promise<AlertRow | undefined
 
 /** A handset's alerts of one kind that are not resolved. */
 export async function unresolvedAlerts(db: Db, deviceId: string, kind: string): Promise<AlertRow[]> {
-  return db
+  return unresolved(db, { deviceId, kind });
+}
+
+const unresolved = prepared((db, v: { deviceId: string; kind: string }) =>
+  db
     .select()
     .from(alerts)
-    .where(and(eq(alerts.deviceId, deviceId), eq(alerts.kind, kind), ne(alerts.status, 'resolved')));
-}
+    .where(and(eq(alerts.deviceId, v.deviceId), eq(alerts.kind, v.kind), ne(alerts.status, 'resolved'))),
+);
 
 /** Moves an alert on, only from a status it may leave (no acknowledging a resolved one); the row when it moved. */
 export async function setAlertStatus(
@@ -99,29 +106,38 @@ const ENDED_JOB = {
 
 /** Jobs that ended at or after `since`: of one handset, or (a catch-up pass) of every handset. */
 export async function jobsEndedSince(db: Db, since: number, deviceId?: string): Promise<EndedJob[]> {
-  return db
+  return deviceId ? endedOfDevice(db, { since, deviceId }) : endedOfAll(db, { since });
+}
+
+const endedSince = (db: Db, since: number, deviceId?: string) =>
+  db
     .select(ENDED_JOB)
     .from(jobs)
     .where(
       and(
-        deviceId ? eq(jobs.deviceId, deviceId) : undefined,
+        deviceId === undefined ? undefined : eq(jobs.deviceId, deviceId),
         inArray(jobs.status, [...ENDED]),
         gte(jobs.updatedAt, since),
       ),
     )
     .orderBy(asc(jobs.updatedAt), asc(jobs.id))
     .limit(10_000);
-}
+const endedOfDevice = prepared((db, v: { since: number; deviceId: string }) => endedSince(db, v.since, v.deviceId));
+const endedOfAll = prepared((db, v: { since: number }) => endedSince(db, v.since));
 
 /** A handset's ended backups, newest first: the failures in a row are the run before the first success. */
 export async function recentBackupOutcomes(db: Db, deviceId: string, limit: number): Promise<EndedJob[]> {
-  return db
+  return backupOutcomes(db, { deviceId, limit });
+}
+
+const backupOutcomes = prepared((db, v: { deviceId: string; limit: number }) =>
+  db
     .select(ENDED_JOB)
     .from(jobs)
-    .where(and(eq(jobs.deviceId, deviceId), eq(jobs.kind, 'backup'), inArray(jobs.status, ['succeeded', 'failed'])))
+    .where(and(eq(jobs.deviceId, v.deviceId), eq(jobs.kind, 'backup'), inArray(jobs.status, ['succeeded', 'failed'])))
     .orderBy(desc(jobs.updatedAt), desc(jobs.id))
-    .limit(limit);
-}
+    .limit(v.limit),
+);
 
 /** Snapshots whose verification walk found the handset's digests wrong, completed at or after `since`. */
 export async function defectsSince(
@@ -129,7 +145,12 @@ export async function defectsSince(
   since: number,
   deviceId?: string,
 ): Promise<Array<{ id: string; deviceId: string; digestDefect: string; completedAt: number | null }>> {
-  const r = await db
+  const r = deviceId ? await defectsOfDevice(db, { since, deviceId }) : await defectsOfAll(db, { since });
+  return r.map((x) => ({ ...x, digestDefect: x.digestDefect ?? '' }));
+}
+
+const defects = (db: Db, since: number, deviceId?: string) =>
+  db
     .select({
       id: snapshots.id,
       deviceId: snapshots.deviceId,
@@ -139,14 +160,14 @@ export async function defectsSince(
     .from(snapshots)
     .where(
       and(
-        deviceId ? eq(snapshots.deviceId, deviceId) : undefined,
+        deviceId === undefined ? undefined : eq(snapshots.deviceId, deviceId),
         isNotNull(snapshots.digestDefect),
         gte(snapshots.completedAt, since),
       ),
     )
     .limit(10_000);
-  return r.map((x) => ({ ...x, digestDefect: x.digestDefect ?? '' }));
-}
+const defectsOfDevice = prepared((db, v: { since: number; deviceId: string }) => defects(db, v.since, v.deviceId));
+const defectsOfAll = prepared((db, v: { since: number }) => defects(db, v.since));
 
 export interface AlertDeviceRow {
   id: string;

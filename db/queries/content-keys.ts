@@ -3,12 +3,15 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { exec, rows } from '../sql';
 import { blobKeys, contentKeys } from '../schema';
+import { prepared } from '../prepared';
 import { chunks } from './chunks';
 
+const contentKey = prepared((db, v: { owner: string }) =>
+  db.select({ wrapped: contentKeys.wrapped }).from(contentKeys).where(eq(contentKeys.owner, v.owner)).limit(1),
+);
+
 export async function getContentKey(db: Db, owner: string): Promise<string | undefined> {
-  return (
-    await db.select({ wrapped: contentKeys.wrapped }).from(contentKeys).where(eq(contentKeys.owner, owner)).limit(1)
-  )[0]?.wrapped;
+  return (await contentKey(db, { owner }))[0]?.wrapped;
 }
 
 /** Inserts a data key unless the owner has one; returns the one that is stored. */

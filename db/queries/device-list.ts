@@ -8,6 +8,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { isPg, type Db } from '../client';
 import type { deviceGroups } from '../schema';
 import { exec, row, rows, value } from '../sql';
+import { preparedSql } from '../prepared';
 import {
   firmwareKey,
   ruleFilter,
@@ -47,18 +48,19 @@ async function groupCondition(db: Db, groupName: string, now: number, pageBy: De
   return g ? groupMembership(g, now, pageBy) : sql`1 = 0`;
 }
 
-/** The groups that have a policy assigned (to a policy that exists), in resolution order, with it. */
-export async function groupsWithPolicies(
-  db: Db,
-): Promise<Array<typeof deviceGroups.$inferSelect & { policyId: string }>> {
-  const r = await rows<typeof deviceGroups.$inferSelect & { policyId: string }>(
-    db,
-    sql`select g.id, g.name, g.kind, g.rule, g.priority, g.created_at as "createdAt", pa.policy_id as "policyId"
+const groupPolicies = preparedSql(
+  () => sql`select g.id, g.name, g.kind, g.rule, g.priority, g.created_at as "createdAt", pa.policy_id as "policyId"
       from device_groups g
       join policy_assignments pa on pa.kind = 'group' and pa.key = g.name
       join policies p on p.id = pa.policy_id
       order by g.priority, g.name`,
-  );
+);
+
+/** The groups that have a policy assigned (to a policy that exists), in resolution order, with it. */
+export async function groupsWithPolicies(
+  db: Db,
+): Promise<Array<typeof deviceGroups.$inferSelect & { policyId: string }>> {
+  const r = await groupPolicies.rows<typeof deviceGroups.$inferSelect & { policyId: string }>(db, {});
   return r.map((g) => ({ ...g, priority: Number(g.priority), createdAt: Number(g.createdAt) }));
 }
 

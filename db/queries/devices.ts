@@ -1,6 +1,7 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { exec, rows } from '../sql';
+import { prepared, preparedByShape } from '../prepared';
 import { devices, msisdns, subscribers } from '../schema';
 import { indexSubscriber } from './search';
 import { idAfter } from './keyset';
@@ -17,12 +18,18 @@ function withFirmwareKey<T extends Partial<NewDevice>>(patch: T): T {
   return 'firmware' in patch ? { ...patch, firmwareKey: firmwareKey(patch.firmware) } : patch;
 }
 
+const byDevId = prepared((db, v: { devId: string }) =>
+  db.select().from(devices).where(eq(devices.devId, v.devId)).limit(1),
+);
+
 export async function getDeviceByDevId(db: Db, devId: string): Promise<DeviceRow | undefined> {
-  return (await db.select().from(devices).where(eq(devices.devId, devId)).limit(1))[0];
+  return (await byDevId(db, { devId }))[0];
 }
 
+const byId = prepared((db, v: { id: string }) => db.select().from(devices).where(eq(devices.id, v.id)).limit(1));
+
 export async function getDevice(db: Db, id: string): Promise<DeviceRow | undefined> {
-  return (await db.select().from(devices).where(eq(devices.id, id)).limit(1))[0];
+  return (await byId(db, { id }))[0];
 }
 
 /**
@@ -81,8 +88,18 @@ export async function updateDeviceAfterMessage(
   if (patch.clientNonce !== undefined) set.clientNonce = patch.clientNonce;
   if (patch.serverNonce !== undefined) set.serverNonce = patch.serverNonce;
   if (!Object.keys(set).length) return;
-  await db.update(devices).set(set).where(eq(devices.id, id));
+  await afterMessage(db, { ...set, deviceId: id });
 }
+
+const afterMessage = preparedByShape(
+  (
+    db,
+    v: Partial<Pick<NewDevice, 'lastSeenAt' | 'encoding' | 'clientNonce' | 'serverNonce'>> & { deviceId: string },
+  ) => {
+    const { deviceId, ...set } = v;
+    return db.update(devices).set(set).where(eq(devices.id, deviceId));
+  },
+);
 
 export async function updateDevice(db: Db, id: string, given: Partial<Omit<NewDevice, 'id'>>): Promise<void> {
   const patch = withFirmwareKey(given);

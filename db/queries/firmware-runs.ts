@@ -6,16 +6,12 @@
 import { and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { devices, firmwareRuns } from '../schema';
+import { prepared } from '../prepared';
 
 export type FirmwareRunRow = typeof firmwareRuns.$inferSelect;
 
 export async function noteFirmware(db: Db, deviceId: string, firmware: string, now = Date.now()): Promise<void> {
-  const [last] = await db
-    .select()
-    .from(firmwareRuns)
-    .where(eq(firmwareRuns.deviceId, deviceId))
-    .orderBy(desc(firmwareRuns.lastSeenAt), desc(firmwareRuns.firstSeenAt))
-    .limit(1);
+  const [last] = await lastRun(db, { deviceId });
   if (last?.firmware === firmware) {
     await db
       .update(firmwareRuns)
@@ -25,6 +21,15 @@ export async function noteFirmware(db: Db, deviceId: string, firmware: string, n
   }
   await db.insert(firmwareRuns).values({ deviceId, firmware, firstSeenAt: now, lastSeenAt: now });
 }
+
+const lastRun = prepared((db, v: { deviceId: string }) =>
+  db
+    .select()
+    .from(firmwareRuns)
+    .where(eq(firmwareRuns.deviceId, v.deviceId))
+    .orderBy(desc(firmwareRuns.lastSeenAt), desc(firmwareRuns.firstSeenAt))
+    .limit(1),
+);
 
 /** A handset's firmware runs, newest first. */
 export async function firmwareRunsOf(db: Db, deviceId: string, limit = 100): Promise<FirmwareRunRow[]> {

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { isPg, type Db } from '../client';
+import { prepared, preparedByShape } from '../prepared';
 import { jobs } from '../schema';
 import { newestFirst, olderThan, type TimeKey } from './keyset';
 import {
@@ -61,8 +62,10 @@ export async function insertJob<K extends JobKind>(db: Db, job: NewJob & { kind:
   return toJob(row) as JobRow<K>;
 }
 
+const jobById = prepared((db, v: { id: string }) => db.select().from(jobs).where(eq(jobs.id, v.id)).limit(1));
+
 export async function getJob(db: Db, id: string): Promise<JobRow | undefined> {
-  const row = (await db.select().from(jobs).where(eq(jobs.id, id)).limit(1))[0];
+  const row = (await jobById(db, { id }))[0];
   return row && toJob(row);
 }
 
@@ -76,25 +79,36 @@ export async function runnableJobs(
   now: number,
   opts: { ignoreBackoff?: boolean } = {},
 ): Promise<JobRow[]> {
-  const due = opts.ignoreBackoff
-    ? or(isNull(jobs.notBefore), lte(jobs.notBefore, now), sql`${jobs.attempts} > 0`)
-    : or(isNull(jobs.notBefore), lte(jobs.notBefore, now));
-  return (
-    await db
-      .select()
-      .from(jobs)
-      .where(and(eq(jobs.deviceId, deviceId), eq(jobs.status, 'queued'), due, dependencyMet))
-      .orderBy(asc(jobs.createdAt))
-  ).map(toJob);
+  return (await (opts.ignoreBackoff ? runnableIgnoringBackoff : runnable)(db, { deviceId, now })).map(toJob);
 }
 
+const runnableQuery = (db: Db, v: { deviceId: string; now: number }, ignoreBackoff: boolean) =>
+  db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.deviceId, v.deviceId),
+        eq(jobs.status, 'queued'),
+        ignoreBackoff
+          ? or(isNull(jobs.notBefore), lte(jobs.notBefore, v.now), sql`${jobs.attempts} > 0`)
+          : or(isNull(jobs.notBefore), lte(jobs.notBefore, v.now)),
+        dependencyMet,
+      ),
+    )
+    .orderBy(asc(jobs.createdAt));
+const runnable = prepared((db, v: { deviceId: string; now: number }) => runnableQuery(db, v, false));
+const runnableIgnoringBackoff = prepared((db, v: { deviceId: string; now: number }) => runnableQuery(db, v, true));
+
+const inSession = prepared((db, v: { sessionRef: string }) =>
+  db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.sessionRef, v.sessionRef), eq(jobs.status, 'running'))),
+);
+
 export async function jobsInSession(db: Db, sessionRef: string): Promise<JobRow[]> {
-  return (
-    await db
-      .select()
-      .from(jobs)
-      .where(and(eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running')))
-  ).map(toJob);
+  return (await inSession(db, { sessionRef })).map(toJob);
 }
 
 export async function jobsForDevice(
@@ -121,19 +135,21 @@ export async function jobsForDevice(
 
 /** Running jobs of a device held by a session other than `sessionRef` (which the handset abandoned). */
 export async function runningElsewhere(db: Db, deviceId: string, sessionRef: string): Promise<JobRow[]> {
-  return (
-    await db
-      .select()
-      .from(jobs)
-      .where(
-        and(
-          eq(jobs.deviceId, deviceId),
-          eq(jobs.status, 'running'),
-          sql`coalesce(${jobs.sessionRef}, '') <> ${sessionRef}`,
-        ),
-      )
-  ).map(toJob);
+  return (await elsewhere(db, { deviceId, sessionRef })).map(toJob);
 }
+
+const elsewhere = prepared((db, v: { deviceId: string; sessionRef: string }) =>
+  db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.deviceId, v.deviceId),
+        eq(jobs.status, 'running'),
+        sql`coalesce(${jobs.sessionRef}, '') <> ${v.sessionRef}`,
+      ),
+    ),
+);
 
 /** A pending Package #0 that is due: the job may run, and a resend's backoff (wake_at) is over. */
 function wakeDue(now: number) {
@@ -175,26 +191,39 @@ export async function claimWakes(db: Db, now: number, limit: number): Promise<Jo
 
 /** Queued jobs whose dependency ended without success: they cannot run. */
 export async function blockedByFailure(db: Db, deviceId: string): Promise<JobRow[]> {
-  return (
-    await db
-      .select()
-      .from(jobs)
-      .where(
-        and(
-          eq(jobs.deviceId, deviceId),
-          eq(jobs.status, 'queued'),
-          sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status in ('failed', 'cancelled'))`,
-        ),
-      )
-  ).map(toJob);
+  return (await blocked(db, { deviceId })).map(toJob);
 }
 
+const blocked = prepared((db, v: { deviceId: string }) =>
+  db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        eq(jobs.deviceId, v.deviceId),
+        eq(jobs.status, 'queued'),
+        sql`exists (select 1 from jobs d where d.id = ${jobs.dependsOn} and d.status in ('failed', 'cancelled'))`,
+      ),
+    ),
+);
+
 export async function updateJob(db: Db, id: string, patch: JobPatch): Promise<void> {
-  await db
-    .update(jobs)
-    .set({ ...patch, updatedAt: Date.now() })
-    .where(eq(jobs.id, id));
+  await update(db, { ...patch, updatedAt: Date.now(), $id: id });
 }
+
+// One statement per set of columns a patch names; `$id` and `$ref` are the row's, not columns.
+const update = preparedByShape((db, v: JobPatch & { $id: string }) => {
+  const { $id, ...set } = v;
+  return db.update(jobs).set(set).where(eq(jobs.id, $id));
+});
+const updateInSession = preparedByShape((db, v: JobPatch & { $id: string; $ref: string }) => {
+  const { $id, $ref, ...set } = v;
+  return db
+    .update(jobs)
+    .set(set)
+    .where(and(eq(jobs.id, $id), eq(jobs.sessionRef, $ref), eq(jobs.status, 'running')))
+    .returning({ id: jobs.id });
+});
 
 /**
  * Updates a running job only while `sessionRef` still holds it: a handset that reconnected
@@ -207,13 +236,5 @@ export async function updateJobInSession(
   patch: JobPatch,
 ): Promise<boolean> {
   if (!sessionRef) return false;
-  return (
-    (
-      await db
-        .update(jobs)
-        .set({ ...patch, updatedAt: Date.now() })
-        .where(and(eq(jobs.id, id), eq(jobs.sessionRef, sessionRef), eq(jobs.status, 'running')))
-        .returning({ id: jobs.id })
-    ).length === 1
-  );
+  return (await updateInSession(db, { ...patch, updatedAt: Date.now(), $id: id, $ref: sessionRef })).length === 1;
 }

@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { exec, rows, value } from '../sql';
+import { preparedRows, preparedSql } from '../prepared';
 import { chunks } from './chunks';
 
 export interface PackedValue {
@@ -59,29 +60,35 @@ export async function recordPacked(
 ): Promise<void> {
   await notePack(db, pack);
   const now = Date.now();
-  for (let i = 0; i < values.length; i += 500) {
-    const rowsSql = values
-      .slice(i, i + 500)
-      .map((v) => sql`(${pack.owner}, ${v.hash}, ${pack.id}, ${v.offset}, ${v.length}, ${now})`);
-    await exec(
+  for (let i = 0; i < values.length; i += 500)
+    await packedRows.exec(
       db,
-      sql`insert into pack_values (owner, hash, pack_id, "offset", length, created_at) values ${sql.join(rowsSql, sql`, `)}
-        on conflict do nothing`,
+      values
+        .slice(i, i + 500)
+        .map((v) => ({ owner: pack.owner, hash: v.hash, packId: pack.id, offset: v.offset, length: v.length, now })),
     );
-  }
 }
+
+const packedRows = preparedRows(
+  sql`insert into pack_values (owner, hash, pack_id, "offset", length, created_at) values`,
+  (v: { owner: string; hash: string; packId: string; offset: number; length: number; now: number }) =>
+    sql`(${v.owner}, ${v.hash}, ${v.packId}, ${v.offset}, ${v.length}, ${v.now})`,
+  sql`on conflict do nothing`,
+);
 
 /** Records a pack, or the size it has grown to. */
 export async function notePack(
   db: Db,
   pack: { id: string; owner: string; size: number; createdAt: number },
 ): Promise<void> {
-  await exec(
-    db,
+  await upsertPack.exec(db, pack);
+}
+
+const upsertPack = preparedSql(
+  (pack: { id: string; owner: string; size: number; createdAt: number }) =>
     sql`insert into packs (id, owner, size, created_at) values (${pack.id}, ${pack.owner}, ${pack.size}, ${pack.createdAt})
       on conflict (id) do update set size = excluded.size`,
-  );
-}
+);
 
 /** Every hash some owner has packed, once each. */
 export async function packedHashes(db: Db): Promise<string[]> {

@@ -2,6 +2,7 @@ import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { devices, policies, policyAssignments } from '../schema';
 import { rows, value } from '../sql';
+import { prepared } from '../prepared';
 import { appliedPolicyId } from './device-list';
 
 export type PolicyRow = typeof policies.$inferSelect;
@@ -9,12 +10,18 @@ export type NewPolicy = typeof policies.$inferInsert;
 export type AssignmentRow = typeof policyAssignments.$inferSelect;
 export type AssignmentKind = AssignmentRow['kind'];
 
+const policyById = prepared((db, v: { id: string }) =>
+  db.select().from(policies).where(eq(policies.id, v.id)).limit(1),
+);
+
 export async function getPolicy(db: Db, id: string): Promise<PolicyRow | undefined> {
-  return (await db.select().from(policies).where(eq(policies.id, id)).limit(1))[0];
+  return (await policyById(db, { id }))[0];
 }
 
+const defaultPolicy = prepared((db) => db.select().from(policies).where(eq(policies.isDefault, true)).limit(1));
+
 export async function getDefaultPolicy(db: Db): Promise<PolicyRow | undefined> {
-  return (await db.select().from(policies).where(eq(policies.isDefault, true)).limit(1))[0];
+  return (await defaultPolicy(db, {}))[0];
 }
 
 export async function getPolicyByName(db: Db, name: string): Promise<PolicyRow | undefined> {
@@ -54,14 +61,16 @@ export async function setDefaultPolicy(db: Db, id: string): Promise<void> {
 
 /** The policy assigned to a model ("manufacturer/model") or a device group. */
 export async function getAssignment(db: Db, kind: AssignmentKind, key: string): Promise<AssignmentRow | undefined> {
-  return (
-    await db
-      .select()
-      .from(policyAssignments)
-      .where(and(eq(policyAssignments.kind, kind), eq(policyAssignments.key, key)))
-      .limit(1)
-  )[0];
+  return (await assignment(db, { kind, key }))[0];
 }
+
+const assignment = prepared((db, v: { kind: AssignmentKind; key: string }) =>
+  db
+    .select()
+    .from(policyAssignments)
+    .where(and(eq(policyAssignments.kind, v.kind), eq(policyAssignments.key, v.key)))
+    .limit(1),
+);
 
 export async function listAssignments(db: Db): Promise<AssignmentRow[]> {
   return db.select().from(policyAssignments).orderBy(asc(policyAssignments.kind), asc(policyAssignments.key));

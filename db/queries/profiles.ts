@@ -1,18 +1,21 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { backupProfiles, deviceModels } from '../schema';
+import { prepared } from '../prepared';
 
 export type ModelRow = typeof deviceModels.$inferSelect;
 export type ProfileRow = typeof backupProfiles.$inferSelect;
 
+const modelByName = prepared((db, v: { manufacturer: string; model: string }) =>
+  db
+    .select()
+    .from(deviceModels)
+    .where(and(eq(deviceModels.manufacturer, v.manufacturer), eq(deviceModels.model, v.model)))
+    .limit(1),
+);
+
 export async function findModel(db: Db, manufacturer: string, model: string): Promise<ModelRow | undefined> {
-  return (
-    await db
-      .select()
-      .from(deviceModels)
-      .where(and(eq(deviceModels.manufacturer, manufacturer), eq(deviceModels.model, model)))
-      .limit(1)
-  )[0];
+  return (await modelByName(db, { manufacturer, model }))[0];
 }
 
 export async function ensureModel(db: Db, manufacturer: string, model: string): Promise<ModelRow> {
@@ -24,8 +27,12 @@ export async function listModels(db: Db): Promise<ModelRow[]> {
   return db.select().from(deviceModels).orderBy(deviceModels.manufacturer, deviceModels.model);
 }
 
+const profilesOf = prepared((db, v: { modelId: string }) =>
+  db.select().from(backupProfiles).where(eq(backupProfiles.modelId, v.modelId)),
+);
+
 export async function profileRows(db: Db, modelId: string): Promise<ProfileRow[]> {
-  return db.select().from(backupProfiles).where(eq(backupProfiles.modelId, modelId));
+  return profilesOf(db, { modelId });
 }
 
 /** Sets the paths of one category for a model (replacing what was there). */

@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { dmSessions, dmSessionValues } from '../schema';
 import { column, exec, rows, value } from '../sql';
+import { prepared, preparedByShape } from '../prepared';
 
 export type DmSessionRow = typeof dmSessions.$inferSelect;
 
@@ -10,16 +11,18 @@ export async function findActiveSession(
   deviceId: string,
   sessionId: string,
 ): Promise<DmSessionRow | undefined> {
-  return (
-    await db
-      .select()
-      .from(dmSessions)
-      .where(
-        and(eq(dmSessions.deviceId, deviceId), eq(dmSessions.sessionId, sessionId), eq(dmSessions.status, 'active')),
-      )
-      .limit(1)
-  )[0];
+  return (await bySessionId(db, { deviceId, sessionId, status: 'active' }))[0];
 }
+
+const bySessionId = prepared((db, v: { deviceId: string; sessionId: string; status: DmSessionRow['status'] }) =>
+  db
+    .select()
+    .from(dmSessions)
+    .where(
+      and(eq(dmSessions.deviceId, v.deviceId), eq(dmSessions.sessionId, v.sessionId), eq(dmSessions.status, v.status)),
+    )
+    .limit(1),
+);
 
 export async function findSession(
   db: Db,
@@ -27,13 +30,7 @@ export async function findSession(
   sessionId: string,
   status: DmSessionRow['status'],
 ): Promise<DmSessionRow | undefined> {
-  return (
-    await db
-      .select()
-      .from(dmSessions)
-      .where(and(eq(dmSessions.deviceId, deviceId), eq(dmSessions.sessionId, sessionId), eq(dmSessions.status, status)))
-      .limit(1)
-  )[0];
+  return (await bySessionId(db, { deviceId, sessionId, status }))[0];
 }
 
 /** Sessions that never authenticated a device keeps at most (the newest); older ones go as new ones come. */
@@ -125,28 +122,63 @@ export async function saveSession(
     processId?: string | null;
   },
 ): Promise<void> {
-  await db
-    .update(dmSessions)
-    .set({
-      state: patch.state,
-      ...(patch.processId !== undefined ? { processId: patch.processId } : {}),
-      status: patch.status,
-      messages: sql`${dmSessions.messages} + 1`,
-      bytesIn: sql`${dmSessions.bytesIn} + ${patch.bytesIn}`,
-      bytesOut: sql`${dmSessions.bytesOut} + ${patch.bytesOut}`,
-      // Kept unless given: an error a job met earlier in the session stays in its history.
-      ...(patch.error !== undefined ? { error: patch.error } : {}),
-      updatedAt: Date.now(),
-    })
-    .where(eq(dmSessions.id, id));
+  await save(db, {
+    id,
+    state: patch.state,
+    processId: patch.processId,
+    status: patch.status,
+    bytesIn: patch.bytesIn,
+    bytesOut: patch.bytesOut,
+    error: patch.error,
+    updatedAt: Date.now(),
+  });
 }
+
+// processId and error are set only when given (undefined: kept), so one statement per which of them are.
+const save = preparedByShape(
+  (
+    db,
+    v: {
+      id: string;
+      state: string;
+      processId?: string | null;
+      status: DmSessionRow['status'];
+      bytesIn: number;
+      bytesOut: number;
+      error?: string | null;
+      updatedAt: number;
+    },
+  ) =>
+    db
+      .update(dmSessions)
+      .set({
+        state: v.state,
+        processId: v.processId,
+        status: v.status,
+        messages: sql`${dmSessions.messages} + 1`,
+        bytesIn: sql`${dmSessions.bytesIn} + ${v.bytesIn}`,
+        bytesOut: sql`${dmSessions.bytesOut} + ${v.bytesOut}`,
+        // Kept unless given: an error a job met earlier in the session stays in its history.
+        error: v.error,
+        updatedAt: v.updatedAt,
+      })
+      .where(eq(dmSessions.id, v.id)),
+);
+
+const sessionRow = prepared((db, v: { id: string }) =>
+  db.select().from(dmSessions).where(eq(dmSessions.id, v.id)).limit(1),
+);
 
 export async function getSessionRow(db: Db, id: string): Promise<DmSessionRow | undefined> {
-  return (await db.select().from(dmSessions).where(eq(dmSessions.id, id)).limit(1))[0];
+  return (await sessionRow(db, { id }))[0];
 }
 
+const ready = prepared((db, v: { id: string; at: number }) =>
+  db.update(dmSessions).set({ readyAt: v.at }).where(eq(dmSessions.id, v.id)),
+);
+
 export async function markSessionReady(db: Db, id: string, at: number): Promise<void> {
-  await db.update(dmSessions).set({ readyAt: at }).where(eq(dmSessions.id, id));
+  await ready(db, { id, at });
 }
 
 /** What went wrong in a session that goes on (a job stopped by a key that does not open, the store unreachable). */

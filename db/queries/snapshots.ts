@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { snapshots, snapshotStaging } from '../schema';
-import { exec, row, rows } from '../sql';
+import { row } from '../sql';
+import { prepared, preparedRows, preparedSql } from '../prepared';
 import { newestFirst, olderThan, type TimeKey } from './keyset';
 import { refreshLastGoodBackup } from './device-list';
 
@@ -20,8 +21,12 @@ export async function insertSnapshot(
   )[0]!;
 }
 
+const snapshotById = prepared((db, v: { id: string }) =>
+  db.select().from(snapshots).where(eq(snapshots.id, v.id)).limit(1),
+);
+
 export async function getSnapshot(db: Db, id: string): Promise<SnapshotRow | undefined> {
-  return (await db.select().from(snapshots).where(eq(snapshots.id, id)).limit(1))[0];
+  return (await snapshotById(db, { id }))[0];
 }
 
 /** A device's snapshots, newest first. */
@@ -30,6 +35,11 @@ export async function listSnapshots(
   deviceId: string,
   opts: { status?: SnapshotRow['status']; limit?: number; after?: TimeKey } = {},
 ): Promise<SnapshotRow[]> {
+  // A first page (the backup engine's and the alerts' question) is prepared; a later one is built.
+  if (!opts.after)
+    return opts.status
+      ? firstPageOfStatus(db, { deviceId, status: opts.status, limit: opts.limit ?? 1000 })
+      : firstPage(db, { deviceId, limit: opts.limit ?? 1000 });
   const where = and(
     eq(snapshots.deviceId, deviceId),
     opts.status ? eq(snapshots.status, opts.status) : undefined,
@@ -43,18 +53,35 @@ export async function listSnapshots(
     .limit(opts.limit ?? 1000);
 }
 
+const firstPage = prepared((db, v: { deviceId: string; limit: number }) =>
+  db
+    .select()
+    .from(snapshots)
+    .where(eq(snapshots.deviceId, v.deviceId))
+    .orderBy(...newestFirst(snapshots.startedAt, snapshots.id))
+    .limit(v.limit),
+);
+const firstPageOfStatus = prepared((db, v: { deviceId: string; status: SnapshotRow['status']; limit: number }) =>
+  db
+    .select()
+    .from(snapshots)
+    .where(and(eq(snapshots.deviceId, v.deviceId), eq(snapshots.status, v.status)))
+    .orderBy(...newestFirst(snapshots.startedAt, snapshots.id))
+    .limit(v.limit),
+);
+
+const lastComplete = prepared((db, v: { deviceId: string }) =>
+  db
+    .select()
+    .from(snapshots)
+    .where(and(eq(snapshots.deviceId, v.deviceId), eq(snapshots.status, 'complete')))
+    // NULLs last on both (PostgreSQL would put them first in a descending order).
+    .orderBy(sql`${snapshots.completedAt} is null`, desc(snapshots.completedAt))
+    .limit(1),
+);
+
 export async function lastCompleteSnapshot(db: Db, deviceId: string): Promise<SnapshotRow | undefined> {
-  return (
-    (
-      await db
-        .select()
-        .from(snapshots)
-        .where(and(eq(snapshots.deviceId, deviceId), eq(snapshots.status, 'complete')))
-        // NULLs last on both (PostgreSQL would put them first in a descending order).
-        .orderBy(sql`${snapshots.completedAt} is null`, desc(snapshots.completedAt))
-        .limit(1)
-    )[0]
-  );
+  return (await lastComplete(db, { deviceId }))[0];
 }
 
 export async function updateSnapshot(
@@ -95,33 +122,39 @@ const BATCH = 500;
  */
 export async function stageEntries(db: Db, entries: readonly StagedEntry[]): Promise<void> {
   const last = [...new Map(entries.map((e) => [`${e.snapshotId} ${e.path}`, e])).values()];
-  for (let i = 0; i < last.length; i += BATCH) {
-    const rowsSql = last
-      .slice(i, i + BATCH)
-      .map(
-        (e) =>
-          sql`(${e.snapshotId}, ${e.path}, ${e.category}, ${e.format}, ${e.type ?? null}, ${e.size}, ${e.hash ?? null})`,
-      );
-    await exec(
+  for (let i = 0; i < last.length; i += BATCH)
+    await stage.exec(
       db,
-      sql`insert into snapshot_staging (snapshot_id, path, category, format, type, size, hash)
-      values ${sql.join(rowsSql, sql`, `)}
-      on conflict (snapshot_id, path) do update set
-        category = excluded.category, format = excluded.format, type = excluded.type, size = excluded.size, hash = excluded.hash`,
+      last.slice(i, i + BATCH).map((e) => ({ ...e, type: e.type ?? null, hash: e.hash ?? null })),
     );
-  }
 }
 
-export async function stagedEntries(db: Db, snapshotId: string): Promise<StagedEntry[]> {
-  return db
+const stage = preparedRows(
+  sql`insert into snapshot_staging (snapshot_id, path, category, format, type, size, hash)
+      values`,
+  (e: StagedEntry) => sql`(${e.snapshotId}, ${e.path}, ${e.category}, ${e.format}, ${e.type}, ${e.size}, ${e.hash})`,
+  sql`on conflict (snapshot_id, path) do update set
+        category = excluded.category, format = excluded.format, type = excluded.type, size = excluded.size, hash = excluded.hash`,
+);
+
+const staged = prepared((db, v: { snapshotId: string }) =>
+  db
     .select()
     .from(snapshotStaging)
-    .where(eq(snapshotStaging.snapshotId, snapshotId))
-    .orderBy(asc(snapshotStaging.path));
+    .where(eq(snapshotStaging.snapshotId, v.snapshotId))
+    .orderBy(asc(snapshotStaging.path)),
+);
+
+export async function stagedEntries(db: Db, snapshotId: string): Promise<StagedEntry[]> {
+  return staged(db, { snapshotId });
 }
 
+const clear = prepared((db, v: { snapshotId: string }) =>
+  db.delete(snapshotStaging).where(eq(snapshotStaging.snapshotId, v.snapshotId)),
+);
+
 export async function clearStaging(db: Db, snapshotId: string): Promise<void> {
-  await db.delete(snapshotStaging).where(eq(snapshotStaging.snapshotId, snapshotId));
+  await clear(db, { snapshotId });
 }
 
 /** Notes content the blob store now holds; true when it was not known before. */
@@ -137,17 +170,20 @@ export async function recordBlobs(db: Db, values: ReadonlyArray<{ hash: string; 
   const fresh = new Set<string>();
   const once = [...new Map(values.map((v) => [v.hash, v])).values()];
   const now = Date.now(); // created_at is a drizzle-side default ($defaultFn), so it is given here.
-  for (let i = 0; i < once.length; i += BATCH) {
-    const rowsSql = once.slice(i, i + BATCH).map((v) => sql`(${v.hash}, ${v.size}, ${now})`);
-    for (const r of await rows<{ hash: string }>(
+  for (let i = 0; i < once.length; i += BATCH)
+    for (const r of await blobRows.rows<{ hash: string }>(
       db,
-      sql`insert into blobs (hash, size, created_at) values ${sql.join(rowsSql, sql`, `)}
-      on conflict do nothing returning hash`,
+      once.slice(i, i + BATCH).map((v) => ({ hash: v.hash, size: v.size, now })),
     ))
       fresh.add(r.hash);
-  }
   return fresh;
 }
+
+const blobRows = preparedRows(
+  sql`insert into blobs (hash, size, created_at) values`,
+  (v: { hash: string; size: number; now: number }) => sql`(${v.hash}, ${v.size}, ${v.now})`,
+  sql`on conflict do nothing returning hash`,
+);
 
 export async function blobStats(db: Db): Promise<{ count: number; bytes: number }> {
   const r = await row<{ count: number; bytes: number }>(
@@ -163,12 +199,13 @@ export async function blobStats(db: Db): Promise<{ count: number; bytes: number 
  * session rows are pruned in time and a snapshot's airtime must outlive them.
  */
 export async function recordSnapshotAirtime(db: Db, sessionRowId: string): Promise<void> {
-  await exec(
-    db,
-    sql`update snapshots set
-      air_bytes_up = (select bytes_in from dm_sessions where id = ${sessionRowId}),
-      air_bytes_down = (select bytes_out from dm_sessions where id = ${sessionRowId}),
-      air_round_trips = (select messages from dm_sessions where id = ${sessionRowId})
-    where session_ref = ${sessionRowId} and status = 'complete'`,
-  );
+  await airtime.exec(db, { sessionRowId });
 }
+
+const airtime = preparedSql(
+  (v: { sessionRowId: string }) => sql`update snapshots set
+      air_bytes_up = (select bytes_in from dm_sessions where id = ${v.sessionRowId}),
+      air_bytes_down = (select bytes_out from dm_sessions where id = ${v.sessionRowId}),
+      air_round_trips = (select messages from dm_sessions where id = ${v.sessionRowId})
+    where session_ref = ${v.sessionRowId} and status = 'complete'`,
+);

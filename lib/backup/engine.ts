@@ -36,8 +36,8 @@ import { MAX_DIGEST_PATHS } from '../omadm/mo/br-digest';
 import { propUri, splitPropUri } from '../omadm/mo/tnd-props';
 import { encodeManifest, logicalSize, type ManifestEntry } from './manifest';
 import { backupRoots, categoryOf, profileFor } from './profiles';
-import { policyFor } from './policy';
-import { applyRetention, parseRetention } from './retention';
+import { atClose, forgetModels, messageModel, messagePolicy } from '../jobs/message-scope';
+import { applyRetention, parseRetention, type RetentionRules } from './retention';
 import { log } from '../core/log';
 import {
   carriedEntries,
@@ -113,7 +113,8 @@ export async function startBackup(
   sessionRowId: string,
 ): Promise<JobStep> {
   const { payload } = job;
-  const roots = backupRoots(await profileFor(ctx.db, device.manufacturer, device.model), payload.categories);
+  const model = await messageModel(ctx, device.manufacturer, device.model);
+  const roots = backupRoots(await profileFor(ctx.db, device.manufacturer, device.model, model), payload.categories);
   const work: WorkRequest[] = [];
   // The snapshot, the job's hold on it and the walk's first position in one transaction: a
   // process killed here leaves all three or none, never an incomplete snapshot no job names
@@ -179,7 +180,13 @@ export async function startWithDigests(
 ): Promise<JobStep> {
   const p = readProgress(job);
   if (!p || step.ended || !p.roots.length) return step;
-  const d = await planChangeDetection(ctx.db, device, await policyFor(ctx.db, device), Date.now());
+  const d = await planChangeDetection(
+    ctx.db,
+    device,
+    await messagePolicy(ctx, device),
+    Date.now(),
+    await messageModel(ctx, device.manufacturer, device.model),
+  );
   if (d.prop) return startWithProps(ctx, device, job, step, p, d, session.early ?? []);
   if (d.mode === 'full') return step;
   p.detect = d;
@@ -263,9 +270,10 @@ export async function earlyDigests(
   job: JobRow<'backup'>,
   sessionId: string,
 ): Promise<WorkRequest[]> {
-  const roots = backupRoots(await profileFor(ctx.db, device.manufacturer, device.model), job.payload.categories);
+  const model = await messageModel(ctx, device.manufacturer, device.model);
+  const roots = backupRoots(await profileFor(ctx.db, device.manufacturer, device.model, model), job.payload.categories);
   if (!roots.length || roots.length > MAX_DIGEST_PATHS) return [];
-  const d = await planChangeDetection(ctx.db, device, await policyFor(ctx.db, device), Date.now());
+  const d = await planChangeDetection(ctx.db, device, await messagePolicy(ctx, device), Date.now(), model);
   if (d.prop && (d.mode === 'verno' || d.mode === 'tstamp'))
     return [{ id: workId(job, 'p0'), kind: 'get', paths: roots.map((r) => propUri(r.path, d.prop!)) }];
   if (d.mode === 'full' || d.learned !== 'digest') return [];
@@ -321,6 +329,20 @@ function storedFormat(format: string | undefined): string {
 
 /** Feeds the session events that belong to this job; returns more work, or the end. */
 export async function onBackupEvents(
+  ctx: AppContext,
+  device: DeviceRow,
+  job: JobRow,
+  events: readonly SessionEvent[],
+): Promise<JobStep> {
+  try {
+    return await readAnswers(ctx, device, job, events);
+  } finally {
+    // Reading them may have written the model's row (what it learned, a digest defect).
+    forgetModels(ctx);
+  }
+}
+
+async function readAnswers(
   ctx: AppContext,
   device: DeviceRow,
   job: JobRow,
@@ -525,6 +547,11 @@ export async function onBackupEvents(
         await saveStep(tx);
       },
     );
+  } else if (p.open.length && nodes.every((n) => n.hash === null)) {
+    // Only the walk's position and interior nodes (no content, nothing for garbage collection
+    // to race with), and the walk goes on: they commit with the message's close, the session
+    // state that asks for the next answers (message-scope.ts).
+    await atClose(ctx, saveStep);
   } else await ctx.db.transaction(saveStep);
   if (p.open.length === 0) return { work: [], ...(await finish(ctx, device, job, p)) };
   return { work };
@@ -589,13 +616,14 @@ async function finish(
   // An unchanged handset: the manifest is the last snapshot's, byte for byte, stored and live
   // through that snapshot (carriedEntries checked it is still there): referenced, not stored again.
   const same = carried.length > 0 && hash === p.detect?.prev?.rootHash;
-  if (!same) {
-    // Packs: the manifest is indexed and recorded in one commit.
-    if (ctx.blobs.putAndCommit)
-      await ctx.blobs.putAndCommit([manifest], keyOwner(device), (tx, [s]) => noteManifest(tx, s!));
-    else await noteManifest(ctx.db, await ctx.blobs.put(manifest, keyOwner(device)));
+  // The policy's retention, read before the transaction below (which must not read through ctx.db).
+  let rules: RetentionRules | undefined;
+  try {
+    rules = parseRetention((await messagePolicy(ctx, device)).retention);
+  } catch (err) {
+    log.error({ err, devId: device.devId }, 'retention after a backup failed');
   }
-  const result = {
+  const resultNow = () => ({
     snapshotId: p.snapshotId,
     rootHash: hash,
     entries: entries.length,
@@ -606,8 +634,16 @@ async function finish(
     ...(digestDefect ? { digestDefect } : {}),
     ...(p.missing.length ? { missing: p.missing } : {}),
     ...(p.unreadable.length ? { unreadable: p.unreadable.length } : {}),
-  };
-  const superseded = await ctx.db.transaction(async (tx) => {
+  });
+  let result = resultNow();
+  /**
+   * The backup's close, one commit: the manifest recorded (with packs, in the transaction that
+   * indexes it), the job and the snapshot complete, the audit entry and the device's retention.
+   * Returns whether a later session had taken the job over (then only the manifest is kept).
+   */
+  const close = async (tx: Db, stored?: Stored): Promise<boolean> => {
+    if (stored) await noteManifest(tx, stored);
+    result = resultNow();
     if (
       !(await updateJobInSession(tx, job.id, job.sessionRef, {
         status: 'succeeded',
@@ -640,35 +676,46 @@ async function finish(
     await clearStaging(tx, p.snapshotId);
     // The session's figures so far (its last answers are counted again when it ends).
     if (job.sessionRef) await recordSnapshotAirtime(tx, job.sessionRef);
+    await insertAudit(tx, {
+      actor: `device:${device.devId}`,
+      action: 'backup.completed',
+      deviceId: device.id,
+      details: result,
+    });
+    // The policy's retention, for this device's snapshots; the store-wide sweep runs apart.
+    // In a savepoint: a failure here must not fail the backup that just completed (the next
+    // one tries again), only its own writes are undone.
+    if (rules) {
+      const keep = rules;
+      try {
+        await tx.transaction(async (sp) => {
+          const plan = await applyRetention(sp, ctx.blobs, device.id, keep, { dryRun: false, collect: false });
+          if (plan.remove.length)
+            await insertAudit(sp, {
+              actor: 'retention',
+              action: 'snapshots.pruned',
+              deviceId: device.id,
+              details: { removed: plan.remove },
+            });
+        });
+      } catch (err) {
+        log.error({ err, devId: device.devId }, 'retention after a backup failed');
+      }
+    }
     return false;
-  });
-  if (superseded) return {};
-  await insertAudit(ctx.db, {
-    actor: `device:${device.devId}`,
-    action: 'backup.completed',
-    deviceId: device.id,
-    details: result,
-  });
-  // The policy's retention, for this device's snapshots; the store-wide sweep runs apart.
-  // A failure here must not fail the backup that just completed: the next one tries again.
-  try {
-    const plan = await applyRetention(
-      ctx.db,
-      ctx.blobs,
-      device.id,
-      parseRetention((await policyFor(ctx.db, device)).retention),
-      { dryRun: false, collect: false },
-    );
-    if (plan.remove.length)
-      await insertAudit(ctx.db, {
-        actor: 'retention',
-        action: 'snapshots.pruned',
-        deviceId: device.id,
-        details: { removed: plan.remove },
-      });
-  } catch (err) {
-    log.error({ err, devId: device.devId }, 'retention after a backup failed');
+  };
+  let superseded = false;
+  if (same) superseded = await ctx.db.transaction((tx) => close(tx));
+  else if (ctx.blobs.putAndCommit)
+    // Packs: the manifest is durable before the transaction that indexes it and closes the backup.
+    await ctx.blobs.putAndCommit([manifest], keyOwner(device), async (tx, [s]) => {
+      superseded = await close(tx, s!);
+    });
+  else {
+    const s = await ctx.blobs.put(manifest, keyOwner(device));
+    superseded = await ctx.db.transaction((tx) => close(tx, s));
   }
+  if (superseded) return {};
   return { ended: { status: 'succeeded', result } };
 }
 

@@ -99,9 +99,14 @@ export async function planChangeDetection(
   device: DeviceRow,
   policy: Pick<PolicyRow, 'verifyEveryBackups' | 'verifyEveryDays'>,
   now: number,
+  /** The model's row when the caller has read it already (undefined in it: no such model). */
+  found?: { model: ModelRow | undefined },
 ): Promise<DetectProgress> {
-  const model =
-    device.manufacturer && device.model ? await findModel(db, device.manufacturer, device.model) : undefined;
+  const model = found
+    ? found.model
+    : device.manufacturer && device.model
+      ? await findModel(db, device.manufacturer, device.model)
+      : undefined;
   const known = model?.changeDetection;
   const prop = known === 'verno' ? 'VerNo' : known === 'tstamp' ? 'TStamp' : undefined;
   const base: Pick<DetectProgress, 'requests' | 'modelId' | 'learned' | 'prop'> = {

@@ -21,6 +21,7 @@ import {
 } from '../jobs/kinds';
 import type { JobHandler } from '../jobs/handler';
 import { storageFull } from '../jobs/storage';
+import { messagePolicy } from '../jobs/message-scope';
 import { networkAllows, parseNetwork, policyCategories, policyFor } from './policy';
 import { earlyDigests, failBackup, interruptBackup, onBackupEvents, startBackup, startWithDigests } from './engine';
 import { onLocalEvents, startLocalJob } from './local';
@@ -140,7 +141,7 @@ export async function createLocalRestoreJob(
 export const backupJob: JobHandler<'backup'> = {
   async deferral(ctx, device, job) {
     if (job.payload.trigger !== 'scheduled' && job.payload.trigger !== 'device') return undefined;
-    const allowed = networkAllows(await policyFor(ctx.db, device), parseNetwork(device.networkState));
+    const allowed = networkAllows(await messagePolicy(ctx, device), parseNetwork(device.networkState));
     return allowed.ok ? undefined : allowed.reason;
   },
   async early(ctx, device, job, sessionId) {

@@ -28,10 +28,16 @@ export function normaliseProfilePath(raw: string): string | undefined {
   return p;
 }
 
-export async function profileFor(db: Db, manufacturer: string | null, model: string | null): Promise<Profile> {
+/** `found`: the model's row when the caller has read it already (undefined in it: no such model). */
+export async function profileFor(
+  db: Db,
+  manufacturer: string | null,
+  model: string | null,
+  found?: { model: ModelRow | undefined },
+): Promise<Profile> {
   const profile: Profile = { settings: [], certificates: [], appdata: [], applications: [], firmware: [] };
   for (const c of CATEGORIES) profile[c].push(...GENERIC_PROFILE[c]);
-  const m = manufacturer && model ? await findModel(db, manufacturer, model) : undefined;
+  const m = found ? found.model : manufacturer && model ? await findModel(db, manufacturer, model) : undefined;
   if (m) {
     for (const row of await profileRows(db, m.id)) {
       if (!(CATEGORIES as readonly string[]).includes(row.category)) continue;

@@ -29,7 +29,8 @@ import {
   type SessionEvent,
 } from '../omadm/session/server';
 import { log } from '../core/log';
-import { handleSessionEvents, workForNewSession } from './dm-work';
+import { handleSessionEvents, workForNewSession, type SessionOptions } from './dm-work';
+import { messageScope, takeClosing } from '../jobs/message-scope';
 import { storageFull } from '../jobs/storage';
 import { decodeState, encodeState, storeValues } from './session-state';
 import { followRequestedScheme, startingServerScheme } from './server-auth';
@@ -149,7 +150,9 @@ async function sessionState(
       );
 }
 
-async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer> {
+async function processMessage(appCtx: AppContext, input: DmInput): Promise<DmAnswer> {
+  // The message's work shares its reads of the handset's policy and model (message-scope.ts).
+  const ctx = messageScope(appCtx);
   const { db } = ctx;
   const { message, encoding } = input;
   const contentType = replyType(encoding, input.contentType);
@@ -213,7 +216,11 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
   if (received.events.some((e: SessionEvent) => e.type === 'authenticated')) {
     state = enqueueWork(state, await workForNewSession(ctx, device, sessionRowId, now));
   }
-  const opts = { baseUrl: ctx.env.PUBLIC_URL ?? `http://${input.host ?? `127.0.0.1:${ctx.env.PORT}`}` };
+  const opts: SessionOptions = {
+    baseUrl: ctx.env.PUBLIC_URL ?? `http://${input.host ?? `127.0.0.1:${ctx.env.PORT}`}`,
+    // The session's row as this message found it (a new session's is not ready).
+    ready: !!existing?.readyAt,
+  };
   const more = await handleSessionEvents(ctx, device, sessionRowId, received.events, now, opts);
   if (more.length) state = enqueueWork(state, more);
 
@@ -252,8 +259,9 @@ async function processMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer
 
   const encoded = encodeState(state);
   // One transaction: the state, its large values and the handset's nonces are kept together
-  // or not at all.
+  // or not at all, with what the message's work left for it (a job's position: message-scope.ts).
   await db.transaction(async (tx) => {
+    for (const write of takeClosing(ctx)) await write(tx);
     // A finished session's values all go, whatever a concurrent message of it may have left;
     // otherwise only what the state before referred to needs looking at (a new session's row
     // was inserted with none).

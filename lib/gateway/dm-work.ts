@@ -28,7 +28,8 @@ import { readableText } from '../core/format';
 import type { JobStep } from '../backup/engine';
 import { createBackupJob } from '../backup/jobs';
 import { onLocalResult } from '../backup/local';
-import { nextScheduledBackup, policyFor } from '../backup/policy';
+import { nextScheduledBackup } from '../backup/policy';
+import { atClose, flushClosing, messagePolicy } from '../jobs/message-scope';
 import { onRestoreAlert, withValues } from '../restore/engine';
 import { expireDsJobs, onDsResult } from '../ds/jobs';
 import { failForFullStorage, requeueInterrupted, type JobSession } from '../jobs/handler';
@@ -97,6 +98,18 @@ function jobIdOf(workId: string): string | undefined {
 /** Where handsets reach this server (package downloads): PUBLIC_URL, else the Host they used. */
 export interface SessionOptions {
   baseUrl: string;
+  /**
+   * Whether the session is ready (its inventory is in, `ready_at`), as this message knows it:
+   * from the session's row read when the message began, set when the message marks it. One
+   * session's messages come one after another, so nothing else sets it meanwhile. Absent:
+   * read from the database.
+   */
+  ready?: boolean;
+}
+
+/** Whether the session's inventory is in: jobs start only then. */
+async function sessionReady(ctx: AppContext, sessionRowId: string, opts: SessionOptions): Promise<boolean> {
+  return opts.ready ?? !!(await getSessionRow(ctx.db, sessionRowId))?.readyAt;
 }
 
 export async function handleSessionEvents(
@@ -107,15 +120,25 @@ export async function handleSessionEvents(
   now: number,
   opts: SessionOptions,
 ): Promise<WorkRequest[]> {
+  // What an earlier call in this message left for the close is read from here on (message-scope.ts).
+  await flushClosing(ctx);
   let device = deviceIn;
   const work: WorkRequest[] = [];
   const inventory: Record<string, string> = {};
   let inventoryDone = false;
   const byJob = new Map<string, SessionEvent[]>();
   let ended = false;
+  /**
+   * Whether a job may have ended in this call, for the alert rules (noteAlerts): a session's
+   * first message (workForNewSession interrupts what an older session left), a generic alert
+   * (results by alert), a job step that ended or failed, jobs started, the session's end.
+   * A message that only brings answers to running jobs that go on ends none: no need to look.
+   */
+  const noted = { jobEnded: false };
 
   for (const raw of events) {
     const e = raw as Ev;
+    if (e.type === 'authenticated' || e.type === 'generic-alert') noted.jobEnded = true;
     if (e.type === 'result' && e.workId === INVENTORY) {
       if (e.status === 200) inventory[String(e.path)] = valueText(e.value);
     } else if (e.type === 'work-done' && e.workId === INVENTORY) {
@@ -147,17 +170,21 @@ export async function handleSessionEvents(
   }
 
   if (Object.keys(inventory).length) {
-    await updateDevice(ctx.db, device.id, {
-      ...(inventory['./DevDetail/FwV'] ? { firmware: inventory['./DevDetail/FwV'] } : {}),
-      networkState: JSON.stringify({
-        bearer: inventory['./Ext/Network/Bearer'] ?? null,
-        roaming: inventory['./Ext/Network/Roaming'] === 'true',
-        operator: inventory['./Ext/Network/Operator'] ?? null,
-      }),
+    // The handset's facts and its firmware run in one commit, read back for the jobs that start now.
+    const before = device;
+    device = await ctx.db.transaction(async (tx) => {
+      await updateDevice(tx, before.id, {
+        ...(inventory['./DevDetail/FwV'] ? { firmware: inventory['./DevDetail/FwV'] } : {}),
+        networkState: JSON.stringify({
+          bearer: inventory['./Ext/Network/Bearer'] ?? null,
+          roaming: inventory['./Ext/Network/Roaming'] === 'true',
+          operator: inventory['./Ext/Network/Operator'] ?? null,
+        }),
+      });
+      // Which firmware it ran when: fault and recall tracing reads these runs.
+      if (inventory['./DevDetail/FwV']) await noteFirmware(tx, before.id, inventory['./DevDetail/FwV'], now);
+      return (await getDevice(tx, before.id)) ?? before;
     });
-    // Which firmware it ran when: fault and recall tracing reads these runs.
-    if (inventory['./DevDetail/FwV']) await noteFirmware(ctx.db, device.id, inventory['./DevDetail/FwV'], now);
-    device = (await getDevice(ctx.db, device.id)) ?? device;
   }
 
   let anEnd = false;
@@ -168,22 +195,32 @@ export async function handleSessionEvents(
     if (job?.status === 'queued' && job.deviceId === device.id) early.set(jobId, list);
     // A job a newer session of the handset has taken over is that session's now.
     if (!job || job.deviceId !== device.id || job.status !== 'running' || job.sessionRef !== sessionRowId) continue;
-    const step = await jobGuard(ctx, device, job, sessionRowId, () =>
-      jobHandler(job).onEvents(ctx, device, job, list, { id: sessionRowId, baseUrl: opts.baseUrl }),
+    const step = await jobGuard(
+      ctx,
+      device,
+      job,
+      sessionRowId,
+      () => jobHandler(job).onEvents(ctx, device, job, list, { id: sessionRowId, baseUrl: opts.baseUrl }),
+      noted,
     );
     work.push(...step.work);
     if (step.ended) anEnd = true;
   }
 
+  // A job step may have left its position for the message's close; what follows reads jobs.
+  if (inventoryDone || anEnd || ended || noted.jobEnded) await flushClosing(ctx);
   if (inventoryDone && !ended) {
-    await markSessionReady(ctx.db, sessionRowId, now);
+    // Recorded with the message's close (the state that has the inventory in); this message knows it now.
+    await atClose(ctx, (tx) => markSessionReady(tx, sessionRowId, now));
+    opts.ready = true;
+    noted.jobEnded = true;
     work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: true, early, ...opts })));
-  } else if (anEnd && !ended && (await getSessionRow(ctx.db, sessionRowId))?.readyAt) {
+  } else if (anEnd && !ended && (await sessionReady(ctx, sessionRowId, opts))) {
     // A job ended: what waited for it (a restore behind its safety backup) may start now.
     work.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
   }
   if (ended) await endOfSession(ctx, sessionRowId, now);
-  await noteAlerts(ctx, device.id, now);
+  if (anEnd || ended || noted.jobEnded) await noteAlerts(ctx, device.id, now);
   return work;
 }
 
@@ -229,6 +266,7 @@ async function jobGuard(
   job: JobRow,
   sessionRowId: string,
   run: () => Promise<JobStep>,
+  noted?: { jobEnded: boolean },
 ): Promise<JobStep> {
   try {
     return await run();
@@ -236,6 +274,7 @@ async function jobGuard(
     const full = storageFull(err);
     const failure = full ? undefined : infrastructureFailure(err);
     if (!full && !failure) throw err;
+    if (noted) noted.jobEnded = true;
     log.error({ err, devId: device.devId, jobId: job.id }, full ?? 'storage failed under a job');
     const handler = jobHandler(job);
     // The same job as stored now (same id, so same kind): the run may have moved it on.
@@ -297,7 +336,7 @@ async function startJobs(
 
 /** A handset that connects by itself while its policy's backup is due is backed up now. */
 async function queueDueBackup(ctx: AppContext, device: DeviceRow, now: number): Promise<void> {
-  const policy = await policyFor(ctx.db, device);
+  const policy = await messagePolicy(ctx, device);
   const last = await lastCompleteSnapshot(ctx.db, device.id);
   const due = nextScheduledBackup(policy, {
     devId: device.devId,
@@ -356,7 +395,7 @@ async function onGenericAlert(
         reason: br.alert.reason,
       });
       // Answered in this same session once the inventory is in (it usually is not yet in Package #1).
-      if ((await getSessionRow(ctx.db, sessionRowId))?.readyAt)
+      if (await sessionReady(ctx, sessionRowId, opts))
         out.push(...(await startJobs(ctx, device, sessionRowId, now, { scheduleDue: false, ...opts })));
     } else if (br.kind === 'localBackupResult' || br.kind === 'localRestoreResult') {
       await onLocalResult(ctx, device, e.correlator, br);

@@ -1,0 +1,114 @@
+/**
+ * What the work of one DM message shares: rows read once, and writes that wait for the
+ * message's closing transaction.
+ *
+ * Reads: a session's message starts a job, checks its network, plans its change detection
+ * and may finish it, and each of those asked the database for the handset's policy and
+ * model row again. Now the first read is kept for the rest of the message.
+ *
+ * Writes at the close: the gateway ends every message with one transaction (the session's
+ * state, its history, the handset's row; dm-session.ts). A job's step that only records
+ * where it stands (a backup's walk position and the interior nodes it staged) commits there
+ * too, instead of in a commit of its own: the state that asks for the next answers and the
+ * job position those answers continue from are kept together or not at all.
+ *
+ * Both are bounded by the message: `messageScope` makes the context the gateway hands to one
+ * message's work, and only a context made by it remembers or defers anything (a plain
+ * AppContext, as commands, the scheduler and tests pass, reads every time and commits at
+ * once). Nothing outlives the message, so another server process on the same database never
+ * works from what this one read before its message began.
+ */
+import type { Db } from '@/db/client';
+import type { AppContext } from '../core/context';
+import { findModel, type ModelRow } from '@/db/queries/profiles';
+import type { PolicyRow } from '@/db/queries/policies';
+import { policyFor, type PolicyTarget } from '../backup/policy';
+
+type Write = (tx: Db) => Promise<void>;
+
+interface Scope {
+  reads: Map<string, Promise<unknown>>;
+  /** Writes waiting for the closing transaction, in the order they were asked for. */
+  closing: Write[];
+}
+
+const scopes = new WeakMap<object, Scope>();
+
+/** The context for one DM message's work: `ctx` itself, plus what the message shares. */
+export function messageScope<C extends AppContext>(ctx: C): C {
+  const scoped = { ...ctx };
+  scopes.set(scoped, { reads: new Map(), closing: [] });
+  return scoped;
+}
+
+function once<T>(ctx: AppContext, key: string, load: () => Promise<T>): Promise<T> {
+  const memo = scopes.get(ctx)?.reads;
+  if (!memo) return load();
+  let p = memo.get(key) as Promise<T> | undefined;
+  if (!p) {
+    const loading = load();
+    p = loading;
+    memo.set(key, loading);
+    // A failed read is not remembered: the next caller asks again.
+    loading.catch(() => memo.get(key) === loading && memo.delete(key));
+  }
+  return p;
+}
+
+/**
+ * The handset's policy as resolved at its first use in this message. Keyed by what
+ * resolution reads of the device (its own policy, its model), so a message that learns the
+ * handset's model (DevInfo) resolves again.
+ */
+export function messagePolicy(ctx: AppContext, device: PolicyTarget): Promise<PolicyRow> {
+  const key = `policy ${device.id} ${device.policyId ?? ''} ${device.manufacturer ?? ''}/${device.model ?? ''}`;
+  return once(ctx, key, () => policyFor(ctx.db, device));
+}
+
+/** The handset model's row (profile, change detection), as `profileFor` and `planChangeDetection` take it. */
+export async function messageModel(
+  ctx: AppContext,
+  manufacturer: string | null,
+  model: string | null,
+): Promise<{ model: ModelRow | undefined }> {
+  if (!manufacturer || !model) return { model: undefined };
+  return { model: await once(ctx, `model ${manufacturer}/${model}`, () => findModel(ctx.db, manufacturer, model)) };
+}
+
+/**
+ * Forgets the model rows read so far: reading a backup's answers may write its model's row
+ * (the change detection it learned, a digest defect), and a job started after that in the
+ * same message reads it again.
+ */
+export function forgetModels(ctx: AppContext): void {
+  const memo = scopes.get(ctx)?.reads;
+  if (!memo) return;
+  for (const key of [...memo.keys()]) if (key.startsWith('model ')) memo.delete(key);
+}
+
+/**
+ * Runs `write` in the message's closing transaction, or at once in a transaction of its own
+ * outside a message. Only for writes nothing else in the message reads back: whatever runs
+ * next in the message and may read them calls `flushClosing` first (dm-work.ts does, before
+ * anything but the job steps of a message). Never for writes that index content just stored
+ * (those commit where it was stored, under the store's checks: sealed-store.ts).
+ */
+export async function atClose(ctx: AppContext, write: Write): Promise<void> {
+  const scope = scopes.get(ctx);
+  if (scope) scope.closing.push(write);
+  else await ctx.db.transaction(write);
+}
+
+/** Commits the writes waiting for the close now, in one transaction (something is about to read them). */
+export async function flushClosing(ctx: AppContext): Promise<void> {
+  const writes = scopes.get(ctx)?.closing.splice(0) ?? [];
+  if (writes.length)
+    await ctx.db.transaction(async (tx) => {
+      for (const w of writes) await w(tx);
+    });
+}
+
+/** The writes waiting for the close, handed over to the closing transaction (dm-session.ts runs them first in it). */
+export function takeClosing(ctx: AppContext): Write[] {
+  return scopes.get(ctx)?.closing.splice(0) ?? [];
+}

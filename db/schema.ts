@@ -457,7 +457,12 @@ export const snapshots = sqliteTable(
       .$defaultFn(() => Date.now()),
     completedAt: integer('completed_at'),
   },
-  (t) => [index('snapshots_device_idx').on(t.deviceId, t.startedAt), index('snapshots_root_idx').on(t.rootHash)],
+  (t) => [
+    index('snapshots_device_idx').on(t.deviceId, t.startedAt),
+    index('snapshots_root_idx').on(t.rootHash),
+    // A session's end copies its airtime onto the snapshots it took: without it, a scan of every snapshot per session.
+    index('snapshots_session_idx').on(t.sessionRef),
+  ],
 );
 
 /** Entries of a snapshot still being taken; folded into its manifest when it completes. */

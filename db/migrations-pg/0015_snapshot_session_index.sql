@@ -1,0 +1,1 @@
+CREATE INDEX "snapshots_session_idx" ON "snapshots" USING btree ("session_ref");

@@ -1,0 +1,1 @@
+CREATE INDEX `snapshots_session_idx` ON `snapshots` (`session_ref`);

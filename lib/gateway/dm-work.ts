@@ -145,12 +145,16 @@ export async function handleSessionEvents(
       inventoryDone = true;
     } else if (e.type === 'devinfo') {
       const info = e.values as Record<string, string>;
-      await updateDevice(ctx.db, device.id, {
-        deviceInfo: JSON.stringify(info),
-        ...(info['./DevInfo/Man'] ? { manufacturer: info['./DevInfo/Man'] } : {}),
-        ...(info['./DevInfo/Mod'] ? { model: info['./DevInfo/Mod'] } : {}),
-      });
+      // With the message's close: what reads the row back in this message flushes it first.
+      await atClose(ctx, (tx) =>
+        updateDevice(tx, deviceIn.id, {
+          deviceInfo: JSON.stringify(info),
+          ...(info['./DevInfo/Man'] ? { manufacturer: info['./DevInfo/Man'] } : {}),
+          ...(info['./DevInfo/Mod'] ? { model: info['./DevInfo/Mod'] } : {}),
+        }),
+      );
     } else if (e.type === 'generic-alert') {
+      await flushClosing(ctx); // its jobs may read what this message wrote
       work.push(
         ...(await onGenericAlert(
           ctx,
@@ -170,6 +174,7 @@ export async function handleSessionEvents(
   }
 
   if (Object.keys(inventory).length) {
+    await flushClosing(ctx); // the row read back below has the DevInfo of this message too
     // The handset's facts and its firmware run in one commit, read back for the jobs that start now.
     const before = device;
     device = await ctx.db.transaction(async (tx) => {
@@ -207,8 +212,9 @@ export async function handleSessionEvents(
     if (step.ended) anEnd = true;
   }
 
-  // A job step may have left its position for the message's close; what follows reads jobs.
-  if (inventoryDone || anEnd || ended || noted.jobEnded) await flushClosing(ctx);
+  // What this message left for its close is committed before jobs start or stop: they read
+  // jobs, snapshots and the handset's row. (The alert rules read only ended jobs and defects.)
+  if (inventoryDone || anEnd || ended) await flushClosing(ctx);
   if (inventoryDone && !ended) {
     // Recorded with the message's close (the state that has the inventory in); this message knows it now.
     await atClose(ctx, (tx) => markSessionReady(tx, sessionRowId, now));

@@ -156,64 +156,70 @@ const KNOWN_METINF = new Map([
 /** MetInf children, whether written straight into Meta or wrapped in a MetInf element. */
 function readMeta(el: XmlElement): Meta {
   const meta: Meta = {};
-  let seen = 0;
-  const visit = (parent: XmlElement, nested: boolean): void => {
-    for (const c of parent.children) {
-      if (!isElement(c)) continue;
-      if (c.name === 'MetInf' && !nested) {
-        visit(c, true);
-        continue;
-      }
-      // The first occurrence wins; a repeated MetInf field is noise, not a second value.
-      // Other elements all go to extra, however often they come.
-      const bit = KNOWN_METINF.get(c.name);
-      if (bit === undefined) {
-        (meta.extra ??= []).push(c);
-        continue;
-      }
-      if (seen & bit) continue;
-      seen |= bit;
-      switch (c.name) {
-        case 'Format':
-          meta.format = text(c);
-          break;
-        case 'Type':
-          meta.type = text(c);
-          break;
-        case 'Mark':
-          meta.mark = text(c);
-          break;
-        case 'Size':
-          meta.size = parseNumber(text(c), 'Meta', c.name, Number.MAX_SAFE_INTEGER);
-          break;
-        case 'NextNonce':
-          meta.nextNonce = text(c);
-          break;
-        case 'Version':
-          meta.version = text(c);
-          break;
-        case 'MaxMsgSize':
-          meta.maxMsgSize = parseNumber(text(c), 'Meta', c.name, Number.MAX_SAFE_INTEGER);
-          break;
-        case 'MaxObjSize':
-          meta.maxObjSize = parseNumber(text(c), 'Meta', c.name, Number.MAX_SAFE_INTEGER);
-          break;
-        case 'Anchor': {
-          const anchor: { last?: string; next?: string } = {};
-          const last = optText(c, 'Last');
-          const next = optText(c, 'Next');
-          if (last !== undefined) anchor.last = last;
-          if (next !== undefined) anchor.next = next;
-          meta.anchor = anchor;
-          break;
-        }
-        default:
-          (meta.extra ??= []).push(c);
-      }
-    }
-  };
-  visit(el, false);
+  visitMeta(meta, el, false, 0);
   return meta;
+}
+
+/**
+ * Reads `parent`'s MetInf fields into `meta`; `seen` has the bits of the fields read
+ * already, and the result those read now as well. (A function of its own, not a closure:
+ * the runtime names every closure it creates, a cost on each Meta.)
+ */
+function visitMeta(meta: Meta, parent: XmlElement, nested: boolean, seen: number): number {
+  for (const c of parent.children) {
+    if (!isElement(c)) continue;
+    if (c.name === 'MetInf' && !nested) {
+      seen = visitMeta(meta, c, true, seen);
+      continue;
+    }
+    // The first occurrence wins; a repeated MetInf field is noise, not a second value.
+    // Other elements all go to extra, however often they come.
+    const bit = KNOWN_METINF.get(c.name);
+    if (bit === undefined) {
+      (meta.extra ??= []).push(c);
+      continue;
+    }
+    if (seen & bit) continue;
+    seen |= bit;
+    switch (c.name) {
+      case 'Format':
+        meta.format = text(c);
+        break;
+      case 'Type':
+        meta.type = text(c);
+        break;
+      case 'Mark':
+        meta.mark = text(c);
+        break;
+      case 'Size':
+        meta.size = parseNumber(text(c), 'Meta', c.name, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'NextNonce':
+        meta.nextNonce = text(c);
+        break;
+      case 'Version':
+        meta.version = text(c);
+        break;
+      case 'MaxMsgSize':
+        meta.maxMsgSize = parseNumber(text(c), 'Meta', c.name, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'MaxObjSize':
+        meta.maxObjSize = parseNumber(text(c), 'Meta', c.name, Number.MAX_SAFE_INTEGER);
+        break;
+      case 'Anchor': {
+        const anchor: { last?: string; next?: string } = {};
+        const last = optText(c, 'Last');
+        const next = optText(c, 'Next');
+        if (last !== undefined) anchor.last = last;
+        if (next !== undefined) anchor.next = next;
+        meta.anchor = anchor;
+        break;
+      }
+      default:
+        (meta.extra ??= []).push(c);
+    }
+  }
+  return seen;
 }
 
 function optMeta(el: XmlElement): Meta | undefined {

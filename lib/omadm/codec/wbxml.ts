@@ -611,56 +611,66 @@ export function encodedWbxmlSize(root: XmlElement, opts?: WbxmlEncodeOptions): n
 function documentSize(root: XmlElement, doc: DocType, shareText: boolean): number {
   const plan = planStringTable(root, doc, shareText);
   const tableLen = plan.table.len;
-  let n = 1 + mbLen(doc.publicId) + mbLen(CHARSET_UTF8) + mbLen(tableLen) + tableLen;
-  let pageIndex = 0;
-
-  const openSize = (el: XmlElement, inheritedNs: string): EncFrame | undefined => {
-    const ns = el.ns ?? inheritedNs;
-    const pg = pageFor(doc, ns);
-    if (!pg) throw new Error(`encodeWbxml: namespace "${ns}" has no code page in ${doc.ns}`);
-    if (pageIndex !== pg.index) {
-      n += 2;
-      pageIndex = pg.index;
-    }
-    if (pg.tokens.has(el.name)) n += 1;
-    else {
-      const off = plan.offsets.get(el.name);
-      if (off === undefined) throw new Error(`encodeWbxml: literal "${el.name}" missing from string table`);
-      n += 1 + mbLen(off);
-    }
-    return hasContent(el) ? { el, ns, next: 0 } : undefined;
-  };
-
+  const head = 1 + mbLen(doc.publicId) + mbLen(CHARSET_UTF8) + mbLen(tableLen) + tableLen;
+  const at: SizeState = { n: head, pageIndex: 0 };
   const stack: EncFrame[] = [];
-  const rootFrame = openSize(root, doc.ns);
+  const rootFrame = openSize(at, doc, plan, root, doc.ns);
   if (rootFrame) stack.push(rootFrame);
   while (stack.length > 0) {
     const f = stack[stack.length - 1]!;
     const kids = f.el.children;
     if (f.next >= kids.length) {
-      n += 1; // END
+      at.n += 1; // END
       stack.pop();
       continue;
     }
     const c = kids[f.next++]!;
     if (typeof c === 'string') {
-      if (c.length > 0) n += textSize(c, plan);
+      if (c.length > 0) at.n += textSize(c, plan);
     } else if (c instanceof Uint8Array) {
-      n += 1 + mbLen(c.length) + c.length;
+      at.n += 1 + mbLen(c.length) + c.length;
     } else {
       const ns = c.ns ?? f.ns;
       if (!pageFor(doc, ns)) {
         const nestedDoc = docTypeByNs(ns);
         if (!nestedDoc) throw new Error(`encodeWbxml: no WBXML document type for namespace "${ns}"`);
         const nested = documentSize({ ...c, ns: nestedDoc.ns }, nestedDoc, shareText);
-        n += 1 + mbLen(nested) + nested;
+        at.n += 1 + mbLen(nested) + nested;
         continue;
       }
-      const child = openSize(c, f.ns);
+      const child = openSize(at, doc, plan, c, f.ns);
       if (child) stack.push(child);
     }
   }
-  return n;
+  return at.n;
+}
+
+/** Bytes counted so far and the code page the encoder would be on. */
+interface SizeState {
+  n: number;
+  pageIndex: number;
+}
+
+/**
+ * Counts what writeTag writes for an element's start; returns a frame if it has content.
+ * (Module functions rather than closures: the runtime names each closure it creates, and
+ * this runs for every command the outbox measures.)
+ */
+function openSize(at: SizeState, doc: DocType, plan: Plan, el: XmlElement, inheritedNs: string): EncFrame | undefined {
+  const ns = el.ns ?? inheritedNs;
+  const pg = pageFor(doc, ns);
+  if (!pg) throw new Error(`encodeWbxml: namespace "${ns}" has no code page in ${doc.ns}`);
+  if (at.pageIndex !== pg.index) {
+    at.n += 2;
+    at.pageIndex = pg.index;
+  }
+  if (pg.tokens.has(el.name)) at.n += 1;
+  else {
+    const off = plan.offsets.get(el.name);
+    if (off === undefined) throw new Error(`encodeWbxml: literal "${el.name}" missing from string table`);
+    at.n += 1 + mbLen(off);
+  }
+  return hasContent(el) ? { el, ns, next: 0 } : undefined;
 }
 
 /** What writeText writes for `s`: a table reference, or inline strings with each NUL as an ENTITY. */

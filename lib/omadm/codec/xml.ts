@@ -265,12 +265,18 @@ export function parseXml(input: string | Uint8Array, limits?: Partial<DecodeLimi
       const top = stack[stack.length - 1];
       if (!top) malformed('end tag without a start tag', i);
       let j = i + 2;
-      while (j < n && isNameChar(s.charCodeAt(j))) j++;
-      const qname = s.slice(i + 2, j);
+      // The name it must have, compared in place: a slice per end tag was garbage.
+      const q = top.qname;
+      const same = s.startsWith(q, j) && !(j + q.length < n && isNameChar(s.charCodeAt(j + q.length)));
+      if (same) j += q.length;
+      else while (j < n && isNameChar(s.charCodeAt(j))) j++;
       while (j < n && isSpace(s.charCodeAt(j))) j++;
       if (s.charCodeAt(j) !== 0x3e) malformed('bad end tag', i);
-      if (qname !== top.qname)
-        malformed(`end tag </${qname.slice(0, 64)}> does not match <${top.qname.slice(0, 64)}>`, i);
+      if (!same) {
+        let e = i + 2;
+        while (e < n && isNameChar(s.charCodeAt(e))) e++;
+        malformed(`end tag </${s.slice(i + 2, e).slice(0, 64)}> does not match <${q.slice(0, 64)}>`, i);
+      }
       flushText(top, true);
       stack.pop();
       i = j + 1;
@@ -506,19 +512,9 @@ export function serializeXml(root: XmlElement, opts?: { declaration?: boolean })
  * measures every command it packs). Mirrors writeXml; the tests hold the two equal.
  */
 export function serializedXmlSize(root: XmlElement, opts?: { declaration?: boolean }): number {
-  let n = opts?.declaration ? XML_DECLARATION.length : 0;
-  // `<name>` or `<name/>`, with ` xmlns="…"`; names are ASCII (checkName).
-  const open = (el: XmlElement): boolean => {
-    n += 1 + checkName(el.name).length + (el.ns !== undefined ? 9 + escapedSize(el.ns, true) : 0);
-    if (el.children.length === 0) {
-      n += 2;
-      return false;
-    }
-    n += 1;
-    return true;
-  };
+  let n = (opts?.declaration ? XML_DECLARATION.length : 0) + startTagSize(root);
   const stack: { el: XmlElement; next: number }[] = [];
-  if (open(root)) stack.push({ el: root, next: 0 });
+  if (root.children.length > 0) stack.push({ el: root, next: 0 });
   while (stack.length > 0) {
     const f = stack[stack.length - 1]!;
     const c: XmlNode | undefined = f.el.children[f.next++];
@@ -529,11 +525,18 @@ export function serializedXmlSize(root: XmlElement, opts?: { declaration?: boole
       n += escapedSize(c, false);
     } else if (c instanceof Uint8Array) {
       n += Math.ceil(c.length / 3) * 4;
-    } else if (open(c)) {
-      stack.push({ el: c, next: 0 });
+    } else {
+      n += startTagSize(c);
+      if (c.children.length > 0) stack.push({ el: c, next: 0 });
     }
   }
   return n;
+}
+
+/** `<name>` or `<name/>`, with ` xmlns="…"`; names are ASCII (checkName). */
+function startTagSize(el: XmlElement): number {
+  const n = 1 + checkName(el.name).length + (el.ns !== undefined ? 9 + escapedSize(el.ns, true) : 0);
+  return n + (el.children.length === 0 ? 2 : 1);
 }
 
 /** utf8Length(escapeText(s, attr)) without building the escaped text. */

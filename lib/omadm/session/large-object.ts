@@ -69,6 +69,11 @@ export function largeObjectKey(kind: CommandKind, item: Item): string | undefine
  * Feeds one Item of a received command. `maxObjSize` is our MaxObjSize (the bound on
  * what we buffer). Items without MoreData that do not continue an object are 'single'.
  */
+/** A closure in receiveChunk would be created (and named, at a cost) for every Item received. */
+function withAbandoned(abandoned: IncomingLargeObject | undefined, r: Omit<ChunkResult, 'abandoned'>): ChunkResult {
+  return abandoned ? { ...r, abandoned } : r;
+}
+
 export function receiveChunk(lo: LargeObjectState, kind: CommandKind, item: Item, maxObjSize: number): ChunkResult {
   const key = largeObjectKey(kind, item) ?? `${kind}|`;
   const cur = lo.current;
@@ -80,13 +85,12 @@ export function receiveChunk(lo: LargeObjectState, kind: CommandKind, item: Item
     abandoned = cur;
     base = {};
   }
-  const withAbandoned = (r: Omit<ChunkResult, 'abandoned'>): ChunkResult => (abandoned ? { ...r, abandoned } : r);
 
-  if (!continues && !item.moreData) return withAbandoned({ lo: base, outcome: { kind: 'single' } });
+  if (!continues && !item.moreData) return withAbandoned(abandoned, { lo: base, outcome: { kind: 'single' } });
 
   if (data !== undefined && typeof data !== 'string' && !(data instanceof Uint8Array)) {
     // Nested XML cannot be chunked; treat as a malformed object.
-    return withAbandoned({
+    return withAbandoned(abandoned, {
       lo: {},
       outcome: { kind: 'error', status: StatusCode.SizeMismatch, reason: 'size-mismatch' },
     });
@@ -101,7 +105,7 @@ export function receiveChunk(lo: LargeObjectState, kind: CommandKind, item: Item
   } else {
     const size = item.meta?.size;
     if (size !== undefined && (!Number.isFinite(size) || size < 0 || size > maxObjSize)) {
-      return withAbandoned({
+      return withAbandoned(abandoned, {
         lo: {},
         outcome: { kind: 'error', status: StatusCode.RequestEntityTooLarge, reason: 'too-large' },
       });
@@ -123,7 +127,7 @@ export function receiveChunk(lo: LargeObjectState, kind: CommandKind, item: Item
   }
 
   if (obj.received > maxObjSize) {
-    return withAbandoned({
+    return withAbandoned(abandoned, {
       lo: {},
       outcome: { kind: 'error', status: StatusCode.RequestEntityTooLarge, reason: 'too-large' },
     });
@@ -132,22 +136,25 @@ export function receiveChunk(lo: LargeObjectState, kind: CommandKind, item: Item
   // data; such objects are checked at the last chunk only (maxObjSize still bounds them).
   const b64 = isB64(obj);
   if (obj.size !== undefined && obj.received > obj.size && !b64) {
-    return withAbandoned({
+    return withAbandoned(abandoned, {
       lo: {},
       outcome: { kind: 'error', status: StatusCode.SizeMismatch, reason: 'size-mismatch' },
     });
   }
   if (item.moreData) {
-    return withAbandoned({ lo: { current: obj }, outcome: { kind: 'chunk', status: StatusCode.ChunkAccepted } });
+    return withAbandoned(abandoned, {
+      lo: { current: obj },
+      outcome: { kind: 'chunk', status: StatusCode.ChunkAccepted },
+    });
   }
   // Last chunk.
   if (obj.size !== undefined && obj.received !== obj.size && !(b64 && decodedLength(obj) === obj.size)) {
-    return withAbandoned({
+    return withAbandoned(abandoned, {
       lo: {},
       outcome: { kind: 'error', status: StatusCode.SizeMismatch, reason: 'size-mismatch' },
     });
   }
-  return withAbandoned({ lo: {}, outcome: { kind: 'complete', item: assemble(obj) } });
+  return withAbandoned(abandoned, { lo: {}, outcome: { kind: 'complete', item: assemble(obj) } });
 }
 
 function isB64(obj: IncomingLargeObject): boolean {

@@ -111,6 +111,18 @@ class SqliteGate {
 
 const STATEMENT_CACHE = 512;
 
+/**
+ * The text SQLite is given for a statement: a LIMIT that is a bound parameter (drizzle binds
+ * every `.limit(n)`, and db/sql.ts's `limit ${n}` is one too) as `cast(? as integer)`. This
+ * SQLite (built with STAT4) lets the planner read a LIMIT parameter's value, so binding one
+ * expires the statement and every run compiled it again: 16 µs instead of 4 for a look-up by
+ * key. Inside the cast the value is only an expression's, as an OFFSET's already is. The same
+ * rows for any integer limit. Done once per statement, when it is prepared.
+ */
+export function sqliteText(text: string): string {
+  return text.replace(/\blimit\s+\?/gi, 'limit cast(? as integer)');
+}
+
 /** drizzle's `rollback` (or `rollback to savepoint`): told apart without a regular expression on every statement. */
 function isRollback(text: string): boolean {
   const c = text.charCodeAt(0);
@@ -139,7 +151,7 @@ export function openDb(file: string): Db {
       let s = statements.get(text);
       if (!s) {
         if (statements.size >= STATEMENT_CACHE) statements.clear();
-        s = sqlite.prepare(text);
+        s = sqlite.prepare(sqliteText(text));
         if (rawRows && s.reader) s.raw(true);
         statements.set(text, s);
       }

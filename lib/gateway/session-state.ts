@@ -51,11 +51,16 @@ export interface EncodedState {
   values: Map<string, string>;
 }
 
-/** Whether any string in `v` is large enough to be kept apart. */
+/** Whether any string in `v` is large enough to be kept apart (walked without building arrays of values). */
 function hasLarge(v: unknown): boolean {
   if (typeof v === 'string') return v.length > THRESHOLD;
   if (v === null || typeof v !== 'object') return false;
-  for (const x of Array.isArray(v) ? v : Object.values(v)) if (hasLarge(x)) return true;
+  if (Array.isArray(v)) {
+    for (const x of v) if (hasLarge(x)) return true;
+    return false;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) if (hasLarge(o[k])) return true;
   return false;
 }
 

@@ -424,44 +424,66 @@ function addToTable(plan: Plan, s: string): number {
   return off;
 }
 
+/** The plan of a document that needs no string table: shared, never added to. */
+const NO_TABLE: Plan = { offsets: new Map(), table: new Writer(1) };
+
+/**
+ * The planner's stack, kept between calls (elements and their namespaces side by side): the
+ * outbox measures every command, and a stack of new objects per measure was garbage. Each
+ * call uses only what it pushed above `base`, so a call inside another would still be safe.
+ */
+const planEls: XmlElement[] = [];
+const planNs: string[] = [];
+
 /** Counts every text node once and every literal tag name, without recursion. */
 function planStringTable(root: XmlElement, doc: DocType, shareText: boolean): Plan {
-  // Small at first (most documents need no table at all); it grows when it must.
-  const plan: Plan = { offsets: new Map(), table: new Writer(64) };
-  const counts = new Map<string, number>();
-  const stack: { el: XmlElement; ns: string }[] = [{ el: root, ns: doc.ns }];
-  while (stack.length > 0) {
-    const { el, ns } = stack.pop()!;
-    const myNs = el.ns ?? ns;
+  // Made only when something goes in the table: most measured commands need none.
+  let plan: Plan | undefined;
+  let counts: Map<string, number> | undefined;
+  const base = planEls.length;
+  planEls.push(root);
+  planNs.push(doc.ns);
+  while (planEls.length > base) {
+    const el = planEls.pop()!;
+    const inherited = planNs.pop()!;
+    const myNs = el.ns ?? inherited;
     const pg = pageFor(doc, myNs);
     // Nested documents get their own table.
     if (!pg && el !== root) continue;
-    if (pg && !pg.tokens.has(el.name)) addToTable(plan, el.name);
+    // Small at first (most documents need no table at all); it grows when it must.
+    if (pg && !pg.tokens.has(el.name)) addToTable((plan ??= { offsets: new Map(), table: new Writer(64) }), el.name);
     for (const c of el.children) {
       if (typeof c === 'string') {
-        if (shareText && c.length >= MIN_SHARED) counts.set(c, (counts.get(c) ?? 0) + 1);
+        if (shareText && c.length >= MIN_SHARED) (counts ??= new Map()).set(c, (counts.get(c) ?? 0) + 1);
       } else if (isElement(c)) {
-        stack.push({ el: c, ns: myNs });
+        planEls.push(c);
+        planNs.push(myNs);
       }
     }
   }
-  if (!shareText) return plan;
+  if (!counts) return plan ?? NO_TABLE;
   for (const [s, n] of counts) {
     if (n < 2) continue;
+    plan ??= { offsets: new Map(), table: new Writer(64) };
     // UTF-16 length is a lower bound of the UTF-8 length: good enough to decide.
     const inline = n * (s.length + 2);
     const shared = s.length + 1 + n * (1 + mbLen(plan.table.len));
     // A margin of 2: the table's own length field may grow a byte when this entry lands.
     if (shared + 2 <= inline) addToTable(plan, s);
   }
-  return plan;
+  return plan ?? NO_TABLE;
 }
 
+/** Each document type's code pages as an array: iterating the Map made an iterator per element. */
+const PAGE_LISTS = new Map<DocType, CodePage[]>();
+
 function pageFor(doc: DocType, ns: string): CodePage | undefined {
+  let pages = PAGE_LISTS.get(doc);
+  if (!pages) PAGE_LISTS.set(doc, (pages = [...doc.pages.values()]));
   // The namespaces our own trees carry match exactly: only a peer's odd spelling needs the lower-casing.
-  for (const p of doc.pages.values()) if (p.ns === ns) return p;
+  for (const p of pages) if (p.ns === ns) return p;
   const lower = ns.toLowerCase();
-  for (const p of doc.pages.values()) if (p.ns.toLowerCase() === lower) return p;
+  for (const p of pages) if (p.ns.toLowerCase() === lower) return p;
   return undefined;
 }
 

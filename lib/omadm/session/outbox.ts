@@ -46,8 +46,11 @@ export function freeze(v: unknown): Json {
   if (v instanceof Uint8Array) return { $b64: base64Encode(v) };
   if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : freeze(x)));
   if (typeof v === 'object') {
+    // Object.keys, not Object.entries: an array per property was most of what freezing allocated.
+    const o = v as Record<string, unknown>;
     const out: { [k: string]: Json } = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    for (const k of Object.keys(o)) {
+      const x = o[k];
       if (x === undefined || typeof x === 'function') continue;
       out[k] = freeze(x);
     }

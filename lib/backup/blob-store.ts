@@ -21,6 +21,12 @@ export interface Stored {
   created: boolean;
 }
 
+/** Values stored and not yet indexed (`BlobStore.putNowCommitLater`): exactly one of its methods is called. */
+export interface PendingCommit {
+  commit(write: (tx: Db, stored: Stored[]) => Promise<void>): Promise<Stored[]>;
+  abandon(): void;
+}
+
 export interface BlobStore {
   /** Stores `owner`'s `bytes` under their hash; returns the hash and whether they were new. */
   put(bytes: Uint8Array, owner: string): Promise<{ hash: string; created: boolean }>;
@@ -36,6 +42,14 @@ export interface BlobStore {
     owner: string,
     commit: (tx: Db, stored: Stored[]) => Promise<void>,
   ): Promise<Stored[]>;
+  /**
+   * `putAndCommit` in two steps: the values are stored (durable) now, and the transaction
+   * that indexes them runs when the returned `commit` is called, with the caller's writes in
+   * it; until then the owner's other stores in this process wait. `abandon` gives up (what was
+   * stored stays unindexed, as after a crash). Lets a DM message's closing transaction be the
+   * one that indexes its values (lib/jobs/message-scope.ts).
+   */
+  putNowCommitLater?(values: readonly Uint8Array[], owner: string): Promise<PendingCommit>;
   /** The bytes stored under `hash`, or undefined. */
   get(hash: string): Promise<Uint8Array | undefined>;
   has(hash: string): Promise<boolean>;

@@ -36,7 +36,15 @@ import { MAX_DIGEST_PATHS } from '../omadm/mo/br-digest';
 import { propUri, splitPropUri } from '../omadm/mo/tnd-props';
 import { encodeManifest, logicalSize, type ManifestEntry } from './manifest';
 import { backupRoots, categoryOf, profileFor } from './profiles';
-import { atClose, forgetModels, messageModel, messagePolicy } from '../jobs/message-scope';
+import {
+  atClose,
+  canStoreAtClose,
+  flushClosing,
+  forgetModels,
+  messageModel,
+  messagePolicy,
+  storeAtClose,
+} from '../jobs/message-scope';
 import { applyRetention, parseRetention, type RetentionRules } from './retention';
 import { log } from '../core/log';
 import {
@@ -535,24 +543,36 @@ async function readAnswers(
     await stageEntries(tx, nodes);
     await save(tx, job, p);
   };
-  if (groupCommit) {
+  const storeStep = async (tx: Db, stored: Stored[]) => {
+    countNew(stored, await stageValues(tx));
+    await saveStep(tx);
+  };
+  // The walk goes on, and besides values it stages only interior nodes (no content, nothing
+  // for garbage collection to race with): this step may commit with the message's close, the
+  // session state that asks for the next answers (message-scope.ts).
+  const walkOn = p.open.length > 0 && nodes.every((n) => n.hash === null);
+  if (groupCommit && walkOn && ctx.blobs.putNowCommitLater && canStoreAtClose(ctx)) {
+    // Packs: the values are durable now (a failure to store them is this job's, here), and
+    // the message's closing transaction indexes them, records, stages and saves the walk with
+    // them (the store checks again there that values it found stored were not collected).
+    const pending = await ctx.blobs.putNowCommitLater(
+      values.map((v) => v.bytes),
+      keyOwner(device),
+    );
+    if (!storeAtClose(ctx, pending, storeStep)) await pending.commit(storeStep);
+  } else if (groupCommit) {
+    // Values of this handset waiting for the close go first (its stores wait for them).
+    await flushClosing(ctx);
     // Packs: the values are durable before the one transaction that indexes them and records,
-    // stages and saves the walk with them, so a DM message costs one commit (the store checks
-    // again there that values it found stored were not collected meanwhile).
+    // stages and saves the walk with them (the store checks again there that values it found
+    // stored were not collected meanwhile).
     await ctx.blobs.putAndCommit!(
       values.map((v) => v.bytes),
       keyOwner(device),
-      async (tx, stored) => {
-        countNew(stored, await stageValues(tx));
-        await saveStep(tx);
-      },
+      storeStep,
     );
-  } else if (p.open.length && nodes.every((n) => n.hash === null)) {
-    // Only the walk's position and interior nodes (no content, nothing for garbage collection
-    // to race with), and the walk goes on: they commit with the message's close, the session
-    // state that asks for the next answers (message-scope.ts).
-    await atClose(ctx, saveStep);
-  } else await ctx.db.transaction(saveStep);
+  } else if (walkOn) await atClose(ctx, saveStep);
+  else await ctx.db.transaction(saveStep);
   if (p.open.length === 0) return { work: [], ...(await finish(ctx, device, job, p)) };
   return { work };
 }
@@ -564,6 +584,7 @@ async function finishNow(
   p: BackupProgress,
 ): Promise<Pick<JobStep, 'ended'>> {
   // No subtree to back up: an empty, complete snapshot is the honest answer.
+  await flushClosing(ctx); // values of this handset waiting for the close go first (its stores wait for them)
   const bytes = encodeManifest([]);
   const { hash } = await ctx.blobs.put(bytes, keyOwner(device));
   await recordBlob(ctx.db, hash, bytes.length);
@@ -705,6 +726,7 @@ async function finish(
     return false;
   };
   let superseded = false;
+  await flushClosing(ctx); // values of this handset waiting for the close go first (its stores wait for them)
   if (same) superseded = await ctx.db.transaction((tx) => close(tx));
   else if (ctx.blobs.putAndCommit)
     // Packs: the manifest is durable before the transaction that indexes it and closes the backup.

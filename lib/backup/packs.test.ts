@@ -127,6 +127,31 @@ describe('packs', () => {
     expect(dec(await store.get(sha256Hex(enc('gamma'))))).toBe('gamma');
   });
 
+  it('stores now and indexes at the commit, with the caller’s writes; the owner’s next store waits; an abandoned one indexes nothing', async () => {
+    const pending = await store.putNowCommitLater!([enc('zeta')], 'sub-1');
+    // Durable, not yet indexed: unreadable, and the owner's next store waits for the commit.
+    expect(await store.get(sha256Hex(enc('zeta')))).toBeUndefined();
+    let next = false;
+    const after = store.putMany([enc('eta')], 'sub-1').then((r) => ((next = true), r));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(next).toBe(false);
+    let written = 0;
+    const out = await pending.commit(async (tx, stored) => {
+      expect(stored).toEqual([{ hash: sha256Hex(enc('zeta')), created: true }]);
+      written = await exec(tx, sql`update packs set size = size`);
+    });
+    expect(out).toEqual([{ hash: sha256Hex(enc('zeta')), created: true }]);
+    expect(written).toBe(1);
+    expect(dec(await store.get(sha256Hex(enc('zeta'))))).toBe('zeta');
+    expect((await after)[0]!.created).toBe(true);
+    // Abandoned (the message failed): nothing indexed, and the owner's stores go on.
+    const dropped = await store.putNowCommitLater!([enc('theta')], 'sub-1');
+    dropped.abandon();
+    expect(await store.get(sha256Hex(enc('theta')))).toBeUndefined();
+    expect((await store.putMany([enc('theta')], 'sub-1'))[0]!.created).toBe(true);
+    expect(dec(await store.get(sha256Hex(enc('theta'))))).toBe('theta');
+  });
+
   it('a value garbage collection swept after the store found it packed is appended again before the commit', async () => {
     await store.putMany([enc('delta')], 'sub-1');
     const hash = sha256Hex(enc('delta'));

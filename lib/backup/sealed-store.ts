@@ -29,7 +29,15 @@ import {
   packedHashes,
   recordPacked,
 } from '@/db/queries/packs';
-import { BlobStoreError, keyOwner, sha256Hex, type BlobStore, type RawBlobStore, type Stored } from './blob-store';
+import {
+  BlobStoreError,
+  keyOwner,
+  sha256Hex,
+  type BlobStore,
+  type PendingCommit,
+  type RawBlobStore,
+  type Stored,
+} from './blob-store';
 import { newKey, open, seal, type Keyring } from './keyring';
 import type { PackStore } from './packs';
 
@@ -71,6 +79,9 @@ export class SealedBlobStore implements BlobStore {
    */
   readonly putAndCommit?: BlobStore['putAndCommit'];
 
+  /** `putAndCommit` with the transaction run when the caller says (packs only). */
+  readonly putNowCommitLater?: BlobStore['putNowCommitLater'];
+
   constructor(
     readonly raw: RawBlobStore,
     private readonly db: Db,
@@ -78,7 +89,10 @@ export class SealedBlobStore implements BlobStore {
     /** Where new values go; without it, each is a loose file in `raw`. */
     readonly packs?: PackStore,
   ) {
-    if (packs) this.putAndCommit = (values, owner, commit) => this.putPacked(packs, values, owner, commit);
+    if (packs) {
+      this.putAndCommit = (values, owner, commit) => this.putPacked(packs, values, owner, commit);
+      this.putNowCommitLater = (values, owner) => this.putPackedLater(packs, values, owner);
+    }
   }
 
   /**
@@ -126,8 +140,11 @@ export class SealedBlobStore implements BlobStore {
     packs: PackStore,
     values: readonly Uint8Array[],
     owner: string,
-    commit?: (tx: Db, stored: Stored[]) => Promise<void>,
+    commitNow?: (tx: Db, stored: Stored[]) => Promise<void>,
+    /** Two steps (putPackedLater): told once the values are durable, then waits for the commit. */
+    later?: { appended: () => void; decided: Promise<((tx: Db, stored: Stored[]) => Promise<void>) | undefined> },
   ): Promise<Stored[]> {
+    let commit = commitNow;
     const hashes = values.map(sha256Hex);
     const firstAt = new Map<string, number>();
     hashes.forEach((h, i) => firstAt.has(h) || firstAt.set(h, i));
@@ -141,6 +158,14 @@ export class SealedBlobStore implements BlobStore {
           ? await this.appendSealed(packs, owner, fresh, (h) => values[firstAt.get(h)!]!)
           : undefined;
         for (const [h, at] of appended?.at ?? []) placed.set(h, at);
+        if (later && attempt === 0) {
+          // Durable now: the caller goes on, and the transaction below runs when it commits
+          // (still inside `exclusive`, so the owner's values are indexed in the order appended).
+          later.appended();
+          const write = await later.decided;
+          if (!write) return [];
+          commit = write;
+        }
         try {
           return await this.db.transaction(async (tx) => {
             if (isPg(tx)) await lockHashes(tx, unique);
@@ -170,6 +195,31 @@ export class SealedBlobStore implements BlobStore {
           for (const h of err.hashes) known.delete(h);
         }
       }
+    });
+  }
+
+  /**
+   * putPacked in two steps: resolves once the values are durable (an error storing them
+   * rejects it), with the handle that runs the indexing transaction, the same as putPacked's
+   * (values found already packed checked again in it, under garbage collection's locks).
+   */
+  private putPackedLater(packs: PackStore, values: readonly Uint8Array[], owner: string): Promise<PendingCommit> {
+    return new Promise<PendingCommit>((resolve, reject) => {
+      let decide!: (write: ((tx: Db, stored: Stored[]) => Promise<void>) | undefined) => void;
+      const decided = new Promise<((tx: Db, stored: Stored[]) => Promise<void>) | undefined>((r) => (decide = r));
+      const done = this.putPacked(packs, values, owner, undefined, {
+        decided,
+        appended: () =>
+          resolve({
+            commit: (write) => {
+              decide(write);
+              return done;
+            },
+            abandon: () => decide(undefined),
+          }),
+      });
+      // Before `appended`, the failure to store; after it, the commit's caller has it.
+      done.catch(reject);
     });
   }
 

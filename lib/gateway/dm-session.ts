@@ -30,7 +30,7 @@ import {
 } from '../omadm/session/server';
 import { log } from '../core/log';
 import { handleSessionEvents, workForNewSession, type SessionOptions } from './dm-work';
-import { messageScope, takeClosing } from '../jobs/message-scope';
+import { abandonClosing, commitClosing, messageScope } from '../jobs/message-scope';
 import { storageFull } from '../jobs/storage';
 import { decodeState, encodeState, storeValues } from './session-state';
 import { followRequestedScheme, startingServerScheme } from './server-auth';
@@ -151,8 +151,17 @@ async function sessionState(
 }
 
 async function processMessage(appCtx: AppContext, input: DmInput): Promise<DmAnswer> {
-  // The message's work shares its reads of the handset's policy and model (message-scope.ts).
+  // The message's work shares its reads, and leaves writes for its close (message-scope.ts).
   const ctx = messageScope(appCtx);
+  try {
+    return await runMessage(ctx, input);
+  } finally {
+    // A message that failed before its close: what waited for it is dropped, as by a crash.
+    abandonClosing(ctx);
+  }
+}
+
+async function runMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer> {
   const { db } = ctx;
   const { message, encoding } = input;
   const contentType = replyType(encoding, input.contentType);
@@ -259,9 +268,8 @@ async function processMessage(appCtx: AppContext, input: DmInput): Promise<DmAns
 
   const encoded = encodeState(state);
   // One transaction: the state, its large values and the handset's nonces are kept together
-  // or not at all, with what the message's work left for it (a job's position: message-scope.ts).
-  await db.transaction(async (tx) => {
-    for (const write of takeClosing(ctx)) await write(tx);
+  // or not at all, with what the message's work left for it (a job's position, its values' index: message-scope.ts).
+  await commitClosing(ctx, async (tx) => {
     // A finished session's values all go, whatever a concurrent message of it may have left;
     // otherwise only what the state before referred to needs looking at (a new session's row
     // was inserted with none).

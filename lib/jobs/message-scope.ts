@@ -7,10 +7,13 @@
  * model row again. Now the first read is kept for the rest of the message.
  *
  * Writes at the close: the gateway ends every message with one transaction (the session's
- * state, its history, the handset's row; dm-session.ts). A job's step that only records
- * where it stands (a backup's walk position and the interior nodes it staged) commits there
- * too, instead of in a commit of its own: the state that asks for the next answers and the
- * job position those answers continue from are kept together or not at all.
+ * state, its history, the handset's row; dm-session.ts). A job's step that records where it
+ * stands (a backup's walk position, the interior nodes it staged) commits there too, instead
+ * of in a commit of its own: the state that asks for the next answers and the job position
+ * those answers continue from are kept together or not at all. A step that stored values
+ * (packs) has them durable first, and the close is then the transaction that indexes them
+ * (BlobStore.putNowCommitLater, with the same checks against garbage collection as
+ * putAndCommit): a message that brings values commits once.
  *
  * Both are bounded by the message: `messageScope` makes the context the gateway hands to one
  * message's work, and only a context made by it remembers or defers anything (a plain
@@ -23,13 +26,22 @@ import type { AppContext } from '../core/context';
 import { findModel, type ModelRow } from '@/db/queries/profiles';
 import type { PolicyRow } from '@/db/queries/policies';
 import { policyFor, type PolicyTarget } from '../backup/policy';
+import type { PendingCommit, Stored as StoredValue } from '../backup/blob-store';
 
 type Write = (tx: Db) => Promise<void>;
+
+/** Values a job stored (durable) in this message, whose indexing transaction is the message's close. */
+interface Stored {
+  pending: PendingCommit;
+  write: (tx: Db, stored: StoredValue[]) => Promise<void>;
+}
 
 interface Scope {
   reads: Map<string, Promise<unknown>>;
   /** Writes waiting for the closing transaction, in the order they were asked for. */
   closing: Write[];
+  /** At most one: its indexing transaction carries the other writes (there is one close). */
+  stored?: Stored;
 }
 
 const scopes = new WeakMap<object, Scope>();
@@ -90,8 +102,8 @@ export function forgetModels(ctx: AppContext): void {
  * Runs `write` in the message's closing transaction, or at once in a transaction of its own
  * outside a message. Only for writes nothing else in the message reads back: whatever runs
  * next in the message and may read them calls `flushClosing` first (dm-work.ts does, before
- * anything but the job steps of a message). Never for writes that index content just stored
- * (those commit where it was stored, under the store's checks: sealed-store.ts).
+ * anything but the job steps of a message). Writes that index stored values go with them
+ * (storeAtClose), under the store's checks.
  */
 export async function atClose(ctx: AppContext, write: Write): Promise<void> {
   const scope = scopes.get(ctx);
@@ -99,16 +111,65 @@ export async function atClose(ctx: AppContext, write: Write): Promise<void> {
   else await ctx.db.transaction(write);
 }
 
-/** Commits the writes waiting for the close now, in one transaction (something is about to read them). */
-export async function flushClosing(ctx: AppContext): Promise<void> {
-  const writes = scopes.get(ctx)?.closing.splice(0) ?? [];
-  if (writes.length)
-    await ctx.db.transaction(async (tx) => {
-      for (const w of writes) await w(tx);
-    });
+/**
+ * Values stored for a job step (durable, by BlobStore.putNowCommitLater) whose indexing, with
+ * the step's `write` (its staging and position), waits for the message's close, where the
+ * gateway's closing writes join that one transaction: a message that brings values commits
+ * once. Returns false when it cannot wait (outside a message, or values already wait: the
+ * caller commits at once, after `flushClosing`). While they wait, the owner's other stores in
+ * this process wait too: whatever stores for the handset in this message flushes first.
+ */
+export function storeAtClose(
+  ctx: AppContext,
+  pending: PendingCommit,
+  write: (tx: Db, stored: StoredValue[]) => Promise<void>,
+): boolean {
+  const scope = scopes.get(ctx);
+  if (!scope || scope.stored) return false;
+  scope.stored = { pending, write };
+  return true;
 }
 
-/** The writes waiting for the close, handed over to the closing transaction (dm-session.ts runs them first in it). */
-export function takeClosing(ctx: AppContext): Write[] {
-  return scopes.get(ctx)?.closing.splice(0) ?? [];
+/** Whether storeAtClose would take values now. */
+export function canStoreAtClose(ctx: AppContext): boolean {
+  const scope = scopes.get(ctx);
+  return !!scope && !scope.stored;
+}
+
+/**
+ * Runs `close` with everything the message left for it in one transaction: the indexing
+ * transaction of its stored values when there are some, else a transaction of its own.
+ */
+export async function commitClosing(ctx: AppContext, close: Write): Promise<void> {
+  const scope = scopes.get(ctx);
+  const writes = scope?.closing.splice(0) ?? [];
+  const stored = scope?.stored;
+  if (scope) scope.stored = undefined;
+  const all: Write = async (tx) => {
+    for (const w of writes) await w(tx);
+    await close(tx);
+  };
+  if (!stored) return ctx.db.transaction(all);
+  await stored.pending.commit(async (tx, values) => {
+    await stored.write(tx, values);
+    await all(tx);
+  });
+}
+
+/** Commits what waits for the close now, in one transaction (something is about to read or store). */
+export async function flushClosing(ctx: AppContext): Promise<void> {
+  const scope = scopes.get(ctx);
+  if (scope && (scope.closing.length || scope.stored)) await commitClosing(ctx, async () => {});
+}
+
+/**
+ * The message ends without its close (an error): stored values are left unindexed, as after a
+ * crash (their job's position was not saved either), and the owner's stores go on.
+ */
+export function abandonClosing(ctx: AppContext): void {
+  const scope = scopes.get(ctx);
+  if (!scope) return;
+  scope.closing.splice(0);
+  scope.stored?.pending.abandon();
+  scope.stored = undefined;
 }

@@ -543,9 +543,10 @@ function reply(ctx: Ctx, cmd: Command): void {
 }
 
 /** Status for a received command, unless it asked for none. */
-function answer(ctx: Ctx, cmd: Command, code: number, extra?: Partial<Status>): void {
+function answer(ctx: Ctx, cmd: Command, code: number): void {
   if ('noResp' in cmd && cmd.noResp) return;
-  reply(ctx, { ...statusFor(ctx.hdr, cmd.kind, cmd.cmdId, code), ...extra });
+  // A new Status of strings and numbers only is its own frozen form: no copy through freeze.
+  ctx.st.replies.push(statusFor(ctx.hdr, cmd.kind, cmd.cmdId, code) as unknown as Json);
 }
 
 function handleCommand(ctx: Ctx, cmd: Command, auth: DeviceAuth): void {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropAt, withFaults } from './faults';
 import { httpTransport, TransportError, type HttpReply, type HttpRequest, type Transport } from './transport';
@@ -179,5 +179,30 @@ describe('httpTransport', () => {
         httpTransport({ method: 'GET', url: 'http://127.0.0.1:1/', headers: {}, timeoutMs: 2000, maxReplyBytes: 100 }),
       ),
     ).toBe('network');
+  });
+
+  it('sends a request again on a new connection when the pooled one was closed by the server, and only then', async () => {
+    // The first connection answers one request keep-alive, then closes on the next without a
+    // reply (a server closing a connection it took for idle); later connections answer each.
+    let connections = 0;
+    const tcp = createTcpServer((socket) => {
+      const n = ++connections;
+      let requests = 0;
+      socket.on('data', (d) => {
+        if (!d.toString('latin1').includes('\r\n\r\n')) return;
+        if (n === 1 && ++requests === 2) return void socket.destroy();
+        socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(tcp.address() as AddressInfo).port}/`;
+    const get = () => httpTransport({ method: 'GET', url, headers: {}, timeoutMs: 2000, maxReplyBytes: 100 });
+    try {
+      expect((await get()).status).toBe(200);
+      expect((await get()).status).toBe(200);
+      expect(connections).toBe(2);
+    } finally {
+      tcp.close();
+    }
   });
 });

@@ -3,6 +3,8 @@
  * a time, with a timeout and a cap on how much it reads back. A function type, so fault
  * injection (faults.ts) and tests can wrap or replace it.
  */
+import http from 'node:http';
+import https from 'node:https';
 
 export interface HttpRequest {
   method: 'POST' | 'GET';
@@ -40,36 +42,15 @@ export class TransportError extends Error {
   }
 }
 
-async function readLimited(res: Response, max: number): Promise<Uint8Array> {
-  const declared = Number(res.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > max) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new TransportError('too-large', `reply of ${declared} bytes exceeds ${max}`);
-  }
-  if (!res.body) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel().catch(() => undefined);
-      throw new TransportError('too-large', `reply exceeds ${max} bytes`);
-    }
-    parts.push(value);
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+// Node's own HTTP client with pooled keep-alive connections: fetch (undici with web streams)
+// cost a virtual handset more CPU per message than the server's work on it, and a thousand
+// handsets share one process in the soak and the benches.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
+};
 
-/** The real thing: globalThis.fetch with an AbortController for the timeout. Redirects are not followed. */
+/** The real thing: node:http with a timeout for the whole exchange. Redirects are not followed. */
 export const httpTransport: Transport = async (req) => {
   let url: URL;
   try {
@@ -79,41 +60,96 @@ export const httpTransport: Transport = async (req) => {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new TransportError('bad-url', `not http(s): ${req.url}`);
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), req.timeoutMs);
-  try {
-    let res: Response;
+  for (let attempt = 1; ; attempt++) {
     try {
-      res = await globalThis.fetch(url, {
-        method: req.method,
-        headers: req.headers,
-        ...(req.body !== undefined ? { body: req.body.slice() } : {}),
-        signal: ac.signal,
-        redirect: 'manual',
-      });
+      return await exchange(url, req);
     } catch (e) {
-      if (ac.signal.aborted)
-        throw new TransportError('timeout', `no reply from ${url.host} in ${req.timeoutMs} ms`, { cause: e });
-      throw new TransportError('network', `${url.host}: ${(e as Error).message}`, { cause: e });
+      // A pooled connection the server had just closed as idle fails before any reply: the
+      // request never reached it, so it is sent once more on a new connection (Node's advice
+      // for keep-alive clients), as a browser does.
+      if (!(e instanceof StaleConnection) || attempt > 1) throw e instanceof StaleConnection ? e.cause : e;
     }
-    const headers: Record<string, string> = {};
-    res.headers.forEach((v, k) => {
-      headers[k.toLowerCase()] = v;
-    });
-    let body: Uint8Array;
-    try {
-      body = await readLimited(res, req.maxReplyBytes);
-    } catch (e) {
-      if (e instanceof TransportError) throw e;
-      if (ac.signal.aborted)
-        throw new TransportError('timeout', `reply from ${url.host} not complete in ${req.timeoutMs} ms`, { cause: e });
-      throw new TransportError('dropped', `${url.host}: ${(e as Error).message}`, { cause: e });
-    }
-    return { status: res.status, headers, body };
-  } finally {
-    clearTimeout(timer);
   }
 };
+
+class StaleConnection extends Error {
+  constructor(override readonly cause: TransportError) {
+    super(cause.message);
+  }
+}
+
+function exchange(url: URL, req: HttpRequest): Promise<HttpReply> {
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise<HttpReply>((resolve, reject) => {
+    let replied = false;
+    let settled = false;
+    const done = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      f();
+    };
+    const fail = (e: Error) => done(() => reject(e));
+    const r = client.request(url, {
+      method: req.method,
+      headers: { ...req.headers, ...(req.body ? { 'content-length': String(req.body.length) } : {}) },
+      agent: agents[url.protocol as 'http:' | 'https:'],
+    });
+    const timer = setTimeout(() => {
+      fail(
+        new TransportError(
+          'timeout',
+          replied
+            ? `reply from ${url.host} not complete in ${req.timeoutMs} ms`
+            : `no reply from ${url.host} in ${req.timeoutMs} ms`,
+        ),
+      );
+      r.destroy();
+    }, req.timeoutMs);
+    r.on('error', (e) => {
+      if (replied) return fail(new TransportError('dropped', `${url.host}: ${e.message}`, { cause: e }));
+      const err = new TransportError('network', `${url.host}: ${e.message}`, { cause: e });
+      fail(r.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET' ? new StaleConnection(err) : err);
+    });
+    r.on('response', (res) => {
+      replied = true;
+      const declared = Number(res.headers['content-length'] ?? NaN);
+      if (Number.isFinite(declared) && declared > req.maxReplyBytes) {
+        fail(new TransportError('too-large', `reply of ${declared} bytes exceeds ${req.maxReplyBytes}`));
+        res.destroy();
+        return;
+      }
+      const parts: Buffer[] = [];
+      let total = 0;
+      res.on('data', (c: Buffer) => {
+        total += c.length;
+        if (total > req.maxReplyBytes) {
+          fail(new TransportError('too-large', `reply exceeds ${req.maxReplyBytes} bytes`));
+          res.destroy();
+          return;
+        }
+        parts.push(c);
+      });
+      res.on('error', (e) => fail(new TransportError('dropped', `${url.host}: ${e.message}`, { cause: e })));
+      res.on('aborted', () => fail(new TransportError('dropped', `${url.host}: the reply was cut off`)));
+      res.on('end', () => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers))
+          if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+        const body = Buffer.concat(parts, total);
+        done(() =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers,
+            body: new Uint8Array(body.buffer, body.byteOffset, body.length),
+          }),
+        );
+      });
+    });
+    if (req.body) r.end(req.body);
+    else r.end();
+  });
+}
 
 /**
  * Sends each request to the next of several servers on this machine (127.0.0.1, one port

@@ -1,6 +1,10 @@
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { testDb } from '@/test/support/db';
-import { schema, sqliteText } from './client';
+import { testDb, testingPg } from '@/test/support/db';
+import { closeDb, openDb, schema, sqliteText } from './client';
 import { dbErrorCode } from './sql';
 
 describe('openDb', () => {
@@ -46,5 +50,40 @@ describe('sqliteText', () => {
     expect(
       await db.select().from(schema.subscribers).orderBy(schema.subscribers.name).limit(1).offset(2),
     ).toMatchObject([{ name: 'c' }]);
+  });
+});
+
+describe.skipIf(testingPg())('another process holding the write lock (SQLite)', () => {
+  it('is waited out without blocking the event loop: the transaction and the lone write go through once it ends', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rewind-busy-'));
+    const db = openDb(path.join(dir, 'rewind.db'));
+    const other = new Database(path.join(dir, 'rewind.db'));
+    try {
+      other.prepare('begin immediate').run();
+      other.prepare("insert into subscribers (id, name, email, created_at) values ('o', 'Other', null, 0)").run();
+      let ticks = 0;
+      const ticker = setInterval(() => ticks++, 10);
+      setTimeout(() => other.prepare('commit').run(), 400);
+      const started = Date.now();
+      await Promise.all([
+        db.transaction(async (tx) => {
+          await tx.insert(schema.subscribers).values({ name: 'In a transaction' });
+        }),
+        db.insert(schema.subscribers).values({ name: 'Alone' }),
+      ]);
+      clearInterval(ticker);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+      // SQLite's own busy wait would have held the event loop for the whole 400 ms.
+      expect(ticks).toBeGreaterThanOrEqual(15);
+      expect((await db.select().from(schema.subscribers)).map((s) => s.name).sort()).toEqual([
+        'Alone',
+        'In a transaction',
+        'Other',
+      ]);
+    } finally {
+      other.close();
+      await closeDb(db);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -20,6 +20,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { PgDatabase } from 'drizzle-orm/pg-core';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import pg from 'pg';
 import * as schema from './schema';
@@ -110,6 +111,10 @@ class SqliteGate {
 }
 
 const STATEMENT_CACHE = 512;
+/** How long SQLite itself waits for another process's write lock, blocking the event loop meanwhile. */
+const BUSY_BLOCKING_MS = 20;
+/** How long, in all, a statement refused by another process's write lock is tried again (the busy timeout it replaces). */
+const BUSY_WAIT_MS = 10_000;
 
 /**
  * The text SQLite is given for a statement: a LIMIT that is a bound parameter (drizzle binds
@@ -141,6 +146,11 @@ export function openDb(file: string): Db {
   // must not stay readable in free pages of the file.
   sqlite.pragma('secure_delete = ON');
   migrateSqlite(drizzleSqliteSync(sqlite), { migrationsFolder: sqliteMigrations() });
+  // From here SQLite itself waits only briefly for another process's write lock: its wait
+  // blocks this process's event loop (every handset's message stalls behind it), so a longer
+  // one is waited out by `whenFree` below, between other work. (The migration above may wait
+  // the full busy timeout for another process's migration.)
+  sqlite.pragma(`busy_timeout = ${BUSY_BLOCKING_MS}`);
 
   // Statements are prepared once and kept: the DM endpoint runs the same few per message.
   // drizzle reads rows as arrays and db/sql.ts as objects, so each has its own statements,
@@ -161,44 +171,64 @@ export function openDb(file: string): Db {
   const prepare = cache(false);
   const prepareRaw = cache(true);
   const gate = new SqliteGate();
-  const db = drizzleProxy(
-    async (text, params, method) => {
-      // No await unless another flow's transaction is open: the common path runs at once.
+  /**
+   * Runs a statement once no other flow's transaction is open (no await unless one is: the
+   * common path runs at once). Refused with SQLITE_BUSY outside a transaction (a BEGIN, or a
+   * statement of its own), nothing of it happened: it is tried again a moment later, the
+   * event loop free meanwhile, until another process's write ends or BUSY_WAIT_MS.
+   */
+  const whenFree = async <T>(run: () => T): Promise<T> => {
+    for (let waited = 0, pause = 2; ;) {
       while (gate.blocked()) await gate.ended();
-      // SQLite already rolled back a transaction a statement failed in (SQLITE_FULL, for one):
-      // drizzle's own rollback would then fail and hide that error.
-      if (isRollback(text) && !sqlite.inTransaction) return { rows: [] };
-      const s = prepareRaw(text);
-      if (method === 'run') {
-        if (s.reader) s.all(...params);
-        else s.run(...params);
-        return { rows: [] };
+      try {
+        return run();
+      } catch (err) {
+        const busy = (err as { code?: unknown }).code;
+        if (typeof busy !== 'string' || !busy.startsWith('SQLITE_BUSY') || sqlite.inTransaction) throw err;
+        if (waited >= BUSY_WAIT_MS) throw err;
+        await sleep(pause);
+        waited += pause + BUSY_BLOCKING_MS;
+        pause = Math.min(pause * 2, 50);
       }
-      if (!s.reader) {
-        // A write without RETURNING asked for rows (drizzle's own begin/commit goes through 'run').
-        s.run(...params);
-        return { rows: [] };
-      }
-      return { rows: method === 'get' ? (s.get(...params) as unknown[]) : (s.all(...params) as unknown[]) };
-    },
+    }
+  };
+  const db = drizzleProxy(
+    (text, params, method) =>
+      whenFree(() => {
+        // SQLite already rolled back a transaction a statement failed in (SQLITE_FULL, for one):
+        // drizzle's own rollback would then fail and hide that error.
+        if (isRollback(text) && !sqlite.inTransaction) return { rows: [] };
+        const s = prepareRaw(text);
+        if (method === 'run') {
+          if (s.reader) s.all(...params);
+          else s.run(...params);
+          return { rows: [] };
+        }
+        if (!s.reader) {
+          // A write without RETURNING asked for rows (drizzle's own begin/commit goes through 'run').
+          s.run(...params);
+          return { rows: [] };
+        }
+        return { rows: method === 'get' ? (s.get(...params) as unknown[]) : (s.all(...params) as unknown[]) };
+      }),
     { schema },
   );
   const raw: SqliteRaw = {
-    async all(text, params) {
-      while (gate.blocked()) await gate.ended();
-      const s = prepare(text);
-      if (!s.reader) {
-        s.run(...params);
-        return [];
-      }
-      return s.all(...params) as Record<string, unknown>[];
-    },
-    async run(text, params) {
-      while (gate.blocked()) await gate.ended();
-      const s = prepare(text);
-      if (s.reader) return s.all(...params).length;
-      return s.run(...params).changes;
-    },
+    all: (text, params) =>
+      whenFree(() => {
+        const s = prepare(text);
+        if (!s.reader) {
+          s.run(...params);
+          return [];
+        }
+        return s.all(...params) as Record<string, unknown>[];
+      }),
+    run: (text, params) =>
+      whenFree(() => {
+        const s = prepare(text);
+        if (s.reader) return s.all(...params).length;
+        return s.run(...params).changes;
+      }),
   };
   Object.assign(db, { [RAW]: raw, $client: sqlite });
   Object.assign((db as unknown as { session: object }).session, { [RAW]: raw });
@@ -206,7 +236,7 @@ export function openDb(file: string): Db {
   // Every transaction takes the write lock when it begins (BEGIN IMMEDIATE). With several
   // server processes on one file, a deferred transaction that reads and then writes fails at
   // once with SQLITE_BUSY when another process wrote in between (its snapshot is stale, and
-  // waiting cannot help); an immediate one waits its turn under busy_timeout instead.
+  // waiting cannot help); an immediate one waits its turn instead (whenFree).
   const begin = db.transaction.bind(db);
   db.transaction = (async (fn: Parameters<typeof begin>[0]) => {
     // A transaction inside a transaction must go through the one it is in (tx.transaction,

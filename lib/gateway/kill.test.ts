@@ -112,21 +112,85 @@ function tracing(trace: Trace[]): Transport {
   };
 }
 
-/** SIGKILLs the server while it handles message `at`, `delayMs` after the request went out. */
-function killingAt(at: number, delayMs: number): Transport & { killed: () => boolean } {
+/** When to kill: armed as message `at` goes out, it resolves at the kill point (`reply`: once it came). */
+type KillPoint = () => (reply: Promise<unknown>) => Promise<void>;
+
+/** SIGKILLs the server while it handles message `at`, at `point`, or at once if the reply came first. */
+function killingAt(at: number, point: KillPoint): Transport & { killed: () => boolean } {
   let n = 0;
   let killed = false;
   const t: Transport = async (req) => {
     if (++n !== at) return httpTransport(req);
+    const due = point();
     const inFlight = httpTransport(req);
-    inFlight.catch(() => undefined);
-    await new Promise((r) => setTimeout(r, delayMs));
+    const settled = inFlight.then(
+      () => undefined,
+      () => undefined,
+    );
+    await Promise.race([due(settled), settled]);
     await child!.kill();
     killed = true;
     return inFlight;
   };
   return Object.assign(t, { killed: () => killed });
 }
+
+const after =
+  (ms: number): KillPoint =>
+  () =>
+  () =>
+    new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * What the server has written so far: the database's files (its WAL, on SQLite) and the value
+ * store's, as sizes and modification times. On PostgreSQL only the value store's are here.
+ */
+function written(): string {
+  const marks: string[] = [];
+  const walk = (dir: string) => {
+    // A directory may go while it is read (a cut write's, garbage collection's).
+    const entries = fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }) : [];
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      // SQLite's shared-memory index changes on reads too (this process's among them).
+      else if (!e.name.endsWith('-shm')) {
+        const st = fs.statSync(p, { throwIfNoEntry: false });
+        if (st) marks.push(`${p} ${st.size} ${st.mtimeMs}`);
+      }
+    }
+  };
+  walk(dataDir);
+  return marks.sort().join('\n');
+}
+
+/**
+ * Resolves once the server has written something for the message in flight (a pack append,
+ * a blob, a commit): a kill defined by what the server has done, not by how long a message
+ * took in an earlier run (a fast server answered before a fixed delay ran out, under load a
+ * slow one had not begun). The last thing a message writes follows its values, so a kill here
+ * is before a backup's completion.
+ */
+const serverWrote: KillPoint = () => {
+  const before = written();
+  return async (reply) => {
+    let done = false;
+    void reply.then(() => (done = true));
+    while (!done && written() === before) await new Promise((r) => setTimeout(r, 1));
+  };
+};
+
+/** Resolves once the backup has begun: a snapshot more than when the message went out. */
+const count = async () => (await db.select({ id: snapshots.id }).from(snapshots)).length;
+const backupBegan: KillPoint = () => {
+  const before = count();
+  return async (reply) => {
+    let done = false;
+    void reply.then(() => (done = true));
+    const n0 = await before;
+    while (!done && (await count()) === n0) await new Promise((r) => setTimeout(r, 1));
+  };
+};
 
 /** Incomplete snapshots a restore was refused for, so the check is known not to be vacuous. */
 const refused = new Set<string>();
@@ -201,7 +265,9 @@ describe('SIGKILL', () => {
       // Early in the walk, in the middle of a Large Object, and on the last values before the manifest.
       const kills = points(n, [2, lo + 1, n - 1]);
       for (const k of kills) {
-        const kill = killingAt(k, Math.max(1, Math.floor(trace[k - 1]!.ms / 2)));
+        // Message 2 answers the inventory and begins the backup: the kill follows the snapshot's
+        // creation. Later ones follow the server's first write for the message (its values).
+        const kill = killingAt(k, k === 2 ? backupBegan : serverWrote);
         const jobId = await backupOnce(kill);
         expect(kill.killed(), `kill at ${k}`).toBe(true);
         await expectConsistent();
@@ -247,7 +313,7 @@ describe('SIGKILL', () => {
       // In the safety backup, in the middle of the writes (Large Objects among them), and at the read-back.
       const kills = points(n, [2, writes[Math.floor(writes.length / 2)]!, n]);
       for (const k of kills) {
-        const kill = killingAt(k, Math.max(1, Math.floor(rtrace[k - 1]!.ms / 2)));
+        const kill = killingAt(k, after(Math.max(1, Math.floor(rtrace[k - 1]!.ms / 2))));
         const { jobId, steps } = await restore(kill);
         expect(kill.killed(), `kill at ${k}`).toBe(true);
         await expectConsistent();

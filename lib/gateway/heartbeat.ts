@@ -7,9 +7,9 @@
  * off): each is ended with the reason "the server handling it stopped", and its jobs are
  * interrupted as when a handset ends a session under them (a backup's snapshot is closed as
  * incomplete with that reason and the job queued again with a wake), so another process
- * finishes them. A session is ended only once it has been quiet for the timeout too: after a
- * SIGTERM the lease is given back at once, and a handset whose next message reaches another
- * process carries its session there instead.
+ * finishes them; the session's end and its jobs' commit as one. A session is ended only once
+ * it has been quiet for the timeout too: after a SIGTERM the lease is given back at once, and
+ * a handset whose next message reaches another process carries its session there instead.
  */
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -43,10 +43,16 @@ export async function startHeartbeat(ctx: AppContext, timeoutMs: number): Promis
   const reap = async (now = Date.now()): Promise<number> => {
     let ended = 0;
     for (const s of await sessionsOfStoppedProcesses(ctx.db, timeoutMs, now)) {
-      // Another process's reaper, or the handset's next message, may have got there first.
-      if (!(await endStoppedSession(ctx.db, s.id, s.processId, STOPPED))) continue;
-      await endOfSession(ctx, s.id, now, STOPPED);
-      ended++;
+      // The session's end and its jobs' interruption commit together: no reader (a console, a
+      // handset's next session, another reaper) sees the session ended with a job still
+      // running in it, and a process killed in between leaves neither.
+      const done = await ctx.db.transaction(async (tx) => {
+        // Another process's reaper, or the handset's next message, may have got there first.
+        if (!(await endStoppedSession(tx, s.id, s.processId, STOPPED))) return false;
+        await endOfSession({ ...ctx, db: tx }, s.id, now, STOPPED);
+        return true;
+      });
+      if (done) ended++;
     }
     if (ended) log.warn({ sessions: ended }, 'sessions of a stopped server process ended; their jobs queued again');
     // A stopped process's heartbeat row, once nothing it held can still be waiting for it.

@@ -116,6 +116,14 @@ export async function updateDevice(db: Db, id: string, given: Partial<Omit<NewDe
   });
 }
 
+/** `row` as updateDevice(`patch`) leaves it, for a caller that commits the update later (DM-path fields only). */
+export function patchedDevice(
+  row: DeviceRow,
+  patch: Partial<Omit<NewDevice, 'id' | 'subscriberId' | 'devId'>>,
+): DeviceRow {
+  return { ...row, ...withFirmwareKey(patch) } as DeviceRow;
+}
+
 /** The devices of these ids (in no order); ids without a device are left out. */
 export async function getDevicesByIds(db: Db, ids: readonly string[]): Promise<DeviceRow[]> {
   return ids.length

@@ -40,7 +40,8 @@ export const UNAUTHENTICATED_IDLE_MS = 3 * 60_000;
 
 export async function insertSession(
   db: Db,
-  row: { deviceId: string; sessionId: string; state: string; processId?: string | null },
+  // `id`: given when the row is referred to before it is written (in the same transaction).
+  row: { id?: string; deviceId: string; sessionId: string; state: string; processId?: string | null },
 ): Promise<DmSessionRow> {
   const now = Date.now();
   const [inserted] = await db

@@ -30,7 +30,7 @@ import {
 } from '../omadm/session/server';
 import { log } from '../core/log';
 import { handleSessionEvents, workForNewSession, type SessionOptions } from './dm-work';
-import { abandonClosing, commitClosing, messageScope } from '../jobs/message-scope';
+import { abandonClosing, atOpen, commitClosing, messageScope } from '../jobs/message-scope';
 import { storageFull } from '../jobs/storage';
 import { decodeState, encodeState, storeValues } from './session-state';
 import { followRequestedScheme, startingServerScheme } from './server-auth';
@@ -209,16 +209,20 @@ async function runMessage(ctx: AppContext, input: DmInput): Promise<DmAnswer> {
   }
   const refusal = scheme && !scheme.follow ? scheme.reason : undefined;
 
-  const sessionRowId =
-    existing?.id ??
-    (
-      await insertSession(db, {
-        deviceId: device.id,
-        sessionId: message.hdr.sessionId,
-        state: JSON.stringify(state),
-        processId: ctx.processId ?? null,
-      })
-    ).id;
+  // A new session's row is written with the message's first commit, its close unless the work
+  // flushes before (message-scope.ts atOpen): no commit of its own, and nothing that refers to
+  // it is ever committed without it.
+  const sessionRowId = existing?.id ?? crypto.randomUUID();
+  if (!existing) {
+    const row = {
+      id: sessionRowId,
+      deviceId: device.id,
+      sessionId: message.hdr.sessionId,
+      state: JSON.stringify(state),
+      processId: ctx.processId ?? null,
+    };
+    await atOpen(ctx, async (tx) => void (await insertSession(tx, row)));
+  }
 
   // Work is queued once the handset has proved who it is, never for an unauthenticated peer.
   // ('authenticated' comes once per session, on the message that proved it.)

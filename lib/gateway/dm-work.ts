@@ -7,7 +7,8 @@
  */
 import type { AppContext } from '../core/context';
 import type { DeviceRow } from '@/db/queries/devices';
-import { getDevice, updateDevice } from '@/db/queries/devices';
+import { getDevice, patchedDevice, updateDevice } from '@/db/queries/devices';
+import type { Db } from '@/db/client';
 import {
   blockedByFailure,
   getJob,
@@ -29,7 +30,7 @@ import type { JobStep } from '../backup/engine';
 import { createBackupJob } from '../backup/jobs';
 import { onLocalResult } from '../backup/local';
 import { nextScheduledBackup } from '../backup/policy';
-import { atClose, flushClosing, messagePolicy } from '../jobs/message-scope';
+import { atClose, flushClosing, flushEarlierWork, messagePolicy } from '../jobs/message-scope';
 import { onRestoreAlert, withValues } from '../restore/engine';
 import { expireDsJobs, onDsResult } from '../ds/jobs';
 import { failForFullStorage, requeueInterrupted, type JobSession } from '../jobs/handler';
@@ -121,7 +122,8 @@ export async function handleSessionEvents(
   opts: SessionOptions,
 ): Promise<WorkRequest[]> {
   // What an earlier call in this message left for the close is read from here on (message-scope.ts).
-  await flushClosing(ctx);
+  // A new session's row may wait on: below, only what flushes first reads it or writes to it.
+  await flushEarlierWork(ctx);
   let device = deviceIn;
   const work: WorkRequest[] = [];
   const inventory: Record<string, string> = {};
@@ -173,23 +175,27 @@ export async function handleSessionEvents(
     if (jobId) (byJob.get(jobId) ?? byJob.set(jobId, []).get(jobId)!).push(raw);
   }
 
+  /** The handset's facts and its firmware run, committed with the message's close (below). */
+  let inventoryWrite: ((tx: Db) => Promise<void>) | undefined;
   if (Object.keys(inventory).length) {
     await flushClosing(ctx); // the row read back below has the DevInfo of this message too
-    // The handset's facts and its firmware run in one commit, read back for the jobs that start now.
-    const before = device;
-    device = await ctx.db.transaction(async (tx) => {
-      await updateDevice(tx, before.id, {
-        ...(inventory['./DevDetail/FwV'] ? { firmware: inventory['./DevDetail/FwV'] } : {}),
-        networkState: JSON.stringify({
-          bearer: inventory['./Ext/Network/Bearer'] ?? null,
-          roaming: inventory['./Ext/Network/Roaming'] === 'true',
-          operator: inventory['./Ext/Network/Operator'] ?? null,
-        }),
-      });
+    const id = device.id;
+    const fw = inventory['./DevDetail/FwV'];
+    const patch = {
+      ...(fw ? { firmware: fw } : {}),
+      networkState: JSON.stringify({
+        bearer: inventory['./Ext/Network/Bearer'] ?? null,
+        roaming: inventory['./Ext/Network/Roaming'] === 'true',
+        operator: inventory['./Ext/Network/Operator'] ?? null,
+      }),
+    };
+    // The jobs that start now decide on these facts (a backup on Wi-Fi only) as the row will hold them.
+    device = patchedDevice((await getDevice(ctx.db, id)) ?? device, patch);
+    inventoryWrite = async (tx) => {
+      await updateDevice(tx, id, patch);
       // Which firmware it ran when: fault and recall tracing reads these runs.
-      if (inventory['./DevDetail/FwV']) await noteFirmware(tx, before.id, inventory['./DevDetail/FwV'], now);
-      return (await getDevice(tx, before.id)) ?? before;
-    });
+      if (fw) await noteFirmware(tx, id, fw, now);
+    };
   }
 
   let anEnd = false;
@@ -215,6 +221,10 @@ export async function handleSessionEvents(
   // What this message left for its close is committed before jobs start or stop: they read
   // jobs, snapshots and the handset's row. (The alert rules read only ended jobs and defects.)
   if (inventoryDone || anEnd || ended) await flushClosing(ctx);
+  // The inventory goes with the close, not before the jobs start: none reads the handset's row
+  // back (they are given `device`), and a crash before the close leaves the session not ready,
+  // its jobs interrupted by the next one, which reads the inventory again.
+  if (inventoryWrite) await atClose(ctx, inventoryWrite);
   if (inventoryDone && !ended) {
     // Recorded with the message's close (the state that has the inventory in); this message knows it now.
     await atClose(ctx, (tx) => markSessionReady(tx, sessionRowId, now));

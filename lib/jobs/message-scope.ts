@@ -13,7 +13,9 @@
  * those answers continue from are kept together or not at all. A step that stored values
  * (packs) has them durable first, and the close is then the transaction that indexes them
  * (BlobStore.putNowCommitLater, with the same checks against garbage collection as
- * putAndCommit): a message that brings values commits once.
+ * putAndCommit): a message that brings values commits once. A new session's row is written
+ * first in the message's first commit (atOpen), and the handset's inventory with the close
+ * (dm-work.ts): a session's first messages commit once each too.
  *
  * Both are bounded by the message: `messageScope` makes the context the gateway hands to one
  * message's work, and only a context made by it remembers or defers anything (a plain
@@ -42,6 +44,8 @@ interface Scope {
   closing: Write[];
   /** At most one: its indexing transaction carries the other writes (there is one close). */
   stored?: Stored;
+  /** What the other writes refer to (a new session's row): first in whichever commit comes first. */
+  opening?: Write;
 }
 
 const scopes = new WeakMap<object, Scope>();
@@ -112,6 +116,18 @@ export async function atClose(ctx: AppContext, write: Write): Promise<void> {
 }
 
 /**
+ * Runs `write` first in the message's first commit (its close, or a flush before it), or at
+ * once outside a message: for a row the message's other writes refer to, such as a new
+ * session's, which then costs no commit of its own. Until that commit nothing else has it:
+ * the message's work may not read it back or write to it directly before `flushClosing`.
+ */
+export async function atOpen(ctx: AppContext, write: Write): Promise<void> {
+  const scope = scopes.get(ctx);
+  if (scope && !scope.opening) scope.opening = write;
+  else await ctx.db.transaction(write);
+}
+
+/**
  * Values stored for a job step (durable, by BlobStore.putNowCommitLater) whose indexing, with
  * the step's `write` (its staging and position), waits for the message's close, where the
  * gateway's closing writes join that one transaction: a message that brings values commits
@@ -144,13 +160,19 @@ export async function commitClosing(ctx: AppContext, close: Write): Promise<void
   const scope = scopes.get(ctx);
   const writes = scope?.closing.splice(0) ?? [];
   const stored = scope?.stored;
-  if (scope) scope.stored = undefined;
+  const opening = scope?.opening;
+  if (scope) scope.stored = scope.opening = undefined;
   const all: Write = async (tx) => {
     for (const w of writes) await w(tx);
     await close(tx);
   };
-  if (!stored) return ctx.db.transaction(all);
+  if (!stored)
+    return ctx.db.transaction(async (tx) => {
+      await opening?.(tx);
+      await all(tx);
+    });
   await stored.pending.commit(async (tx, values) => {
+    await opening?.(tx);
     await stored.write(tx, values);
     await all(tx);
   });
@@ -158,6 +180,15 @@ export async function commitClosing(ctx: AppContext, close: Write): Promise<void
 
 /** Commits what waits for the close now, in one transaction (something is about to read or store). */
 export async function flushClosing(ctx: AppContext): Promise<void> {
+  const scope = scopes.get(ctx);
+  if (scope && (scope.closing.length || scope.stored || scope.opening)) await commitClosing(ctx, async () => {});
+}
+
+/**
+ * Commits what earlier work of the message left for the close, which the work that follows may
+ * read back; the opening write alone waits on (whatever may read or write that row flushes first).
+ */
+export async function flushEarlierWork(ctx: AppContext): Promise<void> {
   const scope = scopes.get(ctx);
   if (scope && (scope.closing.length || scope.stored)) await commitClosing(ctx, async () => {});
 }
@@ -171,5 +202,5 @@ export function abandonClosing(ctx: AppContext): void {
   if (!scope) return;
   scope.closing.splice(0);
   scope.stored?.pending.abandon();
-  scope.stored = undefined;
+  scope.stored = scope.opening = undefined;
 }

@@ -11,6 +11,7 @@
 import { DEFAULT_LIMITS, isElement } from './element';
 import type { DecodeLimits, XmlElement } from './element';
 import { DecodeError } from '../errors';
+import { utf8Length } from '../util/bytes';
 import {
   CHARSET_US_ASCII,
   CHARSET_UTF8,
@@ -709,22 +710,4 @@ function textSize(s: string, plan: Plan): number {
     n += 2;
     from = nul + 1;
   }
-}
-
-/** UTF-8 bytes of s[from, end) as TextEncoder writes them (a lone surrogate as U+FFFD, 3 bytes). */
-function utf8Length(s: string, from: number, end: number): number {
-  let n = 0;
-  for (let i = from; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, it, expect } from 'vitest';
-import { parseXml, serializeXml, serializedXmlSize, utf8Length } from './xml';
+import { parseXml, serializeXml, serializedXmlSize } from './xml';
+import { utf8Length } from '../util/bytes';
 import { DecodeError } from '../errors';
 import type { XmlElement } from './element';
 
@@ -151,6 +152,14 @@ describe('serializeXml', () => {
     const s = serializeXml(root, { declaration: true });
     expect(serializedXmlSize(root, { declaration: true })).toBe(new TextEncoder().encode(s).length);
     expect(utf8Length('\uD800x')).toBe(new TextEncoder().encode('\uD800x').length);
+    // A range of the string counts as that substring does, a pair cut at the range's end as a lone surrogate.
+    const t = 'aé€\u{1F600}b';
+    for (const [from, end] of [
+      [1, 5],
+      [2, 4],
+      [0, t.length],
+    ] as const)
+      expect(utf8Length(t, from, end)).toBe(new TextEncoder().encode(t.slice(from, end)).length);
   });
 
   it('sizes every character, escaped or not, in text and in the xmlns attribute, as serialized', () => {

@@ -14,7 +14,7 @@
 import { DEFAULT_LIMITS } from './element';
 import type { DecodeLimits, XmlElement, XmlNode } from './element';
 import { DecodeError } from '../errors';
-import { base64Encode } from '../util/bytes';
+import { base64Encode, utf8Length } from '../util/bytes';
 
 // ---------------------------------------------------------------------------------------------
 // Parser
@@ -60,24 +60,6 @@ interface Frame {
 
 function malformed(message: string, at: number): never {
   throw new DecodeError('malformed', `XML: ${message}`, at);
-}
-
-/** UTF-8 byte length of a string, without encoding it. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 4;
-        i++;
-      } else n += 3;
-    } else n += 3;
-  }
-  return n;
 }
 
 /** Offset of the first byte that breaks UTF-8; only called once decoding has already failed. */

@@ -30,7 +30,7 @@
  */
 import { encodedCommandSize, encodedEnvelopeSize } from '../codec/index';
 import type { Command, CommandKind, Encoding, Item, ItemData, Meta, SyncHdr } from '../message';
-import { base64Decode, base64Encode, utf8Decode, utf8Encode } from '../util/bytes';
+import { base64Decode, base64Encode, utf8Decode, utf8Encode, utf8Length } from '../util/bytes';
 
 /** Our message size when the peer announces none (its MaxMsgSize is optional). */
 export const DEFAULT_MAX_MSG_SIZE = 64 * 1024;
@@ -501,20 +501,6 @@ function bigSingleItem(
   const { data: _d, ...rest } = item;
   void _d;
   return { shell: { ...frozen, items: [rest] }, data, total };
-}
-
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
 }
 
 function b64Length(s: string): number {

@@ -9,6 +9,27 @@ export function utf8Encode(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
+/**
+ * The UTF-8 byte length of `s` (or of its code units from..end), without encoding it: a lone
+ * surrogate counts 3, as TextEncoder writes it (U+FFFD).
+ */
+export function utf8Length(s: string, from = 0, end = s.length): number {
+  let n = 0;
+  for (let i = from; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
 /** Decodes UTF-8, throwing TypeError on invalid sequences when `strict` (the default). */
 export function utf8Decode(b: Uint8Array, strict = true): string {
   return (strict ? strictDecoder : lenientDecoder).decode(b);
